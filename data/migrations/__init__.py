@@ -1,0 +1,1 @@
+"""Alembic migrations of Passerelle's schema (run through :mod:`data.migrate`)."""

@@ -1,0 +1,46 @@
+"""Every table of Passerelle, importable from one place."""
+
+from .base import Base, UTCDateTime, str_enum, utcnow
+from .candidates import Candidate, NotifyFrequency, Request, RequestMetier, RequestStatus
+from .employers import (
+    ContractKind,
+    Employer,
+    Housing,
+    HousingKind,
+    Offer,
+    OfferStatus,
+    Site,
+    StructureKind,
+)
+from .reference import Commune, Metier
+from .suggestions import AuditEntry, Interest, Suggestion, SuggestionOrigin, SuggestionStatus
+from .users import Role, User
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Candidate",
+    "Commune",
+    "ContractKind",
+    "Employer",
+    "Housing",
+    "HousingKind",
+    "Interest",
+    "Metier",
+    "NotifyFrequency",
+    "Offer",
+    "OfferStatus",
+    "Request",
+    "RequestMetier",
+    "RequestStatus",
+    "Role",
+    "Site",
+    "StructureKind",
+    "Suggestion",
+    "SuggestionOrigin",
+    "SuggestionStatus",
+    "User",
+    "UTCDateTime",
+    "str_enum",
+    "utcnow",
+]

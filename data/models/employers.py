@@ -1,0 +1,199 @@
+"""Employers (ESMS), their sites, the housing a site offers, and apprenticeship offers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, str_enum, utcnow
+from .reference import Commune, Metier
+
+__all__ = [
+    "StructureKind",
+    "HousingKind",
+    "ContractKind",
+    "OfferStatus",
+    "Employer",
+    "Site",
+    "Housing",
+    "Offer",
+]
+
+
+class StructureKind(enum.StrEnum):
+    """Kinds of social and medico-social structures (ESMS) and their groups."""
+
+    EHPAD = "ehpad"
+    RESIDENCE_AUTONOMIE = "residence_autonomie"
+    IME = "ime"
+    ITEP = "itep"
+    MAS = "mas"
+    FAM = "fam"
+    FOYER_HEBERGEMENT = "foyer_hebergement"
+    FOYER_VIE = "foyer_vie"
+    ESAT = "esat"
+    SESSAD = "sessad"
+    MECS = "mecs"
+    CRECHE = "creche"
+    SAAD = "saad"
+    SSIAD = "ssiad"
+    CHRS = "chrs"
+    SERVICE_SOCIAL = "service_social"
+    HOPITAL = "hopital"
+    GROUPE = "groupe"
+    AUTRE = "autre"
+
+
+class HousingKind(enum.StrEnum):
+    """What kind of accommodation a site can offer an apprentice."""
+
+    STUDIO_ON_SITE = "studio_on_site"
+    FJT = "fjt"
+    HOST_FAMILY = "host_family"
+    OTHER = "other"
+
+
+class ContractKind(enum.StrEnum):
+    """Work-study contracts."""
+
+    APPRENTISSAGE = "apprentissage"
+    PROFESSIONNALISATION = "professionnalisation"
+
+
+class OfferStatus(enum.StrEnum):
+    """Life cycle of an offer: draft -> published -> filled | closed | expired."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    FILLED = "filled"
+    CLOSED = "closed"
+    EXPIRED = "expired"
+
+
+class Employer(Base):
+    """An ESMS, or a group of them, that takes apprentices."""
+
+    __tablename__ = "employers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    siret: Mapped[str] = mapped_column(String(14), unique=True)
+    kind: Mapped[StructureKind] = mapped_column(str_enum(StructureKind, "structure_kind"))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    sites: Mapped[list[Site]] = relationship(
+        back_populates="employer", cascade="all, delete-orphan", order_by="Site.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Employer {self.id} {self.name!r}>"
+
+
+class Site(Base):
+    """A place where apprentices work: an establishment or service of an employer."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(
+        ForeignKey("employers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    employer: Mapped[Employer] = relationship(back_populates="sites")
+    commune: Mapped[Commune] = relationship()
+    housings: Mapped[list[Housing]] = relationship(
+        back_populates="site", cascade="all, delete-orphan", order_by="Housing.id"
+    )
+    offers: Mapped[list[Offer]] = relationship(back_populates="site")
+
+    @property
+    def housing_beds(self) -> int:
+        """Beds this site can offer in all."""
+        return sum(h.beds for h in self.housings)
+
+
+class Housing(Base):
+    """Accommodation a site can offer apprentices: so many beds of one kind, at a monthly cost."""
+
+    __tablename__ = "housings"
+    __table_args__ = (
+        CheckConstraint("beds >= 0", name="beds_non_negative"),
+        CheckConstraint("monthly_cost_eur IS NULL OR monthly_cost_eur >= 0", name="cost_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[HousingKind] = mapped_column(str_enum(HousingKind, "housing_kind"))
+    beds: Mapped[int] = mapped_column(Integer)
+    monthly_cost_eur: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(String(500))
+
+    site: Mapped[Site] = relationship(back_populates="housings")
+
+
+class Offer(Base):
+    """An apprenticeship slot: so many places for one métier at one site."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("places >= 1", name="places_positive"),
+        CheckConstraint("places_filled >= 0 AND places_filled <= places", name="places_filled_range"),
+        CheckConstraint("housing_beds >= 0", name="housing_beds_non_negative"),
+        CheckConstraint(
+            "duration_months IS NULL OR duration_months BETWEEN 6 AND 48", name="duration_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    metier_code: Mapped[str] = mapped_column(ForeignKey("metiers.code"), index=True)
+    diploma: Mapped[str] = mapped_column(String(16))
+    contract: Mapped[ContractKind] = mapped_column(str_enum(ContractKind, "contract_kind"))
+    places: Mapped[int] = mapped_column(Integer, default=1)
+    places_filled: Mapped[int] = mapped_column(Integer, default=0)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    duration_months: Mapped[int | None] = mapped_column(Integer)
+    housing_beds: Mapped[int] = mapped_column(Integer, default=0)
+    licence_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    night_work: Mapped[bool] = mapped_column(Boolean, default=False)
+    weekend_work: Mapped[bool] = mapped_column(Boolean, default=False)
+    tutor_name: Mapped[str | None] = mapped_column(String(200))
+    tutor_role: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[OfferStatus] = mapped_column(
+        str_enum(OfferStatus, "offer_status"), default=OfferStatus.DRAFT, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    site: Mapped[Site] = relationship(back_populates="offers")
+    metier: Mapped[Metier] = relationship()
+
+    @property
+    def places_left(self) -> int:
+        """Places not yet filled."""
+        return self.places - self.places_filled
+
+    def __repr__(self) -> str:
+        return f"<Offer {self.id} {self.metier_code} {self.status}>"

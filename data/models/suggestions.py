@@ -1,0 +1,124 @@
+"""Suggestions (scored request-offer pairs and their life) and the audit log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, str_enum, utcnow
+from .candidates import Request
+from .employers import Offer
+from .users import User
+
+__all__ = [
+    "SuggestionStatus",
+    "SuggestionOrigin",
+    "Interest",
+    "Suggestion",
+    "AuditEntry",
+]
+
+
+class SuggestionStatus(enum.StrEnum):
+    """Review by a coordinator, then the life of the pair up to a contract or its end."""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CONTACTED = "contacted"
+    INTERVIEW = "interview"
+    CONTRACT_SIGNED = "contract_signed"
+    ABANDONED = "abandoned"
+
+
+class SuggestionOrigin(enum.StrEnum):
+    """Whether the engine proposed the pair or a coordinator made it by hand."""
+
+    ENGINE = "engine"
+    MANUAL = "manual"
+
+
+class Interest(enum.StrEnum):
+    """What one side says of a suggestion before any contact."""
+
+    INTERESTED = "interested"
+    DECLINED = "declined"
+
+
+class Suggestion(Base):
+    """A scored (request, offer) pair with its explanation and its status."""
+
+    __tablename__ = "suggestions"
+    __table_args__ = (
+        UniqueConstraint("request_id", "offer_id"),
+        CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
+        Index("ix_suggestions_status_score", "status", "score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), index=True
+    )
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    engine_version: Mapped[str] = mapped_column(String(32))
+    origin: Mapped[SuggestionOrigin] = mapped_column(
+        str_enum(SuggestionOrigin, "suggestion_origin"), default=SuggestionOrigin.ENGINE
+    )
+    status: Mapped[SuggestionStatus] = mapped_column(
+        str_enum(SuggestionStatus, "suggestion_status"), default=SuggestionStatus.PROPOSED
+    )
+    # True once the engine no longer proposes a still-unreviewed pair (the offer or request changed).
+    stale: Mapped[bool] = mapped_column(default=False)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    employer_interest: Mapped[Interest | None] = mapped_column(str_enum(Interest, "interest"))
+    employer_reason: Mapped[str | None] = mapped_column(Text)
+    candidate_interest: Mapped[Interest | None] = mapped_column(
+        str_enum(Interest, "candidate_interest")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    request: Mapped[Request] = relationship()
+    offer: Mapped[Offer] = relationship()
+    status_changed_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Suggestion {self.id} r{self.request_id} o{self.offer_id} {self.status}>"
+
+
+class AuditEntry(Base):
+    """One line of the audit log: a change to a suggestion, or a view of personal data."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int | None]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,62 @@
+"""Accounts: who signs in, with which role, and on whose behalf."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, str_enum, utcnow
+from .candidates import Candidate
+from .employers import Employer
+
+__all__ = ["Role", "User"]
+
+
+class Role(enum.StrEnum):
+    """What a user is to Passerelle; each role sees only what it must."""
+
+    EMPLOYER = "employer"
+    CANDIDATE = "candidate"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class User(Base):
+    """A person who signs in. Employers and candidates use mailed links; staff a password and TOTP."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'employer' AND employer_id IS NOT NULL AND candidate_id IS NULL)"
+            " OR (role = 'candidate' AND candidate_id IS NOT NULL AND employer_id IS NULL)"
+            " OR (role IN ('coordinator', 'admin') AND employer_id IS NULL AND candidate_id IS NULL)",
+            name="role_link",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    employer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employers.id", ondelete="CASCADE"), index=True
+    )
+    candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), unique=True
+    )
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on sign-out-everywhere, password change or deactivation: every older session dies.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    employer: Mapped[Employer | None] = relationship()
+    candidate: Mapped[Candidate | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

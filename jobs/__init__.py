@@ -1,0 +1,1 @@
+"""Passerelle's scheduled jobs and mail; ``python -m jobs`` runs the scheduler."""

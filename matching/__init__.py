@@ -1,0 +1,3 @@
+"""Passerelle's matching engine: a pure library (no web, no database, no I/O)."""
+
+__all__: list[str] = []

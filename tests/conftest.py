@@ -1,0 +1,132 @@
+"""Fixtures shared by the whole suite.
+
+Every test that uses ``engine`` (directly or through ``session``, ``app``...) runs once per database
+backend: SQLite always, PostgreSQL too when ``PASSERELLE_TEST_DATABASE_URL`` names one.
+Each test runs inside an outer transaction rolled back at the end, so tests leave no trace.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from data import migrate
+from data.db import make_engine
+from data.reference import load_reference
+
+PG_ENV = "PASSERELLE_TEST_DATABASE_URL"
+
+
+def _backends() -> list[str]:
+    backends = ["sqlite"]
+    if os.environ.get(PG_ENV):
+        backends.append("postgresql")
+    elif os.environ.get("PASSERELLE_REQUIRE_POSTGRES"):
+        raise pytest.UsageError(f"PASSERELLE_REQUIRE_POSTGRES is set but {PG_ENV} is not")
+    return backends
+
+
+def _reset_postgres(url: str) -> None:
+    """Start from an empty schema; refuse any database whose name does not say it is for tests."""
+    name = make_url(url).database or ""
+    if "test" not in name:
+        raise pytest.UsageError(f"refusing to wipe database {name!r}: its name must contain 'test'")
+    eng = make_engine(url)
+    with eng.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    eng.dispose()
+
+
+def make_test_engine(backend: str, tmp_dir: os.PathLike[str]) -> Engine:
+    """Build an empty, migrated engine for ``backend`` with the reference data loaded."""
+    if backend == "postgresql":
+        url = os.environ[PG_ENV]
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{os.fspath(tmp_dir)}/test.db"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        load_reference(s)
+    return engine
+
+
+@pytest.fixture(scope="session", params=_backends())
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database with the reference data, one per backend for the whole run."""
+    eng = make_test_engine(request.param, tmp_path_factory.mktemp(request.param))
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            yield conn
+        finally:
+            if trans.is_active:
+                trans.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """An ORM session whose commits become savepoints of the outer transaction."""
+    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+# --- No network: a test may talk to this machine only. -----------------------------------------
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check_address(address: object) -> None:
+    if isinstance(address, tuple) and address:
+        host = address[0]
+        if host in ("localhost",):
+            return
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                return
+        except ValueError:
+            pass
+        raise RuntimeError(f"network access attempted in a test: {address!r}")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _check_address(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _check_address(address)
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    """Fail any test that opens a connection beyond the loopback interface."""
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = _real_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]

@@ -1,0 +1,1 @@
+"""Passerelle's web service: French pages and the JSON API."""
