@@ -60,7 +60,9 @@ def make_test_engine(backend: str, tmp_dir: os.PathLike[str]) -> Engine:
 
 
 @pytest.fixture(scope="session", params=_backends())
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """A migrated database with the reference data, one per backend for the whole run."""
     eng = make_test_engine(request.param, tmp_path_factory.mktemp(request.param))
     yield eng

@@ -50,7 +50,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    """Store an enum as its value in a VARCHAR with a CHECK constraint (portable, easy to migrate)."""
+    """Store an enum as its value in a VARCHAR with a CHECK constraint (portable, migratable)."""
     return Enum(
         enum_class,
         name=name,

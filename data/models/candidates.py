@@ -119,7 +119,7 @@ class Request(Base):
 
 
 class RequestMetier(Base):
-    """One métier a request asks for: the words as typed, and the referential code they resolve to."""
+    """One métier a request asks for: the words as typed and the referential code they give."""
 
     __tablename__ = "request_metiers"
     __table_args__ = (UniqueConstraint("request_id", "position"),)

@@ -137,7 +137,9 @@ class Housing(Base):
     __tablename__ = "housings"
     __table_args__ = (
         CheckConstraint("beds >= 0", name="beds_non_negative"),
-        CheckConstraint("monthly_cost_eur IS NULL OR monthly_cost_eur >= 0", name="cost_non_negative"),
+        CheckConstraint(
+            "monthly_cost_eur IS NULL OR monthly_cost_eur >= 0", name="cost_non_negative"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,7 +158,9 @@ class Offer(Base):
     __tablename__ = "offers"
     __table_args__ = (
         CheckConstraint("places >= 1", name="places_positive"),
-        CheckConstraint("places_filled >= 0 AND places_filled <= places", name="places_filled_range"),
+        CheckConstraint(
+            "places_filled >= 0 AND places_filled <= places", name="places_filled_range"
+        ),
         CheckConstraint("housing_beds >= 0", name="housing_beds_non_negative"),
         CheckConstraint(
             "duration_months IS NULL OR duration_months BETWEEN 6 AND 48", name="duration_range"

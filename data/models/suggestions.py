@@ -84,7 +84,7 @@ class Suggestion(Base):
     status: Mapped[SuggestionStatus] = mapped_column(
         str_enum(SuggestionStatus, "suggestion_status"), default=SuggestionStatus.PROPOSED
     )
-    # True once the engine no longer proposes a still-unreviewed pair (the offer or request changed).
+    # True once the engine no longer proposes an unreviewed pair (the offer or request changed).
     stale: Mapped[bool] = mapped_column(default=False)
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     employer_interest: Mapped[Interest | None] = mapped_column(str_enum(Interest, "interest"))

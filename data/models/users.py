@@ -25,14 +25,15 @@ class Role(enum.StrEnum):
 
 
 class User(Base):
-    """A person who signs in. Employers and candidates use mailed links; staff a password and TOTP."""
+    """A person who signs in: employers and candidates by mailed link, staff with password+TOTP."""
 
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
             "(role = 'employer' AND employer_id IS NOT NULL AND candidate_id IS NULL)"
             " OR (role = 'candidate' AND candidate_id IS NOT NULL AND employer_id IS NULL)"
-            " OR (role IN ('coordinator', 'admin') AND employer_id IS NULL AND candidate_id IS NULL)",
+            " OR (role IN ('coordinator', 'admin')"
+            " AND employer_id IS NULL AND candidate_id IS NULL)",
             name="role_link",
         ),
     )
