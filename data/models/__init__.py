@@ -16,6 +16,9 @@ from .reference import Commune, Metier
 from .suggestions import AuditEntry, Interest, Suggestion, SuggestionOrigin, SuggestionStatus
 from .users import Role, User
 
+# Modules whose tables must be registered on Base.metadata; import their classes from them.
+from . import auth, mail  # noqa: E402, F401  isort: skip
+
 __all__ = [
     "AuditEntry",
     "Base",
