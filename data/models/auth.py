@@ -1,5 +1,86 @@
-"""Sign-in links, server-side sessions and API tokens (owned by the web service)."""
+"""Sign-in links, sign-in rate limits, TOTP replay guard and API tokens (owned by the web service).
+
+Secrets are never stored: a sign-in link or an API token is kept as the SHA-256 of its random value,
+and rate-limit keys as the SHA-256 of what they count (an email, an address).
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, str_enum, utcnow
+from .employers import Employer
+from .users import Role, User
+
+__all__ = ["LoginToken", "RateLimitWindow", "TotpUse", "ApiToken"]
+
+
+class LoginToken(Base):
+    """A single-use sign-in link mailed to an employer or a candidate."""
+
+    __tablename__ = "login_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class RateLimitWindow(Base):
+    """How many attempts one key made in one fixed time window (shared by every web worker)."""
+
+    __tablename__ = "rate_limit_windows"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TotpUse(Base):
+    """The last TOTP time step a staff member used: a code is accepted once (RFC 6238 §5.2)."""
+
+    __tablename__ = "totp_uses"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_step: Mapped[int] = mapped_column(Integer)
+
+
+class ApiToken(Base):
+    """A bearer token of the JSON API, created by an admin; it has exactly the rights of its role.
+
+    An employer token is bound to one employer; staff tokens to none. Candidates have no tokens.
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'employer' AND employer_id IS NOT NULL)"
+            " OR (role IN ('coordinator', 'admin') AND employer_id IS NULL)",
+            name="role_link",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    employer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employers.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    employer: Mapped[Employer | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.role}>"
