@@ -1,0 +1,248 @@
+"""Sign-in operations: links, passwords, TOTP, rate limits, sessions and API tokens."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data import auth
+from data.errors import ValidationError
+from data.models import Candidate, Employer, Role, StructureKind, User
+from data.models.auth import ApiToken, LoginToken
+
+T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+
+
+def _candidate_user(session: Session, email: str = "lea@example.org") -> User:
+    cand = Candidate(first_name="Léa", last_name="Martin", email=email, consent_at=T0)
+    session.add(cand)
+    session.flush()
+    user = User(email=email, role=Role.CANDIDATE, candidate_id=cand.id)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _employer(session: Session) -> Employer:
+    emp = Employer(
+        name="EHPAD Les Tilleuls",
+        siret="73282932000074",
+        kind=StructureKind.EHPAD,
+        contact_name="Anne Roux",
+        contact_email="direction@tilleuls.example.org",
+    )
+    session.add(emp)
+    session.flush()
+    return emp
+
+
+# --- TOTP ---------------------------------------------------------------------------------------
+
+RFC6238_SHA1 = [  # RFC 6238 appendix B, SHA-1 column
+    (59, "94287082"),
+    (1111111109, "07081804"),
+    (1111111111, "14050471"),
+    (1234567890, "89005924"),
+    (2000000000, "69279037"),
+    (20000000000, "65353130"),
+]
+
+
+@pytest.mark.parametrize(("seconds", "expected"), RFC6238_SHA1)
+def test_totp_matches_rfc6238_vectors(seconds: int, expected: str) -> None:
+    key = base64.b32encode(b"12345678901234567890").decode()
+    assert auth.totp_code(key, datetime.fromtimestamp(seconds, UTC), digits=8) == expected
+
+
+def test_totp_code_is_accepted_once_and_within_one_step(session: Session) -> None:
+    user, _, secret = auth.create_staff_user(session, email="coord@ain.example", role="coordinator")
+    code = auth.totp_code(secret, T0)
+    assert auth.verify_totp(session, user, code, now=T0)
+    assert not auth.verify_totp(session, user, code, now=T0), "replayed code accepted"
+    later = T0 + timedelta(seconds=30)
+    assert auth.verify_totp(session, user, auth.totp_code(secret, later), now=later)
+    far = T0 + timedelta(minutes=5)
+    assert not auth.verify_totp(session, user, auth.totp_code(secret, T0), now=far)
+    assert not auth.verify_totp(session, user, "12a456", now=far)
+
+
+def test_totp_uri_names_issuer_account_and_secret() -> None:
+    uri = auth.totp_uri("JBSWY3DPEHPK3PXP", "coord@ain.example")
+    assert uri.startswith("otpauth://totp/Passerelle%3Acoord%40ain.example?")
+    assert "secret=JBSWY3DPEHPK3PXP" in uri and "issuer=Passerelle" in uri
+
+
+# --- Passwords and staff ------------------------------------------------------------------------
+
+
+def test_password_hash_verifies_and_is_salted() -> None:
+    h1 = auth.hash_password("correct horse battery", n=2**10)
+    h2 = auth.hash_password("correct horse battery", n=2**10)
+    assert h1 != h2 and h1.startswith("scrypt$1024$")
+    assert auth.verify_password(h1, "correct horse battery")
+    assert not auth.verify_password(h1, "correct horse batterz")
+    assert not auth.verify_password(None, "anything")
+    assert not auth.verify_password("md5$abc", "anything")
+
+
+def test_password_strength_messages_are_french() -> None:
+    assert auth.check_password_strength("court") == [
+        "Le mot de passe doit compter au moins 12 caractères."
+    ]
+    assert auth.check_password_strength("aaaaaaaaaaaaaaaa") == [
+        "Le mot de passe est trop répétitif."
+    ]
+    assert auth.check_password_strength("une phrase assez longue") == []
+
+
+def test_authenticate_staff_needs_password_and_code(session: Session) -> None:
+    user, password, secret = auth.create_staff_user(
+        session, email="Admin@Ain.example", role=Role.ADMIN
+    )
+    assert user.email == "admin@ain.example"
+    with pytest.raises(auth.SignInFailed):
+        auth.authenticate_staff(session, "admin@ain.example", "wrong", auth.totp_code(secret, T0))
+    with pytest.raises(auth.SignInFailed):
+        auth.authenticate_staff(session, "admin@ain.example", password, "000000", now=T0)
+    got = auth.authenticate_staff(
+        session, " ADMIN@ain.example ", password, auth.totp_code(secret, T0), now=T0
+    )
+    assert got.id == user.id and got.last_login_at == T0
+
+    auth.set_active(session, user, False)
+    later = T0 + timedelta(minutes=1)
+    with pytest.raises(auth.SignInFailed):
+        auth.authenticate_staff(
+            session, "admin@ain.example", password, auth.totp_code(secret, later), now=later
+        )
+
+
+def test_create_staff_user_refuses_other_roles_and_duplicates(session: Session) -> None:
+    with pytest.raises(ValidationError) as err:
+        auth.create_staff_user(session, email="x@ain.example", role="candidate")
+    assert "role" in err.value.errors
+    auth.create_staff_user(session, email="x@ain.example", role="admin")
+    with pytest.raises(ValidationError) as err:
+        auth.create_staff_user(session, email="X@ain.example", role="coordinator")
+    assert err.value.errors["email"] == ["Un compte existe déjà avec cette adresse."]
+
+
+def test_password_change_and_deactivation_end_sessions(session: Session) -> None:
+    user, password, _ = auth.create_staff_user(session, email="c@ain.example", role="coordinator")
+    version = user.session_version
+    assert auth.session_user(session, user.id, version) is user
+    with pytest.raises(ValidationError):
+        auth.set_password(session, user, "not it", "a much better passphrase")
+    with pytest.raises(ValidationError) as err:
+        auth.set_password(session, user, password, "short")
+    assert "new" in err.value.errors
+    auth.set_password(session, user, password, "a much better passphrase")
+    assert auth.session_user(session, user.id, version) is None
+    assert auth.session_user(session, user.id, user.session_version) is user
+    auth.set_active(session, user, False)
+    assert auth.session_user(session, user.id, user.session_version) is None
+    assert auth.session_user(session, "1", 1) is None
+
+
+# --- Sign-in links ------------------------------------------------------------------------------
+
+
+def test_login_link_is_single_use_and_stored_hashed(session: Session) -> None:
+    user = _candidate_user(session)
+    assert auth.find_link_user(session, "  LEA@example.org") is user
+    raw = auth.create_login_link(session, user, now=T0)
+    stored = session.scalars(select(LoginToken.token_hash)).all()
+    assert raw not in stored and auth.hash_secret(raw) in stored
+    assert auth.peek_login_link(session, raw, now=T0)
+    assert auth.consume_login_link(session, raw, now=T0 + timedelta(minutes=1)) is user
+    assert not auth.peek_login_link(session, raw, now=T0 + timedelta(minutes=2))
+    with pytest.raises(auth.InvalidLink):
+        auth.consume_login_link(session, raw, now=T0 + timedelta(minutes=2))
+
+
+def test_login_link_expires_after_15_minutes(session: Session) -> None:
+    user = _candidate_user(session)
+    raw = auth.create_login_link(session, user, now=T0)
+    with pytest.raises(auth.InvalidLink):
+        auth.consume_login_link(session, raw, now=T0 + timedelta(minutes=15))
+    raw = auth.create_login_link(session, user, now=T0)
+    assert auth.consume_login_link(session, raw, now=T0 + timedelta(minutes=14, seconds=59))
+    with pytest.raises(auth.InvalidLink):
+        auth.consume_login_link(session, "forged", now=T0)
+
+
+def test_login_link_dies_with_the_account_and_not_for_staff(session: Session) -> None:
+    user = _candidate_user(session)
+    raw = auth.create_login_link(session, user, now=T0)
+    auth.set_active(session, user, False)
+    assert auth.find_link_user(session, user.email) is None
+    with pytest.raises(auth.InvalidLink):
+        auth.consume_login_link(session, raw, now=T0)
+    staff, _, _ = auth.create_staff_user(session, email="s@ain.example", role="admin")
+    assert auth.find_link_user(session, "s@ain.example") is None
+    with pytest.raises(auth.AuthError):
+        auth.create_login_link(session, staff)
+
+
+# --- Rate limits --------------------------------------------------------------------------------
+
+
+def test_rate_limit_counts_per_key_and_window(session: Session) -> None:
+    window = timedelta(minutes=15)
+    t = datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
+    results = [
+        auth.hit_rate_limit(session, "ip:1", limit=3, window=window, now=t) for _ in range(4)
+    ]
+    assert results == [True, True, True, False]
+    assert auth.hit_rate_limit(session, "ip:2", limit=3, window=window, now=t)
+    assert auth.hit_rate_limit(session, "ip:1", limit=3, window=window, now=t + window)
+
+
+def test_purge_expired_removes_old_links_and_windows(session: Session) -> None:
+    user = _candidate_user(session)
+    auth.create_login_link(session, user, now=T0)
+    auth.hit_rate_limit(session, "k", limit=1, window=timedelta(minutes=15), now=T0)
+    assert auth.purge_expired(session, now=T0 + timedelta(hours=1)) == {
+        "login_tokens": 0,
+        "rate_limit_windows": 0,
+    }
+    assert auth.purge_expired(session, now=T0 + timedelta(days=2)) == {
+        "login_tokens": 1,
+        "rate_limit_windows": 1,
+    }
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+def test_api_tokens_authenticate_until_revoked(session: Session) -> None:
+    emp = _employer(session)
+    token, raw = auth.create_api_token(session, role="employer", employer_id=emp.id, label="SI")
+    assert session.scalar(select(ApiToken.token_hash)) == auth.hash_secret(raw)
+    assert auth.authenticate_api_token(session, raw, now=T0) is token
+    assert token.last_used_at == T0
+    assert auth.authenticate_api_token(session, raw + "x") is None
+    auth.revoke_api_token(session, token.id, now=T0)
+    assert auth.authenticate_api_token(session, raw) is None
+
+
+@pytest.mark.parametrize(
+    ("role", "with_employer", "field"),
+    [
+        ("candidate", False, "role"),
+        ("employer", False, "employer_id"),
+        ("admin", True, "employer_id"),
+        ("chef", False, "role"),
+    ],
+)
+def test_api_token_role_must_fit(
+    session: Session, role: str, with_employer: bool, field: str
+) -> None:
+    employer_id = _employer(session).id if with_employer else None
+    with pytest.raises(ValidationError) as err:
+        auth.create_api_token(session, role=role, employer_id=employer_id)
+    assert field in err.value.errors
