@@ -1,0 +1,106 @@
+"""Domain operations used by the web service and the jobs.
+
+Every operation takes the caller's ``session`` first, validates its whole input (raising
+``data.errors.ValidationError`` with every field's French messages, before changing anything),
+then changes the objects and ``flush()``es; the caller commits. Status changes that the life cycle
+forbids raise ``data.errors.InvalidTransition``; clashes with existing data ``Conflict``; unknown
+ids ``NotFound``. Objects may be given as instances or as primary keys.
+"""
+
+from __future__ import annotations
+
+from .audit import log_access
+from .candidates import (
+    create_candidate,
+    set_notification_preference,
+    touch_candidate,
+    update_candidate,
+)
+from .employers import (
+    add_site,
+    create_employer,
+    remove_site,
+    set_site_housing,
+    update_employer,
+    update_site,
+)
+from .offers import (
+    close_offer,
+    create_offer,
+    duplicate_offer,
+    expire_offer,
+    mark_offer_filled,
+    publish_offer,
+    set_places_filled,
+    update_offer,
+)
+from .requests import (
+    RequestResult,
+    close_request,
+    create_request,
+    metier_referential,
+    pause_request,
+    reactivate_request,
+    update_request,
+)
+from .retention import anonymise_candidate, delete_candidate, export_candidate_data
+from .suggestions import (
+    abandon_suggestion,
+    approve_suggestion,
+    change_suggestion_status,
+    create_manual_pair,
+    mark_contacted,
+    mark_contract_signed,
+    mark_interview,
+    pair_history,
+    reject_suggestion,
+    set_candidate_interest,
+    set_employer_interest,
+)
+from .users import create_user, deactivate_user, find_user_by_email
+
+__all__ = [
+    "RequestResult",
+    "abandon_suggestion",
+    "add_site",
+    "anonymise_candidate",
+    "approve_suggestion",
+    "change_suggestion_status",
+    "close_offer",
+    "close_request",
+    "create_candidate",
+    "create_employer",
+    "create_manual_pair",
+    "create_offer",
+    "create_request",
+    "create_user",
+    "deactivate_user",
+    "delete_candidate",
+    "duplicate_offer",
+    "expire_offer",
+    "export_candidate_data",
+    "find_user_by_email",
+    "log_access",
+    "mark_contacted",
+    "mark_contract_signed",
+    "mark_interview",
+    "mark_offer_filled",
+    "metier_referential",
+    "pair_history",
+    "pause_request",
+    "publish_offer",
+    "reactivate_request",
+    "reject_suggestion",
+    "remove_site",
+    "set_candidate_interest",
+    "set_employer_interest",
+    "set_notification_preference",
+    "set_places_filled",
+    "set_site_housing",
+    "touch_candidate",
+    "update_candidate",
+    "update_employer",
+    "update_offer",
+    "update_request",
+    "update_site",
+]

@@ -1,0 +1,77 @@
+"""Plumbing shared by the operations: loading by id or object, clocks, unique-key savepoints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from data.errors import NotFound, ValidationError
+from data.models import utcnow
+
+__all__ = ["PARIS", "load", "now_or_utc", "local_today", "unique_guard"]
+
+M = TypeVar("M")
+
+# The Département's own calendar: "today" for start dates and deadlines is the day in France.
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def load(session: Session, model: type[M], obj_or_id: M | int, what: str) -> M:
+    """Return ``obj_or_id`` if it is already a ``model``; else load it by primary key or raise."""
+    if isinstance(obj_or_id, model):
+        return obj_or_id
+    if isinstance(obj_or_id, bool) or not isinstance(obj_or_id, int):
+        raise NotFound(what, obj_or_id)
+    obj = session.get(model, obj_or_id)
+    if obj is None:
+        raise NotFound(what, obj_or_id)
+    return obj
+
+
+def now_or_utc(now: datetime | None) -> datetime:
+    """Return ``now`` (timezone-aware) or the current UTC time."""
+    if now is None:
+        return utcnow()
+    if now.tzinfo is None:
+        raise ValueError("naive datetime given as now")
+    return now
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Return today's date in France."""
+    return now_or_utc(now).astimezone(PARIS).date()
+
+
+@contextmanager
+def unique_guard(session: Session, field: str, message: str) -> Iterator[None]:
+    """Run a block in a savepoint; a unique-key clash inside becomes a ``ValidationError``.
+
+    The operations check duplicates beforehand with a query, for a clear message; this guard only
+    covers the race where two requests insert the same key at once. The savepoint's rollback undoes
+    the block's changes, so nothing is left half-written and the session stays usable.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as exc:
+        if _is_unique_violation(exc):
+            raise ValidationError({field: [message]}) from None
+        raise
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    text = str(exc.orig).lower()
+    return "unique" in text or "duplicate key" in text
+
+
+def apply(obj: Any, values: dict[str, Any]) -> None:
+    """Set attributes from a dict of already-validated values."""
+    for key, value in values.items():
+        setattr(obj, key, value)

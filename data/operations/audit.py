@@ -1,0 +1,82 @@
+"""The audit log: changes to suggestions and coordinators' views of personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import AuditEntry, User
+
+from ._common import now_or_utc
+
+__all__ = ["ACCESS_ACTION", "CANDIDATE", "EMPLOYER", "log_access", "record", "entries_for"]
+
+ACCESS_ACTION = "view_personal_data"
+# The object types of access lines, so that an export can find a person's.
+CANDIDATE = "candidate"
+EMPLOYER = "employer"
+
+
+def _actor_id(actor: User | int | None) -> int | None:
+    if actor is None or isinstance(actor, int):
+        return actor
+    return actor.id
+
+
+def record(
+    session: Session,
+    actor: User | int | None,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    details: dict[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Write one audit line (``actor`` None means the system: a job, the engine)."""
+    entry = AuditEntry(
+        at=now_or_utc(now),
+        actor_id=_actor_id(actor),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=dict(details or {}),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def log_access(
+    session: Session,
+    actor: User | int | None,
+    object_type: str,
+    object_id: int | None,
+    fields: Iterable[str],
+    *,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Record that ``actor`` (a coordinator) viewed these personal fields of an object."""
+    return record(
+        session,
+        actor,
+        ACCESS_ACTION,
+        object_type,
+        object_id,
+        {"fields": sorted(set(fields))},
+        now=now,
+    )
+
+
+def entries_for(session: Session, object_type: str, object_id: int) -> list[AuditEntry]:
+    """Return the audit lines about one object, oldest first."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    return list(session.scalars(stmt))

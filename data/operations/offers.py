@@ -1,0 +1,386 @@
+"""Apprenticeship offers: create, edit, publish, and the end of their life."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from data.errors import Conflict, InvalidTransition
+from data.models import ContractKind, Employer, Offer, OfferStatus, Site
+
+from ._common import load, local_today, now_or_utc
+from .validation import (
+    ErrorCollector,
+    clean_bool,
+    clean_date,
+    clean_enum,
+    clean_int,
+    clean_metier,
+    clean_text,
+    reject_unknown_fields,
+)
+
+__all__ = [
+    "OFFER_TRANSITIONS",
+    "OPEN_OFFER_STATUSES",
+    "MIN_DURATION_MONTHS",
+    "MAX_DURATION_MONTHS",
+    "MAX_PLACES",
+    "MIN_DESCRIPTION_TO_PUBLISH",
+    "create_offer",
+    "update_offer",
+    "publish_offer",
+    "close_offer",
+    "set_places_filled",
+    "mark_offer_filled",
+    "expire_offer",
+    "duplicate_offer",
+    "check_offer_transition",
+]
+
+MIN_DURATION_MONTHS = 6
+MAX_DURATION_MONTHS = 48
+MAX_PLACES = 50
+MAX_DESCRIPTION = 5000
+# A candidate needs a few lines to know what the job is; a title alone is not an offer.
+MIN_DESCRIPTION_TO_PUBLISH = 30
+# A start date is checked against today: a little in the past is "as soon as possible",
+# far in the past or future is a typing mistake.
+START_DATE_PAST_DAYS = 365
+START_DATE_FUTURE_DAYS = 2 * 365
+PUBLISH_START_GRACE_DAYS = 90
+
+OPEN_OFFER_STATUSES = frozenset({OfferStatus.DRAFT, OfferStatus.PUBLISHED})
+
+OFFER_TRANSITIONS: dict[OfferStatus, frozenset[OfferStatus]] = {
+    OfferStatus.DRAFT: frozenset({OfferStatus.PUBLISHED, OfferStatus.CLOSED}),
+    OfferStatus.PUBLISHED: frozenset({OfferStatus.FILLED, OfferStatus.CLOSED, OfferStatus.EXPIRED}),
+    # A place freed again (a contract broken off in its trial period) reopens a filled offer.
+    OfferStatus.FILLED: frozenset({OfferStatus.PUBLISHED, OfferStatus.CLOSED}),
+    OfferStatus.CLOSED: frozenset(),
+    OfferStatus.EXPIRED: frozenset(),
+}
+
+_FIELDS = (
+    "site_id",
+    "metier_code",
+    "diploma",
+    "contract",
+    "places",
+    "start_date",
+    "duration_months",
+    "housing_beds",
+    "licence_required",
+    "night_work",
+    "weekend_work",
+    "tutor_name",
+    "tutor_role",
+    "description",
+)
+
+
+def check_offer_transition(offer: Offer, target: OfferStatus) -> None:
+    """Raise ``InvalidTransition`` unless the offer may go from its status to ``target``."""
+    if target not in OFFER_TRANSITIONS[offer.status]:
+        raise InvalidTransition("Offre", offer.status.value, target.value)
+
+
+def _clean_offer_fields(
+    session: Session,
+    employer: Employer,
+    values: dict[str, Any],
+    errors: ErrorCollector,
+    *,
+    today: date,
+    current: Offer | None,
+) -> dict[str, Any]:
+    """Validate the given offer fields; cross-field rules use ``current`` for the others."""
+    cleaned: dict[str, Any] = {}
+
+    def keep(name: str, value: Any) -> None:
+        if not errors.has(name):
+            cleaned[name] = value
+
+    site: Site | None = current.site if current is not None else None
+    if "site_id" in values:
+        site = None
+        raw = values["site_id"]
+        site_id = errors.run(clean_int, raw, "site_id", min_value=1)
+        if site_id is not None:
+            site = session.get(Site, site_id)
+            if site is None or site.employer_id != employer.id:
+                errors.add("site_id", "Ce site n'appartient pas à votre structure.")
+                site = None
+        keep("site_id", site_id)
+
+    metier = None
+    if "metier_code" in values:
+        metier = errors.run(clean_metier, session, values["metier_code"], "metier_code")
+        keep("metier_code", metier.code if metier else None)
+
+    if "diploma" in values:
+        keep(
+            "diploma",
+            errors.run(clean_text, values["diploma"], "diploma", required=False, max_length=16),
+        )
+    if "contract" in values:
+        keep("contract", errors.run(clean_enum, values["contract"], ContractKind, "contract"))
+    if "places" in values:
+        places = errors.run(
+            clean_int, values["places"], "places", min_value=1, max_value=MAX_PLACES
+        )
+        if places is not None and current is not None and places < current.places_filled:
+            errors.add(
+                "places",
+                f"{current.places_filled} place(s) sont déjà pourvues : "
+                "le nombre de places ne peut pas être inférieur.",
+            )
+        keep("places", places)
+    if "start_date" in values:
+        start = errors.run(clean_date, values["start_date"], "start_date")
+        # Bounds apply to a new date only: an unchanged one re-sent by a form is left alone.
+        if start is not None and (current is None or start != current.start_date):
+            errors.run(
+                clean_date,
+                start,
+                "start_date",
+                min_value=today - timedelta(days=START_DATE_PAST_DAYS),
+                max_value=today + timedelta(days=START_DATE_FUTURE_DAYS),
+            )
+        keep("start_date", start)
+    if "duration_months" in values:
+        keep(
+            "duration_months",
+            errors.run(
+                clean_int,
+                values["duration_months"],
+                "duration_months",
+                min_value=MIN_DURATION_MONTHS,
+                max_value=MAX_DURATION_MONTHS,
+                required=False,
+            ),
+        )
+    if "housing_beds" in values or "site_id" in values:
+        raw_beds = values.get("housing_beds", current.housing_beds if current else 0)
+        beds = errors.run(clean_int, raw_beds, "housing_beds", min_value=0, max_value=500)
+        if beds and site is not None and beds > site.housing_beds:
+            offered = site.housing_beds
+            errors.add(
+                "housing_beds",
+                f"Ce site ne propose que {offered} lit(s) : impossible d'en réserver {beds}."
+                if offered
+                else "Ce site ne propose pas de logement : déclarez-le d'abord sur le site.",
+            )
+        keep("housing_beds", beds)
+    for flag in ("licence_required", "night_work", "weekend_work"):
+        if flag in values:
+            keep(flag, errors.run(clean_bool, values[flag], flag))
+    for name in ("tutor_name", "tutor_role"):
+        if name in values:
+            keep(name, errors.run(clean_text, values[name], name, required=False, max_length=200))
+    if "description" in values:
+        text = errors.run(
+            clean_text,
+            values["description"],
+            "description",
+            required=False,
+            max_length=MAX_DESCRIPTION,
+        )
+        keep("description", text or "")
+
+    # The diploma follows the métier unless the employer names one.
+    if ("diploma" in cleaned or metier is not None) and not cleaned.get("diploma"):
+        base = metier if metier is not None else (current.metier if current else None)
+        if base is not None:
+            cleaned["diploma"] = base.diploma_code
+        else:
+            cleaned.pop("diploma", None)
+    return cleaned
+
+
+def create_offer(
+    session: Session,
+    employer: Employer | int,
+    *,
+    site_id: int,
+    metier_code: str,
+    contract: ContractKind | str = ContractKind.APPRENTISSAGE,
+    places: int = 1,
+    start_date: date | str | None = None,
+    duration_months: int | None = None,
+    housing_beds: int = 0,
+    licence_required: bool = False,
+    night_work: bool = False,
+    weekend_work: bool = False,
+    tutor_name: str | None = None,
+    tutor_role: str | None = None,
+    description: str = "",
+    diploma: str | None = None,
+    now: datetime | None = None,
+) -> Offer:
+    """Create a draft offer at one of the employer's sites; the diploma defaults from the métier."""
+    employer = load(session, Employer, employer, "Structure")
+    errors = ErrorCollector()
+    values = _clean_offer_fields(
+        session,
+        employer,
+        {
+            "site_id": site_id,
+            "metier_code": metier_code,
+            "diploma": diploma,
+            "contract": contract,
+            "places": places,
+            "start_date": start_date,
+            "duration_months": duration_months,
+            "housing_beds": housing_beds,
+            "licence_required": licence_required,
+            "night_work": night_work,
+            "weekend_work": weekend_work,
+            "tutor_name": tutor_name,
+            "tutor_role": tutor_role,
+            "description": description,
+        },
+        errors,
+        today=local_today(now),
+        current=None,
+    )
+    errors.raise_if_any()
+    stamp = now_or_utc(now)
+    offer = Offer(status=OfferStatus.DRAFT, places_filled=0, created_at=stamp, updated_at=stamp)
+    for key, value in values.items():
+        setattr(offer, key, value)
+    session.add(offer)
+    session.flush()
+    return offer
+
+
+def update_offer(
+    session: Session, offer: Offer | int, *, now: datetime | None = None, **changes: Any
+) -> Offer:
+    """Change fields of a draft or published offer; a published one must stay publishable."""
+    offer = load(session, Offer, offer, "Offre")
+    reject_unknown_fields(changes, _FIELDS)
+    if offer.status not in OPEN_OFFER_STATUSES:
+        raise Conflict("Cette offre est terminée : elle ne peut plus être modifiée. Dupliquez-la.")
+    employer = offer.site.employer
+    errors = ErrorCollector()
+    values = _clean_offer_fields(
+        session, employer, changes, errors, today=local_today(now), current=offer
+    )
+    if offer.status == OfferStatus.PUBLISHED and not errors:
+        _check_publishable({**_offer_values(offer), **values}, errors, today=None)
+    errors.raise_if_any()
+    for key, value in values.items():
+        setattr(offer, key, value)
+    offer.updated_at = now_or_utc(now)
+    session.flush()
+    return offer
+
+
+def _offer_values(offer: Offer) -> dict[str, Any]:
+    return {name: getattr(offer, name) for name in _FIELDS}
+
+
+def _check_publishable(values: dict[str, Any], errors: ErrorCollector, today: date | None) -> None:
+    """Add an error for each field a candidate needs that is missing."""
+    if values.get("start_date") is None:
+        errors.add("start_date", "Indiquez la date de début pour publier l'offre.")
+    elif today is not None and values["start_date"] < today - timedelta(
+        days=PUBLISH_START_GRACE_DAYS
+    ):
+        errors.add("start_date", "La date de début est passée : corrigez-la avant de publier.")
+    if values.get("duration_months") is None:
+        errors.add("duration_months", "Indiquez la durée du contrat pour publier l'offre.")
+    if len((values.get("description") or "").strip()) < MIN_DESCRIPTION_TO_PUBLISH:
+        errors.add(
+            "description",
+            f"Décrivez le poste en quelques lignes (au moins {MIN_DESCRIPTION_TO_PUBLISH} "
+            "caractères) pour publier l'offre.",
+        )
+
+
+def publish_offer(session: Session, offer: Offer | int, *, now: datetime | None = None) -> Offer:
+    """Publish a draft offer that has what a candidate needs (start, duration, description)."""
+    offer = load(session, Offer, offer, "Offre")
+    if offer.status != OfferStatus.DRAFT:
+        raise InvalidTransition("Offre", offer.status.value, OfferStatus.PUBLISHED.value)
+    errors = ErrorCollector()
+    _check_publishable(_offer_values(offer), errors, today=local_today(now))
+    errors.raise_if_any()
+    stamp = now_or_utc(now)
+    offer.status = OfferStatus.PUBLISHED
+    offer.published_at = stamp
+    offer.closed_at = None
+    offer.updated_at = stamp
+    session.flush()
+    return offer
+
+
+def _end(session: Session, offer: Offer, target: OfferStatus, now: datetime | None) -> Offer:
+    check_offer_transition(offer, target)
+    stamp = now_or_utc(now)
+    offer.status = target
+    offer.closed_at = stamp
+    offer.updated_at = stamp
+    session.flush()
+    return offer
+
+
+def close_offer(session: Session, offer: Offer | int, *, now: datetime | None = None) -> Offer:
+    """Close a draft, published or filled offer (the employer withdraws it)."""
+    return _end(session, load(session, Offer, offer, "Offre"), OfferStatus.CLOSED, now)
+
+
+def expire_offer(session: Session, offer: Offer | int, *, now: datetime | None = None) -> Offer:
+    """Expire a published offer (used by the jobs when its date is long past)."""
+    return _end(session, load(session, Offer, offer, "Offre"), OfferStatus.EXPIRED, now)
+
+
+def set_places_filled(
+    session: Session, offer: Offer | int, places_filled: int, *, now: datetime | None = None
+) -> Offer:
+    """Record how many places are taken; a full offer becomes filled, a freed one published."""
+    offer = load(session, Offer, offer, "Offre")
+    if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED):
+        raise Conflict("Seule une offre publiée peut avoir des places pourvues.")
+    errors = ErrorCollector()
+    count = errors.run(
+        clean_int, places_filled, "places_filled", min_value=0, max_value=offer.places
+    )
+    errors.raise_if_any()
+    assert count is not None
+    stamp = now_or_utc(now)
+    target = OfferStatus.FILLED if count >= offer.places else OfferStatus.PUBLISHED
+    if target != offer.status:
+        check_offer_transition(offer, target)
+        offer.status = target
+        offer.closed_at = stamp if target == OfferStatus.FILLED else None
+    offer.places_filled = count
+    offer.updated_at = stamp
+    session.flush()
+    return offer
+
+
+def mark_offer_filled(
+    session: Session, offer: Offer | int, *, now: datetime | None = None
+) -> Offer:
+    """Mark every place of a published offer as taken: the offer becomes filled."""
+    offer = load(session, Offer, offer, "Offre")
+    check_offer_transition(offer, OfferStatus.FILLED)
+    return set_places_filled(session, offer, offer.places, now=now)
+
+
+def duplicate_offer(session: Session, offer: Offer | int, *, now: datetime | None = None) -> Offer:
+    """Copy an offer, whatever its status, into a new draft with no place filled."""
+    offer = load(session, Offer, offer, "Offre")
+    stamp = now_or_utc(now)
+    copy = Offer(status=OfferStatus.DRAFT, places_filled=0, created_at=stamp, updated_at=stamp)
+    for name in _FIELDS:
+        setattr(copy, name, getattr(offer, name))
+    # The site may offer fewer beds than when the original was written.
+    copy.housing_beds = min(offer.housing_beds, offer.site.housing_beds)
+    session.add(copy)
+    session.flush()
+    return copy

@@ -1,0 +1,334 @@
+"""Suggestions: the coordinator's review and the life of a pair, each step in the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geopy.distance import geodesic
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.errors import Conflict, InvalidTransition, ValidationError
+from data.models import (
+    AuditEntry,
+    Interest,
+    Offer,
+    OfferStatus,
+    Request,
+    RequestStatus,
+    Suggestion,
+    SuggestionOrigin,
+    SuggestionStatus,
+    User,
+)
+
+from . import audit
+from ._common import load, now_or_utc
+from .offers import set_places_filled
+from .requests import mark_request_matched
+from .validation import clean_text
+
+__all__ = [
+    "SUGGESTION_TRANSITIONS",
+    "REASON_REQUIRED",
+    "MANUAL_ENGINE_VERSION",
+    "STATUS_CHANGE",
+    "check_suggestion_transition",
+    "change_suggestion_status",
+    "approve_suggestion",
+    "reject_suggestion",
+    "mark_contacted",
+    "mark_interview",
+    "mark_contract_signed",
+    "abandon_suggestion",
+    "create_manual_pair",
+    "set_employer_interest",
+    "set_candidate_interest",
+    "pair_history",
+]
+
+S = SuggestionStatus
+
+SUGGESTION_TRANSITIONS: dict[SuggestionStatus, frozenset[SuggestionStatus]] = {
+    S.PROPOSED: frozenset({S.APPROVED, S.REJECTED}),
+    # A coordinator may go back on a rejection; the other ends are final.
+    S.REJECTED: frozenset({S.APPROVED}),
+    S.APPROVED: frozenset({S.CONTACTED, S.INTERVIEW, S.ABANDONED}),
+    S.CONTACTED: frozenset({S.INTERVIEW, S.CONTRACT_SIGNED, S.ABANDONED}),
+    S.INTERVIEW: frozenset({S.CONTRACT_SIGNED, S.ABANDONED}),
+    S.CONTRACT_SIGNED: frozenset(),
+    S.ABANDONED: frozenset(),
+}
+REASON_REQUIRED = frozenset({S.REJECTED, S.ABANDONED})
+# Interest is asked of both sides once a coordinator has approved the pair, before it ends.
+INTEREST_STATUSES = frozenset({S.APPROVED, S.CONTACTED, S.INTERVIEW})
+MANUAL_ENGINE_VERSION = "manual"
+MAX_REASON = 1000
+
+OBJECT_TYPE = "suggestion"
+STATUS_CHANGE = "status_change"
+CREATED = "created"
+EMPLOYER_INTEREST = "employer_interest"
+CANDIDATE_INTEREST = "candidate_interest"
+
+
+def check_suggestion_transition(suggestion: Suggestion, target: SuggestionStatus) -> None:
+    """Raise ``InvalidTransition`` unless the pair may go from its status to ``target``."""
+    if target not in SUGGESTION_TRANSITIONS[suggestion.status]:
+        raise InvalidTransition("Mise en relation", suggestion.status.value, target.value)
+
+
+def _clean_reason(reason: object, required: bool) -> str | None:
+    if required and (reason is None or (isinstance(reason, str) and not reason.strip())):
+        raise ValidationError({"reason": ["Indiquez la raison."]})
+    return clean_text(reason, "reason", required=required, max_length=MAX_REASON)
+
+
+def change_suggestion_status(
+    session: Session,
+    suggestion: Suggestion | int,
+    target: SuggestionStatus | str,
+    actor: User | int | None,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Suggestion:
+    """Move a pair to ``target`` if its life cycle allows it, and write the audit line.
+
+    Rejecting and abandoning need a reason. Signing a contract fills one place of the offer (the
+    offer becomes filled when full) and marks the request matched.
+    """
+    suggestion = load(session, Suggestion, suggestion, "Mise en relation")
+    target = SuggestionStatus(target)
+    check_suggestion_transition(suggestion, target)
+    reason_value = _clean_reason(reason, required=target in REASON_REQUIRED)
+    offer = suggestion.offer
+    request = suggestion.request
+    if target == S.CONTRACT_SIGNED:
+        if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED) or offer.places_left < 1:
+            raise Conflict(
+                "Toutes les places de cette offre sont déjà pourvues."
+                if offer.places_left < 1
+                else "Cette offre n'est plus ouverte : le contrat ne peut pas y être rattaché."
+            )
+        if request.status not in (RequestStatus.ACTIVE, RequestStatus.PAUSED):
+            raise Conflict("Cette demande n'est plus active : rouvrez-la d'abord.")
+    stamp = now_or_utc(now)
+    previous = suggestion.status
+    suggestion.status = target
+    suggestion.status_changed_at = stamp
+    suggestion.status_changed_by_id = _actor_id(actor)
+    suggestion.updated_at = stamp
+    if target == S.REJECTED:
+        suggestion.rejection_reason = reason_value
+    elif previous == S.REJECTED:
+        suggestion.rejection_reason = None
+    if target == S.CONTRACT_SIGNED:
+        set_places_filled(session, offer, offer.places_filled + 1, now=stamp)
+        mark_request_matched(session, request, now=stamp)
+    details: dict[str, Any] = {"from": previous.value, "to": target.value}
+    if reason_value:
+        details["reason"] = reason_value
+    audit.record(session, actor, STATUS_CHANGE, OBJECT_TYPE, suggestion.id, details, now=stamp)
+    return suggestion
+
+
+def _actor_id(actor: User | int | None) -> int | None:
+    return actor if actor is None or isinstance(actor, int) else actor.id
+
+
+def approve_suggestion(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: User | int | None,
+    *,
+    now: datetime | None = None,
+) -> Suggestion:
+    """Approve a proposed pair (or go back on its rejection)."""
+    return change_suggestion_status(session, suggestion, S.APPROVED, actor, now=now)
+
+
+def reject_suggestion(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: User | int | None,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> Suggestion:
+    """Reject a proposed pair; the reason is required."""
+    return change_suggestion_status(session, suggestion, S.REJECTED, actor, reason=reason, now=now)
+
+
+def mark_contacted(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: User | int | None,
+    *,
+    now: datetime | None = None,
+) -> Suggestion:
+    """Record that the two sides were put in contact."""
+    return change_suggestion_status(session, suggestion, S.CONTACTED, actor, now=now)
+
+
+def mark_interview(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: User | int | None,
+    *,
+    now: datetime | None = None,
+) -> Suggestion:
+    """Record that an interview is planned or took place."""
+    return change_suggestion_status(session, suggestion, S.INTERVIEW, actor, now=now)
+
+
+def mark_contract_signed(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: User | int | None,
+    *,
+    now: datetime | None = None,
+) -> Suggestion:
+    """Record the signed contract: one place of the offer filled, the request matched."""
+    return change_suggestion_status(session, suggestion, S.CONTRACT_SIGNED, actor, now=now)
+
+
+def abandon_suggestion(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: User | int | None,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> Suggestion:
+    """End a pair before a contract; the reason is required."""
+    return change_suggestion_status(session, suggestion, S.ABANDONED, actor, reason=reason, now=now)
+
+
+def create_manual_pair(
+    session: Session,
+    request: Request | int,
+    offer: Offer | int,
+    actor: User | int | None,
+    *,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Suggestion:
+    """Pair a request and an offer by hand: an approved suggestion of origin ``manual``.
+
+    The request must be active and the offer published with a place left; a pair that exists
+    already (whatever its status) is a conflict: act on it instead.
+    """
+    request = load(session, Request, request, "Demande")
+    offer = load(session, Offer, offer, "Offre")
+    note_value = clean_text(note, "note", required=False, max_length=MAX_REASON)
+    errors: dict[str, list[str]] = {}
+    if request.status != RequestStatus.ACTIVE:
+        errors["request_id"] = ["Cette demande n'est pas active."]
+    if offer.status != OfferStatus.PUBLISHED or offer.places_left < 1:
+        errors["offer_id"] = ["Cette offre n'est pas publiée ou n'a plus de place."]
+    if errors:
+        raise ValidationError(errors)
+    existing = session.scalar(
+        select(Suggestion).where(
+            Suggestion.request_id == request.id, Suggestion.offer_id == offer.id
+        )
+    )
+    if existing is not None:
+        raise Conflict(
+            f"Cette mise en relation existe déjà (n° {existing.id}, "
+            f"statut {existing.status.value})."
+        )
+    stamp = now_or_utc(now)
+    home = request.commune
+    place = offer.site.commune
+    distance = geodesic((home.latitude, home.longitude), (place.latitude, place.longitude)).km
+    reasons = [f"{distance:.0f} km de la commune du candidat", "Mise en relation faite à la main"]
+    suggestion = Suggestion(
+        request=request,
+        offer=offer,
+        score=0.0,
+        distance_km=round(distance, 1),
+        criteria={},
+        reasons=reasons,
+        engine_version=MANUAL_ENGINE_VERSION,
+        origin=SuggestionOrigin.MANUAL,
+        status=S.APPROVED,
+        created_at=stamp,
+        updated_at=stamp,
+        status_changed_at=stamp,
+        status_changed_by_id=_actor_id(actor),
+    )
+    session.add(suggestion)
+    session.flush()
+    details: dict[str, Any] = {"origin": SuggestionOrigin.MANUAL.value, "to": S.APPROVED.value}
+    if note_value:
+        details["reason"] = note_value
+    audit.record(session, actor, CREATED, OBJECT_TYPE, suggestion.id, details, now=stamp)
+    return suggestion
+
+
+def _set_interest(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: User | int | None,
+    side: str,
+    interested: bool,
+    reason: str | None,
+    now: datetime | None,
+) -> Suggestion:
+    suggestion = load(session, Suggestion, suggestion, "Mise en relation")
+    if not isinstance(interested, bool):
+        raise ValidationError({"interested": ["Valeur oui ou non attendue."]})
+    if suggestion.status not in INTEREST_STATUSES:
+        raise Conflict("Cette mise en relation n'attend pas de réponse.")
+    value = Interest.INTERESTED if interested else Interest.DECLINED
+    reason_value = _clean_reason(reason, required=side == EMPLOYER_INTEREST and not interested)
+    stamp = now_or_utc(now)
+    if side == EMPLOYER_INTEREST:
+        previous = suggestion.employer_interest
+        suggestion.employer_interest = value
+        suggestion.employer_reason = reason_value
+    else:
+        previous = suggestion.candidate_interest
+        suggestion.candidate_interest = value
+    suggestion.updated_at = stamp
+    details: dict[str, Any] = {"from": previous.value if previous else None, "to": value.value}
+    if reason_value:
+        details["reason"] = reason_value
+    audit.record(session, actor, side, OBJECT_TYPE, suggestion.id, details, now=stamp)
+    return suggestion
+
+
+def set_employer_interest(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: User | int | None,
+    interested: bool,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Suggestion:
+    """Record the employer's answer to an approved pair; declining needs a reason."""
+    return _set_interest(session, suggestion, actor, EMPLOYER_INTEREST, interested, reason, now)
+
+
+def set_candidate_interest(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: User | int | None,
+    interested: bool,
+    *,
+    now: datetime | None = None,
+) -> Suggestion:
+    """Record the candidate's answer to an approved pair (no reason asked of a person)."""
+    result = _set_interest(session, suggestion, actor, CANDIDATE_INTEREST, interested, None, now)
+    result.request.candidate.last_activity_at = now_or_utc(now)
+    session.flush()
+    return result
+
+
+def pair_history(session: Session, suggestion_id: int) -> list[AuditEntry]:
+    """Return the pair's history: its audit lines (creation, changes, answers), oldest first."""
+    return audit.entries_for(session, OBJECT_TYPE, suggestion_id)
