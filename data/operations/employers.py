@@ -50,7 +50,8 @@ _EMPLOYER_CLEANERS: dict[str, Cleaner] = {
 
 _SITE_CLEANERS: dict[str, Cleaner] = {
     "name": lambda s, v: clean_text(v, "name", max_length=200),
-    "commune_insee": lambda s, v: clean_commune(s, v, "commune_insee").insee,
+    # The relationship, not the key: the loaded site then shows its new commune at once.
+    "commune_insee": lambda s, v: clean_commune(s, v, "commune_insee"),
     "address": lambda s, v: clean_text(v, "address", required=False, max_length=300),
 }
 
@@ -143,7 +144,8 @@ def add_site(
         errors,
     )
     errors.raise_if_any()
-    site = Site(employer=employer, **values)
+    site = Site(employer=employer, name=values["name"], address=values["address"])
+    site.commune = values["commune_insee"]
     session.add(site)
     session.flush()
     return site
@@ -156,6 +158,8 @@ def update_site(session: Session, site: Site | int, **changes: Any) -> Site:
     errors = ErrorCollector()
     values = clean_fields(session, _SITE_CLEANERS, changes, errors)
     errors.raise_if_any()
+    if "commune_insee" in values:
+        values["commune"] = values.pop("commune_insee")
     apply(site, values)
     session.flush()
     return site

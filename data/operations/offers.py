@@ -113,12 +113,12 @@ def _clean_offer_fields(
             if site is None or site.employer_id != employer.id:
                 errors.add("site_id", "Ce site n'appartient pas à votre structure.")
                 site = None
-        keep("site_id", site_id)
+        keep("site", site)
 
     metier = None
     if "metier_code" in values:
         metier = errors.run(clean_metier, session, values["metier_code"], "metier_code")
-        keep("metier_code", metier.code if metier else None)
+        keep("metier", metier)
 
     if "diploma" in values:
         keep(

@@ -159,7 +159,7 @@ def _clean_request_fields(
         resolutions, _ = _clean_metiers(values["metiers"], errors)
     if "commune_insee" in values:
         commune = errors.run(clean_commune, session, values["commune_insee"], "commune_insee")
-        keep("commune_insee", commune.insee if commune else None)
+        keep("commune", commune)
     if "max_distance_km" in values:
         keep(
             "max_distance_km",

@@ -13,6 +13,7 @@ import itertools
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from data import operations as ops
@@ -45,6 +46,7 @@ __all__ = [
     "make_request",
     "make_user",
     "make_suggestion",
+    "assert_nothing_pending",
 ]
 
 BOURG = "01053"  # Bourg-en-Bresse
@@ -124,7 +126,7 @@ def make_offer(
     values.update(overrides)
     offer = ops.create_offer(session, site.employer, **values)
     if publish:
-        ops.publish_offer(session, offer)
+        ops.publish_offer(session, offer, now=values.get("now"))
     return offer
 
 
@@ -189,3 +191,11 @@ def make_suggestion(
     session.add(suggestion)
     session.flush()
     return suggestion
+
+
+def assert_nothing_pending(session: Session) -> None:
+    """Assert a failed operation left nothing to flush and the session still answers."""
+    assert not session.new, session.new
+    assert not session.dirty, session.dirty
+    assert not session.deleted, session.deleted
+    assert session.scalar(select(literal(1))) == 1
