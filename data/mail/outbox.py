@@ -1,0 +1,537 @@
+"""The outbox: every mail is a row first, then goes out exactly once, or is retried, or dies.
+
+How "exactly once" holds:
+
+* **Queuing** — a row is unique on (recipient, kind, key) and inserted with
+  ``INSERT ... ON CONFLICT DO NOTHING``: two job runs that queue the same mail make one row.
+* **Claiming** — a sender moves a chunk of due rows from ``pending`` to ``sending`` with one
+  conditional ``UPDATE ... WHERE status = 'pending'`` stamped with its own claim token (on
+  PostgreSQL the chosen ids are also locked with ``FOR UPDATE SKIP LOCKED``), and commits. Two
+  senders never hold the same row.
+* **Recording** — each mail is marked ``sent`` in its own transaction right after the server
+  accepted it, so a crash loses at most the record of the mail in flight.
+* **Recovering** — rows left in ``sending`` by a sender that died are handed back to ``pending``
+  once their claim is older than :data:`CLAIM_LEASE`. Rows a sender had claimed but not yet tried
+  are handed back at once when it is interrupted (SIGINT/SIGTERM) or when the server goes down.
+
+The one unavoidable window: the server accepted a mail (answered 250 to DATA) and the process died
+before the ``sent`` record committed. That mail is in ``sending``; after the lease it is sent again.
+No protocol closes this window (the server's acceptance and our commit cannot be one atomic act);
+it lasts one round trip plus one commit per mail, and the repeated mail carries the same
+Message-ID, so mail clients that de-duplicate on it show it once.
+
+Temporary failures (4xx, server unreachable) put the row back to ``pending`` with
+``next_attempt_at`` pushed by :data:`BACKOFF`; after ``max_attempts`` tries, or on a permanent
+failure (5xx), the row is ``dead`` and listed by :func:`dead_letters` for coordinators.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.config import DEFAULTS
+from data.errors import ValidationError
+from data.models.base import utcnow
+from data.models.mail import MailOptOut, OutboxMessage, OutboxStatus, UnsubscribeToken
+
+from .transport import ConnectionFailure, Mailer, PermanentFailure, TemporaryFailure
+
+__all__ = [
+    "BACKOFF",
+    "CLAIM_LEASE",
+    "MAX_ATTEMPTS",
+    "SendReport",
+    "enqueue",
+    "send_pending",
+    "build_message",
+    "message_id_for",
+    "unsubscribe_url",
+    "dead_letters",
+    "requeue",
+    "outbox_counts",
+    "normalise_address",
+    "insert_for",
+]
+
+log = logging.getLogger(__name__)
+
+#: Delay before try n+1 after n failed tries (the last value repeats).
+BACKOFF: tuple[timedelta, ...] = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+)
+#: Tries before a temporarily failing mail is dead (about a day with :data:`BACKOFF`).
+MAX_ATTEMPTS = 8
+#: A claim older than this belongs to a sender that died: the row may be tried again.
+CLAIM_LEASE = timedelta(minutes=15)
+#: Rows claimed per transaction; a sender claims chunk after chunk up to its limit.
+CHUNK = 50
+
+_T = OutboxMessage.__table__
+
+
+def insert_for(session: Session) -> Callable[..., Any]:
+    """Return the dialect's ``insert`` (with ``on_conflict_do_nothing``) for this session."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"the outbox supports SQLite and PostgreSQL, not {name}")
+
+
+def normalise_address(address: str) -> str:
+    """Return a bare, lower-cased address, or raise ValidationError for anything else.
+
+    >>> normalise_address("  Jeanne.Martin@Example.FR ")
+    'jeanne.martin@example.fr'
+    """
+    value = (address or "").strip()
+    if not value or any(c in value for c in "\r\n<>,; \t") or value.count("@") != 1:
+        raise ValidationError({"to": ["Adresse électronique invalide."]})
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
+        raise ValidationError({"to": ["Adresse électronique invalide."]})
+    return value.lower()
+
+
+def _check_line(name: str, value: str, max_len: int) -> None:
+    if not value or "\r" in value or "\n" in value or len(value) > max_len:
+        raise ValidationError({name: [f"Valeur invalide pour « {name} »."]})
+
+
+def enqueue(
+    session: Session,
+    *,
+    to: str,
+    kind: str,
+    key: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    user_id: int | None = None,
+    unsubscribe_token: str | None = None,
+    now: datetime | None = None,
+) -> int | None:
+    """Queue one mail; return its row id, or None if (to, kind, key) was queued already.
+
+    Flushes only: the caller commits (the mail leaves after the commit, never before). A mail with
+    an ``unsubscribe_token`` carries List-Unsubscribe headers and is dropped at send time if the
+    recipient opted out; without one it is transactional (a sign-in link) and always sent.
+    """
+    recipient = normalise_address(to)
+    _check_line("kind", kind, 64)
+    _check_line("key", key, 200)
+    _check_line("subject", subject, 300)
+    if unsubscribe_token is not None:
+        _check_line("unsubscribe_token", unsubscribe_token, 64)
+    now = now or utcnow()
+    insert = insert_for(session)
+    if unsubscribe_token is not None:
+        session.execute(
+            insert(UnsubscribeToken.__table__)
+            .values(token=unsubscribe_token, email=recipient, created_at=now)
+            .on_conflict_do_nothing(index_elements=["token"])
+        )
+    stmt = (
+        insert(_T)
+        .values(
+            recipient=recipient,
+            kind=kind,
+            key=key,
+            subject=subject,
+            text=text,
+            html=html,
+            user_id=user_id,
+            unsubscribe_token=unsubscribe_token,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["recipient", "kind", "key"])
+        .returning(_T.c.id)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+@dataclass
+class SendReport:
+    """What one :func:`send_pending` call did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0  # temporary failure, will be tried again
+    dead: int = 0
+    suppressed: int = 0  # recipient opted out
+    released: int = 0  # claimed but handed back untried (server down, interrupted)
+    recovered: int = 0  # stale claims of a dead sender handed back
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counts as a JSON-ready dict (for job run records)."""
+        d = {k: v for k, v in self.__dict__.items() if k != "errors"}
+        d["errors"] = len(self.errors)
+        return d
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    recipient: str
+    kind: str
+    key: str
+    subject: str
+    text: str
+    html: str | None
+    unsubscribe_token: str | None
+    attempts: int
+    created_at: datetime
+
+
+def message_id_for(row_id: int, recipient: str, kind: str, key: str, domain: str) -> str:
+    """Return the stable Message-ID of an outbox row (the same on every try).
+
+    >>> message_id_for(7, "a@b.fr", "digest", "2026-01-01", "example.org")
+    '<passerelle.7.1709a28ba3ef69cf@example.org>'
+    """
+    digest = hashlib.sha256(f"{recipient}\0{kind}\0{key}".encode()).hexdigest()[:16]
+    return f"<passerelle.{row_id}.{digest}@{domain}>"
+
+
+def unsubscribe_url(base_url: str, token: str) -> str:
+    """Return the one-click unsubscribe URL carried by mails."""
+    return f"{base_url.rstrip('/')}/desabonnement/{token}"
+
+
+def _domain_of(mail_from: str) -> str:
+    addresses = getaddresses([mail_from])
+    addr = addresses[0][1] if addresses else ""
+    return addr.rpartition("@")[2] or "passerelle.localhost"
+
+
+def build_message(row: Any, *, mail_from: str, base_url: str) -> EmailMessage:
+    """Build the multipart (text, then HTML) message of an outbox row, with its stable headers."""
+    msg = EmailMessage()
+    msg["From"] = mail_from
+    msg["To"] = Address(addr_spec=row.recipient)
+    msg["Subject"] = row.subject
+    msg["Date"] = format_datetime(row.created_at)
+    msg["Message-ID"] = message_id_for(
+        row.id, row.recipient, row.kind, row.key, _domain_of(mail_from)
+    )
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Content-Language"] = "fr"
+    msg["X-Passerelle-Kind"] = row.kind
+    if row.unsubscribe_token:
+        msg["List-Unsubscribe"] = f"<{unsubscribe_url(base_url, row.unsubscribe_token)}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(row.text)
+    if row.html:
+        msg.add_alternative(row.html, subtype="html")
+    return msg
+
+
+def _backoff(attempts: int) -> timedelta:
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
+
+def send_pending(
+    session_factory: sessionmaker[Session],
+    mailer: Mailer,
+    *,
+    now: datetime | None = None,
+    limit: int = 500,
+    only_ids: Sequence[int] | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> SendReport:
+    """Send up to ``limit`` due mails (only ``only_ids`` if given); return what happened.
+
+    Safe to run in several processes at once: each row is claimed by one sender only. ``now``
+    (for tests) fixes the clock; otherwise each step reads the current time.
+    """
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
+    report = SendReport()
+    if only_ids is not None and not only_ids:
+        return report
+    mail_from = getattr(mailer, "mail_from", None) or DEFAULTS["MAIL_FROM"]
+    base_url = getattr(mailer, "base_url", None) or DEFAULTS["BASE_URL"]
+    report.recovered = _recover_stale(session_factory, clock())
+    try:
+        while report.claimed < limit:
+            token = uuid.uuid4().hex
+            size = min(CHUNK, limit - report.claimed)
+            rows, suppressed = _claim(session_factory, token, clock(), size, only_ids)
+            report.suppressed += suppressed
+            report.claimed += len(rows) + suppressed
+            if not rows:
+                if suppressed:
+                    continue
+                break
+            if not _send_chunk(
+                session_factory,
+                mailer,
+                rows,
+                token,
+                report,
+                clock,
+                mail_from,
+                base_url,
+                max_attempts,
+            ):
+                break
+    finally:
+        close = getattr(mailer, "close", None)
+        if callable(close):
+            close()
+    if report.claimed:
+        log.info(
+            "outbox: %d claimed, %d sent, %d retried, %d dead, %d suppressed, %d released",
+            report.claimed,
+            report.sent,
+            report.retried,
+            report.dead,
+            report.suppressed,
+            report.released,
+        )
+    return report
+
+
+def _recover_stale(session_factory: sessionmaker[Session], now: datetime) -> int:
+    with session_factory.begin() as s:
+        result = s.execute(
+            update(_T)
+            .where(_T.c.status == OutboxStatus.SENDING, _T.c.claimed_at < now - CLAIM_LEASE)
+            .values(status=OutboxStatus.PENDING, claim_token=None, updated_at=now)
+        )
+        count = result.rowcount or 0
+    if count:
+        log.warning("outbox: %d mails of a sender that stopped are due again", count)
+    return count
+
+
+def _claim(
+    session_factory: sessionmaker[Session],
+    token: str,
+    now: datetime,
+    size: int,
+    only_ids: Sequence[int] | None,
+) -> tuple[list[_Row], int]:
+    """Claim up to ``size`` due rows for ``token``; drop those whose recipient opted out."""
+    with session_factory.begin() as s:
+        due = (
+            select(_T.c.id)
+            .where(_T.c.status == OutboxStatus.PENDING, _T.c.next_attempt_at <= now)
+            .order_by(_T.c.next_attempt_at, _T.c.id)
+            .limit(size)
+        )
+        if only_ids is not None:
+            due = due.where(_T.c.id.in_(list(only_ids)))
+        if s.get_bind().dialect.name == "postgresql":
+            # Lock the chosen rows first: PostgreSQL may re-run a locking subquery inside an
+            # UPDATE (EvalPlanQual) and exceed the LIMIT, so the ids are fixed beforehand.
+            ids = list(s.scalars(due.with_for_update(skip_locked=True)))
+            target = _T.c.id.in_(ids)
+        else:
+            # One statement that writes first: SQLite then waits for the write lock instead of
+            # failing to upgrade a read lock.
+            target = _T.c.id.in_(due.scalar_subquery())
+        # The status test again in the WHERE makes the claim safe without row locks too.
+        s.execute(
+            update(_T)
+            .where(target, _T.c.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENDING, claim_token=token, claimed_at=now, updated_at=now)
+        )
+        opted_out = select(MailOptOut.email).scalar_subquery()
+        suppressed = s.execute(
+            update(_T)
+            .where(
+                _T.c.claim_token == token,
+                _T.c.unsubscribe_token.is_not(None),
+                _T.c.recipient.in_(opted_out),
+            )
+            .values(
+                status=OutboxStatus.SUPPRESSED,
+                claim_token=None,
+                last_error="destinataire désabonné",
+                updated_at=now,
+            )
+        )
+        rows = s.execute(
+            select(
+                _T.c.id,
+                _T.c.recipient,
+                _T.c.kind,
+                _T.c.key,
+                _T.c.subject,
+                _T.c.text,
+                _T.c.html,
+                _T.c.unsubscribe_token,
+                _T.c.attempts,
+                _T.c.created_at,
+            )
+            .where(_T.c.claim_token == token)
+            .order_by(_T.c.id)
+        ).all()
+    return [_Row(*r) for r in rows], suppressed.rowcount or 0
+
+
+def _send_chunk(
+    session_factory: sessionmaker[Session],
+    mailer: Mailer,
+    rows: list[_Row],
+    token: str,
+    report: SendReport,
+    clock: Callable[[], datetime],
+    mail_from: str,
+    base_url: str,
+    max_attempts: int,
+) -> bool:
+    """Send claimed rows one by one; return False when the batch must stop (server down)."""
+    untried = [r.id for r in rows]
+    try:
+        for row in rows:
+            untried.remove(row.id)
+            msg = build_message(row, mail_from=mail_from, base_url=base_url)
+            try:
+                mailer.send(msg)
+            except PermanentFailure as exc:
+                _record_failure(session_factory, row, token, clock(), str(exc), dead=True)
+                report.dead += 1
+                report.errors.append(f"{row.id}: {exc}")
+            except Exception as exc:  # temporary, or unexpected: retry later, die after N
+                attempts = row.attempts + 1
+                dead = attempts >= max_attempts
+                _record_failure(session_factory, row, token, clock(), _describe(exc), dead=dead)
+                report.dead += dead
+                report.retried += not dead
+                report.errors.append(f"{row.id}: {_describe(exc)}")
+                if not isinstance(exc, TemporaryFailure):
+                    log.exception("outbox: unexpected error sending mail %d", row.id)
+                if isinstance(exc, ConnectionFailure):
+                    log.warning("outbox: mail server unreachable, stopping: %s", exc)
+                    return False
+            else:
+                _record_sent(session_factory, row, token, clock(), str(msg["Message-ID"]))
+                report.sent += 1
+        return True
+    finally:
+        # Interrupted, or stopped early: rows not tried yet are free again at once.
+        if untried:
+            report.released += _release(session_factory, untried, token, clock())
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _record_sent(
+    session_factory: sessionmaker[Session], row: _Row, token: str, now: datetime, message_id: str
+) -> None:
+    with session_factory.begin() as s:
+        result = s.execute(
+            update(_T)
+            .where(_T.c.id == row.id, _T.c.claim_token == token)
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                attempts=_T.c.attempts + 1,
+                claim_token=None,
+                message_id=message_id,
+                last_error=None,
+                updated_at=now,
+            )
+        )
+        if result.rowcount != 1:
+            log.warning("outbox: mail %d was sent after its claim expired", row.id)
+
+
+def _record_failure(
+    session_factory: sessionmaker[Session],
+    row: _Row,
+    token: str,
+    now: datetime,
+    error: str,
+    *,
+    dead: bool,
+) -> None:
+    attempts = row.attempts + 1
+    with session_factory.begin() as s:
+        s.execute(
+            update(_T)
+            .where(_T.c.id == row.id, _T.c.claim_token == token)
+            .values(
+                status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+                attempts=attempts,
+                next_attempt_at=now + _backoff(attempts),
+                claim_token=None,
+                last_error=error,
+                updated_at=now,
+            )
+        )
+    if dead:
+        log.error("outbox: mail %d (%s to %s) is dead: %s", row.id, row.kind, row.recipient, error)
+
+
+def _release(
+    session_factory: sessionmaker[Session], ids: list[int], token: str, now: datetime
+) -> int:
+    with session_factory.begin() as s:
+        result = s.execute(
+            update(_T)
+            .where(_T.c.id.in_(ids), _T.c.claim_token == token)
+            .values(status=OutboxStatus.PENDING, claim_token=None, updated_at=now)
+        )
+        return result.rowcount or 0
+
+
+def dead_letters(session: Session, limit: int = 100) -> list[OutboxMessage]:
+    """Return mails that failed for good, most recent first (for coordinators)."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.DEAD)
+            .order_by(OutboxMessage.updated_at.desc(), OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def requeue(session: Session, outbox_id: int, *, now: datetime | None = None) -> bool:
+    """Give a dead mail a fresh set of tries (a coordinator fixed the cause); flushes only."""
+    now = now or utcnow()
+    result = session.execute(
+        update(_T)
+        .where(_T.c.id == outbox_id, _T.c.status == OutboxStatus.DEAD)
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    """Return the number of outbox rows per status (every status present, zero if none)."""
+    counts = {s.value: 0 for s in OutboxStatus}
+    for status, n in session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ):
+        counts[OutboxStatus(status).value] = n
+    return counts
