@@ -1,3 +1,59 @@
-"""Passerelle's matching engine: a pure library (no web, no database, no I/O)."""
+"""Passerelle's matching engine: a pure library (no web, no database, no I/O).
 
-__all__: list[str] = []
+Plain data in (:class:`RequestIn`, :class:`OfferIn`, a :class:`MetierReferential`), results out:
+:func:`suggest` (best matches both ways), :func:`allocate` (a stable allocation),
+:func:`score_pair` (one pair, explained). Deterministic; inputs are never mutated.
+"""
+
+from .errors import InvalidInput, MatchingError, UnknownMetier
+from .geo import distance_km
+from .model import (
+    CRITERIA,
+    ENGINE_VERSION,
+    EXCLUSION_REASONS,
+    Allocation,
+    Assignment,
+    Criterion,
+    Exclusion,
+    Exclusions,
+    Match,
+    OfferIn,
+    Params,
+    RequestIn,
+    Suggestions,
+    Unassigned,
+)
+from .referential import MetierReferential, Resolution, normalize
+from .scoring import combine, distance_score, housing_score, metier_score, score_pair
+from .suggest import MatchLists, suggest
+
+__all__ = [
+    "CRITERIA",
+    "ENGINE_VERSION",
+    "EXCLUSION_REASONS",
+    "Allocation",
+    "Assignment",
+    "Criterion",
+    "Exclusion",
+    "Exclusions",
+    "InvalidInput",
+    "Match",
+    "MatchLists",
+    "MatchingError",
+    "MetierReferential",
+    "OfferIn",
+    "Params",
+    "RequestIn",
+    "Resolution",
+    "Suggestions",
+    "Unassigned",
+    "UnknownMetier",
+    "combine",
+    "distance_km",
+    "distance_score",
+    "housing_score",
+    "metier_score",
+    "normalize",
+    "score_pair",
+    "suggest",
+]

@@ -1,0 +1,380 @@
+"""The engine's plain data: inputs, parameters and results (frozen dataclasses, no behaviour)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .errors import InvalidInput
+
+__all__ = [
+    "ENGINE_VERSION",
+    "EXCLUSION_REASONS",
+    "CRITERIA",
+    "OfferIn",
+    "RequestIn",
+    "Params",
+    "DEFAULT_PARAMS",
+    "Criterion",
+    "Match",
+    "Exclusion",
+    "Exclusions",
+    "Suggestions",
+    "Assignment",
+    "Unassigned",
+    "Allocation",
+]
+
+#: Stored on each suggestion: the minor changes with the scores, the major with their meaning.
+ENGINE_VERSION = "1.0.0"
+
+#: Hard constraints, in the order in which a pair's first failing one is counted.
+EXCLUSION_REASONS: tuple[str, ...] = (
+    "metier",
+    "places",
+    "distance",
+    "diploma",
+    "licence",
+    "date",
+    "housing",
+)
+#: Criteria of a score, in display order.
+CRITERIA: tuple[str, ...] = ("metier", "distance", "housing")
+
+
+def _record(kind: str, ident: object) -> str:
+    return f"{kind} {ident}" if isinstance(ident, str) and ident else kind
+
+
+def _check_id(kind: str, ident: object) -> None:
+    if not isinstance(ident, str) or not ident:
+        raise InvalidInput("a non-empty string is required", record=kind, field="id")
+
+
+def _check_number(
+    kind: str, ident: str, name: str, value: object, lo: float, hi: float = math.inf
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput("a finite number is required", record=_record(kind, ident), field=name)
+    if not lo <= value <= hi:
+        raise InvalidInput(
+            f"must be between {lo:g} and {hi:g}", record=_record(kind, ident), field=name
+        )
+
+
+def _check_int(kind: str, ident: str, name: str, value: object, lo: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("an integer is required", record=_record(kind, ident), field=name)
+    if value < lo:
+        raise InvalidInput(f"must be >= {lo}", record=_record(kind, ident), field=name)
+
+
+def _check_bool(kind: str, ident: str, name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInput("true or false is required", record=_record(kind, ident), field=name)
+
+
+def _check_date(kind: str, ident: str, name: str, value: object) -> None:
+    if value is not None and not isinstance(value, date):
+        raise InvalidInput("a date is required", record=_record(kind, ident), field=name)
+
+
+@dataclass(frozen=True)
+class OfferIn:
+    """An apprenticeship offer as the engine sees it; validated on construction.
+
+    ``places`` is the number of places left; ``housing_beds`` the beds the site offers to
+    apprentices who need housing.
+    """
+
+    id: str
+    metier: str
+    lat: float
+    lon: float
+    places: int
+    housing_beds: int = 0
+    licence_required: bool = False
+    start: date | None = None
+
+    def __post_init__(self) -> None:
+        _check_id("offer", self.id)
+        if not isinstance(self.metier, str) or not self.metier:
+            raise InvalidInput(
+                "a métier code is required", record=f"offer {self.id}", field="metier"
+            )
+        _check_number("offer", self.id, "lat", self.lat, -90, 90)
+        _check_number("offer", self.id, "lon", self.lon, -180, 180)
+        _check_int("offer", self.id, "places", self.places, 0)
+        _check_int("offer", self.id, "housing_beds", self.housing_beds, 0)
+        _check_bool("offer", self.id, "licence_required", self.licence_required)
+        _check_date("offer", self.id, "start", self.start)
+
+
+@dataclass(frozen=True)
+class RequestIn:
+    """A candidate's request as the engine sees it: resolved métier codes, place and constraints.
+
+    ``diploma_level`` is the highest level reached (0 none, 3 CAP, 4 bac...), ``None`` if unknown.
+    """
+
+    id: str
+    metiers: tuple[str, ...]
+    lat: float
+    lon: float
+    max_km: float
+    needs_housing: bool = False
+    accepts_relocation: bool = False
+    has_licence: bool = False
+    available_from: date | None = None
+    diploma_level: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_id("request", self.id)
+        record = f"request {self.id}"
+        if isinstance(self.metiers, str) or not isinstance(self.metiers, tuple | list):
+            raise InvalidInput("a list of métier codes is required", record=record, field="metiers")
+        if not all(isinstance(m, str) and m for m in self.metiers):
+            raise InvalidInput(
+                "métier codes must be non-empty strings", record=record, field="metiers"
+            )
+        if isinstance(self.metiers, list):
+            object.__setattr__(self, "metiers", tuple(self.metiers))
+        _check_number("request", self.id, "lat", self.lat, -90, 90)
+        _check_number("request", self.id, "lon", self.lon, -180, 180)
+        _check_number("request", self.id, "max_km", self.max_km, 0.1, 20_000)
+        _check_bool("request", self.id, "needs_housing", self.needs_housing)
+        _check_bool("request", self.id, "accepts_relocation", self.accepts_relocation)
+        _check_bool("request", self.id, "has_licence", self.has_licence)
+        _check_date("request", self.id, "available_from", self.available_from)
+        if self.diploma_level is not None:
+            _check_int("request", self.id, "diploma_level", self.diploma_level, 0)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Weights and thresholds of the engine; every field has a documented default.
+
+    A pair's score is the weighted mean of its criteria (see :mod:`matching.scoring`):
+    ``(w_m·s_metier + w_d·s_distance + w_h·s_housing) / (w_m + w_d + w_h)``.
+    """
+
+    #: Weight of the métier criterion (> 0: a valid pair always scores above 0).
+    weight_metier: float = 0.5
+    #: Weight of the distance criterion.
+    weight_distance: float = 0.35
+    #: Weight of the housing criterion.
+    weight_housing: float = 0.15
+    #: Métier score of a related métier (same métier: 1; unrelated: excluded).
+    related_metier_score: float = 0.5
+    #: Distance score at exactly the candidate's maximum distance (1 at distance 0, linear).
+    distance_score_at_limit: float = 0.25
+    #: Distance score, at least, of an offer with housing for a candidate who accepts to move.
+    relocation_distance_score: float = 0.5
+    #: Housing score of an offer without a bed for a candidate who needs one.
+    no_housing_score: float = 0.1
+    #: Exclude, rather than score low, offers without a bed for candidates who need one.
+    exclude_without_housing: bool = False
+    #: A candidate available at most this many days after the offer's start still fits.
+    start_tolerance_days: int = 30
+    #: Radii (km) offered to a candidate who has no match within their maximum distance.
+    widening_steps_km: tuple[float, ...] = (10, 20, 30, 50, 75, 100, 150, 200)
+    #: How many matches the widened radius must bring at least.
+    widening_min_results: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("weight_distance", "weight_housing"):
+            _check_number("params", "", name, getattr(self, name), 0)
+        _check_number("params", "", "weight_metier", self.weight_metier, 1e-9)
+        _check_number("params", "", "related_metier_score", self.related_metier_score, 1e-9, 1)
+        for name in ("distance_score_at_limit", "relocation_distance_score", "no_housing_score"):
+            _check_number("params", "", name, getattr(self, name), 0, 1)
+        _check_bool("params", "", "exclude_without_housing", self.exclude_without_housing)
+        _check_int("params", "", "start_tolerance_days", self.start_tolerance_days, 0)
+        _check_int("params", "", "widening_min_results", self.widening_min_results, 1)
+        steps = tuple(self.widening_steps_km)
+        for s in steps:
+            _check_number("params", "", "widening_steps_km", s, 0.1, 20_000)
+        if list(steps) != sorted(set(steps)):
+            raise InvalidInput(
+                "must be strictly increasing", record="params", field="widening_steps_km"
+            )
+        object.__setattr__(self, "widening_steps_km", steps)
+
+    @property
+    def total_weight(self) -> float:
+        """Sum of the three weights."""
+        return self.weight_metier + self.weight_distance + self.weight_housing
+
+
+#: The default parameters.
+DEFAULT_PARAMS = Params()
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion of a score: its score in [0, 1], its share of the total, a French reason."""
+
+    score: float
+    weight: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "score": round(self.score, 4),
+            "weight": round(self.weight, 4),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Match:
+    """A scored (request, offer) pair with its explanation.
+
+    ``score = Σ criteria[c].weight · criteria[c].score``, in [0, 1] (the weights sum to 1).
+    """
+
+    request_id: str
+    offer_id: str
+    score: float
+    distance_km: float
+    criteria: Mapping[str, Criterion]
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (score to 4 decimals, distance to 0.1 km)."""
+        return {
+            "request": self.request_id,
+            "offer": self.offer_id,
+            "score": round(self.score, 4),
+            "distance_km": round(self.distance_km, 1),
+            "criteria": {k: c.to_dict() for k, c in self.criteria.items()},
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A pair that a hard constraint rules out: reason keys (see EXCLUSION_REASONS) and texts."""
+
+    request_id: str
+    offer_id: str
+    reasons: tuple[str, ...]
+    messages: tuple[str, ...]
+    distance_km: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "request": self.request_id,
+            "offer": self.offer_id,
+            "reasons": list(self.reasons),
+            "messages": list(self.messages),
+            "distance_km": round(self.distance_km, 1),
+        }
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """How many pairs each hard constraint ruled out, and a few of them.
+
+    Every (request, offer) pair that is not a match counts once, under the first constraint
+    it fails in :data:`EXCLUSION_REASONS` order; ``samples`` holds up to three pairs per reason.
+    """
+
+    counts: Mapping[str, int]
+    samples: Mapping[str, tuple[tuple[str, str], ...]]
+
+    @property
+    def total(self) -> int:
+        """Number of excluded pairs."""
+        return sum(self.counts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "counts": dict(self.counts),
+            "samples": {k: [list(p) for p in v] for k, v in self.samples.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """The best matches both ways, the exclusions, and how far to widen empty searches.
+
+    ``by_request[rid]``: the best offers of request ``rid``, score descending, ties by offer id;
+    ``by_offer[oid]``: likewise for requests. Every input id is a key (possibly of an empty
+    list). The lists are built on first access: the scoring itself is done in :func:`suggest`.
+    ``widening[rid]``: for a request without any match, the radius (one of
+    ``Params.widening_steps_km``) that would bring ``Params.widening_min_results`` matches, or
+    ``None`` if even the largest step would not.
+    """
+
+    by_request: Mapping[str, list[Match]]
+    by_offer: Mapping[str, list[Match]]
+    excluded: Exclusions
+    widening: Mapping[str, float | None]
+    top_k: int = 10
+    engine_version: str = field(default=ENGINE_VERSION)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A request placed on an offer; ``rank`` 1 is the candidate's first choice."""
+
+    request_id: str
+    offer_id: str
+    score: float
+    match: Match
+    rank: int
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The explanation: the match's reasons, then the choice rank."""
+        choice = "1er choix" if self.rank == 1 else f"{self.rank}e choix"
+        return (*self.match.reasons, f"{choice} parmi les offres compatibles")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        d = self.match.to_dict()
+        d["rank"] = self.rank
+        d["reasons"] = list(self.reasons)
+        return d
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    """A request left without an offer: why (French), and to which requests it lost its choices."""
+
+    request_id: str
+    reason: str
+    lost_to: tuple[str, ...] = ()
+    compatible: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "request": self.request_id,
+            "reason": self.reason,
+            "lost_to": list(self.lost_to),
+            "compatible": self.compatible,
+        }
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A stable allocation: assignments by request id, unassigned requests by request id."""
+
+    assignments: list[Assignment]
+    unassigned: list[Unassigned]
+    engine_version: str = ENGINE_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "assignments": [a.to_dict() for a in self.assignments],
+            "unassigned": [u.to_dict() for u in self.unassigned],
+        }

@@ -1,0 +1,20 @@
+"""The examples in the engine's docstrings run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import matching
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(matching.__path__, "matching."))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
