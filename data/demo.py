@@ -1,0 +1,683 @@
+"""A realistic, deterministic demo dataset of the Ain, built through the domain operations.
+
+Fictional structures (with well-formed SIRETs) spread across the département, their offers over
+the eight métiers, candidates typing their métiers the way people do, and the accounts of
+everyone. Only fictional people; every e-mail address is @example.org (staff: @passerelle.local).
+
+    counts = load_demo(session)          # the caller commits
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data import operations as ops
+from data.errors import Conflict
+from data.models import (
+    Commune,
+    ContractKind,
+    Employer,
+    HousingKind,
+    Offer,
+    RequestMetier,
+    Role,
+    StructureKind,
+)
+from data.operations._common import PARIS
+from data.operations.validation import luhn_check_digit
+
+__all__ = ["ADMIN_EMAIL", "COORDINATOR_EMAIL", "DEMO_COUNTS_KEYS", "load_demo"]
+
+ADMIN_EMAIL = "admin@passerelle.local"
+COORDINATOR_EMAIL = "coordination@passerelle.local"
+DEMO_COUNTS_KEYS = (
+    "employers",
+    "sites",
+    "offers",
+    "offers_published",
+    "candidates",
+    "requests",
+    "unresolved_metiers",
+    "users",
+)
+
+AS = "aide-soignant"
+AES = "accompagnant-educatif-social"
+ADVF = "assistant-de-vie-aux-familles"
+ES = "educateur-specialise"
+EJE = "educateur-jeunes-enfants"
+ME = "moniteur-educateur"
+ASS = "assistant-service-social"
+TISF = "technicien-intervention-sociale-familiale"
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    name: str
+    insee: str
+    housing: tuple[HousingKind, int, int | None] | None = None  # kind, beds, monthly cost
+
+
+@dataclass(frozen=True)
+class EmployerSpec:
+    name: str
+    kind: StructureKind
+    sites: tuple[SiteSpec, ...]
+    metiers: tuple[str, ...]  # what it hires apprentices for, most wanted first
+    offers: int = 2
+    phone_prefix: str = "04 74"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+H = HousingKind
+
+EMPLOYERS: tuple[EmployerSpec, ...] = (
+    EmployerSpec(
+        "EHPAD Les Jardins de Brou",
+        StructureKind.EHPAD,
+        (SiteSpec("Résidence Les Jardins de Brou", "01053", (H.STUDIO_ON_SITE, 2, 280)),),
+        (AS, AES, AS),
+        3,
+    ),
+    EmployerSpec(
+        "EHPAD La Roselière",
+        StructureKind.EHPAD,
+        (SiteSpec("EHPAD La Roselière", "01093"),),
+        (AS, AES),
+    ),
+    EmployerSpec(
+        "EHPAD Le Val de Saône",
+        StructureKind.EHPAD,
+        (SiteSpec("EHPAD Le Val de Saône", "01305", (H.HOST_FAMILY, 1, 350)),),
+        (AS, AES),
+    ),
+    EmployerSpec(
+        "Résidence Les Terrasses du Bugey",
+        StructureKind.EHPAD,
+        (SiteSpec("Les Terrasses du Bugey", "01034", (H.FJT, 2, 390)),),
+        (AS, AES, AS),
+        3,
+    ),
+    EmployerSpec(
+        "EHPAD Les Érables",
+        StructureKind.EHPAD,
+        (SiteSpec("EHPAD Les Érables", "01283"), SiteSpec("Unité Alzheimer Le Lilas", "01031")),
+        (AS, AES, AS),
+        3,
+    ),
+    EmployerSpec(
+        "EHPAD Le Clos des Dombes",
+        StructureKind.EHPAD,
+        (SiteSpec("EHPAD Le Clos des Dombes", "01443"),),
+        (AS, AES),
+    ),
+    EmployerSpec(
+        "Résidence La Côtière",
+        StructureKind.EHPAD,
+        (SiteSpec("Résidence La Côtière", "01262"), SiteSpec("Annexe de Beynost", "01043")),
+        (AS, AES, ADVF),
+        3,
+    ),
+    EmployerSpec(
+        "Groupement gérontologique du Pays de Gex",
+        StructureKind.GROUPE,
+        (
+            SiteSpec("EHPAD Le Mont-Rond", "01173", (H.STUDIO_ON_SITE, 3, 420)),
+            SiteSpec("EHPAD Les Bois de Divonne", "01143"),
+            SiteSpec("Résidence du Vuache", "01419", (H.FJT, 2, 450)),
+        ),
+        (AS, AES, AS, ADVF),
+        4,
+        "04 50",
+    ),
+    EmployerSpec(
+        "Résidence autonomie Les Tilleuls",
+        StructureKind.RESIDENCE_AUTONOMIE,
+        (SiteSpec("Résidence Les Tilleuls", "01244"),),
+        (AES,),
+        1,
+    ),
+    EmployerSpec(
+        "IME Les Cèdres",
+        StructureKind.IME,
+        (SiteSpec("IME Les Cèdres", "01289"),),
+        (ES, ME, AES),
+        3,
+    ),
+    EmployerSpec(
+        "IME du Bugey",
+        StructureKind.IME,
+        (SiteSpec("IME du Bugey", "01004", (H.STUDIO_ON_SITE, 1, 250)),),
+        (ME, ES),
+    ),
+    EmployerSpec(
+        "ITEP Le Grand Colombier",
+        StructureKind.ITEP,
+        (SiteSpec("ITEP Le Grand Colombier", "01138", (H.STUDIO_ON_SITE, 2, 200)),),
+        (ES, ME),
+    ),
+    EmployerSpec(
+        "MAS Les Hirondelles",
+        StructureKind.MAS,
+        (SiteSpec("MAS Les Hirondelles", "01266"),),
+        (AES, AS, AES),
+        3,
+    ),
+    EmployerSpec(
+        "FAM Le Revermont",
+        StructureKind.FAM,
+        (SiteSpec("FAM Le Revermont", "01072"),),
+        (AES, ME),
+    ),
+    EmployerSpec(
+        "Foyer de vie Les Sources",
+        StructureKind.FOYER_VIE,
+        (SiteSpec("Foyer de vie Les Sources", "01269", (H.STUDIO_ON_SITE, 1, 220)),),
+        (AES, ME),
+    ),
+    EmployerSpec(
+        "Foyer d'hébergement L'Oiseau-Lyre",
+        StructureKind.FOYER_HEBERGEMENT,
+        (SiteSpec("Foyer L'Oiseau-Lyre", "01202"),),
+        (ME, AES),
+    ),
+    EmployerSpec(
+        "ESAT Les Ateliers de la Reyssouze",
+        StructureKind.ESAT,
+        (SiteSpec("ESAT de Viriat", "01451"),),
+        (ME,),
+        1,
+    ),
+    EmployerSpec(
+        "SESSAD Dombes-Saône",
+        StructureKind.SESSAD,
+        (SiteSpec("SESSAD de Trévoux", "01427"), SiteSpec("Antenne de Jassans", "01194")),
+        (ES, ME),
+    ),
+    EmployerSpec(
+        "Association Ain Handicap Accompagnement",
+        StructureKind.GROUPE,
+        (
+            SiteSpec("IME La Vallière", "01344"),
+            SiteSpec("Foyer Le Haut-Bugey", "01265", (H.FJT, 2, 380)),
+            SiteSpec("SESSAD de Belley", "01034"),
+        ),
+        (ES, AES, ME, ES),
+        4,
+    ),
+    EmployerSpec(
+        "MECS Le Chalet",
+        StructureKind.MECS,
+        (SiteSpec("MECS Le Chalet", "01185", (H.STUDIO_ON_SITE, 2, 150)),),
+        (ES, ME),
+    ),
+    EmployerSpec(
+        "Maison d'enfants de Jassans",
+        StructureKind.MECS,
+        (SiteSpec("Maison d'enfants de Jassans", "01194"),),
+        (ME, ES),
+    ),
+    EmployerSpec(
+        "Crèche Les P'tits Loups",
+        StructureKind.CRECHE,
+        (SiteSpec("Crèche Les P'tits Loups", "01160"),),
+        (EJE, AES),
+        2,
+        "04 50",
+    ),
+    EmployerSpec(
+        "Multi-accueil Pirouette",
+        StructureKind.CRECHE,
+        (SiteSpec("Multi-accueil Pirouette", "01354"),),
+        (EJE,),
+        1,
+        "04 50",
+    ),
+    EmployerSpec(
+        "Crèche Les Lucioles",
+        StructureKind.CRECHE,
+        (SiteSpec("Crèche Les Lucioles", "01249"),),
+        (EJE, AES),
+    ),
+    EmployerSpec(
+        "Multi-accueil Les Coccinelles",
+        StructureKind.CRECHE,
+        (SiteSpec("Multi-accueil Les Coccinelles", "01025"),),
+        (EJE,),
+        1,
+        "03 85",
+    ),
+    EmployerSpec(
+        "Aide à domicile Bresse Revermont",
+        StructureKind.SAAD,
+        (SiteSpec("Agence de Bourg-en-Bresse", "01053"), SiteSpec("Agence de Coligny", "01108")),
+        (ADVF, AES, ADVF),
+        3,
+    ),
+    EmployerSpec(
+        "Services à domicile du Pays de Gex",
+        StructureKind.SAAD,
+        (SiteSpec("Agence d'Ornex", "01281", (H.FJT, 1, 460)),),
+        (ADVF, AES),
+        2,
+        "04 50",
+    ),
+    EmployerSpec(
+        "Bugey Services à la personne",
+        StructureKind.SAAD,
+        (SiteSpec("Agence de Belley", "01034"), SiteSpec("Agence d'Oyonnax", "01283")),
+        (ADVF, ADVF, AES),
+        3,
+    ),
+    EmployerSpec(
+        "SSIAD de la Plaine de l'Ain",
+        StructureKind.SSIAD,
+        (SiteSpec("SSIAD de Meximieux", "01244"), SiteSpec("Antenne de Pont-d'Ain", "01304")),
+        (AS, AS),
+    ),
+    EmployerSpec(
+        "CHRS L'Escale",
+        StructureKind.CHRS,
+        (SiteSpec("CHRS L'Escale", "01053"),),
+        (ES, ASS),
+    ),
+    EmployerSpec(
+        "Centre social et familial de la Dombes",
+        StructureKind.SERVICE_SOCIAL,
+        (SiteSpec("Centre social de Villars", "01443"), SiteSpec("Antenne de Thoissey", "01420")),
+        (TISF, ASS),
+    ),
+    EmployerSpec(
+        "Service d'aide aux familles de l'Ain",
+        StructureKind.SERVICE_SOCIAL,
+        (SiteSpec("Siège de Bourg-en-Bresse", "01053"), SiteSpec("Antenne d'Ambérieu", "01004")),
+        (TISF, TISF, ASS),
+        3,
+    ),
+    EmployerSpec(
+        "Service social de Valserhône",
+        StructureKind.SERVICE_SOCIAL,
+        (SiteSpec("Maison des solidarités", "01033"),),
+        (ASS, TISF),
+    ),
+    EmployerSpec(
+        "Hôpital local du Valromey",
+        StructureKind.HOPITAL,
+        (SiteSpec("Hôpital local du Valromey", "01079", (H.STUDIO_ON_SITE, 2, 180)),),
+        (AS, AS, AES),
+        3,
+    ),
+)
+
+# How long each apprenticeship lasts (months), and what the métier's offers usually say.
+DURATIONS = {AS: (12, 18), AES: (12, 18, 24), ADVF: (12,), ES: (36,), EJE: (36,), ME: (24,)}
+DURATIONS |= {ASS: (36,), TISF: (24,)}
+TASKS = {
+    AS: "Soins d'hygiène et de confort, aide aux repas, transmissions avec l'équipe infirmière.",
+    AES: "Accompagnement des personnes dans les gestes du quotidien et les activités, "
+    "en lien avec l'équipe éducative et soignante.",
+    ADVF: "Interventions au domicile de personnes âgées ou en situation de handicap : "
+    "aide aux repas, entretien du logement, courses, compagnie.",
+    ES: "Élaboration et suivi de projets personnalisés, animation d'activités éducatives, "
+    "travail avec les familles et les partenaires.",
+    EJE: "Accueil des enfants et de leurs familles, conception d'activités d'éveil, "
+    "participation au projet pédagogique de l'équipe.",
+    ME: "Accompagnement au quotidien d'un groupe, animation d'ateliers, participation aux "
+    "réunions de synthèse.",
+    ASS: "Accueil et accompagnement des personnes, instruction des demandes d'aide, "
+    "travail en réseau avec les partenaires du territoire.",
+    TISF: "Interventions auprès des familles à domicile : soutien à la parentalité, "
+    "organisation de la vie quotidienne, accompagnement des enfants.",
+}
+TUTOR_ROLES = {
+    AS: "Aide-soignante",
+    AES: "Accompagnante éducative et sociale",
+    ADVF: "Responsable de secteur",
+    ES: "Éducatrice spécialisée",
+    EJE: "Éducatrice de jeunes enfants",
+    ME: "Moniteur éducateur",
+    ASS: "Assistante de service social",
+    TISF: "Technicienne de l'intervention sociale et familiale",
+}
+# Métiers as candidates type them: labels, abbreviations, old names and a few typos.
+TYPED = {
+    AS: ("aide-soignante", "Aide soignant", "AS", "DEAS", "aide soignate", "aide-soigante"),
+    AES: ("AES", "AMP", "accompagnante éducative et sociale", "DEAES", "aide médico-psychologique"),
+    ADVF: (
+        "ADVF",
+        "auxiliaire de vie",
+        "assistante de vie",
+        "aide à domicile",
+        "auxilliaire de vie",
+    ),
+    ES: (
+        "éducateur spécialisé",
+        "educ spé",
+        "ES",
+        "éducatrice spécialisée",
+        "educatrice specialisee",
+    ),
+    EJE: (
+        "EJE",
+        "éducatrice de jeunes enfants",
+        "educatrice petite enfance",
+        "jardinière d'enfants",
+    ),
+    ME: ("moniteur éducateur", "monitrice éducatrice", "ME", "CAFME", "monitrice educatrise"),
+    ASS: ("assistante sociale", "ASS", "assistante de service social", "DEASS"),
+    TISF: ("TISF", "travailleuse familiale", "technicienne de l'intervention sociale et familiale"),
+}
+# Other jobs people also list: kept as typed and reported, never matched.
+UNRESOLVED = ("agent de service hospitalier", "auxiliaire de puériculture", "secrétaire médicale")
+# What people who want one métier often add (weights by list order).
+SECOND_CHOICE = {
+    AS: (AES, ADVF),
+    AES: (AS, ADVF, ME),
+    ADVF: (AES, AS),
+    ES: (ME, ASS),
+    EJE: (AES, ES),
+    ME: (ES, AES),
+    ASS: (TISF, ES),
+    TISF: (ASS, AES),
+}
+# Share of candidates looking for each métier (the shortage métiers come first).
+METIER_WEIGHTS = {AS: 24, AES: 22, ADVF: 12, ES: 12, ME: 10, EJE: 9, ASS: 6, TISF: 5}
+DIPLOMA_LEVELS = {
+    AS: (0, 3, 3, 3, 4),
+    AES: (0, 3, 3, 4),
+    ADVF: (0, 3, 3),
+    ES: (4, 4, 5),
+    EJE: (4, 4, 5),
+    ME: (3, 4, 4),
+    ASS: (4, 4, 5),
+    TISF: (3, 4, 4),
+}
+
+# Where candidates live: the Ain (weighted towards its towns), and a few from around it.
+HOME_COMMUNES = (
+    ("01053", 14), ("01283", 8), ("01004", 6), ("01033", 5), ("01034", 4), ("01173", 3),
+    ("01160", 3), ("01354", 3), ("01427", 3), ("01249", 3), ("01262", 2), ("01093", 2),
+    ("01305", 2), ("01269", 2), ("01185", 1), ("01202", 2), ("01244", 2), ("01025", 1),
+    ("01143", 2), ("01289", 2), ("01451", 2), ("01344", 1), ("01266", 1), ("01108", 1),
+    ("01320", 1), ("01159", 1), ("01304", 1), ("01072", 1), ("01031", 1), ("01014", 1),
+    ("01192", 1), ("01457", 1), ("01306", 1), ("01199", 1), ("01322", 1), ("01389", 1),
+    ("01407", 1), ("01384", 1), ("01142", 1), ("01443", 1),
+    ("69123", 3), ("69266", 1), ("71270", 2), ("74012", 1), ("73065", 1),
+)  # fmt: skip
+AIN = "01"
+
+FIRST_NAMES = (
+    "Léa", "Emma", "Chloé", "Manon", "Camille", "Inès", "Sarah", "Jade", "Louise", "Zoé",
+    "Lina", "Clara", "Julie", "Laura", "Marie", "Océane", "Anaïs", "Mélanie", "Nadia", "Sophie",
+    "Fatoumata", "Yasmine", "Amandine", "Justine", "Élodie", "Aurélie", "Pauline", "Morgane",
+    "Lucas", "Hugo", "Thomas", "Nathan", "Enzo", "Louis", "Théo", "Maxime", "Karim", "Mehdi",
+    "Antoine", "Julien", "Kevin", "Romain", "Bastien", "Yanis", "Samuel", "Mathis",
+)  # fmt: skip
+LAST_NAMES = (
+    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau",
+    "Laurent", "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand", "Morel",
+    "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent",
+    "Muller", "Faure", "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier", "Chevalier",
+    "Perrin", "Morin", "Mathieu", "Clément", "Gauthier", "Dumont", "Lopez", "Benali", "Diallo",
+    "Nguyen", "Da Silva", "Ferreira", "Bouvier", "Perret", "Brun", "Vuillermoz", "Janin",
+)  # fmt: skip
+CONTACT_NAMES = (
+    "Catherine Morel", "Philippe Bouvier", "Nathalie Perret", "Isabelle Janin", "Pascal Brun",
+    "Sandrine Guérin", "Olivier Faure", "Valérie Chevalier", "Christophe Blanc", "Agnès Rey",
+    "Frédéric Collet", "Sylvie Mathieu", "Laurent Girod", "Véronique Dumas", "Patrick Vial",
+)  # fmt: skip
+
+# The demo's offers: most published, a few drafts, and some whose life is already over.
+STATUS_PLAN = ("published",) * 8 + ("draft",) + ("published",) * 4 + ("closed", "filled")
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return "-".join("".join(c if c.isalnum() else " " for c in ascii_text).split())
+
+
+def _siret(rng: random.Random, used: set[str]) -> str:
+    """Draw a SIRET with right SIREN and SIRET keys (associations' SIRENs start with 3 to 8)."""
+    while True:
+        base = str(rng.randint(3, 8)) + "".join(str(rng.randint(0, 9)) for _ in range(7))
+        siren = base + luhn_check_digit(base)
+        nic = f"{rng.randint(1, 99):04d}"
+        siret = siren + nic + luhn_check_digit(siren + nic)
+        if siret not in used and siren != "356000000":
+            used.add(siret)
+            return siret
+
+
+def _phone(rng: random.Random, prefix: str) -> str:
+    return prefix + " " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(3))
+
+
+def _mobile(rng: random.Random) -> str:
+    return f"0{rng.choice('67')} " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))
+
+
+def _first_of_month(day: date, months_ahead: int) -> date:
+    month = day.month - 1 + months_ahead
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...] | dict[str, int]) -> str:
+    items = list(pairs.items()) if isinstance(pairs, dict) else list(pairs)
+    return rng.choices([k for k, _ in items], weights=[w for _, w in items])[0]
+
+
+def _is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(Employer))
+
+
+def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> dict[str, int]:
+    """Load the demo dataset into a database without employers; return what it created.
+
+    Deterministic for a given ``seed`` and ``today`` (dates are relative to ``today``, the
+    current day in France by default). Into a database that already has employers it loads
+    nothing and returns zeros. The reference data must be loaded first. The caller commits.
+    """
+    counts = dict.fromkeys(DEMO_COUNTS_KEYS, 0)
+    if not _is_empty(session):
+        return counts
+    if session.get(Commune, "01053") is None:
+        raise Conflict("Chargez d'abord les données de référence (communes).")
+    today = today or datetime.now(PARIS).date()
+    rng = random.Random(seed)
+    base = datetime.combine(today, time(9, 0), PARIS).astimezone(UTC)
+
+    def past(days_min: int, days_max: int) -> datetime:
+        return base - timedelta(days=rng.randint(days_min, days_max), minutes=rng.randint(0, 600))
+
+    ops.create_user(session, email=ADMIN_EMAIL, role=Role.ADMIN, display_name="Administration")
+    ops.create_user(
+        session, email=COORDINATOR_EMAIL, role=Role.COORDINATOR, display_name="Coordination"
+    )
+    counts["users"] += 2
+
+    used_sirets: set[str] = set()
+    contacts = list(CONTACT_NAMES)
+    for n, spec in enumerate(EMPLOYERS):
+        contact = contacts[n % len(contacts)]
+        email = f"{_slug(spec.name)}@example.org"
+        employer = ops.create_employer(
+            session,
+            name=spec.name,
+            siret=_siret(rng, used_sirets),
+            kind=spec.kind,
+            contact_name=contact,
+            contact_email=email,
+            contact_phone=_phone(rng, spec.phone_prefix),
+        )
+        ops.create_user(
+            session, email=email, role=Role.EMPLOYER, employer=employer, display_name=contact
+        )
+        counts["employers"] += 1
+        counts["users"] += 1
+        sites = []
+        for site_spec in spec.sites:
+            site = ops.add_site(
+                session, employer, name=site_spec.name, commune_insee=site_spec.insee
+            )
+            if site_spec.housing is not None:
+                kind, beds, cost = site_spec.housing
+                ops.set_site_housing(session, site, kind=kind, beds=beds, monthly_cost_eur=cost)
+            sites.append(site)
+            counts["sites"] += 1
+        for k in range(spec.offers):
+            metier = spec.metiers[k % len(spec.metiers)]
+            site = sites[k % len(sites)]
+            status = STATUS_PLAN[(n * 3 + k) % len(STATUS_PLAN)]
+            _make_offer(session, rng, spec, site, metier, status, today, past, counts)
+
+    for _ in range(120):
+        _make_candidate(session, rng, today, past, counts)
+    session.flush()
+    counts["unresolved_metiers"] = (
+        session.scalar(
+            select(func.count())
+            .select_from(RequestMetier)
+            .where(RequestMetier.metier_code.is_(None))
+        )
+        or 0
+    )
+    return counts
+
+
+def _make_offer(
+    session: Session,
+    rng: random.Random,
+    spec: EmployerSpec,
+    site: Any,
+    metier: str,
+    status: str,
+    today: date,
+    past: Any,
+    counts: dict[str, int],
+) -> Offer:
+    created = past(20, 120)
+    home_care = spec.kind in (StructureKind.SAAD, StructureKind.SSIAD) or metier in (ADVF, TISF)
+    round_the_clock = spec.kind in (
+        StructureKind.EHPAD,
+        StructureKind.MAS,
+        StructureKind.FAM,
+        StructureKind.FOYER_VIE,
+        StructureKind.FOYER_HEBERGEMENT,
+        StructureKind.MECS,
+        StructureKind.HOPITAL,
+        StructureKind.GROUPE,
+    )
+    beds = site.housing_beds
+    tutor_first = rng.choice(FIRST_NAMES[:28])
+    description = (
+        f"{site.name} ({site.commune.name}) accueille un·e apprenti·e. {TASKS[metier]} "
+        + (
+            "Permis B indispensable : les trajets entre domiciles se font avec un véhicule de "
+            "service. "
+            if home_care
+            else ""
+        )
+        + ("Un logement peut être proposé pendant la formation. " if beds else "")
+    )
+    offer = ops.create_offer(
+        session,
+        site.employer,
+        site_id=site.id,
+        metier_code=metier,
+        contract=ContractKind.PROFESSIONNALISATION
+        if rng.random() < 0.12
+        else ContractKind.APPRENTISSAGE,
+        places=rng.choice((1, 1, 1, 1, 2, 2, 3)),
+        start_date=_first_of_month(today, rng.randint(1, 8)),
+        duration_months=rng.choice(DURATIONS[metier]),
+        housing_beds=min(beds, rng.choice((1, 1, 2))) if beds and rng.random() < 0.8 else 0,
+        licence_required=home_care,
+        night_work=round_the_clock and metier in (AS, AES) and rng.random() < 0.3,
+        weekend_work=round_the_clock and rng.random() < 0.7,
+        tutor_name=f"{tutor_first} {rng.choice(LAST_NAMES)}",
+        tutor_role=TUTOR_ROLES[metier],
+        description=description.strip(),
+        now=created,
+    )
+    counts["offers"] += 1
+    if status == "draft":
+        return offer
+    ops.publish_offer(session, offer, now=created + timedelta(days=rng.randint(0, 5)))
+    if status == "closed":
+        ops.close_offer(session, offer, now=past(1, 15))
+    elif status == "filled":
+        ops.mark_offer_filled(session, offer, now=past(1, 15))
+    else:
+        counts["offers_published"] += 1
+    return offer
+
+
+def _make_candidate(
+    session: Session,
+    rng: random.Random,
+    today: date,
+    past: Any,
+    counts: dict[str, int],
+) -> None:
+    first = rng.choice(FIRST_NAMES)
+    last = rng.choice(LAST_NAMES)
+    email = f"{_slug(first)}.{_slug(last)}.{counts['candidates'] + 1}@example.org".replace("-", "")
+    joined = past(1, 300)
+    candidate = ops.create_candidate(
+        session,
+        first_name=first,
+        last_name=last,
+        email=email,
+        phone=_mobile(rng) if rng.random() < 0.6 else None,
+        consent=True,
+        notify_frequency=rng.choice(("daily", "daily", "weekly", "immediate", "never")),
+        now=joined,
+    )
+    counts["candidates"] += 1
+
+    wanted = _weighted(rng, METIER_WEIGHTS)
+    metiers = [wanted]
+    if rng.random() < 0.45:
+        metiers.append(rng.choice(SECOND_CHOICE[wanted]))
+    texts = [rng.choice(TYPED[m]) for m in dict.fromkeys(metiers)]
+    if rng.random() < 0.08:
+        texts.append(rng.choice(UNRESOLVED))
+    home = _weighted(rng, HOME_COMMUNES)
+    far = not home.startswith(AIN)
+    licence = rng.random() < 0.65
+    ops.create_request(
+        session,
+        candidate,
+        metiers=texts,
+        commune_insee=home,
+        max_distance_km=rng.choice((10, 15, 20, 25, 30, 30, 30, 40, 50, 60, 80, 100)),
+        has_licence=licence,
+        has_car=licence and rng.random() < 0.75,
+        needs_housing=rng.random() < (0.6 if far else 0.15),
+        accepts_relocation=rng.random() < (0.7 if far else 0.2),
+        available_from=_first_of_month(today, rng.randint(0, 7)) if rng.random() < 0.8 else None,
+        diploma_level=rng.choice(DIPLOMA_LEVELS[wanted]) if rng.random() < 0.9 else None,
+        now=joined + timedelta(minutes=rng.randint(2, 30)),
+    )
+    counts["requests"] += 1
+    fate = rng.random()
+    later = min(joined + timedelta(days=rng.randint(1, 60)), past(0, 0))
+    if fate < 0.05:
+        ops.pause_request(session, candidate.request, now=later)
+    elif fate < 0.08:
+        ops.close_request(session, candidate.request, now=later)
+    ops.create_user(
+        session,
+        email=email,
+        role=Role.CANDIDATE,
+        candidate=candidate,
+        display_name=f"{first} {last}",
+    )
+    counts["users"] += 1

@@ -1,0 +1,197 @@
+"""The demo dataset: loads on both engines, sensible, valid, in the Ain, and deterministic."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from data.demo import ADMIN_EMAIL, COORDINATOR_EMAIL, DEMO_COUNTS_KEYS, load_demo
+from data.models import (
+    Candidate,
+    Employer,
+    Offer,
+    OfferStatus,
+    Request,
+    RequestMetier,
+    Role,
+    Site,
+    User,
+)
+from data.operations.validation import is_valid_siret
+
+TODAY = date(2026, 3, 2)
+
+
+def _dump(session: Session) -> dict[str, Any]:
+    """Everything the demo made, by natural keys (ids and sequences differ between loads)."""
+    employers = sorted(
+        (e.siret, e.name, e.kind.value, e.contact_email, e.contact_phone)
+        for e in session.scalars(select(Employer))
+    )
+    sites = sorted(
+        (s.employer.siret, s.name, s.commune_insee, s.housing_beds)
+        for s in session.scalars(select(Site))
+    )
+    offers = sorted(
+        (
+            o.site.employer.siret,
+            o.site.name,
+            o.metier_code,
+            o.status.value,
+            o.places,
+            o.places_filled,
+            o.start_date,
+            o.duration_months,
+            o.housing_beds,
+            o.licence_required,
+            o.tutor_name,
+            o.description,
+            o.published_at,
+        )
+        for o in session.scalars(select(Offer))
+    )
+    candidates = sorted(
+        (
+            c.email,
+            c.first_name,
+            c.phone,
+            c.created_at,
+            c.request.commune_insee,
+            c.request.max_distance_km,
+            c.request.status.value,
+            tuple((m.text, m.metier_code) for m in c.request.metiers),
+        )
+        for c in session.scalars(select(Candidate))
+    )
+    users = sorted((u.email, u.role.value) for u in session.scalars(select(User)))
+    return {
+        "employers": employers,
+        "sites": sites,
+        "offers": offers,
+        "candidates": candidates,
+        "users": users,
+    }
+
+
+@pytest.fixture(scope="module")
+def demo(engine: Engine) -> Iterator[tuple[Session, dict[str, int], dict[str, Any]]]:
+    """The demo loaded twice with the same seed (the first load rolled back), for the module."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        session = Session(bind=conn, join_transaction_mode="create_savepoint")
+        try:
+            session.begin_nested()
+            first_counts = load_demo(session, seed=1, today=TODAY)
+            first = _dump(session)
+            session.rollback()
+            counts = load_demo(session, seed=1, today=TODAY)
+            assert counts == first_counts
+            yield session, counts, first
+        finally:
+            session.close()
+            outer.rollback()
+
+
+def test_counts_are_sensible(demo) -> None:
+    session, counts, _ = demo
+    assert set(counts) == set(DEMO_COUNTS_KEYS)
+    assert 28 <= counts["employers"] <= 40
+    assert counts["sites"] > counts["employers"]
+    assert 60 <= counts["offers"] <= 90
+    assert counts["offers_published"] > 0.75 * counts["offers"]
+    assert counts["candidates"] == counts["requests"] >= 100
+    assert counts["users"] == 2 + counts["employers"] + counts["candidates"]
+    assert 0 < counts["unresolved_metiers"] < 0.1 * counts["requests"]
+    for key, model in (
+        ("employers", Employer),
+        ("sites", Site),
+        ("offers", Offer),
+        ("candidates", Candidate),
+        ("requests", Request),
+        ("users", User),
+    ):
+        assert session.scalar(select(func.count()).select_from(model)) == counts[key], key
+
+
+def test_every_siret_is_valid_and_unique(demo) -> None:
+    session, _, _ = demo
+    sirets = list(session.scalars(select(Employer.siret)))
+    assert all(is_valid_siret(s) for s in sirets)
+    assert len(set(sirets)) == len(sirets)
+
+
+def test_every_offer_is_in_the_ain_and_the_departement_is_covered(demo) -> None:
+    session, _, _ = demo
+    offers = list(session.scalars(select(Offer)))
+    assert {o.site.commune.departement for o in offers} == {"01"}
+    assert len({o.site.commune_insee for o in offers}) >= 25
+    for insee in ("01053", "01283", "01004", "01033", "01034", "01173", "01160", "01354"):
+        assert any(o.site.commune_insee == insee for o in offers), insee
+
+
+def test_offers_cover_the_eight_metiers_and_every_status_of_a_live_demo(demo) -> None:
+    session, _, _ = demo
+    offers = list(session.scalars(select(Offer)))
+    by_metier = Counter(o.metier_code for o in offers)
+    assert len(by_metier) == 8 and min(by_metier.values()) >= 3
+    statuses = Counter(o.status for o in offers)
+    assert {
+        OfferStatus.PUBLISHED,
+        OfferStatus.DRAFT,
+        OfferStatus.CLOSED,
+        OfferStatus.FILLED,
+    } <= set(statuses)
+    assert any(o.housing_beds for o in offers if o.status is OfferStatus.PUBLISHED)
+    assert all(o.housing_beds <= o.site.housing_beds for o in offers)
+    assert all(o.places_filled == o.places for o in offers if o.status is OfferStatus.FILLED)
+
+
+def test_requests_are_varied_and_typed_like_people_type(demo) -> None:
+    session, _, _ = demo
+    requests = list(session.scalars(select(Request)))
+    texts = [m.text for r in requests for m in r.metiers]
+    codes = [m.metier_code for r in requests for m in r.metiers]
+    assert len(set(c for c in codes if c)) == 8
+    assert all(r.metier_codes for r in requests)  # each has at least one métier resolved
+    assert {"AS", "AES", "ADVF"} & set(texts)  # abbreviations
+    assert any(t.islower() and " " in t for t in texts)  # free text
+    assert len({r.max_distance_km for r in requests}) >= 6
+    assert 0 < sum(r.needs_housing for r in requests) < len(requests) / 2
+    assert 0 < sum(r.has_licence for r in requests) < len(requests)
+    assert any(r.commune.departement != "01" for r in requests)
+    unresolved = session.scalar(
+        select(func.count()).select_from(RequestMetier).where(RequestMetier.metier_code.is_(None))
+    )
+    assert unresolved > 0
+
+
+def test_people_are_fictional_with_accounts(demo) -> None:
+    session, _, _ = demo
+    emails = list(session.scalars(select(Candidate.email)))
+    assert all(e.endswith("@example.org") for e in emails)
+    assert all(e.endswith("@example.org") for e in session.scalars(select(Employer.contact_email)))
+    admin = session.scalar(select(User).where(User.email == ADMIN_EMAIL))
+    coordinator = session.scalar(select(User).where(User.email == COORDINATOR_EMAIL))
+    assert (admin.role, coordinator.role) == (Role.ADMIN, Role.COORDINATOR)
+    assert admin.password_hash is None and coordinator.password_hash is None
+    roles = Counter(session.scalars(select(User.role)))
+    assert roles[Role.EMPLOYER] == session.scalar(select(func.count()).select_from(Employer))
+    assert roles[Role.CANDIDATE] == len(emails)
+
+
+def test_it_is_deterministic(demo) -> None:
+    session, _, first = demo
+    assert _dump(session) == first
+
+
+def test_it_loads_only_into_a_database_without_employers(demo) -> None:
+    session, _, _ = demo
+    before = session.scalar(select(func.count()).select_from(Candidate))
+    assert load_demo(session, seed=2, today=TODAY) == dict.fromkeys(DEMO_COUNTS_KEYS, 0)
+    assert session.scalar(select(func.count()).select_from(Candidate)) == before
