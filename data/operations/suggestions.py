@@ -9,7 +9,7 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.errors import Conflict, InvalidTransition, ValidationError
+from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.models import (
     AuditEntry,
     Interest,
@@ -17,6 +17,7 @@ from data.models import (
     OfferStatus,
     Request,
     RequestStatus,
+    Role,
     Suggestion,
     SuggestionOrigin,
     SuggestionStatus,
@@ -27,7 +28,7 @@ from . import audit
 from ._common import load, now_or_utc
 from .offers import set_places_filled
 from .requests import mark_request_matched
-from .validation import clean_text
+from .validation import ErrorCollector, clean_text
 
 __all__ = [
     "SUGGESTION_TRANSITIONS",
@@ -64,6 +65,8 @@ REASON_REQUIRED = frozenset({S.REJECTED, S.ABANDONED})
 # Interest is asked of both sides once a coordinator has approved the pair, before it ends.
 INTEREST_STATUSES = frozenset({S.APPROVED, S.CONTACTED, S.INTERVIEW})
 MANUAL_ENGINE_VERSION = "manual"
+REQUEST_NOT_ACTIVE = "Cette demande n'est pas active."
+OFFER_NOT_OPEN = "Cette offre n'est pas publiée ou n'a plus de place."
 MAX_REASON = 1000
 
 OBJECT_TYPE = "suggestion"
@@ -105,6 +108,12 @@ def change_suggestion_status(
     reason_value = _clean_reason(reason, required=target in REASON_REQUIRED)
     offer = suggestion.offer
     request = suggestion.request
+    if target == S.APPROVED:
+        # Approving sends the pair to both sides: both must still be looking.
+        if request.status != RequestStatus.ACTIVE:
+            raise Conflict(REQUEST_NOT_ACTIVE)
+        if offer.status != OfferStatus.PUBLISHED or offer.places_left < 1:
+            raise Conflict(OFFER_NOT_OPEN)
     if target == S.CONTRACT_SIGNED:
         if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED) or offer.places_left < 1:
             raise Conflict(
@@ -222,14 +231,13 @@ def create_manual_pair(
     """
     request = load(session, Request, request, "Demande")
     offer = load(session, Offer, offer, "Offre")
-    note_value = clean_text(note, "note", required=False, max_length=MAX_REASON)
-    errors: dict[str, list[str]] = {}
+    errors = ErrorCollector()
+    note_value = errors.run(clean_text, note, "note", required=False, max_length=MAX_REASON)
     if request.status != RequestStatus.ACTIVE:
-        errors["request_id"] = ["Cette demande n'est pas active."]
+        errors.add("request_id", REQUEST_NOT_ACTIVE)
     if offer.status != OfferStatus.PUBLISHED or offer.places_left < 1:
-        errors["offer_id"] = ["Cette offre n'est pas publiée ou n'a plus de place."]
-    if errors:
-        raise ValidationError(errors)
+        errors.add("offer_id", OFFER_NOT_OPEN)
+    errors.raise_if_any()
     existing = session.scalar(
         select(Suggestion).where(
             Suggestion.request_id == request.id, Suggestion.offer_id == offer.id
@@ -269,6 +277,22 @@ def create_manual_pair(
     return suggestion
 
 
+def _check_side(suggestion: Suggestion, actor: User | int | None, side: str) -> None:
+    """Refuse an answer given by a user who is not that side (staff may record either)."""
+    if not isinstance(actor, User) or actor.role in (Role.COORDINATOR, Role.ADMIN):
+        return
+    if side == EMPLOYER_INTEREST:
+        allowed = (
+            actor.role == Role.EMPLOYER and actor.employer_id == suggestion.offer.site.employer_id
+        )
+    else:
+        allowed = (
+            actor.role == Role.CANDIDATE and actor.candidate_id == suggestion.request.candidate_id
+        )
+    if not allowed:
+        raise PermissionDenied("Vous ne pouvez pas répondre pour l'autre partie.")
+
+
 def _set_interest(
     session: Session,
     suggestion: Suggestion | int,
@@ -279,6 +303,7 @@ def _set_interest(
     now: datetime | None,
 ) -> Suggestion:
     suggestion = load(session, Suggestion, suggestion, "Mise en relation")
+    _check_side(suggestion, actor, side)
     if not isinstance(interested, bool):
         raise ValidationError({"interested": ["Valeur oui ou non attendue."]})
     if suggestion.status not in INTEREST_STATUSES:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from data import operations as ops
-from data.errors import Conflict, InvalidTransition, ValidationError
+from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.models import (
     Interest,
     OfferStatus,
@@ -211,8 +211,8 @@ def test_create_manual_pair_needs_an_active_request_and_an_open_offer(session) -
 
 
 def test_interests(session) -> None:
-    boss = make_user(session, role="employer")
     suggestion = make_suggestion(session, status=S.APPROVED)
+    boss = make_user(session, role="employer", employer=suggestion.offer.site.employer)
     person = make_user(session, role="candidate", candidate=suggestion.request.candidate)
 
     with pytest.raises(ValidationError) as info:
@@ -252,3 +252,40 @@ def test_no_interest_outside_the_live_statuses(session, status: S) -> None:
         ops.set_candidate_interest(session, suggestion, None, True)
     assert suggestion.employer_interest is None and suggestion.candidate_interest is None
     assert_nothing_pending(session)
+
+
+def test_each_side_answers_for_itself_and_staff_for_either(session) -> None:
+    suggestion = make_suggestion(session, status=S.APPROVED)
+    stranger = make_user(session, role="employer")
+    person = make_user(session, role="candidate", candidate=suggestion.request.candidate)
+    other_person = make_user(session, role="candidate")
+    with pytest.raises(PermissionDenied):
+        ops.set_employer_interest(session, suggestion, stranger, True)
+    with pytest.raises(PermissionDenied):
+        ops.set_employer_interest(session, suggestion, person, True)
+    with pytest.raises(PermissionDenied):
+        ops.set_candidate_interest(session, suggestion, other_person, True)
+    assert suggestion.employer_interest is None and suggestion.candidate_interest is None
+    assert_nothing_pending(session)
+    coordinator = make_user(session)
+    ops.set_employer_interest(session, suggestion, coordinator, True)
+    ops.set_candidate_interest(session, suggestion, coordinator, False)
+    assert (suggestion.employer_interest, suggestion.candidate_interest) == (
+        Interest.INTERESTED,
+        Interest.DECLINED,
+    )
+
+
+def test_approving_needs_both_sides_still_looking(session) -> None:
+    closed_offer = make_suggestion(session)
+    ops.close_offer(session, closed_offer.offer)
+    with pytest.raises(Conflict, match="pas publiée"):
+        ops.approve_suggestion(session, closed_offer, None)
+    paused = make_suggestion(session, status=S.REJECTED)
+    ops.pause_request(session, paused.request)
+    with pytest.raises(Conflict, match="pas active"):
+        ops.approve_suggestion(session, paused, None)
+    assert (closed_offer.status, paused.status) == (S.PROPOSED, S.REJECTED)
+    assert_nothing_pending(session)
+    # Rejecting a pair whose offer closed is still possible.
+    ops.reject_suggestion(session, closed_offer, None, "Offre retirée")
