@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from data.errors import DataError, ValidationError
-from data.models import Role, User, utcnow
+from data.models import Employer, Role, User, utcnow
 from data.models.auth import ApiToken, LoginToken, RateLimitWindow, TotpUse
 
 __all__ = [
@@ -445,6 +445,10 @@ def create_api_token(
     if (role == Role.EMPLOYER) != (employer_id is not None):
         raise ValidationError(
             {"employer_id": ["Un jeton employeur, et lui seul, désigne un employeur."]}
+        )
+    if employer_id is not None and session.get(Employer, employer_id) is None:
+        raise ValidationError(
+            {"employer_id": [f"Aucun employeur ne porte le numéro {employer_id}."]}
         )
     raw = new_token()
     token = ApiToken(

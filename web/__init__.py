@@ -1,1 +1,72 @@
-"""Passerelle's web service: French pages and the JSON API."""
+"""Passerelle's web service: French pages and the JSON API.
+
+``create_app`` builds the application in named steps; nothing runs at import time.
+Deployment settings come from ``PASSERELLE_*`` environment variables (``PASSERELLE_SECRET_KEY``,
+``PASSERELLE_DATABASE_URL``, ``PASSERELLE_ENV``...): see :data:`web.config.DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+from flask import Flask
+
+from web import config, db, errors, security, sessions
+
+__all__ = ["create_app"]
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Passerelle web application."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.defaults(app.instance_path))
+    app.config.from_prefixed_env("PASSERELLE")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    config.finalize(app)
+
+    db.register_db(app)
+    security.register_security(app)
+    sessions.register_sessions(app)
+    register_blueprints(app)
+    errors.register_error_handlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach the pages of every space, then the JSON API when it is there."""
+    from web.views import admin, candidate, coordinator, employer, public, signin
+
+    for module in (public, signin, employer, candidate, coordinator, admin):
+        app.register_blueprint(module.bp)
+    register_api(app)
+
+
+def register_api(app: Flask) -> None:
+    """Mount the JSON API: ``web.api.init_app(app)`` registers it under /api (bearer tokens).
+
+    Paths under /api/ skip the CSRF check and get the JSON error body from ``web.errors``.
+    """
+    spec = importlib.util.find_spec("web.api")
+    if spec is None or spec.origin is None:  # built separately (no package yet): pages work alone
+        return
+    api = importlib.import_module("web.api")
+    api.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the ``flask --app web`` commands (init, demo, users, tokens)."""
+    from web import cli
+
+    cli.register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Give templates the French formatting filters and labels."""
+    from web import formatting
+
+    formatting.register(app)

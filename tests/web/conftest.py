@@ -1,0 +1,145 @@
+"""Fixtures of the web tests: the app on the test connection, clients signed in as each role.
+
+The app's session factory is replaced by one bound to the test's connection (commits become
+savepoints of the outer transaction), so pages see the rows the test made and leave no trace.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.models import Employer, Offer, Request, Role, Suggestion, User
+from tests.data import factories as f
+from web import create_app
+from web.db import state
+
+CSRF = "test-csrf-token"
+
+
+def make_app(connection: Connection, engine: Engine, tmp_path: Path, **config: Any) -> Flask:
+    """Build the app for tests, its sessions bound to ``connection``."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "MAIL_DIR": str(tmp_path / "mail"),
+            "BASE_URL": "http://localhost",
+            **config,
+        }
+    )
+    st = state(app)
+    st.engine.dispose()
+    st.engine = engine
+    st.session_factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    return app
+
+
+@pytest.fixture
+def app(connection: Connection, engine: Engine, tmp_path: Path) -> Flask:
+    return make_app(connection, engine, tmp_path)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def sign_in(client: FlaskClient, user: User | None) -> FlaskClient:
+    """Put ``user``'s session in the client's cookie (the sign-in flows have their own tests)."""
+    with client.session_transaction() as sess:
+        sess.clear()
+        sess["csrf"] = CSRF
+        if user is not None:
+            sess["uid"] = user.id
+            sess["sv"] = user.session_version
+            sess["t"] = int(time.time())
+    return client
+
+
+def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None, **kw: Any):  # type: ignore[no-untyped-def]
+    """POST a form with this session's CSRF token."""
+    return client.post(url, data={"csrf_token": CSRF, **(data or {})}, **kw)
+
+
+@dataclass
+class World:
+    """Two employers, a candidate and a coordinator, an offer each, one pair approved."""
+
+    employer_user: User
+    other_employer_user: User
+    candidate_user: User
+    coordinator: User
+    admin: User
+    employer: Employer
+    offer: Offer
+    other_offer: Offer
+    draft: Offer
+    request: Request
+    suggestion: Suggestion  # approved: both sides see each other
+    proposed: Suggestion  # not reviewed: nobody but coordinators sees it
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    employer_user = f.make_user(session, Role.EMPLOYER)
+    other_employer_user = f.make_user(session, Role.EMPLOYER)
+    employer = employer_user.employer
+    assert employer is not None
+    site = f.make_site(session, employer, beds=2)
+    offer = f.make_offer(session, site)
+    draft = f.make_offer(session, site, publish=False)
+    other_site = f.make_site(session, other_employer_user.employer, commune_insee=f.OYONNAX)
+    other_offer = f.make_offer(session, other_site, metier_code="accompagnant-educatif-social")
+    candidate_user = f.make_user(
+        session, Role.CANDIDATE, candidate=f.make_candidate(session, phone="06 12 34 56 78")
+    )
+    req = f.make_request(session, candidate_user.candidate, needs_housing=True)
+    from data.models import SuggestionStatus
+
+    suggestion = f.make_suggestion(session, req, offer, status=SuggestionStatus.APPROVED)
+    proposed = f.make_suggestion(session, req, other_offer, score=0.9)
+    coordinator = f.make_user(session, Role.COORDINATOR)
+    admin = f.make_user(session, Role.ADMIN)
+    session.commit()
+    return World(
+        employer_user=employer_user,
+        other_employer_user=other_employer_user,
+        candidate_user=candidate_user,
+        coordinator=coordinator,
+        admin=admin,
+        employer=employer,
+        offer=offer,
+        other_offer=other_offer,
+        draft=draft,
+        request=req,
+        suggestion=suggestion,
+        proposed=proposed,
+    )
+
+
+@pytest.fixture
+def as_user(app: Flask) -> Callable[[User | None], FlaskClient]:
+    """Return a new client signed in as the given user (None: anonymous with a CSRF token)."""
+
+    def make(user: User | None) -> FlaskClient:
+        return sign_in(app.test_client(), user)
+
+    return make
+
+
+@pytest.fixture
+def mail_dir(app: Flask) -> Iterator[Path]:
+    yield Path(app.config["MAIL_DIR"])

@@ -1,0 +1,277 @@
+"""Who may reach what: every page route for every role, and the personal fields each role sees.
+
+Roles: anonymous, candidate, employer (owner of the offers), another employer, coordinator.
+Anonymous people are sent to a sign-in page (302); a signed-in person of the wrong role gets 403;
+another employer's or candidate's objects answer 404, so their existence is not even told.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.models import Base, Role, User
+from tests.data import factories as f
+from tests.web.conftest import World, post, sign_in
+
+ROLES = ("anonymous", "candidate", "employer", "other_employer", "coordinator")
+
+# (url template, expected status per role, in ROLES order)
+PUBLIC = (200, 200, 200, 200, 200)
+EMPLOYER_ONLY = (302, 403, 200, 200, 403)
+EMPLOYER_OWN = (302, 403, 200, 404, 403)
+CANDIDATE_ONLY = (302, 200, 403, 403, 403)
+STAFF_ONLY = (302, 403, 403, 403, 200)
+
+GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
+    ("/", PUBLIC),
+    ("/offres", PUBLIC),
+    ("/offres/{offer}", PUBLIC),
+    ("/offres/{draft}", (404, 404, 404, 404, 404)),
+    ("/offres/carte", PUBLIC),
+    ("/offres/carte.geojson", PUBLIC),
+    ("/carte/communes-ain.geojson", PUBLIC),
+    ("/communes?q=bourg", PUBLIC),
+    ("/inscription", PUBLIC),
+    ("/inscription/candidat", PUBLIC),
+    ("/inscription/employeur", PUBLIC),
+    ("/accessibilite", PUBLIC),
+    ("/mentions-legales", PUBLIC),
+    ("/donnees-personnelles", PUBLIC),
+    ("/connexion/equipe", (200, 200, 200, 200, 302)),
+    ("/connexion", (200, 302, 302, 302, 302)),
+    ("/connexion/lien/unknown-token", PUBLIC),
+    ("/desabonnement/unknown-token", PUBLIC),
+    ("/employeur/", EMPLOYER_ONLY),
+    ("/employeur/structure", EMPLOYER_ONLY),
+    ("/employeur/lieux/nouveau", EMPLOYER_ONLY),
+    ("/employeur/lieux/{site}", EMPLOYER_OWN),
+    ("/employeur/offres/nouvelle", EMPLOYER_ONLY),
+    ("/employeur/offres/import", EMPLOYER_ONLY),
+    ("/employeur/offres/{offer}", EMPLOYER_OWN),
+    ("/employeur/offres/{offer}/modifier", EMPLOYER_OWN),
+    ("/candidat/", CANDIDATE_ONLY),
+    ("/candidat/demande", CANDIDATE_ONLY),
+    ("/candidat/informations", CANDIDATE_ONLY),
+    ("/candidat/notifications", CANDIDATE_ONLY),
+    ("/candidat/donnees", CANDIDATE_ONLY),
+    ("/candidat/donnees/export.json", CANDIDATE_ONLY),
+    ("/coordination/", STAFF_ONLY),
+    ("/coordination/suggestions", STAFF_ONLY),
+    ("/coordination/suggestions/{proposed}", STAFF_ONLY),
+    ("/coordination/suggestions/nouvelle", STAFF_ONLY),
+    ("/coordination/binomes", STAFF_ONLY),
+    ("/coordination/offres", STAFF_ONLY),
+    ("/coordination/offres/{offer}", STAFF_ONLY),
+    ("/coordination/demandes", STAFF_ONLY),
+    ("/coordination/demandes/{request}", STAFF_ONLY),
+    ("/coordination/employeurs", STAFF_ONLY),
+    ("/coordination/employeurs/{employer}", STAFF_ONLY),
+    ("/coordination/candidats", STAFF_ONLY),
+    ("/coordination/candidats/{candidate}", STAFF_ONLY),
+    ("/coordination/affectation", STAFF_ONLY),
+    ("/compte/mot-de-passe", STAFF_ONLY),
+    ("/admin/", (302, 403, 403, 403, 403)),
+    ("/admin/courriels", (302, 403, 403, 403, 403)),
+    ("/admin/comptes", (302, 403, 403, 403, 403)),
+]
+
+# State-changing routes: only their owner may use them (CSRF token given, so only access counts).
+POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
+    ("/employeur/offres/{offer}/dupliquer", (302, 403, 302, 404, 403)),
+    ("/employeur/offres/{draft}/publier", (302, 403, 302, 404, 403)),
+    ("/employeur/offres/{offer}/fermer", (302, 403, 302, 404, 403)),
+    ("/employeur/suggestions/{suggestion}/reponse", (302, 403, 302, 404, 403)),
+    ("/employeur/suggestions/{proposed}/reponse", (302, 403, 404, 404, 403)),
+    ("/candidat/suggestions/{suggestion}/reponse", (302, 302, 403, 403, 403)),
+    ("/candidat/suggestions/{proposed}/reponse", (302, 404, 403, 403, 403)),
+    ("/coordination/suggestions/{proposed}/approuver", (302, 403, 403, 403, 302)),
+    ("/coordination/suggestions/{proposed}/rejeter", (302, 403, 403, 403, 302)),
+    # Forms posted incomplete: their owner gets the form back with messages (400).
+    ("/connexion", (400, 302, 302, 302, 302)),
+    ("/connexion/equipe", (400, 400, 400, 400, 302)),
+    ("/compte/mot-de-passe", (302, 403, 403, 403, 400)),
+    ("/inscription/candidat", (400, 400, 400, 400, 400)),
+    ("/inscription/employeur", (400, 400, 400, 400, 400)),
+    ("/employeur/structure", (302, 403, 400, 400, 403)),
+    ("/employeur/lieux/nouveau", (302, 403, 400, 400, 403)),
+    ("/employeur/lieux/{site}", (302, 403, 400, 404, 403)),
+    ("/employeur/offres/nouvelle", (302, 403, 400, 400, 403)),
+    ("/employeur/offres/{offer}/modifier", (302, 403, 400, 404, 403)),
+    ("/employeur/offres/import", (302, 403, 400, 400, 403)),
+    ("/candidat/demande", (302, 400, 403, 403, 403)),
+    ("/candidat/informations", (302, 400, 403, 403, 403)),
+    ("/candidat/notifications", (302, 400, 403, 403, 403)),
+    ("/coordination/suggestions/nouvelle", (302, 403, 403, 403, 400)),
+]
+
+
+def _ids(world: World) -> dict[str, int]:
+    assert world.offer.site is not None
+    return {
+        "offer": world.offer.id,
+        "draft": world.draft.id,
+        "site": world.offer.site_id,
+        "request": world.request.id,
+        "candidate": world.request.candidate_id,
+        "employer": world.employer.id,
+        "suggestion": world.suggestion.id,
+        "proposed": world.proposed.id,
+    }
+
+
+def _user(world: World, role: str) -> User | None:
+    return {
+        "anonymous": None,
+        "candidate": world.candidate_user,
+        "employer": world.employer_user,
+        "other_employer": world.other_employer_user,
+        "coordinator": world.coordinator,
+    }[role]
+
+
+def _counts(session: Session) -> dict[str, int]:
+    """Rows per table, except the audit log (coordinators' views of personal data are logged)."""
+    session.expire_all()
+    return {
+        t.name: session.scalar(select(func.count()).select_from(t)) or 0
+        for t in Base.metadata.sorted_tables
+        if t.name != "audit_log"
+    }
+
+
+def test_get_routes_by_role(app: Flask, world: World, session: Session) -> None:
+    ids = _ids(world)
+    before = _counts(session)
+    failures = []
+    for role in ROLES:
+        client = sign_in(app.test_client(), _user(world, role))
+        for template, expected in GET_ROUTES:
+            url = template.format(**ids)
+            status = client.get(url).status_code
+            want = expected[ROLES.index(role)]
+            if status != want:
+                failures.append(f"{role} GET {url}: {status}, expected {want}")
+    assert failures == []
+    # No GET changed anything (only the audit log of coordinators' views grew).
+    assert _counts(session) == before
+
+
+@pytest.mark.parametrize(("template", "expected"), POST_ROUTES, ids=[r[0] for r in POST_ROUTES])
+def test_post_routes_by_role(
+    app: Flask, world: World, template: str, expected: tuple[int, ...]
+) -> None:
+    url = template.format(**_ids(world))
+    failures = []
+    for role in ROLES:
+        client = sign_in(app.test_client(), _user(world, role))
+        data = {"interested": "1", "reason": "Trop loin", "mode": "approval", "min_score": "70"}
+        status = post(client, url, data).status_code
+        want = expected[ROLES.index(role)]
+        if status != want:
+            failures.append(f"{role}: {status}, expected {want}")
+    assert failures == []
+
+
+# Endpoints whose access is tested with their own flows (test_signin, test_pages).
+TESTED_ELSEWHERE = {
+    ("signin.sign_out", "POST"),
+    ("signin.use_link", "POST"),
+    ("public.unsubscribe", "POST"),
+    ("candidate.widen", "POST"),
+    ("candidate.request_status", "POST"),
+    ("candidate.delete_account", "POST"),
+    ("coordinator.recompute", "POST"),
+    ("coordinator.set_stage", "POST"),
+    ("admin.mail_detail", "GET"),
+    ("admin.requeue", "POST"),
+    ("admin.account_action", "POST"),
+    ("admin.revoke_token", "POST"),
+}
+
+
+def test_every_page_route_is_in_the_matrix(app: Flask, world: World) -> None:
+    adapter = app.url_map.bind("localhost")
+    ids = _ids(world)
+    covered = set()
+    for routes, method in ((GET_ROUTES, "GET"), (POST_ROUTES, "POST")):
+        for template, _ in routes:
+            endpoint, _args = adapter.match(template.format(**ids).split("?")[0], method=method)
+            covered.add((endpoint, method))
+    every = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not rule.rule.startswith("/api")
+        for method in rule.methods or ()
+        if method in ("GET", "POST")
+    }
+    assert sorted(every - covered - TESTED_ELSEWHERE) == []
+
+
+def _client(app: Flask, user: User | None) -> FlaskClient:
+    return sign_in(app.test_client(), user)
+
+
+def test_employer_sees_contact_only_after_approval(app: Flask, world: World) -> None:
+    cand = world.request.candidate
+    page = _client(app, world.employer_user).get(f"/employeur/offres/{world.offer.id}").text
+    assert cand.email in page and cand.phone in page and cand.last_name in page
+
+    other = _client(app, world.other_employer_user).get(f"/employeur/offres/{world.other_offer.id}")
+    # The proposed (unreviewed) pair is not shown at all under the default approval rule.
+    assert cand.first_name not in other.text
+
+
+def test_public_offer_page_has_no_personal_data(app: Flask, world: World) -> None:
+    page = _client(app, None).get(f"/offres/{world.offer.id}").text
+    employer = world.employer
+    assert employer.name in page
+    assert employer.contact_email not in page and employer.contact_name not in page
+    assert employer.contact_phone not in page
+    assert world.offer.tutor_name and world.offer.tutor_name not in page
+
+
+def test_candidate_sees_employer_contact_only_for_approved_pairs(app: Flask, world: World) -> None:
+    page = _client(app, world.candidate_user).get("/candidat/").text
+    assert world.employer.contact_email in page
+    other = world.other_offer.site.employer
+    assert other.contact_email not in page and other.name not in page
+
+
+def test_coordinator_views_of_personal_data_are_audited(
+    app: Flask, world: World, session: Session
+) -> None:
+    from data.operations import audit
+
+    client = _client(app, world.coordinator)
+    assert client.get(f"/coordination/candidats/{world.request.candidate_id}").status_code == 200
+    entries = audit.entries_for(session, audit.CANDIDATE, world.request.candidate_id)
+    assert [(e.action, e.actor_id) for e in entries] == [
+        (audit.ACCESS_ACTION, world.coordinator.id)
+    ]
+    assert "email" in entries[0].details["fields"]
+
+
+def test_signed_in_pages_are_not_cached(app: Flask, world: World) -> None:
+    response = _client(app, world.candidate_user).get("/candidat/")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_another_candidate_cannot_answer_or_export_others(
+    app: Flask, world: World, session: Session
+) -> None:
+    stranger = f.make_user(session, Role.CANDIDATE)
+    session.commit()
+    client = _client(app, stranger)
+    assert (
+        post(
+            client, f"/candidat/suggestions/{world.suggestion.id}/reponse", {"interested": "1"}
+        ).status_code
+        == 404
+    )
+    export = client.get("/candidat/donnees/export.json").get_json()
+    assert export["candidat"]["email"] == stranger.candidate.email
+    assert world.request.candidate.email not in str(export)

@@ -1,0 +1,105 @@
+"""Configuration: defaults in code, overridden by ``PASSERELLE_*`` variables or a test config.
+
+Every key is flat (no prefix inside the app): ``PASSERELLE_DATABASE_URL`` sets ``DATABASE_URL``.
+Values of environment variables are read as JSON when they parse (``PASSERELLE_PROXY_FIX_HOPS=1``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+__all__ = ["defaults", "finalize", "is_development"]
+
+DEV_ENVS = ("development", "testing")
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Return the default settings; the embedded default is SQLite and mails kept as files."""
+    return {
+        # "production" unless told otherwise: secure cookies, HSTS, a SECRET_KEY is required.
+        "ENV": "production",
+        "SECRET_KEY": None,
+        "DATABASE_URL": f"sqlite:///{instance_path}/passerelle.db",
+        "BASE_URL": "http://127.0.0.1:5000",
+        # Uploads are CSV files of offers: a few hundred lines at most.
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "SESSION_COOKIE_NAME": "passerelle_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": None,  # None: secure outside development and testing
+        "SESSION_MAX_AGE_HOURS": 12,
+        # Mail (read by data.mail.make_mailer): "file" keeps each mail under MAIL_DIR.
+        "MAIL_BACKEND": "file",
+        "MAIL_DIR": os.path.join(instance_path, "mail"),
+        # Same defaults as data.config (read by the jobs): both processes must agree.
+        "MAIL_FROM": "Passerelle <ne-pas-repondre@passerelle.localhost>",
+        "SMTP_HOST": "localhost",
+        "SMTP_PORT": 587,
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_STARTTLS": True,
+        "SMTP_TIMEOUT": 30,
+        # Map background tiles, e.g. "https://tiles.example.org/{z}/{x}/{y}.png"; none by default:
+        # the map then shows the Ain's commune outlines shipped with Passerelle, offline.
+        "TILES_URL": None,
+        "TILES_ATTRIBUTION": "",
+        # Sign-in rate limits, per fixed window.
+        "RATELIMIT_WINDOW_MINUTES": 15,
+        "RATELIMIT_PER_ACCOUNT": 5,
+        "RATELIMIT_PER_ADDRESS": 30,
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "PROXY_FIX_HOPS": 0,
+        "PAGE_SIZE": 20,
+        "PUBLISHER_NAME": "Département de l'Ain",
+        "PUBLISHER_ADDRESS": "45 avenue Alsace-Lorraine, 01000 Bourg-en-Bresse",
+        "CONTACT_EMAIL": "passerelle@ain.example",
+    }
+
+
+def is_development(app: Flask) -> bool:
+    """Tell whether the app runs for a developer or the tests (relaxed cookies, dev secret)."""
+    return bool(app.config.get("TESTING")) or app.config["ENV"] in DEV_ENVS
+
+
+def _dev_secret(instance_path: str) -> str:
+    """Return a secret kept under instance/, so that development sessions survive a restart."""
+    path = Path(instance_path) / "dev_secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
+
+
+def finalize(app: Flask) -> None:
+    """Derive the settings that depend on others, and refuse an unsafe production setup."""
+    cfg = app.config
+    # from_prefixed_env reads values as JSON: a secret made of digits must stay a string.
+    for key in ("SECRET_KEY", "SMTP_PASSWORD", "DATABASE_URL"):
+        if cfg.get(key) is not None and not isinstance(cfg[key], str):
+            cfg[key] = str(cfg[key])
+    cfg["BASE_URL"] = str(cfg["BASE_URL"]).rstrip("/")
+    if not cfg.get("SECRET_KEY"):
+        if not is_development(app):
+            raise RuntimeError("PASSERELLE_SECRET_KEY must be set outside development.")
+        cfg["SECRET_KEY"] = (
+            secrets.token_hex(32) if cfg.get("TESTING") else _dev_secret(app.instance_path)
+        )
+    if cfg["SESSION_COOKIE_SECURE"] is None:
+        cfg["SESSION_COOKIE_SECURE"] = not is_development(app)
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=int(cfg["SESSION_MAX_AGE_HOURS"]))
+    hops = int(cfg["PROXY_FIX_HOPS"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )

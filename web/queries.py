@@ -1,0 +1,403 @@
+"""Read-only lookups the pages need: lists, filters, autocompletion. Nothing here writes.
+
+Changes go through ``data.operations``; these are the queries behind public lists and forms.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from geopy.distance import great_circle
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from data.models import (
+    Candidate,
+    Commune,
+    Employer,
+    Metier,
+    Offer,
+    OfferStatus,
+    Request,
+    RequestMetier,
+    RequestStatus,
+    Site,
+    Suggestion,
+    SuggestionStatus,
+)
+
+__all__ = [
+    "OfferHit",
+    "published_offers",
+    "public_offer",
+    "search_communes",
+    "resolve_commune",
+    "commune_label",
+    "metier_options",
+]
+
+AIN = "01"
+_LABEL_RE = re.compile(r"^(?P<name>.+?)\s*\((?P<code>\d[\dAB]\d{3})\)\s*$")
+
+
+@dataclass(frozen=True)
+class OfferHit:
+    """A published offer and, when a commune was given, its distance from it."""
+
+    offer: Offer
+    distance_km: float | None
+
+
+def _offer_query():  # type: ignore[no-untyped-def]
+    return (
+        select(Offer)
+        .join(Offer.site)
+        .options(
+            joinedload(Offer.site).joinedload(Site.commune),
+            joinedload(Offer.site).joinedload(Site.employer),
+            joinedload(Offer.metier),
+        )
+    )
+
+
+def published_offers(
+    session: Session,
+    *,
+    metier: str | None = None,
+    near: Commune | None = None,
+    max_km: float | None = None,
+    housing: bool = False,
+) -> list[OfferHit]:
+    """Return the published offers with places left, filtered; nearest first when ``near``."""
+    stmt = _offer_query().where(
+        Offer.status == OfferStatus.PUBLISHED, Offer.places_filled < Offer.places
+    )
+    if metier:
+        stmt = stmt.where(Offer.metier_code == metier)
+    if housing:
+        stmt = stmt.where(Offer.housing_beds > 0)
+    offers = session.scalars(stmt.order_by(Offer.published_at.desc(), Offer.id.desc())).all()
+    if near is None:
+        return [OfferHit(o, None) for o in offers]
+    origin = (near.latitude, near.longitude)
+    hits = []
+    for o in offers:
+        c = o.site.commune
+        d = great_circle(origin, (c.latitude, c.longitude)).km
+        if max_km is None or d <= max_km:
+            hits.append(OfferHit(o, d))
+    hits.sort(key=lambda h: (h.distance_km, h.offer.id))
+    return hits
+
+
+def public_offer(session: Session, offer_id: int) -> Offer | None:
+    """Return the offer if it is published, else None (drafts and closed offers are not public)."""
+    return session.scalar(
+        _offer_query().where(Offer.id == offer_id, Offer.status == OfferStatus.PUBLISHED)
+    )
+
+
+def commune_label(commune: Commune) -> str:
+    """Return how a commune is written in forms: « Bourg-en-Bresse (01053) »."""
+    return f"{commune.name} ({commune.insee})"
+
+
+def _like_pattern(text: str) -> str:
+    # Hyphens and spaces are interchangeable in commune names ("Bourg en Bresse").
+    cleaned = re.sub(r"[%_\\]", "", text.strip().lower())
+    return re.sub(r"[\s\-']+", "_", cleaned) + "%"
+
+
+def search_communes(session: Session, text: str, limit: int = 10) -> list[Commune]:
+    """Return communes whose name or postal code starts with ``text``, the Ain's first."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    if text.isdigit():
+        cond = or_(Commune.postal_codes.like(f"{text}%"), Commune.postal_codes.like(f"% {text}%"))
+    else:
+        cond = func.lower(Commune.name).like(_like_pattern(text))
+    stmt = (
+        select(Commune)
+        .where(cond)
+        .order_by((Commune.departement != AIN), Commune.population.desc().nulls_last())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def resolve_commune(session: Session, text: str | None) -> Commune | None:
+    """Return the one commune ``text`` designates (a label, an INSEE code, a unique name)."""
+    if not text or not text.strip():
+        return None
+    text = text.strip()
+    m = _LABEL_RE.match(text)
+    if m:
+        return session.get(Commune, m.group("code"))
+    if re.fullmatch(r"\d[\dAB]\d{3}", text.upper()):
+        found = session.get(Commune, text.upper())
+        if found is not None:
+            return found
+    matches = search_communes(session, text, limit=50)
+    exact = [c for c in matches if c.name.lower() == text.lower()]
+    if len(exact) >= 1:
+        # A homonym in the Ain wins: Passerelle serves the Ain first.
+        return exact[0]
+    if text.isdigit() and len(matches) == 1:
+        return matches[0]
+    return None
+
+
+def metier_options(session: Session) -> list[tuple[str, str]]:
+    """Return (code, label) of every métier, by label."""
+    return [(m.code, m.label) for m in session.scalars(select(Metier).order_by(Metier.label))]
+
+
+def employer_name(session: Session, employer_id: int) -> str | None:
+    """Return an employer's name (public information about an organisation)."""
+    return session.scalar(select(Employer.name).where(Employer.id == employer_id))
+
+
+# --- Suggestions as candidates and employers may see them ---------------------------------------
+
+# Once a coordinator approved a pair, both sides see each other's contact details.
+CONTACT_STATUSES = frozenset(
+    {
+        SuggestionStatus.APPROVED,
+        SuggestionStatus.CONTACTED,
+        SuggestionStatus.INTERVIEW,
+        SuggestionStatus.CONTRACT_SIGNED,
+    }
+)
+
+
+def _visible_clause(session: Session):  # type: ignore[no-untyped-def]
+    """Which suggestions the two sides see: those a coordinator approved."""
+    return Suggestion.status.in_(CONTACT_STATUSES)
+
+
+def visible_suggestions(
+    session: Session, *, offer_id: int | None = None, request_id: int | None = None
+) -> list[Suggestion]:
+    """Return the suggestions of one offer or one request that its owner may see, best first."""
+    stmt = select(Suggestion).where(_visible_clause(session))
+    if offer_id is not None:
+        stmt = stmt.where(Suggestion.offer_id == offer_id)
+    if request_id is not None:
+        stmt = stmt.where(Suggestion.request_id == request_id)
+    stmt = stmt.options(
+        joinedload(Suggestion.request).joinedload(Request.candidate),
+        joinedload(Suggestion.request).joinedload(Request.commune),
+        joinedload(Suggestion.offer).joinedload(Offer.site),
+    )
+    return list(session.scalars(stmt.order_by(Suggestion.score.desc(), Suggestion.id)).unique())
+
+
+def is_visible(session: Session, suggestion: Suggestion) -> bool:
+    """Tell whether the two sides of ``suggestion`` may see it."""
+    found = session.scalar(
+        select(Suggestion.id).where(Suggestion.id == suggestion.id, _visible_clause(session))
+    )
+    return found is not None
+
+
+def employer_offers(session: Session, employer_id: int) -> list[Offer]:
+    """Return an employer's offers, newest first."""
+    stmt = (
+        select(Offer)
+        .join(Offer.site)
+        .where(Site.employer_id == employer_id)
+        .options(joinedload(Offer.metier), joinedload(Offer.site).joinedload(Site.commune))
+        .order_by(Offer.created_at.desc(), Offer.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def nearest_offer_beyond(session: Session, request: Request) -> OfferHit | None:
+    """Return the nearest published offer for the request's métiers, wherever it is."""
+    best: OfferHit | None = None
+    for code in request.metier_codes:
+        hits = published_offers(session, metier=code, near=request.commune)
+        if hits and (best is None or hits[0].distance_km < best.distance_km):  # type: ignore[operator]
+            best = hits[0]
+    return best
+
+
+# --- Coordination --------------------------------------------------------------------------------
+
+PAIR_STATUSES = (
+    SuggestionStatus.APPROVED,
+    SuggestionStatus.CONTACTED,
+    SuggestionStatus.INTERVIEW,
+    SuggestionStatus.CONTRACT_SIGNED,
+    SuggestionStatus.ABANDONED,
+)
+TERRITORY_RADIUS_KM = 15
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The figures of the coordination dashboard."""
+
+    offers_by_metier: list[tuple[str, int]]
+    requests_by_metier: list[tuple[str, int]]
+    offers_by_commune: list[tuple[str, int]]
+    requests_by_commune: list[tuple[str, int]]
+    to_review: int
+    pairs_by_status: list[tuple[SuggestionStatus, int]]
+
+
+def dashboard(session: Session) -> Dashboard:
+    """Count open offers and active requests by métier and commune, reviews and pairs."""
+    open_offer = (Offer.status == OfferStatus.PUBLISHED) & (Offer.places_filled < Offer.places)
+    offers_by_metier = session.execute(
+        select(Metier.label, func.count(Offer.id))
+        .join(Offer, Offer.metier_code == Metier.code)
+        .where(open_offer)
+        .group_by(Metier.label)
+        .order_by(func.count(Offer.id).desc(), Metier.label)
+    ).all()
+    requests_by_metier = session.execute(
+        select(Metier.label, func.count(func.distinct(RequestMetier.request_id)))
+        .join(RequestMetier, RequestMetier.metier_code == Metier.code)
+        .join(Request, Request.id == RequestMetier.request_id)
+        .where(Request.status == RequestStatus.ACTIVE)
+        .group_by(Metier.label)
+        .order_by(func.count(func.distinct(RequestMetier.request_id)).desc(), Metier.label)
+    ).all()
+    offers_by_commune = session.execute(
+        select(Commune.name, func.count(Offer.id))
+        .select_from(Offer)
+        .join(Site, Site.id == Offer.site_id)
+        .join(Commune, Commune.insee == Site.commune_insee)
+        .where(open_offer)
+        .group_by(Commune.name)
+        .order_by(func.count(Offer.id).desc(), Commune.name)
+        .limit(15)
+    ).all()
+    requests_by_commune = session.execute(
+        select(Commune.name, func.count(Request.id))
+        .join(Request, Request.commune_insee == Commune.insee)
+        .where(Request.status == RequestStatus.ACTIVE)
+        .group_by(Commune.name)
+        .order_by(func.count(Request.id).desc(), Commune.name)
+        .limit(15)
+    ).all()
+    to_review = session.scalar(
+        select(func.count(Suggestion.id)).where(
+            Suggestion.status == SuggestionStatus.PROPOSED, Suggestion.stale.is_(False)
+        )
+    )
+    pairs = dict(
+        session.execute(
+            select(Suggestion.status, func.count(Suggestion.id))
+            .where(Suggestion.status.in_(PAIR_STATUSES))
+            .group_by(Suggestion.status)
+        ).all()
+    )
+    return Dashboard(
+        offers_by_metier=[tuple(r) for r in offers_by_metier],  # type: ignore[misc]
+        requests_by_metier=[tuple(r) for r in requests_by_metier],  # type: ignore[misc]
+        offers_by_commune=[tuple(r) for r in offers_by_commune],  # type: ignore[misc]
+        requests_by_commune=[tuple(r) for r in requests_by_commune],  # type: ignore[misc]
+        to_review=to_review or 0,
+        pairs_by_status=[(s, pairs.get(s, 0)) for s in PAIR_STATUSES],
+    )
+
+
+def _suggestion_options():  # type: ignore[no-untyped-def]
+    return (
+        joinedload(Suggestion.request).joinedload(Request.candidate),
+        joinedload(Suggestion.request).joinedload(Request.commune),
+        joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.commune),
+        joinedload(Suggestion.offer).joinedload(Offer.metier),
+    )
+
+
+def review_queue(
+    session: Session,
+    *,
+    metier: str | None = None,
+    territory: Commune | None = None,
+    needs_housing: bool | None = None,
+    min_score: float | None = None,
+    limit: int = 200,
+) -> list[Suggestion]:
+    """Return the suggestions awaiting review, best score first, filtered."""
+    stmt = (
+        select(Suggestion)
+        .join(Suggestion.request)
+        .join(Suggestion.offer)
+        .where(Suggestion.status == SuggestionStatus.PROPOSED, Suggestion.stale.is_(False))
+        .options(*_suggestion_options())
+    )
+    if metier:
+        stmt = stmt.where(Offer.metier_code == metier)
+    if needs_housing is not None:
+        stmt = stmt.where(Request.needs_housing.is_(needs_housing))
+    if min_score is not None:
+        stmt = stmt.where(Suggestion.score >= min_score)
+    rows = list(session.scalars(stmt.order_by(Suggestion.score.desc(), Suggestion.id)).unique())
+    if territory is not None:
+        origin = (territory.latitude, territory.longitude)
+        rows = [
+            s
+            for s in rows
+            if great_circle(
+                origin, (s.offer.site.commune.latitude, s.offer.site.commune.longitude)
+            ).km
+            <= TERRITORY_RADIUS_KM
+        ]
+    return rows[:limit]
+
+
+def pairs(session: Session, status: SuggestionStatus | None = None) -> list[Suggestion]:
+    """Return the pairs (approved suggestions and after), most recently changed first."""
+    wanted = [status] if status else list(PAIR_STATUSES)
+    stmt = (
+        select(Suggestion)
+        .where(Suggestion.status.in_(wanted))
+        .options(*_suggestion_options())
+        .order_by(Suggestion.status_changed_at.desc(), Suggestion.id.desc())
+    )
+    return list(session.scalars(stmt).unique())
+
+
+def all_offers(session: Session) -> list[Offer]:
+    """Return every offer with its site and métier, newest first (coordination list)."""
+    stmt = _offer_query().order_by(Offer.created_at.desc(), Offer.id.desc())
+    return list(session.scalars(stmt).unique())
+
+
+def all_requests(session: Session) -> list[Request]:
+    """Return every request with its candidate and commune, newest first."""
+    stmt = (
+        select(Request)
+        .options(joinedload(Request.candidate), joinedload(Request.commune))
+        .order_by(Request.created_at.desc(), Request.id.desc())
+    )
+    return list(session.scalars(stmt).unique())
+
+
+def all_employers(session: Session) -> list[Employer]:
+    """Return every employer by name."""
+    return list(session.scalars(select(Employer).order_by(Employer.name, Employer.id)))
+
+
+def all_candidates(session: Session) -> list[Candidate]:
+    """Return every candidate, newest first."""
+    stmt = select(Candidate).order_by(Candidate.created_at.desc(), Candidate.id.desc())
+    return list(session.scalars(stmt))
+
+
+def suggestions_of(
+    session: Session, *, offer_id: int | None = None, request_id: int | None = None
+) -> list[Suggestion]:
+    """Return every suggestion of one offer or one request (coordination view), best first."""
+    stmt = select(Suggestion).options(*_suggestion_options())
+    if offer_id is not None:
+        stmt = stmt.where(Suggestion.offer_id == offer_id)
+    if request_id is not None:
+        stmt = stmt.where(Suggestion.request_id == request_id)
+    return list(session.scalars(stmt.order_by(Suggestion.score.desc(), Suggestion.id)).unique())

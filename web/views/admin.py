@@ -1,0 +1,96 @@
+"""Administration: locally kept mails, the outbox's failures, job runs, review rule, accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from data import auth, mail
+from data.models import Role, User
+from data.models.auth import ApiToken
+from web.db import get_session
+from web.sessions import current_user, role_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@role_required(Role.ADMIN)
+def _only_admins() -> None:
+    return None
+
+
+@bp.get("/")
+def index() -> str:
+    session = get_session()
+    return render_template(
+        "admin/index.html",
+        dead=mail.dead_letters(session, limit=50),
+        counts=mail.outbox_counts(session),
+    )
+
+
+@bp.post("/courriels/<int:outbox_id>/renvoyer")
+def requeue(outbox_id: int) -> Response:
+    session = get_session()
+    if not mail.requeue(session, outbox_id):
+        abort(404)
+    session.commit()
+    flash("Le courriel est remis dans la file d'envoi.", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.get("/courriels")
+def mails() -> str:
+    found = mail.list_local_mails(current_app.config["MAIL_DIR"], limit=200)
+    return render_template("admin/mails.html", mails=found)
+
+
+@bp.get("/courriels/<name>")
+def mail_detail(name: str) -> str:
+    message = mail.read_local_mail(current_app.config["MAIL_DIR"], name)
+    if message is None:
+        abort(404)
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    return render_template("admin/mail.html", name=name, message=message, text=text)
+
+
+@bp.get("/comptes")
+def accounts() -> str:
+    session = get_session()
+    staff = session.scalars(
+        select(User).where(User.role.in_([Role.COORDINATOR, Role.ADMIN])).order_by(User.email)
+    ).all()
+    tokens = session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())).all()
+    return render_template("admin/accounts.html", staff=staff, tokens=tokens)
+
+
+@bp.post("/comptes/<int:user_id>/<any(desactiver, reactiver, deconnecter):action>")
+def account_action(user_id: int, action: str) -> Response:
+    session = get_session()
+    user = session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if action == "desactiver":
+        if user.id == current_user().id:  # type: ignore[union-attr]
+            flash("Vous ne pouvez pas désactiver votre propre compte.", "error")
+            return redirect(url_for("admin.accounts"))
+        auth.set_active(session, user, False)
+    elif action == "reactiver":
+        auth.set_active(session, user, True)
+    else:
+        auth.end_all_sessions(session, user)
+    session.commit()
+    flash("C'est fait.", "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/jetons/<int:token_id>/revoquer")
+def revoke_token(token_id: int) -> Response:
+    session = get_session()
+    auth.revoke_api_token(session, token_id)
+    session.commit()
+    flash("Le jeton est révoqué.", "success")
+    return redirect(url_for("admin.accounts"))

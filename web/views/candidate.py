@@ -1,0 +1,252 @@
+"""The candidate space: one's request, the suggested offers, one's data (RGPD)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from data import operations as ops
+from data.errors import ValidationError
+from data.models import Candidate, Role, Suggestion, User
+from web import queries
+from web.db import get_session
+from web.forms import checked, or_none, values
+from web.sessions import current_user, role_required, sign_out
+
+bp = Blueprint("candidate", __name__, url_prefix="/candidat")
+
+METIER_INPUTS = ("metier_1", "metier_2", "metier_3")
+REQUEST_TEXT_FIELDS = ("commune", "max_distance_km", "available_from", "diploma_level")
+REQUEST_FLAGS = ("has_licence", "has_car", "needs_housing", "accepts_relocation")
+PROFILE_FIELDS = ("first_name", "last_name", "email", "phone")
+DIPLOMA_LEVELS = [
+    ("0", "Aucun diplôme"),
+    ("3", "CAP, BEP (niveau 3)"),
+    ("4", "Baccalauréat (niveau 4)"),
+    ("5", "Bac + 2 (niveau 5)"),
+    ("6", "Licence, bac + 3 (niveau 6)"),
+    ("7", "Master, bac + 5 (niveau 7)"),
+]
+
+
+@bp.before_request
+@role_required(Role.CANDIDATE)
+def _only_candidates() -> None:
+    return None
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None and user.candidate_id is not None
+    return user
+
+
+def _candidate() -> Candidate:
+    candidate = get_session().get(Candidate, _me().candidate_id)
+    if candidate is None:
+        abort(404)
+    return candidate
+
+
+def _own_suggestion(suggestion_id: int) -> Suggestion:
+    s = get_session().get(Suggestion, suggestion_id)
+    if s is None or s.request.candidate_id != _me().candidate_id:
+        abort(404)
+    if not queries.is_visible(get_session(), s):
+        abort(404)
+    return s
+
+
+@bp.get("/")
+def dashboard() -> str:
+    candidate = _candidate()
+    req = candidate.request
+    suggestions = queries.visible_suggestions(get_session(), request_id=req.id) if req else []
+    nearest = None
+    if req is not None and not suggestions:
+        nearest = queries.nearest_offer_beyond(get_session(), req)
+    return render_template(
+        "candidate/dashboard.html",
+        candidate=candidate,
+        req=req,
+        suggestions=suggestions,
+        nearest=nearest,
+    )
+
+
+def _request_form_from(candidate: Candidate) -> dict[str, str]:
+    req = candidate.request
+    if req is None:
+        return {"max_distance_km": "30"}
+    form = {f"metier_{i + 1}": m.text for i, m in enumerate(req.metiers[:3])}
+    form.update(
+        commune=queries.commune_label(req.commune),
+        max_distance_km=str(req.max_distance_km),
+        available_from=req.available_from.isoformat() if req.available_from else "",
+        diploma_level="" if req.diploma_level is None else str(req.diploma_level),
+    )
+    for flag in REQUEST_FLAGS:
+        form[flag] = "1" if getattr(req, flag) else ""
+    return form
+
+
+def _request_page(form: dict, errors: dict, status: int = 200) -> tuple[str, int]:
+    html = render_template(
+        "candidate/request.html",
+        form=form,
+        errors=errors,
+        metiers=queries.metier_options(get_session()),
+        diploma_levels=DIPLOMA_LEVELS,
+    )
+    return html, status
+
+
+@bp.route("/demande", methods=["GET", "POST"])
+def edit_request() -> Response | tuple:
+    candidate = _candidate()
+    if request.method == "GET":
+        return _request_page(_request_form_from(candidate), {})
+    form = values((*METIER_INPUTS, *REQUEST_TEXT_FIELDS))
+    for flag in REQUEST_FLAGS:
+        form[flag] = "1" if checked(flag) else ""
+    session = get_session()
+    commune = queries.resolve_commune(session, form["commune"])
+    args: dict[str, object] = {
+        "metiers": [form[k] for k in METIER_INPUTS if form[k].strip()],
+        "commune_insee": commune.insee if commune else form["commune"],
+        "max_distance_km": form["max_distance_km"] or "30",
+        "available_from": or_none(form["available_from"]),
+        "diploma_level": or_none(form["diploma_level"]),
+        **{flag: checked(flag) for flag in REQUEST_FLAGS},
+    }
+    try:
+        if candidate.request is None:
+            result = ops.create_request(session, candidate, **args)  # type: ignore[arg-type]
+        else:
+            result = ops.update_request(session, candidate.request, **args)
+    except ValidationError as exc:
+        session.rollback()
+        errors = dict(exc.errors)
+        if "commune_insee" in errors:
+            errors.pop("commune_insee")
+            errors["commune"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
+        if "metiers" in errors:
+            errors["metier_1"] = errors.pop("metiers")
+        return _request_page(form, errors, 400)
+    session.commit()
+    flash("Votre demande est enregistrée.", "success")
+    for text in result.unresolved:
+        flash(f"« {text} » ne correspond à aucun métier connu : il est gardé tel quel.", "info")
+    for note in result.notes:
+        flash(note, "info")
+    return redirect(url_for("candidate.dashboard"))
+
+
+@bp.post("/demande/elargir")
+def widen() -> Response:
+    req = _candidate().request
+    if req is None:
+        abort(404)
+    ops.update_request(get_session(), req, max_distance_km=request.form.get("km", ""))
+    get_session().commit()
+    flash("La distance de votre recherche est élargie.", "success")
+    return redirect(url_for("candidate.dashboard"))
+
+
+@bp.post("/demande/<any(pause, reactiver, clore):action>")
+def request_status(action: str) -> Response:
+    req = _candidate().request
+    if req is None:
+        abort(404)
+    operation = {
+        "pause": ops.pause_request,
+        "reactiver": ops.reactivate_request,
+        "clore": ops.close_request,
+    }[action]
+    operation(get_session(), req)
+    get_session().commit()
+    flash("Le statut de votre demande est changé.", "success")
+    return redirect(url_for("candidate.dashboard"))
+
+
+@bp.post("/suggestions/<int:suggestion_id>/reponse")
+def answer(suggestion_id: int) -> Response:
+    s = _own_suggestion(suggestion_id)
+    interested = request.form.get("interested")
+    if interested not in ("1", "0"):
+        abort(400)
+    ops.set_candidate_interest(get_session(), s, _me(), interested == "1")
+    get_session().commit()
+    flash("Votre réponse est enregistrée.", "success")
+    return redirect(url_for("candidate.dashboard"))
+
+
+@bp.route("/informations", methods=["GET", "POST"])
+def profile() -> str | Response | tuple:
+    candidate = _candidate()
+    if request.method == "GET":
+        form = {k: getattr(candidate, k) or "" for k in PROFILE_FIELDS}
+        return render_template("candidate/profile.html", form=form, errors={})
+    form = values(PROFILE_FIELDS)
+    session = get_session()
+    try:
+        ops.update_candidate(
+            session,
+            candidate,
+            first_name=form["first_name"],
+            last_name=form["last_name"],
+            phone=or_none(form["phone"]),
+        )
+    except ValidationError as exc:
+        session.rollback()
+        return render_template("candidate/profile.html", form=form, errors=exc.errors), 400
+    session.commit()
+    flash("Vos informations sont enregistrées.", "success")
+    return redirect(url_for("candidate.dashboard"))
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+def notifications() -> str | Response | tuple:
+    candidate = _candidate()
+    if request.method == "GET":
+        form = {"notify_frequency": candidate.notify_frequency.value}
+        return render_template("candidate/notifications.html", form=form, errors={})
+    form = values(("notify_frequency",))
+    session = get_session()
+    try:
+        ops.set_notification_preference(session, candidate, form["notify_frequency"])
+    except ValidationError as exc:
+        session.rollback()
+        return render_template("candidate/notifications.html", form=form, errors=exc.errors), 400
+    session.commit()
+    flash("Vos préférences de notification sont enregistrées.", "success")
+    return redirect(url_for("candidate.dashboard"))
+
+
+@bp.get("/donnees")
+def my_data() -> str:
+    return render_template("candidate/data.html", errors={})
+
+
+@bp.get("/donnees/export.json")
+def export() -> Response:
+    data = ops.export_candidate_data(get_session(), _candidate())
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="mes-donnees-passerelle.json"'
+    return response
+
+
+@bp.post("/supprimer")
+def delete_account() -> Response | tuple:
+    if request.form.get("confirm") != "SUPPRIMER":
+        errors = {"confirm": ["Tapez SUPPRIMER en majuscules pour confirmer la suppression."]}
+        return render_template("candidate/data.html", errors=errors), 400
+    session = get_session()
+    ops.delete_candidate(session, _candidate())
+    session.commit()
+    sign_out()
+    flash("Votre compte et vos données sont supprimés.", "success")
+    return redirect(url_for("public.home"))

@@ -1,0 +1,301 @@
+"""The coordination space: dashboard, review queue, pairs, records (audited), recompute."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from data import operations as ops
+from data.errors import ValidationError
+from data.models import Candidate, Employer, Offer, Request, Suggestion, SuggestionStatus, User
+from data.operations import audit
+from web import mailing, queries
+from web.db import get_session
+from web.forms import or_none
+from web.sessions import STAFF, current_user, role_required
+
+bp = Blueprint("coordinator", __name__, url_prefix="/coordination")
+
+# Stages a coordinator records in the life of a pair (the URL word -> the status).
+STAGES = {
+    "contacte": SuggestionStatus.CONTACTED,
+    "entretien": SuggestionStatus.INTERVIEW,
+    "contrat": SuggestionStatus.CONTRACT_SIGNED,
+    "abandon": SuggestionStatus.ABANDONED,
+}
+CANDIDATE_FIELDS = ("first_name", "last_name", "email", "phone")
+EMPLOYER_FIELDS = ("contact_name", "contact_email", "contact_phone")
+
+
+@bp.before_request
+@role_required(*STAFF)
+def _only_staff() -> None:
+    return None
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+def _get(model: type, object_id: int):  # type: ignore[no-untyped-def]
+    found = get_session().get(model, object_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/")
+def dashboard() -> str:
+    return render_template("coordinator/dashboard.html", d=queries.dashboard(get_session()))
+
+
+# --- Review queue -------------------------------------------------------------------------------
+
+
+def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
+    session = get_session()
+    form = {k: request.args.get(k, "") for k in ("metier", "territoire", "logement", "score")}
+    errors: dict[str, list[str]] = {}
+    args: dict = {}
+    if form["metier"]:
+        args["metier"] = form["metier"]
+    if form["territoire"]:
+        commune = queries.resolve_commune(session, form["territoire"])
+        if commune is None:
+            errors["territoire"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
+        else:
+            args["territory"] = commune
+            form["territoire"] = queries.commune_label(commune)
+    if form["logement"] in ("oui", "non"):
+        args["needs_housing"] = form["logement"] == "oui"
+    if form["score"]:
+        if form["score"].isdigit() and 0 <= int(form["score"]) <= 100:
+            args["min_score"] = int(form["score"]) / 100
+        else:
+            errors["score"] = ["Score minimal : un nombre entre 0 et 100."]
+    return form, errors, args
+
+
+@bp.get("/suggestions")
+def queue() -> str:
+    form, errors, args = _queue_filters()
+    session = get_session()
+    rows = [] if errors else queries.review_queue(session, **args)
+    return render_template(
+        "coordinator/queue.html",
+        form=form,
+        errors=errors,
+        rows=rows,
+        metiers=queries.metier_options(session),
+    )
+
+
+def _back_to_queue() -> Response:
+    target = request.form.get("back", "")
+    if target.startswith("/coordination/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("coordinator.queue"))
+
+
+@bp.post("/suggestions/<int:suggestion_id>/approuver")
+def approve(suggestion_id: int) -> Response:
+    s = _get(Suggestion, suggestion_id)
+    session = get_session()
+    ops.approve_suggestion(session, s, _me())
+    mailing.send_contact_mails(session, s)  # commits with the approval
+    flash(
+        f"Mise en relation approuvée : {s.request.candidate.first_name} et "
+        f"{s.offer.site.employer.name} sont prévenus par courriel.",
+        "success",
+    )
+    return _back_to_queue()
+
+
+@bp.post("/suggestions/<int:suggestion_id>/rejeter")
+def reject(suggestion_id: int) -> Response | tuple:
+    s = _get(Suggestion, suggestion_id)
+    session = get_session()
+    try:
+        ops.reject_suggestion(session, s, _me(), request.form.get("reason", ""))
+    except ValidationError as exc:
+        session.rollback()
+        flash("Indiquez le motif du refus.", "error")
+        return render_template(
+            "coordinator/suggestion.html",
+            s=s,
+            history=ops.pair_history(session, s.id),
+            errors=exc.errors,
+        ), 400
+    session.commit()
+    flash("Suggestion refusée.", "success")
+    return _back_to_queue()
+
+
+@bp.route("/suggestions/nouvelle", methods=["GET", "POST"])
+def manual_pair() -> str | Response | tuple:
+    session = get_session()
+    open_offers = [h.offer for h in queries.published_offers(session)]
+    active = [r for r in queries.all_requests(session) if r.status.value == "active"]
+    form = {k: request.values.get(k, "") for k in ("request_id", "offer_id", "note")}
+    if request.method == "GET":
+        return render_template(
+            "coordinator/manual.html", form=form, errors={}, offers=open_offers, requests=active
+        )
+    errors: dict[str, list[str]] = {}
+    try:
+        if not form["request_id"].isdigit():
+            errors["request_id"] = ["Choisissez une demande."]
+        if not form["offer_id"].isdigit():
+            errors["offer_id"] = ["Choisissez une offre."]
+        if errors:
+            raise ValidationError(errors)
+        s = ops.create_manual_pair(
+            session,
+            int(form["request_id"]),
+            int(form["offer_id"]),
+            _me(),
+            note=or_none(form["note"]),
+        )
+    except ValidationError as exc:
+        session.rollback()
+        return render_template(
+            "coordinator/manual.html",
+            form=form,
+            errors=exc.errors,
+            offers=open_offers,
+            requests=active,
+        ), 400
+    mailing.send_contact_mails(session, s)
+    flash("La mise en relation est créée ; les deux parties sont prévenues.", "success")
+    return redirect(url_for("coordinator.suggestion", suggestion_id=s.id))
+
+
+@bp.get("/suggestions/<int:suggestion_id>")
+def suggestion(suggestion_id: int) -> str:
+    s = _get(Suggestion, suggestion_id)
+    session = get_session()
+    history = ops.pair_history(session, s.id)
+    audit.log_access(session, _me(), audit.CANDIDATE, s.request.candidate_id, CANDIDATE_FIELDS)
+    session.commit()
+    return render_template("coordinator/suggestion.html", s=s, history=history, errors={})
+
+
+# --- Pairs -------------------------------------------------------------------------------------
+
+
+@bp.get("/binomes")
+def pair_list() -> str:
+    wanted = request.args.get("statut", "")
+    status = next((s for s in queries.PAIR_STATUSES if s.value == wanted), None)
+    rows = queries.pairs(get_session(), status)
+    return render_template(
+        "coordinator/pairs.html", rows=rows, status=status, statuses=queries.PAIR_STATUSES
+    )
+
+
+@bp.post(
+    "/suggestions/<int:suggestion_id>/etape/<any(contacte, entretien, contrat, abandon):stage>"
+)
+def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
+    s = _get(Suggestion, suggestion_id)
+    session = get_session()
+    try:
+        ops.change_suggestion_status(
+            session, s, STAGES[stage], _me(), reason=or_none(request.form.get("reason", ""))
+        )
+    except ValidationError as exc:
+        session.rollback()
+        return render_template(
+            "coordinator/suggestion.html",
+            s=s,
+            history=ops.pair_history(session, s.id),
+            errors=exc.errors,
+        ), 400
+    session.commit()
+    flash("L'étape est enregistrée.", "success")
+    return redirect(url_for("coordinator.suggestion", suggestion_id=s.id))
+
+
+# --- Records (each view of personal data is written to the audit log) ---------------------------
+
+
+@bp.get("/offres")
+def offers() -> str:
+    return render_template("coordinator/offers.html", rows=queries.all_offers(get_session()))
+
+
+@bp.get("/offres/<int:offer_id>")
+def offer(offer_id: int) -> str:
+    found = _get(Offer, offer_id)
+    session = get_session()
+    audit.log_access(session, _me(), audit.EMPLOYER, found.site.employer_id, EMPLOYER_FIELDS)
+    session.commit()
+    rows = queries.suggestions_of(session, offer_id=found.id)
+    return render_template("coordinator/offer.html", offer=found, rows=rows)
+
+
+@bp.get("/demandes")
+def requests_list() -> str:
+    return render_template("coordinator/requests.html", rows=queries.all_requests(get_session()))
+
+
+@bp.get("/demandes/<int:request_id>")
+def request_detail(request_id: int) -> str:
+    found = _get(Request, request_id)
+    session = get_session()
+    audit.log_access(session, _me(), audit.CANDIDATE, found.candidate_id, CANDIDATE_FIELDS)
+    session.commit()
+    rows = queries.suggestions_of(session, request_id=found.id)
+    return render_template("coordinator/request.html", req=found, rows=rows)
+
+
+@bp.get("/employeurs")
+def employers() -> str:
+    return render_template("coordinator/employers.html", rows=queries.all_employers(get_session()))
+
+
+@bp.get("/employeurs/<int:employer_id>")
+def employer(employer_id: int) -> str:
+    found = _get(Employer, employer_id)
+    session = get_session()
+    audit.log_access(session, _me(), audit.EMPLOYER, found.id, EMPLOYER_FIELDS)
+    session.commit()
+    offers = queries.employer_offers(session, found.id)
+    return render_template("coordinator/employer.html", employer=found, offers=offers)
+
+
+@bp.get("/candidats")
+def candidates() -> str:
+    return render_template(
+        "coordinator/candidates.html", rows=queries.all_candidates(get_session())
+    )
+
+
+@bp.get("/candidats/<int:candidate_id>")
+def candidate(candidate_id: int) -> str:
+    found = _get(Candidate, candidate_id)
+    session = get_session()
+    audit.log_access(session, _me(), audit.CANDIDATE, found.id, CANDIDATE_FIELDS)
+    session.commit()
+    return render_template("coordinator/candidate.html", candidate=found)
+
+
+# --- Engine: recompute, allocation proposal ----------------------------------------------------
+
+
+@bp.post("/recalculer")
+def recompute() -> Response:
+    from data.recompute import recompute_suggestions
+
+    session = get_session()
+    report = recompute_suggestions(session)
+    session.commit()
+    flash(f"Suggestions recalculées : {report}", "success")
+    return redirect(url_for("coordinator.dashboard"))
+
+
+@bp.get("/affectation")
+def allocation() -> str:
+    return render_template("coordinator/allocation.html", proposal=None)

@@ -1,0 +1,365 @@
+"""The employer space: the structure, its sites and housing, its offers and their suggestions.
+
+Every object is loaded through :func:`_own_*`, which answers 404 for anything of another employer.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from data import operations as ops
+from data.errors import ValidationError
+from data.models import Employer, HousingKind, Offer, Role, Site, Suggestion, User
+from web import csv_import, queries
+from web.db import get_session
+from web.forms import checked, or_none, values
+from web.sessions import current_user, role_required
+
+bp = Blueprint("employer", __name__, url_prefix="/employeur")
+
+EMPLOYER_FIELDS = ("name", "siret", "kind", "contact_name", "contact_email", "contact_phone")
+SITE_FIELDS = ("name", "commune", "address")
+OFFER_TEXT_FIELDS = (
+    "site_id",
+    "metier_code",
+    "diploma",
+    "contract",
+    "places",
+    "start_date",
+    "duration_months",
+    "housing_beds",
+    "tutor_name",
+    "tutor_role",
+    "description",
+)
+OFFER_FLAGS = ("licence_required", "night_work", "weekend_work")
+
+
+@bp.before_request
+@role_required(Role.EMPLOYER)
+def _only_employers() -> None:
+    return None
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None and user.employer_id is not None
+    return user
+
+
+def _employer() -> Employer:
+    employer = get_session().get(Employer, _me().employer_id)
+    if employer is None:
+        abort(404)
+    return employer
+
+
+def _own_site(site_id: int) -> Site:
+    site = get_session().get(Site, site_id)
+    if site is None or site.employer_id != _me().employer_id:
+        abort(404)
+    return site
+
+
+def _own_offer(offer_id: int) -> Offer:
+    offer = get_session().get(Offer, offer_id)
+    if offer is None or offer.site.employer_id != _me().employer_id:
+        abort(404)
+    return offer
+
+
+def _own_suggestion(suggestion_id: int) -> Suggestion:
+    s = get_session().get(Suggestion, suggestion_id)
+    if s is None or s.offer.site.employer_id != _me().employer_id:
+        abort(404)
+    if not queries.is_visible(get_session(), s):
+        abort(404)
+    return s
+
+
+# --- Dashboard and structure ------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard() -> str:
+    employer = _employer()
+    offers = queries.employer_offers(get_session(), employer.id)
+    return render_template("employer/dashboard.html", employer=employer, offers=offers)
+
+
+@bp.route("/structure", methods=["GET", "POST"])
+def edit_employer() -> str | Response | tuple:
+    employer = _employer()
+    if request.method == "GET":
+        form = {k: getattr(employer, k) or "" for k in EMPLOYER_FIELDS}
+        form["kind"] = employer.kind.value
+        return render_template("employer/structure.html", form=form, errors={})
+    form = values(EMPLOYER_FIELDS)
+    session = get_session()
+    try:
+        changes = {k: v for k, v in form.items()}
+        changes["contact_phone"] = or_none(form["contact_phone"])
+        ops.update_employer(session, employer, **changes)
+    except ValidationError as exc:
+        session.rollback()
+        return render_template("employer/structure.html", form=form, errors=exc.errors), 400
+    session.commit()
+    flash("Les informations de la structure sont enregistrées.", "success")
+    return redirect(url_for("employer.dashboard"))
+
+
+# --- Sites and housing ------------------------------------------------------------------------
+
+
+def _site_form_from(site: Site) -> dict[str, str]:
+    form = {f"beds_{k.value}": "0" for k in HousingKind}
+    form.update(name=site.name, commune=queries.commune_label(site.commune))
+    form["address"] = site.address or ""
+    for h in site.housings:
+        form[f"beds_{h.kind.value}"] = str(h.beds)
+        form[f"cost_{h.kind.value}"] = "" if h.monthly_cost_eur is None else str(h.monthly_cost_eur)
+    return form
+
+
+def _save_site(site: Site | None, form: dict[str, str]) -> Site:
+    """Create or update a site and its housing, all fields checked before anything is kept."""
+    session = get_session()
+    commune = queries.resolve_commune(session, form["commune"])
+    errors: dict[str, list[str]] = {}
+    insee = commune.insee if commune else form["commune"]
+    try:
+        if site is None:
+            site = ops.add_site(
+                session,
+                _me().employer_id,
+                name=form["name"],
+                commune_insee=insee,
+                address=or_none(form["address"]),
+            )
+        else:
+            ops.update_site(
+                session,
+                site,
+                name=form["name"],
+                commune_insee=insee,
+                address=or_none(form["address"]),
+            )
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if "commune_insee" in errors:
+        errors["commune"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
+        del errors["commune_insee"]
+    if site is not None and not errors:
+        for kind in HousingKind:
+            beds = form.get(f"beds_{kind.value}", "") or "0"
+            cost = form.get(f"cost_{kind.value}", "")
+            try:
+                ops.set_site_housing(
+                    session, site, kind=kind, beds=beds, monthly_cost_eur=or_none(cost)
+                )
+            except ValidationError as exc:
+                for field, messages in exc.errors.items():
+                    name = {"beds": "beds_", "monthly_cost_eur": "cost_"}.get(field, field + "_")
+                    errors[f"{name}{kind.value}"] = messages
+    if errors:
+        raise ValidationError(errors)
+    return site  # type: ignore[return-value]
+
+
+def _housing_fields() -> list[str]:
+    return [f"{p}_{k.value}" for k in HousingKind for p in ("beds", "cost")]
+
+
+@bp.route("/lieux/nouveau", methods=["GET", "POST"])
+def new_site() -> str | Response | tuple:
+    if request.method == "GET":
+        form = {f"beds_{k.value}": "0" for k in HousingKind}
+        return render_template("employer/site.html", site=None, form=form, errors={})
+    form = values((*SITE_FIELDS, *_housing_fields()))
+    try:
+        _save_site(None, form)
+    except ValidationError as exc:
+        get_session().rollback()
+        return render_template("employer/site.html", site=None, form=form, errors=exc.errors), 400
+    get_session().commit()
+    flash("Le lieu d'accueil est ajouté.", "success")
+    return redirect(url_for("employer.dashboard"))
+
+
+@bp.route("/lieux/<int:site_id>", methods=["GET", "POST"])
+def edit_site(site_id: int) -> str | Response | tuple:
+    site = _own_site(site_id)
+    if request.method == "GET":
+        return render_template(
+            "employer/site.html", site=site, form=_site_form_from(site), errors={}
+        )
+    form = values((*SITE_FIELDS, *_housing_fields()))
+    try:
+        _save_site(site, form)
+    except ValidationError as exc:
+        get_session().rollback()
+        return render_template("employer/site.html", site=site, form=form, errors=exc.errors), 400
+    get_session().commit()
+    flash("Le lieu d'accueil est enregistré.", "success")
+    return redirect(url_for("employer.dashboard"))
+
+
+# --- Offers -----------------------------------------------------------------------------------
+
+
+def _offer_input() -> tuple[dict[str, str], dict[str, object]]:
+    form = values(OFFER_TEXT_FIELDS)
+    for flag in OFFER_FLAGS:
+        form[flag] = "1" if checked(flag) else ""
+    args: dict[str, object] = {k: or_none(v) for k, v in form.items() if k not in OFFER_FLAGS}
+    args["description"] = form["description"]
+    args["places"] = form["places"] or "1"
+    args["housing_beds"] = form["housing_beds"] or "0"
+    for flag in OFFER_FLAGS:
+        args[flag] = checked(flag)
+    site_id = form["site_id"]
+    args["site_id"] = int(site_id) if site_id.isdigit() else site_id
+    return form, args
+
+
+def _offer_page(template: str, offer: Offer | None, form: dict, errors: dict, status: int = 200):
+    session = get_session()
+    employer = _employer()
+    html = render_template(
+        template,
+        offer=offer,
+        form=form,
+        errors=errors,
+        sites=[(s.id, f"{s.name} – {s.commune.name}") for s in employer.sites],
+        metiers=queries.metier_options(session),
+    )
+    return html, status
+
+
+@bp.route("/offres/nouvelle", methods=["GET", "POST"])
+def new_offer() -> Response | tuple:
+    if request.method == "GET":
+        if not _employer().sites:
+            flash("Ajoutez d'abord un lieu d'accueil : chaque offre y est rattachée.", "info")
+            return redirect(url_for("employer.new_site"))
+        defaults = {"places": "1", "housing_beds": "0", "contract": "apprentissage"}
+        return _offer_page("employer/offer_form.html", None, defaults, {})
+    form, args = _offer_input()
+    session = get_session()
+    try:
+        offer = ops.create_offer(session, _me().employer_id, **args)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        session.rollback()
+        return _offer_page("employer/offer_form.html", None, form, exc.errors, 400)
+    session.commit()
+    flash("L'offre est enregistrée comme brouillon. Publiez-la quand elle est prête.", "success")
+    return redirect(url_for("employer.offer", offer_id=offer.id))
+
+
+@bp.route("/offres/<int:offer_id>/modifier", methods=["GET", "POST"])
+def edit_offer(offer_id: int) -> Response | tuple:
+    offer = _own_offer(offer_id)
+    if request.method == "GET":
+        form = {k: getattr(offer, k) for k in OFFER_TEXT_FIELDS}
+        form = {k: ("" if v is None else str(getattr(v, "value", v))) for k, v in form.items()}
+        for flag in OFFER_FLAGS:
+            form[flag] = "1" if getattr(offer, flag) else ""
+        return _offer_page("employer/offer_form.html", offer, form, {})
+    form, args = _offer_input()
+    session = get_session()
+    try:
+        ops.update_offer(session, offer, **args)
+    except ValidationError as exc:
+        session.rollback()
+        return _offer_page("employer/offer_form.html", offer, form, exc.errors, 400)
+    session.commit()
+    flash("L'offre est enregistrée.", "success")
+    return redirect(url_for("employer.offer", offer_id=offer.id))
+
+
+@bp.get("/offres/<int:offer_id>")
+def offer(offer_id: int) -> str:
+    found = _own_offer(offer_id)
+    suggestions = queries.visible_suggestions(get_session(), offer_id=found.id)
+    return render_template("employer/offer.html", offer=found, suggestions=suggestions)
+
+
+@bp.post("/offres/<int:offer_id>/publier")
+def publish(offer_id: int) -> Response | tuple:
+    found = _own_offer(offer_id)
+    session = get_session()
+    try:
+        ops.publish_offer(session, found)
+    except ValidationError as exc:
+        session.rollback()
+        suggestions = queries.visible_suggestions(session, offer_id=found.id)
+        html = render_template(
+            "employer/offer.html", offer=found, suggestions=suggestions, errors=exc.errors
+        )
+        return html, 400
+    session.commit()
+    flash("L'offre est publiée.", "success")
+    return redirect(url_for("employer.offer", offer_id=found.id))
+
+
+@bp.post("/offres/<int:offer_id>/fermer")
+def close(offer_id: int) -> Response:
+    found = _own_offer(offer_id)
+    ops.close_offer(get_session(), found)
+    get_session().commit()
+    flash("L'offre est fermée.", "success")
+    return redirect(url_for("employer.offer", offer_id=found.id))
+
+
+@bp.post("/offres/<int:offer_id>/dupliquer")
+def duplicate(offer_id: int) -> Response:
+    found = _own_offer(offer_id)
+    copy = ops.duplicate_offer(get_session(), found)
+    get_session().commit()
+    flash("Une copie de l'offre est créée comme brouillon.", "success")
+    return redirect(url_for("employer.edit_offer", offer_id=copy.id))
+
+
+@bp.route("/offres/import", methods=["GET", "POST"])
+def import_offers() -> str | tuple:
+    if request.method == "GET":
+        return render_template("employer/import.html", report=None, errors={})
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        errors = {"file": ["Choisissez un fichier CSV à importer."]}
+        return render_template("employer/import.html", report=None, errors=errors), 400
+    session = get_session()
+    report = csv_import.import_offers(session, _employer(), upload.stream)
+    if report.fatal:
+        session.rollback()
+        return render_template("employer/import.html", report=None, errors=report.fatal), 400
+    session.commit()
+    return render_template("employer/import.html", report=report, errors={})
+
+
+@bp.post("/suggestions/<int:suggestion_id>/reponse")
+def answer(suggestion_id: int) -> Response | tuple:
+    s = _own_suggestion(suggestion_id)
+    session = get_session()
+    interested = request.form.get("interested")
+    if interested not in ("1", "0"):
+        abort(400)
+    try:
+        ops.set_employer_interest(
+            session, s, _me(), interested == "1", reason=or_none(request.form.get("reason", ""))
+        )
+    except ValidationError as exc:
+        session.rollback()
+        suggestions = queries.visible_suggestions(session, offer_id=s.offer_id)
+        html = render_template(
+            "employer/offer.html",
+            offer=s.offer,
+            suggestions=suggestions,
+            errors=exc.errors,
+            answer_for=s.id,
+        )
+        return html, 400
+    session.commit()
+    flash("Votre réponse est enregistrée.", "success")
+    return redirect(url_for("employer.offer", offer_id=s.offer_id))

@@ -1,0 +1,169 @@
+"""Public pages: home, published offers (list, map, page), how to sign up, legal pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+
+from data import mail
+from data.reference import AIN_GEOJSON
+from web import queries
+from web.db import get_session
+from web.security import csrf_exempt
+
+bp = Blueprint("public", __name__)
+
+DISTANCES = (10, 20, 30, 50, 80)
+
+
+def _offer_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
+    """Parse the filters of the offer list; return the form, its errors and the query args."""
+    session = get_session()
+    form = {k: request.args.get(k, "") for k in ("metier", "commune", "distance", "logement")}
+    errors: dict[str, list[str]] = {}
+    args: dict = {"housing": form["logement"] == "1"}
+    if form["metier"]:
+        codes = {code for code, _ in queries.metier_options(session)}
+        if form["metier"] in codes:
+            args["metier"] = form["metier"]
+        else:
+            errors["metier"] = ["Métier inconnu."]
+    if form["commune"]:
+        commune = queries.resolve_commune(session, form["commune"])
+        if commune is None:
+            errors["commune"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
+        else:
+            args["near"] = commune
+            form["commune"] = queries.commune_label(commune)
+    if form["distance"]:
+        if form["distance"].isdigit() and 1 <= int(form["distance"]) <= 200:
+            args["max_km"] = int(form["distance"])
+        else:
+            errors["distance"] = ["Distance invalide : choisissez une valeur de la liste."]
+    if "max_km" in args and "near" not in args:
+        errors.setdefault("commune", []).append("Indiquez une commune pour filtrer par distance.")
+    return form, errors, args
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template("public/home.html")
+
+
+@bp.get("/offres")
+def offers() -> str:
+    form, errors, args = _offer_filters()
+    hits = [] if errors else queries.published_offers(get_session(), **args)
+    return render_template(
+        "public/offers.html",
+        form=form,
+        errors=errors,
+        hits=hits,
+        metiers=queries.metier_options(get_session()),
+        distances=DISTANCES,
+    )
+
+
+@bp.get("/offres/<int:offer_id>")
+def offer(offer_id: int) -> str:
+    found = queries.public_offer(get_session(), offer_id)
+    if found is None:
+        abort(404)
+    return render_template("public/offer.html", offer=found)
+
+
+@bp.get("/offres/carte")
+def offers_map() -> str:
+    form, errors, args = _offer_filters()
+    hits = [] if errors else queries.published_offers(get_session(), **args)
+    return render_template(
+        "public/map.html",
+        form=form,
+        errors=errors,
+        hits=hits,
+        metiers=queries.metier_options(get_session()),
+        distances=DISTANCES,
+    )
+
+
+@bp.get("/offres/carte.geojson")
+def offers_geojson() -> Response:
+    """Published offers as GeoJSON points, one per offer, at the commune of their site."""
+    _form, errors, args = _offer_filters()
+    hits = [] if errors else queries.published_offers(get_session(), **args)
+    features = []
+    for hit in hits:
+        o = hit.offer
+        c = o.site.commune
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [c.longitude, c.latitude]},
+                "properties": {
+                    "id": o.id,
+                    "metier": o.metier.label,
+                    "employer": o.site.employer.name,
+                    "commune": c.name,
+                    "places": o.places_left,
+                    "housing": o.housing_beds > 0,
+                    "url": f"/offres/{o.id}",
+                },
+            }
+        )
+    return jsonify({"type": "FeatureCollection", "features": features})
+
+
+@bp.get("/carte/communes-ain.geojson")
+def communes_outline() -> Response:
+    """The Ain's commune outlines shipped with Passerelle (the map's offline background)."""
+    if not AIN_GEOJSON.exists():
+        return jsonify({"type": "FeatureCollection", "features": []})
+    response = current_app.response_class(AIN_GEOJSON.read_bytes(), mimetype="application/geo+json")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
+@bp.get("/communes")
+def commune_search() -> Response:
+    """Autocompletion of communes: « Nom (INSEE) » labels, the Ain's first."""
+    q = request.args.get("q", "")[:80]
+    found = queries.search_communes(get_session(), q) if q else []
+    return jsonify(
+        [{"label": queries.commune_label(c), "postal_codes": c.postal_codes} for c in found]
+    )
+
+
+@bp.get("/inscription")
+def signup() -> str:
+    return render_template("public/signup.html")
+
+
+@bp.get("/accessibilite")
+def accessibility() -> str:
+    return render_template("public/accessibility.html")
+
+
+@bp.get("/mentions-legales")
+def legal() -> str:
+    return render_template("public/legal.html")
+
+
+@bp.get("/donnees-personnelles")
+def privacy() -> str:
+    return render_template("public/privacy.html")
+
+
+@bp.get("/desabonnement/<token>")
+def unsubscribe_page(token: str) -> str:
+    """Confirm before stopping mails: a GET changes nothing (mail scanners follow links)."""
+    return render_template("public/unsubscribe.html", token=token, done=None)
+
+
+@bp.post("/desabonnement/<token>")
+@csrf_exempt
+def unsubscribe(token: str) -> tuple[str, int]:
+    """RFC 8058 one-click: no session, no CSRF token, no redirect; always 200."""
+    session = get_session()
+    email = mail.unsubscribe(session, token)
+    session.commit()
+    return render_template("public/unsubscribe.html", token=token, done=email is not None), 200

@@ -1,0 +1,291 @@
+"""Sign-up, sign-in (mailed link or password + TOTP), sign-out, staff password change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from data import auth
+from data.errors import ValidationError
+from data.models import Role, User
+from data.operations import candidates as candidate_ops
+from data.operations import employers as employer_ops
+from data.operations import users as user_ops
+from web import mailing
+from web.db import get_session
+from web.sessions import STAFF, current_user, role_required, safe_next, sign_in, sign_out
+
+bp = Blueprint("signin", __name__)
+
+SENT_MESSAGE = (
+    "Si un compte existe pour cette adresse, un lien de connexion vient de lui être envoyé. "
+    "Il est valable 15 minutes."
+)
+
+
+def _home_of(user: User) -> str:
+    if user.role == Role.EMPLOYER:
+        return url_for("employer.dashboard")
+    if user.role == Role.CANDIDATE:
+        return url_for("candidate.dashboard")
+    return url_for("coordinator.dashboard")
+
+
+def _allowed(*keys: str) -> bool:
+    """Count one attempt for each key; False as soon as one is over its limit (all are counted)."""
+    cfg = current_app.config
+    window = timedelta(minutes=int(cfg["RATELIMIT_WINDOW_MINUTES"]))
+    session = get_session()
+    ok = True
+    for key in keys:
+        limit = (
+            cfg["RATELIMIT_PER_ADDRESS"] if key.startswith("ip:") else cfg["RATELIMIT_PER_ACCOUNT"]
+        )
+        ok = auth.hit_rate_limit(session, key, limit=int(limit), window=window) and ok
+    # Counted attempts stay counted whatever happens next.
+    session.commit()
+    return ok
+
+
+def _too_many(template: str, form: dict[str, str]) -> tuple[str, int, dict[str, str]]:
+    minutes = current_app.config["RATELIMIT_WINDOW_MINUTES"]
+    errors = {
+        "_schema": [
+            f"Trop de tentatives en peu de temps. Patientez {minutes} minutes puis réessayez."
+        ]
+    }
+    return (
+        render_template(template, form=form, errors=errors),
+        429,
+        {"Retry-After": str(int(minutes) * 60)},
+    )
+
+
+def send_signin_link(user: User) -> None:
+    """Create a single-use link for ``user`` and mail it at once (commits the request)."""
+    session = get_session()
+    raw = auth.create_login_link(session, user)
+    link = f"{current_app.config['BASE_URL']}{url_for('signin.link', token=raw)}"
+    mailing.send_now(
+        session,
+        to=user.email,
+        kind="signin",
+        key=auth.hash_secret(raw)[:32],
+        template="signin",
+        user_id=user.id,
+        link=link,
+    )
+
+
+# --- Mailed links (employers, candidates) ---------------------------------------------------
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def request_link() -> str | Response | tuple:
+    user = current_user()
+    if user is not None:
+        return redirect(_home_of(user))
+    if request.method == "GET":
+        return render_template("signin/request_link.html", form={}, errors={})
+    form = {"email": request.form.get("email", "")[:254]}
+    email = auth.normalize_email(form["email"])
+    if "@" not in email:
+        errors = {"email": ["Indiquez une adresse électronique, par exemple nom@exemple.fr."]}
+        return render_template("signin/request_link.html", form=form, errors=errors), 400
+    if not _allowed(f"ip:{request.remote_addr}", f"link:{email}"):
+        return _too_many("signin/request_link.html", form)
+    target = auth.find_link_user(get_session(), email)
+    if target is not None:
+        send_signin_link(target)
+    return render_template("signin/link_sent.html", email=form["email"])
+
+
+@bp.get("/connexion/lien/<token>")
+def link(token: str) -> str:
+    # Mail scanners open links: looking at the link must not use it. A button signs in.
+    valid = auth.peek_login_link(get_session(), token)
+    return render_template("signin/link.html", token=token, valid=valid)
+
+
+@bp.post("/connexion/lien/<token>")
+def use_link(token: str) -> Response | tuple:
+    session = get_session()
+    try:
+        user = auth.consume_login_link(session, token)
+    except auth.InvalidLink:
+        session.rollback()
+        return render_template("signin/link.html", token=token, valid=False), 400
+    if user.candidate_id is not None:
+        candidate_ops.touch_candidate(session, user.candidate_id)
+    session.commit()
+    sign_in(user)
+    flash("Vous êtes connecté·e.", "success")
+    return redirect(_home_of(user))
+
+
+# --- Staff: password + TOTP -------------------------------------------------------------------
+
+
+@bp.route("/connexion/equipe", methods=["GET", "POST"])
+def staff() -> str | Response | tuple:
+    user = current_user()
+    if user is not None and user.role in STAFF:
+        return redirect(_home_of(user))
+    nxt = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("signin/staff.html", form={}, errors={}, next=nxt)
+    form = {"email": request.form.get("email", "")[:254]}
+    email = auth.normalize_email(form["email"])
+    if not _allowed(f"ip:{request.remote_addr}", f"staff:{email}"):
+        return _too_many("signin/staff.html", form)
+    session = get_session()
+    try:
+        user = auth.authenticate_staff(
+            session, email, request.form.get("password", ""), request.form.get("code", "")
+        )
+    except auth.SignInFailed as exc:
+        session.commit()  # a matched TOTP step stays used even if the password was wrong
+        errors = {"_schema": [str(exc)]}
+        return render_template("signin/staff.html", form=form, errors=errors, next=nxt), 400
+    session.commit()
+    sign_in(user)
+    return redirect(nxt or _home_of(user))
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@role_required(*STAFF)
+def change_password() -> str | Response | tuple:
+    if request.method == "GET":
+        return render_template("signin/password.html", errors={})
+    session = get_session()
+    user = current_user()
+    assert user is not None
+    new = request.form.get("new", "")
+    errors: dict[str, list[str]] = {}
+    if new != request.form.get("confirm", ""):
+        errors["confirm"] = ["Les deux saisies du nouveau mot de passe diffèrent."]
+    else:
+        try:
+            auth.set_password(session, user, request.form.get("current", ""), new)
+        except ValidationError as exc:
+            errors = exc.errors
+    if errors:
+        session.rollback()
+        return render_template("signin/password.html", errors=errors), 400
+    session.commit()
+    sign_in(user)  # this browser goes on with the new session version; the others are out
+    flash("Mot de passe changé. Vos autres sessions sont terminées.", "success")
+    return redirect(url_for("coordinator.dashboard"))
+
+
+@bp.post("/deconnexion", endpoint="sign_out")
+def sign_out_view() -> Response:
+    user = current_user()
+    if user is not None:
+        session = get_session()
+        auth.end_all_sessions(session, user)
+        session.commit()
+    sign_out()
+    flash("Vous êtes déconnecté·e.", "info")
+    return redirect(url_for("public.home"))
+
+
+# --- Sign-up ----------------------------------------------------------------------------------
+
+
+def _already_registered(email: str) -> bool:
+    """If the address has an account, mail it a sign-in link instead (tells nothing on screen)."""
+    existing = auth.find_link_user(get_session(), email)
+    if existing is None:
+        return False
+    send_signin_link(existing)
+    return True
+
+
+@bp.route("/inscription/candidat", methods=["GET", "POST"])
+def signup_candidate() -> str | Response | tuple:
+    if request.method == "GET":
+        return render_template("signin/signup_candidate.html", form={}, errors={})
+    fields = ("first_name", "last_name", "email", "phone")
+    form = {k: request.form.get(k, "") for k in fields}
+    form["consent"] = request.form.get("consent", "")
+    email = auth.normalize_email(form["email"])
+    if not _allowed(f"ip:{request.remote_addr}", f"signup:{email}"):
+        return _too_many("signin/signup_candidate.html", form)
+    if _already_registered(email):
+        return render_template("signin/link_sent.html", email=form["email"])
+    session = get_session()
+    try:
+        candidate = candidate_ops.create_candidate(
+            session,
+            first_name=form["first_name"],
+            last_name=form["last_name"],
+            email=form["email"],
+            phone=form["phone"] or None,
+            consent=form["consent"] == "1",
+        )
+        session.flush()
+        user = user_ops.create_user(
+            session, email=form["email"], role=Role.CANDIDATE, candidate=candidate
+        )
+        session.flush()
+    except ValidationError as exc:
+        session.rollback()
+        return render_template("signin/signup_candidate.html", form=form, errors=exc.errors), 400
+    send_signin_link(user)
+    return render_template("signin/link_sent.html", email=form["email"], new_account=True)
+
+
+@bp.route("/inscription/employeur", methods=["GET", "POST"])
+def signup_employer() -> str | Response | tuple:
+    if request.method == "GET":
+        return render_template("signin/signup_employer.html", form={}, errors={})
+    fields = ("name", "siret", "kind", "contact_name", "contact_email", "contact_phone")
+    form = {k: request.form.get(k, "") for k in fields}
+    form["consent"] = request.form.get("consent", "")
+    email = auth.normalize_email(form["contact_email"])
+    if not _allowed(f"ip:{request.remote_addr}", f"signup:{email}"):
+        return _too_many("signin/signup_employer.html", form)
+    if _already_registered(email):
+        return render_template("signin/link_sent.html", email=form["contact_email"])
+    session = get_session()
+    errors: dict[str, list[str]] = {}
+    if form["consent"] != "1":
+        errors["consent"] = ["Acceptez les conditions d'utilisation pour inscrire votre structure."]
+    try:
+        employer = employer_ops.create_employer(
+            session,
+            name=form["name"],
+            siret=form["siret"],
+            kind=form["kind"],
+            contact_name=form["contact_name"],
+            contact_email=form["contact_email"],
+            contact_phone=form["contact_phone"] or None,
+        )
+        if errors:
+            raise ValidationError(errors)
+        session.flush()
+        user = user_ops.create_user(
+            session,
+            email=form["contact_email"],
+            role=Role.EMPLOYER,
+            employer=employer,
+            display_name=form["contact_name"],
+        )
+        session.flush()
+    except ValidationError as exc:
+        session.rollback()
+        errors = {**exc.errors, **errors}
+        return render_template("signin/signup_employer.html", form=form, errors=errors), 400
+    send_signin_link(user)
+    return render_template("signin/link_sent.html", email=form["contact_email"], new_account=True)
