@@ -209,3 +209,57 @@ def committed_factory(committed_engine: Engine) -> Iterator[sessionmaker[Session
 def database_url(engine: Engine) -> str:
     """The URL a subprocess needs to reach ``engine``'s database (schema included on PostgreSQL)."""
     return engine.url.render_as_string(hide_password=False)
+
+
+# --- A small world to mail about ------------------------------------------------------------------
+
+
+class World:
+    """Ids of one employer (with a staff account), one offer and one candidate with a request."""
+
+    employer_id: int
+    employer_user_email: str
+    site_id: int
+    offer_id: int
+    candidate_id: int
+    candidate_email: str
+    request_id: int
+    coordinator_email: str
+
+
+def build_world(factory: sessionmaker[Session], *, now: Any, frequency: str = "daily") -> World:
+    """Create the world's rows and commit them."""
+    from datetime import timedelta
+
+    from data.models import Role
+    from tests.data.factories import (
+        make_candidate,
+        make_employer,
+        make_offer,
+        make_request,
+        make_site,
+        make_user,
+    )
+
+    w = World()
+    with factory.begin() as s:
+        employer = make_employer(s, name="EHPAD Les Tilleuls", contact_name="Claire Martin")
+        user = make_user(s, Role.EMPLOYER, employer=employer, email="rh@tilleuls.example")
+        site = make_site(s, employer, name="Résidence du Parc", address="3 rue des Lilas")
+        offer = make_offer(s, site, start_date=(now + timedelta(days=90)).date(), now=now)
+        candidate = make_candidate(
+            s,
+            first_name="Léa",
+            last_name="Dupont",
+            email="lea.dupont@exemple.fr",
+            phone="06 12 34 56 78",
+            notify_frequency=frequency,
+            now=now,
+        )
+        request = make_request(s, candidate, now=now)
+        coordinator = make_user(s, Role.COORDINATOR, email="coord@ain.example")
+        w.employer_id, w.employer_user_email = employer.id, user.email
+        w.site_id, w.offer_id = site.id, offer.id
+        w.candidate_id, w.candidate_email, w.request_id = candidate.id, candidate.email, request.id
+        w.coordinator_email = coordinator.email
+    return w

@@ -1,0 +1,142 @@
+"""Settings coordinators change at run time, starting with the review rule for suggestions.
+
+The review rule says which suggestions candidates and employers may see (and be mailed):
+
+* ``"approval"`` (the default): only pairs a coordinator approved;
+* ``"auto"``: also unreviewed pairs scoring at least ``min_score``.
+
+Rejected pairs are never shown; later stages of an approved pair (contacted, interview, signed)
+stay visible to both sides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import Session
+
+from data.errors import ValidationError
+from data.models import AuditEntry, Suggestion, SuggestionStatus, User, utcnow
+from data.models.mail import PlatformSetting
+
+__all__ = [
+    "REVIEW_MODES",
+    "REVIEW_RULE_KEY",
+    "DEFAULT_REVIEW_RULE",
+    "ReviewRule",
+    "get_review_rule",
+    "set_review_rule",
+    "visible_to_parties",
+    "REVIEWED_VISIBLE_STATUSES",
+]
+
+REVIEW_MODES = ("approval", "auto")
+REVIEW_RULE_KEY = "review_rule"
+#: Pairs past review that both sides see whatever the rule.
+REVIEWED_VISIBLE_STATUSES = (
+    SuggestionStatus.APPROVED,
+    SuggestionStatus.CONTACTED,
+    SuggestionStatus.INTERVIEW,
+    SuggestionStatus.CONTRACT_SIGNED,
+)
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    """Which suggestions the parties see: approved only, or also unreviewed ones above a score."""
+
+    mode: Literal["approval", "auto"] = "approval"
+    min_score: float = 0.75
+
+    def validate(self) -> None:
+        """Raise ValidationError (French messages) unless the rule is well formed."""
+        errors: dict[str, list[str]] = {}
+        if self.mode not in REVIEW_MODES:
+            errors["mode"] = ["Choisissez « approbation » ou « automatique »."]
+        score = self.min_score
+        if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
+            errors["min_score"] = ["Le score minimal doit être compris entre 0 et 1."]
+        if errors:
+            raise ValidationError(errors)
+
+    def shows(self, status: SuggestionStatus, score: float, stale: bool = False) -> bool:
+        """Tell whether a suggestion with this status and score is visible (Python twin of SQL).
+
+        >>> ReviewRule("auto", 0.6).shows(SuggestionStatus.PROPOSED, 0.7)
+        True
+        >>> ReviewRule("approval").shows(SuggestionStatus.PROPOSED, 0.99)
+        False
+        """
+        if status in REVIEWED_VISIBLE_STATUSES:
+            return True
+        return (
+            self.mode == "auto"
+            and status == SuggestionStatus.PROPOSED
+            and not stale
+            and score >= self.min_score
+        )
+
+
+DEFAULT_REVIEW_RULE = ReviewRule()
+
+
+def get_review_rule(session: Session) -> ReviewRule:
+    """Return the review rule in force (the default until a coordinator sets one)."""
+    row = session.get(PlatformSetting, REVIEW_RULE_KEY)
+    if row is None or not isinstance(row.value, dict):
+        return DEFAULT_REVIEW_RULE
+    try:
+        rule = ReviewRule(mode=row.value["mode"], min_score=float(row.value["min_score"]))
+        rule.validate()
+    except (KeyError, TypeError, ValueError):
+        return DEFAULT_REVIEW_RULE
+    return rule
+
+
+def set_review_rule(
+    session: Session,
+    rule: ReviewRule,
+    actor: User | int | None = None,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Store a new review rule and log who changed it; flushes only."""
+    rule.validate()
+    now = now or utcnow()
+    actor_id = actor.id if isinstance(actor, User) else actor
+    value = {"mode": rule.mode, "min_score": float(rule.min_score)}
+    row = session.get(PlatformSetting, REVIEW_RULE_KEY)
+    before = row.value if row is not None else None
+    if row is None:
+        row = PlatformSetting(key=REVIEW_RULE_KEY, value=value)
+        session.add(row)
+    row.value = value
+    row.updated_at = now
+    row.updated_by_id = actor_id
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_id=actor_id,
+            action="settings.review_rule",
+            object_type="settings",
+            object_id=None,
+            details={"before": before, "after": value},
+        )
+    )
+    session.flush()
+
+
+def visible_to_parties(rule: ReviewRule) -> ColumnElement[bool]:
+    """Return the SQL condition on :class:`Suggestion` for pairs candidates and employers see."""
+    reviewed = Suggestion.status.in_(REVIEWED_VISIBLE_STATUSES)
+    if rule.mode != "auto":
+        return reviewed
+    automatic = and_(
+        Suggestion.status == SuggestionStatus.PROPOSED,
+        Suggestion.stale.is_(False),
+        Suggestion.score >= rule.min_score,
+    )
+    return or_(reviewed, automatic)

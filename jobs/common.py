@@ -1,0 +1,258 @@
+"""What the jobs share: progress and stop requests, recipients, and queuing rendered mails."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.mail import (
+    Mailer,
+    SendReport,
+    enqueue,
+    send_pending,
+    unsubscribe_token_for,
+    unsubscribe_url,
+)
+from data.models import Candidate, Employer, NotifyFrequency, Role, User, utcnow
+from data.models.mail import NotificationPreference, OutboxMessage
+from jobs.render import PARIS, render_mail
+
+__all__ = [
+    "STOP",
+    "stop_requested",
+    "Progress",
+    "Recipient",
+    "MailBatch",
+    "take_write_lock",
+    "employer_recipients",
+    "candidate_recipient",
+    "coordinator_recipients",
+    "local_date",
+    "base_url_of",
+    "add_months",
+    "clock",
+    "summary",
+]
+
+log = logging.getLogger("jobs")
+
+#: Set by the scheduler on SIGINT/SIGTERM: long jobs stop between two items.
+STOP = threading.Event()
+
+#: Employers' staff who never chose a frequency get the daily digest.
+DEFAULT_EMPLOYER_FREQUENCY = NotifyFrequency.DAILY
+
+
+def stop_requested() -> bool:
+    """Tell whether the process was asked to stop."""
+    return STOP.is_set()
+
+
+class Progress:
+    """Log "done / total" for a long run, at most every ``every`` seconds, and at the end."""
+
+    def __init__(self, label: str, total: int, every: float = 10.0) -> None:
+        self.label, self.total, self.every = label, total, every
+        self.done = 0
+        self._last = time.monotonic()
+        log.info("%s: %d to do", label, total)
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if time.monotonic() - self._last >= self.every:
+            self._last = time.monotonic()
+            log.info("%s: %d / %d", self.label, self.done, self.total)
+
+    def finish(self) -> None:
+        log.info("%s: %d / %d done", self.label, self.done, self.total)
+
+
+def take_write_lock(session: Session) -> None:
+    """On SQLite, take the database's write lock now, at the start of the transaction.
+
+    A SQLite transaction that reads and then writes cannot wait for another writer: it fails at
+    once with "database is locked". Writing first (a no-op) makes it wait its turn instead, like
+    ``BEGIN IMMEDIATE``. PostgreSQL needs nothing of the kind.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE job_runs SET id = id WHERE 0"))
+
+
+def local_date(now: datetime) -> date:
+    """Return the day in France at ``now``."""
+    return now.astimezone(PARIS).date()
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Move a datetime by whole months, clamping the day (31 March - 1 month = 28/29 February).
+
+    >>> from datetime import UTC
+    >>> add_months(datetime(2026, 3, 31, tzinfo=UTC), -1).date()
+    datetime.date(2026, 2, 28)
+    >>> add_months(datetime(2024, 1, 15, tzinfo=UTC), 24).date()
+    datetime.date(2026, 1, 15)
+    """
+    import calendar
+
+    index = moment.year * 12 + (moment.month - 1) + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def base_url_of(mailer: Mailer) -> str:
+    """The site's absolute base URL, as configured for the mailer."""
+    from data.config import DEFAULTS
+
+    return str(getattr(mailer, "base_url", None) or DEFAULTS["BASE_URL"]).rstrip("/")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a job mails: address, account (if any) and chosen digest frequency."""
+
+    email: str
+    user_id: int | None
+    frequency: NotifyFrequency
+
+
+def employer_recipients(session: Session, employer: Employer) -> list[Recipient]:
+    """Return who receives an employer's mails: its active staff accounts, else its contact."""
+    rows = session.execute(
+        select(User.id, User.email, NotificationPreference.frequency)
+        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(
+            User.employer_id == employer.id,
+            User.role == Role.EMPLOYER,
+            User.is_active.is_(True),
+        )
+        .order_by(User.id)
+    ).all()
+    if rows:
+        return [
+            Recipient(email.lower(), uid, NotifyFrequency(freq or DEFAULT_EMPLOYER_FREQUENCY))
+            for uid, email, freq in rows
+        ]
+    if employer.contact_email:
+        return [Recipient(employer.contact_email.lower(), None, DEFAULT_EMPLOYER_FREQUENCY)]
+    return []
+
+
+def candidate_recipient(session: Session, candidate: Candidate) -> Recipient | None:
+    """Return the candidate as a recipient, or None (anonymised, no address)."""
+    if candidate.anonymised_at is not None or not candidate.email:
+        return None
+    user_id = session.scalar(select(User.id).where(User.candidate_id == candidate.id))
+    return Recipient(candidate.email.lower(), user_id, candidate.notify_frequency)
+
+
+def coordinator_recipients(session: Session) -> list[Recipient]:
+    """Return the active coordinators."""
+    rows = session.execute(
+        select(User.id, User.email)
+        .where(User.role == Role.COORDINATOR, User.is_active.is_(True))
+        .order_by(User.id)
+    ).all()
+    return [Recipient(email.lower(), uid, NotifyFrequency.WEEKLY) for uid, email in rows]
+
+
+@dataclass
+class MailBatch:
+    """Render and queue a job's mails, then send the ones it queued.
+
+    Every mail of the jobs carries an unsubscribe link (RFC 8058) and is unique on
+    (recipient, kind, key): queuing it again, even from an overlapping run, does nothing.
+    """
+
+    base_url: str
+    now: datetime
+    ids: list[int] = field(default_factory=list)
+
+    def already_queued(self, session: Session, to: str, kind: str, key: str) -> bool:
+        """Tell whether this mail was queued before (saves rendering it again)."""
+        return (
+            session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.recipient == to.strip().lower(),
+                    OutboxMessage.kind == kind,
+                    OutboxMessage.key == key,
+                )
+            )
+            is not None
+        )
+
+    def queue(
+        self,
+        session: Session,
+        recipient: Recipient,
+        *,
+        kind: str,
+        key: str,
+        template: str,
+        settings_url: str | None = None,
+        **context: Any,
+    ) -> int | None:
+        """Render ``template`` for ``recipient`` and queue it; None if it was queued already."""
+        if self.already_queued(session, recipient.email, kind, key):
+            return None
+        token = unsubscribe_token_for(session, recipient.email, now=self.now)
+        mail = render_mail(
+            template,
+            base_url=self.base_url,
+            unsubscribe_url=unsubscribe_url(self.base_url, token),
+            settings_url=settings_url,
+            **context,
+        )
+        mail_id = enqueue(
+            session,
+            to=recipient.email,
+            kind=kind,
+            key=key,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            user_id=recipient.user_id,
+            unsubscribe_token=token,
+            now=self.now,
+        )
+        return mail_id
+
+    def keep(self, ids: Iterable[int | None]) -> None:
+        """Remember ids queued in a transaction that committed."""
+        self.ids.extend(i for i in ids if i is not None)
+
+    def send(
+        self, session_factory: sessionmaker[Session], mailer: Mailer, now: datetime | None
+    ) -> SendReport:
+        """Send what this batch queued (the sender job catches anything left)."""
+        if not self.ids:
+            return SendReport()
+        return send_pending(
+            session_factory, mailer, now=now, only_ids=self.ids, limit=len(self.ids)
+        )
+
+
+def clock(now: datetime | None) -> datetime:
+    """Return ``now`` or the current UTC time."""
+    if now is not None and now.tzinfo is None:
+        raise ValueError("naive datetime given as now")
+    return now or utcnow()
+
+
+def summary(counts: Any) -> dict[str, int]:
+    """Return a job's counts without the zeros (but always with "sent")."""
+    return {k: v for k, v in counts.items() if v or k == "sent"}
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    """Yield consecutive slices of ``items`` of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

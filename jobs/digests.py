@@ -1,0 +1,385 @@
+"""Digests of new suggestions: candidates get new offers, employers new candidates per offer.
+
+Each person gets them at the frequency they chose: ``immediate`` (batched by the run every few
+minutes), ``daily``, ``weekly`` or ``never``. Only suggestions the person may see under the
+coordinators' review rule are mailed, each at most once per recipient: a suggestion is claimed for a
+recipient by inserting (suggestion, recipient) into ``mail_notified_suggestions`` with
+``ON CONFLICT DO NOTHING`` in the same transaction as the mail, so overlapping runs cannot mail it
+twice. Daily and weekly digests are also unique per period (the outbox key is the day or the ISO
+week): a second run the same day leaves new suggestions for the next digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from data.mail import Mailer
+from data.mail.outbox import insert_for
+from data.models import (
+    Candidate,
+    Employer,
+    Interest,
+    NotifyFrequency,
+    Offer,
+    OfferStatus,
+    Request,
+    RequestStatus,
+    Site,
+    Suggestion,
+    SuggestionStatus,
+)
+from data.models.mail import NotifiedSuggestion
+from data.platform_settings import ReviewRule, get_review_rule, visible_to_parties
+from jobs.common import (
+    MailBatch,
+    Progress,
+    Recipient,
+    base_url_of,
+    candidate_recipient,
+    clock,
+    employer_recipients,
+    local_date,
+    stop_requested,
+    summary,
+    take_write_lock,
+)
+from jobs.links import url
+
+__all__ = ["send_digests", "MAX_ITEMS_PER_MAIL", "CANDIDATE_KIND", "EMPLOYER_KIND"]
+
+log = logging.getLogger("jobs.digests")
+
+MAX_ITEMS_PER_MAIL = 10
+CANDIDATE_KIND = "digest_candidate"
+EMPLOYER_KIND = "digest_employer"
+#: Statuses a digest announces: new pairs (shown automatically) and newly approved ones.
+NEW_STATUSES = (SuggestionStatus.PROPOSED, SuggestionStatus.APPROVED)
+
+
+class _AlreadyThisPeriod(Exception):
+    """The recipient had this period's digest already: undo the claim, keep items for later."""
+
+
+def _period_key(frequency: NotifyFrequency, now: datetime, suggestion_ids: list[int]) -> str:
+    if frequency == NotifyFrequency.DAILY:
+        return f"daily:{local_date(now).isoformat()}"
+    if frequency == NotifyFrequency.WEEKLY:
+        year, week, _ = local_date(now).isocalendar()
+        return f"weekly:{year}-W{week:02d}"
+    digest = hashlib.sha256(",".join(map(str, sorted(suggestion_ids))).encode()).hexdigest()
+    return f"immediate:{digest[:24]}"
+
+
+def _mailable(rule: ReviewRule) -> Any:
+    """Pairs a digest may announce: visible, new, both ends open, nobody declined."""
+    return and_(
+        visible_to_parties(rule),
+        Suggestion.status.in_(NEW_STATUSES),
+        Suggestion.stale.is_(False),
+        Request.status == RequestStatus.ACTIVE,
+        Offer.status == OfferStatus.PUBLISHED,
+        or_(
+            Suggestion.candidate_interest.is_(None),
+            Suggestion.candidate_interest != Interest.DECLINED,
+        ),
+        or_(
+            Suggestion.employer_interest.is_(None),
+            Suggestion.employer_interest != Interest.DECLINED,
+        ),
+    )
+
+
+def _not_notified(recipient: Any) -> Any:
+    return ~exists().where(
+        NotifiedSuggestion.suggestion_id == Suggestion.id,
+        NotifiedSuggestion.recipient == recipient,
+    )
+
+
+def _claim(session: Session, ids: list[int], recipient: str, now: datetime) -> list[int]:
+    """Claim suggestions for a recipient; return those no other run claimed first."""
+    if not ids:
+        return []
+    stmt = (
+        insert_for(session)(NotifiedSuggestion.__table__)
+        .values([{"suggestion_id": i, "recipient": recipient, "notified_at": now} for i in ids])
+        .on_conflict_do_nothing(index_elements=["suggestion_id", "recipient"])
+        .returning(NotifiedSuggestion.__table__.c.suggestion_id)
+    )
+    return sorted(session.scalars(stmt))
+
+
+def _link_outbox(session: Session, ids: list[int], recipient: str, outbox_id: int) -> None:
+    table = NotifiedSuggestion.__table__
+    session.execute(
+        table.update()
+        .where(table.c.suggestion_id.in_(ids), table.c.recipient == recipient)
+        .values(outbox_id=outbox_id)
+    )
+
+
+def send_digests(
+    session_factory: sessionmaker[Session],
+    mailer: Mailer,
+    now: datetime | None = None,
+    *,
+    frequency: str,
+) -> dict[str, int]:
+    """Mail the digests of everyone who chose ``frequency``; return the counts."""
+    freq = NotifyFrequency(frequency)
+    if freq == NotifyFrequency.NEVER:
+        raise ValueError("nobody gets a digest at frequency 'never'")
+    at = clock(now)
+    batch = MailBatch(base_url_of(mailer), at)
+    counts: Counter[str] = Counter()
+
+    with session_factory() as s:
+        rule = get_review_rule(s)
+        candidate_ids = list(
+            s.scalars(
+                select(Candidate.id)
+                .join(Request, Request.candidate_id == Candidate.id)
+                .join(Suggestion, Suggestion.request_id == Request.id)
+                .join(Offer, Offer.id == Suggestion.offer_id)
+                .where(
+                    Candidate.notify_frequency == freq,
+                    Candidate.anonymised_at.is_(None),
+                    Candidate.email.is_not(None),
+                    _mailable(rule),
+                    _not_notified(Candidate.email),
+                )
+                .distinct()
+                .order_by(Candidate.id)
+            )
+        )
+        employer_ids = list(
+            s.scalars(
+                select(Site.employer_id)
+                .join(Offer, Offer.site_id == Site.id)
+                .join(Suggestion, Suggestion.offer_id == Offer.id)
+                .join(Request, Request.id == Suggestion.request_id)
+                .where(_mailable(rule))
+                .distinct()
+                .order_by(Site.employer_id)
+            )
+        )
+
+    progress = Progress(f"digests {freq.value}", len(candidate_ids) + len(employer_ids))
+    for candidate_id in candidate_ids:
+        if stop_requested():
+            counts["interrupted"] += 1
+            break
+        _one(
+            session_factory,
+            counts,
+            batch,
+            "candidates",
+            _candidate_digest,
+            candidate_id,
+            rule,
+            freq,
+            at,
+        )
+        progress.advance()
+    for employer_id in employer_ids:
+        if stop_requested():
+            counts["interrupted"] += 1
+            break
+        _one(
+            session_factory,
+            counts,
+            batch,
+            "employers",
+            _employer_digests,
+            employer_id,
+            rule,
+            freq,
+            at,
+        )
+        progress.advance()
+    progress.finish()
+
+    report = batch.send(session_factory, mailer, now)
+    counts["sent"] += report.sent
+    return summary(counts)
+
+
+def _one(session_factory, counts, batch, label, fn, *args) -> None:  # type: ignore[no-untyped-def]
+    """Run one recipient's digest in its own transaction; a failure is logged and skipped."""
+    try:
+        with session_factory.begin() as s:
+            take_write_lock(s)
+            ids = fn(s, batch, counts, *args)
+        batch.keep(ids)
+    except _AlreadyThisPeriod:
+        counts[f"{label}_already_this_period"] += 1
+    except Exception:  # one bad recipient must not stop the others
+        log.exception("digest for %s %s failed", label, args[0])
+        counts["errors"] += 1
+
+
+def _candidate_digest(
+    s: Session,
+    batch: MailBatch,
+    counts: Counter[str],
+    candidate_id: int,
+    rule: ReviewRule,
+    freq: NotifyFrequency,
+    now: datetime,
+) -> list[int | None]:
+    candidate = s.get(Candidate, candidate_id)
+    recipient = candidate_recipient(s, candidate) if candidate else None
+    if recipient is None or candidate.notify_frequency != freq:
+        return []
+    suggestions = list(
+        s.scalars(
+            select(Suggestion)
+            .join(Request, Request.id == Suggestion.request_id)
+            .join(Offer, Offer.id == Suggestion.offer_id)
+            .where(
+                Request.candidate_id == candidate_id,
+                _mailable(rule),
+                _not_notified(recipient.email),
+            )
+            .options(
+                joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.employer),
+                joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.commune),
+                joinedload(Suggestion.offer).joinedload(Offer.metier),
+            )
+            .order_by(Suggestion.score.desc(), Suggestion.id)
+        ).unique()
+    )
+    claimed = set(_claim(s, [x.id for x in suggestions], recipient.email, now))
+    suggestions = [x for x in suggestions if x.id in claimed]
+    if not suggestions:
+        return []
+    items = [
+        {
+            "metier": x.offer.metier.label,
+            "employer": x.offer.site.employer.name,
+            "commune": x.offer.site.commune.name,
+            "distance_km": x.distance_km,
+            "start_date": x.offer.start_date,
+            "housing": x.offer.housing_beds > 0,
+            "link": url(batch.base_url, "public_offer", offer_id=x.offer_id),
+        }
+        for x in suggestions
+    ]
+    mail_id = batch.queue(
+        s,
+        recipient,
+        kind=CANDIDATE_KIND,
+        key=_period_key(freq, now, sorted(claimed)),
+        template="digest_candidate",
+        settings_url=url(batch.base_url, "candidate_notifications"),
+        first_name=candidate.first_name,
+        items=items,
+        shown=items[:MAX_ITEMS_PER_MAIL],
+        hidden=max(0, len(items) - MAX_ITEMS_PER_MAIL),
+        home_url=url(batch.base_url, "candidate_home"),
+    )
+    if mail_id is None:
+        raise _AlreadyThisPeriod
+    _link_outbox(s, sorted(claimed), recipient.email, mail_id)
+    counts["candidate_mails"] += 1
+    counts["candidate_suggestions"] += len(suggestions)
+    return [mail_id]
+
+
+def _employer_digests(
+    s: Session,
+    batch: MailBatch,
+    counts: Counter[str],
+    employer_id: int,
+    rule: ReviewRule,
+    freq: NotifyFrequency,
+    now: datetime,
+) -> list[int | None]:
+    employer = s.get(Employer, employer_id)
+    if employer is None:
+        return []
+    ids: list[int | None] = []
+    for recipient in employer_recipients(s, employer):
+        if recipient.frequency != freq:
+            continue
+        # A savepoint per recipient: one who had this period's digest keeps the others going.
+        try:
+            with s.begin_nested():
+                ids.append(_employer_digest(s, batch, counts, employer, recipient, rule, freq, now))
+        except _AlreadyThisPeriod:
+            counts["employers_already_this_period"] += 1
+    return ids
+
+
+def _employer_digest(
+    s: Session,
+    batch: MailBatch,
+    counts: Counter[str],
+    employer: Employer,
+    recipient: Recipient,
+    rule: ReviewRule,
+    freq: NotifyFrequency,
+    now: datetime,
+) -> int | None:
+    suggestions = list(
+        s.scalars(
+            select(Suggestion)
+            .join(Offer, Offer.id == Suggestion.offer_id)
+            .join(Site, Site.id == Offer.site_id)
+            .join(Request, Request.id == Suggestion.request_id)
+            .where(Site.employer_id == employer.id, _mailable(rule), _not_notified(recipient.email))
+            .options(
+                joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.commune),
+                joinedload(Suggestion.offer).joinedload(Offer.metier),
+            )
+            .order_by(Suggestion.offer_id, Suggestion.score.desc(), Suggestion.id)
+        ).unique()
+    )
+    claimed = set(_claim(s, [x.id for x in suggestions], recipient.email, now))
+    suggestions = [x for x in suggestions if x.id in claimed]
+    if not suggestions:
+        return None
+    per_offer: dict[int, list[Suggestion]] = defaultdict(list)
+    for x in suggestions:
+        per_offer[x.offer_id].append(x)
+    offers = []
+    for offer_id, pairs in per_offer.items():
+        offer = pairs[0].offer
+        items = [
+            {"score": x.score, "distance_km": x.distance_km, "reasons": list(x.reasons or [])[:3]}
+            for x in pairs
+        ]
+        offers.append(
+            {
+                "title": offer.metier.label,
+                "site": offer.site.name,
+                "commune": offer.site.commune.name,
+                "shown": items[:MAX_ITEMS_PER_MAIL],
+                "hidden": max(0, len(items) - MAX_ITEMS_PER_MAIL),
+                "link": url(batch.base_url, "employer_offer", offer_id=offer_id),
+            }
+        )
+    mail_id = batch.queue(
+        s,
+        recipient,
+        kind=EMPLOYER_KIND,
+        key=_period_key(freq, now, sorted(claimed)),
+        template="digest_employer",
+        settings_url=url(batch.base_url, "employer_notifications"),
+        employer=employer.name,
+        offers=offers,
+        total=len(suggestions),
+    )
+    if mail_id is None:
+        raise _AlreadyThisPeriod
+    _link_outbox(s, sorted(claimed), recipient.email, mail_id)
+    counts["employer_mails"] += 1
+    counts["employer_suggestions"] += len(suggestions)
+    return mail_id

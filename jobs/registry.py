@@ -1,0 +1,118 @@
+"""The scheduled jobs, declared as data: id, function, schedule.
+
+Times are Europe/Paris. No cron time falls between 02:00 and 03:00, when the clocks change (the
+hour is skipped in March and repeated in October).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from jobs.contacts import send_contacts
+from jobs.digests import send_digests
+from jobs.reminders import send_reminders
+from jobs.retention import apply_retention
+from jobs.sender import send_outbox
+from jobs.summary import send_coordinator_summary
+
+__all__ = ["JobSpec", "JOBS", "JOBS_BY_ID", "MISFIRE_GRACE_SECONDS"]
+
+#: A run missed by up to an hour (a restart, a short outage) still happens when it can.
+MISFIRE_GRACE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One scheduled job: a plain function ``func(session_factory, mailer, now, **kwargs)``."""
+
+    id: str
+    func: Callable[..., dict[str, Any]]
+    trigger: str  # "interval" or "cron"
+    schedule: Mapping[str, Any]
+    label: str  # French, for coordinators
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    run_at_start: bool = False
+
+    def make_trigger(self, tz: ZoneInfo) -> BaseTrigger:
+        """Build the APScheduler trigger in time zone ``tz``."""
+        if self.trigger == "interval":
+            return IntervalTrigger(timezone=tz, **self.schedule)
+        if self.trigger == "cron":
+            return CronTrigger(timezone=tz, **self.schedule)
+        raise ValueError(f"unknown trigger {self.trigger!r}")
+
+    def describe(self) -> str:
+        """Return the schedule in words, e.g. "every 5 min" or "cron mon 07:45"."""
+        if self.trigger == "interval":
+            return "every " + " ".join(f"{v} {k}" for k, v in self.schedule.items())
+        s = dict(self.schedule)
+        when = f"{int(s.pop('hour', 0)):02d}:{int(s.pop('minute', 0)):02d}"
+        days = s.pop("day_of_week", "daily")
+        return f"{days} {when}" + "".join(f" {k}={v}" for k, v in s.items())
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec(
+        "sender",
+        send_outbox,
+        "interval",
+        {"minutes": 1},
+        "Envoi des messages en attente",
+        run_at_start=True,
+    ),
+    JobSpec("contacts", send_contacts, "interval", {"minutes": 5}, "Mises en relation"),
+    JobSpec(
+        "digests_immediate",
+        send_digests,
+        "interval",
+        {"minutes": 10},
+        "Suggestions : envoi au fil de l'eau",
+        {"frequency": "immediate"},
+    ),
+    JobSpec(
+        "digests_daily",
+        send_digests,
+        "cron",
+        {"hour": 7, "minute": 30},
+        "Suggestions : récapitulatif quotidien",
+        {"frequency": "daily"},
+    ),
+    JobSpec(
+        "digests_weekly",
+        send_digests,
+        "cron",
+        {"day_of_week": "mon", "hour": 7, "minute": 45},
+        "Suggestions : récapitulatif hebdomadaire",
+        {"frequency": "weekly"},
+    ),
+    JobSpec(
+        "coordinator_summary",
+        send_coordinator_summary,
+        "cron",
+        {"day_of_week": "mon", "hour": 8, "minute": 0},
+        "Point hebdomadaire des coordinateurs",
+    ),
+    JobSpec(
+        "reminders",
+        send_reminders,
+        "cron",
+        {"hour": 9, "minute": 0},
+        "Relances et expiration des offres",
+    ),
+    JobSpec(
+        "retention",
+        apply_retention,
+        "cron",
+        {"hour": 3, "minute": 30},
+        "Durée de conservation des données (RGPD)",
+    ),
+)
+
+JOBS_BY_ID: dict[str, JobSpec] = {spec.id: spec for spec in JOBS}

@@ -1,0 +1,230 @@
+"""Data retention (RGPD): erase personal data no longer needed, after a warning.
+
+* A candidate with no activity for :data:`RETENTION_MONTHS` months is warned
+  :data:`WARNING_DAYS` days ahead, then anonymised (names, address, phone erased; the request's
+  commune, métiers and pairs kept for statistics). Without an address to warn, anonymised on time.
+  Any activity in between (a sign-in, an answer) restarts the clock.
+* Refused or closed items follow the same rule: free-text reasons of pairs rejected or abandoned,
+  and the tutor named on offers closed, filled or expired, are erased after the same delay.
+* Mails: their bodies are dropped :data:`MAIL_BODY_DAYS` days after they went out (the row stays
+  to keep each mail unique), the rows themselves after the retention delay; what Passerelle held to
+  mail an anonymised person (queued mails, digest marks, unsubscribe tokens) goes with them.
+* Job runs older than a year and expired answer links are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from data import operations as ops
+from data.mail import Mailer
+from data.models import (
+    Candidate,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+    Suggestion,
+    SuggestionStatus,
+)
+from data.models.mail import (
+    ActionToken,
+    JobRun,
+    MailOptOut,
+    NotifiedSuggestion,
+    OutboxMessage,
+    OutboxStatus,
+    UnsubscribeToken,
+)
+from jobs.common import (
+    MailBatch,
+    Progress,
+    add_months,
+    base_url_of,
+    candidate_recipient,
+    clock,
+    stop_requested,
+    summary,
+    take_write_lock,
+)
+from jobs.links import url
+
+__all__ = ["apply_retention", "RETENTION_MONTHS", "WARNING_DAYS", "MAIL_BODY_DAYS"]
+
+log = logging.getLogger("jobs.retention")
+
+RETENTION_MONTHS = 24
+WARNING_DAYS = 30
+MAIL_BODY_DAYS = 90
+JOB_RUN_DAYS = 365
+WARNING_KIND = "retention_warning"
+
+
+def _warning_key(candidate: Candidate) -> str:
+    return f"candidate:{candidate.id}:{candidate.last_activity_at.isoformat()}"
+
+
+def apply_retention(
+    session_factory: sessionmaker[Session], mailer: Mailer, now: datetime | None = None
+) -> dict[str, int]:
+    """Warn, then anonymise inactive candidates; erase old free texts and mails; return counts."""
+    at = clock(now)
+    batch = MailBatch(base_url_of(mailer), at)
+    counts: Counter[str] = Counter()
+    cutoff = add_months(at, -RETENTION_MONTHS)
+    # Loose by a few days (months differ in length); each candidate is then checked exactly.
+    warn_cutoff = cutoff + timedelta(days=WARNING_DAYS + 4)
+
+    with session_factory() as s:
+        due = list(
+            s.scalars(
+                select(Candidate.id)
+                .where(Candidate.anonymised_at.is_(None), Candidate.last_activity_at <= warn_cutoff)
+                .order_by(Candidate.id)
+            )
+        )
+    progress = Progress("retention", len(due))
+    for candidate_id in due:
+        if stop_requested():
+            counts["interrupted"] += 1
+            break
+        try:
+            with session_factory.begin() as s:
+                take_write_lock(s)
+                ids = _candidate(s, batch, counts, candidate_id, at)
+            batch.keep(ids)
+        except Exception:  # one bad record must not stop the others
+            log.exception("retention of candidate %s failed", candidate_id)
+            counts["errors"] += 1
+        progress.advance()
+    progress.finish()
+
+    with session_factory.begin() as s:
+        take_write_lock(s)
+        counts.update(_erase_old_items(s, at, cutoff))
+    counts["sent"] += batch.send(session_factory, mailer, now).sent
+    return summary(counts)
+
+
+def _candidate(
+    s: Session,
+    batch: MailBatch,
+    counts: Counter[str],
+    candidate_id: int,
+    now: datetime,
+) -> list[int | None]:
+    candidate = s.get(Candidate, candidate_id)
+    if candidate is None or candidate.anonymised_at is not None:
+        return []
+    erase_on = add_months(candidate.last_activity_at, RETENTION_MONTHS)
+    if now < erase_on - timedelta(days=WARNING_DAYS):
+        return []
+    person = candidate_recipient(s, candidate)
+    if person is not None:
+        warning = s.scalar(
+            select(OutboxMessage.created_at).where(
+                OutboxMessage.recipient == person.email,
+                OutboxMessage.kind == WARNING_KIND,
+                OutboxMessage.key == _warning_key(candidate),
+            )
+        )
+        if warning is None:
+            # Warned now: the person gets at least WARNING_DAYS, even if this run comes late.
+            erase_on = max(erase_on, now + timedelta(days=WARNING_DAYS))
+            mail_id = batch.queue(
+                s,
+                person,
+                kind=WARNING_KIND,
+                key=_warning_key(candidate),
+                template="retention_warning",
+                settings_url=url(batch.base_url, "candidate_notifications"),
+                first_name=candidate.first_name,
+                last_activity=candidate.last_activity_at,
+                erase_on=erase_on,
+                sign_in_url=url(batch.base_url, "sign_in"),
+            )
+            counts["warned"] += 1
+            return [mail_id]
+        if warning > now - timedelta(days=WARNING_DAYS):
+            return []  # warned, still within the notice
+    if now < erase_on:
+        return []
+    _anonymise(s, candidate, now)
+    counts["anonymised"] += 1
+    return []
+
+
+def _anonymise(s: Session, candidate: Candidate, now: datetime) -> None:
+    email = candidate.email.lower() if candidate.email else None
+    request = candidate.request
+    if request is not None and request.status in (RequestStatus.ACTIVE, RequestStatus.PAUSED):
+        request.status = RequestStatus.CLOSED  # not an activity of the person: no operation
+    ops.anonymise_candidate(s, candidate, now)
+    if email:
+        s.execute(delete(NotifiedSuggestion).where(NotifiedSuggestion.recipient == email))
+        s.execute(delete(OutboxMessage).where(OutboxMessage.recipient == email))
+        s.execute(delete(UnsubscribeToken).where(UnsubscribeToken.email == email))
+        s.execute(delete(MailOptOut).where(MailOptOut.email == email))
+    if request is not None:
+        s.execute(delete(ActionToken).where(ActionToken.object_id == request.id))
+
+
+def _erase_old_items(s: Session, now: datetime, cutoff: datetime) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    result = s.execute(
+        update(Suggestion)
+        .where(
+            Suggestion.status.in_((SuggestionStatus.REJECTED, SuggestionStatus.ABANDONED)),
+            Suggestion.status_changed_at <= cutoff,
+            or_(Suggestion.rejection_reason.is_not(None), Suggestion.employer_reason.is_not(None)),
+        )
+        .values(rejection_reason=None, employer_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    counts["pair_reasons_erased"] = result.rowcount or 0
+    result = s.execute(
+        update(Offer)
+        .where(
+            Offer.status.in_((OfferStatus.CLOSED, OfferStatus.FILLED, OfferStatus.EXPIRED)),
+            Offer.closed_at <= cutoff,
+            or_(Offer.tutor_name.is_not(None), Offer.tutor_role.is_not(None)),
+        )
+        .values(tutor_name=None, tutor_role=None)
+        .execution_options(synchronize_session=False)
+    )
+    counts["offer_tutors_erased"] = result.rowcount or 0
+    done = (OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.SUPPRESSED)
+    result = s.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_(done),
+            OutboxMessage.updated_at <= now - timedelta(days=MAIL_BODY_DAYS),
+            or_(OutboxMessage.text != "", OutboxMessage.html.is_not(None)),
+        )
+        .values(text="", html=None)
+        .execution_options(synchronize_session=False)
+    )
+    counts["mail_bodies_erased"] = result.rowcount or 0
+    result = s.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.status.in_(done), OutboxMessage.created_at <= cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    counts["mails_deleted"] = result.rowcount or 0
+    result = s.execute(
+        delete(JobRun)
+        .where(JobRun.started_at <= now - timedelta(days=JOB_RUN_DAYS))
+        .execution_options(synchronize_session=False)
+    )
+    counts["job_runs_deleted"] = result.rowcount or 0
+    result = s.execute(
+        delete(ActionToken)
+        .where(ActionToken.expires_at <= now)
+        .execution_options(synchronize_session=False)
+    )
+    counts["answer_links_deleted"] = result.rowcount or 0
+    return counts

@@ -1,0 +1,147 @@
+"""The coordinators' weekly summary: review queue, pairs by stage, what finds no match."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from data.mail import Mailer
+from data.models import (
+    Offer,
+    OfferStatus,
+    Request,
+    RequestStatus,
+    Site,
+    Suggestion,
+    SuggestionStatus,
+)
+from jobs.common import (
+    MailBatch,
+    base_url_of,
+    clock,
+    coordinator_recipients,
+    local_date,
+    take_write_lock,
+)
+from jobs.links import url
+
+__all__ = ["send_coordinator_summary", "weekly_figures", "KIND"]
+
+log = logging.getLogger("jobs.summary")
+
+KIND = "coordinator_summary"
+STAGE_LABELS = {
+    SuggestionStatus.PROPOSED: "Proposées, à examiner",
+    SuggestionStatus.APPROVED: "Approuvées",
+    SuggestionStatus.CONTACTED: "Mises en relation",
+    SuggestionStatus.INTERVIEW: "Entretien",
+    SuggestionStatus.CONTRACT_SIGNED: "Contrat signé",
+    SuggestionStatus.ABANDONED: "Abandonnées",
+    SuggestionStatus.REJECTED: "Refusées",
+}
+_LIVE = (
+    SuggestionStatus.PROPOSED,
+    SuggestionStatus.APPROVED,
+    SuggestionStatus.CONTACTED,
+    SuggestionStatus.INTERVIEW,
+    SuggestionStatus.CONTRACT_SIGNED,
+)
+
+
+def weekly_figures(session: Session) -> dict[str, Any]:
+    """Compute the figures of the summary (also usable by a dashboard)."""
+    by_status = dict(
+        session.execute(select(Suggestion.status, func.count()).group_by(Suggestion.status)).all()
+    )
+    review_queue = session.scalar(
+        select(func.count())
+        .select_from(Suggestion)
+        .join(Request, Request.id == Suggestion.request_id)
+        .join(Offer, Offer.id == Suggestion.offer_id)
+        .where(
+            Suggestion.status == SuggestionStatus.PROPOSED,
+            Suggestion.stale.is_(False),
+            Request.status == RequestStatus.ACTIVE,
+            Offer.status == OfferStatus.PUBLISHED,
+        )
+    )
+    live_for_offer = exists().where(
+        Suggestion.offer_id == Offer.id, Suggestion.status.in_(_LIVE), Suggestion.stale.is_(False)
+    )
+    offers_without = list(
+        session.scalars(
+            select(Offer)
+            .where(Offer.status == OfferStatus.PUBLISHED, ~live_for_offer)
+            .options(joinedload(Offer.metier), joinedload(Offer.site).joinedload(Site.commune))
+            .order_by(Offer.published_at, Offer.id)
+        )
+    )
+    live_for_request = exists().where(
+        Suggestion.request_id == Request.id,
+        Suggestion.status.in_(_LIVE),
+        Suggestion.stale.is_(False),
+    )
+    requests_without = session.scalar(
+        select(func.count())
+        .select_from(Request)
+        .where(Request.status == RequestStatus.ACTIVE, ~live_for_request)
+    )
+    housed = exists().where(
+        and_(
+            Suggestion.request_id == Request.id,
+            Suggestion.status.in_(_LIVE),
+            Suggestion.stale.is_(False),
+            Offer.id == Suggestion.offer_id,
+            Offer.housing_beds > 0,
+        )
+    )
+    housing_unmet = session.scalar(
+        select(func.count())
+        .select_from(Request)
+        .where(Request.status == RequestStatus.ACTIVE, Request.needs_housing.is_(True), ~housed)
+    )
+    return {
+        "review_queue": review_queue or 0,
+        "stages": [(label, by_status.get(status, 0)) for status, label in STAGE_LABELS.items()],
+        "offers_without": [
+            f"{o.metier.label} – {o.site.name}, {o.site.commune.name}" for o in offers_without
+        ],
+        "requests_without": requests_without or 0,
+        "housing_unmet": housing_unmet or 0,
+    }
+
+
+def send_coordinator_summary(
+    session_factory: sessionmaker[Session], mailer: Mailer, now: datetime | None = None
+) -> dict[str, int]:
+    """Mail this week's summary to every active coordinator, once per ISO week."""
+    at = clock(now)
+    batch = MailBatch(base_url_of(mailer), at)
+    year, week, _ = local_date(at).isocalendar()
+    counts: Counter[str] = Counter()
+    with session_factory.begin() as s:
+        take_write_lock(s)
+        figures = weekly_figures(s)
+        ids = [
+            batch.queue(
+                s,
+                recipient,
+                kind=KIND,
+                key=f"{year}-W{week:02d}",
+                template="coordinator_summary",
+                week=f"{week} ({year})",
+                dashboard_url=url(batch.base_url, "coordination_home"),
+                **figures,
+            )
+            for recipient in coordinator_recipients(s)
+        ]
+    batch.keep(ids)
+    counts["mails"] = sum(1 for i in ids if i is not None)
+    counts["review_queue"] = figures["review_queue"]
+    counts["sent"] = batch.send(session_factory, mailer, now).sent
+    return dict(counts)
