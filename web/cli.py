@@ -7,7 +7,7 @@ import importlib.util
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from data import auth, migrate
 from data.errors import ValidationError
@@ -34,6 +34,7 @@ def _fail(exc: ValidationError) -> None:
 
 
 @click.command("init")
+@with_appcontext
 def init_command() -> None:
     """Migrate the database to the latest schema and load the reference data (idempotent)."""
     from flask import current_app
@@ -49,6 +50,7 @@ def init_command() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Load the demo dataset (fictitious employers, offers, candidates)."""
     from flask import current_app
@@ -58,7 +60,12 @@ def demo_command() -> None:
     load_demo = importlib.import_module("data.demo").load_demo
     with state(current_app).session_factory() as session, session.begin():
         result = load_demo(session)
-    click.echo(f"Données de démonstration chargées : {result}")
+    if not any(result.values()):
+        click.echo("La base contient déjà des données : rien n'a été ajouté.")
+        return
+    click.echo(
+        "Données de démonstration chargées : " + ", ".join(f"{k} {v}" for k, v in result.items())
+    )
 
 
 @users.command("create-staff")

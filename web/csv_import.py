@@ -95,6 +95,8 @@ def _line_args(
             args[name] = value or ("1" if name == "places" else "0")
         elif name == "description":
             args[name] = value
+        elif name == "contract":
+            args[name] = value.lower() or "apprentissage"
         else:
             args[name] = value or None
     return args
