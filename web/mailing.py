@@ -1,20 +1,19 @@
 """Mails the web sends itself: queued in the outbox, committed, then sent at once.
 
 Everything goes through ``data.mail`` (the outbox the jobs also drain): a mail the immediate send
-could not deliver stays queued and the jobs' sender retries it.
+could not deliver stays queued and the jobs' sender retries it. The mails of approved pairs are the
+jobs' (``jobs.contacts``, every few minutes), so that a pair is mailed once whoever approved it.
 """
 
 from __future__ import annotations
 
 from flask import current_app, render_template
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import mail
-from data.models import Suggestion, User
 from web.db import state
 
-__all__ = ["mailer", "send_now", "render_mail", "send_contact_mails"]
+__all__ = ["mailer", "send_now", "render_mail"]
 
 
 def mailer() -> mail.Mailer:
@@ -47,42 +46,3 @@ def send_now(
     session.commit()
     if mail_id is not None:
         mail.send_pending(state().session_factory, mailer(), only_ids=[mail_id])
-
-
-def send_contact_mails(session: Session, suggestion: Suggestion) -> None:
-    """Tell both sides of an approved pair how to reach each other; commits, then sends.
-
-    Queued once per pair and side (the outbox key), so approving again sends nothing twice.
-    """
-    candidate = suggestion.request.candidate
-    offer = suggestion.offer
-    employer = offer.site.employer
-    base_url = current_app.config["BASE_URL"]
-    ids = []
-    for to, template, user_id in (
-        (candidate.email, "contact_candidate", _user_id(session, candidate_id=candidate.id)),
-        (employer.contact_email, "contact_employer", None),
-    ):
-        if not to:
-            continue
-        subject, text = render_mail(
-            template, candidate=candidate, offer=offer, employer=employer, base_url=base_url
-        )
-        mail_id = mail.enqueue(
-            session,
-            to=to,
-            kind="contact",
-            key=f"suggestion-{suggestion.id}",
-            subject=subject,
-            text=text,
-            user_id=user_id,
-        )
-        if mail_id is not None:
-            ids.append(mail_id)
-    session.commit()
-    if ids:
-        mail.send_pending(state().session_factory, mailer(), only_ids=ids)
-
-
-def _user_id(session: Session, *, candidate_id: int) -> int | None:
-    return session.scalar(select(User.id).where(User.candidate_id == candidate_id))

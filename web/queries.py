@@ -26,6 +26,7 @@ from data.models import (
     Suggestion,
     SuggestionStatus,
 )
+from data.platform_settings import get_review_rule, visible_to_parties
 
 __all__ = [
     "OfferHit",
@@ -173,8 +174,8 @@ CONTACT_STATUSES = frozenset(
 
 
 def _visible_clause(session: Session):  # type: ignore[no-untyped-def]
-    """Which suggestions the two sides see: those a coordinator approved."""
-    return Suggestion.status.in_(CONTACT_STATUSES)
+    """Which suggestions the two sides see: the review rule in force decides."""
+    return visible_to_parties(get_review_rule(session))
 
 
 def visible_suggestions(

@@ -45,12 +45,14 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/connexion", (200, 302, 302, 302, 302)),
     ("/connexion/lien/unknown-token", PUBLIC),
     ("/desabonnement/unknown-token", PUBLIC),
+    ("/toujours-en-recherche/unknown-token", PUBLIC),
     ("/employeur/", EMPLOYER_ONLY),
     ("/employeur/structure", EMPLOYER_ONLY),
     ("/employeur/lieux/nouveau", EMPLOYER_ONLY),
     ("/employeur/lieux/{site}", EMPLOYER_OWN),
     ("/employeur/offres/nouvelle", EMPLOYER_ONLY),
     ("/employeur/offres/import", EMPLOYER_ONLY),
+    ("/employeur/notifications", EMPLOYER_ONLY),
     ("/employeur/offres/{offer}", EMPLOYER_OWN),
     ("/employeur/offres/{offer}/modifier", EMPLOYER_OWN),
     ("/candidat/", CANDIDATE_ONLY),
@@ -90,6 +92,7 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/candidat/suggestions/{proposed}/reponse", (302, 404, 403, 403, 403)),
     ("/coordination/suggestions/{proposed}/approuver", (302, 403, 403, 403, 302)),
     ("/coordination/suggestions/{proposed}/rejeter", (302, 403, 403, 403, 302)),
+    ("/admin/regle-de-revue", (302, 403, 403, 403, 403)),
     # Forms posted incomplete: their owner gets the form back with messages (400).
     ("/connexion", (400, 302, 302, 302, 302)),
     ("/connexion/equipe", (400, 400, 400, 400, 302)),
@@ -102,6 +105,7 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/offres/nouvelle", (302, 403, 400, 400, 403)),
     ("/employeur/offres/{offer}/modifier", (302, 403, 400, 404, 403)),
     ("/employeur/offres/import", (302, 403, 400, 400, 403)),
+    ("/employeur/notifications", (302, 403, 400, 400, 403)),
     ("/candidat/demande", (302, 400, 403, 403, 403)),
     ("/candidat/informations", (302, 400, 403, 403, 403)),
     ("/candidat/notifications", (302, 400, 403, 403, 403)),
@@ -181,6 +185,7 @@ TESTED_ELSEWHERE = {
     ("signin.sign_out", "POST"),
     ("signin.use_link", "POST"),
     ("public.unsubscribe", "POST"),
+    ("public.still_looking", "POST"),
     ("candidate.widen", "POST"),
     ("candidate.request_status", "POST"),
     ("candidate.delete_account", "POST"),
@@ -223,6 +228,21 @@ def test_employer_sees_contact_only_after_approval(app: Flask, world: World) -> 
     other = _client(app, world.other_employer_user).get(f"/employeur/offres/{world.other_offer.id}")
     # The proposed (unreviewed) pair is not shown at all under the default approval rule.
     assert cand.first_name not in other.text
+
+
+def test_employer_sees_no_contact_before_approval_in_auto_mode(
+    app: Flask, world: World, session: Session
+) -> None:
+    from data.platform_settings import ReviewRule, set_review_rule
+
+    set_review_rule(session, ReviewRule("auto", 0.5))
+    session.commit()
+    cand = world.request.candidate
+    page = _client(app, world.other_employer_user).get(f"/employeur/offres/{world.other_offer.id}")
+    assert page.status_code == 200
+    assert cand.first_name in page.text and "Bourg-en-Bresse" in page.text
+    assert cand.email not in page.text and cand.phone not in page.text
+    assert cand.last_name not in page.text
 
 
 def test_public_offer_page_has_no_personal_data(app: Flask, world: World) -> None:

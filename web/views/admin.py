@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from data import auth, mail
+from data import auth, jobruns, mail
+from data.errors import ValidationError
 from data.models import Role, User
 from data.models.auth import ApiToken
+from data.platform_settings import ReviewRule, get_review_rule, set_review_rule
 from web.db import get_session
 from web.sessions import current_user, role_required
 
@@ -24,11 +26,45 @@ def _only_admins() -> None:
 @bp.get("/")
 def index() -> str:
     session = get_session()
+    rule = get_review_rule(session)
+    form = {"mode": rule.mode, "min_score": str(round(rule.min_score * 100))}
     return render_template(
         "admin/index.html",
+        runs=jobruns.recent_job_runs(session, limit=20),
         dead=mail.dead_letters(session, limit=50),
         counts=mail.outbox_counts(session),
+        form=form,
+        errors={},
     )
+
+
+@bp.post("/regle-de-revue")
+def review_rule() -> Response | tuple:
+    session = get_session()
+    form = {k: request.form.get(k, "") for k in ("mode", "min_score")}
+    errors: dict[str, list[str]] = {}
+    score = form["min_score"]
+    if not score.isdigit() or not 0 <= int(score) <= 100:
+        errors["min_score"] = ["Le score minimal est un nombre entier entre 0 et 100."]
+    else:
+        try:
+            set_review_rule(session, ReviewRule(form["mode"], int(score) / 100), current_user())
+        except ValidationError as exc:
+            errors = exc.errors
+    if errors:
+        session.rollback()
+        html = render_template(
+            "admin/index.html",
+            runs=jobruns.recent_job_runs(session, limit=20),
+            dead=mail.dead_letters(session, limit=50),
+            counts=mail.outbox_counts(session),
+            form=form,
+            errors=errors,
+        )
+        return html, 400
+    session.commit()
+    flash("La règle de revue est enregistrée.", "success")
+    return redirect(url_for("admin.index"))
 
 
 @bp.post("/courriels/<int:outbox_id>/renvoyer")

@@ -9,7 +9,7 @@ from data import operations as ops
 from data.errors import ValidationError
 from data.models import Candidate, Employer, Offer, Request, Suggestion, SuggestionStatus, User
 from data.operations import audit
-from web import mailing, queries
+from web import queries
 from web.db import get_session
 from web.forms import or_none
 from web.sessions import STAFF, current_user, role_required
@@ -23,6 +23,10 @@ STAGES = {
     "contrat": SuggestionStatus.CONTRACT_SIGNED,
     "abandon": SuggestionStatus.ABANDONED,
 }
+# The jobs' contacts job mails both sides of every approved pair within minutes.
+CONTACT_FLASH = (
+    "Mise en relation approuvée : les deux parties vont recevoir les coordonnées par courriel."
+)
 CANDIDATE_FIELDS = ("first_name", "last_name", "email", "phone")
 EMPLOYER_FIELDS = ("contact_name", "contact_email", "contact_phone")
 
@@ -104,12 +108,8 @@ def approve(suggestion_id: int) -> Response:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
     ops.approve_suggestion(session, s, _me())
-    mailing.send_contact_mails(session, s)  # commits with the approval
-    flash(
-        f"Mise en relation approuvée : {s.request.candidate.first_name} et "
-        f"{s.offer.site.employer.name} sont prévenus par courriel.",
-        "success",
-    )
+    session.commit()
+    flash(CONTACT_FLASH, "success")
     return _back_to_queue()
 
 
@@ -167,8 +167,8 @@ def manual_pair() -> str | Response | tuple:
             offers=open_offers,
             requests=active,
         ), 400
-    mailing.send_contact_mails(session, s)
-    flash("La mise en relation est créée ; les deux parties sont prévenues.", "success")
+    session.commit()
+    flash(CONTACT_FLASH, "success")
     return redirect(url_for("coordinator.suggestion", suggestion_id=s.id))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from data import auth
 from data import operations as ops
 from data.errors import ValidationError
 from data.models import Employer, HousingKind, Offer, Role, Site, Suggestion, User
@@ -363,3 +364,20 @@ def answer(suggestion_id: int) -> Response | tuple:
     session.commit()
     flash("Votre réponse est enregistrée.", "success")
     return redirect(url_for("employer.offer", offer_id=s.offer_id))
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+def notifications() -> str | Response | tuple:
+    session = get_session()
+    if request.method == "GET":
+        form = {"notify_frequency": auth.notification_frequency(session, _me()).value}
+        return render_template("employer/notifications.html", form=form, errors={})
+    form = values(("notify_frequency",))
+    try:
+        auth.set_notification_frequency(session, _me(), form["notify_frequency"])
+    except ValidationError as exc:
+        session.rollback()
+        return render_template("employer/notifications.html", form=form, errors=exc.errors), 400
+    session.commit()
+    flash("Vos préférences de notification sont enregistrées.", "success")
+    return redirect(url_for("employer.dashboard"))

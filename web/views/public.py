@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from data import mail
+from data.mail import actions
 from data.reference import AIN_GEOJSON
 from web import queries
 from web.db import get_session
@@ -167,3 +168,27 @@ def unsubscribe(token: str) -> tuple[str, int]:
     email = mail.unsubscribe(session, token)
     session.commit()
     return render_template("public/unsubscribe.html", token=token, done=email is not None), 200
+
+
+@bp.get("/toujours-en-recherche/<token>")
+def still_looking_page(token: str) -> str:
+    """Ask « toujours en recherche ? » with two buttons: following the link answers nothing."""
+    valid = actions.find_action(get_session(), token, actions.STILL_LOOKING) is not None
+    return render_template("public/still_looking.html", token=token, valid=valid, answer=None)
+
+
+@bp.post("/toujours-en-recherche/<token>")
+@csrf_exempt
+def still_looking(token: str) -> tuple[str, int]:
+    """Apply the answer; the single-purpose token is the authority (no session, no CSRF)."""
+    answer = request.form.get("answer")
+    if answer not in ("oui", "non"):
+        abort(400)
+    session = get_session()
+    found = actions.answer_still_looking(session, token, answer == "oui")
+    session.commit()
+    status = 200 if found is not None else 404
+    html = render_template(
+        "public/still_looking.html", token=token, valid=found is not None, answer=answer
+    )
+    return html, status

@@ -1,0 +1,414 @@
+"""The pages of each space used as people use them: forms, French messages, nothing lost."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data import mail
+from data.models import Offer, OfferStatus, Role, Suggestion, SuggestionStatus
+from tests.data import factories as f
+from tests.web.conftest import World, post, sign_in
+
+# --- Public pages ---------------------------------------------------------------------------
+
+
+def test_offer_list_filters_by_metier_distance_and_housing(
+    app: Flask, session: Session, world: World
+) -> None:
+    client = app.test_client()
+    page = client.get("/offres").text
+    assert f"/offres/{world.offer.id}" in page and f"/offres/{world.other_offer.id}" in page
+    assert f"/offres/{world.draft.id}" not in page
+
+    page = client.get("/offres?metier=aide-soignant").text
+    assert f"/offres/{world.offer.id}" in page and f"/offres/{world.other_offer.id}" not in page
+
+    # Oyonnax is about 40 km from Bourg-en-Bresse.
+    near = client.get("/offres?commune=Bourg-en-Bresse+(01053)&distance=20").text
+    assert f"/offres/{world.offer.id}" in near and f"/offres/{world.other_offer.id}" not in near
+    assert client.get("/offres?logement=1").text.count('class="card"') == 0
+    housed = f.make_offer(session, f.make_site(session, beds=1), housing_beds=1)
+    session.commit()
+    page = client.get("/offres?logement=1").text
+    assert f"/offres/{housed.id}" in page and f"/offres/{world.offer.id}" not in page
+
+
+def test_offer_filters_explain_bad_input_in_french(app: Flask) -> None:
+    page = app.test_client().get("/offres?commune=Zzzyx&distance=abc&metier=nope")
+    assert page.status_code == 200
+    assert "Commune introuvable" in page.text and "Distance invalide" in page.text
+    assert "Métier inconnu" in page.text and 'value="Zzzyx"' in page.text
+
+
+def test_map_data_is_geojson_of_published_offers(app: Flask, world: World) -> None:
+    client = app.test_client()
+    data = client.get("/offres/carte.geojson").get_json()
+    ids = {feat["properties"]["id"] for feat in data["features"]}
+    assert ids == {world.offer.id, world.other_offer.id}
+    outlines = client.get("/carte/communes-ain.geojson")
+    assert outlines.mimetype == "application/geo+json"
+    assert len(outlines.get_json()["features"]) > 300  # the Ain has about 390 communes
+    map_page = client.get("/offres/carte").text
+    assert "vendor/leaflet/leaflet.js" in map_page and "data-tiles" not in map_page
+
+
+def test_commune_search_suggests_the_ain_first(app: Flask) -> None:
+    found = app.test_client().get("/communes?q=bourg-en").get_json()
+    assert found[0]["label"] == "Bourg-en-Bresse (01053)"
+    by_postcode = app.test_client().get("/communes?q=01100").get_json()
+    assert any(c["label"].startswith("Oyonnax") for c in by_postcode)
+
+
+def test_unsubscribe_asks_first_then_works_without_session(app: Flask, session: Session) -> None:
+    token = mail.unsubscribe_token_for(session, "lea@example.org")
+    session.commit()
+    client = app.test_client()
+    page = client.get(f"/desabonnement/{token}")
+    assert page.status_code == 200 and "Confirmer le désabonnement" in page.text
+    assert not mail.is_opted_out(session, "lea@example.org")
+    done = client.post(f"/desabonnement/{token}")  # no cookie, no CSRF token: RFC 8058
+    assert done.status_code == 200 and "C'est fait" in done.text
+    assert mail.is_opted_out(session, "lea@example.org")
+
+
+# --- Employer space -------------------------------------------------------------------------
+
+
+def test_employer_adds_a_site_with_housing(app: Flask, world: World, session: Session) -> None:
+    client = sign_in(app.test_client(), world.employer_user)
+    bad = post(
+        client,
+        "/employeur/lieux/nouveau",
+        {"name": "Foyer du Lac", "commune": "Nullepart", "beds_studio_on_site": "-1"},
+    )
+    assert bad.status_code == 400
+    assert "Commune introuvable" in bad.text and 'value="Foyer du Lac"' in bad.text
+    ok = post(
+        client,
+        "/employeur/lieux/nouveau",
+        {"name": "Foyer du Lac", "commune": "Nantua (01269)", "beds_fjt": "2", "cost_fjt": "300"},
+    )
+    assert ok.status_code == 302
+    session.expire_all()
+    site = next(s for s in world.employer.sites if s.name == "Foyer du Lac")
+    assert site.commune_insee == "01269" and site.housing_beds == 2
+
+
+def test_employer_offer_form_keeps_input_and_explains_errors(
+    app: Flask, world: World, session: Session
+) -> None:
+    client = sign_in(app.test_client(), world.employer_user)
+    form = {
+        "site_id": str(world.offer.site_id),
+        "metier_code": "",
+        "contract": "apprentissage",
+        "places": "0",
+        "description": "Une description que la personne a tapée.",
+        "tutor_name": "Marc Petit",
+        "night_work": "1",
+    }
+    response = post(client, "/employeur/offres/nouvelle", form)
+    assert response.status_code == 400
+    text = response.text
+    assert "Ce champ est obligatoire." in text  # métier
+    assert "La valeur doit être comprise entre 1 et 50." in text  # places
+    assert "Une description que la personne a tapée." in text and 'value="Marc Petit"' in text
+    assert 'id="night_work" name="night_work" type="checkbox" value="1" checked' in text
+
+    form.update(metier_code="aide-soignant", places="2", duration_months="24")
+    form["start_date"] = (date.today() + timedelta(days=30)).isoformat()
+    created = post(client, "/employeur/offres/nouvelle", form)
+    assert created.status_code == 302
+    offer = session.scalars(select(Offer).order_by(Offer.id.desc())).first()
+    assert offer is not None and offer.status == OfferStatus.DRAFT and offer.night_work
+    assert post(client, f"/employeur/offres/{offer.id}/publier").status_code == 302
+    session.expire_all()
+    assert offer.status == OfferStatus.PUBLISHED
+    assert app.test_client().get(f"/offres/{offer.id}").status_code == 200
+    copy = post(client, f"/employeur/offres/{offer.id}/dupliquer")
+    assert copy.status_code == 302 and copy.headers["Location"].endswith("/modifier")
+    assert post(client, f"/employeur/offres/{offer.id}/fermer").status_code == 302
+    session.expire_all()
+    assert offer.status == OfferStatus.CLOSED
+
+
+def test_csv_import_reports_each_rejected_line(app: Flask, world: World, session: Session) -> None:
+    site = world.offer.site
+    csv_text = (
+        "lieu;metier;places;date_debut;permis_exige;description\n"
+        f"{site.name};Aide-soignant;2;;non;Poste de jour en EHPAD.\n"
+        "Site inconnu;aide-soignant;1;;non;\n"
+        f"{site.name};plombier;1;;non;\n"
+        f"{site.name};aide-soignant;0;;non;\n"
+        f"{site.name};aide-soignant;1;;peut-être;\n"
+    )
+    client = sign_in(app.test_client(), world.employer_user)
+    before = len(session.scalars(select(Offer)).all())
+    response = post(
+        client,
+        "/employeur/offres/import",
+        {"file": (io.BytesIO(csv_text.encode("cp1252")), "offres.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    text = response.text
+    assert "<strong>1</strong> offre(s) créée(s)" in text
+    assert "<strong>4</strong> ligne(s) refusée(s)" in text
+    assert "aucun de vos lieux d&#39;accueil ne s&#39;appelle « Site inconnu »" in text
+    assert "permis_exige : « oui » ou « non » attendu." in text
+    assert "Métier : Métier inconnu du référentiel." in text
+    assert "Nombre de places : La valeur doit être comprise entre 1 et 50." in text
+    assert len(session.scalars(select(Offer)).all()) == before + 1
+
+
+def test_csv_import_without_required_columns_is_refused(app: Flask, world: World) -> None:
+    client = sign_in(app.test_client(), world.employer_user)
+    response = post(
+        client,
+        "/employeur/offres/import",
+        {"file": (io.BytesIO(b"nom,ville\nx,y\n"), "offres.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and "Colonnes manquantes : lieu, metier" in response.text
+
+
+def test_employer_declines_with_a_reason(app: Flask, world: World, session: Session) -> None:
+    client = sign_in(app.test_client(), world.employer_user)
+    url = f"/employeur/suggestions/{world.suggestion.id}/reponse"
+    missing = post(client, url, {"interested": "0", "reason": ""})
+    assert missing.status_code == 400 and "Indiquez la raison." in missing.text
+    assert post(client, url, {"interested": "0", "reason": "Horaires"}).status_code == 302
+    session.expire_all()
+    assert world.suggestion.employer_reason == "Horaires"
+
+
+# --- Candidate space ------------------------------------------------------------------------
+
+
+def test_candidate_creates_a_request_in_free_words(app: Flask, session: Session) -> None:
+    user = f.make_user(session, Role.CANDIDATE)
+    session.commit()
+    client = sign_in(app.test_client(), user)
+    form = {
+        "metier_1": "aide soignante",
+        "metier_2": "plombier",
+        "commune": "Mars-sur-la-Lune",
+        "max_distance_km": "25",
+        "needs_housing": "1",
+    }
+    bad = post(client, "/candidat/demande", form)
+    assert bad.status_code == 400
+    assert "Commune introuvable" in bad.text
+    assert 'value="aide soignante"' in bad.text and 'value="plombier"' in bad.text
+    form["commune"] = "Bourg-en-Bresse (01053)"
+    ok = post(client, "/candidat/demande", form, follow_redirects=True)
+    assert ok.status_code == 200
+    assert "Votre demande est enregistrée." in ok.text
+    assert "« plombier » ne correspond à aucun métier connu" in ok.text
+    req = user.candidate.request
+    session.refresh(user.candidate)
+    req = user.candidate.request
+    assert req is not None and req.needs_housing and req.max_distance_km == 25
+    assert req.metier_codes == ["aide-soignant"]
+
+
+def test_candidate_without_suggestions_is_offered_to_widen(app: Flask, session: Session) -> None:
+    cand_user = f.make_user(session, Role.CANDIDATE)
+    f.make_request(session, cand_user.candidate, commune_insee=f.OYONNAX, max_distance_km=5)
+    f.make_offer(session)  # in Bourg-en-Bresse, about 40 km away
+    session.commit()
+    client = sign_in(app.test_client(), cand_user)
+    page = client.get("/candidat/").text
+    assert "L'offre la plus proche pour vos métiers est à" in page
+    assert "Élargir ma recherche à" in page
+    km = int(page.split("Élargir ma recherche à ")[1].split(" km")[0])
+    assert 30 < km < 60
+    assert post(client, "/candidat/demande/elargir", {"km": str(km)}).status_code == 302
+    session.expire_all()
+    assert cand_user.candidate.request.max_distance_km == km
+
+
+def test_candidate_answers_pauses_and_sets_notifications(
+    app: Flask, world: World, session: Session
+) -> None:
+    client = sign_in(app.test_client(), world.candidate_user)
+    url = f"/candidat/suggestions/{world.suggestion.id}/reponse"
+    assert post(client, url, {"interested": "1"}).status_code == 302
+    assert post(client, "/candidat/demande/pause").status_code == 302
+    bad = post(client, "/candidat/notifications", {"notify_frequency": "hourly"})
+    assert bad.status_code == 400 and "Valeur non reconnue" in bad.text
+    assert (
+        post(client, "/candidat/notifications", {"notify_frequency": "weekly"}).status_code == 302
+    )
+    session.expire_all()
+    assert world.suggestion.candidate_interest.value == "interested"
+    assert world.request.status.value == "paused"
+    assert world.request.candidate.notify_frequency.value == "weekly"
+
+
+def test_candidate_downloads_then_deletes_their_data(
+    app: Flask, world: World, session: Session
+) -> None:
+    client = sign_in(app.test_client(), world.candidate_user)
+    export = client.get("/candidat/donnees/export.json")
+    assert export.headers["Content-Disposition"].startswith("attachment")
+    assert export.get_json()["candidat"]["email"] == world.request.candidate.email
+    refused = post(client, "/candidat/supprimer", {"confirm": "oui"})
+    assert refused.status_code == 400 and "Tapez SUPPRIMER" in refused.text
+    candidate_id = world.request.candidate_id
+    assert post(client, "/candidat/supprimer", {"confirm": "SUPPRIMER"}).status_code == 302
+    session.expire_all()
+    from data.models import Candidate
+
+    assert session.get(Candidate, candidate_id) is None
+    assert client.get("/candidat/").status_code == 302
+
+
+# --- Coordination ---------------------------------------------------------------------------
+
+
+def test_coordinator_reviews_the_queue_and_approves(
+    app: Flask, world: World, session: Session
+) -> None:
+    client = sign_in(app.test_client(), world.coordinator)
+    queue = client.get("/coordination/suggestions?score=50").text
+    assert f'id="suggestion-{world.proposed.id}"' in queue and "90 %" in queue
+    assert f'id="suggestion-{world.suggestion.id}"' not in queue  # already approved
+    assert (
+        f'id="suggestion-{world.proposed.id}"'
+        not in client.get("/coordination/suggestions?score=95").text
+    )
+    response = post(
+        client,
+        f"/coordination/suggestions/{world.proposed.id}/approuver",
+        {"back": "/coordination/suggestions?score=50"},
+    )
+    assert response.headers["Location"] == "/coordination/suggestions?score=50"
+    session.expire_all()
+    assert world.proposed.status == SuggestionStatus.APPROVED
+    assert world.proposed.status_changed_by_id == world.coordinator.id
+    # The other employer now sees the candidate's contact details.
+    page = sign_in(app.test_client(), world.other_employer_user).get(
+        f"/employeur/offres/{world.other_offer.id}"
+    )
+    assert world.request.candidate.email in page.text
+
+
+def test_coordinator_rejects_with_a_reason_and_follows_the_pair(
+    app: Flask, world: World, session: Session
+) -> None:
+    client = sign_in(app.test_client(), world.coordinator)
+    no_reason = post(client, f"/coordination/suggestions/{world.proposed.id}/rejeter", {})
+    assert no_reason.status_code == 400 and "Indiquez la raison." in no_reason.text
+    ok = post(
+        client, f"/coordination/suggestions/{world.proposed.id}/rejeter", {"reason": "Trop loin"}
+    )
+    assert ok.status_code == 302
+    step = post(client, f"/coordination/suggestions/{world.suggestion.id}/etape/contacte")
+    assert step.status_code == 302
+    page = client.get(f"/coordination/suggestions/{world.suggestion.id}").text
+    assert "approved → contacted" in page
+    session.expire_all()
+    assert world.proposed.rejection_reason == "Trop loin"
+    assert world.suggestion.status == SuggestionStatus.CONTACTED
+    pairs = client.get("/coordination/binomes?statut=contacted").text
+    assert f"/coordination/suggestions/{world.suggestion.id}" in pairs
+
+
+def test_coordinator_pairs_by_hand(app: Flask, world: World, session: Session) -> None:
+    other = f.make_request(session, commune_insee=f.OYONNAX)
+    session.commit()
+    client = sign_in(app.test_client(), world.coordinator)
+    bad = post(client, "/coordination/suggestions/nouvelle", {"request_id": "", "offer_id": ""})
+    assert bad.status_code == 400 and "Choisissez une demande." in bad.text
+    ok = post(
+        client,
+        "/coordination/suggestions/nouvelle",
+        {"request_id": str(other.id), "offer_id": str(world.offer.id), "note": "Vue au forum"},
+    )
+    assert ok.status_code == 302
+    pair = session.scalar(select(Suggestion).where(Suggestion.request_id == other.id))
+    assert pair is not None and pair.status == SuggestionStatus.APPROVED
+
+
+def test_dashboard_counts(app: Flask, world: World) -> None:
+    page = sign_in(app.test_client(), world.coordinator).get("/coordination/").text
+    assert "1 suggestion à examiner" in page
+    assert "Aide-soignant" in page and "Bourg-en-Bresse" in page
+
+
+# --- Administration -------------------------------------------------------------------------
+
+
+def test_admin_reads_local_mails_and_sets_the_review_rule(
+    app: Flask, world: World, session: Session, mail_dir: Path
+) -> None:
+    anonymous = sign_in(app.test_client(), None)
+    post(anonymous, "/connexion", {"email": world.candidate_user.email})
+    admin = sign_in(app.test_client(), world.admin)
+    page = admin.get("/admin/courriels").text
+    assert "Votre lien de connexion à Passerelle" in page
+    name = mail.list_local_mails(mail_dir)[0].name
+    assert "équipe Passerelle" in admin.get(f"/admin/courriels/{name}").text
+    assert admin.get("/admin/courriels/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+    bad = post(admin, "/admin/regle-de-revue", {"mode": "auto", "min_score": "150"})
+    assert bad.status_code == 400 and "entre 0 et 100" in bad.text
+    assert (
+        post(admin, "/admin/regle-de-revue", {"mode": "auto", "min_score": "70"}).status_code == 302
+    )
+    from data.platform_settings import get_review_rule
+
+    assert get_review_rule(session).mode == "auto"
+
+
+def test_admin_deactivates_a_coordinator(app: Flask, world: World, session: Session) -> None:
+    coordinator = sign_in(app.test_client(), world.coordinator)
+    admin = sign_in(app.test_client(), world.admin)
+    url = f"/admin/comptes/{world.coordinator.id}/desactiver"
+    assert post(admin, url).status_code == 302
+    assert coordinator.get("/coordination/").status_code == 302
+    assert post(admin, f"/admin/comptes/{world.admin.id}/desactiver").status_code == 302
+    session.expire_all()
+    assert world.admin.is_active  # an admin cannot lock themself out
+
+
+def test_still_looking_link_asks_then_answers_without_session(
+    app: Flask, world: World, session: Session
+) -> None:
+    from data.mail import actions
+
+    token = actions.still_looking_token(session, world.request.id)
+    session.commit()
+    client = app.test_client()
+    page = client.get(f"/toujours-en-recherche/{token}")
+    assert page.status_code == 200 and "Oui, je cherche toujours" in page.text
+    session.expire_all()
+    assert world.request.status.value == "active"
+    answered = client.post(f"/toujours-en-recherche/{token}", data={"answer": "non"})
+    assert answered.status_code == 200 and "votre demande est close" in answered.text
+    session.expire_all()
+    assert world.request.status.value == "closed"
+    unknown = client.post("/toujours-en-recherche/nope", data={"answer": "oui"})
+    assert unknown.status_code == 404 and "n'est plus valable" in unknown.text
+
+
+def test_employer_chooses_notification_frequency(
+    app: Flask, world: World, session: Session
+) -> None:
+    from data import auth
+
+    client = sign_in(app.test_client(), world.employer_user)
+    assert 'value="daily" checked' in client.get("/employeur/notifications").text
+    bad = post(client, "/employeur/notifications", {"notify_frequency": "hourly"})
+    assert bad.status_code == 400 and "Choisissez une fréquence" in bad.text
+    assert (
+        post(client, "/employeur/notifications", {"notify_frequency": "never"}).status_code == 302
+    )
+    assert auth.notification_frequency(session, world.employer_user).value == "never"
