@@ -216,13 +216,10 @@ def employer_offers(session: Session, employer_id: int) -> list[Offer]:
 
 
 def nearest_offer_beyond(session: Session, request: Request) -> OfferHit | None:
-    """Return the nearest published offer for the request's métiers, wherever it is."""
-    best: OfferHit | None = None
-    for code in request.metier_codes:
-        hits = published_offers(session, metier=code, near=request.commune)
-        if hits and (best is None or hits[0].distance_km < best.distance_km):  # type: ignore[operator]
-            best = hits[0]
-    return best
+    """Return the nearest published offer for one of the request's métiers, wherever it is."""
+    codes = set(request.metier_codes)
+    hits = published_offers(session, near=request.commune)
+    return next((h for h in hits if h.offer.metier_code in codes), None)
 
 
 # --- Coordination --------------------------------------------------------------------------------
