@@ -1,0 +1,164 @@
+"""The OpenAPI document: valid, public, and kept by the API under a property-based run.
+
+schemathesis 4 loads the document from the app in-process (``from_wsgi``) and, for every
+operation, sends requests generated from it (valid ones and invalid ones) with a coordinator's
+token. Its checks fail on any 5xx, an undocumented status, a body or header that breaks the
+document, an invalid request accepted, a 405 without Allow, a route that ignores auth.
+
+Left out: ``positive_data_acceptance`` (a schema-valid request must succeed). Domain rules the
+document cannot express answer 404/409/422 to schema-valid data on purpose: ids of no row, an
+unknown commune, a rejection without a reason, publishing an offer that lacks its description.
+
+schemathesis' pytest plugin does not run under pytest 9 (it reads ``Function._nodeid``), so the
+run is driven through its Python API: one hypothesis test per operation and generation mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from tests.web.api_fixtures import Tokens, tokens  # noqa: F401
+
+# Examples per operation: valid requests, then invalid ones (23 operations: about 25 s a backend).
+EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}
+
+
+def _schema(app: Flask) -> Any:
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+
+
+def test_openapi_document_is_valid_openapi_3(app: Flask) -> None:
+    response = app.test_client().get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    doc = response.get_json()
+    assert doc["openapi"].startswith("3.")
+    schema = schemathesis.openapi.from_dict(doc)
+    schema.validate()  # against the OpenAPI 3.0 meta-schema; raises when invalid
+    assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert doc["security"] == [{"bearerAuth": []}]
+
+
+def test_openapi_document_lists_every_resource(app: Flask) -> None:
+    doc = app.test_client().get("/api/openapi.json").get_json()
+    operations = {
+        (path, method)
+        for path, item in doc["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    expected = {
+        ("/api/v1/offers", "get"),
+        ("/api/v1/offers", "post"),
+        ("/api/v1/offers/{offer_id}", "get"),
+        ("/api/v1/offers/{offer_id}", "patch"),
+        ("/api/v1/offers/{offer_id}/publish", "post"),
+        ("/api/v1/offers/{offer_id}/close", "post"),
+        ("/api/v1/offers/{offer_id}/suggestions", "get"),
+        ("/api/v1/requests", "get"),
+        ("/api/v1/requests", "post"),
+        ("/api/v1/requests/{request_id}", "get"),
+        ("/api/v1/requests/{request_id}", "patch"),
+        ("/api/v1/requests/{request_id}/suggestions", "get"),
+        ("/api/v1/suggestions", "get"),
+        ("/api/v1/suggestions", "post"),
+        ("/api/v1/suggestions/{suggestion_id}", "get"),
+        ("/api/v1/suggestions/{suggestion_id}/decision", "post"),
+        ("/api/v1/suggestions/{suggestion_id}/status", "post"),
+        ("/api/v1/suggestions/{suggestion_id}/interest", "post"),
+        ("/api/v1/communes", "get"),
+        ("/api/v1/communes/{insee}", "get"),
+        ("/api/v1/metiers", "get"),
+        ("/api/v1/metiers/{code}", "get"),
+        ("/api/v1/metiers/resolve", "get"),
+    }
+    assert operations == expected
+    # Every list takes the page parameters and answers the envelope.
+    for path, item in doc["paths"].items():
+        get = item.get("get")
+        if get is None or "{" in path.rsplit("/", 1)[-1] or path.endswith("resolve"):
+            continue
+        names = {p["name"] for p in get.get("parameters", [])}
+        assert {"page", "page_size"} <= names, path
+        ref = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+        assert set(page["required"]) == {"items", "pagination"}, path
+    error = doc["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"code", "status", "message", "errors"}
+
+
+def test_docs_page_uses_shipped_swagger_ui_without_inline_script(app: Flask) -> None:
+    client = app.test_client()
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'lang="fr"' in html
+    assert "<script>" not in html and "<script>" not in html.replace(" ", "")
+    for src in (
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui/swagger-ui.css",
+        "/static/js/api-docs.js",
+    ):
+        assert src in html
+        asset = client.get(src)
+        assert asset.status_code == 200, src
+        asset.close()
+    assert "http://" not in html and "https://" not in html  # no CDN
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_property_based_run_finds_no_server_error_nor_schema_break(
+    app: Flask,
+    tokens: Tokens,  # noqa: F811
+) -> None:
+    schema = _schema(app)
+
+    @schema.auth()
+    class CoordinatorToken:
+        """Send the coordinator's token (schemathesis also tries without it: 401)."""
+
+        def get(self, case: Any, ctx: Any) -> str:
+            return tokens.coordinator
+
+        def set(self, case: Any, data: str, ctx: Any) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    failures: list[str] = []
+    statuses: dict[int, int] = {}
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        for mode, examples in EXAMPLES.items():
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case: Any) -> None:
+                response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+            try:
+                run()
+            except BaseException as exc:  # noqa: BLE001  (schemathesis raises exception groups)
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                failures.append(f"{operation.label} [{mode.value}]\n{exc}")
+    assert operations == 23
+    assert not failures, "\n\n".join(failures)
+    assert not any(code >= 500 for code in statuses)
+    # The run reached the views, not only the token check.
+    assert statuses.get(200, 0) > 50 and statuses.get(422, 0) > 10, statuses

@@ -1,0 +1,116 @@
+"""Bearer tokens: who calls the API, and what their role lets them reach.
+
+Every request under ``/api/v1`` carries ``Authorization: Bearer <token>``; the token was created by
+an admin (``flask --app web tokens create --role ROLE [--employer ID]``) and is stored hashed
+(``data.models.auth.ApiToken``). The client has exactly the rights of the token's role:
+
+* ``employer``: its employer's offers, and the suggestions of those offers that the parties may
+  see, each candidate shown with the fields an employer may see before contact;
+* ``coordinator`` and ``admin``: everything, with the review decisions.
+
+The model gives candidates no token (``ApiToken``'s ``role_link`` constraint), so no API client
+acts for a candidate. Objects outside a token's reach answer 404 (their existence is not told);
+actions its role may never take answer 403. The session cookie of the pages is never read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+from webargs.flaskparser import abort
+
+from data import auth as data_auth
+from data.models import Role
+from web.db import get_session
+
+__all__ = [
+    "Principal",
+    "authenticate",
+    "current_principal",
+    "require_staff",
+    "staff_only",
+    "STAFF_ROLES",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
+# A token is 43 URL-safe characters; anything much longer is not one of ours.
+MAX_TOKEN_LENGTH = 200
+REALM = 'Bearer realm="passerelle-api"'
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of this request: the token's id, role and, for an employer, its employer."""
+
+    token_id: int
+    role: Role
+    employer_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Tell whether the caller is a coordinator or an admin."""
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_employer(self) -> bool:
+        """Tell whether the caller acts for one employer."""
+        return self.role == Role.EMPLOYER
+
+
+def _unauthorized(error: str | None, message: str) -> None:
+    header = REALM if error is None else f'{REALM}, error="{error}"'
+    abort(401, message=message, headers={"WWW-Authenticate": header})
+
+
+def authenticate() -> None:
+    """Check the bearer token of this request (a blueprint's ``before_request``); 401 if bad.
+
+    The token's last use is recorded and committed at once: it says which tokens are still in use.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    raw = raw.strip()
+    if not header:
+        _unauthorized(None, "Jeton d'accès manquant : en-tête « Authorization: Bearer … ».")
+    if scheme.lower() != "bearer" or not raw or len(raw) > MAX_TOKEN_LENGTH or not raw.isascii():
+        _unauthorized("invalid_request", "En-tête Authorization invalide : « Bearer <jeton> ».")
+    session = get_session()
+    token = data_auth.authenticate_api_token(session, raw)
+    if token is None:
+        session.rollback()
+        _unauthorized("invalid_token", "Jeton d'accès inconnu ou révoqué.")
+    g.api_principal = Principal(token_id=token.id, role=token.role, employer_id=token.employer_id)
+    session.commit()
+
+
+def current_principal() -> Principal:
+    """Return the caller of this request (set by :func:`authenticate`)."""
+    return g.api_principal
+
+
+def require_staff() -> Principal:
+    """Return the caller if a coordinator or admin; else 403."""
+    principal = current_principal()
+    if not principal.is_staff:
+        abort(403, message="Action réservée aux coordinateurs.")
+    return principal
+
+
+def staff_only(view: F) -> F:
+    """Refuse the view (403) to non-staff callers, before its input is even read.
+
+    Put it right under ``@bp.route``, above the argument and response decorators.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        require_staff()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

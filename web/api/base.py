@@ -1,0 +1,52 @@
+"""The API's blueprint class: bearer-token check and the one error body on every route.
+
+Each resource module makes its blueprint with :func:`api_blueprint`; :func:`errors` documents the
+error answers an operation may give (all with the error body).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask_smorest import Blueprint
+
+from .auth import authenticate
+from .errors import install_error_handlers
+
+__all__ = ["API_PREFIX", "ID", "api_blueprint", "errors"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+API_PREFIX = "/api/v1"
+# Path ids: the loaders answer 404 for any id beyond the 32-bit keys, before asking the database.
+# (A ``max=`` on the converter would make Werkzeug answer 405 for such paths with some methods.)
+ID = "int"
+
+_NAMES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    422: "UNPROCESSABLE_ENTITY",
+}
+
+
+def api_blueprint(name: str, path: str, description: str) -> Blueprint:
+    """Return a blueprint mounted at ``/api/v1<path>`` that checks the bearer token first."""
+    bp = Blueprint(name, __name__, url_prefix=f"{API_PREFIX}{path}", description=description)
+    bp.before_request(authenticate)
+    install_error_handlers(bp)
+    return bp
+
+
+def errors(bp: Blueprint, *codes: int) -> Callable[[F], F]:
+    """Document the error answers of an operation (401 always: every route needs a token)."""
+
+    def decorator(view: F) -> F:
+        for code in sorted({401, *codes}, reverse=True):
+            view = bp.alt_response(code, response=_NAMES[code])(view)
+        return view
+
+    return decorator

@@ -1,0 +1,329 @@
+"""Plumbing shared by the API's views: pages, scoped loading, and the dicts schemas dump.
+
+Reads are scoped here (an employer token sees its employer's offers and the suggestions of them
+the parties may see); changes go through ``data.operations``, and views commit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+from webargs.flaskparser import abort
+
+from data.errors import NotFound
+from data.models import (
+    Candidate,
+    Commune,
+    Metier,
+    Offer,
+    Request,
+    RequestMetier,
+    Site,
+    Suggestion,
+)
+from data.platform_settings import get_review_rule, visible_to_parties
+
+from .auth import Principal
+from .fields import INT32_MAX
+
+__all__ = [
+    "Page",
+    "paginate_query",
+    "paginate_list",
+    "offer_query",
+    "load_offer",
+    "load_request",
+    "suggestion_query",
+    "load_suggestion",
+    "offer_dict",
+    "offer_brief",
+    "request_dict",
+    "candidate_view",
+    "suggestion_dict",
+    "commune_ref",
+]
+
+T = TypeVar("T")
+
+Page = dict[str, Any]
+
+
+def _page(items: list[Any], page: int, page_size: int, total: int) -> Page:
+    return {
+        "items": items,
+        "pagination": {
+            "page": page,
+            "page_size": page_size,
+            "total": total,
+            "pages": math.ceil(total / page_size) if total else 0,
+        },
+    }
+
+
+def paginate_query(
+    session: Session,
+    stmt: Select[Any],
+    page: int,
+    page_size: int,
+    to_dict: Callable[[Any], dict[str, Any]],
+) -> Page:
+    """Run ``stmt`` for one page (it must be ordered) and count the whole list."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).unique().all()
+    return _page([to_dict(r) for r in rows], page, page_size, total)
+
+
+def paginate_list(
+    items: Sequence[T], page: int, page_size: int, to_dict: Callable[[T], dict[str, Any]]
+) -> Page:
+    """Cut one page out of a list already in memory."""
+    start = (page - 1) * page_size
+    return _page(
+        [to_dict(i) for i in items[start : start + page_size]], page, page_size, len(items)
+    )
+
+
+# --- Loading with the caller's reach ----------------------------------------------------------
+
+
+def offer_query(principal: Principal) -> Select[tuple[Offer]]:
+    """Return the offers the caller may see, with what their dicts need loaded."""
+    stmt = (
+        select(Offer)
+        .join(Offer.site)
+        .options(
+            joinedload(Offer.site).joinedload(Site.commune),
+            joinedload(Offer.site).joinedload(Site.employer),
+            joinedload(Offer.metier),
+        )
+    )
+    if principal.is_employer:
+        stmt = stmt.where(Site.employer_id == principal.employer_id)
+    return stmt
+
+
+def _check_key(what: str, key: int) -> None:
+    # Larger numbers name no row, and PostgreSQL would refuse them as 32-bit integers.
+    if not 0 < key <= INT32_MAX:
+        raise NotFound(what, key)
+
+
+def load_offer(session: Session, principal: Principal, offer_id: int) -> Offer:
+    """Return an offer the caller may see; 404 otherwise (existence is not told)."""
+    _check_key("Offre", offer_id)
+    offer = session.scalar(offer_query(principal).where(Offer.id == offer_id))
+    if offer is None:
+        raise NotFound("Offre", offer_id)
+    return offer
+
+
+def load_request(session: Session, principal: Principal, request_id: int) -> Request:
+    """Return a request (staff only: the views check the role first)."""
+    if not principal.is_staff:
+        abort(403)
+    _check_key("Demande", request_id)
+    request = session.scalar(request_query().where(Request.id == request_id))
+    if request is None:
+        raise NotFound("Demande", request_id)
+    return request
+
+
+def request_query() -> Select[tuple[Request]]:
+    """Return requests with what their dicts need loaded."""
+    return select(Request).options(
+        joinedload(Request.candidate),
+        joinedload(Request.commune),
+        selectinload(Request.metiers).joinedload(RequestMetier.metier),
+    )
+
+
+def suggestion_query(session: Session, principal: Principal) -> Select[tuple[Suggestion]]:
+    """Return the suggestions the caller may see, with what their dicts need loaded.
+
+    An employer sees the pairs of its offers that the review rule in force shows the parties
+    (approved ones and later stages; in "auto" mode also unreviewed ones above the score).
+    """
+    stmt = (
+        select(Suggestion)
+        .join(Suggestion.offer)
+        .join(Offer.site)
+        .options(
+            joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.commune),
+            joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.employer),
+            joinedload(Suggestion.offer).joinedload(Offer.metier),
+            joinedload(Suggestion.request).joinedload(Request.candidate),
+            joinedload(Suggestion.request).joinedload(Request.commune),
+            joinedload(Suggestion.request)
+            .selectinload(Request.metiers)
+            .joinedload(RequestMetier.metier),
+        )
+    )
+    if principal.is_employer:
+        rule = get_review_rule(session)
+        stmt = stmt.where(Site.employer_id == principal.employer_id, visible_to_parties(rule))
+    return stmt
+
+
+def load_suggestion(session: Session, principal: Principal, suggestion_id: int) -> Suggestion:
+    """Return a suggestion the caller may see; 404 otherwise."""
+    _check_key("Mise en relation", suggestion_id)
+    stmt = suggestion_query(session, principal).where(Suggestion.id == suggestion_id)
+    suggestion = session.scalar(stmt)
+    if suggestion is None:
+        raise NotFound("Mise en relation", suggestion_id)
+    return suggestion
+
+
+# --- What the schemas dump --------------------------------------------------------------------
+
+
+def commune_ref(commune: Commune) -> dict[str, Any]:
+    """Return a commune as other objects name it."""
+    return {"insee": commune.insee, "name": commune.name}
+
+
+def metier_ref(metier: Metier) -> dict[str, Any]:
+    """Return a métier as other objects name it."""
+    return {"code": metier.code, "label": metier.label}
+
+
+def _site_ref(site: Site) -> dict[str, Any]:
+    return {"id": site.id, "name": site.name, "commune": commune_ref(site.commune)}
+
+
+def offer_brief(offer: Offer) -> dict[str, Any]:
+    """Return an offer in short (as a suggestion shows it)."""
+    return {
+        "id": offer.id,
+        "status": offer.status,
+        "metier": metier_ref(offer.metier),
+        "site": _site_ref(offer.site),
+        "employer": {"id": offer.site.employer.id, "name": offer.site.employer.name},
+    }
+
+
+_OFFER_FIELDS = (
+    "diploma",
+    "contract",
+    "places",
+    "places_filled",
+    "places_left",
+    "start_date",
+    "duration_months",
+    "housing_beds",
+    "licence_required",
+    "night_work",
+    "weekend_work",
+    "tutor_name",
+    "tutor_role",
+    "description",
+    "created_at",
+    "updated_at",
+    "published_at",
+    "closed_at",
+)
+
+
+def offer_dict(offer: Offer, distance_km: float | None = None) -> dict[str, Any]:
+    """Return everything about an offer (for its employer and the coordinators)."""
+    data = offer_brief(offer)
+    data.update({name: getattr(offer, name) for name in _OFFER_FIELDS})
+    if distance_km is not None:
+        data["distance_km"] = round(distance_km, 1)
+    return data
+
+
+def _request_metiers(request: Request) -> list[dict[str, Any]]:
+    return [
+        {
+            "text": m.text,
+            "code": m.metier_code,
+            "label": m.metier.label if m.metier is not None else None,
+        }
+        for m in request.metiers
+    ]
+
+
+_REQUEST_FIELDS = (
+    "id",
+    "status",
+    "candidate_id",
+    "max_distance_km",
+    "has_licence",
+    "has_car",
+    "needs_housing",
+    "accepts_relocation",
+    "available_from",
+    "diploma_level",
+    "created_at",
+    "updated_at",
+)
+
+
+def request_dict(request: Request, *, contact: bool = False) -> dict[str, Any]:
+    """Return a request; with ``contact``, the candidate's name, email and phone too."""
+    data = {name: getattr(request, name) for name in _REQUEST_FIELDS}
+    data["first_name"] = request.candidate.first_name
+    data["commune"] = commune_ref(request.commune)
+    data["metiers"] = _request_metiers(request)
+    if contact:
+        c: Candidate = request.candidate
+        data["candidate"] = {
+            "id": c.id,
+            "first_name": c.first_name,
+            "last_name": c.last_name,
+            "email": c.email,
+            "phone": c.phone,
+        }
+    return data
+
+
+def candidate_view(suggestion: Suggestion) -> dict[str, Any]:
+    """Return the candidate of a pair as an employer may see them: never email nor phone."""
+    request = suggestion.request
+    metiers = [m.metier for m in request.metiers if m.metier is not None]
+    return {
+        "first_name": request.candidate.first_name,
+        "commune": commune_ref(request.commune),
+        "metiers": [metier_ref(m) for m in dict.fromkeys(metiers)],
+        "distance_km": suggestion.distance_km,
+        "needs_housing": request.needs_housing,
+        "available_from": request.available_from,
+    }
+
+
+_SUGGESTION_FIELDS = (
+    "id",
+    "offer_id",
+    "request_id",
+    "score",
+    "distance_km",
+    "criteria",
+    "reasons",
+    "engine_version",
+    "origin",
+    "status",
+    "stale",
+    "rejection_reason",
+    "employer_interest",
+    "employer_reason",
+    "candidate_interest",
+    "status_changed_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
+    """Return a suggestion with its candidate (as employers see them) and its offer in short.
+
+    The schema dumping it for an employer keeps only the fields an employer may see.
+    """
+    data = {name: getattr(suggestion, name) for name in _SUGGESTION_FIELDS}
+    data["candidate"] = candidate_view(suggestion)
+    data["offer"] = offer_brief(suggestion.offer)
+    return data

@@ -1,0 +1,141 @@
+"""The API's one error body, ``{"code", "status", "message", "errors"}``, for every failure.
+
+Handlers are installed on each API blueprint, so errors raised by its views (and by the argument
+parser, and by the bearer-token check) are answered here; routing errors under ``/api/`` (an
+unknown path, a wrong method) reach the app's handlers in ``web/errors.py``, which answer the same
+body. ``errors`` maps a field name to its French messages (nested fields as ``a.b``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from data import errors as data_errors
+
+__all__ = ["CODES", "MESSAGES", "error_response", "flatten_messages", "install_error_handlers"]
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "server_error",
+}
+MESSAGES = {
+    400: "La demande n'a pas pu être comprise (JSON mal formé ?).",
+    401: "Jeton d'accès absent ou invalide.",
+    403: "Ce jeton ne donne pas accès à cette action.",
+    404: "Cette ressource n'existe pas ou n'est pas accessible avec ce jeton.",
+    405: "Cette méthode n'est pas possible à cette adresse.",
+    409: "Cette action entre en conflit avec l'état actuel des données.",
+    413: "La requête dépasse la taille autorisée.",
+    415: "Type de contenu non pris en charge : envoyez du JSON.",
+    422: "Certaines informations sont invalides.",
+    429: "Trop de requêtes en peu de temps.",
+    500: "Une erreur inattendue s'est produite.",
+}
+# Headers of an HTTPException worth passing on (the others describe Werkzeug's HTML body).
+_KEPT_HEADERS = {"allow", "www-authenticate", "retry-after"}
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into ``{"field": [...], "field.0": [...]}``.
+
+    >>> flatten_messages({"json": {"places": ["Nombre entier attendu."], "metiers": {0: ["X"]}}})
+    {'places': ['Nombre entier attendu.'], 'metiers.0': ['X']}
+    """
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            # webargs groups messages by location ("json", "query"): the field names suffice.
+            if not prefix and key in ("json", "query", "querystring", "view_args", "path"):
+                name = ""
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            for field, texts in flatten_messages(value, name).items():
+                out.setdefault(field, []).extend(texts)
+    elif isinstance(messages, list | tuple):
+        texts = [str(m) for m in messages if not isinstance(m, Mapping | list | tuple)]
+        if texts:
+            out.setdefault(prefix or "_schema", []).extend(texts)
+        for m in messages:
+            if isinstance(m, Mapping | list | tuple):
+                for field, more in flatten_messages(m, prefix).items():
+                    out.setdefault(field, []).extend(more)
+    elif messages is not None:
+        out.setdefault(prefix or "_schema", []).append(str(messages))
+    return out
+
+
+def error_response(
+    status: int,
+    message: str | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Return the JSON error answer for ``status``."""
+    body = {
+        "code": CODES.get(status, "error"),
+        "status": status,
+        "message": message or MESSAGES.get(status, MESSAGES[500]),
+        "errors": dict(errors or {}),
+    }
+    response = jsonify(body)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    errors = flatten_messages(data.get("errors", data.get("messages")))
+    message = data.get("message")
+    if status == 400 and errors:
+        # webargs reports malformed JSON as {"json": ["Invalid JSON body."]}: say it in French.
+        errors = {"_schema": ["Le corps de la requête n'est pas un JSON valide."]}
+    headers = {k: v for k, v in exc.get_headers() if k.lower() in _KEPT_HEADERS}
+    headers.update(data.get("headers") or {})
+    return error_response(status, message, errors, headers)
+
+
+def _validation(exc: data_errors.ValidationError) -> Response:
+    return error_response(422, exc.message, exc.errors)
+
+
+def _not_found(exc: data_errors.NotFound) -> Response:
+    return error_response(404)
+
+
+def _denied(exc: data_errors.PermissionDenied) -> Response:
+    return error_response(403, str(exc) or None)
+
+
+def _conflict(exc: data_errors.DataError) -> Response:
+    return error_response(409, str(exc) or None)
+
+
+def _unexpected(exc: Exception) -> Response:
+    current_app.logger.exception("Unhandled API error on %s %s", request.method, request.path)
+    return error_response(500)
+
+
+def install_error_handlers(bp: Blueprint) -> None:
+    """Answer every error raised under ``bp`` with the API's error body."""
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(data_errors.ValidationError, _validation)
+    bp.register_error_handler(data_errors.NotFound, _not_found)
+    bp.register_error_handler(data_errors.PermissionDenied, _denied)
+    bp.register_error_handler(data_errors.DataError, _conflict)
+    bp.register_error_handler(Exception, _unexpected)

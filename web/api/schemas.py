@@ -1,0 +1,514 @@
+"""marshmallow schemas of every input and output of the API (they also write its OpenAPI document).
+
+Inputs refuse unknown fields and wrong JSON types (see :mod:`web.api.fields`). Lists answer an
+envelope ``{"items": [...], "pagination": {"page", "page_size", "total", "pages"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as SchemaError
+
+from data.models import (
+    ContractKind,
+    Interest,
+    OfferStatus,
+    RequestStatus,
+    SuggestionOrigin,
+    SuggestionStatus,
+)
+from data.operations.offers import MAX_DURATION_MONTHS, MAX_PLACES, MIN_DURATION_MONTHS
+from data.operations.requests import MAX_DISTANCE_KM, MAX_METIERS, MIN_DISTANCE_KM
+
+from .fields import (
+    INT32_MAX,
+    Choice,
+    Day,
+    Id,
+    ListOf,
+    Number,
+    QueryBoolean,
+    QueryInteger,
+    Stamp,
+    StrictBoolean,
+    StrictInteger,
+    Text,
+    length,
+    range_,
+)
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 100_000
+MAX_TEXT = 5000
+MAX_REASON = 1000
+MAX_SEARCH_KM = 300
+INSEE_PATTERN = r"^(\d{5}|2[AB]\d{3})$"
+POSTAL_PATTERN = r"^\d{5}$"
+
+
+def _pattern(regex: str, message: str) -> validate.Regexp:
+    return validate.Regexp(regex, error=message)
+
+
+def _one_of(choices: list[str]) -> validate.OneOf:
+    return validate.OneOf(choices, error="Valeur attendue parmi : {choices}.")
+
+
+class Base(Schema):
+    """Base of every schema: unknown fields refused, French messages."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {
+        "unknown": "Champ inconnu.",
+        "type": "Objet JSON attendu.",
+    }
+
+
+# --- Errors and pagination --------------------------------------------------------------------
+
+
+class ErrorSchema(Base):
+    """The one error body of the API."""
+
+    code = Text(required=True, metadata={"description": "Error kind, e.g. validation_error."})
+    status = StrictInteger(required=True, metadata={"description": "HTTP status code."})
+    message = Text(required=True, metadata={"description": "French message for people."})
+    errors = fields.Dict(
+        keys=Text(),
+        values=ListOf(Text()),
+        required=True,
+        metadata={"description": "French messages per field (nested fields as a.b)."},
+    )
+
+
+class PageQuery(Base):
+    """Page parameters of every list."""
+
+    page = QueryInteger(
+        load_default=1, validate=range_(1, MAX_PAGE), metadata={"description": "From 1."}
+    )
+    page_size = QueryInteger(
+        load_default=DEFAULT_PAGE_SIZE,
+        validate=range_(1, MAX_PAGE_SIZE),
+        metadata={"description": f"Items per page, at most {MAX_PAGE_SIZE}."},
+    )
+
+
+class PaginationSchema(Base):
+    """Where a page stands in the whole list."""
+
+    page = StrictInteger(required=True)
+    page_size = StrictInteger(required=True)
+    total = StrictInteger(required=True, metadata={"description": "Items in the whole list."})
+    pages = StrictInteger(required=True, metadata={"description": "Number of pages."})
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    """Return the envelope schema of a list of ``item_schema``."""
+    return Base.from_dict(
+        {
+            "items": ListOf(fields.Nested(item_schema), required=True),
+            "pagination": fields.Nested(PaginationSchema, required=True),
+        },
+        name=name,
+    )
+
+
+# --- Reference data ---------------------------------------------------------------------------
+
+
+class CommuneRef(Base):
+    """A commune, as other objects name it."""
+
+    insee = Text(required=True)
+    name = Text(required=True)
+
+
+class CommuneSchema(CommuneRef):
+    """A commune of the gazetteer."""
+
+    departement = Text(required=True)
+    postal_codes = ListOf(Text(), required=True)
+    latitude = Number(required=True)
+    longitude = Number(required=True)
+    population = StrictInteger(allow_none=True)
+
+
+class CommuneQuery(PageQuery):
+    """Search communes by name prefix, postal code or INSEE code."""
+
+    q = Text(validate=length(1, 100), metadata={"description": "Start of the name."})
+    postal_code = Text(validate=_pattern(POSTAL_PATTERN, "Code postal à 5 chiffres attendu."))
+    insee = Text(validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères)."))
+    departement = Text(validate=_pattern(r"^(\d{2,3}|2[AB])$", "Département attendu (01, 2A…)."))
+
+
+class MetierRef(Base):
+    """A métier of the referential, as other objects name it."""
+
+    code = Text(required=True)
+    label = Text(required=True)
+
+
+class MetierSchema(MetierRef):
+    """A métier of the referential."""
+
+    label_feminine = Text(required=True)
+    diploma_code = Text(required=True)
+    diploma_label = Text(required=True)
+    level = StrictInteger(required=True)
+    entry_level_min = StrictInteger(required=True)
+    rome = ListOf(Text(), required=True)
+    synonyms = ListOf(Text(), required=True)
+    abbreviations = ListOf(Text(), required=True)
+    related = ListOf(Text(), required=True)
+
+
+class ResolveQuery(Base):
+    """Text to resolve to a métier."""
+
+    q = Text(required=True, validate=length(1, 200), metadata={"description": "Words typed."})
+
+
+class ResolutionSchema(Base):
+    """What the engine makes of a text typed for a métier."""
+
+    text = Text(required=True)
+    code = Text(required=True, allow_none=True, metadata={"description": "None: unresolved."})
+    label = Text(required=True, allow_none=True)
+    score = Number(required=True, metadata={"description": "Similarity, 0 to 100."})
+    method = Text(required=True, metadata={"description": "code, exact, abbreviation, fuzzy…"})
+    ambiguous = StrictBoolean(required=True)
+    alternatives = ListOf(Text(), required=True)
+    note = Text(required=True, allow_none=True)
+
+
+# --- Offers -----------------------------------------------------------------------------------
+
+
+class SiteRef(Base):
+    """Where an offer's work takes place."""
+
+    id = StrictInteger(required=True)
+    name = Text(required=True)
+    commune = fields.Nested(CommuneRef, required=True)
+
+
+class EmployerRef(Base):
+    """The employer of an offer."""
+
+    id = StrictInteger(required=True)
+    name = Text(required=True)
+
+
+class OfferSchema(Base):
+    """An apprenticeship offer."""
+
+    id = StrictInteger(required=True)
+    status = Choice(OfferStatus, required=True)
+    metier = fields.Nested(MetierRef, required=True)
+    diploma = Text(required=True)
+    contract = Choice(ContractKind, required=True)
+    places = StrictInteger(required=True)
+    places_filled = StrictInteger(required=True)
+    places_left = StrictInteger(required=True)
+    start_date = Day(required=True, allow_none=True)
+    duration_months = StrictInteger(required=True, allow_none=True)
+    housing_beds = StrictInteger(required=True)
+    licence_required = StrictBoolean(required=True)
+    night_work = StrictBoolean(required=True)
+    weekend_work = StrictBoolean(required=True)
+    tutor_name = Text(required=True, allow_none=True)
+    tutor_role = Text(required=True, allow_none=True)
+    description = Text(required=True)
+    site = fields.Nested(SiteRef, required=True)
+    employer = fields.Nested(EmployerRef, required=True)
+    created_at = Stamp(required=True)
+    updated_at = Stamp(required=True)
+    published_at = Stamp(required=True, allow_none=True)
+    closed_at = Stamp(required=True, allow_none=True)
+    distance_km = Number(
+        allow_none=True,
+        metadata={"description": "From the commune searched (lists with a commune only)."},
+    )
+
+
+class OfferQuery(PageQuery):
+    """Filters of the offer list."""
+
+    metier = Text(validate=length(1, 64), metadata={"description": "Métier code."})
+    commune = Text(
+        validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères)."),
+        metadata={"description": "INSEE code; sorts by distance from it."},
+    )
+    distance_km = Number(
+        validate=range_(0, MAX_SEARCH_KM),
+        metadata={"description": "Radius around `commune` (needs `commune`)."},
+    )
+    status = Choice(OfferStatus)
+    housing = QueryBoolean(metadata={"description": "true: housing offered; false: none."})
+    employer_id = QueryInteger(validate=range_(1, INT32_MAX))
+
+    @validates_schema
+    def _distance_needs_commune(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "distance_km" in data and "commune" not in data:
+            raise SchemaError("Indiquez la commune autour de laquelle chercher.", "distance_km")
+
+
+class OfferUpdate(Base):
+    """Fields of an offer that may change (all optional)."""
+
+    site_id = Id()
+    metier_code = Text(validate=length(1, 64))
+    diploma = Text(allow_none=True, validate=length(0, 16))
+    contract = Choice(ContractKind)
+    places = StrictInteger(validate=range_(1, MAX_PLACES))
+    start_date = Day(allow_none=True)
+    duration_months = StrictInteger(
+        allow_none=True, validate=range_(MIN_DURATION_MONTHS, MAX_DURATION_MONTHS)
+    )
+    housing_beds = StrictInteger(validate=range_(0, 500))
+    licence_required = StrictBoolean()
+    night_work = StrictBoolean()
+    weekend_work = StrictBoolean()
+    tutor_name = Text(allow_none=True, validate=length(0, 200))
+    tutor_role = Text(allow_none=True, validate=length(0, 200))
+    description = Text(validate=length(0, MAX_TEXT))
+
+
+class OfferCreate(OfferUpdate):
+    """A new offer (a draft): at one of the employer's sites, for one métier."""
+
+    site_id = Id(required=True)
+    metier_code = Text(required=True, validate=length(1, 64))
+
+
+# --- Candidates' requests ---------------------------------------------------------------------
+
+
+class RequestMetierSchema(Base):
+    """A métier as typed by the candidate and as resolved (code None when not)."""
+
+    text = Text(required=True)
+    code = Text(required=True, allow_none=True)
+    label = Text(required=True, allow_none=True)
+
+
+class CandidateContact(Base):
+    """Who the candidate is and how to reach them (coordinators only; the view is logged)."""
+
+    id = StrictInteger(required=True)
+    first_name = Text(required=True)
+    last_name = Text(required=True)
+    email = Text(required=True, allow_none=True)
+    phone = Text(required=True, allow_none=True)
+
+
+class RequestSchema(Base):
+    """A candidate's request: métiers, where from, how far, and constraints."""
+
+    id = StrictInteger(required=True)
+    status = Choice(RequestStatus, required=True)
+    candidate_id = StrictInteger(required=True)
+    first_name = Text(required=True)
+    metiers = ListOf(fields.Nested(RequestMetierSchema), required=True)
+    commune = fields.Nested(CommuneRef, required=True)
+    max_distance_km = StrictInteger(required=True)
+    has_licence = StrictBoolean(required=True)
+    has_car = StrictBoolean(required=True)
+    needs_housing = StrictBoolean(required=True)
+    accepts_relocation = StrictBoolean(required=True)
+    available_from = Day(required=True, allow_none=True)
+    diploma_level = StrictInteger(required=True, allow_none=True)
+    created_at = Stamp(required=True)
+    updated_at = Stamp(required=True)
+    candidate = fields.Nested(
+        CandidateContact, metadata={"description": "Only on the detail of one request."}
+    )
+
+
+class RequestSaved(RequestSchema):
+    """A request just saved, with what to tell about the métiers typed."""
+
+    unresolved = ListOf(
+        Text(), required=True, metadata={"description": "Texts that match no métier."}
+    )
+    notes = ListOf(Text(), required=True, metadata={"description": "Notes on ambiguous texts."})
+
+
+class RequestQuery(PageQuery):
+    """Filters of the request list."""
+
+    status = Choice(RequestStatus)
+    metier = Text(validate=length(1, 64), metadata={"description": "Métier code."})
+    commune = Text(validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères)."))
+    needs_housing = QueryBoolean()
+
+
+class RequestUpdate(Base):
+    """Fields of a request that may change (all optional; ``metiers`` replaces the list)."""
+
+    metiers = ListOf(Text(validate=length(1, 200)), validate=length(1, MAX_METIERS))
+    commune_insee = Text(validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères)."))
+    max_distance_km = StrictInteger(validate=range_(MIN_DISTANCE_KM, MAX_DISTANCE_KM))
+    has_licence = StrictBoolean()
+    has_car = StrictBoolean()
+    needs_housing = StrictBoolean()
+    accepts_relocation = StrictBoolean()
+    available_from = Day(allow_none=True)
+    diploma_level = StrictInteger(allow_none=True, validate=range_(0, 8))
+
+
+class RequestCreate(RequestUpdate):
+    """A new request for a registered candidate (one per candidate)."""
+
+    candidate_id = Id(required=True)
+    metiers = ListOf(Text(validate=length(1, 200)), required=True, validate=length(1, MAX_METIERS))
+    commune_insee = Text(
+        required=True, validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères).")
+    )
+
+
+# --- Suggestions ------------------------------------------------------------------------------
+
+
+class CandidateView(Base):
+    """A candidate as an employer may see them before any contact: never email nor phone."""
+
+    first_name = Text(required=True)
+    commune = fields.Nested(CommuneRef, required=True)
+    metiers = ListOf(fields.Nested(MetierRef), required=True)
+    distance_km = Number(required=True, allow_none=True)
+    needs_housing = StrictBoolean(required=True)
+    available_from = Day(required=True, allow_none=True)
+
+
+class OfferBrief(Base):
+    """The offer of a suggestion, in short."""
+
+    id = StrictInteger(required=True)
+    status = Choice(OfferStatus, required=True)
+    metier = fields.Nested(MetierRef, required=True)
+    site = fields.Nested(SiteRef, required=True)
+    employer = fields.Nested(EmployerRef, required=True)
+
+
+class SuggestionSchema(Base):
+    """A scored (request, offer) pair with its reasons and its status.
+
+    Employers get a subset: no request id, no rejection reason, no candidate's answer.
+    """
+
+    id = StrictInteger(required=True)
+    offer_id = StrictInteger(required=True)
+    request_id = StrictInteger()
+    score = Number(required=True, metadata={"description": "0 to 1."})
+    distance_km = Number(required=True, allow_none=True)
+    criteria = fields.Dict(
+        keys=Text(),
+        values=fields.Dict(),
+        required=True,
+        metadata={"description": "Per criterion: score, weight, reason."},
+    )
+    reasons = ListOf(Text(), required=True, metadata={"description": "French, display order."})
+    engine_version = Text()
+    origin = Choice(SuggestionOrigin)
+    status = Choice(SuggestionStatus, required=True)
+    stale = StrictBoolean()
+    rejection_reason = Text(allow_none=True)
+    employer_interest = Choice(Interest, required=True, allow_none=True)
+    employer_reason = Text(required=True, allow_none=True)
+    candidate_interest = Choice(Interest, allow_none=True)
+    status_changed_at = Stamp(required=True)
+    created_at = Stamp()
+    updated_at = Stamp()
+    candidate = fields.Nested(CandidateView, required=True)
+    offer = fields.Nested(OfferBrief, required=True)
+
+
+EMPLOYER_SUGGESTION_FIELDS = (
+    "id",
+    "offer_id",
+    "score",
+    "distance_km",
+    "criteria",
+    "reasons",
+    "status",
+    "employer_interest",
+    "employer_reason",
+    "status_changed_at",
+    "candidate",
+    "offer",
+)
+
+
+class SuggestionQuery(PageQuery):
+    """Filters of a suggestion list."""
+
+    status = Choice(SuggestionStatus)
+    min_score = Number(validate=range_(0, 1))
+    metier = Text(validate=length(1, 64), metadata={"description": "Métier code of the offer."})
+    stale = QueryBoolean()
+
+
+class ManualPairIn(Base):
+    """Pair a request and an offer by hand (coordinators): an approved suggestion."""
+
+    request_id = Id(required=True)
+    offer_id = Id(required=True)
+    note = Text(allow_none=True, validate=length(0, MAX_REASON))
+
+
+class DecisionIn(Base):
+    """A coordinator's review of a suggestion: approve, or reject with a reason."""
+
+    decision = Text(required=True, validate=_one_of(["approve", "reject"]))
+    reason = Text(
+        allow_none=True,
+        validate=length(0, MAX_REASON),
+        metadata={"description": "Required to reject."},
+    )
+
+
+class StatusIn(Base):
+    """A step in the life of an approved pair (coordinators)."""
+
+    status = Text(
+        required=True,
+        validate=_one_of(["contacted", "interview", "contract_signed", "abandoned"]),
+    )
+    reason = Text(
+        allow_none=True,
+        validate=length(0, MAX_REASON),
+        metadata={"description": "Required to abandon."},
+    )
+
+
+class InterestIn(Base):
+    """One side's answer to an approved pair: interested, or not (an employer says why)."""
+
+    interested = StrictBoolean(required=True)
+    reason = Text(
+        allow_none=True,
+        validate=length(0, MAX_REASON),
+        metadata={"description": "Required when an employer declines."},
+    )
+    side = Text(
+        validate=_one_of(["employer", "candidate"]),
+        metadata={
+            "description": "Whose answer: implied for employer tokens; required for coordinators "
+            "recording an answer given to them."
+        },
+    )
+
+
+OfferPage = page_of(OfferSchema, "OfferPage")
+RequestPage = page_of(RequestSchema, "RequestPage")
+SuggestionPage = page_of(SuggestionSchema, "SuggestionPage")
+CommunePage = page_of(CommuneSchema, "CommunePage")
+MetierPage = page_of(MetierSchema, "MetierPage")

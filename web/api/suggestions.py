@@ -1,0 +1,182 @@
+"""``/api/v1/suggestions``: the review queue, review decisions, the life of pairs, answers.
+
+Coordinators see every pair and decide; an employer token sees the pairs of its offers that the
+review rule in force shows the parties (approved ones at least), each candidate with the fields an
+employer may see only, and answers (interest/decline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from marshmallow import RAISE
+from sqlalchemy import Select
+from webargs.flaskparser import abort
+
+from data import operations as ops
+from data.errors import ValidationError
+from data.models import Offer, Suggestion, SuggestionStatus
+from web.db import get_session
+
+from .auth import Principal, current_principal, staff_only
+from .base import ID, api_blueprint, errors
+from .common import load_suggestion, paginate_query, suggestion_dict, suggestion_query
+from .schemas import (
+    EMPLOYER_SUGGESTION_FIELDS,
+    DecisionIn,
+    InterestIn,
+    ManualPairIn,
+    StatusIn,
+    SuggestionPage,
+    SuggestionQuery,
+    SuggestionSchema,
+)
+
+__all__ = ["bp", "filter_suggestions", "suggestion_out"]
+
+bp = api_blueprint(
+    "suggestions",
+    "/suggestions",
+    "Suggested pairs (request, offer): review by coordinators, answers of employers.",
+)
+
+
+def filter_suggestions(
+    stmt: Select[tuple[Suggestion]], query: dict[str, Any]
+) -> Select[tuple[Suggestion]]:
+    """Apply the list filters; best score first, ties by id."""
+    if "status" in query:
+        stmt = stmt.where(Suggestion.status == query["status"])
+    if "min_score" in query:
+        stmt = stmt.where(Suggestion.score >= query["min_score"])
+    if "metier" in query:
+        stmt = stmt.where(Offer.metier_code == query["metier"])
+    if "stale" in query:
+        stmt = stmt.where(Suggestion.stale.is_(query["stale"]))
+    return stmt.order_by(Suggestion.score.desc(), Suggestion.id)
+
+
+def suggestion_out(principal: Principal) -> Callable[[Suggestion], dict[str, Any]]:
+    """Return the function that turns a suggestion into what this caller may see."""
+    if principal.is_staff:
+        return suggestion_dict
+
+    def for_employer(suggestion: Suggestion) -> dict[str, Any]:
+        data = suggestion_dict(suggestion)
+        return {k: data[k] for k in EMPLOYER_SUGGESTION_FIELDS}
+
+    return for_employer
+
+
+def _answer(suggestion: Suggestion) -> dict[str, Any]:
+    return suggestion_out(current_principal())(suggestion)
+
+
+@bp.route("", methods=["GET"], endpoint="list")
+@bp.arguments(SuggestionQuery, location="query", unknown=RAISE)
+@bp.response(200, SuggestionPage)
+@errors(bp, 422)
+def list_suggestions(query: dict[str, Any]) -> dict[str, Any]:
+    """List suggestions, best first: the review queue of coordinators (filter ``status``).
+
+    An employer token lists the pairs of its offers that the review rule shows the parties.
+    """
+    principal = current_principal()
+    session = get_session()
+    stmt = filter_suggestions(suggestion_query(session, principal), query)
+    return paginate_query(
+        session, stmt, query["page"], query["page_size"], suggestion_out(principal)
+    )
+
+
+@bp.route("", methods=["POST"], endpoint="create")
+@staff_only
+@bp.arguments(ManualPairIn)
+@bp.response(201, SuggestionSchema)
+@errors(bp, 400, 403, 404, 409, 422)
+def create_pair(data: dict[str, Any]) -> dict[str, Any]:
+    """Pair a request and an offer by hand (coordinators): an approved suggestion."""
+    principal = current_principal()
+    session = get_session()
+    suggestion = ops.create_manual_pair(
+        session, data["request_id"], data["offer_id"], None, note=data.get("note")
+    )
+    session.commit()
+    return _answer(load_suggestion(session, principal, suggestion.id))
+
+
+@bp.route(f"/<{ID}:suggestion_id>", methods=["GET"], endpoint="detail")
+@bp.response(200, SuggestionSchema)
+@errors(bp, 404)
+def get_suggestion(suggestion_id: int) -> dict[str, Any]:
+    """Read one suggestion with its reasons."""
+    return _answer(load_suggestion(get_session(), current_principal(), suggestion_id))
+
+
+@bp.route(f"/<{ID}:suggestion_id>/decision", methods=["POST"], endpoint="decision")
+@staff_only
+@bp.arguments(DecisionIn)
+@bp.response(200, SuggestionSchema)
+@errors(bp, 400, 403, 404, 409, 422)
+def decide(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
+    """Review a suggestion (coordinators): approve it, or reject it with a reason."""
+    principal = current_principal()
+    session = get_session()
+    suggestion = load_suggestion(session, principal, suggestion_id)
+    if data["decision"] == "approve":
+        ops.approve_suggestion(session, suggestion, None)
+    else:
+        ops.reject_suggestion(session, suggestion, None, data.get("reason") or "")
+    session.commit()
+    return _answer(suggestion)
+
+
+@bp.route(f"/<{ID}:suggestion_id>/status", methods=["POST"], endpoint="status")
+@staff_only
+@bp.arguments(StatusIn)
+@bp.response(200, SuggestionSchema)
+@errors(bp, 400, 403, 404, 409, 422)
+def change_status(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
+    """Record a step of an approved pair (coordinators): contacted, interview, contract signed,
+    or abandoned (with a reason)."""
+    principal = current_principal()
+    session = get_session()
+    suggestion = load_suggestion(session, principal, suggestion_id)
+    ops.change_suggestion_status(
+        session, suggestion, SuggestionStatus(data["status"]), None, reason=data.get("reason")
+    )
+    session.commit()
+    return _answer(suggestion)
+
+
+@bp.route(f"/<{ID}:suggestion_id>/interest", methods=["POST"], endpoint="interest")
+@bp.arguments(InterestIn)
+@bp.response(200, SuggestionSchema)
+@errors(bp, 400, 403, 404, 409, 422)
+def answer(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
+    """Record one side's answer to an approved pair: interested, or declined (an employer says
+    why). Employer tokens answer for their employer; coordinators record an answer given to them
+    and name its ``side``."""
+    principal = current_principal()
+    session = get_session()
+    suggestion = load_suggestion(session, principal, suggestion_id)
+    side = data.get("side")
+    if principal.is_employer:
+        if side not in (None, "employer"):
+            abort(403, message="Un jeton employeur répond pour l'employeur seulement.")
+        side = "employer"
+    elif side is None:
+        raise ValidationError(
+            {"side": ["Indiquez pour qui est la réponse : employer ou candidate."]}
+        )
+    if side == "employer":
+        ops.set_employer_interest(
+            session, suggestion, None, data["interested"], reason=data.get("reason")
+        )
+    else:
+        if data.get("reason"):
+            raise ValidationError({"reason": ["Aucune raison n'est demandée au candidat."]})
+        ops.set_candidate_interest(session, suggestion, None, data["interested"])
+    session.commit()
+    return _answer(suggestion)
