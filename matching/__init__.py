@@ -25,7 +25,7 @@ from .model import (
 )
 from .referential import MetierReferential, Resolution, normalize
 from .scoring import combine, distance_score, housing_score, metier_score, score_pair
-from .suggest import MatchLists, suggest
+from .engine import MatchLists, suggest
 
 __all__ = [
     "CRITERIA",
