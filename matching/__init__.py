@@ -5,6 +5,7 @@ Plain data in (:class:`RequestIn`, :class:`OfferIn`, a :class:`MetierReferential
 :func:`score_pair` (one pair, explained). Deterministic; inputs are never mutated.
 """
 
+from .engine import MatchLists, suggest
 from .errors import InvalidInput, MatchingError, UnknownMetier
 from .geo import distance_km
 from .model import (
@@ -25,7 +26,6 @@ from .model import (
 )
 from .referential import MetierReferential, Resolution, normalize
 from .scoring import combine, distance_score, housing_score, metier_score, score_pair
-from .engine import MatchLists, suggest
 
 __all__ = [
     "CRITERIA",
