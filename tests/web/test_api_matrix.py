@@ -1,0 +1,476 @@
+"""Role x endpoint matrix of the JSON API, and what each role may see of candidates.
+
+Columns: anonymous (no token), candidate (signed in on the pages: the API ignores the cookie, and
+the model gives candidates no token), employer, another employer, coordinator, admin. Each call
+runs in a savepoint rolled back after it, so every role meets the same world. Every 2xx answer is
+checked against the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from data import auth as data_auth
+from data.errors import ValidationError
+from data.models import AuditEntry, Role, SuggestionStatus
+from data.operations import audit
+from tests.data import factories as f
+from tests.web.api_fixtures import ROLES, ApiClient, Tokens, api, tokens  # noqa: F401
+
+W = Any  # tests.web.conftest.World
+SOON = (date.today() + timedelta(days=90)).isoformat()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One call of the matrix: its OpenAPI path, the values of its parameters, its body."""
+
+    method: str
+    path: str
+    params: Callable[[W], dict[str, Any]] = lambda w: {}
+    body: Callable[[W], Any] | None = None
+    query: str = ""
+    expected: dict[str, int] = field(default_factory=dict)
+
+    def url(self, world: W) -> str:
+        url = self.path.format(**self.params(world))
+        return f"{url}?{self.query}" if self.query else url
+
+
+def expect(
+    *, employer: int, other: int, staff: int, anonymous: int = 401, candidate: int = 401
+) -> dict[str, int]:
+    """Return the expected status of each column."""
+    return {
+        "anonymous": anonymous,
+        "candidate": candidate,
+        "employer": employer,
+        "other_employer": other,
+        "coordinator": staff,
+        "admin": staff,
+    }
+
+
+OWN = expect(employer=200, other=404, staff=200)
+ANY_TOKEN = expect(employer=200, other=200, staff=200)
+STAFF = expect(employer=403, other=403, staff=200)
+PUBLIC = expect(employer=200, other=200, staff=200, anonymous=200, candidate=200)
+
+offer_id = lambda w: {"offer_id": w.offer.id}  # noqa: E731
+request_id = lambda w: {"request_id": w.request.id}  # noqa: E731
+suggestion_id = lambda w: {"suggestion_id": w.suggestion.id}  # noqa: E731
+
+ENDPOINTS = {
+    "offers.list": Endpoint("GET", "/api/v1/offers", expected=ANY_TOKEN),
+    "offers.create": Endpoint(
+        "POST",
+        "/api/v1/offers",
+        body=lambda w: {"site_id": w.offer.site_id, "metier_code": "aide-soignant"},
+        # Another employer names a site that is not theirs: refused on that field.
+        expected=expect(employer=201, other=422, staff=201),
+    ),
+    "offers.detail": Endpoint("GET", "/api/v1/offers/{offer_id}", offer_id, expected=OWN),
+    "offers.update": Endpoint(
+        "PATCH",
+        "/api/v1/offers/{offer_id}",
+        offer_id,
+        body=lambda w: {"tutor_role": "Infirmière coordinatrice"},
+        expected=OWN,
+    ),
+    "offers.publish": Endpoint(
+        "POST",
+        "/api/v1/offers/{offer_id}/publish",
+        lambda w: {"offer_id": w.draft.id},
+        expected=OWN,
+    ),
+    "offers.close": Endpoint("POST", "/api/v1/offers/{offer_id}/close", offer_id, expected=OWN),
+    "offers.suggestions": Endpoint(
+        "GET", "/api/v1/offers/{offer_id}/suggestions", offer_id, expected=OWN
+    ),
+    "requests.list": Endpoint("GET", "/api/v1/requests", expected=STAFF),
+    "requests.create": Endpoint(
+        "POST",
+        "/api/v1/requests",
+        # The world's candidate has a request already: staff reach the operation, which refuses.
+        body=lambda w: {
+            "candidate_id": w.request.candidate_id,
+            "metiers": ["AES"],
+            "commune_insee": f.BOURG,
+        },
+        expected=expect(employer=403, other=403, staff=409),
+    ),
+    "requests.detail": Endpoint("GET", "/api/v1/requests/{request_id}", request_id, expected=STAFF),
+    "requests.update": Endpoint(
+        "PATCH",
+        "/api/v1/requests/{request_id}",
+        request_id,
+        body=lambda w: {"max_distance_km": 40},
+        expected=STAFF,
+    ),
+    "requests.suggestions": Endpoint(
+        "GET", "/api/v1/requests/{request_id}/suggestions", request_id, expected=STAFF
+    ),
+    "suggestions.list": Endpoint("GET", "/api/v1/suggestions", expected=ANY_TOKEN),
+    "suggestions.create": Endpoint(
+        "POST",
+        "/api/v1/suggestions",
+        body=lambda w: {"request_id": w.request.id, "offer_id": w.offer.id},
+        expected=expect(employer=403, other=403, staff=409),  # the pair exists already
+    ),
+    "suggestions.detail": Endpoint(
+        "GET", "/api/v1/suggestions/{suggestion_id}", suggestion_id, expected=OWN
+    ),
+    "suggestions.detail_unreviewed": Endpoint(
+        "GET",
+        "/api/v1/suggestions/{suggestion_id}",
+        lambda w: {"suggestion_id": w.proposed.id},
+        # Not reviewed: no employer sees it, not even the offer's own (under the default rule).
+        expected=expect(employer=404, other=404, staff=200),
+    ),
+    "suggestions.decision": Endpoint(
+        "POST",
+        "/api/v1/suggestions/{suggestion_id}/decision",
+        lambda w: {"suggestion_id": w.proposed.id},
+        body=lambda w: {"decision": "approve"},
+        expected=STAFF,
+    ),
+    "suggestions.status": Endpoint(
+        "POST",
+        "/api/v1/suggestions/{suggestion_id}/status",
+        suggestion_id,
+        body=lambda w: {"status": "contacted"},
+        expected=STAFF,
+    ),
+    "suggestions.interest": Endpoint(
+        "POST",
+        "/api/v1/suggestions/{suggestion_id}/interest",
+        suggestion_id,
+        body=lambda w: {"interested": False, "reason": "Poste pourvu en interne."},
+        # Staff must say whose answer it is (``side``): 422 without it.
+        expected=expect(employer=200, other=404, staff=422),
+    ),
+    "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
+    "communes.detail": Endpoint(
+        "GET", "/api/v1/communes/{insee}", lambda w: {"insee": f.BOURG}, expected=ANY_TOKEN
+    ),
+    "metiers.list": Endpoint("GET", "/api/v1/metiers", expected=ANY_TOKEN),
+    "metiers.detail": Endpoint(
+        "GET", "/api/v1/metiers/{code}", lambda w: {"code": "aide-soignant"}, expected=ANY_TOKEN
+    ),
+    "metiers.resolve": Endpoint(
+        "GET", "/api/v1/metiers/resolve", query="q=AES", expected=ANY_TOKEN
+    ),
+    "openapi": Endpoint("GET", "/api/openapi.json", expected=PUBLIC),
+    "docs": Endpoint("GET", "/api/docs", expected=PUBLIC),
+}
+
+
+@pytest.fixture
+def openapi(app: Flask) -> Any:
+    """The app's OpenAPI document, loaded by schemathesis to check answers against it."""
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+
+
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_role_matrix(
+    name: str,
+    api: Callable[[str], ApiClient],  # noqa: F811
+    world: W,
+    connection: Connection,
+    openapi: Any,
+) -> None:
+    endpoint = ENDPOINTS[name]
+    got: dict[str, int] = {}
+    for role in ROLES:
+        client = api(role)
+        body = endpoint.body(world) if endpoint.body else None
+        savepoint = connection.begin_nested()
+        try:
+            response = client.call(endpoint.method, endpoint.url(world), body)
+            got[role] = response.status_code
+            if endpoint.path.startswith("/api/v1/"):
+                assert response.mimetype == "application/json", (role, response.data[:200])
+                if response.status_code < 300 or response.status_code == 401:
+                    operation = openapi[endpoint.path][endpoint.method]
+                    operation.validate_response(response)
+                if response.status_code == 401:
+                    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        finally:
+            savepoint.rollback()
+    assert got == endpoint.expected
+
+
+# --- What each role sees of a candidate ------------------------------------------------------
+
+
+def _text(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+def _secrets(world: W) -> list[str]:
+    candidate = world.request.candidate
+    return [candidate.email, candidate.phone, candidate.last_name]
+
+
+def test_employer_sees_only_employer_visible_candidate_fields(api: Any, world: W) -> None:  # noqa: F811
+    employer = api("employer")
+    listing = employer.get(f"/api/v1/offers/{world.offer.id}/suggestions")
+    detail = employer.get(f"/api/v1/suggestions/{world.suggestion.id}")
+    everything = employer.get("/api/v1/suggestions")
+    for response in (listing, detail, everything):
+        assert response.status_code == 200
+        for secret in _secrets(world):
+            assert secret not in _text(response)
+    [item] = listing.get_json()["items"]
+    assert item == detail.get_json()
+    assert set(item["candidate"]) == {
+        "first_name",
+        "commune",
+        "metiers",
+        "distance_km",
+        "needs_housing",
+        "available_from",
+    }
+    assert item["candidate"]["first_name"] == world.request.candidate.first_name
+    assert item["candidate"]["needs_housing"] is True
+    assert item["candidate"]["metiers"] == [{"code": "aide-soignant", "label": "Aide-soignant"}]
+    # Nothing that ties the pair to the request or tells the coordinators' notes.
+    for key in ("request_id", "rejection_reason", "candidate_interest", "engine_version"):
+        assert key not in item
+    assert [s["id"] for s in everything.get_json()["items"]] == [world.suggestion.id]
+
+
+def test_employer_lists_only_its_own_offers(api: Any, world: W) -> None:  # noqa: F811
+    mine = api("employer").get("/api/v1/offers").get_json()
+    theirs = api("other_employer").get("/api/v1/offers").get_json()
+    everyone = api("coordinator").get("/api/v1/offers?page_size=100").get_json()
+    assert {o["id"] for o in mine["items"]} == {world.offer.id, world.draft.id}
+    assert {o["id"] for o in theirs["items"]} == {world.other_offer.id}
+    assert {world.offer.id, world.draft.id, world.other_offer.id} <= {
+        o["id"] for o in everyone["items"]
+    }
+    # Asking for another employer's offers by filter gives nothing more.
+    other = world.other_employer_user.employer_id
+    assert api("employer").get(f"/api/v1/offers?employer_id={other}").get_json()["items"] == []
+
+
+def test_unreviewed_pair_is_hidden_from_the_offer_employer(api: Any, world: W) -> None:  # noqa: F811
+    response = api("other_employer").get(f"/api/v1/offers/{world.other_offer.id}/suggestions")
+    assert response.status_code == 200
+    assert response.get_json()["items"] == []
+    staff = api("coordinator").get(f"/api/v1/offers/{world.other_offer.id}/suggestions")
+    assert [s["id"] for s in staff.get_json()["items"]] == [world.proposed.id]
+
+
+def test_coordinator_list_shows_no_contact_details(api: Any, world: W) -> None:  # noqa: F811
+    response = api("coordinator").get("/api/v1/requests")
+    assert response.status_code == 200
+    for secret in _secrets(world):
+        assert secret not in _text(response)
+    item = next(r for r in response.get_json()["items"] if r["id"] == world.request.id)
+    assert "candidate" not in item
+    assert item["first_name"] == world.request.candidate.first_name
+
+
+def test_coordinator_reads_contact_details_and_the_view_is_audited(
+    api: Any,  # noqa: F811
+    world: W,
+    session: Session,
+) -> None:
+    def views() -> list[AuditEntry]:
+        stmt = select(AuditEntry).where(
+            AuditEntry.action == audit.ACCESS_ACTION,
+            AuditEntry.object_type == audit.CANDIDATE,
+            AuditEntry.object_id == world.request.candidate_id,
+        )
+        return list(session.scalars(stmt))
+
+    assert views() == []
+    response = api("coordinator").get(f"/api/v1/requests/{world.request.id}")
+    assert response.status_code == 200
+    contact = response.get_json()["candidate"]
+    candidate = world.request.candidate
+    assert contact["email"] == candidate.email and contact["phone"] == candidate.phone
+    [entry] = views()
+    assert entry.details["fields"] == ["email", "first_name", "last_name", "phone"]
+    assert entry.details["via"] == "api"
+
+
+def test_candidates_cannot_have_a_token(session: Session, world: W) -> None:
+    with pytest.raises(ValidationError) as exc:
+        data_auth.create_api_token(session, role=Role.CANDIDATE)
+    assert "role" in exc.value.errors
+
+
+def test_revoked_token_is_refused(api: Any, world: W, session: Session, tokens: Tokens) -> None:  # noqa: F811
+    client = api("coordinator")
+    assert client.get("/api/v1/metiers").status_code == 200
+    token = data_auth.authenticate_api_token(session, tokens.coordinator)
+    assert token is not None
+    data_auth.revoke_api_token(session, token.id)
+    session.commit()
+    response = client.get("/api/v1/metiers")
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_employer_answers_and_coordinator_moves_the_pair(
+    api: Any,  # noqa: F811
+    world: W,
+    session: Session,
+) -> None:
+    url = f"/api/v1/suggestions/{world.suggestion.id}"
+    employer = api("employer")
+    staff = api("coordinator")
+    said = employer.post(f"{url}/interest", {"interested": True})
+    assert said.status_code == 200 and said.get_json()["employer_interest"] == "interested"
+    # A coordinator records the candidate's answer given by phone.
+    answered = staff.post(f"{url}/interest", {"interested": True, "side": "candidate"})
+    assert answered.status_code == 200
+    assert answered.get_json()["candidate_interest"] == "interested"
+    # An employer token may not answer for the candidate.
+    assert (
+        employer.post(f"{url}/interest", {"interested": True, "side": "candidate"}).status_code
+        == 403
+    )
+    for step in ("contacted", "interview", "contract_signed"):
+        moved = staff.post(f"{url}/status", {"status": step})
+        assert moved.status_code == 200, moved.get_json()
+        assert moved.get_json()["status"] == step
+    # The end is final: the life cycle refuses to go on.
+    again = staff.post(f"{url}/status", {"status": "abandoned", "reason": "Trop tard."})
+    assert again.status_code == 409
+    session.expire_all()
+    assert world.suggestion.status == SuggestionStatus.CONTRACT_SIGNED
+    offer = staff.get(f"/api/v1/offers/{world.offer.id}").get_json()
+    assert offer["places_filled"] == 1 and offer["status"] == "filled"
+
+
+def test_review_decisions(api: Any, world: W, session: Session) -> None:  # noqa: F811
+    staff = api("coordinator")
+    url = f"/api/v1/suggestions/{world.proposed.id}/decision"
+    missing_reason = staff.post(url, {"decision": "reject"})
+    assert missing_reason.status_code == 422
+    assert "reason" in missing_reason.get_json()["errors"]
+    rejected = staff.post(url, {"decision": "reject", "reason": "Trop loin pour elle."})
+    assert rejected.status_code == 200
+    assert rejected.get_json()["rejection_reason"] == "Trop loin pour elle."
+    # Rejected pairs stay hidden from the employer; approving shows it.
+    other = api("other_employer")
+    assert other.get(f"/api/v1/suggestions/{world.proposed.id}").status_code == 404
+    approved = staff.post(url, {"decision": "approve"})
+    assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
+    assert other.get(f"/api/v1/suggestions/{world.proposed.id}").status_code == 200
+
+
+def test_create_request_and_offer_flow(api: Any, world: W, session: Session) -> None:  # noqa: F811
+    candidate = f.make_candidate(session)
+    session.commit()
+    staff = api("coordinator")
+    created = staff.post(
+        "/api/v1/requests",
+        {
+            "candidate_id": candidate.id,
+            "metiers": ["aide soignante", "astronaute"],
+            "commune_insee": f.OYONNAX,
+            "needs_housing": True,
+            "available_from": SOON,
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["unresolved"] == ["astronaute"]
+    assert [m["code"] for m in body["metiers"]] == ["aide-soignant", None]
+    assert body["commune"] == {"insee": f.OYONNAX, "name": "Oyonnax"}
+
+    employer = api("employer")
+    offer = employer.post(
+        "/api/v1/offers",
+        {
+            "site_id": world.offer.site_id,
+            "metier_code": "aide-soignant",
+            "housing_beds": 1,
+            "places": 2,
+        },
+    )
+    assert offer.status_code == 201, offer.get_json()
+    new = offer.get_json()
+    assert new["status"] == "draft" and new["employer"]["id"] == world.employer.id
+    # Publishing needs what a candidate must know: the data layer lists what is missing.
+    refused = employer.post(f"/api/v1/offers/{new['id']}/publish")
+    assert refused.status_code == 422
+    assert {"start_date", "duration_months", "description"} <= set(refused.get_json()["errors"])
+    fixed = employer.patch(
+        f"/api/v1/offers/{new['id']}",
+        {
+            "start_date": SOON,
+            "duration_months": 24,
+            "description": "Apprentissage d'aide-soignant en EHPAD, logement possible sur place.",
+        },
+    )
+    assert fixed.status_code == 200, fixed.get_json()
+    published = employer.post(f"/api/v1/offers/{new['id']}/publish")
+    assert published.status_code == 200 and published.get_json()["status"] == "published"
+    assert employer.post(f"/api/v1/offers/{new['id']}/publish").status_code == 409
+
+
+def test_offer_filters(api: Any, world: W) -> None:  # noqa: F811
+    staff = api("coordinator")
+
+    def ids(query: str) -> set[int]:
+        response = staff.get(f"/api/v1/offers?page_size=100&{query}")
+        assert response.status_code == 200, response.get_json()
+        return {o["id"] for o in response.get_json()["items"]}
+
+    assert world.draft.id in ids("status=draft")
+    assert world.draft.id not in ids("status=published")
+    assert world.other_offer.id in ids("metier=accompagnant-educatif-social")
+    assert world.offer.id not in ids("metier=accompagnant-educatif-social")
+    assert world.offer.id not in ids("housing=true")  # its site has beds, the offer none
+    assert world.offer.id in ids("housing=false")
+    # Around Oyonnax: the other employer's offer there comes first, at 0 km.
+    near = staff.get(f"/api/v1/offers?commune={f.OYONNAX}&distance_km=5&page_size=100")
+    items = near.get_json()["items"]
+    assert items[0]["id"] == world.other_offer.id and items[0]["distance_km"] == 0.0
+    assert all(o["distance_km"] <= 5 for o in items)
+    assert world.offer.id not in {o["id"] for o in items}  # Bourg is 34 km away
+    wide = ids(f"commune={f.OYONNAX}&distance_km=50")
+    assert world.offer.id in wide
+
+
+def test_pagination_envelope(api: Any, world: W) -> None:  # noqa: F811
+    staff = api("coordinator")
+    first = staff.get("/api/v1/communes?q=saint&page_size=3").get_json()
+    second = staff.get("/api/v1/communes?q=saint&page_size=3&page=2").get_json()
+    assert first["pagination"]["page"] == 1 and first["pagination"]["page_size"] == 3
+    assert first["pagination"]["total"] > 6
+    assert first["pagination"]["pages"] == -(-first["pagination"]["total"] // 3)
+    assert len(first["items"]) == 3 and len(second["items"]) == 3
+    assert not {c["insee"] for c in first["items"]} & {c["insee"] for c in second["items"]}
+    beyond = staff.get(f"/api/v1/communes?q=saint&page={first['pagination']['pages'] + 1}")
+    assert beyond.status_code == 200 and beyond.get_json()["items"] == []
+
+
+def test_reference_lookups(api: Any, world: W) -> None:  # noqa: F811
+    client = api("employer")
+    by_postal = client.get("/api/v1/communes?postal_code=01000").get_json()["items"]
+    assert f.BOURG in {c["insee"] for c in by_postal}
+    by_insee = client.get(f"/api/v1/communes?insee={f.OYONNAX}").get_json()["items"]
+    assert [c["name"] for c in by_insee] == ["Oyonnax"]
+    spaced = client.get("/api/v1/communes?q=bourg en&departement=01").get_json()["items"]
+    assert "Bourg-en-Bresse" in {c["name"] for c in spaced}
+    resolution = client.get("/api/v1/metiers/resolve?q=aide soignante").get_json()
+    assert resolution["code"] == "aide-soignant" and resolution["label"] == "Aide-soignant"
+    unknown = client.get("/api/v1/metiers/resolve?q=astronaute").get_json()
+    assert unknown["code"] is None and unknown["label"] is None
+    assert client.get("/api/v1/metiers/inconnu").status_code == 404
+    assert client.get("/api/v1/communes/99999").status_code == 404
