@@ -103,6 +103,7 @@ def test_docs_page_uses_shipped_swagger_ui_without_inline_script(app: Flask) -> 
     for src in (
         "/static/vendor/swagger-ui/swagger-ui-bundle.js",
         "/static/vendor/swagger-ui/swagger-ui.css",
+        "/static/css/api-docs.css",
         "/static/js/api-docs.js",
     ):
         assert src in html

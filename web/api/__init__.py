@@ -70,7 +70,6 @@ def _settings() -> dict[str, Any]:
                 "description": DESCRIPTION,
                 "license": {"name": "AGPL-3.0-or-later"},
             },
-            "servers": [{"url": "/", "description": "This Passerelle"}],
             "security": [{"bearerAuth": []}],
             "components": {
                 "securitySchemes": {
