@@ -5,12 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from flask import Flask
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
+
+from web import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +27,16 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
+def base_url(tmp_path: Path) -> Iterator[str]:
+    """Serve the app, without a database (the page and the document need none), on a free port."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/unused.db",
+            "MAIL_DIR": str(tmp_path / "mail"),
+        }
+    )
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -23,6 +23,7 @@ from data import auth as data_auth
 from data.errors import ValidationError
 from data.models import AuditEntry, Role, SuggestionStatus
 from data.operations import audit
+from data.platform_settings import ReviewRule, set_review_rule
 from tests.data import factories as f
 from tests.web.api_fixtures import ROLES, ApiClient, Tokens, api, tokens  # noqa: F401
 
@@ -309,6 +310,38 @@ def test_candidates_cannot_have_a_token(session: Session, world: W) -> None:
     with pytest.raises(ValidationError) as exc:
         data_auth.create_api_token(session, role=Role.CANDIDATE)
     assert "role" in exc.value.errors
+
+
+def test_token_from_the_cli_opens_exactly_its_employer(
+    app: Flask, world: W, session: Session
+) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["tokens", "create", "--role", "employer", "--employer", str(world.employer.id)]
+    )
+    assert result.exit_code == 0, result.output
+    raw = result.output.strip().splitlines()[-1]
+    client = ApiClient(app.test_client(), raw)
+    listing = client.get("/api/v1/offers")
+    assert listing.status_code == 200
+    assert {o["id"] for o in listing.get_json()["items"]} == {world.offer.id, world.draft.id}
+    assert client.get(f"/api/v1/offers/{world.other_offer.id}").status_code == 404
+
+
+def test_auto_review_rule_shows_good_unreviewed_pairs_to_the_employer(
+    api: Any,  # noqa: F811
+    world: W,
+    session: Session,
+) -> None:
+    other = api("other_employer")
+    url = f"/api/v1/suggestions/{world.proposed.id}"
+    assert other.get(url).status_code == 404  # default rule: approved pairs only
+    set_review_rule(session, ReviewRule(mode="auto", min_score=0.85))
+    session.commit()
+    shown = other.get(url)
+    assert shown.status_code == 200 and shown.get_json()["status"] == "proposed"
+    set_review_rule(session, ReviewRule(mode="auto", min_score=0.95))  # its score is 0.9
+    session.commit()
+    assert other.get(url).status_code == 404
 
 
 def test_revoked_token_is_refused(api: Any, world: W, session: Session, tokens: Tokens) -> None:  # noqa: F811
