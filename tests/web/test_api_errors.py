@@ -214,6 +214,29 @@ def test_errors_are_never_html_under_api(app: Flask, tokens: Tokens) -> None:  #
     assert_error(too_big, 413, "payload_too_large")
 
 
+def test_body_that_is_not_json_is_415(staff: ApiClient, world: W) -> None:
+    form = staff.client.patch(
+        f"/api/v1/offers/{world.offer.id}",
+        data={"places": "2"},
+        headers={"Authorization": f"Bearer {staff.token}"},
+    )
+    assert_error(form, 415, "unsupported_media_type")
+    text = staff.client.post(
+        "/api/v1/offers",
+        data='{"site_id": 1}',
+        content_type="text/plain",
+        headers={"Authorization": f"Bearer {staff.token}"},
+    )
+    assert_error(text, 415, "unsupported_media_type")
+
+
+def test_answers_are_never_cached(staff: ApiClient, world: W, app: Flask) -> None:
+    assert staff.get(f"/api/v1/requests/{world.request.id}").headers["Cache-Control"] == "no-store"
+    assert staff.get("/api/v1/offers/0").headers["Cache-Control"] == "no-store"
+    anonymous = app.test_client().get("/api/v1/offers")
+    assert anonymous.headers["Cache-Control"] == "no-store"
+
+
 def test_api_ignores_the_page_cookie_and_csrf(api: Any, world: W) -> None:  # noqa: F811
     # A coordinator signed in on the pages has no API access without a token ...
     from tests.web.conftest import sign_in

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from data import auth as data_auth
 from data.errors import ValidationError
 from data.models import AuditEntry, Role, SuggestionStatus
-from data.operations import audit
+from data.models.auth import ApiToken
+from data.operations import audit, pair_history
 from data.platform_settings import ReviewRule, set_review_rule
 from tests.data import factories as f
 from tests.web.api_fixtures import ROLES, ApiClient, Tokens, api, tokens  # noqa: F401
@@ -356,10 +357,17 @@ def test_revoked_token_is_refused(api: Any, world: W, session: Session, tokens: 
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
+def _token_id(session: Session, raw: str) -> int:
+    return session.scalar(
+        select(ApiToken.id).where(ApiToken.token_hash == data_auth.hash_secret(raw))
+    )
+
+
 def test_employer_answers_and_coordinator_moves_the_pair(
     api: Any,  # noqa: F811
     world: W,
     session: Session,
+    tokens: Tokens,  # noqa: F811
 ) -> None:
     url = f"/api/v1/suggestions/{world.suggestion.id}"
     employer = api("employer")
@@ -379,6 +387,20 @@ def test_employer_answers_and_coordinator_moves_the_pair(
         moved = staff.post(f"{url}/status", {"status": step})
         assert moved.status_code == 200, moved.get_json()
         assert moved.get_json()["status"] == step
+    # Each step is written to the pair's history with the token that made it.
+    history = pair_history(session, world.suggestion.id)
+    assert [e.action for e in history][-5:] == [
+        "employer_interest",
+        "candidate_interest",
+        "status_change",
+        "status_change",
+        "status_change",
+    ]
+    assert {e.details["api_token_id"] for e in history[-5:]} == {
+        _token_id(session, tokens.employer),
+        _token_id(session, tokens.coordinator),
+    }
+    assert history[-5].details["api_token_id"] == _token_id(session, tokens.employer)
     # The end is final: the life cycle refuses to go on.
     again = staff.post(f"{url}/status", {"status": "abandoned", "reason": "Trop tard."})
     assert again.status_code == 409

@@ -1,4 +1,4 @@
-"""The API's blueprint class: bearer-token check and the one error body on every route.
+"""The API's blueprints: bearer-token check, JSON bodies only, no caching, one error body.
 
 Each resource module makes its blueprint with :func:`api_blueprint`; :func:`errors` documents the
 error answers an operation may give (all with the error body).
@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask import Response, request
 from flask_smorest import Blueprint
+from webargs.flaskparser import abort
 
 from .auth import authenticate
 from .errors import install_error_handlers
@@ -33,10 +35,28 @@ _NAMES = {
 }
 
 
+def _json_body_only() -> None:
+    # A form or text body would read as "no JSON" and a PATCH would then change nothing, silently.
+    if (
+        request.method in ("POST", "PATCH", "PUT")
+        and request.content_length
+        and not request.is_json
+    ):
+        abort(415)
+
+
+def _no_store(response: Response) -> Response:
+    # Answers hold personal data (candidates' first names, contact details): never cache them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def api_blueprint(name: str, path: str, description: str) -> Blueprint:
     """Return a blueprint mounted at ``/api/v1<path>`` that checks the bearer token first."""
     bp = Blueprint(name, __name__, url_prefix=f"{API_PREFIX}{path}", description=description)
     bp.before_request(authenticate)
+    bp.before_request(_json_body_only)
+    bp.after_request(_no_store)
     install_error_handlers(bp)
     return bp
 

@@ -7,15 +7,17 @@ the parties may see); changes go through ``data.operations``, and views commit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from webargs.flaskparser import abort
 
 from data.errors import NotFound
 from data.models import (
+    AuditEntry,
     Candidate,
     Commune,
     Metier,
@@ -45,6 +47,7 @@ __all__ = [
     "candidate_view",
     "suggestion_dict",
     "commune_ref",
+    "attributed",
 ]
 
 T = TypeVar("T")
@@ -176,6 +179,29 @@ def load_suggestion(session: Session, principal: Principal, suggestion_id: int) 
     if suggestion is None:
         raise NotFound("Mise en relation", suggestion_id)
     return suggestion
+
+
+@contextmanager
+def attributed(session: Session, principal: Principal) -> Iterator[None]:
+    """Stamp the audit lines that operations write inside the block with the caller's token.
+
+    Operations take a user as actor; a token is no user, so its lines would read as the system's.
+    """
+
+    def stamp(sess: Session, _context: Any, _instances: Any) -> None:
+        for obj in sess.new:
+            if isinstance(obj, AuditEntry) and "api_token_id" not in (obj.details or {}):
+                obj.details = {
+                    **(obj.details or {}),
+                    "via": "api",
+                    "api_token_id": principal.token_id,
+                }
+
+    event.listen(session, "before_flush", stamp)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_flush", stamp)
 
 
 # --- What the schemas dump --------------------------------------------------------------------

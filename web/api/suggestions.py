@@ -21,7 +21,13 @@ from web.db import get_session
 
 from .auth import Principal, current_principal, staff_only
 from .base import ID, api_blueprint, errors
-from .common import load_suggestion, paginate_query, suggestion_dict, suggestion_query
+from .common import (
+    attributed,
+    load_suggestion,
+    paginate_query,
+    suggestion_dict,
+    suggestion_query,
+)
 from .schemas import (
     EMPLOYER_SUGGESTION_FIELDS,
     DecisionIn,
@@ -99,9 +105,10 @@ def create_pair(data: dict[str, Any]) -> dict[str, Any]:
     """Pair a request and an offer by hand (coordinators): an approved suggestion."""
     principal = current_principal()
     session = get_session()
-    suggestion = ops.create_manual_pair(
-        session, data["request_id"], data["offer_id"], None, note=data.get("note")
-    )
+    with attributed(session, principal):
+        suggestion = ops.create_manual_pair(
+            session, data["request_id"], data["offer_id"], None, note=data.get("note")
+        )
     session.commit()
     return _answer(load_suggestion(session, principal, suggestion.id))
 
@@ -124,10 +131,11 @@ def decide(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     suggestion = load_suggestion(session, principal, suggestion_id)
-    if data["decision"] == "approve":
-        ops.approve_suggestion(session, suggestion, None)
-    else:
-        ops.reject_suggestion(session, suggestion, None, data.get("reason") or "")
+    with attributed(session, principal):
+        if data["decision"] == "approve":
+            ops.approve_suggestion(session, suggestion, None)
+        else:
+            ops.reject_suggestion(session, suggestion, None, data.get("reason") or "")
     session.commit()
     return _answer(suggestion)
 
@@ -143,9 +151,10 @@ def change_status(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     suggestion = load_suggestion(session, principal, suggestion_id)
-    ops.change_suggestion_status(
-        session, suggestion, SuggestionStatus(data["status"]), None, reason=data.get("reason")
-    )
+    with attributed(session, principal):
+        ops.change_suggestion_status(
+            session, suggestion, SuggestionStatus(data["status"]), None, reason=data.get("reason")
+        )
     session.commit()
     return _answer(suggestion)
 
@@ -170,13 +179,14 @@ def answer(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
         raise ValidationError(
             {"side": ["Indiquez pour qui est la réponse : employer ou candidate."]}
         )
-    if side == "employer":
-        ops.set_employer_interest(
-            session, suggestion, None, data["interested"], reason=data.get("reason")
-        )
-    else:
-        if data.get("reason"):
-            raise ValidationError({"reason": ["Aucune raison n'est demandée au candidat."]})
-        ops.set_candidate_interest(session, suggestion, None, data["interested"])
+    if side == "candidate" and data.get("reason"):
+        raise ValidationError({"reason": ["Aucune raison n'est demandée au candidat."]})
+    with attributed(session, principal):
+        if side == "employer":
+            ops.set_employer_interest(
+                session, suggestion, None, data["interested"], reason=data.get("reason")
+            )
+        else:
+            ops.set_candidate_interest(session, suggestion, None, data["interested"])
     session.commit()
     return _answer(suggestion)
