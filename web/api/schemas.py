@@ -398,6 +398,14 @@ class OfferBrief(Base):
     employer = fields.Nested(EmployerRef, required=True)
 
 
+class CriterionSchema(Base):
+    """One criterion of a suggestion's score (the engine's ``Criterion``)."""
+
+    score = Number(metadata={"description": "0 to 1."})
+    weight = Number(metadata={"description": "Its weight in the score."})
+    reason = Text(metadata={"description": "French, e.g. « 12 km de votre commune »."})
+
+
 class SuggestionSchema(Base):
     """A scored (request, offer) pair with its reasons and its status.
 
@@ -411,9 +419,9 @@ class SuggestionSchema(Base):
     distance_km = Number(required=True, allow_none=True)
     criteria = fields.Dict(
         keys=Text(),
-        values=fields.Dict(),
+        values=fields.Nested(CriterionSchema),
         required=True,
-        metadata={"description": "Per criterion: score, weight, reason."},
+        metadata={"description": "Per criterion (metier, distance, housing…): its part."},
     )
     reasons = ListOf(Text(), required=True, metadata={"description": "French, display order."})
     engine_version = Text()
