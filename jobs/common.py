@@ -22,7 +22,7 @@ from data.mail import (
     unsubscribe_url,
 )
 from data.models import Candidate, Employer, NotifyFrequency, Role, User, utcnow
-from data.models.mail import NotificationPreference, OutboxMessage
+from data.models.mail import NotificationPreference, OutboxMessage, UnsubscribeToken
 from jobs.render import PARIS, render_mail
 
 __all__ = [
@@ -40,12 +40,17 @@ __all__ = [
     "add_months",
     "clock",
     "summary",
+    "Skip",
+    "for_each",
 ]
 
 log = logging.getLogger("jobs")
 
 #: Set by the scheduler on SIGINT/SIGTERM: long jobs stop between two items.
 STOP = threading.Event()
+
+#: SMTP connections a job sends over at once (each mail is still recorded as it goes).
+SEND_WORKERS = 4
 
 #: Employers' staff who never chose a frequency get the daily digest.
 DEFAULT_EMPLOYER_FREQUENCY = NotifyFrequency.DAILY
@@ -175,6 +180,30 @@ class MailBatch:
     base_url: str
     now: datetime
     ids: list[int] = field(default_factory=list)
+    #: Unsubscribe tokens by address, read once per batch of recipients (see prefetch_tokens).
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def prefetch_tokens(self, session: Session, emails: Iterable[str]) -> None:
+        """Read the unsubscribe tokens of many addresses in one query."""
+        wanted = {e.lower() for e in emails if e} - self.tokens.keys()
+        if wanted:
+            rows = session.execute(
+                select(UnsubscribeToken.email, UnsubscribeToken.token)
+                .where(UnsubscribeToken.email.in_(wanted))
+                .order_by(UnsubscribeToken.created_at.desc(), UnsubscribeToken.token.desc())
+            )
+            self.tokens.update(
+                (e, t) for e, t in rows
+            )  # the oldest wins, as in unsubscribe_token_for
+
+    def token_for(self, session: Session, email: str) -> str:
+        """Return the address's unsubscribe token (created on first use)."""
+        key = email.lower()
+        token = self.tokens.get(key)
+        if token is None:
+            # enqueue() registers the token again if this transaction is undone: never lost.
+            token = self.tokens[key] = unsubscribe_token_for(session, key, now=self.now)
+        return token
 
     def already_queued(self, session: Session, to: str, kind: str, key: str) -> bool:
         """Tell whether this mail was queued before (saves rendering it again)."""
@@ -198,12 +227,17 @@ class MailBatch:
         key: str,
         template: str,
         settings_url: str | None = None,
+        check: bool = True,
         **context: Any,
     ) -> int | None:
-        """Render ``template`` for ``recipient`` and queue it; None if it was queued already."""
-        if self.already_queued(session, recipient.email, kind, key):
+        """Render ``template`` for ``recipient`` and queue it; None if it was queued already.
+
+        ``check=False`` skips the look-up that saves rendering a mail queued before (for mails
+        whose key is new each time); the unique key still keeps it from being queued twice.
+        """
+        if check and self.already_queued(session, recipient.email, kind, key):
             return None
-        token = unsubscribe_token_for(session, recipient.email, now=self.now)
+        token = self.token_for(session, recipient.email)
         mail = render_mail(
             template,
             base_url=self.base_url,
@@ -245,6 +279,66 @@ def clock(now: datetime | None) -> datetime:
     if now is not None and now.tzinfo is None:
         raise ValueError("naive datetime given as now")
     return now or utcnow()
+
+
+class Skip(Exception):  # noqa: N818  (not an error: a reason to leave an item for later)
+    """Raised by an item's function to undo its changes and count ``reason`` instead."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: Items handled per transaction by :func:`for_each` (each in its own savepoint).
+ITEMS_PER_TRANSACTION = 50
+
+
+def for_each(
+    session_factory: sessionmaker[Session],
+    items: Sequence[Any],
+    fn: Any,
+    counts: Any,
+    batch: MailBatch,
+    *,
+    label: str,
+    size: int = ITEMS_PER_TRANSACTION,
+    prepare: Any = None,
+) -> None:
+    """Call ``fn(session, item) -> queued mail ids`` for each item and keep the ids it queued.
+
+    Items go ``size`` to a transaction (one commit per batch, not per item: commits are what
+    costs on SQLite), each in a savepoint: an item that fails or raises :class:`Skip` is undone
+    alone, counted, and the others go on. Stops between batches when the process is asked to.
+    ``prepare(session, items)``, if given, runs first in each batch's transaction (to read what
+    the batch needs in a few queries rather than a few per item).
+    """
+    progress = Progress(label, len(items))
+    for part in chunks(items, size):
+        if stop_requested():
+            counts["interrupted"] += 1
+            break
+        queued: list[int | None] = []
+        try:
+            with session_factory.begin() as s:
+                take_write_lock(s)
+                if prepare is not None:
+                    prepare(s, part)
+                for item in part:
+                    try:
+                        with s.begin_nested():
+                            queued.extend(fn(s, item))
+                    except Skip as skip:
+                        counts[skip.reason] += 1
+                    except Exception:  # one bad item must not stop the others
+                        log.exception("%s: item %s failed", label, item)
+                        counts["errors"] += 1
+        except Exception:  # the commit itself failed: the whole batch is tried again next run
+            log.exception("%s: a batch of %d items failed", label, len(part))
+            counts["errors"] += len(part)
+            queued = []
+        batch.keep(queued)
+        progress.advance(len(part))
+    progress.finish()
 
 
 def summary(counts: Any) -> dict[str, int]:

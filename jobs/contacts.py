@@ -19,14 +19,12 @@ from data.mail import Mailer
 from data.models import Suggestion, SuggestionStatus
 from jobs.common import (
     MailBatch,
-    Progress,
     base_url_of,
     candidate_recipient,
     clock,
     employer_recipients,
-    stop_requested,
+    for_each,
     summary,
-    take_write_lock,
 )
 from jobs.links import url
 
@@ -53,21 +51,14 @@ def send_contacts(
                 .order_by(Suggestion.status_changed_at, Suggestion.id)
             )
         )
-    progress = Progress("contacts", len(pair_ids))
-    for pair_id in pair_ids:
-        if stop_requested():
-            counts["interrupted"] += 1
-            break
-        try:
-            with session_factory.begin() as s:
-                take_write_lock(s)
-                ids = _contact(s, batch, counts, pair_id, at)
-            batch.keep(ids)
-        except Exception:  # one bad pair must not stop the others
-            log.exception("contact mails for pair %s failed", pair_id)
-            counts["errors"] += 1
-        progress.advance()
-    progress.finish()
+    for_each(
+        session_factory,
+        pair_ids,
+        lambda s, pair_id: _contact(s, batch, counts, pair_id, at),
+        counts,
+        batch,
+        label="contacts",
+    )
     counts["sent"] += batch.send(session_factory, mailer, now).sent
     return summary(counts)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,21 +35,20 @@ from data.models import (
     Site,
     Suggestion,
     SuggestionStatus,
+    User,
 )
 from data.models.mail import NotifiedSuggestion
 from data.platform_settings import ReviewRule, get_review_rule, visible_to_parties
 from jobs.common import (
     MailBatch,
-    Progress,
     Recipient,
+    Skip,
     base_url_of,
-    candidate_recipient,
     clock,
     employer_recipients,
+    for_each,
     local_date,
-    stop_requested,
     summary,
-    take_write_lock,
 )
 from jobs.links import url
 
@@ -61,10 +61,6 @@ CANDIDATE_KIND = "digest_candidate"
 EMPLOYER_KIND = "digest_employer"
 #: Statuses a digest announces: new pairs (shown automatically) and newly approved ones.
 NEW_STATUSES = (SuggestionStatus.PROPOSED, SuggestionStatus.APPROVED)
-
-
-class _AlreadyThisPeriod(Exception):
-    """The recipient had this period's digest already: undo the claim, keep items for later."""
 
 
 def _period_key(frequency: NotifyFrequency, now: datetime, suggestion_ids: list[int]) -> str:
@@ -171,58 +167,62 @@ def send_digests(
             )
         )
 
-    progress = Progress(f"digests {freq.value}", len(candidate_ids) + len(employer_ids))
-    for candidate_id in candidate_ids:
-        if stop_requested():
-            counts["interrupted"] += 1
-            break
-        _one(
-            session_factory,
-            counts,
-            batch,
-            "candidates",
-            _candidate_digest,
-            candidate_id,
-            rule,
-            freq,
-            at,
-        )
-        progress.advance()
-    for employer_id in employer_ids:
-        if stop_requested():
-            counts["interrupted"] += 1
-            break
-        _one(
-            session_factory,
-            counts,
-            batch,
-            "employers",
-            _employer_digests,
-            employer_id,
-            rule,
-            freq,
-            at,
-        )
-        progress.advance()
-    progress.finish()
-
+    label = f"digests {freq.value}"
+    cache: dict[str, Any] = {}
+    for_each(
+        session_factory,
+        candidate_ids,
+        lambda s, cid: _candidate_digest(s, batch, counts, cid, freq, at, cache),
+        counts,
+        batch,
+        label=f"{label}: candidates",
+        prepare=lambda s, ids: _prepare_candidates(s, batch, rule, ids, cache),
+    )
+    for_each(
+        session_factory,
+        employer_ids,
+        lambda s, eid: _employer_digests(s, batch, counts, eid, rule, freq, at),
+        counts,
+        batch,
+        label=f"{label}: employers",
+    )
     report = batch.send(session_factory, mailer, now)
     counts["sent"] += report.sent
     return summary(counts)
 
 
-def _one(session_factory, counts, batch, label, fn, *args) -> None:  # type: ignore[no-untyped-def]
-    """Run one recipient's digest in its own transaction; a failure is logged and skipped."""
-    try:
-        with session_factory.begin() as s:
-            take_write_lock(s)
-            ids = fn(s, batch, counts, *args)
-        batch.keep(ids)
-    except _AlreadyThisPeriod:
-        counts[f"{label}_already_this_period"] += 1
-    except Exception:  # one bad recipient must not stop the others
-        log.exception("digest for %s %s failed", label, args[0])
-        counts["errors"] += 1
+def _prepare_candidates(
+    s: Session, batch: MailBatch, rule: ReviewRule, ids: Sequence[int], cache: dict[str, Any]
+) -> None:
+    """Read what a batch of candidates' digests needs in four queries."""
+    cache.clear()
+    cache["candidates"] = {
+        c.id: c for c in s.scalars(select(Candidate).where(Candidate.id.in_(ids)))
+    }
+    cache["users"] = {
+        cid: uid
+        for cid, uid in s.execute(
+            select(User.candidate_id, User.id).where(User.candidate_id.in_(ids))
+        )
+    }
+    rows = s.execute(
+        select(Request.candidate_id, Suggestion)
+        .join(Request, Request.id == Suggestion.request_id)
+        .join(Candidate, Candidate.id == Request.candidate_id)
+        .join(Offer, Offer.id == Suggestion.offer_id)
+        .where(Request.candidate_id.in_(ids), _mailable(rule), _not_notified(Candidate.email))
+        .options(
+            joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.employer),
+            joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.commune),
+            joinedload(Suggestion.offer).joinedload(Offer.metier),
+        )
+        .order_by(Request.candidate_id, Suggestion.score.desc(), Suggestion.id)
+    ).unique()
+    per_candidate: dict[int, list[Suggestion]] = defaultdict(list)
+    for candidate_id, suggestion in rows:
+        per_candidate[candidate_id].append(suggestion)
+    cache["suggestions"] = per_candidate
+    batch.prefetch_tokens(s, [c.email for c in cache["candidates"].values() if c.email])
 
 
 def _candidate_digest(
@@ -230,32 +230,20 @@ def _candidate_digest(
     batch: MailBatch,
     counts: Counter[str],
     candidate_id: int,
-    rule: ReviewRule,
     freq: NotifyFrequency,
     now: datetime,
+    cache: dict[str, Any],
 ) -> list[int | None]:
-    candidate = s.get(Candidate, candidate_id)
-    recipient = candidate_recipient(s, candidate) if candidate else None
-    if recipient is None or candidate.notify_frequency != freq:
+    candidate = cache["candidates"].get(candidate_id)
+    if (
+        candidate is None
+        or candidate.anonymised_at is not None
+        or not candidate.email
+        or candidate.notify_frequency != freq
+    ):
         return []
-    suggestions = list(
-        s.scalars(
-            select(Suggestion)
-            .join(Request, Request.id == Suggestion.request_id)
-            .join(Offer, Offer.id == Suggestion.offer_id)
-            .where(
-                Request.candidate_id == candidate_id,
-                _mailable(rule),
-                _not_notified(recipient.email),
-            )
-            .options(
-                joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.employer),
-                joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.commune),
-                joinedload(Suggestion.offer).joinedload(Offer.metier),
-            )
-            .order_by(Suggestion.score.desc(), Suggestion.id)
-        ).unique()
-    )
+    recipient = Recipient(candidate.email.lower(), cache["users"].get(candidate_id), freq)
+    suggestions = cache["suggestions"].get(candidate_id, [])
     claimed = set(_claim(s, [x.id for x in suggestions], recipient.email, now))
     suggestions = [x for x in suggestions if x.id in claimed]
     if not suggestions:
@@ -277,6 +265,7 @@ def _candidate_digest(
         recipient,
         kind=CANDIDATE_KIND,
         key=_period_key(freq, now, sorted(claimed)),
+        check=False,
         template="digest_candidate",
         settings_url=url(batch.base_url, "candidate_notifications"),
         first_name=candidate.first_name,
@@ -286,7 +275,8 @@ def _candidate_digest(
         home_url=url(batch.base_url, "candidate_home"),
     )
     if mail_id is None:
-        raise _AlreadyThisPeriod
+        # This period's digest went out already: undo the claim, keep the items for the next.
+        raise Skip("candidates_already_this_period")
     _link_outbox(s, sorted(claimed), recipient.email, mail_id)
     counts["candidate_mails"] += 1
     counts["candidate_suggestions"] += len(suggestions)
@@ -313,8 +303,8 @@ def _employer_digests(
         try:
             with s.begin_nested():
                 ids.append(_employer_digest(s, batch, counts, employer, recipient, rule, freq, now))
-        except _AlreadyThisPeriod:
-            counts["employers_already_this_period"] += 1
+        except Skip as skip:
+            counts[skip.reason] += 1
     return ids
 
 
@@ -371,6 +361,7 @@ def _employer_digest(
         recipient,
         kind=EMPLOYER_KIND,
         key=_period_key(freq, now, sorted(claimed)),
+        check=False,
         template="digest_employer",
         settings_url=url(batch.base_url, "employer_notifications"),
         employer=employer.name,
@@ -378,7 +369,7 @@ def _employer_digest(
         total=len(suggestions),
     )
     if mail_id is None:
-        raise _AlreadyThisPeriod
+        raise Skip("employers_already_this_period")
     _link_outbox(s, sorted(claimed), recipient.email, mail_id)
     counts["employer_mails"] += 1
     counts["employer_suggestions"] += len(suggestions)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -33,15 +32,13 @@ from data.models import (
 )
 from jobs.common import (
     MailBatch,
-    Progress,
     base_url_of,
     candidate_recipient,
     clock,
     employer_recipients,
+    for_each,
     local_date,
-    stop_requested,
     summary,
-    take_write_lock,
 )
 from jobs.links import url
 
@@ -108,26 +105,19 @@ def send_reminders(
             )
         )
 
-    work: list[tuple[str, Callable[..., list[int | None]], int]] = (
-        [("offers", _offer, i) for i in offers]
-        + [("requests", _still_looking, i) for i in requests]
-        + [("pairs", _nudge, i) for i in pairs]
-    )
-    progress = Progress("reminders", len(work))
-    for label, fn, object_id in work:
-        if stop_requested():
-            counts["interrupted"] += 1
-            break
-        try:
-            with session_factory.begin() as s:
-                take_write_lock(s)
-                ids = fn(s, batch, counts, object_id, at)
-            batch.keep(ids)
-        except Exception:  # one bad item must not stop the others
-            log.exception("reminder for %s %s failed", label, object_id)
-            counts["errors"] += 1
-        progress.advance()
-    progress.finish()
+    for label, fn, ids in (
+        ("reminders: offers", _offer, offers),
+        ("reminders: requests", _still_looking, requests),
+        ("reminders: pairs", _nudge, pairs),
+    ):
+        for_each(
+            session_factory,
+            ids,
+            lambda s, object_id, fn=fn: fn(s, batch, counts, object_id, at),
+            counts,
+            batch,
+            label=label,
+        )
     counts["sent"] += batch.send(session_factory, mailer, now).sent
     return summary(counts)
 

@@ -42,12 +42,11 @@ from data.models.mail import (
 )
 from jobs.common import (
     MailBatch,
-    Progress,
     add_months,
     base_url_of,
     candidate_recipient,
     clock,
-    stop_requested,
+    for_each,
     summary,
     take_write_lock,
 )
@@ -87,21 +86,14 @@ def apply_retention(
                 .order_by(Candidate.id)
             )
         )
-    progress = Progress("retention", len(due))
-    for candidate_id in due:
-        if stop_requested():
-            counts["interrupted"] += 1
-            break
-        try:
-            with session_factory.begin() as s:
-                take_write_lock(s)
-                ids = _candidate(s, batch, counts, candidate_id, at)
-            batch.keep(ids)
-        except Exception:  # one bad record must not stop the others
-            log.exception("retention of candidate %s failed", candidate_id)
-            counts["errors"] += 1
-        progress.advance()
-    progress.finish()
+    for_each(
+        session_factory,
+        due,
+        lambda s, candidate_id: _candidate(s, batch, counts, candidate_id, at),
+        counts,
+        batch,
+        label="retention",
+    )
 
     with session_factory.begin() as s:
         take_write_lock(s)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.mail import Mailer, send_pending
-from jobs.common import stop_requested
+from jobs.common import SEND_WORKERS, stop_requested
 
 __all__ = ["send_outbox", "BATCH"]
 
@@ -26,7 +26,13 @@ def send_outbox(
     totals: dict[str, int] = {}
     claimed = 0
     while claimed < limit and not stop_requested():
-        report = send_pending(session_factory, mailer, now=now, limit=min(BATCH, limit - claimed))
+        report = send_pending(
+            session_factory,
+            mailer,
+            now=now,
+            limit=min(BATCH, limit - claimed),
+            workers=SEND_WORKERS,
+        )
         for key, value in report.as_dict().items():
             totals[key] = totals.get(key, 0) + value
         claimed += report.claimed

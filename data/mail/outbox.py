@@ -29,16 +29,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,6 +90,49 @@ CLAIM_LEASE = timedelta(minutes=15)
 CHUNK = 50
 
 _T = OutboxMessage.__table__
+
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.header_encoding = QP
+_UTF8_QP.body_encoding = QP
+
+
+class _Db:
+    """Short transactions for one sender: all on one connection when the factory has an engine.
+
+    Each mail's record is its own commit (that is the guarantee); opening an ORM session for each
+    would double the cost of those commits, so the sender talks to one Core connection.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        bind = session_factory.kw.get("bind")
+        self.factory = session_factory
+        self.engine: Engine | None = bind if isinstance(bind, Engine) else None
+        self.conn: Connection | None = None
+
+    def tx(self, fn: Callable[[Any], Any]) -> Any:
+        """Run ``fn(connection or session)`` in a transaction and commit it."""
+        if self.engine is None:
+            with self.factory.begin() as s:
+                return fn(s)
+        if self.conn is None:
+            self.conn = self.engine.connect()
+        try:
+            result = fn(self.conn)
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
+        return result
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def _dialect_name(executor: Any) -> str:
+    dialect = getattr(executor, "dialect", None)
+    return (dialect or executor.get_bind().dialect).name
 
 
 def insert_for(session: Session) -> Callable[..., Any]:
@@ -187,6 +234,14 @@ class SendReport:
     recovered: int = 0  # stale claims of a dead sender handed back
     errors: list[str] = field(default_factory=list)
 
+    def merge(self, other: SendReport) -> None:
+        """Add another report's counts and errors to this one."""
+        for name, value in other.__dict__.items():
+            if name == "errors":
+                self.errors.extend(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
     def as_dict(self) -> dict[str, Any]:
         """Return the counts as a JSON-ready dict (for job run records)."""
         d = {k: v for k, v in self.__dict__.items() if k != "errors"}
@@ -229,12 +284,31 @@ def _domain_of(mail_from: str) -> str:
     return addr.rpartition("@")[2] or "passerelle.localhost"
 
 
-def build_message(row: Any, *, mail_from: str, base_url: str) -> EmailMessage:
-    """Build the multipart (text, then HTML) message of an outbox row, with its stable headers."""
-    msg = EmailMessage()
-    msg["From"] = mail_from
-    msg["To"] = Address(addr_spec=row.recipient)
-    msg["Subject"] = row.subject
+def _header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def _from_header(mail_from: str) -> str:
+    name, address = parseaddr(mail_from)
+    return formataddr((name, address), charset="utf-8") if address else mail_from
+
+
+def build_message(row: Any, *, mail_from: str, base_url: str) -> Message:
+    """Build the multipart (text, then HTML) message of an outbox row, with its stable headers.
+
+    Built with the classic ``email.mime`` classes, about twenty times faster than
+    ``EmailMessage.set_content`` (header parsing dominates it); bodies are UTF-8 quoted-printable.
+    """
+    text = MIMEText(row.text, "plain", _UTF8_QP)
+    if row.html:
+        msg: Message = MIMEMultipart("alternative")
+        msg.attach(text)
+        msg.attach(MIMEText(row.html, "html", _UTF8_QP))
+    else:
+        msg = text
+    msg["From"] = _from_header(mail_from)
+    msg["To"] = row.recipient
+    msg["Subject"] = _header(row.subject)
     msg["Date"] = format_datetime(row.created_at)
     msg["Message-ID"] = message_id_for(
         row.id, row.recipient, row.kind, row.key, _domain_of(mail_from)
@@ -245,14 +319,29 @@ def build_message(row: Any, *, mail_from: str, base_url: str) -> EmailMessage:
     if row.unsubscribe_token:
         msg["List-Unsubscribe"] = f"<{unsubscribe_url(base_url, row.unsubscribe_token)}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(row.text)
-    if row.html:
-        msg.add_alternative(row.html, subtype="html")
     return msg
 
 
 def _backoff(attempts: int) -> timedelta:
     return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
+
+class _Budget:
+    """How many more rows the senders of one call may claim (shared by its threads)."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.lock = threading.Lock()
+
+    def take(self, n: int) -> int:
+        with self.lock:
+            n = max(0, min(n, self.left))
+            self.left -= n
+            return n
+
+    def give_back(self, n: int) -> None:
+        with self.lock:
+            self.left += n
 
 
 def send_pending(
@@ -263,46 +352,64 @@ def send_pending(
     limit: int = 500,
     only_ids: Sequence[int] | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    workers: int = 1,
 ) -> SendReport:
     """Send up to ``limit`` due mails (only ``only_ids`` if given); return what happened.
 
     Safe to run in several processes at once: each row is claimed by one sender only. ``now``
-    (for tests) fixes the clock; otherwise each step reads the current time.
+    (for tests) fixes the clock; otherwise each step reads the current time. ``workers`` > 1
+    sends over that many connections at once (threads; the mailer must have ``clone()``).
     """
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     report = SendReport()
     if only_ids is not None and not only_ids:
         return report
-    mail_from = getattr(mailer, "mail_from", None) or DEFAULTS["MAIL_FROM"]
-    base_url = getattr(mailer, "base_url", None) or DEFAULTS["BASE_URL"]
-    report.recovered = _recover_stale(session_factory, clock())
+    db = _Db(session_factory)
     try:
-        while report.claimed < limit:
-            token = uuid.uuid4().hex
-            size = min(CHUNK, limit - report.claimed)
-            rows, suppressed = _claim(session_factory, token, clock(), size, only_ids)
-            report.suppressed += suppressed
-            report.claimed += len(rows) + suppressed
-            if not rows:
-                if suppressed:
-                    continue
-                break
-            if not _send_chunk(
-                session_factory,
-                mailer,
-                rows,
-                token,
-                report,
-                clock,
-                mail_from,
-                base_url,
-                max_attempts,
-            ):
-                break
+        report.recovered = _recover_stale(db, clock())
     finally:
-        close = getattr(mailer, "close", None)
-        if callable(close):
-            close()
+        db.close()
+    budget = _Budget(limit)
+    stop = threading.Event()
+    clone = getattr(mailer, "clone", None)
+    if workers <= 1 or not callable(clone):
+        _sender(session_factory, mailer, clock, budget, only_ids, max_attempts, stop, report)
+    else:
+        reports = [SendReport() for _ in range(workers)]
+        failures: list[BaseException] = []
+
+        def work(i: int) -> None:
+            try:
+                _sender(
+                    session_factory,
+                    clone(),
+                    clock,
+                    budget,
+                    only_ids,
+                    max_attempts,
+                    stop,
+                    reports[i],
+                )
+            except BaseException as exc:  # surfaced in the calling thread
+                failures.append(exc)
+                stop.set()
+
+        threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(workers)]
+        for t in threads:
+            t.start()
+        try:
+            for t in threads:
+                t.join()
+        except BaseException:
+            stop.set()  # interrupted: each worker hands back its untried rows and stops
+            for t in threads:
+                t.join()
+            raise
+        finally:
+            for r in reports:
+                report.merge(r)
+        if failures:
+            raise failures[0]
     if report.claimed:
         log.info(
             "outbox: %d claimed, %d sent, %d retried, %d dead, %d suppressed, %d released",
@@ -316,87 +423,130 @@ def send_pending(
     return report
 
 
-def _recover_stale(session_factory: sessionmaker[Session], now: datetime) -> int:
-    with session_factory.begin() as s:
-        result = s.execute(
-            update(_T)
-            .where(_T.c.status == OutboxStatus.SENDING, _T.c.claimed_at < now - CLAIM_LEASE)
-            .values(status=OutboxStatus.PENDING, claim_token=None, updated_at=now)
-        )
-        count = result.rowcount or 0
+def _sender(
+    session_factory: sessionmaker[Session],
+    mailer: Mailer,
+    clock: Callable[[], datetime],
+    budget: _Budget,
+    only_ids: Sequence[int] | None,
+    max_attempts: int,
+    stop: threading.Event,
+    report: SendReport,
+) -> None:
+    """Claim and send chunk after chunk until the budget, the due rows or the server run out."""
+    mail_from = getattr(mailer, "mail_from", None) or DEFAULTS["MAIL_FROM"]
+    base_url = getattr(mailer, "base_url", None) or DEFAULTS["BASE_URL"]
+    db = _Db(session_factory)
+    try:
+        while not stop.is_set():
+            size = budget.take(CHUNK)
+            if not size:
+                break
+            token = uuid.uuid4().hex
+            rows, suppressed = _claim(db, token, clock(), size, only_ids)
+            budget.give_back(size - len(rows) - suppressed)
+            report.suppressed += suppressed
+            report.claimed += len(rows) + suppressed
+            if not rows:
+                if suppressed:
+                    continue
+                break
+            args = (token, report, clock, mail_from, base_url, max_attempts, stop)
+            if not _send_chunk(db, mailer, rows, *args):
+                stop.set()  # the server is down: the other workers would fail the same way
+                break
+    finally:
+        close = getattr(mailer, "close", None)
+        if callable(close):
+            close()
+        db.close()
+
+
+def _recover_stale(db: _Db, now: datetime) -> int:
+    stmt = (
+        update(_T)
+        .where(_T.c.status == OutboxStatus.SENDING, _T.c.claimed_at < now - CLAIM_LEASE)
+        .values(status=OutboxStatus.PENDING, claim_token=None, updated_at=now)
+    )
+    count = db.tx(lambda c: c.execute(stmt).rowcount or 0)
     if count:
         log.warning("outbox: %d mails of a sender that stopped are due again", count)
     return count
 
 
 def _claim(
-    session_factory: sessionmaker[Session],
+    db: _Db,
     token: str,
     now: datetime,
     size: int,
     only_ids: Sequence[int] | None,
 ) -> tuple[list[_Row], int]:
     """Claim up to ``size`` due rows for ``token``; drop those whose recipient opted out."""
-    with session_factory.begin() as s:
-        due = (
-            select(_T.c.id)
-            .where(_T.c.status == OutboxStatus.PENDING, _T.c.next_attempt_at <= now)
-            .order_by(_T.c.next_attempt_at, _T.c.id)
-            .limit(size)
+    return db.tx(lambda s: _claim_in(s, token, now, size, only_ids))
+
+
+def _claim_in(
+    s: Any, token: str, now: datetime, size: int, only_ids: Sequence[int] | None
+) -> tuple[list[_Row], int]:
+    due = (
+        select(_T.c.id)
+        .where(_T.c.status == OutboxStatus.PENDING, _T.c.next_attempt_at <= now)
+        .order_by(_T.c.next_attempt_at, _T.c.id)
+        .limit(size)
+    )
+    if only_ids is not None:
+        due = due.where(_T.c.id.in_(list(only_ids)))
+    if _dialect_name(s) == "postgresql":
+        # Lock the chosen rows first: PostgreSQL may re-run a locking subquery inside an
+        # UPDATE (EvalPlanQual) and exceed the LIMIT, so the ids are fixed beforehand.
+        ids = list(s.scalars(due.with_for_update(skip_locked=True)))
+        target = _T.c.id.in_(ids)
+    else:
+        # One statement that writes first: SQLite then waits for the write lock instead of
+        # failing to upgrade a read lock.
+        target = _T.c.id.in_(due.scalar_subquery())
+    # The status test again in the WHERE makes the claim safe without row locks too.
+    s.execute(
+        update(_T)
+        .where(target, _T.c.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, claim_token=token, claimed_at=now, updated_at=now)
+    )
+    opted_out = select(MailOptOut.email).scalar_subquery()
+    suppressed = s.execute(
+        update(_T)
+        .where(
+            _T.c.claim_token == token,
+            _T.c.unsubscribe_token.is_not(None),
+            _T.c.recipient.in_(opted_out),
         )
-        if only_ids is not None:
-            due = due.where(_T.c.id.in_(list(only_ids)))
-        if s.get_bind().dialect.name == "postgresql":
-            # Lock the chosen rows first: PostgreSQL may re-run a locking subquery inside an
-            # UPDATE (EvalPlanQual) and exceed the LIMIT, so the ids are fixed beforehand.
-            ids = list(s.scalars(due.with_for_update(skip_locked=True)))
-            target = _T.c.id.in_(ids)
-        else:
-            # One statement that writes first: SQLite then waits for the write lock instead of
-            # failing to upgrade a read lock.
-            target = _T.c.id.in_(due.scalar_subquery())
-        # The status test again in the WHERE makes the claim safe without row locks too.
-        s.execute(
-            update(_T)
-            .where(target, _T.c.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENDING, claim_token=token, claimed_at=now, updated_at=now)
+        .values(
+            status=OutboxStatus.SUPPRESSED,
+            claim_token=None,
+            last_error="destinataire désabonné",
+            updated_at=now,
         )
-        opted_out = select(MailOptOut.email).scalar_subquery()
-        suppressed = s.execute(
-            update(_T)
-            .where(
-                _T.c.claim_token == token,
-                _T.c.unsubscribe_token.is_not(None),
-                _T.c.recipient.in_(opted_out),
-            )
-            .values(
-                status=OutboxStatus.SUPPRESSED,
-                claim_token=None,
-                last_error="destinataire désabonné",
-                updated_at=now,
-            )
+    )
+    rows = s.execute(
+        select(
+            _T.c.id,
+            _T.c.recipient,
+            _T.c.kind,
+            _T.c.key,
+            _T.c.subject,
+            _T.c.text,
+            _T.c.html,
+            _T.c.unsubscribe_token,
+            _T.c.attempts,
+            _T.c.created_at,
         )
-        rows = s.execute(
-            select(
-                _T.c.id,
-                _T.c.recipient,
-                _T.c.kind,
-                _T.c.key,
-                _T.c.subject,
-                _T.c.text,
-                _T.c.html,
-                _T.c.unsubscribe_token,
-                _T.c.attempts,
-                _T.c.created_at,
-            )
-            .where(_T.c.claim_token == token)
-            .order_by(_T.c.id)
-        ).all()
+        .where(_T.c.claim_token == token)
+        .order_by(_T.c.id)
+    ).all()
     return [_Row(*r) for r in rows], suppressed.rowcount or 0
 
 
 def _send_chunk(
-    session_factory: sessionmaker[Session],
+    db: _Db,
     mailer: Mailer,
     rows: list[_Row],
     token: str,
@@ -405,23 +555,26 @@ def _send_chunk(
     mail_from: str,
     base_url: str,
     max_attempts: int,
+    stop: threading.Event,
 ) -> bool:
     """Send claimed rows one by one; return False when the batch must stop (server down)."""
     untried = [r.id for r in rows]
     try:
         for row in rows:
+            if stop.is_set():
+                return True  # asked to stop: the finally hands the rest back
             untried.remove(row.id)
             msg = build_message(row, mail_from=mail_from, base_url=base_url)
             try:
                 mailer.send(msg)
             except PermanentFailure as exc:
-                _record_failure(session_factory, row, token, clock(), str(exc), dead=True)
+                _record_failure(db, row, token, clock(), str(exc), dead=True)
                 report.dead += 1
                 report.errors.append(f"{row.id}: {exc}")
             except Exception as exc:  # temporary, or unexpected: retry later, die after N
                 attempts = row.attempts + 1
                 dead = attempts >= max_attempts
-                _record_failure(session_factory, row, token, clock(), _describe(exc), dead=dead)
+                _record_failure(db, row, token, clock(), _describe(exc), dead=dead)
                 report.dead += dead
                 report.retried += not dead
                 report.errors.append(f"{row.id}: {_describe(exc)}")
@@ -431,42 +584,39 @@ def _send_chunk(
                     log.warning("outbox: mail server unreachable, stopping: %s", exc)
                     return False
             else:
-                _record_sent(session_factory, row, token, clock(), str(msg["Message-ID"]))
+                _record_sent(db, row, token, clock(), str(msg["Message-ID"]))
                 report.sent += 1
         return True
     finally:
         # Interrupted, or stopped early: rows not tried yet are free again at once.
         if untried:
-            report.released += _release(session_factory, untried, token, clock())
+            report.released += _release(db, untried, token, clock())
 
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def _record_sent(
-    session_factory: sessionmaker[Session], row: _Row, token: str, now: datetime, message_id: str
-) -> None:
-    with session_factory.begin() as s:
-        result = s.execute(
-            update(_T)
-            .where(_T.c.id == row.id, _T.c.claim_token == token)
-            .values(
-                status=OutboxStatus.SENT,
-                sent_at=now,
-                attempts=_T.c.attempts + 1,
-                claim_token=None,
-                message_id=message_id,
-                last_error=None,
-                updated_at=now,
-            )
+def _record_sent(db: _Db, row: _Row, token: str, now: datetime, message_id: str) -> None:
+    stmt = (
+        update(_T)
+        .where(_T.c.id == row.id, _T.c.claim_token == token)
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            attempts=_T.c.attempts + 1,
+            claim_token=None,
+            message_id=message_id,
+            last_error=None,
+            updated_at=now,
         )
-        if result.rowcount != 1:
-            log.warning("outbox: mail %d was sent after its claim expired", row.id)
+    )
+    if db.tx(lambda c: c.execute(stmt).rowcount) != 1:
+        log.warning("outbox: mail %d was sent after its claim expired", row.id)
 
 
 def _record_failure(
-    session_factory: sessionmaker[Session],
+    db: _Db,
     row: _Row,
     token: str,
     now: datetime,
@@ -475,33 +625,30 @@ def _record_failure(
     dead: bool,
 ) -> None:
     attempts = row.attempts + 1
-    with session_factory.begin() as s:
-        s.execute(
-            update(_T)
-            .where(_T.c.id == row.id, _T.c.claim_token == token)
-            .values(
-                status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
-                attempts=attempts,
-                next_attempt_at=now + _backoff(attempts),
-                claim_token=None,
-                last_error=error,
-                updated_at=now,
-            )
+    stmt = (
+        update(_T)
+        .where(_T.c.id == row.id, _T.c.claim_token == token)
+        .values(
+            status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+            attempts=attempts,
+            next_attempt_at=now + _backoff(attempts),
+            claim_token=None,
+            last_error=error,
+            updated_at=now,
         )
+    )
+    db.tx(lambda c: c.execute(stmt))
     if dead:
         log.error("outbox: mail %d (%s to %s) is dead: %s", row.id, row.kind, row.recipient, error)
 
 
-def _release(
-    session_factory: sessionmaker[Session], ids: list[int], token: str, now: datetime
-) -> int:
-    with session_factory.begin() as s:
-        result = s.execute(
-            update(_T)
-            .where(_T.c.id.in_(ids), _T.c.claim_token == token)
-            .values(status=OutboxStatus.PENDING, claim_token=None, updated_at=now)
-        )
-        return result.rowcount or 0
+def _release(db: _Db, ids: list[int], token: str, now: datetime) -> int:
+    stmt = (
+        update(_T)
+        .where(_T.c.id.in_(ids), _T.c.claim_token == token)
+        .values(status=OutboxStatus.PENDING, claim_token=None, updated_at=now)
+    )
+    return int(db.tx(lambda c: c.execute(stmt).rowcount or 0))
 
 
 def dead_letters(session: Session, limit: int = 100) -> list[OutboxMessage]:

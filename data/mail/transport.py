@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import make_msgid, parsedate_to_datetime
 from pathlib import Path
@@ -69,7 +69,7 @@ class PermanentFailure(MailError):
 class Mailer(Protocol):
     """Something that sends one built message, or raises a :class:`MailError`."""
 
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Message) -> None: ...
 
 
 class _BaseMailer:
@@ -94,7 +94,11 @@ class FileMailer(_BaseMailer):
         super().__init__(**kwargs)
         self.mail_dir = Path(mail_dir)
 
-    def send(self, message: EmailMessage) -> None:
+    def clone(self) -> FileMailer:
+        """Return a mailer for another thread (files are written atomically: any is fine)."""
+        return FileMailer(self.mail_dir, mail_from=self.mail_from, base_url=self.base_url)
+
+    def send(self, message: Message) -> None:
         """Write ``message`` to its file; an unwritable directory is a temporary failure."""
         if message["Message-ID"] is None:
             message["Message-ID"] = make_msgid(domain="passerelle.localhost")
@@ -104,7 +108,7 @@ class FileMailer(_BaseMailer):
             fd, tmp = tempfile.mkstemp(dir=self.mail_dir, suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as f:
-                    f.write(message.as_bytes(policy=policy.SMTP))
+                    f.write(message.as_bytes())
                 os.replace(tmp, self.mail_dir / name)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -113,7 +117,7 @@ class FileMailer(_BaseMailer):
             raise TemporaryFailure(f"cannot write {name}: {exc}") from exc
 
 
-def _file_name(message: EmailMessage) -> str:
+def _file_name(message: Message) -> str:
     try:
         when = parsedate_to_datetime(str(message["Date"])).astimezone(UTC)
     except (TypeError, ValueError):
@@ -150,6 +154,20 @@ class SmtpMailer(_BaseMailer):
         self.ca_file = ca_file
         self._conn: smtplib.SMTP | None = None
         self._last_used = 0.0
+
+    def clone(self) -> SmtpMailer:
+        """Return a mailer with the same settings and a connection of its own (for a thread)."""
+        return SmtpMailer(
+            self.host,
+            self.port,
+            username=self.username,
+            password=self.password,
+            starttls=self.starttls,
+            timeout=self.timeout,
+            ca_file=self.ca_file,
+            mail_from=self.mail_from,
+            base_url=self.base_url,
+        )
 
     def _connect(self) -> smtplib.SMTP:
         try:
@@ -190,7 +208,7 @@ class SmtpMailer(_BaseMailer):
                 pass
         self._conn = None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Send ``message``; map the server's answers to temporary or permanent failures."""
         conn = self._connection()
         try:

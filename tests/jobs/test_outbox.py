@@ -295,6 +295,19 @@ def test_two_senders_at_once_send_each_mail_once(
     assert _statuses(committed_factory) == {"sent": n}
 
 
+def test_parallel_workers_send_each_mail_once_within_the_limit(
+    committed_factory: sessionmaker[Session], smtp_server: SmtpServer
+) -> None:
+    _queue(committed_factory, 200)
+    mailer = make_mailer(smtp_server.config())
+    first = send_pending(committed_factory, mailer, limit=150, workers=3)
+    assert (first.claimed, first.sent) == (150, 150)
+    rest = send_pending(committed_factory, mailer, limit=500, workers=3)
+    assert (rest.claimed, rest.sent) == (50, 50)
+    assert sorted(smtp_server.handler.by_message_id().values()) == [1] * 200
+    assert _statuses(committed_factory) == {"sent": 200}
+
+
 # --- Opt-outs ----------------------------------------------------------------------------------
 
 
