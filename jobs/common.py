@@ -182,6 +182,8 @@ class MailBatch:
     ids: list[int] = field(default_factory=list)
     #: Unsubscribe tokens by address, read once per batch of recipients (see prefetch_tokens).
     tokens: dict[str, str] = field(default_factory=dict)
+    #: Addresses whose token was read from the database (no need to register it again).
+    stored: set[str] = field(default_factory=set)
 
     def prefetch_tokens(self, session: Session, emails: Iterable[str]) -> None:
         """Read the unsubscribe tokens of many addresses in one query."""
@@ -256,6 +258,7 @@ class MailBatch:
             user_id=recipient.user_id,
             unsubscribe_token=token,
             now=self.now,
+            register_token=recipient.email.lower() not in self.stored,
         )
         return mail_id
 

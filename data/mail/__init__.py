@@ -7,6 +7,7 @@ sign-in link) or leave it to the jobs' sender. See :mod:`data.mail.outbox` for t
 
 from __future__ import annotations
 
+from .actions import STILL_LOOKING, answer_still_looking, find_action, still_looking_token
 from .optout import is_opted_out, resubscribe, unsubscribe, unsubscribe_token_for
 from .outbox import (
     BACKOFF,
@@ -23,6 +24,7 @@ from .outbox import (
     send_pending,
     unsubscribe_url,
 )
+from .preferences import get_notify_frequency, set_notify_frequency
 from .transport import (
     ConnectionFailure,
     FileMailer,
@@ -47,12 +49,16 @@ __all__ = [
     "MailError",
     "Mailer",
     "PermanentFailure",
+    "STILL_LOOKING",
     "SendReport",
     "SmtpMailer",
     "TemporaryFailure",
+    "answer_still_looking",
     "build_message",
     "dead_letters",
     "enqueue",
+    "find_action",
+    "get_notify_frequency",
     "is_opted_out",
     "list_local_mails",
     "make_mailer",
@@ -63,6 +69,8 @@ __all__ = [
     "requeue",
     "resubscribe",
     "send_pending",
+    "set_notify_frequency",
+    "still_looking_token",
     "unsubscribe",
     "unsubscribe_token_for",
     "unsubscribe_url",

@@ -40,9 +40,10 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -165,6 +166,43 @@ def _check_line(name: str, value: str, max_len: int) -> None:
         raise ValidationError({name: [f"Valeur invalide pour « {name} »."]})
 
 
+_OUTBOX_COLUMNS = (
+    "recipient",
+    "kind",
+    "key",
+    "subject",
+    "text",
+    "html",
+    "user_id",
+    "unsubscribe_token",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+)
+
+
+@lru_cache(maxsize=4)
+def _enqueue_statements(dialect: str) -> tuple[Any, Any]:
+    """Build once the two INSERT ... ON CONFLICT DO NOTHING statements that queue a mail."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    token = (
+        insert(UnsubscribeToken.__table__)
+        .values(
+            token=bindparam("t_token"), email=bindparam("t_email"), created_at=bindparam("t_at")
+        )
+        .on_conflict_do_nothing(index_elements=["token"])
+    )
+    outbox = (
+        insert(_T)
+        .values({name: bindparam(name) for name in _OUTBOX_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["recipient", "kind", "key"])
+        .returning(_T.c.id)
+    )
+    return token, outbox
+
+
 def enqueue(
     session: Session,
     *,
@@ -177,12 +215,15 @@ def enqueue(
     user_id: int | None = None,
     unsubscribe_token: str | None = None,
     now: datetime | None = None,
+    register_token: bool = True,
 ) -> int | None:
     """Queue one mail; return its row id, or None if (to, kind, key) was queued already.
 
     Flushes only: the caller commits (the mail leaves after the commit, never before). A mail with
     an ``unsubscribe_token`` carries List-Unsubscribe headers and is dropped at send time if the
-    recipient opted out; without one it is transactional (a sign-in link) and always sent.
+    recipient opted out; without one it is transactional (a sign-in link) and always sent. The
+    token is registered for the address unless ``register_token`` is False (the caller read it
+    from :func:`data.mail.unsubscribe_token_for` in this transaction: saves a statement).
     """
     recipient = normalise_address(to)
     _check_line("kind", kind, 64)
@@ -191,34 +232,28 @@ def enqueue(
     if unsubscribe_token is not None:
         _check_line("unsubscribe_token", unsubscribe_token, 64)
     now = now or utcnow()
-    insert = insert_for(session)
-    if unsubscribe_token is not None:
+    insert_token, insert_outbox = _enqueue_statements(session.get_bind().dialect.name)
+    insert_for(session)  # refuses other databases
+    if unsubscribe_token is not None and register_token:
         session.execute(
-            insert(UnsubscribeToken.__table__)
-            .values(token=unsubscribe_token, email=recipient, created_at=now)
-            .on_conflict_do_nothing(index_elements=["token"])
+            insert_token, {"t_token": unsubscribe_token, "t_email": recipient, "t_at": now}
         )
-    stmt = (
-        insert(_T)
-        .values(
-            recipient=recipient,
-            kind=kind,
-            key=key,
-            subject=subject,
-            text=text,
-            html=html,
-            user_id=user_id,
-            unsubscribe_token=unsubscribe_token,
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["recipient", "kind", "key"])
-        .returning(_T.c.id)
-    )
-    return session.execute(stmt).scalar_one_or_none()
+    values = {
+        "recipient": recipient,
+        "kind": kind,
+        "key": key,
+        "subject": subject,
+        "text": text,
+        "html": html,
+        "user_id": user_id,
+        "unsubscribe_token": unsubscribe_token,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return session.execute(insert_outbox, values).scalar_one_or_none()
 
 
 @dataclass

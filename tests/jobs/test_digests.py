@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.mail import make_mailer, unsubscribe
+from data.errors import ValidationError
+from data.mail import get_notify_frequency, make_mailer, set_notify_frequency, unsubscribe
 from data.models import NotifyFrequency, Offer, Suggestion, SuggestionStatus
-from data.models.mail import NotificationPreference, NotifiedSuggestion, OutboxMessage
+from data.models.mail import NotifiedSuggestion, OutboxMessage
 from data.platform_settings import ReviewRule, set_review_rule
 from jobs.digests import send_digests
 from tests.data.factories import make_offer, make_suggestion
@@ -159,7 +161,11 @@ def test_frequencies_follow_the_clock(
         from data.models import User
 
         user_id = s.scalar(select(User.id).where(User.email == w.employer_user_email))
-        s.add(NotificationPreference(user_id=user_id, frequency=NotifyFrequency.NEVER))
+        assert get_notify_frequency(s, user_id) == NotifyFrequency.DAILY  # the default
+        with pytest.raises(ValidationError):
+            set_notify_frequency(s, user_id, "hourly")
+        set_notify_frequency(s, user_id, "never")
+        assert get_notify_frequency(s, user_id) == NotifyFrequency.NEVER
     mailer = make_mailer(smtp_server.config())
     _pair(committed_factory, w)
     # The daily and immediate runs do not mail a weekly person, nor an employer who said never.
