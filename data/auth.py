@@ -19,9 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from data.errors import DataError, ValidationError
-from data.models import Employer, NotifyFrequency, Role, User, utcnow
+from data.models import Employer, Role, User, utcnow
 from data.models.auth import ApiToken, LoginToken, RateLimitWindow, TotpUse
-from data.models.mail import NotificationPreference
 
 __all__ = [
     "LOGIN_LINK_TTL",
@@ -54,8 +53,6 @@ __all__ = [
     "create_api_token",
     "authenticate_api_token",
     "revoke_api_token",
-    "notification_frequency",
-    "set_notification_frequency",
 ]
 
 LOGIN_LINK_TTL = timedelta(minutes=15)
@@ -484,30 +481,3 @@ def revoke_api_token(session: Session, token_id: int, *, now: datetime | None = 
     if token is not None and token.revoked_at is None:
         token.revoked_at = _now(now)
         session.flush()
-
-
-# --- Account preferences of employer staff ------------------------------------------------------
-
-
-def notification_frequency(session: Session, user: User) -> NotifyFrequency:
-    """Return how often an employer's staff member wants digests (daily until they choose)."""
-    pref = session.get(NotificationPreference, user.id)
-    return pref.frequency if pref is not None else NotifyFrequency.DAILY
-
-
-def set_notification_frequency(
-    session: Session, user: User, frequency: NotifyFrequency | str
-) -> None:
-    """Set how often an employer's staff member gets digests (``never`` stops them)."""
-    try:
-        value = NotifyFrequency(frequency)
-    except ValueError:
-        raise ValidationError(
-            {"notify_frequency": ["Choisissez une fréquence dans la liste."]}
-        ) from None
-    pref = session.get(NotificationPreference, user.id)
-    if pref is None:
-        session.add(NotificationPreference(user_id=user.id, frequency=value))
-    else:
-        pref.frequency = value
-    session.flush()

@@ -402,13 +402,11 @@ def test_still_looking_link_asks_then_answers_without_session(
 def test_employer_chooses_notification_frequency(
     app: Flask, world: World, session: Session
 ) -> None:
-    from data import auth
-
     client = sign_in(app.test_client(), world.employer_user)
     assert 'value="daily" checked' in client.get("/employeur/notifications").text
     bad = post(client, "/employeur/notifications", {"notify_frequency": "hourly"})
-    assert bad.status_code == 400 and "Choisissez une fréquence" in bad.text
+    assert bad.status_code == 400 and "Choisissez : immédiatement" in bad.text
     assert (
         post(client, "/employeur/notifications", {"notify_frequency": "never"}).status_code == 302
     )
-    assert auth.notification_frequency(session, world.employer_user).value == "never"
+    assert mail.get_notify_frequency(session, world.employer_user.id).value == "never"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from data import auth
+from data import mail
 from data import operations as ops
 from data.errors import ValidationError
 from data.models import Employer, HousingKind, Offer, Role, Site, Suggestion, User
@@ -370,11 +370,11 @@ def answer(suggestion_id: int) -> Response | tuple:
 def notifications() -> str | Response | tuple:
     session = get_session()
     if request.method == "GET":
-        form = {"notify_frequency": auth.notification_frequency(session, _me()).value}
+        form = {"notify_frequency": mail.get_notify_frequency(session, _me().id).value}
         return render_template("employer/notifications.html", form=form, errors={})
     form = values(("notify_frequency",))
     try:
-        auth.set_notification_frequency(session, _me(), form["notify_frequency"])
+        mail.set_notify_frequency(session, _me().id, form["notify_frequency"])
     except ValidationError as exc:
         session.rollback()
         return render_template("employer/notifications.html", form=form, errors=exc.errors), 400
