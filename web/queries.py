@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from geopy.distance import great_circle
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from data.models import (
     Candidate,
@@ -350,7 +351,30 @@ def review_queue(
     return rows[:limit]
 
 
-def pairs(session: Session, status: SuggestionStatus | None = None) -> list[Suggestion]:
+@dataclass(frozen=True)
+class Page:
+    """One page of a long list."""
+
+    items: list[Any]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def paginate(session: Session, stmt: Select[Any], number: int, size: int) -> Page:
+    """Run ``stmt`` for page ``number`` (from 1; past the end gives the last page)."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // size))
+    number = min(max(1, number), pages)
+    items = list(session.scalars(stmt.limit(size).offset((number - 1) * size)).unique())
+    return Page(items, number, size, total)
+
+
+def pairs(session: Session, status: SuggestionStatus | None, number: int, size: int) -> Page:
     """Return the pairs (approved suggestions and after), most recently changed first."""
     wanted = [status] if status else list(PAIR_STATUSES)
     stmt = (
@@ -359,34 +383,52 @@ def pairs(session: Session, status: SuggestionStatus | None = None) -> list[Sugg
         .options(*_suggestion_options())
         .order_by(Suggestion.status_changed_at.desc(), Suggestion.id.desc())
     )
-    return list(session.scalars(stmt).unique())
+    return paginate(session, stmt, number, size)
 
 
-def all_offers(session: Session) -> list[Offer]:
+def all_offers(session: Session, number: int, size: int) -> Page:
     """Return every offer with its site and métier, newest first (coordination list)."""
     stmt = _offer_query().order_by(Offer.created_at.desc(), Offer.id.desc())
-    return list(session.scalars(stmt).unique())
+    return paginate(session, stmt, number, size)
 
 
-def all_requests(session: Session) -> list[Request]:
+def _requests_query():  # type: ignore[no-untyped-def]
+    return select(Request).options(
+        joinedload(Request.candidate),
+        joinedload(Request.commune),
+        selectinload(Request.metiers).joinedload(RequestMetier.metier),
+    )
+
+
+def all_requests(session: Session, number: int, size: int) -> Page:
     """Return every request with its candidate and commune, newest first."""
+    stmt = _requests_query().order_by(Request.created_at.desc(), Request.id.desc())
+    return paginate(session, stmt, number, size)
+
+
+def active_requests(session: Session) -> list[Request]:
+    """Return the active requests, newest first (to pair one by hand)."""
     stmt = (
-        select(Request)
-        .options(joinedload(Request.candidate), joinedload(Request.commune))
+        _requests_query()
+        .where(Request.status == RequestStatus.ACTIVE)
         .order_by(Request.created_at.desc(), Request.id.desc())
     )
     return list(session.scalars(stmt).unique())
 
 
-def all_employers(session: Session) -> list[Employer]:
+def all_employers(session: Session, number: int, size: int) -> Page:
     """Return every employer by name."""
-    return list(session.scalars(select(Employer).order_by(Employer.name, Employer.id)))
+    return paginate(session, select(Employer).order_by(Employer.name, Employer.id), number, size)
 
 
-def all_candidates(session: Session) -> list[Candidate]:
+def all_candidates(session: Session, number: int, size: int) -> Page:
     """Return every candidate, newest first."""
-    stmt = select(Candidate).order_by(Candidate.created_at.desc(), Candidate.id.desc())
-    return list(session.scalars(stmt))
+    stmt = (
+        select(Candidate)
+        .options(joinedload(Candidate.request))
+        .order_by(Candidate.created_at.desc(), Candidate.id.desc())
+    )
+    return paginate(session, stmt, number, size)
 
 
 def suggestions_of(

@@ -410,3 +410,21 @@ def test_employer_chooses_notification_frequency(
         post(client, "/employeur/notifications", {"notify_frequency": "never"}).status_code == 302
     )
     assert mail.get_notify_frequency(session, world.employer_user.id).value == "never"
+
+
+def test_coordination_lists_are_paginated(
+    connection, engine, tmp_path, world: World, session: Session
+) -> None:
+    from tests.web.conftest import make_app
+
+    f.make_employer(session, name="Zzz dernière structure")
+    session.commit()
+    app = make_app(connection, engine, tmp_path, PAGE_SIZE=2)
+    client = sign_in(app.test_client(), world.coordinator)
+    first = client.get("/coordination/employeurs").text
+    assert "Page 1 sur 2 (3 en tout)" in first and "Page suivante" in first
+    second = client.get("/coordination/employeurs?page=2").text
+    assert "Zzz dernière structure" in second and "Zzz dernière structure" not in first
+    assert "Page précédente" in second
+    assert "Page 1 sur 2" in client.get("/coordination/employeurs?page=abc").text
+    assert "Page 2 sur 2" in client.get("/coordination/offres?page=999").text

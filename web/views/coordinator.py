@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from data import operations as ops
@@ -41,6 +41,13 @@ def _me() -> User:
     user = current_user()
     assert user is not None
     return user
+
+
+def _page() -> tuple[int, int]:
+    """Return the page number asked for (1 if none or nonsense) and the page size."""
+    raw = request.args.get("page", "1")
+    number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return number, int(current_app.config["PAGE_SIZE"])
 
 
 def _get(model: type, object_id: int):  # type: ignore[no-untyped-def]
@@ -137,7 +144,7 @@ def reject(suggestion_id: int) -> Response | tuple:
 def manual_pair() -> str | Response | tuple:
     session = get_session()
     open_offers = [h.offer for h in queries.published_offers(session)]
-    active = [r for r in queries.all_requests(session) if r.status.value == "active"]
+    active = queries.active_requests(session)
     form = {k: request.values.get(k, "") for k in ("request_id", "offer_id", "note")}
     if request.method == "GET":
         return render_template(
@@ -189,9 +196,9 @@ def suggestion(suggestion_id: int) -> str:
 def pair_list() -> str:
     wanted = request.args.get("statut", "")
     status = next((s for s in queries.PAIR_STATUSES if s.value == wanted), None)
-    rows = queries.pairs(get_session(), status)
+    page = queries.pairs(get_session(), status, *_page())
     return render_template(
-        "coordinator/pairs.html", rows=rows, status=status, statuses=queries.PAIR_STATUSES
+        "coordinator/pairs.html", page=page, status=status, statuses=queries.PAIR_STATUSES
     )
 
 
@@ -223,7 +230,9 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
 
 @bp.get("/offres")
 def offers() -> str:
-    return render_template("coordinator/offers.html", rows=queries.all_offers(get_session()))
+    return render_template(
+        "coordinator/offers.html", page=queries.all_offers(get_session(), *_page())
+    )
 
 
 @bp.get("/offres/<int:offer_id>")
@@ -238,7 +247,9 @@ def offer(offer_id: int) -> str:
 
 @bp.get("/demandes")
 def requests_list() -> str:
-    return render_template("coordinator/requests.html", rows=queries.all_requests(get_session()))
+    return render_template(
+        "coordinator/requests.html", page=queries.all_requests(get_session(), *_page())
+    )
 
 
 @bp.get("/demandes/<int:request_id>")
@@ -253,7 +264,9 @@ def request_detail(request_id: int) -> str:
 
 @bp.get("/employeurs")
 def employers() -> str:
-    return render_template("coordinator/employers.html", rows=queries.all_employers(get_session()))
+    return render_template(
+        "coordinator/employers.html", page=queries.all_employers(get_session(), *_page())
+    )
 
 
 @bp.get("/employeurs/<int:employer_id>")
@@ -269,7 +282,7 @@ def employer(employer_id: int) -> str:
 @bp.get("/candidats")
 def candidates() -> str:
     return render_template(
-        "coordinator/candidates.html", rows=queries.all_candidates(get_session())
+        "coordinator/candidates.html", page=queries.all_candidates(get_session(), *_page())
     )
 
 
