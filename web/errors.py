@@ -13,6 +13,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from data import errors as data_errors
+from matching import MatchingError
 
 __all__ = ["register_error_handlers", "error_response", "wants_json"]
 
@@ -115,6 +116,10 @@ def _conflict(exc: data_errors.DataError) -> Response:
     return error_response(409, str(exc) or None)
 
 
+def _matching(exc: MatchingError) -> Response:
+    return error_response(422, str(exc) or None)
+
+
 def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     return error_response(500)
@@ -129,5 +134,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(data_errors.Conflict, _conflict)
     app.register_error_handler(data_errors.InvalidTransition, _conflict)
     app.register_error_handler(data_errors.DataError, _conflict)
+    app.register_error_handler(MatchingError, _matching)
     app.register_error_handler(InternalServerError, _unexpected)
     app.register_error_handler(Exception, _unexpected)

@@ -129,3 +129,23 @@ def test_static_assets_and_vendor_licence_are_served(client) -> None:
     assert client.get("/static/css/passerelle.css").status_code == 200
     assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
     assert "BSD 2-Clause" in client.get("/static/vendor/leaflet/LICENSE").text
+
+
+def test_domain_and_engine_errors_become_4xx(app: Flask, client) -> None:
+    from data.errors import Conflict, InvalidTransition, NotFound, ValidationError
+    from matching import InvalidInput
+
+    raised = {
+        "/v": ValidationError({"places": ["Trop de places."]}),
+        "/n": NotFound("Offre", 3),
+        "/c": Conflict("Déjà fait."),
+        "/t": InvalidTransition("Offre", "closed", "published"),
+        "/m": InvalidInput("Distance négative."),
+    }
+    for path, exc in raised.items():
+        app.add_url_rule(path, path, lambda exc=exc: (_ for _ in ()).throw(exc))
+    assert client.get("/v").status_code == 422 and "Trop de places." in client.get("/v").text
+    assert client.get("/n").status_code == 404
+    assert client.get("/c").status_code == 409 and "Déjà fait." in client.get("/c").text
+    assert client.get("/t").status_code == 409
+    assert client.get("/m").status_code == 422 and "Distance négative." in client.get("/m").text
