@@ -5,6 +5,7 @@ Plain data in (:class:`RequestIn`, :class:`OfferIn`, a :class:`MetierReferential
 :func:`score_pair` (one pair, explained). Deterministic; inputs are never mutated.
 """
 
+from .allocation import allocate
 from .engine import MatchLists, suggest
 from .errors import InvalidInput, MatchingError, UnknownMetier
 from .geo import distance_km
@@ -32,6 +33,7 @@ __all__ = [
     "ENGINE_VERSION",
     "EXCLUSION_REASONS",
     "Allocation",
+    "allocate",
     "Assignment",
     "Criterion",
     "Exclusion",

@@ -39,18 +39,24 @@ from .model import (
     Suggestions,
 )
 from .referential import MetierReferential
-from .scoring import OfferTable, RequestTable, kernel, pair_results
+from .scoring import BlockKernel, OfferTable, RequestTable, kernel, pair_results
 
 __all__ = ["suggest", "DENSE_PAIRS", "TILE_ELEMENTS"]
 
 #: Below this many (request, offer) pairs, no spatial blocking: one dense pass is cheaper.
-DENSE_PAIRS = 1 << 25
+DENSE_PAIRS = 1 << 21
 #: Pairs scored at once (a tile): a few arrays of this size fit in the CPU's cache.
 TILE_ELEMENTS = 1 << 18
-#: Radius of the first band of maximum distances (bands double: 16, 32, 64... km).
-BAND_BASE_KM = 16.0
-#: Requests with different métier sets are grouped until a group has this many rows.
-MIN_RUN_ROWS = 64
+#: Radius of the first band of maximum distances; each next band is BAND_FACTOR times larger.
+BAND_BASE_KM = 4.0
+BAND_FACTOR = 2**0.25
+#: Cells per band radius: smaller cells fit the disc of reach better but cost more lookups.
+CELLS_PER_RADIUS = 1
+#: Blocks of at most this many pairs are scored in one tile, métiers mixed.
+SPLIT_PAIRS = 1 << 16
+#: Candidates kept for the per-offer lists before the pool is pruned (per key: this times k).
+POOL_PER_KEY = 16
+POOL_SLACK = 100_000
 _SAMPLES = 3
 _TINY = float(np.nextafter(0.0, 1.0))  # a valid pair always scores more than this
 
@@ -58,10 +64,22 @@ IntArray = NDArray[np.intp]
 
 _SHIFT = np.int64(21)
 _BIAS = np.int64(1 << 20)
-_NEIGHBOURS = np.array(
-    [(dx << 42) + (dy << 21) + dz for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)],
-    dtype=np.int64,
-)
+
+
+def _neighbour_offsets(reach: int) -> NDArray[np.int64]:
+    """Key offsets of the cells that may hold a point within ``reach`` cells of a cell's points."""
+    span = range(-reach, reach + 1)
+    out = []
+    for dx in span:
+        for dy in span:
+            for dz in span:
+                gap = sum(max(0, abs(v) - 1) ** 2 for v in (dx, dy, dz))
+                if gap <= reach * reach:
+                    out.append((dx << 42) + (dy << 21) + dz)
+    return np.array(out, dtype=np.int64)
+
+
+_OFFSETS = _neighbour_offsets(CELLS_PER_RADIUS)
 
 
 def _cell_keys(xyz: NDArray[np.float64], cell_km: float) -> NDArray[np.int64]:
@@ -69,66 +87,70 @@ def _cell_keys(xyz: NDArray[np.float64], cell_km: float) -> NDArray[np.int64]:
     return (ijk[:, 0] << (2 * _SHIFT)) + (ijk[:, 1] << _SHIFT) + ijk[:, 2]
 
 
+def _bands(radius: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Band of each radius: band b holds radii up to BAND_BASE_KM · BAND_FACTOR**b."""
+    band = np.ceil(np.log(radius / BAND_BASE_KM) / np.log(BAND_FACTOR)).astype(np.int64)
+    band = np.maximum(band, 0)
+    band += radius > BAND_BASE_KM * BAND_FACTOR**band  # rounding never shrinks a band
+    return band
+
+
 def _groups(
     RT: RequestTable, rows: IntArray, OT: OfferTable, cols: IntArray, radius: NDArray[np.float64]
 ) -> Iterator[tuple[IntArray, IntArray]]:
-    """Yield (rows, cols) blocks such that each pair within ``radius`` is in exactly one."""
+    """Yield (rows, cols) blocks such that each pair within ``radius`` is in exactly one.
+
+    Requests are split into bands of radius; per band, into earth-centred cells of a
+    :data:`CELLS_PER_RADIUS`-th of the band's radius; a cell's requests meet the offers of the
+    cells that a sphere of that radius around any of its points may reach.
+    """
     if len(rows) == 0 or len(cols) == 0:
         return
     if len(rows) * len(cols) <= DENSE_PAIRS:
         yield rows, cols
         return
-    band = np.maximum(0, np.ceil(np.log2(radius[rows] / BAND_BASE_KM))).astype(np.int64)
+    band = _bands(radius[rows])
     for b in np.unique(band).tolist():
         rb = rows[band == b]
         if len(rb) * len(cols) <= DENSE_PAIRS:
             yield rb, cols
             continue
-        cell = BAND_BASE_KM * float(2**b)
+        cell = BAND_BASE_KM * BAND_FACTOR**b / CELLS_PER_RADIUS
         okeys = _cell_keys(OT.xyz[cols], cell)
         order = np.argsort(okeys, kind="stable")
         skeys, scols = okeys[order], cols[order]
         ukeys, inverse = np.unique(_cell_keys(RT.xyz[rb], cell), return_inverse=True)
-        neighbours = ukeys[:, None] + _NEIGHBOURS[None, :]
-        lo = np.searchsorted(skeys, neighbours, "left")
-        hi = np.searchsorted(skeys, neighbours, "right")
+        neighbours = ukeys[:, None] + _OFFSETS[None, :]
+        lo = np.searchsorted(skeys, neighbours, "left").ravel()
+        length = np.searchsorted(skeys, neighbours, "right").ravel() - lo
+        # All the cells' column lists at once: ranges of the sorted offers, concatenated.
+        ends = np.cumsum(length)
+        index = np.repeat(lo - (ends - length), length) + np.arange(
+            int(ends[-1]) if len(ends) else 0
+        )
+        col_lists = scols[index]
+        col_bounds = np.concatenate([[0], ends.reshape(len(ukeys), -1)[:, -1]])
         by_cell = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[by_cell], np.arange(len(ukeys) + 1))
+        row_bounds = np.searchsorted(inverse[by_cell], np.arange(len(ukeys) + 1))
         for u in range(len(ukeys)):
-            parts = [
-                scols[a:z] for a, z in zip(lo[u].tolist(), hi[u].tolist(), strict=True) if z > a
-            ]
-            if parts:
-                yield rb[by_cell[bounds[u] : bounds[u + 1]]], np.sort(np.concatenate(parts))
+            a, z = int(col_bounds[u]), int(col_bounds[u + 1])
+            if z > a:
+                yield rb[by_cell[row_bounds[u] : row_bounds[u + 1]]], col_lists[a:z]
 
 
-def _runs(
-    RT: RequestTable, rows: IntArray, OT: OfferTable, cols: IntArray, use_masks: bool
-) -> Iterator[tuple[IntArray, IntArray]]:
-    """Split a block by the requests' métier sets; each part meets only compatible offers."""
-    if not use_masks:
-        yield rows, cols
-        return
-    masks = RT.mask[rows]
-    order = np.lexsort((rows, masks))
-    rows, masks = rows[order], masks[order]
-    change = np.flatnonzero(np.diff(masks)) + 1
-    starts = [0, *change.tolist()]
-    ends = [*change.tolist(), len(rows)]
-    if len(rows) * len(cols) <= TILE_ELEMENTS:
-        starts, ends = [0], [len(rows)]
-    col_bits = np.int64(1) << OT.metier[cols].astype(np.int64)
-    s = 0
-    while s < len(starts):
-        a, e = starts[s], ends[s]
-        s += 1
-        while e - a < MIN_RUN_ROWS and s < len(starts):
-            e = ends[s]
-            s += 1
-        union = np.bitwise_or.reduce(masks[a:e])
-        keep = cols[(col_bits & union) != 0]
-        if len(keep):
-            yield rows[a:e], keep
+def _by_metier(
+    RT: RequestTable, rows: IntArray, OT: OfferTable, cols: IntArray
+) -> Iterator[tuple[int, IntArray, IntArray]]:
+    """Métier blocking: per offer métier, the requests compatible with it and its offers."""
+    metier = OT.metier[cols]
+    order = np.argsort(metier, kind="stable")
+    bounds = np.searchsorted(metier[order], np.arange(RT.cm.shape[1] + 1))
+    for m in range(RT.cm.shape[1]):
+        cm_ = cols[order[bounds[m] : bounds[m + 1]]]
+        if len(cm_):
+            rm = rows[RT.cm[rows, m] > 0]
+            if len(rm):
+                yield m, rm, cm_
 
 
 def _tiles(rows: IntArray, cols: IntArray) -> Iterator[tuple[IntArray, IntArray]]:
@@ -145,16 +167,85 @@ def _tiles(rows: IntArray, cols: IntArray) -> Iterator[tuple[IntArray, IntArray]
 
 
 def _kth_bound(S: NDArray[np.float64], k: int, axis: int) -> NDArray[np.float64] | None:
-    """Lower bound of the k-th largest value along ``axis`` (k-th largest of group maxima)."""
+    """A lower bound of the k-th largest value along ``axis``, per line of the other axis.
+
+    Split the line into ``groups`` interleaved groups (index mod ``groups``): k groups whose
+    maximum is at least the k-th largest group maximum hold k values at least that large.
+    """
     n = S.shape[axis]
-    g = min(32, n // (4 * k))
-    if g < 1 or n // g < k:
+    groups = max(k, n // 16)
+    per = n // groups
+    if per < 2:
         return None
-    maxima = np.maximum.reduceat(S, np.arange(0, n, g), axis=axis)
-    if axis == 0:
-        maxima = maxima.T
-    groups = maxima.shape[1]
+    if axis == 1:
+        maxima = S[:, : per * groups].reshape(S.shape[0], per, groups).max(axis=1)
+    else:
+        maxima = S[: per * groups].reshape(per, groups, S.shape[1]).max(axis=0).T
     return np.partition(maxima, groups - k, axis=1)[:, groups - k]
+
+
+def _group_rank(key_sorted: NDArray[np.intp]) -> NDArray[np.intp]:
+    """Position of each element within its run of equal keys (``key_sorted`` is sorted)."""
+    n = len(key_sorted)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
+    return np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+
+
+def _prune(
+    pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]],
+    key_side: int,
+    thr: NDArray[np.float64],
+    k: int,
+) -> int:
+    """Keep the k best candidates of each key (ties by the other id); raise the keys' bounds.
+
+    Replaces ``pool``'s content by one array triple sorted by key, score descending, other id;
+    returns its size.
+    """
+    rows = np.concatenate([p[0] for p in pool])
+    cols = np.concatenate([p[1] for p in pool])
+    scores = np.concatenate([p[2] for p in pool])
+    key = rows if key_side == 0 else cols
+    above = scores >= thr[key]  # bounds rose since some were pooled
+    rows, cols, scores, key = rows[above], cols[above], scores[above], key[above]
+    other = cols if key_side == 0 else rows
+    order = np.lexsort((other, -scores, key))
+    key_sorted = key[order]
+    rank = _group_rank(key_sorted)
+    kth = rank == k - 1
+    np.maximum.at(thr, key_sorted[kth], scores[order][kth])
+    keep = order[rank < k]
+    pool[:] = [(rows[keep], cols[keep], scores[keep])]
+    return len(keep)
+
+
+def _bound_prune(
+    pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]],
+    key_side: int,
+    thr: NDArray[np.float64],
+    k: int,
+    bins: int = 128,
+) -> int:
+    """Raise each key's bound from a histogram of its candidates' scores; drop those below.
+
+    Linear time: if k candidates of a key score in bin b or above, the key's k-th best score is
+    at least the bin's lower edge. Replaces ``pool``'s content; returns its new size.
+    """
+    rows = np.concatenate([p[0] for p in pool])
+    cols = np.concatenate([p[1] for p in pool])
+    scores = np.concatenate([p[2] for p in pool])
+    key = rows if key_side == 0 else cols
+    b = np.minimum((scores * bins).astype(np.intp), bins - 1)
+    counts = np.bincount(key * bins + b, minlength=len(thr) * bins).reshape(len(thr), bins)
+    above = counts[:, ::-1].cumsum(axis=1)  # candidates in this bin or higher, from the top
+    enough = above[:, -1] >= k
+    top_bin = bins - 1 - np.argmax(above >= k, axis=1)
+    np.maximum(thr, np.where(enough, top_bin / bins, 0.0), out=thr)
+    keep = scores >= thr[key]
+    pool[:] = [(rows[keep], cols[keep], scores[keep])]
+    return int(keep.sum())
 
 
 @dataclass(eq=False)
@@ -176,8 +267,14 @@ class _Run:
     )
     reach: int = 0
     valid: NDArray[np.int64] = field(init=False)
+    kernel: BlockKernel = field(init=False)
+
+    group_pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]] = field(default_factory=list)
+    col_size: int = 0
 
     def __post_init__(self) -> None:
+        self.kernel = BlockKernel(self.RT, self.OT, self.params, TILE_ELEMENTS)
+        self.col_limit = POOL_PER_KEY * max(1, self.k_cols) * len(self.OT.ids) + POOL_SLACK
         self.row_thr = np.full(len(self.RT.ids), _TINY)
         self.col_thr = np.full(len(self.OT.ids), _TINY)
         self.valid = np.zeros(len(self.RT.ids), dtype=np.int64)
@@ -190,50 +287,38 @@ class _Run:
         nc = mask.shape[1]
         have.extend((int(ri[f // nc]), int(ci[f % nc])) for f in flat.tolist())
 
-    def tile(self, ri: IntArray, ci: IntArray, relocation_pass: bool) -> None:
+    def tile(self, ri: IntArray, ci: IntArray, metier: int, relocation_pass: bool) -> None:
         """Score one tile, count its exclusions, keep the candidates of both top-k lists."""
-        k = kernel(self.RT, ri, self.OT, ci, self.params, block=True)
-        if relocation_pass:
-            reach = k.compat & ~k.within
-        else:
-            reach = k.compat & k.within
-            if len(self.samples["distance"]) < _SAMPLES:
-                far = k.compat & ~k.within
-                if k.eligible is not None:
-                    far &= ~k.eligible
-                self._sample("distance", far, ri, ci)
-        n = int(np.count_nonzero(reach))
-        self.reach += n
-        ok = reach
-        for reason, fail in (
-            ("diploma", k.f_diploma),
-            ("licence", k.f_licence),
-            ("date", k.f_date),
-            ("housing", k.f_housing),
-        ):
-            if fail is None:
-                continue
-            kept = ok & ~fail
-            n_kept = int(np.count_nonzero(kept))
-            if n_kept < n:
-                self.counts[reason] += n - n_kept
-                self._sample(reason, ok & fail, ri, ci)
-            ok, n = kept, n_kept
-        if n == 0:
+
+        def on_fail(reason: str, mask: NDArray[np.bool_], count: int) -> None:
+            self.counts[reason] += count
+            self._sample(reason, mask, ri, ci)
+
+        want_beyond = len(self.samples["distance"]) < _SAMPLES
+        S, ok, reach, beyond = self.kernel.run(
+            ri, ci, metier, relocation_pass, on_fail, want_beyond
+        )
+        self.reach += reach
+        if len(self.samples["distance"]) < _SAMPLES and beyond.size:
+            acc, hasbeds = self.RT.acc[ri], self.OT.hasbeds[ci]
+            if acc.any() and hasbeds.any():
+                beyond &= ~(acc[:, None] & hasbeds[None, :])
+            self._sample("distance", beyond, ri, ci)
+        valid = np.count_nonzero(ok, axis=1)
+        if not valid.any():
             return
-        S = k.score
-        S *= ok
-        self.valid[ri] += np.count_nonzero(ok, axis=1)
+        self.valid[ri] += valid
         self._select(S, ri, ci)
 
     def _select(self, S: NDArray[np.float64], ri: IntArray, ci: IntArray) -> None:
+        mask = self.kernel.scratch(S.shape)
         bound = _kth_bound(S, self.k_rows, axis=1)
         thr = self.row_thr[ri]
         if bound is not None:
             np.maximum(thr, bound, out=thr)
             self.row_thr[ri] = thr
-        rr, cc = np.nonzero(S >= thr[:, None])
-        self.row_pool.append((ri[rr], ci[cc], S[rr, cc]))
+        rr, cc = np.divmod(np.flatnonzero(np.greater_equal(S, thr[:, None], out=mask)), S.shape[1])
+        self.group_pool.append((ri[rr], ci[cc], S[rr, cc]))
         if not self.k_cols:
             return
         bound = _kth_bound(S, self.k_cols, axis=0)
@@ -241,17 +326,42 @@ class _Run:
         if bound is not None:
             np.maximum(thr, bound, out=thr)
             self.col_thr[ci] = thr
-        rr, cc = np.nonzero(S >= thr[None, :])
+        rr, cc = np.divmod(np.flatnonzero(np.greater_equal(S, thr[None, :], out=mask)), S.shape[1])
         self.col_pool.append((ri[rr], ci[cc], S[rr, cc]))
+        self.col_size += len(rr)
+        if self.col_size > self.col_limit:
+            self.col_size = _bound_prune(self.col_pool, 1, self.col_thr, self.k_cols)
+            self.col_limit = max(self.col_limit, 2 * self.col_size)
 
     def run(
         self, rows: IntArray, cols: IntArray, radius: NDArray[np.float64], relocation_pass: bool
     ) -> None:
-        use_masks = self.RT.cm.shape[1] <= 62
-        for rg, cg in _groups(self.RT, rows, self.OT, cols, radius):
-            for rr, cc in _runs(self.RT, rg, self.OT, cg, use_masks):
-                for rt, ct in _tiles(rr, cc):
-                    self.tile(rt, ct, relocation_pass)
+        RT, OT = self.RT, self.OT
+        if relocation_pass:
+            for m, rm, cm_ in _by_metier(RT, rows, OT, cols):
+                for rt, ct in _tiles(rm, cm_):
+                    self.tile(rt, ct, m, relocation_pass)
+            self._flush_group()
+            return
+        for rg, cg in _groups(RT, rows, OT, cols, radius):
+            if len(rg) * len(cg) <= SPLIT_PAIRS:
+                # Small block: one tile, métiers looked up; offers no row wants left out.
+                wanted = (RT.cm[rg] > 0).any(axis=0)
+                cg = cg[wanted[OT.metier[cg]]]
+                if len(cg):
+                    self.tile(rg, cg, -1, relocation_pass)
+            else:
+                for m, rm, cm_ in _by_metier(RT, rg, OT, cg):
+                    for rt, ct in _tiles(rm, cm_):
+                        self.tile(rt, ct, m, relocation_pass)
+            self._flush_group()
+
+    def _flush_group(self) -> None:
+        """The rows of a finished group have all their candidates: keep their k best only."""
+        if self.group_pool:
+            _prune(self.group_pool, 0, self.row_thr, self.k_rows)
+            self.row_pool.extend(self.group_pool)
+            self.group_pool = []
 
     def execute(self, rows: IntArray | None = None) -> None:
         """Score every request (or ``rows``) against every offer with a place left."""
@@ -259,12 +369,21 @@ class _Run:
         rows = np.arange(len(RT.ids), dtype=np.intp) if rows is None else rows
         live = np.flatnonzero(OT.live).astype(np.intp)
         self.run(rows, live, RT.max_km, relocation_pass=False)
+        # Candidates who accept to move meet every offer with a bed, however far.
         movers = rows[RT.acc[rows]]
         housed = live[OT.hasbeds[live]]
-        # Candidates who accept to move meet every offer with a bed, however far.
-        for rr, cc in _runs(RT, movers, OT, housed, RT.cm.shape[1] <= 62):
-            for rt, ct in _tiles(rr, cc):
-                self.tile(rt, ct, relocation_pass=True)
+        if len(movers) and len(housed):
+            self.run(movers, housed, RT.max_km, relocation_pass=True)
+            # Movers have candidates from both passes: merge them; the others are final.
+            is_mover = np.zeros(len(RT.ids), dtype=bool)
+            is_mover[movers] = True
+            rows_all = np.concatenate([p[0] for p in self.row_pool])
+            cols_all = np.concatenate([p[1] for p in self.row_pool])
+            scores_all = np.concatenate([p[2] for p in self.row_pool])
+            m = is_mover[rows_all]
+            merged = [(rows_all[m], cols_all[m], scores_all[m])]
+            _prune(merged, 0, self.row_thr, self.k_rows)
+            self.row_pool = [(rows_all[~m], cols_all[~m], scores_all[~m]), *merged]
 
     def exclusions(self, all_rows: bool = True) -> Exclusions:
         """Count exclusions over every pair (analytic for métier, places and distance)."""
@@ -313,9 +432,19 @@ class _Run:
 
 
 def _top(
-    pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]], key_side: int, n_keys: int, k: int
-) -> tuple[NDArray[np.intp], IntArray, IntArray]:
-    """Keep the k best of each key: (indptr, rows, cols), score descending then other id."""
+    pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]],
+    key_side: int,
+    n_keys: int,
+    k: int,
+    bound: NDArray[np.float64] | None = None,
+    presorted: bool = False,
+) -> tuple[NDArray[np.intp], IntArray, IntArray, NDArray[np.float64]]:
+    """Keep the k best of each key: (indptr, rows, cols, scores), score descending then id.
+
+    ``bound``: per key, a lower bound of its k-th best score (candidates below it are dropped
+    before sorting). ``presorted``: each key's candidates are already in order and at most k,
+    only the keys need gathering.
+    """
     if pool:
         rows = np.concatenate([p[0] for p in pool])
         cols = np.concatenate([p[1] for p in pool])
@@ -323,14 +452,17 @@ def _top(
     else:
         rows = cols = np.zeros(0, dtype=np.intp)
         scores = np.zeros(0)
+    if bound is not None and len(scores):
+        keep = scores >= bound[rows if key_side == 0 else cols]
+        rows, cols, scores = rows[keep], cols[keep], scores[keep]
     key, other = (rows, cols) if key_side == 0 else (cols, rows)
-    order = np.lexsort((other, -scores, key))
-    key_sorted = key[order]
-    starts = np.searchsorted(key_sorted, np.arange(n_keys + 1))
-    rank = np.arange(len(order)) - starts[key_sorted]
-    keep = order[rank < k]
+    if presorted:
+        keep = np.argsort(key, kind="stable")
+    else:
+        order = np.lexsort((other, -scores, key))
+        keep = order[_group_rank(key[order]) < k]
     indptr = np.searchsorted(key[keep], np.arange(n_keys + 1)).astype(np.intp)
-    return indptr, rows[keep], cols[keep]
+    return indptr, rows[keep], cols[keep], scores[keep]
 
 
 class MatchLists(Mapping[str, list[Match]]):
@@ -397,26 +529,40 @@ def _widen(run: _Run, rows: IntArray, params: Params) -> dict[int, float | None]
     if not len(rows):
         return out
     largest = steps[-1] if steps else 0.0
-    todo = rows[RT.max_km[rows] < largest]
-    for i in rows[RT.max_km[rows] >= largest].tolist():
+    # Requests that no live offer could take at any distance (métier, diploma) need no search.
+    n_metiers = RT.cm.shape[1]
+    live = OT.live & (OT.hasbeds | (not params.exclude_without_housing))
+    offered = np.bincount(OT.metier[OT.live], minlength=n_metiers) > 0
+    offered_housed = np.bincount(OT.metier[live], minlength=n_metiers) > 0
+    entry = np.zeros(n_metiers, dtype=np.int64)
+    entry[OT.metier] = OT.entry
+    has_offer = np.where(RT.needs[rows][:, None], offered_housed[None, :], offered[None, :])
+    feasible = ((RT.cm[rows] > 0) & has_offer & (RT.level[rows][:, None] >= entry[None, :])).any(
+        axis=1
+    )
+    hopeless = (RT.max_km[rows] >= largest) | ~feasible
+    todo = rows[~hopeless]
+    for i in rows[hopeless].tolist():
         out[i] = None
     if not len(todo):
         return out
     radius = np.full(len(RT.ids), float(largest))
     best = np.full((len(RT.ids), n_min), np.inf)
     live = np.flatnonzero(OT.live).astype(np.intp)
-    use_masks = RT.cm.shape[1] <= 62
-    for rg, cg in _groups(RT, todo, OT, live, radius):
-        for rr, cc in _runs(RT, rg, OT, cg, use_masks):
-            for rt, ct in _tiles(rr, cc):
+    for _m, rm, cm_ in _by_metier(RT, todo, OT, live):
+        for rg, cg in _groups(RT, rm, OT, cm_, radius):
+            for rt, ct in _tiles(rg, cg):
                 k = kernel(RT, rt, OT, ct, params, block=True, radius=radius)
                 ok = k.compat & k.within
                 for fail in (k.f_diploma, k.f_licence, k.f_date, k.f_housing):
                     if fail is not None:
                         ok &= ~fail
                 D = np.where(ok, k.d, np.inf)
-                merged = np.concatenate([best[rt], D], axis=1)
-                best[rt] = np.partition(merged, n_min - 1, axis=1)[:, :n_min]
+                if n_min == 1:
+                    best[rt, 0] = np.minimum(best[rt, 0], D.min(axis=1))
+                else:
+                    merged = np.concatenate([best[rt], D], axis=1)
+                    best[rt] = np.partition(merged, n_min - 1, axis=1)[:, :n_min]
     needed = np.sort(best[todo], axis=1)[:, n_min - 1]
     for i, km in zip(todo.tolist(), needed.tolist(), strict=True):
         out[i] = next((float(s) for s in steps if s >= km), None) if np.isfinite(km) else None
@@ -444,8 +590,8 @@ def suggest(
     empty = np.flatnonzero(run.valid == 0).astype(np.intp)
     widening = {RT.ids[i]: km for i, km in sorted(_widen(run, empty, params).items())}
 
-    by_req = _top(run.row_pool, 0, len(RT.ids), top_k)
-    by_off = _top(run.col_pool, 1, len(OT.ids), top_k)
+    by_req = _top(run.row_pool, 0, len(RT.ids), top_k, presorted=True)
+    by_off = _top(run.col_pool, 1, len(OT.ids), top_k, run.col_thr)
 
     def builder(rows: IntArray, cols: IntArray) -> Callable[[int, int], list[Match]]:
         def build(a: int, z: int) -> list[Match]:

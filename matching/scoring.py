@@ -24,7 +24,7 @@ elementwise and in the same order, so a pair gets bit-identical numbers either w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import InvalidInput, UnknownMetier
-from .geo import _chord2, chord_to_km, to_ecef
+from .geo import _ARC_K, chord_to_km, to_ecef
 from .model import (
     CRITERIA,
     DEFAULT_PARAMS,
@@ -61,6 +61,7 @@ LEVEL_NAMES = {3: "CAP", 4: "bac", 5: "bac + 2", 6: "bac + 3", 7: "bac + 5", 8: 
 _NO_AVAIL = np.iinfo(np.int64).min // 4  # available at any time
 _NO_START = np.iinfo(np.int64).max // 4  # no start date
 _NO_LEVEL = 99  # unknown diploma level: never excluded on it
+_EMPTY = np.zeros((0, 0), dtype=bool)
 
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -152,7 +153,8 @@ class RequestTable:
 
     ids: list[str]
     items: list[RequestIn]
-    xyz: F64
+    xyz: F64  # (n, 3) earth-centred coordinates, km
+    coords: F64  # the same, (3, n), each axis contiguous
     max_km: F64
     kfac: F64
     needs: B
@@ -161,8 +163,7 @@ class RequestTable:
     avail: NDArray[np.int64]
     level: NDArray[np.int64]
     cm: F64  # (n, n_metiers): métier score of each offer métier
-    mask: NDArray[np.int64]  # bit m set when cm[:, m] > 0
-    first_code: NDArray[np.intp]  # (n, n_metiers): index in request.metiers of the best code
+    cmw: F64  # cm times the métier weight's share
 
     @classmethod
     def build(
@@ -173,29 +174,31 @@ class RequestTable:
         codes = ref.codes
         index = {c: i for i, c in enumerate(codes)}
         n, m = len(items), len(codes)
-        cm = np.zeros((n, m), dtype=np.float64)
-        first = np.zeros((n, m), dtype=np.intp)
-        related = [[index[o] for o in sorted(ref.related(c))] for c in codes]
-        for i, r in enumerate(items):
-            for j, code in reversed(list(enumerate(r.metiers))):
-                if code not in index:
+        flat: list[int] = []
+        counts: list[int] = []
+        for r in items:
+            for code in r.metiers:
+                k = index.get(code)
+                if k is None:
                     raise UnknownMetier(
                         f"unknown métier code {code!r}", record=f"request {r.id}", field="metiers"
                     )
-                k = index[code]
-                for o in related[k]:
-                    if cm[i, o] < 1.0:
-                        cm[i, o] = params.related_metier_score
-                        first[i, o] = j
-            for j, code in reversed(list(enumerate(r.metiers))):
-                cm[i, index[code]] = 1.0
-                first[i, index[code]] = j
-        bits = (np.int64(1) << np.arange(m, dtype=np.int64)) if m else np.zeros(0, np.int64)
+                flat.append(k)
+            counts.append(len(r.metiers))
+        same = np.zeros((n, m), dtype=bool)
+        same[np.repeat(np.arange(n), counts), np.array(flat, dtype=np.intp)] = True
+        rel = np.zeros((m, m), dtype=np.int64)
+        for k, c in enumerate(codes):
+            rel[k, [index[o] for o in ref.related(c)]] = 1
+        related = (same.astype(np.int64) @ rel) > 0
+        cm = np.where(same, 1.0, np.where(related, params.related_metier_score, 0.0))
         max_km = np.array([float(r.max_km) for r in items], dtype=np.float64)
+        xyz = to_ecef([r.lat for r in items], [r.lon for r in items]).reshape(n, 3)
         return cls(
             ids=[r.id for r in items],
             items=items,
-            xyz=to_ecef([r.lat for r in items], [r.lon for r in items]).reshape(n, 3),
+            xyz=xyz,
+            coords=np.ascontiguousarray(xyz.T),
             max_km=max_km,
             kfac=(1.0 - params.distance_score_at_limit) / max_km,
             needs=np.array([r.needs_housing for r in items], dtype=bool),
@@ -213,10 +216,7 @@ class RequestTable:
                 dtype=np.int64,
             ),
             cm=cm,
-            mask=((cm > 0) * bits).sum(axis=1).astype(np.int64)
-            if m < 63
-            else np.zeros(n, np.int64),
-            first_code=first,
+            cmw=cm * _weights(params)[0],
         )
 
 
@@ -227,6 +227,7 @@ class OfferTable:
     ids: list[str]
     items: list[OfferIn]
     xyz: F64
+    coords: F64
     metier: NDArray[np.intp]
     places: NDArray[np.int64]
     live: B
@@ -251,10 +252,12 @@ class OfferTable:
         entry_by_code = np.array([ref.entry_level_min(c) for c in ref.codes], dtype=np.int64)
         places = np.array([o.places for o in items], dtype=np.int64)
         beds = np.array([o.housing_beds for o in items], dtype=np.int64)
+        xyz = to_ecef([o.lat for o in items], [o.lon for o in items]).reshape(n, 3)
         return cls(
             ids=[o.id for o in items],
             items=items,
-            xyz=to_ecef([o.lat for o in items], [o.lon for o in items]).reshape(n, 3),
+            xyz=xyz,
+            coords=np.ascontiguousarray(xyz.T),
             metier=metier,
             places=places,
             live=places > 0,
@@ -281,6 +284,12 @@ def _check_unique(kind: str, ids: list[str]) -> None:
 
 
 # --- the kernel ----------------------------------------------------------------------------------
+#
+# Two implementations of the same arithmetic: ``kernel`` for lists of pairs (and blocks in rare
+# paths), allocating its arrays; ``BlockKernel`` for the hot path, writing into preallocated
+# buffers (fresh multi-megabyte arrays cost page faults: half the time of the naive version).
+# Both run the same elementwise operations in the same order, so the numbers are bit-identical
+# (a test checks it).
 
 
 @dataclass(eq=False)
@@ -299,6 +308,11 @@ class Terms:
     f_licence: B | None
     f_date: B | None
     f_housing: B | None
+
+
+def _weights(params: Params) -> tuple[float, float, float]:
+    w = params.total_weight
+    return params.weight_metier / w, params.weight_distance / w, params.weight_housing / w
 
 
 def kernel(
@@ -331,46 +345,38 @@ def kernel(
         def col(a: np.ndarray) -> np.ndarray:
             return a[ci]
 
-    rxyz, cxyz = RT.xyz[ri], OT.xyz[ci]
+    a_m, a_d, a_h = _weights(params)
+    # Squared chord, then arc: the operations of geo._chord2 and geo.chord_to_km.
+    dx = row(RT.coords[0]) - col(OT.coords[0])
+    d = dx * dx
+    tmp = row(RT.coords[1]) - col(OT.coords[1])
+    tmp *= tmp
+    d += tmp
+    tmp = row(RT.coords[2]) - col(OT.coords[2])
+    tmp *= tmp
+    d += tmp
+    d = chord_to_km(d)
     if block:
-        rxyz, cxyz = rxyz[:, None, :], cxyz[None, :, :]
-    d = chord_to_km(_chord2(rxyz, cxyz))
-    cm = RT.cm[ri]
-    s_metier = cm[:, OT.metier[ci]] if block else cm[np.arange(len(ri)), OT.metier[ci]]
-    compat = s_metier > 0
-    r = row(RT.max_km if radius is None else radius)
-    within = d <= r
-    acc, hasbeds = RT.acc[ri], OT.hasbeds[ci]
+        s_metier = RT.cm[ri][:, OT.metier[ci]]
+        score = RT.cmw[ri][:, OT.metier[ci]]
+    else:
+        s_metier = RT.cm[ri, OT.metier[ci]]
+        score = RT.cmw[ri, OT.metier[ci]]
+    compat = score > 0
+    within = d <= row(RT.max_km if radius is None else radius)
     eligible = None
-    if acc.any() and hasbeds.any():
+    if RT.acc[ri].any() and OT.hasbeds[ci].any():
         eligible = row(RT.acc) & col(OT.hasbeds)
     t = d * row(RT.kfac)
     if eligible is not None:
         np.minimum(t, 1.0 - params.relocation_distance_score, out=t, where=eligible)
+    tmp = 1.0 - t
+    tmp *= a_d
+    score += tmp
     needs = row(RT.needs)
     s_housing = _housing_table(params)[needs.astype(np.intp) * 2 + ~col(OT.hasbeds)]
-    w = params.total_weight
-    score = s_metier * (params.weight_metier / w)
-    score += (1.0 - t) * (params.weight_distance / w)
-    score += s_housing * (params.weight_housing / w)
-
-    level, entry = RT.level[ri], OT.entry[ci]
-    f_diploma = (
-        row(RT.level) < col(OT.entry)
-        if (level.min(initial=_NO_LEVEL) < entry.max(initial=0))
-        else None
-    )
-    nolic = ~RT.lic[ri]
-    f_licence = (row(~RT.lic) & col(OT.lic)) if (nolic.any() and OT.lic[ci].any()) else None
-    avail, start = RT.avail[ri], OT.start_tol[ci]
-    f_date = (
-        (row(RT.avail) > col(OT.start_tol))
-        if avail.max(initial=_NO_AVAIL) > start.min(initial=_NO_START)
-        else None
-    )
-    f_housing = None
-    if params.exclude_without_housing and RT.needs[ri].any() and (~hasbeds).any():
-        f_housing = needs & col(~OT.hasbeds)
+    score += s_housing * a_h
+    fails = _fails(RT, ri, OT, ci, params)
     return Terms(
         d,
         s_metier,
@@ -380,11 +386,134 @@ def kernel(
         compat,
         within,
         eligible,
-        f_diploma,
-        f_licence,
-        f_date,
-        f_housing,
+        (row(RT.level) < col(OT.entry)) if fails[0] else None,
+        (row(~RT.lic) & col(OT.lic)) if fails[1] else None,
+        (row(RT.avail) > col(OT.start_tol)) if fails[2] else None,
+        (needs & col(~OT.hasbeds)) if fails[3] else None,
     )
+
+
+def _fails(
+    RT: RequestTable, ri: NDArray[np.intp], OT: OfferTable, ci: NDArray[np.intp], params: Params
+) -> tuple[bool, bool, bool, bool]:
+    """Which of diploma, licence, date, housing may fail somewhere among these rows and columns."""
+    level, entry = RT.level[ri], OT.entry[ci]
+    avail, start = RT.avail[ri], OT.start_tol[ci]
+    return (
+        bool(level.min(initial=_NO_LEVEL) < entry.max(initial=0)),
+        bool((~RT.lic[ri]).any() and OT.lic[ci].any()),
+        bool(avail.max(initial=_NO_AVAIL) > start.min(initial=_NO_START)),
+        bool(params.exclude_without_housing and RT.needs[ri].any() and (~OT.hasbeds[ci]).any()),
+    )
+
+
+class BlockKernel:
+    """The hot path: score a block of pairs into preallocated buffers, count its exclusions.
+
+    Same arithmetic as :func:`kernel` (block=True), without allocating block-sized arrays.
+    With ``metier >= 0`` every column has that métier and every row is compatible with it
+    (métier blocking); with ``metier = -1`` columns mix métiers and the kernel looks them up.
+    """
+
+    FAILS = ("diploma", "licence", "date", "housing")
+
+    def __init__(self, RT: RequestTable, OT: OfferTable, params: Params, size: int) -> None:
+        self.RT, self.OT, self.params = RT, OT, params
+        self._f = [np.empty(size) for _ in range(3)]
+        self._b = [np.empty(size, dtype=bool) for _ in range(4)]
+        self.a_m, self.a_d, self.a_h = _weights(params)
+        table = _housing_table(params)
+        # Housing term per (needs, column): row 0 for candidates who need no housing, row 1 else.
+        self._h2 = table[np.array([0, 2])[:, None] + ~OT.hasbeds[None, :]] * self.a_h
+        self._reloc = 1.0 - params.relocation_distance_score
+
+    def _view(self, buf: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        return buf[: shape[0] * shape[1]].reshape(shape)
+
+    def run(
+        self,
+        ri: NDArray[np.intp],
+        ci: NDArray[np.intp],
+        metier: int,
+        relocation_pass: bool,
+        on_fail: Callable[[str, B, int], None],
+        want_beyond: bool = False,
+    ) -> tuple[F64, B, int, B]:
+        """Return (masked scores, valid mask, number within reach, compat & beyond mask or empty).
+
+        ``on_fail(reason, mask, count)`` is told of each hard constraint that excludes pairs
+        (the mask is only valid during the call).
+        """
+        RT, OT = self.RT, self.OT
+        shape = (len(ri), len(ci))
+        d, tmp, s = (self._view(b, shape) for b in self._f)
+        ok, fb = (self._view(b, shape) for b in self._b[:2])
+        rc, cc = RT.coords[:, ri], OT.coords[:, ci]
+        np.subtract(rc[0][:, None], cc[0][None, :], out=d)
+        np.multiply(d, d, out=d)
+        for axis in (1, 2):
+            np.subtract(rc[axis][:, None], cc[axis][None, :], out=tmp)
+            np.multiply(tmp, tmp, out=tmp)
+            np.add(d, tmp, out=d)
+        np.multiply(d, _ARC_K, out=tmp)  # chord_to_km, in place
+        np.add(tmp, 1.0, out=tmp)
+        np.sqrt(d, out=d)
+        np.multiply(d, tmp, out=d)
+        np.less_equal(d, RT.max_km[ri][:, None], out=ok)
+        if relocation_pass:
+            np.logical_not(ok, out=ok)
+        if metier < 0:  # mixed métiers: métier score by lookup, incompatible pairs out
+            compat = self._view(self._b[2], shape)
+            np.take(RT.cmw[ri], OT.metier[ci], axis=1, out=s)
+            np.greater(s, 0.0, out=compat)
+            beyond = (compat & ~ok) if want_beyond and not relocation_pass else _EMPTY
+            np.logical_and(ok, compat, out=ok)
+        else:
+            beyond = ~ok if want_beyond and not relocation_pass else _EMPTY
+        reach = n = int(np.count_nonzero(ok))
+        flags = _fails(RT, ri, OT, ci, self.params)
+        for reason, flag in zip(self.FAILS, flags, strict=True):
+            if not flag or n == 0:
+                continue
+            if reason == "diploma":
+                np.less(RT.level[ri][:, None], OT.entry[ci][None, :], out=fb)
+            elif reason == "licence":
+                np.logical_and(~RT.lic[ri][:, None], OT.lic[ci][None, :], out=fb)
+            elif reason == "date":
+                np.greater(RT.avail[ri][:, None], OT.start_tol[ci][None, :], out=fb)
+            else:
+                np.logical_and(RT.needs[ri][:, None], ~OT.hasbeds[ci][None, :], out=fb)
+            np.logical_and(fb, ok, out=fb)
+            failed = int(np.count_nonzero(fb))
+            if failed:
+                on_fail(reason, fb, failed)
+                np.logical_xor(ok, fb, out=ok)
+                n -= failed
+        if n == 0:
+            return s, ok, reach, beyond
+        np.multiply(d, RT.kfac[ri][:, None], out=tmp)
+        acc, hasbeds = RT.acc[ri], OT.hasbeds[ci]
+        if acc.any() and hasbeds.any():
+            eligible = acc[:, None] & hasbeds[None, :]
+            np.minimum(tmp, self._reloc, out=tmp, where=eligible)
+        np.subtract(1.0, tmp, out=tmp)
+        np.multiply(tmp, self.a_d, out=tmp)
+        if metier < 0:
+            np.add(s, tmp, out=s)
+        else:  # every pair here has this métier: same number as the lookup
+            np.add(RT.cmw[ri, metier][:, None], tmp, out=s)
+        needs = RT.needs[ri]
+        if needs.any():
+            np.take(self._h2[:, ci], needs.astype(np.intp), axis=0, out=tmp)
+            np.add(s, tmp, out=s)
+        else:  # the same number: 1.0 * a_h
+            np.add(s, self.a_h * 1.0, out=s)
+        np.multiply(s, ok, out=s)
+        return s, ok, reach, beyond
+
+    def scratch(self, shape: tuple[int, int]) -> B:
+        """A bool buffer of ``shape`` free to use between runs."""
+        return self._view(self._b[3], shape)
 
 
 def _housing_table(params: Params) -> F64:

@@ -37,3 +37,20 @@ def request(
     """A request with short positional arguments."""
     codes = (metiers,) if isinstance(metiers, str) else tuple(metiers)
     return RequestIn(id=id, metiers=codes, lat=lat, lon=lon, max_km=max_km, **kw)
+
+
+# Real communes of the Ain (INSEE code -> centroid), from data/reference/communes.csv.
+AIN = {
+    "01053": ("Bourg-en-Bresse", 46.20503, 5.24556),
+    "01283": ("Oyonnax", 46.26113, 5.65258),
+    "01004": ("Ambérieu-en-Bugey", 45.96104, 5.37229),
+    "01034": ("Belley", 45.74984, 5.68399),
+    "01173": ("Gex", 46.34729, 6.04625),
+    "01033": ("Valserhône", 46.12413, 5.79649),
+}
+
+
+def at(insee: str) -> tuple[float, float]:
+    """Latitude and longitude of an Ain commune of :data:`AIN`."""
+    _, lat, lon = AIN[insee]
+    return lat, lon

@@ -1,0 +1,372 @@
+"""``python -m matching suggest|allocate``: run the engine on JSON files, print JSON.
+
+The only module of the engine that reads files. By default it loads the referential and the
+gazetteer shipped with Passerelle (``data/reference/metiers.json`` and ``communes.csv``, found
+without importing the data layer); ``--metiers`` and ``--communes`` take other files.
+
+Input files are JSON arrays of records (the interchange format; more fields are ignored):
+
+* offer: ``id`` (string), ``metier`` (code or free text), ``commune`` (INSEE code) or
+  ``lat``/``lon``, ``places`` (int >= 0), ``housing_beds`` (int >= 0, default 0),
+  ``licence_required`` (bool, default false), ``start`` (ISO date, optional);
+* request: ``id`` (string), ``metiers`` (list of codes or free texts), ``commune`` or
+  ``lat``/``lon``, ``max_km`` (number), ``needs_housing`` (bool), ``accepts_relocation``,
+  ``has_licence`` (bools, default false), ``available_from`` (ISO date, optional),
+  ``diploma_level`` (int, optional).
+
+Bad input (malformed JSON, a missing or mistyped field, an unknown commune, duplicate ids...)
+prints one message naming the file, the record and the field on stderr, exits with status 2,
+and prints nothing on stdout. Free texts that do not resolve to a métier are reported in the
+output (``unresolved``), never matched; ambiguous ones are reported too (``ambiguous``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import math
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .allocation import allocate
+from .engine import suggest
+from .errors import InvalidInput, MatchingError
+from .model import ENGINE_VERSION, OfferIn, RequestIn
+from .referential import MetierReferential, Resolution
+
+__all__ = ["main", "shipped_reference", "load_communes", "load_referential"]
+
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(Exception):
+    """A message for the user; the command exits with status 2."""
+
+
+def shipped_reference(name: str) -> Path | None:
+    """Return the path of a reference file shipped in the ``data`` package, without importing it."""
+    spec = importlib.util.find_spec("data")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        path = Path(location) / "reference" / name
+        if path.exists():
+            return path
+    return None
+
+
+def load_referential(path: Path) -> MetierReferential:
+    """Read ``metiers.json`` and build the referential."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            records = json.load(f)["metiers"]
+        return MetierReferential.from_records(records)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise BadInput(f"{path}: cannot read the métier referential: {e}") from e
+
+
+def load_communes(path: Path) -> dict[str, tuple[float, float]]:
+    """Read the gazetteer: INSEE code -> (latitude, longitude)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            return {
+                row["insee"]: (float(row["latitude"]), float(row["longitude"]))
+                for row in csv.DictReader(f)
+            }
+    except (OSError, ValueError, KeyError) as e:
+        raise BadInput(f"{path}: cannot read the communes: {e}") from e
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+class _Record:
+    """One JSON record being parsed, to name it in messages."""
+
+    def __init__(self, source: str, kind: str, n: int, raw: object) -> None:
+        self.source, self.kind, self.n = source, kind, n
+        if not isinstance(raw, dict):
+            raise BadInput(f"{source}: {kind} #{n}: a JSON object is required")
+        self.raw: dict[str, Any] = raw
+        ident = raw.get("id")
+        self.label = f"{kind} #{n}" + (f' (id "{ident}")' if isinstance(ident, str) else "")
+
+    def fail(self, name: str, message: str) -> BadInput:
+        return BadInput(f'{self.source}: {self.label}: field "{name}": {message}')
+
+    def has(self, name: str) -> bool:
+        return self.raw.get(name) is not None
+
+    def string(self, name: str) -> str:
+        value = self.raw.get(name)
+        if value is None:
+            raise self.fail(name, "is required")
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(name, "must be a non-empty string")
+        return value
+
+    def integer(self, name: str, default: int | None = None, minimum: int = 0) -> int:
+        value = self.raw.get(name, default)
+        if value is None:
+            raise self.fail(name, "is required")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(name, "must be an integer")
+        if value < minimum:
+            raise self.fail(name, f"must be >= {minimum}")
+        return value
+
+    def number(self, name: str, lo: float, hi: float) -> float:
+        value = self.raw.get(name)
+        if value is None:
+            raise self.fail(name, "is required")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(name, "must be a number")
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise self.fail(name, f"must be between {lo:g} and {hi:g}")
+        return float(value)
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        value = self.raw.get(name, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(name, "must be true or false")
+        return value
+
+    def day(self, name: str) -> date | None:
+        value = self.raw.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(name, "must be an ISO date (YYYY-MM-DD)")
+        try:
+            if len(value) != 10:
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self.fail(name, f'"{value}" is not an ISO date (YYYY-MM-DD)') from None
+
+    def place(self, communes: _Communes) -> tuple[float, float]:
+        if self.has("lat") or self.has("lon"):
+            return self.number("lat", -90, 90), self.number("lon", -180, 180)
+        if not self.has("commune"):
+            raise self.fail("commune", "is required (or lat and lon)")
+        code = self.string("commune")
+        where = communes.get(code)
+        if where is None:
+            raise self.fail("commune", f'unknown INSEE code "{code}"')
+        return where
+
+
+class _Communes:
+    """The gazetteer, read on first use only (records with lat/lon do not need it)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._table: dict[str, tuple[float, float]] | None = None
+
+    def get(self, code: str) -> tuple[float, float] | None:
+        if self._table is None:
+            if self.path is None:
+                raise BadInput("the communes gazetteer is not found: pass --communes")
+            self._table = load_communes(self.path)
+        return self._table.get(code)
+
+
+def _read_array(path: Path) -> list[Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{path}: not UTF-8 text: {e}") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BadInput(
+            f"{path}: malformed JSON at line {e.lineno} column {e.colno}: {e.msg}"
+        ) from e
+    if not isinstance(data, list):
+        raise BadInput(f"{path}: a JSON array of records is required")
+    return data
+
+
+def _check_ids(records: list[_Record]) -> None:
+    seen: dict[str, _Record] = {}
+    for rec in records:
+        ident = rec.string("id")
+        if ident in seen:
+            raise rec.fail("id", f"duplicate id (also {seen[ident].kind} #{seen[ident].n})")
+        seen[ident] = rec
+
+
+def _parse(
+    offers_path: Path,
+    requests_path: Path,
+    ref: MetierReferential,
+    communes: _Communes,
+) -> tuple[list[RequestIn], list[OfferIn], list[dict[str, Any]], list[dict[str, Any]]]:
+    raw_offers = [
+        _Record(str(offers_path), "offer", n, r) for n, r in enumerate(_read_array(offers_path), 1)
+    ]
+    raw_requests = [
+        _Record(str(requests_path), "request", n, r)
+        for n, r in enumerate(_read_array(requests_path), 1)
+    ]
+    _check_ids(raw_offers)
+    _check_ids(raw_requests)
+    texts: list[str] = [rec.string("metier") for rec in raw_offers]
+    request_texts: list[list[str]] = []
+    for rec in raw_requests:
+        value = rec.raw.get("metiers")
+        if not isinstance(value, list) or not value:
+            raise rec.fail("metiers", "must be a non-empty list of strings")
+        if not all(isinstance(v, str) and v.strip() for v in value):
+            raise rec.fail("metiers", "must be a non-empty list of strings")
+        request_texts.append(value)
+        texts.extend(value)
+    resolved = ref.resolve_many(texts)
+    unresolved: list[dict[str, Any]] = []
+    ambiguous: list[dict[str, Any]] = []
+
+    def note(rec: _Record, field: str, res: Resolution) -> None:
+        if res.code is None:
+            unresolved.append({"record": rec.label, "field": field, "text": res.text})
+        elif res.ambiguous:
+            ambiguous.append(
+                {
+                    "record": rec.label,
+                    "field": field,
+                    "text": res.text,
+                    "code": res.code,
+                    "alternatives": list(res.alternatives),
+                    "note": res.note,
+                }
+            )
+
+    offers: list[OfferIn] = []
+    for rec in raw_offers:
+        res = resolved[rec.string("metier")]
+        note(rec, "metier", res)
+        lat, lon = rec.place(communes)
+        places = rec.integer("places")
+        beds = rec.integer("housing_beds", default=0)
+        licence = rec.boolean("licence_required")
+        start = rec.day("start")
+        if res.code is None:
+            continue  # reported, never matched
+        offers.append(OfferIn(rec.raw["id"], res.code, lat, lon, places, beds, licence, start))
+    requests: list[RequestIn] = []
+    for rec, values in zip(raw_requests, request_texts, strict=True):
+        codes: list[str] = []
+        for text in values:
+            res = resolved[text]
+            note(rec, "metiers", res)
+            if res.code is not None and res.code not in codes:
+                codes.append(res.code)
+        lat, lon = rec.place(communes)
+        max_km = rec.number("max_km", 0.1, 20_000)
+        level = rec.integer("diploma_level", minimum=0) if rec.has("diploma_level") else None
+        requests.append(
+            RequestIn(
+                rec.raw["id"],
+                tuple(codes),
+                lat,
+                lon,
+                max_km,
+                needs_housing=rec.boolean("needs_housing"),
+                accepts_relocation=rec.boolean("accepts_relocation"),
+                has_licence=rec.boolean("has_licence"),
+                available_from=rec.day("available_from"),
+                diploma_level=level,
+            )
+        )
+    return requests, offers, unresolved, ambiguous
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def _entry(match: dict[str, Any], drop: str) -> dict[str, Any]:
+    return {k: v for k, v in match.items() if k != drop}
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    metiers = args.metiers or shipped_reference("metiers.json")
+    if metiers is None:
+        raise BadInput("the métier referential is not found: pass --metiers")
+    ref = load_referential(Path(metiers))
+    communes_path = args.communes or shipped_reference("communes.csv")
+    communes = _Communes(Path(communes_path) if communes_path else None)
+    requests, offers, unresolved, ambiguous = _parse(
+        Path(args.offers), Path(args.requests), ref, communes
+    )
+    out: dict[str, Any] = {"engine_version": ENGINE_VERSION}
+    if args.command == "suggest":
+        s = suggest(requests, offers, ref, top_k=args.top)
+        out["requests"] = {
+            rid: [_entry(m.to_dict(), "request") for m in s.by_request[rid]] for rid in s.by_request
+        }
+        out["offers"] = {
+            oid: [_entry(m.to_dict(), "offer") for m in s.by_offer[oid]] for oid in s.by_offer
+        }
+        out["excluded"] = s.excluded.to_dict()
+        out["widening"] = dict(s.widening)
+    else:
+        a = allocate(requests, offers, ref)
+        out.update(a.to_dict())
+    out["unresolved"] = unresolved
+    out["ambiguous"] = ambiguous
+    return out
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m matching",
+        description="Run Passerelle's matching engine on JSON files; print JSON.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("suggest", "best offers of each request and best requests of each offer"),
+        ("allocate", "a stable allocation of requests to offers"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--offers", required=True, help="JSON array of offers")
+        p.add_argument("--requests", required=True, help="JSON array of requests")
+        p.add_argument("--metiers", help="métier referential (default: the shipped one)")
+        p.add_argument("--communes", help="communes CSV (default: the shipped one)")
+        if name == "suggest":
+            p.add_argument("--top", type=_positive, default=10, help="list length (default 10)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0, or 2 on bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        out = _run(args)
+    except (BadInput, InvalidInput) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MatchingError as e:  # pragma: no cover - every engine error is an InvalidInput today
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    text = json.dumps(out, ensure_ascii=False, indent=2)  # whole output first: nothing partial
+    sys.stdout.write(text + "\n")
+    return 0
