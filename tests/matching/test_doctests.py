@@ -10,7 +10,11 @@ import pytest
 
 import matching
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(matching.__path__, "matching."))
+MODULES = sorted(
+    m.name
+    for m in pkgutil.iter_modules(matching.__path__, "matching.")
+    if m.name != "matching.__main__"  # runs the command line on import
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
