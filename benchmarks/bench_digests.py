@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from data import migrate  # noqa: E402
@@ -246,14 +246,45 @@ def _baseline(smtp: SmtpProcess, n: int, size: int) -> float:
     return time.perf_counter() - started
 
 
-def run(candidates: int = 10_000, database_url: str | None = None) -> dict[str, Any]:
+PG_SCHEMA = "bench_digests"
+
+
+def _engine(url: str) -> tuple[Any, Any]:
+    """Return the engine to benchmark on, and a cleanup; PostgreSQL gets a schema of its own."""
+    if not url.startswith("postgresql"):
+        engine = make_engine(url)
+        return engine, engine.dispose
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={PG_SCHEMA}"})
+
+    def cleanup() -> None:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        admin.dispose()
+
+    return engine, cleanup
+
+
+def run(
+    candidates: int = 10_000, database_url: str | None = None, sqlite_wal: bool = False
+) -> dict[str, Any]:
     """Run the benchmark; return its figures."""
     from jobs.digests import send_digests
 
     with tempfile.TemporaryDirectory(prefix="bench-digests-") as tmp_name:
         tmp = Path(tmp_name)
         url = database_url or f"sqlite:///{tmp}/bench.db"
-        engine = make_engine(url)
+        engine, cleanup = _engine(url)
+        if sqlite_wal and engine.dialect.name == "sqlite":
+            raw = engine.raw_connection()  # outside SQLAlchemy's BEGIN: PRAGMA needs no transaction
+            try:
+                raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+            finally:
+                raw.close()
         migrate.upgrade(engine)
         factory = make_session_factory(engine)
         with factory.begin() as s:
@@ -292,11 +323,11 @@ def run(candidates: int = 10_000, database_url: str | None = None) -> dict[str, 
             baseline = _baseline(smtp, candidates, size)
         finally:
             smtp.stop()
-            engine.dispose()
+            cleanup()
     mails = counts.get("candidate_mails", 0) + counts.get("employer_mails", 0)
     return {
         "candidates": candidates,
-        "backend": "postgresql" if database_url and "postgresql" in database_url else "sqlite",
+        "backend": engine.dialect.name + (" (WAL)" if sqlite_wal else ""),
         "mails_queued": mails,
         "mails_sent": counts.get("sent", 0),
         "mails_received": received,
@@ -315,12 +346,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=10_000)
     parser.add_argument("--database-url", default=os.environ.get("PASSERELLE_BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--sqlite-wal", action="store_true", help="put the SQLite file in WAL journal mode first"
+    )
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         _serve(int(args.serve[0]), args.serve[1])
         return 0
-    result = run(args.candidates, args.database_url)
+    result = run(args.candidates, args.database_url, args.sqlite_wal)
     print(json.dumps(result, indent=2))
     ok = result["within_target"] and result["mails_received"] == result["mails_queued"]
     return 0 if ok else 1

@@ -362,11 +362,27 @@ def _backoff(attempts: int) -> timedelta:
 
 
 class _Budget:
-    """How many more rows the senders of one call may claim (shared by its threads)."""
+    """How many more rows the senders of one call may claim, and which (shared by its threads).
 
-    def __init__(self, limit: int) -> None:
+    With ``only_ids``, each claim looks at the next slice of the ids rather than at all of them:
+    a job that queued ten thousand mails claims them fifty at a time without binding ten thousand
+    parameters to every claim.
+    """
+
+    def __init__(self, limit: int, only_ids: Sequence[int] | None = None) -> None:
         self.left = limit
         self.lock = threading.Lock()
+        self.ids = sorted(set(only_ids)) if only_ids is not None else None
+        self.pos = 0
+
+    def next_ids(self, n: int) -> list[int] | None:
+        """Return the next slice of ``only_ids`` (empty when done), or None without ids."""
+        if self.ids is None:
+            return None
+        with self.lock:
+            part = self.ids[self.pos : self.pos + n]
+            self.pos += len(part)
+            return part
 
     def take(self, n: int) -> int:
         with self.lock:
@@ -404,11 +420,11 @@ def send_pending(
         report.recovered = _recover_stale(db, clock())
     finally:
         db.close()
-    budget = _Budget(limit)
+    budget = _Budget(limit, only_ids)
     stop = threading.Event()
     clone = getattr(mailer, "clone", None)
     if workers <= 1 or not callable(clone):
-        _sender(session_factory, mailer, clock, budget, only_ids, max_attempts, stop, report)
+        _sender(session_factory, mailer, clock, budget, max_attempts, stop, report)
     else:
         reports = [SendReport() for _ in range(workers)]
         failures: list[BaseException] = []
@@ -420,7 +436,6 @@ def send_pending(
                     clone(),
                     clock,
                     budget,
-                    only_ids,
                     max_attempts,
                     stop,
                     reports[i],
@@ -463,7 +478,6 @@ def _sender(
     mailer: Mailer,
     clock: Callable[[], datetime],
     budget: _Budget,
-    only_ids: Sequence[int] | None,
     max_attempts: int,
     stop: threading.Event,
     report: SendReport,
@@ -477,12 +491,16 @@ def _sender(
             size = budget.take(CHUNK)
             if not size:
                 break
+            ids = budget.next_ids(size)
+            if ids is not None and not ids:
+                budget.give_back(size)
+                break
             token = uuid.uuid4().hex
-            rows, suppressed = _claim(db, token, clock(), size, only_ids)
+            rows, suppressed = _claim(db, token, clock(), size, ids)
             budget.give_back(size - len(rows) - suppressed)
             report.suppressed += suppressed
             report.claimed += len(rows) + suppressed
-            if not rows:
+            if not rows and ids is None:
                 if suppressed:
                     continue
                 break
