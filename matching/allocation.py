@@ -177,9 +177,10 @@ def allocate(
     n_req = len(RT.ids)
     run = _Run(RT, OT, strict, k_rows=LIST_LENGTH, k_cols=0)
     run.execute()
-    valid = run.valid.copy()
+    valid0 = run.valid
+    valid = run.valid.copy()  # compatible offers not yet in the list or in it
     lists = _Lists(run, LIST_LENGTH)
-    k_now = np.full(n_req, LIST_LENGTH, dtype=np.int64)
+    offset = np.zeros(n_req, dtype=np.int64)  # list entries dropped by extensions
 
     nxt = np.zeros(n_req, dtype=np.int64)
     held = np.full(n_req, -1, dtype=np.intp)
@@ -194,14 +195,22 @@ def allocate(
     cut_hn_id = np.zeros(n_off, dtype=np.intp)
     free = np.flatnonzero(valid > 0).astype(np.intp)
     places, beds, needs = OT.places, OT.beds, RT.needs
-    while len(free):
+    parked = np.zeros(0, dtype=np.intp)  # out of list, more compatible offers to look at
+    while len(free) or len(parked):
         proposers, grow = _advance(free, nxt, lists, valid, needs, cut, cut_id, cut_hn, cut_hn_id)
-        if len(grow):
-            k_now[grow] *= 8
-            k = int(k_now[grow].max())
-            more = _Run(RT, OT, strict, k_rows=k, k_cols=0)
+        parked = np.concatenate([parked, grow])
+        if not len(proposers) and len(parked):
+            # Extend every parked list at once (one scoring pass), when nothing else moves.
+            grow, parked = np.unique(parked), np.zeros(0, dtype=np.intp)
+            # Their next offers, among those still open to them (all earlier ones are closed).
+            more = _Run(
+                RT, OT, strict, k_rows=LIST_LENGTH, k_cols=0, cuts=(cut, cut_id, cut_hn, cut_hn_id)
+            )
             more.execute(grow)
-            lists.replace(grow, _Lists(more, k))
+            offset[grow] += lists.length[grow]
+            lists.replace(grow, _Lists(more, LIST_LENGTH))
+            valid[grow] = more.valid[grow]
+            nxt[grow] = 0
             free = np.sort(np.concatenate([proposers, grow]))
             continue
         if not len(proposers):
@@ -238,15 +247,15 @@ def allocate(
         )
         free = np.sort(lost)
 
-    return _result(RT, OT, referential, params, run, lists, valid, held, nxt)
+    return _result(RT, OT, referential, params, run, lists, valid0, held, nxt, offset)
 
 
-def _result(RT, OT, referential, params, run, lists, valid, held, nxt) -> Allocation:  # type: ignore[no-untyped-def]
+def _result(RT, OT, referential, params, run, lists, valid, held, nxt, offset) -> Allocation:  # type: ignore[no-untyped-def]
     """Explain the allocation: matches of the assigned, reasons of the others."""
     assigned = np.flatnonzero(held >= 0).astype(np.intp)
     matches = pair_results(RT, assigned, OT, held[assigned], referential, params)
     assignments = [
-        Assignment(m.request_id, m.offer_id, m.score, m, int(nxt[i]) + 1)
+        Assignment(m.request_id, m.offer_id, m.score, m, int(offset[i] + nxt[i]) + 1)
         for i, m in zip(assigned.tolist(), matches, strict=True)
         if isinstance(m, Match)
     ]

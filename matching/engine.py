@@ -270,6 +270,8 @@ class _Run:
     kernel: BlockKernel = field(init=False)
 
     group_pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]] = field(default_factory=list)
+    #: Allocation: offers' cut-offs (score, request of the worst holder; same for beds).
+    cuts: tuple[NDArray[np.float64], IntArray, NDArray[np.float64], IntArray] | None = None
     col_size: int = 0
 
     def __post_init__(self) -> None:
@@ -299,6 +301,17 @@ class _Run:
             ri, ci, metier, relocation_pass, on_fail, want_beyond
         )
         self.reach += reach
+        if self.cuts is not None:  # allocation: drop the offers that would reject the row
+            cut, cut_id, cut_hn, cut_hn_id = self.cuts
+            r = ri[:, None]
+            closed = (S < cut[ci]) | ((S == cut[ci]) & (r > cut_id[ci]))
+            hn = self.RT.needs[ri]
+            if hn.any():
+                closed |= hn[:, None] & (
+                    (S < cut_hn[ci]) | ((S == cut_hn[ci]) & (r > cut_hn_id[ci]))
+                )
+            ok &= ~closed
+            S *= ok
         if len(self.samples["distance"]) < _SAMPLES and beyond.size:
             acc, hasbeds = self.RT.acc[ri], self.OT.hasbeds[ci]
             if acc.any() and hasbeds.any():
@@ -374,6 +387,7 @@ class _Run:
         housed = live[OT.hasbeds[live]]
         if len(movers) and len(housed):
             self.run(movers, housed, RT.max_km, relocation_pass=True)
+        if len(movers) and len(housed) and self.row_pool:
             # Movers have candidates from both passes: merge them; the others are final.
             is_mover = np.zeros(len(RT.ids), dtype=bool)
             is_mover[movers] = True
