@@ -1,0 +1,236 @@
+"""The bridge between the database and the engine: recompute the suggestions.
+
+:func:`recompute_suggestions` reads the active requests and the published offers with places
+left, runs :func:`matching.suggest`, and writes the union of both top-k lists into the
+``suggestions`` table:
+
+* a pair the engine returns and the table lacks is inserted (``proposed``, origin ``engine``);
+* a pair the table has gets the new score, distance, criteria, reasons and engine version, and
+  ``stale = False``; its status never changes: a pair already approved, rejected or further on
+  is never proposed again as new;
+* an engine pair still ``proposed`` that the engine no longer returns becomes ``stale``.
+
+Rows are never deleted. The function flushes; the caller (a job run, a request) commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from data.models import (
+    Offer,
+    OfferStatus,
+    Request,
+    RequestStatus,
+    Site,
+    Suggestion,
+    SuggestionOrigin,
+    SuggestionStatus,
+    utcnow,
+)
+from data.reference import read_metiers
+from matching import (
+    ENGINE_VERSION,
+    Match,
+    MetierReferential,
+    OfferIn,
+    Params,
+    RequestIn,
+    suggest,
+)
+
+__all__ = ["RecomputeReport", "recompute_suggestions", "engine_inputs", "shipped_referential"]
+
+_CHUNK = 500  # ids per IN (...) clause
+
+
+@dataclass(frozen=True)
+class RecomputeReport:
+    """What a recomputation did: rows created, updated, made stale; inputs it scored."""
+
+    created: int
+    updated: int
+    staled: int
+    requests: int
+    offers: int
+    engine_version: str = ENGINE_VERSION
+
+
+@lru_cache(maxsize=1)
+def shipped_referential() -> MetierReferential:
+    """The métier referential of the shipped reference data, built once per process."""
+    return MetierReferential.from_records(read_metiers())
+
+
+def engine_inputs(
+    session: Session, referential: MetierReferential
+) -> tuple[list[RequestIn], list[OfferIn]]:
+    """Active requests with a resolved métier, published offers with a place left, as engine input.
+
+    Ids are the database ids as strings; places are the places left; an offer is placed at its
+    site's commune, a request at its own commune.
+    """
+    requests: list[RequestIn] = []
+    rows = session.scalars(
+        select(Request)
+        .where(Request.status == RequestStatus.ACTIVE)
+        .options(selectinload(Request.metiers), joinedload(Request.commune))
+        .order_by(Request.id)
+    ).all()
+    for r in rows:
+        codes = tuple(c for c in r.metier_codes if c in referential)
+        if not codes:
+            continue  # nothing resolved: reported to the candidate, never matched
+        requests.append(
+            RequestIn(
+                id=str(r.id),
+                metiers=codes,
+                lat=r.commune.latitude,
+                lon=r.commune.longitude,
+                max_km=float(r.max_distance_km),
+                needs_housing=r.needs_housing,
+                accepts_relocation=r.accepts_relocation,
+                has_licence=r.has_licence,
+                available_from=r.available_from,
+                diploma_level=r.diploma_level,
+            )
+        )
+    offers: list[OfferIn] = []
+    published = session.scalars(
+        select(Offer)
+        .where(Offer.status == OfferStatus.PUBLISHED, Offer.places > Offer.places_filled)
+        .options(joinedload(Offer.site).joinedload(Site.commune))
+        .order_by(Offer.id)
+    ).all()
+    for o in published:
+        if o.metier_code not in referential:
+            continue
+        offers.append(
+            OfferIn(
+                id=str(o.id),
+                metier=o.metier_code,
+                lat=o.site.commune.latitude,
+                lon=o.site.commune.longitude,
+                places=o.places_left,
+                housing_beds=o.housing_beds,
+                licence_required=o.licence_required,
+                start=o.start_date,
+            )
+        )
+    return requests, offers
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i : i + _CHUNK]
+
+
+def _values(m: Match) -> dict[str, Any]:
+    d = m.to_dict()
+    return {
+        "score": min(1.0, max(0.0, m.score)),
+        "distance_km": m.distance_km,
+        "criteria": d["criteria"],
+        "reasons": d["reasons"],
+        "engine_version": ENGINE_VERSION,
+        "stale": False,
+    }
+
+
+def recompute_suggestions(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    top_k: int = 20,
+    params: Params | None = None,
+    referential: MetierReferential | None = None,
+) -> RecomputeReport:
+    """Run the engine on the database and upsert the suggestions; flush, never commit.
+
+    See the module docstring for what happens to new, existing and vanished pairs.
+    """
+    now = now or utcnow()
+    ref = referential or shipped_referential()
+    requests, offers = engine_inputs(session, ref)
+    result = suggest(requests, offers, ref, params or Params(), top_k=top_k)
+
+    pairs: dict[tuple[int, int], Match] = {}
+    for lists in (result.by_request, result.by_offer):
+        for key in lists:
+            for m in lists[key]:
+                pairs.setdefault((int(m.request_id), int(m.offer_id)), m)
+
+    # Existing rows of these pairs, and every engine pair still proposed (it may go stale).
+    session.flush()
+    cols = (
+        Suggestion.id,
+        Suggestion.request_id,
+        Suggestion.offer_id,
+        Suggestion.status,
+        Suggestion.origin,
+        Suggestion.stale,
+    )
+    existing: dict[tuple[int, int], Any] = {}
+    request_ids = sorted({r for r, _ in pairs})
+    for chunk in _chunks(request_ids):
+        for row in session.execute(select(*cols).where(Suggestion.request_id.in_(chunk))):
+            existing[(row.request_id, row.offer_id)] = row
+    proposed = session.execute(
+        select(*cols).where(
+            Suggestion.status == SuggestionStatus.PROPOSED,
+            Suggestion.origin == SuggestionOrigin.ENGINE,
+            or_(Suggestion.stale.is_(False), Suggestion.stale.is_(None)),
+        )
+    ).all()
+
+    new_rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for (rid, oid), m in sorted(pairs.items()):
+        row = existing.get((rid, oid))
+        if row is None:
+            new_rows.append(
+                {
+                    "request_id": rid,
+                    "offer_id": oid,
+                    **_values(m),
+                    "origin": SuggestionOrigin.ENGINE,
+                    "status": SuggestionStatus.PROPOSED,
+                    "created_at": now,
+                    "updated_at": now,
+                    "status_changed_at": now,
+                }
+            )
+        else:
+            updates.append({"id": row.id, **_values(m), "updated_at": now})
+    stale_ids = sorted(row.id for row in proposed if (row.request_id, row.offer_id) not in pairs)
+
+    if new_rows:
+        session.execute(insert(Suggestion), new_rows)
+    if updates:
+        session.execute(update(Suggestion), updates)
+    for chunk in _chunks(stale_ids):
+        session.execute(
+            update(Suggestion)
+            .where(Suggestion.id.in_(chunk))
+            .values(stale=True, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    # Bulk statements bypass the identity map: reload any suggestion the session holds.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Suggestion):
+            session.expire(obj)
+    session.flush()
+    return RecomputeReport(
+        created=len(new_rows),
+        updated=len(updates),
+        staled=len(stale_ids),
+        requests=len(requests),
+        offers=len(offers),
+    )
