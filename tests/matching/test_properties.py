@@ -1,0 +1,319 @@
+"""Property tests: the engine against brute force on small random instances.
+
+Brute force is :func:`matching.score_pair` on every pair, sorted in Python; the engine must
+give exactly the same lists, counts, widening radii and allocation, whatever the order of the
+inputs, without touching them, and with its blocking forced on (tiny tiles and grids).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import random
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import matching.engine as engine
+from matching import (
+    EXCLUSION_REASONS,
+    Exclusion,
+    Match,
+    MetierReferential,
+    OfferIn,
+    Params,
+    RequestIn,
+    allocate,
+    score_pair,
+    suggest,
+)
+
+from .conftest import AIN, metier_records
+
+REF = MetierReferential.from_records(metier_records())
+CODES = list(REF.codes)
+PLACES = [(lat, lon) for _, lat, lon in AIN.values()]
+DATES = [None, date(2026, 9, 1), date(2026, 10, 15), date(2026, 12, 1)]
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+place = st.one_of(
+    st.sampled_from(PLACES),  # shared communes: ties
+    st.tuples(st.floats(45.6, 46.5), st.floats(4.8, 6.1)),
+)
+
+
+@st.composite
+def requests_(draw: st.DrawFn, n: int) -> list[RequestIn]:
+    out = []
+    for i in range(n):
+        lat, lon = draw(place)
+        out.append(
+            RequestIn(
+                id=f"r{i:02d}",
+                metiers=tuple(draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=3))),
+                lat=lat,
+                lon=lon,
+                max_km=draw(st.sampled_from([5, 10, 20, 30, 45, 80])),
+                needs_housing=draw(st.booleans()),
+                accepts_relocation=draw(st.booleans()),
+                has_licence=draw(st.booleans()),
+                available_from=draw(st.sampled_from(DATES)),
+                diploma_level=draw(st.sampled_from([None, 0, 3, 4, 5])),
+            )
+        )
+    return out
+
+
+@st.composite
+def offers_(draw: st.DrawFn, n: int) -> list[OfferIn]:
+    out = []
+    for j in range(n):
+        lat, lon = draw(place)
+        out.append(
+            OfferIn(
+                id=f"o{j:02d}",
+                metier=draw(st.sampled_from(CODES)),
+                lat=lat,
+                lon=lon,
+                places=draw(st.integers(0, 3)),
+                housing_beds=draw(st.integers(0, 2)),
+                licence_required=draw(st.booleans()),
+                start=draw(st.sampled_from(DATES)),
+            )
+        )
+    return out
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> tuple[list[RequestIn], list[OfferIn]]:
+    return draw(requests_(draw(st.integers(0, 14)))), draw(offers_(draw(st.integers(0, 12))))
+
+
+@pytest.fixture(params=["dense", "blocked"])
+def blocking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run each property twice: as is, and with every blocking and pruning path forced."""
+    if request.param == "blocked":
+        monkeypatch.setattr(engine, "DENSE_PAIRS", 0)
+        monkeypatch.setattr(engine, "SPLIT_PAIRS", 8)
+        monkeypatch.setattr(engine, "TILE_ELEMENTS", 24)
+        monkeypatch.setattr(engine, "POOL_PER_KEY", 0)
+        monkeypatch.setattr(engine, "POOL_SLACK", 0)
+        monkeypatch.setattr(engine, "BAND_BASE_KM", 2.0)
+    return request.param
+
+
+def brute(reqs: list[RequestIn], offs: list[OfferIn], params: Params | None = None):  # type: ignore[no-untyped-def]
+    p = params or Params()
+    return {(r.id, o.id): score_pair(r, o, REF, p) for r in reqs for o in offs}
+
+
+def expected_lists(results, reqs, offs, k):  # type: ignore[no-untyped-def]
+    matches = [m for m in results.values() if isinstance(m, Match)]
+    by_req = {
+        r.id: sorted(
+            (m for m in matches if m.request_id == r.id), key=lambda m: (-m.score, m.offer_id)
+        )[:k]
+        for r in reqs
+    }
+    by_off = {
+        o.id: sorted(
+            (m for m in matches if m.offer_id == o.id), key=lambda m: (-m.score, m.request_id)
+        )[:k]
+        for o in offs
+    }
+    return by_req, by_off
+
+
+@SETTINGS
+@given(instances(), st.integers(1, 4))
+def test_suggest_equals_brute_force(blocking: str, inst, k: int) -> None:  # type: ignore[no-untyped-def]
+    reqs, offs = inst
+    s = suggest(reqs, offs, REF, top_k=k)
+    results = brute(reqs, offs)
+    by_req, by_off = expected_lists(results, reqs, offs, k)
+    assert dict(s.by_request) == by_req
+    assert dict(s.by_offer) == by_off
+    first = [e.reasons[0] for e in results.values() if isinstance(e, Exclusion)]
+    assert dict(s.excluded.counts) == {r: first.count(r) for r in EXCLUSION_REASONS}
+    for reason, samples in s.excluded.samples.items():
+        for pair in samples:
+            e = results[pair]
+            assert isinstance(e, Exclusion) and e.reasons[0] == reason
+
+
+@SETTINGS
+@given(instances())
+def test_scores_and_criteria_in_range(inst) -> None:  # type: ignore[no-untyped-def]
+    reqs, offs = inst
+    for m in brute(reqs, offs).values():
+        if isinstance(m, Match):
+            assert 0.0 < m.score <= 1.0
+            assert all(0.0 <= c.score <= 1.0 for c in m.criteria.values())
+            assert sum(c.weight for c in m.criteria.values()) == pytest.approx(1.0)
+            assert sum(c.weight * c.score for c in m.criteria.values()) == pytest.approx(m.score)
+            assert m.distance_km >= 0.0
+
+
+@SETTINGS
+@given(instances(), st.randoms(use_true_random=False))
+def test_independent_of_input_order_and_inputs_untouched(
+    blocking: str, inst, rnd: random.Random
+) -> None:  # type: ignore[no-untyped-def]
+    reqs, offs = inst
+    saved = copy.deepcopy((reqs, offs))
+    s1 = suggest(reqs, offs, REF, top_k=3)
+    a1 = allocate(reqs, offs, REF)
+    assert (reqs, offs) == saved
+    r2, o2 = reqs[:], offs[:]
+    rnd.shuffle(r2)
+    rnd.shuffle(o2)
+    s2 = suggest(r2, o2, REF, top_k=3)
+    assert dict(s1.by_request) == dict(s2.by_request)
+    assert dict(s1.by_offer) == dict(s2.by_offer)
+    assert s1.excluded == s2.excluded
+    assert s1.widening == s2.widening
+    assert allocate(r2, o2, REF) == a1
+
+
+@SETTINGS
+@given(instances())
+def test_widening_radius_brings_matches(blocking: str, inst) -> None:  # type: ignore[no-untyped-def]
+    reqs, offs = inst
+    p = Params()
+    s = suggest(reqs, offs, REF, p)
+    empty = {r.id for r in reqs if not s.by_request[r.id]}
+    assert set(s.widening) == empty
+    for r in reqs:
+        if r.id not in empty:
+            continue
+
+        def matches(km: float, r: RequestIn = r) -> int:
+            wider = dataclasses.replace(r, max_km=km)
+            return sum(isinstance(score_pair(wider, o, REF, p), Match) for o in offs)
+
+        km = s.widening[r.id]
+        if km is None:
+            assert r.max_km >= p.widening_steps_km[-1] or matches(p.widening_steps_km[-1]) == 0
+        else:
+            assert km > r.max_km and matches(km) >= 1
+            smaller = [x for x in p.widening_steps_km if x < km]
+            if smaller:
+                assert matches(smaller[-1]) == 0
+
+
+def greedy(reqs: list[RequestIn], offs: list[OfferIn]) -> dict[str, str]:
+    """The unique stable allocation when both sides rank by the same score: greedy by score."""
+    strict = Params(exclude_without_housing=True)
+    pairs = [m for m in brute(reqs, offs, strict).values() if isinstance(m, Match)]
+    pairs.sort(key=lambda m: (-m.score, m.request_id, m.offer_id))
+    off = {o.id: o for o in offs}
+    need = {r.id: r.needs_housing for r in reqs}
+    places = {o.id: o.places for o in offs}
+    beds = {o.id: o.housing_beds for o in offs}
+    out: dict[str, str] = {}
+    for m in pairs:
+        if m.request_id in out or places[m.offer_id] == 0:
+            continue
+        if need[m.request_id]:
+            if beds[m.offer_id] == 0:
+                continue
+            beds[m.offer_id] -= 1
+        places[m.offer_id] -= 1
+        out[m.request_id] = m.offer_id
+    assert all(off[o].places >= 0 for o in out.values())
+    return out
+
+
+def blocking_pairs(reqs, offs, assigned: dict[str, str]) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Every (request, offer) pair that would both rather be together: none if stable."""
+    strict = Params(exclude_without_housing=True)
+    acc = {k: m.score for k, m in brute(reqs, offs, strict).items() if isinstance(m, Match)}
+    need = {r.id: r.needs_housing for r in reqs}
+    off = {o.id: o for o in offs}
+    holders: dict[str, list[str]] = {}
+    for r, o in assigned.items():
+        holders.setdefault(o, []).append(r)
+
+    def chooses(oid: str, cands: list[str]) -> list[str]:
+        o, taken, beds = off[oid], [], 0
+        for r in sorted(cands, key=lambda r: (-acc[(r, oid)], r)):
+            if len(taken) < o.places and (not need[r] or beds < o.housing_beds):
+                taken.append(r)
+                beds += need[r]
+        return taken
+
+    out = []
+    for (rid, oid), s in acc.items():
+        cur = assigned.get(rid)
+        if cur == oid:
+            continue
+        if cur is not None:
+            cs = acc[(rid, cur)]
+            if s < cs or (s == cs and oid > cur):
+                continue
+        if rid in chooses(oid, holders.get(oid, []) + [rid]):
+            out.append((rid, oid))
+    return out
+
+
+@SETTINGS
+@given(instances())
+def test_allocation_is_stable_and_within_capacities(blocking: str, inst) -> None:  # type: ignore[no-untyped-def]
+    reqs, offs = inst
+    a = allocate(reqs, offs, REF)
+    assigned = {x.request_id: x.offer_id for x in a.assignments}
+    assert len(assigned) == len(a.assignments)  # one offer per request at most
+    off = {o.id: o for o in offs}
+    need = {r.id: r.needs_housing for r in reqs}
+    for oid, o in off.items():
+        takers = [r for r, x in assigned.items() if x == oid]
+        assert len(takers) <= o.places
+        assert sum(need[r] for r in takers) <= o.housing_beds
+    for x in a.assignments:
+        m = score_pair(next(r for r in reqs if r.id == x.request_id), off[x.offer_id], REF)
+        assert m == x.match and x.rank >= 1
+    assert blocking_pairs(reqs, offs, assigned) == []
+    assert assigned == greedy(reqs, offs)
+    left = {u.request_id for u in a.unassigned}
+    assert left | set(assigned) == {r.id for r in reqs} and not left & set(assigned)
+    for u in a.unassigned:
+        assert set(u.lost_to) <= set(assigned)
+        assert u.reason
+
+
+def test_allocation_with_short_lists_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    import matching.allocation as allocation
+
+    rnd = random.Random(7)
+    reqs = [
+        RequestIn(
+            f"r{i:03d}",
+            (rnd.choice(CODES[:3]),),
+            46.2 + rnd.random() / 10,
+            5.2,
+            40,
+            needs_housing=rnd.random() < 0.3,
+        )
+        for i in range(60)
+    ]
+    offs = [
+        OfferIn(
+            f"o{j:02d}",
+            rnd.choice(CODES[:3]),
+            46.2 + rnd.random() / 10,
+            5.25,
+            1,
+            housing_beds=rnd.choice([0, 1]),
+        )
+        for j in range(25)
+    ]
+    full = allocate(reqs, offs, REF)
+    monkeypatch.setattr(allocation, "LIST_LENGTH", 1)
+    short = allocate(reqs, offs, REF)
+    key = [(a.request_id, a.offer_id) for a in full.assignments]
+    assert [(a.request_id, a.offer_id) for a in short.assignments] == key
+    assert {x.request_id: x.offer_id for x in full.assignments} == greedy(reqs, offs)
