@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +23,7 @@ from data.mail import (
     unsubscribe_token_for,
     unsubscribe_url,
 )
+from data.mail.outbox import insert_for
 from data.models import Candidate, Employer, NotifyFrequency, Role, User, utcnow
 from data.models.mail import NotificationPreference, OutboxMessage, UnsubscribeToken
 from jobs.render import PARIS, render_mail
@@ -182,8 +185,38 @@ class MailBatch:
     ids: list[int] = field(default_factory=list)
     #: Unsubscribe tokens by address, read once per batch of recipients (see prefetch_tokens).
     tokens: dict[str, str] = field(default_factory=dict)
-    #: Addresses whose token was read from the database (no need to register it again).
+    #: Addresses whose token is known to be in the database (no need to register it again).
     stored: set[str] = field(default_factory=set)
+    #: Tokens created in the current transaction: forgotten if it is undone.
+    created: set[str] = field(default_factory=set)
+
+    def forget_new_tokens(self) -> None:
+        """The transaction that created tokens was undone: drop them from the cache."""
+        for email in self.created:
+            self.tokens.pop(email, None)
+            self.stored.discard(email)
+        self.created.clear()
+
+    def new_tokens_committed(self) -> None:
+        """The transaction that created tokens committed: they are stored for good."""
+        self.created.clear()
+
+    def ensure_tokens(self, session: Session, emails: Iterable[str]) -> None:
+        """Give every address a token in a couple of statements (read, then insert the missing)."""
+        wanted = {e.lower() for e in emails if e}
+        self.prefetch_tokens(session, wanted)
+        missing = sorted(wanted - self.tokens.keys())
+        if not missing:
+            return
+        new = {email: secrets.token_urlsafe(24) for email in missing}
+        session.execute(
+            insert_for(session)(UnsubscribeToken.__table__)
+            .values([{"token": t, "email": e, "created_at": self.now} for e, t in new.items()])
+            .on_conflict_do_nothing(index_elements=["token"])
+        )
+        self.tokens.update(new)
+        self.stored.update(new)
+        self.created.update(new)
 
     def prefetch_tokens(self, session: Session, emails: Iterable[str]) -> None:
         """Read the unsubscribe tokens of many addresses in one query."""
@@ -307,41 +340,77 @@ def for_each(
     size: int = ITEMS_PER_TRANSACTION,
     prepare: Any = None,
 ) -> None:
-    """Call ``fn(session, item) -> queued mail ids`` for each item and keep the ids it queued.
+    """Call ``fn(session, item, counter) -> queued mail ids`` for each item; keep what it queued.
 
-    Items go ``size`` to a transaction (one commit per batch, not per item: commits are what
-    costs on SQLite), each in a savepoint: an item that fails or raises :class:`Skip` is undone
-    alone, counted, and the others go on. Stops between batches when the process is asked to.
-    ``prepare(session, items)``, if given, runs first in each batch's transaction (to read what
-    the batch needs in a few queries rather than a few per item).
+    Items go ``size`` to a transaction: one commit per batch, not per item (commits cost on
+    SQLite, round trips on PostgreSQL). A batch first runs straight through; if an item fails or
+    raises :class:`Skip`, the batch is undone and run again with a savepoint per item, so that
+    only that item is undone, counted, and the others go on. ``counter`` is the item's own
+    Counter, added to ``counts`` only if its work is committed. ``prepare(session, items)``, if
+    given, runs first in each batch's transaction (to read what the batch needs in a few queries
+    rather than a few per item). Stops between batches when the process is asked to.
     """
     progress = Progress(label, len(items))
     for part in chunks(items, size):
         if stop_requested():
             counts["interrupted"] += 1
             break
-        queued: list[int | None] = []
         try:
-            with session_factory.begin() as s:
-                take_write_lock(s)
-                if prepare is not None:
-                    prepare(s, part)
-                for item in part:
-                    try:
-                        with s.begin_nested():
-                            queued.extend(fn(s, item))
-                    except Skip as skip:
-                        counts[skip.reason] += 1
-                    except Exception:  # one bad item must not stop the others
-                        log.exception("%s: item %s failed", label, item)
-                        counts["errors"] += 1
-        except Exception:  # the commit itself failed: the whole batch is tried again next run
-            log.exception("%s: a batch of %d items failed", label, len(part))
-            counts["errors"] += len(part)
-            queued = []
+            queued, done = _run_batch(session_factory, part, fn, batch, prepare, careful=False)
+        except Exception:
+            try:
+                queued, done = _run_batch(
+                    session_factory, part, fn, batch, prepare, careful=True, label=label
+                )
+            except Exception:  # the commit itself failed: the batch is tried again next run
+                log.exception("%s: a batch of %d items failed", label, len(part))
+                batch.forget_new_tokens()
+                counts["errors"] += len(part)
+                queued, done = [], Counter()
         batch.keep(queued)
+        counts.update(done)
         progress.advance(len(part))
     progress.finish()
+
+
+def _run_batch(
+    session_factory: sessionmaker[Session],
+    part: Sequence[Any],
+    fn: Any,
+    batch: MailBatch,
+    prepare: Any,
+    *,
+    careful: bool,
+    label: str = "",
+) -> tuple[list[int | None], Counter[str]]:
+    queued: list[int | None] = []
+    done: Counter[str] = Counter()
+    try:
+        with session_factory.begin() as s:
+            take_write_lock(s)
+            if prepare is not None:
+                prepare(s, part)
+            for item in part:
+                item_counts: Counter[str] = Counter()
+                if not careful:
+                    queued.extend(fn(s, item, item_counts))
+                    done.update(item_counts)
+                    continue
+                try:
+                    with s.begin_nested():
+                        ids = fn(s, item, item_counts)
+                    queued.extend(ids)
+                    done.update(item_counts)
+                except Skip as skip:
+                    done[skip.reason] += 1
+                except Exception:  # one bad item must not stop the others
+                    log.exception("%s: item %s failed", label, item)
+                    done["errors"] += 1
+    except BaseException:
+        batch.forget_new_tokens()  # created in the undone transaction
+        raise
+    batch.new_tokens_committed()
+    return queued, done
 
 
 def summary(counts: Any) -> dict[str, int]:

@@ -54,7 +54,7 @@ def send_contacts(
     for_each(
         session_factory,
         pair_ids,
-        lambda s, pair_id: _contact(s, batch, counts, pair_id, at),
+        lambda s, pair_id, c: _contact(s, batch, c, pair_id, at),
         counts,
         batch,
         label="contacts",

@@ -37,7 +37,7 @@ from data.models import (
     SuggestionStatus,
     User,
 )
-from data.models.mail import NotifiedSuggestion
+from data.models.mail import NotifiedSuggestion, OutboxMessage
 from data.platform_settings import ReviewRule, get_review_rule, visible_to_parties
 from jobs.common import (
     MailBatch,
@@ -172,16 +172,16 @@ def send_digests(
     for_each(
         session_factory,
         candidate_ids,
-        lambda s, cid: _candidate_digest(s, batch, counts, cid, freq, at, cache),
+        lambda s, cid, c: _candidate_digest(s, batch, c, cid, freq, at, cache),
         counts,
         batch,
         label=f"{label}: candidates",
-        prepare=lambda s, ids: _prepare_candidates(s, batch, rule, ids, cache),
+        prepare=lambda s, ids: _prepare_candidates(s, batch, rule, freq, ids, cache),
     )
     for_each(
         session_factory,
         employer_ids,
-        lambda s, eid: _employer_digests(s, batch, counts, eid, rule, freq, at),
+        lambda s, eid, c: _employer_digests(s, batch, c, eid, rule, freq, at),
         counts,
         batch,
         label=f"{label}: employers",
@@ -192,7 +192,12 @@ def send_digests(
 
 
 def _prepare_candidates(
-    s: Session, batch: MailBatch, rule: ReviewRule, ids: Sequence[int], cache: dict[str, Any]
+    s: Session,
+    batch: MailBatch,
+    rule: ReviewRule,
+    freq: NotifyFrequency,
+    ids: Sequence[int],
+    cache: dict[str, Any],
 ) -> None:
     """Read what a batch of candidates' digests needs in four queries."""
     cache.clear()
@@ -222,7 +227,19 @@ def _prepare_candidates(
     for candidate_id, suggestion in rows:
         per_candidate[candidate_id].append(suggestion)
     cache["suggestions"] = per_candidate
-    batch.prefetch_tokens(s, [c.email for c in cache["candidates"].values() if c.email])
+    emails = [c.email.lower() for c in cache["candidates"].values() if c.email]
+    batch.ensure_tokens(s, emails)
+    cache["had_it"] = set()
+    if freq != NotifyFrequency.IMMEDIATE:  # who had this period's digest already
+        cache["had_it"] = set(
+            s.scalars(
+                select(OutboxMessage.recipient).where(
+                    OutboxMessage.kind == CANDIDATE_KIND,
+                    OutboxMessage.key == _period_key(freq, batch.now, []),
+                    OutboxMessage.recipient.in_(emails),
+                )
+            )
+        )
 
 
 def _candidate_digest(
@@ -243,6 +260,9 @@ def _candidate_digest(
     ):
         return []
     recipient = Recipient(candidate.email.lower(), cache["users"].get(candidate_id), freq)
+    if recipient.email in cache["had_it"]:
+        counts["candidates_already_this_period"] += 1  # their new items wait for the next one
+        return []
     suggestions = cache["suggestions"].get(candidate_id, [])
     claimed = set(_claim(s, [x.id for x in suggestions], recipient.email, now))
     suggestions = [x for x in suggestions if x.id in claimed]

@@ -113,7 +113,7 @@ def send_reminders(
         for_each(
             session_factory,
             ids,
-            lambda s, object_id, fn=fn: fn(s, batch, counts, object_id, at),
+            lambda s, object_id, c, fn=fn: fn(s, batch, c, object_id, at),
             counts,
             batch,
             label=label,

@@ -89,7 +89,7 @@ def apply_retention(
     for_each(
         session_factory,
         due,
-        lambda s, candidate_id: _candidate(s, batch, counts, candidate_id, at),
+        lambda s, candidate_id, c: _candidate(s, batch, c, candidate_id, at),
         counts,
         batch,
         label="retention",

@@ -243,3 +243,28 @@ def test_two_digest_runs_at_once_mail_each_suggestion_once(
     assert to_candidate[0]["Subject"] == "6 nouvelles offres d'apprentissage pour vous"
     with committed_factory() as s:
         assert s.scalar(select(func.count()).select_from(NotifiedSuggestion)) == 6
+
+
+def test_for_each_undoes_only_the_item_that_fails(committed_factory: sessionmaker[Session]) -> None:
+    from collections import Counter
+
+    from data.mail import enqueue
+    from jobs.common import MailBatch, Skip, for_each
+
+    def fn(s: Session, item: int, counter: Counter) -> list[int | None]:
+        mail_id = enqueue(s, to=f"p{item}@exemple.fr", kind="t", key="1", subject="S", text="t")
+        counter["queued"] += 1
+        if item == 3:
+            raise ValueError("a bad record")
+        if item == 4:
+            raise Skip("left_for_later")
+        return [mail_id]
+
+    counts: Counter = Counter()
+    batch = MailBatch("https://passerelle.example", T0)
+    for_each(committed_factory, [1, 2, 3, 4, 5, 6, 7], fn, counts, batch, label="test", size=5)
+    assert counts == {"queued": 5, "errors": 1, "left_for_later": 1}
+    with committed_factory() as s:
+        kept = sorted(s.scalars(select(OutboxMessage.recipient)))
+    assert kept == [f"p{i}@exemple.fr" for i in (1, 2, 5, 6, 7)]
+    assert len(batch.ids) == 5
