@@ -275,8 +275,8 @@ def _result(RT, OT, referential, params, run, lists, valid, held, nxt, offset) -
             km = widening.get(i)
             radius = f"{RT.max_km[i]:g}"
             reason = (
-                f"Aucune offre compatible à moins de {radius} km ; "
-                f"en élargissant à {km:g} km, au moins une"
+                f"Aucune offre compatible à moins de {radius} km "
+                f"(au moins une à moins de {km:g} km)"
                 if km is not None
                 else "Aucune offre compatible"
             )
