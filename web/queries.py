@@ -28,6 +28,7 @@ from data.models import (
     SuggestionStatus,
 )
 from data.platform_settings import get_review_rule, visible_to_parties
+from matching import Allocation
 
 __all__ = [
     "OfferHit",
@@ -441,3 +442,38 @@ def suggestions_of(
     if request_id is not None:
         stmt = stmt.where(Suggestion.request_id == request_id)
     return list(session.scalars(stmt.order_by(Suggestion.score.desc(), Suggestion.id)).unique())
+
+
+@dataclass(frozen=True)
+class AllocationView:
+    """The rows an allocation names, loaded once: requests, offers, and existing pairs."""
+
+    requests: dict[int, Request]
+    offers: dict[int, Offer]
+    suggestions: dict[tuple[int, int], Suggestion]
+
+
+def allocation_view(session: Session, allocation: Allocation) -> AllocationView:
+    """Load what the allocation page shows of each assignment and unassigned request."""
+    request_ids = {int(a.request_id) for a in allocation.assignments}
+    request_ids |= {int(u.request_id) for u in allocation.unassigned}
+    offer_ids = {int(a.offer_id) for a in allocation.assignments}
+    requests = {
+        r.id: r
+        for r in session.scalars(_requests_query().where(Request.id.in_(request_ids))).unique()
+    }
+    offers = {
+        o.id: o for o in session.scalars(_offer_query().where(Offer.id.in_(offer_ids))).unique()
+    }
+    pairs = {(int(a.request_id), int(a.offer_id)) for a in allocation.assignments}
+    suggestions = {}
+    if request_ids:
+        stmt = select(Suggestion).where(
+            Suggestion.request_id.in_(request_ids), Suggestion.offer_id.in_(offer_ids)
+        )
+        suggestions = {
+            (s.request_id, s.offer_id): s
+            for s in session.scalars(stmt)
+            if (s.request_id, s.offer_id) in pairs
+        }
+    return AllocationView(requests, offers, suggestions)

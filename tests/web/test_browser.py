@@ -262,6 +262,7 @@ def test_pages_have_no_serious_accessibility_violation(live, page: Page, session
                 "/coordination/offres",
                 f"/coordination/demandes/{req.id}",
                 "/coordination/candidats",
+                "/coordination/affectation",
                 "/compte/mot-de-passe",
             ],
         ),

@@ -92,6 +92,7 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/candidat/suggestions/{proposed}/reponse", (302, 404, 403, 403, 403)),
     ("/coordination/suggestions/{proposed}/approuver", (302, 403, 403, 403, 302)),
     ("/coordination/suggestions/{proposed}/rejeter", (302, 403, 403, 403, 302)),
+    ("/coordination/recalculer", (302, 403, 403, 403, 302)),
     ("/admin/regle-de-revue", (302, 403, 403, 403, 403)),
     # Forms posted incomplete: their owner gets the form back with messages (400).
     ("/connexion", (400, 302, 302, 302, 302)),
@@ -189,7 +190,6 @@ TESTED_ELSEWHERE = {
     ("candidate.widen", "POST"),
     ("candidate.request_status", "POST"),
     ("candidate.delete_account", "POST"),
-    ("coordinator.recompute", "POST"),
     ("coordinator.set_stage", "POST"),
     ("admin.mail_detail", "GET"),
     ("admin.requeue", "POST"),

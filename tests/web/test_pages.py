@@ -428,3 +428,42 @@ def test_coordination_lists_are_paginated(
     assert "Page précédente" in second
     assert "Page 1 sur 2" in client.get("/coordination/employeurs?page=abc").text
     assert "Page 2 sur 2" in client.get("/coordination/offres?page=999").text
+
+
+def test_recompute_button_runs_the_engine(app: Flask, world: World, session: Session) -> None:
+    newcomer = f.make_request(session, metiers=["aide-soignante"], commune_insee=f.BOURG)
+    session.commit()
+    client = sign_in(app.test_client(), world.coordinator)
+    response = post(client, "/coordination/recalculer", follow_redirects=True)
+    assert response.status_code == 200
+    assert "Suggestions recalculées" in response.text and "nouvelles" in response.text
+    pair = session.scalar(
+        select(Suggestion).where(
+            Suggestion.request_id == newcomer.id, Suggestion.offer_id == world.offer.id
+        )
+    )
+    assert pair is not None and pair.status == SuggestionStatus.PROPOSED and pair.reasons
+    queue = client.get("/coordination/suggestions").text
+    assert f'id="suggestion-{pair.id}"' in queue
+
+
+def test_allocation_proposal_places_requests_and_explains_the_others(
+    app: Flask, world: World, session: Session
+) -> None:
+    # Two candidates for the one place of an offer in Oyonnax: one is placed, one is not.
+    site = f.make_site(session, commune_insee=f.OYONNAX)
+    lone = f.make_offer(session, site, metier_code="educateur-jeunes-enfants", places=1)
+    first = f.make_request(session, metiers=["EJE"], commune_insee=f.OYONNAX)
+    second = f.make_request(session, metiers=["EJE"], commune_insee=f.OYONNAX)
+    session.commit()
+    page = sign_in(app.test_client(), world.coordinator).get("/coordination/affectation")
+    assert page.status_code == 200
+    text = page.text
+    assert f"/coordination/offres/{lone.id}" in text
+    placed = [
+        r for r in (first, second) if f"(n° {r.id})</a>" in text.split("Demandes sans offre")[0]
+    ]
+    assert len(placed) == 1
+    assert "Créer le binôme" in text or "Approuver" in text
+    unplaced = {first.id, second.id} - {placed[0].id}
+    assert f"(n° {unplaced.pop()})</a>" in text.split("Demandes sans offre")[1]

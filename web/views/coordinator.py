@@ -9,6 +9,8 @@ from data import operations as ops
 from data.errors import ValidationError
 from data.models import Candidate, Employer, Offer, Request, Suggestion, SuggestionStatus, User
 from data.operations import audit
+from data.recompute import engine_inputs, recompute_suggestions, shipped_referential
+from matching import allocate
 from web import queries
 from web.db import get_session
 from web.forms import or_none
@@ -300,15 +302,27 @@ def candidate(candidate_id: int) -> str:
 
 @bp.post("/recalculer")
 def recompute() -> Response:
-    from data.recompute import recompute_suggestions
-
     session = get_session()
     report = recompute_suggestions(session)
     session.commit()
-    flash(f"Suggestions recalculées : {report}", "success")
+    flash(
+        f"Suggestions recalculées ({report.requests} demandes, {report.offers} offres) : "
+        f"{report.created} nouvelles, {report.updated} mises à jour, "
+        f"{report.staled} qui ne sont plus proposées.",
+        "success",
+    )
     return redirect(url_for("coordinator.dashboard"))
 
 
 @bp.get("/affectation")
 def allocation() -> str:
-    return render_template("coordinator/allocation.html", proposal=None)
+    """The engine's stable allocation of active requests to open offers, to review as a whole."""
+    session = get_session()
+    referential = shipped_referential()
+    requests, offers = engine_inputs(session, referential)
+    proposal = allocate(requests, offers, referential)
+    return render_template(
+        "coordinator/allocation.html",
+        proposal=proposal,
+        view=queries.allocation_view(session, proposal),
+    )
