@@ -486,6 +486,8 @@ class MatchLists(Mapping[str, list[Match]]):
     French reasons) are made lazily, so a caller that reads a few lists pays for those only.
     """
 
+    CHUNK = 256  # lists built together
+
     def __init__(
         self, ids: list[str], indptr: NDArray[np.intp], build: Callable[[int, int], list[Match]]
     ) -> None:
@@ -498,9 +500,15 @@ class MatchLists(Mapping[str, list[Match]]):
     def __getitem__(self, key: str) -> list[Match]:
         cached = self._cache.get(key)
         if cached is None:
+            # Build this list and the next ones in one go: reading them all stays cheap.
             n = self._index[key]
-            cached = self._build(int(self._indptr[n]), int(self._indptr[n + 1]))
-            self._cache[key] = cached
+            last = min(len(self._ids), n + self.CHUNK)
+            a, z = int(self._indptr[n]), int(self._indptr[last])
+            built = self._build(a, z)
+            for m in range(n, last):
+                lo, hi = int(self._indptr[m]) - a, int(self._indptr[m + 1]) - a
+                self._cache.setdefault(self._ids[m], built[lo:hi])
+            cached = self._cache[key]
         return list(cached)
 
     def __iter__(self) -> Iterator[str]:
@@ -605,6 +613,8 @@ def suggest(
     widening = {RT.ids[i]: km for i, km in sorted(_widen(run, empty, params).items())}
 
     by_req = _top(run.row_pool, 0, len(RT.ids), top_k, presorted=True)
+    if sum(len(p[0]) for p in run.col_pool) > 2 * top_k * len(OT.ids):
+        _bound_prune(run.col_pool, 1, run.col_thr, top_k)  # linear: shrinks the sort below
     by_off = _top(run.col_pool, 1, len(OT.ids), top_k, run.col_thr)
 
     def builder(rows: IntArray, cols: IntArray) -> Callable[[int, int], list[Match]]:

@@ -34,7 +34,6 @@ from numpy.typing import NDArray
 from .errors import InvalidInput, UnknownMetier
 from .geo import _ARC_K, chord_to_km, to_ecef
 from .model import (
-    CRITERIA,
     DEFAULT_PARAMS,
     EXCLUSION_REASONS,
     Criterion,
@@ -535,6 +534,24 @@ def _max_km(r: float) -> str:
     return f"{r:g}" if r == int(r) else f"{r:.1f}".replace(".", ",")
 
 
+def _reasons(
+    req: RequestIn, off: OfferIn, label: str, d: float, s_metier: float, eligible: bool
+) -> tuple[str, str, str]:
+    m_reason = f"Même métier : {label}" if s_metier >= 1.0 else f"Métier proche : {label}"
+    if eligible and d > req.max_km:
+        d_reason = f"{_km(d)} de votre commune, logement sur place"
+    else:
+        d_reason = f"{_km(d)} de votre commune"
+    beds = off.housing_beds
+    if not req.needs_housing:
+        h_reason = "Logement non demandé"
+    elif beds > 0:
+        h_reason = f"Logement proposé sur place ({beds} place{'s' if beds > 1 else ''})"
+    else:
+        h_reason = "Pas de logement proposé"
+    return m_reason, d_reason, h_reason
+
+
 def explain(
     req: RequestIn,
     off: OfferIn,
@@ -549,32 +566,16 @@ def explain(
     eligible: bool,
 ) -> Match:
     """Build the :class:`Match` of one valid pair from its kernel terms."""
-    w = params.total_weight
+    a_m, a_d, a_h = _weights(params)
     label = _lower_first(ref.label(off.metier))
-    m_reason = f"Même métier : {label}" if s_metier >= 1.0 else f"Métier proche : {label}"
-    if eligible and d > req.max_km:
-        d_reason = f"{_km(d)} de votre commune, logement sur place"
-    else:
-        d_reason = f"{_km(d)} de votre commune"
-    beds = off.housing_beds
-    if req.needs_housing:
-        h_reason = (
-            f"Logement proposé sur place ({beds} place{'s' if beds > 1 else ''})"
-            if beds > 0
-            else "Pas de logement proposé"
-        )
-    else:
-        h_reason = "Logement non demandé"
+    m_reason, d_reason, h_reason = _reasons(req, off, label, d, s_metier, eligible)
     criteria = {
-        "metier": Criterion(s_metier, params.weight_metier / w, m_reason),
-        "distance": Criterion(1.0 - t, params.weight_distance / w, d_reason),
-        "housing": Criterion(s_housing, params.weight_housing / w, h_reason),
+        "metier": Criterion(s_metier, a_m, m_reason),
+        "distance": Criterion(1.0 - t, a_d, d_reason),
+        "housing": Criterion(s_housing, a_h, h_reason),
     }
-    reasons = [m_reason, d_reason]
-    if req.needs_housing:
-        reasons.append(h_reason)
-    assert tuple(criteria) == CRITERIA
-    return Match(req.id, off.id, score, d, criteria, tuple(reasons))
+    reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
+    return Match(req.id, off.id, score, d, criteria, reasons)
 
 
 def exclusion_message(
@@ -622,37 +623,33 @@ def pair_results(
     fails["licence"] = zeros if k.f_licence is None else k.f_licence
     fails["date"] = zeros if k.f_date is None else k.f_date
     fails["housing"] = zeros if k.f_housing is None else k.f_housing
-    eligible = zeros if k.eligible is None else k.eligible
+    eligible = (zeros if k.eligible is None else k.eligible).tolist()
+    bad = np.zeros(len(ri), dtype=bool)
+    for mask in fails.values():
+        bad |= mask
+    a_m, a_d, a_h = _weights(params)
+    labels = {c: _lower_first(ref.label(c)) for c in {OT.items[j].metier for j in ci.tolist()}}
+    d_l, sm_l, t_l = k.d.tolist(), k.s_metier.tolist(), k.t.tolist()
+    sh_l, sc_l = k.s_housing.tolist(), k.score.tolist()
     out: list[Match | Exclusion] = []
-    for n, (i, j) in enumerate(zip(ri.tolist(), ci.tolist(), strict=True)):
+    for n, (i, j, is_bad) in enumerate(zip(ri.tolist(), ci.tolist(), bad.tolist(), strict=True)):
         req, off = RT.items[i], OT.items[j]
-        failed = tuple(reason for reason in EXCLUSION_REASONS if fails[reason][n])
-        d = float(k.d[n])
-        if failed:
-            out.append(
-                Exclusion(
-                    req.id,
-                    off.id,
-                    failed,
-                    tuple(exclusion_message(f, req, off, ref, d) for f in failed),
-                    d,
-                )
-            )
-        else:
-            out.append(
-                explain(
-                    req,
-                    off,
-                    ref,
-                    params,
-                    d=d,
-                    s_metier=float(k.s_metier[n]),
-                    t=float(k.t[n]),
-                    s_housing=float(k.s_housing[n]),
-                    score=float(k.score[n]),
-                    eligible=bool(eligible[n]),
-                )
-            )
+        d = d_l[n]
+        if is_bad:
+            failed = tuple(reason for reason in EXCLUSION_REASONS if fails[reason][n])
+            messages = tuple(exclusion_message(f, req, off, ref, d) for f in failed)
+            out.append(Exclusion(req.id, off.id, failed, messages, d))
+            continue
+        m_reason, d_reason, h_reason = _reasons(
+            req, off, labels[off.metier], d, sm_l[n], eligible[n]
+        )
+        criteria = {
+            "metier": Criterion(sm_l[n], a_m, m_reason),
+            "distance": Criterion(1.0 - t_l[n], a_d, d_reason),
+            "housing": Criterion(sh_l[n], a_h, h_reason),
+        }
+        reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
+        out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons))
     return out
 
 

@@ -1,0 +1,19 @@
+"""Performance measurements, run on demand (``make bench``), never in the test suite.
+
+Each benchmark is a module with ``main(argv) -> int``; :data:`BENCHMARKS` maps a name to the
+module and its arguments. ``python -m benchmarks`` runs them all, ``python -m benchmarks NAME``
+one of them, ``python -m benchmarks --list`` lists them. Every figure is reported as a ratio
+against a baseline measured in the same run (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+__all__ = ["BENCHMARKS"]
+
+#: name -> (module, arguments given to its ``main``).
+BENCHMARKS: dict[str, tuple[str, list[str]]] = {
+    "matching-ain": ("benchmarks.bench_matching", ["ain"]),
+    "matching-france": ("benchmarks.bench_matching", ["france"]),
+    "matching-allocation": ("benchmarks.bench_matching", ["allocation"]),
+    "digests": ("benchmarks.bench_digests", []),
+}
