@@ -395,13 +395,18 @@ def session_user(session: Session, user_id: object, version: object) -> User | N
 def hit_rate_limit(
     session: Session, key: str, *, limit: int, window: timedelta, now: datetime | None = None
 ) -> bool:
-    """Count one attempt for ``key``; return False when the window already holds ``limit``.
+    """Count one attempt for ``key``; return False once the sliding window holds over ``limit``.
 
+    A sliding-window counter: the attempts of the current fixed window plus those of the previous
+    one weighted by how much of it the sliding window still covers. Plain fixed windows would let
+    an attacker make twice the limit across a window boundary.
     The caller commits even when the attempt then fails, so that failures count.
     """
     at = _now(now)
     seconds = int(window.total_seconds())
-    start = datetime.fromtimestamp(int(at.timestamp()) // seconds * seconds, at.tzinfo)
+    epoch = int(at.timestamp())
+    start = datetime.fromtimestamp(epoch // seconds * seconds, at.tzinfo)
+    previous_start = start - timedelta(seconds=seconds)
     key_hash = hash_secret(key)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -411,7 +416,13 @@ def hit_rate_limit(
         set_={"count": RateLimitWindow.count + 1},
     ).returning(RateLimitWindow.count)
     count = session.execute(stmt).scalar_one()
-    return count <= limit
+    previous = session.scalar(
+        select(RateLimitWindow.count).where(
+            RateLimitWindow.key_hash == key_hash, RateLimitWindow.window_start == previous_start
+        )
+    )
+    overlap = 1 - (at.timestamp() - start.timestamp()) / seconds
+    return count + (previous or 0) * overlap <= limit
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> dict[str, int]:

@@ -199,7 +199,26 @@ def test_rate_limit_counts_per_key_and_window(session: Session) -> None:
     ]
     assert results == [True, True, True, False]
     assert auth.hit_rate_limit(session, "ip:2", limit=3, window=window, now=t)
-    assert auth.hit_rate_limit(session, "ip:1", limit=3, window=window, now=t + window)
+    # A window later, the previous window's attempts still weigh almost fully...
+    assert not auth.hit_rate_limit(session, "ip:1", limit=3, window=window, now=t + window)
+    # ...two windows later, only the one refused attempt of the last window remains.
+    assert auth.hit_rate_limit(session, "ip:1", limit=3, window=window, now=t + 2 * window)
+
+
+def test_rate_limit_holds_across_a_window_boundary(session: Session) -> None:
+    window = timedelta(minutes=15)
+    boundary = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    before = boundary - timedelta(seconds=1)
+    assert auth.hit_rate_limit(session, "acct", limit=2, window=window, now=before)
+    assert auth.hit_rate_limit(session, "acct", limit=2, window=window, now=before)
+    # Fixed windows would reset here and allow two more attempts at once.
+    assert not auth.hit_rate_limit(
+        session, "acct", limit=2, window=window, now=boundary + timedelta(seconds=1)
+    )
+    # Refused attempts count too; once they have almost slid out, attempts are welcome again.
+    assert auth.hit_rate_limit(
+        session, "acct", limit=2, window=window, now=boundary + window + timedelta(minutes=14)
+    )
 
 
 def test_purge_expired_removes_old_links_and_windows(session: Session) -> None:
