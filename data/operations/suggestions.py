@@ -62,8 +62,9 @@ SUGGESTION_TRANSITIONS: dict[SuggestionStatus, frozenset[SuggestionStatus]] = {
     S.ABANDONED: frozenset(),
 }
 REASON_REQUIRED = frozenset({S.REJECTED, S.ABANDONED})
-# Interest is asked of both sides once a coordinator has approved the pair, before it ends.
-INTEREST_STATUSES = frozenset({S.APPROVED, S.CONTACTED, S.INTERVIEW})
+# Either side may answer while the pair is alive: before review too, since under the "auto" review
+# rule a proposed pair is shown to both sides, and an early answer helps the coordinator decide.
+INTEREST_STATUSES = frozenset({S.PROPOSED, S.APPROVED, S.CONTACTED, S.INTERVIEW})
 MANUAL_ENGINE_VERSION = "manual"
 REQUEST_NOT_ACTIVE = "Cette demande n'est pas active."
 OFFER_NOT_OPEN = "Cette offre n'est pas publiée ou n'a plus de place."
@@ -306,7 +307,9 @@ def _set_interest(
     _check_side(suggestion, actor, side)
     if not isinstance(interested, bool):
         raise ValidationError({"interested": ["Valeur oui ou non attendue."]})
-    if suggestion.status not in INTEREST_STATUSES:
+    if suggestion.status not in INTEREST_STATUSES or (
+        suggestion.status == S.PROPOSED and suggestion.stale
+    ):
         raise Conflict("Cette mise en relation n'attend pas de réponse.")
     value = Interest.INTERESTED if interested else Interest.DECLINED
     reason_value = _clean_reason(reason, required=side == EMPLOYER_INTEREST and not interested)

@@ -243,15 +243,29 @@ def test_interests(session) -> None:
     assert history[0].details["reason"] == "Poste pourvu en interne"
 
 
-@pytest.mark.parametrize("status", [S.PROPOSED, S.REJECTED, S.CONTRACT_SIGNED, S.ABANDONED])
-def test_no_interest_outside_the_live_statuses(session, status: S) -> None:
-    suggestion = make_suggestion(session, status=status)
+@pytest.mark.parametrize(
+    ("status", "stale"),
+    [(S.PROPOSED, True), (S.REJECTED, False), (S.CONTRACT_SIGNED, False), (S.ABANDONED, False)],
+)
+def test_no_interest_outside_the_live_statuses(session, status: S, stale: bool) -> None:
+    suggestion = make_suggestion(session, status=status, stale=stale)
     with pytest.raises(Conflict):
         ops.set_employer_interest(session, suggestion, None, True)
     with pytest.raises(Conflict):
         ops.set_candidate_interest(session, suggestion, None, True)
     assert suggestion.employer_interest is None and suggestion.candidate_interest is None
     assert_nothing_pending(session)
+
+
+def test_both_sides_may_answer_a_proposed_pair_before_review(session) -> None:
+    suggestion = make_suggestion(session, status=S.PROPOSED)
+    ops.set_candidate_interest(session, suggestion, None, True)
+    ops.set_employer_interest(session, suggestion, None, False, reason="Profil trop éloigné")
+    assert suggestion.status == S.PROPOSED
+    assert (suggestion.candidate_interest, suggestion.employer_interest) == (
+        Interest.INTERESTED,
+        Interest.DECLINED,
+    )
 
 
 def test_each_side_answers_for_itself_and_staff_for_either(session) -> None:
