@@ -40,6 +40,8 @@ __all__ = ["allocate", "LIST_LENGTH", "MAX_LOST_TO"]
 
 #: Offers in each request's first preference list; longer lists are made on demand.
 LIST_LENGTH = 32
+#: Extensions run in this many slices of requests with similar score bounds.
+EXTENSION_SLICES = 4
 #: At most this many request ids in an unassigned request's ``lost_to``.
 MAX_LOST_TO = 10
 
@@ -56,10 +58,19 @@ def _group_rank(flag: NDArray[np.bool_], group_start: IntArray) -> IntArray:
 class _Lists:
     """Preference lists in CSR form (offer index and score per position), extendable."""
 
-    def __init__(self, run: _Run, k: int) -> None:
-        indptr, _rows, cols, scores = _top(run.row_pool, 0, len(run.RT.ids), k, presorted=True)
+    def __init__(self, run: _Run | None, k: int, n: int = 0) -> None:
+        if run is None:
+            indptr = np.zeros(n + 1, dtype=np.intp)
+            cols, scores = np.zeros(0, dtype=np.intp), np.zeros(0)
+        else:
+            indptr, _rows, cols, scores = _top(run.row_pool, 0, len(run.RT.ids), k, presorted=True)
         self.indptr, self.cols, self.scores = indptr, cols, scores
         self.length = np.diff(indptr)
+
+    @classmethod
+    def empty(cls, n: int) -> _Lists:
+        """Lists of n requests, all empty."""
+        return cls(None, 0, n)
 
     def replace(self, rows: IntArray, other: _Lists) -> None:
         """Take the lists of ``rows`` from ``other`` (computed for those rows only)."""
@@ -203,13 +214,31 @@ def allocate(
             # Extend every parked list at once (one scoring pass), when nothing else moves.
             grow, parked = np.unique(parked), np.zeros(0, dtype=np.intp)
             # Their next offers, among those still open to them (all earlier ones are closed).
-            more = _Run(
-                RT, OT, strict, k_rows=LIST_LENGTH, k_cols=0, cuts=(cut, cut_id, cut_hn, cut_hn_id)
-            )
-            more.execute(grow)
+            # An offer outside a list scores at most the list's last score: offers whose
+            # cut-off is above that cannot take the request. Requests are taken in slices of
+            # similar bounds, each meeting only the offers it can reach.
+            ub = lists.scores[lists.indptr[grow] + lists.length[grow] - 1]
+            by_ub = np.argsort(ub, kind="stable")
+            new = _Lists.empty(n_req)
+            more_valid = np.zeros(n_req, dtype=np.int64)
+            for part in np.array_split(by_ub, min(EXTENSION_SLICES, len(grow))):
+                rows_part = np.sort(grow[part])
+                top = float(ub[part].max())
+                reachable = (cut < top) | ((cut == top) & (cut_id > rows_part.min()))
+                more = _Run(
+                    RT,
+                    OT,
+                    strict,
+                    k_rows=LIST_LENGTH,
+                    k_cols=0,
+                    cuts=(cut, cut_id, cut_hn, cut_hn_id),
+                )
+                more.execute(rows_part, reachable)
+                new.replace(rows_part, _Lists(more, LIST_LENGTH))
+                more_valid[rows_part] = more.valid[rows_part]
             offset[grow] += lists.length[grow]
-            lists.replace(grow, _Lists(more, LIST_LENGTH))
-            valid[grow] = more.valid[grow]
+            lists.replace(grow, new)
+            valid[grow] = more_valid[grow]
             nxt[grow] = 0
             free = np.sort(np.concatenate([proposers, grow]))
             continue

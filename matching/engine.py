@@ -376,11 +376,13 @@ class _Run:
             self.row_pool.extend(self.group_pool)
             self.group_pool = []
 
-    def execute(self, rows: IntArray | None = None) -> None:
-        """Score every request (or ``rows``) against every offer with a place left."""
+    def execute(
+        self, rows: IntArray | None = None, offers: NDArray[np.bool_] | None = None
+    ) -> None:
+        """Score every request (or ``rows``) against offers with a place left (in ``offers``)."""
         RT, OT = self.RT, self.OT
         rows = np.arange(len(RT.ids), dtype=np.intp) if rows is None else rows
-        live = np.flatnonzero(OT.live).astype(np.intp)
+        live = np.flatnonzero(OT.live if offers is None else OT.live & offers).astype(np.intp)
         self.run(rows, live, RT.max_km, relocation_pass=False)
         # Candidates who accept to move meet every offer with a bed, however far.
         movers = rows[RT.acc[rows]]
