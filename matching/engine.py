@@ -2,8 +2,9 @@
 
 How :func:`suggest` avoids the n×m loop:
 
-* **Métier blocking**: requests are grouped by the set of offer métiers they are compatible
-  with, and each group only meets the offers of those métiers.
+* **Métier blocking**: a block of requests meets the offers of one métier at a time, and only
+  the requests compatible with that métier take part (small blocks are scored at once, the
+  métier looked up per pair).
 * **Spatial blocking** (when there are more than :data:`DENSE_PAIRS` pairs): requests are put in
   bands of maximum distance (16, 32, 64... km) and, per band, in a 3-D grid of earth-centred
   cells as large as the band's radius. A request only meets the offers of its cell and the 26
@@ -372,6 +373,8 @@ class _Run:
     def _flush_group(self) -> None:
         """The rows of a finished group have all their candidates: keep their k best only."""
         if self.group_pool:
+            if sum(len(p[0]) for p in self.group_pool) > 4 * self.k_rows * len(self.RT.ids):
+                _bound_prune(self.group_pool, 0, self.row_thr, self.k_rows)  # linear, first
             _prune(self.group_pool, 0, self.row_thr, self.k_rows)
             self.row_pool.extend(self.group_pool)
             self.group_pool = []
