@@ -34,9 +34,9 @@ from .model import (
     Unassigned,
 )
 from .referential import MetierReferential
-from .scoring import pair_results
+from .scoring import OfferTable, RequestTable, pair_results
 
-__all__ = ["allocate", "LIST_LENGTH", "MAX_LOST_TO"]
+__all__ = ["allocate", "LIST_LENGTH", "EXTENSION_SLICES", "MAX_LOST_TO"]
 
 #: Offers in each request's first preference list; longer lists are made on demand.
 LIST_LENGTH = 32
@@ -192,6 +192,10 @@ def allocate(
     valid = run.valid.copy()  # compatible offers not yet in the list or in it
     lists = _Lists(run, LIST_LENGTH)
     offset = np.zeros(n_req, dtype=np.int64)  # list entries dropped by extensions
+    # The first lists, to explain refusals (replace() makes new arrays, these stay).
+    initial = _Lists.empty(0)
+    initial.indptr, initial.cols, initial.scores = lists.indptr, lists.cols, lists.scores
+    initial.length = lists.length
 
     nxt = np.zeros(n_req, dtype=np.int64)
     held = np.full(n_req, -1, dtype=np.intp)
@@ -276,11 +280,23 @@ def allocate(
         )
         free = np.sort(lost)
 
-    return _result(RT, OT, referential, params, run, lists, valid0, held, nxt, offset)
+    return _result(RT, OT, referential, params, run, (lists, initial), valid0, held, nxt, offset)
 
 
-def _result(RT, OT, referential, params, run, lists, valid, held, nxt, offset) -> Allocation:  # type: ignore[no-untyped-def]
+def _result(
+    RT: RequestTable,
+    OT: OfferTable,
+    referential: MetierReferential,
+    params: Params,
+    run: _Run,
+    both_lists: tuple[_Lists, _Lists],
+    valid: NDArray[np.int64],
+    held: IntArray,
+    nxt: NDArray[np.int64],
+    offset: NDArray[np.int64],
+) -> Allocation:
     """Explain the allocation: matches of the assigned, reasons of the others."""
+    lists, first = both_lists
     assigned = np.flatnonzero(held >= 0).astype(np.intp)
     matches = pair_results(RT, assigned, OT, held[assigned], referential, params)
     assignments = [
@@ -289,9 +305,10 @@ def _result(RT, OT, referential, params, run, lists, valid, held, nxt, offset) -
         if isinstance(m, Match)
     ]
     # Holders of each offer, best first, to say to whom a request lost.
+    held_scores = lists.scores[lists.indptr[assigned] + nxt[assigned]].tolist()
     holders: dict[int, list[tuple[float, str]]] = {}
-    for i in assigned.tolist():
-        holders.setdefault(int(held[i]), []).append((-float(run_score(lists, i, nxt)), RT.ids[i]))
+    for i, score in zip(assigned.tolist(), held_scores, strict=True):
+        holders.setdefault(int(held[i]), []).append((-score, RT.ids[i]))
     for h in holders.values():
         h.sort()
     unassigned_rows = np.flatnonzero(held < 0).astype(np.intp)
@@ -312,10 +329,10 @@ def _result(RT, OT, referential, params, run, lists, valid, held, nxt, offset) -
             unassigned.append(Unassigned(rid, reason, (), 0))
             continue
         lost: list[str] = []
-        a = int(lists.indptr[i])
+        a = int(first.indptr[i])  # its first choices: all of them turned it down
         for j, s in zip(
-            lists.cols[a : a + lists.length[i]].tolist(),
-            lists.scores[a : a + lists.length[i]].tolist(),
+            first.cols[a : a + first.length[i]].tolist(),
+            first.scores[a : a + first.length[i]].tolist(),
             strict=True,
         ):
             for neg, other in holders.get(j, []):
@@ -332,8 +349,3 @@ def _result(RT, OT, referential, params, run, lists, valid, held, nxt, offset) -
         reason = f"{offers} à des candidatures mieux classées"
         unassigned.append(Unassigned(rid, reason, tuple(lost[:MAX_LOST_TO]), n))
     return Allocation(assignments, unassigned)
-
-
-def run_score(lists: _Lists, i: int, nxt: NDArray[np.int64]) -> float:
-    """Score of request ``i`` on the offer it holds (its list position ``nxt[i]``)."""
-    return float(lists.scores[lists.indptr[i] + nxt[i]])

@@ -42,7 +42,7 @@ from .model import (
 from .referential import MetierReferential
 from .scoring import BlockKernel, OfferTable, RequestTable, kernel, pair_results
 
-__all__ = ["suggest", "DENSE_PAIRS", "TILE_ELEMENTS"]
+__all__ = ["suggest", "MatchLists", "DENSE_PAIRS", "SPLIT_PAIRS", "TILE_ELEMENTS"]
 
 #: Below this many (request, offer) pairs, no spatial blocking: one dense pass is cheaper.
 DENSE_PAIRS = 1 << 21
@@ -404,7 +404,7 @@ class _Run:
             _prune(merged, 0, self.row_thr, self.k_rows)
             self.row_pool = [(rows_all[~m], cols_all[~m], scores_all[~m]), *merged]
 
-    def exclusions(self, all_rows: bool = True) -> Exclusions:
+    def exclusions(self) -> Exclusions:
         """Count exclusions over every pair (analytic for métier, places and distance)."""
         RT, OT = self.RT, self.OT
         counts = dict(self.counts)

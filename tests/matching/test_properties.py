@@ -283,6 +283,7 @@ def test_allocation_is_stable_and_within_capacities(blocking: str, inst) -> None
     for u in a.unassigned:
         assert set(u.lost_to) <= set(assigned)
         assert u.reason
+        assert bool(u.lost_to) == (u.compatible > 0)  # turned down by someone, or by nobody
 
 
 def test_allocation_with_short_lists_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -316,4 +317,5 @@ def test_allocation_with_short_lists_is_the_same(monkeypatch: pytest.MonkeyPatch
     short = allocate(reqs, offs, REF)
     key = [(a.request_id, a.offer_id) for a in full.assignments]
     assert [(a.request_id, a.offer_id) for a in short.assignments] == key
+    assert all(u.lost_to for u in short.unassigned if u.compatible)
     assert {x.request_id: x.offer_id for x in full.assignments} == greedy(reqs, offs)
