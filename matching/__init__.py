@@ -11,6 +11,7 @@ from .errors import InvalidInput, MatchingError, UnknownMetier
 from .geo import distance_km
 from .model import (
     CRITERIA,
+    DEFAULT_PARAMS,
     ENGINE_VERSION,
     EXCLUSION_REASONS,
     Allocation,
@@ -30,6 +31,7 @@ from .scoring import combine, distance_score, housing_score, metier_score, score
 
 __all__ = [
     "CRITERIA",
+    "DEFAULT_PARAMS",
     "ENGINE_VERSION",
     "EXCLUSION_REASONS",
     "Allocation",

@@ -30,6 +30,7 @@ import math
 import sys
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,9 @@ def load_referential(path: Path) -> MetierReferential:
         raise BadInput(f"{path}: cannot read the métier referential: {e}") from e
 
 
+@lru_cache(maxsize=4)
 def load_communes(path: Path) -> dict[str, tuple[float, float]]:
-    """Read the gazetteer: INSEE code -> (latitude, longitude)."""
+    """Read the gazetteer: INSEE code -> (latitude, longitude); read once per path."""
     try:
         with path.open(encoding="utf-8", newline="") as f:
             return {
