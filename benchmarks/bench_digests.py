@@ -290,6 +290,10 @@ def run(
         with factory.begin() as s:
             load_reference(s, communes_path=Path("/nonexistent"))
             _populate(s, candidates)
+        # A live database has planner statistics; freshly bulk-loaded rows have none yet.
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
         smtp = SmtpProcess(tmp)
         try:
             mailer = make_mailer(

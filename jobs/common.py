@@ -306,7 +306,12 @@ class MailBatch:
         if not self.ids:
             return SendReport()
         return send_pending(
-            session_factory, mailer, now=now, only_ids=self.ids, limit=len(self.ids)
+            session_factory,
+            mailer,
+            now=now,
+            only_ids=self.ids,
+            limit=len(self.ids),
+            workers=SEND_WORKERS,
         )
 
 

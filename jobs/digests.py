@@ -99,6 +99,17 @@ def _not_notified(recipient: Any) -> Any:
     )
 
 
+def _notified(session: Session, recipients: Sequence[str]) -> set[tuple[int, str]]:
+    """Return the (suggestion, recipient) pairs already mailed to these recipients."""
+    if not recipients:
+        return set()
+    table = NotifiedSuggestion.__table__
+    rows = session.execute(
+        select(table.c.suggestion_id, table.c.recipient).where(table.c.recipient.in_(recipients))
+    )
+    return {(sid, r) for sid, r in rows}
+
+
 def _claim(session: Session, ids: list[int], recipient: str, now: datetime) -> list[int]:
     """Claim suggestions for a recipient; return those no other run claimed first."""
     if not ids:
@@ -110,15 +121,6 @@ def _claim(session: Session, ids: list[int], recipient: str, now: datetime) -> l
         .returning(NotifiedSuggestion.__table__.c.suggestion_id)
     )
     return sorted(session.scalars(stmt))
-
-
-def _link_outbox(session: Session, ids: list[int], recipient: str, outbox_id: int) -> None:
-    table = NotifiedSuggestion.__table__
-    session.execute(
-        table.update()
-        .where(table.c.suggestion_id.in_(ids), table.c.recipient == recipient)
-        .values(outbox_id=outbox_id)
-    )
 
 
 def send_digests(
@@ -215,7 +217,7 @@ def _prepare_candidates(
         .join(Request, Request.id == Suggestion.request_id)
         .join(Candidate, Candidate.id == Request.candidate_id)
         .join(Offer, Offer.id == Suggestion.offer_id)
-        .where(Request.candidate_id.in_(ids), _mailable(rule), _not_notified(Candidate.email))
+        .where(Request.candidate_id.in_(ids), _mailable(rule))
         .options(
             joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.employer),
             joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.commune),
@@ -223,11 +225,16 @@ def _prepare_candidates(
         )
         .order_by(Request.candidate_id, Suggestion.score.desc(), Suggestion.id)
     ).unique()
+    emails = [c.email.lower() for c in cache["candidates"].values() if c.email]
+    # Already mailed pairs are read apart, by recipient (indexed), and dropped here: as an anti
+    # join, PostgreSQL plans badly while the table grows faster than its statistics.
+    done = _notified(s, emails)
+    email_of = {c.id: (c.email or "").lower() for c in cache["candidates"].values()}
     per_candidate: dict[int, list[Suggestion]] = defaultdict(list)
     for candidate_id, suggestion in rows:
-        per_candidate[candidate_id].append(suggestion)
+        if (suggestion.id, email_of.get(candidate_id)) not in done:
+            per_candidate[candidate_id].append(suggestion)
     cache["suggestions"] = per_candidate
-    emails = [c.email.lower() for c in cache["candidates"].values() if c.email]
     batch.ensure_tokens(s, emails)
     cache["had_it"] = set()
     if freq != NotifyFrequency.IMMEDIATE:  # who had this period's digest already
@@ -297,7 +304,6 @@ def _candidate_digest(
     if mail_id is None:
         # This period's digest went out already: undo the claim, keep the items for the next.
         raise Skip("candidates_already_this_period")
-    _link_outbox(s, sorted(claimed), recipient.email, mail_id)
     counts["candidate_mails"] += 1
     counts["candidate_suggestions"] += len(suggestions)
     return [mail_id]
@@ -344,7 +350,7 @@ def _employer_digest(
             .join(Offer, Offer.id == Suggestion.offer_id)
             .join(Site, Site.id == Offer.site_id)
             .join(Request, Request.id == Suggestion.request_id)
-            .where(Site.employer_id == employer.id, _mailable(rule), _not_notified(recipient.email))
+            .where(Site.employer_id == employer.id, _mailable(rule))
             .options(
                 joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.commune),
                 joinedload(Suggestion.offer).joinedload(Offer.metier),
@@ -352,7 +358,9 @@ def _employer_digest(
             .order_by(Suggestion.offer_id, Suggestion.score.desc(), Suggestion.id)
         ).unique()
     )
-    claimed = set(_claim(s, [x.id for x in suggestions], recipient.email, now))
+    done = _notified(s, [recipient.email])
+    fresh = [x.id for x in suggestions if (x.id, recipient.email) not in done]
+    claimed = set(_claim(s, fresh, recipient.email, now))
     suggestions = [x for x in suggestions if x.id in claimed]
     if not suggestions:
         return None
@@ -390,7 +398,6 @@ def _employer_digest(
     )
     if mail_id is None:
         raise Skip("employers_already_this_period")
-    _link_outbox(s, sorted(claimed), recipient.email, mail_id)
     counts["employer_mails"] += 1
     counts["employer_suggestions"] += len(suggestions)
     return mail_id

@@ -105,14 +105,13 @@ class NotifiedSuggestion(Base):
     """A suggestion already mailed to one recipient in a digest: never mailed to them again."""
 
     __tablename__ = "mail_notified_suggestions"
+    __table_args__ = (Index("ix_mail_notified_suggestions_recipient", "recipient"),)
 
     suggestion_id: Mapped[int] = mapped_column(
         ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
     )
     recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
-    outbox_id: Mapped[int | None] = mapped_column(
-        ForeignKey("mail_outbox.id", ondelete="SET NULL"), index=True
-    )
+    # The digest that carried it is the recipient's digest mail queued at that moment.
     notified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
