@@ -16,9 +16,11 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from data.mail import Mailer
@@ -110,10 +112,28 @@ def _notified(session: Session, recipients: Sequence[str]) -> set[tuple[int, str
     return {(sid, r) for sid, r in rows}
 
 
+@lru_cache(maxsize=4)
+def _claim_one_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = NotifiedSuggestion.__table__
+    return (
+        insert(table)
+        .values(
+            suggestion_id=bindparam("sid"), recipient=bindparam("to"), notified_at=bindparam("at")
+        )
+        .on_conflict_do_nothing(index_elements=["suggestion_id", "recipient"])
+        .returning(table.c.suggestion_id)
+    )
+
+
 def _claim(session: Session, ids: list[int], recipient: str, now: datetime) -> list[int]:
     """Claim suggestions for a recipient; return those no other run claimed first."""
     if not ids:
         return []
+    insert_for(session)  # refuses other databases
+    if len(ids) == 1:  # the usual case: a statement built once
+        stmt = _claim_one_statement(session.get_bind().dialect.name)
+        return list(session.scalars(stmt, {"sid": ids[0], "to": recipient, "at": now}))
     stmt = (
         insert_for(session)(NotifiedSuggestion.__table__)
         .values([{"suggestion_id": i, "recipient": recipient, "notified_at": now} for i in ids])
