@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.contacts import send_contacts
 from jobs.digests import send_digests
+from jobs.rematch import rematch
 from jobs.reminders import send_reminders
 from jobs.retention import apply_retention
 from jobs.sender import send_outbox
@@ -66,6 +67,21 @@ JOBS: tuple[JobSpec, ...] = (
         {"minutes": 1},
         "Envoi des messages en attente",
         run_at_start=True,
+    ),
+    JobSpec(
+        "rematch",
+        rematch,
+        "interval",
+        {"minutes": 5},
+        "Suggestions : recalcul après modification des offres ou des demandes",
+    ),
+    JobSpec(
+        "rematch_full",
+        rematch,
+        "cron",
+        {"hour": 1, "minute": 30},
+        "Suggestions : recalcul complet de la nuit",
+        {"full": True},
     ),
     JobSpec("contacts", send_contacts, "interval", {"minutes": 5}, "Mises en relation"),
     JobSpec(

@@ -1,0 +1,88 @@
+"""Re-matching: run the engine again when offers or requests changed, and fully every night.
+
+The incremental run (every few minutes) compares the latest ``updated_at`` of offers and requests
+with the watermark left by the last recomputation that committed (a platform setting): nothing
+changed, nothing to do. The nightly run recomputes whatever the watermark says (the engine or its
+reference data may have changed). :func:`data.recompute.recompute_suggestions` keeps the history
+of decisions: an approved or rejected pair is never proposed again as new.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.mail import Mailer
+from data.models import Offer, Request
+from data.models.mail import PlatformSetting
+from data.recompute import recompute_suggestions
+from jobs.common import clock
+
+__all__ = ["rematch", "WATERMARK_KEY", "TOP_K"]
+
+log = logging.getLogger("jobs.rematch")
+
+WATERMARK_KEY = "rematch.watermark"
+#: Suggestions kept per request and per offer.
+TOP_K = 20
+
+
+def _latest_change(session: Session) -> datetime | None:
+    latest = [
+        session.scalar(select(func.max(Offer.updated_at))),
+        session.scalar(select(func.max(Request.updated_at))),
+    ]
+    stamps = [t for t in latest if t is not None]
+    return max(stamps) if stamps else None
+
+
+def _read_watermark(session: Session) -> datetime | None:
+    row = session.get(PlatformSetting, WATERMARK_KEY)
+    if row is None or not isinstance(row.value, str):
+        return None
+    try:
+        return datetime.fromisoformat(row.value)
+    except ValueError:
+        return None
+
+
+def _write_watermark(session: Session, latest: datetime | None, now: datetime) -> None:
+    row = session.get(PlatformSetting, WATERMARK_KEY)
+    value = latest.isoformat() if latest is not None else None
+    if row is None:
+        session.add(PlatformSetting(key=WATERMARK_KEY, value=value, updated_at=now))
+    else:
+        row.value = value
+        row.updated_at = now
+
+
+def rematch(
+    session_factory: sessionmaker[Session],
+    mailer: Mailer,
+    now: datetime | None = None,
+    *,
+    full: bool = False,
+) -> dict[str, Any]:
+    """Recompute the suggestions if anything changed since the last time (always if ``full``)."""
+    at = clock(now)
+    with session_factory.begin() as s:
+        latest = _latest_change(s)
+        mark = _read_watermark(s)
+        if not full and mark is not None and (latest is None or latest <= mark):
+            return {"skipped": 1}
+        report = recompute_suggestions(s, now=at, top_k=TOP_K)
+        # What changed after ``latest`` was read is caught by the next run.
+        _write_watermark(s, latest, at)
+    counts: dict[str, Any] = {
+        "created": report.created,
+        "updated": report.updated,
+        "staled": report.staled,
+        "requests": report.requests,
+        "offers": report.offers,
+    }
+    log.info("rematch: %s", counts)
+    return counts
