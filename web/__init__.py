@@ -2,7 +2,8 @@
 
 ``create_app`` builds the application in named steps; nothing runs at import time.
 Deployment settings come from ``PASSERELLE_*`` environment variables (``PASSERELLE_SECRET_KEY``,
-``PASSERELLE_DATABASE_URL``, ``PASSERELLE_ENV``...): see :data:`web.config.DEFAULTS`.
+``PASSERELLE_DATABASE_URL``, ``PASSERELLE_ENV``, ``PASSERELLE_INSTANCE_DIR``...): see
+:func:`web.config.defaults` and :data:`data.config.DEFAULTS`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ __all__ = ["create_app"]
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Passerelle web application."""
-    app = Flask(__name__, instance_relative_config=True)
+    # The instance directory (SQLite file, kept mails, dev secret) is the one the jobs use too:
+    # PASSERELLE_INSTANCE_DIR, or the checkout's instance/ (see data.config).
+    app = Flask(
+        __name__, instance_relative_config=True, instance_path=config.instance_dir(test_config)
+    )
     app.config.from_mapping(config.defaults(app.instance_path))
     app.config.from_prefixed_env("PASSERELLE")
     if test_config is not None:
@@ -39,10 +44,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the pages of every space, then the JSON API when it is there."""
-    from web.views import admin, candidate, coordinator, employer, public, signin
+    from web.views import admin, candidate, coordinator, dev, employer, public, signin
 
     for module in (public, signin, employer, candidate, coordinator, admin):
         app.register_blueprint(module.bp)
+    dev.register(app)  # the local mailbox: in development only
     register_api(app)
 
 

@@ -1,23 +1,28 @@
-"""``flask --app web`` commands: init, demo, users create-staff, tokens create."""
+"""``flask --app web`` commands: init, demo, users create-staff / totp-code, tokens create."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import secrets
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from data import auth, migrate
+from data import auth, demo, migrate
 from data.errors import ValidationError
+from data.models import Role, User, utcnow
 from data.reference import load_reference
+from web.config import dev_tools_enabled
 from web.db import state
 
 __all__ = ["register"]
 
 users = AppGroup("users", help="Manage staff accounts.")
 tokens = AppGroup("tokens", help="Manage JSON API tokens.")
+
+DEV_ONLY = "Commande réservée au mode développement (PASSERELLE_ENV=development)."
 
 
 def register(app: Flask) -> None:
@@ -50,21 +55,101 @@ def init_command() -> None:
 
 
 @click.command("demo")
+@click.option(
+    "--new-staff-secrets",
+    is_flag=True,
+    help="Development only: give the demo staff a new password and TOTP secret.",
+)
 @with_appcontext
-def demo_command() -> None:
-    """Load the demo dataset (fictitious employers, offers, candidates)."""
+def demo_command(new_staff_secrets: bool) -> None:
+    """Load the demo dataset (fictitious employers, offers, candidates).
+
+    In development (ENV "development") the demo admin and coordinator also get a password and a
+    TOTP secret, printed once with how everyone signs in; elsewhere they get none.
+    """
     from flask import current_app
 
-    if importlib.util.find_spec("data.demo") is None:
-        raise click.ClickException("Le jeu de démonstration n'est pas disponible.")
-    load_demo = importlib.import_module("data.demo").load_demo
-    with state(current_app).session_factory() as session, session.begin():
-        result = load_demo(session)
-    if not any(result.values()):
+    dev = dev_tools_enabled(current_app)
+    if new_staff_secrets and not dev:
+        raise click.ClickException(DEV_ONLY)
+    st = state(current_app)
+    with st.session_factory() as session, session.begin():
+        result = demo.load_demo(session)
+    if any(result.values()):
+        click.echo(
+            "Données de démonstration chargées : "
+            + ", ".join(f"{k} {v}" for k, v in result.items())
+        )
+    else:
         click.echo("La base contient déjà des données : rien n'a été ajouté.")
+    if dev:
+        _demo_sign_in(current_app, renew=new_staff_secrets)
+
+
+def _demo_sign_in(app: Flask, *, renew: bool) -> None:
+    """Give the demo staff lacking a password one (all if ``renew``); print how to sign in."""
+    base = app.config["BASE_URL"]
+    fresh: list[tuple[str, str, str, str]] = []  # email, role, password, TOTP secret
+    kept: list[str] = []
+    with state(app).session_factory() as session, session.begin():
+        for email in (demo.ADMIN_EMAIL, demo.COORDINATOR_EMAIL):
+            user = _staff_user(session, email)
+            if user is None:
+                continue
+            if user.password_hash and user.totp_secret and not renew:
+                kept.append(user.email)
+                continue
+            password, secret = secrets.token_urlsafe(15), auth.new_totp_secret()
+            user.password_hash = auth.hash_password(password)
+            user.totp_secret = secret
+            auth.end_all_sessions(session, user)
+            fresh.append((user.email, user.role.value, password, secret))
+        examples = [
+            session.scalar(select(User.email).where(User.role == role).order_by(User.id).limit(1))
+            for role in (Role.EMPLOYER, Role.CANDIDATE)
+        ]
+    if not fresh and not kept:
         return
-    click.echo(
-        "Données de démonstration chargées : " + ", ".join(f"{k} {v}" for k, v in result.items())
+    lines = [
+        "",
+        "=== Se connecter à la démonstration (mode développement) ===",
+        f"Équipe : {base}/connexion/equipe (adresse, mot de passe et code à 6 chiffres)",
+    ]
+    for email, role, password, secret in fresh:
+        lines += [
+            f"  {email} ({role})",
+            f"    Mot de passe : {password}",
+            f"    Secret TOTP  : {secret}",
+            f"    URI TOTP     : {auth.totp_uri(secret, email)}",
+        ]
+    if kept:
+        lines.append(
+            f"  {', '.join(kept)} : mot de passe déjà affiché lors d'un lancement précédent ;"
+            " pour en obtenir un nouveau : flask --app web demo --new-staff-secrets"
+        )
+    lines += [
+        "  Sans application d'authentification, le code du moment s'obtient avec :",
+        f"    flask --app web users totp-code --email {demo.ADMIN_EMAIL}",
+        f"Employeurs et candidats : connexion par lien sur {base}/connexion",
+        f"  (par exemple {' ou '.join(e for e in examples if e)}) ;"
+        if any(examples)
+        else "  (adresse d'un compte employeur ou candidat) ;",
+    ]
+    if str(app.config.get("MAIL_BACKEND") or "file").lower() == "file":
+        lines.append(f"  le lien arrive dans la boîte de réception locale : {base}/dev/courriels")
+    else:
+        lines.append("  le lien part par la messagerie configurée.")
+    if fresh:
+        lines.append("Ces mots de passe et secrets ne seront plus affichés.")
+    click.echo("\n".join(lines) + "\n")
+
+
+def _staff_user(session: Session, email: str) -> User | None:
+    return session.scalar(
+        select(User).where(
+            func.lower(User.email) == auth.normalize_email(email),
+            User.role.in_([Role.COORDINATOR, Role.ADMIN]),
+        )
     )
 
 
@@ -89,6 +174,28 @@ def create_staff(email: str, role: str, display_name: str | None) -> None:
     click.echo(f"Secret TOTP : {secret}")
     click.echo(f"URI pour l'application d'authentification : {uri}")
     click.echo("Ces secrets ne seront plus affichés.")
+
+
+@users.command("totp-code")
+@click.option("--email", required=True, help="Sign-in address of a coordinator or admin.")
+def totp_code_command(email: str) -> None:
+    """Development only: print a staff account's current TOTP code (no authenticator app needed)."""
+    from flask import current_app
+
+    if not dev_tools_enabled(current_app):
+        raise click.ClickException(DEV_ONLY)
+    with state(current_app).session_factory() as session:
+        user = _staff_user(session, email)
+        secret = user.totp_secret if user is not None else None
+    if not secret:
+        raise click.ClickException("Aucun compte de l'équipe avec un secret TOTP à cette adresse.")
+    now = utcnow()
+    left = auth.TOTP_PERIOD - int(now.timestamp()) % auth.TOTP_PERIOD
+    click.echo(auth.totp_code(secret, now))
+    click.echo(
+        f"Valable encore {left} s ; un code ne sert qu'une fois (attendez le suivant au besoin).",
+        err=True,
+    )
 
 
 @tokens.command("create")

@@ -2,6 +2,9 @@
 
 Every key is flat (no prefix inside the app): ``PASSERELLE_DATABASE_URL`` sets ``DATABASE_URL``.
 Values of environment variables are read as JSON when they parse (``PASSERELLE_PROXY_FIX_HOPS=1``).
+The settings the jobs read too (database, mail, SMTP, base URL, instance directory) have their
+defaults in :data:`data.config.DEFAULTS` only, so the web app and the scheduler always agree; this
+module adds the keys only the web app reads.
 """
 
 from __future__ import annotations
@@ -15,19 +18,31 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-__all__ = ["defaults", "finalize", "is_development"]
+from data import config as shared
+
+__all__ = ["defaults", "finalize", "instance_dir", "is_development", "dev_tools_enabled"]
 
 DEV_ENVS = ("development", "testing")
+INSTANCE_ENV = f"{shared.ENV_PREFIX}INSTANCE_DIR"
+
+
+def instance_dir(test_config: dict[str, Any] | None = None) -> str:
+    """Return the instance directory, absolute: the test config's, PASSERELLE_INSTANCE_DIR, or
+    ``data.config``'s default (the checkout's ``instance/``), the same the jobs use."""
+    chosen = (test_config or {}).get("INSTANCE_DIR") or os.environ.get(INSTANCE_ENV)
+    return str(Path(chosen or shared.DEFAULTS["INSTANCE_DIR"]).resolve())
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
     """Return the default settings; the embedded default is SQLite and mails kept as files."""
+    # DATABASE_URL, MAIL_DIR, MAIL_*, SMTP_*, BASE_URL...: derived from the instance directory
+    # exactly as the jobs derive them.
+    common = shared.load_config(environ={}, overrides={"INSTANCE_DIR": instance_path})
     return {
+        **common,
         # "production" unless told otherwise: secure cookies, HSTS, a SECRET_KEY is required.
         "ENV": "production",
         "SECRET_KEY": None,
-        "DATABASE_URL": f"sqlite:///{instance_path}/passerelle.db",
-        "BASE_URL": "http://127.0.0.1:5000",
         # Uploads are CSV files of offers: a few hundred lines at most.
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
@@ -36,17 +51,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": None,  # None: secure outside development and testing
         "SESSION_MAX_AGE_HOURS": 12,
-        # Mail (read by data.mail.make_mailer): "file" keeps each mail under MAIL_DIR.
-        "MAIL_BACKEND": "file",
-        "MAIL_DIR": os.path.join(instance_path, "mail"),
-        # Same defaults as data.config (read by the jobs): both processes must agree.
-        "MAIL_FROM": "Passerelle <ne-pas-repondre@passerelle.localhost>",
-        "SMTP_HOST": "localhost",
-        "SMTP_PORT": 587,
-        "SMTP_USERNAME": None,
-        "SMTP_PASSWORD": None,
-        "SMTP_STARTTLS": True,
-        "SMTP_TIMEOUT": 30,
         # Map background tiles, e.g. "https://tiles.example.org/{z}/{x}/{y}.png"; none by default:
         # the map then shows the Ain's commune outlines shipped with Passerelle, offline.
         "TILES_URL": None,
@@ -69,6 +73,15 @@ def is_development(app: Flask) -> bool:
     return bool(app.config.get("TESTING")) or app.config["ENV"] in DEV_ENVS
 
 
+def dev_tools_enabled(app: Flask) -> bool:
+    """Tell whether the local helpers (mailbox page, demo sign-in) are on: ENV "development" only.
+
+    Never in production, nor merely because TESTING is set: a test turns them on by asking for
+    ENV "development".
+    """
+    return app.config.get("ENV") == "development"
+
+
 def _dev_secret(instance_path: str) -> str:
     """Return a secret kept under instance/, so that development sessions survive a restart."""
     path = Path(instance_path) / "dev_secret_key"
@@ -85,10 +98,11 @@ def finalize(app: Flask) -> None:
     """Derive the settings that depend on others, and refuse an unsafe production setup."""
     cfg = app.config
     # from_prefixed_env reads values as JSON: a secret made of digits must stay a string.
-    for key in ("SECRET_KEY", "SMTP_PASSWORD", "DATABASE_URL"):
+    for key in shared.RAW_STRING_KEYS:
         if cfg.get(key) is not None and not isinstance(cfg[key], str):
             cfg[key] = str(cfg[key])
     cfg["BASE_URL"] = str(cfg["BASE_URL"]).rstrip("/")
+    cfg["INSTANCE_DIR"] = app.instance_path
     if not cfg.get("SECRET_KEY"):
         if not is_development(app):
             raise RuntimeError("PASSERELLE_SECRET_KEY must be set outside development.")

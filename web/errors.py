@@ -7,6 +7,7 @@ error shape: ``{"code", "status", "message", "errors"}``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
@@ -15,7 +16,16 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from data import errors as data_errors
 from matching import MatchingError
 
-__all__ = ["register_error_handlers", "error_response", "wants_json"]
+__all__ = [
+    "CODES",
+    "DOMAIN_ERRORS",
+    "DomainAnswer",
+    "domain_answer",
+    "error_response",
+    "handle_domain_error",
+    "register_error_handlers",
+    "wants_json",
+]
 
 TITLES = {
     400: "Requête incorrecte",
@@ -25,6 +35,7 @@ TITLES = {
     405: "Méthode non autorisée",
     409: "Conflit",
     413: "Fichier trop volumineux",
+    415: "Type de contenu non pris en charge",
     422: "Données invalides",
     429: "Trop de tentatives",
     500: "Erreur du service",
@@ -37,6 +48,7 @@ MESSAGES = {
     405: "Cette action n'est pas possible à cette adresse.",
     409: "Cette action entre en conflit avec l'état actuel des données.",
     413: "Le fichier envoyé dépasse la taille autorisée.",
+    415: "Ce type de contenu n'est pas pris en charge.",
     422: "Certaines informations sont invalides.",
     429: "Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez.",
     500: "Une erreur inattendue s'est produite. L'équipe technique en est informée.",
@@ -49,9 +61,48 @@ CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     422: "validation_error",
     429: "too_many_requests",
     500: "server_error",
+}
+
+
+@dataclass(frozen=True)
+class DomainAnswer:
+    """How a domain or engine error is answered, on pages and in the API alike."""
+
+    status: int
+    code: str
+    message: str  # French, shown when the error brings no message of its own (or must not)
+    own_message: bool  # show the error's own text: it is French and written for the user
+
+
+_CONFLICT = "Cette action entre en conflit avec l'état actuel des données."
+
+#: The one table of domain errors -> HTTP answers, used by the pages and by the API's blueprints.
+#: The most specific class of an error wins. A ValidationError brings its message and its fields.
+#: NotFound never says what was looked for (the caller may not know that it exists); the engine's
+#: and the root DataError's messages are for developers (English, internal), never shown.
+DOMAIN_ERRORS: dict[type[Exception], DomainAnswer] = {
+    data_errors.ValidationError: DomainAnswer(
+        422, "validation_error", "Certaines informations sont invalides.", True
+    ),
+    data_errors.NotFound: DomainAnswer(
+        404, "not_found", "Cet élément n'existe pas ou ne vous est pas accessible.", False
+    ),
+    data_errors.PermissionDenied: DomainAnswer(
+        403, "forbidden", "Vous n'avez pas le droit de faire cette action.", True
+    ),
+    data_errors.Conflict: DomainAnswer(409, "conflict", _CONFLICT, True),
+    data_errors.InvalidTransition: DomainAnswer(409, "conflict", _CONFLICT, True),
+    data_errors.DataError: DomainAnswer(409, "conflict", _CONFLICT, False),
+    MatchingError: DomainAnswer(
+        422,
+        "validation_error",
+        "Le calcul des rapprochements n'a pas pu utiliser ces données.",
+        False,
+    ),
 }
 
 
@@ -100,24 +151,27 @@ def _http_error(exc: HTTPException) -> Response:
     return error_response(status, message, headers=headers)
 
 
-def _validation(exc: data_errors.ValidationError) -> Response:
-    return error_response(422, exc.message, errors=exc.errors)
+def domain_answer(exc: Exception) -> DomainAnswer | None:
+    """Return the answer of the most specific class of ``exc`` in :data:`DOMAIN_ERRORS`."""
+    for cls in type(exc).__mro__:
+        found = DOMAIN_ERRORS.get(cls)
+        if found is not None:
+            return found
+    return None
 
 
-def _not_found(exc: data_errors.NotFound) -> Response:
-    return error_response(404)
-
-
-def _denied(exc: data_errors.PermissionDenied) -> Response:
-    return error_response(403)
-
-
-def _conflict(exc: data_errors.DataError) -> Response:
-    return error_response(409, str(exc) or None)
-
-
-def _matching(exc: MatchingError) -> Response:
-    return error_response(422, str(exc) or None)
+def handle_domain_error(exc: Exception) -> Response:
+    """Answer a domain or engine error from :data:`DOMAIN_ERRORS`: a page, or JSON under /api/."""
+    answer = domain_answer(exc)
+    if answer is None:  # not ours: registered by mistake for another class
+        return _unexpected(exc)
+    errors: dict[str, Any] = {}
+    message = answer.message
+    if isinstance(exc, data_errors.ValidationError):
+        message, errors = exc.message, exc.errors
+    elif answer.own_message and str(exc):
+        message = str(exc)
+    return error_response(answer.status, message, errors, code=answer.code)
 
 
 def _unexpected(exc: Exception) -> Response:
@@ -128,12 +182,7 @@ def _unexpected(exc: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers; the most specific class wins."""
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(data_errors.ValidationError, _validation)
-    app.register_error_handler(data_errors.NotFound, _not_found)
-    app.register_error_handler(data_errors.PermissionDenied, _denied)
-    app.register_error_handler(data_errors.Conflict, _conflict)
-    app.register_error_handler(data_errors.InvalidTransition, _conflict)
-    app.register_error_handler(data_errors.DataError, _conflict)
-    app.register_error_handler(MatchingError, _matching)
+    for cls in DOMAIN_ERRORS:
+        app.register_error_handler(cls, handle_domain_error)
     app.register_error_handler(InternalServerError, _unexpected)
     app.register_error_handler(Exception, _unexpected)

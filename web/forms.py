@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
-__all__ = ["values", "checked", "FIELD_LABELS"]
+__all__ = ["values", "checked", "page_args", "FIELD_LABELS"]
 
 MAX_FIELD = 5000
 
@@ -25,6 +25,13 @@ def checked(name: str) -> bool:
 def or_none(value: str) -> Any:
     """Return None for an empty field, the text otherwise (optional fields)."""
     return value if value.strip() else None
+
+
+def page_args() -> tuple[int, int]:
+    """Return the page number asked for (1 if none or nonsense) and the page size."""
+    raw = request.args.get("page", "1")
+    number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return number, int(current_app.config["PAGE_SIZE"])
 
 
 # French names of fields, for the error summary at the top of forms.

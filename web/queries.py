@@ -33,6 +33,7 @@ from matching import Allocation
 __all__ = [
     "OfferHit",
     "published_offers",
+    "published_offers_page",
     "public_offer",
     "search_communes",
     "resolve_commune",
@@ -64,6 +65,17 @@ def _offer_query():  # type: ignore[no-untyped-def]
     )
 
 
+def _published_query(metier: str | None, housing: bool):  # type: ignore[no-untyped-def]
+    stmt = _offer_query().where(
+        Offer.status == OfferStatus.PUBLISHED, Offer.places_filled < Offer.places
+    )
+    if metier:
+        stmt = stmt.where(Offer.metier_code == metier)
+    if housing:
+        stmt = stmt.where(Offer.housing_beds > 0)
+    return stmt
+
+
 def published_offers(
     session: Session,
     *,
@@ -73,13 +85,7 @@ def published_offers(
     housing: bool = False,
 ) -> list[OfferHit]:
     """Return the published offers with places left, filtered; nearest first when ``near``."""
-    stmt = _offer_query().where(
-        Offer.status == OfferStatus.PUBLISHED, Offer.places_filled < Offer.places
-    )
-    if metier:
-        stmt = stmt.where(Offer.metier_code == metier)
-    if housing:
-        stmt = stmt.where(Offer.housing_beds > 0)
+    stmt = _published_query(metier, housing)
     offers = session.scalars(stmt.order_by(Offer.published_at.desc(), Offer.id.desc())).all()
     if near is None:
         return [OfferHit(o, None) for o in offers]
@@ -92,6 +98,33 @@ def published_offers(
             hits.append(OfferHit(o, d))
     hits.sort(key=lambda h: (h.distance_km, h.offer.id))
     return hits
+
+
+def published_offers_page(
+    session: Session,
+    number: int,
+    size: int,
+    *,
+    metier: str | None = None,
+    near: Commune | None = None,
+    max_km: float | None = None,
+    housing: bool = False,
+) -> Page:
+    """Return one page of :func:`published_offers` (items are :class:`OfferHit`).
+
+    Without a commune the database pages (newest first); with one, distances are computed for
+    the filtered offers (a few hundred at most in the Ain), sorted, then sliced.
+    """
+    if near is None:
+        stmt = _published_query(metier, housing).order_by(
+            Offer.published_at.desc(), Offer.id.desc()
+        )
+        page = paginate(session, stmt, number, size)
+        return Page([OfferHit(o, None) for o in page.items], page.number, size, page.total)
+    hits = published_offers(session, metier=metier, near=near, max_km=max_km, housing=housing)
+    pages = max(1, -(-len(hits) // size))
+    number = min(max(1, number), pages)
+    return Page(hits[(number - 1) * size : number * size], number, size, len(hits))
 
 
 def public_offer(session: Session, offer_id: int) -> Offer | None:

@@ -5,11 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Blueprint, Flask
 from sqlalchemy import Connection, Engine
 
+from data.config import load_config
+from data.errors import (
+    Conflict,
+    DataError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from matching import InvalidInput
 from tests.web.conftest import CSRF, World, make_app, post, sign_in
 from web import create_app
+from web import errors as web_errors
+from web.api.errors import install_error_handlers
 
 
 def test_factory_reads_prefixed_env_then_test_config(monkeypatch, tmp_path: Path) -> None:
@@ -131,21 +143,66 @@ def test_static_assets_and_vendor_licence_are_served(client) -> None:
     assert "BSD 2-Clause" in client.get("/static/vendor/leaflet/LICENSE").text
 
 
-def test_domain_and_engine_errors_become_4xx(app: Flask, client) -> None:
-    from data.errors import Conflict, InvalidTransition, NotFound, ValidationError
-    from matching import InvalidInput
+DOMAIN_EXAMPLES = [
+    (ValidationError({"places": ["Trop de places."]}), 422, "validation_error", "Trop de places."),
+    (NotFound("Offre", 3), 404, "not_found", "Cet élément"),
+    (Conflict("Déjà fait."), 409, "conflict", "Déjà fait."),
+    (InvalidTransition("Offre", "closed", "published"), 409, "conflict", "passage de"),
+    (PermissionDenied("Pas pour vous."), 403, "forbidden", "Pas pour vous."),
+    (DataError("internal detail"), 409, "conflict", "entre en conflit"),
+    (InvalidInput("negative distance", field="km"), 422, "validation_error", "rapprochements"),
+]
 
-    raised = {
-        "/v": ValidationError({"places": ["Trop de places."]}),
-        "/n": NotFound("Offre", 3),
-        "/c": Conflict("Déjà fait."),
-        "/t": InvalidTransition("Offre", "closed", "published"),
-        "/m": InvalidInput("Distance négative."),
-    }
-    for path, exc in raised.items():
-        app.add_url_rule(path, path, lambda exc=exc: (_ for _ in ()).throw(exc))
-    assert client.get("/v").status_code == 422 and "Trop de places." in client.get("/v").text
-    assert client.get("/n").status_code == 404
-    assert client.get("/c").status_code == 409 and "Déjà fait." in client.get("/c").text
-    assert client.get("/t").status_code == 409
-    assert client.get("/m").status_code == 422 and "Distance négative." in client.get("/m").text
+
+@pytest.mark.parametrize(("exc", "status", "code", "shown"), DOMAIN_EXAMPLES)
+def test_domain_and_engine_errors_answer_alike_on_pages_and_in_the_api(
+    app: Flask, exc: Exception, status: int, code: str, shown: str
+) -> None:
+    def boom() -> str:
+        raise exc
+
+    # A page, a path under /api/ answered by the app, and a view of an API blueprint.
+    app.add_url_rule("/boom", "boom", boom)
+    app.add_url_rule("/api/boom", "api_boom", boom)
+    bp = Blueprint("boom_api", __name__, url_prefix="/api/v1/boom")
+    install_error_handlers(bp)
+    bp.add_url_rule("/", "boom", boom)
+    app.register_blueprint(bp)
+    client = app.test_client()
+
+    page = client.get("/boom")
+    assert page.status_code == status and page.mimetype == "text/html"
+    assert shown in page.text and "internal detail" not in page.text
+    assert "negative distance" not in page.text  # the engine's messages are for developers
+    bodies = [client.get(path) for path in ("/api/boom", "/api/v1/boom/")]
+    for response in bodies:
+        assert response.status_code == status, response.get_json()
+        body = response.get_json()
+        assert body["code"] == code and body["status"] == status
+        if isinstance(exc, ValidationError):
+            assert body["message"] == exc.message and body["errors"] == exc.errors
+        else:
+            assert shown in body["message"] and body["errors"] == {}
+    assert bodies[0].get_json() == bodies[1].get_json()
+    assert web_errors.domain_answer(exc).status == status
+
+
+def test_instance_dir_is_shared_with_the_jobs(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PASSERELLE_INSTANCE_DIR", "here")  # relative: made absolute
+    monkeypatch.setenv("PASSERELLE_SMTP_PORT", "2525")
+    monkeypatch.setenv("PASSERELLE_SMTP_PASSWORD", "123456")
+    app = create_app({"TESTING": True})
+    jobs = load_config()
+    assert app.instance_path == str(tmp_path / "here")
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path}/here/passerelle.db"
+    # Both processes read the same database, keep mails in the same place, send alike.
+    assert Path(jobs["INSTANCE_DIR"]).resolve() == Path(app.instance_path)
+    for key in ("MAIL_BACKEND", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_PASSWORD"):
+        assert app.config[key] == jobs[key], key
+    assert Path(app.config["MAIL_DIR"]) == Path(jobs["MAIL_DIR"]).resolve()
+    assert app.config["SMTP_PORT"] == 2525 and app.config["SMTP_PASSWORD"] == "123456"
+    assert (
+        create_app({"TESTING": True, "INSTANCE_DIR": str(tmp_path / "t")}).config["DATABASE_URL"]
+        == f"sqlite:///{tmp_path}/t/passerelle.db"
+    )

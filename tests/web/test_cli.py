@@ -1,4 +1,4 @@
-"""``flask --app web`` commands on a fresh SQLite file: init, users create-staff, tokens create."""
+"""``flask --app web`` commands on a fresh SQLite file: init, demo, users, tokens create."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data import auth
+from data import auth, demo
 from data.models import Commune, Metier, Role, User
 from data.models.auth import ApiToken
 from tests.data import factories as f
 from web import create_app
 from web.db import state
+
+DEMO_STAFF = (demo.ADMIN_EMAIL, demo.COORDINATOR_EMAIL)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +70,10 @@ def test_demo_command_loads_the_demo_dataset(fresh_app: Flask) -> None:
     with _session(fresh_app) as s:
         users = s.scalar(select(func.count()).select_from(User))
         assert users > 10
+        # Outside development the demo staff get no password: nobody can sign in as them.
+        staff = s.scalars(select(User).where(User.email.in_(DEMO_STAFF))).all()
+        assert len(staff) == 2 and all(u.password_hash is None for u in staff)
+    assert "Mot de passe" not in result.output and "Secret TOTP" not in result.output
     # Once there is data, loading again adds nothing.
     again = fresh_app.test_cli_runner().invoke(args=["demo"])
     assert again.exit_code == 0
@@ -93,3 +99,82 @@ def test_tokens_create_prints_a_working_token(fresh_app: Flask) -> None:
     assert no_employer.exit_code != 0
     with _session(fresh_app) as s:
         assert s.scalar(select(func.count()).select_from(ApiToken)) == 1
+
+
+def test_development_only_commands_refuse_elsewhere(fresh_app: Flask) -> None:
+    runner = fresh_app.test_cli_runner()
+    code = runner.invoke(args=["users", "totp-code", "--email", demo.ADMIN_EMAIL])
+    assert code.exit_code != 0 and "réservée au mode développement" in code.output
+    renew = runner.invoke(args=["demo", "--new-staff-secrets"])
+    assert renew.exit_code != 0 and "réservée au mode développement" in renew.output
+
+
+@pytest.fixture(scope="module")
+def dev_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """An app in development (what `make run` starts) on its own SQLite file, initialised."""
+    instance = tmp_path_factory.mktemp("dev")
+    app = create_app({"TESTING": True, "ENV": "development", "INSTANCE_DIR": str(instance)})
+    assert app.config["DATABASE_URL"] == f"sqlite:///{instance}/passerelle.db"
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def _secrets(output: str, email: str) -> tuple[str, str]:
+    block = output[output.index(f"  {email} (") :]
+    password = re.search(r"Mot de passe : (\S+)", block).group(1)
+    secret = re.search(r"Secret TOTP\s*: (\S+)", block).group(1)
+    return password, secret
+
+
+def _signs_in(app: Flask, email: str, password: str, secret: str, at: datetime) -> bool:
+    with _session(app) as s, s.begin():
+        try:
+            auth.authenticate_staff(s, email, password, auth.totp_code(secret, at), now=at)
+        except auth.SignInFailed:
+            return False
+    return True
+
+
+def test_demo_in_development_gives_the_staff_a_way_in_once(dev_app: Flask) -> None:
+    runner = dev_app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    out = first.output
+    assert out.count("Mot de passe :") == 2 and "otpauth://totp/Passerelle" in out
+    assert "/dev/courriels" in out and "totp-code --email" in out and "@example.org" in out
+    given = {email: _secrets(out, email) for email in DEMO_STAFF}
+    at = datetime.now(UTC)
+    for email, (password, secret) in given.items():
+        assert _signs_in(dev_app, email, password, secret, at)
+
+    # A second `make run`: nothing reloaded, no new secret, the old ones still work.
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and "Mot de passe :" not in again.output
+    assert "déjà affiché" in again.output and "--new-staff-secrets" in again.output
+    later = datetime.fromtimestamp(at.timestamp() + 60, UTC)  # a fresh TOTP step
+    assert _signs_in(dev_app, demo.ADMIN_EMAIL, *given[demo.ADMIN_EMAIL], later)
+
+    renewed = runner.invoke(args=["demo", "--new-staff-secrets"])
+    assert renewed.exit_code == 0 and renewed.output.count("Mot de passe :") == 2
+    password, secret = _secrets(renewed.output, demo.ADMIN_EMAIL)
+    even_later = datetime.fromtimestamp(at.timestamp() + 120, UTC)
+    assert not _signs_in(dev_app, demo.ADMIN_EMAIL, *given[demo.ADMIN_EMAIL], even_later)
+    assert _signs_in(dev_app, demo.ADMIN_EMAIL, password, secret, even_later)
+
+
+def test_totp_code_prints_the_current_code_in_development(dev_app: Flask) -> None:
+    runner = dev_app.test_cli_runner()
+    with _session(dev_app) as s, s.begin():
+        _user, _password, secret = auth.create_staff_user(
+            s, email="totp@ain.example", role="coordinator"
+        )
+    before = auth.totp_code(secret, datetime.now(UTC))
+    result = runner.invoke(args=["users", "totp-code", "--email", "TOTP@ain.example"])
+    after = auth.totp_code(secret, datetime.now(UTC))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() in {before, after}  # the step may turn between the two
+    assert "Valable encore" in result.stderr
+    for email in ("nobody@ain.example", DEMO_STAFF[0].replace("admin", "x")):
+        missing = runner.invoke(args=["users", "totp-code", "--email", email])
+        assert missing.exit_code != 0 and "Aucun compte" in missing.output

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,6 +39,49 @@ def test_offer_list_filters_by_metier_distance_and_housing(
     session.commit()
     page = client.get("/offres?logement=1").text
     assert f"/offres/{housed.id}" in page and f"/offres/{world.offer.id}" not in page
+
+
+def _ids_on(page: str) -> set[int]:
+    return {int(i) for i in re.findall(r'<h2><a href="/offres/(\d+)">', page)}
+
+
+def _next_page(page: str) -> str:
+    return html.unescape(re.search(r'<a href="([^"]+)" rel="next">', page).group(1))
+
+
+def test_offer_list_is_paginated_keeping_the_filters(
+    connection, engine, tmp_path, world: World, session: Session
+) -> None:
+    from tests.web.conftest import make_app
+
+    extra = [f.make_offer(session).id for _ in range(2)]  # in Bourg-en-Bresse, aide-soignant
+    session.commit()
+    client = make_app(connection, engine, tmp_path, PAGE_SIZE=2).test_client()
+    published = {world.offer.id, world.other_offer.id, *extra}
+
+    first = client.get("/offres").text
+    assert "<strong>4</strong> offres trouvées" in first and "Page 1 sur 2 (4 en tout)" in first
+    second = client.get(_next_page(first)).text
+    assert len(_ids_on(first)) == len(_ids_on(second)) == 2
+    assert _ids_on(first) | _ids_on(second) == published
+    assert "Page précédente" in second
+    assert _ids_on(client.get("/offres?page=999").text) == _ids_on(second)
+    assert _ids_on(client.get("/offres?page=-1").text) == _ids_on(first)
+
+    # A métier filter: three aide-soignant offers, the pager's link keeps the filter.
+    first = client.get("/offres?metier=aide-soignant").text
+    assert "Page 1 sur 2 (3 en tout)" in first
+    second = client.get(_next_page(first)).text
+    assert "metier=aide-soignant" in _next_page(first)
+    assert _ids_on(first) | _ids_on(second) == published - {world.other_offer.id}
+
+    # Near a commune: nearest first, so the offer in Oyonnax (about 40 km) comes last.
+    near = "/offres?commune=Bourg-en-Bresse+(01053)&distance=50"
+    first = client.get(near).text
+    assert "Page 1 sur 2 (4 en tout)" in first and world.other_offer.id not in _ids_on(first)
+    second = client.get(_next_page(first)).text
+    assert world.other_offer.id in _ids_on(second)
+    assert "distance=50" in _next_page(first)
 
 
 def test_offer_filters_explain_bad_input_in_french(app: Flask) -> None:

@@ -1,5 +1,9 @@
 """The API's one error body, ``{"code", "status", "message", "errors"}``, for every failure.
 
+HTTP errors (bad token, wrong method, malformed JSON...) get the API's own French wording here;
+domain and engine errors are answered from the one table of ``web/errors.py``
+(:data:`web.errors.DOMAIN_ERRORS`), as on the pages.
+
 Handlers are installed on each API blueprint, so errors raised by its views (and by the argument
 parser, and by the bearer-token check) are answered here; routing errors under ``/api/`` (an
 unknown path, a wrong method) reach the app's handlers in ``web/errors.py``, which answer the same
@@ -14,23 +18,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from data import errors as data_errors
+from web.errors import CODES, DOMAIN_ERRORS, handle_domain_error
 
 __all__ = ["CODES", "MESSAGES", "error_response", "flatten_messages", "install_error_handlers"]
 
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "too_many_requests",
-    500: "server_error",
-}
+#: French wording of the HTTP errors, as a token holder reads them (the codes are web.errors').
 MESSAGES = {
     400: "La demande n'a pas pu être comprise (JSON mal formé ?).",
     401: "Jeton d'accès absent ou invalide.",
@@ -110,22 +102,6 @@ def _http_error(exc: HTTPException) -> Response:
     return error_response(status, message, errors, headers)
 
 
-def _validation(exc: data_errors.ValidationError) -> Response:
-    return error_response(422, exc.message, exc.errors)
-
-
-def _not_found(exc: data_errors.NotFound) -> Response:
-    return error_response(404)
-
-
-def _denied(exc: data_errors.PermissionDenied) -> Response:
-    return error_response(403, str(exc) or None)
-
-
-def _conflict(exc: data_errors.DataError) -> Response:
-    return error_response(409, str(exc) or None)
-
-
 def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("Unhandled API error on %s %s", request.method, request.path)
     return error_response(500)
@@ -134,8 +110,7 @@ def _unexpected(exc: Exception) -> Response:
 def install_error_handlers(bp: Blueprint) -> None:
     """Answer every error raised under ``bp`` with the API's error body."""
     bp.register_error_handler(HTTPException, _http_error)
-    bp.register_error_handler(data_errors.ValidationError, _validation)
-    bp.register_error_handler(data_errors.NotFound, _not_found)
-    bp.register_error_handler(data_errors.PermissionDenied, _denied)
-    bp.register_error_handler(data_errors.DataError, _conflict)
+    # Domain and engine errors: the one table of web.errors, so pages and API answer alike.
+    for cls in DOMAIN_ERRORS:
+        bp.register_error_handler(cls, handle_domain_error)
     bp.register_error_handler(Exception, _unexpected)

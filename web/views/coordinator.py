@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from data import operations as ops
@@ -13,7 +13,7 @@ from data.recompute import engine_inputs, recompute_suggestions, shipped_referen
 from matching import allocate
 from web import queries
 from web.db import get_session
-from web.forms import or_none
+from web.forms import or_none, page_args
 from web.sessions import STAFF, current_user, role_required
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordination")
@@ -43,13 +43,6 @@ def _me() -> User:
     user = current_user()
     assert user is not None
     return user
-
-
-def _page() -> tuple[int, int]:
-    """Return the page number asked for (1 if none or nonsense) and the page size."""
-    raw = request.args.get("page", "1")
-    number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
-    return number, int(current_app.config["PAGE_SIZE"])
 
 
 def _get(model: type, object_id: int):  # type: ignore[no-untyped-def]
@@ -198,7 +191,7 @@ def suggestion(suggestion_id: int) -> str:
 def pair_list() -> str:
     wanted = request.args.get("statut", "")
     status = next((s for s in queries.PAIR_STATUSES if s.value == wanted), None)
-    page = queries.pairs(get_session(), status, *_page())
+    page = queries.pairs(get_session(), status, *page_args())
     return render_template(
         "coordinator/pairs.html", page=page, status=status, statuses=queries.PAIR_STATUSES
     )
@@ -233,7 +226,7 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
 @bp.get("/offres")
 def offers() -> str:
     return render_template(
-        "coordinator/offers.html", page=queries.all_offers(get_session(), *_page())
+        "coordinator/offers.html", page=queries.all_offers(get_session(), *page_args())
     )
 
 
@@ -250,7 +243,7 @@ def offer(offer_id: int) -> str:
 @bp.get("/demandes")
 def requests_list() -> str:
     return render_template(
-        "coordinator/requests.html", page=queries.all_requests(get_session(), *_page())
+        "coordinator/requests.html", page=queries.all_requests(get_session(), *page_args())
     )
 
 
@@ -267,7 +260,7 @@ def request_detail(request_id: int) -> str:
 @bp.get("/employeurs")
 def employers() -> str:
     return render_template(
-        "coordinator/employers.html", page=queries.all_employers(get_session(), *_page())
+        "coordinator/employers.html", page=queries.all_employers(get_session(), *page_args())
     )
 
 
@@ -284,7 +277,7 @@ def employer(employer_id: int) -> str:
 @bp.get("/candidats")
 def candidates() -> str:
     return render_template(
-        "coordinator/candidates.html", page=queries.all_candidates(get_session(), *_page())
+        "coordinator/candidates.html", page=queries.all_candidates(get_session(), *page_args())
     )
 
 

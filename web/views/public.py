@@ -8,8 +8,11 @@ from data import mail
 from data.mail import actions
 from data.reference import AIN_GEOJSON
 from web import queries
+from web.config import dev_tools_enabled
 from web.db import get_session
+from web.forms import page_args
 from web.security import csrf_exempt
+from web.views import dev
 
 bp = Blueprint("public", __name__)
 
@@ -47,18 +50,27 @@ def _offer_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
 
 @bp.get("/")
 def home() -> str:
-    return render_template("public/home.html")
+    demo = None
+    if dev_tools_enabled(current_app):
+        demo = {"examples": dev.sign_in_examples(get_session()), "staff": dev.DEMO_STAFF}
+    return render_template("public/home.html", demo=demo)
 
 
 @bp.get("/offres")
 def offers() -> str:
     form, errors, args = _offer_filters()
-    hits = [] if errors else queries.published_offers(get_session(), **args)
+    number, size = page_args()
+    if errors:
+        page = queries.Page([], 1, size, 0)
+    else:
+        page = queries.published_offers_page(get_session(), number, size, **args)
     return render_template(
         "public/offers.html",
         form=form,
         errors=errors,
-        hits=hits,
+        page=page,
+        # The filters as typed, for the pager's and the map's links (the page is the pager's).
+        filters={k: v for k, v in form.items() if v},
         metiers=queries.metier_options(get_session()),
         distances=DISTANCES,
     )
