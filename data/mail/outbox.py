@@ -104,14 +104,25 @@ class _Db:
     would double the cost of those commits, so the sender talks to one Core connection.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], lock: threading.Lock | None = None
+    ) -> None:
         bind = session_factory.kw.get("bind")
         self.factory = session_factory
         self.engine: Engine | None = bind if isinstance(bind, Engine) else None
         self.conn: Connection | None = None
+        self.lock = lock
 
     def tx(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(connection or session)`` in a transaction and commit it."""
+        if self.lock is None:
+            return self._tx(fn)
+        # SQLite has one writer at a time and its busy handler sleeps while it waits: the
+        # threads of one sender take turns here instead.
+        with self.lock:
+            return self._tx(fn)
+
+    def _tx(self, fn: Callable[[Any], Any]) -> Any:
         if self.engine is None:
             with self.factory.begin() as s:
                 return fn(s)
@@ -422,9 +433,12 @@ def send_pending(
         db.close()
     budget = _Budget(limit, only_ids)
     stop = threading.Event()
+    bind = session_factory.kw.get("bind")
+    sqlite_file = isinstance(bind, Engine) and bind.dialect.name == "sqlite"
+    write_lock = threading.Lock() if workers > 1 and sqlite_file else None
     clone = getattr(mailer, "clone", None)
     if workers <= 1 or not callable(clone):
-        _sender(session_factory, mailer, clock, budget, max_attempts, stop, report)
+        _sender(session_factory, mailer, clock, budget, max_attempts, stop, report, None)
     else:
         reports = [SendReport() for _ in range(workers)]
         failures: list[BaseException] = []
@@ -439,6 +453,7 @@ def send_pending(
                     max_attempts,
                     stop,
                     reports[i],
+                    write_lock,
                 )
             except BaseException as exc:  # surfaced in the calling thread
                 failures.append(exc)
@@ -481,11 +496,12 @@ def _sender(
     max_attempts: int,
     stop: threading.Event,
     report: SendReport,
+    write_lock: threading.Lock | None,
 ) -> None:
     """Claim and send chunk after chunk until the budget, the due rows or the server run out."""
     mail_from = getattr(mailer, "mail_from", None) or DEFAULTS["MAIL_FROM"]
     base_url = getattr(mailer, "base_url", None) or DEFAULTS["BASE_URL"]
-    db = _Db(session_factory)
+    db = _Db(session_factory, write_lock)
     try:
         while not stop.is_set():
             size = budget.take(CHUNK)
