@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from data.errors import DataError, ValidationError
-from data.models import Employer, Role, User, utcnow
+from data.models import Candidate, Employer, Role, User, utcnow
 from data.models.auth import ApiToken, LoginToken, RateLimitWindow, TotpUse
 
 __all__ = [
@@ -438,34 +438,57 @@ def purge_expired(session: Session, *, now: datetime | None = None) -> dict[str,
 # --- API tokens -------------------------------------------------------------------------------
 
 
+def _check_token_link(
+    session: Session, role: Role, employer_id: int | None, candidate_id: int | None
+) -> None:
+    """Raise ValidationError unless the token names exactly what its role needs (and it exists)."""
+    errors: dict[str, list[str]] = {}
+    if role == Role.EMPLOYER:
+        if employer_id is None:
+            errors["employer_id"] = ["Un jeton employeur désigne son employeur (--employer)."]
+        elif session.get(Employer, employer_id) is None:
+            errors["employer_id"] = [f"Aucun employeur ne porte le numéro {employer_id}."]
+    elif employer_id is not None:
+        errors["employer_id"] = ["Seul un jeton employeur désigne un employeur."]
+    if role == Role.CANDIDATE:
+        candidate = session.get(Candidate, candidate_id) if candidate_id is not None else None
+        if candidate_id is None:
+            errors["candidate_id"] = ["Un jeton candidat désigne son candidat (--candidate)."]
+        elif candidate is None:
+            errors["candidate_id"] = [f"Aucun candidat ne porte le numéro {candidate_id}."]
+        elif candidate.anonymised_at is not None:
+            errors["candidate_id"] = [f"Le candidat n° {candidate_id} a été anonymisé."]
+    elif candidate_id is not None:
+        errors["candidate_id"] = ["Seul un jeton candidat désigne un candidat."]
+    if errors:
+        raise ValidationError(errors)
+
+
 def create_api_token(
     session: Session,
     *,
     role: Role | str,
     employer_id: int | None = None,
+    candidate_id: int | None = None,
     label: str = "",
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create an API token; return it and its raw value (shown once, stored hashed)."""
+    """Create an API token; return it and its raw value (shown once, stored hashed).
+
+    An employer token names its employer, a candidate token its candidate (not anonymised),
+    a coordinator or admin token neither.
+    """
     try:
         role = Role(role)
     except ValueError:
         raise ValidationError({"role": ["Rôle inconnu."]}) from None
-    if role == Role.CANDIDATE:
-        raise ValidationError({"role": ["Les candidats n'ont pas de jeton d'API."]})
-    if (role == Role.EMPLOYER) != (employer_id is not None):
-        raise ValidationError(
-            {"employer_id": ["Un jeton employeur, et lui seul, désigne un employeur."]}
-        )
-    if employer_id is not None and session.get(Employer, employer_id) is None:
-        raise ValidationError(
-            {"employer_id": [f"Aucun employeur ne porte le numéro {employer_id}."]}
-        )
+    _check_token_link(session, role, employer_id, candidate_id)
     raw = new_token()
     token = ApiToken(
         token_hash=hash_secret(raw),
         role=role,
         employer_id=employer_id,
+        candidate_id=candidate_id,
         label=label,
         created_at=_now(now),
     )
@@ -474,12 +497,30 @@ def create_api_token(
     return token, raw
 
 
+def _candidate_may_act(session: Session, candidate_id: int | None) -> bool:
+    # Anonymisation keeps the candidate's row (statistics) but ends the person's access; a
+    # disabled account ends it too. A candidate without an account keeps its token's access.
+    candidate = session.get(Candidate, candidate_id) if candidate_id is not None else None
+    if candidate is None or candidate.anonymised_at is not None:
+        return False
+    disabled = session.scalar(
+        select(User.id).where(User.candidate_id == candidate.id, User.is_active.is_(False))
+    )
+    return disabled is None
+
+
 def authenticate_api_token(
     session: Session, raw: str, *, now: datetime | None = None
 ) -> ApiToken | None:
-    """Return the live token of this raw value and note its use; None if unknown or revoked."""
+    """Return the live token of this raw value and note its use; None if unknown or revoked.
+
+    A candidate token also stops working once its candidate is anonymised or its account
+    disabled.
+    """
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(raw)))
     if token is None or token.revoked_at is not None:
+        return None
+    if token.role == Role.CANDIDATE and not _candidate_may_act(session, token.candidate_id):
         return None
     token.last_used_at = _now(now)
     session.flush()

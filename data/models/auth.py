@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum, utcnow
+from .candidates import Candidate
 from .employers import Employer
 from .users import Role, User
 
@@ -57,14 +58,18 @@ class TotpUse(Base):
 class ApiToken(Base):
     """A bearer token of the JSON API, created by an admin; it has exactly the rights of its role.
 
-    An employer token is bound to one employer; staff tokens to none. Candidates have no tokens.
+    An employer token is bound to one employer, a candidate token to one candidate, staff tokens
+    to neither (the same rule as :class:`~data.models.users.User`'s ``role_link``). Deleting the
+    employer or the candidate deletes its tokens.
     """
 
     __tablename__ = "api_tokens"
     __table_args__ = (
         CheckConstraint(
-            "(role = 'employer' AND employer_id IS NOT NULL)"
-            " OR (role IN ('coordinator', 'admin') AND employer_id IS NULL)",
+            "(role = 'employer' AND employer_id IS NOT NULL AND candidate_id IS NULL)"
+            " OR (role = 'candidate' AND candidate_id IS NOT NULL AND employer_id IS NULL)"
+            " OR (role IN ('coordinator', 'admin')"
+            " AND employer_id IS NULL AND candidate_id IS NULL)",
             name="role_link",
         ),
     )
@@ -75,12 +80,16 @@ class ApiToken(Base):
     employer_id: Mapped[int | None] = mapped_column(
         ForeignKey("employers.id", ondelete="CASCADE"), index=True
     )
+    candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
     employer: Mapped[Employer | None] = relationship()
+    candidate: Mapped[Candidate | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.role}>"

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data import auth
+from data import operations as ops
 from data.errors import ValidationError
 from data.models import Candidate, Employer, Role, StructureKind, User
 from data.models.auth import ApiToken, LoginToken
@@ -250,18 +252,97 @@ def test_api_tokens_authenticate_until_revoked(session: Session) -> None:
 
 
 @pytest.mark.parametrize(
-    ("role", "with_employer", "field"),
+    ("role", "link", "fields"),
     [
-        ("candidate", False, "role"),
-        ("employer", False, "employer_id"),
-        ("admin", True, "employer_id"),
-        ("chef", False, "role"),
+        ("employer", {}, {"employer_id"}),
+        ("employer", {"employer_id": 999_999}, {"employer_id"}),
+        ("employer", {"employer_id": "own", "candidate_id": "own"}, {"candidate_id"}),
+        ("candidate", {}, {"candidate_id"}),
+        ("candidate", {"candidate_id": 999_999}, {"candidate_id"}),
+        ("candidate", {"candidate_id": "own", "employer_id": "own"}, {"employer_id"}),
+        ("admin", {"employer_id": "own"}, {"employer_id"}),
+        ("coordinator", {"candidate_id": "own"}, {"candidate_id"}),
+        ("chef", {}, {"role"}),
     ],
 )
 def test_api_token_role_must_fit(
-    session: Session, role: str, with_employer: bool, field: str
+    session: Session, role: str, link: dict[str, object], fields: set[str]
 ) -> None:
-    employer_id = _employer(session).id if with_employer else None
+    own = {
+        "employer_id": lambda: _employer(session).id,
+        "candidate_id": lambda: _candidate_user(session).candidate_id,
+    }
+    kwargs = {k: own[k]() if v == "own" else v for k, v in link.items()}
     with pytest.raises(ValidationError) as err:
-        auth.create_api_token(session, role=role, employer_id=employer_id)
-    assert field in err.value.errors
+        auth.create_api_token(session, role=role, **kwargs)
+    assert set(err.value.errors) == fields
+    assert all(m.endswith(".") for ms in err.value.errors.values() for m in ms)
+    assert session.scalar(select(ApiToken.id)) is None
+
+
+def test_candidate_token_names_its_candidate(session: Session) -> None:
+    user = _candidate_user(session)
+    token, raw = auth.create_api_token(
+        session, role=Role.CANDIDATE, candidate_id=user.candidate_id, label="appli"
+    )
+    assert token.candidate_id == user.candidate_id and token.employer_id is None
+    assert auth.authenticate_api_token(session, raw, now=T0) is token
+
+
+@pytest.mark.parametrize(
+    ("role", "link"),
+    [
+        ("candidate", {}),
+        ("candidate", {"candidate_id": "own", "employer_id": "own"}),
+        ("employer", {}),
+        ("employer", {"employer_id": "own", "candidate_id": "own"}),
+        ("admin", {"candidate_id": "own"}),
+        ("coordinator", {"employer_id": "own"}),
+    ],
+)
+def test_api_token_role_link_is_checked_by_the_database(
+    session: Session, role: str, link: dict[str, str]
+) -> None:
+    ids = {
+        "employer_id": _employer(session).id,
+        "candidate_id": _candidate_user(session).candidate_id,
+    }
+    row = ApiToken(token_hash="0" * 64, role=Role(role), **{k: ids[k] for k in link})
+    with pytest.raises(IntegrityError, match="role_link"), session.begin_nested():
+        session.add(row)
+        session.flush()
+
+
+def test_candidate_token_stops_when_the_candidate_leaves(session: Session) -> None:
+    kept, kept_raw = auth.create_api_token(
+        session,
+        role="candidate",
+        candidate_id=_candidate_user(session, "a@example.org").candidate_id,
+    )
+    anonymised = _candidate_user(session, "b@example.org").candidate_id
+    _, anonymised_raw = auth.create_api_token(session, role="candidate", candidate_id=anonymised)
+    deleted = _candidate_user(session, "c@example.org").candidate_id
+    _, deleted_raw = auth.create_api_token(session, role="candidate", candidate_id=deleted)
+    disabled = _candidate_user(session, "d@example.org")
+    _, disabled_raw = auth.create_api_token(
+        session, role="candidate", candidate_id=disabled.candidate_id
+    )
+    for raw in (kept_raw, anonymised_raw, deleted_raw, disabled_raw):
+        assert auth.authenticate_api_token(session, raw) is not None
+
+    ops.anonymise_candidate(session, anonymised, T0)
+    ops.delete_candidate(session, deleted)
+    auth.set_active(session, disabled, False)
+    session.expire_all()
+
+    assert auth.authenticate_api_token(session, kept_raw) is kept
+    assert auth.authenticate_api_token(session, anonymised_raw) is None
+    assert auth.authenticate_api_token(session, disabled_raw) is None
+    assert auth.authenticate_api_token(session, deleted_raw) is None
+    # Deleting the candidate deleted its token (ON DELETE CASCADE); anonymising kept the row.
+    left = session.scalars(select(ApiToken.candidate_id).order_by(ApiToken.id)).all()
+    assert left == [kept.candidate_id, anonymised, disabled.candidate_id]
+    # And no new token for an anonymised candidate.
+    with pytest.raises(ValidationError) as err:
+        auth.create_api_token(session, role="candidate", candidate_id=anonymised)
+    assert "anonymisé" in err.value.errors["candidate_id"][0]

@@ -307,10 +307,10 @@ def test_coordinator_reads_contact_details_and_the_view_is_audited(
     assert entry.details["via"] == "api"
 
 
-def test_candidates_cannot_have_a_token(session: Session, world: W) -> None:
+def test_candidate_token_needs_its_candidate(session: Session, world: W) -> None:
     with pytest.raises(ValidationError) as exc:
         data_auth.create_api_token(session, role=Role.CANDIDATE)
-    assert "role" in exc.value.errors
+    assert set(exc.value.errors) == {"candidate_id"}
 
 
 def test_token_from_the_cli_opens_exactly_its_employer(

@@ -44,13 +44,23 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("employer_id", sa.Integer(), nullable=True),
+        sa.Column("candidate_id", sa.Integer(), nullable=True),
         sa.Column("label", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "(role = 'employer' AND employer_id IS NOT NULL) OR (role IN ('coordinator', 'admin') AND employer_id IS NULL)",
+            "(role = 'employer' AND employer_id IS NOT NULL AND candidate_id IS NULL)"
+            " OR (role = 'candidate' AND candidate_id IS NOT NULL AND employer_id IS NULL)"
+            " OR (role IN ('coordinator', 'admin')"
+            " AND employer_id IS NULL AND candidate_id IS NULL)",
             name=op.f("ck_api_tokens_role_link"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["candidate_id"],
+            ["candidates.id"],
+            name=op.f("fk_api_tokens_candidate_id_candidates"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["employer_id"],
@@ -62,6 +72,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_api_tokens_candidate_id"), ["candidate_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_api_tokens_employer_id"), ["employer_id"], unique=False
         )
@@ -111,6 +124,7 @@ def downgrade() -> None:
     op.drop_table("login_tokens")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_employer_id"))
+        batch_op.drop_index(batch_op.f("ix_api_tokens_candidate_id"))
 
     op.drop_table("api_tokens")
     op.drop_table("rate_limit_windows")
