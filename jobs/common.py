@@ -242,15 +242,16 @@ class MailBatch:
 
     def already_queued(self, session: Session, to: str, kind: str, key: str) -> bool:
         """Tell whether this mail was queued before (saves rendering it again)."""
-        return (
-            session.scalar(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.recipient == to.strip().lower(),
-                    OutboxMessage.kind == kind,
-                    OutboxMessage.key == key,
-                )
+        return self.queued_at(session, to, kind, key) is not None
+
+    def queued_at(self, session: Session, to: str, kind: str, key: str) -> datetime | None:
+        """Return when this mail was queued, or None if it never was."""
+        return session.scalar(
+            select(OutboxMessage.created_at).where(
+                OutboxMessage.recipient == to.strip().lower(),
+                OutboxMessage.kind == kind,
+                OutboxMessage.key == key,
             )
-            is not None
         )
 
     def queue(

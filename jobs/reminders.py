@@ -55,6 +55,9 @@ log = logging.getLogger("jobs.reminders")
 OFFER_REMINDER_DAYS = 14
 OFFER_EXPIRY_GRACE_DAYS = 30
 INACTIVE_DAYS = 60
+# A request whose owner leaves « toujours en recherche ? » unanswered this long is paused, so that
+# employers stop being suggested someone who no longer looks.
+PAUSE_AFTER_QUESTION_DAYS = 21
 NUDGE_AFTER_DAYS = 7
 
 
@@ -184,7 +187,11 @@ def _still_looking(
         return []
     # Once per period of inactivity: new activity gives a new key, hence a new question later.
     kind, key = "still_looking", f"request:{request.id}:{candidate.last_activity_at.isoformat()}"
-    if batch.already_queued(s, person.email, kind, key):
+    asked_at = batch.queued_at(s, person.email, kind, key)
+    if asked_at is not None:
+        if now - asked_at >= timedelta(days=PAUSE_AFTER_QUESTION_DAYS):
+            ops.pause_request(s, request, now=now, by_person=False)
+            counts["requests_paused"] += 1
         return []
     token = still_looking_token(s, request.id, now=now)
     mail_id = batch.queue(
@@ -197,6 +204,7 @@ def _still_looking(
         first_name=candidate.first_name,
         last_activity=candidate.last_activity_at,
         answer_url=url(batch.base_url, "still_looking", token=token),
+        pause_after_days=PAUSE_AFTER_QUESTION_DAYS,
     )
     counts["still_looking"] += mail_id is not None
     return [mail_id]

@@ -312,23 +312,37 @@ def check_request_transition(request: Request, target: RequestStatus) -> None:
 
 
 def _move(
-    session: Session, request: Request | int, target: RequestStatus, now: datetime | None
+    session: Session,
+    request: Request | int,
+    target: RequestStatus,
+    now: datetime | None,
+    *,
+    by_person: bool = True,
 ) -> Request:
     request = load(session, Request, request, "Demande")
     check_request_transition(request, target)
     stamp = now_or_utc(now)
     request.status = target
     request.updated_at = stamp
-    request.candidate.last_activity_at = stamp
+    if by_person:
+        request.candidate.last_activity_at = stamp
     session.flush()
     return request
 
 
 def pause_request(
-    session: Session, request: Request | int, *, now: datetime | None = None
+    session: Session,
+    request: Request | int,
+    *,
+    now: datetime | None = None,
+    by_person: bool = True,
 ) -> Request:
-    """Pause an active request: no new suggestion until it is reactivated."""
-    return _move(session, request, RequestStatus.PAUSED, now)
+    """Pause an active request: no new suggestion until it is reactivated.
+
+    ``by_person=False`` is for the platform pausing a silent person's request: it is not that
+    person's activity, so the retention clock keeps running.
+    """
+    return _move(session, request, RequestStatus.PAUSED, now, by_person=by_person)
 
 
 def close_request(

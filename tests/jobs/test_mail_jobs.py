@@ -25,6 +25,7 @@ from jobs.reminders import (
     INACTIVE_DAYS,
     NUDGE_AFTER_DAYS,
     OFFER_EXPIRY_GRACE_DAYS,
+    PAUSE_AFTER_QUESTION_DAYS,
     send_reminders,
 )
 from jobs.retention import WARNING_DAYS, apply_retention
@@ -146,6 +147,31 @@ def test_inactive_request_asks_still_looking_and_the_answer_applies(
         assert answer_still_looking(s, second, False, now=later) is not None
     with committed_factory() as s:
         assert s.get(Request, w.request_id).status == RequestStatus.CLOSED
+
+
+def test_a_question_left_unanswered_pauses_the_request_without_counting_as_activity(
+    committed_factory: sessionmaker[Session], smtp_server: SmtpServer
+) -> None:
+    w = build_world(committed_factory, now=T0)
+    mailer = make_mailer(smtp_server.config())
+    asked = T0 + timedelta(days=INACTIVE_DAYS + 1)
+    assert send_reminders(committed_factory, mailer, asked)["still_looking"] == 1
+    mail = _mails(smtp_server, "still_looking")[w.candidate_email]
+    assert f"sous {PAUSE_AFTER_QUESTION_DAYS} jours" in _body(mail)
+
+    almost = asked + timedelta(days=PAUSE_AFTER_QUESTION_DAYS - 1)
+    assert "requests_paused" not in send_reminders(committed_factory, mailer, almost)
+    with committed_factory() as s:
+        assert s.get(Request, w.request_id).status == RequestStatus.ACTIVE
+
+    due = asked + timedelta(days=PAUSE_AFTER_QUESTION_DAYS)
+    counts = send_reminders(committed_factory, mailer, due)
+    assert counts["requests_paused"] == 1 and "still_looking" not in counts
+    with committed_factory() as s:
+        assert s.get(Request, w.request_id).status == RequestStatus.PAUSED
+        # The platform's pause is not the person's activity: retention still counts from T0.
+        assert s.get(Candidate, w.candidate_id).last_activity_at == T0
+    assert "requests_paused" not in send_reminders(committed_factory, mailer, due)
 
 
 def test_pair_stuck_at_contacted_nudges_the_side_that_did_not_answer(
