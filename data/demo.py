@@ -29,9 +29,13 @@ from data.models import (
     RequestMetier,
     Role,
     StructureKind,
+    Suggestion,
+    SuggestionStatus,
+    User,
 )
 from data.operations._common import PARIS
 from data.operations.validation import luhn_check_digit
+from data.recompute import recompute_suggestions
 
 __all__ = ["ADMIN_EMAIL", "COORDINATOR_EMAIL", "DEMO_COUNTS_KEYS", "load_demo"]
 
@@ -46,7 +50,29 @@ DEMO_COUNTS_KEYS = (
     "requests",
     "unresolved_metiers",
     "users",
+    "suggestions",
+    "pairs",
 )
+
+# How far along the demo's best suggestions are, so that every stage of a coordinator's work shows:
+# (target stages in order, how many pairs, reason of a rejection or abandonment).
+PIPELINE: tuple[tuple[tuple[str, ...], int, str | None], ...] = (
+    (("approved", "contacted", "interview", "contract_signed"), 2, None),
+    (("approved", "contacted", "interview"), 2, None),
+    (("approved", "contacted"), 3, None),
+    (("approved",), 3, None),
+    (("approved", "abandoned"), 1, "La candidate a choisi une formation en voie directe."),
+    (("rejected",), 2, "Horaires de nuit incompatibles avec la situation du candidat."),
+)
+# Days before the demo's "today" at which each stage was reached.
+STAGE_DAYS_AGO = {
+    "approved": 16,
+    "rejected": 15,
+    "contacted": 12,
+    "interview": 6,
+    "contract_signed": 2,
+    "abandoned": 3,
+}
 
 AS = "aide-soignant"
 AES = "accompagnant-educatif-social"
@@ -548,7 +574,46 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
         )
         or 0
     )
+    _pipeline(session, base, counts)
     return counts
+
+
+def _pipeline(session: Session, base: datetime, counts: dict[str, int]) -> None:
+    """Compute the suggestions, then take the best pairs through review as a coordinator would."""
+    report = recompute_suggestions(session, now=base - timedelta(days=20))
+    counts["suggestions"] = report.created
+    coordinator = session.scalar(select(User).where(User.email == COORDINATOR_EMAIL))
+    best = session.scalars(
+        select(Suggestion).order_by(Suggestion.score.desc(), Suggestion.id)
+    ).all()
+    used_requests: set[int] = set()
+    used_offers: set[int] = set()
+    queue = iter(best)
+    for stages, how_many, reason in PIPELINE:
+        for _ in range(how_many):
+            pair = next(
+                (
+                    s
+                    for s in queue
+                    if s.request_id not in used_requests and s.offer_id not in used_offers
+                ),
+                None,
+            )
+            if pair is None:
+                return
+            used_requests.add(pair.request_id)
+            used_offers.add(pair.offer_id)
+            for stage in stages:
+                ops.change_suggestion_status(
+                    session,
+                    pair,
+                    SuggestionStatus(stage),
+                    coordinator,
+                    reason=reason if stage in ("rejected", "abandoned") else None,
+                    now=base - timedelta(days=STAGE_DAYS_AGO[stage]),
+                )
+            counts["pairs"] += 1
+    session.flush()
 
 
 def _make_offer(

@@ -46,7 +46,13 @@ from matching import (
     suggest,
 )
 
-__all__ = ["RecomputeReport", "recompute_suggestions", "engine_inputs", "shipped_referential"]
+__all__ = [
+    "RecomputeReport",
+    "engine_id",
+    "engine_inputs",
+    "recompute_suggestions",
+    "shipped_referential",
+]
 
 _CHUNK = 500  # ids per IN (...) clause
 
@@ -67,6 +73,20 @@ class RecomputeReport:
 def shipped_referential() -> MetierReferential:
     """The métier referential of the shipped reference data, built once per process."""
     return MetierReferential.from_records(read_metiers())
+
+
+def engine_id(db_id: int) -> str:
+    """Give the engine a database id as text whose order is the numeric order.
+
+    The engine breaks ties by id as text: unpadded, "10" would come before "9", and which pairs
+    make a top-k would depend on how many digits the ids happen to have.
+
+    >>> engine_id(9) < engine_id(10)
+    True
+    >>> int(engine_id(42))
+    42
+    """
+    return f"{db_id:012d}"
 
 
 def engine_inputs(
@@ -90,7 +110,7 @@ def engine_inputs(
             continue  # nothing resolved: reported to the candidate, never matched
         requests.append(
             RequestIn(
-                id=str(r.id),
+                id=engine_id(r.id),
                 metiers=codes,
                 lat=r.commune.latitude,
                 lon=r.commune.longitude,
@@ -114,7 +134,7 @@ def engine_inputs(
             continue
         offers.append(
             OfferIn(
-                id=str(o.id),
+                id=engine_id(o.id),
                 metier=o.metier_code,
                 lat=o.site.commune.latitude,
                 lon=o.site.commune.longitude,

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from data.demo import ADMIN_EMAIL, COORDINATOR_EMAIL, DEMO_COUNTS_KEYS, load_demo
+from data import operations as ops
+from data.demo import ADMIN_EMAIL, COORDINATOR_EMAIL, DEMO_COUNTS_KEYS, PIPELINE, load_demo
 from data.models import (
     Candidate,
     Employer,
@@ -19,8 +20,11 @@ from data.models import (
     OfferStatus,
     Request,
     RequestMetier,
+    RequestStatus,
     Role,
     Site,
+    Suggestion,
+    SuggestionStatus,
     User,
 )
 from data.operations.validation import is_valid_siret
@@ -195,3 +199,22 @@ def test_it_loads_only_into_a_database_without_employers(demo) -> None:
     before = session.scalar(select(func.count()).select_from(Candidate))
     assert load_demo(session, seed=2, today=TODAY) == dict.fromkeys(DEMO_COUNTS_KEYS, 0)
     assert session.scalar(select(func.count()).select_from(Candidate)) == before
+
+
+def test_suggestions_are_computed_and_every_stage_of_a_pair_shows(demo) -> None:
+    session, counts, _ = demo
+    assert counts["suggestions"] == session.scalar(select(func.count()).select_from(Suggestion))
+    assert counts["suggestions"] > counts["requests"]
+    stages = Counter(session.scalars(select(Suggestion.status)))
+    expected_pairs = sum(n for _, n, _ in PIPELINE)
+    assert counts["pairs"] == expected_pairs
+    for status in SuggestionStatus:
+        assert stages[status] > 0, status
+    # Every step left its line in the pair's history, by the coordinator.
+    signed = session.scalars(
+        select(Suggestion).where(Suggestion.status == SuggestionStatus.CONTRACT_SIGNED)
+    ).all()
+    for pair in signed:
+        history = [e.details["to"] for e in ops.pair_history(session, pair.id)]
+        assert history == ["approved", "contacted", "interview", "contract_signed"]
+        assert pair.request.status is RequestStatus.MATCHED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 from datetime import UTC, datetime
 from itertools import count
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data import recompute as recompute_module
 from data.models import (
     Candidate,
     ContractKind,
@@ -192,3 +194,7 @@ def test_top_k_bounds_each_list(session: Session) -> None:
 def test_nothing_to_match(session: Session) -> None:
     report = recompute_suggestions(session, now=NOW)
     assert (report.created, report.updated, report.staled, report.requests) == (0, 0, 0, 0)
+
+
+def test_doctests_of_the_bridge() -> None:
+    assert doctest.testmod(recompute_module).failed == 0
