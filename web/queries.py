@@ -318,9 +318,10 @@ def dashboard(session: Session) -> Dashboard:
         .limit(15)
     ).all()
     to_review = session.scalar(
-        select(func.count(Suggestion.id)).where(
-            Suggestion.status == SuggestionStatus.PROPOSED, Suggestion.stale.is_(False)
-        )
+        select(func.count(Suggestion.id))
+        .join(Suggestion.request)
+        .join(Suggestion.offer)
+        .where(*_REVIEWABLE)
     )
     pairs = dict(
         session.execute(
@@ -348,22 +349,35 @@ def _suggestion_options():  # type: ignore[no-untyped-def]
     )
 
 
+# A suggestion awaits review while the engine still proposes it, the request is active and the
+# offer open with a place left: a request matched elsewhere leaves the queue at once.
+_REVIEWABLE = (
+    Suggestion.status == SuggestionStatus.PROPOSED,
+    Suggestion.stale.is_(False),
+    Request.status == RequestStatus.ACTIVE,
+    Offer.status == OfferStatus.PUBLISHED,
+    Offer.places_filled < Offer.places,
+)
+
+
 def review_queue(
     session: Session,
+    number: int,
+    size: int,
     *,
     metier: str | None = None,
     territory: Commune | None = None,
     needs_housing: bool | None = None,
     min_score: float | None = None,
-    limit: int = 200,
-) -> list[Suggestion]:
-    """Return the suggestions awaiting review, best score first, filtered."""
+) -> Page:
+    """Return one page of the suggestions awaiting review, best score first, filtered."""
     stmt = (
         select(Suggestion)
         .join(Suggestion.request)
         .join(Suggestion.offer)
-        .where(Suggestion.status == SuggestionStatus.PROPOSED, Suggestion.stale.is_(False))
+        .where(*_REVIEWABLE)
         .options(*_suggestion_options())
+        .order_by(Suggestion.score.desc(), Suggestion.id)
     )
     if metier:
         stmt = stmt.where(Offer.metier_code == metier)
@@ -371,18 +385,18 @@ def review_queue(
         stmt = stmt.where(Request.needs_housing.is_(needs_housing))
     if min_score is not None:
         stmt = stmt.where(Suggestion.score >= min_score)
-    rows = list(session.scalars(stmt.order_by(Suggestion.score.desc(), Suggestion.id)).unique())
-    if territory is not None:
-        origin = (territory.latitude, territory.longitude)
-        rows = [
-            s
-            for s in rows
-            if great_circle(
-                origin, (s.offer.site.commune.latitude, s.offer.site.commune.longitude)
-            ).km
-            <= TERRITORY_RADIUS_KM
-        ]
-    return rows[:limit]
+    if territory is None:
+        return paginate(session, stmt, number, size)
+    origin = (territory.latitude, territory.longitude)
+    rows = [
+        s
+        for s in session.scalars(stmt).unique()
+        if great_circle(origin, (s.offer.site.commune.latitude, s.offer.site.commune.longitude)).km
+        <= TERRITORY_RADIUS_KM
+    ]
+    pages = max(1, -(-len(rows) // size))
+    number = min(max(1, number), pages)
+    return Page(rows[(number - 1) * size : number * size], number, size, len(rows))
 
 
 @dataclass(frozen=True)

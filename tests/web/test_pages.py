@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import mail
-from data.models import Offer, OfferStatus, Role, Suggestion, SuggestionStatus
+from data.models import Offer, OfferStatus, RequestStatus, Role, Suggestion, SuggestionStatus
 from tests.data import factories as f
 from tests.web.conftest import World, post, sign_in
 
@@ -473,6 +473,33 @@ def test_coordination_lists_are_paginated(
     assert "Page précédente" in second
     assert "Page 1 sur 2" in client.get("/coordination/employeurs?page=abc").text
     assert "Page 2 sur 2" in client.get("/coordination/offres?page=999").text
+
+
+def test_review_queue_is_paginated_and_drops_pairs_of_a_request_no_longer_active(
+    connection, engine, tmp_path, world: World, session: Session
+) -> None:
+    from tests.web.conftest import make_app
+
+    extra = [
+        f.make_suggestion(session, score=0.6 + i / 100, offer=world.other_offer) for i in range(3)
+    ]
+    session.commit()
+    app = make_app(connection, engine, tmp_path, PAGE_SIZE=2)
+    client = sign_in(app.test_client(), world.coordinator)
+    first = client.get("/coordination/suggestions?score=50").text
+    assert "4 suggestions à examiner." in first and "Page 1 sur 2" in first
+    second = client.get(_next_page(first)).text
+    assert "score=50" in _next_page(first)  # the filters survive the page change
+    on_pages = set(re.findall(r'id="suggestion-(\d+)"', first + second))
+    assert on_pages == {str(s.id) for s in [world.proposed, *extra]}
+
+    # A request that has found its place elsewhere leaves the queue at once.
+    extra[0].request.status = RequestStatus.MATCHED
+    session.commit()
+    queue = client.get("/coordination/suggestions?score=50&page=1").text
+    assert "3 suggestions à examiner." in queue
+    assert f'id="suggestion-{extra[0].id}"' not in queue
+    assert "3 suggestions à examiner" in client.get("/coordination/").text
 
 
 def test_recompute_button_runs_the_engine(app: Flask, world: World, session: Session) -> None:

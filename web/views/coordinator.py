@@ -88,12 +88,13 @@ def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
 def queue() -> str:
     form, errors, args = _queue_filters()
     session = get_session()
-    rows = [] if errors else queries.review_queue(session, **args)
+    page = None if errors else queries.review_queue(session, *page_args(), **args)
     return render_template(
         "coordinator/queue.html",
         form=form,
         errors=errors,
-        rows=rows,
+        page=page,
+        filters={k: v for k, v in form.items() if v},
         metiers=queries.metier_options(session),
     )
 
