@@ -199,17 +199,30 @@ def totp_code_command(email: str) -> None:
 
 
 @tokens.command("create")
-@click.option("--role", type=click.Choice(["employer", "coordinator", "admin"]), required=True)
+@click.option(
+    "--role", type=click.Choice(["employer", "candidate", "coordinator", "admin"]), required=True
+)
 @click.option("--employer", "employer_id", type=int, default=None, help="Employer id (employer).")
+@click.option(
+    "--candidate", "candidate_id", type=int, default=None, help="Candidate id (candidate)."
+)
 @click.option("--label", default="", help="What the token is for.")
-def create_token(role: str, employer_id: int | None, label: str) -> None:
-    """Create a JSON API bearer token; print it once."""
+def create_token(role: str, employer_id: int | None, candidate_id: int | None, label: str) -> None:
+    """Create a JSON API bearer token; print it once.
+
+    An employer token names its employer (--employer), a candidate token its candidate
+    (--candidate); coordinator and admin tokens name neither.
+    """
     from flask import current_app
 
     with state(current_app).session_factory() as session, session.begin():
         try:
             token, raw = auth.create_api_token(
-                session, role=role, employer_id=employer_id, label=label
+                session,
+                role=role,
+                employer_id=employer_id,
+                candidate_id=candidate_id,
+                label=label,
             )
         except ValidationError as exc:
             _fail(exc)

@@ -101,6 +101,60 @@ def test_tokens_create_prints_a_working_token(fresh_app: Flask) -> None:
         assert s.scalar(select(func.count()).select_from(ApiToken)) == 1
 
 
+def test_tokens_create_for_a_candidate_needs_the_right_link(fresh_app: Flask) -> None:
+    runner = fresh_app.test_cli_runner()
+    with _session(fresh_app) as s, s.begin():
+        candidate_id = f.make_candidate(s).id
+        employer_id = f.make_employer(s).id
+
+    def candidate_tokens() -> list[tuple[int | None, int | None]]:
+        with _session(fresh_app) as s:
+            stmt = select(ApiToken.candidate_id, ApiToken.employer_id).where(
+                ApiToken.role == Role.CANDIDATE
+            )
+            return [tuple(row) for row in s.execute(stmt)]
+
+    result = runner.invoke(
+        args=["tokens", "create", "--role", "candidate", "--candidate", str(candidate_id)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "(candidate)" in result.output
+    raw = result.output.strip().splitlines()[-1]
+    with _session(fresh_app) as s:
+        token = auth.authenticate_api_token(s, raw)
+        assert token is not None and token.role == Role.CANDIDATE
+        assert (token.candidate_id, token.employer_id) == (candidate_id, None)
+    assert candidate_tokens() == [(candidate_id, None)]
+
+    refusals = {
+        ("--role", "candidate"): "désigne son candidat (--candidate)",
+        ("--role", "candidate", "--candidate", "999999"): "Aucun candidat ne porte le numéro",
+        (
+            "--role",
+            "candidate",
+            "--candidate",
+            str(candidate_id),
+            "--employer",
+            str(employer_id),
+        ): "Seul un jeton employeur désigne un employeur",
+        (
+            "--role",
+            "employer",
+            "--employer",
+            str(employer_id),
+            "--candidate",
+            str(candidate_id),
+        ): "Seul un jeton candidat désigne un candidat",
+        ("--role", "admin", "--candidate", str(candidate_id)): "Seul un jeton candidat",
+    }
+    for args, message in refusals.items():
+        refused = runner.invoke(args=["tokens", "create", *args])
+        assert refused.exit_code == 1, (args, refused.output)
+        assert message in refused.output, (args, refused.output)
+        assert "Jeton n°" not in refused.output
+    assert candidate_tokens() == [(candidate_id, None)]
+
+
 def test_development_only_commands_refuse_elsewhere(fresh_app: Flask) -> None:
     runner = fresh_app.test_cli_runner()
     code = runner.invoke(args=["users", "totp-code", "--email", demo.ADMIN_EMAIL])
