@@ -16,45 +16,67 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from data import auth as data_auth
-from data.models import Role
+from data.models import Request, Role
+from tests.data import factories as f
 
 __all__ = ["ApiClient", "Tokens", "api", "tokens", "ROLES"]
 
-# The columns of the role x endpoint matrix. A candidate has no API token (the model allows none):
-# the "candidate" column is a candidate signed in on the pages, whose cookie the API ignores.
-ROLES = ("anonymous", "candidate", "employer", "other_employer", "coordinator", "admin")
+# The columns of the role x endpoint matrix. "candidate_page" is the world's candidate signed in
+# on the pages, whose cookie the API ignores; "candidate" is that candidate's API token, and
+# "other_candidate" the token of another candidate, who has a request of their own.
+ROLES = (
+    "anonymous",
+    "candidate_page",
+    "candidate",
+    "other_candidate",
+    "employer",
+    "other_employer",
+    "coordinator",
+    "admin",
+)
 
 
 @dataclass
 class Tokens:
-    """Raw bearer tokens of each role (the employer ones bound to the world's two employers)."""
+    """Raw bearer tokens of each role (employer and candidate ones bound to the world's)."""
 
+    candidate: str
+    other_candidate: str
     employer: str
     other_employer: str
     coordinator: str
     admin: str
+    other_request: Request  # the other candidate's request (no pair)
 
     def for_role(self, role: str) -> str | None:
-        """Return the token of a matrix column (None for anonymous and candidate)."""
-        return getattr(self, role, None)
+        """Return the token of a matrix column (None for anonymous and candidate_page)."""
+        token = getattr(self, role, None)
+        return token if isinstance(token, str) else None
 
 
 @pytest.fixture
 def tokens(session: Session, world: Any) -> Tokens:
     """Create a token per role, as `flask tokens create` does, and commit them."""
 
-    def make(role: Role, employer_id: int | None = None) -> str:
+    def make(role: Role, employer_id: int | None = None, candidate_id: int | None = None) -> str:
         _, raw = data_auth.create_api_token(
-            session, role=role, employer_id=employer_id, label="test"
+            session, role=role, employer_id=employer_id, candidate_id=candidate_id, label="test"
         )
         return raw
 
     other = world.other_employer_user.employer_id
+    other_candidate = f.make_candidate(
+        session, first_name="Noé", last_name="Garnier", phone="07 98 76 54 32"
+    )
+    other_request = f.make_request(session, other_candidate, commune_insee=f.OYONNAX)
     result = Tokens(
+        candidate=make(Role.CANDIDATE, candidate_id=world.request.candidate_id),
+        other_candidate=make(Role.CANDIDATE, candidate_id=other_candidate.id),
         employer=make(Role.EMPLOYER, world.employer.id),
         other_employer=make(Role.EMPLOYER, other),
         coordinator=make(Role.COORDINATOR),
         admin=make(Role.ADMIN),
+        other_request=other_request,
     )
     session.commit()
     return result
@@ -105,7 +127,7 @@ def api(app: Flask, tokens: Tokens, world: Any) -> Any:
 
     def make(role: str) -> ApiClient:
         client = app.test_client()
-        if role == "candidate":
+        if role == "candidate_page":
             sign_in(client, world.candidate_user)
         return ApiClient(client, tokens.for_role(role))
 

@@ -1,9 +1,10 @@
 """Role x endpoint matrix of the JSON API, and what each role may see of candidates.
 
-Columns: anonymous (no token), candidate (signed in on the pages: the API ignores the cookie, and
-the model gives candidates no token), employer, another employer, coordinator, admin. Each call
-runs in a savepoint rolled back after it, so every role meets the same world. Every 2xx answer is
-checked against the OpenAPI document.
+Columns: anonymous (no token), candidate_page (signed in on the pages: the API ignores the
+cookie), candidate (the world's candidate's token), other_candidate (another candidate's token,
+with a request of its own), employer, another employer, coordinator, admin. Each call runs in a
+savepoint rolled back after it, so every role meets the same world. Every 2xx answer is checked
+against the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,7 +30,7 @@ from data.platform_settings import ReviewRule, set_review_rule
 from tests.data import factories as f
 from tests.web.api_fixtures import ROLES, ApiClient, Tokens, api, tokens  # noqa: F401
 
-W = Any  # tests.web.conftest.World
+W = Any  # tests.web.conftest.World (plus ``other_request`` in the matrix)
 SOON = (date.today() + timedelta(days=90)).isoformat()
 
 
@@ -49,12 +51,20 @@ class Endpoint:
 
 
 def expect(
-    *, employer: int, other: int, staff: int, anonymous: int = 401, candidate: int = 401
+    *,
+    employer: int,
+    other: int,
+    staff: int,
+    candidate: int,
+    other_candidate: int,
+    anonymous: int = 401,
 ) -> dict[str, int]:
-    """Return the expected status of each column."""
+    """Return the expected status of each column (a page cookie is no token: always 401)."""
     return {
         "anonymous": anonymous,
+        "candidate_page": anonymous,
         "candidate": candidate,
+        "other_candidate": other_candidate,
         "employer": employer,
         "other_employer": other,
         "coordinator": staff,
@@ -62,10 +72,13 @@ def expect(
     }
 
 
-OWN = expect(employer=200, other=404, staff=200)
-ANY_TOKEN = expect(employer=200, other=200, staff=200)
-STAFF = expect(employer=403, other=403, staff=200)
-PUBLIC = expect(employer=200, other=200, staff=200, anonymous=200, candidate=200)
+# The world's offer: its employer's, published (candidates read it), paired with the world's
+# candidate (approved). The world's request: the world's candidate's.
+ANY_TOKEN = expect(employer=200, other=200, staff=200, candidate=200, other_candidate=200)
+EMPLOYER_OWN = expect(employer=200, other=404, staff=200, candidate=403, other_candidate=403)
+CANDIDATE_OWN = expect(employer=403, other=403, staff=200, candidate=200, other_candidate=404)
+STAFF = expect(employer=403, other=403, staff=200, candidate=403, other_candidate=403)
+PUBLIC = dict.fromkeys(ROLES, 200)
 
 offer_id = lambda w: {"offer_id": w.offer.id}  # noqa: E731
 request_id = lambda w: {"request_id": w.request.id}  # noqa: E731
@@ -78,65 +91,97 @@ ENDPOINTS = {
         "/api/v1/offers",
         body=lambda w: {"site_id": w.offer.site_id, "metier_code": "aide-soignant"},
         # Another employer names a site that is not theirs: refused on that field.
-        expected=expect(employer=201, other=422, staff=201),
+        expected=expect(employer=201, other=422, staff=201, candidate=403, other_candidate=403),
     ),
-    "offers.detail": Endpoint("GET", "/api/v1/offers/{offer_id}", offer_id, expected=OWN),
+    "offers.detail": Endpoint(
+        "GET",
+        "/api/v1/offers/{offer_id}",
+        offer_id,
+        # Published: candidates read it as the public page shows it.
+        expected=expect(employer=200, other=404, staff=200, candidate=200, other_candidate=200),
+    ),
+    "offers.detail_draft": Endpoint(
+        "GET",
+        "/api/v1/offers/{offer_id}",
+        lambda w: {"offer_id": w.draft.id},
+        expected=expect(employer=200, other=404, staff=200, candidate=404, other_candidate=404),
+    ),
     "offers.update": Endpoint(
         "PATCH",
         "/api/v1/offers/{offer_id}",
         offer_id,
         body=lambda w: {"tutor_role": "Infirmière coordinatrice"},
-        expected=OWN,
+        expected=EMPLOYER_OWN,
     ),
     "offers.publish": Endpoint(
         "POST",
         "/api/v1/offers/{offer_id}/publish",
         lambda w: {"offer_id": w.draft.id},
-        expected=OWN,
+        expected=EMPLOYER_OWN,
     ),
-    "offers.close": Endpoint("POST", "/api/v1/offers/{offer_id}/close", offer_id, expected=OWN),
+    "offers.close": Endpoint(
+        "POST", "/api/v1/offers/{offer_id}/close", offer_id, expected=EMPLOYER_OWN
+    ),
     "offers.suggestions": Endpoint(
-        "GET", "/api/v1/offers/{offer_id}/suggestions", offer_id, expected=OWN
+        "GET", "/api/v1/offers/{offer_id}/suggestions", offer_id, expected=EMPLOYER_OWN
     ),
-    "requests.list": Endpoint("GET", "/api/v1/requests", expected=STAFF),
+    "requests.list": Endpoint(
+        "GET",
+        "/api/v1/requests",
+        expected=expect(employer=403, other=403, staff=200, candidate=200, other_candidate=200),
+    ),
     "requests.create": Endpoint(
         "POST",
         "/api/v1/requests",
-        # The world's candidate has a request already: staff reach the operation, which refuses.
+        # The world's candidate has a request already: staff and that candidate reach the
+        # operation, which refuses; another candidate may not create it for them.
         body=lambda w: {
             "candidate_id": w.request.candidate_id,
             "metiers": ["AES"],
             "commune_insee": f.BOURG,
         },
-        expected=expect(employer=403, other=403, staff=409),
+        expected=expect(employer=403, other=403, staff=409, candidate=409, other_candidate=403),
     ),
-    "requests.detail": Endpoint("GET", "/api/v1/requests/{request_id}", request_id, expected=STAFF),
+    "requests.detail": Endpoint(
+        "GET", "/api/v1/requests/{request_id}", request_id, expected=CANDIDATE_OWN
+    ),
+    "requests.detail_other": Endpoint(
+        "GET",
+        "/api/v1/requests/{request_id}",
+        lambda w: {"request_id": w.other_request.id},
+        expected=expect(employer=403, other=403, staff=200, candidate=404, other_candidate=200),
+    ),
     "requests.update": Endpoint(
         "PATCH",
         "/api/v1/requests/{request_id}",
         request_id,
         body=lambda w: {"max_distance_km": 40},
-        expected=STAFF,
+        expected=CANDIDATE_OWN,
     ),
     "requests.suggestions": Endpoint(
-        "GET", "/api/v1/requests/{request_id}/suggestions", request_id, expected=STAFF
+        "GET", "/api/v1/requests/{request_id}/suggestions", request_id, expected=CANDIDATE_OWN
     ),
     "suggestions.list": Endpoint("GET", "/api/v1/suggestions", expected=ANY_TOKEN),
     "suggestions.create": Endpoint(
         "POST",
         "/api/v1/suggestions",
         body=lambda w: {"request_id": w.request.id, "offer_id": w.offer.id},
-        expected=expect(employer=403, other=403, staff=409),  # the pair exists already
+        expected=expect(  # the pair exists already
+            employer=403, other=403, staff=409, candidate=403, other_candidate=403
+        ),
     ),
     "suggestions.detail": Endpoint(
-        "GET", "/api/v1/suggestions/{suggestion_id}", suggestion_id, expected=OWN
+        "GET",
+        "/api/v1/suggestions/{suggestion_id}",
+        suggestion_id,
+        expected=expect(employer=200, other=404, staff=200, candidate=200, other_candidate=404),
     ),
     "suggestions.detail_unreviewed": Endpoint(
         "GET",
         "/api/v1/suggestions/{suggestion_id}",
         lambda w: {"suggestion_id": w.proposed.id},
-        # Not reviewed: no employer sees it, not even the offer's own (under the default rule).
-        expected=expect(employer=404, other=404, staff=200),
+        # Not reviewed: neither side sees it, not even the pair's own (under the default rule).
+        expected=expect(employer=404, other=404, staff=200, candidate=404, other_candidate=404),
     ),
     "suggestions.decision": Endpoint(
         "POST",
@@ -157,8 +202,16 @@ ENDPOINTS = {
         "/api/v1/suggestions/{suggestion_id}/interest",
         suggestion_id,
         body=lambda w: {"interested": False, "reason": "Poste pourvu en interne."},
-        # Staff must say whose answer it is (``side``): 422 without it.
-        expected=expect(employer=200, other=404, staff=422),
+        # Staff must say whose answer it is (``side``): 422 without it. No reason is asked of a
+        # candidate: 422 with one.
+        expected=expect(employer=200, other=404, staff=422, candidate=422, other_candidate=404),
+    ),
+    "suggestions.interest_yes": Endpoint(
+        "POST",
+        "/api/v1/suggestions/{suggestion_id}/interest",
+        suggestion_id,
+        body=lambda w: {"interested": True},
+        expected=expect(employer=200, other=404, staff=422, candidate=200, other_candidate=404),
     ),
     "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
     "communes.detail": Endpoint(
@@ -187,10 +240,12 @@ def test_role_matrix(
     name: str,
     api: Callable[[str], ApiClient],  # noqa: F811
     world: W,
+    tokens: Tokens,  # noqa: F811
     connection: Connection,
     openapi: Any,
 ) -> None:
     endpoint = ENDPOINTS[name]
+    world = SimpleNamespace(**vars(world), other_request=tokens.other_request)
     got: dict[str, int] = {}
     for role in ROLES:
         client = api(role)

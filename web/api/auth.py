@@ -1,16 +1,22 @@
 """Bearer tokens: who calls the API, and what their role lets them reach.
 
 Every request under ``/api/v1`` carries ``Authorization: Bearer <token>``; the token was created by
-an admin (``flask --app web tokens create --role ROLE [--employer ID]``) and is stored hashed
-(``data.models.auth.ApiToken``). The client has exactly the rights of the token's role:
+an admin (``flask --app web tokens create --role ROLE [--employer ID | --candidate ID]``) and is
+stored hashed (``data.models.auth.ApiToken``). The client has exactly the rights of the token's
+role:
 
+* ``candidate``: what the candidate pages show that candidate (``web/views/candidate.py``): its
+  own request (read, create, change), the published offers, and the suggestions of its request
+  that the review rule shows the parties, with the employer's contact once a coordinator
+  approved the pair; it answers them (interest) for itself;
 * ``employer``: its employer's offers, and the suggestions of those offers that the parties may
   see, each candidate shown with the fields an employer may see before contact;
 * ``coordinator`` and ``admin``: everything, with the review decisions.
 
-The model gives candidates no token (``ApiToken``'s ``role_link`` constraint), so no API client
-acts for a candidate. Objects outside a token's reach answer 404 (their existence is not told);
-actions its role may never take answer 403. The session cookie of the pages is never read here.
+A candidate token stops working once its candidate is anonymised or its account disabled (see
+``data.auth.authenticate_api_token``); deleting the candidate deletes its tokens. Objects outside
+a token's reach answer 404 (their existence is not told); actions its role may never take answer
+403. The session cookie of the pages is never read here.
 """
 
 from __future__ import annotations
@@ -32,7 +38,10 @@ __all__ = [
     "authenticate",
     "current_principal",
     "require_staff",
+    "roles_only",
     "staff_only",
+    "not_candidate",
+    "not_employer",
     "STAFF_ROLES",
 ]
 
@@ -46,11 +55,12 @@ REALM = 'Bearer realm="passerelle-api"'
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller of this request: the token's id, role and, for an employer, its employer."""
+    """The caller of this request: the token's id, role, and its employer or its candidate."""
 
     token_id: int
     role: Role
     employer_id: int | None = None
+    candidate_id: int | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -61,6 +71,11 @@ class Principal:
     def is_employer(self) -> bool:
         """Tell whether the caller acts for one employer."""
         return self.role == Role.EMPLOYER
+
+    @property
+    def is_candidate(self) -> bool:
+        """Tell whether the caller acts for one candidate."""
+        return self.role == Role.CANDIDATE
 
 
 def _unauthorized(error: str | None, message: str) -> None:
@@ -85,7 +100,12 @@ def authenticate() -> None:
     if token is None:
         session.rollback()
         _unauthorized("invalid_token", "Jeton d'accès inconnu ou révoqué.")
-    g.api_principal = Principal(token_id=token.id, role=token.role, employer_id=token.employer_id)
+    g.api_principal = Principal(
+        token_id=token.id,
+        role=token.role,
+        employer_id=token.employer_id,
+        candidate_id=token.candidate_id,
+    )
     session.commit()
 
 
@@ -94,23 +114,47 @@ def current_principal() -> Principal:
     return g.api_principal
 
 
+STAFF_ONLY = "Action réservée aux coordinateurs."
+
+
 def require_staff() -> Principal:
     """Return the caller if a coordinator or admin; else 403."""
     principal = current_principal()
     if not principal.is_staff:
-        abort(403, message="Action réservée aux coordinateurs.")
+        abort(403, message=STAFF_ONLY)
     return principal
 
 
-def staff_only(view: F) -> F:
-    """Refuse the view (403) to non-staff callers, before its input is even read.
+def roles_only(*roles: Role, message: str) -> Callable[[F], F]:
+    """Refuse the view (403, ``message``) to callers of other roles, before reading its input.
 
     Put it right under ``@bp.route``, above the argument and response decorators.
     """
+    allowed = frozenset(roles)
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        require_staff()
-        return view(*args, **kwargs)
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_principal().role not in allowed:
+                abort(403, message=message)
+            return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+staff_only = roles_only(*STAFF_ROLES, message=STAFF_ONLY)
+"""Coordinators and admins only (e.g. review decisions)."""
+
+not_candidate = roles_only(
+    Role.EMPLOYER, *STAFF_ROLES, message="Action réservée aux employeurs et aux coordinateurs."
+)
+"""Employers and staff (e.g. offers' changes, the candidates of an offer)."""
+
+not_employer = roles_only(
+    Role.CANDIDATE,
+    *STAFF_ROLES,
+    message="Action réservée aux coordinateurs et au candidat concerné.",
+)
+"""Candidates (their own request) and staff: the requests."""

@@ -1,7 +1,8 @@
 """Plumbing shared by the API's views: pages, scoped loading, and the dicts schemas dump.
 
-Reads are scoped here (an employer token sees its employer's offers and the suggestions of them
-the parties may see); changes go through ``data.operations``, and views commit.
+Reads are scoped here: an employer token sees its employer's offers and the suggestions of them
+the parties may see; a candidate token sees the published offers, its own request and the
+suggestions of it the parties may see. Changes go through ``data.operations``, and views commit.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import Select, event, false, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from webargs.flaskparser import abort
 
@@ -22,12 +23,14 @@ from data.models import (
     Commune,
     Metier,
     Offer,
+    OfferStatus,
     Request,
     RequestMetier,
     Site,
     Suggestion,
 )
 from data.platform_settings import get_review_rule, visible_to_parties
+from web.queries import CONTACT_STATUSES
 
 from .auth import Principal
 from .fields import INT32_MAX
@@ -39,13 +42,17 @@ __all__ = [
     "offer_query",
     "load_offer",
     "load_request",
+    "request_query",
     "suggestion_query",
     "load_suggestion",
     "offer_dict",
+    "offer_out",
     "offer_brief",
     "request_dict",
     "candidate_view",
     "suggestion_dict",
+    "candidate_suggestion_dict",
+    "employer_contact",
     "commune_ref",
     "attributed",
 ]
@@ -106,6 +113,9 @@ def offer_query(principal: Principal) -> Select[tuple[Offer]]:
     )
     if principal.is_employer:
         stmt = stmt.where(Site.employer_id == principal.employer_id)
+    elif principal.is_candidate:
+        # What the public offer pages show: published offers only, no drafts nor closed ones.
+        stmt = stmt.where(Offer.status == OfferStatus.PUBLISHED)
     return stmt
 
 
@@ -125,30 +135,43 @@ def load_offer(session: Session, principal: Principal, offer_id: int) -> Offer:
 
 
 def load_request(session: Session, principal: Principal, request_id: int) -> Request:
-    """Return a request (staff only: the views check the role first)."""
-    if not principal.is_staff:
+    """Return a request the caller may see (a candidate: its own); 404 otherwise.
+
+    Employers never reach requests (403; the views check the role first too).
+    """
+    if principal.is_employer:
         abort(403)
     _check_key("Demande", request_id)
-    request = session.scalar(request_query().where(Request.id == request_id))
+    request = session.scalar(request_query(principal).where(Request.id == request_id))
     if request is None:
         raise NotFound("Demande", request_id)
     return request
 
 
-def request_query() -> Select[tuple[Request]]:
-    """Return requests with what their dicts need loaded."""
-    return select(Request).options(
+def request_query(principal: Principal) -> Select[tuple[Request]]:
+    """Return the requests the caller may see, with what their dicts need loaded.
+
+    Staff see every request, a candidate its own; employers none (they meet candidates only
+    through the suggestions of their offers).
+    """
+    stmt = select(Request).options(
         joinedload(Request.candidate),
         joinedload(Request.commune),
         selectinload(Request.metiers).joinedload(RequestMetier.metier),
     )
+    if principal.is_candidate:
+        stmt = stmt.where(Request.candidate_id == principal.candidate_id)
+    elif not principal.is_staff:
+        stmt = stmt.where(false())
+    return stmt
 
 
 def suggestion_query(session: Session, principal: Principal) -> Select[tuple[Suggestion]]:
     """Return the suggestions the caller may see, with what their dicts need loaded.
 
-    An employer sees the pairs of its offers that the review rule in force shows the parties
-    (approved ones and later stages; in "auto" mode also unreviewed ones above the score).
+    An employer sees the pairs of its offers, a candidate those of its own request, that the
+    review rule in force shows the parties (approved ones and later stages; in "auto" mode also
+    unreviewed ones above the score), as their pages do.
     """
     stmt = (
         select(Suggestion)
@@ -168,6 +191,13 @@ def suggestion_query(session: Session, principal: Principal) -> Select[tuple[Sug
     if principal.is_employer:
         rule = get_review_rule(session)
         stmt = stmt.where(Site.employer_id == principal.employer_id, visible_to_parties(rule))
+    elif principal.is_candidate:
+        rule = get_review_rule(session)
+        stmt = stmt.join(Suggestion.request).where(
+            Request.candidate_id == principal.candidate_id, visible_to_parties(rule)
+        )
+    elif not principal.is_staff:
+        stmt = stmt.where(false())
     return stmt
 
 
@@ -254,13 +284,30 @@ _OFFER_FIELDS = (
 )
 
 
-def offer_dict(offer: Offer, distance_km: float | None = None) -> dict[str, Any]:
-    """Return everything about an offer (for its employer and the coordinators)."""
+# The tutor is a person named by the employer: the public offer page does not show them.
+_PUBLIC_OFFER_FIELDS = tuple(f for f in _OFFER_FIELDS if f not in ("tutor_name", "tutor_role"))
+
+
+def offer_dict(
+    offer: Offer, distance_km: float | None = None, *, public: bool = False
+) -> dict[str, Any]:
+    """Return everything about an offer (for its employer and the coordinators).
+
+    With ``public``, only what the public offer page shows (no tutor), for candidates.
+    """
     data = offer_brief(offer)
-    data.update({name: getattr(offer, name) for name in _OFFER_FIELDS})
+    names = _PUBLIC_OFFER_FIELDS if public else _OFFER_FIELDS
+    data.update({name: getattr(offer, name) for name in names})
     if distance_km is not None:
         data["distance_km"] = round(distance_km, 1)
     return data
+
+
+def offer_out(principal: Principal) -> Callable[..., dict[str, Any]]:
+    """Return the function that turns an offer (and a distance) into what this caller may see."""
+    if principal.is_candidate:
+        return lambda offer, distance_km=None: offer_dict(offer, distance_km, public=True)
+    return offer_dict
 
 
 def _request_metiers(request: Request) -> list[dict[str, Any]]:
@@ -352,4 +399,46 @@ def suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
     data = {name: getattr(suggestion, name) for name in _SUGGESTION_FIELDS}
     data["candidate"] = candidate_view(suggestion)
     data["offer"] = offer_brief(suggestion.offer)
+    return data
+
+
+def employer_contact(offer: Offer) -> dict[str, Any]:
+    """Return how a candidate reaches the employer of an offer (once the pair is approved).
+
+    The site's name and commune are in the offer itself (:func:`offer_brief`).
+    """
+    employer = offer.site.employer
+    return {
+        "contact_name": employer.contact_name,
+        "email": employer.contact_email,
+        "phone": employer.contact_phone,
+        "address": offer.site.address,
+    }
+
+
+_CANDIDATE_SUGGESTION_FIELDS = (
+    "id",
+    "offer_id",
+    "request_id",
+    "score",
+    "distance_km",
+    "criteria",
+    "reasons",
+    "status",
+    "candidate_interest",
+    "status_changed_at",
+)
+
+
+def candidate_suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
+    """Return a suggestion as its candidate sees it on the candidate pages.
+
+    The offer in short, the reasons, the candidate's own answer, and the employer's contact only
+    once a coordinator approved the pair (``None`` before); never the employer's answer nor the
+    coordinators' notes.
+    """
+    data = {name: getattr(suggestion, name) for name in _CANDIDATE_SUGGESTION_FIELDS}
+    data["offer"] = offer_brief(suggestion.offer)
+    approved = suggestion.status in CONTACT_STATUSES
+    data["employer_contact"] = employer_contact(suggestion.offer) if approved else None
     return data

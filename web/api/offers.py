@@ -1,4 +1,8 @@
-"""``/api/v1/offers``: list, read, create, edit, publish and close offers; their suggestions."""
+"""``/api/v1/offers``: list, read, create, edit, publish and close offers; their suggestions.
+
+Candidate tokens read the published offers only, as the public pages show them (no tutor), and
+get 403 on every change and on the candidates of an offer.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,12 @@ from data.models import Commune, Offer, Site, Suggestion
 from matching import distance_km
 from web.db import get_session
 
-from .auth import current_principal
+from .auth import current_principal, not_candidate
 from .base import ID, api_blueprint, errors
 from .common import (
     load_offer,
     offer_dict,
+    offer_out,
     offer_query,
     paginate_list,
     paginate_query,
@@ -38,8 +43,8 @@ from .suggestions import filter_suggestions, suggestion_out
 bp = api_blueprint(
     "offers",
     "/offers",
-    "Apprenticeship offers. Employer tokens reach their employer's offers only; "
-    "coordinators reach all.",
+    "Apprenticeship offers. Employer tokens reach their employer's offers only; candidate "
+    "tokens read the published ones; coordinators reach all.",
 )
 
 
@@ -65,27 +70,29 @@ def list_offers(query: dict[str, Any]) -> dict[str, Any]:
     session = get_session()
     stmt = _filtered(query)
     page, size = query["page"], query["page_size"]
+    to_dict = offer_out(current_principal())
     if "commune" not in query:
-        return paginate_query(session, stmt, page, size, offer_dict)
+        return paginate_query(session, stmt, page, size, to_dict)
     origin = session.get(Commune, query["commune"])
     if origin is None:
         raise ValidationError({"commune": ["Commune inconnue."]})
     offers = list(session.scalars(stmt).unique())
     if not offers:
-        return paginate_list([], page, size, offer_dict)
+        return paginate_list([], page, size, to_dict)
     lat = np.array([o.site.commune.latitude for o in offers])
     lon = np.array([o.site.commune.longitude for o in offers])
     km = distance_km(origin.latitude, origin.longitude, lat, lon)
     hits = sorted(zip(km.tolist(), offers, strict=True), key=lambda h: (h[0], h[1].id))
     if "distance_km" in query:
         hits = [h for h in hits if h[0] <= query["distance_km"]]
-    return paginate_list(hits, page, size, lambda h: offer_dict(h[1], h[0]))
+    return paginate_list(hits, page, size, lambda h: to_dict(h[1], h[0]))
 
 
 @bp.route("", methods=["POST"], endpoint="create")
+@not_candidate
 @bp.arguments(OfferCreate)
 @bp.response(201, OfferSchema)
-@errors(bp, 400, 422)
+@errors(bp, 400, 403, 422)
 def create_offer(data: dict[str, Any]) -> dict[str, Any]:
     """Create a draft offer at a site (of the token's employer, for an employer token)."""
     principal = current_principal()
@@ -106,14 +113,16 @@ def create_offer(data: dict[str, Any]) -> dict[str, Any]:
 @bp.response(200, OfferSchema)
 @errors(bp, 404)
 def get_offer(offer_id: int) -> dict[str, Any]:
-    """Read one offer."""
-    return offer_dict(load_offer(get_session(), current_principal(), offer_id))
+    """Read one offer (a candidate token: a published one)."""
+    principal = current_principal()
+    return offer_out(principal)(load_offer(get_session(), principal, offer_id))
 
 
 @bp.route(f"/<{ID}:offer_id>", methods=["PATCH"], endpoint="update")
+@not_candidate
 @bp.arguments(OfferUpdate)
 @bp.response(200, OfferSchema)
-@errors(bp, 400, 404, 409, 422)
+@errors(bp, 400, 403, 404, 409, 422)
 def update_offer(data: dict[str, Any], offer_id: int) -> dict[str, Any]:
     """Change fields of a draft or published offer (a published one must stay publishable)."""
     principal = current_principal()
@@ -124,8 +133,9 @@ def update_offer(data: dict[str, Any], offer_id: int) -> dict[str, Any]:
 
 
 @bp.route(f"/<{ID}:offer_id>/publish", methods=["POST"], endpoint="publish")
+@not_candidate
 @bp.response(200, OfferSchema)
-@errors(bp, 404, 409, 422)
+@errors(bp, 403, 404, 409, 422)
 def publish_offer(offer_id: int) -> dict[str, Any]:
     """Publish a draft offer that says what a candidate needs (start, duration, description)."""
     session = get_session()
@@ -135,8 +145,9 @@ def publish_offer(offer_id: int) -> dict[str, Any]:
 
 
 @bp.route(f"/<{ID}:offer_id>/close", methods=["POST"], endpoint="close")
+@not_candidate
 @bp.response(200, OfferSchema)
-@errors(bp, 404, 409)
+@errors(bp, 403, 404, 409)
 def close_offer(offer_id: int) -> dict[str, Any]:
     """Close an offer (withdrawn by its employer)."""
     session = get_session()
@@ -146,15 +157,17 @@ def close_offer(offer_id: int) -> dict[str, Any]:
 
 
 @bp.route(f"/<{ID}:offer_id>/suggestions", methods=["GET"], endpoint="suggestions")
+@not_candidate
 @bp.arguments(SuggestionQuery, location="query", unknown=RAISE)
 @bp.response(200, SuggestionPage)
-@errors(bp, 404, 422)
+@errors(bp, 403, 404, 422)
 def offer_suggestions(query: dict[str, Any], offer_id: int) -> dict[str, Any]:
     """List the suggested candidates of an offer, best first.
 
     Employer tokens see the pairs the review rule shows the parties, each candidate with the
     fields an employer may see (first name, commune, métiers, distance, housing need,
-    availability).
+    availability). Candidate tokens get 403: they see their own pairs under /requests and
+    /suggestions.
     """
     principal = current_principal()
     session = get_session()

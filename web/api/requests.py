@@ -1,8 +1,10 @@
-"""``/api/v1/requests``: candidates' requests (coordinators only) and their suggestions.
+"""``/api/v1/requests``: candidates' requests and their suggestions.
 
-An employer token gets 403 here: employers see candidates only through the suggestions of their
-offers. Candidates have no API token (see :mod:`web.api.auth`). Reading one request shows the
-candidate's name, email and phone, and that view is written to the audit log.
+Coordinators reach every request; a candidate token its own only (the list holds it alone, any
+other id answers 404), as the candidate pages do: read it, create it, change it, list its
+suggestions. An employer token gets 403 here: employers see candidates only through the
+suggestions of their offers. Reading one request shows the candidate's name, email and phone;
+a coordinator's view of them is written to the audit log (a candidate reading their own is not).
 """
 
 from __future__ import annotations
@@ -11,22 +13,26 @@ from typing import Any
 
 from marshmallow import RAISE
 from sqlalchemy import Select
+from webargs.flaskparser import abort
 
 from data import operations as ops
+from data.errors import ValidationError
 from data.models import Request, RequestMetier, Suggestion
 from data.operations import audit
 from data.operations.requests import RequestResult
 from web.db import get_session
 
-from .auth import current_principal, staff_only
+from .auth import Principal, current_principal, not_employer
 from .base import ID, api_blueprint, errors
 from .common import (
+    attributed,
     load_request,
     paginate_query,
     request_dict,
     request_query,
     suggestion_query,
 )
+from .fields import REQUIRED
 from .schemas import (
     RequestCreate,
     RequestPage,
@@ -42,14 +48,15 @@ from .suggestions import filter_suggestions, suggestion_out
 bp = api_blueprint(
     "requests",
     "/requests",
-    "Candidates' requests: coordinators only (employer tokens get 403).",
+    "Candidates' requests: coordinators reach all, candidate tokens their own "
+    "(employer tokens get 403).",
 )
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
 
 
-def _filtered(query: dict[str, Any]) -> Select[tuple[Request]]:
-    stmt = request_query()
+def _filtered(principal: Principal, query: dict[str, Any]) -> Select[tuple[Request]]:
+    stmt = request_query(principal)
     if "status" in query:
         stmt = stmt.where(Request.status == query["status"])
     if "metier" in query:
@@ -71,41 +78,62 @@ def _saved(result: RequestResult) -> dict[str, Any]:
 
 
 @bp.route("", methods=["GET"], endpoint="list")
-@staff_only
+@not_employer
 @bp.arguments(RequestQuery, location="query", unknown=RAISE)
 @bp.response(200, RequestPage)
 @errors(bp, 403, 422)
 def list_requests(query: dict[str, Any]) -> dict[str, Any]:
-    """List requests (first names only; contact details are on one request's page)."""
+    """List requests (first names only; contact details are on one request's page).
+
+    A candidate token lists its own request only (none before it is created).
+    """
+    principal = current_principal()
     return paginate_query(
-        get_session(), _filtered(query), query["page"], query["page_size"], request_dict
+        get_session(),
+        _filtered(principal, query),
+        query["page"],
+        query["page_size"],
+        request_dict,
     )
 
 
 @bp.route("", methods=["POST"], endpoint="create")
-@staff_only
+@not_employer
 @bp.arguments(RequestCreate)
 @bp.response(201, RequestSaved)
 @errors(bp, 400, 403, 404, 409, 422)
 def create_request(data: dict[str, Any]) -> dict[str, Any]:
     """Create the request of a registered candidate (one per candidate); métiers typed freely
-    are resolved, and those that match nothing are returned in ``unresolved``."""
+    are resolved, and those that match nothing are returned in ``unresolved``.
+
+    A candidate token creates its own request (``candidate_id`` may be left out)."""
+    principal = current_principal()
     session = get_session()
-    candidate_id = data.pop("candidate_id")
-    result = ops.create_request(session, candidate_id, **data)
+    candidate_id = data.pop("candidate_id", None)
+    if principal.is_candidate:
+        if candidate_id not in (None, principal.candidate_id):
+            abort(403, message="Un jeton candidat crée la demande de son candidat seulement.")
+        candidate_id = principal.candidate_id
+    elif candidate_id is None:
+        raise ValidationError({"candidate_id": [REQUIRED]})
+    with attributed(session, principal):
+        result = ops.create_request(session, candidate_id, **data)
     session.commit()
     return _saved(result)
 
 
 @bp.route(f"/<{ID}:request_id>", methods=["GET"], endpoint="detail")
-@staff_only
+@not_employer
 @bp.response(200, RequestSchema)
 @errors(bp, 403, 404)
 def get_request(request_id: int) -> dict[str, Any]:
-    """Read one request with the candidate's contact details (the view is audited)."""
+    """Read one request with the candidate's contact details (a coordinator's view is audited;
+    a candidate token reads its own request only)."""
     principal = current_principal()
     session = get_session()
     request = load_request(session, principal, request_id)
+    if principal.is_candidate:
+        return request_dict(request, contact=True)
     audit.record(
         session,
         None,
@@ -119,7 +147,7 @@ def get_request(request_id: int) -> dict[str, Any]:
 
 
 @bp.route(f"/<{ID}:request_id>", methods=["PATCH"], endpoint="update")
-@staff_only
+@not_employer
 @bp.arguments(RequestUpdate)
 @bp.response(200, RequestSaved)
 @errors(bp, 400, 403, 404, 409, 422)
@@ -127,18 +155,21 @@ def update_request(data: dict[str, Any], request_id: int) -> dict[str, Any]:
     """Change fields of a request; ``metiers`` replaces the whole list."""
     principal = current_principal()
     session = get_session()
-    result = ops.update_request(session, load_request(session, principal, request_id), **data)
+    request = load_request(session, principal, request_id)
+    with attributed(session, principal):
+        result = ops.update_request(session, request, **data)
     session.commit()
     return _saved(result)
 
 
 @bp.route(f"/<{ID}:request_id>/suggestions", methods=["GET"], endpoint="suggestions")
-@staff_only
+@not_employer
 @bp.arguments(SuggestionQuery, location="query", unknown=RAISE)
 @bp.response(200, SuggestionPage)
 @errors(bp, 403, 404, 422)
 def request_suggestions(query: dict[str, Any], request_id: int) -> dict[str, Any]:
-    """List the suggested offers of a request, best first."""
+    """List the suggested offers of a request, best first (a candidate token: of its own
+    request, those the review rule shows the parties)."""
     principal = current_principal()
     session = get_session()
     request = load_request(session, principal, request_id)

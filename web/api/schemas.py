@@ -223,8 +223,8 @@ class OfferSchema(Base):
     licence_required = StrictBoolean(required=True)
     night_work = StrictBoolean(required=True)
     weekend_work = StrictBoolean(required=True)
-    tutor_name = Text(required=True, allow_none=True)
-    tutor_role = Text(required=True, allow_none=True)
+    tutor_name = Text(allow_none=True, metadata={"description": "Not shown to candidate tokens."})
+    tutor_role = Text(allow_none=True, metadata={"description": "Not shown to candidate tokens."})
     description = Text(required=True)
     site = fields.Nested(SiteRef, required=True)
     employer = fields.Nested(EmployerRef, required=True)
@@ -300,7 +300,8 @@ class RequestMetierSchema(Base):
 
 
 class CandidateContact(Base):
-    """Who the candidate is and how to reach them (coordinators only; the view is logged)."""
+    """Who the candidate is and how to reach them (coordinators, whose view is logged, and the
+    candidate themself)."""
 
     id = StrictInteger(required=True)
     first_name = Text(required=True)
@@ -367,7 +368,12 @@ class RequestUpdate(Base):
 class RequestCreate(RequestUpdate):
     """A new request for a registered candidate (one per candidate)."""
 
-    candidate_id = Id(required=True)
+    candidate_id = Id(
+        metadata={
+            "description": "Required for coordinators; a candidate token creates its own request "
+            "(omit it, or give its own id)."
+        }
+    )
     metiers = ListOf(Text(validate=length(1, 200)), required=True, validate=length(1, MAX_METIERS))
     commune_insee = Text(
         required=True, validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères).")
@@ -406,10 +412,21 @@ class CriterionSchema(Base):
     reason = Text(metadata={"description": "French, e.g. « 12 km de votre commune »."})
 
 
+class EmployerContact(Base):
+    """How a candidate reaches the employer of an approved pair (candidate tokens only)."""
+
+    contact_name = Text(required=True)
+    email = Text(required=True)
+    phone = Text(required=True, allow_none=True)
+    address = Text(required=True, allow_none=True, metadata={"description": "Of the site."})
+
+
 class SuggestionSchema(Base):
     """A scored (request, offer) pair with its reasons and its status.
 
     Employers get a subset: no request id, no rejection reason, no candidate's answer.
+    Candidates get another: their own answer, not the employer's, no candidate view, and the
+    employer's contact once a coordinator approved the pair.
     """
 
     id = StrictInteger(required=True)
@@ -429,14 +446,28 @@ class SuggestionSchema(Base):
     status = Choice(SuggestionStatus, required=True)
     stale = StrictBoolean()
     rejection_reason = Text(allow_none=True)
-    employer_interest = Choice(Interest, required=True, allow_none=True)
-    employer_reason = Text(required=True, allow_none=True)
+    employer_interest = Choice(
+        Interest, allow_none=True, metadata={"description": "Not shown to candidate tokens."}
+    )
+    employer_reason = Text(
+        allow_none=True, metadata={"description": "Not shown to candidate tokens."}
+    )
     candidate_interest = Choice(Interest, allow_none=True)
     status_changed_at = Stamp(required=True)
     created_at = Stamp()
     updated_at = Stamp()
-    candidate = fields.Nested(CandidateView, required=True)
+    candidate = fields.Nested(
+        CandidateView, metadata={"description": "Not shown to candidate tokens."}
+    )
     offer = fields.Nested(OfferBrief, required=True)
+    employer_contact = fields.Nested(
+        EmployerContact,
+        allow_none=True,
+        metadata={
+            "description": "Candidate tokens only: the employer's contact once a coordinator "
+            "approved the pair (null before)."
+        },
+    )
 
 
 EMPLOYER_SUGGESTION_FIELDS = (
@@ -509,8 +540,8 @@ class InterestIn(Base):
     side = Text(
         validate=_one_of(["employer", "candidate"]),
         metadata={
-            "description": "Whose answer: implied for employer tokens; required for coordinators "
-            "recording an answer given to them."
+            "description": "Whose answer: implied for employer and candidate tokens; required "
+            "for coordinators recording an answer given to them."
         },
     )
 

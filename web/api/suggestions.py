@@ -2,7 +2,9 @@
 
 Coordinators see every pair and decide; an employer token sees the pairs of its offers that the
 review rule in force shows the parties (approved ones at least), each candidate with the fields an
-employer may see only, and answers (interest/decline).
+employer may see only, and answers (interest/decline). A candidate token sees the pairs of its own
+request under the same rule, as its pages show them (the employer's contact once approved), and
+answers for itself.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .auth import Principal, current_principal, staff_only
 from .base import ID, api_blueprint, errors
 from .common import (
     attributed,
+    candidate_suggestion_dict,
     load_suggestion,
     paginate_query,
     suggestion_dict,
@@ -44,7 +47,8 @@ __all__ = ["bp", "filter_suggestions", "suggestion_out"]
 bp = api_blueprint(
     "suggestions",
     "/suggestions",
-    "Suggested pairs (request, offer): review by coordinators, answers of employers.",
+    "Suggested pairs (request, offer): review by coordinators, answers of employers and "
+    "candidates.",
 )
 
 
@@ -67,6 +71,8 @@ def suggestion_out(principal: Principal) -> Callable[[Suggestion], dict[str, Any
     """Return the function that turns a suggestion into what this caller may see."""
     if principal.is_staff:
         return suggestion_dict
+    if principal.is_candidate:
+        return candidate_suggestion_dict
 
     def for_employer(suggestion: Suggestion) -> dict[str, Any]:
         data = suggestion_dict(suggestion)
@@ -86,7 +92,8 @@ def _answer(suggestion: Suggestion) -> dict[str, Any]:
 def list_suggestions(query: dict[str, Any]) -> dict[str, Any]:
     """List suggestions, best first: the review queue of coordinators (filter ``status``).
 
-    An employer token lists the pairs of its offers that the review rule shows the parties.
+    An employer token lists the pairs of its offers, a candidate token those of its own request,
+    that the review rule shows the parties.
     """
     principal = current_principal()
     session = get_session()
@@ -164,9 +171,9 @@ def change_status(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
 @bp.response(200, SuggestionSchema)
 @errors(bp, 400, 403, 404, 409, 422)
 def answer(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
-    """Record one side's answer to an approved pair: interested, or declined (an employer says
-    why). Employer tokens answer for their employer; coordinators record an answer given to them
-    and name its ``side``."""
+    """Record one side's answer to a pair shown to the parties: interested, or declined (an
+    employer says why). Employer tokens answer for their employer, candidate tokens for their
+    candidate; coordinators record an answer given to them and name its ``side``."""
     principal = current_principal()
     session = get_session()
     suggestion = load_suggestion(session, principal, suggestion_id)
@@ -175,6 +182,10 @@ def answer(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
         if side not in (None, "employer"):
             abort(403, message="Un jeton employeur répond pour l'employeur seulement.")
         side = "employer"
+    elif principal.is_candidate:
+        if side not in (None, "candidate"):
+            abort(403, message="Un jeton candidat répond pour le candidat seulement.")
+        side = "candidate"
     elif side is None:
         raise ValidationError(
             {"side": ["Indiquez pour qui est la réponse : employer ou candidate."]}
