@@ -249,6 +249,7 @@ def test_pages_have_no_serious_accessibility_violation(live, page: Page, session
                 f"/coordination/demandes/{req.id}",
                 "/coordination/candidats",
                 "/coordination/affectation",
+                "/coordination/taches",
                 "/compte/mot-de-passe",
             ],
         ),

@@ -75,6 +75,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/candidats", STAFF_ONLY),
     ("/coordination/candidats/{candidate}", STAFF_ONLY),
     ("/coordination/affectation", STAFF_ONLY),
+    ("/coordination/taches", STAFF_ONLY),
     ("/compte/mot-de-passe", STAFF_ONLY),
     ("/admin/", (302, 403, 403, 403, 403)),
     ("/admin/courriels", (302, 403, 403, 403, 403)),
@@ -192,7 +193,7 @@ TESTED_ELSEWHERE = {
     ("candidate.delete_account", "POST"),
     ("coordinator.set_stage", "POST"),
     ("admin.mail_detail", "GET"),
-    ("admin.requeue", "POST"),
+    ("coordinator.requeue", "POST"),
     ("admin.account_action", "POST"),
     ("admin.revoke_token", "POST"),
 }

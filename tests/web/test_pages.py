@@ -413,6 +413,59 @@ def test_admin_reads_local_mails_and_sets_the_review_rule(
     assert get_review_rule(session).mode == "auto"
 
 
+def test_coordinators_see_job_runs_and_dead_mails_and_requeue_them(
+    app: Flask, world: World, session: Session
+) -> None:
+    from data import jobruns
+    from data.models.mail import OutboxMessage, OutboxStatus
+
+    run = jobruns.start_run(session, "digests_daily")
+    jobruns.finish_run(session, run, counts={"queued": 12})
+    failed = jobruns.start_run(session, "rematch_full")
+    jobruns.finish_run(session, failed, error="base indisponible")
+    row_id = mail.enqueue(
+        session,
+        to="perdu@example.org",
+        kind="digest",
+        key="k1",
+        subject="Vos suggestions",
+        text="t",
+    )
+    assert row_id is not None
+    dead = session.get(OutboxMessage, row_id)
+    assert dead is not None
+    dead.status, dead.attempts, dead.last_error = OutboxStatus.DEAD, 8, "550 boîte inconnue"
+    session.commit()
+
+    coordinator = sign_in(app.test_client(), world.coordinator)
+    page = coordinator.get("/coordination/taches")
+    assert page.status_code == 200
+    for text in (
+        "digests_daily",
+        "queued : 12",
+        "Réussie",
+        "En échec",
+        "base indisponible",
+        "perdu@example.org",
+        "550 boîte inconnue",
+        "En échec définitif : 1",
+    ):
+        assert text in page.text, text
+    employer = sign_in(app.test_client(), world.employer_user)
+    assert post(employer, f"/coordination/courriels/{row_id}/renvoyer").status_code == 403
+    session.expire_all()
+    assert session.get(OutboxMessage, row_id).status == OutboxStatus.DEAD  # type: ignore[union-attr]
+
+    done = post(coordinator, f"/coordination/courriels/{row_id}/renvoyer")
+    assert done.status_code == 302 and done.headers["Location"].endswith("/coordination/taches")
+    session.expire_all()
+    again = session.get(OutboxMessage, row_id)
+    assert again is not None and again.status == OutboxStatus.PENDING and again.attempts == 0
+    # A mail that is not dead (any more) cannot be requeued: 404, nothing changes.
+    assert post(coordinator, f"/coordination/courriels/{row_id}/renvoyer").status_code == 404
+    assert "Aucun." in coordinator.get("/coordination/taches").text
+
+
 def test_admin_deactivates_a_coordinator(app: Flask, world: World, session: Session) -> None:
     coordinator = sign_in(app.test_client(), world.coordinator)
     admin = sign_in(app.test_client(), world.admin)

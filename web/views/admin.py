@@ -1,4 +1,6 @@
-"""Administration: locally kept mails, the outbox's failures, job runs, review rule, accounts."""
+"""Administration: locally kept mails, review rule, accounts and API tokens.
+
+Job runs and the outbox's failures are on the coordinators' page (admins are staff too)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from data import auth, jobruns, mail
+from data import auth, mail
 from data.errors import ValidationError
 from data.models import Role, User
 from data.models.auth import ApiToken
@@ -30,9 +32,6 @@ def index() -> str:
     form = {"mode": rule.mode, "min_score": str(round(rule.min_score * 100))}
     return render_template(
         "admin/index.html",
-        runs=jobruns.recent_job_runs(session, limit=20),
-        dead=mail.dead_letters(session, limit=50),
-        counts=mail.outbox_counts(session),
         form=form,
         errors={},
     )
@@ -55,25 +54,12 @@ def review_rule() -> Response | tuple:
         session.rollback()
         html = render_template(
             "admin/index.html",
-            runs=jobruns.recent_job_runs(session, limit=20),
-            dead=mail.dead_letters(session, limit=50),
-            counts=mail.outbox_counts(session),
             form=form,
             errors=errors,
         )
         return html, 400
     session.commit()
     flash("La règle de revue est enregistrée.", "success")
-    return redirect(url_for("admin.index"))
-
-
-@bp.post("/courriels/<int:outbox_id>/renvoyer")
-def requeue(outbox_id: int) -> Response:
-    session = get_session()
-    if not mail.requeue(session, outbox_id):
-        abort(404)
-    session.commit()
-    flash("Le courriel est remis dans la file d'envoi.", "success")
     return redirect(url_for("admin.index"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from data import jobruns, mail
 from data import operations as ops
 from data.errors import ValidationError
 from data.models import Candidate, Employer, Offer, Request, Suggestion, SuggestionStatus, User
@@ -306,6 +307,29 @@ def recompute() -> Response:
         "success",
     )
     return redirect(url_for("coordinator.dashboard"))
+
+
+@bp.get("/taches")
+def operations() -> str:
+    """Scheduled job runs and the outbox: what ran, what failed, which mails are dead."""
+    session = get_session()
+    return render_template(
+        "coordinator/operations.html",
+        runs=jobruns.recent_job_runs(session, limit=30),
+        dead=mail.dead_letters(session, limit=50),
+        counts=mail.outbox_counts(session),
+    )
+
+
+@bp.post("/courriels/<int:outbox_id>/renvoyer")
+def requeue(outbox_id: int) -> Response:
+    """Give a dead mail a fresh set of tries (the cause was fixed)."""
+    session = get_session()
+    if not mail.requeue(session, outbox_id):
+        abort(404)
+    session.commit()
+    flash("Le courriel est remis dans la file d'envoi.", "success")
+    return redirect(url_for("coordinator.operations"))
 
 
 @bp.get("/affectation")
