@@ -324,6 +324,7 @@ def unsubscribe_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/desabonnement/{token}"
 
 
+@lru_cache(maxsize=16)
 def _domain_of(mail_from: str) -> str:
     addresses = getaddresses([mail_from])
     addr = addresses[0][1] if addresses else ""
@@ -334,6 +335,7 @@ def _header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
 
 
+@lru_cache(maxsize=16)
 def _from_header(mail_from: str) -> str:
     name, address = parseaddr(mail_from)
     return formataddr((name, address), charset="utf-8") if address else mail_from
@@ -666,21 +668,27 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def _record_sent(db: _Db, row: _Row, token: str, now: datetime, message_id: str) -> None:
-    stmt = (
+@lru_cache(maxsize=1)
+def _sent_statement() -> Any:
+    """The statement recording one mail as sent, built once (a sender runs it for every mail)."""
+    return (
         update(_T)
-        .where(_T.c.id == row.id, _T.c.claim_token == token)
+        .where(_T.c.id == bindparam("row_id"), _T.c.claim_token == bindparam("token"))
         .values(
             status=OutboxStatus.SENT,
-            sent_at=now,
+            sent_at=bindparam("now"),
             attempts=_T.c.attempts + 1,
             claim_token=None,
-            message_id=message_id,
+            message_id=bindparam("mid"),
             last_error=None,
-            updated_at=now,
+            updated_at=bindparam("now"),
         )
     )
-    if db.tx(lambda c: c.execute(stmt).rowcount) != 1:
+
+
+def _record_sent(db: _Db, row: _Row, token: str, now: datetime, message_id: str) -> None:
+    params = {"row_id": row.id, "token": token, "now": now, "mid": message_id}
+    if db.tx(lambda c: c.execute(_sent_statement(), params).rowcount) != 1:
         log.warning("outbox: mail %d was sent after its claim expired", row.id)
 
 

@@ -440,3 +440,57 @@ def test_smtp_starttls_and_authentication(tmp_path: Path) -> None:
 def test_make_mailer_refuses_an_unknown_backend() -> None:
     with pytest.raises(ValueError):
         make_mailer({"MAIL_BACKEND": "pigeon"})
+
+
+@pytest.mark.parametrize(
+    ("subject", "mail_from", "recipient", "token"),
+    [
+        (
+            "Message n°0 — accentué",
+            "Passerelle <ne-pas-repondre@passerelle.example>",
+            "a@b.fr",
+            "t",
+        ),
+        (
+            "Vos suggestions",
+            "Équipe Passerelle <ne@passerelle.example>",
+            "x.y+z@ex-ample.org",
+            None,
+        ),
+        ("A  double  space and a very long subject " * 3, "ne@p.example", "q@r.fr", "u" * 90),
+    ],
+)
+def test_smtp_bytes_are_those_smtplib_would_send(
+    subject: str, mail_from: str, recipient: str, token: str | None
+) -> None:
+    """The quick header path writes byte for byte what ``send_message`` flattens."""
+    import copy
+    from email.generator import BytesGenerator
+    from io import BytesIO
+
+    from data.mail.outbox import _Row, build_message
+    from data.mail.transport import _envelope, smtp_bytes
+
+    row = _Row(7, recipient, "digest", "k", subject, "Bonjour é\n" * 40, "<p>é</p>", token, 0, T0)
+    msg = build_message(row, mail_from=mail_from, base_url="https://passerelle.example")
+    msg.set_boundary("==boundary==")  # otherwise each flatten draws its own
+    expected = BytesIO()
+    BytesGenerator(expected).flatten(copy.copy(msg), linesep="\r\n")  # what smtplib does
+    assert smtp_bytes(msg) == expected.getvalue()
+    sender = mail_from.rpartition("<")[2].rstrip(">")
+    assert _envelope(msg) == (sender, [recipient])
+
+
+def test_envelope_leaves_unusual_messages_to_smtplib() -> None:
+    from data.mail.transport import _envelope
+
+    msg = EmailMessage()
+    msg["From"] = "a@b.fr"
+    msg["To"] = "c@d.fr"
+    assert _envelope(msg) == ("a@b.fr", ["c@d.fr"])
+    msg["Bcc"] = "e@f.fr"
+    assert _envelope(msg) is None
+    other = EmailMessage()
+    other["From"] = "a@b.fr"
+    other["To"] = "josé@exemple.fr"  # an internationalised address needs SMTPUTF8
+    assert _envelope(other) is None
