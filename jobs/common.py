@@ -209,10 +209,12 @@ class MailBatch:
         if not missing:
             return
         new = {email: secrets.token_urlsafe(24) for email in missing}
+        # executemany of one cached statement (a multi-row VALUES is compiled anew each time).
         session.execute(
-            insert_for(session)(UnsubscribeToken.__table__)
-            .values([{"token": t, "email": e, "created_at": self.now} for e, t in new.items()])
-            .on_conflict_do_nothing(index_elements=["token"])
+            insert_for(session)(UnsubscribeToken.__table__).on_conflict_do_nothing(
+                index_elements=["token"]
+            ),
+            [{"token": t, "email": e, "created_at": self.now} for e, t in new.items()],
         )
         self.tokens.update(new)
         self.stored.update(new)
