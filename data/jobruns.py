@@ -23,6 +23,66 @@ __all__ = [
 ]
 
 
+#: French names of the scheduled jobs, for coordinators (the scheduler declares the jobs).
+JOB_LABELS: dict[str, str] = {
+    "sender": "Envoi des messages en attente",
+    "rematch": "Suggestions : recalcul après modification des offres ou des demandes",
+    "rematch_full": "Suggestions : recalcul complet de la nuit",
+    "contacts": "Mises en relation",
+    "digests_immediate": "Suggestions : envoi au fil de l'eau",
+    "digests_daily": "Suggestions : récapitulatif quotidien",
+    "digests_weekly": "Suggestions : récapitulatif hebdomadaire",
+    "coordinator_summary": "Point hebdomadaire des coordinateurs",
+    "reminders": "Relances et expiration des offres",
+    "retention": "Durée de conservation des données (RGPD)",
+}
+
+#: French names of the counts that job runs record.
+COUNT_LABELS: dict[str, str] = {
+    "anonymised": "comptes anonymisés",
+    "answer_links_deleted": "liens de réponse supprimés",
+    "candidate_mails": "courriels aux candidats",
+    "candidate_suggestions": "suggestions envoyées aux candidats",
+    "candidates_already_this_period": "candidats déjà servis cette période",
+    "candidates_without_address": "candidats sans adresse",
+    "claimed": "courriels pris en charge",
+    "created": "suggestions créées",
+    "dead": "courriels en échec définitif",
+    "employer_mails": "courriels aux employeurs",
+    "employer_suggestions": "suggestions envoyées aux employeurs",
+    "errors": "erreurs",
+    "interrupted": "interruptions",
+    "job_runs_deleted": "exécutions anciennes supprimées",
+    "mail_bodies_erased": "contenus de courriels effacés",
+    "mails": "courriels",
+    "mails_deleted": "courriels supprimés",
+    "nudges": "relances de binômes",
+    "offer_tutors_erased": "tuteurs d'offres effacés",
+    "offers": "offres",
+    "offers_expired": "offres expirées",
+    "offers_reminded": "offres rappelées",
+    "pair_reasons_erased": "motifs de binômes effacés",
+    "pairs": "binômes",
+    "recovered": "courriels repris",
+    "requests": "demandes",
+    "requests_paused": "demandes mises en pause",
+    "retried": "courriels à réessayer",
+    "review_queue": "suggestions à examiner",
+    "seconds": "secondes",
+    "sent": "courriels envoyés",
+    "staled": "suggestions retirées",
+    "still_looking": "demandes relancées",
+    "suppressed": "courriels non envoyés (désabonnement)",
+    "updated": "suggestions mises à jour",
+    "warned": "comptes prévenus",
+}
+
+
+def describe_counts(counts: dict[str, Any] | None) -> str:
+    """Return a run's counts in French (« suggestions créées : 6, offres : 66 »)."""
+    return ", ".join(f"{COUNT_LABELS.get(k, k)} : {v}" for k, v in (counts or {}).items())
+
+
 def start_run(
     session: Session, job: str, *, now: datetime | None = None, trigger: str = "scheduler"
 ) -> JobRun:

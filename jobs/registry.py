@@ -15,6 +15,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from data.jobruns import JOB_LABELS
 from jobs.contacts import send_contacts
 from jobs.digests import send_digests
 from jobs.rematch import rematch
@@ -65,7 +66,7 @@ JOBS: tuple[JobSpec, ...] = (
         send_outbox,
         "interval",
         {"minutes": 1},
-        "Envoi des messages en attente",
+        JOB_LABELS["sender"],
         run_at_start=True,
     ),
     JobSpec(
@@ -73,23 +74,23 @@ JOBS: tuple[JobSpec, ...] = (
         rematch,
         "interval",
         {"minutes": 5},
-        "Suggestions : recalcul après modification des offres ou des demandes",
+        JOB_LABELS["rematch"],
     ),
     JobSpec(
         "rematch_full",
         rematch,
         "cron",
         {"hour": 1, "minute": 30},
-        "Suggestions : recalcul complet de la nuit",
+        JOB_LABELS["rematch_full"],
         {"full": True},
     ),
-    JobSpec("contacts", send_contacts, "interval", {"minutes": 5}, "Mises en relation"),
+    JobSpec("contacts", send_contacts, "interval", {"minutes": 5}, JOB_LABELS["contacts"]),
     JobSpec(
         "digests_immediate",
         send_digests,
         "interval",
         {"minutes": 10},
-        "Suggestions : envoi au fil de l'eau",
+        JOB_LABELS["digests_immediate"],
         {"frequency": "immediate"},
     ),
     JobSpec(
@@ -97,7 +98,7 @@ JOBS: tuple[JobSpec, ...] = (
         send_digests,
         "cron",
         {"hour": 7, "minute": 30},
-        "Suggestions : récapitulatif quotidien",
+        JOB_LABELS["digests_daily"],
         {"frequency": "daily"},
     ),
     JobSpec(
@@ -105,7 +106,7 @@ JOBS: tuple[JobSpec, ...] = (
         send_digests,
         "cron",
         {"day_of_week": "mon", "hour": 7, "minute": 45},
-        "Suggestions : récapitulatif hebdomadaire",
+        JOB_LABELS["digests_weekly"],
         {"frequency": "weekly"},
     ),
     JobSpec(
@@ -113,21 +114,21 @@ JOBS: tuple[JobSpec, ...] = (
         send_coordinator_summary,
         "cron",
         {"day_of_week": "mon", "hour": 8, "minute": 0},
-        "Point hebdomadaire des coordinateurs",
+        JOB_LABELS["coordinator_summary"],
     ),
     JobSpec(
         "reminders",
         send_reminders,
         "cron",
         {"hour": 9, "minute": 0},
-        "Relances et expiration des offres",
+        JOB_LABELS["reminders"],
     ),
     JobSpec(
         "retention",
         apply_retention,
         "cron",
         {"hour": 3, "minute": 30},
-        "Durée de conservation des données (RGPD)",
+        JOB_LABELS["retention"],
     ),
 )
 

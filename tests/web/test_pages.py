@@ -420,7 +420,7 @@ def test_coordinators_see_job_runs_and_dead_mails_and_requeue_them(
     from data.models.mail import OutboxMessage, OutboxStatus
 
     run = jobruns.start_run(session, "digests_daily")
-    jobruns.finish_run(session, run, counts={"queued": 12})
+    jobruns.finish_run(session, run, counts={"created": 6, "queued": 12})
     failed = jobruns.start_run(session, "rematch_full")
     jobruns.finish_run(session, failed, error="base indisponible")
     row_id = mail.enqueue(
@@ -441,8 +441,9 @@ def test_coordinators_see_job_runs_and_dead_mails_and_requeue_them(
     page = coordinator.get("/coordination/taches")
     assert page.status_code == 200
     for text in (
-        "digests_daily",
-        "queued : 12",
+        "Suggestions : récapitulatif quotidien",
+        "Suggestions : recalcul complet de la nuit",
+        "suggestions créées : 6, queued : 12",  # a count without a French name: as recorded
         "Réussie",
         "En échec",
         "base indisponible",
