@@ -55,7 +55,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # the map then shows the Ain's commune outlines shipped with Passerelle, offline.
         "TILES_URL": None,
         "TILES_ATTRIBUTION": "",
-        # Sign-in rate limits, per fixed window.
+        # Sign-in rate limits: attempts per sliding window (data.auth.hit_rate_limit).
         "RATELIMIT_WINDOW_MINUTES": 15,
         "RATELIMIT_PER_ACCOUNT": 5,
         "RATELIMIT_PER_ADDRESS": 30,
