@@ -38,9 +38,13 @@ class JobSpec:
     func: Callable[..., dict[str, Any]]
     trigger: str  # "interval" or "cron"
     schedule: Mapping[str, Any]
-    label: str  # French, for coordinators
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     run_at_start: bool = False
+
+    @property
+    def label(self) -> str:
+        """French name, for coordinators (kept in :data:`data.jobruns.JOB_LABELS`)."""
+        return JOB_LABELS.get(self.id, self.id)
 
     def make_trigger(self, tz: ZoneInfo) -> BaseTrigger:
         """Build the APScheduler trigger in time zone ``tz``."""
@@ -66,7 +70,6 @@ JOBS: tuple[JobSpec, ...] = (
         send_outbox,
         "interval",
         {"minutes": 1},
-        JOB_LABELS["sender"],
         run_at_start=True,
     ),
     JobSpec(
@@ -74,23 +77,20 @@ JOBS: tuple[JobSpec, ...] = (
         rematch,
         "interval",
         {"minutes": 5},
-        JOB_LABELS["rematch"],
     ),
     JobSpec(
         "rematch_full",
         rematch,
         "cron",
         {"hour": 1, "minute": 30},
-        JOB_LABELS["rematch_full"],
         {"full": True},
     ),
-    JobSpec("contacts", send_contacts, "interval", {"minutes": 5}, JOB_LABELS["contacts"]),
+    JobSpec("contacts", send_contacts, "interval", {"minutes": 5}),
     JobSpec(
         "digests_immediate",
         send_digests,
         "interval",
         {"minutes": 10},
-        JOB_LABELS["digests_immediate"],
         {"frequency": "immediate"},
     ),
     JobSpec(
@@ -98,7 +98,6 @@ JOBS: tuple[JobSpec, ...] = (
         send_digests,
         "cron",
         {"hour": 7, "minute": 30},
-        JOB_LABELS["digests_daily"],
         {"frequency": "daily"},
     ),
     JobSpec(
@@ -106,7 +105,6 @@ JOBS: tuple[JobSpec, ...] = (
         send_digests,
         "cron",
         {"day_of_week": "mon", "hour": 7, "minute": 45},
-        JOB_LABELS["digests_weekly"],
         {"frequency": "weekly"},
     ),
     JobSpec(
@@ -114,21 +112,18 @@ JOBS: tuple[JobSpec, ...] = (
         send_coordinator_summary,
         "cron",
         {"day_of_week": "mon", "hour": 8, "minute": 0},
-        JOB_LABELS["coordinator_summary"],
     ),
     JobSpec(
         "reminders",
         send_reminders,
         "cron",
         {"hour": 9, "minute": 0},
-        JOB_LABELS["reminders"],
     ),
     JobSpec(
         "retention",
         apply_retention,
         "cron",
         {"hour": 3, "minute": 30},
-        JOB_LABELS["retention"],
     ),
 )
 

@@ -111,7 +111,7 @@ def test_a_failing_job_is_recorded_and_does_not_raise(
 
     ctx = JobContext({}, committed_factory.kw["bind"], committed_factory, make_mailer({}))
     now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    result = run_job(ctx, JobSpec("broken", broken, "interval", {"minutes": 1}, "x"), now=now)
+    result = run_job(ctx, JobSpec("broken", broken, "interval", {"minutes": 1}), now=now)
     assert not result.ok and "RuntimeError: boom" in result.error
     with committed_factory() as s:
         (run,) = recent_job_runs(s, job="broken")
@@ -266,3 +266,11 @@ def test_sender_killed_midway_then_run_again_loses_nothing_and_repeats_at_most_t
     assert not (repeated & sent_before)  # nothing recorded as sent went out again
     with factory() as s:
         assert set(s.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}
+
+
+def test_every_job_has_a_french_name_for_coordinators() -> None:
+    from data.jobruns import JOB_LABELS
+    from jobs.registry import JOBS
+
+    assert {j.id for j in JOBS} == set(JOB_LABELS)
+    assert all(j.label == JOB_LABELS[j.id] and j.label != j.id for j in JOBS)
