@@ -1,4 +1,4 @@
-"""A global, stable allocation of requests to offers: candidate-proposing deferred acceptance.
+"""A global, stable allocation of requests to offers, built level by level of score.
 
 Each request gets at most one offer; an offer takes at most ``places`` requests, of which at
 most ``housing_beds`` need housing. Both sides rank by the pair's score (requests: ties by offer
@@ -6,23 +6,42 @@ id; offers: ties by request id). An offer chooses greedily down its ranking: it 
 proposer if it has a place left and, for a proposer who needs housing, a bed left. A request
 that needs housing is never placed on an offer without a bed.
 
-Deferred acceptance (Gale-Shapley, candidates proposing) runs in rounds, all free requests at
-once, with numpy: each free request proposes to the next offer of its list; each offer keeps
-its best proposers within its places and beds and rejects the others, who move on. Preference
-lists are computed lazily (:data:`LIST_LENGTH` offers at first, longer for the few requests that
-exhaust theirs). The result is stable: no request and offer both prefer each other to what they
-got. Because both sides rank by the same score, it is the only stable allocation.
+Candidate-proposing deferred acceptance (Gale-Shapley) is the reference. Because both sides
+rank by the same score, with ties broken the same way (score, then request id, then offer id),
+the stable allocation is unique: it is what a greedy pass over the pairs in that order gives.
+So the pairs need not all be scored up front. The engine works down the scores in *levels*:
+
+* level k takes the pairs scoring at least ``theta_k`` among the requests still free and the
+  offers with a place left (with residual places and beds), and runs deferred acceptance on
+  them (numpy rounds, all free requests at once). Holders of earlier levels are never displaced:
+  every later pair scores less;
+* a score threshold bounds the distance: a pair scoring ``theta`` or more has a distance
+  penalty ``t <= (top - theta) / w_d`` (``top``: the score of a same-métier pair at distance
+  0), so it lies within ``t / (1 - e)`` of the candidate's radius. Each level only meets the
+  offers that near each request, through the flat joins of :mod:`matching.pairs` (offers
+  grouped by point and by class of constraints, so a join yields valid pairs only). Most
+  offers fill at the very top (same métier, same commune), later levels meet the few left;
+* candidates who accept to move meet the offers with a bed anywhere once the threshold falls
+  to the score a relocation pair has at any distance.
+
+The result is the same as deferred acceptance over complete preference lists (the property tests
+compare it with a brute-force greedy, with one level and with many). Then each assignment gets
+its choice rank (1 + the compatible offers the candidate ranks higher, counted exactly, with a
+join bounded by its own score), and each unassigned request the number of its compatible offers
+(counted per ball and class of offers, no pair scored) and the requests that hold its best
+ones (``lost_to``: its best offers are found by widening a join from a first guess).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from typing import TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine import _prepare, _Run, _top, _widen
+from .engine import _prepare, _widen
 from .model import (
     DEFAULT_PARAMS,
     Allocation,
@@ -33,223 +52,244 @@ from .model import (
     RequestIn,
     Unassigned,
 )
+from .pairs import OfferPoints, Points, distance, group_balls, join, near_pairs, pair_terms
 from .referential import MetierReferential
-from .scoring import OfferTable, RequestTable, pair_results
+from .scoring import OfferTable, RequestTable, _weights, pair_results
 
-__all__ = ["allocate", "LIST_LENGTH", "EXTENSION_SLICES", "MAX_LOST_TO"]
+__all__ = ["allocate", "LEVELS", "MAX_LOST_TO"]
 
-#: Offers in each request's first preference list; longer lists are made on demand.
-LIST_LENGTH = 32
-#: Extensions run in this many slices of requests with similar score bounds.
-EXTENSION_SLICES = 4
+#: The levels, as the distance penalty ``t`` (0 at the candidate's commune, ``1 - e`` at the
+#: limit of the radius) a same-métier pair may have at most; ``inf``: every remaining pair.
+LEVELS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, float("inf"))
 #: At most this many request ids in an unassigned request's ``lost_to``.
 MAX_LOST_TO = 10
+#: Relative slack of the join radii (their bounds are computed in floating point).
+_SLACK = 1e-9
 
 IntArray = NDArray[np.intp]
+F64 = NDArray[np.float64]
+B = NDArray[np.bool_]
+T = TypeVar("T")
 
 
-def _group_rank(flag: NDArray[np.bool_], group_start: IntArray) -> IntArray:
+def _empty_pairs() -> tuple[IntArray, IntArray, F64]:
+    z = np.zeros(0, dtype=np.intp)
+    return z, z, np.zeros(0)
+
+
+def _concat(parts: list[tuple[IntArray, IntArray, F64]]) -> tuple[IntArray, IntArray, F64]:
+    if not parts:
+        return _empty_pairs()
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+class _Classes:
+    """Live offers grouped by what the hard constraints look at (métier, licence, start, bed).
+
+    Two offers of a class are valid for exactly the same requests within reach.
+    """
+
+    def __init__(self, OT: OfferTable, cols: IntArray, n_metiers: int) -> None:
+        stol_rank = np.unique(OT.start_tol[cols], return_inverse=True)[1].ravel()
+        key = ((stol_rank * n_metiers + OT.metier[cols]) * 2 + OT.lic[cols]) * 2 + OT.hasbeds[cols]
+        ukey, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        rep = cols[first]
+        self.n = len(ukey)
+        self.metier = OT.metier[rep]
+        self.lic = OT.lic[rep]
+        self.start_tol = OT.start_tol[rep]
+        self.entry = OT.entry[rep]
+        self.hasbeds = OT.hasbeds[rep]
+        self.of = np.full(len(OT.ids), -1, dtype=np.intp)
+        self.of[cols] = inverse
+        order = np.lexsort((cols, inverse))
+        self.members = cols[order]  # by class, then offer index (= id order)
+        self.size = np.bincount(inverse, minlength=self.n).astype(np.int64)
+        self.start = np.cumsum(self.size) - self.size
+
+    def accept(self, RT: RequestTable, rows: IntArray) -> B:
+        """(len(rows), n): the class's offers are valid for the row (distance aside)."""
+        ok = RT.cm[rows][:, self.metier] > 0
+        ok &= RT.level[rows][:, None] >= self.entry[None, :]
+        ok &= RT.lic[rows][:, None] | ~self.lic[None, :]
+        ok &= RT.avail[rows][:, None] <= self.start_tol[None, :]
+        ok &= ~RT.needs[rows][:, None] | self.hasbeds[None, :]
+        return ok
+
+    def before(self, cls: IntArray, col: IntArray) -> NDArray[np.int64]:
+        """Members of class ``cls`` whose offer index is below ``col`` (elementwise)."""
+        key = self.of[self.members] * np.int64(1 << 32) + self.members
+        return np.searchsorted(key, cls * np.int64(1 << 32) + col) - self.start[cls]
+
+
+class _Space:
+    """The tables, their points, and the bounds that turn a score threshold into a radius."""
+
+    def __init__(self, RT: RequestTable, OT: OfferTable, params: Params) -> None:
+        self.RT, self.OT, self.params = RT, OT, params
+        self.rpoints, self.opoints = Points.build(RT.coords), Points.build(OT.coords)
+        a_m, a_d, a_h = _weights(params)
+        self.a_d = a_d
+        self.top = a_m + a_d + a_h  # same métier, same point, housing fine
+        self.related_top = a_m * params.related_metier_score + a_d + a_h
+        self.e = params.distance_score_at_limit
+        self.cap_t = 1.0 - params.relocation_distance_score  # relocation: t never above this
+        self.live = np.flatnonzero(OT.live).astype(np.intp)
+        self.classes = _Classes(OT, self.live, RT.cm.shape[1])
+        self.bed_classes = np.flatnonzero(self.classes.hasbeds)
+        everyone = np.arange(len(RT.ids), dtype=np.intp)
+        self.accept = self.classes.accept(RT, everyone)  # (requests, classes)
+        self.same = RT.cm[:, self.classes.metier] >= 1.0
+
+    def theta(self, tau: float | F64) -> float | F64:
+        """The score threshold of a level (pairs above it have t <= tau)."""
+        return np.where(np.isfinite(tau), self.top - self.a_d * np.minimum(tau, 1e300), -np.inf)
+
+    def tau(self, score: F64) -> F64:
+        """The largest t a same-métier pair scoring at least ``score`` may have."""
+        return np.maximum((self.top - score) / self.a_d, 0.0)
+
+    def radius(self, rows: IntArray, tau: float | F64) -> tuple[F64, B]:
+        """Join radius per row for pairs with t <= tau, and which rows meet every bed.
+
+        Beyond the radius, a pair has t > tau, except relocation pairs of the rows flagged:
+        those all score the relocation floor, whatever the distance.
+        """
+        RT = self.RT
+        tau = np.broadcast_to(np.asarray(tau, dtype=np.float64), rows.shape)
+        f = tau / (1.0 - self.e)
+        movers = RT.acc[rows]
+        reloc_all = movers & (tau >= self.cap_t - _SLACK)
+        f_near = np.minimum(f, 1.0)
+        f_mover = np.where(reloc_all, np.maximum(f_near, self.cap_t / (1.0 - self.e)), f)
+        fr = np.where(movers, f_mover, f_near)
+        return RT.max_km[rows] * fr * (1.0 + _SLACK) + _SLACK, reloc_all
+
+    def wants(self, rows: IntArray, tau: float | F64) -> B:
+        """Offer classes each row meets: valid ones, of a related métier only where such a
+        pair can reach the level."""
+        related = np.asarray(self.theta(tau)) <= self.related_top + _SLACK
+        if related.ndim:
+            return self.accept[rows] & (related[:, None] | self.same[rows])
+        return self.accept[rows] if related else self.accept[rows] & self.same[rows]
+
+    def within(
+        self, rows: IntArray, cols: IntArray, radius: F64, wants: B
+    ) -> tuple[IntArray, IntArray, F64, F64]:
+        """Valid pairs of ``rows`` x ``cols`` within ``radius``: (rows, cols, scores, dist)."""
+        out: list[tuple[IntArray, IntArray, F64]] = []
+        dist: list[F64] = []
+        if len(rows) and len(cols):
+            offers = OfferPoints.build(cols, self.opoints, self.classes.of)
+            for ri, ci, d in join(rows, radius, wants, self.rpoints, offers):
+                s, ok = pair_terms(self.RT, ri, self.OT, ci, d, self.params)
+                out.append((ri[ok], ci[ok], s[ok]))
+                dist.append(d[ok])
+        ri, ci, s = _concat(out)
+        return ri, ci, s, (np.concatenate(dist) if dist else np.zeros(0))
+
+    def anywhere(
+        self, rows: IntArray, cols: IntArray, beyond: F64, wants: B
+    ) -> tuple[IntArray, IntArray, F64]:
+        """Valid pairs of ``rows`` x ``cols`` farther than ``beyond`` (per row), at any distance."""
+        if not len(rows) or not len(cols):
+            return _empty_pairs()
+        limit = np.zeros(len(self.RT.ids))
+        limit[rows] = beyond
+        offers = OfferPoints.build(cols, self.opoints, self.classes.of)
+        everywhere = np.full(len(rows), np.inf)
+        out = []
+        for ri, ci, d in join(rows, everywhere, wants, self.rpoints, offers):
+            s, ok = pair_terms(self.RT, ri, self.OT, ci, d, self.params)
+            ok &= d > limit[ri]
+            out.append((ri[ok], ci[ok], s[ok]))
+        return _concat(out)
+
+    def floor_scores(self, rows: IntArray, cls: IntArray) -> F64:
+        """The score of a relocation pair at the floor (t = cap_t): pair_terms' arithmetic."""
+        _a_m, a_d, a_h = _weights(self.params)
+        score = self.RT.cmw[rows, self.classes.metier[cls]]
+        tmp = 1.0 - np.full(len(rows), self.cap_t)
+        tmp *= a_d
+        score += tmp
+        score += np.ones(len(rows)) * a_h
+        return score
+
+
+# --- deferred acceptance within a level ----------------------------------------------------------
+
+
+def _group_rank(flag: B, group_start: IntArray) -> IntArray:
     """Number of True flags before each position within its group (arrays sorted by group)."""
     c = np.cumsum(flag, dtype=np.int64)
     before = c - flag
     return before - (c[group_start] - flag[group_start])
 
 
-class _Lists:
-    """Preference lists in CSR form (offer index and score per position), extendable."""
-
-    def __init__(self, run: _Run | None, k: int, n: int = 0) -> None:
-        if run is None:
-            indptr = np.zeros(n + 1, dtype=np.intp)
-            cols, scores = np.zeros(0, dtype=np.intp), np.zeros(0)
-        else:
-            indptr, _rows, cols, scores = _top(run.row_pool, 0, len(run.RT.ids), k, presorted=True)
-        self.indptr, self.cols, self.scores = indptr, cols, scores
-        self.length = np.diff(indptr)
-
-    @classmethod
-    def empty(cls, n: int) -> _Lists:
-        """Lists of n requests, all empty."""
-        return cls(None, 0, n)
-
-    def replace(self, rows: IntArray, other: _Lists) -> None:
-        """Take the lists of ``rows`` from ``other`` (computed for those rows only)."""
-        taken = np.zeros(len(self.length), dtype=bool)
-        taken[rows] = True
-        lengths = np.where(taken, other.length, self.length)
-        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.intp)
-        source = np.where(taken, other.indptr[:-1] + len(self.cols), self.indptr[:-1])
-        index = np.repeat(source - indptr[:-1], lengths) + np.arange(indptr[-1])
-        self.cols = np.concatenate([self.cols, other.cols])[index]
-        self.scores = np.concatenate([self.scores, other.scores])[index]
-        self.indptr, self.length = indptr, lengths
-
-
-def _worse(
-    s: NDArray[np.float64], r: IntArray, cs: NDArray[np.float64], cr: IntArray
-) -> NDArray[np.bool_]:
+def _worse(s: F64, r: IntArray, cs: F64, cr: IntArray) -> B:
     """Whether (score s, request r) ranks below (cs, cr): lower score, or same and larger id."""
     return (s < cs) | ((s == cs) & (r > cr))
 
 
-def _advance(
-    free: IntArray,
-    nxt: NDArray[np.int64],
-    lists: _Lists,
-    valid: NDArray[np.int64],
-    needs: NDArray[np.bool_],
-    cut: NDArray[np.float64],
-    cut_id: IntArray,
-    cut_hn: NDArray[np.float64],
-    cut_hn_id: IntArray,
-    window: int = 32,
-) -> tuple[IntArray, IntArray]:
-    """Move free requests past offers that would reject them; return (proposers, to extend).
-
-    Requests whose list runs out while they have more compatible offers need a longer list.
-    """
-    proposers: list[IntArray] = []
-    grow: list[IntArray] = []
-    todo = free
-    while len(todo):
-        ended = nxt[todo] >= lists.length[todo]
-        grow.append(todo[ended & (valid[todo] > lists.length[todo])])
-        todo = todo[~ended]
-        if not len(todo):
-            break
-        steps = np.arange(window)
-        pos = nxt[todo][:, None] + steps[None, :]
-        inside = pos < lists.length[todo][:, None]
-        flat = lists.indptr[todo][:, None] + np.minimum(pos, lists.length[todo][:, None] - 1)
-        o, s = lists.cols[flat], lists.scores[flat]
-        r = todo[:, None]
-        closed = _worse(s, r, cut[o], cut_id[o]) | (
-            needs[todo][:, None] & _worse(s, r, cut_hn[o], cut_hn_id[o])
-        )
-        open_ = inside & ~closed
-        found = open_.any(axis=1)
-        first = np.argmax(open_, axis=1)
-        nxt[todo[found]] += first[found]
-        proposers.append(todo[found])
-        rest = todo[~found]
-        nxt[rest] = np.minimum(nxt[rest] + window, lists.length[rest])
-        todo = rest
-    empty = np.zeros(0, dtype=np.intp)
-    return (
-        np.concatenate(proposers) if proposers else empty,
-        np.concatenate(grow) if grow else empty,
-    )
-
-
-def _update_cuts(
-    offer: IntArray,
-    score: NDArray[np.float64],
-    req: IntArray,
-    hn: NDArray[np.bool_],
+def _defer(
+    indptr: NDArray[np.intp],
+    cols: IntArray,
+    scores: F64,
     places: NDArray[np.int64],
     beds: NDArray[np.int64],
-    cuts: tuple[NDArray[np.float64], IntArray, NDArray[np.float64], IntArray],
-    touched: NDArray[np.bool_],
-) -> None:
-    """Recompute the cut-offs of the touched offers from their accepted requests (sorted)."""
-    cut, cut_id, cut_hn, cut_hn_id = cuts
-    t = np.flatnonzero(touched)
-    cut[t] = -np.inf
-    cut_hn[t] = -np.inf
-    for mask, c, cid, cap in (
-        (np.ones(len(req), dtype=bool), cut, cut_id, places),
-        (hn, cut_hn, cut_hn_id, beds),
-    ):
-        o, s, r = offer[mask], score[mask], req[mask]
-        if not len(o):
-            continue
-        last = np.flatnonzero(np.r_[o[1:] != o[:-1], True])  # worst accepted of each offer
-        counts = np.diff(np.r_[-1, last])
-        full = counts >= cap[o[last]]
-        c[o[last][full]] = s[last][full]
-        cid[o[last][full]] = r[last][full]
+    needs: B,
+    window: int = 16,
+) -> tuple[IntArray, F64]:
+    """Candidate-proposing deferred acceptance over complete lists (CSR, best first).
 
-
-def allocate(
-    requests: Sequence[RequestIn],
-    offers: Sequence[OfferIn],
-    referential: MetierReferential,
-    params: Params = DEFAULT_PARAMS,
-) -> Allocation:
-    """Allocate requests to offers: stable with respect to the scores, capacities and beds kept.
-
-    Returns assignments (with their match and the candidate's choice rank) and unassigned
-    requests with a French reason: no compatible offer, or every compatible offer taken by
-    better-ranked requests (``lost_to``). Sorted by request id; inputs are not mutated.
+    Returns each request's offer (-1: none) and its score. An offer's cut-offs (the worst
+    request it holds once its places, or beds, are all taken) only rise: a request below them
+    is rejected now and forever, so it skips the offer instead of proposing.
     """
-    # Candidates who need housing only ever go where there is a bed.
-    strict = replace(params, exclude_without_housing=True)
-    RT, OT = _prepare(requests, offers, referential, strict)
-    n_req = len(RT.ids)
-    run = _Run(RT, OT, strict, k_rows=LIST_LENGTH, k_cols=0)
-    run.execute()
-    valid0 = run.valid
-    valid = run.valid.copy()  # compatible offers not yet in the list or in it
-    lists = _Lists(run, LIST_LENGTH)
-    offset = np.zeros(n_req, dtype=np.int64)  # list entries dropped by extensions
-    # The first lists, to explain refusals (replace() makes new arrays, these stay).
-    initial = _Lists.empty(0)
-    initial.indptr, initial.cols, initial.scores = lists.indptr, lists.cols, lists.scores
-    initial.length = lists.length
-
+    n_req, n_off = len(indptr) - 1, len(places)
+    length = np.diff(indptr)
     nxt = np.zeros(n_req, dtype=np.int64)
     held = np.full(n_req, -1, dtype=np.intp)
     held_score = np.zeros(n_req)
-    n_off = len(OT.ids)
-    # An offer's cut-offs: the worst request it holds when its places (beds) are all taken.
-    # They only ever rise, so a request below them is rejected now and forever: it skips
-    # the offer instead of proposing (the same outcome as proposing, in fewer rounds).
     cut = np.full(n_off, -np.inf)
     cut_id = np.zeros(n_off, dtype=np.intp)
     cut_hn = np.full(n_off, -np.inf)
     cut_hn_id = np.zeros(n_off, dtype=np.intp)
-    free = np.flatnonzero(valid > 0).astype(np.intp)
-    places, beds, needs = OT.places, OT.beds, RT.needs
-    parked = np.zeros(0, dtype=np.intp)  # out of list, more compatible offers to look at
-    while len(free) or len(parked):
-        proposers, grow = _advance(free, nxt, lists, valid, needs, cut, cut_id, cut_hn, cut_hn_id)
-        parked = np.concatenate([parked, grow])
-        if not len(proposers) and len(parked):
-            # Extend every parked list at once (one scoring pass), when nothing else moves.
-            grow, parked = np.unique(parked), np.zeros(0, dtype=np.intp)
-            # Their next offers, among those still open to them (all earlier ones are closed).
-            # An offer outside a list scores at most the list's last score: offers whose
-            # cut-off is above that cannot take the request. Requests are taken in slices of
-            # similar bounds, each meeting only the offers it can reach.
-            ub = lists.scores[lists.indptr[grow] + lists.length[grow] - 1]
-            by_ub = np.argsort(ub, kind="stable")
-            new = _Lists.empty(n_req)
-            more_valid = np.zeros(n_req, dtype=np.int64)
-            for part in np.array_split(by_ub, min(EXTENSION_SLICES, len(grow))):
-                rows_part = np.sort(grow[part])
-                top = float(ub[part].max())
-                reachable = (cut < top) | ((cut == top) & (cut_id > rows_part.min()))
-                more = _Run(
-                    RT,
-                    OT,
-                    strict,
-                    k_rows=LIST_LENGTH,
-                    k_cols=0,
-                    cuts=(cut, cut_id, cut_hn, cut_hn_id),
-                )
-                more.execute(rows_part, reachable)
-                new.replace(rows_part, _Lists(more, LIST_LENGTH))
-                more_valid[rows_part] = more.valid[rows_part]
-            offset[grow] += lists.length[grow]
-            lists.replace(grow, new)
-            valid[grow] = more_valid[grow]
-            nxt[grow] = 0
-            free = np.sort(np.concatenate([proposers, grow]))
-            continue
-        if not len(proposers):
+    free = np.flatnonzero(length > 0).astype(np.intp)
+    steps = np.arange(window)
+    while len(free):
+        proposing: list[IntArray] = []
+        todo = free
+        while len(todo):
+            todo = todo[nxt[todo] < length[todo]]
+            if not len(todo):
+                break
+            pos = nxt[todo][:, None] + steps[None, :]
+            inside = pos < length[todo][:, None]
+            flat = indptr[todo][:, None] + np.minimum(pos, length[todo][:, None] - 1)
+            o, s = cols[flat], scores[flat]
+            r = todo[:, None]
+            closed = _worse(s, r, cut[o], cut_id[o]) | (
+                needs[todo][:, None] & _worse(s, r, cut_hn[o], cut_hn_id[o])
+            )
+            open_ = inside & ~closed
+            found = open_.any(axis=1)
+            first = np.argmax(open_, axis=1)
+            nxt[todo[found]] += first[found]
+            proposing.append(todo[found])
+            rest = todo[~found]
+            nxt[rest] = np.minimum(nxt[rest] + window, length[rest])
+            todo = rest
+        if not proposing or not sum(len(p) for p in proposing):
             break
-        pos = lists.indptr[proposers] + nxt[proposers]
-        p_offer, p_score = lists.cols[pos], lists.scores[pos]
+        proposers = np.concatenate(proposing)
+        pos = indptr[proposers] + nxt[proposers]
+        p_offer, p_score = cols[pos], scores[pos]
         touched = np.zeros(n_off, dtype=bool)
         touched[p_offer] = True
         holders = np.flatnonzero((held >= 0) & touched[np.maximum(held, 0)]).astype(np.intp)
@@ -268,84 +308,396 @@ def allocate(
         held_score[won] = c_score[accepted]
         held[lost] = -1
         nxt[lost] += 1
-        _update_cuts(
-            c_offer[accepted],
-            c_score[accepted],
-            won,
-            needs[won],
-            places,
-            beds,
-            (cut, cut_id, cut_hn, cut_hn_id),
-            touched,
-        )
+        # New cut-offs of the touched offers, from their holders (sorted best first).
+        t = np.flatnonzero(touched)
+        cut[t] = -np.inf
+        cut_hn[t] = -np.inf
+        w_offer, w_score = c_offer[accepted], c_score[accepted]
+        for mask, c, cid, cap in (
+            (np.ones(len(won), dtype=bool), cut, cut_id, places),
+            (needs[won], cut_hn, cut_hn_id, beds),
+        ):
+            o, s, r = w_offer[mask], w_score[mask], won[mask]
+            if not len(o):
+                continue
+            last = np.flatnonzero(np.r_[o[1:] != o[:-1], True])  # worst holder of each offer
+            full = np.diff(np.r_[-1, last]) >= cap[o[last]]
+            c[o[last][full]] = s[last][full]
+            cid[o[last][full]] = r[last][full]
         free = np.sort(lost)
+    return held, held_score
 
-    return _result(RT, OT, referential, params, run, (lists, initial), valid0, held, nxt, offset)
+
+def _best_first(ri: IntArray, ci: IntArray, s: F64) -> IntArray:
+    """The order of pairs by row, then score descending, then offer index.
+
+    An LSD radix sort in 16-bit digits (numpy sorts those stably in linear time), several
+    times faster than ``lexsort`` on millions of pairs. Scores are >= 0: their IEEE bits,
+    read as integers, sort like the numbers.
+    """
+    order = np.arange(len(ri))
+    worse = np.int64(0x7FF0000000000000) - np.asarray(s, dtype=np.float64).view(np.int64)
+    for key in (ci, worse, ri):
+        k = key.astype(np.uint64)
+        top = int(k.max()) if len(k) else 0
+        shift = 0
+        while True:
+            digit = ((k[order] >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
+            order = order[np.argsort(digit, kind="stable")]
+            shift += 16
+            if top >> shift == 0:
+                break
+    return order
 
 
-def _result(
-    RT: RequestTable,
-    OT: OfferTable,
+def _csr(n: int, ri: IntArray, ci: IntArray, s: F64) -> tuple[NDArray[np.intp], IntArray, F64]:
+    """Pairs as per-row lists, best first (score descending, then offer index)."""
+    order = _best_first(ri, ci, s)
+    ri, ci, s = ri[order], ci[order], s[order]
+    return np.searchsorted(ri, np.arange(n + 1)).astype(np.intp), ci, s
+
+
+def _levels(space: _Space) -> tuple[IntArray, F64]:
+    """The allocation: each request's offer (-1: none) and score, level by level."""
+    RT, OT = space.RT, space.OT
+    n_req = len(RT.ids)
+    places, beds = OT.places.copy(), OT.beds.copy()
+    held = np.full(n_req, -1, dtype=np.intp)
+    held_score = np.zeros(n_req)
+    free = np.arange(n_req, dtype=np.intp)
+    for tau in LEVELS:
+        cols = np.flatnonzero(places > 0).astype(np.intp)
+        if not len(cols) or not len(free):
+            break
+        theta = float(space.theta(tau))
+        radius, reloc_all = space.radius(free, tau)
+        wants = space.wants(free, tau)
+        ri, ci, s, _d = space.within(free, cols, radius, wants)
+        parts = [(ri, ci, s)]
+        if reloc_all.any():
+            movers = free[reloc_all]
+            parts.append(
+                space.anywhere(movers, cols[OT.hasbeds[cols]], radius[reloc_all], wants[reloc_all])
+            )
+        ri, ci, s = _concat(parts)
+        keep = (s >= theta) & ~(RT.needs[ri] & (beds[ci] <= 0))
+        h, hs = _defer(*_csr(n_req, ri[keep], ci[keep], s[keep]), places, beds, RT.needs)
+        won = np.flatnonzero(h >= 0)
+        held[won] = h[won]
+        held_score[won] = hs[won]
+        places -= np.bincount(h[won], minlength=len(places))
+        beds -= np.bincount(h[won[RT.needs[won]]], minlength=len(beds))
+        free = free[held[free] < 0]
+    return held, held_score
+
+
+# --- what the result says: ranks, compatible offers, best offers ----------------------------------
+
+
+def _relocation_counts(
+    space: _Space, rows: IntArray, ri: IntArray, ci: IntArray, below: IntArray | None
+) -> tuple[IntArray, NDArray[np.int64], NDArray[np.int64]]:
+    """Per (row, bed class) it accepts: members beyond the join (all, or before ``below``).
+
+    ``ri``/``ci``: the valid pairs the join found for these rows (within their radius).
+    Returns (row position, class, count) for every accepted (row, bed class).
+    """
+    C = space.classes
+    bc = space.bed_classes
+    acc = space.accept[rows][:, bc]
+    pos, k = np.nonzero(acc)
+    cls = bc[k]
+    # Members of the class the join already found for the row (with an index below ``below``).
+    index = np.full(len(space.RT.ids), -1, dtype=np.intp)
+    index[rows] = np.arange(len(rows))
+    c_of = C.of[ci]
+    found = (index[ri] >= 0) & (c_of >= 0)
+    found &= C.hasbeds[np.maximum(c_of, 0)]
+    if below is not None:
+        found &= ci < below[np.maximum(index[ri], 0)]
+    key = index[ri][found] * np.int64(C.n) + c_of[found]
+    seen = np.bincount(key, minlength=len(rows) * C.n)
+    if below is None:
+        total = C.size[cls]
+    else:
+        total = C.before(cls, below[pos])
+    return pos, cls, total - seen[pos * np.int64(C.n) + cls]
+
+
+def _ranks(space: _Space, rows: IntArray, held: IntArray, score: F64) -> NDArray[np.int64]:
+    """1 + the number of compatible offers each row ranks above the one it holds."""
+    n = len(space.RT.ids)
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64)
+    tau = space.tau(score[rows])
+    radius, reloc_all = space.radius(rows, tau)
+    wants = space.wants(rows, tau)
+    ri, ci, s, _d = space.within(rows, space.live, radius, wants)
+    better = (s > score[ri]) | ((s == score[ri]) & (ci < held[ri]))
+    count = np.bincount(ri[better], minlength=n)[rows]
+    if reloc_all.any():
+        movers = rows[reloc_all]
+        sel = reloc_all[np.searchsorted(rows, ri)]
+        pos, cls, beyond_all = _relocation_counts(space, movers, ri[sel], ci[sel], None)
+        _, _, beyond_before = _relocation_counts(space, movers, ri[sel], ci[sel], held[movers])
+        floor = space.floor_scores(movers[pos], cls)
+        mine = score[movers[pos]]
+        extra = np.where(floor > mine, beyond_all, np.where(floor == mine, beyond_before, 0))
+        add = np.bincount(pos, weights=extra, minlength=len(movers)).astype(np.int64)
+        count[np.flatnonzero(reloc_all)] += add
+    return 1 + count
+
+
+def _compatible(space: _Space, rows: IntArray) -> NDArray[np.int64]:
+    """The number of offers each row could take (valid pairs), counted by class and place."""
+    RT, C = space.RT, space.classes
+    if not len(rows) or not C.n:
+        return np.zeros(len(rows), dtype=np.int64)
+    ball, coords, radius, _ = group_balls(rows, space.rpoints, RT.max_km[rows])
+    groups = OfferPoints.build(space.live, space.opoints, C.of)
+    u, v, _d = near_pairs(coords, radius, groups.coords)
+    per = groups.group_ptr[v + 1] - groups.group_ptr[v]
+    ends = np.cumsum(per)
+    g = np.repeat(groups.group_ptr[v] - (ends - per), per) + np.arange(int(per.sum()))
+    flat = np.repeat(u, per) * np.int64(C.n) + groups.group_key[g]
+    counts = np.bincount(flat, weights=groups.group_count[g], minlength=len(radius) * C.n)
+    counts = counts.astype(np.int64).reshape(len(radius), C.n)
+    out = np.zeros(len(rows), dtype=np.int64)
+    for a in range(0, len(rows), 4096):
+        part = slice(a, a + 4096)
+        acc = space.accept[rows[part]]
+        near = counts[ball[part]]
+        anywhere = RT.acc[rows[part]][:, None] & C.hasbeds[None, :]
+        out[part] = (acc * np.where(anywhere, C.size[None, :], near)).sum(axis=1)
+    return out
+
+
+def _best(
+    space: _Space, rows: IntArray, k: int, compatible: NDArray[np.int64]
+) -> tuple[NDArray[np.intp], IntArray, F64]:
+    """The k best compatible offers of each row (CSR over ``rows``), best first.
+
+    Each row starts at a distance penalty its number of compatible offers suggests (k of them
+    spread evenly over its disc) and doubles it until k offers are surely its best; rows with
+    at most k compatible offers take them all at once.
+    """
+    RT = space.RT
+    n = len(RT.ids)
+    near = 1.0 - space.e  # t at the limit of the radius: beyond it, take every pair at once
+    guess = near * np.sqrt(1.2 * k / np.maximum(compatible, 1))
+    tau_of = np.zeros(n)
+    tau_of[rows] = np.where((compatible <= k) | (guess >= near), np.inf, guess)
+    found: list[tuple[IntArray, IntArray, F64]] = []
+    pending = rows
+    while len(pending):
+        tau = tau_of[pending]
+        theta = np.asarray(space.theta(tau))
+        radius, reloc_all = space.radius(pending, tau)
+        wants = space.wants(pending, tau)
+        ri, ci, s, _d = space.within(pending, space.live, radius, wants)
+        parts = [(ri, ci, s)]
+        if reloc_all.any():
+            parts.append(_floor_pairs(space, pending, reloc_all, radius, ri, ci, k))
+        ri, ci, s = _concat(parts)
+        at = np.searchsorted(pending, ri)
+        certain = s >= theta[at]
+        ri, ci, s, at = ri[certain], ci[certain], s[certain], at[certain]
+        done = (np.bincount(at, minlength=len(pending)) >= k) | ~np.isfinite(tau)
+        keep = done[at]
+        found.append((ri[keep], ci[keep], s[keep]))
+        pending = pending[~done]
+        grown = tau_of[pending] * 2.0
+        tau_of[pending] = np.where(grown >= near, np.inf, grown)
+    ri, ci, s = _concat(found)
+    order = _best_first(ri, ci, s)
+    ri, ci, s = ri[order], ci[order], s[order]
+    top = np.arange(len(ri)) - np.searchsorted(ri, ri) < k
+    ri, ci, s = ri[top], ci[top], s[top]
+    indptr = np.searchsorted(np.searchsorted(rows, ri), np.arange(len(rows) + 1))
+    return indptr.astype(np.intp), ci, s
+
+
+def _floor_pairs(
+    space: _Space,
+    pending: IntArray,
+    reloc_all: B,
+    radius: F64,
+    ri: IntArray,
+    ci: IntArray,
+    k: int,
+) -> tuple[IntArray, IntArray, F64]:
+    """For movers: the k first offers by id of each bed class beyond their radius.
+
+    Those all score the relocation floor, so they are the class's best beyond the radius. The
+    first k + (members found within the radius) of a class hold at least k beyond it.
+    """
+    RT, C = space.RT, space.classes
+    movers = pending[reloc_all]
+    sel = reloc_all[np.searchsorted(pending, ri)]
+    pos, cls, _ = _relocation_counts(space, movers, ri[sel], ci[sel], None)
+    index = np.full(len(RT.ids), -1, dtype=np.intp)
+    index[movers] = np.arange(len(movers))
+    c_of = C.of[ci[sel]]
+    seen = np.bincount(
+        index[ri[sel]] * np.int64(C.n) + np.maximum(c_of, 0),
+        weights=(c_of >= 0),
+        minlength=len(movers) * C.n,
+    ).astype(np.int64)
+    take = np.minimum(C.size[cls], k + seen[pos * np.int64(C.n) + cls])
+    ends = np.cumsum(take)
+    total = int(ends[-1]) if len(ends) else 0
+    j = np.repeat(C.start[cls] - (ends - take), take) + np.arange(total)
+    at = np.repeat(pos, take)
+    r2, c2 = movers[at], C.members[j]
+    d2 = distance(RT.coords[:, r2], space.OT.coords[:, c2])
+    beyond = d2 > radius[reloc_all][at]
+    r2, c2, d2 = r2[beyond], c2[beyond], d2[beyond]
+    s2, ok = pair_terms(RT, r2, space.OT, c2, d2, space.params)
+    return r2[ok], c2[ok], s2[ok]
+
+
+class _Lazy(Sequence[T]):
+    """A read-only list whose items are built in chunks on first access."""
+
+    CHUNK = 512
+
+    def __init__(self, n: int, build: Callable[[int, int], list[T]]) -> None:
+        self._n, self._build = n, build
+        self._chunks: dict[int, list[T]] = {}
+
+    def _chunk(self, c: int) -> list[T]:
+        got = self._chunks.get(c)
+        if got is None:
+            got = self._chunks[c] = self._build(c * self.CHUNK, min(self._n, (c + 1) * self.CHUNK))
+        return got
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        return self._chunk(i // self.CHUNK)[i % self.CHUNK]
+
+    def __iter__(self) -> Iterator[T]:
+        for c in range(0, (self._n + self.CHUNK - 1) // self.CHUNK):
+            yield from self._chunk(c)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"<{self._n} items, built on access>"
+
+
+def allocate(
+    requests: Sequence[RequestIn],
+    offers: Sequence[OfferIn],
     referential: MetierReferential,
-    params: Params,
-    run: _Run,
-    both_lists: tuple[_Lists, _Lists],
-    valid: NDArray[np.int64],
-    held: IntArray,
-    nxt: NDArray[np.int64],
-    offset: NDArray[np.int64],
+    params: Params = DEFAULT_PARAMS,
 ) -> Allocation:
-    """Explain the allocation: matches of the assigned, reasons of the others."""
-    lists, first = both_lists
+    """Allocate requests to offers: stable with respect to the scores, capacities and beds kept.
+
+    Returns assignments (with their match and the candidate's choice rank) and unassigned
+    requests with a French reason: no compatible offer, or every compatible offer taken by
+    better-ranked requests (``lost_to``). Sorted by request id; inputs are not mutated. The
+    decisions, ranks and counts are made here; each assignment's :class:`Match` (criteria and
+    French reasons) is built when the assignment is first read.
+    """
+    # Candidates who need housing only ever go where there is a bed.
+    strict = replace(params, exclude_without_housing=True)
+    RT, OT = _prepare(requests, offers, referential, strict)
+    space = _Space(RT, OT, strict)
+    held, score = _levels(space)
     assigned = np.flatnonzero(held >= 0).astype(np.intp)
-    matches = pair_results(RT, assigned, OT, held[assigned], referential, params)
-    assignments = [
-        Assignment(m.request_id, m.offer_id, m.score, m, int(offset[i] + nxt[i]) + 1)
-        for i, m in zip(assigned.tolist(), matches, strict=True)
-        if isinstance(m, Match)
-    ]
-    # Holders of each offer, best first, to say to whom a request lost.
-    held_scores = lists.scores[lists.indptr[assigned] + nxt[assigned]].tolist()
-    holders: dict[int, list[tuple[float, str]]] = {}
-    for i, score in zip(assigned.tolist(), held_scores, strict=True):
-        holders.setdefault(int(held[i]), []).append((-score, RT.ids[i]))
-    for h in holders.values():
-        h.sort()
-    unassigned_rows = np.flatnonzero(held < 0).astype(np.intp)
-    empty = unassigned_rows[valid[unassigned_rows] == 0]
-    widening = _widen(run, empty, run.params) if len(empty) else {}
+    ranks = _ranks(space, assigned, held, score)
+    left = np.flatnonzero(held < 0).astype(np.intp)
+    compatible = _compatible(space, left)
+    losers = left[compatible > 0]
+    lost_to = _lost_to(space, losers, held, score, compatible[compatible > 0])
+
+    def build(a: int, z: int) -> list[Assignment]:
+        rows = assigned[a:z]
+        matches = pair_results(RT, rows, OT, held[rows], referential, strict)
+        return [
+            Assignment(m.request_id, m.offer_id, m.score, m, int(rank))
+            for m, rank in zip(matches, ranks[a:z].tolist(), strict=True)
+            if isinstance(m, Match)
+        ]
+
+    empty = left[compatible == 0]
+    widening = _widen(RT, OT, empty, strict) if len(empty) else {}
+    lost = dict(zip(losers.tolist(), lost_to, strict=True))
     unassigned = []
-    for i in unassigned_rows.tolist():
+    for i, n in zip(left.tolist(), compatible.tolist(), strict=True):
         rid = RT.ids[i]
-        if valid[i] == 0:
+        if n == 0:
             km = widening.get(i)
-            radius = f"{RT.max_km[i]:g}"
             reason = (
-                f"Aucune offre compatible à moins de {radius} km "
+                f"Aucune offre compatible à moins de {RT.max_km[i]:g} km "
                 f"(au moins une à moins de {km:g} km)"
                 if km is not None
                 else "Aucune offre compatible"
             )
             unassigned.append(Unassigned(rid, reason, (), 0))
             continue
-        lost: list[str] = []
-        a = int(first.indptr[i])  # its first choices: all of them turned it down
-        for j, s in zip(
-            first.cols[a : a + first.length[i]].tolist(),
-            first.scores[a : a + first.length[i]].tolist(),
-            strict=True,
-        ):
-            for neg, other in holders.get(j, []):
-                if (neg, other) < (-s, rid) and other not in lost:
-                    lost.append(other)
-            if len(lost) >= MAX_LOST_TO:
-                break
-        n = int(valid[i])
-        offers = (
+        offers_ = (
             "Son offre compatible est attribuée"
             if n == 1
-            else (f"Ses {n} offres compatibles sont attribuées")
+            else f"Ses {n} offres compatibles sont attribuées"
         )
-        reason = f"{offers} à des candidatures mieux classées"
-        unassigned.append(Unassigned(rid, reason, tuple(lost[:MAX_LOST_TO]), n))
-    return Allocation(assignments, unassigned)
+        reason = f"{offers_} à des candidatures mieux classées"
+        unassigned.append(Unassigned(rid, reason, lost[i], n))
+    return Allocation(_Lazy(len(assigned), build), unassigned)
+
+
+def _lost_to(
+    space: _Space, rows: IntArray, held: IntArray, score: F64, compatible: NDArray[np.int64]
+) -> list[tuple[str, ...]]:
+    """For each row: up to MAX_LOST_TO requests holding its best offers and ranked above it.
+
+    Its best offers in its order; each offer's holders best first (score, then id).
+    """
+    RT = space.RT
+    if not len(rows):
+        return []
+    indptr, cols, scores = _best(space, rows, MAX_LOST_TO, compatible)
+    # Holders of every offer, best first.
+    assigned = np.flatnonzero(held >= 0)
+    order = np.lexsort((assigned, -score[assigned], held[assigned]))
+    h_req = assigned[order]
+    h_off = held[h_req]
+    h_start = np.searchsorted(h_off, np.arange(len(space.OT.ids) + 1))
+    # (row, its k-th offer, a holder of it), in that order.
+    length = np.diff(indptr)
+    pos = np.repeat(np.arange(len(rows)), length)
+    per = h_start[cols + 1] - h_start[cols]
+    ends = np.cumsum(per)
+    j = np.repeat(h_start[cols] - (ends - per), per) + np.arange(int(per.sum()))
+    row_pos = np.repeat(pos, per)
+    holder = h_req[j]
+    s_row = np.repeat(scores, per)
+    r = rows[row_pos]
+    above = (score[holder] > s_row) | ((score[holder] == s_row) & (holder < r))
+    row_pos, holder = row_pos[above], holder[above]
+    # First occurrence of each holder per row, in order; then the first MAX_LOST_TO.
+    key = row_pos * np.int64(len(RT.ids)) + holder
+    _, first = np.unique(key, return_index=True)
+    first.sort()
+    row_pos, holder = row_pos[first], holder[first]
+    starts = np.searchsorted(row_pos, row_pos)
+    keep = np.arange(len(row_pos)) - starts < MAX_LOST_TO
+    row_pos, holder = row_pos[keep], holder[keep]
+    bounds = np.searchsorted(row_pos, np.arange(len(rows) + 1)).tolist()
+    ids = [RT.ids[h] for h in holder.tolist()]
+    return [tuple(ids[bounds[p] : bounds[p + 1]]) for p in range(len(rows))]

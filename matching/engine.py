@@ -271,8 +271,6 @@ class _Run:
     kernel: BlockKernel = field(init=False)
 
     group_pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]] = field(default_factory=list)
-    #: Allocation: offers' cut-offs (score, request of the worst holder; same for beds).
-    cuts: tuple[NDArray[np.float64], IntArray, NDArray[np.float64], IntArray] | None = None
     col_size: int = 0
 
     def __post_init__(self) -> None:
@@ -302,17 +300,6 @@ class _Run:
             ri, ci, metier, relocation_pass, on_fail, want_beyond
         )
         self.reach += reach
-        if self.cuts is not None:  # allocation: drop the offers that would reject the row
-            cut, cut_id, cut_hn, cut_hn_id = self.cuts
-            r = ri[:, None]
-            closed = (S < cut[ci]) | ((S == cut[ci]) & (r > cut_id[ci]))
-            hn = self.RT.needs[ri]
-            if hn.any():
-                closed |= hn[:, None] & (
-                    (S < cut_hn[ci]) | ((S == cut_hn[ci]) & (r > cut_hn_id[ci]))
-                )
-            ok &= ~closed
-            S *= ok
         if len(self.samples["distance"]) < _SAMPLES and beyond.size:
             acc, hasbeds = self.RT.acc[ri], self.OT.hasbeds[ci]
             if acc.any() and hasbeds.any():
@@ -379,13 +366,11 @@ class _Run:
             self.row_pool.extend(self.group_pool)
             self.group_pool = []
 
-    def execute(
-        self, rows: IntArray | None = None, offers: NDArray[np.bool_] | None = None
-    ) -> None:
-        """Score every request (or ``rows``) against offers with a place left (in ``offers``)."""
+    def execute(self) -> None:
+        """Score every request against the offers with a place left."""
         RT, OT = self.RT, self.OT
-        rows = np.arange(len(RT.ids), dtype=np.intp) if rows is None else rows
-        live = np.flatnonzero(OT.live if offers is None else OT.live & offers).astype(np.intp)
+        rows = np.arange(len(RT.ids), dtype=np.intp)
+        live = np.flatnonzero(OT.live).astype(np.intp)
         self.run(rows, live, RT.max_km, relocation_pass=False)
         # Candidates who accept to move meet every offer with a bed, however far.
         movers = rows[RT.acc[rows]]
@@ -547,9 +532,10 @@ def _prepare(
     )
 
 
-def _widen(run: _Run, rows: IntArray, params: Params) -> dict[int, float | None]:
+def _widen(
+    RT: RequestTable, OT: OfferTable, rows: IntArray, params: Params
+) -> dict[int, float | None]:
     """For requests without a match: the smallest widening step that would bring some."""
-    RT, OT = run.RT, run.OT
     steps = params.widening_steps_km
     n_min = params.widening_min_results
     out: dict[int, float | None] = {}
@@ -615,7 +601,7 @@ def suggest(
     run = _Run(RT, OT, params, k_rows=top_k, k_cols=top_k)
     run.execute()
     empty = np.flatnonzero(run.valid == 0).astype(np.intp)
-    widening = {RT.ids[i]: km for i, km in sorted(_widen(run, empty, params).items())}
+    widening = {RT.ids[i]: km for i, km in sorted(_widen(RT, OT, empty, params).items())}
 
     by_req = _top(run.row_pool, 0, len(RT.ids), top_k, presorted=True)
     if sum(len(p[0]) for p in run.col_pool) > 2 * top_k * len(OT.ids):

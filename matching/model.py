@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -366,10 +366,15 @@ class Unassigned:
 
 @dataclass(frozen=True)
 class Allocation:
-    """A stable allocation: assignments by request id, unassigned requests by request id."""
+    """A stable allocation: assignments by request id, unassigned requests by request id.
 
-    assignments: list[Assignment]
-    unassigned: list[Unassigned]
+    ``assignments`` is a read-only sequence; :func:`~matching.allocate` settles every decision,
+    rank and count, and builds each assignment's :class:`Match` (criteria, French reasons) when
+    it is first read.
+    """
+
+    assignments: Sequence[Assignment]
+    unassigned: Sequence[Unassigned]
     engine_version: str = ENGINE_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import matching.allocation as allocation
 import matching.engine as engine
+import matching.pairs as pairs
 from matching import (
     EXCLUSION_REASONS,
     Exclusion,
@@ -260,9 +262,45 @@ def blocking_pairs(reqs, offs, assigned: dict[str, str]) -> list[tuple[str, str]
     return out
 
 
+def expected_explanations(reqs, offs, assigned: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Brute force: each assignment's rank, each unassigned request's count and lost_to."""
+    strict = Params(exclude_without_housing=True)
+    valid = {k: m.score for k, m in brute(reqs, offs, strict).items() if isinstance(m, Match)}
+    ranked = {r.id: sorted(((-s, o) for (rid, o), s in valid.items() if rid == r.id)) for r in reqs}
+    holders: dict[str, list[tuple[float, str]]] = {}
+    for rid, oid in assigned.items():
+        holders.setdefault(oid, []).append((-valid[(rid, oid)], rid))
+    ranks = {rid: ranked[rid].index((-valid[(rid, oid)], oid)) + 1 for rid, oid in assigned.items()}
+    counts, lost = {}, {}
+    for r in reqs:
+        if r.id in assigned:
+            continue
+        counts[r.id] = len(ranked[r.id])
+        out: list[str] = []
+        for neg, oid in ranked[r.id][: allocation.MAX_LOST_TO]:
+            for h in sorted(holders.get(oid, [])):
+                if h < (neg, r.id) and h[1] not in out:
+                    out.append(h[1])
+        lost[r.id] = tuple(out[: allocation.MAX_LOST_TO])
+    return ranks, counts, lost
+
+
+@pytest.fixture(params=["levels", "one level", "small steps"])
+def levels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the allocation with its levels, with one level (plain deferred acceptance), and with
+    tiny join chunks and many levels."""
+    if request.param == "one level":
+        monkeypatch.setattr(allocation, "LEVELS", (float("inf"),))
+    elif request.param == "small steps":
+        monkeypatch.setattr(pairs, "CHUNK_PAIRS", 3)
+        steps = tuple(x / 20 for x in range(30)) + (float("inf"),)
+        monkeypatch.setattr(allocation, "LEVELS", steps)
+    return request.param
+
+
 @SETTINGS
 @given(instances())
-def test_allocation_is_stable_and_within_capacities(blocking: str, inst) -> None:  # type: ignore[no-untyped-def]
+def test_allocation_is_stable_and_within_capacities(levels: str, inst) -> None:  # type: ignore[no-untyped-def]
     reqs, offs = inst
     a = allocate(reqs, offs, REF)
     assigned = {x.request_id: x.offer_id for x in a.assignments}
@@ -280,42 +318,46 @@ def test_allocation_is_stable_and_within_capacities(blocking: str, inst) -> None
     assert assigned == greedy(reqs, offs)
     left = {u.request_id for u in a.unassigned}
     assert left | set(assigned) == {r.id for r in reqs} and not left & set(assigned)
+    ranks, counts, lost = expected_explanations(reqs, offs, assigned)
+    assert {x.request_id: x.rank for x in a.assignments} == ranks
+    assert {u.request_id: u.compatible for u in a.unassigned} == counts
+    assert {u.request_id: u.lost_to for u in a.unassigned} == lost
     for u in a.unassigned:
-        assert set(u.lost_to) <= set(assigned)
         assert u.reason
         assert bool(u.lost_to) == (u.compatible > 0)  # turned down by someone, or by nobody
 
 
-def test_allocation_with_short_lists_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    import matching.allocation as allocation
-
-    rnd = random.Random(7)
+def test_allocation_of_movers_far_away_ranks_and_counts_exactly() -> None:
+    """Candidates who accept to move, beds far away: ties at the relocation floor, by id."""
+    rnd = random.Random(11)
     reqs = [
         RequestIn(
             f"r{i:03d}",
-            (rnd.choice(CODES[:3]),),
-            46.2 + rnd.random() / 10,
-            5.2,
-            40,
-            needs_housing=rnd.random() < 0.3,
+            (rnd.choice(CODES[:2]),),
+            46.2 + rnd.random() / 5,
+            5.2 + rnd.random() / 5,
+            rnd.choice([5, 10]),
+            needs_housing=rnd.random() < 0.5,
+            accepts_relocation=rnd.random() < 0.7,
         )
-        for i in range(60)
+        for i in range(40)
     ]
     offs = [
         OfferIn(
             f"o{j:02d}",
-            rnd.choice(CODES[:3]),
-            46.2 + rnd.random() / 10,
-            5.25,
-            1,
-            housing_beds=rnd.choice([0, 1]),
+            rnd.choice(CODES[:2]),
+            rnd.choice([46.2, 45.0, 48.8]),
+            rnd.choice([5.2, 2.3, 4.8]),
+            rnd.choice([1, 2]),
+            housing_beds=rnd.choice([0, 1, 1, 2]),
         )
-        for j in range(25)
+        for j in range(30)
     ]
-    full = allocate(reqs, offs, REF)
-    monkeypatch.setattr(allocation, "LIST_LENGTH", 1)
-    short = allocate(reqs, offs, REF)
-    key = [(a.request_id, a.offer_id) for a in full.assignments]
-    assert [(a.request_id, a.offer_id) for a in short.assignments] == key
-    assert all(u.lost_to for u in short.unassigned if u.compatible)
-    assert {x.request_id: x.offer_id for x in full.assignments} == greedy(reqs, offs)
+    a = allocate(reqs, offs, REF)
+    assigned = {x.request_id: x.offer_id for x in a.assignments}
+    assert assigned == greedy(reqs, offs)
+    ranks, counts, lost = expected_explanations(reqs, offs, assigned)
+    assert {x.request_id: x.rank for x in a.assignments} == ranks
+    assert {u.request_id: u.compatible for u in a.unassigned} == counts
+    assert {u.request_id: u.lost_to for u in a.unassigned} == lost
+    assert any(x.rank > 1 for x in a.assignments) and any(u.lost_to for u in a.unassigned)

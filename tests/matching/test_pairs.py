@@ -1,0 +1,159 @@
+"""The flat pair joins of the allocation, against brute force; the lazy list of assignments."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import matching.pairs as pairs
+from matching import MetierReferential, OfferIn, Params, RequestIn, allocate
+from matching.allocation import _best_first, _Lazy
+from matching.engine import _prepare
+from matching.geo import to_ecef
+from matching.pairs import OfferPoints, Points, join, near_pairs, pair_terms
+from matching.scoring import kernel
+
+from .conftest import metier_records
+
+REF = MetierReferential.from_records(metier_records())
+CODES = list(REF.codes)
+
+
+def _points(rnd: random.Random, n: int, shared: list[tuple[float, float]]) -> np.ndarray:
+    pts = [
+        rnd.choice(shared) if rnd.random() < 0.4 else (45 + rnd.random() * 2, 4 + rnd.random() * 3)
+        for _ in range(n)
+    ]
+    lat, lon = zip(*pts, strict=True) if pts else ((), ())
+    return np.ascontiguousarray(to_ecef(list(lat), list(lon)).reshape(n, 3).T)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 40), st.integers(0, 40), st.integers(1, 3))
+def test_near_pairs_finds_exactly_the_pairs_within_each_radius(
+    seed: int, nu: int, nv: int, chunk: int
+) -> None:
+    rnd = random.Random(seed)
+    shared = [(46.2, 5.2), (46.0, 5.5), (45.5, 6.0)]
+    u, v = _points(rnd, nu, shared), _points(rnd, nv, shared)
+    radius = np.array([rnd.choice([0.0, 1e-9, 0.7, 5.0, 33.0, 120.0, np.inf]) for _ in range(nu)])
+    old = pairs.CHUNK_PAIRS
+    pairs.CHUNK_PAIRS = chunk
+    try:
+        got_u, got_v, got_d = near_pairs(u, radius, v)
+    finally:
+        pairs.CHUNK_PAIRS = old
+    expected = set()
+    for i in range(nu):
+        d = pairs.distance(np.repeat(u[:, i : i + 1], nv, axis=1), v)
+        expected |= {(i, j, float(d[j])) for j in np.flatnonzero(d <= radius[i]).tolist()}
+    got = set(zip(got_u.tolist(), got_v.tolist(), got_d.tolist(), strict=True))
+    assert len(got) == len(got_u)  # no pair twice
+    assert got == expected
+
+
+def _instance(seed: int) -> tuple[list[RequestIn], list[OfferIn]]:
+    rnd = random.Random(seed)
+    places = [(46.2, 5.2), (46.25, 5.3), (45.9, 5.6)]
+
+    def place() -> tuple[float, float]:
+        return rnd.choice(places) if rnd.random() < 0.5 else (45.8 + rnd.random(), 5 + rnd.random())
+
+    reqs = [
+        RequestIn(
+            f"r{i:03d}",
+            tuple(rnd.sample(CODES, rnd.choice([1, 2]))),
+            *place(),
+            rnd.choice([5, 20, 60]),
+            needs_housing=rnd.random() < 0.3,
+            accepts_relocation=rnd.random() < 0.3,
+            has_licence=rnd.random() < 0.5,
+            available_from=rnd.choice([None, date(2026, 9, 1), date(2026, 11, 1)]),
+            diploma_level=rnd.choice([None, 3, 5]),
+        )
+        for i in range(50)
+    ]
+    offs = [
+        OfferIn(
+            f"o{j:03d}",
+            rnd.choice(CODES),
+            *place(),
+            rnd.choice([0, 1, 2]),
+            housing_beds=rnd.choice([0, 0, 1]),
+            licence_required=rnd.random() < 0.3,
+            start=rnd.choice([None, date(2026, 9, 1)]),
+        )
+        for j in range(40)
+    ]
+    return reqs, offs
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pair_terms_are_the_kernel_bit_for_bit(seed: int) -> None:
+    reqs, offs = _instance(seed)
+    params = replace(Params(), exclude_without_housing=True)
+    RT, OT = _prepare(reqs, offs, REF, params)
+    ri, ci = np.divmod(np.arange(len(reqs) * len(offs)), len(offs))
+    k = kernel(RT, ri, OT, ci, params, block=False)
+    score, valid = pair_terms(RT, ri, OT, ci, k.d, params)
+    assert score.tobytes() == k.score.tobytes()
+    expected = k.within if k.eligible is None else k.within | k.eligible
+    for fail in (k.f_diploma, k.f_licence, k.f_date, k.f_housing):
+        if fail is not None:
+            expected = expected & ~fail
+    assert (valid == expected).all()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_join_yields_the_wanted_pairs_within_reach(seed: int) -> None:
+    reqs, offs = _instance(seed)
+    RT, OT = _prepare(reqs, offs, REF, Params())
+    rnd = np.random.default_rng(seed)
+    rows = np.sort(rnd.choice(len(reqs), 30, replace=False)).astype(np.intp)
+    cols = np.sort(rnd.choice(len(offs), 25, replace=False)).astype(np.intp)
+    radius = rnd.choice([0.0, 3.0, 25.0, np.inf], len(rows))
+    wants = RT.cm[rows][:, : len(CODES)] > 0
+    offers = OfferPoints.build(cols, Points.build(OT.coords), OT.metier)
+    got = set()
+    for r, c, d in join(rows, radius, wants, Points.build(RT.coords), offers):
+        got |= set(zip(r.tolist(), c.tolist(), d.tolist(), strict=True))
+    k = kernel(RT, rows, OT, cols, Params(), block=True)
+    expected = {
+        (int(rows[a]), int(cols[b]), float(k.d[a, b]))
+        for a in range(len(rows))
+        for b in range(len(cols))
+        if k.d[a, b] <= radius[a] and wants[a, OT.metier[cols[b]]]
+    }
+    assert got == expected
+
+
+def test_best_first_orders_by_row_score_then_offer() -> None:
+    rnd = np.random.default_rng(3)
+    n = 5000
+    ri = rnd.integers(0, 70_000, n)
+    ci = rnd.integers(0, 300_000, n)
+    s = rnd.choice([0.0, 0.25, 0.5, 0.8250000000000001, 1.0, 0.3333], n)
+    assert (_best_first(ri, ci, s) == np.lexsort((ci, -s, ri))).all()
+
+
+def test_assignments_are_a_list_built_on_access() -> None:
+    reqs, offs = _instance(1)
+    a = allocate(reqs, offs, REF)
+    items = list(a.assignments)
+    assert items and len(a.assignments) == len(items)
+    assert a.assignments[0] == items[0] and a.assignments[-1] == items[-1]
+    assert a.assignments[1:3] == items[1:3]
+    assert a.assignments == items
+    with pytest.raises(IndexError):
+        a.assignments[len(items)]
+    assert [x["request"] for x in a.to_dict()["assignments"]] == [x.request_id for x in items]
+    built: list[int] = []
+    lazy = _Lazy(1200, lambda lo, hi: built.append(lo) or list(range(lo, hi)))
+    assert lazy[700] == 700 and built == [512]
+    assert list(lazy) == list(range(1200)) and built == [512, 0, 1024]
