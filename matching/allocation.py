@@ -52,7 +52,16 @@ from .model import (
     RequestIn,
     Unassigned,
 )
-from .pairs import OfferPoints, Points, distance, group_balls, join, near_pairs, pair_terms
+from .pairs import (
+    OfferPoints,
+    Points,
+    distance,
+    group_balls,
+    join,
+    near_pairs,
+    pair_terms,
+    ranges,
+)
 from .referential import MetierReferential
 from .scoring import OfferTable, RequestTable, _weights, pair_results
 
@@ -197,18 +206,11 @@ class _Space:
         self, rows: IntArray, cols: IntArray, beyond: F64, wants: B
     ) -> tuple[IntArray, IntArray, F64]:
         """Valid pairs of ``rows`` x ``cols`` farther than ``beyond`` (per row), at any distance."""
-        if not len(rows) or not len(cols):
-            return _empty_pairs()
+        ri, ci, s, d = self.within(rows, cols, np.full(len(rows), np.inf), wants)
         limit = np.zeros(len(self.RT.ids))
         limit[rows] = beyond
-        offers = OfferPoints.build(cols, self.opoints, self.classes.of)
-        everywhere = np.full(len(rows), np.inf)
-        out = []
-        for ri, ci, d in join(rows, everywhere, wants, self.rpoints, offers):
-            s, ok = pair_terms(self.RT, ri, self.OT, ci, d, self.params)
-            ok &= d > limit[ri]
-            out.append((ri[ok], ci[ok], s[ok]))
-        return _concat(out)
+        far = d > limit[ri]
+        return ri[far], ci[far], s[far]
 
     def floor_scores(self, rows: IntArray, cls: IntArray) -> F64:
         """The score of a relocation pair at the floor (t = cap_t): pair_terms' arithmetic."""
@@ -456,9 +458,7 @@ def _compatible(space: _Space, rows: IntArray) -> NDArray[np.int64]:
     ball, coords, radius, _ = group_balls(rows, space.rpoints, RT.max_km[rows])
     groups = OfferPoints.build(space.live, space.opoints, C.of)
     u, v, _d = near_pairs(coords, radius, groups.coords)
-    per = groups.group_ptr[v + 1] - groups.group_ptr[v]
-    ends = np.cumsum(per)
-    g = np.repeat(groups.group_ptr[v] - (ends - per), per) + np.arange(int(per.sum()))
+    g, per = groups.groups(v)
     flat = np.repeat(u, per) * np.int64(C.n) + groups.group_key[g]
     counts = np.bincount(flat, weights=groups.group_count[g], minlength=len(radius) * C.n)
     counts = counts.astype(np.int64).reshape(len(radius), C.n)
@@ -534,19 +534,10 @@ def _floor_pairs(
     RT, C = space.RT, space.classes
     movers = pending[reloc_all]
     sel = reloc_all[np.searchsorted(pending, ri)]
-    pos, cls, _ = _relocation_counts(space, movers, ri[sel], ci[sel], None)
-    index = np.full(len(RT.ids), -1, dtype=np.intp)
-    index[movers] = np.arange(len(movers))
-    c_of = C.of[ci[sel]]
-    seen = np.bincount(
-        index[ri[sel]] * np.int64(C.n) + np.maximum(c_of, 0),
-        weights=(c_of >= 0),
-        minlength=len(movers) * C.n,
-    ).astype(np.int64)
-    take = np.minimum(C.size[cls], k + seen[pos * np.int64(C.n) + cls])
-    ends = np.cumsum(take)
-    total = int(ends[-1]) if len(ends) else 0
-    j = np.repeat(C.start[cls] - (ends - take), take) + np.arange(total)
+    pos, cls, beyond_count = _relocation_counts(space, movers, ri[sel], ci[sel], None)
+    seen = C.size[cls] - beyond_count  # members the join found within the radius
+    take = np.minimum(C.size[cls], k + seen)
+    j = ranges(C.start[cls], take)
     at = np.repeat(pos, take)
     r2, c2 = movers[at], C.members[j]
     d2 = distance(RT.coords[:, r2], space.OT.coords[:, c2])
@@ -682,8 +673,7 @@ def _lost_to(
     length = np.diff(indptr)
     pos = np.repeat(np.arange(len(rows)), length)
     per = h_start[cols + 1] - h_start[cols]
-    ends = np.cumsum(per)
-    j = np.repeat(h_start[cols] - (ends - per), per) + np.arange(int(per.sum()))
+    j = ranges(h_start[cols], per)
     row_pos = np.repeat(pos, per)
     holder = h_req[j]
     s_row = np.repeat(scores, per)

@@ -38,6 +38,7 @@ __all__ = [
     "group_balls",
     "OfferPoints",
     "join",
+    "ranges",
     "pair_terms",
     "distance",
     "CHUNK_PAIRS",
@@ -149,14 +150,9 @@ def near_pairs(ucoords: F64, radius: F64, vcoords: F64) -> tuple[IntArray, IntAr
         bsz = vbounds[cv + 1] - vbounds[cv]
         size = a * bsz
         for sel in _chunks(size, CHUNK_PAIRS * 4):
-            n = size[sel]
-            total = int(n.sum())
-            if not total:
+            block, i, j = _products(a[sel], bsz[sel])
+            if not len(block):
                 continue
-            ends = np.cumsum(n)
-            block = np.repeat(np.arange(len(sel)), n)
-            q = np.arange(total) - (ends - n)[block]
-            i, j = np.divmod(q, bsz[sel][block])
             u = ub[uitems[ubounds[cu[sel]][block] + i]]
             v = vitems[vbounds[cv[sel]][block] + j]
             # Squared chords first: the chord is never longer than the arc.
@@ -194,6 +190,22 @@ def _chunks(sizes: NDArray[np.int64], limit: int) -> Iterator[IntArray]:
         z = max(z, a + 1)
         yield np.arange(a, z)
         a = z
+
+
+def ranges(starts: NDArray[np.int64], lengths: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, without a loop."""
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    return np.repeat(starts - (ends - lengths), lengths) + np.arange(total)
+
+
+def _products(a: NDArray[np.int64], b: NDArray[np.int64]) -> tuple[IntArray, IntArray, IntArray]:
+    """Every (block, i, j) with i < a[block] and j < b[block], block by block, i then j."""
+    n = a * b
+    block = np.repeat(np.arange(len(n)), n)
+    q = np.arange(int(n.sum())) - (np.cumsum(n) - n)[block]
+    i, j = np.divmod(q, b[block])
+    return block, i, j
 
 
 def group_balls(rows: IntArray, points: Points, radius: F64) -> tuple[IntArray, F64, F64, IntArray]:
@@ -248,6 +260,11 @@ class OfferPoints:
             cols[order],
         )
 
+    def groups(self, v: IntArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The key groups of points ``v``, in order, and how many each point has."""
+        per = self.group_ptr[v + 1] - self.group_ptr[v]
+        return ranges(self.group_ptr[v], per), per
+
 
 def join(
     rows: IntArray, radius: F64, wants: B, points: Points, offers: OfferPoints
@@ -278,24 +295,16 @@ def join(
         minlength=wants.shape[1] * n_active,
     ).astype(np.int64)
     start = np.cumsum(count) - count
-    # (ball, point) pairs -> (ball, point's key group) pairs
-    per = offers.group_ptr[v + 1] - offers.group_ptr[v]
-    ends = np.cumsum(per)
-    g = np.repeat(offers.group_ptr[v] - (ends - per), per) + np.arange(int(per.sum()))
+    g, per = offers.groups(v)
     u, d = np.repeat(u, per), np.repeat(d, per)
     key = offers.group_key[g] * np.int64(n_active) + u
     a = count[key]
     b = offers.group_count[g]
     size = a * b
     keep = size > 0
-    d, g, key, b, size = d[keep], g[keep], key[keep], b[keep], size[keep]
+    d, g, key, a, b, size = d[keep], g[keep], key[keep], a[keep], b[keep], size[keep]
     for sel in _chunks(size, CHUNK_PAIRS):
-        n = size[sel]
-        total = int(n.sum())
-        ends = np.cumsum(n)
-        block = np.repeat(np.arange(len(sel)), n)
-        q = np.arange(total) - (ends - n)[block]
-        i, j = np.divmod(q, b[sel][block])
+        block, i, j = _products(a[sel], b[sel])
         yield (
             members[start[key[sel]][block] + i],
             offers.members[offers.group_start[g[sel]][block] + j],
