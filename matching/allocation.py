@@ -59,8 +59,10 @@ from .pairs import (
     group_balls,
     join,
     near_pairs,
+    pack,
     pair_terms,
     ranges,
+    reduce_or,
 )
 from .referential import MetierReferential
 from .scoring import OfferTable, RequestTable, _weights, pair_results
@@ -72,6 +74,10 @@ __all__ = ["allocate", "LEVELS", "MAX_LOST_TO"]
 LEVELS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, float("inf"))
 #: At most this many request ids in an unassigned request's ``lost_to``.
 MAX_LOST_TO = 10
+#: Rings of distance (fractions of a request's radius) that first guesses of a search start at.
+_RINGS = np.r_[0.0, 2.0 ** -np.arange(6.0, -0.25, -0.25)]
+#: Balls whose rings are counted at once.
+_BALLS = 4096
 #: Relative slack of the join radii (their bounds are computed in floating point).
 _SLACK = 1e-9
 
@@ -188,14 +194,14 @@ class _Space:
         return self.accept[rows] if related else self.accept[rows] & self.same[rows]
 
     def within(
-        self, rows: IntArray, cols: IntArray, radius: F64, wants: B
+        self, rows: IntArray, cols: IntArray, radius: F64, wants: B, cap: int | None = None
     ) -> tuple[IntArray, IntArray, F64, F64]:
         """Valid pairs of ``rows`` x ``cols`` within ``radius``: (rows, cols, scores, dist)."""
         out: list[tuple[IntArray, IntArray, F64]] = []
         dist: list[F64] = []
         if len(rows) and len(cols):
             offers = OfferPoints.build(cols, self.opoints, self.classes.of)
-            for ri, ci, d in join(rows, radius, wants, self.rpoints, offers):
+            for ri, ci, d in join(rows, radius, wants, self.rpoints, offers, cap):
                 s, ok = pair_terms(self.RT, ri, self.OT, ci, d, self.params)
                 out.append((ri[ok], ci[ok], s[ok]))
                 dist.append(d[ok])
@@ -450,43 +456,71 @@ def _ranks(space: _Space, rows: IntArray, held: IntArray, score: F64) -> NDArray
     return 1 + count
 
 
-def _compatible(space: _Space, rows: IntArray) -> NDArray[np.int64]:
-    """The number of offers each row could take (valid pairs), counted by class and place."""
+def _reach(space: _Space, rows: IntArray, k: int) -> tuple[NDArray[np.int64], F64]:
+    """Per row: the number of offers it could take (valid pairs), and a first guess of the
+    distance penalty within which its k best offers lie.
+
+    Offers are counted by ball (point and radius of requests), class and ring of distance, no
+    pair scored. The guess is the smallest ring holding k offers of the row's own métier (they
+    all score above any pair beyond the ring), ``inf`` where there are not k of them.
+    """
     RT, C = space.RT, space.classes
+    counts = np.zeros(len(rows), dtype=np.int64)
+    guess = np.full(len(rows), np.inf)
     if not len(rows) or not C.n:
-        return np.zeros(len(rows), dtype=np.int64)
-    ball, coords, radius, _ = group_balls(rows, space.rpoints, RT.max_km[rows])
+        return counts, guess
+    ball, coords, radius, order = group_balls(rows, space.rpoints, RT.max_km[rows])
+    by_ball = np.searchsorted(ball[order], np.arange(len(radius) + 1))
+    accept = space.accept[rows[order]]
+    mask = reduce_or(pack(accept), by_ball)
     groups = OfferPoints.build(space.live, space.opoints, C.of)
-    u, v, _d = near_pairs(coords, radius, groups.coords)
-    g, per = groups.groups(v)
-    flat = np.repeat(u, per) * np.int64(C.n) + groups.group_key[g]
-    counts = np.bincount(flat, weights=groups.group_count[g], minlength=len(radius) * C.n)
-    counts = counts.astype(np.int64).reshape(len(radius), C.n)
-    out = np.zeros(len(rows), dtype=np.int64)
-    for a in range(0, len(rows), 4096):
-        part = slice(a, a + 4096)
-        acc = space.accept[rows[part]]
-        near = counts[ball[part]]
-        anywhere = RT.acc[rows[part]][:, None] & C.hasbeds[None, :]
-        out[part] = (acc * np.where(anywhere, C.size[None, :], near)).sum(axis=1)
-    return out
+    point_mask = groups.masks(mask.shape[1])
+    rings = len(_RINGS)
+    for a in range(0, len(radius), _BALLS):
+        z = min(a + _BALLS, len(radius))
+        u, v, d = near_pairs(coords[:, a:z], radius[a:z], groups.coords, mask[a:z], point_mask)
+        at, g = groups.wanted(u, v, mask[a:z])
+        u, d = u[at], d[at]
+        f = np.divide(d, radius[a:z][u], out=np.zeros(len(d)), where=d > 0)
+        cell = u * np.int64(C.n) + groups.group_key[g]
+        weight = groups.group_count[g]
+        total = np.bincount(cell, weights=weight, minlength=(z - a) * C.n).reshape(z - a, C.n)
+        flat = cell * rings + np.searchsorted(_RINGS, f)
+        near = np.bincount(flat, weights=weight, minlength=(z - a) * C.n * rings)
+        near = near.reshape(z - a, C.n, rings)  # offers in each ring
+        sel = order[by_ball[a] : by_ball[z]]
+        rr, local = rows[sel], ball[sel] - a
+        acc = accept[by_ball[a] : by_ball[z]]
+        anywhere = RT.acc[rr][:, None] & C.hasbeds[None, :]
+        counts[sel] = (acc * np.where(anywhere, C.size[None, :], total[local])).sum(axis=1)
+        # Offers of the row's own métier in each ring, summed over the classes it accepts.
+        pos, cls = np.nonzero(acc & space.same[rr])
+        per_ring = np.zeros((len(rr), rings))
+        if len(pos):
+            runs = np.searchsorted(pos, np.arange(len(rr)))
+            has = np.diff(np.r_[runs, len(pos)]) > 0
+            per_ring[has] = np.add.reduceat(near[local[pos], cls], runs[has], axis=0)
+        enough = np.cumsum(per_ring, axis=1) >= k
+        ring = np.argmax(enough, axis=1)
+        guess[sel] = np.where(enough.any(axis=1), _RINGS[ring] * (1.0 - space.e), np.inf)
+    return counts, guess
 
 
 def _best(
-    space: _Space, rows: IntArray, k: int, compatible: NDArray[np.int64]
+    space: _Space, rows: IntArray, k: int, guess: F64
 ) -> tuple[NDArray[np.intp], IntArray, F64]:
     """The k best compatible offers of each row (CSR over ``rows``), best first.
 
-    Each row starts at a distance penalty its number of compatible offers suggests (k of them
-    spread evenly over its disc) and doubles it until k offers are surely its best; rows with
-    at most k compatible offers take them all at once.
+    Each row starts at the distance penalty ``guess`` gives and doubles it until k offers are
+    surely its best (``inf``: every compatible offer at once). Within a group of offers at one
+    point and of one class, all score the same for a row and rank by index: only the first k
+    of a group can be among its k best, so the join takes no more.
     """
     RT = space.RT
     n = len(RT.ids)
     near = 1.0 - space.e  # t at the limit of the radius: beyond it, take every pair at once
-    guess = near * np.sqrt(1.2 * k / np.maximum(compatible, 1))
     tau_of = np.zeros(n)
-    tau_of[rows] = np.where((compatible <= k) | (guess >= near), np.inf, guess)
+    tau_of[rows] = np.where(guess >= near, np.inf, guess)
     found: list[tuple[IntArray, IntArray, F64]] = []
     pending = rows
     while len(pending):
@@ -494,7 +528,7 @@ def _best(
         theta = np.asarray(space.theta(tau))
         radius, reloc_all = space.radius(pending, tau)
         wants = space.wants(pending, tau)
-        ri, ci, s, _d = space.within(pending, space.live, radius, wants)
+        ri, ci, s, _d = space.within(pending, space.live, radius, wants, cap=k)
         parts = [(ri, ci, s)]
         if reloc_all.any():
             parts.append(_floor_pairs(space, pending, reloc_all, radius, ri, ci, k))
@@ -526,10 +560,13 @@ def _floor_pairs(
     ci: IntArray,
     k: int,
 ) -> tuple[IntArray, IntArray, F64]:
-    """For movers: the k first offers by id of each bed class beyond their radius.
+    """For movers: the offers of each bed class beyond their radius that may be among their
+    k best.
 
-    Those all score the relocation floor, so they are the class's best beyond the radius. The
-    first k + (members found within the radius) of a class hold at least k beyond it.
+    Beyond the radius, every offer of a class scores the relocation floor (within it, at least
+    the floor), so they rank by id: those among a row's k best are in the class's first
+    k + (members the join found within the radius). A join that kept only the first k offers
+    of a group found fewer, but then that group alone holds k offers scoring at least as much.
     """
     RT, C = space.RT, space.classes
     movers = pending[reloc_all]
@@ -613,9 +650,9 @@ def allocate(
     assigned = np.flatnonzero(held >= 0).astype(np.intp)
     ranks = _ranks(space, assigned, held, score)
     left = np.flatnonzero(held < 0).astype(np.intp)
-    compatible = _compatible(space, left)
+    compatible, guess = _reach(space, left, MAX_LOST_TO)
     losers = left[compatible > 0]
-    lost_to = _lost_to(space, losers, held, score, compatible[compatible > 0])
+    lost_to = _lost_to(space, losers, held, score, guess[compatible > 0])
 
     def build(a: int, z: int) -> list[Assignment]:
         rows = assigned[a:z]
@@ -653,7 +690,7 @@ def allocate(
 
 
 def _lost_to(
-    space: _Space, rows: IntArray, held: IntArray, score: F64, compatible: NDArray[np.int64]
+    space: _Space, rows: IntArray, held: IntArray, score: F64, guess: F64
 ) -> list[tuple[str, ...]]:
     """For each row: up to MAX_LOST_TO requests holding its best offers and ranked above it.
 
@@ -662,7 +699,7 @@ def _lost_to(
     RT = space.RT
     if not len(rows):
         return []
-    indptr, cols, scores = _best(space, rows, MAX_LOST_TO, compatible)
+    indptr, cols, scores = _best(space, rows, MAX_LOST_TO, guess)
     # Holders of every offer, best first.
     assigned = np.flatnonzero(held >= 0)
     order = np.lexsort((assigned, -score[assigned], held[assigned]))

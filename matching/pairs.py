@@ -40,6 +40,9 @@ __all__ = [
     "join",
     "ranges",
     "pair_terms",
+    "pack",
+    "meet",
+    "reduce_or",
     "distance",
     "CHUNK_PAIRS",
 ]
@@ -108,23 +111,36 @@ def _cells(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64
     return sk[first], np.r_[first, len(sk)].astype(np.int64), order
 
 
-def near_pairs(ucoords: F64, radius: F64, vcoords: F64) -> tuple[IntArray, IntArray, F64]:
+def near_pairs(
+    ucoords: F64,
+    radius: F64,
+    vcoords: F64,
+    umask: Masks | None = None,
+    vmask: Masks | None = None,
+) -> tuple[IntArray, IntArray, F64]:
     """Every (u, v) with distance(u, v) <= radius[u]: (u, v, distance), in no particular order.
 
     ``radius`` may be 0 (the same point only) or ``inf`` (every point: no grid). Per band of
     radii, balls and points go in cells half the band's radius wide; the side with fewer
     occupied cells looks up the other's cells within two of each of its own (a chord is never
     longer than the arc), then the pairs of each pair of cells are expanded at once.
+
+    With ``umask`` and ``vmask`` (bit sets, see :func:`pack`), only pairs whose sets meet:
+    cell pairs and candidate pairs that share no bit are dropped before any distance.
     """
     nu, nv = ucoords.shape[1], vcoords.shape[1]
     empty = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
     if nu == 0 or nv == 0:
         return empty
+    masked = umask is not None and vmask is not None
     us, vs, ds = [], [], []
     everywhere = ~np.isfinite(radius)
     if everywhere.any():
         u = np.repeat(np.flatnonzero(everywhere), nv)
         v = np.tile(np.arange(nv), int(everywhere.sum()))
+        if masked:
+            hit = meet(umask[u], vmask[v])
+            u, v = u[hit], v[hit]
         us.append(u)
         vs.append(v)
         ds.append(distance(ucoords[:, u], vcoords[:, v]))
@@ -146,6 +162,11 @@ def near_pairs(ucoords: F64, radius: F64, vcoords: F64) -> tuple[IntArray, IntAr
         pi, ki = np.nonzero(target[at] == wanted)
         ti = at[pi, ki]
         cu, cv = (ti, pi) if swap else (pi, ti)
+        if masked:
+            hit = meet(
+                reduce_or(umask[ub[uitems]], ubounds)[cu], reduce_or(vmask[vitems], vbounds)[cv]
+            )
+            cu, cv = cu[hit], cv[hit]
         a = ubounds[cu + 1] - ubounds[cu]
         bsz = vbounds[cv + 1] - vbounds[cv]
         size = a * bsz
@@ -155,6 +176,9 @@ def near_pairs(ucoords: F64, radius: F64, vcoords: F64) -> tuple[IntArray, IntAr
                 continue
             u = ub[uitems[ubounds[cu[sel]][block] + i]]
             v = vitems[vbounds[cv[sel]][block] + j]
+            if masked:
+                hit = meet(umask[u], vmask[v])
+                u, v = u[hit], v[hit]
             # Squared chords first: the chord is never longer than the arc.
             dx = ux[u] - vx[v]
             c2 = dx * dx
@@ -208,6 +232,50 @@ def _products(a: NDArray[np.int64], b: NDArray[np.int64]) -> tuple[IntArray, Int
     return block, i, j
 
 
+Masks = NDArray[np.uint64]
+
+
+def pack(flags: B, words: int | None = None) -> Masks:
+    """Rows of flags as bit sets: (n, words) uint64, flag k in bit k % 64 of word k // 64."""
+    n, k = flags.shape
+    words = (k + 63) // 64 if words is None else words
+    bits = np.zeros((n, words * 64), dtype=bool)
+    width = min(k, words * 64)
+    bits[:, :width] = flags[:, :width]
+    return np.packbits(bits, axis=1, bitorder="little").view("<u8").astype(np.uint64)
+
+
+def meet(a: Masks, b: Masks) -> B:
+    """Whether each pair of bit sets (rows of ``a`` and ``b``) shares a bit."""
+    hit = (a[:, 0] & b[:, 0]) != 0
+    for w in range(1, a.shape[1]):
+        hit |= (a[:, w] & b[:, w]) != 0
+    return hit
+
+
+def reduce_or(masks: Masks, bounds: NDArray[np.int64]) -> Masks:
+    """The union of the bit sets of each run ``[bounds[i], bounds[i + 1])`` (runs not empty)."""
+    return np.bitwise_or.reduceat(masks, bounds[:-1], axis=0)
+
+
+def _set_bits(x: Masks) -> tuple[IntArray, NDArray[np.int64]]:
+    """Every set bit of each row of ``x``: (row, bit number), in no particular order."""
+    rows, keys = [], []
+    for w in range(x.shape[1]):
+        idx = np.flatnonzero(x[:, w])
+        xw = x[idx, w]
+        while len(idx):
+            low = xw & (np.uint64(0) - xw)
+            rows.append(idx)
+            keys.append(np.frexp(low.astype(np.float64))[1].astype(np.int64) + (64 * w - 1))
+            xw = xw ^ low
+            left = xw != 0
+            idx, xw = idx[left], xw[left]
+    if not rows:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rows), np.concatenate(keys)
+
+
 def group_balls(rows: IntArray, points: Points, radius: F64) -> tuple[IntArray, F64, F64, IntArray]:
     """Group rows by (point, radius): (ball of each row, coords, radius per ball, sort order)."""
     p = points.of[rows]
@@ -233,6 +301,8 @@ class OfferPoints:
     group_start: NDArray[np.int64]
     group_count: NDArray[np.int64]
     members: IntArray
+    mask: Masks  # per point here: the set of its groups' keys
+    below: NDArray[np.int64]  # per point and word: its keys in the words before
 
     @classmethod
     def build(cls, cols: IntArray, points: Points, key: IntArray) -> OfferPoints:
@@ -250,6 +320,12 @@ class OfferPoints:
         point_of_group = np.cumsum(new_point)[g_first] - 1
         n_points = int(new_point.sum())
         group_ptr = np.searchsorted(point_of_group, np.arange(n_points + 1)).astype(np.int64)
+        g_key = sm[g_first]
+        words = int(g_key.max()) // 64 + 1 if n else 1
+        one_hot = np.zeros((len(g_key), words), dtype=np.uint64)
+        one_hot[np.arange(len(g_key)), g_key // 64] = np.uint64(1) << (g_key % 64).astype(np.uint64)
+        mask = reduce_or(one_hot, group_ptr) if n else np.zeros((0, words), dtype=np.uint64)
+        counts = np.bitwise_count(mask).astype(np.int64)
         return cls(
             points,
             points.coords[:, sp[new_point]],
@@ -258,6 +334,8 @@ class OfferPoints:
             g_first.astype(np.int64),
             g_count.astype(np.int64),
             cols[order],
+            mask,
+            np.cumsum(counts, axis=1) - counts,
         )
 
     def groups(self, v: IntArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -265,9 +343,34 @@ class OfferPoints:
         per = self.group_ptr[v + 1] - self.group_ptr[v]
         return ranges(self.group_ptr[v], per), per
 
+    def masks(self, words: int) -> Masks:
+        """The points' key sets on ``words`` words (keys beyond them dropped)."""
+        out = np.zeros((len(self.mask), words), dtype=np.uint64)
+        w = min(words, self.mask.shape[1])
+        out[:, :w] = self.mask[:, :w]
+        return out
+
+    def wanted(self, u: IntArray, v: IntArray, umask: Masks) -> tuple[IntArray, IntArray]:
+        """For pairs (u, point v): the groups of v whose key is in u's set (``umask[u]``).
+
+        Returns (pair index, group), in no particular order.
+        """
+        x = umask[u] & self.masks(umask.shape[1])[v]
+        at, key = _set_bits(x)
+        vv = v[at]
+        word, bit = key // 64, (key % 64).astype(np.uint64)
+        lower = self.mask[vv, word] & ((np.uint64(1) << bit) - np.uint64(1))
+        group = self.group_ptr[vv] + self.below[vv, word] + np.bitwise_count(lower)
+        return at, group
+
 
 def join(
-    rows: IntArray, radius: F64, wants: B, points: Points, offers: OfferPoints
+    rows: IntArray,
+    radius: F64,
+    wants: B,
+    points: Points,
+    offers: OfferPoints,
+    cap: int | None = None,
 ) -> Iterator[tuple[IntArray, IntArray, F64]]:
     """Yield (rows, cols, distances): every pair within the rows' radii whose key the row wants.
 
@@ -278,7 +381,13 @@ def join(
     if not len(rows) or not len(offers.members):
         return
     of, coords, ball_radius, order = group_balls(rows, points, radius)
-    u, v, d = near_pairs(coords, ball_radius, offers.coords)
+    # Each ball's set of wanted keys: the union of its rows' (rows sorted by ball in ``order``).
+    ball_mask = reduce_or(
+        pack(wants[order]), np.searchsorted(of[order], np.arange(len(ball_radius) + 1))
+    )
+    u, v, d = near_pairs(
+        coords, ball_radius, offers.coords, ball_mask, offers.masks(ball_mask.shape[1])
+    )
     if not len(u):
         return
     active = np.zeros(len(ball_radius), dtype=bool)
@@ -295,14 +404,14 @@ def join(
         minlength=wants.shape[1] * n_active,
     ).astype(np.int64)
     start = np.cumsum(count) - count
-    g, per = offers.groups(v)
-    u, d = np.repeat(u, per), np.repeat(d, per)
+    at, g = offers.wanted(u, v, ball_mask[active])
+    u, d = u[at], d[at]
     key = offers.group_key[g] * np.int64(n_active) + u
     a = count[key]
     b = offers.group_count[g]
+    if cap is not None:
+        b = np.minimum(b, cap)
     size = a * b
-    keep = size > 0
-    d, g, key, a, b, size = d[keep], g[keep], key[keep], a[keep], b[keep], size[keep]
     for sel in _chunks(size, CHUNK_PAIRS):
         block, i, j = _products(a[sel], b[sel])
         yield (

@@ -16,7 +16,7 @@ from matching import MetierReferential, OfferIn, Params, RequestIn, allocate
 from matching.allocation import _best_first, _Lazy
 from matching.engine import _prepare
 from matching.geo import to_ecef
-from matching.pairs import OfferPoints, Points, join, near_pairs, pair_terms
+from matching.pairs import OfferPoints, Points, join, meet, near_pairs, pack, pair_terms
 from matching.scoring import kernel
 
 from .conftest import metier_records
@@ -56,6 +56,62 @@ def test_near_pairs_finds_exactly_the_pairs_within_each_radius(
     got = set(zip(got_u.tolist(), got_v.tolist(), got_d.tolist(), strict=True))
     assert len(got) == len(got_u)  # no pair twice
     assert got == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(0, 10_000), st.integers(0, 30), st.integers(0, 30), st.sampled_from([3, 64, 130])
+)
+def test_near_pairs_with_bit_sets_keeps_the_pairs_whose_sets_meet(
+    seed: int, nu: int, nv: int, keys: int
+) -> None:
+    rnd = np.random.default_rng(seed)
+    shared = [(46.2, 5.2), (46.0, 5.5)]
+    u, v = _points(random.Random(seed), nu, shared), _points(random.Random(seed + 1), nv, shared)
+    radius = rnd.choice([0.0, 4.0, 40.0, np.inf], nu)
+    uflags, vflags = rnd.random((nu, keys)) < 0.05, rnd.random((nv, keys)) < 0.05
+    got_u, got_v, _ = near_pairs(u, radius, v, pack(uflags), pack(vflags))
+    all_u, all_v, _ = near_pairs(u, radius, v)
+    expected = {
+        (a, b)
+        for a, b in zip(all_u.tolist(), all_v.tolist(), strict=True)
+        if (uflags[a] & vflags[b]).any()
+    }
+    assert set(zip(got_u.tolist(), got_v.tolist(), strict=True)) == expected
+    assert len(got_u) == len(expected)
+
+
+def test_bit_sets_pack_each_flag_in_its_word() -> None:
+    flags = np.zeros((3, 130), dtype=bool)
+    flags[0, 0] = flags[1, 63] = flags[1, 64] = flags[2, 129] = True
+    m = pack(flags)
+    assert m.shape == (3, 3) and m.dtype == np.uint64
+    assert m[0].tolist() == [1, 0, 0]
+    assert m[1].tolist() == [1 << 63, 1, 0]
+    assert m[2].tolist() == [0, 0, 2]
+    assert meet(m, m).all() and not meet(m[[0]], m[[1]]).any()
+
+
+def test_offer_points_give_the_wanted_groups_of_each_pair() -> None:
+    rnd = np.random.default_rng(5)
+    n_keys = 140
+    coords = np.repeat(rnd.random((3, 6)) * 1000, 20, axis=1)
+    key = rnd.integers(0, n_keys, 120)
+    cols = np.sort(rnd.choice(120, 90, replace=False)).astype(np.intp)
+    offers = OfferPoints.build(cols, Points.build(coords), key)
+    n_pts = offers.coords.shape[1]
+    u = rnd.integers(0, 4, 50)
+    v = rnd.integers(0, n_pts, 50)
+    flags = rnd.random((4, n_keys)) < 0.3
+    at, g = offers.wanted(u, v, pack(flags))
+    got = set(zip(at.tolist(), g.tolist(), strict=True))
+    expected = {
+        (i, grp)
+        for i in range(50)
+        for grp in range(offers.group_ptr[v[i]], offers.group_ptr[v[i] + 1])
+        if flags[u[i], offers.group_key[grp]]
+    }
+    assert got == expected and len(at) == len(expected)
 
 
 def _instance(seed: int) -> tuple[list[RequestIn], list[OfferIn]]:
@@ -110,8 +166,9 @@ def test_pair_terms_are_the_kernel_bit_for_bit(seed: int) -> None:
     assert (valid == expected).all()
 
 
+@pytest.mark.parametrize("cap", [None, 1, 2])
 @pytest.mark.parametrize("seed", range(5))
-def test_join_yields_the_wanted_pairs_within_reach(seed: int) -> None:
+def test_join_yields_the_wanted_pairs_within_reach(seed: int, cap: int | None) -> None:
     reqs, offs = _instance(seed)
     RT, OT = _prepare(reqs, offs, REF, Params())
     rnd = np.random.default_rng(seed)
@@ -119,18 +176,27 @@ def test_join_yields_the_wanted_pairs_within_reach(seed: int) -> None:
     cols = np.sort(rnd.choice(len(offs), 25, replace=False)).astype(np.intp)
     radius = rnd.choice([0.0, 3.0, 25.0, np.inf], len(rows))
     wants = RT.cm[rows][:, : len(CODES)] > 0
+    if cap is not None:  # offers of few métiers, so that points hold several of one
+        OT = replace(OT, metier=OT.metier % 2)
     offers = OfferPoints.build(cols, Points.build(OT.coords), OT.metier)
     got = set()
-    for r, c, d in join(rows, radius, wants, Points.build(RT.coords), offers):
+    for r, c, d in join(rows, radius, wants, Points.build(RT.coords), offers, cap):
         got |= set(zip(r.tolist(), c.tolist(), d.tolist(), strict=True))
     k = kernel(RT, rows, OT, cols, Params(), block=True)
+    # With a cap: the first ``cap`` offers (by index) of each point and métier.
+    groups: dict[tuple[float, ...], list[int]] = {}
+    for b in range(len(cols)):
+        groups.setdefault((*OT.coords[:, cols[b]].tolist(), OT.metier[cols[b]]), []).append(b)
+    first = {b for g in groups.values() for b in g[:cap]}
     expected = {
         (int(rows[a]), int(cols[b]), float(k.d[a, b]))
         for a in range(len(rows))
         for b in range(len(cols))
-        if k.d[a, b] <= radius[a] and wants[a, OT.metier[cols[b]]]
+        if k.d[a, b] <= radius[a] and wants[a, OT.metier[cols[b]]] and b in first
     }
     assert got == expected
+    if cap == 1:
+        assert any(len(g) > 1 for g in groups.values())  # the cap had something to cut
 
 
 def test_best_first_orders_by_row_score_then_offer() -> None:

@@ -12,6 +12,7 @@ import dataclasses
 import random
 from datetime import date
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -288,11 +289,14 @@ def expected_explanations(reqs, offs, assigned: dict[str, str]):  # type: ignore
 @pytest.fixture(params=["levels", "one level", "small steps"])
 def levels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the allocation with its levels, with one level (plain deferred acceptance), and with
-    tiny join chunks and many levels."""
+    tiny join chunks, many levels, short ``lost_to`` lists (so that searches for the best
+    offers start from guesses and cut groups) and balls counted two at a time."""
     if request.param == "one level":
         monkeypatch.setattr(allocation, "LEVELS", (float("inf"),))
     elif request.param == "small steps":
         monkeypatch.setattr(pairs, "CHUNK_PAIRS", 3)
+        monkeypatch.setattr(allocation, "MAX_LOST_TO", 2)
+        monkeypatch.setattr(allocation, "_BALLS", 2)
         steps = tuple(x / 20 for x in range(30)) + (float("inf"),)
         monkeypatch.setattr(allocation, "LEVELS", steps)
     return request.param
@@ -361,3 +365,76 @@ def test_allocation_of_movers_far_away_ranks_and_counts_exactly() -> None:
     assert {u.request_id: u.compatible for u in a.unassigned} == counts
     assert {u.request_id: u.lost_to for u in a.unassigned} == lost
     assert any(x.rank > 1 for x in a.assignments) and any(u.lost_to for u in a.unassigned)
+
+
+@SETTINGS
+@given(instances(), st.integers(1, 3), st.sampled_from([1, 2, 4096]))
+def test_first_guesses_of_the_best_offers_are_the_smallest_ring_holding_k(
+    inst, k: int, balls: int
+) -> None:  # type: ignore[no-untyped-def]
+    """The search for an unassigned request's best offers starts at the smallest ring of
+    distance holding ``k`` valid offers of its own métier (``inf``: fewer in its radius)."""
+    reqs, offs = inst
+    strict = Params(exclude_without_housing=True)
+    RT, OT = engine._prepare(reqs, offs, REF, strict)
+    space = allocation._Space(RT, OT, strict)
+    rows = np.arange(len(reqs), dtype=np.intp)
+    old = allocation._BALLS
+    allocation._BALLS = balls
+    try:
+        counts, guess = allocation._reach(space, rows, k)
+    finally:
+        allocation._BALLS = old
+    valid = [m for m in brute(reqs, offs, strict).values() if isinstance(m, Match)]
+    near = 1.0 - strict.distance_score_at_limit
+    rings = allocation._RINGS
+    for i, r in enumerate(reqs):
+        mine = [m for m in valid if m.request_id == r.id]
+        assert counts[i] == len(mine)
+        own = [m.distance_km for m in mine if m.criteria["metier"].score == 1.0]
+        own = [d for d in own if d <= r.max_km]
+
+        def within(ring: int, own: list[float] = own, r: RequestIn = r) -> int:
+            return sum(d <= rings[ring] * r.max_km * (1 + 1e-9) for d in own)
+
+        if np.isinf(guess[i]):
+            assert within(len(rings) - 1) < k
+        else:
+            ring = int(np.flatnonzero(np.isclose(rings * near, guess[i]))[0])
+            assert within(ring) >= k
+            assert ring == 0 or within(ring - 1) < k
+
+
+def test_best_offers_taken_from_a_group_of_offers_at_one_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search for the best offers takes the first k of a group (one point, one class); for a
+    mover, offers with a bed within its radius tie with those far away at the relocation floor."""
+    monkeypatch.setattr(allocation, "MAX_LOST_TO", 2)
+    here, near_by, paris = (46.2, 5.2), (46.2, 5.3165), (48.8566, 2.3522)  # near_by: ~9 km
+    aide = "aide-soignant"
+
+    def offer(oid: str, at: tuple[float, float]) -> OfferIn:
+        return OfferIn(oid, aide, *at, 1, housing_beds=1)
+
+    def request(rid: str, at: tuple[float, float], **kw: object) -> RequestIn:
+        return RequestIn(rid, (aide,), *at, 10, **kw)  # type: ignore[arg-type]
+
+    # Three offers at one point, four candidates there: the last loses to the first two.
+    offs = [offer(f"o{j}", here) for j in range(3)]
+    reqs = [request(f"a{i}", here) for i in range(3)] + [request("z", here)]
+    a = allocate(reqs, offs, REF)
+    assigned = {x.request_id: x.offer_id for x in a.assignments}
+    assert [(u.request_id, u.lost_to) for u in a.unassigned] == [("z", ("a0", "a1"))]
+    assert expected_explanations(reqs, offs, assigned)[2] == {"z": ("a0", "a1")}
+    # A mover: three offers near the edge of its radius, two far away, all of one class and
+    # all at the relocation floor for it: its two best are the first two by id.
+    offs = [offer(f"o{j}", near_by) for j in range(3)] + [offer(f"o{j}", paris) for j in (3, 4)]
+    reqs = [request(f"b{i}", near_by) for i in range(3)]
+    reqs += [request(f"p{i}", paris) for i in range(2)]
+    reqs += [request("z", here, accepts_relocation=True)]
+    a = allocate(reqs, offs, REF)
+    assigned = {x.request_id: x.offer_id for x in a.assignments}
+    assert assigned == {"b0": "o0", "b1": "o1", "b2": "o2", "p0": "o3", "p1": "o4"}
+    assert [(u.request_id, u.lost_to) for u in a.unassigned] == [("z", ("b0", "b1"))]
+    assert expected_explanations(reqs, offs, assigned)[2] == {"z": ("b0", "b1")}
