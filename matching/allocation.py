@@ -41,7 +41,7 @@ from typing import TypeVar, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine import _prepare, _widen
+from .engine import _prepare
 from .model import (
     DEFAULT_PARAMS,
     Allocation,
@@ -71,7 +71,7 @@ __all__ = ["allocate", "LEVELS", "MAX_LOST_TO"]
 
 #: The levels, as the distance penalty ``t`` (0 at the candidate's commune, ``1 - e`` at the
 #: limit of the radius) a same-métier pair may have at most; ``inf``: every remaining pair.
-LEVELS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, float("inf"))
+LEVELS = (0.0, 0.1, 0.25, 0.5, 1.0, float("inf"))
 #: At most this many request ids in an unassigned request's ``lost_to``.
 MAX_LOST_TO = 10
 #: Rings of distance (fractions of a request's radius) that first guesses of a search start at.
@@ -346,8 +346,10 @@ def _best_first(ri: IntArray, ci: IntArray, s: F64) -> IntArray:
     order = np.arange(len(ri))
     worse = np.int64(0x7FF0000000000000) - np.asarray(s, dtype=np.float64).view(np.int64)
     for key in (ci, worse, ri):
-        k = key.astype(np.uint64)
-        top = int(k.max()) if len(k) else 0
+        if not len(key) or key.min() == key.max():
+            continue  # all equal: nothing to order
+        k = (key - key.min()).astype(np.uint64)
+        top = int(k.max())
         shift = 0
         while True:
             digit = ((k[order] >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
@@ -504,6 +506,41 @@ def _reach(space: _Space, rows: IntArray, k: int) -> tuple[NDArray[np.int64], F6
         ring = np.argmax(enough, axis=1)
         guess[sel] = np.where(enough.any(axis=1), _RINGS[ring] * (1.0 - space.e), np.inf)
     return counts, guess
+
+
+def _widening(space: _Space, rows: IntArray) -> dict[int, float | None]:
+    """For rows with no compatible offer: the smallest widening step (``Params``) within which
+    ``widening_min_results`` offers would be compatible, ``None`` if none does.
+
+    Step by step, offers are counted by point of the requests still without one and class, as
+    :func:`_reach` does; steps not beyond a row's own radius hold nothing for it.
+    """
+    RT, C, params = space.RT, space.classes, space.params
+    steps, n_min = params.widening_steps_km, params.widening_min_results
+    out: dict[int, float | None] = dict.fromkeys(rows.tolist())
+    largest = steps[-1] if steps else 0.0
+    pending = rows[(RT.max_km[rows] < largest) & space.accept[rows].any(axis=1)]
+    if not C.n:
+        return out
+    groups = OfferPoints.build(space.live, space.opoints, C.of)
+    for step in steps:
+        todo = pending[RT.max_km[pending] < step]
+        if not len(todo):
+            continue
+        radius = np.full(len(todo), float(step))
+        ball, coords, ball_radius, order = group_balls(todo, space.rpoints, radius)
+        by_ball = np.searchsorted(ball[order], np.arange(len(ball_radius) + 1))
+        accept = space.accept[todo]
+        mask = reduce_or(pack(accept[order]), by_ball)
+        u, v, _d = near_pairs(coords, ball_radius, groups.coords, mask, groups.masks(mask.shape[1]))
+        at, g = groups.wanted(u, v, mask)
+        cell = u[at] * np.int64(C.n) + groups.group_key[g]
+        near = np.bincount(cell, weights=groups.group_count[g], minlength=len(ball_radius) * C.n)
+        count = (accept * near.reshape(len(ball_radius), C.n)[ball]).sum(axis=1)
+        reached = count >= n_min
+        out.update(dict.fromkeys(todo[reached].tolist(), float(step)))
+        pending = np.setdiff1d(pending, todo[reached], assume_unique=True)
+    return out
 
 
 def _best(
@@ -664,7 +701,7 @@ def allocate(
         ]
 
     empty = left[compatible == 0]
-    widening = _widen(RT, OT, empty, strict) if len(empty) else {}
+    widening = _widening(space, empty)
     lost = dict(zip(losers.tolist(), lost_to, strict=True))
     unassigned = []
     for i, n in zip(left.tolist(), compatible.tolist(), strict=True):
@@ -726,5 +763,5 @@ def _lost_to(
     keep = np.arange(len(row_pos)) - starts < MAX_LOST_TO
     row_pos, holder = row_pos[keep], holder[keep]
     bounds = np.searchsorted(row_pos, np.arange(len(rows) + 1)).tolist()
-    ids = [RT.ids[h] for h in holder.tolist()]
-    return [tuple(ids[bounds[p] : bounds[p + 1]]) for p in range(len(rows))]
+    ids = np.asarray(RT.ids, dtype=object)[holder].tolist()
+    return [tuple(ids[a:z]) for a, z in zip(bounds, bounds[1:], strict=False)]

@@ -206,6 +206,10 @@ def test_best_first_orders_by_row_score_then_offer() -> None:
     ci = rnd.integers(0, 300_000, n)
     s = rnd.choice([0.0, 0.25, 0.5, 0.8250000000000001, 1.0, 0.3333], n)
     assert (_best_first(ri, ci, s) == np.lexsort((ci, -s, ri))).all()
+    same = np.full(n, 0.8250000000000001)  # one score, one row: the other keys alone
+    assert (_best_first(ri, ci, same) == np.lexsort((ci, ri))).all()
+    assert (_best_first(np.full(n, 7), ci, s) == np.lexsort((ci, -s))).all()
+    assert len(_best_first(ri[:0], ci[:0], s[:0])) == 0
 
 
 def test_assignments_are_a_list_built_on_access() -> None:

@@ -438,3 +438,17 @@ def test_best_offers_taken_from_a_group_of_offers_at_one_point(
     assert assigned == {"b0": "o0", "b1": "o1", "b2": "o2", "p0": "o3", "p1": "o4"}
     assert [(u.request_id, u.lost_to) for u in a.unassigned] == [("z", ("b0", "b1"))]
     assert expected_explanations(reqs, offs, assigned)[2] == {"z": ("b0", "b1")}
+
+
+@SETTINGS
+@given(instances(), st.sampled_from([1, 2]))
+def test_allocation_widening_equals_the_engines(inst, n_min: int) -> None:  # type: ignore[no-untyped-def]
+    """Requests with no compatible offer: the allocation's widening step is the engine's."""
+    reqs, offs = inst
+    strict = Params(exclude_without_housing=True, widening_min_results=n_min)
+    RT, OT = engine._prepare(reqs, offs, REF, strict)
+    space = allocation._Space(RT, OT, strict)
+    rows = np.arange(len(reqs), dtype=np.intp)
+    counts, _ = allocation._reach(space, rows, 1)
+    empty = rows[counts == 0]
+    assert allocation._widening(space, empty) == engine._widen(RT, OT, empty, strict)
