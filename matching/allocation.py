@@ -676,8 +676,9 @@ def allocate(
     Returns assignments (with their match and the candidate's choice rank) and unassigned
     requests with a French reason: no compatible offer, or every compatible offer taken by
     better-ranked requests (``lost_to``). Sorted by request id; inputs are not mutated. The
-    decisions, ranks and counts are made here; each assignment's :class:`Match` (criteria and
-    French reasons) is built when the assignment is first read.
+    decisions, ranks, counts and ``lost_to`` are settled here; the objects that carry them (an
+    assignment's :class:`Match` with its criteria and French reasons, an unassigned request's
+    reason) are built when first read.
     """
     # Candidates who need housing only ever go where there is a bed.
     strict = replace(params, exclude_without_housing=True)
@@ -689,7 +690,7 @@ def allocate(
     left = np.flatnonzero(held < 0).astype(np.intp)
     compatible, guess = _reach(space, left, MAX_LOST_TO)
     losers = left[compatible > 0]
-    lost_to = _lost_to(space, losers, held, score, guess[compatible > 0])
+    holders, bounds = _lost_to(space, losers, held, score, guess[compatible > 0])
 
     def build(a: int, z: int) -> list[Assignment]:
         rows = assigned[a:z]
@@ -702,40 +703,50 @@ def allocate(
 
     empty = left[compatible == 0]
     widening = _widening(space, empty)
-    lost = dict(zip(losers.tolist(), lost_to, strict=True))
-    unassigned = []
-    for i, n in zip(left.tolist(), compatible.tolist(), strict=True):
-        rid = RT.ids[i]
-        if n == 0:
-            km = widening.get(i)
-            reason = (
-                f"Aucune offre compatible à moins de {RT.max_km[i]:g} km "
-                f"(au moins une à moins de {km:g} km)"
-                if km is not None
-                else "Aucune offre compatible"
-            )
-            unassigned.append(Unassigned(rid, reason, (), 0))
-            continue
-        offers_ = (
-            "Son offre compatible est attribuée"
-            if n == 1
-            else f"Ses {n} offres compatibles sont attribuées"
+    # lost_to of left[i]: holder ids [bounds[j], bounds[j + 1]), j its place among the losers.
+    loser_at = np.cumsum(compatible > 0) - 1
+    ids = RT.ids
+
+    def explain(a: int, z: int) -> list[Unassigned]:
+        out = []
+        rows = zip(
+            left[a:z].tolist(), compatible[a:z].tolist(), loser_at[a:z].tolist(), strict=True
         )
-        reason = f"{offers_} à des candidatures mieux classées"
-        unassigned.append(Unassigned(rid, reason, lost[i], n))
-    return Allocation(_Lazy(len(assigned), build), unassigned)
+        for i, n, j in rows:
+            rid = ids[i]
+            if n == 0:
+                km = widening.get(i)
+                reason = (
+                    f"Aucune offre compatible à moins de {RT.max_km[i]:g} km "
+                    f"(au moins une à moins de {km:g} km)"
+                    if km is not None
+                    else "Aucune offre compatible"
+                )
+                out.append(Unassigned(rid, reason, (), 0))
+                continue
+            offers_ = (
+                "Son offre compatible est attribuée"
+                if n == 1
+                else f"Ses {n} offres compatibles sont attribuées"
+            )
+            reason = f"{offers_} à des candidatures mieux classées"
+            out.append(Unassigned(rid, reason, tuple(holders[bounds[j] : bounds[j + 1]]), n))
+        return out
+
+    return Allocation(_Lazy(len(assigned), build), _Lazy(len(left), explain))
 
 
 def _lost_to(
     space: _Space, rows: IntArray, held: IntArray, score: F64, guess: F64
-) -> list[tuple[str, ...]]:
+) -> tuple[list[str], list[int]]:
     """For each row: up to MAX_LOST_TO requests holding its best offers and ranked above it.
 
-    Its best offers in its order; each offer's holders best first (score, then id).
+    Its best offers in its order; each offer's holders best first (score, then id). Returns
+    the ids of every row's holders, in row order, and where each row's start (and the end).
     """
     RT = space.RT
     if not len(rows):
-        return []
+        return [], [0]
     indptr, cols, scores = _best(space, rows, MAX_LOST_TO, guess)
     # Holders of every offer, best first.
     assigned = np.flatnonzero(held >= 0)
@@ -763,5 +774,4 @@ def _lost_to(
     keep = np.arange(len(row_pos)) - starts < MAX_LOST_TO
     row_pos, holder = row_pos[keep], holder[keep]
     bounds = np.searchsorted(row_pos, np.arange(len(rows) + 1)).tolist()
-    ids = np.asarray(RT.ids, dtype=object)[holder].tolist()
-    return [tuple(ids[a:z]) for a, z in zip(bounds, bounds[1:], strict=False)]
+    return np.asarray(RT.ids, dtype=object)[holder].tolist(), bounds

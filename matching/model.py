@@ -368,9 +368,9 @@ class Unassigned:
 class Allocation:
     """A stable allocation: assignments by request id, unassigned requests by request id.
 
-    ``assignments`` is a read-only sequence; :func:`~matching.allocate` settles every decision,
-    rank and count, and builds each assignment's :class:`Match` (criteria, French reasons) when
-    it is first read.
+    Both are read-only sequences; :func:`~matching.allocate` settles every decision, rank, count
+    and ``lost_to``, and builds the items (an assignment's :class:`Match` with its criteria and
+    French reasons, an unassigned request's reason) when they are first read.
     """
 
     assignments: Sequence[Assignment]

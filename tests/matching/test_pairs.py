@@ -223,6 +223,10 @@ def test_assignments_are_a_list_built_on_access() -> None:
     with pytest.raises(IndexError):
         a.assignments[len(items)]
     assert [x["request"] for x in a.to_dict()["assignments"]] == [x.request_id for x in items]
+    left = list(a.unassigned)
+    assert isinstance(a.unassigned, _Lazy) and left and a.unassigned == left
+    assert [u["request"] for u in a.to_dict()["unassigned"]] == [u.request_id for u in left]
+    assert sorted(x.request_id for x in items + left) == [r.id for r in reqs]
     built: list[int] = []
     lazy = _Lazy(1200, lambda lo, hi: built.append(lo) or list(range(lo, hi)))
     assert lazy[700] == 700 and built == [512]
