@@ -629,7 +629,7 @@ def _floor_pairs(
 class _Lazy(Sequence[T]):
     """A read-only list whose items are built in chunks on first access."""
 
-    CHUNK = 1024
+    CHUNK = 512
 
     def __init__(self, n: int, build: Callable[[int, int], list[T]]) -> None:
         self._n, self._build = n, build
