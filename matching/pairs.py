@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine import _cell_keys, _neighbour_offsets
+from .engine import _SHIFT, _cell_keys
 from .geo import chord_to_km
 from .model import Params
 from .scoring import OfferTable, RequestTable, _housing_table, _weights
@@ -52,7 +52,16 @@ CHUNK_PAIRS = 1 << 22
 #: Grid cells per band radius in :func:`near_pairs`, and the radius of the first band.
 _CELLS = 2
 _BAND_BASE_KM = 0.5
-_NEAR = _neighbour_offsets(_CELLS)
+#: Key offsets of the columns of cells (first two axes) within _CELLS of a cell; along the
+#: third axis, keys are consecutive.
+_COLUMNS = np.array(
+    [
+        (dx << (2 * int(_SHIFT))) + (dy << int(_SHIFT))
+        for dx in range(-_CELLS, _CELLS + 1)
+        for dy in range(-_CELLS, _CELLS + 1)
+    ],
+    dtype=np.int64,
+)
 
 IntArray = NDArray[np.intp]
 F64 = NDArray[np.float64]
@@ -157,10 +166,12 @@ def near_pairs(
         # symmetric).
         swap = len(ukeys) > len(vkeys)
         probe, target = (vkeys, ukeys) if swap else (ukeys, vkeys)
-        wanted = probe[:, None] + _NEAR[None, :]
-        at = np.minimum(np.searchsorted(target, wanted), len(target) - 1)
-        pi, ki = np.nonzero(target[at] == wanted)
-        ti = at[pi, ki]
+        # Cells along the third axis have consecutive keys: one range per column of cells.
+        column = (probe[:, None] + _COLUMNS[None, :]).ravel()
+        lo = np.searchsorted(target, column - _CELLS)
+        found = np.searchsorted(target, column + _CELLS, side="right") - lo
+        pi = np.repeat(np.arange(len(column)) // len(_COLUMNS), found)
+        ti = ranges(lo, found)
         cu, cv = (ti, pi) if swap else (pi, ti)
         if masked:
             hit = meet(
