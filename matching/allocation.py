@@ -252,7 +252,7 @@ def _defer(
     places: NDArray[np.int64],
     beds: NDArray[np.int64],
     needs: B,
-    window: int = 16,
+    window: int = 8,
 ) -> tuple[IntArray, F64]:
     """Candidate-proposing deferred acceptance over complete lists (CSR, best first).
 
@@ -381,12 +381,17 @@ def _levels(space: _Space) -> tuple[IntArray, F64]:
         if not len(cols) or not len(free):
             break
         theta = float(space.theta(tau))
-        radius, reloc_all = space.radius(free, tau)
-        wants = space.wants(free, tau)
-        ri, ci, s, _d = space.within(free, cols, radius, wants)
+        # The free requests that want a class with a place left, and what they want of them.
+        open_ = np.zeros(space.classes.n, dtype=bool)
+        open_[space.classes.of[cols]] = True
+        wants = space.wants(free, tau) & open_
+        some = wants.any(axis=1)
+        rows, wants = free[some], wants[some]
+        radius, reloc_all = space.radius(rows, tau)
+        ri, ci, s, _d = space.within(rows, cols, radius, wants)
         parts = [(ri, ci, s)]
         if reloc_all.any():
-            movers = free[reloc_all]
+            movers = rows[reloc_all]
             parts.append(
                 space.anywhere(movers, cols[OT.hasbeds[cols]], radius[reloc_all], wants[reloc_all])
             )
