@@ -632,6 +632,9 @@ def pair_results(
     d_l, sm_l, t_l = k.d.tolist(), k.s_metier.tolist(), k.t.tolist()
     sh_l, sc_l = k.s_housing.tolist(), k.score.tolist()
     out: list[Match | Exclusion] = []
+    # Criteria are immutable, and those of the métier and housing take a few values: each is
+    # made once and shared.
+    shared: dict[tuple[object, ...], Criterion] = {}
     for n, (i, j, is_bad) in enumerate(zip(ri.tolist(), ci.tolist(), bad.tolist(), strict=True)):
         req, off = RT.items[i], OT.items[j]
         d = d_l[n]
@@ -643,10 +646,13 @@ def pair_results(
         m_reason, d_reason, h_reason = _reasons(
             req, off, labels[off.metier], d, sm_l[n], eligible[n]
         )
+        m_key, h_key = ("metier", sm_l[n], m_reason), ("housing", sh_l[n], h_reason)
+        metier = shared.get(m_key) or shared.setdefault(m_key, Criterion(sm_l[n], a_m, m_reason))
+        housing = shared.get(h_key) or shared.setdefault(h_key, Criterion(sh_l[n], a_h, h_reason))
         criteria = {
-            "metier": Criterion(sm_l[n], a_m, m_reason),
+            "metier": metier,
             "distance": Criterion(1.0 - t_l[n], a_d, d_reason),
-            "housing": Criterion(sh_l[n], a_h, h_reason),
+            "housing": housing,
         }
         reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
         out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons))
