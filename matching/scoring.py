@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 
 import numpy as np
 from numpy.typing import NDArray
@@ -168,41 +169,53 @@ class RequestTable:
     def build(
         cls, requests: Sequence[RequestIn], ref: MetierReferential, params: Params
     ) -> RequestTable:
-        items = sorted(requests, key=lambda r: r.id)
-        _check_unique("request", [r.id for r in items])
+        items = sorted(requests, key=attrgetter("id"))
+        ids = [r.id for r in items]
+        _check_unique("request", ids)
         codes = ref.codes
         index = {c: i for i, c in enumerate(codes)}
         n, m = len(items), len(codes)
-        flat: list[int] = []
-        counts: list[int] = []
-        for r in items:
-            for code in r.metiers:
-                k = index.get(code)
-                if k is None:
-                    raise UnknownMetier(
-                        f"unknown métier code {code!r}", record=f"request {r.id}", field="metiers"
-                    )
-                flat.append(k)
-            counts.append(len(r.metiers))
-        same = np.zeros((n, m), dtype=bool)
-        same[np.repeat(np.arange(n), counts), np.array(flat, dtype=np.intp)] = True
+        # Requests share a few combinations of métiers: each is resolved once.
+        combos: dict[tuple[str, ...], int] = {}
+        rows: list[list[int]] = []
+        which = np.empty(n, dtype=np.intp)
+        for pos, r in enumerate(items):
+            c = combos.get(r.metiers)
+            if c is None:
+                row = []
+                for code in r.metiers:
+                    k = index.get(code)
+                    if k is None:
+                        raise UnknownMetier(
+                            f"unknown métier code {code!r}",
+                            record=f"request {r.id}",
+                            field="metiers",
+                        )
+                    row.append(k)
+                c = combos[r.metiers] = len(rows)
+                rows.append(row)
+            which[pos] = c
+        by_combo = np.zeros((len(rows), m), dtype=bool)
+        for c, row in enumerate(rows):
+            by_combo[c, row] = True
+        same = by_combo[which] if n else np.zeros((0, m), dtype=bool)
         rel = np.zeros((m, m), dtype=np.int64)
         for k, c in enumerate(codes):
             rel[k, [index[o] for o in ref.related(c)]] = 1
         related = (same.astype(np.int64) @ rel) > 0
         cm = np.where(same, 1.0, np.where(related, params.related_metier_score, 0.0))
-        max_km = np.array([float(r.max_km) for r in items], dtype=np.float64)
+        max_km = np.fromiter(map(attrgetter("max_km"), items), np.float64, n)
         xyz = to_ecef([r.lat for r in items], [r.lon for r in items]).reshape(n, 3)
         return cls(
-            ids=[r.id for r in items],
+            ids=ids,
             items=items,
             xyz=xyz,
             coords=np.ascontiguousarray(xyz.T),
             max_km=max_km,
             kfac=(1.0 - params.distance_score_at_limit) / max_km,
-            needs=np.array([r.needs_housing for r in items], dtype=bool),
-            acc=np.array([r.accepts_relocation for r in items], dtype=bool),
-            lic=np.array([r.has_licence for r in items], dtype=bool),
+            needs=np.fromiter(map(attrgetter("needs_housing"), items), bool, n),
+            acc=np.fromiter(map(attrgetter("accepts_relocation"), items), bool, n),
+            lic=np.fromiter(map(attrgetter("has_licence"), items), bool, n),
             avail=np.array(
                 [
                     _NO_AVAIL if r.available_from is None else r.available_from.toordinal()
