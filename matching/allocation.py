@@ -29,7 +29,8 @@ compare it with a brute-force greedy, with one level and with many). Then each a
 its choice rank (1 + the compatible offers the candidate ranks higher, counted exactly, with a
 join bounded by its own score), and each unassigned request the number of its compatible offers
 (counted per ball and class of offers, no pair scored) and the requests that hold its best
-ones (``lost_to``: its best offers are found by widening a join from a first guess).
+ones (``lost_to``: its best offers are found by a join out to the smallest ring of distance
+that holds enough offers of its own métier, counted with the compatible ones).
 """
 
 from __future__ import annotations
