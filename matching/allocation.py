@@ -55,6 +55,7 @@ from .model import (
     Unassigned,
 )
 from .pairs import (
+    Masks,
     OfferPoints,
     Points,
     distance,
@@ -465,6 +466,28 @@ def _ranks(space: _Space, rows: IntArray, held: IntArray, score: F64) -> NDArray
     return 1 + count
 
 
+def _balls(
+    space: _Space, rows: IntArray, radius: F64
+) -> tuple[IntArray, F64, F64, IntArray, IntArray, B, Masks]:
+    """Rows grouped in balls: (ball of each row, coords and radius per ball, rows in ball
+    order, where each ball starts in that order, their accept matrix in that order, and the
+    set of classes each ball's rows accept)."""
+    ball, coords, ball_radius, order = group_balls(rows, space.rpoints, radius)
+    by_ball = np.searchsorted(ball[order], np.arange(len(ball_radius) + 1))
+    accept = space.accept[rows[order]]
+    return ball, coords, ball_radius, order, by_ball, accept, reduce_or(pack(accept), by_ball)
+
+
+def _near_groups(
+    coords: F64, radius: F64, mask: Masks, groups: OfferPoints
+) -> tuple[IntArray, F64, NDArray[np.int64]]:
+    """(ball, distance, offer group) for the groups within each ball's radius whose class one
+    of the ball's rows accepts."""
+    u, v, d = near_pairs(coords, radius, groups.coords, mask, groups.masks(mask.shape[1]))
+    at, g = groups.wanted(u, v, mask)
+    return u[at], d[at], g
+
+
 def _reach(space: _Space, rows: IntArray, k: int) -> tuple[NDArray[np.int64], F64]:
     """Per row: the number of offers it could take (valid pairs), and a first guess of the
     distance penalty within which its k best offers lie.
@@ -478,18 +501,12 @@ def _reach(space: _Space, rows: IntArray, k: int) -> tuple[NDArray[np.int64], F6
     guess = np.full(len(rows), np.inf)
     if not len(rows) or not C.n:
         return counts, guess
-    ball, coords, radius, order = group_balls(rows, space.rpoints, RT.max_km[rows])
-    by_ball = np.searchsorted(ball[order], np.arange(len(radius) + 1))
-    accept = space.accept[rows[order]]
-    mask = reduce_or(pack(accept), by_ball)
+    ball, coords, radius, order, by_ball, accept, mask = _balls(space, rows, RT.max_km[rows])
     groups = OfferPoints.build(space.live, space.opoints, C.of)
-    point_mask = groups.masks(mask.shape[1])
     rings = len(_RINGS)
     for a in range(0, len(radius), _BALLS):
         z = min(a + _BALLS, len(radius))
-        u, v, d = near_pairs(coords[:, a:z], radius[a:z], groups.coords, mask[a:z], point_mask)
-        at, g = groups.wanted(u, v, mask[a:z])
-        u, d = u[at], d[at]
+        u, d, g = _near_groups(coords[:, a:z], radius[a:z], mask[a:z], groups)
         f = np.divide(d, radius[a:z][u], out=np.zeros(len(d)), where=d > 0)
         cell = u * np.int64(C.n) + groups.group_key[g]
         weight = groups.group_count[g]
@@ -526,27 +543,26 @@ def _widening(space: _Space, rows: IntArray) -> dict[int, float | None]:
     steps, n_min = params.widening_steps_km, params.widening_min_results
     out: dict[int, float | None] = dict.fromkeys(rows.tolist())
     largest = steps[-1] if steps else 0.0
-    pending = rows[(RT.max_km[rows] < largest) & space.accept[rows].any(axis=1)]
     if not C.n:
         return out
+    pending = rows[(RT.max_km[rows] < largest) & space.accept[rows].any(axis=1)]
     groups = OfferPoints.build(space.live, space.opoints, C.of)
     for step in steps:
         todo = pending[RT.max_km[pending] < step]
         if not len(todo):
             continue
         radius = np.full(len(todo), float(step))
-        ball, coords, ball_radius, order = group_balls(todo, space.rpoints, radius)
-        by_ball = np.searchsorted(ball[order], np.arange(len(ball_radius) + 1))
-        accept = space.accept[todo]
-        mask = reduce_or(pack(accept[order]), by_ball)
-        u, v, _d = near_pairs(coords, ball_radius, groups.coords, mask, groups.masks(mask.shape[1]))
-        at, g = groups.wanted(u, v, mask)
-        cell = u[at] * np.int64(C.n) + groups.group_key[g]
-        near = np.bincount(cell, weights=groups.group_count[g], minlength=len(ball_radius) * C.n)
-        count = (accept * near.reshape(len(ball_radius), C.n)[ball]).sum(axis=1)
-        reached = count >= n_min
-        out.update(dict.fromkeys(todo[reached].tolist(), float(step)))
-        pending = np.setdiff1d(pending, todo[reached], assume_unique=True)
+        ball, coords, ball_radius, order, _, accept, mask = _balls(space, todo, radius)
+        u, _d, g = _near_groups(coords, ball_radius, mask, groups)
+        near = np.bincount(
+            u * np.int64(C.n) + groups.group_key[g],
+            weights=groups.group_count[g],
+            minlength=len(ball_radius) * C.n,
+        )
+        count = (accept * near.reshape(len(ball_radius), C.n)[ball[order]]).sum(axis=1)
+        reached = todo[order][count >= n_min]
+        out.update(dict.fromkeys(reached.tolist(), float(step)))
+        pending = np.setdiff1d(pending, reached, assume_unique=True)
     return out
 
 
