@@ -511,21 +511,27 @@ def _reach(space: _Space, rows: IntArray, k: int) -> tuple[NDArray[np.int64], F6
         cell = u * np.int64(C.n) + groups.group_key[g]
         weight = groups.group_count[g]
         total = np.bincount(cell, weights=weight, minlength=(z - a) * C.n).reshape(z - a, C.n)
-        flat = cell * rings + np.searchsorted(_RINGS, f)
-        near = np.bincount(flat, weights=weight, minlength=(z - a) * C.n * rings)
-        near = near.reshape(z - a, C.n, rings)  # offers in each ring
         sel = order[by_ball[a] : by_ball[z]]
         rr, local = rows[sel], ball[sel] - a
         acc = accept[by_ball[a] : by_ball[z]]
         anywhere = RT.acc[rr][:, None] & C.hasbeds[None, :]
         counts[sel] = (acc * np.where(anywhere, C.size[None, :], total[local])).sum(axis=1)
-        # Offers of the row's own métier in each ring, summed over the classes it accepts.
+        # Offers of the row's own métier in each ring, summed over the classes it accepts;
+        # rings are counted for the (ball, class) pairs a row owns only, numbered compactly.
         pos, cls = np.nonzero(acc & space.same[rr])
+        owned = np.zeros((z - a) * C.n, dtype=bool)
+        owned[local[pos] * C.n + cls] = True
+        number = np.cumsum(owned) - 1
+        mine = owned[cell]
+        flat = number[cell[mine]] * rings + np.searchsorted(_RINGS, f[mine])
+        near = np.bincount(flat, weights=weight[mine], minlength=int(owned.sum()) * rings)
+        near = near.reshape(-1, rings)  # offers in each ring
         per_ring = np.zeros((len(rr), rings))
         if len(pos):
             runs = np.searchsorted(pos, np.arange(len(rr)))
             has = np.diff(np.r_[runs, len(pos)]) > 0
-            per_ring[has] = np.add.reduceat(near[local[pos], cls], runs[has], axis=0)
+            mine_near = near[number[local[pos] * C.n + cls]]
+            per_ring[has] = np.add.reduceat(mine_near, runs[has], axis=0)
         enough = np.cumsum(per_ring, axis=1) >= k
         ring = np.argmax(enough, axis=1)
         guess[sel] = np.where(enough.any(axis=1), _RINGS[ring] * (1.0 - space.e), np.inf)
