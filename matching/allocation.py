@@ -38,6 +38,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TypeVar, overload
 
 import numpy as np
@@ -58,6 +59,7 @@ from .pairs import (
     Masks,
     OfferPoints,
     Points,
+    TooManyPairs,
     distance,
     group_balls,
     join,
@@ -75,6 +77,9 @@ __all__ = ["allocate", "LEVELS", "MAX_LOST_TO"]
 #: The levels, as the distance penalty ``t`` (0 at the candidate's commune, ``1 - e`` at the
 #: limit of the radius) a same-métier pair may have at most; ``inf``: every remaining pair.
 LEVELS = (0.0, 0.1, 0.25, 0.5, 1.0, float("inf"))
+#: At most this many pairs in one join: beyond, a level is split in finer ones, and a
+#: search is made for fewer requests at a time (memory stays bounded on dense data).
+PAIRS_LIMIT = 1 << 23
 #: At most this many request ids in an unassigned request's ``lost_to``.
 MAX_LOST_TO = 10
 #: Rings of distance (fractions of a request's radius) that first guesses of a search start at.
@@ -155,6 +160,8 @@ class _Space:
         self.a_d = a_d
         self.top = a_m + a_d + a_h  # same métier, same point, housing fine
         self.related_top = a_m * params.related_metier_score + a_d + a_h
+        # A related métier scores as the same métier would ``shift`` further (in t).
+        self.shift = (self.top - self.related_top) / a_d
         self.e = params.distance_score_at_limit
         self.cap_t = 1.0 - params.relocation_distance_score  # relocation: t never above this
         self.live = np.flatnonzero(OT.live).astype(np.intp)
@@ -163,6 +170,7 @@ class _Space:
         everyone = np.arange(len(RT.ids), dtype=np.intp)
         self.accept = self.classes.accept(RT, everyone)  # (requests, classes)
         self.same = RT.cm[:, self.classes.metier] >= 1.0
+        self.related = (RT.cm[:, self.classes.metier] > 0.0) & ~self.same
 
     def theta(self, tau: float | F64) -> float | F64:
         """The score threshold of a level (pairs above it have t <= tau)."""
@@ -188,6 +196,33 @@ class _Space:
         fr = np.where(movers, f_mover, f_near)
         return RT.max_km[rows] * fr * (1.0 + _SLACK) + _SLACK, reloc_all
 
+    def entries(self, rows: IntArray, tau: float | F64) -> tuple[IntArray, F64, B, B, IntArray]:
+        """What to join for pairs with t <= tau: (rows, radius, wants, reloc_all, split).
+
+        A pair of a related métier scores as one of the same métier ``shift`` further, so a row
+        that meets related classes at this penalty meets them as a second entry, within the
+        radius of ``tau - shift`` only. ``split``: the rows with such an entry (appended, in
+        that order, after one entry per row).
+        """
+        tau = np.broadcast_to(np.asarray(tau, dtype=np.float64), rows.shape)
+        radius, reloc_all = self.radius(rows, tau)
+        wants = self.wants(rows, tau)
+        related = self.related[rows]
+        split = np.flatnonzero((wants & related).any(axis=1))
+        if not len(split):
+            return rows, radius, wants, reloc_all, split
+        rel_wants = wants[split] & related[split]
+        wants[split] &= ~related[split]
+        rel_tau = np.maximum(tau[split] - self.shift, 0.0)
+        rel_radius, rel_reloc = self.radius(rows[split], rel_tau)
+        return (
+            np.concatenate([rows, rows[split]]),
+            np.concatenate([radius, rel_radius]),
+            np.concatenate([wants, rel_wants]),
+            np.concatenate([reloc_all, rel_reloc]),
+            split,
+        )
+
     def wants(self, rows: IntArray, tau: float | F64) -> B:
         """Offer classes each row meets: valid ones, of a related métier only where such a
         pair can reach the level."""
@@ -197,14 +232,23 @@ class _Space:
         return self.accept[rows] if related else self.accept[rows] & self.same[rows]
 
     def within(
-        self, rows: IntArray, cols: IntArray, radius: F64, wants: B, cap: int | None = None
+        self,
+        rows: IntArray,
+        cols: IntArray,
+        radius: F64,
+        wants: B,
+        cap: int | None = None,
+        limit: int | None = None,
     ) -> tuple[IntArray, IntArray, F64, F64]:
-        """Valid pairs of ``rows`` x ``cols`` within ``radius``: (rows, cols, scores, dist)."""
+        """Valid pairs of ``rows`` x ``cols`` within ``radius``: (rows, cols, scores, dist).
+
+        Raises :class:`TooManyPairs` if the join would hold more than ``limit`` pairs.
+        """
         out: list[tuple[IntArray, IntArray, F64]] = []
         dist: list[F64] = []
         if len(rows) and len(cols):
             offers = OfferPoints.build(cols, self.opoints, self.classes.of)
-            for ri, ci, d in join(rows, radius, wants, self.rpoints, offers, cap):
+            for ri, ci, d in join(rows, radius, wants, self.rpoints, offers, cap, limit):
                 s, ok = pair_terms(self.RT, ri, self.OT, ci, d, self.params)
                 out.append((ri[ok], ci[ok], s[ok]))
                 dist.append(d[ok])
@@ -212,10 +256,10 @@ class _Space:
         return ri, ci, s, (np.concatenate(dist) if dist else np.zeros(0))
 
     def anywhere(
-        self, rows: IntArray, cols: IntArray, beyond: F64, wants: B
+        self, rows: IntArray, cols: IntArray, beyond: F64, wants: B, limit: int | None = None
     ) -> tuple[IntArray, IntArray, F64]:
         """Valid pairs of ``rows`` x ``cols`` farther than ``beyond`` (per row), at any distance."""
-        ri, ci, s, d = self.within(rows, cols, np.full(len(rows), np.inf), wants)
+        ri, ci, s, d = self.within(rows, cols, np.full(len(rows), np.inf), wants, limit=limit)
         limit = np.zeros(len(self.RT.ids))
         limit[rows] = beyond
         far = d > limit[ri]
@@ -370,36 +414,75 @@ def _csr(n: int, ri: IntArray, ci: IntArray, s: F64) -> tuple[NDArray[np.intp], 
     return np.searchsorted(ri, np.arange(n + 1)).astype(np.intp), ci, s
 
 
+def _level_pairs(
+    space: _Space,
+    free: IntArray,
+    cols: IntArray,
+    beds: NDArray[np.int64],
+    tau: float,
+    limit: int | None,
+) -> tuple[IntArray, IntArray, F64]:
+    """The pairs of a level: free requests x offers with a place left, scoring at least the
+    level's threshold (a request who needs housing only where a bed is left)."""
+    RT, OT = space.RT, space.OT
+    # The free requests that want a class with a place left, and what they want of them.
+    open_ = np.zeros(space.classes.n, dtype=bool)
+    open_[space.classes.of[cols]] = True
+    rows = free[(space.wants(free, tau) & open_).any(axis=1)]
+    rows_, radius, wants, reloc_all, _ = space.entries(rows, tau)
+    wants &= open_
+    ri, ci, s, _d = space.within(rows_, cols, radius, wants, limit=limit)
+    parts = [(ri, ci, s)]
+    beds_left = cols[OT.hasbeds[cols]]
+    for entry in (slice(0, len(rows)), slice(len(rows), None)):  # each row once in each
+        far = reloc_all[entry]
+        if far.any():
+            movers, beyond, wanted = rows_[entry][far], radius[entry][far], wants[entry][far]
+            parts.append(space.anywhere(movers, beds_left, beyond, wanted, limit))
+    ri, ci, s = _concat(parts)
+    keep = (s >= space.theta(tau)) & ~(RT.needs[ri] & (beds[ci] <= 0))
+    return ri[keep], ci[keep], s[keep]
+
+
+def _finer(space: _Space, done: float | None, tau: float) -> float | None:
+    """A level between the last one run and ``tau``, or None if none would hold fewer pairs
+    (they are too close, or the last one already held every pair but the relocation ones)."""
+    low = 0.0 if done is None else done
+    if not np.isfinite(tau):
+        every = 1.0 - space.e + space.shift  # the lowest valid score within a radius
+        return None if low > every else max(2.0 * low, 0.5)
+    return (low + tau) / 2.0 if tau - low > 1e-3 else None
+
+
 def _levels(space: _Space) -> tuple[IntArray, F64]:
-    """The allocation: each request's offer (-1: none) and score, level by level."""
+    """The allocation: each request's offer (-1: none) and score, level by level.
+
+    A level whose join would exceed :data:`PAIRS_LIMIT` pairs is preceded by a finer one (the
+    result does not depend on the levels).
+    """
     RT, OT = space.RT, space.OT
     n_req = len(RT.ids)
     places, beds = OT.places.copy(), OT.beds.copy()
     held = np.full(n_req, -1, dtype=np.intp)
     held_score = np.zeros(n_req)
     free = np.arange(n_req, dtype=np.intp)
-    for tau in LEVELS:
+    levels, done = list(LEVELS), None
+    while levels:
+        tau = levels[0]
         cols = np.flatnonzero(places > 0).astype(np.intp)
         if not len(cols) or not len(free):
             break
-        theta = float(space.theta(tau))
-        # The free requests that want a class with a place left, and what they want of them.
-        open_ = np.zeros(space.classes.n, dtype=bool)
-        open_[space.classes.of[cols]] = True
-        wants = space.wants(free, tau) & open_
-        some = wants.any(axis=1)
-        rows, wants = free[some], wants[some]
-        radius, reloc_all = space.radius(rows, tau)
-        ri, ci, s, _d = space.within(rows, cols, radius, wants)
-        parts = [(ri, ci, s)]
-        if reloc_all.any():
-            movers = rows[reloc_all]
-            parts.append(
-                space.anywhere(movers, cols[OT.hasbeds[cols]], radius[reloc_all], wants[reloc_all])
+        finer = _finer(space, done, tau)
+        try:
+            ri, ci, s = _level_pairs(
+                space, free, cols, beds, tau, None if finer is None else PAIRS_LIMIT
             )
-        ri, ci, s = _concat(parts)
-        keep = (s >= theta) & ~(RT.needs[ri] & (beds[ci] <= 0))
-        h, hs = _defer(*_csr(n_req, ri[keep], ci[keep], s[keep]), places, beds, RT.needs)
+        except TooManyPairs:
+            levels.insert(0, finer)  # type: ignore[arg-type]
+            continue
+        levels.pop(0)
+        done = tau
+        h, hs = _defer(*_csr(n_req, ri, ci, s), places, beds, RT.needs)
         won = np.flatnonzero(h >= 0)
         held[won] = h[won]
         held_score[won] = hs[won]
@@ -442,17 +525,43 @@ def _relocation_counts(
     return pos, cls, total - seen[pos * np.int64(C.n) + cls]
 
 
+def _in_parts(n: int, work: Callable[[slice, int | None], T], step: int | None = None) -> list[T]:
+    """``work`` over consecutive parts of ``range(n)``: ``step`` (default: all) at once, or
+    halves (and so on) while a part's join would hold more than :data:`PAIRS_LIMIT` pairs."""
+    out: list[T] = []
+    a, step = 0, max(n if step is None else step, 1)
+    while a < n:
+        z = min(n, a + step)
+        try:
+            out.append(work(slice(a, z), PAIRS_LIMIT if z - a > 1 else None))
+        except TooManyPairs:
+            step = (z - a + 1) // 2
+            continue
+        a = z
+    return out
+
+
 def _ranks(space: _Space, rows: IntArray, held: IntArray, score: F64) -> NDArray[np.int64]:
     """1 + the number of compatible offers each row ranks above the one it holds."""
-    n = len(space.RT.ids)
     if not len(rows):
         return np.zeros(0, dtype=np.int64)
-    tau = space.tau(score[rows])
-    radius, reloc_all = space.radius(rows, tau)
-    wants = space.wants(rows, tau)
-    ri, ci, s, _d = space.within(rows, space.live, radius, wants)
+    return np.concatenate(
+        _in_parts(len(rows), lambda part, limit: _ranks_of(space, rows[part], held, score, limit))
+    )
+
+
+def _ranks_of(
+    space: _Space, rows: IntArray, held: IntArray, score: F64, limit: int | None
+) -> NDArray[np.int64]:
+    n = len(space.RT.ids)
+    rows_, radius, wants, reloc_all, _ = space.entries(rows, space.tau(score[rows]))
+    ri, ci, s, _d = space.within(rows_, space.live, radius, wants, limit=limit)
     better = (s > score[ri]) | ((s == score[ri]) & (ci < held[ri]))
     count = np.bincount(ri[better], minlength=n)[rows]
+    # Relocation pairs beyond the join: a class of a related métier was joined within the
+    # radius of its own entry, beyond which its pairs score its floor (or less than the row's
+    # score, then they count for nothing).
+    reloc_all = reloc_all[: len(rows)]
     if reloc_all.any():
         movers = rows[reloc_all]
         sel = reloc_all[np.searchsorted(rows, ri)]
@@ -479,34 +588,43 @@ def _balls(
 
 
 def _near_groups(
-    coords: F64, radius: F64, mask: Masks, groups: OfferPoints
+    coords: F64, radius: F64, mask: Masks, groups: OfferPoints, limit: int | None = None
 ) -> tuple[IntArray, F64, NDArray[np.int64]]:
     """(ball, distance, offer group) for the groups within each ball's radius whose class one
-    of the ball's rows accepts."""
-    u, v, d = near_pairs(coords, radius, groups.coords, mask, groups.masks(mask.shape[1]))
+    of the ball's rows accepts (:class:`TooManyPairs` beyond ``limit`` candidates)."""
+    points = groups.masks(mask.shape[1])
+    u, v, d = near_pairs(coords, radius, groups.coords, mask, points, limit)
     at, g = groups.wanted(u, v, mask)
     return u[at], d[at], g
 
 
-def _reach(space: _Space, rows: IntArray, k: int) -> tuple[NDArray[np.int64], F64]:
-    """Per row: the number of offers it could take (valid pairs), and a first guess of the
-    distance penalty within which its k best offers lie.
+def _reach(space: _Space, rows: IntArray, k: int) -> tuple[NDArray[np.int64], F64, F64]:
+    """Per row: the number of offers it could take (valid pairs), and first guesses of where
+    its k best offers lie.
 
     Offers are counted by ball (point and radius of requests), class and ring of distance, no
-    pair scored. The guess is the smallest ring holding k offers of the row's own métier (they
-    all score above any pair beyond the ring), ``inf`` where there are not k of them.
+    pair scored. ``guess``: the distance penalty of the smallest ring holding k offers of the
+    row's own métier (they all score above any pair beyond it), ``inf`` where its radius holds
+    fewer. ``related``: for those rows (but candidates who accept to move), the smallest ring
+    (a fraction of the radius) of offers of related métiers that, with the offers of its own
+    métier scoring as much, makes k; ``inf`` where none does.
     """
     RT, C = space.RT, space.classes
     counts = np.zeros(len(rows), dtype=np.int64)
     guess = np.full(len(rows), np.inf)
+    related = np.full(len(rows), np.inf)
     if not len(rows) or not C.n:
-        return counts, guess
+        return counts, guess, related
     ball, coords, radius, order, by_ball, accept, mask = _balls(space, rows, RT.max_km[rows])
     groups = OfferPoints.build(space.live, space.opoints, C.of)
-    rings = len(_RINGS)
-    for a in range(0, len(radius), _BALLS):
-        z = min(a + _BALLS, len(radius))
-        u, d, g = _near_groups(coords[:, a:z], radius[a:z], mask[a:z], groups)
+    near_t = 1.0 - space.e
+    # Own-métier offers as far as a related ring's offers score: the ring just inside.
+    as_far = np.minimum(1.0, (space.shift + _RINGS * near_t) / near_t)
+    inside = np.searchsorted(_RINGS, as_far, side="right") - 1
+
+    def count(part: slice, limit: int | None) -> None:
+        a, z = part.start, part.stop
+        u, d, g = _near_groups(coords[:, a:z], radius[a:z], mask[a:z], groups, limit)
         f = np.divide(d, radius[a:z][u], out=np.zeros(len(d)), where=d > 0)
         cell = u * np.int64(C.n) + groups.group_key[g]
         weight = groups.group_count[g]
@@ -516,26 +634,50 @@ def _reach(space: _Space, rows: IntArray, k: int) -> tuple[NDArray[np.int64], F6
         acc = accept[by_ball[a] : by_ball[z]]
         anywhere = RT.acc[rr][:, None] & C.hasbeds[None, :]
         counts[sel] = (acc * np.where(anywhere, C.size[None, :], total[local])).sum(axis=1)
-        # Offers of the row's own métier in each ring, summed over the classes it accepts;
-        # rings are counted for the (ball, class) pairs a row owns only, numbered compactly.
-        pos, cls = np.nonzero(acc & space.same[rr])
-        owned = np.zeros((z - a) * C.n, dtype=bool)
-        owned[local[pos] * C.n + cls] = True
-        number = np.cumsum(owned) - 1
-        mine = owned[cell]
-        flat = number[cell[mine]] * rings + np.searchsorted(_RINGS, f[mine])
-        near = np.bincount(flat, weights=weight[mine], minlength=int(owned.sum()) * rings)
-        near = near.reshape(-1, rings)  # offers in each ring
-        per_ring = np.zeros((len(rr), rings))
-        if len(pos):
-            runs = np.searchsorted(pos, np.arange(len(rr)))
-            has = np.diff(np.r_[runs, len(pos)]) > 0
-            mine_near = near[number[local[pos] * C.n + cls]]
-            per_ring[has] = np.add.reduceat(mine_near, runs[has], axis=0)
-        enough = np.cumsum(per_ring, axis=1) >= k
+        cells = (cell, np.searchsorted(_RINGS, f), weight, (z - a) * C.n)
+        own = _ring_counts(acc & space.same[rr], local, *cells)
+        enough = own >= k
         ring = np.argmax(enough, axis=1)
-        guess[sel] = np.where(enough.any(axis=1), _RINGS[ring] * (1.0 - space.e), np.inf)
-    return counts, guess
+        guess[sel] = np.where(enough[:, -1], _RINGS[ring] * near_t, np.inf)
+        needy = ~enough[:, -1] & ~RT.acc[rr]
+        if needy.any():
+            rel = _ring_counts(acc & space.related[rr] & needy[:, None], local, *cells)
+            enough = own[:, inside] + rel >= k
+            enough &= needy[:, None]
+            ring = np.argmax(enough, axis=1)
+            related[sel] = np.where(enough[:, -1], _RINGS[ring], np.inf)
+
+    _in_parts(len(radius), count, _BALLS)
+    return counts, guess, related
+
+
+def _ring_counts(
+    take: B,
+    local: IntArray,
+    cell: NDArray[np.int64],
+    ring: IntArray,
+    weight: NDArray[np.int64],
+    n_cells: int,
+) -> F64:
+    """Per row, the offers of the classes ``take`` marks (rows x classes) within each ring,
+    cumulated. ``local``: each row's ball; ``cell``, ``ring``, ``weight``: the (ball, class)
+    cell, the ring and the number of offers of each group near a ball. Rings are counted for the
+    cells some row takes only, numbered compactly."""
+    pos, cls = np.nonzero(take)
+    rings = len(_RINGS)
+    taken = np.zeros(n_cells, dtype=bool)
+    taken[local[pos] * take.shape[1] + cls] = True
+    number = np.cumsum(taken) - 1
+    mine = taken[cell]
+    flat = number[cell[mine]] * rings + ring[mine]
+    near = np.bincount(flat, weights=weight[mine], minlength=int(taken.sum()) * rings)
+    per_ring = np.zeros((len(take), rings))
+    if len(pos):
+        runs = np.searchsorted(pos, np.arange(len(take)))
+        has = np.diff(np.r_[runs, len(pos)]) > 0
+        counted = near.reshape(-1, rings)[number[local[pos] * take.shape[1] + cls]]
+        per_ring[has] = np.add.reduceat(counted, runs[has], axis=0)
+    return np.cumsum(per_ring, axis=1)
 
 
 def _widening(space: _Space, rows: IntArray) -> dict[int, float | None]:
@@ -553,63 +695,95 @@ def _widening(space: _Space, rows: IntArray) -> dict[int, float | None]:
         return out
     pending = rows[(RT.max_km[rows] < largest) & space.accept[rows].any(axis=1)]
     groups = OfferPoints.build(space.live, space.opoints, C.of)
-    for step in steps:
-        todo = pending[RT.max_km[pending] < step]
-        if not len(todo):
-            continue
+
+    def reach(todo: IntArray, step: float, limit: int | None) -> IntArray:
+        """The rows of ``todo`` with ``n_min`` compatible offers within ``step`` km."""
         radius = np.full(len(todo), float(step))
         ball, coords, ball_radius, order, _, accept, mask = _balls(space, todo, radius)
-        u, _d, g = _near_groups(coords, ball_radius, mask, groups)
+        u, _d, g = _near_groups(coords, ball_radius, mask, groups, limit)
         near = np.bincount(
             u * np.int64(C.n) + groups.group_key[g],
             weights=groups.group_count[g],
             minlength=len(ball_radius) * C.n,
         )
         count = (accept * near.reshape(len(ball_radius), C.n)[ball[order]]).sum(axis=1)
-        reached = todo[order][count >= n_min]
+        return todo[order][count >= n_min]
+
+    for step in steps:
+        todo = pending[RT.max_km[pending] < step]
+        parts = _in_parts(
+            len(todo), lambda part, limit, todo=todo, step=step: reach(todo[part], step, limit)
+        )
+        reached = np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
         out.update(dict.fromkeys(reached.tolist(), float(step)))
         pending = np.setdiff1d(pending, reached, assume_unique=True)
     return out
 
 
 def _best(
-    space: _Space, rows: IntArray, k: int, guess: F64
+    space: _Space, rows: IntArray, k: int, guess: F64, related: F64
 ) -> tuple[NDArray[np.intp], IntArray, F64]:
     """The k best compatible offers of each row (CSR over ``rows``), best first.
 
-    Each row starts at the distance penalty ``guess`` gives and doubles it until k offers are
-    surely its best (``inf``: every compatible offer at once). Within a group of offers at one
-    point and of one class, all score the same for a row and rank by index: only the first k
-    of a group can be among its k best, so the join takes no more.
+    Each row starts where ``guess`` says and doubles the distance penalty until k offers are
+    surely its best (``inf``: every compatible offer at once). A row with too few offers of its
+    own métier in reach (``guess`` is ``inf``) but a ring of ``related`` offers to start from
+    meets the related offers within that ring only, and the offers of its own métier that score
+    as much; it doubles the ring. Within a group of offers at one point and of one class, all
+    score the same for a row and rank by index: only the first k of a group can be among its
+    k best, so the join takes no more.
     """
     RT = space.RT
     n = len(RT.ids)
     near = 1.0 - space.e  # t at the limit of the radius: beyond it, take every pair at once
     tau_of = np.zeros(n)
     tau_of[rows] = np.where(guess >= near, np.inf, guess)
+    ring_of = np.full(n, np.inf)  # the related ring (a fraction of the radius), if split
+    split = ~np.isfinite(tau_of[rows]) & np.isfinite(related) & ~RT.acc[rows]
+    ring_of[rows[split]] = related[split]
+    tau_of[rows[split]] = space.shift + related[split] * near
     found: list[tuple[IntArray, IntArray, F64]] = []
     pending = rows
-    pos_of = np.zeros(n, dtype=np.intp)
-    while len(pending):
-        pos_of[pending] = np.arange(len(pending))
-        tau = tau_of[pending]
+
+    def search(
+        among: IntArray, part: slice, limit: int | None
+    ) -> tuple[IntArray, IntArray, F64, B]:
+        """The pairs of the rows ``among[part]`` that are surely among their best, and which
+        of these rows have k."""
+        rows_ = among[part]
+        pos_of = np.zeros(n, dtype=np.intp)
+        pos_of[rows_] = np.arange(len(rows_))
+        tau = tau_of[rows_]
         theta = np.asarray(space.theta(tau))
-        radius, reloc_all = space.radius(pending, tau)
-        wants = space.wants(pending, tau)
-        ri, ci, s, _d = space.within(pending, space.live, radius, wants, cap=k)
+        join_rows, join_radius, wants, reloc, _ = space.entries(rows_, tau)
+        ri, ci, s, _d = space.within(join_rows, space.live, join_radius, wants, k, limit)
         parts = [(ri, ci, s)]
+        reloc_all = reloc[: len(rows_)]
         if reloc_all.any():
-            parts.append(_floor_pairs(space, pending, reloc_all, radius, ri, ci, k))
+            rel_radius, _ = space.radius(rows_, np.maximum(tau - space.shift, 0.0))
+            radius = (join_radius[: len(rows_)], rel_radius)
+            parts.append(_floor_pairs(space, rows_, reloc_all, radius, ri, ci, k))
         ri, ci, s = _concat(parts)
         at = pos_of[ri]
         certain = s >= theta[at]
         ri, ci, s, at = ri[certain], ci[certain], s[certain], at[certain]
-        done = (np.bincount(at, minlength=len(pending)) >= k) | ~np.isfinite(tau)
+        done = (np.bincount(at, minlength=len(rows_)) >= k) | ~np.isfinite(tau)
         keep = done[at]
-        found.append((ri[keep], ci[keep], s[keep]))
+        return ri[keep], ci[keep], s[keep], done
+
+    while len(pending):
+        results = _in_parts(len(pending), partial(search, pending))
+        found += [(ri, ci, s) for ri, ci, s, _ in results]
+        done = np.concatenate([r[3] for r in results])
         pending = pending[~done]
         grown = tau_of[pending] * 2.0
         tau_of[pending] = np.where(grown >= near, np.inf, grown)
+        ring = ring_of[pending] * 2.0
+        wider = np.isfinite(ring)  # a split row: a ring twice as wide, or every offer
+        ring_of[pending[wider]] = np.where(ring[wider] >= 1.0, np.inf, ring[wider])
+        tau_of[pending[wider]] = np.where(
+            ring[wider] >= 1.0, np.inf, space.shift + ring[wider] * near
+        )
     ri, ci, s = _concat(found)
     order = _best_first(ri, ci, s)
     ri = ri[order]
@@ -625,7 +799,7 @@ def _floor_pairs(
     space: _Space,
     pending: IntArray,
     reloc_all: B,
-    radius: F64,
+    radius: tuple[F64, F64],
     ri: IntArray,
     ci: IntArray,
     k: int,
@@ -637,6 +811,8 @@ def _floor_pairs(
     the floor), so they rank by id: those among a row's k best are in the class's first
     k + (members the join found within the radius). A join that kept only the first k offers
     of a group found fewer, but then that group alone holds k offers scoring at least as much.
+    ``radius``: the join radii of each row, for the classes of its own métier and for those of
+    a related one (see :meth:`_Space.entries`).
     """
     RT, C = space.RT, space.classes
     movers = pending[reloc_all]
@@ -648,7 +824,8 @@ def _floor_pairs(
     at = np.repeat(pos, take)
     r2, c2 = movers[at], C.members[j]
     d2 = distance(RT.coords[:, r2], space.OT.coords[:, c2])
-    beyond = d2 > radius[reloc_all][at]
+    own, related = radius[0][reloc_all][at], radius[1][reloc_all][at]
+    beyond = d2 > np.where(space.same[r2, C.of[c2]], own, related)
     r2, c2, d2 = r2[beyond], c2[beyond], d2[beyond]
     s2, ok = pair_terms(RT, r2, space.OT, c2, d2, space.params)
     return r2[ok], c2[ok], s2[ok]
@@ -731,9 +908,10 @@ def allocate(
     assigned = np.flatnonzero(held >= 0).astype(np.intp)
     ranks = _ranks(space, assigned, held, score)
     left = np.flatnonzero(held < 0).astype(np.intp)
-    compatible, guess = _reach(space, left, MAX_LOST_TO)
-    losers = left[compatible > 0]
-    holders, bounds = _lost_to(space, losers, held, score, guess[compatible > 0])
+    compatible, guess, related = _reach(space, left, MAX_LOST_TO)
+    some = compatible > 0
+    losers = left[some]
+    holders, bounds = _lost_to(space, losers, held, score, guess[some], related[some])
 
     def build(a: int, z: int) -> list[Assignment]:
         rows = assigned[a:z]
@@ -780,7 +958,7 @@ def allocate(
 
 
 def _lost_to(
-    space: _Space, rows: IntArray, held: IntArray, score: F64, guess: F64
+    space: _Space, rows: IntArray, held: IntArray, score: F64, guess: F64, related: F64
 ) -> tuple[list[str], list[int]]:
     """For each row: up to MAX_LOST_TO requests holding its best offers and ranked above it.
 
@@ -790,7 +968,7 @@ def _lost_to(
     RT = space.RT
     if not len(rows):
         return [], [0]
-    indptr, cols, scores = _best(space, rows, MAX_LOST_TO, guess)
+    indptr, cols, scores = _best(space, rows, MAX_LOST_TO, guess, related)
     # Holders of every offer, best first.
     assigned = np.flatnonzero(held >= 0)
     order = np.lexsort((assigned, -score[assigned], held[assigned]))

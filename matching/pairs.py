@@ -49,6 +49,7 @@ __all__ = [
     "reduce_or",
     "distance",
     "CHUNK_PAIRS",
+    "TooManyPairs",
 ]
 
 #: Pairs expanded at once: bounds the memory of one join step.
@@ -70,6 +71,10 @@ _COLUMNS = np.array(
 IntArray = NDArray[np.intp]
 F64 = NDArray[np.float64]
 B = NDArray[np.bool_]
+
+
+class TooManyPairs(Exception):
+    """A join would yield more pairs than its ``limit``: nothing was expanded."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +135,7 @@ def near_pairs(
     vcoords: F64,
     umask: Masks | None = None,
     vmask: Masks | None = None,
+    limit: int | None = None,
 ) -> tuple[IntArray, IntArray, F64]:
     """Every (u, v) with distance(u, v) <= radius[u]: (u, v, distance), in no particular order.
 
@@ -140,6 +146,7 @@ def near_pairs(
 
     With ``umask`` and ``vmask`` (bit sets, see :func:`pack`), only pairs whose sets meet:
     cell pairs and candidate pairs that share no bit are dropped before any distance.
+    ``limit``: raise :class:`TooManyPairs` if there would be more candidate pairs than that.
     """
     nu, nv = ucoords.shape[1], vcoords.shape[1]
     empty = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
@@ -148,7 +155,10 @@ def near_pairs(
     masked = umask is not None and vmask is not None
     us, vs, ds = [], [], []
     everywhere = ~np.isfinite(radius)
+    candidates = int(everywhere.sum()) * nv
     if everywhere.any():
+        if limit is not None and candidates > limit:
+            raise TooManyPairs(candidates)
         u = np.repeat(np.flatnonzero(everywhere), nv)
         v = np.tile(np.arange(nv), int(everywhere.sum()))
         if masked:
@@ -185,6 +195,9 @@ def near_pairs(
         a = ubounds[cu + 1] - ubounds[cu]
         bsz = vbounds[cv + 1] - vbounds[cv]
         size = a * bsz
+        candidates += int(size.sum())
+        if limit is not None and candidates > limit:
+            raise TooManyPairs(candidates)
         for sel in _chunks(size, CHUNK_PAIRS * 4):
             block, i, j = _products(a[sel], bsz[sel])
             if not len(block):
@@ -386,12 +399,15 @@ def join(
     points: Points,
     offers: OfferPoints,
     cap: int | None = None,
+    limit: int | None = None,
 ) -> Iterator[tuple[IntArray, IntArray, F64]]:
     """Yield (rows, cols, distances): every pair within the rows' radii whose key the row wants.
 
     ``radius``: per row; ``wants`` (len(rows), n_keys): the offer keys each row meets (a
     métier, or a class of offers all valid for it). In chunks of about :data:`CHUNK_PAIRS`.
-    Rows are grouped in balls (point, radius); only balls near some offer go further.
+    Rows are grouped in balls (point, radius); only balls near some offer go further. ``cap``:
+    at most the first ``cap`` offers of a group (one point, one key). ``limit``: raise
+    :class:`TooManyPairs`, before any pair is made, if there would be more pairs than that.
     """
     if not len(rows) or not len(offers.members):
         return
@@ -401,7 +417,7 @@ def join(
         pack(wants[order]), np.searchsorted(of[order], np.arange(len(ball_radius) + 1))
     )
     u, v, d = near_pairs(
-        coords, ball_radius, offers.coords, ball_mask, offers.masks(ball_mask.shape[1])
+        coords, ball_radius, offers.coords, ball_mask, offers.masks(ball_mask.shape[1]), limit
     )
     if not len(u):
         return
@@ -427,6 +443,8 @@ def join(
     if cap is not None:
         b = np.minimum(b, cap)
     size = a * b
+    if limit is not None and int(size.sum()) > limit:
+        raise TooManyPairs(int(size.sum()))
     for sel in _chunks(size, CHUNK_PAIRS):
         block, i, j = _products(a[sel], b[sel])
         yield (

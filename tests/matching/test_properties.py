@@ -290,13 +290,15 @@ def expected_explanations(reqs, offs, assigned: dict[str, str]):  # type: ignore
 def levels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the allocation with its levels, with one level (plain deferred acceptance), and with
     tiny join chunks, many levels, short ``lost_to`` lists (so that searches for the best
-    offers start from guesses and cut groups) and balls counted two at a time."""
+    offers start from guesses and cut groups), balls counted two at a time, and joins of at
+    most 4 pairs (levels split in finer ones, searches made a few requests at a time)."""
     if request.param == "one level":
         monkeypatch.setattr(allocation, "LEVELS", (float("inf"),))
     elif request.param == "small steps":
         monkeypatch.setattr(pairs, "CHUNK_PAIRS", 3)
         monkeypatch.setattr(allocation, "MAX_LOST_TO", 2)
         monkeypatch.setattr(allocation, "_BALLS", 2)
+        monkeypatch.setattr(allocation, "PAIRS_LIMIT", 4)  # finer levels, searches in parts
         steps = tuple(x / 20 for x in range(30)) + (float("inf"),)
         monkeypatch.setattr(allocation, "LEVELS", steps)
     return request.param
@@ -382,12 +384,13 @@ def test_first_guesses_of_the_best_offers_are_the_smallest_ring_holding_k(
     old = allocation._BALLS
     allocation._BALLS = balls
     try:
-        counts, guess = allocation._reach(space, rows, k)
+        counts, guess, related = allocation._reach(space, rows, k)
     finally:
         allocation._BALLS = old
     valid = [m for m in brute(reqs, offs, strict).values() if isinstance(m, Match)]
     near = 1.0 - strict.distance_score_at_limit
     rings = allocation._RINGS
+    shift = (1.0 - strict.related_metier_score) * 0.5 / 0.35  # weights 0.5, 0.35, 0.15
     for i, r in enumerate(reqs):
         mine = [m for m in valid if m.request_id == r.id]
         assert counts[i] == len(mine)
@@ -403,6 +406,25 @@ def test_first_guesses_of_the_best_offers_are_the_smallest_ring_holding_k(
             ring = int(np.flatnonzero(np.isclose(rings * near, guess[i]))[0])
             assert within(ring) >= k
             assert ring == 0 or within(ring - 1) < k
+            assert np.isinf(related[i])
+            continue
+        # Too few of its own métier: the ring of related offers that, with the offers of its
+        # own métier scoring as much, makes k (candidates who accept to move: none).
+        rel = [m.distance_km for m in mine if 0 < m.criteria["metier"].score < 1.0]
+        rel = [d for d in rel if d <= r.max_km]
+
+        def makes(j: int, rel: list[float] = rel, r: RequestIn = r, within=within) -> bool:  # type: ignore[no-untyped-def]
+            as_far = min(1.0, (shift + rings[j] * near) / near)
+            own_ring = int(np.searchsorted(rings, as_far, side="right")) - 1
+            related_ = sum(d <= rings[j] * r.max_km * (1 + 1e-9) for d in rel)
+            return within(own_ring) + related_ >= k
+
+        if r.accepts_relocation or np.isinf(related[i]):
+            assert r.accepts_relocation or not makes(len(rings) - 1)
+            assert np.isinf(related[i])
+        else:
+            ring = int(np.flatnonzero(rings == related[i])[0])
+            assert makes(ring) and (ring == 0 or not makes(ring - 1))
 
 
 def test_best_offers_taken_from_a_group_of_offers_at_one_point(
@@ -441,14 +463,21 @@ def test_best_offers_taken_from_a_group_of_offers_at_one_point(
 
 
 @SETTINGS
-@given(instances(), st.sampled_from([1, 2]))
-def test_allocation_widening_equals_the_engines(inst, n_min: int) -> None:  # type: ignore[no-untyped-def]
-    """Requests with no compatible offer: the allocation's widening step is the engine's."""
+@given(instances(), st.sampled_from([1, 2]), st.sampled_from([1 << 23, 3]))
+def test_allocation_widening_equals_the_engines(inst, n_min: int, limit: int) -> None:  # type: ignore[no-untyped-def]
+    """Requests with no compatible offer: the allocation's widening step is the engine's
+    (counted for all at once, or a few at a time)."""
     reqs, offs = inst
     strict = Params(exclude_without_housing=True, widening_min_results=n_min)
     RT, OT = engine._prepare(reqs, offs, REF, strict)
     space = allocation._Space(RT, OT, strict)
     rows = np.arange(len(reqs), dtype=np.intp)
-    counts, _ = allocation._reach(space, rows, 1)
-    empty = rows[counts == 0]
-    assert allocation._widening(space, empty) == engine._widen(RT, OT, empty, strict)
+    old = allocation.PAIRS_LIMIT
+    allocation.PAIRS_LIMIT = limit
+    try:
+        counts, _, _ = allocation._reach(space, rows, 1)
+        empty = rows[counts == 0]
+        widening = allocation._widening(space, empty)
+    finally:
+        allocation.PAIRS_LIMIT = old
+    assert widening == engine._widen(RT, OT, empty, strict)
