@@ -15,5 +15,6 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "matching-ain": ("benchmarks.bench_matching", ["ain"]),
     "matching-france": ("benchmarks.bench_matching", ["france"]),
     "matching-allocation": ("benchmarks.bench_matching", ["allocation"]),
+    "matching-dense": ("benchmarks.bench_matching", ["dense"]),
     "digests": ("benchmarks.bench_digests", []),
 }
