@@ -169,8 +169,9 @@ class _Space:
         self.bed_classes = np.flatnonzero(self.classes.hasbeds)
         everyone = np.arange(len(RT.ids), dtype=np.intp)
         self.accept = self.classes.accept(RT, everyone)  # (requests, classes)
-        self.same = RT.cm[:, self.classes.metier] >= 1.0
-        self.related = (RT.cm[:, self.classes.metier] > 0.0) & ~self.same
+        cm = RT.cm[:, self.classes.metier]  # (requests, classes): the métier's score
+        self.same = cm >= 1.0
+        self.related = (cm > 0.0) & ~self.same
 
     def theta(self, tau: float | F64) -> float | F64:
         """The score threshold of a level (pairs above it have t <= tau)."""
@@ -196,13 +197,12 @@ class _Space:
         fr = np.where(movers, f_mover, f_near)
         return RT.max_km[rows] * fr * (1.0 + _SLACK) + _SLACK, reloc_all
 
-    def entries(self, rows: IntArray, tau: float | F64) -> tuple[IntArray, F64, B, B, IntArray]:
-        """What to join for pairs with t <= tau: (rows, radius, wants, reloc_all, split).
+    def entries(self, rows: IntArray, tau: float | F64) -> tuple[IntArray, F64, B, B]:
+        """What to join for pairs with t <= tau: (rows, radius, wants, reloc_all).
 
         A pair of a related métier scores as one of the same métier ``shift`` further, so a row
         that meets related classes at this penalty meets them as a second entry, within the
-        radius of ``tau - shift`` only. ``split``: the rows with such an entry (appended, in
-        that order, after one entry per row).
+        radius of ``tau - shift`` only: one entry per row, in order, then these.
         """
         tau = np.broadcast_to(np.asarray(tau, dtype=np.float64), rows.shape)
         radius, reloc_all = self.radius(rows, tau)
@@ -210,7 +210,7 @@ class _Space:
         related = self.related[rows]
         split = np.flatnonzero((wants & related).any(axis=1))
         if not len(split):
-            return rows, radius, wants, reloc_all, split
+            return rows, radius, wants, reloc_all
         rel_wants = wants[split] & related[split]
         wants[split] &= ~related[split]
         rel_tau = np.maximum(tau[split] - self.shift, 0.0)
@@ -220,7 +220,6 @@ class _Space:
             np.concatenate([radius, rel_radius]),
             np.concatenate([wants, rel_wants]),
             np.concatenate([reloc_all, rel_reloc]),
-            split,
         )
 
     def wants(self, rows: IntArray, tau: float | F64) -> B:
@@ -429,7 +428,7 @@ def _level_pairs(
     open_ = np.zeros(space.classes.n, dtype=bool)
     open_[space.classes.of[cols]] = True
     rows = free[(space.wants(free, tau) & open_).any(axis=1)]
-    rows_, radius, wants, reloc_all, _ = space.entries(rows, tau)
+    rows_, radius, wants, reloc_all = space.entries(rows, tau)
     wants &= open_
     ri, ci, s, _d = space.within(rows_, cols, radius, wants, limit=limit)
     parts = [(ri, ci, s)]
@@ -554,7 +553,7 @@ def _ranks_of(
     space: _Space, rows: IntArray, held: IntArray, score: F64, limit: int | None
 ) -> NDArray[np.int64]:
     n = len(space.RT.ids)
-    rows_, radius, wants, reloc_all, _ = space.entries(rows, space.tau(score[rows]))
+    rows_, radius, wants, reloc_all = space.entries(rows, space.tau(score[rows]))
     ri, ci, s, _d = space.within(rows_, space.live, radius, wants, limit=limit)
     better = (s > score[ri]) | ((s == score[ri]) & (ci < held[ri]))
     count = np.bincount(ri[better], minlength=n)[rows]
@@ -755,7 +754,7 @@ def _best(
         pos_of[rows_] = np.arange(len(rows_))
         tau = tau_of[rows_]
         theta = np.asarray(space.theta(tau))
-        join_rows, join_radius, wants, reloc, _ = space.entries(rows_, tau)
+        join_rows, join_radius, wants, reloc = space.entries(rows_, tau)
         ri, ci, s, _d = space.within(join_rows, space.live, join_radius, wants, k, limit)
         parts = [(ri, ci, s)]
         reloc_all = reloc[: len(rows_)]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import numpy as np
@@ -369,6 +371,23 @@ def test_allocation_of_movers_far_away_ranks_and_counts_exactly() -> None:
     assert any(x.rank > 1 for x in a.assignments) and any(u.lost_to for u in a.unassigned)
 
 
+def _space(reqs: list[RequestIn], offs: list[OfferIn], params: Params):  # type: ignore[no-untyped-def]
+    """The allocation's tables and bounds for an instance, and every request's row."""
+    RT, OT = engine._prepare(reqs, offs, REF, params)
+    return allocation._Space(RT, OT, params), np.arange(len(reqs), dtype=np.intp)
+
+
+@contextmanager
+def _patched(module: object, name: str, value: object) -> Iterator[None]:
+    """``module.name = value`` for the block (hypothesis runs many examples in one test)."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
+
+
 @SETTINGS
 @given(instances(), st.integers(1, 3), st.sampled_from([1, 2, 4096]))
 def test_first_guesses_of_the_best_offers_are_the_smallest_ring_holding_k(
@@ -378,15 +397,9 @@ def test_first_guesses_of_the_best_offers_are_the_smallest_ring_holding_k(
     distance holding ``k`` valid offers of its own métier (``inf``: fewer in its radius)."""
     reqs, offs = inst
     strict = Params(exclude_without_housing=True)
-    RT, OT = engine._prepare(reqs, offs, REF, strict)
-    space = allocation._Space(RT, OT, strict)
-    rows = np.arange(len(reqs), dtype=np.intp)
-    old = allocation._BALLS
-    allocation._BALLS = balls
-    try:
+    space, rows = _space(reqs, offs, strict)
+    with _patched(allocation, "_BALLS", balls):
         counts, guess, related = allocation._reach(space, rows, k)
-    finally:
-        allocation._BALLS = old
     valid = [m for m in brute(reqs, offs, strict).values() if isinstance(m, Match)]
     near = 1.0 - strict.distance_score_at_limit
     rings = allocation._RINGS
@@ -469,15 +482,9 @@ def test_allocation_widening_equals_the_engines(inst, n_min: int, limit: int) ->
     (counted for all at once, or a few at a time)."""
     reqs, offs = inst
     strict = Params(exclude_without_housing=True, widening_min_results=n_min)
-    RT, OT = engine._prepare(reqs, offs, REF, strict)
-    space = allocation._Space(RT, OT, strict)
-    rows = np.arange(len(reqs), dtype=np.intp)
-    old = allocation.PAIRS_LIMIT
-    allocation.PAIRS_LIMIT = limit
-    try:
+    space, rows = _space(reqs, offs, strict)
+    with _patched(allocation, "PAIRS_LIMIT", limit):
         counts, _, _ = allocation._reach(space, rows, 1)
         empty = rows[counts == 0]
         widening = allocation._widening(space, empty)
-    finally:
-        allocation.PAIRS_LIMIT = old
-    assert widening == engine._widen(RT, OT, empty, strict)
+    assert widening == engine._widen(space.RT, space.OT, empty, strict)
