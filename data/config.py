@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 30,
     "MAIL_MAX_ATTEMPTS": 8,
     "JOBS_LOG_LEVEL": "INFO",
+    # Job schedules replaced by configuration, e.g. {"rematch": {"seconds": 10}}: each named job
+    # then runs at that interval (cron jobs too). For soak tests and demonstrations; see
+    # data.jobruns.interval_of and jobs.registry.specs_for.
+    "JOB_SCHEDULE": {},
 }
 
 #: Keys whose environment value is never JSON-decoded.

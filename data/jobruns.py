@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -20,6 +21,8 @@ __all__ = [
     "last_success",
     "close_abandoned_runs",
     "dead_letters",
+    "DEFAULT_INTERVALS",
+    "interval_of",
 ]
 
 
@@ -36,6 +39,50 @@ JOB_LABELS: dict[str, str] = {
     "reminders": "Relances et expiration des offres",
     "retention": "Durée de conservation des données (RGPD)",
 }
+
+#: Default period of the jobs that run at an interval (the others run at cron times, declared in
+#: ``jobs.registry``). Pages read them too: "suggestions are recomputed every 5 minutes".
+DEFAULT_INTERVALS: dict[str, dict[str, int]] = {
+    "sender": {"minutes": 1},
+    "rematch": {"minutes": 5},
+    "contacts": {"minutes": 5},
+    "digests_immediate": {"minutes": 10},
+}
+
+
+def schedule_override(config: Mapping[str, Any], job: str) -> dict[str, int] | None:
+    """Return the interval that the ``JOB_SCHEDULE`` setting gives ``job``, if any."""
+    overrides = config.get("JOB_SCHEDULE") or {}
+    value = overrides.get(job) if isinstance(overrides, Mapping) else None
+    if value is None:
+        return None
+    if (
+        not isinstance(value, Mapping)
+        or not value
+        or not all(
+            k in ("weeks", "days", "hours", "minutes", "seconds")
+            and isinstance(v, int | float)
+            and v > 0
+            for k, v in value.items()
+        )
+    ):
+        raise ValueError(f"JOB_SCHEDULE[{job!r}] must be like {{'seconds': 10}}, not {value!r}")
+    return dict(value)
+
+
+def interval_of(config: Mapping[str, Any], job: str) -> timedelta | None:
+    """Return how often ``job`` runs under ``config`` (None for a job run at cron times).
+
+    >>> interval_of({}, "rematch")
+    datetime.timedelta(seconds=300)
+    >>> interval_of({"JOB_SCHEDULE": {"rematch": {"seconds": 10}}}, "rematch")
+    datetime.timedelta(seconds=10)
+    >>> interval_of({}, "retention") is None
+    True
+    """
+    schedule = schedule_override(config, job) or DEFAULT_INTERVALS.get(job)
+    return timedelta(**schedule) if schedule else None
+
 
 #: French names of the counts that job runs record.
 COUNT_LABELS: dict[str, str] = {

@@ -7,7 +7,7 @@ hour is skipped in March and repeated in October).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from data.jobruns import JOB_LABELS
+from data.jobruns import DEFAULT_INTERVALS, JOB_LABELS, schedule_override
 from jobs.contacts import send_contacts
 from jobs.digests import send_digests
 from jobs.rematch import rematch
@@ -24,7 +24,7 @@ from jobs.retention import apply_retention
 from jobs.sender import send_outbox
 from jobs.summary import send_coordinator_summary
 
-__all__ = ["JobSpec", "JOBS", "JOBS_BY_ID", "MISFIRE_GRACE_SECONDS"]
+__all__ = ["JobSpec", "JOBS", "JOBS_BY_ID", "MISFIRE_GRACE_SECONDS", "specs_for"]
 
 #: A run missed by up to an hour (a restart, a short outage) still happens when it can.
 MISFIRE_GRACE_SECONDS = 3600
@@ -69,14 +69,14 @@ JOBS: tuple[JobSpec, ...] = (
         "sender",
         send_outbox,
         "interval",
-        {"minutes": 1},
+        DEFAULT_INTERVALS["sender"],
         run_at_start=True,
     ),
     JobSpec(
         "rematch",
         rematch,
         "interval",
-        {"minutes": 5},
+        DEFAULT_INTERVALS["rematch"],
     ),
     JobSpec(
         "rematch_full",
@@ -85,12 +85,12 @@ JOBS: tuple[JobSpec, ...] = (
         {"hour": 1, "minute": 30},
         {"full": True},
     ),
-    JobSpec("contacts", send_contacts, "interval", {"minutes": 5}),
+    JobSpec("contacts", send_contacts, "interval", DEFAULT_INTERVALS["contacts"]),
     JobSpec(
         "digests_immediate",
         send_digests,
         "interval",
-        {"minutes": 10},
+        DEFAULT_INTERVALS["digests_immediate"],
         {"frequency": "immediate"},
     ),
     JobSpec(
@@ -128,3 +128,21 @@ JOBS: tuple[JobSpec, ...] = (
 )
 
 JOBS_BY_ID: dict[str, JobSpec] = {spec.id: spec for spec in JOBS}
+
+
+def specs_for(config: Mapping[str, Any]) -> tuple[JobSpec, ...]:
+    """Return the jobs with the schedules that the ``JOB_SCHEDULE`` setting replaces.
+
+    An unknown job id in the setting is an error: a typo must not go unnoticed.
+    """
+    overrides = config.get("JOB_SCHEDULE") or {}
+    unknown = set(overrides) - set(JOBS_BY_ID)
+    if unknown:
+        raise ValueError(f"JOB_SCHEDULE names unknown jobs: {', '.join(sorted(unknown))}")
+    specs = []
+    for spec in JOBS:
+        schedule = schedule_override(config, spec.id)
+        specs.append(
+            spec if schedule is None else replace(spec, trigger="interval", schedule=schedule)
+        )
+    return tuple(specs)

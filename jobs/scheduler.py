@@ -27,7 +27,7 @@ from data.jobruns import close_abandoned_runs, last_runs
 from data.models import utcnow
 from jobs.common import STOP
 from jobs.lock import SchedulerLock
-from jobs.registry import JOBS, MISFIRE_GRACE_SECONDS, JobSpec
+from jobs.registry import JOBS, MISFIRE_GRACE_SECONDS, JobSpec, specs_for
 from jobs.runner import JobContext, run_job
 
 __all__ = ["build_scheduler", "missed_fire_time", "run_scheduler", "EXIT_LOCKED"]
@@ -129,7 +129,7 @@ def run_scheduler(ctx: JobContext, *, wait: bool = True, poll: float = 5.0) -> i
             abandoned = close_abandoned_runs(s)
         if abandoned:
             log.warning("%d runs of a previous scheduler were cut short", abandoned)
-        scheduler = build_scheduler(ctx)
+        scheduler = build_scheduler(ctx, specs_for(ctx.config))
         log.info(
             "scheduler started: %s",
             ", ".join(f"{j.id} ({j.trigger})" for j in scheduler.get_jobs()),

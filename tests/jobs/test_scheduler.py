@@ -274,3 +274,23 @@ def test_every_job_has_a_french_name_for_coordinators() -> None:
 
     assert {j.id for j in JOBS} == set(JOB_LABELS)
     assert all(j.label == JOB_LABELS[j.id] and j.label != j.id for j in JOBS)
+
+
+def test_job_schedule_setting_replaces_schedules_and_pages_read_the_same_interval() -> None:
+    from data.jobruns import interval_of
+    from jobs.registry import specs_for
+
+    config = {"JOB_SCHEDULE": {"rematch": {"seconds": 10}, "digests_daily": {"seconds": 30}}}
+    specs = {spec.id: spec for spec in specs_for(config)}
+    assert isinstance(specs["rematch"].make_trigger(PARIS), IntervalTrigger)
+    assert specs["rematch"].make_trigger(PARIS).interval == timedelta(seconds=10)
+    assert specs["digests_daily"].make_trigger(PARIS).interval == timedelta(seconds=30)
+    assert specs["retention"] == {spec.id: spec for spec in JOBS}["retention"]
+    assert interval_of(config, "rematch") == timedelta(seconds=10)
+    assert interval_of({}, "rematch") == specs_for({})[1].make_trigger(PARIS).interval
+    with pytest.raises(ValueError, match="unknown"):
+        specs_for({"JOB_SCHEDULE": {"rematchh": {"seconds": 10}}})
+    with pytest.raises(ValueError, match="seconds"):
+        specs_for({"JOB_SCHEDULE": {"rematch": {"secs": 10}}})
+    with pytest.raises(ValueError, match="seconds"):
+        specs_for({"JOB_SCHEDULE": {"rematch": {"seconds": 0}}})
