@@ -23,6 +23,22 @@ users = AppGroup("users", help="Manage staff accounts.")
 tokens = AppGroup("tokens", help="Manage JSON API tokens.")
 
 DEV_ONLY = "Commande réservée au mode développement (PASSERELLE_ENV=development)."
+#: How a person runs a development command from another terminal, in the checkout (README).
+DEV_FLASK = "PASSERELLE_ENV=development .venv/bin/flask --app web"
+TOTP_COMMAND = f"{DEV_FLASK} users totp-code"
+#: What the demo loader counts, in French.
+DEMO_COUNT_LABELS = {
+    "employers": "employeurs",
+    "sites": "lieux",
+    "offers": "offres",
+    "offers_published": "offres publiées",
+    "candidates": "candidats",
+    "requests": "demandes",
+    "unresolved_metiers": "métiers non reconnus",
+    "users": "comptes",
+    "suggestions": "suggestions",
+    "pairs": "mises en relation",
+}
 
 
 def register(app: Flask) -> None:
@@ -78,7 +94,7 @@ def demo_command(new_staff_secrets: bool) -> None:
     if any(result.values()):
         click.echo(
             "Données de démonstration chargées : "
-            + ", ".join(f"{k} {v}" for k, v in result.items())
+            + ", ".join(f"{DEMO_COUNT_LABELS.get(k, k)} : {v}" for k, v in result.items())
         )
     else:
         click.echo("La base contient déjà des données : rien n'a été ajouté.")
@@ -125,11 +141,12 @@ def _demo_sign_in(app: Flask, *, renew: bool) -> None:
     if kept:
         lines.append(
             f"  {', '.join(kept)} : mot de passe déjà affiché lors d'un lancement précédent ;"
-            " pour en obtenir un nouveau : flask --app web demo --new-staff-secrets"
+            f" pour en obtenir un nouveau : {DEV_FLASK} demo --new-staff-secrets"
         )
     lines += [
-        "  Sans application d'authentification, le code du moment s'obtient avec :",
-        f"    flask --app web users totp-code --email {demo.ADMIN_EMAIL}",
+        "  Sans application d'authentification, le code du moment s'obtient dans un autre"
+        " terminal, depuis le dossier de Passerelle, avec :",
+        f"    {TOTP_COMMAND} --email {demo.ADMIN_EMAIL}",
         f"Employeurs et candidats : connexion par lien sur {base}/connexion",
         f"  (par exemple {' ou '.join(e for e in examples if e)}) ;"
         if any(examples)

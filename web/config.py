@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -94,6 +95,23 @@ def _dev_secret(instance_path: str) -> str:
     return key
 
 
+def _serves_requests() -> bool:
+    """Tell whether the app is built to serve requests (WSGI server, ``flask run``).
+
+    A ``flask --app web`` command such as ``init`` or ``tokens create`` signs no cookie: it needs
+    no secret key, so that an administrator can run it from any terminal. The Flask command line
+    builds the app inside a click context; a WSGI server (gunicorn) builds it outside any.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True
+    while ctx is not None:
+        if ctx.info_name == "run":
+            return True
+        ctx = ctx.parent
+    return False
+
+
 def finalize(app: Flask) -> None:
     """Derive the settings that depend on others, and refuse an unsafe production setup."""
     cfg = app.config
@@ -104,11 +122,12 @@ def finalize(app: Flask) -> None:
     cfg["BASE_URL"] = str(cfg["BASE_URL"]).rstrip("/")
     cfg["INSTANCE_DIR"] = app.instance_path
     if not cfg.get("SECRET_KEY"):
-        if not is_development(app):
+        if is_development(app):
+            cfg["SECRET_KEY"] = (
+                secrets.token_hex(32) if cfg.get("TESTING") else _dev_secret(app.instance_path)
+            )
+        elif _serves_requests():
             raise RuntimeError("PASSERELLE_SECRET_KEY must be set outside development.")
-        cfg["SECRET_KEY"] = (
-            secrets.token_hex(32) if cfg.get("TESTING") else _dev_secret(app.instance_path)
-        )
     if cfg["SESSION_COOKIE_SECURE"] is None:
         cfg["SESSION_COOKIE_SECURE"] = not is_development(app)
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=int(cfg["SESSION_MAX_AGE_HOURS"]))
