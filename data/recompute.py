@@ -11,6 +11,12 @@ left, runs :func:`matching.suggest`, and writes the union of both top-k lists in
 * an engine pair still ``proposed`` that the engine no longer returns becomes ``stale``.
 
 Rows are never deleted. The function flushes; the caller (a job run, a request) commits.
+
+Safe when it overlaps other writers: on PostgreSQL two recomputations take turns (a
+transaction-scoped advisory lock, taken before anything is read; SQLite's transactions already
+take turns, see :mod:`data.db`); a pair that someone else inserted meanwhile (a coordinator's
+manual pair) is left as it is (``ON CONFLICT DO NOTHING``), and only a pair still proposed is
+made stale.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from data.models import (
@@ -55,6 +62,8 @@ __all__ = [
 ]
 
 _CHUNK = 500  # ids per IN (...) clause
+#: PostgreSQL advisory lock that recomputations take in turn ("PREC").
+RECOMPUTE_LOCK_KEY = 0x5052_4543
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,9 @@ def recompute_suggestions(
     """
     now = now or utcnow()
     ref = referential or shipped_referential()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RECOMPUTE_LOCK_KEY})
     requests, offers = engine_inputs(session, ref)
     result = suggest(requests, offers, ref, params or Params(), top_k=top_k)
 
@@ -231,14 +243,21 @@ def recompute_suggestions(
             updates.append({"id": row.id, **_values(m), "updated_at": now})
     stale_ids = sorted(row.id for row in proposed if (row.request_id, row.offer_id) not in pairs)
 
+    created = 0
     if new_rows:
-        session.execute(insert(Suggestion), new_rows)
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(Suggestion)
+            .on_conflict_do_nothing(index_elements=["request_id", "offer_id"])
+            .returning(Suggestion.id)
+        )
+        created = len(session.execute(stmt, new_rows).all())
     if updates:
         session.execute(update(Suggestion), updates)
     for chunk in _chunks(stale_ids):
         session.execute(
             update(Suggestion)
-            .where(Suggestion.id.in_(chunk))
+            .where(Suggestion.id.in_(chunk), Suggestion.status == SuggestionStatus.PROPOSED)
             .values(stale=True, updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -248,7 +267,7 @@ def recompute_suggestions(
             session.expire(obj)
     session.flush()
     return RecomputeReport(
-        created=len(new_rows),
+        created=created,
         updated=len(updates),
         staled=len(stale_ids),
         requests=len(requests),
