@@ -9,18 +9,30 @@ with work to do for each, several rounds in a row, and check that every run succ
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from flask import Flask
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.db import make_engine, make_session_factory
 from data.jobruns import recent_job_runs
 from data.mail import enqueue, make_mailer
-from data.models import Offer, Request, Role, Suggestion, SuggestionStatus
+from data.models import (
+    AuditEntry,
+    Offer,
+    Request,
+    Role,
+    Suggestion,
+    SuggestionOrigin,
+    SuggestionStatus,
+)
 from data.models.mail import JobRunStatus, OutboxMessage, OutboxStatus
+from data.operations import create_manual_pair
 from jobs.registry import JOBS_BY_ID
 from jobs.runner import JobContext, RunResult, run_job
 from tests.data.factories import (
@@ -32,6 +44,10 @@ from tests.data.factories import (
     make_suggestion,
     make_user,
 )
+from tests.jobs.conftest import PG_SCHEMA, database_url
+from tests.web.conftest import CSRF, sign_in
+from web import create_app
+from web.db import state
 
 #: The jobs the scheduler starts at the same second every few minutes.
 RACING = ("rematch", "contacts", "sender", "digests_immediate")
@@ -114,3 +130,145 @@ def test_the_jobs_that_start_at_the_same_second_all_succeed(
         # The work was done: every mail sent, every approved pair put in contact, pairs made.
         assert set(s.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}
         assert s.scalar(select(func.count()).select_from(Suggestion)) > 2 * ROUNDS
+
+
+# --- Web requests racing with the jobs -----------------------------------------------------------
+
+
+def _app(factory: sessionmaker[Session], tmp_path: Path) -> Flask:
+    """The web app on the committing database (its sessions really commit)."""
+    engine = factory.kw["bind"]
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url(engine),
+            "MAIL_DIR": str(tmp_path / "mail"),
+            "BASE_URL": "http://localhost",
+        }
+    )
+    st = state(app)
+    st.engine.dispose()
+    st.engine = engine
+    st.session_factory = factory
+    return app
+
+
+def test_pages_that_read_then_write_racing_with_the_jobs_never_find_the_database_locked(
+    committed_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ctx = _context(committed_factory, tmp_path)
+    app = _app(committed_factory, tmp_path)
+    with committed_factory.begin() as s:
+        coordinator = make_user(s, Role.COORDINATOR)
+    for round_no in range(ROUNDS):
+        _give_every_job_work(committed_factory, round_no)
+        with committed_factory() as s:
+            offer_id = s.scalar(select(func.max(Offer.id)))
+        # Reads the offer, then writes "the coordinator viewed it" to the audit log.
+        viewer = sign_in(app.test_client(), coordinator)
+        # Reads every request and offer, then writes the suggestions.
+        recomputer = sign_in(app.test_client(), coordinator)
+        results = at_once(
+            *(lambda j=j: run_job(ctx, JOBS_BY_ID[j]) for j in RACING),
+            lambda v=viewer, o=offer_id: v.get(f"/coordination/offres/{o}").status_code,
+            lambda r=recomputer: (
+                r.post("/coordination/recalculer", data={"csrf_token": CSRF}).status_code
+            ),
+        )
+        assert _outcomes(results[: len(RACING)]) == dict.fromkeys(RACING, "ok"), round_no
+        assert results[len(RACING) :] == [200, 302], round_no
+    with committed_factory() as s:
+        assert {r.status for r in recent_job_runs(s, limit=1000)} == {JobRunStatus.SUCCESS}
+        views = s.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.actor_id == coordinator.id)
+        )
+        assert views == ROUNDS
+
+
+# --- The same job twice at once, and a job overlapping a coordinator ---------------------------
+
+
+def test_the_same_job_started_twice_at_once_does_its_work_once(
+    committed_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A manual ``python -m jobs run rematch`` while the scheduler runs it: two processes."""
+    engine = committed_factory.kw["bind"]
+    contexts = [_context(make_session_factory(_own_engine(engine)), tmp_path) for _ in range(2)]
+    try:
+        for round_no in range(ROUNDS):
+            _give_every_job_work(committed_factory, round_no)
+            results = at_once(
+                *(lambda c=c, j=j: run_job(c, JOBS_BY_ID[j]) for c in contexts for j in RACING)
+            )
+            failed = [r for r in results if not (isinstance(r, RunResult) and r.ok)]
+            assert failed == [], round_no
+    finally:
+        for c in contexts:
+            c.close()
+    with committed_factory() as s:
+        runs = recent_job_runs(s, limit=1000)
+        assert len(runs) == 2 * ROUNDS * len(RACING)
+        assert {r.status for r in runs} == {JobRunStatus.SUCCESS}
+        assert set(s.scalars(select(OutboxMessage.status))) == {OutboxStatus.SENT}
+        # Each mail went out once: one file per queued mail in the mail directory.
+        queued = s.scalar(select(func.count()).select_from(OutboxMessage))
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == queued
+
+
+def _own_engine(engine: Engine) -> Engine:
+    """Another engine on the same database, as another process would have."""
+    if engine.dialect.name == "sqlite":
+        return make_engine(database_url(engine))
+    return make_engine(database_url(engine), connect_args={"options": f"-csearch_path={PG_SCHEMA}"})
+
+
+def _wait_until_blocked(engine: Engine) -> None:
+    """Give the other thread time to reach the row the open transaction holds."""
+    if engine.dialect.name != "postgresql":
+        time.sleep(0.5)  # SQLite: it waits for the write lock from its first statement on
+        return
+    with engine.connect() as conn:
+        for _ in range(200):
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+            if waiting:
+                return
+            time.sleep(0.05)
+            conn.rollback()
+
+
+def test_rematch_overlapping_a_coordinators_manual_pair_keeps_the_pair_and_succeeds(
+    committed_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ctx = _context(committed_factory, tmp_path)
+    with committed_factory.begin() as s:
+        coordinator = make_user(s, Role.COORDINATOR)
+        offer = make_offer(s, make_site(s, make_employer(s)))
+        request = make_request(s)
+        pair = (request.id, offer.id)
+    with committed_factory() as s, s.begin():
+        # The coordinator pairs them by hand; the re-matching starts before the commit.
+        create_manual_pair(s, pair[0], pair[1], coordinator.id, note="Vu au forum")
+        s.flush()
+        results: list[RunResult] = []
+        spec = JOBS_BY_ID["rematch"]
+        rematch_run = threading.Thread(target=lambda: results.append(run_job(ctx, spec)))
+        rematch_run.start()
+        _wait_until_blocked(committed_factory.kw["bind"])
+    rematch_run.join()
+    (result,) = results
+    assert result.ok, result.error
+    with committed_factory() as s:
+        rows = s.execute(
+            select(Suggestion.origin, Suggestion.status).where(
+                Suggestion.request_id == pair[0], Suggestion.offer_id == pair[1]
+            )
+        ).all()
+    assert rows == [(SuggestionOrigin.MANUAL, SuggestionStatus.APPROVED)]

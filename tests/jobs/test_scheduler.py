@@ -102,7 +102,7 @@ def test_only_one_scheduler_holds_the_lock(committed_engine: Engine, tmp_path: P
 
 
 def test_a_failing_job_is_recorded_and_does_not_raise(
-    committed_factory: sessionmaker[Session], tmp_path: Path
+    committed_factory: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from jobs.registry import JobSpec
 
@@ -112,10 +112,14 @@ def test_a_failing_job_is_recorded_and_does_not_raise(
     ctx = JobContext({}, committed_factory.kw["bind"], committed_factory, make_mailer({}))
     now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     result = run_job(ctx, JobSpec("broken", broken, "interval", {"minutes": 1}), now=now)
-    assert not result.ok and "RuntimeError: boom" in result.error
+    assert not result.ok and result.error == "Erreur inattendue."
+    # The details are in the log, with the error id.
+    (logged,) = [r for r in caplog.records if r.exc_info and result.error_id in r.getMessage()]
+    assert "boom" in caplog.text
     with committed_factory() as s:
         (run,) = recent_job_runs(s, job="broken")
-        assert run.status == JobRunStatus.FAILED and "boom" in run.error
+        assert run.status == JobRunStatus.FAILED and run.error == "Erreur inattendue."
+        assert run.error_id == result.error_id
         assert run.started_at == now and run.finished_at == now
 
 
