@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from data.config import load_config
 from data.jobruns import close_abandoned_runs, last_runs
-from jobs.registry import JOBS, JOBS_BY_ID
+from jobs.registry import JOBS_BY_ID, specs_for
 from jobs.runner import make_context, run_job
 from jobs.scheduler import run_scheduler
 
@@ -109,7 +109,7 @@ def _list(ctx, tz: ZoneInfo) -> int:  # type: ignore[no-untyped-def]
     with ctx.session_factory() as s:
         latest = last_runs(s)
     rows = [("job", "schedule", "last run", "outcome", "counts")]
-    for spec in JOBS:
+    for spec in specs_for(ctx.config):
         run = latest.get(spec.id)
         if run is None:
             rows.append((spec.id, spec.describe(), "never", "-", ""))
