@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_session_factory", "is_sqlite", "SQLITE_BEGIN", "DEFERRED"]
+__all__ = [
+    "make_engine",
+    "make_session_factory",
+    "read_session",
+    "is_sqlite",
+    "SQLITE_BEGIN",
+    "DEFERRED",
+]
 
 #: Execution option naming how a SQLite transaction begins ("IMMEDIATE" unless told otherwise).
 SQLITE_BEGIN = "passerelle_sqlite_begin"
@@ -73,3 +82,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory every boundary (request, job run) opens sessions from."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def read_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Open a session that only reads: on SQLite its transaction begins DEFERRED.
+
+    It then never waits behind a writer (WAL), and never holds the write lock while it reads,
+    e.g. while the matching engine runs on what it read. It must not write; it is rolled back.
+    """
+    with session_factory() as session:
+        session.connection(execution_options=DEFERRED)
+        try:
+            yield session
+        finally:
+            session.rollback()
