@@ -14,6 +14,7 @@ conditional updates, the re-matching watermark): no lock is needed.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import zlib
@@ -25,6 +26,8 @@ from typing import IO, Any
 from sqlalchemy import Connection, Engine, text
 
 __all__ = ["SchedulerLock", "ADVISORY_KEY", "JOB_LOCK_SPACE", "lock_file_for", "job_lock"]
+
+log = logging.getLogger("jobs.lock")
 
 #: Key of the PostgreSQL advisory lock ("PASSERELLE" scheduler), the same for every process.
 ADVISORY_KEY = 0x5053_4348  # "PSCH"
@@ -49,12 +52,19 @@ def job_lock(engine: Engine, job: str) -> Iterator[bool]:
     if engine.dialect.name != "postgresql":
         yield True
         return
-    with engine.connect() as conn, conn.begin():
+    conn = engine.connect()
+    try:
+        conn.begin()
         got = conn.execute(
             text("SELECT pg_try_advisory_xact_lock(:space, :key)"),
             {"space": JOB_LOCK_SPACE, "key": _job_key(job)},
         ).scalar()
         yield bool(got)
+    finally:
+        try:
+            conn.close()  # rolls back: the lock goes with the transaction
+        except Exception:  # the connection was lost meanwhile: so was the lock
+            log.warning("job %s: its lock's connection was already closed", job, exc_info=True)
 
 
 def lock_file_for(engine: Engine, instance_dir: str | os.PathLike[str]) -> Path:
