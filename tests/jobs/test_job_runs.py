@@ -257,6 +257,23 @@ def _env(engine: Engine, tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def kill_sender_midway(env: dict[str, str], server: SmtpServer, *, after: int) -> int:
+    """Run ``python -m jobs run sender``; SIGKILL it once ``server`` took ``after`` mails."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobs", "run", "sender"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert server.handler.wait_for(after, timeout=30)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    return proc.pid
+
+
 def test_a_manual_run_killed_midway_is_shown_interrupted_at_the_next_start(
     committed_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -275,21 +292,12 @@ def test_a_manual_run_killed_midway_is_shown_interrupted_at_the_next_start(
         for i in range(40):
             enqueue(s, to=f"p{i}@exemple.fr", kind="test", key=str(i), subject="n", text="t")
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jobs", "run", "sender"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        assert server.handler.wait_for(2, timeout=30)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        pid = kill_sender_midway(env, server, after=2)
     finally:
         server.stop()
     with committed_factory() as s:
         (run,) = recent_job_runs(s, job="sender")
-        assert run.status == JobRunStatus.RUNNING and run.pid == proc.pid
+        assert run.status == JobRunStatus.RUNNING and run.pid == pid
     listing = subprocess.run(
         [sys.executable, "-m", "jobs", "list"],
         cwd=ROOT,

@@ -30,7 +30,7 @@ from jobs.registry import JOBS, MISFIRE_GRACE_SECONDS
 from jobs.runner import JobContext, run_job
 from jobs.scheduler import EXIT_LOCKED, build_scheduler, missed_fire_time
 from tests.jobs.conftest import SmtpServer, free_port
-from tests.jobs.test_job_runs import _env
+from tests.jobs.test_job_runs import _env, kill_sender_midway
 
 ROOT = Path(__file__).resolve().parents[2]
 PARIS = ZoneInfo("Europe/Paris")
@@ -239,16 +239,7 @@ def test_sender_killed_midway_then_run_again_loses_nothing_and_repeats_at_most_t
     n = 30
     _queue(factory, n)
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jobs", "run", "sender"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        assert server.handler.wait_for(8, timeout=30)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        kill_sender_midway(env, server, after=8)
         with factory() as s:
             rows = s.execute(select(OutboxMessage.key, OutboxMessage.status)).all()
         sent_before = {k for k, st in rows if st == OutboxStatus.SENT}

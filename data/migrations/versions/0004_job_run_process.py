@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.operations import BatchOperations
 
 revision: str = "0004_job_run_process"
 down_revision: str | Sequence[str] | None = "0003_mail_jobs"
@@ -26,8 +27,14 @@ def _status(values: tuple[str, ...]) -> sa.Enum:
     )
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "status IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+def _swap_status(batch_op: BatchOperations, old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    """Let the status column take the ``new`` values (its CHECK constraint made again)."""
+    batch_op.drop_constraint(op.f(_CHECK), type_="check")
+    batch_op.alter_column(
+        "status", existing_type=_status(old), type_=_status(new), existing_nullable=False
+    )
+    allowed = ", ".join(f"'{v}'" for v in new)
+    batch_op.create_check_constraint("job_run_status", sa.text(f"status IN ({allowed})"))
 
 
 def upgrade() -> None:
@@ -35,14 +42,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("error_id", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("pid", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("host", sa.String(length=255), nullable=True))
-        batch_op.drop_constraint(op.f(_CHECK), type_="check")
-        batch_op.alter_column(
-            "status",
-            existing_type=_status(_BEFORE),
-            type_=_status(_AFTER),
-            existing_nullable=False,
-        )
-        batch_op.create_check_constraint("job_run_status", sa.text(_in(_AFTER)))
+        _swap_status(batch_op, _BEFORE, _AFTER)
     # Runs recorded before kept the exception's text (SQL, parameters) for coordinators to read:
     # the details belong in the log, the page gets a sentence.
     op.execute(
@@ -62,14 +62,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE job_runs SET status = 'failed' WHERE status = 'interrupted'")
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f(_CHECK), type_="check")
-        batch_op.alter_column(
-            "status",
-            existing_type=_status(_AFTER),
-            type_=_status(_BEFORE),
-            existing_nullable=False,
-        )
-        batch_op.create_check_constraint("job_run_status", sa.text(_in(_BEFORE)))
+        _swap_status(batch_op, _AFTER, _BEFORE)
         batch_op.drop_column("host")
         batch_op.drop_column("pid")
         batch_op.drop_column("error_id")
