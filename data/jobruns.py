@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 
 from data.mail.outbox import dead_letters
@@ -155,6 +155,8 @@ INTERRUPTED = "Le processus s'est arrêté avant la fin."
 #: Words of a database's answer that mean "busy, try again" (SQLite locks, PostgreSQL
 #: lock timeouts, deadlocks and serialisation failures).
 _BUSY_WORDS = ("database is locked", "database is busy", "lock timeout", "deadlock", "serializ")
+#: Words that mean the database could not be reached (lost connection, server stopping).
+_DOWN_WORDS = ("connect", "server closed", "terminating", "shutting down", "unable to open")
 
 
 def failure_message(exc: BaseException) -> str:
@@ -173,7 +175,7 @@ def failure_message(exc: BaseException) -> str:
             text = str(current.orig).lower()
             if any(word in text for word in _BUSY_WORDS):
                 return DB_BUSY
-            if current.connection_invalidated or isinstance(current, OperationalError):
+            if current.connection_invalidated or any(word in text for word in _DOWN_WORDS):
                 return DB_UNREACHABLE
             return UNEXPECTED
         if isinstance(current, DisconnectionError):

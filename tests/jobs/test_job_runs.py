@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import smtplib
 import socket
 import sqlite3
 import subprocess
@@ -30,15 +31,17 @@ import jobs.runner
 from data.db import make_session_factory
 from data.jobruns import (
     DB_BUSY,
+    DB_UNREACHABLE,
     INTERRUPTED,
     MAIL_UNREACHABLE,
     UNEXPECTED,
     close_abandoned_runs,
+    failure_message,
     recent_job_runs,
     start_run,
 )
 from data.mail import enqueue, make_mailer
-from data.mail.transport import ConnectionFailure
+from data.mail.transport import ConnectionFailure, PermanentFailure
 from data.models import Role
 from data.models.mail import JobRun, JobRunStatus
 from jobs.cli import _list
@@ -346,3 +349,33 @@ def test_a_second_run_of_a_job_going_on_elsewhere_records_that_it_had_nothing_to
     assert again.ok and "already_running" not in again.counts
     with committed_factory() as s:
         assert {r.status for r in recent_job_runs(s)} == {JobRunStatus.SUCCESS}
+
+
+@pytest.mark.parametrize(
+    ("exc", "sentence"),
+    [
+        (_locked_insert(), DB_BUSY),
+        (OperationalError("SELECT 1", {}, Exception("deadlock detected")), DB_BUSY),
+        (
+            OperationalError("SELECT 1", {}, Exception("server closed the connection")),
+            DB_UNREACHABLE,
+        ),
+        (
+            OperationalError("SELECT x FROM t", {}, sqlite3.OperationalError("no such table")),
+            UNEXPECTED,
+        ),
+        (ConnectionRefusedError(111, "Connection refused"), MAIL_UNREACHABLE),
+        (smtplib.SMTPServerDisconnected("gone"), MAIL_UNREACHABLE),
+        (PermanentFailure("550 no such user"), UNEXPECTED),
+        (ValueError("bad value"), UNEXPECTED),
+    ],
+)
+def test_each_kind_of_failure_has_its_sentence(exc: BaseException, sentence: str) -> None:
+    assert failure_message(exc) == sentence
+    try:  # the same, raised while handling another exception
+        try:
+            raise exc
+        except BaseException as inner:
+            raise RuntimeError("wrapped") from inner
+    except RuntimeError as outer:
+        assert failure_message(outer) == sentence
