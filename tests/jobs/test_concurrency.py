@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.db import make_engine, make_session_factory
+from data.db import make_engine, make_session_factory, read_session
 from data.jobruns import recent_job_runs
 from data.mail import enqueue, make_mailer
 from data.models import (
@@ -32,7 +32,8 @@ from data.models import (
     SuggestionStatus,
 )
 from data.models.mail import JobRunStatus, OutboxMessage, OutboxStatus
-from data.operations import create_manual_pair
+from data.operations import close_offer, create_manual_pair, delete_candidate
+from data.recompute import apply_plan, plan_suggestions
 from jobs.registry import JOBS_BY_ID
 from jobs.runner import JobContext, RunResult, run_job
 from tests.data.factories import (
@@ -272,3 +273,26 @@ def test_rematch_overlapping_a_coordinators_manual_pair_keeps_the_pair_and_succe
             )
         ).all()
     assert rows == [(SuggestionOrigin.MANUAL, SuggestionStatus.APPROVED)]
+
+
+def test_pairs_of_requests_deleted_or_offers_closed_while_the_engine_ran_are_not_written(
+    committed_factory: sessionmaker[Session],
+) -> None:
+    """Rematch reads and computes, then writes: a candidate may delete their account between."""
+    with committed_factory.begin() as s:
+        site = make_site(s, make_employer(s))
+        kept_offer, closed_offer = make_offer(s, site), make_offer(s, site)
+        kept, deleted = make_request(s), make_request(s)
+        ids = (kept.id, deleted.id, kept_offer.id, closed_offer.id, deleted.candidate_id)
+    with read_session(committed_factory) as s:
+        plan = plan_suggestions(s)
+    assert len(plan.pairs) == 4
+    with committed_factory.begin() as s:
+        delete_candidate(s, ids[4])
+        close_offer(s, ids[3])
+    with committed_factory.begin() as s:
+        report = apply_plan(s, plan)
+    assert report.created == 1
+    with committed_factory() as s:
+        pairs = s.execute(select(Suggestion.request_id, Suggestion.offer_id)).all()
+    assert pairs == [(ids[0], ids[2])]

@@ -181,6 +181,9 @@ def test_cli_run_and_list(instance: dict[str, str]) -> None:
     assert set(lines) == {spec.id for spec in JOBS}
     assert "success" in lines["sender"] and '"sent": 3' in lines["sender"]
     assert "never" in lines["retention"]
+    assert "every 5 minutes" in lines["rematch"]
+    quick = _jobs(dict(instance, PASSERELLE_JOB_SCHEDULE='{"rematch": {"seconds": 10}}'), "list")
+    assert "every 10 seconds" in quick.stdout  # the schedule the scheduler would follow
 
     unknown = _jobs(instance, "run", "nope")
     assert unknown.returncode == 2 and "unknown job" in unknown.stderr
