@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_session_factory", "is_sqlite"]
+__all__ = [
+    "make_engine",
+    "make_session_factory",
+    "read_session",
+    "is_sqlite",
+    "SQLITE_BEGIN",
+    "DEFERRED",
+]
+
+#: Execution option naming how a SQLite transaction begins ("IMMEDIATE" unless told otherwise).
+SQLITE_BEGIN = "passerelle_sqlite_begin"
+#: Execution options of a connection whose transactions only read (SQLite: ``BEGIN DEFERRED``).
+DEFERRED: dict[str, Any] = {SQLITE_BEGIN: "DEFERRED"}
+_BEGIN_MODES = {"DEFERRED", "IMMEDIATE"}
 
 
 def is_sqlite(url_or_engine: str | Engine) -> bool:
@@ -22,7 +37,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; on SQLite, enforce foreign keys, use WAL, let SQLAlchemy own transactions.
 
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT semantics; SQLAlchemy's
-    documented fix is to disable it on connect and emit BEGIN ourselves.
+    documented fix is to disable it on connect and emit BEGIN ourselves. We emit
+    ``BEGIN IMMEDIATE``: the transaction takes the write lock when it starts, waiting for it up to
+    the busy timeout. A deferred transaction that has read and then writes must upgrade its lock,
+    and if another connection committed in between SQLite refuses at once ("database is locked"),
+    whatever the busy timeout: the scheduler's jobs starting at the same second did just that.
+    In WAL mode readers of other connections are never blocked by it. A connection whose
+    transactions only read may ask for ``BEGIN DEFERRED`` with the :data:`DEFERRED` execution
+    options (it then never waits behind a writer); it must not write.
     """
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
@@ -49,7 +71,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        mode = str(conn.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")).upper()
+        if mode not in _BEGIN_MODES:
+            raise ValueError(f"{SQLITE_BEGIN} must be one of {sorted(_BEGIN_MODES)}, not {mode!r}")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
@@ -57,3 +82,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory every boundary (request, job run) opens sessions from."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def read_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Open a session that only reads: on SQLite its transaction begins DEFERRED.
+
+    It then never waits behind a writer (WAL), and never holds the write lock while it reads,
+    e.g. while the matching engine runs on what it read. It must not write; it is rolled back.
+    """
+    with session_factory() as session:
+        session.connection(execution_options=DEFERRED)
+        try:
+            yield session
+        finally:
+            session.rollback()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import secrets
+import smtplib
+import socket
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 
 from data.mail.outbox import dead_letters
+from data.mail.transport import MailError, PermanentFailure
 from data.models import utcnow
 from data.models.mail import JobRun, JobRunStatus
 
@@ -20,6 +26,14 @@ __all__ = [
     "last_runs",
     "last_success",
     "close_abandoned_runs",
+    "process_alive",
+    "failure_message",
+    "new_error_id",
+    "DB_BUSY",
+    "DB_UNREACHABLE",
+    "MAIL_UNREACHABLE",
+    "UNEXPECTED",
+    "INTERRUPTED",
     "dead_letters",
     "DEFAULT_INTERVALS",
     "interval_of",
@@ -98,6 +112,7 @@ COUNT_LABELS: dict[str, str] = {
     "employer_mails": "courriels aux employeurs",
     "employer_suggestions": "suggestions envoyées aux employeurs",
     "errors": "erreurs",
+    "already_running": "exécution passée (la même tâche était déjà en cours)",
     "interrupted": "interruptions",
     "job_runs_deleted": "exécutions anciennes supprimées",
     "mail_bodies_erased": "contenus de courriels effacés",
@@ -130,11 +145,66 @@ def describe_counts(counts: dict[str, Any] | None) -> str:
     return ", ".join(f"{COUNT_LABELS.get(k, k)} : {v}" for k, v in (counts or {}).items())
 
 
+#: What coordinators read about a failed run: one sentence per kind of failure (details: the log).
+DB_BUSY = "La base de données était occupée."
+DB_UNREACHABLE = "La base de données ne répondait pas."
+MAIL_UNREACHABLE = "Le serveur de messagerie ne répond pas."
+UNEXPECTED = "Erreur inattendue."
+INTERRUPTED = "Le processus s'est arrêté avant la fin."
+
+#: Words of a database's answer that mean "busy, try again" (SQLite locks, PostgreSQL
+#: lock timeouts, deadlocks and serialisation failures).
+_BUSY_WORDS = ("database is locked", "database is busy", "lock timeout", "deadlock", "serializ")
+#: Words that mean the database could not be reached (lost connection, server stopping).
+_DOWN_WORDS = ("connect", "server closed", "terminating", "shutting down", "unable to open")
+
+
+def failure_message(exc: BaseException) -> str:
+    """Return the French sentence that tells coordinators what kind of failure ``exc`` is.
+
+    >>> failure_message(ConnectionRefusedError())
+    'Le serveur de messagerie ne répond pas.'
+    >>> failure_message(KeyError("x"))
+    'Erreur inattendue.'
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError):
+            text = str(current.orig).lower()
+            if any(word in text for word in _BUSY_WORDS):
+                return DB_BUSY
+            if current.connection_invalidated or any(word in text for word in _DOWN_WORDS):
+                return DB_UNREACHABLE
+            return UNEXPECTED
+        if isinstance(current, DisconnectionError):
+            return DB_UNREACHABLE
+        if isinstance(current, PermanentFailure):
+            return UNEXPECTED
+        if isinstance(current, MailError | smtplib.SMTPException | ConnectionError | TimeoutError):
+            return MAIL_UNREACHABLE
+        current = current.__cause__ or current.__context__
+    return UNEXPECTED
+
+
+def new_error_id() -> str:
+    """Return a fresh error id (8 hex digits): on the page and in the log line with the details."""
+    return secrets.token_hex(4)
+
+
 def start_run(
     session: Session, job: str, *, now: datetime | None = None, trigger: str = "scheduler"
 ) -> JobRun:
-    """Record that ``job`` starts now; flushes only (commit it so that others see it running)."""
-    run = JobRun(job=job, started_at=now or utcnow(), status=JobRunStatus.RUNNING, trigger=trigger)
+    """Record that ``job`` starts now in this process; flushes only (commit it to show it)."""
+    run = JobRun(
+        job=job,
+        started_at=now or utcnow(),
+        status=JobRunStatus.RUNNING,
+        trigger=trigger,
+        pid=os.getpid(),
+        host=socket.gethostname()[:255],
+    )
     session.add(run)
     session.flush()
     return run
@@ -146,13 +216,22 @@ def finish_run(
     *,
     counts: dict[str, Any] | None = None,
     error: str | None = None,
+    error_id: str | None = None,
+    interrupted: bool = False,
     now: datetime | None = None,
 ) -> JobRun:
-    """Record how a run ended (success unless ``error``); flushes only."""
+    """Record how a run ended (success unless ``error``, a sentence for people); flushes only.
+
+    ``interrupted``: the process was told to stop (Ctrl-C) in the middle of the work.
+    """
     run.finished_at = now or utcnow()
     run.counts = dict(counts or {})
-    run.error = error
-    run.status = JobRunStatus.FAILED if error else JobRunStatus.SUCCESS
+    run.error = INTERRUPTED if interrupted else error
+    run.error_id = error_id if error else None
+    if interrupted:
+        run.status = JobRunStatus.INTERRUPTED
+    else:
+        run.status = JobRunStatus.FAILED if error else JobRunStatus.SUCCESS
     session.flush()
     return run
 
@@ -182,20 +261,52 @@ def last_success(session: Session, job: str) -> JobRun | None:
     )
 
 
-def close_abandoned_runs(session: Session, *, now: datetime | None = None) -> int:
-    """Mark the scheduler's runs still "running" as failed: their process died.
+def process_alive(pid: int) -> bool:
+    """Tell whether a process of this machine with this id exists (another user's counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
-    Called by the one active scheduler when it starts; manual runs (``python -m jobs run``) are
-    left alone, as they may be going on right now.
+
+def close_abandoned_runs(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    scheduler: bool = True,
+    alive: Callable[[int], bool] = process_alive,
+) -> int:
+    """Mark as interrupted the runs still "running" whose process is gone; return how many.
+
+    A run is known abandoned when its process, on this machine, no longer exists (or is this
+    process, which runs nothing yet when it calls this). With ``scheduler`` (the one active
+    scheduler, when it starts), every scheduler run still "running" is abandoned too: only one
+    scheduler runs at a time. A manual run on another machine is left alone: it may be going on.
     """
+    host = socket.gethostname()[:255]
+    candidates = session.execute(
+        select(JobRun.id, JobRun.pid, JobRun.host, JobRun.trigger).where(
+            JobRun.status == JobRunStatus.RUNNING
+        )
+    ).all()
+    me = os.getpid()
+    ids = [
+        run_id
+        for run_id, pid, run_host, trigger in candidates
+        if (scheduler and trigger == "scheduler")
+        or (pid is not None and run_host == host and (pid == me or not alive(pid)))
+    ]
+    if not ids:
+        return 0
     result = session.execute(
         update(JobRun)
-        .where(JobRun.status == JobRunStatus.RUNNING, JobRun.trigger == "scheduler")
-        .values(
-            status=JobRunStatus.FAILED,
-            finished_at=now or utcnow(),
-            error="Interrompu : le processus s'est arrêté pendant l'exécution.",
-        )
+        .where(JobRun.id.in_(ids), JobRun.status == JobRunStatus.RUNNING)
+        .values(status=JobRunStatus.INTERRUPTED, finished_at=now or utcnow(), error=INTERRUPTED)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

@@ -11,6 +11,12 @@ left, runs :func:`matching.suggest`, and writes the union of both top-k lists in
 * an engine pair still ``proposed`` that the engine no longer returns becomes ``stale``.
 
 Rows are never deleted. The function flushes; the caller (a job run, a request) commits.
+
+Safe when it overlaps other writers: on PostgreSQL two recomputations take turns (a
+transaction-scoped advisory lock, taken before anything is read; SQLite's transactions already
+take turns, see :mod:`data.db`); a pair that someone else inserted meanwhile (a coordinator's
+manual pair) is left as it is (``ON CONFLICT DO NOTHING``), and only a pair still proposed is
+made stale.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from data.models import (
@@ -51,10 +58,15 @@ __all__ = [
     "engine_id",
     "engine_inputs",
     "recompute_suggestions",
+    "plan_suggestions",
+    "apply_plan",
+    "SuggestionPlan",
     "shipped_referential",
 ]
 
 _CHUNK = 500  # ids per IN (...) clause
+#: PostgreSQL advisory lock that recomputations take in turn ("PREC").
+RECOMPUTE_LOCK_KEY = 0x5052_4543
 
 
 @dataclass(frozen=True)
@@ -164,31 +176,76 @@ def _values(m: Match) -> dict[str, Any]:
     }
 
 
-def recompute_suggestions(
+@dataclass(frozen=True)
+class SuggestionPlan:
+    """The engine's pairs, computed from what was read; :func:`apply_plan` writes them."""
+
+    pairs: dict[tuple[int, int], Match]
+    requests: int
+    offers: int
+
+
+def _take_turn(session: Session) -> None:
+    """PostgreSQL: wait for any other recomputation's transaction to end (SQLite: see data.db)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RECOMPUTE_LOCK_KEY})
+
+
+def plan_suggestions(
     session: Session,
     *,
-    now: datetime | None = None,
     top_k: int = 20,
     params: Params | None = None,
     referential: MetierReferential | None = None,
-) -> RecomputeReport:
-    """Run the engine on the database and upsert the suggestions; flush, never commit.
-
-    See the module docstring for what happens to new, existing and vanished pairs.
-    """
-    now = now or utcnow()
+) -> SuggestionPlan:
+    """Read the engine's inputs and run it; only reads (a read-only transaction is enough)."""
     ref = referential or shipped_referential()
     requests, offers = engine_inputs(session, ref)
     result = suggest(requests, offers, ref, params or Params(), top_k=top_k)
-
     pairs: dict[tuple[int, int], Match] = {}
     for lists in (result.by_request, result.by_offer):
         for key in lists:
             for m in lists[key]:
                 pairs.setdefault((int(m.request_id), int(m.offer_id)), m)
+    return SuggestionPlan(pairs, len(requests), len(offers))
+
+
+def _still_open(session: Session, plan: SuggestionPlan) -> dict[tuple[int, int], Match]:
+    """Drop the pairs whose request or offer closed or vanished since the plan was made.
+
+    On PostgreSQL the rows kept are locked (``FOR KEY SHARE``) until the commit, so that none is
+    deleted under the new pairs.
+    """
+    share = session.get_bind().dialect.name == "postgresql"
+    request_ids = sorted({r for r, _ in plan.pairs})
+    offer_ids = sorted({o for _, o in plan.pairs})
+    open_requests: set[int] = set()
+    open_offers: set[int] = set()
+    for chunk in _chunks(request_ids):
+        stmt = select(Request.id).where(
+            Request.id.in_(chunk), Request.status == RequestStatus.ACTIVE
+        )
+        open_requests.update(
+            session.scalars(stmt.with_for_update(key_share=True) if share else stmt)
+        )
+    for chunk in _chunks(offer_ids):
+        stmt = select(Offer.id).where(Offer.id.in_(chunk), Offer.status == OfferStatus.PUBLISHED)
+        open_offers.update(session.scalars(stmt.with_for_update(key_share=True) if share else stmt))
+    return {
+        (r, o): m for (r, o), m in plan.pairs.items() if r in open_requests and o in open_offers
+    }
+
+
+def apply_plan(
+    session: Session, plan: SuggestionPlan, *, now: datetime | None = None
+) -> RecomputeReport:
+    """Write a plan's pairs into the suggestions table (see the module docstring); flush only."""
+    now = now or utcnow()
+    _take_turn(session)
+    session.flush()
+    pairs = _still_open(session, plan)
 
     # Existing rows of these pairs, and every engine pair still proposed (it may go stale).
-    session.flush()
     cols = (
         Suggestion.id,
         Suggestion.request_id,
@@ -229,28 +286,58 @@ def recompute_suggestions(
             )
         else:
             updates.append({"id": row.id, **_values(m), "updated_at": now})
-    stale_ids = sorted(row.id for row in proposed if (row.request_id, row.offer_id) not in pairs)
+    stale_ids = sorted(
+        row.id for row in proposed if (row.request_id, row.offer_id) not in plan.pairs
+    )
 
+    created = staled = 0
     if new_rows:
-        session.execute(insert(Suggestion), new_rows)
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
+        stmt = (
+            insert(Suggestion)
+            .on_conflict_do_nothing(index_elements=["request_id", "offer_id"])
+            .returning(Suggestion.id)
+        )
+        created = len(session.execute(stmt, new_rows).all())
     if updates:
         session.execute(update(Suggestion), updates)
     for chunk in _chunks(stale_ids):
-        session.execute(
+        result = session.execute(
             update(Suggestion)
-            .where(Suggestion.id.in_(chunk))
+            .where(Suggestion.id.in_(chunk), Suggestion.status == SuggestionStatus.PROPOSED)
             .values(stale=True, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        staled += result.rowcount or 0
     # Bulk statements bypass the identity map: reload any suggestion the session holds.
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Suggestion):
             session.expire(obj)
     session.flush()
     return RecomputeReport(
-        created=len(new_rows),
+        created=created,
         updated=len(updates),
-        staled=len(stale_ids),
-        requests=len(requests),
-        offers=len(offers),
+        staled=staled,
+        requests=plan.requests,
+        offers=plan.offers,
     )
+
+
+def recompute_suggestions(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    top_k: int = 20,
+    params: Params | None = None,
+    referential: MetierReferential | None = None,
+) -> RecomputeReport:
+    """Run the engine on the database and upsert the suggestions; flush, never commit.
+
+    One transaction: :func:`plan_suggestions` then :func:`apply_plan`. See the module docstring
+    for what happens to new, existing and vanished pairs.
+    """
+    _take_turn(session)  # before reading: the other recomputation's pairs are then visible
+    plan = plan_suggestions(session, top_k=top_k, params=params, referential=referential)
+    return apply_plan(session, plan, now=now)

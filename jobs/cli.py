@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from data.config import load_config
-from data.jobruns import last_runs
-from jobs.registry import JOBS, JOBS_BY_ID
+from data.jobruns import close_abandoned_runs, last_runs
+from jobs.registry import JOBS_BY_ID, specs_for
 from jobs.runner import make_context, run_job
 from jobs.scheduler import run_scheduler
 
@@ -77,10 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError:
                 print(f"--now: not an ISO 8601 time: {args.now!r}", file=sys.stderr)
                 return EXIT_USAGE
+            _close_dead_manual_runs(ctx)
             result = run_job(ctx, spec, now=now, trigger="manual")
             summary = {"job": result.job, "ok": result.ok, "counts": result.counts}
             if result.error:
                 summary["error"] = result.error
+                summary["error_id"] = result.error_id
             print(json.dumps(summary, ensure_ascii=False, sort_keys=True))
             return 0 if result.ok else EXIT_FAILED
         return run_scheduler(ctx, wait=not args.no_wait)
@@ -94,17 +96,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx.close()
 
 
+def _close_dead_manual_runs(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Mark interrupted the runs of this machine whose process is gone (scheduler's: left alone)."""
+    with ctx.session_factory.begin() as s:
+        closed = close_abandoned_runs(s, scheduler=False)
+    if closed:
+        log.warning("%d runs whose process had stopped are marked interrupted", closed)
+
+
 def _list(ctx, tz: ZoneInfo) -> int:  # type: ignore[no-untyped-def]
+    _close_dead_manual_runs(ctx)
     with ctx.session_factory() as s:
         latest = last_runs(s)
     rows = [("job", "schedule", "last run", "outcome", "counts")]
-    for spec in JOBS:
+    for spec in specs_for(ctx.config):
         run = latest.get(spec.id)
         if run is None:
             rows.append((spec.id, spec.describe(), "never", "-", ""))
             continue
         when = run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
         counts = json.dumps(run.counts, ensure_ascii=False, sort_keys=True)
+        if run.error:
+            counts += f" {run.error}" + (f" (erreur {run.error_id})" if run.error_id else "")
         rows.append((spec.id, spec.describe(), when, run.status.value, counts))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:

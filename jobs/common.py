@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.mail import (
@@ -34,7 +34,6 @@ __all__ = [
     "Progress",
     "Recipient",
     "MailBatch",
-    "take_write_lock",
     "employer_recipients",
     "candidate_recipient",
     "coordinator_recipients",
@@ -81,17 +80,6 @@ class Progress:
 
     def finish(self) -> None:
         log.info("%s: %d / %d done", self.label, self.done, self.total)
-
-
-def take_write_lock(session: Session) -> None:
-    """On SQLite, take the database's write lock now, at the start of the transaction.
-
-    A SQLite transaction that reads and then writes cannot wait for another writer: it fails at
-    once with "database is locked". Writing first (a no-op) makes it wait its turn instead, like
-    ``BEGIN IMMEDIATE``. PostgreSQL needs nothing of the kind.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE job_runs SET id = id WHERE 0"))
 
 
 def local_date(now: datetime) -> date:
@@ -395,7 +383,6 @@ def _run_batch(
     done: Counter[str] = Counter()
     try:
         with session_factory.begin() as s:
-            take_write_lock(s)
             if prepare is not None:
                 prepare(s, part)
             for item in part:

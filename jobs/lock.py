@@ -1,23 +1,70 @@
-"""One active scheduler per database: a PostgreSQL advisory lock, or a lock file for SQLite.
+"""One active scheduler per database, and one run of each job at a time.
 
-Both locks belong to the process (its connection or its open file): if it dies, however, the
-lock goes with it, so a crash never leaves a stale lock behind.
+The scheduler's lock is a PostgreSQL advisory lock, or a lock file for SQLite. Both belong to the
+process (its connection or its open file): if it dies, however, the lock goes with it, so a crash
+never leaves a stale lock behind.
+
+:func:`job_lock` keeps two runs of the same job apart on PostgreSQL (a manual ``python -m jobs
+run rematch`` while the scheduler runs it): a transaction-scoped advisory lock on a connection of
+its own, held for the run. On SQLite every transaction starts with ``BEGIN IMMEDIATE``
+(:mod:`data.db`), so two runs' transactions take turns, and each job is idempotent (unique keys,
+conditional updates, the re-matching watermark): no lock is needed.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, text
 
-__all__ = ["SchedulerLock", "ADVISORY_KEY", "lock_file_for"]
+__all__ = ["SchedulerLock", "ADVISORY_KEY", "JOB_LOCK_SPACE", "lock_file_for", "job_lock"]
+
+log = logging.getLogger("jobs.lock")
 
 #: Key of the PostgreSQL advisory lock ("PASSERELLE" scheduler), the same for every process.
 ADVISORY_KEY = 0x5053_4348  # "PSCH"
+#: First half of the two-part advisory key of a job's lock (the second is the job's id hashed).
+JOB_LOCK_SPACE = 0x504A_4F42  # "PJOB"
+
+
+def _job_key(job: str) -> int:
+    """Return a job id as a signed 32-bit integer, the second half of its advisory key."""
+    value = zlib.crc32(job.encode())
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+@contextmanager
+def job_lock(engine: Engine, job: str) -> Iterator[bool]:
+    """Hold the right to run ``job`` on this database for the block; yield whether it was free.
+
+    PostgreSQL: ``pg_try_advisory_xact_lock`` in a transaction of a connection of its own, which
+    ends (and releases the lock) with the block, or with the connection if the process dies.
+    SQLite: always free (see the module's docstring).
+    """
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    conn = engine.connect()
+    try:
+        conn.begin()
+        got = conn.execute(
+            text("SELECT pg_try_advisory_xact_lock(:space, :key)"),
+            {"space": JOB_LOCK_SPACE, "key": _job_key(job)},
+        ).scalar()
+        yield bool(got)
+    finally:
+        try:
+            conn.close()  # rolls back: the lock goes with the transaction
+        except Exception:  # the connection was lost meanwhile: so was the lock
+            log.warning("job %s: its lock's connection was already closed", job, exc_info=True)
 
 
 def lock_file_for(engine: Engine, instance_dir: str | os.PathLike[str]) -> Path:

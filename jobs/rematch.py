@@ -5,6 +5,10 @@ with the watermark left by the last recomputation that committed (a platform set
 changed, nothing to do. The nightly run recomputes whatever the watermark says (the engine or its
 reference data may have changed). :func:`data.recompute.recompute_suggestions` keeps the history
 of decisions: an approved or rejected pair is never proposed again as new.
+
+The engine runs on what a read-only transaction read (:func:`data.db.read_session`); its pairs are
+then written in a short transaction of their own, so that on SQLite the write lock is not held
+while the engine computes (pages and other jobs would wait for it).
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.db import read_session
 from data.mail import Mailer
 from data.models import Offer, Request
 from data.models.mail import PlatformSetting
-from data.recompute import recompute_suggestions
+from data.recompute import apply_plan, plan_suggestions
 from jobs.common import clock
 
 __all__ = ["rematch", "WATERMARK_KEY", "TOP_K"]
@@ -69,12 +74,14 @@ def rematch(
 ) -> dict[str, Any]:
     """Recompute the suggestions if anything changed since the last time (always if ``full``)."""
     at = clock(now)
-    with session_factory.begin() as s:
+    with read_session(session_factory) as s:
         latest = _latest_change(s)
         mark = _read_watermark(s)
         if not full and mark is not None and (latest is None or latest <= mark):
             return {"skipped": 1}
-        report = recompute_suggestions(s, now=at, top_k=TOP_K)
+        plan = plan_suggestions(s, top_k=TOP_K)
+    with session_factory.begin() as s:
+        report = apply_plan(s, plan, now=at)
         # What changed after ``latest`` was read is caught by the next run.
         _write_watermark(s, latest, at)
     counts: dict[str, Any] = {

@@ -48,7 +48,6 @@ from jobs.common import (
     clock,
     for_each,
     summary,
-    take_write_lock,
 )
 from jobs.links import url
 
@@ -96,7 +95,6 @@ def apply_retention(
     )
 
     with session_factory.begin() as s:
-        take_write_lock(s)
         counts.update(_erase_old_items(s, at, cutoff))
     counts["sent"] += batch.send(session_factory, mailer, now).sent
     return summary(counts)

@@ -128,7 +128,7 @@ def run_scheduler(ctx: JobContext, *, wait: bool = True, poll: float = 5.0) -> i
         with ctx.session_factory.begin() as s:
             abandoned = close_abandoned_runs(s)
         if abandoned:
-            log.warning("%d runs of a previous scheduler were cut short", abandoned)
+            log.warning("%d runs whose process had stopped are marked interrupted", abandoned)
         scheduler = build_scheduler(ctx, specs_for(ctx.config))
         log.info(
             "scheduler started: %s",

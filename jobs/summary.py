@@ -26,7 +26,6 @@ from jobs.common import (
     clock,
     coordinator_recipients,
     local_date,
-    take_write_lock,
 )
 from jobs.links import url
 
@@ -125,7 +124,6 @@ def send_coordinator_summary(
     year, week, _ = local_date(at).isocalendar()
     counts: Counter[str] = Counter()
     with session_factory.begin() as s:
-        take_write_lock(s)
         figures = weekly_figures(s)
         ids = [
             batch.queue(

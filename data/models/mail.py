@@ -150,10 +150,17 @@ class JobRunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCESS = "success"
     FAILED = "failed"
+    #: The process died (crash, kill, power cut) before it could record how the run ended.
+    INTERRUPTED = "interrupted"
 
 
 class JobRun(Base):
-    """One run of a scheduled job: when, what it did (counts), and the error if it failed."""
+    """One run of a scheduled job: when, where, what it did (counts), and why it failed.
+
+    ``error`` is a short French sentence for coordinators; ``error_id`` is also in the log line
+    that holds the details (traceback, SQL). ``pid`` and ``host`` name the process that ran it,
+    so that a run whose process is gone can be marked interrupted.
+    """
 
     __tablename__ = "job_runs"
     __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
@@ -168,6 +175,9 @@ class JobRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     trigger: Mapped[str] = mapped_column(String(32), default="scheduler")
+    error_id: Mapped[str | None] = mapped_column(String(16))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
 
     def __repr__(self) -> str:
         return f"<JobRun {self.id} {self.job} {self.status}>"

@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from data import migrate
 from data.db import make_engine
@@ -56,3 +57,35 @@ def test_upgrade_to_head_matches_models_then_downgrade_empties(empty_engine: Eng
     # And back up again: a downgrade leaves nothing that blocks the next upgrade.
     migrate.upgrade(empty_engine)
     assert _user_tables(empty_engine) == set(Base.metadata.tables)
+
+
+def test_0004_adds_the_interrupted_status_and_hides_the_errors_recorded_before(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0003_mail_jobs")
+    insert = text(
+        "INSERT INTO job_runs (job, started_at, status, counts, error, trigger)"
+        " VALUES (:job, CURRENT_TIMESTAMP, :status, '{}', :error, 'scheduler')"
+    )
+    with empty_engine.begin() as conn:
+        conn.execute(insert, {"job": "rematch", "status": "failed", "error": "INSERT INTO x"})
+        conn.execute(insert, {"job": "sender", "status": "failed", "error": "Interrompu : ..."})
+        conn.execute(insert, {"job": "contacts", "status": "success", "error": None})
+    migrate.upgrade(empty_engine)
+    rows = "SELECT job, status, error FROM job_runs ORDER BY id"
+    with empty_engine.begin() as conn:
+        assert conn.execute(text(rows)).all() == [
+            ("rematch", "failed", "Erreur inattendue."),
+            ("sender", "interrupted", "Le processus s'est arrêté avant la fin."),
+            ("contacts", "success", None),
+        ]
+        conn.execute(insert, {"job": "digests_daily", "status": "interrupted", "error": None})
+    with pytest.raises(IntegrityError), empty_engine.begin() as conn:
+        conn.execute(insert, {"job": "x", "status": "bogus", "error": None})
+
+    migrate.downgrade(empty_engine, "0003_mail_jobs")
+    with empty_engine.begin() as conn:
+        statuses = [r.status for r in conn.execute(text(rows))]
+        assert statuses == ["failed", "failed", "success", "failed"]
+    with pytest.raises(IntegrityError), empty_engine.begin() as conn:
+        conn.execute(insert, {"job": "x", "status": "interrupted", "error": None})

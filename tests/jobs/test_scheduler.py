@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from jobs.registry import JOBS, MISFIRE_GRACE_SECONDS
 from jobs.runner import JobContext, run_job
 from jobs.scheduler import EXIT_LOCKED, build_scheduler, missed_fire_time
 from tests.jobs.conftest import SmtpServer, free_port
+from tests.jobs.test_job_runs import _env, kill_sender_midway
 
 ROOT = Path(__file__).resolve().parents[2]
 PARIS = ZoneInfo("Europe/Paris")
@@ -102,7 +104,7 @@ def test_only_one_scheduler_holds_the_lock(committed_engine: Engine, tmp_path: P
 
 
 def test_a_failing_job_is_recorded_and_does_not_raise(
-    committed_factory: sessionmaker[Session], tmp_path: Path
+    committed_factory: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from jobs.registry import JobSpec
 
@@ -112,10 +114,14 @@ def test_a_failing_job_is_recorded_and_does_not_raise(
     ctx = JobContext({}, committed_factory.kw["bind"], committed_factory, make_mailer({}))
     now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     result = run_job(ctx, JobSpec("broken", broken, "interval", {"minutes": 1}), now=now)
-    assert not result.ok and "RuntimeError: boom" in result.error
+    assert not result.ok and result.error == "Erreur inattendue."
+    # The details are in the log, with the error id.
+    (logged,) = [r for r in caplog.records if r.exc_info and result.error_id in r.getMessage()]
+    assert "boom" in caplog.text
     with committed_factory() as s:
         (run,) = recent_job_runs(s, job="broken")
-        assert run.status == JobRunStatus.FAILED and "boom" in run.error
+        assert run.status == JobRunStatus.FAILED and run.error == "Erreur inattendue."
+        assert run.error_id == result.error_id
         assert run.started_at == now and run.finished_at == now
 
 
@@ -175,6 +181,9 @@ def test_cli_run_and_list(instance: dict[str, str]) -> None:
     assert set(lines) == {spec.id for spec in JOBS}
     assert "success" in lines["sender"] and '"sent": 3' in lines["sender"]
     assert "never" in lines["retention"]
+    assert "every 5 minutes" in lines["rematch"]
+    quick = _jobs(dict(instance, PASSERELLE_JOB_SCHEDULE='{"rematch": {"seconds": 10}}'), "list")
+    assert "every 10 seconds" in quick.stdout  # the schedule the scheduler would follow
 
     unknown = _jobs(instance, "run", "nope")
     assert unknown.returncode == 2 and "unknown job" in unknown.stderr
@@ -233,16 +242,7 @@ def test_sender_killed_midway_then_run_again_loses_nothing_and_repeats_at_most_t
     n = 30
     _queue(factory, n)
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jobs", "run", "sender"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        assert server.handler.wait_for(8, timeout=30)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        kill_sender_midway(env, server, after=8)
         with factory() as s:
             rows = s.execute(select(OutboxMessage.key, OutboxMessage.status)).all()
         sent_before = {k for k, st in rows if st == OutboxStatus.SENT}
@@ -294,3 +294,64 @@ def test_job_schedule_setting_replaces_schedules_and_pages_read_the_same_interva
         specs_for({"JOB_SCHEDULE": {"rematch": {"secs": 10}}})
     with pytest.raises(ValueError, match="seconds"):
         specs_for({"JOB_SCHEDULE": {"rematch": {"seconds": 0}}})
+
+
+def _runs_by_pid(factory: sessionmaker[Session]) -> dict[int | None, int]:
+    with factory() as s:
+        rows = s.execute(select(JobRun.pid)).scalars().all()
+    return {pid: rows.count(pid) for pid in set(rows)}
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+@pytest.mark.parametrize("no_wait", [False, True], ids=["wait", "no-wait"])
+def test_two_schedulers_started_at_once_one_runs_the_jobs(
+    committed_factory: sessionmaker[Session], tmp_path: Path, no_wait: bool
+) -> None:
+    env = _env(
+        committed_factory.kw["bind"],
+        tmp_path,
+        PASSERELLE_JOB_SCHEDULE='{"sender": {"seconds": 1}, "rematch": {"seconds": 1}}',
+    )
+    args = [sys.executable, "-m", "jobs", *(["--no-wait"] if no_wait else [])]
+    procs = [
+        subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    try:
+        # Runs are recorded, all by one of the two processes.
+        assert _wait_for(lambda: sum(_runs_by_pid(committed_factory).values()) >= 4)
+        (runner_pid,) = _runs_by_pid(committed_factory)
+        (runner,) = [p for p in procs if p.pid == runner_pid]
+        (other,) = [p for p in procs if p is not runner]
+        if no_wait:
+            assert other.wait(timeout=60) == EXIT_LOCKED
+            assert "another scheduler is running" in other.communicate()[1]
+        else:
+            assert other.poll() is None  # waiting for its turn
+            # The first stops: the second takes over and runs the jobs.
+            runner.send_signal(signal.SIGINT)
+            assert runner.wait(timeout=60) == 0
+            assert _wait_for(lambda: other.pid in _runs_by_pid(committed_factory))
+        assert runner.poll() is None or runner.returncode == 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        outputs = [p.communicate(timeout=60) for p in procs]
+    assert {p.returncode for p in procs} <= {0, EXIT_LOCKED}
+    errors = "".join(err for _, err in outputs)
+    if not no_wait:
+        assert "another scheduler is running on this database: waiting" in errors
+    with committed_factory() as s:
+        runs = s.scalars(select(JobRun)).all()
+    assert runs and {r.status for r in runs} == {JobRunStatus.SUCCESS}
