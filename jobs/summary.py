@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from data.mail import Mailer
+from data.mail.links import url
 from data.models import (
     Offer,
     OfferStatus,
@@ -28,7 +29,6 @@ from jobs.common import (
     local_date,
     take_write_lock,
 )
-from jobs.links import url
 
 __all__ = ["send_coordinator_summary", "weekly_figures", "KIND"]
 

@@ -63,6 +63,8 @@ def _answer_token(message) -> str:
 def test_approved_pair_puts_both_sides_in_contact_once(
     committed_factory: sessionmaker[Session], smtp_server: SmtpServer
 ) -> None:
+    # A pair written "approved" without the operation (approved before the approval queued its
+    # mails): the job catches up.
     w = build_world(committed_factory, now=T0)
     pair_id = _pair(committed_factory, w, SuggestionStatus.APPROVED)
     mailer = make_mailer(smtp_server.config())
@@ -78,7 +80,8 @@ def test_approved_pair_puts_both_sides_in_contact_once(
     assert "Léa Dupont" in employer_text and "lea.dupont@exemple.fr" in employer_text
     assert "06 12 34 56 78" in employer_text
     assert f"https://passerelle.example/employeur/offres/{w.offer_id}" in employer_text
-    assert to_employer["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # Not an optional mail: no unsubscribe link (data.mail.contacts says why).
+    assert to_employer["List-Unsubscribe"] is None and "/desabonnement/" not in employer_text
     with committed_factory() as s:
         pair = s.get(Suggestion, pair_id)
         assert pair.status == SuggestionStatus.CONTACTED and pair.status_changed_at == T0
