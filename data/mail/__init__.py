@@ -27,6 +27,7 @@ from .outbox import (
     requeue,
     send_pending,
     unsubscribe_url,
+    withdraw,
 )
 from .preferences import get_notify_frequency, set_notify_frequency
 from .recipients import (
@@ -97,4 +98,5 @@ __all__ = [
     "unsubscribe",
     "unsubscribe_token_for",
     "unsubscribe_url",
+    "withdraw",
 ]
