@@ -29,13 +29,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data import auth as data_auth
 from data import operations as ops
+from data.db import make_session_factory
 from data.errors import Conflict
 from data.models import AuditEntry, Offer, OfferStatus, Role, Suggestion, SuggestionStatus
 from data.models.mail import OutboxMessage
 from data.operations.suggestions import TAKEN
 from tests.data import factories as f
-from tests.web.conftest import CSRF, sign_in
-from web import create_app
+from tests.web.conftest import CSRF, make_app, sign_in
 from web.db import state
 
 S = SuggestionStatus
@@ -47,30 +47,42 @@ TALLY: dict[str, Counter[str]] = {}
 Contender = Callable[[Session], Any]
 
 
-def _race(factory: sessionmaker[Session], contenders: list[Contender]) -> list[str]:
-    """Run the contenders at the same instant, each in its own session; return each outcome."""
-    barrier = threading.Barrier(len(contenders), timeout=30)
-    outcomes: list[str] = ["not run"] * len(contenders)
+def _together(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls in threads released at the same instant; return their results in order."""
+    barrier = threading.Barrier(len(calls), timeout=30)
+    results: list[Any] = [None] * len(calls)
 
     def run(i: int) -> None:
         barrier.wait()
-        with factory() as s:
-            try:
-                contenders[i](s)
-                s.commit()
-                outcomes[i] = "won"
-            except Conflict as exc:
-                outcomes[i] = "taken" if str(exc) == TAKEN else f"conflict: {exc}"
-            except OperationalError as exc:
-                sqlite_lock = s.get_bind().dialect.name == "sqlite" and "locked" in str(exc)
-                outcomes[i] = "locked" if sqlite_lock else f"error: {exc}"
+        results[i] = calls[i]()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(contenders))]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return outcomes
+    return results
+
+
+def _race(factory: sessionmaker[Session], contenders: list[Contender]) -> list[str]:
+    """Run the contenders at the same instant, each in its own session; return each outcome."""
+
+    def outcome(contender: Contender) -> Callable[[], str]:
+        def run() -> str:
+            with factory() as s:
+                try:
+                    contender(s)
+                    s.commit()
+                    return "won"
+                except Conflict as exc:
+                    return "taken" if str(exc) == TAKEN else f"conflict: {exc}"
+                except OperationalError as exc:
+                    sqlite_lock = s.get_bind().dialect.name == "sqlite" and "locked" in str(exc)
+                    return "locked" if sqlite_lock else f"error: {exc}"
+
+        return run
+
+    return _together([outcome(c) for c in contenders])
 
 
 def _check_outcomes(name: str, engine_name: str, outcomes: list[str], lost: set[str]) -> int:
@@ -119,15 +131,17 @@ def _contact_mails(s: Session, pair_id: int) -> list[tuple[str, str]]:
     )
 
 
+def _approve(pair_id: int, coordinator: int) -> Contender:
+    """A coordinator approving the pair as the review page shows it (proposed)."""
+    return lambda s: ops.approve_suggestion(s, pair_id, coordinator, expected=S.PROPOSED)
+
+
 def test_two_coordinators_approve_the_same_suggestion(
     committed_factory: sessionmaker[Session], committed_engine: Engine
 ) -> None:
     for _ in range(RUNS):
         pair_id, _offer, coordinator = _pair(committed_factory)
-
-        def approve(s: Session, pid: int = pair_id, who: int = coordinator) -> None:
-            ops.approve_suggestion(s, pid, who, expected=S.PROPOSED)
-
+        approve = _approve(pair_id, coordinator)
         outcomes = _race(committed_factory, [approve, approve])
         _check_outcomes("two approvals", committed_engine.dialect.name, outcomes, {"taken"})
         with committed_factory() as s:
@@ -143,13 +157,10 @@ def test_approve_and_reject_at_the_same_instant(
     for _ in range(RUNS):
         pair_id, _offer, coordinator = _pair(committed_factory)
 
-        def approve(s: Session, pid: int = pair_id, who: int = coordinator) -> None:
-            ops.approve_suggestion(s, pid, who, expected=S.PROPOSED)
-
         def reject(s: Session, pid: int = pair_id, who: int = coordinator) -> None:
             ops.reject_suggestion(s, pid, who, "Trop loin", expected=S.PROPOSED)
 
-        outcomes = _race(committed_factory, [approve, reject])
+        outcomes = _race(committed_factory, [_approve(pair_id, coordinator), reject])
         winner = _check_outcomes(
             "approve vs reject", committed_engine.dialect.name, outcomes, {"taken"}
         )
@@ -275,36 +286,10 @@ def test_a_decision_on_a_stale_read_loses_at_the_write(
 @pytest.fixture
 def live_app(committed_engine: Engine, tmp_path: Path) -> Flask:
     """The app on the committing database: each request opens its own session, as in production."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": committed_engine.url.render_as_string(hide_password=False),
-            "MAIL_DIR": str(tmp_path / "mail"),
-            "BASE_URL": "https://passerelle.example",
-        }
-    )
-    st = state(app)
-    st.engine.dispose()
-    st.engine = committed_engine
-    st.session_factory = sessionmaker(bind=committed_engine, expire_on_commit=False)
+    with committed_engine.connect() as unused:  # make_app binds to a test connection: replaced
+        app = make_app(unused, committed_engine, tmp_path)
+    state(app).session_factory = make_session_factory(committed_engine)
     return app
-
-
-def _http_race(requests: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(requests), timeout=30)
-    answers: list[Any] = [None] * len(requests)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        answers[i] = requests[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers
 
 
 def test_two_coordinators_press_approve_at_the_same_instant(
@@ -326,7 +311,7 @@ def test_two_coordinators_press_approve_at_the_same_instant(
 
             return go
 
-        answers = _http_race([press(c) for c in clients])
+        answers = _together([press(c) for c in clients])
         codes = [a.status_code for a in answers]
         won = ["les deux parties vont recevoir les coordonnées" in a.text for a in answers]
         # The loser's flash: TAKEN (its apostrophes are escaped in the page).
@@ -363,7 +348,7 @@ def test_two_manual_pairs_through_the_api_give_201_and_409(
                 "/api/v1/suggestions", json=payload, headers={"Authorization": f"Bearer {token}"}
             )
 
-        answers = _http_race([create, create])
+        answers = _together([create, create])
         codes = sorted(a.status_code for a in answers)
         TALLY.setdefault(f"API: two manual pairs [{committed_engine.dialect.name}]", Counter())[
             str(codes)
