@@ -293,10 +293,7 @@ def create_manual_pair(
         )
     )
     if existing is not None:
-        raise Conflict(
-            f"Cette mise en relation existe déjà (n° {existing.id}, "
-            f"statut {existing.status.value})."
-        )
+        raise Conflict(f"Cette mise en relation existe déjà (n° {existing.id}).")
     stamp = now_or_utc(now)
     home = request.commune
     place = offer.site.commune
