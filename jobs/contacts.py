@@ -76,6 +76,6 @@ def _contact(
         counts["pairs"] += 1
     except (Conflict, InvalidTransition):
         # Moved on between our read and our write: nothing was changed; the mails stay queued.
-        counts["moved_on"] += 1
+        log.info("contacts: pair %d moved on meanwhile, left at its stage", pair_id)
     counts["mails"] += len(queued.ids)
     return list(queued.ids)
