@@ -90,6 +90,35 @@ def test_approved_pair_puts_both_sides_in_contact_once(
     assert len(smtp_server.messages) == 2
 
 
+def test_a_pair_moved_on_while_the_job_works_keeps_its_stage_and_its_mails(
+    committed_factory: sessionmaker[Session],
+) -> None:
+    from collections import Counter
+
+    from data import operations as ops
+    from jobs.common import MailBatch
+    from jobs.contacts import _contact
+
+    w = build_world(committed_factory, now=T0)
+    pair_id = _pair(committed_factory, w, SuggestionStatus.APPROVED)
+    with committed_factory() as job:
+        seen = job.get(Suggestion, pair_id)  # the job read it "approved"...
+        job.commit()
+        with committed_factory.begin() as coordinator:  # ...a coordinator moves it on...
+            ops.mark_interview(coordinator, pair_id, None, now=T0)
+        counts: Counter[str] = Counter()
+        ids = _contact(job, MailBatch("https://passerelle.example", T0), counts, pair_id, T0)
+        job.commit()  # ...the job's compare-and-set finds it moved: nothing overwritten
+        assert seen.status == SuggestionStatus.INTERVIEW  # refreshed
+    assert len(ids) == 2 and counts["pairs"] == 0, (ids, counts)
+    with committed_factory() as s:
+        assert s.get(Suggestion, pair_id).status == SuggestionStatus.INTERVIEW
+        keys = s.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.key == f"contact:{pair_id}")
+        )
+        assert sorted(keys) == ["contact_candidate", "contact_employer"]
+
+
 def test_offer_start_reminded_once_then_expired(
     committed_factory: sessionmaker[Session], smtp_server: SmtpServer
 ) -> None:
