@@ -15,18 +15,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.mail import (
-    Mailer,
-    SendReport,
-    enqueue,
-    send_pending,
-    unsubscribe_token_for,
-    unsubscribe_url,
-)
+from data.mail import Mailer, SendReport, send_pending, unsubscribe_token_for
+from data.mail.compose import default_base_url, queue_mail
 from data.mail.outbox import insert_for
-from data.models import Candidate, Employer, NotifyFrequency, Role, User, utcnow
-from data.models.mail import NotificationPreference, OutboxMessage, UnsubscribeToken
-from jobs.render import PARIS, render_mail
+from data.mail.recipients import (
+    Recipient,
+    candidate_recipient,
+    coordinator_recipients,
+    employer_recipients,
+)
+from data.mail.render import PARIS
+from data.models import utcnow
+from data.models.mail import OutboxMessage, UnsubscribeToken
 
 __all__ = [
     "STOP",
@@ -53,9 +53,6 @@ STOP = threading.Event()
 
 #: SMTP connections a job sends over at once (each mail is still recorded as it goes).
 SEND_WORKERS = 4
-
-#: Employers' staff who never chose a frequency get the daily digest.
-DEFAULT_EMPLOYER_FREQUENCY = NotifyFrequency.DAILY
 
 
 def stop_requested() -> bool:
@@ -106,58 +103,7 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def base_url_of(mailer: Mailer) -> str:
     """The site's absolute base URL, as configured for the mailer."""
-    from data.config import DEFAULTS
-
-    return str(getattr(mailer, "base_url", None) or DEFAULTS["BASE_URL"]).rstrip("/")
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Someone a job mails: address, account (if any) and chosen digest frequency."""
-
-    email: str
-    user_id: int | None
-    frequency: NotifyFrequency
-
-
-def employer_recipients(session: Session, employer: Employer) -> list[Recipient]:
-    """Return who receives an employer's mails: its active staff accounts, else its contact."""
-    rows = session.execute(
-        select(User.id, User.email, NotificationPreference.frequency)
-        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-        .where(
-            User.employer_id == employer.id,
-            User.role == Role.EMPLOYER,
-            User.is_active.is_(True),
-        )
-        .order_by(User.id)
-    ).all()
-    if rows:
-        return [
-            Recipient(email.lower(), uid, NotifyFrequency(freq or DEFAULT_EMPLOYER_FREQUENCY))
-            for uid, email, freq in rows
-        ]
-    if employer.contact_email:
-        return [Recipient(employer.contact_email.lower(), None, DEFAULT_EMPLOYER_FREQUENCY)]
-    return []
-
-
-def candidate_recipient(session: Session, candidate: Candidate) -> Recipient | None:
-    """Return the candidate as a recipient, or None (anonymised, no address)."""
-    if candidate.anonymised_at is not None or not candidate.email:
-        return None
-    user_id = session.scalar(select(User.id).where(User.candidate_id == candidate.id))
-    return Recipient(candidate.email.lower(), user_id, candidate.notify_frequency)
-
-
-def coordinator_recipients(session: Session) -> list[Recipient]:
-    """Return the active coordinators."""
-    rows = session.execute(
-        select(User.id, User.email)
-        .where(User.role == Role.COORDINATOR, User.is_active.is_(True))
-        .order_by(User.id)
-    ).all()
-    return [Recipient(email.lower(), uid, NotifyFrequency.WEEKLY) for uid, email in rows]
+    return default_base_url(getattr(mailer, "base_url", None))
 
 
 @dataclass
@@ -263,28 +209,19 @@ class MailBatch:
         """
         if check and self.already_queued(session, recipient.email, kind, key):
             return None
-        token = self.token_for(session, recipient.email)
-        mail = render_mail(
-            template,
+        return queue_mail(
+            session,
+            recipient,
+            kind=kind,
+            key=key,
+            template=template,
             base_url=self.base_url,
-            unsubscribe_url=unsubscribe_url(self.base_url, token),
+            now=self.now,
+            token=self.token_for(session, recipient.email),
+            register_token=recipient.email.lower() not in self.stored,
             settings_url=settings_url,
             **context,
         )
-        mail_id = enqueue(
-            session,
-            to=recipient.email,
-            kind=kind,
-            key=key,
-            subject=mail.subject,
-            text=mail.text,
-            html=mail.html,
-            user_id=recipient.user_id,
-            unsubscribe_token=token,
-            now=self.now,
-            register_token=recipient.email.lower() not in self.stored,
-        )
-        return mail_id
 
     def keep(self, ids: Iterable[int | None]) -> None:
         """Remember ids queued in a transaction that committed."""

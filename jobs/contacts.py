@@ -1,8 +1,17 @@
-"""Contacts: when a coordinator approves a pair, both sides get the other's details, once.
+"""Contacts: catch up on approved pairs, and move them to "contacted" once both mails are queued.
 
-Each approved pair is handled in its own transaction: the contact mails are queued (unique on
-``contact:<pair id>`` per recipient) and the pair moves to "contacted" together, so a pair is
-either fully processed or not at all, and a rerun or an overlapping run queues nothing twice.
+Approving a pair queues both contact mails in the same transaction (``data.mail.contacts``, called
+by the approval operation), so nothing here is needed for the mails to go out. This job does two
+things every few minutes:
+
+* it queues the contact mails of pairs still "approved" whose mails are not in the outbox (pairs
+  approved before the approval queued them, or written by hand); the outbox's unique key on
+  ``contact:<pair id>`` per recipient makes a mail queued at approval a no-op here;
+* it moves each approved pair to "contacted" (system actor): "contacted" keeps its meaning, "both
+  sides have the other's details", which the reminders' nudge (a pair left at "contacted") counts
+  from. A pair a coordinator moved on meanwhile keeps its stage (compare-and-set) and its mails.
+
+Each pair is handled in its own savepoint: its mails and its move commit together.
 """
 
 from __future__ import annotations
@@ -15,25 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from data import operations as ops
-from data.mail import Mailer
+from data.errors import Conflict, InvalidTransition
+from data.mail import Mailer, queue_contact_mails
+from data.mail.contacts import CANDIDATE_KIND, CANDIDATE_SIDE, EMPLOYER_KIND
 from data.models import Suggestion, SuggestionStatus
-from jobs.common import (
-    MailBatch,
-    base_url_of,
-    candidate_recipient,
-    clock,
-    employer_recipients,
-    for_each,
-    summary,
-)
-from jobs.links import url
+from jobs.common import MailBatch, base_url_of, clock, for_each, summary
 
 __all__ = ["send_contacts", "CANDIDATE_KIND", "EMPLOYER_KIND"]
 
 log = logging.getLogger("jobs.contacts")
-
-CANDIDATE_KIND = "contact_candidate"
-EMPLOYER_KIND = "contact_employer"
 
 
 def send_contacts(
@@ -68,56 +67,15 @@ def _contact(
 ) -> list[int | None]:
     pair = s.get(Suggestion, pair_id)
     if pair is None or pair.status != SuggestionStatus.APPROVED:
-        return []  # another run did it meanwhile
-    offer, request = pair.offer, pair.request
-    site, employer, candidate = offer.site, offer.site.employer, request.candidate
-    key = f"contact:{pair.id}"
-    ids: list[int | None] = []
-
-    person = candidate_recipient(s, candidate)
-    if person is not None:
-        ids.append(
-            batch.queue(
-                s,
-                person,
-                kind=CANDIDATE_KIND,
-                key=key,
-                template="contact_candidate",
-                settings_url=url(batch.base_url, "candidate_notifications"),
-                first_name=candidate.first_name,
-                employer=employer.name,
-                metier=offer.metier.label,
-                commune=site.commune.name,
-                address=site.address,
-                start_date=offer.start_date,
-                contact_name=employer.contact_name,
-                contact_email=employer.contact_email,
-                contact_phone=employer.contact_phone,
-                home_url=url(batch.base_url, "candidate_home"),
-            )
-        )
-    else:
+        return []  # another run, or a coordinator, moved it meanwhile
+    queued = queue_contact_mails(s, pair, base_url=batch.base_url, now=now)
+    if CANDIDATE_SIDE in queued.unreached:
         counts["candidates_without_address"] += 1
-    for recipient in employer_recipients(s, employer):
-        ids.append(
-            batch.queue(
-                s,
-                recipient,
-                kind=EMPLOYER_KIND,
-                key=key,
-                template="contact_employer",
-                settings_url=url(batch.base_url, "employer_notifications"),
-                metier=offer.metier.label,
-                site=site.name,
-                commune=site.commune.name,
-                candidate_name=f"{candidate.first_name} {candidate.last_name}",
-                candidate_email=candidate.email,
-                candidate_phone=candidate.phone,
-                candidate_commune=request.commune.name,
-                offer_url=url(batch.base_url, "employer_offer", offer_id=offer.id),
-            )
-        )
-    ops.mark_contacted(s, pair, None, now=now)
-    counts["pairs"] += 1
-    counts["mails"] += sum(1 for i in ids if i is not None)
-    return ids
+    try:
+        ops.mark_contacted(s, pair, None, now=now)
+        counts["pairs"] += 1
+    except (Conflict, InvalidTransition):
+        # Moved on between our read and our write: nothing was changed; the mails stay queued.
+        log.info("contacts: pair %d moved on meanwhile, left at its stage", pair_id)
+    counts["mails"] += len(queued.ids)
+    return list(queued.ids)

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from data.mail import Mailer
+from data.mail.links import url
 from data.mail.outbox import insert_for
 from data.models import (
     Candidate,
@@ -52,7 +53,6 @@ from jobs.common import (
     local_date,
     summary,
 )
-from jobs.links import url
 
 __all__ = ["send_digests", "MAX_ITEMS_PER_MAIL", "CANDIDATE_KIND", "EMPLOYER_KIND"]
 

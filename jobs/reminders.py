@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from data import operations as ops
 from data.mail import Mailer
 from data.mail.actions import still_looking_token
+from data.mail.links import url
 from data.models import (
     Candidate,
     Offer,
@@ -40,7 +41,6 @@ from jobs.common import (
     local_date,
     summary,
 )
-from jobs.links import url
 
 __all__ = [
     "send_reminders",

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data import operations as ops
 from data.mail import Mailer
+from data.mail.links import url
 from data.models import (
     Candidate,
     Offer,
@@ -49,7 +50,6 @@ from jobs.common import (
     for_each,
     summary,
 )
-from jobs.links import url
 
 __all__ = ["apply_retention", "RETENTION_MONTHS", "WARNING_DAYS", "MAIL_BODY_DAYS"]
 

@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from data.mail import Mailer
+from data.mail.links import url
 from data.models import (
     Offer,
     OfferStatus,
@@ -27,7 +28,6 @@ from jobs.common import (
     coordinator_recipients,
     local_date,
 )
-from jobs.links import url
 
 __all__ = ["send_coordinator_summary", "weekly_figures", "KIND"]
 

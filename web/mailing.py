@@ -1,8 +1,9 @@
 """Mails the web sends itself: queued in the outbox, committed, then sent at once.
 
 Everything goes through ``data.mail`` (the outbox the jobs also drain): a mail the immediate send
-could not deliver stays queued and the jobs' sender retries it. The mails of approved pairs are the
-jobs' (``jobs.contacts``, every few minutes), so that a pair is mailed once whoever approved it.
+could not deliver stays queued and the jobs' sender retries it. The contact mails of an approved
+pair are queued by the approval operation itself (``data.mail.contacts``), in the request's
+commit, whoever approves (page, API, command line); the sender job sends them within a minute.
 """
 
 from __future__ import annotations

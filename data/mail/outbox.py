@@ -66,6 +66,7 @@ __all__ = [
     "unsubscribe_url",
     "dead_letters",
     "requeue",
+    "withdraw",
     "outbox_counts",
     "normalise_address",
     "insert_for",
@@ -749,6 +750,36 @@ def requeue(session: Session, outbox_id: int, *, now: datetime | None = None) ->
         .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now)
     )
     return result.rowcount == 1
+
+
+def withdraw(
+    session: Session,
+    *,
+    recipients: Sequence[str] = (),
+    keys: Sequence[str] = (),
+    reason: str,
+    now: datetime | None = None,
+) -> int:
+    """Drop the mails not sent yet to ``recipients`` or under ``keys``; flushes only.
+
+    For a person who deleted their account: nothing more goes to them, nor about them (the contact
+    mail that would give an employer their details). Rows still ``pending`` become ``suppressed``
+    with ``reason``; a row a sender has already claimed is in flight and goes out. Returns how many.
+    """
+    addresses = [a.strip().lower() for a in recipients if a and a.strip()]
+    wanted = [k for k in keys if k]
+    if not addresses and not wanted:
+        return 0
+    now = now or utcnow()
+    result = session.execute(
+        update(_T)
+        .where(
+            _T.c.status == OutboxStatus.PENDING,
+            _T.c.recipient.in_(addresses) | _T.c.key.in_(wanted),
+        )
+        .values(status=OutboxStatus.SUPPRESSED, last_error=reason[:2000], updated_at=now)
+    )
+    return int(result.rowcount or 0)
 
 
 def outbox_counts(session: Session) -> dict[str, int]:

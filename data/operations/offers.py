@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from data.errors import Conflict, InvalidTransition
@@ -34,6 +35,8 @@ __all__ = [
     "publish_offer",
     "close_offer",
     "set_places_filled",
+    "fill_one_place",
+    "NO_PLACE_LEFT",
     "mark_offer_filled",
     "expire_offer",
     "duplicate_offer",
@@ -51,6 +54,11 @@ MIN_DESCRIPTION_TO_PUBLISH = 30
 START_DATE_PAST_DAYS = 365
 START_DATE_FUTURE_DAYS = 2 * 365
 PUBLISH_START_GRACE_DAYS = 90
+
+NO_PLACE_LEFT = "Toutes les places de cette offre sont déjà pourvues."
+OFFER_NOT_OPEN_FOR_CONTRACT = (
+    "Cette offre n'est plus ouverte : le contrat ne peut pas y être rattaché."
+)
 
 OPEN_OFFER_STATUSES = frozenset({OfferStatus.DRAFT, OfferStatus.PUBLISHED})
 
@@ -359,6 +367,41 @@ def set_places_filled(
         offer.closed_at = stamp if target == OfferStatus.FILLED else None
     offer.places_filled = count
     offer.updated_at = stamp
+    session.flush()
+    return offer
+
+
+def fill_one_place(session: Session, offer: Offer | int, *, now: datetime | None = None) -> Offer:
+    """Take one place of a published offer for a signed contract; the last one fills the offer.
+
+    A guarded counter, ``UPDATE offers SET places_filled = places_filled + 1 WHERE id = :id AND
+    places_filled < places``, checked by its row count: of two contracts signed at the same
+    instant on the last place, one takes it and the other raises ``Conflict(NO_PLACE_LEFT)``
+    (on PostgreSQL the second waits for the first, then matches no row).
+    """
+    offer = load(session, Offer, offer, "Offre")
+    stamp = now_or_utc(now)
+    result = session.execute(
+        update(Offer)
+        .where(
+            Offer.id == offer.id,
+            Offer.status.in_((OfferStatus.PUBLISHED, OfferStatus.FILLED)),
+            Offer.places_filled < Offer.places,
+        )
+        .values(places_filled=Offer.places_filled + 1, updated_at=stamp)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(offer)  # the counter as the database holds it, after our update or another's
+    if result.rowcount != 1:
+        if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED):
+            raise Conflict(
+                "Cette offre n'est plus ouverte : le contrat ne peut pas y être rattaché."
+            )
+        raise Conflict(NO_PLACE_LEFT)
+    if offer.places_filled >= offer.places and offer.status != OfferStatus.FILLED:
+        check_offer_transition(offer, OfferStatus.FILLED)
+        offer.status = OfferStatus.FILLED
+        offer.closed_at = stamp
     session.flush()
     return offer
 

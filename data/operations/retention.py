@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.mail.contacts import contact_key
+from data.mail.outbox import withdraw
 from data.models import AuditEntry, Candidate, NotifyFrequency, Suggestion, User
 
 from ._common import load, now_or_utc
@@ -21,6 +23,23 @@ __all__ = [
 ]
 
 ANONYMOUS_NAME = "Anonyme"
+ACCOUNT_GONE = "compte supprimé"
+
+
+def _withdraw_mails(session: Session, candidate: Candidate) -> None:
+    """Drop the mails not sent yet to the candidate (and its account), and those about them."""
+    pair_ids = (
+        session.scalars(select(Suggestion.id).where(Suggestion.request_id == candidate.request.id))
+        if candidate.request is not None
+        else []
+    )
+    accounts = session.scalars(select(User.email).where(User.candidate_id == candidate.id))
+    withdraw(
+        session,
+        recipients=[e for e in (candidate.email, *accounts) if e],
+        keys=[contact_key(i) for i in pair_ids],
+        reason=ACCOUNT_GONE,
+    )
 
 
 def anonymise_candidate(session: Session, candidate: Candidate | int, now: datetime) -> Candidate:
@@ -32,6 +51,7 @@ def anonymise_candidate(session: Session, candidate: Candidate | int, now: datet
     """
     candidate = load(session, Candidate, candidate, "Candidat")
     stamp = now_or_utc(now)
+    _withdraw_mails(session, candidate)
     if candidate.anonymised_at is None:
         candidate.anonymised_at = stamp
     candidate.first_name = ANONYMOUS_NAME
@@ -48,9 +68,12 @@ def anonymise_candidate(session: Session, candidate: Candidate | int, now: datet
 def delete_candidate(session: Session, candidate: Candidate | int) -> None:
     """Delete a candidate for good (« supprimer mon compte »): account, request, pairs.
 
+    Mails not sent yet to them, or about them (contact mails to employers), are dropped.
+
     The audit lines stay: they hold no identity, only who did what to which pair, when.
     """
     candidate = load(session, Candidate, candidate, "Candidat")
+    _withdraw_mails(session, candidate)
     for user in session.scalars(select(User).where(User.candidate_id == candidate.id)):
         session.delete(user)
     if candidate.request is not None:

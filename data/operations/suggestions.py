@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from geopy.distance import geodesic
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
+from data.mail.contacts import queue_contact_mails
 from data.models import (
     AuditEntry,
     Interest,
@@ -25,8 +27,8 @@ from data.models import (
 )
 
 from . import audit
-from ._common import load, now_or_utc
-from .offers import set_places_filled
+from ._common import _is_unique_violation, load, now_or_utc
+from .offers import NO_PLACE_LEFT, OFFER_NOT_OPEN_FOR_CONTRACT, fill_one_place
 from .requests import mark_request_matched
 from .validation import ErrorCollector, clean_text
 
@@ -35,6 +37,7 @@ __all__ = [
     "REASON_REQUIRED",
     "MANUAL_ENGINE_VERSION",
     "STATUS_CHANGE",
+    "TAKEN",
     "check_suggestion_transition",
     "change_suggestion_status",
     "approve_suggestion",
@@ -69,6 +72,8 @@ MANUAL_ENGINE_VERSION = "manual"
 REQUEST_NOT_ACTIVE = "Cette demande n'est pas active."
 OFFER_NOT_OPEN = "Cette offre n'est pas publiée ou n'a plus de place."
 MAX_REASON = 1000
+#: What the loser of a race hears: another coordinator (or the jobs) changed the pair first.
+TAKEN = "Cette proposition vient d'être traitée par quelqu'un d'autre."
 
 OBJECT_TYPE = "suggestion"
 STATUS_CHANGE = "status_change"
@@ -97,14 +102,26 @@ def change_suggestion_status(
     *,
     reason: str | None = None,
     now: datetime | None = None,
+    expected: SuggestionStatus | str | None = None,
+    base_url: str | None = None,
 ) -> Suggestion:
     """Move a pair to ``target`` if its life cycle allows it, and write the audit line.
 
-    Rejecting and abandoning need a reason. Signing a contract fills one place of the offer (the
-    offer becomes filled when full) and marks the request matched.
+    Rejecting and abandoning need a reason. Approving (also going back on a rejection) queues both
+    contact mails in this transaction (links under ``base_url``, the configured one by default):
+    the approval and its promise commit together. Signing a contract fills one place of the offer
+    (the offer becomes filled when full) and marks the request matched.
+
+    The change is a compare-and-set on the status read (``UPDATE ... WHERE status = <read>``):
+    of two decisions on one pair at the same instant, one wins and the other raises
+    ``Conflict(TAKEN)``, as does a decision on a pair that is already at ``target`` or no longer at
+    ``expected`` (the status the caller saw, if it says).
     """
     suggestion = load(session, Suggestion, suggestion, "Mise en relation")
     target = SuggestionStatus(target)
+    previous = suggestion.status
+    if previous == target or (expected is not None and SuggestionStatus(expected) != previous):
+        raise Conflict(TAKEN)
     check_suggestion_transition(suggestion, target)
     reason_value = _clean_reason(reason, required=target in REASON_REQUIRED)
     offer = suggestion.offer
@@ -117,31 +134,52 @@ def change_suggestion_status(
             raise Conflict(OFFER_NOT_OPEN)
     if target == S.CONTRACT_SIGNED:
         if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED) or offer.places_left < 1:
-            raise Conflict(
-                "Toutes les places de cette offre sont déjà pourvues."
-                if offer.places_left < 1
-                else "Cette offre n'est plus ouverte : le contrat ne peut pas y être rattaché."
-            )
+            raise Conflict(NO_PLACE_LEFT if offer.places_left < 1 else OFFER_NOT_OPEN_FOR_CONTRACT)
         if request.status not in (RequestStatus.ACTIVE, RequestStatus.PAUSED):
             raise Conflict("Cette demande n'est plus active : rouvrez-la d'abord.")
     stamp = now_or_utc(now)
-    previous = suggestion.status
-    suggestion.status = target
-    suggestion.status_changed_at = stamp
-    suggestion.status_changed_by_id = _actor_id(actor)
-    suggestion.updated_at = stamp
+    values: dict[str, Any] = {
+        "status": target,
+        "status_changed_at": stamp,
+        "status_changed_by_id": _actor_id(actor),
+        "updated_at": stamp,
+    }
     if target == S.REJECTED:
-        suggestion.rejection_reason = reason_value
+        values["rejection_reason"] = reason_value
     elif previous == S.REJECTED:
-        suggestion.rejection_reason = None
+        values["rejection_reason"] = None
+    _compare_and_set(session, suggestion, previous, values)
     if target == S.CONTRACT_SIGNED:
-        set_places_filled(session, offer, offer.places_filled + 1, now=stamp)
+        fill_one_place(session, offer, now=stamp)
         mark_request_matched(session, request, now=stamp)
+    if target == S.APPROVED:
+        queue_contact_mails(session, suggestion, base_url=base_url, now=stamp)
     details: dict[str, Any] = {"from": previous.value, "to": target.value}
     if reason_value:
         details["reason"] = reason_value
     audit.record(session, actor, STATUS_CHANGE, OBJECT_TYPE, suggestion.id, details, now=stamp)
     return suggestion
+
+
+def _compare_and_set(
+    session: Session, suggestion: Suggestion, seen: SuggestionStatus, values: dict[str, Any]
+) -> None:
+    """Write ``values`` only if the pair is still at ``seen``; else raise ``Conflict(TAKEN)``.
+
+    One ``UPDATE ... WHERE id = :id AND status = :seen`` checked by its row count: portable, and
+    on PostgreSQL the second of two concurrent writers waits for the first, then matches no row.
+    The object is refreshed afterwards, so it shows what the database holds.
+    """
+    result = session.execute(
+        update(Suggestion)
+        .where(Suggestion.id == suggestion.id, Suggestion.status == seen)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.expire(suggestion)  # what we read is out of date
+        raise Conflict(TAKEN)
+    session.refresh(suggestion)
 
 
 def _actor_id(actor: User | int | None) -> int | None:
@@ -154,9 +192,13 @@ def approve_suggestion(
     actor: User | int | None,
     *,
     now: datetime | None = None,
+    expected: SuggestionStatus | str | None = None,
+    base_url: str | None = None,
 ) -> Suggestion:
-    """Approve a proposed pair (or go back on its rejection)."""
-    return change_suggestion_status(session, suggestion, S.APPROVED, actor, now=now)
+    """Approve a proposed pair (or go back on its rejection); both contact mails are queued."""
+    return change_suggestion_status(
+        session, suggestion, S.APPROVED, actor, now=now, expected=expected, base_url=base_url
+    )
 
 
 def reject_suggestion(
@@ -166,9 +208,12 @@ def reject_suggestion(
     reason: str,
     *,
     now: datetime | None = None,
+    expected: SuggestionStatus | str | None = None,
 ) -> Suggestion:
     """Reject a proposed pair; the reason is required."""
-    return change_suggestion_status(session, suggestion, S.REJECTED, actor, reason=reason, now=now)
+    return change_suggestion_status(
+        session, suggestion, S.REJECTED, actor, reason=reason, now=now, expected=expected
+    )
 
 
 def mark_contacted(
@@ -224,11 +269,14 @@ def create_manual_pair(
     *,
     note: str | None = None,
     now: datetime | None = None,
+    base_url: str | None = None,
 ) -> Suggestion:
     """Pair a request and an offer by hand: an approved suggestion of origin ``manual``.
 
     The request must be active and the offer published with a place left; a pair that exists
-    already (whatever its status) is a conflict: act on it instead.
+    already (whatever its status) is a conflict: act on it instead. Two coordinators pairing the
+    same request and offer at the same instant: the unique key keeps one, the other gets
+    ``Conflict(TAKEN)``. Both contact mails are queued in this transaction, as on approval.
     """
     request = load(session, Request, request, "Demande")
     offer = load(session, Offer, offer, "Offre")
@@ -245,10 +293,7 @@ def create_manual_pair(
         )
     )
     if existing is not None:
-        raise Conflict(
-            f"Cette mise en relation existe déjà (n° {existing.id}, "
-            f"statut {existing.status.value})."
-        )
+        raise Conflict(f"Cette mise en relation existe déjà (n° {existing.id}).")
     stamp = now_or_utc(now)
     home = request.commune
     place = offer.site.commune
@@ -269,8 +314,15 @@ def create_manual_pair(
         status_changed_at=stamp,
         status_changed_by_id=_actor_id(actor),
     )
-    session.add(suggestion)
-    session.flush()
+    try:
+        with session.begin_nested():  # a clash undoes the insert only; the session stays usable
+            session.add(suggestion)
+            session.flush()
+    except IntegrityError as exc:
+        if _is_unique_violation(exc):
+            raise Conflict(TAKEN) from None
+        raise
+    queue_contact_mails(session, suggestion, base_url=base_url, now=stamp)
     details: dict[str, Any] = {"origin": SuggestionOrigin.MANUAL.value, "to": S.APPROVED.value}
     if note_value:
         details["reason"] = note_value
@@ -314,14 +366,15 @@ def _set_interest(
     value = Interest.INTERESTED if interested else Interest.DECLINED
     reason_value = _clean_reason(reason, required=side == EMPLOYER_INTEREST and not interested)
     stamp = now_or_utc(now)
+    values: dict[str, Any] = {"updated_at": stamp}
     if side == EMPLOYER_INTEREST:
         previous = suggestion.employer_interest
-        suggestion.employer_interest = value
-        suggestion.employer_reason = reason_value
+        values.update(employer_interest=value, employer_reason=reason_value)
     else:
         previous = suggestion.candidate_interest
-        suggestion.candidate_interest = value
-    suggestion.updated_at = stamp
+        values["candidate_interest"] = value
+    # The answer is to the pair as it was read: if it moved meanwhile, the answer conflicts.
+    _compare_and_set(session, suggestion, suggestion.status, values)
     details: dict[str, Any] = {"from": previous.value if previous else None, "to": value.value}
     if reason_value:
         details["reason"] = reason_value

@@ -154,6 +154,12 @@ def test_suggestion_transitions(session, start: S, target: S) -> None:
         assert suggestion.status is target
         [entry] = ops.pair_history(session, suggestion.id)
         assert (entry.details["from"], entry.details["to"]) == (start.value, target.value)
+    elif start is target:
+        # Someone did it first (a double click, a second coordinator): said so, nothing written.
+        with pytest.raises(Conflict, match="traitée par quelqu'un d'autre"):
+            TARGET_ACTIONS[target](session, suggestion, NOW)
+        assert ops.pair_history(session, suggestion.id) == []
+        assert_nothing_pending(session)
     else:
         with pytest.raises(InvalidTransition) as info:
             TARGET_ACTIONS[target](session, suggestion, NOW)

@@ -63,6 +63,8 @@ def _answer_token(message) -> str:
 def test_approved_pair_puts_both_sides_in_contact_once(
     committed_factory: sessionmaker[Session], smtp_server: SmtpServer
 ) -> None:
+    # A pair written "approved" without the operation (approved before the approval queued its
+    # mails): the job catches up.
     w = build_world(committed_factory, now=T0)
     pair_id = _pair(committed_factory, w, SuggestionStatus.APPROVED)
     mailer = make_mailer(smtp_server.config())
@@ -78,13 +80,43 @@ def test_approved_pair_puts_both_sides_in_contact_once(
     assert "Léa Dupont" in employer_text and "lea.dupont@exemple.fr" in employer_text
     assert "06 12 34 56 78" in employer_text
     assert f"https://passerelle.example/employeur/offres/{w.offer_id}" in employer_text
-    assert to_employer["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # Not an optional mail: no unsubscribe link (data.mail.contacts says why).
+    assert to_employer["List-Unsubscribe"] is None and "/desabonnement/" not in employer_text
     with committed_factory() as s:
         pair = s.get(Suggestion, pair_id)
         assert pair.status == SuggestionStatus.CONTACTED and pair.status_changed_at == T0
 
     assert send_contacts(committed_factory, mailer, T0 + timedelta(minutes=5)) == {"sent": 0}
     assert len(smtp_server.messages) == 2
+
+
+def test_a_pair_moved_on_while_the_job_works_keeps_its_stage_and_its_mails(
+    committed_factory: sessionmaker[Session],
+) -> None:
+    from collections import Counter
+
+    from data import operations as ops
+    from jobs.common import MailBatch
+    from jobs.contacts import _contact
+
+    w = build_world(committed_factory, now=T0)
+    pair_id = _pair(committed_factory, w, SuggestionStatus.APPROVED)
+    with committed_factory() as job:
+        seen = job.get(Suggestion, pair_id)  # the job read it "approved"...
+        job.commit()
+        with committed_factory.begin() as coordinator:  # ...a coordinator moves it on...
+            ops.mark_interview(coordinator, pair_id, None, now=T0)
+        counts: Counter[str] = Counter()
+        ids = _contact(job, MailBatch("https://passerelle.example", T0), counts, pair_id, T0)
+        job.commit()  # ...the job's compare-and-set finds it moved: nothing overwritten
+        assert seen.status == SuggestionStatus.INTERVIEW  # refreshed
+    assert len(ids) == 2 and counts["pairs"] == 0, (ids, counts)
+    with committed_factory() as s:
+        assert s.get(Suggestion, pair_id).status == SuggestionStatus.INTERVIEW
+        keys = s.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.key == f"contact:{pair_id}")
+        )
+        assert sorted(keys) == ["contact_candidate", "contact_employer"]
 
 
 def test_offer_start_reminded_once_then_expired(

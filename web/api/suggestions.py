@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
 from marshmallow import RAISE
 from sqlalchemy import Select
 from webargs.flaskparser import abort
@@ -109,12 +110,21 @@ def list_suggestions(query: dict[str, Any]) -> dict[str, Any]:
 @bp.response(201, SuggestionSchema)
 @errors(bp, 400, 403, 404, 409, 422)
 def create_pair(data: dict[str, Any]) -> dict[str, Any]:
-    """Pair a request and an offer by hand (coordinators): an approved suggestion."""
+    """Pair a request and an offer by hand (coordinators): an approved suggestion.
+
+    Both sides' contact mails are queued in the same commit (sent within a minute). A pair that
+    exists already, or is being created at the same instant, is a 409.
+    """
     principal = current_principal()
     session = get_session()
     with attributed(session, principal):
         suggestion = ops.create_manual_pair(
-            session, data["request_id"], data["offer_id"], None, note=data.get("note")
+            session,
+            data["request_id"],
+            data["offer_id"],
+            None,
+            note=data.get("note"),
+            base_url=current_app.config["BASE_URL"],
         )
     session.commit()
     return _answer(load_suggestion(session, principal, suggestion.id))
@@ -134,13 +144,19 @@ def get_suggestion(suggestion_id: int) -> dict[str, Any]:
 @bp.response(200, SuggestionSchema)
 @errors(bp, 400, 403, 404, 409, 422)
 def decide(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
-    """Review a suggestion (coordinators): approve it, or reject it with a reason."""
+    """Review a suggestion (coordinators): approve it, or reject it with a reason.
+
+    Approving queues both sides' contact mails in the same commit (sent within a minute). Of two
+    decisions on one suggestion at the same instant, one wins; the other is a 409.
+    """
     principal = current_principal()
     session = get_session()
     suggestion = load_suggestion(session, principal, suggestion_id)
     with attributed(session, principal):
         if data["decision"] == "approve":
-            ops.approve_suggestion(session, suggestion, None)
+            ops.approve_suggestion(
+                session, suggestion, None, base_url=current_app.config["BASE_URL"]
+            )
         else:
             ops.reject_suggestion(session, suggestion, None, data.get("reason") or "")
     session.commit()

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from data import jobruns, mail
 from data import operations as ops
-from data.errors import ValidationError
+from data.errors import Conflict, InvalidTransition, ValidationError
 from data.models import Candidate, Employer, Offer, Request, Suggestion, SuggestionStatus, User
 from data.operations import audit
 from data.recompute import engine_inputs, recompute_suggestions, shipped_referential
 from matching import allocate
 from web import queries
 from web.db import get_session
+from web.errors import domain_answer
 from web.forms import or_none, page_args
 from web.sessions import STAFF, current_user, role_required
 
@@ -26,10 +36,21 @@ STAGES = {
     "contrat": SuggestionStatus.CONTRACT_SIGNED,
     "abandon": SuggestionStatus.ABANDONED,
 }
-# The jobs' contacts job mails both sides of every approved pair within minutes.
+# Approving queues both contact mails in the same commit (data.mail.contacts); the sender job
+# sends them within a minute. The flash promises only what was queued.
 CONTACT_FLASH = (
     "Mise en relation approuvée : les deux parties vont recevoir les coordonnées par courriel."
 )
+UNREACHED_FLASH = {
+    ("candidate",): "Mise en relation approuvée : l'employeur va recevoir les coordonnées par "
+    "courriel. Le candidat n'a pas d'adresse électronique : transmettez-lui vous-même celles de "
+    "l'employeur.",
+    ("employer",): "Mise en relation approuvée : le candidat va recevoir les coordonnées par "
+    "courriel. L'employeur n'a pas d'adresse électronique : transmettez-lui vous-même celles du "
+    "candidat.",
+    ("candidate", "employer"): "Mise en relation approuvée. Ni le candidat ni l'employeur n'ont "
+    "d'adresse électronique : transmettez-leur vous-même les coordonnées.",
+}
 CANDIDATE_FIELDS = ("first_name", "last_name", "email", "phone")
 EMPLOYER_FIELDS = ("contact_name", "contact_email", "contact_phone")
 
@@ -44,6 +65,31 @@ def _me() -> User:
     user = current_user()
     assert user is not None
     return user
+
+
+def _seen_status() -> SuggestionStatus | None:
+    """The status the page showed when the coordinator decided (hidden field ``depuis``)."""
+    value = request.form.get("depuis", "")
+    return next((st for st in SuggestionStatus if st.value == value), None)
+
+
+def _base_url() -> str:
+    return str(current_app.config["BASE_URL"])
+
+
+def _contact_flash(s: Suggestion) -> str:
+    """Say what approving ``s`` promised: both contact mails, or who must be told by hand."""
+    unreached = mail.unreached_sides(get_session(), s)
+    return UNREACHED_FLASH[unreached] if unreached else CONTACT_FLASH
+
+
+def _refused(exc: Exception, target: Response) -> Response:
+    """Undo the request's work, say why in French (a race lost, a stage no longer possible)."""
+    get_session().rollback()
+    answer = domain_answer(exc)
+    assert answer is not None
+    flash(str(exc) if answer.own_message and str(exc) else answer.message, "error")
+    return target
 
 
 def _get(model: type, object_id: int):  # type: ignore[no-untyped-def]
@@ -111,9 +157,12 @@ def _back_to_queue() -> Response:
 def approve(suggestion_id: int) -> Response:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
-    ops.approve_suggestion(session, s, _me())
+    try:
+        ops.approve_suggestion(session, s, _me(), expected=_seen_status(), base_url=_base_url())
+    except (Conflict, InvalidTransition) as exc:
+        return _refused(exc, _back_to_queue())
     session.commit()
-    flash(CONTACT_FLASH, "success")
+    flash(_contact_flash(s), "success")
     return _back_to_queue()
 
 
@@ -122,7 +171,11 @@ def reject(suggestion_id: int) -> Response | tuple:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
     try:
-        ops.reject_suggestion(session, s, _me(), request.form.get("reason", ""))
+        ops.reject_suggestion(
+            session, s, _me(), request.form.get("reason", ""), expected=_seen_status()
+        )
+    except (Conflict, InvalidTransition) as exc:
+        return _refused(exc, _back_to_queue())
     except ValidationError as exc:
         session.rollback()
         flash("Indiquez le motif du refus.", "error")
@@ -161,6 +214,7 @@ def manual_pair() -> str | Response | tuple:
             int(form["offer_id"]),
             _me(),
             note=or_none(form["note"]),
+            base_url=_base_url(),
         )
     except ValidationError as exc:
         session.rollback()
@@ -172,7 +226,7 @@ def manual_pair() -> str | Response | tuple:
             requests=active,
         ), 400
     session.commit()
-    flash(CONTACT_FLASH, "success")
+    flash(_contact_flash(s), "success")
     return redirect(url_for("coordinator.suggestion", suggestion_id=s.id))
 
 
@@ -207,8 +261,15 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
     session = get_session()
     try:
         ops.change_suggestion_status(
-            session, s, STAGES[stage], _me(), reason=or_none(request.form.get("reason", ""))
+            session,
+            s,
+            STAGES[stage],
+            _me(),
+            reason=or_none(request.form.get("reason", "")),
+            expected=_seen_status(),
         )
+    except (Conflict, InvalidTransition) as exc:
+        return _refused(exc, redirect(url_for("coordinator.suggestion", suggestion_id=s.id)))
     except ValidationError as exc:
         session.rollback()
         return render_template(

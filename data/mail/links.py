@@ -1,7 +1,8 @@
 """Absolute links put in mails: the web app's paths joined to the configured base URL.
 
-Jobs have no request to build URLs from; the base URL comes from ``PASSERELLE_BASE_URL`` (carried
-by the mailer). The paths are the web app's; keep them in step with ``web/views``.
+Jobs and data operations have no request to build URLs from; the base URL comes from
+``PASSERELLE_BASE_URL`` (carried by the mailer, or given by the web app). The paths are the web
+app's; keep them in step with ``web/views``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Render mails from the Jinja2 templates in ``jobs/templates/mail``: a text and an HTML part.
+"""Render mails from the Jinja2 templates in ``data/mail/templates/mail``: a text and an HTML part.
 
 Each mail ``NAME`` has ``NAME.txt`` (first line: the subject; the rest: the text body) and
-``NAME.html`` (the HTML body, extending ``base.html``). Links are absolute (see :mod:`jobs.links`).
+``NAME.html`` (the HTML body, extending ``base.html``). Links are absolute (see
+:mod:`data.mail.links`). The jobs and the data operations that promise a mail render here alike.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from jobs.links import url
+from .links import url
 
 __all__ = ["TEMPLATES_DIR", "PARIS", "RenderedMail", "render_mail", "fr_date", "environment"]
 

@@ -1,0 +1,136 @@
+"""The contact mails of an approved pair: each side gets the other's details, once.
+
+Queued by the operation that approves the pair (``data.operations.suggestions``), in the same
+transaction as the approval, so the promise « les deux parties vont recevoir les coordonnées par
+courriel » holds whatever happens to the pair afterwards. The contacts job queues them too for
+pairs approved before that (the outbox's unique key on (recipient, ``contact:<pair id>``) keeps
+each mail single).
+
+A contact mail is not optional: it is what the person asked the platform for, and the
+notification settings promise it (« Les courriels de connexion et de mise en relation vous sont
+toujours envoyés »). So it carries no unsubscribe link and a one-click opt-out (which stops the
+« courriels d'information ») does not suppress it. A person without an address (anonymised,
+account deleted, none given) gets none; :func:`unreached_sides` tells the coordinator so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from data.models import Suggestion
+
+from .compose import default_base_url, queue_mail
+from .links import url
+from .recipients import candidate_recipient, employer_recipients
+
+__all__ = [
+    "CANDIDATE_KIND",
+    "EMPLOYER_KIND",
+    "ContactMails",
+    "contact_key",
+    "queue_contact_mails",
+    "unreached_sides",
+]
+
+CANDIDATE_KIND = "contact_candidate"
+EMPLOYER_KIND = "contact_employer"
+CANDIDATE_SIDE = "candidate"
+EMPLOYER_SIDE = "employer"
+
+
+def contact_key(pair_id: int) -> str:
+    """Return the outbox key of a pair's contact mails.
+
+    >>> contact_key(12)
+    'contact:12'
+    """
+    return f"contact:{pair_id}"
+
+
+@dataclass(frozen=True)
+class ContactMails:
+    """What queuing a pair's contact mails did."""
+
+    ids: tuple[int, ...]  # rows queued now (a mail queued before is not counted again)
+    unreached: tuple[str, ...]  # sides with no address: "candidate", "employer"
+
+
+def queue_contact_mails(
+    session: Session,
+    pair: Suggestion,
+    *,
+    base_url: str | None = None,
+    now: datetime | None = None,
+) -> ContactMails:
+    """Queue the contact mails of ``pair`` to the candidate and to the employer; flushes only."""
+    base = default_base_url(base_url)
+    offer, request = pair.offer, pair.request
+    site, employer, candidate = offer.site, offer.site.employer, request.candidate
+    key = contact_key(pair.id)
+    ids: list[int | None] = []
+    unreached: list[str] = []
+
+    person = candidate_recipient(session, candidate)
+    if person is not None:
+        ids.append(
+            queue_mail(
+                session,
+                person,
+                kind=CANDIDATE_KIND,
+                key=key,
+                template="contact_candidate",
+                base_url=base,
+                now=now,
+                optional=False,
+                first_name=candidate.first_name,
+                employer=employer.name,
+                metier=offer.metier.label,
+                commune=site.commune.name,
+                address=site.address,
+                start_date=offer.start_date,
+                contact_name=employer.contact_name,
+                contact_email=employer.contact_email,
+                contact_phone=employer.contact_phone,
+                home_url=url(base, "candidate_home"),
+            )
+        )
+    else:
+        unreached.append(CANDIDATE_SIDE)
+    recipients = employer_recipients(session, employer)
+    for recipient in recipients:
+        ids.append(
+            queue_mail(
+                session,
+                recipient,
+                kind=EMPLOYER_KIND,
+                key=key,
+                template="contact_employer",
+                base_url=base,
+                now=now,
+                optional=False,
+                metier=offer.metier.label,
+                site=site.name,
+                commune=site.commune.name,
+                candidate_name=f"{candidate.first_name} {candidate.last_name}",
+                candidate_email=candidate.email,
+                candidate_phone=candidate.phone,
+                candidate_commune=request.commune.name,
+                offer_url=url(base, "employer_offer", offer_id=offer.id),
+            )
+        )
+    if not recipients:
+        unreached.append(EMPLOYER_SIDE)
+    return ContactMails(tuple(i for i in ids if i is not None), tuple(unreached))
+
+
+def unreached_sides(session: Session, pair: Suggestion) -> tuple[str, ...]:
+    """Return the sides of ``pair`` that no contact mail can reach (no address)."""
+    sides = []
+    if candidate_recipient(session, pair.request.candidate) is None:
+        sides.append(CANDIDATE_SIDE)
+    if not employer_recipients(session, pair.offer.site.employer):
+        sides.append(EMPLOYER_SIDE)
+    return tuple(sides)
