@@ -169,8 +169,8 @@ STANDING_LABELS: dict[str, dict[Status, Callable[[Standing], str]]] = {
         ),
         Status.APPROVED: _stage(
             SuggestionStatus.APPROVED,
-            "vous allez recevoir les coordonnées de l'employeur par courriel ; "
-            "elles sont aussi affichées ci-dessous. Prenez contact avec lui.",
+            "les coordonnées de l'employeur vous sont envoyées par courriel et figurent "
+            "ci-dessous : prenez contact avec l'employeur.",
         ),
         Status.CONTACTED: _stage(
             SuggestionStatus.CONTACTED,
@@ -207,8 +207,8 @@ STANDING_LABELS: dict[str, dict[Status, Callable[[Standing], str]]] = {
         ),
         Status.APPROVED: _stage(
             SuggestionStatus.APPROVED,
-            "vous allez recevoir les coordonnées du candidat par courriel ; "
-            "elles sont aussi affichées ci-dessous. Prenez contact avec lui.",
+            "les coordonnées du candidat vous sont envoyées par courriel et figurent sur la "
+            "page de l'offre : prenez contact avec cette personne.",
         ),
         Status.CONTACTED: _stage(
             SuggestionStatus.CONTACTED,

@@ -125,7 +125,7 @@ CANDIDATE_CASES: dict[str, tuple[Callable[[Session, Candidacy], None], list[str]
     "approved": (
         _stage(S.APPROVED),
         [
-            "Approuvée – mise en relation : vous allez recevoir les coordonnées de l'employeur "
+            "Approuvée – mise en relation : les coordonnées de l'employeur vous sont envoyées "
             "par courriel"
         ],
     ),
@@ -263,7 +263,7 @@ EMPLOYER_CASES: dict[str, tuple[Callable[[Session, Offering], None], list[str]]]
     "approved": (
         _offer_stage(S.APPROVED),
         [
-            "Approuvée – mise en relation : vous allez recevoir les coordonnées du candidat "
+            "Approuvée – mise en relation : les coordonnées du candidat vous sont envoyées "
             "par courriel"
         ],
     ),
