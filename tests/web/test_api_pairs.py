@@ -158,3 +158,10 @@ def test_a_page_and_the_api_write_the_same_history(
     ]
     assert (history[0]["actor_id"], history[0]["api_token_id"]) == (world.coordinator.id, None)
     assert history[1]["actor_id"] is None and history[1]["api_token_id"] is not None
+
+
+def test_every_next_stage_has_its_operation() -> None:
+    from data.standing import PAIR_STAGES, next_stage
+    from web.api.pairs import MOVES
+
+    assert {next_stage(s) for s in PAIR_STAGES} - {None} == set(MOVES)

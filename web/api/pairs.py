@@ -41,6 +41,12 @@ bp = api_blueprint(
 )
 
 PAIR = "Mise en relation"
+# The operation that records each stage (the pages call the same ones).
+MOVES = {
+    SuggestionStatus.CONTACTED: ops.mark_contacted,
+    SuggestionStatus.INTERVIEW: ops.mark_interview,
+    SuggestionStatus.CONTRACT_SIGNED: ops.mark_contract_signed,
+}
 
 
 def _event(entry: AuditEntry) -> dict[str, Any]:
@@ -131,7 +137,7 @@ def move_on(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
             "elle n'a pas d'étape suivante."
         )
     with attributed(session, principal):
-        ops.change_suggestion_status(session, pair, target, None)
+        MOVES[target](session, pair, None)
     session.commit()
     return pair_dict(session, pair)
 
@@ -147,6 +153,6 @@ def abandon(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
     session = get_session()
     pair = _load_pair(session, pair_id)
     with attributed(session, principal):
-        ops.abandon_suggestion(session, pair, None, data["reason"])
+        ops.abandon_suggestion(session, pair, None, reason=data["reason"])
     session.commit()
     return pair_dict(session, pair)
