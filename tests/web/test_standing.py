@@ -177,6 +177,17 @@ def test_new_request_is_told_when_its_suggestions_come(app: Flask, session: Sess
     assert "Aucune offre ne vous est proposée pour l'instant." in text
 
 
+def test_new_request_under_the_auto_rule_is_told_who_sees_first(
+    app: Flask, session: Session
+) -> None:
+    set_review_rule(session, ReviewRule(mode="auto", min_score=0.8))
+    c = candidacy(session)
+    session.commit()
+    text = page_text(app, c.user, "/candidat/")
+    assert "Les propositions qui correspondent le mieux vous sont montrées aussitôt" in text
+    assert "examine chaque proposition avant de vous la montrer" not in text
+
+
 def test_minutes_follow_the_schedule_and_the_last_run(
     connection: Connection, engine: Engine, tmp_path: Path, session: Session
 ) -> None:
