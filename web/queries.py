@@ -28,6 +28,7 @@ from data.models import (
     SuggestionStatus,
 )
 from data.platform_settings import get_review_rule, visible_to_parties
+from data.standing import AWAITING_REVIEW
 from matching import Allocation
 
 __all__ = [
@@ -349,15 +350,8 @@ def _suggestion_options():  # type: ignore[no-untyped-def]
     )
 
 
-# A suggestion awaits review while the engine still proposes it, the request is active and the
-# offer open with a place left: a request matched elsewhere leaves the queue at once.
-_REVIEWABLE = (
-    Suggestion.status == SuggestionStatus.PROPOSED,
-    Suggestion.stale.is_(False),
-    Request.status == RequestStatus.ACTIVE,
-    Offer.status == OfferStatus.PUBLISHED,
-    Offer.places_filled < Offer.places,
-)
+# What awaits review is decided once, with what the parties are told of it (data.standing).
+_REVIEWABLE = AWAITING_REVIEW
 
 
 def review_queue(

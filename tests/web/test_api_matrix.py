@@ -213,6 +213,41 @@ ENDPOINTS = {
         body=lambda w: {"interested": True},
         expected=expect(employer=200, other=404, staff=422, candidate=200, other_candidate=404),
     ),
+    "pairs.list": Endpoint("GET", "/api/v1/pairs", expected=STAFF),
+    "pairs.list_by_stage": Endpoint(
+        "GET", "/api/v1/pairs", query="status=approved", expected=STAFF
+    ),
+    "pairs.detail": Endpoint(
+        "GET", "/api/v1/pairs/{pair_id}", lambda w: {"pair_id": w.suggestion.id}, expected=STAFF
+    ),
+    "pairs.detail_unreviewed": Endpoint(
+        "GET",
+        "/api/v1/pairs/{pair_id}",
+        lambda w: {"pair_id": w.proposed.id},
+        # A suggestion still under review is no pair.
+        expected=expect(employer=403, other=403, staff=404, candidate=403, other_candidate=403),
+    ),
+    "pairs.next": Endpoint(
+        "POST",
+        "/api/v1/pairs/{pair_id}/next",
+        lambda w: {"pair_id": w.suggestion.id},
+        body=lambda w: {"from": "approved"},
+        expected=STAFF,
+    ),
+    "pairs.next_seen_late": Endpoint(
+        "POST",
+        "/api/v1/pairs/{pair_id}/next",
+        lambda w: {"pair_id": w.suggestion.id},
+        body=lambda w: {"from": "contacted"},  # it is approved: someone else's view
+        expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
+    ),
+    "pairs.abandon": Endpoint(
+        "POST",
+        "/api/v1/pairs/{pair_id}/abandon",
+        lambda w: {"pair_id": w.suggestion.id},
+        body=lambda w: {"reason": "Le candidat a trouvé ailleurs."},
+        expected=STAFF,
+    ),
     "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
     "communes.detail": Endpoint(
         "GET", "/api/v1/communes/{insee}", lambda w: {"insee": f.BOURG}, expected=ANY_TOKEN
@@ -264,6 +299,20 @@ def test_role_matrix(
         finally:
             savepoint.rollback()
     assert got == endpoint.expected
+
+
+def test_every_api_operation_is_in_the_matrix(app: Flask) -> None:
+    doc = app.test_client().get("/api/openapi.json").get_json()
+    operations = {
+        (method.upper(), path)
+        for path, item in doc["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    assert operations == {(e.method, e.path) for e in ENDPOINTS.values()} - {
+        ("GET", "/api/openapi.json"),
+        ("GET", "/api/docs"),
+    }
 
 
 # --- What each role sees of a candidate ------------------------------------------------------

@@ -42,7 +42,7 @@ def bare_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     )
 
 
-# Examples per operation: valid requests, then invalid ones (23 operations: about 25 s a backend).
+# Examples per operation: valid requests, then invalid ones (27 operations: about 30 s a backend).
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}
 
 
@@ -89,6 +89,10 @@ def test_openapi_document_lists_every_resource(bare_app: Flask) -> None:
         ("/api/v1/suggestions/{suggestion_id}/decision", "post"),
         ("/api/v1/suggestions/{suggestion_id}/status", "post"),
         ("/api/v1/suggestions/{suggestion_id}/interest", "post"),
+        ("/api/v1/pairs", "get"),
+        ("/api/v1/pairs/{pair_id}", "get"),
+        ("/api/v1/pairs/{pair_id}/next", "post"),
+        ("/api/v1/pairs/{pair_id}/abandon", "post"),
         ("/api/v1/communes", "get"),
         ("/api/v1/communes/{insee}", "get"),
         ("/api/v1/metiers", "get"),
@@ -187,7 +191,7 @@ def test_property_based_run_finds_no_server_error_nor_schema_break(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.coordinator, EXAMPLES)
-    assert operations == 23
+    assert operations == 27
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # The run reached the views, not only the token check.
@@ -199,7 +203,7 @@ def test_property_based_run_with_a_candidate_token(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.candidate, CANDIDATE_EXAMPLES)
-    assert operations == 23
+    assert operations == 27
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # Its reads answered (what it sees matches the document), its forbidden actions were refused.

@@ -35,8 +35,9 @@ offers (without the tutor), its own request (read, create, change), the suggesti
 the review rule shows the parties (with the employer's contact once a coordinator approved the
 pair, never the employer's answer), and its own answer to them. It stops working once the
 candidate is anonymised or its account disabled. *Coordinator* and *admin* tokens reach
-everything and take the review decisions. Objects out of a token's reach answer 404; actions its
-role may never take answer 403.
+everything and take the review decisions; they alone follow the pairs (`/api/v1/pairs`: the
+approved suggestions up to a contract, with their history). Objects out of a token's reach answer
+404; actions its role may never take answer 403.
 
 **Errors.** Always `{"code", "status", "message", "errors"}`; `errors` maps each field to its
 French messages. 400: malformed JSON; 401: no or bad token; 403; 404; 405; 409: a conflict with
@@ -91,7 +92,7 @@ def _settings() -> dict[str, Any]:
 
 def init_app(app: Flask) -> PasserelleApi:
     """Mount the API, its OpenAPI document and its docs page on ``app``."""
-    from . import docs, offers, reference, requests, suggestions
+    from . import docs, offers, pairs, reference, requests, suggestions
 
     for key, value in _settings().items():
         app.config.setdefault(key, value)
@@ -100,6 +101,7 @@ def init_app(app: Flask) -> PasserelleApi:
         offers.bp,
         requests.bp,
         suggestions.bp,
+        pairs.bp,
         reference.communes,
         reference.metiers,
     ):

@@ -551,3 +551,88 @@ RequestPage = page_of(RequestSchema, "RequestPage")
 SuggestionPage = page_of(SuggestionSchema, "SuggestionPage")
 CommunePage = page_of(CommuneSchema, "CommunePage")
 MetierPage = page_of(MetierSchema, "MetierPage")
+
+
+# --- Pairs (coordinators) ---------------------------------------------------------------------
+
+PAIR_STAGE_CODES = ["approved", "contacted", "interview", "contract_signed", "abandoned"]
+
+
+class PairEventSchema(Base):
+    """One line of a pair's history (its audit lines), oldest first."""
+
+    at = Stamp(required=True)
+    action = Text(
+        required=True,
+        metadata={
+            "description": "created (paired by hand), status_change, employer_interest or "
+            "candidate_interest."
+        },
+    )
+    from_ = Text(
+        data_key="from",
+        attribute="from",
+        required=True,
+        allow_none=True,
+        metadata={"description": "Status or answer before (a code; null at creation)."},
+    )
+    to = Text(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Status or answer after (a code)."},
+    )
+    reason = Text(required=True, allow_none=True, metadata={"description": "French, as typed."})
+    actor_id = StrictInteger(
+        required=True, allow_none=True, metadata={"description": "The user who acted, if any."}
+    )
+    api_token_id = StrictInteger(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The API token that acted, if the change came by the API."},
+    )
+
+
+class PairSchema(SuggestionSchema):
+    """A pair: a suggestion past the review, its stage (``status``), the next one, its history."""
+
+    next_stage = Text(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The stage `POST /pairs/{id}/next` moves it to (null at the end)."
+        },
+    )
+    history = ListOf(fields.Nested(PairEventSchema), required=True)
+
+
+class PairQuery(PageQuery):
+    """Filters of the pair list."""
+
+    status = Text(
+        validate=_one_of(PAIR_STAGE_CODES),
+        metadata={"description": "Only the pairs at this stage."},
+    )
+
+
+class NextStageIn(Base):
+    """Move a pair to its next stage; ``from`` names the stage the caller saw it at."""
+
+    from_ = Text(
+        data_key="from",
+        attribute="from",
+        required=True,
+        validate=_one_of(PAIR_STAGE_CODES),
+        metadata={
+            "description": "The pair's stage as the caller saw it: if it moved meanwhile, 409 "
+            "(so that a repeated call never moves it twice)."
+        },
+    )
+
+
+class AbandonIn(Base):
+    """End a pair before a contract, with the reason."""
+
+    reason = Text(required=True, validate=length(1, MAX_REASON))
+
+
+PairPage = page_of(PairSchema, "PairPage")

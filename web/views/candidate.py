@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from data import operations as ops
+from data import standing
 from data.errors import ValidationError
 from data.models import Candidate, Role, Suggestion, User
 from web import queries
@@ -64,15 +74,18 @@ def dashboard() -> str:
     candidate = _candidate()
     req = candidate.request
     suggestions = queries.visible_suggestions(get_session(), request_id=req.id) if req else []
-    nearest = None
-    if req is not None and not suggestions:
-        nearest = queries.nearest_offer_beyond(get_session(), req)
+    nearest = where = None
+    if req is not None:
+        where = standing.request_standing(get_session(), req, config=current_app.config)
+        if not suggestions:
+            nearest = queries.nearest_offer_beyond(get_session(), req)
     return render_template(
         "candidate/dashboard.html",
         candidate=candidate,
         req=req,
         suggestions=suggestions,
         nearest=nearest,
+        standing=where,
     )
 
 

@@ -5,10 +5,19 @@ Every object is loaded through :func:`_own_*`, which answers 404 for anything of
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
-from data import mail
+from data import mail, standing
 from data import operations as ops
 from data.errors import ValidationError
 from data.models import Employer, HousingKind, Offer, Role, Site, Suggestion, User
@@ -85,8 +94,12 @@ def _own_suggestion(suggestion_id: int) -> Suggestion:
 @bp.get("/")
 def dashboard() -> str:
     employer = _employer()
-    offers = queries.employer_offers(get_session(), employer.id)
-    return render_template("employer/dashboard.html", employer=employer, offers=offers)
+    session = get_session()
+    offers = queries.employer_offers(session, employer.id)
+    standings = standing.offer_standings(session, offers, config=current_app.config)
+    return render_template(
+        "employer/dashboard.html", employer=employer, offers=offers, standings=standings
+    )
 
 
 @bp.route("/structure", methods=["GET", "POST"])
@@ -279,11 +292,21 @@ def edit_offer(offer_id: int) -> Response | tuple:
     return redirect(url_for("employer.offer", offer_id=offer.id))
 
 
+def _offer_html(offer: Offer, **extra: object) -> str:
+    """Render an offer's page: the offer, where it stands, the suggestions its owner may see."""
+    session = get_session()
+    return render_template(
+        "employer/offer.html",
+        offer=offer,
+        suggestions=queries.visible_suggestions(session, offer_id=offer.id),
+        standing=standing.offer_standing(session, offer, config=current_app.config),
+        **extra,
+    )
+
+
 @bp.get("/offres/<int:offer_id>")
 def offer(offer_id: int) -> str:
-    found = _own_offer(offer_id)
-    suggestions = queries.visible_suggestions(get_session(), offer_id=found.id)
-    return render_template("employer/offer.html", offer=found, suggestions=suggestions)
+    return _offer_html(_own_offer(offer_id))
 
 
 @bp.post("/offres/<int:offer_id>/publier")
@@ -294,11 +317,7 @@ def publish(offer_id: int) -> Response | tuple:
         ops.publish_offer(session, found)
     except ValidationError as exc:
         session.rollback()
-        suggestions = queries.visible_suggestions(session, offer_id=found.id)
-        html = render_template(
-            "employer/offer.html", offer=found, suggestions=suggestions, errors=exc.errors
-        )
-        return html, 400
+        return _offer_html(found, errors=exc.errors), 400
     session.commit()
     flash("L'offre est publiée.", "success")
     return redirect(url_for("employer.offer", offer_id=found.id))
@@ -352,15 +371,7 @@ def answer(suggestion_id: int) -> Response | tuple:
         )
     except ValidationError as exc:
         session.rollback()
-        suggestions = queries.visible_suggestions(session, offer_id=s.offer_id)
-        html = render_template(
-            "employer/offer.html",
-            offer=s.offer,
-            suggestions=suggestions,
-            errors=exc.errors,
-            answer_for=s.id,
-        )
-        return html, 400
+        return _offer_html(s.offer, errors=exc.errors, answer_for=s.id), 400
     session.commit()
     flash("Votre réponse est enregistrée.", "success")
     return redirect(url_for("employer.offer", offer_id=s.offer_id))
