@@ -10,9 +10,10 @@ that keeps each:
    (pair moved on at once, abandoned):
    ``test_approving_through_the_page_queues_both_contact_mails_at_once``; going back on a
    rejection: ``test_going_back_on_a_rejection_queues_the_contact_mails``.
-2. The employer's offer page, while no candidate is shown: « L'équipe de coordination examine les
-   rapprochements et vous prévient par courriel. » The employer's contact mail is queued with the
-   approval: checked in the first test.
+2. Where each side stands (data.standing, web.formatting), once a pair is approved: « les
+   coordonnées du candidat vous sont envoyées par courriel » on the employer's offer page, « les
+   coordonnées de l'employeur vous sont envoyées par courriel » on the candidate's page. Both mails
+   are queued with the approval: checked in the first test.
 3. « Créer le binôme » (pair by hand) flashes the same promise: both mails queued with the pair,
    and sent even if the candidate closes the request at once:
    ``test_pairing_by_hand_queues_the_contact_mails_and_they_outlive_a_closed_request``.
@@ -80,10 +81,6 @@ def _send(app: Flask) -> mail.SendReport:
 def test_approving_through_the_page_queues_both_contact_mails_at_once(
     app: Flask, world: World, session: Session
 ) -> None:
-    employer = sign_in(app.test_client(), world.other_employer_user)
-    page = employer.get(f"/employeur/offres/{world.other_offer.id}").text
-    assert "vous prévient par courriel" in page
-
     client = sign_in(app.test_client(), world.coordinator)
     pair = world.proposed
     approved = post(
@@ -93,6 +90,9 @@ def test_approving_through_the_page_queues_both_contact_mails_at_once(
     assert "les deux parties vont recevoir les coordonnées" in client.get(approved.location).text
     email = world.request.candidate.email
     assert _contact_mails(session, pair.id) == _both(world, email, "pending")
+    employer = sign_in(app.test_client(), world.other_employer_user)
+    page = employer.get(f"/employeur/offres/{world.other_offer.id}").text
+    assert "les coordonnées du candidat vous sont envoyées par courriel" in page
 
     # The coordinator moves the pair on before the contacts job's next run, then gives up on it.
     moved = post(client, f"/coordination/suggestions/{pair.id}/etape/entretien")
