@@ -5,6 +5,7 @@ Changes go through ``data.operations``; these are the queries behind public list
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,9 @@ __all__ = [
 ]
 
 AIN = "01"
+EARTH_RADIUS_KM = 6371.009  # great_circle's sphere
+#: Radii of the search for the nearest offer beyond a candidate's own (None: anywhere).
+NEAREST_RADII_KM: tuple[float | None, ...] = (50, 150, 500, None)
 _LABEL_RE = re.compile(r"^(?P<name>.+?)\s*\((?P<code>\d[\dAB]\d{3})\)\s*$")
 
 
@@ -76,16 +80,29 @@ def _published_query(metier: str | None, housing: bool):  # type: ignore[no-unty
     return stmt
 
 
-def published_offers(
-    session: Session,
-    *,
-    metier: str | None = None,
-    near: Commune | None = None,
-    max_km: float | None = None,
-    housing: bool = False,
+def _within(stmt: Select[Any], near: Commune, max_km: float) -> Select[Any]:
+    """Keep the offers whose commune lies in the box around ``near`` that holds the circle.
+
+    On the sphere of ``great_circle``, a point within ``max_km`` differs from ``near`` by at most
+    delta = max_km / R in latitude and asin(sin delta / cos lat) in longitude; the box only spares
+    the database and Python the far offers, the exact distance still decides.
+    """
+    delta = max_km / EARTH_RADIUS_KM * 1.001  # a hair wider: rounding never drops an offer
+    dlat = math.degrees(delta)
+    stmt = stmt.where(Commune.latitude.between(near.latitude - dlat, near.latitude + dlat))
+    ratio = math.sin(delta) / max(math.cos(math.radians(near.latitude)), 1e-12)
+    if ratio < 1:  # else the circle reaches a pole: every longitude
+        dlon = math.degrees(math.asin(ratio))
+        stmt = stmt.where(Commune.longitude.between(near.longitude - dlon, near.longitude + dlon))
+    return stmt
+
+
+def _hits(
+    session: Session, stmt: Select[Any], near: Commune | None, max_km: float | None
 ) -> list[OfferHit]:
-    """Return the published offers with places left, filtered; nearest first when ``near``."""
-    stmt = _published_query(metier, housing)
+    """Run ``stmt`` (published offers); with ``near``, those within ``max_km``, nearest first."""
+    if near is not None and max_km is not None:
+        stmt = _within(stmt.join(Commune, Site.commune_insee == Commune.insee), near, max_km)
     offers = session.scalars(stmt.order_by(Offer.published_at.desc(), Offer.id.desc())).all()
     if near is None:
         return [OfferHit(o, None) for o in offers]
@@ -98,6 +115,18 @@ def published_offers(
             hits.append(OfferHit(o, d))
     hits.sort(key=lambda h: (h.distance_km, h.offer.id))
     return hits
+
+
+def published_offers(
+    session: Session,
+    *,
+    metier: str | None = None,
+    near: Commune | None = None,
+    max_km: float | None = None,
+    housing: bool = False,
+) -> list[OfferHit]:
+    """Return the published offers with places left, filtered; nearest first when ``near``."""
+    return _hits(session, _published_query(metier, housing), near, max_km)
 
 
 def published_offers_page(
@@ -251,10 +280,19 @@ def employer_offers(session: Session, employer_id: int) -> list[Offer]:
 
 
 def nearest_offer_beyond(session: Session, request: Request) -> OfferHit | None:
-    """Return the nearest published offer for one of the request's métiers, wherever it is."""
-    codes = set(request.metier_codes)
-    hits = published_offers(session, near=request.commune)
-    return next((h for h in hits if h.offer.metier_code in codes), None)
+    """Return the nearest published offer for one of the request's métiers, wherever it is.
+
+    Searched in widening circles: the nearest offer within a radius is the nearest of all.
+    """
+    codes = request.metier_codes
+    if not codes:
+        return None
+    stmt = _published_query(None, False).where(Offer.metier_code.in_(codes))
+    for km in NEAREST_RADII_KM:
+        hits = _hits(session, stmt, request.commune, km)
+        if hits:
+            return hits[0]
+    return None
 
 
 # --- Coordination --------------------------------------------------------------------------------
