@@ -106,6 +106,8 @@ NOTIFY = (
     NotifyFrequency.IMMEDIATE,
     NotifyFrequency.NEVER,
 )
+#: Active candidates were last seen within this many days (the reminders ask after 60).
+RECENT_ACTIVITY_DAYS = 50
 RADII = (10, 15, 20, 25, 30, 30, 30, 40, 50, 60, 80, 100)
 #: One request in this many gets its best pair approved by the coordinator.
 APPROVED_ONE_IN = 100
@@ -424,7 +426,11 @@ def _candidates_and_requests(
     for n in range(1, requests + 1):
         first, last = rng.choice(demo.FIRST_NAMES), rng.choice(demo.LAST_NAMES)
         joined = past(1, 300)
+        status = demo.weighted_choice(rng, tuple(REQUEST_STATUSES))
         active = joined + timedelta(minutes=rng.randint(2, 30))
+        if status == RequestStatus.ACTIVE:
+            # People still looking come back now and then (and the reminders keep them doing so).
+            active = max(active, past(0, RECENT_ACTIVITY_DAYS))
         candidate_rows.append(
             {
                 "first_name": first,
@@ -462,8 +468,8 @@ def _candidates_and_requests(
                 "diploma_level": rng.choice(demo.DIPLOMA_LEVELS[wanted])
                 if rng.random() < 0.9
                 else None,
-                "status": demo.weighted_choice(rng, tuple(REQUEST_STATUSES)),
-                "created_at": active,
+                "status": status,
+                "created_at": joined + timedelta(minutes=rng.randint(2, 30)),
                 "updated_at": active,
             }
         )
