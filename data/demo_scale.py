@@ -248,11 +248,14 @@ def load_scaled_demo(
         _employers_and_offers(session, rng, places, offers, today, past, counts)
     if requests:
         _candidates_and_requests(session, rng, places, requests, today, past, counts)
-    if session.get_bind().dialect.name == "postgresql":
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
         session.execute(text("ANALYZE"))  # fresh statistics before the engine's queries
     if suggestions:
         report = recompute_suggestions(session, now=base - timedelta(days=1))
         counts["suggestions"] = report.created
+        if postgresql:  # a million new rows: the planner must know before the first page
+            session.execute(text("ANALYZE suggestions"))
         counts["pairs"] = _approve_some(session, coordinator, requests, base)
     return counts
 

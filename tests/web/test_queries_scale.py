@@ -1,8 +1,10 @@
-"""The offer search by distance: the database's box around the commune never drops an offer.
+"""Queries changed after the load benchmark give the same answers as the plain way.
 
-``web.queries`` asks the database only for offers whose commune lies in a latitude/longitude box
-around the chosen commune, then measures the exact distance (the load benchmark found the search
-loading every published offer). Checked here against the exact distance of every offer.
+* The offer search by distance asks the database only for offers whose commune lies in a
+  latitude/longitude box around the chosen commune, then measures the exact distance (the search
+  loaded every published offer): checked against the exact distance of every offer.
+* Long lists fetch a page's ids first, then those rows with their eager loads
+  (``queries.page_rows``): checked against a plain LIMIT/OFFSET on every page.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from geopy.distance import great_circle
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Commune, Offer
+from data.models import Commune, Offer, Suggestion
 from tests.data import factories as f
 from web import queries
 
@@ -66,3 +68,28 @@ def test_nearest_offer_is_the_nearest_of_its_metiers_wherever_it_is(session: Ses
 def _km(origin: Commune, offer: Offer) -> float:
     c = offer.site.commune
     return great_circle((origin.latitude, origin.longitude), (c.latitude, c.longitude)).km
+
+
+def test_page_rows_gives_the_pages_of_a_plain_limit_and_offset(session: Session) -> None:
+    offers = _spread_offers(session)
+    for k, offer in enumerate(offers[:12]):
+        request = f.make_request(session, commune_insee=offer.site.commune_insee)
+        for other in offers[k : k + 4]:
+            # Scores with ties, so that the order's tie-break (the id) decides too.
+            f.make_suggestion(session, request, other, score=round(0.5 + (k % 3) / 10, 1))
+    stmt = (
+        select(Suggestion)
+        .join(Suggestion.offer)
+        .options(*queries._suggestion_options())
+        .order_by(Suggestion.score.desc(), Suggestion.id)
+    )
+    every = list(session.scalars(stmt).unique())
+    assert len(every) == 48
+    for offset in range(0, 50, 7):
+        rows = queries.page_rows(session, stmt, 7, offset)
+        assert rows == every[offset : offset + 7]
+        assert all(r.offer.site.commune is not None for r in rows)
+    assert queries.page_rows(session, stmt, 7, 48) == []
+    # Not a whole entity: the plain way.
+    ids = select(Suggestion.id).order_by(Suggestion.id)
+    assert queries.page_rows(session, ids, 5, 3) == list(session.scalars(ids.limit(5).offset(3)))
