@@ -99,18 +99,50 @@ def _within(stmt: Select[Any], near: Commune, max_km: float) -> Select[Any]:
     return stmt
 
 
+def _ranked(
+    session: Session, stmt: Select[Any], near: Commune, max_km: float | None
+) -> list[tuple[float, int]]:
+    """Return (distance, offer id) of the offers within ``max_km`` of ``near``, nearest first.
+
+    Reads narrow rows (id, coordinates), not the offers: the caller loads only those it shows.
+    """
+    stmt = stmt.join(Commune, Site.commune_insee == Commune.insee)
+    if max_km is not None:
+        stmt = _within(stmt, near, max_km)
+    origin = (near.latitude, near.longitude)
+    ranked = []
+    for offer_id, lat, lon in session.execute(
+        stmt.with_only_columns(Offer.id, Commune.latitude, Commune.longitude)
+    ):
+        d = great_circle(origin, (lat, lon)).km
+        if max_km is None or d <= max_km:
+            ranked.append((d, offer_id))
+    ranked.sort()
+    return ranked
+
+
+def _load_hits(
+    session: Session, stmt: Select[Any], ranked: list[tuple[float, int]]
+) -> list[OfferHit]:
+    """Load the offers of ``ranked`` (a page of them) with what the pages show, in its order."""
+    if not ranked:
+        return []
+    found = {o.id: o for o in session.scalars(stmt.where(Offer.id.in_([i for _, i in ranked])))}
+    return [OfferHit(found[i], d) for d, i in ranked if i in found]
+
+
 def _hits(
     session: Session, stmt: Select[Any], near: Commune | None, max_km: float | None
 ) -> list[OfferHit]:
     """Run ``stmt`` (published offers); with ``near``, those within ``max_km``, nearest first."""
-    if near is not None and max_km is not None:
-        stmt = _within(stmt.join(Commune, Site.commune_insee == Commune.insee), near, max_km)
-    offers = session.scalars(stmt.order_by(Offer.published_at.desc(), Offer.id.desc())).all()
     if near is None:
+        offers = session.scalars(stmt.order_by(Offer.published_at.desc(), Offer.id.desc()))
         return [OfferHit(o, None) for o in offers]
-    origin = (near.latitude, near.longitude)
+    if max_km is not None:
+        stmt = _within(stmt.join(Commune, Site.commune_insee == Commune.insee), near, max_km)
     hits = []
-    for o in offers:
+    origin = (near.latitude, near.longitude)
+    for o in session.scalars(stmt):
         c = o.site.commune
         d = great_circle(origin, (c.latitude, c.longitude)).km
         if max_km is None or d <= max_km:
@@ -144,7 +176,8 @@ def published_offers_page(
     """Return one page of :func:`published_offers` (items are :class:`OfferHit`).
 
     Without a commune the database pages (newest first); with one, distances are computed for
-    the filtered offers (a few hundred at most in the Ain), sorted, then sliced.
+    the offers around it (ids and coordinates only), sorted, sliced, and only the page's offers
+    are loaded.
     """
     if near is None:
         stmt = _published_query(metier, housing).order_by(
@@ -152,10 +185,12 @@ def published_offers_page(
         )
         page = paginate(session, stmt, number, size)
         return Page([OfferHit(o, None) for o in page.items], page.number, size, page.total)
-    hits = published_offers(session, metier=metier, near=near, max_km=max_km, housing=housing)
-    pages = max(1, -(-len(hits) // size))
+    stmt = _published_query(metier, housing)
+    ranked = _ranked(session, stmt, near, max_km)
+    pages = max(1, -(-len(ranked) // size))
     number = min(max(1, number), pages)
-    return Page(hits[(number - 1) * size : number * size], number, size, len(hits))
+    page = ranked[(number - 1) * size : number * size]
+    return Page(_load_hits(session, stmt, page), number, size, len(ranked))
 
 
 def public_offer(session: Session, offer_id: int) -> Offer | None:
@@ -291,9 +326,9 @@ def nearest_offer_beyond(session: Session, request: Request) -> OfferHit | None:
         return None
     stmt = _published_query(None, False).where(Offer.metier_code.in_(codes))
     for km in NEAREST_RADII_KM:
-        hits = _hits(session, stmt, request.commune, km)
-        if hits:
-            return hits[0]
+        ranked = _ranked(session, stmt, request.commune, km)
+        if ranked:
+            return _load_hits(session, stmt, ranked[:1])[0]
     return None
 
 

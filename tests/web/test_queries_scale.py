@@ -49,6 +49,12 @@ def test_search_by_distance_finds_exactly_the_offers_within_reach(session: Sessi
             expected = sorted((d, o.id) for o in offers if (d := _km(origin, o)) <= km)
             hits = queries.published_offers(session, near=origin, max_km=km)
             assert [(h.distance_km, h.offer.id) for h in hits] == expected, (origin.name, km)
+            paged = []
+            for number in range(1, max(1, -(-len(expected) // 7)) + 1):
+                page = queries.published_offers_page(session, number, 7, near=origin, max_km=km)
+                assert page.total == len(expected)
+                paged += [(h.distance_km, h.offer.id) for h in page.items]
+            assert paged == expected, (origin.name, km)
 
 
 def test_nearest_offer_is_the_nearest_of_its_metiers_wherever_it_is(session: Session) -> None:
