@@ -72,26 +72,18 @@ class Visitor(HttpUser):
             query, "coordination/suggestions: review queue", headers={"Cookie": PLAN["staff"]}
         )
 
+    def _api(self, path: str) -> None:
+        url = f"/api/v1/{path}?page={random.randint(1, 20)}&page_size=50"
+        self._get(url, f"api/v1/{path}", headers=PLAN["bearer"])
+
     @task(1)
     def api_offers(self) -> None:
-        self._get(
-            f"/api/v1/offers?page={random.randint(1, 20)}&page_size=50",
-            "api/v1/offers",
-            headers=PLAN["bearer"],
-        )
+        self._api("offers")
 
     @task(1)
     def api_suggestions(self) -> None:
-        self._get(
-            f"/api/v1/suggestions?page={random.randint(1, 20)}&page_size=50",
-            "api/v1/suggestions",
-            headers=PLAN["bearer"],
-        )
+        self._api("suggestions")
 
     @task(1)
     def api_requests(self) -> None:
-        self._get(
-            f"/api/v1/requests?page={random.randint(1, 20)}&page_size=50",
-            "api/v1/requests",
-            headers=PLAN["bearer"],
-        )
+        self._api("requests")

@@ -41,11 +41,13 @@ __all__ = [
     "ADMIN_EMAIL",
     "COORDINATOR_EMAIL",
     "DEMO_COUNTS_KEYS",
+    "ROUND_THE_CLOCK",
     "draw_mobile",
     "draw_phone",
     "draw_siret",
     "first_of_month",
     "is_empty",
+    "is_home_care",
     "load_demo",
     "slug",
     "weighted_choice",
@@ -476,6 +478,26 @@ CONTACT_NAMES = (
 STATUS_PLAN = ("published",) * 8 + ("draft",) + ("published",) * 4 + ("closed", "filled")
 
 
+#: Structures open day and night: their offers may have nights and weekends.
+ROUND_THE_CLOCK = frozenset(
+    {
+        StructureKind.EHPAD,
+        StructureKind.MAS,
+        StructureKind.FAM,
+        StructureKind.FOYER_VIE,
+        StructureKind.FOYER_HEBERGEMENT,
+        StructureKind.MECS,
+        StructureKind.HOPITAL,
+        StructureKind.GROUPE,
+    }
+)
+
+
+def is_home_care(kind: StructureKind, metier: str) -> bool:
+    """Tell whether the job is done at people's homes (the offer then asks for a licence)."""
+    return kind in (StructureKind.SAAD, StructureKind.SSIAD) or metier in (ADVF, TISF)
+
+
 def slug(text: str) -> str:
     """Return ``text`` as lower-case ASCII words joined by hyphens (for e-mail addresses)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
@@ -646,17 +668,8 @@ def _make_offer(
     counts: dict[str, int],
 ) -> Offer:
     created = past(20, 120)
-    home_care = spec.kind in (StructureKind.SAAD, StructureKind.SSIAD) or metier in (ADVF, TISF)
-    round_the_clock = spec.kind in (
-        StructureKind.EHPAD,
-        StructureKind.MAS,
-        StructureKind.FAM,
-        StructureKind.FOYER_VIE,
-        StructureKind.FOYER_HEBERGEMENT,
-        StructureKind.MECS,
-        StructureKind.HOPITAL,
-        StructureKind.GROUPE,
-    )
+    home_care = is_home_care(spec.kind, metier)
+    round_the_clock = spec.kind in ROUND_THE_CLOCK
     beds = site.housing_beds
     tutor_first = rng.choice(FIRST_NAMES[:28])
     description = (

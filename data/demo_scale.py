@@ -112,18 +112,6 @@ RADII = (10, 15, 20, 25, 30, 30, 30, 40, 50, 60, 80, 100)
 #: One request in this many gets its best pair approved by the coordinator.
 APPROVED_ONE_IN = 100
 _CHUNK = 5000
-ROUND_THE_CLOCK = frozenset(
-    {
-        StructureKind.EHPAD,
-        StructureKind.MAS,
-        StructureKind.FAM,
-        StructureKind.FOYER_VIE,
-        StructureKind.FOYER_HEBERGEMENT,
-        StructureKind.MECS,
-        StructureKind.HOPITAL,
-        StructureKind.GROUPE,
-    }
-)
 KIND_LABELS = {
     StructureKind.EHPAD: "EHPAD",
     StructureKind.RESIDENCE_AUTONOMIE: "Résidence autonomie",
@@ -360,10 +348,7 @@ def _employers_and_offers(
         site_id, insee = rng.choice(sites_of[owner])
         status = demo.weighted_choice(rng, tuple(OFFER_STATUSES))
         created = past(20, 120)
-        home_care = spec.kind in (StructureKind.SAAD, StructureKind.SSIAD) or metier in (
-            demo.ADVF,
-            demo.TISF,
-        )
+        home_care = demo.is_home_care(spec.kind, metier)
         site_beds = beds.get(site_id, 0)
         n_places = rng.choice((1, 1, 1, 1, 2, 2, 3))
         offer_rows.append(
@@ -382,10 +367,10 @@ def _employers_and_offers(
                 if site_beds and rng.random() < 0.8
                 else 0,
                 "licence_required": home_care,
-                "night_work": spec.kind in ROUND_THE_CLOCK
+                "night_work": spec.kind in demo.ROUND_THE_CLOCK
                 and metier in (demo.AS, demo.AES)
                 and rng.random() < 0.3,
-                "weekend_work": spec.kind in ROUND_THE_CLOCK and rng.random() < 0.7,
+                "weekend_work": spec.kind in demo.ROUND_THE_CLOCK and rng.random() < 0.7,
                 "tutor_name": f"{rng.choice(demo.FIRST_NAMES[:28])} {rng.choice(demo.LAST_NAMES)}",
                 "tutor_role": demo.TUTOR_ROLES[metier],
                 "description": (
