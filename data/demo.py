@@ -41,7 +41,9 @@ __all__ = [
     "ADMIN_EMAIL",
     "COORDINATOR_EMAIL",
     "DEMO_COUNTS_KEYS",
+    "DemoClock",
     "ROUND_THE_CLOCK",
+    "begin_demo",
     "draw_mobile",
     "draw_phone",
     "draw_siret",
@@ -543,6 +545,34 @@ def is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Employer))
 
 
+@dataclass(frozen=True)
+class DemoClock:
+    """The draws and dates of one demo load: everything relative to ``today``, 9:00 in France."""
+
+    rng: random.Random
+    today: date
+    base: datetime
+
+    def past(self, days_min: int, days_max: int) -> datetime:
+        """Draw a moment ``days_min`` to ``days_max`` days before the demo's today."""
+        days, minutes = self.rng.randint(days_min, days_max), self.rng.randint(0, 600)
+        return self.base - timedelta(days=days, minutes=minutes)
+
+
+def begin_demo(session: Session, *, seed: int, today: date | None) -> DemoClock | None:
+    """Return the clock of a demo load, or None if the database has employers already.
+
+    Raises Conflict if the reference data (communes) is not loaded.
+    """
+    if not is_empty(session):
+        return None
+    if session.get(Commune, "01053") is None:
+        raise Conflict("Chargez d'abord les données de référence (communes).")
+    today = today or datetime.now(PARIS).date()
+    base = datetime.combine(today, time(9, 0), PARIS).astimezone(UTC)
+    return DemoClock(random.Random(seed), today, base)
+
+
 def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> dict[str, int]:
     """Load the demo dataset into a database without employers; return what it created.
 
@@ -551,16 +581,10 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
     nothing and returns zeros. The reference data must be loaded first. The caller commits.
     """
     counts = dict.fromkeys(DEMO_COUNTS_KEYS, 0)
-    if not is_empty(session):
+    clock = begin_demo(session, seed=seed, today=today)
+    if clock is None:
         return counts
-    if session.get(Commune, "01053") is None:
-        raise Conflict("Chargez d'abord les données de référence (communes).")
-    today = today or datetime.now(PARIS).date()
-    rng = random.Random(seed)
-    base = datetime.combine(today, time(9, 0), PARIS).astimezone(UTC)
-
-    def past(days_min: int, days_max: int) -> datetime:
-        return base - timedelta(days=rng.randint(days_min, days_max), minutes=rng.randint(0, 600))
+    rng, today, base, past = clock.rng, clock.today, clock.base, clock.past
 
     ops.create_user(session, email=ADMIN_EMAIL, role=Role.ADMIN, display_name="Administration")
     ops.create_user(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, text
@@ -55,7 +55,6 @@ from data.models import (
     SuggestionStatus,
     User,
 )
-from data.operations._common import PARIS
 from data.operations.requests import metier_referential
 from data.recompute import recompute_suggestions
 
@@ -214,17 +213,11 @@ def load_scaled_demo(
     be loaded first. ``suggestions=False`` leaves the engine's work to the scheduler.
     """
     counts = dict.fromkeys(demo.DEMO_COUNTS_KEYS, 0)
-    if not demo.is_empty(session):
+    clock = demo.begin_demo(session, seed=seed, today=today)
+    if clock is None:
         return counts
-    if session.get(Commune, "01053") is None:
-        raise Conflict("Chargez d'abord les données de référence (communes).")
-    today = today or datetime.now(PARIS).date()
-    rng = random.Random(seed)
-    base = datetime.combine(today, time(9, 0), PARIS).astimezone(UTC)
+    rng, today, base, past = clock.rng, clock.today, clock.base, clock.past
     places = _Places(session, rng)
-
-    def past(days_min: int, days_max: int) -> datetime:
-        return base - timedelta(days=rng.randint(days_min, days_max), minutes=rng.randint(0, 600))
 
     coordinator = ops.create_user(
         session, email=demo.COORDINATOR_EMAIL, role=Role.COORDINATOR, display_name="Coordination"
