@@ -37,7 +37,11 @@ lint: install-test
 	$(VENV)/bin/ruff format --check .
 
 ## Benchmarks: on demand, never part of `make test`.
-bench: install-test
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[test,prod,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+
+bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks
 
 clean:

@@ -17,4 +17,5 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "matching-allocation": ("benchmarks.bench_matching", ["allocation"]),
     "matching-dense": ("benchmarks.bench_matching", ["dense"]),
     "digests": ("benchmarks.bench_digests", []),
+    "load": ("benchmarks.bench_load", []),
 }

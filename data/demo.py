@@ -37,7 +37,23 @@ from data.operations._common import PARIS
 from data.operations.validation import luhn_check_digit
 from data.recompute import recompute_suggestions
 
-__all__ = ["ADMIN_EMAIL", "COORDINATOR_EMAIL", "DEMO_COUNTS_KEYS", "load_demo"]
+__all__ = [
+    "ADMIN_EMAIL",
+    "COORDINATOR_EMAIL",
+    "DEMO_COUNTS_KEYS",
+    "DemoClock",
+    "ROUND_THE_CLOCK",
+    "begin_demo",
+    "draw_mobile",
+    "draw_phone",
+    "draw_siret",
+    "first_of_month",
+    "is_empty",
+    "is_home_care",
+    "load_demo",
+    "slug",
+    "weighted_choice",
+]
 
 ADMIN_EMAIL = "admin@passerelle.local"
 COORDINATOR_EMAIL = "coordination@passerelle.local"
@@ -464,12 +480,33 @@ CONTACT_NAMES = (
 STATUS_PLAN = ("published",) * 8 + ("draft",) + ("published",) * 4 + ("closed", "filled")
 
 
-def _slug(text: str) -> str:
+#: Structures open day and night: their offers may have nights and weekends.
+ROUND_THE_CLOCK = frozenset(
+    {
+        StructureKind.EHPAD,
+        StructureKind.MAS,
+        StructureKind.FAM,
+        StructureKind.FOYER_VIE,
+        StructureKind.FOYER_HEBERGEMENT,
+        StructureKind.MECS,
+        StructureKind.HOPITAL,
+        StructureKind.GROUPE,
+    }
+)
+
+
+def is_home_care(kind: StructureKind, metier: str) -> bool:
+    """Tell whether the job is done at people's homes (the offer then asks for a licence)."""
+    return kind in (StructureKind.SAAD, StructureKind.SSIAD) or metier in (ADVF, TISF)
+
+
+def slug(text: str) -> str:
+    """Return ``text`` as lower-case ASCII words joined by hyphens (for e-mail addresses)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return "-".join("".join(c if c.isalnum() else " " for c in ascii_text).split())
 
 
-def _siret(rng: random.Random, used: set[str]) -> str:
+def draw_siret(rng: random.Random, used: set[str]) -> str:
     """Draw a SIRET with right SIREN and SIRET keys (associations' SIRENs start with 3 to 8)."""
     while True:
         base = str(rng.randint(3, 8)) + "".join(str(rng.randint(0, 9)) for _ in range(7))
@@ -481,26 +518,59 @@ def _siret(rng: random.Random, used: set[str]) -> str:
             return siret
 
 
-def _phone(rng: random.Random, prefix: str) -> str:
+def draw_phone(rng: random.Random, prefix: str) -> str:
+    """Draw a landline number after ``prefix`` (e.g. "04 74")."""
     return prefix + " " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(3))
 
 
-def _mobile(rng: random.Random) -> str:
+def draw_mobile(rng: random.Random) -> str:
+    """Draw a mobile number (06 or 07)."""
     return f"0{rng.choice('67')} " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))
 
 
-def _first_of_month(day: date, months_ahead: int) -> date:
+def first_of_month(day: date, months_ahead: int) -> date:
+    """Return the first day of the month ``months_ahead`` months after ``day``'s."""
     month = day.month - 1 + months_ahead
     return date(day.year + month // 12, month % 12 + 1, 1)
 
 
-def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...] | dict[str, int]) -> str:
+def weighted_choice(rng: random.Random, pairs: tuple[tuple[str, int], ...] | dict[str, int]) -> str:
+    """Draw a key of ``(key, weight)`` pairs or of a ``{key: weight}`` mapping."""
     items = list(pairs.items()) if isinstance(pairs, dict) else list(pairs)
     return rng.choices([k for k, _ in items], weights=[w for _, w in items])[0]
 
 
-def _is_empty(session: Session) -> bool:
+def is_empty(session: Session) -> bool:
+    """Tell whether the database has no employer yet (the demo loads only into such a one)."""
     return not session.scalar(select(func.count()).select_from(Employer))
+
+
+@dataclass(frozen=True)
+class DemoClock:
+    """The draws and dates of one demo load: everything relative to ``today``, 9:00 in France."""
+
+    rng: random.Random
+    today: date
+    base: datetime
+
+    def past(self, days_min: int, days_max: int) -> datetime:
+        """Draw a moment ``days_min`` to ``days_max`` days before the demo's today."""
+        days, minutes = self.rng.randint(days_min, days_max), self.rng.randint(0, 600)
+        return self.base - timedelta(days=days, minutes=minutes)
+
+
+def begin_demo(session: Session, *, seed: int, today: date | None) -> DemoClock | None:
+    """Return the clock of a demo load, or None if the database has employers already.
+
+    Raises Conflict if the reference data (communes) is not loaded.
+    """
+    if not is_empty(session):
+        return None
+    if session.get(Commune, "01053") is None:
+        raise Conflict("Chargez d'abord les données de référence (communes).")
+    today = today or datetime.now(PARIS).date()
+    base = datetime.combine(today, time(9, 0), PARIS).astimezone(UTC)
+    return DemoClock(random.Random(seed), today, base)
 
 
 def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> dict[str, int]:
@@ -511,16 +581,10 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
     nothing and returns zeros. The reference data must be loaded first. The caller commits.
     """
     counts = dict.fromkeys(DEMO_COUNTS_KEYS, 0)
-    if not _is_empty(session):
+    clock = begin_demo(session, seed=seed, today=today)
+    if clock is None:
         return counts
-    if session.get(Commune, "01053") is None:
-        raise Conflict("Chargez d'abord les données de référence (communes).")
-    today = today or datetime.now(PARIS).date()
-    rng = random.Random(seed)
-    base = datetime.combine(today, time(9, 0), PARIS).astimezone(UTC)
-
-    def past(days_min: int, days_max: int) -> datetime:
-        return base - timedelta(days=rng.randint(days_min, days_max), minutes=rng.randint(0, 600))
+    rng, today, base, past = clock.rng, clock.today, clock.base, clock.past
 
     ops.create_user(session, email=ADMIN_EMAIL, role=Role.ADMIN, display_name="Administration")
     ops.create_user(
@@ -532,15 +596,15 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
     contacts = list(CONTACT_NAMES)
     for n, spec in enumerate(EMPLOYERS):
         contact = contacts[n % len(contacts)]
-        email = f"{_slug(spec.name)}@example.org"
+        email = f"{slug(spec.name)}@example.org"
         employer = ops.create_employer(
             session,
             name=spec.name,
-            siret=_siret(rng, used_sirets),
+            siret=draw_siret(rng, used_sirets),
             kind=spec.kind,
             contact_name=contact,
             contact_email=email,
-            contact_phone=_phone(rng, spec.phone_prefix),
+            contact_phone=draw_phone(rng, spec.phone_prefix),
         )
         ops.create_user(
             session, email=email, role=Role.EMPLOYER, employer=employer, display_name=contact
@@ -628,17 +692,8 @@ def _make_offer(
     counts: dict[str, int],
 ) -> Offer:
     created = past(20, 120)
-    home_care = spec.kind in (StructureKind.SAAD, StructureKind.SSIAD) or metier in (ADVF, TISF)
-    round_the_clock = spec.kind in (
-        StructureKind.EHPAD,
-        StructureKind.MAS,
-        StructureKind.FAM,
-        StructureKind.FOYER_VIE,
-        StructureKind.FOYER_HEBERGEMENT,
-        StructureKind.MECS,
-        StructureKind.HOPITAL,
-        StructureKind.GROUPE,
-    )
+    home_care = is_home_care(spec.kind, metier)
+    round_the_clock = spec.kind in ROUND_THE_CLOCK
     beds = site.housing_beds
     tutor_first = rng.choice(FIRST_NAMES[:28])
     description = (
@@ -660,7 +715,7 @@ def _make_offer(
         if rng.random() < 0.12
         else ContractKind.APPRENTISSAGE,
         places=rng.choice((1, 1, 1, 1, 2, 2, 3)),
-        start_date=_first_of_month(today, rng.randint(1, 8)),
+        start_date=first_of_month(today, rng.randint(1, 8)),
         duration_months=rng.choice(DURATIONS[metier]),
         housing_beds=min(beds, rng.choice((1, 1, 2))) if beds and rng.random() < 0.8 else 0,
         licence_required=home_care,
@@ -693,28 +748,28 @@ def _make_candidate(
 ) -> None:
     first = rng.choice(FIRST_NAMES)
     last = rng.choice(LAST_NAMES)
-    email = f"{_slug(first)}.{_slug(last)}.{counts['candidates'] + 1}@example.org".replace("-", "")
+    email = f"{slug(first)}.{slug(last)}.{counts['candidates'] + 1}@example.org".replace("-", "")
     joined = past(1, 300)
     candidate = ops.create_candidate(
         session,
         first_name=first,
         last_name=last,
         email=email,
-        phone=_mobile(rng) if rng.random() < 0.6 else None,
+        phone=draw_mobile(rng) if rng.random() < 0.6 else None,
         consent=True,
         notify_frequency=rng.choice(("daily", "daily", "weekly", "immediate", "never")),
         now=joined,
     )
     counts["candidates"] += 1
 
-    wanted = _weighted(rng, METIER_WEIGHTS)
+    wanted = weighted_choice(rng, METIER_WEIGHTS)
     metiers = [wanted]
     if rng.random() < 0.45:
         metiers.append(rng.choice(SECOND_CHOICE[wanted]))
     texts = [rng.choice(TYPED[m]) for m in dict.fromkeys(metiers)]
     if rng.random() < 0.08:
         texts.append(rng.choice(UNRESOLVED))
-    home = _weighted(rng, HOME_COMMUNES)
+    home = weighted_choice(rng, HOME_COMMUNES)
     far = not home.startswith(AIN)
     licence = rng.random() < 0.65
     ops.create_request(
@@ -727,7 +782,7 @@ def _make_candidate(
         has_car=licence and rng.random() < 0.75,
         needs_housing=rng.random() < (0.6 if far else 0.15),
         accepts_relocation=rng.random() < (0.7 if far else 0.2),
-        available_from=_first_of_month(today, rng.randint(0, 7)) if rng.random() < 0.8 else None,
+        available_from=first_of_month(today, rng.randint(0, 7)) if rng.random() < 0.8 else None,
         diploma_level=rng.choice(DIPLOMA_LEVELS[wanted]) if rng.random() < 0.9 else None,
         now=joined + timedelta(minutes=rng.randint(2, 30)),
     )

@@ -44,9 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the pages of every space, then the JSON API when it is there."""
-    from web.views import admin, candidate, coordinator, dev, employer, public, signin
+    from web.views import admin, candidate, coordinator, dev, employer, health, public, signin
 
-    for module in (public, signin, employer, candidate, coordinator, admin):
+    for module in (health, public, signin, employer, candidate, coordinator, admin):
         app.register_blueprint(module.bp)
     dev.register(app)  # the local mailbox: in development only
     register_api(app)

@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data import auth, demo, migrate
+from data import auth, demo, demo_scale, migrate
 from data.errors import ValidationError
 from data.models import Role, User, utcnow
 from data.reference import load_reference
@@ -76,21 +76,36 @@ def init_command() -> None:
     is_flag=True,
     help="Development only: give the demo staff a new password and TOTP secret.",
 )
+@click.option(
+    "--scale",
+    metavar="offers=N,requests=M",
+    help="Instead of the hand-written demo, a synthetic one of that size (load tests).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scaled demo.")
 @with_appcontext
-def demo_command(new_staff_secrets: bool) -> None:
+def demo_command(new_staff_secrets: bool, scale: str | None, seed: int) -> None:
     """Load the demo dataset (fictitious employers, offers, candidates).
 
     In development (ENV "development") the demo admin and coordinator also get a password and a
-    TOTP secret, printed once with how everyone signs in; elsewhere they get none.
+    TOTP secret, printed once with how everyone signs in; elsewhere they get none. With
+    ``--scale offers=10000,requests=50000`` the dataset is synthetic, of that size, at real
+    communes of the Ain and around (data.demo_scale).
     """
     from flask import current_app
 
     dev = dev_tools_enabled(current_app)
     if new_staff_secrets and not dev:
         raise click.ClickException(DEV_ONLY)
+    try:
+        sizes = demo_scale.parse_scale(scale) if scale is not None else None
+    except ValidationError as exc:
+        _fail(exc)
     st = state(current_app)
     with st.session_factory() as session, session.begin():
-        result = demo.load_demo(session)
+        if sizes is None:
+            result = demo.load_demo(session)
+        else:
+            result = demo_scale.load_scaled_demo(session, seed=seed, **sizes)
     if any(result.values()):
         click.echo(
             "Données de démonstration chargées : "

@@ -1,16 +1,20 @@
 """The only place that turns errors into HTTP answers: French pages, or JSON under /api/.
 
-Domain errors (``data.errors``) and engine errors (``matching``) map to 4xx; anything unexpected
-is logged and answered by a generic 500 page, never a traceback. The JSON body is the API's one
+Domain errors (``data.errors``) and engine errors (``matching``) map to 4xx; a database that
+cannot be reached (PostgreSQL restarting, a lost connection, SQLite locked or gone) maps to 503
+« Service momentanément indisponible » with ``Retry-After``; anything unexpected is logged and
+answered by a generic 500 page, never a traceback. The JSON body is the API's one
 error shape: ``{"code", "status", "message", "errors"}``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from data import errors as data_errors
@@ -18,6 +22,7 @@ from matching import MatchingError
 
 __all__ = [
     "CODES",
+    "DATABASE_UNAVAILABLE",
     "DOMAIN_ERRORS",
     "DomainAnswer",
     "domain_answer",
@@ -39,6 +44,7 @@ TITLES = {
     422: "Données invalides",
     429: "Trop de tentatives",
     500: "Erreur du service",
+    503: "Service momentanément indisponible",
 }
 MESSAGES = {
     400: "La demande n'a pas pu être comprise.",
@@ -52,6 +58,7 @@ MESSAGES = {
     422: "Certaines informations sont invalides.",
     429: "Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez.",
     500: "Une erreur inattendue s'est produite. L'équipe technique en est informée.",
+    503: "Le service est momentanément indisponible. Réessayez dans quelques instants.",
 }
 CODES = {
     400: "bad_request",
@@ -65,7 +72,12 @@ CODES = {
     422: "validation_error",
     429: "too_many_requests",
     500: "server_error",
+    503: "service_unavailable",
 }
+#: Error pages with a template of their own (the 503 page must not touch the database).
+TEMPLATES = {503: "errors/unavailable.html"}
+#: Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -76,9 +88,30 @@ class DomainAnswer:
     code: str
     message: str  # French, shown when the error brings no message of its own (or must not)
     own_message: bool  # show the error's own text: it is French and written for the user
+    headers: tuple[tuple[str, str], ...] = ()
+    applies: Callable[[Exception], bool] | None = None  # None: every error of the class
 
 
 _CONFLICT = "Cette action entre en conflit avec l'état actuel des données."
+
+
+def database_unreachable(exc: Exception) -> bool:
+    """Tell whether a database error means the database cannot be reached for now.
+
+    DB-API ``OperationalError`` is, by PEP 249, an error of the database's operation outside the
+    program's control (connection refused or lost, server shutting down, SQLite locked or its
+    file unreadable); any other DB-API error counts only if it invalidated the connection.
+    """
+    return isinstance(exc, sa_exc.OperationalError) or bool(
+        isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+    )
+
+
+#: The answer when the database cannot be reached: 503, then the next request succeeds once it
+#: is back (PostgreSQL engines ping pooled connections before use: see ``data.db``).
+DATABASE_UNAVAILABLE = DomainAnswer(
+    503, CODES[503], MESSAGES[503], False, headers=(("Retry-After", str(RETRY_AFTER_SECONDS)),)
+)
 
 #: The one table of domain errors -> HTTP answers, used by the pages and by the API's blueprints.
 #: The most specific class of an error wins. A ValidationError brings its message and its fields.
@@ -103,6 +136,10 @@ DOMAIN_ERRORS: dict[type[Exception], DomainAnswer] = {
         "Le calcul des rapprochements n'a pas pu utiliser ces données.",
         False,
     ),
+    # The pool found no free connection in time: the database is overloaded, not our bug.
+    sa_exc.TimeoutError: DATABASE_UNAVAILABLE,
+    # Only when unreachable; any other database error (an integrity error...) is a bug: a 500.
+    sa_exc.DBAPIError: replace(DATABASE_UNAVAILABLE, applies=database_unreachable),
 }
 
 
@@ -130,7 +167,7 @@ def error_response(
         response = jsonify(body)
     else:
         html = render_template(
-            "errors/error.html",
+            TEMPLATES.get(status, "errors/error.html"),
             status=status,
             title=TITLES.get(status, "Erreur"),
             message=message,
@@ -152,10 +189,13 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def domain_answer(exc: Exception) -> DomainAnswer | None:
-    """Return the answer of the most specific class of ``exc`` in :data:`DOMAIN_ERRORS`."""
+    """Return the answer of the most specific class of ``exc`` in :data:`DOMAIN_ERRORS`.
+
+    An entry with a condition (``applies``) that ``exc`` does not meet is passed over.
+    """
     for cls in type(exc).__mro__:
         found = DOMAIN_ERRORS.get(cls)
-        if found is not None:
+        if found is not None and (found.applies is None or found.applies(exc)):
             return found
     return None
 
@@ -163,15 +203,21 @@ def domain_answer(exc: Exception) -> DomainAnswer | None:
 def handle_domain_error(exc: Exception) -> Response:
     """Answer a domain or engine error from :data:`DOMAIN_ERRORS`: a page, or JSON under /api/."""
     answer = domain_answer(exc)
-    if answer is None:  # not ours: registered by mistake for another class
+    if answer is None:  # not ours (e.g. an integrity error): a bug, answered 500
         return _unexpected(exc)
+    if answer.status >= 500:  # the pages answer in French; the log keeps what went wrong
+        current_app.logger.warning(
+            "%s on %s %s: %s", answer.status, request.method, request.path, exc
+        )
     errors: dict[str, Any] = {}
     message = answer.message
     if isinstance(exc, data_errors.ValidationError):
         message, errors = exc.message, exc.errors
     elif answer.own_message and str(exc):
         message = str(exc)
-    return error_response(answer.status, message, errors, code=answer.code)
+    return error_response(
+        answer.status, message, errors, code=answer.code, headers=dict(answer.headers)
+    )
 
 
 def _unexpected(exc: Exception) -> Response:

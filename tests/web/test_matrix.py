@@ -28,6 +28,7 @@ STAFF_ONLY = (302, 403, 403, 403, 200)
 
 GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/", PUBLIC),
+    ("/healthz", PUBLIC),
     ("/offres", PUBLIC),
     ("/offres/{offer}", PUBLIC),
     ("/offres/{draft}", (404, 404, 404, 404, 404)),

@@ -30,7 +30,7 @@ from data.models import (
     Suggestion,
 )
 from data.platform_settings import get_review_rule, visible_to_parties
-from web.queries import CONTACT_STATUSES
+from web.queries import CONTACT_STATUSES, page_rows
 
 from .auth import Principal
 from .fields import INT32_MAX
@@ -83,7 +83,7 @@ def paginate_query(
 ) -> Page:
     """Run ``stmt`` for one page (it must be ordered) and count the whole list."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).unique().all()
+    rows = page_rows(session, stmt, page_size, (page - 1) * page_size)
     return _page([to_dict(r) for r in rows], page, page_size, total)
 
 

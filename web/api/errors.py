@@ -35,6 +35,7 @@ MESSAGES = {
     422: "Certaines informations sont invalides.",
     429: "Trop de requêtes en peu de temps.",
     500: "Une erreur inattendue s'est produite.",
+    503: "Le service est momentanément indisponible. Réessayez dans quelques instants.",
 }
 # Headers of an HTTPException worth passing on (the others describe Werkzeug's HTML body).
 _KEPT_HEADERS = {"allow", "www-authenticate", "retry-after"}

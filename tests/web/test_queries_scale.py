@@ -1,0 +1,101 @@
+"""Queries changed after the load benchmark give the same answers as the plain way.
+
+* The offer search by distance asks the database only for offers whose commune lies in a
+  latitude/longitude box around the chosen commune, then measures the exact distance (the search
+  loaded every published offer): checked against the exact distance of every offer.
+* Long lists fetch a page's ids first, then those rows with their eager loads
+  (``queries.page_rows``): checked against a plain LIMIT/OFFSET on every page.
+"""
+
+from __future__ import annotations
+
+import random
+
+from geopy.distance import great_circle
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import Commune, Offer, Suggestion
+from tests.data import factories as f
+from web import queries
+
+METIERS = ("aide-soignant", "educateur-specialise")
+
+
+def _spread_offers(session: Session) -> list[Offer]:
+    """Offers at 60 communes drawn across the Ain and around (fixed seed), two métiers."""
+    communes = list(
+        session.scalars(
+            select(Commune)
+            .where(Commune.departement.in_(("01", "38", "39", "69", "71", "73", "74")))
+            .order_by(Commune.insee)
+        )
+    )
+    rng = random.Random(11)
+    employer = f.make_employer(session)
+    offers = []
+    for k, commune in enumerate(rng.sample(communes, 60)):
+        site = f.make_site(session, employer, commune_insee=commune.insee)
+        offers.append(f.make_offer(session, site, metier_code=METIERS[k % 2]))
+    return offers
+
+
+def test_search_by_distance_finds_exactly_the_offers_within_reach(session: Session) -> None:
+    offers = _spread_offers(session)
+    origins = [session.get(Commune, code) for code in ("01053", "01173", "74010", "39300")]
+    for origin in origins:
+        assert origin is not None
+        for km in (5, 20, 30, 50, 80, 200):
+            expected = sorted((d, o.id) for o in offers if (d := _km(origin, o)) <= km)
+            hits = queries.published_offers(session, near=origin, max_km=km)
+            assert [(h.distance_km, h.offer.id) for h in hits] == expected, (origin.name, km)
+            paged = []
+            for number in range(1, max(1, -(-len(expected) // 7)) + 1):
+                page = queries.published_offers_page(session, number, 7, near=origin, max_km=km)
+                assert page.total == len(expected)
+                paged += [(h.distance_km, h.offer.id) for h in page.items]
+            assert paged == expected, (origin.name, km)
+
+
+def test_nearest_offer_is_the_nearest_of_its_metiers_wherever_it_is(session: Session) -> None:
+    offers = _spread_offers(session)
+    for insee in ("01053", "73065", "69123"):
+        request = f.make_request(
+            session, metiers=["éducateur spécialisé"], commune_insee=insee, max_distance_km=5
+        )
+        origin = request.commune
+        best = min((_km(origin, o), o.id) for o in offers if o.metier_code == METIERS[1])
+        hit = queries.nearest_offer_beyond(session, request)
+        assert hit is not None and (hit.distance_km, hit.offer.id) == best
+        session.delete(request.candidate)
+        session.flush()
+
+
+def _km(origin: Commune, offer: Offer) -> float:
+    c = offer.site.commune
+    return great_circle((origin.latitude, origin.longitude), (c.latitude, c.longitude)).km
+
+
+def test_page_rows_gives_the_pages_of_a_plain_limit_and_offset(session: Session) -> None:
+    offers = _spread_offers(session)
+    for k, offer in enumerate(offers[:12]):
+        request = f.make_request(session, commune_insee=offer.site.commune_insee)
+        for other in offers[k : k + 4]:
+            # Scores with ties, so that the order's tie-break (the id) decides too.
+            f.make_suggestion(session, request, other, score=round(0.5 + (k % 3) / 10, 1))
+    stmt = (
+        select(Suggestion)
+        .join(Suggestion.offer)
+        .options(*queries._suggestion_options())
+        .order_by(Suggestion.score.desc(), Suggestion.id)
+    )
+    every = list(session.scalars(stmt).unique())
+    assert len(every) == 48
+    for offset in range(0, 50, 7):
+        rows = queries.page_rows(session, stmt, 7, offset)
+        assert rows == every[offset : offset + 7]
+        assert all(r.offer.site.commune is not None for r in rows)
+    assert queries.page_rows(session, stmt, 7, 48) == []
+    # Not a whole entity: the plain way.
+    ids = select(Suggestion.id).order_by(Suggestion.id)
+    assert queries.page_rows(session, ids, 5, 3) == list(session.scalars(ids.limit(5).offset(3)))
