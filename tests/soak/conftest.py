@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import _backends
-from tests.soak.harness import MailCatcher, Service
+from tests.soak.harness import Database, MailCatcher, Service, make_pg_template
 
 LOG_TAIL = 20_000  # characters of each log shown with a failure
 
@@ -48,15 +48,42 @@ def mail() -> Iterator[MailCatcher]:
         catcher.stop()
 
 
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
+    """Return ``get()``: the name of a PostgreSQL database made by ``flask init`` (made once)."""
+    made: list[Database] = []
+
+    def get() -> str:
+        if not made:
+            made.append(make_pg_template(tmp_path_factory.mktemp("soak-template")))
+        assert made[0].name is not None
+        return made[0].name
+
+    try:
+        yield get
+    finally:
+        for db in made:
+            db.drop()
+
+
 @pytest.fixture
 def make_service(
-    request: pytest.FixtureRequest, backend: str, mail: MailCatcher, tmp_path: Path
+    request: pytest.FixtureRequest,
+    backend: str,
+    mail: MailCatcher,
+    tmp_path: Path,
+    pg_template: Callable[[], str],
 ) -> Iterator[Callable[..., Service]]:
-    """Return ``make(**options)``: a :class:`Service` (not started) closed after the test."""
+    """Return ``make(**options)``: a :class:`Service` (not started) closed after the test.
+
+    On PostgreSQL the service's database is a copy of one ``flask init`` made for the session.
+    """
     made: list[Service] = []
     request.node.soak_services = made
 
     def make(**options: Any) -> Service:
+        if backend == "postgresql":
+            options.setdefault("template", pg_template())
         service = Service(tmp_path / f"service-{len(made)}", backend, mail, **options)
         made.append(service)
         return service
