@@ -199,6 +199,7 @@ class Database:
         self.instance = instance
         self.name: str | None = None
         self._engine: Engine | None = None
+        self._writer: Engine | None = None
         if backend == "sqlite":
             # What `make run` uses when PASSERELLE_DATABASE_URL is not set.
             self.url = f"sqlite:///{instance / 'passerelle.db'}"
@@ -215,16 +216,31 @@ class Database:
 
     @property
     def engine(self) -> Engine:
-        """An engine of the test's own (the service's processes have theirs)."""
+        """The test's engine for reading (the service's processes have theirs).
+
+        On SQLite its transactions begin DEFERRED (``data.db.DEFERRED`` where the service begins
+        every transaction IMMEDIATE): a test polling the database never holds the write lock
+        the service's processes wait for. Writes go through :attr:`writer`.
+        """
         if self._engine is None:
-            self._engine = make_engine(self.url)
+            self._engine = make_engine(self.url).execution_options(
+                passerelle_sqlite_begin="DEFERRED"
+            )
         return self._engine
+
+    @property
+    def writer(self) -> Engine:
+        """The test's engine for writing (the service's own way of beginning transactions)."""
+        if self._writer is None:
+            self._writer = make_engine(self.url)
+        return self._writer
 
     def drop(self) -> None:
         """Close the test's connections; drop a PostgreSQL database."""
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        for engine in (self._engine, self._writer):
+            if engine is not None:
+                engine.dispose()
+        self._engine = self._writer = None
         if self.name is not None:
             with admin_connection() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
@@ -528,7 +544,7 @@ class Service:
 
         now = utcnow()
         moved = 0
-        with Session(self.db.engine) as s, s.begin():
+        with Session(self.db.writer) as s, s.begin():
             for row in s.scalars(select(OutboxMessage)):
                 if row.status == OutboxStatus.SENDING and row.claimed_at is not None:
                     row.claimed_at -= delta

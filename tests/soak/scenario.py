@@ -236,9 +236,9 @@ class People:
 
     def pair(self, candidate: CandidateP, offer_id: int) -> int:
         """Wait for the suggestion (candidate's request, offer) and return its id."""
-        with self.service.db.engine.connect() as conn:
 
-            def find() -> int | None:
+        def find() -> int | None:
+            with self.service.db.engine.connect() as conn:
                 return conn.scalar(
                     select(Suggestion.id)
                     .join(Request, Request.id == Suggestion.request_id)
@@ -246,13 +246,9 @@ class People:
                     .where(Candidate.email == candidate.email, Suggestion.offer_id == offer_id)
                 )
 
-            def fresh() -> int | None:
-                conn.rollback()
-                return find()
-
-            return wait_until(
-                fresh, f"the suggestion {candidate.email} / offer {offer_id}", SCHEDULER_WAIT
-            )
+        return wait_until(
+            find, f"the suggestion {candidate.email} / offer {offer_id}", SCHEDULER_WAIT
+        )
 
     def approve(
         self, coordinator: Person, suggestion_id: int, candidate: CandidateP, employer: Employer
