@@ -92,27 +92,32 @@ class People:
         p.sign_in_staff(email, password, secret)
         return p
 
+    def sign_up(self, page: str, email: str, form: dict[str, str]) -> Person:
+        """Fill a sign-up form (consenting), then sign in with the link mailed to ``email``."""
+        p = self.person(email)
+        since = len(self.mail.to(email))
+        status, _, _ = p.submit(page, form={**form, "consent": "1"})
+        assert status == 200, f"{email}: signing up answered {status}"
+        p.sign_in_with_link(self.mail, email, since)
+        return p
+
     # --- Employers
 
     def employer(self, key: str, name: str, commune: str, metier: str) -> Employer:
         """Sign up an employer, add its site at ``commune``, publish one offer of ``metier``."""
         email = f"rh.{key}@soak.example"
-        p = self.person(email)
-        since = len(self.mail.to(email))
-        status, body, _ = p.submit(
+        p = self.sign_up(
             "/inscription/employeur",
-            form={
+            email,
+            {
                 "name": name,
                 "siret": fake_siret(),
                 "kind": "ehpad",
                 "contact_name": f"Direction {key}",
                 "contact_email": email,
                 "contact_phone": "04 74 00 00 00",
-                "consent": "1",
             },
         )
-        assert status == 200, f"{email}: sign-up answered {status}"
-        p.sign_in_with_link(self.mail, email, since)
         status, _, _ = p.submit(
             "/employeur/lieux/nouveau",
             form={"name": f"Résidence {key}", "commune": commune, "address": "1 rue de la Gare"},
@@ -182,20 +187,16 @@ class People:
     ) -> CandidateP:
         """Sign up a candidate, choose how often to be mailed, post a request."""
         email = f"{first.lower()}.{key}@soak.example"
-        p = self.person(email)
-        since = len(self.mail.to(email))
-        status, _, _ = p.submit(
+        p = self.sign_up(
             "/inscription/candidat",
-            form={
+            email,
+            {
                 "first_name": first,
                 "last_name": f"Soak {key}",
                 "email": email,
                 "phone": "06 00 00 00 00",
-                "consent": "1",
             },
         )
-        assert status == 200, f"{email}: sign-up answered {status}"
-        p.sign_in_with_link(self.mail, email, since)
         c = CandidateP(p, email)
         if frequency != "daily":
             status, _, _ = p.submit("/candidat/notifications", form={"notify_frequency": frequency})
