@@ -25,7 +25,6 @@ import sys
 import threading
 import time
 import urllib.error
-import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -113,10 +112,6 @@ class MailCatcher(SmtpServer):
     def __init__(self) -> None:
         super().__init__(free_port())
         self.handler = TimedHandler()
-
-    @property
-    def running(self) -> bool:
-        return self.controller is not None
 
     def received(self) -> list[tuple[float, EmailMessage]]:
         """Return (arrival time, message) of everything accepted so far."""
@@ -637,13 +632,3 @@ def one_click(url: str) -> int:
     """POST ``List-Unsubscribe=One-Click`` as a mail client does: no cookie, no redirect."""
     status, _, _ = Browser("").request(url, {"List-Unsubscribe": "One-Click"})
     return status
-
-
-def form_path(url: str) -> str:
-    """Return the path of an absolute URL of the service."""
-    return urllib.parse.urlsplit(url).path
-
-
-def parse_time(value: datetime) -> float:
-    """Return a database timestamp as epoch seconds."""
-    return value.timestamp()
