@@ -33,9 +33,13 @@ def test_days_of_passerelle_keep_every_invariant(make_service: Callable[..., Ser
     while True:
         day += 1
         run_day(people, staff, day)
-        service.wait_for_quiet(time.time(), service.jobs_started_at)
+        late: list[str] = []
+        try:
+            service.wait_for_quiet(time.time(), service.jobs_started_at)
+        except AssertionError as exc:  # the invariants below tell what is missing
+            late.append(str(exc))
         exits.append(service.stop_jobs())
-        problems = check_all(service, record, exits, staff.coordinators[0], since)
+        problems = late + check_all(service, record, exits, staff.coordinators[0], since)
         assert not problems, f"day {day}, broken invariants:\n" + "\n".join(problems)
         if time.monotonic() >= end:
             break
