@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint install install-test bench clean
+.PHONY: run test lint install install-test bench soak clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: install-test lint
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## The long soak: simulated days for SOAK_MINUTES against the real processes (tests/soak/README.md).
+## `make test` runs its short form (one day) on each backend.
+SOAK_MINUTES ?= 60
+soak: install-test
+	SOAK_MINUTES=$(SOAK_MINUTES) $(PY) -m pytest tests/soak -m soak $(PYTEST_ARGS)
 
 ## Benchmarks: on demand, never part of `make test`.
 $(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python
