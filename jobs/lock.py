@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 __all__ = ["SchedulerLock", "ADVISORY_KEY", "JOB_LOCK_SPACE", "lock_file_for", "job_lock"]
 
@@ -83,6 +84,8 @@ class SchedulerLock:
         self.instance_dir = instance_dir
         self._conn: Connection | None = None
         self._file: IO[Any] | None = None
+        #: The lock's connection was lost and the lock not taken again yet.
+        self._lost = False
 
     @property
     def held(self) -> bool:
@@ -118,19 +121,59 @@ class SchedulerLock:
     def acquire(self, *, wait: bool, stop: threading.Event, poll: float = 5.0) -> bool:
         """Take the lock, waiting for it if ``wait`` until ``stop`` is set; return success."""
         while True:
-            if self.try_acquire():
-                return True
+            try:
+                if self.try_acquire():
+                    return True
+            except DBAPIError as exc:  # the database restarts: go on waiting
+                if not wait:
+                    raise
+                log.warning("cannot reach the database to take the lock (%s)", type(exc).__name__)
             if not wait or stop.wait(poll):
                 return False
+
+    def still_held(self) -> bool:
+        """Tell whether this process still holds the lock; take it again if it was lost.
+
+        PostgreSQL's advisory lock lives in its connection: a restart of the server drops the
+        connection and the lock with it, and another scheduler waiting for the lock may take
+        it. Checked before each job run: a lost lock is taken again if it is free, else the
+        caller stops. Raises ``DBAPIError`` while the database cannot be reached.
+        """
+        if self._file is not None:
+            return True
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT 1"))
+                return True
+            except DBAPIError:
+                log.warning("the scheduler lock's connection was lost: taking the lock again")
+                self._forget_connection()
+                self._lost = True
+        if not self._lost:
+            return False
+        got = self.try_acquire()  # raises while the database cannot be reached: lost still
+        if got:
+            log.info("the scheduler lock is held again")
+        self._lost = False
+        return got
+
+    def _forget_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except DBAPIError:  # already dead, and its lock with it
+                pass
 
     def release(self) -> None:
         """Give the lock back (closing the connection or file is enough, but say it)."""
         if self._conn is not None:
             try:
                 self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+            except DBAPIError:  # the connection was lost (server restarted): so was the lock
+                log.warning("the scheduler lock's connection was already lost")
             finally:
-                self._conn.close()
-                self._conn = None
+                self._forget_connection()
         if self._file is not None:
             try:
                 fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)

@@ -22,6 +22,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.exc import DBAPIError
 
 from data.jobruns import close_abandoned_runs, last_runs
 from data.models import utcnow
@@ -34,8 +35,11 @@ __all__ = ["build_scheduler", "missed_fire_time", "run_scheduler", "EXIT_LOCKED"
 
 log = logging.getLogger("jobs.scheduler")
 
-#: Exit status of a scheduler that found another one running and was told not to wait.
+#: Exit status of a scheduler that found another one running and was told not to wait, or that
+#: lost its lock to another one while the database restarted.
 EXIT_LOCKED = 3
+#: Set when this scheduler lost its lock to another one (its exit status is then EXIT_LOCKED).
+LOST = threading.Event()
 #: Jobs that may run at the same time (SQLite serialises their writes anyway).
 WORKERS = 3
 
@@ -56,10 +60,42 @@ def missed_fire_time(
     return previous
 
 
+def run_if_leader(
+    ctx: JobContext, spec: JobSpec, lock: SchedulerLock, scheduler: BlockingScheduler
+) -> None:
+    """Run ``spec`` if this scheduler still holds the lock; stop this scheduler if it lost it.
+
+    The lock can be lost when the PostgreSQL server restarts (see
+    :meth:`SchedulerLock.still_held`); while the database cannot be reached the run is skipped
+    (it could not even be recorded) and the next one tries again.
+    """
+    try:
+        held = lock.still_held()
+    except DBAPIError as exc:
+        log.warning(
+            "job %s skipped: the database cannot be reached (%s)", spec.id, type(exc).__name__
+        )
+        return
+    if not held:
+        log.error("another scheduler took the lock while the database restarted: stopping")
+        LOST.set()
+        STOP.set()
+        scheduler.shutdown(wait=False)
+        return
+    run_job(ctx, spec)
+
+
 def build_scheduler(
-    ctx: JobContext, specs: Sequence[JobSpec] = JOBS, *, now: datetime | None = None
+    ctx: JobContext,
+    specs: Sequence[JobSpec] = JOBS,
+    *,
+    now: datetime | None = None,
+    lock: SchedulerLock | None = None,
 ) -> BlockingScheduler:
-    """Return a scheduler with every job added (not started)."""
+    """Return a scheduler with every job added (not started).
+
+    With ``lock``, each run first checks that this scheduler still holds it (:func:`run_if_leader`).
+    """
     tz = ZoneInfo(str(ctx.config.get("TIMEZONE") or "Europe/Paris"))
     now = (now or utcnow()).astimezone(tz)
     grace = timedelta(seconds=MISFIRE_GRACE_SECONDS)
@@ -84,9 +120,9 @@ def build_scheduler(
         elif spec.run_at_start:
             extra["next_run_time"] = now
         scheduler.add_job(
-            run_job,
+            run_job if lock is None else run_if_leader,
             trigger=trigger,
-            args=(ctx, spec),
+            args=(ctx, spec) if lock is None else (ctx, spec, lock, scheduler),
             id=spec.id,
             name=spec.label,
             replace_existing=True,
@@ -129,7 +165,7 @@ def run_scheduler(ctx: JobContext, *, wait: bool = True, poll: float = 5.0) -> i
             abandoned = close_abandoned_runs(s)
         if abandoned:
             log.warning("%d runs whose process had stopped are marked interrupted", abandoned)
-        scheduler = build_scheduler(ctx, specs_for(ctx.config))
+        scheduler = build_scheduler(ctx, specs_for(ctx.config), lock=lock)
         log.info(
             "scheduler started: %s",
             ", ".join(f"{j.id} ({j.trigger})" for j in scheduler.get_jobs()),
@@ -141,7 +177,7 @@ def run_scheduler(ctx: JobContext, *, wait: bool = True, poll: float = 5.0) -> i
             if thread is not threading.current_thread() and not thread.daemon:
                 thread.join(timeout=30)
         log.info("scheduler stopped")
-        return 0
+        return EXIT_LOCKED if LOST.is_set() else 0
     finally:
         lock.release()
         for sig, handler in previous.items():

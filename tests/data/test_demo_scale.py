@@ -254,7 +254,7 @@ def test_demo_command_takes_a_scale(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "offers=10000,requests=50000" in bad.output
     result = runner.invoke(args=["demo", "--scale", "offers=9,requests=20", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    assert "offers 9" in result.output and "requests 20" in result.output
+    assert "offres : 9" in result.output and "demandes : 20" in result.output
     again = runner.invoke(args=["demo", "--scale", "offers=9,requests=20"])
     assert again.exit_code == 0 and "rien n'a été ajouté" in again.output
     state(app).engine.dispose()

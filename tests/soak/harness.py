@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from data.db import make_engine
+from data.db import DEFERRED, make_engine
 from data.mail.outbox import CLAIM_LEASE
 from data.models import utcnow
 from data.models.mail import OutboxMessage, OutboxStatus
@@ -189,12 +189,17 @@ class Database:
 
     _counter = 0
 
-    def __init__(self, backend: str, instance: Path, template: str | None = None) -> None:
+    def __init__(
+        self, backend: str, instance: Path, template: str | None = None, url: str | None = None
+    ) -> None:
         self.backend = backend
         self.instance = instance
         self.name: str | None = None
         self._engine: Engine | None = None
         self._writer: Engine | None = None
+        if url is not None:  # a database of a server the test runs itself: neither made nor dropped
+            self.url = url
+            return
         if backend == "sqlite":
             # What `make run` uses when PASSERELLE_DATABASE_URL is not set.
             self.url = f"sqlite:///{instance / 'passerelle.db'}"
@@ -218,9 +223,7 @@ class Database:
         the service's processes wait for. Writes go through :attr:`writer`.
         """
         if self._engine is None:
-            self._engine = make_engine(self.url).execution_options(
-                passerelle_sqlite_begin="DEFERRED"
-            )
+            self._engine = make_engine(self.url).execution_options(**DEFERRED)
         return self._engine
 
     @property
@@ -301,6 +304,7 @@ class Service:
         schedule: dict[str, dict[str, int]] | None = None,
         database_restarter: Callable[[], None] | None = None,
         template: str | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.workdir = workdir
         self.instance = workdir / "instance"
@@ -310,7 +314,7 @@ class Service:
         self.mail = mail
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.db = Database(backend, self.instance, template)
+        self.db = Database(backend, self.instance, template, database_url)
         #: A copy of a database ``flask init`` made needs no ``init`` of its own.
         self.initialised = template is not None
         self.schedule = dict(JOB_SCHEDULE if schedule is None else schedule)

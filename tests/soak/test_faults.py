@@ -5,19 +5,24 @@
 - two coordinators approving the same suggestion at the same instant;
 - two schedulers started at once.
 
-(The PostgreSQL restart is the lead's, with a private server: :meth:`Service.restart_database`.)
+- the PostgreSQL server restarted under the running web app and scheduler (a private server).
+
 Each test runs only the jobs it is about at short intervals; the others are pushed an hour away.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -29,6 +34,7 @@ from data.models import AuditEntry
 from data.models.mail import JobRun, JobRunStatus, OutboxMessage, OutboxStatus
 from jobs.common import SEND_WORKERS
 from jobs.registry import JOBS
+from tests import pgserver
 from tests.soak.harness import LEASE, MailCatcher, Person, Service, wait_until
 from tests.soak.invariants import contact_mails, job_runs, no_server_error
 from tests.soak.scenario import BOURG, People, Record
@@ -265,3 +271,131 @@ def test_two_schedulers_started_at_once_one_runs_the_other_waits(
     with service.db.engine.connect() as conn:
         problems = job_runs(conn, service, [], 0, jobs)
     assert not problems, "\n".join(problems)
+
+
+def test_postgresql_restarted_under_the_running_service_answers_503_then_recovers(
+    mail: MailCatcher, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The database server restarts while the web app (gunicorn) and the scheduler run.
+
+    A private PostgreSQL (tests/pgserver.py), never the machine's shared one. While it is down,
+    pages answer a French 503, the API its 503 body, /healthz 503; once it is back, the same
+    processes (same pids, no restart of ours) serve pages again and the scheduler's jobs succeed.
+    """
+    pgserver.require()
+    with pgserver.PrivatePostgres() as pg:
+        fast = {"seconds": 1}
+        service = Service(
+            tmp_path / "service",
+            "postgresql",
+            mail,
+            schedule=only(sender=fast, rematch=fast),
+            database_restarter=pg.restart,
+            database_url=pg.url,
+        )
+        request.node.soak_services = [service]
+        try:
+            _restart_under_the_service(service, pg, mail)
+        finally:
+            service.close()
+
+
+def _restart_under_the_service(
+    service: Service, pg: pgserver.PrivatePostgres, mail: MailCatcher
+) -> None:
+    service.start()
+    visitor = Person(service.base, [], "visiteur")
+    coordinator = People(service, Record()).staff("coord.panne@soak.example")
+    token = service.flask("tokens", "create", "--role", "coordinator").strip().splitlines()[-1]
+    api = {"Authorization": f"Bearer {token}"}
+    assert visitor.request("/offres")[0] == 200
+    assert visitor.request("/healthz")[0] == 200
+    pids = (service.web.pid, service.jobs.pid)  # type: ignore[union-attr]
+
+    pg.stop()  # as a crash or a restart of the server does: every connection drops
+    status, page, _ = visitor.request("/offres")
+    assert status == 503 and "momentanément indisponible" in html.unescape(page), status
+    status, page, _ = coordinator.request("/coordination/")
+    assert status == 503 and "momentanément indisponible" in html.unescape(page), status
+    assert visitor.request("/healthz")[0] == 503
+    answer = urllib.request.Request(f"{service.base}/api/v1/offers", headers=api)
+    try:
+        urllib.request.urlopen(answer, timeout=30)  # noqa: S310 (loopback)
+        raise AssertionError("the API answered while the database was down")
+    except urllib.error.HTTPError as error:
+        body = json.loads(error.read())
+        assert error.code == 503 and body["code"] == "service_unavailable", body
+        assert error.headers["Retry-After"], error.headers
+    time.sleep(3)  # the scheduler's runs meet the database down
+
+    pg.start()
+    back = time.time()
+    wait_until(lambda: visitor.request("/offres")[0] == 200, "pages served again", 60)
+    assert visitor.request("/healthz")[0] == 200
+    assert coordinator.request("/coordination/")[0] == 200  # the session survived
+    queue_mails(service, 3, "retour")
+    wait_until(lambda: all_sent(service), "mails sent after the restart", SCHEDULER_WAIT)
+    wait_until(
+        lambda: service.first_run_after("rematch", back), "a rematch run after the restart", 60
+    )
+    assert (service.web.pid, service.jobs.pid) == pids  # type: ignore[union-attr]
+    assert service.web.alive() and service.jobs.alive()  # type: ignore[union-attr]
+    assert service.stop_jobs() == 0
+    after = [r for r in runs(service) if r.started_at.timestamp() >= back]
+    assert after and all(r.status == JobRunStatus.SUCCESS for r in after), after
+    assert all(r.status != JobRunStatus.RUNNING for r in runs(service))
+    assert len(received_ids(mail)) >= 3
+
+
+def test_two_schedulers_through_a_postgresql_restart_never_run_together(
+    mail: MailCatcher, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The active scheduler's lock dies with its connection when PostgreSQL restarts.
+
+    A second scheduler waiting for the lock may take it first once the server is back; the first
+    then gives way (exit status 3) at its next run; or the first takes it again and the second
+    goes on waiting. Either way one scheduler runs, the waiting one survives the outage, and no
+    two runs of a job overlap.
+    """
+    pgserver.require()
+    with pgserver.PrivatePostgres() as pg:
+        service = Service(
+            tmp_path / "service",
+            "postgresql",
+            mail,
+            schedule=only(sender={"seconds": 2}, rematch={"seconds": 2}),
+            database_url=pg.url,
+        )
+        request.node.soak_services = [service]
+        try:
+            service.start(jobs=False)
+            first = service.start_jobs("jobs-a")
+            wait_until(lambda: "scheduler started" in first.output(), "the first scheduler", 60)
+            second = service.start_jobs("jobs-b")
+            wait_until(
+                lambda: "another scheduler is running" in second.output(), "the second waiting", 60
+            )
+            pg.restart()
+            back = time.time()
+            time.sleep(12)  # the waiting one polls every 5 s; each job runs every 2 s
+            assert second.alive(), f"the waiting scheduler died:\n{second.output()[-3000:]}"
+            took_over = "scheduler started" in second.output()
+            if took_over:
+                assert first.popen.wait(timeout=30) == 3, first.output()[-3000:]
+                active = second
+            else:
+                assert first.alive(), first.output()[-3000:]
+                active = first
+            wait_until(lambda: service.first_run_after("sender", back), "a run after", 30)
+            for proc in (first, second):
+                if proc.alive():
+                    assert proc.stop() == 0, proc.output()[-3000:]
+            assert active.output()
+            all_runs = runs(service)
+            for job in {r.job for r in all_runs}:
+                mine = [r for r in all_runs if r.job == job]
+                for before, after in zip(mine, mine[1:], strict=False):
+                    assert before.finished_at is not None, before
+                    assert after.started_at >= before.finished_at, (job, before.id, after.id)
+        finally:
+            service.close()

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from data.db import DEFERRED
 from web.db import state
 from web.errors import RETRY_AFTER_SECONDS
 
@@ -22,7 +23,8 @@ UNAVAILABLE = "La base de données ne répond pas : le service est momentanémen
 def healthz() -> Response:
     """Answer 200 ``{"status": "ok"}``, or 503 with a French message if the database is down."""
     try:
-        with state().engine.connect() as conn:
+        # A read: on SQLite it must not wait behind a writer for the write lock (data.db).
+        with state().engine.connect().execution_options(**DEFERRED) as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError:
         response = jsonify({"status": "unavailable", "message": UNAVAILABLE})
