@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,22 @@ def log_access(
         {"fields": sorted(set(fields))},
         now=now,
     )
+
+
+def entries_for_many(
+    session: Session, object_type: str, object_ids: Sequence[int]
+) -> dict[int, list[AuditEntry]]:
+    """Return the audit lines about each of several objects, oldest first, in one query."""
+    found: dict[int, list[AuditEntry]] = {i: [] for i in object_ids}
+    if object_ids:
+        stmt = (
+            select(AuditEntry)
+            .where(AuditEntry.object_type == object_type, AuditEntry.object_id.in_(object_ids))
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+        for entry in session.scalars(stmt):
+            found[entry.object_id].append(entry)  # type: ignore[index]
+    return found
 
 
 def entries_for(session: Session, object_type: str, object_id: int) -> list[AuditEntry]:

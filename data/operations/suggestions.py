@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +51,7 @@ __all__ = [
     "set_employer_interest",
     "set_candidate_interest",
     "pair_history",
+    "pair_histories",
 ]
 
 S = SuggestionStatus
@@ -413,3 +415,8 @@ def set_candidate_interest(
 def pair_history(session: Session, suggestion_id: int) -> list[AuditEntry]:
     """Return the pair's history: its audit lines (creation, changes, answers), oldest first."""
     return audit.entries_for(session, OBJECT_TYPE, suggestion_id)
+
+
+def pair_histories(session: Session, suggestion_ids: Sequence[int]) -> dict[int, list[AuditEntry]]:
+    """Return the histories of several pairs in one query, by pair id (see :func:`pair_history`)."""
+    return audit.entries_for_many(session, OBJECT_TYPE, suggestion_ids)

@@ -80,10 +80,16 @@ def paginate_query(
     page: int,
     page_size: int,
     to_dict: Callable[[Any], dict[str, Any]],
+    prefetch: Callable[[Sequence[Any]], None] | None = None,
 ) -> Page:
-    """Run ``stmt`` for one page (it must be ordered) and count the whole list."""
+    """Run ``stmt`` for one page (it must be ordered) and count the whole list.
+
+    ``prefetch(rows)``, if given, reads what ``to_dict`` needs for the whole page at once.
+    """
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = page_rows(session, stmt, page_size, (page - 1) * page_size)
+    if prefetch is not None:
+        prefetch(rows)
     return _page([to_dict(r) for r in rows], page, page_size, total)
 
 

@@ -12,6 +12,7 @@ answers and the coordinators' reasons; they read their pairs in ``/api/v1/sugges
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import RAISE
@@ -62,12 +63,19 @@ def _event(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def pair_dict(session: Session, suggestion: Suggestion) -> dict[str, Any]:
-    """Return a pair as coordinators see it: the suggestion, its next stage, its history."""
+def pair_dict(
+    session: Session, suggestion: Suggestion, history: list[AuditEntry] | None = None
+) -> dict[str, Any]:
+    """Return a pair as coordinators see it: the suggestion, its next stage, its history.
+
+    ``history``: its audit lines when read already (a page of pairs reads them in one query).
+    """
     data = suggestion_dict(suggestion)
     following = next_stage(suggestion.status)
     data["next_stage"] = following.value if following is not None else None
-    data["history"] = [_event(e) for e in ops.pair_history(session, suggestion.id)]
+    if history is None:
+        history = ops.pair_history(session, suggestion.id)
+    data["history"] = [_event(e) for e in history]
     return data
 
 
@@ -95,8 +103,18 @@ def list_pairs(query: dict[str, Any]) -> dict[str, Any]:
     if "status" in query:
         stmt = stmt.where(Suggestion.status == SuggestionStatus(query["status"]))
     stmt = stmt.order_by(Suggestion.status_changed_at.desc(), Suggestion.id.desc())
+    histories: dict[int, list[AuditEntry]] = {}
+
+    def read_histories(rows: Sequence[Suggestion]) -> None:
+        histories.update(ops.pair_histories(session, [r.id for r in rows]))
+
     return paginate_query(
-        session, stmt, query["page"], query["page_size"], lambda s: pair_dict(session, s)
+        session,
+        stmt,
+        query["page"],
+        query["page_size"],
+        lambda s: pair_dict(session, s, histories[s.id]),
+        prefetch=read_histories,
     )
 
 
