@@ -41,7 +41,9 @@ approved suggestions up to a contract, with their history). Objects out of a tok
 
 **Errors.** Always `{"code", "status", "message", "errors"}`; `errors` maps each field to its
 French messages. 400: malformed JSON; 401: no or bad token; 403; 404; 405; 409: a conflict with
-the current state (e.g. a status change the life cycle forbids); 422: invalid input. Types are
+the current state (e.g. a status change the life cycle forbids, or a decision someone else took a
+moment before); 422: invalid input; 503 (with `Retry-After`): the database cannot be reached for a
+moment, try again. Types are
 strict: a boolean is `true` or `false`, an integer a JSON integer; unknown fields are refused.
 
 **Lists.** Every list takes `page` (from 1) and `page_size` (at most 100) and answers
