@@ -285,10 +285,24 @@ def percent(value: float | None) -> str:
     return f"{round(value * 100)} %"
 
 
+def number(value: int) -> str:
+    """Write a whole number the French way, thousands apart (a narrow no-break space).
+
+    >>> number(10000)
+    '10\u202f000'
+    """
+    return f"{value:,}".replace(",", "\u202f")
+
+
 def register(app: Flask) -> None:
     """Install the filters and globals."""
     app.jinja_env.filters.update(
-        label=label, date_fr=date_fr, km=km, percent=percent, standing=standing_sentences
+        label=label,
+        date_fr=date_fr,
+        km=km,
+        percent=percent,
+        number=number,
+        standing=standing_sentences,
     )
     app.jinja_env.globals["choices"] = choices
     app.jinja_env.globals["field_labels"] = FIELD_LABELS

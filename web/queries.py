@@ -455,7 +455,7 @@ def review_queue(
     if min_score is not None:
         stmt = stmt.where(Suggestion.score >= min_score)
     if territory is None:
-        return paginate(session, stmt, number, size)
+        return paginate(session, stmt, number, size, count_up_to=REVIEW_COUNT_CAP)
     origin = (territory.latitude, territory.longitude)
     rows = [
         s
@@ -468,26 +468,45 @@ def review_queue(
     return Page(rows[(number - 1) * size : number * size], number, size, len(rows))
 
 
+#: The review queue counts its suggestions up to this many ("plus de 10 000"): counting a queue of
+#: a million suggestions costs the database more than reading the page (load benchmark).
+REVIEW_COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True)
 class Page:
-    """One page of a long list."""
+    """One page of a long list (``more``: there are more than ``total`` items, not counted)."""
 
     items: list[Any]
     number: int
     size: int
     total: int
+    more: bool = False
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.size))
 
 
-def paginate(session: Session, stmt: Select[Any], number: int, size: int) -> Page:
-    """Run ``stmt`` for page ``number`` (from 1; past the end gives the last page)."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+def paginate(
+    session: Session, stmt: Select[Any], number: int, size: int, *, count_up_to: int | None = None
+) -> Page:
+    """Run ``stmt`` for page ``number`` (from 1; past the end gives the last page).
+
+    With ``count_up_to``, the list is counted up to that many items only (``Page.more`` then
+    says there are more); its pages beyond are not offered.
+    """
+    counted = stmt.order_by(None)
+    if count_up_to is not None:
+        counted = counted.limit(count_up_to + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    more = count_up_to is not None and total > count_up_to
+    if more:
+        total = count_up_to  # type: ignore[assignment]
     pages = max(1, -(-total // size))
     number = min(max(1, number), pages)
-    return Page(page_rows(session, stmt, size, (number - 1) * size), number, size, total)
+    rows = page_rows(session, stmt, size, (number - 1) * size)
+    return Page(rows, number, size, total, more)
 
 
 def page_rows(session: Session, stmt: Select[Any], limit: int, offset: int) -> list[Any]:

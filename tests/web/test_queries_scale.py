@@ -99,3 +99,21 @@ def test_page_rows_gives_the_pages_of_a_plain_limit_and_offset(session: Session)
     # Not a whole entity: the plain way.
     ids = select(Suggestion.id).order_by(Suggestion.id)
     assert queries.page_rows(session, ids, 5, 3) == list(session.scalars(ids.limit(5).offset(3)))
+
+
+def test_review_queue_counted_up_to_its_cap_says_there_are_more(
+    session: Session, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Past the cap, the queue is not counted to the end: the page says « plus de N »."""
+    offer = f.make_offer(session)
+    for _ in range(5):
+        f.make_suggestion(session, f.make_request(session), offer, score=0.7)
+    whole = queries.review_queue(session, 1, 2)
+    assert (whole.total, whole.more, whole.pages) == (5, False, 3)
+    monkeypatch.setattr(queries, "REVIEW_COUNT_CAP", 3)
+    capped = queries.review_queue(session, 1, 2)
+    assert (capped.total, capped.more, capped.pages) == (3, True, 2)
+    assert [s.id for s in capped.items] == [s.id for s in whole.items]
+    monkeypatch.setattr(queries, "REVIEW_COUNT_CAP", 5)
+    exact = queries.review_queue(session, 1, 2)
+    assert (exact.total, exact.more) == (5, False)
