@@ -379,3 +379,12 @@ def test_each_kind_of_failure_has_its_sentence(exc: BaseException, sentence: str
             raise RuntimeError("wrapped") from inner
     except RuntimeError as outer:
         assert failure_message(outer) == sentence
+
+
+def test_every_count_a_job_records_has_a_french_label() -> None:
+    """The sender's report and the re-matching's counts read in French on /coordination/taches."""
+    from data.jobruns import COUNT_LABELS
+    from data.mail import SendReport
+
+    keys = set(SendReport().as_dict()) | {"skipped", "created", "updated", "staled", "seconds"}
+    assert keys <= set(COUNT_LABELS), keys - set(COUNT_LABELS)
