@@ -88,6 +88,31 @@ def test_mailbox_is_404_outside_development_or_without_files(
         assert "/dev/courriels" not in sent.text, extra
 
 
+@pytest.mark.parametrize("address", ["192.0.2.7", "10.0.0.3", "2001:db8::1"])
+def test_mailbox_answers_only_the_developer_s_own_machine(
+    dev_app: Flask, world: World, address: str
+) -> None:
+    _keep_mail(dev_app.config["MAIL_DIR"], "Lien", "http://localhost/connexion/lien/secret")
+    name = next(Path(dev_app.config["MAIL_DIR"]).glob("*.eml")).name
+    outsider = sign_in(dev_app.test_client(), None)
+    outsider.environ_base["REMOTE_ADDR"] = address
+    assert outsider.get("/dev/courriels").status_code == 404
+    assert outsider.get(f"/dev/courriels/{name}").status_code == 404
+    # Nor is it advertised to them; the demo banner itself stays.
+    home = outsider.get("/").text
+    assert "Mode démonstration" in home and "/dev/courriels" not in home
+    sent = post(outsider, "/connexion", {"email": world.employer_user.email})
+    assert sent.status_code == 200 and "/dev/courriels" not in sent.text
+    # A signed-in coordinator from elsewhere does not see it either: links are for their owner.
+    sign_in(outsider, world.coordinator)
+    assert outsider.get("/dev/courriels").status_code == 404
+    for loopback in ("127.0.0.1", "127.0.1.1", "::1"):
+        me = dev_app.test_client()
+        me.environ_base["REMOTE_ADDR"] = loopback
+        assert me.get("/dev/courriels").status_code == 200, loopback
+        assert "secret" in me.get(f"/dev/courriels/{name}").text, loopback
+
+
 def test_production_has_no_route_to_the_mailbox(tmp_path: Path) -> None:
     app = create_app(
         {

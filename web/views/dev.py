@@ -2,16 +2,29 @@
 
 Mounted only when ENV is "development" (``make run``); in any other setting the routes do not
 exist, and each view checks again, so a misconfiguration answers 404 rather than showing mails.
+The mailbox shows every sign-in link, so it answers only requests from the loopback address (the
+developer's own browser: ``make run`` listens on 127.0.0.1); a development server reached from
+elsewhere (a shared network, a forwarded port) answers 404. Employers and candidates of the demo
+still read their link there, as ``make run`` says; staff need no mail.
 The mailbox reads the ``.eml`` files the "file" backend writes under MAIL_DIR; with another
 backend it answers 404 too.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from email.message import EmailMessage
 
-from flask import Blueprint, Flask, abort, current_app, render_template
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+)
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +34,15 @@ from data.demo import ADMIN_EMAIL, COORDINATOR_EMAIL
 from data.models import Role, User
 from web.config import dev_tools_enabled
 
-__all__ = ["DEMO_STAFF", "bp", "linkify", "local_mailbox_enabled", "register", "sign_in_examples"]
+__all__ = [
+    "DEMO_STAFF",
+    "bp",
+    "from_loopback",
+    "linkify",
+    "local_mailbox_enabled",
+    "register",
+    "sign_in_examples",
+]
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -47,13 +68,24 @@ def register(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
+def from_loopback() -> bool:
+    """Tell whether this request comes from the machine itself (127.0.0.0/8 or ::1)."""
+    if not has_request_context():
+        return False
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
 def _template_flags() -> dict[str, bool]:
-    return {"dev_tools": dev_tools_enabled(current_app), "local_mailbox": local_mailbox_enabled()}
+    mailbox = local_mailbox_enabled() and from_loopback()
+    return {"dev_tools": dev_tools_enabled(current_app), "local_mailbox": mailbox}
 
 
 @bp.before_request
 def _only_in_development() -> None:
-    if not local_mailbox_enabled():
+    if not local_mailbox_enabled() or not from_loopback():
         abort(404)
 
 
