@@ -49,6 +49,9 @@ __all__ = [
     "set_active",
     "session_user",
     "hit_rate_limit",
+    "count_attempt",
+    "account_delay",
+    "revoke_login_links",
     "purge_expired",
     "create_api_token",
     "authenticate_api_token",
@@ -299,8 +302,21 @@ def consume_login_link(session: Session, raw: str, *, now: datetime | None = Non
     session.expire(token)
     user = token.user
     user.last_login_at = at
+    # One link signs in; its siblings (older mails, forwarded copies) stop at once.
+    revoke_login_links(session, user, now=at)
     session.flush()
     return user
+
+
+def revoke_login_links(session: Session, user: User, *, now: datetime | None = None) -> int:
+    """Mark every outstanding sign-in link of ``user`` as used; return how many there were."""
+    result = session.execute(
+        update(LoginToken)
+        .where(LoginToken.user_id == user.id, LoginToken.used_at.is_(None))
+        .values(used_at=_now(now))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 # --- Staff: password + TOTP -------------------------------------------------------------------
@@ -355,8 +371,13 @@ def create_staff_user(
 
 
 def end_all_sessions(session: Session, user: User) -> None:
-    """End every session of ``user`` on every device (sessions carry the version they began at)."""
+    """End every session of ``user`` on every device, and every sign-in link not used yet.
+
+    Sessions carry the version they began at; a link mailed before a sign-out must not sign in
+    after it.
+    """
     user.session_version = (user.session_version or 1) + 1
+    revoke_login_links(session, user)
     session.flush()
 
 
@@ -392,10 +413,10 @@ def session_user(session: Session, user_id: object, version: object) -> User | N
 # --- Rate limiting (fixed windows in the database: every worker sees the same counts) -----------
 
 
-def hit_rate_limit(
-    session: Session, key: str, *, limit: int, window: timedelta, now: datetime | None = None
-) -> bool:
-    """Count one attempt for ``key``; return False once the sliding window holds over ``limit``.
+def count_attempt(
+    session: Session, key: str, *, window: timedelta, now: datetime | None = None
+) -> float:
+    """Count one attempt for ``key``; return the attempts of the sliding window, this one included.
 
     A sliding-window counter: the attempts of the current fixed window plus those of the previous
     one weighted by how much of it the sliding window still covers. Plain fixed windows would let
@@ -422,7 +443,30 @@ def hit_rate_limit(
         )
     )
     overlap = 1 - (at.timestamp() - start.timestamp()) / seconds
-    return count + (previous or 0) * overlap <= limit
+    return count + (previous or 0) * overlap
+
+
+def hit_rate_limit(
+    session: Session, key: str, *, limit: int, window: timedelta, now: datetime | None = None
+) -> bool:
+    """Count one attempt for ``key``; return False once the sliding window holds over ``limit``."""
+    return count_attempt(session, key, window=window, now=now) <= limit
+
+
+def account_delay(attempts: float, limit: int, *, cap: float) -> float:
+    """Return how long to hold a failed sign-in of an account with ``attempts`` in the window.
+
+    Nothing up to ``limit``, then a quarter second doubling with each attempt, at most ``cap``
+    seconds. Attempts for one account may come from anyone, so they slow failures down and never
+    refuse: the person keeps signing in with the right password and code, or a valid link.
+
+    >>> [account_delay(n, 5, cap=2.0) for n in (5, 6, 7, 8, 9, 50)]
+    [0.0, 0.25, 0.5, 1.0, 2.0, 2.0]
+    """
+    excess = int(attempts) - limit
+    if excess <= 0:
+        return 0.0
+    return min(cap, 0.25 * 2 ** min(excess - 1, 16))
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> dict[str, int]:
@@ -497,6 +541,15 @@ def create_api_token(
     return token, raw
 
 
+def _employer_may_act(session: Session, employer_id: int | None) -> bool:
+    # A structure acts through its people: once every account of the structure is disabled, its
+    # tokens stop too (a structure without any account keeps its token's access, as a candidate).
+    if employer_id is None or session.get(Employer, employer_id) is None:
+        return False
+    states = set(session.scalars(select(User.is_active).where(User.employer_id == employer_id)))
+    return not states or True in states
+
+
 def _candidate_may_act(session: Session, candidate_id: int | None) -> bool:
     # Anonymisation keeps the candidate's row (statistics) but ends the person's access; a
     # disabled account ends it too. A candidate without an account keeps its token's access.
@@ -515,12 +568,14 @@ def authenticate_api_token(
     """Return the live token of this raw value and note its use; None if unknown or revoked.
 
     A candidate token also stops working once its candidate is anonymised or its account
-    disabled.
+    disabled; an employer token once every account of its structure is disabled.
     """
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(raw)))
     if token is None or token.revoked_at is not None:
         return None
     if token.role == Role.CANDIDATE and not _candidate_may_act(session, token.candidate_id):
+        return None
+    if token.role == Role.EMPLOYER and not _employer_may_act(session, token.employer_id):
         return None
     token.last_used_at = _now(now)
     session.flush()

@@ -60,6 +60,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_WINDOW_MINUTES": 15,
         "RATELIMIT_PER_ACCOUNT": 5,
         "RATELIMIT_PER_ADDRESS": 30,
+        # Past RATELIMIT_PER_ACCOUNT, a failed staff sign-in is held a growing time, at most this.
+        "RATELIMIT_ACCOUNT_MAX_DELAY_SECONDS": 2.0,
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
         "PROXY_FIX_HOPS": 0,
         "PAGE_SIZE": 20,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data import auth
 from data.models import Candidate, Employer, Role, User
 
 from ._common import load, unique_guard
@@ -84,9 +85,7 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 
 def deactivate_user(session: Session, user: User | int) -> User:
-    """Deactivate an account and end all its sessions (its session version is bumped)."""
+    """Deactivate an account: its sessions and sign-in links end (see ``auth.set_active``)."""
     user = load(session, User, user, "Compte")
-    user.is_active = False
-    user.session_version = (user.session_version or 1) + 1
-    session.flush()
+    auth.set_active(session, user, False)
     return user

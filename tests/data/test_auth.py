@@ -29,10 +29,10 @@ def _candidate_user(session: Session, email: str = "lea@example.org") -> User:
     return user
 
 
-def _employer(session: Session) -> Employer:
+def _employer(session: Session, siret: str = "73282932000074") -> Employer:
     emp = Employer(
         name="EHPAD Les Tilleuls",
-        siret="73282932000074",
+        siret=siret,
         kind=StructureKind.EHPAD,
         contact_name="Anne Roux",
         contact_email="direction@tilleuls.example.org",
@@ -190,6 +190,38 @@ def test_login_link_dies_with_the_account_and_not_for_staff(session: Session) ->
         auth.create_login_link(session, staff)
 
 
+def test_using_a_link_or_ending_the_sessions_revokes_every_outstanding_link(
+    session: Session,
+) -> None:
+    user = _candidate_user(session)
+    first, second = (auth.create_login_link(session, user, now=T0) for _ in range(2))
+    assert auth.consume_login_link(session, second, now=T0 + timedelta(minutes=1)) is user
+    assert not auth.peek_login_link(session, first, now=T0 + timedelta(minutes=2))
+    with pytest.raises(auth.InvalidLink):
+        auth.consume_login_link(session, first, now=T0 + timedelta(minutes=2))
+
+    def end_sessions() -> None:
+        auth.end_all_sessions(session, user)
+
+    def disable_then_enable() -> None:
+        auth.set_active(session, user, False)
+        auth.set_active(session, user, True)
+
+    def deactivate_then_enable() -> None:
+        ops.deactivate_user(session, user)
+        auth.set_active(session, user, True)
+
+    for revoke in (end_sessions, disable_then_enable, deactivate_then_enable):
+        raw = auth.create_login_link(session, user)
+        revoke()
+        assert not auth.peek_login_link(session, raw), revoke.__name__
+    # Another person's links are untouched.
+    other = _candidate_user(session, "autre@example.org")
+    kept = auth.create_login_link(session, other)
+    auth.end_all_sessions(session, user)
+    assert auth.peek_login_link(session, kept)
+
+
 # --- Rate limits --------------------------------------------------------------------------------
 
 
@@ -221,6 +253,18 @@ def test_rate_limit_holds_across_a_window_boundary(session: Session) -> None:
     assert auth.hit_rate_limit(
         session, "acct", limit=2, window=window, now=boundary + window + timedelta(minutes=14)
     )
+
+
+def test_account_delay_grows_past_the_limit_up_to_its_cap(session: Session) -> None:
+    window = timedelta(minutes=15)
+    delays = [
+        auth.account_delay(
+            auth.count_attempt(session, "staff:x", window=window, now=T0), 3, cap=1.5
+        )
+        for _ in range(8)
+    ]
+    assert delays == [0, 0, 0, 0.25, 0.5, 1.0, 1.5, 1.5]
+    assert auth.account_delay(10**9, 3, cap=2.0) == 2.0  # no overflow, however many
 
 
 def test_purge_expired_removes_old_links_and_windows(session: Session) -> None:
@@ -311,6 +355,27 @@ def test_api_token_role_link_is_checked_by_the_database(
     with pytest.raises(IntegrityError, match="role_link"), session.begin_nested():
         session.add(row)
         session.flush()
+
+
+def test_employer_token_stops_when_every_account_of_its_structure_is_disabled(
+    session: Session,
+) -> None:
+    employer = _employer(session)
+    first = ops.create_user(session, email="un@ehpad.example", role="employer", employer=employer)
+    second = ops.create_user(
+        session, email="deux@ehpad.example", role="employer", employer=employer
+    )
+    lone = _employer(session, siret="35600000000048")
+    _, raw = auth.create_api_token(session, role="employer", employer_id=employer.id)
+    _, lone_raw = auth.create_api_token(session, role="employer", employer_id=lone.id)
+    auth.set_active(session, first, False)
+    assert auth.authenticate_api_token(session, raw) is not None  # a colleague still works there
+    ops.deactivate_user(session, second)
+    assert auth.authenticate_api_token(session, raw) is None
+    auth.set_active(session, second, True)
+    assert auth.authenticate_api_token(session, raw) is not None
+    # A structure without any account (tokens made by an admin) keeps its token.
+    assert auth.authenticate_api_token(session, lone_raw) is not None
 
 
 def test_candidate_token_stops_when_the_candidate_leaves(session: Session) -> None:

@@ -207,32 +207,40 @@ def test_password_change_form_shows_french_errors(app: Flask, session: Session) 
     assert "au moins 12 caractères" in response.text
 
 
-def test_sign_in_is_rate_limited(connection, engine, tmp_path, session: Session) -> None:
-    app = make_app(connection, engine, tmp_path, RATELIMIT_PER_ACCOUNT=3)
-    client = sign_in(app.test_client(), None)
-    statuses = [
-        post(client, "/connexion", {"email": "a@example.org"}).status_code for _ in range(4)
-    ]
-    assert statuses == [200, 200, 200, 429]
-    limited = post(client, "/connexion", {"email": "a@example.org"})
-    assert "Trop de tentatives" in limited.text and limited.headers["Retry-After"] == "900"
-    # Another address from the same browser is still served (per-account limit).
-    assert post(client, "/connexion", {"email": "b@example.org"}).status_code == 200
-
-
-def test_staff_sign_in_is_rate_limited_even_with_the_right_password(
+def test_sign_in_is_rate_limited_per_client_address(
     connection, engine, tmp_path, session: Session
 ) -> None:
-    app = make_app(connection, engine, tmp_path, RATELIMIT_PER_ACCOUNT=2)
+    app = make_app(connection, engine, tmp_path, RATELIMIT_PER_ADDRESS=3)
+    client = sign_in(app.test_client(), None)
+    statuses = [
+        post(client, "/connexion", {"email": f"{name}@example.org"}).status_code
+        for name in ("a", "b", "c", "d")
+    ]
+    assert statuses == [200, 200, 200, 429]
+    limited = post(client, "/connexion", {"email": "e@example.org"})
+    assert "Trop de tentatives" in limited.text and limited.headers["Retry-After"] == "900"
+    # Another client address is still served.
+    other = sign_in(app.test_client(), None)
+    other.environ_base["REMOTE_ADDR"] = "203.0.113.8"
+    assert post(other, "/connexion", {"email": "a@example.org"}).status_code == 200
+
+
+def test_staff_sign_in_past_the_account_limit_still_takes_the_right_password(
+    connection, engine, tmp_path, session: Session
+) -> None:
+    app = make_app(
+        connection, engine, tmp_path, RATELIMIT_PER_ACCOUNT=2, RATELIMIT_ACCOUNT_MAX_DELAY_SECONDS=0
+    )
     user, password, secret = _staff(session)
     client = sign_in(app.test_client(), None)
-    for _ in range(2):
-        post(client, "/connexion/equipe", {"email": user.email, "password": "x", "code": "1"})
+    for _ in range(4):
+        wrong = {"email": user.email, "password": "x", "code": "1"}
+        assert post(client, "/connexion/equipe", wrong).status_code == 400
     code = auth.totp_code(secret, datetime.now(UTC))
     response = post(
         client, "/connexion/equipe", {"email": user.email, "password": password, "code": code}
     )
-    assert response.status_code == 429
+    assert response.status_code == 302
 
 
 def test_expired_session_is_refused(app: Flask, session: Session) -> None:

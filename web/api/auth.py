@@ -13,10 +13,11 @@ role:
   see, each candidate shown with the fields an employer may see before contact;
 * ``coordinator`` and ``admin``: everything, with the review decisions.
 
-A candidate token stops working once its candidate is anonymised or its account disabled (see
-``data.auth.authenticate_api_token``); deleting the candidate deletes its tokens. Objects outside
-a token's reach answer 404 (their existence is not told); actions its role may never take answer
-403. The session cookie of the pages is never read here.
+A candidate token stops working once its candidate is anonymised or its account disabled, an
+employer token once every account of its structure is disabled (see
+``data.auth.authenticate_api_token``); deleting the candidate or the structure deletes its
+tokens. Objects outside a token's reach answer 404 (their existence is not told); actions its role
+may never take answer 403. The session cookie of the pages is never read here.
 """
 
 from __future__ import annotations

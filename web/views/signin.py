@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from flask import (
@@ -57,6 +58,21 @@ def _allowed(*keys: str) -> bool:
     return ok
 
 
+def _client_allowed() -> bool:
+    """Count one attempt for the client's address; False once it is over its limit."""
+    return _allowed(f"ip:{request.remote_addr}")
+
+
+def _account_attempts(key: str) -> float:
+    """Count one attempt for an account (anyone may make it): never a refusal, see the callers."""
+    cfg = current_app.config
+    window = timedelta(minutes=int(cfg["RATELIMIT_WINDOW_MINUTES"]))
+    session = get_session()
+    attempts = auth.count_attempt(session, key, window=window)
+    session.commit()
+    return attempts
+
+
 def _too_many(template: str, form: dict[str, str]) -> tuple[str, int, dict[str, str]]:
     minutes = current_app.config["RATELIMIT_WINDOW_MINUTES"]
     errors = {
@@ -102,10 +118,15 @@ def request_link() -> str | Response | tuple:
     if "@" not in email:
         errors = {"email": ["Indiquez une adresse électronique, par exemple nom@exemple.fr."]}
         return render_template("signin/request_link.html", form=form, errors=errors), 400
-    if not _allowed(f"ip:{request.remote_addr}", f"link:{email}"):
+    if not _client_allowed():
         return _too_many("signin/request_link.html", form)
+    # Past the account's limit the answer stays the same but no more mail goes out (no flood of
+    # the mailbox); the links already sent stay valid, so nobody is locked out by others' requests.
+    mailing_allowed = (
+        _account_attempts(f"link:{email}") <= current_app.config["RATELIMIT_PER_ACCOUNT"]
+    )
     target = auth.find_link_user(get_session(), email)
-    if target is not None:
+    if target is not None and mailing_allowed:
         send_signin_link(target)
     return render_template("signin/link_sent.html", email=form["email"])
 
@@ -146,8 +167,9 @@ def staff() -> str | Response | tuple:
         return render_template("signin/staff.html", form={}, errors={}, next=nxt)
     form = {"email": request.form.get("email", "")[:254]}
     email = auth.normalize_email(form["email"])
-    if not _allowed(f"ip:{request.remote_addr}", f"staff:{email}"):
+    if not _client_allowed():
         return _too_many("signin/staff.html", form)
+    attempts = _account_attempts(f"staff:{email}")
     session = get_session()
     try:
         user = auth.authenticate_staff(
@@ -155,6 +177,7 @@ def staff() -> str | Response | tuple:
         )
     except auth.SignInFailed as exc:
         session.commit()  # a matched TOTP step stays used even if the password was wrong
+        _hold_failure(attempts)
         errors = {"_schema": [str(exc)]}
         return render_template("signin/staff.html", form=form, errors=errors, next=nxt), 400
     session.commit()
@@ -162,14 +185,30 @@ def staff() -> str | Response | tuple:
     return redirect(nxt or _home_of(user))
 
 
+def _hold_failure(attempts: float) -> None:
+    """Slow down a failed sign-in of an account many tried lately (never a success)."""
+    cfg = current_app.config
+    delay = auth.account_delay(
+        attempts,
+        int(cfg["RATELIMIT_PER_ACCOUNT"]),
+        cap=float(cfg["RATELIMIT_ACCOUNT_MAX_DELAY_SECONDS"]),
+    )
+    if delay > 0:
+        time.sleep(delay)
+
+
 @bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
 @role_required(*STAFF)
 def change_password() -> str | Response | tuple:
     if request.method == "GET":
         return render_template("signin/password.html", errors={})
-    session = get_session()
     user = current_user()
     assert user is not None
+    # The current password is checked here: the same limits as the sign-in. Whoever tries holds
+    # this session, so the account's limit refuses too.
+    if not _allowed(f"ip:{request.remote_addr}", f"password:{user.id}"):
+        return _too_many("signin/password.html", {})
+    session = get_session()
     new = request.form.get("new", "")
     errors: dict[str, list[str]] = {}
     if new != request.form.get("confirm", ""):
