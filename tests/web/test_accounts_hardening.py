@@ -18,7 +18,7 @@ from data.models import Role
 from tests.data import factories as f
 from tests.web.api_fixtures import ApiClient, Tokens, api, tokens  # noqa: F401
 from tests.web.conftest import World, make_app, post, sign_in
-from tests.web.test_signin import _link_from_last_mail, _mails
+from tests.web.test_signin import _link_from_last_mail, _mails, _staff
 
 TOO_MANY = "Trop de tentatives en peu de temps"
 
@@ -117,14 +117,6 @@ def test_ending_the_sessions_revokes_the_links(app: Flask, world: World, mail_di
 
 
 # --- 3. Limits stay on the attacker --------------------------------------------------------
-
-
-def _staff(session: Session) -> tuple[Any, str, str]:
-    user, password, secret = auth.create_staff_user(
-        session, email="victime@ain.example", role="coordinator"
-    )
-    session.commit()
-    return user, password, secret
 
 
 def test_failures_from_many_addresses_do_not_lock_out_the_staff_member(
