@@ -122,8 +122,8 @@ def request_link() -> str | Response | tuple:
         return _too_many("signin/request_link.html", form)
     # Past the account's limit the answer stays the same but no more mail goes out (no flood of
     # the mailbox); the links already sent stay valid, so nobody is locked out by others' requests.
-    mailing_allowed = (
-        _account_attempts(f"link:{email}") <= current_app.config["RATELIMIT_PER_ACCOUNT"]
+    mailing_allowed = _account_attempts(f"link:{email}") <= int(
+        current_app.config["RATELIMIT_PER_ACCOUNT"]
     )
     target = auth.find_link_user(get_session(), email)
     if target is not None and mailing_allowed:
