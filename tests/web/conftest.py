@@ -140,6 +140,14 @@ def as_user(app: Flask) -> Callable[[User | None], FlaskClient]:
     return make
 
 
+def deliver_mails(app: Flask) -> dict[str, int]:
+    """Run the jobs' sender once, as ``python -m jobs`` does every minute: pages only queue mails."""
+    from data import mail
+    from jobs.sender import send_outbox
+
+    return send_outbox(state(app).session_factory, mail.make_mailer(app.config))
+
+
 @pytest.fixture
 def mail_dir(app: Flask) -> Iterator[Path]:
     yield Path(app.config["MAIL_DIR"])
