@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from data import mail
 from data.models import Employer, Offer, Request, Role, Suggestion, User
 from tests.data import factories as f
 from web import create_app
@@ -140,12 +141,12 @@ def as_user(app: Flask) -> Callable[[User | None], FlaskClient]:
     return make
 
 
-def deliver_mails(app: Flask) -> dict[str, int]:
-    """Run the jobs' sender once, as ``python -m jobs`` does every minute: pages only queue mails."""
-    from data import mail
-    from jobs.sender import send_outbox
+def deliver_mails(app: Flask) -> mail.SendReport:
+    """Send the queued mails as the jobs' sender does every minute (pages only queue them).
 
-    return send_outbox(state(app).session_factory, mail.make_mailer(app.config))
+    One worker: the app's sessions share the test's connection, which threads cannot.
+    """
+    return mail.send_pending(state(app).session_factory, mail.make_mailer(app.config))
 
 
 @pytest.fixture
