@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,9 @@ from web.db import get_session
 from web.sessions import STAFF, current_user, role_required, safe_next, sign_in, sign_out
 
 bp = Blueprint("signin", __name__)
+
+#: The least time a sign-in or sign-up answer takes (above the slowest path's usual time).
+ANSWER_FLOOR_SECONDS = 0.05
 
 
 def _home_of(user: User) -> str:
@@ -86,10 +90,20 @@ def send_signin_link(user: User, template: str = "signin") -> None:
     )
 
 
-def _sent(email: str, *, signup: bool = False) -> str:
-    """The one answer to a sign-in or sign-up, whatever the address (commits the request)."""
+def _sent(email: str, started: float, *, signup: bool = False) -> str:
+    """The one answer to a sign-in or sign-up, whatever the address (commits the request).
+
+    A known address costs a little more work (a link and a mail queued) than an unknown one: the
+    answer leaves no sooner than :data:`ANSWER_FLOOR_SECONDS` after ``started`` (a
+    ``time.perf_counter()`` value), so its timing does not tell them apart either.
+    """
     get_session().commit()
-    return render_template("signin/link_sent.html", email=email, signup=signup)
+    page = render_template("signin/link_sent.html", email=email, signup=signup)
+    floor = float(current_app.config.get("SIGNIN_ANSWER_FLOOR_SECONDS", ANSWER_FLOOR_SECONDS))
+    left = started + floor - time.perf_counter()
+    if left > 0:
+        time.sleep(left)
+    return page
 
 
 # --- Mailed links (employers, candidates) ---------------------------------------------------
@@ -102,6 +116,7 @@ def request_link() -> str | Response | tuple:
         return redirect(_home_of(user))
     if request.method == "GET":
         return render_template("signin/request_link.html", form={}, errors={})
+    started = time.perf_counter()
     form = {"email": request.form.get("email", "")[:254]}
     email = auth.normalize_email(form["email"])
     if "@" not in email:
@@ -112,7 +127,7 @@ def request_link() -> str | Response | tuple:
     target = auth.find_link_user(get_session(), email)
     if target is not None:
         send_signin_link(target)
-    return _sent(form["email"])
+    return _sent(form["email"], started)
 
 
 @bp.get("/connexion/lien/<token>")
@@ -227,6 +242,7 @@ def _already_registered(email: str) -> bool:
 def signup_candidate() -> str | Response | tuple:
     if request.method == "GET":
         return render_template("signin/signup_candidate.html", form={}, errors={})
+    started = time.perf_counter()
     fields = ("first_name", "last_name", "email", "phone")
     form = {k: request.form.get(k, "") for k in fields}
     form["consent"] = request.form.get("consent", "")
@@ -260,19 +276,20 @@ def signup_candidate() -> str | Response | tuple:
     if known:
         session.rollback()  # nothing of this sign-up is kept (the rate limit was committed)
         _already_registered(email)
-        return _sent(form["email"], signup=True)
+        return _sent(form["email"], started, signup=True)
     user = user_ops.create_user(
         session, email=form["email"], role=Role.CANDIDATE, candidate=candidate
     )
     session.flush()
     send_signin_link(user)
-    return _sent(form["email"], signup=True)
+    return _sent(form["email"], started, signup=True)
 
 
 @bp.route("/inscription/employeur", methods=["GET", "POST"])
 def signup_employer() -> str | Response | tuple:
     if request.method == "GET":
         return render_template("signin/signup_employer.html", form={}, errors={})
+    started = time.perf_counter()
     fields = ("name", "siret", "kind", "contact_name", "contact_email", "contact_phone", "message")
     form = {k: request.form.get(k, "") for k in fields}
     form["consent"] = request.form.get("consent", "")
@@ -302,11 +319,11 @@ def signup_employer() -> str | Response | tuple:
         session.rollback()
         return render_template("signin/signup_employer.html", form=form, errors=exc.errors), 400
     if _already_registered(email):
-        return _sent(form["contact_email"], signup=True)
+        return _sent(form["contact_email"], started, signup=True)
     registered = employer_ops.employer_by_siret(session, values["siret"])
     if registered is not None:
         _ask_to_join(registered, values)
-        return _sent(form["contact_email"], signup=True)
+        return _sent(form["contact_email"], started, signup=True)
     try:
         employer = employer_ops.create_employer(
             session,
@@ -330,7 +347,7 @@ def signup_employer() -> str | Response | tuple:
         session.rollback()
         return render_template("signin/signup_employer.html", form=form, errors=exc.errors), 400
     send_signin_link(user)
-    return _sent(form["contact_email"], signup=True)
+    return _sent(form["contact_email"], started, signup=True)
 
 
 def _ask_to_join(employer: Employer, values: dict[str, Any]) -> None:
