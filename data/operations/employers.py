@@ -112,34 +112,19 @@ def _clean_new_employer(
 def check_new_employer(
     session: Session,
     *,
-    name: str,
-    siret: str,
-    kind: StructureKind | str,
-    contact_name: str,
-    contact_email: str,
-    contact_phone: str | None = None,
     message: str | None = None,
     extra_errors: dict[str, list[str]] | None = None,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """Return a sign-up's cleaned fields, or raise ValidationError; whether the SIRET is taken
-    is not checked (a sign-up must not tell it)."""
+    """Return a sign-up's cleaned fields (those of :func:`create_employer`, and ``message``), or
+    raise ValidationError; whether the SIRET is taken is not checked (a sign-up must not tell)."""
+    reject_unknown_fields(fields, _EMPLOYER_CLEANERS)
     errors = ErrorCollector()
-    values = _clean_new_employer(
-        session,
-        {
-            "name": name,
-            "siret": siret,
-            "kind": kind,
-            "contact_name": contact_name,
-            "contact_email": contact_email,
-            "contact_phone": contact_phone,
-        },
-        errors,
-    )
+    values = _clean_new_employer(session, fields, errors)
     values["message"] = errors.run(_clean_message, message)
     for field, messages in (extra_errors or {}).items():
-        for message in messages:
-            errors.add(field, message)
+        for text in messages:
+            errors.add(field, text)
     errors.raise_if_any()
     return values
 

@@ -302,18 +302,12 @@ def signup_employer() -> str | Response | tuple:
         consent["consent"] = [
             "Acceptez les conditions d'utilisation pour inscrire votre structure."
         ]
+    structure = {k: form[k] for k in fields if k != "message"}
+    structure["contact_phone"] = form["contact_phone"] or None
     try:
         # Whether the SIRET is registered is not checked here: that must not show.
         values = employer_ops.check_new_employer(
-            session,
-            name=form["name"],
-            siret=form["siret"],
-            kind=form["kind"],
-            contact_name=form["contact_name"],
-            contact_email=form["contact_email"],
-            contact_phone=form["contact_phone"] or None,
-            message=form["message"] or None,
-            extra_errors=consent,
+            session, message=form["message"] or None, extra_errors=consent, **structure
         )
     except ValidationError as exc:
         session.rollback()
@@ -325,15 +319,7 @@ def signup_employer() -> str | Response | tuple:
         _ask_to_join(registered, values)
         return _sent(form["contact_email"], started, signup=True)
     try:
-        employer = employer_ops.create_employer(
-            session,
-            name=form["name"],
-            siret=form["siret"],
-            kind=form["kind"],
-            contact_name=form["contact_name"],
-            contact_email=form["contact_email"],
-            contact_phone=form["contact_phone"] or None,
-        )
+        employer = employer_ops.create_employer(session, **structure)
         session.flush()
         user = user_ops.create_user(
             session,
