@@ -5,7 +5,6 @@ people or a coordinator."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from data.models import (
 from data.models.mail import OutboxMessage
 from data.operations import employers as employer_ops
 from tests.data import factories as f
-from tests.jobs.conftest import SmtpServer, free_port
+from tests.jobs.conftest import SmtpServer, smtp_server  # noqa: F401  (a fixture)
 from tests.web.conftest import World, deliver_mails, make_app, post, sign_in
 
 LINK_RE = re.compile(r"(/connexion/lien/[A-Za-z0-9_\-]+)")
@@ -165,18 +164,13 @@ def test_a_bad_siret_is_refused_alike_registered_or_not(app: Flask, world: World
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def smtp_app(connection: Connection, engine: Engine, tmp_path: Path, smtp: SmtpServer) -> Flask:
-    return make_app(connection, engine, tmp_path, **smtp.config(BASE_URL="http://localhost"))
+def smtp_app(
+    connection: Connection,
+    engine: Engine,
+    tmp_path: Path,
+    smtp_server: SmtpServer,  # noqa: F811  (the fixture of tests/jobs/conftest.py)
+) -> Flask:
+    return make_app(connection, engine, tmp_path, **smtp_server.config(BASE_URL="http://localhost"))
 
 
 @pytest.mark.parametrize(
@@ -189,7 +183,12 @@ def smtp_app(connection: Connection, engine: Engine, tmp_path: Path, smtp: SmtpS
     ids=["sign-in", "candidate-sign-up", "employer-sign-up"],
 )
 def test_no_mail_leaves_during_the_request_the_sender_sends_it(
-    smtp_app: Flask, smtp: SmtpServer, world: World, session: Session, url: str, form
+    smtp_app: Flask,
+    smtp_server: SmtpServer,  # noqa: F811
+    world: World,
+    session: Session,
+    url: str,
+    form,
 ) -> None:
     user = world.employer_user
     response = post(_anonymous(smtp_app), url, form(user))
@@ -197,11 +196,11 @@ def test_no_mail_leaves_during_the_request_the_sender_sends_it(
     # The mail is queued, committed, and nothing reached the server.
     (queued,) = _outbox(session, user.email)
     assert queued.status == "pending"
-    assert smtp.messages == []
+    assert smtp_server.messages == []
 
     report = deliver_mails(smtp_app)  # what the jobs' sender does every minute
     assert report.sent == 1
-    (message,) = smtp.messages
+    (message,) = smtp_server.messages
     assert message["To"] == user.email
     path = LINK_RE.search(message.get_body(("plain",)).get_content()).group(1)
     client = _anonymous(smtp_app)
