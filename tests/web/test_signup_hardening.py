@@ -78,6 +78,15 @@ def test_sign_in_answers_alike_for_known_and_unknown_addresses(app: Flask, world
     assert len(answers) == 1
     status, page = answers.pop()
     assert status == 200 and "Vérifiez votre messagerie" in page
+    assert "Le courriel part d'ici 1 minute." in page  # the sender's default interval
+
+
+def test_the_answer_announces_the_senders_interval(
+    connection: Connection, engine: Engine, tmp_path: Path, world: World
+) -> None:
+    app = make_app(connection, engine, tmp_path, JOB_SCHEDULE={"sender": {"minutes": 5}})
+    page = post(_anonymous(app), "/connexion", {"email": world.employer_user.email}).text
+    assert "Le courriel part d'ici 5 minutes." in page
 
 
 def _candidate(email: str) -> dict[str, str]:

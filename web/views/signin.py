@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import timedelta
 from typing import Any
@@ -19,12 +20,14 @@ from werkzeug.wrappers import Response
 
 from data import auth
 from data.errors import ValidationError
+from data.jobruns import interval_of
 from data.models import Employer, Role, StructureJoinRequest, User
 from data.operations import candidates as candidate_ops
 from data.operations import employers as employer_ops
 from data.operations import users as user_ops
 from web import mailing
 from web.db import get_session
+from web.formatting import plural
 from web.sessions import STAFF, current_user, role_required, safe_next, sign_in, sign_out
 
 bp = Blueprint("signin", __name__)
@@ -98,7 +101,10 @@ def _sent(email: str, started: float, *, signup: bool = False) -> str:
     ``time.perf_counter()`` value), so its timing does not tell them apart either.
     """
     get_session().commit()
-    page = render_template("signin/link_sent.html", email=email, signup=signup)
+    # The jobs' sender sends it: the page says within how long, from the sender's interval.
+    interval = interval_of(current_app.config, "sender") or timedelta(minutes=1)
+    within = plural(max(1, math.ceil(interval.total_seconds() / 60)), "minute", "minutes")
+    page = render_template("signin/link_sent.html", email=email, signup=signup, within=within)
     floor = float(current_app.config.get("SIGNIN_ANSWER_FLOOR_SECONDS", ANSWER_FLOOR_SECONDS))
     left = started + floor - time.perf_counter()
     if left > 0:
