@@ -16,6 +16,7 @@ defaults for a person on their own machine:
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -52,6 +53,9 @@ def _environment() -> dict[str, str]:
     env.setdefault("PASSERELLE_BASE_URL", f"http://127.0.0.1:{port}")
     instance = Path(env.get("PASSERELLE_INSTANCE_DIR") or ROOT / "instance").resolve()
     env["PASSERELLE_INSTANCE_DIR"] = str(instance)
+    # Pages only queue their mails; the jobs' sender sends them (every minute by default). Here a
+    # sign-in link should reach the local mailbox in a moment.
+    env.setdefault("PASSERELLE_JOB_SCHEDULE", json.dumps({"sender": {"seconds": 2}}))
     return env
 
 

@@ -1,25 +1,22 @@
-"""Mails the web sends itself: queued in the outbox, committed, then sent at once.
+"""Mails the web writes: rendered from ``mail/<template>.txt`` and queued in the outbox.
 
-Everything goes through ``data.mail`` (the outbox the jobs also drain): a mail the immediate send
-could not deliver stays queued and the jobs' sender retries it. The contact mails of an approved
-pair are queued by the approval operation itself (``data.mail.contacts``), in the request's
-commit, whoever approves (page, API, command line); the sender job sends them within a minute.
+The web never talks to the mail server: a request only queues its mails (``queue``), in its own
+transaction, and the jobs' sender (``python -m jobs``, every minute by default, see
+``JOB_SCHEDULE``) sends them. So a page answers in the same time whether it queued a mail or not
+(a sign-in asked for
+an unknown address must look like one for a known address), and a slow or unreachable server never
+holds a request. The contact mails of an approved pair are queued the same way by the approval
+operation itself (``data.mail.contacts``).
 """
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy.orm import Session
 
 from data import mail
-from web.db import state
 
-__all__ = ["mailer", "send_now", "render_mail"]
-
-
-def mailer() -> mail.Mailer:
-    """Return the mailer the configuration names (files under MAIL_DIR by default)."""
-    return mail.make_mailer(current_app.config)
+__all__ = ["queue", "render_mail"]
 
 
 def render_mail(template: str, **context: object) -> tuple[str, str]:
@@ -29,7 +26,7 @@ def render_mail(template: str, **context: object) -> tuple[str, str]:
     return subject.strip(), body.strip() + "\n"
 
 
-def send_now(
+def queue(
     session: Session,
     *,
     to: str,
@@ -39,11 +36,6 @@ def send_now(
     user_id: int | None = None,
     **context: object,
 ) -> None:
-    """Queue one mail, commit the request's work with it, and send it right away."""
+    """Queue one mail in the outbox (flush only: it leaves after the request's commit)."""
     subject, text = render_mail(template, **context)
-    mail_id = mail.enqueue(
-        session, to=to, kind=kind, key=key, subject=subject, text=text, user_id=user_id
-    )
-    session.commit()
-    if mail_id is not None:
-        mail.send_pending(state().session_factory, mailer(), only_ids=[mail_id])
+    mail.enqueue(session, to=to, kind=kind, key=key, subject=subject, text=text, user_id=user_id)

@@ -7,9 +7,11 @@ from .employers import (
     Employer,
     Housing,
     HousingKind,
+    JoinRequestStatus,
     Offer,
     OfferStatus,
     Site,
+    StructureJoinRequest,
     StructureKind,
 )
 from .reference import Commune, Metier
@@ -29,6 +31,7 @@ __all__ = [
     "Housing",
     "HousingKind",
     "Interest",
+    "JoinRequestStatus",
     "Metier",
     "NotifyFrequency",
     "Offer",
@@ -38,6 +41,7 @@ __all__ = [
     "RequestStatus",
     "Role",
     "Site",
+    "StructureJoinRequest",
     "StructureKind",
     "Suggestion",
     "SuggestionOrigin",

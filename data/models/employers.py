@@ -28,6 +28,8 @@ __all__ = [
     "Site",
     "Housing",
     "Offer",
+    "JoinRequestStatus",
+    "StructureJoinRequest",
 ]
 
 
@@ -201,3 +203,40 @@ class Offer(Base):
 
     def __repr__(self) -> str:
         return f"<Offer {self.id} {self.metier_code} {self.status}>"
+
+
+class JoinRequestStatus(enum.StrEnum):
+    """Life cycle of a request to join a registered structure: pending -> accepted | refused."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+class StructureJoinRequest(Base):
+    """Someone who signed up with the SIRET of a registered structure and asks to join it.
+
+    Only what the reviewers need to recognise the person is kept (name, address, phone, message);
+    a refused request is deleted after ``data.operations.employers.REFUSED_KEPT_DAYS``.
+    """
+
+    __tablename__ = "structure_join_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(
+        ForeignKey("employers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[JoinRequestStatus] = mapped_column(
+        str_enum(JoinRequestStatus, "join_request_status"),
+        default=JoinRequestStatus.PENDING,
+        index=True,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    employer: Mapped[Employer] = relationship()

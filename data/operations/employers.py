@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from data.errors import Conflict
-from data.models import Employer, Housing, HousingKind, Offer, OfferStatus, Site, StructureKind
+from data.models import (
+    Employer,
+    Housing,
+    HousingKind,
+    JoinRequestStatus,
+    Offer,
+    OfferStatus,
+    Role,
+    Site,
+    StructureJoinRequest,
+    StructureKind,
+    User,
+)
 
-from ._common import apply, load, unique_guard
+from . import audit
+from ._common import apply, load, now_or_utc, unique_guard
+from .users import create_user, find_user_by_email
 from .validation import (
     ErrorCollector,
     clean_commune,
@@ -26,7 +41,17 @@ from .validation import (
 
 __all__ = [
     "DUPLICATE_SIRET",
+    "JOIN_REQUEST_DECIDED",
+    "REFUSED_KEPT_DAYS",
+    "check_new_employer",
+    "employer_by_siret",
     "create_employer",
+    "request_to_join",
+    "accept_join_request",
+    "refuse_join_request",
+    "pending_join_requests",
+    "structure_accounts",
+    "purge_refused_join_requests",
     "update_employer",
     "add_site",
     "update_site",
@@ -78,6 +103,41 @@ def _check_siret_free(
         errors.add("siret", DUPLICATE_SIRET)
 
 
+def _clean_new_employer(
+    session: Session, fields: dict[str, Any], errors: ErrorCollector
+) -> dict[str, Any]:
+    return clean_fields(session, _EMPLOYER_CLEANERS, fields, errors)
+
+
+def check_new_employer(
+    session: Session,
+    *,
+    message: str | None = None,
+    extra_errors: dict[str, list[str]] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Return a sign-up's cleaned fields (those of :func:`create_employer`, and ``message``), or
+    raise ValidationError; whether the SIRET is taken is not checked (a sign-up must not tell)."""
+    reject_unknown_fields(fields, _EMPLOYER_CLEANERS)
+    errors = ErrorCollector()
+    values = _clean_new_employer(session, fields, errors)
+    values["message"] = errors.run(_clean_message, message)
+    for field, messages in (extra_errors or {}).items():
+        for text in messages:
+            errors.add(field, text)
+    errors.raise_if_any()
+    return values
+
+
+def _clean_message(value: object) -> str | None:
+    return clean_text(value, "message", required=False, max_length=1000)
+
+
+def employer_by_siret(session: Session, siret: str) -> Employer | None:
+    """Return the structure registered with this (cleaned) SIRET, if any."""
+    return session.scalar(select(Employer).where(Employer.siret == siret).limit(1))
+
+
 def create_employer(
     session: Session,
     *,
@@ -90,9 +150,8 @@ def create_employer(
 ) -> Employer:
     """Register a structure; its SIRET must be valid and not yet registered."""
     errors = ErrorCollector()
-    values = clean_fields(
+    values = _clean_new_employer(
         session,
-        _EMPLOYER_CLEANERS,
         {
             "name": name,
             "siret": siret,
@@ -236,3 +295,164 @@ def set_site_housing(
     housing.notes = notes_value
     session.flush()
     return housing
+
+
+# --- Requests to join a registered structure ---------------------------------------------------
+
+#: A refused request (the requester's name, address, phone, message) is deleted after this many
+#: days: long enough to answer a complaint or undo a mistaken refusal, no longer.
+REFUSED_KEPT_DAYS = 30
+JOIN_REQUEST_DECIDED = "Cette demande vient d'être traitée par quelqu'un d'autre."
+_JOIN_OBJECT = "structure_join_request"
+
+
+def request_to_join(
+    session: Session,
+    employer: Employer | int,
+    *,
+    name: str,
+    email: str,
+    phone: str | None = None,
+    message: str | None = None,
+    now: datetime | None = None,
+) -> StructureJoinRequest:
+    """Record that someone asks to join a registered structure (one pending request per address).
+
+    Asking again while a request is pending returns that request, unchanged.
+    """
+    employer = load(session, Employer, employer, "Structure")
+    at = now_or_utc(now)
+    errors = ErrorCollector()
+    name_value = errors.run(clean_text, name, "contact_name", max_length=200)
+    email_value = errors.run(clean_email, email, "contact_email")
+    phone_value = errors.run(clean_phone, phone, "contact_phone")
+    message_value = errors.run(_clean_message, message)
+    errors.raise_if_any()
+    purge_refused_join_requests(session, now=at)
+    pending = session.scalar(
+        select(StructureJoinRequest).where(
+            StructureJoinRequest.employer_id == employer.id,
+            StructureJoinRequest.email == email_value,
+            StructureJoinRequest.status == JoinRequestStatus.PENDING,
+        )
+    )
+    if pending is not None:
+        return pending
+    join = StructureJoinRequest(
+        employer=employer,
+        name=name_value,
+        email=email_value,
+        phone=phone_value,
+        message=message_value,
+        status=JoinRequestStatus.PENDING,
+        created_at=at,
+    )
+    session.add(join)
+    session.flush()
+    audit.record(session, None, "join_requested", _JOIN_OBJECT, join.id, now=at)
+    return join
+
+
+def _decide(
+    session: Session,
+    join: StructureJoinRequest | int,
+    actor: User,
+    status: JoinRequestStatus,
+    now: datetime | None,
+) -> StructureJoinRequest:
+    """Move a pending request to ``status``: a compare-and-set, so one of two reviewers wins."""
+    join = load(session, StructureJoinRequest, join, "Demande")
+    at = now_or_utc(now)
+    result = session.execute(
+        update(StructureJoinRequest)
+        .where(
+            StructureJoinRequest.id == join.id,
+            StructureJoinRequest.status == JoinRequestStatus.PENDING,
+        )
+        .values(status=status, decided_at=at, decided_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(join)
+        raise Conflict(JOIN_REQUEST_DECIDED)
+    session.refresh(join)
+    audit.record(
+        session,
+        actor,
+        f"join_{status.value}",
+        _JOIN_OBJECT,
+        join.id,
+        {"employer": join.employer_id},
+        now=at,
+    )
+    return join
+
+
+def accept_join_request(
+    session: Session,
+    join: StructureJoinRequest | int,
+    actor: User,
+    *,
+    now: datetime | None = None,
+) -> User:
+    """Accept a pending request: create the requester's employer account; return it."""
+    join = load(session, StructureJoinRequest, join, "Demande")
+    if find_user_by_email(session, join.email) is not None:
+        raise Conflict(
+            "Un compte existe déjà avec cette adresse : la demande ne peut pas être acceptée."
+        )
+    join = _decide(session, join, actor, JoinRequestStatus.ACCEPTED, now)
+    return create_user(
+        session,
+        email=join.email,
+        role=Role.EMPLOYER,
+        employer=join.employer_id,
+        display_name=join.name,
+    )
+
+
+def refuse_join_request(
+    session: Session,
+    join: StructureJoinRequest | int,
+    actor: User,
+    *,
+    now: datetime | None = None,
+) -> StructureJoinRequest:
+    """Refuse a pending request (deleted after :data:`REFUSED_KEPT_DAYS`)."""
+    return _decide(session, join, actor, JoinRequestStatus.REFUSED, now)
+
+
+def pending_join_requests(
+    session: Session, employer_id: int | None = None
+) -> list[StructureJoinRequest]:
+    """Return the pending requests, oldest first: of one structure, or of all."""
+    stmt = select(StructureJoinRequest).where(
+        StructureJoinRequest.status == JoinRequestStatus.PENDING
+    )
+    if employer_id is not None:
+        stmt = stmt.where(StructureJoinRequest.employer_id == employer_id)
+    return list(
+        session.scalars(stmt.order_by(StructureJoinRequest.created_at, StructureJoinRequest.id))
+    )
+
+
+def structure_accounts(session: Session, employer_id: int) -> list[User]:
+    """Return the active accounts of a structure (who review the requests to join it)."""
+    stmt = select(User).where(
+        User.employer_id == employer_id, User.role == Role.EMPLOYER, User.is_active.is_(True)
+    )
+    return list(session.scalars(stmt.order_by(User.id)))
+
+
+def purge_refused_join_requests(session: Session, *, now: datetime | None = None) -> int:
+    """Delete the requests refused more than :data:`REFUSED_KEPT_DAYS` ago; return how many."""
+    limit = now_or_utc(now) - timedelta(days=REFUSED_KEPT_DAYS)
+    result = session.execute(
+        delete(StructureJoinRequest)
+        .where(
+            StructureJoinRequest.status == JoinRequestStatus.REFUSED,
+            StructureJoinRequest.decided_at < limit,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

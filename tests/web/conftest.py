@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from data import mail
 from data.models import Employer, Offer, Request, Role, Suggestion, User
 from tests.data import factories as f
 from web import create_app
@@ -138,6 +139,14 @@ def as_user(app: Flask) -> Callable[[User | None], FlaskClient]:
         return sign_in(app.test_client(), user)
 
     return make
+
+
+def deliver_mails(app: Flask) -> mail.SendReport:
+    """Send the queued mails as the jobs' sender does every minute (pages only queue them).
+
+    One worker: the app's sessions share the test's connection, which threads cannot.
+    """
+    return mail.send_pending(state(app).session_factory, mail.make_mailer(app.config))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import Connection, Engine
 
 from data.mail import FileMailer
-from tests.web.conftest import World, make_app, post, sign_in
+from tests.web.conftest import World, deliver_mails, make_app, post, sign_in
 from web import create_app
 
 
@@ -37,6 +37,7 @@ def test_a_link_requested_in_development_is_read_in_the_local_mailbox(
     sent = post(client, "/connexion", {"email": email})
     assert sent.status_code == 200 and 'href="/dev/courriels"' in sent.text
     assert "Boîte de réception locale (développement)" in sent.text  # the footer's link
+    deliver_mails(dev_app)  # the jobs' sender (``scripts/run_local.py`` runs it every 2 seconds)
 
     mailbox = client.get("/dev/courriels")
     assert mailbox.status_code == 200

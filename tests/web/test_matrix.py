@@ -72,6 +72,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/demandes", STAFF_ONLY),
     ("/coordination/demandes/{request}", STAFF_ONLY),
     ("/coordination/employeurs", STAFF_ONLY),
+    ("/coordination/rattachements", STAFF_ONLY),
     ("/coordination/employeurs/{employer}", STAFF_ONLY),
     ("/coordination/candidats", STAFF_ONLY),
     ("/coordination/candidats/{candidate}", STAFF_ONLY),
@@ -185,6 +186,9 @@ def test_post_routes_by_role(
 
 # Endpoints whose access is tested with their own flows (test_signin, test_pages).
 TESTED_ELSEWHERE = {
+    # Who may decide a request to join a structure: tests/web/test_signup_hardening.py.
+    ("employer.decide_join", "POST"),
+    ("coordinator.decide_join", "POST"),
     ("signin.sign_out", "POST"),
     ("signin.use_link", "POST"),
     ("public.unsubscribe", "POST"),

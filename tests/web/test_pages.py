@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from data import mail
 from data.models import Offer, OfferStatus, RequestStatus, Role, Suggestion, SuggestionStatus
 from tests.data import factories as f
-from tests.web.conftest import World, post, sign_in
+from tests.web.conftest import World, deliver_mails, post, sign_in
 
 # --- Public pages ---------------------------------------------------------------------------
 
@@ -396,6 +396,7 @@ def test_admin_reads_local_mails_and_sets_the_review_rule(
 ) -> None:
     anonymous = sign_in(app.test_client(), None)
     post(anonymous, "/connexion", {"email": world.candidate_user.email})
+    deliver_mails(app)
     admin = sign_in(app.test_client(), world.admin)
     page = admin.get("/admin/courriels").text
     assert "Votre lien de connexion à Passerelle" in page

@@ -30,9 +30,11 @@ that keeps each:
 7. A deleted account (« supprimer mon compte ») gets no mail any more, and no employer gets its
    details: the contact mails not sent yet are withdrawn with the account:
    ``test_deleting_the_account_withdraws_the_contact_mails_not_sent``.
-8. Sign-in and sign-up: « un lien de connexion vient de lui être envoyé », « vous recevez un lien
-   par courriel »: queued and committed with the link, then sent at once (``web.mailing.send_now``);
-   kept by tests/web/test_signin.py (each reads the link from the mail it received).
+8. Sign-in and sign-up: « un lien de connexion va lui être envoyé », « vous recevez un lien
+   par courriel »: queued and committed with the link (``web.mailing.queue``), sent by the jobs'
+   sender, never inside the request (the page answers alike for any address); kept by
+   tests/web/test_signin.py and tests/web/test_signup_hardening.py (each reads the link from the
+   mail the sender delivered).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from data import auth
 from data.models import Candidate, Employer, Role, User
 from tests.data import factories as f
-from tests.web.conftest import make_app, post, sign_in
+from tests.web.conftest import deliver_mails, make_app, post, sign_in
 
 LINK_RE = re.compile(r"http://localhost(/connexion/lien/[A-Za-z0-9_\-]+)")
 
@@ -32,8 +32,10 @@ def _mails(mail_dir: Path) -> list[str]:
     return bodies
 
 
-def _link_from_last_mail(mail_dir: Path, to: str) -> str:
-    bodies = [b for b in _mails(mail_dir) if f"To: {to}" in b]
+def _link_from_last_mail(app: Flask, to: str) -> str:
+    """Send the queued mails (the jobs' sender), then read the link of the last one to ``to``."""
+    deliver_mails(app)
+    bodies = [b for b in _mails(Path(app.config["MAIL_DIR"])) if f"To: {to}" in b]
     assert bodies, f"no mail to {to}"
     match = LINK_RE.search(bodies[-1])
     assert match
@@ -56,7 +58,7 @@ def test_candidate_signs_up_then_in_with_a_single_use_link(
     assert "Vérifiez votre messagerie" in response.text
     user = session.scalar(select(User).where(User.email == "ines.garnier@example.org"))
     assert user is not None and user.role == Role.CANDIDATE
-    path = _link_from_last_mail(mail_dir, "ines.garnier@example.org")
+    path = _link_from_last_mail(client.application, "ines.garnier@example.org")
 
     # Opening the link (a mail scanner does) signs nobody in and does not use it.
     page = client.get(path)
@@ -80,6 +82,7 @@ def test_unknown_address_gets_the_same_answer_and_no_mail(
     response = post(client, "/connexion", {"email": "personne@example.org"})
     assert response.status_code == 200
     assert "Si un compte existe pour l'adresse" in response.text
+    deliver_mails(client.application)
     assert _mails(mail_dir) == []
 
 
@@ -106,7 +109,7 @@ def test_employer_signs_up_with_a_checked_siret(
     form.update(siret=f.fake_siret(), consent="1")
     response = post(client, "/inscription/employeur", form)
     assert response.status_code == 200
-    path = _link_from_last_mail(mail_dir, "direction@saules.example.org")
+    path = _link_from_last_mail(client.application, "direction@saules.example.org")
     assert post(client, path).headers["Location"] == "/employeur/"
     assert "IME Les Saules" in client.get("/employeur/").text
 
@@ -121,7 +124,7 @@ def test_signing_up_again_mails_a_link_and_tells_nothing(
     response = post(client, "/inscription/candidat", form)
     assert response.status_code == 200 and "Vérifiez votre messagerie" in response.text
     assert session.scalars(select(Candidate)).all().__len__() == 1
-    _link_from_last_mail(mail_dir, user.email)
+    _link_from_last_mail(client.application, user.email)
 
 
 def _staff(session: Session) -> tuple[User, str, str]:

@@ -17,8 +17,18 @@ from werkzeug.wrappers import Response
 from data import jobruns, mail
 from data import operations as ops
 from data.errors import Conflict, InvalidTransition, ValidationError
-from data.models import Candidate, Employer, Offer, Request, Suggestion, SuggestionStatus, User
+from data.models import (
+    Candidate,
+    Employer,
+    Offer,
+    Request,
+    StructureJoinRequest,
+    Suggestion,
+    SuggestionStatus,
+    User,
+)
 from data.operations import audit
+from data.operations import employers as employer_ops
 from data.recompute import engine_inputs, recompute_suggestions, shipped_referential
 from matching import allocate
 from web import queries
@@ -26,6 +36,7 @@ from web.db import get_session
 from web.errors import domain_answer
 from web.forms import or_none, page_args
 from web.sessions import STAFF, current_user, role_required
+from web.views import signin
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordination")
 
@@ -53,6 +64,8 @@ UNREACHED_FLASH = {
 }
 CANDIDATE_FIELDS = ("first_name", "last_name", "email", "phone")
 EMPLOYER_FIELDS = ("contact_name", "contact_email", "contact_phone")
+JOIN_REQUEST = "structure_join_request"
+JOIN_REQUEST_FIELDS = ("name", "email", "phone", "message")
 
 
 @bp.before_request
@@ -335,6 +348,34 @@ def employer(employer_id: int) -> str:
     session.commit()
     offers = queries.employer_offers(session, found.id)
     return render_template("coordinator/employer.html", employer=found, offers=offers)
+
+
+@bp.get("/rattachements")
+def join_requests() -> str:
+    """List the pending requests to join a registered structure, oldest first."""
+    session = get_session()
+    joins = employer_ops.pending_join_requests(session)
+    if joins:
+        # Coordinators read the requesters' details here: access is logged, as on other pages.
+        me = _me()
+        for j in joins:
+            audit.log_access(session, me, JOIN_REQUEST, j.id, JOIN_REQUEST_FIELDS)
+        session.commit()
+    return render_template(
+        "coordinator/join_requests.html", joins=joins, kept_days=employer_ops.REFUSED_KEPT_DAYS
+    )
+
+
+@bp.post("/rattachements/<int:join_id>/<any(accepter, refuser):decision>")
+def decide_join(join_id: int, decision: str) -> Response:
+    """Accept or refuse a request to join a structure."""
+    join = _get(StructureJoinRequest, join_id)
+    target = redirect(url_for("coordinator.join_requests"))
+    try:
+        flash(signin.decide_join_request(join, _me(), accept=decision == "accepter"), "success")
+    except Conflict as exc:
+        return _refused(exc, target)
+    return target
 
 
 @bp.get("/candidats")

@@ -19,12 +19,23 @@ from werkzeug.wrappers import Response
 
 from data import mail, standing
 from data import operations as ops
-from data.errors import ValidationError
-from data.models import Employer, HousingKind, Offer, Role, Site, Suggestion, User
+from data.errors import Conflict, ValidationError
+from data.models import (
+    Employer,
+    HousingKind,
+    Offer,
+    Role,
+    Site,
+    StructureJoinRequest,
+    Suggestion,
+    User,
+)
+from data.operations import employers as employer_ops
 from web import csv_import, queries
 from web.db import get_session
 from web.forms import checked, or_none, values
 from web.sessions import current_user, role_required
+from web.views import signin
 
 bp = Blueprint("employer", __name__, url_prefix="/employeur")
 
@@ -97,9 +108,29 @@ def dashboard() -> str:
     session = get_session()
     offers = queries.employer_offers(session, employer.id)
     standings = standing.offer_standings(session, offers, config=current_app.config)
+    joins = employer_ops.pending_join_requests(session, employer.id)
     return render_template(
-        "employer/dashboard.html", employer=employer, offers=offers, standings=standings
+        "employer/dashboard.html",
+        employer=employer,
+        offers=offers,
+        standings=standings,
+        joins=joins,
     )
+
+
+@bp.post("/demandes-de-rattachement/<int:join_id>/<any(accepter, refuser):decision>")
+def decide_join(join_id: int, decision: str) -> Response:
+    """Accept or refuse a request to join this structure (another structure's: 404)."""
+    session = get_session()
+    join = session.get(StructureJoinRequest, join_id)
+    if join is None or join.employer_id != _me().employer_id:
+        abort(404)
+    try:
+        flash(signin.decide_join_request(join, _me(), accept=decision == "accepter"), "success")
+    except Conflict as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("employer.dashboard"))
 
 
 @bp.route("/structure", methods=["GET", "POST"])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -18,20 +20,20 @@ from werkzeug.wrappers import Response
 
 from data import auth
 from data.errors import ValidationError
-from data.models import Role, User
+from data.jobruns import interval_of
+from data.models import Employer, Role, StructureJoinRequest, User
 from data.operations import candidates as candidate_ops
 from data.operations import employers as employer_ops
 from data.operations import users as user_ops
 from web import mailing
 from web.db import get_session
+from web.formatting import plural
 from web.sessions import STAFF, current_user, role_required, safe_next, sign_in, sign_out
 
 bp = Blueprint("signin", __name__)
 
-SENT_MESSAGE = (
-    "Si un compte existe pour cette adresse, un lien de connexion vient de lui être envoyé. "
-    "Il est valable 15 minutes."
-)
+#: The least time a sign-in or sign-up answer takes (above the slowest path's usual time).
+ANSWER_FLOOR_SECONDS = 0.05
 
 
 def _home_of(user: User) -> str:
@@ -87,20 +89,42 @@ def _too_many(template: str, form: dict[str, str]) -> tuple[str, int, dict[str, 
     )
 
 
-def send_signin_link(user: User) -> None:
-    """Create a single-use link for ``user`` and mail it at once (commits the request)."""
+def _absolute(endpoint: str, **values: object) -> str:
+    return f"{current_app.config['BASE_URL']}{url_for(endpoint, **values)}"
+
+
+def send_signin_link(user: User, template: str = "signin") -> None:
+    """Queue a mail with a new single-use link for ``user`` (the jobs' sender sends it)."""
     session = get_session()
     raw = auth.create_login_link(session, user)
-    link = f"{current_app.config['BASE_URL']}{url_for('signin.link', token=raw)}"
-    mailing.send_now(
+    mailing.queue(
         session,
         to=user.email,
         kind="signin",
         key=auth.hash_secret(raw)[:32],
-        template="signin",
+        template=template,
         user_id=user.id,
-        link=link,
+        link=_absolute("signin.link", token=raw),
     )
+
+
+def _sent(email: str, started: float, *, signup: bool = False) -> str:
+    """The one answer to a sign-in or sign-up, whatever the address (commits the request).
+
+    A known address costs a little more work (a link and a mail queued) than an unknown one: the
+    answer leaves no sooner than :data:`ANSWER_FLOOR_SECONDS` after ``started`` (a
+    ``time.perf_counter()`` value), so its timing does not tell them apart either.
+    """
+    get_session().commit()
+    # The jobs' sender sends it: the page says within how long, from the sender's interval.
+    interval = interval_of(current_app.config, "sender") or timedelta(minutes=1)
+    within = plural(max(1, math.ceil(interval.total_seconds() / 60)), "minute", "minutes")
+    page = render_template("signin/link_sent.html", email=email, signup=signup, within=within)
+    floor = float(current_app.config.get("SIGNIN_ANSWER_FLOOR_SECONDS", ANSWER_FLOOR_SECONDS))
+    left = started + floor - time.perf_counter()
+    if left > 0:
+        time.sleep(left)
+    return page
 
 
 # --- Mailed links (employers, candidates) ---------------------------------------------------
@@ -113,6 +137,7 @@ def request_link() -> str | Response | tuple:
         return redirect(_home_of(user))
     if request.method == "GET":
         return render_template("signin/request_link.html", form={}, errors={})
+    started = time.perf_counter()
     form = {"email": request.form.get("email", "")[:254]}
     email = auth.normalize_email(form["email"])
     if "@" not in email:
@@ -128,7 +153,7 @@ def request_link() -> str | Response | tuple:
     target = auth.find_link_user(get_session(), email)
     if target is not None and mailing_allowed:
         send_signin_link(target)
-    return render_template("signin/link_sent.html", email=form["email"])
+    return _sent(form["email"], started)
 
 
 @bp.get("/connexion/lien/<token>")
@@ -243,11 +268,17 @@ def sign_out_view() -> Response:
 
 
 def _already_registered(email: str) -> bool:
-    """If the address has an account, mail it a sign-in link instead (tells nothing on screen)."""
-    existing = auth.find_link_user(get_session(), email)
-    if existing is None:
+    """Tell whether the address has an account; if it signs in by link, mail it one.
+
+    The page says the same as for a new sign-up. A staff or deactivated account gets nothing:
+    the answer must not tell that the address is known, and staff sign in by password.
+    """
+    session = get_session()
+    if user_ops.find_user_by_email(session, email) is None:
         return False
-    send_signin_link(existing)
+    existing = auth.find_link_user(session, email)
+    if existing is not None:
+        send_signin_link(existing, template="already_registered")
     return True
 
 
@@ -255,15 +286,17 @@ def _already_registered(email: str) -> bool:
 def signup_candidate() -> str | Response | tuple:
     if request.method == "GET":
         return render_template("signin/signup_candidate.html", form={}, errors={})
+    started = time.perf_counter()
     fields = ("first_name", "last_name", "email", "phone")
     form = {k: request.form.get(k, "") for k in fields}
     form["consent"] = request.form.get("consent", "")
     email = auth.normalize_email(form["email"])
     if not _allowed(f"ip:{request.remote_addr}", f"signup:{email}"):
         return _too_many("signin/signup_candidate.html", form)
-    if _already_registered(email):
-        return render_template("signin/link_sent.html", email=form["email"])
     session = get_session()
+    # The form is checked in full first, whether the address is known or not: the answer to a
+    # known address must be the answer to an unknown one.
+    known = user_ops.find_user_by_email(session, email) is not None
     try:
         candidate = candidate_ops.create_candidate(
             session,
@@ -274,45 +307,63 @@ def signup_candidate() -> str | Response | tuple:
             consent=form["consent"] == "1",
         )
         session.flush()
-        user = user_ops.create_user(
-            session, email=form["email"], role=Role.CANDIDATE, candidate=candidate
-        )
-        session.flush()
     except ValidationError as exc:
         session.rollback()
-        return render_template("signin/signup_candidate.html", form=form, errors=exc.errors), 400
+        errors = {
+            field: kept
+            for field, messages in exc.errors.items()
+            if (kept := [m for m in messages if m != candidate_ops.DUPLICATE_CANDIDATE_EMAIL])
+        }
+        if errors:
+            return render_template("signin/signup_candidate.html", form=form, errors=errors), 400
+        known = True  # only the address was taken
+    if known:
+        session.rollback()  # nothing of this sign-up is kept (the rate limit was committed)
+        _already_registered(email)
+        return _sent(form["email"], started, signup=True)
+    user = user_ops.create_user(
+        session, email=form["email"], role=Role.CANDIDATE, candidate=candidate
+    )
+    session.flush()
     send_signin_link(user)
-    return render_template("signin/link_sent.html", email=form["email"], new_account=True)
+    return _sent(form["email"], started, signup=True)
 
 
 @bp.route("/inscription/employeur", methods=["GET", "POST"])
 def signup_employer() -> str | Response | tuple:
     if request.method == "GET":
         return render_template("signin/signup_employer.html", form={}, errors={})
-    fields = ("name", "siret", "kind", "contact_name", "contact_email", "contact_phone")
+    started = time.perf_counter()
+    fields = ("name", "siret", "kind", "contact_name", "contact_email", "contact_phone", "message")
     form = {k: request.form.get(k, "") for k in fields}
     form["consent"] = request.form.get("consent", "")
     email = auth.normalize_email(form["contact_email"])
     if not _allowed(f"ip:{request.remote_addr}", f"signup:{email}"):
         return _too_many("signin/signup_employer.html", form)
-    if _already_registered(email):
-        return render_template("signin/link_sent.html", email=form["contact_email"])
     session = get_session()
-    errors: dict[str, list[str]] = {}
+    consent: dict[str, list[str]] = {}
     if form["consent"] != "1":
-        errors["consent"] = ["Acceptez les conditions d'utilisation pour inscrire votre structure."]
+        consent["consent"] = [
+            "Acceptez les conditions d'utilisation pour inscrire votre structure."
+        ]
+    structure = {k: form[k] for k in fields if k != "message"}
+    structure["contact_phone"] = form["contact_phone"] or None
     try:
-        employer = employer_ops.create_employer(
-            session,
-            name=form["name"],
-            siret=form["siret"],
-            kind=form["kind"],
-            contact_name=form["contact_name"],
-            contact_email=form["contact_email"],
-            contact_phone=form["contact_phone"] or None,
+        # Whether the SIRET is registered is not checked here: that must not show.
+        values = employer_ops.check_new_employer(
+            session, message=form["message"] or None, extra_errors=consent, **structure
         )
-        if errors:
-            raise ValidationError(errors)
+    except ValidationError as exc:
+        session.rollback()
+        return render_template("signin/signup_employer.html", form=form, errors=exc.errors), 400
+    if _already_registered(email):
+        return _sent(form["contact_email"], started, signup=True)
+    registered = employer_ops.employer_by_siret(session, values["siret"])
+    if registered is not None:
+        _ask_to_join(registered, values)
+        return _sent(form["contact_email"], started, signup=True)
+    try:
+        employer = employer_ops.create_employer(session, **structure)
         session.flush()
         user = user_ops.create_user(
             session,
@@ -324,7 +375,62 @@ def signup_employer() -> str | Response | tuple:
         session.flush()
     except ValidationError as exc:
         session.rollback()
-        errors = {**exc.errors, **errors}
-        return render_template("signin/signup_employer.html", form=form, errors=errors), 400
+        return render_template("signin/signup_employer.html", form=form, errors=exc.errors), 400
     send_signin_link(user)
-    return render_template("signin/link_sent.html", email=form["contact_email"], new_account=True)
+    return _sent(form["contact_email"], started, signup=True)
+
+
+def _ask_to_join(employer: Employer, values: dict[str, Any]) -> None:
+    """Record a request to join ``employer``; mail the requester and the structure's people."""
+    session = get_session()
+    join = employer_ops.request_to_join(
+        session,
+        employer,
+        name=values["contact_name"],
+        email=values["contact_email"],
+        phone=values["contact_phone"],
+        message=values.get("message"),
+    )
+    key = f"join-{join.id}"
+    mailing.queue(session, to=join.email, kind="join_request", key=key, template="join_requested")
+    review = _absolute("employer.dashboard")
+    for person in employer_ops.structure_accounts(session, employer.id):
+        mailing.queue(
+            session,
+            to=person.email,
+            kind="join_request_review",
+            key=key,
+            template="join_request_review",
+            user_id=person.id,
+            name=join.name,
+            structure=employer.name,
+            link=review,
+        )
+
+
+# --- Requests to join a registered structure (reviewed in the employer and coordination spaces) --
+
+
+def decide_join_request(join: StructureJoinRequest, actor: User, *, accept: bool) -> str:
+    """Accept or refuse a request to join, queue the requester's mail, commit; return the flash.
+
+    Raises ``Conflict`` when someone else decided first (the caller rolls back and says so).
+    """
+    session = get_session()
+    if accept:
+        user = employer_ops.accept_join_request(session, join, actor)
+        session.flush()
+        send_signin_link(user, template="join_accepted")
+        message = f"Demande acceptée : {join.name} reçoit un lien de connexion."
+    else:
+        employer_ops.refuse_join_request(session, join, actor)
+        mailing.queue(
+            session,
+            to=join.email,
+            kind="join_request",
+            key=f"join-{join.id}-refused",
+            template="join_refused",
+        )
+        message = f"Demande refusée : {join.name} en est informé·e, sans autre détail."
+    session.commit()
+    return message
