@@ -115,6 +115,7 @@ COUNT_LABELS: dict[str, str] = {
     "already_running": "exécution passée (la même tâche était déjà en cours)",
     "interrupted": "interruptions",
     "job_runs_deleted": "exécutions anciennes supprimées",
+    "join_requests_deleted": "demandes de rattachement refusées supprimées",
     "mail_bodies_erased": "contenus de courriels effacés",
     "mails": "courriels",
     "mails_deleted": "courriels supprimés",

@@ -41,6 +41,7 @@ from data.models.mail import (
     OutboxStatus,
     UnsubscribeToken,
 )
+from data.operations.employers import purge_refused_join_requests
 from jobs.common import (
     MailBatch,
     add_months,
@@ -187,6 +188,7 @@ def _erase_old_items(s: Session, now: datetime, cutoff: datetime) -> Counter[str
         .execution_options(synchronize_session=False)
     )
     counts["offer_tutors_erased"] = result.rowcount or 0
+    counts["join_requests_deleted"] = purge_refused_join_requests(s, now=now)
     done = (OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.SUPPRESSED)
     result = s.execute(
         update(OutboxMessage)

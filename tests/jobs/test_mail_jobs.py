@@ -309,3 +309,29 @@ def test_coordinator_summary_counts_and_goes_out_once_a_week(
     assert "Offres publiées sans candidat suggéré : 0" in text
     assert "Demandes actives sans offre suggérée : 0" in text
     assert "Besoins de logement sans solution : 1" in text
+
+
+def test_retention_deletes_refused_join_requests_after_their_keeping_time(
+    committed_factory: sessionmaker[Session], smtp_server: SmtpServer
+) -> None:
+    from data.models import StructureJoinRequest, User
+    from data.operations.employers import (
+        REFUSED_KEPT_DAYS,
+        refuse_join_request,
+        request_to_join,
+    )
+
+    w = build_world(committed_factory, now=T0)
+    with committed_factory.begin() as s:
+        coordinator = s.scalar(select(User).where(User.email == w.coordinator_email))
+        for n in range(2):
+            join = request_to_join(
+                s, w.employer_id, name=f"Personne {n}", email=f"p{n}@example.org", now=T0
+            )
+            refuse_join_request(s, join, coordinator, now=T0 + timedelta(days=n))
+    mailer = make_mailer(smtp_server.config())
+    first_due = T0 + timedelta(days=REFUSED_KEPT_DAYS, minutes=1)
+    assert apply_retention(committed_factory, mailer, first_due)["join_requests_deleted"] == 1
+    with committed_factory() as s:
+        left = s.scalars(select(StructureJoinRequest.email)).all()
+    assert left == ["p1@example.org"]
