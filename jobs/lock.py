@@ -86,6 +86,8 @@ class SchedulerLock:
         self._file: IO[Any] | None = None
         #: The lock's connection was lost and the lock not taken again yet.
         self._lost = False
+        #: Jobs run in several threads: one checks the lock at a time.
+        self._checking = threading.Lock()
 
     @property
     def held(self) -> bool:
@@ -139,6 +141,10 @@ class SchedulerLock:
         it. Checked before each job run: a lost lock is taken again if it is free, else the
         caller stops. Raises ``DBAPIError`` while the database cannot be reached.
         """
+        with self._checking:
+            return self._still_held()
+
+    def _still_held(self) -> bool:
         if self._file is not None:
             return True
         if self._conn is not None:
