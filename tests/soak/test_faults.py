@@ -334,6 +334,7 @@ def _restart_under_the_service(
     assert visitor.request("/healthz")[0] == 200
     assert coordinator.request("/coordination/")[0] == 200  # the session survived
     queue_mails(service, 3, "retour")
+
     def back_mails_sent() -> bool:
         rows = [r for r in outbox(service) if r.key.startswith("retour:")]
         return len(rows) == 3 and all(r.status == OutboxStatus.SENT for r in rows)
