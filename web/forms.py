@@ -9,12 +9,15 @@ from flask import current_app, request
 
 __all__ = ["values", "checked", "page_args", "FIELD_LABELS"]
 
-MAX_FIELD = 5000
-
 
 def values(names: Iterable[str]) -> dict[str, str]:
-    """Return the submitted text of each field, trimmed to a sane length ('' when absent)."""
-    return {name: request.form.get(name, "")[:MAX_FIELD] for name in names}
+    """Return the submitted text of each field ('' when absent).
+
+    Nothing is cut: the operations refuse a text over its length with a French message
+    (``data.operations.validation.clean_text``), and the request size is bounded by
+    ``MAX_FORM_MEMORY_SIZE``.
+    """
+    return {name: request.form.get(name, "") for name in names}
 
 
 def checked(name: str) -> bool:

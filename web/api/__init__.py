@@ -15,6 +15,8 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
+from web.input import IdConverter, id_parameter_schema
+
 from .schemas import ErrorSchema
 
 __all__ = ["API_VERSION", "PasserelleApi", "init_app", "register_api"]
@@ -99,6 +101,7 @@ def init_app(app: Flask) -> PasserelleApi:
     for key, value in _settings().items():
         app.config.setdefault(key, value)
     api = PasserelleApi(app)
+    api.register_converter(IdConverter, id_parameter_schema)
     for bp in (
         offers.bp,
         requests.bp,

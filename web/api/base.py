@@ -21,9 +21,9 @@ __all__ = ["API_PREFIX", "ID", "api_blueprint", "errors"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 API_PREFIX = "/api/v1"
-# Path ids: the loaders answer 404 for any id beyond the 32-bit keys, before asking the database.
-# (A ``max=`` on the converter would make Werkzeug answer 405 for such paths with some methods.)
-ID = "int"
+# Path ids: the app's ``id`` converter (web/input.py) matches 1 to 2**31 - 1 only, so any other
+# number is a 404 before a view or the database is asked.
+ID = "id"
 
 _NAMES = {
     400: "BAD_REQUEST",

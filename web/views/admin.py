@@ -89,7 +89,7 @@ def accounts() -> str:
     return render_template("admin/accounts.html", staff=staff, tokens=tokens)
 
 
-@bp.post("/comptes/<int:user_id>/<any(desactiver, reactiver, deconnecter):action>")
+@bp.post("/comptes/<id:user_id>/<any(desactiver, reactiver, deconnecter):action>")
 def account_action(user_id: int, action: str) -> Response:
     session = get_session()
     user = session.get(User, user_id)
@@ -109,7 +109,7 @@ def account_action(user_id: int, action: str) -> Response:
     return redirect(url_for("admin.accounts"))
 
 
-@bp.post("/jetons/<int:token_id>/revoquer")
+@bp.post("/jetons/<id:token_id>/revoquer")
 def revoke_token(token_id: int) -> Response:
     session = get_session()
     auth.revoke_api_token(session, token_id)

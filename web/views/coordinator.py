@@ -19,6 +19,7 @@ from data import operations as ops
 from data.errors import Conflict, InvalidTransition, ValidationError
 from data.models import Candidate, Employer, Offer, Request, Suggestion, SuggestionStatus, User
 from data.operations import audit
+from data.operations.validation import clean_id
 from data.recompute import engine_inputs, recompute_suggestions, shipped_referential
 from matching import allocate
 from web import queries
@@ -153,7 +154,7 @@ def _back_to_queue() -> Response:
     return redirect(url_for("coordinator.queue"))
 
 
-@bp.post("/suggestions/<int:suggestion_id>/approuver")
+@bp.post("/suggestions/<id:suggestion_id>/approuver")
 def approve(suggestion_id: int) -> Response:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
@@ -166,7 +167,7 @@ def approve(suggestion_id: int) -> Response:
     return _back_to_queue()
 
 
-@bp.post("/suggestions/<int:suggestion_id>/rejeter")
+@bp.post("/suggestions/<id:suggestion_id>/rejeter")
 def reject(suggestion_id: int) -> Response | tuple:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
@@ -202,16 +203,21 @@ def manual_pair() -> str | Response | tuple:
         )
     errors: dict[str, list[str]] = {}
     try:
-        if not form["request_id"].isdigit():
-            errors["request_id"] = ["Choisissez une demande."]
-        if not form["offer_id"].isdigit():
-            errors["offer_id"] = ["Choisissez une offre."]
+        ids: dict[str, int | None] = {}
+        for name, message in (
+            ("request_id", "Choisissez une demande."),
+            ("offer_id", "Choisissez une offre."),
+        ):
+            try:
+                ids[name] = clean_id(form[name], name)
+            except ValidationError:
+                errors[name] = [message]
         if errors:
             raise ValidationError(errors)
         s = ops.create_manual_pair(
             session,
-            int(form["request_id"]),
-            int(form["offer_id"]),
+            ids["request_id"],
+            ids["offer_id"],
             _me(),
             note=or_none(form["note"]),
             base_url=_base_url(),
@@ -230,7 +236,7 @@ def manual_pair() -> str | Response | tuple:
     return redirect(url_for("coordinator.suggestion", suggestion_id=s.id))
 
 
-@bp.get("/suggestions/<int:suggestion_id>")
+@bp.get("/suggestions/<id:suggestion_id>")
 def suggestion(suggestion_id: int) -> str:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
@@ -253,9 +259,7 @@ def pair_list() -> str:
     )
 
 
-@bp.post(
-    "/suggestions/<int:suggestion_id>/etape/<any(contacte, entretien, contrat, abandon):stage>"
-)
+@bp.post("/suggestions/<id:suggestion_id>/etape/<any(contacte, entretien, contrat, abandon):stage>")
 def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
@@ -293,7 +297,7 @@ def offers() -> str:
     )
 
 
-@bp.get("/offres/<int:offer_id>")
+@bp.get("/offres/<id:offer_id>")
 def offer(offer_id: int) -> str:
     found = _get(Offer, offer_id)
     session = get_session()
@@ -310,7 +314,7 @@ def requests_list() -> str:
     )
 
 
-@bp.get("/demandes/<int:request_id>")
+@bp.get("/demandes/<id:request_id>")
 def request_detail(request_id: int) -> str:
     found = _get(Request, request_id)
     session = get_session()
@@ -327,7 +331,7 @@ def employers() -> str:
     )
 
 
-@bp.get("/employeurs/<int:employer_id>")
+@bp.get("/employeurs/<id:employer_id>")
 def employer(employer_id: int) -> str:
     found = _get(Employer, employer_id)
     session = get_session()
@@ -344,7 +348,7 @@ def candidates() -> str:
     )
 
 
-@bp.get("/candidats/<int:candidate_id>")
+@bp.get("/candidats/<id:candidate_id>")
 def candidate(candidate_id: int) -> str:
     found = _get(Candidate, candidate_id)
     session = get_session()
@@ -384,7 +388,7 @@ def operations() -> str:
     )
 
 
-@bp.post("/courriels/<int:outbox_id>/renvoyer")
+@bp.post("/courriels/<id:outbox_id>/renvoyer")
 def requeue(outbox_id: int) -> Response:
     """Give a dead mail a fresh set of tries (the cause was fixed)."""
     session = get_session()

@@ -76,7 +76,7 @@ def offers() -> str:
     )
 
 
-@bp.get("/offres/<int:offer_id>")
+@bp.get("/offres/<id:offer_id>")
 def offer(offer_id: int) -> str:
     found = queries.public_offer(get_session(), offer_id)
     if found is None:
