@@ -30,6 +30,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_NUMBER_DIGITS",
     "IdConverter",
+    "range_regex",
     "id_parameter_schema",
     "check_request",
     "json_problem",
@@ -48,10 +49,32 @@ TOO_LONG_NUMBER = f"Un nombre du document JSON dépasse {MAX_NUMBER_DIGITS} chif
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)|[\[\]{}]', re.DOTALL)
 
 
-class IdConverter(BaseConverter):
-    """Match a row id in a path: 1 to ``MAX_ID`` (other numbers name no row: 404)."""
+def range_regex(limit: int) -> str:
+    """Return a regular expression matching the decimal numbers from 1 to ``limit``.
 
-    regex = r"\d{1,10}"
+    >>> pattern = re.compile(range_regex(2147))
+    >>> [bool(pattern.fullmatch(str(n))) for n in (0, 1, 999, 2099, 2147, 2148, 9999, 10000)]
+    [False, True, True, True, True, False, False, False]
+    """
+    digits = str(limit)
+    options = [rf"[1-9]\d{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for i, ch in enumerate(digits):
+        low = "1" if i == 0 else "0"
+        if ch > low:
+            below = low if int(ch) - 1 == int(low) else f"{low}-{int(ch) - 1}"
+            options.append(f"{digits[:i]}[{below}]\\d{{{len(digits) - i - 1}}}")
+    options.append(digits)
+    return "(?:" + "|".join(options) + ")"
+
+
+class IdConverter(BaseConverter):
+    """Match a row id in a path: 1 to ``MAX_ID`` (other numbers name no row: 404).
+
+    The range is in the pattern, not only in ``to_python``: Werkzeug answers 405 when a rule of
+    another method matched the path and this one's converter refused the value.
+    """
+
+    regex = range_regex(MAX_ID)
     weight = 50  # as Werkzeug's int converter
     part_isolating = True
 

@@ -14,6 +14,7 @@ from data.models import Role, User
 from data.models.auth import ApiToken
 from data.platform_settings import ReviewRule, get_review_rule, set_review_rule
 from web.db import get_session
+from web.forms import small_int
 from web.sessions import current_user, role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -43,11 +44,12 @@ def review_rule() -> Response | tuple:
     form = {k: request.form.get(k, "") for k in ("mode", "min_score")}
     errors: dict[str, list[str]] = {}
     score = form["min_score"]
-    if not score.isdigit() or not 0 <= int(score) <= 100:
+    number = small_int(score, 0, 100)
+    if number is None:
         errors["min_score"] = ["Le score minimal est un nombre entier entre 0 et 100."]
     else:
         try:
-            set_review_rule(session, ReviewRule(form["mode"], int(score) / 100), current_user())
+            set_review_rule(session, ReviewRule(form["mode"], number / 100), current_user())
         except ValidationError as exc:
             errors = exc.errors
     if errors:

@@ -25,7 +25,7 @@ from matching import allocate
 from web import queries
 from web.db import get_session
 from web.errors import domain_answer
-from web.forms import or_none, page_args
+from web.forms import or_none, page_args, small_int
 from web.sessions import STAFF, current_user, role_required
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordination")
@@ -125,8 +125,8 @@ def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
     if form["logement"] in ("oui", "non"):
         args["needs_housing"] = form["logement"] == "oui"
     if form["score"]:
-        if form["score"].isdigit() and 0 <= int(form["score"]) <= 100:
-            args["min_score"] = int(form["score"]) / 100
+        if (score := small_int(form["score"], 0, 100)) is not None:
+            args["min_score"] = score / 100
         else:
             errors["score"] = ["Score minimal : un nombre entre 0 et 100."]
     return form, errors, args
