@@ -323,6 +323,9 @@ SPACES = {
     "/coordination": "coordinator",
     "/admin": "admin",
 }
+# Routes that end sessions or disable accounts: fuzzed last, so the others run signed in.
+LAST = ("signin.sign_out", "admin.account_action")
+QUERY_FIELDS = 12  # the first FUZZ_FIELDS are the ones query strings carry
 # Form and query fields the pages read, with odd values in each.
 FUZZ_FIELDS = (
     "q",
@@ -384,10 +387,11 @@ def _fill(rule: Any, world: World, odd: str) -> str:
 @pytest.mark.parametrize("odd", ODD_VALUES, ids=lambda v: repr(v[:12]))
 def test_page_fuzzing_finds_no_server_error(app: Flask, world: World, odd: str) -> None:
     data = {name: odd for name in FUZZ_FIELDS}
-    query = {name: odd for name in FUZZ_FIELDS}
+    query = {name: odd for name in FUZZ_FIELDS[:QUERY_FIELDS]}
     failures: list[str] = []
     calls = 0
-    for rule in app.url_map.iter_rules():
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint in LAST, r.rule))
+    for rule in rules:
         if rule.endpoint == "static" or rule.rule.startswith("/api/"):
             continue  # the API has its own run (test_api_schema.py)
         path = _fill(rule, world, odd)
