@@ -347,13 +347,14 @@ def clean_id(value: object, field: str, *, required: bool = True) -> int | None:
     (None, {'site_id': ['Identifiant invalide.']})
     """
     if isinstance(value, str) and len(value.strip()) > len(str(MAX_ID)):
+        digits = value.strip().lstrip("+-")
+        if digits.isascii() and digits.isdigit():
+            raise _fail(field, "Identifiant invalide.")
+        raise _fail(field, "Nombre entier attendu.")
+    number = clean_int(value, field, required=required)
+    if number is not None and not 1 <= number <= MAX_ID:
         raise _fail(field, "Identifiant invalide.")
-    try:
-        return clean_int(value, field, min_value=1, max_value=MAX_ID, required=required)
-    except ValidationError as exc:
-        if exc.errors.get(field) == [REQUIRED]:
-            raise
-        raise _fail(field, "Identifiant invalide.") from None
+    return number
 
 
 def clean_bool(value: object, field: str) -> bool:

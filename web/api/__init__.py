@@ -17,6 +17,7 @@ from flask_smorest import Api
 
 from web.input import IdConverter, id_parameter_schema
 
+from .base import no_store
 from .schemas import ErrorSchema
 
 __all__ = ["API_VERSION", "PasserelleApi", "init_app", "register_api"]
@@ -102,6 +103,7 @@ def init_app(app: Flask) -> PasserelleApi:
         app.config.setdefault(key, value)
     api = PasserelleApi(app)
     api.register_converter(IdConverter, id_parameter_schema)
+    app.after_request(no_store)  # app-wide: a path the routes refuse (an id out of range) too
     for bp in (
         offers.bp,
         requests.bp,
