@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask
 
 from web import config, db, errors, security, sessions
+from web.input import register_input_guard
 
 __all__ = ["create_app"]
 
@@ -33,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.finalize(app)
 
     db.register_db(app)
+    register_input_guard(app)  # before any view, and the id converter before the routes
     security.register_security(app)
     sessions.register_sessions(app)
     register_blueprints(app)

@@ -111,6 +111,21 @@ def import_offers(session: Session, employer: Employer, stream: IO[bytes]) -> Im
     except csv.Error:
         dialect = _Semicolon  # type: ignore[assignment]
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    try:
+        _read_lines(session, employer, reader, report)
+    except csv.Error:
+        # A cell longer than csv.field_size_limit() (far beyond any field's length), or a file
+        # that is not CSV: nothing is kept (the caller rolls back on a fatal error).
+        report.fatal["file"] = [
+            f"Le fichier n'a pas pu être lu à la ligne {reader.line_num + 1} : une cellule dépasse "
+            "la taille autorisée ou le format CSV n'est pas respecté."
+        ]
+    return report
+
+
+def _read_lines(
+    session: Session, employer: Employer, reader: csv.DictReader[str], report: ImportReport
+) -> None:
     headers = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in headers]
     if missing:
@@ -121,7 +136,7 @@ def import_offers(session: Session, employer: Employer, stream: IO[bytes]) -> Im
             + ", ".join(COLUMNS)
             + "."
         ]
-        return report
+        return
     metiers = {}
     for code, label in queries.metier_options(session):
         metiers[code.lower()] = code
@@ -129,7 +144,7 @@ def import_offers(session: Session, employer: Employer, stream: IO[bytes]) -> Im
     for number, raw in enumerate(reader, start=2):
         if number - 1 > MAX_LINES:
             report.fatal["file"] = [f"Le fichier dépasse {MAX_LINES} lignes : découpez-le."]
-            return report
+            return
         row = {(k or "").strip().lower(): (v or "") for k, v in raw.items() if isinstance(v, str)}
         if not any(v.strip() for v in row.values()):
             continue
@@ -152,4 +167,3 @@ def import_offers(session: Session, employer: Employer, stream: IO[bytes]) -> Im
             continue
         savepoint.commit()
         report.created.append(offer)
-    return report

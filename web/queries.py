@@ -217,7 +217,7 @@ def search_communes(session: Session, text: str, limit: int = 10) -> list[Commun
     text = text.strip()
     if len(text) < 2:
         return []
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         cond = or_(Commune.postal_codes.like(f"{text}%"), Commune.postal_codes.like(f"% {text}%"))
     else:
         cond = func.lower(Commune.name).like(_like_pattern(text))

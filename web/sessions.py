@@ -76,6 +76,9 @@ def safe_next(target: str | None) -> str | None:
         return None
     if "\\" in target:
         return None
+    # A line break would split the Location header (Werkzeug refuses it: a 500 after sign-in).
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
     return target
 
 

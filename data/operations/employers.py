@@ -264,7 +264,9 @@ def set_site_housing(
         max_value=MAX_HOUSING_COST_EUR,
         required=False,
     )
-    notes_value = errors.run(clean_text, notes, "notes", required=False, max_length=500)
+    notes_value = errors.run(
+        clean_text, notes, "notes", required=False, max_length=500, multiline=True
+    )
     existing = next((h for h in site.housings if h.kind == kind_value), None)
     if kind_value is not None and beds_value is not None:
         total_after = site.housing_beds - (existing.beds if existing else 0) + beds_value

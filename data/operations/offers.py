@@ -17,6 +17,7 @@ from .validation import (
     clean_bool,
     clean_date,
     clean_enum,
+    clean_id,
     clean_int,
     clean_metier,
     clean_text,
@@ -115,7 +116,7 @@ def _clean_offer_fields(
     if "site_id" in values:
         site = None
         raw = values["site_id"]
-        site_id = errors.run(clean_int, raw, "site_id", min_value=1)
+        site_id = errors.run(clean_id, raw, "site_id")
         if site_id is not None:
             site = session.get(Site, site_id)
             if site is None or site.employer_id != employer.id:
@@ -195,6 +196,7 @@ def _clean_offer_fields(
             "description",
             required=False,
             max_length=MAX_DESCRIPTION,
+            multiline=True,
         )
         keep("description", text or "")
 

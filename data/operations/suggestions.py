@@ -93,7 +93,7 @@ def check_suggestion_transition(suggestion: Suggestion, target: SuggestionStatus
 def _clean_reason(reason: object, required: bool) -> str | None:
     if required and (reason is None or (isinstance(reason, str) and not reason.strip())):
         raise ValidationError({"reason": ["Indiquez la raison."]})
-    return clean_text(reason, "reason", required=required, max_length=MAX_REASON)
+    return clean_text(reason, "reason", required=required, max_length=MAX_REASON, multiline=True)
 
 
 def change_suggestion_status(
@@ -283,7 +283,9 @@ def create_manual_pair(
     request = load(session, Request, request, "Demande")
     offer = load(session, Offer, offer, "Offre")
     errors = ErrorCollector()
-    note_value = errors.run(clean_text, note, "note", required=False, max_length=MAX_REASON)
+    note_value = errors.run(
+        clean_text, note, "note", required=False, max_length=MAX_REASON, multiline=True
+    )
     if request.status != RequestStatus.ACTIVE:
         errors.add("request_id", REQUEST_NOT_ACTIVE)
     if offer.status != OfferStatus.PUBLISHED or offer.places_left < 1:

@@ -36,8 +36,13 @@ __all__ = [
     "clean_siret",
     "clean_email",
     "clean_phone",
+    "MAX_ID",
+    "NUL_MESSAGE",
+    "ONE_LINE_MESSAGE",
+    "check_characters",
     "clean_text",
     "clean_int",
+    "clean_id",
     "clean_bool",
     "clean_date",
     "clean_enum",
@@ -51,6 +56,15 @@ E = TypeVar("E", bound=enum.Enum)
 
 REQUIRED = "Ce champ est obligatoire."
 
+#: Row ids are 32-bit keys in both databases: a larger number names no row (and PostgreSQL
+#: refuses to compare a 32-bit column with it).
+MAX_ID = 2**31 - 1
+NUL_MESSAGE = "Le caractère NUL n'est pas accepté."
+ONE_LINE_MESSAGE = (
+    "Ce champ tient sur une ligne : retours à la ligne et caractères de contrôle refusés."
+)
+CONTROL_MESSAGE = "Ce texte contient des caractères de contrôle non acceptés."
+
 # La Poste's establishments share one SIREN and do not follow the Luhn key (INSEE rule).
 LA_POSTE_SIREN = "356000000"
 
@@ -60,6 +74,10 @@ _EMAIL_RE = re.compile(
 # French overseas departments dial their own country codes but have French national numbers.
 _OVERSEAS_PREFIXES = ("262", "590", "594", "596", "269")
 _INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+# C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What a multi-line text keeps: line breaks and tabs.
+_MULTILINE_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class ErrorCollector:
@@ -227,6 +245,28 @@ def clean_phone(value: object, field: str = "phone", *, required: bool = False) 
 # --- Plain values -----------------------------------------------------------------------------
 
 
+def check_characters(value: str, field: str, *, multiline: bool = False) -> str:
+    """Return ``value`` if it holds no character a field of its kind refuses, or raise.
+
+    NUL is refused everywhere (PostgreSQL cannot store it); a one-line field (a name, an
+    address) refuses every control character, line breaks included, so that it can never add a
+    line to a mail; a multi-line text keeps line breaks and tabs only.
+
+    >>> ErrorCollector().run(check_characters, "EHPAD\\r\\nBcc: x", "name") is None
+    True
+    >>> check_characters("ligne 1\\nligne 2", "description", multiline=True)
+    'ligne 1\\nligne 2'
+    """
+    if "\x00" in value:
+        raise _fail(field, NUL_MESSAGE)
+    if multiline:
+        if _MULTILINE_CONTROL_RE.search(value):
+            raise _fail(field, CONTROL_MESSAGE)
+    elif _CONTROL_RE.search(value):
+        raise _fail(field, ONE_LINE_MESSAGE)
+    return value
+
+
 def clean_text(
     value: object,
     field: str,
@@ -234,15 +274,21 @@ def clean_text(
     required: bool = True,
     max_length: int = 200,
     min_length: int = 0,
+    multiline: bool = False,
 ) -> str | None:
-    """Return the text trimmed (``None`` when empty and optional), or raise."""
+    """Return the text trimmed (``None`` when empty and optional), or raise.
+
+    Every text field goes through here: NUL is refused, a one-line field (the default) refuses
+    control characters, a ``multiline`` one keeps line breaks; a text over ``max_length`` is
+    refused with a message saying so, never cut.
+    """
     if value is None:
         if required:
             raise _fail(field, REQUIRED)
         return None
     if not isinstance(value, str):
         raise _fail(field, "Texte attendu.")
-    text = value.strip()
+    text = check_characters(value.strip(), field, multiline=multiline)
     if not text:
         if required:
             raise _fail(field, REQUIRED)
@@ -282,7 +328,7 @@ def clean_int(
         raise _fail(field, "Nombre entier attendu.")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,9}\s*", value):
+    elif isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,10}\s*", value):
         number = int(value)
     else:
         raise _fail(field, "Nombre entier attendu.")
@@ -290,6 +336,24 @@ def clean_int(
         max_value is not None and number > max_value
     ):
         raise _fail(field, _range_message(min_value, max_value))
+    return number
+
+
+def clean_id(value: object, field: str, *, required: bool = True) -> int | None:
+    """Return a row id (1 to :data:`MAX_ID`, an integer or a string of digits), or raise.
+
+    >>> errors = ErrorCollector()
+    >>> errors.run(clean_id, "9" * 4999, "site_id"), errors.errors
+    (None, {'site_id': ['Identifiant invalide.']})
+    """
+    if isinstance(value, str) and len(value.strip()) > len(str(MAX_ID)):
+        digits = value.strip().lstrip("+-")
+        if digits.isascii() and digits.isdigit():
+            raise _fail(field, "Identifiant invalide.")
+        raise _fail(field, "Nombre entier attendu.")
+    number = clean_int(value, field, required=required)
+    if number is not None and not 1 <= number <= MAX_ID:
+        raise _fail(field, "Identifiant invalide.")
     return number
 
 
@@ -360,6 +424,7 @@ def clean_commune(session: Session, value: object, field: str = "commune_insee")
     if value is None or (isinstance(value, str) and not value.strip()):
         raise _fail(field, REQUIRED)
     if not isinstance(value, str) or not _INSEE_RE.match(value.strip().upper()):
+        # (the pattern also keeps NUL and control characters away from the database)
         raise _fail(field, "Code INSEE de commune invalide : 5 caractères attendus, par ex. 01053.")
     commune = session.get(Commune, value.strip().upper())
     if commune is None:
@@ -371,6 +436,8 @@ def clean_metier(session: Session, value: object, field: str = "metier_code") ->
     """Return the métier of the referential whose code is ``value``, or raise."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise _fail(field, REQUIRED)
+    if isinstance(value, str):
+        check_characters(value, field)
     metier = session.get(Metier, value.strip()) if isinstance(value, str) else None
     if metier is None:
         raise _fail(field, "Métier inconnu du référentiel.")

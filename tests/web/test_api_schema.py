@@ -208,3 +208,50 @@ def test_property_based_run_with_a_candidate_token(
     assert not any(code >= 500 for code in statuses)
     # Its reads answered (what it sees matches the document), its forbidden actions were refused.
     assert statuses.get(200, 0) > 20 and statuses.get(403, 0) > 10, statuses
+
+
+# The odd input of issue 12, sent to every operation of the document: ids beyond the 32-bit keys,
+# NUL in query strings and bodies, JSON nested 20,000 levels, an integer of 5,000 digits.
+ODD_IDS = (str(2**31), str(2**70))
+ODD_BODIES = (
+    "[" * 20_000 + "]" * 20_000,
+    '{"places": ' + "9" * 5000 + "}",
+    '{"note": "a\\u0000b", "reason": "a\\u0000b", "metiers": ["a\\u0000"]}',
+)
+
+
+def test_odd_input_on_every_operation_is_a_4xx_with_the_error_body(
+    app: Flask,
+    tokens: Tokens,  # noqa: F811
+) -> None:
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {tokens.coordinator}", "Accept": "application/json"}
+    failures: list[str] = []
+    calls = 0
+    for result in _schema(app).get_all_operations():
+        operation = result.ok()
+        names = [p.name for p in operation.path_parameters]
+        queries = [p.name for p in operation.query] or ["q"]
+        for odd_id in ODD_IDS if names else ("",):
+            path = operation.path
+            for name in names:
+                path = path.replace("{" + name + "}", odd_id)
+            requests = [(operation.method.upper(), path, {name: "x\x00" for name in queries}, None)]
+            if operation.method.upper() in ("POST", "PATCH"):
+                requests += [(operation.method.upper(), path, {}, body) for body in ODD_BODIES]
+            for method, url, query, body in requests:
+                kw: dict[str, Any] = {"query_string": query, "headers": headers}
+                if body is not None:
+                    kw.update(data=body, content_type="application/json")
+                response = client.open(url, method=method, **kw)
+                calls += 1
+                payload = response.get_json(silent=True) or {}
+                if not 400 <= response.status_code < 500 or set(payload) != {
+                    "code",
+                    "status",
+                    "message",
+                    "errors",
+                }:
+                    failures.append(f"{method} {url} {str(body)[:40]}: {response.status_code}")
+    assert calls > 60
+    assert not failures, "\n".join(failures)

@@ -15,6 +15,9 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
+from web.input import IdConverter, id_parameter_schema
+
+from .base import no_store
 from .schemas import ErrorSchema
 
 __all__ = ["API_VERSION", "PasserelleApi", "init_app", "register_api"]
@@ -99,6 +102,8 @@ def init_app(app: Flask) -> PasserelleApi:
     for key, value in _settings().items():
         app.config.setdefault(key, value)
     api = PasserelleApi(app)
+    api.register_converter(IdConverter, id_parameter_schema)
+    app.after_request(no_store)  # app-wide: a path the routes refuse (an id out of range) too
     for bp in (
         offers.bp,
         requests.bp,

@@ -16,14 +16,14 @@ from webargs.flaskparser import abort
 from .auth import authenticate
 from .errors import install_error_handlers
 
-__all__ = ["API_PREFIX", "ID", "api_blueprint", "errors"]
+__all__ = ["API_PREFIX", "ID", "api_blueprint", "errors", "no_store"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 API_PREFIX = "/api/v1"
-# Path ids: the loaders answer 404 for any id beyond the 32-bit keys, before asking the database.
-# (A ``max=`` on the converter would make Werkzeug answer 405 for such paths with some methods.)
-ID = "int"
+# Path ids: the app's ``id`` converter (web/input.py) matches 1 to 2**31 - 1 only, so any other
+# number is a 404 before a view or the database is asked.
+ID = "id"
 
 _NAMES = {
     400: "BAD_REQUEST",
@@ -45,9 +45,11 @@ def _json_body_only() -> None:
         abort(415)
 
 
-def _no_store(response: Response) -> Response:
+def no_store(response: Response) -> Response:
+    """Forbid caching every answer under /api/v1, routing errors included (app-wide hook)."""
     # Answers hold personal data (candidates' first names, contact details): never cache them.
-    response.headers["Cache-Control"] = "no-store"
+    if request.path.startswith(f"{API_PREFIX}/"):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -56,7 +58,6 @@ def api_blueprint(name: str, path: str, description: str) -> Blueprint:
     bp = Blueprint(name, __name__, url_prefix=f"{API_PREFIX}{path}", description=description)
     bp.before_request(authenticate)
     bp.before_request(_json_body_only)
-    bp.after_request(_no_store)
     install_error_handlers(bp)
     return bp
 

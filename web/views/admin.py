@@ -14,6 +14,7 @@ from data.models import Role, User
 from data.models.auth import ApiToken
 from data.platform_settings import ReviewRule, get_review_rule, set_review_rule
 from web.db import get_session
+from web.forms import small_int
 from web.sessions import current_user, role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -43,11 +44,12 @@ def review_rule() -> Response | tuple:
     form = {k: request.form.get(k, "") for k in ("mode", "min_score")}
     errors: dict[str, list[str]] = {}
     score = form["min_score"]
-    if not score.isdigit() or not 0 <= int(score) <= 100:
+    number = small_int(score, 0, 100)
+    if number is None:
         errors["min_score"] = ["Le score minimal est un nombre entier entre 0 et 100."]
     else:
         try:
-            set_review_rule(session, ReviewRule(form["mode"], int(score) / 100), current_user())
+            set_review_rule(session, ReviewRule(form["mode"], number / 100), current_user())
         except ValidationError as exc:
             errors = exc.errors
     if errors:
@@ -89,7 +91,7 @@ def accounts() -> str:
     return render_template("admin/accounts.html", staff=staff, tokens=tokens)
 
 
-@bp.post("/comptes/<int:user_id>/<any(desactiver, reactiver, deconnecter):action>")
+@bp.post("/comptes/<id:user_id>/<any(desactiver, reactiver, deconnecter):action>")
 def account_action(user_id: int, action: str) -> Response:
     session = get_session()
     user = session.get(User, user_id)
@@ -109,7 +111,7 @@ def account_action(user_id: int, action: str) -> Response:
     return redirect(url_for("admin.accounts"))
 
 
-@bp.post("/jetons/<int:token_id>/revoquer")
+@bp.post("/jetons/<id:token_id>/revoquer")
 def revoke_token(token_id: int) -> Response:
     session = get_session()
     auth.revoke_api_token(session, token_id)

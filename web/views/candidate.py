@@ -184,7 +184,7 @@ def request_status(action: str) -> Response:
     return redirect(url_for("candidate.dashboard"))
 
 
-@bp.post("/suggestions/<int:suggestion_id>/reponse")
+@bp.post("/suggestions/<id:suggestion_id>/reponse")
 def answer(suggestion_id: int) -> Response:
     s = _own_suggestion(suggestion_id)
     interested = request.form.get("interested")

@@ -29,12 +29,13 @@ from data.models import (
 )
 from data.operations import audit
 from data.operations import employers as employer_ops
+from data.operations.validation import clean_id
 from data.recompute import engine_inputs, recompute_suggestions, shipped_referential
 from matching import allocate
 from web import queries
 from web.db import get_session
 from web.errors import domain_answer
-from web.forms import or_none, page_args
+from web.forms import or_none, page_args, small_int
 from web.sessions import STAFF, current_user, role_required
 from web.views import signin
 
@@ -137,8 +138,8 @@ def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
     if form["logement"] in ("oui", "non"):
         args["needs_housing"] = form["logement"] == "oui"
     if form["score"]:
-        if form["score"].isdigit() and 0 <= int(form["score"]) <= 100:
-            args["min_score"] = int(form["score"]) / 100
+        if (score := small_int(form["score"], 0, 100)) is not None:
+            args["min_score"] = score / 100
         else:
             errors["score"] = ["Score minimal : un nombre entre 0 et 100."]
     return form, errors, args
@@ -166,7 +167,7 @@ def _back_to_queue() -> Response:
     return redirect(url_for("coordinator.queue"))
 
 
-@bp.post("/suggestions/<int:suggestion_id>/approuver")
+@bp.post("/suggestions/<id:suggestion_id>/approuver")
 def approve(suggestion_id: int) -> Response:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
@@ -179,7 +180,7 @@ def approve(suggestion_id: int) -> Response:
     return _back_to_queue()
 
 
-@bp.post("/suggestions/<int:suggestion_id>/rejeter")
+@bp.post("/suggestions/<id:suggestion_id>/rejeter")
 def reject(suggestion_id: int) -> Response | tuple:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
@@ -215,16 +216,21 @@ def manual_pair() -> str | Response | tuple:
         )
     errors: dict[str, list[str]] = {}
     try:
-        if not form["request_id"].isdigit():
-            errors["request_id"] = ["Choisissez une demande."]
-        if not form["offer_id"].isdigit():
-            errors["offer_id"] = ["Choisissez une offre."]
+        ids: dict[str, int | None] = {}
+        for name, message in (
+            ("request_id", "Choisissez une demande."),
+            ("offer_id", "Choisissez une offre."),
+        ):
+            try:
+                ids[name] = clean_id(form[name], name)
+            except ValidationError:
+                errors[name] = [message]
         if errors:
             raise ValidationError(errors)
         s = ops.create_manual_pair(
             session,
-            int(form["request_id"]),
-            int(form["offer_id"]),
+            ids["request_id"],
+            ids["offer_id"],
             _me(),
             note=or_none(form["note"]),
             base_url=_base_url(),
@@ -243,7 +249,7 @@ def manual_pair() -> str | Response | tuple:
     return redirect(url_for("coordinator.suggestion", suggestion_id=s.id))
 
 
-@bp.get("/suggestions/<int:suggestion_id>")
+@bp.get("/suggestions/<id:suggestion_id>")
 def suggestion(suggestion_id: int) -> str:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
@@ -266,9 +272,7 @@ def pair_list() -> str:
     )
 
 
-@bp.post(
-    "/suggestions/<int:suggestion_id>/etape/<any(contacte, entretien, contrat, abandon):stage>"
-)
+@bp.post("/suggestions/<id:suggestion_id>/etape/<any(contacte, entretien, contrat, abandon):stage>")
 def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
@@ -306,7 +310,7 @@ def offers() -> str:
     )
 
 
-@bp.get("/offres/<int:offer_id>")
+@bp.get("/offres/<id:offer_id>")
 def offer(offer_id: int) -> str:
     found = _get(Offer, offer_id)
     session = get_session()
@@ -323,7 +327,7 @@ def requests_list() -> str:
     )
 
 
-@bp.get("/demandes/<int:request_id>")
+@bp.get("/demandes/<id:request_id>")
 def request_detail(request_id: int) -> str:
     found = _get(Request, request_id)
     session = get_session()
@@ -340,7 +344,7 @@ def employers() -> str:
     )
 
 
-@bp.get("/employeurs/<int:employer_id>")
+@bp.get("/employeurs/<id:employer_id>")
 def employer(employer_id: int) -> str:
     found = _get(Employer, employer_id)
     session = get_session()
@@ -366,7 +370,7 @@ def join_requests() -> str:
     )
 
 
-@bp.post("/rattachements/<int:join_id>/<any(accepter, refuser):decision>")
+@bp.post("/rattachements/<id:join_id>/<any(accepter, refuser):decision>")
 def decide_join(join_id: int, decision: str) -> Response:
     """Accept or refuse a request to join a structure."""
     join = _get(StructureJoinRequest, join_id)
@@ -385,7 +389,7 @@ def candidates() -> str:
     )
 
 
-@bp.get("/candidats/<int:candidate_id>")
+@bp.get("/candidats/<id:candidate_id>")
 def candidate(candidate_id: int) -> str:
     found = _get(Candidate, candidate_id)
     session = get_session()
@@ -425,7 +429,7 @@ def operations() -> str:
     )
 
 
-@bp.post("/courriels/<int:outbox_id>/renvoyer")
+@bp.post("/courriels/<id:outbox_id>/renvoyer")
 def requeue(outbox_id: int) -> Response:
     """Give a dead mail a fresh set of tries (the cause was fixed)."""
     session = get_session()

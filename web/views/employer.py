@@ -118,7 +118,7 @@ def dashboard() -> str:
     )
 
 
-@bp.post("/demandes-de-rattachement/<int:join_id>/<any(accepter, refuser):decision>")
+@bp.post("/demandes-de-rattachement/<id:join_id>/<any(accepter, refuser):decision>")
 def decide_join(join_id: int, decision: str) -> Response:
     """Accept or refuse a request to join this structure (another structure's: 404)."""
     session = get_session()
@@ -232,7 +232,7 @@ def new_site() -> str | Response | tuple:
     return redirect(url_for("employer.dashboard"))
 
 
-@bp.route("/lieux/<int:site_id>", methods=["GET", "POST"])
+@bp.route("/lieux/<id:site_id>", methods=["GET", "POST"])
 def edit_site(site_id: int) -> str | Response | tuple:
     site = _own_site(site_id)
     if request.method == "GET":
@@ -263,8 +263,7 @@ def _offer_input() -> tuple[dict[str, str], dict[str, object]]:
     args["housing_beds"] = form["housing_beds"] or "0"
     for flag in OFFER_FLAGS:
         args[flag] = checked(flag)
-    site_id = form["site_id"]
-    args["site_id"] = int(site_id) if site_id.isdigit() else site_id
+    args["site_id"] = form["site_id"]  # clean_id parses it, with its range
     return form, args
 
 
@@ -302,7 +301,7 @@ def new_offer() -> Response | tuple:
     return redirect(url_for("employer.offer", offer_id=offer.id))
 
 
-@bp.route("/offres/<int:offer_id>/modifier", methods=["GET", "POST"])
+@bp.route("/offres/<id:offer_id>/modifier", methods=["GET", "POST"])
 def edit_offer(offer_id: int) -> Response | tuple:
     offer = _own_offer(offer_id)
     if request.method == "GET":
@@ -335,12 +334,12 @@ def _offer_html(offer: Offer, **extra: object) -> str:
     )
 
 
-@bp.get("/offres/<int:offer_id>")
+@bp.get("/offres/<id:offer_id>")
 def offer(offer_id: int) -> str:
     return _offer_html(_own_offer(offer_id))
 
 
-@bp.post("/offres/<int:offer_id>/publier")
+@bp.post("/offres/<id:offer_id>/publier")
 def publish(offer_id: int) -> Response | tuple:
     found = _own_offer(offer_id)
     session = get_session()
@@ -354,7 +353,7 @@ def publish(offer_id: int) -> Response | tuple:
     return redirect(url_for("employer.offer", offer_id=found.id))
 
 
-@bp.post("/offres/<int:offer_id>/fermer")
+@bp.post("/offres/<id:offer_id>/fermer")
 def close(offer_id: int) -> Response:
     found = _own_offer(offer_id)
     ops.close_offer(get_session(), found)
@@ -363,7 +362,7 @@ def close(offer_id: int) -> Response:
     return redirect(url_for("employer.offer", offer_id=found.id))
 
 
-@bp.post("/offres/<int:offer_id>/dupliquer")
+@bp.post("/offres/<id:offer_id>/dupliquer")
 def duplicate(offer_id: int) -> Response:
     found = _own_offer(offer_id)
     copy = ops.duplicate_offer(get_session(), found)
@@ -389,7 +388,7 @@ def import_offers() -> str | tuple:
     return render_template("employer/import.html", report=report, errors={})
 
 
-@bp.post("/suggestions/<int:suggestion_id>/reponse")
+@bp.post("/suggestions/<id:suggestion_id>/reponse")
 def answer(suggestion_id: int) -> Response | tuple:
     s = _own_suggestion(suggestion_id)
     session = get_session()

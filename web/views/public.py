@@ -10,7 +10,7 @@ from data.reference import AIN_GEOJSON
 from web import queries
 from web.config import dev_tools_enabled
 from web.db import get_session
-from web.forms import page_args
+from web.forms import page_args, small_int
 from web.security import csrf_exempt
 from web.views import dev
 
@@ -39,8 +39,8 @@ def _offer_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
             args["near"] = commune
             form["commune"] = queries.commune_label(commune)
     if form["distance"]:
-        if form["distance"].isdigit() and 1 <= int(form["distance"]) <= 200:
-            args["max_km"] = int(form["distance"])
+        if (km := small_int(form["distance"], 1, 200)) is not None:
+            args["max_km"] = km
         else:
             errors["distance"] = ["Distance invalide : choisissez une valeur de la liste."]
     if "max_km" in args and "near" not in args:
@@ -76,7 +76,7 @@ def offers() -> str:
     )
 
 
-@bp.get("/offres/<int:offer_id>")
+@bp.get("/offres/<id:offer_id>")
 def offer(offer_id: int) -> str:
     found = queries.public_offer(get_session(), offer_id)
     if found is None:
