@@ -13,6 +13,8 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from data.operations.validation import MAX_ID
+
 __all__ = [
     "INT32_MAX",
     "Text",
@@ -30,8 +32,9 @@ __all__ = [
     "length",
 ]
 
-# Ids and counts are 32-bit integers in the database: a larger value cannot name a row.
-INT32_MAX = 2**31 - 1
+# Ids and counts are 32-bit integers in the database: a larger value cannot name a row (the one
+# bound of ids, data.operations.validation.MAX_ID, also used by the pages and the path converter).
+INT32_MAX = MAX_ID
 
 REQUIRED = "Ce champ est obligatoire."
 NULL = "Ce champ ne peut pas être vide (null)."
