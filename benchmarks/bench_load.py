@@ -161,7 +161,9 @@ def _plan(env: dict[str, str], url: str, secret_key: str, wait: list[float]) -> 
             .limit(200)
         ).all()
         staff = s.execute(
-            select(User.id, User.session_version).where(User.role == Role.COORDINATOR)
+            select(User.id, User.session_version, User.email).where(
+                User.role == Role.COORDINATOR, User.is_active.is_(True)
+            )
         ).first()
     engine.dispose()
     if staff is None or not offers:
@@ -173,7 +175,9 @@ def _plan(env: dict[str, str], url: str, secret_key: str, wait: list[float]) -> 
         value = serializer.dumps({"uid": user_id, "sv": version, "t": int(time.time())})
         return f"{name}={value}"
 
-    token = _flask(env, "tokens", "create", "--role", "coordinator", "--label", "bench")
+    token = _flask(
+        env, "tokens", "create", "--role", "coordinator", "--email", staff.email, "--label", "bench"
+    )
     return {
         "wait": wait,
         "offers": offers,

@@ -514,31 +514,77 @@ def create_api_token(
     role: Role | str,
     employer_id: int | None = None,
     candidate_id: int | None = None,
+    user_id: int | None = None,
     label: str = "",
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create an API token; return it and its raw value (shown once, stored hashed).
 
-    An employer token names its employer, a candidate token its candidate (not anonymised),
-    a coordinator or admin token neither.
+    An employer token names its employer, a candidate token its candidate (not anonymised), a
+    coordinator or admin token neither but the active staff account of that role it acts for
+    (``user_id``). An employer token may name one account of its structure. A token stops with
+    the account it names (:func:`authenticate_api_token`).
     """
     try:
         role = Role(role)
     except ValueError:
         raise ValidationError({"role": ["Rôle inconnu."]}) from None
     _check_token_link(session, role, employer_id, candidate_id)
+    _check_token_account(session, role, employer_id, user_id)
     raw = new_token()
     token = ApiToken(
         token_hash=hash_secret(raw),
         role=role,
         employer_id=employer_id,
         candidate_id=candidate_id,
+        user_id=user_id,
         label=label,
         created_at=_now(now),
     )
     session.add(token)
     session.flush()
     return token, raw
+
+
+def _check_token_account(
+    session: Session, role: Role, employer_id: int | None, user_id: int | None
+) -> None:
+    """Raise ValidationError unless the account a token names fits its role (staff: required)."""
+    staff = role in (Role.COORDINATOR, Role.ADMIN)
+    if user_id is None:
+        if staff:
+            raise ValidationError(
+                {"user_id": ["Un jeton de l'équipe désigne le compte de la personne (--email)."]}
+            )
+        return
+    user = session.get(User, user_id)
+    if role == Role.CANDIDATE:
+        message = "Un jeton candidat agit pour son candidat, sans désigner de compte."
+    elif user is None:
+        message = f"Aucun compte ne porte le numéro {user_id}."
+    elif not user.is_active:
+        message = f"Le compte {user.email} est désactivé."
+    elif user.role != role:
+        message = f"Le compte {user.email} n'a pas ce rôle."
+    elif role == Role.EMPLOYER and user.employer_id != employer_id:
+        message = f"Le compte {user.email} n'appartient pas à cet employeur."
+    else:
+        return
+    raise ValidationError({"user_id": [message]})
+
+
+def _account_may_act(session: Session, token: ApiToken) -> bool:
+    # A token that names an account lives as long as that account: active, with the same role
+    # (and, for an employer, the same structure). A staff token always names one.
+    if token.user_id is None:
+        return token.role not in (Role.COORDINATOR, Role.ADMIN)
+    user = session.get(User, token.user_id)
+    return (
+        user is not None
+        and user.is_active
+        and user.role == token.role
+        and (token.role != Role.EMPLOYER or user.employer_id == token.employer_id)
+    )
 
 
 def _employer_may_act(session: Session, employer_id: int | None) -> bool:
@@ -568,7 +614,8 @@ def authenticate_api_token(
     """Return the live token of this raw value and note its use; None if unknown or revoked.
 
     A candidate token also stops working once its candidate is anonymised or its account
-    disabled; an employer token once every account of its structure is disabled.
+    disabled; an employer token once every account of its structure is disabled; a token that
+    names an account (every staff token) once that account is disabled, deleted or changes role.
     """
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(raw)))
     if token is None or token.revoked_at is not None:
@@ -576,6 +623,8 @@ def authenticate_api_token(
     if token.role == Role.CANDIDATE and not _candidate_may_act(session, token.candidate_id):
         return None
     if token.role == Role.EMPLOYER and not _employer_may_act(session, token.employer_id):
+        return None
+    if not _account_may_act(session, token):
         return None
     token.last_used_at = _now(now)
     session.flush()

@@ -133,7 +133,7 @@ def _concrete(command: str, tmp_path: Path) -> list[str]:
         ]
     if "--role ROLE" in command:
         return [
-            command.split(" --role")[0] + " --role coordinator",
+            command.split(" --role")[0] + f" --role admin --email {ADMIN_EMAIL}",
             command.split(" --role")[0] + " --role employer --employer 1",
             command.split(" --role")[0] + " --role candidate --candidate 1",
         ]
@@ -209,9 +209,8 @@ CHECKS: dict[str, str] = {
     ".venv/bin/flask --app web users create-staff --email E --role coordinator|admin": (
         r"Secret TOTP : [A-Z2-7]+"
     ),
-    ".venv/bin/flask --app web tokens create --role ROLE [--employer ID | --candidate ID]": (
-        r"Jeton n° \d+ créé"
-    ),
+    ".venv/bin/flask --app web tokens create --role ROLE [--employer ID | --candidate ID]"
+    " [--email E]": (r"Jeton n° \d+ créé"),
     ".venv/bin/python -m jobs list": r"rematch",
     ".venv/bin/python -m jobs run NAME": r"\{.*\}",
     ".venv/bin/python -m jobs": "scheduler",

@@ -238,22 +238,37 @@ def totp_code_command(email: str) -> None:
 @click.option(
     "--candidate", "candidate_id", type=int, default=None, help="Candidate id (candidate)."
 )
+@click.option(
+    "--email",
+    default=None,
+    help="The account the token acts for: required for coordinator and admin, optional for an "
+    "employer (an account of that structure). The token stops with the account.",
+)
 @click.option("--label", default="", help="What the token is for.")
-def create_token(role: str, employer_id: int | None, candidate_id: int | None, label: str) -> None:
+def create_token(
+    role: str, employer_id: int | None, candidate_id: int | None, email: str | None, label: str
+) -> None:
     """Create a JSON API bearer token; print it once.
 
     An employer token names its employer (--employer), a candidate token its candidate
-    (--candidate); coordinator and admin tokens name neither.
+    (--candidate); coordinator and admin tokens name the staff account they act for (--email).
     """
     from flask import current_app
 
     with state(current_app).session_factory() as session, session.begin():
+        user_id = None
+        if email is not None:
+            user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+            if user is None:
+                raise click.ClickException(f"Aucun compte à l'adresse {email}.")
+            user_id = user.id
         try:
             token, raw = auth.create_api_token(
                 session,
                 role=role,
                 employer_id=employer_id,
                 candidate_id=candidate_id,
+                user_id=user_id,
                 label=label,
             )
         except ValidationError as exc:

@@ -61,6 +61,11 @@ class ApiToken(Base):
     An employer token is bound to one employer, a candidate token to one candidate, staff tokens
     to neither (the same rule as :class:`~data.models.users.User`'s ``role_link``). Deleting the
     employer or the candidate deletes its tokens.
+
+    A coordinator or admin token also names the staff account it acts for (``user_id``,
+    ``staff_account``): it stops with that account (disabled, deleted or given another role). An
+    employer token may name one account of its structure, and then stops with it too. Staff tokens
+    made before accounts were named were revoked by migration 0007.
     """
 
     __tablename__ = "api_tokens"
@@ -71,6 +76,10 @@ class ApiToken(Base):
             " OR (role IN ('coordinator', 'admin')"
             " AND employer_id IS NULL AND candidate_id IS NULL)",
             name="role_link",
+        ),
+        CheckConstraint(
+            "role NOT IN ('coordinator', 'admin') OR user_id IS NOT NULL OR revoked_at IS NOT NULL",
+            name="staff_account",
         ),
     )
 
@@ -83,6 +92,9 @@ class ApiToken(Base):
     candidate_id: Mapped[int | None] = mapped_column(
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
     )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
@@ -90,6 +102,7 @@ class ApiToken(Base):
 
     employer: Mapped[Employer | None] = relationship()
     candidate: Mapped[Candidate | None] = relationship()
+    user: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.role}>"

@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -376,6 +376,109 @@ def test_employer_token_stops_when_every_account_of_its_structure_is_disabled(
     assert auth.authenticate_api_token(session, raw) is not None
     # A structure without any account (tokens made by an admin) keeps its token.
     assert auth.authenticate_api_token(session, lone_raw) is not None
+
+
+def _staff(session: Session, email: str, role: Role = Role.COORDINATOR) -> User:
+    user = User(email=email, role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def test_a_staff_token_names_its_account(session: Session) -> None:
+    coordinator = _staff(session, "coord@ain.example")
+    token, raw = auth.create_api_token(session, role="coordinator", user_id=coordinator.id)
+    assert token.user_id == coordinator.id
+    assert auth.authenticate_api_token(session, raw) is token
+
+    admin = _staff(session, "admin@ain.example", Role.ADMIN)
+    gone = _staff(session, "parti@ain.example")
+    auth.set_active(session, gone, False)
+    employer = _employer(session)
+    employee = ops.create_user(
+        session, email="rh@ehpad.example", role="employer", employer=employer
+    )
+    elsewhere = ops.create_user(
+        session,
+        email="rh@ailleurs.example",
+        role="employer",
+        employer=_employer(session, siret="35600000000048"),
+    )
+    refusals: list[tuple[dict[str, object], str]] = [
+        ({"role": "coordinator"}, "désigne le compte de la personne"),
+        ({"role": "admin", "user_id": 999_999}, "Aucun compte ne porte le numéro"),
+        ({"role": "coordinator", "user_id": gone.id}, "est désactivé"),
+        ({"role": "coordinator", "user_id": admin.id}, "n'a pas ce rôle"),
+        ({"role": "admin", "user_id": coordinator.id}, "n'a pas ce rôle"),
+        (
+            {"role": "employer", "employer_id": employer.id, "user_id": elsewhere.id},
+            "n'appartient pas à cet employeur",
+        ),
+        (
+            {
+                "role": "candidate",
+                "candidate_id": _candidate_user(session).candidate_id,
+                "user_id": employee.id,
+            },
+            "sans désigner de compte",
+        ),
+    ]
+    for kwargs, message in refusals:
+        with pytest.raises(ValidationError) as err:
+            auth.create_api_token(session, **kwargs)  # type: ignore[arg-type]
+        assert list(err.value.errors) == ["user_id"], kwargs
+        assert message in err.value.errors["user_id"][0], kwargs
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == 1
+
+
+def test_a_staff_token_stops_with_its_account(session: Session) -> None:
+    disabled = _staff(session, "a@ain.example")
+    demoted = _staff(session, "b@ain.example", Role.ADMIN)
+    deleted = _staff(session, "c@ain.example")
+    kept = _staff(session, "d@ain.example")
+    raws = {
+        user.email: auth.create_api_token(session, role=user.role, user_id=user.id)[1]
+        for user in (disabled, demoted, deleted, kept)
+    }
+    assert all(auth.authenticate_api_token(session, raw) for raw in raws.values())
+
+    ops.deactivate_user(session, disabled)
+    demoted.role = Role.COORDINATOR
+    session.delete(deleted)
+    session.flush()
+    session.expire_all()
+
+    live = {email for email, raw in raws.items() if auth.authenticate_api_token(session, raw)}
+    assert live == {"d@ain.example"}
+    # Deleting the account deleted its token (ON DELETE CASCADE).
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == 3
+    # Enabled again, the account's token works again: it was never revoked.
+    auth.set_active(session, disabled, True)
+    assert auth.authenticate_api_token(session, raws["a@ain.example"]) is not None
+
+
+def test_an_employer_token_that_names_an_account_stops_with_it(session: Session) -> None:
+    employer = _employer(session)
+    first = ops.create_user(session, email="un@ehpad.example", role="employer", employer=employer)
+    ops.create_user(session, email="deux@ehpad.example", role="employer", employer=employer)
+    _, named = auth.create_api_token(
+        session, role="employer", employer_id=employer.id, user_id=first.id
+    )
+    _, structure = auth.create_api_token(session, role="employer", employer_id=employer.id)
+    ops.deactivate_user(session, first)
+    # The colleague still works there: the structure's token lives, the person's does not.
+    assert auth.authenticate_api_token(session, structure) is not None
+    assert auth.authenticate_api_token(session, named) is None
+
+
+def test_a_live_staff_token_without_account_is_refused_by_the_database(session: Session) -> None:
+    row = ApiToken(token_hash="0" * 64, role=Role.ADMIN)
+    with pytest.raises(IntegrityError, match="staff_account"), session.begin_nested():
+        session.add(row)
+        session.flush()
+    revoked = ApiToken(token_hash="1" * 64, role=Role.ADMIN, revoked_at=T0)
+    session.add(revoked)
+    session.flush()
 
 
 def test_candidate_token_stops_when_the_candidate_leaves(session: Session) -> None:

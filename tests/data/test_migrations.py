@@ -89,3 +89,27 @@ def test_0004_adds_the_interrupted_status_and_hides_the_errors_recorded_before(
         assert statuses == ["failed", "failed", "success", "failed"]
     with pytest.raises(IntegrityError), empty_engine.begin() as conn:
         conn.execute(insert, {"job": "x", "status": "interrupted", "error": None})
+
+
+def test_0007_revokes_the_staff_tokens_that_name_no_account(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0006_structure_join_requests")
+    insert = text(
+        "INSERT INTO api_tokens (token_hash, role, label, created_at)"
+        " VALUES (:hash, :role, '', CURRENT_TIMESTAMP)"
+    )
+    with empty_engine.begin() as conn:
+        conn.execute(insert, {"hash": "a" * 64, "role": "coordinator"})
+        conn.execute(insert, {"hash": "b" * 64, "role": "admin"})
+    migrate.upgrade(empty_engine)
+    rows = "SELECT role, revoked_at IS NOT NULL AS revoked FROM api_tokens ORDER BY id"
+    with empty_engine.begin() as conn:
+        assert [tuple(r) for r in conn.execute(text(rows))] == [
+            ("coordinator", True),
+            ("admin", True),
+        ]
+    # From now on a live staff token without an account is refused by the database itself.
+    with pytest.raises(IntegrityError, match="staff_account"), empty_engine.begin() as conn:
+        conn.execute(insert, {"hash": "c" * 64, "role": "admin"})
+    migrate.downgrade(empty_engine, "0006_structure_join_requests")
+    with empty_engine.begin() as conn:
+        conn.execute(insert, {"hash": "c" * 64, "role": "admin"})

@@ -331,7 +331,9 @@ def test_two_manual_pairs_through_the_api_give_201_and_409(
     live_app: Flask, committed_factory: sessionmaker[Session], committed_engine: Engine
 ) -> None:
     with committed_factory.begin() as s:
-        _, token = data_auth.create_api_token(s, role=Role.COORDINATOR, label="test")
+        _, token = data_auth.create_api_token(
+            s, role=Role.COORDINATOR, user_id=f.make_user(s, Role.COORDINATOR).id, label="test"
+        )
     client = live_app.test_client()
     for _ in range(HTTP_RUNS):
         with committed_factory.begin() as s:

@@ -306,7 +306,10 @@ def _restart_under_the_service(
     service.start()
     visitor = Person(service.base, [], "visiteur")
     coordinator = People(service, Record()).staff("coord.panne@soak.example")
-    token = service.flask("tokens", "create", "--role", "coordinator").strip().splitlines()[-1]
+    created = service.flask(
+        "tokens", "create", "--role", "coordinator", "--email", "coord.panne@soak.example"
+    )
+    token = created.strip().splitlines()[-1]
     api = {"Authorization": f"Bearer {token}"}
     assert visitor.request("/offres")[0] == 200
     assert visitor.request("/healthz")[0] == 200

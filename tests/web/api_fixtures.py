@@ -58,9 +58,19 @@ class Tokens:
 def tokens(session: Session, world: Any) -> Tokens:
     """Create a token per role, as `flask tokens create` does, and commit them."""
 
-    def make(role: Role, employer_id: int | None = None, candidate_id: int | None = None) -> str:
+    def make(
+        role: Role,
+        employer_id: int | None = None,
+        candidate_id: int | None = None,
+        user_id: int | None = None,
+    ) -> str:
         _, raw = data_auth.create_api_token(
-            session, role=role, employer_id=employer_id, candidate_id=candidate_id, label="test"
+            session,
+            role=role,
+            employer_id=employer_id,
+            candidate_id=candidate_id,
+            user_id=user_id,
+            label="test",
         )
         return raw
 
@@ -74,8 +84,8 @@ def tokens(session: Session, world: Any) -> Tokens:
         other_candidate=make(Role.CANDIDATE, candidate_id=other_candidate.id),
         employer=make(Role.EMPLOYER, world.employer.id),
         other_employer=make(Role.EMPLOYER, other),
-        coordinator=make(Role.COORDINATOR),
-        admin=make(Role.ADMIN),
+        coordinator=make(Role.COORDINATOR, user_id=world.coordinator.id),
+        admin=make(Role.ADMIN, user_id=world.admin.id),
         other_request=other_request,
     )
     session.commit()

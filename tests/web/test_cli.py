@@ -155,6 +155,31 @@ def test_tokens_create_for_a_candidate_needs_the_right_link(fresh_app: Flask) ->
     assert candidate_tokens() == [(candidate_id, None)]
 
 
+def test_tokens_create_for_staff_names_the_account_and_stops_with_it(fresh_app: Flask) -> None:
+    runner = fresh_app.test_cli_runner()
+    with _session(fresh_app) as s, s.begin():
+        email = f.make_user(s, Role.COORDINATOR).email
+        before = s.scalar(select(func.count()).select_from(ApiToken))
+    unnamed = runner.invoke(args=["tokens", "create", "--role", "coordinator"])
+    assert unnamed.exit_code == 1 and "désigne le compte de la personne" in unnamed.output
+    unknown = runner.invoke(
+        args=["tokens", "create", "--role", "coordinator", "--email", "nobody@example.org"]
+    )
+    assert unknown.exit_code == 1 and "Aucun compte à l'adresse" in unknown.output
+    wrong = runner.invoke(args=["tokens", "create", "--role", "admin", "--email", email.upper()])
+    assert wrong.exit_code == 1 and "n'a pas ce rôle" in wrong.output
+    made = runner.invoke(args=["tokens", "create", "--role", "coordinator", "--email", email])
+    assert made.exit_code == 0, made.output
+    raw = made.output.strip().splitlines()[-1]
+    with _session(fresh_app) as s, s.begin():
+        assert s.scalar(select(func.count()).select_from(ApiToken)) == before + 1
+        token = auth.authenticate_api_token(s, raw)
+        assert token is not None and token.user is not None and token.user.email == email
+        auth.set_active(s, token.user, False)
+    with _session(fresh_app) as s:
+        assert auth.authenticate_api_token(s, raw) is None
+
+
 def test_development_only_commands_refuse_elsewhere(fresh_app: Flask) -> None:
     runner = fresh_app.test_cli_runner()
     code = runner.invoke(args=["users", "totp-code", "--email", demo.ADMIN_EMAIL])

@@ -150,7 +150,9 @@ def test_postgresql_restart_answers_503_then_recovers_without_restart(
         offer = f.make_offer(s)
         user = f.make_user(s, Role.CANDIDATE)
         f.make_request(s, user.candidate)
-        _, token = data_auth.create_api_token(s, role=Role.COORDINATOR, label="test")
+        _, token = data_auth.create_api_token(
+            s, role=Role.COORDINATOR, user_id=f.make_user(s, Role.COORDINATOR).id, label="test"
+        )
         offer_id, user_id = offer.id, user.id
     bearer = {"Authorization": f"Bearer {token}"}
     anonymous = app.test_client()

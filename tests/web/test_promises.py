@@ -154,7 +154,9 @@ def test_pairing_by_hand_queues_the_contact_mails_and_they_outlive_a_closed_requ
 def test_the_api_decision_and_manual_pair_queue_the_contact_mails(
     app: Flask, world: World, session: Session
 ) -> None:
-    _, token = data_auth.create_api_token(session, role=Role.COORDINATOR, label="test")
+    _, token = data_auth.create_api_token(
+        session, role=Role.COORDINATOR, user_id=world.coordinator.id, label="test"
+    )
     other = f.make_request(session)
     session.commit()
     client = app.test_client()

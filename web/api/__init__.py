@@ -29,18 +29,19 @@ The JSON API of Passerelle, which matches apprenticeship offers and requests in 
 medico-social sector (Département de l'Ain).
 
 **Authentication.** Every call under `/api/v1` sends `Authorization: Bearer <token>`. An admin
-creates tokens (`flask --app web tokens create --role ROLE [--employer ID | --candidate ID]`); a
-token has exactly the rights of its role. An *employer* token reaches its employer's offers and
-the suggestions of those offers that the review rule in force shows the parties (candidates shown
-with first name, commune, métiers, distance, housing need and availability, never email or
+creates tokens (`flask --app web tokens create --role ROLE [--employer ID | --candidate ID]
+[--email E]`); a token has exactly the rights of its role, and a coordinator or admin token acts
+for the staff account it names and stops with it. An *employer* token reaches its employer's offers
+and the suggestions of those offers that the review rule in force shows the parties (candidates
+shown with first name, commune, métiers, distance, housing need and availability, never email or
 phone). A *candidate* token reaches what the candidate pages show that candidate: the published
-offers (without the tutor), its own request (read, create, change), the suggestions of it that
-the review rule shows the parties (with the employer's contact once a coordinator approved the
-pair, never the employer's answer), and its own answer to them. It stops working once the
-candidate is anonymised or its account disabled. *Coordinator* and *admin* tokens reach
-everything and take the review decisions; they alone follow the pairs (`/api/v1/pairs`: the
-approved suggestions up to a contract, with their history). Objects out of a token's reach answer
-404; actions its role may never take answer 403.
+offers (without the tutor), its own request (read, create, change), the suggestions of it that the
+review rule shows the parties (with the employer's contact once a coordinator approved the pair,
+never the employer's answer), and its own answer to them. It stops working once the candidate is
+anonymised or its account disabled. *Coordinator* and *admin* tokens reach everything and take the
+review decisions; they alone follow the pairs (`/api/v1/pairs`: the approved suggestions up to a
+contract, with their history). Objects out of a token's reach answer 404; actions its role may
+never take answer 403.
 
 **Errors.** Always `{"code", "status", "message", "errors"}`; `errors` maps each field to its
 French messages. 400: malformed JSON; 401: no or bad token; 403; 404; 405; 409: a conflict with

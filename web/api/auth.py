@@ -1,9 +1,9 @@
 """Bearer tokens: who calls the API, and what their role lets them reach.
 
 Every request under ``/api/v1`` carries ``Authorization: Bearer <token>``; the token was created by
-an admin (``flask --app web tokens create --role ROLE [--employer ID | --candidate ID]``) and is
-stored hashed (``data.models.auth.ApiToken``). The client has exactly the rights of the token's
-role:
+an admin (``flask --app web tokens create --role ROLE [--employer ID | --candidate ID]
+[--email E]``) and is stored hashed (``data.models.auth.ApiToken``). The client has exactly the
+rights of the token's role:
 
 * ``candidate``: what the candidate pages show that candidate (``web/views/candidate.py``): its
   own request (read, create, change), the published offers, and the suggestions of its request
@@ -14,7 +14,8 @@ role:
 * ``coordinator`` and ``admin``: everything, with the review decisions.
 
 A candidate token stops working once its candidate is anonymised or its account disabled, an
-employer token once every account of its structure is disabled (see
+employer token once every account of its structure is disabled, a staff token (which names its
+account) once that account is disabled, deleted or given another role (see
 ``data.auth.authenticate_api_token``); deleting the candidate or the structure deletes its
 tokens. Objects outside a token's reach answer 404 (their existence is not told); actions its role
 may never take answer 403. The session cookie of the pages is never read here.
@@ -62,6 +63,7 @@ class Principal:
     role: Role
     employer_id: int | None = None
     candidate_id: int | None = None
+    user_id: int | None = None  # the account the token acts for (every staff token names one)
 
     @property
     def is_staff(self) -> bool:
@@ -106,6 +108,7 @@ def authenticate() -> None:
         role=token.role,
         employer_id=token.employer_id,
         candidate_id=token.candidate_id,
+        user_id=token.user_id,
     )
     session.commit()
 
