@@ -57,6 +57,26 @@ def test_an_employer_token_stops_when_an_admin_disables_the_account(
     assert employer.get(offer_url).json["places"] == 2
 
 
+def test_a_coordinator_token_stops_when_an_admin_disables_the_account(
+    app: Flask,
+    world: World,
+    api: Any,  # noqa: F811
+) -> None:
+    coordinator = api("coordinator")
+    assert coordinator.get("/api/v1/pairs").status_code == 200
+    admin = sign_in(app.test_client(), world.admin)
+    accounts = admin.get("/admin/comptes").get_data(as_text=True)
+    assert world.coordinator.email in accounts
+    assert post(admin, f"/admin/comptes/{world.coordinator.id}/desactiver").status_code == 302
+    assert "(compte désactivé)" in admin.get("/admin/comptes").get_data(as_text=True)
+    response = coordinator.get("/api/v1/pairs")
+    assert response.status_code == 401
+    assert response.json["message"] == "Jeton d'accès inconnu ou révoqué."
+    assert api("admin").get("/api/v1/pairs").status_code == 200
+    assert post(admin, f"/admin/comptes/{world.coordinator.id}/reactiver").status_code == 302
+    assert coordinator.get("/api/v1/pairs").status_code == 200
+
+
 def test_an_employer_token_lives_while_one_person_of_its_structure_is_active(
     app: Flask,
     session: Session,
