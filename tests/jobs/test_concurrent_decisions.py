@@ -352,3 +352,97 @@ def test_two_manual_pairs_through_the_api_give_201_and_409(
         assert codes == [201, 409], codes
         loser = next(a for a in answers if a.status_code == 409).get_json()
         assert loser["code"] == "conflict" and loser["message"]
+
+
+def _sign_up_employer(app: Flask, address: str, siret: str, email: str) -> Callable[[], Any]:
+    """One employer sign-up from its own client address (the limits are per address)."""
+    client = sign_in(app.test_client(), None)
+    form = {
+        "csrf_token": CSRF,
+        "name": "EHPAD Les Jardins de Brou",
+        "siret": siret,
+        "kind": "ehpad",
+        "contact_name": "Claire Martin",
+        "contact_email": email,
+        "contact_phone": "04 74 00 00 02",
+        "message": "",
+        "consent": "1",
+    }
+
+    def go() -> Any:
+        return client.post(
+            "/inscription/employeur", data=form, environ_base={"REMOTE_ADDR": address}
+        )
+
+    return go
+
+
+def test_two_sign_ups_of_one_new_siret_at_once_give_one_structure_and_a_join_request(
+    live_app: Flask, committed_factory: sessionmaker[Session], committed_engine: Engine
+) -> None:
+    from data.models import Employer, StructureJoinRequest, User
+
+    for run in range(HTTP_RUNS):
+        siret = f.fake_siret()
+        emails = [f"direction{run}@brou.example", f"adjointe{run}@brou.example"]
+        answers = _together(
+            [
+                _sign_up_employer(live_app, f"10.0.{run}.{i + 1}", siret, email)
+                for i, email in enumerate(emails)
+            ]
+        )
+        pages = [(a.status_code, a.get_data(as_text=True)) for a in answers]
+        alike = all(code == 200 and "Vérifiez votre messagerie" in page for code, page in pages)
+        TALLY.setdefault(
+            f"Pages: two sign-ups of one new SIRET [{committed_engine.dialect.name}]", Counter()
+        )["one structure, one join request" if alike else "told apart"] += 1
+        assert alike, [code for code, _ in pages]
+        assert all("SIRET" not in page for _, page in pages)
+        with committed_factory() as s:
+            employers = s.scalars(select(Employer.id).where(Employer.siret == siret)).all()
+            assert len(employers) == 1
+            joins = s.scalars(
+                select(StructureJoinRequest.email).where(
+                    StructureJoinRequest.employer_id == employers[0]
+                )
+            ).all()
+            accounts = s.scalars(select(User.email).where(User.employer_id == employers[0])).all()
+            assert sorted([*joins, *accounts]) == sorted(emails)
+            assert len(joins) == 1 and len(accounts) == 1
+
+
+def test_two_candidate_sign_ups_of_one_address_at_once_answer_alike(
+    live_app: Flask, committed_factory: sessionmaker[Session], committed_engine: Engine
+) -> None:
+    from data.models import Candidate, User
+
+    for run in range(HTTP_RUNS):
+        email = f"lea{run}@example.org"
+
+        def sign_up(address: str, mail: str = email) -> Callable[[], Any]:
+            client = sign_in(live_app.test_client(), None)
+            form = {
+                "csrf_token": CSRF,
+                "first_name": "Léa",
+                "last_name": "Martin",
+                "email": mail,
+                "phone": "",
+                "consent": "1",
+            }
+            return lambda: client.post(
+                "/inscription/candidat", data=form, environ_base={"REMOTE_ADDR": address}
+            )
+
+        answers = _together([sign_up(f"10.1.{run}.1"), sign_up(f"10.1.{run}.2")])
+        codes = [a.status_code for a in answers]
+        alike = codes == [200, 200] and all(
+            "Vérifiez votre messagerie" in a.get_data(as_text=True) for a in answers
+        )
+        TALLY.setdefault(
+            f"Pages: two sign-ups of one address [{committed_engine.dialect.name}]", Counter()
+        )["one account" if alike else "told apart"] += 1
+        assert alike, codes
+        with committed_factory() as s:
+            assert s.scalar(select(func.count()).select_from(User).where(User.email == email)) == 1
+            candidates = select(func.count()).select_from(Candidate).where(Candidate.email == email)
+            assert s.scalar(candidates) == 1

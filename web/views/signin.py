@@ -321,10 +321,17 @@ def signup_candidate() -> str | Response | tuple:
         session.rollback()  # nothing of this sign-up is kept (the rate limit was committed)
         _already_registered(email)
         return _sent(form["email"], started, signup=True)
-    user = user_ops.create_user(
-        session, email=form["email"], role=Role.CANDIDATE, candidate=candidate
-    )
-    session.flush()
+    try:
+        with session.begin_nested():
+            user = user_ops.create_user(
+                session, email=form["email"], role=Role.CANDIDATE, candidate=candidate
+            )
+            session.flush()
+    except ValidationError:
+        # A sign-up with this address won a moment ago: the same answer as for a known address.
+        session.rollback()
+        _already_registered(email)
+        return _sent(form["email"], started, signup=True)
     send_signin_link(user)
     return _sent(form["email"], started, signup=True)
 
@@ -363,17 +370,27 @@ def signup_employer() -> str | Response | tuple:
         _ask_to_join(registered, values)
         return _sent(form["contact_email"], started, signup=True)
     try:
-        employer = employer_ops.create_employer(session, **structure)
-        session.flush()
-        user = user_ops.create_user(
-            session,
-            email=form["contact_email"],
-            role=Role.EMPLOYER,
-            employer=employer,
-            display_name=form["contact_name"],
-        )
-        session.flush()
+        with session.begin_nested():
+            employer = employer_ops.create_employer(session, **structure)
+            session.flush()
+            user = user_ops.create_user(
+                session,
+                email=form["contact_email"],
+                role=Role.EMPLOYER,
+                employer=employer,
+                display_name=form["contact_name"],
+            )
+            session.flush()
     except ValidationError as exc:
+        # Another sign-up registered this SIRET or this address a moment ago (the checks above
+        # saw neither): answer as if it had come first, never with "already registered".
+        if "siret" in exc.errors:
+            registered = employer_ops.employer_by_siret(session, values["siret"])
+            if registered is not None:
+                _ask_to_join(registered, values)
+                return _sent(form["contact_email"], started, signup=True)
+        if "email" in exc.errors and _already_registered(email):
+            return _sent(form["contact_email"], started, signup=True)
         session.rollback()
         return render_template("signin/signup_employer.html", form=form, errors=exc.errors), 400
     send_signin_link(user)
