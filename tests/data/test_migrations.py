@@ -113,3 +113,30 @@ def test_0007_revokes_the_staff_tokens_that_name_no_account(empty_engine: Engine
     migrate.downgrade(empty_engine, "0006_structure_join_requests")
     with empty_engine.begin() as conn:
         conn.execute(insert, {"hash": "c" * 64, "role": "admin"})
+
+
+def test_0008_makes_the_stored_one_line_fields_one_line(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0007_api_token_account")
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO employers (name, siret, kind, contact_name, contact_email,"
+                " created_at, updated_at) VALUES (:name, '73282932000074', 'ehpad', :contact,"
+                " 'a@b.fr', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"name": "EHPAD Brou\r\nBcc: x@y.fr", "contact": "Anne  Roux"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO candidates (first_name, last_name, consent_at, notify_frequency,"
+                " created_at, last_activity_at) VALUES ('Léa\t', :last, CURRENT_TIMESTAMP,"
+                " 'daily', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"last": "Martin\n\nDupont"},
+        )
+    migrate.upgrade(empty_engine)
+    with empty_engine.begin() as conn:
+        employer = conn.execute(text("SELECT name, contact_name FROM employers")).one()
+        candidate = conn.execute(text("SELECT first_name, last_name FROM candidates")).one()
+    assert tuple(employer) == ("EHPAD Brou Bcc: x@y.fr", "Anne  Roux")  # no control: untouched
+    assert tuple(candidate) == ("Léa", "Martin Dupont")
