@@ -62,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if logging.getLogger().level > logging.DEBUG:
+        # APScheduler logs each run's start and end at INFO: ours (jobs.runner) says it better.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     tz = ZoneInfo(str(config.get("TIMEZONE") or "Europe/Paris"))
     ctx = make_context(config)
     try:

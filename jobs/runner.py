@@ -178,7 +178,7 @@ def run_job(
         )
         seconds = time.monotonic() - started
         return RunResult(spec.id, None, False, {}, failure_message(exc), seconds, error_id)
-    log.info("job %s started (run %d)", spec.id, run_id)
+    log.debug("job %s started (run %d)", spec.id, run_id)
     counts: dict[str, Any] = {}
     error: str | None = None
     error_id: str | None = None
@@ -205,5 +205,8 @@ def run_job(
     if error:
         log.error("job %s failed after %.1fs: %s [error %s]", spec.id, seconds, error, error_id)
     else:
-        log.info("job %s done in %.1fs: %s", spec.id, seconds, counts)
+        # A run that found nothing to do (the sender, most of the time) says so only at DEBUG.
+        busy = any(value for key, value in counts.items() if key != "seconds")
+        level = logging.INFO if busy else logging.DEBUG
+        log.log(level, "job %s done in %.1fs: %s", spec.id, seconds, counts)
     return RunResult(spec.id, run_id, error is None, counts, error, seconds, error_id)

@@ -342,6 +342,8 @@ class Service:
             # Every person of the soak comes from 127.0.0.1: the per-address sign-in limit
             # (meant for one client) would soon refuse them all. The per-account limit stays.
             PASSERELLE_RATELIMIT_PER_ADDRESS="100000",
+            # The scenarios read every run's start in the jobs' log (idle runs log at DEBUG).
+            PASSERELLE_JOBS_LOG_LEVEL="DEBUG",
             PYTHONUNBUFFERED="1",
         )
         if self.server == "flask":
