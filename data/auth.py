@@ -51,6 +51,8 @@ __all__ = [
     "hit_rate_limit",
     "count_attempt",
     "account_delay",
+    "claim_once",
+    "CHALLENGE_AFTER_ATTEMPTS",
     "revoke_login_links",
     "purge_expired",
     "create_api_token",
@@ -70,6 +72,12 @@ SCRYPT_N = 2**15
 SCRYPT_R = 8
 SCRYPT_P = 1
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+#: Attempts for one address in the rate-limit window past which a sign-in form asks for a solved
+#: proof-of-work challenge (web/challenge.py) before it looks at the password and code. Counted
+#: before the check (every failure is one; a success is rare), so that a burst of parallel
+#: requests cannot slip past.
+CHALLENGE_AFTER_ATTEMPTS = 10
 
 TOTP_PERIOD = 30
 TOTP_DIGITS = 6
@@ -413,6 +421,18 @@ def session_user(session: Session, user_id: object, version: object) -> User | N
 # --- Rate limiting (fixed windows in the database: every worker sees the same counts) -----------
 
 
+def _bump(session: Session, key_hash: str, window_start: datetime) -> int:
+    """Add one to the window's count in one statement (INSERT ... ON CONFLICT); return it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(RateLimitWindow).values(key_hash=key_hash, window_start=window_start, count=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key_hash", "window_start"],
+        set_={"count": RateLimitWindow.count + 1},
+    ).returning(RateLimitWindow.count)
+    return session.execute(stmt).scalar_one()
+
+
 def count_attempt(
     session: Session, key: str, *, window: timedelta, now: datetime | None = None
 ) -> float:
@@ -429,14 +449,7 @@ def count_attempt(
     start = datetime.fromtimestamp(epoch // seconds * seconds, at.tzinfo)
     previous_start = start - timedelta(seconds=seconds)
     key_hash = hash_secret(key)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(RateLimitWindow).values(key_hash=key_hash, window_start=start, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["key_hash", "window_start"],
-        set_={"count": RateLimitWindow.count + 1},
-    ).returning(RateLimitWindow.count)
-    count = session.execute(stmt).scalar_one()
+    count = _bump(session, key_hash, start)
     previous = session.scalar(
         select(RateLimitWindow.count).where(
             RateLimitWindow.key_hash == key_hash, RateLimitWindow.window_start == previous_start
@@ -467,6 +480,17 @@ def account_delay(attempts: float, limit: int, *, cap: float) -> float:
     if excess <= 0:
         return 0.0
     return min(cap, 0.25 * 2 ** min(excess - 1, 16))
+
+
+def claim_once(session: Session, key: str, *, until: datetime) -> bool:
+    """Record ``key`` as used; return True the first time only (a store of used nonces).
+
+    Kept as a rate-limit row whose window starts at ``until`` (the nonce's expiry), so that
+    :func:`purge_expired` drops it a day after it can no longer be used. The row is written with
+    ``INSERT ... ON CONFLICT``: of two requests racing with one nonce, exactly one gets True.
+    The caller commits.
+    """
+    return _bump(session, hash_secret(key), until) == 1
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> dict[str, int]:
