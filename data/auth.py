@@ -1,7 +1,21 @@
 """Sign-in: single-use mailed links, staff passwords and TOTP, rate limits, sessions, API tokens.
 
 Operations ``flush()`` only; the caller commits. Secrets are stored as hashes: SHA-256 for random
-tokens (they carry 256 bits, a slow hash adds nothing), scrypt for passwords people choose.
+tokens (they carry 256 bits, a slow hash adds nothing), argon2id for passwords people choose.
+
+The primitives come from well-kept libraries (issue 13): argon2-cffi hashes passwords (argon2id,
+its RFC 9106 parameters; hashes made before with scrypt still verify and are replaced at the next
+successful sign-in), pyotp computes TOTP codes (RFC 6238); what stays ours is the policy around
+them: a code accepted once, the drift allowed, the answer timed alike for unknown accounts.
+
+Rate limiting stays ours, on purpose: Flask-Limiter's storages (``limits``: memory, Redis,
+Memcached, MongoDB) share counts across gunicorn workers only through a server we do not run, and
+they refuse past a limit, while the limits on an account here must slow down (a delay, then a
+challenge: ``account_delay``, ``CHALLENGE_AFTER_ATTEMPTS``) and never lock the person out. The
+counts live in the database every worker already shares, as sliding windows updated in one
+``INSERT ... ON CONFLICT`` statement (tests/data/test_auth.py and
+tests/web/test_security_primitives.py check the counting, the boundary, two workers and two
+engines).
 """
 
 from __future__ import annotations
@@ -10,10 +24,12 @@ import base64
 import hashlib
 import hmac
 import secrets
-import struct
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -33,6 +49,7 @@ __all__ = [
     "normalize_email",
     "hash_password",
     "verify_password",
+    "password_needs_rehash",
     "check_password_strength",
     "new_totp_secret",
     "totp_code",
@@ -51,6 +68,8 @@ __all__ = [
     "hit_rate_limit",
     "count_attempt",
     "account_delay",
+    "claim_once",
+    "CHALLENGE_AFTER_ATTEMPTS",
     "revoke_login_links",
     "purge_expired",
     "create_api_token",
@@ -64,16 +83,26 @@ PASSWORD_MAX_LENGTH = 128
 STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN)
 LINK_ROLES = (Role.EMPLOYER, Role.CANDIDATE)
 
-# scrypt cost: N=2**15, r=8 uses 32 MiB and about 0.1 s per hash (OWASP's minimum is N=2**17 with
-# r=8 p=1 *or* equivalent; 2**15 with p=1 is the value Python's docs and Django's hasher use).
-SCRYPT_N = 2**15
-SCRYPT_R = 8
-SCRYPT_P = 1
+#: argon2id with argon2-cffi's defaults: RFC 9106's second recommended option (t=3, 64 MiB, p=4),
+#: above OWASP's minimum (19 MiB, t=2, p=1). Raising them later rehashes at the next sign-in.
+PASSWORD_HASHER = PasswordHasher()
+
+# Hashes made before argon2id: scrypt$N$r$p$salt$hash (base64). They verify until the person's next
+# sign-in replaces them (authenticate_staff); nothing makes new ones.
+_LEGACY_SCRYPT = "scrypt"
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+#: Attempts for one address in the rate-limit window past which a sign-in form asks for a solved
+#: proof-of-work challenge (web/challenge.py) before it looks at the password and code. Counted
+#: before the check (every failure is one; a success is rare), so that a burst of parallel
+#: requests cannot slip past.
+CHALLENGE_AFTER_ATTEMPTS = 10
+
+#: The drift :func:`verify_totp` allows a TOTP code: the previous and next 30-second steps.
+TOTP_DRIFT_STEPS = 1
 
 TOTP_PERIOD = 30
 TOTP_DIGITS = 6
-TOTP_DRIFT_STEPS = 1  # accept the previous and next 30-second step (clock drift)
 
 
 class AuthError(DataError):
@@ -113,17 +142,31 @@ def _now(now: datetime | None) -> datetime:
 # --- Passwords --------------------------------------------------------------------------------
 
 
-def hash_password(password: str, *, n: int = SCRYPT_N) -> str:
-    """Hash a password with scrypt and a random salt: ``scrypt$n$r$p$salt$hash`` (base64)."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P, maxmem=_SCRYPT_MAXMEM
-    )
-    b64 = base64.b64encode
-    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id and a random salt (PHC string: ``$argon2id$v=19$...``)."""
+    return PASSWORD_HASHER.hash(password)
 
 
 _DUMMY_HASH = None
+
+
+def _verify_scrypt(stored: str, password: str) -> bool:
+    """Check a password against a hash of the scrypt era (``scrypt$n$r$p$salt$hash``)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != _LEGACY_SCRYPT:
+            return False
+        computed = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=_SCRYPT_MAXMEM,
+        )
+        return hmac.compare_digest(computed, base64.b64decode(digest))
+    except ValueError:
+        return False
 
 
 def verify_password(stored: str | None, password: str) -> bool:
@@ -134,21 +177,22 @@ def verify_password(stored: str | None, password: str) -> bool:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = hash_password(new_token())
         stored, password = _DUMMY_HASH, password + "\x00"
+    if stored.startswith(_LEGACY_SCRYPT + "$"):
+        return _verify_scrypt(stored, password)
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        computed = hashlib.scrypt(
-            password.encode("utf-8"),
-            salt=base64.b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            maxmem=_SCRYPT_MAXMEM,
-        )
-    except ValueError:
+        return PASSWORD_HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
         return False
-    return hmac.compare_digest(computed, base64.b64decode(digest))
+
+
+def password_needs_rehash(stored: str) -> bool:
+    """Tell whether a hash that just verified should be replaced (older scheme or parameters)."""
+    if stored.startswith(_LEGACY_SCRYPT + "$"):
+        return True
+    try:
+        return PASSWORD_HASHER.check_needs_rehash(stored)
+    except InvalidHashError:
+        return True
 
 
 def check_password_strength(password: str) -> list[str]:
@@ -163,28 +207,17 @@ def check_password_strength(password: str) -> list[str]:
     return problems
 
 
-# --- TOTP (RFC 6238 over RFC 4226 HOTP, SHA-1, 6 digits, 30 s) -------------------------------
+# --- TOTP (RFC 6238 over RFC 4226 HOTP, SHA-1, 6 digits, 30 s: pyotp) ---------------------------
 
 
 def new_totp_secret() -> str:
     """Return a fresh base32 TOTP secret (160 bits, as RFC 4226 recommends)."""
-    return base64.b32encode(secrets.token_bytes(20)).decode("ascii")
+    return pyotp.random_base32(length=32)
 
 
-def _hotp(key: bytes, counter: int, digits: int = TOTP_DIGITS) -> str:
-    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    value = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10**digits).zfill(digits)
-
-
-def _b32decode(secret: str) -> bytes:
-    cleaned = secret.replace(" ", "").upper()
-    return base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-
-
-def _step(at: datetime) -> int:
-    return int(at.timestamp()) // TOTP_PERIOD
+def _totp(secret: str, digits: int = TOTP_DIGITS) -> pyotp.TOTP:
+    # Secrets may be typed with spaces or in lower case; pyotp wants them bare.
+    return pyotp.TOTP(secret.replace(" ", "").upper(), digits=digits, interval=TOTP_PERIOD)
 
 
 def totp_code(secret: str, at: datetime, digits: int = TOTP_DIGITS) -> str:
@@ -197,11 +230,16 @@ def totp_code(secret: str, at: datetime, digits: int = TOTP_DIGITS) -> str:
     >>> totp_code(key, datetime.fromtimestamp(59, UTC), digits=8)
     '94287082'
     """
-    return _hotp(_b32decode(secret), _step(at), digits)
+    return _totp(secret, digits).at(at)
 
 
 def totp_uri(secret: str, account: str, issuer: str = "Passerelle") -> str:
-    """Return the otpauth:// URI an authenticator app reads (usually from a QR code)."""
+    """Return the otpauth:// URI an authenticator app reads (usually from a QR code).
+
+    Google's Key URI Format, written here rather than by pyotp's ``provisioning_uri``: it is
+    formatting, not cryptography, and pyotp's refuses to print a secret under 112 bits, which
+    ours never are (``new_totp_secret``) but a secret typed by hand for a test may be.
+    """
     label = quote(f"{issuer}:{account}")
     query = urlencode({"secret": secret, "issuer": issuer, "digits": TOTP_DIGITS})
     return f"otpauth://totp/{label}?{query}&period={TOTP_PERIOD}"
@@ -212,11 +250,12 @@ def verify_totp(session: Session, user: User, code: str, *, now: datetime | None
     code = code.strip().replace(" ", "")
     if not user.totp_secret or len(code) != TOTP_DIGITS or not code.isdigit():
         return False
-    key = _b32decode(user.totp_secret)
-    current = _step(_now(now))
+    totp = _totp(user.totp_secret)
+    current = totp.timecode(_now(now))
     matched = None
+    # pyotp's verify(valid_window=...) does not tell which step matched: the replay rule needs it.
     for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
-        if hmac.compare_digest(_hotp(key, step), code):
+        if hmac.compare_digest(totp.generate_otp(step), code):
             matched = step
             break
     if matched is None:
@@ -336,6 +375,9 @@ def authenticate_staff(
         raise SignInFailed("Identifiants ou code incorrects.")
     if not verify_totp(session, user, code, now=now):
         raise SignInFailed("Identifiants ou code incorrects.")
+    assert user.password_hash is not None  # verify_password refused an account without one
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)  # e.g. scrypt's era: now argon2id
     user.last_login_at = _now(now)
     session.flush()
     return user
@@ -413,6 +455,18 @@ def session_user(session: Session, user_id: object, version: object) -> User | N
 # --- Rate limiting (fixed windows in the database: every worker sees the same counts) -----------
 
 
+def _bump(session: Session, key_hash: str, window_start: datetime) -> int:
+    """Add one to the window's count in one statement (INSERT ... ON CONFLICT); return it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(RateLimitWindow).values(key_hash=key_hash, window_start=window_start, count=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key_hash", "window_start"],
+        set_={"count": RateLimitWindow.count + 1},
+    ).returning(RateLimitWindow.count)
+    return session.execute(stmt).scalar_one()
+
+
 def count_attempt(
     session: Session, key: str, *, window: timedelta, now: datetime | None = None
 ) -> float:
@@ -429,14 +483,7 @@ def count_attempt(
     start = datetime.fromtimestamp(epoch // seconds * seconds, at.tzinfo)
     previous_start = start - timedelta(seconds=seconds)
     key_hash = hash_secret(key)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(RateLimitWindow).values(key_hash=key_hash, window_start=start, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["key_hash", "window_start"],
-        set_={"count": RateLimitWindow.count + 1},
-    ).returning(RateLimitWindow.count)
-    count = session.execute(stmt).scalar_one()
+    count = _bump(session, key_hash, start)
     previous = session.scalar(
         select(RateLimitWindow.count).where(
             RateLimitWindow.key_hash == key_hash, RateLimitWindow.window_start == previous_start
@@ -467,6 +514,17 @@ def account_delay(attempts: float, limit: int, *, cap: float) -> float:
     if excess <= 0:
         return 0.0
     return min(cap, 0.25 * 2 ** min(excess - 1, 16))
+
+
+def claim_once(session: Session, key: str, *, until: datetime) -> bool:
+    """Record ``key`` as used; return True the first time only (a store of used nonces).
+
+    Kept as a rate-limit row whose window starts at ``until`` (the nonce's expiry), so that
+    :func:`purge_expired` drops it a day after it can no longer be used. The row is written with
+    ``INSERT ... ON CONFLICT``: of two requests racing with one nonce, exactly one gets True.
+    The caller commits.
+    """
+    return _bump(session, hash_secret(key), until) == 1
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> dict[str, int]:

@@ -1,20 +1,29 @@
 """CSRF protection of every form and the security headers of every response.
 
-CSRF: a random token per browser session, put in each form by ``{{ csrf_field() }}`` and checked
-on every unsafe method. Views reachable without a cookie (RFC 8058 one-click unsubscribe) are
-marked with :func:`csrf_exempt`; paths under ``CSRF_EXEMPT_PREFIXES`` (the JSON API, which
-authenticates by bearer token and never reads the cookie session) are exempt as a whole.
+CSRF is Flask-WTF's ``CSRFProtect`` (issue 13: security primitives from well-kept libraries). It
+replaced a hand-written check (one random token per session, compared in constant time) that was
+as strong against a forged form but had less: the library also refuses, on HTTPS, a POST whose
+``Referer`` is missing or of another origin (our ``Referrer-Policy: same-origin`` sends it), and it
+is reviewed and kept by many. Kept from before: the field name ``csrf_token``, the
+``X-CSRF-Token`` header, ``{{ csrf_field() }}`` in templates, the French refusal, and the token
+living as long as the browser session (``WTF_CSRF_TIME_LIMIT = None``: a long form typed for an
+hour still goes through; sessions end at sign-in, sign-out and ``SESSION_MAX_AGE_HOURS``).
+
+Which requests are checked stays ours (``WTF_CSRF_CHECK_DEFAULT`` off, the library's documented
+way): every unsafe method except views marked with :func:`csrf_exempt` (RFC 8058 one-click
+unsubscribe: the mail client's POST carries no cookie) and paths under ``CSRF_EXEMPT_PREFIXES``
+(the JSON API, which authenticates by bearer token and never reads the cookie session).
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, session
+from flask_wtf.csrf import CSRFError as LibraryCSRFError
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest
 
@@ -26,7 +35,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: Flask-WTF's settings, as :func:`register_security` sets them (see the module's docstring).
+CSRF_SETTINGS: dict[str, Any] = {
+    "WTF_CSRF_CHECK_DEFAULT": False,  # checked by _check_csrf, which knows our exemptions
+    "WTF_CSRF_FIELD_NAME": CSRF_FIELD,
+    "WTF_CSRF_HEADERS": [CSRF_HEADER, "X-CSRFToken"],
+    "WTF_CSRF_TIME_LIMIT": None,  # as long as the session
+    "WTF_CSRF_SSL_STRICT": True,  # on HTTPS, the Referer must be this site
+}
 
 
 class CSRFError(BadRequest):
@@ -46,12 +63,8 @@ def csrf_exempt(view: F) -> F:
 
 
 def csrf_token() -> str:
-    """Return this browser session's CSRF token, creating it on first use."""
-    token = session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
+    """Return this browser session's CSRF token (signed by Flask-WTF), creating it on first use."""
+    return str(generate_csrf())
 
 
 def csrf_field() -> Markup:
@@ -62,17 +75,15 @@ def csrf_field() -> Markup:
 
 
 def _check_csrf() -> None:
-    if request.method not in UNSAFE_METHODS:
-        return
     if request.path.startswith(tuple(current_app.config["CSRF_EXEMPT_PREFIXES"])):
         return
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, "csrf_exempt", False):
         return  # unknown route: let routing answer 404/405
-    expected = session.get("csrf")
-    given = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    if not isinstance(expected, str) or not hmac.compare_digest(expected, given):
-        raise CSRFError()
+    try:
+        current_app.extensions["csrf"].protect()  # only unsafe methods (WTF_CSRF_METHODS)
+    except LibraryCSRFError:
+        raise CSRFError() from None
 
 
 def content_security_policy(app: Flask) -> str:
@@ -100,6 +111,9 @@ def content_security_policy(app: Flask) -> str:
 def register_security(app: Flask) -> None:
     """Install CSRF checking, the template helpers and the security headers."""
     app.config.setdefault("CSRF_EXEMPT_PREFIXES", ("/api/",))
+    for key, value in CSRF_SETTINGS.items():
+        app.config.setdefault(key, value)
+    CSRFProtect(app)
     csp = content_security_policy(app)
     hsts = not is_development(app)
     app.before_request(_check_csrf)

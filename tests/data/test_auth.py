@@ -81,14 +81,97 @@ def test_totp_uri_names_issuer_account_and_secret() -> None:
 # --- Passwords and staff ------------------------------------------------------------------------
 
 
+def _scrypt_hash(password: str, *, n: int = 2**15) -> str:
+    """A hash as data.auth made them before argon2id (its code then, kept here as a fixture)."""
+    import hashlib
+    import secrets
+
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=8, p=1, maxmem=64 * 1024 * 1024
+    )
+    b64 = base64.b64encode
+    return f"scrypt${n}$8$1${b64(salt).decode()}${b64(digest).decode()}"
+
+
 def test_password_hash_verifies_and_is_salted() -> None:
-    h1 = auth.hash_password("correct horse battery", n=2**10)
-    h2 = auth.hash_password("correct horse battery", n=2**10)
+    # The hashes of the scrypt era, still in the database until their owner's next sign-in.
+    h1 = _scrypt_hash("correct horse battery", n=2**10)
+    h2 = _scrypt_hash("correct horse battery", n=2**10)
     assert h1 != h2 and h1.startswith("scrypt$1024$")
     assert auth.verify_password(h1, "correct horse battery")
     assert not auth.verify_password(h1, "correct horse batterz")
     assert not auth.verify_password(None, "anything")
     assert not auth.verify_password("md5$abc", "anything")
+
+
+def test_passwords_are_hashed_with_argon2id_at_owasp_strength_or_more() -> None:
+    h1 = auth.hash_password("correct horse battery")
+    h2 = auth.hash_password("correct horse battery")
+    assert h1 != h2 and h1.startswith("$argon2id$v=19$")
+    params = dict(kv.split("=") for kv in h1.split("$")[3].split(","))
+    # OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
+    assert int(params["m"]) >= 19 * 1024 and int(params["t"]) >= 2 and int(params["p"]) >= 1
+    assert auth.verify_password(h1, "correct horse battery")
+    assert not auth.verify_password(h1, "correct horse batterz")
+    assert not auth.verify_password(h1, "")
+    assert not auth.password_needs_rehash(h1)
+    for broken in ("$argon2id$v=19$m=65536,t=3,p=4$abc", "$argon2id$", "scrypt$x$8$1$a$b", "$"):
+        assert not auth.verify_password(broken, "correct horse battery"), broken
+        assert auth.password_needs_rehash(broken)
+
+
+def test_weaker_hashes_are_marked_for_rehash() -> None:
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("mot de passe")
+    assert auth.verify_password(weak, "mot de passe") and auth.password_needs_rehash(weak)
+    assert auth.password_needs_rehash(_scrypt_hash("mot de passe", n=2**10))
+
+
+def test_a_scrypt_hash_is_replaced_by_argon2id_at_the_next_sign_in(session: Session) -> None:
+    user, _, secret = auth.create_staff_user(session, email="c@ain.example", role="coordinator")
+    password = "une phrase de passe ancienne"
+    user.password_hash = _scrypt_hash(password, n=2**10)
+    session.flush()
+    # A failed sign-in (wrong code) keeps the old hash: only a whole success replaces it.
+    with pytest.raises(auth.SignInFailed):
+        auth.authenticate_staff(session, user.email, password, "000000", now=T0)
+    assert user.password_hash.startswith("scrypt$")
+
+    auth.authenticate_staff(session, user.email, password, auth.totp_code(secret, T0), now=T0)
+    assert user.password_hash.startswith("$argon2id$")
+    assert auth.verify_password(user.password_hash, password)
+    later = T0 + timedelta(minutes=1)
+    code = auth.totp_code(secret, later)
+    assert auth.authenticate_staff(session, user.email, password, code, now=later) is user
+
+
+def test_totp_secrets_are_160_bits_and_codes_come_from_pyotp() -> None:
+    import pyotp
+
+    secret = auth.new_totp_secret()
+    assert len(base64.b32decode(secret)) == 20
+    assert auth.totp_code(secret, T0) == pyotp.TOTP(secret).at(T0)
+    spaced = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)).lower()
+    assert auth.totp_code(spaced, T0) == auth.totp_code(secret, T0)
+
+
+def test_totp_refuses_codes_two_steps_away(session: Session) -> None:
+    user, _, secret = auth.create_staff_user(session, email="t@ain.example", role="coordinator")
+    for offset in (-60, 60):
+        code = auth.totp_code(secret, T0 + timedelta(seconds=offset))
+        assert not auth.verify_totp(session, user, code, now=T0), offset
+
+
+def test_a_nonce_is_claimed_once_then_purged(session: Session) -> None:
+    until = T0 + timedelta(minutes=10)
+    assert auth.claim_once(session, "challenge:abc", until=until)
+    assert not auth.claim_once(session, "challenge:abc", until=until)
+    assert auth.claim_once(session, "challenge:abd", until=until)
+    # Kept a day after it can no longer be used, then dropped.
+    assert auth.purge_expired(session, now=until + timedelta(hours=23))["rate_limit_windows"] == 0
+    assert auth.purge_expired(session, now=until + timedelta(days=2))["rate_limit_windows"] == 2
 
 
 def test_password_strength_messages_are_french() -> None:

@@ -24,7 +24,26 @@ from tests.data import factories as f
 from web import create_app
 from web.db import state
 
-CSRF = "test-csrf-token"
+#: The test apps' secret key, which signs their session cookies and CSRF tokens.
+TEST_SECRET_KEY = "test-secret"
+#: The raw CSRF token a test browser's session holds (Flask-WTF keeps it under ``csrf_token``).
+CSRF_SESSION = "test-csrf-token"
+
+
+def _signed_csrf(raw: str, secret_key: str = TEST_SECRET_KEY) -> str:
+    """Return the token a form of a session holding ``raw`` carries, as Flask-WTF signs it."""
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    signer = Flask("csrf")
+    signer.secret_key = secret_key
+    with signer.test_request_context():
+        session["csrf_token"] = raw
+        return str(generate_csrf())
+
+
+#: What the test browsers' forms send as ``csrf_token`` (or the ``X-CSRF-Token`` header).
+CSRF = _signed_csrf(CSRF_SESSION)
 
 
 def make_app(connection: Connection, engine: Engine, tmp_path: Path, **config: Any) -> Flask:
@@ -32,7 +51,7 @@ def make_app(connection: Connection, engine: Engine, tmp_path: Path, **config: A
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": TEST_SECRET_KEY,
             "DATABASE_URL": engine.url.render_as_string(hide_password=False),
             "MAIL_DIR": str(tmp_path / "mail"),
             "BASE_URL": "http://localhost",
@@ -62,7 +81,7 @@ def sign_in(client: FlaskClient, user: User | None) -> FlaskClient:
     """Put ``user``'s session in the client's cookie (the sign-in flows have their own tests)."""
     with client.session_transaction() as sess:
         sess.clear()
-        sess["csrf"] = CSRF
+        sess["csrf_token"] = CSRF_SESSION
         if user is not None:
             sess["uid"] = user.id
             sess["sv"] = user.session_version

@@ -45,6 +45,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/connexion/equipe", (200, 200, 200, 200, 302)),
     ("/connexion", (200, 302, 302, 302, 302)),
     ("/connexion/lien/unknown-token", PUBLIC),
+    ("/connexion/defi", PUBLIC),
     ("/desabonnement/unknown-token", PUBLIC),
     ("/toujours-en-recherche/unknown-token", PUBLIC),
     ("/employeur/", EMPLOYER_ONLY),

@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -25,7 +26,7 @@ from data.models import Employer, Role, StructureJoinRequest, User
 from data.operations import candidates as candidate_ops
 from data.operations import employers as employer_ops
 from data.operations import users as user_ops
-from web import mailing
+from web import challenge, mailing
 from web.db import get_session
 from web.formatting import plural
 from web.sessions import STAFF, current_user, role_required, safe_next, sign_in, sign_out
@@ -34,6 +35,13 @@ bp = Blueprint("signin", __name__)
 
 #: The least time a sign-in or sign-up answer takes (above the slowest path's usual time).
 ANSWER_FLOOR_SECONDS = 0.05
+
+#: What a form says when it needs the challenge solved first.
+CHALLENGE_MESSAGE = (
+    "Cette adresse a fait l'objet de nombreuses tentatives récentes : pour continuer, attendez que "
+    "la vérification anti-robot ci-dessous affiche « Vérifié » (cochez la case « Je ne suis pas "
+    "un robot » si elle ne démarre pas seule), puis validez à nouveau le formulaire."
+)
 
 
 def _home_of(user: User) -> str:
@@ -145,13 +153,14 @@ def request_link() -> str | Response | tuple:
         return render_template("signin/request_link.html", form=form, errors=errors), 400
     if not _client_allowed():
         return _too_many("signin/request_link.html", form)
-    # Past the account's limit the answer stays the same but no more mail goes out (no flood of
-    # the mailbox); the links already sent stay valid, so nobody is locked out by others' requests.
-    mailing_allowed = _account_attempts(f"link:{email}") <= int(
-        current_app.config["RATELIMIT_PER_ACCOUNT"]
-    )
+    # Past the account's limit a mail goes out only with a solved challenge (no cheap flood of the
+    # mailbox, and nobody is locked out by others' requests: the person solves it and gets a link;
+    # the links already sent stay valid). The page asks it of any address alike.
+    attempts = _account_attempts(f"link:{email}")
+    if attempts > int(current_app.config["RATELIMIT_PER_ACCOUNT"]) and not _challenge_solved():
+        return _challenge_page("signin/request_link.html", form)
     target = auth.find_link_user(get_session(), email)
-    if target is not None and mailing_allowed:
+    if target is not None:
         send_signin_link(target)
     return _sent(form["email"], started)
 
@@ -195,6 +204,11 @@ def staff() -> str | Response | tuple:
     if not _client_allowed():
         return _too_many("signin/staff.html", form)
     attempts = _account_attempts(f"staff:{email}")
+    # Past the delays, the password and code are looked at only with a solved challenge: checked
+    # first, so that the answer tells nothing of them without it.
+    if challenge.challenge_needed(attempts) and not _challenge_solved():
+        page = _challenge_page("signin/staff.html", form, next=nxt)
+        return page, 400
     session = get_session()
     try:
         user = auth.authenticate_staff(
@@ -204,10 +218,39 @@ def staff() -> str | Response | tuple:
         session.commit()  # a matched TOTP step stays used even if the password was wrong
         _hold_failure(attempts)
         errors = {"_schema": [str(exc)]}
-        return render_template("signin/staff.html", form=form, errors=errors, next=nxt), 400
+        # The next try will need the challenge: show it now rather than after one more refusal.
+        page = render_template(
+            "signin/staff.html",
+            form=form,
+            errors=errors,
+            next=nxt,
+            challenge=challenge.challenge_needed(attempts + 1),
+        )
+        return page, 400
     session.commit()
     sign_in(user)
     return redirect(nxt or _home_of(user))
+
+
+def _challenge_solved() -> bool:
+    """Tell whether the form carries a solved challenge (used up now; committed here)."""
+    ok = challenge.solved(request.form.get(challenge.CHALLENGE_FIELD))
+    get_session().commit()
+    return ok
+
+
+def _challenge_page(template: str, form: dict[str, str], **context: Any) -> str:
+    """Render the form again with the challenge to solve (the password is never typed back)."""
+    errors = {"_schema": [CHALLENGE_MESSAGE]}
+    return render_template(template, form=form, errors=errors, challenge=True, **context)
+
+
+@bp.get("/connexion/defi")
+def new_challenge() -> Response:
+    """Hand the widget a fresh challenge (JSON; any visitor, nothing stored)."""
+    response = jsonify(challenge.new_challenge())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _hold_failure(attempts: float) -> None:
