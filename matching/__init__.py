@@ -8,6 +8,7 @@ Plain data in (:class:`RequestIn`, :class:`OfferIn`, a :class:`MetierReferential
 from .allocation import allocate
 from .engine import MatchLists, suggest
 from .errors import InvalidInput, MatchingError, UnknownMetier
+from .explanations import score_pair
 from .geo import distance_km
 from .model import (
     CRITERIA,
@@ -27,7 +28,7 @@ from .model import (
     Unassigned,
 )
 from .referential import MetierReferential, Resolution, normalize
-from .scoring import combine, distance_score, housing_score, metier_score, score_pair
+from .scoring import combine, distance_score, housing_score, metier_score
 
 __all__ = [
     "CRITERIA",
