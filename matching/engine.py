@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from .arrays import F64, IntArray
 from .errors import InvalidInput
 from .explanations import pair_results
 from .grid import BLOCKS, cell_keys, neighbour_cells, occupied_cells, ranges
@@ -71,9 +72,6 @@ _TINY = float(np.nextafter(0.0, 1.0))  # a valid pair always scores more than th
 
 #: The grid of the spatial blocking (see :mod:`matching.grid`).
 GRID = BLOCKS
-
-IntArray = NDArray[np.intp]
-F64 = NDArray[np.float64]
 
 
 def _groups(
@@ -324,7 +322,7 @@ class _Run:
         for rg, cg in _groups(requests, rows, offers, cols, radius):
             if len(rg) * len(cg) <= SPLIT_PAIRS:
                 # Small block: one tile, métiers looked up; offers no row wants left out.
-                wanted = (requests.metier_score[rg] > 0).any(axis=0)
+                wanted = np.count_nonzero(requests.metier_score[rg] > 0, axis=0) > 0
                 cg = cg[wanted[offers.metier[cg]]]
                 if len(cg):
                     self.tile(rg, cg, -1, relocation_pass)
@@ -404,7 +402,7 @@ class _Run:
             return []
         compatible = requests.metier_score > 0
         first = np.argmax(compatible, axis=0)
-        has = compatible.any(axis=0)
+        has = np.count_nonzero(compatible, axis=0) > 0
         out = []
         for j in np.flatnonzero(~offers.has_place).tolist():
             if has[offers.metier[j]]:
@@ -507,9 +505,9 @@ def widen(
     largest = steps[-1] if steps else 0.0
     # Requests that no live offer could take at any distance (métier, diploma) need no search.
     n_metiers = requests.metier_score.shape[1]
-    live = offers.has_place & (offers.has_beds | (not params.exclude_without_housing))
+    housing_fine = offers.has_place & (offers.has_beds | (not params.exclude_without_housing))
     offered = np.bincount(offers.metier[offers.has_place], minlength=n_metiers) > 0
-    offered_housed = np.bincount(offers.metier[live], minlength=n_metiers) > 0
+    offered_housed = np.bincount(offers.metier[housing_fine], minlength=n_metiers) > 0
     entry = np.zeros(n_metiers, dtype=np.int64)
     entry[offers.metier] = offers.entry_level
     has_offer = np.where(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
-from numpy.typing import NDArray
 
+from .arrays import Bools, IntArray
 from .model import (
     DEFAULT_PARAMS,
     EXCLUSION_REASONS,
@@ -30,9 +30,6 @@ __all__ = ["LEVEL_NAMES", "exclusion_message", "pair_results", "score_pair"]
 
 #: How a diploma level reads in an exclusion reason.
 LEVEL_NAMES = {3: "CAP", 4: "bac", 5: "bac + 2", 6: "bac + 3", 7: "bac + 5", 8: "doctorat"}
-
-IntArray = NDArray[np.intp]
-B = NDArray[np.bool_]
 
 
 def _lower_first(label: str) -> str:
@@ -100,7 +97,7 @@ def pair_results(
     if len(rows) == 0:
         return []
     k = kernel(requests, rows, offers, cols, params, block=False)
-    fails: dict[str, B] = {
+    fails: dict[str, Bools] = {
         "metier": ~k.compat,
         "places": ~offers.has_place[cols],
         "distance": ~k.within if k.eligible is None else (~k.within & ~k.eligible),

@@ -29,17 +29,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+
+from .arrays import F64, I64, IntArray
 
 __all__ = ["Banding", "BLOCKS", "JOINS", "cell_keys", "occupied_cells", "neighbour_cells", "ranges"]
 
 #: Bits per axis in a cell key, and the offset that keeps every cell coordinate positive.
 AXIS_BITS = np.int64(21)
 AXIS_BIAS = np.int64(1 << 20)
-
-IntArray = NDArray[np.intp]
-I64 = NDArray[np.int64]
-F64 = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

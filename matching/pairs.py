@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from .arrays import F64, Bools, IntArray, Masks, Pairs, concat_pairs, no_pairs
 from .geo import chord_to_km, squared_chord
 from .grid import JOINS, cell_keys, neighbour_cells, occupied_cells, ranges
 
@@ -50,9 +51,6 @@ __all__ = [
 
 #: Pairs expanded at once: bounds the memory of one join step.
 CHUNK_PAIRS = 1 << 22
-IntArray = NDArray[np.intp]
-F64 = NDArray[np.float64]
-B = NDArray[np.bool_]
 
 
 class TooManyPairs(Exception):
@@ -93,7 +91,7 @@ def near_pairs(
     umask: Masks | None = None,
     vmask: Masks | None = None,
     limit: int | None = None,
-) -> tuple[IntArray, IntArray, F64]:
+) -> Pairs:
     """Every (u, v) with distance(u, v) <= radius[u]: (u, v, distance), in no particular order.
 
     ``radius`` may be 0 (the same point only) or ``inf`` (every point: no grid). Per band of
@@ -107,10 +105,10 @@ def near_pairs(
     ``limit``: raise :class:`TooManyPairs` if there would be more candidate pairs than that.
     """
     if ucoords.shape[1] == 0 or vcoords.shape[1] == 0:
-        return _no_pairs()
+        return no_pairs()
     masks = (umask, vmask) if umask is not None and vmask is not None else None
     budget = _Budget(limit)
-    parts: list[tuple[IntArray, IntArray, F64]] = []
+    parts: list[Pairs] = []
     everywhere = ~np.isfinite(radius)
     if everywhere.any():
         parts.append(_pairs_everywhere(ucoords, np.flatnonzero(everywhere), vcoords, masks, budget))
@@ -119,17 +117,7 @@ def near_pairs(
     for b in np.unique(band).tolist():
         balls = finite[band == b]
         parts += _band_pairs(ucoords, radius, balls, vcoords, JOINS.cell_km(b), masks, budget)
-    if not parts:
-        return _no_pairs()
-    return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-    )
-
-
-def _no_pairs() -> tuple[IntArray, IntArray, F64]:
-    return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
+    return concat_pairs(parts)
 
 
 class _Budget:
@@ -147,7 +135,7 @@ class _Budget:
 
 def _pairs_everywhere(
     ucoords: F64, balls: IntArray, vcoords: F64, masks: tuple[Masks, Masks] | None, budget: _Budget
-) -> tuple[IntArray, IntArray, F64]:
+) -> Pairs:
     """Every point for each of ``balls`` (infinite radius): no grid."""
     nv = vcoords.shape[1]
     budget.spend(len(balls) * nv)
@@ -167,7 +155,7 @@ def _band_pairs(
     cell: float,
     masks: tuple[Masks, Masks] | None,
     budget: _Budget,
-) -> list[tuple[IntArray, IntArray, F64]]:
+) -> list[Pairs]:
     """The pairs within reach of ``balls`` (one band of radii), through cells ``cell`` km wide."""
     ukeys, ubounds, uitems = occupied_cells(cell_keys(ucoords[:, balls].T, cell))
     vkeys, vbounds, vitems = occupied_cells(cell_keys(vcoords.T, cell))
@@ -199,9 +187,7 @@ def _band_pairs(
     return out
 
 
-def _within(
-    ucoords: F64, radius: F64, u: IntArray, vcoords: F64, v: IntArray
-) -> tuple[IntArray, IntArray, F64]:
+def _within(ucoords: F64, radius: F64, u: IntArray, vcoords: F64, v: IntArray) -> Pairs:
     """The candidate pairs (u, v) within ``radius[u]``, and their distances."""
     # Squared chords first: the chord is never longer than the arc.
     chord2 = squared_chord(ucoords[:, u], vcoords[:, v])
@@ -237,10 +223,7 @@ def _products(a: NDArray[np.int64], b: NDArray[np.int64]) -> tuple[IntArray, Int
     return block, i, j
 
 
-Masks = NDArray[np.uint64]
-
-
-def pack(flags: B, words: int | None = None) -> Masks:
+def pack(flags: Bools, words: int | None = None) -> Masks:
     """Rows of flags as bit sets: (n, words) uint64, flag k in bit k % 64 of word k // 64."""
     n, k = flags.shape
     words = (k + 63) // 64 if words is None else words
@@ -250,9 +233,9 @@ def pack(flags: B, words: int | None = None) -> Masks:
     return np.packbits(bits, axis=1, bitorder="little").view("<u8").astype(np.uint64)
 
 
-def meet(a: Masks, b: Masks) -> B:
+def meet(a: Masks, b: Masks) -> Bools:
     """Whether each pair of bit sets (rows of ``a`` and ``b``) shares a bit."""
-    hit = (a[:, 0] & b[:, 0]) != 0
+    hit: Bools = (a[:, 0] & b[:, 0]) != 0
     for w in range(1, a.shape[1]):
         hit |= (a[:, w] & b[:, w]) != 0
     return hit
@@ -372,7 +355,7 @@ class OfferPoints:
 def join(
     rows: IntArray,
     radius: F64,
-    wants: B,
+    wants: Bools,
     points: Points,
     offers: OfferPoints,
     cap: int | None = None,

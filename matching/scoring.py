@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .arrays import F64, Bools, IntArray
 from .geo import chord_to_km, squared_chord
 from .model import DEFAULT_PARAMS, Params
 from .referential import MetierReferential
@@ -54,11 +56,10 @@ __all__ = [
     "BlockKernel",
 ]
 
-_EMPTY = np.zeros((0, 0), dtype=bool)
+_EMPTY: Bools = np.zeros((0, 0), dtype=bool)
+#: Any kind of numpy array item.
+Item = TypeVar("Item", bound=np.generic)
 
-IntArray = NDArray[np.intp]
-F64 = NDArray[np.float64]
-B = NDArray[np.bool_]
 
 # --- the criteria, on scalars or arrays -----------------------------------------------------------
 
@@ -84,7 +85,7 @@ def distance_score(
     distance_km: F64 | float,
     max_km: F64 | float,
     params: Params = DEFAULT_PARAMS,
-    relocation: B | bool = False,
+    relocation: Bools | bool = False,
 ) -> F64:
     """Return the distance criterion ``1 − (1 − e)·d/r``, in [e, 1] for d ≤ r; vectorised.
 
@@ -105,7 +106,7 @@ def distance_score(
     return score
 
 
-def _penalty(d: F64, penalty_per_km: F64, relocation: B, params: Params) -> F64:
+def _penalty(d: F64, penalty_per_km: F64, relocation: Bools, params: Params) -> F64:
     t = np.array(
         d * penalty_per_km, dtype=np.float64
     )  # an array even for scalars: ``out=`` needs one
@@ -115,7 +116,7 @@ def _penalty(d: F64, penalty_per_km: F64, relocation: B, params: Params) -> F64:
 
 
 def housing_score(
-    needs_housing: B | bool, beds: NDArray[np.int64] | int, params: Params = DEFAULT_PARAMS
+    needs_housing: Bools | bool, beds: NDArray[np.int64] | int, params: Params = DEFAULT_PARAMS
 ) -> F64:
     """Return the housing criterion: 1 if not needed or a bed is offered, else p.no_housing_score.
 
@@ -159,13 +160,43 @@ class Terms:
     t: F64  # distance penalty: s_distance = 1 - t
     s_housing: F64
     score: F64
-    compat: B
-    within: B
-    eligible: B | None  # relocation applies (accepts to move, offer has a bed)
-    f_diploma: B | None
-    f_licence: B | None
-    f_date: B | None
-    f_housing: B | None
+    compat: Bools
+    within: Bools
+    eligible: Bools | None  # relocation applies (accepts to move, offer has a bed)
+    f_diploma: Bools | None
+    f_licence: Bools | None
+    f_date: Bools | None
+    f_housing: Bools | None
+
+
+class _Layout:
+    """How :func:`kernel` lays rows against columns: a block (rows down, columns across,
+    ``block=True``) or a list of pairs (row i with column i)."""
+
+    def __init__(self, rows: IntArray, cols: IntArray, block: bool) -> None:
+        self.rows, self.cols, self.block = rows, cols, block
+
+    def row(self, a: NDArray[Item]) -> NDArray[Item]:
+        """The rows' values of a request array, laid out to broadcast against columns."""
+        return a[self.rows][:, None] if self.block else a[self.rows]
+
+    def col(self, a: NDArray[Item]) -> NDArray[Item]:
+        """The columns' values of an offer array, laid out to broadcast against rows."""
+        return a[self.cols][None, :] if self.block else a[self.cols]
+
+    def pick(self, by_metier: F64, metier: IntArray) -> F64:
+        """Each pair's entry of a (rows, métiers) table, the métier of each column."""
+        if self.block:
+            block: F64 = by_metier[self.rows][:, metier[self.cols]]
+            return block
+        pairs: F64 = by_metier[self.rows, metier[self.cols]]
+        return pairs
+
+    def coords(self, requests: RequestTable, offers: OfferTable) -> tuple[F64, F64]:
+        """The rows' and columns' earth-centred coordinates, laid out for :func:`squared_chord`."""
+        if self.block:
+            return requests.coords[:, self.rows, None], offers.coords[:, None, self.cols]
+        return requests.coords[:, self.rows], offers.coords[:, self.cols]
 
 
 def kernel(
@@ -183,31 +214,12 @@ def kernel(
     ``radius`` replaces the requests' ``max_km`` for the within test (widening searches).
     A ``None`` fail mask means "fails nowhere here" (skipped for speed).
     """
-    if block:
-
-        def row(a: NDArray[np.generic]) -> NDArray[np.generic]:
-            return a[rows][:, None]
-
-        def col(a: NDArray[np.generic]) -> NDArray[np.generic]:
-            return a[cols][None, :]
-
-        s_metier: F64 = requests.metier_score[rows][:, offers.metier[cols]]
-        score: F64 = requests.weighted_metier_score[rows][:, offers.metier[cols]]
-        row_coords, col_coords = requests.coords[:, rows, None], offers.coords[:, None, cols]
-    else:
-
-        def row(a: NDArray[np.generic]) -> NDArray[np.generic]:
-            return a[rows]
-
-        def col(a: NDArray[np.generic]) -> NDArray[np.generic]:
-            return a[cols]
-
-        s_metier = requests.metier_score[rows, offers.metier[cols]]
-        score = requests.weighted_metier_score[rows, offers.metier[cols]]
-        row_coords, col_coords = requests.coords[:, rows], offers.coords[:, cols]
-
+    layout = _Layout(rows, cols, block)
+    row, col = layout.row, layout.col
+    s_metier = layout.pick(requests.metier_score, offers.metier)
+    score = layout.pick(requests.weighted_metier_score, offers.metier)
     _a_m, a_d, a_h = score_weights(params)
-    d = chord_to_km(squared_chord(row_coords, col_coords))
+    d = chord_to_km(squared_chord(*layout.coords(requests, offers)))
     compat = score > 0
     within = d <= row(requests.max_km if radius is None else radius)
     eligible = None
@@ -264,7 +276,7 @@ def pair_terms(
     pair_cols: IntArray,
     d: F64,
     params: Params,
-) -> tuple[F64, B]:
+) -> tuple[F64, Bools]:
     """(score, valid) of pairs at distances ``d``: the kernel's arithmetic, bit for bit.
 
     Valid: every hard constraint holds, housing needed only where there is a bed (the
@@ -314,7 +326,7 @@ class BlockKernel:
         self._housing_term = table[np.array([0, 2])[:, None] + ~offers.has_beds[None, :]] * self.a_h
         self._relocation_cap = 1.0 - params.relocation_distance_score
 
-    def _view(self, buffer: NDArray[np.generic], shape: tuple[int, int]) -> NDArray[np.generic]:
+    def _view(self, buffer: NDArray[Item], shape: tuple[int, int]) -> NDArray[Item]:
         return buffer[: shape[0] * shape[1]].reshape(shape)
 
     def run(
@@ -323,9 +335,9 @@ class BlockKernel:
         cols: IntArray,
         metier: int,
         relocation_pass: bool,
-        on_fail: Callable[[str, B, int], None],
+        on_fail: Callable[[str, Bools, int], None],
         want_beyond: bool = False,
-    ) -> tuple[F64, B, int, B]:
+    ) -> tuple[F64, Bools, int, Bools]:
         """Return (masked scores, valid mask, number within reach, compat & beyond mask or empty).
 
         ``on_fail(reason, mask, count)`` is told of each hard constraint that excludes pairs
@@ -357,13 +369,13 @@ class BlockKernel:
         self,
         rows: IntArray,
         cols: IntArray,
-        ok: B,
+        ok: Bools,
         n: int,
-        on_fail: Callable[[str, B, int], None],
+        on_fail: Callable[[str, Bools, int], None],
     ) -> bool:
         """Take out of ``ok`` the pairs each hard constraint excludes; whether any is left."""
         requests, offers = self.requests, self.offers
-        failed_here = self._view(self._flags[1], ok.shape)  # type: ignore[arg-type]
+        failed_here = self._view(self._flags[1], (ok.shape[0], ok.shape[1]))
         flags = may_fail(requests, rows, offers, cols, self.params)
         for reason, flag in zip(BLOCK_FAILS, flags, strict=True):
             if not flag or n == 0:
@@ -401,7 +413,7 @@ class BlockKernel:
         return n > 0
 
     def _score(
-        self, rows: IntArray, cols: IntArray, metier: int, d: F64, tmp: F64, score: F64, ok: B
+        self, rows: IntArray, cols: IntArray, metier: int, d: F64, tmp: F64, score: F64, ok: Bools
     ) -> None:
         """Write the scores of the block into ``score`` (0 where not ``ok``)."""
         requests, offers = self.requests, self.offers
@@ -424,6 +436,6 @@ class BlockKernel:
             np.add(score, self.a_h * 1.0, out=score)
         np.multiply(score, ok, out=score)
 
-    def scratch(self, shape: tuple[int, int]) -> B:
+    def scratch(self, shape: tuple[int, int]) -> Bools:
         """A bool buffer of ``shape`` free to use between runs."""
-        return self._view(self._flags[3], shape)  # type: ignore[return-value]
+        return self._view(self._flags[3], shape)

@@ -14,6 +14,7 @@ from operator import attrgetter
 import numpy as np
 from numpy.typing import NDArray
 
+from .arrays import F64, Bools
 from .errors import InvalidInput, UnknownMetier
 from .geo import to_ecef
 from .model import OfferIn, Params, RequestIn
@@ -38,9 +39,6 @@ NO_START = np.iinfo(np.int64).max // 4
 #: ``diploma_level`` of a candidate whose level is unknown: never excluded on it.
 UNKNOWN_LEVEL = 99
 
-F64 = NDArray[np.float64]
-B = NDArray[np.bool_]
-
 
 def score_weights(params: Params) -> tuple[float, float, float]:
     """Return the shares (métier, distance, housing) of the three weights; they sum to 1."""
@@ -64,9 +62,9 @@ class RequestTable:
     coords: F64  # the same, (3, n), each axis contiguous
     max_km: F64
     penalty_per_km: F64  # distance penalty per km: (1 - e) / max_km
-    needs_housing: B
-    accepts_relocation: B
-    has_licence: B
+    needs_housing: Bools
+    accepts_relocation: Bools
+    has_licence: Bools
     available_from: NDArray[np.int64]  # a day number, ANY_TIME if not given
     diploma_level: NDArray[np.int64]  # UNKNOWN_LEVEL if not given
     metier_score: F64  # (n, n_metiers): the métier criterion against an offer of each métier
@@ -119,10 +117,10 @@ class OfferTable:
     coords: F64
     metier: NDArray[np.intp]
     places: NDArray[np.int64]
-    has_place: B  # places > 0
+    has_place: Bools  # places > 0
     beds: NDArray[np.int64]
-    has_beds: B
-    licence_required: B
+    has_beds: Bools
+    licence_required: Bools
     latest_start: NDArray[np.int64]  # the start's day number plus the tolerance; NO_START
     entry_level: NDArray[np.int64]  # the métier's minimum diploma level
 

@@ -13,19 +13,15 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import F64, Bools, IntArray, Pairs, concat_pairs
 from ..grid import ranges
 from ..pairs import distance
 from ..scoring import pair_terms
 from .levels import PreferenceLists, best_first
-from .space import Pairs, Space, concat_pairs, in_parts, relocation_counts
+from .space import Space, in_parts, relocation_counts
 
 __all__ = ["best_offers"]
-
-IntArray = NDArray[np.intp]
-F64 = NDArray[np.float64]
-B = NDArray[np.bool_]
 
 
 def best_offers(
@@ -74,7 +70,7 @@ class _Search:
             space.related_shift + related_ring[with_ring] * self.limit_penalty
         )
 
-    def round(self, among: IntArray, part: slice, limit: int | None) -> tuple[Pairs, B]:
+    def round(self, among: IntArray, part: slice, limit: int | None) -> tuple[Pairs, Bools]:
         """The pairs of the rows ``among[part]`` that are surely among their best, and which
         of these rows have k."""
         space, k = self.space, self.k
@@ -137,7 +133,7 @@ def _first_k(rows: IntArray, pairs: Pairs, k: int) -> PreferenceLists:
 def _floor_pairs(
     space: Space,
     rows: IntArray,
-    every_bed: B,
+    every_bed: Bools,
     radius: tuple[F64, F64],
     pair_rows: IntArray,
     pair_cols: IntArray,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TypeVar, overload
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import I64, IntArray
 from ..explanations import pair_results
 from ..model import Assignment, Match, Params, Unassigned
 from ..referential import MetierReferential
@@ -23,9 +23,6 @@ from ..tables import OfferTable, RequestTable
 __all__ = ["LazyList", "Settled", "assignments", "unassigned", "unassigned_reason"]
 
 T = TypeVar("T")
-IntArray = NDArray[np.intp]
-I64 = NDArray[np.int64]
-F64 = NDArray[np.float64]
 
 
 class LazyList(Sequence[T]):

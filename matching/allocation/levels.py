@@ -22,11 +22,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import F64, I64, Bools, IntArray, Pairs, concat_pairs
 from ..pairs import TooManyPairs
 from . import tuning
-from .space import Pairs, Space, concat_pairs
+from .space import Space
 
 __all__ = [
     "PreferenceLists",
@@ -38,10 +38,6 @@ __all__ = [
     "preference_lists",
 ]
 
-IntArray = NDArray[np.intp]
-I64 = NDArray[np.int64]
-F64 = NDArray[np.float64]
-B = NDArray[np.bool_]
 
 #: How many entries of its list a request looks at in one step of a proposal round.
 LOOKAHEAD = 8
@@ -148,11 +144,13 @@ class _Cutoffs:
         self.score = np.full(n_offers, -np.inf)
         self.request = np.zeros(n_offers, dtype=np.intp)
 
-    def rejects(self, score: F64, request: IntArray, offer: IntArray) -> B:
+    def rejects(self, score: F64, request: IntArray, offer: IntArray) -> Bools:
         """Whether (score, request) ranks below the cut-off of ``offer``: lower score, or the
         same score and a larger request index."""
         cutoff_score, cutoff_request = self.score[offer], self.request[offer]
-        below: B = (score < cutoff_score) | ((score == cutoff_score) & (request > cutoff_request))
+        below: Bools = (score < cutoff_score) | (
+            (score == cutoff_score) & (request > cutoff_request)
+        )
         return below
 
     def update(self, offer: IntArray, score: F64, request: IntArray, capacity: I64) -> None:
@@ -167,7 +165,7 @@ class _Cutoffs:
 
 
 def deferred_acceptance(
-    lists: PreferenceLists, places: I64, beds: I64, needs_housing: B
+    lists: PreferenceLists, places: I64, beds: I64, needs_housing: Bools
 ) -> tuple[IntArray, F64]:
     """Candidate-proposing deferred acceptance over complete lists (best first).
 
@@ -223,7 +221,7 @@ def _propose(
     free: IntArray,
     place_cutoffs: _Cutoffs,
     bed_cutoffs: _Cutoffs,
-    needs_housing: B,
+    needs_housing: Bools,
 ) -> IntArray:
     """Move each free request to the first offer down its list that would not reject it;
     return those that found one.
@@ -258,18 +256,20 @@ def _propose(
     return np.concatenate(proposing) if proposing else np.zeros(0, dtype=np.intp)
 
 
-def _choose(candidate: IntArray, offer: IntArray, places: I64, beds: I64, needs_housing: B) -> B:
+def _choose(
+    candidate: IntArray, offer: IntArray, places: I64, beds: I64, needs_housing: Bools
+) -> Bools:
     """Which candidates each offer keeps: sorted by offer, then best first, it takes them in
     order while a place is left and, for those who need housing, a bed."""
     first = np.flatnonzero(np.r_[True, offer[1:] != offer[:-1]])
     group_start = np.repeat(first, np.diff(np.r_[first, len(candidate)]))
     needs = needs_housing[candidate]
     eligible = ~needs | (_rank_in_group(needs, group_start) < beds[offer])
-    accepted: B = eligible & (_rank_in_group(eligible, group_start) < places[offer])
+    accepted: Bools = eligible & (_rank_in_group(eligible, group_start) < places[offer])
     return accepted
 
 
-def _rank_in_group(flag: B, group_start: IntArray) -> I64:
+def _rank_in_group(flag: Bools, group_start: IntArray) -> I64:
     """Number of True flags before each position within its group (arrays sorted by group)."""
     count = np.cumsum(flag, dtype=np.int64)
     before = count - flag

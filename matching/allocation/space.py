@@ -22,8 +22,8 @@ from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import F64, I64, Bools, IntArray, Pairs, concat_pairs
 from ..model import Params
 from ..pairs import OfferPoints, Points, TooManyPairs, join
 from ..scoring import pair_terms
@@ -31,9 +31,6 @@ from ..tables import OfferTable, RequestTable, score_weights
 from . import tuning
 
 __all__ = [
-    "Pairs",
-    "no_pairs",
-    "concat_pairs",
     "OfferClasses",
     "JoinEntries",
     "Space",
@@ -41,31 +38,7 @@ __all__ = [
     "in_parts",
 ]
 
-IntArray = NDArray[np.intp]
-I64 = NDArray[np.int64]
-F64 = NDArray[np.float64]
-B = NDArray[np.bool_]
 T = TypeVar("T")
-
-#: A list of (request row, offer column, score) triples, as three arrays.
-Pairs = tuple[IntArray, IntArray, F64]
-
-
-def no_pairs() -> Pairs:
-    """Return an empty list of pairs."""
-    none = np.zeros(0, dtype=np.intp)
-    return none, none, np.zeros(0)
-
-
-def concat_pairs(parts: list[Pairs]) -> Pairs:
-    """Return the lists of pairs one after the other."""
-    if not parts:
-        return no_pairs()
-    return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-    )
 
 
 class OfferClasses:
@@ -98,7 +71,7 @@ class OfferClasses:
         self.size = np.bincount(inverse, minlength=self.n).astype(np.int64)
         self.start = np.cumsum(self.size) - self.size
 
-    def accept(self, requests: RequestTable, rows: IntArray) -> B:
+    def accept(self, requests: RequestTable, rows: IntArray) -> Bools:
         """(len(rows), n): the class's offers are valid for the row (distance aside)."""
         ok = requests.metier_score[rows][:, self.metier] > 0
         ok &= requests.diploma_level[rows][:, None] >= self.entry_level[None, :]
@@ -120,8 +93,8 @@ class JoinEntries(NamedTuple):
 
     rows: IntArray
     radius: F64
-    wants: B  # (entries, classes): the classes each entry meets
-    every_bed: B  # the entry meets every offer with a bed, however far (relocation floor)
+    wants: Bools  # (entries, classes): the classes each entry meets
+    every_bed: Bools  # the entry meets every offer with a bed, however far (relocation floor)
 
 
 class Space:
@@ -172,7 +145,7 @@ class Space:
         penalty: F64 = np.maximum((self.top_score - score) / self.distance_weight, 0.0)
         return penalty
 
-    def radius(self, rows: IntArray, max_penalty: float | F64) -> tuple[F64, B]:
+    def radius(self, rows: IntArray, max_penalty: float | F64) -> tuple[F64, Bools]:
         """Join radius per row for pairs with t <= max_penalty, and which rows meet every bed.
 
         Beyond the radius, a pair has t > max_penalty, except relocation pairs of the rows
@@ -215,7 +188,7 @@ class Space:
             np.concatenate([every_bed, related_every_bed]),
         )
 
-    def wants(self, rows: IntArray, max_penalty: float | F64) -> B:
+    def wants(self, rows: IntArray, max_penalty: float | F64) -> Bools:
         """Offer classes each row meets: valid ones, of a related métier only where such a
         pair can reach the level."""
         related = self.threshold(max_penalty) <= self.related_top_score + tuning.JOIN_SLACK
@@ -228,7 +201,7 @@ class Space:
         rows: IntArray,
         cols: IntArray,
         radius: F64,
-        wants: B,
+        wants: Bools,
         cap: int | None = None,
         limit: int | None = None,
     ) -> tuple[IntArray, IntArray, F64, F64]:
@@ -253,7 +226,7 @@ class Space:
         return pair_rows, pair_cols, score, np.concatenate(distances) if distances else np.zeros(0)
 
     def anywhere(
-        self, rows: IntArray, cols: IntArray, beyond: F64, wants: B, limit: int | None = None
+        self, rows: IntArray, cols: IntArray, beyond: F64, wants: Bools, limit: int | None = None
     ) -> Pairs:
         """Valid pairs of ``rows`` x ``cols`` farther than ``beyond`` (per row), at any distance."""
         everywhere = np.full(len(rows), np.inf)

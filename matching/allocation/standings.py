@@ -15,20 +15,15 @@ Each is checked against brute force by the property tests (tests/matching/test_p
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import F64, I64, Bools, IntArray, Masks
 from ..grid import ranges
-from ..pairs import Masks, OfferPoints, group_balls, near_pairs, pack, reduce_or
+from ..pairs import OfferPoints, group_balls, near_pairs, pack, reduce_or
 from . import tuning
 from .best_offers import best_offers
 from .space import Space, in_parts, relocation_counts
 
 __all__ = ["ranks", "reach", "widening", "lost_to", "Balls"]
-
-IntArray = NDArray[np.intp]
-I64 = NDArray[np.int64]
-F64 = NDArray[np.float64]
-B = NDArray[np.bool_]
 
 
 # --- ranks of the assigned requests --------------------------------------------------------------
@@ -184,7 +179,7 @@ class _Cells:
         self.cell, self.ring, self.weight, self.n_cells = cell, ring, weight, n_cells
 
 
-def _ring_counts(take: B, local: IntArray, cells: _Cells) -> F64:
+def _ring_counts(take: Bools, local: IntArray, cells: _Cells) -> F64:
     """Per row, the offers of the classes ``take`` marks (rows x classes) within each ring,
     cumulated. ``local``: each row's ball. Rings are counted for the cells some row takes only,
     numbered compactly."""
@@ -236,7 +231,8 @@ def widening(space: Space, rows: IntArray) -> dict[int, float | None]:
         )
         near_by_row = near.reshape(len(balls.radius), classes.n)[balls.ball[balls.order]]
         count = (balls.accepts * near_by_row).sum(axis=1)
-        return todo[balls.order][count >= n_min]
+        enough: IntArray = todo[balls.order][count >= n_min]
+        return enough
 
     for step in steps:
         todo = pending[requests.max_km[pending] < step]
