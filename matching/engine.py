@@ -124,9 +124,9 @@ def _by_metier(
     for m in range(requests.metier_score.shape[1]):
         metier_cols = cols[order[bounds[m] : bounds[m + 1]]]
         if len(metier_cols):
-            rm = rows[requests.metier_score[rows, m] > 0]
-            if len(rm):
-                yield m, rm, metier_cols
+            metier_rows = rows[requests.metier_score[rows, m] > 0]
+            if len(metier_rows):
+                yield m, metier_rows, metier_cols
 
 
 def _tiles(rows: IntArray, cols: IntArray) -> Iterator[tuple[IntArray, IntArray]]:
@@ -142,21 +142,21 @@ def _tiles(rows: IntArray, cols: IntArray) -> Iterator[tuple[IntArray, IntArray]
             yield rows[a : a + row_chunk], cols[b : b + col_chunk]
 
 
-def _kth_bound(S: NDArray[np.float64], k: int, axis: int) -> NDArray[np.float64] | None:
+def _kth_bound(scores: NDArray[np.float64], k: int, axis: int) -> NDArray[np.float64] | None:
     """A lower bound of the k-th largest value along ``axis``, per line of the other axis.
 
     Split the line into ``groups`` interleaved groups (index mod ``groups``): k groups whose
     maximum is at least the k-th largest group maximum hold k values at least that large.
     """
-    n = S.shape[axis]
+    n = scores.shape[axis]
     groups = max(k, n // 16)
     per = n // groups
     if per < 2:
         return None
     if axis == 1:
-        maxima = S[:, : per * groups].reshape(S.shape[0], per, groups).max(axis=1)
+        maxima = scores[:, : per * groups].reshape(scores.shape[0], per, groups).max(axis=1)
     else:
-        maxima = S[: per * groups].reshape(per, groups, S.shape[1]).max(axis=0).T
+        maxima = scores[: per * groups].reshape(per, groups, scores.shape[1]).max(axis=0).T
     return np.partition(maxima, groups - k, axis=1)[:, groups - k]
 
 
@@ -172,7 +172,7 @@ def _group_rank(key_sorted: NDArray[np.intp]) -> NDArray[np.intp]:
 def _prune(
     pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]],
     key_side: int,
-    thr: NDArray[np.float64],
+    bound: NDArray[np.float64],
     k: int,
 ) -> int:
     """Keep the k best candidates of each key (ties by the other id); raise the keys' bounds.
@@ -184,14 +184,14 @@ def _prune(
     cols = np.concatenate([p[1] for p in pool])
     scores = np.concatenate([p[2] for p in pool])
     key = rows if key_side == 0 else cols
-    above = scores >= thr[key]  # bounds rose since some were pooled
+    above = scores >= bound[key]  # bounds rose since some were pooled
     rows, cols, scores, key = rows[above], cols[above], scores[above], key[above]
     other = cols if key_side == 0 else rows
     order = np.lexsort((other, -scores, key))
     key_sorted = key[order]
     rank = _group_rank(key_sorted)
     kth = rank == k - 1
-    np.maximum.at(thr, key_sorted[kth], scores[order][kth])
+    np.maximum.at(bound, key_sorted[kth], scores[order][kth])
     keep = order[rank < k]
     pool[:] = [(rows[keep], cols[keep], scores[keep])]
     return len(keep)
@@ -200,7 +200,7 @@ def _prune(
 def _bound_prune(
     pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]],
     key_side: int,
-    thr: NDArray[np.float64],
+    bound: NDArray[np.float64],
     k: int,
     bins: int = 128,
 ) -> int:
@@ -214,12 +214,12 @@ def _bound_prune(
     scores = np.concatenate([p[2] for p in pool])
     key = rows if key_side == 0 else cols
     b = np.minimum((scores * bins).astype(np.intp), bins - 1)
-    counts = np.bincount(key * bins + b, minlength=len(thr) * bins).reshape(len(thr), bins)
+    counts = np.bincount(key * bins + b, minlength=len(bound) * bins).reshape(len(bound), bins)
     above = counts[:, ::-1].cumsum(axis=1)  # candidates in this bin or higher, from the top
     enough = above[:, -1] >= k
     top_bin = bins - 1 - np.argmax(above >= k, axis=1)
-    np.maximum(thr, np.where(enough, top_bin / bins, 0.0), out=thr)
-    keep = scores >= thr[key]
+    np.maximum(bound, np.where(enough, top_bin / bins, 0.0), out=bound)
+    keep = scores >= bound[key]
     pool[:] = [(rows[keep], cols[keep], scores[keep])]
     return int(keep.sum())
 
@@ -233,8 +233,8 @@ class _Run:
     params: Params
     k_rows: int
     k_cols: int  # 0: no per-offer lists
-    row_thr: NDArray[np.float64] = field(init=False)
-    col_thr: NDArray[np.float64] = field(init=False)
+    row_bound: NDArray[np.float64] = field(init=False)
+    col_bound: NDArray[np.float64] = field(init=False)
     row_pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]] = field(default_factory=list)
     col_pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXCLUSION_REASONS, 0))
@@ -251,62 +251,66 @@ class _Run:
     def __post_init__(self) -> None:
         self.kernel = BlockKernel(self.requests, self.offers, self.params, TILE_ELEMENTS)
         self.col_limit = POOL_PER_KEY * max(1, self.k_cols) * len(self.offers.ids) + POOL_SLACK
-        self.row_thr = np.full(len(self.requests.ids), _TINY)
-        self.col_thr = np.full(len(self.offers.ids), _TINY)
+        self.row_bound = np.full(len(self.requests.ids), _TINY)
+        self.col_bound = np.full(len(self.offers.ids), _TINY)
         self.valid = np.zeros(len(self.requests.ids), dtype=np.int64)
 
-    def _sample(self, reason: str, mask: NDArray[np.bool_], ri: IntArray, ci: IntArray) -> None:
+    def _sample(self, reason: str, mask: NDArray[np.bool_], rows: IntArray, cols: IntArray) -> None:
         have = self.samples[reason]
         if len(have) >= _SAMPLES:
             return
         flat = np.flatnonzero(mask)[: _SAMPLES - len(have)]
         nc = mask.shape[1]
-        have.extend((int(ri[f // nc]), int(ci[f % nc])) for f in flat.tolist())
+        have.extend((int(rows[f // nc]), int(cols[f % nc])) for f in flat.tolist())
 
-    def tile(self, ri: IntArray, ci: IntArray, metier: int, relocation_pass: bool) -> None:
+    def tile(self, rows: IntArray, cols: IntArray, metier: int, relocation_pass: bool) -> None:
         """Score one tile, count its exclusions, keep the candidates of both top-k lists."""
 
         def on_fail(reason: str, mask: NDArray[np.bool_], count: int) -> None:
             self.counts[reason] += count
-            self._sample(reason, mask, ri, ci)
+            self._sample(reason, mask, rows, cols)
 
         want_beyond = len(self.samples["distance"]) < _SAMPLES
-        S, ok, reach, beyond = self.kernel.run(
-            ri, ci, metier, relocation_pass, on_fail, want_beyond
+        scores, ok, reach, beyond = self.kernel.run(
+            rows, cols, metier, relocation_pass, on_fail, want_beyond
         )
         self.reach += reach
         if len(self.samples["distance"]) < _SAMPLES and beyond.size:
-            movers, has_beds = self.requests.accepts_relocation[ri], self.offers.has_beds[ci]
+            movers, has_beds = self.requests.accepts_relocation[rows], self.offers.has_beds[cols]
             if movers.any() and has_beds.any():
                 beyond &= ~(movers[:, None] & has_beds[None, :])
-            self._sample("distance", beyond, ri, ci)
+            self._sample("distance", beyond, rows, cols)
         valid = np.count_nonzero(ok, axis=1)
         if not valid.any():
             return
-        self.valid[ri] += valid
-        self._select(S, ri, ci)
+        self.valid[rows] += valid
+        self._select(scores, rows, cols)
 
-    def _select(self, S: NDArray[np.float64], ri: IntArray, ci: IntArray) -> None:
-        mask = self.kernel.scratch(S.shape)
-        bound = _kth_bound(S, self.k_rows, axis=1)
-        thr = self.row_thr[ri]
-        if bound is not None:
-            np.maximum(thr, bound, out=thr)
-            self.row_thr[ri] = thr
-        rr, cc = np.divmod(np.flatnonzero(np.greater_equal(S, thr[:, None], out=mask)), S.shape[1])
-        self.group_pool.append((ri[rr], ci[cc], S[rr, cc]))
+    def _select(self, scores: NDArray[np.float64], rows: IntArray, cols: IntArray) -> None:
+        """Pool the pairs of a tile that score at least their row's (column's) running bound,
+        after raising the bounds with the tile's own k-th best."""
+        mask = self.kernel.scratch((scores.shape[0], scores.shape[1]))
+        kth = _kth_bound(scores, self.k_rows, axis=1)
+        floor = self.row_bound[rows]
+        if kth is not None:
+            np.maximum(floor, kth, out=floor)
+            self.row_bound[rows] = floor
+        hit = np.flatnonzero(np.greater_equal(scores, floor[:, None], out=mask))
+        hit_rows, hit_cols = np.divmod(hit, scores.shape[1])
+        self.group_pool.append((rows[hit_rows], cols[hit_cols], scores[hit_rows, hit_cols]))
         if not self.k_cols:
             return
-        bound = _kth_bound(S, self.k_cols, axis=0)
-        thr = self.col_thr[ci]
-        if bound is not None:
-            np.maximum(thr, bound, out=thr)
-            self.col_thr[ci] = thr
-        rr, cc = np.divmod(np.flatnonzero(np.greater_equal(S, thr[None, :], out=mask)), S.shape[1])
-        self.col_pool.append((ri[rr], ci[cc], S[rr, cc]))
-        self.col_size += len(rr)
+        kth = _kth_bound(scores, self.k_cols, axis=0)
+        floor = self.col_bound[cols]
+        if kth is not None:
+            np.maximum(floor, kth, out=floor)
+            self.col_bound[cols] = floor
+        hit = np.flatnonzero(np.greater_equal(scores, floor[None, :], out=mask))
+        hit_rows, hit_cols = np.divmod(hit, scores.shape[1])
+        self.col_pool.append((rows[hit_rows], cols[hit_cols], scores[hit_rows, hit_cols]))
+        self.col_size += len(hit_rows)
         if self.col_size > self.col_limit:
-            self.col_size = _bound_prune(self.col_pool, 1, self.col_thr, self.k_cols)
+            self.col_size = _bound_prune(self.col_pool, 1, self.col_bound, self.k_cols)
             self.col_limit = max(self.col_limit, 2 * self.col_size)
 
     def run(
@@ -314,30 +318,32 @@ class _Run:
     ) -> None:
         requests, offers = self.requests, self.offers
         if relocation_pass:
-            for m, rm, metier_cols in _by_metier(requests, rows, offers, cols):
-                for rt, ct in _tiles(rm, metier_cols):
-                    self.tile(rt, ct, m, relocation_pass)
+            for m, metier_rows, metier_cols in _by_metier(requests, rows, offers, cols):
+                for tile_rows, tile_cols in _tiles(metier_rows, metier_cols):
+                    self.tile(tile_rows, tile_cols, m, relocation_pass)
             self._flush_group()
             return
-        for rg, cg in _groups(requests, rows, offers, cols, radius):
-            if len(rg) * len(cg) <= SPLIT_PAIRS:
+        for block_rows, block_cols in _groups(requests, rows, offers, cols, radius):
+            if len(block_rows) * len(block_cols) <= SPLIT_PAIRS:
                 # Small block: one tile, métiers looked up; offers no row wants left out.
-                wanted = np.count_nonzero(requests.metier_score[rg] > 0, axis=0) > 0
-                cg = cg[wanted[offers.metier[cg]]]
-                if len(cg):
-                    self.tile(rg, cg, -1, relocation_pass)
+                wanted = np.count_nonzero(requests.metier_score[block_rows] > 0, axis=0) > 0
+                block_cols = block_cols[wanted[offers.metier[block_cols]]]
+                if len(block_cols):
+                    self.tile(block_rows, block_cols, -1, relocation_pass)
             else:
-                for m, rm, metier_cols in _by_metier(requests, rg, offers, cg):
-                    for rt, ct in _tiles(rm, metier_cols):
-                        self.tile(rt, ct, m, relocation_pass)
+                for m, metier_rows, metier_cols in _by_metier(
+                    requests, block_rows, offers, block_cols
+                ):
+                    for tile_rows, tile_cols in _tiles(metier_rows, metier_cols):
+                        self.tile(tile_rows, tile_cols, m, relocation_pass)
             self._flush_group()
 
     def _flush_group(self) -> None:
         """The rows of a finished group have all their candidates: keep their k best only."""
         if self.group_pool:
             if sum(len(p[0]) for p in self.group_pool) > 4 * self.k_rows * len(self.requests.ids):
-                _bound_prune(self.group_pool, 0, self.row_thr, self.k_rows)  # linear, first
-            _prune(self.group_pool, 0, self.row_thr, self.k_rows)
+                _bound_prune(self.group_pool, 0, self.row_bound, self.k_rows)  # linear, first
+            _prune(self.group_pool, 0, self.row_bound, self.k_rows)
             self.row_pool.extend(self.group_pool)
             self.group_pool = []
 
@@ -361,7 +367,7 @@ class _Run:
             scores_all = np.concatenate([p[2] for p in self.row_pool])
             m = is_mover[rows_all]
             merged = [(rows_all[m], cols_all[m], scores_all[m])]
-            _prune(merged, 0, self.row_thr, self.k_rows)
+            _prune(merged, 0, self.row_bound, self.k_rows)
             self.row_pool = [(rows_all[~m], cols_all[~m], scores_all[~m]), *merged]
 
     def exclusions(self) -> Exclusions:
@@ -527,20 +533,22 @@ def widen(
     radius = np.full(len(requests.ids), float(largest))
     best = np.full((len(requests.ids), n_min), np.inf)
     live = np.flatnonzero(offers.has_place).astype(np.intp)
-    for _m, rm, metier_cols in _by_metier(requests, todo, offers, live):
-        for rg, cg in _groups(requests, rm, offers, metier_cols, radius):
-            for rt, ct in _tiles(rg, cg):
-                k = kernel(requests, rt, offers, ct, params, block=True, radius=radius)
+    for _m, metier_rows, metier_cols in _by_metier(requests, todo, offers, live):
+        for block_rows, block_cols in _groups(requests, metier_rows, offers, metier_cols, radius):
+            for tile_rows, tile_cols in _tiles(block_rows, block_cols):
+                k = kernel(
+                    requests, tile_rows, offers, tile_cols, params, block=True, radius=radius
+                )
                 ok = k.compat & k.within
                 for fail in (k.f_diploma, k.f_licence, k.f_date, k.f_housing):
                     if fail is not None:
                         ok &= ~fail
                 D = np.where(ok, k.d, np.inf)
                 if n_min == 1:
-                    best[rt, 0] = np.minimum(best[rt, 0], D.min(axis=1))
+                    best[tile_rows, 0] = np.minimum(best[tile_rows, 0], D.min(axis=1))
                 else:
-                    merged = np.concatenate([best[rt], D], axis=1)
-                    best[rt] = np.partition(merged, n_min - 1, axis=1)[:, :n_min]
+                    merged = np.concatenate([best[tile_rows], D], axis=1)
+                    best[tile_rows] = np.partition(merged, n_min - 1, axis=1)[:, :n_min]
     needed = np.sort(best[todo], axis=1)[:, n_min - 1]
     for i, km in zip(todo.tolist(), needed.tolist(), strict=True):
         out[i] = next((float(s) for s in steps if s >= km), None) if np.isfinite(km) else None
@@ -573,8 +581,8 @@ def suggest(
 
     by_req = _top(run.row_pool, 0, len(request_table.ids), top_k, presorted=True)
     if sum(len(p[0]) for p in run.col_pool) > 2 * top_k * len(offer_table.ids):
-        _bound_prune(run.col_pool, 1, run.col_thr, top_k)  # linear: shrinks the sort below
-    by_off = _top(run.col_pool, 1, len(offer_table.ids), top_k, run.col_thr)
+        _bound_prune(run.col_pool, 1, run.col_bound, top_k)  # linear: shrinks the sort below
+    by_off = _top(run.col_pool, 1, len(offer_table.ids), top_k, run.col_bound)
 
     def builder(rows: IntArray, cols: IntArray) -> Callable[[int, int], list[Match]]:
         def build(a: int, z: int) -> list[Match]:
