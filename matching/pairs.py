@@ -7,19 +7,20 @@ a score threshold implies (see :mod:`matching.allocation`). This module answers 
   share a commune's centroid), and requests by *ball*: a point and a radius;
 * each ball carries the set of keys its requests want (a key: a métier, or a class of offers
   all valid for them), each offer point the set of keys it holds, as bits (:func:`pack`);
-* balls meet offer points in a 3-D grid of earth-centred cells, one band of radii at a time:
-  the side with fewer cells looks up, with ``searchsorted``, the other's cells within two of
-  each of its own, a column of cells at a time; cell pairs, then candidate (ball, point)
+* balls meet offer points in the grid of :mod:`matching.grid` (:data:`~matching.grid.JOINS`),
+  one band of radii at a time: the side with fewer cells looks up, with ``searchsorted``, the
+  other's cells within two of each of its own, a column of cells at a time; cell pairs, then
+  candidate (ball, point)
   pairs, that share no key are dropped, and the rest are expanded with ``repeat``/``cumsum``,
   all at once;
-* the distance of each (ball, point) pair is measured once, with the kernel's operations (so a
-  pair gets the same bits as in :func:`matching.scoring.kernel`), and pairs beyond the ball's
-  radius are dropped;
+* the distance of each (ball, point) pair is measured once, with the engine's one chord
+  (:func:`matching.geo.squared_chord`: the same bits as in :func:`matching.scoring.kernel`),
+  and pairs beyond the ball's radius are dropped;
 * the surviving (ball, point) pairs are expanded to (request, offer) pairs per key: a ball's
   requests that want key m meet the point's offers of key m, and nothing else.
 
-:func:`pair_terms` then scores a list of pairs with the same arithmetic as the kernel, and says
-which are valid under the hard constraints.
+:func:`matching.scoring.pair_terms` then scores a list of pairs with the same arithmetic as the
+kernel, and says which are valid under the hard constraints.
 """
 
 from __future__ import annotations

@@ -98,9 +98,9 @@ def _near_groups(
     """(ball, distance, offer group) for the groups within each ball's radius whose class one
     of the ball's rows accepts (:class:`~matching.pairs.TooManyPairs` beyond ``limit``)."""
     points = groups.masks(mask.shape[1])
-    u, v, d = near_pairs(coords, radius, groups.coords, mask, points, limit)
-    at, group = groups.wanted(u, v, mask)
-    return u[at], d[at], group
+    ball, point, distance = near_pairs(coords, radius, groups.coords, mask, points, limit)
+    at, group = groups.wanted(ball, point, mask)
+    return ball[at], distance[at], group
 
 
 def reach(space: Space, rows: IntArray, k: int) -> tuple[I64, F64, F64]:
@@ -143,10 +143,13 @@ def _count_rings(
     requests, classes, rings = space.requests, space.classes, tuning.RINGS
     counts, guess, related = out
     a, z = part.start, part.stop
-    u, d, g = _near_groups(balls.coords[:, a:z], balls.radius[a:z], balls.mask[a:z], groups, limit)
-    fraction = np.divide(d, balls.radius[a:z][u], out=np.zeros(len(d)), where=d > 0)
-    cell = u * np.int64(classes.n) + groups.group_key[g]
-    weight = groups.group_count[g]
+    near = _near_groups(balls.coords[:, a:z], balls.radius[a:z], balls.mask[a:z], groups, limit)
+    ball, distance, group = near
+    fraction = np.divide(
+        distance, balls.radius[a:z][ball], out=np.zeros(len(distance)), where=distance > 0
+    )
+    cell = ball * np.int64(classes.n) + groups.group_key[group]
+    weight = groups.group_count[group]
     total = np.bincount(cell, weights=weight, minlength=(z - a) * classes.n)
     total = total.reshape(z - a, classes.n)
     sel = balls.order[balls.start[a] : balls.start[z]]
@@ -223,10 +226,10 @@ def widening(space: Space, rows: IntArray) -> dict[int, float | None]:
     def reached(todo: IntArray, step: float, limit: int | None) -> IntArray:
         """The rows of ``todo`` with ``n_min`` compatible offers within ``step`` km."""
         balls = Balls(space, todo, np.full(len(todo), float(step)))
-        u, _d, g = _near_groups(balls.coords, balls.radius, balls.mask, groups, limit)
+        ball, _distance, group = _near_groups(balls.coords, balls.radius, balls.mask, groups, limit)
         near = np.bincount(
-            u * np.int64(classes.n) + groups.group_key[g],
-            weights=groups.group_count[g],
+            ball * np.int64(classes.n) + groups.group_key[group],
+            weights=groups.group_count[group],
             minlength=len(balls.radius) * classes.n,
         )
         near_by_row = near.reshape(len(balls.radius), classes.n)[balls.ball[balls.order]]
