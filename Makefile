@@ -35,6 +35,7 @@ test: install-test lint
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy  # the packages in pyproject.toml's [tool.mypy] files
 
 ## The long soak: simulated days for SOAK_MINUTES against the real processes (tests/soak/README.md).
 ## `make test` runs its short form (one day) on each backend.

@@ -3,11 +3,23 @@
 Plain data in (:class:`RequestIn`, :class:`OfferIn`, a :class:`MetierReferential`), results out:
 :func:`suggest` (best matches both ways), :func:`allocate` (a stable allocation),
 :func:`score_pair` (one pair, explained). Deterministic; inputs are never mutated.
+
+Where to read, in order (each module's docstring says what it does and why):
+
+* ``model`` (the data in and out), ``errors``, ``referential`` (métier codes, free texts);
+* ``scoring`` (the criteria and the score, on arrays), ``tables`` (the inputs as arrays),
+  ``geo`` (the one distance: a chord on the WGS84 ellipsoid), ``explanations`` (French texts);
+* ``engine``: :func:`suggest`, blocked by métier and by ``grid`` (the one spatial grid);
+* ``allocation/``: :func:`allocate`; its specification is
+  :func:`matching.allocation.allocate_reference`, a greedy pass over every pair, and its
+  package docstring walks through the fast path (``pairs`` holds its joins);
+* ``arrays`` (the array types), ``cli`` (``python -m matching``).
 """
 
 from .allocation import allocate
 from .engine import MatchLists, suggest
 from .errors import InvalidInput, MatchingError, UnknownMetier
+from .explanations import score_pair
 from .geo import distance_km
 from .model import (
     CRITERIA,
@@ -27,7 +39,7 @@ from .model import (
     Unassigned,
 )
 from .referential import MetierReferential, Resolution, normalize
-from .scoring import combine, distance_score, housing_score, metier_score, score_pair
+from .scoring import combine, distance_score, housing_score, metier_score
 
 __all__ = [
     "CRITERIA",

@@ -233,14 +233,39 @@ def _parse(
         request_texts.append(value)
         texts.extend(value)
     resolved = ref.resolve_many(texts)
-    unresolved: list[dict[str, Any]] = []
-    ambiguous: list[dict[str, Any]] = []
+    notes = _Notes()
+    offers: list[OfferIn] = []
+    for rec in raw_offers:
+        res = resolved[rec.string("metier")]
+        notes.add(rec, "metier", res)
+        offer = _offer(rec, res, communes)
+        if offer is not None:  # else reported, never matched
+            offers.append(offer)
+    requests: list[RequestIn] = []
+    for rec, values in zip(raw_requests, request_texts, strict=True):
+        codes: list[str] = []
+        for text in values:
+            res = resolved[text]
+            notes.add(rec, "metiers", res)
+            if res.code is not None and res.code not in codes:
+                codes.append(res.code)
+        requests.append(_request(rec, tuple(codes), communes))
+    return requests, offers, notes.unresolved, notes.ambiguous
 
-    def note(rec: _Record, field: str, res: Resolution) -> None:
+
+class _Notes:
+    """The free texts that did not resolve to one métier, for the output."""
+
+    def __init__(self) -> None:
+        self.unresolved: list[dict[str, Any]] = []
+        self.ambiguous: list[dict[str, Any]] = []
+
+    def add(self, rec: _Record, field: str, res: Resolution) -> None:
+        """Note ``res`` if it is unresolved or ambiguous."""
         if res.code is None:
-            unresolved.append({"record": rec.label, "field": field, "text": res.text})
+            self.unresolved.append({"record": rec.label, "field": field, "text": res.text})
         elif res.ambiguous:
-            ambiguous.append(
+            self.ambiguous.append(
                 {
                     "record": rec.label,
                     "field": field,
@@ -251,44 +276,36 @@ def _parse(
                 }
             )
 
-    offers: list[OfferIn] = []
-    for rec in raw_offers:
-        res = resolved[rec.string("metier")]
-        note(rec, "metier", res)
-        lat, lon = rec.place(communes)
-        places = rec.integer("places")
-        beds = rec.integer("housing_beds", default=0)
-        licence = rec.boolean("licence_required")
-        start = rec.day("start")
-        if res.code is None:
-            continue  # reported, never matched
-        offers.append(OfferIn(rec.raw["id"], res.code, lat, lon, places, beds, licence, start))
-    requests: list[RequestIn] = []
-    for rec, values in zip(raw_requests, request_texts, strict=True):
-        codes: list[str] = []
-        for text in values:
-            res = resolved[text]
-            note(rec, "metiers", res)
-            if res.code is not None and res.code not in codes:
-                codes.append(res.code)
-        lat, lon = rec.place(communes)
-        max_km = rec.number("max_km", 0.1, 20_000)
-        level = rec.integer("diploma_level", minimum=0) if rec.has("diploma_level") else None
-        requests.append(
-            RequestIn(
-                rec.raw["id"],
-                tuple(codes),
-                lat,
-                lon,
-                max_km,
-                needs_housing=rec.boolean("needs_housing"),
-                accepts_relocation=rec.boolean("accepts_relocation"),
-                has_licence=rec.boolean("has_licence"),
-                available_from=rec.day("available_from"),
-                diploma_level=level,
-            )
-        )
-    return requests, offers, unresolved, ambiguous
+
+def _offer(rec: _Record, res: Resolution, communes: _Communes) -> OfferIn | None:
+    """The offer of a record whose métier text resolved to ``res`` (None: no métier)."""
+    lat, lon = rec.place(communes)
+    places = rec.integer("places")
+    beds = rec.integer("housing_beds", default=0)
+    licence = rec.boolean("licence_required")
+    start = rec.day("start")
+    if res.code is None:
+        return None
+    return OfferIn(rec.raw["id"], res.code, lat, lon, places, beds, licence, start)
+
+
+def _request(rec: _Record, codes: tuple[str, ...], communes: _Communes) -> RequestIn:
+    """The request of a record whose métier texts resolved to ``codes``."""
+    lat, lon = rec.place(communes)
+    max_km = rec.number("max_km", 0.1, 20_000)
+    level = rec.integer("diploma_level", minimum=0) if rec.has("diploma_level") else None
+    return RequestIn(
+        rec.raw["id"],
+        codes,
+        lat,
+        lon,
+        max_km,
+        needs_housing=rec.boolean("needs_housing"),
+        accepts_relocation=rec.boolean("accepts_relocation"),
+        has_licence=rec.boolean("has_licence"),
+        available_from=rec.day("available_from"),
+        diploma_level=level,
+    )
 
 
 # --- commands -------------------------------------------------------------------------------------

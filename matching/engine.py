@@ -28,7 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from .arrays import F64, IntArray
 from .errors import InvalidInput
+from .explanations import pair_results
+from .grid import BLOCKS, cell_keys, neighbour_cells, occupied_cells, ranges
 from .model import (
     DEFAULT_PARAMS,
     EXCLUSION_REASONS,
@@ -40,19 +43,25 @@ from .model import (
     Suggestions,
 )
 from .referential import MetierReferential
-from .scoring import BlockKernel, OfferTable, RequestTable, kernel, pair_results
+from .scoring import BlockKernel, kernel
+from .tables import OfferTable, RequestTable, prepare_tables
 
-__all__ = ["suggest", "MatchLists", "DENSE_PAIRS", "SPLIT_PAIRS", "TILE_ELEMENTS"]
+__all__ = [
+    "suggest",
+    "widen",
+    "MatchLists",
+    "GRID",
+    "DENSE_PAIRS",
+    "SPLIT_PAIRS",
+    "TILE_ELEMENTS",
+    "POOL_PER_KEY",
+    "POOL_SLACK",
+]
 
 #: Below this many (request, offer) pairs, no spatial blocking: one dense pass is cheaper.
 DENSE_PAIRS = 1 << 21
 #: Pairs scored at once (a tile): a few arrays of this size fit in the CPU's cache.
 TILE_ELEMENTS = 1 << 18
-#: Radius of the first band of maximum distances; each next band is BAND_FACTOR times larger.
-BAND_BASE_KM = 4.0
-BAND_FACTOR = 2**0.25
-#: Cells per band radius: smaller cells fit the disc of reach better but cost more lookups.
-CELLS_PER_RADIUS = 1
 #: Blocks of at most this many pairs are scored in one tile, métiers mixed.
 SPLIT_PAIRS = 1 << 16
 #: Candidates kept for the per-offer lists before the pool is pruned (per key: this times k).
@@ -61,97 +70,63 @@ POOL_SLACK = 100_000
 _SAMPLES = 3
 _TINY = float(np.nextafter(0.0, 1.0))  # a valid pair always scores more than this
 
-IntArray = NDArray[np.intp]
-
-_SHIFT = np.int64(21)
-_BIAS = np.int64(1 << 20)
-
-
-def _neighbour_offsets(reach: int) -> NDArray[np.int64]:
-    """Key offsets of the cells that may hold a point within ``reach`` cells of a cell's points."""
-    span = range(-reach, reach + 1)
-    out = []
-    for dx in span:
-        for dy in span:
-            for dz in span:
-                gap = sum(max(0, abs(v) - 1) ** 2 for v in (dx, dy, dz))
-                if gap <= reach * reach:
-                    out.append((dx << 42) + (dy << 21) + dz)
-    return np.array(out, dtype=np.int64)
-
-
-_OFFSETS = _neighbour_offsets(CELLS_PER_RADIUS)
-
-
-def _cell_keys(xyz: NDArray[np.float64], cell_km: float) -> NDArray[np.int64]:
-    ijk = np.floor(xyz / cell_km).astype(np.int64) + _BIAS
-    return (ijk[:, 0] << (2 * _SHIFT)) + (ijk[:, 1] << _SHIFT) + ijk[:, 2]
-
-
-def _bands(radius: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Band of each radius: band b holds radii up to BAND_BASE_KM · BAND_FACTOR**b."""
-    band = np.ceil(np.log(radius / BAND_BASE_KM) / np.log(BAND_FACTOR)).astype(np.int64)
-    band = np.maximum(band, 0)
-    band += radius > BAND_BASE_KM * BAND_FACTOR**band  # rounding never shrinks a band
-    return band
+#: The grid of the spatial blocking (see :mod:`matching.grid`).
+GRID = BLOCKS
 
 
 def _groups(
-    RT: RequestTable, rows: IntArray, OT: OfferTable, cols: IntArray, radius: NDArray[np.float64]
+    requests: RequestTable, rows: IntArray, offers: OfferTable, cols: IntArray, radius: F64
 ) -> Iterator[tuple[IntArray, IntArray]]:
     """Yield (rows, cols) blocks such that each pair within ``radius`` is in exactly one.
 
-    Requests are split into bands of radius; per band, into earth-centred cells of a
-    :data:`CELLS_PER_RADIUS`-th of the band's radius; a cell's requests meet the offers of the
-    cells that a sphere of that radius around any of its points may reach.
+    Requests are split into bands of radius; per band, into the cells of :data:`GRID`; a
+    cell's requests meet the offers of the cells within reach of it (see :mod:`matching.grid`).
     """
     if len(rows) == 0 or len(cols) == 0:
         return
     if len(rows) * len(cols) <= DENSE_PAIRS:
         yield rows, cols
         return
-    band = _bands(radius[rows])
+    band = GRID.bands(radius[rows])
     for b in np.unique(band).tolist():
-        rb = rows[band == b]
-        if len(rb) * len(cols) <= DENSE_PAIRS:
-            yield rb, cols
+        band_rows = rows[band == b]
+        if len(band_rows) * len(cols) <= DENSE_PAIRS:
+            yield band_rows, cols
             continue
-        cell = BAND_BASE_KM * BAND_FACTOR**b / CELLS_PER_RADIUS
-        okeys = _cell_keys(OT.xyz[cols], cell)
-        order = np.argsort(okeys, kind="stable")
-        skeys, scols = okeys[order], cols[order]
-        ukeys, inverse = np.unique(_cell_keys(RT.xyz[rb], cell), return_inverse=True)
-        neighbours = ukeys[:, None] + _OFFSETS[None, :]
-        lo = np.searchsorted(skeys, neighbours, "left").ravel()
-        length = np.searchsorted(skeys, neighbours, "right").ravel() - lo
-        # All the cells' column lists at once: ranges of the sorted offers, concatenated.
-        ends = np.cumsum(length)
-        index = np.repeat(lo - (ends - length), length) + np.arange(
-            int(ends[-1]) if len(ends) else 0
-        )
-        col_lists = scols[index]
-        col_bounds = np.concatenate([[0], ends.reshape(len(ukeys), -1)[:, -1]])
-        by_cell = np.argsort(inverse, kind="stable")
-        row_bounds = np.searchsorted(inverse[by_cell], np.arange(len(ukeys) + 1))
-        for u in range(len(ukeys)):
-            a, z = int(col_bounds[u]), int(col_bounds[u + 1])
-            if z > a:
-                yield rb[by_cell[row_bounds[u] : row_bounds[u + 1]]], col_lists[a:z]
+        yield from _cell_blocks(requests, band_rows, offers, cols, GRID.cell_km(b))
+
+
+def _cell_blocks(
+    requests: RequestTable, rows: IntArray, offers: OfferTable, cols: IntArray, cell: float
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """Yield each cell's requests with the offers of the cells around it, cell by cell."""
+    request_keys, request_bounds, by_cell = occupied_cells(cell_keys(requests.xyz[rows], cell))
+    offer_keys, offer_bounds, offer_order = occupied_cells(cell_keys(offers.xyz[cols], cell))
+    near_request, near_offer = neighbour_cells(request_keys, offer_keys, GRID.cells_per_radius)
+    # Every cell's offers at once: ranges of the offers sorted by cell, concatenated.
+    per_cell = offer_bounds[near_offer + 1] - offer_bounds[near_offer]
+    col_lists = cols[offer_order[ranges(offer_bounds[near_offer], per_cell)]]
+    first_pair = np.searchsorted(near_request, np.arange(len(request_keys) + 1))
+    col_bounds = np.r_[0, np.cumsum(per_cell)][first_pair]
+    for u in range(len(request_keys)):
+        a, z = int(col_bounds[u]), int(col_bounds[u + 1])
+        if z > a:
+            yield rows[by_cell[request_bounds[u] : request_bounds[u + 1]]], col_lists[a:z]
 
 
 def _by_metier(
-    RT: RequestTable, rows: IntArray, OT: OfferTable, cols: IntArray
+    requests: RequestTable, rows: IntArray, offers: OfferTable, cols: IntArray
 ) -> Iterator[tuple[int, IntArray, IntArray]]:
     """Métier blocking: per offer métier, the requests compatible with it and its offers."""
-    metier = OT.metier[cols]
+    metier = offers.metier[cols]
     order = np.argsort(metier, kind="stable")
-    bounds = np.searchsorted(metier[order], np.arange(RT.cm.shape[1] + 1))
-    for m in range(RT.cm.shape[1]):
-        cm_ = cols[order[bounds[m] : bounds[m + 1]]]
-        if len(cm_):
-            rm = rows[RT.cm[rows, m] > 0]
-            if len(rm):
-                yield m, rm, cm_
+    bounds = np.searchsorted(metier[order], np.arange(requests.metier_score.shape[1] + 1))
+    for m in range(requests.metier_score.shape[1]):
+        metier_cols = cols[order[bounds[m] : bounds[m + 1]]]
+        if len(metier_cols):
+            metier_rows = rows[requests.metier_score[rows, m] > 0]
+            if len(metier_rows):
+                yield m, metier_rows, metier_cols
 
 
 def _tiles(rows: IntArray, cols: IntArray) -> Iterator[tuple[IntArray, IntArray]]:
@@ -167,21 +142,21 @@ def _tiles(rows: IntArray, cols: IntArray) -> Iterator[tuple[IntArray, IntArray]
             yield rows[a : a + row_chunk], cols[b : b + col_chunk]
 
 
-def _kth_bound(S: NDArray[np.float64], k: int, axis: int) -> NDArray[np.float64] | None:
+def _kth_bound(scores: NDArray[np.float64], k: int, axis: int) -> NDArray[np.float64] | None:
     """A lower bound of the k-th largest value along ``axis``, per line of the other axis.
 
     Split the line into ``groups`` interleaved groups (index mod ``groups``): k groups whose
     maximum is at least the k-th largest group maximum hold k values at least that large.
     """
-    n = S.shape[axis]
+    n = scores.shape[axis]
     groups = max(k, n // 16)
     per = n // groups
     if per < 2:
         return None
     if axis == 1:
-        maxima = S[:, : per * groups].reshape(S.shape[0], per, groups).max(axis=1)
+        maxima = scores[:, : per * groups].reshape(scores.shape[0], per, groups).max(axis=1)
     else:
-        maxima = S[: per * groups].reshape(per, groups, S.shape[1]).max(axis=0).T
+        maxima = scores[: per * groups].reshape(per, groups, scores.shape[1]).max(axis=0).T
     return np.partition(maxima, groups - k, axis=1)[:, groups - k]
 
 
@@ -197,7 +172,7 @@ def _group_rank(key_sorted: NDArray[np.intp]) -> NDArray[np.intp]:
 def _prune(
     pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]],
     key_side: int,
-    thr: NDArray[np.float64],
+    bound: NDArray[np.float64],
     k: int,
 ) -> int:
     """Keep the k best candidates of each key (ties by the other id); raise the keys' bounds.
@@ -209,14 +184,14 @@ def _prune(
     cols = np.concatenate([p[1] for p in pool])
     scores = np.concatenate([p[2] for p in pool])
     key = rows if key_side == 0 else cols
-    above = scores >= thr[key]  # bounds rose since some were pooled
+    above = scores >= bound[key]  # bounds rose since some were pooled
     rows, cols, scores, key = rows[above], cols[above], scores[above], key[above]
     other = cols if key_side == 0 else rows
     order = np.lexsort((other, -scores, key))
     key_sorted = key[order]
     rank = _group_rank(key_sorted)
     kth = rank == k - 1
-    np.maximum.at(thr, key_sorted[kth], scores[order][kth])
+    np.maximum.at(bound, key_sorted[kth], scores[order][kth])
     keep = order[rank < k]
     pool[:] = [(rows[keep], cols[keep], scores[keep])]
     return len(keep)
@@ -225,7 +200,7 @@ def _prune(
 def _bound_prune(
     pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]],
     key_side: int,
-    thr: NDArray[np.float64],
+    bound: NDArray[np.float64],
     k: int,
     bins: int = 128,
 ) -> int:
@@ -239,12 +214,12 @@ def _bound_prune(
     scores = np.concatenate([p[2] for p in pool])
     key = rows if key_side == 0 else cols
     b = np.minimum((scores * bins).astype(np.intp), bins - 1)
-    counts = np.bincount(key * bins + b, minlength=len(thr) * bins).reshape(len(thr), bins)
+    counts = np.bincount(key * bins + b, minlength=len(bound) * bins).reshape(len(bound), bins)
     above = counts[:, ::-1].cumsum(axis=1)  # candidates in this bin or higher, from the top
     enough = above[:, -1] >= k
     top_bin = bins - 1 - np.argmax(above >= k, axis=1)
-    np.maximum(thr, np.where(enough, top_bin / bins, 0.0), out=thr)
-    keep = scores >= thr[key]
+    np.maximum(bound, np.where(enough, top_bin / bins, 0.0), out=bound)
+    keep = scores >= bound[key]
     pool[:] = [(rows[keep], cols[keep], scores[keep])]
     return int(keep.sum())
 
@@ -253,13 +228,13 @@ def _bound_prune(
 class _Run:
     """State of one scoring run: running bounds, candidate pools, exclusion counts."""
 
-    RT: RequestTable
-    OT: OfferTable
+    requests: RequestTable
+    offers: OfferTable
     params: Params
     k_rows: int
     k_cols: int  # 0: no per-offer lists
-    row_thr: NDArray[np.float64] = field(init=False)
-    col_thr: NDArray[np.float64] = field(init=False)
+    row_bound: NDArray[np.float64] = field(init=False)
+    col_bound: NDArray[np.float64] = field(init=False)
     row_pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]] = field(default_factory=list)
     col_pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXCLUSION_REASONS, 0))
@@ -274,162 +249,170 @@ class _Run:
     col_size: int = 0
 
     def __post_init__(self) -> None:
-        self.kernel = BlockKernel(self.RT, self.OT, self.params, TILE_ELEMENTS)
-        self.col_limit = POOL_PER_KEY * max(1, self.k_cols) * len(self.OT.ids) + POOL_SLACK
-        self.row_thr = np.full(len(self.RT.ids), _TINY)
-        self.col_thr = np.full(len(self.OT.ids), _TINY)
-        self.valid = np.zeros(len(self.RT.ids), dtype=np.int64)
+        self.kernel = BlockKernel(self.requests, self.offers, self.params, TILE_ELEMENTS)
+        self.col_limit = POOL_PER_KEY * max(1, self.k_cols) * len(self.offers.ids) + POOL_SLACK
+        self.row_bound = np.full(len(self.requests.ids), _TINY)
+        self.col_bound = np.full(len(self.offers.ids), _TINY)
+        self.valid = np.zeros(len(self.requests.ids), dtype=np.int64)
 
-    def _sample(self, reason: str, mask: NDArray[np.bool_], ri: IntArray, ci: IntArray) -> None:
+    def _sample(self, reason: str, mask: NDArray[np.bool_], rows: IntArray, cols: IntArray) -> None:
         have = self.samples[reason]
         if len(have) >= _SAMPLES:
             return
         flat = np.flatnonzero(mask)[: _SAMPLES - len(have)]
         nc = mask.shape[1]
-        have.extend((int(ri[f // nc]), int(ci[f % nc])) for f in flat.tolist())
+        have.extend((int(rows[f // nc]), int(cols[f % nc])) for f in flat.tolist())
 
-    def tile(self, ri: IntArray, ci: IntArray, metier: int, relocation_pass: bool) -> None:
+    def tile(self, rows: IntArray, cols: IntArray, metier: int, relocation_pass: bool) -> None:
         """Score one tile, count its exclusions, keep the candidates of both top-k lists."""
 
         def on_fail(reason: str, mask: NDArray[np.bool_], count: int) -> None:
             self.counts[reason] += count
-            self._sample(reason, mask, ri, ci)
+            self._sample(reason, mask, rows, cols)
 
         want_beyond = len(self.samples["distance"]) < _SAMPLES
-        S, ok, reach, beyond = self.kernel.run(
-            ri, ci, metier, relocation_pass, on_fail, want_beyond
+        scores, ok, reach, beyond = self.kernel.run(
+            rows, cols, metier, relocation_pass, on_fail, want_beyond
         )
         self.reach += reach
         if len(self.samples["distance"]) < _SAMPLES and beyond.size:
-            acc, hasbeds = self.RT.acc[ri], self.OT.hasbeds[ci]
-            if acc.any() and hasbeds.any():
-                beyond &= ~(acc[:, None] & hasbeds[None, :])
-            self._sample("distance", beyond, ri, ci)
+            movers, has_beds = self.requests.accepts_relocation[rows], self.offers.has_beds[cols]
+            if movers.any() and has_beds.any():
+                beyond &= ~(movers[:, None] & has_beds[None, :])
+            self._sample("distance", beyond, rows, cols)
         valid = np.count_nonzero(ok, axis=1)
         if not valid.any():
             return
-        self.valid[ri] += valid
-        self._select(S, ri, ci)
+        self.valid[rows] += valid
+        self._select(scores, rows, cols)
 
-    def _select(self, S: NDArray[np.float64], ri: IntArray, ci: IntArray) -> None:
-        mask = self.kernel.scratch(S.shape)
-        bound = _kth_bound(S, self.k_rows, axis=1)
-        thr = self.row_thr[ri]
-        if bound is not None:
-            np.maximum(thr, bound, out=thr)
-            self.row_thr[ri] = thr
-        rr, cc = np.divmod(np.flatnonzero(np.greater_equal(S, thr[:, None], out=mask)), S.shape[1])
-        self.group_pool.append((ri[rr], ci[cc], S[rr, cc]))
+    def _select(self, scores: NDArray[np.float64], rows: IntArray, cols: IntArray) -> None:
+        """Pool the pairs of a tile that score at least their row's (column's) running bound,
+        after raising the bounds with the tile's own k-th best."""
+        mask = self.kernel.scratch((scores.shape[0], scores.shape[1]))
+        kth = _kth_bound(scores, self.k_rows, axis=1)
+        floor = self.row_bound[rows]
+        if kth is not None:
+            np.maximum(floor, kth, out=floor)
+            self.row_bound[rows] = floor
+        hit = np.flatnonzero(np.greater_equal(scores, floor[:, None], out=mask))
+        hit_rows, hit_cols = np.divmod(hit, scores.shape[1])
+        self.group_pool.append((rows[hit_rows], cols[hit_cols], scores[hit_rows, hit_cols]))
         if not self.k_cols:
             return
-        bound = _kth_bound(S, self.k_cols, axis=0)
-        thr = self.col_thr[ci]
-        if bound is not None:
-            np.maximum(thr, bound, out=thr)
-            self.col_thr[ci] = thr
-        rr, cc = np.divmod(np.flatnonzero(np.greater_equal(S, thr[None, :], out=mask)), S.shape[1])
-        self.col_pool.append((ri[rr], ci[cc], S[rr, cc]))
-        self.col_size += len(rr)
+        kth = _kth_bound(scores, self.k_cols, axis=0)
+        floor = self.col_bound[cols]
+        if kth is not None:
+            np.maximum(floor, kth, out=floor)
+            self.col_bound[cols] = floor
+        hit = np.flatnonzero(np.greater_equal(scores, floor[None, :], out=mask))
+        hit_rows, hit_cols = np.divmod(hit, scores.shape[1])
+        self.col_pool.append((rows[hit_rows], cols[hit_cols], scores[hit_rows, hit_cols]))
+        self.col_size += len(hit_rows)
         if self.col_size > self.col_limit:
-            self.col_size = _bound_prune(self.col_pool, 1, self.col_thr, self.k_cols)
+            self.col_size = _bound_prune(self.col_pool, 1, self.col_bound, self.k_cols)
             self.col_limit = max(self.col_limit, 2 * self.col_size)
 
     def run(
         self, rows: IntArray, cols: IntArray, radius: NDArray[np.float64], relocation_pass: bool
     ) -> None:
-        RT, OT = self.RT, self.OT
+        requests, offers = self.requests, self.offers
         if relocation_pass:
-            for m, rm, cm_ in _by_metier(RT, rows, OT, cols):
-                for rt, ct in _tiles(rm, cm_):
-                    self.tile(rt, ct, m, relocation_pass)
+            for m, metier_rows, metier_cols in _by_metier(requests, rows, offers, cols):
+                for tile_rows, tile_cols in _tiles(metier_rows, metier_cols):
+                    self.tile(tile_rows, tile_cols, m, relocation_pass)
             self._flush_group()
             return
-        for rg, cg in _groups(RT, rows, OT, cols, radius):
-            if len(rg) * len(cg) <= SPLIT_PAIRS:
+        for block_rows, block_cols in _groups(requests, rows, offers, cols, radius):
+            if len(block_rows) * len(block_cols) <= SPLIT_PAIRS:
                 # Small block: one tile, métiers looked up; offers no row wants left out.
-                wanted = (RT.cm[rg] > 0).any(axis=0)
-                cg = cg[wanted[OT.metier[cg]]]
-                if len(cg):
-                    self.tile(rg, cg, -1, relocation_pass)
+                wanted = np.count_nonzero(requests.metier_score[block_rows] > 0, axis=0) > 0
+                block_cols = block_cols[wanted[offers.metier[block_cols]]]
+                if len(block_cols):
+                    self.tile(block_rows, block_cols, -1, relocation_pass)
             else:
-                for m, rm, cm_ in _by_metier(RT, rg, OT, cg):
-                    for rt, ct in _tiles(rm, cm_):
-                        self.tile(rt, ct, m, relocation_pass)
+                for m, metier_rows, metier_cols in _by_metier(
+                    requests, block_rows, offers, block_cols
+                ):
+                    for tile_rows, tile_cols in _tiles(metier_rows, metier_cols):
+                        self.tile(tile_rows, tile_cols, m, relocation_pass)
             self._flush_group()
 
     def _flush_group(self) -> None:
         """The rows of a finished group have all their candidates: keep their k best only."""
         if self.group_pool:
-            if sum(len(p[0]) for p in self.group_pool) > 4 * self.k_rows * len(self.RT.ids):
-                _bound_prune(self.group_pool, 0, self.row_thr, self.k_rows)  # linear, first
-            _prune(self.group_pool, 0, self.row_thr, self.k_rows)
+            if sum(len(p[0]) for p in self.group_pool) > 4 * self.k_rows * len(self.requests.ids):
+                _bound_prune(self.group_pool, 0, self.row_bound, self.k_rows)  # linear, first
+            _prune(self.group_pool, 0, self.row_bound, self.k_rows)
             self.row_pool.extend(self.group_pool)
             self.group_pool = []
 
     def execute(self) -> None:
         """Score every request against the offers with a place left."""
-        RT, OT = self.RT, self.OT
-        rows = np.arange(len(RT.ids), dtype=np.intp)
-        live = np.flatnonzero(OT.live).astype(np.intp)
-        self.run(rows, live, RT.max_km, relocation_pass=False)
+        requests, offers = self.requests, self.offers
+        rows = np.arange(len(requests.ids), dtype=np.intp)
+        live = np.flatnonzero(offers.has_place).astype(np.intp)
+        self.run(rows, live, requests.max_km, relocation_pass=False)
         # Candidates who accept to move meet every offer with a bed, however far.
-        movers = rows[RT.acc[rows]]
-        housed = live[OT.hasbeds[live]]
+        movers = rows[requests.accepts_relocation[rows]]
+        housed = live[offers.has_beds[live]]
         if len(movers) and len(housed):
-            self.run(movers, housed, RT.max_km, relocation_pass=True)
+            self.run(movers, housed, requests.max_km, relocation_pass=True)
         if len(movers) and len(housed) and self.row_pool:
             # Movers have candidates from both passes: merge them; the others are final.
-            is_mover = np.zeros(len(RT.ids), dtype=bool)
+            is_mover = np.zeros(len(requests.ids), dtype=bool)
             is_mover[movers] = True
             rows_all = np.concatenate([p[0] for p in self.row_pool])
             cols_all = np.concatenate([p[1] for p in self.row_pool])
             scores_all = np.concatenate([p[2] for p in self.row_pool])
             m = is_mover[rows_all]
             merged = [(rows_all[m], cols_all[m], scores_all[m])]
-            _prune(merged, 0, self.row_thr, self.k_rows)
+            _prune(merged, 0, self.row_bound, self.k_rows)
             self.row_pool = [(rows_all[~m], cols_all[~m], scores_all[~m]), *merged]
 
     def exclusions(self) -> Exclusions:
         """Count exclusions over every pair (analytic for métier, places and distance)."""
-        RT, OT = self.RT, self.OT
+        requests, offers = self.requests, self.offers
         counts = dict(self.counts)
         compat_by_metier = (
-            np.count_nonzero(RT.cm > 0, axis=0)
-            if len(RT.ids)
-            else np.zeros(RT.cm.shape[1], dtype=np.int64)
+            np.count_nonzero(requests.metier_score > 0, axis=0)
+            if len(requests.ids)
+            else np.zeros(requests.metier_score.shape[1], dtype=np.int64)
         )
-        compat = compat_by_metier[OT.metier] if len(OT.ids) else np.zeros(0, dtype=np.int64)
-        counts["metier"] = len(RT.ids) * len(OT.ids) - int(compat.sum())
-        counts["places"] = int(compat[~OT.live].sum())
-        counts["distance"] = int(compat[OT.live].sum()) - self.reach
-        samples = {r: [(RT.ids[i], OT.ids[j]) for i, j in s] for r, s in self.samples.items()}
+        compat = compat_by_metier[offers.metier] if len(offers.ids) else np.zeros(0, dtype=np.int64)
+        counts["metier"] = len(requests.ids) * len(offers.ids) - int(compat.sum())
+        counts["places"] = int(compat[~offers.has_place].sum())
+        counts["distance"] = int(compat[offers.has_place].sum()) - self.reach
+        samples = {
+            r: [(requests.ids[i], offers.ids[j]) for i, j in s] for r, s in self.samples.items()
+        }
         samples["metier"] = self._metier_samples()
         samples["places"] = self._places_samples()
         ordered = {r: counts[r] for r in EXCLUSION_REASONS}
         return Exclusions(ordered, {r: tuple(samples[r]) for r in EXCLUSION_REASONS})
 
     def _metier_samples(self) -> list[tuple[str, str]]:
-        RT, OT = self.RT, self.OT
-        if not len(RT.ids) or not len(OT.ids):
+        requests, offers = self.requests, self.offers
+        if not len(requests.ids) or not len(offers.ids):
             return []
-        incompatible = RT.cm == 0
+        incompatible = requests.metier_score == 0
         first = np.argmax(incompatible, axis=0)
         has = incompatible.any(axis=0)
-        js = [j for j in range(len(OT.ids)) if has[OT.metier[j]]][: 4 * _SAMPLES]
-        pairs = sorted((int(first[OT.metier[j]]), j) for j in js)[:_SAMPLES]
-        return [(RT.ids[i], OT.ids[j]) for i, j in pairs]
+        js = [j for j in range(len(offers.ids)) if has[offers.metier[j]]][: 4 * _SAMPLES]
+        pairs = sorted((int(first[offers.metier[j]]), j) for j in js)[:_SAMPLES]
+        return [(requests.ids[i], offers.ids[j]) for i, j in pairs]
 
     def _places_samples(self) -> list[tuple[str, str]]:
-        RT, OT = self.RT, self.OT
-        if not len(RT.ids):
+        requests, offers = self.requests, self.offers
+        if not len(requests.ids):
             return []
-        compatible = RT.cm > 0
+        compatible = requests.metier_score > 0
         first = np.argmax(compatible, axis=0)
-        has = compatible.any(axis=0)
+        has = np.count_nonzero(compatible, axis=0) > 0
         out = []
-        for j in np.flatnonzero(~OT.live).tolist():
-            if has[OT.metier[j]]:
-                out.append((RT.ids[int(first[OT.metier[j]])], OT.ids[j]))
+        for j in np.flatnonzero(~offers.has_place).tolist():
+            if has[offers.metier[j]]:
+                out.append((requests.ids[int(first[offers.metier[j]])], offers.ids[j]))
                 if len(out) == _SAMPLES:
                     break
         return out
@@ -516,24 +499,8 @@ class MatchLists(Mapping[str, list[Match]]):
         return int(self._indptr[n + 1] - self._indptr[n])
 
 
-def _prepare(
-    requests: Sequence[RequestIn],
-    offers: Sequence[OfferIn],
-    referential: MetierReferential,
-    params: Params,
-) -> tuple[RequestTable, OfferTable]:
-    for kind, items, cls in (("request", requests, RequestIn), ("offer", offers, OfferIn)):
-        for n, item in enumerate(items):
-            if not isinstance(item, cls):
-                raise InvalidInput(f"a {cls.__name__} is required", record=f"{kind} #{n}")
-    return (
-        RequestTable.build(requests, referential, params),
-        OfferTable.build(offers, referential, params),
-    )
-
-
-def _widen(
-    RT: RequestTable, OT: OfferTable, rows: IntArray, params: Params
+def widen(
+    requests: RequestTable, offers: OfferTable, rows: IntArray, params: Params
 ) -> dict[int, float | None]:
     """For requests without a match: the smallest widening step that would bring some."""
     steps = params.widening_steps_km
@@ -543,39 +510,45 @@ def _widen(
         return out
     largest = steps[-1] if steps else 0.0
     # Requests that no live offer could take at any distance (métier, diploma) need no search.
-    n_metiers = RT.cm.shape[1]
-    live = OT.live & (OT.hasbeds | (not params.exclude_without_housing))
-    offered = np.bincount(OT.metier[OT.live], minlength=n_metiers) > 0
-    offered_housed = np.bincount(OT.metier[live], minlength=n_metiers) > 0
+    n_metiers = requests.metier_score.shape[1]
+    housing_fine = offers.has_place & (offers.has_beds | (not params.exclude_without_housing))
+    offered = np.bincount(offers.metier[offers.has_place], minlength=n_metiers) > 0
+    offered_housed = np.bincount(offers.metier[housing_fine], minlength=n_metiers) > 0
     entry = np.zeros(n_metiers, dtype=np.int64)
-    entry[OT.metier] = OT.entry
-    has_offer = np.where(RT.needs[rows][:, None], offered_housed[None, :], offered[None, :])
-    feasible = ((RT.cm[rows] > 0) & has_offer & (RT.level[rows][:, None] >= entry[None, :])).any(
-        axis=1
+    entry[offers.metier] = offers.entry_level
+    has_offer = np.where(
+        requests.needs_housing[rows][:, None], offered_housed[None, :], offered[None, :]
     )
-    hopeless = (RT.max_km[rows] >= largest) | ~feasible
+    feasible = (
+        (requests.metier_score[rows] > 0)
+        & has_offer
+        & (requests.diploma_level[rows][:, None] >= entry[None, :])
+    ).any(axis=1)
+    hopeless = (requests.max_km[rows] >= largest) | ~feasible
     todo = rows[~hopeless]
     for i in rows[hopeless].tolist():
         out[i] = None
     if not len(todo):
         return out
-    radius = np.full(len(RT.ids), float(largest))
-    best = np.full((len(RT.ids), n_min), np.inf)
-    live = np.flatnonzero(OT.live).astype(np.intp)
-    for _m, rm, cm_ in _by_metier(RT, todo, OT, live):
-        for rg, cg in _groups(RT, rm, OT, cm_, radius):
-            for rt, ct in _tiles(rg, cg):
-                k = kernel(RT, rt, OT, ct, params, block=True, radius=radius)
+    radius = np.full(len(requests.ids), float(largest))
+    best = np.full((len(requests.ids), n_min), np.inf)
+    live = np.flatnonzero(offers.has_place).astype(np.intp)
+    for _m, metier_rows, metier_cols in _by_metier(requests, todo, offers, live):
+        for block_rows, block_cols in _groups(requests, metier_rows, offers, metier_cols, radius):
+            for tile_rows, tile_cols in _tiles(block_rows, block_cols):
+                k = kernel(
+                    requests, tile_rows, offers, tile_cols, params, block=True, radius=radius
+                )
                 ok = k.compat & k.within
                 for fail in (k.f_diploma, k.f_licence, k.f_date, k.f_housing):
                     if fail is not None:
                         ok &= ~fail
                 D = np.where(ok, k.d, np.inf)
                 if n_min == 1:
-                    best[rt, 0] = np.minimum(best[rt, 0], D.min(axis=1))
+                    best[tile_rows, 0] = np.minimum(best[tile_rows, 0], D.min(axis=1))
                 else:
-                    merged = np.concatenate([best[rt], D], axis=1)
-                    best[rt] = np.partition(merged, n_min - 1, axis=1)[:, :n_min]
+                    merged = np.concatenate([best[tile_rows], D], axis=1)
+                    best[tile_rows] = np.partition(merged, n_min - 1, axis=1)[:, :n_min]
     needed = np.sort(best[todo], axis=1)[:, n_min - 1]
     for i, km in zip(todo.tolist(), needed.tolist(), strict=True):
         out[i] = next((float(s) for s in steps if s >= km), None) if np.isfinite(km) else None
@@ -597,28 +570,33 @@ def suggest(
     """
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise InvalidInput("must be an integer >= 1", record="suggest", field="top_k")
-    RT, OT = _prepare(requests, offers, referential, params)
-    run = _Run(RT, OT, params, k_rows=top_k, k_cols=top_k)
+    request_table, offer_table = prepare_tables(requests, offers, referential, params)
+    run = _Run(request_table, offer_table, params, k_rows=top_k, k_cols=top_k)
     run.execute()
     empty = np.flatnonzero(run.valid == 0).astype(np.intp)
-    widening = {RT.ids[i]: km for i, km in sorted(_widen(RT, OT, empty, params).items())}
+    widening = {
+        request_table.ids[i]: km
+        for i, km in sorted(widen(request_table, offer_table, empty, params).items())
+    }
 
-    by_req = _top(run.row_pool, 0, len(RT.ids), top_k, presorted=True)
-    if sum(len(p[0]) for p in run.col_pool) > 2 * top_k * len(OT.ids):
-        _bound_prune(run.col_pool, 1, run.col_thr, top_k)  # linear: shrinks the sort below
-    by_off = _top(run.col_pool, 1, len(OT.ids), top_k, run.col_thr)
+    by_req = _top(run.row_pool, 0, len(request_table.ids), top_k, presorted=True)
+    if sum(len(p[0]) for p in run.col_pool) > 2 * top_k * len(offer_table.ids):
+        _bound_prune(run.col_pool, 1, run.col_bound, top_k)  # linear: shrinks the sort below
+    by_off = _top(run.col_pool, 1, len(offer_table.ids), top_k, run.col_bound)
 
     def builder(rows: IntArray, cols: IntArray) -> Callable[[int, int], list[Match]]:
         def build(a: int, z: int) -> list[Match]:
-            results = pair_results(RT, rows[a:z], OT, cols[a:z], referential, params)
+            results = pair_results(
+                request_table, rows[a:z], offer_table, cols[a:z], referential, params
+            )
             assert all(isinstance(m, Match) for m in results)
             return results  # type: ignore[return-value]
 
         return build
 
     return Suggestions(
-        by_request=MatchLists(RT.ids, by_req[0], builder(by_req[1], by_req[2])),
-        by_offer=MatchLists(OT.ids, by_off[0], builder(by_off[1], by_off[2])),
+        by_request=MatchLists(request_table.ids, by_req[0], builder(by_req[1], by_req[2])),
+        by_offer=MatchLists(offer_table.ids, by_off[0], builder(by_off[1], by_off[2])),
         excluded=run.exclusions(),
         widening=widening,
         top_k=top_k,

@@ -7,19 +7,20 @@ a score threshold implies (see :mod:`matching.allocation`). This module answers 
   share a commune's centroid), and requests by *ball*: a point and a radius;
 * each ball carries the set of keys its requests want (a key: a métier, or a class of offers
   all valid for them), each offer point the set of keys it holds, as bits (:func:`pack`);
-* balls meet offer points in a 3-D grid of earth-centred cells, one band of radii at a time:
-  the side with fewer cells looks up, with ``searchsorted``, the other's cells within two of
-  each of its own, a column of cells at a time; cell pairs, then candidate (ball, point)
+* balls meet offer points in the grid of :mod:`matching.grid` (:data:`~matching.grid.JOINS`),
+  one band of radii at a time: the side with fewer cells looks up, with ``searchsorted``, the
+  other's cells within two of each of its own, a column of cells at a time; cell pairs, then
+  candidate (ball, point)
   pairs, that share no key are dropped, and the rest are expanded with ``repeat``/``cumsum``,
   all at once;
-* the distance of each (ball, point) pair is measured once, with the kernel's operations (so a
-  pair gets the same bits as in :func:`matching.scoring.kernel`), and pairs beyond the ball's
-  radius are dropped;
+* the distance of each (ball, point) pair is measured once, with the engine's one chord
+  (:func:`matching.geo.squared_chord`: the same bits as in :func:`matching.scoring.kernel`),
+  and pairs beyond the ball's radius are dropped;
 * the surviving (ball, point) pairs are expanded to (request, offer) pairs per key: a ball's
   requests that want key m meet the point's offers of key m, and nothing else.
 
-:func:`pair_terms` then scores a list of pairs with the same arithmetic as the kernel, and says
-which are valid under the hard constraints.
+:func:`matching.scoring.pair_terms` then scores a list of pairs with the same arithmetic as the
+kernel, and says which are valid under the hard constraints.
 """
 
 from __future__ import annotations
@@ -30,10 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine import _SHIFT, _cell_keys
-from .geo import chord_to_km
-from .model import Params
-from .scoring import OfferTable, RequestTable, _housing_table, _weights
+from .arrays import F64, Bools, IntArray, Masks, Pairs, concat_pairs, no_pairs
+from .geo import chord_to_km, squared_chord
+from .grid import JOINS, cell_keys, neighbour_cells, occupied_cells, ranges
 
 __all__ = [
     "Points",
@@ -41,8 +41,6 @@ __all__ = [
     "group_balls",
     "OfferPoints",
     "join",
-    "ranges",
-    "pair_terms",
     "Masks",
     "pack",
     "meet",
@@ -54,23 +52,6 @@ __all__ = [
 
 #: Pairs expanded at once: bounds the memory of one join step.
 CHUNK_PAIRS = 1 << 22
-#: Grid cells per band radius in :func:`near_pairs`, and the radius of the first band.
-_CELLS = 2
-_BAND_BASE_KM = 0.5
-#: Key offsets of the columns of cells (first two axes) within _CELLS of a cell; along the
-#: third axis, keys are consecutive.
-_COLUMNS = np.array(
-    [
-        (dx << (2 * int(_SHIFT))) + (dy << int(_SHIFT))
-        for dx in range(-_CELLS, _CELLS + 1)
-        for dy in range(-_CELLS, _CELLS + 1)
-    ],
-    dtype=np.int64,
-)
-
-IntArray = NDArray[np.intp]
-F64 = NDArray[np.float64]
-B = NDArray[np.bool_]
 
 
 class TooManyPairs(Exception):
@@ -101,32 +82,7 @@ class Points:
 
 def distance(a: F64, b: F64) -> F64:
     """Distances between (3, k) coordinate columns: the kernel's operations, in its order."""
-    dx = a[0] - b[0]
-    d = dx * dx
-    tmp = a[1] - b[1]
-    tmp *= tmp
-    d += tmp
-    tmp = a[2] - b[2]
-    tmp *= tmp
-    d += tmp
-    return chord_to_km(d)
-
-
-def _bands(radius: F64) -> NDArray[np.int64]:
-    """Band of each radius: band b holds radii up to ``_BAND_BASE_KM * 2**(b / 2)``."""
-    ratio = np.maximum(radius, _BAND_BASE_KM) / _BAND_BASE_KM
-    band = np.ceil(2.0 * np.log2(ratio)).astype(np.int64)
-    band += radius > _BAND_BASE_KM * 2.0 ** (band / 2)  # rounding never shrinks a band
-    return band
-
-
-def _cells(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], IntArray]:
-    """Distinct cell keys, and the items of each: (keys, start per key + end, items by key)."""
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    new = np.r_[True, sk[1:] != sk[:-1]] if len(sk) else np.zeros(0, dtype=bool)
-    first = np.flatnonzero(new)
-    return sk[first], np.r_[first, len(sk)].astype(np.int64), order
+    return chord_to_km(squared_chord(a, b))
 
 
 def near_pairs(
@@ -136,97 +92,112 @@ def near_pairs(
     umask: Masks | None = None,
     vmask: Masks | None = None,
     limit: int | None = None,
-) -> tuple[IntArray, IntArray, F64]:
+) -> Pairs:
     """Every (u, v) with distance(u, v) <= radius[u]: (u, v, distance), in no particular order.
 
     ``radius`` may be 0 (the same point only) or ``inf`` (every point: no grid). Per band of
-    radii, balls and points go in cells half the band's radius wide; the side with fewer
-    occupied cells looks up the other's cells within two of each of its own (a chord is never
-    longer than the arc), then the pairs of each pair of cells are expanded at once.
+    radii (:data:`matching.grid.JOINS`), balls and points go in cells half the band's radius
+    wide; the side with fewer occupied cells looks up the other's cells within two of each of
+    its own (a chord is never longer than the arc), then the pairs of each pair of cells are
+    expanded at once.
 
     With ``umask`` and ``vmask`` (bit sets, see :func:`pack`), only pairs whose sets meet:
     cell pairs and candidate pairs that share no bit are dropped before any distance.
     ``limit``: raise :class:`TooManyPairs` if there would be more candidate pairs than that.
     """
-    nu, nv = ucoords.shape[1], vcoords.shape[1]
-    empty = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0))
-    if nu == 0 or nv == 0:
-        return empty
-    masked = umask is not None and vmask is not None
-    us, vs, ds = [], [], []
+    if ucoords.shape[1] == 0 or vcoords.shape[1] == 0:
+        return no_pairs()
+    masks = (umask, vmask) if umask is not None and vmask is not None else None
+    budget = _Budget(limit)
+    parts: list[Pairs] = []
     everywhere = ~np.isfinite(radius)
-    candidates = int(everywhere.sum()) * nv
     if everywhere.any():
-        if limit is not None and candidates > limit:
-            raise TooManyPairs(candidates)
-        u = np.repeat(np.flatnonzero(everywhere), nv)
-        v = np.tile(np.arange(nv), int(everywhere.sum()))
-        if masked:
-            hit = meet(umask[u], vmask[v])
-            u, v = u[hit], v[hit]
-        us.append(u)
-        vs.append(v)
-        ds.append(distance(ucoords[:, u], vcoords[:, v]))
+        parts.append(_pairs_everywhere(ucoords, np.flatnonzero(everywhere), vcoords, masks, budget))
     finite = np.flatnonzero(~everywhere)
-    band = _bands(radius[finite])
-    ux, uy, uz = ucoords
-    vx, vy, vz = vcoords
+    band = JOINS.bands(radius[finite])
     for b in np.unique(band).tolist():
-        ub = finite[band == b]
-        cell = _BAND_BASE_KM * 2.0 ** (b / 2) / _CELLS
-        ukeys, ubounds, uitems = _cells(_cell_keys(ucoords[:, ub].T, cell))
-        vkeys, vbounds, vitems = _cells(_cell_keys(vcoords.T, cell))
-        # Occupied cell pairs, looked up from the side with fewer cells (the offsets are
-        # symmetric).
-        swap = len(ukeys) > len(vkeys)
-        probe, target = (vkeys, ukeys) if swap else (ukeys, vkeys)
-        # Cells along the third axis have consecutive keys: one range per column of cells.
-        column = (probe[:, None] + _COLUMNS[None, :]).ravel()
-        lo = np.searchsorted(target, column - _CELLS)
-        found = np.searchsorted(target, column + _CELLS, side="right") - lo
-        pi = np.repeat(np.arange(len(column)) // len(_COLUMNS), found)
-        ti = ranges(lo, found)
-        cu, cv = (ti, pi) if swap else (pi, ti)
-        if masked:
-            hit = meet(
-                reduce_or(umask[ub[uitems]], ubounds)[cu], reduce_or(vmask[vitems], vbounds)[cv]
-            )
-            cu, cv = cu[hit], cv[hit]
-        a = ubounds[cu + 1] - ubounds[cu]
-        bsz = vbounds[cv + 1] - vbounds[cv]
-        size = a * bsz
-        candidates += int(size.sum())
-        if limit is not None and candidates > limit:
-            raise TooManyPairs(candidates)
-        for sel in _chunks(size, CHUNK_PAIRS * 4):
-            block, i, j = _products(a[sel], bsz[sel])
-            if not len(block):
-                continue
-            u = ub[uitems[ubounds[cu[sel]][block] + i]]
-            v = vitems[vbounds[cv[sel]][block] + j]
-            if masked:
-                hit = meet(umask[u], vmask[v])
-                u, v = u[hit], v[hit]
-            # Squared chords first: the chord is never longer than the arc.
-            dx = ux[u] - vx[v]
-            c2 = dx * dx
-            tmp = uy[u] - vy[v]
-            tmp *= tmp
-            c2 += tmp
-            tmp = uz[u] - vz[v]
-            tmp *= tmp
-            c2 += tmp
-            r = radius[u]
-            near = c2 <= r * r * (1.0 + 1e-9)
-            u, v, c2 = u[near], v[near], c2[near]
-            d = chord_to_km(c2)
-            keep = d <= radius[u]
-            us.append(u[keep])
-            vs.append(v[keep])
-            ds.append(d[keep])
-    if not us:
-        return empty
-    return np.concatenate(us), np.concatenate(vs), np.concatenate(ds)
+        balls = finite[band == b]
+        parts += _band_pairs(ucoords, radius, balls, vcoords, JOINS.cell_km(b), masks, budget)
+    return concat_pairs(parts)
+
+
+class _Budget:
+    """The candidate pairs made so far by a search, against its ``limit``."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit, self.used = limit, 0
+
+    def spend(self, count: int) -> None:
+        """Count ``count`` more candidates; raise :class:`TooManyPairs` beyond the limit."""
+        self.used += count
+        if self.limit is not None and self.used > self.limit:
+            raise TooManyPairs(self.used)
+
+
+def _pairs_everywhere(
+    ucoords: F64, balls: IntArray, vcoords: F64, masks: tuple[Masks, Masks] | None, budget: _Budget
+) -> Pairs:
+    """Every point for each of ``balls`` (infinite radius): no grid."""
+    nv = vcoords.shape[1]
+    budget.spend(len(balls) * nv)
+    u = np.repeat(balls, nv)
+    v = np.tile(np.arange(nv), len(balls))
+    if masks is not None:
+        hit = meet(masks[0][u], masks[1][v])
+        u, v = u[hit], v[hit]
+    return u, v, distance(ucoords[:, u], vcoords[:, v])
+
+
+def _band_pairs(
+    ucoords: F64,
+    radius: F64,
+    balls: IntArray,
+    vcoords: F64,
+    cell: float,
+    masks: tuple[Masks, Masks] | None,
+    budget: _Budget,
+) -> list[Pairs]:
+    """The pairs within reach of ``balls`` (one band of radii), through cells ``cell`` km wide."""
+    ukeys, ubounds, uitems = occupied_cells(cell_keys(ucoords[:, balls].T, cell))
+    vkeys, vbounds, vitems = occupied_cells(cell_keys(vcoords.T, cell))
+    # Occupied cell pairs, looked up from the side with fewer cells (the lookup is symmetric).
+    reach = JOINS.cells_per_radius
+    if len(ukeys) > len(vkeys):
+        cv, cu = neighbour_cells(vkeys, ukeys, reach)
+    else:
+        cu, cv = neighbour_cells(ukeys, vkeys, reach)
+    if masks is not None:
+        cell_u = reduce_or(masks[0][balls[uitems]], ubounds)
+        hit = meet(cell_u[cu], reduce_or(masks[1][vitems], vbounds)[cv])
+        cu, cv = cu[hit], cv[hit]
+    a = ubounds[cu + 1] - ubounds[cu]
+    bsz = vbounds[cv + 1] - vbounds[cv]
+    size = a * bsz
+    budget.spend(int(size.sum()))
+    out = []
+    for sel in _chunks(size, CHUNK_PAIRS * 4):
+        block, i, j = _products(a[sel], bsz[sel])
+        if not len(block):
+            continue
+        u = balls[uitems[ubounds[cu[sel]][block] + i]]
+        v = vitems[vbounds[cv[sel]][block] + j]
+        if masks is not None:
+            hit = meet(masks[0][u], masks[1][v])
+            u, v = u[hit], v[hit]
+        out.append(_within(ucoords, radius, u, vcoords, v))
+    return out
+
+
+def _within(ucoords: F64, radius: F64, u: IntArray, vcoords: F64, v: IntArray) -> Pairs:
+    """The candidate pairs (u, v) within ``radius[u]``, and their distances."""
+    # Squared chords first: the chord is never longer than the arc.
+    chord2 = squared_chord(ucoords[:, u], vcoords[:, v])
+    r = radius[u]
+    near = chord2 <= r * r * (1.0 + 1e-9)
+    u, v, chord2 = u[near], v[near], chord2[near]
+    d = chord_to_km(chord2)
+    keep = d <= radius[u]
+    return u[keep], v[keep], d[keep]
 
 
 def _chunks(sizes: NDArray[np.int64], limit: int) -> Iterator[IntArray]:
@@ -244,13 +215,6 @@ def _chunks(sizes: NDArray[np.int64], limit: int) -> Iterator[IntArray]:
         a = z
 
 
-def ranges(starts: NDArray[np.int64], lengths: NDArray[np.int64]) -> NDArray[np.int64]:
-    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, without a loop."""
-    ends = np.cumsum(lengths)
-    total = int(ends[-1]) if len(ends) else 0
-    return np.repeat(starts - (ends - lengths), lengths) + np.arange(total)
-
-
 def _products(a: NDArray[np.int64], b: NDArray[np.int64]) -> tuple[IntArray, IntArray, IntArray]:
     """Every (block, i, j) with i < a[block] and j < b[block], block by block, i then j."""
     n = a * b
@@ -260,10 +224,7 @@ def _products(a: NDArray[np.int64], b: NDArray[np.int64]) -> tuple[IntArray, Int
     return block, i, j
 
 
-Masks = NDArray[np.uint64]
-
-
-def pack(flags: B, words: int | None = None) -> Masks:
+def pack(flags: Bools, words: int | None = None) -> Masks:
     """Rows of flags as bit sets: (n, words) uint64, flag k in bit k % 64 of word k // 64."""
     n, k = flags.shape
     words = (k + 63) // 64 if words is None else words
@@ -273,9 +234,9 @@ def pack(flags: B, words: int | None = None) -> Masks:
     return np.packbits(bits, axis=1, bitorder="little").view("<u8").astype(np.uint64)
 
 
-def meet(a: Masks, b: Masks) -> B:
+def meet(a: Masks, b: Masks) -> Bools:
     """Whether each pair of bit sets (rows of ``a`` and ``b``) shares a bit."""
-    hit = (a[:, 0] & b[:, 0]) != 0
+    hit: Bools = (a[:, 0] & b[:, 0]) != 0
     for w in range(1, a.shape[1]):
         hit |= (a[:, w] & b[:, w]) != 0
     return hit
@@ -395,7 +356,7 @@ class OfferPoints:
 def join(
     rows: IntArray,
     radius: F64,
-    wants: B,
+    wants: Bools,
     points: Points,
     offers: OfferPoints,
     cap: int | None = None,
@@ -452,31 +413,3 @@ def join(
             offers.members[offers.group_start[g[sel]][block] + j],
             d[sel][block],
         )
-
-
-def pair_terms(
-    RT: RequestTable, ri: IntArray, OT: OfferTable, ci: IntArray, d: F64, params: Params
-) -> tuple[F64, B]:
-    """(score, valid) of pairs at distances ``d``: the kernel's arithmetic, bit for bit.
-
-    Valid: every hard constraint holds, housing needed only where there is a bed (the
-    allocation's rule), within reach or relocation. The métier is not checked: a pair of
-    unrelated métiers scores below any valid one and must not be passed here.
-    """
-    a_m, a_d, a_h = _weights(params)
-    needs, hasbeds = RT.needs[ri], OT.hasbeds[ci]
-    eligible = RT.acc[ri] & hasbeds
-    valid = (d <= RT.max_km[ri]) | eligible
-    valid &= RT.level[ri] >= OT.entry[ci]
-    valid &= RT.lic[ri] | ~OT.lic[ci]
-    valid &= RT.avail[ri] <= OT.start_tol[ci]
-    valid &= ~needs | hasbeds
-    score = RT.cmw[ri, OT.metier[ci]]
-    t = d * RT.kfac[ri]
-    np.minimum(t, 1.0 - params.relocation_distance_score, out=t, where=eligible)
-    tmp = 1.0 - t
-    tmp *= a_d
-    score += tmp
-    s_housing = _housing_table(params)[needs.astype(np.intp) * 2 + ~hasbeds]
-    score += s_housing * a_h
-    return score, valid

@@ -209,37 +209,10 @@ class MetierReferential:
         raw_related: dict[str, list[str]] = {}
         raw_ambiguous: dict[str, dict[str, str]] = {}
         for i, rec in enumerate(records):
-            where = f"métier #{i}"
-            code = rec.get("code")
-            if not isinstance(code, str) or not code:
-                raise InvalidInput("a non-empty string is required", record=where, field="code")
-            where = f"métier {code}"
-            if code in seen:
-                raise InvalidInput("duplicate code", record=where, field="code")
-            seen.add(code)
-            label = rec.get("label")
-            if not isinstance(label, str) or not label:
-                raise InvalidInput("a non-empty string is required", record=where, field="label")
-            feminine = rec.get("label_feminine") or label
-            diploma = rec.get("diploma") or {}
-            level = int(diploma.get("level", 0)) if isinstance(diploma, Mapping) else 0
-            names = [label, feminine, *rec.get("synonyms", ())]
-            metiers.append(
-                _Metier(
-                    code=code,
-                    label=label,
-                    label_feminine=feminine,
-                    level=level,
-                    entry_level_min=int(rec.get("entry_level_min", 0)),
-                    rome=tuple(rec.get("rome", ())),
-                    names=tuple(dict.fromkeys(n for n in map(normalize, names) if n)),
-                    abbreviations=tuple(
-                        dict.fromkeys(a for a in map(normalize, rec.get("abbreviations", ())) if a)
-                    ),
-                )
-            )
-            raw_related[code] = list(rec.get("related", ()))
-            raw_ambiguous[code] = dict(rec.get("ambiguous", {}))
+            metier = _metier(i, rec, seen)
+            metiers.append(metier)
+            raw_related[metier.code] = list(rec.get("related", ()))
+            raw_ambiguous[metier.code] = dict(rec.get("ambiguous", {}))
         related: dict[str, set[str]] = {m.code: set() for m in metiers}
         for code, others in raw_related.items():
             for other in others:
@@ -254,8 +227,10 @@ class MetierReferential:
         for m in metiers:
             for form, note in raw_ambiguous[m.code].items():
                 key = normalize(form)
-                others = tuple(o.code for o in metiers if o.code != m.code and _may_mean(key, o))
-                ambiguous[key] = (m.code, str(note), others)
+                alternatives = tuple(
+                    o.code for o in metiers if o.code != m.code and _may_mean(key, o)
+                )
+                ambiguous[key] = (m.code, str(note), alternatives)
         return cls(metiers, {c: frozenset(s) for c, s in related.items()}, ambiguous)
 
     # --- lookups -------------------------------------------------------------------------------
@@ -397,6 +372,37 @@ class MetierReferential:
         if amb is not None and amb[0] == code:
             return Resolution(text, code, score, method, True, amb[2], amb[1], matched)
         return Resolution(text, code, score, method, matched=matched)
+
+
+def _metier(i: int, rec: Mapping[str, Any], seen: set[str]) -> _Metier:
+    """Check and read the ``i``-th record of the referential (``seen``: the codes before it)."""
+    where = f"métier #{i}"
+    code = rec.get("code")
+    if not isinstance(code, str) or not code:
+        raise InvalidInput("a non-empty string is required", record=where, field="code")
+    where = f"métier {code}"
+    if code in seen:
+        raise InvalidInput("duplicate code", record=where, field="code")
+    seen.add(code)
+    label = rec.get("label")
+    if not isinstance(label, str) or not label:
+        raise InvalidInput("a non-empty string is required", record=where, field="label")
+    feminine = rec.get("label_feminine") or label
+    diploma = rec.get("diploma") or {}
+    level = int(diploma.get("level", 0)) if isinstance(diploma, Mapping) else 0
+    names = [label, feminine, *rec.get("synonyms", ())]
+    return _Metier(
+        code=code,
+        label=label,
+        label_feminine=feminine,
+        level=level,
+        entry_level_min=int(rec.get("entry_level_min", 0)),
+        rome=tuple(rec.get("rome", ())),
+        names=tuple(dict.fromkeys(n for n in map(normalize, names) if n)),
+        abbreviations=tuple(
+            dict.fromkeys(a for a in map(normalize, rec.get("abbreviations", ())) if a)
+        ),
+    )
 
 
 def _claim(table: dict[str, str], form: str, code: str, what: str) -> None:

@@ -12,7 +12,7 @@ import matching
 
 MODULES = sorted(
     m.name
-    for m in pkgutil.iter_modules(matching.__path__, "matching.")
+    for m in pkgutil.walk_packages(matching.__path__, "matching.")
     if m.name != "matching.__main__"  # runs the command line on import
 )
 

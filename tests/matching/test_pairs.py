@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 
 import matching.pairs as pairs
 from matching import MetierReferential, OfferIn, Params, RequestIn, allocate
-from matching.allocation import _best_first, _Lazy
-from matching.engine import _prepare
+from matching.allocation.explain import LazyList
+from matching.allocation.levels import best_first
 from matching.geo import to_ecef
-from matching.pairs import OfferPoints, Points, join, meet, near_pairs, pack, pair_terms
-from matching.scoring import kernel
+from matching.pairs import OfferPoints, Points, join, meet, near_pairs, pack
+from matching.scoring import kernel, pair_terms
+from matching.tables import prepare_tables
 
 from .conftest import metier_records
 
@@ -154,10 +155,10 @@ def _instance(seed: int) -> tuple[list[RequestIn], list[OfferIn]]:
 def test_pair_terms_are_the_kernel_bit_for_bit(seed: int) -> None:
     reqs, offs = _instance(seed)
     params = replace(Params(), exclude_without_housing=True)
-    RT, OT = _prepare(reqs, offs, REF, params)
+    requests, offers = prepare_tables(reqs, offs, REF, params)
     ri, ci = np.divmod(np.arange(len(reqs) * len(offs)), len(offs))
-    k = kernel(RT, ri, OT, ci, params, block=False)
-    score, valid = pair_terms(RT, ri, OT, ci, k.d, params)
+    k = kernel(requests, ri, offers, ci, params, block=False)
+    score, valid = pair_terms(requests, ri, offers, ci, k.d, params)
     assert score.tobytes() == k.score.tobytes()
     expected = k.within if k.eligible is None else k.within | k.eligible
     for fail in (k.f_diploma, k.f_licence, k.f_date, k.f_housing):
@@ -170,29 +171,30 @@ def test_pair_terms_are_the_kernel_bit_for_bit(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(5))
 def test_join_yields_the_wanted_pairs_within_reach(seed: int, cap: int | None) -> None:
     reqs, offs = _instance(seed)
-    RT, OT = _prepare(reqs, offs, REF, Params())
+    requests, offers = prepare_tables(reqs, offs, REF, Params())
     rnd = np.random.default_rng(seed)
     rows = np.sort(rnd.choice(len(reqs), 30, replace=False)).astype(np.intp)
     cols = np.sort(rnd.choice(len(offs), 25, replace=False)).astype(np.intp)
     radius = rnd.choice([0.0, 3.0, 25.0, np.inf], len(rows))
-    wants = RT.cm[rows][:, : len(CODES)] > 0
+    wants = requests.metier_score[rows][:, : len(CODES)] > 0
     if cap is not None:  # offers of few métiers, so that points hold several of one
-        OT = replace(OT, metier=OT.metier % 2)
-    offers = OfferPoints.build(cols, Points.build(OT.coords), OT.metier)
+        offers = replace(offers, metier=offers.metier % 2)
+    points = OfferPoints.build(cols, Points.build(offers.coords), offers.metier)
     got = set()
-    for r, c, d in join(rows, radius, wants, Points.build(RT.coords), offers, cap):
+    for r, c, d in join(rows, radius, wants, Points.build(requests.coords), points, cap):
         got |= set(zip(r.tolist(), c.tolist(), d.tolist(), strict=True))
-    k = kernel(RT, rows, OT, cols, Params(), block=True)
+    k = kernel(requests, rows, offers, cols, Params(), block=True)
     # With a cap: the first ``cap`` offers (by index) of each point and métier.
     groups: dict[tuple[float, ...], list[int]] = {}
     for b in range(len(cols)):
-        groups.setdefault((*OT.coords[:, cols[b]].tolist(), OT.metier[cols[b]]), []).append(b)
+        key = (*offers.coords[:, cols[b]].tolist(), offers.metier[cols[b]])
+        groups.setdefault(key, []).append(b)
     first = {b for g in groups.values() for b in g[:cap]}
     expected = {
         (int(rows[a]), int(cols[b]), float(k.d[a, b]))
         for a in range(len(rows))
         for b in range(len(cols))
-        if k.d[a, b] <= radius[a] and wants[a, OT.metier[cols[b]]] and b in first
+        if k.d[a, b] <= radius[a] and wants[a, offers.metier[cols[b]]] and b in first
     }
     assert got == expected
     if cap == 1:
@@ -205,11 +207,11 @@ def test_best_first_orders_by_row_score_then_offer() -> None:
     ri = rnd.integers(0, 70_000, n)
     ci = rnd.integers(0, 300_000, n)
     s = rnd.choice([0.0, 0.25, 0.5, 0.8250000000000001, 1.0, 0.3333], n)
-    assert (_best_first(ri, ci, s) == np.lexsort((ci, -s, ri))).all()
+    assert (best_first(ri, ci, s) == np.lexsort((ci, -s, ri))).all()
     same = np.full(n, 0.8250000000000001)  # one score, one row: the other keys alone
-    assert (_best_first(ri, ci, same) == np.lexsort((ci, ri))).all()
-    assert (_best_first(np.full(n, 7), ci, s) == np.lexsort((ci, -s))).all()
-    assert len(_best_first(ri[:0], ci[:0], s[:0])) == 0
+    assert (best_first(ri, ci, same) == np.lexsort((ci, ri))).all()
+    assert (best_first(np.full(n, 7), ci, s) == np.lexsort((ci, -s))).all()
+    assert len(best_first(ri[:0], ci[:0], s[:0])) == 0
 
 
 def test_assignments_are_a_list_built_on_access() -> None:
@@ -224,10 +226,10 @@ def test_assignments_are_a_list_built_on_access() -> None:
         a.assignments[len(items)]
     assert [x["request"] for x in a.to_dict()["assignments"]] == [x.request_id for x in items]
     left = list(a.unassigned)
-    assert isinstance(a.unassigned, _Lazy) and left and a.unassigned == left
+    assert isinstance(a.unassigned, LazyList) and left and a.unassigned == left
     assert [u["request"] for u in a.to_dict()["unassigned"]] == [u.request_id for u in left]
     assert sorted(x.request_id for x in items + left) == [r.id for r in reqs]
     built: list[int] = []
-    lazy = _Lazy(1200, lambda lo, hi: built.append(lo) or list(range(lo, hi)))
+    lazy = LazyList(1200, lambda lo, hi: built.append(lo) or list(range(lo, hi)))
     assert lazy[700] == 700 and built == [512]
     assert list(lazy) == list(range(1200)) and built == [512, 0, 1024]

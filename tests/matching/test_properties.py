@@ -19,8 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import matching.allocation as allocation
+import matching.allocation.tuning as tuning
 import matching.engine as engine
+import matching.grid as grid
 import matching.pairs as pairs
 from matching import (
     EXCLUSION_REASONS,
@@ -34,6 +35,10 @@ from matching import (
     score_pair,
     suggest,
 )
+from matching.allocation import allocate_reference
+from matching.allocation.space import Space
+from matching.allocation.standings import reach, widening
+from matching.tables import prepare_tables
 
 from .conftest import AIN, metier_records
 
@@ -107,7 +112,7 @@ def blocking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.setattr(engine, "TILE_ELEMENTS", 24)
         monkeypatch.setattr(engine, "POOL_PER_KEY", 0)
         monkeypatch.setattr(engine, "POOL_SLACK", 0)
-        monkeypatch.setattr(engine, "BAND_BASE_KM", 2.0)
+        monkeypatch.setattr(engine, "GRID", dataclasses.replace(grid.BLOCKS, base_km=2.0))
     return request.param
 
 
@@ -211,24 +216,10 @@ def test_widening_radius_brings_matches(blocking: str, inst) -> None:  # type: i
 
 
 def greedy(reqs: list[RequestIn], offs: list[OfferIn]) -> dict[str, str]:
-    """The unique stable allocation when both sides rank by the same score: greedy by score."""
-    strict = Params(exclude_without_housing=True)
-    pairs = [m for m in brute(reqs, offs, strict).values() if isinstance(m, Match)]
-    pairs.sort(key=lambda m: (-m.score, m.request_id, m.offer_id))
+    """The unique stable allocation when both sides rank by the same score: the library's
+    specification, :func:`matching.allocation.allocate_reference` (a greedy pass by score)."""
+    out = {rid: m.offer_id for rid, m in allocate_reference(reqs, offs, REF).items()}
     off = {o.id: o for o in offs}
-    need = {r.id: r.needs_housing for r in reqs}
-    places = {o.id: o.places for o in offs}
-    beds = {o.id: o.housing_beds for o in offs}
-    out: dict[str, str] = {}
-    for m in pairs:
-        if m.request_id in out or places[m.offer_id] == 0:
-            continue
-        if need[m.request_id]:
-            if beds[m.offer_id] == 0:
-                continue
-            beds[m.offer_id] -= 1
-        places[m.offer_id] -= 1
-        out[m.request_id] = m.offer_id
     assert all(off[o].places >= 0 for o in out.values())
     return out
 
@@ -280,11 +271,11 @@ def expected_explanations(reqs, offs, assigned: dict[str, str]):  # type: ignore
             continue
         counts[r.id] = len(ranked[r.id])
         out: list[str] = []
-        for neg, oid in ranked[r.id][: allocation.MAX_LOST_TO]:
+        for neg, oid in ranked[r.id][: tuning.MAX_LOST_TO]:
             for h in sorted(holders.get(oid, [])):
                 if h < (neg, r.id) and h[1] not in out:
                     out.append(h[1])
-        lost[r.id] = tuple(out[: allocation.MAX_LOST_TO])
+        lost[r.id] = tuple(out[: tuning.MAX_LOST_TO])
     return ranks, counts, lost
 
 
@@ -295,14 +286,14 @@ def levels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     offers start from guesses and cut groups), balls counted two at a time, and joins of at
     most 4 pairs (levels split in finer ones, searches made a few requests at a time)."""
     if request.param == "one level":
-        monkeypatch.setattr(allocation, "LEVELS", (float("inf"),))
+        monkeypatch.setattr(tuning, "LEVELS", (float("inf"),))
     elif request.param == "small steps":
         monkeypatch.setattr(pairs, "CHUNK_PAIRS", 3)
-        monkeypatch.setattr(allocation, "MAX_LOST_TO", 2)
-        monkeypatch.setattr(allocation, "_BALLS", 2)
-        monkeypatch.setattr(allocation, "PAIRS_LIMIT", 4)  # finer levels, searches in parts
+        monkeypatch.setattr(tuning, "MAX_LOST_TO", 2)
+        monkeypatch.setattr(tuning, "BALLS_AT_ONCE", 2)
+        monkeypatch.setattr(tuning, "PAIRS_LIMIT", 4)  # finer levels, searches in parts
         steps = tuple(x / 20 for x in range(30)) + (float("inf"),)
-        monkeypatch.setattr(allocation, "LEVELS", steps)
+        monkeypatch.setattr(tuning, "LEVELS", steps)
     return request.param
 
 
@@ -373,8 +364,8 @@ def test_allocation_of_movers_far_away_ranks_and_counts_exactly() -> None:
 
 def _space(reqs: list[RequestIn], offs: list[OfferIn], params: Params):  # type: ignore[no-untyped-def]
     """The allocation's tables and bounds for an instance, and every request's row."""
-    RT, OT = engine._prepare(reqs, offs, REF, params)
-    return allocation._Space(RT, OT, params), np.arange(len(reqs), dtype=np.intp)
+    requests, offers = prepare_tables(reqs, offs, REF, params)
+    return Space(requests, offers, params), np.arange(len(reqs), dtype=np.intp)
 
 
 @contextmanager
@@ -398,11 +389,11 @@ def test_first_guesses_of_the_best_offers_are_the_smallest_ring_holding_k(
     reqs, offs = inst
     strict = Params(exclude_without_housing=True)
     space, rows = _space(reqs, offs, strict)
-    with _patched(allocation, "_BALLS", balls):
-        counts, guess, related = allocation._reach(space, rows, k)
+    with _patched(tuning, "BALLS_AT_ONCE", balls):
+        counts, guess, related = reach(space, rows, k)
     valid = [m for m in brute(reqs, offs, strict).values() if isinstance(m, Match)]
     near = 1.0 - strict.distance_score_at_limit
-    rings = allocation._RINGS
+    rings = tuning.RINGS
     shift = (1.0 - strict.related_metier_score) * 0.5 / 0.35  # weights 0.5, 0.35, 0.15
     for i, r in enumerate(reqs):
         mine = [m for m in valid if m.request_id == r.id]
@@ -445,7 +436,7 @@ def test_best_offers_taken_from_a_group_of_offers_at_one_point(
 ) -> None:
     """A search for the best offers takes the first k of a group (one point, one class); for a
     mover, offers with a bed within its radius tie with those far away at the relocation floor."""
-    monkeypatch.setattr(allocation, "MAX_LOST_TO", 2)
+    monkeypatch.setattr(tuning, "MAX_LOST_TO", 2)
     here, near_by, paris = (46.2, 5.2), (46.2, 5.3165), (48.8566, 2.3522)  # near_by: ~9 km
     aide = "aide-soignant"
 
@@ -483,8 +474,8 @@ def test_allocation_widening_equals_the_engines(inst, n_min: int, limit: int) ->
     reqs, offs = inst
     strict = Params(exclude_without_housing=True, widening_min_results=n_min)
     space, rows = _space(reqs, offs, strict)
-    with _patched(allocation, "PAIRS_LIMIT", limit):
-        counts, _, _ = allocation._reach(space, rows, 1)
+    with _patched(tuning, "PAIRS_LIMIT", limit):
+        counts, _, _ = reach(space, rows, 1)
         empty = rows[counts == 0]
-        widening = allocation._widening(space, empty)
-    assert widening == engine._widen(space.RT, space.OT, empty, strict)
+        steps = widening(space, empty)
+    assert steps == engine.widen(space.requests, space.offers, empty, strict)
