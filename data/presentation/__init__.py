@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from .formatters import PARIS, agree, date_fr, datetime_fr, km, number, percent, plural
+from .formatters import PARIS, agree, date_fr, date_short, datetime_fr, km, number, percent, plural
 from .labels import COUNT_LABELS, JOB_LABELS, LABELS, choices, describe_counts, label
 from .standing import REVIEW_NOTES, STANDING_LABELS, standing_sentences
 
@@ -28,6 +28,7 @@ __all__ = [
     "STANDING_LABELS",
     "choices",
     "date_fr",
+    "date_short",
     "datetime_fr",
     "describe_counts",
     "install",
@@ -44,6 +45,7 @@ __all__ = [
 FILTERS: dict[str, Any] = {
     "label": label,
     "date_fr": date_fr,
+    "date_short": date_short,
     "datetime_fr": datetime_fr,
     "km": km,
     "percent": percent,

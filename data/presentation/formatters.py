@@ -13,6 +13,7 @@ __all__ = [
     "PARIS",
     "agree",
     "date_fr",
+    "date_short",
     "datetime_fr",
     "km",
     "number",
@@ -59,6 +60,15 @@ def date_fr(value: date | datetime | None, weekday: bool = False) -> str:
     day = "1er" if value.day == 1 else str(value.day)
     text = f"{day} {_MONTHS[value.month - 1]} {value.year}"
     return f"{_DAYS[value.weekday()]} {text}" if weekday else text
+
+
+def date_short(value: date) -> str:
+    """Write a day in digits, as forms ask for and error messages quote it.
+
+    >>> date_short(date(2026, 3, 1))
+    '01/03/2026'
+    """
+    return value.strftime("%d/%m/%Y")
 
 
 def datetime_fr(value: date | datetime | None) -> str:
