@@ -50,8 +50,11 @@ class RenderedMail:
     html: str
 
 
-def render_mail(name: str, **context: Any) -> RenderedMail:
-    """Render mail ``name`` with ``context`` (``base_url`` is required by every template)."""
+def render_mail(name: str, /, **context: Any) -> RenderedMail:
+    """Render mail ``name`` with ``context`` (``base_url`` is required by every template).
+
+    ``name`` is positional-only: a template may have a variable called ``name`` (a person's).
+    """
     env = environment()
     context.setdefault("unsubscribe_url", None)
     rendered = env.get_template(f"mail/{name}.txt").render(**context)
