@@ -242,9 +242,7 @@ def test_update_offer(session) -> None:
     with pytest.raises(ValidationError) as info:
         ops.update_offer(session, offer, places=1)
     assert info.value.errors == {
-        "places": [
-            "2 places sont déjà pourvues : le nombre de places ne peut pas être inférieur."
-        ]
+        "places": ["2 places sont déjà pourvues : le nombre de places ne peut pas être inférieur."]
     }
     with pytest.raises(ValidationError) as info:
         ops.update_offer(session, offer, status="closed", places_filled=0)
