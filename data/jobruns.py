@@ -14,8 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 
-from data.mail.outbox import dead_letters
-from data.mail.transport import MailError, PermanentFailure
+from data.mailer import PermanentFailure, TransportError
 from data.models import utcnow
 from data.models.mail import JobRun, JobRunStatus
 
@@ -34,25 +33,10 @@ __all__ = [
     "MAIL_UNREACHABLE",
     "UNEXPECTED",
     "INTERRUPTED",
-    "dead_letters",
     "DEFAULT_INTERVALS",
     "interval_of",
 ]
 
-
-#: French names of the scheduled jobs, for coordinators (the scheduler declares the jobs).
-JOB_LABELS: dict[str, str] = {
-    "sender": "Envoi des messages en attente",
-    "rematch": "Suggestions : recalcul après modification des offres ou des demandes",
-    "rematch_full": "Suggestions : recalcul complet de la nuit",
-    "contacts": "Mises en relation",
-    "digests_immediate": "Suggestions : envoi au fil de l'eau",
-    "digests_daily": "Suggestions : récapitulatif quotidien",
-    "digests_weekly": "Suggestions : récapitulatif hebdomadaire",
-    "coordinator_summary": "Point hebdomadaire des coordinateurs",
-    "reminders": "Relances et expiration des offres",
-    "retention": "Durée de conservation des données (RGPD)",
-}
 
 #: Default period of the jobs that run at an interval (the others run at cron times, declared in
 #: ``jobs.registry``). Pages read them too: "suggestions are recomputed every 5 minutes".
@@ -98,56 +82,6 @@ def interval_of(config: Mapping[str, Any], job: str) -> timedelta | None:
     return timedelta(**schedule) if schedule else None
 
 
-#: French names of the counts that job runs record.
-COUNT_LABELS: dict[str, str] = {
-    "anonymised": "comptes anonymisés",
-    "answer_links_deleted": "liens de réponse supprimés",
-    "candidate_mails": "courriels aux candidats",
-    "candidate_suggestions": "suggestions envoyées aux candidats",
-    "candidates_already_this_period": "candidats déjà servis cette période",
-    "candidates_without_address": "candidats sans adresse",
-    "claimed": "courriels pris en charge",
-    "created": "suggestions créées",
-    "dead": "courriels en échec définitif",
-    "employer_mails": "courriels aux employeurs",
-    "employer_suggestions": "suggestions envoyées aux employeurs",
-    "errors": "erreurs",
-    "already_running": "exécution passée (la même tâche était déjà en cours)",
-    "interrupted": "interruptions",
-    "job_runs_deleted": "exécutions anciennes supprimées",
-    "join_requests_deleted": "demandes de rattachement refusées supprimées",
-    "mail_bodies_erased": "contenus de courriels effacés",
-    "mails": "courriels",
-    "mails_deleted": "courriels supprimés",
-    "nudges": "relances de binômes",
-    "offer_tutors_erased": "tuteurs d'offres effacés",
-    "offers": "offres",
-    "offers_expired": "offres expirées",
-    "offers_reminded": "offres rappelées",
-    "pair_reasons_erased": "motifs de binômes effacés",
-    "pairs": "binômes",
-    "recovered": "courriels repris",
-    "released": "courriels rendus à la file sans essai",
-    "requests": "demandes",
-    "requests_paused": "demandes mises en pause",
-    "retried": "courriels à réessayer",
-    "review_queue": "suggestions à examiner",
-    "seconds": "secondes",
-    "skipped": "recalculs inutiles (rien n'avait changé)",
-    "sent": "courriels envoyés",
-    "staled": "suggestions retirées",
-    "still_looking": "demandes relancées",
-    "suppressed": "courriels non envoyés (désabonnement)",
-    "updated": "suggestions mises à jour",
-    "warned": "comptes prévenus",
-}
-
-
-def describe_counts(counts: dict[str, Any] | None) -> str:
-    """Return a run's counts in French (« suggestions créées : 6, offres : 66 »)."""
-    return ", ".join(f"{COUNT_LABELS.get(k, k)} : {v}" for k, v in (counts or {}).items())
-
-
 #: What coordinators read about a failed run: one sentence per kind of failure (details: the log).
 DB_BUSY = "La base de données était occupée."
 DB_UNREACHABLE = "La base de données ne répondait pas."
@@ -185,7 +119,9 @@ def failure_message(exc: BaseException) -> str:
             return DB_UNREACHABLE
         if isinstance(current, PermanentFailure):
             return UNEXPECTED
-        if isinstance(current, MailError | smtplib.SMTPException | ConnectionError | TimeoutError):
+        if isinstance(
+            current, TransportError | smtplib.SMTPException | ConnectionError | TimeoutError
+        ):
             return MAIL_UNREACHABLE
         current = current.__cause__ or current.__context__
     return UNEXPECTED

@@ -2,7 +2,7 @@
 
 One rule for every page, the API and the mails: :func:`request_standing` and
 :func:`offer_standings` return a :class:`Standing` per item, a status code (:class:`Status`) and
-the counts behind it. The words are the presentation layer's (``web/formatting.py``).
+the counts behind it. The words are the presentation layer's (``data.presentation.standing``).
 
 The status is the first that applies, in this order:
 

@@ -24,9 +24,9 @@ from data.mail.recipients import (
     coordinator_recipients,
     employer_recipients,
 )
-from data.mail.render import PARIS
 from data.models import utcnow
 from data.models.mail import OutboxMessage, UnsubscribeToken
+from data.presentation import PARIS
 
 __all__ = [
     "STOP",

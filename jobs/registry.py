@@ -15,7 +15,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from data.jobruns import DEFAULT_INTERVALS, JOB_LABELS, schedule_override
+from data.jobruns import DEFAULT_INTERVALS, schedule_override
+from data.presentation import JOB_LABELS
 from jobs.contacts import send_contacts
 from jobs.digests import send_digests
 from jobs.rematch import rematch
@@ -43,7 +44,7 @@ class JobSpec:
 
     @property
     def label(self) -> str:
-        """French name, for coordinators (kept in :data:`data.jobruns.JOB_LABELS`)."""
+        """French name, for coordinators (kept in :data:`data.presentation.JOB_LABELS`)."""
         return JOB_LABELS.get(self.id, self.id)
 
     def make_trigger(self, tz: ZoneInfo) -> BaseTrigger:

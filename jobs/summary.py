@@ -21,6 +21,7 @@ from data.models import (
     Suggestion,
     SuggestionStatus,
 )
+from data.presentation import label
 from jobs.common import (
     MailBatch,
     base_url_of,
@@ -34,15 +35,17 @@ __all__ = ["send_coordinator_summary", "weekly_figures", "KIND"]
 log = logging.getLogger("jobs.summary")
 
 KIND = "coordinator_summary"
-STAGE_LABELS = {
-    SuggestionStatus.PROPOSED: "Proposées, à examiner",
-    SuggestionStatus.APPROVED: "Approuvées",
-    SuggestionStatus.CONTACTED: "Mises en relation",
-    SuggestionStatus.INTERVIEW: "Entretien",
-    SuggestionStatus.CONTRACT_SIGNED: "Contrat signé",
-    SuggestionStatus.ABANDONED: "Abandonnées",
-    SuggestionStatus.REJECTED: "Refusées",
-}
+#: The stages the summary counts, in this order; each is named by its one label, as on the
+#: coordinators' dashboard (data.presentation).
+STAGES = (
+    SuggestionStatus.PROPOSED,
+    SuggestionStatus.APPROVED,
+    SuggestionStatus.CONTACTED,
+    SuggestionStatus.INTERVIEW,
+    SuggestionStatus.CONTRACT_SIGNED,
+    SuggestionStatus.ABANDONED,
+    SuggestionStatus.REJECTED,
+)
 _LIVE = (
     SuggestionStatus.PROPOSED,
     SuggestionStatus.APPROVED,
@@ -106,7 +109,7 @@ def weekly_figures(session: Session) -> dict[str, Any]:
     )
     return {
         "review_queue": review_queue or 0,
-        "stages": [(label, by_status.get(status, 0)) for status, label in STAGE_LABELS.items()],
+        "stages": [(label(status), by_status.get(status, 0)) for status in STAGES],
         "offers_without": [
             f"{o.metier.label} – {o.site.name}, {o.site.commune.name}" for o in offers_without
         ],

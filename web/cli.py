@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from data import auth, demo, demo_scale, migrate
 from data.errors import ValidationError
 from data.models import Role, User, utcnow
+from data.presentation import describe_counts
 from data.reference import load_reference
 from web.config import dev_tools_enabled
 from web.db import state
@@ -26,19 +27,6 @@ DEV_ONLY = "Commande réservée au mode développement (PASSERELLE_ENV=developme
 #: How a person runs a development command from another terminal, in the checkout (README).
 DEV_FLASK = "PASSERELLE_ENV=development .venv/bin/flask --app web"
 TOTP_COMMAND = f"{DEV_FLASK} users totp-code"
-#: What the demo loader counts, in French.
-DEMO_COUNT_LABELS = {
-    "employers": "employeurs",
-    "sites": "lieux",
-    "offers": "offres",
-    "offers_published": "offres publiées",
-    "candidates": "candidats",
-    "requests": "demandes",
-    "unresolved_metiers": "métiers non reconnus",
-    "users": "comptes",
-    "suggestions": "suggestions",
-    "pairs": "mises en relation",
-}
 
 
 def register(app: Flask) -> None:
@@ -107,10 +95,7 @@ def demo_command(new_staff_secrets: bool, scale: str | None, seed: int) -> None:
         else:
             result = demo_scale.load_scaled_demo(session, seed=seed, **sizes)
     if any(result.values()):
-        click.echo(
-            "Données de démonstration chargées : "
-            + ", ".join(f"{DEMO_COUNT_LABELS.get(k, k)} : {v}" for k, v in result.items())
-        )
+        click.echo("Données de démonstration chargées : " + describe_counts(result))
     else:
         click.echo("La base contient déjà des données : rien n'a été ajouté.")
     if dev:

@@ -1,6 +1,7 @@
 """The only place that turns errors into HTTP answers: French pages, or JSON under /api/.
 
-Domain errors (``data.errors``) and engine errors (``matching``) map to 4xx; a database that
+Domain errors (``data.errors``) and engine errors (``matching``) map to 4xx; a mail transport
+error (``data.mailer``, its own root) to 503; a database that
 cannot be reached (PostgreSQL restarting, a lost connection, SQLite locked or gone) maps to 503
 « Service momentanément indisponible » with ``Retry-After``; anything unexpected is logged and
 answered by a generic 500 page, never a traceback. The JSON body is the API's one
@@ -18,11 +19,13 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from data import errors as data_errors
+from data.mailer import TransportError
 from matching import MatchingError
 
 __all__ = [
     "CODES",
     "DATABASE_UNAVAILABLE",
+    "MAIL_UNAVAILABLE",
     "DOMAIN_ERRORS",
     "DomainAnswer",
     "domain_answer",
@@ -113,6 +116,15 @@ DATABASE_UNAVAILABLE = DomainAnswer(
     503, CODES[503], MESSAGES[503], False, headers=(("Retry-After", str(RETRY_AFTER_SECONDS)),)
 )
 
+#: The answer when a mail cannot leave (the transport's errors, :mod:`data.mailer`): 503 too.
+MAIL_UNAVAILABLE = DomainAnswer(
+    503,
+    CODES[503],
+    "Le service de messagerie est momentanément indisponible. Réessayez dans quelques instants.",
+    False,
+    headers=(("Retry-After", str(RETRY_AFTER_SECONDS)),),
+)
+
 #: The one table of domain errors -> HTTP answers, used by the pages and by the API's blueprints.
 #: The most specific class of an error wins. A ValidationError brings its message and its fields.
 #: NotFound never says what was looked for (the caller may not know that it exists); the engine's
@@ -136,6 +148,8 @@ DOMAIN_ERRORS: dict[type[Exception], DomainAnswer] = {
         "Le calcul des rapprochements n'a pas pu utiliser ces données.",
         False,
     ),
+    # The mail server or the mail folder is away: a service unavailable, never a data conflict.
+    TransportError: MAIL_UNAVAILABLE,
     # The pool found no free connection in time: the database is overloaded, not our bug.
     sa_exc.TimeoutError: DATABASE_UNAVAILABLE,
     # Only when unreachable; any other database error (an integrity error...) is a bug: a 500.

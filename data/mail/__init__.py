@@ -9,6 +9,21 @@ link) or leave it to the jobs' sender. See :mod:`data.mail.outbox` for the guara
 
 from __future__ import annotations
 
+# The transport is its own package (data.mailer); its names are re-exported for the callers.
+from data.mailer import (
+    ConnectionFailure,
+    FileMailer,
+    LocalMail,
+    Mailer,
+    PermanentFailure,
+    SmtpMailer,
+    TemporaryFailure,
+    TransportError,
+    list_local_mails,
+    make_mailer,
+    read_local_mail,
+)
+
 from .actions import STILL_LOOKING, answer_still_looking, find_action, still_looking_token
 from .compose import default_base_url, queue_mail
 from .contacts import ContactMails, contact_key, queue_contact_mails, unreached_sides
@@ -37,19 +52,6 @@ from .recipients import (
     employer_recipients,
 )
 from .render import RenderedMail, render_mail
-from .transport import (
-    ConnectionFailure,
-    FileMailer,
-    LocalMail,
-    Mailer,
-    MailError,
-    PermanentFailure,
-    SmtpMailer,
-    TemporaryFailure,
-    list_local_mails,
-    make_mailer,
-    read_local_mail,
-)
 
 __all__ = [
     "BACKOFF",
@@ -70,13 +72,13 @@ __all__ = [
     "ConnectionFailure",
     "FileMailer",
     "LocalMail",
-    "MailError",
     "Mailer",
     "PermanentFailure",
     "STILL_LOOKING",
     "SendReport",
     "SmtpMailer",
     "TemporaryFailure",
+    "TransportError",
     "answer_still_looking",
     "build_message",
     "dead_letters",

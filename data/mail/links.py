@@ -1,29 +1,58 @@
 """Absolute links put in mails: the web app's paths joined to the configured base URL.
 
-Jobs and data operations have no request to build URLs from; the base URL comes from
-``PASSERELLE_BASE_URL`` (carried by the mailer, or given by the web app). The paths are the web
-app's; keep them in step with ``web/views``.
+Jobs and data operations have no request to build URLs from (and ``data`` never imports ``web``);
+the base URL comes from ``PASSERELLE_BASE_URL`` (carried by the mailer, or given by the web app).
+Each link names the web app's endpoint that answers it, per HTTP method:
+``tests/web/test_mail_links.py`` builds every link and checks it against the real app's
+``url_map``, so a renamed route breaks a test instead of the links in people's mail.
 """
 
 from __future__ import annotations
 
-__all__ = ["PATHS", "url"]
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-PATHS: dict[str, str] = {
-    "home": "/",
-    "sign_in": "/connexion",
-    "public_offer": "/offres/{offer_id}",
-    "candidate_home": "/candidat/",
-    "candidate_request": "/candidat/demande",
-    "candidate_notifications": "/candidat/notifications",
-    "employer_home": "/employeur/",
-    "employer_offer": "/employeur/offres/{offer_id}",
-    "employer_offer_edit": "/employeur/offres/{offer_id}/modifier",
-    "employer_notifications": "/employeur/notifications",
-    "coordination_home": "/coordination/",
-    "still_looking": "/toujours-en-recherche/{token}",
-    "unsubscribe": "/desabonnement/{token}",
+__all__ = ["LINKS", "PATHS", "Link", "url"]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A page that mails link to: its path pattern and the web endpoint of each HTTP method."""
+
+    path: str  # ``str.format`` pattern: "/offres/{offer_id}"
+    endpoints: Mapping[str, str] = field(default_factory=dict)  # method -> endpoint
+
+
+def _get(path: str, endpoint: str) -> Link:
+    return Link(path, {"GET": endpoint})
+
+
+#: Every page a mail links to, by name.
+LINKS: dict[str, Link] = {
+    "home": _get("/", "public.home"),
+    "sign_in": _get("/connexion", "signin.request_link"),
+    "public_offer": _get("/offres/{offer_id}", "public.offer"),
+    "candidate_home": _get("/candidat/", "candidate.dashboard"),
+    "candidate_request": _get("/candidat/demande", "candidate.edit_request"),
+    "candidate_notifications": _get("/candidat/notifications", "candidate.notifications"),
+    "employer_home": _get("/employeur/", "employer.dashboard"),
+    "employer_offer": _get("/employeur/offres/{offer_id}", "employer.offer"),
+    "employer_offer_edit": _get("/employeur/offres/{offer_id}/modifier", "employer.edit_offer"),
+    "employer_notifications": _get("/employeur/notifications", "employer.notifications"),
+    "coordination_home": _get("/coordination/", "coordinator.dashboard"),
+    # The page answers a click; the POST is the one-click answer (a button on that page).
+    "still_looking": Link(
+        "/toujours-en-recherche/{token}",
+        {"GET": "public.still_looking_page", "POST": "public.still_looking"},
+    ),
+    # GET: the page of a click; POST: RFC 8058 one-click unsubscribe (List-Unsubscribe-Post).
+    "unsubscribe": Link(
+        "/desabonnement/{token}",
+        {"GET": "public.unsubscribe_page", "POST": "public.unsubscribe"},
+    ),
 }
+#: The path pattern of each link, by name.
+PATHS: dict[str, str] = {name: link.path for name, link in LINKS.items()}
 
 
 def url(base_url: str, name: str, **params: object) -> str:

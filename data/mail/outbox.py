@@ -49,10 +49,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data.config import DEFAULTS
 from data.errors import ValidationError
+from data.mailer import ConnectionFailure, Mailer, PermanentFailure, TemporaryFailure
 from data.models.base import utcnow
 from data.models.mail import MailOptOut, OutboxMessage, OutboxStatus, UnsubscribeToken
 
-from .transport import ConnectionFailure, Mailer, PermanentFailure, TemporaryFailure
+from .links import url
 
 __all__ = [
     "BACKOFF",
@@ -322,7 +323,7 @@ def message_id_for(row_id: int, recipient: str, kind: str, key: str, domain: str
 
 def unsubscribe_url(base_url: str, token: str) -> str:
     """Return the one-click unsubscribe URL carried by mails."""
-    return f"{base_url.rstrip('/')}/desabonnement/{token}"
+    return url(base_url, "unsubscribe", token=token)
 
 
 @lru_cache(maxsize=16)

@@ -1,70 +1,28 @@
 """Render mails from the Jinja2 templates in ``data/mail/templates/mail``: a text and an HTML part.
 
-Each mail ``NAME`` has ``NAME.txt`` (first line: the subject; the rest: the text body) and
-``NAME.html`` (the HTML body, extending ``base.html``). Links are absolute (see
-:mod:`data.mail.links`). The jobs and the data operations that promise a mail render here alike.
+The one mail renderer: the web (sign-in links, requests to join), the jobs and the data operations
+that promise a mail render here alike, from this one template tree. Each mail ``NAME`` has
+``NAME.txt`` (first line: the subject; the rest: the text body) and ``NAME.html`` (the HTML body,
+extending ``base.html``). Labels and formatters are those of the pages
+(:mod:`data.presentation`); links are absolute (see :mod:`data.mail.links`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from data.presentation import install
+
 from .links import url
 
-__all__ = ["TEMPLATES_DIR", "PARIS", "RenderedMail", "render_mail", "fr_date", "environment"]
+__all__ = ["TEMPLATES_DIR", "RenderedMail", "render_mail", "environment"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-PARIS = ZoneInfo("Europe/Paris")
-
-_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def fr_date(value: date | datetime | None, weekday: bool = False) -> str:
-    """Write a date the French way (datetimes are taken in Paris time).
-
-    >>> fr_date(date(2026, 3, 1))
-    '1er mars 2026'
-    >>> fr_date(date(2026, 3, 2), weekday=True)
-    'lundi 2 mars 2026'
-    """
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(PARIS).date()
-    day = "1er" if value.day == 1 else str(value.day)
-    text = f"{day} {_MONTHS[value.month - 1]} {value.year}"
-    return f"{_DAYS[value.weekday()]} {text}" if weekday else text
-
-
-def _percent(value: float) -> str:
-    return f"{round(value * 100)} %"
-
-
-def _km(value: float | None) -> str:
-    if value is None:
-        return ""
-    return "sur place" if value < 1 else f"{round(value)} km"
 
 
 @lru_cache(maxsize=1)
@@ -78,9 +36,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["fr_date"] = fr_date
-    env.filters["percent"] = _percent
-    env.filters["km"] = _km
+    install(env)  # the pages' labels and formatters (data.presentation), the same words
     env.globals["url"] = url
     return env
 
@@ -94,8 +50,11 @@ class RenderedMail:
     html: str
 
 
-def render_mail(name: str, **context: Any) -> RenderedMail:
-    """Render mail ``name`` with ``context`` (``base_url`` is required by every template)."""
+def render_mail(name: str, /, **context: Any) -> RenderedMail:
+    """Render mail ``name`` with ``context`` (``base_url`` is required by every template).
+
+    ``name`` is positional-only: a template may have a variable called ``name`` (a person's).
+    """
     env = environment()
     context.setdefault("unsubscribe_url", None)
     rendered = env.get_template(f"mail/{name}.txt").render(**context)

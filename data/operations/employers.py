@@ -23,6 +23,7 @@ from data.models import (
     StructureKind,
     User,
 )
+from data.presentation import plural
 
 from . import audit
 from ._common import apply, load, now_or_utc, unique_guard
@@ -230,7 +231,7 @@ def remove_site(session: Session, site: Site | int) -> None:
     count = session.scalar(select(func.count()).select_from(Offer).where(Offer.site_id == site.id))
     if count:
         raise Conflict(
-            f"Ce site porte {count} offre(s) : il ne peut pas être supprimé. "
+            f"Ce site porte {plural(count, 'offre', 'offres')} : il ne peut pas être supprimé. "
             "Clôturez ses offres et gardez-le, ou rattachez-les à un autre site."
         )
     # Through the collection, so that the loaded employer does not keep listing the site.
@@ -279,8 +280,8 @@ def set_site_housing(
         if reserved and total_after < reserved:
             errors.add(
                 "beds",
-                f"Une offre de ce site réserve {reserved} lit(s) : le site doit en proposer "
-                "au moins autant.",
+                f"Une offre de ce site réserve {plural(reserved, 'lit', 'lits')} : "
+                "le site doit en proposer au moins autant.",
             )
     errors.raise_if_any()
     assert kind_value is not None and beds_value is not None

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import Conflict, InvalidTransition
 from data.models import ContractKind, Employer, Offer, OfferStatus, Site
+from data.presentation import plural
 
 from ._common import load, local_today, now_or_utc
 from .validation import (
@@ -141,11 +142,10 @@ def _clean_offer_fields(
             clean_int, values["places"], "places", min_value=1, max_value=MAX_PLACES
         )
         if places is not None and current is not None and places < current.places_filled:
-            errors.add(
-                "places",
-                f"{current.places_filled} place(s) sont déjà pourvues : "
-                "le nombre de places ne peut pas être inférieur.",
+            filled = plural(
+                current.places_filled, "place est déjà pourvue", "places sont déjà pourvues"
             )
+            errors.add("places", f"{filled} : le nombre de places ne peut pas être inférieur.")
         keep("places", places)
     if "start_date" in values:
         start = errors.run(clean_date, values["start_date"], "start_date")
@@ -178,7 +178,8 @@ def _clean_offer_fields(
             offered = site.housing_beds
             errors.add(
                 "housing_beds",
-                f"Ce site ne propose que {offered} lit(s) : impossible d'en réserver {beds}."
+                f"Ce site ne propose que {plural(offered, 'lit', 'lits')} : "
+                f"impossible d'en réserver {beds}."
                 if offered
                 else "Ce site ne propose pas de logement : déclarez-le d'abord sur le site.",
             )

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import ValidationError
 from data.models import Commune, Metier
+from data.presentation.formatters import date_short
 
 __all__ = [
     "ErrorCollector",
@@ -364,10 +365,6 @@ def clean_bool(value: object, field: str) -> bool:
     return value
 
 
-def _fr(d: date) -> str:
-    return d.strftime("%d/%m/%Y")
-
-
 def clean_date(
     value: object,
     field: str,
@@ -393,9 +390,9 @@ def clean_date(
     else:
         raise _fail(field, "Date invalide : format attendu AAAA-MM-JJ.")
     if min_value is not None and day < min_value:
-        raise _fail(field, f"La date ne peut pas être antérieure au {_fr(min_value)}.")
+        raise _fail(field, f"La date ne peut pas être antérieure au {date_short(min_value)}.")
     if max_value is not None and day > max_value:
-        raise _fail(field, f"La date ne peut pas être postérieure au {_fr(max_value)}.")
+        raise _fail(field, f"La date ne peut pas être postérieure au {date_short(max_value)}.")
     return day
 
 

@@ -272,9 +272,7 @@ def test_housing_cannot_fall_below_beds_reserved_by_an_open_offer(session) -> No
     with pytest.raises(ValidationError) as info:
         ops.set_site_housing(session, site, kind="studio_on_site", beds=1)
     assert info.value.errors == {
-        "beds": [
-            "Une offre de ce site réserve 2 lit(s) : le site doit en proposer au moins autant."
-        ]
+        "beds": ["Une offre de ce site réserve 2 lits : le site doit en proposer au moins autant."]
     }
     assert_nothing_pending(session)
     assert site.housing_beds == 2

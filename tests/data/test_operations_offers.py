@@ -143,7 +143,7 @@ def test_housing_beds_are_bounded_by_the_site(session) -> None:
     with pytest.raises(ValidationError) as info:
         ops.create_offer(session, site.employer, **_values(site, housing_beds=3))
     assert info.value.errors == {
-        "housing_beds": ["Ce site ne propose que 2 lit(s) : impossible d'en réserver 3."]
+        "housing_beds": ["Ce site ne propose que 2 lits : impossible d'en réserver 3."]
     }
 
 
@@ -242,9 +242,7 @@ def test_update_offer(session) -> None:
     with pytest.raises(ValidationError) as info:
         ops.update_offer(session, offer, places=1)
     assert info.value.errors == {
-        "places": [
-            "2 place(s) sont déjà pourvues : le nombre de places ne peut pas être inférieur."
-        ]
+        "places": ["2 places sont déjà pourvues : le nombre de places ne peut pas être inférieur."]
     }
     with pytest.raises(ValidationError) as info:
         ops.update_offer(session, offer, status="closed", places_filled=0)

@@ -41,7 +41,7 @@ from data.jobruns import (
     start_run,
 )
 from data.mail import enqueue, make_mailer
-from data.mail.transport import ConnectionFailure, PermanentFailure
+from data.mailer import ConnectionFailure, PermanentFailure
 from data.models import Role
 from data.models.mail import JobRun, JobRunStatus
 from jobs.cli import _list
@@ -383,8 +383,8 @@ def test_each_kind_of_failure_has_its_sentence(exc: BaseException, sentence: str
 
 def test_every_count_a_job_records_has_a_french_label() -> None:
     """The sender's report and the re-matching's counts read in French on /coordination/taches."""
-    from data.jobruns import COUNT_LABELS
     from data.mail import SendReport
+    from data.presentation import COUNT_LABELS
 
     keys = set(SendReport().as_dict()) | {"skipped", "created", "updated", "staled", "seconds"}
     assert keys <= set(COUNT_LABELS), keys - set(COUNT_LABELS)

@@ -305,7 +305,8 @@ def test_coordinator_summary_counts_and_goes_out_once_a_week(
     assert str(mail["To"]) == w.coordinator_email
     text = _body(mail)
     assert "À examiner : 1 suggestion en attente" in text
-    assert "- Proposées, à examiner : 1" in text
+    # Each stage is named by its one label, as on the dashboard (data.presentation).
+    assert "- À examiner : 1" in text
     assert "Offres publiées sans candidat suggéré : 0" in text
     assert "Demandes actives sans offre suggérée : 0" in text
     assert "Besoins de logement sans solution : 1" in text

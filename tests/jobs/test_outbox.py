@@ -469,7 +469,7 @@ def test_smtp_bytes_are_those_smtplib_would_send(
     from io import BytesIO
 
     from data.mail.outbox import _Row, build_message
-    from data.mail.transport import _envelope, smtp_bytes
+    from data.mailer.backends import _envelope, smtp_bytes
 
     row = _Row(7, recipient, "digest", "k", subject, "Bonjour é\n" * 40, "<p>é</p>", token, 0, T0)
     msg = build_message(row, mail_from=mail_from, base_url="https://passerelle.example")
@@ -482,7 +482,7 @@ def test_smtp_bytes_are_those_smtplib_would_send(
 
 
 def test_envelope_leaves_unusual_messages_to_smtplib() -> None:
-    from data.mail.transport import _envelope
+    from data.mailer.backends import _envelope
 
     msg = EmailMessage()
     msg["From"] = "a@b.fr"

@@ -269,7 +269,7 @@ def test_sender_killed_midway_then_run_again_loses_nothing_and_repeats_at_most_t
 
 
 def test_every_job_has_a_french_name_for_coordinators() -> None:
-    from data.jobruns import JOB_LABELS
+    from data.presentation import JOB_LABELS
     from jobs.registry import JOBS
 
     assert {j.id for j in JOBS} == set(JOB_LABELS)

@@ -207,7 +207,7 @@ def dashboard_tables(page: str) -> dict[str, dict[str, int]]:
 
 def dashboard(conn: Connection, coordinator: Person) -> list[str]:
     """The figures of GET /coordination/ are the database's."""
-    from web.formatting import label
+    from data.presentation import label
 
     page = coordinator.get("/coordination/")
     problems: list[str] = []

@@ -28,10 +28,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.jobruns import describe_counts
 from data.mail import enqueue
 from data.models import AuditEntry
 from data.models.mail import JobRun, JobRunStatus, OutboxMessage, OutboxStatus
+from data.presentation import describe_counts
 from jobs.common import SEND_WORKERS
 from jobs.registry import JOBS
 from tests import pgserver

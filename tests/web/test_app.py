@@ -17,6 +17,7 @@ from data.errors import (
     PermissionDenied,
     ValidationError,
 )
+from data.mailer import ConnectionFailure, TemporaryFailure, TransportError
 from matching import InvalidInput
 from tests.web.conftest import CSRF, World, make_app, post, sign_in
 from web import create_app
@@ -151,6 +152,9 @@ DOMAIN_EXAMPLES = [
     (PermissionDenied("Pas pour vous."), 403, "forbidden", "Pas pour vous."),
     (DataError("internal detail"), 409, "conflict", "entre en conflit"),
     (InvalidInput("negative distance", field="km"), 422, "validation_error", "rapprochements"),
+    # A mail that cannot leave is a service away, never a 409 conflict (not a DataError).
+    (TemporaryFailure("421 internal detail"), 503, "service_unavailable", "messagerie"),
+    (ConnectionFailure("internal detail"), 503, "service_unavailable", "messagerie"),
 ]
 
 
@@ -185,6 +189,21 @@ def test_domain_and_engine_errors_answer_alike_on_pages_and_in_the_api(
             assert shown in body["message"] and body["errors"] == {}
     assert bodies[0].get_json() == bodies[1].get_json()
     assert web_errors.domain_answer(exc).status == status
+
+
+def test_a_mail_transport_failure_is_never_a_409_page(app: Flask) -> None:
+    """The transport has its own error root: a failing mail server is no data conflict."""
+    assert not issubclass(TransportError, DataError)
+
+    def send_now() -> str:
+        raise TemporaryFailure("451 internal detail")
+
+    app.add_url_rule("/envoyer", "send_now", send_now)
+    page = app.test_client().get("/envoyer")
+    assert page.status_code == 503 and page.status_code != 409
+    assert "Retry-After" in page.headers
+    assert "messagerie" in page.text and "Conflit" not in page.text
+    assert "internal detail" not in page.text
 
 
 def test_instance_dir_is_shared_with_the_jobs(monkeypatch, tmp_path: Path) -> None:

@@ -203,8 +203,9 @@ def test_csv_import_reports_each_rejected_line(app: Flask, world: World, session
     )
     assert response.status_code == 200
     text = response.text
-    assert "<strong>1</strong> offre(s) créée(s)" in text
-    assert "<strong>4</strong> ligne(s) refusée(s)" in text
+    # The counts agree with their words (data.presentation.agree), no lazy « (s) ».
+    assert "<strong>1</strong> offre créée comme brouillon," in text
+    assert "<strong>4</strong> lignes refusées" in text
     assert "aucun de vos lieux d&#39;accueil ne s&#39;appelle « Site inconnu »" in text
     assert "permis_exige : « oui » ou « non » attendu." in text
     assert "Métier : Métier inconnu du référentiel." in text

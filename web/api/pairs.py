@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from data import operations as ops
 from data.errors import Conflict, NotFound
 from data.models import AuditEntry, Suggestion, SuggestionStatus
+from data.presentation import label
 from data.standing import next_stage
 from web.db import get_session
-from web.formatting import label
 from web.queries import PAIR_STATUSES
 
 from .auth import current_principal, staff_only

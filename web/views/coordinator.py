@@ -424,8 +424,6 @@ def operations() -> str:
         runs=jobruns.recent_job_runs(session, limit=30),
         dead=mail.dead_letters(session, limit=50),
         counts=mail.outbox_counts(session),
-        job_labels=jobruns.JOB_LABELS,
-        describe_counts=jobruns.describe_counts,
     )
 
 

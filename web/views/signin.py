@@ -26,9 +26,9 @@ from data.models import Employer, Role, StructureJoinRequest, User
 from data.operations import candidates as candidate_ops
 from data.operations import employers as employer_ops
 from data.operations import users as user_ops
+from data.presentation import plural
 from web import challenge, mailing
 from web.db import get_session
-from web.formatting import plural
 from web.sessions import STAFF, current_user, role_required, safe_next, sign_in, sign_out
 
 bp = Blueprint("signin", __name__)

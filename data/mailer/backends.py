@@ -1,5 +1,8 @@
 """Ways a built message leaves Passerelle: an ``.eml`` file under the instance, or SMTP.
 
+Mailers know nothing of the outbox, the models or the pages: they take a built
+``email.message.Message`` and send it, or raise a :class:`~data.mailer.errors.TransportError`.
+
 A mailer raises :class:`TemporaryFailure` when trying again later may work (connection refused, a
 4xx answer) and :class:`PermanentFailure` when it cannot (a 5xx answer): the outbox turns these into
 retries with backoff, or a dead letter.
@@ -28,13 +31,10 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from data.config import DEFAULTS
-from data.errors import DataError
+
+from .errors import ConnectionFailure, PermanentFailure, TemporaryFailure, TransportError
 
 __all__ = [
-    "MailError",
-    "TemporaryFailure",
-    "ConnectionFailure",
-    "PermanentFailure",
     "Mailer",
     "FileMailer",
     "SmtpMailer",
@@ -84,25 +84,9 @@ def smtp_bytes(message: Message) -> bytes:
     return out.getvalue()
 
 
-class MailError(DataError):
-    """Root of the errors a mailer raises."""
-
-
-class TemporaryFailure(MailError):
-    """Sending failed but may work later (4xx answer, server unreachable)."""
-
-
-class ConnectionFailure(TemporaryFailure, ConnectionError):
-    """The mail server cannot be reached at all: the rest of a batch would fail the same way."""
-
-
-class PermanentFailure(MailError):
-    """The server refused this message for good (5xx answer)."""
-
-
 @runtime_checkable
 class Mailer(Protocol):
-    """Something that sends one built message, or raises a :class:`MailError`."""
+    """Something that sends one built message, or raises a :class:`TransportError`."""
 
     def send(self, message: Message) -> None: ...
 
@@ -314,7 +298,7 @@ def _envelope(message: Message) -> tuple[str, list[str]] | None:
     return sender[0], recipients
 
 
-def _failure(code: int, detail: str) -> MailError:
+def _failure(code: int, detail: str) -> TransportError:
     if 500 <= code < 600:
         return PermanentFailure(f"{code} {detail}")
     return TemporaryFailure(f"{code} {detail}")

@@ -1,0 +1,65 @@
+"""The one French presentation layer: labels and formatters for pages, mails and jobs alike.
+
+Pages get these as Jinja filters and globals (``web.formatting.register`` calls :func:`install`
+on the app's environment), mails through the same :func:`install` on the mail environment
+(:mod:`data.mail.render`), and jobs call the functions. Each label and each way of writing a
+number, a date or a distance is defined here once, so a page and a mail never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+
+from .formatters import PARIS, agree, date_fr, date_short, datetime_fr, km, number, percent, plural
+from .labels import COUNT_LABELS, JOB_LABELS, LABELS, choices, describe_counts, label
+from .standing import REVIEW_NOTES, STANDING_LABELS, standing_sentences
+
+__all__ = [
+    "COUNT_LABELS",
+    "FILTERS",
+    "GLOBALS",
+    "JOB_LABELS",
+    "LABELS",
+    "PARIS",
+    "agree",
+    "REVIEW_NOTES",
+    "STANDING_LABELS",
+    "choices",
+    "date_fr",
+    "date_short",
+    "datetime_fr",
+    "describe_counts",
+    "install",
+    "km",
+    "label",
+    "number",
+    "percent",
+    "plural",
+    "standing_sentences",
+]
+
+#: The Jinja filters of every template, pages and mails: ``{{ offer.status|label }}``,
+#: ``{{ distance|km }}``, ``{{ n|plural("lit", "lits") }}``.
+FILTERS: dict[str, Any] = {
+    "label": label,
+    "date_fr": date_fr,
+    "date_short": date_short,
+    "datetime_fr": datetime_fr,
+    "km": km,
+    "percent": percent,
+    "number": number,
+    "plural": plural,
+    "agree": agree,
+    "standing": standing_sentences,
+    "describe_counts": describe_counts,
+}
+#: The Jinja globals of every template.
+GLOBALS: dict[str, Any] = {"choices": choices, "job_labels": JOB_LABELS}
+
+
+def install(env: Environment) -> None:
+    """Give a Jinja environment the filters and globals of this layer."""
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)

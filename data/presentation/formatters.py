@@ -1,0 +1,134 @@
+"""French formatters of numbers, dates, distances and plurals: one way for pages and mails.
+
+Each is a plain function of a value; ``data.presentation.install`` makes them Jinja filters under
+the names of :data:`FILTERS`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "PARIS",
+    "agree",
+    "date_fr",
+    "date_short",
+    "datetime_fr",
+    "km",
+    "number",
+    "percent",
+    "plural",
+]
+
+#: The time zone in which people read dates and hours.
+PARIS = ZoneInfo("Europe/Paris")
+#: Below this distance, a distance is not worth a number of kilometres.
+NEAR_KM = 1.0
+
+_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def date_fr(value: date | datetime | None, weekday: bool = False) -> str:
+    """Write the day of ``value`` the French way (a datetime is taken in Paris time).
+
+    >>> date_fr(date(2026, 3, 1))
+    '1er mars 2026'
+    >>> date_fr(date(2026, 3, 2), weekday=True)
+    'lundi 2 mars 2026'
+    >>> date_fr(None)
+    ''
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS).date()
+    day = "1er" if value.day == 1 else str(value.day)
+    text = f"{day} {_MONTHS[value.month - 1]} {value.year}"
+    return f"{_DAYS[value.weekday()]} {text}" if weekday else text
+
+
+def date_short(value: date) -> str:
+    """Write a day in digits, as forms ask for and error messages quote it.
+
+    >>> date_short(date(2026, 3, 1))
+    '01/03/2026'
+    """
+    return value.strftime("%d/%m/%Y")
+
+
+def datetime_fr(value: date | datetime | None) -> str:
+    """Write a moment as « 3 mars 2026 à 14:05 » in Paris time (a date alone: its day).
+
+    >>> from datetime import UTC
+    >>> datetime_fr(datetime(2026, 3, 3, 13, 5, tzinfo=UTC))
+    '3 mars 2026 à 14:05'
+    """
+    if isinstance(value, datetime):
+        return f"{date_fr(value)} à {value.astimezone(PARIS):%H:%M}"
+    return date_fr(value)
+
+
+def km(value: float | None) -> str:
+    """Write a distance in whole kilometres (« moins de 1 km » below one).
+
+    >>> km(12.4), km(0.3), km(None)
+    ('12 km', 'moins de 1 km', '')
+    """
+    if value is None:
+        return ""
+    if value < NEAR_KM:
+        return "moins de 1 km"
+    return f"{round(value)} km"
+
+
+def percent(value: float | None) -> str:
+    """Write a score in [0, 1] as a whole percentage.
+
+    >>> percent(0.874)
+    '87 %'
+    """
+    if value is None:
+        return ""
+    return f"{round(value * 100)} %"
+
+
+def number(value: int) -> str:
+    """Write a whole number the French way, thousands apart (a narrow no-break space).
+
+    >>> number(10000)
+    '10\u202f000'
+    """
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def agree(n: int, one: str, many: str) -> str:
+    """Return the words that agree with the number ``n``, without the number.
+
+    >>> agree(1, "offre trouvée", "offres trouvées"), agree(2, "offre trouvée", "offres trouvées")
+    ('offre trouvée', 'offres trouvées')
+    """
+    return one if n == 1 else many
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """Return the number and the word that fits it: never a lazy « proposition(s) ».
+
+    >>> plural(1, "proposition", "propositions"), plural(0, "lit", "lits")
+    ('1 proposition', '0 lits')
+    """
+    return f"{n} {agree(n, one, many)}"
