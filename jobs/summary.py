@@ -21,6 +21,7 @@ from data.models import (
     Suggestion,
     SuggestionStatus,
 )
+from data.queries import review_count
 from jobs.common import (
     MailBatch,
     base_url_of,
@@ -57,18 +58,7 @@ def weekly_figures(session: Session) -> dict[str, Any]:
     by_status = dict(
         session.execute(select(Suggestion.status, func.count()).group_by(Suggestion.status)).all()
     )
-    review_queue = session.scalar(
-        select(func.count())
-        .select_from(Suggestion)
-        .join(Request, Request.id == Suggestion.request_id)
-        .join(Offer, Offer.id == Suggestion.offer_id)
-        .where(
-            Suggestion.status == SuggestionStatus.PROPOSED,
-            Suggestion.stale.is_(False),
-            Request.status == RequestStatus.ACTIVE,
-            Offer.status == OfferStatus.PUBLISHED,
-        )
-    )
+    review_queue = review_count(session)
     live_for_offer = exists().where(
         Suggestion.offer_id == Offer.id, Suggestion.status.in_(_LIVE), Suggestion.stale.is_(False)
     )
@@ -105,7 +95,7 @@ def weekly_figures(session: Session) -> dict[str, Any]:
         .where(Request.status == RequestStatus.ACTIVE, Request.needs_housing.is_(True), ~housed)
     )
     return {
-        "review_queue": review_queue or 0,
+        "review_queue": review_queue,
         "stages": [(label, by_status.get(status, 0)) for status, label in STAGE_LABELS.items()],
         "offers_without": [
             f"{o.metier.label} – {o.site.name}, {o.site.commune.name}" for o in offers_without
