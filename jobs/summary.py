@@ -95,7 +95,7 @@ def weekly_figures(session: Session) -> dict[str, Any]:
         .where(Request.status == RequestStatus.ACTIVE, Request.needs_housing.is_(True), ~housed)
     )
     return {
-        "review_queue": review_queue,
+        "review_queue": review_queue or 0,
         "stages": [(label, by_status.get(status, 0)) for status, label in STAGE_LABELS.items()],
         "offers_without": [
             f"{o.metier.label} – {o.site.name}, {o.site.commune.name}" for o in offers_without

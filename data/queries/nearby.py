@@ -35,7 +35,9 @@ def within_box(near: Commune, max_km: float) -> list[ColumnElement[bool]]:
     """
     delta = max_km / EARTH_RADIUS_KM * BOX_MARGIN
     dlat = math.degrees(delta)
-    conditions = [Commune.latitude.between(near.latitude - dlat, near.latitude + dlat)]
+    conditions: list[ColumnElement[bool]] = [
+        Commune.latitude.between(near.latitude - dlat, near.latitude + dlat)
+    ]
     ratio = math.sin(delta) / max(math.cos(math.radians(near.latitude)), 1e-12)
     if ratio < 1:  # else the circle reaches a pole: every longitude
         dlon = math.degrees(math.asin(ratio))

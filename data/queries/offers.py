@@ -63,7 +63,7 @@ class OfferSearch:
     max_km: float | None = None
 
 
-def offer_query(audience: Audience) -> Select[tuple[Offer]]:
+def offer_query(audience: Audience) -> Select[Offer]:
     """Return the offers ``audience`` may open, with what pages and API show of them loaded.
 
     Anyone and candidates: the published offers (no draft, no closed one); an employer: its own;
@@ -85,7 +85,7 @@ def offer_query(audience: Audience) -> Select[tuple[Offer]]:
     return stmt
 
 
-def _listed(audience: Audience, search: OfferSearch) -> Select[tuple[Offer]]:
+def _listed(audience: Audience, search: OfferSearch) -> Select[Offer]:
     """Return the offers ``audience`` may list, filtered (unordered).
 
     Anyone and candidates list the open offers only (published with a place left).
@@ -107,16 +107,14 @@ def _listed(audience: Audience, search: OfferSearch) -> Select[tuple[Offer]]:
 
 
 def _ranked(
-    session: Session, stmt: Select[tuple[Offer]], near: Commune, max_km: float | None
+    session: Session, stmt: Select[Offer], near: Commune, max_km: float | None
 ) -> list[tuple[float, int]]:
     """Return (distance, offer id) of the offers of ``stmt`` within ``max_km``, nearest first."""
     located = stmt.join(Commune, Site.commune_insee == Commune.insee)
     return sorted(measured(session, located, Offer.id, near, max_km))
 
 
-def _load(
-    session: Session, stmt: Select[tuple[Offer]], ranked: list[tuple[float, int]]
-) -> list[OfferHit]:
+def _load(session: Session, stmt: Select[Offer], ranked: list[tuple[float, int]]) -> list[OfferHit]:
     """Load the offers of ``ranked`` with what the pages show, in its order."""
     if not ranked:
         return []

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-__all__ = ["Page", "page_rows", "paginate", "paginate_list"]
+__all__ = ["Page", "page_count", "page_rows", "paginate", "paginate_list"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -36,18 +36,31 @@ class Page(Generic[T]):
         >>> Page([], 1, 20, 41).pages
         3
         """
-        return -(-self.total // self.size)
+        return page_count(self.total, self.size)
 
     def map(self, convert: Callable[[T], U]) -> Page[U]:
         """Return the same page with each item converted."""
-        return replace(self, items=[convert(i) for i in self.items])  # type: ignore[return-value]
+        return Page([convert(i) for i in self.items], self.number, self.size, self.total, self.more)
+
+
+def page_count(total: int, size: int) -> int:
+    """Return how many pages of ``size`` items ``total`` items fill (0 for none).
+
+    >>> page_count(41, 20), page_count(40, 20), page_count(0, 20)
+    (3, 2, 0)
+    """
+    return -(-total // size)
 
 
 def _number(number: int, size: int, total: int, clamp: bool) -> int:
     """Return the page to serve: ``number``, or with ``clamp`` the nearest that exists."""
     if not clamp:
         return number
-    return min(max(1, number), max(1, -(-total // size)))
+    return min(max(1, number), max(1, page_count(total, size)))
+
+
+def _offset(number: int, size: int) -> int:
+    return (number - 1) * size
 
 
 def paginate(
@@ -74,7 +87,7 @@ def paginate(
         assert count_up_to is not None
         total = count_up_to
     number = _number(number, size, total, clamp)
-    rows = page_rows(session, stmt, size, (number - 1) * size)
+    rows = page_rows(session, stmt, size, _offset(number, size))
     return Page(rows, number, size, total, more)
 
 
@@ -87,7 +100,7 @@ def paginate_list(items: Sequence[T], number: int, size: int, *, clamp: bool = T
     []
     """
     number = _number(number, size, len(items), clamp)
-    start = (number - 1) * size
+    start = _offset(number, size)
     return Page(list(items[start : start + size]), number, size, len(items))
 
 

@@ -83,7 +83,7 @@ def _like_prefix(text: str) -> str:
 
 def _communes(
     q: str | None, postal_code: str | None, insee: str | None, departement: str | None
-) -> Select[tuple[Commune]]:
+) -> Select[Commune]:
     stmt = select(Commune)
     if q is not None:
         text = q.strip().lower()

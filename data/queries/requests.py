@@ -39,7 +39,7 @@ class RequestSearch:
     needs_housing: bool | None = None
 
 
-def request_query(audience: Audience) -> Select[tuple[Request]]:
+def request_query(audience: Audience) -> Select[Request]:
     """Return the requests ``audience`` may read, with their candidate, commune and métiers.
 
     Coordinators read every request, a candidate their own; employers and anyone none (employers

@@ -60,7 +60,7 @@ class SuggestionSearch:
     request_id: int | None = None
 
 
-def suggestion_query(session: Session, audience: Audience) -> Select[tuple[Suggestion]]:
+def suggestion_query(session: Session, audience: Audience) -> Select[Suggestion]:
     """Return the suggestions ``audience`` may read, joined to their request, offer and site.
 
     An employer reads the pairs of its offers, a candidate those of its own request, that the
@@ -94,9 +94,7 @@ def suggestion_query(session: Session, audience: Audience) -> Select[tuple[Sugge
     return stmt.where(mine, visible_to_parties(get_review_rule(session)))
 
 
-def _filtered(
-    stmt: Select[tuple[Suggestion]], search: SuggestionSearch
-) -> Select[tuple[Suggestion]]:
+def _filtered(stmt: Select[Suggestion], search: SuggestionSearch) -> Select[Suggestion]:
     if search.status is not None:
         stmt = stmt.where(Suggestion.status == search.status)
     if search.min_score is not None:

@@ -73,7 +73,7 @@ def test_pages_clamp_and_the_api_does_not(session: Session) -> None:
     assert [h.offer.id for h in last.items] == ids[4:]
     past = queries.offer_page(session, audience, 9, 2, order=queries.BY_ID, clamp=False)
     assert (past.number, past.total, past.pages, past.items) == (9, 5, 3, [])
-    empty = queries.paginate_list([], 4, 10)
+    empty: queries.Page[int] = queries.paginate_list([], 4, 10)
     assert (empty.number, empty.total, empty.pages, empty.items) == (1, 0, 0, [])
 
 

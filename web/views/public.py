@@ -61,7 +61,7 @@ def offers() -> str:
     form, errors, search = _offer_filters()
     number, size = page_args()
     if errors:
-        page = queries.Page([], 1, size, 0)
+        page: queries.Page[queries.OfferHit] = queries.Page([], 1, size, 0)
     else:
         page = queries.offer_page(get_session(), queries.PUBLIC, number, size, search)
     return render_template(
