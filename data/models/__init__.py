@@ -18,7 +18,6 @@ from .employers import (
 from .reference import Commune, Metier
 from .suggestions import (
     AWAITING_REVIEW,
-    LIVE_STATUSES,
     PAIR_STAGES,
     PAIR_STATUSES,
     AuditEntry,
@@ -34,7 +33,6 @@ from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "AWAITING_REVIEW",
-    "LIVE_STATUSES",
     "OPEN_OFFER",
     "PAIR_STAGES",
     "PAIR_STATUSES",

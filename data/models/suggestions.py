@@ -25,7 +25,6 @@ from .users import User
 
 __all__ = [
     "AWAITING_REVIEW",
-    "LIVE_STATUSES",
     "PAIR_STAGES",
     "PAIR_STATUSES",
     "SuggestionStatus",
@@ -54,8 +53,6 @@ _S = SuggestionStatus
 PAIR_STAGES = (_S.APPROVED, _S.CONTACTED, _S.INTERVIEW, _S.CONTRACT_SIGNED)
 #: Every status of a pair past the review: its stages and its end before a contract.
 PAIR_STATUSES = (*PAIR_STAGES, _S.ABANDONED)
-#: Suggestions still alive: proposed, or a pair that did not end before a contract.
-LIVE_STATUSES = (_S.PROPOSED, *PAIR_STAGES)
 
 
 class SuggestionOrigin(enum.StrEnum):
