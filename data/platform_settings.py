@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session
 
 from data.errors import ValidationError
-from data.models import AuditEntry, Suggestion, SuggestionStatus, User, utcnow
+from data.models import PAIR_STAGES, AuditEntry, Suggestion, SuggestionStatus, User, utcnow
 from data.models.mail import PlatformSetting
 
 __all__ = [
@@ -30,18 +30,10 @@ __all__ = [
     "get_review_rule",
     "set_review_rule",
     "visible_to_parties",
-    "REVIEWED_VISIBLE_STATUSES",
 ]
 
 REVIEW_MODES = ("approval", "auto")
 REVIEW_RULE_KEY = "review_rule"
-#: Pairs past review that both sides see whatever the rule.
-REVIEWED_VISIBLE_STATUSES = (
-    SuggestionStatus.APPROVED,
-    SuggestionStatus.CONTACTED,
-    SuggestionStatus.INTERVIEW,
-    SuggestionStatus.CONTRACT_SIGNED,
-)
 
 
 @dataclass(frozen=True)
@@ -70,7 +62,7 @@ class ReviewRule:
         >>> ReviewRule("approval").shows(SuggestionStatus.PROPOSED, 0.99)
         False
         """
-        if status in REVIEWED_VISIBLE_STATUSES:
+        if status in PAIR_STAGES:
             return True
         return (
             self.mode == "auto"
@@ -131,7 +123,7 @@ def set_review_rule(
 
 def visible_to_parties(rule: ReviewRule) -> ColumnElement[bool]:
     """Return the SQL condition on :class:`Suggestion` for pairs candidates and employers see."""
-    reviewed = Suggestion.status.in_(REVIEWED_VISIBLE_STATUSES)
+    reviewed = Suggestion.status.in_(PAIR_STAGES)
     if rule.mode != "auto":
         return reviewed
     automatic = and_(

@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from data.models import (
+    OPEN_OFFER,
     Offer,
     OfferStatus,
     Request,
@@ -137,7 +138,7 @@ def engine_inputs(
     offers: list[OfferIn] = []
     published = session.scalars(
         select(Offer)
-        .where(Offer.status == OfferStatus.PUBLISHED, Offer.places > Offer.places_filled)
+        .where(*OPEN_OFFER)
         .options(joinedload(Offer.site).joinedload(Site.commune))
         .order_by(Offer.id)
     ).all()

@@ -38,6 +38,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from data.jobruns import interval_of, last_success
 from data.models import (
+    AWAITING_REVIEW,
+    PAIR_STAGES,
     Offer,
     OfferStatus,
     Request,
@@ -49,7 +51,6 @@ from data.models import (
 from data.platform_settings import ReviewRule, get_review_rule, visible_to_parties
 
 __all__ = [
-    "AWAITING_REVIEW",
     "PAIR_STAGES",
     "RECOMPUTE_JOBS",
     "Standing",
@@ -64,25 +65,12 @@ __all__ = [
 
 S = SuggestionStatus
 
-#: The stages of a pair past the review, in order (abandoned may end any of them but the last).
-PAIR_STAGES = (S.APPROVED, S.CONTACTED, S.INTERVIEW, S.CONTRACT_SIGNED)
 #: Stages of a pair still under way, furthest last (a signed contract ends the search).
-_UNDER_WAY = (S.APPROVED, S.CONTACTED, S.INTERVIEW)
+_UNDER_WAY = PAIR_STAGES[:-1]
 #: The jobs whose successful run recomputes the suggestions.
 RECOMPUTE_JOBS = ("rematch", "rematch_full")
 #: A re-matching this many intervals late is overdue: no number of minutes is promised then.
 OVERDUE_INTERVALS = 3
-
-# A suggestion awaits review while the engine still proposes it, the request is active and the
-# offer open with a place left: a request matched elsewhere leaves the queue at once. Needs
-# Suggestion joined to its Request and its Offer.
-AWAITING_REVIEW = (
-    Suggestion.status == S.PROPOSED,
-    Suggestion.stale.is_(False),
-    Request.status == RequestStatus.ACTIVE,
-    Offer.status == OfferStatus.PUBLISHED,
-    Offer.places_filled < Offer.places,
-)
 
 
 def next_stage(status: SuggestionStatus) -> SuggestionStatus | None:

@@ -22,6 +22,7 @@ from data.models import (
     SuggestionStatus,
 )
 from data.presentation import label
+from data.queries import review_count
 from jobs.common import (
     MailBatch,
     base_url_of,
@@ -60,18 +61,7 @@ def weekly_figures(session: Session) -> dict[str, Any]:
     by_status = dict(
         session.execute(select(Suggestion.status, func.count()).group_by(Suggestion.status)).all()
     )
-    review_queue = session.scalar(
-        select(func.count())
-        .select_from(Suggestion)
-        .join(Request, Request.id == Suggestion.request_id)
-        .join(Offer, Offer.id == Suggestion.offer_id)
-        .where(
-            Suggestion.status == SuggestionStatus.PROPOSED,
-            Suggestion.stale.is_(False),
-            Request.status == RequestStatus.ACTIVE,
-            Offer.status == OfferStatus.PUBLISHED,
-        )
-    )
+    review_queue = review_count(session)
     live_for_offer = exists().where(
         Suggestion.offer_id == Offer.id, Suggestion.status.in_(_LIVE), Suggestion.stale.is_(False)
     )

@@ -16,9 +16,9 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from data import operations as ops
+from data import queries
 from data.errors import DataError, ValidationError
 from data.models import Employer, Offer
-from web import queries
 from web.forms import FIELD_LABELS
 
 __all__ = ["COLUMNS", "ImportReport", "import_offers"]

@@ -3,6 +3,7 @@
 from .base import Base, UTCDateTime, str_enum, utcnow
 from .candidates import Candidate, NotifyFrequency, Request, RequestMetier, RequestStatus
 from .employers import (
+    OPEN_OFFER,
     ContractKind,
     Employer,
     Housing,
@@ -15,13 +16,26 @@ from .employers import (
     StructureKind,
 )
 from .reference import Commune, Metier
-from .suggestions import AuditEntry, Interest, Suggestion, SuggestionOrigin, SuggestionStatus
+from .suggestions import (
+    AWAITING_REVIEW,
+    PAIR_STAGES,
+    PAIR_STATUSES,
+    AuditEntry,
+    Interest,
+    Suggestion,
+    SuggestionOrigin,
+    SuggestionStatus,
+)
 from .users import Role, User
 
 # Modules whose tables must be registered on Base.metadata; import their classes from them.
 from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
+    "AWAITING_REVIEW",
+    "OPEN_OFFER",
+    "PAIR_STAGES",
+    "PAIR_STATUSES",
     "AuditEntry",
     "Base",
     "Candidate",

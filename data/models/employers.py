@@ -28,6 +28,7 @@ __all__ = [
     "Site",
     "Housing",
     "Offer",
+    "OPEN_OFFER",
     "JoinRequestStatus",
     "StructureJoinRequest",
 ]
@@ -201,6 +202,11 @@ class Offer(Base):
         """Places not yet filled."""
         return self.places - self.places_filled
 
+    @property
+    def is_open(self) -> bool:
+        """Tell whether it is offered to candidates: published, a place left (SQL: OPEN_OFFER)."""
+        return self.status == OfferStatus.PUBLISHED and self.places_left > 0
+
     def __repr__(self) -> str:
         return f"<Offer {self.id} {self.metier_code} {self.status}>"
 
@@ -240,3 +246,8 @@ class StructureJoinRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     employer: Mapped[Employer] = relationship()
+
+
+#: The SQL twin of :attr:`Offer.is_open`: a published offer with a place left, the only kind
+#: the public lists, the engine and the review queue offer to candidates.
+OPEN_OFFER = (Offer.status == OfferStatus.PUBLISHED, Offer.places_filled < Offer.places)

@@ -19,11 +19,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum, utcnow
-from .candidates import Request
-from .employers import Offer
+from .candidates import Request, RequestStatus
+from .employers import OPEN_OFFER, Offer
 from .users import User
 
 __all__ = [
+    "AWAITING_REVIEW",
+    "PAIR_STAGES",
+    "PAIR_STATUSES",
     "SuggestionStatus",
     "SuggestionOrigin",
     "Interest",
@@ -42,6 +45,14 @@ class SuggestionStatus(enum.StrEnum):
     INTERVIEW = "interview"
     CONTRACT_SIGNED = "contract_signed"
     ABANDONED = "abandoned"
+
+
+_S = SuggestionStatus
+#: The stages of a pair past the review, in order. Both sides see these pairs whatever the review
+#: rule, with each other's contact details; abandoned may end any of them but the last.
+PAIR_STAGES = (_S.APPROVED, _S.CONTACTED, _S.INTERVIEW, _S.CONTRACT_SIGNED)
+#: Every status of a pair past the review: its stages and its end before a contract.
+PAIR_STATUSES = (*PAIR_STAGES, _S.ABANDONED)
 
 
 class SuggestionOrigin(enum.StrEnum):
@@ -111,6 +122,18 @@ class Suggestion(Base):
 # at the page instead of sorting every suggestion (the load benchmark's review queue).
 Index("ix_suggestions_status_best", Suggestion.status, Suggestion.score.desc(), Suggestion.id)
 Index("ix_suggestions_best", Suggestion.score.desc(), Suggestion.id)
+
+#: The review rule: a suggestion awaits a coordinator's review while the engine still proposes
+#: it, the request is active and the offer open with a place left (a request matched elsewhere,
+#: or an offer filled, leaves the queue at once). The one definition for the review queue, the
+#: dashboard, the weekly summary and what the parties are told (``data.standing``); needs
+#: Suggestion joined to its Request and its Offer.
+AWAITING_REVIEW = (
+    Suggestion.status == _S.PROPOSED,
+    Suggestion.stale.is_(False),
+    Request.status == RequestStatus.ACTIVE,
+    *OPEN_OFFER,
+)
 
 
 class AuditEntry(Base):

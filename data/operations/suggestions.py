@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from geopy.distance import geodesic
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from data.models import (
     SuggestionStatus,
     User,
 )
+from matching import distance_km
 
 from . import audit
 from ._common import _is_unique_violation, load, now_or_utc
@@ -301,7 +301,7 @@ def create_manual_pair(
     stamp = now_or_utc(now)
     home = request.commune
     place = offer.site.commune
-    distance = geodesic((home.latitude, home.longitude), (place.latitude, place.longitude)).km
+    distance = float(distance_km(home.latitude, home.longitude, place.latitude, place.longitude))
     reasons = [f"{distance:.0f} km de la commune du candidat", "Mise en relation faite à la main"]
     suggestion = Suggestion(
         request=request,

@@ -1,8 +1,8 @@
 """Queries changed after the load benchmark give the same answers as the plain way.
 
 * The offer search by distance asks the database only for offers whose commune lies in a
-  latitude/longitude box around the chosen commune, then measures the exact distance (the search
-  loaded every published offer): checked against the exact distance of every offer.
+  latitude/longitude box around the chosen commune, then measures the engine's distance (the
+  search loaded every published offer): checked against the engine's distance to every offer.
 * Long lists fetch a page's ids first, then those rows with their eager loads
   (``queries.page_rows``): checked against a plain LIMIT/OFFSET on every page.
 """
@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import random
 
-from geopy.distance import great_circle
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data import queries
 from data.models import Commune, Offer, Suggestion
+from data.queries import suggestions as suggestion_queries
+from matching import distance_km
 from tests.data import factories as f
-from web import queries
 
 METIERS = ("aide-soignant", "educateur-specialise")
 
@@ -47,11 +48,12 @@ def test_search_by_distance_finds_exactly_the_offers_within_reach(session: Sessi
         assert origin is not None
         for km in (5, 20, 30, 50, 80, 200):
             expected = sorted((d, o.id) for o in offers if (d := _km(origin, o)) <= km)
-            hits = queries.published_offers(session, near=origin, max_km=km)
+            search = queries.OfferSearch(near=origin, max_km=km)
+            hits = queries.offer_hits(session, queries.PUBLIC, search)
             assert [(h.distance_km, h.offer.id) for h in hits] == expected, (origin.name, km)
             paged = []
             for number in range(1, max(1, -(-len(expected) // 7)) + 1):
-                page = queries.published_offers_page(session, number, 7, near=origin, max_km=km)
+                page = queries.offer_page(session, queries.PUBLIC, number, 7, search)
                 assert page.total == len(expected)
                 paged += [(h.distance_km, h.offer.id) for h in page.items]
             assert paged == expected, (origin.name, km)
@@ -73,7 +75,7 @@ def test_nearest_offer_is_the_nearest_of_its_metiers_wherever_it_is(session: Ses
 
 def _km(origin: Commune, offer: Offer) -> float:
     c = offer.site.commune
-    return great_circle((origin.latitude, origin.longitude), (c.latitude, c.longitude)).km
+    return float(distance_km(origin.latitude, origin.longitude, c.latitude, c.longitude))
 
 
 def test_page_rows_gives_the_pages_of_a_plain_limit_and_offset(session: Session) -> None:
@@ -83,11 +85,8 @@ def test_page_rows_gives_the_pages_of_a_plain_limit_and_offset(session: Session)
         for other in offers[k : k + 4]:
             # Scores with ties, so that the order's tie-break (the id) decides too.
             f.make_suggestion(session, request, other, score=round(0.5 + (k % 3) / 10, 1))
-    stmt = (
-        select(Suggestion)
-        .join(Suggestion.offer)
-        .options(*queries._suggestion_options())
-        .order_by(Suggestion.score.desc(), Suggestion.id)
+    stmt = queries.suggestion_query(session, queries.COORDINATOR).order_by(
+        Suggestion.score.desc(), Suggestion.id
     )
     every = list(session.scalars(stmt).unique())
     assert len(every) == 48
@@ -110,10 +109,10 @@ def test_review_queue_counted_up_to_its_cap_says_there_are_more(
         f.make_suggestion(session, f.make_request(session), offer, score=0.7)
     whole = queries.review_queue(session, 1, 2)
     assert (whole.total, whole.more, whole.pages) == (5, False, 3)
-    monkeypatch.setattr(queries, "REVIEW_COUNT_CAP", 3)
+    monkeypatch.setattr(suggestion_queries, "REVIEW_COUNT_CAP", 3)
     capped = queries.review_queue(session, 1, 2)
     assert (capped.total, capped.more, capped.pages) == (3, True, 2)
     assert [s.id for s in capped.items] == [s.id for s in whole.items]
-    monkeypatch.setattr(queries, "REVIEW_COUNT_CAP", 5)
+    monkeypatch.setattr(suggestion_queries, "REVIEW_COUNT_CAP", 5)
     exact = queries.review_queue(session, 1, 2)
     assert (exact.total, exact.more) == (5, False)

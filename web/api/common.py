@@ -1,49 +1,51 @@
-"""Plumbing shared by the API's views: pages, scoped loading, and the dicts schemas dump.
+"""Plumbing shared by the API's views: the caller's audience, page envelopes, dicts to dump.
 
-Reads are scoped here: an employer token sees its employer's offers and the suggestions of them
-the parties may see; a candidate token sees the published offers, its own request and the
-suggestions of it the parties may see. Changes go through ``data.operations``, and views commit.
+Reads are the read layer's (``data.queries``), scoped by the caller's audience: an employer token
+sees its employer's offers and the suggestions of them the parties may see; a candidate token
+sees the published offers, its own request and the suggestions of it the parties may see.
+Changes go through ``data.operations``, and views commit.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, event, false, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from webargs.flaskparser import abort
 
 from data.errors import NotFound
 from data.models import (
+    PAIR_STAGES,
     AuditEntry,
     Candidate,
     Commune,
     Metier,
     Offer,
-    OfferStatus,
     Request,
-    RequestMetier,
     Site,
     Suggestion,
 )
-from data.platform_settings import get_review_rule, visible_to_parties
-from web.queries import CONTACT_STATUSES, page_rows
+from data.queries import (
+    COORDINATOR,
+    PUBLIC,
+    Audience,
+    Page,
+    find_offer,
+    find_request,
+    find_suggestion,
+)
 
 from .auth import Principal
 from .fields import INT32_MAX
 
 __all__ = [
-    "Page",
-    "paginate_query",
-    "paginate_list",
-    "offer_query",
+    "audience_of",
+    "page_out",
     "load_offer",
     "load_request",
-    "request_query",
-    "suggestion_query",
     "load_suggestion",
     "offer_dict",
     "offer_out",
@@ -59,70 +61,41 @@ __all__ = [
 
 T = TypeVar("T")
 
-Page = dict[str, Any]
+
+def audience_of(principal: Principal) -> Audience:
+    """Return whom the caller reads as: its candidate, its employer, or the coordinators."""
+    if principal.is_staff:
+        return COORDINATOR
+    if principal.is_employer and principal.employer_id is not None:
+        return Audience.employer(principal.employer_id)
+    if principal.is_candidate and principal.candidate_id is not None:
+        return Audience.candidate(principal.candidate_id)
+    return PUBLIC
 
 
-def _page(items: list[Any], page: int, page_size: int, total: int) -> Page:
+def page_out(
+    page: Page[T],
+    to_dict: Callable[[T], dict[str, Any]],
+    prefetch: Callable[[Sequence[T]], None] | None = None,
+) -> dict[str, Any]:
+    """Return the envelope of a page: its items as dicts, and where it stands in the list.
+
+    ``prefetch(items)``, if given, reads what ``to_dict`` needs for the whole page at once.
+    """
+    if prefetch is not None:
+        prefetch(page.items)
     return {
-        "items": items,
+        "items": [to_dict(i) for i in page.items],
         "pagination": {
-            "page": page,
-            "page_size": page_size,
-            "total": total,
-            "pages": math.ceil(total / page_size) if total else 0,
+            "page": page.number,
+            "page_size": page.size,
+            "total": page.total,
+            "pages": page.pages,
         },
     }
 
 
-def paginate_query(
-    session: Session,
-    stmt: Select[Any],
-    page: int,
-    page_size: int,
-    to_dict: Callable[[Any], dict[str, Any]],
-    prefetch: Callable[[Sequence[Any]], None] | None = None,
-) -> Page:
-    """Run ``stmt`` for one page (it must be ordered) and count the whole list.
-
-    ``prefetch(rows)``, if given, reads what ``to_dict`` needs for the whole page at once.
-    """
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = page_rows(session, stmt, page_size, (page - 1) * page_size)
-    if prefetch is not None:
-        prefetch(rows)
-    return _page([to_dict(r) for r in rows], page, page_size, total)
-
-
-def paginate_list(
-    items: Sequence[T], page: int, page_size: int, to_dict: Callable[[T], dict[str, Any]]
-) -> Page:
-    """Cut one page out of a list already in memory."""
-    start = (page - 1) * page_size
-    return _page(
-        [to_dict(i) for i in items[start : start + page_size]], page, page_size, len(items)
-    )
-
-
 # --- Loading with the caller's reach ----------------------------------------------------------
-
-
-def offer_query(principal: Principal) -> Select[tuple[Offer]]:
-    """Return the offers the caller may see, with what their dicts need loaded."""
-    stmt = (
-        select(Offer)
-        .join(Offer.site)
-        .options(
-            joinedload(Offer.site).joinedload(Site.commune),
-            joinedload(Offer.site).joinedload(Site.employer),
-            joinedload(Offer.metier),
-        )
-    )
-    if principal.is_employer:
-        stmt = stmt.where(Site.employer_id == principal.employer_id)
-    elif principal.is_candidate:
-        # What the public offer pages show: published offers only, no drafts nor closed ones.
-        stmt = stmt.where(Offer.status == OfferStatus.PUBLISHED)
-    return stmt
 
 
 def _check_key(what: str, key: int) -> None:
@@ -134,7 +107,7 @@ def _check_key(what: str, key: int) -> None:
 def load_offer(session: Session, principal: Principal, offer_id: int) -> Offer:
     """Return an offer the caller may see; 404 otherwise (existence is not told)."""
     _check_key("Offre", offer_id)
-    offer = session.scalar(offer_query(principal).where(Offer.id == offer_id))
+    offer = find_offer(session, audience_of(principal), offer_id)
     if offer is None:
         raise NotFound("Offre", offer_id)
     return offer
@@ -148,70 +121,16 @@ def load_request(session: Session, principal: Principal, request_id: int) -> Req
     if principal.is_employer:
         abort(403)
     _check_key("Demande", request_id)
-    request = session.scalar(request_query(principal).where(Request.id == request_id))
+    request = find_request(session, audience_of(principal), request_id)
     if request is None:
         raise NotFound("Demande", request_id)
     return request
 
 
-def request_query(principal: Principal) -> Select[tuple[Request]]:
-    """Return the requests the caller may see, with what their dicts need loaded.
-
-    Staff see every request, a candidate its own; employers none (they meet candidates only
-    through the suggestions of their offers).
-    """
-    stmt = select(Request).options(
-        joinedload(Request.candidate),
-        joinedload(Request.commune),
-        selectinload(Request.metiers).joinedload(RequestMetier.metier),
-    )
-    if principal.is_candidate:
-        stmt = stmt.where(Request.candidate_id == principal.candidate_id)
-    elif not principal.is_staff:
-        stmt = stmt.where(false())
-    return stmt
-
-
-def suggestion_query(session: Session, principal: Principal) -> Select[tuple[Suggestion]]:
-    """Return the suggestions the caller may see, with what their dicts need loaded.
-
-    An employer sees the pairs of its offers, a candidate those of its own request, that the
-    review rule in force shows the parties (approved ones and later stages; in "auto" mode also
-    unreviewed ones above the score), as their pages do.
-    """
-    stmt = (
-        select(Suggestion)
-        .join(Suggestion.offer)
-        .join(Offer.site)
-        .options(
-            joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.commune),
-            joinedload(Suggestion.offer).joinedload(Offer.site).joinedload(Site.employer),
-            joinedload(Suggestion.offer).joinedload(Offer.metier),
-            joinedload(Suggestion.request).joinedload(Request.candidate),
-            joinedload(Suggestion.request).joinedload(Request.commune),
-            joinedload(Suggestion.request)
-            .selectinload(Request.metiers)
-            .joinedload(RequestMetier.metier),
-        )
-    )
-    if principal.is_employer:
-        rule = get_review_rule(session)
-        stmt = stmt.where(Site.employer_id == principal.employer_id, visible_to_parties(rule))
-    elif principal.is_candidate:
-        rule = get_review_rule(session)
-        stmt = stmt.join(Suggestion.request).where(
-            Request.candidate_id == principal.candidate_id, visible_to_parties(rule)
-        )
-    elif not principal.is_staff:
-        stmt = stmt.where(false())
-    return stmt
-
-
 def load_suggestion(session: Session, principal: Principal, suggestion_id: int) -> Suggestion:
     """Return a suggestion the caller may see; 404 otherwise."""
     _check_key("Mise en relation", suggestion_id)
-    stmt = suggestion_query(session, principal).where(Suggestion.id == suggestion_id)
-    suggestion = session.scalar(stmt)
+    suggestion = find_suggestion(session, audience_of(principal), suggestion_id)
     if suggestion is None:
         raise NotFound("Mise en relation", suggestion_id)
     return suggestion
@@ -445,6 +364,6 @@ def candidate_suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
     """
     data = {name: getattr(suggestion, name) for name in _CANDIDATE_SUGGESTION_FIELDS}
     data["offer"] = offer_brief(suggestion.offer)
-    approved = suggestion.status in CONTACT_STATUSES
+    approved = suggestion.status in PAIR_STAGES
     data["employer_contact"] = employer_contact(suggestion.offer) if approved else None
     return data

@@ -8,27 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from marshmallow import RAISE
-from sqlalchemy import Select
 
 from data import operations as ops
+from data import queries
 from data.errors import ValidationError
-from data.models import Commune, Offer, Site, Suggestion
-from matching import distance_km
+from data.models import Commune, Site
 from web.db import get_session
 
 from .auth import current_principal, not_candidate
 from .base import ID, api_blueprint, errors
-from .common import (
-    load_offer,
-    offer_dict,
-    offer_out,
-    offer_query,
-    paginate_list,
-    paginate_query,
-    suggestion_query,
-)
+from .common import audience_of, load_offer, offer_dict, offer_out, page_out
 from .schemas import (
     OfferCreate,
     OfferPage,
@@ -38,7 +28,7 @@ from .schemas import (
     SuggestionPage,
     SuggestionQuery,
 )
-from .suggestions import filter_suggestions, suggestion_out
+from .suggestions import suggestion_out, suggestion_search
 
 bp = api_blueprint(
     "offers",
@@ -48,44 +38,41 @@ bp = api_blueprint(
 )
 
 
-def _filtered(query: dict[str, Any]) -> Select[tuple[Offer]]:
-    stmt = offer_query(current_principal())
-    if "metier" in query:
-        stmt = stmt.where(Offer.metier_code == query["metier"])
-    if "status" in query:
-        stmt = stmt.where(Offer.status == query["status"])
-    if "housing" in query:
-        stmt = stmt.where(Offer.housing_beds > 0 if query["housing"] else Offer.housing_beds == 0)
-    if "employer_id" in query:
-        stmt = stmt.where(Site.employer_id == query["employer_id"])
-    return stmt.order_by(Offer.id)
-
-
 @bp.route("", methods=["GET"], endpoint="list")
 @bp.arguments(OfferQuery, location="query", unknown=RAISE)
 @bp.response(200, OfferPage)
 @errors(bp, 422)
 def list_offers(query: dict[str, Any]) -> dict[str, Any]:
-    """List offers, filtered; with a commune, nearest first (and within `distance_km`)."""
+    """List offers, filtered; with a commune, nearest first (and within `distance_km`).
+
+    A candidate token lists the open offers (published with a place left), as the public pages.
+    """
     session = get_session()
-    stmt = _filtered(query)
-    page, size = query["page"], query["page_size"]
-    to_dict = offer_out(current_principal())
-    if "commune" not in query:
-        return paginate_query(session, stmt, page, size, to_dict)
-    origin = session.get(Commune, query["commune"])
-    if origin is None:
-        raise ValidationError({"commune": ["Commune inconnue."]})
-    offers = list(session.scalars(stmt).unique())
-    if not offers:
-        return paginate_list([], page, size, to_dict)
-    lat = np.array([o.site.commune.latitude for o in offers])
-    lon = np.array([o.site.commune.longitude for o in offers])
-    km = distance_km(origin.latitude, origin.longitude, lat, lon)
-    hits = sorted(zip(km.tolist(), offers, strict=True), key=lambda h: (h[0], h[1].id))
-    if "distance_km" in query:
-        hits = [h for h in hits if h[0] <= query["distance_km"]]
-    return paginate_list(hits, page, size, lambda h: to_dict(h[1], h[0]))
+    principal = current_principal()
+    near = None
+    if "commune" in query:
+        near = session.get(Commune, query["commune"])
+        if near is None:
+            raise ValidationError({"commune": ["Commune inconnue."]})
+    search = queries.OfferSearch(
+        metier=query.get("metier"),
+        housing=query.get("housing"),
+        status=query.get("status"),
+        employer_id=query.get("employer_id"),
+        near=near,
+        max_km=query.get("distance_km"),
+    )
+    page = queries.offer_page(
+        session,
+        audience_of(principal),
+        query["page"],
+        query["page_size"],
+        search,
+        order=queries.BY_ID,
+        clamp=False,
+    )
+    to_dict = offer_out(principal)
+    return page_out(page, lambda hit: to_dict(hit.offer, hit.distance_km))
 
 
 @bp.route("", methods=["POST"], endpoint="create")
@@ -172,9 +159,8 @@ def offer_suggestions(query: dict[str, Any], offer_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     offer = load_offer(session, principal, offer_id)
-    stmt = filter_suggestions(suggestion_query(session, principal), query).where(
-        Suggestion.offer_id == offer.id
+    search = suggestion_search(query, offer_id=offer.id)
+    page = queries.suggestion_page(
+        session, audience_of(principal), query["page"], query["page_size"], search, clamp=False
     )
-    return paginate_query(
-        session, stmt, query["page"], query["page_size"], suggestion_out(principal)
-    )
+    return page_out(page, suggestion_out(principal))

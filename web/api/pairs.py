@@ -16,20 +16,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import RAISE
-from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from data import operations as ops
+from data import queries
 from data.errors import Conflict, NotFound
-from data.models import AuditEntry, Suggestion, SuggestionStatus
+from data.models import PAIR_STATUSES, AuditEntry, Suggestion, SuggestionStatus
 from data.presentation import label
 from data.standing import next_stage
 from web.db import get_session
-from web.queries import PAIR_STATUSES
 
 from .auth import current_principal, staff_only
 from .base import ID, api_blueprint, errors
-from .common import attributed, load_suggestion, paginate_query, suggestion_dict, suggestion_query
+from .common import attributed, load_suggestion, page_out, suggestion_dict
 from .schemas import AbandonIn, NextStageIn, PairPage, PairQuery, PairSchema
 
 __all__ = ["bp", "pair_dict"]
@@ -79,11 +78,6 @@ def pair_dict(
     return data
 
 
-def _pairs(session: Session) -> Select[tuple[Suggestion]]:
-    stmt = suggestion_query(session, current_principal())
-    return stmt.where(Suggestion.status.in_(PAIR_STATUSES))
-
-
 def _load_pair(session: Session, pair_id: int) -> Suggestion:
     suggestion = load_suggestion(session, current_principal(), pair_id)
     if suggestion.status not in PAIR_STATUSES:
@@ -99,23 +93,14 @@ def _load_pair(session: Session, pair_id: int) -> Suggestion:
 def list_pairs(query: dict[str, Any]) -> dict[str, Any]:
     """List the pairs, most recently changed first, each with its history (filter ``status``)."""
     session = get_session()
-    stmt = _pairs(session)
-    if "status" in query:
-        stmt = stmt.where(Suggestion.status == SuggestionStatus(query["status"]))
-    stmt = stmt.order_by(Suggestion.status_changed_at.desc(), Suggestion.id.desc())
+    status = SuggestionStatus(query["status"]) if "status" in query else None
+    page = queries.pair_page(session, query["page"], query["page_size"], status, clamp=False)
     histories: dict[int, list[AuditEntry]] = {}
 
     def read_histories(rows: Sequence[Suggestion]) -> None:
         histories.update(ops.pair_histories(session, [r.id for r in rows]))
 
-    return paginate_query(
-        session,
-        stmt,
-        query["page"],
-        query["page_size"],
-        lambda s: pair_dict(session, s, histories[s.id]),
-        prefetch=read_histories,
-    )
+    return page_out(page, lambda s: pair_dict(session, s, histories[s.id]), read_histories)
 
 
 @bp.route(f"/<{ID}:pair_id>", methods=["GET"], endpoint="detail")

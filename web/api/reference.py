@@ -6,15 +6,15 @@ import re
 from typing import Any
 
 from marshmallow import RAISE
-from sqlalchemy import func, or_, select
 
+from data import queries
 from data.errors import NotFound
 from data.models import Commune, Metier
 from data.operations import metier_referential
 from web.db import get_session
 
 from .base import api_blueprint, errors
-from .common import paginate_query
+from .common import page_out
 from .schemas import (
     INSEE_PATTERN,
     CommunePage,
@@ -54,11 +54,6 @@ def _commune(c: Commune) -> dict[str, Any]:
     }
 
 
-def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
-
-
 @communes.route("", methods=["GET"], endpoint="list")
 @communes.arguments(CommuneQuery, location="query", unknown=RAISE)
 @communes.response(200, CommunePage)
@@ -66,22 +61,17 @@ def _like_prefix(text: str) -> str:
 def list_communes(query: dict[str, Any]) -> dict[str, Any]:
     """Search communes: ``q`` (start of the name, any case), ``postal_code``, ``insee``,
     ``departement``; the most populated first."""
-    stmt = select(Commune)
-    if "q" in query:
-        text = query["q"].strip().lower()
-        # Names are written with hyphens ("Saint-Denis-lès-Bourg"): accept spaces for them.
-        variants = {text, text.replace(" ", "-")}
-        stmt = stmt.where(
-            or_(*(func.lower(Commune.name).like(_like_prefix(v), escape="\\") for v in variants))
-        )
-    if "postal_code" in query:
-        stmt = stmt.where(Commune.postal_codes.contains(query["postal_code"]))
-    if "insee" in query:
-        stmt = stmt.where(Commune.insee == query["insee"])
-    if "departement" in query:
-        stmt = stmt.where(Commune.departement == query["departement"])
-    stmt = stmt.order_by(Commune.population.desc().nulls_last(), Commune.insee)
-    return paginate_query(get_session(), stmt, query["page"], query["page_size"], _commune)
+    page = queries.commune_page(
+        get_session(),
+        query["page"],
+        query["page_size"],
+        q=query.get("q"),
+        postal_code=query.get("postal_code"),
+        insee=query.get("insee"),
+        departement=query.get("departement"),
+        clamp=False,
+    )
+    return page_out(page, _commune)
 
 
 @communes.route("/<string(length=5):insee>", methods=["GET"], endpoint="detail")
@@ -117,8 +107,8 @@ def _metier(m: Metier) -> dict[str, Any]:
 @errors(metiers, 422)
 def list_metiers(query: dict[str, Any]) -> dict[str, Any]:
     """List the métiers of the referential, by label."""
-    stmt = select(Metier).order_by(Metier.label, Metier.code)
-    return paginate_query(get_session(), stmt, query["page"], query["page_size"], _metier)
+    page = queries.metier_page(get_session(), query["page"], query["page_size"], clamp=False)
+    return page_out(page, _metier)
 
 
 @metiers.route("/resolve", methods=["GET"], endpoint="resolve")

@@ -12,26 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import RAISE
-from sqlalchemy import Select
 from webargs.flaskparser import abort
 
 from data import operations as ops
+from data import queries
 from data.errors import ValidationError
-from data.models import Request, RequestMetier, Suggestion
 from data.operations import audit
 from data.operations.requests import RequestResult
 from web.db import get_session
 
-from .auth import Principal, current_principal, not_employer
+from .auth import current_principal, not_employer
 from .base import ID, api_blueprint, errors
-from .common import (
-    attributed,
-    load_request,
-    paginate_query,
-    request_dict,
-    request_query,
-    suggestion_query,
-)
+from .common import attributed, audience_of, load_request, page_out, request_dict
 from .fields import REQUIRED
 from .schemas import (
     RequestCreate,
@@ -43,7 +35,7 @@ from .schemas import (
     SuggestionPage,
     SuggestionQuery,
 )
-from .suggestions import filter_suggestions, suggestion_out
+from .suggestions import suggestion_out, suggestion_search
 
 bp = api_blueprint(
     "requests",
@@ -53,21 +45,6 @@ bp = api_blueprint(
 )
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
-
-
-def _filtered(principal: Principal, query: dict[str, Any]) -> Select[tuple[Request]]:
-    stmt = request_query(principal)
-    if "status" in query:
-        stmt = stmt.where(Request.status == query["status"])
-    if "metier" in query:
-        stmt = stmt.where(
-            Request.metiers.any(RequestMetier.metier_code == query["metier"])  # type: ignore[attr-defined]
-        )
-    if "commune" in query:
-        stmt = stmt.where(Request.commune_insee == query["commune"])
-    if "needs_housing" in query:
-        stmt = stmt.where(Request.needs_housing.is_(query["needs_housing"]))
-    return stmt.order_by(Request.id)
 
 
 def _saved(result: RequestResult) -> dict[str, Any]:
@@ -87,14 +64,22 @@ def list_requests(query: dict[str, Any]) -> dict[str, Any]:
 
     A candidate token lists its own request only (none before it is created).
     """
-    principal = current_principal()
-    return paginate_query(
+    search = queries.RequestSearch(
+        status=query.get("status"),
+        metier=query.get("metier"),
+        commune_insee=query.get("commune"),
+        needs_housing=query.get("needs_housing"),
+    )
+    page = queries.request_page(
         get_session(),
-        _filtered(principal, query),
+        audience_of(current_principal()),
         query["page"],
         query["page_size"],
-        request_dict,
+        search,
+        order=queries.REQUESTS_BY_ID,
+        clamp=False,
     )
+    return page_out(page, request_dict)
 
 
 @bp.route("", methods=["POST"], endpoint="create")
@@ -173,9 +158,8 @@ def request_suggestions(query: dict[str, Any], request_id: int) -> dict[str, Any
     principal = current_principal()
     session = get_session()
     request = load_request(session, principal, request_id)
-    stmt = filter_suggestions(suggestion_query(session, principal), query).where(
-        Suggestion.request_id == request.id
+    search = suggestion_search(query, request_id=request.id)
+    page = queries.suggestion_page(
+        session, audience_of(principal), query["page"], query["page_size"], search, clamp=False
     )
-    return paginate_query(
-        session, stmt, query["page"], query["page_size"], suggestion_out(principal)
-    )
+    return page_out(page, suggestion_out(principal))

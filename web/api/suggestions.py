@@ -14,23 +14,23 @@ from typing import Any
 
 from flask import current_app
 from marshmallow import RAISE
-from sqlalchemy import Select
 from webargs.flaskparser import abort
 
 from data import operations as ops
+from data import queries
 from data.errors import ValidationError
-from data.models import Offer, Suggestion, SuggestionStatus
+from data.models import Suggestion, SuggestionStatus
 from web.db import get_session
 
 from .auth import Principal, current_principal, staff_only
 from .base import ID, api_blueprint, errors
 from .common import (
     attributed,
+    audience_of,
     candidate_suggestion_dict,
     load_suggestion,
-    paginate_query,
+    page_out,
     suggestion_dict,
-    suggestion_query,
 )
 from .schemas import (
     EMPLOYER_SUGGESTION_FIELDS,
@@ -43,7 +43,7 @@ from .schemas import (
     SuggestionSchema,
 )
 
-__all__ = ["bp", "filter_suggestions", "suggestion_out"]
+__all__ = ["bp", "suggestion_out", "suggestion_search"]
 
 bp = api_blueprint(
     "suggestions",
@@ -53,19 +53,18 @@ bp = api_blueprint(
 )
 
 
-def filter_suggestions(
-    stmt: Select[tuple[Suggestion]], query: dict[str, Any]
-) -> Select[tuple[Suggestion]]:
-    """Apply the list filters; best score first, ties by id."""
-    if "status" in query:
-        stmt = stmt.where(Suggestion.status == query["status"])
-    if "min_score" in query:
-        stmt = stmt.where(Suggestion.score >= query["min_score"])
-    if "metier" in query:
-        stmt = stmt.where(Offer.metier_code == query["metier"])
-    if "stale" in query:
-        stmt = stmt.where(Suggestion.stale.is_(query["stale"]))
-    return stmt.order_by(Suggestion.score.desc(), Suggestion.id)
+def suggestion_search(
+    query: dict[str, Any], *, offer_id: int | None = None, request_id: int | None = None
+) -> queries.SuggestionSearch:
+    """Return the list filters of ``query`` (the list is best score first, ties by id)."""
+    return queries.SuggestionSearch(
+        status=query.get("status"),
+        min_score=query.get("min_score"),
+        metier=query.get("metier"),
+        stale=query.get("stale"),
+        offer_id=offer_id,
+        request_id=request_id,
+    )
 
 
 def suggestion_out(principal: Principal) -> Callable[[Suggestion], dict[str, Any]]:
@@ -97,11 +96,15 @@ def list_suggestions(query: dict[str, Any]) -> dict[str, Any]:
     that the review rule shows the parties.
     """
     principal = current_principal()
-    session = get_session()
-    stmt = filter_suggestions(suggestion_query(session, principal), query)
-    return paginate_query(
-        session, stmt, query["page"], query["page_size"], suggestion_out(principal)
+    page = queries.suggestion_page(
+        get_session(),
+        audience_of(principal),
+        query["page"],
+        query["page_size"],
+        suggestion_search(query),
+        clamp=False,
     )
+    return page_out(page, suggestion_out(principal))
 
 
 @bp.route("", methods=["POST"], endpoint="create")

@@ -17,10 +17,9 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from data import operations as ops
-from data import standing
+from data import queries, standing
 from data.errors import ValidationError
 from data.models import Candidate, Role, Suggestion, User
-from web import queries
 from web.db import get_session
 from web.forms import checked, or_none, values
 from web.sessions import current_user, role_required, sign_out
@@ -60,11 +59,15 @@ def _candidate() -> Candidate:
     return candidate
 
 
+def _audience() -> queries.Audience:
+    candidate_id = _me().candidate_id
+    assert candidate_id is not None
+    return queries.Audience.candidate(candidate_id)
+
+
 def _own_suggestion(suggestion_id: int) -> Suggestion:
-    s = get_session().get(Suggestion, suggestion_id)
-    if s is None or s.request.candidate_id != _me().candidate_id:
-        abort(404)
-    if not queries.is_visible(get_session(), s):
+    s = queries.find_suggestion(get_session(), _audience(), suggestion_id)
+    if s is None:
         abort(404)
     return s
 
@@ -73,7 +76,9 @@ def _own_suggestion(suggestion_id: int) -> Suggestion:
 def dashboard() -> str:
     candidate = _candidate()
     req = candidate.request
-    suggestions = queries.visible_suggestions(get_session(), request_id=req.id) if req else []
+    suggestions = (
+        queries.visible_suggestions(get_session(), _audience(), request_id=req.id) if req else []
+    )
     nearest = where = None
     if req is not None:
         where = standing.request_standing(get_session(), req, config=current_app.config)

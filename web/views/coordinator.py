@@ -14,10 +14,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from data import jobruns, mail
+from data import jobruns, mail, queries
 from data import operations as ops
 from data.errors import Conflict, InvalidTransition, ValidationError
 from data.models import (
+    PAIR_STATUSES,
     Candidate,
     Employer,
     Offer,
@@ -32,7 +33,6 @@ from data.operations import employers as employer_ops
 from data.operations.validation import clean_id
 from data.recompute import engine_inputs, recompute_suggestions, shipped_referential
 from matching import allocate
-from web import queries
 from web.db import get_session
 from web.errors import domain_answer
 from web.forms import or_none, page_args, small_int
@@ -149,7 +149,12 @@ def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
 def queue() -> str:
     form, errors, args = _queue_filters()
     session = get_session()
-    page = None if errors else queries.review_queue(session, *page_args(), **args)
+    if errors:
+        page = None
+    else:
+        territory = args.pop("territory", None)
+        search = queries.SuggestionSearch(**args)
+        page = queries.review_queue(session, *page_args(), search, territory=territory)
     return render_template(
         "coordinator/queue.html",
         form=form,
@@ -207,7 +212,7 @@ def reject(suggestion_id: int) -> Response | tuple:
 @bp.route("/suggestions/nouvelle", methods=["GET", "POST"])
 def manual_pair() -> str | Response | tuple:
     session = get_session()
-    open_offers = [h.offer for h in queries.published_offers(session)]
+    open_offers = [h.offer for h in queries.offer_hits(session, queries.PUBLIC)]
     active = queries.active_requests(session)
     form = {k: request.values.get(k, "") for k in ("request_id", "offer_id", "note")}
     if request.method == "GET":
@@ -265,10 +270,10 @@ def suggestion(suggestion_id: int) -> str:
 @bp.get("/binomes")
 def pair_list() -> str:
     wanted = request.args.get("statut", "")
-    status = next((s for s in queries.PAIR_STATUSES if s.value == wanted), None)
-    page = queries.pairs(get_session(), status, *page_args())
+    status = next((s for s in PAIR_STATUSES if s.value == wanted), None)
+    page = queries.pair_page(get_session(), *page_args(), status)
     return render_template(
-        "coordinator/pairs.html", page=page, status=status, statuses=queries.PAIR_STATUSES
+        "coordinator/pairs.html", page=page, status=status, statuses=PAIR_STATUSES
     )
 
 
@@ -306,7 +311,10 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
 @bp.get("/offres")
 def offers() -> str:
     return render_template(
-        "coordinator/offers.html", page=queries.all_offers(get_session(), *page_args())
+        "coordinator/offers.html",
+        page=queries.offer_page(
+            get_session(), queries.COORDINATOR, *page_args(), order=queries.BY_CREATION
+        ).map(lambda hit: hit.offer),
     )
 
 
@@ -316,14 +324,15 @@ def offer(offer_id: int) -> str:
     session = get_session()
     audit.log_access(session, _me(), audit.EMPLOYER, found.site.employer_id, EMPLOYER_FIELDS)
     session.commit()
-    rows = queries.suggestions_of(session, offer_id=found.id)
+    rows = queries.visible_suggestions(session, queries.COORDINATOR, offer_id=found.id)
     return render_template("coordinator/offer.html", offer=found, rows=rows)
 
 
 @bp.get("/demandes")
 def requests_list() -> str:
     return render_template(
-        "coordinator/requests.html", page=queries.all_requests(get_session(), *page_args())
+        "coordinator/requests.html",
+        page=queries.request_page(get_session(), queries.COORDINATOR, *page_args()),
     )
 
 
@@ -333,14 +342,14 @@ def request_detail(request_id: int) -> str:
     session = get_session()
     audit.log_access(session, _me(), audit.CANDIDATE, found.candidate_id, CANDIDATE_FIELDS)
     session.commit()
-    rows = queries.suggestions_of(session, request_id=found.id)
+    rows = queries.visible_suggestions(session, queries.COORDINATOR, request_id=found.id)
     return render_template("coordinator/request.html", req=found, rows=rows)
 
 
 @bp.get("/employeurs")
 def employers() -> str:
     return render_template(
-        "coordinator/employers.html", page=queries.all_employers(get_session(), *page_args())
+        "coordinator/employers.html", page=queries.employer_page(get_session(), *page_args())
     )
 
 
@@ -385,7 +394,7 @@ def decide_join(join_id: int, decision: str) -> Response:
 @bp.get("/candidats")
 def candidates() -> str:
     return render_template(
-        "coordinator/candidates.html", page=queries.all_candidates(get_session(), *page_args())
+        "coordinator/candidates.html", page=queries.candidate_page(get_session(), *page_args())
     )
 
 

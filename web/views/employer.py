@@ -17,7 +17,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from data import mail, standing
+from data import mail, queries, standing
 from data import operations as ops
 from data.errors import Conflict, ValidationError
 from data.models import (
@@ -31,7 +31,7 @@ from data.models import (
     User,
 )
 from data.operations import employers as employer_ops
-from web import csv_import, queries
+from web import csv_import
 from web.db import get_session
 from web.forms import checked, or_none, values
 from web.sessions import current_user, role_required
@@ -84,17 +84,21 @@ def _own_site(site_id: int) -> Site:
 
 
 def _own_offer(offer_id: int) -> Offer:
-    offer = get_session().get(Offer, offer_id)
-    if offer is None or offer.site.employer_id != _me().employer_id:
+    offer = queries.find_offer(get_session(), _audience(), offer_id)
+    if offer is None:
         abort(404)
     return offer
 
 
+def _audience() -> queries.Audience:
+    employer_id = _me().employer_id
+    assert employer_id is not None
+    return queries.Audience.employer(employer_id)
+
+
 def _own_suggestion(suggestion_id: int) -> Suggestion:
-    s = get_session().get(Suggestion, suggestion_id)
-    if s is None or s.offer.site.employer_id != _me().employer_id:
-        abort(404)
-    if not queries.is_visible(get_session(), s):
+    s = queries.find_suggestion(get_session(), _audience(), suggestion_id)
+    if s is None:
         abort(404)
     return s
 
@@ -328,7 +332,7 @@ def _offer_html(offer: Offer, **extra: object) -> str:
     return render_template(
         "employer/offer.html",
         offer=offer,
-        suggestions=queries.visible_suggestions(session, offer_id=offer.id),
+        suggestions=queries.visible_suggestions(session, _audience(), offer_id=offer.id),
         standing=standing.offer_standing(session, offer, config=current_app.config),
         **extra,
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
-from data import mail
+from data import mail, queries
 from data.mail import actions
 from data.reference import AIN_GEOJSON
-from web import queries
 from web.config import dev_tools_enabled
 from web.db import get_session
 from web.forms import page_args, small_int
@@ -19,12 +18,13 @@ bp = Blueprint("public", __name__)
 DISTANCES = (10, 20, 30, 50, 80)
 
 
-def _offer_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
-    """Parse the filters of the offer list; return the form, its errors and the query args."""
+def _offer_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.OfferSearch]:
+    """Parse the filters of the offer list; return the form, its errors and the search."""
     session = get_session()
     form = {k: request.args.get(k, "") for k in ("metier", "commune", "distance", "logement")}
     errors: dict[str, list[str]] = {}
-    args: dict = {"housing": form["logement"] == "1"}
+    # Ticked: offers with housing; not ticked: every offer.
+    args: dict = {"housing": True if form["logement"] == "1" else None}
     if form["metier"]:
         codes = {code for code, _ in queries.metier_options(session)}
         if form["metier"] in codes:
@@ -45,7 +45,7 @@ def _offer_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
             errors["distance"] = ["Distance invalide : choisissez une valeur de la liste."]
     if "max_km" in args and "near" not in args:
         errors.setdefault("commune", []).append("Indiquez une commune pour filtrer par distance.")
-    return form, errors, args
+    return form, errors, queries.OfferSearch(**args)
 
 
 @bp.get("/")
@@ -58,12 +58,12 @@ def home() -> str:
 
 @bp.get("/offres")
 def offers() -> str:
-    form, errors, args = _offer_filters()
+    form, errors, search = _offer_filters()
     number, size = page_args()
     if errors:
-        page = queries.Page([], 1, size, 0)
+        page: queries.Page[queries.OfferHit] = queries.Page([], 1, size, 0)
     else:
-        page = queries.published_offers_page(get_session(), number, size, **args)
+        page = queries.offer_page(get_session(), queries.PUBLIC, number, size, search)
     return render_template(
         "public/offers.html",
         form=form,
@@ -78,7 +78,7 @@ def offers() -> str:
 
 @bp.get("/offres/<id:offer_id>")
 def offer(offer_id: int) -> str:
-    found = queries.public_offer(get_session(), offer_id)
+    found = queries.find_offer(get_session(), queries.PUBLIC, offer_id)
     if found is None:
         abort(404)
     return render_template("public/offer.html", offer=found)
@@ -86,8 +86,8 @@ def offer(offer_id: int) -> str:
 
 @bp.get("/offres/carte")
 def offers_map() -> str:
-    form, errors, args = _offer_filters()
-    hits = [] if errors else queries.published_offers(get_session(), **args)
+    form, errors, search = _offer_filters()
+    hits = [] if errors else queries.offer_hits(get_session(), queries.PUBLIC, search)
     return render_template(
         "public/map.html",
         form=form,
@@ -101,8 +101,8 @@ def offers_map() -> str:
 @bp.get("/offres/carte.geojson")
 def offers_geojson() -> Response:
     """Published offers as GeoJSON points, one per offer, at the commune of their site."""
-    _form, errors, args = _offer_filters()
-    hits = [] if errors else queries.published_offers(get_session(), **args)
+    _form, errors, search = _offer_filters()
+    hits = [] if errors else queries.offer_hits(get_session(), queries.PUBLIC, search)
     features = []
     for hit in hits:
         o = hit.offer

@@ -1,0 +1,111 @@
+"""The one read layer: what pages, the API and jobs show, scoped by who reads it.
+
+Nothing here writes (changes go through ``data.operations``). Each query takes an
+:class:`Audience` (anyone, one candidate, one employer, the coordinators) and returns the rows
+that audience may see; lists come as one :class:`Page` type, for pages and API alike. Distances
+are the engine's (``matching.distance_km``), through :mod:`data.queries.nearby`; the status sets
+and the review rule are the models' (``data.models``).
+"""
+
+from .audience import COORDINATOR, PUBLIC, Audience
+from .coordination import (
+    AllocationView,
+    Dashboard,
+    allocation_view,
+    candidate_page,
+    dashboard,
+    employer_page,
+    review_count,
+)
+from .offers import (
+    BY_CREATION,
+    BY_ID,
+    BY_PUBLICATION,
+    OfferHit,
+    OfferSearch,
+    employer_offers,
+    find_offer,
+    nearest_offer_beyond,
+    offer_hits,
+    offer_page,
+    offer_query,
+)
+from .pages import Page, page_rows, paginate, paginate_list
+from .reference import (
+    commune_label,
+    commune_page,
+    metier_options,
+    metier_page,
+    resolve_commune,
+    search_communes,
+)
+from .requests import (
+    REQUESTS_BY_CREATION,
+    REQUESTS_BY_ID,
+    RequestSearch,
+    active_requests,
+    find_request,
+    request_page,
+    request_query,
+)
+from .suggestions import (
+    REVIEW_COUNT_CAP,
+    TERRITORY_RADIUS_KM,
+    SuggestionSearch,
+    find_suggestion,
+    pair_page,
+    review_queue,
+    suggestion_page,
+    suggestion_query,
+    visible_suggestions,
+)
+
+__all__ = [
+    "BY_CREATION",
+    "BY_ID",
+    "BY_PUBLICATION",
+    "COORDINATOR",
+    "PUBLIC",
+    "REQUESTS_BY_CREATION",
+    "REQUESTS_BY_ID",
+    "REVIEW_COUNT_CAP",
+    "TERRITORY_RADIUS_KM",
+    "AllocationView",
+    "Audience",
+    "Dashboard",
+    "OfferHit",
+    "OfferSearch",
+    "Page",
+    "RequestSearch",
+    "SuggestionSearch",
+    "active_requests",
+    "allocation_view",
+    "candidate_page",
+    "commune_label",
+    "commune_page",
+    "dashboard",
+    "employer_offers",
+    "employer_page",
+    "find_offer",
+    "find_request",
+    "find_suggestion",
+    "metier_options",
+    "metier_page",
+    "nearest_offer_beyond",
+    "offer_hits",
+    "offer_page",
+    "offer_query",
+    "page_rows",
+    "pair_page",
+    "paginate",
+    "paginate_list",
+    "request_page",
+    "request_query",
+    "resolve_commune",
+    "review_count",
+    "review_queue",
+    "search_communes",
+    "suggestion_page",
+    "suggestion_query",
+    "visible_suggestions",
+]

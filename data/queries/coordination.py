@@ -1,0 +1,164 @@
+"""What only coordinators read: the dashboard, the lists of records, an allocation's rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from data.models import (
+    AWAITING_REVIEW,
+    OPEN_OFFER,
+    PAIR_STATUSES,
+    Candidate,
+    Commune,
+    Employer,
+    Metier,
+    Offer,
+    Request,
+    RequestMetier,
+    RequestStatus,
+    Site,
+    Suggestion,
+    SuggestionStatus,
+)
+from matching import Allocation
+
+from .offers import offers_by_id
+from .pages import Page, paginate
+from .requests import requests_by_id
+
+__all__ = [
+    "AllocationView",
+    "Dashboard",
+    "TOP_COMMUNES",
+    "allocation_view",
+    "candidate_page",
+    "dashboard",
+    "employer_page",
+    "review_count",
+]
+
+#: How many communes the dashboard lists, busiest first.
+TOP_COMMUNES = 15
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The figures of the coordination dashboard."""
+
+    offers_by_metier: list[tuple[str, int]]
+    requests_by_metier: list[tuple[str, int]]
+    offers_by_commune: list[tuple[str, int]]
+    requests_by_commune: list[tuple[str, int]]
+    to_review: int
+    pairs_by_status: list[tuple[SuggestionStatus, int]]
+
+
+def review_count(session: Session) -> int:
+    """Count the suggestions awaiting review (the review rule of ``data.models``)."""
+    stmt = (
+        select(func.count(Suggestion.id))
+        .join(Suggestion.request)
+        .join(Suggestion.offer)
+        .where(*AWAITING_REVIEW)
+    )
+    return session.scalar(stmt) or 0
+
+
+def dashboard(session: Session) -> Dashboard:
+    """Count open offers and active requests by métier and commune, reviews and pairs."""
+    offers_by_metier = session.execute(
+        select(Metier.label, func.count(Offer.id))
+        .join(Offer, Offer.metier_code == Metier.code)
+        .where(*OPEN_OFFER)
+        .group_by(Metier.label)
+        .order_by(func.count(Offer.id).desc(), Metier.label)
+    ).all()
+    requests_by_metier = session.execute(
+        select(Metier.label, func.count(func.distinct(RequestMetier.request_id)))
+        .join(RequestMetier, RequestMetier.metier_code == Metier.code)
+        .join(Request, Request.id == RequestMetier.request_id)
+        .where(Request.status == RequestStatus.ACTIVE)
+        .group_by(Metier.label)
+        .order_by(func.count(func.distinct(RequestMetier.request_id)).desc(), Metier.label)
+    ).all()
+    offers_by_commune = session.execute(
+        select(Commune.name, func.count(Offer.id))
+        .select_from(Offer)
+        .join(Site, Site.id == Offer.site_id)
+        .join(Commune, Commune.insee == Site.commune_insee)
+        .where(*OPEN_OFFER)
+        .group_by(Commune.name)
+        .order_by(func.count(Offer.id).desc(), Commune.name)
+        .limit(TOP_COMMUNES)
+    ).all()
+    requests_by_commune = session.execute(
+        select(Commune.name, func.count(Request.id))
+        .join(Request, Request.commune_insee == Commune.insee)
+        .where(Request.status == RequestStatus.ACTIVE)
+        .group_by(Commune.name)
+        .order_by(func.count(Request.id).desc(), Commune.name)
+        .limit(TOP_COMMUNES)
+    ).all()
+    pairs = dict(
+        session.execute(
+            select(Suggestion.status, func.count(Suggestion.id))
+            .where(Suggestion.status.in_(PAIR_STATUSES))
+            .group_by(Suggestion.status)
+        ).all()
+    )
+    return Dashboard(
+        offers_by_metier=[(label, n) for label, n in offers_by_metier],
+        requests_by_metier=[(label, n) for label, n in requests_by_metier],
+        offers_by_commune=[(name, n) for name, n in offers_by_commune],
+        requests_by_commune=[(name, n) for name, n in requests_by_commune],
+        to_review=review_count(session),
+        pairs_by_status=[(s, pairs.get(s, 0)) for s in PAIR_STATUSES],
+    )
+
+
+def employer_page(session: Session, number: int, size: int) -> Page[Employer]:
+    """Return one page of every employer, by name."""
+    return paginate(session, select(Employer).order_by(Employer.name, Employer.id), number, size)
+
+
+def candidate_page(session: Session, number: int, size: int) -> Page[Candidate]:
+    """Return one page of every candidate, newest first."""
+    stmt = (
+        select(Candidate)
+        .options(joinedload(Candidate.request))
+        .order_by(Candidate.created_at.desc(), Candidate.id.desc())
+    )
+    return paginate(session, stmt, number, size)
+
+
+@dataclass(frozen=True)
+class AllocationView:
+    """The rows an allocation names, loaded once: requests, offers, and existing pairs."""
+
+    requests: dict[int, Request]
+    offers: dict[int, Offer]
+    suggestions: dict[tuple[int, int], Suggestion]
+
+
+def allocation_view(session: Session, allocation: Allocation) -> AllocationView:
+    """Load what the allocation page shows of each assignment and unassigned request."""
+    request_ids = {int(a.request_id) for a in allocation.assignments}
+    request_ids |= {int(u.request_id) for u in allocation.unassigned}
+    offer_ids = {int(a.offer_id) for a in allocation.assignments}
+    pairs = {(int(a.request_id), int(a.offer_id)) for a in allocation.assignments}
+    suggestions = {}
+    if request_ids:
+        stmt = select(Suggestion).where(
+            Suggestion.request_id.in_(request_ids), Suggestion.offer_id.in_(offer_ids)
+        )
+        suggestions = {
+            (s.request_id, s.offer_id): s
+            for s in session.scalars(stmt)
+            if (s.request_id, s.offer_id) in pairs
+        }
+    return AllocationView(
+        requests_by_id(session, request_ids), offers_by_id(session, offer_ids), suggestions
+    )
