@@ -49,6 +49,8 @@ __all__ = [
     "set_active",
     "session_user",
     "hit_rate_limit",
+    "ADDRESS_RATE_KINDS",
+    "address_rate_key",
     "count_attempt",
     "account_delay",
     "revoke_login_links",
@@ -411,6 +413,22 @@ def session_user(session: Session, user_id: object, version: object) -> User | N
 
 
 # --- Rate limiting (fixed windows in the database: every worker sees the same counts) -----------
+
+
+#: The rate limits counted per e-mail address: sign-in links, sign-ups, staff sign-ins. Their keys
+#: hold the address, so erasing a person deletes them too (data.privacy).
+ADDRESS_RATE_KINDS = ("link", "signup", "staff")
+
+
+def address_rate_key(kind: str, email: str) -> str:
+    """Return the rate-limit key of ``kind`` for an address (normalised, as sign-in compares it).
+
+    >>> address_rate_key("link", " Jeanne@Example.FR ")
+    'link:jeanne@example.fr'
+    """
+    if kind not in ADDRESS_RATE_KINDS:
+        raise ValueError(f"unknown rate-limit kind {kind!r}")
+    return f"{kind}:{normalize_email(email)}"
 
 
 def count_attempt(

@@ -100,6 +100,21 @@ def interval_of(config: Mapping[str, Any], job: str) -> timedelta | None:
 
 #: French names of the counts that job runs record.
 COUNT_LABELS: dict[str, str] = {
+    "accounts_deleted": "comptes supprimés",
+    "api_tokens_revoked": "jetons d'API révoqués",
+    "audit_texts_erased": "textes d'historique effacés",
+    "digest_marks_deleted": "marques de suggestions annoncées supprimées",
+    "mail_files_deleted": "fichiers de courriels supprimés",
+    "mails_about_person_emptied": "courriels au sujet de personnes effacées vidés",
+    "mails_to_person_deleted": "courriels à des personnes effacées supprimés",
+    "mails_withdrawn": "courriels en attente retirés",
+    "metier_texts_erased": "textes de métiers effacés",
+    "optouts_deleted": "désabonnements supprimés",
+    "pairs_stopped": "binômes arrêtés",
+    "rate_limit_counters_deleted": "compteurs de tentatives supprimés",
+    "requests_closed": "demandes closes",
+    "sign_in_links_deleted": "liens de connexion supprimés",
+    "unsubscribe_links_deleted": "liens de désabonnement supprimés",
     "anonymised": "comptes anonymisés",
     "answer_links_deleted": "liens de réponse supprimés",
     "candidate_mails": "courriels aux candidats",

@@ -147,7 +147,7 @@ def request_link() -> str | Response | tuple:
         return _too_many("signin/request_link.html", form)
     # Past the account's limit the answer stays the same but no more mail goes out (no flood of
     # the mailbox); the links already sent stay valid, so nobody is locked out by others' requests.
-    mailing_allowed = _account_attempts(f"link:{email}") <= int(
+    mailing_allowed = _account_attempts(auth.address_rate_key("link", email)) <= int(
         current_app.config["RATELIMIT_PER_ACCOUNT"]
     )
     target = auth.find_link_user(get_session(), email)
@@ -194,7 +194,7 @@ def staff() -> str | Response | tuple:
     email = auth.normalize_email(form["email"])
     if not _client_allowed():
         return _too_many("signin/staff.html", form)
-    attempts = _account_attempts(f"staff:{email}")
+    attempts = _account_attempts(auth.address_rate_key("staff", email))
     session = get_session()
     try:
         user = auth.authenticate_staff(
@@ -291,7 +291,7 @@ def signup_candidate() -> str | Response | tuple:
     form = {k: request.form.get(k, "") for k in fields}
     form["consent"] = request.form.get("consent", "")
     email = auth.normalize_email(form["email"])
-    if not _allowed(f"ip:{request.remote_addr}", f"signup:{email}"):
+    if not _allowed(f"ip:{request.remote_addr}", auth.address_rate_key("signup", email)):
         return _too_many("signin/signup_candidate.html", form)
     session = get_session()
     # The form is checked in full first, whether the address is known or not: the answer to a
@@ -338,7 +338,7 @@ def signup_employer() -> str | Response | tuple:
     form = {k: request.form.get(k, "") for k in fields}
     form["consent"] = request.form.get("consent", "")
     email = auth.normalize_email(form["contact_email"])
-    if not _allowed(f"ip:{request.remote_addr}", f"signup:{email}"):
+    if not _allowed(f"ip:{request.remote_addr}", auth.address_rate_key("signup", email)):
         return _too_many("signin/signup_employer.html", form)
     session = get_session()
     consent: dict[str, list[str]] = {}
