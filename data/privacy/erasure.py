@@ -18,14 +18,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import Column, ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from data.mail.actions import STILL_LOOKING
 from data.mail.outbox import withdraw
 from data.models import (
     AuditEntry,
+    Base,
     Candidate,
     NotifyFrequency,
     RequestMetier,
@@ -51,7 +53,7 @@ from data.operations.suggestions import change_suggestion_status
 
 from .mailfiles import erase_mail_files
 from .person import Person, find_person
-from .registry import AUDIT_FREE_TEXT_KEYS
+from .registry import AUDIT_FREE_TEXT_KEYS, Kind, columns_of_kind
 
 __all__ = [
     "ANONYMOUS_NAME",
@@ -160,16 +162,11 @@ def _blank_free_text(session: Session, person: Person) -> Counter[str]:
     """Blank what others typed about the person: reasons on pairs, texts of audit lines."""
     counts: Counter[str] = Counter()
     if person.pair_ids:
+        texts = _about_columns(Suggestion)
         result = session.execute(
             update(Suggestion)
-            .where(
-                Suggestion.id.in_(person.pair_ids),
-                or_(
-                    Suggestion.rejection_reason.is_not(None),
-                    Suggestion.employer_reason.is_not(None),
-                ),
-            )
-            .values(rejection_reason=None, employer_reason=None)
+            .where(Suggestion.id.in_(person.pair_ids), or_(*(c.is_not(None) for c in texts)))
+            .values(_blanks(texts))
             .execution_options(synchronize_session="fetch")
         )
         counts["pair_reasons_erased"] = result.rowcount or 0
@@ -250,22 +247,15 @@ def _forget_mail(session: Session, person: Person) -> Counter[str]:
         )
     identifiers = person.identifiers()
     about = [OutboxMessage.key.in_(person.contact_keys)] if person.pair_ids else []
+    texts = _about_columns(OutboxMessage)
     if identifiers:
-        about += [
-            _contains_any(c, identifiers)
-            for c in (
-                OutboxMessage.subject,
-                OutboxMessage.text,
-                OutboxMessage.html,
-                OutboxMessage.last_error,
-            )
-        ]
+        about += [_contains_any(c, identifiers) for c in texts]
     if about:
         counts["mails_about_person_emptied"] = _rows(
             session,
             update(OutboxMessage)
             .where(or_(*about))
-            .values(subject=ERASED_SUBJECT, text="", html=None, last_error=None),
+            .values({**_blanks(texts), "subject": ERASED_SUBJECT}),
         )
     if person.addresses:
         counts["unsubscribe_links_deleted"] = _rows(
@@ -313,6 +303,17 @@ def _forget_access(session: Session, person: Person, now: datetime) -> Counter[s
             delete(RateLimitWindow).where(RateLimitWindow.key_hash.in_(person.rate_key_hashes)),
         )
     return counts
+
+
+def _about_columns(model: type[Base]) -> list[Column[Any]]:
+    """Return the model's free-text columns about a person, as the registry declares them."""
+    table = Base.metadata.tables[model.__tablename__]
+    return [table.c[c] for t, c in columns_of_kind(Kind.ABOUT) if t == table.name]
+
+
+def _blanks(columns: list[Column[Any]]) -> dict[str, str | None]:
+    """Return the blank value of each column: NULL, or an empty text where NULL is not allowed."""
+    return {c.name: (None if c.nullable else "") for c in columns}
 
 
 def _user_id(actor: User | int | None) -> int | None:

@@ -13,6 +13,8 @@ __all__ = ["mail_file_text", "erase_mail_files"]
 
 log = logging.getLogger(__name__)
 
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+
 #: Headers whose text may name a person (the address a mail went to, its subject).
 SEARCHED_HEADERS = ("To", "Cc", "Subject", "Reply-To")
 
@@ -36,7 +38,8 @@ def mail_file_text(path: Path) -> str:
             payload = part.get_payload(decode=True)
             content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
         parts.append(html.unescape(content) if part.get_content_subtype() == "html" else content)
-    return "\n".join(parts).lower()
+    # Non-breaking spaces (French typography, "06&nbsp;12...") read as spaces.
+    return "\n".join(parts).translate(_SPACES).lower()
 
 
 def erase_mail_files(mail_dir: Path, identifiers: list[str]) -> int:
