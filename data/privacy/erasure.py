@@ -18,10 +18,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, ColumnElement, delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from data.mail.actions import STILL_LOOKING
 from data.mail.outbox import withdraw
@@ -163,13 +165,13 @@ def _blank_free_text(session: Session, person: Person) -> Counter[str]:
     counts: Counter[str] = Counter()
     if person.pair_ids:
         texts = _about_columns(Suggestion)
-        result = session.execute(
+        counts["pair_reasons_erased"] = _rows(
+            session,
             update(Suggestion)
             .where(Suggestion.id.in_(person.pair_ids), or_(*(c.is_not(None) for c in texts)))
-            .values(_blanks(texts))
-            .execution_options(synchronize_session="fetch")
+            .values(_blanks(texts)),
+            synchronize="fetch",  # the pairs are read again just after, to stop them
         )
-        counts["pair_reasons_erased"] = result.rowcount or 0
     about = [(audit.CANDIDATE, person.candidate_id), *((PAIR, i) for i in person.pair_ids)]
     for entry in _audit_lines(session, about):
         if any(entry.details.get(k) for k in AUDIT_FREE_TEXT_KEYS):
@@ -178,17 +180,17 @@ def _blank_free_text(session: Session, person: Person) -> Counter[str]:
             }
             counts["audit_texts_erased"] += 1
     if person.request_id is not None:
-        result = session.execute(
+        counts["metier_texts_erased"] = _rows(
+            session,
             update(RequestMetier)
             .where(
                 RequestMetier.request_id == person.request_id,
                 RequestMetier.metier_code.is_(None),
                 RequestMetier.text != "",
             )
-            .values(text="")
-            .execution_options(synchronize_session="fetch")
+            .values(text=""),
+            synchronize="fetch",  # the request's métiers are loaded with it
         )
-        counts["metier_texts_erased"] = result.rowcount or 0
     return counts
 
 
@@ -246,7 +248,9 @@ def _forget_mail(session: Session, person: Person) -> Counter[str]:
             session, delete(OutboxMessage).where(or_(*to_person))
         )
     identifiers = person.identifiers()
-    about = [OutboxMessage.key.in_(person.contact_keys)] if person.pair_ids else []
+    about: list[ColumnElement[bool]] = []
+    if person.pair_ids:
+        about.append(OutboxMessage.key.in_(person.contact_keys))
     texts = _about_columns(OutboxMessage)
     if identifiers:
         about += [_contains_any(c, identifiers) for c in texts]
@@ -330,6 +334,7 @@ def _anonymise(session: Session, candidate: Candidate, now: datetime) -> None:
     candidate.notify_frequency = NotifyFrequency.NEVER
 
 
-def _rows(session: Session, statement) -> int:  # type: ignore[no-untyped-def]
-    result = session.execute(statement.execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+def _rows(session: Session, statement: Executable, *, synchronize: str | bool = False) -> int:
+    """Run a bulk UPDATE or DELETE; return how many rows it changed."""
+    result = session.execute(statement.execution_options(synchronize_session=synchronize))
+    return int(cast(CursorResult[Any], result).rowcount or 0)

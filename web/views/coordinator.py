@@ -426,6 +426,9 @@ def erase_candidate(candidate_id: int) -> str | Response | tuple:
             flash(f"Les données du candidat n° {candidate_id} sont effacées.", "success")
             return redirect(url_for("coordinator.candidates"))
         errors = {"confirm": [f"Tapez {ERASE_WORD} en majuscules pour confirmer l'effacement."]}
+    session = get_session()
+    audit.log_access(session, _me(), audit.CANDIDATE, found.id, ("first_name", "last_name"))
+    session.commit()
     html = render_template(
         "coordinator/erase.html", candidate=found, holdings=privacy.HOLDINGS, errors=errors
     )
