@@ -62,6 +62,8 @@ OUTBOX_STATUS_LABELS = {
 ACTION_TOKEN_LABELS = {"still_looking": "« Toujours en recherche ? »"}
 API = "par l'API"
 PAGE = "sur le site"
+SOME_TOOL = "Un outil connecté"
+SYSTEM = "Passerelle (traitement automatique)"
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -140,18 +142,21 @@ def _who(entry: AuditEntry, label: Label) -> str:
     """Say who wrote an audit line: a role, the employer's structure, the API token."""
     actor = entry.actor
     role = entry.details.get("role")
+    via_api = entry.details.get("via") == audit.API
     if actor is not None:
         who = label(actor.role)
         if actor.role == Role.EMPLOYER and actor.employer is not None:
             who = f"{who} : {actor.employer.name}"
-    elif role:
+    elif role in set(Role):
         who = label(Role(role))
+    elif via_api:
+        who = SOME_TOOL
     else:
-        who = "Passerelle (traitement automatique)"
-    if entry.details.get("via") == audit.API:
+        return SYSTEM
+    if via_api:
         token = entry.details.get("api_token_id")
         return f"{who}, {API}" + (f" (jeton n° {token})" if token is not None else "")
-    return f"{who}, {PAGE}" if actor is not None else who
+    return f"{who}, {PAGE}"
 
 
 def _pairs(session: Session, person: Person, label: Label) -> list[dict[str, Any]]:

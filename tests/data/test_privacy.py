@@ -6,12 +6,17 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text
+from sqlalchemy.orm import Session
 
+from data import operations as ops
 from data.auth import ADDRESS_RATE_KINDS, address_rate_key, hash_secret
 from data.models import Base
-from data.privacy import HOLDINGS, Kind, Person
+from data.operations import audit
+from data.privacy import HOLDINGS, Kind, Person, export_candidate_data
 from data.privacy.mailfiles import erase_mail_files
 from data.privacy.registry import COLUMNS, columns_of_kind, undeclared_columns
+from tests.data.factories import make_request, make_suggestion, make_user
+from web.formatting import label
 
 
 def test_every_column_that_can_hold_text_or_a_date_is_declared() -> None:
@@ -117,3 +122,29 @@ def test_mail_files_to_or_about_the_person_are_deleted_whatever_their_encoding(
         True,
     ]
     assert erase_mail_files(tmp_path / "absent", person.identifiers()) == 0
+
+
+def test_the_export_says_who_wrote_each_line_in_french(session: Session) -> None:
+    coordinator = make_user(session)
+    request = make_request(session)
+    pair = make_suggestion(session, request=request)
+    ops.approve_suggestion(session, pair, coordinator)
+    # A line stamped by an API token (the web's ``attributed``), one by the system, one by a view.
+    audit.record(
+        session, None, "status_change", "suggestion", pair.id, {"via": "api", "api_token_id": 7}
+    )
+    audit.record(session, None, "status_change", "suggestion", pair.id, {})
+    ops.log_access(
+        session, None, "candidate", request.candidate_id, ["phone"], via=audit.API, api_token_id=7
+    )
+
+    data = export_candidate_data(session, request.candidate, label=label)
+    [exported] = data["mises_en_relation"]
+    assert [line["par"] for line in exported["historique"]] == [
+        "Coordination, sur le site",
+        "Un outil connecté, par l'API (jeton n° 7)",
+        "Passerelle (traitement automatique)",
+    ]
+    assert exported["historique"][0]["vers"] == "Approuvée – mise en relation"
+    assert data["consultations"][0]["par"] == "Un outil connecté, par l'API (jeton n° 7)"
+    assert data["consultations"][0]["champs"] == ["Téléphone"]
