@@ -140,12 +140,12 @@ def _candidate(
             return []  # warned, still within the notice
     if now < erase_on:
         return []
-    counts.update(_anonymise(s, candidate, mail_dir, now))
+    counts.update(_erase(s, candidate, mail_dir, now))
     counts["anonymised"] += 1
     return []
 
 
-def _anonymise(
+def _erase(
     s: Session, candidate: Candidate, mail_dir: Path | None, now: datetime
 ) -> dict[str, int]:
     """Erase the person as « supprimer mon compte » would: the one erasure of data.privacy."""
