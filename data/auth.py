@@ -66,6 +66,8 @@ __all__ = [
     "set_active",
     "session_user",
     "hit_rate_limit",
+    "ADDRESS_RATE_KINDS",
+    "address_rate_key",
     "count_attempt",
     "account_delay",
     "claim_once",
@@ -465,6 +467,22 @@ def _bump(session: Session, key_hash: str, window_start: datetime) -> int:
         set_={"count": RateLimitWindow.count + 1},
     ).returning(RateLimitWindow.count)
     return session.execute(stmt).scalar_one()
+
+
+#: The rate limits counted per e-mail address: sign-in links, sign-ups, staff sign-ins. Their keys
+#: hold the address, so erasing a person deletes them too (data.privacy).
+ADDRESS_RATE_KINDS = ("link", "signup", "staff")
+
+
+def address_rate_key(kind: str, email: str) -> str:
+    """Return the rate-limit key of ``kind`` for an address (normalised, as sign-in compares it).
+
+    >>> address_rate_key("link", " Jeanne@Example.FR ")
+    'link:jeanne@example.fr'
+    """
+    if kind not in ADDRESS_RATE_KINDS:
+        raise ValueError(f"unknown rate-limit kind {kind!r}")
+    return f"{kind}:{normalize_email(email)}"
 
 
 def count_attempt(

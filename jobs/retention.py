@@ -1,8 +1,9 @@
 """Data retention (RGPD): erase personal data no longer needed, after a warning.
 
 * A candidate with no activity for :data:`RETENTION_MONTHS` months is warned
-  :data:`WARNING_DAYS` days ahead, then anonymised (names, address, phone erased; the request's
-  commune, métiers and pairs kept for statistics). Without an address to warn, anonymised on time.
+  :data:`WARNING_DAYS` days ahead, then erased by :func:`data.privacy.erase_candidate`, as if they
+  had deleted their account (identity, account, mails, links gone; the request's commune, métiers
+  and pairs kept for statistics). Without an address to warn, erased on time.
   Any activity in between (a sign-in, an answer) restarts the clock.
 * Refused or closed items follow the same rule: free-text reasons of pairs rejected or abandoned,
   and the tutor named on offers closed, filled or expired, are erased after the same delay.
@@ -17,31 +18,23 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from data import operations as ops
 from data.mail import Mailer
 from data.mail.links import url
 from data.models import (
     Candidate,
     Offer,
     OfferStatus,
-    RequestStatus,
     Suggestion,
     SuggestionStatus,
 )
-from data.models.mail import (
-    ActionToken,
-    JobRun,
-    MailOptOut,
-    NotifiedSuggestion,
-    OutboxMessage,
-    OutboxStatus,
-    UnsubscribeToken,
-)
+from data.models.mail import ActionToken, JobRun, OutboxMessage, OutboxStatus
 from data.operations.employers import purge_refused_join_requests
+from data.privacy import ErasureCause, erase_candidate
 from jobs.common import (
     MailBatch,
     add_months,
@@ -72,6 +65,8 @@ def apply_retention(
 ) -> dict[str, int]:
     """Warn, then anonymise inactive candidates; erase old free texts and mails; return counts."""
     at = clock(now)
+    # The file transport's folder: its copies of mails to an erased person go with them.
+    mail_dir = getattr(mailer, "mail_dir", None)
     batch = MailBatch(base_url_of(mailer), at)
     counts: Counter[str] = Counter()
     cutoff = add_months(at, -RETENTION_MONTHS)
@@ -89,7 +84,7 @@ def apply_retention(
     for_each(
         session_factory,
         due,
-        lambda s, candidate_id, c: _candidate(s, batch, c, candidate_id, at),
+        lambda s, candidate_id, c: _candidate(s, batch, c, candidate_id, at, mail_dir),
         counts,
         batch,
         label="retention",
@@ -107,6 +102,7 @@ def _candidate(
     counts: Counter[str],
     candidate_id: int,
     now: datetime,
+    mail_dir: Path | None,
 ) -> list[int | None]:
     candidate = s.get(Candidate, candidate_id)
     if candidate is None or candidate.anonymised_at is not None:
@@ -144,24 +140,17 @@ def _candidate(
             return []  # warned, still within the notice
     if now < erase_on:
         return []
-    _anonymise(s, candidate, now)
+    counts.update(_erase(s, candidate, mail_dir, now))
     counts["anonymised"] += 1
     return []
 
 
-def _anonymise(s: Session, candidate: Candidate, now: datetime) -> None:
-    email = candidate.email.lower() if candidate.email else None
-    request = candidate.request
-    if request is not None and request.status in (RequestStatus.ACTIVE, RequestStatus.PAUSED):
-        request.status = RequestStatus.CLOSED  # not an activity of the person: no operation
-    ops.anonymise_candidate(s, candidate, now)
-    if email:
-        s.execute(delete(NotifiedSuggestion).where(NotifiedSuggestion.recipient == email))
-        s.execute(delete(OutboxMessage).where(OutboxMessage.recipient == email))
-        s.execute(delete(UnsubscribeToken).where(UnsubscribeToken.email == email))
-        s.execute(delete(MailOptOut).where(MailOptOut.email == email))
-    if request is not None:
-        s.execute(delete(ActionToken).where(ActionToken.object_id == request.id))
+def _erase(
+    s: Session, candidate: Candidate, mail_dir: Path | None, now: datetime
+) -> dict[str, int]:
+    """Erase the person as « supprimer mon compte » would: the one erasure of data.privacy."""
+    report = erase_candidate(s, candidate, cause=ErasureCause.RETENTION, now=now, mail_dir=mail_dir)
+    return report.counts
 
 
 def _erase_old_items(s: Session, now: datetime, cutoff: datetime) -> Counter[str]:

@@ -44,7 +44,6 @@ from .requests import (
     reactivate_request,
     update_request,
 )
-from .retention import anonymise_candidate, delete_candidate, export_candidate_data
 from .suggestions import (
     abandon_suggestion,
     approve_suggestion,
@@ -65,7 +64,6 @@ __all__ = [
     "RequestResult",
     "abandon_suggestion",
     "add_site",
-    "anonymise_candidate",
     "approve_suggestion",
     "change_suggestion_status",
     "close_offer",
@@ -77,10 +75,8 @@ __all__ = [
     "create_request",
     "create_user",
     "deactivate_user",
-    "delete_candidate",
     "duplicate_offer",
     "expire_offer",
-    "export_candidate_data",
     "find_user_by_email",
     "log_access",
     "mark_contacted",

@@ -13,7 +13,16 @@ from data.models import AuditEntry, User
 
 from ._common import now_or_utc
 
-__all__ = ["ACCESS_ACTION", "CANDIDATE", "EMPLOYER", "log_access", "record", "entries_for"]
+__all__ = [
+    "ACCESS_ACTION",
+    "API",
+    "CANDIDATE",
+    "EMPLOYER",
+    "PAGE",
+    "log_access",
+    "record",
+    "entries_for",
+]
 
 ACCESS_ACTION = "view_personal_data"
 # The object types of access lines, so that an export can find a person's.
@@ -51,6 +60,11 @@ def record(
     return entry
 
 
+#: Where a consultation came from: a page of the site, or the JSON API (with a token).
+PAGE = "page"
+API = "api"
+
+
 def log_access(
     session: Session,
     actor: User | int | None,
@@ -58,18 +72,25 @@ def log_access(
     object_id: int | None,
     fields: Iterable[str],
     *,
+    via: str = PAGE,
+    api_token_id: int | None = None,
+    role: str | None = None,
     now: datetime | None = None,
 ) -> AuditEntry:
-    """Record that ``actor`` (a coordinator) viewed these personal fields of an object."""
-    return record(
-        session,
-        actor,
-        ACCESS_ACTION,
-        object_type,
-        object_id,
-        {"fields": sorted(set(fields))},
-        now=now,
-    )
+    """Record that someone viewed these personal fields of an object (the one place for it).
+
+    ``actor`` is the user who looked (a coordinator, an employer's staff); through the API there
+    is no user but a token: ``via=API`` with its id and ``role``, so that the person's export
+    says who consulted their data and how.
+    """
+    details: dict[str, Any] = {"fields": sorted(set(fields))}
+    if via != PAGE:
+        details["via"] = via
+    if api_token_id is not None:
+        details["api_token_id"] = api_token_id
+    if role is not None:
+        details["role"] = role
+    return record(session, actor, ACCESS_ACTION, object_type, object_id, details, now=now)
 
 
 def entries_for_many(

@@ -346,10 +346,14 @@ def pause_request(
 
 
 def close_request(
-    session: Session, request: Request | int, *, now: datetime | None = None
+    session: Session,
+    request: Request | int,
+    *,
+    now: datetime | None = None,
+    by_person: bool = True,
 ) -> Request:
-    """Close a request (the person no longer looks)."""
-    return _move(session, request, RequestStatus.CLOSED, now)
+    """Close a request (the person no longer looks; ``by_person=False``: their data is erased)."""
+    return _move(session, request, RequestStatus.CLOSED, now, by_person=by_person)
 
 
 def reactivate_request(

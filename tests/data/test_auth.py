@@ -15,6 +15,7 @@ from data import operations as ops
 from data.errors import ValidationError
 from data.models import Candidate, Employer, Role, StructureKind, User
 from data.models.auth import ApiToken, LoginToken
+from data.privacy import ErasureCause, erase_candidate
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
@@ -581,8 +582,8 @@ def test_candidate_token_stops_when_the_candidate_leaves(session: Session) -> No
     for raw in (kept_raw, anonymised_raw, deleted_raw, disabled_raw):
         assert auth.authenticate_api_token(session, raw) is not None
 
-    ops.anonymise_candidate(session, anonymised, T0)
-    ops.delete_candidate(session, deleted)
+    erase_candidate(session, anonymised, cause=ErasureCause.RETENTION, now=T0)
+    erase_candidate(session, deleted, cause=ErasureCause.PERSON)
     auth.set_active(session, disabled, False)
     session.expire_all()
 
@@ -590,9 +591,10 @@ def test_candidate_token_stops_when_the_candidate_leaves(session: Session) -> No
     assert auth.authenticate_api_token(session, anonymised_raw) is None
     assert auth.authenticate_api_token(session, disabled_raw) is None
     assert auth.authenticate_api_token(session, deleted_raw) is None
-    # Deleting the candidate deleted its token (ON DELETE CASCADE); anonymising kept the row.
+    # Erasing a candidate (by retention or on request, the same erasure) revokes their tokens;
+    # the rows stay (listed, named by number in the audit lines).
     left = session.scalars(select(ApiToken.candidate_id).order_by(ApiToken.id)).all()
-    assert left == [kept.candidate_id, anonymised, disabled.candidate_id]
+    assert left == [kept.candidate_id, anonymised, deleted, disabled.candidate_id]
     # And no new token for an anonymised candidate.
     with pytest.raises(ValidationError) as err:
         auth.create_api_token(session, role="candidate", candidate_id=anonymised)

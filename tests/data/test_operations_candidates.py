@@ -13,6 +13,7 @@ from data.models import Candidate, NotifyFrequency, Request, RequestMetier, Requ
 from data.operations.candidates import CONSENT_REQUIRED, DUPLICATE_CANDIDATE_EMAIL
 from data.operations.requests import REQUEST_TRANSITIONS, split_metier_texts
 from data.operations.validation import REQUIRED
+from data.privacy import ErasureCause, erase_candidate
 from tests.data.factories import (
     OYONNAX,
     assert_nothing_pending,
@@ -350,7 +351,7 @@ def test_request_transitions(session, start: RequestStatus, target: RequestStatu
 def test_an_anonymised_candidate_cannot_be_edited(session) -> None:
     request = make_request(session)
     candidate = request.candidate
-    ops.anonymise_candidate(session, candidate, NOW)
+    erase_candidate(session, candidate, cause=ErasureCause.RETENTION, now=NOW)
     with pytest.raises(Conflict):
         ops.update_candidate(session, candidate, first_name="Léa")
     with pytest.raises(Conflict):

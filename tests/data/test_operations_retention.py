@@ -1,4 +1,4 @@
-"""RGPD: anonymisation keeps the statistics, deletion removes everything, export shows it all."""
+"""RGPD: the one erasure keeps the statistics and removes the person; the export shows it all."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from data.models import (
     Suggestion,
     User,
 )
-from data.operations.retention import ANONYMOUS_NAME
+from data.privacy import ANONYMOUS_NAME, ErasureCause, erase_candidate, export_candidate_data
 from tests.data.factories import make_offer, make_request, make_suggestion, make_user
+from web.formatting import label
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -36,7 +37,7 @@ def test_anonymise_erases_identity_and_keeps_statistics(session) -> None:
     suggestion = make_suggestion(session, request=request)
     ops.pause_request(session, request)
 
-    ops.anonymise_candidate(session, candidate, NOW)
+    erase_candidate(session, candidate, cause=ErasureCause.RETENTION, now=NOW)
     assert (candidate.first_name, candidate.last_name) == (ANONYMOUS_NAME, ANONYMOUS_NAME)
     assert candidate.email is None and candidate.phone is None
     assert candidate.notify_frequency is NotifyFrequency.NEVER
@@ -45,14 +46,17 @@ def test_anonymise_erases_identity_and_keeps_statistics(session) -> None:
     # The statistics stay.
     assert request.commune_insee == "01283"
     assert [m.metier_code for m in request.metiers] == ["accompagnant-educatif-social", None]
-    assert request.status is RequestStatus.PAUSED
+    # Closed through the request's life cycle, as every erasure does (paused -> closed).
+    assert request.status is RequestStatus.CLOSED
     assert session.get(Suggestion, suggestion.id) is suggestion
 
-    ops.anonymise_candidate(session, candidate.id, datetime(2027, 1, 1, tzinfo=UTC))
+    erase_candidate(
+        session, candidate.id, cause=ErasureCause.RETENTION, now=datetime(2027, 1, 1, tzinfo=UTC)
+    )
     assert candidate.anonymised_at == NOW
 
 
-def test_delete_candidate_removes_everything_of_theirs(session) -> None:
+def test_delete_candidate_removes_the_person_and_keeps_the_anonymous_facts(session) -> None:
     coordinator = make_user(session)
     offer = make_offer(session)
     request = make_request(session)
@@ -63,15 +67,25 @@ def test_delete_candidate_removes_everything_of_theirs(session) -> None:
     kept = make_request(session)
     ids = (candidate.id, request.id, user.id, suggestion.id)
 
-    ops.delete_candidate(session, candidate)
+    erase_candidate(session, candidate, cause=ErasureCause.PERSON, actor=user)
     session.expire_all()
-    assert session.get(Candidate, ids[0]) is None
-    assert session.get(Request, ids[1]) is None
+    # The person and their account are gone; what stays names nobody.
+    gone = session.get(Candidate, ids[0])
+    assert (gone.first_name, gone.last_name, gone.email, gone.phone) == (
+        ANONYMOUS_NAME,
+        ANONYMOUS_NAME,
+        None,
+        None,
+    )
+    assert gone.anonymised_at is not None
     assert session.get(User, ids[2]) is None
-    assert session.get(Suggestion, ids[3]) is None
-    assert _count(session, RequestMetier, RequestMetier.request_id == ids[1]) == 0
-    # The audit line of the pair stays, without identity; the offer and others are untouched.
-    assert _count(session, AuditEntry, AuditEntry.object_id == ids[3]) == 1
+    # The request is closed and the pair stopped, through their life cycles.
+    assert session.get(Request, ids[1]).status is RequestStatus.CLOSED
+    assert session.get(Suggestion, ids[3]).status.value == "abandoned"
+    assert _count(session, RequestMetier, RequestMetier.request_id == ids[1]) == 1
+    # The audit lines of the pair stay (approved, then stopped), without identity.
+    pair_lines = (AuditEntry.object_type == "suggestion", AuditEntry.object_id == ids[3])
+    assert _count(session, AuditEntry, *pair_lines) == 2
     assert session.get(Request, kept.id) is kept
     assert offer.status.value == "published"
 
@@ -80,7 +94,7 @@ def test_delete_candidate_without_request_or_account(session) -> None:
     candidate = ops.create_candidate(
         session, first_name="Jean", last_name="Valjean", email="jv@example.org", consent=True
     )
-    ops.delete_candidate(session, candidate.id)
+    erase_candidate(session, candidate.id, cause=ErasureCause.PERSON)
     assert _count(session, Candidate, Candidate.email == "jv@example.org") == 0
 
 
@@ -98,7 +112,7 @@ def test_export_candidate_data_is_complete_and_json_ready(session) -> None:
     ops.log_access(session, coordinator, "candidate", candidate.id, ["email", "phone"], now=NOW)
     ops.log_access(session, coordinator, "candidate", candidate.id + 1000, ["email"])
 
-    data = ops.export_candidate_data(session, candidate)
+    data = export_candidate_data(session, candidate, label=label)
     json.dumps(data)  # JSON-ready
     assert data["candidat"]["email"] == candidate.email
     assert data["candidat"]["consentement_le"] == candidate.consent_at.isoformat()
@@ -111,9 +125,16 @@ def test_export_candidate_data_is_complete_and_json_ready(session) -> None:
     assert data["demande"]["disponible_le"] == "2026-09-01"
     [pair] = data["mises_en_relation"]
     assert pair["offre"]["structure"] == offer.site.employer.name
-    assert (pair["statut"], pair["interet_du_candidat"]) == ("approved", "interested")
+    assert (pair["statut"], pair["interet_du_candidat"]) == (
+        "Approuvée – mise en relation",
+        "Intéressé·e",
+    )
     assert data["consultations"] == [
-        {"le": NOW.isoformat(), "par": "coordinator", "champs": ["email", "phone"]}
+        {
+            "le": NOW.isoformat(),
+            "par": "Coordination, sur le site",
+            "champs": ["Courriel", "Téléphone"],
+        }
     ]
 
 
@@ -121,6 +142,6 @@ def test_export_of_a_candidate_with_nothing_else(session) -> None:
     candidate = ops.create_candidate(
         session, first_name="Ana", last_name="Lima", email="al@example.org", consent=True
     )
-    data = ops.export_candidate_data(session, candidate.id)
+    data = export_candidate_data(session, candidate.id, label=label)
     assert data["compte"] is None and data["demande"] is None
     assert data["mises_en_relation"] == [] and data["consultations"] == []

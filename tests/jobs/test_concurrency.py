@@ -32,7 +32,8 @@ from data.models import (
     SuggestionStatus,
 )
 from data.models.mail import JobRunStatus, OutboxMessage, OutboxStatus
-from data.operations import close_offer, create_manual_pair, delete_candidate
+from data.operations import close_offer, create_manual_pair
+from data.privacy import ErasureCause, erase_candidate
 from data.recompute import apply_plan, plan_suggestions
 from jobs.registry import JOBS_BY_ID
 from jobs.runner import JobContext, RunResult, run_job
@@ -288,7 +289,7 @@ def test_pairs_of_requests_deleted_or_offers_closed_while_the_engine_ran_are_not
         plan = plan_suggestions(s)
     assert len(plan.pairs) == 4
     with committed_factory.begin() as s:
-        delete_candidate(s, ids[4])
+        erase_candidate(s, ids[4], cause=ErasureCause.PERSON)
         close_offer(s, ids[3])
     with committed_factory.begin() as s:
         report = apply_plan(s, plan)

@@ -22,6 +22,7 @@ from data.models import AuditEntry, Role, SuggestionStatus
 from data.models.auth import ApiToken
 from data.operations import audit, pair_history
 from data.platform_settings import ReviewRule, set_review_rule
+from data.privacy import ErasureCause, erase_candidate
 from tests.data import factories as f
 from tests.web.api_fixtures import ApiClient, Tokens, api, tokens  # noqa: F401
 
@@ -299,16 +300,22 @@ def test_token_of_an_anonymised_or_deleted_candidate_is_refused(
     me, other = api("candidate"), api("other_candidate")
     assert me.get("/api/v1/suggestions").status_code == 200
     assert other.get("/api/v1/suggestions").status_code == 200
-    ops.anonymise_candidate(session, world.request.candidate_id, datetime.now(UTC))
-    ops.delete_candidate(session, tokens.other_request.candidate_id)
+    erase_candidate(
+        session, world.request.candidate_id, cause=ErasureCause.RETENTION, now=datetime.now(UTC)
+    )
+    erase_candidate(session, tokens.other_request.candidate_id, cause=ErasureCause.PERSON)
     session.commit()
     for client in (me, other):
         response = client.get(f"/api/v1/requests/{world.request.id}")
         assert response.status_code == 401
         assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
-    # The anonymised candidate's token row stays (revocable, listed); the deleted one's is gone.
-    roles = session.scalars(select(ApiToken.candidate_id).where(ApiToken.role == Role.CANDIDATE))
-    assert list(roles) == [world.request.candidate_id]
+    # Both erasures are the same: the token rows stay (listed), revoked.
+    roles = session.scalars(
+        select(ApiToken.candidate_id)
+        .where(ApiToken.role == Role.CANDIDATE, ApiToken.revoked_at.is_not(None))
+        .order_by(ApiToken.id)
+    )
+    assert sorted(roles) == sorted([world.request.candidate_id, tokens.other_request.candidate_id])
 
 
 def test_candidate_token_from_the_cli(app: Flask, world: W) -> None:

@@ -77,6 +77,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/employeurs/{employer}", STAFF_ONLY),
     ("/coordination/candidats", STAFF_ONLY),
     ("/coordination/candidats/{candidate}", STAFF_ONLY),
+    ("/coordination/candidats/{candidate}/effacer", STAFF_ONLY),
     ("/coordination/affectation", STAFF_ONLY),
     ("/coordination/taches", STAFF_ONLY),
     ("/compte/mot-de-passe", STAFF_ONLY),
@@ -115,6 +116,7 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/candidat/informations", (302, 400, 403, 403, 403)),
     ("/candidat/notifications", (302, 400, 403, 403, 403)),
     ("/coordination/suggestions/nouvelle", (302, 403, 403, 403, 400)),
+    ("/coordination/candidats/{candidate}/effacer", (302, 403, 403, 403, 400)),
 ]
 
 

@@ -312,7 +312,10 @@ def test_candidate_downloads_then_deletes_their_data(
     session.expire_all()
     from data.models import Candidate
 
-    assert session.get(Candidate, candidate_id) is None
+    # Nothing of the person is left; the anonymous record stays for the statistics.
+    gone = session.get(Candidate, candidate_id)
+    assert gone is not None and gone.anonymised_at is not None
+    assert (gone.first_name, gone.email, gone.phone) == ("Anonyme", None, None)
     assert client.get("/candidat/").status_code == 302
 
 

@@ -119,13 +119,15 @@ def get_request(request_id: int) -> dict[str, Any]:
     request = load_request(session, principal, request_id)
     if principal.is_candidate:
         return request_dict(request, contact=True)
-    audit.record(
+    audit.log_access(
         session,
         None,
-        audit.ACCESS_ACTION,
         audit.CANDIDATE,
         request.candidate_id,
-        {"fields": sorted(CONTACT_FIELDS), "via": "api", "api_token_id": principal.token_id},
+        CONTACT_FIELDS,
+        via=audit.API,
+        api_token_id=principal.token_id,
+        role=principal.role.value,
     )
     session.commit()
     return request_dict(request, contact=True)

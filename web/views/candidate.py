@@ -17,7 +17,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from data import operations as ops
-from data import queries, standing
+from data import privacy, queries, standing
 from data.errors import ValidationError
 from data.models import Candidate, Role, Suggestion, User
 from web.db import get_session
@@ -250,7 +250,7 @@ def my_data() -> str:
 
 @bp.get("/donnees/export.json")
 def export() -> Response:
-    data = ops.export_candidate_data(get_session(), _candidate())
+    data = privacy.export_candidate_data(get_session(), _candidate())
     body = json.dumps(data, ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="mes-donnees-passerelle.json"'
@@ -263,7 +263,13 @@ def delete_account() -> Response | tuple:
         errors = {"confirm": ["Tapez SUPPRIMER en majuscules pour confirmer la suppression."]}
         return render_template("candidate/data.html", errors=errors), 400
     session = get_session()
-    ops.delete_candidate(session, _candidate())
+    privacy.erase_candidate(
+        session,
+        _candidate(),
+        cause=privacy.ErasureCause.PERSON,
+        actor=_me(),
+        mail_dir=current_app.config.get("MAIL_DIR"),
+    )
     session.commit()
     sign_out()
     flash("Votre compte et vos données sont supprimés.", "success")

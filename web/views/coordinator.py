@@ -14,7 +14,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from data import jobruns, mail, queries
+from data import jobruns, mail, privacy, queries
 from data import operations as ops
 from data.errors import Conflict, InvalidTransition, ValidationError
 from data.models import (
@@ -408,6 +408,40 @@ def candidate(candidate_id: int) -> str:
 
 
 # --- Engine: recompute, allocation proposal ----------------------------------------------------
+
+
+ERASE_WORD = "EFFACER"
+
+
+@bp.route("/candidats/<id:candidate_id>/effacer", methods=["GET", "POST"])
+def erase_candidate(candidate_id: int) -> str | Response | tuple:
+    """Erase a person's data on their request, after a typed confirmation (RGPD, art. 17)."""
+    found = _get(Candidate, candidate_id)
+    if found.anonymised_at is not None:
+        flash("Les données de ce candidat sont déjà effacées.", "info")
+        return redirect(url_for("coordinator.candidate", candidate_id=found.id))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if request.form.get("confirm", "").strip() == ERASE_WORD:
+            session = get_session()
+            privacy.erase_candidate(
+                session,
+                found,
+                cause=privacy.ErasureCause.COORDINATOR,
+                actor=_me(),
+                mail_dir=current_app.config.get("MAIL_DIR"),
+            )
+            session.commit()
+            flash(f"Les données du candidat n° {candidate_id} sont effacées.", "success")
+            return redirect(url_for("coordinator.candidates"))
+        errors = {"confirm": [f"Tapez {ERASE_WORD} en majuscules pour confirmer l'effacement."]}
+    session = get_session()
+    audit.log_access(session, _me(), audit.CANDIDATE, found.id, ("first_name", "last_name"))
+    session.commit()
+    html = render_template(
+        "coordinator/erase.html", candidate=found, holdings=privacy.HOLDINGS, errors=errors
+    )
+    return (html, 400) if errors else html
 
 
 @bp.post("/recalculer")

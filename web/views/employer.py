@@ -21,6 +21,7 @@ from data import mail, queries, standing
 from data import operations as ops
 from data.errors import Conflict, ValidationError
 from data.models import (
+    PAIR_STAGES,
     Employer,
     HousingKind,
     Offer,
@@ -30,6 +31,7 @@ from data.models import (
     Suggestion,
     User,
 )
+from data.operations import audit
 from data.operations import employers as employer_ops
 from web import csv_import
 from web.db import get_session
@@ -39,6 +41,8 @@ from web.views import signin
 
 bp = Blueprint("employer", __name__, url_prefix="/employeur")
 
+#: What the offer page shows of a candidate once their pair is approved.
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
 EMPLOYER_FIELDS = ("name", "siret", "kind", "contact_name", "contact_email", "contact_phone")
 SITE_FIELDS = ("name", "commune", "address")
 OFFER_TEXT_FIELDS = (
@@ -326,13 +330,35 @@ def edit_offer(offer_id: int) -> Response | tuple:
     return redirect(url_for("employer.offer", offer_id=offer.id))
 
 
+def _log_contact_views(suggestions: list[Suggestion]) -> None:
+    """Record that the employer's staff saw the contact details of approved pairs' candidates.
+
+    The page shows them once a coordinator approved the pair; each view is the person's to know.
+    Callers have rolled back any failed change, so the lines are committed here.
+    """
+    shown = [
+        s
+        for s in suggestions
+        if s.status in PAIR_STAGES and s.request.candidate.anonymised_at is None
+    ]
+    if not shown:
+        return
+    session = get_session()
+    me = _me()
+    for s in shown:
+        audit.log_access(session, me, audit.CANDIDATE, s.request.candidate_id, CONTACT_FIELDS)
+    session.commit()
+
+
 def _offer_html(offer: Offer, **extra: object) -> str:
     """Render an offer's page: the offer, where it stands, the suggestions its owner may see."""
     session = get_session()
+    suggestions = queries.visible_suggestions(session, _audience(), offer_id=offer.id)
+    _log_contact_views(suggestions)
     return render_template(
         "employer/offer.html",
         offer=offer,
-        suggestions=queries.visible_suggestions(session, _audience(), offer_id=offer.id),
+        suggestions=suggestions,
         standing=standing.offer_standing(session, offer, config=current_app.config),
         **extra,
     )

@@ -156,7 +156,7 @@ def request_link() -> str | Response | tuple:
     # Past the account's limit a mail goes out only with a solved challenge (no cheap flood of the
     # mailbox, and nobody is locked out by others' requests: the person solves it and gets a link;
     # the links already sent stay valid). The page asks it of any address alike.
-    attempts = _account_attempts(f"link:{email}")
+    attempts = _account_attempts(auth.address_rate_key("link", email))
     if attempts > int(current_app.config["RATELIMIT_PER_ACCOUNT"]) and not _challenge_solved():
         return _challenge_page("signin/request_link.html", form)
     target = auth.find_link_user(get_session(), email)
@@ -203,7 +203,7 @@ def staff() -> str | Response | tuple:
     email = auth.normalize_email(form["email"])
     if not _client_allowed():
         return _too_many("signin/staff.html", form)
-    attempts = _account_attempts(f"staff:{email}")
+    attempts = _account_attempts(auth.address_rate_key("staff", email))
     # Past the delays, the password and code are looked at only with a solved challenge: checked
     # first, so that the answer tells nothing of them without it.
     if challenge.challenge_needed(attempts) and not _challenge_solved():
@@ -334,7 +334,7 @@ def signup_candidate() -> str | Response | tuple:
     form = {k: request.form.get(k, "") for k in fields}
     form["consent"] = request.form.get("consent", "")
     email = auth.normalize_email(form["email"])
-    if not _allowed(f"ip:{request.remote_addr}", f"signup:{email}"):
+    if not _allowed(f"ip:{request.remote_addr}", auth.address_rate_key("signup", email)):
         return _too_many("signin/signup_candidate.html", form)
     session = get_session()
     # The form is checked in full first, whether the address is known or not: the answer to a
@@ -388,7 +388,7 @@ def signup_employer() -> str | Response | tuple:
     form = {k: request.form.get(k, "") for k in fields}
     form["consent"] = request.form.get("consent", "")
     email = auth.normalize_email(form["contact_email"])
-    if not _allowed(f"ip:{request.remote_addr}", f"signup:{email}"):
+    if not _allowed(f"ip:{request.remote_addr}", auth.address_rate_key("signup", email)):
         return _too_many("signin/signup_employer.html", form)
     session = get_session()
     consent: dict[str, list[str]] = {}

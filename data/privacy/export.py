@@ -1,0 +1,372 @@
+"""Tell a person what Passerelle holds on them (RGPD access): every place of the registry.
+
+The export walks the same places as the erasure (:data:`data.privacy.registry.HOLDINGS`): the
+person, the account, the request, the pairs with the employers' answers and reasons, the
+coordinators' notes, the mails sent to them, opt-outs, the links and tokens issued for them, and
+every consultation of their data (pages and API, coordinators and employers). Keys and values are
+French; enum values are put in words by the presentation layer's ``label`` (data.presentation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from data.models import AuditEntry, Candidate, Interest, Role, Suggestion, SuggestionStatus, User
+from data.models.auth import ApiToken, LoginToken, RateLimitWindow
+from data.models.mail import (
+    ActionToken,
+    MailOptOut,
+    OutboxMessage,
+    OutboxStatus,
+    UnsubscribeToken,
+)
+from data.operations import audit
+from data.operations._common import load
+from data.operations.suggestions import OBJECT_TYPE as PAIR
+from data.presentation import label as presentation_label
+
+from .erasure import CAUSE_LABELS, ERASURE_ACTION, REQUEST_ACTIONS, ErasureCause
+from .person import Person, find_person
+from .registry import AUDIT_FREE_TEXT_KEYS, HOLDINGS
+
+__all__ = ["Label", "export_candidate_data"]
+
+#: Turns an enum member into its French words (``data.presentation.label``).
+Label = Callable[[object], str]
+
+#: The personal fields a consultation names, in words.
+FIELD_LABELS = {
+    "first_name": "Prénom",
+    "last_name": "Nom",
+    "email": "Courriel",
+    "phone": "Téléphone",
+}
+#: What each line of a pair's history records, in words.
+ACTION_LABELS = {
+    "created": "Mise en relation faite par l'équipe de coordination",
+    "status_change": "Changement d'étape",
+    "employer_interest": "Réponse de l'employeur",
+    "candidate_interest": "Votre réponse",
+}
+OUTBOX_STATUS_LABELS = {
+    OutboxStatus.PENDING: "En attente d'envoi",
+    OutboxStatus.SENDING: "En cours d'envoi",
+    OutboxStatus.SENT: "Envoyé",
+    OutboxStatus.DEAD: "Non distribué",
+    OutboxStatus.SUPPRESSED: "Non envoyé",
+}
+ACTION_TOKEN_LABELS = {"still_looking": "« Toujours en recherche ? »"}
+API = "par l'API"
+PAGE = "sur le site"
+SOME_TOOL = "Un outil connecté"
+SYSTEM = "Passerelle (traitement automatique)"
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def export_candidate_data(
+    session: Session, candidate: Candidate | int, *, label: Label = presentation_label
+) -> dict[str, Any]:
+    """Return everything Passerelle holds on a candidate, as a JSON-ready dict (RGPD access)."""
+    candidate = load(session, Candidate, candidate, "Candidat")
+    person = find_person(session, candidate)
+    data: dict[str, Any] = {
+        "ce_fichier": [f"{h.label} : {h.erasure} en cas d'effacement." for h in HOLDINGS],
+        "candidat": {
+            "prenom": candidate.first_name,
+            "nom": candidate.last_name,
+            "email": candidate.email,
+            "telephone": candidate.phone,
+            "consentement_le": _iso(candidate.consent_at),
+            "frequence_des_mails": label(candidate.notify_frequency),
+            "inscrit_le": _iso(candidate.created_at),
+            "derniere_activite_le": _iso(candidate.last_activity_at),
+            "anonymise_le": _iso(candidate.anonymised_at),
+        },
+        "compte": _account(session, candidate, label),
+        "demande": _request(candidate, label),
+        "mises_en_relation": _pairs(session, person, label),
+        "consultations": _consultations(session, person, label),
+        "courriels": _mails(session, person),
+        "desabonnements": _optouts(session, person),
+        "liens_et_jetons": _tokens(session, person),
+        "tentatives_de_connexion_comptees": _rate_counters(session, person),
+        "effacements": _erasures(session, person),
+    }
+    return data
+
+
+def _account(session: Session, candidate: Candidate, label: Label) -> dict[str, Any] | None:
+    user = session.scalar(select(User).where(User.candidate_id == candidate.id))
+    if user is None:
+        return None
+    return {
+        "email": user.email,
+        "role": label(user.role),
+        "actif": user.is_active,
+        "cree_le": _iso(user.created_at),
+        "derniere_connexion_le": _iso(user.last_login_at),
+    }
+
+
+def _request(candidate: Candidate, label: Label) -> dict[str, Any] | None:
+    request = candidate.request
+    if request is None:
+        return None
+    return {
+        "metiers": [
+            {"saisi": m.text, "metier": m.metier.label if m.metier else None}
+            for m in request.metiers
+        ],
+        "commune": {"insee": request.commune.insee, "nom": request.commune.name},
+        "distance_max_km": request.max_distance_km,
+        "permis": request.has_licence,
+        "voiture": request.has_car,
+        "besoin_de_logement": request.needs_housing,
+        "accepte_de_demenager": request.accepts_relocation,
+        "disponible_le": _iso(request.available_from),
+        "niveau_de_diplome": request.diploma_level,
+        "statut": label(request.status),
+        "creee_le": _iso(request.created_at),
+        "modifiee_le": _iso(request.updated_at),
+    }
+
+
+def _who(entry: AuditEntry, label: Label) -> str:
+    """Say who wrote an audit line: a role, the employer's structure, the API token."""
+    actor = entry.actor
+    role = entry.details.get("role")
+    via_api = entry.details.get("via") == audit.API
+    if actor is not None:
+        who = label(actor.role)
+        if actor.role == Role.EMPLOYER and actor.employer is not None:
+            who = f"{who} : {actor.employer.name}"
+    elif role in set(Role):
+        who = label(Role(role))
+    elif via_api:
+        who = SOME_TOOL
+    else:
+        return SYSTEM
+    if via_api:
+        token = entry.details.get("api_token_id")
+        return f"{who}, {API}" + (f" (jeton n° {token})" if token is not None else "")
+    return f"{who}, {PAGE}"
+
+
+def _pairs(session: Session, person: Person, label: Label) -> list[dict[str, Any]]:
+    if not person.pair_ids:
+        return []
+    histories = audit.entries_for_many(session, PAIR, list(person.pair_ids))
+    pairs = []
+    for s in session.scalars(
+        select(Suggestion).where(Suggestion.id.in_(person.pair_ids)).order_by(Suggestion.id)
+    ):
+        offer = s.offer
+        pairs.append(
+            {
+                "offre": {
+                    "structure": offer.site.employer.name,
+                    "site": offer.site.name,
+                    "commune": offer.site.commune.name,
+                    "metier": offer.metier.label,
+                },
+                "score": s.score,
+                "distance_km": s.distance_km,
+                "raisons": list(s.reasons),
+                "statut": label(s.status),
+                "raison_du_refus": s.rejection_reason,
+                "reponse_de_l_employeur": label(s.employer_interest) or None,
+                "raison_de_l_employeur": s.employer_reason,
+                "interet_du_candidat": label(s.candidate_interest) or None,
+                "creee_le": _iso(s.created_at),
+                "statut_change_le": _iso(s.status_changed_at),
+                "historique": [_history_line(e, label) for e in histories[s.id]],
+            }
+        )
+    return pairs
+
+
+def _history_line(entry: AuditEntry, label: Label) -> dict[str, Any]:
+    """One line of a pair's history: when, what, by whom, and the text typed (answer, note)."""
+    line: dict[str, Any] = {
+        "le": _iso(entry.at),
+        "quoi": ACTION_LABELS.get(entry.action, entry.action),
+        "par": _who(entry, label),
+    }
+    for key in ("from", "to"):
+        value = entry.details.get(key)
+        if value:
+            line["de" if key == "from" else "vers"] = _state_label(entry.action, value, label)
+    texts = [entry.details[k] for k in AUDIT_FREE_TEXT_KEYS if entry.details.get(k)]
+    if texts:
+        line["texte"] = " ".join(texts)
+    return line
+
+
+def _state_label(action: str, value: str, label: Label) -> str:
+    try:
+        if action in ("employer_interest", "candidate_interest"):
+            return label(Interest(value))
+        return label(SuggestionStatus(value))
+    except ValueError:
+        return value
+
+
+def _consultations(session: Session, person: Person, label: Label) -> list[dict[str, Any]]:
+    accesses = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == audit.ACCESS_ACTION,
+            AuditEntry.object_type == audit.CANDIDATE,
+            AuditEntry.object_id == person.candidate_id,
+        )
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    return [
+        {
+            "le": _iso(entry.at),
+            "par": _who(entry, label),
+            "champs": [FIELD_LABELS.get(f, f) for f in entry.details.get("fields", [])],
+        }
+        for entry in accesses
+    ]
+
+
+def _mails(session: Session, person: Person) -> list[dict[str, Any]]:
+    to_person = []
+    if person.addresses:
+        to_person.append(func.lower(OutboxMessage.recipient).in_(person.addresses))
+    if person.user_ids:
+        to_person.append(OutboxMessage.user_id.in_(person.user_ids))
+    if not to_person:
+        return []
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(or_(*to_person))
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    return [
+        {
+            "a": m.recipient,
+            "objet": m.subject,
+            "prepare_le": _iso(m.created_at),
+            "envoye_le": _iso(m.sent_at),
+            "etat": OUTBOX_STATUS_LABELS.get(m.status, m.status.value),
+            "texte": m.text or None,
+        }
+        for m in rows
+    ]
+
+
+def _optouts(session: Session, person: Person) -> list[dict[str, Any]]:
+    if not person.addresses:
+        return []
+    rows = session.scalars(
+        select(MailOptOut).where(MailOptOut.email.in_(person.addresses)).order_by(MailOptOut.email)
+    )
+    return [
+        {"adresse": o.email, "le": _iso(o.created_at), "effet": "plus aucun courriel facultatif"}
+        for o in rows
+    ]
+
+
+def _tokens(session: Session, person: Person) -> dict[str, list[dict[str, Any]]]:
+    """List the links and tokens issued for the person (never a secret: only hashes are kept)."""
+    sign_in = []
+    if person.user_ids:
+        sign_in = [
+            {
+                "cree_le": _iso(t.created_at),
+                "expire_le": _iso(t.expires_at),
+                "utilise_le": _iso(t.used_at),
+            }
+            for t in session.scalars(
+                select(LoginToken)
+                .where(LoginToken.user_id.in_(person.user_ids))
+                .order_by(LoginToken.created_at, LoginToken.id)
+            )
+        ]
+    api = [
+        {
+            "numero": t.id,
+            "libelle": t.label,
+            "cree_le": _iso(t.created_at),
+            "derniere_utilisation_le": _iso(t.last_used_at),
+            "revoque_le": _iso(t.revoked_at),
+        }
+        for t in session.scalars(
+            select(ApiToken)
+            .where(ApiToken.candidate_id == person.candidate_id)
+            .order_by(ApiToken.id)
+        )
+    ]
+    unsubscribe = []
+    if person.addresses:
+        unsubscribe = [
+            {"adresse": t.email, "cree_le": _iso(t.created_at)}
+            for t in session.scalars(
+                select(UnsubscribeToken)
+                .where(UnsubscribeToken.email.in_(person.addresses))
+                .order_by(UnsubscribeToken.created_at)
+            )
+        ]
+    answers = []
+    if person.request_id is not None:
+        answers = [
+            {
+                "question": ACTION_TOKEN_LABELS.get(t.purpose, t.purpose),
+                "cree_le": _iso(t.created_at),
+                "expire_le": _iso(t.expires_at),
+                "repondu_le": _iso(t.answered_at),
+            }
+            for t in session.scalars(
+                select(ActionToken)
+                .where(
+                    ActionToken.purpose.in_(REQUEST_ACTIONS),
+                    ActionToken.object_id == person.request_id,
+                )
+                .order_by(ActionToken.created_at)
+            )
+        ]
+    return {
+        "liens_de_connexion": sign_in,
+        "jetons_api": api,
+        "liens_de_desabonnement": unsubscribe,
+        "liens_de_reponse": answers,
+    }
+
+
+def _rate_counters(session: Session, person: Person) -> int:
+    if not person.addresses:
+        return 0
+    total = session.scalar(
+        select(func.coalesce(func.sum(RateLimitWindow.count), 0)).where(
+            RateLimitWindow.key_hash.in_(person.rate_key_hashes)
+        )
+    )
+    return int(total or 0)
+
+
+def _erasures(session: Session, person: Person) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == ERASURE_ACTION,
+            AuditEntry.object_type == audit.CANDIDATE,
+            AuditEntry.object_id == person.candidate_id,
+        )
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    out = []
+    for entry in rows:
+        cause = entry.details.get("cause")
+        why = CAUSE_LABELS.get(ErasureCause(cause)) if cause in set(ErasureCause) else None
+        out.append({"le": _iso(entry.at), "pourquoi": why})
+    return out

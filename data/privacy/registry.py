@@ -1,0 +1,250 @@
+"""Where personal data lives: every column that can hold text or a date, classified once.
+
+The erasure (:mod:`data.privacy.erasure`) and the RGPD export (:mod:`data.privacy.export`) read
+this registry; ``tests/data/test_privacy.py`` checks it against the models, so that a new table or
+a new column that can hold text (``String``, ``Text``, ``JSON``, enums) or a date fails the test
+until it is declared here. Keys, numbers, booleans and timestamps are facts of the system
+(who, when, how many), not what identifies a person, and need no declaration.
+
+Each column is one of:
+
+* :attr:`Kind.PERSON`: identifies a candidate (their name, address, phone, the address a mail went
+  to): erased with the person;
+* :attr:`Kind.ABOUT`: free text that may name a candidate (a reason typed about them, a mail's
+  body): blanked on the rows about an erased person, the row's fact kept;
+* :attr:`Kind.OTHER_PERSON`: personal data of someone who is not a candidate (an employer's
+  contact, a tutor, a staff member): not touched by a candidate's erasure, kept under their own
+  rules (the retention job, the employer's own pages);
+* :attr:`Kind.NONE`: codes, statuses, hashes, reference data: nothing personal.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import JSON, Date, MetaData, String, Table, Text
+from sqlalchemy.sql.schema import Column
+
+__all__ = [
+    "Kind",
+    "Holding",
+    "COLUMNS",
+    "HOLDINGS",
+    "AUDIT_FREE_TEXT_KEYS",
+    "declared_columns",
+    "undeclared_columns",
+    "columns_of_kind",
+]
+
+
+class Kind(enum.StrEnum):
+    """What a column holds, for a candidate's erasure and export."""
+
+    PERSON = "person"
+    ABOUT = "about"
+    OTHER_PERSON = "other_person"
+    NONE = "none"
+
+
+P, A, OTHER, N = Kind.PERSON, Kind.ABOUT, Kind.OTHER_PERSON, Kind.NONE
+
+#: Every column that can hold text or a date, by table. A column missing here fails the test.
+COLUMNS: dict[str, dict[str, Kind]] = {
+    "candidates": {
+        "first_name": P,
+        "last_name": P,
+        "email": P,
+        "phone": P,
+        "notify_frequency": N,
+    },
+    "requests": {"commune_insee": N, "status": N, "available_from": N},
+    # Typed by the person; a text that matched no métier may hold anything.
+    "request_metiers": {"text": A, "metier_code": N},
+    "users": {"email": P, "role": N, "display_name": OTHER, "password_hash": N, "totp_secret": N},
+    "login_tokens": {"token_hash": N},
+    "rate_limit_windows": {"key_hash": P},  # SHA-256 of keys that may be an address
+    "api_tokens": {"token_hash": N, "role": N, "label": A},
+    "suggestions": {
+        "criteria": N,
+        "reasons": N,  # the engine's sentences: distance, métier, housing
+        "engine_version": N,
+        "origin": N,
+        "status": N,
+        "rejection_reason": A,
+        "employer_interest": N,
+        "employer_reason": A,
+        "candidate_interest": N,
+    },
+    "audit_log": {"action": N, "object_type": N, "details": A},
+    "mail_outbox": {
+        "recipient": P,
+        "kind": N,
+        "key": N,
+        "subject": A,
+        "text": A,
+        "html": A,
+        "unsubscribe_token": N,
+        "status": N,
+        "claim_token": N,
+        "last_error": A,
+        "message_id": N,
+    },
+    "mail_unsubscribe_tokens": {"token": N, "email": P},
+    "mail_optouts": {"email": P},
+    "mail_notified_suggestions": {"recipient": P},
+    "mail_action_tokens": {"token": N, "purpose": N, "answer": N},
+    "notification_preferences": {"frequency": N},
+    "employers": {
+        "name": N,
+        "siret": N,
+        "kind": N,
+        "contact_name": OTHER,
+        "contact_email": OTHER,
+        "contact_phone": OTHER,
+    },
+    "sites": {"name": N, "commune_insee": N, "address": OTHER},
+    "housings": {"kind": N, "notes": OTHER},
+    "offers": {
+        "metier_code": N,
+        "diploma": N,
+        "contract": N,
+        "start_date": N,
+        "tutor_name": OTHER,
+        "tutor_role": OTHER,
+        "description": OTHER,
+        "status": N,
+    },
+    "structure_join_requests": {
+        "name": OTHER,
+        "email": OTHER,
+        "phone": OTHER,
+        "message": OTHER,
+        "status": N,
+    },
+    "job_runs": {
+        "job": N,
+        "status": N,
+        "counts": N,
+        "error": N,  # a French sentence of ours; details go to the log, never here
+        "trigger": N,
+        "error_id": N,
+        "host": N,
+    },
+    "platform_settings": {"key": N, "value": N},
+    "communes": {"insee": N, "name": N, "departement": N, "postal_codes": N},
+    "metiers": {
+        "code": N,
+        "label": N,
+        "label_feminine": N,
+        "rome": N,
+        "rome_v3": N,
+        "diploma_code": N,
+        "diploma_label": N,
+        "rncp": N,
+        "synonyms": N,
+        "abbreviations": N,
+        "ambiguous": N,
+        "related": N,
+    },
+}
+
+#: Keys of an audit line's details that hold free text typed by someone (a reason, a note).
+AUDIT_FREE_TEXT_KEYS = ("reason", "note")
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One place where a candidate's data lives, as the export names it and the erasure treats it.
+
+    ``table`` is the table; ``label`` the French heading of the export; ``erasure`` says in French
+    what the erasure does there (shown on the confirmation pages).
+    """
+
+    table: str
+    label: str
+    erasure: str
+
+
+#: Every table that holds rows of, or about, one candidate: the erasure visits each, the export
+#: shows each (a test checks that every table with a PERSON or ABOUT column is listed).
+HOLDINGS: tuple[Holding, ...] = (
+    Holding("candidates", "Vos informations", "nom, prénom, courriel et téléphone effacés"),
+    Holding("users", "Votre compte", "compte supprimé"),
+    Holding("login_tokens", "Liens de connexion envoyés", "liens supprimés"),
+    Holding(
+        "api_tokens", "Jetons d'accès à l'API émis pour vous", "jetons révoqués, libellés effacés"
+    ),
+    Holding("requests", "Votre demande", "demande close ; commune et métiers gardés, sans nom"),
+    Holding("request_metiers", "Métiers demandés", "textes saisis sans métier reconnu effacés"),
+    Holding(
+        "suggestions",
+        "Mises en relation",
+        "raisons écrites effacées ; les mises en relation en cours sont arrêtées ; un contrat "
+        "signé reste compté, sans nom",
+    ),
+    Holding(
+        "audit_log",
+        "Historique et consultations de votre dossier",
+        "notes et raisons écrites effacées ; les lignes restent, sans texte",
+    ),
+    Holding(
+        "mail_outbox",
+        "Courriels envoyés",
+        "courriels à vous supprimés ; courriels à votre sujet vidés de leur texte",
+    ),
+    Holding("mail_unsubscribe_tokens", "Liens de désabonnement", "liens supprimés"),
+    Holding("mail_optouts", "Désabonnements", "désabonnements supprimés"),
+    Holding(
+        "mail_notified_suggestions",
+        "Propositions déjà annoncées par courriel",
+        "marques supprimées",
+    ),
+    Holding("mail_action_tokens", "Liens de réponse dans les courriels", "liens supprimés"),
+    Holding(
+        "rate_limit_windows",
+        "Compteurs de tentatives de connexion",
+        "compteurs liés à votre adresse supprimés",
+    ),
+)
+
+
+def _holds_text_or_date(column: Column[object]) -> bool:
+    kind = column.type
+    impl = getattr(kind, "impl", None)
+    return isinstance(kind, String | Text | JSON | Date) or isinstance(
+        impl, String | Text | JSON | Date
+    )
+
+
+def _columns(metadata: MetaData) -> Iterator[tuple[Table, Column[object]]]:
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            if _holds_text_or_date(column) and not column.foreign_keys:
+                yield table, column
+
+
+def declared_columns() -> set[tuple[str, str]]:
+    """Return every (table, column) the registry declares."""
+    return {(table, column) for table, kinds in COLUMNS.items() for column in kinds}
+
+
+def undeclared_columns(metadata: MetaData) -> list[str]:
+    """Return ``table.column`` of every text or date column the registry does not declare."""
+    declared = declared_columns()
+    return [
+        f"{table.name}.{column.name}"
+        for table, column in _columns(metadata)
+        if (table.name, column.name) not in declared
+    ]
+
+
+def columns_of_kind(*kinds: Kind) -> list[tuple[str, str]]:
+    """Return the (table, column) pairs of these kinds, in the registry's order."""
+    return [
+        (table, column)
+        for table, by_column in COLUMNS.items()
+        for column, kind in by_column.items()
+        if kind in kinds
+    ]
