@@ -22,7 +22,7 @@ from sqlalchemy import JSON, String, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from data import auth as data_auth
-from data import mail
+from data import mail, queries
 from data.models import (
     AuditEntry,
     Base,
@@ -49,7 +49,6 @@ from jobs.digests import send_digests
 from jobs.retention import RETENTION_MONTHS, apply_retention
 from tests.data import factories as f
 from tests.web.conftest import World, deliver_mails, post, sign_in
-from web import queries
 from web.db import state
 from web.formatting import label
 
@@ -133,7 +132,9 @@ def _person_everywhere(app: Flask, session: Session, world: World) -> Someone:
     employer = sign_in(app.test_client(), world.employer_user)
     assert EMAIL in employer.get(f"/employeur/offres/{world.offer.id}").text
     assert staff.get(f"/coordination/candidats/{user.candidate_id}").status_code == 200
-    _, coordinator_token = data_auth.create_api_token(session, role="coordinator", label="Outil")
+    _, coordinator_token = data_auth.create_api_token(
+        session, role="coordinator", user_id=world.coordinator.id, label="Outil"
+    )
     data_auth.create_api_token(
         session, role="candidate", candidate_id=user.candidate_id, label=f"Jeton de {FIRST} {LAST}"
     )
