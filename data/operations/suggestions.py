@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -164,17 +164,22 @@ def change_suggestion_status(
 
 
 def _compare_and_set(
-    session: Session, suggestion: Suggestion, seen: SuggestionStatus, values: dict[str, Any]
+    session: Session,
+    suggestion: Suggestion,
+    seen: SuggestionStatus,
+    values: dict[str, Any],
+    *also: ColumnElement[bool],
 ) -> None:
     """Write ``values`` only if the pair is still at ``seen``; else raise ``Conflict(TAKEN)``.
 
-    One ``UPDATE ... WHERE id = :id AND status = :seen`` checked by its row count: portable, and
-    on PostgreSQL the second of two concurrent writers waits for the first, then matches no row.
-    The object is refreshed afterwards, so it shows what the database holds.
+    One ``UPDATE ... WHERE id = :id AND status = :seen`` (and the ``also`` conditions: what else
+    the change was decided on) checked by its row count: portable, and on PostgreSQL the second
+    of two concurrent writers waits for the first, then matches no row. The object is refreshed
+    afterwards, so it shows what the database holds.
     """
     result = session.execute(
         update(Suggestion)
-        .where(Suggestion.id == suggestion.id, Suggestion.status == seen)
+        .where(Suggestion.id == suggestion.id, Suggestion.status == seen, *also)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -372,13 +377,28 @@ def _set_interest(
     stamp = now_or_utc(now)
     values: dict[str, Any] = {"updated_at": stamp}
     if side == EMPLOYER_INTEREST:
-        previous = suggestion.employer_interest
+        column, previous = Suggestion.employer_interest, suggestion.employer_interest
         values.update(employer_interest=value, employer_reason=reason_value)
+        unchanged = previous == value and suggestion.employer_reason == reason_value
     else:
-        previous = suggestion.candidate_interest
+        column, previous = Suggestion.candidate_interest, suggestion.candidate_interest
         values["candidate_interest"] = value
-    # The answer is to the pair as it was read: if it moved meanwhile, the answer conflicts.
-    _compare_and_set(session, suggestion, suggestion.status, values)
+        unchanged = previous == value
+    if unchanged:
+        return suggestion  # the same answer again (a second click): nothing to record
+    # The answer is to the pair as it was read, status and answer: if either moved meanwhile, the
+    # answer conflicts (two clicks at once record one answer, the other is told).
+    seen_answer = column.is_(None) if previous is None else column == previous
+    seen_status = suggestion.status
+    try:
+        _compare_and_set(session, suggestion, seen_status, values, seen_answer)
+    except Conflict:
+        session.refresh(suggestion)
+        now_answer = getattr(suggestion, side)
+        same_reason = side == CANDIDATE_INTEREST or suggestion.employer_reason == reason_value
+        if suggestion.status == seen_status and now_answer == value and same_reason:
+            return suggestion  # the same answer, given a moment ago (a double click)
+        raise
     details: dict[str, Any] = {"from": previous.value if previous else None, "to": value.value}
     if reason_value:
         details["reason"] = reason_value

@@ -31,7 +31,16 @@ from data import auth as data_auth
 from data import operations as ops
 from data.db import make_session_factory
 from data.errors import Conflict
-from data.models import AuditEntry, Offer, OfferStatus, Role, Suggestion, SuggestionStatus
+from data.models import (
+    AuditEntry,
+    Candidate,
+    Offer,
+    OfferStatus,
+    Role,
+    Suggestion,
+    SuggestionStatus,
+    User,
+)
 from data.models.mail import OutboxMessage
 from data.operations.suggestions import TAKEN
 from tests.data import factories as f
@@ -380,7 +389,7 @@ def _sign_up_employer(app: Flask, address: str, siret: str, email: str) -> Calla
 def test_two_sign_ups_of_one_new_siret_at_once_give_one_structure_and_a_join_request(
     live_app: Flask, committed_factory: sessionmaker[Session], committed_engine: Engine
 ) -> None:
-    from data.models import Employer, StructureJoinRequest, User
+    from data.models import Employer, StructureJoinRequest
 
     for run in range(HTTP_RUNS):
         siret = f.fake_siret()
@@ -414,7 +423,7 @@ def test_two_sign_ups_of_one_new_siret_at_once_give_one_structure_and_a_join_req
 def test_two_candidate_sign_ups_of_one_address_at_once_answer_alike(
     live_app: Flask, committed_factory: sessionmaker[Session], committed_engine: Engine
 ) -> None:
-    from data.models import Candidate, User
+    from data.models import Candidate
 
     for run in range(HTTP_RUNS):
         email = f"lea{run}@example.org"
@@ -446,3 +455,26 @@ def test_two_candidate_sign_ups_of_one_address_at_once_answer_alike(
             assert s.scalar(select(func.count()).select_from(User).where(User.email == email)) == 1
             candidates = select(func.count()).select_from(Candidate).where(Candidate.email == email)
             assert s.scalar(candidates) == 1
+
+
+def test_two_interested_clicks_at_once_record_one_answer(
+    committed_factory: sessionmaker[Session], committed_engine: Engine
+) -> None:
+    for _ in range(RUNS):
+        pair_id, _offer, _coord = _pair(committed_factory, status=S.APPROVED)
+        with committed_factory.begin() as s:
+            candidate = s.get(Candidate, s.get(Suggestion, pair_id).request.candidate_id)
+            person = f.make_user(s, Role.CANDIDATE, candidate=candidate).id
+
+        def click(s: Session, pid: int = pair_id, who: int = person) -> None:
+            ops.set_candidate_interest(s, pid, who, True)
+
+        outcomes = _race(committed_factory, [click, click])
+        # Both clicks say the same: the second finds the answer given and records nothing.
+        TALLY.setdefault(
+            f"two interested clicks [{committed_engine.dialect.name}]", Counter()
+        ).update(outcomes)
+        assert outcomes == ["won", "won"], outcomes
+        with committed_factory() as s:
+            assert s.get(Suggestion, pair_id).candidate_interest is not None
+            assert _audit_lines(s, pair_id) == 1
