@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import AuditEntry, User
+from data.actor import Actor
+from data.models import AuditEntry
 
 from ._common import now_or_utc
 
@@ -21,15 +22,9 @@ CANDIDATE = "candidate"
 EMPLOYER = "employer"
 
 
-def _actor_id(actor: User | int | None) -> int | None:
-    if actor is None or isinstance(actor, int):
-        return actor
-    return actor.id
-
-
 def record(
     session: Session,
-    actor: User | int | None,
+    actor: Actor,
     action: str,
     object_type: str,
     object_id: int | None,
@@ -37,14 +32,14 @@ def record(
     *,
     now: datetime | None = None,
 ) -> AuditEntry:
-    """Write one audit line (``actor`` None means the system: a job, the engine)."""
+    """Write one audit line: the user in ``actor_id``, the channel in ``details`` (see Actor)."""
     entry = AuditEntry(
         at=now_or_utc(now),
-        actor_id=_actor_id(actor),
+        actor_id=actor.user_id,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        details=dict(details or {}),
+        details={**(details or {}), **actor.audit_details()},
     )
     session.add(entry)
     session.flush()
@@ -53,14 +48,14 @@ def record(
 
 def log_access(
     session: Session,
-    actor: User | int | None,
+    actor: Actor,
     object_type: str,
     object_id: int | None,
     fields: Iterable[str],
     *,
     now: datetime | None = None,
 ) -> AuditEntry:
-    """Record that ``actor`` (a coordinator) viewed these personal fields of an object."""
+    """Record that ``actor`` (a coordinator, by page or token) viewed these personal fields."""
     return record(
         session,
         actor,

@@ -8,17 +8,15 @@ suggestions of it the parties may see. Changes go through ``data.operations``, a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, event, false, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from webargs.flaskparser import abort
 
 from data.errors import NotFound
 from data.models import (
-    AuditEntry,
     Candidate,
     Commune,
     Metier,
@@ -54,7 +52,6 @@ __all__ = [
     "candidate_suggestion_dict",
     "employer_contact",
     "commune_ref",
-    "attributed",
 ]
 
 T = TypeVar("T")
@@ -215,29 +212,6 @@ def load_suggestion(session: Session, principal: Principal, suggestion_id: int) 
     if suggestion is None:
         raise NotFound("Mise en relation", suggestion_id)
     return suggestion
-
-
-@contextmanager
-def attributed(session: Session, principal: Principal) -> Iterator[None]:
-    """Stamp the audit lines that operations write inside the block with the caller's token.
-
-    Operations take a user as actor; a token is no user, so its lines would read as the system's.
-    """
-
-    def stamp(sess: Session, _context: Any, _instances: Any) -> None:
-        for obj in sess.new:
-            if isinstance(obj, AuditEntry) and "api_token_id" not in (obj.details or {}):
-                obj.details = {
-                    **(obj.details or {}),
-                    "via": "api",
-                    "api_token_id": principal.token_id,
-                }
-
-    event.listen(session, "before_flush", stamp)
-    try:
-        yield
-    finally:
-        event.remove(session, "before_flush", stamp)
 
 
 # --- What the schemas dump --------------------------------------------------------------------

@@ -29,7 +29,7 @@ from web.queries import PAIR_STATUSES
 
 from .auth import current_principal, staff_only
 from .base import ID, api_blueprint, errors
-from .common import attributed, load_suggestion, paginate_query, suggestion_dict, suggestion_query
+from .common import load_suggestion, paginate_query, suggestion_dict, suggestion_query
 from .schemas import AbandonIn, NextStageIn, PairPage, PairQuery, PairSchema
 
 __all__ = ["bp", "pair_dict"]
@@ -154,8 +154,7 @@ def move_on(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
             f"Cette mise en relation est terminée (« {label(pair.status)} ») : "
             "elle n'a pas d'étape suivante."
         )
-    with attributed(session, principal):
-        MOVES[target](session, pair, None)
+    MOVES[target](session, pair, principal.actor)
     session.commit()
     return pair_dict(session, pair)
 
@@ -170,7 +169,6 @@ def abandon(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     pair = _load_pair(session, pair_id)
-    with attributed(session, principal):
-        ops.abandon_suggestion(session, pair, None, reason=data["reason"])
+    ops.abandon_suggestion(session, pair, principal.actor, reason=data["reason"])
     session.commit()
     return pair_dict(session, pair)

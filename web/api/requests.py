@@ -25,7 +25,6 @@ from web.db import get_session
 from .auth import Principal, current_principal, not_employer
 from .base import ID, api_blueprint, errors
 from .common import (
-    attributed,
     load_request,
     paginate_query,
     request_dict,
@@ -116,8 +115,7 @@ def create_request(data: dict[str, Any]) -> dict[str, Any]:
         candidate_id = principal.candidate_id
     elif candidate_id is None:
         raise ValidationError({"candidate_id": [REQUIRED]})
-    with attributed(session, principal):
-        result = ops.create_request(session, candidate_id, **data)
+    result = ops.create_request(session, candidate_id, **data)
     session.commit()
     return _saved(result)
 
@@ -134,13 +132,8 @@ def get_request(request_id: int) -> dict[str, Any]:
     request = load_request(session, principal, request_id)
     if principal.is_candidate:
         return request_dict(request, contact=True)
-    audit.record(
-        session,
-        None,
-        audit.ACCESS_ACTION,
-        audit.CANDIDATE,
-        request.candidate_id,
-        {"fields": sorted(CONTACT_FIELDS), "via": "api", "api_token_id": principal.token_id},
+    audit.log_access(
+        session, principal.actor, audit.CANDIDATE, request.candidate_id, CONTACT_FIELDS
     )
     session.commit()
     return request_dict(request, contact=True)
@@ -156,8 +149,7 @@ def update_request(data: dict[str, Any], request_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     request = load_request(session, principal, request_id)
-    with attributed(session, principal):
-        result = ops.update_request(session, request, **data)
+    result = ops.update_request(session, request, **data)
     session.commit()
     return _saved(result)
 

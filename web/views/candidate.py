@@ -23,7 +23,7 @@ from data.models import Candidate, Role, Suggestion, User
 from web import queries
 from web.db import get_session
 from web.forms import checked, or_none, values
-from web.sessions import current_user, role_required, sign_out
+from web.sessions import current_actor, current_user, role_required, sign_out
 
 bp = Blueprint("candidate", __name__, url_prefix="/candidat")
 
@@ -190,7 +190,7 @@ def answer(suggestion_id: int) -> Response:
     interested = request.form.get("interested")
     if interested not in ("1", "0"):
         abort(400)
-    ops.set_candidate_interest(get_session(), s, _me(), interested == "1")
+    ops.set_candidate_interest(get_session(), s, current_actor(), interested == "1")
     get_session().commit()
     flash("Votre réponse est enregistrée.", "success")
     return redirect(url_for("candidate.dashboard"))

@@ -25,7 +25,6 @@ from data.models import (
     StructureJoinRequest,
     Suggestion,
     SuggestionStatus,
-    User,
 )
 from data.operations import audit
 from data.operations import employers as employer_ops
@@ -36,7 +35,7 @@ from web import queries
 from web.db import get_session
 from web.errors import domain_answer
 from web.forms import or_none, page_args, small_int
-from web.sessions import STAFF, current_user, role_required
+from web.sessions import STAFF, current_actor, role_required
 from web.views import signin
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordination")
@@ -73,12 +72,6 @@ JOIN_REQUEST_FIELDS = ("name", "email", "phone", "message")
 @role_required(*STAFF)
 def _only_staff() -> None:
     return None
-
-
-def _me() -> User:
-    user = current_user()
-    assert user is not None
-    return user
 
 
 def _seen_status() -> SuggestionStatus | None:
@@ -172,7 +165,9 @@ def approve(suggestion_id: int) -> Response:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
     try:
-        ops.approve_suggestion(session, s, _me(), expected=_seen_status(), base_url=_base_url())
+        ops.approve_suggestion(
+            session, s, current_actor(), expected=_seen_status(), base_url=_base_url()
+        )
     except (Conflict, InvalidTransition) as exc:
         return _refused(exc, _back_to_queue())
     session.commit()
@@ -186,7 +181,7 @@ def reject(suggestion_id: int) -> Response | tuple:
     session = get_session()
     try:
         ops.reject_suggestion(
-            session, s, _me(), request.form.get("reason", ""), expected=_seen_status()
+            session, s, current_actor(), request.form.get("reason", ""), expected=_seen_status()
         )
     except (Conflict, InvalidTransition) as exc:
         return _refused(exc, _back_to_queue())
@@ -231,7 +226,7 @@ def manual_pair() -> str | Response | tuple:
             session,
             ids["request_id"],
             ids["offer_id"],
-            _me(),
+            current_actor(),
             note=or_none(form["note"]),
             base_url=_base_url(),
         )
@@ -254,7 +249,9 @@ def suggestion(suggestion_id: int) -> str:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
     history = ops.pair_history(session, s.id)
-    audit.log_access(session, _me(), audit.CANDIDATE, s.request.candidate_id, CANDIDATE_FIELDS)
+    audit.log_access(
+        session, current_actor(), audit.CANDIDATE, s.request.candidate_id, CANDIDATE_FIELDS
+    )
     session.commit()
     return render_template("coordinator/suggestion.html", s=s, history=history, errors={})
 
@@ -281,7 +278,7 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
             session,
             s,
             STAGES[stage],
-            _me(),
+            current_actor(),
             reason=or_none(request.form.get("reason", "")),
             expected=_seen_status(),
         )
@@ -314,7 +311,9 @@ def offers() -> str:
 def offer(offer_id: int) -> str:
     found = _get(Offer, offer_id)
     session = get_session()
-    audit.log_access(session, _me(), audit.EMPLOYER, found.site.employer_id, EMPLOYER_FIELDS)
+    audit.log_access(
+        session, current_actor(), audit.EMPLOYER, found.site.employer_id, EMPLOYER_FIELDS
+    )
     session.commit()
     rows = queries.suggestions_of(session, offer_id=found.id)
     return render_template("coordinator/offer.html", offer=found, rows=rows)
@@ -331,7 +330,9 @@ def requests_list() -> str:
 def request_detail(request_id: int) -> str:
     found = _get(Request, request_id)
     session = get_session()
-    audit.log_access(session, _me(), audit.CANDIDATE, found.candidate_id, CANDIDATE_FIELDS)
+    audit.log_access(
+        session, current_actor(), audit.CANDIDATE, found.candidate_id, CANDIDATE_FIELDS
+    )
     session.commit()
     rows = queries.suggestions_of(session, request_id=found.id)
     return render_template("coordinator/request.html", req=found, rows=rows)
@@ -348,7 +349,7 @@ def employers() -> str:
 def employer(employer_id: int) -> str:
     found = _get(Employer, employer_id)
     session = get_session()
-    audit.log_access(session, _me(), audit.EMPLOYER, found.id, EMPLOYER_FIELDS)
+    audit.log_access(session, current_actor(), audit.EMPLOYER, found.id, EMPLOYER_FIELDS)
     session.commit()
     offers = queries.employer_offers(session, found.id)
     return render_template("coordinator/employer.html", employer=found, offers=offers)
@@ -361,7 +362,7 @@ def join_requests() -> str:
     joins = employer_ops.pending_join_requests(session)
     if joins:
         # Coordinators read the requesters' details here: access is logged, as on other pages.
-        me = _me()
+        me = current_actor()
         for j in joins:
             audit.log_access(session, me, JOIN_REQUEST, j.id, JOIN_REQUEST_FIELDS)
         session.commit()
@@ -376,7 +377,10 @@ def decide_join(join_id: int, decision: str) -> Response:
     join = _get(StructureJoinRequest, join_id)
     target = redirect(url_for("coordinator.join_requests"))
     try:
-        flash(signin.decide_join_request(join, _me(), accept=decision == "accepter"), "success")
+        flash(
+            signin.decide_join_request(join, current_actor(), accept=decision == "accepter"),
+            "success",
+        )
     except Conflict as exc:
         return _refused(exc, target)
     return target
@@ -393,7 +397,7 @@ def candidates() -> str:
 def candidate(candidate_id: int) -> str:
     found = _get(Candidate, candidate_id)
     session = get_session()
-    audit.log_access(session, _me(), audit.CANDIDATE, found.id, CANDIDATE_FIELDS)
+    audit.log_access(session, current_actor(), audit.CANDIDATE, found.id, CANDIDATE_FIELDS)
     session.commit()
     return render_template("coordinator/candidate.html", candidate=found)
 

@@ -34,7 +34,7 @@ from data.operations import employers as employer_ops
 from web import csv_import, queries
 from web.db import get_session
 from web.forms import checked, or_none, values
-from web.sessions import current_user, role_required
+from web.sessions import current_actor, current_user, role_required
 from web.views import signin
 
 bp = Blueprint("employer", __name__, url_prefix="/employeur")
@@ -126,7 +126,10 @@ def decide_join(join_id: int, decision: str) -> Response:
     if join is None or join.employer_id != _me().employer_id:
         abort(404)
     try:
-        flash(signin.decide_join_request(join, _me(), accept=decision == "accepter"), "success")
+        flash(
+            signin.decide_join_request(join, current_actor(), accept=decision == "accepter"),
+            "success",
+        )
     except Conflict as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -397,7 +400,11 @@ def answer(suggestion_id: int) -> Response | tuple:
         abort(400)
     try:
         ops.set_employer_interest(
-            session, s, _me(), interested == "1", reason=or_none(request.form.get("reason", ""))
+            session,
+            s,
+            current_actor(),
+            interested == "1",
+            reason=or_none(request.form.get("reason", "")),
         )
     except ValidationError as exc:
         session.rollback()
