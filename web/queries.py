@@ -6,12 +6,11 @@ Changes go through ``data.operations``; these are the queries behind public list
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from geopy.distance import great_circle
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from data.models import (
@@ -37,19 +36,14 @@ __all__ = [
     "published_offers",
     "published_offers_page",
     "public_offer",
-    "search_communes",
-    "resolve_commune",
-    "commune_label",
     "metier_options",
     "page_rows",
     "paginate",
 ]
 
-AIN = "01"
 EARTH_RADIUS_KM = 6371.009  # great_circle's sphere
 #: Radii of the search for the nearest offer beyond a candidate's own (None: anywhere).
 NEAREST_RADII_KM: tuple[float | None, ...] = (50, 150, 500, None)
-_LABEL_RE = re.compile(r"^(?P<name>.+?)\s*\((?P<code>\d[\dAB]\d{3})\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -199,57 +193,6 @@ def public_offer(session: Session, offer_id: int) -> Offer | None:
     return session.scalar(
         _offer_query().where(Offer.id == offer_id, Offer.status == OfferStatus.PUBLISHED)
     )
-
-
-def commune_label(commune: Commune) -> str:
-    """Return how a commune is written in forms: « Bourg-en-Bresse (01053) »."""
-    return f"{commune.name} ({commune.insee})"
-
-
-def _like_pattern(text: str) -> str:
-    # Hyphens and spaces are interchangeable in commune names ("Bourg en Bresse").
-    cleaned = re.sub(r"[%_\\]", "", text.strip().lower())
-    return re.sub(r"[\s\-']+", "_", cleaned) + "%"
-
-
-def search_communes(session: Session, text: str, limit: int = 10) -> list[Commune]:
-    """Return communes whose name or postal code starts with ``text``, the Ain's first."""
-    text = text.strip()
-    if len(text) < 2:
-        return []
-    if text.isascii() and text.isdigit():
-        cond = or_(Commune.postal_codes.like(f"{text}%"), Commune.postal_codes.like(f"% {text}%"))
-    else:
-        cond = func.lower(Commune.name).like(_like_pattern(text))
-    stmt = (
-        select(Commune)
-        .where(cond)
-        .order_by((Commune.departement != AIN), Commune.population.desc().nulls_last())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
-def resolve_commune(session: Session, text: str | None) -> Commune | None:
-    """Return the one commune ``text`` designates (a label, an INSEE code, a unique name)."""
-    if not text or not text.strip():
-        return None
-    text = text.strip()
-    m = _LABEL_RE.match(text)
-    if m:
-        return session.get(Commune, m.group("code"))
-    if re.fullmatch(r"\d[\dAB]\d{3}", text.upper()):
-        found = session.get(Commune, text.upper())
-        if found is not None:
-            return found
-    matches = search_communes(session, text, limit=50)
-    exact = [c for c in matches if c.name.lower() == text.lower()]
-    if len(exact) >= 1:
-        # A homonym in the Ain wins: Passerelle serves the Ain first.
-        return exact[0]
-    if text.isdigit() and len(matches) == 1:
-        return matches[0]
-    return None
 
 
 def metier_options(session: Session) -> list[tuple[str, str]]:

@@ -27,6 +27,7 @@ from data.models import (
     Site,
     Suggestion,
 )
+from data.operations.offer_fields import OFFER_FIELDS
 from data.platform_settings import get_review_rule, visible_to_parties
 from web.queries import CONTACT_STATUSES, page_rows
 
@@ -242,30 +243,21 @@ def offer_brief(offer: Offer) -> dict[str, Any]:
     }
 
 
-_OFFER_FIELDS = (
-    "diploma",
-    "contract",
-    "places",
+# An offer's declared fields (its site and métier are shown nested), then what the platform adds.
+_OFFER_STATE_FIELDS = (
     "places_filled",
     "places_left",
-    "start_date",
-    "duration_months",
-    "housing_beds",
-    "licence_required",
-    "night_work",
-    "weekend_work",
-    "tutor_name",
-    "tutor_role",
-    "description",
     "created_at",
     "updated_at",
     "published_at",
     "closed_at",
 )
-
-
+_OFFER_FIELDS = (*(f.name for f in OFFER_FIELDS if not f.nested), *_OFFER_STATE_FIELDS)
 # The tutor is a person named by the employer: the public offer page does not show them.
-_PUBLIC_OFFER_FIELDS = tuple(f for f in _OFFER_FIELDS if f not in ("tutor_name", "tutor_role"))
+_PUBLIC_OFFER_FIELDS = (
+    *(f.name for f in OFFER_FIELDS if f.public and not f.nested),
+    *_OFFER_STATE_FIELDS,
+)
 
 
 def offer_dict(

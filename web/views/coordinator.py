@@ -28,9 +28,10 @@ from data.models import (
 )
 from data.operations import audit
 from data.operations import employers as employer_ops
+from data.operations.allocation import propose_allocation
+from data.operations.communes import commune_label, resolve_commune
 from data.operations.validation import clean_id
-from data.recompute import engine_inputs, recompute_suggestions, shipped_referential
-from matching import allocate
+from data.recompute import recompute_suggestions
 from web import queries
 from web.db import get_session
 from web.errors import domain_answer
@@ -122,12 +123,13 @@ def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
     if form["metier"]:
         args["metier"] = form["metier"]
     if form["territoire"]:
-        commune = queries.resolve_commune(session, form["territoire"])
-        if commune is None:
-            errors["territoire"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
+        try:
+            commune = resolve_commune(session, form["territoire"], "territoire")
+        except ValidationError as exc:
+            errors.update(exc.errors)
         else:
             args["territory"] = commune
-            form["territoire"] = queries.commune_label(commune)
+            form["territoire"] = commune_label(commune)
     if form["logement"] in ("oui", "non"):
         args["needs_housing"] = form["logement"] == "oui"
     if form["score"]:
@@ -448,9 +450,7 @@ def requeue(outbox_id: int) -> Response:
 def allocation() -> str:
     """The engine's stable allocation of active requests to open offers, to review as a whole."""
     session = get_session()
-    referential = shipped_referential()
-    requests, offers = engine_inputs(session, referential)
-    proposal = allocate(requests, offers, referential)
+    proposal = propose_allocation(session)
     return render_template(
         "coordinator/allocation.html",
         proposal=proposal,
