@@ -155,10 +155,12 @@ def _read_lines(
     for code, label in session.execute(select(Metier.code, Metier.label).order_by(Metier.label)):
         metiers[code.lower()] = code
         metiers[label.lower()] = code
-    for number, raw in enumerate(reader, start=2):
-        if number - 1 > MAX_LINES:
+    for count, raw in enumerate(reader, start=1):
+        if count > MAX_LINES:
             report.fatal["file"] = [f"Le fichier dépasse {MAX_LINES} lignes : découpez-le."]
             return
+        # The line of the file, as a spreadsheet numbers it (the reader skips blank lines).
+        number = reader.line_num
         row = {(k or "").strip().lower(): (v or "") for k, v in raw.items() if isinstance(v, str)}
         if not any(v.strip() for v in row.values()):
             continue

@@ -6,6 +6,7 @@ get 403 on every change and on the candidates of an offer.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from sqlalchemy import Select
 from data import operations as ops
 from data.errors import ValidationError
 from data.models import Commune, Offer, Site, Suggestion
+from data.operations.offer_import import import_offers
 from matching import distance_km
 from web.db import get_session
 
@@ -29,8 +31,11 @@ from .common import (
     paginate_query,
     suggestion_query,
 )
+from .fields import REQUIRED
 from .schemas import (
     OfferCreate,
+    OfferImportIn,
+    OfferImportReport,
     OfferPage,
     OfferQuery,
     OfferSchema,
@@ -107,6 +112,36 @@ def create_offer(data: dict[str, Any]) -> dict[str, Any]:
     offer = ops.create_offer(session, employer_id, **data)
     session.commit()
     return offer_dict(load_offer(session, principal, offer.id))
+
+
+@bp.route("/import", methods=["POST"], endpoint="import")
+@not_candidate
+@bp.arguments(OfferImportIn)
+@bp.response(200, OfferImportReport)
+@errors(bp, 400, 403, 404, 422)
+def import_offers_csv(data: dict[str, Any]) -> dict[str, Any]:
+    """Create draft offers from a CSV file, as the employer's import page does: each valid
+    line is an offer, each other line is reported with its French messages; a file that cannot
+    be read (missing columns, too many lines) imports nothing (422)."""
+    principal = current_principal()
+    session = get_session()
+    employer_id = data.get("employer_id")
+    if principal.is_employer:
+        employer_id = employer_id or principal.employer_id
+    elif employer_id is None:
+        raise ValidationError({"employer_id": [REQUIRED]})
+    report = import_offers(
+        session, principal.actor, employer_id, io.BytesIO(data["csv"].encode("utf-8"))
+    )
+    if report.fatal:
+        session.rollback()
+        raise ValidationError({"csv": [m for ms in report.fatal.values() for m in ms]})
+    session.commit()
+    return {
+        "message": report.summary(),
+        "created": [offer_dict(load_offer(session, principal, o.id)) for o in report.created],
+        "rejected": report.rejected_lines(),
+    }
 
 
 @bp.route(f"/<{ID}:offer_id>", methods=["GET"], endpoint="detail")

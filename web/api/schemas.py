@@ -279,6 +279,38 @@ class OfferSchema(_OfferFieldsOut):  # type: ignore[valid-type,misc]
     )
 
 
+class OfferImportIn(Base):
+    """Offers to create as drafts from a CSV file, given as text (the columns of the page's
+    import: ``lieu`` and ``metier`` required)."""
+
+    csv = Text(
+        required=True,
+        validate=length(1),
+        metadata={"description": "The file's text: a header line, then one offer a line."},
+    )
+    employer_id = Id(
+        metadata={
+            "description": "Required for coordinators; an employer token imports for its own "
+            "employer (omit it, or give its own id)."
+        }
+    )
+
+
+class RejectedLineSchema(Base):
+    """A line of the file that was not imported, with why (French)."""
+
+    line = StrictInteger(required=True, metadata={"description": "Its number in the file."})
+    messages = ListOf(Text(), required=True)
+
+
+class OfferImportReport(Base):
+    """What an import did: the drafts created, the lines refused (the page shows the same)."""
+
+    message = Text(required=True, metadata={"description": "French summary."})
+    created = ListOf(fields.Nested(OfferSchema), required=True)
+    rejected = ListOf(fields.Nested(RejectedLineSchema), required=True)
+
+
 class OfferQuery(PageQuery):
     """Filters of the offer list."""
 
