@@ -244,8 +244,8 @@ def set_site_housing(
     site: Site | int,
     *,
     kind: HousingKind | str,
-    beds: int,
-    monthly_cost_eur: int | None = None,
+    beds: int | str,
+    monthly_cost_eur: int | str | None = None,
     notes: str | None = None,
 ) -> Housing | None:
     """Set the beds of one kind a site offers (one row per kind); 0 beds removes that kind.

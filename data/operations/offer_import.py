@@ -82,8 +82,8 @@ def _bool(value: str, column: str, problems: list[str]) -> bool:
 
 def _line_args(
     row: dict[str, str], employer: Employer, metiers: dict[str, str], problems: list[str]
-) -> dict[str, object]:
-    args: dict[str, object] = {}
+) -> dict[str, Any]:
+    args: dict[str, Any] = {}
     for column, offer_field in _BY_COLUMN.items():
         name = offer_field.name
         value = (row.get(column) or "").strip()

@@ -87,16 +87,15 @@ def _save(
     except ValidationError as exc:
         errors.update(exc.errors)
         commune_insee = typed  # the other fields are still checked
-    fields = {
-        "name": values.get("name", ""),
-        "commune_insee": commune_insee,
-        "address": _text_or_none(values.get("address")),
-    }
+    name = values.get("name", "")
+    address = _text_or_none(values.get("address"))
     try:
         if site is None:
-            site = add_site(session, employer, **fields)
+            site = add_site(
+                session, employer, name=name, commune_insee=commune_insee, address=address
+            )
         else:
-            update_site(session, site, **fields)
+            update_site(session, site, name=name, commune_insee=commune_insee, address=address)
     except ValidationError as exc:
         errors.update({k: v for k, v in exc.errors.items() if k != "commune_insee"})
         if "commune_insee" in exc.errors:

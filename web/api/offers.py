@@ -125,10 +125,10 @@ def import_offers_csv(data: dict[str, Any]) -> dict[str, Any]:
     be read (missing columns, too many lines) imports nothing (422)."""
     principal = current_principal()
     session = get_session()
-    employer_id = data.get("employer_id")
+    employer_id: int | None = data.get("employer_id")
     if principal.is_employer:
         employer_id = employer_id or principal.employer_id
-    elif employer_id is None:
+    if employer_id is None:
         raise ValidationError({"employer_id": [REQUIRED]})
     report = import_offers(
         session, principal.actor, employer_id, io.BytesIO(data["csv"].encode("utf-8"))

@@ -19,7 +19,6 @@ from data.models import (
     SuggestionStatus,
 )
 from data.operations.offer_fields import (
-    MAX_DESCRIPTION,
     OFFER_FIELDS,
     OFFER_REQUIRED,
     FieldKind,
@@ -47,7 +46,6 @@ from .fields import (
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 100_000
-MAX_TEXT = MAX_DESCRIPTION
 MAX_REASON = 1000
 MAX_SEARCH_KM = 300
 INSEE_PATTERN = r"^(\d{5}|2[AB]\d{3})$"

@@ -5,6 +5,8 @@ Every object is loaded through :func:`_own_*`, which answers 404 for anything of
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -207,7 +209,7 @@ def edit_site(site_id: int) -> str | Response | tuple:
 # --- Offers -----------------------------------------------------------------------------------
 
 
-def _offer_input() -> tuple[dict[str, str], dict[str, object]]:
+def _offer_input() -> tuple[dict[str, str], dict[str, Any]]:
     """Return what was typed (for re-display) and the values the operation takes.
 
     An empty number takes the field's declared default (1 place, 0 beds); other empty fields
@@ -216,7 +218,7 @@ def _offer_input() -> tuple[dict[str, str], dict[str, object]]:
     form = values(OFFER_TEXT_FIELDS)
     for flag in OFFER_FLAGS:
         form[flag] = "1" if checked(flag) else ""
-    args: dict[str, object] = {}
+    args: dict[str, Any] = {}
     for name in OFFER_TEXT_FIELDS:
         field = OFFER_FIELD[name]
         if field.kind == FieldKind.INT and field.default is not None and not form[name]:
