@@ -67,10 +67,16 @@ class Actor:
         *,
         employer_id: int | None = None,
         candidate_id: int | None = None,
+        user_id: int | None = None,
     ) -> Actor:
-        """Return an API client acting with the token ``token_id`` and its role's rights."""
+        """Return an API client acting with the token ``token_id`` and its role's rights.
+
+        ``user_id``: the account the token acts for, when it names one (its audit lines then
+        name that user too).
+        """
         return cls(
             channel=Channel.API,
+            user_id=user_id,
             token_id=token_id,
             role=Role(role),
             employer_id=employer_id,

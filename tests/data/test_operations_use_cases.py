@@ -296,3 +296,14 @@ def test_the_offer_declaration_drives_the_operation_and_the_import(session: Sess
     with pytest.raises(ValidationError) as exc:
         ops.create_offer(session, site.employer, site_id=site.id, metier_code="x", salary=1)
     assert exc.value.errors == {"salary": ["Ce champ ne peut pas être modifié ici."]}
+
+
+def test_a_token_that_names_its_account_names_it_in_the_audit_log(session: Session) -> None:
+    coordinator = make_user(session, Role.COORDINATOR)
+    actor = Actor.token(12, Role.COORDINATOR, user_id=coordinator.id)
+    line = ops.log_access(session, actor, "candidate", 1, ["phone"])
+    assert (line.actor_id, line.details["via"], line.details["api_token_id"]) == (
+        coordinator.id,
+        "api",
+        12,
+    )
