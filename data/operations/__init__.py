@@ -37,6 +37,7 @@ from .offer_import import ImportReport, import_offers
 from .offers import (
     close_offer,
     create_offer,
+    create_offer_as,
     duplicate_offer,
     expire_offer,
     fill_one_place,
@@ -86,6 +87,7 @@ __all__ = [
     "create_employer",
     "create_manual_pair",
     "create_offer",
+    "create_offer_as",
     "create_request",
     "create_user",
     "deactivate_user",

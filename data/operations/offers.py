@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from data.errors import Conflict, InvalidTransition
-from data.models import Employer, Offer, OfferStatus, Site
+from data.actor import Actor
+from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
+from data.models import Employer, Offer, OfferStatus, Role, Site
 
 from ._common import load, local_today, now_or_utc
 from .offer_fields import (
@@ -24,6 +25,7 @@ from .offer_fields import (
 from .validation import (
     ErrorCollector,
     clean_date,
+    clean_id,
     clean_int,
     reject_unknown_fields,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "MAX_PLACES",
     "MIN_DESCRIPTION_TO_PUBLISH",
     "create_offer",
+    "create_offer_as",
     "update_offer",
     "publish_offer",
     "close_offer",
@@ -187,6 +190,27 @@ def create_offer(
     session.add(offer)
     session.flush()
     return offer
+
+
+def create_offer_as(
+    session: Session, actor: Actor, *, now: datetime | None = None, **fields: Any
+) -> Offer:
+    """Create a draft offer for ``actor``: an employer at a site of its own structure, staff at
+    any site (the offer is then the site's structure's); see :func:`create_offer`.
+
+    Raises ``PermissionDenied`` for an actor who may not post offers (a candidate).
+    """
+    if actor.role == Role.EMPLOYER and actor.employer_id is not None:
+        return create_offer(session, actor.employer_id, now=now, **fields)
+    if actor.is_person and not actor.is_staff:
+        raise PermissionDenied("Seule une structure ou la coordination dépose des offres.")
+    errors = ErrorCollector()
+    site_id = errors.run(clean_id, fields.get("site_id"), "site_id")
+    errors.raise_if_any()
+    site = session.get(Site, site_id)
+    if site is None:
+        raise ValidationError({"site_id": ["Site inconnu."]})
+    return create_offer(session, site.employer_id, now=now, **fields)
 
 
 def update_offer(

@@ -307,3 +307,26 @@ def test_a_token_that_names_its_account_names_it_in_the_audit_log(session: Sessi
         "api",
         12,
     )
+
+
+def test_create_offer_as_finds_the_structure_from_the_actor_or_the_site(
+    session: Session,
+) -> None:
+    site = make_site(session)
+    other_site = make_site(session)
+    boss = make_user(session, Role.EMPLOYER, employer=site.employer)
+    fields = {"metier_code": "aide-soignant"}
+    own = ops.create_offer_as(session, Actor.user(boss), site_id=site.id, **fields)
+    assert own.site is site
+    with pytest.raises(ValidationError) as exc:
+        ops.create_offer_as(session, Actor.user(boss), site_id=other_site.id, **fields)
+    assert exc.value.errors == {"site_id": ["Ce site n'appartient pas à votre structure."]}
+    staff = Actor.token(3, Role.COORDINATOR)
+    by_staff = ops.create_offer_as(session, staff, site_id=other_site.id, **fields)
+    assert by_staff.site.employer_id == other_site.employer_id
+    with pytest.raises(ValidationError) as exc:
+        ops.create_offer_as(session, staff, site_id=2**31 - 1, **fields)
+    assert exc.value.errors == {"site_id": ["Site inconnu."]}
+    with pytest.raises(PermissionDenied):
+        ops.create_offer_as(session, Actor.token(4, Role.CANDIDATE, candidate_id=1), **fields)
+    assert session.scalar(select(func.count()).select_from(Offer)) == 2

@@ -102,14 +102,7 @@ def create_offer(data: dict[str, Any]) -> dict[str, Any]:
     """Create a draft offer at a site (of the token's employer, for an employer token)."""
     principal = current_principal()
     session = get_session()
-    if principal.is_employer:
-        employer_id = principal.employer_id
-    else:
-        site = session.get(Site, data["site_id"])
-        if site is None:
-            raise ValidationError({"site_id": ["Site inconnu."]})
-        employer_id = site.employer_id
-    offer = ops.create_offer(session, employer_id, **data)
+    offer = ops.create_offer_as(session, principal.actor, **data)
     session.commit()
     return offer_dict(load_offer(session, principal, offer.id))
 

@@ -261,7 +261,7 @@ def new_offer() -> Response | tuple:
     form, args = _offer_input()
     session = get_session()
     try:
-        offer = ops.create_offer(session, _me().employer_id, **args)  # type: ignore[arg-type]
+        offer = ops.create_offer_as(session, current_actor(), **args)
     except ValidationError as exc:
         session.rollback()
         return _offer_page("employer/offer_form.html", None, form, exc.errors, 400)
