@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data import operations as ops
+from data.actor import SYSTEM, Actor
 from data.errors import Conflict
 from data.models import (
     Commune,
@@ -647,6 +648,7 @@ def _pipeline(session: Session, base: datetime, counts: dict[str, int]) -> None:
     report = recompute_suggestions(session, now=base - timedelta(days=20))
     counts["suggestions"] = report.created
     coordinator = session.scalar(select(User).where(User.email == COORDINATOR_EMAIL))
+    actor = Actor.user(coordinator) if coordinator is not None else SYSTEM
     best = session.scalars(
         select(Suggestion).order_by(Suggestion.score.desc(), Suggestion.id)
     ).all()
@@ -672,7 +674,7 @@ def _pipeline(session: Session, base: datetime, counts: dict[str, int]) -> None:
                     session,
                     pair,
                     SuggestionStatus(stage),
-                    coordinator,
+                    actor,
                     reason=reason if stage in ("rejected", "abandoned") else None,
                     now=base - timedelta(days=STAGE_DAYS_AGO[stage]),
                 )

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from data import demo
 from data import operations as ops
+from data.actor import Actor
 from data.errors import Conflict, ValidationError
 from data.models import (
     Candidate,
@@ -497,7 +498,7 @@ def _approve_some(session: Session, coordinator: User, requests: int, base: date
             session,
             suggestion_id,
             SuggestionStatus.APPROVED,
-            coordinator,
+            Actor.user(coordinator),
             now=base - timedelta(hours=2),
         )
     session.flush()

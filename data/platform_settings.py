@@ -18,9 +18,11 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session
 
+from data.actor import SYSTEM, Actor
 from data.errors import ValidationError
-from data.models import PAIR_STAGES, AuditEntry, Suggestion, SuggestionStatus, User, utcnow
+from data.models import PAIR_STAGES, Suggestion, SuggestionStatus, utcnow
 from data.models.mail import PlatformSetting
+from data.operations import audit
 
 __all__ = [
     "REVIEW_MODES",
@@ -91,14 +93,13 @@ def get_review_rule(session: Session) -> ReviewRule:
 def set_review_rule(
     session: Session,
     rule: ReviewRule,
-    actor: User | int | None = None,
+    actor: Actor = SYSTEM,
     *,
     now: datetime | None = None,
 ) -> None:
-    """Store a new review rule and log who changed it; flushes only."""
+    """Store a new review rule and log who changed it (the system by default); flushes only."""
     rule.validate()
     now = now or utcnow()
-    actor_id = actor.id if isinstance(actor, User) else actor
     value = {"mode": rule.mode, "min_score": float(rule.min_score)}
     row = session.get(PlatformSetting, REVIEW_RULE_KEY)
     before = row.value if row is not None else None
@@ -107,16 +108,15 @@ def set_review_rule(
         session.add(row)
     row.value = value
     row.updated_at = now
-    row.updated_by_id = actor_id
-    session.add(
-        AuditEntry(
-            at=now,
-            actor_id=actor_id,
-            action="settings.review_rule",
-            object_type="settings",
-            object_id=None,
-            details={"before": before, "after": value},
-        )
+    row.updated_by_id = actor.user_id
+    audit.record(
+        session,
+        actor,
+        "settings.review_rule",
+        "settings",
+        None,
+        {"before": before, "after": value},
+        now=now,
     )
     session.flush()
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from data import operations as ops
+from data.actor import Actor
 from data.errors import Conflict, InvalidTransition
 from data.mail import Mailer, queue_contact_mails
 from data.mail.contacts import CANDIDATE_KIND, CANDIDATE_SIDE, EMPLOYER_KIND
@@ -33,6 +34,8 @@ from jobs.common import MailBatch, base_url_of, clock, for_each, summary
 __all__ = ["send_contacts", "CANDIDATE_KIND", "EMPLOYER_KIND"]
 
 log = logging.getLogger("jobs.contacts")
+# The contact job moves approved pairs on; their history says the job did it.
+CONTACTS_ACTOR = Actor.job("contacts")
 
 
 def send_contacts(
@@ -72,7 +75,7 @@ def _contact(
     if CANDIDATE_SIDE in queued.unreached:
         counts["candidates_without_address"] += 1
     try:
-        ops.mark_contacted(s, pair, None, now=now)
+        ops.mark_contacted(s, pair, CONTACTS_ACTOR, now=now)
         counts["pairs"] += 1
     except (Conflict, InvalidTransition):
         # Moved on between our read and our write: nothing was changed; the mails stay queued.

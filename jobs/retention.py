@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.actor import Actor
 from data.mail import Mailer
 from data.mail.links import url
 from data.models import (
@@ -149,7 +150,14 @@ def _erase(
     s: Session, candidate: Candidate, mail_dir: Path | None, now: datetime
 ) -> dict[str, int]:
     """Erase the person as « supprimer mon compte » would: the one erasure of data.privacy."""
-    report = erase_candidate(s, candidate, cause=ErasureCause.RETENTION, now=now, mail_dir=mail_dir)
+    report = erase_candidate(
+        s,
+        candidate,
+        cause=ErasureCause.RETENTION,
+        actor=Actor.job("retention"),
+        now=now,
+        mail_dir=mail_dir,
+    )
     return report.counts
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import current_app, request
 
+from data.operations.offer_fields import OFFER_LABELS
+
 __all__ = ["values", "checked", "page_args", "small_int", "FIELD_LABELS"]
 
 
@@ -66,17 +68,7 @@ FIELD_LABELS = {
     "beds": "Nombre de lits",
     "monthly_cost_eur": "Coût mensuel",
     "notes": "Précisions",
-    "site_id": "Lieu d'accueil",
-    "metier_code": "Métier",
-    "diploma": "Diplôme",
-    "contract": "Contrat",
-    "places": "Nombre de places",
-    "start_date": "Date de début",
-    "duration_months": "Durée",
-    "housing_beds": "Lits réservés",
-    "tutor_name": "Tuteur ou tutrice",
-    "tutor_role": "Fonction du tuteur",
-    "description": "Description",
+    **OFFER_LABELS,
     "metiers": "Métiers recherchés",
     "max_distance_km": "Distance maximale",
     "available_from": "Disponible à partir du",

@@ -16,12 +16,14 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
 from data import auth as data_auth
+from data.actor import Actor
 from data.models import Role, User
 from web.db import get_session
 
 __all__ = [
     "register_sessions",
     "current_user",
+    "current_actor",
     "sign_in",
     "sign_out",
     "role_required",
@@ -49,6 +51,14 @@ def current_user() -> User | None:
             session.clear()
     g._user = user
     return user
+
+
+def current_actor() -> Actor:
+    """Return the signed-in user acting through the pages (views behind ``role_required``)."""
+    user = current_user()
+    if user is None:
+        abort(401)
+    return Actor.user(user)
 
 
 def sign_in(user: User) -> None:

@@ -5,10 +5,18 @@ Every operation takes the caller's ``session`` first, validates its whole input 
 then changes the objects and ``flush()``es; the caller commits. Status changes that the life cycle
 forbids raise ``data.errors.InvalidTransition``; clashes with existing data ``Conflict``; unknown
 ids ``NotFound``. Objects may be given as instances or as primary keys.
+
+An operation that records who acted (the audit log, a decision's author) takes a
+:class:`data.actor.Actor`: a user on the pages, an API token, a job, or the system. A use case
+that pages and API share is one function here, called by both: saving a site with its housing
+(:func:`save_site`), importing offers from CSV (:func:`import_offers`), proposing an allocation
+(:func:`propose_allocation`), turning typed text into a commune (:func:`resolve_commune`). An
+offer's fields and limits are declared once, in :mod:`.offer_fields`.
 """
 
 from __future__ import annotations
 
+from .allocation import propose_allocation
 from .audit import log_access
 from .candidates import (
     create_candidate,
@@ -16,6 +24,7 @@ from .candidates import (
     touch_candidate,
     update_candidate,
 )
+from .communes import resolve_commune
 from .employers import (
     add_site,
     create_employer,
@@ -24,9 +33,11 @@ from .employers import (
     update_employer,
     update_site,
 )
+from .offer_import import ImportReport, import_offers
 from .offers import (
     close_offer,
     create_offer,
+    create_offer_as,
     duplicate_offer,
     expire_offer,
     fill_one_place,
@@ -44,6 +55,7 @@ from .requests import (
     reactivate_request,
     update_request,
 )
+from .sites import save_site
 from .suggestions import (
     abandon_suggestion,
     approve_suggestion,
@@ -61,6 +73,7 @@ from .suggestions import (
 from .users import create_user, deactivate_user, find_user_by_email
 
 __all__ = [
+    "ImportReport",
     "RequestResult",
     "abandon_suggestion",
     "add_site",
@@ -72,12 +85,14 @@ __all__ = [
     "create_employer",
     "create_manual_pair",
     "create_offer",
+    "create_offer_as",
     "create_request",
     "create_user",
     "deactivate_user",
     "duplicate_offer",
     "expire_offer",
     "find_user_by_email",
+    "import_offers",
     "log_access",
     "mark_contacted",
     "mark_contract_signed",
@@ -87,10 +102,13 @@ __all__ = [
     "pair_histories",
     "pair_history",
     "pause_request",
+    "propose_allocation",
     "publish_offer",
     "reactivate_request",
     "reject_suggestion",
     "remove_site",
+    "resolve_commune",
+    "save_site",
     "set_candidate_interest",
     "set_employer_interest",
     "set_notification_preference",

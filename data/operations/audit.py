@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import AuditEntry, User
+from data.actor import Actor
+from data.models import AuditEntry
 
 from ._common import now_or_utc
 
@@ -30,15 +31,9 @@ CANDIDATE = "candidate"
 EMPLOYER = "employer"
 
 
-def _actor_id(actor: User | int | None) -> int | None:
-    if actor is None or isinstance(actor, int):
-        return actor
-    return actor.id
-
-
 def record(
     session: Session,
-    actor: User | int | None,
+    actor: Actor,
     action: str,
     object_type: str,
     object_id: int | None,
@@ -46,14 +41,14 @@ def record(
     *,
     now: datetime | None = None,
 ) -> AuditEntry:
-    """Write one audit line (``actor`` None means the system: a job, the engine)."""
+    """Write one audit line: the user in ``actor_id``, the channel in ``details`` (see Actor)."""
     entry = AuditEntry(
         at=now_or_utc(now),
-        actor_id=_actor_id(actor),
+        actor_id=actor.user_id,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        details=dict(details or {}),
+        details={**(details or {}), **actor.audit_details()},
     )
     session.add(entry)
     session.flush()
@@ -67,30 +62,28 @@ API = "api"
 
 def log_access(
     session: Session,
-    actor: User | int | None,
+    actor: Actor,
     object_type: str,
     object_id: int | None,
     fields: Iterable[str],
     *,
-    via: str = PAGE,
-    api_token_id: int | None = None,
-    role: str | None = None,
     now: datetime | None = None,
 ) -> AuditEntry:
-    """Record that someone viewed these personal fields of an object (the one place for it).
+    """Record that ``actor`` viewed these personal fields of an object (the one place for it).
 
-    ``actor`` is the user who looked (a coordinator, an employer's staff); through the API there
-    is no user but a token: ``via=API`` with its id and ``role``, so that the person's export
-    says who consulted their data and how.
+    The actor says who looked (a coordinator, an employer's staff) and how: through the API, its
+    token's id and role go to the line's details (``Actor.audit_details``), so that the person's
+    export says who consulted their data and how.
     """
-    details: dict[str, Any] = {"fields": sorted(set(fields))}
-    if via != PAGE:
-        details["via"] = via
-    if api_token_id is not None:
-        details["api_token_id"] = api_token_id
-    if role is not None:
-        details["role"] = role
-    return record(session, actor, ACCESS_ACTION, object_type, object_id, details, now=now)
+    return record(
+        session,
+        actor,
+        ACCESS_ACTION,
+        object_type,
+        object_id,
+        {"fields": sorted(set(fields))},
+        now=now,
+    )
 
 
 def entries_for_many(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from data.actor import Actor
 from data.errors import Conflict
 from data.models import (
     Employer,
@@ -244,8 +245,8 @@ def set_site_housing(
     site: Site | int,
     *,
     kind: HousingKind | str,
-    beds: int,
-    monthly_cost_eur: int | None = None,
+    beds: int | str,
+    monthly_cost_eur: int | str | None = None,
     notes: str | None = None,
 ) -> Housing | None:
     """Set the beds of one kind a site offers (one row per kind); 0 beds removes that kind.
@@ -352,14 +353,14 @@ def request_to_join(
     )
     session.add(join)
     session.flush()
-    audit.record(session, None, "join_requested", _JOIN_OBJECT, join.id, now=at)
+    audit.record(session, Actor.visitor(), "join_requested", _JOIN_OBJECT, join.id, now=at)
     return join
 
 
 def _decide(
     session: Session,
     join: StructureJoinRequest | int,
-    actor: User,
+    actor: Actor,
     status: JoinRequestStatus,
     now: datetime | None,
 ) -> StructureJoinRequest:
@@ -372,7 +373,7 @@ def _decide(
             StructureJoinRequest.id == join.id,
             StructureJoinRequest.status == JoinRequestStatus.PENDING,
         )
-        .values(status=status, decided_at=at, decided_by_id=actor.id)
+        .values(status=status, decided_at=at, decided_by_id=actor.user_id)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -394,7 +395,7 @@ def _decide(
 def accept_join_request(
     session: Session,
     join: StructureJoinRequest | int,
-    actor: User,
+    actor: Actor,
     *,
     now: datetime | None = None,
 ) -> User:
@@ -417,7 +418,7 @@ def accept_join_request(
 def refuse_join_request(
     session: Session,
     join: StructureJoinRequest | int,
-    actor: User,
+    actor: Actor,
     *,
     now: datetime | None = None,
 ) -> StructureJoinRequest:

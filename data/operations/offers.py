@@ -8,20 +8,26 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from data.errors import Conflict, InvalidTransition
-from data.models import ContractKind, Employer, Offer, OfferStatus, Site
+from data.actor import Actor
+from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
+from data.models import Employer, Offer, OfferStatus, Role, Site
 from data.presentation import plural
 
 from ._common import load, local_today, now_or_utc
+from .offer_fields import (
+    MAX_DURATION_MONTHS,
+    MAX_PLACES,
+    MIN_DURATION_MONTHS,
+    OFFER_FIELD,
+    OFFER_FIELD_NAMES,
+    OFFER_FIELDS,
+    clean_offer_value,
+)
 from .validation import (
     ErrorCollector,
-    clean_bool,
     clean_date,
-    clean_enum,
     clean_id,
     clean_int,
-    clean_metier,
-    clean_text,
     reject_unknown_fields,
 )
 
@@ -33,6 +39,7 @@ __all__ = [
     "MAX_PLACES",
     "MIN_DESCRIPTION_TO_PUBLISH",
     "create_offer",
+    "create_offer_as",
     "update_offer",
     "publish_offer",
     "close_offer",
@@ -45,10 +52,6 @@ __all__ = [
     "check_offer_transition",
 ]
 
-MIN_DURATION_MONTHS = 6
-MAX_DURATION_MONTHS = 48
-MAX_PLACES = 50
-MAX_DESCRIPTION = 5000
 # A candidate needs a few lines to know what the job is; a title alone is not an offer.
 MIN_DESCRIPTION_TO_PUBLISH = 30
 # A start date is checked against today: a little in the past is "as soon as possible",
@@ -73,22 +76,7 @@ OFFER_TRANSITIONS: dict[OfferStatus, frozenset[OfferStatus]] = {
     OfferStatus.EXPIRED: frozenset(),
 }
 
-_FIELDS = (
-    "site_id",
-    "metier_code",
-    "diploma",
-    "contract",
-    "places",
-    "start_date",
-    "duration_months",
-    "housing_beds",
-    "licence_required",
-    "night_work",
-    "weekend_work",
-    "tutor_name",
-    "tutor_role",
-    "description",
-)
+_FIELDS = OFFER_FIELD_NAMES
 
 
 def check_offer_transition(offer: Offer, target: OfferStatus) -> None:
@@ -106,7 +94,17 @@ def _clean_offer_fields(
     today: date,
     current: Offer | None,
 ) -> dict[str, Any]:
-    """Validate the given offer fields; cross-field rules use ``current`` for the others."""
+    """Validate the given offer fields; cross-field rules use ``current`` for the others.
+
+    Each field is checked against its declaration (:data:`OFFER_FIELDS`); then the rules that
+    involve other fields or rows.
+    """
+    checked: dict[str, Any] = {}
+    for field in OFFER_FIELDS:
+        if field.name in values and field.name != "housing_beds":
+            value = errors.run(clean_offer_value, session, field, values[field.name])
+            if not errors.has(field.name):
+                checked[field.name] = value
     cleaned: dict[str, Any] = {}
 
     def keep(name: str, value: Any) -> None:
@@ -116,64 +114,39 @@ def _clean_offer_fields(
     site: Site | None = current.site if current is not None else None
     if "site_id" in values:
         site = None
-        raw = values["site_id"]
-        site_id = errors.run(clean_id, raw, "site_id")
-        if site_id is not None:
-            site = session.get(Site, site_id)
+        if checked.get("site_id") is not None:
+            site = session.get(Site, checked["site_id"])
             if site is None or site.employer_id != employer.id:
                 errors.add("site_id", "Ce site n'appartient pas à votre structure.")
                 site = None
         keep("site", site)
-
-    metier = None
+    metier = checked.pop("metier_code", None)
     if "metier_code" in values:
-        metier = errors.run(clean_metier, session, values["metier_code"], "metier_code")
         keep("metier", metier)
-
-    if "diploma" in values:
-        keep(
-            "diploma",
-            errors.run(clean_text, values["diploma"], "diploma", required=False, max_length=16),
+    checked.pop("site_id", None)
+    places = checked.get("places")
+    if places is not None and current is not None and places < current.places_filled:
+        filled = plural(
+            current.places_filled, "place est déjà pourvue", "places sont déjà pourvues"
         )
-    if "contract" in values:
-        keep("contract", errors.run(clean_enum, values["contract"], ContractKind, "contract"))
-    if "places" in values:
-        places = errors.run(
-            clean_int, values["places"], "places", min_value=1, max_value=MAX_PLACES
+        errors.add("places", f"{filled} : le nombre de places ne peut pas être inférieur.")
+    start = checked.get("start_date")
+    # Bounds apply to a new date only: an unchanged one re-sent by a form is left alone.
+    if start is not None and (current is None or start != current.start_date):
+        errors.run(
+            clean_date,
+            start,
+            "start_date",
+            min_value=today - timedelta(days=START_DATE_PAST_DAYS),
+            max_value=today + timedelta(days=START_DATE_FUTURE_DAYS),
         )
-        if places is not None and current is not None and places < current.places_filled:
-            filled = plural(
-                current.places_filled, "place est déjà pourvue", "places sont déjà pourvues"
-            )
-            errors.add("places", f"{filled} : le nombre de places ne peut pas être inférieur.")
-        keep("places", places)
-    if "start_date" in values:
-        start = errors.run(clean_date, values["start_date"], "start_date")
-        # Bounds apply to a new date only: an unchanged one re-sent by a form is left alone.
-        if start is not None and (current is None or start != current.start_date):
-            errors.run(
-                clean_date,
-                start,
-                "start_date",
-                min_value=today - timedelta(days=START_DATE_PAST_DAYS),
-                max_value=today + timedelta(days=START_DATE_FUTURE_DAYS),
-            )
-        keep("start_date", start)
-    if "duration_months" in values:
-        keep(
-            "duration_months",
-            errors.run(
-                clean_int,
-                values["duration_months"],
-                "duration_months",
-                min_value=MIN_DURATION_MONTHS,
-                max_value=MAX_DURATION_MONTHS,
-                required=False,
-            ),
-        )
+    if "description" in checked:
+        checked["description"] = checked["description"] or ""
+    for name, value in checked.items():
+        keep(name, value)
     if "housing_beds" in values or "site_id" in values:
         raw_beds = values.get("housing_beds", current.housing_beds if current else 0)
-        beds = errors.run(clean_int, raw_beds, "housing_beds", min_value=0, max_value=500)
+        beds = errors.run(clean_offer_value, session, OFFER_FIELD["housing_beds"], raw_beds)
         if beds and site is not None and beds > site.housing_beds:
             offered = site.housing_beds
             errors.add(
@@ -184,22 +157,6 @@ def _clean_offer_fields(
                 else "Ce site ne propose pas de logement : déclarez-le d'abord sur le site.",
             )
         keep("housing_beds", beds)
-    for flag in ("licence_required", "night_work", "weekend_work"):
-        if flag in values:
-            keep(flag, errors.run(clean_bool, values[flag], flag))
-    for name in ("tutor_name", "tutor_role"):
-        if name in values:
-            keep(name, errors.run(clean_text, values[name], name, required=False, max_length=200))
-    if "description" in values:
-        text = errors.run(
-            clean_text,
-            values["description"],
-            "description",
-            required=False,
-            max_length=MAX_DESCRIPTION,
-            multiline=True,
-        )
-        keep("description", text or "")
 
     # The diploma follows the métier unless the employer names one.
     if ("diploma" in cleaned or metier is not None) and not cleaned.get("diploma"):
@@ -212,50 +169,19 @@ def _clean_offer_fields(
 
 
 def create_offer(
-    session: Session,
-    employer: Employer | int,
-    *,
-    site_id: int,
-    metier_code: str,
-    contract: ContractKind | str = ContractKind.APPRENTISSAGE,
-    places: int = 1,
-    start_date: date | str | None = None,
-    duration_months: int | None = None,
-    housing_beds: int = 0,
-    licence_required: bool = False,
-    night_work: bool = False,
-    weekend_work: bool = False,
-    tutor_name: str | None = None,
-    tutor_role: str | None = None,
-    description: str = "",
-    diploma: str | None = None,
-    now: datetime | None = None,
+    session: Session, employer: Employer | int, *, now: datetime | None = None, **fields: Any
 ) -> Offer:
-    """Create a draft offer at one of the employer's sites; the diploma defaults from the métier."""
+    """Create a draft offer at one of the employer's sites; the diploma defaults from the métier.
+
+    ``fields`` are those of :data:`OFFER_FIELDS` (``site_id`` and ``metier_code`` required);
+    a field not given takes its declared default.
+    """
     employer = load(session, Employer, employer, "Structure")
+    reject_unknown_fields(fields, OFFER_FIELD_NAMES)
+    given = {f.name: fields.get(f.name, f.default) for f in OFFER_FIELDS}
     errors = ErrorCollector()
     values = _clean_offer_fields(
-        session,
-        employer,
-        {
-            "site_id": site_id,
-            "metier_code": metier_code,
-            "diploma": diploma,
-            "contract": contract,
-            "places": places,
-            "start_date": start_date,
-            "duration_months": duration_months,
-            "housing_beds": housing_beds,
-            "licence_required": licence_required,
-            "night_work": night_work,
-            "weekend_work": weekend_work,
-            "tutor_name": tutor_name,
-            "tutor_role": tutor_role,
-            "description": description,
-        },
-        errors,
-        today=local_today(now),
-        current=None,
+        session, employer, given, errors, today=local_today(now), current=None
     )
     errors.raise_if_any()
     stamp = now_or_utc(now)
@@ -265,6 +191,27 @@ def create_offer(
     session.add(offer)
     session.flush()
     return offer
+
+
+def create_offer_as(
+    session: Session, actor: Actor, *, now: datetime | None = None, **fields: Any
+) -> Offer:
+    """Create a draft offer for ``actor``: an employer at a site of its own structure, staff at
+    any site (the offer is then the site's structure's); see :func:`create_offer`.
+
+    Raises ``PermissionDenied`` for an actor who may not post offers (a candidate).
+    """
+    if actor.role == Role.EMPLOYER and actor.employer_id is not None:
+        return create_offer(session, actor.employer_id, now=now, **fields)
+    if actor.is_person and not actor.is_staff:
+        raise PermissionDenied("Seule une structure ou la coordination dépose des offres.")
+    errors = ErrorCollector()
+    site_id = errors.run(clean_id, fields.get("site_id"), "site_id")
+    errors.raise_if_any()
+    site = session.get(Site, site_id)
+    if site is None:
+        raise ValidationError({"site_id": ["Site inconnu."]})
+    return create_offer(session, site.employer_id, now=now, **fields)
 
 
 def update_offer(

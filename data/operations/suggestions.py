@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.actor import Actor
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.mail.contacts import queue_contact_mails
 from data.models import (
@@ -19,11 +20,9 @@ from data.models import (
     OfferStatus,
     Request,
     RequestStatus,
-    Role,
     Suggestion,
     SuggestionOrigin,
     SuggestionStatus,
-    User,
 )
 from matching import distance_km
 
@@ -100,7 +99,7 @@ def change_suggestion_status(
     session: Session,
     suggestion: Suggestion | int,
     target: SuggestionStatus | str,
-    actor: User | int | None,
+    actor: Actor,
     *,
     reason: str | None = None,
     now: datetime | None = None,
@@ -143,7 +142,7 @@ def change_suggestion_status(
     values: dict[str, Any] = {
         "status": target,
         "status_changed_at": stamp,
-        "status_changed_by_id": _actor_id(actor),
+        "status_changed_by_id": actor.user_id,
         "updated_at": stamp,
     }
     if target == S.REJECTED:
@@ -189,14 +188,10 @@ def _compare_and_set(
     session.refresh(suggestion)
 
 
-def _actor_id(actor: User | int | None) -> int | None:
-    return actor if actor is None or isinstance(actor, int) else actor.id
-
-
 def approve_suggestion(
     session: Session,
     suggestion: Suggestion | int,
-    actor: User | int | None,
+    actor: Actor,
     *,
     now: datetime | None = None,
     expected: SuggestionStatus | str | None = None,
@@ -211,7 +206,7 @@ def approve_suggestion(
 def reject_suggestion(
     session: Session,
     suggestion: Suggestion | int,
-    actor: User | int | None,
+    actor: Actor,
     reason: str,
     *,
     now: datetime | None = None,
@@ -226,7 +221,7 @@ def reject_suggestion(
 def mark_contacted(
     session: Session,
     suggestion: Suggestion | int,
-    actor: User | int | None,
+    actor: Actor,
     *,
     now: datetime | None = None,
 ) -> Suggestion:
@@ -237,7 +232,7 @@ def mark_contacted(
 def mark_interview(
     session: Session,
     suggestion: Suggestion | int,
-    actor: User | int | None,
+    actor: Actor,
     *,
     now: datetime | None = None,
 ) -> Suggestion:
@@ -248,7 +243,7 @@ def mark_interview(
 def mark_contract_signed(
     session: Session,
     suggestion: Suggestion | int,
-    actor: User | int | None,
+    actor: Actor,
     *,
     now: datetime | None = None,
 ) -> Suggestion:
@@ -259,7 +254,7 @@ def mark_contract_signed(
 def abandon_suggestion(
     session: Session,
     suggestion: Suggestion | int,
-    actor: User | int | None,
+    actor: Actor,
     reason: str,
     *,
     now: datetime | None = None,
@@ -272,7 +267,7 @@ def create_manual_pair(
     session: Session,
     request: Request | int,
     offer: Offer | int,
-    actor: User | int | None,
+    actor: Actor,
     *,
     note: str | None = None,
     now: datetime | None = None,
@@ -321,7 +316,7 @@ def create_manual_pair(
         created_at=stamp,
         updated_at=stamp,
         status_changed_at=stamp,
-        status_changed_by_id=_actor_id(actor),
+        status_changed_by_id=actor.user_id,
     )
     try:
         with session.begin_nested():  # a clash undoes the insert only; the session stays usable
@@ -339,18 +334,12 @@ def create_manual_pair(
     return suggestion
 
 
-def _check_side(suggestion: Suggestion, actor: User | int | None, side: str) -> None:
-    """Refuse an answer given by a user who is not that side (staff may record either)."""
-    if not isinstance(actor, User) or actor.role in (Role.COORDINATOR, Role.ADMIN):
-        return
+def _check_side(suggestion: Suggestion, actor: Actor, side: str) -> None:
+    """Refuse an answer given by someone who is not that side (staff may record either)."""
     if side == EMPLOYER_INTEREST:
-        allowed = (
-            actor.role == Role.EMPLOYER and actor.employer_id == suggestion.offer.site.employer_id
-        )
+        allowed = actor.may_act_for_employer(suggestion.offer.site.employer_id)
     else:
-        allowed = (
-            actor.role == Role.CANDIDATE and actor.candidate_id == suggestion.request.candidate_id
-        )
+        allowed = actor.may_act_for_candidate(suggestion.request.candidate_id)
     if not allowed:
         raise PermissionDenied("Vous ne pouvez pas répondre pour l'autre partie.")
 
@@ -358,7 +347,7 @@ def _check_side(suggestion: Suggestion, actor: User | int | None, side: str) -> 
 def _set_interest(
     session: Session,
     suggestion: Suggestion | int,
-    actor: User | int | None,
+    actor: Actor,
     side: str,
     interested: bool,
     reason: str | None,
@@ -409,7 +398,7 @@ def _set_interest(
 def set_employer_interest(
     session: Session,
     suggestion: Suggestion | int,
-    actor: User | int | None,
+    actor: Actor,
     interested: bool,
     *,
     reason: str | None = None,
@@ -422,7 +411,7 @@ def set_employer_interest(
 def set_candidate_interest(
     session: Session,
     suggestion: Suggestion | int,
-    actor: User | int | None,
+    actor: Actor,
     interested: bool,
     *,
     now: datetime | None = None,

@@ -25,6 +25,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
+from data.actor import SYSTEM, Actor
 from data.mail.actions import STILL_LOOKING
 from data.mail.outbox import withdraw
 from data.models import (
@@ -116,13 +117,13 @@ def erase_candidate(
     candidate: Candidate | int,
     *,
     cause: ErasureCause,
-    actor: User | int | None = None,
+    actor: Actor = SYSTEM,
     now: datetime | None = None,
     mail_dir: str | Path | None = None,
 ) -> ErasureReport:
     """Erase a candidate's personal data everywhere it lives, keep the anonymous facts; flushes.
 
-    ``actor`` is the user who asked (the person, a coordinator), None for the retention job.
+    ``actor`` is who asked (the person, a coordinator), the platform for the retention job.
     ``mail_dir`` is the folder of the file mail transport: its ``.eml`` files to or about the
     person are deleted (they are copies of sent mail; the database changes commit with the caller).
     Idempotent: erasing an erased person finds nothing more and keeps the first erasure date.
@@ -131,7 +132,7 @@ def erase_candidate(
     stamp = now_or_utc(now)
     person = find_person(session, candidate)
     # The person erasing themself is gone at the end: their own lines name no account.
-    by = None if _user_id(actor) in person.user_ids else actor
+    by = SYSTEM if actor.user_id in person.user_ids else actor
     counts: Counter[str] = Counter()
     counts["mails_withdrawn"] = withdraw(
         session,
@@ -208,7 +209,7 @@ def _stop(
     session: Session,
     candidate: Candidate,
     person: Person,
-    actor: User | int | None,
+    actor: Actor,
     now: datetime,
 ) -> Counter[str]:
     """Stop the pairs still alive and close the request, through their life cycles."""
@@ -318,10 +319,6 @@ def _about_columns(model: type[Base]) -> list[Column[Any]]:
 def _blanks(columns: list[Column[Any]]) -> dict[str, str | None]:
     """Return the blank value of each column: NULL, or an empty text where NULL is not allowed."""
     return {c.name: (None if c.nullable else "") for c in columns}
-
-
-def _user_id(actor: User | int | None) -> int | None:
-    return actor.id if isinstance(actor, User) else actor
 
 
 def _anonymise(session: Session, candidate: Candidate, now: datetime) -> None:

@@ -32,12 +32,9 @@ from .offers import (
 )
 from .pages import Page, page_rows, paginate, paginate_list
 from .reference import (
-    commune_label,
     commune_page,
     metier_options,
     metier_page,
-    resolve_commune,
-    search_communes,
 )
 from .requests import (
     REQUESTS_BY_CREATION,
@@ -81,7 +78,6 @@ __all__ = [
     "active_requests",
     "allocation_view",
     "candidate_page",
-    "commune_label",
     "commune_page",
     "dashboard",
     "employer_offers",
@@ -101,10 +97,8 @@ __all__ = [
     "paginate_list",
     "request_page",
     "request_query",
-    "resolve_commune",
     "review_count",
     "review_queue",
-    "search_communes",
     "suggestion_page",
     "suggestion_query",
     "visible_suggestions",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from data import operations as ops
+from data.actor import SYSTEM, Actor
 from data.models import (
     AuditEntry,
     Candidate,
@@ -63,11 +64,11 @@ def test_delete_candidate_removes_the_person_and_keeps_the_anonymous_facts(sessi
     candidate = request.candidate
     user = make_user(session, role="candidate", candidate=candidate)
     suggestion = make_suggestion(session, request=request, offer=offer)
-    ops.approve_suggestion(session, suggestion, coordinator)
+    ops.approve_suggestion(session, suggestion, Actor.user(coordinator))
     kept = make_request(session)
     ids = (candidate.id, request.id, user.id, suggestion.id)
 
-    erase_candidate(session, candidate, cause=ErasureCause.PERSON, actor=user)
+    erase_candidate(session, candidate, cause=ErasureCause.PERSON, actor=Actor.user(user))
     session.expire_all()
     # The person and their account are gone; what stays names nobody.
     gone = session.get(Candidate, ids[0])
@@ -107,10 +108,12 @@ def test_export_candidate_data_is_complete_and_json_ready(session) -> None:
     make_user(session, role="candidate", candidate=candidate, email="Moi@Example.org")
     offer = make_offer(session)
     suggestion = make_suggestion(session, request=request, offer=offer)
-    ops.approve_suggestion(session, suggestion, coordinator)
-    ops.set_candidate_interest(session, suggestion, None, True)
-    ops.log_access(session, coordinator, "candidate", candidate.id, ["email", "phone"], now=NOW)
-    ops.log_access(session, coordinator, "candidate", candidate.id + 1000, ["email"])
+    ops.approve_suggestion(session, suggestion, Actor.user(coordinator))
+    ops.set_candidate_interest(session, suggestion, SYSTEM, True)
+    ops.log_access(
+        session, Actor.user(coordinator), "candidate", candidate.id, ["email", "phone"], now=NOW
+    )
+    ops.log_access(session, Actor.user(coordinator), "candidate", candidate.id + 1000, ["email"])
 
     data = export_candidate_data(session, candidate, label=label)
     json.dumps(data)  # JSON-ready

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from data import operations as ops
+from data.actor import SYSTEM, Actor
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.models import (
     Interest,
@@ -39,15 +40,15 @@ def test_review_then_the_whole_life_of_a_pair(session) -> None:
     suggestion = make_suggestion(session, offer=offer)
     request = suggestion.request
 
-    ops.approve_suggestion(session, suggestion, coordinator, now=_at(1))
+    ops.approve_suggestion(session, suggestion, Actor.user(coordinator), now=_at(1))
     assert suggestion.status is S.APPROVED
     assert (suggestion.status_changed_at, suggestion.status_changed_by_id) == (
         _at(1),
         coordinator.id,
     )
-    ops.mark_contacted(session, suggestion.id, coordinator, now=_at(2))
-    ops.mark_interview(session, suggestion, coordinator.id, now=_at(3))
-    ops.mark_contract_signed(session, suggestion, coordinator, now=_at(4))
+    ops.mark_contacted(session, suggestion.id, Actor.user(coordinator), now=_at(2))
+    ops.mark_interview(session, suggestion, Actor.user(coordinator), now=_at(3))
+    ops.mark_contract_signed(session, suggestion, Actor.user(coordinator), now=_at(4))
 
     assert suggestion.status is S.CONTRACT_SIGNED
     assert (offer.places_filled, offer.status) == (1, OfferStatus.PUBLISHED)
@@ -69,10 +70,10 @@ def test_the_last_contract_fills_the_offer(session) -> None:
     offer = make_offer(session, places=1)
     suggestion = make_suggestion(session, offer=offer, status=S.INTERVIEW)
     other = make_suggestion(session, offer=offer, status=S.CONTACTED)
-    ops.mark_contract_signed(session, suggestion, None, now=NOW)
+    ops.mark_contract_signed(session, suggestion, SYSTEM, now=NOW)
     assert (offer.places_filled, offer.status, offer.closed_at) == (1, OfferStatus.FILLED, NOW)
     with pytest.raises(Conflict, match="déjà pourvues"):
-        ops.mark_contract_signed(session, other, None)
+        ops.mark_contract_signed(session, other, SYSTEM)
     assert other.status is S.CONTACTED
     assert other.request.status is RequestStatus.ACTIVE
     assert ops.pair_history(session, other.id) == []
@@ -83,11 +84,11 @@ def test_a_contract_needs_an_open_offer_and_an_open_request(session) -> None:
     suggestion = make_suggestion(session, status=S.INTERVIEW)
     ops.close_offer(session, suggestion.offer)
     with pytest.raises(Conflict, match="plus ouverte"):
-        ops.mark_contract_signed(session, suggestion, None)
+        ops.mark_contract_signed(session, suggestion, SYSTEM)
     second = make_suggestion(session, status=S.INTERVIEW)
     ops.close_request(session, second.request)
     with pytest.raises(Conflict, match="plus active"):
-        ops.mark_contract_signed(session, second, None)
+        ops.mark_contract_signed(session, second, SYSTEM)
     assert (suggestion.status, second.status) == (S.INTERVIEW, S.INTERVIEW)
     assert second.offer.places_filled == 0
     assert_nothing_pending(session)
@@ -108,7 +109,7 @@ def test_rejecting_or_abandoning_needs_a_reason(session, action, reason) -> None
 def test_reason_length_is_bounded(session) -> None:
     suggestion = make_suggestion(session)
     with pytest.raises(ValidationError) as info:
-        ops.reject_suggestion(session, suggestion, None, "x" * 1001)
+        ops.reject_suggestion(session, suggestion, SYSTEM, "x" * 1001)
     assert info.value.errors == {"reason": ["Ce texte ne peut pas dépasser 1000 caractères."]}
 
 
@@ -116,15 +117,17 @@ def test_reject_keeps_the_reason_and_going_back_clears_it(session) -> None:
     coordinator = make_user(session)
     suggestion = make_suggestion(session)
     ops.reject_suggestion(
-        session, suggestion, coordinator, "  Trop loin sans voiture. ", now=_at(1)
+        session, suggestion, Actor.user(coordinator), "  Trop loin sans voiture. ", now=_at(1)
     )
     assert (suggestion.status, suggestion.rejection_reason) == (
         S.REJECTED,
         "Trop loin sans voiture.",
     )
-    ops.approve_suggestion(session, suggestion, coordinator, now=_at(2))
+    ops.approve_suggestion(session, suggestion, Actor.user(coordinator), now=_at(2))
     assert (suggestion.status, suggestion.rejection_reason) == (S.APPROVED, None)
-    ops.abandon_suggestion(session, suggestion, coordinator, "La candidate a trouvé ailleurs.")
+    ops.abandon_suggestion(
+        session, suggestion, Actor.user(coordinator), "La candidate a trouvé ailleurs."
+    )
     history = ops.pair_history(session, suggestion.id)
     assert [e.details for e in history] == [
         {"from": "proposed", "to": "rejected", "reason": "Trop loin sans voiture."},
@@ -134,13 +137,15 @@ def test_reject_keeps_the_reason_and_going_back_clears_it(session) -> None:
 
 
 TARGET_ACTIONS = {
-    S.APPROVED: lambda s, sug, now: ops.approve_suggestion(s, sug, None, now=now),
-    S.REJECTED: lambda s, sug, now: ops.reject_suggestion(s, sug, None, "Profil éloigné", now=now),
-    S.CONTACTED: lambda s, sug, now: ops.mark_contacted(s, sug, None, now=now),
-    S.INTERVIEW: lambda s, sug, now: ops.mark_interview(s, sug, None, now=now),
-    S.CONTRACT_SIGNED: lambda s, sug, now: ops.mark_contract_signed(s, sug, None, now=now),
+    S.APPROVED: lambda s, sug, now: ops.approve_suggestion(s, sug, SYSTEM, now=now),
+    S.REJECTED: lambda s, sug, now: ops.reject_suggestion(
+        s, sug, SYSTEM, "Profil éloigné", now=now
+    ),
+    S.CONTACTED: lambda s, sug, now: ops.mark_contacted(s, sug, SYSTEM, now=now),
+    S.INTERVIEW: lambda s, sug, now: ops.mark_interview(s, sug, SYSTEM, now=now),
+    S.CONTRACT_SIGNED: lambda s, sug, now: ops.mark_contract_signed(s, sug, SYSTEM, now=now),
     S.ABANDONED: lambda s, sug, now: ops.abandon_suggestion(
-        s, sug, None, "Plus de nouvelles", now=now
+        s, sug, SYSTEM, "Plus de nouvelles", now=now
     ),
 }
 
@@ -173,9 +178,9 @@ def test_nothing_goes_back_to_proposed(session) -> None:
     assert all(S.PROPOSED not in targets for targets in SUGGESTION_TRANSITIONS.values())
     suggestion = make_suggestion(session, status=S.APPROVED)
     with pytest.raises(InvalidTransition):
-        ops.change_suggestion_status(session, suggestion, "proposed", None)
+        ops.change_suggestion_status(session, suggestion, "proposed", SYSTEM)
     with pytest.raises(ValueError):
-        ops.change_suggestion_status(session, suggestion, "lost", None)
+        ops.change_suggestion_status(session, suggestion, "lost", SYSTEM)
 
 
 def test_create_manual_pair(session) -> None:
@@ -183,7 +188,7 @@ def test_create_manual_pair(session) -> None:
     request = make_request(session, commune_insee=OYONNAX)
     offer = make_offer(session)
     pair = ops.create_manual_pair(
-        session, request, offer, coordinator, note=" Vue au forum ", now=NOW
+        session, request, offer, Actor.user(coordinator), note=" Vue au forum ", now=NOW
     )
     assert (pair.origin, pair.status, pair.engine_version) == (
         SuggestionOrigin.MANUAL,
@@ -199,7 +204,7 @@ def test_create_manual_pair(session) -> None:
         {"origin": "manual", "to": "approved", "reason": "Vue au forum"},
     )
     with pytest.raises(Conflict, match="existe déjà"):
-        ops.create_manual_pair(session, request, offer, coordinator)
+        ops.create_manual_pair(session, request, offer, Actor.user(coordinator))
     assert_nothing_pending(session)
 
 
@@ -208,7 +213,7 @@ def test_create_manual_pair_needs_an_active_request_and_an_open_offer(session) -
     offer = make_offer(session, publish=False)
     ops.pause_request(session, request)
     with pytest.raises(ValidationError) as info:
-        ops.create_manual_pair(session, request, offer, None)
+        ops.create_manual_pair(session, request, offer, SYSTEM)
     assert info.value.errors == {
         "request_id": ["Cette demande n'est pas active."],
         "offer_id": ["Cette offre n'est pas publiée ou n'a plus de place."],
@@ -222,23 +227,23 @@ def test_interests(session) -> None:
     person = make_user(session, role="candidate", candidate=suggestion.request.candidate)
 
     with pytest.raises(ValidationError) as info:
-        ops.set_employer_interest(session, suggestion, boss, False)
+        ops.set_employer_interest(session, suggestion, Actor.user(boss), False)
     assert info.value.errors == {"reason": ["Indiquez la raison."]}
     ops.set_employer_interest(
-        session, suggestion, boss, False, reason="Poste pourvu en interne", now=_at(0)
+        session, suggestion, Actor.user(boss), False, reason="Poste pourvu en interne", now=_at(0)
     )
     assert (suggestion.employer_interest, suggestion.employer_reason) == (
         Interest.DECLINED,
         "Poste pourvu en interne",
     )
-    ops.set_employer_interest(session, suggestion, boss, True, now=_at(1))
+    ops.set_employer_interest(session, suggestion, Actor.user(boss), True, now=_at(1))
     assert (suggestion.employer_interest, suggestion.employer_reason) == (Interest.INTERESTED, None)
 
-    ops.set_candidate_interest(session, suggestion, person, True, now=_at(2))
+    ops.set_candidate_interest(session, suggestion, Actor.user(person), True, now=_at(2))
     assert suggestion.candidate_interest is Interest.INTERESTED
     assert suggestion.request.candidate.last_activity_at == _at(2)
     with pytest.raises(ValidationError):
-        ops.set_candidate_interest(session, suggestion, person, "oui")
+        ops.set_candidate_interest(session, suggestion, Actor.user(person), "oui")
 
     history = ops.pair_history(session, suggestion.id)
     assert [(e.action, e.details["from"], e.details["to"]) for e in history] == [
@@ -256,17 +261,17 @@ def test_interests(session) -> None:
 def test_no_interest_outside_the_live_statuses(session, status: S, stale: bool) -> None:
     suggestion = make_suggestion(session, status=status, stale=stale)
     with pytest.raises(Conflict):
-        ops.set_employer_interest(session, suggestion, None, True)
+        ops.set_employer_interest(session, suggestion, SYSTEM, True)
     with pytest.raises(Conflict):
-        ops.set_candidate_interest(session, suggestion, None, True)
+        ops.set_candidate_interest(session, suggestion, SYSTEM, True)
     assert suggestion.employer_interest is None and suggestion.candidate_interest is None
     assert_nothing_pending(session)
 
 
 def test_both_sides_may_answer_a_proposed_pair_before_review(session) -> None:
     suggestion = make_suggestion(session, status=S.PROPOSED)
-    ops.set_candidate_interest(session, suggestion, None, True)
-    ops.set_employer_interest(session, suggestion, None, False, reason="Profil trop éloigné")
+    ops.set_candidate_interest(session, suggestion, SYSTEM, True)
+    ops.set_employer_interest(session, suggestion, SYSTEM, False, reason="Profil trop éloigné")
     assert suggestion.status == S.PROPOSED
     assert (suggestion.candidate_interest, suggestion.employer_interest) == (
         Interest.INTERESTED,
@@ -280,16 +285,16 @@ def test_each_side_answers_for_itself_and_staff_for_either(session) -> None:
     person = make_user(session, role="candidate", candidate=suggestion.request.candidate)
     other_person = make_user(session, role="candidate")
     with pytest.raises(PermissionDenied):
-        ops.set_employer_interest(session, suggestion, stranger, True)
+        ops.set_employer_interest(session, suggestion, Actor.user(stranger), True)
     with pytest.raises(PermissionDenied):
-        ops.set_employer_interest(session, suggestion, person, True)
+        ops.set_employer_interest(session, suggestion, Actor.user(person), True)
     with pytest.raises(PermissionDenied):
-        ops.set_candidate_interest(session, suggestion, other_person, True)
+        ops.set_candidate_interest(session, suggestion, Actor.user(other_person), True)
     assert suggestion.employer_interest is None and suggestion.candidate_interest is None
     assert_nothing_pending(session)
     coordinator = make_user(session)
-    ops.set_employer_interest(session, suggestion, coordinator, True)
-    ops.set_candidate_interest(session, suggestion, coordinator, False)
+    ops.set_employer_interest(session, suggestion, Actor.user(coordinator), True)
+    ops.set_candidate_interest(session, suggestion, Actor.user(coordinator), False)
     assert (suggestion.employer_interest, suggestion.candidate_interest) == (
         Interest.INTERESTED,
         Interest.DECLINED,
@@ -300,12 +305,12 @@ def test_approving_needs_both_sides_still_looking(session) -> None:
     closed_offer = make_suggestion(session)
     ops.close_offer(session, closed_offer.offer)
     with pytest.raises(Conflict, match="pas publiée"):
-        ops.approve_suggestion(session, closed_offer, None)
+        ops.approve_suggestion(session, closed_offer, SYSTEM)
     paused = make_suggestion(session, status=S.REJECTED)
     ops.pause_request(session, paused.request)
     with pytest.raises(Conflict, match="pas active"):
-        ops.approve_suggestion(session, paused, None)
+        ops.approve_suggestion(session, paused, SYSTEM)
     assert (closed_offer.status, paused.status) == (S.PROPOSED, S.REJECTED)
     assert_nothing_pending(session)
     # Rejecting a pair whose offer closed is still possible.
-    ops.reject_suggestion(session, closed_offer, None, "Offre retirée")
+    ops.reject_suggestion(session, closed_offer, SYSTEM, "Offre retirée")

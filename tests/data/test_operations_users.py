@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from data import operations as ops
+from data.actor import Actor
 from data.errors import NotFound, ValidationError
 from data.models import AuditEntry, Role, User
 from data.operations.audit import ACCESS_ACTION, entries_for
@@ -134,7 +135,12 @@ def test_log_access(session) -> None:
     coordinator = make_user(session)
     candidate = make_candidate(session)
     entry = ops.log_access(
-        session, coordinator, "candidate", candidate.id, ["phone", "email", "phone"], now=NOW
+        session,
+        Actor.user(coordinator),
+        "candidate",
+        candidate.id,
+        ["phone", "email", "phone"],
+        now=NOW,
     )
     assert (entry.actor_id, entry.action, entry.object_type, entry.object_id) == (
         coordinator.id,
@@ -144,7 +150,7 @@ def test_log_access(session) -> None:
     )
     assert entry.details == {"fields": ["email", "phone"]}
     assert entry.at == NOW
-    ops.log_access(session, coordinator.id, "candidate", candidate.id, ["last_name"])
+    ops.log_access(session, Actor.user(coordinator), "candidate", candidate.id, ["last_name"])
     history = entries_for(session, "candidate", candidate.id)
     assert [e.details["fields"] for e in history] == [["email", "phone"], ["last_name"]]
     assert session.scalar(select(func.count()).select_from(AuditEntry)) >= 2

@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.actor import Actor
 from data.db import make_engine, make_session_factory, read_session
 from data.jobruns import recent_job_runs
 from data.mail import enqueue, make_mailer
@@ -257,7 +258,7 @@ def test_rematch_overlapping_a_coordinators_manual_pair_keeps_the_pair_and_succe
         pair = (request.id, offer.id)
     with committed_factory() as s, s.begin():
         # The coordinator pairs them by hand; the re-matching starts before the commit.
-        create_manual_pair(s, pair[0], pair[1], coordinator.id, note="Vu au forum")
+        create_manual_pair(s, pair[0], pair[1], Actor.user(coordinator), note="Vu au forum")
         s.flush()
         results: list[RunResult] = []
         spec = JOBS_BY_ID["rematch"]

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data import auth as data_auth
 from data import operations as ops
+from data.actor import SYSTEM, Actor
 from data.db import make_session_factory
 from data.errors import Conflict
 from data.models import (
@@ -111,14 +112,14 @@ def _report() -> Iterator[None]:
 
 def _pair(
     factory: sessionmaker[Session], status: S = S.PROPOSED, places: int = 1
-) -> tuple[int, int, int]:
+) -> tuple[int, int, Actor]:
     """Commit a fresh pair (its own candidate, employer and offer); return (pair, offer, coord)."""
     with factory.begin() as s:
         offer = f.make_offer(s, places=places)
         f.make_user(s, Role.EMPLOYER, employer=offer.site.employer)
         pair = f.make_suggestion(s, f.make_request(s), offer, status=status)
         coordinator = f.make_user(s, Role.COORDINATOR)
-        return pair.id, offer.id, coordinator.id
+        return pair.id, offer.id, Actor.user(coordinator)
 
 
 def _audit_lines(s: Session, pair_id: int) -> int:
@@ -139,7 +140,7 @@ def _contact_mails(s: Session, pair_id: int) -> list[tuple[str, str]]:
     )
 
 
-def _approve(pair_id: int, coordinator: int) -> Contender:
+def _approve(pair_id: int, coordinator: Actor) -> Contender:
     """A coordinator approving the pair as the review page shows it (proposed)."""
     return lambda s: ops.approve_suggestion(s, pair_id, coordinator, expected=S.PROPOSED)
 
@@ -165,7 +166,7 @@ def test_approve_and_reject_at_the_same_instant(
     for _ in range(RUNS):
         pair_id, _offer, coordinator = _pair(committed_factory)
 
-        def reject(s: Session, pid: int = pair_id, who: int = coordinator) -> None:
+        def reject(s: Session, pid: int = pair_id, who: Actor = coordinator) -> None:
             ops.reject_suggestion(s, pid, who, "Trop loin", expected=S.PROPOSED)
 
         outcomes = _race(committed_factory, [_approve(pair_id, coordinator), reject])
@@ -189,7 +190,7 @@ def test_two_contracts_on_the_last_place(
                 s, f.make_request(s), s.get(Offer, offer_id), status=S.INTERVIEW
             ).id
 
-        def sign(pid: int, who: int = coordinator) -> Contender:
+        def sign(pid: int, who: Actor = coordinator) -> Contender:
             return lambda s: ops.mark_contract_signed(s, pid, who)
 
         outcomes = _race(committed_factory, [sign(pair_id), sign(rival)])
@@ -217,10 +218,10 @@ def test_two_manual_pairs_of_the_same_request_and_offer(
         with committed_factory.begin() as s:
             offer = f.make_offer(s)
             request_id, offer_id = f.make_request(s).id, offer.id
-            coordinator = f.make_user(s, Role.COORDINATOR).id
+            coordinator = Actor.user(f.make_user(s, Role.COORDINATOR))
 
         def pair(
-            s: Session, rid: int = request_id, oid: int = offer_id, who: int = coordinator
+            s: Session, rid: int = request_id, oid: int = offer_id, who: Actor = coordinator
         ) -> None:
             ops.create_manual_pair(s, rid, oid, who)
 
@@ -265,7 +266,7 @@ def test_a_decision_on_a_stale_read_loses_at_the_write(
             ops.abandon_suggestion(a, pair_id, coordinator, "Plus de nouvelles")
         assert seen.status == S.APPROVED  # what B still believes
         with pytest.raises(Conflict, match="traitée par quelqu'un d'autre"):
-            ops.set_candidate_interest(b, seen, None, True)
+            ops.set_candidate_interest(b, seen, SYSTEM, True)
         b.rollback()
         assert seen.candidate_interest is None and seen.status == S.ABANDONED
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.actor import SYSTEM, Actor
 from data.mail import make_mailer
 from data.mail.actions import answer_still_looking
 from data.models import (
@@ -105,7 +106,7 @@ def test_a_pair_moved_on_while_the_job_works_keeps_its_stage_and_its_mails(
         seen = job.get(Suggestion, pair_id)  # the job read it "approved"...
         job.commit()
         with committed_factory.begin() as coordinator:  # ...a coordinator moves it on...
-            ops.mark_interview(coordinator, pair_id, None, now=T0)
+            ops.mark_interview(coordinator, pair_id, SYSTEM, now=T0)
         counts: Counter[str] = Counter()
         ids = _contact(job, MailBatch("https://passerelle.example", T0), counts, pair_id, T0)
         job.commit()  # ...the job's compare-and-set finds it moved: nothing overwritten
@@ -329,7 +330,7 @@ def test_retention_deletes_refused_join_requests_after_their_keeping_time(
             join = request_to_join(
                 s, w.employer_id, name=f"Personne {n}", email=f"p{n}@example.org", now=T0
             )
-            refuse_join_request(s, join, coordinator, now=T0 + timedelta(days=n))
+            refuse_join_request(s, join, Actor.user(coordinator), now=T0 + timedelta(days=n))
     mailer = make_mailer(smtp_server.config())
     first_due = T0 + timedelta(days=REFUSED_KEPT_DAYS, minutes=1)
     assert apply_retention(committed_factory, mailer, first_due)["join_requests_deleted"] == 1

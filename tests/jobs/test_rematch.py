@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.actor import SYSTEM
 from data.mail import make_mailer
 from data.models import Suggestion, SuggestionStatus
 from data.operations import approve_suggestion, update_request
@@ -28,7 +29,7 @@ def test_rematch_runs_when_something_changed_and_keeps_decisions(
     with committed_factory.begin() as s:
         pair = s.scalars(select(Suggestion)).one()
         assert (pair.request_id, pair.offer_id) == (w.request_id, w.offer_id)
-        approve_suggestion(s, pair, None, now=T0)
+        approve_suggestion(s, pair, SYSTEM, now=T0)
 
     # The candidate widens the search: the request changed, the engine runs again.
     with committed_factory.begin() as s:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from data import auth as data_auth
 from data import operations as ops
+from data.actor import SYSTEM
 from data.models import AuditEntry, Role, SuggestionStatus
 from data.models.auth import ApiToken
 from data.operations import audit, pair_history
@@ -174,7 +175,7 @@ def test_employer_contact_only_once_approved(
     # An abandoned pair leaves both sides' view.
     session.expire_all()
     ops.change_suggestion_status(
-        session, world.proposed.id, SuggestionStatus.ABANDONED, None, reason="Plus disponible."
+        session, world.proposed.id, SuggestionStatus.ABANDONED, SYSTEM, reason="Plus disponible."
     )
     session.commit()
     assert me.get(url).status_code == 404

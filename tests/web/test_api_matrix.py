@@ -122,6 +122,16 @@ ENDPOINTS = {
     "offers.close": Endpoint(
         "POST", "/api/v1/offers/{offer_id}/close", offer_id, expected=EMPLOYER_OWN
     ),
+    "offers.import": Endpoint(
+        "POST",
+        "/api/v1/offers/import",
+        body=lambda w: {
+            "csv": f"lieu;metier\n{w.offer.site.name};aide-soignant\n",
+            "employer_id": w.offer.site.employer_id,
+        },
+        # Another employer names a structure that is not theirs: the operation refuses (403).
+        expected=expect(employer=200, other=403, staff=200, candidate=403, other_candidate=403),
+    ),
     "offers.suggestions": Endpoint(
         "GET", "/api/v1/offers/{offer_id}/suggestions", offer_id, expected=EMPLOYER_OWN
     ),

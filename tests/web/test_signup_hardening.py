@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
+from data.actor import Actor
 from data.models import (
     AuditEntry,
     Employer,
@@ -337,8 +338,12 @@ def test_refused_requests_are_deleted_after_the_kept_days(session: Session) -> N
         session, employer, name="C", email="c@example.org", now=now
     )
     days = timedelta(days=employer_ops.REFUSED_KEPT_DAYS)
-    employer_ops.refuse_join_request(session, old, reviewer, now=now - days - timedelta(hours=1))
-    employer_ops.refuse_join_request(session, recent, reviewer, now=now - days + timedelta(hours=1))
+    employer_ops.refuse_join_request(
+        session, old, Actor.user(reviewer), now=now - days - timedelta(hours=1)
+    )
+    employer_ops.refuse_join_request(
+        session, recent, Actor.user(reviewer), now=now - days + timedelta(hours=1)
+    )
     assert employer_ops.purge_refused_join_requests(session, now=now) == 1
     left = {j.email for j in session.scalars(select(StructureJoinRequest))}
     assert left == {"b@example.org", "c@example.org"} and pending.status == "pending"

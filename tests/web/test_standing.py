@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from data import jobruns, standing
 from data import operations as ops
+from data.actor import SYSTEM
 from data.models import Offer, Request, Role, SuggestionStatus, User, utcnow
 from data.platform_settings import ReviewRule, set_review_rule
 from data.standing import Status
@@ -87,7 +88,7 @@ def _closed(session: Session, c: Candidacy) -> None:
 
 def _matched(session: Session, c: Candidacy) -> None:
     pair = f.make_suggestion(session, c.request, c.offer, status=S.INTERVIEW)
-    ops.mark_contract_signed(session, pair, None)
+    ops.mark_contract_signed(session, pair, SYSTEM)
 
 
 def _stage(status: SuggestionStatus) -> Callable[[Session, Candidacy], None]:
@@ -421,7 +422,7 @@ def test_hidden_pair_details_reach_neither_side_in_approval_mode(
             assert secret not in employer_page, (url, secret)
 
     # Once approved, the pair is shown to both: the same page now names it.
-    ops.approve_suggestion(session, hidden, None)
+    ops.approve_suggestion(session, hidden, SYSTEM)
     session.commit()
     assert "Hirondelle" in page_text(app, user, "/candidat/")
     assert "Ysaline" in page_text(app, employer_user, f"/employeur/offres/{offer.id}")

@@ -32,6 +32,7 @@ from flask import g, request
 from webargs.flaskparser import abort
 
 from data import auth as data_auth
+from data.actor import Actor
 from data.models import Role
 from web.db import get_session
 
@@ -64,6 +65,16 @@ class Principal:
     employer_id: int | None = None
     candidate_id: int | None = None
     user_id: int | None = None  # the account the token acts for (every staff token names one)
+
+    @property
+    def actor(self) -> Actor:
+        """Return the caller as the operations take it: this token, through the API."""
+        return Actor.token(
+            self.token_id,
+            self.role,
+            employer_id=self.employer_id,
+            candidate_id=self.candidate_id,
+        )
 
     @property
     def is_staff(self) -> bool:

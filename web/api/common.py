@@ -8,18 +8,15 @@ Changes go through ``data.operations``, and views commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 from webargs.flaskparser import abort
 
 from data.errors import NotFound
 from data.models import (
     PAIR_STAGES,
-    AuditEntry,
     Candidate,
     Commune,
     Metier,
@@ -28,6 +25,7 @@ from data.models import (
     Site,
     Suggestion,
 )
+from data.operations.offer_fields import OFFER_FIELDS
 from data.queries import (
     COORDINATOR,
     PUBLIC,
@@ -56,7 +54,6 @@ __all__ = [
     "candidate_suggestion_dict",
     "employer_contact",
     "commune_ref",
-    "attributed",
 ]
 
 T = TypeVar("T")
@@ -136,29 +133,6 @@ def load_suggestion(session: Session, principal: Principal, suggestion_id: int) 
     return suggestion
 
 
-@contextmanager
-def attributed(session: Session, principal: Principal) -> Iterator[None]:
-    """Stamp the audit lines that operations write inside the block with the caller's token.
-
-    Operations take a user as actor; a token is no user, so its lines would read as the system's.
-    """
-
-    def stamp(sess: Session, _context: Any, _instances: Any) -> None:
-        for obj in sess.new:
-            if isinstance(obj, AuditEntry) and "api_token_id" not in (obj.details or {}):
-                obj.details = {
-                    **(obj.details or {}),
-                    "via": "api",
-                    "api_token_id": principal.token_id,
-                }
-
-    event.listen(session, "before_flush", stamp)
-    try:
-        yield
-    finally:
-        event.remove(session, "before_flush", stamp)
-
-
 # --- What the schemas dump --------------------------------------------------------------------
 
 
@@ -187,30 +161,21 @@ def offer_brief(offer: Offer) -> dict[str, Any]:
     }
 
 
-_OFFER_FIELDS = (
-    "diploma",
-    "contract",
-    "places",
+# An offer's declared fields (its site and métier are shown nested), then what the platform adds.
+_OFFER_STATE_FIELDS = (
     "places_filled",
     "places_left",
-    "start_date",
-    "duration_months",
-    "housing_beds",
-    "licence_required",
-    "night_work",
-    "weekend_work",
-    "tutor_name",
-    "tutor_role",
-    "description",
     "created_at",
     "updated_at",
     "published_at",
     "closed_at",
 )
-
-
+_OFFER_FIELDS = (*(f.name for f in OFFER_FIELDS if not f.nested), *_OFFER_STATE_FIELDS)
 # The tutor is a person named by the employer: the public offer page does not show them.
-_PUBLIC_OFFER_FIELDS = tuple(f for f in _OFFER_FIELDS if f not in ("tutor_name", "tutor_role"))
+_PUBLIC_OFFER_FIELDS = (
+    *(f.name for f in OFFER_FIELDS if f.public and not f.nested),
+    *_OFFER_STATE_FIELDS,
+)
 
 
 def offer_dict(

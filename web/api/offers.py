@@ -6,6 +6,7 @@ get 403 on every change and on the candidates of an offer.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from marshmallow import RAISE
@@ -13,14 +14,18 @@ from marshmallow import RAISE
 from data import operations as ops
 from data import queries
 from data.errors import ValidationError
-from data.models import Commune, Site
+from data.models import Commune
+from data.operations.offer_import import import_offers
 from web.db import get_session
 
 from .auth import current_principal, not_candidate
 from .base import ID, api_blueprint, errors
 from .common import audience_of, load_offer, offer_dict, offer_out, page_out
+from .fields import REQUIRED
 from .schemas import (
     OfferCreate,
+    OfferImportIn,
+    OfferImportReport,
     OfferPage,
     OfferQuery,
     OfferSchema,
@@ -84,16 +89,39 @@ def create_offer(data: dict[str, Any]) -> dict[str, Any]:
     """Create a draft offer at a site (of the token's employer, for an employer token)."""
     principal = current_principal()
     session = get_session()
-    if principal.is_employer:
-        employer_id = principal.employer_id
-    else:
-        site = session.get(Site, data["site_id"])
-        if site is None:
-            raise ValidationError({"site_id": ["Site inconnu."]})
-        employer_id = site.employer_id
-    offer = ops.create_offer(session, employer_id, **data)
+    offer = ops.create_offer_as(session, principal.actor, **data)
     session.commit()
     return offer_dict(load_offer(session, principal, offer.id))
+
+
+@bp.route("/import", methods=["POST"], endpoint="import")
+@not_candidate
+@bp.arguments(OfferImportIn)
+@bp.response(200, OfferImportReport)
+@errors(bp, 400, 403, 404, 422)
+def import_offers_csv(data: dict[str, Any]) -> dict[str, Any]:
+    """Create draft offers from a CSV file, as the employer's import page does: each valid
+    line is an offer, each other line is reported with its French messages; a file that cannot
+    be read (missing columns, too many lines) imports nothing (422)."""
+    principal = current_principal()
+    session = get_session()
+    employer_id: int | None = data.get("employer_id")
+    if principal.is_employer:
+        employer_id = employer_id or principal.employer_id
+    if employer_id is None:
+        raise ValidationError({"employer_id": [REQUIRED]})
+    report = import_offers(
+        session, principal.actor, employer_id, io.BytesIO(data["csv"].encode("utf-8"))
+    )
+    if report.fatal:
+        session.rollback()
+        raise ValidationError({"csv": [m for ms in report.fatal.values() for m in ms]})
+    session.commit()
+    return {
+        "message": report.summary(),
+        "created": [offer_dict(load_offer(session, principal, o.id)) for o in report.created],
+        "rejected": report.rejected_lines(),
+    }
 
 
 @bp.route(f"/<{ID}:offer_id>", methods=["GET"], endpoint="detail")

@@ -28,7 +28,7 @@ from web.db import get_session
 
 from .auth import current_principal, staff_only
 from .base import ID, api_blueprint, errors
-from .common import attributed, load_suggestion, page_out, suggestion_dict
+from .common import load_suggestion, page_out, suggestion_dict
 from .schemas import AbandonIn, NextStageIn, PairPage, PairQuery, PairSchema
 
 __all__ = ["bp", "pair_dict"]
@@ -139,8 +139,7 @@ def move_on(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
             f"Cette mise en relation est terminée (« {label(pair.status)} ») : "
             "elle n'a pas d'étape suivante."
         )
-    with attributed(session, principal):
-        MOVES[target](session, pair, None)
+    MOVES[target](session, pair, principal.actor)
     session.commit()
     return pair_dict(session, pair)
 
@@ -155,7 +154,6 @@ def abandon(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     pair = _load_pair(session, pair_id)
-    with attributed(session, principal):
-        ops.abandon_suggestion(session, pair, None, reason=data["reason"])
+    ops.abandon_suggestion(session, pair, principal.actor, reason=data["reason"])
     session.commit()
     return pair_dict(session, pair)

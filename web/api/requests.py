@@ -23,7 +23,7 @@ from web.db import get_session
 
 from .auth import current_principal, not_employer
 from .base import ID, api_blueprint, errors
-from .common import attributed, audience_of, load_request, page_out, request_dict
+from .common import audience_of, load_request, page_out, request_dict
 from .fields import REQUIRED
 from .schemas import (
     RequestCreate,
@@ -101,8 +101,7 @@ def create_request(data: dict[str, Any]) -> dict[str, Any]:
         candidate_id = principal.candidate_id
     elif candidate_id is None:
         raise ValidationError({"candidate_id": [REQUIRED]})
-    with attributed(session, principal):
-        result = ops.create_request(session, candidate_id, **data)
+    result = ops.create_request(session, candidate_id, **data)
     session.commit()
     return _saved(result)
 
@@ -120,14 +119,7 @@ def get_request(request_id: int) -> dict[str, Any]:
     if principal.is_candidate:
         return request_dict(request, contact=True)
     audit.log_access(
-        session,
-        None,
-        audit.CANDIDATE,
-        request.candidate_id,
-        CONTACT_FIELDS,
-        via=audit.API,
-        api_token_id=principal.token_id,
-        role=principal.role.value,
+        session, principal.actor, audit.CANDIDATE, request.candidate_id, CONTACT_FIELDS
     )
     session.commit()
     return request_dict(request, contact=True)
@@ -143,8 +135,7 @@ def update_request(data: dict[str, Any], request_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     request = load_request(session, principal, request_id)
-    with attributed(session, principal):
-        result = ops.update_request(session, request, **data)
+    result = ops.update_request(session, request, **data)
     session.commit()
     return _saved(result)
 

@@ -12,14 +12,18 @@ from marshmallow import RAISE, Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from data.models import (
-    ContractKind,
     Interest,
     OfferStatus,
     RequestStatus,
     SuggestionOrigin,
     SuggestionStatus,
 )
-from data.operations.offers import MAX_DURATION_MONTHS, MAX_PLACES, MIN_DURATION_MONTHS
+from data.operations.offer_fields import (
+    OFFER_FIELDS,
+    OFFER_REQUIRED,
+    FieldKind,
+    OfferField,
+)
 from data.operations.requests import MAX_DISTANCE_KM, MAX_METIERS, MIN_DISTANCE_KM
 
 from .fields import (
@@ -42,7 +46,6 @@ from .fields import (
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 100_000
-MAX_TEXT = 5000
 MAX_REASON = 1000
 MAX_SEARCH_KM = 300
 INSEE_PATTERN = r"^(\d{5}|2[AB]\d{3})$"
@@ -206,26 +209,62 @@ class EmployerRef(Base):
     name = Text(required=True)
 
 
-class OfferSchema(Base):
-    """An apprenticeship offer."""
+def _offer_field_in(field: OfferField, *, required: bool) -> fields.Field:
+    """Return the input field of an offer field, with the declared type and limits."""
+    if field.kind == FieldKind.ID:
+        return Id(required=required)
+    if field.kind == FieldKind.CODE:
+        return Text(required=required, validate=length(1, field.max_length))
+    if field.kind == FieldKind.TEXT:
+        return Text(allow_none=field.empty_ok, validate=length(0, field.max_length))
+    if field.kind == FieldKind.ENUM:
+        return Choice(field.choices, required=required)
+    if field.kind == FieldKind.INT:
+        return StrictInteger(
+            allow_none=field.empty_ok, validate=range_(field.min_value, field.max_value)
+        )
+    if field.kind == FieldKind.DATE:
+        return Day(allow_none=field.empty_ok)
+    return StrictBoolean()
+
+
+def _offer_field_out(field: OfferField) -> fields.Field:
+    """Return the output field of an offer field (one an offer shows as a key)."""
+    allow_none = field.empty_ok and field.empty_stored
+    if not field.public:
+        note = {"description": "Not shown to candidate tokens."}
+        return Text(allow_none=allow_none, metadata=note)
+    kinds: dict[FieldKind, Any] = {
+        FieldKind.TEXT: Text,
+        FieldKind.INT: StrictInteger,
+        FieldKind.DATE: Day,
+        FieldKind.BOOL: StrictBoolean,
+    }
+    if field.kind == FieldKind.ENUM:
+        return Choice(field.choices, required=True, allow_none=allow_none)
+    return kinds[field.kind](required=True, allow_none=allow_none)
+
+
+def _offer_fields_in(name: str, required: tuple[str, ...] = ()) -> type[Schema]:
+    return Base.from_dict(
+        {f.name: _offer_field_in(f, required=f.name in required) for f in OFFER_FIELDS},
+        name=name,
+    )
+
+
+_OfferFieldsOut = Base.from_dict(
+    {f.name: _offer_field_out(f) for f in OFFER_FIELDS if not f.nested}, name="OfferFieldsOut"
+)
+
+
+class OfferSchema(_OfferFieldsOut):  # type: ignore[valid-type,misc]
+    """An apprenticeship offer (its fields: ``data.operations.offer_fields``)."""
 
     id = StrictInteger(required=True)
     status = Choice(OfferStatus, required=True)
     metier = fields.Nested(MetierRef, required=True)
-    diploma = Text(required=True)
-    contract = Choice(ContractKind, required=True)
-    places = StrictInteger(required=True)
     places_filled = StrictInteger(required=True)
     places_left = StrictInteger(required=True)
-    start_date = Day(required=True, allow_none=True)
-    duration_months = StrictInteger(required=True, allow_none=True)
-    housing_beds = StrictInteger(required=True)
-    licence_required = StrictBoolean(required=True)
-    night_work = StrictBoolean(required=True)
-    weekend_work = StrictBoolean(required=True)
-    tutor_name = Text(allow_none=True, metadata={"description": "Not shown to candidate tokens."})
-    tutor_role = Text(allow_none=True, metadata={"description": "Not shown to candidate tokens."})
-    description = Text(required=True)
     site = fields.Nested(SiteRef, required=True)
     employer = fields.Nested(EmployerRef, required=True)
     created_at = Stamp(required=True)
@@ -236,6 +275,38 @@ class OfferSchema(Base):
         allow_none=True,
         metadata={"description": "From the commune searched (lists with a commune only)."},
     )
+
+
+class OfferImportIn(Base):
+    """Offers to create as drafts from a CSV file, given as text (the columns of the page's
+    import: ``lieu`` and ``metier`` required)."""
+
+    csv = Text(
+        required=True,
+        validate=length(1),
+        metadata={"description": "The file's text: a header line, then one offer a line."},
+    )
+    employer_id = Id(
+        metadata={
+            "description": "Required for coordinators; an employer token imports for its own "
+            "employer (omit it, or give its own id)."
+        }
+    )
+
+
+class RejectedLineSchema(Base):
+    """A line of the file that was not imported, with why (French)."""
+
+    line = StrictInteger(required=True, metadata={"description": "Its number in the file."})
+    messages = ListOf(Text(), required=True)
+
+
+class OfferImportReport(Base):
+    """What an import did: the drafts created, the lines refused (the page shows the same)."""
+
+    message = Text(required=True, metadata={"description": "French summary."})
+    created = ListOf(fields.Nested(OfferSchema), required=True)
+    rejected = ListOf(fields.Nested(RejectedLineSchema), required=True)
 
 
 class OfferQuery(PageQuery):
@@ -260,32 +331,12 @@ class OfferQuery(PageQuery):
             raise SchemaError("Indiquez la commune autour de laquelle chercher.", "distance_km")
 
 
-class OfferUpdate(Base):
+class OfferUpdate(_offer_fields_in("OfferFieldsIn")):  # type: ignore[misc]
     """Fields of an offer that may change (all optional)."""
 
-    site_id = Id()
-    metier_code = Text(validate=length(1, 64))
-    diploma = Text(allow_none=True, validate=length(0, 16))
-    contract = Choice(ContractKind)
-    places = StrictInteger(validate=range_(1, MAX_PLACES))
-    start_date = Day(allow_none=True)
-    duration_months = StrictInteger(
-        allow_none=True, validate=range_(MIN_DURATION_MONTHS, MAX_DURATION_MONTHS)
-    )
-    housing_beds = StrictInteger(validate=range_(0, 500))
-    licence_required = StrictBoolean()
-    night_work = StrictBoolean()
-    weekend_work = StrictBoolean()
-    tutor_name = Text(allow_none=True, validate=length(0, 200))
-    tutor_role = Text(allow_none=True, validate=length(0, 200))
-    description = Text(validate=length(0, MAX_TEXT))
 
-
-class OfferCreate(OfferUpdate):
+class OfferCreate(_offer_fields_in("OfferFieldsNew", OFFER_REQUIRED)):  # type: ignore[misc]
     """A new offer (a draft): at one of the employer's sites, for one métier."""
-
-    site_id = Id(required=True)
-    metier_code = Text(required=True, validate=length(1, 64))
 
 
 # --- Candidates' requests ---------------------------------------------------------------------

@@ -25,7 +25,6 @@ from web.db import get_session
 from .auth import Principal, current_principal, staff_only
 from .base import ID, api_blueprint, errors
 from .common import (
-    attributed,
     audience_of,
     candidate_suggestion_dict,
     load_suggestion,
@@ -120,15 +119,14 @@ def create_pair(data: dict[str, Any]) -> dict[str, Any]:
     """
     principal = current_principal()
     session = get_session()
-    with attributed(session, principal):
-        suggestion = ops.create_manual_pair(
-            session,
-            data["request_id"],
-            data["offer_id"],
-            None,
-            note=data.get("note"),
-            base_url=current_app.config["BASE_URL"],
-        )
+    suggestion = ops.create_manual_pair(
+        session,
+        data["request_id"],
+        data["offer_id"],
+        principal.actor,
+        note=data.get("note"),
+        base_url=current_app.config["BASE_URL"],
+    )
     session.commit()
     return _answer(load_suggestion(session, principal, suggestion.id))
 
@@ -155,13 +153,12 @@ def decide(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     suggestion = load_suggestion(session, principal, suggestion_id)
-    with attributed(session, principal):
-        if data["decision"] == "approve":
-            ops.approve_suggestion(
-                session, suggestion, None, base_url=current_app.config["BASE_URL"]
-            )
-        else:
-            ops.reject_suggestion(session, suggestion, None, data.get("reason") or "")
+    if data["decision"] == "approve":
+        ops.approve_suggestion(
+            session, suggestion, principal.actor, base_url=current_app.config["BASE_URL"]
+        )
+    else:
+        ops.reject_suggestion(session, suggestion, principal.actor, data.get("reason") or "")
     session.commit()
     return _answer(suggestion)
 
@@ -177,10 +174,13 @@ def change_status(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     suggestion = load_suggestion(session, principal, suggestion_id)
-    with attributed(session, principal):
-        ops.change_suggestion_status(
-            session, suggestion, SuggestionStatus(data["status"]), None, reason=data.get("reason")
-        )
+    ops.change_suggestion_status(
+        session,
+        suggestion,
+        SuggestionStatus(data["status"]),
+        principal.actor,
+        reason=data.get("reason"),
+    )
     session.commit()
     return _answer(suggestion)
 
@@ -211,12 +211,11 @@ def answer(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
         )
     if side == "candidate" and data.get("reason"):
         raise ValidationError({"reason": ["Aucune raison n'est demandée au candidat."]})
-    with attributed(session, principal):
-        if side == "employer":
-            ops.set_employer_interest(
-                session, suggestion, None, data["interested"], reason=data.get("reason")
-            )
-        else:
-            ops.set_candidate_interest(session, suggestion, None, data["interested"])
+    if side == "employer":
+        ops.set_employer_interest(
+            session, suggestion, principal.actor, data["interested"], reason=data.get("reason")
+        )
+    else:
+        ops.set_candidate_interest(session, suggestion, principal.actor, data["interested"])
     session.commit()
     return _answer(suggestion)

@@ -15,7 +15,7 @@ from data.models.auth import ApiToken
 from data.platform_settings import ReviewRule, get_review_rule, set_review_rule
 from web.db import get_session
 from web.forms import small_int
-from web.sessions import current_user, role_required
+from web.sessions import current_actor, current_user, role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -49,7 +49,7 @@ def review_rule() -> Response | tuple:
         errors["min_score"] = ["Le score minimal est un nombre entier entre 0 et 100."]
     else:
         try:
-            set_review_rule(session, ReviewRule(form["mode"], number / 100), current_user())
+            set_review_rule(session, ReviewRule(form["mode"], number / 100), current_actor())
         except ValidationError as exc:
             errors = exc.errors
     if errors:

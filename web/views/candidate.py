@@ -20,9 +20,10 @@ from data import operations as ops
 from data import privacy, queries, standing
 from data.errors import ValidationError
 from data.models import Candidate, Role, Suggestion, User
+from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, find_commune
 from web.db import get_session
 from web.forms import checked, or_none, values
-from web.sessions import current_user, role_required, sign_out
+from web.sessions import current_actor, current_user, role_required, sign_out
 
 bp = Blueprint("candidate", __name__, url_prefix="/candidat")
 
@@ -100,7 +101,7 @@ def _request_form_from(candidate: Candidate) -> dict[str, str]:
         return {"max_distance_km": "30"}
     form = {f"metier_{i + 1}": m.text for i, m in enumerate(req.metiers[:3])}
     form.update(
-        commune=queries.commune_label(req.commune),
+        commune=commune_label(req.commune),
         max_distance_km=str(req.max_distance_km),
         available_from=req.available_from.isoformat() if req.available_from else "",
         diploma_level="" if req.diploma_level is None else str(req.diploma_level),
@@ -130,7 +131,7 @@ def edit_request() -> Response | tuple:
     for flag in REQUEST_FLAGS:
         form[flag] = "1" if checked(flag) else ""
     session = get_session()
-    commune = queries.resolve_commune(session, form["commune"])
+    commune = find_commune(session, form["commune"])
     args: dict[str, object] = {
         "metiers": [form[k] for k in METIER_INPUTS if form[k].strip()],
         "commune_insee": commune.insee if commune else form["commune"],
@@ -149,7 +150,7 @@ def edit_request() -> Response | tuple:
         errors = dict(exc.errors)
         if "commune_insee" in errors:
             errors.pop("commune_insee")
-            errors["commune"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
+            errors["commune"] = [COMMUNE_NOT_FOUND]
         if "metiers" in errors:
             errors["metier_1"] = errors.pop("metiers")
         return _request_page(form, errors, 400)
@@ -195,7 +196,7 @@ def answer(suggestion_id: int) -> Response:
     interested = request.form.get("interested")
     if interested not in ("1", "0"):
         abort(400)
-    ops.set_candidate_interest(get_session(), s, _me(), interested == "1")
+    ops.set_candidate_interest(get_session(), s, current_actor(), interested == "1")
     get_session().commit()
     flash("Votre réponse est enregistrée.", "success")
     return redirect(url_for("candidate.dashboard"))
@@ -267,7 +268,7 @@ def delete_account() -> Response | tuple:
         session,
         _candidate(),
         cause=privacy.ErasureCause.PERSON,
-        actor=_me(),
+        actor=current_actor(),
         mail_dir=current_app.config.get("MAIL_DIR"),
     )
     session.commit()

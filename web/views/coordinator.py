@@ -26,17 +26,17 @@ from data.models import (
     StructureJoinRequest,
     Suggestion,
     SuggestionStatus,
-    User,
 )
 from data.operations import audit
 from data.operations import employers as employer_ops
+from data.operations.allocation import propose_allocation
+from data.operations.communes import commune_label, resolve_commune
 from data.operations.validation import clean_id
-from data.recompute import engine_inputs, recompute_suggestions, shipped_referential
-from matching import allocate
+from data.recompute import recompute_suggestions
 from web.db import get_session
 from web.errors import domain_answer
 from web.forms import or_none, page_args, small_int
-from web.sessions import STAFF, current_user, role_required
+from web.sessions import STAFF, current_actor, role_required
 from web.views import signin
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordination")
@@ -73,12 +73,6 @@ JOIN_REQUEST_FIELDS = ("name", "email", "phone", "message")
 @role_required(*STAFF)
 def _only_staff() -> None:
     return None
-
-
-def _me() -> User:
-    user = current_user()
-    assert user is not None
-    return user
 
 
 def _seen_status() -> SuggestionStatus | None:
@@ -129,12 +123,13 @@ def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
     if form["metier"]:
         args["metier"] = form["metier"]
     if form["territoire"]:
-        commune = queries.resolve_commune(session, form["territoire"])
-        if commune is None:
-            errors["territoire"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
+        try:
+            commune = resolve_commune(session, form["territoire"], "territoire")
+        except ValidationError as exc:
+            errors.update(exc.errors)
         else:
             args["territory"] = commune
-            form["territoire"] = queries.commune_label(commune)
+            form["territoire"] = commune_label(commune)
     if form["logement"] in ("oui", "non"):
         args["needs_housing"] = form["logement"] == "oui"
     if form["score"]:
@@ -177,7 +172,9 @@ def approve(suggestion_id: int) -> Response:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
     try:
-        ops.approve_suggestion(session, s, _me(), expected=_seen_status(), base_url=_base_url())
+        ops.approve_suggestion(
+            session, s, current_actor(), expected=_seen_status(), base_url=_base_url()
+        )
     except (Conflict, InvalidTransition) as exc:
         return _refused(exc, _back_to_queue())
     session.commit()
@@ -191,7 +188,7 @@ def reject(suggestion_id: int) -> Response | tuple:
     session = get_session()
     try:
         ops.reject_suggestion(
-            session, s, _me(), request.form.get("reason", ""), expected=_seen_status()
+            session, s, current_actor(), request.form.get("reason", ""), expected=_seen_status()
         )
     except (Conflict, InvalidTransition) as exc:
         return _refused(exc, _back_to_queue())
@@ -236,7 +233,7 @@ def manual_pair() -> str | Response | tuple:
             session,
             ids["request_id"],
             ids["offer_id"],
-            _me(),
+            current_actor(),
             note=or_none(form["note"]),
             base_url=_base_url(),
         )
@@ -259,7 +256,9 @@ def suggestion(suggestion_id: int) -> str:
     s = _get(Suggestion, suggestion_id)
     session = get_session()
     history = ops.pair_history(session, s.id)
-    audit.log_access(session, _me(), audit.CANDIDATE, s.request.candidate_id, CANDIDATE_FIELDS)
+    audit.log_access(
+        session, current_actor(), audit.CANDIDATE, s.request.candidate_id, CANDIDATE_FIELDS
+    )
     session.commit()
     return render_template("coordinator/suggestion.html", s=s, history=history, errors={})
 
@@ -286,7 +285,7 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
             session,
             s,
             STAGES[stage],
-            _me(),
+            current_actor(),
             reason=or_none(request.form.get("reason", "")),
             expected=_seen_status(),
         )
@@ -322,7 +321,9 @@ def offers() -> str:
 def offer(offer_id: int) -> str:
     found = _get(Offer, offer_id)
     session = get_session()
-    audit.log_access(session, _me(), audit.EMPLOYER, found.site.employer_id, EMPLOYER_FIELDS)
+    audit.log_access(
+        session, current_actor(), audit.EMPLOYER, found.site.employer_id, EMPLOYER_FIELDS
+    )
     session.commit()
     rows = queries.visible_suggestions(session, queries.COORDINATOR, offer_id=found.id)
     return render_template("coordinator/offer.html", offer=found, rows=rows)
@@ -340,7 +341,9 @@ def requests_list() -> str:
 def request_detail(request_id: int) -> str:
     found = _get(Request, request_id)
     session = get_session()
-    audit.log_access(session, _me(), audit.CANDIDATE, found.candidate_id, CANDIDATE_FIELDS)
+    audit.log_access(
+        session, current_actor(), audit.CANDIDATE, found.candidate_id, CANDIDATE_FIELDS
+    )
     session.commit()
     rows = queries.visible_suggestions(session, queries.COORDINATOR, request_id=found.id)
     return render_template("coordinator/request.html", req=found, rows=rows)
@@ -357,7 +360,7 @@ def employers() -> str:
 def employer(employer_id: int) -> str:
     found = _get(Employer, employer_id)
     session = get_session()
-    audit.log_access(session, _me(), audit.EMPLOYER, found.id, EMPLOYER_FIELDS)
+    audit.log_access(session, current_actor(), audit.EMPLOYER, found.id, EMPLOYER_FIELDS)
     session.commit()
     offers = queries.employer_offers(session, found.id)
     return render_template("coordinator/employer.html", employer=found, offers=offers)
@@ -370,7 +373,7 @@ def join_requests() -> str:
     joins = employer_ops.pending_join_requests(session)
     if joins:
         # Coordinators read the requesters' details here: access is logged, as on other pages.
-        me = _me()
+        me = current_actor()
         for j in joins:
             audit.log_access(session, me, JOIN_REQUEST, j.id, JOIN_REQUEST_FIELDS)
         session.commit()
@@ -385,7 +388,10 @@ def decide_join(join_id: int, decision: str) -> Response:
     join = _get(StructureJoinRequest, join_id)
     target = redirect(url_for("coordinator.join_requests"))
     try:
-        flash(signin.decide_join_request(join, _me(), accept=decision == "accepter"), "success")
+        flash(
+            signin.decide_join_request(join, current_actor(), accept=decision == "accepter"),
+            "success",
+        )
     except Conflict as exc:
         return _refused(exc, target)
     return target
@@ -402,7 +408,7 @@ def candidates() -> str:
 def candidate(candidate_id: int) -> str:
     found = _get(Candidate, candidate_id)
     session = get_session()
-    audit.log_access(session, _me(), audit.CANDIDATE, found.id, CANDIDATE_FIELDS)
+    audit.log_access(session, current_actor(), audit.CANDIDATE, found.id, CANDIDATE_FIELDS)
     session.commit()
     return render_template("coordinator/candidate.html", candidate=found)
 
@@ -428,7 +434,7 @@ def erase_candidate(candidate_id: int) -> str | Response | tuple:
                 session,
                 found,
                 cause=privacy.ErasureCause.COORDINATOR,
-                actor=_me(),
+                actor=current_actor(),
                 mail_dir=current_app.config.get("MAIL_DIR"),
             )
             session.commit()
@@ -436,7 +442,9 @@ def erase_candidate(candidate_id: int) -> str | Response | tuple:
             return redirect(url_for("coordinator.candidates"))
         errors = {"confirm": [f"Tapez {ERASE_WORD} en majuscules pour confirmer l'effacement."]}
     session = get_session()
-    audit.log_access(session, _me(), audit.CANDIDATE, found.id, ("first_name", "last_name"))
+    audit.log_access(
+        session, current_actor(), audit.CANDIDATE, found.id, ("first_name", "last_name")
+    )
     session.commit()
     html = render_template(
         "coordinator/erase.html", candidate=found, holdings=privacy.HOLDINGS, errors=errors
@@ -485,9 +493,7 @@ def requeue(outbox_id: int) -> Response:
 def allocation() -> str:
     """The engine's stable allocation of active requests to open offers, to review as a whole."""
     session = get_session()
-    referential = shipped_referential()
-    requests, offers = engine_inputs(session, referential)
-    proposal = allocate(requests, offers, referential)
+    proposal = propose_allocation(session)
     return render_template(
         "coordinator/allocation.html",
         proposal=proposal,

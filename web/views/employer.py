@@ -5,6 +5,8 @@ Every object is loaded through :func:`_own_*`, which answers 404 for anything of
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -33,10 +35,19 @@ from data.models import (
 )
 from data.operations import audit
 from data.operations import employers as employer_ops
-from web import csv_import
+from data.operations.communes import commune_label
+from data.operations.offer_fields import (
+    OFFER_FIELD,
+    OFFER_FIELD_NAMES,
+    OFFER_FIELDS,
+    OFFER_FLAGS,
+    FieldKind,
+)
+from data.operations.offer_import import import_offers as import_offers_csv
+from data.operations.sites import BEDS, COST, housing_field, save_site, site_fields
 from web.db import get_session
 from web.forms import checked, or_none, values
-from web.sessions import current_user, role_required
+from web.sessions import current_actor, current_user, role_required
 from web.views import signin
 
 bp = Blueprint("employer", __name__, url_prefix="/employeur")
@@ -44,21 +55,8 @@ bp = Blueprint("employer", __name__, url_prefix="/employeur")
 #: What the offer page shows of a candidate once their pair is approved.
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
 EMPLOYER_FIELDS = ("name", "siret", "kind", "contact_name", "contact_email", "contact_phone")
-SITE_FIELDS = ("name", "commune", "address")
-OFFER_TEXT_FIELDS = (
-    "site_id",
-    "metier_code",
-    "diploma",
-    "contract",
-    "places",
-    "start_date",
-    "duration_months",
-    "housing_beds",
-    "tutor_name",
-    "tutor_role",
-    "description",
-)
-OFFER_FLAGS = ("licence_required", "night_work", "weekend_work")
+# The offer form's inputs are the declared fields: text inputs, and checkboxes for the flags.
+OFFER_TEXT_FIELDS = tuple(name for name in OFFER_FIELD_NAMES if name not in OFFER_FLAGS)
 
 
 @bp.before_request
@@ -134,7 +132,10 @@ def decide_join(join_id: int, decision: str) -> Response:
     if join is None or join.employer_id != _me().employer_id:
         abort(404)
     try:
-        flash(signin.decide_join_request(join, _me(), accept=decision == "accepter"), "success")
+        flash(
+            signin.decide_join_request(join, current_actor(), accept=decision == "accepter"),
+            "success",
+        )
     except Conflict as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -166,76 +167,29 @@ def edit_employer() -> str | Response | tuple:
 
 
 def _site_form_from(site: Site) -> dict[str, str]:
-    form = {f"beds_{k.value}": "0" for k in HousingKind}
-    form.update(name=site.name, commune=queries.commune_label(site.commune))
+    form = {housing_field(BEDS, k): "0" for k in HousingKind}
+    form.update(name=site.name, commune=commune_label(site.commune))
     form["address"] = site.address or ""
     for h in site.housings:
-        form[f"beds_{h.kind.value}"] = str(h.beds)
-        form[f"cost_{h.kind.value}"] = "" if h.monthly_cost_eur is None else str(h.monthly_cost_eur)
+        form[housing_field(BEDS, h.kind)] = str(h.beds)
+        cost = "" if h.monthly_cost_eur is None else str(h.monthly_cost_eur)
+        form[housing_field(COST, h.kind)] = cost
     return form
-
-
-def _save_site(site: Site | None, form: dict[str, str]) -> Site:
-    """Create or update a site and its housing, all fields checked before anything is kept."""
-    session = get_session()
-    commune = queries.resolve_commune(session, form["commune"])
-    errors: dict[str, list[str]] = {}
-    insee = commune.insee if commune else form["commune"]
-    try:
-        if site is None:
-            site = ops.add_site(
-                session,
-                _me().employer_id,
-                name=form["name"],
-                commune_insee=insee,
-                address=or_none(form["address"]),
-            )
-        else:
-            ops.update_site(
-                session,
-                site,
-                name=form["name"],
-                commune_insee=insee,
-                address=or_none(form["address"]),
-            )
-    except ValidationError as exc:
-        errors.update(exc.errors)
-    if "commune_insee" in errors:
-        errors["commune"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
-        del errors["commune_insee"]
-    if site is not None and not errors:
-        for kind in HousingKind:
-            beds = form.get(f"beds_{kind.value}", "") or "0"
-            cost = form.get(f"cost_{kind.value}", "")
-            try:
-                ops.set_site_housing(
-                    session, site, kind=kind, beds=beds, monthly_cost_eur=or_none(cost)
-                )
-            except ValidationError as exc:
-                for field, messages in exc.errors.items():
-                    name = {"beds": "beds_", "monthly_cost_eur": "cost_"}.get(field, field + "_")
-                    errors[f"{name}{kind.value}"] = messages
-    if errors:
-        raise ValidationError(errors)
-    return site  # type: ignore[return-value]
-
-
-def _housing_fields() -> list[str]:
-    return [f"{p}_{k.value}" for k in HousingKind for p in ("beds", "cost")]
 
 
 @bp.route("/lieux/nouveau", methods=["GET", "POST"])
 def new_site() -> str | Response | tuple:
     if request.method == "GET":
-        form = {f"beds_{k.value}": "0" for k in HousingKind}
+        form = {housing_field(BEDS, k): "0" for k in HousingKind}
         return render_template("employer/site.html", site=None, form=form, errors={})
-    form = values((*SITE_FIELDS, *_housing_fields()))
+    form = values(site_fields())
+    session = get_session()
     try:
-        _save_site(None, form)
+        save_site(session, current_actor(), _employer(), None, form)
     except ValidationError as exc:
-        get_session().rollback()
+        session.rollback()
         return render_template("employer/site.html", site=None, form=form, errors=exc.errors), 400
-    get_session().commit()
+    session.commit()
     flash("Le lieu d'accueil est ajouté.", "success")
     return redirect(url_for("employer.dashboard"))
 
@@ -247,13 +201,14 @@ def edit_site(site_id: int) -> str | Response | tuple:
         return render_template(
             "employer/site.html", site=site, form=_site_form_from(site), errors={}
         )
-    form = values((*SITE_FIELDS, *_housing_fields()))
+    form = values(site_fields())
+    session = get_session()
     try:
-        _save_site(site, form)
+        save_site(session, current_actor(), site.employer_id, site, form)
     except ValidationError as exc:
-        get_session().rollback()
+        session.rollback()
         return render_template("employer/site.html", site=site, form=form, errors=exc.errors), 400
-    get_session().commit()
+    session.commit()
     flash("Le lieu d'accueil est enregistré.", "success")
     return redirect(url_for("employer.dashboard"))
 
@@ -261,17 +216,25 @@ def edit_site(site_id: int) -> str | Response | tuple:
 # --- Offers -----------------------------------------------------------------------------------
 
 
-def _offer_input() -> tuple[dict[str, str], dict[str, object]]:
+def _offer_input() -> tuple[dict[str, str], dict[str, Any]]:
+    """Return what was typed (for re-display) and the values the operation takes.
+
+    An empty number takes the field's declared default (1 place, 0 beds); other empty fields
+    are ``None``; the description is kept as typed.
+    """
     form = values(OFFER_TEXT_FIELDS)
     for flag in OFFER_FLAGS:
         form[flag] = "1" if checked(flag) else ""
-    args: dict[str, object] = {k: or_none(v) for k, v in form.items() if k not in OFFER_FLAGS}
+    args: dict[str, Any] = {}
+    for name in OFFER_TEXT_FIELDS:
+        field = OFFER_FIELD[name]
+        if field.kind == FieldKind.INT and field.default is not None and not form[name]:
+            args[name] = str(field.default)
+        else:
+            args[name] = or_none(form[name])
     args["description"] = form["description"]
-    args["places"] = form["places"] or "1"
-    args["housing_beds"] = form["housing_beds"] or "0"
     for flag in OFFER_FLAGS:
         args[flag] = checked(flag)
-    args["site_id"] = form["site_id"]  # clean_id parses it, with its range
     return form, args
 
 
@@ -285,6 +248,7 @@ def _offer_page(template: str, offer: Offer | None, form: dict, errors: dict, st
         errors=errors,
         sites=[(s.id, f"{s.name} – {s.commune.name}") for s in employer.sites],
         metiers=queries.metier_options(session),
+        fields=OFFER_FIELD,
     )
     return html, status
 
@@ -295,12 +259,16 @@ def new_offer() -> Response | tuple:
         if not _employer().sites:
             flash("Ajoutez d'abord un lieu d'accueil : chaque offre y est rattachée.", "info")
             return redirect(url_for("employer.new_site"))
-        defaults = {"places": "1", "housing_beds": "0", "contract": "apprentissage"}
+        defaults = {
+            f.name: str(getattr(f.default, "value", f.default))
+            for f in OFFER_FIELDS
+            if f.default not in (None, "") and f.name not in OFFER_FLAGS
+        }
         return _offer_page("employer/offer_form.html", None, defaults, {})
     form, args = _offer_input()
     session = get_session()
     try:
-        offer = ops.create_offer(session, _me().employer_id, **args)  # type: ignore[arg-type]
+        offer = ops.create_offer_as(session, current_actor(), **args)
     except ValidationError as exc:
         session.rollback()
         return _offer_page("employer/offer_form.html", None, form, exc.errors, 400)
@@ -344,7 +312,7 @@ def _log_contact_views(suggestions: list[Suggestion]) -> None:
     if not shown:
         return
     session = get_session()
-    me = _me()
+    me = current_actor()
     for s in shown:
         audit.log_access(session, me, audit.CANDIDATE, s.request.candidate_id, CONTACT_FIELDS)
     session.commit()
@@ -410,7 +378,7 @@ def import_offers() -> str | tuple:
         errors = {"file": ["Choisissez un fichier CSV à importer."]}
         return render_template("employer/import.html", report=None, errors=errors), 400
     session = get_session()
-    report = csv_import.import_offers(session, _employer(), upload.stream)
+    report = import_offers_csv(session, current_actor(), _employer(), upload.stream)
     if report.fatal:
         session.rollback()
         return render_template("employer/import.html", report=None, errors=report.fatal), 400
@@ -427,7 +395,11 @@ def answer(suggestion_id: int) -> Response | tuple:
         abort(400)
     try:
         ops.set_employer_interest(
-            session, s, _me(), interested == "1", reason=or_none(request.form.get("reason", ""))
+            session,
+            s,
+            current_actor(),
+            interested == "1",
+            reason=or_none(request.form.get("reason", "")),
         )
     except ValidationError as exc:
         session.rollback()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from data import mail, queries
+from data.errors import ValidationError
 from data.mail import actions
+from data.operations.communes import commune_label, resolve_commune, search_communes
 from data.reference import AIN_GEOJSON
 from web.config import dev_tools_enabled
 from web.db import get_session
@@ -32,12 +34,13 @@ def _offer_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.Offe
         else:
             errors["metier"] = ["Métier inconnu."]
     if form["commune"]:
-        commune = queries.resolve_commune(session, form["commune"])
-        if commune is None:
-            errors["commune"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
+        try:
+            commune = resolve_commune(session, form["commune"], "commune")
+        except ValidationError as exc:
+            errors.update(exc.errors)
         else:
             args["near"] = commune
-            form["commune"] = queries.commune_label(commune)
+            form["commune"] = commune_label(commune)
     if form["distance"]:
         if (km := small_int(form["distance"], 1, 200)) is not None:
             args["max_km"] = km
@@ -140,10 +143,8 @@ def communes_outline() -> Response:
 def commune_search() -> Response:
     """Autocompletion of communes: « Nom (INSEE) » labels, the Ain's first."""
     q = request.args.get("q", "")[:80]
-    found = queries.search_communes(get_session(), q) if q else []
-    return jsonify(
-        [{"label": queries.commune_label(c), "postal_codes": c.postal_codes} for c in found]
-    )
+    found = search_communes(get_session(), q) if q else []
+    return jsonify([{"label": commune_label(c), "postal_codes": c.postal_codes} for c in found])
 
 
 @bp.get("/inscription")

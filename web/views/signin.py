@@ -20,6 +20,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from data import auth
+from data.actor import Actor
 from data.errors import ValidationError
 from data.jobruns import interval_of
 from data.models import Employer, Role, StructureJoinRequest, User
@@ -471,7 +472,7 @@ def _ask_to_join(employer: Employer, values: dict[str, Any]) -> None:
 # --- Requests to join a registered structure (reviewed in the employer and coordination spaces) --
 
 
-def decide_join_request(join: StructureJoinRequest, actor: User, *, accept: bool) -> str:
+def decide_join_request(join: StructureJoinRequest, actor: Actor, *, accept: bool) -> str:
     """Accept or refuse a request to join, queue the requester's mail, commit; return the flash.
 
     Raises ``Conflict`` when someone else decided first (the caller rolls back and says so).

@@ -3,7 +3,8 @@
 A line that breaks a rule is rejected with its number and the French messages, the others are
 kept (each line in its own savepoint, so a rejected line leaves nothing behind). The file is
 read as UTF-8 (with or without BOM), or Windows-1252 as spreadsheets export it; the separator
-is ``;`` or ``,``.
+is ``;`` or ``,``. The columns are the offer's declared fields (``offer_fields.OFFER_FIELDS``).
+:class:`ImportReport` is the one account of an import that pages and API show.
 """
 
 from __future__ import annotations
@@ -11,37 +12,27 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import operations as ops
-from data import queries
-from data.errors import DataError, ValidationError
-from data.models import Employer, Offer
-from web.forms import FIELD_LABELS
+from data.actor import Actor
+from data.errors import DataError, PermissionDenied, ValidationError
+from data.models import Employer, Metier, Offer
+from data.presentation import plural
 
-__all__ = ["COLUMNS", "ImportReport", "import_offers"]
+from ._common import load
+from .offer_fields import OFFER_FIELDS, OFFER_LABELS, FieldKind
+from .offers import create_offer
+
+__all__ = ["COLUMNS", "MAX_LINES", "ImportReport", "import_offers"]
 
 MAX_LINES = 500
-COLUMNS = {
-    # CSV header (French) -> argument of create_offer
-    "lieu": "site_id",
-    "metier": "metier_code",
-    "diplome": "diploma",
-    "contrat": "contract",
-    "places": "places",
-    "date_debut": "start_date",
-    "duree_mois": "duration_months",
-    "lits_reserves": "housing_beds",
-    "permis_exige": "licence_required",
-    "travail_nuit": "night_work",
-    "travail_weekend": "weekend_work",
-    "tuteur": "tutor_name",
-    "fonction_tuteur": "tutor_role",
-    "description": "description",
-}
-REQUIRED_COLUMNS = ("lieu", "metier")
+# CSV header (French) -> argument of create_offer
+COLUMNS = {f.column: f.name for f in OFFER_FIELDS}
+_BY_COLUMN = {f.column: f for f in OFFER_FIELDS}
+REQUIRED_COLUMNS = tuple(f.column for f in OFFER_FIELDS if f.required)
 TRUE = {"oui", "o", "1", "vrai", "true", "x"}
 FALSE = {"non", "n", "0", "faux", "false", ""}
 
@@ -52,11 +43,26 @@ class _Semicolon(csv.excel):
 
 @dataclass
 class ImportReport:
-    """What the import did: offers created, lines rejected with their messages."""
+    """What the import did: offers created, lines rejected with their French messages.
+
+    ``fatal`` holds the errors that refused the whole file (nothing is kept: the caller rolls
+    back); ``rejected`` the lines refused one by one, by line number of the file.
+    """
 
     created: list[Offer] = field(default_factory=list)
     rejected: list[tuple[int, list[str]]] = field(default_factory=list)
     fatal: dict[str, list[str]] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """Return the French sentence that tells how the import went."""
+        created = plural(
+            len(self.created), "offre créée comme brouillon", "offres créées comme brouillons"
+        )
+        return f"{created}, {plural(len(self.rejected), 'ligne refusée', 'lignes refusées')}."
+
+    def rejected_lines(self) -> list[dict[str, Any]]:
+        """Return the refused lines as ``{"line": number, "messages": [French, ...]}``."""
+        return [{"line": n, "messages": list(m)} for n, m in self.rejected]
 
 
 def _decode(raw: bytes) -> str:
@@ -77,33 +83,42 @@ def _bool(value: str, column: str, problems: list[str]) -> bool:
 
 def _line_args(
     row: dict[str, str], employer: Employer, metiers: dict[str, str], problems: list[str]
-) -> dict[str, object]:
-    args: dict[str, object] = {}
-    for column, name in COLUMNS.items():
+) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    for column, offer_field in _BY_COLUMN.items():
+        name = offer_field.name
         value = (row.get(column) or "").strip()
-        if name in ("licence_required", "night_work", "weekend_work"):
+        if offer_field.kind == FieldKind.BOOL:
             args[name] = _bool(value, column, problems)
-        elif name == "site_id":
+        elif offer_field.kind == FieldKind.ID:
             site = next((s for s in employer.sites if value in (str(s.id), s.name) and value), None)
             if site is None:
-                problems.append(f"lieu : aucun de vos lieux d'accueil ne s'appelle « {value} ».")
+                problems.append(
+                    f"{column} : aucun de vos lieux d'accueil ne s'appelle « {value} »."
+                )
             else:
                 args[name] = site.id
-        elif name == "metier_code":
+        elif offer_field.kind == FieldKind.CODE:
             args[name] = metiers.get(value.lower(), value)
-        elif name in ("places", "housing_beds"):
-            args[name] = value or ("1" if name == "places" else "0")
-        elif name == "description":
-            args[name] = value
-        elif name == "contract":
-            args[name] = value.lower() or "apprentissage"
+        elif not value and offer_field.default is not None:
+            args[name] = offer_field.default
+        elif offer_field.kind == FieldKind.ENUM:
+            args[name] = value.lower()
         else:
             args[name] = value or None
     return args
 
 
-def import_offers(session: Session, employer: Employer, stream: IO[bytes]) -> ImportReport:
-    """Create a draft offer for each valid line; report the others. The caller commits."""
+def import_offers(
+    session: Session, actor: Actor, employer: Employer | int, stream: IO[bytes]
+) -> ImportReport:
+    """Create a draft offer for each valid line; report the others. The caller commits.
+
+    Raises ``PermissionDenied`` when ``actor`` may not act for ``employer``.
+    """
+    employer = load(session, Employer, employer, "Structure")
+    if not actor.may_act_for_employer(employer.id):
+        raise PermissionDenied("Vous ne pouvez importer des offres que pour votre structure.")
     report = ImportReport()
     text = _decode(stream.read())
     try:
@@ -138,13 +153,15 @@ def _read_lines(
         ]
         return
     metiers = {}
-    for code, label in queries.metier_options(session):
+    for code, label in session.execute(select(Metier.code, Metier.label).order_by(Metier.label)):
         metiers[code.lower()] = code
         metiers[label.lower()] = code
-    for number, raw in enumerate(reader, start=2):
-        if number - 1 > MAX_LINES:
+    for count, raw in enumerate(reader, start=1):
+        if count > MAX_LINES:
             report.fatal["file"] = [f"Le fichier dépasse {MAX_LINES} lignes : découpez-le."]
             return
+        # The line of the file, as a spreadsheet numbers it (the reader skips blank lines).
+        number = reader.line_num
         row = {(k or "").strip().lower(): (v or "") for k, v in raw.items() if isinstance(v, str)}
         if not any(v.strip() for v in row.values()):
             continue
@@ -155,11 +172,11 @@ def _read_lines(
             continue
         savepoint = session.begin_nested()
         try:
-            offer = ops.create_offer(session, employer, **args)  # type: ignore[arg-type]
+            offer = create_offer(session, employer, **args)
         except (ValidationError, DataError) as exc:
             savepoint.rollback()
             messages = (
-                [f"{FIELD_LABELS.get(f, f)} : {m}" for f, ms in exc.errors.items() for m in ms]
+                [f"{OFFER_LABELS.get(f, f)} : {m}" for f, ms in exc.errors.items() for m in ms]
                 if isinstance(exc, ValidationError)
                 else [str(exc)]
             )
