@@ -55,7 +55,7 @@ def test_each_kind_of_actor_is_written_the_same_way_in_the_audit_log(session: Se
     assert (by_page.actor_id, by_page.details) == (coordinator.id, {"fields": ["email"]})
     assert (by_api.actor_id, by_api.details) == (
         None,
-        {"fields": ["email"], "via": "api", "api_token_id": 41},
+        {"fields": ["email"], "via": "api", "api_token_id": 41, "role": "coordinator"},
     )
     assert by_cli.details == {"fields": [], "via": "cli"}
     [job_line] = ops.pair_history(session, by_job.id)
