@@ -22,7 +22,6 @@ from data.actor import SYSTEM, Actor
 from data.errors import ValidationError
 from data.models import PAIR_STAGES, Suggestion, SuggestionStatus, utcnow
 from data.models.mail import PlatformSetting
-from data.operations import audit
 
 __all__ = [
     "REVIEW_MODES",
@@ -109,6 +108,9 @@ def set_review_rule(
     row.value = value
     row.updated_at = now
     row.updated_by_id = actor.user_id
+    # Imported here: data.operations reads the review rule from this module (a cycle at import).
+    from data.operations import audit
+
     audit.record(
         session,
         actor,

@@ -241,7 +241,7 @@ def test_import_reports_each_rejected_line_in_french(session: Session) -> None:
         },
         {"line": 7, "messages": ["permis_exige : « oui » ou « non » attendu."]},
     ]
-    assert report.summary() == "1 offre(s) créée(s) comme brouillons, 4 ligne(s) refusée(s)."
+    assert report.summary() == "1 offre créée comme brouillon, 4 lignes refusées."
     assert not report.fatal
     assert session.scalar(select(func.count()).select_from(Offer)) == 1
 

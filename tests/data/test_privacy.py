@@ -9,8 +9,9 @@ from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import Session
 
 from data import operations as ops
+from data.actor import SYSTEM, Actor
 from data.auth import ADDRESS_RATE_KINDS, address_rate_key, hash_secret
-from data.models import Base
+from data.models import Base, Role
 from data.operations import audit
 from data.privacy import HOLDINGS, Kind, Person, export_candidate_data
 from data.privacy.mailfiles import erase_mail_files
@@ -128,14 +129,15 @@ def test_the_export_says_who_wrote_each_line_in_french(session: Session) -> None
     coordinator = make_user(session)
     request = make_request(session)
     pair = make_suggestion(session, request=request)
-    ops.approve_suggestion(session, pair, coordinator)
-    # A line stamped by an API token (the web's ``attributed``), one by the system, one by a view.
+    ops.approve_suggestion(session, pair, Actor.user(coordinator))
+    # A line stamped by an API token before tokens recorded their role, one by the system, and a
+    # view through the API by a coordinator's token.
     audit.record(
-        session, None, "status_change", "suggestion", pair.id, {"via": "api", "api_token_id": 7}
+        session, SYSTEM, "status_change", "suggestion", pair.id, {"via": "api", "api_token_id": 7}
     )
-    audit.record(session, None, "status_change", "suggestion", pair.id, {})
+    audit.record(session, SYSTEM, "status_change", "suggestion", pair.id, {})
     ops.log_access(
-        session, None, "candidate", request.candidate_id, ["phone"], via=audit.API, api_token_id=7
+        session, Actor.token(7, Role.COORDINATOR), "candidate", request.candidate_id, ["phone"]
     )
 
     data = export_candidate_data(session, request.candidate, label=label)
@@ -146,5 +148,5 @@ def test_the_export_says_who_wrote_each_line_in_french(session: Session) -> None
         "Passerelle (traitement automatique)",
     ]
     assert exported["historique"][0]["vers"] == "Approuvée – mise en relation"
-    assert data["consultations"][0]["par"] == "Un outil connecté, par l'API (jeton n° 7)"
+    assert data["consultations"][0]["par"] == "Coordination, par l'API (jeton n° 7)"
     assert data["consultations"][0]["champs"] == ["Téléphone"]

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from data import operations as ops
 from data import queries
+from data.actor import Actor
 from data.models import Commune, Offer, SuggestionStatus
 from data.queries import COORDINATOR, PUBLIC, Audience, OfferSearch
 from jobs.summary import weekly_figures
@@ -92,7 +93,7 @@ def test_pages_api_and_manual_pairs_measure_one_distance(session: Session) -> No
     # Just short of the engine's distance, the offer is out of reach: the radius is that distance.
     shorter = OfferSearch(near=home, max_km=engine_km - 1e-9)
     assert offer.id not in {h.offer.id for h in queries.offer_hits(session, PUBLIC, shorter)}
-    pair = ops.create_manual_pair(session, request, offer, f.make_user(session))
+    pair = ops.create_manual_pair(session, request, offer, Actor.user(f.make_user(session)))
     assert pair.distance_km == round(engine_km, 1)
 
 

@@ -465,9 +465,9 @@ def test_two_interested_clicks_at_once_record_one_answer(
         pair_id, _offer, _coord = _pair(committed_factory, status=S.APPROVED)
         with committed_factory.begin() as s:
             candidate = s.get(Candidate, s.get(Suggestion, pair_id).request.candidate_id)
-            person = f.make_user(s, Role.CANDIDATE, candidate=candidate).id
+            person = Actor.user(f.make_user(s, Role.CANDIDATE, candidate=candidate))
 
-        def click(s: Session, pid: int = pair_id, who: int = person) -> None:
+        def click(s: Session, pid: int = pair_id, who: Actor = person) -> None:
             ops.set_candidate_interest(s, pid, who, True)
 
         outcomes = _race(committed_factory, [click, click])

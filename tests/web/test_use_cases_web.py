@@ -34,7 +34,7 @@ def test_api_import_answers_the_report_the_page_shows(
     response = api("employer").post("/api/v1/offers/import", body)
     assert response.status_code == 200, response.get_json()
     report = response.get_json()
-    assert report["message"] == "1 offre(s) créée(s) comme brouillons, 1 ligne(s) refusée(s)."
+    assert report["message"] == "1 offre créée comme brouillon, 1 ligne refusée."
     assert [(o["places"], o["status"]) for o in report["created"]] == [(2, "draft")]
     assert report["rejected"] == [
         {"line": 3, "messages": ["Métier : Métier inconnu du référentiel."]}
