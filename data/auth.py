@@ -34,6 +34,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from data.db import rows_changed
 from data.errors import DataError, ValidationError
 from data.models import Candidate, Employer, Role, User, utcnow
 from data.models.auth import ApiToken, LoginToken, RateLimitWindow, TotpUse
@@ -276,7 +277,7 @@ def verify_totp(session: Session, user: User, code: str, *, now: datetime | None
         .execution_options(synchronize_session=False)
     )
     session.expire(used)
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 # --- Sign-in links (employers, candidates) ------------------------------------------------------
@@ -338,7 +339,7 @@ def consume_login_link(session: Session, raw: str, *, now: datetime | None = Non
         .values(used_at=at)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise InvalidLink("Ce lien de connexion n'est plus valable.")
     session.expire(token)
     user = token.user
@@ -357,7 +358,7 @@ def revoke_login_links(session: Session, user: User, *, now: datetime | None = N
         .values(used_at=_now(now))
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rows_changed(result)
 
 
 # --- Staff: password + TOTP -------------------------------------------------------------------
@@ -462,11 +463,11 @@ def _bump(session: Session, key_hash: str, window_start: datetime) -> int:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(RateLimitWindow).values(key_hash=key_hash, window_start=window_start, count=1)
-    stmt = stmt.on_conflict_do_update(
+    bump = stmt.on_conflict_do_update(
         index_elements=["key_hash", "window_start"],
         set_={"count": RateLimitWindow.count + 1},
     ).returning(RateLimitWindow.count)
-    return session.execute(stmt).scalar_one()
+    return int(session.execute(bump).scalar_one())
 
 
 #: The rate limits counted per e-mail address: sign-in links, sign-ups, staff sign-ins. Their keys
@@ -531,7 +532,7 @@ def account_delay(attempts: float, limit: int, *, cap: float) -> float:
     excess = int(attempts) - limit
     if excess <= 0:
         return 0.0
-    return min(cap, 0.25 * 2 ** min(excess - 1, 16))
+    return min(cap, 0.25 * 2.0 ** min(excess - 1, 16))
 
 
 def claim_once(session: Session, key: str, *, until: datetime) -> bool:
@@ -548,10 +549,10 @@ def claim_once(session: Session, key: str, *, until: datetime) -> bool:
 def purge_expired(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     """Delete sign-in links and rate-limit windows older than a day; return the counts."""
     cutoff = _now(now) - timedelta(days=1)
-    links = session.execute(delete(LoginToken).where(LoginToken.expires_at < cutoff)).rowcount
-    windows = session.execute(
-        delete(RateLimitWindow).where(RateLimitWindow.window_start < cutoff)
-    ).rowcount
+    links = rows_changed(session.execute(delete(LoginToken).where(LoginToken.expires_at < cutoff)))
+    windows = rows_changed(
+        session.execute(delete(RateLimitWindow).where(RateLimitWindow.window_start < cutoff))
+    )
     return {"login_tokens": links, "rate_limit_windows": windows}
 
 

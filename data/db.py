@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
+    "rows_changed",
     "make_engine",
     "make_session_factory",
     "read_session",
@@ -97,3 +98,14 @@ def read_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
         finally:
             session.rollback()
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """Return how many rows an UPDATE or DELETE matched (0 when the driver cannot tell).
+
+    ``Session.execute`` is typed to return a plain ``Result``; a DML statement's is a
+    ``CursorResult``, which carries ``rowcount``: the compare-and-set checks read it here.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError("rows_changed needs the result of an UPDATE or DELETE")
+    return int(result.rowcount or 0)

@@ -791,10 +791,12 @@ def _make_candidate(
     counts["requests"] += 1
     fate = rng.random()
     later = min(joined + timedelta(days=rng.randint(1, 60)), past(0, 0))
+    request = candidate.request
+    assert request is not None  # made just above
     if fate < 0.05:
-        ops.pause_request(session, candidate.request, now=later)
+        ops.pause_request(session, request, now=later)
     elif fate < 0.08:
-        ops.close_request(session, candidate.request, now=later)
+        ops.close_request(session, request, now=later)
     ops.create_user(
         session,
         email=email,

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 
+from data.db import rows_changed
 from data.mailer import PermanentFailure, TransportError
 from data.models import utcnow
 from data.models.mail import JobRun, JobRunStatus
@@ -248,4 +249,4 @@ def close_abandoned_runs(
         .values(status=JobRunStatus.INTERRUPTED, finished_at=now or utcnow(), error=INTERRUPTED)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return rows_changed(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -22,7 +23,7 @@ def alembic_config(engine_or_url: Engine | str) -> Config:
     return cfg
 
 
-def _run(engine: Engine, fn, *args: object, **kwargs: object) -> None:
+def _run(engine: Engine, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

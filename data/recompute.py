@@ -31,6 +31,7 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from data.db import rows_changed
 from data.models import (
     OPEN_OFFER,
     Offer,
@@ -258,8 +259,8 @@ def apply_plan(
     existing: dict[tuple[int, int], Any] = {}
     request_ids = sorted({r for r, _ in pairs})
     for chunk in _chunks(request_ids):
-        for row in session.execute(select(*cols).where(Suggestion.request_id.in_(chunk))):
-            existing[(row.request_id, row.offer_id)] = row
+        for found in session.execute(select(*cols).where(Suggestion.request_id.in_(chunk))):
+            existing[(found.request_id, found.offer_id)] = found
     proposed = session.execute(
         select(*cols).where(
             Suggestion.status == SuggestionStatus.PROPOSED,
@@ -311,7 +312,7 @@ def apply_plan(
             .values(stale=True, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        staled += result.rowcount or 0
+        staled += rows_changed(result)
     # Bulk statements bypass the identity map: reload any suggestion the session holds.
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Suggestion):

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from data.db import rows_changed
 from data.models.base import utcnow
 from data.models.mail import MailOptOut, UnsubscribeToken
 
@@ -68,4 +69,4 @@ def resubscribe(session: Session, email: str) -> bool:
     """Undo an opt-out (the person chose a frequency again in their settings); flushes only."""
     address = normalise_address(email)
     result = session.execute(delete(MailOptOut).where(MailOptOut.email == address))
-    return bool(result.rowcount)
+    return bool(rows_changed(result))

@@ -41,13 +41,14 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.config import DEFAULTS
+from data.db import rows_changed
 from data.errors import ValidationError
 from data.mailer import ConnectionFailure, Mailer, PermanentFailure, TemporaryFailure
 from data.models.base import utcnow
@@ -92,7 +93,8 @@ CLAIM_LEASE = timedelta(minutes=15)
 #: Rows claimed per transaction; a sender claims chunk after chunk up to its limit.
 CHUNK = 50
 
-_T = OutboxMessage.__table__
+_T = cast(Table, OutboxMessage.__table__)
+_R = TypeVar("_R")
 
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.header_encoding = QP
@@ -115,7 +117,7 @@ class _Db:
         self.conn: Connection | None = None
         self.lock = lock
 
-    def tx(self, fn: Callable[[Any], Any]) -> Any:
+    def tx(self, fn: Callable[[Any], _R]) -> _R:
         """Run ``fn(connection or session)`` in a transaction and commit it."""
         if self.lock is None:
             return self._tx(fn)
@@ -124,7 +126,7 @@ class _Db:
         with self.lock:
             return self._tx(fn)
 
-    def _tx(self, fn: Callable[[Any], Any]) -> Any:
+    def _tx(self, fn: Callable[[Any], _R]) -> _R:
         if self.engine is None:
             with self.factory.begin() as s:
                 return fn(s)
@@ -146,7 +148,7 @@ class _Db:
 
 def _dialect_name(executor: Any) -> str:
     dialect = getattr(executor, "dialect", None)
-    return (dialect or executor.get_bind().dialect).name
+    return str((dialect or executor.get_bind().dialect).name)
 
 
 def insert_for(session: Session) -> Callable[..., Any]:
@@ -201,7 +203,7 @@ def _enqueue_statements(dialect: str) -> tuple[Any, Any]:
     """Build once the two INSERT ... ON CONFLICT DO NOTHING statements that queue a mail."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     token = (
-        insert(UnsubscribeToken.__table__)
+        insert(cast(Table, UnsubscribeToken.__table__))
         .values(
             token=bindparam("t_token"), email=bindparam("t_email"), created_at=bindparam("t_at")
         )
@@ -349,16 +351,17 @@ def build_message(row: Any, *, mail_from: str, base_url: str) -> Message:
     Built with the classic ``email.mime`` classes, about twenty times faster than
     ``EmailMessage.set_content`` (header parsing dominates it); bodies are UTF-8 quoted-printable.
     """
-    text = MIMEText(row.text, "plain", _UTF8_QP)
+    # typeshed types the charset as a name; the stdlib takes a Charset too (quoted-printable here).
+    text = MIMEText(row.text, "plain", _UTF8_QP)  # type: ignore[arg-type]
     if row.html:
         msg: Message = MIMEMultipart("alternative")
         msg.attach(text)
-        msg.attach(MIMEText(row.html, "html", _UTF8_QP))
+        msg.attach(MIMEText(row.html, "html", _UTF8_QP))  # type: ignore[arg-type]
     else:
         msg = text
     msg["From"] = _from_header(mail_from)
     msg["To"] = row.recipient
-    msg["Subject"] = _header(row.subject)
+    msg["Subject"] = _header(row.subject)  # type: ignore[assignment]  # a Header is allowed
     msg["Date"] = format_datetime(row.created_at)
     msg["Message-ID"] = message_id_for(
         row.id, row.recipient, row.kind, row.key, _domain_of(mail_from)
@@ -541,7 +544,7 @@ def _recover_stale(db: _Db, now: datetime) -> int:
         .where(_T.c.status == OutboxStatus.SENDING, _T.c.claimed_at < now - CLAIM_LEASE)
         .values(status=OutboxStatus.PENDING, claim_token=None, updated_at=now)
     )
-    count = db.tx(lambda c: c.execute(stmt).rowcount or 0)
+    count = db.tx(lambda c: rows_changed(c.execute(stmt)))
     if count:
         log.warning("outbox: %d mails of a sender that stopped are due again", count)
     return count
@@ -615,7 +618,7 @@ def _claim_in(
         .where(_T.c.claim_token == token)
         .order_by(_T.c.id)
     ).all()
-    return [_Row(*r) for r in rows], suppressed.rowcount or 0
+    return [_Row(*r) for r in rows], rows_changed(suppressed)
 
 
 def _send_chunk(
@@ -690,7 +693,7 @@ def _sent_statement() -> Any:
 
 def _record_sent(db: _Db, row: _Row, token: str, now: datetime, message_id: str) -> None:
     params = {"row_id": row.id, "token": token, "now": now, "mid": message_id}
-    if db.tx(lambda c: c.execute(_sent_statement(), params).rowcount) != 1:
+    if db.tx(lambda c: rows_changed(c.execute(_sent_statement(), params))) != 1:
         log.warning("outbox: mail %d was sent after its claim expired", row.id)
 
 
@@ -727,7 +730,7 @@ def _release(db: _Db, ids: list[int], token: str, now: datetime) -> int:
         .where(_T.c.id.in_(ids), _T.c.claim_token == token)
         .values(status=OutboxStatus.PENDING, claim_token=None, updated_at=now)
     )
-    return int(db.tx(lambda c: c.execute(stmt).rowcount or 0))
+    return int(db.tx(lambda c: rows_changed(c.execute(stmt))))
 
 
 def dead_letters(session: Session, limit: int = 100) -> list[OutboxMessage]:
@@ -750,7 +753,7 @@ def requeue(session: Session, outbox_id: int, *, now: datetime | None = None) ->
         .where(_T.c.id == outbox_id, _T.c.status == OutboxStatus.DEAD)
         .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def withdraw(
@@ -780,7 +783,7 @@ def withdraw(
         )
         .values(status=OutboxStatus.SUPPRESSED, last_error=reason[:2000], updated_at=now)
     )
-    return int(result.rowcount or 0)
+    return rows_changed(result)
 
 
 def outbox_counts(session: Session) -> dict[str, int]:

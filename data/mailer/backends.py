@@ -71,7 +71,7 @@ class _QuickFold(policy.Compat32):
             and value == value.strip()
         ):
             return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)
+        return str(super()._fold(name, value, sanitize))  # type: ignore[misc]  # private in typeshed
 
 
 _SMTP_POLICY = _QuickFold(linesep="\r\n")

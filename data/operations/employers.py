@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
+from data.db import rows_changed
 from data.errors import Conflict
 from data.models import (
     Employer,
@@ -376,7 +377,7 @@ def _decide(
         .values(status=status, decided_at=at, decided_by_id=actor.user_id)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(result) != 1:
         session.refresh(join)
         raise Conflict(JOIN_REQUEST_DECIDED)
     session.refresh(join)
@@ -459,4 +460,4 @@ def purge_refused_join_requests(session: Session, *, now: datetime | None = None
         )
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_changed(result)

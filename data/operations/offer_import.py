@@ -124,7 +124,7 @@ def import_offers(
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,")
     except csv.Error:
-        dialect = _Semicolon  # type: ignore[assignment]
+        dialect = _Semicolon
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     try:
         _read_lines(session, employer, reader, report)

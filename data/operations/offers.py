@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
+from data.db import rows_changed
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.models import Employer, Offer, OfferStatus, Role, Site
 from data.presentation import plural
@@ -342,7 +343,7 @@ def fill_one_place(session: Session, offer: Offer | int, *, now: datetime | None
         .execution_options(synchronize_session=False)
     )
     session.refresh(offer)  # the counter as the database holds it, after our update or another's
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED):
             raise Conflict(
                 "Cette offre n'est plus ouverte : le contrat ne peut pas y être rattaché."

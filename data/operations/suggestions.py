@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
+from data.db import rows_changed
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.mail.contacts import queue_contact_mails
 from data.models import (
@@ -182,7 +183,7 @@ def _compare_and_set(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         session.expire(suggestion)  # what we read is out of date
         raise Conflict(TAKEN)
     session.refresh(suggestion)

@@ -126,7 +126,7 @@ def label(value: object) -> str:
         return ""
     for enum_class, labels in LABELS.items():
         if isinstance(value, enum_class):
-            return labels.get(value.value, value.value)
+            return labels.get(value.value, str(value.value))
     return str(value)
 
 

@@ -18,14 +18,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Column, ColumnElement, delete, func, or_, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from data.actor import SYSTEM, Actor
+from data.db import rows_changed
 from data.mail.actions import STILL_LOOKING
 from data.mail.outbox import withdraw
 from data.models import (
@@ -334,4 +334,4 @@ def _anonymise(session: Session, candidate: Candidate, now: datetime) -> None:
 def _rows(session: Session, statement: Executable, *, synchronize: str | bool = False) -> int:
     """Run a bulk UPDATE or DELETE; return how many rows it changed."""
     result = session.execute(statement.execution_options(synchronize_session=synchronize))
-    return int(cast(CursorResult[Any], result).rowcount or 0)
+    return rows_changed(result)

@@ -73,9 +73,7 @@ def request_page(
     if search.status is not None:
         stmt = stmt.where(Request.status == search.status)
     if search.metier is not None:
-        stmt = stmt.where(
-            Request.metiers.any(RequestMetier.metier_code == search.metier)  # type: ignore[attr-defined]
-        )
+        stmt = stmt.where(Request.metiers.any(RequestMetier.metier_code == search.metier))
     if search.commune_insee is not None:
         stmt = stmt.where(Request.commune_insee == search.commune_insee)
     if search.needs_housing is not None:

@@ -10,7 +10,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -91,9 +91,10 @@ def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], key: str
 
 def load_reference(session: Session, communes_path: Path = COMMUNES_CSV) -> dict[str, int]:
     """Load or refresh the métiers and communes; idempotent. Returns the row counts."""
-    _upsert(session, Metier.__table__, [_metier_row(m) for m in read_metiers()], "code")
+    metiers, communes = cast(Table, Metier.__table__), cast(Table, Commune.__table__)
+    _upsert(session, metiers, [_metier_row(m) for m in read_metiers()], "code")
     if communes_path.exists():
-        _upsert(session, Commune.__table__, list(read_communes(communes_path)), "insee")
+        _upsert(session, communes, list(read_communes(communes_path)), "insee")
     session.flush()
     return {
         "metiers": session.scalar(select(func.count()).select_from(Metier)) or 0,

@@ -145,7 +145,7 @@ def read_decoupage(tarball: Path) -> list[dict[str, Any]]:
 def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
     f = tar.extractfile(name)
     if f is None:
-        raise BuildError(f"{name} is not a file in {tar.name}")
+        raise BuildError(f"{name} is not a file in {tar.name!r}")
     return f
 
 
@@ -243,7 +243,7 @@ def _fill_holes(out: Outlines) -> None:
 
 def _km2(shape: BaseGeometry) -> float:
     """Approximate area in km² of a small lon/lat shape (for the summary only)."""
-    return round(shape.area * 111.32**2 * math.cos(math.radians(shape.centroid.y)), 1)
+    return round(float(shape.area) * 111.32**2 * math.cos(math.radians(shape.centroid.y)), 1)
 
 
 def is_overseas(code: str) -> bool:
