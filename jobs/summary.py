@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from data.mail import Mailer
 from data.mail.links import url
 from data.models import (
+    LIVE,
     Offer,
     OfferStatus,
     Request,
@@ -47,13 +48,6 @@ STAGES = (
     SuggestionStatus.ABANDONED,
     SuggestionStatus.REJECTED,
 )
-_LIVE = (
-    SuggestionStatus.PROPOSED,
-    SuggestionStatus.APPROVED,
-    SuggestionStatus.CONTACTED,
-    SuggestionStatus.INTERVIEW,
-    SuggestionStatus.CONTRACT_SIGNED,
-)
 
 
 def weekly_figures(session: Session) -> dict[str, Any]:
@@ -63,7 +57,7 @@ def weekly_figures(session: Session) -> dict[str, Any]:
     )
     review_queue = review_count(session)
     live_for_offer = exists().where(
-        Suggestion.offer_id == Offer.id, Suggestion.status.in_(_LIVE), Suggestion.stale.is_(False)
+        Suggestion.offer_id == Offer.id, Suggestion.status.in_(LIVE), Suggestion.stale.is_(False)
     )
     offers_without = list(
         session.scalars(
@@ -75,7 +69,7 @@ def weekly_figures(session: Session) -> dict[str, Any]:
     )
     live_for_request = exists().where(
         Suggestion.request_id == Request.id,
-        Suggestion.status.in_(_LIVE),
+        Suggestion.status.in_(LIVE),
         Suggestion.stale.is_(False),
     )
     requests_without = session.scalar(
@@ -86,7 +80,7 @@ def weekly_figures(session: Session) -> dict[str, Any]:
     housed = exists().where(
         and_(
             Suggestion.request_id == Request.id,
-            Suggestion.status.in_(_LIVE),
+            Suggestion.status.in_(LIVE),
             Suggestion.stale.is_(False),
             Offer.id == Suggestion.offer_id,
             Offer.housing_beds > 0,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from data.models import Role
+from data.models import ANSWERABLE, PAIR_STAGES, Role
 from data.presentation import LABELS, install, label, plural
 from web.forms import FIELD_LABELS
 
@@ -21,6 +21,8 @@ def register(app: Flask) -> None:
     """Install the filters and globals."""
     install(app.jinja_env)
     app.jinja_env.globals["field_labels"] = FIELD_LABELS
+    # The status sets of the models, so that templates never spell them out.
+    app.jinja_env.globals.update(PAIR_STAGES=PAIR_STAGES, ANSWERABLE=ANSWERABLE)
     app.jinja_env.globals.update(
         {cls.__name__: cls for cls in LABELS if cls is not Role}  # Role comes from web.sessions
     )

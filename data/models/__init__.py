@@ -17,7 +17,9 @@ from .employers import (
 )
 from .reference import Commune, Metier
 from .suggestions import (
+    ANSWERABLE,
     AWAITING_REVIEW,
+    LIVE,
     PAIR_STAGES,
     PAIR_STATUSES,
     AuditEntry,
@@ -36,6 +38,8 @@ __all__ = [
     "OPEN_OFFER",
     "PAIR_STAGES",
     "PAIR_STATUSES",
+    "ANSWERABLE",
+    "LIVE",
     "AuditEntry",
     "Base",
     "Candidate",

@@ -27,6 +27,8 @@ __all__ = [
     "AWAITING_REVIEW",
     "PAIR_STAGES",
     "PAIR_STATUSES",
+    "ANSWERABLE",
+    "LIVE",
     "SuggestionStatus",
     "SuggestionOrigin",
     "Interest",
@@ -53,6 +55,10 @@ _S = SuggestionStatus
 PAIR_STAGES = (_S.APPROVED, _S.CONTACTED, _S.INTERVIEW, _S.CONTRACT_SIGNED)
 #: Every status of a pair past the review: its stages and its end before a contract.
 PAIR_STATUSES = (*PAIR_STAGES, _S.ABANDONED)
+#: The pairs a party may still answer (interested or not): under review or on their way.
+ANSWERABLE = (_S.PROPOSED, _S.APPROVED, _S.CONTACTED, _S.INTERVIEW)
+#: The pairs still alive: under review or past approval (a contract included).
+LIVE = (_S.PROPOSED, *PAIR_STAGES)
 
 
 class SuggestionOrigin(enum.StrEnum):

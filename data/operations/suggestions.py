@@ -15,6 +15,7 @@ from data.db import rows_changed
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.mail.contacts import queue_contact_mails
 from data.models import (
+    ANSWERABLE,
     AuditEntry,
     Interest,
     Offer,
@@ -69,7 +70,7 @@ SUGGESTION_TRANSITIONS: dict[SuggestionStatus, frozenset[SuggestionStatus]] = {
 REASON_REQUIRED = frozenset({S.REJECTED, S.ABANDONED})
 # Either side may answer while the pair is alive: before review too, since under the "auto" review
 # rule a proposed pair is shown to both sides, and an early answer helps the coordinator decide.
-INTEREST_STATUSES = frozenset({S.PROPOSED, S.APPROVED, S.CONTACTED, S.INTERVIEW})
+INTEREST_STATUSES = frozenset(ANSWERABLE)
 MANUAL_ENGINE_VERSION = "manual"
 REQUEST_NOT_ACTIVE = "Cette demande n'est pas active."
 OFFER_NOT_OPEN = "Cette offre n'est pas publiée ou n'a plus de place."
