@@ -29,7 +29,7 @@ from data.models import Candidate, Employer, Offer, Site
 from data.operations.validation import MAX_ID, NUL_MESSAGE, ONE_LINE_MESSAGE
 from tests.web.api_fixtures import ApiClient, Tokens, api, tokens  # noqa: F401
 from tests.web.conftest import World, post, sign_in
-from web.input import IdConverter
+from web.input import MAX_QUERY_BYTES, IdConverter
 
 NUL_PAGE = "caractère NUL"
 OUT_OF_RANGE = (str(MAX_ID + 1), str(2**70))  # 2147483648 and 1180591620717411303424
@@ -67,6 +67,18 @@ def test_nul_in_a_path_or_query_string_is_a_400(client: FlaskClient, url: str) -
         assert body["code"] == "bad_request" and NUL_PAGE in body["message"]
     else:
         assert NUL_PAGE in response.text
+
+
+@pytest.mark.parametrize("path", ["/offres", "/communes", "/api/v1/offers"])
+def test_an_overlong_query_string_is_a_414_in_french(client: FlaskClient, path: str) -> None:
+    fits = quote("é" * (MAX_QUERY_BYTES // 6 - 2))  # « q= » and the encoded text within the bound
+    assert client.get(path, query_string=f"q={fits}").status_code != 414
+    response = client.get(path, query_string=f"q={fits}{quote('ééé')}")
+    assert response.status_code == 414
+    if path.startswith("/api/"):
+        assert response.get_json()["code"] == "uri_too_long"
+    else:
+        assert "trop longue" in response.text
 
 
 @pytest.mark.parametrize(
