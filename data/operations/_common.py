@@ -8,13 +8,15 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.db import rows_changed
 from data.errors import NotFound, ValidationError
 from data.models import utcnow
 
-__all__ = ["PARIS", "load", "now_or_utc", "local_today", "unique_guard"]
+__all__ = ["PARIS", "load", "now_or_utc", "local_today", "unique_guard", "update_if"]
 
 M = TypeVar("M")
 
@@ -75,3 +77,22 @@ def apply(obj: Any, values: dict[str, Any]) -> None:
     """Set attributes from a dict of already-validated values."""
     for key, value in values.items():
         setattr(obj, key, value)
+
+
+def update_if(session: Session, obj: Any, *conditions: ColumnElement[bool], **values: Any) -> bool:
+    """Write ``values`` to ``obj``'s row only while ``conditions`` hold; tell whether it did.
+
+    The compare-and-set of every decision: one ``UPDATE ... WHERE id = :id AND <conditions>``
+    checked by its row count, portable; on PostgreSQL the second of two concurrent writers waits
+    for the first, then matches no row. ``obj`` is refreshed either way, so it shows what the
+    database holds (after our write or another's).
+    """
+    model = type(obj)
+    result = session.execute(
+        update(model)
+        .where(model.id == obj.id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(obj)
+    return rows_changed(result) == 1

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
@@ -28,7 +28,7 @@ from data.models import (
 from data.presentation import plural
 
 from . import audit
-from ._common import apply, load, now_or_utc, unique_guard
+from ._common import apply, load, now_or_utc, unique_guard, update_if
 from .users import create_user, find_user_by_email
 from .validation import (
     ErrorCollector,
@@ -368,19 +368,11 @@ def _decide(
     """Move a pending request to ``status``: a compare-and-set, so one of two reviewers wins."""
     join = load(session, StructureJoinRequest, join, "Demande")
     at = now_or_utc(now)
-    result = session.execute(
-        update(StructureJoinRequest)
-        .where(
-            StructureJoinRequest.id == join.id,
-            StructureJoinRequest.status == JoinRequestStatus.PENDING,
-        )
-        .values(status=status, decided_at=at, decided_by_id=actor.user_id)
-        .execution_options(synchronize_session=False)
-    )
-    if rows_changed(result) != 1:
-        session.refresh(join)
+    pending = StructureJoinRequest.status == JoinRequestStatus.PENDING
+    if not update_if(
+        session, join, pending, status=status, decided_at=at, decided_by_id=actor.user_id
+    ):
         raise Conflict(JOIN_REQUEST_DECIDED)
-    session.refresh(join)
     audit.record(
         session,
         actor,

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
-from data.db import rows_changed
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.models import Employer, Offer, OfferStatus, Role, Site
 from data.presentation import plural
 
-from ._common import load, local_today, now_or_utc
+from ._common import load, local_today, now_or_utc, update_if
 from .offer_fields import (
     MAX_DURATION_MONTHS,
     MAX_PLACES,
@@ -332,22 +330,17 @@ def fill_one_place(session: Session, offer: Offer | int, *, now: datetime | None
     """
     offer = load(session, Offer, offer, "Offre")
     stamp = now_or_utc(now)
-    result = session.execute(
-        update(Offer)
-        .where(
-            Offer.id == offer.id,
-            Offer.status.in_((OfferStatus.PUBLISHED, OfferStatus.FILLED)),
-            Offer.places_filled < Offer.places,
-        )
-        .values(places_filled=Offer.places_filled + 1, updated_at=stamp)
-        .execution_options(synchronize_session=False)
+    taken = update_if(
+        session,
+        offer,
+        Offer.status.in_((OfferStatus.PUBLISHED, OfferStatus.FILLED)),
+        Offer.places_filled < Offer.places,
+        places_filled=Offer.places_filled + 1,
+        updated_at=stamp,
     )
-    session.refresh(offer)  # the counter as the database holds it, after our update or another's
-    if rows_changed(result) != 1:
+    if not taken:
         if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED):
-            raise Conflict(
-                "Cette offre n'est plus ouverte : le contrat ne peut pas y être rattaché."
-            )
+            raise Conflict(OFFER_NOT_OPEN_FOR_CONTRACT)
         raise Conflict(NO_PLACE_LEFT)
     if offer.places_filled >= offer.places and offer.status != OfferStatus.FILLED:
         check_offer_transition(offer, OfferStatus.FILLED)

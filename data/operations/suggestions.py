@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
-from data.db import rows_changed
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.mail.contacts import queue_contact_mails
 from data.models import (
@@ -29,7 +28,7 @@ from data.models import (
 from matching import distance_km
 
 from . import audit
-from ._common import _is_unique_violation, load, now_or_utc
+from ._common import _is_unique_violation, load, now_or_utc, update_if
 from .offers import NO_PLACE_LEFT, OFFER_NOT_OPEN_FOR_CONTRACT, fill_one_place
 from .requests import mark_request_matched
 from .validation import ErrorCollector, clean_text
@@ -178,16 +177,8 @@ def _compare_and_set(
     of two concurrent writers waits for the first, then matches no row. The object is refreshed
     afterwards, so it shows what the database holds.
     """
-    result = session.execute(
-        update(Suggestion)
-        .where(Suggestion.id == suggestion.id, Suggestion.status == seen, *also)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if rows_changed(result) != 1:
-        session.expire(suggestion)  # what we read is out of date
+    if not update_if(session, suggestion, Suggestion.status == seen, *also, **values):
         raise Conflict(TAKEN)
-    session.refresh(suggestion)
 
 
 def approve_suggestion(
