@@ -42,7 +42,7 @@ TITLES = {
     404: "Page introuvable",
     405: "Méthode non autorisée",
     409: "Conflit",
-    413: "Fichier trop volumineux",
+    413: "Envoi trop volumineux",
     414: "Adresse trop longue",
     415: "Type de contenu non pris en charge",
     422: "Données invalides",

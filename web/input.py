@@ -6,6 +6,8 @@
 - A JSON body nested deeper than :data:`MAX_JSON_DEPTH` or holding a number of more than
   :data:`MAX_NUMBER_DIGITS` digits: 400, checked on the raw body before anything parses it
   (Python's parser recurses, and refuses integers of more than 4,300 digits with a ValueError).
+- A query string over :data:`MAX_QUERY_BYTES` (414) or an urlencoded form body over
+  :data:`MAX_FORM_BODY_BYTES` (413): refused in French before anything parses it.
 - Row ids in paths: the ``id`` converter (:class:`IdConverter`) matches 1 to ``MAX_ID`` only,
   so an id out of range is a 404 like an unknown one, before the database is asked.
 
@@ -29,6 +31,8 @@ from web.errors import error_response
 __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_NUMBER_DIGITS",
+    "MAX_QUERY_BYTES",
+    "MAX_FORM_BODY_BYTES",
     "IdConverter",
     "range_regex",
     "id_parameter_schema",
@@ -44,6 +48,13 @@ NUL_IN_REQUEST = "La demande contient un caractère NUL, qui n'est pas accepté.
 #: The longest query string read (bytes, percent-encoded). Production's gunicorn refuses a request
 #: line over 4,094 bytes anyway; refusing here answers in French and spares parsing a huge one.
 MAX_QUERY_BYTES = 4000
+#: The longest urlencoded form body read (bytes). Werkzeug bounds multipart text parts
+#: (``MAX_FORM_MEMORY_SIZE``) but not urlencoded bodies, which only ``MAX_CONTENT_LENGTH`` (2 MB,
+#: for the CSV upload) limits: decoding 2 MB of percent escapes costs a worker about half a second.
+#: The largest real form (an offer: one 5,000-character description, short fields) stays under
+#: 64 KB even written in accented letters (6 bytes each once encoded).
+MAX_FORM_BODY_BYTES = 256 * 1024
+FORM_TOO_LONG = "Le formulaire envoyé est trop long : raccourcissez les textes saisis."
 TOO_DEEP = f"Le document JSON est imbriqué trop profondément (au plus {MAX_JSON_DEPTH} niveaux)."
 TOO_LONG_NUMBER = f"Un nombre du document JSON dépasse {MAX_NUMBER_DIGITS} chiffres."
 
@@ -171,6 +182,11 @@ def check_request() -> Response | None:
         return error_response(400, NUL_IN_REQUEST)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if (
+                request.mimetype == "application/x-www-form-urlencoded"
+                and (request.content_length or 0) > MAX_FORM_BODY_BYTES
+            ):
+                return error_response(413, FORM_TOO_LONG)
             if _has_nul(request.form.items(multi=True)):
                 return error_response(400, NUL_IN_REQUEST)
         elif request.is_json and request.content_length:

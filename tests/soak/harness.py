@@ -50,16 +50,16 @@ START_TIMEOUT = 60.0
 #: Job intervals of the soak: the interval jobs as the issue asks, the cron jobs too, so that
 #: every job runs during a short day.
 JOB_SCHEDULE: dict[str, dict[str, int]] = {
-    "sender": {"seconds": 3},
-    "rematch": {"seconds": 5},
-    "contacts": {"seconds": 5},
-    "digests_immediate": {"seconds": 10},
-    "rematch_full": {"seconds": 15},
-    "digests_daily": {"seconds": 12},
-    "digests_weekly": {"seconds": 15},
-    "coordinator_summary": {"seconds": 15},
-    "reminders": {"seconds": 12},
-    "retention": {"seconds": 15},
+    "sender": {"seconds": 1},
+    "rematch": {"seconds": 3},
+    "contacts": {"seconds": 3},
+    "digests_immediate": {"seconds": 4},
+    "rematch_full": {"seconds": 9},
+    "digests_daily": {"seconds": 7},
+    "digests_weekly": {"seconds": 9},
+    "coordinator_summary": {"seconds": 9},
+    "reminders": {"seconds": 7},
+    "retention": {"seconds": 9},
 }
 
 

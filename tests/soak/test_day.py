@@ -1,6 +1,6 @@
 """The soak: Passerelle's processes through scripted days of people, then the invariants.
 
-The short form (one day, about a minute) runs in ``make test`` on each backend. The long form
+The short form (one day, about half a minute) runs in ``make test`` on each backend. The long form
 repeats days, each with new people, until ``SOAK_MINUTES`` have passed, checking the invariants
 after each (``make soak``; see tests/soak/README.md).
 """

@@ -176,7 +176,9 @@ def test_two_coordinators_approving_the_same_suggestion_make_one_pair_and_two_ma
     ).start()
     record = Record()
     people = People(service, record)
-    coordinators = [people.staff("coord.a@soak.example"), people.staff("coord.b@soak.example")]
+    coordinators = people.staff_at_once(
+        ("coord.a@soak.example", "coordinator"), ("coord.b@soak.example", "coordinator")
+    )
     employer = people.employer("duo", "EHPAD Les Deux Rives", BOURG, "aide-soignant")
     offer = employer.offers[0]
     candidates = [people.candidate(f"duo{i}", "Lina", BOURG, "aide-soignant") for i in range(3)]

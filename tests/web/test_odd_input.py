@@ -29,7 +29,7 @@ from data.models import Candidate, Employer, Offer, Site
 from data.operations.validation import MAX_ID, NUL_MESSAGE, ONE_LINE_MESSAGE
 from tests.web.api_fixtures import ApiClient, Tokens, api, tokens  # noqa: F401
 from tests.web.conftest import World, post, sign_in
-from web.input import MAX_QUERY_BYTES, IdConverter
+from web.input import FORM_TOO_LONG, MAX_FORM_BODY_BYTES, MAX_QUERY_BYTES, IdConverter
 
 NUL_PAGE = "caractère NUL"
 OUT_OF_RANGE = (str(MAX_ID + 1), str(2**70))  # 2147483648 and 1180591620717411303424
@@ -79,6 +79,28 @@ def test_an_overlong_query_string_is_a_414_in_french(client: FlaskClient, path: 
         assert response.get_json()["code"] == "uri_too_long"
     else:
         assert "trop longue" in response.text
+
+
+def test_an_overlong_form_body_is_a_413_in_french_and_writes_nothing(
+    client: FlaskClient, session: Session, world: World
+) -> None:
+    employer = sign_in(client, world.employer_user)
+    before = _count(session, Offer)
+    form = {
+        "site_id": str(world.offer.site_id),
+        "metier_code": "aide-soignant",
+        "places": "1",
+        "contract": "apprentissage",
+        "description": "Missions auprès des résidents. "
+        * 160,  # the longest real text: 4,960 characters
+    }
+    assert post(employer, "/employeur/offres/nouvelle", form).status_code == 302
+    assert _count(session, Offer) == before + 1
+    form["padding"] = "é" * (MAX_FORM_BODY_BYTES // 6)  # 6 bytes each once encoded
+    response = post(employer, "/employeur/offres/nouvelle", form)
+    assert response.status_code == 413
+    assert FORM_TOO_LONG in _text(response) and "Envoi trop volumineux" in response.text
+    assert _count(session, Offer) == before + 1
 
 
 @pytest.mark.parametrize(
@@ -399,7 +421,16 @@ def _fill(rule: Any, world: World, odd: str) -> str:
 @pytest.mark.parametrize("odd", ODD_VALUES, ids=lambda v: repr(v[:12]))
 def test_page_fuzzing_finds_no_server_error(app: Flask, world: World, odd: str) -> None:
     data = {name: odd for name in FUZZ_FIELDS}
-    query = {name: odd for name in FUZZ_FIELDS[:QUERY_FIELDS]}
+    # Beyond the door's bounds a query string is a 414 and an urlencoded body a 413 before any view
+    # reads them (tested above). So a long value goes in a query cut to what the door reads, and in
+    # a multipart body, which carries it whole without percent-encoding: browsers may send either,
+    # and decoding 39 fields of encoded « é » took 13 s of this test for the same views.
+    long = len(quote(odd)) * QUERY_FIELDS > MAX_QUERY_BYTES
+    query = {
+        name: odd[: MAX_QUERY_BYTES // QUERY_FIELDS // 10] if long else odd
+        for name in FUZZ_FIELDS[:QUERY_FIELDS]
+    }
+    form_type = {"content_type": "multipart/form-data"} if long else {}
     failures: list[str] = []
     calls = 0
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint in LAST, r.rule))
@@ -415,7 +446,7 @@ def test_page_fuzzing_finds_no_server_error(app: Flask, world: World, odd: str) 
                 if method == "GET":
                     response = client.get(path, query_string=query)
                 else:
-                    response = post(client, path, data)
+                    response = post(client, path, data, **form_type)
                 calls += 1
                 if response.status_code >= 500:
                     failures.append(f"{method} {path[:80]} as {user and user.role}: 500")
