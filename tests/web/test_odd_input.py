@@ -81,19 +81,24 @@ def test_an_overlong_query_string_is_a_414_in_french(client: FlaskClient, path: 
         assert "trop longue" in response.text
 
 
+def _offer_form(world: World, description: str) -> dict[str, str]:
+    """The employer's new-offer form, filled but for ``description``."""
+    return {
+        "site_id": str(world.offer.site_id),
+        "metier_code": "aide-soignant",
+        "places": "1",
+        "contract": "apprentissage",
+        "description": description,
+    }
+
+
 def test_an_overlong_form_body_is_a_413_in_french_and_writes_nothing(
     client: FlaskClient, session: Session, world: World
 ) -> None:
     employer = sign_in(client, world.employer_user)
     before = _count(session, Offer)
-    form = {
-        "site_id": str(world.offer.site_id),
-        "metier_code": "aide-soignant",
-        "places": "1",
-        "contract": "apprentissage",
-        "description": "Missions auprès des résidents. "
-        * 160,  # the longest real text: 4,960 characters
-    }
+    # The longest real text: a description of 4,960 characters.
+    form = _offer_form(world, "Missions auprès des résidents. " * 160)
     assert post(employer, "/employeur/offres/nouvelle", form).status_code == 302
     assert _count(session, Offer) == before + 1
     form["padding"] = "é" * (MAX_FORM_BODY_BYTES // 6)  # 6 bytes each once encoded
@@ -331,13 +336,7 @@ def test_long_form_text_is_refused_with_a_message_never_cut(
 ) -> None:
     employer = sign_in(client, world.employer_user)
     before = _count(session, Offer)
-    form = {
-        "site_id": str(world.offer.site_id),
-        "metier_code": "aide-soignant",
-        "places": "1",
-        "contract": "apprentissage",
-        "description": "x" * 5001,
-    }
+    form = _offer_form(world, "x" * 5001)
     response = post(employer, "/employeur/offres/nouvelle", form)
     assert response.status_code == 400
     assert "Ce texte ne peut pas dépasser 5000 caractères." in response.text
