@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: Stored on each suggestion: the minor changes with the scores, the major with their meaning.
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 
 #: Hard constraints, in the order in which a pair's first failing one is counted.
 EXCLUSION_REASONS: tuple[str, ...] = (
