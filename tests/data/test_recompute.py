@@ -108,7 +108,7 @@ def test_first_run_inserts_the_engine_pairs(session: Session, world: dict) -> No
     assert top.score == pytest.approx(1.0)
     assert top.status == SuggestionStatus.PROPOSED and top.origin == SuggestionOrigin.ENGINE
     assert top.engine_version == ENGINE_VERSION and top.stale is False
-    assert top.reasons == ["Même métier : aide-soignant", "Moins de 1 km de votre commune"]
+    assert top.reasons == ["Même métier : aide-soignant", "À moins de 1 km de votre commune"]
     assert top.criteria["metier"]["reason"] == "Même métier : aide-soignant"
     assert top.distance_km == pytest.approx(0.0, abs=0.01)
     assert top.created_at == NOW
