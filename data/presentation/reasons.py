@@ -56,7 +56,14 @@ def _places(n: int) -> str:
 
 
 def write(fact: Mapping[str, Any], audience: str) -> str:
-    """Write one fact for ``audience`` with the French formatters."""
+    """Write one fact for ``audience`` with the French formatters.
+
+    >>> far = {"kind": "distance", "km": 1234.4, "relocation": True}
+    >>> write(far, "candidate")
+    'À 1\u202f234 km de votre commune, logement sur place'
+    >>> write({"kind": "housing", "needed": True, "beds": 1}, "employer")
+    "A besoin d'un logement : l'établissement en propose (1 place)"
+    """
     return reason_text(fact, audience, km=km, places=_places)
 
 
