@@ -7,7 +7,7 @@ first reads a list, so explaining costs nothing until it is needed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -26,7 +26,7 @@ from .model import (
 )
 from .referential import MetierReferential
 from .scoring import kernel
-from .tables import OfferTable, RequestTable, score_weights
+from .tables import OfferTable, RequestTable, prepare_tables, score_weights
 
 __all__ = [
     "AUDIENCES",
@@ -35,6 +35,7 @@ __all__ = [
     "pair_results",
     "reason_text",
     "score_pair",
+    "score_pairs",
 ]
 
 #: How a diploma level reads in an exclusion reason.
@@ -243,6 +244,27 @@ def pair_results(
         reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
         out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons))
     return out
+
+
+def score_pairs(
+    requests: Sequence[RequestIn],
+    offers: Sequence[OfferIn],
+    pairs: Sequence[tuple[str, str]],
+    referential: MetierReferential,
+    params: Params = DEFAULT_PARAMS,
+) -> list[Match | Exclusion]:
+    """Score chosen pairs (request id, offer id) at once: :func:`score_pair` for each, in order.
+
+    For pairs known already, whose numbers must follow the request and the engine (a pair a
+    coordinator decided on keeps being explained with the request's current distance).
+    Raises :class:`KeyError` for an id that is not in the inputs.
+    """
+    request_table, offer_table = prepare_tables(requests, offers, referential, params)
+    row_of = {rid: i for i, rid in enumerate(request_table.ids)}
+    col_of = {oid: j for j, oid in enumerate(offer_table.ids)}
+    rows = np.fromiter((row_of[r] for r, _ in pairs), dtype=np.intp, count=len(pairs))
+    cols = np.fromiter((col_of[o] for _, o in pairs), dtype=np.intp, count=len(pairs))
+    return pair_results(request_table, rows, offer_table, cols, referential, params)
 
 
 def score_pair(

@@ -33,6 +33,7 @@ from matching import (
     RequestIn,
     allocate,
     score_pair,
+    score_pairs,
     suggest,
 )
 from matching.allocation import allocate_reference
@@ -507,6 +508,15 @@ def test_a_farther_offer_never_scores_better_on_distance(blocking: str, reqs, of
     _non_increasing(result.by_request[reqs[0].id])
     _non_increasing([m for m in brute(reqs, offs, p).values() if isinstance(m, Match)])
     _non_increasing([a.match for a in allocate(reqs, offs, REF, p).assignments])
+
+
+@SETTINGS
+@given(instances())
+def test_chosen_pairs_score_as_one_pair_at_a_time(inst) -> None:  # type: ignore[no-untyped-def]
+    reqs, offs = inst
+    chosen = [(r.id, o.id) for r in reqs for o in offs][::-1]
+    one_by_one = brute(reqs, offs)
+    assert score_pairs(reqs, offs, chosen, REF) == [one_by_one[pair] for pair in chosen]
 
 
 def test_a_far_offer_with_a_bed_no_longer_outscores_a_nearer_one() -> None:
