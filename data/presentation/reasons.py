@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from matching import AUDIENCES, CRITERIA, reason_text
 
-from .formatters import km
+from .formatters import km, plural
 
 __all__ = [
     "AUDIENCES",
@@ -52,7 +52,7 @@ class Explained(Protocol):
 
 
 def _places(n: int) -> str:
-    return f"{n} place" if n == 1 else f"{n} places"
+    return plural(n, "place", "places")
 
 
 def write(fact: Mapping[str, Any], audience: str) -> str:
