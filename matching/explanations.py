@@ -47,11 +47,17 @@ def _lower_first(label: str) -> str:
 
 
 def _km(d: float) -> str:
-    return "moins de 1 km" if d < 1.0 else f"{int(d + 0.5)} km"
+    return "moins de 1 km" if d < 1.0 else f"{max_km_text(float(int(d + 0.5)))} km"
 
 
-def _max_km(r: float) -> str:
-    return f"{r:g}" if r == int(r) else f"{r:.1f}".replace(".", ",")
+def max_km_text(r: float) -> str:
+    """Write a radius in km the French way, without the unit.
+
+    >>> max_km_text(30.0), max_km_text(12.5), max_km_text(1500.0)
+    ('30', '12,5', '1\u202f500')
+    """
+    whole = f"{int(r):,}".replace(",", "\u202f")
+    return whole if r == int(r) else f"{r:,.1f}".replace(",", "\u202f").replace(".", ",")
 
 
 def _capitalise(text: str) -> str:
@@ -169,7 +175,7 @@ def exclusion_message(
     if reason == "places":
         return "Plus de place"
     if reason == "distance":
-        return f"Trop loin ({_km(d)} pour {_max_km(req.max_km)} km maximum)"
+        return f"Trop loin ({_km(d)} pour {max_km_text(req.max_km)} km maximum)"
     if reason == "diploma":
         level = ref.entry_level_min(off.metier)
         return f"Niveau {LEVEL_NAMES.get(level, str(level))} requis pour cette formation"
