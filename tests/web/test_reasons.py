@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from data.models import Commune
 from data.recompute import recompute_suggestions
 from tests.data import factories as f
+from tests.web.api_fixtures import api, tokens  # noqa: F401
 from tests.web.conftest import World, sign_in
 
 #: The engine's distance between Bourg-en-Bresse and Oyonnax (the shipped gazetteer), whole km.
@@ -106,3 +108,18 @@ def test_a_pair_made_by_hand_reads_for_each_reader(app: Flask, explained: World)
     assert reasons_for(row, "coordinator") == [COORDINATOR_SIDE, "Mise en relation faite à la main"]
     assert reasons_for(row, "employer")[0] == EMPLOYER_SIDE
     assert reasons_for(row, "candidate")[0] == CANDIDATE_SIDE
+
+
+def test_the_api_writes_the_reasons_for_the_token_s_reader(
+    api: Any,  # noqa: F811
+    explained: World,
+) -> None:
+    url = f"/api/v1/suggestions/{explained.suggestion.id}"
+    for role, expected in (
+        ("candidate", CANDIDATE_SIDE),
+        ("employer", EMPLOYER_SIDE),
+        ("coordinator", COORDINATOR_SIDE),
+    ):
+        body = api(role).get(url).get_json()
+        assert expected in body["reasons"], role
+        assert body["criteria"]["distance"]["reason"] == expected, role
