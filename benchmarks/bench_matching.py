@@ -159,7 +159,7 @@ def naive_rate(
         if r.diploma_level is not None and r.diploma_level < level:
             continue
         s_d = 1 - (1 - params.distance_score_at_limit) * d / r.max_km
-        if relocation:
+        if r.accepts_relocation:
             s_d = max(s_d, params.relocation_distance_score)
         s_h = 1.0 if not r.needs_housing or o.housing_beds > 0 else params.no_housing_score
         score = (params.weight_metier * s_m + params.weight_distance * s_d) / w

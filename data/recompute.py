@@ -52,6 +52,7 @@ from matching import (
     OfferIn,
     Params,
     RequestIn,
+    score_pairs,
     suggest,
 )
 
@@ -200,16 +201,55 @@ def plan_suggestions(
     params: Params | None = None,
     referential: MetierReferential | None = None,
 ) -> SuggestionPlan:
-    """Read the engine's inputs and run it; only reads (a read-only transaction is enough)."""
+    """Read the engine's inputs and run it; only reads (a read-only transaction is enough).
+
+    Besides both top-k lists, the plan re-scores the pairs already decided on (approved,
+    rejected, further on) that left the lists but whose request and offer are still open: their
+    numbers then follow the request (a widened radius) and the engine, like every other pair of
+    the request, and a farther offer of it never reads as scoring better on distance.
+    """
     ref = referential or shipped_referential()
+    p = params or Params()
     requests, offers = engine_inputs(session, ref)
-    result = suggest(requests, offers, ref, params or Params(), top_k=top_k)
+    result = suggest(requests, offers, ref, p, top_k=top_k)
     pairs: dict[tuple[int, int], Match] = {}
     for lists in (result.by_request, result.by_offer):
         for key in lists:
             for m in lists[key]:
                 pairs.setdefault((int(m.request_id), int(m.offer_id)), m)
+    decided = _decided_pairs(session, requests, offers, pairs)
+    for scored in score_pairs(requests, offers, decided, ref, p):
+        if isinstance(scored, Match):  # a pair now excluded keeps the numbers it was decided on
+            pairs[(int(scored.request_id), int(scored.offer_id))] = scored
     return SuggestionPlan(pairs, len(requests), len(offers))
+
+
+def _decided_pairs(
+    session: Session,
+    requests: Sequence[RequestIn],
+    offers: Sequence[OfferIn],
+    listed: dict[tuple[int, int], Match],
+) -> list[tuple[str, str]]:
+    """The engine ids of the decided engine pairs of these requests and offers, not listed."""
+    request_ids = {int(r.id) for r in requests}
+    offer_ids = {int(o.id) for o in offers}
+    rows = session.execute(
+        select(Suggestion.request_id, Suggestion.offer_id)
+        .join(Request, Request.id == Suggestion.request_id)
+        .join(Offer, Offer.id == Suggestion.offer_id)
+        .where(
+            Suggestion.status != SuggestionStatus.PROPOSED,
+            Suggestion.origin == SuggestionOrigin.ENGINE,  # a pair by hand keeps its own
+            Request.status == RequestStatus.ACTIVE,
+            *OPEN_OFFER,
+        )
+        .order_by(Suggestion.id)
+    ).all()
+    return [
+        (engine_id(r), engine_id(o))
+        for r, o in rows
+        if (r, o) not in listed and r in request_ids and o in offer_ids
+    ]
 
 
 def _still_open(session: Session, plan: SuggestionPlan) -> dict[tuple[int, int], Match]:

@@ -42,6 +42,7 @@ from data.models import (
 )
 from data.models.mail import NotifiedSuggestion, OutboxMessage
 from data.platform_settings import ReviewRule, get_review_rule, visible_to_parties
+from data.presentation.reasons import EMPLOYER, reasons_for
 from jobs.common import (
     MailBatch,
     Recipient,
@@ -391,7 +392,11 @@ def _employer_digest(
     for offer_id, pairs in per_offer.items():
         offer = pairs[0].offer
         items = [
-            {"score": x.score, "distance_km": x.distance_km, "reasons": list(x.reasons or [])[:3]}
+            {
+                "score": x.score,
+                "distance_km": x.distance_km,
+                "reasons": reasons_for(x, EMPLOYER)[:3],
+            }
             for x in pairs
         ]
         offers.append(

@@ -19,7 +19,7 @@ Where to read, in order (each module's docstring says what it does and why):
 from .allocation import allocate
 from .engine import MatchLists, suggest
 from .errors import InvalidInput, MatchingError, UnknownMetier
-from .explanations import score_pair
+from .explanations import AUDIENCES, reason_text, score_pair, score_pairs
 from .geo import distance_km
 from .model import (
     CRITERIA,
@@ -71,5 +71,8 @@ __all__ = [
     "metier_score",
     "normalize",
     "score_pair",
+    "score_pairs",
+    "reason_text",
+    "AUDIENCES",
     "suggest",
 ]

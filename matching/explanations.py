@@ -7,7 +7,9 @@ first reads a list, so explaining costs nothing until it is needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -24,9 +26,17 @@ from .model import (
 )
 from .referential import MetierReferential
 from .scoring import kernel
-from .tables import OfferTable, RequestTable, score_weights
+from .tables import OfferTable, RequestTable, prepare_tables, score_weights
 
-__all__ = ["LEVEL_NAMES", "exclusion_message", "pair_results", "score_pair"]
+__all__ = [
+    "AUDIENCES",
+    "LEVEL_NAMES",
+    "exclusion_message",
+    "pair_results",
+    "reason_text",
+    "score_pair",
+    "score_pairs",
+]
 
 #: How a diploma level reads in an exclusion reason.
 LEVEL_NAMES = {3: "CAP", 4: "bac", 5: "bac + 2", 6: "bac + 3", 7: "bac + 5", 8: "doctorat"}
@@ -37,29 +47,123 @@ def _lower_first(label: str) -> str:
 
 
 def _km(d: float) -> str:
-    return "Moins de 1 km" if d < 1.0 else f"{int(d + 0.5)} km"
+    return "moins de 1 km" if d < 1.0 else f"{max_km_text(float(int(d + 0.5)))} km"
 
 
-def _max_km(r: float) -> str:
-    return f"{r:g}" if r == int(r) else f"{r:.1f}".replace(".", ",")
+def max_km_text(r: float) -> str:
+    """Write a radius in km the French way, without the unit.
+
+    >>> max_km_text(30.0), max_km_text(12.5), max_km_text(1500.0)
+    ('30', '12,5', '1\u202f500')
+    """
+    whole = f"{int(r):,}".replace(",", "\u202f")
+    return whole if r == int(r) else f"{r:,.1f}".replace(",", "\u202f").replace(".", ",")
 
 
-def _reasons(
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+#: Who reads a reason: the candidate, the employer of the offer, a coordinator.
+AUDIENCES: tuple[str, ...] = ("candidate", "employer", "coordinator")
+
+# The wording of each fact, per audience (the candidate's side is the engine's default).
+# ``{label}``: the offer's métier; ``{km}``: a written distance; ``{beds}``: a written number.
+_WORDING: dict[str, dict[str, str]] = {
+    "metier.same": {
+        "candidate": "Même métier : {label}",
+        "employer": "Cherche ce métier : {label}",
+        "coordinator": "Même métier que la demande : {label}",
+    },
+    "metier.related": {
+        "candidate": "Métier proche : {label}",
+        "employer": "Cherche un métier proche de celui-ci : {label}",
+        "coordinator": "Métier proche de la demande : {label}",
+    },
+    "distance": {
+        "candidate": "À {km} de votre commune",
+        "employer": "Habite à {km} de l'établissement",
+        "coordinator": "Établissement à {km} de chez la personne candidate",
+    },
+    "distance.relocation": {
+        "candidate": "À {km} de votre commune, logement sur place",
+        "employer": "Habite à {km} de l'établissement, prête à déménager dans le logement proposé",
+        "coordinator": "Établissement à {km} de chez la personne candidate, "
+        "qui accepte de déménager dans le logement proposé",
+    },
+    "housing.not_needed": {
+        "candidate": "Logement non demandé",
+        "employer": "N'a pas besoin de logement",
+        "coordinator": "Pas de logement demandé",
+    },
+    "housing.offered": {
+        "candidate": "Logement proposé sur place ({beds})",
+        "employer": "A besoin d'un logement : l'établissement en propose ({beds})",
+        "coordinator": "Logement demandé, proposé sur place ({beds})",
+    },
+    "housing.none": {
+        "candidate": "Pas de logement proposé",
+        "employer": "A besoin d'un logement, que l'établissement ne propose pas",
+        "coordinator": "Logement demandé, non proposé",
+    },
+}
+
+
+def _places(n: int) -> str:
+    return f"{n} place" if n == 1 else f"{n} places"
+
+
+def reason_text(
+    fact: Mapping[str, Any],
+    audience: str = "candidate",
+    *,
+    km: Callable[[float], str] = _km,
+    places: Callable[[int], str] = _places,
+) -> str:
+    """Write one fact of a match (a criterion's ``fact``) for its reader, in French.
+
+    ``km`` and ``places`` write a distance and a number of beds: the caller may pass its
+    own (the pages' French formatters); the defaults write whole kilometres.
+
+    >>> fact = {"kind": "distance", "km": 31.6, "relocation": False}
+    >>> reason_text(fact), reason_text(fact, "employer"), reason_text(fact, "coordinator")
+    ('À 32 km de votre commune', "Habite à 32 km de l'établissement", \
+'Établissement à 32 km de chez la personne candidate')
+    >>> reason_text({"kind": "housing", "needed": True, "beds": 2})
+    'Logement proposé sur place (2 places)'
+    """
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience: {audience!r}")
+    kind = fact.get("kind")
+    if kind == "metier":
+        key = "metier.same" if fact.get("same") else "metier.related"
+    elif kind == "distance":
+        key = "distance.relocation" if fact.get("relocation") else "distance"
+    elif kind == "housing":
+        beds = int(fact.get("beds", 0))
+        if not fact.get("needed"):
+            key = "housing.not_needed"
+        else:
+            key = "housing.offered" if beds > 0 else "housing.none"
+    else:
+        raise ValueError(f"unknown fact: {kind!r}")
+    text = _WORDING[key][audience].format(
+        label=fact.get("label", ""),
+        km=km(float(fact.get("km", 0.0))),
+        beds=places(int(fact.get("beds", 0))),
+    )
+    return _capitalise(text)
+
+
+def _facts(
     req: RequestIn, off: OfferIn, label: str, d: float, s_metier: float, eligible: bool
-) -> tuple[str, str, str]:
-    m_reason = f"Même métier : {label}" if s_metier >= 1.0 else f"Métier proche : {label}"
-    if eligible and d > req.max_km:
-        d_reason = f"{_km(d)} de votre commune, logement sur place"
-    else:
-        d_reason = f"{_km(d)} de votre commune"
-    beds = off.housing_beds
-    if not req.needs_housing:
-        h_reason = "Logement non demandé"
-    elif beds > 0:
-        h_reason = f"Logement proposé sur place ({beds} place{'s' if beds > 1 else ''})"
-    else:
-        h_reason = "Pas de logement proposé"
-    return m_reason, d_reason, h_reason
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The facts behind a match's three criteria: what :func:`reason_text` writes."""
+    return (
+        {"kind": "metier", "same": s_metier >= 1.0, "label": label},
+        {"kind": "distance", "km": d, "relocation": bool(eligible and d > req.max_km)},
+        {"kind": "housing", "needed": req.needs_housing, "beds": off.housing_beds},
+    )
 
 
 def exclusion_message(
@@ -71,7 +175,7 @@ def exclusion_message(
     if reason == "places":
         return "Plus de place"
     if reason == "distance":
-        return f"Trop loin ({_km(d)} pour {_max_km(req.max_km)} km maximum)"
+        return f"Trop loin ({_km(d)} pour {max_km_text(req.max_km)} km maximum)"
     if reason == "diploma":
         level = ref.entry_level_min(off.metier)
         return f"Niveau {LEVEL_NAMES.get(level, str(level))} requis pour cette formation"
@@ -131,20 +235,42 @@ def pair_results(
             messages = tuple(exclusion_message(f, req, off, ref, d) for f in failed)
             out.append(Exclusion(req.id, off.id, failed, messages, d))
             continue
-        m_reason, d_reason, h_reason = _reasons(
-            req, off, labels[off.metier], d, sm_l[n], eligible[n]
+        m_fact, d_fact, h_fact = _facts(req, off, labels[off.metier], d, sm_l[n], eligible[n])
+        m_key = ("metier", sm_l[n], m_fact["same"], m_fact["label"])
+        h_key = ("housing", sh_l[n], h_fact["needed"], h_fact["beds"])
+        metier = shared.get(m_key) or shared.setdefault(
+            m_key, Criterion(sm_l[n], a_m, reason_text(m_fact), m_fact)
         )
-        m_key, h_key = ("metier", sm_l[n], m_reason), ("housing", sh_l[n], h_reason)
-        metier = shared.get(m_key) or shared.setdefault(m_key, Criterion(sm_l[n], a_m, m_reason))
-        housing = shared.get(h_key) or shared.setdefault(h_key, Criterion(sh_l[n], a_h, h_reason))
-        criteria = {
-            "metier": metier,
-            "distance": Criterion(1.0 - t_l[n], a_d, d_reason),
-            "housing": housing,
-        }
+        housing = shared.get(h_key) or shared.setdefault(
+            h_key, Criterion(sh_l[n], a_h, reason_text(h_fact), h_fact)
+        )
+        distance = Criterion(1.0 - t_l[n], a_d, reason_text(d_fact), d_fact)
+        criteria = {"metier": metier, "distance": distance, "housing": housing}
+        m_reason, d_reason, h_reason = metier.reason, distance.reason, housing.reason
         reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
         out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons))
     return out
+
+
+def score_pairs(
+    requests: Sequence[RequestIn],
+    offers: Sequence[OfferIn],
+    pairs: Sequence[tuple[str, str]],
+    referential: MetierReferential,
+    params: Params = DEFAULT_PARAMS,
+) -> list[Match | Exclusion]:
+    """Score chosen pairs (request id, offer id) at once: :func:`score_pair` for each, in order.
+
+    For pairs known already, whose numbers must follow the request and the engine (a pair a
+    coordinator decided on keeps being explained with the request's current distance).
+    Raises :class:`KeyError` for an id that is not in the inputs.
+    """
+    request_table, offer_table = prepare_tables(requests, offers, referential, params)
+    row_of = {rid: i for i, rid in enumerate(request_table.ids)}
+    col_of = {oid: j for j, oid in enumerate(offer_table.ids)}
+    rows = np.fromiter((row_of[r] for r, _ in pairs), dtype=np.intp, count=len(pairs))
+    cols = np.fromiter((col_of[o] for _, o in pairs), dtype=np.intp, count=len(pairs))
+    return pair_results(request_table, rows, offer_table, cols, referential, params)
 
 
 def score_pair(

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: Stored on each suggestion: the minor changes with the scores, the major with their meaning.
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 
 #: Hard constraints, in the order in which a pair's first failing one is counted.
 EXCLUSION_REASONS: tuple[str, ...] = (
@@ -215,19 +215,28 @@ DEFAULT_PARAMS = Params()
 
 @dataclass(frozen=True)
 class Criterion:
-    """One criterion of a score: its score in [0, 1], its share of the total, a French reason."""
+    """One criterion of a score: its score in [0, 1], its share of the total, a French reason.
+
+    ``reason`` is written for the candidate; ``fact`` holds what it says as plain values
+    (``kind`` and its numbers), from which :func:`matching.reason_text` writes it for any
+    reader: the candidate, the employer, a coordinator.
+    """
 
     score: float
     weight: float
     reason: str
+    fact: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        return {
+        out = {
             "score": round(self.score, 4),
             "weight": round(self.weight, 4),
             "reason": self.reason,
         }
+        if self.fact:
+            out["fact"] = dict(self.fact)
+        return out
 
 
 @dataclass(frozen=True)
@@ -332,10 +341,15 @@ class Assignment:
     rank: int
 
     @property
+    def choice(self) -> str:
+        """The choice rank, in French: « 1er choix parmi les offres compatibles »."""
+        choice = "1er choix" if self.rank == 1 else f"{self.rank}e choix"
+        return f"{choice} parmi les offres compatibles"
+
+    @property
     def reasons(self) -> tuple[str, ...]:
         """The explanation: the match's reasons, then the choice rank."""
-        choice = "1er choix" if self.rank == 1 else f"{self.rank}e choix"
-        return (*self.match.reasons, f"{choice} parmi les offres compatibles")
+        return (*self.match.reasons, self.choice)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""

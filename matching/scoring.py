@@ -5,8 +5,12 @@ Criteria (each in [0, 1]) and the score of a valid pair::
     s_metier   = 1                      same métier (one of the request's codes)
                = p.related_metier_score a related métier (declared in the referential)
     s_distance = 1 − (1 − e) · d / r    e = p.distance_score_at_limit, r = request.max_km, d ≤ r
-               = max(that, p.relocation_distance_score) if the offer has a bed and the
-                 candidate accepts to move (then d may exceed r)
+               = max(that, p.relocation_distance_score) for every offer of a candidate who
+                 accepts to move (then d may exceed r for an offer with a bed)
+
+s_distance is a non-increasing function of d for a given request: a farther offer never scores
+better on distance than a nearer one. (The relocation floor once applied to offers with a bed
+only, so a far offer with a bed outscored a nearer one without: 50 % at 59 km, 31 % at 32 km.)
     s_housing  = 1                      candidate needs no housing, or the offer has a bed
                = p.no_housing_score     candidate needs housing, the offer has none
     score      = (w_m·s_metier + w_d·s_distance + w_h·s_housing) / (w_m + w_d + w_h)
@@ -89,9 +93,11 @@ def distance_score(
 ) -> F64:
     """Return the distance criterion ``1 − (1 − e)·d/r``, in [e, 1] for d ≤ r; vectorised.
 
-    With ``relocation`` (an offer with a bed, a candidate who accepts to move) the score is at
-    least ``p.relocation_distance_score``, whatever the distance. Beyond ``r`` without
-    relocation the pair is excluded and the value (below e, possibly negative) is meaningless.
+    With ``relocation`` (the candidate accepts to move) the score is at least
+    ``p.relocation_distance_score``, whatever the distance and whatever the offer: the floor
+    depends on the request only, so the score never grows with the distance. Beyond ``r``
+    without relocation (or without a bed) the pair is excluded and the value (below e,
+    possibly negative) is meaningless.
 
     >>> float(distance_score(0.0, 30.0))
     1.0
@@ -162,7 +168,7 @@ class Terms:
     score: F64
     compat: Bools
     within: Bools
-    eligible: Bools | None  # relocation applies (accepts to move, offer has a bed)
+    eligible: Bools | None  # may be beyond reach (accepts to move, offer has a bed)
     f_diploma: Bools | None
     f_licence: Bools | None
     f_date: Bools | None
@@ -226,8 +232,10 @@ def kernel(
     if requests.accepts_relocation[rows].any() and offers.has_beds[cols].any():
         eligible = row(requests.accepts_relocation) & col(offers.has_beds)
     t: F64 = d * row(requests.penalty_per_km)
-    if eligible is not None:
-        np.minimum(t, 1.0 - params.relocation_distance_score, out=t, where=eligible)
+    if requests.accepts_relocation[rows].any():
+        # The floor of movers: the request's alone, never the offer's (monotonic in d).
+        movers = np.broadcast_to(row(requests.accepts_relocation), t.shape)
+        np.minimum(t, 1.0 - params.relocation_distance_score, out=t, where=movers)
     tmp = 1.0 - t
     tmp *= a_d
     score += tmp
@@ -293,7 +301,8 @@ def pair_terms(
     valid &= ~needs | has_beds
     score: F64 = requests.weighted_metier_score[pair_rows, offers.metier[pair_cols]]
     t = d * requests.penalty_per_km[pair_rows]
-    np.minimum(t, 1.0 - params.relocation_distance_score, out=t, where=eligible)
+    movers = requests.accepts_relocation[pair_rows]
+    np.minimum(t, 1.0 - params.relocation_distance_score, out=t, where=movers)
     tmp = 1.0 - t
     tmp *= a_d
     score += tmp
@@ -416,12 +425,12 @@ class BlockKernel:
         self, rows: IntArray, cols: IntArray, metier: int, d: F64, tmp: F64, score: F64, ok: Bools
     ) -> None:
         """Write the scores of the block into ``score`` (0 where not ``ok``)."""
-        requests, offers = self.requests, self.offers
+        requests = self.requests
         np.multiply(d, requests.penalty_per_km[rows][:, None], out=tmp)
-        movers, has_beds = requests.accepts_relocation[rows], offers.has_beds[cols]
-        if movers.any() and has_beds.any():
-            eligible = movers[:, None] & has_beds[None, :]
-            np.minimum(tmp, self._relocation_cap, out=tmp, where=eligible)
+        movers = requests.accepts_relocation[rows]
+        if movers.any():  # the floor of movers, whatever the offer (see distance_score)
+            where = np.broadcast_to(movers[:, None], tmp.shape)
+            np.minimum(tmp, self._relocation_cap, out=tmp, where=where)
         np.subtract(1.0, tmp, out=tmp)
         np.multiply(tmp, self.a_d, out=tmp)
         if metier < 0:

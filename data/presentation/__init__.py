@@ -12,8 +12,20 @@ from typing import Any
 
 from jinja2 import Environment
 
-from .formatters import PARIS, agree, date_fr, date_short, datetime_fr, km, number, percent, plural
+from .formatters import (
+    PARIS,
+    agree,
+    date_fr,
+    date_short,
+    datetime_fr,
+    km,
+    number,
+    percent,
+    plural,
+    weight,
+)
 from .labels import COUNT_LABELS, JOB_LABELS, LABELS, choices, describe_counts, label
+from .reasons import criterion_reason, reasons_for
 from .standing import REVIEW_NOTES, STANDING_LABELS, standing_sentences
 
 __all__ = [
@@ -27,6 +39,7 @@ __all__ = [
     "REVIEW_NOTES",
     "STANDING_LABELS",
     "choices",
+    "criterion_reason",
     "date_fr",
     "date_short",
     "datetime_fr",
@@ -37,11 +50,13 @@ __all__ = [
     "number",
     "percent",
     "plural",
+    "reasons_for",
     "standing_sentences",
+    "weight",
 ]
 
 #: The Jinja filters of every template, pages and mails: ``{{ offer.status|label }}``,
-#: ``{{ distance|km }}``, ``{{ n|plural("lit", "lits") }}``.
+#: ``{{ distance|km }}``, ``{{ n|plural("lit", "lits") }}``, ``{{ s|reasons("employer") }}``.
 FILTERS: dict[str, Any] = {
     "label": label,
     "date_fr": date_fr,
@@ -50,6 +65,9 @@ FILTERS: dict[str, Any] = {
     "km": km,
     "percent": percent,
     "number": number,
+    "weight": weight,
+    "reasons": reasons_for,
+    "criterion_reason": criterion_reason,
     "plural": plural,
     "agree": agree,
     "standing": standing_sentences,

@@ -19,6 +19,7 @@ __all__ = [
     "number",
     "percent",
     "plural",
+    "weight",
 ]
 
 #: The time zone in which people read dates and hours.
@@ -83,17 +84,17 @@ def datetime_fr(value: date | datetime | None) -> str:
     return date_fr(value)
 
 
-def km(value: float | None) -> str:
-    """Write a distance in whole kilometres (« moins de 1 km » below one).
+def km(value: float | None, digits: int = 0) -> str:
+    """Write a distance in kilometres, whole by default (« moins de 1 km » below one).
 
-    >>> km(12.4), km(0.3), km(None)
-    ('12 km', 'moins de 1 km', '')
+    >>> km(12.4), km(0.3), km(None), km(12.5, 1), km(1234.4)
+    ('12 km', 'moins de 1 km', '', '12,5 km', '1\u202f234 km')
     """
     if value is None:
         return ""
     if value < NEAR_KM:
         return "moins de 1 km"
-    return f"{round(value)} km"
+    return f"{number(value, digits)} km"
 
 
 def percent(value: float | None) -> str:
@@ -104,16 +105,38 @@ def percent(value: float | None) -> str:
     """
     if value is None:
         return ""
-    return f"{round(value * 100)} %"
+    return f"{number(value * 100)} %"
 
 
-def number(value: int) -> str:
-    """Write a whole number the French way, thousands apart (a narrow no-break space).
+#: Between groups of three digits: a narrow no-break space, everywhere.
+THOUSANDS = "\u202f"
 
-    >>> number(10000)
-    '10\u202f000'
+
+def number(value: float | None, digits: int = 0) -> str:
+    """Write a number the French way: thousands apart (:data:`THOUSANDS`), a decimal comma.
+
+    ``digits``: decimals at most (trailing zeros dropped); whole numbers by default.
+
+    >>> number(10000), number(1234.5, 1), number(0.5, 2), number(0.35, 2), number(2.0, 2)
+    ('10\u202f000', '1\u202f234,5', '0,5', '0,35', '2')
+    >>> number(-1234567), number(None)
+    ('-1\u202f234\u202f567', '')
     """
-    return f"{value:,}".replace(",", "\u202f")
+    if value is None:
+        return ""
+    text = f"{value:,.{digits}f}" if digits > 0 else f"{round(value):,}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", THOUSANDS).replace(".", ",")
+
+
+def weight(value: float | None) -> str:
+    """Write a criterion's weight in the score (0 to 1), as a decimal: « 0,35 ».
+
+    >>> weight(0.5), weight(0.35), weight(0.1234)
+    ('0,5', '0,35', '0,12')
+    """
+    return number(value, 2)
 
 
 def agree(n: int, one: str, many: str) -> str:
@@ -131,4 +154,4 @@ def plural(n: int, one: str, many: str) -> str:
     >>> plural(1, "proposition", "propositions"), plural(0, "lit", "lits")
     ('1 proposition', '0 lits')
     """
-    return f"{n} {agree(n, one, many)}"
+    return f"{number(n)} {agree(n, one, many)}"

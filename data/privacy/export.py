@@ -29,6 +29,7 @@ from data.operations import audit
 from data.operations._common import load
 from data.operations.suggestions import OBJECT_TYPE as PAIR
 from data.presentation import label as presentation_label
+from data.presentation.reasons import CANDIDATE, reasons_for
 
 from .erasure import CAUSE_LABELS, ERASURE_ACTION, REQUEST_ACTIONS, ErasureCause
 from .person import Person, find_person
@@ -179,7 +180,7 @@ def _pairs(session: Session, person: Person, label: Label) -> list[dict[str, Any
                 },
                 "score": s.score,
                 "distance_km": s.distance_km,
-                "raisons": list(s.reasons),
+                "raisons": reasons_for(s, CANDIDATE),
                 "statut": label(s.status),
                 "raison_du_refus": s.rejection_reason,
                 "reponse_de_l_employeur": label(s.employer_interest) or None,

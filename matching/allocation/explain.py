@@ -15,7 +15,7 @@ from typing import TypeVar, overload
 import numpy as np
 
 from ..arrays import I64, IntArray
-from ..explanations import pair_results
+from ..explanations import max_km_text, pair_results
 from ..model import Assignment, Match, Params, Unassigned
 from ..referential import MetierReferential
 from ..tables import OfferTable, RequestTable
@@ -150,8 +150,8 @@ def unassigned_reason(compatible: int, max_km: float, widening_km: float | None)
         if widening_km is None:
             return "Aucune offre compatible"
         return (
-            f"Aucune offre compatible à moins de {max_km:g} km "
-            f"(au moins une à moins de {widening_km:g} km)"
+            f"Aucune offre compatible à moins de {max_km_text(max_km)} km "
+            f"(au moins une à moins de {max_km_text(widening_km)} km)"
         )
     offers = (
         "Son offre compatible est attribuée"

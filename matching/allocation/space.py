@@ -12,8 +12,8 @@ Two facts make the allocation fast, and both live here:
   of a same-métier pair at distance 0, housing fine). So the pairs scoring at least
   ``top - w_d · t_max`` lie within ``t_max / (1 - e)`` of the request's radius
   (:meth:`Space.radius`). A related métier scores as the same métier ``related_shift`` further
-  (:meth:`Space.entries`). Candidates who accept to move are the exception: an offer with a bed
-  scores at least the relocation floor at any distance (``t <= relocation_penalty``).
+  (:meth:`Space.entries`). Candidates who accept to move are the exception: every offer scores
+  at least the relocation floor (``t <= relocation_penalty``), and one with a bed at any distance.
 """
 
 from __future__ import annotations
@@ -149,7 +149,8 @@ class Space:
         """Join radius per row for pairs with t <= max_penalty, and which rows meet every bed.
 
         Beyond the radius, a pair has t > max_penalty, except relocation pairs of the rows
-        flagged: those all score the relocation floor, whatever the distance.
+        flagged: those all score the relocation floor, whatever the distance. A flagged row's
+        radius holds its whole reach, since every offer there scores at least the floor.
         """
         penalty = np.broadcast_to(np.asarray(max_penalty, dtype=np.float64), rows.shape)
         fraction = penalty / (1.0 - self.score_at_limit)
@@ -157,7 +158,7 @@ class Space:
         every_bed = movers & (penalty >= self.relocation_penalty - tuning.JOIN_SLACK)
         within_radius = np.minimum(fraction, 1.0)
         floor_fraction = self.relocation_penalty / (1.0 - self.score_at_limit)
-        mover_fraction = np.where(every_bed, np.maximum(within_radius, floor_fraction), fraction)
+        mover_fraction = np.where(every_bed, max(1.0, floor_fraction), fraction)
         fraction = np.where(movers, mover_fraction, within_radius)
         slack = tuning.JOIN_SLACK
         return self.requests.max_km[rows] * fraction * (1.0 + slack) + slack, every_bed

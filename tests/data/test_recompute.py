@@ -108,7 +108,7 @@ def test_first_run_inserts_the_engine_pairs(session: Session, world: dict) -> No
     assert top.score == pytest.approx(1.0)
     assert top.status == SuggestionStatus.PROPOSED and top.origin == SuggestionOrigin.ENGINE
     assert top.engine_version == ENGINE_VERSION and top.stale is False
-    assert top.reasons == ["Même métier : aide-soignant", "Moins de 1 km de votre commune"]
+    assert top.reasons == ["Même métier : aide-soignant", "À moins de 1 km de votre commune"]
     assert top.criteria["metier"]["reason"] == "Même métier : aide-soignant"
     assert top.distance_km == pytest.approx(0.0, abs=0.01)
     assert top.created_at == NOW
@@ -174,6 +174,31 @@ def test_a_stale_pair_comes_back_fresh(session: Session, world: dict) -> None:
     report = recompute_suggestions(session, now=LATER)
     assert (report.created, report.staled) == (0, 0)
     assert not any(s.stale for s in rows(session).values())
+
+
+def test_a_decided_pair_out_of_the_lists_follows_a_widened_radius(session: Session) -> None:
+    """The widening path: a candidate widens their radius; a pair decided on before, now out
+    of both top-k lists, is re-scored with the new radius like the request's other pairs
+    (it kept the old radius's numbers, as the issue's 32 km at 50 % beside 46 km at 65 % show)."""
+    near = offer(session, BOURG, "aide-soignant")
+    far = offer(session, AMBERIEU, "aide-soignant")
+    lea = request(session, BOURG, "aide-soignant")
+    request(session, AMBERIEU, "aide-soignant")  # nearer to ``far``: first in its list
+    session.flush()
+    recompute_suggestions(session, now=NOW, top_k=2)
+    pair = rows(session)[(lea.id, far.id)]
+    pair.status = SuggestionStatus.APPROVED
+    before = pair.criteria["distance"]["score"]
+    lea.max_distance_km = 100
+    session.flush()
+    recompute_suggestions(session, now=LATER, top_k=1)
+    got = rows(session)
+    pair, first = got[(lea.id, far.id)], got[(lea.id, near.id)]
+    assert pair.updated_at == LATER and pair.status == SuggestionStatus.APPROVED
+    assert pair.criteria["distance"]["score"] > before
+    for row in (pair, first):  # one formula for the request's pairs: 1 - 0.75 d / 100
+        expected = 1 - 0.75 * row.distance_km / 100
+        assert row.criteria["distance"]["score"] == pytest.approx(expected, abs=1e-4)
 
 
 def test_top_k_bounds_each_list(session: Session) -> None:

@@ -66,7 +66,7 @@ def test_offers_of_each_candidate(result) -> None:  # type: ignore[no-untyped-de
     assert ranking(by["lea"]) == [("ehpad-bourg", 1.0), ("ime-amberieu", 0.4977)]
     assert by["lea"][1].reasons == (
         "Métier proche : accompagnant éducatif et social",
-        "29 km de votre commune",
+        "À 29 km de votre commune",
     )
     # Sam needs housing: the IME with a bed first; the others have none and say so.
     assert ranking(by["sam"]) == [
@@ -83,10 +83,10 @@ def test_offers_of_each_candidate(result) -> None:  # type: ignore[no-untyped-de
         ("mecs-gex", 0.833),
         ("ime-amberieu", 0.5412),
     ]
-    assert by["ines"][0].reasons == ("Même métier : moniteur éducateur", "19 km de votre commune")
+    assert by["ines"][0].reasons == ("Même métier : moniteur éducateur", "À 19 km de votre commune")
     # Hugo accepts to move: a housed offer beyond his 20 km still counts.
     assert ranking(by["hugo"]) == [("ehpad-oyonnax", 1.0), ("ime-amberieu", 0.575)]
-    assert by["hugo"][1].reasons[1] == "40 km de votre commune, logement sur place"
+    assert by["hugo"][1].reasons[1] == "À 40 km de votre commune, logement sur place"
     assert by["tom"] == [] and by["nina"] == []
 
 

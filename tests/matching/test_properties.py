@@ -33,6 +33,7 @@ from matching import (
     RequestIn,
     allocate,
     score_pair,
+    score_pairs,
     suggest,
 )
 from matching.allocation import allocate_reference
@@ -40,7 +41,7 @@ from matching.allocation.space import Space
 from matching.allocation.standings import reach, widening
 from matching.tables import prepare_tables
 
-from .conftest import AIN, metier_records
+from .conftest import AIN, at, metier_records
 
 REF = MetierReferential.from_records(metier_records())
 CODES = list(REF.codes)
@@ -479,3 +480,53 @@ def test_allocation_widening_equals_the_engines(inst, n_min: int, limit: int) ->
         empty = rows[counts == 0]
         steps = widening(space, empty)
     assert steps == engine.widen(space.requests, space.offers, empty, strict)
+
+
+@st.composite
+def distance_params(draw: st.DrawFn) -> Params:
+    """Parameters whose score at the limit may lie above or below the relocation floor."""
+    return Params(
+        distance_score_at_limit=draw(st.sampled_from([0.0, 0.25, 0.6])),
+        relocation_distance_score=draw(st.sampled_from([0.0, 0.3, 0.5, 0.9])),
+    )
+
+
+def _non_increasing(matches: list[Match]) -> None:
+    by_distance = sorted(matches, key=lambda m: m.distance_km)
+    for near, far in zip(by_distance, by_distance[1:], strict=False):
+        if far.distance_km > near.distance_km:
+            assert far.criteria["distance"].score <= near.criteria["distance"].score, (near, far)
+
+
+@SETTINGS
+@given(requests_(1), offers_(12), distance_params())
+def test_a_farther_offer_never_scores_better_on_distance(blocking: str, reqs, offs, p) -> None:  # type: ignore[no-untyped-def]
+    """On one request, the distance criterion never grows with the distance: offers with a
+    bed or without, within reach or through relocation, in the engine's lists, the
+    allocation's explanations and one pair at a time."""
+    result = suggest(reqs, offs, REF, p, top_k=len(offs) or 1)
+    _non_increasing(result.by_request[reqs[0].id])
+    _non_increasing([m for m in brute(reqs, offs, p).values() if isinstance(m, Match)])
+    _non_increasing([a.match for a in allocate(reqs, offs, REF, p).assignments])
+
+
+@SETTINGS
+@given(instances())
+def test_chosen_pairs_score_as_one_pair_at_a_time(inst) -> None:  # type: ignore[no-untyped-def]
+    reqs, offs = inst
+    chosen = [(r.id, o.id) for r in reqs for o in offs][::-1]
+    one_by_one = brute(reqs, offs)
+    assert score_pairs(reqs, offs, chosen, REF) == [one_by_one[pair] for pair in chosen]
+
+
+def test_a_far_offer_with_a_bed_no_longer_outscores_a_nearer_one() -> None:
+    """The case that showed it: a mover whose far offer with a bed scored the relocation
+    floor (59 km: 50 %) above a nearer offer without one (32 km: 31 %)."""
+    mover = RequestIn("r", (CODES[0],), *at("01053"), max_km=35, accepts_relocation=True)
+    near = OfferIn("near", CODES[0], *at("01283"), places=1)  # Oyonnax, 32 km, no bed
+    far = OfferIn("far", CODES[0], 45.76, 4.84, places=1, housing_beds=1)  # Lyon, 59 km
+    s_near, s_far = (score_pair(mover, o, REF) for o in (near, far))
+    assert isinstance(s_near, Match) and isinstance(s_far, Match)
+    assert s_near.distance_km < s_far.distance_km
+    assert s_far.criteria["distance"].score <= s_near.criteria["distance"].score
+    assert s_far.criteria["distance"].score == Params().relocation_distance_score

@@ -64,7 +64,7 @@ def test_same_metier_next_door_scores_one(ref: MetierReferential) -> None:
     m = score_pair(request("r", "aide-soignant", *BOURG), offer("o", "aide-soignant", *BOURG), ref)
     assert isinstance(m, Match)
     assert m.score == pytest.approx(1.0)
-    assert m.reasons == ("Même métier : aide-soignant", "Moins de 1 km de votre commune")
+    assert m.reasons == ("Même métier : aide-soignant", "À moins de 1 km de votre commune")
     assert m.criteria["housing"].reason == "Logement non demandé"
     assert sum(c.weight * c.score for c in m.criteria.values()) == pytest.approx(m.score)
 
@@ -78,7 +78,7 @@ def test_related_metier_and_distance_reasons(ref: MetierReferential) -> None:
     assert m.distance_km == pytest.approx(km, rel=1e-4)
     assert m.reasons == (
         "Métier proche : accompagnant éducatif et social",
-        f"{round(km)} km de votre commune",
+        f"À {round(km)} km de votre commune",
         "Logement proposé sur place (1 place)",
     )
     s_d = 1 - 0.75 * m.distance_km / 40

@@ -142,7 +142,7 @@ def test_offer_request_review_and_contact(live, page: Page, session: Session) ->
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord de la coordination")
     page.get_by_role("button", name="Recalculer les suggestions").click()
-    expect(page.locator(".flash-success")).to_contain_text("1 nouvelles")
+    expect(page.locator(".flash-success")).to_contain_text("1 nouvelle,")
     page.get_by_role("link", name="1 suggestion à examiner").click()
     card = page.locator("article.card").first
     expect(card).to_contain_text("Nadia")

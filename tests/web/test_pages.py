@@ -567,7 +567,7 @@ def test_recompute_button_runs_the_engine(app: Flask, world: World, session: Ses
     client = sign_in(app.test_client(), world.coordinator)
     response = post(client, "/coordination/recalculer", follow_redirects=True)
     assert response.status_code == 200
-    assert "Suggestions recalculées" in response.text and "nouvelles" in response.text
+    assert "Suggestions recalculées" in response.text and "nouvelle" in response.text
     pair = session.scalar(
         select(Suggestion).where(
             Suggestion.request_id == newcomer.id, Suggestion.offer_id == world.offer.id

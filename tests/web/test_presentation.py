@@ -13,6 +13,7 @@ from datetime import date
 from email.message import Message
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from data.mail.render import environment as mail_environment
 from data.models import SuggestionStatus
 from data.presentation import FILTERS, GLOBALS, LABELS, date_fr, formatters, km, label
 from data.presentation import labels as labels_module
+from data.presentation import reasons as reasons_module
 from jobs.digests import send_digests
 from tests.web.conftest import World, sign_in
 from web.db import state
@@ -131,5 +133,38 @@ def test_every_value_shown_to_people_has_its_one_label() -> None:
 
 
 def test_the_formatters_examples_hold() -> None:
-    for module in (formatters, labels_module, links_module):
+    for module in (formatters, labels_module, links_module, reasons_module):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (formatters.number(0.5, 2), "0,5"),
+        (formatters.number(1234), "1\u202f234"),
+        (formatters.number(1234567.25, 2), "1\u202f234\u202f567,25"),
+        (formatters.km(12.5, 1), "12,5 km"),
+        (formatters.km(1234.2), "1\u202f234 km"),
+        (formatters.weight(0.35), "0,35"),
+        (formatters.percent(0.5), "50 %"),
+        (formatters.plural(1234, "lit", "lits"), "1\u202f234 lits"),
+        (date_fr(date(2027, 8, 1)), "1er août 2027"),
+        (date_fr(date(2027, 8, 2)), "2 août 2027"),
+    ],
+)
+def test_numbers_distances_and_dates_are_written_the_french_way(
+    written: str, expected: str
+) -> None:
+    assert written == expected
+    assert "." not in written  # never a decimal point, nor « 1.234 »
+
+
+def test_the_public_offers_say_the_first_of_the_month_as_the_mails_do(
+    app: Flask, session: Session, world: World
+) -> None:
+    """« début le 1 août 2027 » once on pages, « 1er août » in mails: one formatter now."""
+    world.offer.start_date = date(date.today().year + 1, 8, 1)
+    session.commit()
+    page = app.test_client().get("/offres").text
+    assert f"début le 1er août {world.offer.start_date.year}" in page
+    assert "début le 1 août" not in page

@@ -26,6 +26,7 @@ from data.models import (
     Suggestion,
 )
 from data.operations.offer_fields import OFFER_FIELDS
+from data.presentation import reasons as readers
 from data.queries import (
     COORDINATOR,
     PUBLIC,
@@ -281,12 +282,23 @@ _SUGGESTION_FIELDS = (
 )
 
 
-def suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
+def _explained(suggestion: Suggestion, audience: str) -> dict[str, Any]:
+    """The criteria and reasons of a suggestion, written for ``audience``."""
+    criteria = {
+        name: {**c, "reason": readers.criterion_reason(c, audience)}
+        for name, c in (suggestion.criteria or {}).items()
+    }
+    return {"criteria": criteria, "reasons": readers.reasons_for(suggestion, audience)}
+
+
+def suggestion_dict(suggestion: Suggestion, audience: str = readers.COORDINATOR) -> dict[str, Any]:
     """Return a suggestion with its candidate (as employers see them) and its offer in short.
 
-    The schema dumping it for an employer keeps only the fields an employer may see.
+    The schema dumping it for an employer keeps only the fields an employer may see; the
+    reasons are written for ``audience`` (coordinators by default, or the employer).
     """
     data = {name: getattr(suggestion, name) for name in _SUGGESTION_FIELDS}
+    data.update(_explained(suggestion, audience))
     data["candidate"] = candidate_view(suggestion)
     data["offer"] = offer_brief(suggestion.offer)
     return data
@@ -328,6 +340,7 @@ def candidate_suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
     coordinators' notes.
     """
     data = {name: getattr(suggestion, name) for name in _CANDIDATE_SUGGESTION_FIELDS}
+    data.update(_explained(suggestion, readers.CANDIDATE))
     data["offer"] = offer_brief(suggestion.offer)
     approved = suggestion.status in PAIR_STAGES
     data["employer_contact"] = employer_contact(suggestion.offer) if approved else None

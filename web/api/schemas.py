@@ -460,7 +460,7 @@ class CriterionSchema(Base):
 
     score = Number(metadata={"description": "0 to 1."})
     weight = Number(metadata={"description": "Its weight in the score."})
-    reason = Text(metadata={"description": "French, e.g. « 12 km de votre commune »."})
+    reason = Text(metadata={"description": "French, for the caller: « À 12 km de votre commune »."})
 
 
 class EmployerContact(Base):

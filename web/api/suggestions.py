@@ -20,6 +20,7 @@ from data import operations as ops
 from data import queries
 from data.errors import ValidationError
 from data.models import Suggestion, SuggestionStatus
+from data.presentation.reasons import EMPLOYER
 from web.db import get_session
 
 from .auth import Principal, current_principal, staff_only
@@ -74,7 +75,7 @@ def suggestion_out(principal: Principal) -> Callable[[Suggestion], dict[str, Any
         return candidate_suggestion_dict
 
     def for_employer(suggestion: Suggestion) -> dict[str, Any]:
-        data = suggestion_dict(suggestion)
+        data = suggestion_dict(suggestion, EMPLOYER)
         return {k: data[k] for k in EMPLOYER_SUGGESTION_FIELDS}
 
     return for_employer

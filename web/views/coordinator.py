@@ -32,6 +32,7 @@ from data.operations import employers as employer_ops
 from data.operations.allocation import propose_allocation
 from data.operations.communes import commune_label, resolve_commune
 from data.operations.validation import clean_id
+from data.presentation import agree, number, plural
 from data.recompute import recompute_suggestions
 from web.db import get_session
 from web.errors import domain_answer
@@ -457,10 +458,13 @@ def recompute() -> Response:
     session = get_session()
     report = recompute_suggestions(session)
     session.commit()
+    gone = agree(report.staled, "n'est plus proposée", "ne sont plus proposées")
     flash(
-        f"Suggestions recalculées ({report.requests} demandes, {report.offers} offres) : "
-        f"{report.created} nouvelles, {report.updated} mises à jour, "
-        f"{report.staled} qui ne sont plus proposées.",
+        f"Suggestions recalculées ({plural(report.requests, 'demande', 'demandes')}, "
+        f"{plural(report.offers, 'offre', 'offres')}) : "
+        f"{plural(report.created, 'nouvelle', 'nouvelles')}, "
+        f"{plural(report.updated, 'mise à jour', 'mises à jour')}, "
+        f"{number(report.staled)} qui {gone}.",
         "success",
     )
     return redirect(url_for("coordinator.dashboard"))
