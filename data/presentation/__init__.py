@@ -13,11 +13,27 @@ from typing import Any
 from jinja2 import Environment
 
 from .formatters import PARIS, agree, date_fr, date_short, datetime_fr, km, number, percent, plural
-from .labels import COUNT_LABELS, JOB_LABELS, LABELS, choices, describe_counts, label
+from .labels import (
+    COUNT_LABELS,
+    EVENT_LABELS,
+    FIELD_LABELS,
+    JOB_LABELS,
+    LABELS,
+    choices,
+    describe_counts,
+    describe_errors,
+    event_line,
+    event_state,
+    field_label,
+    label,
+    transition_message,
+)
 from .standing import REVIEW_NOTES, STANDING_LABELS, standing_sentences
 
 __all__ = [
     "COUNT_LABELS",
+    "EVENT_LABELS",
+    "FIELD_LABELS",
     "FILTERS",
     "GLOBALS",
     "JOB_LABELS",
@@ -31,6 +47,10 @@ __all__ = [
     "date_short",
     "datetime_fr",
     "describe_counts",
+    "describe_errors",
+    "event_line",
+    "event_state",
+    "field_label",
     "install",
     "km",
     "label",
@@ -38,6 +58,7 @@ __all__ = [
     "percent",
     "plural",
     "standing_sentences",
+    "transition_message",
 ]
 
 #: The Jinja filters of every template, pages and mails: ``{{ offer.status|label }}``,
@@ -54,9 +75,15 @@ FILTERS: dict[str, Any] = {
     "agree": agree,
     "standing": standing_sentences,
     "describe_counts": describe_counts,
+    "field_label": field_label,
 }
 #: The Jinja globals of every template.
-GLOBALS: dict[str, Any] = {"choices": choices, "job_labels": JOB_LABELS}
+GLOBALS: dict[str, Any] = {
+    "choices": choices,
+    "job_labels": JOB_LABELS,
+    "event_line": event_line,
+    "field_labels": FIELD_LABELS,
+}
 
 
 def install(env: Environment) -> None:

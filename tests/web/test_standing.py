@@ -126,7 +126,7 @@ CANDIDATE_CASES: dict[str, tuple[Callable[[Session, Candidacy], None], list[str]
     "approved": (
         _stage(S.APPROVED),
         [
-            "Approuvée – mise en relation : les coordonnées de l'employeur vous sont envoyées "
+            "Mise en relation faite : les coordonnées de l'employeur vous sont envoyées "
             "par courriel"
         ],
     ),
@@ -275,7 +275,7 @@ EMPLOYER_CASES: dict[str, tuple[Callable[[Session, Offering], None], list[str]]]
     "approved": (
         _offer_stage(S.APPROVED),
         [
-            "Approuvée – mise en relation : les coordonnées du candidat vous sont envoyées "
+            "Mise en relation faite : les coordonnées du candidat vous sont envoyées "
             "par courriel"
         ],
     ),
