@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from data import operations as ops
@@ -220,3 +221,28 @@ def test_every_count_a_job_reports_has_a_french_name() -> None:
     keys |= set(SendReport.__dataclass_fields__)
     missing = sorted(keys - set(COUNT_LABELS))
     assert keys and not missing, missing
+
+
+def test_the_error_summary_counts_messages_and_names_fields_in_french(app: Flask) -> None:
+    from flask import render_template_string
+
+    errors = {"commune": ["Commune introuvable.", "Indiquez une commune."], "beds_fjt": ["Trop."]}
+    with app.test_request_context():
+        html = render_template_string(
+            '{% from "macros/forms.html" import error_summary %}{{ error_summary(errors) }}',
+            errors=errors,
+        )
+    text = visible_text(html)
+    assert "Le formulaire contient 3 erreurs" in text
+    assert html.count("<li>") == 3
+    assert "Nombre de lits – Foyer de jeunes travailleurs : Trop." in text
+    assert not faults(text)
+
+
+def test_a_distance_without_a_commune_is_one_error_and_an_unknown_commune_is_one_too(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/offres?commune=zzzz&distance=30").text
+    assert "Le formulaire contient 1 erreur" in page and page.count("Indiquez une commune") == 0
+    page = client.get("/offres?distance=30").text
+    assert "Le formulaire contient 1 erreur" in page and "Indiquez une commune" in page
