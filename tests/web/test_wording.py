@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import operations as ops
@@ -28,8 +30,8 @@ from data.models import (
     SuggestionStatus,
     User,
 )
-from data.models.mail import JobRun, JobRunStatus, OutboxStatus
-from data.presentation import COUNT_LABELS, JOB_LABELS
+from data.models.mail import JobRun, JobRunStatus, OutboxMessage, OutboxStatus
+from data.presentation import COUNT_LABELS, FIELD_LABELS, JOB_LABELS
 from tests.web.conftest import World, sign_in
 
 #: Elements whose content a person never reads, and ``code``: a command or a file's column
@@ -128,13 +130,15 @@ def rich(session: Session, world: World) -> World:
     """Give the world a pair with a long history, a filled place and runs of every job."""
     coordinator = Actor.user(world.coordinator)
     world.offer.places = 3
+    # The other pair is approved (both contact mails are queued), then abandoned.
+    ops.approve_suggestion(session, world.proposed, coordinator)
+    ops.abandon_suggestion(session, world.proposed, coordinator, "Trop loin")
     pair = world.suggestion
     ops.set_employer_interest(session, pair, Actor.user(world.employer_user), True)
     ops.set_candidate_interest(session, pair, Actor.user(world.candidate_user), True)
     ops.mark_contacted(session, pair, coordinator)
     ops.mark_interview(session, pair, coordinator)
     ops.mark_contract_signed(session, pair, coordinator)
-    ops.reject_suggestion(session, world.proposed, coordinator, "Trop loin")
     stamp = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     for job in JOB_LABELS:
         session.add(
@@ -208,8 +212,6 @@ def test_every_page_of_every_role_speaks_french(app: Flask, rich: World) -> None
 
 
 def test_every_count_a_job_reports_has_a_french_name() -> None:
-    from pathlib import Path
-
     from data.mail.outbox import SendReport
 
     root = Path(__file__).resolve().parents[2]
@@ -246,3 +248,74 @@ def test_a_distance_without_a_commune_is_one_error_and_an_unknown_commune_is_one
     assert "Le formulaire contient 1 erreur" in page and page.count("Indiquez une commune") == 0
     page = client.get("/offres?distance=30").text
     assert "Le formulaire contient 1 erreur" in page and "Indiquez une commune" in page
+
+
+def test_the_mails_a_pair_sends_speak_french(session: Session, rich: World) -> None:
+    mails = session.scalars(select(OutboxMessage)).all()
+    assert len(mails) >= 2
+    for m in mails:
+        text = f"{m.subject} {EMAIL.sub(' ', m.text)} {visible_text(m.html or '')}"
+        assert not faults(text), (m.kind, faults(text))
+
+
+#: Jinja tags, comments and expressions: what is left of a template is its literal text.
+JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
+
+
+@pytest.mark.parametrize("folder", ["web/templates", "data/mail/templates/mail"])
+def test_the_literal_text_of_every_template_speaks_french(folder: str) -> None:
+    root = Path(__file__).resolve().parents[2] / folder
+    failures = []
+    for path in sorted(root.rglob("*.*")):
+        if path.suffix not in (".html", ".txt"):
+            continue
+        source = JINJA.sub(" ", path.read_text())
+        text = visible_text(source) if path.suffix == ".html" else EMAIL.sub(" ", source)
+        if found := faults(text):
+            failures.append(f"{path.relative_to(root)}: {sorted(set(found))}")
+    assert not failures, "\n".join(failures)
+
+
+#: A form field of a template: ``input('name', ...)``, ``select('name', ...)``...
+FORM_FIELD = re.compile(r"\b(?:input|select|textarea|checkbox|radios)\('([a-z_0-9]*[a-z0-9])'")
+
+
+def test_every_form_field_and_api_field_has_one_french_label() -> None:
+    from data.operations.offer_fields import OFFER_FIELD_NAMES
+    from data.operations.sites import site_fields
+
+    root = Path(__file__).resolve().parents[2] / "web/templates"
+    names = {m.group(1) for p in root.rglob("*.html") for m in FORM_FIELD.finditer(p.read_text())}
+    names |= set(site_fields()) | set(OFFER_FIELD_NAMES)
+    assert len(names) > 40
+    assert not sorted(names - set(FIELD_LABELS))
+
+
+def test_a_site_form_error_names_the_field_in_french(app: Flask, world: World) -> None:
+    from tests.web.conftest import post
+
+    client = sign_in(app.test_client(), world.employer_user)
+    form = {"name": "Lieu", "commune": "Bourg-en-Bresse", "beds_studio_on_site": "9999"}
+    page = post(client, "/employeur/lieux/nouveau", form)
+    assert page.status_code == 400
+    text = visible_text(page.text)
+    assert "Nombre de lits – Studio sur place : " in text
+    assert not faults(text)
+
+
+def test_an_api_error_names_the_fields_in_french(
+    client: FlaskClient, session: Session, world: World
+) -> None:
+    from data import auth
+
+    _token, raw = auth.create_api_token(session, role=Role.EMPLOYER, employer_id=world.employer.id)
+    session.commit()
+    headers = {"Authorization": f"Bearer {raw}"}
+    body = {"site_id": world.offer.site_id, "metier_code": "aide-soignant", "housing_beds": 501}
+    answer = client.post("/api/v1/offers", json=body, headers=headers)
+    assert answer.status_code == 422
+    error = answer.get_json()
+    assert "housing_beds" in error["errors"]  # the keys stay the fields' names, for programs
+    assert "Lits réservés : " in error["message"] and not faults(error["message"])
+    published = client.post(f"/api/v1/offers/{world.offer.id}/publish", headers=headers)
+    assert published.get_json()["message"] == "Offre : déjà au statut « Publiée »."
