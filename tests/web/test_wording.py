@@ -65,6 +65,8 @@ IDENTIFIERS = [i for i in IDENTIFIERS if i not in FRENCH_TOO]
 ENGLISH = re.compile(r"\b(" + "|".join(map(re.escape, IDENTIFIERS)) + r")\b")
 SNAKE = re.compile(r"\b[A-Za-z]+_[A-Za-z0-9_]+\b")
 LAZY_PLURAL = re.compile(r"\((?:s|e|es|x)\)")
+#: « e-mail »: the address is an « adresse électronique », the message a « courriel ».
+E_MAIL = re.compile(r"\b[Ee]-?mails?\b")
 EMAIL = re.compile(r"\S+@\S+")
 
 
@@ -107,6 +109,7 @@ def faults(text: str) -> list[str]:
     found = [m.group(0) for m in SNAKE.finditer(text)]
     found += [m.group(0) for m in ENGLISH.finditer(text)]
     found += [m.group(0) for m in LAZY_PLURAL.finditer(text)]
+    found += [m.group(0) for m in E_MAIL.finditer(text)]
     return found
 
 
@@ -118,6 +121,7 @@ def test_the_checker_catches_what_the_issue_quoted() -> None:
         "passage de « published » à « published » impossible",
         "0 place(s) pourvue(s)",
         "5 lit(s)",
+        "Adresse e-mail invalide.",
     )
     for text in quoted:
         assert faults(visible_text(f"<p>{text}</p>")), text
@@ -319,3 +323,21 @@ def test_an_api_error_names_the_fields_in_french(
     assert "Lits réservés : " in error["message"] and not faults(error["message"])
     published = client.post(f"/api/v1/offers/{world.offer.id}/publish", headers=headers)
     assert published.get_json()["message"] == "Offre : déjà au statut « Publiée »."
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_the_candidates_export_writes_values_in_words(app: Flask, rich: World) -> None:
+    client = sign_in(app.test_client(), rich.candidate_user)
+    data = client.get("/candidat/donnees/export.json").get_json()
+    # Dates stay ISO 8601 (a file for programs too); every other value is words.
+    values = [v for v in _strings(data) if not re.fullmatch(r"[0-9T:.+-]+", v)]
+    assert any("Changement d'étape" in v for v in values)
+    found = [f for v in values for f in faults(EMAIL.sub(" ", v))]
+    assert not found, found
