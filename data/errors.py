@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 __all__ = [
     "DataError",
     "ValidationError",
@@ -50,10 +52,17 @@ class PermissionDenied(DataError, PermissionError):
 
 
 class InvalidTransition(DataError, ValueError):
-    """A status change that the object's life cycle does not allow."""
+    """A status change that the object's life cycle does not allow.
 
-    def __init__(self, what: str, current: str, target: str) -> None:
+    ``current`` and ``target`` are the statuses (enum members); the message names them by their
+    French labels (``data.presentation.transition_message``), never by their codes.
+    """
+
+    def __init__(self, what: str, current: enum.Enum, target: enum.Enum) -> None:
+        # Imported here: the labels read the models, which are built on this module.
+        from data.presentation.labels import transition_message
+
         self.what = what
         self.current = current
         self.target = target
-        super().__init__(f"{what} : passage de « {current} » à « {target} » impossible.")
+        super().__init__(transition_message(what, current, target))

@@ -68,6 +68,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PUBLISHER_NAME": "Département de l'Ain",
         "PUBLISHER_ADDRESS": "45 avenue Alsace-Lorraine, 01000 Bourg-en-Bresse",
         "CONTACT_EMAIL": "passerelle@ain.example",
+        # The host of the service, shown in the legal notice (LCEN art. 6, III: name, address,
+        # telephone). Unknown until the publisher picks one: the page then says so plainly.
+        "HOSTING_NAME": None,
+        "HOSTING_ADDRESS": None,
+        "HOSTING_PHONE": None,
     }
 
 

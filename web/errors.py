@@ -10,7 +10,7 @@ error shape: ``{"code", "status", "message", "errors"}``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from data import errors as data_errors
 from data.mailer import TransportError
+from data.presentation import describe_errors
 from matching import MatchingError
 
 __all__ = [
@@ -165,6 +166,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def api_message(status: int, message: str, errors: Mapping[str, Any] | None) -> str:
+    """Return an API error's message: a 422 names each field in French, with what is wrong."""
+    if status == 422 and errors:
+        return f"{message} {describe_errors(errors)}"
+    return message
+
+
 def error_response(
     status: int,
     message: str | None = None,
@@ -178,7 +186,7 @@ def error_response(
         body = {
             "code": code or CODES.get(status, "error"),
             "status": status,
-            "message": message,
+            "message": api_message(status, message, errors),
             "errors": errors or {},
         }
         response = jsonify(body)

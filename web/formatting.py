@@ -11,7 +11,6 @@ from flask import Flask
 
 from data.models import ANSWERABLE, PAIR_STAGES, Role
 from data.presentation import LABELS, install, label, plural
-from web.forms import FIELD_LABELS
 
 # ``label`` and ``plural`` are re-exported for the views that build a French sentence in Python.
 __all__ = ["label", "plural", "register"]
@@ -20,7 +19,6 @@ __all__ = ["label", "plural", "register"]
 def register(app: Flask) -> None:
     """Install the filters and globals."""
     install(app.jinja_env)
-    app.jinja_env.globals["field_labels"] = FIELD_LABELS
     # The status sets of the models, so that templates never spell them out.
     app.jinja_env.globals.update(PAIR_STAGES=PAIR_STAGES, ANSWERABLE=ANSWERABLE)
     app.jinja_env.globals.update(

@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import current_app, request
 
-from data.operations.offer_fields import OFFER_LABELS
+from data.presentation import FIELD_LABELS
 
+# FIELD_LABELS (the one table of field names, ``data.presentation``) is re-exported for the pages.
 __all__ = ["values", "checked", "page_args", "small_int", "FIELD_LABELS"]
 
 
@@ -52,36 +53,3 @@ def page_args() -> tuple[int, int]:
     """Return the page number asked for (1 if none or nonsense) and the page size."""
     number = small_int(request.args.get("page", "1"), 1, 999_999) or 1
     return number, int(current_app.config["PAGE_SIZE"])
-
-
-# French names of fields, for the error summary at the top of forms.
-FIELD_LABELS = {
-    "name": "Nom",
-    "siret": "SIRET",
-    "kind": "Type",
-    "contact_name": "Personne à contacter",
-    "contact_email": "Adresse électronique",
-    "contact_phone": "Téléphone",
-    "commune_insee": "Commune",
-    "commune": "Commune",
-    "address": "Adresse",
-    "beds": "Nombre de lits",
-    "monthly_cost_eur": "Coût mensuel",
-    "notes": "Précisions",
-    **OFFER_LABELS,
-    "metiers": "Métiers recherchés",
-    "max_distance_km": "Distance maximale",
-    "available_from": "Disponible à partir du",
-    "diploma_level": "Niveau de diplôme",
-    "first_name": "Prénom",
-    "last_name": "Nom",
-    "email": "Adresse électronique",
-    "phone": "Téléphone",
-    "reason": "Motif",
-    "file": "Fichier",
-    "request_id": "Demande",
-    "offer_id": "Offre",
-    "notify_frequency": "Notifications",
-    "confirm": "Confirmation",
-    "interested": "Réponse",
-}

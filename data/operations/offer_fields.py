@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from data.models import ContractKind
+from data.presentation.labels import FIELD_LABELS
 
 from .validation import (
     clean_bool,
@@ -107,10 +108,10 @@ class OfferField:
 
 
 OFFER_FIELDS: tuple[OfferField, ...] = (
-    OfferField("site_id", "Lieu d'accueil", FieldKind.ID, "lieu", required=True),
+    OfferField("site_id", FIELD_LABELS["site_id"], FieldKind.ID, "lieu", required=True),
     OfferField(
         "metier_code",
-        "Métier",
+        FIELD_LABELS["metier_code"],
         FieldKind.CODE,
         "metier",
         required=True,
@@ -119,7 +120,7 @@ OFFER_FIELDS: tuple[OfferField, ...] = (
     # Left empty, the diploma is the métier's usual one.
     OfferField(
         "diploma",
-        "Diplôme",
+        FIELD_LABELS["diploma"],
         FieldKind.TEXT,
         "diplome",
         empty_ok=True,
@@ -128,7 +129,7 @@ OFFER_FIELDS: tuple[OfferField, ...] = (
     ),
     OfferField(
         "contract",
-        "Contrat",
+        FIELD_LABELS["contract"],
         FieldKind.ENUM,
         "contrat",
         default=ContractKind.APPRENTISSAGE,
@@ -136,17 +137,19 @@ OFFER_FIELDS: tuple[OfferField, ...] = (
     ),
     OfferField(
         "places",
-        "Nombre de places",
+        FIELD_LABELS["places"],
         FieldKind.INT,
         "places",
         default=1,
         min_value=MIN_PLACES,
         max_value=MAX_PLACES,
     ),
-    OfferField("start_date", "Date de début", FieldKind.DATE, "date_debut", empty_ok=True),
+    OfferField(
+        "start_date", FIELD_LABELS["start_date"], FieldKind.DATE, "date_debut", empty_ok=True
+    ),
     OfferField(
         "duration_months",
-        "Durée",
+        FIELD_LABELS["duration_months"],
         FieldKind.INT,
         "duree_mois",
         empty_ok=True,
@@ -155,22 +158,34 @@ OFFER_FIELDS: tuple[OfferField, ...] = (
     ),
     OfferField(
         "housing_beds",
-        "Lits réservés",
+        FIELD_LABELS["housing_beds"],
         FieldKind.INT,
         "lits_reserves",
         default=0,
         min_value=0,
         max_value=MAX_HOUSING_BEDS,
     ),
-    OfferField("licence_required", "Permis exigé", FieldKind.BOOL, "permis_exige", default=False),
-    OfferField("night_work", "Travail de nuit", FieldKind.BOOL, "travail_nuit", default=False),
     OfferField(
-        "weekend_work", "Travail le week-end", FieldKind.BOOL, "travail_weekend", default=False
+        "licence_required",
+        FIELD_LABELS["licence_required"],
+        FieldKind.BOOL,
+        "permis_exige",
+        default=False,
     ),
-    # The tutor is a person named by the employer: the public offer page does not show them.
+    OfferField(
+        "night_work", FIELD_LABELS["night_work"], FieldKind.BOOL, "travail_nuit", default=False
+    ),
+    OfferField(
+        "weekend_work",
+        FIELD_LABELS["weekend_work"],
+        FieldKind.BOOL,
+        "travail_weekend",
+        default=False,
+    ),
+    # The maître d'apprentissage is a person named by the employer: not on the public offer page.
     OfferField(
         "tutor_name",
-        "Tuteur ou tutrice",
+        FIELD_LABELS["tutor_name"],
         FieldKind.TEXT,
         "tuteur",
         empty_ok=True,
@@ -179,7 +194,7 @@ OFFER_FIELDS: tuple[OfferField, ...] = (
     ),
     OfferField(
         "tutor_role",
-        "Fonction du tuteur",
+        FIELD_LABELS["tutor_role"],
         FieldKind.TEXT,
         "fonction_tuteur",
         empty_ok=True,
@@ -188,7 +203,7 @@ OFFER_FIELDS: tuple[OfferField, ...] = (
     ),
     OfferField(
         "description",
-        "Description",
+        FIELD_LABELS["description"],
         FieldKind.TEXT,
         "description",
         default="",

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from data.actor import Actor
 from data.errors import DataError, PermissionDenied, ValidationError
 from data.models import Employer, Metier, Offer
-from data.presentation import plural
+from data.presentation import field_label, plural
 
 from ._common import load
-from .offer_fields import OFFER_FIELDS, OFFER_LABELS, FieldKind
+from .offer_fields import OFFER_FIELDS, FieldKind
 from .offers import create_offer
 
 __all__ = ["COLUMNS", "MAX_LINES", "ImportReport", "import_offers"]
@@ -176,7 +176,7 @@ def _read_lines(
         except (ValidationError, DataError) as exc:
             savepoint.rollback()
             messages = (
-                [f"{OFFER_LABELS.get(f, f)} : {m}" for f, ms in exc.errors.items() for m in ms]
+                [f"{field_label(f)} : {m}" for f, ms in exc.errors.items() for m in ms]
                 if isinstance(exc, ValidationError)
                 else [str(exc)]
             )

@@ -81,7 +81,7 @@ _FIELDS = OFFER_FIELD_NAMES
 def check_offer_transition(offer: Offer, target: OfferStatus) -> None:
     """Raise ``InvalidTransition`` unless the offer may go from its status to ``target``."""
     if target not in OFFER_TRANSITIONS[offer.status]:
-        raise InvalidTransition("Offre", offer.status.value, target.value)
+        raise InvalidTransition("Offre", offer.status, target)
 
 
 def _clean_offer_fields(
@@ -262,7 +262,7 @@ def publish_offer(session: Session, offer: Offer | int, *, now: datetime | None 
     """Publish a draft offer that has what a candidate needs (start, duration, description)."""
     offer = load(session, Offer, offer, "Offre")
     if offer.status != OfferStatus.DRAFT:
-        raise InvalidTransition("Offre", offer.status.value, OfferStatus.PUBLISHED.value)
+        raise InvalidTransition("Offre", offer.status, OfferStatus.PUBLISHED)
     errors = ErrorCollector()
     _check_publishable(_offer_values(offer), errors, today=local_today(now))
     errors.raise_if_any()

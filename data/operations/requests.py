@@ -308,7 +308,7 @@ def update_request(
 def check_request_transition(request: Request, target: RequestStatus) -> None:
     """Raise ``InvalidTransition`` unless the request may go from its status to ``target``."""
     if target not in REQUEST_TRANSITIONS[request.status]:
-        raise InvalidTransition("Demande", request.status.value, target.value)
+        raise InvalidTransition("Demande", request.status, target)
 
 
 def _move(

@@ -87,7 +87,7 @@ CANDIDATE_INTEREST = "candidate_interest"
 def check_suggestion_transition(suggestion: Suggestion, target: SuggestionStatus) -> None:
     """Raise ``InvalidTransition`` unless the pair may go from its status to ``target``."""
     if target not in SUGGESTION_TRANSITIONS[suggestion.status]:
-        raise InvalidTransition("Mise en relation", suggestion.status.value, target.value)
+        raise InvalidTransition("Mise en relation", suggestion.status, target)
 
 
 def _clean_reason(reason: object, required: bool) -> str | None:

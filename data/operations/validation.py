@@ -11,7 +11,7 @@ and raises one error listing every field that failed.
 False
 >>> errors.run(clean_email, "pas-un-mail", "email")
 >>> errors.errors
-{'email': ['Adresse e-mail invalide.']}
+{'email': ['Adresse électronique invalide.']}
 """
 
 from __future__ import annotations
@@ -200,10 +200,10 @@ def clean_email(value: object, field: str = "email", *, required: bool = True) -
             raise _fail(field, REQUIRED)
         return None
     if not isinstance(value, str):
-        raise _fail(field, "Adresse e-mail invalide.")
+        raise _fail(field, "Adresse électronique invalide.")
     email = value.strip().lower()
     if len(email) > 254 or not _EMAIL_RE.match(email) or ".." in email:
-        raise _fail(field, "Adresse e-mail invalide.")
+        raise _fail(field, "Adresse électronique invalide.")
     return email
 
 

@@ -24,12 +24,28 @@ from .formatters import (
     plural,
     weight,
 )
-from .labels import COUNT_LABELS, JOB_LABELS, LABELS, choices, describe_counts, label
+from .labels import (
+    COUNT_LABELS,
+    EVENT_LABELS,
+    FIELD_LABELS,
+    JOB_LABELS,
+    LABELS,
+    choices,
+    describe_counts,
+    describe_errors,
+    event_line,
+    event_state,
+    field_label,
+    label,
+    transition_message,
+)
 from .reasons import criterion_reason, reasons_for
 from .standing import REVIEW_NOTES, STANDING_LABELS, standing_sentences
 
 __all__ = [
     "COUNT_LABELS",
+    "EVENT_LABELS",
+    "FIELD_LABELS",
     "FILTERS",
     "GLOBALS",
     "JOB_LABELS",
@@ -44,6 +60,10 @@ __all__ = [
     "date_short",
     "datetime_fr",
     "describe_counts",
+    "describe_errors",
+    "event_line",
+    "event_state",
+    "field_label",
     "install",
     "km",
     "label",
@@ -52,6 +72,7 @@ __all__ = [
     "plural",
     "reasons_for",
     "standing_sentences",
+    "transition_message",
     "weight",
 ]
 
@@ -72,9 +93,15 @@ FILTERS: dict[str, Any] = {
     "agree": agree,
     "standing": standing_sentences,
     "describe_counts": describe_counts,
+    "field_label": field_label,
 }
 #: The Jinja globals of every template.
-GLOBALS: dict[str, Any] = {"choices": choices, "job_labels": JOB_LABELS}
+GLOBALS: dict[str, Any] = {
+    "choices": choices,
+    "job_labels": JOB_LABELS,
+    "event_line": event_line,
+    "field_labels": FIELD_LABELS,
+}
 
 
 def install(env: Environment) -> None:

@@ -1,13 +1,25 @@
-"""French labels: every value of the models that people read, named once.
+"""French labels: every value of the models, every field and every event that people read, once.
 
-Pages (through the Jinja filter ``label``), mails and jobs read these tables; nothing else names
-a status, a role or a kind in French.
+Pages (through the Jinja filter ``label`` and the global ``field_labels``), mails, exports, jobs
+and the API's error messages read these tables; nothing else names a status, a role, a kind, a
+form field or a history event in French.
+
+Words, one rule for all of them:
+
+- the address is an « adresse électronique » (labels, fields: « Adresse électronique ») and the
+  message sent to it is a « courriel » (« vous recevrez un courriel »); never « e-mail »,
+  « mail » or « Courriel » for an address;
+- the person who trains an apprentice at the employer's is the « maître d'apprentissage »
+  (the Code du travail's word, art. L6223-5), never « tuteur »;
+- a room with a local family is « hébergement chez l'habitant »: « famille d'accueil » means
+  foster care in this sector;
+- plurals are real plurals (``data.presentation.formatters.plural``), never « (s) ».
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from data.models import (
@@ -25,11 +37,18 @@ from data.models.mail import JobRunStatus, OutboxStatus
 
 __all__ = [
     "COUNT_LABELS",
+    "EVENT_LABELS",
+    "FIELD_LABELS",
     "JOB_LABELS",
     "LABELS",
     "choices",
     "describe_counts",
+    "describe_errors",
+    "event_line",
+    "event_state",
+    "field_label",
     "label",
+    "transition_message",
 ]
 
 #: The French label of each member of each enum shown to people, by enum class.
@@ -58,7 +77,7 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
     HousingKind: {
         "studio_on_site": "Studio sur place",
         "fjt": "Foyer de jeunes travailleurs",
-        "host_family": "Famille d'accueil",
+        "host_family": "Hébergement chez l'habitant",
         "other": "Autre logement",
     },
     ContractKind: {
@@ -75,12 +94,12 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
     RequestStatus: {
         "active": "Active",
         "paused": "En pause",
-        "matched": "Trouvée",
+        "matched": "Apprentissage trouvé",
         "closed": "Close",
     },
     SuggestionStatus: {
         "proposed": "À examiner",
-        "approved": "Approuvée – mise en relation",
+        "approved": "Mise en relation faite",
         "rejected": "Refusée",
         "contacted": "Contact pris",
         "interview": "Entretien",
@@ -183,7 +202,7 @@ COUNT_LABELS: dict[str, str] = {
     "mails_withdrawn": "courriels en attente retirés",
     "metier_texts_erased": "textes de métiers effacés",
     "nudges": "relances de binômes",
-    "offer_tutors_erased": "tuteurs d'offres effacés",
+    "offer_tutors_erased": "noms de maîtres d'apprentissage effacés",
     "offers": "offres",
     "offers_expired": "offres expirées",
     "offers_published": "offres publiées",
@@ -224,3 +243,169 @@ def describe_counts(counts: Mapping[str, Any] | None) -> str:
     'suggestions créées : 6, offres : 66'
     """
     return ", ".join(f"{COUNT_LABELS.get(k, k)} : {v}" for k, v in (counts or {}).items())
+
+
+#: What each line of a pair's history records (``audit_log.action`` of a suggestion).
+EVENT_LABELS: dict[str, str] = {
+    "created": "Mise en relation faite à la main par la coordination",
+    "status_change": "Changement d'étape",
+    "employer_interest": "Réponse de l'employeur",
+    "candidate_interest": "Réponse du candidat ou de la candidate",
+}
+#: The enum of the ``from`` and ``to`` values of each kind of history line.
+_EVENT_VALUES: dict[str, type[enum.Enum]] = {
+    "created": SuggestionStatus,
+    "status_change": SuggestionStatus,
+    "employer_interest": Interest,
+    "candidate_interest": Interest,
+}
+
+
+def event_state(action: str, value: object) -> object:
+    """Return the status or answer a history line's ``from``/``to`` value stands for.
+
+    >>> event_state("candidate_interest", "declined")
+    <Interest.DECLINED: 'declined'>
+    """
+    enum_class = _EVENT_VALUES.get(action)
+    try:
+        return enum_class(value) if enum_class is not None else value
+    except ValueError:
+        return value
+
+
+def event_line(action: str, details: Mapping[str, Any] | None) -> str:
+    """Return one line of a pair's history in words: what happened, from what to what.
+
+    >>> event_line("status_change", {"from": "proposed", "to": "approved"})
+    "Changement d'étape : À examiner → Mise en relation faite"
+    >>> event_line("employer_interest", {"from": None, "to": "interested"})
+    "Réponse de l'employeur : Intéressé·e"
+    """
+    details = details or {}
+    words = EVENT_LABELS.get(action, "Événement")
+    enum_class = _EVENT_VALUES.get(action)
+    if enum_class is None or not details.get("to"):
+        return words
+    before = label(event_state(action, details.get("from") or None))
+    after = label(event_state(action, details.get("to")))
+    return f"{words} : {before} → {after}" if before else f"{words} : {after}"
+
+
+def transition_message(what: str, current: enum.Enum, target: enum.Enum) -> str:
+    """Return why ``what`` cannot go from ``current`` to ``target``, with the statuses' labels.
+
+    >>> transition_message("Offre", OfferStatus.PUBLISHED, OfferStatus.PUBLISHED)
+    'Offre : déjà au statut « Publiée ».'
+    >>> transition_message("Offre", OfferStatus.CLOSED, OfferStatus.PUBLISHED)
+    'Offre : passage de « Fermée » à « Publiée » impossible.'
+    """
+    if current == target:
+        return f"{what} : déjà au statut « {label(current)} »."
+    return f"{what} : passage de « {label(current)} » à « {label(target)} » impossible."
+
+
+#: The French name of each form field and API field that an error message may name: the error
+#: summaries of pages and the API's error messages both read this table (the offer's fields
+#: take theirs from it too, in ``data.operations.offer_fields``).
+FIELD_LABELS: dict[str, str] = {
+    # Employers and sites
+    "name": "Nom",
+    "siret": "SIRET",
+    "kind": "Type de structure",
+    "contact_name": "Personne à contacter",
+    "contact_email": "Adresse électronique de contact",
+    "contact_phone": "Téléphone",
+    "message": "Message",
+    "commune_insee": "Commune",
+    "commune": "Commune",
+    "address": "Adresse",
+    "beds": "Nombre de lits",
+    "monthly_cost_eur": "Coût mensuel en euros",
+    "notes": "Précisions",
+    # Offers (``data.operations.offer_fields`` declares them with these labels)
+    "site_id": "Lieu d'accueil",
+    "metier_code": "Métier",
+    "diploma": "Diplôme",
+    "contract": "Contrat",
+    "places": "Nombre de places",
+    "start_date": "Date de début",
+    "duration_months": "Durée en mois",
+    "housing_beds": "Lits réservés",
+    "licence_required": "Permis exigé",
+    "night_work": "Travail de nuit",
+    "weekend_work": "Travail le week-end",
+    "tutor_name": "Maître d'apprentissage",
+    "tutor_role": "Fonction du maître d'apprentissage",
+    "description": "Description",
+    # Candidates and requests
+    "metiers": "Métiers recherchés",
+    "metier_1": "Métiers recherchés",
+    "metier_2": "Métiers recherchés",
+    "metier_3": "Métiers recherchés",
+    "metier": "Métier",
+    "max_distance_km": "Distance maximale",
+    "distance": "Distance maximale",
+    "needs_housing": "Besoin d'un logement",
+    "logement": "Logement",
+    "accepts_relocation": "Prêt·e à déménager",
+    "has_licence": "Permis de conduire",
+    "has_car": "Véhicule",
+    "available_from": "Disponible à partir du",
+    "diploma_level": "Niveau de diplôme",
+    "first_name": "Prénom",
+    "last_name": "Nom",
+    "email": "Adresse électronique",
+    "phone": "Téléphone",
+    "consent": "Accord",
+    # Pairs, answers and settings
+    "reason": "Motif",
+    "note": "Note",
+    "status": "Statut",
+    "file": "Fichier",
+    "request_id": "Demande",
+    "offer_id": "Offre",
+    "notify_frequency": "Courriels de suggestions",
+    "confirm": "Confirmation",
+    "interested": "Réponse",
+    "territoire": "Territoire",
+    "score": "Score minimal",
+    "mode": "Mode de validation",
+    "min_score": "Score minimal",
+    # Accounts
+    "password": "Mot de passe",
+    "current": "Mot de passe actuel",
+    "new": "Nouveau mot de passe",
+    "code": "Code à usage unique",
+    # Paging of lists
+    "page": "Page",
+    "page_size": "Taille de la page",
+}
+# A site's housing fields, one pair per kind (``data.operations.sites.housing_field`` names them).
+for _kind in HousingKind:
+    FIELD_LABELS[f"beds_{_kind.value}"] = f"Nombre de lits – {label(_kind)}"
+    FIELD_LABELS[f"cost_{_kind.value}"] = f"Coût mensuel en euros – {label(_kind)}"
+
+
+def field_label(name: str) -> str:
+    """Return the French name of a field (a nested API field by its first part).
+
+    A name of no field (an unknown field sent to the API) is quoted as it was sent.
+
+    >>> field_label("beds_studio_on_site"), field_label("metiers.0"), field_label("colour")
+    ('Nombre de lits – Studio sur place', 'Métiers recherchés', 'Champ « colour »')
+    """
+    return FIELD_LABELS.get(name) or FIELD_LABELS.get(name.split(".")[0], f"Champ « {name} »")
+
+
+def describe_errors(errors: Mapping[str, Sequence[str]]) -> str:
+    """Return field errors as one French sentence: each field by its label, then its messages.
+
+    >>> describe_errors({"places": ["Au moins 1."], "_schema": ["Offre incomplète."]})
+    'Nombre de places : Au moins 1. Offre incomplète.'
+    """
+    parts = []
+    for field, messages in errors.items():
+        text = " ".join(str(m) for m in messages)
+        parts.append(text if field == "_schema" else f"{field_label(field)} : {text}")
+    return " ".join(parts)

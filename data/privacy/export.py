@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from data.models import AuditEntry, Candidate, Interest, Role, Suggestion, SuggestionStatus, User
+from data.models import AuditEntry, Candidate, Role, Suggestion, User
 from data.models.auth import ApiToken, LoginToken, RateLimitWindow
 from data.models.mail import (
     ActionToken,
@@ -28,6 +28,7 @@ from data.models.mail import (
 from data.operations import audit
 from data.operations._common import load
 from data.operations.suggestions import OBJECT_TYPE as PAIR
+from data.presentation import EVENT_LABELS, FIELD_LABELS, event_state
 from data.presentation import label as presentation_label
 from data.presentation.reasons import CANDIDATE, reasons_for
 
@@ -40,20 +41,8 @@ __all__ = ["Label", "export_candidate_data"]
 #: Turns an enum member into its French words (``data.presentation.label``).
 Label = Callable[[object], str]
 
-#: The personal fields a consultation names, in words.
-FIELD_LABELS = {
-    "first_name": "Prénom",
-    "last_name": "Nom",
-    "email": "Courriel",
-    "phone": "Téléphone",
-}
-#: What each line of a pair's history records, in words.
-ACTION_LABELS = {
-    "created": "Mise en relation faite par l'équipe de coordination",
-    "status_change": "Changement d'étape",
-    "employer_interest": "Réponse de l'employeur",
-    "candidate_interest": "Votre réponse",
-}
+#: What each line of a pair's history records, in words (the candidate reads "Votre réponse").
+ACTION_LABELS = {**EVENT_LABELS, "candidate_interest": "Votre réponse"}
 OUTBOX_STATUS_LABELS = {
     OutboxStatus.PENDING: "En attente d'envoi",
     OutboxStatus.SENDING: "En cours d'envoi",
@@ -212,12 +201,7 @@ def _history_line(entry: AuditEntry, label: Label) -> dict[str, Any]:
 
 
 def _state_label(action: str, value: str, label: Label) -> str:
-    try:
-        if action in ("employer_interest", "candidate_interest"):
-            return label(Interest(value))
-        return label(SuggestionStatus(value))
-    except ValueError:
-        return value
+    return label(event_state(action, value))
 
 
 def _consultations(session: Session, person: Person, label: Label) -> list[dict[str, Any]]:

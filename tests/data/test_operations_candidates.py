@@ -65,7 +65,7 @@ def test_create_candidate_records_consent_and_normalises(session) -> None:
             {"last_name": ["Ce texte ne peut pas dépasser 100 caractères."]},
         ),
         ({"email": None}, {"email": [REQUIRED]}),
-        ({"email": "lea@"}, {"email": ["Adresse e-mail invalide."]}),
+        ({"email": "lea@"}, {"email": ["Adresse électronique invalide."]}),
         (
             {"phone": "12"},
             {"phone": [PHONE_FORMAT]},

@@ -59,7 +59,7 @@ def test_create_employer_normalises(session) -> None:
         ),
         ("kind", "boulangerie", None),
         ("contact_name", None, REQUIRED),
-        ("contact_email", "direction", "Adresse e-mail invalide."),
+        ("contact_email", "direction", "Adresse électronique invalide."),
         ("contact_phone", "123", None),
     ],
 )
@@ -135,7 +135,7 @@ def test_update_employer(session) -> None:
         ops.update_employer(session, employer, siret=other.siret, contact_email="bad")
     assert info.value.errors == {
         "siret": [DUPLICATE_SIRET],
-        "contact_email": ["Adresse e-mail invalide."],
+        "contact_email": ["Adresse électronique invalide."],
     }
     assert_nothing_pending(session)
     assert employer.siret != other.siret

@@ -129,14 +129,14 @@ def test_export_candidate_data_is_complete_and_json_ready(session) -> None:
     [pair] = data["mises_en_relation"]
     assert pair["offre"]["structure"] == offer.site.employer.name
     assert (pair["statut"], pair["interet_du_candidat"]) == (
-        "Approuvée – mise en relation",
+        "Mise en relation faite",
         "Intéressé·e",
     )
     assert data["consultations"] == [
         {
             "le": NOW.isoformat(),
             "par": "Coordination, sur le site",
-            "champs": ["Courriel", "Téléphone"],
+            "champs": ["Adresse électronique", "Téléphone"],
         }
     ]
 

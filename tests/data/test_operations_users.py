@@ -101,7 +101,7 @@ def test_create_user_refuses_bad_or_taken_email_and_a_second_candidate_account(s
         "candidate": ["Ce candidat a déjà un compte."],
         "email": [DUPLICATE_EMAIL],
     }
-    for bad, message in ((None, REQUIRED), ("nope", "Adresse e-mail invalide.")):
+    for bad, message in ((None, REQUIRED), ("nope", "Adresse électronique invalide.")):
         with pytest.raises(ValidationError) as info:
             ops.create_user(session, email=bad, role="admin", display_name="x" * 201)
         assert info.value.errors == {

@@ -117,13 +117,13 @@ def test_clean_email_normalises(raw: str, expected: str) -> None:
     [
         (None, REQUIRED),
         ("", REQUIRED),
-        ("pas-un-mail", "Adresse e-mail invalide."),
-        ("a@b", "Adresse e-mail invalide."),
-        ("a b@example.org", "Adresse e-mail invalide."),
-        ("a..b@example.org", "Adresse e-mail invalide."),
-        ("@example.org", "Adresse e-mail invalide."),
-        ("x" * 250 + "@example.org", "Adresse e-mail invalide."),
-        (42, "Adresse e-mail invalide."),
+        ("pas-un-mail", "Adresse électronique invalide."),
+        ("a@b", "Adresse électronique invalide."),
+        ("a b@example.org", "Adresse électronique invalide."),
+        ("a..b@example.org", "Adresse électronique invalide."),
+        ("@example.org", "Adresse électronique invalide."),
+        ("x" * 250 + "@example.org", "Adresse électronique invalide."),
+        (42, "Adresse électronique invalide."),
     ],
 )
 def test_clean_email_refuses(raw: object, message: str) -> None:
@@ -301,14 +301,14 @@ def test_collector_gathers_every_field_and_each_message_once() -> None:
     assert errors.run(clean_int, "4", "places", min_value=1) == 4
     assert errors.run(clean_siret, "123") is None
     assert errors.run(clean_email, "x", "email") is None
-    errors.add("email", "Adresse e-mail invalide.")
+    errors.add("email", "Adresse électronique invalide.")
     errors.add("email", "Autre.")
     assert errors and errors.has("siret") and not errors.has("places")
     with pytest.raises(ValidationError) as info:
         errors.raise_if_any()
     assert info.value.errors == {
         "siret": ["Le numéro SIRET doit comporter exactement 14 chiffres."],
-        "email": ["Adresse e-mail invalide.", "Autre."],
+        "email": ["Adresse électronique invalide.", "Autre."],
     }
 
 

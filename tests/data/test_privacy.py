@@ -147,6 +147,6 @@ def test_the_export_says_who_wrote_each_line_in_french(session: Session) -> None
         "Un outil connecté, par l'API (jeton n° 7)",
         "Passerelle (traitement automatique)",
     ]
-    assert exported["historique"][0]["vers"] == "Approuvée – mise en relation"
+    assert exported["historique"][0]["vers"] == "Mise en relation faite"
     assert data["consultations"][0]["par"] == "Coordination, par l'API (jeton n° 7)"
     assert data["consultations"][0]["champs"] == ["Téléphone"]

@@ -197,7 +197,7 @@ def test_403_404_405_409_shapes(api: Any, world: W) -> None:  # noqa: F811
     assert "POST" in put_list.headers["Allow"]
     published = staff.post(f"/api/v1/offers/{world.offer.id}/publish")
     body = assert_error(published, 409, "conflict")
-    assert "published" in body["message"]
+    assert body["message"] == "Offre : déjà au statut « Publiée »."
 
 
 def test_errors_are_never_html_under_api(app: Flask, tokens: Tokens) -> None:  # noqa: F811

@@ -18,6 +18,7 @@ from data.errors import (
     ValidationError,
 )
 from data.mailer import ConnectionFailure, TemporaryFailure, TransportError
+from data.models import OfferStatus
 from matching import InvalidInput
 from tests.web.conftest import CSRF, World, make_app, post, sign_in
 from web import create_app
@@ -148,7 +149,12 @@ DOMAIN_EXAMPLES = [
     (ValidationError({"places": ["Trop de places."]}), 422, "validation_error", "Trop de places."),
     (NotFound("Offre", 3), 404, "not_found", "Cet élément"),
     (Conflict("Déjà fait."), 409, "conflict", "Déjà fait."),
-    (InvalidTransition("Offre", "closed", "published"), 409, "conflict", "passage de"),
+    (
+        InvalidTransition("Offre", OfferStatus.CLOSED, OfferStatus.PUBLISHED),
+        409,
+        "conflict",
+        "passage de « Fermée » à « Publiée »",
+    ),
     (PermissionDenied("Pas pour vous."), 403, "forbidden", "Pas pour vous."),
     (DataError("internal detail"), 409, "conflict", "entre en conflit"),
     (InvalidInput("negative distance", field="km"), 422, "validation_error", "rapprochements"),
@@ -184,7 +190,9 @@ def test_domain_and_engine_errors_answer_alike_on_pages_and_in_the_api(
         body = response.get_json()
         assert body["code"] == code and body["status"] == status
         if isinstance(exc, ValidationError):
-            assert body["message"] == exc.message and body["errors"] == exc.errors
+            # The message names each field by its French label (data.presentation.FIELD_LABELS).
+            assert body["message"] == f"{exc.message} Nombre de places : Trop de places."
+            assert body["errors"] == exc.errors
         else:
             assert shown in body["message"] and body["errors"] == {}
     assert bodies[0].get_json() == bodies[1].get_json()

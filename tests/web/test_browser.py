@@ -277,3 +277,23 @@ def _set_session(page: Page, app: Flask, base: str, user) -> None:  # type: igno
     page.context.add_cookies(
         [{"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": base}]
     )
+
+
+def test_a_filter_bar_with_errors_keeps_its_rows_and_counts_its_errors(live, page: Page) -> None:
+    _app, base = live
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.goto(f"{base}/offres?metier=inconnu&commune=zzzz&distance=999&logement=1")
+    listed = page.locator(".error-summary li").count()
+    assert listed == 3
+    expect(page.locator(".error-summary h2")).to_have_text("Le formulaire contient 3 erreurs")
+    bar = page.locator("form.filters")
+    names = ("metier", "commune", "distance")
+    labels = [bar.locator(f"label[for={n}]").bounding_box() for n in names]
+    controls = [bar.locator(f"#{n}").bounding_box() for n in names]
+    assert all(b is not None for b in labels + controls)
+    # One row of labels, one row of controls, whatever hint or error each field has.
+    assert len({round(b["y"]) for b in labels if b}) == 1
+    assert len({round(b["y"] + b["height"]) for b in controls if b}) == 1
+    # Each invalid field says so by itself, the distance too.
+    for name in names:
+        expect(bar.locator(f"#{name}-erreur")).to_be_visible()

@@ -362,7 +362,7 @@ def test_coordinator_rejects_with_a_reason_and_follows_the_pair(
     step = post(client, f"/coordination/suggestions/{world.suggestion.id}/etape/contacte")
     assert step.status_code == 302
     page = client.get(f"/coordination/suggestions/{world.suggestion.id}").text
-    assert "approved → contacted" in page
+    assert "Changement d&#39;étape : Mise en relation faite → Contact pris" in page
     session.expire_all()
     assert world.proposed.rejection_reason == "Trop loin"
     assert world.suggestion.status == SuggestionStatus.CONTACTED

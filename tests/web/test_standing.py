@@ -125,10 +125,7 @@ CANDIDATE_CASES: dict[str, tuple[Callable[[Session, Candidacy], None], list[str]
     "matched": (_matched, ["Contrat signé : votre demande a abouti"]),
     "approved": (
         _stage(S.APPROVED),
-        [
-            "Approuvée – mise en relation : les coordonnées de l'employeur vous sont envoyées "
-            "par courriel"
-        ],
+        ["Mise en relation faite : les coordonnées de l'employeur vous sont envoyées par courriel"],
     ),
     "contacted": (_stage(S.CONTACTED), ["Contact pris : l'employeur et vous êtes en relation"]),
     "interview": (_stage(S.INTERVIEW), ["Entretien : après l'entretien"]),
@@ -274,10 +271,7 @@ EMPLOYER_CASES: dict[str, tuple[Callable[[Session, Offering], None], list[str]]]
     ),
     "approved": (
         _offer_stage(S.APPROVED),
-        [
-            "Approuvée – mise en relation : les coordonnées du candidat vous sont envoyées "
-            "par courriel"
-        ],
+        ["Mise en relation faite : les coordonnées du candidat vous sont envoyées par courriel"],
     ),
     "contacted": (_offer_stage(S.CONTACTED), ["Contact pris : le candidat et vous êtes"]),
     "interview": (_offer_stage(S.INTERVIEW), ["Entretien : après l'entretien"]),

@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from web.errors import CODES, DOMAIN_ERRORS, handle_domain_error
+from web.errors import CODES, DOMAIN_ERRORS, api_message, handle_domain_error
 
 __all__ = ["CODES", "MESSAGES", "error_response", "flatten_messages", "install_error_handlers"]
 
@@ -80,7 +80,7 @@ def error_response(
     body = {
         "code": CODES.get(status, "error"),
         "status": status,
-        "message": message or MESSAGES.get(status, MESSAGES[500]),
+        "message": api_message(status, message or MESSAGES.get(status, MESSAGES[500]), errors),
         "errors": dict(errors or {}),
     }
     response = jsonify(body)

@@ -46,7 +46,7 @@ def review_rule() -> Response | tuple:
     score = form["min_score"]
     number = small_int(score, 0, 100)
     if number is None:
-        errors["min_score"] = ["Le score minimal est un nombre entier entre 0 et 100."]
+        errors["min_score"] = ["Indiquez un nombre entier entre 0 et 100."]
     else:
         try:
             set_review_rule(session, ReviewRule(form["mode"], number / 100), current_actor())

@@ -137,7 +137,7 @@ def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
         if (score := small_int(form["score"], 0, 100)) is not None:
             args["min_score"] = score / 100
         else:
-            errors["score"] = ["Score minimal : un nombre entre 0 et 100."]
+            errors["score"] = ["Indiquez un nombre entier entre 0 et 100."]
     return form, errors, args
 
 

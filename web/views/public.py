@@ -46,7 +46,7 @@ def _offer_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.Offe
             args["max_km"] = km
         else:
             errors["distance"] = ["Distance invalide : choisissez une valeur de la liste."]
-    if "max_km" in args and "near" not in args:
+    if "max_km" in args and not form["commune"]:
         errors.setdefault("commune", []).append("Indiquez une commune pour filtrer par distance.")
     return form, errors, queries.OfferSearch(**args)
 

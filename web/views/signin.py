@@ -394,9 +394,7 @@ def signup_employer() -> str | Response | tuple:
     session = get_session()
     consent: dict[str, list[str]] = {}
     if form["consent"] != "1":
-        consent["consent"] = [
-            "Acceptez les conditions d'utilisation pour inscrire votre structure."
-        ]
+        consent["consent"] = ["Cochez cet engagement pour inscrire votre structure."]
     structure = {k: form[k] for k in fields if k != "message"}
     structure["contact_phone"] = form["contact_phone"] or None
     try:
