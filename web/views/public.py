@@ -141,7 +141,7 @@ def communes_outline() -> Response:
 
 @bp.get("/communes")
 def commune_search() -> Response:
-    """Autocompletion of communes: « Nom (INSEE) » labels, the Ain's first."""
+    """Autocompletion of communes: « Nom (code postal) » labels, the likeliest first."""
     q = request.args.get("q", "")[:80]
     found = search_communes(get_session(), q) if q else []
     return jsonify([{"label": commune_label(c), "postal_codes": c.postal_codes} for c in found])

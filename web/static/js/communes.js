@@ -1,5 +1,5 @@
 /* Commune autocompletion: fills the <datalist> of inputs marked data-commune-autocomplete with
-   « Nom (INSEE) » labels. Without JavaScript the field still accepts a name or a postal code. */
+   « Nom (code postal) » labels. Without JavaScript the field still accepts a name or a postal code. */
 (function () {
   "use strict";
   var inputs = document.querySelectorAll("input[data-commune-autocomplete]");
@@ -10,7 +10,7 @@
     var last = "";
     input.addEventListener("input", function () {
       var q = input.value.trim();
-      if (q.length < 2 || q === last || /\(\d[\dAB]\d{3}\)$/.test(q)) { return; }
+      if (q.length < 2 || q === last || /\(\s*(\d{5}|2[AB]\d{3})\s*(,[^()]*)?\)$/i.test(q)) { return; }
       clearTimeout(timer);
       timer = setTimeout(function () {
         last = q;
