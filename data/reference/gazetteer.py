@@ -251,9 +251,13 @@ class Gazetteer:
             return Lookup()
         current = self.by_key.get(key, [])
         former = self._ranked(i for i, _ in self.former.get(key, []))
-        exact = list(dict.fromkeys(current + former))
+        exact = self._ranked(current + former)
         if exact:
             how = "name" if current else "former_name"
+            if current and set(former) - set(current):
+                # "Treffort" is a commune of the Isère and the former name of Val-Revermont
+                # in the Ain: the person chooses.
+                return Lookup(choices=tuple(exact[:MAX_CHOICES]), how=how)
             first = self.entries[exact[0]]
             # A bigger commune nearer the Ain whose name starts so is likelier meant ("Bourg" is
             # Bourg-en-Bresse in the Ain, not Bourg in Gironde): the person chooses.

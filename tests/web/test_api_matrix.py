@@ -559,7 +559,7 @@ def test_create_request_and_offer_flow(api: Any, world: W, session: Session) -> 
     body = created.get_json()
     assert body["unresolved"] == ["astronaute"]
     assert [m["code"] for m in body["metiers"]] == ["aide-soignant", None]
-    assert body["commune"] == {"insee": f.OYONNAX, "name": "Oyonnax"}
+    assert body["commune"] == {"insee": f.OYONNAX, "name": "Oyonnax", "label": "Oyonnax (01100)"}
 
     employer = api("employer")
     offer = employer.post(

@@ -11,6 +11,7 @@ from data import queries
 from data.errors import NotFound
 from data.models import Commune, Metier
 from data.operations import metier_referential
+from data.operations.communes import commune_label
 from web.db import get_session
 
 from .base import api_blueprint, errors
@@ -46,6 +47,7 @@ def _commune(c: Commune) -> dict[str, Any]:
     return {
         "insee": c.insee,
         "name": c.name,
+        "label": commune_label(c),
         "departement": c.departement,
         "postal_codes": c.postal_codes.split(),
         "latitude": c.latitude,
@@ -59,8 +61,8 @@ def _commune(c: Commune) -> dict[str, Any]:
 @communes.response(200, CommunePage)
 @errors(communes, 422)
 def list_communes(query: dict[str, Any]) -> dict[str, Any]:
-    """Search communes: ``q`` (start of the name, any case), ``postal_code``, ``insee``,
-    ``departement``; the most populated first."""
+    """Search communes: ``q`` (what a person types, the likeliest first), ``postal_code``,
+    ``insee``, ``departement``; without ``q``, the most populated first."""
     page = queries.commune_page(
         get_session(),
         query["page"],
