@@ -86,7 +86,7 @@ def commune_match(session: Session, text: str | None) -> CommuneMatch:
         if found is not None:
             return CommuneMatch(found)
     choices = _rows(session, list(lookup.choices))
-    if len(choices) == 1 and lookup.found is None:
+    if len(choices) == 1 and len(lookup.choices) > 1:
         return CommuneMatch(choices[0])  # the database holds only one of them
     if not choices and lookup.found is None and len(text) == 5:
         # A commune of the database that the shipped gazetteer does not know (tests, old data).

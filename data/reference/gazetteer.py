@@ -74,7 +74,7 @@ _CODE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$", re.IGNORECASE)
 _CODE_IN_TEXT_RE = re.compile(r"\b(\d{5}|2[AB]\d{3})\b", re.IGNORECASE)
 # "Oyonnax (01100)", "Bourg (33710, Gironde)" and the former "Oyonnax (01283)".
 _LABEL_RE = re.compile(
-    r"^(?P<name>[^()]+?)\s*\(\s*(?P<code>\d{5}|2[AB]\d{3})\s*(?:,[^()]*)?\)\s*$", re.IGNORECASE
+    r"^(?P<name>.+?)\s*\(\s*(?P<code>\d{5}|2[AB]\d{3})\s*(?:,[^()]*)?\)\s*$", re.IGNORECASE
 )
 
 
@@ -259,17 +259,7 @@ class Gazetteer:
                 # in the Ain: the person chooses.
                 return Lookup(choices=tuple(exact[:MAX_CHOICES]), how=how)
             first = self.entries[exact[0]]
-            # A bigger commune nearer the Ain whose name starts so is likelier meant ("Bourg" is
-            # Bourg-en-Bresse in the Ain, not Bourg in Gironde): the person chooses.
-            biggest = max(self.entries[c].population for c in exact)
-            nearer = [
-                c
-                for c in self._ranked(self._prefixed(key))
-                if self.entries[c].tier < first.tier
-                and self.entries[c].population > biggest
-                and c not in exact
-            ]
-            if nearer:
+            if nearer := self._nearer_and_bigger(key, exact):
                 choices = nearer[: MAX_CHOICES - min(len(exact), 3)] + exact
                 return Lookup(choices=tuple(choices[:MAX_CHOICES]), how=how)
             in_first_tier = [c for c in exact if self.entries[c].tier == first.tier]
@@ -286,6 +276,22 @@ class Gazetteer:
             if len(typos) == 1:
                 return Lookup(typos[0][1], how="typo")
         return Lookup(choices=tuple(c for _, c in typos[:MAX_CHOICES]), how="typo")
+
+    def _nearer_and_bigger(self, key: str, exact: list[str]) -> list[str]:
+        """Communes whose name starts with ``key``, nearer the Ain and bigger than ``exact``.
+
+        They are likelier meant than far homonyms: "Bourg" is Bourg-en-Bresse in the Ain,
+        not Bourg in Gironde.
+        """
+        tier = min(self.entries[c].tier for c in exact)
+        biggest = max(self.entries[c].population for c in exact)
+        return [
+            c
+            for c in self._ranked(self._prefixed(key))
+            if self.entries[c].tier < tier
+            and self.entries[c].population > biggest
+            and c not in exact
+        ]
 
     def _prefixed(self, key: str, limit: int | None = None) -> list[str]:
         """Communes (current or former name) whose name starts with ``key``, in key order."""
@@ -351,8 +357,9 @@ class Gazetteer:
         if len(key) < 2:
             return []
         exact = self._ranked(self.by_key.get(key, []) + [i for i, _ in self.former.get(key, [])])
+        nearer = self._nearer_and_bigger(key, exact) if exact else []
         prefixed = self._ranked(self._prefixed(key))
-        out = list(dict.fromkeys(exact + prefixed))[:limit]
+        out = list(dict.fromkeys(nearer + exact + prefixed))[:limit]
         if len(out) < limit:
             out = list(dict.fromkeys(out + [c for _, c in self._typos(key)]))[:limit]
         return out

@@ -259,6 +259,9 @@ ENDPOINTS = {
         expected=STAFF,
     ),
     "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
+    "communes.resolve": Endpoint(
+        "GET", "/api/v1/communes/resolve", query="q=01000", expected=ANY_TOKEN
+    ),
     "communes.detail": Endpoint(
         "GET", "/api/v1/communes/{insee}", lambda w: {"insee": f.BOURG}, expected=ANY_TOKEN
     ),

@@ -11,7 +11,12 @@ from data import queries
 from data.errors import NotFound
 from data.models import Commune, Metier
 from data.operations import metier_referential
-from data.operations.communes import commune_label
+from data.operations.communes import (
+    COMMUNE_NOT_FOUND,
+    ambiguous_message,
+    commune_label,
+    commune_match,
+)
 from web.db import get_session
 
 from .base import api_blueprint, errors
@@ -20,6 +25,8 @@ from .schemas import (
     INSEE_PATTERN,
     CommunePage,
     CommuneQuery,
+    CommuneResolution,
+    CommuneResolveQuery,
     CommuneSchema,
     MetierPage,
     MetierSchema,
@@ -74,6 +81,26 @@ def list_communes(query: dict[str, Any]) -> dict[str, Any]:
         clamp=False,
     )
     return page_out(page, _commune)
+
+
+@communes.route("/resolve", methods=["GET"], endpoint="resolve")
+@communes.arguments(CommuneResolveQuery, location="query", unknown=RAISE)
+@communes.response(200, CommuneResolution)
+@errors(communes, 422)
+def resolve_commune(query: dict[str, Any]) -> dict[str, Any]:
+    """Tell which commune a typed text designates, as the forms read it (``commune`` None:
+    several to choose from, or none)."""
+    text = query["q"]
+    match = commune_match(get_session(), text)
+    message = None
+    if match.commune is None:
+        message = ambiguous_message(text, match.choices) if match.choices else COMMUNE_NOT_FOUND
+    return {
+        "text": text,
+        "commune": _commune(match.commune) if match.commune is not None else None,
+        "choices": [_commune(c) for c in match.choices],
+        "message": message,
+    }
 
 
 @communes.route("/<string(length=5):insee>", methods=["GET"], endpoint="detail")

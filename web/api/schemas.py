@@ -165,6 +165,29 @@ class CommuneQuery(PageQuery):
     departement = Text(validate=_pattern(r"^(\d{2,3}|2[AB])$", "Département attendu (01, 2A…)."))
 
 
+class CommuneResolveQuery(Base):
+    """Text typed for a commune."""
+
+    q = Text(
+        required=True,
+        validate=length(1, 200),
+        metadata={"description": "What a person types: a name, a postal code, a label…"},
+    )
+
+
+class CommuneResolution(Base):
+    """The commune a text designates, or the communes to choose from (best first)."""
+
+    text = Text(required=True)
+    commune = fields.Nested(CommuneSchema, required=True, allow_none=True)
+    choices = ListOf(fields.Nested(CommuneSchema), required=True)
+    message = Text(
+        required=True,
+        allow_none=True,
+        metadata={"description": "French, for people, when no single commune is found."},
+    )
+
+
 class MetierRef(Base):
     """A métier of the referential, as other objects name it."""
 
