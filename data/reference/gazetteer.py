@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 __all__ = [
@@ -148,6 +150,14 @@ class Gazetteer:
     _key_codes: list[list[str]] = field(default_factory=list)  # communes of each key, ranked
     _postal_codes: list[str] = field(default_factory=list)  # sorted
     _buckets: dict[str, tuple[list[str], list[int]]] = field(default_factory=dict)
+    # Every (key, commune) pair, sorted by key: a prefix is a slice; with each commune's place in
+    # the ranking, its tier and population as arrays, the best of a slice of thousands ("sa...")
+    # is a numpy sort, not a Python one.
+    _flat_keys: list[str] = field(default_factory=list)
+    _flat_codes: list[str] = field(default_factory=list)
+    _flat_rank: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    _flat_tier: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    _flat_pop: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __post_init__(self) -> None:
         for e in self.entries.values():
@@ -165,6 +175,14 @@ class Gazetteer:
             keys, indices = self._buckets.setdefault(_sound(key), ([], []))
             keys.append(key)
             indices.append(i)
+            for code in self._key_codes[i]:
+                self._flat_keys.append(key)
+                self._flat_codes.append(code)
+        place = {c: n for n, c in enumerate(self._ranked(self.entries))}
+        flat = [self.entries[c] for c in self._flat_codes]
+        self._flat_rank = np.array([place[e.insee] for e in flat], dtype=np.int64)
+        self._flat_tier = np.array([e.tier for e in flat], dtype=np.int64)
+        self._flat_pop = np.array([e.population for e in flat], dtype=np.int64)
         for code, communes in self.by_postal_code.items():
             self.by_postal_code[code] = self._by_distance(communes)
         self._postal_codes = sorted(self.by_postal_code)
@@ -266,11 +284,11 @@ class Gazetteer:
             if len(exact) == 1 or (first.tier < 2 and len(in_first_tier) == 1):
                 return Lookup(exact[0], how=how)
             return Lookup(choices=tuple(exact[:MAX_CHOICES]), how=how)
-        prefixed = self._prefixed(key)
+        prefixed = self._prefixed(key, MAX_CHOICES)
         if len(prefixed) == 1:
             return Lookup(prefixed[0], how="prefix")
         if prefixed:
-            return Lookup(choices=tuple(self._ranked(prefixed)[:MAX_CHOICES]), how="prefix")
+            return Lookup(choices=tuple(prefixed), how="prefix")
         typos = self._typos(key)
         if typos and typos[0][0] >= FUZZY_SURE and self.entries[typos[0][1]].tier < 2:
             if len(typos) == 1:
@@ -281,29 +299,38 @@ class Gazetteer:
         """Communes whose name starts with ``key``, nearer the Ain and bigger than ``exact``.
 
         They are likelier meant than far homonyms: "Bourg" is Bourg-en-Bresse in the Ain,
-        not Bourg in Gironde.
+        not Bourg in Gironde. Ranked, at most :data:`MAX_CHOICES`.
         """
         tier = min(self.entries[c].tier for c in exact)
         biggest = max(self.entries[c].population for c in exact)
-        return [
-            c
-            for c in self._ranked(self._prefixed(key))
-            if self.entries[c].tier < tier
-            and self.entries[c].population > biggest
-            and c not in exact
-        ]
+        lo, hi = self._prefix_slice(key)
+        keep = (self._flat_tier[lo:hi] < tier) & (self._flat_pop[lo:hi] > biggest)
+        found = self._best(lo, hi, MAX_CHOICES + len(exact), keep)
+        return [c for c in found if c not in exact][:MAX_CHOICES]
 
-    def _prefixed(self, key: str, limit: int | None = None) -> list[str]:
-        """Communes (current or former name) whose name starts with ``key``, in key order."""
-        start = bisect.bisect_left(self._keys, key)
-        out: list[str] = []
-        for i in range(start, len(self._keys)):
-            if not self._keys[i].startswith(key):
-                break
-            out.extend(self._key_codes[i])
-            if limit is not None and len(out) >= limit:
-                break
-        return list(dict.fromkeys(out))
+    def _prefix_slice(self, key: str) -> tuple[int, int]:
+        lo = bisect.bisect_left(self._flat_keys, key)
+        return lo, bisect.bisect_left(self._flat_keys, key + "\U0010ffff", lo)
+
+    def _prefixed(self, key: str, limit: int) -> list[str]:
+        """The best ``limit`` communes (current or former name) whose name starts with ``key``."""
+        lo, hi = self._prefix_slice(key)
+        return self._best(lo, hi, limit)
+
+    def _best(
+        self, lo: int, hi: int, limit: int, keep: npt.NDArray[np.bool_] | None = None
+    ) -> list[str]:
+        """The best ``limit`` distinct communes of the slice ``lo:hi`` (where ``keep``), ranked."""
+        if hi <= lo:
+            return []
+        ranks = self._flat_rank[lo:hi]
+        idx = np.nonzero(keep)[0] if keep is not None else np.arange(hi - lo)
+        # A commune appears once per name (its own, its former ones): take enough to dedupe.
+        take = min(len(idx), 4 * limit)
+        best = idx[np.argpartition(ranks[idx], take - 1)[:take]] if take < len(idx) else idx
+        best = best[np.argsort(ranks[best], kind="stable")]
+        out = list(dict.fromkeys(self._flat_codes[lo + int(i)] for i in best))
+        return out[:limit]
 
     def _typos(self, key: str) -> list[tuple[float, str]]:
         """(score, commune) whose name is a likely typo of ``key``, best first.
@@ -358,7 +385,7 @@ class Gazetteer:
             return []
         exact = self._ranked(self.by_key.get(key, []) + [i for i, _ in self.former.get(key, [])])
         nearer = self._nearer_and_bigger(key, exact) if exact else []
-        prefixed = self._ranked(self._prefixed(key))
+        prefixed = self._prefixed(key, limit + len(exact) + len(nearer))
         out = list(dict.fromkeys(nearer + exact + prefixed))[:limit]
         if len(out) < limit:
             out = list(dict.fromkeys(out + [c for _, c in self._typos(key)]))[:limit]
