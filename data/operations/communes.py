@@ -32,6 +32,7 @@ __all__ = [
     "COMMUNE_NOT_FOUND",
     "CommuneMatch",
     "ambiguous_message",
+    "commune_hint",
     "commune_label",
     "commune_match",
     "search_communes",
@@ -120,9 +121,21 @@ def resolve_commune(session: Session, text: str | None, field: str = "commune") 
 
 
 def ambiguous_message(text: str, choices: list[Commune]) -> str:
-    """Return the French message that offers ``choices`` for ``text``."""
-    labels = ", ".join(commune_label(c) for c in choices[:MAX_CHOICES])
+    """Return the French message that offers ``choices`` for ``text``.
+
+    A commune offered for a former name says so: « Valserhône (01200, anciennement
+    Bellegarde-sur-Valserine) » would not be a label; « Valserhône (01200) – anciennement
+    Bellegarde-sur-Valserine » keeps it.
+    """
+    labels = ", ".join(commune_hint(c, text) for c in choices[:MAX_CHOICES])
     return COMMUNE_AMBIGUOUS.format(text=text.strip(), choices=labels)
+
+
+def commune_hint(commune: Commune, text: str) -> str:
+    """Return the commune's label, with the former name ``text`` stands for, if any."""
+    former = gazetteer().former_name_meant(commune.insee, text)
+    label = commune_label(commune)
+    return f"{label} – anciennement {former}" if former else label
 
 
 def search_communes(session: Session, text: str, limit: int = 10) -> list[Commune]:

@@ -153,6 +153,7 @@ class Gazetteer:
     # Every (key, commune) pair, sorted by key: a prefix is a slice; with each commune's place in
     # the ranking, its tier and population as arrays, the best of a slice of thousands ("sa...")
     # is a numpy sort, not a Python one.
+    _former_by_commune: dict[str, list[str]] = field(default_factory=dict)
     _flat_keys: list[str] = field(default_factory=list)
     _flat_codes: list[str] = field(default_factory=list)
     _flat_rank: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -167,6 +168,8 @@ class Gazetteer:
         keyed: dict[str, set[str]] = {k: set(v) for k, v in self.by_key.items()}
         for key, olds in self.former.items():
             keyed.setdefault(key, set()).update(insee for insee, _ in olds)
+            for insee, name in olds:
+                self._former_by_commune.setdefault(insee, []).append(name)
         for key in self.by_key:
             self.by_key[key] = self._ranked(self.by_key[key])
         self._keys = sorted(keyed)
@@ -403,6 +406,19 @@ class Gazetteer:
         return list(dict.fromkeys(out))[:limit]
 
     # --- Labels -----------------------------------------------------------------------------
+
+    def former_name_meant(self, insee: str, text: str) -> str | None:
+        """Return the former name of ``insee`` that ``text`` starts, unless its name does too.
+
+        >>> gazetteer().former_name_meant("01033", "bellegarde")
+        'Bellegarde-sur-Valserine'
+        """
+        key = name_key(text)
+        entry = self.entries.get(insee)
+        if not key or entry is None or entry.key.startswith(key):
+            return None
+        names = self._former_by_commune.get(insee, [])
+        return next((name for name in names if name_key(name).startswith(key)), None)
 
     def departement_name(self, code: str) -> str:
         """Return the name of a département (its code if unknown)."""

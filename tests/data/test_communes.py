@@ -181,3 +181,12 @@ def test_the_index_reads_the_shipped_files(tmp_path: Path) -> None:
     assert g.lookup("vieilleville").found == "01002"
     assert g.lookup("01400").choices == ("01001", "01002")  # most populated first
     assert g.departement_name("33") == "Gironde"
+
+
+def test_doctests_of_the_gazetteer() -> None:
+    import doctest
+
+    from data.reference import gazetteer as module
+
+    result = doctest.testmod(module)
+    assert result.attempted >= 3 and result.failed == 0

@@ -77,7 +77,10 @@ def test_employer_site_form_reads_a_former_name(app: Flask, world: World, sessio
     new = "/employeur/lieux/nouveau"
     bad = post(client, new, {"name": "Foyer du Col", "commune": "Bellegarde"})
     assert bad.status_code == 400
-    assert "Valserhône (01200)" in _text(bad)  # the Ain's Bellegarde, first
+    # The Ain's Bellegarde first, with the name the person knows.
+    assert "plusieurs communes : Valserhône (01200) – anciennement Bellegarde-sur-Valserine, " in (
+        _text(bad)
+    )
     ok = post(client, new, {"name": "Foyer du Col", "commune": "Bellegarde-sur-Valserine"})
     assert ok.status_code == 302
     session.expire_all()
@@ -95,6 +98,9 @@ def test_autocompletion_answers_with_postal_code_labels(app: Flask) -> None:
     assert labels[0] == BOURG_LABEL
     labels = [c["label"] for c in client.get("/communes?q=st+genis").get_json()]
     assert labels[0] == "Saint-Genis-Pouilly (01630)"
+    (first, *_) = client.get("/communes?q=hauteville-l").get_json()
+    assert first["label"] == "Plateau d'Hauteville (01110)"
+    assert first["hint"] == "Plateau d'Hauteville (01110) – anciennement Hauteville-Lompnes"
 
 
 def test_csv_import_finds_a_site_by_its_commune(app: Flask, world: World, session: Session) -> None:

@@ -22,6 +22,7 @@
         xhr.response.forEach(function (c) {
           var option = document.createElement("option");
           option.value = c.label;
+          if (c.hint && c.hint !== c.label) { option.textContent = c.hint; }
           list.appendChild(option);
         });
       };
