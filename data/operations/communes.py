@@ -29,6 +29,7 @@ from data.reference.gazetteer import AIN, MAX_CHOICES, departement_names, gazett
 __all__ = [
     "AIN",
     "COMMUNE_AMBIGUOUS",
+    "COMMUNE_DID_YOU_MEAN",
     "COMMUNE_NOT_FOUND",
     "CommuneMatch",
     "ambiguous_message",
@@ -43,6 +44,8 @@ __all__ = [
 COMMUNE_NOT_FOUND = "Commune introuvable : choisissez-la dans la liste proposée."
 #: The message of a text that fits several communes; ``{text}`` and ``{choices}`` are filled in.
 COMMUNE_AMBIGUOUS = "« {text} » correspond à plusieurs communes : {choices}. Précisez laquelle."
+#: The message of a text that looks like one commune, not surely enough to take it unasked.
+COMMUNE_DID_YOU_MEAN = "« {text} » : vouliez-vous dire {choices} ? Choisissez-la dans la liste."
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ def ambiguous_message(text: str, choices: list[Commune]) -> str:
     Bellegarde-sur-Valserine » keeps it.
     """
     labels = ", ".join(commune_hint(c, text) for c in choices[:MAX_CHOICES])
-    return COMMUNE_AMBIGUOUS.format(text=text.strip(), choices=labels)
+    message = COMMUNE_AMBIGUOUS if len(choices) > 1 else COMMUNE_DID_YOU_MEAN
+    return message.format(text=text.strip(), choices=labels)
 
 
 def commune_hint(commune: Commune, text: str) -> str:

@@ -291,7 +291,12 @@ class Gazetteer:
         if len(prefixed) == 1:
             return Lookup(prefixed[0], how="prefix")
         if prefixed:
-            return Lookup(choices=tuple(prefixed), how="prefix")
+            # Ranked, the Ain and its neighbours first: when some are there, the far ones are
+            # noise for a person of the Ain (who types on to reach them).
+            near = [c for c in prefixed if self.entries[c].tier < 2]
+            if len(near) == 1:
+                return Lookup(near[0], how="prefix")
+            return Lookup(choices=tuple(near or prefixed), how="prefix")
         typos = self._typos(key)
         if typos and typos[0][0] >= FUZZY_SURE and self.entries[typos[0][1]].tier < 2:
             if len(typos) == 1:

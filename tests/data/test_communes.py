@@ -121,6 +121,16 @@ def test_old_labels_and_bare_insee_codes_still_work(session: Session) -> None:
     assert resolve_commune(session, "Cheignieu-la-Balme (01510)").insee == "01100"
 
 
+def test_a_doubtful_typo_asks_before_taking_it(session: Session) -> None:
+    with pytest.raises(ValidationError) as refused:
+        resolve_commune(session, "oyonnas", "commune")
+    assert refused.value.errors == {
+        "commune": [
+            "« oyonnas » : vouliez-vous dire Oyonnax (01100) ? Choisissez-la dans la liste."
+        ]
+    }
+
+
 def test_nothing_found_says_so_in_french(session: Session) -> None:
     for typed in ("", "   ", "Atlantide", None, "zz", "99999"):
         with pytest.raises(ValidationError) as refused:
