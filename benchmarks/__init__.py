@@ -18,4 +18,5 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "matching-dense": ("benchmarks.bench_matching", ["dense"]),
     "digests": ("benchmarks.bench_digests", []),
     "load": ("benchmarks.bench_load", []),
+    "communes": ("benchmarks.bench_communes", []),
 }

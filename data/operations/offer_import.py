@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from data.actor import Actor
 from data.errors import DataError, PermissionDenied, ValidationError
-from data.models import Employer, Metier, Offer
+from data.models import Employer, Metier, Offer, Site
 from data.presentation import field_label, plural
 
 from ._common import load
+from .communes import commune_label, commune_match
 from .offer_fields import OFFER_FIELDS, FieldKind
 from .offers import create_offer
 
@@ -81,8 +82,38 @@ def _bool(value: str, column: str, problems: list[str]) -> bool:
     return False
 
 
+def _site(
+    session: Session, employer: Employer, value: str, column: str, problems: list[str]
+) -> Site | None:
+    """Return the employer's site named, numbered or located by ``value`` (« Oyonnax », « 01100 »).
+
+    A commune (or one of those a shared postal code designates) gives the site only when exactly
+    one of the employer's sites is there.
+    """
+    site = next((s for s in employer.sites if value in (str(s.id), s.name) and value), None)
+    if site is not None:
+        return site
+    match = commune_match(session, value)
+    communes = [match.commune] if match.commune is not None else match.choices
+    there = [s for s in employer.sites if s.commune in communes]
+    if len(there) == 1:
+        return there[0]
+    if there:
+        label = commune_label(there[0].commune)
+        problems.append(
+            f"{column} : plusieurs de vos lieux d'accueil sont à {label}, indiquez son nom."
+        )
+        return None
+    problems.append(f"{column} : aucun de vos lieux d'accueil ne s'appelle « {value} ».")
+    return None
+
+
 def _line_args(
-    row: dict[str, str], employer: Employer, metiers: dict[str, str], problems: list[str]
+    session: Session,
+    row: dict[str, str],
+    employer: Employer,
+    metiers: dict[str, str],
+    problems: list[str],
 ) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for column, offer_field in _BY_COLUMN.items():
@@ -91,12 +122,8 @@ def _line_args(
         if offer_field.kind == FieldKind.BOOL:
             args[name] = _bool(value, column, problems)
         elif offer_field.kind == FieldKind.ID:
-            site = next((s for s in employer.sites if value in (str(s.id), s.name) and value), None)
-            if site is None:
-                problems.append(
-                    f"{column} : aucun de vos lieux d'accueil ne s'appelle « {value} »."
-                )
-            else:
+            site = _site(session, employer, value, column, problems)
+            if site is not None:
                 args[name] = site.id
         elif offer_field.kind == FieldKind.CODE:
             args[name] = metiers.get(value.lower(), value)
@@ -166,7 +193,7 @@ def _read_lines(
         if not any(v.strip() for v in row.values()):
             continue
         problems: list[str] = []
-        args = _line_args(row, employer, metiers, problems)
+        args = _line_args(session, row, employer, metiers, problems)
         if problems:
             report.rejected.append((number, problems))
             continue

@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from data.models import Commune, Metier
+from data.reference.gazetteer import gazetteer
 
-from .pages import Page, paginate
+from .pages import Page, paginate, paginate_list
 
 __all__ = [
+    "COMMUNE_SEARCH_MAX",
     "commune_page",
     "metier_options",
     "metier_page",
 ]
 
 
-def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
+#: Most communes a text search (``q``) lists: what is typed narrows it, never paging far.
+COMMUNE_SEARCH_MAX = 100
 
 
 def _communes(
-    q: str | None, postal_code: str | None, insee: str | None, departement: str | None
+    postal_code: str | None, insee: str | None, departement: str | None
 ) -> Select[Commune]:
     stmt = select(Commune)
-    if q is not None:
-        text = q.strip().lower()
-        # Names are written with hyphens ("Saint-Denis-lès-Bourg"): accept spaces for them.
-        variants = {text, text.replace(" ", "-")}
-        stmt = stmt.where(
-            or_(*(func.lower(Commune.name).like(_like_prefix(v), escape="\\") for v in variants))
-        )
     if postal_code is not None:
         stmt = stmt.where(Commune.postal_codes.contains(postal_code))
     if insee is not None:
@@ -52,10 +46,15 @@ def commune_page(
     departement: str | None = None,
     clamp: bool = True,
 ) -> Page[Commune]:
-    """Return one page of the communes found by name start, postal code, INSEE code or
-    département, the most populated first (the API's search)."""
-    stmt = _communes(q, postal_code, insee, departement)
-    return paginate(session, stmt, number, size, clamp=clamp)
+    """Return one page of the communes found by what a person types (``q``, the likeliest first,
+    as the forms' autocompletion ranks them), postal code, INSEE code or département (the most
+    populated first): the API's search."""
+    stmt = _communes(postal_code, insee, departement)
+    if q is None:
+        return paginate(session, stmt, number, size, clamp=clamp)
+    codes = gazetteer().search(q, COMMUNE_SEARCH_MAX)
+    found = {c.insee: c for c in session.scalars(stmt.where(Commune.insee.in_(codes)))}
+    return paginate_list([found[c] for c in codes if c in found], number, size, clamp=clamp)
 
 
 def metier_options(session: Session) -> list[tuple[str, str]]:

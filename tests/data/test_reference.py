@@ -207,6 +207,33 @@ def test_names_keep_their_article(communes):
 # --- ain_communes.geojson -------------------------------------------------------------------------
 
 
+def _rows(name: str) -> list[dict[str, str]]:
+    with (COMMUNES_CSV.parent / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_former_names_point_to_current_communes(communes):
+    current = {c["insee"]: c["name"] for c in communes}
+    rows = _rows("former_communes.csv")
+    assert 2_000 <= len(rows) <= 3_000
+    assert {r["kind"] for r in rows} == {"déléguée", "associée"}
+    for r in rows:
+        assert r["insee"] in current and r["name"] != current[r["insee"]], r
+        assert re.fullmatch(r"\d{5}|2[AB]\d{3}", r["former_insee"]), r
+    pairs = {(r["name"], current[r["insee"]]) for r in rows}
+    # Communes nouvelles of the Ain (COG 2026).
+    assert ("Bellegarde-sur-Valserine", "Valserhône") in pairs
+    assert ("Hauteville-Lompnes", "Plateau d'Hauteville") in pairs
+    assert ("Ruffieu", "Haut Valromey") in pairs
+    assert ("Treffort", "Val-Revermont") in pairs
+
+
+def test_every_departement_has_its_name(communes):
+    names = {r["code"]: r["name"] for r in _rows("departements.csv")}
+    assert set(names) == {c["departement"] for c in communes}
+    assert names["01"] == "Ain" and names["33"] == "Gironde" and names["2A"] == "Corse-du-Sud"
+
+
 def test_geojson_has_the_ain_communes_of_the_csv(communes, ain_features):
     ain = {c["insee"]: c["name"] for c in communes if c["departement"] == "01"}
     outlines = {f["properties"]["insee"]: f["properties"]["name"] for f in ain_features}

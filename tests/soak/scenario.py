@@ -315,7 +315,7 @@ def set_up_staff(people: People) -> Staff:
     return staff
 
 
-BOURG = "Bourg-en-Bresse (01053)"
+BOURG = "Bourg-en-Bresse (01000)"
 
 
 def run_day(people: People, staff: Staff, n: int) -> None:
@@ -323,16 +323,16 @@ def run_day(people: People, staff: Staff, n: int) -> None:
     key = f"j{n}"
     a, b = staff.coordinators
     e1 = people.employer(f"{key}e1", f"EHPAD Les Tilleuls {key}", BOURG, "aide-soignant")
-    e2 = people.employer(f"{key}e2", f"EHPAD Le Parc {key}", "Péronnas (01289)", "aide-soignant")
+    e2 = people.employer(f"{key}e2", f"EHPAD Le Parc {key}", "Péronnas (01960)", "aide-soignant")
     e3 = people.employer(
-        f"{key}e3", f"IME Les Saules {key}", "Viriat (01451)", "accompagnant-educatif-social"
+        f"{key}e3", f"IME Les Saules {key}", "Viriat (01440)", "accompagnant-educatif-social"
     )
     o1, o2, o3 = e1.offers[0], e2.offers[0], e3.offers[0]
     c1 = people.candidate(key, "Lea", BOURG, "aide-soignant", "immediate")
     c2 = people.candidate(key, "Hugo", BOURG, "aide soignant", "immediate")
-    c3 = people.candidate(key, "Ines", "Saint-Denis-lès-Bourg (01344)", "aide-soignante")
+    c3 = people.candidate(key, "Ines", "Saint-Denis-lès-Bourg (01000)", "aide-soignante")
     c4 = people.candidate(key, "Yanis", BOURG, "accompagnant éducatif et social", "immediate")
-    c5 = people.candidate(key, "Chloe", "Ceyzériat (01072)", "aide-soignant", "weekly")
+    c5 = people.candidate(key, "Chloe", "Ceyzériat (01250)", "aide-soignant", "weekly")
     c6 = people.candidate(key, "Nael", BOURG, "aide-soignant", "immediate")
     people.delete(c6)  # changed their mind at once
 
@@ -355,7 +355,7 @@ def run_day(people: People, staff: Staff, n: int) -> None:
     people.stage(b, s52, "abandon", "La candidate a trouvé un contrat ailleurs.")
 
     # People change their minds.
-    people.post_request(c3, "aide-soignant", "Saint-Denis-lès-Bourg (01344)", 40, "AES")
+    people.post_request(c3, "aide-soignant", "Saint-Denis-lès-Bourg (01000)", 40, "AES")
     people.edit_offer(e1, o1, "aide-soignant", places=2)
     # The second candidate, once put in contact, stops the mails with the List-Unsubscribe link
     # of a mail (a digest), then widens the search: the new suggestions must not be mailed.

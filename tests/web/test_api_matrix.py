@@ -259,6 +259,9 @@ ENDPOINTS = {
         expected=STAFF,
     ),
     "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
+    "communes.resolve": Endpoint(
+        "GET", "/api/v1/communes/resolve", query="q=01000", expected=ANY_TOKEN
+    ),
     "communes.detail": Endpoint(
         "GET", "/api/v1/communes/{insee}", lambda w: {"insee": f.BOURG}, expected=ANY_TOKEN
     ),
@@ -559,7 +562,7 @@ def test_create_request_and_offer_flow(api: Any, world: W, session: Session) -> 
     body = created.get_json()
     assert body["unresolved"] == ["astronaute"]
     assert [m["code"] for m in body["metiers"]] == ["aide-soignant", None]
-    assert body["commune"] == {"insee": f.OYONNAX, "name": "Oyonnax"}
+    assert body["commune"] == {"insee": f.OYONNAX, "name": "Oyonnax", "label": "Oyonnax (01100)"}
 
     employer = api("employer")
     offer = employer.post(

@@ -126,7 +126,7 @@ def test_offer_request_review_and_contact(live, page: Page, session: Session) ->
     _sign_in_with_link(page, base, session, candidate_user)
     page.get_by_role("link", name="Créer ma demande").click()
     page.get_by_label("Premier métier").fill("aide soignante")
-    page.get_by_label("Ma commune").fill("Bourg-en-Bresse (01053)")
+    page.get_by_label("Ma commune").fill("bourg en bresse")
     page.get_by_label("Distance maximale en kilomètres").fill("30")
     page.get_by_label("J'ai besoin d'un logement").check()
     page.get_by_role("button", name="Enregistrer ma demande").click()

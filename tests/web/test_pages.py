@@ -105,7 +105,7 @@ def test_map_data_is_geojson_of_published_offers(app: Flask, world: World) -> No
 
 def test_commune_search_suggests_the_ain_first(app: Flask) -> None:
     found = app.test_client().get("/communes?q=bourg-en").get_json()
-    assert found[0]["label"] == "Bourg-en-Bresse (01053)"
+    assert found[0]["label"] == "Bourg-en-Bresse (01000)"
     by_postcode = app.test_client().get("/communes?q=01100").get_json()
     assert any(c["label"].startswith("Oyonnax") for c in by_postcode)
 

@@ -25,6 +25,7 @@ from data.models import (
     Site,
     Suggestion,
 )
+from data.operations.communes import commune_label
 from data.operations.offer_fields import OFFER_FIELDS
 from data.presentation import reasons as readers
 from data.queries import (
@@ -139,7 +140,7 @@ def load_suggestion(session: Session, principal: Principal, suggestion_id: int) 
 
 def commune_ref(commune: Commune) -> dict[str, Any]:
     """Return a commune as other objects name it."""
-    return {"insee": commune.insee, "name": commune.name}
+    return {"insee": commune.insee, "name": commune.name, "label": commune_label(commune)}
 
 
 def metier_ref(metier: Metier) -> dict[str, Any]:

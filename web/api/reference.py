@@ -11,6 +11,12 @@ from data import queries
 from data.errors import NotFound
 from data.models import Commune, Metier
 from data.operations import metier_referential
+from data.operations.communes import (
+    COMMUNE_NOT_FOUND,
+    ambiguous_message,
+    commune_label,
+    commune_match,
+)
 from web.db import get_session
 
 from .base import api_blueprint, errors
@@ -19,6 +25,8 @@ from .schemas import (
     INSEE_PATTERN,
     CommunePage,
     CommuneQuery,
+    CommuneResolution,
+    CommuneResolveQuery,
     CommuneSchema,
     MetierPage,
     MetierSchema,
@@ -46,6 +54,7 @@ def _commune(c: Commune) -> dict[str, Any]:
     return {
         "insee": c.insee,
         "name": c.name,
+        "label": commune_label(c),
         "departement": c.departement,
         "postal_codes": c.postal_codes.split(),
         "latitude": c.latitude,
@@ -59,8 +68,8 @@ def _commune(c: Commune) -> dict[str, Any]:
 @communes.response(200, CommunePage)
 @errors(communes, 422)
 def list_communes(query: dict[str, Any]) -> dict[str, Any]:
-    """Search communes: ``q`` (start of the name, any case), ``postal_code``, ``insee``,
-    ``departement``; the most populated first."""
+    """Search communes: ``q`` (what a person types, the likeliest first), ``postal_code``,
+    ``insee``, ``departement``; without ``q``, the most populated first."""
     page = queries.commune_page(
         get_session(),
         query["page"],
@@ -72,6 +81,26 @@ def list_communes(query: dict[str, Any]) -> dict[str, Any]:
         clamp=False,
     )
     return page_out(page, _commune)
+
+
+@communes.route("/resolve", methods=["GET"], endpoint="resolve")
+@communes.arguments(CommuneResolveQuery, location="query", unknown=RAISE)
+@communes.response(200, CommuneResolution)
+@errors(communes, 422)
+def resolve_commune(query: dict[str, Any]) -> dict[str, Any]:
+    """Tell which commune a typed text designates, as the forms read it (``commune`` None:
+    several to choose from, or none)."""
+    text = query["q"]
+    match = commune_match(get_session(), text)
+    message = None
+    if match.commune is None:
+        message = ambiguous_message(text, match.choices) if match.choices else COMMUNE_NOT_FOUND
+    return {
+        "text": text,
+        "commune": _commune(match.commune) if match.commune is not None else None,
+        "choices": [_commune(c) for c in match.choices],
+        "message": message,
+    }
 
 
 @communes.route("/<string(length=5):insee>", methods=["GET"], endpoint="detail")

@@ -130,6 +130,13 @@ class CommuneRef(Base):
 
     insee = Text(required=True)
     name = Text(required=True)
+    label = Text(
+        required=True,
+        metadata={
+            "description": "As people read it: name and postal code, the département outside"
+            " the Ain (« Oyonnax (01100) », « Bourg (33710, Gironde) »)."
+        },
+    )
 
 
 class CommuneSchema(CommuneRef):
@@ -143,12 +150,42 @@ class CommuneSchema(CommuneRef):
 
 
 class CommuneQuery(PageQuery):
-    """Search communes by name prefix, postal code or INSEE code."""
+    """Search communes by what people type, postal code or INSEE code."""
 
-    q = Text(validate=length(1, 100), metadata={"description": "Start of the name."})
+    q = Text(
+        validate=length(1, 100),
+        metadata={
+            "description": "What a person types: start of the name or postal code, any case or"
+            " accents, abbreviations (« st genis »), former names of merged communes, typos;"
+            " the likeliest first, the Ain and its neighbours before the rest."
+        },
+    )
     postal_code = Text(validate=_pattern(POSTAL_PATTERN, "Code postal à 5 chiffres attendu."))
     insee = Text(validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères)."))
     departement = Text(validate=_pattern(r"^(\d{2,3}|2[AB])$", "Département attendu (01, 2A…)."))
+
+
+class CommuneResolveQuery(Base):
+    """Text typed for a commune."""
+
+    q = Text(
+        required=True,
+        validate=length(1, 200),
+        metadata={"description": "What a person types: a name, a postal code, a label…"},
+    )
+
+
+class CommuneResolution(Base):
+    """The commune a text designates, or the communes to choose from (best first)."""
+
+    text = Text(required=True)
+    commune = fields.Nested(CommuneSchema, required=True, allow_none=True)
+    choices = ListOf(fields.Nested(CommuneSchema), required=True)
+    message = Text(
+        required=True,
+        allow_none=True,
+        metadata={"description": "French, for people, when no single commune is found."},
+    )
 
 
 class MetierRef(Base):

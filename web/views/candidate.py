@@ -20,7 +20,7 @@ from data import operations as ops
 from data import privacy, queries, standing
 from data.errors import ValidationError
 from data.models import Candidate, Role, Suggestion, User
-from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, find_commune
+from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
 from web.db import get_session
 from web.forms import checked, or_none, values
 from web.sessions import current_actor, current_user, role_required, sign_out
@@ -131,7 +131,13 @@ def edit_request() -> Response | tuple:
     for flag in REQUEST_FLAGS:
         form[flag] = "1" if checked(flag) else ""
     session = get_session()
-    commune = find_commune(session, form["commune"])
+    commune_errors: dict[str, list[str]] = {"commune": [COMMUNE_NOT_FOUND]}
+    try:
+        commune = resolve_commune(session, form["commune"], "commune")
+    except ValidationError as exc:
+        commune, commune_errors = None, dict(exc.errors)
+    else:
+        form["commune"] = commune_label(commune)
     args: dict[str, object] = {
         "metiers": [form[k] for k in METIER_INPUTS if form[k].strip()],
         "commune_insee": commune.insee if commune else form["commune"],
@@ -150,7 +156,7 @@ def edit_request() -> Response | tuple:
         errors = dict(exc.errors)
         if "commune_insee" in errors:
             errors.pop("commune_insee")
-            errors["commune"] = [COMMUNE_NOT_FOUND]
+            errors.update(commune_errors)
         if "metiers" in errors:
             errors["metier_1"] = errors.pop("metiers")
         return _request_page(form, errors, 400)

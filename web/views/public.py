@@ -7,7 +7,12 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from data import mail, queries
 from data.errors import ValidationError
 from data.mail import actions
-from data.operations.communes import commune_label, resolve_commune, search_communes
+from data.operations.communes import (
+    commune_hint,
+    commune_label,
+    resolve_commune,
+    search_communes,
+)
 from data.reference import AIN_GEOJSON
 from web.config import dev_tools_enabled
 from web.db import get_session
@@ -141,10 +146,15 @@ def communes_outline() -> Response:
 
 @bp.get("/communes")
 def commune_search() -> Response:
-    """Autocompletion of communes: « Nom (INSEE) » labels, the Ain's first."""
+    """Autocompletion of communes: « Nom (code postal) » labels, the likeliest first."""
     q = request.args.get("q", "")[:80]
     found = search_communes(get_session(), q) if q else []
-    return jsonify([{"label": commune_label(c), "postal_codes": c.postal_codes} for c in found])
+    return jsonify(
+        [
+            {"label": commune_label(c), "hint": commune_hint(c, q), "postal_codes": c.postal_codes}
+            for c in found
+        ]
+    )
 
 
 @bp.get("/inscription")
