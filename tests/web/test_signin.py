@@ -101,7 +101,7 @@ def test_employer_signs_up_with_a_checked_siret(
     response = post(client, "/inscription/employeur", form)
     assert response.status_code == 400
     assert "la clé de contrôle ne correspond pas" in response.text
-    assert "Acceptez les conditions" in response.text
+    assert "Cochez cet engagement" in response.text
     # What was typed is kept.
     assert 'value="IME Les Saules"' in response.text and 'value="Paul Morel"' in response.text
     assert session.scalar(select(Employer).where(Employer.name == "IME Les Saules")) is None
