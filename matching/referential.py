@@ -20,9 +20,9 @@ text to a métier code in four steps, first hit wins:
 Otherwise the text is unresolved (``code is None``, ``method == "none"``): it is reported,
 never silently matched, and :meth:`MetierReferential.suggest` offers the nearest métiers.
 ROME codes are read as ROME 4.0 only: some ROME v3 codes are the 4.0 codes of other fiches
-(K1301 is AES's v3 code and the 4.0 "Éducateur en locomotion"). Forms that the referential declares ambiguous (``AS``, ``AVS``,
-``éducateur``) resolve to their usual métier with ``ambiguous=True``, a French note and the
-other codes they may mean.
+(K1301 is AES's v3 code and the 4.0 "Éducateur en locomotion"). Forms that the referential
+declares ambiguous (``AS``, ``AVS``, ``éducateur``) resolve to their usual métier with
+``ambiguous=True``, a French note and the other codes they may mean.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ decision, audits it, and re-resolves at once the texts already stored on request
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -76,11 +76,15 @@ def did_you_mean(referential: MetierReferential, text: str) -> str:
 
 
 class FreeTextToConfirm(ValidationError):
-    """Typed métiers that resolve to nothing: the person must correct them or confirm them."""
+    """Typed métiers that resolve to nothing: the person must correct them or confirm them.
 
-    def __init__(self, errors: dict[str, list[str]], texts: Iterable[str]) -> None:
+    ``refused`` maps each such text to its French message (with suggestions); ``errors`` holds
+    every message of the operation, these under ``metiers``.
+    """
+
+    def __init__(self, errors: dict[str, list[str]], refused: Mapping[str, str]) -> None:
         super().__init__(errors)
-        self.texts = tuple(texts)
+        self.refused = dict(refused)
 
 
 def unresolved_message(referential: MetierReferential, resolution: Resolution) -> str:

@@ -116,7 +116,7 @@ def _clean_metiers(
     value: object,
     errors: ErrorCollector,
     keep_free_text: Collection[str] | None,
-) -> tuple[list[Resolution], list[str]]:
+) -> tuple[list[Resolution], dict[str, str]]:
     """Resolve the typed métiers; return the resolutions and the texts left to confirm.
 
     ``keep_free_text`` None (the API): unresolved texts are kept as long as one text resolves.
@@ -125,26 +125,30 @@ def _clean_metiers(
     """
     texts = errors.run(split_metier_texts, value)
     if texts is None:
-        return [], []
+        return [], {}
     if not texts:
         errors.add("metiers", "Indiquez au moins un métier.")
-        return [], []
+        return [], {}
     if len(texts) > MAX_METIERS:
         errors.add("metiers", f"Indiquez au plus {MAX_METIERS} métiers.")
-        return [], []
+        return [], {}
     too_long = [t for t in texts if len(t) > MAX_METIER_TEXT]
     if too_long:
         errors.add("metiers", f"Chaque métier tient en {MAX_METIER_TEXT} caractères au plus.")
-        return [], []
+        return [], {}
     referential = metier_resolver(session)
     resolved = referential.resolve_many(texts)
     resolutions = [resolved[text] for text in texts]
     if keep_free_text is not None:
         confirmed = {normalize(t) for t in keep_free_text}
-        pending = [r for r in resolutions if r.code is None and normalize(r.text) not in confirmed]
-        for r in pending:
-            errors.add("metiers", unresolved_message(referential, r))
-        return resolutions, [r.text for r in pending]
+        refused = {
+            r.text: unresolved_message(referential, r)
+            for r in resolutions
+            if r.code is None and normalize(r.text) not in confirmed
+        }
+        for message in refused.values():
+            errors.add("metiers", message)
+        return resolutions, refused
     unresolved = [r.text for r in resolutions if r.code is None]
     if len(unresolved) == len(resolutions):
         quoted = ", ".join(f"« {t} »" for t in unresolved)
@@ -153,7 +157,7 @@ def _clean_metiers(
             f"Aucun métier reconnu dans {quoted}. Essayez par exemple « aide-soignant », "
             "« accompagnant éducatif et social » ou « éducateur spécialisé ».",
         )
-    return resolutions, []
+    return resolutions, {}
 
 
 def _clean_request_fields(
@@ -165,16 +169,14 @@ def _clean_request_fields(
 ) -> tuple[dict[str, Any], list[Resolution]]:
     cleaned: dict[str, Any] = {}
     resolutions: list[Resolution] = []
-    to_confirm: list[str] = []
+    to_confirm: dict[str, str] = {}
 
     def keep(name: str, value: Any) -> None:
         if not errors.has(name):
             cleaned[name] = value
 
     if "metiers" in values:
-        resolutions, to_confirm = _clean_metiers(
-            session, values["metiers"], errors, keep_free_text
-        )
+        resolutions, to_confirm = _clean_metiers(session, values["metiers"], errors, keep_free_text)
     if "commune_insee" in values:
         commune = errors.run(clean_commune, session, values["commune_insee"], "commune_insee")
         keep("commune", commune)

@@ -406,14 +406,12 @@ def clean_date(
         return None
     if isinstance(value, datetime):
         raise _fail(field, "Date attendue (sans heure).")
-    if isinstance(value, date):
-        day = value
-    elif isinstance(value, str):
-        day = _parse_date(value.strip())
-        if day is None:
-            raise _fail(field, DATE_FORMAT_MESSAGE)
-    else:
+    parsed = value if isinstance(value, date) else None
+    if isinstance(value, str):
+        parsed = _parse_date(value.strip())
+    if parsed is None:
         raise _fail(field, DATE_FORMAT_MESSAGE)
+    day = parsed
     if min_value is not None and day < min_value:
         raise _fail(field, f"La date ne peut pas être antérieure au {date_short(min_value)}.")
     if max_value is not None and day > max_value:
