@@ -15,7 +15,7 @@ from geopy.distance import geodesic
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from data.models import Commune, Metier
+from data.models import MAX_DIPLOMA_CODE, Commune, Metier
 from data.reference import (
     AIN_GEOJSON,
     COMMUNES_CSV,
@@ -275,6 +275,14 @@ def test_every_metier_is_sourced_in_the_readme():
         readme = f.read()
     for m in read_metiers():
         assert f"`{m['code']}`" in readme, m["code"]
+
+
+def test_metier_texts_fit_their_columns():
+    # SQLite does not enforce VARCHAR lengths; PostgreSQL does.
+    for m in read_metiers():
+        assert len(m["diploma"]["code"]) <= MAX_DIPLOMA_CODE, m["code"]
+        assert len(m["diploma"]["label"]) <= 200, m["code"]
+        assert max(len(m["label"]), len(m["label_feminine"])) <= 120, m["code"]
 
 
 def test_metier_codes_and_words_are_unique():
