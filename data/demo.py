@@ -418,7 +418,7 @@ TYPED = {
     TISF: ("TISF", "travailleuse familiale", "technicienne de l'intervention sociale et familiale"),
 }
 # Other jobs people also list: kept as typed and reported, never matched.
-UNRESOLVED = ("agent de service hospitalier", "auxiliaire de puériculture", "secrétaire médicale")
+UNRESOLVED = ("agent d'entretien", "infirmière puéricultrice", "secrétaire médicale")
 # What people who want one métier often add (weights by list order).
 SECOND_CHOICE = {
     AS: (AES, ADVF),

@@ -56,7 +56,7 @@ from data.models import (
     SuggestionStatus,
     User,
 )
-from data.operations.requests import metier_referential
+from data.operations.metiers import metier_referential
 from data.recompute import recompute_suggestions
 
 __all__ = [

@@ -2,7 +2,9 @@
 
 The only module of the engine that reads files. By default it loads the referential and the
 gazetteer shipped with Passerelle (``data/reference/metiers.json`` and ``communes.csv``, found
-without importing the data layer); ``--metiers`` and ``--communes`` take other files.
+without importing the data layer); ``--metiers`` and ``--communes`` take other files, and
+``--mappings`` a JSON object of the texts coordinators decided on (``{"text": "code"}``, ``null``
+for a text outside the sector), which the resolver then reads as the platform's forms do.
 
 Input files are JSON arrays of records (the interchange format; more fields are ignored):
 
@@ -17,7 +19,8 @@ Input files are JSON arrays of records (the interchange format; more fields are 
 Bad input (malformed JSON, a missing or mistyped field, an unknown commune, duplicate ids...)
 prints one message naming the file, the record and the field on stderr, exits with status 2,
 and prints nothing on stdout. Free texts that do not resolve to a métier are reported in the
-output (``unresolved``), never matched; ambiguous ones are reported too (``ambiguous``).
+output (``unresolved``, with the nearest métiers as ``suggestions``), never matched; ambiguous
+ones are reported too (``ambiguous``).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from .errors import InvalidInput, MatchingError
 from .model import ENGINE_VERSION, OfferIn, RequestIn
 from .referential import MetierReferential, Resolution
 
-__all__ = ["main", "shipped_reference", "load_communes", "load_referential"]
+__all__ = ["main", "shipped_reference", "load_communes", "load_mappings", "load_referential"]
 
 EXIT_BAD_INPUT = 2
 
@@ -59,6 +62,20 @@ def shipped_reference(name: str) -> Path | None:
         if path.exists():
             return path
     return None
+
+
+def load_mappings(ref: MetierReferential, path: Path) -> MetierReferential:
+    """Return ``ref`` with the decisions of a mappings file (``{"text": "code" or null}``)."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            mappings = json.load(f)
+        if not isinstance(mappings, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in mappings.items()
+        ):
+            raise BadInput(f"{path}: a JSON object of text -> métier code or null is required")
+        return ref.with_mappings(mappings)
+    except (OSError, ValueError) as e:
+        raise BadInput(f"{path}: cannot read the mappings: {e}") from e
 
 
 def load_referential(path: Path) -> MetierReferential:
@@ -233,7 +250,7 @@ def _parse(
         request_texts.append(value)
         texts.extend(value)
     resolved = ref.resolve_many(texts)
-    notes = _Notes()
+    notes = _Notes(ref)
     offers: list[OfferIn] = []
     for rec in raw_offers:
         res = resolved[rec.string("metier")]
@@ -256,14 +273,22 @@ def _parse(
 class _Notes:
     """The free texts that did not resolve to one métier, for the output."""
 
-    def __init__(self) -> None:
+    def __init__(self, ref: MetierReferential) -> None:
+        self.ref = ref
         self.unresolved: list[dict[str, Any]] = []
         self.ambiguous: list[dict[str, Any]] = []
 
     def add(self, rec: _Record, field: str, res: Resolution) -> None:
         """Note ``res`` if it is unresolved or ambiguous."""
         if res.code is None:
-            self.unresolved.append({"record": rec.label, "field": field, "text": res.text})
+            self.unresolved.append(
+                {
+                    "record": rec.label,
+                    "field": field,
+                    "text": res.text,
+                    "suggestions": list(self.ref.suggest(res.text)),
+                }
+            )
         elif res.ambiguous:
             self.ambiguous.append(
                 {
@@ -320,6 +345,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     if metiers is None:
         raise BadInput("the métier referential is not found: pass --metiers")
     ref = load_referential(Path(metiers))
+    if args.mappings:
+        ref = load_mappings(ref, Path(args.mappings))
     communes_path = args.communes or shipped_reference("communes.csv")
     communes = _Communes(Path(communes_path) if communes_path else None)
     requests, offers, unresolved, ambiguous = _parse(
@@ -370,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--requests", required=True, help="JSON array of requests")
         p.add_argument("--metiers", help="métier referential (default: the shipped one)")
         p.add_argument("--communes", help="communes CSV (default: the shipped one)")
+        p.add_argument("--mappings", help="JSON object: text -> métier code (null: outside)")
         if name == "suggest":
             p.add_argument("--top", type=_positive, default=10, help="list length (default 10)")
     return parser

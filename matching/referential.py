@@ -9,15 +9,20 @@ text to a métier code in four steps, first hit wins:
 3. ``abbreviation``: the text is an abbreviation of the table (``AS``, ``AES``, ``ADVF``...),
    possibly behind a diploma prefix (``DE AES``, ``TP ADVF``). Acronyms are matched exactly,
    never fuzzily: two- and three-letter strings give many false fuzzy hits;
-4. ``fuzzy``, the best of: rapidfuzz's ``ratio`` against every label and synonym, kept at
+4. ``mapping`` (or ``outside``): once normalised, the text is one that people decided on
+   (:meth:`MetierReferential.with_mappings`: a coordinator mapped it to a métier, or marked it
+   as outside the sector, which leaves it unresolved without looking further);
+5. ``fuzzy``, the best of: rapidfuzz's ``ratio`` against every label and synonym, kept at
    :data:`FUZZY_CUTOFF` or above (typos, gender forms); ``partial_ratio`` of the multi-word
    names that fit inside the text, kept at :data:`PARTIAL_CUTOFF` or above (extra words: "aide
    soignante en EHPAD"); failing both, truncated words ("moniteur éduc", "aide médico psy").
 
 Otherwise the text is unresolved (``code is None``, ``method == "none"``): it is reported,
-never silently matched. Forms that the referential declares ambiguous (``AS``, ``AVS``,
-``éducateur``) resolve to their usual métier with ``ambiguous=True``, a French note and the
-other codes they may mean.
+never silently matched, and :meth:`MetierReferential.suggest` offers the nearest métiers.
+ROME codes are read as ROME 4.0 only: some ROME v3 codes are the 4.0 codes of other fiches
+(K1301 is AES's v3 code and the 4.0 "Éducateur en locomotion"). Forms that the referential
+declares ambiguous (``AS``, ``AVS``, ``éducateur``) resolve to their usual métier with
+``ambiguous=True``, a French note and the other codes they may mean.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +41,7 @@ from .errors import InvalidInput, UnknownMetier
 __all__ = [
     "FUZZY_CUTOFF",
     "PARTIAL_CUTOFF",
+    "SUGGEST_CUTOFF",
     "MIN_FUZZY_LENGTH",
     "MetierReferential",
     "Resolution",
@@ -46,6 +52,12 @@ __all__ = [
 FUZZY_CUTOFF = 85.0
 #: Minimum rapidfuzz ``partial_ratio`` (0-100) of a multi-word name found inside a longer text.
 PARTIAL_CUTOFF = 95.0
+#: Minimum rapidfuzz ``WRatio`` (0-100) of a name to be suggested for an unresolved text.
+SUGGEST_CUTOFF = 70.0
+#: How many métiers :meth:`MetierReferential.suggest` offers at most.
+MAX_SUGGESTIONS = 3
+#: The French note of a text that the coordination marked as outside the sector.
+OUTSIDE_NOTE = "La coordination a classé ce texte hors du secteur social et médico-social."
 #: Score given to a match on truncated words ("éduc spé" for "éducateur spécialisé").
 TRUNCATED_SCORE = 90.0
 #: Normalised texts shorter than this are never matched fuzzily (acronyms, rubbish).
@@ -99,7 +111,7 @@ class Resolution:
     text: str
     code: str | None
     score: float
-    method: str  # "code" | "exact" | "abbreviation" | "fuzzy" | "none"
+    method: str  # "code" | "exact" | "abbreviation" | "mapping" | "fuzzy" | "outside" | "none"
     ambiguous: bool = False
     alternatives: tuple[str, ...] = ()
     note: str | None = None
@@ -131,6 +143,7 @@ class _Metier:
     level: int
     entry_level_min: int
     rome: tuple[str, ...]
+    priority: bool
     names: tuple[str, ...]  # normalised label, feminine label and synonyms
     abbreviations: tuple[str, ...]  # normalised
 
@@ -160,6 +173,7 @@ class MetierReferential:
         "_choice_codes",
         "_choice_len",
         "_choice_multi",
+        "_mapped",
     )
 
     codes: tuple[str, ...]
@@ -191,6 +205,7 @@ class MetierReferential:
         self._choice_codes = [c for _, c in choices]
         self._choice_len = np.array([len(n) for n in self._choices], dtype=np.int64)
         self._choice_multi = np.array([" " in n for n in self._choices], dtype=bool)
+        self._mapped: dict[str, str | None] = {}
 
     # --- construction --------------------------------------------------------------------------
 
@@ -198,7 +213,8 @@ class MetierReferential:
     def from_records(cls, records: Iterable[Mapping[str, Any]]) -> MetierReferential:
         """Build the referential from ``metiers.json``'s ``metiers`` list (plain dicts).
 
-        Required keys: ``code``, ``label``; optional: ``label_feminine``, ``rome``, ``diploma``
+        Required keys: ``code``, ``label``; optional: ``label_feminine``, ``rome`` (None: not
+        known), ``priority`` (one of the plan's priority métiers), ``diploma``
         (with ``level``), ``entry_level_min``, ``synonyms``, ``abbreviations``, ``ambiguous``
         (form -> French note), ``related`` (codes). Relations are made symmetric.
         Raises :class:`InvalidInput` on a duplicate code, an unknown related code, or a form
@@ -252,6 +268,68 @@ class MetierReferential:
         m = self._get(code)
         return m.label_feminine if feminine else m.label
 
+    def priority(self, code: str) -> bool:
+        """Tell whether ``code`` is one of the plan's priority métiers."""
+        return self._get(code).priority
+
+    @property
+    def priority_codes(self) -> tuple[str, ...]:
+        """The codes of the plan's priority métiers, in the referential's order."""
+        return tuple(c for c in self.codes if self._metiers[c].priority)
+
+    def with_mappings(self, mappings: Mapping[str, str | None]) -> MetierReferential:
+        """Return a copy that also resolves the texts people decided on (this one is unchanged).
+
+        ``mappings``: text -> métier code, or None for a text outside the sector. Texts are
+        compared once normalised. Raises :class:`UnknownMetier` on a code not in the referential.
+
+        >>> ref = MetierReferential.from_records([{"code": "infirmier", "label": "Infirmier"}])
+        >>> mapped = ref.with_mappings({"IDEL": "infirmier", "Plombier": None})
+        >>> mapped.resolve("idel").method, mapped.resolve("plombier").method
+        ('mapping', 'outside')
+        >>> ref.resolve("idel").method
+        'none'
+        """
+        copy = object.__new__(MetierReferential)
+        for name in self.__slots__:
+            setattr(copy, name, getattr(self, name))
+        mapped = dict(self._mapped)
+        for text, code in mappings.items():
+            if code is not None:
+                self._get(code)
+            key = normalize(text)
+            if key:
+                mapped[key] = code
+        copy._mapped = mapped
+        return copy
+
+    def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> tuple[str, ...]:
+        """Return up to ``limit`` codes whose names come nearest to ``text``, best first.
+
+        For a text that does not resolve: rapidfuzz's ``WRatio`` of its normalised form against
+        every label and synonym, kept at :data:`SUGGEST_CUTOFF` or above (ties by name).
+
+        >>> ref = MetierReferential.from_records([{"code": "infirmier", "label": "Infirmier"}])
+        >>> ref.suggest("infirmier de bloc"), ref.suggest("zzzz")
+        (('infirmier',), ())
+        """
+        norm = normalize(text)
+        if len(norm) < 3 or not any(c.isalpha() for c in norm):
+            return ()
+        hits = process.extract(
+            norm,
+            self._choices,
+            scorer=fuzz.WRatio,
+            processor=None,  # both sides normalised
+            score_cutoff=SUGGEST_CUTOFF,
+            limit=None,
+        )
+        ranked = sorted(hits, key=lambda h: (-h[1], h[0]))
+        codes: dict[str, None] = {}
+        for _name, _score, index in ranked:
+            codes.setdefault(self._choice_codes[index], None)
+        return tuple(codes)[:limit]
+
     def related(self, code: str) -> frozenset[str]:
         """Return the codes related to ``code`` (symmetric, never ``code`` itself)."""
         self._get(code)
@@ -299,7 +377,9 @@ class MetierReferential:
         stripped = text.strip()
         if stripped.casefold() in self._by_code:
             code = self._by_code[stripped.casefold()]
-            return Resolution(text=text, code=code, score=100.0, method="code", matched=code), ""
+            # A code that is also a word ("infirmier") keeps that word's ambiguity note.
+            res = self._resolution(text, normalize(code), code, 100.0, "code")
+            return replace(res, matched=code), ""
         if _ROME.match(stripped.upper()) and stripped.upper() in self._by_rome:
             code = self._by_rome[stripped.upper()]
             return self._resolution(text, stripped.upper(), code, 100.0, "code"), ""
@@ -312,6 +392,11 @@ class MetierReferential:
             if candidate in self._abbreviations:
                 code = self._abbreviations[candidate]
                 return self._resolution(text, candidate, code, 100.0, "abbreviation"), norm
+        if norm in self._mapped:
+            mapped = self._mapped[norm]
+            if mapped is None:
+                return Resolution(text, None, 0.0, "outside", note=OUTSIDE_NOTE, matched=norm), ""
+            return Resolution(text, mapped, 100.0, "mapping", matched=norm), norm
         return None, norm
 
     def _fuzzy(self, queries: list[str]) -> list[tuple[str, str | None, float]]:
@@ -397,7 +482,8 @@ def _metier(i: int, rec: Mapping[str, Any], seen: set[str]) -> _Metier:
         label_feminine=feminine,
         level=level,
         entry_level_min=int(rec.get("entry_level_min", 0)),
-        rome=tuple(rec.get("rome", ())),
+        rome=tuple(rec.get("rome") or ()),
+        priority=bool(rec.get("priority", False)),
         names=tuple(dict.fromkeys(n for n in map(normalize, names) if n)),
         abbreviations=tuple(
             dict.fromkeys(a for a in map(normalize, rec.get("abbreviations", ())) if a)

@@ -15,7 +15,7 @@ from .employers import (
     StructureJoinRequest,
     StructureKind,
 )
-from .reference import Commune, Metier
+from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
     ANSWERABLE,
     AWAITING_REVIEW,
@@ -51,6 +51,8 @@ __all__ = [
     "Interest",
     "JoinRequestStatus",
     "Metier",
+    "MetierMapping",
+    "MAX_DIPLOMA_CODE",
     "NotifyFrequency",
     "Offer",
     "OfferStatus",

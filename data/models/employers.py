@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum, utcnow
-from .reference import Commune, Metier
+from .reference import MAX_DIPLOMA_CODE, Commune, Metier
 
 __all__ = [
     "StructureKind",
@@ -173,7 +173,7 @@ class Offer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     metier_code: Mapped[str] = mapped_column(ForeignKey("metiers.code"), index=True)
-    diploma: Mapped[str] = mapped_column(String(16))
+    diploma: Mapped[str] = mapped_column(String(MAX_DIPLOMA_CODE))
     contract: Mapped[ContractKind] = mapped_column(str_enum(ContractKind, "contract_kind"))
     places: Mapped[int] = mapped_column(Integer, default=1)
     places_filled: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
+from .base import Base, utcnow
 
-__all__ = ["Commune", "Metier"]
+__all__ = ["Commune", "Metier", "MetierMapping", "MAX_DIPLOMA_CODE"]
+
+#: metiers.diploma_code and offers.diploma are VARCHAR(40) ("CQP surveillant de nuit").
+MAX_DIPLOMA_CODE = 40
 
 
 class Commune(Base):
@@ -46,17 +50,42 @@ class Metier(Base):
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     label: Mapped[str] = mapped_column(String(120))
     label_feminine: Mapped[str] = mapped_column(String(120))
-    rome: Mapped[list[str]] = mapped_column(JSON, default=list)
-    rome_v3: Mapped[list[str]] = mapped_column(JSON, default=list)
-    diploma_code: Mapped[str] = mapped_column(String(16))
+    # JSON null (not SQL NULL): not verified; the referential never guesses a code.
+    rome: Mapped[list[str] | None] = mapped_column(JSON, default=list, nullable=False)
+    rome_v3: Mapped[list[str] | None] = mapped_column(JSON, default=list, nullable=False)
+    diploma_code: Mapped[str] = mapped_column(String(MAX_DIPLOMA_CODE))
     diploma_label: Mapped[str] = mapped_column(String(200))
     level: Mapped[int] = mapped_column(Integer)
     entry_level_min: Mapped[int] = mapped_column(Integer, default=0)
-    rncp: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rncp: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list, nullable=False)
     synonyms: Mapped[list[str]] = mapped_column(JSON, default=list)
     abbreviations: Mapped[list[str]] = mapped_column(JSON, default=list)
     ambiguous: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     related: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # One of the eight métiers the Département's plan gives priority to.
+    priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<Metier {self.code}>"
+
+
+class MetierMapping(Base):
+    """A coordinator's decision on a text that the referential does not resolve.
+
+    ``metier_code`` is the métier the text means from now on, NULL when the text is outside the
+    sector. ``normalized`` is the text as the resolver compares it (``matching.normalize``).
+    """
+
+    __tablename__ = "metier_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    normalized: Mapped[str] = mapped_column(String(200), unique=True)
+    text: Mapped[str] = mapped_column(String(200))
+    metier_code: Mapped[str | None] = mapped_column(ForeignKey("metiers.code"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    metier: Mapped[Metier | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<MetierMapping {self.normalized!r} -> {self.metier_code}>"

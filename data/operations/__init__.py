@@ -10,8 +10,9 @@ An operation that records who acted (the audit log, a decision's author) takes a
 :class:`data.actor.Actor`: a user on the pages, an API token, a job, or the system. A use case
 that pages and API share is one function here, called by both: saving a site with its housing
 (:func:`save_site`), importing offers from CSV (:func:`import_offers`), proposing an allocation
-(:func:`propose_allocation`), turning typed text into a commune (:func:`resolve_commune`). An
-offer's fields and limits are declared once, in :mod:`.offer_fields`.
+(:func:`propose_allocation`), turning typed text into a commune (:func:`resolve_commune`) or
+a métier (:func:`metier_resolver`). An offer's fields and limits are declared once, in
+:mod:`.offer_fields`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ from .employers import (
     update_employer,
     update_site,
 )
+from .metiers import (
+    DecisionResult,
+    FreeTextToConfirm,
+    decide_metier_text,
+    did_you_mean,
+    metier_referential,
+    metier_resolver,
+)
 from .offer_import import ImportReport, import_offers
 from .offers import (
     close_offer,
@@ -50,7 +59,6 @@ from .requests import (
     RequestResult,
     close_request,
     create_request,
-    metier_referential,
     pause_request,
     reactivate_request,
     update_request,
@@ -99,6 +107,11 @@ __all__ = [
     "mark_interview",
     "mark_offer_filled",
     "metier_referential",
+    "metier_resolver",
+    "decide_metier_text",
+    "did_you_mean",
+    "DecisionResult",
+    "FreeTextToConfirm",
     "pair_histories",
     "pair_history",
     "pause_request",

@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from data.models import ContractKind
+from data.models import MAX_DIPLOMA_CODE, ContractKind
 from data.presentation.labels import FIELD_LABELS
 
+from .metiers import MAX_METIER_CODE
 from .validation import (
     clean_bool,
     clean_date,
@@ -57,8 +58,7 @@ MAX_PLACES = 50
 MIN_DURATION_MONTHS = 6
 MAX_DURATION_MONTHS = 48
 MAX_HOUSING_BEDS = 500
-MAX_DIPLOMA = 16  # offers.diploma is VARCHAR(16), as metiers.diploma_code
-MAX_METIER_CODE = 64  # metiers.code is VARCHAR(64)
+MAX_DIPLOMA = MAX_DIPLOMA_CODE  # offers.diploma is VARCHAR(40), as metiers.diploma_code
 MAX_TUTOR = 200  # offers.tutor_name and tutor_role are VARCHAR(200)
 MAX_DESCRIPTION = 5000
 

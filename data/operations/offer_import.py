@@ -3,8 +3,12 @@
 A line that breaks a rule is rejected with its number and the French messages, the others are
 kept (each line in its own savepoint, so a rejected line leaves nothing behind). The file is
 read as UTF-8 (with or without BOM), or Windows-1252 as spreadsheets export it; the separator
-is ``;`` or ``,``. The columns are the offer's declared fields (``offer_fields.OFFER_FIELDS``).
-:class:`ImportReport` is the one account of an import that pages and API show.
+is ``;`` or ``,``. The columns are the offer's declared fields (``offer_fields.OFFER_FIELDS``),
+named as the offer form names them (« Date de début »; :func:`template_csv` writes that header
+line) or by their short names (``date_debut``), in any case, with or without accents. The métier
+is any text the resolver reads (code, label, synonym, abbreviation: « Aide soignante », « AES »),
+dates are ``JJ/MM/AAAA`` or ``AAAA-MM-JJ``, as on the forms. :class:`ImportReport` is the one
+account of an import that pages and API show.
 """
 
 from __future__ import annotations
@@ -14,25 +18,38 @@ import io
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
 from data.errors import DataError, PermissionDenied, ValidationError
-from data.models import Employer, Metier, Offer, Site
+from data.models import Employer, Offer, Site
 from data.presentation import field_label, plural
+from matching import normalize
 
 from ._common import load
 from .communes import commune_label, commune_match
 from .offer_fields import OFFER_FIELDS, FieldKind
 from .offers import create_offer
 
-__all__ = ["COLUMNS", "MAX_LINES", "ImportReport", "import_offers"]
+__all__ = [
+    "COLUMNS",
+    "MAX_LINES",
+    "TEMPLATE_FILENAME",
+    "ImportReport",
+    "import_offers",
+    "template_csv",
+]
 
 MAX_LINES = 500
-# CSV header (French) -> argument of create_offer
+TEMPLATE_FILENAME = "modele-import-offres.csv"
+# CSV short header (French) -> argument of create_offer
 COLUMNS = {f.column: f.name for f in OFFER_FIELDS}
 _BY_COLUMN = {f.column: f for f in OFFER_FIELDS}
+# A header as people write it (the form's label, or the short name), normalised -> its column.
+_HEADERS = {
+    **{normalize(f.column): f.column for f in OFFER_FIELDS},
+    **{normalize(f.label): f.column for f in OFFER_FIELDS},
+}
 REQUIRED_COLUMNS = tuple(f.column for f in OFFER_FIELDS if f.required)
 TRUE = {"oui", "o", "1", "vrai", "true", "x"}
 FALSE = {"non", "n", "0", "faux", "false", ""}
@@ -66,6 +83,13 @@ class ImportReport:
         return [{"line": n, "messages": list(m)} for n, m in self.rejected]
 
 
+def template_csv() -> str:
+    """Return the header line of an import file: the form's labels, ``;``-separated."""
+    buffer = io.StringIO()
+    csv.writer(buffer, dialect=_Semicolon).writerow([f.label for f in OFFER_FIELDS])
+    return buffer.getvalue()
+
+
 def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
@@ -73,12 +97,12 @@ def _decode(raw: bytes) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _bool(value: str, column: str, problems: list[str]) -> bool:
+def _bool(value: str, label: str, problems: list[str]) -> bool:
     v = value.strip().lower()
     if v in TRUE:
         return True
     if v not in FALSE:
-        problems.append(f"{column} : « oui » ou « non » attendu.")
+        problems.append(f"{label} : « oui » ou « non » attendu.")
     return False
 
 
@@ -109,24 +133,18 @@ def _site(
 
 
 def _line_args(
-    session: Session,
-    row: dict[str, str],
-    employer: Employer,
-    metiers: dict[str, str],
-    problems: list[str],
+    session: Session, row: dict[str, str], employer: Employer, problems: list[str]
 ) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for column, offer_field in _BY_COLUMN.items():
         name = offer_field.name
         value = (row.get(column) or "").strip()
         if offer_field.kind == FieldKind.BOOL:
-            args[name] = _bool(value, column, problems)
+            args[name] = _bool(value, offer_field.label, problems)
         elif offer_field.kind == FieldKind.ID:
-            site = _site(session, employer, value, column, problems)
+            site = _site(session, employer, value, offer_field.label, problems)
             if site is not None:
                 args[name] = site.id
-        elif offer_field.kind == FieldKind.CODE:
-            args[name] = metiers.get(value.lower(), value)
         elif not value and offer_field.default is not None:
             args[name] = offer_field.default
         elif offer_field.kind == FieldKind.ENUM:
@@ -168,32 +186,32 @@ def import_offers(
 def _read_lines(
     session: Session, employer: Employer, reader: csv.DictReader[str], report: ImportReport
 ) -> None:
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
+    headers = [_HEADERS.get(normalize(h or ""), "") for h in (reader.fieldnames or [])]
+    missing = [_BY_COLUMN[c].label for c in REQUIRED_COLUMNS if c not in headers]
     if missing:
         report.fatal["file"] = [
             "Colonnes manquantes : "
-            + ", ".join(missing)
+            + ", ".join(f"« {label} »" for label in missing)
             + ". Colonnes possibles : "
-            + ", ".join(COLUMNS)
-            + "."
+            + ", ".join(f"« {f.label} »" for f in OFFER_FIELDS)
+            + " (le modèle à télécharger les contient toutes)."
         ]
         return
-    metiers = {}
-    for code, label in session.execute(select(Metier.code, Metier.label).order_by(Metier.label)):
-        metiers[code.lower()] = code
-        metiers[label.lower()] = code
     for count, raw in enumerate(reader, start=1):
         if count > MAX_LINES:
             report.fatal["file"] = [f"Le fichier dépasse {MAX_LINES} lignes : découpez-le."]
             return
         # The line of the file, as a spreadsheet numbers it (the reader skips blank lines).
         number = reader.line_num
-        row = {(k or "").strip().lower(): (v or "") for k, v in raw.items() if isinstance(v, str)}
+        row = {
+            _HEADERS.get(normalize(k or ""), ""): (v or "")
+            for k, v in raw.items()
+            if isinstance(v, str)
+        }
         if not any(v.strip() for v in row.values()):
             continue
         problems: list[str] = []
-        args = _line_args(session, row, employer, metiers, problems)
+        args = _line_args(session, row, employer, problems)
         if problems:
             report.rejected.append((number, problems))
             continue

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from data.errors import Conflict, InvalidTransition, ValidationError
 from data.models import Candidate, Request, RequestMetier, RequestStatus
-from data.reference import read_metiers
+from matching import Resolution, normalize
 
 from ._common import load, local_today, now_or_utc
+from .metiers import (
+    MAX_METIER_TEXT,
+    FreeTextToConfirm,
+    metier_resolver,
+    unresolved_message,
+)
 from .validation import (
     ErrorCollector,
     clean_bool,
@@ -24,16 +30,12 @@ from .validation import (
     reject_unknown_fields,
 )
 
-if TYPE_CHECKING:
-    from matching import MetierReferential, Resolution
-
 __all__ = [
     "MAX_METIERS",
     "MIN_DISTANCE_KM",
     "MAX_DISTANCE_KM",
     "REQUEST_TRANSITIONS",
     "RequestResult",
-    "metier_referential",
     "split_metier_texts",
     "create_request",
     "update_request",
@@ -45,7 +47,6 @@ __all__ = [
 ]
 
 MAX_METIERS = 5
-MAX_METIER_TEXT = 200
 MIN_DISTANCE_KM = 1
 MAX_DISTANCE_KM = 300
 DEFAULT_MAX_DISTANCE_KM = 30
@@ -74,14 +75,6 @@ _FIELDS = (
     "available_from",
     "diploma_level",
 )
-
-
-@lru_cache(maxsize=1)
-def metier_referential() -> MetierReferential:
-    """Return the métier referential of the shipped data, built once per process."""
-    from matching import MetierReferential
-
-    return MetierReferential.from_records(read_metiers())
 
 
 @dataclass(frozen=True)
@@ -118,22 +111,44 @@ def split_metier_texts(value: object) -> list[str]:
     return list(seen.values())
 
 
-def _clean_metiers(value: object, errors: ErrorCollector) -> tuple[list[Resolution], list[str]]:
-    """Resolve the typed métiers; return the resolutions, and collect errors if none resolved."""
+def _clean_metiers(
+    session: Session,
+    value: object,
+    errors: ErrorCollector,
+    keep_free_text: Collection[str] | None,
+) -> tuple[list[Resolution], dict[str, str]]:
+    """Resolve the typed métiers; return the resolutions and the texts left to confirm.
+
+    ``keep_free_text`` None (the API): unresolved texts are kept as long as one text resolves.
+    Otherwise (the forms) each unresolved text is refused with suggestions unless it is in
+    ``keep_free_text`` (compared once normalised): the person confirmed it.
+    """
     texts = errors.run(split_metier_texts, value)
     if texts is None:
-        return [], []
+        return [], {}
     if not texts:
         errors.add("metiers", "Indiquez au moins un métier.")
-        return [], []
+        return [], {}
     if len(texts) > MAX_METIERS:
         errors.add("metiers", f"Indiquez au plus {MAX_METIERS} métiers.")
-        return [], []
+        return [], {}
     too_long = [t for t in texts if len(t) > MAX_METIER_TEXT]
     if too_long:
         errors.add("metiers", f"Chaque métier tient en {MAX_METIER_TEXT} caractères au plus.")
-        return [], []
-    resolutions = [metier_referential().resolve(text) for text in texts]
+        return [], {}
+    referential = metier_resolver(session)
+    resolved = referential.resolve_many(texts)
+    resolutions = [resolved[text] for text in texts]
+    if keep_free_text is not None:
+        confirmed = {normalize(t) for t in keep_free_text}
+        refused = {
+            r.text: unresolved_message(referential, r)
+            for r in resolutions
+            if r.code is None and normalize(r.text) not in confirmed
+        }
+        for message in refused.values():
+            errors.add("metiers", message)
+        return resolutions, refused
     unresolved = [r.text for r in resolutions if r.code is None]
     if len(unresolved) == len(resolutions):
         quoted = ", ".join(f"« {t} »" for t in unresolved)
@@ -142,21 +157,26 @@ def _clean_metiers(value: object, errors: ErrorCollector) -> tuple[list[Resoluti
             f"Aucun métier reconnu dans {quoted}. Essayez par exemple « aide-soignant », "
             "« accompagnant éducatif et social » ou « éducateur spécialisé ».",
         )
-    return resolutions, unresolved
+    return resolutions, {}
 
 
 def _clean_request_fields(
-    session: Session, values: dict[str, Any], errors: ErrorCollector, today: date
+    session: Session,
+    values: dict[str, Any],
+    errors: ErrorCollector,
+    today: date,
+    keep_free_text: Collection[str] | None = None,
 ) -> tuple[dict[str, Any], list[Resolution]]:
     cleaned: dict[str, Any] = {}
     resolutions: list[Resolution] = []
+    to_confirm: dict[str, str] = {}
 
     def keep(name: str, value: Any) -> None:
         if not errors.has(name):
             cleaned[name] = value
 
     if "metiers" in values:
-        resolutions, _ = _clean_metiers(values["metiers"], errors)
+        resolutions, to_confirm = _clean_metiers(session, values["metiers"], errors, keep_free_text)
     if "commune_insee" in values:
         commune = errors.run(clean_commune, session, values["commune_insee"], "commune_insee")
         keep("commune", commune)
@@ -197,6 +217,8 @@ def _clean_request_fields(
                 required=False,
             ),
         )
+    if to_confirm:
+        raise FreeTextToConfirm(errors.errors, to_confirm)
     return cleaned, resolutions
 
 
@@ -238,12 +260,16 @@ def create_request(
     accepts_relocation: bool = False,
     available_from: date | str | None = None,
     diploma_level: int | None = None,
+    keep_free_text: Collection[str] | None = None,
     now: datetime | None = None,
 ) -> RequestResult:
     """Create the candidate's request (one per candidate).
 
-    Métiers are typed freely and resolved against the referential. The request is accepted when at
-    least one resolves; the others are kept as typed (code NULL) and returned in ``unresolved``.
+    Métiers are typed freely and resolved by :func:`metier_resolver`. Without
+    ``keep_free_text`` (the API) the request is accepted when at least one resolves; the others
+    are kept as typed (code NULL) and returned in ``unresolved``. With it (the forms) a text that
+    resolves to nothing is refused with suggestions (:class:`FreeTextToConfirm`, which names
+    them) unless the person confirmed it by listing it there.
     """
     candidate = load(session, Candidate, candidate, "Candidat")
     if candidate.anonymised_at is not None:
@@ -266,6 +292,7 @@ def create_request(
         },
         errors,
         local_today(now),
+        keep_free_text,
     )
     errors.raise_if_any()
     stamp = now_or_utc(now)
@@ -284,15 +311,23 @@ def create_request(
 
 
 def update_request(
-    session: Session, request: Request | int, *, now: datetime | None = None, **changes: Any
+    session: Session,
+    request: Request | int,
+    *,
+    keep_free_text: Collection[str] | None = None,
+    now: datetime | None = None,
+    **changes: Any,
 ) -> RequestResult:
-    """Change some fields of a request; ``metiers`` replaces the whole list."""
+    """Change some fields of a request; ``metiers`` replaces the whole list (see
+    :func:`create_request` for ``keep_free_text``)."""
     request = load(session, Request, request, "Demande")
     if request.candidate.anonymised_at is not None:
         raise Conflict("Ce dossier a été anonymisé : il ne peut plus être modifié.")
     reject_unknown_fields(changes, _FIELDS)
     errors = ErrorCollector()
-    values, resolutions = _clean_request_fields(session, changes, errors, local_today(now))
+    values, resolutions = _clean_request_fields(
+        session, changes, errors, local_today(now), keep_free_text
+    )
     errors.raise_if_any()
     stamp = now_or_utc(now)
     for key, value in values.items():

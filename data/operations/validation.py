@@ -28,6 +28,8 @@ from data.errors import ValidationError
 from data.models import Commune, Metier
 from data.presentation.formatters import date_short
 
+from .metiers import MAX_METIER_CODE, MAX_METIER_TEXT, did_you_mean, metier_resolver
+
 __all__ = [
     "ErrorCollector",
     "REQUIRED",
@@ -56,6 +58,8 @@ T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
 
 REQUIRED = "Ce champ est obligatoire."
+UNKNOWN_METIER = "Métier inconnu du référentiel."
+DATE_FORMAT_MESSAGE = "Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ."
 
 #: Row ids are 32-bit keys in both databases: a larger number names no row (and PostgreSQL
 #: refuses to compare a 32-bit column with it).
@@ -365,6 +369,24 @@ def clean_bool(value: object, field: str) -> bool:
     return value
 
 
+_FRENCH_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_date(text: str) -> date | None:
+    """Return the date written ``JJ/MM/AAAA`` or ``AAAA-MM-JJ``, None if it is neither."""
+    french = _FRENCH_DATE_RE.match(text)
+    try:
+        if french:
+            day, month, year = (int(g) for g in french.groups())
+            return date(year, month, day)
+        if _ISO_DATE_RE.match(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
 def clean_date(
     value: object,
     field: str,
@@ -373,22 +395,23 @@ def clean_date(
     min_value: date | None = None,
     max_value: date | None = None,
 ) -> date | None:
-    """Return a date (``date`` or ISO ``AAAA-MM-JJ`` text) within the bounds, or raise."""
+    """Return a date (``date``, ``JJ/MM/AAAA`` or ISO ``AAAA-MM-JJ`` text) within the bounds.
+
+    >>> clean_date("02/09/2026", "d"), clean_date(" 2026-09-02 ", "d")
+    (datetime.date(2026, 9, 2), datetime.date(2026, 9, 2))
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise _fail(field, REQUIRED)
         return None
     if isinstance(value, datetime):
         raise _fail(field, "Date attendue (sans heure).")
-    if isinstance(value, date):
-        day = value
-    elif isinstance(value, str):
-        try:
-            day = date.fromisoformat(value.strip())
-        except ValueError:
-            raise _fail(field, "Date invalide : format attendu AAAA-MM-JJ.") from None
-    else:
-        raise _fail(field, "Date invalide : format attendu AAAA-MM-JJ.")
+    parsed = value if isinstance(value, date) else None
+    if isinstance(value, str):
+        parsed = _parse_date(value.strip())
+    if parsed is None:
+        raise _fail(field, DATE_FORMAT_MESSAGE)
+    day = parsed
     if min_value is not None and day < min_value:
         raise _fail(field, f"La date ne peut pas être antérieure au {date_short(min_value)}.")
     if max_value is not None and day > max_value:
@@ -430,12 +453,24 @@ def clean_commune(session: Session, value: object, field: str = "commune_insee")
 
 
 def clean_metier(session: Session, value: object, field: str = "metier_code") -> Metier:
-    """Return the métier of the referential whose code is ``value``, or raise."""
+    """Return the métier that ``value`` names (a code, or any text the resolver reads), or raise.
+
+    The text goes through :func:`.metiers.metier_resolver` (label, synonym, abbreviation, a
+    coordinator's mapping...); a text that resolves to nothing is refused with suggestions.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         raise _fail(field, REQUIRED)
-    if isinstance(value, str):
-        check_characters(value, field)
-    metier = session.get(Metier, value.strip()) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        raise _fail(field, UNKNOWN_METIER)
+    check_characters(value, field)
+    text = value.strip()
+    metier = session.get(Metier, text) if len(text) <= MAX_METIER_CODE else None
+    if metier is not None:
+        return metier
+    referential = metier_resolver(session)
+    code = referential.resolve(text[:MAX_METIER_TEXT]).code
+    metier = session.get(Metier, code) if code is not None else None
     if metier is None:
-        raise _fail(field, "Métier inconnu du référentiel.")
+        hint = did_you_mean(referential, text[:MAX_METIER_TEXT])
+        raise _fail(field, f"{UNKNOWN_METIER} {hint}" if hint else UNKNOWN_METIER)
     return metier

@@ -340,9 +340,9 @@ FIELD_LABELS: dict[str, str] = {
     "description": "Description",
     # Candidates and requests
     "metiers": "Métiers recherchés",
-    "metier_1": "Métiers recherchés",
-    "metier_2": "Métiers recherchés",
-    "metier_3": "Métiers recherchés",
+    "metier_1": "Premier métier",
+    "metier_2": "Deuxième métier",
+    "metier_3": "Troisième métier",
     "metier": "Métier",
     "max_distance_km": "Distance maximale",
     "distance": "Distance maximale",

@@ -62,6 +62,9 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     "requests": {"commune_insee": N, "status": N, "available_from": N},
     # Typed by the person; a text that matched no métier may hold anything.
     "request_metiers": {"text": A, "metier_code": N},
+    # Vocabulary coordinators decided on (a word and its métier, or "outside the sector"); the
+    # page asks them never to decide on a text that names a person (it stays on the request).
+    "metier_mappings": {"normalized": N, "text": N, "metier_code": N},
     "users": {"email": P, "role": N, "display_name": OTHER, "password_hash": N, "totp_secret": N},
     "login_tokens": {"token_hash": N},
     "rate_limit_windows": {"key_hash": P},  # SHA-256 of keys that may be an address

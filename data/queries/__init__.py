@@ -17,6 +17,7 @@ from .coordination import (
     employer_page,
     review_count,
 )
+from .metiers import UnresolvedText, metier_decisions, unresolved_metier_texts
 from .offers import (
     BY_CREATION,
     BY_ID,
@@ -75,6 +76,9 @@ __all__ = [
     "Page",
     "RequestSearch",
     "SuggestionSearch",
+    "UnresolvedText",
+    "metier_decisions",
+    "unresolved_metier_texts",
     "active_requests",
     "allocation_view",
     "candidate_page",

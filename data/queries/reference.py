@@ -57,12 +57,26 @@ def commune_page(
     return paginate_list([found[c] for c in codes if c in found], number, size, clamp=clamp)
 
 
-def metier_options(session: Session) -> list[tuple[str, str]]:
-    """Return (code, label) of every métier, by label."""
-    return [(m.code, m.label) for m in session.scalars(select(Metier).order_by(Metier.label))]
+def _metiers(priority: bool | None) -> Select[Metier]:
+    stmt = select(Metier)
+    if priority is not None:
+        stmt = stmt.where(Metier.priority.is_(priority))
+    return stmt.order_by(Metier.label, Metier.code)
 
 
-def metier_page(session: Session, number: int, size: int, *, clamp: bool = True) -> Page[Metier]:
-    """Return one page of the métiers of the referential, by label."""
-    stmt = select(Metier).order_by(Metier.label, Metier.code)
-    return paginate(session, stmt, number, size, clamp=clamp)
+def metier_options(session: Session, *, priority: bool | None = None) -> list[tuple[str, str]]:
+    """Return (code, label) of every métier (``priority``: the plan's eight, or the others),
+    by label."""
+    return [(m.code, m.label) for m in session.scalars(_metiers(priority))]
+
+
+def metier_page(
+    session: Session,
+    number: int,
+    size: int,
+    *,
+    priority: bool | None = None,
+    clamp: bool = True,
+) -> Page[Metier]:
+    """Return one page of the métiers of the referential (``priority`` as above), by label."""
+    return paginate(session, _metiers(priority), number, size, clamp=clamp)

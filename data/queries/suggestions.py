@@ -12,6 +12,7 @@ from data.models import (
     AWAITING_REVIEW,
     PAIR_STATUSES,
     Commune,
+    Metier,
     Offer,
     Request,
     RequestMetier,
@@ -54,6 +55,7 @@ class SuggestionSearch:
     status: SuggestionStatus | None = None
     min_score: float | None = None
     metier: str | None = None
+    priority_metiers: bool = False  # only offers of the plan's priority métiers
     stale: bool | None = None
     needs_housing: bool | None = None
     offer_id: int | None = None
@@ -101,6 +103,8 @@ def _filtered(stmt: Select[Suggestion], search: SuggestionSearch) -> Select[Sugg
         stmt = stmt.where(Suggestion.score >= search.min_score)
     if search.metier is not None:
         stmt = stmt.where(Offer.metier_code == search.metier)
+    if search.priority_metiers:
+        stmt = stmt.where(Offer.metier_code.in_(select(Metier.code).where(Metier.priority)))
     if search.stale is not None:
         stmt = stmt.where(Suggestion.stale.is_(search.stale))
     if search.needs_housing is not None:

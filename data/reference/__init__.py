@@ -71,6 +71,7 @@ def _metier_row(m: dict[str, Any]) -> dict[str, Any]:
         "abbreviations": m["abbreviations"],
         "ambiguous": m["ambiguous"],
         "related": m["related"],
+        "priority": bool(m.get("priority", False)),
     }
 
 

@@ -223,7 +223,7 @@ def test_ambiguous_metiers_come_back_with_a_note(session) -> None:
         (
             {"available_from": "demain"},
             "available_from",
-            "Date invalide : format attendu AAAA-MM-JJ.",
+            "Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ.",
         ),
         (
             {"available_from": date(1999, 12, 31)},

@@ -82,12 +82,16 @@ def test_create_offer_keeps_a_diploma_given_and_accepts_form_strings(session) ->
         ({"site_id": "x"}, "site_id", "Nombre entier attendu."),
         ({"metier_code": "plombier"}, "metier_code", "Métier inconnu du référentiel."),
         ({"metier_code": None}, "metier_code", REQUIRED),
-        ({"diploma": "x" * 17}, "diploma", "Ce texte ne peut pas dépasser 16 caractères."),
+        ({"diploma": "x" * 41}, "diploma", "Ce texte ne peut pas dépasser 40 caractères."),
         ({"contract": "cdi"}, "contract", None),
         ({"places": 0}, "places", "La valeur doit être comprise entre 1 et 50."),
         ({"places": 51}, "places", "La valeur doit être comprise entre 1 et 50."),
         ({"places": True}, "places", "Nombre entier attendu."),
-        ({"start_date": "02/09/2026"}, "start_date", "Date invalide : format attendu AAAA-MM-JJ."),
+        (
+            {"start_date": "02/13/2026"},
+            "start_date",
+            "Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ.",
+        ),
         (
             {"start_date": TODAY - timedelta(days=366)},
             "start_date",

@@ -4,6 +4,7 @@ text, an allocation proposal, and the one declaration of an offer's fields."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from data.operations.offer_fields import (
     OFFER_FIELD_NAMES,
     OFFER_FIELDS,
 )
-from data.operations.offer_import import COLUMNS, REQUIRED_COLUMNS, import_offers
+from data.operations.offer_import import COLUMNS, REQUIRED_COLUMNS, import_offers, template_csv
 from data.operations.sites import housing_field, save_site, site_fields
 from data.operations.validation import ErrorCollector
 from data.recompute import engine_id
@@ -230,7 +231,9 @@ def test_import_reports_each_rejected_line_in_french(session: Session) -> None:
     assert report.rejected_lines() == [
         {
             "line": 3,
-            "messages": ["lieu : aucun de vos lieux d'accueil ne s'appelle « Site inconnu »."],
+            "messages": [
+                "Lieu d'accueil : aucun de vos lieux d'accueil ne s'appelle « Site inconnu »."
+            ],
         },
         {"line": 4, "messages": ["Métier : Métier inconnu du référentiel."]},
         {
@@ -239,11 +242,56 @@ def test_import_reports_each_rejected_line_in_french(session: Session) -> None:
                 f"Nombre de places : La valeur doit être comprise entre 1 et {MAX_PLACES}."
             ],
         },
-        {"line": 7, "messages": ["permis_exige : « oui » ou « non » attendu."]},
+        {"line": 7, "messages": ["Permis exigé : « oui » ou « non » attendu."]},
     ]
     assert report.summary() == "1 offre créée comme brouillon, 4 lignes refusées."
     assert not report.fatal
     assert session.scalar(select(func.count()).select_from(Offer)) == 1
+
+
+def test_import_reads_metiers_as_the_forms_do_and_dates_in_both_formats(session: Session) -> None:
+    # Issue 14: "Aide soignante" and "AES" were « Métier inconnu du référentiel. »; the columns
+    # are named as on the offer form, and dates are JJ/MM/AAAA or AAAA-MM-JJ.
+    site = make_site(session)
+    csv_text = (
+        "Lieu d'accueil;Métier;Date de début;Nombre de places\n"
+        f"{site.name};Aide soignante;01/09/2027;1\n"
+        f"{site.name};AES;2027-09-15;2\n"
+        f"{site.name};auxiliaire de puériculture;1/10/2027;1\n"
+        f"{site.name};zzzz;01/09/2027;1\n"
+        f"{site.name};infirmière puéricultrice;31/09/2027;1\n"
+    )
+    report = import_offers(session, SYSTEM, site.employer, io.BytesIO(csv_text.encode()))
+    assert [(o.metier_code, o.start_date) for o in report.created] == [
+        ("aide-soignant", date(2027, 9, 1)),
+        ("accompagnant-educatif-social", date(2027, 9, 15)),
+        ("auxiliaire-de-puericulture", date(2027, 10, 1)),
+    ]
+    assert report.rejected_lines() == [
+        {"line": 5, "messages": ["Métier : Métier inconnu du référentiel."]},
+        {
+            "line": 6,
+            "messages": [
+                "Métier : Métier inconnu du référentiel. Vouliez-vous dire : « Infirmier » ou "
+                "« Auxiliaire de puériculture » ?",
+                "Date de début : Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ.",
+            ],
+        },
+    ]
+
+
+def test_the_import_template_names_the_columns_as_the_form_does(session: Session) -> None:
+    header = template_csv()
+    assert header.splitlines() == [";".join(f.label for f in OFFER_FIELDS)]
+    # A file made from the template is read back.
+    site = make_site(session)
+    line = {f.label: "" for f in OFFER_FIELDS}
+    line.update({"Lieu d'accueil": site.name, "Métier": "AES", "Date de début": "01/09/2027"})
+    body = header + ";".join(line[f.label] for f in OFFER_FIELDS) + "\n"
+    report = import_offers(session, SYSTEM, site.employer, io.BytesIO(body.encode("cp1252")))
+    assert not report.rejected and [o.metier_code for o in report.created] == [
+        "accompagnant-educatif-social"
+    ]
 
 
 def test_import_refuses_a_file_without_its_columns_and_another_structure(
@@ -251,7 +299,9 @@ def test_import_refuses_a_file_without_its_columns_and_another_structure(
 ) -> None:
     site = make_site(session)
     report = import_offers(session, SYSTEM, site.employer, io.BytesIO(b"nom,ville\nx,y\n"))
-    assert report.fatal["file"][0].startswith("Colonnes manquantes : lieu, metier.")
+    assert report.fatal["file"][0].startswith(
+        "Colonnes manquantes : « Lieu d'accueil », « Métier »."
+    )
     stranger = make_user(session, Role.EMPLOYER)
     with pytest.raises(PermissionDenied):
         import_offers(session, Actor.user(stranger), site.employer, io.BytesIO(b"lieu;metier\n"))

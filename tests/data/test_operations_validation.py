@@ -243,6 +243,9 @@ def test_clean_bool_accepts_only_booleans(raw: object) -> None:
 
 def test_clean_date_accepts() -> None:
     assert clean_date("2026-09-01", "d") == date(2026, 9, 1)
+    # As people write dates in France (issue 14), with or without leading zeros.
+    assert clean_date("01/09/2026", "d") == date(2026, 9, 1)
+    assert clean_date(" 1/9/2026 ", "d") == date(2026, 9, 1)
     assert clean_date(date(2026, 9, 1), "d") == date(2026, 9, 1)
     assert clean_date(None, "d") is None
     assert clean_date(" ", "d") is None
@@ -252,9 +255,11 @@ def test_clean_date_accepts() -> None:
     ("raw", "kwargs", "message"),
     [
         (None, {"required": True}, REQUIRED),
-        ("01/09/2026", {}, "Date invalide : format attendu AAAA-MM-JJ."),
-        ("2026-02-30", {}, "Date invalide : format attendu AAAA-MM-JJ."),
-        (20260901, {}, "Date invalide : format attendu AAAA-MM-JJ."),
+        ("31/02/2026", {}, "Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ."),
+        ("09/2026", {}, "Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ."),
+        ("2026/09/01", {}, "Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ."),
+        ("2026-02-30", {}, "Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ."),
+        (20260901, {}, "Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ."),
         (datetime(2026, 9, 1, 8, 0), {}, "Date attendue (sans heure)."),
         (
             date(2025, 12, 31),

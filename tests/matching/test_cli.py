@@ -113,6 +113,40 @@ def test_suggest_prints_both_ways(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert any(a["text"] == "AS" and a["alternatives"] for a in data["ambiguous"])
 
 
+def test_the_cli_resolves_the_sector_s_metiers_and_reads_coordinators_mappings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    offers = [
+        {"id": "p1", "metier": "auxiliaire de puériculture", "commune": "01053", "places": 1},
+        {"id": "p2", "metier": "infirmier", "commune": "01053", "places": 1},
+    ]
+    requests = [
+        {
+            "id": "q1",
+            "metiers": ["AEPE", "infirmière puéricultrice", "zzzz"],
+            "commune": "01053",
+            "max_km": 30,
+            "needs_housing": False,
+        }
+    ]
+    code, out, _ = run(tmp_path, capsys, "suggest", offers, requests)
+    data = json.loads(out)
+    # AEPE is related to the auxiliaire de puériculture; nothing asks for the nurse's post.
+    assert code == 0 and [m["offer"] for m in data["requests"]["q1"]] == ["p1"]
+    assert {u["text"]: u["suggestions"] for u in data["unresolved"]} == {
+        "infirmière puéricultrice": ["infirmier", "auxiliaire-de-puericulture"],
+        "zzzz": [],
+    }
+    mappings = write(tmp_path, "mappings.json", {"Infirmière puéricultrice": "infirmier"})
+    code, out, _ = run(tmp_path, capsys, "suggest", offers, requests, "--mappings", mappings)
+    data = json.loads(out)
+    assert [m["offer"] for m in data["requests"]["q1"]] == ["p2", "p1"]
+    assert [u["text"] for u in data["unresolved"]] == ["zzzz"]
+    bad = write(tmp_path, "bad.json", {"x": "astronaute"})
+    code, out, err = run(tmp_path, capsys, "suggest", offers, requests, "--mappings", bad)
+    assert code == 2 and out == "" and "bad.json" in err
+
+
 def test_allocate_prints_assignments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(tmp_path, capsys, "allocate", OFFERS, REQUESTS)
     assert code == 0

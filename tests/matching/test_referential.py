@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from matching import InvalidInput, MetierReferential, normalize
@@ -77,14 +80,11 @@ RUBBISH = [
     "boulanger",
     "plombier",
     "informaticien",
-    "infirmière",
     "secrétaire médicale",
-    "auxiliaire de puériculture",
     "assistante de direction",
     "éducateur sportif",
     "agent d'entretien",
     "aide",
-    "ASH",
     "XY",
     "123",
     "???",
@@ -181,3 +181,96 @@ def test_referential_rejects_duplicate_codes() -> None:
 def test_resolve_rejects_non_strings(ref: MetierReferential) -> None:
     with pytest.raises(InvalidInput):
         ref.resolve_many([3])  # type: ignore[list-item]
+
+
+# --- issue 14: the sector's other métiers, as people type them -----------------------------------
+
+METIER_INPUTS = Path(__file__).with_name("metier_inputs.csv")
+
+
+def _inputs() -> list[tuple[str, str | None]]:
+    with METIER_INPUTS.open(encoding="utf-8", newline="") as f:
+        return [(r["text"], r["expected"] or None) for r in csv.DictReader(f, delimiter=";")]
+
+
+def test_the_list_of_real_inputs_is_large_and_covers_every_metier() -> None:
+    inputs = _inputs()
+    assert len(inputs) >= 60
+    expected = {code for _, code in inputs if code is not None}
+    assert expected == {rec["code"] for rec in metier_records()}
+    assert any(code is None for _, code in inputs)
+
+
+@pytest.mark.parametrize(("text", "code"), _inputs())
+def test_real_inputs_give_the_metier_a_person_expects(
+    ref: MetierReferential, text: str, code: str | None
+) -> None:
+    res = ref.resolve(text)
+    assert res.code == code, res
+    if code is None:
+        assert res.method == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("infirmier", "infirmier"),
+        ("ASH", "agent-de-service-medico-social"),
+        ("agent de service", "agent-de-service-medico-social"),
+        ("AES", AES),
+    ],
+)
+def test_words_with_another_meaning_carry_a_note(
+    ref: MetierReferential, text: str, code: str
+) -> None:
+    res = ref.resolve(text)
+    assert (res.code, res.ambiguous) == (code, True) and res.note
+
+
+def test_the_eight_of_the_plan_are_its_priority(ref: MetierReferential) -> None:
+    assert set(ref.priority_codes) == {AS, AES, ADVF, ES, EJE, ME, ASS, TISF}
+    assert len(ref) == 16
+    assert ref.priority(AS) and not ref.priority("infirmier")
+
+
+def test_rome_codes_are_read_as_rome_4() -> None:
+    # K1201 is CESF's v3 code and the 4.0 code of the assistant de service social.
+    ref = MetierReferential.from_records(metier_records())
+    assert ref.resolve("K1201").code == ASS
+    assert ref.resolve("K1225").code == "conseiller-economie-sociale-familiale"
+    assert ref.resolve("K1301").code is None
+
+
+@pytest.mark.parametrize(
+    ("text", "suggested"),
+    [
+        ("infirmière puéricultrice", "infirmier"),
+        ("auxiliaire parentale", "auxiliaire-de-puericulture"),
+        ("conseillère sociale", "conseiller-economie-sociale-familiale"),
+        ("educatrice sportive", ES),
+    ],
+)
+def test_unresolved_texts_get_suggestions(
+    ref: MetierReferential, text: str, suggested: str
+) -> None:
+    assert ref.resolve(text).code is None
+    suggestions = ref.suggest(text)
+    assert suggested in suggestions and len(suggestions) <= 3
+
+
+@pytest.mark.parametrize("text", ["zzzz", "", "123", "XY"])
+def test_rubbish_gets_no_suggestion(ref: MetierReferential, text: str) -> None:
+    assert ref.suggest(text) == ()
+
+
+def test_mappings_resolve_texts_people_decided_on(ref: MetierReferential) -> None:
+    mapped = ref.with_mappings({"Infirmière puéricultrice": "infirmier", "Plombier": None})
+    res = mapped.resolve("infirmiere  PUERICULTRICE")
+    assert (res.code, res.method) == ("infirmier", "mapping")
+    outside = mapped.resolve("plombier")
+    assert (outside.code, outside.method) == (None, "outside") and outside.note
+    # The referential's own words win; the original is unchanged.
+    assert mapped.with_mappings({"AES": None}).resolve("AES").code == AES
+    assert ref.resolve("infirmière puéricultrice").code is None
+    with pytest.raises(InvalidInput):
+        ref.with_mappings({"x": "astronaute"})

@@ -39,7 +39,7 @@ def test_init_migrates_and_loads_the_reference_idempotently(fresh_app: Flask) ->
     assert result.exit_code == 0, result.output
     assert re.search(r"\d+ métiers, \d+ communes", result.output)
     with _session(fresh_app) as s:
-        assert s.scalar(select(func.count()).select_from(Metier)) == 8
+        assert s.scalar(select(func.count()).select_from(Metier)) == 16
         assert s.get(Commune, "01053").name == "Bourg-en-Bresse"
 
 

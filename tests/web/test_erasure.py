@@ -96,6 +96,7 @@ def _person_everywhere(app: Flask, session: Session, world: World) -> Someone:
     form = {
         "metier_1": "aide soignante",
         "metier_2": f"{FIRST} {LAST}",  # typed in the wrong box: kept as typed, matches nothing
+        "keep_metier_2": "1",  # the form asks to confirm a text it does not know
         "commune": "Bourg-en-Bresse (01053)",
         "max_distance_km": "30",
     }

@@ -54,6 +54,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/lieux/{site}", EMPLOYER_OWN),
     ("/employeur/offres/nouvelle", EMPLOYER_ONLY),
     ("/employeur/offres/import", EMPLOYER_ONLY),
+    ("/employeur/offres/import/modele.csv", EMPLOYER_ONLY),
     ("/employeur/notifications", EMPLOYER_ONLY),
     ("/employeur/offres/{offer}", EMPLOYER_OWN),
     ("/employeur/offres/{offer}/modifier", EMPLOYER_OWN),
@@ -76,6 +77,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/rattachements", STAFF_ONLY),
     ("/coordination/employeurs/{employer}", STAFF_ONLY),
     ("/coordination/candidats", STAFF_ONLY),
+    ("/coordination/metiers-non-reconnus", STAFF_ONLY),
     ("/coordination/candidats/{candidate}", STAFF_ONLY),
     ("/coordination/candidats/{candidate}/effacer", STAFF_ONLY),
     ("/coordination/affectation", STAFF_ONLY),
@@ -117,6 +119,8 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/candidat/notifications", (302, 400, 403, 403, 403)),
     ("/coordination/suggestions/nouvelle", (302, 403, 403, 403, 400)),
     ("/coordination/candidats/{candidate}/effacer", (302, 403, 403, 403, 400)),
+    # An empty decision: the page says "Choisissez le métier..." and shows the list again.
+    ("/coordination/metiers-non-reconnus", (302, 403, 403, 403, 302)),
 ]
 
 

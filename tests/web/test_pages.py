@@ -207,7 +207,7 @@ def test_csv_import_reports_each_rejected_line(app: Flask, world: World, session
     assert "<strong>1</strong> offre créée comme brouillon," in text
     assert "<strong>4</strong> lignes refusées" in text
     assert "aucun de vos lieux d&#39;accueil ne s&#39;appelle « Site inconnu »" in text
-    assert "permis_exige : « oui » ou « non » attendu." in text
+    assert "Permis exigé : « oui » ou « non » attendu." in text
     assert "Métier : Métier inconnu du référentiel." in text
     assert "Nombre de places : La valeur doit être comprise entre 1 et 50." in text
     assert len(session.scalars(select(Offer)).all()) == before + 1
@@ -221,7 +221,41 @@ def test_csv_import_without_required_columns_is_refused(app: Flask, world: World
         {"file": (io.BytesIO(b"nom,ville\nx,y\n"), "offres.csv")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 400 and "Colonnes manquantes : lieu, metier" in response.text
+    assert response.status_code == 400
+    assert "Colonnes manquantes : « Lieu d&#39;accueil », « Métier »" in response.text
+
+
+def test_csv_import_offers_its_template_named_as_the_form(app: Flask, world: World) -> None:
+    client = sign_in(app.test_client(), world.employer_user)
+    page = client.get("/employeur/offres/import").text
+    assert 'href="/employeur/offres/import/modele.csv"' in page
+    assert "JJ/MM/AAAA" in page
+    template = client.get("/employeur/offres/import/modele.csv")
+    assert template.status_code == 200 and template.mimetype == "text/csv"
+    assert "attachment" in template.headers["Content-Disposition"]
+    header = template.data.decode("utf-8-sig").splitlines()
+    assert header == [
+        "Lieu d'accueil;Métier;Diplôme;Contrat;Nombre de places;Date de début;"
+        + header[0].split(";Date de début;")[1]
+    ]
+    # The header read back with two lines in everyday words and French dates.
+    site = world.offer.site
+    body = (
+        template.data.decode("utf-8-sig")
+        + f"{site.name};Aide soignante;;;;01/09/2027\n{site.name};AES;;;2;2027-09-15\n"
+    )
+    response = post(
+        client,
+        "/employeur/offres/import",
+        {"file": (io.BytesIO(body.encode()), "offres.csv")},
+        content_type="multipart/form-data",
+    )
+    assert "<strong>2</strong> offres créées comme brouillons" in response.text
+    assert "<strong>0</strong> ligne" in response.text  # nothing refused
+    # Only employers download it.
+    assert sign_in(app.test_client(), world.candidate_user).get(
+        "/employeur/offres/import/modele.csv"
+    ).status_code in (302, 403)
 
 
 def test_employer_declines_with_a_reason(app: Flask, world: World, session: Session) -> None:
@@ -253,15 +287,56 @@ def test_candidate_creates_a_request_in_free_words(app: Flask, session: Session)
     assert "Commune introuvable" in bad.text
     assert 'value="aide soignante"' in bad.text and 'value="plombier"' in bad.text
     form["commune"] = "Bourg-en-Bresse (01053)"
+    # Issue 14: a text that resolves to nothing is refused, and kept only once confirmed.
+    refused = post(client, "/candidat/demande", form)
+    assert refused.status_code == 400
+    assert "« plombier » ne correspond à aucun métier connu." in refused.text
+    assert 'name="keep_metier_2"' in refused.text and 'name="keep_metier_1"' not in refused.text
+    form["keep_metier_2"] = "1"
     ok = post(client, "/candidat/demande", form, follow_redirects=True)
     assert ok.status_code == 200
     assert "Votre demande est enregistrée." in ok.text
-    assert "« plombier » ne correspond à aucun métier connu" in ok.text
+    assert "« plombier » est gardé tel quel" in ok.text
     req = user.candidate.request
     session.refresh(user.candidate)
     req = user.candidate.request
     assert req is not None and req.needs_housing and req.max_distance_km == 25
     assert req.metier_codes == ["aide-soignant"]
+
+
+def test_candidate_form_suggests_metiers_for_what_it_does_not_know(
+    app: Flask, session: Session
+) -> None:
+    user = f.make_user(session, Role.CANDIDATE)
+    session.commit()
+    client = sign_in(app.test_client(), user)
+    form = {
+        "metier_1": "AEPE",
+        "metier_2": "zzzz",
+        "metier_3": "infirmière puéricultrice",
+        "commune": "Bourg-en-Bresse (01053)",
+        "max_distance_km": "30",
+    }
+    refused = post(client, "/candidat/demande", form)
+    assert refused.status_code == 400
+    text = refused.text
+    assert "« zzzz » ne correspond à aucun métier connu." in text
+    assert "Vouliez-vous dire : « Infirmier » ou « Auxiliaire de puériculture » ?" in text
+    assert 'name="keep_metier_2"' in text and 'name="keep_metier_3"' in text
+    session.expire_all()
+    assert user.candidate.request is None  # junk is no longer saved as a métier
+    form.update(metier_3="infirmier", keep_metier_2="1")
+    assert post(client, "/candidat/demande", form).status_code == 302
+    session.expire_all()
+    req = user.candidate.request
+    assert [(m.text, m.metier_code) for m in req.metiers] == [
+        ("AEPE", "accompagnant-educatif-petite-enfance"),
+        ("zzzz", None),
+        ("infirmier", "infirmier"),
+    ]
+    # Saving the request again does not ask twice about a text already kept.
+    again = {k: v for k, v in form.items() if k != "keep_metier_2"} | {"max_distance_km": "40"}
+    assert post(client, "/candidat/demande", again).status_code == 302
 
 
 def test_candidate_without_suggestions_is_offered_to_widen(app: Flask, session: Session) -> None:

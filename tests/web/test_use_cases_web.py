@@ -55,7 +55,7 @@ def test_api_import_of_an_unreadable_file_keeps_nothing(
     body = {"csv": "nom,ville\nx,y\n", "employer_id": world.employer.id}
     unreadable = staff.post("/api/v1/offers/import", body)
     assert unreadable.status_code == 422
-    assert unreadable.get_json()["errors"]["csv"][0].startswith("Colonnes manquantes : lieu")
+    assert unreadable.get_json()["errors"]["csv"][0].startswith("Colonnes manquantes : « Lieu")
     assert session.scalar(select(func.count()).select_from(Offer)) == before
 
 

@@ -10,7 +10,7 @@ from marshmallow import RAISE
 from data import queries
 from data.errors import NotFound
 from data.models import Commune, Metier
-from data.operations import metier_referential
+from data.operations import metier_resolver
 from data.operations.communes import (
     COMMUNE_NOT_FOUND,
     ambiguous_message,
@@ -29,8 +29,8 @@ from .schemas import (
     CommuneResolveQuery,
     CommuneSchema,
     MetierPage,
+    MetierQuery,
     MetierSchema,
-    PageQuery,
     ResolutionSchema,
     ResolveQuery,
 )
@@ -123,20 +123,27 @@ def _metier(m: Metier) -> dict[str, Any]:
         "diploma_label": m.diploma_label,
         "level": m.level,
         "entry_level_min": m.entry_level_min,
-        "rome": list(m.rome or []),
+        "rome": None if m.rome is None else list(m.rome),
         "synonyms": list(m.synonyms or []),
         "abbreviations": list(m.abbreviations or []),
         "related": list(m.related or []),
+        "priority": bool(m.priority),
     }
 
 
 @metiers.route("", methods=["GET"], endpoint="list")
-@metiers.arguments(PageQuery, location="query", unknown=RAISE)
+@metiers.arguments(MetierQuery, location="query", unknown=RAISE)
 @metiers.response(200, MetierPage)
 @errors(metiers, 422)
 def list_metiers(query: dict[str, Any]) -> dict[str, Any]:
-    """List the métiers of the referential, by label."""
-    page = queries.metier_page(get_session(), query["page"], query["page_size"], clamp=False)
+    """List the métiers of the referential, by label (``priority``: the plan's eight, or not)."""
+    page = queries.metier_page(
+        get_session(),
+        query["page"],
+        query["page_size"],
+        priority=query.get("priority"),
+        clamp=False,
+    )
     return page_out(page, _metier)
 
 
@@ -145,9 +152,11 @@ def list_metiers(query: dict[str, Any]) -> dict[str, Any]:
 @metiers.response(200, ResolutionSchema)
 @errors(metiers, 422)
 def resolve_metier(query: dict[str, Any]) -> dict[str, Any]:
-    """Tell what the engine makes of a text typed for a métier (``code`` None: unresolved)."""
-    referential = metier_referential()
+    """Tell what the platform makes of a text typed for a métier (``code`` None: unresolved,
+    with ``suggestions``); the coordinators' mappings count, as on the forms."""
+    referential = metier_resolver(get_session())
     r = referential.resolve(query["q"])
+    suggested = referential.suggest(r.text) if r.code is None else ()
     return {
         "text": r.text,
         "code": r.code,
@@ -157,6 +166,7 @@ def resolve_metier(query: dict[str, Any]) -> dict[str, Any]:
         "ambiguous": bool(r.ambiguous),
         "alternatives": list(r.alternatives),
         "note": r.note,
+        "suggestions": [{"code": c, "label": referential.label(c)} for c in suggested],
     }
 
 

@@ -203,10 +203,26 @@ class MetierSchema(MetierRef):
     diploma_label = Text(required=True)
     level = StrictInteger(required=True)
     entry_level_min = StrictInteger(required=True)
-    rome = ListOf(Text(), required=True)
+    rome = ListOf(
+        Text(),
+        required=True,
+        allow_none=True,
+        metadata={"description": "ROME 4.0 codes; null: not verified."},
+    )
     synonyms = ListOf(Text(), required=True)
     abbreviations = ListOf(Text(), required=True)
     related = ListOf(Text(), required=True)
+    priority = StrictBoolean(
+        required=True, metadata={"description": "One of the plan's eight priority métiers."}
+    )
+
+
+class MetierQuery(PageQuery):
+    """List the métiers, all or only the plan's priority ones."""
+
+    priority = QueryBoolean(
+        metadata={"description": "true: the plan's priority métiers; false: the others."}
+    )
 
 
 class ResolveQuery(Base):
@@ -222,10 +238,18 @@ class ResolutionSchema(Base):
     code = Text(required=True, allow_none=True, metadata={"description": "None: unresolved."})
     label = Text(required=True, allow_none=True)
     score = Number(required=True, metadata={"description": "Similarity, 0 to 100."})
-    method = Text(required=True, metadata={"description": "code, exact, abbreviation, fuzzy…"})
+    method = Text(
+        required=True,
+        metadata={"description": "code, exact, abbreviation, mapping, fuzzy, outside, none."},
+    )
     ambiguous = StrictBoolean(required=True)
     alternatives = ListOf(Text(), required=True)
     note = Text(required=True, allow_none=True)
+    suggestions = ListOf(
+        fields.Nested(MetierRef),
+        required=True,
+        metadata={"description": "Unresolved text: the nearest métiers (« Vouliez-vous dire »)."},
+    )
 
 
 # --- Offers -----------------------------------------------------------------------------------

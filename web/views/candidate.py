@@ -28,6 +28,8 @@ from web.sessions import current_actor, current_user, role_required, sign_out
 bp = Blueprint("candidate", __name__, url_prefix="/candidat")
 
 METIER_INPUTS = ("metier_1", "metier_2", "metier_3")
+# The box that keeps an unresolved métier text as typed, for each métier input.
+KEEP_INPUTS = {name: f"keep_{name}" for name in METIER_INPUTS}
 REQUEST_TEXT_FIELDS = ("commune", "max_distance_km", "available_from", "diploma_level")
 REQUEST_FLAGS = ("has_licence", "has_car", "needs_housing", "accepts_relocation")
 PROFILE_FIELDS = ("first_name", "last_name", "email", "phone")
@@ -128,9 +130,13 @@ def edit_request() -> Response | tuple:
     if request.method == "GET":
         return _request_page(_request_form_from(candidate), {})
     form = values((*METIER_INPUTS, *REQUEST_TEXT_FIELDS))
-    for flag in REQUEST_FLAGS:
+    for flag in (*REQUEST_FLAGS, *KEEP_INPUTS.values()):
         form[flag] = "1" if checked(flag) else ""
     session = get_session()
+    # A text is kept as typed only when the person confirms it (or did so before).
+    keep = [form[k] for k, box in KEEP_INPUTS.items() if form[box]]
+    if candidate.request is not None:
+        keep += [m.text for m in candidate.request.metiers if m.metier_code is None]
     commune_errors: dict[str, list[str]] = {"commune": [COMMUNE_NOT_FOUND]}
     try:
         commune = resolve_commune(session, form["commune"], "commune")
@@ -145,6 +151,7 @@ def edit_request() -> Response | tuple:
         "available_from": or_none(form["available_from"]),
         "diploma_level": or_none(form["diploma_level"]),
         **{flag: checked(flag) for flag in REQUEST_FLAGS},
+        "keep_free_text": keep,
     }
     try:
         if candidate.request is None:
@@ -157,13 +164,25 @@ def edit_request() -> Response | tuple:
         if "commune_insee" in errors:
             errors.pop("commune_insee")
             errors.update(commune_errors)
+        if isinstance(exc, ops.FreeTextToConfirm):
+            # Each refused text under its own input, with the box that keeps it as typed.
+            errors.pop("metiers", None)
+            for name in METIER_INPUTS:
+                message = exc.refused.get(" ".join(form[name].split()))
+                if message:
+                    errors[name] = [message]
+                    form[KEEP_INPUTS[name] + "_offered"] = "1"
         if "metiers" in errors:
             errors["metier_1"] = errors.pop("metiers")
         return _request_page(form, errors, 400)
     session.commit()
     flash("Votre demande est enregistrée.", "success")
     for text in result.unresolved:
-        flash(f"« {text} » ne correspond à aucun métier connu : il est gardé tel quel.", "info")
+        flash(
+            f"« {text} » est gardé tel quel : la coordination le rattachera à un métier "
+            "s'il en désigne un.",
+            "info",
+        )
     for note in result.notes:
         flash(note, "info")
     return redirect(url_for("candidate.dashboard"))

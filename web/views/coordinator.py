@@ -43,6 +43,9 @@ from web.views import signin
 bp = Blueprint("coordinator", __name__, url_prefix="/coordination")
 
 # Stages a coordinator records in the life of a pair (the URL word -> the status).
+# The métier filter's value for "the plan's priority métiers".
+PRIORITY_METIERS = "prioritaires"
+PRIORITY_METIERS_LABEL = "Les métiers prioritaires du plan"
 STAGES = {
     "contacte": SuggestionStatus.CONTACTED,
     "entretien": SuggestionStatus.INTERVIEW,
@@ -121,7 +124,9 @@ def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
     form = {k: request.args.get(k, "") for k in ("metier", "territoire", "logement", "score")}
     errors: dict[str, list[str]] = {}
     args: dict = {}
-    if form["metier"]:
+    if form["metier"] == PRIORITY_METIERS:
+        args["priority_metiers"] = True
+    elif form["metier"]:
         args["metier"] = form["metier"]
     if form["territoire"]:
         try:
@@ -157,7 +162,7 @@ def queue() -> str:
         errors=errors,
         page=page,
         filters={k: v for k, v in form.items() if v},
-        metiers=queries.metier_options(session),
+        metiers=[(PRIORITY_METIERS, PRIORITY_METIERS_LABEL), *queries.metier_options(session)],
     )
 
 
@@ -412,6 +417,54 @@ def candidate(candidate_id: int) -> str:
     audit.log_access(session, current_actor(), audit.CANDIDATE, found.id, CANDIDATE_FIELDS)
     session.commit()
     return render_template("coordinator/candidate.html", candidate=found)
+
+
+# --- Métier texts nobody's referential resolves --------------------------------------------------
+
+
+@bp.get("/metiers-non-reconnus")
+def metier_texts() -> str:
+    """The texts typed for a métier that resolve to nothing, with their counts, to decide on."""
+    session = get_session()
+    return render_template(
+        "coordinator/metier_texts.html",
+        texts=queries.unresolved_metier_texts(session),
+        decisions=queries.metier_decisions(session),
+        metiers=queries.metier_options(session),
+    )
+
+
+@bp.post("/metiers-non-reconnus")
+def decide_metier_text() -> Response:
+    """Map a text to a métier (``decision=rattacher``) or mark it outside the sector."""
+    target = redirect(url_for("coordinator.metier_texts"))
+    text = request.form.get("text", "")
+    outside = request.form.get("decision") == "hors-secteur"
+    code = None if outside else request.form.get("metier_code", "").strip()
+    if code == "":
+        flash("Choisissez le métier auquel rattacher ce texte.", "error")
+        return target
+    session = get_session()
+    try:
+        result = ops.decide_metier_text(session, current_actor(), text, code)
+    except ValidationError as exc:
+        session.rollback()
+        flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+        return target
+    except Conflict as exc:
+        return _refused(exc, target)
+    session.commit()
+    label = result.mapping.metier.label if result.mapping.metier else None
+    changed = plural(result.requests_changed, "demande mise à jour", "demandes mises à jour")
+    if label is None:
+        flash(f"« {result.mapping.text} » est classé hors du secteur ({changed}).", "success")
+    else:
+        flash(
+            f"« {result.mapping.text} » est rattaché au métier « {label} » ({changed} ; "
+            "les suggestions suivront au prochain calcul).",
+            "success",
+        )
+    return target
 
 
 # --- Engine: recompute, allocation proposal ----------------------------------------------------

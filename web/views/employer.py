@@ -43,6 +43,7 @@ from data.operations.offer_fields import (
     OFFER_FLAGS,
     FieldKind,
 )
+from data.operations.offer_import import TEMPLATE_FILENAME, ImportReport, template_csv
 from data.operations.offer_import import import_offers as import_offers_csv
 from data.operations.sites import BEDS, COST, housing_field, save_site, site_fields
 from web.db import get_session
@@ -369,21 +370,37 @@ def duplicate(offer_id: int) -> Response:
     return redirect(url_for("employer.edit_offer", offer_id=copy.id))
 
 
+def _import_page(report: ImportReport | None, errors: dict[str, list[str]]) -> str:
+    return render_template(
+        "employer/import.html", report=report, errors=errors, fields=OFFER_FIELDS
+    )
+
+
 @bp.route("/offres/import", methods=["GET", "POST"])
 def import_offers() -> str | tuple:
     if request.method == "GET":
-        return render_template("employer/import.html", report=None, errors={})
+        return _import_page(None, {})
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        errors = {"file": ["Choisissez un fichier CSV à importer."]}
-        return render_template("employer/import.html", report=None, errors=errors), 400
+        return _import_page(None, {"file": ["Choisissez un fichier CSV à importer."]}), 400
     session = get_session()
     report = import_offers_csv(session, current_actor(), _employer(), upload.stream)
     if report.fatal:
         session.rollback()
-        return render_template("employer/import.html", report=None, errors=report.fatal), 400
+        return _import_page(None, report.fatal), 400
     session.commit()
-    return render_template("employer/import.html", report=report, errors={})
+    return _import_page(report, {})
+
+
+@bp.get("/offres/import/modele.csv")
+def import_template() -> Response:
+    """The header line of an import file, with a BOM so that spreadsheets read it as UTF-8."""
+    _employer()
+    return Response(
+        "\ufeff" + template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
+    )
 
 
 @bp.post("/suggestions/<id:suggestion_id>/reponse")
