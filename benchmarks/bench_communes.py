@@ -2,7 +2,7 @@
 gazetteer (34,871 communes, 2,501 former names).
 
 Target (issue 14): the autocompletion answers in under 50 ms. Each query is every start of
-what people type (the 86 inputs of ``tests/data/commune_inputs.csv``, from two characters on,
+what people type (the inputs of ``tests/data/commune_inputs.csv``, from two characters on,
 as a person types them letter by letter: postal codes, names, abbreviations, typos, old names).
 Measured in the same run:
 

@@ -62,7 +62,7 @@ def test_docs_page_renders_every_operation_without_csp_violation(base_url: str) 
             page.on("request", lambda r: requests.append(r.url))
             page.goto(f"{base_url}/api/docs")
             page.wait_for_selector(".opblock", timeout=15_000)
-            assert page.locator(".opblock").count() == 28
+            assert page.locator(".opblock").count() == 29
             assert page.locator(".opblock-tag").count() == 6
             results = Axe().run(page)
             serious = [
