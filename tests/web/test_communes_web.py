@@ -72,6 +72,36 @@ def test_candidate_request_takes_a_typo_and_refuses_a_shared_postal_code(
     assert 'value="Oyonnax (01100)"' in again
 
 
+def test_a_postal_code_that_is_also_an_insee_code_is_never_saved_as_that_commune(
+    app: Flask, world: World, session: Session
+) -> None:
+    """« 01100 » is Oyonnax's postal code and Cheignieu-la-Balme's INSEE code: people mean the first.
+
+    The walk of the merged branches found the candidate's form saving Cheignieu-la-Balme: the
+    refused text went on to the operation, which read it as an INSEE code.
+    """
+    user = f.make_user(session, Role.CANDIDATE)
+    session.commit()
+    client = sign_in(app.test_client(), user)
+    form = {"metier_1": "aide-soignant", "commune": "Oyonnax", "max_distance_km": "25"}
+    assert post(client, "/candidat/demande", form).status_code == 302
+    for page, data in (
+        ("/candidat/demande", {**form, "commune": "01100"}),
+        ("/employeur/lieux/nouveau", {"name": "Foyer des Crêts", "commune": "01100"}),
+    ):
+        who = (
+            client
+            if page.startswith("/candidat")
+            else sign_in(app.test_client(), world.employer_user)
+        )
+        answer = post(who, page, data)
+        assert answer.status_code == 400
+        assert "« 01100 » correspond à plusieurs communes : Oyonnax (01100)," in _text(answer)
+    session.expire_all()
+    assert user.candidate.request.commune_insee == f.OYONNAX
+    assert not [s for s in world.employer.sites if s.name == "Foyer des Crêts"]
+
+
 def test_employer_site_form_reads_a_former_name(app: Flask, world: World, session: Session) -> None:
     client = sign_in(app.test_client(), world.employer_user)
     new = "/employeur/lieux/nouveau"

@@ -146,7 +146,9 @@ def edit_request() -> Response | tuple:
         form["commune"] = commune_label(commune)
     args: dict[str, object] = {
         "metiers": [form[k] for k in METIER_INPUTS if form[k].strip()],
-        "commune_insee": commune.insee if commune else form["commune"],
+        # Not resolved: no code at all (the text may also be a code, « 01100 »); the other fields
+        # are still checked, and the commune's own message replaces the operation's.
+        "commune_insee": commune.insee if commune else "",
         "max_distance_km": form["max_distance_km"] or "30",
         "available_from": or_none(form["available_from"]),
         "diploma_level": or_none(form["diploma_level"]),
