@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import threading
 from typing import Any
 
 from flask import Flask
 
+from data.reference.gazetteer import gazetteer
 from web import config, db, errors, security, sessions
 from web.input import register_input_guard
 
 __all__ = ["create_app"]
+
+_warm_lock = threading.Lock()
+_warming: threading.Thread | None = None
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -41,7 +46,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register_error_handlers(app)
     register_commands(app)
     register_template_helpers(app)
+    warm_gazetteer()
     return app
+
+
+def warm_gazetteer() -> None:
+    """Build the communes' index in the background, so that the first person typing a commune
+    after a start does not wait for it (one to three seconds; once per process)."""
+    global _warming
+    with _warm_lock:
+        if _warming is None:
+            _warming = threading.Thread(target=gazetteer, name="gazetteer", daemon=True)
+            _warming.start()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -23,6 +23,7 @@ import bisect
 import csv
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -451,7 +452,18 @@ def departement_names(directory: Path = REFERENCE_DIR) -> dict[str, str]:
         return {row["code"]: row["name"] for row in csv.DictReader(f)}
 
 
+_BUILD_LOCK = threading.Lock()
+
+
 @cache
-def gazetteer() -> Gazetteer:
-    """Return the index of the shipped gazetteer, built on first use (about a second)."""
+def _built() -> Gazetteer:
     return Gazetteer.from_files()
+
+
+def gazetteer() -> Gazetteer:
+    """Return the index of the shipped gazetteer, built on first use (about a second).
+
+    One build per process: a request arriving while ``web`` warms it up waits for that build.
+    """
+    with _BUILD_LOCK:
+        return _built()
