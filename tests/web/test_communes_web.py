@@ -75,7 +75,7 @@ def test_candidate_request_takes_a_typo_and_refuses_a_shared_postal_code(
 def test_a_postal_code_that_is_also_an_insee_code_is_never_saved_as_that_commune(
     app: Flask, world: World, session: Session
 ) -> None:
-    """« 01100 » is Oyonnax's postal code and Cheignieu-la-Balme's INSEE code: people mean the first.
+    """« 01100 » is Oyonnax's postal code and Cheignieu-la-Balme's INSEE code: Oyonnax is meant.
 
     The walk of the merged branches found the candidate's form saving Cheignieu-la-Balme: the
     refused text went on to the operation, which read it as an INSEE code.
