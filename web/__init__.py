@@ -46,14 +46,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register_error_handlers(app)
     register_commands(app)
     register_template_helpers(app)
-    warm_gazetteer()
+    app.before_request(warm_gazetteer)
     return app
 
 
 def warm_gazetteer() -> None:
-    """Build the communes' index in the background, so that the first person typing a commune
-    after a start does not wait for it (one to three seconds; once per process)."""
+    """Build the communes' index in the background from a process's first request, so that the
+    first person typing a commune does not wait for it (one to three seconds; once per process).
+
+    Not in ``create_app``: every CLI command builds the app too, and would pay for it.
+    """
     global _warming
+    if _warming is not None:
+        return
     with _warm_lock:
         if _warming is None:
             _warming = threading.Thread(target=gazetteer, name="gazetteer", daemon=True)

@@ -54,10 +54,14 @@ def metier_referential() -> MetierReferential:
 def metier_resolver(session: Session) -> MetierReferential:
     """Return the referential with the coordinators' decisions: the resolver of every form."""
     decided = session.execute(select(MetierMapping.normalized, MetierMapping.metier_code)).all()
+    return _with_mappings(frozenset((text, code) for text, code in decided))
+
+
+@lru_cache(maxsize=8)
+def _with_mappings(decided: frozenset[tuple[str, str | None]]) -> MetierReferential:
+    """The referential with these decisions, built once per set of decisions (not per request)."""
     base = metier_referential()
-    if not decided:
-        return base
-    return base.with_mappings({text: code for text, code in decided})
+    return base.with_mappings(dict(decided)) if decided else base
 
 
 def did_you_mean(referential: MetierReferential, text: str) -> str:
