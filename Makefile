@@ -28,9 +28,11 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(PY) scripts/run_local.py
 
-## Run the whole suite: lint, then every test (on PostgreSQL too when PASSERELLE_TEST_DATABASE_URL is set).
+## Run the whole suite: lint, then every test (on PostgreSQL too when PASSERELLE_TEST_DATABASE_URL is set),
+## in TEST_WORKERS processes (pytest-xdist; each has its own PostgreSQL database, see tests/conftest.py).
+TEST_WORKERS ?= 2
 test: install-test lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

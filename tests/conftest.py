@@ -33,6 +33,68 @@ def _backends() -> list[str]:
     return backends
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, give each worker a PostgreSQL database of its own.
+
+    ``make test`` runs the suite in two processes (``-n 2``); every test that reads
+    ``PASSERELLE_TEST_DATABASE_URL`` (and every process it starts) then finds its worker's
+    database, ``<name>_gw0``..., created here on the same server and empty.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get(PG_ENV)
+    if not worker or not url:
+        return
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    os.environ[PG_ENV] = base.set(database=name).render_as_string(hide_password=False)
+
+
+#: The files that take longest (half a minute to three minutes), longest first. They start
+#: first, so that under pytest-xdist (``make test``: ``--dist loadfile --no-loadscope-reorder``,
+#: one file per worker at a time, in this order) no worker is left running one of them alone at
+#: the end while the other waits.
+SLOW_FILES = (
+    "soak/test_faults.py",
+    "web/test_api_schema.py",
+    "test_readme.py",
+    "soak/test_day.py",
+    "web/test_browser.py",
+    "web/test_signin_challenge.py",
+    "matching/test_properties.py",
+)
+
+
+def _slowness(item: pytest.Item) -> int:
+    path = item.path.as_posix()
+    for rank, name in enumerate(SLOW_FILES):
+        if path.endswith("tests/" + name):
+            return rank
+    return len(SLOW_FILES)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the slow files first (:data:`SLOW_FILES`), each file's tests kept together and in
+    order; run tests marked ``one_engine`` on SQLite only: what they check (a page's HTML in a
+    browser, its accessibility) is the same on both engines, whose own paths other tests run."""
+    items.sort(key=_slowness)
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("one_engine") is not None
+        and getattr(getattr(item, "callspec", None), "params", {}).get("engine") == "postgresql"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 def _reset_postgres(url: str) -> None:
     """Start from an empty schema; refuse any database whose name does not say it is for tests."""
     name = make_url(url).database or ""

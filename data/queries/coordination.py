@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.models import (
@@ -46,42 +46,63 @@ TOP_COMMUNES = 15
 
 @dataclass(frozen=True)
 class Dashboard:
-    """The figures of the coordination dashboard."""
+    """The figures of the coordination dashboard (of the plan's priority métiers only, when
+    ``priority_only``); by métier, each label comes with whether it is a priority one."""
 
-    offers_by_metier: list[tuple[str, int]]
-    requests_by_metier: list[tuple[str, int]]
+    offers_by_metier: list[tuple[str, bool, int]]
+    requests_by_metier: list[tuple[str, bool, int]]
     offers_by_commune: list[tuple[str, int]]
     requests_by_commune: list[tuple[str, int]]
     to_review: int
     pairs_by_status: list[tuple[SuggestionStatus, int]]
+    priority_only: bool = False
 
 
-def review_count(session: Session) -> int:
-    """Count the suggestions awaiting review (the review rule of ``data.models``)."""
+def _priority_request() -> ColumnElement[bool]:
+    """The condition « the request looks for at least one of the plan's priority métiers »."""
+    return (
+        select(RequestMetier.request_id)
+        .join(Metier, Metier.code == RequestMetier.metier_code)
+        .where(RequestMetier.request_id == Request.id, Metier.priority.is_(True))
+        .exists()
+    )
+
+
+def review_count(session: Session, *, priority_only: bool = False) -> int:
+    """Count the suggestions awaiting review (the review rule of ``data.models``), of offers of
+    the priority métiers only when ``priority_only``."""
     stmt = (
         select(func.count(Suggestion.id))
         .join(Suggestion.request)
         .join(Suggestion.offer)
         .where(*AWAITING_REVIEW)
     )
+    if priority_only:
+        stmt = stmt.join(Metier, Metier.code == Offer.metier_code).where(Metier.priority.is_(True))
     return session.scalar(stmt) or 0
 
 
-def dashboard(session: Session) -> Dashboard:
-    """Count open offers and active requests by métier and commune, reviews and pairs."""
+def dashboard(session: Session, *, priority_only: bool = False) -> Dashboard:
+    """Count open offers and active requests by métier and commune, reviews and pairs.
+
+    ``priority_only``: the plan's eight priority métiers only (offers and pairs of those métiers,
+    requests that look for at least one of them).
+    """
+    priority = (Metier.priority.is_(True),) if priority_only else ()
+    priority_request = (_priority_request(),) if priority_only else ()
     offers_by_metier = session.execute(
-        select(Metier.label, func.count(Offer.id))
+        select(Metier.label, Metier.priority, func.count(Offer.id))
         .join(Offer, Offer.metier_code == Metier.code)
-        .where(*OPEN_OFFER)
-        .group_by(Metier.label)
+        .where(*OPEN_OFFER, *priority)
+        .group_by(Metier.label, Metier.priority)
         .order_by(func.count(Offer.id).desc(), Metier.label)
     ).all()
     requests_by_metier = session.execute(
-        select(Metier.label, func.count(func.distinct(RequestMetier.request_id)))
+        select(Metier.label, Metier.priority, func.count(func.distinct(RequestMetier.request_id)))
         .join(RequestMetier, RequestMetier.metier_code == Metier.code)
         .join(Request, Request.id == RequestMetier.request_id)
-        .where(Request.status == RequestStatus.ACTIVE)
-        .group_by(Metier.label)
+        .where(Request.status == RequestStatus.ACTIVE, *priority)
+        .group_by(Metier.label, Metier.priority)
         .order_by(func.count(func.distinct(RequestMetier.request_id)).desc(), Metier.label)
     ).all()
     offers_by_commune = session.execute(
@@ -89,7 +110,8 @@ def dashboard(session: Session) -> Dashboard:
         .select_from(Offer)
         .join(Site, Site.id == Offer.site_id)
         .join(Commune, Commune.insee == Site.commune_insee)
-        .where(*OPEN_OFFER)
+        .join(Metier, Metier.code == Offer.metier_code)
+        .where(*OPEN_OFFER, *priority)
         .group_by(Commune.name)
         .order_by(func.count(Offer.id).desc(), Commune.name)
         .limit(TOP_COMMUNES)
@@ -97,25 +119,29 @@ def dashboard(session: Session) -> Dashboard:
     requests_by_commune = session.execute(
         select(Commune.name, func.count(Request.id))
         .join(Request, Request.commune_insee == Commune.insee)
-        .where(Request.status == RequestStatus.ACTIVE)
+        .where(Request.status == RequestStatus.ACTIVE, *priority_request)
         .group_by(Commune.name)
         .order_by(func.count(Request.id).desc(), Commune.name)
         .limit(TOP_COMMUNES)
     ).all()
-    pairs = dict(
-        session.execute(
-            select(Suggestion.status, func.count(Suggestion.id))
-            .where(Suggestion.status.in_(PAIR_STATUSES))
-            .group_by(Suggestion.status)
-        ).all()
+    pairs_stmt = select(Suggestion.status, func.count(Suggestion.id)).where(
+        Suggestion.status.in_(PAIR_STATUSES)
     )
+    if priority_only:
+        pairs_stmt = (
+            pairs_stmt.join(Offer, Offer.id == Suggestion.offer_id)
+            .join(Metier, Metier.code == Offer.metier_code)
+            .where(*priority)
+        )
+    pairs = dict(session.execute(pairs_stmt.group_by(Suggestion.status)).all())
     return Dashboard(
-        offers_by_metier=[(label, n) for label, n in offers_by_metier],
-        requests_by_metier=[(label, n) for label, n in requests_by_metier],
+        offers_by_metier=[(label, bool(p), n) for label, p, n in offers_by_metier],
+        requests_by_metier=[(label, bool(p), n) for label, p, n in requests_by_metier],
         offers_by_commune=[(name, n) for name, n in offers_by_commune],
         requests_by_commune=[(name, n) for name, n in requests_by_commune],
-        to_review=review_count(session),
+        to_review=review_count(session, priority_only=priority_only),
         pairs_by_status=[(s, pairs.get(s, 0)) for s in PAIR_STATUSES],
+        priority_only=priority_only,
     )
 
 

@@ -296,7 +296,7 @@ def test_a_decision_on_a_stale_read_loses_at_the_write(
 def live_app(committed_engine: Engine, tmp_path: Path) -> Flask:
     """The app on the committing database: each request opens its own session, as in production."""
     with committed_engine.connect() as unused:  # make_app binds to a test connection: replaced
-        app = make_app(unused, committed_engine, tmp_path)
+        app = make_app(unused, committed_engine, tmp_path, fresh=True)
     state(app).session_factory = make_session_factory(committed_engine)
     return app
 

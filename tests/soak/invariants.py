@@ -199,8 +199,8 @@ def dashboard_tables(page: str) -> dict[str, dict[str, int]]:
         rows = {}
         for row in ROW.findall(body):
             cells = [html.unescape(TAG.sub("", c)).strip() for c in CELL.findall(row)]
-            if len(cells) == 2:
-                rows[cells[0]] = int(cells[1])
+            if len(cells) >= 2:  # label, [priority of the plan,] number
+                rows[cells[0]] = int(cells[-1])
         tables[html.unescape(caption)] = rows
     return tables
 

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from data.models import Offer
+from data.operations.communes import COMMUNE_NOT_FOUND
 from tests.web.api_fixtures import ApiClient, Tokens, api, tokens  # noqa: F401
 
 W = Any  # tests.web.conftest.World
@@ -154,7 +155,11 @@ def test_bad_query_is_422(staff: ApiClient, query: str) -> None:
 def test_unknown_commune_in_filter_is_422(staff: ApiClient) -> None:
     response = staff.get("/api/v1/offers?commune=99999")
     assert assert_error(response, 422, "validation_error")["errors"] == {
-        "commune": ["Commune inconnue."]
+        "commune": [COMMUNE_NOT_FOUND]
+    }
+    response = staff.get("/api/v1/offers?commune_insee=99999")
+    assert assert_error(response, 422, "validation_error")["errors"] == {
+        "commune_insee": ["Aucune commune ne porte le code INSEE 99999."]
     }
 
 

@@ -56,6 +56,9 @@ def test_a_suggestion_approved_then_moved_to_a_contract(
         ("status_change", "contacted", "interview"),
         ("status_change", "interview", "contract_signed"),
     ]
+    # Each line also reads in French, as on the pair's page: the codes are for programs.
+    assert pair["history"][0]["text"] == "Changement d'étape : À examiner → Mise en relation faite"
+    assert all("_" not in e["text"] for e in pair["history"])
     # Every line names the token that acted, none a user (a token is no user).
     assert {e["actor_id"] for e in pair["history"]} == {None}
     assert len({e["api_token_id"] for e in pair["history"]}) == 1

@@ -164,6 +164,12 @@ DOMAIN_EXAMPLES = [
 ]
 
 
+@pytest.fixture
+def app(connection: Connection, engine: Engine, tmp_path: Path) -> Flask:
+    """An app of its own: tests here add routes to it."""
+    return make_app(connection, engine, tmp_path, fresh=True)
+
+
 @pytest.mark.parametrize(("exc", "status", "code", "shown"), DOMAIN_EXAMPLES)
 def test_domain_and_engine_errors_answer_alike_on_pages_and_in_the_api(
     app: Flask, exc: Exception, status: int, code: str, shown: str

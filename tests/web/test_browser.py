@@ -57,7 +57,7 @@ def browser() -> Iterator[Browser]:
 def live(connection: Connection, engine: Engine, tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """The app served on a free local port for the duration of one test."""
     port = _free_port()
-    app = make_app(connection, engine, tmp_path, BASE_URL=f"http://127.0.0.1:{port}")
+    app = make_app(connection, engine, tmp_path, fresh=True, BASE_URL=f"http://127.0.0.1:{port}")
     server = make_server("127.0.0.1", port, app, threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -173,6 +173,7 @@ def _violations(page: Page) -> list[str]:
     ]
 
 
+@pytest.mark.one_engine
 def test_pages_have_no_serious_accessibility_violation(live, page: Page, session: Session) -> None:
     _app, base = live
     world_offer = f.make_offer(session)

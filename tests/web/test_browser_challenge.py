@@ -21,7 +21,7 @@ from tests.web.test_browser import _violations, browser, live, page  # noqa: F40
 from tests.web.test_signin import _mails
 from web.challenge import DEFAULT_CHALLENGE_COST, DEFAULT_CHALLENGE_COUNTER
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_engine]
 
 #: The widget's proof of work at the real cost takes a few seconds on a loaded machine.
 SOLVE_TIMEOUT_MS = 120_000

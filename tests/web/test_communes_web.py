@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Offer, Role
+from data.models import Offer, Request, Role
 from tests.data import factories as f
 from tests.web.api_fixtures import api, tokens  # noqa: F401
 from tests.web.conftest import World, post, sign_in
@@ -178,3 +178,68 @@ def test_api_resolves_and_labels_communes(api: Any, world: World) -> None:  # no
     typo = client.get("/api/v1/communes?q=Oyonax").get_json()["items"]
     assert [c["name"] for c in typo] == ["Oyonnax"]
     assert client.get("/api/v1/communes/resolve").status_code == 422
+
+
+def test_api_request_takes_a_commune_as_people_write_it(
+    api: Any,  # noqa: F811
+    world: World,
+    session: Session,
+) -> None:
+    """``commune`` is read by the forms' resolver; ``commune_insee`` stays an exact code."""
+    candidate = f.make_candidate(session)
+    session.commit()
+    staff = api("coordinator")
+    new = {"candidate_id": candidate.id, "metiers": ["aide soignante"]}
+
+    shared = staff.post("/api/v1/requests", {**new, "commune": "01100"})
+    assert shared.status_code == 422, shared.get_json()
+    (message,) = shared.get_json()["errors"]["commune"]
+    assert message.startswith("« 01100 » correspond à plusieurs communes : Oyonnax (01100), ")
+    # Each commune offered is a label the field takes back.
+    created = staff.post("/api/v1/requests", {**new, "commune": "Oyonnax (01100)"})
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["commune"]["insee"] == f.OYONNAX
+    request_id = created.get_json()["id"]
+
+    for typed, insee in [("bourg en bresse", f.BOURG), ("Oyonax", f.OYONNAX)]:
+        moved = staff.patch(f"/api/v1/requests/{request_id}", {"commune": typed})
+        assert moved.status_code == 200, moved.get_json()
+        assert moved.get_json()["commune"]["insee"] == insee, typed
+    # An INSEE code that is also a postal code is the commune of that INSEE code, given as such.
+    exact = staff.patch(f"/api/v1/requests/{request_id}", {"commune_insee": "01100"})
+    assert exact.get_json()["commune"]["name"] == "Cheignieu-la-Balme"
+
+    for body, field in [
+        ({"commune": "Atlantide"}, "commune"),
+        ({"commune": "Oyonnax", "commune_insee": f.OYONNAX}, "commune"),
+        ({"commune_insee": "99999"}, "commune_insee"),
+    ]:
+        refused = staff.patch(f"/api/v1/requests/{request_id}", body)
+        assert refused.status_code == 422 and list(refused.get_json()["errors"]) == [field], body
+    session.expire_all()
+    assert session.get(Request, request_id).commune_insee == "01100"  # nothing half-written
+    other = f.make_candidate(session)
+    session.commit()
+    nowhere = staff.post("/api/v1/requests", {**new, "candidate_id": other.id})
+    assert nowhere.status_code == 422 and list(nowhere.get_json()["errors"]) == ["commune"]
+
+
+def test_api_filters_read_a_commune_as_people_write_it(api: Any, world: World) -> None:  # noqa: F811
+    staff = api("coordinator")
+
+    def ids(url: str) -> list[int]:
+        response = staff.get(url)
+        assert response.status_code == 200, response.get_json()
+        return [item["id"] for item in response.get_json()["items"]]
+
+    near = ids(f"/api/v1/offers?commune_insee={f.OYONNAX}&distance_km=5&page_size=100")
+    assert near and near == ids("/api/v1/offers?commune=Oyonax&distance_km=5&page_size=100")
+    assert near == ids("/api/v1/offers?commune=Oyonnax%20(01100)&distance_km=5&page_size=100")
+    shared = staff.get("/api/v1/offers?commune=01100&distance_km=5")
+    assert shared.status_code == 422
+    assert "Oyonnax (01100)" in shared.get_json()["errors"]["commune"][0]
+    requests = ids(f"/api/v1/requests?commune_insee={world.request.commune_insee}")
+    assert world.request.id in requests
+    assert requests == ids("/api/v1/requests?commune=bourg%20en%20bresse")
+    both = staff.get(f"/api/v1/requests?commune=Bourg&commune_insee={f.BOURG}")
+    assert both.status_code == 422

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import mail
+from data import mail, queries
 from data.models import Offer, OfferStatus, RequestStatus, Role, Suggestion, SuggestionStatus
 from tests.data import factories as f
 from tests.web.conftest import World, deliver_mails, post, sign_in
@@ -465,6 +465,43 @@ def test_dashboard_counts(app: Flask, world: World) -> None:
     page = sign_in(app.test_client(), world.coordinator).get("/coordination/").text
     assert "1 suggestion à examiner" in page
     assert "Aide-soignant" in page and "Bourg-en-Bresse" in page
+
+
+def test_dashboard_counts_the_plan_s_priority_metiers_alone_when_asked(
+    app: Flask, world: World, session: Session
+) -> None:
+    """An offer, a request and a pair of a métier outside the eight: counted with every métier,
+    left out of the priority figures; the priority métiers are marked in the full tables."""
+    nursery = f.make_offer(session, metier_code="auxiliaire-de-puericulture")
+    nursery.site.commune_insee = f.OYONNAX
+    other = f.make_request(session, metiers=["auxiliaire de puériculture"], commune_insee=f.OYONNAX)
+    f.make_suggestion(session, other, nursery, status=SuggestionStatus.APPROVED)
+    session.commit()
+    every = queries.dashboard(session)
+    plan = queries.dashboard(session, priority_only=True)
+    assert ("Auxiliaire de puériculture", False, 1) in every.offers_by_metier
+    assert ("Auxiliaire de puériculture", False, 1) in every.requests_by_metier
+    assert all(is_priority for _, is_priority, _ in plan.offers_by_metier + plan.requests_by_metier)
+    assert [n for _, _, n in plan.offers_by_metier] and sum(
+        n for _, _, n in every.offers_by_metier
+    ) == sum(n for _, _, n in plan.offers_by_metier) + 1
+    approved = SuggestionStatus.APPROVED
+    assert dict(every.pairs_by_status)[approved] == dict(plan.pairs_by_status)[approved] + 1
+    assert dict(every.requests_by_commune)["Oyonnax"] == 1
+    assert "Oyonnax" not in dict(plan.requests_by_commune)
+    assert plan.to_review == every.to_review == 1  # the proposed pair is of a priority métier
+
+    client = sign_in(app.test_client(), world.coordinator)
+    full = html.unescape(client.get("/coordination/").text)
+    assert "Auxiliaire de puériculture" in full
+    assert "<tr><td>Aide-soignant</td><td>Oui</td>" in full
+    assert "<tr><td>Auxiliaire de puériculture</td><td>Non</td>" in full
+    shown = html.unescape(client.get("/coordination/?metiers=prioritaires").text)
+    assert "Auxiliaire de puériculture" not in shown and "Aide-soignant" in shown
+    assert (
+        "huit métiers prioritaires du plan" in shown
+        and "/coordination/suggestions?metier=prioritaires" in shown
+    )
 
 
 # --- Administration -------------------------------------------------------------------------

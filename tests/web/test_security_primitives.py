@@ -124,7 +124,10 @@ def test_rate_limit_counts_are_shared_by_every_worker(
     connection: Connection, engine: Engine, tmp_path: Path
 ) -> None:
     # Two app instances stand for two gunicorn workers: nothing is kept in a process's memory.
-    workers = [make_app(connection, engine, tmp_path, RATELIMIT_PER_ADDRESS=4) for _ in range(2)]
+    workers = [
+        make_app(connection, engine, tmp_path, fresh=True, RATELIMIT_PER_ADDRESS=4)
+        for _ in range(2)
+    ]
     statuses = []
     for i in range(6):
         client = sign_in(workers[i % 2].test_client(), None)

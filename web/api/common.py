@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 from webargs.flaskparser import abort
 
-from data.errors import NotFound
+from data.errors import NotFound, ValidationError
 from data.models import (
     PAIR_STAGES,
     Candidate,
@@ -25,7 +25,7 @@ from data.models import (
     Site,
     Suggestion,
 )
-from data.operations.communes import commune_label
+from data.operations.communes import commune_label, resolve_commune
 from data.operations.offer_fields import OFFER_FIELDS
 from data.presentation import reasons as readers
 from data.queries import (
@@ -53,8 +53,10 @@ __all__ = [
     "request_dict",
     "candidate_view",
     "suggestion_dict",
+    "take_commune",
     "candidate_suggestion_dict",
     "employer_contact",
+    "commune_of",
     "commune_ref",
 ]
 
@@ -141,6 +143,30 @@ def load_suggestion(session: Session, principal: Principal, suggestion_id: int) 
 def commune_ref(commune: Commune) -> dict[str, Any]:
     """Return a commune as other objects name it."""
     return {"insee": commune.insee, "name": commune.name, "label": commune_label(commune)}
+
+
+def commune_of(session: Session, given: dict[str, Any]) -> Commune | None:
+    """Return the commune ``given`` names in ``commune`` (a text read as the forms read it) or
+    ``commune_insee`` (a code, as is); None when it names none. Raises ValidationError (422):
+    a text that fits several communes names them, each as a label ``commune`` takes back."""
+    if given.get("commune") is not None:
+        return resolve_commune(session, given["commune"], "commune")
+    code = given.get("commune_insee")
+    if code is None:
+        return None
+    commune = session.get(Commune, code.upper())
+    if commune is None:
+        raise ValidationError({"commune_insee": [f"Aucune commune ne porte le code INSEE {code}."]})
+    return commune
+
+
+def take_commune(session: Session, data: dict[str, Any]) -> None:
+    """Replace a typed ``commune`` of ``data`` by its ``commune_insee``, for the use cases."""
+    if "commune" in data:
+        commune = commune_of(session, data)
+        del data["commune"]
+        if commune is not None:
+            data["commune_insee"] = commune.insee
 
 
 def metier_ref(metier: Metier) -> dict[str, Any]:

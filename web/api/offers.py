@@ -14,13 +14,12 @@ from marshmallow import RAISE
 from data import operations as ops
 from data import queries
 from data.errors import ValidationError
-from data.models import Commune
 from data.operations.offer_import import import_offers
 from web.db import get_session
 
 from .auth import current_principal, not_candidate
 from .base import ID, api_blueprint, errors
-from .common import audience_of, load_offer, offer_dict, offer_out, page_out
+from .common import audience_of, commune_of, load_offer, offer_dict, offer_out, page_out
 from .fields import REQUIRED
 from .schemas import (
     OfferCreate,
@@ -54,11 +53,7 @@ def list_offers(query: dict[str, Any]) -> dict[str, Any]:
     """
     session = get_session()
     principal = current_principal()
-    near = None
-    if "commune" in query:
-        near = session.get(Commune, query["commune"])
-        if near is None:
-            raise ValidationError({"commune": ["Commune inconnue."]})
+    near = commune_of(session, query)
     search = queries.OfferSearch(
         metier=query.get("metier"),
         housing=query.get("housing"),

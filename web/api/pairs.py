@@ -22,7 +22,7 @@ from data import operations as ops
 from data import queries
 from data.errors import Conflict, NotFound
 from data.models import PAIR_STATUSES, AuditEntry, Suggestion, SuggestionStatus
-from data.presentation import label
+from data.presentation import event_line, label
 from data.standing import next_stage
 from web.db import get_session
 
@@ -59,6 +59,7 @@ def _event(entry: AuditEntry) -> dict[str, Any]:
         "reason": details.get("reason"),
         "actor_id": entry.actor_id,
         "api_token_id": details.get("api_token_id"),
+        "text": event_line(entry.action, details),
     }
 
 

@@ -23,7 +23,7 @@ from web.db import get_session
 
 from .auth import current_principal, not_employer
 from .base import ID, api_blueprint, errors
-from .common import audience_of, load_request, page_out, request_dict
+from .common import audience_of, commune_of, load_request, page_out, request_dict, take_commune
 from .fields import REQUIRED
 from .schemas import (
     RequestCreate,
@@ -64,10 +64,11 @@ def list_requests(query: dict[str, Any]) -> dict[str, Any]:
 
     A candidate token lists its own request only (none before it is created).
     """
+    near = commune_of(get_session(), query)
     search = queries.RequestSearch(
         status=query.get("status"),
         metier=query.get("metier"),
-        commune_insee=query.get("commune"),
+        commune_insee=None if near is None else near.insee,
         needs_housing=query.get("needs_housing"),
     )
     page = queries.request_page(
@@ -101,6 +102,7 @@ def create_request(data: dict[str, Any]) -> dict[str, Any]:
         candidate_id = principal.candidate_id
     elif candidate_id is None:
         raise ValidationError({"candidate_id": [REQUIRED]})
+    take_commune(session, data)
     result = ops.create_request(session, candidate_id, **data)
     session.commit()
     return _saved(result)
@@ -135,6 +137,7 @@ def update_request(data: dict[str, Any], request_id: int) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     request = load_request(session, principal, request_id)
+    take_commune(session, data)
     result = ops.update_request(session, request, **data)
     session.commit()
     return _saved(result)

@@ -56,6 +56,40 @@ def _pattern(regex: str, message: str) -> validate.Regexp:
     return validate.Regexp(regex, error=message)
 
 
+#: How the API's ``commune`` inputs are described (the forms' resolver reads them).
+COMMUNE_TEXT = (
+    "The commune as people write it: its name (accents, case, « st » and typos forgiven), "
+    "« Oyonnax (01100) », a postal code, a former name, or an INSEE code. A text that fits "
+    "several communes is a 422 naming them, each as a label this field takes back "
+    "(`GET /api/v1/communes/resolve` lists them as objects)."
+)
+INSEE_TEXT = "The commune's INSEE code, exactly (not a postal code)."
+
+
+def commune_text(**kwargs: Any) -> fields.Field:
+    """Return a ``commune`` input: text the commune resolver reads (200 characters at most)."""
+    return Text(validate=length(1, 200), metadata={"description": COMMUNE_TEXT}, **kwargs)
+
+
+def insee_code(**kwargs: Any) -> fields.Field:
+    """Return a ``commune_insee`` input: an INSEE code, as is."""
+    return Text(
+        validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères)."),
+        metadata={"description": INSEE_TEXT},
+        **kwargs,
+    )
+
+
+def _one_commune(data: dict[str, Any], *, required: bool) -> None:
+    """Refuse ``commune`` and ``commune_insee`` together (and neither, when ``required``)."""
+    if "commune" in data and "commune_insee" in data:
+        raise SchemaError(
+            "Indiquez la commune une seule fois : « commune » ou « commune_insee ».", "commune"
+        )
+    if required and "commune" not in data and "commune_insee" not in data:
+        raise SchemaError("Indiquez la commune (« commune » ou « commune_insee »).", "commune")
+
+
 def _one_of(choices: list[str]) -> validate.OneOf:
     return validate.OneOf(choices, error="Valeur attendue parmi : {choices}.")
 
@@ -374,13 +408,11 @@ class OfferQuery(PageQuery):
     """Filters of the offer list."""
 
     metier = Text(validate=length(1, 64), metadata={"description": "Métier code."})
-    commune = Text(
-        validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères)."),
-        metadata={"description": "INSEE code; sorts by distance from it."},
-    )
+    commune = commune_text()
+    commune_insee = insee_code()
     distance_km = Number(
         validate=range_(0, MAX_SEARCH_KM),
-        metadata={"description": "Radius around `commune` (needs `commune`)."},
+        metadata={"description": "Radius around the commune (needs `commune` or `commune_insee`)."},
     )
     status = Choice(OfferStatus)
     housing = QueryBoolean(metadata={"description": "true: housing offered; false: none."})
@@ -388,7 +420,8 @@ class OfferQuery(PageQuery):
 
     @validates_schema
     def _distance_needs_commune(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "distance_km" in data and "commune" not in data:
+        _one_commune(data, required=False)
+        if "distance_km" in data and "commune" not in data and "commune_insee" not in data:
             raise SchemaError("Indiquez la commune autour de laquelle chercher.", "distance_km")
 
 
@@ -459,15 +492,21 @@ class RequestQuery(PageQuery):
 
     status = Choice(RequestStatus)
     metier = Text(validate=length(1, 64), metadata={"description": "Métier code."})
-    commune = Text(validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères)."))
+    commune = commune_text()
+    commune_insee = insee_code()
     needs_housing = QueryBoolean()
+
+    @validates_schema
+    def _commune_once(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _one_commune(data, required=False)
 
 
 class RequestUpdate(Base):
     """Fields of a request that may change (all optional; ``metiers`` replaces the list)."""
 
     metiers = ListOf(Text(validate=length(1, 200)), validate=length(1, MAX_METIERS))
-    commune_insee = Text(validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères)."))
+    commune = commune_text()
+    commune_insee = insee_code()
     max_distance_km = StrictInteger(validate=range_(MIN_DISTANCE_KM, MAX_DISTANCE_KM))
     has_licence = StrictBoolean()
     has_car = StrictBoolean()
@@ -475,6 +514,10 @@ class RequestUpdate(Base):
     accepts_relocation = StrictBoolean()
     available_from = Day(allow_none=True)
     diploma_level = StrictInteger(allow_none=True, validate=range_(0, 8))
+
+    @validates_schema
+    def _commune_once(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _one_commune(data, required=False)
 
 
 class RequestCreate(RequestUpdate):
@@ -487,9 +530,10 @@ class RequestCreate(RequestUpdate):
         }
     )
     metiers = ListOf(Text(validate=length(1, 200)), required=True, validate=length(1, MAX_METIERS))
-    commune_insee = Text(
-        required=True, validate=_pattern(INSEE_PATTERN, "Code INSEE attendu (5 caractères).")
-    )
+
+    @validates_schema
+    def _commune_once(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _one_commune(data, required=True)
 
 
 # --- Suggestions ------------------------------------------------------------------------------
@@ -694,6 +738,13 @@ class PairEventSchema(Base):
         metadata={"description": "Status or answer after (a code)."},
     )
     reason = Text(required=True, allow_none=True, metadata={"description": "French, as typed."})
+    text = Text(
+        required=True,
+        metadata={
+            "description": "The line in French, as the pair's page shows it: « Changement "
+            "d'étape : À examiner → Mise en relation faite »."
+        },
+    )
     actor_id = StrictInteger(
         required=True, allow_none=True, metadata={"description": "The user who acted, if any."}
     )

@@ -113,7 +113,13 @@ def _get(model: type, object_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/")
 def dashboard() -> str:
-    return render_template("coordinator/dashboard.html", d=queries.dashboard(get_session()))
+    """The figures of the platform, of every métier or of the plan's priority ones only."""
+    priority_only = request.args.get("metiers") == PRIORITY_METIERS
+    return render_template(
+        "coordinator/dashboard.html",
+        d=queries.dashboard(get_session(), priority_only=priority_only),
+        priority=PRIORITY_METIERS,
+    )
 
 
 # --- Review queue -------------------------------------------------------------------------------
