@@ -498,6 +498,7 @@ def test_dashboard_counts_the_plan_s_priority_metiers_alone_when_asked(
     assert "<tr><td>Auxiliaire de puériculture</td><td>Non</td>" in full
     shown = html.unescape(client.get("/coordination/?metiers=prioritaires").text)
     assert "Auxiliaire de puériculture" not in shown and "Aide-soignant" in shown
+    assert "Prioritaire du plan" not in shown  # a column of « Oui » only would say nothing
     assert (
         "huit métiers prioritaires du plan" in shown
         and "/coordination/suggestions?metier=prioritaires" in shown

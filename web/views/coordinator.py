@@ -118,7 +118,7 @@ def dashboard() -> str:
     return render_template(
         "coordinator/dashboard.html",
         d=queries.dashboard(get_session(), priority_only=priority_only),
-        priority=PRIORITY_METIERS,
+        priority=(PRIORITY_METIERS, PRIORITY_METIERS_LABEL),
     )
 
 
