@@ -42,6 +42,33 @@ __all__ = [
 LEVEL_NAMES = {3: "CAP", 4: "bac", 5: "bac + 2", 6: "bac + 3", 7: "bac + 5", 8: "doctorat"}
 
 
+#: The months as French dates name them (``data.presentation.formatters`` writes its dates
+#: with them too).
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def day_text(d: date) -> str:
+    """Write a day the French way.
+
+    >>> day_text(date(2027, 9, 1)), day_text(date(2027, 10, 15))
+    ('1er septembre 2027', '15 octobre 2027')
+    """
+    return f"{'1er' if d.day == 1 else d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
 def _lower_first(label: str) -> str:
     return label[:1].lower() + label[1:]
 
@@ -183,7 +210,7 @@ def exclusion_message(
         return "Permis B exigé"
     if reason == "date":
         start = off.start or date.min
-        return f"Disponible trop tard (après le {start:%d/%m/%Y})"
+        return f"Disponible trop tard (après le {day_text(start)})"
     if reason == "housing":
         return "Pas de logement proposé"
     raise ValueError(reason)

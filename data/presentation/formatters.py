@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from matching.explanations import MONTHS
+
 __all__ = [
     "PARIS",
     "agree",
@@ -28,20 +30,7 @@ PARIS = ZoneInfo("Europe/Paris")
 NEAR_KM = 1.0
 
 _DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+_MONTHS = MONTHS  # one list of French months, the engine's
 
 
 def date_fr(value: date | datetime | None, weekday: bool = False) -> str:

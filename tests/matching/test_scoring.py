@@ -104,7 +104,7 @@ def test_related_metier_and_distance_reasons(ref: MetierReferential) -> None:
             {"available_from": date(2026, 11, 2)},
             {"start": date(2026, 9, 1)},
             "date",
-            "Disponible trop tard (après le 01/09/2026)",
+            "Disponible trop tard (après le 1er septembre 2026)",
         ),
         (
             {"metiers": ("educateur-specialise",), "diploma_level": 3},
