@@ -22,6 +22,7 @@ from .formatters import (
     number,
     percent,
     plural,
+    tel_uri,
     weight,
 )
 from .labels import (
@@ -94,6 +95,7 @@ FILTERS: dict[str, Any] = {
     "standing": standing_sentences,
     "describe_counts": describe_counts,
     "field_label": field_label,
+    "tel_uri": tel_uri,
 }
 #: The Jinja globals of every template.
 GLOBALS: dict[str, Any] = {

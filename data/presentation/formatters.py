@@ -21,6 +21,7 @@ __all__ = [
     "number",
     "percent",
     "plural",
+    "tel_uri",
     "weight",
 ]
 
@@ -144,3 +145,20 @@ def plural(n: int, one: str, many: str) -> str:
     ('1 proposition', '0 lits')
     """
     return f"{number(n)} {agree(n, one, many)}"
+
+
+def tel_uri(phone: str | None) -> str:
+    """Return the ``tel:`` address of a phone number as people type it (a French number read
+    as one: spaces, dots and dashes dropped, « 0 » becomes « +33 »); empty for no number.
+
+    >>> tel_uri("06 12 34 56 78"), tel_uri("+33 (0)4.74.12.34.56"), tel_uri("")
+    ('tel:+33612345678', 'tel:+33474123456', '')
+    """
+    if not phone:
+        return ""
+    digits = "".join(c for c in phone.replace("(0)", "") if c.isdigit() or c == "+")
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif digits.startswith("0"):
+        digits = "+33" + digits[1:]
+    return f"tel:{digits}"

@@ -711,3 +711,18 @@ def test_allocation_proposal_places_requests_and_explains_the_others(
     assert "Créer le binôme" in text or "Approuver" in text
     unplaced = {first.id, second.id} - {placed[0].id}
     assert f"(n° {unplaced.pop()})</a>" in text.split("Demandes sans offre")[1]
+
+
+def test_phone_numbers_and_addresses_are_links_that_wrap(app: Flask, world: World) -> None:
+    """A coordinator calls or writes from the page; a long address wraps (class « contact »)."""
+    page = sign_in(app.test_client(), world.coordinator).get(
+        f"/coordination/demandes/{world.request.id}"
+    )
+    assert page.status_code == 200
+    assert '<a class="contact" href="tel:+33612345678">06 12 34 56 78</a>' in page.text
+    email = world.request.candidate.email
+    assert f'<a class="contact" href="mailto:{email}">{email}</a>' in page.text
+    # The employer of the approved pair reaches the candidate the same way.
+    employer = sign_in(app.test_client(), world.employer_user)
+    offer = employer.get(f"/employeur/offres/{world.offer.id}")
+    assert 'href="tel:+33612345678"' in offer.text

@@ -155,6 +155,41 @@ def test_staff_sign_in_needs_password_and_totp(client: FlaskClient, session: Ses
     assert client.get("/coordination/").status_code == 200
 
 
+def test_a_mailed_link_leads_back_to_the_page_that_asked_for_it(
+    app: Flask, session: Session
+) -> None:
+    """A person opening a page of their space signed out gets the sign-in form; the link the
+    mail brings signs them in on that page, never on another site nor another role's space."""
+    user = f.make_user(session, Role.CANDIDATE)
+    session.commit()
+    client = sign_in(app.test_client(), None)
+    asked = client.get("/candidat/informations")
+    assert asked.status_code == 302
+    form_page = client.get(asked.headers["Location"])
+    assert 'name="next" value="/candidat/informations"' in form_page.text
+    post(client, "/connexion", {"email": user.email, "next": "/candidat/informations"})
+    _link_from_last_mail(app, user.email)
+    body = [b for b in _mails(Path(app.config["MAIL_DIR"])) if f"To: {user.email}" in b][-1]
+    found = re.search(r"http://localhost(/connexion/lien/\S+)", body)
+    assert found is not None
+    path = found.group(1)
+    assert path.endswith("?next=/candidat/informations") or path.endswith(
+        "?next=%2Fcandidat%2Finformations"
+    ), path
+    page = client.get(path)
+    assert 'name="next" value="/candidat/informations"' in page.text
+    used = post(client, path.split("?")[0], {"next": "/candidat/informations"})
+    assert used.status_code == 302 and used.headers["Location"] == "/candidat/informations"
+
+    for target in ("//evil.example/x", "https://evil.example/", "/coordination/", "/employeur/"):
+        other = sign_in(app.test_client(), None)
+        raw = auth.create_login_link(session, user)
+        session.commit()
+        landed = post(other, f"/connexion/lien/{raw}", {"next": target})
+        assert landed.status_code == 302, target
+        assert landed.headers["Location"] == "/candidat/", target
+
+
 def test_staff_next_parameter_cannot_leave_the_site(client: FlaskClient, session: Session) -> None:
     user, password, secret = _staff(session)
     sign_in(client, None)

@@ -53,6 +53,28 @@ def _home_of(user: User) -> str:
     return url_for("coordinator.dashboard")
 
 
+#: The spaces of the site and who may enter each: a ``next`` into another's space is not followed.
+_SPACES = {
+    "/employeur": (Role.EMPLOYER,),
+    "/candidat": (Role.CANDIDATE,),
+    "/coordination": (Role.COORDINATOR, Role.ADMIN),
+    "/admin": (Role.ADMIN,),
+}
+
+
+def _landing(user: User, target: str | None) -> str:
+    """Return where ``user`` goes once signed in: ``target`` (the page that asked for the
+    sign-in) when it is a path of the site that their role may open, else their home."""
+    nxt = safe_next(target)
+    if nxt is None:
+        return _home_of(user)
+    path = nxt.split("?", 1)[0]
+    for prefix, roles in _SPACES.items():
+        if (path == prefix or path.startswith(prefix + "/")) and user.role not in roles:
+            return _home_of(user)
+    return nxt
+
+
 def _allowed(*keys: str) -> bool:
     """Count one attempt for each key; False as soon as one is over its limit (all are counted)."""
     cfg = current_app.config
@@ -102,8 +124,9 @@ def _absolute(endpoint: str, **values: object) -> str:
     return f"{current_app.config['BASE_URL']}{url_for(endpoint, **values)}"
 
 
-def send_signin_link(user: User, template: str = "signin") -> None:
-    """Queue a mail with a new single-use link for ``user`` (the jobs' sender sends it)."""
+def send_signin_link(user: User, template: str = "signin", next_path: str | None = None) -> None:
+    """Queue a mail with a new single-use link for ``user`` (the jobs' sender sends it); the
+    link leads on to ``next_path`` (a path of the site) once used."""
     session = get_session()
     raw = auth.create_login_link(session, user)
     mailing.queue(
@@ -113,7 +136,7 @@ def send_signin_link(user: User, template: str = "signin") -> None:
         key=auth.hash_secret(raw)[:32],
         template=template,
         user_id=user.id,
-        link=_absolute("signin.link", token=raw),
+        link=_absolute("signin.link", token=raw, next=safe_next(next_path)),
     )
 
 
@@ -142,12 +165,13 @@ def _sent(email: str, started: float, *, signup: bool = False) -> str:
 @bp.route("/connexion", methods=["GET", "POST"])
 def request_link() -> str | Response | tuple:
     user = current_user()
+    nxt = safe_next(request.values.get("next"))
     if user is not None:
-        return redirect(_home_of(user))
+        return redirect(_landing(user, nxt))
     if request.method == "GET":
-        return render_template("signin/request_link.html", form={}, errors={})
+        return render_template("signin/request_link.html", form={}, errors={}, next=nxt)
     started = time.perf_counter()
-    form = {"email": request.form.get("email", "")[:254]}
+    form = {"email": request.form.get("email", "")[:254], "next": nxt or ""}
     email = auth.normalize_email(form["email"])
     if "@" not in email:
         errors = {"email": ["Indiquez une adresse électronique, par exemple nom@exemple.fr."]}
@@ -162,7 +186,7 @@ def request_link() -> str | Response | tuple:
         return _challenge_page("signin/request_link.html", form)
     target = auth.find_link_user(get_session(), email)
     if target is not None:
-        send_signin_link(target)
+        send_signin_link(target, next_path=nxt)
     return _sent(form["email"], started)
 
 
@@ -170,7 +194,8 @@ def request_link() -> str | Response | tuple:
 def link(token: str) -> str:
     # Mail scanners open links: looking at the link must not use it. A button signs in.
     valid = auth.peek_login_link(get_session(), token)
-    return render_template("signin/link.html", token=token, valid=valid)
+    nxt = safe_next(request.args.get("next"))
+    return render_template("signin/link.html", token=token, valid=valid, next=nxt)
 
 
 @bp.post("/connexion/lien/<token>")
@@ -186,7 +211,7 @@ def use_link(token: str) -> Response | tuple:
     session.commit()
     sign_in(user)
     flash("Vous êtes connecté·e.", "success")
-    return redirect(_home_of(user))
+    return redirect(_landing(user, request.form.get("next")))
 
 
 # --- Staff: password + TOTP -------------------------------------------------------------------
@@ -230,7 +255,7 @@ def staff() -> str | Response | tuple:
         return page, 400
     session.commit()
     sign_in(user)
-    return redirect(nxt or _home_of(user))
+    return redirect(_landing(user, nxt))
 
 
 def _challenge_solved() -> bool:
