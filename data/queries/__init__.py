@@ -9,13 +9,16 @@ and the review rule are the models' (``data.models``).
 
 from .audience import COORDINATOR, PUBLIC, Audience
 from .coordination import (
+    STUCK_AFTER_DAYS,
     AllocationView,
     Dashboard,
+    Today,
     allocation_view,
     candidate_page,
     dashboard,
     employer_page,
     review_count,
+    today,
 )
 from .metiers import UnresolvedText, metier_decisions, unresolved_metier_texts
 from .offers import (
@@ -102,6 +105,9 @@ __all__ = [
     "request_page",
     "request_query",
     "review_count",
+    "today",
+    "STUCK_AFTER_DAYS",
+    "Today",
     "review_queue",
     "suggestion_page",
     "suggestion_query",

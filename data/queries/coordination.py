@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.models import (
     AWAITING_REVIEW,
+    LIVE,
     OPEN_OFFER,
+    PAIR_STAGES,
     PAIR_STATUSES,
     Candidate,
     Commune,
@@ -23,6 +27,8 @@ from data.models import (
     Suggestion,
     SuggestionStatus,
 )
+from data.models.employers import JoinRequestStatus, StructureJoinRequest
+from data.models.mail import OutboxMessage, OutboxStatus
 from matching import Allocation
 
 from .offers import offers_by_id
@@ -32,12 +38,15 @@ from .requests import requests_by_id
 __all__ = [
     "AllocationView",
     "Dashboard",
+    "STUCK_AFTER_DAYS",
+    "Today",
     "TOP_COMMUNES",
     "allocation_view",
     "candidate_page",
     "dashboard",
     "employer_page",
     "review_count",
+    "today",
 ]
 
 #: How many communes the dashboard lists, busiest first.
@@ -142,6 +151,121 @@ def dashboard(session: Session, *, priority_only: bool = False) -> Dashboard:
         to_review=review_count(session, priority_only=priority_only),
         pairs_by_status=[(s, pairs.get(s, 0)) for s in PAIR_STATUSES],
         priority_only=priority_only,
+    )
+
+
+#: A pair whose stage has not changed for this long is shown as stuck on the dashboard.
+STUCK_AFTER_DAYS = 14
+#: The stages at which a pair waits for the next step (a signed contract waits for nothing).
+WAITING_STAGES = tuple(s for s in PAIR_STAGES if s != SuggestionStatus.CONTRACT_SIGNED)
+#: How many records of each kind « today » lists (its counts are whole).
+TODAY_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Today:
+    """What needs a coordinator's action, first on the dashboard: counts, and the first rows of
+    the kinds that have no list of their own (oldest first)."""
+
+    join_requests: int
+    to_review: int
+    stuck_pairs: int
+    stuck: list[Suggestion]
+    lonely_offers: int
+    lonely: list[Offer]
+    housing_unsolved: int
+    unhoused: list[Request]
+    dead_mails: int
+
+    @property
+    def anything(self) -> bool:
+        """Whether anything at all waits."""
+        return any(
+            (
+                self.join_requests,
+                self.to_review,
+                self.stuck_pairs,
+                self.lonely_offers,
+                self.housing_unsolved,
+                self.dead_mails,
+            )
+        )
+
+
+def _count_and_first(session: Session, stmt: Select[Any], *order: Any) -> tuple[int, list[Any]]:
+    """Count what ``stmt`` selects and return its first :data:`TODAY_ROWS` rows by ``order``."""
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(session.scalars(stmt.order_by(*order).limit(TODAY_ROWS))) if total else []
+    return total, rows
+
+
+def today(session: Session, now: datetime, *, priority_only: bool = False) -> Today:
+    """Return what waits for the coordinators at ``now``: structures' join requests, suggestions
+    to review, pairs stuck at a stage for :data:`STUCK_AFTER_DAYS`, open offers that no live
+    suggestion reaches, active requests needing housing that no live suggestion with a bed
+    reaches, mails that failed for good (the plan's priority métiers only, if asked, for the
+    records that have one)."""
+    priority = (Metier.priority.is_(True),) if priority_only else ()
+    stuck_stmt = (
+        select(Suggestion)
+        .join(Offer, Offer.id == Suggestion.offer_id)
+        .join(Metier, Metier.code == Offer.metier_code)
+        .where(
+            Suggestion.status.in_(
+                [s for s in PAIR_STAGES if s != SuggestionStatus.CONTRACT_SIGNED]
+            ),
+            Suggestion.status_changed_at < now - timedelta(days=STUCK_AFTER_DAYS),
+            *priority,
+        )
+    )
+    stuck_pairs, stuck = _count_and_first(
+        session, stuck_stmt, Suggestion.status_changed_at, Suggestion.id
+    )
+    reached = select(Suggestion.id).where(
+        Suggestion.offer_id == Offer.id, Suggestion.status.in_(LIVE)
+    )
+    lonely_stmt = (
+        select(Offer)
+        .join(Metier, Metier.code == Offer.metier_code)
+        .where(*OPEN_OFFER, ~reached.exists(), *priority)
+    )
+    lonely_offers, lonely = _count_and_first(session, lonely_stmt, Offer.created_at, Offer.id)
+    housed = (
+        select(Suggestion.id)
+        .join(Offer, Offer.id == Suggestion.offer_id)
+        .where(
+            Suggestion.request_id == Request.id,
+            Suggestion.status.in_(LIVE),
+            Offer.housing_beds > 0,
+        )
+    )
+    unhoused_stmt = select(Request).where(
+        Request.status == RequestStatus.ACTIVE,
+        Request.needs_housing.is_(True),
+        ~housed.exists(),
+        *((_priority_request(),) if priority_only else ()),
+    )
+    housing_unsolved, unhoused = _count_and_first(
+        session, unhoused_stmt, Request.created_at, Request.id
+    )
+    return Today(
+        join_requests=session.scalar(
+            select(func.count(StructureJoinRequest.id)).where(
+                StructureJoinRequest.status == JoinRequestStatus.PENDING
+            )
+        )
+        or 0,
+        to_review=review_count(session, priority_only=priority_only),
+        stuck_pairs=stuck_pairs,
+        stuck=stuck,
+        lonely_offers=lonely_offers,
+        lonely=lonely,
+        housing_unsolved=housing_unsolved,
+        unhoused=unhoused,
+        dead_mails=session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.status == OutboxStatus.DEAD)
+        )
+        or 0,
     )
 
 

@@ -221,8 +221,10 @@ def dashboard(conn: Connection, coordinator: Person) -> list[str]:
         .where(Suggestion.status == SuggestionStatus.PROPOSED, ~Suggestion.stale, active)
         .where(open_offer)
     )
-    if review is None or int(review.group(1)) != to_review:
-        problems.append(f"dashboard: to review {review and review.group(1)}, database {to_review}")
+    # « À faire » names the suggestions to review, when there are any.
+    shown = int(review.group(1)) if review is not None else 0
+    if shown != to_review:
+        problems.append(f"dashboard: to review {shown}, database {to_review}")
     pairs = dict(
         conn.execute(
             select(Suggestion.status, func.count(Suggestion.id)).group_by(Suggestion.status)

@@ -726,3 +726,50 @@ def test_phone_numbers_and_addresses_are_links_that_wrap(app: Flask, world: Worl
     employer = sign_in(app.test_client(), world.employer_user)
     offer = employer.get(f"/employeur/offres/{world.offer.id}")
     assert 'href="tel:+33612345678"' in offer.text
+
+
+def test_dashboard_lists_first_what_waits_for_a_coordinator(
+    app: Flask, world: World, session: Session
+) -> None:
+    """« À faire »: a pair stuck at its stage, an open offer no live suggestion reaches, a
+    request needing housing with no suggestion of an offer with a bed, a mail dead for good;
+    each counted, the records listed with a link; then gone once dealt with."""
+    from datetime import UTC, datetime
+
+    from data.mail.outbox import enqueue
+    from data.models.mail import OutboxMessage, OutboxStatus
+
+    client = sign_in(app.test_client(), world.coordinator)
+    before = html.unescape(client.get("/coordination/").text)
+    assert "binôme sans changement" not in before and "sans aucune suggestion" not in before
+
+    now = datetime.now(UTC)
+    world.suggestion.status_changed_at = now - timedelta(days=queries.STUCK_AFTER_DAYS + 1)
+    world.offer.housing_beds = 1  # the world's request, needing housing, has a bed in view
+    lonely = f.make_offer(session, metier_code="educateur-specialise")
+    unhoused = f.make_request(session, needs_housing=True, commune_insee=f.OYONNAX)
+    enqueue(session, to="x@example.org", kind="test", key="dead", subject="S", text="T")
+    session.flush()
+    session.scalars(select(OutboxMessage)).one().status = OutboxStatus.DEAD
+    session.commit()
+
+    today = queries.today(session, now)
+    assert (today.stuck_pairs, today.lonely_offers, today.dead_mails) == (1, 1, 1)
+    assert [r.id for r in today.unhoused] == [unhoused.id]  # world's request has a bed in view
+    page = html.unescape(client.get("/coordination/").text)
+    assert page.index("À faire") < page.index("Binômes par étape")
+    assert "1 binôme sans changement d'étape depuis plus de 14 jours" in page
+    assert f'/coordination/suggestions/{world.suggestion.id}"' in page
+    assert "1 offre ouverte sans aucune suggestion en cours" in page
+    assert f'/coordination/offres/{lonely.id}"' in page
+    assert "1 demande avec un besoin de logement" in page
+    assert f'/coordination/demandes/{unhoused.id}"' in page
+    assert "1 courriel en échec définitif" in page
+    # The plan's priority métiers only: the same records (all of them are of those métiers).
+    assert queries.today(session, now, priority_only=True) == today
+
+    f.make_suggestion(session, unhoused, lonely)  # a live suggestion reaches the offer...
+    session.commit()
+    after = queries.today(session, now)
+    assert after.lonely_offers == 0
+    assert lonely.housing_beds == 0 and unhoused in after.unhoused  # ...but it has no bed

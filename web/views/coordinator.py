@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import (
     Blueprint,
     abort,
@@ -115,9 +117,12 @@ def _get(model: type, object_id: int):  # type: ignore[no-untyped-def]
 def dashboard() -> str:
     """The figures of the platform, of every métier or of the plan's priority ones only."""
     priority_only = request.args.get("metiers") == PRIORITY_METIERS
+    session = get_session()
     return render_template(
         "coordinator/dashboard.html",
-        d=queries.dashboard(get_session(), priority_only=priority_only),
+        d=queries.dashboard(session, priority_only=priority_only),
+        today=queries.today(session, datetime.now(UTC), priority_only=priority_only),
+        stuck_days=queries.STUCK_AFTER_DAYS,
         priority=(PRIORITY_METIERS, PRIORITY_METIERS_LABEL),
     )
 
