@@ -18,9 +18,10 @@ from werkzeug.wrappers import Response
 
 from data import operations as ops
 from data import privacy, queries, standing
-from data.errors import ValidationError
+from data.errors import Conflict, ValidationError
 from data.models import Candidate, Role, Suggestion, User
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
+from data.operations.suggestions import PAIR_ENDED
 from web.db import get_session
 from web.forms import checked, or_none, values
 from web.sessions import current_actor, current_user, role_required, sign_out
@@ -41,6 +42,12 @@ DIPLOMA_LEVELS = [
     ("6", "Licence, bac + 3 (niveau 6)"),
     ("7", "Master, bac + 5 (niveau 7)"),
 ]
+
+
+INTEREST_SENT = "C'est noté : l'équipe de coordination va examiner cette offre avec votre demande."
+INTEREST_KNOWN = (
+    "Cette offre était déjà associée à votre demande : votre intérêt y est maintenant noté."
+)
 
 
 @bp.before_request
@@ -227,6 +234,29 @@ def answer(suggestion_id: int) -> Response:
     get_session().commit()
     flash("Votre réponse est enregistrée.", "success")
     return redirect(url_for("candidate.dashboard"))
+
+
+@bp.post("/offres/<id:offer_id>/interet")
+def interest(offer_id: int) -> Response:
+    """« Cette offre m'intéresse » on a published offer's page: a pair for the coordinators."""
+    session = get_session()
+    offer = queries.find_offer(session, queries.PUBLIC, offer_id)
+    if offer is None:
+        abort(404)
+    try:
+        result = ops.express_interest(session, offer, current_actor())
+    except Conflict as exc:  # no request yet, a paused one, the offer just filled
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("public.offer", offer_id=offer.id))
+    session.commit()
+    if result.created:
+        flash(INTEREST_SENT, "success")
+    elif result.recorded:
+        flash(INTEREST_KNOWN, "success")
+    else:
+        flash(PAIR_ENDED, "info")
+    return redirect(url_for("public.offer", offer_id=offer.id))
 
 
 @bp.route("/informations", methods=["GET", "POST"])
