@@ -324,6 +324,7 @@ FIELD_LABELS: dict[str, str] = {
     "contact_name": "Personne à contacter",
     "contact_email": "Adresse électronique de contact",
     "contact_phone": "Téléphone",
+    "presentation": "Présentation",
     "message": "Message",
     "commune_insee": "Commune",
     "commune": "Commune",

@@ -237,3 +237,29 @@ def test_api_interest_and_why_not(
     session.commit()
     ended = me.post(f"/api/v1/offers/{world.other_offer.id}/interest")
     assert ended.status_code == 409 and "déjà été examinée" in ended.get_json()["message"]
+
+
+def test_presentation_is_written_by_the_candidate_and_read_by_employers_of_approved_pairs(
+    app: Flask, world: World, session: Session
+) -> None:
+    from data.platform_settings import ReviewRule, set_review_rule
+
+    me = sign_in(app.test_client(), world.candidate_user)
+    form = {"first_name": "Léa", "last_name": "Dupont", "email": "", "phone": ""}
+    too_long = post(me, "/candidat/informations", {**form, "presentation": "a" * 1001})
+    assert too_long.status_code == 400 and "Présentation" in too_long.text
+    words = "Aide à domicile depuis deux ans,\nje cherche une formation d'aide-soignante."
+    assert post(me, "/candidat/informations", {**form, "presentation": words}).status_code == 302
+    session.expire_all()
+    assert world.request.candidate.presentation == words
+    assert "je cherche une formation" in me.get("/candidat/informations").text
+    # The employer of the approved pair reads it; an unreviewed pair shown under the "auto" rule
+    # does not show it.
+    set_review_rule(session, ReviewRule(mode="auto", min_score=0.5))
+    session.commit()
+    approved = sign_in(app.test_client(), world.employer_user)
+    assert "je cherche une formation" in approved.get(f"/employeur/offres/{world.offer.id}").text
+    unreviewed = sign_in(app.test_client(), world.other_employer_user)
+    page = unreviewed.get(f"/employeur/offres/{world.other_offer.id}").text
+    assert f'id="suggestion-{world.proposed.id}"' in page
+    assert "je cherche une formation" not in page

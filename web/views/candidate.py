@@ -33,7 +33,7 @@ METIER_INPUTS = ("metier_1", "metier_2", "metier_3")
 KEEP_INPUTS = {name: f"keep_{name}" for name in METIER_INPUTS}
 REQUEST_TEXT_FIELDS = ("commune", "max_distance_km", "available_from", "diploma_level")
 REQUEST_FLAGS = ("has_licence", "has_car", "needs_housing", "accepts_relocation")
-PROFILE_FIELDS = ("first_name", "last_name", "email", "phone")
+PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "presentation")
 DIPLOMA_LEVELS = [
     ("0", "Aucun diplôme"),
     ("3", "CAP, BEP (niveau 3)"),
@@ -274,6 +274,7 @@ def profile() -> str | Response | tuple:
             first_name=form["first_name"],
             last_name=form["last_name"],
             phone=or_none(form["phone"]),
+            presentation=or_none(form["presentation"]),
         )
     except ValidationError as exc:
         session.rollback()

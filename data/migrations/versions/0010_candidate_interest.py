@@ -5,7 +5,8 @@ Revises: 0009_metier_vocabulary
 Create Date: 2026-12-03 20:30:00
 
 ``suggestions.origin`` takes a third value, ``candidate``: the pair a candidate made with « Cette
-offre m'intéresse » on a published offer, to be reviewed like the engine's.
+offre m'intéresse » on a published offer, to be reviewed like the engine's. ``candidates`` gets
+``presentation``: a few words of the person's own, shown to employers of approved pairs only.
 """
 
 from collections.abc import Sequence
@@ -43,9 +44,13 @@ def _swap_origin(batch_op: BatchOperations, old: tuple[str, ...], new: tuple[str
 def upgrade() -> None:
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
         _swap_origin(batch_op, _BEFORE, _AFTER)
+    with op.batch_alter_table("candidates", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("presentation", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("candidates", schema=None) as batch_op:
+        batch_op.drop_column("presentation")
     # The pairs candidates asked for become the coordinators' own (the nearest meaning left).
     op.execute("UPDATE suggestions SET origin = 'manual' WHERE origin = 'candidate'")
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
