@@ -124,9 +124,11 @@ def test_interest_against_the_engine_keeps_why_it_left_the_offer_out(
     assert pair.score == 0.0 and pair.criteria == {}
     assert pair.origin == SuggestionOrigin.CANDIDATE
     assert any("Trop loin" in r for r in pair.reasons)
-    detail = sign_in(app.test_client(), world.coordinator).get(
-        f"/coordination/suggestions/{pair.id}"
-    )
+    coordinator = sign_in(app.test_client(), world.coordinator)
+    queue = coordinator.get("/coordination/suggestions").text
+    assert f'id="suggestion-{pair.id}"' in queue
+    assert "Le calcul ne l&#39;aurait pas proposée : Trop loin" in queue
+    detail = coordinator.get(f"/coordination/suggestions/{pair.id}")
     assert "Le calcul ne l&#39;aurait pas proposée : Trop loin" in detail.text
 
 
