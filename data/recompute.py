@@ -47,11 +47,13 @@ from data.models import (
 from data.reference import read_metiers
 from matching import (
     ENGINE_VERSION,
+    Exclusion,
     Match,
     MetierReferential,
     OfferIn,
     Params,
     RequestIn,
+    score_pair,
     score_pairs,
     suggest,
 )
@@ -60,6 +62,10 @@ __all__ = [
     "RecomputeReport",
     "engine_id",
     "engine_inputs",
+    "match_values",
+    "offer_input",
+    "request_input",
+    "score_request_offer",
     "recompute_suggestions",
     "plan_suggestions",
     "apply_plan",
@@ -120,23 +126,9 @@ def engine_inputs(
         .order_by(Request.id)
     ).all()
     for r in rows:
-        codes = tuple(c for c in r.metier_codes if c in referential)
-        if not codes:
-            continue  # nothing resolved: reported to the candidate, never matched
-        requests.append(
-            RequestIn(
-                id=engine_id(r.id),
-                metiers=codes,
-                lat=r.commune.latitude,
-                lon=r.commune.longitude,
-                max_km=float(r.max_distance_km),
-                needs_housing=r.needs_housing,
-                accepts_relocation=r.accepts_relocation,
-                has_licence=r.has_licence,
-                available_from=r.available_from,
-                diploma_level=r.diploma_level,
-            )
-        )
+        request_in = request_input(r, referential)
+        if request_in is not None:  # nothing resolved: reported to the candidate, never matched
+            requests.append(request_in)
     offers: list[OfferIn] = []
     published = session.scalars(
         select(Offer)
@@ -145,21 +137,63 @@ def engine_inputs(
         .order_by(Offer.id)
     ).all()
     for o in published:
-        if o.metier_code not in referential:
-            continue
-        offers.append(
-            OfferIn(
-                id=engine_id(o.id),
-                metier=o.metier_code,
-                lat=o.site.commune.latitude,
-                lon=o.site.commune.longitude,
-                places=o.places_left,
-                housing_beds=o.housing_beds,
-                licence_required=o.licence_required,
-                start=o.start_date,
-            )
-        )
+        offer_in = offer_input(o, referential)
+        if offer_in is not None:
+            offers.append(offer_in)
     return requests, offers
+
+
+def request_input(r: Request, referential: MetierReferential) -> RequestIn | None:
+    """One request as engine input; None when none of its métiers is in the referential."""
+    codes = tuple(c for c in r.metier_codes if c in referential)
+    if not codes:
+        return None
+    return RequestIn(
+        id=engine_id(r.id),
+        metiers=codes,
+        lat=r.commune.latitude,
+        lon=r.commune.longitude,
+        max_km=float(r.max_distance_km),
+        needs_housing=r.needs_housing,
+        accepts_relocation=r.accepts_relocation,
+        has_licence=r.has_licence,
+        available_from=r.available_from,
+        diploma_level=r.diploma_level,
+    )
+
+
+def offer_input(o: Offer, referential: MetierReferential) -> OfferIn | None:
+    """One offer as engine input (its places left); None when the engine lacks its métier."""
+    if o.metier_code not in referential:
+        return None
+    return OfferIn(
+        id=engine_id(o.id),
+        metier=o.metier_code,
+        lat=o.site.commune.latitude,
+        lon=o.site.commune.longitude,
+        places=o.places_left,
+        housing_beds=o.housing_beds,
+        licence_required=o.licence_required,
+        start=o.start_date,
+    )
+
+
+def score_request_offer(
+    request: Request,
+    offer: Offer,
+    *,
+    params: Params | None = None,
+    referential: MetierReferential | None = None,
+) -> Match | Exclusion | None:
+    """Score one pair as a recomputation would: the engine's Match, or the Exclusion ruling it out.
+
+    None when the request or the offer has no métier the engine knows (never matched).
+    """
+    ref = referential or shipped_referential()
+    request_in, offer_in = request_input(request, ref), offer_input(offer, ref)
+    if request_in is None or offer_in is None:
+        return None
+    return score_pair(request_in, offer_in, ref, params or Params())
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -167,7 +201,8 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[i : i + _CHUNK]
 
 
-def _values(m: Match) -> dict[str, Any]:
+def match_values(m: Match) -> dict[str, Any]:
+    """The columns of a suggestion row that the engine's match gives (score, reasons, ...)."""
     d = m.to_dict()
     return {
         "score": min(1.0, max(0.0, m.score)),
@@ -318,7 +353,7 @@ def apply_plan(
                 {
                     "request_id": rid,
                     "offer_id": oid,
-                    **_values(m),
+                    **match_values(m),
                     "origin": SuggestionOrigin.ENGINE,
                     "status": SuggestionStatus.PROPOSED,
                     "created_at": now,
@@ -327,7 +362,7 @@ def apply_plan(
                 }
             )
         else:
-            updates.append({"id": row.id, **_values(m), "updated_at": now})
+            updates.append({"id": row.id, **match_values(m), "updated_at": now})
     stale_ids = sorted(
         row.id for row in proposed if (row.request_id, row.offer_id) not in plan.pairs
     )

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,6 +54,8 @@ class Candidate(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    # A few words of the person's own (shown to an employer only once a pair is approved).
+    presentation: Mapped[str | None] = mapped_column(Text)
     consent_at: Mapped[datetime]
     notify_frequency: Mapped[NotifyFrequency] = mapped_column(
         str_enum(NotifyFrequency, "notify_frequency"), default=NotifyFrequency.DAILY

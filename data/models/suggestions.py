@@ -62,10 +62,11 @@ LIVE = (_S.PROPOSED, *PAIR_STAGES)
 
 
 class SuggestionOrigin(enum.StrEnum):
-    """Whether the engine proposed the pair or a coordinator made it by hand."""
+    """Who made the pair: the engine, a coordinator by hand, or the candidate (« m'intéresse »)."""
 
     ENGINE = "engine"
     MANUAL = "manual"
+    CANDIDATE = "candidate"
 
 
 class Interest(enum.StrEnum):

@@ -35,7 +35,9 @@ CONSENT_REQUIRED = (
     "Votre accord est nécessaire : sans lui, nous ne pouvons pas enregistrer vos informations."
 )
 
-_UPDATABLE = ("first_name", "last_name", "email", "phone", "notify_frequency")
+_UPDATABLE = ("first_name", "last_name", "email", "phone", "presentation", "notify_frequency")
+#: The longest presentation a candidate may write of themself.
+MAX_PRESENTATION = 1000
 
 
 def _check_email_free(
@@ -54,6 +56,9 @@ def _clean(values: dict[str, Any], errors: ErrorCollector) -> dict[str, Any]:
         "last_name": lambda v: clean_text(v, "last_name", max_length=100),
         "email": lambda v: clean_email(v, "email"),
         "phone": lambda v: clean_phone(v, "phone"),
+        "presentation": lambda v: clean_text(
+            v, "presentation", required=False, max_length=MAX_PRESENTATION, multiline=True
+        ),
         "notify_frequency": lambda v: clean_enum(v, NotifyFrequency, "notify_frequency"),
     }
     cleaned: dict[str, Any] = {}
@@ -107,7 +112,7 @@ def _check_not_anonymised(candidate: Candidate) -> None:
 def update_candidate(
     session: Session, candidate: Candidate | int, *, now: datetime | None = None, **changes: Any
 ) -> Candidate:
-    """Change the person's names, e-mail, phone or notification preference."""
+    """Change the person's names, e-mail, phone, presentation or notification preference."""
     candidate = load(session, Candidate, candidate, "Candidat")
     _check_not_anonymised(candidate)
     reject_unknown_fields(changes, _UPDATABLE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,16 +17,19 @@ from data.mail.contacts import queue_contact_mails
 from data.models import (
     ANSWERABLE,
     AuditEntry,
+    Candidate,
     Interest,
     Offer,
     OfferStatus,
     Request,
     RequestStatus,
+    Role,
     Suggestion,
     SuggestionOrigin,
     SuggestionStatus,
 )
-from matching import distance_km
+from data.recompute import match_values, score_request_offer
+from matching import ENGINE_VERSION, Exclusion, Match, distance_km
 
 from . import audit
 from ._common import _is_unique_violation, load, now_or_utc, update_if
@@ -48,6 +52,8 @@ __all__ = [
     "mark_contract_signed",
     "abandon_suggestion",
     "create_manual_pair",
+    "InterestResult",
+    "express_interest",
     "set_employer_interest",
     "set_candidate_interest",
     "pair_history",
@@ -80,6 +86,7 @@ TAKEN = "Cette proposition vient d'être traitée par quelqu'un d'autre."
 OBJECT_TYPE = "suggestion"
 STATUS_CHANGE = "status_change"
 CREATED = "created"
+ASKED_BY_CANDIDATE = "asked_by_candidate"
 EMPLOYER_INTEREST = "employer_interest"
 CANDIDATE_INTEREST = "candidate_interest"
 
@@ -325,6 +332,148 @@ def create_manual_pair(
         details["reason"] = note_value
     audit.record(session, actor, CREATED, OBJECT_TYPE, suggestion.id, details, now=stamp)
     return suggestion
+
+
+@dataclass(frozen=True)
+class InterestResult:
+    """What « Cette offre m'intéresse » did: the pair, whether it is new, whether it is answered.
+
+    ``recorded`` is False for a pair already ended (refused, abandoned, signed): it takes no answer
+    any more, and nothing was changed.
+    """
+
+    suggestion: Suggestion
+    created: bool
+    recorded: bool
+
+
+NO_REQUEST = "Écrivez d'abord votre demande : l'offre lui sera associée."
+PAIR_ENDED = "Cette offre a déjà été examinée avec votre demande : rien n'est changé."
+ONLY_CANDIDATES = "Seule une personne candidate peut dire qu'une offre l'intéresse."
+UNKNOWN_METIER = "Métier de la demande non reconnu : le calcul n'a pas pu noter cette offre"
+EXCLUDED = "Le calcul ne l'aurait pas proposée : {}"
+
+
+def _scored_values(request: Request, offer: Offer) -> dict[str, Any]:
+    """The engine's numbers for a pair: its match, or the reasons it would have been left out."""
+    scored = score_request_offer(request, offer)
+    if isinstance(scored, Match):
+        return match_values(scored)
+    values: dict[str, Any] = {
+        "score": 0.0,
+        "criteria": {},
+        "engine_version": ENGINE_VERSION,
+        "stale": False,
+    }
+    if isinstance(scored, Exclusion):
+        values["distance_km"] = round(scored.distance_km, 1)
+        values["reasons"] = [EXCLUDED.format(m) for m in scored.messages]
+    else:
+        values["distance_km"] = None
+        values["reasons"] = [UNKNOWN_METIER]
+    return values
+
+
+def express_interest(
+    session: Session,
+    offer: Offer | int,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+) -> InterestResult:
+    """Record that a candidate wants a published offer (« Cette offre m'intéresse »).
+
+    A new pair of (the candidate's request, the offer) is made, of origin ``candidate``, to be
+    reviewed like the engine's (``proposed``; the review rule says who sees it next), with the
+    candidate's interest and the engine's score and reasons for the pair, or, when the engine
+    would not have proposed it, why (too far, licence, métier...). A pair that exists already is
+    never doubled: the interest is recorded on it if it still takes answers (a pair the engine
+    no longer proposes comes back to the review queue, as the candidate's own). Two posts at the
+    same instant make one pair: the unique key keeps one, the other records on it.
+
+    The request must be active, the offer published with a place left.
+    """
+    if actor.role != Role.CANDIDATE or actor.candidate_id is None:
+        raise PermissionDenied(ONLY_CANDIDATES)
+    offer = load(session, Offer, offer, "Offre")
+    candidate = load(session, Candidate, actor.candidate_id, "Candidat")
+    request = candidate.request
+    if request is None:
+        raise Conflict(NO_REQUEST)
+    if request.status != RequestStatus.ACTIVE:
+        raise Conflict(f"{REQUEST_NOT_ACTIVE} Réactivez-la d'abord.")
+    if not offer.is_open:
+        raise Conflict(OFFER_NOT_OPEN)
+    stamp = now_or_utc(now)
+    candidate.last_activity_at = stamp
+    existing = _pair(session, request.id, offer.id)
+    if existing is not None:
+        return _interest_on(session, existing, actor, stamp)
+    suggestion = Suggestion(
+        request=request,
+        offer=offer,
+        **_scored_values(request, offer),
+        origin=SuggestionOrigin.CANDIDATE,
+        status=S.PROPOSED,
+        candidate_interest=Interest.INTERESTED,
+        created_at=stamp,
+        updated_at=stamp,
+        status_changed_at=stamp,
+        status_changed_by_id=actor.user_id,
+    )
+    try:
+        with session.begin_nested():  # a clash undoes the insert only; the session stays usable
+            session.add(suggestion)
+            session.flush()
+    except IntegrityError as exc:
+        if not _is_unique_violation(exc):
+            raise
+        # Made a moment ago (a double click, or the engine's run): record on that one.
+        if suggestion in session:
+            session.expunge(suggestion)
+        clash = _pair(session, request.id, offer.id)
+        if clash is None:
+            raise
+        return _interest_on(session, clash, actor, stamp)
+    details: dict[str, Any] = {"origin": SuggestionOrigin.CANDIDATE.value, "to": S.PROPOSED.value}
+    audit.record(session, actor, ASKED_BY_CANDIDATE, OBJECT_TYPE, suggestion.id, details, now=stamp)
+    return InterestResult(suggestion, created=True, recorded=True)
+
+
+def _pair(session: Session, request_id: int, offer_id: int) -> Suggestion | None:
+    return session.scalar(
+        select(Suggestion).where(
+            Suggestion.request_id == request_id, Suggestion.offer_id == offer_id
+        )
+    )
+
+
+def _interest_on(
+    session: Session, suggestion: Suggestion, actor: Actor, stamp: datetime
+) -> InterestResult:
+    """Record the candidate's interest on a pair that exists (see :func:`express_interest`)."""
+    if suggestion.status == S.PROPOSED and suggestion.stale:
+        # The engine no longer proposes it, the candidate does: back to the queue, as theirs.
+        previous = suggestion.candidate_interest
+        values: dict[str, Any] = {
+            **_scored_values(suggestion.request, suggestion.offer),
+            "origin": SuggestionOrigin.CANDIDATE,
+            "candidate_interest": Interest.INTERESTED,
+            "updated_at": stamp,
+        }
+        _compare_and_set(session, suggestion, S.PROPOSED, values, Suggestion.stale.is_(True))
+        details: dict[str, Any] = {
+            "from": previous.value if previous else None,
+            "to": Interest.INTERESTED.value,
+        }
+        audit.record(
+            session, actor, CANDIDATE_INTEREST, OBJECT_TYPE, suggestion.id, details, now=stamp
+        )
+        return InterestResult(suggestion, created=False, recorded=True)
+    if suggestion.status not in INTEREST_STATUSES:
+        return InterestResult(suggestion, created=False, recorded=False)
+    _set_interest(session, suggestion, actor, CANDIDATE_INTEREST, True, None, stamp)
+    return InterestResult(suggestion, created=False, recorded=True)
 
 
 def _check_side(suggestion: Suggestion, actor: Actor, side: str) -> None:

@@ -31,6 +31,7 @@ from data.models import (
     RequestStatus,
     Role,
     StructureKind,
+    SuggestionOrigin,
     SuggestionStatus,
 )
 from data.models.mail import JobRunStatus, OutboxStatus
@@ -107,6 +108,11 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "abandoned": "Abandonnée",
     },
     Interest: {"interested": "Intéressé·e", "declined": "Pas intéressé·e"},
+    SuggestionOrigin: {
+        "engine": "Proposée par le calcul",
+        "manual": "Faite à la main par la coordination",
+        "candidate": "Demandée par la personne candidate",
+    },
     NotifyFrequency: {
         "immediate": "À chaque nouvelle suggestion",
         "daily": "Une fois par jour au plus",
@@ -248,6 +254,7 @@ def describe_counts(counts: Mapping[str, Any] | None) -> str:
 #: What each line of a pair's history records (``audit_log.action`` of a suggestion).
 EVENT_LABELS: dict[str, str] = {
     "created": "Mise en relation faite à la main par la coordination",
+    "asked_by_candidate": "Demandée par la personne candidate (« Cette offre m'intéresse »)",
     "status_change": "Changement d'étape",
     "employer_interest": "Réponse de l'employeur",
     "candidate_interest": "Réponse du candidat ou de la candidate",
@@ -255,6 +262,7 @@ EVENT_LABELS: dict[str, str] = {
 #: The enum of the ``from`` and ``to`` values of each kind of history line.
 _EVENT_VALUES: dict[str, type[enum.Enum]] = {
     "created": SuggestionStatus,
+    "asked_by_candidate": SuggestionStatus,
     "status_change": SuggestionStatus,
     "employer_interest": Interest,
     "candidate_interest": Interest,
@@ -316,6 +324,7 @@ FIELD_LABELS: dict[str, str] = {
     "contact_name": "Personne à contacter",
     "contact_email": "Adresse électronique de contact",
     "contact_phone": "Téléphone",
+    "presentation": "Présentation",
     "message": "Message",
     "commune_insee": "Commune",
     "commune": "Commune",

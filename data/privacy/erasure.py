@@ -328,6 +328,7 @@ def _anonymise(session: Session, candidate: Candidate, now: datetime) -> None:
     candidate.last_name = ANONYMOUS_NAME
     candidate.email = None
     candidate.phone = None
+    candidate.presentation = None
     candidate.notify_frequency = NotifyFrequency.NEVER
 
 

@@ -74,6 +74,7 @@ def export_candidate_data(
             "nom": candidate.last_name,
             "email": candidate.email,
             "telephone": candidate.phone,
+            "presentation": candidate.presentation,
             "consentement_le": _iso(candidate.consent_at),
             "frequence_des_mails": label(candidate.notify_frequency),
             "inscrit_le": _iso(candidate.created_at),

@@ -57,6 +57,7 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "last_name": P,
         "email": P,
         "phone": P,
+        "presentation": A,  # free text written by the person about themself
         "notify_frequency": N,
     },
     "requests": {"commune_insee": N, "status": N, "available_from": N},
@@ -173,7 +174,9 @@ class Holding:
 #: Every table that holds rows of, or about, one candidate: the erasure visits each, the export
 #: shows each (a test checks that every table with a PERSON or ABOUT column is listed).
 HOLDINGS: tuple[Holding, ...] = (
-    Holding("candidates", "Vos informations", "nom, prénom, courriel et téléphone effacés"),
+    Holding(
+        "candidates", "Vos informations", "nom, prénom, courriel, téléphone et présentation effacés"
+    ),
     Holding("users", "Votre compte", "compte supprimé"),
     Holding("login_tokens", "Liens de connexion envoyés", "liens supprimés"),
     Holding(

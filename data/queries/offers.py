@@ -23,6 +23,7 @@ __all__ = [
     "OfferHit",
     "OfferSearch",
     "employer_offers",
+    "find_ended_offer",
     "find_offer",
     "nearest_offer_beyond",
     "offer_hits",
@@ -167,6 +168,19 @@ def offer_hits(
 def find_offer(session: Session, audience: Audience, offer_id: int) -> Offer | None:
     """Return the offer if ``audience`` may open it, else None (whether it exists is not told)."""
     return session.scalar(offer_query(audience).where(Offer.id == offer_id))
+
+
+#: The ends of an offer's life: its public page then says it is no longer open (old links).
+ENDED_OFFER = (OfferStatus.FILLED, OfferStatus.CLOSED, OfferStatus.EXPIRED)
+
+
+def find_ended_offer(session: Session, offer_id: int) -> Offer | None:
+    """Return the offer if it was published and has ended (filled, closed, expired), else None.
+
+    Its public page says so instead of a 404; a draft was never public and stays unknown.
+    """
+    stmt = offer_query(COORDINATOR).where(Offer.id == offer_id, Offer.status.in_(ENDED_OFFER))
+    return session.scalar(stmt)
 
 
 def employer_offers(session: Session, employer_id: int) -> list[Offer]:

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from data.models import (
     AWAITING_REVIEW,
+    LIVE,
     PAIR_STATUSES,
     Commune,
+    Interest,
     Metier,
     Offer,
     Request,
@@ -21,6 +23,8 @@ from data.models import (
     SuggestionStatus,
 )
 from data.platform_settings import get_review_rule, visible_to_parties
+from data.recompute import score_request_offer
+from matching import Exclusion, Match
 
 from .audience import COORDINATOR, Audience
 from .nearby import measured
@@ -32,6 +36,8 @@ __all__ = [
     "TERRITORY_RADIUS_KM",
     "SuggestionSearch",
     "find_suggestion",
+    "OfferFit",
+    "offer_fit",
     "pair_page",
     "review_queue",
     "suggestion_page",
@@ -147,6 +153,45 @@ def find_suggestion(session: Session, audience: Audience, suggestion_id: int) ->
     """Return the suggestion if ``audience`` may read it, else None."""
     stmt = suggestion_query(session, audience).where(Suggestion.id == suggestion_id)
     return session.scalar(stmt)
+
+
+@dataclass(frozen=True)
+class OfferFit:
+    """How an offer fits a candidate's request: the engine's verdict and the pair, if any.
+
+    ``scored`` is the engine's match (score, reasons) or the exclusion ruling the pair out
+    (None: the engine knows none of the request's métiers); ``pair`` the suggestion of this
+    request and offer, whatever its status; ``shown`` whether the review rule shows it to the
+    candidate (a suggestion of theirs).
+    """
+
+    request: Request
+    scored: Match | Exclusion | None
+    pair: Suggestion | None
+    shown: bool
+
+    @property
+    def asked(self) -> bool:
+        """Tell whether the candidate said the offer interests them, on a pair still alive."""
+        pair = self.pair
+        return (
+            pair is not None
+            and pair.candidate_interest == Interest.INTERESTED
+            and pair.status in LIVE
+        )
+
+
+def offer_fit(session: Session, request: Request, offer: Offer) -> OfferFit:
+    """Explain to a candidate why an offer was (or was not) suggested for their request."""
+    pair = session.scalar(
+        select(Suggestion).where(
+            Suggestion.request_id == request.id, Suggestion.offer_id == offer.id
+        )
+    )
+    shown = pair is not None and (
+        find_suggestion(session, Audience.candidate(request.candidate_id), pair.id) is not None
+    )
+    return OfferFit(request, score_request_offer(request, offer), pair, shown)
 
 
 def pair_page(

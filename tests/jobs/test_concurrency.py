@@ -33,7 +33,7 @@ from data.models import (
     SuggestionStatus,
 )
 from data.models.mail import JobRunStatus, OutboxMessage, OutboxStatus
-from data.operations import close_offer, create_manual_pair
+from data.operations import close_offer, create_manual_pair, express_interest
 from data.privacy import ErasureCause, erase_candidate
 from data.recompute import apply_plan, plan_suggestions
 from jobs.registry import JOBS_BY_ID
@@ -298,3 +298,44 @@ def test_pairs_of_requests_deleted_or_offers_closed_while_the_engine_ran_are_not
     with committed_factory() as s:
         pairs = s.execute(select(Suggestion.request_id, Suggestion.offer_id)).all()
     assert pairs == [(ids[0], ids[2])]
+
+
+def test_two_posts_of_the_same_interest_at_once_make_one_pair(
+    committed_factory: sessionmaker[Session],
+) -> None:
+    """« Cette offre m'intéresse » posted twice at once (a double click): one pair, both succeed.
+
+    The first post's insert is held open; the second runs meanwhile. On PostgreSQL it waits on
+    the unique key, then records on the pair the first committed; on SQLite it waits for the
+    write lock, then finds that pair.
+    """
+    with committed_factory.begin() as s:
+        offer = make_offer(s, make_site(s, make_employer(s)))
+        user = make_user(s, Role.CANDIDATE)
+        make_request(s, user.candidate)
+        offer_id, actor = offer.id, Actor.user(user)
+    results: list[Any] = []
+
+    def second() -> None:
+        try:
+            with committed_factory.begin() as s2:
+                r = express_interest(s2, offer_id, actor)
+                results.append((r.created, r.recorded))
+        except BaseException as exc:  # handed back to the test
+            results.append(exc)
+
+    with committed_factory() as s, s.begin():
+        first = express_interest(s, offer_id, actor)
+        assert (first.created, first.recorded) == (True, True)
+        other = threading.Thread(target=second)
+        other.start()
+        _wait_until_blocked(committed_factory.kw["bind"])
+    other.join()
+    assert results == [(False, True)]
+    with committed_factory() as s:
+        rows = s.execute(
+            select(Suggestion.origin, Suggestion.candidate_interest).where(
+                Suggestion.offer_id == offer_id
+            )
+        ).all()
+    assert [(o.value, i.value) for o, i in rows] == [("candidate", "interested")]

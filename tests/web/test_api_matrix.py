@@ -135,6 +135,32 @@ ENDPOINTS = {
     "offers.suggestions": Endpoint(
         "GET", "/api/v1/offers/{offer_id}/suggestions", offer_id, expected=EMPLOYER_OWN
     ),
+    # The world's candidate has a pair of this offer already (200: interest recorded on it); the
+    # other candidate makes a new one (201). Employers and coordinators: candidates only.
+    "offers.interest": Endpoint(
+        "POST",
+        "/api/v1/offers/{offer_id}/interest",
+        offer_id,
+        expected=expect(employer=403, other=403, staff=403, candidate=200, other_candidate=201),
+    ),
+    "offers.interest_draft": Endpoint(
+        "POST",
+        "/api/v1/offers/{offer_id}/interest",
+        lambda w: {"offer_id": w.draft.id},
+        expected=expect(employer=403, other=403, staff=403, candidate=404, other_candidate=404),
+    ),
+    "offers.fit": Endpoint(
+        "GET",
+        "/api/v1/offers/{offer_id}/fit",
+        offer_id,
+        expected=expect(employer=403, other=403, staff=403, candidate=200, other_candidate=200),
+    ),
+    "offers.fit_draft": Endpoint(
+        "GET",
+        "/api/v1/offers/{offer_id}/fit",
+        lambda w: {"offer_id": w.draft.id},
+        expected=expect(employer=403, other=403, staff=403, candidate=404, other_candidate=404),
+    ),
     "requests.list": Endpoint(
         "GET",
         "/api/v1/requests",

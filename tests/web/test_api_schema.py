@@ -79,6 +79,8 @@ def test_openapi_document_lists_every_resource(bare_app: Flask) -> None:
         ("/api/v1/offers/{offer_id}/close", "post"),
         ("/api/v1/offers/{offer_id}/suggestions", "get"),
         ("/api/v1/offers/import", "post"),
+        ("/api/v1/offers/{offer_id}/interest", "post"),
+        ("/api/v1/offers/{offer_id}/fit", "get"),
         ("/api/v1/requests", "get"),
         ("/api/v1/requests", "post"),
         ("/api/v1/requests/{request_id}", "get"),
@@ -105,7 +107,7 @@ def test_openapi_document_lists_every_resource(bare_app: Flask) -> None:
     # Every list takes the page parameters and answers the envelope.
     for path, item in doc["paths"].items():
         get = item.get("get")
-        if get is None or "{" in path.rsplit("/", 1)[-1] or path.endswith("resolve"):
+        if get is None or "{" in path.rsplit("/", 1)[-1] or path.endswith(("resolve", "/fit")):
             continue
         names = {p["name"] for p in get.get("parameters", [])}
         assert {"page", "page_size"} <= names, path
@@ -193,7 +195,7 @@ def test_property_based_run_finds_no_server_error_nor_schema_break(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.coordinator, EXAMPLES)
-    assert operations == 29
+    assert operations == 31
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # The run reached the views, not only the token check.
@@ -205,7 +207,7 @@ def test_property_based_run_with_a_candidate_token(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.candidate, CANDIDATE_EXAMPLES)
-    assert operations == 29
+    assert operations == 31
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # Its reads answered (what it sees matches the document), its forbidden actions were refused.

@@ -97,6 +97,9 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/suggestions/{proposed}/reponse", (302, 403, 404, 404, 403)),
     ("/candidat/suggestions/{suggestion}/reponse", (302, 302, 403, 403, 403)),
     ("/candidat/suggestions/{proposed}/reponse", (302, 404, 403, 403, 403)),
+    # « Cette offre m'intéresse »: a signed-in candidate, on a published offer (a draft: 404).
+    ("/candidat/offres/{offer}/interet", (302, 302, 403, 403, 403)),
+    ("/candidat/offres/{draft}/interet", (302, 404, 403, 403, 403)),
     ("/coordination/suggestions/{proposed}/approuver", (302, 403, 403, 403, 302)),
     ("/coordination/suggestions/{proposed}/rejeter", (302, 403, 403, 403, 302)),
     ("/coordination/recalculer", (302, 403, 403, 403, 302)),

@@ -43,6 +43,7 @@ __all__ = [
     "require_staff",
     "roles_only",
     "staff_only",
+    "candidate_only",
     "not_candidate",
     "not_employer",
     "STAFF_ROLES",
@@ -166,6 +167,9 @@ not_candidate = roles_only(
     Role.EMPLOYER, *STAFF_ROLES, message="Action réservée aux employeurs et aux coordinateurs."
 )
 """Employers and staff (e.g. offers' changes, the candidates of an offer)."""
+
+candidate_only = roles_only(Role.CANDIDATE, message="Action réservée aux candidats.")
+"""Candidates only (e.g. saying an offer interests them)."""
 
 not_employer = roles_only(
     Role.CANDIDATE,

@@ -13,18 +13,24 @@ from marshmallow import RAISE
 
 from data import operations as ops
 from data import queries
-from data.errors import ValidationError
+from data.errors import Conflict, NotFound, ValidationError
+from data.models import Candidate, Request
 from data.operations.offer_import import import_offers
+from data.operations.suggestions import NO_REQUEST, PAIR_ENDED
+from data.presentation.reasons import CANDIDATE, reasons_for
+from matching import Match
 from web.db import get_session
 
-from .auth import current_principal, not_candidate
+from .auth import Principal, candidate_only, current_principal, not_candidate
 from .base import ID, api_blueprint, errors
 from .common import audience_of, commune_of, load_offer, offer_dict, offer_out, page_out
 from .fields import REQUIRED
 from .schemas import (
     OfferCreate,
+    OfferFitOut,
     OfferImportIn,
     OfferImportReport,
+    OfferInterestOut,
     OfferPage,
     OfferQuery,
     OfferSchema,
@@ -187,3 +193,66 @@ def offer_suggestions(query: dict[str, Any], offer_id: int) -> dict[str, Any]:
         session, audience_of(principal), query["page"], query["page_size"], search, clamp=False
     )
     return page_out(page, suggestion_out(principal))
+
+
+def _own_request(principal: Principal) -> Request:
+    """The candidate token's request; 409 when it has none yet."""
+    candidate = get_session().get(Candidate, principal.candidate_id)
+    if candidate is None:
+        raise NotFound("Candidat", principal.candidate_id)
+    if candidate.request is None:
+        raise Conflict(NO_REQUEST)
+    return candidate.request
+
+
+@bp.route(f"/<{ID}:offer_id>/interest", methods=["POST"], endpoint="interest")
+@candidate_only
+@bp.response(201, OfferInterestOut)
+@bp.alt_response(200, schema=OfferInterestOut, description="The pair existed: interest recorded.")
+@errors(bp, 403, 404, 409)
+def express_interest(offer_id: int) -> tuple[dict[str, Any], int]:
+    """Say that a published offer interests the candidate (« Cette offre m'intéresse »).
+
+    Makes a pair of the candidate's request and the offer for the coordinators to review, with
+    the engine's score and reasons, or why the engine would not have proposed it: 201. When the
+    pair exists already it is not doubled: the interest is recorded on it, 200 with that pair.
+    409 when the candidate has no request or an inactive one, when the offer has no place left,
+    or when the pair was already examined and ended (refused, abandoned, signed). Candidate
+    tokens only (403 for others); 404 for an offer that is not published.
+    """
+    principal = current_principal()
+    session = get_session()
+    offer = load_offer(session, principal, offer_id)
+    result = ops.express_interest(session, offer, principal.actor)
+    if not result.recorded:
+        session.rollback()
+        raise Conflict(PAIR_ENDED)
+    session.commit()
+    out = {"created": result.created, "suggestion": suggestion_out(principal)(result.suggestion)}
+    return out, 201 if result.created else 200
+
+
+@bp.route(f"/<{ID}:offer_id>/fit", methods=["GET"], endpoint="fit")
+@candidate_only
+@bp.response(200, OfferFitOut)
+@errors(bp, 403, 404, 409)
+def offer_fit(offer_id: int) -> dict[str, Any]:
+    """Say why a published offer was or was not suggested to the candidate's request.
+
+    The engine's score and reasons for the pair (worded for the candidate), or the reasons it
+    rules the pair out. Candidate tokens only; 409 without a request.
+    """
+    principal = current_principal()
+    session = get_session()
+    offer = load_offer(session, principal, offer_id)
+    fit = queries.offer_fit(session, _own_request(principal), offer)
+    scored = fit.scored
+    matched = isinstance(scored, Match)
+    return {
+        "suggested": fit.shown,
+        "interested": fit.asked,
+        "score": round(scored.score, 4) if isinstance(scored, Match) else None,
+        "distance_km": None if scored is None else round(scored.distance_km, 1),
+        "reasons": reasons_for(scored, CANDIDATE) if isinstance(scored, Match) else [],
+        "exclusions": [] if matched or scored is None else list(scored.messages),
+    }

@@ -626,6 +626,41 @@ class SuggestionSchema(Base):
     )
 
 
+class OfferInterestOut(Base):
+    """What « this offer interests me » did (candidate tokens)."""
+
+    created = StrictBoolean(
+        required=True,
+        metadata={"description": "True: a new pair (201); false: the existing one (200)."},
+    )
+    suggestion = fields.Nested(SuggestionSchema, required=True)
+
+
+class OfferFitOut(Base):
+    """Why an offer was or was not suggested to the caller's request (candidate tokens)."""
+
+    suggested = StrictBoolean(
+        required=True, metadata={"description": "Among the suggestions the candidate sees."}
+    )
+    interested = StrictBoolean(
+        required=True, metadata={"description": "The candidate said the offer interests them."}
+    )
+    score = Number(
+        required=True,
+        allow_none=True,
+        metadata={"description": "0 to 1; null when the engine rules the pair out."},
+    )
+    distance_km = Number(required=True, allow_none=True)
+    reasons = ListOf(Text(), required=True, metadata={"description": "French, for the candidate."})
+    exclusions = ListOf(
+        Text(),
+        required=True,
+        metadata={
+            "description": "French: why the engine rules the pair out (empty if it does not)."
+        },
+    )
+
+
 EMPLOYER_SUGGESTION_FIELDS = (
     "id",
     "offer_id",

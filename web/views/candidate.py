@@ -18,9 +18,10 @@ from werkzeug.wrappers import Response
 
 from data import operations as ops
 from data import privacy, queries, standing
-from data.errors import ValidationError
+from data.errors import Conflict, ValidationError
 from data.models import Candidate, Role, Suggestion, User
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
+from data.operations.suggestions import PAIR_ENDED
 from web.db import get_session
 from web.forms import checked, or_none, values
 from web.sessions import current_actor, current_user, role_required, sign_out
@@ -32,7 +33,7 @@ METIER_INPUTS = ("metier_1", "metier_2", "metier_3")
 KEEP_INPUTS = {name: f"keep_{name}" for name in METIER_INPUTS}
 REQUEST_TEXT_FIELDS = ("commune", "max_distance_km", "available_from", "diploma_level")
 REQUEST_FLAGS = ("has_licence", "has_car", "needs_housing", "accepts_relocation")
-PROFILE_FIELDS = ("first_name", "last_name", "email", "phone")
+PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "presentation")
 DIPLOMA_LEVELS = [
     ("0", "Aucun diplôme"),
     ("3", "CAP, BEP (niveau 3)"),
@@ -41,6 +42,12 @@ DIPLOMA_LEVELS = [
     ("6", "Licence, bac + 3 (niveau 6)"),
     ("7", "Master, bac + 5 (niveau 7)"),
 ]
+
+
+INTEREST_SENT = "C'est noté : l'équipe de coordination va examiner cette offre avec votre demande."
+INTEREST_KNOWN = (
+    "Cette offre était déjà associée à votre demande : votre intérêt y est maintenant noté."
+)
 
 
 @bp.before_request
@@ -229,6 +236,29 @@ def answer(suggestion_id: int) -> Response:
     return redirect(url_for("candidate.dashboard"))
 
 
+@bp.post("/offres/<id:offer_id>/interet")
+def interest(offer_id: int) -> Response:
+    """« Cette offre m'intéresse » on a published offer's page: a pair for the coordinators."""
+    session = get_session()
+    offer = queries.find_offer(session, queries.PUBLIC, offer_id)
+    if offer is None:
+        abort(404)
+    try:
+        result = ops.express_interest(session, offer, current_actor())
+    except Conflict as exc:  # no request yet, a paused one, the offer just filled
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("public.offer", offer_id=offer.id))
+    session.commit()
+    if result.created:
+        flash(INTEREST_SENT, "success")
+    elif result.recorded:
+        flash(INTEREST_KNOWN, "success")
+    else:
+        flash(PAIR_ENDED, "info")
+    return redirect(url_for("public.offer", offer_id=offer.id))
+
+
 @bp.route("/informations", methods=["GET", "POST"])
 def profile() -> str | Response | tuple:
     candidate = _candidate()
@@ -244,6 +274,7 @@ def profile() -> str | Response | tuple:
             first_name=form["first_name"],
             last_name=form["last_name"],
             phone=or_none(form["phone"]),
+            presentation=or_none(form["presentation"]),
         )
     except ValidationError as exc:
         session.rollback()

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from data import mail, queries
 from data.errors import ValidationError
 from data.mail import actions
+from data.models import Candidate, Role
 from data.operations.communes import (
     commune_hint,
     commune_label,
@@ -18,6 +19,7 @@ from web.config import dev_tools_enabled
 from web.db import get_session
 from web.forms import page_args, small_int
 from web.security import csrf_exempt
+from web.sessions import current_user
 from web.views import dev
 
 bp = Blueprint("public", __name__)
@@ -86,10 +88,21 @@ def offers() -> str:
 
 @bp.get("/offres/<id:offer_id>")
 def offer(offer_id: int) -> str:
-    found = queries.find_offer(get_session(), queries.PUBLIC, offer_id)
+    session = get_session()
+    found = queries.find_offer(session, queries.PUBLIC, offer_id)
     if found is None:
-        abort(404)
-    return render_template("public/offer.html", offer=found)
+        ended = queries.find_ended_offer(session, offer_id)
+        if ended is None:
+            abort(404)
+        # Old links (mails, bookmarks) say what became of the offer instead of a 404.
+        return render_template("public/offer_ended.html", offer=ended)
+    user = current_user()
+    candidate = fit = None
+    if user is not None and user.role == Role.CANDIDATE and user.candidate_id is not None:
+        candidate = session.get(Candidate, user.candidate_id)
+        if candidate is not None and candidate.request is not None:
+            fit = queries.offer_fit(session, candidate.request, found)
+    return render_template("public/offer.html", offer=found, candidate=candidate, fit=fit)
 
 
 @bp.get("/offres/carte")
