@@ -12,9 +12,7 @@ from .coordination import (
     AllocationView,
     Dashboard,
     allocation_view,
-    candidate_page,
     dashboard,
-    employer_page,
     review_count,
 )
 from .metiers import UnresolvedText, metier_decisions, unresolved_metier_texts
@@ -81,11 +79,9 @@ __all__ = [
     "unresolved_metier_texts",
     "active_requests",
     "allocation_view",
-    "candidate_page",
     "commune_page",
     "dashboard",
     "employer_offers",
-    "employer_page",
     "find_offer",
     "find_request",
     "find_suggestion",

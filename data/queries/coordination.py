@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from data.models import (
     AWAITING_REVIEW,
     OPEN_OFFER,
     PAIR_STATUSES,
-    Candidate,
     Commune,
-    Employer,
     Metier,
     Offer,
     Request,
@@ -26,7 +24,6 @@ from data.models import (
 from matching import Allocation
 
 from .offers import offers_by_id
-from .pages import Page, paginate
 from .requests import requests_by_id
 
 __all__ = [
@@ -34,9 +31,7 @@ __all__ = [
     "Dashboard",
     "TOP_COMMUNES",
     "allocation_view",
-    "candidate_page",
     "dashboard",
-    "employer_page",
     "review_count",
 ]
 
@@ -143,21 +138,6 @@ def dashboard(session: Session, *, priority_only: bool = False) -> Dashboard:
         pairs_by_status=[(s, pairs.get(s, 0)) for s in PAIR_STATUSES],
         priority_only=priority_only,
     )
-
-
-def employer_page(session: Session, number: int, size: int) -> Page[Employer]:
-    """Return one page of every employer, by name."""
-    return paginate(session, select(Employer).order_by(Employer.name, Employer.id), number, size)
-
-
-def candidate_page(session: Session, number: int, size: int) -> Page[Candidate]:
-    """Return one page of every candidate, newest first."""
-    stmt = (
-        select(Candidate)
-        .options(joinedload(Candidate.request))
-        .order_by(Candidate.created_at.desc(), Candidate.id.desc())
-    )
-    return paginate(session, stmt, number, size)
 
 
 @dataclass(frozen=True)
