@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.errors import ValidationError
@@ -33,7 +33,7 @@ from data.models import (
 )
 
 from .audience import COORDINATOR
-from .nearby import measured
+from .nearby import communes_within
 from .offers import offer_query
 from .pages import Page, paginate
 from .requests import request_query
@@ -82,9 +82,9 @@ class ListSpec:
 
     ``base``: the unfiltered statement (joined to what its search and sorts read); ``key``: the
     id column (the stable secondary order); ``sorts``: the whitelist of sort keys; ``default``:
-    the sort without one asked (``-key`` for descending); ``located``: the statement that places
-    each row (joined to its :class:`Commune`) for the territory filter; the filter builders take
-    the filter's value and return a condition.
+    the sort without one asked (``-key`` for descending); the filter builders take the filter's
+    value (``territory``: the INSEE codes of the communes of the territory) and return a
+    condition on the row.
     """
 
     base: Callable[[Session], Select[Any]]
@@ -92,7 +92,7 @@ class ListSpec:
     searched: tuple[Matcher, ...]
     sorts: Mapping[str, Any]
     default: str
-    located: Callable[[], Select[Any]] | None = None
+    territory: Callable[[list[str]], ColumnElement[bool]] | None = None
     status: Callable[[enum.Enum], ColumnElement[bool]] | None = None
     metier: Callable[[ColumnElement[bool]], ColumnElement[bool]] | None = None
     housing: Callable[[bool], ColumnElement[bool]] | None = None
@@ -148,10 +148,9 @@ def list_statement(session: Session, spec: ListSpec, query: ListQuery) -> Select
         stmt = stmt.where(spec.housing(query.housing))
     if query.min_score is not None and spec.min_score is not None:
         stmt = stmt.where(spec.min_score(query.min_score))
-    if query.territory is not None and spec.located is not None:
-        near = measured(session, spec.located(), spec.key, query.territory, TERRITORY_RADIUS_KM)
-        ids = sorted({i for _, i in near})
-        stmt = stmt.where(spec.key.in_(ids) if ids else false())
+    if query.territory is not None and spec.territory is not None:
+        insees = communes_within(session, query.territory, TERRITORY_RADIUS_KM)
+        stmt = stmt.where(spec.territory(insees))
     column = spec.sorts[key]
     return stmt.order_by(
         column.desc() if descending else column.asc(),
@@ -187,20 +186,12 @@ def _offers(session: Session) -> Select[Any]:
     )
 
 
-def _offers_located() -> Select[Any]:
-    return select(Offer).join(Offer.site).join(Commune, Commune.insee == Site.commune_insee)
-
-
 def _requests(session: Session) -> Select[Any]:
     return (
         request_query(COORDINATOR)
         .join(Request.candidate)
         .join(Commune, Commune.insee == Request.commune_insee)
     )
-
-
-def _requests_located() -> Select[Any]:
-    return select(Request).join(Commune, Commune.insee == Request.commune_insee)
 
 
 def _request_metier_word(word: str) -> ColumnElement[bool]:
@@ -216,20 +207,8 @@ def _employers(session: Session) -> Select[Any]:
     return select(Employer)
 
 
-def _employers_located() -> Select[Any]:
-    return select(Employer).join(Employer.sites).join(Commune, Commune.insee == Site.commune_insee)
-
-
 def _candidates(session: Session) -> Select[Any]:
     return select(Candidate).outerjoin(Candidate.request).options(joinedload(Candidate.request))
-
-
-def _candidates_located() -> Select[Any]:
-    return (
-        select(Candidate)
-        .join(Candidate.request)
-        .join(Commune, Commune.insee == Request.commune_insee)
-    )
 
 
 def _suggestions(session: Session) -> Select[Any]:
@@ -247,15 +226,6 @@ def _pairs(session: Session) -> Select[Any]:
 
 def _queue(session: Session) -> Select[Any]:
     return _suggestions(session).where(*AWAITING_REVIEW)
-
-
-def _suggestions_located() -> Select[Any]:
-    return (
-        select(Suggestion)
-        .join(Suggestion.offer)
-        .join(Offer.site)
-        .join(Commune, Commune.insee == Site.commune_insee)
-    )
 
 
 _SUGGESTION_SEARCH: tuple[Matcher, ...] = (
@@ -288,7 +258,7 @@ LISTS: dict[str, ListSpec] = {
             "creation": Offer.created_at,
         },
         default="-creation",
-        located=_offers_located,
+        territory=lambda insees: Site.commune_insee.in_(insees),
         status=lambda s: Offer.status == s,
         metier=lambda cond: Offer.metier.has(cond),
         housing=lambda wanted: Offer.housing_beds > 0 if wanted else Offer.housing_beds == 0,
@@ -311,7 +281,7 @@ LISTS: dict[str, ListSpec] = {
             "creation": Request.created_at,
         },
         default="-creation",
-        located=_requests_located,
+        territory=lambda insees: Request.commune_insee.in_(insees),
         status=lambda s: Request.status == s,
         metier=lambda cond: Request.metiers.any(RequestMetier.metier.has(cond)),
         housing=lambda wanted: Request.needs_housing.is_(wanted),
@@ -326,7 +296,7 @@ LISTS: dict[str, ListSpec] = {
         ),
         sorts={"structure": Employer.name, "type": Employer.kind, "siret": Employer.siret},
         default="structure",
-        located=_employers_located,
+        territory=lambda insees: Employer.sites.any(Site.commune_insee.in_(insees)),
         status=lambda kind: Employer.kind == kind,
     ),
     "candidats": ListSpec(
@@ -343,7 +313,7 @@ LISTS: dict[str, ListSpec] = {
             "inscription": Candidate.created_at,
         },
         default="-inscription",
-        located=_candidates_located,
+        territory=lambda insees: Request.commune_insee.in_(insees),
         status=lambda s: Request.status == s,
     ),
     "binomes": ListSpec(
@@ -357,7 +327,7 @@ LISTS: dict[str, ListSpec] = {
             "depuis": Suggestion.status_changed_at,
         },
         default="-depuis",
-        located=_suggestions_located,
+        territory=lambda insees: Site.commune_insee.in_(insees),
         status=lambda s: Suggestion.status == s,
         metier=lambda cond: Offer.metier.has(cond),
         housing=lambda wanted: Request.needs_housing.is_(wanted),
@@ -374,7 +344,7 @@ LISTS: dict[str, ListSpec] = {
             "creation": Suggestion.created_at,
         },
         default="-score",
-        located=_suggestions_located,
+        territory=lambda insees: Site.commune_insee.in_(insees),
         metier=lambda cond: Offer.metier.has(cond),
         housing=lambda wanted: Request.needs_housing.is_(wanted),
         min_score=lambda low: Suggestion.score >= low,

@@ -90,6 +90,17 @@ def test_lists_filter_by_status_metier_territory_and_housing(
     assert "Aucun binôme." in pairs
     ehpad = client.get("/coordination/employeurs?statut=ehpad").text
     assert world.employer.name in ehpad
+    # The territory is the communes within 15 km of the one named, wherever each list places it.
+    around = client.get("/coordination/employeurs?territoire=Oyonnax").text
+    assert world.other_offer.site.employer.name in around and world.employer.name not in around
+    queue = client.get("/coordination/suggestions?territoire=Oyonnax").text
+    assert f'id="suggestion-{world.proposed.id}"' in queue
+    assert "Aucun binôme." in client.get("/coordination/binomes?territoire=Oyonnax").text
+    bourg = client.get("/coordination/binomes?territoire=Bourg-en-Bresse").text
+    assert f"suggestions/{world.suggestion.id}?" in bourg
+    assert _ids(client.get("/coordination/candidats?territoire=Bourg-en-Bresse").text) == [
+        world.request.candidate_id
+    ]
 
 
 @pytest.mark.parametrize(
