@@ -239,3 +239,41 @@ def test_pairs_export_says_the_stage_in_french(as_user: Client, world: World) ->
     assert rows[0] == ["Candidat", "Demande", "Métier", "Site", "Employeur", "Étape", "Depuis le"]
     assert world.suggestion.status == SuggestionStatus.APPROVED
     assert [r[5] for r in rows[1:]] == ["Mise en relation faite"]
+
+
+def test_several_suggestions_are_rejected_with_one_reason(
+    as_user: Client, world: World, session: Session
+) -> None:
+    from tests.web.conftest import post
+
+    site = f.make_site(session, world.employer)
+    other = f.make_suggestion(session, world.request, f.make_offer(session, site), score=0.7)
+    session.commit()
+    client = as_user(world.coordinator)
+    queue = client.get("/coordination/suggestions").text
+    assert 'form="refus-groupe"' in queue and "Refuser les suggestions choisies" in queue
+    ids = [world.proposed.id, other.id]
+    back = "/coordination/suggestions?tri=-distance"
+    # No reason: nothing changes, and the queue says why.
+    answer = post(client, "/coordination/suggestions/rejeter", {"ids": ids, "back": back})
+    assert answer.status_code == 302 and answer.location.endswith(back)
+    session.expire_all()
+    assert {world.proposed.status, other.status} == {SuggestionStatus.PROPOSED}
+    assert "Indiquez le motif du refus." in client.get(back).text
+    # One already decided among them: all or none.
+    answer = post(
+        client,
+        "/coordination/suggestions/rejeter",
+        {"ids": [*ids, world.suggestion.id], "reason": "Trop loin", "back": back},
+    )
+    session.expire_all()
+    assert {world.proposed.status, other.status} == {SuggestionStatus.PROPOSED}
+    answer = post(client, "/coordination/suggestions/rejeter", {"ids": ids, "reason": "Trop loin"})
+    assert answer.status_code == 302
+    session.expire_all()
+    for s in (world.proposed, other):
+        assert (s.status, s.rejection_reason) == (SuggestionStatus.REJECTED, "Trop loin")
+    assert "2 suggestions refusées." in client.get("/coordination/suggestions").text
+    nothing = post(client, "/coordination/suggestions/rejeter", {"reason": "Trop loin"})
+    assert nothing.status_code == 302
+    assert "Choisissez au moins une suggestion." in client.get("/coordination/suggestions").text

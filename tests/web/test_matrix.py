@@ -106,6 +106,7 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/candidat/suggestions/{proposed}/reponse", (302, 404, 403, 403, 403)),
     ("/coordination/suggestions/{proposed}/approuver", (302, 403, 403, 403, 302)),
     ("/coordination/suggestions/{proposed}/rejeter", (302, 403, 403, 403, 302)),
+    ("/coordination/suggestions/rejeter", (302, 403, 403, 403, 302)),
     ("/coordination/recalculer", (302, 403, 403, 403, 302)),
     ("/admin/regle-de-revue", (302, 403, 403, 403, 403)),
     # Forms posted incomplete: their owner gets the form back with messages (400).

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from data import jobruns, mail, privacy, queries
 from data import operations as ops
-from data.errors import Conflict, InvalidTransition, ValidationError
+from data.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from data.models import (
     PAIR_STATUSES,
     Candidate,
@@ -44,7 +44,7 @@ from data.queries.lists import LISTS, list_page, list_rows
 from data.recompute import recompute_suggestions
 from web.db import get_session
 from web.errors import domain_answer
-from web.forms import or_none, page_args
+from web.forms import or_none, page_args, small_int
 from web.listing import PRIORITY_METIERS, Listing, read_listing, safe_back
 from web.sessions import STAFF, current_actor, role_required
 from web.views import signin
@@ -259,6 +259,27 @@ def reject(suggestion_id: int) -> Response | tuple:
         ), 400
     session.commit()
     flash("Suggestion refusée.", "success")
+    return _back_to_queue()
+
+
+@bp.post("/suggestions/rejeter")
+def reject_many() -> Response:
+    """Reject the suggestions ticked on the queue, with one reason (all of them or none)."""
+    session = get_session()
+    ids = [i for raw in request.form.getlist("ids") if (i := small_int(raw, 1, 10**12))]
+    try:
+        done = ops.reject_suggestions(session, ids, current_actor(), request.form.get("reason", ""))
+    except (Conflict, InvalidTransition, NotFound) as exc:
+        return _refused(exc, _back_to_queue())
+    except ValidationError as exc:
+        session.rollback()
+        if "reason" in exc.errors:
+            flash("Indiquez le motif du refus.", "error")
+        else:
+            flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+        return _back_to_queue()
+    session.commit()
+    flash(f"{plural(len(done), 'suggestion refusée', 'suggestions refusées')}.", "success")
     return _back_to_queue()
 
 
