@@ -129,35 +129,28 @@ LIST_ENDPOINTS = {
 }
 
 
+#: The filters each list offers besides its search (statuses, métiers, housing, score).
+LIST_OPTIONS: dict[str, dict[str, Any]] = {
+    "offres": {"statuses": list(OfferStatus), "housing_label": "Logement proposé"},
+    "demandes": {"statuses": list(RequestStatus), "housing_label": "Besoin de logement"},
+    "employeurs": {"statuses": list(StructureKind), "status_label": "Type de structure"},
+    "candidats": {"statuses": list(RequestStatus), "status_label": "Statut de la demande"},
+    "binomes": {
+        "statuses": list(PAIR_STATUSES),
+        "status_label": "Étape",
+        "housing_label": "Besoin de logement",
+    },
+    "suggestions": {"housing_label": "Besoin de logement", "score": True},
+}
+#: The lists filtered by métier (their métier choices are read from the referential).
+METIER_LISTS = ("offres", "demandes", "binomes", "suggestions")
+
+
 def _list_options(name: str) -> dict[str, Any]:
-    """The filters list ``name`` offers (statuses, métiers, housing, score)."""
-    metiers = queries.metier_options(get_session())
-    options: dict[str, dict[str, Any]] = {
-        "offres": {
-            "statuses": list(OfferStatus),
-            "metiers": metiers,
-            "housing_label": "Logement proposé",
-        },
-        "demandes": {
-            "statuses": list(RequestStatus),
-            "metiers": metiers,
-            "housing_label": "Besoin de logement",
-        },
-        "employeurs": {"statuses": list(StructureKind), "status_label": "Type de structure"},
-        "candidats": {"statuses": list(RequestStatus), "status_label": "Statut de la demande"},
-        "binomes": {
-            "statuses": list(PAIR_STATUSES),
-            "status_label": "Étape",
-            "metiers": metiers,
-            "housing_label": "Besoin de logement",
-        },
-        "suggestions": {
-            "metiers": metiers,
-            "housing_label": "Besoin de logement",
-            "score": True,
-        },
-    }
-    return options[name]
+    """The filters list ``name`` offers, with the métiers to choose from if it has them."""
+    if name in METIER_LISTS:
+        return {**LIST_OPTIONS[name], "metiers": queries.metier_options(get_session())}
+    return LIST_OPTIONS[name]
 
 
 def _listing(name: str) -> Listing:
