@@ -76,6 +76,7 @@ from .suggestions import (
     pair_histories,
     pair_history,
     reject_suggestion,
+    reject_suggestions,
     set_candidate_interest,
     set_employer_interest,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "publish_offer",
     "reactivate_request",
     "reject_suggestion",
+    "reject_suggestions",
     "remove_site",
     "resolve_commune",
     "save_site",

@@ -218,6 +218,33 @@ def reject_suggestion(
     )
 
 
+#: The most suggestions rejected in one go (a page of the review queue is far fewer).
+MAX_REJECTED_AT_ONCE = 200
+
+
+def reject_suggestions(
+    session: Session,
+    suggestion_ids: Sequence[int],
+    actor: Actor,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> list[Suggestion]:
+    """Reject several proposed pairs with one reason, each as :func:`reject_suggestion` does.
+
+    All or none: the first that cannot be rejected (gone, already decided) raises, and the caller
+    rolls back. Raises ValidationError when no suggestion is chosen or too many are.
+    """
+    ids = list(dict.fromkeys(suggestion_ids))
+    if not ids:
+        raise ValidationError({"suggestions": ["Choisissez au moins une suggestion."]})
+    if len(ids) > MAX_REJECTED_AT_ONCE:
+        raise ValidationError(
+            {"suggestions": [f"Choisissez au plus {MAX_REJECTED_AT_ONCE} suggestions à la fois."]}
+        )
+    return [reject_suggestion(session, i, actor, reason, now=now, expected=S.PROPOSED) for i in ids]
+
+
 def mark_contacted(
     session: Session,
     suggestion: Suggestion | int,

@@ -379,6 +379,10 @@ FIELD_LABELS: dict[str, str] = {
     "interested": "Réponse",
     "territoire": "Territoire",
     "score": "Score minimal",
+    # The coordinators' lists
+    "recherche": "Recherche",
+    "statut": "Statut",
+    "tri": "Tri",
     "mode": "Mode de validation",
     "min_score": "Score minimal",
     # Accounts

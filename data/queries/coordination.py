@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from data.models import (
     AWAITING_REVIEW,
@@ -15,9 +15,7 @@ from data.models import (
     OPEN_OFFER,
     PAIR_STAGES,
     PAIR_STATUSES,
-    Candidate,
     Commune,
-    Employer,
     Metier,
     Offer,
     Request,
@@ -32,7 +30,6 @@ from data.models.mail import OutboxMessage, OutboxStatus
 from matching import Allocation
 
 from .offers import offers_by_id
-from .pages import Page, paginate
 from .requests import requests_by_id
 
 __all__ = [
@@ -42,9 +39,7 @@ __all__ = [
     "Today",
     "TOP_COMMUNES",
     "allocation_view",
-    "candidate_page",
     "dashboard",
-    "employer_page",
     "review_count",
     "today",
 ]
@@ -267,21 +262,6 @@ def today(session: Session, now: datetime, *, priority_only: bool = False) -> To
         )
         or 0,
     )
-
-
-def employer_page(session: Session, number: int, size: int) -> Page[Employer]:
-    """Return one page of every employer, by name."""
-    return paginate(session, select(Employer).order_by(Employer.name, Employer.id), number, size)
-
-
-def candidate_page(session: Session, number: int, size: int) -> Page[Candidate]:
-    """Return one page of every candidate, newest first."""
-    stmt = (
-        select(Candidate)
-        .options(joinedload(Candidate.request))
-        .order_by(Candidate.created_at.desc(), Candidate.id.desc())
-    )
-    return paginate(session, stmt, number, size)
 
 
 @dataclass(frozen=True)

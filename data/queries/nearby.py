@@ -11,14 +11,14 @@ import math
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from data.models import Commune
 from matching import distance_km
 from matching.geo import EARTH_RADIUS_KM
 
-__all__ = ["BOX_MARGIN", "distances_from", "measured", "within_box"]
+__all__ = ["BOX_MARGIN", "communes_within", "distances_from", "measured", "within_box"]
 
 #: How much wider than the circle on the mean sphere the box is drawn. On the WGS84 ellipsoid a
 #: degree of latitude is at least 110.57 km (at the equator), 0.6 % less than on the sphere, and
@@ -75,3 +75,17 @@ def measured(
         for d, (row_key, _, _) in zip(km, rows, strict=True)
         if max_km is None or d <= max_km
     ]
+
+
+def communes_within(session: Session, near: Commune, max_km: float) -> list[str]:
+    """Return the INSEE codes of the communes within ``max_km`` of ``near`` (itself included).
+
+    A list filtered on a territory keeps the rows placed in one of them: the communes are few
+    and measured once, whatever the number of rows.
+    """
+    stmt = select(Commune.insee, Commune.latitude, Commune.longitude).where(
+        *within_box(near, max_km)
+    )
+    rows = session.execute(stmt).all()
+    km = distances_from(near, [(lat, lon) for _, lat, lon in rows])
+    return sorted(insee for d, (insee, _, _) in zip(km, rows, strict=True) if d <= max_km)

@@ -314,3 +314,19 @@ def test_approving_needs_both_sides_still_looking(session) -> None:
     assert_nothing_pending(session)
     # Rejecting a pair whose offer closed is still possible.
     ops.reject_suggestion(session, closed_offer, SYSTEM, "Offre retirée")
+
+
+def test_reject_suggestions_rejects_each_with_the_one_reason_or_none(session) -> None:
+    actor = Actor.user(make_user(session))
+    first, second = make_suggestion(session), make_suggestion(session)
+    approved = make_suggestion(session, status=S.APPROVED)
+    with pytest.raises(ValidationError):
+        ops.reject_suggestions(session, [], actor, "Trop loin")
+    with pytest.raises(ValidationError):
+        ops.reject_suggestions(session, [first.id], actor, "  ")
+    with pytest.raises(Conflict):
+        ops.reject_suggestions(session, [approved.id], actor, "Trop loin")
+    done = ops.reject_suggestions(session, [first.id, second.id, first.id], actor, "Trop loin")
+    assert [s.id for s in done] == [first.id, second.id]
+    assert {s.status for s in done} == {S.REJECTED}
+    assert {s.rejection_reason for s in done} == {"Trop loin"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -18,36 +19,39 @@ from werkzeug.wrappers import Response
 
 from data import jobruns, mail, privacy, queries
 from data import operations as ops
-from data.errors import Conflict, InvalidTransition, ValidationError
+from data.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from data.models import (
     PAIR_STATUSES,
     Candidate,
     Employer,
     Offer,
+    OfferStatus,
     Request,
+    RequestStatus,
     StructureJoinRequest,
+    StructureKind,
     Suggestion,
     SuggestionStatus,
 )
 from data.operations import audit
 from data.operations import employers as employer_ops
 from data.operations.allocation import propose_allocation
-from data.operations.communes import commune_label, resolve_commune
 from data.operations.validation import clean_id
 from data.presentation import agree, number, plural
+from data.presentation.export import CANDIDATE_SHOWN, COLUMNS, csv_text
+from data.presentation.formatters import PARIS
+from data.queries.lists import LISTS, list_page, list_rows
 from data.recompute import recompute_suggestions
 from web.db import get_session
 from web.errors import domain_answer
 from web.forms import or_none, page_args, small_int
+from web.listing import PRIORITY_METIERS, PRIORITY_METIERS_LABEL, Listing, read_listing, safe_back
 from web.sessions import STAFF, current_actor, role_required
 from web.views import signin
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordination")
 
 # Stages a coordinator records in the life of a pair (the URL word -> the status).
-# The métier filter's value for "the plan's priority métiers".
-PRIORITY_METIERS = "prioritaires"
-PRIORITY_METIERS_LABEL = "Les métiers prioritaires du plan"
 STAGES = {
     "contacte": SuggestionStatus.CONTACTED,
     "entretien": SuggestionStatus.INTERVIEW,
@@ -113,6 +117,80 @@ def _get(model: type, object_id: int):  # type: ignore[no-untyped-def]
     return found
 
 
+# --- The lists: one search, filters and sort each, a page or a CSV export ----------------------
+
+LIST_ENDPOINTS = {
+    "offres": "coordinator.offers",
+    "demandes": "coordinator.requests_list",
+    "employeurs": "coordinator.employers",
+    "candidats": "coordinator.candidates",
+    "binomes": "coordinator.pair_list",
+    "suggestions": "coordinator.queue",
+}
+
+
+#: The filters each list offers besides its search (statuses, métiers, housing, score).
+LIST_OPTIONS: dict[str, dict[str, Any]] = {
+    "offres": {"statuses": list(OfferStatus), "housing_label": "Logement proposé"},
+    "demandes": {"statuses": list(RequestStatus), "housing_label": "Besoin de logement"},
+    "employeurs": {"statuses": list(StructureKind), "status_label": "Type de structure"},
+    "candidats": {"statuses": list(RequestStatus), "status_label": "Statut de la demande"},
+    "binomes": {
+        "statuses": list(PAIR_STATUSES),
+        "status_label": "Étape",
+        "housing_label": "Besoin de logement",
+    },
+    "suggestions": {"housing_label": "Besoin de logement", "score": True},
+}
+#: The lists filtered by métier (their métier choices are read from the referential).
+METIER_LISTS = ("offres", "demandes", "binomes", "suggestions")
+
+
+def _list_options(name: str) -> dict[str, Any]:
+    """The filters list ``name`` offers, with the métiers to choose from if it has them."""
+    if name in METIER_LISTS:
+        return {**LIST_OPTIONS[name], "metiers": queries.metier_options(get_session())}
+    return LIST_OPTIONS[name]
+
+
+def _listing(name: str) -> Listing:
+    """Read list ``name``'s query and, if it holds no refused value, its page."""
+    listing = read_listing(name, LIST_ENDPOINTS[name], **_list_options(name))
+    if listing.query is not None:
+        listing.page = list_page(get_session(), LISTS[name], listing.query, *page_args())
+    return listing
+
+
+def _back(endpoint: str) -> str:
+    """Where a detail page's back link leads: the list it was opened from, else ``endpoint``."""
+    return safe_back(request.args.get("retour")) or url_for(endpoint)
+
+
+@bp.get("/<any(offres, demandes, employeurs, candidats, binomes, suggestions):name>/export.csv")
+def export(name: str) -> Response:
+    """Every row of a list as it shows them (same search, filters, sort), as a CSV file.
+
+    The candidates' data it holds is written to the audit log, one line per candidate.
+    """
+    listing = read_listing(name, LIST_ENDPOINTS[name], **_list_options(name))
+    if listing.query is None:
+        return redirect(url_for(listing.endpoint, **listing.args))
+    session = get_session()
+    rows = list_rows(session, LISTS[name], listing.query)
+    if name in CANDIDATE_SHOWN:
+        fields, candidate_of = CANDIDATE_SHOWN[name]
+        me = current_actor()
+        for candidate_id in sorted({candidate_of(row) for row in rows}):
+            audit.log_access(session, me, audit.CANDIDATE, candidate_id, fields)
+        session.commit()
+    today = datetime.now(PARIS).strftime("%Y-%m-%d")
+    return Response(
+        csv_text(COLUMNS[name], rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="passerelle-{name}-{today}.csv"'},
+    )
+
+
 @bp.get("/")
 def dashboard() -> str:
     """The figures of the platform, of every métier or of the plan's priority ones only."""
@@ -130,58 +208,15 @@ def dashboard() -> str:
 # --- Review queue -------------------------------------------------------------------------------
 
 
-def _queue_filters() -> tuple[dict[str, str], dict[str, list[str]], dict]:
-    session = get_session()
-    form = {k: request.args.get(k, "") for k in ("metier", "territoire", "logement", "score")}
-    errors: dict[str, list[str]] = {}
-    args: dict = {}
-    if form["metier"] == PRIORITY_METIERS:
-        args["priority_metiers"] = True
-    elif form["metier"]:
-        args["metier"] = form["metier"]
-    if form["territoire"]:
-        try:
-            commune = resolve_commune(session, form["territoire"], "territoire")
-        except ValidationError as exc:
-            errors.update(exc.errors)
-        else:
-            args["territory"] = commune
-            form["territoire"] = commune_label(commune)
-    if form["logement"] in ("oui", "non"):
-        args["needs_housing"] = form["logement"] == "oui"
-    if form["score"]:
-        if (score := small_int(form["score"], 0, 100)) is not None:
-            args["min_score"] = score / 100
-        else:
-            errors["score"] = ["Indiquez un nombre entier entre 0 et 100."]
-    return form, errors, args
-
-
 @bp.get("/suggestions")
 def queue() -> str:
-    form, errors, args = _queue_filters()
-    session = get_session()
-    if errors:
-        page = None
-    else:
-        territory = args.pop("territory", None)
-        search = queries.SuggestionSearch(**args)
-        page = queries.review_queue(session, *page_args(), search, territory=territory)
-    return render_template(
-        "coordinator/queue.html",
-        form=form,
-        errors=errors,
-        page=page,
-        filters={k: v for k, v in form.items() if v},
-        metiers=[(PRIORITY_METIERS, PRIORITY_METIERS_LABEL), *queries.metier_options(session)],
-    )
+    """The suggestions awaiting review, best first: searched, filtered, sorted, exported."""
+    listing = _listing("suggestions")
+    return render_template("coordinator/queue.html", listing=listing, page=listing.page)
 
 
 def _back_to_queue() -> Response:
-    target = request.form.get("back", "")
-    if target.startswith("/coordination/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("coordinator.queue"))
+    return redirect(safe_back(request.form.get("back")) or url_for("coordinator.queue"))
 
 
 @bp.post("/suggestions/<id:suggestion_id>/approuver")
@@ -220,6 +255,27 @@ def reject(suggestion_id: int) -> Response | tuple:
         ), 400
     session.commit()
     flash("Suggestion refusée.", "success")
+    return _back_to_queue()
+
+
+@bp.post("/suggestions/rejeter")
+def reject_many() -> Response:
+    """Reject the suggestions ticked on the queue, with one reason (all of them or none)."""
+    session = get_session()
+    ids = [i for raw in request.form.getlist("ids") if (i := small_int(raw, 1, 10**12))]
+    try:
+        done = ops.reject_suggestions(session, ids, current_actor(), request.form.get("reason", ""))
+    except (Conflict, InvalidTransition, NotFound) as exc:
+        return _refused(exc, _back_to_queue())
+    except ValidationError as exc:
+        session.rollback()
+        if "reason" in exc.errors:
+            flash("Indiquez le motif du refus.", "error")
+        else:
+            flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+        return _back_to_queue()
+    session.commit()
+    flash(f"{plural(len(done), 'suggestion refusée', 'suggestions refusées')}.", "success")
     return _back_to_queue()
 
 
@@ -277,7 +333,13 @@ def suggestion(suggestion_id: int) -> str:
         session, current_actor(), audit.CANDIDATE, s.request.candidate_id, CANDIDATE_FIELDS
     )
     session.commit()
-    return render_template("coordinator/suggestion.html", s=s, history=history, errors={})
+    return render_template(
+        "coordinator/suggestion.html",
+        s=s,
+        history=history,
+        errors={},
+        back=_back("coordinator.queue"),
+    )
 
 
 # --- Pairs -------------------------------------------------------------------------------------
@@ -285,12 +347,8 @@ def suggestion(suggestion_id: int) -> str:
 
 @bp.get("/binomes")
 def pair_list() -> str:
-    wanted = request.args.get("statut", "")
-    status = next((s for s in PAIR_STATUSES if s.value == wanted), None)
-    page = queries.pair_page(get_session(), *page_args(), status)
-    return render_template(
-        "coordinator/pairs.html", page=page, status=status, statuses=PAIR_STATUSES
-    )
+    listing = _listing("binomes")
+    return render_template("coordinator/pairs.html", listing=listing, page=listing.page)
 
 
 @bp.post("/suggestions/<id:suggestion_id>/etape/<any(contacte, entretien, contrat, abandon):stage>")
@@ -326,12 +384,8 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
 
 @bp.get("/offres")
 def offers() -> str:
-    return render_template(
-        "coordinator/offers.html",
-        page=queries.offer_page(
-            get_session(), queries.COORDINATOR, *page_args(), order=queries.BY_CREATION
-        ).map(lambda hit: hit.offer),
-    )
+    listing = _listing("offres")
+    return render_template("coordinator/offers.html", listing=listing, page=listing.page)
 
 
 @bp.get("/offres/<id:offer_id>")
@@ -343,15 +397,15 @@ def offer(offer_id: int) -> str:
     )
     session.commit()
     rows = queries.visible_suggestions(session, queries.COORDINATOR, offer_id=found.id)
-    return render_template("coordinator/offer.html", offer=found, rows=rows)
+    return render_template(
+        "coordinator/offer.html", offer=found, rows=rows, back=_back("coordinator.offers")
+    )
 
 
 @bp.get("/demandes")
 def requests_list() -> str:
-    return render_template(
-        "coordinator/requests.html",
-        page=queries.request_page(get_session(), queries.COORDINATOR, *page_args()),
-    )
+    listing = _listing("demandes")
+    return render_template("coordinator/requests.html", listing=listing, page=listing.page)
 
 
 @bp.get("/demandes/<id:request_id>")
@@ -363,14 +417,15 @@ def request_detail(request_id: int) -> str:
     )
     session.commit()
     rows = queries.visible_suggestions(session, queries.COORDINATOR, request_id=found.id)
-    return render_template("coordinator/request.html", req=found, rows=rows)
+    return render_template(
+        "coordinator/request.html", req=found, rows=rows, back=_back("coordinator.requests_list")
+    )
 
 
 @bp.get("/employeurs")
 def employers() -> str:
-    return render_template(
-        "coordinator/employers.html", page=queries.employer_page(get_session(), *page_args())
-    )
+    listing = _listing("employeurs")
+    return render_template("coordinator/employers.html", listing=listing, page=listing.page)
 
 
 @bp.get("/employeurs/<id:employer_id>")
@@ -380,7 +435,12 @@ def employer(employer_id: int) -> str:
     audit.log_access(session, current_actor(), audit.EMPLOYER, found.id, EMPLOYER_FIELDS)
     session.commit()
     offers = queries.employer_offers(session, found.id)
-    return render_template("coordinator/employer.html", employer=found, offers=offers)
+    return render_template(
+        "coordinator/employer.html",
+        employer=found,
+        offers=offers,
+        back=_back("coordinator.employers"),
+    )
 
 
 @bp.get("/rattachements")
@@ -416,9 +476,8 @@ def decide_join(join_id: int, decision: str) -> Response:
 
 @bp.get("/candidats")
 def candidates() -> str:
-    return render_template(
-        "coordinator/candidates.html", page=queries.candidate_page(get_session(), *page_args())
-    )
+    listing = _listing("candidats")
+    return render_template("coordinator/candidates.html", listing=listing, page=listing.page)
 
 
 @bp.get("/candidats/<id:candidate_id>")
@@ -427,7 +486,9 @@ def candidate(candidate_id: int) -> str:
     session = get_session()
     audit.log_access(session, current_actor(), audit.CANDIDATE, found.id, CANDIDATE_FIELDS)
     session.commit()
-    return render_template("coordinator/candidate.html", candidate=found)
+    return render_template(
+        "coordinator/candidate.html", candidate=found, back=_back("coordinator.candidates")
+    )
 
 
 # --- Métier texts nobody's referential resolves --------------------------------------------------

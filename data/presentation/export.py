@@ -1,0 +1,136 @@
+"""The coordinators' lists as CSV files a spreadsheet opens cleanly: one writer for every list.
+
+French header, ``;`` between cells, UTF-8 with a byte order mark (Excel reads the accents right
+only with it), days as JJ/MM/AAAA, statuses by their French labels, and any text that a
+spreadsheet would run as a formula (=, +, -, @, tab, carriage return first) kept as text with a
+leading apostrophe (OWASP « CSV injection »).
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .formatters import PARIS, date_short, km, percent
+from .labels import label
+
+__all__ = ["COLUMNS", "CANDIDATE_SHOWN", "FORMULA_STARTS", "Column", "cell", "csv_text"]
+
+#: First characters that make a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export: its French header and how to read its value from a row."""
+
+    header: str
+    value: Callable[[Any], object]
+
+
+def cell(value: object) -> str:
+    """Write one value as a spreadsheet should read it.
+
+    >>> cell(date(2026, 3, 1)), cell(True), cell(None), cell("=1+1"), cell(-3)
+    ('01/03/2026', 'Oui', '', "'=1+1", '-3')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if isinstance(value, datetime):
+        return date_short(value.astimezone(PARIS).date())
+    if isinstance(value, date):
+        return date_short(value)
+    if isinstance(value, enum.Enum):
+        value = label(value)
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(columns: Sequence[Column], rows: Iterable[Any]) -> str:
+    """Return the CSV text (with its byte order mark) of ``rows`` under ``columns``' headers."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([c.header for c in columns])
+    for row in rows:
+        writer.writerow([cell(c.value(row)) for c in columns])
+    return out.getvalue()
+
+
+def _metiers(r: Any) -> str:
+    return ", ".join(m.metier.label if m.metier else m.text for m in r.metiers)
+
+
+#: The columns of each coordinators' list (the word of its URL), as its page shows them.
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "offres": (
+        Column("N°", lambda o: o.id),
+        Column("Métier", lambda o: o.metier.label),
+        Column("Employeur", lambda o: o.site.employer.name),
+        Column("Site", lambda o: o.site.name),
+        Column("Commune", lambda o: o.site.commune.name),
+        Column("Places pourvues", lambda o: o.places_filled),
+        Column("Places", lambda o: o.places),
+        Column("Statut", lambda o: o.status),
+        Column("Créée le", lambda o: o.created_at),
+    ),
+    "demandes": (
+        Column("N°", lambda r: r.id),
+        Column("Candidat", lambda r: r.candidate.first_name),
+        Column("Commune", lambda r: r.commune.name),
+        Column("Métiers", _metiers),
+        Column("Besoin de logement", lambda r: r.needs_housing),
+        Column("Statut", lambda r: r.status),
+        Column("Créée le", lambda r: r.created_at),
+    ),
+    "employeurs": (
+        Column("Structure", lambda e: e.name),
+        Column("Type", lambda e: e.kind),
+        Column("SIRET", lambda e: e.siret),
+    ),
+    "candidats": (
+        Column("N°", lambda c: c.id),
+        Column("Prénom", lambda c: c.first_name),
+        Column("Inscrit le", lambda c: c.created_at),
+        Column("Demande", lambda c: c.request.id if c.request else None),
+        Column("Statut de la demande", lambda c: c.request.status if c.request else None),
+    ),
+    "binomes": (
+        Column("Candidat", lambda s: s.request.candidate.first_name),
+        Column("Demande", lambda s: s.request_id),
+        Column("Métier", lambda s: s.offer.metier.label),
+        Column("Site", lambda s: s.offer.site.name),
+        Column("Employeur", lambda s: s.offer.site.employer.name),
+        Column("Étape", lambda s: s.status),
+        Column("Depuis le", lambda s: s.status_changed_at),
+    ),
+    "suggestions": (
+        Column("Score", lambda s: percent(s.score)),
+        Column("Candidat", lambda s: s.request.candidate.first_name),
+        Column("Commune du candidat", lambda s: s.request.commune.name),
+        Column("Métier", lambda s: s.offer.metier.label),
+        Column("Site", lambda s: s.offer.site.name),
+        Column("Commune de l'offre", lambda s: s.offer.site.commune.name),
+        Column("Distance", lambda s: km(s.distance_km)),
+        Column("Besoin de logement", lambda s: s.request.needs_housing),
+    ),
+}
+
+#: The candidates' fields each export shows (its reading is written to the audit log), and how
+#: to find the candidate of a row.
+CANDIDATE_SHOWN: dict[str, tuple[tuple[str, ...], Callable[[Any], int]]] = {
+    "demandes": (("first_name",), lambda r: r.candidate_id),
+    "candidats": (("first_name",), lambda c: c.id),
+    "binomes": (("first_name",), lambda s: s.request.candidate_id),
+    "suggestions": (("first_name",), lambda s: s.request.candidate_id),
+}

@@ -1,0 +1,154 @@
+"""The coordinators' lists on pages: read a list's search, filters and sort from the query string.
+
+One parser for every list (``data.queries.lists`` holds their queries): a bad value becomes a
+French message next to its field, never a 500.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import request
+
+from data.errors import ValidationError
+from data.operations.communes import commune_label, resolve_commune
+from data.presentation import label
+from data.queries import Page
+from data.queries.lists import LISTS, ListQuery, parse_sort
+from web.db import get_session
+from web.forms import small_int
+
+#: The métier filter's value for "the plan's priority métiers".
+PRIORITY_METIERS = "prioritaires"
+PRIORITY_METIERS_LABEL = "Les métiers prioritaires du plan"
+#: The query-string words of a list (the page number apart).
+FIELDS = ("recherche", "statut", "metier", "territoire", "logement", "score", "tri")
+#: Where a detail page's back link may lead (a list of the coordination space only).
+BACK_PREFIX = "/coordination/"
+
+
+@dataclass
+class Listing:
+    """What a list page shows of its query: the form, its errors, the links' arguments."""
+
+    name: str
+    endpoint: str
+    form: dict[str, str]
+    errors: dict[str, list[str]]
+    query: ListQuery | None
+    sort: str = ""
+    descending: bool = False
+    page: Page[Any] | None = None
+    statuses: list[tuple[str, str]] = field(default_factory=list)
+    status_label: str = "Statut"
+    metiers: list[tuple[str, str]] = field(default_factory=list)
+    housing_label: str = ""
+    territory: bool = True
+    score: bool = False
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The list's query (no page number) for the pager and the export link."""
+        return {k: v for k, v in self.form.items() if v}
+
+    def sort_args(self, key: str) -> dict[str, str]:
+        """The query sorting by ``key``: ascending, or descending if it is sorted so already."""
+        flip = self.sort == key and not self.descending
+        return {**self.args, "tri": f"-{key}" if flip else key}
+
+    def aria_sort(self, key: str) -> str | None:
+        """The ``aria-sort`` value of the column of ``key`` (None: not sorted by it)."""
+        if self.sort != key:
+            return None
+        return "descending" if self.descending else "ascending"
+
+
+def choices(members: Sequence[enum.Enum]) -> list[tuple[str, str]]:
+    """Return (value, French label) of some members of an enum."""
+    return [(m.value, label(m)) for m in members]
+
+
+def read_listing(
+    name: str,
+    endpoint: str,
+    *,
+    statuses: Sequence[enum.Enum] = (),
+    status_label: str = "Statut",
+    metiers: list[tuple[str, str]] | None = None,
+    housing_label: str = "",
+    territory: bool = True,
+    score: bool = False,
+) -> Listing:
+    """Read list ``name``'s query from the request; ``query`` is None when a value is refused."""
+    spec = LISTS[name]
+    form = {k: request.args.get(k, "").strip() for k in FIELDS}
+    errors: dict[str, list[str]] = {}
+    args: dict[str, Any] = {"text": form["recherche"][:200]}
+    if form["statut"]:
+        found = next((s for s in statuses if s.value == form["statut"]), None)
+        if found is None:
+            errors["statut"] = [f"Choisissez une valeur de la liste « {status_label} »."]
+        args["status"] = found
+    metier_choices = metiers or []
+    if form["metier"] == PRIORITY_METIERS and metier_choices:
+        args["priority_metiers"] = True
+    elif form["metier"]:
+        if form["metier"] not in {code for code, _ in metier_choices}:
+            errors["metier"] = ["Choisissez un métier de la liste."]
+        args["metier"] = form["metier"]
+    if form["territoire"] and territory:
+        try:
+            commune = resolve_commune(get_session(), form["territoire"], "territoire")
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        else:
+            args["territory"] = commune
+            form["territoire"] = commune_label(commune)
+    if form["logement"] and housing_label:
+        if form["logement"] not in ("oui", "non"):
+            errors["logement"] = ["Choisissez « Oui » ou « Non »."]
+        args["housing"] = form["logement"] == "oui"
+    if form["score"] and score:
+        if (value := small_int(form["score"], 0, 100)) is None:
+            errors["score"] = ["Indiquez un nombre entier entre 0 et 100."]
+        else:
+            args["min_score"] = value / 100
+    sort, descending = "", False
+    try:
+        sort, descending = parse_sort(spec, form["tri"])
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        form["tri"] = ""
+    return Listing(
+        name=name,
+        endpoint=endpoint,
+        form=form,
+        errors=errors,
+        query=None if errors else ListQuery(**args, sort=form["tri"]),
+        sort=sort,
+        descending=descending,
+        statuses=choices(statuses),
+        status_label=status_label,
+        metiers=[(PRIORITY_METIERS, PRIORITY_METIERS_LABEL), *metier_choices] if metiers else [],
+        housing_label=housing_label,
+        territory=territory,
+        score=score,
+    )
+
+
+def safe_back(target: str | None) -> str | None:
+    """Return ``target`` if it is a path of the coordination space, else None.
+
+    >>> safe_back("/coordination/offres?page=2"), safe_back("//evil.example/coordination/")
+    ('/coordination/offres?page=2', None)
+    """
+    if not target or not target.startswith(BACK_PREFIX) or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
