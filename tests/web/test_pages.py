@@ -773,3 +773,19 @@ def test_dashboard_lists_first_what_waits_for_a_coordinator(
     after = queries.today(session, now)
     assert after.lonely_offers == 0
     assert lonely.housing_beds == 0 and unhoused in after.unhoused  # ...but it has no bed
+
+
+def test_employer_offer_page_counts_its_candidates_at_each_step(
+    app: Flask, world: World, session: Session
+) -> None:
+    """Proposed to the employer, waiting for the coordinators' review, put in touch."""
+    waiting = f.make_request(session, commune_insee=f.OYONNAX)
+    f.make_suggestion(session, waiting, world.offer)  # proposed: the review rule holds it
+    session.commit()
+    client = sign_in(app.test_client(), world.employer_user)
+    page = html.unescape(client.get(f"/employeur/offres/{world.offer.id}").text)
+    figures = page[page.index('id="chiffres-offre"') :]
+    figures = figures[: figures.index("</ul>")]
+    assert "0 candidatures proposées à votre réponse" in figures
+    assert "1 candidature en attente de l'examen de la coordination" in figures
+    assert "1 mise en relation (mise en relation faite : 1)" in figures
