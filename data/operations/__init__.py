@@ -66,6 +66,7 @@ from .requests import (
 from .sites import save_site
 from .suggestions import (
     abandon_suggestion,
+    add_pair_note,
     approve_suggestion,
     change_suggestion_status,
     create_manual_pair,
@@ -116,6 +117,7 @@ __all__ = [
     "DecisionResult",
     "FreeTextToConfirm",
     "pair_histories",
+    "add_pair_note",
     "pair_history",
     "pause_request",
     "propose_allocation",

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from data.actor import Actor
+from data.actor import STAFF_ROLES, Actor
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.mail.contacts import queue_contact_mails
 from data.models import (
@@ -56,6 +56,7 @@ __all__ = [
     "express_interest",
     "set_employer_interest",
     "set_candidate_interest",
+    "add_pair_note",
     "pair_history",
     "pair_histories",
 ]
@@ -590,6 +591,32 @@ def set_candidate_interest(
     result.request.candidate.last_activity_at = now_or_utc(now)
     session.flush()
     return result
+
+
+#: The audit action of a coordinator's note on a pair (its text in ``details["text"]``).
+NOTE = "note"
+#: How long a note may be.
+MAX_NOTE = 2000
+ONLY_STAFF_NOTES = "Seule l'équipe de coordination écrit des notes sur un binôme."
+
+
+def add_pair_note(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: Actor,
+    text: object,
+    *,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Add a coordinator's note to a pair's story: dated and signed (the audit line keeps who
+    wrote it and when), shown in its history with the stages and answers.
+
+    Only staff write notes (employers and candidates never read them)."""
+    if actor.role not in STAFF_ROLES:
+        raise PermissionDenied(ONLY_STAFF_NOTES)
+    suggestion = load(session, Suggestion, suggestion, "Suggestion")
+    value = clean_text(text, "note", required=True, max_length=MAX_NOTE, multiline=True)
+    return audit.record(session, actor, NOTE, OBJECT_TYPE, suggestion.id, {"text": value}, now=now)
 
 
 def pair_history(session: Session, suggestion_id: int) -> list[AuditEntry]:

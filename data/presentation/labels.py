@@ -256,6 +256,7 @@ EVENT_LABELS: dict[str, str] = {
     "created": "Mise en relation faite à la main par la coordination",
     "asked_by_candidate": "Demandée par la personne candidate (« Cette offre m'intéresse »)",
     "status_change": "Changement d'étape",
+    "note": "Note de la coordination",
     "employer_interest": "Réponse de l'employeur",
     "candidate_interest": "Réponse du candidat ou de la candidate",
 }
@@ -289,9 +290,13 @@ def event_line(action: str, details: Mapping[str, Any] | None) -> str:
     "Changement d'étape : À examiner → Mise en relation faite"
     >>> event_line("employer_interest", {"from": None, "to": "interested"})
     "Réponse de l'employeur : Intéressé·e"
+    >>> event_line("note", {"text": "Entretien prévu mardi à 10 h."})
+    'Note de la coordination : Entretien prévu mardi à 10 h.'
     """
     details = details or {}
     words = EVENT_LABELS.get(action, "Événement")
+    if action == "note":
+        return f"{words} : {details.get('text', '')}"
     enum_class = _EVENT_VALUES.get(action)
     if enum_class is None or not details.get("to"):
         return words

@@ -284,6 +284,13 @@ ENDPOINTS = {
         body=lambda w: {"reason": "Le candidat a trouvé ailleurs."},
         expected=STAFF,
     ),
+    "pairs.note": Endpoint(
+        "POST",
+        "/api/v1/pairs/{pair_id}/notes",
+        lambda w: {"pair_id": w.suggestion.id},
+        body=lambda w: {"note": "Entretien prévu mardi à 10 h, sur place."},
+        expected=expect(employer=403, other=403, staff=201, candidate=403, other_candidate=403),
+    ),
     "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
     "communes.resolve": Endpoint(
         "GET", "/api/v1/communes/resolve", query="q=01000", expected=ANY_TOKEN

@@ -96,6 +96,7 @@ def test_openapi_document_lists_every_resource(bare_app: Flask) -> None:
         ("/api/v1/pairs/{pair_id}", "get"),
         ("/api/v1/pairs/{pair_id}/next", "post"),
         ("/api/v1/pairs/{pair_id}/abandon", "post"),
+        ("/api/v1/pairs/{pair_id}/notes", "post"),
         ("/api/v1/communes", "get"),
         ("/api/v1/communes/{insee}", "get"),
         ("/api/v1/communes/resolve", "get"),
@@ -195,7 +196,7 @@ def test_property_based_run_finds_no_server_error_nor_schema_break(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.coordinator, EXAMPLES)
-    assert operations == 31
+    assert operations == 32
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # The run reached the views, not only the token check.
@@ -207,7 +208,7 @@ def test_property_based_run_with_a_candidate_token(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.candidate, CANDIDATE_EXAMPLES)
-    assert operations == 31
+    assert operations == 32
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # Its reads answered (what it sees matches the document), its forbidden actions were refused.

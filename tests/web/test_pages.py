@@ -789,3 +789,24 @@ def test_employer_offer_page_counts_its_candidates_at_each_step(
     assert "0 candidatures proposées à votre réponse" in figures
     assert "1 candidature en attente de l'examen de la coordination" in figures
     assert "1 mise en relation (mise en relation faite : 1)" in figures
+
+
+def test_coordinators_write_notes_in_a_pair_s_story(
+    app: Flask, world: World, session: Session
+) -> None:
+    """A note is dated and signed in the history; an empty one is refused in French; only the
+    coordination writes them, and the API's history carries them too."""
+    client = sign_in(app.test_client(), world.coordinator)
+    url = f"/coordination/suggestions/{world.suggestion.id}"
+    empty = post(client, f"{url}/note", {"note": "  "})
+    assert empty.status_code == 400 and "Erreur" in empty.text
+    ok = post(client, f"{url}/note", {"note": "Entretien prévu mardi 8 à 10 h, sur place."})
+    assert ok.status_code == 302 and ok.headers["Location"].endswith(f"{url}#historique")
+    page = html.unescape(client.get(url).text)
+    line = "Note de la coordination : Entretien prévu mardi 8 à 10 h, sur place."
+    assert line in page
+    signed = world.coordinator.display_name or world.coordinator.email
+    assert re.search(re.escape(line) + r" – " + re.escape(signed), page)
+    employer = sign_in(app.test_client(), world.employer_user)
+    assert post(employer, f"{url}/note", {"note": "x"}).status_code == 403
+    assert "Entretien prévu mardi 8" not in employer.get(f"/employeur/offres/{world.offer.id}").text

@@ -29,7 +29,7 @@ from web.db import get_session
 from .auth import current_principal, staff_only
 from .base import ID, api_blueprint, errors
 from .common import load_suggestion, page_out, suggestion_dict
-from .schemas import AbandonIn, NextStageIn, PairPage, PairQuery, PairSchema
+from .schemas import AbandonIn, NextStageIn, NoteIn, PairPage, PairQuery, PairSchema
 
 __all__ = ["bp", "pair_dict"]
 
@@ -156,5 +156,20 @@ def abandon(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
     session = get_session()
     pair = _load_pair(session, pair_id)
     ops.abandon_suggestion(session, pair, principal.actor, reason=data["reason"])
+    session.commit()
+    return pair_dict(session, pair)
+
+
+@bp.route(f"/<{ID}:pair_id>/notes", methods=["POST"], endpoint="note")
+@staff_only
+@bp.arguments(NoteIn)
+@bp.response(201, PairSchema)
+@errors(bp, 400, 403, 404, 422)
+def add_note(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
+    """Add a note to a pair's story (dated, signed by the token's account; in its history)."""
+    principal = current_principal()
+    session = get_session()
+    pair = _load_pair(session, pair_id)
+    ops.add_pair_note(session, pair, principal.actor, data["note"])
     session.commit()
     return pair_dict(session, pair)

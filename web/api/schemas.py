@@ -833,4 +833,10 @@ class AbandonIn(Base):
     reason = Text(required=True, validate=length(1, MAX_REASON))
 
 
+class NoteIn(Base):
+    """A coordinator's note on a pair, kept dated and signed in its history."""
+
+    note = Text(required=True, validate=length(1, 2000))
+
+
 PairPage = page_of(PairSchema, "PairPage")

@@ -258,6 +258,27 @@ def reject(suggestion_id: int) -> Response | tuple:
     return _back_to_queue()
 
 
+@bp.post("/suggestions/<id:suggestion_id>/note")
+def add_note(suggestion_id: int) -> Response | tuple:
+    """Add a dated, signed note to the pair's story (only the coordination reads them)."""
+    s = _get(Suggestion, suggestion_id)
+    session = get_session()
+    try:
+        ops.add_pair_note(session, s, current_actor(), request.form.get("note", ""))
+    except ValidationError as exc:
+        session.rollback()
+        return render_template(
+            "coordinator/suggestion.html",
+            s=s,
+            history=ops.pair_history(session, s.id),
+            errors=exc.errors,
+            back=_back("coordinator.queue"),
+        ), 400
+    session.commit()
+    flash("Note ajoutée à l'historique.", "success")
+    return redirect(url_for("coordinator.suggestion", suggestion_id=s.id) + "#historique")
+
+
 @bp.post("/suggestions/rejeter")
 def reject_many() -> Response:
     """Reject the suggestions ticked on the queue, with one reason (all of them or none)."""
