@@ -22,6 +22,7 @@ from data import operations as ops
 from data.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from data.models import (
     PAIR_STATUSES,
+    AuditEntry,
     Candidate,
     Employer,
     Offer,
@@ -219,6 +220,21 @@ def _back_to_queue() -> Response:
     return redirect(safe_back(request.form.get("back")) or url_for("coordinator.queue"))
 
 
+def _suggestion_page(
+    s: Suggestion, errors: dict[str, list[str]], history: list[AuditEntry] | None = None
+) -> str:
+    """Render a suggestion's page (with the messages of a form sent back)."""
+    if history is None:
+        history = ops.pair_history(get_session(), s.id)
+    return render_template(
+        "coordinator/suggestion.html",
+        s=s,
+        history=history,
+        errors=errors,
+        back=_back("coordinator.queue"),
+    )
+
+
 @bp.post("/suggestions/<id:suggestion_id>/approuver")
 def approve(suggestion_id: int) -> Response:
     s = _get(Suggestion, suggestion_id)
@@ -247,12 +263,7 @@ def reject(suggestion_id: int) -> Response | tuple:
     except ValidationError as exc:
         session.rollback()
         flash("Indiquez le motif du refus.", "error")
-        return render_template(
-            "coordinator/suggestion.html",
-            s=s,
-            history=ops.pair_history(session, s.id),
-            errors=exc.errors,
-        ), 400
+        return _suggestion_page(s, exc.errors), 400
     session.commit()
     flash("Suggestion refusée.", "success")
     return _back_to_queue()
@@ -267,13 +278,7 @@ def add_note(suggestion_id: int) -> Response | tuple:
         ops.add_pair_note(session, s, current_actor(), request.form.get("note", ""))
     except ValidationError as exc:
         session.rollback()
-        return render_template(
-            "coordinator/suggestion.html",
-            s=s,
-            history=ops.pair_history(session, s.id),
-            errors=exc.errors,
-            back=_back("coordinator.queue"),
-        ), 400
+        return _suggestion_page(s, exc.errors), 400
     session.commit()
     flash("Note ajoutée à l'historique.", "success")
     return redirect(url_for("coordinator.suggestion", suggestion_id=s.id) + "#historique")
@@ -354,13 +359,7 @@ def suggestion(suggestion_id: int) -> str:
         session, current_actor(), audit.CANDIDATE, s.request.candidate_id, CANDIDATE_FIELDS
     )
     session.commit()
-    return render_template(
-        "coordinator/suggestion.html",
-        s=s,
-        history=history,
-        errors={},
-        back=_back("coordinator.queue"),
-    )
+    return _suggestion_page(s, {}, history)
 
 
 # --- Pairs -------------------------------------------------------------------------------------
@@ -389,12 +388,7 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
         return _refused(exc, redirect(url_for("coordinator.suggestion", suggestion_id=s.id)))
     except ValidationError as exc:
         session.rollback()
-        return render_template(
-            "coordinator/suggestion.html",
-            s=s,
-            history=ops.pair_history(session, s.id),
-            errors=exc.errors,
-        ), 400
+        return _suggestion_page(s, exc.errors), 400
     session.commit()
     flash("L'étape est enregistrée.", "success")
     return redirect(url_for("coordinator.suggestion", suggestion_id=s.id))
