@@ -57,6 +57,7 @@ __all__ = [
     "set_employer_interest",
     "set_candidate_interest",
     "add_pair_note",
+    "approve_suggestions",
     "pair_history",
     "pair_histories",
 ]
@@ -236,6 +237,14 @@ def reject_suggestions(
     All or none: the first that cannot be rejected (gone, already decided) raises, and the caller
     rolls back. Raises ValidationError when no suggestion is chosen or too many are.
     """
+    return [
+        reject_suggestion(session, i, actor, reason, now=now, expected=S.PROPOSED)
+        for i in _chosen(suggestion_ids)
+    ]
+
+
+def _chosen(suggestion_ids: Sequence[int]) -> list[int]:
+    """The ids of a group action, once each; refused when none or too many are chosen."""
     ids = list(dict.fromkeys(suggestion_ids))
     if not ids:
         raise ValidationError({"suggestions": ["Choisissez au moins une suggestion."]})
@@ -243,7 +252,23 @@ def reject_suggestions(
         raise ValidationError(
             {"suggestions": [f"Choisissez au plus {MAX_REJECTED_AT_ONCE} suggestions à la fois."]}
         )
-    return [reject_suggestion(session, i, actor, reason, now=now, expected=S.PROPOSED) for i in ids]
+    return ids
+
+
+def approve_suggestions(
+    session: Session,
+    suggestion_ids: Sequence[int],
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    base_url: str | None = None,
+) -> list[Suggestion]:
+    """Approve several proposed pairs, each as :func:`approve_suggestion` does (both contact
+    mails of each queued). All or none, as :func:`reject_suggestions`."""
+    return [
+        approve_suggestion(session, i, actor, now=now, expected=S.PROPOSED, base_url=base_url)
+        for i in _chosen(suggestion_ids)
+    ]
 
 
 def mark_contacted(

@@ -277,3 +277,46 @@ def test_several_suggestions_are_rejected_with_one_reason(
     nothing = post(client, "/coordination/suggestions/rejeter", {"reason": "Trop loin"})
     assert nothing.status_code == 302
     assert "Choisissez au moins une suggestion." in client.get("/coordination/suggestions").text
+
+
+def test_several_suggestions_are_approved_after_a_confirmation(
+    as_user: Client, world: World, session: Session
+) -> None:
+    """The queue's « Approuver les suggestions choisies… » first shows the pairs and the mails
+    they send, changing nothing; the confirmation approves them all and queues both mails of
+    each; one already decided among them: none approved."""
+    from data.models.mail import OutboxMessage
+    from tests.web.conftest import post
+
+    site = f.make_site(session, world.employer)
+    other = f.make_suggestion(session, world.request, f.make_offer(session, site), score=0.7)
+    session.commit()
+    client = as_user(world.coordinator)
+    queue = client.get("/coordination/suggestions").text
+    assert "Approuver les suggestions choisies" in queue
+    ids = [world.proposed.id, other.id]
+    back = "/coordination/suggestions?tri=-distance"
+    mails = len(session.scalars(select(OutboxMessage)).all())
+
+    asked = post(client, "/coordination/suggestions/approuver", {"ids": ids, "back": back})
+    assert asked.status_code == 200
+    page = asked.text
+    assert "Confirmer 2 mises en relation" in page and "4 courriels en tout" in page
+    assert page.count('name="ids"') == 2 and 'name="confirme" value="1"' in page
+    session.expire_all()
+    assert {world.proposed.status, other.status} == {SuggestionStatus.PROPOSED}
+
+    mixed = {"ids": [*ids, world.suggestion.id], "confirme": "1", "back": back}
+    post(client, "/coordination/suggestions/approuver", mixed)
+    session.expire_all()
+    assert {world.proposed.status, other.status} == {SuggestionStatus.PROPOSED}
+    assert len(session.scalars(select(OutboxMessage)).all()) == mails
+
+    done = post(
+        client, "/coordination/suggestions/approuver", {"ids": ids, "confirme": "1", "back": back}
+    )
+    assert done.status_code == 302 and done.location.endswith(back)
+    session.expire_all()
+    assert {world.proposed.status, other.status} == {SuggestionStatus.APPROVED}
+    assert len(session.scalars(select(OutboxMessage)).all()) == mails + 4
+    assert "2 mises en relation faites : 4 courriels" in client.get(back).text

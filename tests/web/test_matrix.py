@@ -110,6 +110,7 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/suggestions/{proposed}/approuver", (302, 403, 403, 403, 302)),
     ("/coordination/suggestions/{proposed}/rejeter", (302, 403, 403, 403, 302)),
     ("/coordination/suggestions/rejeter", (302, 403, 403, 403, 302)),
+    ("/coordination/suggestions/approuver", (302, 403, 403, 403, 302)),
     # A note posted empty: the pair's page again, with the message (400).
     ("/coordination/suggestions/{suggestion}/note", (302, 403, 403, 403, 400)),
     ("/coordination/recalculer", (302, 403, 403, 403, 302)),

@@ -305,6 +305,38 @@ def reject_many() -> Response:
     return _back_to_queue()
 
 
+@bp.post("/suggestions/approuver")
+def approve_many() -> Response | str:
+    """Approve the suggestions ticked on the queue, after a confirmation that names the pairs
+    and the mails they send (all of them or none)."""
+    session = get_session()
+    ids = [i for raw in request.form.getlist("ids") if (i := small_int(raw, 1, 10**12))]
+    if request.form.get("confirme") != "1":
+        chosen = [s for i in dict.fromkeys(ids) if (s := session.get(Suggestion, i)) is not None]
+        if not chosen:
+            flash("Choisissez au moins une suggestion.", "error")
+            return _back_to_queue()
+        return render_template(
+            "coordinator/approve_many.html", chosen=chosen, back=request.form.get("back", "")
+        )
+    try:
+        done = ops.approve_suggestions(session, ids, current_actor(), base_url=_base_url())
+    except (Conflict, InvalidTransition, NotFound) as exc:
+        return _refused(exc, _back_to_queue())
+    except ValidationError as exc:
+        session.rollback()
+        flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+        return _back_to_queue()
+    session.commit()
+    mails = plural(2 * len(done), "courriel", "courriels")
+    flash(
+        f"{plural(len(done), 'mise en relation faite', 'mises en relation faites')} : "
+        f"{mails} de mise en relation partent aux candidats et aux employeurs.",
+        "success",
+    )
+    return _back_to_queue()
+
+
 @bp.route("/suggestions/nouvelle", methods=["GET", "POST"])
 def manual_pair() -> str | Response | tuple:
     session = get_session()
