@@ -311,7 +311,9 @@ def test_allocation_is_stable_and_within_capacities(levels: str, inst) -> None: 
     check_allocation(*inst)
 
 
-@settings(SETTINGS, max_examples=15)
+# The same draw every run (its cost ranged 5 to 20 s with Hypothesis's draw): the runs above
+# explore new instances each time, this one checks the degenerate tuning on a fixed set.
+@settings(SETTINGS, max_examples=15, derandomize=True)
 @given(instances())
 def test_allocation_in_small_steps_is_stable_and_within_capacities(small_steps: None, inst) -> None:  # type: ignore[no-untyped-def]
     check_allocation(*inst)
