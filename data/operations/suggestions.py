@@ -344,11 +344,7 @@ def create_manual_pair(
     if offer.status != OfferStatus.PUBLISHED or offer.places_left < 1:
         errors.add("offer_id", OFFER_NOT_OPEN)
     errors.raise_if_any()
-    existing = session.scalar(
-        select(Suggestion).where(
-            Suggestion.request_id == request.id, Suggestion.offer_id == offer.id
-        )
-    )
+    existing = _pair(session, request.id, offer.id)
     if existing is not None:
         raise Conflict(f"Cette mise en relation existe déjà (n° {existing.id}).")
     stamp = now_or_utc(now)
@@ -371,14 +367,8 @@ def create_manual_pair(
         status_changed_at=stamp,
         status_changed_by_id=actor.user_id,
     )
-    try:
-        with session.begin_nested():  # a clash undoes the insert only; the session stays usable
-            session.add(suggestion)
-            session.flush()
-    except IntegrityError as exc:
-        if _is_unique_violation(exc):
-            raise Conflict(TAKEN) from None
-        raise
+    if not _insert_once(session, suggestion):
+        raise Conflict(TAKEN)
     queue_contact_mails(session, suggestion, base_url=base_url, now=stamp)
     details: dict[str, Any] = {"origin": SuggestionOrigin.MANUAL.value, "to": S.APPROVED.value}
     if note_value:
@@ -474,23 +464,31 @@ def express_interest(
         status_changed_at=stamp,
         status_changed_by_id=actor.user_id,
     )
+    if not _insert_once(session, suggestion):
+        # Made a moment ago (a double click, or the engine's run): record on that one.
+        clash = _pair(session, request.id, offer.id)
+        if clash is None:
+            raise Conflict(TAKEN)
+        return _interest_on(session, clash, actor, stamp)
+    details: dict[str, Any] = {"origin": SuggestionOrigin.CANDIDATE.value, "to": S.PROPOSED.value}
+    audit.record(session, actor, ASKED_BY_CANDIDATE, OBJECT_TYPE, suggestion.id, details, now=stamp)
+    return InterestResult(suggestion, created=True, recorded=True)
+
+
+def _insert_once(session: Session, suggestion: Suggestion) -> bool:
+    """Insert a new pair; False when the unique key already holds one for its request and offer
+    (made a moment ago by someone else). A clash undoes this insert only: the session goes on."""
     try:
-        with session.begin_nested():  # a clash undoes the insert only; the session stays usable
+        with session.begin_nested():
             session.add(suggestion)
             session.flush()
     except IntegrityError as exc:
         if not _is_unique_violation(exc):
             raise
-        # Made a moment ago (a double click, or the engine's run): record on that one.
         if suggestion in session:
             session.expunge(suggestion)
-        clash = _pair(session, request.id, offer.id)
-        if clash is None:
-            raise
-        return _interest_on(session, clash, actor, stamp)
-    details: dict[str, Any] = {"origin": SuggestionOrigin.CANDIDATE.value, "to": S.PROPOSED.value}
-    audit.record(session, actor, ASKED_BY_CANDIDATE, OBJECT_TYPE, suggestion.id, details, now=stamp)
-    return InterestResult(suggestion, created=True, recorded=True)
+        return False
+    return True
 
 
 def _pair(session: Session, request_id: int, offer_id: int) -> Suggestion | None:
