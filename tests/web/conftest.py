@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from data import mail
+from data import auth, mail
 from data.models import Employer, Offer, Request, Role, Suggestion, User
 from tests.data import factories as f
 from web import create_app
@@ -88,6 +89,20 @@ def make_app(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     return app
+
+
+#: argon2id at its lowest cost (1 pass, 8 KiB, 1 lane) for the pages' and the API's tests.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash and check staff passwords at the lowest argon2id cost in these tests: a sign-in then
+    costs a millisecond instead of half a second of CPU (a sign-in-challenge test signs in or
+    fails four times). The real parameters are tests/data/test_auth.py's subject, and the
+    processes of the soak and README tests keep them."""
+    monkeypatch.setattr(auth, "PASSWORD_HASHER", CHEAP_HASHER)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", None)
 
 
 @pytest.fixture
