@@ -7,18 +7,25 @@ French message next to its field, never a 500.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import Response, request
 
+from data import queries
+from data.actor import Actor
 from data.errors import ValidationError
+from data.models import PAIR_STATUSES, OfferStatus, RequestStatus, StructureKind
+from data.operations import audit
 from data.operations.communes import commune_label, resolve_commune
 from data.presentation import label
+from data.presentation.export import CANDIDATE_SHOWN, COLUMNS, csv_text
+from data.presentation.formatters import PARIS
 from data.queries import Page
-from data.queries.lists import LISTS, ListQuery, parse_sort
+from data.queries.lists import LISTS, ListQuery, list_rows, parse_sort
 from web.db import get_session
 from web.forms import small_int
 
@@ -67,15 +74,83 @@ class Listing:
         return "descending" if self.descending else "ascending"
 
 
+LIST_ENDPOINTS = {
+    "offres": "coordinator.offers",
+    "demandes": "coordinator.requests_list",
+    "employeurs": "coordinator.employers",
+    "candidats": "coordinator.candidates",
+    "binomes": "coordinator.pair_list",
+    "suggestions": "coordinator.queue",
+}
+
+
+#: The filters each list offers besides its search (statuses, métiers, housing, score).
+LIST_OPTIONS: dict[str, dict[str, Any]] = {
+    "offres": {"statuses": list(OfferStatus), "housing_label": "Logement proposé"},
+    "demandes": {"statuses": list(RequestStatus), "housing_label": "Besoin de logement"},
+    "employeurs": {"statuses": list(StructureKind), "status_label": "Type de structure"},
+    "candidats": {"statuses": list(RequestStatus), "status_label": "Statut de la demande"},
+    "binomes": {
+        "statuses": list(PAIR_STATUSES),
+        "status_label": "Étape",
+        "housing_label": "Besoin de logement",
+    },
+    "suggestions": {"housing_label": "Besoin de logement", "score": True},
+}
+#: The lists filtered by métier (their métier choices are read from the referential).
+METIER_LISTS = ("offres", "demandes", "binomes", "suggestions")
+
+
+def list_options(name: str) -> dict[str, Any]:
+    """The filters list ``name`` offers, with the métiers to choose from if it has them."""
+    if name in METIER_LISTS:
+        return {**LIST_OPTIONS[name], "metiers": queries.metier_options(get_session())}
+    return LIST_OPTIONS[name]
+
+
 def choices(members: Sequence[enum.Enum]) -> list[tuple[str, str]]:
     """Return (value, French label) of some members of an enum."""
     return [(m.value, label(m)) for m in members]
+
+
+def open_listing(name: str, values: Mapping[str, str] | None = None) -> Listing:
+    """Read list ``name``'s query (from ``values``, else the query string) with its filters."""
+    return read_listing(name, LIST_ENDPOINTS[name], values=values, **list_options(name))
+
+
+def audit_candidates_shown(name: str, rows: Sequence[Any], actor: Actor) -> None:
+    """Write to the audit log, one line per candidate, the candidates' data rows of list
+    ``name`` hold (an export, the API's table); the caller commits."""
+    if name not in CANDIDATE_SHOWN:
+        return
+    fields, candidate_of = CANDIDATE_SHOWN[name]
+    for candidate_id in sorted({candidate_of(row) for row in rows}):
+        audit.log_access(get_session(), actor, audit.CANDIDATE, candidate_id, fields)
+
+
+def csv_export(listing: Listing, actor: Actor) -> Response:
+    """Every row of a read list (``listing.query`` set), in its order, as a CSV file; the
+    candidates it shows are audited as seen by ``actor``."""
+    assert listing.query is not None
+    session = get_session()
+    rows = list_rows(session, LISTS[listing.name], listing.query)
+    audit_candidates_shown(listing.name, rows, actor)
+    session.commit()
+    today = datetime.now(PARIS).strftime("%Y-%m-%d")
+    return Response(
+        csv_text(COLUMNS[listing.name], rows),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="passerelle-{listing.name}-{today}.csv"'
+        },
+    )
 
 
 def read_listing(
     name: str,
     endpoint: str,
     *,
+    values: Mapping[str, str] | None = None,
     statuses: Sequence[enum.Enum] = (),
     status_label: str = "Statut",
     metiers: list[tuple[str, str]] | None = None,
@@ -85,7 +160,8 @@ def read_listing(
 ) -> Listing:
     """Read list ``name``'s query from the request; ``query`` is None when a value is refused."""
     spec = LISTS[name]
-    form = {k: request.args.get(k, "").strip() for k in FIELDS}
+    given = request.args if values is None else values
+    form = {k: given.get(k, "").strip() for k in FIELDS}
     errors: dict[str, list[str]] = {}
     args: dict[str, Any] = {"text": form["recherche"][:200]}
     if form["statut"]:

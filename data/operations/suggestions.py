@@ -220,8 +220,8 @@ def reject_suggestion(
     )
 
 
-#: The most suggestions rejected in one go (a page of the review queue is far fewer).
-MAX_REJECTED_AT_ONCE = 200
+#: The most suggestions decided in one go (a page of the review queue is far fewer).
+MAX_DECIDED_AT_ONCE = 200
 
 
 def reject_suggestions(
@@ -248,9 +248,9 @@ def _chosen(suggestion_ids: Sequence[int]) -> list[int]:
     ids = list(dict.fromkeys(suggestion_ids))
     if not ids:
         raise ValidationError({"suggestions": ["Choisissez au moins une suggestion."]})
-    if len(ids) > MAX_REJECTED_AT_ONCE:
+    if len(ids) > MAX_DECIDED_AT_ONCE:
         raise ValidationError(
-            {"suggestions": [f"Choisissez au plus {MAX_REJECTED_AT_ONCE} suggestions à la fois."]}
+            {"suggestions": [f"Choisissez au plus {MAX_DECIDED_AT_ONCE} suggestions à la fois."]}
         )
     return ids
 

@@ -19,7 +19,15 @@ from typing import Any
 from .formatters import PARIS, date_short, km, percent
 from .labels import label
 
-__all__ = ["COLUMNS", "CANDIDATE_SHOWN", "FORMULA_STARTS", "Column", "cell", "csv_text"]
+__all__ = [
+    "COLUMNS",
+    "CANDIDATE_SHOWN",
+    "FORMULA_STARTS",
+    "Column",
+    "cell",
+    "csv_text",
+    "plain",
+]
 
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,6 +62,24 @@ def cell(value: object) -> str:
         return str(value)
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def plain(value: object) -> object:
+    """Give one value of a list's row as JSON holds it: numbers, booleans and null as they are,
+    days in ISO 8601 (Paris day of a moment), statuses by their French labels.
+
+    >>> plain(date(2026, 3, 1)), plain(True), plain(None), plain("=1+1"), plain(0.5)
+    ('2026-03-01', True, None, '=1+1', 0.5)
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(PARIS).date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return label(value)
+    return str(value)
 
 
 def csv_text(columns: Sequence[Column], rows: Iterable[Any]) -> str:

@@ -76,7 +76,7 @@ def audience_of(principal: Principal) -> Audience:
 
 def page_out(
     page: Page[T],
-    to_dict: Callable[[T], dict[str, Any]],
+    to_dict: Callable[[T], Any],
     prefetch: Callable[[Sequence[T]], None] | None = None,
 ) -> dict[str, Any]:
     """Return the envelope of a page: its items as dicts, and where it stands in the list.

@@ -25,6 +25,7 @@ from data.operations.offer_fields import (
     OfferField,
 )
 from data.operations.requests import MAX_DISTANCE_KM, MAX_METIERS, MIN_DISTANCE_KM
+from data.operations.suggestions import MAX_DECIDED_AT_ONCE
 
 from .fields import (
     INT32_MAX,
@@ -742,6 +743,58 @@ RequestPage = page_of(RequestSchema, "RequestPage")
 SuggestionPage = page_of(SuggestionSchema, "SuggestionPage")
 CommunePage = page_of(CommuneSchema, "CommunePage")
 MetierPage = page_of(MetierSchema, "MetierPage")
+
+
+class DecisionsIn(DecisionIn):
+    """A coordinator's review of several suggestions at once, all of them or none."""
+
+    ids = ListOf(
+        Id(),
+        required=True,
+        validate=length(1, MAX_DECIDED_AT_ONCE),
+        metadata={"description": f"The suggestions, {MAX_DECIDED_AT_ONCE} at most."},
+    )
+
+
+class DecisionsOut(Base):
+    """The suggestions decided, as each now stands."""
+
+    decided = StrictInteger(required=True)
+    items = ListOf(fields.Nested(SuggestionSchema), required=True)
+
+
+# --- The coordinators' lists as tables ----------------------------------------------------------
+
+
+class ListParams(PageQuery):
+    """Search, filters and sort of a coordinators' list, as its page offers them."""
+
+    q = Text(validate=length(0, 200), metadata={"description": "Words to find (all of them)."})
+    sort = Text(
+        validate=length(1, 40),
+        metadata={"description": "A column key (`-key`: descending); the list's default if none."},
+    )
+    status = Text(validate=length(1, 40), metadata={"description": "A status code of the list."})
+    metier = Text(
+        validate=length(1, 64),
+        metadata={"description": "A métier code, or `prioritaires` for the plan's eight."},
+    )
+    territory = Text(
+        validate=length(1, 120),
+        metadata={"description": "A commune as typed (name, postal code): rows near it."},
+    )
+    housing = QueryBoolean()
+    min_score = Number(validate=range_(0, 1))
+
+
+ListPage = Base.from_dict(
+    {
+        "columns": ListOf(Text(), required=True),
+        "items": ListOf(ListOf(fields.Raw(allow_none=True)), required=True),
+        "pagination": fields.Nested(PaginationSchema, required=True),
+    },
+    name="ListPage",
+)
 
 
 # --- Pairs (coordinators) ---------------------------------------------------------------------

@@ -35,6 +35,8 @@ from .common import (
 from .schemas import (
     EMPLOYER_SUGGESTION_FIELDS,
     DecisionIn,
+    DecisionsIn,
+    DecisionsOut,
     InterestIn,
     ManualPairIn,
     StatusIn,
@@ -162,6 +164,28 @@ def decide(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
         ops.reject_suggestion(session, suggestion, principal.actor, data.get("reason") or "")
     session.commit()
     return _answer(suggestion)
+
+
+@bp.route("/decisions", methods=["POST"], endpoint="decisions")
+@staff_only
+@bp.arguments(DecisionsIn)
+@bp.response(200, DecisionsOut)
+@errors(bp, 400, 403, 404, 409, 422)
+def decide_many(data: dict[str, Any]) -> dict[str, Any]:
+    """Review several suggestions at once (coordinators): approve them all, or reject them all
+    with one reason. All or none: if one is gone (404) or no longer awaits review (409), none is
+    decided. Approving queues both contact mails of each pair in the same commit."""
+    principal = current_principal()
+    session = get_session()
+    if data["decision"] == "approve":
+        base_url = current_app.config["BASE_URL"]
+        done = ops.approve_suggestions(session, data["ids"], principal.actor, base_url=base_url)
+    else:
+        done = ops.reject_suggestions(
+            session, data["ids"], principal.actor, data.get("reason") or ""
+        )
+    session.commit()
+    return {"decided": len(done), "items": [_answer(s) for s in done]}
 
 
 @bp.route(f"/<{ID}:suggestion_id>/status", methods=["POST"], endpoint="status")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -21,16 +20,12 @@ from data import jobruns, mail, privacy, queries
 from data import operations as ops
 from data.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from data.models import (
-    PAIR_STATUSES,
     AuditEntry,
     Candidate,
     Employer,
     Offer,
-    OfferStatus,
     Request,
-    RequestStatus,
     StructureJoinRequest,
-    StructureKind,
     Suggestion,
     SuggestionStatus,
 )
@@ -39,14 +34,19 @@ from data.operations import employers as employer_ops
 from data.operations.allocation import propose_allocation
 from data.operations.validation import clean_id
 from data.presentation import agree, number, plural
-from data.presentation.export import CANDIDATE_SHOWN, COLUMNS, csv_text
-from data.presentation.formatters import PARIS
-from data.queries.lists import LISTS, list_page, list_rows
+from data.queries.lists import LISTS, list_page
 from data.recompute import recompute_suggestions
 from web.db import get_session
 from web.errors import domain_answer
 from web.forms import or_none, page_args, small_int
-from web.listing import PRIORITY_METIERS, PRIORITY_METIERS_LABEL, Listing, read_listing, safe_back
+from web.listing import (
+    PRIORITY_METIERS,
+    PRIORITY_METIERS_LABEL,
+    Listing,
+    csv_export,
+    open_listing,
+    safe_back,
+)
 from web.sessions import STAFF, current_actor, role_required
 from web.views import signin
 
@@ -120,43 +120,10 @@ def _get(model: type, object_id: int):  # type: ignore[no-untyped-def]
 
 # --- The lists: one search, filters and sort each, a page or a CSV export ----------------------
 
-LIST_ENDPOINTS = {
-    "offres": "coordinator.offers",
-    "demandes": "coordinator.requests_list",
-    "employeurs": "coordinator.employers",
-    "candidats": "coordinator.candidates",
-    "binomes": "coordinator.pair_list",
-    "suggestions": "coordinator.queue",
-}
-
-
-#: The filters each list offers besides its search (statuses, métiers, housing, score).
-LIST_OPTIONS: dict[str, dict[str, Any]] = {
-    "offres": {"statuses": list(OfferStatus), "housing_label": "Logement proposé"},
-    "demandes": {"statuses": list(RequestStatus), "housing_label": "Besoin de logement"},
-    "employeurs": {"statuses": list(StructureKind), "status_label": "Type de structure"},
-    "candidats": {"statuses": list(RequestStatus), "status_label": "Statut de la demande"},
-    "binomes": {
-        "statuses": list(PAIR_STATUSES),
-        "status_label": "Étape",
-        "housing_label": "Besoin de logement",
-    },
-    "suggestions": {"housing_label": "Besoin de logement", "score": True},
-}
-#: The lists filtered by métier (their métier choices are read from the referential).
-METIER_LISTS = ("offres", "demandes", "binomes", "suggestions")
-
-
-def _list_options(name: str) -> dict[str, Any]:
-    """The filters list ``name`` offers, with the métiers to choose from if it has them."""
-    if name in METIER_LISTS:
-        return {**LIST_OPTIONS[name], "metiers": queries.metier_options(get_session())}
-    return LIST_OPTIONS[name]
-
 
 def _listing(name: str) -> Listing:
     """Read list ``name``'s query and, if it holds no refused value, its page."""
-    listing = read_listing(name, LIST_ENDPOINTS[name], **_list_options(name))
+    listing = open_listing(name)
     if listing.query is not None:
         listing.page = list_page(get_session(), LISTS[name], listing.query, *page_args())
     return listing
@@ -173,23 +140,10 @@ def export(name: str) -> Response:
 
     The candidates' data it holds is written to the audit log, one line per candidate.
     """
-    listing = read_listing(name, LIST_ENDPOINTS[name], **_list_options(name))
+    listing = open_listing(name)
     if listing.query is None:
         return redirect(url_for(listing.endpoint, **listing.args))
-    session = get_session()
-    rows = list_rows(session, LISTS[name], listing.query)
-    if name in CANDIDATE_SHOWN:
-        fields, candidate_of = CANDIDATE_SHOWN[name]
-        me = current_actor()
-        for candidate_id in sorted({candidate_of(row) for row in rows}):
-            audit.log_access(session, me, audit.CANDIDATE, candidate_id, fields)
-        session.commit()
-    today = datetime.now(PARIS).strftime("%Y-%m-%d")
-    return Response(
-        csv_text(COLUMNS[name], rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="passerelle-{name}-{today}.csv"'},
-    )
+    return csv_export(listing, current_actor())
 
 
 @bp.get("/")
