@@ -6,11 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, String, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 
 __all__ = [
+    "fold",
+    "folded",
     "rows_changed",
     "make_engine",
     "make_session_factory",
@@ -25,6 +30,65 @@ SQLITE_BEGIN = "passerelle_sqlite_begin"
 #: Execution options of a connection whose transactions only read (SQLite: ``BEGIN DEFERRED``).
 DEFERRED: dict[str, Any] = {SQLITE_BEGIN: "DEFERRED"}
 _BEGIN_MODES = {"DEFERRED", "IMMEDIATE"}
+
+
+# --- Text compared without case or accents (searches) -------------------------------------------
+
+_LETTERS = {
+    "a": "àáâãäåā",
+    "c": "çćč",
+    "e": "èéêëēėę",
+    "i": "ìíîïī",
+    "n": "ñń",
+    "o": "òóôõöøō",
+    "u": "ùúûüū",
+    "y": "ýÿ",
+    "z": "žź",
+    "s": "šś",
+}
+_ACCENTED = "".join(_LETTERS.values())
+_PLAIN = "".join(plain * len(accented) for plain, accented in _LETTERS.items())
+_FOLD_TABLE = str.maketrans(_ACCENTED + _ACCENTED.upper(), _PLAIN + _PLAIN)
+#: The name of the SQLite function :func:`make_engine` registers (PostgreSQL: ``translate``).
+SQLITE_FOLD = "passerelle_fold"
+
+
+def fold(text: str) -> str:
+    """Return ``text`` in lower case without its accents, as :func:`folded` reads a column.
+
+    >>> fold("Hélène ÉLOÏSE Bâgé-Dommartin ça")
+    'helene eloise bage-dommartin ca'
+    """
+    return text.translate(_FOLD_TABLE).lower()
+
+
+class folded(GenericFunction[str]):  # noqa: N801  (reads as a SQL function)
+    """A text column in lower case without accents, the same on both engines as :func:`fold`.
+
+    PostgreSQL: ``translate`` (upper and lower case accented letters both listed: ``lower`` of
+    a database in the C locale leaves them as they are), then ``lower``; SQLite, whose ``lower``
+    knows ASCII only: the Python function :func:`make_engine` registers.
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "folded"
+
+
+@compiles(folded)
+def _folded_default(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    source = _ACCENTED + _ACCENTED.upper()
+    target = _PLAIN + _PLAIN
+    return f"lower(translate({compiler.process(element.clauses, **kw)}, '{source}', '{target}'))"
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_FOLD}({compiler.process(element.clauses, **kw)})"
+
+
+def _sqlite_fold(value: object) -> object:
+    return fold(value) if isinstance(value, str) else value
 
 
 def is_sqlite(url_or_engine: str | Engine) -> bool:
@@ -61,6 +125,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function(SQLITE_FOLD, 1, _sqlite_fold, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 30000")

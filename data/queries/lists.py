@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from data.db import fold, folded
 from data.errors import ValidationError
 from data.models import (
     AWAITING_REVIEW,
@@ -101,8 +102,9 @@ class ListSpec:
 
 
 def contains(column: Any) -> Matcher:
-    """Return a matcher: the column holds the word, whatever its case (``%`` and ``_`` literal)."""
-    return lambda word: func.lower(column).contains(word.lower(), autoescape=True)
+    """Return a matcher: the column holds the word, whatever its case and accents (« Ines »
+    finds Inès, « HELENE » Hélène; ``%`` and ``_`` literal)."""
+    return lambda word: folded(column).contains(fold(word), autoescape=True)
 
 
 def parse_sort(spec: ListSpec, sort: str) -> tuple[str, bool]:

@@ -66,3 +66,19 @@ def test_sqlite_transactions_take_the_write_lock_when_they_begin_unless_read_onl
         reader_writer.commit()
     impatient.kw["bind"].dispose()
     engine.dispose()
+
+
+FOLDED = ["Hélène", "ÉLOÏSE", "Bâgé-Dommartin", "Françoise", "Noël", "Zoé", "Œuvre", "a_b%", ""]
+
+
+def test_folded_reads_text_as_fold_does_on_both_engines(session: Session) -> None:
+    """The SQL search folding (PostgreSQL's translate, SQLite's registered function) gives what
+    the Python twin gives, upper-case accented letters included (lower() of a C-locale database
+    or of SQLite leaves them)."""
+    from sqlalchemy import literal, select
+
+    from data.db import fold, folded
+
+    got = [session.scalar(select(folded(literal(t)))) for t in FOLDED]
+    assert got == [fold(t) for t in FOLDED]
+    assert got[:4] == ["helene", "eloise", "bage-dommartin", "francoise"]

@@ -320,3 +320,15 @@ def test_several_suggestions_are_approved_after_a_confirmation(
     assert {world.proposed.status, other.status} == {SuggestionStatus.APPROVED}
     assert len(session.scalars(select(OutboxMessage)).all()) == mails + 4
     assert "2 mises en relation faites : 4 courriels" in client.get(back).text
+
+
+def test_search_ignores_case_and_accents(as_user: Client, session: Session, world: World) -> None:
+    helene = f.make_candidate(session, first_name="Hélène", last_name="Bérard")
+    f.make_request(session, helene)
+    plain = f.make_candidate(session, first_name="Helene", last_name="Berard")
+    f.make_request(session, plain)
+    session.commit()
+    client = as_user(world.coordinator)
+    for typed in ("helene berard", "HÉLÈNE", "Berard", "bérard"):
+        found = _ids(client.get(f"/coordination/candidats?recherche={typed}").text)
+        assert sorted(found) == sorted([helene.id, plain.id]), typed
