@@ -20,9 +20,7 @@ MODULES = sorted(
     m.name
     for package in (data, web, jobs)
     for m in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
-    if not m.name.endswith("__main__")
-    and ".migrations." not in m.name
-    and m.name not in SKIPPED
+    if not m.name.endswith("__main__") and ".migrations." not in m.name and m.name not in SKIPPED
 )
 
 
