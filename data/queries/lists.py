@@ -10,11 +10,11 @@ rows of the list, in its order, every page of it up to :data:`EXPORT_LIMIT`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, case, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.db import fold, folded
@@ -27,11 +27,15 @@ from data.models import (
     Employer,
     Metier,
     Offer,
+    OfferStatus,
     Request,
     RequestMetier,
+    RequestStatus,
     Site,
+    StructureKind,
     Suggestion,
 )
+from data.presentation.labels import label
 
 from .audience import COORDINATOR
 from .nearby import communes_within
@@ -105,6 +109,17 @@ def contains(column: Any) -> Matcher:
     """Return a matcher: the column holds the word, whatever its case and accents (« Ines »
     finds Inès, « HELENE » Hélène; ``%`` and ``_`` literal)."""
     return lambda word: folded(column).contains(fold(word), autoescape=True)
+
+
+def in_order(column: Any, members: Sequence[enum.Enum]) -> ColumnElement[int]:
+    """Sort key of an enum column: each member's rank in ``members`` (a status in the order of
+    its life cycle, a kind in the alphabetical order of its French label), not its code."""
+    return case({m.value: rank for rank, m in enumerate(members)}, value=column, else_=len(members))
+
+
+def by_label(members: Iterable[enum.Enum]) -> list[enum.Enum]:
+    """Return ``members`` in the alphabetical order of their French labels (accents ignored)."""
+    return sorted(members, key=lambda m: fold(label(m)))
 
 
 def parse_sort(spec: ListSpec, sort: str) -> tuple[str, bool]:
@@ -256,7 +271,7 @@ LISTS: dict[str, ListSpec] = {
             "employeur": Employer.name,
             "commune": Commune.name,
             "places": Offer.places,
-            "statut": Offer.status,
+            "statut": in_order(Offer.status, list(OfferStatus)),
             "creation": Offer.created_at,
         },
         default="-creation",
@@ -279,7 +294,7 @@ LISTS: dict[str, ListSpec] = {
             "numero": Request.id,
             "candidat": Candidate.first_name,
             "commune": Commune.name,
-            "statut": Request.status,
+            "statut": in_order(Request.status, list(RequestStatus)),
             "creation": Request.created_at,
         },
         default="-creation",
@@ -296,7 +311,11 @@ LISTS: dict[str, ListSpec] = {
             contains(Employer.siret),
             lambda word: Employer.sites.any(Site.commune.has(contains(Commune.name)(word))),
         ),
-        sorts={"structure": Employer.name, "type": Employer.kind, "siret": Employer.siret},
+        sorts={
+            "structure": Employer.name,
+            "type": in_order(Employer.kind, by_label(StructureKind)),
+            "siret": Employer.siret,
+        },
         default="structure",
         territory=lambda insees: Employer.sites.any(Site.commune_insee.in_(insees)),
         status=lambda kind: Employer.kind == kind,
@@ -325,7 +344,7 @@ LISTS: dict[str, ListSpec] = {
         sorts={
             "candidat": Candidate.first_name,
             "offre": Metier.label,
-            "etape": Suggestion.status,
+            "etape": in_order(Suggestion.status, list(PAIR_STATUSES)),
             "depuis": Suggestion.status_changed_at,
         },
         default="-depuis",

@@ -332,3 +332,19 @@ def test_search_ignores_case_and_accents(as_user: Client, session: Session, worl
     for typed in ("helene berard", "HÉLÈNE", "Berard", "bérard"):
         found = _ids(client.get(f"/coordination/candidats?recherche={typed}").text)
         assert sorted(found) == sorted([helene.id, plain.id]), typed
+
+
+def test_a_status_sorts_in_the_order_of_its_life_not_of_its_code(
+    as_user: Client, session: Session, world: World
+) -> None:
+    from data import operations as ops
+
+    closed = f.make_offer(session, world.offer.site)
+    ops.close_offer(session, closed)
+    session.commit()
+    client = as_user(world.coordinator)
+    listed = _ids(client.get("/coordination/offres?tri=statut").text)
+    # Draft, then published, then closed (by their codes: closed, draft, published).
+    assert listed.index(world.draft.id) < listed.index(world.offer.id) < listed.index(closed.id)
+    backwards = _ids(client.get("/coordination/offres?tri=-statut").text)
+    assert backwards.index(closed.id) < backwards.index(world.offer.id)
