@@ -22,7 +22,7 @@ from data.models import PAIR_STATUSES, OfferStatus, RequestStatus, StructureKind
 from data.operations import audit
 from data.operations.communes import commune_label, resolve_commune
 from data.presentation import label
-from data.presentation.export import CANDIDATE_SHOWN, COLUMNS, csv_text
+from data.presentation.export import CANDIDATE_SHOWN, COLUMNS, csv_text, xlsx_bytes
 from data.presentation.formatters import PARIS
 from data.queries import Page
 from data.queries.lists import LISTS, ListQuery, list_rows, parse_sort
@@ -128,21 +128,41 @@ def audit_candidates_shown(name: str, rows: Sequence[Any], actor: Actor) -> None
         audit.log_access(get_session(), actor, audit.CANDIDATE, candidate_id, fields)
 
 
-def csv_export(listing: Listing, actor: Actor) -> Response:
-    """Every row of a read list (``listing.query`` set), in its order, as a CSV file; the
-    candidates it shows are audited as seen by ``actor``."""
+#: The files a list exports: the format's word in the URL -> its MIME type.
+EXPORT_FORMATS = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+#: The sheet's name of each list in an Excel export.
+SHEET_NAMES = {
+    "offres": "Offres",
+    "demandes": "Demandes",
+    "employeurs": "Employeurs",
+    "candidats": "Candidats",
+    "binomes": "Binômes",
+    "suggestions": "Suggestions",
+}
+
+
+def export_file(listing: Listing, actor: Actor, fmt: str = "csv") -> Response:
+    """Every row of a read list (``listing.query`` set), in its order, as a CSV or Excel file;
+    the candidates it shows are audited as seen by ``actor``."""
     assert listing.query is not None
     session = get_session()
     rows = list_rows(session, LISTS[listing.name], listing.query)
     audit_candidates_shown(listing.name, rows, actor)
     session.commit()
+    columns = COLUMNS[listing.name]
+    if fmt == "xlsx":
+        body: str | bytes = xlsx_bytes(columns, rows, SHEET_NAMES[listing.name])
+    else:
+        body = csv_text(columns, rows)
     today = datetime.now(PARIS).strftime("%Y-%m-%d")
+    name = f"passerelle-{listing.name}-{today}.{fmt}"
     return Response(
-        csv_text(COLUMNS[listing.name], rows),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="passerelle-{listing.name}-{today}.csv"'
-        },
+        body,
+        mimetype=EXPORT_FORMATS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

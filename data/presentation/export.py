@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
 from .formatters import PARIS, date_short, km, percent
 from .labels import label
 
@@ -27,6 +32,7 @@ __all__ = [
     "cell",
     "csv_text",
     "plain",
+    "xlsx_bytes",
 ]
 
 #: First characters that make a spreadsheet read a cell as a formula.
@@ -90,6 +96,54 @@ def csv_text(columns: Sequence[Column], rows: Iterable[Any]) -> str:
     writer.writerow([c.header for c in columns])
     for row in rows:
         writer.writerow([cell(c.value(row)) for c in columns])
+    return out.getvalue()
+
+
+#: The Excel number format of a day (French order), and the widest a column grows (characters).
+XLSX_DAY = "DD/MM/YYYY"
+XLSX_MAX_WIDTH = 60
+
+
+def _sheet_cell(sheet: Any, value: object) -> WriteOnlyCell:
+    """One cell of a sheet: numbers as numbers, days as days, everything else as text (a text
+    starting with ``=`` stays text: openpyxl would write it as a formula)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS).date()
+    if value is None or isinstance(value, bool):
+        value = cell(value)
+    elif isinstance(value, enum.Enum):
+        value = label(value)
+    out = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, date):
+        out.number_format = XLSX_DAY
+    elif isinstance(value, str):
+        out.data_type = "s"
+    return out
+
+
+def xlsx_bytes(columns: Sequence[Column], rows: Iterable[Any], title: str) -> bytes:
+    """Return an Excel workbook (.xlsx) of ``rows`` under ``columns``' headers, one sheet named
+    ``title``, its header row bold and frozen, each column as wide as its widest cell."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    values = [[c.value(row) for c in columns] for row in rows]
+    widths = [len(c.header) for c in columns]
+    for line in values:
+        for i, value in enumerate(line):
+            widths[i] = max(widths[i], len(cell(value)))
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[get_column_letter(i + 1)].width = min(width + 2, XLSX_MAX_WIDTH)
+    sheet.freeze_panes = "A2"
+    header = []
+    for c in columns:
+        head = WriteOnlyCell(sheet, value=c.header)
+        head.font = Font(bold=True)
+        header.append(head)
+    sheet.append(header)
+    for line in values:
+        sheet.append([_sheet_cell(sheet, v) for v in line])
+    out = io.BytesIO()
+    book.save(out)
     return out.getvalue()
 
 

@@ -29,6 +29,7 @@ from data.operations import audit, pair_history
 from data.platform_settings import ReviewRule, set_review_rule
 from tests.data import factories as f
 from tests.web.api_fixtures import ROLES, ApiClient, Tokens, api, tokens  # noqa: F401
+from web.listing import EXPORT_FORMATS
 
 W = Any  # tests.web.conftest.World (plus ``other_request`` in the matrix)
 SOON = (date.today() + timedelta(days=90)).isoformat()
@@ -303,6 +304,9 @@ ENDPOINTS = {
     "lists.export": Endpoint(
         "GET", "/api/v1/lists/{name}/export.csv", lambda w: {"name": "requests"}, expected=STAFF
     ),
+    "lists.export_xlsx": Endpoint(
+        "GET", "/api/v1/lists/{name}/export.xlsx", lambda w: {"name": "pairs"}, expected=STAFF
+    ),
     "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
     "communes.resolve": Endpoint(
         "GET", "/api/v1/communes/resolve", query="q=01000", expected=ANY_TOKEN
@@ -348,9 +352,10 @@ def test_role_matrix(
             response = client.call(endpoint.method, endpoint.url(world), body)
             got[role] = response.status_code
             if endpoint.path.startswith("/api/v1/"):
-                # Every answer is JSON, but a CSV export's success.
-                csv_file = endpoint.path.endswith(".csv") and response.status_code < 300
-                mimetype = "text/csv" if csv_file else "application/json"
+                # Every answer is JSON, but an export's success.
+                fmt = endpoint.path.rsplit(".", 1)[-1]
+                exported = fmt in EXPORT_FORMATS and response.status_code < 300
+                mimetype = EXPORT_FORMATS[fmt] if exported else "application/json"
                 assert response.mimetype == mimetype, (role, response.data[:200])
                 if response.status_code < 300 or response.status_code == 401:
                     operation = openapi[endpoint.path][endpoint.method]

@@ -99,6 +99,7 @@ OPERATIONS = {
     ("/api/v1/metiers/resolve", "get"),
     ("/api/v1/lists/{name}", "get"),
     ("/api/v1/lists/{name}/export.csv", "get"),
+    ("/api/v1/lists/{name}/export.xlsx", "get"),
 }
 
 
@@ -117,7 +118,7 @@ def test_openapi_document_lists_every_resource(bare_app: Flask) -> None:
         if (
             get is None
             or "{" in path.rsplit("/", 1)[-1]
-            or path.endswith(("resolve", "/fit", ".csv"))
+            or path.endswith(("resolve", "/fit", ".csv", ".xlsx"))
         ):
             continue
         names = {p["name"] for p in get.get("parameters", [])}

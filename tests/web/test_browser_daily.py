@@ -65,7 +65,7 @@ def test_coordinator_searches_sorts_exports_and_comes_back(
     expect(rows.first.locator("td").first).to_have_text(str(offers[1].id))
     failures += _violations(page)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Exporter (CSV)").click()
+        page.get_by_role("link", name="CSV", exact=True).click()
     text = download.value.path().read_text(encoding="utf-8-sig")
     exported = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert [r[0] for r in exported[1:]] == [str(offers[1].id), str(offers[0].id)]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -199,7 +200,8 @@ def test_the_export_holds_the_rows_of_the_list_as_a_spreadsheet_reads_them(
     query = "tri=-commune"
     page = client.get(f"/coordination/offres?{query}").text
     assert 'href="/coordination/offres/export.csv?tri=-commune"' in page
-    assert "Exporter (CSV)" in page
+    assert 'href="/coordination/offres/export.xlsx?tri=-commune"' in page
+    assert "Exporter cette liste" in page
     answer = client.get(f"/coordination/offres/export.csv?{query}")
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
     assert "attachment" in answer.headers["Content-Disposition"]
@@ -215,6 +217,22 @@ def test_the_export_holds_the_rows_of_the_list_as_a_spreadsheet_reads_them(
     assert re.fullmatch(r"\d\d/\d\d/\d{4}", created)
     text = answer.data.decode("utf-8")
     assert text.splitlines()[0].count(";") == len(rows[0]) - 1
+
+    # The Excel file holds the same rows, days as days, numbers as numbers, a formula as text.
+    excel = client.get(f"/coordination/offres/export.xlsx?{query}")
+    assert excel.status_code == 200 and excel.mimetype.endswith("spreadsheetml.sheet")
+    assert 'filename="passerelle-offres-' in excel.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(excel.data)).active
+    assert sheet.title == "Offres" and sheet.freeze_panes == "A2"
+    lines = list(sheet.iter_rows())
+    assert [c.value for c in lines[0]] == rows[0] and lines[0][0].font.b
+    assert [c.value for c in lines[1:] for c in [c[0]]] == [int(r[0]) for r in rows[1:]]
+    by_name = {c.value: c for line in lines[1:] for c in line}
+    hyperlink = by_name['=HYPERLINK("https://evil.example","clic")']
+    assert hyperlink.data_type == "s"
+    day = lines[1][rows[0].index("Créée le")]
+    assert day.is_date and day.value.strftime("%d/%m/%Y") == created
+    assert all(line[rows[0].index("Places")].data_type == "n" for line in lines[1:])
 
 
 def test_exports_of_candidates_are_audited(as_user: Client, world: World, session: Session) -> None:

@@ -88,6 +88,8 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/candidats/export.csv", STAFF_ONLY),
     ("/coordination/binomes/export.csv", STAFF_ONLY),
     ("/coordination/suggestions/export.csv", STAFF_ONLY),
+    ("/coordination/binomes/export.xlsx", STAFF_ONLY),
+    ("/coordination/candidats/export.xlsx", STAFF_ONLY),
     ("/coordination/offres/export.csv?recherche=%3DHYPERLINK&tri=-commune", STAFF_ONLY),
     ("/compte/mot-de-passe", STAFF_ONLY),
     ("/admin/", (302, 403, 403, 403, 403)),

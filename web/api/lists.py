@@ -17,7 +17,7 @@ from data.errors import ValidationError
 from data.presentation.export import COLUMNS, plain
 from data.queries.lists import LISTS, list_page
 from web.db import get_session
-from web.listing import audit_candidates_shown, csv_export, open_listing
+from web.listing import EXPORT_FORMATS, audit_candidates_shown, export_file, open_listing
 
 from .auth import current_principal, staff_only
 from .base import api_blueprint, errors
@@ -110,4 +110,15 @@ def list_table(params: dict[str, Any], name: str) -> dict[str, Any]:
 def list_export(params: dict[str, Any], name: str) -> Response:
     """Every row of a list (same search, filters and sort; ``page`` ignored) as the CSV file
     its page exports: French header, ``;`` between cells, UTF-8 with a byte order mark."""
-    return csv_export(_read(name, params), current_principal().actor)
+    return export_file(_read(name, params), current_principal().actor, "csv")
+
+
+@bp.route(f"/<{_NAMES}:name>/export.xlsx", methods=["GET"], endpoint="export_xlsx")
+@staff_only
+@bp.arguments(ListParams, location="query", unknown=RAISE)
+@bp.response(200, {"type": "string", "format": "binary"}, content_type=EXPORT_FORMATS["xlsx"])
+@errors(bp, 403, 422)
+def list_export_xlsx(params: dict[str, Any], name: str) -> Response:
+    """Every row of a list as its page's Excel export (.xlsx): one sheet, the header row
+    frozen, days as days, numbers as numbers."""
+    return export_file(_read(name, params), current_principal().actor, "xlsx")

@@ -43,7 +43,7 @@ from web.listing import (
     PRIORITY_METIERS,
     PRIORITY_METIERS_LABEL,
     Listing,
-    csv_export,
+    export_file,
     open_listing,
     safe_back,
 )
@@ -134,16 +134,18 @@ def _back(endpoint: str) -> str:
     return safe_back(request.args.get("retour")) or url_for(endpoint)
 
 
-@bp.get("/<any(offres, demandes, employeurs, candidats, binomes, suggestions):name>/export.csv")
-def export(name: str) -> Response:
-    """Every row of a list as it shows them (same search, filters, sort), as a CSV file.
-
-    The candidates' data it holds is written to the audit log, one line per candidate.
+@bp.get(
+    "/<any(offres, demandes, employeurs, candidats, binomes, suggestions):name>"
+    "/export.<any(csv, xlsx):fmt>"
+)
+def export(name: str, fmt: str) -> Response:
+    """Every row of a list as it shows them (same search, filters, sort), as a CSV or Excel
+    file. The candidates' data it holds is written to the audit log, one line per candidate.
     """
     listing = open_listing(name)
     if listing.query is None:
         return redirect(url_for(listing.endpoint, **listing.args))
-    return csv_export(listing, current_actor())
+    return export_file(listing, current_actor(), fmt)
 
 
 @bp.get("/")
