@@ -103,12 +103,21 @@ def test_openapi_document_lists_every_resource(bare_app: Flask) -> None:
         ("/api/v1/metiers", "get"),
         ("/api/v1/metiers/{code}", "get"),
         ("/api/v1/metiers/resolve", "get"),
+        ("/api/v1/candidates/{candidate_id}/cv", "get"),
+        ("/api/v1/candidates/{candidate_id}/cv", "put"),
+        ("/api/v1/candidates/{candidate_id}/cv", "delete"),
+        ("/api/v1/suggestions/{suggestion_id}/cv", "get"),
     }
     assert operations == expected
     # Every list takes the page parameters and answers the envelope.
     for path, item in doc["paths"].items():
         get = item.get("get")
-        if get is None or "{" in path.rsplit("/", 1)[-1] or path.endswith(("resolve", "/fit")):
+        # Not lists: one object, a lookup, a file (the CV: a PDF).
+        if (
+            get is None
+            or "{" in path.rsplit("/", 1)[-1]
+            or path.endswith(("resolve", "/fit", "/cv"))
+        ):
             continue
         names = {p["name"] for p in get.get("parameters", [])}
         assert {"page", "page_size"} <= names, path
@@ -196,7 +205,7 @@ def test_property_based_run_finds_no_server_error_nor_schema_break(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.coordinator, EXAMPLES)
-    assert operations == 32
+    assert operations == 36  # 32, and the CV: 3 on a candidate, 1 on a pair
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # The run reached the views, not only the token check.
@@ -208,7 +217,7 @@ def test_property_based_run_with_a_candidate_token(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.candidate, CANDIDATE_EXAMPLES)
-    assert operations == 32
+    assert operations == 36  # 32, and the CV: 3 on a candidate, 1 on a pair
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # Its reads answered (what it sees matches the document), its forbidden actions were refused.
