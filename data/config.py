@@ -29,8 +29,9 @@ ENV_PREFIX = "PASSERELLE_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = REPO_ROOT / "instance"
 
-#: Defaults of every setting the jobs read. ``None`` for DATABASE_URL and MAIL_DIR means "derived
-#: from INSTANCE_DIR" (``sqlite:///<INSTANCE_DIR>/passerelle.db`` and ``<INSTANCE_DIR>/mail``).
+#: Defaults of every setting the jobs read. ``None`` for DATABASE_URL, MAIL_DIR and CV_DIR means
+#: "derived from INSTANCE_DIR" (``sqlite:///<INSTANCE_DIR>/passerelle.db``, ``<INSTANCE_DIR>/mail``
+#: and ``<INSTANCE_DIR>/cv``, where candidates' CVs are kept: never served statically).
 DEFAULTS: dict[str, Any] = {
     "INSTANCE_DIR": str(DEFAULT_INSTANCE_DIR),
     "DATABASE_URL": None,
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Europe/Paris",
     "MAIL_BACKEND": "file",
     "MAIL_DIR": None,
+    "CV_DIR": None,
     "MAIL_FROM": "Passerelle <ne-pas-repondre@passerelle.localhost>",
     "SMTP_HOST": "localhost",
     "SMTP_PORT": 587,
@@ -60,6 +62,7 @@ RAW_STRING_KEYS = frozenset(
         "BASE_URL",
         "INSTANCE_DIR",
         "MAIL_DIR",
+        "CV_DIR",
         "MAIL_FROM",
         "SMTP_HOST",
         "SMTP_USERNAME",
@@ -113,5 +116,7 @@ def load_config(
         config["DATABASE_URL"] = f"sqlite:///{instance / 'passerelle.db'}"
     if not config.get("MAIL_DIR"):
         config["MAIL_DIR"] = str(instance / "mail")
+    if not config.get("CV_DIR"):
+        config["CV_DIR"] = str(instance / "cv")
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
     return config

@@ -33,7 +33,11 @@ MISFIRE_GRACE_SECONDS = 3600
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One scheduled job: a plain function ``func(session_factory, mailer, now, **kwargs)``."""
+    """One scheduled job: a plain function ``func(session_factory, mailer, now, **kwargs)``.
+
+    ``settings`` names keyword arguments taken from the configuration at each run (argument
+    name -> setting), e.g. the CV folder the retention job erases files in.
+    """
 
     id: str
     func: Callable[..., dict[str, Any]]
@@ -41,6 +45,11 @@ class JobSpec:
     schedule: Mapping[str, Any]
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     run_at_start: bool = False
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+    def arguments(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the keyword arguments of a run: ``kwargs`` and the settings it reads."""
+        return {**self.kwargs, **{arg: config.get(key) for arg, key in self.settings.items()}}
 
     @property
     def label(self) -> str:
@@ -125,6 +134,7 @@ JOBS: tuple[JobSpec, ...] = (
         apply_retention,
         "cron",
         {"hour": 3, "minute": 30},
+        settings={"cv_dir": "CV_DIR"},
     ),
 )
 

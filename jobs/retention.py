@@ -11,6 +11,8 @@
   to keep each mail unique), the rows themselves after the retention delay; what Passerelle held to
   mail an anonymised person (queued mails, digest marks, unsubscribe tokens) goes with them.
 * Job runs older than a year and expired answer links are deleted.
+* CV files no candidate names any more (a rollback after the file was written, an erasure
+  without the folder) are deleted (:func:`data.operations.cv.sweep_orphan_cvs`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from data.models import (
     SuggestionStatus,
 )
 from data.models.mail import ActionToken, JobRun, OutboxMessage, OutboxStatus
+from data.operations.cv import sweep_orphan_cvs
 from data.operations.employers import purge_refused_join_requests
 from data.privacy import ErasureCause, erase_candidate
 from jobs.common import (
@@ -62,9 +65,16 @@ def _warning_key(candidate: Candidate) -> str:
 
 
 def apply_retention(
-    session_factory: sessionmaker[Session], mailer: Mailer, now: datetime | None = None
+    session_factory: sessionmaker[Session],
+    mailer: Mailer,
+    now: datetime | None = None,
+    *,
+    cv_dir: str | Path | None = None,
 ) -> dict[str, int]:
-    """Warn, then anonymise inactive candidates; erase old free texts and mails; return counts."""
+    """Warn, then anonymise inactive candidates; erase old free texts and mails; return counts.
+
+    ``cv_dir`` is the CV folder (the ``CV_DIR`` setting): an erased person's CV goes with them.
+    """
     at = clock(now)
     # The file transport's folder: its copies of mails to an erased person go with them.
     mail_dir = getattr(mailer, "mail_dir", None)
@@ -85,7 +95,7 @@ def apply_retention(
     for_each(
         session_factory,
         due,
-        lambda s, candidate_id, c: _candidate(s, batch, c, candidate_id, at, mail_dir),
+        lambda s, candidate_id, c: _candidate(s, batch, c, candidate_id, at, mail_dir, cv_dir),
         counts,
         batch,
         label="retention",
@@ -93,6 +103,8 @@ def apply_retention(
 
     with session_factory.begin() as s:
         counts.update(_erase_old_items(s, at, cutoff))
+        if cv_dir is not None:
+            counts["orphan_cv_files_deleted"] = sweep_orphan_cvs(s, cv_dir, at)
     counts["sent"] += batch.send(session_factory, mailer, now).sent
     return summary(counts)
 
@@ -104,6 +116,7 @@ def _candidate(
     candidate_id: int,
     now: datetime,
     mail_dir: Path | None,
+    cv_dir: str | Path | None = None,
 ) -> list[int | None]:
     candidate = s.get(Candidate, candidate_id)
     if candidate is None or candidate.anonymised_at is not None:
@@ -141,13 +154,17 @@ def _candidate(
             return []  # warned, still within the notice
     if now < erase_on:
         return []
-    counts.update(_erase(s, candidate, mail_dir, now))
+    counts.update(_erase(s, candidate, mail_dir, now, cv_dir))
     counts["anonymised"] += 1
     return []
 
 
 def _erase(
-    s: Session, candidate: Candidate, mail_dir: Path | None, now: datetime
+    s: Session,
+    candidate: Candidate,
+    mail_dir: Path | None,
+    now: datetime,
+    cv_dir: str | Path | None = None,
 ) -> dict[str, int]:
     """Erase the person as « supprimer mon compte » would: the one erasure of data.privacy."""
     report = erase_candidate(
@@ -157,6 +174,7 @@ def _erase(
         actor=Actor.job("retention"),
         now=now,
         mail_dir=mail_dir,
+        cv_dir=cv_dir,
     )
     return report.counts
 

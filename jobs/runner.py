@@ -186,7 +186,8 @@ def run_job(
     try:
         with job_lock(ctx.engine, spec.id) as free:
             if free:
-                counts = dict(spec.func(ctx.session_factory, ctx.mailer, now, **spec.kwargs) or {})
+                kwargs = spec.arguments(ctx.config)
+                counts = dict(spec.func(ctx.session_factory, ctx.mailer, now, **kwargs) or {})
             else:
                 log.info("job %s: another run of it is going on: nothing to do", spec.id)
                 counts = {"already_running": 1}

@@ -44,8 +44,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # "production" unless told otherwise: secure cookies, HSTS, a SECRET_KEY is required.
         "ENV": "production",
         "SECRET_KEY": None,
-        # Uploads are CSV files of offers: a few hundred lines at most.
-        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Uploads are CSV files of offers (a few hundred lines at most) and CVs of 2 Mo at most
+        # (data.operations.cv), sent by a form or base64-encoded in the API's JSON (4/3 bigger).
+        "MAX_CONTENT_LENGTH": 3 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
         "SESSION_COOKIE_NAME": "passerelle_session",
         "SESSION_COOKIE_HTTPONLY": True,

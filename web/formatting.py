@@ -11,6 +11,7 @@ from flask import Flask
 
 from data.models import ANSWERABLE, PAIR_STAGES, Role
 from data.presentation import LABELS, install, label, plural
+from data.queries import shows_contact
 
 # ``label`` and ``plural`` are re-exported for the views that build a French sentence in Python.
 __all__ = ["label", "plural", "register"]
@@ -21,6 +22,8 @@ def register(app: Flask) -> None:
     install(app.jinja_env)
     # The status sets of the models, so that templates never spell them out.
     app.jinja_env.globals.update(PAIR_STAGES=PAIR_STAGES, ANSWERABLE=ANSWERABLE)
+    # The rule that shows a pair's candidate to the employer (contact details, presentation, CV).
+    app.jinja_env.globals.update(shows_contact=shows_contact)
     app.jinja_env.globals.update(
         {cls.__name__: cls for cls in LABELS if cls is not Role}  # Role comes from web.sessions
     )

@@ -49,8 +49,9 @@ NUL_IN_REQUEST = "La demande contient un caractère NUL, qui n'est pas accepté.
 #: line over 4,094 bytes anyway; refusing here answers in French and spares parsing a huge one.
 MAX_QUERY_BYTES = 4000
 #: The longest urlencoded form body read (bytes). Werkzeug bounds multipart text parts
-#: (``MAX_FORM_MEMORY_SIZE``) but not urlencoded bodies, which only ``MAX_CONTENT_LENGTH`` (2 MB,
-#: for the CSV upload) limits: decoding 2 MB of percent escapes costs a worker about half a second.
+#: (``MAX_FORM_MEMORY_SIZE``) but not urlencoded bodies, which only ``MAX_CONTENT_LENGTH`` (3 MB,
+#: for the CSV and CV uploads) limits: decoding 2 MB of percent escapes costs a worker about
+#: half a second.
 #: The largest real form (an offer: one 5,000-character description, short fields) stays under
 #: 64 KB even written in accented letters (6 bytes each once encoded).
 MAX_FORM_BODY_BYTES = 256 * 1024

@@ -56,6 +56,11 @@ class Candidate(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     # A few words of the person's own (shown to an employer only once a pair is approved).
     presentation: Mapped[str | None] = mapped_column(Text)
+    # An optional CV (PDF), kept as a file under the instance directory (never under the web
+    # root): a random name of ours, never the uploaded one (data.operations.cv).
+    cv_file: Mapped[str | None] = mapped_column(String(64))
+    cv_size: Mapped[int | None] = mapped_column(Integer)
+    cv_uploaded_at: Mapped[datetime | None]
     consent_at: Mapped[datetime]
     notify_frequency: Mapped[NotifyFrequency] = mapped_column(
         str_enum(NotifyFrequency, "notify_frequency"), default=NotifyFrequency.DAILY

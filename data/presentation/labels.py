@@ -201,6 +201,8 @@ COUNT_LABELS: dict[str, str] = {
     "join_requests_deleted": "demandes de rattachement refusées supprimées",
     "mail_bodies_erased": "contenus de courriels effacés",
     "mail_files_deleted": "fichiers de courriels supprimés",
+    "cv_files_deleted": "CV supprimés",
+    "orphan_cv_files_deleted": "fichiers de CV sans dossier supprimés",
     "mails": "courriels",
     "mails_about_person_emptied": "courriels au sujet de personnes effacées vidés",
     "mails_deleted": "courriels supprimés",
@@ -330,6 +332,9 @@ FIELD_LABELS: dict[str, str] = {
     "contact_email": "Adresse électronique de contact",
     "contact_phone": "Téléphone",
     "presentation": "Présentation",
+    # The candidate's CV (data.operations.cv; the API's base64 field is ``content``)
+    "cv": "CV",
+    "content": "Contenu du fichier",
     "message": "Message",
     "commune_insee": "Commune",
     "commune": "Commune",

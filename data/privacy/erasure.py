@@ -50,6 +50,7 @@ from data.models.mail import (
 )
 from data.operations import audit
 from data.operations._common import load, now_or_utc
+from data.operations.cv import discard_cv_file
 from data.operations.requests import close_request
 from data.operations.suggestions import OBJECT_TYPE as PAIR
 from data.operations.suggestions import change_suggestion_status
@@ -120,12 +121,15 @@ def erase_candidate(
     actor: Actor = SYSTEM,
     now: datetime | None = None,
     mail_dir: str | Path | None = None,
+    cv_dir: str | Path | None = None,
 ) -> ErasureReport:
     """Erase a candidate's personal data everywhere it lives, keep the anonymous facts; flushes.
 
     ``actor`` is who asked (the person, a coordinator), the platform for the retention job.
     ``mail_dir`` is the folder of the file mail transport: its ``.eml`` files to or about the
     person are deleted (they are copies of sent mail; the database changes commit with the caller).
+    ``cv_dir`` is the CV folder: the person's CV file is deleted (without it, the row forgets
+    the file and the retention job's sweep deletes it within days).
     Idempotent: erasing an erased person finds nothing more and keeps the first erasure date.
     """
     candidate = load(session, Candidate, candidate, "Candidat")
@@ -145,6 +149,7 @@ def erase_candidate(
     counts.update(_stop(session, candidate, person, by, stamp))
     counts.update(_forget_mail(session, person))
     counts.update(_forget_access(session, person, stamp))
+    cv_file = candidate.cv_file
     _anonymise(session, candidate, stamp)
     audit.record(
         session,
@@ -158,6 +163,8 @@ def erase_candidate(
     session.flush()
     if mail_dir is not None:
         counts["mail_files_deleted"] = erase_mail_files(Path(mail_dir), person.identifiers())
+    if cv_dir is not None and discard_cv_file(cv_file, cv_dir):
+        counts["cv_files_deleted"] = 1
     return ErasureReport(candidate.id, {k: v for k, v in counts.items() if v})
 
 
@@ -329,6 +336,9 @@ def _anonymise(session: Session, candidate: Candidate, now: datetime) -> None:
     candidate.email = None
     candidate.phone = None
     candidate.presentation = None
+    candidate.cv_file = None
+    candidate.cv_size = None
+    candidate.cv_uploaded_at = None
     candidate.notify_frequency = NotifyFrequency.NEVER
 
 

@@ -27,6 +27,7 @@ from data.models.mail import (
 )
 from data.operations import audit
 from data.operations._common import load
+from data.operations.cv import cv_of
 from data.operations.suggestions import OBJECT_TYPE as PAIR
 from data.presentation import EVENT_LABELS, FIELD_LABELS, event_state
 from data.presentation import label as presentation_label
@@ -75,6 +76,7 @@ def export_candidate_data(
             "email": candidate.email,
             "telephone": candidate.phone,
             "presentation": candidate.presentation,
+            "cv": _cv(candidate),
             "consentement_le": _iso(candidate.consent_at),
             "frequence_des_mails": label(candidate.notify_frequency),
             "inscrit_le": _iso(candidate.created_at),
@@ -92,6 +94,19 @@ def export_candidate_data(
         "effacements": _erasures(session, person),
     }
     return data
+
+
+def _cv(candidate: Candidate) -> dict[str, Any] | None:
+    """The CV as the export lists it: its size and date (the file is in the person's space)."""
+    cv = cv_of(candidate)
+    if cv is None:
+        return None
+    return {
+        "format": "PDF",
+        "taille_octets": cv.size,
+        "depose_le": _iso(cv.uploaded_at),
+        "ou_le_telecharger": "Votre espace, page « Mes informations »",
+    }
 
 
 def _account(session: Session, candidate: Candidate, label: Label) -> dict[str, Any] | None:

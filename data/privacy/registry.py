@@ -58,6 +58,7 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "email": P,
         "phone": P,
         "presentation": A,  # free text written by the person about themself
+        "cv_file": P,  # the name of the person's CV file (the file is erased with them)
         "notify_frequency": N,
     },
     "requests": {"commune_insee": N, "status": N, "available_from": N},
@@ -175,7 +176,9 @@ class Holding:
 #: shows each (a test checks that every table with a PERSON or ABOUT column is listed).
 HOLDINGS: tuple[Holding, ...] = (
     Holding(
-        "candidates", "Vos informations", "nom, prénom, courriel, téléphone et présentation effacés"
+        "candidates",
+        "Vos informations",
+        "nom, prénom, courriel, téléphone et présentation effacés ; CV supprimé",
     ),
     Holding("users", "Votre compte", "compte supprimé"),
     Holding("login_tokens", "Liens de connexion envoyés", "liens supprimés"),

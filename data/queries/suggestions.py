@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session, joinedload
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from data.models import (
     AWAITING_REVIEW,
     LIVE,
+    PAIR_STAGES,
     PAIR_STATUSES,
     Commune,
     Interest,
@@ -36,10 +39,14 @@ __all__ = [
     "TERRITORY_RADIUS_KM",
     "SuggestionSearch",
     "find_suggestion",
+    "may_read_cv",
     "OfferFit",
+    "QueueGroup",
+    "queue_groups",
     "offer_fit",
     "pair_page",
     "review_queue",
+    "shows_contact",
     "suggestion_page",
     "suggestion_query",
     "visible_suggestions",
@@ -155,6 +162,34 @@ def find_suggestion(session: Session, audience: Audience, suggestion_id: int) ->
     return session.scalar(stmt)
 
 
+def shows_contact(suggestion: Suggestion) -> bool:
+    """Tell whether the parties of a pair they can read see each other's person: the rule.
+
+    Once a coordinator approved the pair (a stage in :data:`PAIR_STAGES`), the employer sees the
+    candidate's name, contact details, presentation and CV, unless the person was erased. The
+    one definition for the employer's pages, their consultation log and the CV's download.
+    """
+    return suggestion.status in PAIR_STAGES and suggestion.request.candidate.anonymised_at is None
+
+
+def may_read_cv(session: Session, audience: Audience, candidate_id: int) -> bool:
+    """Tell whether ``audience`` may read the candidate's CV.
+
+    Coordinators may; the candidate their own; an employer when one of the pairs it can read
+    with this candidate shows the person (:func:`shows_contact`); nobody else.
+    """
+    if audience.is_coordinator:
+        return True
+    if audience.is_candidate:
+        return audience.candidate_id == candidate_id
+    if not audience.is_employer:
+        return False
+    stmt = suggestion_query(session, audience).where(
+        Request.candidate_id == candidate_id, Suggestion.status.in_(PAIR_STAGES)
+    )
+    return any(shows_contact(s) for s in session.scalars(stmt).unique())
+
+
 @dataclass(frozen=True)
 class OfferFit:
     """How an offer fits a candidate's request: the engine's verdict and the pair, if any.
@@ -237,3 +272,43 @@ def review_queue(
     page = paginate_list(ids, number, size)
     found = {s.id: s for s in session.scalars(stmt.where(Suggestion.id.in_(page.items))).unique()}
     return page.map(lambda i: found[i])
+
+
+@dataclass(frozen=True)
+class QueueGroup:
+    """Near-identical rows of the review queue, shown together.
+
+    ``kind`` "candidate": one candidate proposed for several offers of the same site (the rows
+    told apart by the offer's title and start date); "offer": one offer proposed to several
+    candidates; "single": a row alone.
+    """
+
+    kind: Literal["candidate", "offer", "single"]
+    rows: tuple[Suggestion, ...]
+
+    @property
+    def first(self) -> Suggestion:
+        """The group's first row (what the group's heading names)."""
+        return self.rows[0]
+
+
+def queue_groups(rows: Sequence[Suggestion]) -> list[QueueGroup]:
+    """Group a page of the review queue: same candidate and site first, then same offer.
+
+    Each group stands where its first row stood, its rows in the page's order; a row belongs to
+    one group only (the candidate's group wins). The page itself (count, order, bounds) is not
+    changed: groups never reach across pages.
+    """
+    by_candidate = Counter((s.request_id, s.offer.site_id) for s in rows)
+    left = [s for s in rows if by_candidate[(s.request_id, s.offer.site_id)] < 2]
+    by_offer = Counter(s.offer_id for s in left)
+    members: dict[tuple[str, Any], list[Suggestion]] = {}
+    for s in rows:
+        if by_candidate[(s.request_id, s.offer.site_id)] > 1:
+            key: tuple[str, Any] = ("candidate", (s.request_id, s.offer.site_id))
+        elif by_offer[s.offer_id] > 1:
+            key = ("offer", s.offer_id)
+        else:
+            key = ("single", s.id)
+        members.setdefault(key, []).append(s)
+    return [QueueGroup(kind, tuple(found)) for (kind, _), found in members.items()]  # type: ignore[arg-type]

@@ -71,6 +71,7 @@ def make_app(
                 "SECRET_KEY": TEST_SECRET_KEY,
                 "DATABASE_URL": url,
                 "MAIL_DIR": str(tmp_path / "mail"),
+                "CV_DIR": str(tmp_path / "cv"),
                 "BASE_URL": "http://localhost",
                 **config,
             }
@@ -83,7 +84,7 @@ def make_app(
     else:
         app, settings = cached
         app.config.clear()
-        app.config.update(settings, MAIL_DIR=str(tmp_path / "mail"))
+        app.config.update(settings, MAIL_DIR=str(tmp_path / "mail"), CV_DIR=str(tmp_path / "cv"))
         st = state(app)
     st.session_factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False

@@ -71,7 +71,7 @@ def test_docs_page_renders_every_operation_without_csp_violation(base_url: str) 
             page.goto(f"{base_url}/api/docs")
             page.wait_for_selector(".opblock", timeout=15_000)
             assert page.locator(".opblock").count() == operations
-            assert page.locator(".opblock-tag").count() == len(document["tags"]) == 7
+            assert page.locator(".opblock-tag").count() == len(document["tags"]) >= 7
             results = Axe().run(page)
             serious = [
                 v["id"]

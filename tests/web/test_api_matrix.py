@@ -9,6 +9,7 @@ against the OpenAPI document.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,6 +27,7 @@ from data.errors import ValidationError
 from data.models import AuditEntry, Role, SuggestionStatus
 from data.models.auth import ApiToken
 from data.operations import audit, pair_history
+from data.operations.cv import save_cv
 from data.platform_settings import ReviewRule, set_review_rule
 from tests.data import factories as f
 from tests.web.api_fixtures import ROLES, ApiClient, Tokens, api, tokens  # noqa: F401
@@ -33,6 +35,8 @@ from web.listing import EXPORT_FORMATS
 
 W = Any  # tests.web.conftest.World (plus ``other_request`` in the matrix)
 SOON = (date.today() + timedelta(days=90)).isoformat()
+#: The smallest whole PDF the CV check accepts (tests/web/test_cv.py tries the refused ones).
+A_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstartxref\n9\n%%EOF\n"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,9 @@ class Endpoint:
     body: Callable[[W], Any] | None = None
     query: str = ""
     expected: dict[str, int] = field(default_factory=dict)
+    # What a success answers (the CV: a PDF), and what the world needs first (the CV put).
+    mimetype: str = "application/json"
+    setup: Callable[[W, Session, str], None] | None = None
 
     def url(self, world: W) -> str:
         url = self.path.format(**self.params(world))
@@ -302,10 +309,18 @@ ENDPOINTS = {
         "GET", "/api/v1/lists/{name}", lambda w: {"name": "pairs"}, query="q=a", expected=STAFF
     ),
     "lists.export": Endpoint(
-        "GET", "/api/v1/lists/{name}/export.csv", lambda w: {"name": "requests"}, expected=STAFF
+        "GET",
+        "/api/v1/lists/{name}/export.csv",
+        lambda w: {"name": "requests"},
+        expected=STAFF,
+        mimetype=EXPORT_FORMATS["csv"],
     ),
     "lists.export_xlsx": Endpoint(
-        "GET", "/api/v1/lists/{name}/export.xlsx", lambda w: {"name": "pairs"}, expected=STAFF
+        "GET",
+        "/api/v1/lists/{name}/export.xlsx",
+        lambda w: {"name": "pairs"},
+        expected=STAFF,
+        mimetype=EXPORT_FORMATS["xlsx"],
     ),
     "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
     "communes.resolve": Endpoint(
@@ -320,6 +335,38 @@ ENDPOINTS = {
     ),
     "metiers.resolve": Endpoint(
         "GET", "/api/v1/metiers/resolve", query="q=AES", expected=ANY_TOKEN
+    ),
+    # A candidate's CV: the world's candidate has one; the employer of the approved pair reads
+    # it, another structure's employer does not (404), nor another candidate (404).
+    "cv.get": Endpoint(
+        "GET",
+        "/api/v1/candidates/{candidate_id}/cv",
+        lambda w: {"candidate_id": w.request.candidate_id},
+        expected=expect(employer=200, other=404, staff=200, candidate=200, other_candidate=404),
+        mimetype="application/pdf",
+        setup=lambda w, s, d: save_cv(s, w.request.candidate, A_PDF, d),
+    ),
+    "cv.put": Endpoint(
+        "PUT",
+        "/api/v1/candidates/{candidate_id}/cv",
+        lambda w: {"candidate_id": w.request.candidate_id},
+        body=lambda w: {"content": base64.b64encode(A_PDF).decode()},
+        expected=expect(employer=403, other=403, staff=403, candidate=200, other_candidate=404),
+    ),
+    "cv.delete": Endpoint(
+        "DELETE",
+        "/api/v1/candidates/{candidate_id}/cv",
+        lambda w: {"candidate_id": w.request.candidate_id},
+        expected=expect(employer=403, other=403, staff=403, candidate=204, other_candidate=404),
+        setup=lambda w, s, d: save_cv(s, w.request.candidate, A_PDF, d),
+    ),
+    "cv.pair": Endpoint(
+        "GET",
+        "/api/v1/suggestions/{suggestion_id}/cv",
+        suggestion_id,
+        expected=expect(employer=200, other=404, staff=200, candidate=200, other_candidate=404),
+        mimetype="application/pdf",
+        setup=lambda w, s, d: save_cv(s, w.request.candidate, A_PDF, d),
     ),
     "openapi": Endpoint("GET", "/api/openapi.json", expected=PUBLIC),
     "docs": Endpoint("GET", "/api/docs", expected=PUBLIC),
@@ -340,9 +387,14 @@ def test_role_matrix(
     tokens: Tokens,  # noqa: F811
     connection: Connection,
     openapi: Any,
+    app: Flask,
+    session: Session,
 ) -> None:
     endpoint = ENDPOINTS[name]
     world = SimpleNamespace(**vars(world), other_request=tokens.other_request)
+    if endpoint.setup is not None:
+        endpoint.setup(world, session, app.config["CV_DIR"])
+        session.commit()
     got: dict[str, int] = {}
     for role in ROLES:
         client = api(role)
@@ -351,13 +403,13 @@ def test_role_matrix(
         try:
             response = client.call(endpoint.method, endpoint.url(world), body)
             got[role] = response.status_code
-            if endpoint.path.startswith("/api/v1/"):
-                # Every answer is JSON, but an export's success.
-                fmt = endpoint.path.rsplit(".", 1)[-1]
-                exported = fmt in EXPORT_FORMATS and response.status_code < 300
-                mimetype = EXPORT_FORMATS[fmt] if exported else "application/json"
-                assert response.mimetype == mimetype, (role, response.data[:200])
-                if response.status_code < 300 or response.status_code == 401:
+            if endpoint.path.startswith("/api/v1/") and response.status_code == 204:
+                assert not response.data
+            elif endpoint.path.startswith("/api/v1/"):
+                success = response.status_code < 300
+                wanted = endpoint.mimetype if success else "application/json"
+                assert response.mimetype == wanted, (role, response.data[:200])
+                if (success and wanted == "application/json") or response.status_code == 401:
                     operation = openapi[endpoint.path][endpoint.method]
                     operation.validate_response(response)
                 if response.status_code == 401:

@@ -43,7 +43,7 @@ def test_production_needs_a_secret_and_gets_secure_cookies(tmp_path: Path) -> No
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
-    assert app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+    assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
     response = app.test_client().get("/mentions-legales")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     dev = create_app({"DATABASE_URL": url, "ENV": "development", "SECRET_KEY": "d"})

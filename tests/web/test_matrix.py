@@ -64,6 +64,12 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/candidat/notifications", CANDIDATE_ONLY),
     ("/candidat/donnees", CANDIDATE_ONLY),
     ("/candidat/donnees/export.json", CANDIDATE_ONLY),
+    # The CV (the world's candidate has none: 404 where one may read it; tests/web/test_cv.py
+    # walks the same routes with a CV, another structure and another candidate).
+    ("/candidat/cv", (302, 404, 403, 403, 403)),
+    ("/employeur/suggestions/{suggestion}/cv", (302, 403, 404, 404, 403)),
+    ("/employeur/suggestions/{proposed}/cv", (302, 403, 404, 404, 403)),
+    ("/coordination/candidats/{candidate}/cv", (302, 403, 403, 403, 404)),
     ("/coordination/", STAFF_ONLY),
     ("/coordination/suggestions", STAFF_ONLY),
     ("/coordination/suggestions/{proposed}", STAFF_ONLY),
@@ -137,6 +143,9 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/candidats/{candidate}/effacer", (302, 403, 403, 403, 400)),
     # An empty decision: the page says "Choisissez le métier..." and shows the list again.
     ("/coordination/metiers-non-reconnus", (302, 403, 403, 403, 302)),
+    # The CV: sent without a file, the form again with the message (400); deleting none: back.
+    ("/candidat/cv", (302, 400, 403, 403, 403)),
+    ("/candidat/cv/supprimer", (302, 302, 403, 403, 403)),
 ]
 
 

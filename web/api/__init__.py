@@ -98,7 +98,7 @@ def _settings() -> dict[str, Any]:
 
 def init_app(app: Flask) -> PasserelleApi:
     """Mount the API, its OpenAPI document and its docs page on ``app``."""
-    from . import docs, lists, offers, pairs, reference, requests, suggestions
+    from . import cv, docs, lists, offers, pairs, reference, requests, suggestions
 
     for key, value in _settings().items():
         app.config.setdefault(key, value)
@@ -113,6 +113,7 @@ def init_app(app: Flask) -> PasserelleApi:
         reference.communes,
         reference.metiers,
         lists.bp,
+        cv.bp,
     ):
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)

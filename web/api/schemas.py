@@ -893,3 +893,26 @@ class NoteIn(Base):
 
 
 PairPage = page_of(PairSchema, "PairPage")
+
+
+# --- A candidate's CV (web/api/cv.py) ------------------------------------------------------------
+
+
+class CvIn(Base):
+    """A CV to put or replace: the PDF file, base64-encoded (2 Mo at most once decoded)."""
+
+    content = Text(
+        required=True,
+        validate=length(1),
+        metadata={
+            "description": "The PDF file, base64-encoded (RFC 4648). Checked by its content: "
+            "it must be a whole PDF (the file's name plays no part)."
+        },
+    )
+
+
+class CvOut(Base):
+    """What the candidate's CV is: its size and when it was put (the file: GET .../cv)."""
+
+    size = StrictInteger(required=True, metadata={"description": "Bytes."})
+    uploaded_at = Stamp(required=True)

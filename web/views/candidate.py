@@ -20,8 +20,10 @@ from data import operations as ops
 from data import privacy, queries, standing
 from data.errors import Conflict, ValidationError
 from data.models import Candidate, Role, Suggestion, User
+from data.operations import cv as cv_ops
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
 from data.operations.suggestions import PAIR_ENDED
+from web.cvfiles import cv_dir, send_cv
 from web.db import get_session
 from web.forms import checked, or_none, values
 from web.sessions import current_actor, current_user, role_required, sign_out
@@ -259,12 +261,30 @@ def interest(offer_id: int) -> Response:
     return redirect(url_for("public.offer", offer_id=offer.id))
 
 
+def _profile_page(
+    candidate: Candidate,
+    form: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    cv_errors: dict[str, list[str]] | None = None,
+) -> str:
+    """Render « Mes informations »: the person's details, their presentation and their CV."""
+    if form is None:
+        form = {k: getattr(candidate, k) or "" for k in PROFILE_FIELDS}
+    return render_template(
+        "candidate/profile.html",
+        form=form,
+        errors=errors or {},
+        cv=cv_ops.cv_of(candidate),
+        cv_errors=cv_errors or {},
+        cv_limit=cv_ops.CV_LIMIT_WORDS,
+    )
+
+
 @bp.route("/informations", methods=["GET", "POST"])
 def profile() -> str | Response | tuple:
     candidate = _candidate()
     if request.method == "GET":
-        form = {k: getattr(candidate, k) or "" for k in PROFILE_FIELDS}
-        return render_template("candidate/profile.html", form=form, errors={})
+        return _profile_page(candidate)
     form = values(PROFILE_FIELDS)
     session = get_session()
     try:
@@ -278,10 +298,49 @@ def profile() -> str | Response | tuple:
         )
     except ValidationError as exc:
         session.rollback()
-        return render_template("candidate/profile.html", form=form, errors=exc.errors), 400
+        return _profile_page(candidate, form, exc.errors), 400
     session.commit()
     flash("Vos informations sont enregistrées.", "success")
     return redirect(url_for("candidate.dashboard"))
+
+
+CV_MISSING = "Choisissez votre CV au format PDF."
+
+
+@bp.get("/cv")
+def cv_download() -> Response:
+    """The person's own CV, as they sent it."""
+    return send_cv(_candidate())
+
+
+@bp.post("/cv")
+def cv_upload() -> Response | tuple:
+    """Put or replace the person's CV (a PDF of 2 Mo at most, checked by its content)."""
+    candidate = _candidate()
+    upload = request.files.get("cv")
+    if upload is None or not upload.filename:
+        return _profile_page(candidate, cv_errors={"cv": [CV_MISSING]}), 400
+    # One byte more than allowed is enough to refuse it: never read a big file whole.
+    content = upload.stream.read(cv_ops.MAX_CV_BYTES + 1)
+    session = get_session()
+    try:
+        cv_ops.save_cv(session, candidate, content, cv_dir(), filename=upload.filename)
+    except ValidationError as exc:
+        session.rollback()
+        return _profile_page(candidate, cv_errors=exc.errors), 400
+    session.commit()
+    flash("Votre CV est enregistré.", "success")
+    return redirect(url_for("candidate.profile") + "#mon-cv")
+
+
+@bp.post("/cv/supprimer")
+def cv_delete() -> Response:
+    """Delete the person's CV."""
+    session = get_session()
+    if cv_ops.delete_cv(session, _candidate(), cv_dir()):
+        session.commit()
+        flash("Votre CV est supprimé.", "success")
+    return redirect(url_for("candidate.profile") + "#mon-cv")
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
@@ -328,6 +387,7 @@ def delete_account() -> Response | tuple:
         cause=privacy.ErasureCause.PERSON,
         actor=current_actor(),
         mail_dir=current_app.config.get("MAIL_DIR"),
+        cv_dir=cv_dir(),
     )
     session.commit()
     sign_out()

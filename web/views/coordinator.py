@@ -36,6 +36,7 @@ from data.operations.validation import clean_id
 from data.presentation import agree, number, plural
 from data.queries.lists import LISTS, list_page
 from data.recompute import recompute_suggestions
+from web.cvfiles import CV_FIELDS, cv_dir, send_cv
 from web.db import get_session
 from web.errors import domain_answer
 from web.forms import or_none, page_args, small_int
@@ -169,7 +170,10 @@ def dashboard() -> str:
 def queue() -> str:
     """The suggestions awaiting review, best first: searched, filtered, sorted, exported."""
     listing = _listing("suggestions")
-    return render_template("coordinator/queue.html", listing=listing, page=listing.page)
+    groups = queries.queue_groups(listing.page.items) if listing.page else []
+    return render_template(
+        "coordinator/queue.html", listing=listing, page=listing.page, groups=groups
+    )
 
 
 def _back_to_queue() -> Response:
@@ -483,6 +487,17 @@ def candidates() -> str:
     return render_template("coordinator/candidates.html", listing=listing, page=listing.page)
 
 
+@bp.get("/candidats/<id:candidate_id>/cv")
+def candidate_cv(candidate_id: int) -> Response:
+    """A candidate's CV, for the coordination; each download is written to the audit log."""
+    found = _get(Candidate, candidate_id)
+    response = send_cv(found, f"cv-candidat-{found.id}.pdf")
+    session = get_session()
+    audit.log_access(session, current_actor(), audit.CANDIDATE, found.id, CV_FIELDS)
+    session.commit()
+    return response
+
+
 @bp.get("/candidats/<id:candidate_id>")
 def candidate(candidate_id: int) -> str:
     found = _get(Candidate, candidate_id)
@@ -565,6 +580,7 @@ def erase_candidate(candidate_id: int) -> str | Response | tuple:
                 cause=privacy.ErasureCause.COORDINATOR,
                 actor=current_actor(),
                 mail_dir=current_app.config.get("MAIL_DIR"),
+                cv_dir=cv_dir(),
             )
             session.commit()
             flash(f"Les données du candidat n° {candidate_id} sont effacées.", "success")

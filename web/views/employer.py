@@ -23,7 +23,6 @@ from data import mail, queries, standing
 from data import operations as ops
 from data.errors import Conflict, ValidationError
 from data.models import (
-    PAIR_STAGES,
     Employer,
     HousingKind,
     Offer,
@@ -46,6 +45,7 @@ from data.operations.offer_fields import (
 from data.operations.offer_import import TEMPLATE_FILENAME, ImportReport, template_csv
 from data.operations.offer_import import import_offers as import_offers_csv
 from data.operations.sites import BEDS, COST, housing_field, save_site, site_fields
+from web.cvfiles import CV_FIELDS, send_cv
 from web.db import get_session
 from web.forms import checked, or_none, values
 from web.sessions import current_actor, current_user, role_required
@@ -305,11 +305,7 @@ def _log_contact_views(suggestions: list[Suggestion]) -> None:
     The page shows them once a coordinator approved the pair; each view is the person's to know.
     Callers have rolled back any failed change, so the lines are committed here.
     """
-    shown = [
-        s
-        for s in suggestions
-        if s.status in PAIR_STAGES and s.request.candidate.anonymised_at is None
-    ]
+    shown = [s for s in suggestions if queries.shows_contact(s)]
     if not shown:
         return
     session = get_session()
@@ -336,6 +332,20 @@ def _offer_html(offer: Offer, **extra: object) -> str:
 @bp.get("/offres/<id:offer_id>")
 def offer(offer_id: int) -> str:
     return _offer_html(_own_offer(offer_id))
+
+
+@bp.get("/suggestions/<id:suggestion_id>/cv")
+def candidate_cv(suggestion_id: int) -> Response:
+    """The CV of a pair's candidate, once the pair shows the person (the contact details' rule);
+    each download is written to the audit log, as the contact details' views are."""
+    s = _own_suggestion(suggestion_id)
+    if not queries.shows_contact(s):
+        abort(404)
+    response = send_cv(s.request.candidate, f"cv-candidat-{s.request.candidate_id}.pdf")
+    session = get_session()
+    audit.log_access(session, current_actor(), audit.CANDIDATE, s.request.candidate_id, CV_FIELDS)
+    session.commit()
+    return response
 
 
 @bp.post("/offres/<id:offer_id>/publier")
