@@ -22,6 +22,7 @@ __all__ = [
     "INTERVIEW_FIELDS",
     "CONTRACT_FIELDS",
     "RUPTURE_FIELDS",
+    "STORY_FIELDS",
     "STAGE_FIELDS",
     "MAX_PLACE",
     "clean_story",
@@ -37,6 +38,8 @@ INTERVIEW_FIELDS = ("interview_on", "interview_time", "interview_place")
 CONTRACT_FIELDS = ("contract_signed_on", "contract_start_on", "training_centre", "contract_kind")
 #: The rupture of a signed contract (its reason is the stage change's reason).
 RUPTURE_FIELDS = ("broken_on",)
+#: Every story field, in the order the history tells them.
+STORY_FIELDS = (*INTERVIEW_FIELDS, *CONTRACT_FIELDS, *RUPTURE_FIELDS)
 #: The fields a move to each stage may carry (and, for the edits, those it makes editable).
 STAGE_FIELDS: dict[SuggestionStatus, tuple[str, ...]] = {
     S.INTERVIEW: INTERVIEW_FIELDS,

@@ -25,6 +25,7 @@ from .offers import fill_one_place, free_one_place
 from .pair_fields import (
     CONTRACT_FIELDS,
     INTERVIEW_FIELDS,
+    STORY_FIELDS,
     clean_story,
     story_from_json,
     story_json,
@@ -100,7 +101,7 @@ def _set_details(
         return suggestion
     stamp = now_or_utc(now)
     _compare_and_set(session, suggestion, seen, {**values, "updated_at": stamp})
-    details = {**story_json(values), "before": story_json(before)}
+    details = story_json(values)
     audit.record(session, actor, action, OBJECT_TYPE, suggestion.id, details, now=stamp)
     return suggestion
 
@@ -169,6 +170,11 @@ class UndoCheck:
     def possible(self) -> bool:
         """Tell whether the undo is possible."""
         return self.refusal is None and self.entry is not None
+
+    @property
+    def undoes(self) -> SuggestionStatus | None:
+        """The stage the undo takes back."""
+        return SuggestionStatus(self.entry.details["to"]) if self.entry is not None else None
 
     @property
     def restores(self) -> SuggestionStatus | None:
@@ -261,8 +267,10 @@ def undo_last_stage(
         "status_changed_at": stamp,
         "status_changed_by_id": actor.user_id,
         "updated_at": stamp,
-        **story_from_json(details.get("before") or {}),
     }
+    # The story fields the change set get back the values the history held before it.
+    story = _story_before(session, suggestion, entry)
+    values.update(story)
     # The status and the moment of the change undone: a change since (another tab, the API)
     # makes this one lose.
     _compare_and_set(
@@ -272,7 +280,12 @@ def undo_last_stage(
         values,
         Suggestion.status_changed_at == suggestion.status_changed_at,
     )
-    line: dict[str, Any] = {"from": current.value, "to": restored.value, "undone": entry.id}
+    line: dict[str, Any] = {
+        "from": current.value,
+        "to": restored.value,
+        "undone": entry.id,
+        **story_json({k: v for k, v in story.items() if k != "broken_reason"}),
+    }
     offer = suggestion.offer
     if check.frees_place:
         free_one_place(session, offer, now=stamp)
@@ -299,6 +312,31 @@ def undo_last_stage(
     session.flush()
     audit.record(session, actor, STAGE_UNDONE, OBJECT_TYPE, suggestion.id, line, now=stamp)
     return suggestion
+
+
+def _story_before(session: Session, suggestion: Suggestion, entry: AuditEntry) -> dict[str, Any]:
+    """The values of the story fields ``entry`` set, as the history held them before it.
+
+    Every write of a story field is a history line that names it (a stage change with the fields
+    it was given, an edit with all of its part's fields, an undo with what it restored), so the
+    lines before ``entry`` tell each field's previous value (None when none named it).
+    """
+    details = entry.details or {}
+    names = [n for n in STORY_FIELDS if n in details]
+    restored: dict[str, Any] = dict.fromkeys(names)
+    if details.get("to") == S.BROKEN.value:
+        restored["broken_reason"] = None  # the rupture's reason is the change's own
+    for earlier in pair_history(session, suggestion.id):
+        if earlier.id == entry.id:
+            break
+        if earlier.action in (STATUS_CHANGE, INTERVIEW_DETAILS, CONTRACT_DETAILS, STAGE_UNDONE):
+            for name in names:
+                if name in (earlier.details or {}):
+                    restored[name] = earlier.details[name]
+    return {
+        **story_from_json({n: restored[n] for n in names}),
+        **({"broken_reason": None} if "broken_reason" in restored else {}),
+    }
 
 
 def _other_contract(session: Session, suggestion: Suggestion) -> bool:

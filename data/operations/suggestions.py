@@ -237,7 +237,7 @@ def change_suggestion_status(
     of two decisions on one pair at the same instant, one wins and the other raises
     ``Conflict(TAKEN)``, as does a decision on a pair that is already at ``target`` or no longer at
     ``expected`` (the status the caller saw, if it says). The audit line keeps what the change
-    did (the story fields it replaced, the place, the request's status), for its undo
+    did (the story fields it set, the place, the request's status), for its undo
     (:func:`data.operations.pairs.undo_last_stage`).
     """
     plan = plan_stage(
@@ -254,7 +254,6 @@ def change_suggestion_status(
     offer = suggestion.offer
     request = suggestion.request
     stamp = now_or_utc(now)
-    before = {name: getattr(suggestion, name) for name in plan.story}
     values: dict[str, Any] = {
         "status": target,
         "status_changed_at": stamp,
@@ -267,15 +266,12 @@ def change_suggestion_status(
     elif previous == S.REJECTED:
         values["rejection_reason"] = None
     if target == S.BROKEN:
-        before["broken_reason"] = suggestion.broken_reason
         values["broken_reason"] = plan.reason
     _compare_and_set(session, suggestion, previous, values)
     details: dict[str, Any] = {"from": previous.value, "to": target.value}
     if plan.reason:
         details["reason"] = plan.reason
     details.update(story_json(plan.story))
-    if before:
-        details["before"] = story_json(before)
     if plan.fills_place:
         request_before = request.status
         fill_one_place(session, offer, now=stamp)

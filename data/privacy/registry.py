@@ -80,6 +80,16 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "employer_interest": N,
         "employer_reason": A,
         "candidate_interest": N,
+        # The pair's story (issue 15): facts, and two texts coordinators type (a place may
+        # name the person's home, a rupture's reason is about them).
+        "interview_on": N,
+        "interview_place": A,
+        "contract_signed_on": N,
+        "contract_start_on": N,
+        "training_centre": N,
+        "contract_kind": N,
+        "broken_on": N,
+        "broken_reason": A,
     },
     "audit_log": {"action": N, "object_type": N, "details": A},
     "mail_outbox": {
@@ -155,7 +165,7 @@ COLUMNS: dict[str, dict[str, Kind]] = {
 }
 
 #: Keys of an audit line's details that hold free text typed by someone (a reason, a note).
-AUDIT_FREE_TEXT_KEYS = ("reason", "note")
+AUDIT_FREE_TEXT_KEYS = ("reason", "note", "interview_place")
 
 
 @dataclass(frozen=True)

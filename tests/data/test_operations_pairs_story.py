@@ -175,10 +175,10 @@ def test_details_are_edited_afterwards_by_the_staff_only(session) -> None:
     assert event_line(last.action, last.details) == (
         "Entretien : entretien le 11 mars 2026, lieu : Bourg"
     )
-    assert last.details["before"] == {
-        "interview_on": None,
+    assert last.details == {
+        "interview_on": "2026-03-11",
         "interview_time": None,
-        "interview_place": None,
+        "interview_place": "Bourg",
     }
 
 
