@@ -181,3 +181,16 @@ def test_the_api_tells_and_does_the_same(api: Any, world: World) -> None:  # noq
         "Changement d'étape annulé : Contrat rompu → Contrat signé (une place de l'offre pourvue)"
     )
     assert api("candidate").post(f"/api/v1/pairs/{pair_id}/undo", {"from": "x"}).status_code == 403
+
+
+def test_approving_from_the_pair_page_asks_first(app: Flask, world: World) -> None:
+    staff = sign_in(app.test_client(), world.coordinator)
+    page = f"/coordination/suggestions/{world.proposed.id}"
+    assert "/coordination/suggestions/approuver" in _read(staff.get(page))
+    ask = post(
+        staff, "/coordination/suggestions/approuver", {"ids": world.proposed.id, "back": page}
+    )
+    assert "recevront un courriel avec les coordonnées de l'autre" in _read(ask)
+    confirmed = {"ids": world.proposed.id, "back": page, "confirme": "1"}
+    done = post(staff, "/coordination/suggestions/approuver", confirmed)
+    assert (done.status_code, done.location) == (302, page)
