@@ -206,14 +206,21 @@ MOVED_SINCE = (
 
 
 def undo_check(
-    session: Session, suggestion: Suggestion, *, now: datetime | None = None
+    session: Session,
+    suggestion: Suggestion,
+    *,
+    now: datetime | None = None,
+    history: list[AuditEntry] | None = None,
 ) -> UndoCheck:
     """Tell whether the last stage change of ``suggestion`` may be undone at ``now``.
 
     Only the last change of stage, made the same day (in France), past the approval, with
-    nothing since but the coordinators' notes.
+    nothing since but the coordinators' notes. ``history``: the pair's audit lines when read
+    already (a page of pairs reads them in one query).
     """
-    history = [e for e in pair_history(session, suggestion.id) if e.action not in HARMLESS]
+    if history is None:
+        history = pair_history(session, suggestion.id)
+    history = [e for e in history if e.action not in HARMLESS]
     moves = [e for e in history if e.action in (STATUS_CHANGE, STAGE_UNDONE)]
     if not moves:
         return UndoCheck(None, NOTHING_TO_UNDO)

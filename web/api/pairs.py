@@ -110,7 +110,9 @@ def pair_dict(
         if s.status == SuggestionStatus.BROKEN and s.broken_on is not None
         else None
     )
-    check = ops.undo_check(session, s)
+    if history is None:
+        history = ops.pair_history(session, suggestion.id)
+    check = ops.undo_check(session, s, history=history)
     data["undo"] = {
         "possible": check.possible,
         "restores": check.restores if check.possible else None,
@@ -118,8 +120,6 @@ def pair_dict(
     }
     following = next_stage(suggestion.status)
     data["next_stage"] = following.value if following is not None else None
-    if history is None:
-        history = ops.pair_history(session, suggestion.id)
     data["history"] = [_event(e) for e in history]
     return data
 

@@ -267,7 +267,7 @@ def _suggestion_page(
         history=history,
         errors=errors,
         form=_story_form(s),
-        undo=ops.undo_check(session, s),
+        undo=ops.undo_check(session, s, history=history),
         back=_back("coordinator.queue"),
     )
 
