@@ -53,6 +53,8 @@ def test_a_pair_from_interview_to_rupture_and_its_undo_on_the_pages(
     assert told in _read(candidate.get("/candidat/"))
     employer = sign_in(app.test_client(), world.employer_user)
     assert told in _read(employer.get(f"/employeur/offres/{offer.id}"))
+    # Undoing it would give the pair back to the contacts job: the page says so.
+    assert "fera passer le binôme à « Contact pris »" in _read(staff.get(f"{page}/annuler-etape"))
 
     # The contract: a confirmation names what will happen; nothing is written before it.
     contract = {
