@@ -165,7 +165,9 @@ COLUMNS: dict[str, dict[str, Kind]] = {
 }
 
 #: Keys of an audit line's details that hold free text typed by someone (a reason, a note).
-AUDIT_FREE_TEXT_KEYS = ("reason", "note", "interview_place")
+#: ``text`` is a coordinator's note on a pair (``data.operations.suggestions.add_pair_note``);
+#: ``interview_place`` the interview's place (issue 15).
+AUDIT_FREE_TEXT_KEYS = ("reason", "note", "text", "interview_place")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from data.actor import Actor
 from data.errors import Conflict, PermissionDenied, ValidationError
 from data.models import ContractKind, OfferStatus, RequestStatus, Role, SuggestionStatus
 from data.presentation import event_line
+from data.privacy import ErasureCause, erase_candidate
 from tests.data.factories import (
     assert_nothing_pending,
     make_offer,
@@ -258,3 +260,15 @@ def test_undo_refuses_approvals_other_people_and_stale_pages(session) -> None:
         ops.undo_last_stage(session, pair, me, now=_at(2), expected=S.CONTACTED)
     ops.undo_last_stage(session, pair, me, now=_at(2), expected=S.INTERVIEW)
     assert pair.status is S.APPROVED
+
+
+def test_an_erasure_blanks_the_story_s_texts_about_the_person(session) -> None:
+    me = _staff(session)
+    pair = make_suggestion(session, status=S.INTERVIEW)
+    ops.add_pair_note(session, pair, me, "Mme Dupont rappelle lundi.", now=NOW)
+    ops.set_interview(session, pair, me, {"interview_place": "Chez Mme Dupont"}, now=NOW)
+    erase_candidate(session, pair.request.candidate_id, cause=ErasureCause.PERSON, now=_at(1))
+    session.refresh(pair)
+    assert pair.interview_place in ("", None)
+    lines = [e.details for e in ops.pair_history(session, pair.id)]
+    assert "Dupont" not in json.dumps(lines, ensure_ascii=False)
