@@ -80,6 +80,11 @@ PIPELINE: tuple[tuple[tuple[str, ...], int, str | None], ...] = (
     (("approved",), 3, None),
     (("approved", "abandoned"), 1, "La candidate a choisi une formation en voie directe."),
     (("rejected",), 2, "Horaires de nuit incompatibles avec la situation du candidat."),
+    (
+        ("approved", "contacted", "interview", "contract_signed", "broken"),
+        1,
+        "Rupture pendant la période d'essai, à l'initiative de l'apprentie.",
+    ),
 )
 # Days before the demo's "today" at which each stage was reached.
 STAGE_DAYS_AGO = {
@@ -89,6 +94,7 @@ STAGE_DAYS_AGO = {
     "interview": 6,
     "contract_signed": 2,
     "abandoned": 3,
+    "broken": 1,
 }
 
 AS = "aide-soignant"
@@ -643,6 +649,28 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
     return counts
 
 
+def _demo_story(stage: str, at: datetime) -> dict[str, Any] | None:
+    """What the coordinator records with a stage of the demo: the interview, the contract, the
+    rupture (issue 15)."""
+    day = at.date()
+    if stage == "interview":
+        return {
+            "interview_on": day + timedelta(days=2),
+            "interview_time": "10:00",
+            "interview_place": "Sur place, bureau de la direction",
+        }
+    if stage == "contract_signed":
+        return {
+            "contract_signed_on": day,
+            "contract_start_on": day + timedelta(days=14),
+            "contract_kind": "apprentissage",
+            "training_centre": "IFSI-IFAS de Bourg-en-Bresse",
+        }
+    if stage == "broken":
+        return {"broken_on": day}
+    return None
+
+
 def _pipeline(session: Session, base: datetime, counts: dict[str, int]) -> None:
     """Compute the suggestions, then take the best pairs through review as a coordinator would."""
     report = recompute_suggestions(session, now=base - timedelta(days=20))
@@ -670,13 +698,15 @@ def _pipeline(session: Session, base: datetime, counts: dict[str, int]) -> None:
             used_requests.add(pair.request_id)
             used_offers.add(pair.offer_id)
             for stage in stages:
+                at = base - timedelta(days=STAGE_DAYS_AGO[stage])
                 ops.change_suggestion_status(
                     session,
                     pair,
                     SuggestionStatus(stage),
                     actor,
-                    reason=reason if stage in ("rejected", "abandoned") else None,
-                    now=base - timedelta(days=STAGE_DAYS_AGO[stage]),
+                    reason=reason if stage in ("rejected", "abandoned", "broken") else None,
+                    now=at,
+                    story=_demo_story(stage, at),
                 )
             counts["pairs"] += 1
     session.flush()

@@ -192,6 +192,18 @@ def _erase_old_items(s: Session, now: datetime, cutoff: datetime) -> Counter[str
         .execution_options(synchronize_session=False)
     )
     counts["pair_reasons_erased"] = result.rowcount or 0
+    # A broken contract's reason (issue 15), kept as long as the other pairs' reasons.
+    result = s.execute(
+        update(Suggestion)
+        .where(
+            Suggestion.status == SuggestionStatus.BROKEN,
+            Suggestion.status_changed_at <= cutoff,
+            Suggestion.broken_reason.is_not(None),
+        )
+        .values(broken_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    counts["pair_reasons_erased"] += result.rowcount or 0
     result = s.execute(
         update(Offer)
         .where(

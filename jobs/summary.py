@@ -45,6 +45,7 @@ STAGES = (
     SuggestionStatus.CONTACTED,
     SuggestionStatus.INTERVIEW,
     SuggestionStatus.CONTRACT_SIGNED,
+    SuggestionStatus.BROKEN,  # signed contracts that broke off, counted apart (issue 15)
     SuggestionStatus.ABANDONED,
     SuggestionStatus.REJECTED,
 )

@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum, utcnow
 from .candidates import Request, RequestStatus
-from .employers import OPEN_OFFER, Offer
+from .employers import OPEN_OFFER, ContractKind, Offer
 from .users import User
 
 __all__ = [
     "AWAITING_REVIEW",
     "PAIR_STAGES",
     "PAIR_STATUSES",
+    "SIGNED_STATUSES",
     "ANSWERABLE",
     "LIVE",
     "SuggestionStatus",
@@ -47,14 +50,19 @@ class SuggestionStatus(enum.StrEnum):
     INTERVIEW = "interview"
     CONTRACT_SIGNED = "contract_signed"
     ABANDONED = "abandoned"
+    #: A signed contract that broke off (trial period, resignation...): kept apart in the figures.
+    BROKEN = "broken"
 
 
 _S = SuggestionStatus
 #: The stages of a pair past the review, in order. Both sides see these pairs whatever the review
 #: rule, with each other's contact details; abandoned may end any of them but the last.
 PAIR_STAGES = (_S.APPROVED, _S.CONTACTED, _S.INTERVIEW, _S.CONTRACT_SIGNED)
-#: Every status of a pair past the review: its stages and its end before a contract.
-PAIR_STATUSES = (*PAIR_STAGES, _S.ABANDONED)
+#: Every status of a pair past the review: its stages, its end before a contract, and the
+#: rupture of a signed contract.
+PAIR_STATUSES = (*PAIR_STAGES, _S.ABANDONED, _S.BROKEN)
+#: The pairs that reached a signed contract, whether it lasts or broke off since.
+SIGNED_STATUSES = (_S.CONTRACT_SIGNED, _S.BROKEN)
 #: The pairs a party may still answer (interested or not): under review or on their way.
 ANSWERABLE = (_S.PROPOSED, _S.APPROVED, _S.CONTACTED, _S.INTERVIEW)
 #: The pairs still alive: under review or past approval (a contract included).
@@ -119,6 +127,21 @@ class Suggestion(Base):
 
     request: Mapped[Request] = relationship()
     offer: Mapped[Offer] = relationship()
+    # The pair's story, told by the coordination (all optional but the rupture's date and reason):
+    # the interview (a wall-clock day and time in France, not a UTC moment), the signed contract,
+    # and its rupture.
+    interview_on: Mapped[date | None] = mapped_column(Date)
+    interview_time: Mapped[time | None] = mapped_column(Time)
+    interview_place: Mapped[str | None] = mapped_column(String(200))
+    contract_signed_on: Mapped[date | None] = mapped_column(Date)
+    contract_start_on: Mapped[date | None] = mapped_column(Date)
+    training_centre: Mapped[str | None] = mapped_column(String(200))
+    contract_kind: Mapped[ContractKind | None] = mapped_column(
+        str_enum(ContractKind, "contract_kind")
+    )
+    broken_on: Mapped[date | None] = mapped_column(Date)
+    broken_reason: Mapped[str | None] = mapped_column(Text)
+
     status_changed_by: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:

@@ -65,10 +65,12 @@ from .requests import (
 )
 from .sites import save_site
 from .suggestions import (
+    StagePlan,
     abandon_suggestion,
     add_pair_note,
     approve_suggestion,
     approve_suggestions,
+    break_contract,
     change_suggestion_status,
     create_manual_pair,
     express_interest,
@@ -77,12 +79,16 @@ from .suggestions import (
     mark_interview,
     pair_histories,
     pair_history,
+    plan_stage,
     reject_suggestion,
     reject_suggestions,
     set_candidate_interest,
     set_employer_interest,
 )
 from .users import create_user, deactivate_user, find_user_by_email
+
+# After .requests and .suggestions (data.mail, which .suggestions imports, needs them first).
+from .pairs import set_contract_details, set_interview, undo_check, undo_last_stage  # isort: skip
 
 __all__ = [
     "ImportReport",
@@ -142,4 +148,12 @@ __all__ = [
     "update_offer",
     "update_request",
     "update_site",
+    # The pair's story (issue 15)
+    "StagePlan",
+    "break_contract",
+    "plan_stage",
+    "set_contract_details",
+    "set_interview",
+    "undo_check",
+    "undo_last_stage",
 ]

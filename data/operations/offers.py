@@ -44,6 +44,7 @@ __all__ = [
     "close_offer",
     "set_places_filled",
     "fill_one_place",
+    "free_one_place",
     "NO_PLACE_LEFT",
     "mark_offer_filled",
     "expire_offer",
@@ -346,6 +347,39 @@ def fill_one_place(session: Session, offer: Offer | int, *, now: datetime | None
         check_offer_transition(offer, OfferStatus.FILLED)
         offer.status = OfferStatus.FILLED
         offer.closed_at = stamp
+    session.flush()
+    return offer
+
+
+OFFER_NOT_OPEN_FOR_PLACE = "Cette offre n'est plus ouverte : sa place ne peut pas être rouverte."
+NO_PLACE_TAKEN = "Aucune place de cette offre n'est pourvue : il n'y en a pas à rouvrir."
+
+
+def free_one_place(session: Session, offer: Offer | int, *, now: datetime | None = None) -> Offer:
+    """Give back one place of a published or filled offer (a contract broke off, or its signing
+    was undone); a filled offer is published again.
+
+    The guarded counter of :func:`fill_one_place` the other way: ``places_filled - 1`` only while
+    the offer is open and a place is taken, checked by the row count.
+    """
+    offer = load(session, Offer, offer, "Offre")
+    stamp = now_or_utc(now)
+    freed = update_if(
+        session,
+        offer,
+        Offer.status.in_((OfferStatus.PUBLISHED, OfferStatus.FILLED)),
+        Offer.places_filled > 0,
+        places_filled=Offer.places_filled - 1,
+        updated_at=stamp,
+    )
+    if not freed:
+        if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED):
+            raise Conflict(OFFER_NOT_OPEN_FOR_PLACE)
+        raise Conflict(NO_PLACE_TAKEN)
+    if offer.status == OfferStatus.FILLED and offer.places_filled < offer.places:
+        check_offer_transition(offer, OfferStatus.PUBLISHED)
+        offer.status = OfferStatus.PUBLISHED
+        offer.closed_at = None
     session.flush()
     return offer
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,15 @@ from matching import ENGINE_VERSION, Exclusion, Match, distance_km
 
 from . import audit
 from ._common import _is_unique_violation, load, now_or_utc, update_if
-from .offers import NO_PLACE_LEFT, OFFER_NOT_OPEN_FOR_CONTRACT, fill_one_place
+from .offers import (
+    NO_PLACE_LEFT,
+    NO_PLACE_TAKEN,
+    OFFER_NOT_OPEN_FOR_CONTRACT,
+    OFFER_NOT_OPEN_FOR_PLACE,
+    fill_one_place,
+    free_one_place,
+)
+from .pair_fields import clean_story, story_json
 from .requests import mark_request_matched
 from .validation import ErrorCollector, clean_text
 
@@ -51,6 +59,9 @@ __all__ = [
     "mark_interview",
     "mark_contract_signed",
     "abandon_suggestion",
+    "break_contract",
+    "StagePlan",
+    "plan_stage",
     "create_manual_pair",
     "InterestResult",
     "express_interest",
@@ -71,10 +82,12 @@ SUGGESTION_TRANSITIONS: dict[SuggestionStatus, frozenset[SuggestionStatus]] = {
     S.APPROVED: frozenset({S.CONTACTED, S.INTERVIEW, S.ABANDONED}),
     S.CONTACTED: frozenset({S.INTERVIEW, S.CONTRACT_SIGNED, S.ABANDONED}),
     S.INTERVIEW: frozenset({S.CONTRACT_SIGNED, S.ABANDONED}),
-    S.CONTRACT_SIGNED: frozenset(),
+    # A signed contract may break off (the pair stays, as broken, in the figures).
+    S.CONTRACT_SIGNED: frozenset({S.BROKEN}),
     S.ABANDONED: frozenset(),
+    S.BROKEN: frozenset(),
 }
-REASON_REQUIRED = frozenset({S.REJECTED, S.ABANDONED})
+REASON_REQUIRED = frozenset({S.REJECTED, S.ABANDONED, S.BROKEN})
 # Either side may answer while the pair is alive: before review too, since under the "auto" review
 # rule a proposed pair is shown to both sides, and an early answer helps the coordinator decide.
 INTEREST_STATUSES = frozenset(ANSWERABLE)
@@ -105,28 +118,46 @@ def _clean_reason(reason: object, required: bool) -> str | None:
     return clean_text(reason, "reason", required=required, max_length=MAX_REASON, multiline=True)
 
 
-def change_suggestion_status(
+@dataclass(frozen=True)
+class StagePlan:
+    """What moving a pair to ``target`` will do, checked before anything is written.
+
+    ``story`` holds the cleaned story fields the move records (see :mod:`.pair_fields`); the
+    flags say what else changes: contact mails queued (approval), one place of the offer taken
+    (and the offer filled by it), the request marked matched, one place given back (and a filled
+    offer published again). Pages show it on their confirmation step.
+    """
+
+    suggestion: Suggestion
+    previous: SuggestionStatus
+    target: SuggestionStatus
+    reason: str | None = None
+    story: dict[str, Any] = field(default_factory=dict)
+    queues_contact_mails: bool = False
+    fills_place: bool = False
+    offer_becomes_filled: bool = False
+    matches_request: bool = False
+    frees_place: bool = False
+    offer_reopens: bool = False
+
+
+def plan_stage(
     session: Session,
     suggestion: Suggestion | int,
     target: SuggestionStatus | str,
-    actor: Actor,
     *,
     reason: str | None = None,
+    story: Mapping[str, object] | None = None,
+    reopen_place: bool = False,
     now: datetime | None = None,
     expected: SuggestionStatus | str | None = None,
-    base_url: str | None = None,
-) -> Suggestion:
-    """Move a pair to ``target`` if its life cycle allows it, and write the audit line.
+) -> StagePlan:
+    """Check a move of a pair to ``target`` and tell what it will do, writing nothing.
 
-    Rejecting and abandoning need a reason. Approving (also going back on a rejection) queues both
-    contact mails in this transaction (links under ``base_url``, the configured one by default):
-    the approval and its promise commit together. Signing a contract fills one place of the offer
-    (the offer becomes filled when full) and marks the request matched.
-
-    The change is a compare-and-set on the status read (``UPDATE ... WHERE status = <read>``):
-    of two decisions on one pair at the same instant, one wins and the other raises
-    ``Conflict(TAKEN)``, as does a decision on a pair that is already at ``target`` or no longer at
-    ``expected`` (the status the caller saw, if it says).
+    Raises as :func:`change_suggestion_status` would: ``Conflict(TAKEN)`` for a pair already at
+    ``target`` or no longer at ``expected``, ``InvalidTransition``, ``ValidationError`` (reason,
+    story fields, ``reopen_place`` that cannot be honoured), ``Conflict`` when the request or the
+    offer no longer allow it.
     """
     suggestion = load(session, Suggestion, suggestion, "Mise en relation")
     target = SuggestionStatus(target)
@@ -134,9 +165,23 @@ def change_suggestion_status(
     if previous == target or (expected is not None and SuggestionStatus(expected) != previous):
         raise Conflict(TAKEN)
     check_suggestion_transition(suggestion, target)
-    reason_value = _clean_reason(reason, required=target in REASON_REQUIRED)
+    errors = ErrorCollector()
+    reason_value = errors.run(_clean_reason, reason, required=target in REASON_REQUIRED)
+    story_values = errors.run(
+        clean_story, target, story, now=now, signed_on=suggestion.contract_signed_on
+    )
+    if not isinstance(reopen_place, bool):
+        errors.add("reopen_place", "Valeur oui ou non attendue.")
+        reopen_place = False
     offer = suggestion.offer
     request = suggestion.request
+    if reopen_place and target != S.BROKEN:
+        errors.add("reopen_place", "Seule la rupture d'un contrat rouvre une place de l'offre.")
+    elif reopen_place and offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED):
+        errors.add("reopen_place", OFFER_NOT_OPEN_FOR_PLACE)
+    elif reopen_place and offer.places_filled < 1:
+        errors.add("reopen_place", NO_PLACE_TAKEN)
+    errors.raise_if_any()
     if target == S.APPROVED:
         # Approving sends the pair to both sides: both must still be looking.
         if request.status != RequestStatus.ACTIVE:
@@ -148,26 +193,96 @@ def change_suggestion_status(
             raise Conflict(NO_PLACE_LEFT if offer.places_left < 1 else OFFER_NOT_OPEN_FOR_CONTRACT)
         if request.status not in (RequestStatus.ACTIVE, RequestStatus.PAUSED):
             raise Conflict("Cette demande n'est plus active : rouvrez-la d'abord.")
+    signs = target == S.CONTRACT_SIGNED
+    return StagePlan(
+        suggestion=suggestion,
+        previous=previous,
+        target=target,
+        reason=reason_value,
+        # A move records the fields it is given; the empty ones keep what the pair holds.
+        story={k: v for k, v in (story_values or {}).items() if v is not None},
+        queues_contact_mails=target == S.APPROVED,
+        fills_place=signs,
+        offer_becomes_filled=signs and offer.places_left == 1,
+        matches_request=signs,
+        frees_place=reopen_place,
+        offer_reopens=reopen_place and offer.status == OfferStatus.FILLED,
+    )
+
+
+def change_suggestion_status(
+    session: Session,
+    suggestion: Suggestion | int,
+    target: SuggestionStatus | str,
+    actor: Actor,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+    expected: SuggestionStatus | str | None = None,
+    base_url: str | None = None,
+    story: Mapping[str, object] | None = None,
+    reopen_place: bool = False,
+) -> Suggestion:
+    """Move a pair to ``target`` if its life cycle allows it, and write the audit line.
+
+    Rejecting, abandoning and breaking a contract need a reason. Approving (also going back on a
+    rejection) queues both contact mails in this transaction (links under ``base_url``, the
+    configured one by default): the approval and its promise commit together. Signing a contract
+    fills one place of the offer (the offer becomes filled when full) and marks the request
+    matched. ``story``: the fields of the stage (the interview's day, time and place; the
+    contract's details; the rupture's day), see :mod:`.pair_fields`. Breaking a contract gives
+    its place back to the offer when ``reopen_place`` (the employer wants to fill it again).
+
+    The change is a compare-and-set on the status read (``UPDATE ... WHERE status = <read>``):
+    of two decisions on one pair at the same instant, one wins and the other raises
+    ``Conflict(TAKEN)``, as does a decision on a pair that is already at ``target`` or no longer at
+    ``expected`` (the status the caller saw, if it says). The audit line keeps what the change
+    did (the story fields it set, the place, the request's status), for its undo
+    (:func:`data.operations.pairs.undo_last_stage`).
+    """
+    plan = plan_stage(
+        session,
+        suggestion,
+        target,
+        reason=reason,
+        story=story,
+        reopen_place=reopen_place,
+        now=now,
+        expected=expected,
+    )
+    suggestion, previous, target = plan.suggestion, plan.previous, plan.target
+    offer = suggestion.offer
+    request = suggestion.request
     stamp = now_or_utc(now)
     values: dict[str, Any] = {
         "status": target,
         "status_changed_at": stamp,
         "status_changed_by_id": actor.user_id,
         "updated_at": stamp,
+        **plan.story,
     }
     if target == S.REJECTED:
-        values["rejection_reason"] = reason_value
+        values["rejection_reason"] = plan.reason
     elif previous == S.REJECTED:
         values["rejection_reason"] = None
+    if target == S.BROKEN:
+        values["broken_reason"] = plan.reason
     _compare_and_set(session, suggestion, previous, values)
-    if target == S.CONTRACT_SIGNED:
+    details: dict[str, Any] = {"from": previous.value, "to": target.value}
+    if plan.reason:
+        details["reason"] = plan.reason
+    details.update(story_json(plan.story))
+    if plan.fills_place:
+        request_before = request.status
         fill_one_place(session, offer, now=stamp)
         mark_request_matched(session, request, now=stamp)
-    if target == S.APPROVED:
+        details["place"] = "taken"
+        details["request_from"] = request_before.value
+    if plan.frees_place:
+        free_one_place(session, offer, now=stamp)
+        details["place"] = "freed"
+    if plan.queues_contact_mails:
         queue_contact_mails(session, suggestion, base_url=base_url, now=stamp)
-    details: dict[str, Any] = {"from": previous.value, "to": target.value}
-    if reason_value:
-        details["reason"] = reason_value
     audit.record(session, actor, STATUS_CHANGE, OBJECT_TYPE, suggestion.id, details, now=stamp)
     return suggestion
 
@@ -288,9 +403,10 @@ def mark_interview(
     actor: Actor,
     *,
     now: datetime | None = None,
+    story: Mapping[str, object] | None = None,
 ) -> Suggestion:
-    """Record that an interview is planned or took place."""
-    return change_suggestion_status(session, suggestion, S.INTERVIEW, actor, now=now)
+    """Record that an interview is planned or took place (its day, time and place if given)."""
+    return change_suggestion_status(session, suggestion, S.INTERVIEW, actor, now=now, story=story)
 
 
 def mark_contract_signed(
@@ -299,9 +415,13 @@ def mark_contract_signed(
     actor: Actor,
     *,
     now: datetime | None = None,
+    story: Mapping[str, object] | None = None,
 ) -> Suggestion:
-    """Record the signed contract: one place of the offer filled, the request matched."""
-    return change_suggestion_status(session, suggestion, S.CONTRACT_SIGNED, actor, now=now)
+    """Record the signed contract (its details if given): one place of the offer filled, the
+    request matched."""
+    return change_suggestion_status(
+        session, suggestion, S.CONTRACT_SIGNED, actor, now=now, story=story
+    )
 
 
 def abandon_suggestion(
@@ -314,6 +434,35 @@ def abandon_suggestion(
 ) -> Suggestion:
     """End a pair before a contract; the reason is required."""
     return change_suggestion_status(session, suggestion, S.ABANDONED, actor, reason=reason, now=now)
+
+
+def break_contract(
+    session: Session,
+    suggestion: Suggestion | int,
+    actor: Actor,
+    broken_on: object,
+    reason: str,
+    *,
+    reopen_place: bool = False,
+    now: datetime | None = None,
+    expected: SuggestionStatus | str | None = None,
+) -> Suggestion:
+    """Record that a signed contract broke off, on ``broken_on`` and why (both required).
+
+    The pair stays, as broken, in the figures. With ``reopen_place`` (the employer wants to fill
+    it again) the offer gets its place back, and a filled offer is published again.
+    """
+    return change_suggestion_status(
+        session,
+        suggestion,
+        S.BROKEN,
+        actor,
+        reason=reason,
+        now=now,
+        expected=expected,
+        story={"broken_on": broken_on},
+        reopen_place=reopen_place,
+    )
 
 
 def create_manual_pair(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from data.models import (
@@ -35,6 +36,8 @@ from data.models import (
     SuggestionStatus,
 )
 from data.models.mail import JobRunStatus, OutboxStatus
+
+from .formatters import date_fr
 
 __all__ = [
     "COUNT_LABELS",
@@ -106,6 +109,7 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "interview": "Entretien",
         "contract_signed": "Contrat signé",
         "abandoned": "Abandonnée",
+        "broken": "Contrat rompu",
     },
     Interest: {"interested": "Intéressé·e", "declined": "Pas intéressé·e"},
     SuggestionOrigin: {
@@ -261,12 +265,17 @@ EVENT_LABELS: dict[str, str] = {
     "note": "Note de la coordination",
     "employer_interest": "Réponse de l'employeur",
     "candidate_interest": "Réponse du candidat ou de la candidate",
+    # The pair's story (issue 15)
+    "interview_details": "Entretien",
+    "contract_details": "Contrat",
+    "stage_undone": "Changement d'étape annulé",
 }
 #: The enum of the ``from`` and ``to`` values of each kind of history line.
 _EVENT_VALUES: dict[str, type[enum.Enum]] = {
     "created": SuggestionStatus,
     "asked_by_candidate": SuggestionStatus,
     "status_change": SuggestionStatus,
+    "stage_undone": SuggestionStatus,
     "employer_interest": Interest,
     "candidate_interest": Interest,
 }
@@ -285,6 +294,44 @@ def event_state(action: str, value: object) -> object:
         return value
 
 
+def _day(value: object) -> str:
+    """A day kept in ISO form by the history, written the French way (as is if it is not one)."""
+    try:
+        return date_fr(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _story(details: Mapping[str, Any]) -> list[str]:
+    """The pair's story fields a history line holds (interview, contract, rupture), in words."""
+    parts: list[str] = []
+    if details.get("interview_on"):
+        when = _day(details["interview_on"])
+        if details.get("interview_time"):
+            when += f" à {details['interview_time']}"
+        parts.append(f"entretien le {when}")
+    if details.get("interview_place"):
+        parts.append(f"lieu : {details['interview_place']}")
+    if details.get("contract_signed_on"):
+        parts.append(f"signé le {_day(details['contract_signed_on'])}")
+    if details.get("contract_start_on"):
+        parts.append(f"début le {_day(details['contract_start_on'])}")
+    if details.get("contract_kind"):
+        kind = details["contract_kind"]
+        known = any(k.value == kind for k in ContractKind)
+        parts.append(label(ContractKind(kind)) if known else str(kind))
+    if details.get("training_centre"):
+        parts.append(f"centre de formation : {details['training_centre']}")
+    if details.get("broken_on"):
+        parts.append(f"rompu le {_day(details['broken_on'])}")
+    place = details.get("place")
+    if place == "taken":
+        parts.append("une place de l'offre pourvue")
+    elif place == "freed":
+        parts.append("une place de l'offre rouverte")
+    return parts
+
+
 def event_line(action: str, details: Mapping[str, Any] | None) -> str:
     """Return one line of a pair's history in words: what happened, from what to what.
 
@@ -294,17 +341,27 @@ def event_line(action: str, details: Mapping[str, Any] | None) -> str:
     "Réponse de l'employeur : Intéressé·e"
     >>> event_line("note", {"text": "Entretien prévu mardi à 10 h."})
     'Note de la coordination : Entretien prévu mardi à 10 h.'
+    >>> event_line("status_change", {"from": "contract_signed", "to": "broken",
+    ...     "broken_on": "2026-03-02", "place": "freed"})
+    "Changement d'étape : Contrat signé → Contrat rompu (rompu le 2 mars 2026, une place de \
+l'offre rouverte)"
+    >>> event_line("interview_details", {"interview_on": "2026-03-02", "interview_time": "14:30"})
+    'Entretien : entretien le 2 mars 2026 à 14:30'
     """
     details = details or {}
     words = EVENT_LABELS.get(action, "Événement")
     if action == "note":
         return f"{words} : {details.get('text', '')}"
+    story = _story(details)
+    if action in ("interview_details", "contract_details"):
+        return f"{words} : {', '.join(story) if story else 'renseignements effacés'}"
     enum_class = _EVENT_VALUES.get(action)
     if enum_class is None or not details.get("to"):
         return words
     before = label(event_state(action, details.get("from") or None))
     after = label(event_state(action, details.get("to")))
-    return f"{words} : {before} → {after}" if before else f"{words} : {after}"
+    line = f"{words} : {before} → {after}" if before else f"{words} : {after}"
+    return f"{line} ({', '.join(story)})" if story else line
 
 
 def transition_message(what: str, current: enum.Enum, target: enum.Enum) -> str:
@@ -389,6 +446,16 @@ FIELD_LABELS: dict[str, str] = {
     "interested": "Réponse",
     "territoire": "Territoire",
     "score": "Score minimal",
+    # The pair's story (issue 15)
+    "interview_on": "Jour de l'entretien",
+    "interview_time": "Heure de l'entretien",
+    "interview_place": "Lieu de l'entretien",
+    "contract_signed_on": "Date de signature du contrat",
+    "contract_start_on": "Date de début du contrat",
+    "training_centre": "Centre de formation",
+    "contract_kind": "Type de contrat",
+    "broken_on": "Date de la rupture",
+    "reopen_place": "Rouvrir la place",
     # The coordinators' lists
     "recherche": "Recherche",
     "statut": "Statut",

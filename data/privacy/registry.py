@@ -81,6 +81,16 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "employer_interest": N,
         "employer_reason": A,
         "candidate_interest": N,
+        # The pair's story (issue 15): facts, and two texts coordinators type (a place may
+        # name the person's home, a rupture's reason is about them).
+        "interview_on": N,
+        "interview_place": A,
+        "contract_signed_on": N,
+        "contract_start_on": N,
+        "training_centre": N,
+        "contract_kind": N,
+        "broken_on": N,
+        "broken_reason": A,
     },
     "audit_log": {"action": N, "object_type": N, "details": A},
     "mail_outbox": {
@@ -156,7 +166,9 @@ COLUMNS: dict[str, dict[str, Kind]] = {
 }
 
 #: Keys of an audit line's details that hold free text typed by someone (a reason, a note).
-AUDIT_FREE_TEXT_KEYS = ("reason", "note")
+#: ``text`` is a coordinator's note on a pair (``data.operations.suggestions.add_pair_note``);
+#: ``interview_place`` the interview's place (issue 15).
+AUDIT_FREE_TEXT_KEYS = ("reason", "note", "text", "interview_place")
 
 
 @dataclass(frozen=True)

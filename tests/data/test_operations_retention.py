@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from sqlalchemy import func, select
 
@@ -110,6 +110,8 @@ def test_export_candidate_data_is_complete_and_json_ready(session) -> None:
     suggestion = make_suggestion(session, request=request, offer=offer)
     ops.approve_suggestion(session, suggestion, Actor.user(coordinator))
     ops.set_candidate_interest(session, suggestion, SYSTEM, True)
+    # The interview's place and time are the person's too (issue 15).
+    suggestion.interview_place, suggestion.interview_time = "Chez Mme Valjean", time(9, 5)
     ops.log_access(
         session, Actor.user(coordinator), "candidate", candidate.id, ["email", "phone"], now=NOW
     )
@@ -132,6 +134,7 @@ def test_export_candidate_data_is_complete_and_json_ready(session) -> None:
         "Mise en relation faite",
         "Intéressé·e",
     )
+    assert (pair["entretien_lieu"], pair["entretien_heure"]) == ("Chez Mme Valjean", "09:05")
     assert data["consultations"] == [
         {
             "le": NOW.isoformat(),

@@ -147,6 +147,9 @@ TARGET_ACTIONS = {
     S.ABANDONED: lambda s, sug, now: ops.abandon_suggestion(
         s, sug, SYSTEM, "Plus de nouvelles", now=now
     ),
+    S.BROKEN: lambda s, sug, now: ops.break_contract(
+        s, sug, SYSTEM, now.date(), "Rupture en période d'essai", now=now
+    ),
 }
 
 

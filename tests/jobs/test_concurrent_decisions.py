@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from data.models import (
     User,
 )
 from data.models.mail import OutboxMessage
+from data.operations.pairs import MOVED_SINCE
 from data.operations.suggestions import TAKEN
 from tests.data import factories as f
 from tests.web.conftest import CSRF, make_app, sign_in
@@ -479,3 +481,33 @@ def test_two_interested_clicks_at_once_record_one_answer(
         with committed_factory() as s:
             assert s.get(Suggestion, pair_id).candidate_interest is not None
             assert _audit_lines(s, pair_id) == 1
+
+
+def test_a_rupture_and_the_undo_of_the_signing_at_the_same_instant(
+    committed_factory: sessionmaker[Session], committed_engine: Engine
+) -> None:
+    """Both would give the place back: one wins, the place is freed once (issue 15)."""
+    for _ in range(RUNS // 2):
+        pair_id, offer_id, coordinator = _pair(committed_factory, S.INTERVIEW)
+        with committed_factory.begin() as s:
+            ops.mark_contract_signed(s, pair_id, coordinator)
+
+        def rupture(s: Session, pid: int = pair_id, who: Actor = coordinator) -> None:
+            today = datetime.now(UTC).date()
+            ops.break_contract(
+                s, pid, who, today, "Période d'essai", reopen_place=True, expected=S.CONTRACT_SIGNED
+            )
+
+        def undo(s: Session, pid: int = pair_id, who: Actor = coordinator) -> None:
+            ops.undo_last_stage(s, pid, who, expected=S.CONTRACT_SIGNED)
+
+        outcomes = _race(committed_factory, [rupture, undo])
+        # The undo may also read the rupture's line already written: it says so.
+        lost = {"taken", f"conflict: {MOVED_SINCE}"}
+        winner = _check_outcomes("rupture vs undo", committed_engine.dialect.name, outcomes, lost)
+        with committed_factory() as s:
+            offer = s.get(Offer, offer_id)
+            assert (offer.places_filled, offer.status) == (0, OfferStatus.PUBLISHED)
+            status = s.get(Suggestion, pair_id).status
+            assert status == (S.BROKEN if winner == 0 else S.INTERVIEW)
+            assert _audit_lines(s, pair_id) == 2

@@ -277,7 +277,8 @@ class People:
         status, body, _ = coordinator.submit(
             f"/coordination/suggestions/{suggestion_id}",
             f"/coordination/suggestions/{suggestion_id}/etape/{stage}",
-            {"reason": reason} if reason else {},
+            # Confirmed at once (a contract, an abandon: the page asks first).
+            {"reason": reason, "confirme": "1"} if reason else {"confirme": "1"},
         )
         assert status == 302, f"moving {suggestion_id} to {stage} answered {status}"
 

@@ -322,6 +322,44 @@ ENDPOINTS = {
         expected=STAFF,
         mimetype=EXPORT_FORMATS["xlsx"],
     ),
+    # The pair's story (issue 15). The world's pair is approved: the interview goes with the
+    # next stage... after the contact (422), its details wait for the interview (409), there is
+    # no contract to break (409) and no stage change to undo (409).
+    "pairs.next_with_interview": Endpoint(
+        "POST",
+        "/api/v1/pairs/{pair_id}/next",
+        lambda w: {"pair_id": w.suggestion.id},
+        body=lambda w: {"from": "approved", "interview": {"date": SOON, "place": "Sur place"}},
+        expected=expect(employer=403, other=403, staff=422, candidate=403, other_candidate=403),
+    ),
+    "pairs.interview": Endpoint(
+        "PUT",
+        "/api/v1/pairs/{pair_id}/interview",
+        lambda w: {"pair_id": w.suggestion.id},
+        body=lambda w: {"date": SOON, "time": "14:30", "place": "Sur place"},
+        expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
+    ),
+    "pairs.contract": Endpoint(
+        "PUT",
+        "/api/v1/pairs/{pair_id}/contract",
+        lambda w: {"pair_id": w.suggestion.id},
+        body=lambda w: {"kind": "apprentissage", "training_centre": "IFAS de Bourg"},
+        expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
+    ),
+    "pairs.rupture": Endpoint(
+        "POST",
+        "/api/v1/pairs/{pair_id}/rupture",
+        lambda w: {"pair_id": w.suggestion.id},
+        body=lambda w: {"broken_on": date.today().isoformat(), "reason": "Période d'essai"},
+        expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
+    ),
+    "pairs.undo": Endpoint(
+        "POST",
+        "/api/v1/pairs/{pair_id}/undo",
+        lambda w: {"pair_id": w.suggestion.id},
+        body=lambda w: {"from": "approved"},
+        expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
+    ),
     "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
     "communes.resolve": Endpoint(
         "GET", "/api/v1/communes/resolve", query="q=01000", expected=ANY_TOKEN

@@ -117,7 +117,8 @@ def _person_everywhere(app: Flask, session: Session, world: World) -> Someone:
     url = f"/employeur/suggestions/{declined.id}/reponse"
     assert post(other_employer, url, reason).status_code == 302
     url = f"/coordination/suggestions/{declined.id}/etape/abandon"
-    assert post(staff, url, {"reason": f"{FIRST} {LAST} a trouvé ailleurs"}).status_code == 302
+    reason = {"reason": f"{FIRST} {LAST} a trouvé ailleurs", "confirme": "1"}
+    assert post(staff, url, reason).status_code == 302
     manual = {
         "request_id": str(request.id),
         "offer_id": str(third_offer.id),
@@ -152,7 +153,7 @@ def _person_everywhere(app: Flask, session: Session, world: World) -> Someone:
     send_digests(state(app).session_factory, mailer, frequency="daily")
     for stage in ("contacte", "entretien", "contrat"):
         url = f"/coordination/suggestions/{signed.id}/etape/{stage}"
-        assert post(staff, url).status_code == 302
+        assert post(staff, url, {"confirme": "1"}).status_code == 302
     deliver_mails(app)
     session.expire_all()
     manual_pair = session.scalar(

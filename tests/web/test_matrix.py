@@ -98,6 +98,9 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/candidats/export.xlsx", STAFF_ONLY),
     ("/coordination/offres/export.csv?recherche=%3DHYPERLINK&tri=-commune", STAFF_ONLY),
     ("/compte/mot-de-passe", STAFF_ONLY),
+    # The pair's story (issue 15): the world's pair, just approved, has no stage to undo: back
+    # to its page with the reason.
+    ("/coordination/suggestions/{suggestion}/annuler-etape", (302, 403, 403, 403, 302)),
     ("/admin/", (302, 403, 403, 403, 403)),
     ("/admin/courriels", (302, 403, 403, 403, 403)),
     ("/admin/comptes", (302, 403, 403, 403, 403)),
@@ -122,6 +125,12 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     # A note posted empty: the pair's page again, with the message (400).
     ("/coordination/suggestions/{suggestion}/note", (302, 403, 403, 403, 400)),
     ("/coordination/recalculer", (302, 403, 403, 403, 302)),
+    # The pair's story (issue 15): on the world's approved pair each is refused with a French
+    # message (no interview nor contract yet, no stage change to undo, no contract to break).
+    ("/coordination/suggestions/{suggestion}/entretien", (302, 403, 403, 403, 302)),
+    ("/coordination/suggestions/{suggestion}/contrat", (302, 403, 403, 403, 302)),
+    ("/coordination/suggestions/{suggestion}/annuler-etape", (302, 403, 403, 403, 302)),
+    ("/coordination/suggestions/{suggestion}/etape/rupture", (302, 403, 403, 403, 302)),
     ("/admin/regle-de-revue", (302, 403, 403, 403, 403)),
     # Forms posted incomplete: their owner gets the form back with messages (400).
     ("/connexion", (400, 302, 302, 302, 302)),

@@ -100,7 +100,9 @@ def test_approving_through_the_page_queues_both_contact_mails_at_once(
     moved = post(client, f"/coordination/suggestions/{pair.id}/etape/entretien")
     assert moved.status_code == 302
     abandoned = post(
-        client, f"/coordination/suggestions/{pair.id}/etape/abandon", {"reason": "Injoignable"}
+        client,
+        f"/coordination/suggestions/{pair.id}/etape/abandon",
+        {"reason": "Injoignable", "confirme": "1"},
     )
     assert abandoned.status_code == 302
     # The contacts job (it catches up on the world's other pair, approved without the operation)

@@ -55,6 +55,7 @@ __all__ = [
     "suggestion_dict",
     "take_commune",
     "candidate_suggestion_dict",
+    "interview_dict",
     "employer_contact",
     "commune_of",
     "commune_ref",
@@ -328,7 +329,21 @@ def suggestion_dict(suggestion: Suggestion, audience: str = readers.COORDINATOR)
     data.update(_explained(suggestion, audience))
     data["candidate"] = candidate_view(suggestion)
     data["offer"] = offer_brief(suggestion.offer)
+    data["interview"] = interview_dict(suggestion)
     return data
+
+
+def interview_dict(suggestion: Suggestion) -> dict[str, Any] | None:
+    """Return a pair's interview (day, time, place) as both sides read it; None until set, or
+    when the pair is not under way."""
+    s = suggestion
+    if s.status not in PAIR_STAGES or (s.interview_on is None and s.interview_place is None):
+        return None
+    return {
+        "date": s.interview_on,
+        "time": s.interview_time.strftime("%H:%M") if s.interview_time else None,
+        "place": s.interview_place,
+    }
 
 
 def employer_contact(offer: Offer) -> dict[str, Any]:
@@ -371,4 +386,5 @@ def candidate_suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
     data["offer"] = offer_brief(suggestion.offer)
     approved = suggestion.status in PAIR_STAGES
     data["employer_contact"] = employer_contact(suggestion.offer) if approved else None
+    data["interview"] = interview_dict(suggestion)
     return data

@@ -2,9 +2,11 @@
 
 A pair is a suggestion past the review: approved (by ``POST /api/v1/suggestions/{id}/decision``
 or paired by hand with ``POST /api/v1/suggestions``), then contacted, interview, contract signed,
-or abandoned. It keeps the suggestion's id. Here coordinators list them by stage with their
-history (the audit lines), read one, move one to its next stage, or abandon it with a reason; a
-stage out of order (a contract signed right after the contact) is
+or abandoned; a signed contract may break off (broken). It keeps the suggestion's id. Here
+coordinators list them by stage with their history (the audit lines), read one, move one to its
+next stage (with the interview's or the contract's details), abandon it with a reason, set its
+interview and its contract's details, record a contract's rupture, and undo the last stage change
+of the day; a stage out of order (a contract signed right after the contact) is
 ``POST /api/v1/suggestions/{id}/status``. Each change is the operation the pages call
 (``data.operations``). Employer and candidate tokens get 403: the history holds the other side's
 answers and the coordinators' reasons; they read their pairs in ``/api/v1/suggestions``.
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from data import operations as ops
 from data import queries
-from data.errors import Conflict, NotFound
+from data.errors import Conflict, NotFound, ValidationError
 from data.models import PAIR_STATUSES, AuditEntry, Suggestion, SuggestionStatus
 from data.presentation import event_line, label
 from data.standing import next_stage
@@ -29,7 +31,18 @@ from web.db import get_session
 from .auth import current_principal, staff_only
 from .base import ID, api_blueprint, errors
 from .common import load_suggestion, page_out, suggestion_dict
-from .schemas import AbandonIn, NextStageIn, NoteIn, PairPage, PairQuery, PairSchema
+from .schemas import (
+    AbandonIn,
+    ContractEditIn,
+    InterviewEditIn,
+    NextStageIn,
+    NoteIn,
+    PairPage,
+    PairQuery,
+    PairSchema,
+    RuptureIn,
+    UndoIn,
+)
 
 __all__ = ["bp", "pair_dict"]
 
@@ -71,10 +84,42 @@ def pair_dict(
     ``history``: its audit lines when read already (a page of pairs reads them in one query).
     """
     data = suggestion_dict(suggestion)
-    following = next_stage(suggestion.status)
-    data["next_stage"] = following.value if following is not None else None
+    s = suggestion
+    data["interview"] = (
+        {
+            "date": s.interview_on,
+            "time": s.interview_time.strftime("%H:%M") if s.interview_time else None,
+            "place": s.interview_place,
+        }
+        if s.interview_on is not None or s.interview_place is not None
+        else None
+    )
+    told = (s.contract_signed_on, s.contract_start_on, s.training_centre, s.contract_kind)
+    data["contract"] = (
+        {
+            "signed_on": s.contract_signed_on,
+            "start_on": s.contract_start_on,
+            "training_centre": s.training_centre,
+            "kind": s.contract_kind,
+        }
+        if any(v is not None for v in told)
+        else None
+    )
+    data["rupture"] = (
+        {"broken_on": s.broken_on, "reason": s.broken_reason or ""}
+        if s.status == SuggestionStatus.BROKEN and s.broken_on is not None
+        else None
+    )
     if history is None:
         history = ops.pair_history(session, suggestion.id)
+    check = ops.undo_check(session, s, history=history)
+    data["undo"] = {
+        "possible": check.possible,
+        "restores": check.restores if check.possible else None,
+        "refusal": check.refusal,
+    }
+    following = next_stage(suggestion.status)
+    data["next_stage"] = following.value if following is not None else None
     data["history"] = [_event(e) for e in history]
     return data
 
@@ -140,9 +185,47 @@ def move_on(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
             f"Cette mise en relation est terminée (« {label(pair.status)} ») : "
             "elle n'a pas d'étape suivante."
         )
-    MOVES[target](session, pair, principal.actor)
+    story = _story(data, target)
+    if story:
+        ops.change_suggestion_status(
+            session, pair, target, principal.actor, expected=seen, story=story
+        )
+    else:
+        MOVES[target](session, pair, principal.actor)
     session.commit()
     return pair_dict(session, pair)
+
+
+#: The API's names of a pair's story fields -> the operations' (``data.operations.pair_fields``).
+INTERVIEW_NAMES = {"date": "interview_on", "time": "interview_time", "place": "interview_place"}
+CONTRACT_NAMES = {
+    "signed_on": "contract_signed_on",
+    "start_on": "contract_start_on",
+    "training_centre": "training_centre",
+    "kind": "contract_kind",
+}
+
+
+def _story(data: dict[str, Any], target: SuggestionStatus) -> dict[str, Any]:
+    """The story fields a move to ``target`` carries (422 for the other stage's)."""
+    parts = {
+        "interview": (SuggestionStatus.INTERVIEW, INTERVIEW_NAMES),
+        "contract": (SuggestionStatus.CONTRACT_SIGNED, CONTRACT_NAMES),
+    }
+    story: dict[str, Any] = {}
+    for key, (stage, names) in parts.items():
+        if key not in data:
+            continue
+        if stage != target:
+            raise ValidationError(
+                {key: [f"Ce champ accompagne l'étape « {label(stage)} », pas « {label(target)} »."]}
+            )
+        story.update({names[k]: v for k, v in data[key].items()})
+    return story
+
+
+def _edit(data: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {ours: data.get(theirs) for theirs, ours in names.items()}
 
 
 @bp.route(f"/<{ID}:pair_id>/abandon", methods=["POST"], endpoint="abandon")
@@ -171,5 +254,82 @@ def add_note(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
     session = get_session()
     pair = _load_pair(session, pair_id)
     ops.add_pair_note(session, pair, principal.actor, data["note"])
+    session.commit()
+    return pair_dict(session, pair)
+
+
+@bp.route(f"/<{ID}:pair_id>/interview", methods=["PUT"], endpoint="interview")
+@staff_only
+@bp.arguments(InterviewEditIn)
+@bp.response(200, PairSchema)
+@errors(bp, 400, 403, 404, 409, 422)
+def set_interview(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
+    """Set the interview's day, time and place (at the interview stage or later); a field left
+    out or null is erased. Both sides read them with their pairs."""
+    principal = current_principal()
+    session = get_session()
+    pair = _load_pair(session, pair_id)
+    ops.set_interview(
+        session, pair, principal.actor, _edit(data, INTERVIEW_NAMES), expected=data.get("from")
+    )
+    session.commit()
+    return pair_dict(session, pair)
+
+
+@bp.route(f"/<{ID}:pair_id>/contract", methods=["PUT"], endpoint="contract")
+@staff_only
+@bp.arguments(ContractEditIn)
+@bp.response(200, PairSchema)
+@errors(bp, 400, 403, 404, 409, 422)
+def set_contract(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
+    """Set a signed contract's details (signed or broken pairs); a field left out is erased."""
+    principal = current_principal()
+    session = get_session()
+    pair = _load_pair(session, pair_id)
+    ops.set_contract_details(
+        session, pair, principal.actor, _edit(data, CONTRACT_NAMES), expected=data.get("from")
+    )
+    session.commit()
+    return pair_dict(session, pair)
+
+
+@bp.route(f"/<{ID}:pair_id>/rupture", methods=["POST"], endpoint="rupture")
+@staff_only
+@bp.arguments(RuptureIn)
+@bp.response(200, PairSchema)
+@errors(bp, 400, 403, 404, 409, 422)
+def rupture(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
+    """Record that a signed contract broke off (day and reason); with ``reopen_place`` the offer
+    gets its place back. The pair stays, as broken, in the figures. No mail is sent."""
+    principal = current_principal()
+    session = get_session()
+    pair = _load_pair(session, pair_id)
+    ops.break_contract(
+        session,
+        pair,
+        principal.actor,
+        data["broken_on"],
+        data["reason"],
+        reopen_place=data["reopen_place"],
+        expected=data.get("from"),
+    )
+    session.commit()
+    return pair_dict(session, pair)
+
+
+@bp.route(f"/<{ID}:pair_id>/undo", methods=["POST"], endpoint="undo")
+@staff_only
+@bp.arguments(UndoIn)
+@bp.response(200, PairSchema)
+@errors(bp, 400, 403, 404, 409, 422)
+def undo(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
+    """Undo the pair's last stage change: the same day (in France), past the approval, nothing
+    changed since but notes (409 with the French reason otherwise; ``undo`` in the pair says
+    beforehand). What the stage changed comes back (a place freed or taken again); mails already
+    queued or sent are not recalled."""
+    principal = current_principal()
+    session = get_session()
+    pair = _load_pair(session, pair_id)
+    ops.undo_last_stage(session, pair, principal.actor, expected=data["from"])
     session.commit()
     return pair_dict(session, pair)

@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from data.models import (
+    ContractKind,
     Interest,
     OfferStatus,
     RequestStatus,
@@ -578,6 +579,19 @@ class EmployerContact(Base):
     address = Text(required=True, allow_none=True, metadata={"description": "Of the site."})
 
 
+class InterviewSchema(Base):
+    """A pair's interview as the coordination set it (each part may be unknown)."""
+
+    date = Day(required=True, allow_none=True, metadata={"description": "The day, in France."})
+    time = Text(
+        required=True,
+        allow_none=True,
+        validate=_pattern(r"^([01]\d|2[0-3]):[0-5]\d$", "Heure attendue au format HH:MM."),
+        metadata={"description": "HH:MM, wall-clock time in France."},
+    )
+    place = Text(required=True, allow_none=True, validate=length(0, 200))
+
+
 class SuggestionSchema(Base):
     """A scored (request, offer) pair with its reasons and its status.
 
@@ -617,6 +631,11 @@ class SuggestionSchema(Base):
         CandidateView, metadata={"description": "Not shown to candidate tokens."}
     )
     offer = fields.Nested(OfferBrief, required=True)
+    interview = fields.Nested(
+        InterviewSchema,
+        allow_none=True,
+        metadata={"description": "The interview's day, time and place, once set (both sides)."},
+    )
     employer_contact = fields.Nested(
         EmployerContact,
         allow_none=True,
@@ -675,6 +694,7 @@ EMPLOYER_SUGGESTION_FIELDS = (
     "status_changed_at",
     "candidate",
     "offer",
+    "interview",
 )
 
 
@@ -799,7 +819,14 @@ ListPage = Base.from_dict(
 
 # --- Pairs (coordinators) ---------------------------------------------------------------------
 
-PAIR_STAGE_CODES = ["approved", "contacted", "interview", "contract_signed", "abandoned"]
+PAIR_STAGE_CODES = [
+    "approved",
+    "contacted",
+    "interview",
+    "contract_signed",
+    "abandoned",
+    "broken",
+]
 
 
 class PairEventSchema(Base):
@@ -809,7 +836,8 @@ class PairEventSchema(Base):
     action = Text(
         required=True,
         metadata={
-            "description": "created (paired by hand), status_change, employer_interest or "
+            "description": "created (paired by hand), asked_by_candidate, status_change, "
+            "stage_undone, note, interview_details, contract_details, employer_interest or "
             "candidate_interest."
         },
     )
@@ -843,8 +871,43 @@ class PairEventSchema(Base):
     )
 
 
+class ContractSchema(Base):
+    """A signed contract's details (each may be unknown)."""
+
+    signed_on = Day(required=True, allow_none=True, metadata={"description": "Not in the future."})
+    start_on = Day(required=True, allow_none=True)
+    training_centre = Text(required=True, allow_none=True, validate=length(0, 200))
+    kind = Choice(ContractKind, required=True, allow_none=True)
+
+
+class RuptureSchema(Base):
+    """The rupture of a signed contract."""
+
+    broken_on = Day(required=True)
+    reason = Text(required=True)
+
+
+class UndoSchema(Base):
+    """Whether the pair's last stage change may be undone now (``POST /pairs/{id}/undo``)."""
+
+    possible = StrictBoolean(required=True)
+    restores = Choice(
+        SuggestionStatus,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The stage the undo goes back to."},
+    )
+    refusal = Text(
+        required=True, allow_none=True, metadata={"description": "French: why it may not."}
+    )
+
+
 class PairSchema(SuggestionSchema):
     """A pair: a suggestion past the review, its stage (``status``), the next one, its history."""
+
+    contract = fields.Nested(ContractSchema, required=True, allow_none=True)
+    rupture = fields.Nested(RuptureSchema, required=True, allow_none=True)
+    undo = fields.Nested(UndoSchema, required=True)
 
     next_stage = Text(
         required=True,
@@ -865,8 +928,81 @@ class PairQuery(PageQuery):
     )
 
 
+def _seen(required: bool = False) -> fields.Field:
+    return Text(
+        data_key="from",
+        attribute="from",
+        required=required,
+        validate=_one_of(PAIR_STAGE_CODES),
+        metadata={
+            "description": "The pair's stage as the caller saw it: if it moved meanwhile, 409."
+        },
+    )
+
+
+class InterviewIn(InterviewSchema):
+    """The interview's day, time and place (each may be null or left out: then unknown)."""
+
+    date = Day(allow_none=True, metadata={"description": "The day, in France."})
+    time = Text(
+        allow_none=True,
+        validate=_pattern(r"^([01]\d|2[0-3]):[0-5]\d$", "Heure attendue au format HH:MM."),
+        metadata={"description": "HH:MM, wall-clock time in France; needs a date."},
+    )
+    place = Text(allow_none=True, validate=length(0, 200))
+
+
+class ContractIn(Base):
+    """A signed contract's details (each may be null or left out: then unknown)."""
+
+    signed_on = Day(allow_none=True, metadata={"description": "Not in the future."})
+    start_on = Day(allow_none=True)
+    training_centre = Text(allow_none=True, validate=length(0, 200))
+    kind = Choice(ContractKind, allow_none=True)
+
+
+class InterviewEditIn(InterviewIn):
+    """Set a pair's interview (at the interview stage or later); a field left out is erased."""
+
+    from_ = _seen()
+
+
+class ContractEditIn(ContractIn):
+    """Set a signed contract's details; a field left out is erased."""
+
+    from_ = _seen()
+
+
+class RuptureIn(Base):
+    """Record that a signed contract broke off: its day and reason; reopen the offer's place?"""
+
+    broken_on = Day(required=True, metadata={"description": "Not before the signature."})
+    reason = Text(required=True, validate=length(1, MAX_REASON))
+    reopen_place = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "The employer wants the place again: one place of the offer is "
+            "freed (a filled offer is published again)."
+        },
+    )
+    from_ = _seen()
+
+
+class UndoIn(Base):
+    """Undo the pair's last stage change (the same day in France, nothing changed since)."""
+
+    from_ = _seen(required=True)
+
+
 class NextStageIn(Base):
-    """Move a pair to its next stage; ``from`` names the stage the caller saw it at."""
+    """Move a pair to its next stage; ``from`` names the stage the caller saw it at.
+
+    ``interview`` goes with a move to the interview, ``contract`` with a move to the signed
+    contract (both optional, editable later).
+    """
+
+    interview = fields.Nested(InterviewIn)
+    contract = fields.Nested(ContractIn)
 
     from_ = Text(
         data_key="from",

@@ -32,14 +32,15 @@ from data.models import (
 from data.operations import audit
 from data.operations import employers as employer_ops
 from data.operations.allocation import propose_allocation
+from data.operations.pair_fields import CONTRACT_FIELDS, INTERVIEW_FIELDS, RUPTURE_FIELDS
 from data.operations.validation import clean_id
-from data.presentation import agree, number, plural
+from data.presentation import agree, label, number, plural
 from data.queries.lists import LISTS, list_page
 from data.recompute import recompute_suggestions
 from web.cvfiles import CV_FIELDS, cv_dir, send_cv
 from web.db import get_session
 from web.errors import domain_answer
-from web.forms import or_none, page_args, small_int
+from web.forms import checked, or_none, page_args, small_int
 from web.listing import (
     PRIORITY_METIERS,
     PRIORITY_METIERS_LABEL,
@@ -59,6 +60,21 @@ STAGES = {
     "entretien": SuggestionStatus.INTERVIEW,
     "contrat": SuggestionStatus.CONTRACT_SIGNED,
     "abandon": SuggestionStatus.ABANDONED,
+    "rupture": SuggestionStatus.BROKEN,
+}
+#: The stages asked to be confirmed first: they take a place of an offer, end a pair, or break
+#: a contract (the confirmation page names what will happen).
+CONFIRMED_STAGES = frozenset({"contrat", "abandon", "rupture"})
+#: The form fields of a pair's story each stage records (``data.operations.pair_fields``).
+STAGE_STORY = {
+    SuggestionStatus.INTERVIEW: INTERVIEW_FIELDS,
+    SuggestionStatus.CONTRACT_SIGNED: CONTRACT_FIELDS,
+    SuggestionStatus.BROKEN: RUPTURE_FIELDS,
+}
+STAGE_FLASH = {
+    "contrat": "Contrat signé enregistré : une place de l'offre est pourvue.",
+    "rupture": "Rupture du contrat enregistrée.",
+    "abandon": "Le binôme est abandonné.",
 }
 # Approving queues both contact mails in the same commit (data.mail.contacts); the sender job
 # sends them within a minute. The flash promises only what was queued.
@@ -180,17 +196,38 @@ def _back_to_queue() -> Response:
     return redirect(safe_back(request.form.get("back")) or url_for("coordinator.queue"))
 
 
+def _story_form(s: Suggestion) -> dict[str, str]:
+    """The pair's story as its forms show it (dates in ISO form, times as HH:MM), or as typed."""
+    shown: dict[str, str] = {}
+    for name in (*INTERVIEW_FIELDS, *CONTRACT_FIELDS, *RUPTURE_FIELDS):
+        value = getattr(s, name)
+        if value is None:
+            shown[name] = ""
+        elif name == "interview_time":
+            shown[name] = value.strftime("%H:%M")
+        elif name == "contract_kind":
+            shown[name] = value.value
+        else:
+            shown[name] = str(value)
+    if request.method == "POST":
+        shown.update({k: v for k, v in request.form.items() if k in shown})
+    return shown
+
+
 def _suggestion_page(
     s: Suggestion, errors: dict[str, list[str]], history: list[AuditEntry] | None = None
 ) -> str:
     """Render a suggestion's page (with the messages of a form sent back)."""
+    session = get_session()
     if history is None:
-        history = ops.pair_history(get_session(), s.id)
+        history = ops.pair_history(session, s.id)
     return render_template(
         "coordinator/suggestion.html",
         s=s,
         history=history,
         errors=errors,
+        form=_story_form(s),
+        undo=ops.undo_check(session, s, history=history),
         back=_back("coordinator.queue"),
     )
 
@@ -363,27 +400,104 @@ def pair_list() -> str:
     return render_template("coordinator/pairs.html", listing=listing, page=listing.page)
 
 
-@bp.post("/suggestions/<id:suggestion_id>/etape/<any(contacte, entretien, contrat, abandon):stage>")
-def set_stage(suggestion_id: int, stage: str) -> Response | tuple:
+def _pair_page(s: Suggestion, anchor: str = "") -> Response:
+    return redirect(url_for("coordinator.suggestion", suggestion_id=s.id) + anchor)
+
+
+@bp.post(
+    "/suggestions/<id:suggestion_id>/etape/"
+    "<any(contacte, entretien, contrat, abandon, rupture):stage>"
+)
+def set_stage(suggestion_id: int, stage: str) -> Response | tuple | str:
+    """Move a pair to a stage, with what the stage records (interview, contract, rupture).
+
+    A contract, an abandon or a rupture is confirmed first: this POST without ``confirme``
+    checks the input and shows what will happen; the confirmation page posts it again.
+    """
     s = _get(Suggestion, suggestion_id)
     session = get_session()
+    target = STAGES[stage]
+    reason = or_none(request.form.get("reason", ""))
+    story = {name: request.form.get(name, "") for name in STAGE_STORY.get(target, ())}
+    reopen = target == SuggestionStatus.BROKEN and checked("reopen_place")
     try:
+        if stage in CONFIRMED_STAGES and request.form.get("confirme") != "1":
+            plan = ops.plan_stage(
+                session,
+                s,
+                target,
+                reason=reason,
+                story=story,
+                reopen_place=reopen,
+                expected=_seen_status(),
+            )
+            return render_template(
+                "coordinator/stage_confirm.html",
+                s=s,
+                plan=plan,
+                stage=stage,
+                fields={**story, "reason": reason or "", "reopen_place": "1" if reopen else ""},
+            )
         ops.change_suggestion_status(
             session,
             s,
-            STAGES[stage],
+            target,
             current_actor(),
-            reason=or_none(request.form.get("reason", "")),
+            reason=reason,
             expected=_seen_status(),
+            story=story,
+            reopen_place=reopen,
         )
     except (Conflict, InvalidTransition) as exc:
-        return _refused(exc, redirect(url_for("coordinator.suggestion", suggestion_id=s.id)))
+        return _refused(exc, _pair_page(s))
     except ValidationError as exc:
         session.rollback()
         return _suggestion_page(s, exc.errors), 400
     session.commit()
-    flash("L'étape est enregistrée.", "success")
-    return redirect(url_for("coordinator.suggestion", suggestion_id=s.id))
+    flash(STAGE_FLASH.get(stage, "L'étape est enregistrée."), "success")
+    return _pair_page(s)
+
+
+@bp.post("/suggestions/<id:suggestion_id>/<any(entretien, contrat):part>")
+def edit_story(suggestion_id: int, part: str) -> Response | tuple:
+    """Edit the interview's day, time and place, or a signed contract's details."""
+    s = _get(Suggestion, suggestion_id)
+    session = get_session()
+    interview = part == "entretien"
+    names = INTERVIEW_FIELDS if interview else CONTRACT_FIELDS
+    given = {name: request.form.get(name, "") for name in names}
+    edit = ops.set_interview if interview else ops.set_contract_details
+    try:
+        edit(session, s, current_actor(), given, expected=_seen_status())
+    except (Conflict, InvalidTransition) as exc:
+        return _refused(exc, _pair_page(s))
+    except ValidationError as exc:
+        session.rollback()
+        return _suggestion_page(s, exc.errors), 400
+    session.commit()
+    flash("Entretien enregistré." if interview else "Détails du contrat enregistrés.", "success")
+    return _pair_page(s)
+
+
+@bp.route("/suggestions/<id:suggestion_id>/annuler-etape", methods=["GET", "POST"])
+def undo_stage(suggestion_id: int) -> Response | str:
+    """Undo the pair's last stage change of the day: a page that says what it will do, then
+    the POST that does it."""
+    s = _get(Suggestion, suggestion_id)
+    session = get_session()
+    if request.method == "GET":
+        check = ops.undo_check(session, s)
+        if not check.possible:
+            flash(check.refusal or "Rien à annuler.", "error")
+            return _pair_page(s)
+        return render_template("coordinator/undo_confirm.html", s=s, undo=check)
+    try:
+        ops.undo_last_stage(session, s, current_actor(), expected=_seen_status())
+    except (Conflict, InvalidTransition) as exc:
+        return _refused(exc, _pair_page(s))
+    session.commit()
+    flash(f"Changement d'étape annulé : le binôme est revenu à « {label(s.status)} ».", "success")
+    return _pair_page(s)
 
 
 # --- Records (each view of personal data is written to the audit log) ---------------------------

@@ -1,0 +1,198 @@
+"""The pair's story on the pages and in the API: interview, contract, rupture, undo, in French.
+
+Access by role is in the matrices (tests/web/test_matrix.py, test_api_matrix.py); the rules are
+in tests/data/test_operations_pairs_story.py. Here: what coordinators, employers and candidates
+read and do, and that the API does the same.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from html import unescape
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from data.models import OfferStatus, RequestStatus, SuggestionStatus
+from data.presentation import date_fr
+from tests.web.api_fixtures import Tokens, api, tokens  # noqa: F401
+from tests.web.conftest import World, post, sign_in
+
+S = SuggestionStatus
+
+
+def _read(response: Any) -> str:
+    """A page's text as people read it (Jinja writes an apostrophe &#39;)."""
+    return unescape(response.text)
+
+
+def test_a_pair_from_interview_to_rupture_and_its_undo_on_the_pages(
+    app: Flask, world: World, session: Session
+) -> None:
+    staff = sign_in(app.test_client(), world.coordinator)
+    pair, offer = world.suggestion, world.offer
+    page = f"/coordination/suggestions/{pair.id}"
+    day = date.today() + timedelta(days=7)
+
+    # The interview, with its day, time and place: both sides read them where they see the pair.
+    moved = post(
+        staff,
+        f"{page}/etape/entretien",
+        {
+            "depuis": "approved",
+            "interview_on": day.isoformat(),
+            "interview_time": "14:30",
+            "interview_place": "EHPAD Les Tilleuls, salle 2",
+        },
+    )
+    assert moved.status_code == 302
+    told = f"le {date_fr(day, weekday=True)} à 14:30, EHPAD Les Tilleuls, salle 2"
+    assert told in _read(staff.get(page))
+    candidate = sign_in(app.test_client(), world.candidate_user)
+    assert told in _read(candidate.get("/candidat/"))
+    employer = sign_in(app.test_client(), world.employer_user)
+    assert told in _read(employer.get(f"/employeur/offres/{offer.id}"))
+    # Undoing it would give the pair back to the contacts job: the page says so.
+    assert "fera passer le binôme à « Contact pris »" in _read(staff.get(f"{page}/annuler-etape"))
+
+    # The contract: a confirmation names what will happen; nothing is written before it.
+    contract = {
+        "depuis": "interview",
+        "contract_signed_on": date.today().isoformat(),
+        "contract_kind": "apprentissage",
+        "training_centre": "IFAS de Bourg",
+    }
+    ask = post(staff, f"{page}/etape/contrat", contract)
+    assert ask.status_code == 200
+    assert "c'était la dernière, l'offre devient « Pourvue »" in _read(ask)
+    assert "Aucun courriel n'est envoyé" in _read(ask)
+    session.refresh(pair)
+    assert pair.status is S.INTERVIEW
+    done = post(staff, f"{page}/etape/contrat", {**contract, "confirme": "1"})
+    assert done.status_code == 302
+    session.refresh(offer)
+    assert (offer.status, offer.places_filled) == (OfferStatus.FILLED, 1)
+    text = _read(staff.get(page))
+    assert "Contrat d'apprentissage" in text and "IFAS de Bourg" in text
+    # Edited afterwards: the start day added.
+    start = date.today() + timedelta(days=30)
+    edited = post(
+        staff,
+        f"{page}/contrat",
+        {**contract, "depuis": "contract_signed", "contract_start_on": start.isoformat()},
+    )
+    assert edited.status_code == 302
+    assert f"<dd>{date_fr(start)}</dd>" in _read(staff.get(page))
+
+    # A rupture needs its reason (the form comes back in French), then is confirmed.
+    rupture = {"depuis": "contract_signed", "broken_on": date.today().isoformat()}
+    refused = post(staff, f"{page}/etape/rupture", rupture)
+    assert refused.status_code == 400
+    assert "Motif : Indiquez la raison." in _read(refused)
+    rupture |= {"reason": "Fin en période d'essai", "reopen_place": "1"}
+    ask = post(staff, f"{page}/etape/rupture", rupture)
+    assert "l'offre pourvue est de nouveau « Publiée »" in _read(ask)
+    assert post(staff, f"{page}/etape/rupture", {**rupture, "confirme": "1"}).status_code == 302
+    session.refresh(pair)
+    session.refresh(offer)
+    assert (pair.status, offer.status, offer.places_filled) == (S.BROKEN, OfferStatus.PUBLISHED, 0)
+    # The dashboard counts the broken contract apart.
+    dashboard = _read(staff.get("/coordination/"))
+    assert "Contrat rompu</a></td><td>1</td>" in dashboard
+
+    # The undo, the same day: a page that says what it does, then the POST.
+    undo = staff.get(f"{page}/annuler-etape")
+    assert undo.status_code == 200
+    assert "ne sont pas rappelés" in _read(undo)
+    assert "« Contrat rompu » à « Contrat signé »" in _read(undo)
+    assert post(staff, f"{page}/annuler-etape", {"depuis": "broken"}).status_code == 302
+    session.refresh(pair)
+    session.refresh(offer)
+    assert (pair.status, offer.status, offer.places_filled) == (
+        S.CONTRACT_SIGNED,
+        OfferStatus.FILLED,
+        1,
+    )
+    session.refresh(pair.request)
+    assert pair.request.status is RequestStatus.MATCHED
+    history = _read(staff.get(page))
+    assert "Changement d'étape annulé : Contrat rompu → Contrat signé" in history
+    assert "Changement d'étape : Contrat signé → Contrat rompu (rompu le" in history
+    # Twice: refused, in French.
+    again = staff.get(f"{page}/annuler-etape", follow_redirects=True)
+    assert "Le dernier changement d'étape a déjà été annulé." in _read(again)
+
+
+def test_the_api_tells_and_does_the_same(api: Any, world: World) -> None:  # noqa: F811
+    staff = api("coordinator")
+    pair_id = world.suggestion.id
+    day = (date.today() + timedelta(days=3)).isoformat()
+    # The interview goes with the move to it, not with another stage.
+    wrong = staff.post(f"/api/v1/pairs/{pair_id}/next", {"from": "approved", "interview": {}})
+    assert wrong.status_code == 422
+    assert staff.post(f"/api/v1/pairs/{pair_id}/next", {"from": "approved"}).status_code == 200
+    moved = staff.post(
+        f"/api/v1/pairs/{pair_id}/next",
+        {"from": "contacted", "interview": {"date": day, "time": "09:15"}},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    body = moved.get_json()
+    assert body["interview"] == {"date": day, "time": "09:15", "place": None}
+    assert body["undo"] == {"possible": True, "restores": "contacted", "refusal": None}
+    put = staff.call(
+        "PUT",
+        f"/api/v1/pairs/{pair_id}/interview",
+        {"from": "interview", "date": day, "time": "10:00", "place": "Sur place"},
+    )
+    assert put.status_code == 200, put.get_json()
+    # Both sides read the interview with their pairs.
+    mine = api("candidate").get(f"/api/v1/suggestions/{pair_id}").get_json()
+    assert mine["interview"] == {"date": day, "time": "10:00", "place": "Sur place"}
+    theirs = api("employer").get(f"/api/v1/suggestions/{pair_id}").get_json()
+    assert theirs["interview"]["place"] == "Sur place"
+
+    # The edit happened since the move: the undo says why not, in French.
+    refused = staff.post(f"/api/v1/pairs/{pair_id}/undo", {"from": "interview"})
+    assert refused.status_code == 409
+    assert "a changé depuis" in refused.get_json()["message"]
+    signed = staff.post(
+        f"/api/v1/pairs/{pair_id}/next",
+        {"from": "interview", "contract": {"kind": "professionnalisation"}},
+    )
+    assert signed.get_json()["contract"]["kind"] == "professionnalisation"
+    broken = staff.post(
+        f"/api/v1/pairs/{pair_id}/rupture",
+        {"broken_on": date.today().isoformat(), "reason": "Démission", "reopen_place": True},
+    )
+    assert broken.status_code == 200, broken.get_json()
+    body = broken.get_json()
+    assert body["status"] == "broken"
+    assert body["rupture"] == {"broken_on": date.today().isoformat(), "reason": "Démission"}
+    texts = [e["text"] for e in body["history"]]
+    assert texts[-3:] == [
+        f"Entretien : entretien le {date_fr(date.fromisoformat(day))} à 10:00, lieu : Sur place",
+        "Changement d'étape : Entretien → Contrat signé (Contrat de professionnalisation, une "
+        "place de l'offre pourvue)",
+        f"Changement d'étape : Contrat signé → Contrat rompu (rompu le {date_fr(date.today())}, "
+        "une place de l'offre rouverte)",
+    ]
+    undone = staff.post(f"/api/v1/pairs/{pair_id}/undo", {"from": "broken"})
+    assert undone.status_code == 200
+    assert undone.get_json()["history"][-1]["text"] == (
+        "Changement d'étape annulé : Contrat rompu → Contrat signé (une place de l'offre pourvue)"
+    )
+    assert api("candidate").post(f"/api/v1/pairs/{pair_id}/undo", {"from": "x"}).status_code == 403
+
+
+def test_approving_from_the_pair_page_asks_first(app: Flask, world: World) -> None:
+    staff = sign_in(app.test_client(), world.coordinator)
+    page = f"/coordination/suggestions/{world.proposed.id}"
+    assert "/coordination/suggestions/approuver" in _read(staff.get(page))
+    ask = post(
+        staff, "/coordination/suggestions/approuver", {"ids": world.proposed.id, "back": page}
+    )
+    assert "recevront un courriel avec les coordonnées de l'autre" in _read(ask)
+    confirmed = {"ids": world.proposed.id, "back": page, "confirme": "1"}
+    done = post(staff, "/coordination/suggestions/approuver", confirmed)
+    assert (done.status_code, done.location) == (302, page)
