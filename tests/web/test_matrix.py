@@ -89,6 +89,8 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/binomes/export.csv", STAFF_ONLY),
     ("/coordination/suggestions/export.csv", STAFF_ONLY),
     ("/coordination/offres/export.csv?recherche=%3DHYPERLINK&tri=-commune", STAFF_ONLY),
+    ("/coordination/structures/", STAFF_ONLY),
+    ("/coordination/structures/{employer}", STAFF_ONLY),
     ("/compte/mot-de-passe", STAFF_ONLY),
     ("/admin/", (302, 403, 403, 403, 403)),
     ("/admin/courriels", (302, 403, 403, 403, 403)),
@@ -115,6 +117,14 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/suggestions/{suggestion}/note", (302, 403, 403, 403, 400)),
     ("/coordination/recalculer", (302, 403, 403, 403, 302)),
     ("/admin/regle-de-revue", (302, 403, 403, 403, 403)),
+    # Moderation (the reason posted is « Trop loin »): the world's structure is checked, so
+    # checking or reinstating it, or reopening its published offer, is refused with a flash.
+    ("/coordination/structures/{employer}/verifier", (302, 403, 403, 403, 302)),
+    ("/coordination/structures/{employer}/suspendre", (302, 403, 403, 403, 302)),
+    ("/coordination/structures/{employer}/retablir", (302, 403, 403, 403, 302)),
+    ("/coordination/structures/offres/{offer}/retirer", (302, 403, 403, 403, 302)),
+    ("/coordination/structures/offres/{offer}/rouvrir", (302, 403, 403, 403, 302)),
+    ("/admin/verification-des-structures", (302, 403, 403, 403, 403)),
     # Forms posted incomplete: their owner gets the form back with messages (400).
     ("/connexion", (400, 302, 302, 302, 302)),
     ("/connexion/equipe", (400, 400, 400, 400, 302)),

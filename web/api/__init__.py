@@ -98,7 +98,7 @@ def _settings() -> dict[str, Any]:
 
 def init_app(app: Flask) -> PasserelleApi:
     """Mount the API, its OpenAPI document and its docs page on ``app``."""
-    from . import docs, offers, pairs, reference, requests, suggestions
+    from . import docs, moderation, offers, pairs, reference, requests, suggestions
 
     for key, value in _settings().items():
         app.config.setdefault(key, value)
@@ -110,6 +110,7 @@ def init_app(app: Flask) -> PasserelleApi:
         requests.bp,
         suggestions.bp,
         pairs.bp,
+        moderation.bp,
         reference.communes,
         reference.metiers,
     ):
