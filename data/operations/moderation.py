@@ -28,9 +28,6 @@ from sqlalchemy.orm import Session
 
 from data.actor import Actor
 from data.errors import Conflict, ValidationError
-from data.mail.compose import queue_mail
-from data.mail.links import url
-from data.mail.recipients import employer_recipients
 from data.models import (
     PAIR_STAGES,
     Employer,
@@ -149,6 +146,11 @@ def _tell(
     **context: Any,
 ) -> int:
     """Queue the mail of one action to the structure's people; return how many were queued."""
+    # Imported here: data.mail imports data.operations, which imports this module early (offers).
+    from data.mail.compose import queue_mail
+    from data.mail.links import url
+    from data.mail.recipients import employer_recipients
+
     queued = 0
     for recipient in employer_recipients(session, employer):
         row = queue_mail(
@@ -345,6 +347,8 @@ def reinstate_structure(
 
 
 def _offer_context(offer: Offer, base_url: str) -> dict[str, Any]:
+    from data.mail.links import url  # see _tell
+
     return {
         "metier": offer.metier.label,
         "site": offer.site.name,
