@@ -89,7 +89,10 @@ def test_suspend_with_a_reason_then_reinstate_on_the_pages(
     assert "Structure suspendue : « Structure inconnue au répertoire FINESS. »" in page
     session.refresh(world.offer)
     assert world.offer.status is OfferStatus.SUSPENDED
-    assert app.test_client().get(f"/offres/{world.offer.id}").status_code == 404
+    public = app.test_client().get(f"/offres/{world.offer.id}")  # an old link: said, not a 404
+    assert "Cette offre n'est plus ouverte : elle n'est plus proposée pour le moment" in _text(
+        public
+    )
     board = sign_in(app.test_client(), world.employer_user).get("/employeur/")
     assert "Votre structure est suspendue" in _text(board)
     assert "Structure inconnue au répertoire FINESS." in _text(board)
