@@ -80,13 +80,23 @@ class ModerationResult:
     mails: int = 0
 
 
-def publication_status(session: Session, employer: Employer) -> OfferStatus:
-    """Return the status an offer of ``employer`` takes when it is published (or reopened)."""
+def publication_status(session: Session, employer: Employer, *, hold: bool = False) -> OfferStatus:
+    """Return the status an offer of ``employer`` takes when it is published (or reopened).
+
+    With ``hold`` (the caller is about to write that status), an offer that would wait for the
+    check takes the structure's row first, while it is still to check: a coordinator checking it
+    at the same instant then either waits for us and publishes our offer with the others, or
+    committed first and we publish at once. Without it, an offer could wait for a check already
+    made, for ever.
+    """
     if employer.check_status == _S.SUSPENDED:
         return _O.SUSPENDED
     if employer.check_status == _S.TO_CHECK and (
         get_structures_check(session) == "before_publication"
     ):
+        to_check = Employer.check_status == _S.TO_CHECK
+        if hold and not update_if(session, employer, to_check, check_status=_S.TO_CHECK):
+            return publication_status(session, employer)  # checked or suspended meanwhile
         return _O.PENDING_CHECK
     return _O.PUBLISHED
 
@@ -424,7 +434,7 @@ def reopen_offer(
     text = _reason(reason, "Indiquez le motif de la réouverture de l'offre.")
     stamp = now_or_utc(now)
     employer = offer.site.employer
-    target = publication_status(session, employer)
+    target = publication_status(session, employer, hold=True)
     values: dict[str, object] = {"status": target, "updated_at": stamp}
     if target == _O.PUBLISHED:
         values.update(published_at=stamp, closed_at=None)

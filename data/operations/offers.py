@@ -286,7 +286,7 @@ def publish_offer(session: Session, offer: Offer | int, *, now: datetime | None 
     errors = ErrorCollector()
     _check_publishable(_offer_values(offer), errors, today=local_today(now))
     errors.raise_if_any()
-    target = publication_status(session, offer.site.employer)
+    target = publication_status(session, offer.site.employer, hold=True)
     if target == OfferStatus.SUSPENDED:
         raise Conflict(SUSPENDED_STRUCTURE)
     stamp = now_or_utc(now)
