@@ -29,6 +29,7 @@ from data.models import (
     Offer,
     RequestMetier,
     Role,
+    StructureCheck,
     StructureKind,
     Suggestion,
     SuggestionStatus,
@@ -612,6 +613,8 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
             contact_name=contact,
             contact_email=email,
             contact_phone=draw_phone(rng, spec.phone_prefix),
+            # The demo's structures are checked: their offers are published at once.
+            check_status=StructureCheck.CHECKED,
         )
         ops.create_user(
             session, email=email, role=Role.EMPLOYER, employer=employer, display_name=contact

@@ -51,6 +51,7 @@ from data.models import (
     RequestStatus,
     Role,
     Site,
+    StructureCheck,
     StructureKind,
     Suggestion,
     SuggestionStatus,
@@ -275,6 +276,9 @@ def _employers_and_offers(
                 "contact_phone": demo.draw_phone(rng, PHONE_PREFIXES.get(dep, "04 74")),
                 "created_at": joined,
                 "updated_at": joined,
+                # Demo structures are checked: their offers are published (moderation).
+                "check_status": StructureCheck.CHECKED,
+                "checked_at": joined,
             }
         )
     employer_ids = _insert(session, Employer, employer_rows)

@@ -7,6 +7,13 @@ The review rule says which suggestions candidates and employers may see (and be 
 
 Rejected pairs are never shown; later stages of an approved pair (contacted, interview, signed)
 stay visible to both sides.
+
+Beside it, the structures' check (:func:`get_structures_check`) says when a new structure's offers
+are published:
+
+* ``"before_publication"`` (the default): once a coordinator checked the structure; until then
+  its offers wait, « en attente de vérification » (:mod:`data.operations.moderation`);
+* ``"none"``: at once; the structures still wait in the coordinators' queue, to check afterwards.
 """
 
 from __future__ import annotations
@@ -31,6 +38,11 @@ __all__ = [
     "get_review_rule",
     "set_review_rule",
     "visible_to_parties",
+    "STRUCTURES_CHECK_KEY",
+    "STRUCTURES_CHECK_MODES",
+    "DEFAULT_STRUCTURES_CHECK",
+    "get_structures_check",
+    "set_structures_check",
 ]
 
 REVIEW_MODES = ("approval", "auto")
@@ -134,3 +146,61 @@ def visible_to_parties(rule: ReviewRule) -> ColumnElement[bool]:
         Suggestion.score >= rule.min_score,
     )
     return or_(reviewed, automatic)
+
+
+# --- The structures' check --------------------------------------------------------------------
+
+STRUCTURES_CHECK_KEY = "structures_check"
+#: ``before_publication``: a new structure's offers wait for its check; ``none``: published at once.
+STRUCTURES_CHECK_MODES = ("before_publication", "none")
+DEFAULT_STRUCTURES_CHECK = "before_publication"
+
+
+def get_structures_check(session: Session) -> str:
+    """Return the structures' check in force (the default until an admin sets one)."""
+    row = session.get(PlatformSetting, STRUCTURES_CHECK_KEY)
+    value = row.value.get("mode") if row is not None and isinstance(row.value, dict) else None
+    return value if value in STRUCTURES_CHECK_MODES else DEFAULT_STRUCTURES_CHECK
+
+
+def set_structures_check(
+    session: Session,
+    mode: str,
+    actor: Actor = SYSTEM,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Store the structures' check and log who changed it; flushes only.
+
+    Turning it to ``none`` publishes the offers that waited for a check (not those of a suspended
+    structure, nor those a coordinator withdrew): the rule then says they need none.
+    """
+    if mode not in STRUCTURES_CHECK_MODES:
+        raise ValidationError(
+            {"mode": ["Choisissez « avant publication » ou « sans vérification préalable »."]}
+        )
+    now = now or utcnow()
+    value = {"mode": mode}
+    row = session.get(PlatformSetting, STRUCTURES_CHECK_KEY)
+    before = row.value if row is not None else None
+    if row is None:
+        row = PlatformSetting(key=STRUCTURES_CHECK_KEY, value=value)
+        session.add(row)
+    row.value = value
+    row.updated_at = now
+    row.updated_by_id = actor.user_id
+    # Imported here: data.operations reads the settings from this module (a cycle at import).
+    from data.operations import audit, moderation
+
+    audit.record(
+        session,
+        actor,
+        "settings.structures_check",
+        "settings",
+        None,
+        {"before": before, "after": value},
+        now=now,
+    )
+    session.flush()
+    if mode == "none":
+        moderation.publish_waiting_offers(session, actor, now=now)

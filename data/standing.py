@@ -6,7 +6,8 @@ the counts behind it. The words are the presentation layer's (``data.presentatio
 
 The status is the first that applies, in this order:
 
-1. the item itself is not looking: a draft, closed, expired or filled offer; a paused, closed or
+1. the item itself is not looking: a draft, closed, expired or filled offer, or one moderation
+   holds back (waiting for its structure's check, suspended with it, withdrawn); a paused, closed or
    matched request (a request always has a known métier: the operations refuse one without);
 2. a pair past the review is under way (approved, contacted, interview): the furthest stage;
 3. the item changed after the last successful re-matching: its suggestions are recomputed at
@@ -91,6 +92,9 @@ class Status(enum.StrEnum):
     """Where an item stands (see the module docstring for the order)."""
 
     DRAFT = "draft"
+    WAITING_CHECK = "waiting_check"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
     CLOSED = "closed"
     EXPIRED = "expired"
     FILLED = "filled"
@@ -110,6 +114,9 @@ _OFFER_ENDS = {
     OfferStatus.CLOSED: Status.CLOSED,
     OfferStatus.EXPIRED: Status.EXPIRED,
     OfferStatus.FILLED: Status.FILLED,
+    OfferStatus.PENDING_CHECK: Status.WAITING_CHECK,
+    OfferStatus.SUSPENDED: Status.SUSPENDED,
+    OfferStatus.WITHDRAWN: Status.WITHDRAWN,
 }
 _REQUEST_ENDS = {
     RequestStatus.PAUSED: Status.PAUSED,

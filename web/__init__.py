@@ -67,9 +67,19 @@ def warm_gazetteer() -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the pages of every space, then the JSON API when it is there."""
-    from web.views import admin, candidate, coordinator, dev, employer, health, public, signin
+    from web.views import (
+        admin,
+        candidate,
+        coordinator,
+        dev,
+        employer,
+        health,
+        moderation,
+        public,
+        signin,
+    )
 
-    for module in (health, public, signin, employer, candidate, coordinator, admin):
+    for module in (health, public, signin, employer, candidate, coordinator, moderation, admin):
         app.register_blueprint(module.bp)
     dev.register(app)  # the local mailbox: in development only
     register_api(app)

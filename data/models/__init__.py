@@ -3,6 +3,7 @@
 from .base import Base, UTCDateTime, str_enum, utcnow
 from .candidates import Candidate, NotifyFrequency, Request, RequestMetier, RequestStatus
 from .employers import (
+    HELD_OFFER_STATUSES,
     OPEN_OFFER,
     ContractKind,
     Employer,
@@ -12,6 +13,7 @@ from .employers import (
     Offer,
     OfferStatus,
     Site,
+    StructureCheck,
     StructureJoinRequest,
     StructureKind,
 )
@@ -35,6 +37,8 @@ from .users import Role, User
 from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
+    "HELD_OFFER_STATUSES",
+    "StructureCheck",
     "AWAITING_REVIEW",
     "OPEN_OFFER",
     "PAIR_STAGES",

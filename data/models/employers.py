@@ -24,6 +24,8 @@ __all__ = [
     "HousingKind",
     "ContractKind",
     "OfferStatus",
+    "HELD_OFFER_STATUSES",
+    "StructureCheck",
     "Employer",
     "Site",
     "Housing",
@@ -75,13 +77,36 @@ class ContractKind(enum.StrEnum):
 
 
 class OfferStatus(enum.StrEnum):
-    """Life cycle of an offer: draft -> published -> filled | closed | expired."""
+    """Life cycle of an offer: draft -> published -> filled | closed | expired.
+
+    Moderation holds an offer back without ending it: ``pending_check`` (its employer published
+    it, its structure waits for a coordinator's check), ``suspended`` (its structure is
+    suspended), ``withdrawn`` (a coordinator unpublished this offer). Only ``published`` is
+    offered to candidates (:data:`OPEN_OFFER`).
+    """
 
     DRAFT = "draft"
     PUBLISHED = "published"
     FILLED = "filled"
     CLOSED = "closed"
     EXPIRED = "expired"
+    PENDING_CHECK = "pending_check"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+
+
+#: Offers moderation holds back: published by their employer, not offered to candidates.
+HELD_OFFER_STATUSES = frozenset(
+    {OfferStatus.PENDING_CHECK, OfferStatus.SUSPENDED, OfferStatus.WITHDRAWN}
+)
+
+
+class StructureCheck(enum.StrEnum):
+    """Where a structure stands with the coordination: to check -> checked <-> suspended."""
+
+    TO_CHECK = "to_check"
+    CHECKED = "checked"
+    SUSPENDED = "suspended"
 
 
 class Employer(Base):
@@ -98,6 +123,17 @@ class Employer(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # A structure nobody checked yet is to check: a sign-up starts so (data.operations.moderation).
+    check_status: Mapped[StructureCheck] = mapped_column(
+        str_enum(StructureCheck, "structure_check"), default=StructureCheck.TO_CHECK, index=True
+    )
+    checked_at: Mapped[datetime | None]
+    # users.employer_id points back here: ``use_alter`` keeps the tables' order sortable.
+    checked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
+    )
+    #: Why the structure is suspended (shown to its people), None unless suspended.
+    suspended_reason: Mapped[str | None] = mapped_column(String(1000))
 
     sites: Mapped[list[Site]] = relationship(
         back_populates="employer", cascade="all, delete-orphan", order_by="Site.id"
@@ -250,4 +286,12 @@ class StructureJoinRequest(Base):
 
 #: The SQL twin of :attr:`Offer.is_open`: a published offer with a place left, the only kind
 #: the public lists, the engine and the review queue offer to candidates.
+#:
+#: Moderation keeps this one rule: a structure's state (to check, suspended) is not folded in
+#: here but into its offers' status (``pending_check``, ``suspended``, ``withdrawn``; see
+#: :mod:`data.operations.moderation`). Many callers test ``status == PUBLISHED`` without this
+#: tuple (the digests, reminders, the weekly summary, the engine's ``_still_open``, a contract's
+#: place) and several run it without joining the site and the employer; a held offer is simply
+#: not ``published``, so every one of them stays right, and the employer reads on the offer
+#: itself why it is not shown.
 OPEN_OFFER = (Offer.status == OfferStatus.PUBLISHED, Offer.places_filled < Offer.places)

@@ -56,7 +56,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
-    employer: Mapped[Employer | None] = relationship()
+    # employers.checked_by_id points back here: name the key this relationship follows.
+    employer: Mapped[Employer | None] = relationship(foreign_keys=[employer_id])
     candidate: Mapped[Candidate | None] = relationship()
 
     def __repr__(self) -> str:

@@ -13,6 +13,7 @@ from data.actor import Actor
 from data.db import rows_changed
 from data.errors import Conflict
 from data.models import (
+    HELD_OFFER_STATUSES,
     Employer,
     Housing,
     HousingKind,
@@ -21,6 +22,7 @@ from data.models import (
     OfferStatus,
     Role,
     Site,
+    StructureCheck,
     StructureJoinRequest,
     StructureKind,
     User,
@@ -150,8 +152,13 @@ def create_employer(
     contact_name: str,
     contact_email: str,
     contact_phone: str | None = None,
+    check_status: StructureCheck = StructureCheck.TO_CHECK,
 ) -> Employer:
-    """Register a structure; its SIRET must be valid and not yet registered."""
+    """Register a structure; its SIRET must be valid and not yet registered.
+
+    A new structure is to check by the coordinators (``check_status``; the demo's and the tests'
+    structures are made checked): see :mod:`data.operations.moderation`.
+    """
     errors = ErrorCollector()
     values = _clean_new_employer(
         session,
@@ -168,7 +175,7 @@ def create_employer(
     if "siret" in values:
         _check_siret_free(session, values["siret"], errors)
     errors.raise_if_any()
-    employer = Employer(**values)
+    employer = Employer(**values, check_status=StructureCheck(check_status))
     with unique_guard(session, "siret", DUPLICATE_SIRET):
         session.add(employer)
     return employer
@@ -276,7 +283,8 @@ def set_site_housing(
         reserved = session.scalar(
             select(func.max(Offer.housing_beds)).where(
                 Offer.site_id == site.id,
-                Offer.status.in_([OfferStatus.DRAFT, OfferStatus.PUBLISHED]),
+                # A held offer (moderation) may be published again with its beds.
+                Offer.status.in_([OfferStatus.DRAFT, OfferStatus.PUBLISHED, *HELD_OFFER_STATUSES]),
             )
         )
         if reserved and total_after < reserved:

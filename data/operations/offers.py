@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from data.actor import Actor
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
-from data.models import Employer, Offer, OfferStatus, Role, Site
+from data.models import HELD_OFFER_STATUSES, Employer, Offer, OfferStatus, Role, Site
 from data.presentation import plural
 
 from ._common import load, local_today, now_or_utc, update_if
+from .moderation import publication_status
 from .offer_fields import (
     MAX_DURATION_MONTHS,
     MAX_PLACES,
@@ -65,15 +66,30 @@ OFFER_NOT_OPEN_FOR_CONTRACT = (
     "Cette offre n'est plus ouverte : le contrat ne peut pas y être rattaché."
 )
 
-OPEN_OFFER_STATUSES = frozenset({OfferStatus.DRAFT, OfferStatus.PUBLISHED})
+# Offers their employer may still change: a draft, a published one, one moderation holds back.
+OPEN_OFFER_STATUSES = frozenset({OfferStatus.DRAFT, OfferStatus.PUBLISHED, *HELD_OFFER_STATUSES})
+SUSPENDED_STRUCTURE = (
+    "Votre structure est suspendue par la coordination : ses offres ne peuvent pas être publiées."
+)
 
+# Moderation's moves (check, suspend, withdraw, reopen) are data.operations.moderation's, made
+# with a compare-and-set on the status; this table holds the employer's and the jobs' moves.
 OFFER_TRANSITIONS: dict[OfferStatus, frozenset[OfferStatus]] = {
-    OfferStatus.DRAFT: frozenset({OfferStatus.PUBLISHED, OfferStatus.CLOSED}),
+    OfferStatus.DRAFT: frozenset(
+        {OfferStatus.PUBLISHED, OfferStatus.PENDING_CHECK, OfferStatus.CLOSED}
+    ),
     OfferStatus.PUBLISHED: frozenset({OfferStatus.FILLED, OfferStatus.CLOSED, OfferStatus.EXPIRED}),
-    # A place freed again (a contract broken off in its trial period) reopens a filled offer.
-    OfferStatus.FILLED: frozenset({OfferStatus.PUBLISHED, OfferStatus.CLOSED}),
+    # A place freed again (a contract broken off in its trial period) reopens a filled offer
+    # (held back if its structure is suspended meanwhile).
+    OfferStatus.FILLED: frozenset(
+        {OfferStatus.PUBLISHED, OfferStatus.SUSPENDED, OfferStatus.CLOSED}
+    ),
     OfferStatus.CLOSED: frozenset(),
     OfferStatus.EXPIRED: frozenset(),
+    # The employer may still close an offer moderation holds back.
+    OfferStatus.PENDING_CHECK: frozenset({OfferStatus.CLOSED}),
+    OfferStatus.SUSPENDED: frozenset({OfferStatus.CLOSED}),
+    OfferStatus.WITHDRAWN: frozenset({OfferStatus.CLOSED}),
 }
 
 _FIELDS = OFFER_FIELD_NAMES
@@ -227,7 +243,7 @@ def update_offer(
     values = _clean_offer_fields(
         session, employer, changes, errors, today=local_today(now), current=offer
     )
-    if offer.status == OfferStatus.PUBLISHED and not errors:
+    if offer.status != OfferStatus.DRAFT and not errors:
         _check_publishable({**_offer_values(offer), **values}, errors, today=None)
     errors.raise_if_any()
     for key, value in values.items():
@@ -260,16 +276,23 @@ def _check_publishable(values: dict[str, Any], errors: ErrorCollector, today: da
 
 
 def publish_offer(session: Session, offer: Offer | int, *, now: datetime | None = None) -> Offer:
-    """Publish a draft offer that has what a candidate needs (start, duration, description)."""
+    """Publish a draft offer that has what a candidate needs (start, duration, description).
+
+    While its structure waits for a coordinator's check (and the platform's rule asks for one),
+    the offer waits too, ``pending_check``; a suspended structure publishes nothing.
+    """
     offer = load(session, Offer, offer, "Offre")
     if offer.status != OfferStatus.DRAFT:
         raise InvalidTransition("Offre", offer.status, OfferStatus.PUBLISHED)
     errors = ErrorCollector()
     _check_publishable(_offer_values(offer), errors, today=local_today(now))
     errors.raise_if_any()
+    target = publication_status(session, offer.site.employer, hold=True)
+    if target == OfferStatus.SUSPENDED:
+        raise Conflict(SUSPENDED_STRUCTURE)
     stamp = now_or_utc(now)
-    offer.status = OfferStatus.PUBLISHED
-    offer.published_at = stamp
+    offer.status = target
+    offer.published_at = stamp if target == OfferStatus.PUBLISHED else None
     offer.closed_at = None
     offer.updated_at = stamp
     session.flush()
@@ -311,6 +334,10 @@ def set_places_filled(
     assert count is not None
     stamp = now_or_utc(now)
     target = OfferStatus.FILLED if count >= offer.places else OfferStatus.PUBLISHED
+    if target == OfferStatus.PUBLISHED and offer.status == OfferStatus.FILLED:
+        # A freed place of a suspended structure's offer stays held back.
+        if publication_status(session, offer.site.employer) == OfferStatus.SUSPENDED:
+            target = OfferStatus.SUSPENDED
     if target != offer.status:
         check_offer_transition(offer, target)
         offer.status = target

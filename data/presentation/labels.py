@@ -31,6 +31,7 @@ from data.models import (
     OfferStatus,
     RequestStatus,
     Role,
+    StructureCheck,
     StructureKind,
     SuggestionOrigin,
     SuggestionStatus,
@@ -44,6 +45,7 @@ __all__ = [
     "EVENT_LABELS",
     "FIELD_LABELS",
     "JOB_LABELS",
+    "MODERATION_LABELS",
     "LABELS",
     "choices",
     "describe_counts",
@@ -94,6 +96,14 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "filled": "Pourvue",
         "closed": "Fermée",
         "expired": "Expirée",
+        "pending_check": "En attente de vérification",
+        "suspended": "Suspendue avec sa structure",
+        "withdrawn": "Retirée par la coordination",
+    },
+    StructureCheck: {
+        "to_check": "À vérifier",
+        "checked": "Vérifiée",
+        "suspended": "Suspendue",
     },
     RequestStatus: {
         "active": "Active",
@@ -281,6 +291,17 @@ _EVENT_VALUES: dict[str, type[enum.Enum]] = {
 }
 
 
+#: What each moderation line of the audit log records (a structure's or an offer's).
+MODERATION_LABELS: dict[str, str] = {
+    "structure_checked": "Structure vérifiée",
+    "structure_suspended": "Structure suspendue",
+    "structure_reinstated": "Structure rétablie",
+    "offer_withdrawn": "Offre retirée par la coordination",
+    "offer_reopened": "Offre rouverte par la coordination",
+    "offer_published_without_check": "Offre publiée sans vérification (règle changée)",
+}
+
+
 def event_state(action: str, value: object) -> object:
     """Return the status or answer a history line's ``from``/``to`` value stands for.
 
@@ -461,6 +482,7 @@ FIELD_LABELS: dict[str, str] = {
     "statut": "Statut",
     "tri": "Tri",
     "mode": "Mode de validation",
+    "structures_check": "Vérification des nouvelles structures",
     "min_score": "Score minimal",
     # Accounts
     "password": "Mot de passe",

@@ -94,6 +94,20 @@ STANDING_LABELS: dict[str, dict[Status, Callable[[Standing], str]]] = {
         Status.DRAFT: lambda s: (
             "Brouillon : publiez l'offre pour qu'elle soit proposée aux candidats."
         ),
+        Status.WAITING_CHECK: lambda s: (
+            "En attente de vérification : l'équipe de coordination vérifie votre structure "
+            "avant la publication de ses premières offres. L'offre sera publiée dès cette "
+            "vérification faite, et un courriel vous préviendra."
+        ),
+        Status.SUSPENDED: lambda s: (
+            "Votre structure est suspendue par l'équipe de coordination : l'offre n'est plus "
+            "proposée aux candidats. Les mises en relation en cours sont conservées."
+        ),
+        Status.WITHDRAWN: lambda s: (
+            "Offre retirée par l'équipe de coordination : elle n'est plus proposée aux "
+            "candidats. Le motif vous a été envoyé par courriel ; corrigez l'offre et "
+            "contactez l'équipe de coordination pour la rouvrir."
+        ),
         Status.CLOSED: lambda s: (
             "Offre fermée : elle n'est plus proposée aux candidats. "
             "Dupliquez-la pour en publier une nouvelle."

@@ -118,6 +118,9 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "contact_name": OTHER,
         "contact_email": OTHER,
         "contact_phone": OTHER,
+        "check_status": N,
+        # Typed by a coordinator about the structure (moderation); may name its people.
+        "suspended_reason": OTHER,
     },
     "sites": {"name": N, "commune_insee": N, "address": OTHER},
     "housings": {"kind": N, "notes": OTHER},

@@ -29,6 +29,7 @@ from data.models.employers import JoinRequestStatus, StructureJoinRequest
 from data.models.mail import OutboxMessage, OutboxStatus
 from matching import Allocation
 
+from .moderation import structures_to_check_count
 from .offers import offers_by_id
 from .requests import requests_by_id
 
@@ -171,12 +172,15 @@ class Today:
     housing_unsolved: int
     unhoused: list[Request]
     dead_mails: int
+    #: Structures no coordinator checked yet (moderation), first on the dashboard.
+    structures_to_check: int = 0
 
     @property
     def anything(self) -> bool:
         """Whether anything at all waits."""
         return any(
             (
+                self.structures_to_check,
                 self.join_requests,
                 self.to_review,
                 self.stuck_pairs,
@@ -195,11 +199,11 @@ def _count_and_first(session: Session, stmt: Select[Any], *order: Any) -> tuple[
 
 
 def today(session: Session, now: datetime, *, priority_only: bool = False) -> Today:
-    """Return what waits for the coordinators at ``now``: structures' join requests, suggestions
-    to review, pairs stuck at a stage for :data:`STUCK_AFTER_DAYS`, open offers that no live
-    suggestion reaches, active requests needing housing that no live suggestion with a bed
-    reaches, mails that failed for good (the plan's priority métiers only, if asked, for the
-    records that have one)."""
+    """Return what waits for the coordinators at ``now``: structures to check, structures' join
+    requests, suggestions to review, pairs stuck at a stage for :data:`STUCK_AFTER_DAYS`, open
+    offers that no live suggestion reaches, active requests needing housing that no live
+    suggestion with a bed reaches, mails that failed for good (the plan's priority métiers only,
+    if asked, for the records that have one)."""
     priority = (Metier.priority.is_(True),) if priority_only else ()
     stuck_stmt = (
         select(Suggestion)
@@ -261,6 +265,7 @@ def today(session: Session, now: datetime, *, priority_only: bool = False) -> To
             select(func.count(OutboxMessage.id)).where(OutboxMessage.status == OutboxStatus.DEAD)
         )
         or 0,
+        structures_to_check=structures_to_check_count(session),
     )
 
 

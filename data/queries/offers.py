@@ -171,11 +171,20 @@ def find_offer(session: Session, audience: Audience, offer_id: int) -> Offer | N
 
 
 #: The ends of an offer's life: its public page then says it is no longer open (old links).
-ENDED_OFFER = (OfferStatus.FILLED, OfferStatus.CLOSED, OfferStatus.EXPIRED)
+#: An offer moderation took back after its publication (suspended, withdrawn) says so too, without
+#: why; one waiting for its structure's check was never public and stays unknown.
+ENDED_OFFER = (
+    OfferStatus.FILLED,
+    OfferStatus.CLOSED,
+    OfferStatus.EXPIRED,
+    OfferStatus.SUSPENDED,
+    OfferStatus.WITHDRAWN,
+)
 
 
 def find_ended_offer(session: Session, offer_id: int) -> Offer | None:
-    """Return the offer if it was published and has ended (filled, closed, expired), else None.
+    """Return the offer if it was published and has ended (filled, closed, expired, taken back by
+    moderation), else None.
 
     Its public page says so instead of a 404; a draft was never public and stays unknown.
     """

@@ -26,6 +26,7 @@ from data.models import (
     Request,
     Role,
     Site,
+    StructureCheck,
     StructureKind,
     Suggestion,
     SuggestionOrigin,
@@ -83,6 +84,9 @@ def make_employer(session: Session, **overrides: Any) -> Employer:
         "contact_name": "Claire Martin",
         "contact_email": f"direction.{n}@example.org",
         "contact_phone": "04 74 00 00 00",
+        # Checked by the coordination: its offers are published at once (moderation's tests
+        # make structures to check on purpose).
+        "check_status": StructureCheck.CHECKED,
     }
     values.update(overrides)
     return ops.create_employer(session, **values)

@@ -8,13 +8,16 @@ import pytest
 from sqlalchemy import func, select
 
 from data import operations as ops
+from data.actor import Actor
 from data.errors import Conflict, InvalidTransition, ValidationError
-from data.models import ContractKind, Offer, OfferStatus
+from data.models import HELD_OFFER_STATUSES, ContractKind, Offer, OfferStatus, StructureCheck
+from data.operations import moderation
 from data.operations.offers import OFFER_TRANSITIONS
 from data.operations.validation import REQUIRED
 from tests.data.factories import assert_nothing_pending, make_employer, make_offer, make_site
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+BASE = "http://localhost"
 TODAY = date(2026, 3, 2)
 DESCRIPTION = "Accompagnement des résidents au quotidien, équipe de jour, week-ends alternés."
 
@@ -321,6 +324,20 @@ def test_places_filled_and_filled_status(session) -> None:
     assert_nothing_pending(session)
 
 
+def _held_offer(session, status: OfferStatus) -> Offer:
+    """An offer moderation holds back: waiting for its structure's check, suspended, withdrawn."""
+    staff = Actor.system()
+    check = StructureCheck.TO_CHECK if status is OfferStatus.PENDING_CHECK else None
+    site = make_site(session, make_employer(session, **({"check_status": check} if check else {})))
+    offer = make_offer(session, site)
+    if status is OfferStatus.SUSPENDED:
+        moderation.suspend_structure(session, site.employer, staff, "Motif", base_url=BASE)
+    elif status is OfferStatus.WITHDRAWN:
+        moderation.unpublish_offer(session, offer, staff, "Motif", base_url=BASE)
+    assert offer.status is status
+    return offer
+
+
 ACTIONS = {
     OfferStatus.PUBLISHED: ops.publish_offer,
     OfferStatus.CLOSED: ops.close_offer,
@@ -330,6 +347,8 @@ ACTIONS = {
 
 
 def _offer_in(session, status: OfferStatus) -> Offer:
+    if status in HELD_OFFER_STATUSES:  # moderation's: data.operations.moderation
+        return _held_offer(session, status)
     offer = make_offer(session, publish=status is not OfferStatus.DRAFT)
     if status is OfferStatus.FILLED:
         ops.mark_offer_filled(session, offer)

@@ -18,6 +18,7 @@ from data.jobruns import interval_of
 from data.models import (
     Candidate,
     Commune,
+    Employer,
     Metier,
     Offer,
     OfferStatus,
@@ -25,6 +26,7 @@ from data.models import (
     RequestMetier,
     RequestStatus,
     Site,
+    StructureCheck,
     Suggestion,
     SuggestionStatus,
 )
@@ -225,6 +227,14 @@ def dashboard(conn: Connection, coordinator: Person) -> list[str]:
     shown = int(review.group(1)) if review is not None else 0
     if shown != to_review:
         problems.append(f"dashboard: to review {shown}, database {to_review}")
+    # And the structures nobody checked yet (the soak's sign-ups: they publish without a check).
+    structures = re.search(r"(\d+) structures? à vérifier", page)
+    to_check = conn.scalar(
+        select(func.count(Employer.id)).where(Employer.check_status == StructureCheck.TO_CHECK)
+    )
+    listed = int(structures.group(1)) if structures is not None else 0
+    if listed != to_check:
+        problems.append(f"dashboard: structures to check {listed}, database {to_check}")
     pairs = dict(
         conn.execute(
             select(Suggestion.status, func.count(Suggestion.id)).group_by(Suggestion.status)

@@ -300,7 +300,8 @@ class Staff:
 
 
 def set_up_staff(people: People) -> Staff:
-    """Create and sign in the staff; the admin sets the review rule to « automatique » (50)."""
+    """Create and sign in the staff; the admin sets the review rule to « automatique » (50) and
+    lets new structures publish without a check."""
     a, b, admin = people.staff_at_once(
         ("coord.a@soak.example", "coordinator"),
         ("coord.b@soak.example", "coordinator"),
@@ -313,6 +314,12 @@ def set_up_staff(people: People) -> Staff:
         "/admin/", "/admin/regle-de-revue", {"mode": "auto", "min_score": "50"}
     )
     assert status == 302, f"the review rule answered {status}"
+    # New structures publish at once (their check is moderation's tests' subject): the days
+    # time each offer from its publication.
+    status, _, _ = staff.admin.submit(
+        "/admin/", "/admin/verification-des-structures", {"structures_check": "none"}
+    )
+    assert status == 302, f"the structures' check answered {status}"
     return staff
 
 

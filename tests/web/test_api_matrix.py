@@ -360,6 +360,59 @@ ENDPOINTS = {
         body=lambda w: {"from": "approved"},
         expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
     ),
+    # Moderation (staff only). The world's structures are checked: checking or reinstating one is
+    # a 409; another employer's token is refused like the employer's own (403).
+    "moderation.structures": Endpoint("GET", "/api/v1/moderation/structures", expected=STAFF),
+    "moderation.structures_checked": Endpoint(
+        "GET", "/api/v1/moderation/structures", query="state=checked", expected=STAFF
+    ),
+    "moderation.structure": Endpoint(
+        "GET",
+        "/api/v1/moderation/structures/{employer_id}",
+        lambda w: {"employer_id": w.employer.id},
+        expected=STAFF,
+    ),
+    "moderation.check": Endpoint(
+        "POST",
+        "/api/v1/moderation/structures/{employer_id}/check",
+        lambda w: {"employer_id": w.employer.id},
+        expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
+    ),
+    "moderation.suspend": Endpoint(
+        "POST",
+        "/api/v1/moderation/structures/{employer_id}/suspend",
+        lambda w: {"employer_id": w.employer.id},
+        body=lambda w: {"reason": "SIRET d'une autre structure."},
+        expected=STAFF,
+    ),
+    "moderation.suspend_without_reason": Endpoint(
+        "POST",
+        "/api/v1/moderation/structures/{employer_id}/suspend",
+        lambda w: {"employer_id": w.employer.id},
+        body=lambda w: {},
+        expected=expect(employer=403, other=403, staff=422, candidate=403, other_candidate=403),
+    ),
+    "moderation.reinstate": Endpoint(
+        "POST",
+        "/api/v1/moderation/structures/{employer_id}/reinstate",
+        lambda w: {"employer_id": w.employer.id},
+        body=lambda w: {},
+        expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
+    ),
+    "moderation.unpublish": Endpoint(
+        "POST",
+        "/api/v1/moderation/offers/{offer_id}/unpublish",
+        offer_id,
+        body=lambda w: {"reason": "Offre en double."},
+        expected=STAFF,
+    ),
+    "moderation.reopen": Endpoint(
+        "POST",
+        "/api/v1/moderation/offers/{offer_id}/reopen",
+        offer_id,
+        body=lambda w: {"reason": "Offre corrigée."},
+        expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
+    ),
     "communes.list": Endpoint("GET", "/api/v1/communes", query="q=bourg", expected=ANY_TOKEN),
     "communes.resolve": Endpoint(
         "GET", "/api/v1/communes/resolve", query="q=01000", expected=ANY_TOKEN

@@ -97,6 +97,8 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/binomes/export.xlsx", STAFF_ONLY),
     ("/coordination/candidats/export.xlsx", STAFF_ONLY),
     ("/coordination/offres/export.csv?recherche=%3DHYPERLINK&tri=-commune", STAFF_ONLY),
+    ("/coordination/structures/", STAFF_ONLY),
+    ("/coordination/structures/{employer}", STAFF_ONLY),
     ("/compte/mot-de-passe", STAFF_ONLY),
     # The pair's story (issue 15): the world's pair, just approved, has no stage to undo: back
     # to its page with the reason.
@@ -132,6 +134,14 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/suggestions/{suggestion}/annuler-etape", (302, 403, 403, 403, 302)),
     ("/coordination/suggestions/{suggestion}/etape/rupture", (302, 403, 403, 403, 302)),
     ("/admin/regle-de-revue", (302, 403, 403, 403, 403)),
+    # Moderation (the reason posted is « Trop loin »): the world's structure is checked, so
+    # checking or reinstating it, or reopening its published offer, is refused with a flash.
+    ("/coordination/structures/{employer}/verifier", (302, 403, 403, 403, 302)),
+    ("/coordination/structures/{employer}/suspendre", (302, 403, 403, 403, 302)),
+    ("/coordination/structures/{employer}/retablir", (302, 403, 403, 403, 302)),
+    ("/coordination/structures/offres/{offer}/retirer", (302, 403, 403, 403, 302)),
+    ("/coordination/structures/offres/{offer}/rouvrir", (302, 403, 403, 403, 302)),
+    ("/admin/verification-des-structures", (302, 403, 403, 403, 403)),
     # Forms posted incomplete: their owner gets the form back with messages (400).
     ("/connexion", (400, 302, 302, 302, 302)),
     ("/connexion/equipe", (400, 400, 400, 400, 302)),

@@ -40,7 +40,10 @@ review rule shows the parties (with the employer's contact once a coordinator ap
 never the employer's answer), and its own answer to them. It stops working once the candidate is
 anonymised or its account disabled. *Coordinator* and *admin* tokens reach everything and take the
 review decisions; they alone follow the pairs (`/api/v1/pairs`: the approved suggestions up to a
-contract, with their history). Objects out of a token's reach answer 404; actions its role may
+contract, with their history) and moderate (`/api/v1/moderation`: check, suspend or reinstate a
+structure, withdraw or reopen an offer, each with its reason). A new structure's offers wait,
+`pending_check`, until a coordinator checked it (unless an admin chose no check before
+publication). Objects out of a token's reach answer 404; actions its role may
 never take answer 403.
 
 **Errors.** Always `{"code", "status", "message", "errors"}`; `errors` maps each field to its
@@ -98,7 +101,7 @@ def _settings() -> dict[str, Any]:
 
 def init_app(app: Flask) -> PasserelleApi:
     """Mount the API, its OpenAPI document and its docs page on ``app``."""
-    from . import cv, docs, lists, offers, pairs, reference, requests, suggestions
+    from . import cv, docs, lists, moderation, offers, pairs, reference, requests, suggestions
 
     for key, value in _settings().items():
         app.config.setdefault(key, value)
@@ -110,6 +113,7 @@ def init_app(app: Flask) -> PasserelleApi:
         requests.bp,
         suggestions.bp,
         pairs.bp,
+        moderation.bp,
         reference.communes,
         reference.metiers,
         lists.bp,

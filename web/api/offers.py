@@ -153,7 +153,11 @@ def update_offer(data: dict[str, Any], offer_id: int) -> dict[str, Any]:
 @bp.response(200, OfferSchema)
 @errors(bp, 403, 404, 409, 422)
 def publish_offer(offer_id: int) -> dict[str, Any]:
-    """Publish a draft offer that says what a candidate needs (start, duration, description)."""
+    """Publish a draft offer that says what a candidate needs (start, duration, description).
+
+    While its structure waits for a coordinator's check, the offer waits too (``pending_check``);
+    a suspended structure's offer is refused (409).
+    """
     session = get_session()
     offer = ops.publish_offer(session, load_offer(session, current_principal(), offer_id))
     session.commit()

@@ -16,6 +16,7 @@ from data.models import (
     Interest,
     OfferStatus,
     RequestStatus,
+    StructureCheck,
     SuggestionOrigin,
     SuggestionStatus,
 )
@@ -1052,3 +1053,82 @@ class CvOut(Base):
 
     size = StrictInteger(required=True, metadata={"description": "Bytes."})
     uploaded_at = Stamp(required=True)
+
+
+# --- Moderation (coordinators) ----------------------------------------------------------------
+
+STRUCTURE_STATES = [s.value for s in StructureCheck]
+
+
+class StructureQuery(PageQuery):
+    """Filters of the structure list."""
+
+    state = Text(
+        load_default="to_check",
+        validate=_one_of(STRUCTURE_STATES),
+        metadata={"description": "Structures in this state (to_check by default), oldest first."},
+    )
+
+
+class StructureSchema(Base):
+    """A structure as moderation reads it: who it is, what it declared, where it stands."""
+
+    id = StrictInteger(required=True)
+    name = Text(required=True)
+    siret = Text(required=True)
+    kind = Text(required=True, metadata={"description": "Kind of structure (a code)."})
+    contact_name = Text(required=True)
+    contact_email = Text(required=True)
+    contact_phone = Text(required=True, allow_none=True)
+    check_status = Choice(StructureCheck, required=True)
+    checked_at = Stamp(required=True, allow_none=True)
+    checked_by_id = StrictInteger(required=True, allow_none=True)
+    suspended_reason = Text(required=True, allow_none=True)
+    created_at = Stamp(required=True)
+    sites = StrictInteger(required=True, metadata={"description": "Its sites, how many."})
+    accounts = StrictInteger(required=True, metadata={"description": "Its active accounts."})
+    offers = fields.Dict(
+        keys=Text(),
+        values=StrictInteger(),
+        required=True,
+        metadata={"description": "Its offers, how many in each status (a code)."},
+    )
+    waiting_offers = StrictInteger(
+        required=True, metadata={"description": "Its offers waiting for its check."}
+    )
+
+
+class ModerationReasonIn(Base):
+    """The reason of a moderation action, kept in the audit log and mailed to the structure."""
+
+    reason = Text(required=True, validate=length(1, MAX_REASON))
+
+
+class OptionalReasonIn(Base):
+    """An optional reason (lifting a suspension)."""
+
+    reason = Text(allow_none=True, validate=length(0, MAX_REASON))
+
+
+class OfferStateSchema(Base):
+    """An offer whose status a moderation action changed."""
+
+    id = StrictInteger(required=True)
+    status = Choice(OfferStatus, required=True)
+
+
+class ModerationSchema(Base):
+    """What a moderation action did: the structure after it, the offers it moved."""
+
+    structure = fields.Nested(StructureSchema, required=True)
+    offers = ListOf(fields.Nested(OfferStateSchema), required=True)
+    live_pairs = StrictInteger(
+        required=True,
+        metadata={"description": "Pairs under way on these offers: kept, to follow by hand."},
+    )
+    mails = StrictInteger(
+        required=True, metadata={"description": "Mails queued to the structure's people."}
+    )
+
+
+StructurePage = page_of(StructureSchema, "StructurePage")

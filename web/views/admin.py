@@ -12,7 +12,13 @@ from data import auth, mail
 from data.errors import ValidationError
 from data.models import Role, User
 from data.models.auth import ApiToken
-from data.platform_settings import ReviewRule, get_review_rule, set_review_rule
+from data.platform_settings import (
+    ReviewRule,
+    get_review_rule,
+    get_structures_check,
+    set_review_rule,
+    set_structures_check,
+)
 from web.db import get_session
 from web.forms import small_int
 from web.sessions import current_actor, current_user, role_required
@@ -35,6 +41,8 @@ def index() -> str:
         "admin/index.html",
         form=form,
         errors={},
+        check_form={"structures_check": get_structures_check(session)},
+        check_errors={},
     )
 
 
@@ -58,10 +66,35 @@ def review_rule() -> Response | tuple:
             "admin/index.html",
             form=form,
             errors=errors,
+            check_form={"structures_check": get_structures_check(session)},
+            check_errors={},
         )
         return html, 400
     session.commit()
     flash("La règle de revue est enregistrée.", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/verification-des-structures")
+def structures_check() -> Response | tuple:
+    """Choose whether a new structure's offers wait for a coordinator's check (moderation)."""
+    session = get_session()
+    mode = request.form.get("structures_check", "")
+    try:
+        set_structures_check(session, mode, current_actor())
+    except ValidationError as exc:
+        session.rollback()
+        rule = get_review_rule(session)
+        html = render_template(
+            "admin/index.html",
+            form={"mode": rule.mode, "min_score": str(round(rule.min_score * 100))},
+            errors={},
+            check_form={"structures_check": mode},
+            check_errors={"structures_check": exc.errors.get("mode", [])},
+        )
+        return html, 400
+    session.commit()
+    flash("La règle de vérification des structures est enregistrée.", "success")
     return redirect(url_for("admin.index"))
 
 

@@ -26,6 +26,7 @@ from data.models import (
     Employer,
     HousingKind,
     Offer,
+    OfferStatus,
     Role,
     Site,
     StructureJoinRequest,
@@ -56,6 +57,11 @@ bp = Blueprint("employer", __name__, url_prefix="/employeur")
 #: What the offer page shows of a candidate once their pair is approved.
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
 EMPLOYER_FIELDS = ("name", "siret", "kind", "contact_name", "contact_email", "contact_phone")
+#: What publishing told when the offer waits for the structure's check (moderation).
+PUBLISH_FLASH = {
+    OfferStatus.PENDING_CHECK: "L'offre est enregistrée pour publication : elle sera publiée dès "
+    "que l'équipe de coordination aura vérifié votre structure.",
+}
 # The offer form's inputs are the declared fields: text inputs, and checkboxes for the flags.
 OFFER_TEXT_FIELDS = tuple(name for name in OFFER_FIELD_NAMES if name not in OFFER_FLAGS)
 
@@ -357,8 +363,12 @@ def publish(offer_id: int) -> Response | tuple:
     except ValidationError as exc:
         session.rollback()
         return _offer_html(found, errors=exc.errors), 400
+    except Conflict as exc:  # a suspended structure publishes nothing
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("employer.offer", offer_id=found.id))
     session.commit()
-    flash("L'offre est publiée.", "success")
+    flash(PUBLISH_FLASH.get(found.status, "L'offre est publiée."), "success")
     return redirect(url_for("employer.offer", offer_id=found.id))
 
 
