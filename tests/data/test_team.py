@@ -136,9 +136,7 @@ def test_the_offer_contact_is_a_person_of_its_structure_and_gets_the_offer_mails
     owner = make_user(session, Role.EMPLOYER, display_name="Denise Roy")
     employer = owner.employer
     assert employer is not None
-    colleague = make_user(
-        session, Role.EMPLOYER, employer=employer, display_name="Émile Faure"
-    )
+    colleague = make_user(session, Role.EMPLOYER, employer=employer, display_name="Émile Faure")
     offer = make_offer(session, make_site(session, employer))
     # Nobody named: the structure's people, and its declared contact for candidates.
     assert {r.email for r in offer_recipients(session, offer)} == {owner.email, colleague.email}

@@ -93,6 +93,10 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/admin/", (302, 403, 403, 403, 403)),
     ("/admin/courriels", (302, 403, 403, 403, 403)),
     ("/admin/comptes", (302, 403, 403, 403, 403)),
+    # Team (issue 15): the structure's people, one's sign-in address, the link to a new address.
+    ("/employeur/equipe", EMPLOYER_ONLY),
+    ("/employeur/mon-adresse", EMPLOYER_ONLY),
+    ("/compte/adresse/unknown-token", PUBLIC),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
@@ -135,6 +139,12 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/candidats/{candidate}/effacer", (302, 403, 403, 403, 400)),
     # An empty decision: the page says "Choisissez le métier..." and shows the list again.
     ("/coordination/metiers-non-reconnus", (302, 403, 403, 403, 302)),
+    # Team (issue 15). Invited without a name nor address, a new address left empty: the form
+    # again (400). Removing oneself asks for a confirmation (200); another structure's: 404.
+    ("/employeur/equipe/inviter", (302, 403, 400, 400, 403)),
+    ("/employeur/equipe/{employer_user}/retirer", (302, 403, 200, 404, 403)),
+    ("/employeur/mon-adresse", (302, 403, 400, 400, 403)),
+    ("/compte/adresse/unknown-token", (400, 400, 400, 400, 400)),
 ]
 
 
@@ -149,6 +159,7 @@ def _ids(world: World) -> dict[str, int]:
         "employer": world.employer.id,
         "suggestion": world.suggestion.id,
         "proposed": world.proposed.id,
+        "employer_user": world.employer_user.id,
     }
 
 

@@ -98,7 +98,7 @@ def _settings() -> dict[str, Any]:
 
 def init_app(app: Flask) -> PasserelleApi:
     """Mount the API, its OpenAPI document and its docs page on ``app``."""
-    from . import docs, offers, pairs, reference, requests, suggestions
+    from . import docs, offers, pairs, reference, requests, suggestions, team
 
     for key, value in _settings().items():
         app.config.setdefault(key, value)
@@ -112,6 +112,8 @@ def init_app(app: Flask) -> PasserelleApi:
         pairs.bp,
         reference.communes,
         reference.metiers,
+        team.bp,  # issue 15, team: a structure's people and one's sign-in address
+        team.account,
     ):
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)
