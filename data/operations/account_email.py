@@ -36,6 +36,8 @@ __all__ = [
     "ADDRESS_TAKEN",
     "SAME_ADDRESS",
     "LINK_INVALID",
+    "MAX_REQUESTS_PER_HOUR",
+    "TOO_MANY",
     "request_email_change",
     "peek_email_change",
     "confirm_email_change",
@@ -48,6 +50,13 @@ ADDRESS_TAKEN = "Cette adresse est déjà utilisée par un autre compte : choisi
 SAME_ADDRESS = "C'est déjà votre adresse de connexion."
 LINK_INVALID = "Ce lien de confirmation n'est plus valable : demandez à nouveau le changement."
 NO_ACCOUNT = "Seuls les comptes employeur et candidat changent d'adresse de cette façon."
+#: At most this many address changes asked per account and hour: each one mails an address the
+#: person typed, so the form must not become a way to mail anyone many times.
+MAX_REQUESTS_PER_HOUR = 5
+TOO_MANY = (
+    "Trop de demandes de changement d'adresse en peu de temps : réessayez dans une heure, "
+    "ou ouvrez le lien déjà envoyé."
+)
 ACCOUNT_OBJECT = "user"
 
 
@@ -104,6 +113,13 @@ def request_email_change(
     if user.role not in (Role.EMPLOYER, Role.CANDIDATE):
         raise Conflict(NO_ACCOUNT)
     at = now_or_utc(now)
+    recent = session.scalar(
+        select(func.count())
+        .select_from(EmailChange)
+        .where(EmailChange.user_id == user.id, EmailChange.created_at > at - timedelta(hours=1))
+    )
+    if (recent or 0) >= MAX_REQUESTS_PER_HOUR:
+        raise Conflict(TOO_MANY)
     errors = ErrorCollector()
     email = errors.run(clean_email, new_email, "email")
     if email is not None:

@@ -240,3 +240,15 @@ def test_an_address_in_use_or_an_expired_link_is_refused(session: Session) -> No
         account_email.confirm_email_change(session, second, now=start)
     assert exc.value.errors == {"email": [account_email.ADDRESS_TAKEN]}
     assert session.scalar(select(User.email).where(User.id == user.id)) == user.email
+
+
+def test_address_changes_asked_too_often_are_refused_for_an_hour(session: Session) -> None:
+    user = make_user(session, Role.EMPLOYER)
+    me, start = Actor.user(user), utcnow()
+    for n in range(account_email.MAX_REQUESTS_PER_HOUR):
+        account_email.request_email_change(session, me, user, f"n{n}@example.org", now=start)
+    with pytest.raises(Conflict, match="Trop de demandes"):
+        account_email.request_email_change(session, me, user, "encore@example.org", now=start)
+    assert _mails(session, "encore@example.org") == []
+    later = start + timedelta(hours=1, seconds=1)
+    account_email.request_email_change(session, me, user, "encore@example.org", now=later)

@@ -346,6 +346,20 @@ ENDPOINTS = {
         body=lambda w: {"contact_user_id": w.other_employer_user.id},
         expected=expect(employer=422, other=404, staff=422, candidate=403, other_candidate=403),
     ),
+    "team.join_requests": Endpoint(
+        "GET",
+        "/api/v1/employers/{employer_id}/join-requests",
+        lambda w: {"employer_id": w.employer.id},
+        expected=EMPLOYER_OWN,
+    ),
+    # No such request in the world (decisions: tests/web/test_team_web.py).
+    "team.join_decision": Endpoint(
+        "POST",
+        "/api/v1/employers/{employer_id}/join-requests/{join_id}/decision",
+        lambda w: {"employer_id": w.employer.id, "join_id": 2**31 - 1},
+        body=lambda w: {"decision": "refuse"},
+        expected=expect(employer=404, other=404, staff=404, candidate=403, other_candidate=403),
+    ),
     # The world's candidate has an account (202); the other candidate and the employer tokens
     # name none (409); staff change theirs elsewhere (403).
     "account.email": Endpoint(

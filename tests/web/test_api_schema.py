@@ -108,6 +108,8 @@ def test_openapi_document_lists_every_resource(bare_app: Flask) -> None:
         ("/api/v1/employers/{employer_id}/team", "post"),
         ("/api/v1/employers/{employer_id}/team/{user_id}", "delete"),
         ("/api/v1/account/email", "post"),
+        ("/api/v1/employers/{employer_id}/join-requests", "get"),
+        ("/api/v1/employers/{employer_id}/join-requests/{join_id}/decision", "post"),
     }
     assert operations == expected
     # Every list takes the page parameters and answers the envelope.
@@ -201,7 +203,7 @@ def test_property_based_run_finds_no_server_error_nor_schema_break(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.coordinator, EXAMPLES)
-    assert operations == 36  # 32 + the team routes (issue 15)
+    assert operations == 38  # 32 + the team routes (issue 15)
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # The run reached the views, not only the token check.
@@ -213,7 +215,7 @@ def test_property_based_run_with_a_candidate_token(
     tokens: Tokens,  # noqa: F811
 ) -> None:
     operations, failures, statuses = _property_run(app, tokens.candidate, CANDIDATE_EXAMPLES)
-    assert operations == 36  # 32 + the team routes (issue 15)
+    assert operations == 38  # 32 + the team routes (issue 15)
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # Its reads answered (what it sees matches the document), its forbidden actions were refused.

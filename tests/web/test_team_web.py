@@ -175,3 +175,48 @@ def test_the_candidate_of_an_approved_pair_sees_the_offer_contact_person(
     page = sign_in(app.test_client(), world.candidate_user).get("/candidat/").text
     assert "Lucie Garnier" in page and colleague.email in page
     assert world.employer.contact_email not in page
+
+
+def test_the_api_decides_requests_to_join_its_own_structure(
+    app: Flask, world: World, session: Session
+) -> None:
+    from data.operations import employers as employer_ops
+
+    joins = [
+        employer_ops.request_to_join(session, world.employer, name=name, email=email)
+        for name, email in (("Marc Lenoir", "marc@ex.org"), ("Nina Roche", "nina@ex.org"))
+    ]
+    _, raw = auth.create_api_token(session, role=Role.EMPLOYER, employer_id=world.employer.id)
+    _, other_raw = auth.create_api_token(
+        session, role=Role.EMPLOYER, employer_id=world.other_employer_user.employer_id
+    )
+    session.commit()
+    api = ApiClient(app.test_client(), raw)
+    base = f"/api/v1/employers/{world.employer.id}/join-requests"
+    listed = api.get(base).get_json()
+    assert [j["name"] for j in listed["items"]] == ["Marc Lenoir", "Nina Roche"]
+    # Another structure's token: neither its list nor its decisions.
+    other = ApiClient(app.test_client(), other_raw)
+    assert other.get(base).status_code == 404
+    accept = {"decision": "accept"}
+    assert other.post(f"{base}/{joins[0].id}/decision", accept).status_code == 404
+
+    done = api.post(f"{base}/{joins[0].id}/decision", accept)
+    assert done.status_code == 200, done.get_json()
+    body = done.get_json()
+    assert body["status"] == "accepted" and body["member"]["email"] == "marc@ex.org"
+    assert api.post(f"{base}/{joins[0].id}/decision", accept).status_code == 409
+    refused = api.post(f"{base}/{joins[1].id}/decision", {"decision": "refuse"})
+    assert refused.status_code == 200 and refused.get_json()["member"] is None
+    assert api.get(base).get_json()["items"] == []
+    session.expire_all()
+    marc = session.scalar(select(User).where(User.email == "marc@ex.org"))
+    assert marc is not None and marc.employer_id == world.employer.id
+    kinds = set(
+        session.scalars(
+            select(OutboxMessage.kind).where(
+                OutboxMessage.recipient.in_(["marc@ex.org", "nina@ex.org"])
+            )
+        )
+    )
+    assert kinds == {"signin", "join_request"}

@@ -893,3 +893,36 @@ class EmailChangeOut(Base):
     message = Text(required=True, metadata={"description": "French, for the person."})
     new_email = Text(required=True)
     expires_at = Stamp(required=True)
+
+
+class JoinRequestSchema(Base):
+    """Someone who signed up with the structure's SIRET and asks to join it."""
+
+    id = StrictInteger(required=True)
+    name = Text(required=True)
+    email = Text(required=True)
+    phone = Text(required=True, allow_none=True)
+    message = Text(required=True, allow_none=True)
+    created_at = Stamp(required=True)
+
+
+JoinRequestPage = page_of(JoinRequestSchema, "JoinRequestPage")
+
+
+class JoinDecisionIn(Base):
+    """Accept (an account is created, a sign-in link mailed) or refuse (a neutral mail)."""
+
+    decision = Text(required=True, validate=_one_of(["accept", "refuse"]))
+
+
+class JoinDecisionOut(Base):
+    """What the decision did."""
+
+    message = Text(required=True, metadata={"description": "French, for the person."})
+    status = Text(required=True, metadata={"description": "accepted or refused."})
+    member = fields.Nested(
+        TeamMemberSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The account created on acceptance."},
+    )

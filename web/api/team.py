@@ -16,11 +16,13 @@ from marshmallow import RAISE
 from sqlalchemy import select
 
 from data.errors import Conflict, NotFound
-from data.models import Employer, Role, User
+from data.models import Employer, JoinRequestStatus, Role, StructureJoinRequest, User
 from data.operations import account_email
+from data.operations import employers as employer_ops
 from data.operations import team as team_ops
 from data.queries.pages import Page
 from web.db import get_session
+from web.views import signin
 
 from .auth import Principal, current_principal, not_candidate, roles_only
 from .base import ID, api_blueprint, errors
@@ -30,6 +32,9 @@ from .schemas import (
     EmailChangeIn,
     EmailChangeOut,
     InviteIn,
+    JoinDecisionIn,
+    JoinDecisionOut,
+    JoinRequestPage,
     PageQuery,
     TeamMemberPage,
     TeamMemberSchema,
@@ -124,6 +129,64 @@ def remove(employer_id: int, user_id: int) -> None:
     employer = _structure(principal, employer_id)
     team_ops.remove_colleague(session, principal.actor, employer, user_id)
     session.commit()
+
+
+def join_dict(join: StructureJoinRequest) -> dict[str, Any]:
+    """Return a request to join as the API shows it to the structure's people."""
+    return {
+        "id": join.id,
+        "name": join.name,
+        "email": join.email,
+        "phone": join.phone,
+        "message": join.message,
+        "created_at": join.created_at,
+    }
+
+
+@bp.route(f"/<{ID}:employer_id>/join-requests", methods=["GET"], endpoint="join_requests")
+@not_candidate
+@bp.arguments(PageQuery, location="query", unknown=RAISE)
+@bp.response(200, JoinRequestPage)
+@errors(bp, 403, 404, 422)
+def list_join_requests(query: dict[str, Any], employer_id: int) -> dict[str, Any]:
+    """List the pending requests to join a structure (people who signed up with its SIRET),
+    oldest first, as the structure's page shows them."""
+    employer = _structure(current_principal(), employer_id)
+    joins = employer_ops.pending_join_requests(get_session(), employer.id)
+    size, number = query["page_size"], query["page"]
+    items = joins[(number - 1) * size : number * size]
+    return page_out(Page(items, number, size, len(joins)), join_dict)
+
+
+@bp.route(
+    f"/<{ID}:employer_id>/join-requests/<{ID}:join_id>/decision",
+    methods=["POST"],
+    endpoint="join_decision",
+)
+@not_candidate
+@bp.arguments(JoinDecisionIn)
+@bp.response(200, JoinDecisionOut)
+@errors(bp, 400, 403, 404, 409, 422)
+def decide_join(data: dict[str, Any], employer_id: int, join_id: int) -> dict[str, Any]:
+    """Accept a request to join (the person's account is created and a sign-in link mailed) or
+    refuse it (a neutral mail). 409 when someone decided first, or the address has an account."""
+    principal = current_principal()
+    session = get_session()
+    employer = _structure(principal, employer_id)
+    join = session.get(StructureJoinRequest, join_id)
+    if join is None or join.employer_id != employer.id:
+        raise NotFound("Demande", join_id)
+    accept = data["decision"] == "accept"
+    message = signin.decide_join_request(join, principal.actor, accept=accept)
+    member = None
+    if accept:
+        created = session.scalar(select(User).where(User.email == join.email))
+        member = member_dict(created) if created is not None else None
+    return {
+        "message": message,
+        "status": (JoinRequestStatus.ACCEPTED if accept else JoinRequestStatus.REFUSED).value,
+        "member": member,
+    }
 
 
 def _own_account(principal: Principal) -> User:

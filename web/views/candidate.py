@@ -294,6 +294,8 @@ def profile() -> str | Response | tuple:
             notice = signin.ask_email_change(_me(), new_email)
         except ValidationError as exc:
             errors.update(exc.errors)
+        except Conflict as exc:  # asked too often
+            errors["email"] = [str(exc)]
     if errors:
         session.rollback()
         return render_template("candidate/profile.html", form=form, errors=errors), 400
