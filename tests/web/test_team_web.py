@@ -133,6 +133,7 @@ def test_the_offer_form_names_a_contact_of_the_structure_only(
     session.expire_all()
     assert session.get(Offer, world.draft.id).contact_user_id == colleague.id
     assert f'value="{colleague.id}" selected' in owner.get(url).text
+    assert "Karine Blanc" in owner.get(f"/employeur/offres/{world.draft.id}").text
 
 
 def test_the_api_lists_invites_and_removes_people_of_its_own_structure(
