@@ -22,6 +22,7 @@ from data import operations as ops
 from data.mail import Mailer
 from data.mail.actions import still_looking_token
 from data.mail.links import url
+from data.mail.recipients import offer_recipients
 from data.models import (
     Candidate,
     Offer,
@@ -36,7 +37,6 @@ from jobs.common import (
     base_url_of,
     candidate_recipient,
     clock,
-    employer_recipients,
     for_each,
     local_date,
     summary,
@@ -133,7 +133,7 @@ def _offer(
         return []
     today = local_date(now)
     expires_on = offer.start_date + timedelta(days=OFFER_EXPIRY_GRACE_DAYS)
-    site, employer = offer.site, offer.site.employer
+    site = offer.site
     context = {
         "metier": offer.metier.label,
         "site": site.name,
@@ -145,7 +145,7 @@ def _offer(
     ids: list[int | None] = []
     if today >= expires_on:
         ops.expire_offer(s, offer, now=now)
-        for recipient in employer_recipients(s, employer):
+        for recipient in offer_recipients(s, offer):
             ids.append(
                 batch.queue(
                     s,
@@ -158,7 +158,7 @@ def _offer(
             )
         counts["offers_expired"] += 1
         return ids
-    for recipient in employer_recipients(s, employer):
+    for recipient in offer_recipients(s, offer):
         ids.append(
             batch.queue(
                 s,
@@ -240,7 +240,7 @@ def _nudge(
                 )
             )
     if pair.employer_interest is None:
-        for recipient in employer_recipients(s, employer):
+        for recipient in offer_recipients(s, offer):
             ids.append(
                 batch.queue(
                     s,

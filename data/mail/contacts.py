@@ -24,7 +24,7 @@ from data.models import Suggestion
 
 from .compose import default_base_url, queue_mail
 from .links import url
-from .recipients import candidate_recipient, employer_recipients
+from .recipients import candidate_recipient, offer_contact, offer_recipients
 
 __all__ = [
     "CANDIDATE_KIND",
@@ -74,6 +74,7 @@ def queue_contact_mails(
     unreached: list[str] = []
 
     person = candidate_recipient(session, candidate)
+    contact = offer_contact(session, offer)
     if person is not None:
         ids.append(
             queue_mail(
@@ -91,15 +92,15 @@ def queue_contact_mails(
                 commune=site.commune.name,
                 address=site.address,
                 start_date=offer.start_date,
-                contact_name=employer.contact_name,
-                contact_email=employer.contact_email,
-                contact_phone=employer.contact_phone,
+                contact_name=contact.name,
+                contact_email=contact.email,
+                contact_phone=contact.phone,
                 home_url=url(base, "candidate_home"),
             )
         )
     else:
         unreached.append(CANDIDATE_SIDE)
-    recipients = employer_recipients(session, employer)
+    recipients = offer_recipients(session, offer)
     for recipient in recipients:
         ids.append(
             queue_mail(
@@ -131,6 +132,6 @@ def unreached_sides(session: Session, pair: Suggestion) -> tuple[str, ...]:
     sides = []
     if candidate_recipient(session, pair.request.candidate) is None:
         sides.append(CANDIDATE_SIDE)
-    if not employer_recipients(session, pair.offer.site.employer):
+    if not offer_recipients(session, pair.offer):
         sides.append(EMPLOYER_SIDE)
     return tuple(sides)

@@ -31,6 +31,15 @@ def _get(path: str, endpoint: str) -> Link:
 LINKS: dict[str, Link] = {
     "home": _get("/", "public.home"),
     "sign_in": _get("/connexion", "signin.request_link"),
+    # A mailed sign-in link (an invitation): the page of a click, then its button (POST).
+    "sign_in_link": Link(
+        "/connexion/lien/{token}", {"GET": "signin.link", "POST": "signin.use_link"}
+    ),
+    # The confirmation of a new sign-in address: the page of a click, then its button (POST).
+    "email_change": Link(
+        "/compte/adresse/{token}",
+        {"GET": "signin.email_change_page", "POST": "signin.confirm_email_change"},
+    ),
     "public_offer": _get("/offres/{offer_id}", "public.offer"),
     "candidate_home": _get("/candidat/", "candidate.dashboard"),
     "candidate_request": _get("/candidat/demande", "candidate.edit_request"),

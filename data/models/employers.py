@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum, utcnow
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier
+
+if TYPE_CHECKING:
+    from .users import User
 
 __all__ = [
     "StructureKind",
@@ -232,6 +236,13 @@ class Offer(Base):
 
     site: Mapped[Site] = relationship(back_populates="offers")
     metier: Mapped[Metier] = relationship()
+
+    # The person of the structure its mails go to (issue 15, team); none: the structure's people.
+    # A removed colleague's offers fall back to none (data.operations.team.remove_colleague).
+    contact_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    contact_user: Mapped[User | None] = relationship(foreign_keys=[contact_user_id])
 
     @property
     def places_left(self) -> int:

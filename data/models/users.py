@@ -12,7 +12,7 @@ from .base import Base, str_enum, utcnow
 from .candidates import Candidate
 from .employers import Employer
 
-__all__ = ["Role", "User"]
+__all__ = ["Role", "User", "EmailChange"]
 
 
 class Role(enum.StrEnum):
@@ -62,3 +62,24 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class EmailChange(Base):
+    """A sign-in address change waiting for its confirmation link (mailed to the new address).
+
+    The link is single-use and expires; only the SHA-256 of its random value is kept. The address
+    of the account changes only when the link is followed (``data.operations.account_email``).
+    """
+
+    __tablename__ = "email_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    old_email: Mapped[str] = mapped_column(String(254))
+    new_email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -435,6 +435,8 @@ FIELD_LABELS: dict[str, str] = {
     "tutor_name": "Maître d'apprentissage",
     "tutor_role": "Fonction du maître d'apprentissage",
     "description": "Description",
+    # Team (issue 15): an offer's contact person, a colleague invited
+    "contact_user_id": "Personne à contacter pour l'offre",
     # Candidates and requests
     "metiers": "Métiers recherchés",
     "metier_1": "Premier métier",

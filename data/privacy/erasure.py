@@ -48,6 +48,7 @@ from data.models.mail import (
     OutboxMessage,
     UnsubscribeToken,
 )
+from data.models.users import EmailChange
 from data.operations import audit
 from data.operations._common import load, now_or_utc
 from data.operations.cv import discard_cv_file
@@ -296,6 +297,9 @@ def _forget_access(session: Session, person: Person, now: datetime) -> Counter[s
     if person.user_ids:
         counts["sign_in_links_deleted"] = _rows(
             session, delete(LoginToken).where(LoginToken.user_id.in_(person.user_ids))
+        )
+        counts["address_changes_deleted"] = _rows(
+            session, delete(EmailChange).where(EmailChange.user_id.in_(person.user_ids))
         )
         for model in (TotpUse, NotificationPreference):
             _rows(session, delete(model).where(model.user_id.in_(person.user_ids)))

@@ -25,6 +25,7 @@ from data.models.mail import (
     OutboxStatus,
     UnsubscribeToken,
 )
+from data.models.users import EmailChange
 from data.operations import audit
 from data.operations._common import load
 from data.operations.cv import cv_of
@@ -346,8 +347,25 @@ def _tokens(session: Session, person: Person) -> dict[str, list[dict[str, Any]]]
                 .order_by(ActionToken.created_at)
             )
         ]
+    address_changes = []
+    if person.user_ids:
+        address_changes = [
+            {
+                "ancienne_adresse": c.old_email,
+                "nouvelle_adresse": c.new_email,
+                "demande_le": _iso(c.created_at),
+                "expire_le": _iso(c.expires_at),
+                "utilise_le": _iso(c.used_at),
+            }
+            for c in session.scalars(
+                select(EmailChange)
+                .where(EmailChange.user_id.in_(person.user_ids))
+                .order_by(EmailChange.created_at, EmailChange.id)
+            )
+        ]
     return {
         "liens_de_connexion": sign_in,
+        "changements_d_adresse": address_changes,
         "jetons_api": api,
         "liens_de_desabonnement": unsubscribe,
         "liens_de_reponse": answers,

@@ -69,6 +69,8 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     "metier_mappings": {"normalized": N, "text": N, "metier_code": N},
     "users": {"email": P, "role": N, "display_name": OTHER, "password_hash": N, "totp_secret": N},
     "login_tokens": {"token_hash": N},
+    # A sign-in address change waiting for its link (issue 15): both addresses are the person's.
+    "email_changes": {"token_hash": N, "old_email": P, "new_email": P},
     "rate_limit_windows": {"key_hash": P},  # SHA-256 of keys that may be an address
     "api_tokens": {"token_hash": N, "role": N, "label": A},
     "suggestions": {
@@ -197,6 +199,7 @@ HOLDINGS: tuple[Holding, ...] = (
     ),
     Holding("users", "Votre compte", "compte supprimé"),
     Holding("login_tokens", "Liens de connexion envoyés", "liens supprimés"),
+    Holding("email_changes", "Changements d'adresse de connexion demandés", "demandes supprimées"),
     Holding(
         "api_tokens", "Jetons d'accès à l'API émis pour vous", "jetons révoqués, libellés effacés"
     ),

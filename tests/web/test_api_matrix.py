@@ -459,6 +459,69 @@ ENDPOINTS = {
         mimetype="application/pdf",
         setup=lambda w, s, d: save_cv(s, w.request.candidate, A_PDF, d),
     ),
+    # Team (issue 15): a structure's people, an offer's contact, one's sign-in address.
+    "team.team": Endpoint(
+        "GET",
+        "/api/v1/employers/{employer_id}/team",
+        lambda w: {"employer_id": w.employer.id},
+        expected=EMPLOYER_OWN,
+    ),
+    "team.invite": Endpoint(
+        "POST",
+        "/api/v1/employers/{employer_id}/team",
+        lambda w: {"employer_id": w.employer.id},
+        body=lambda w: {"name": "Hélène Morel", "email": "helene.morel@example.org"},
+        expected=expect(employer=201, other=404, staff=201, candidate=403, other_candidate=403),
+    ),
+    "team.remove": Endpoint(
+        "DELETE",
+        "/api/v1/employers/{employer_id}/team/{user_id}",
+        lambda w: {"employer_id": w.employer.id, "user_id": w.employer_user.id},
+        # The structure's only person: refused (409); another structure: 404.
+        expected=expect(employer=409, other=404, staff=409, candidate=403, other_candidate=403),
+    ),
+    "team.remove_another_structures": Endpoint(
+        "DELETE",
+        "/api/v1/employers/{employer_id}/team/{user_id}",
+        lambda w: {"employer_id": w.employer.id, "user_id": w.other_employer_user.id},
+        expected=expect(employer=404, other=404, staff=404, candidate=403, other_candidate=403),
+    ),
+    "offers.update_contact": Endpoint(
+        "PATCH",
+        "/api/v1/offers/{offer_id}",
+        offer_id,
+        body=lambda w: {"contact_user_id": w.employer_user.id},
+        expected=EMPLOYER_OWN,
+    ),
+    "offers.update_contact_of_another_structure": Endpoint(
+        "PATCH",
+        "/api/v1/offers/{offer_id}",
+        offer_id,
+        body=lambda w: {"contact_user_id": w.other_employer_user.id},
+        expected=expect(employer=422, other=404, staff=422, candidate=403, other_candidate=403),
+    ),
+    "team.join_requests": Endpoint(
+        "GET",
+        "/api/v1/employers/{employer_id}/join-requests",
+        lambda w: {"employer_id": w.employer.id},
+        expected=EMPLOYER_OWN,
+    ),
+    # No such request in the world (decisions: tests/web/test_team_web.py).
+    "team.join_decision": Endpoint(
+        "POST",
+        "/api/v1/employers/{employer_id}/join-requests/{join_id}/decision",
+        lambda w: {"employer_id": w.employer.id, "join_id": 2**31 - 1},
+        body=lambda w: {"decision": "refuse"},
+        expected=expect(employer=404, other=404, staff=404, candidate=403, other_candidate=403),
+    ),
+    # The world's candidate has an account (202); the other candidate and the employer tokens
+    # name none (409); staff change theirs elsewhere (403).
+    "account.email": Endpoint(
+        "POST",
+        "/api/v1/account/email",
+        body=lambda w: {"email": "nouvelle.adresse@example.org"},
+        expected=expect(employer=409, other=409, staff=403, candidate=202, other_candidate=409),
+    ),
     "openapi": Endpoint("GET", "/api/openapi.json", expected=PUBLIC),
     "docs": Endpoint("GET", "/api/docs", expected=PUBLIC),
 }

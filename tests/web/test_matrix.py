@@ -106,6 +106,10 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/admin/", (302, 403, 403, 403, 403)),
     ("/admin/courriels", (302, 403, 403, 403, 403)),
     ("/admin/comptes", (302, 403, 403, 403, 403)),
+    # Team (issue 15): the structure's people, one's sign-in address, the link to a new address.
+    ("/employeur/equipe", EMPLOYER_ONLY),
+    ("/employeur/mon-adresse", EMPLOYER_ONLY),
+    ("/compte/adresse/unknown-token", PUBLIC),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
@@ -165,6 +169,12 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     # The CV: sent without a file, the form again with the message (400); deleting none: back.
     ("/candidat/cv", (302, 400, 403, 403, 403)),
     ("/candidat/cv/supprimer", (302, 302, 403, 403, 403)),
+    # Team (issue 15). Invited without a name nor address, a new address left empty: the form
+    # again (400). Removing oneself asks for a confirmation (200); another structure's: 404.
+    ("/employeur/equipe/inviter", (302, 403, 400, 400, 403)),
+    ("/employeur/equipe/{employer_user}/retirer", (302, 403, 200, 404, 403)),
+    ("/employeur/mon-adresse", (302, 403, 400, 400, 403)),
+    ("/compte/adresse/unknown-token", (400, 400, 400, 400, 400)),
 ]
 
 
@@ -179,6 +189,7 @@ def _ids(world: World) -> dict[str, int]:
         "employer": world.employer.id,
         "suggestion": world.suggestion.id,
         "proposed": world.proposed.id,
+        "employer_user": world.employer_user.id,
     }
 
 

@@ -101,7 +101,7 @@ def _settings() -> dict[str, Any]:
 
 def init_app(app: Flask) -> PasserelleApi:
     """Mount the API, its OpenAPI document and its docs page on ``app``."""
-    from . import cv, docs, lists, moderation, offers, pairs, reference, requests, suggestions
+    from . import cv, docs, lists, moderation, offers, pairs, reference, requests, suggestions, team
 
     for key, value in _settings().items():
         app.config.setdefault(key, value)
@@ -118,6 +118,8 @@ def init_app(app: Flask) -> PasserelleApi:
         reference.metiers,
         lists.bp,
         cv.bp,
+        team.bp,  # issue 15, team: a structure's people and one's sign-in address
+        team.account,
     ):
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from webargs.flaskparser import abort
 
 from data.errors import NotFound, ValidationError
+from data.mail.recipients import offer_contact
 from data.models import (
     PAIR_STAGES,
     Candidate,
@@ -217,6 +218,8 @@ def offer_dict(
     data = offer_brief(offer)
     names = _PUBLIC_OFFER_FIELDS if public else _OFFER_FIELDS
     data.update({name: getattr(offer, name) for name in names})
+    if not public:
+        data["contact_user_id"] = offer.contact_user_id
     if distance_km is not None:
         data["distance_km"] = round(distance_km, 1)
     return data
@@ -351,11 +354,13 @@ def employer_contact(offer: Offer) -> dict[str, Any]:
 
     The site's name and commune are in the offer itself (:func:`offer_brief`).
     """
-    employer = offer.site.employer
+    session = object_session(offer)
+    assert session is not None
+    contact = offer_contact(session, offer)  # its contact person when named (data.mail)
     return {
-        "contact_name": employer.contact_name,
-        "email": employer.contact_email,
-        "phone": employer.contact_phone,
+        "contact_name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
         "address": offer.site.address,
     }
 

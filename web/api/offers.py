@@ -15,6 +15,7 @@ from data import operations as ops
 from data import queries
 from data.errors import Conflict, NotFound, ValidationError
 from data.models import Candidate, Request
+from data.operations import team as team_ops
 from data.operations.offer_import import import_offers
 from data.operations.suggestions import NO_REQUEST, PAIR_ENDED
 from data.presentation.reasons import CANDIDATE, reasons_for
@@ -90,7 +91,9 @@ def create_offer(data: dict[str, Any]) -> dict[str, Any]:
     """Create a draft offer at a site (of the token's employer, for an employer token)."""
     principal = current_principal()
     session = get_session()
+    contact = data.pop("contact_user_id", None)
     offer = ops.create_offer_as(session, principal.actor, **data)
+    team_ops.set_offer_contact(session, offer, contact)
     session.commit()
     return offer_dict(load_offer(session, principal, offer.id))
 
@@ -143,7 +146,10 @@ def update_offer(data: dict[str, Any], offer_id: int) -> dict[str, Any]:
     """Change fields of a draft or published offer (a published one must stay publishable)."""
     principal = current_principal()
     session = get_session()
-    offer = ops.update_offer(session, load_offer(session, principal, offer_id), **data)
+    offer = load_offer(session, principal, offer_id)
+    if "contact_user_id" in data:
+        team_ops.set_offer_contact(session, offer, data.pop("contact_user_id"))
+    offer = ops.update_offer(session, offer, **data)
     session.commit()
     return offer_dict(offer)
 

@@ -359,6 +359,13 @@ class OfferSchema(_OfferFieldsOut):  # type: ignore[valid-type,misc]
     """An apprenticeship offer (its fields: ``data.operations.offer_fields``)."""
 
     id = StrictInteger(required=True)
+    contact_user_id = StrictInteger(
+        allow_none=True,
+        metadata={
+            "description": "The person of the structure its mails go to (none: the structure's "
+            "people). Not shown to candidate tokens."
+        },
+    )
     status = Choice(OfferStatus, required=True)
     metier = fields.Nested(MetierRef, required=True)
     places_filled = StrictInteger(required=True)
@@ -428,12 +435,22 @@ class OfferQuery(PageQuery):
             raise SchemaError("Indiquez la commune autour de laquelle chercher.", "distance_km")
 
 
+_CONTACT_IN = {
+    "description": "The person of the offer's structure its mails go to (a team member's id, "
+    "see /employers/{employer_id}/team); null: the structure's people."
+}
+
+
 class OfferUpdate(_offer_fields_in("OfferFieldsIn")):  # type: ignore[misc]
     """Fields of an offer that may change (all optional)."""
+
+    contact_user_id = Id(allow_none=True, metadata=_CONTACT_IN)
 
 
 class OfferCreate(_offer_fields_in("OfferFieldsNew", OFFER_REQUIRED)):  # type: ignore[misc]
     """A new offer (a draft): at one of the employer's sites, for one métier."""
+
+    contact_user_id = Id(allow_none=True, metadata=_CONTACT_IN)
 
 
 # --- Candidates' requests ---------------------------------------------------------------------
@@ -1132,3 +1149,70 @@ class ModerationSchema(Base):
 
 
 StructurePage = page_of(StructureSchema, "StructurePage")
+# --- A structure's people and one's sign-in address (issue 15, team) ---------------------------
+
+
+class TeamMemberSchema(Base):
+    """A person of a structure: an employer account that signs in with its own address."""
+
+    id = StrictInteger(required=True)
+    name = Text(required=True, allow_none=True)
+    email = Text(required=True)
+    last_login_at = Stamp(required=True, allow_none=True)
+
+
+TeamMemberPage = page_of(TeamMemberSchema, "TeamMemberPage")
+
+
+class InviteIn(Base):
+    """A colleague to invite: their name and the address they will sign in with."""
+
+    name = Text(required=True, validate=length(1, 200))
+    email = Text(required=True, validate=length(1, 254))
+
+
+class EmailChangeIn(Base):
+    """The new sign-in address asked for (it changes once the mailed link is followed)."""
+
+    email = Text(required=True, validate=length(1, 254))
+
+
+class EmailChangeOut(Base):
+    """An address change waiting for its confirmation link."""
+
+    message = Text(required=True, metadata={"description": "French, for the person."})
+    new_email = Text(required=True)
+    expires_at = Stamp(required=True)
+
+
+class JoinRequestSchema(Base):
+    """Someone who signed up with the structure's SIRET and asks to join it."""
+
+    id = StrictInteger(required=True)
+    name = Text(required=True)
+    email = Text(required=True)
+    phone = Text(required=True, allow_none=True)
+    message = Text(required=True, allow_none=True)
+    created_at = Stamp(required=True)
+
+
+JoinRequestPage = page_of(JoinRequestSchema, "JoinRequestPage")
+
+
+class JoinDecisionIn(Base):
+    """Accept (an account is created, a sign-in link mailed) or refuse (a neutral mail)."""
+
+    decision = Text(required=True, validate=_one_of(["accept", "refuse"]))
+
+
+class JoinDecisionOut(Base):
+    """What the decision did."""
+
+    message = Text(required=True, metadata={"description": "French, for the person."})
+    status = Text(required=True, metadata={"description": "accepted or refused."})
+    member = fields.Nested(
+        TeamMemberSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The account created on acceptance."},
+    )

@@ -16,9 +16,10 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from data import auth, privacy, queries, standing
 from data import operations as ops
-from data import privacy, queries, standing
 from data.errors import Conflict, ValidationError
+from data.mail.recipients import offer_contact
 from data.models import Candidate, Role, Suggestion, User
 from data.operations import cv as cv_ops
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
@@ -27,6 +28,7 @@ from web.cvfiles import cv_dir, send_cv
 from web.db import get_session
 from web.forms import checked, or_none, values
 from web.sessions import current_actor, current_user, role_required, sign_out
+from web.views import signin
 
 bp = Blueprint("candidate", __name__, url_prefix="/candidat")
 
@@ -96,8 +98,11 @@ def dashboard() -> str:
         where = standing.request_standing(get_session(), req, config=current_app.config)
         if not suggestions:
             nearest = queries.nearest_offer_beyond(get_session(), req)
+    # Whom to write to about each offer: its contact person when named (data.mail.recipients).
+    contacts = {s.offer_id: offer_contact(get_session(), s.offer) for s in suggestions}
     return render_template(
         "candidate/dashboard.html",
+        contacts=contacts,
         candidate=candidate,
         req=req,
         suggestions=suggestions,
@@ -270,6 +275,7 @@ def _profile_page(
     """Render « Mes informations »: the person's details, their presentation and their CV."""
     if form is None:
         form = {k: getattr(candidate, k) or "" for k in PROFILE_FIELDS}
+        form["email"] = _me().email  # the address one signs in with
     return render_template(
         "candidate/profile.html",
         form=form,
@@ -287,6 +293,11 @@ def profile() -> str | Response | tuple:
         return _profile_page(candidate)
     form = values(PROFILE_FIELDS)
     session = get_session()
+    # A new sign-in address never takes effect here: a link to it confirms it (signin.py).
+    new_email = form["email"].strip()
+    change = bool(new_email) and auth.normalize_email(new_email) != _me().email.lower()
+    errors: dict[str, list[str]] = {}
+    notice = None
     try:
         ops.update_candidate(
             session,
@@ -297,10 +308,21 @@ def profile() -> str | Response | tuple:
             presentation=or_none(form["presentation"]),
         )
     except ValidationError as exc:
+        errors.update(exc.errors)
+    if change and not errors:
+        try:
+            notice = signin.ask_email_change(_me(), new_email)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        except Conflict as exc:  # asked too often
+            errors["email"] = [str(exc)]
+    if errors:
         session.rollback()
-        return _profile_page(candidate, form, exc.errors), 400
+        return _profile_page(candidate, form, errors), 400
     session.commit()
     flash("Vos informations sont enregistrées.", "success")
+    if notice:
+        flash(notice, "info")
     return redirect(url_for("candidate.dashboard"))
 
 

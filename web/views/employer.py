@@ -33,8 +33,9 @@ from data.models import (
     Suggestion,
     User,
 )
-from data.operations import audit
+from data.operations import account_email, audit
 from data.operations import employers as employer_ops
+from data.operations import team as team_ops
 from data.operations.communes import commune_label
 from data.operations.offer_fields import (
     OFFER_FIELD,
@@ -49,7 +50,7 @@ from data.operations.sites import BEDS, COST, housing_field, save_site, site_fie
 from web.cvfiles import CV_FIELDS, send_cv
 from web.db import get_session
 from web.forms import checked, or_none, values
-from web.sessions import current_actor, current_user, role_required
+from web.sessions import current_actor, current_user, role_required, sign_out
 from web.views import signin
 
 bp = Blueprint("employer", __name__, url_prefix="/employeur")
@@ -256,8 +257,22 @@ def _offer_page(template: str, offer: Offer | None, form: dict, errors: dict, st
         sites=[(s.id, f"{s.name} – {s.commune.name}") for s in employer.sites],
         metiers=queries.metier_options(session),
         fields=OFFER_FIELD,
+        contacts=[(u.id, _person_label(u)) for u in team_ops.team_members(session, employer)],
     )
     return html, status
+
+
+def _person_label(user: User) -> str:
+    return f"{user.display_name} ({user.email})" if user.display_name else user.email
+
+
+def _offer_contact() -> tuple[str, int | None, dict[str, list[str]]]:
+    """Return the contact chosen on the offer form: as typed, as checked, and its errors."""
+    typed = request.form.get("contact_user_id", "")[:20]
+    try:
+        return typed, team_ops.clean_offer_contact(get_session(), _employer().id, typed), {}
+    except ValidationError as exc:
+        return typed, None, exc.errors
 
 
 @bp.route("/offres/nouvelle", methods=["GET", "POST"])
@@ -273,12 +288,16 @@ def new_offer() -> Response | tuple:
         }
         return _offer_page("employer/offer_form.html", None, defaults, {})
     form, args = _offer_input()
+    form["contact_user_id"], contact, errors = _offer_contact()
     session = get_session()
     try:
         offer = ops.create_offer_as(session, current_actor(), **args)
     except ValidationError as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
         session.rollback()
-        return _offer_page("employer/offer_form.html", None, form, exc.errors, 400)
+        return _offer_page("employer/offer_form.html", None, form, errors, 400)
+    team_ops.set_offer_contact(session, offer, contact)
     session.commit()
     flash("L'offre est enregistrée comme brouillon. Publiez-la quand elle est prête.", "success")
     return redirect(url_for("employer.offer", offer_id=offer.id))
@@ -292,14 +311,19 @@ def edit_offer(offer_id: int) -> Response | tuple:
         form = {k: ("" if v is None else str(getattr(v, "value", v))) for k, v in form.items()}
         for flag in OFFER_FLAGS:
             form[flag] = "1" if getattr(offer, flag) else ""
+        form["contact_user_id"] = str(offer.contact_user_id or "")
         return _offer_page("employer/offer_form.html", offer, form, {})
     form, args = _offer_input()
+    form["contact_user_id"], contact, errors = _offer_contact()
     session = get_session()
     try:
         ops.update_offer(session, offer, **args)
     except ValidationError as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
         session.rollback()
-        return _offer_page("employer/offer_form.html", offer, form, exc.errors, 400)
+        return _offer_page("employer/offer_form.html", offer, form, errors, 400)
+    team_ops.set_offer_contact(session, offer, contact)
     session.commit()
     flash("L'offre est enregistrée.", "success")
     return redirect(url_for("employer.offer", offer_id=offer.id))
@@ -461,3 +485,112 @@ def notifications() -> str | Response | tuple:
     session.commit()
     flash("Vos préférences de notification sont enregistrées.", "success")
     return redirect(url_for("employer.dashboard"))
+
+
+# --- The structure's people (« Mon équipe ») and one's sign-in address --------------------------
+
+
+def _team_page(form: dict[str, str], errors: dict[str, list[str]], status: int = 200) -> tuple:
+    session = get_session()
+    employer = _employer()
+    html = render_template(
+        "employer/team.html",
+        employer=employer,
+        members=team_ops.team_members(session, employer),
+        me=_me(),
+        joins=employer_ops.pending_join_requests(session, employer.id),
+        form=form,
+        errors=errors,
+    )
+    return html, status
+
+
+@bp.get("/equipe")
+def team() -> tuple:
+    """The people of the structure, the invitation form, the requests to join."""
+    return _team_page({}, {})
+
+
+@bp.post("/equipe/inviter")
+def invite() -> Response | tuple:
+    """Invite a colleague: an account of the structure and a mailed sign-in link."""
+    form = values(("name", "email"))
+    session = get_session()
+    try:
+        user = team_ops.invite_colleague(
+            session,
+            current_actor(),
+            _employer(),
+            name=form["name"],
+            email=form["email"],
+            base_url=current_app.config["BASE_URL"],
+        )
+    except ValidationError as exc:
+        session.rollback()
+        return _team_page(form, exc.errors, 400)
+    session.commit()
+    flash(
+        f"{user.display_name} est invité·e : un lien de connexion part à {user.email}.", "success"
+    )
+    return redirect(url_for("employer.team"))
+
+
+@bp.post("/equipe/<id:user_id>/retirer")
+def remove_member(user_id: int) -> Response | tuple | str:
+    """Remove a person of the structure (another structure's: 404); oneself after a
+    confirmation page; never the last one."""
+    session = get_session()
+    person = session.get(User, user_id)
+    me = _me()
+    if (
+        person is None
+        or person.employer_id != me.employer_id
+        or person.role != Role.EMPLOYER
+        or not person.is_active
+    ):
+        abort(404)
+    myself = person.id == me.id
+    if myself and request.form.get("confirm") != "1":
+        return render_template("employer/team_leave.html", person=person)
+    try:
+        team_ops.remove_colleague(session, current_actor(), me.employer_id, person)
+    except Conflict as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("employer.team"))
+    session.commit()
+    if myself:
+        sign_out()
+        flash("Vous êtes retiré·e de la structure : votre compte est fermé.", "success")
+        return redirect(url_for("public.home"))
+    flash(
+        f"{person.display_name or person.email} est retiré·e de la structure : son accès est "
+        "fermé et ses offres n'ont plus de personne à contacter désignée.",
+        "success",
+    )
+    return redirect(url_for("employer.team"))
+
+
+@bp.route("/mon-adresse", methods=["GET", "POST"])
+def my_address() -> str | Response | tuple:
+    """Change one's sign-in address: a link to the new address confirms it."""
+    session = get_session()
+    me = _me()
+    pending = account_email.pending_email_change(session, me)
+    if request.method == "GET":
+        return render_template(
+            "employer/team_address.html", me=me, pending=pending, form={}, errors={}
+        )
+    form = values(("email",))
+    try:
+        message = signin.ask_email_change(me, form["email"])
+    except (ValidationError, Conflict) as exc:
+        session.rollback()
+        errors = exc.errors if isinstance(exc, ValidationError) else {"_schema": [str(exc)]}
+        page = render_template(
+            "employer/team_address.html", me=me, pending=pending, form=form, errors=errors
+        )
+        return page, 400
+    session.commit()
+    flash(message, "success")
+    return redirect(url_for("employer.team"))

@@ -24,13 +24,22 @@ from data.actor import Actor
 from data.errors import ValidationError
 from data.jobruns import interval_of
 from data.models import Employer, Role, StructureJoinRequest, User
+from data.operations import account_email
 from data.operations import candidates as candidate_ops
 from data.operations import employers as employer_ops
 from data.operations import users as user_ops
 from data.presentation import plural
 from web import challenge, mailing
 from web.db import get_session
-from web.sessions import STAFF, current_user, role_required, safe_next, sign_in, sign_out
+from web.sessions import (
+    STAFF,
+    current_actor,
+    current_user,
+    role_required,
+    safe_next,
+    sign_in,
+    sign_out,
+)
 
 bp = Blueprint("signin", __name__)
 
@@ -212,6 +221,58 @@ def use_link(token: str) -> Response | tuple:
     sign_in(user)
     flash("Vous êtes connecté·e.", "success")
     return redirect(_landing(user, request.form.get("next")))
+
+
+# --- Sign-in address change: the link mailed to the new address -------------------------------
+
+
+@bp.get("/compte/adresse/<token>")
+def email_change_page(token: str) -> str:
+    """The page a confirmation link opens: it tells the new address; a button confirms (mail
+    scanners open links: looking must not use it)."""
+    new_email = account_email.peek_email_change(get_session(), token)
+    return render_template("signin/email_change.html", token=token, new_email=new_email)
+
+
+@bp.post("/compte/adresse/<token>")
+def confirm_email_change(token: str) -> Response | tuple:
+    """Confirm a new sign-in address: every session of the account ends, this one too."""
+    session = get_session()
+    try:
+        user = account_email.confirm_email_change(
+            session, token, base_url=current_app.config["BASE_URL"]
+        )
+    except ValidationError as exc:
+        session.rollback()
+        message = next(iter(exc.errors.values()))[0]
+        page = render_template(
+            "signin/email_change.html", token=token, new_email=None, message=message
+        )
+        return page, 400
+    session.commit()
+    sign_out()
+    flash(
+        f"Votre adresse de connexion est maintenant {user.email}. "
+        "Connectez-vous avec elle pour continuer.",
+        "success",
+    )
+    return redirect(url_for("signin.request_link"))
+
+
+def ask_email_change(user: User, new_email: str) -> str:
+    """Ask for a new sign-in address for ``user`` (mails queued); return the flash. Raises
+    ValidationError with the French message when the address is refused. The caller commits."""
+    account_email.request_email_change(
+        get_session(),
+        current_actor(),
+        user,
+        new_email,
+        base_url=current_app.config["BASE_URL"],
+    )
+    return (
+        f"Un lien de confirmation est envoyé à {auth.normalize_email(new_email)} : votre adresse "
+        "de connexion changera quand vous l'aurez ouvert. Votre adresse actuelle en est avertie."
+    )
 
 
 # --- Staff: password + TOTP -------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """candidate CV: an optional PDF a candidate puts next to their presentation (issue 15)
 
 Revision ID: 0014_candidate_cv
-Revises: 0012_moderation
+Revises: 0013_team
 Create Date: 2026-12-03 22:45:00
 
 ``candidates`` gets ``cv_file`` (the random name of the file kept under the instance directory),
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_candidate_cv"
-down_revision: str | Sequence[str] | None = "0012_moderation"
+down_revision: str | Sequence[str] | None = "0013_team"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
