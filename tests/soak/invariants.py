@@ -45,6 +45,7 @@ APPROVED_LATER = (
     SuggestionStatus.INTERVIEW,
     SuggestionStatus.CONTRACT_SIGNED,
     SuggestionStatus.ABANDONED,
+    SuggestionStatus.BROKEN,
 )
 STARTED = re.compile(r"job (\w+) started \(run (\d+)\)")
 

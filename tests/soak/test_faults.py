@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from data.mail import enqueue
 from data.models import AuditEntry
 from data.models.mail import JobRun, JobRunStatus, OutboxMessage, OutboxStatus
+from data.platform_settings import set_structures_check
 from data.presentation import describe_counts
 from jobs.common import SEND_WORKERS
 from jobs.registry import JOBS
@@ -179,6 +180,10 @@ def test_two_coordinators_approving_the_same_suggestion_make_one_pair_and_two_ma
     coordinators = people.staff_at_once(
         ("coord.a@soak.example", "coordinator"), ("coord.b@soak.example", "coordinator")
     )
+    # New structures publish at once, as in the day (their check is moderation's subject).
+    with Session(service.db.writer) as session:
+        set_structures_check(session, "none")
+        session.commit()
     employer = people.employer("duo", "EHPAD Les Deux Rives", BOURG, "aide-soignant")
     offer = employer.offers[0]
     candidates = [people.candidate(f"duo{i}", "Lina", BOURG, "aide-soignant") for i in range(3)]

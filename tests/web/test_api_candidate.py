@@ -42,6 +42,7 @@ CANDIDATE_SUGGESTION_KEYS = {
     "status_changed_at",
     "offer",
     "employer_contact",
+    "interview",
 }
 
 
