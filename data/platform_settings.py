@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Session
@@ -110,23 +110,28 @@ def set_review_rule(
 ) -> None:
     """Store a new review rule and log who changed it (the system by default); flushes only."""
     rule.validate()
-    now = now or utcnow()
     value = {"mode": rule.mode, "min_score": float(rule.min_score)}
-    row = session.get(PlatformSetting, REVIEW_RULE_KEY)
+    _store(session, REVIEW_RULE_KEY, value, actor, now or utcnow())
+
+
+def _store(session: Session, key: str, value: dict[str, Any], actor: Actor, now: datetime) -> None:
+    """Write setting ``key`` (inserted the first time) and log who changed it from what to
+    what (audit action ``settings.<key>``); flushes only."""
+    row = session.get(PlatformSetting, key)
     before = row.value if row is not None else None
     if row is None:
-        row = PlatformSetting(key=REVIEW_RULE_KEY, value=value)
+        row = PlatformSetting(key=key, value=value)
         session.add(row)
     row.value = value
     row.updated_at = now
     row.updated_by_id = actor.user_id
-    # Imported here: data.operations reads the review rule from this module (a cycle at import).
+    # Imported here: data.operations reads the settings from this module (a cycle at import).
     from data.operations import audit
 
     audit.record(
         session,
         actor,
-        "settings.review_rule",
+        f"settings.{key}",
         "settings",
         None,
         {"before": before, "after": value},
@@ -180,27 +185,9 @@ def set_structures_check(
             {"mode": ["Choisissez « avant publication » ou « sans vérification préalable »."]}
         )
     now = now or utcnow()
-    value = {"mode": mode}
-    row = session.get(PlatformSetting, STRUCTURES_CHECK_KEY)
-    before = row.value if row is not None else None
-    if row is None:
-        row = PlatformSetting(key=STRUCTURES_CHECK_KEY, value=value)
-        session.add(row)
-    row.value = value
-    row.updated_at = now
-    row.updated_by_id = actor.user_id
+    _store(session, STRUCTURES_CHECK_KEY, {"mode": mode}, actor, now)
     # Imported here: data.operations reads the settings from this module (a cycle at import).
-    from data.operations import audit, moderation
+    from data.operations import moderation
 
-    audit.record(
-        session,
-        actor,
-        "settings.structures_check",
-        "settings",
-        None,
-        {"before": before, "after": value},
-        now=now,
-    )
-    session.flush()
     if mode == "none":
         moderation.publish_waiting_offers(session, actor, now=now)
