@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session
 
 from data import mail
 
-__all__ = ["queue"]
+__all__ = ["base_url", "queue"]
+
+
+def base_url() -> str:
+    """The address that links in mails and pages start with (``BASE_URL``, no final ``/``)."""
+    return mail.default_base_url(current_app.config["BASE_URL"])
 
 
 def queue(
@@ -34,7 +39,7 @@ def queue(
     config = current_app.config
     rendered = mail.render_mail(
         template,
-        base_url=mail.default_base_url(config["BASE_URL"]),
+        base_url=base_url(),
         publisher=config["PUBLISHER_NAME"],
         **context,
     )

@@ -48,25 +48,35 @@ class Column:
     value: Callable[[Any], object]
 
 
+def _normal(value: object) -> object:
+    """One value of a row as each format starts from it: a moment as its day in Paris, a status
+    as its French label; None, booleans, numbers, days and texts as they are; anything else as
+    its text."""
+    if isinstance(value, datetime):
+        return value.astimezone(PARIS).date()
+    if isinstance(value, enum.Enum):
+        return label(value)
+    if value is None or isinstance(value, bool | int | float | date | str):
+        return value
+    return str(value)
+
+
 def cell(value: object) -> str:
     """Write one value as a spreadsheet should read it.
 
     >>> cell(date(2026, 3, 1)), cell(True), cell(None), cell("=1+1"), cell(-3)
     ('01/03/2026', 'Oui', '', "'=1+1", '-3')
     """
+    value = _normal(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "Oui" if value else "Non"
-    if isinstance(value, datetime):
-        return date_short(value.astimezone(PARIS).date())
     if isinstance(value, date):
         return date_short(value)
-    if isinstance(value, enum.Enum):
-        value = label(value)
-    if isinstance(value, int | float):
-        return str(value)
     text = str(value)
+    if isinstance(value, int | float):
+        return text
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
@@ -77,15 +87,8 @@ def plain(value: object) -> object:
     >>> plain(date(2026, 3, 1)), plain(True), plain(None), plain("=1+1"), plain(0.5)
     ('2026-03-01', True, None, '=1+1', 0.5)
     """
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, datetime):
-        return value.astimezone(PARIS).date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return label(value)
-    return str(value)
+    value = _normal(value)
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def csv_text(columns: Sequence[Column], rows: Iterable[Any]) -> str:
@@ -107,12 +110,9 @@ XLSX_MAX_WIDTH = 60
 def _sheet_cell(sheet: Any, value: object) -> WriteOnlyCell:
     """One cell of a sheet: numbers as numbers, days as days, everything else as text (a text
     starting with ``=`` stays text: openpyxl would write it as a formula)."""
-    if isinstance(value, datetime):
-        value = value.astimezone(PARIS).date()
+    value = _normal(value)
     if value is None or isinstance(value, bool):
         value = cell(value)
-    elif isinstance(value, enum.Enum):
-        value = label(value)
     out = WriteOnlyCell(sheet, value=value)
     if isinstance(value, date):
         out.number_format = XLSX_DAY

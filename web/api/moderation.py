@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from marshmallow import RAISE
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from data.operations import moderation as mod
 from data.queries import paginate_list
 from data.queries.moderation import StructureRow, structure_rows
 from web.db import get_session
+from web.mailing import base_url
 
 from .auth import current_principal, staff_only
 from .base import ID, api_blueprint, errors
@@ -106,10 +106,6 @@ def _result(session: Session, result: mod.ModerationResult) -> dict[str, Any]:
     }
 
 
-def _base_url() -> str:
-    return str(current_app.config["BASE_URL"])
-
-
 @bp.route("/structures", methods=["GET"], endpoint="structures")
 @staff_only
 @bp.arguments(StructureQuery, location="query", unknown=RAISE)
@@ -157,7 +153,7 @@ def check(employer_id: int) -> dict[str, Any]:
     mailed."""
     session = get_session()
     employer = _load_employer(session, employer_id)
-    result = mod.check_structure(session, employer, current_principal().actor, base_url=_base_url())
+    result = mod.check_structure(session, employer, current_principal().actor, base_url=base_url())
     return _result(session, result)
 
 
@@ -172,7 +168,7 @@ def suspend(data: dict[str, Any], employer_id: int) -> dict[str, Any]:
     session = get_session()
     employer = _load_employer(session, employer_id)
     result = mod.suspend_structure(
-        session, employer, current_principal().actor, data["reason"], base_url=_base_url()
+        session, employer, current_principal().actor, data["reason"], base_url=base_url()
     )
     return _result(session, result)
 
@@ -191,7 +187,7 @@ def reinstate(data: dict[str, Any], employer_id: int) -> dict[str, Any]:
         employer,
         current_principal().actor,
         data.get("reason"),
-        base_url=_base_url(),
+        base_url=base_url(),
     )
     return _result(session, result)
 
@@ -206,7 +202,7 @@ def unpublish(data: dict[str, Any], offer_id: int) -> dict[str, Any]:
     session = get_session()
     offer = _load_offer(session, offer_id)
     result = mod.unpublish_offer(
-        session, offer, current_principal().actor, data["reason"], base_url=_base_url()
+        session, offer, current_principal().actor, data["reason"], base_url=base_url()
     )
     return _result(session, result)
 
@@ -221,6 +217,6 @@ def reopen(data: dict[str, Any], offer_id: int) -> dict[str, Any]:
     session = get_session()
     offer = _load_offer(session, offer_id)
     result = mod.reopen_offer(
-        session, offer, current_principal().actor, data["reason"], base_url=_base_url()
+        session, offer, current_principal().actor, data["reason"], base_url=base_url()
     )
     return _result(session, result)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app
 from marshmallow import RAISE
 from webargs.flaskparser import abort
 
@@ -22,6 +21,7 @@ from data.errors import ValidationError
 from data.models import Suggestion, SuggestionStatus
 from data.presentation.reasons import EMPLOYER
 from web.db import get_session
+from web.mailing import base_url
 
 from .auth import Principal, current_principal, staff_only
 from .base import ID, api_blueprint, errors
@@ -128,7 +128,7 @@ def create_pair(data: dict[str, Any]) -> dict[str, Any]:
         data["offer_id"],
         principal.actor,
         note=data.get("note"),
-        base_url=current_app.config["BASE_URL"],
+        base_url=base_url(),
     )
     session.commit()
     return _answer(load_suggestion(session, principal, suggestion.id))
@@ -157,9 +157,7 @@ def decide(data: dict[str, Any], suggestion_id: int) -> dict[str, Any]:
     session = get_session()
     suggestion = load_suggestion(session, principal, suggestion_id)
     if data["decision"] == "approve":
-        ops.approve_suggestion(
-            session, suggestion, principal.actor, base_url=current_app.config["BASE_URL"]
-        )
+        ops.approve_suggestion(session, suggestion, principal.actor, base_url=base_url())
     else:
         ops.reject_suggestion(session, suggestion, principal.actor, data.get("reason") or "")
     session.commit()
@@ -178,8 +176,7 @@ def decide_many(data: dict[str, Any]) -> dict[str, Any]:
     principal = current_principal()
     session = get_session()
     if data["decision"] == "approve":
-        base_url = current_app.config["BASE_URL"]
-        done = ops.approve_suggestions(session, data["ids"], principal.actor, base_url=base_url)
+        done = ops.approve_suggestions(session, data["ids"], principal.actor, base_url=base_url())
     else:
         done = ops.reject_suggestions(
             session, data["ids"], principal.actor, data.get("reason") or ""

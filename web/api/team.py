@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from marshmallow import RAISE
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from data.operations import employers as employer_ops
 from data.operations import team as team_ops
 from data.queries.pages import Page
 from web.db import get_session
+from web.mailing import base_url
 from web.views import signin
 
 from .auth import Principal, current_principal, not_candidate, roles_only
@@ -111,7 +111,7 @@ def invite(data: dict[str, Any], employer_id: int) -> dict[str, Any]:
         employer,
         name=data["name"],
         email=data["email"],
-        base_url=current_app.config["BASE_URL"],
+        base_url=base_url(),
     )
     session.commit()
     return member_dict(user)
@@ -219,7 +219,7 @@ def change_email(data: dict[str, Any]) -> dict[str, Any]:
     session = get_session()
     user = _own_account(principal)
     change = account_email.request_email_change(
-        session, principal.actor, user, data["email"], base_url=current_app.config["BASE_URL"]
+        session, principal.actor, user, data["email"], base_url=base_url()
     )
     session.commit()
     return {

@@ -49,6 +49,7 @@ from web.listing import (
     open_listing,
     safe_back,
 )
+from web.mailing import base_url
 from web.sessions import STAFF, current_actor, role_required
 from web.views import signin
 
@@ -107,10 +108,6 @@ def _seen_status() -> SuggestionStatus | None:
     """The status the page showed when the coordinator decided (hidden field ``depuis``)."""
     value = request.form.get("depuis", "")
     return next((st for st in SuggestionStatus if st.value == value), None)
-
-
-def _base_url() -> str:
-    return str(current_app.config["BASE_URL"])
 
 
 def _contact_flash(s: Suggestion) -> str:
@@ -238,7 +235,7 @@ def approve(suggestion_id: int) -> Response:
     session = get_session()
     try:
         ops.approve_suggestion(
-            session, s, current_actor(), expected=_seen_status(), base_url=_base_url()
+            session, s, current_actor(), expected=_seen_status(), base_url=base_url()
         )
     except (Conflict, InvalidTransition) as exc:
         return _refused(exc, _back_to_queue())
@@ -317,7 +314,7 @@ def approve_many() -> Response | str:
             "coordinator/approve_many.html", chosen=chosen, back=request.form.get("back", "")
         )
     try:
-        done = ops.approve_suggestions(session, ids, current_actor(), base_url=_base_url())
+        done = ops.approve_suggestions(session, ids, current_actor(), base_url=base_url())
     except (Conflict, InvalidTransition, NotFound) as exc:
         return _refused(exc, _back_to_queue())
     except ValidationError as exc:
@@ -363,7 +360,7 @@ def manual_pair() -> str | Response | tuple:
             ids["offer_id"],
             current_actor(),
             note=or_none(form["note"]),
-            base_url=_base_url(),
+            base_url=base_url(),
         )
     except ValidationError as exc:
         session.rollback()

@@ -50,6 +50,7 @@ from data.operations.sites import BEDS, COST, housing_field, save_site, site_fie
 from web.cvfiles import CV_FIELDS, send_cv
 from web.db import get_session
 from web.forms import checked, or_none, values
+from web.mailing import base_url
 from web.sessions import current_actor, current_user, role_required, sign_out
 from web.views import signin
 
@@ -523,7 +524,7 @@ def invite() -> Response | tuple:
             _employer(),
             name=form["name"],
             email=form["email"],
-            base_url=current_app.config["BASE_URL"],
+            base_url=base_url(),
         )
     except ValidationError as exc:
         session.rollback()

@@ -4,7 +4,7 @@ withdrawn or reopened (each with its reason, in the audit log; the operations ar
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from data import queries
@@ -17,6 +17,7 @@ from data.presentation import label, plural
 from data.presentation.labels import MODERATION_LABELS
 from data.queries.moderation import moderation_history, structure_rows
 from web.db import get_session
+from web.mailing import base_url
 from web.sessions import STAFF, current_actor, role_required
 
 bp = Blueprint("structures", __name__, url_prefix="/coordination/structures")
@@ -29,10 +30,6 @@ EMPLOYER_FIELDS = ("contact_name", "contact_email", "contact_phone")
 @role_required(*STAFF)
 def _only_staff() -> None:
     return None
-
-
-def _base_url() -> str:
-    return str(current_app.config["BASE_URL"])
 
 
 def _employer(employer_id: int) -> Employer:
@@ -118,7 +115,7 @@ def check(employer_id: int) -> Response:
     session = get_session()
     back = redirect(url_for("structures.queue"))
     try:
-        result = mod.check_structure(session, employer, current_actor(), base_url=_base_url())
+        result = mod.check_structure(session, employer, current_actor(), base_url=base_url())
     except Conflict as exc:
         return _refused(exc, back)
     session.commit()
@@ -148,7 +145,7 @@ def suspend(employer_id: int) -> Response | tuple:
             employer,
             current_actor(),
             request.form.get("reason", ""),
-            base_url=_base_url(),
+            base_url=base_url(),
         )
     except ValidationError as exc:
         session.rollback()
@@ -180,7 +177,7 @@ def reinstate(employer_id: int) -> Response:
             employer,
             current_actor(),
             request.form.get("reason") or None,
-            base_url=_base_url(),
+            base_url=base_url(),
         )
     except (Conflict, ValidationError) as exc:
         return _refused(exc, target)
@@ -204,7 +201,7 @@ def offer_action(offer_id: int, action: str) -> Response | tuple:
     operation = mod.unpublish_offer if action == "retirer" else mod.reopen_offer
     try:
         result = operation(
-            session, offer, current_actor(), request.form.get("reason", ""), base_url=_base_url()
+            session, offer, current_actor(), request.form.get("reason", ""), base_url=base_url()
         )
     except ValidationError as exc:
         session.rollback()

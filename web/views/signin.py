@@ -130,7 +130,7 @@ def _too_many(template: str, form: dict[str, str]) -> tuple[str, int, dict[str, 
 
 
 def _absolute(endpoint: str, **values: object) -> str:
-    return f"{current_app.config['BASE_URL']}{url_for(endpoint, **values)}"
+    return f"{mailing.base_url()}{url_for(endpoint, **values)}"
 
 
 def send_signin_link(user: User, template: str = "signin", next_path: str | None = None) -> None:
@@ -239,9 +239,7 @@ def confirm_email_change(token: str) -> Response | tuple:
     """Confirm a new sign-in address: every session of the account ends, this one too."""
     session = get_session()
     try:
-        user = account_email.confirm_email_change(
-            session, token, base_url=current_app.config["BASE_URL"]
-        )
+        user = account_email.confirm_email_change(session, token, base_url=mailing.base_url())
     except ValidationError as exc:
         session.rollback()
         message = next(iter(exc.errors.values()))[0]
@@ -267,7 +265,7 @@ def ask_email_change(user: User, new_email: str) -> str:
         current_actor(),
         user,
         new_email,
-        base_url=current_app.config["BASE_URL"],
+        base_url=mailing.base_url(),
     )
     return (
         f"Un lien de confirmation est envoyé à {auth.normalize_email(new_email)} : votre adresse "
