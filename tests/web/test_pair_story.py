@@ -100,6 +100,8 @@ def test_a_pair_from_interview_to_rupture_and_its_undo_on_the_pages(
     # The dashboard counts the broken contract apart.
     dashboard = _read(staff.get("/coordination/"))
     assert "Contrat rompu</a></td><td>1</td>" in dashboard
+    assert "<dt>Contrats signés depuis le début</dt><dd>1</dd>" in dashboard
+    assert "<dt>dont rompus</dt><dd>1</dd>" in dashboard
 
     # The undo, the same day: a page that says what it does, then the POST.
     undo = staff.get(f"{page}/annuler-etape")
