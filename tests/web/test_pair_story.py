@@ -312,3 +312,45 @@ def test_the_api_makes_the_request_active_again_or_says_why_not(
     assert undone.status_code == 200
     session.refresh(world.request)
     assert world.request.status is RequestStatus.MATCHED
+
+
+def _card(page: str, pair_id: int) -> str:
+    """The card of one pair on a party's page."""
+    return page.split(f'id="suggestion-{pair_id}"')[1].split("</li>\n")[0]
+
+
+def test_both_sides_see_a_broken_contract_with_its_day_and_nothing_more(
+    app: Flask,
+    api: Any,  # noqa: F811
+    world: World,
+    session: Session,
+) -> None:
+    from data import operations as ops
+    from data.actor import Actor
+
+    pair = _signed(session, world)
+    person = world.request.candidate
+    person.cv_file = "cv.pdf"  # the link would show for a pair that shows the person
+    session.commit()
+    candidate = sign_in(app.test_client(), world.candidate_user)
+    employer = sign_in(app.test_client(), world.employer_user)
+    offer_page = f"/employeur/offres/{world.offer.id}"
+    # Signed: both see each other's contact details.
+    assert person.email in _card(_read(employer.get(offer_page)), pair.id)
+    assert "Adresse électronique" in _card(_read(candidate.get("/candidat/")), pair.id)
+
+    ops.break_contract(session, pair, Actor.user(world.coordinator), date.today(), "Démission")
+    session.commit()
+    broken = f"Contrat rompu le {date_fr(date.today())}"
+    mine = _card(_read(candidate.get("/candidat/")), pair.id)
+    assert broken in mine and world.offer.site.employer.name in mine
+    assert "Démission" not in mine and "Adresse électronique" not in mine
+    theirs = _card(_read(employer.get(offer_page)), pair.id)
+    assert broken in theirs and person.first_name in theirs
+    for hidden in ("Démission", person.email, person.last_name, "06 12 34 56 78", "CV"):
+        assert hidden not in theirs, hidden
+    assert employer.get(f"/employeur/suggestions/{pair.id}/cv").status_code == 404
+    # The API tells the parties the same: the pair, broken, without the other side's details.
+    listed = api("candidate").get(f"/api/v1/suggestions/{pair.id}").get_json()
+    assert (listed["status"], listed["employer_contact"]) == ("broken", None)
+    assert api("employer").get(f"/api/v1/suggestions/{pair.id}").status_code == 200
