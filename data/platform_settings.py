@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from data.actor import SYSTEM, Actor
 from data.errors import ValidationError
-from data.models import PAIR_STAGES, Suggestion, SuggestionStatus, utcnow
+from data.models import SHOWN_TO_PARTIES, Suggestion, SuggestionStatus, utcnow
 from data.models.mail import PlatformSetting
 
 __all__ = [
@@ -75,7 +75,7 @@ class ReviewRule:
         >>> ReviewRule("approval").shows(SuggestionStatus.PROPOSED, 0.99)
         False
         """
-        if status in PAIR_STAGES:
+        if status in SHOWN_TO_PARTIES:
             return True
         return (
             self.mode == "auto"
@@ -142,7 +142,7 @@ def _store(session: Session, key: str, value: dict[str, Any], actor: Actor, now:
 
 def visible_to_parties(rule: ReviewRule) -> ColumnElement[bool]:
     """Return the SQL condition on :class:`Suggestion` for pairs candidates and employers see."""
-    reviewed = Suggestion.status.in_(PAIR_STAGES)
+    reviewed = Suggestion.status.in_(SHOWN_TO_PARTIES)
     if rule.mode != "auto":
         return reviewed
     automatic = and_(

@@ -28,6 +28,7 @@ from .users import User
 __all__ = [
     "AWAITING_REVIEW",
     "PAIR_STAGES",
+    "SHOWN_TO_PARTIES",
     "PAIR_STATUSES",
     "SIGNED_STATUSES",
     "ANSWERABLE",
@@ -63,6 +64,9 @@ PAIR_STAGES = (_S.APPROVED, _S.CONTACTED, _S.INTERVIEW, _S.CONTRACT_SIGNED)
 PAIR_STATUSES = (*PAIR_STAGES, _S.ABANDONED, _S.BROKEN)
 #: The pairs that reached a signed contract, whether it lasts or broke off since.
 SIGNED_STATUSES = (_S.CONTRACT_SIGNED, _S.BROKEN)
+#: The pairs past the review that their two sides read: the stages, and a broken contract (its
+#: day, never its reason, and no contact details any more: :data:`PAIR_STAGES` only show them).
+SHOWN_TO_PARTIES = (*PAIR_STAGES, _S.BROKEN)
 #: The pairs a party may still answer (interested or not): under review or on their way.
 ANSWERABLE = (_S.PROPOSED, _S.APPROVED, _S.CONTACTED, _S.INTERVIEW)
 #: The pairs still alive: under review or past approval (a contract included).

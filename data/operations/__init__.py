@@ -82,6 +82,7 @@ from .suggestions import (
     plan_stage,
     reject_suggestion,
     reject_suggestions,
+    reopen_request_refusal,
     set_candidate_interest,
     set_employer_interest,
 )
@@ -151,6 +152,7 @@ __all__ = [
     # The pair's story (issue 15)
     "StagePlan",
     "break_contract",
+    "reopen_request_refusal",
     "plan_stage",
     "set_contract_details",
     "set_interview",

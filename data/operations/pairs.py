@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.actor import STAFF_ROLES, Actor
@@ -30,12 +29,14 @@ from .pair_fields import (
     story_from_json,
     story_json,
 )
+from .requests import mark_request_matched
 from .suggestions import (
     NOTE,
     OBJECT_TYPE,
     STATUS_CHANGE,
     TAKEN,
     _compare_and_set,
+    other_contract,
     pair_history,
 )
 
@@ -191,6 +192,15 @@ class UndoCheck:
         """Whether the undo takes a place of the offer again (a rupture that reopened it)."""
         return self.entry is not None and self.entry.details.get("place") == "freed"
 
+    @property
+    def rematches_request(self) -> bool:
+        """Whether the undo puts the request back to matched (a rupture that made it active)."""
+        return (
+            self.entry is not None
+            and self.entry.details.get("to") == S.BROKEN.value
+            and self.entry.details.get("request_to") == RequestStatus.ACTIVE.value
+        )
+
 
 NOTHING_TO_UNDO = "Cette mise en relation n'a pas de changement d'étape à annuler."
 NOT_TODAY = (
@@ -254,8 +264,9 @@ def undo_last_stage(
     The previous stage comes back with what the change did: the story fields it replaced, the
     offer's place (a signing undone frees it, a rupture's reopened place is taken again), the
     request's status (matched by the signing, back to what it was unless another contract of
-    the request holds it). Mails already queued or sent for the stage are not recalled. The
-    history gets its own line; an undo is not undone.
+    the request holds it; made active by the rupture, matched again while it is still active).
+    Mails already queued or sent for the stage are not recalled. The history gets its own line;
+    an undo is not undone.
     """
     _staff(actor)
     suggestion = load(session, Suggestion, suggestion, "Mise en relation")
@@ -302,7 +313,7 @@ def undo_last_stage(
         if (
             request.status == RequestStatus.MATCHED
             and request_from
-            and not _other_contract(session, suggestion)
+            and not other_contract(session, suggestion)
         ):
             request.status = RequestStatus(request_from)
             request.updated_at = stamp
@@ -316,6 +327,13 @@ def undo_last_stage(
                 "la rupture ne peut plus être annulée."
             ) from None
         line["place"] = "taken"
+    if check.rematches_request:
+        request = suggestion.request
+        # Still active as the rupture left it: the contract holds it again. Paused or closed
+        # since, or matched by another contract: the person's later state stays.
+        if request.status == RequestStatus.ACTIVE:
+            mark_request_matched(session, request, now=stamp)
+            line["request_to"] = RequestStatus.MATCHED.value
     session.flush()
     audit.record(session, actor, STAGE_UNDONE, OBJECT_TYPE, suggestion.id, line, now=stamp)
     return suggestion
@@ -344,17 +362,3 @@ def _story_before(session: Session, suggestion: Suggestion, entry: AuditEntry) -
         **story_from_json({n: restored[n] for n in names}),
         **({"broken_reason": None} if "broken_reason" in restored else {}),
     }
-
-
-def _other_contract(session: Session, suggestion: Suggestion) -> bool:
-    """Tell whether another pair of the same request holds a signed contract."""
-    return (
-        session.scalar(
-            select(Suggestion.id).where(
-                Suggestion.request_id == suggestion.request_id,
-                Suggestion.id != suggestion.id,
-                Suggestion.status == S.CONTRACT_SIGNED,
-            )
-        )
-        is not None
-    )

@@ -392,10 +392,15 @@ def close_request(
 
 
 def reactivate_request(
-    session: Session, request: Request | int, *, now: datetime | None = None
+    session: Session,
+    request: Request | int,
+    *,
+    now: datetime | None = None,
+    by_person: bool = True,
 ) -> Request:
-    """Make a paused, closed or matched request active again."""
-    return _move(session, request, RequestStatus.ACTIVE, now)
+    """Make a paused, closed or matched request active again (``by_person=False``: a
+    coordinator's act, such as a contract's rupture, not the person's activity)."""
+    return _move(session, request, RequestStatus.ACTIVE, now, by_person=by_person)
 
 
 def mark_request_matched(

@@ -28,6 +28,7 @@ from data.models import (
     SuggestionOrigin,
     SuggestionStatus,
 )
+from data.presentation import label
 from data.recompute import match_values, score_request_offer
 from matching import ENGINE_VERSION, Exclusion, Match, distance_km
 
@@ -42,7 +43,7 @@ from .offers import (
     free_one_place,
 )
 from .pair_fields import clean_story, story_json
-from .requests import mark_request_matched
+from .requests import mark_request_matched, reactivate_request
 from .validation import ErrorCollector, clean_text
 
 __all__ = [
@@ -60,6 +61,8 @@ __all__ = [
     "mark_contract_signed",
     "abandon_suggestion",
     "break_contract",
+    "other_contract",
+    "reopen_request_refusal",
     "StagePlan",
     "plan_stage",
     "create_manual_pair",
@@ -125,7 +128,8 @@ class StagePlan:
     ``story`` holds the cleaned story fields the move records (see :mod:`.pair_fields`); the
     flags say what else changes: contact mails queued (approval), one place of the offer taken
     (and the offer filled by it), the request marked matched, one place given back (and a filled
-    offer published again). Pages show it on their confirmation step.
+    offer published again), the request active again (a rupture: the person looks again). Pages
+    show it on their confirmation step.
     """
 
     suggestion: Suggestion
@@ -139,6 +143,7 @@ class StagePlan:
     matches_request: bool = False
     frees_place: bool = False
     offer_reopens: bool = False
+    reactivates_request: bool = False
 
 
 def plan_stage(
@@ -149,6 +154,7 @@ def plan_stage(
     reason: str | None = None,
     story: Mapping[str, object] | None = None,
     reopen_place: bool = False,
+    reopen_request: bool = False,
     now: datetime | None = None,
     expected: SuggestionStatus | str | None = None,
 ) -> StagePlan:
@@ -156,8 +162,8 @@ def plan_stage(
 
     Raises as :func:`change_suggestion_status` would: ``Conflict(TAKEN)`` for a pair already at
     ``target`` or no longer at ``expected``, ``InvalidTransition``, ``ValidationError`` (reason,
-    story fields, ``reopen_place`` that cannot be honoured), ``Conflict`` when the request or the
-    offer no longer allow it.
+    story fields, ``reopen_place`` or ``reopen_request`` that cannot be honoured), ``Conflict``
+    when the request or the offer no longer allow it.
     """
     suggestion = load(session, Suggestion, suggestion, "Mise en relation")
     target = SuggestionStatus(target)
@@ -181,6 +187,12 @@ def plan_stage(
         errors.add("reopen_place", OFFER_NOT_OPEN_FOR_PLACE)
     elif reopen_place and offer.places_filled < 1:
         errors.add("reopen_place", NO_PLACE_TAKEN)
+    if not isinstance(reopen_request, bool):
+        errors.add("reopen_request", "Valeur oui ou non attendue.")
+    elif reopen_request:
+        refusal = reopen_request_refusal(session, suggestion, target)
+        if refusal is not None:
+            errors.add("reopen_request", refusal)
     errors.raise_if_any()
     if target == S.APPROVED:
         # Approving sends the pair to both sides: both must still be looking.
@@ -207,7 +219,44 @@ def plan_stage(
         matches_request=signs,
         frees_place=reopen_place,
         offer_reopens=reopen_place and offer.status == OfferStatus.FILLED,
+        reactivates_request=reopen_request is True,
     )
+
+
+def other_contract(session: Session, suggestion: Suggestion) -> bool:
+    """Tell whether another pair of the same request holds a signed contract."""
+    return (
+        session.scalar(
+            select(Suggestion.id).where(
+                Suggestion.request_id == suggestion.request_id,
+                Suggestion.id != suggestion.id,
+                Suggestion.status == S.CONTRACT_SIGNED,
+            )
+        )
+        is not None
+    )
+
+
+def reopen_request_refusal(
+    session: Session, suggestion: Suggestion, target: SuggestionStatus = S.BROKEN
+) -> str | None:
+    """Tell why moving ``suggestion`` to ``target`` cannot make its request active again (None
+    when it can): only a rupture does, of a request still matched that no other signed contract
+    holds."""
+    request = suggestion.request
+    if target != S.BROKEN:
+        return "Seule la rupture d'un contrat rend la demande de nouveau active."
+    if request.status != RequestStatus.MATCHED:
+        return (
+            f"La demande est « {label(request.status)} », pas « {label(RequestStatus.MATCHED)} » "
+            ": elle ne peut pas redevenir active par la rupture."
+        )
+    if other_contract(session, suggestion):
+        return (
+            "Un autre contrat signé tient la demande de cette personne : elle ne peut pas "
+            "redevenir active."
+        )
+    return None
 
 
 def change_suggestion_status(
@@ -222,6 +271,7 @@ def change_suggestion_status(
     base_url: str | None = None,
     story: Mapping[str, object] | None = None,
     reopen_place: bool = False,
+    reopen_request: bool = False,
 ) -> Suggestion:
     """Move a pair to ``target`` if its life cycle allows it, and write the audit line.
 
@@ -231,7 +281,9 @@ def change_suggestion_status(
     fills one place of the offer (the offer becomes filled when full) and marks the request
     matched. ``story``: the fields of the stage (the interview's day, time and place; the
     contract's details; the rupture's day), see :mod:`.pair_fields`. Breaking a contract gives
-    its place back to the offer when ``reopen_place`` (the employer wants to fill it again).
+    its place back to the offer when ``reopen_place`` (the employer wants to fill it again), and
+    makes the matched request active again when ``reopen_request`` (the person looks for another
+    employer; refused when another signed contract holds the request).
 
     The change is a compare-and-set on the status read (``UPDATE ... WHERE status = <read>``):
     of two decisions on one pair at the same instant, one wins and the other raises
@@ -247,6 +299,7 @@ def change_suggestion_status(
         reason=reason,
         story=story,
         reopen_place=reopen_place,
+        reopen_request=reopen_request,
         now=now,
         expected=expected,
     )
@@ -281,6 +334,10 @@ def change_suggestion_status(
     if plan.frees_place:
         free_one_place(session, offer, now=stamp)
         details["place"] = "freed"
+    if plan.reactivates_request:
+        details["request_from"] = request.status.value
+        reactivate_request(session, request, now=stamp, by_person=False)
+        details["request_to"] = request.status.value
     if plan.queues_contact_mails:
         queue_contact_mails(session, suggestion, base_url=base_url, now=stamp)
     audit.record(session, actor, STATUS_CHANGE, OBJECT_TYPE, suggestion.id, details, now=stamp)
@@ -444,13 +501,16 @@ def break_contract(
     reason: str,
     *,
     reopen_place: bool = False,
+    reopen_request: bool = False,
     now: datetime | None = None,
     expected: SuggestionStatus | str | None = None,
 ) -> Suggestion:
     """Record that a signed contract broke off, on ``broken_on`` and why (both required).
 
     The pair stays, as broken, in the figures. With ``reopen_place`` (the employer wants to fill
-    it again) the offer gets its place back, and a filled offer is published again.
+    it again) the offer gets its place back, and a filled offer is published again. With
+    ``reopen_request`` (the person looks for another employer) the matched request becomes
+    active again, unless another signed contract holds it (then ValidationError).
     """
     return change_suggestion_status(
         session,
@@ -462,6 +522,7 @@ def break_contract(
         expected=expected,
         story={"broken_on": broken_on},
         reopen_place=reopen_place,
+        reopen_request=reopen_request,
     )
 
 

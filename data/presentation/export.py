@@ -193,6 +193,13 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Employeur", lambda s: s.offer.site.employer.name),
         Column("Étape", lambda s: s.status),
         Column("Depuis le", lambda s: s.status_changed_at),
+        # The pair's story (the rupture's reason stays on the pair's page).
+        Column("Entretien le", lambda s: s.interview_on),
+        Column("Contrat signé le", lambda s: s.contract_signed_on),
+        Column("Début du contrat", lambda s: s.contract_start_on),
+        Column("Type de contrat", lambda s: s.contract_kind),
+        Column("Centre de formation", lambda s: s.training_centre),
+        Column("Rupture le", lambda s: s.broken_on),
     ),
     "suggestions": (
         Column("Score", lambda s: percent(s.score)),

@@ -350,6 +350,8 @@ def _story(details: Mapping[str, Any]) -> list[str]:
         parts.append("une place de l'offre pourvue")
     elif place == "freed":
         parts.append("une place de l'offre rouverte")
+    if details.get("request_to") == "active":
+        parts.append("la demande de nouveau active")
     return parts
 
 
@@ -479,6 +481,7 @@ FIELD_LABELS: dict[str, str] = {
     "contract_kind": "Type de contrat",
     "broken_on": "Date de la rupture",
     "reopen_place": "Rouvrir la place",
+    "reopen_request": "Demande de nouveau active",
     # The coordinators' lists
     "recherche": "Recherche",
     "statut": "Statut",

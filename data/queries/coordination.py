@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from data.models import (
@@ -15,6 +15,7 @@ from data.models import (
     OPEN_OFFER,
     PAIR_STAGES,
     PAIR_STATUSES,
+    SIGNED_STATUSES,
     Commune,
     Metier,
     Offer,
@@ -40,6 +41,7 @@ __all__ = [
     "Today",
     "TOP_COMMUNES",
     "allocation_view",
+    "contract_counts",
     "dashboard",
     "review_count",
     "today",
@@ -61,6 +63,9 @@ class Dashboard:
     to_review: int
     pairs_by_status: list[tuple[SuggestionStatus, int]]
     priority_only: bool = False
+    #: Every pair that reached a signed contract since the start, and those broken off since.
+    contracts_signed: int = 0
+    contracts_broken: int = 0
 
 
 def _priority_request() -> ColumnElement[bool]:
@@ -85,6 +90,24 @@ def review_count(session: Session, *, priority_only: bool = False) -> int:
     if priority_only:
         stmt = stmt.join(Metier, Metier.code == Offer.metier_code).where(Metier.priority.is_(True))
     return session.scalar(stmt) or 0
+
+
+def contract_counts(session: Session, *, priority_only: bool = False) -> tuple[int, int]:
+    """Count the pairs that reached a signed contract since the start, and those of them
+    broken off since (one query; a signing undone is no longer a signed contract), of the
+    priority métiers only when ``priority_only``."""
+    broken = case((Suggestion.status == SuggestionStatus.BROKEN, 1))
+    stmt = select(func.count(Suggestion.id), func.count(broken)).where(
+        Suggestion.status.in_(SIGNED_STATUSES)
+    )
+    if priority_only:
+        stmt = (
+            stmt.join(Offer, Offer.id == Suggestion.offer_id)
+            .join(Metier, Metier.code == Offer.metier_code)
+            .where(Metier.priority.is_(True))
+        )
+    signed, broken_off = session.execute(stmt).one()
+    return int(signed), int(broken_off)
 
 
 def dashboard(session: Session, *, priority_only: bool = False) -> Dashboard:
@@ -139,6 +162,7 @@ def dashboard(session: Session, *, priority_only: bool = False) -> Dashboard:
             .where(*priority)
         )
     pairs = dict(session.execute(pairs_stmt.group_by(Suggestion.status)).all())
+    signed, broken = contract_counts(session, priority_only=priority_only)
     return Dashboard(
         offers_by_metier=[(label, bool(p), n) for label, p, n in offers_by_metier],
         requests_by_metier=[(label, bool(p), n) for label, p, n in requests_by_metier],
@@ -147,6 +171,8 @@ def dashboard(session: Session, *, priority_only: bool = False) -> Dashboard:
         to_review=review_count(session, priority_only=priority_only),
         pairs_by_status=[(s, pairs.get(s, 0)) for s in PAIR_STATUSES],
         priority_only=priority_only,
+        contracts_signed=signed,
+        contracts_broken=broken,
     )
 
 

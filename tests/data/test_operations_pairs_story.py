@@ -220,6 +220,87 @@ def test_undo_a_rupture_takes_the_reopened_place_again(session) -> None:
     assert (offer.places_filled, offer.status) == (1, OfferStatus.FILLED)
 
 
+def test_a_rupture_makes_the_request_active_again_and_its_undo_matches_it_back(session) -> None:
+    me = _staff(session)
+    offer = make_offer(session, places=1)
+    pair = make_suggestion(session, offer=offer, status=S.INTERVIEW)
+    request = pair.request
+    ops.mark_contract_signed(session, pair, me, now=_at(1))
+    before = request.candidate.last_activity_at
+    plan = ops.plan_stage(
+        session,
+        pair,
+        S.BROKEN,
+        reason="Démission",
+        reopen_request=True,
+        story={"broken_on": TODAY},
+        now=_at(2),
+    )
+    assert plan.reactivates_request and not plan.frees_place
+    assert request.status is RequestStatus.MATCHED  # a plan writes nothing
+    ops.break_contract(session, pair, me, TODAY, "Démission", reopen_request=True, now=_at(2))
+    assert (pair.status, request.status) == (S.BROKEN, RequestStatus.ACTIVE)
+    # A coordinator's act, not the person's: their retention clock keeps running.
+    assert request.candidate.last_activity_at == before
+    [*_, change] = ops.pair_history(session, pair.id)
+    assert (change.details["request_from"], change.details["request_to"]) == ("matched", "active")
+    assert event_line(change.action, change.details) == (
+        "Changement d'étape : Contrat signé → Contrat rompu (rompu le 2 mars 2026, la demande "
+        "de nouveau active)"
+    )
+    check = ops.undo_check(session, pair, now=_at(3))
+    assert check.possible and check.rematches_request and not check.takes_place
+    ops.undo_last_stage(session, pair, me, now=_at(3))
+    assert (pair.status, request.status) == (S.CONTRACT_SIGNED, RequestStatus.MATCHED)
+    [*_, undone] = ops.pair_history(session, pair.id)
+    assert undone.details["request_to"] == "matched"
+
+
+def test_the_undo_of_a_rupture_leaves_a_request_the_person_paused_since(session) -> None:
+    me = _staff(session)
+    pair = make_suggestion(session, status=S.INTERVIEW)
+    ops.mark_contract_signed(session, pair, me, now=_at(1))
+    ops.break_contract(session, pair, me, TODAY, "Démission", reopen_request=True, now=_at(2))
+    ops.pause_request(session, pair.request, now=_at(3))
+    ops.undo_last_stage(session, pair, me, now=_at(4))
+    assert (pair.status, pair.request.status) == (S.CONTRACT_SIGNED, RequestStatus.PAUSED)
+
+
+def test_a_request_is_made_active_again_only_when_nothing_else_holds_it(session) -> None:
+    me = _staff(session)
+    pair = make_suggestion(session, status=S.INTERVIEW)
+    request = pair.request
+    # Only a rupture does it.
+    with pytest.raises(ValidationError) as info:
+        ops.change_suggestion_status(session, pair, S.CONTRACT_SIGNED, me, reopen_request=True)
+    assert info.value.errors["reopen_request"] == [
+        "Seule la rupture d'un contrat rend la demande de nouveau active."
+    ]
+    ops.mark_contract_signed(session, pair, me, now=_at(1))
+    # Another signed contract of the same request holds it: refused, nothing written.
+    other = make_suggestion(session, request=request, status=S.CONTRACT_SIGNED)
+    with pytest.raises(ValidationError) as info:
+        ops.break_contract(session, pair, me, TODAY, "Démission", reopen_request=True, now=_at(2))
+    assert "Un autre contrat signé tient la demande" in info.value.errors["reopen_request"][0]
+    assert_nothing_pending(session)
+    assert (pair.status, request.status) == (S.CONTRACT_SIGNED, RequestStatus.MATCHED)
+    # A request no longer matched (closed by the person): refused with its status named.
+    other.status = S.ABANDONED
+    request.status = RequestStatus.CLOSED
+    session.flush()
+    with pytest.raises(ValidationError) as info:
+        ops.break_contract(session, pair, me, TODAY, "Démission", reopen_request=True, now=_at(2))
+    assert info.value.errors["reopen_request"] == [
+        "La demande est « Close », pas « Apprentissage trouvé » : elle ne peut pas redevenir "
+        "active par la rupture."
+    ]
+    with pytest.raises(ValidationError, match="reopen_request"):
+        ops.break_contract(session, pair, me, TODAY, "Démission", reopen_request=1, now=_at(2))
+    # Without it, the rupture is recorded and the request stays as it is.
+    ops.break_contract(session, pair, me, TODAY, "Démission", now=_at(2))
+    assert (pair.status, request.status) == (S.BROKEN, RequestStatus.CLOSED)
+
+
 def test_undo_is_refused_after_the_day_or_when_something_happened(session) -> None:
     me = _staff(session)
     pair = make_suggestion(session, status=S.APPROVED)

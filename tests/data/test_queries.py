@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -114,3 +116,32 @@ def test_the_summary_and_the_dashboard_count_one_review_queue(session: Session) 
     assert queue.total == queries.review_count(session) == 1
     assert queries.dashboard(session).to_review == 1
     assert weekly_figures(session)["review_queue"] == 1
+
+
+def test_the_dashboard_counts_every_signed_contract_and_the_broken_ones(session: Session) -> None:
+    """Signed, broken since, signed then undone, abandoned: the figures count what holds now,
+    one query on both engines; the priority figures leave other métiers out."""
+    me = Actor.user(f.make_user(session))
+    S = SuggestionStatus
+
+    def signed(**offer: object):
+        pair = f.make_suggestion(session, f.make_request(session), f.make_offer(session, **offer))
+        pair.status = S.INTERVIEW
+        session.flush()
+        return ops.mark_contract_signed(session, pair, me)
+
+    signed()
+    broken = signed()
+    ops.break_contract(session, broken, me, date.today(), "Démission")
+    undone = signed()
+    ops.undo_last_stage(session, undone, me)
+    assert undone.status == S.INTERVIEW
+    f.make_suggestion(session, f.make_request(session), f.make_offer(session), status=S.ABANDONED)
+    other = signed(metier_code="auxiliaire-de-puericulture")
+    ops.break_contract(session, other, me, date.today(), "Démission")
+
+    assert queries.contract_counts(session) == (3, 2)
+    every = queries.dashboard(session)
+    assert (every.contracts_signed, every.contracts_broken) == (3, 2)
+    plan = queries.dashboard(session, priority_only=True)
+    assert (plan.contracts_signed, plan.contracts_broken) == (2, 1)

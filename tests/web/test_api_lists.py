@@ -16,6 +16,7 @@ from data.operations import audit
 from tests.data import factories as f
 from tests.web.api_fixtures import ApiClient, Tokens, api, tokens  # noqa: F401
 from tests.web.conftest import World, sign_in
+from tests.web.test_coordinator_lists import PAIR_HEADERS, broken_pair
 
 Api = Callable[[str], ApiClient]
 
@@ -138,3 +139,25 @@ def test_several_suggestions_are_decided_at_once_all_or_none(
     session.expire_all()
     assert {world.proposed.status, other.status} == {SuggestionStatus.APPROVED}
     assert len(session.scalars(select(OutboxMessage)).all()) == mails + 4
+
+
+def test_the_pairs_list_holds_their_story(
+    api: Api,  # noqa: F811
+    world: World,
+    session: Session,
+) -> None:
+    broken_pair(session, world)
+    body = api("coordinator").get("/api/v1/lists/pairs").json
+    assert body["columns"] == PAIR_HEADERS
+    [row] = body["items"]
+    assert dict(zip(body["columns"][5:], row[5:], strict=True)) | {"Depuis le": None} == {
+        "Étape": "Contrat rompu",
+        "Depuis le": None,
+        "Entretien le": "2026-03-02",
+        "Contrat signé le": "2026-03-09",
+        "Début du contrat": "2026-04-01",
+        "Type de contrat": "Contrat de professionnalisation",
+        "Centre de formation": "IFAS de Bourg",
+        "Rupture le": "2026-05-04",
+    }
+    assert "Démission" not in row

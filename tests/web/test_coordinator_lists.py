@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from datetime import date, datetime
 
 import pytest
 from flask import Flask
@@ -14,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import AuditEntry, OfferStatus, SuggestionStatus, User
+from data.models import AuditEntry, ContractKind, OfferStatus, SuggestionStatus, User
 from data.operations import audit
 from data.queries.lists import LISTS
 from tests.data import factories as f
@@ -252,11 +253,62 @@ def test_exports_of_candidates_are_audited(as_user: Client, world: World, sessio
     assert len(list(session.scalars(select(AuditEntry)))) == count
 
 
-def test_pairs_export_says_the_stage_in_french(as_user: Client, world: World) -> None:
-    rows = _csv(as_user(world.coordinator).get("/coordination/binomes/export.csv").data)
-    assert rows[0] == ["Candidat", "Demande", "Métier", "Site", "Employeur", "Étape", "Depuis le"]
+#: The pairs' export: who, where, the stage, then the pair's story.
+PAIR_HEADERS = [
+    "Candidat",
+    "Demande",
+    "Métier",
+    "Site",
+    "Employeur",
+    "Étape",
+    "Depuis le",
+    "Entretien le",
+    "Contrat signé le",
+    "Début du contrat",
+    "Type de contrat",
+    "Centre de formation",
+    "Rupture le",
+]
+
+
+def broken_pair(session: Session, world: World) -> None:
+    """Give World's pair a story up to its rupture (written as the operations would)."""
+    pair = world.suggestion
+    pair.status = SuggestionStatus.BROKEN
+    pair.interview_on = date(2026, 3, 2)
+    pair.contract_signed_on = date(2026, 3, 9)
+    pair.contract_start_on = date(2026, 4, 1)
+    pair.contract_kind = ContractKind.PROFESSIONNALISATION
+    pair.training_centre = "IFAS de Bourg"
+    pair.broken_on = date(2026, 5, 4)
+    pair.broken_reason = "Démission"
+    session.commit()
+
+
+def test_pairs_export_says_the_stage_and_the_story_in_french(
+    as_user: Client, world: World, session: Session
+) -> None:
+    client = as_user(world.coordinator)
+    rows = _csv(client.get("/coordination/binomes/export.csv").data)
+    assert rows[0] == PAIR_HEADERS
     assert world.suggestion.status == SuggestionStatus.APPROVED
-    assert [r[5] for r in rows[1:]] == ["Mise en relation faite"]
+    assert [r[5:] for r in rows[1:]] == [["Mise en relation faite", rows[1][6], *[""] * 6]]
+    broken_pair(session, world)
+    rows = _csv(client.get("/coordination/binomes/export.csv").data)
+    story = ["02/03/2026", "09/03/2026", "01/04/2026", "Contrat de professionnalisation"]
+    assert rows[1][5:] == ["Contrat rompu", rows[1][6], *story, "IFAS de Bourg", "04/05/2026"]
+    assert "Démission" not in ";".join(rows[1])  # the reason stays on the pair's page
+    sheet = load_workbook(io.BytesIO(client.get("/coordination/binomes/export.xlsx").data)).active
+    head, line = list(sheet.iter_rows(values_only=True))
+    assert list(head) == PAIR_HEADERS
+    assert line[7:] == (
+        datetime(2026, 3, 2),
+        datetime(2026, 3, 9),
+        datetime(2026, 4, 1),
+        "Contrat de professionnalisation",
+        "IFAS de Bourg",
+        datetime(2026, 5, 4),
+    )
 
 
 def test_several_suggestions_are_rejected_with_one_reason(

@@ -100,6 +100,8 @@ def test_a_pair_from_interview_to_rupture_and_its_undo_on_the_pages(
     # The dashboard counts the broken contract apart.
     dashboard = _read(staff.get("/coordination/"))
     assert "Contrat rompu</a></td><td>1</td>" in dashboard
+    assert "<dt>Contrats signés depuis le début</dt><dd>1</dd>" in dashboard
+    assert "<dt>dont rompus</dt><dd>1</dd>" in dashboard
 
     # The undo, the same day: a page that says what it does, then the POST.
     undo = staff.get(f"{page}/annuler-etape")
@@ -196,3 +198,159 @@ def test_approving_from_the_pair_page_asks_first(app: Flask, world: World) -> No
     confirmed = {"ids": world.proposed.id, "back": page, "confirme": "1"}
     done = post(staff, "/coordination/suggestions/approuver", confirmed)
     assert (done.status_code, done.location) == (302, page)
+
+
+def _signed(session: Session, world: World) -> Any:
+    """World's approved pair moved to a signed contract (the request becomes matched)."""
+    from data import operations as ops
+    from data.actor import Actor
+
+    pair = world.suggestion
+    me = Actor.user(world.coordinator)
+    ops.mark_contacted(session, pair, me)
+    ops.mark_contract_signed(session, pair, me)
+    session.commit()
+    return pair
+
+
+def _rupture_form() -> dict[str, str]:
+    """The rupture's form as a coordinator sends it, the request made active again."""
+    day = date.today().isoformat()
+    return {
+        "depuis": "contract_signed",
+        "broken_on": day,
+        "reason": "Démission",
+        "reopen_request": "1",
+    }
+
+
+def test_a_rupture_gives_the_person_back_their_search_on_the_pages(
+    app: Flask, world: World, session: Session
+) -> None:
+    pair = _signed(session, world)
+    staff = sign_in(app.test_client(), world.coordinator)
+    page = f"/coordination/suggestions/{pair.id}"
+    # The box is there, ticked unless the coordinator says otherwise.
+    shown = _read(staff.get(page))
+    box = shown.split('id="reopen_request"')[1].split(">")[0]
+    assert "checked" in box
+    assert "La personne cherche un autre employeur : sa demande redevient active" in shown
+
+    rupture = _rupture_form()
+    ask = post(staff, f"{page}/etape/rupture", rupture)
+    assert ask.status_code == 200
+    first_name = world.request.candidate.first_name
+    assert f"La demande de {first_name} redevient « Active »" in _read(ask)
+    assert 'name="reopen_request" value="1"' in ask.text
+    session.refresh(pair.request)
+    assert pair.request.status is RequestStatus.MATCHED  # nothing written before the confirmation
+    assert post(staff, f"{page}/etape/rupture", {**rupture, "confirme": "1"}).status_code == 302
+    session.refresh(pair)
+    session.refresh(pair.request)
+    assert (pair.status, pair.request.status) == (S.BROKEN, RequestStatus.ACTIVE)
+    assert "la demande de nouveau active" in _read(staff.get(page))
+
+    # The undo says it and does it.
+    undo = _read(staff.get(f"{page}/annuler-etape"))
+    assert "rendue active par la rupture, repasse à « Apprentissage trouvé »" in undo
+    assert post(staff, f"{page}/annuler-etape", {"depuis": "broken"}).status_code == 302
+    session.refresh(pair.request)
+    assert pair.request.status is RequestStatus.MATCHED
+
+
+def test_the_rupture_form_says_when_the_request_cannot_be_active_again(
+    app: Flask, world: World, session: Session
+) -> None:
+    pair = _signed(session, world)
+    # The request's other pair holds a signed contract too.
+    world.proposed.status = S.CONTRACT_SIGNED
+    session.commit()
+    staff = sign_in(app.test_client(), world.coordinator)
+    page = f"/coordination/suggestions/{pair.id}"
+    shown = _read(staff.get(page))
+    assert 'id="reopen_request"' not in shown
+    assert "Un autre contrat signé tient la demande de cette personne" in shown
+    # Sent anyway (a page open since): refused in French, nothing written.
+    rupture = _rupture_form()
+    refused = post(staff, f"{page}/etape/rupture", rupture)
+    assert refused.status_code == 400
+    assert "Un autre contrat signé tient la demande" in _read(refused)
+    session.refresh(pair)
+    assert pair.status is S.CONTRACT_SIGNED
+    # Unticked, the rupture leaves the request as it is, and the confirmation says so.
+    del rupture["reopen_request"]
+    assert "La demande de " in _read(post(staff, f"{page}/etape/rupture", rupture))
+    assert post(staff, f"{page}/etape/rupture", {**rupture, "confirme": "1"}).status_code == 302
+    session.refresh(pair)
+    session.refresh(pair.request)
+    assert (pair.status, pair.request.status) == (S.BROKEN, RequestStatus.MATCHED)
+
+
+def test_the_api_makes_the_request_active_again_or_says_why_not(
+    api: Any,  # noqa: F811
+    world: World,
+    session: Session,
+) -> None:
+    pair = _signed(session, world)
+    staff = api("coordinator")
+    rupture = {"broken_on": date.today().isoformat(), "reason": "Démission"}
+    strict = staff.post(f"/api/v1/pairs/{pair.id}/rupture", {**rupture, "reopen_request": 1})
+    assert strict.status_code == 422
+    world.request.status = RequestStatus.CLOSED
+    session.commit()
+    refused = staff.post(f"/api/v1/pairs/{pair.id}/rupture", {**rupture, "reopen_request": True})
+    assert refused.status_code == 422
+    assert "La demande est « Close »" in refused.get_json()["errors"]["reopen_request"][0]
+    world.request.status = RequestStatus.MATCHED
+    session.commit()
+    done = staff.post(f"/api/v1/pairs/{pair.id}/rupture", {**rupture, "reopen_request": True})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["history"][-1]["text"].endswith("la demande de nouveau active)")
+    session.refresh(world.request)
+    assert world.request.status is RequestStatus.ACTIVE
+    undone = staff.post(f"/api/v1/pairs/{pair.id}/undo", {"from": "broken"})
+    assert undone.status_code == 200
+    session.refresh(world.request)
+    assert world.request.status is RequestStatus.MATCHED
+
+
+def _card(page: str, pair_id: int) -> str:
+    """The card of one pair on a party's page."""
+    return page.split(f'id="suggestion-{pair_id}"')[1].split("</li>\n")[0]
+
+
+def test_both_sides_see_a_broken_contract_with_its_day_and_nothing_more(
+    app: Flask,
+    api: Any,  # noqa: F811
+    world: World,
+    session: Session,
+) -> None:
+    from data import operations as ops
+    from data.actor import Actor
+
+    pair = _signed(session, world)
+    person = world.request.candidate
+    person.cv_file = "cv.pdf"  # the link would show for a pair that shows the person
+    session.commit()
+    candidate = sign_in(app.test_client(), world.candidate_user)
+    employer = sign_in(app.test_client(), world.employer_user)
+    offer_page = f"/employeur/offres/{world.offer.id}"
+    # Signed: both see each other's contact details.
+    assert person.email in _card(_read(employer.get(offer_page)), pair.id)
+    assert "Adresse électronique" in _card(_read(candidate.get("/candidat/")), pair.id)
+
+    ops.break_contract(session, pair, Actor.user(world.coordinator), date.today(), "Démission")
+    session.commit()
+    broken = f"Contrat rompu le {date_fr(date.today())}"
+    mine = _card(_read(candidate.get("/candidat/")), pair.id)
+    assert broken in mine and world.offer.site.employer.name in mine
+    assert "Démission" not in mine and "Adresse électronique" not in mine
+    theirs = _card(_read(employer.get(offer_page)), pair.id)
+    assert broken in theirs and person.first_name in theirs
+    for hidden in ("Démission", person.email, person.last_name, "06 12 34 56 78", "CV"):
+        assert hidden not in theirs, hidden
+    assert employer.get(f"/employeur/suggestions/{pair.id}/cv").status_code == 404
+    # The API tells the parties the same: the pair, broken, without the other side's details.
+    listed = api("candidate").get(f"/api/v1/suggestions/{pair.id}").get_json()
+    assert (listed["status"], listed["employer_contact"]) == ("broken", None)
+    assert api("employer").get(f"/api/v1/suggestions/{pair.id}").status_code == 200

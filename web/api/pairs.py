@@ -300,7 +300,8 @@ def set_contract(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
 @errors(bp, 400, 403, 404, 409, 422)
 def rupture(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
     """Record that a signed contract broke off (day and reason); with ``reopen_place`` the offer
-    gets its place back. The pair stays, as broken, in the figures. No mail is sent."""
+    gets its place back, with ``reopen_request`` the person's matched request is active again
+    (422 when it cannot be). The pair stays, as broken, in the figures. No mail is sent."""
     principal = current_principal()
     session = get_session()
     pair = _load_pair(session, pair_id)
@@ -311,6 +312,7 @@ def rupture(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
         data["broken_on"],
         data["reason"],
         reopen_place=data["reopen_place"],
+        reopen_request=data["reopen_request"],
         expected=data.get("from"),
     )
     session.commit()

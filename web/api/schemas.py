@@ -992,7 +992,8 @@ class ContractEditIn(ContractIn):
 
 
 class RuptureIn(Base):
-    """Record that a signed contract broke off: its day and reason; reopen the offer's place?"""
+    """Record that a signed contract broke off: its day and reason; reopen the offer's place, make
+    the request active again?"""
 
     broken_on = Day(required=True, metadata={"description": "Not before the signature."})
     reason = Text(required=True, validate=length(1, MAX_REASON))
@@ -1001,6 +1002,14 @@ class RuptureIn(Base):
         metadata={
             "description": "The employer wants the place again: one place of the offer is "
             "freed (a filled offer is published again)."
+        },
+    )
+    reopen_request = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "The person looks for another employer: their matched request "
+            "becomes active again (422 when it is not matched, or another signed contract "
+            "holds it)."
         },
     )
     from_ = _seen()

@@ -20,7 +20,7 @@ from data import auth, privacy, queries, standing
 from data import operations as ops
 from data.errors import Conflict, ValidationError
 from data.mail.recipients import offer_contact
-from data.models import Candidate, Role, Suggestion, User
+from data.models import Candidate, Role, Suggestion, SuggestionStatus, User
 from data.operations import cv as cv_ops
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
 from data.operations.suggestions import PAIR_ENDED
@@ -93,10 +93,12 @@ def dashboard() -> str:
     suggestions = (
         queries.visible_suggestions(get_session(), _audience(), request_id=req.id) if req else []
     )
+    # A broken contract stays in the list (its day told) but is no offer proposed any more.
+    offered = [s for s in suggestions if s.status != SuggestionStatus.BROKEN]
     nearest = where = None
     if req is not None:
         where = standing.request_standing(get_session(), req, config=current_app.config)
-        if not suggestions:
+        if not offered:
             nearest = queries.nearest_offer_beyond(get_session(), req)
     # Whom to write to about each offer: its contact person when named (data.mail.recipients).
     contacts = {s.offer_id: offer_contact(get_session(), s.offer) for s in suggestions}
@@ -106,6 +108,7 @@ def dashboard() -> str:
         candidate=candidate,
         req=req,
         suggestions=suggestions,
+        offered=offered,
         nearest=nearest,
         standing=where,
     )

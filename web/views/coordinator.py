@@ -206,8 +206,12 @@ def _story_form(s: Suggestion) -> dict[str, str]:
             shown[name] = value.value
         else:
             shown[name] = str(value)
+    # The person looks again after a rupture, unless the coordinator says otherwise.
+    shown["reopen_request"] = "1"
     if request.method == "POST":
         shown.update({k: v for k, v in request.form.items() if k in shown})
+        if "broken_on" in request.form:  # the rupture's form sent back: its box as sent
+            shown["reopen_request"] = request.form.get("reopen_request", "")
     return shown
 
 
@@ -225,6 +229,11 @@ def _suggestion_page(
         errors=errors,
         form=_story_form(s),
         undo=ops.undo_check(session, s, history=history),
+        request_refusal=(
+            ops.reopen_request_refusal(session, s)
+            if s.status == SuggestionStatus.CONTRACT_SIGNED
+            else None
+        ),
         back=_back("coordinator.queue"),
     )
 
@@ -417,6 +426,7 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple | str:
     reason = or_none(request.form.get("reason", ""))
     story = {name: request.form.get(name, "") for name in STAGE_STORY.get(target, ())}
     reopen = target == SuggestionStatus.BROKEN and checked("reopen_place")
+    reopen_request = target == SuggestionStatus.BROKEN and checked("reopen_request")
     try:
         if stage in CONFIRMED_STAGES and request.form.get("confirme") != "1":
             plan = ops.plan_stage(
@@ -426,6 +436,7 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple | str:
                 reason=reason,
                 story=story,
                 reopen_place=reopen,
+                reopen_request=reopen_request,
                 expected=_seen_status(),
             )
             return render_template(
@@ -433,7 +444,12 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple | str:
                 s=s,
                 plan=plan,
                 stage=stage,
-                fields={**story, "reason": reason or "", "reopen_place": "1" if reopen else ""},
+                fields={
+                    **story,
+                    "reason": reason or "",
+                    "reopen_place": "1" if reopen else "",
+                    "reopen_request": "1" if reopen_request else "",
+                },
             )
         ops.change_suggestion_status(
             session,
@@ -444,6 +460,7 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple | str:
             expected=_seen_status(),
             story=story,
             reopen_place=reopen,
+            reopen_request=reopen_request,
         )
     except (Conflict, InvalidTransition) as exc:
         return _refused(exc, _pair_page(s))
