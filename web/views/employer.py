@@ -528,6 +528,7 @@ def invite() -> Response | tuple:
             name=form["name"],
             email=form["email"],
             base_url=base_url(),
+            valid_days=current_app.config["INVITATION_DAYS"],
         )
     except ValidationError as exc:
         session.rollback()
