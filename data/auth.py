@@ -294,8 +294,18 @@ def find_link_user(session: Session, email: str) -> User | None:
     )
 
 
-def create_login_link(session: Session, user: User, *, now: datetime | None = None) -> str:
-    """Store a new single-use sign-in token for ``user``; return its raw value (for the mail)."""
+def create_login_link(
+    session: Session,
+    user: User,
+    *,
+    now: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """Store a new single-use sign-in token for ``user``; return its raw value (for the mail).
+
+    The link works :data:`LOGIN_LINK_TTL` after ``now``; only an invitation, which waits in a
+    mailbox for days, passes a later ``expires_at`` (``data.operations.team``).
+    """
     if user.role not in LINK_ROLES:
         raise AuthError("Les comptes de l'équipe se connectent par mot de passe.")
     raw = new_token()
@@ -305,7 +315,7 @@ def create_login_link(session: Session, user: User, *, now: datetime | None = No
             token_hash=hash_secret(raw),
             user_id=user.id,
             created_at=at,
-            expires_at=at + LOGIN_LINK_TTL,
+            expires_at=expires_at or at + LOGIN_LINK_TTL,
         )
     )
     session.flush()

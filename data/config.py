@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     # then runs at that interval (cron jobs too). For soak tests and demonstrations; see
     # data.jobruns.interval_of and jobs.registry.specs_for.
     "JOB_SCHEDULE": {},
+    # Days a colleague's invitation (its sign-in link) works, to the end of the last one in
+    # Paris; an ordinary sign-in link works 15 minutes (data.auth.LOGIN_LINK_TTL).
+    "INVITATION_DAYS": 7,
 }
 
 #: Keys whose environment value is never JSON-decoded.

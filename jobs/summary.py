@@ -1,4 +1,5 @@
-"""The coordinators' weekly summary: review queue, pairs by stage, what finds no match."""
+"""The coordinators' weekly summary: review queue, structures to check, pairs by stage, what
+finds no match."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from data.models import (
 )
 from data.presentation import label
 from data.queries import review_count
+from data.queries.moderation import structures_to_check_count
 from jobs.common import (
     MailBatch,
     base_url_of,
@@ -113,6 +115,8 @@ def send_coordinator_summary(
     counts: Counter[str] = Counter()
     with session_factory.begin() as s:
         figures = weekly_figures(s)
+        # Apart from weekly_figures: the dashboard shows its own count of the structures.
+        to_check = structures_to_check_count(s)
         ids = [
             batch.queue(
                 s,
@@ -122,6 +126,8 @@ def send_coordinator_summary(
                 template="coordinator_summary",
                 week=f"{week} ({year})",
                 dashboard_url=url(batch.base_url, "coordination_home"),
+                structures_to_check=to_check,
+                structures_url=url(batch.base_url, "coordination_structures"),
                 **figures,
             )
             for recipient in coordinator_recipients(s)

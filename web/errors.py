@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy import exc as sa_exc
@@ -32,9 +32,13 @@ __all__ = [
     "domain_answer",
     "error_response",
     "handle_domain_error",
+    "own_too_large_answer",
     "register_error_handlers",
+    "too_large_answer",
     "wants_json",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 TITLES = {
     400: "Requête incorrecte",
@@ -205,8 +209,34 @@ def error_response(
     return response
 
 
+def too_large_answer(answer: Callable[[], Response | None]) -> Callable[[F], F]:
+    """Mark an upload view whose body over ``MAX_CONTENT_LENGTH`` is answered by ``answer()``
+    (its form with its own French message on the size) instead of the generic 413; ``answer``
+    returns None to leave the generic one (e.g. to someone the view would not let in).
+
+    Werkzeug refuses such a body before the view runs (nothing is read, nothing written), so the
+    error handlers, pages' and API's, ask the view's mark (:func:`own_too_large_answer`). Put it
+    right under the route decorator.
+    """
+
+    def decorator(view: F) -> F:
+        view.too_large_answer = answer  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def own_too_large_answer() -> Response | None:
+    """Return the answer of this request's view to a body over the size limit, if it has one."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    answer = getattr(view, "too_large_answer", None)
+    return answer() if answer is not None else None
+
+
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
+    if status == 413 and (own := own_too_large_answer()) is not None:
+        return own
     # Werkzeug's own descriptions are English; ours are French (CSRFError brings its own).
     message = exc.description if getattr(exc, "french", False) else None
     headers = {k: v for k, v in exc.get_headers() if k.lower() in {"allow", "retry-after"}}

@@ -18,11 +18,11 @@ from flask import Response, request
 from data import queries
 from data.actor import Actor
 from data.errors import ValidationError
-from data.models import PAIR_STATUSES, OfferStatus, RequestStatus, StructureKind
+from data.models import PAIR_STATUSES, OfferStatus, RequestStatus, StructureCheck, StructureKind
 from data.operations import audit
 from data.operations.communes import commune_label, resolve_commune
 from data.presentation import label
-from data.presentation.export import CANDIDATE_SHOWN, COLUMNS, csv_text, xlsx_bytes
+from data.presentation.export import CANDIDATE_SHOWN, CHECK_HEADER, COLUMNS, csv_text, xlsx_bytes
 from data.presentation.formatters import PARIS
 from data.queries import Page
 from data.queries.lists import LISTS, ListQuery, list_rows, parse_sort
@@ -33,7 +33,7 @@ from web.forms import small_int
 PRIORITY_METIERS = "prioritaires"
 PRIORITY_METIERS_LABEL = "Les métiers prioritaires du plan"
 #: The query-string words of a list (the page number apart).
-FIELDS = ("recherche", "statut", "metier", "territoire", "logement", "score", "tri")
+FIELDS = ("recherche", "statut", "verification", "metier", "territoire", "logement", "score", "tri")
 #: Where a detail page's back link may lead (a list of the coordination space only).
 BACK_PREFIX = "/coordination/"
 
@@ -52,6 +52,8 @@ class Listing:
     page: Page[Any] | None = None
     statuses: list[tuple[str, str]] = field(default_factory=list)
     status_label: str = "Statut"
+    checks: list[tuple[str, str]] = field(default_factory=list)
+    check_label: str = CHECK_HEADER
     metiers: list[tuple[str, str]] = field(default_factory=list)
     housing_label: str = ""
     territory: bool = True
@@ -84,11 +86,16 @@ LIST_ENDPOINTS = {
 }
 
 
-#: The filters each list offers besides its search (statuses, métiers, housing, score).
+#: The filters each list offers besides its search (statuses, structures' checks, métiers,
+#: housing, score).
 LIST_OPTIONS: dict[str, dict[str, Any]] = {
     "offres": {"statuses": list(OfferStatus), "housing_label": "Logement proposé"},
     "demandes": {"statuses": list(RequestStatus), "housing_label": "Besoin de logement"},
-    "employeurs": {"statuses": list(StructureKind), "status_label": "Type de structure"},
+    "employeurs": {
+        "statuses": list(StructureKind),
+        "status_label": "Type de structure",
+        "checks": list(StructureCheck),
+    },
     "candidats": {"statuses": list(RequestStatus), "status_label": "Statut de la demande"},
     "binomes": {
         "statuses": list(PAIR_STATUSES),
@@ -173,6 +180,7 @@ def read_listing(
     values: Mapping[str, str] | None = None,
     statuses: Sequence[enum.Enum] = (),
     status_label: str = "Statut",
+    checks: Sequence[StructureCheck] = (),
     metiers: list[tuple[str, str]] | None = None,
     housing_label: str = "",
     territory: bool = True,
@@ -189,6 +197,11 @@ def read_listing(
         if found is None:
             errors["statut"] = [f"Choisissez une valeur de la liste « {status_label} »."]
         args["status"] = found
+    if form["verification"] and checks:
+        stage = next((c for c in checks if c.value == form["verification"]), None)
+        if stage is None:
+            errors["verification"] = [f"Choisissez une valeur de la liste « {CHECK_HEADER} »."]
+        args["check"] = stage
     metier_choices = metiers or []
     if form["metier"] == PRIORITY_METIERS and metier_choices:
         args["priority_metiers"] = True
@@ -229,6 +242,7 @@ def read_listing(
         descending=descending,
         statuses=choices(statuses),
         status_label=status_label,
+        checks=choices(checks),
         metiers=[(PRIORITY_METIERS, PRIORITY_METIERS_LABEL), *metier_choices] if metiers else [],
         housing_label=housing_label,
         territory=territory,

@@ -31,6 +31,7 @@ __all__ = [
     "CV_FIELD",
     "CV_LIMIT_WORDS",
     "MAX_CV_BYTES",
+    "TOO_BIG",
     "CvFile",
     "check_pdf",
     "cv_of",

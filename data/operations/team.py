@@ -6,22 +6,27 @@ an invitation with a sign-in link is queued in the outbox. A removed colleague's
 disabled (their sessions, sign-in links and the API tokens naming them stop at once, see
 ``data.auth.set_active``) and the offers they were the contact of fall back to none. The last
 person of a structure cannot be removed. Each change is written to the audit log.
+
+An invitation waits in a mailbox: its link works ``INVITATION_DAYS`` days (to the end of the
+last one, Paris time, the day the mail names), not the 15 minutes of an ordinary sign-in link.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from data import auth
 from data.actor import Actor
+from data.config import DEFAULTS
 from data.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from data.mail.compose import default_base_url, queue_mail
 from data.mail.links import url
 from data.mail.recipients import Recipient
 from data.models import Employer, NotifyFrequency, Offer, Role, Site, User
+from data.presentation.formatters import PARIS
 
 from . import audit
 from ._common import load, now_or_utc
@@ -35,6 +40,7 @@ __all__ = [
     "NOT_A_COLLEAGUE",
     "TEAM_OBJECT",
     "team_members",
+    "invitation_last_day",
     "invite_colleague",
     "remove_colleague",
     "clean_offer_contact",
@@ -53,6 +59,20 @@ LAST_PERSON = (
 )
 NOT_A_COLLEAGUE = "Choisissez une personne de votre structure."
 INVITATION_KIND = "team_invitation"
+
+
+def invitation_last_day(at: datetime, days: int) -> date:
+    """Return the last Paris day an invitation sent at ``at`` works: ``days`` days later.
+
+    >>> invitation_last_day(datetime(2026, 3, 3, 23, 30, tzinfo=UTC), 7)
+    datetime.date(2026, 3, 11)
+    """
+    return (at.astimezone(PARIS) + timedelta(days=days)).date()
+
+
+def _end_of(day: date) -> datetime:
+    """The moment a Paris day ends (midnight after it), in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS).astimezone(UTC)
 
 
 def _check_acts_for(actor: Actor, employer_id: int) -> None:
@@ -77,9 +97,13 @@ def invite_colleague(
     name: object,
     email: object,
     base_url: str | None = None,
+    valid_days: int | None = None,
     now: datetime | None = None,
 ) -> User:
     """Create a colleague's account in the structure and queue their invitation (sign-in link).
+
+    The link works ``valid_days`` days (the ``INVITATION_DAYS`` setting when None), to the end
+    of the last one in Paris; the mail names that day.
 
     An address that is already an account's is refused (``email``), without saying whose.
     Flushes only: the mail leaves after the caller's commit.
@@ -112,7 +136,9 @@ def invite_colleague(
             session.flush()
     except ValidationError as exc:  # the address was taken a moment ago
         raise ValidationError({"email": [EMAIL_TAKEN]}) from exc
-    raw = auth.create_login_link(session, user, now=at)
+    days = DEFAULTS["INVITATION_DAYS"] if valid_days is None else valid_days
+    last_day = invitation_last_day(at, days)
+    raw = auth.create_login_link(session, user, now=at, expires_at=_end_of(last_day))
     base = default_base_url(base_url)
     inviter = session.get(User, actor.user_id) if actor.user_id is not None else None
     queue_mail(
@@ -128,6 +154,7 @@ def invite_colleague(
         inviter=(inviter.display_name or inviter.email) if inviter is not None else None,
         structure=employer.name,
         link=url(base, "sign_in_link", token=raw),
+        valid_until=last_day,
     )
     audit.record(
         session,

@@ -25,6 +25,7 @@ from .formatters import PARIS, date_short, km, percent
 from .labels import label
 
 __all__ = [
+    "CHECK_HEADER",
     "COLUMNS",
     "CANDIDATE_SHOWN",
     "FORMULA_STARTS",
@@ -38,6 +39,8 @@ __all__ = [
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+#: The header of a structure's check status, in the employers' list, its filter and its exports.
+CHECK_HEADER = "Vérification"
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Structure", lambda e: e.name),
         Column("Type", lambda e: e.kind),
         Column("SIRET", lambda e: e.siret),
+        Column(CHECK_HEADER, lambda e: e.check_status),
     ),
     "candidats": (
         Column("N°", lambda c: c.id),

@@ -32,6 +32,7 @@ from data.models import (
     RequestMetier,
     RequestStatus,
     Site,
+    StructureCheck,
     StructureKind,
     Suggestion,
 )
@@ -69,6 +70,7 @@ class ListQuery:
 
     ``sort``: a key of the list's sorts, ``-key`` for the descending order, "" for the default.
     ``territory``: rows whose place is within TERRITORY_RADIUS_KM of that commune.
+    ``check``: the structures at that stage of the coordination's check (employers' list).
     """
 
     text: str = ""
@@ -79,6 +81,7 @@ class ListQuery:
     territory: Commune | None = None
     housing: bool | None = None
     min_score: float | None = None
+    check: StructureCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class ListSpec:
     metier: Callable[[ColumnElement[bool]], ColumnElement[bool]] | None = None
     housing: Callable[[bool], ColumnElement[bool]] | None = None
     min_score: Callable[[float], ColumnElement[bool]] | None = None
+    check: Callable[[StructureCheck], ColumnElement[bool]] | None = None
     count_up_to: int | None = None
 
 
@@ -165,6 +169,8 @@ def list_statement(session: Session, spec: ListSpec, query: ListQuery) -> Select
         stmt = stmt.where(spec.housing(query.housing))
     if query.min_score is not None and spec.min_score is not None:
         stmt = stmt.where(spec.min_score(query.min_score))
+    if query.check is not None and spec.check is not None:
+        stmt = stmt.where(spec.check(query.check))
     if query.territory is not None and spec.territory is not None:
         insees = communes_within(session, query.territory, TERRITORY_RADIUS_KM)
         stmt = stmt.where(spec.territory(insees))
@@ -315,10 +321,12 @@ LISTS: dict[str, ListSpec] = {
             "structure": Employer.name,
             "type": in_order(Employer.kind, by_label(StructureKind)),
             "siret": Employer.siret,
+            "verification": in_order(Employer.check_status, list(StructureCheck)),
         },
         default="structure",
         territory=lambda insees: Employer.sites.any(Site.commune_insee.in_(insees)),
         status=lambda kind: Employer.kind == kind,
+        check=lambda stage: Employer.check_status == stage,
     ),
     "candidats": ListSpec(
         base=_candidates,

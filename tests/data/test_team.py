@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -83,6 +83,44 @@ def test_invite_creates_the_colleague_and_queues_a_sign_in_link(session: Session
     with pytest.raises(PermissionDenied):
         team.invite_colleague(session, Actor.user(other), employer, name="Y", email="y@ex.org")
     assert len(team.team_members(session, employer)) == 2
+
+
+def test_an_invitation_link_works_for_days_and_says_until_when(session: Session) -> None:
+    owner = make_user(session, Role.EMPLOYER)
+    employer = owner.employer
+    assert employer is not None
+    sent_at = datetime(2026, 3, 3, 22, 30, tzinfo=UTC)  # 23:30 in Paris, a Tuesday
+    user = team.invite_colleague(
+        session, Actor.user(owner), employer, name="Inès Vidal", email="ines@ex.org", now=sent_at
+    )
+    (mail,) = _mails(session, "ines@ex.org")
+    # INVITATION_DAYS (7) later, to the end of that Paris day, which the mail names.
+    assert "valable jusqu'au mardi 10 mars 2026 inclus" in mail.text
+    assert "jusqu'au mardi 10 mars 2026 inclus" in mail.html
+    raw = _token(mail)
+    assert auth.peek_login_link(session, raw, now=sent_at + timedelta(days=1))
+    assert auth.peek_login_link(session, raw, now=datetime(2026, 3, 10, 22, 59, tzinfo=UTC))
+    assert not auth.peek_login_link(session, raw, now=datetime(2026, 3, 10, 23, 0, tzinfo=UTC))
+    with pytest.raises(auth.InvalidLink, match="Ce lien de connexion n'est plus valable."):
+        auth.consume_login_link(session, raw, now=sent_at + timedelta(days=8))
+    assert auth.consume_login_link(session, raw, now=sent_at + timedelta(days=1)).id == user.id
+    # An ordinary sign-in link of the same person still lasts 15 minutes.
+    ordinary = auth.create_login_link(session, user, now=sent_at)
+    assert auth.peek_login_link(session, ordinary, now=sent_at + timedelta(minutes=14))
+    assert not auth.peek_login_link(session, ordinary, now=sent_at + timedelta(minutes=16))
+    # Another number of days (the setting, passed by the web): the mail follows.
+    team.invite_colleague(
+        session,
+        Actor.user(owner),
+        employer,
+        name="Jules Noir",
+        email="jules@ex.org",
+        valid_days=2,
+        now=sent_at,
+    )
+    (short,) = _mails(session, "jules@ex.org")
+    assert "valable jusqu'au jeudi 5 mars 2026 inclus" in short.text
+    assert not auth.peek_login_link(session, _token(short), now=sent_at + timedelta(days=3))
 
 
 def test_remove_closes_the_account_and_its_offers_fall_back_to_the_structure(

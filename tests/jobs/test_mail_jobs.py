@@ -311,6 +311,28 @@ def test_coordinator_summary_counts_and_goes_out_once_a_week(
     assert "Offres publiées sans candidat suggéré : 0" in text
     assert "Demandes actives sans offre suggérée : 0" in text
     assert "Besoins de logement sans solution : 1" in text
+    # Every structure is checked: no link to an empty queue.
+    assert "Structures à vérifier : 0" in text.splitlines()
+
+
+def test_coordinator_summary_points_to_the_structures_to_check(
+    committed_factory: sessionmaker[Session], smtp_server: SmtpServer
+) -> None:
+    from data.models import StructureCheck
+    from tests.data.factories import make_employer
+
+    build_world(committed_factory, now=T0)
+    with committed_factory.begin() as s:
+        for name in ("Foyer Les Genêts", "IME La Source"):
+            make_employer(s, name=name, check_status=StructureCheck.TO_CHECK)
+        make_employer(s, name="MAS Les Érables", check_status=StructureCheck.SUSPENDED)
+    mailer = make_mailer(smtp_server.config())
+    assert send_coordinator_summary(committed_factory, mailer, T0)["sent"] == 1
+    (mail,) = smtp_server.messages
+    queue = "https://passerelle.example/coordination/structures/"
+    assert f"Structures à vérifier : 2 ({queue})" in _body(mail).splitlines()
+    html = mail.get_body(("html",)).get_content()
+    assert f'<a href="{queue}"' in html and "voir les structures à vérifier" in html
 
 
 def test_retention_deletes_refused_join_requests_after_their_keeping_time(

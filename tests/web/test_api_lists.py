@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import AuditEntry, SuggestionStatus
+from data.models import AuditEntry, StructureCheck, SuggestionStatus
 from data.models.mail import OutboxMessage
 from data.operations import audit
 from tests.data import factories as f
@@ -62,6 +62,29 @@ def test_a_list_page_is_the_table_its_page_shows(
     assert exported.data == page_export.data
     rows = _csv(exported.data)
     assert rows[0] == body["columns"] and int(rows[1][0]) == big.id and len(rows) == 1 + 4
+
+
+def test_the_employers_table_holds_and_filters_the_structures_check(
+    api: Api,  # noqa: F811
+    world: World,
+    session: Session,
+) -> None:
+    waiting = f.make_employer(session, check_status=StructureCheck.TO_CHECK)
+    session.commit()
+    coordinator = api("coordinator")
+    body = coordinator.get("/api/v1/lists/employers?check=to_check").json
+    assert body["columns"] == ["Structure", "Type", "SIRET", "Vérification"]
+    assert body["items"] == [[waiting.name, "EHPAD", waiting.siret, "À vérifier"]]
+    checked = coordinator.get("/api/v1/lists/employers?check=checked").json["items"]
+    assert world.employer.name in {row[0] for row in checked}
+    assert waiting.name not in {row[0] for row in checked}
+    refused = coordinator.get("/api/v1/lists/employers?check=fantome")
+    assert refused.status_code == 422
+    assert refused.json["errors"]["check"] == [
+        "Choisissez une valeur de la liste « Vérification »."
+    ]
+    exported = _csv(coordinator.get("/api/v1/lists/employers/export.csv?check=to_check").data)
+    assert exported[1] == [waiting.name, "EHPAD", waiting.siret, "À vérifier"]
 
 
 def test_bad_list_queries_are_refused_in_french(

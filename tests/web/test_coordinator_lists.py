@@ -15,7 +15,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import AuditEntry, ContractKind, OfferStatus, SuggestionStatus, User
+from data.models import (
+    AuditEntry,
+    ContractKind,
+    OfferStatus,
+    StructureCheck,
+    SuggestionStatus,
+    User,
+)
 from data.operations import audit
 from data.queries.lists import LISTS
 from tests.data import factories as f
@@ -102,6 +109,51 @@ def test_lists_filter_by_status_metier_territory_and_housing(
     assert f"suggestions/{world.suggestion.id}?" in bourg
     assert _ids(client.get("/coordination/candidats?territoire=Bourg-en-Bresse").text) == [
         world.request.candidate_id
+    ]
+
+
+def test_employers_are_filtered_and_exported_by_their_check(
+    app: Flask, as_user: Client, world: World, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waiting = [
+        f.make_employer(session, name=f"Foyer Attente {n}", check_status=StructureCheck.TO_CHECK)
+        for n in range(3)
+    ]
+    stopped = f.make_employer(session, name="IME Suspendu", check_status=StructureCheck.SUSPENDED)
+    session.commit()
+    client = as_user(world.coordinator)
+    page = client.get("/coordination/employeurs?verification=to_check").text
+    assert all(e.name in page for e in waiting)
+    assert world.employer.name not in page and stopped.name not in page
+    assert "3 employeurs" in page and "<td>À vérifier</td>" in page
+    assert '<option value="to_check" selected>À vérifier</option>' in page
+    suspended = client.get("/coordination/employeurs?verification=suspended").text
+    assert stopped.name in suspended and "<td>Suspendue</td>" in suspended
+    assert world.employer.name not in suspended
+    checked = client.get("/coordination/employeurs?verification=checked").text
+    assert world.employer.name in checked and stopped.name not in checked
+    refused = client.get("/coordination/employeurs?verification=fantome").text
+    assert "Choisissez une valeur de la liste « Vérification »." in refused
+    # The filter is kept by the pager and the export links.
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    first = client.get("/coordination/employeurs?verification=to_check").text
+    next_link = re.search(r'href="([^"]+)" rel="next"', first)
+    assert next_link is not None and "verification=to_check" in next_link.group(1)
+    second = client.get(next_link.group(1).replace("&amp;", "&")).text
+    assert "Page 2 sur 2" in second and sum(e.name in second for e in waiting) == 1
+    assert "export.csv?verification=to_check" in first
+    # The exports hold the column, by its French label, and only the filtered rows.
+    rows = _csv(client.get("/coordination/employeurs/export.csv?verification=to_check").data)
+    assert rows[0] == ["Structure", "Type", "SIRET", "Vérification"]
+    assert sorted(r[0] for r in rows[1:]) == sorted(e.name for e in waiting)
+    assert {r[3] for r in rows[1:]} == {"À vérifier"}
+    every = _csv(client.get("/coordination/employeurs/export.csv?tri=verification").data)
+    assert every[-1][0] == stopped.name and every[-1][3] == "Suspendue"
+    excel = client.get("/coordination/employeurs/export.xlsx?verification=suspended")
+    lines = list(load_workbook(io.BytesIO(excel.data)).active.iter_rows(values_only=True))
+    assert lines == [
+        ("Structure", "Type", "SIRET", "Vérification"),
+        (stopped.name, "EHPAD", stopped.siret, "Suspendue"),
     ]
 
 

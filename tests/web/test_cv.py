@@ -137,9 +137,16 @@ def test_bad_files_are_refused_in_french_and_nothing_is_written(
         assert message in html_text(answer.text), (name, message)
         assert 'aria-invalid="true"' in answer.text
     assert post(me, "/candidat/cv", {}).status_code == 400  # no file at all
-    # Beyond the request's limit: the French 413 page, before anything is read.
-    huge = _upload(me, b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024))
-    assert huge.status_code == 413 and "dépasse la taille autorisée" in html_text(huge.text)
+    # Beyond the request's limit (refused before anything is read): the CV form, its message.
+    huge = _upload(me, b"%PDF-1.4\n" + b"0" * app.config["MAX_CONTENT_LENGTH"])
+    assert huge.status_code == 413 and huge.mimetype == "text/html"
+    assert "Le CV dépasse 2 Mo : réduisez-le" in html_text(huge.text)
+    assert 'aria-invalid="true"' in huge.text and "Mes informations" in huge.text
+    assert "dépasse la taille autorisée" not in html_text(huge.text)
+    # Someone else than a candidate gets the generic page (the view would not let them in).
+    staff = sign_in(app.test_client(), world.coordinator)
+    other = _upload(staff, b"%PDF-1.4\n" + b"0" * app.config["MAX_CONTENT_LENGTH"])
+    assert other.status_code == 413 and "dépasse la taille autorisée" in html_text(other.text)
     assert _files(app) == []
     session.expire_all()
     assert session.get(Candidate, world.request.candidate_id).cv_file is None  # type: ignore[union-attr]
@@ -174,6 +181,13 @@ def test_the_api_twins_follow_the_same_rules(
         body = answer.get_json()
         assert answer.status_code == 422 and body["code"] == "validation_error", body
         assert message in " ".join(body["errors"]["content"])
+    # A body over the request's limit: 413, the API's error body with the CV's own message.
+    huge = base64.b64encode(b"%PDF-1.4\n" + b"0" * app.config["MAX_CONTENT_LENGTH"]).decode()
+    answer = me.call("PUT", url, {"content": huge})
+    body = answer.get_json()
+    assert answer.status_code == 413 and body["code"] == "payload_too_large", body
+    assert body["status"] == 413 and body["message"].startswith("Le CV dépasse 2 Mo")
+    assert body["errors"] == {"content": [body["message"]]}
     [kept] = _files(app)
     assert kept.read_bytes() == A_PDF  # the refused ones changed nothing
 

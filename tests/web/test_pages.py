@@ -183,6 +183,27 @@ def test_employer_offer_form_keeps_input_and_explains_errors(
     assert offer.status == OfferStatus.CLOSED
 
 
+def _site_choice(page: str) -> tuple[list[str], list[str]]:
+    """The site options of the offer form, and the ones selected."""
+    found = re.search(r'<select id="site_id".*?</select>', page, re.DOTALL)
+    assert found is not None
+    options = re.findall(r'<option value="(\d*)"', found.group(0))
+    return options, re.findall(r'<option value="(\d*)" selected>', found.group(0))
+
+
+def test_new_offer_form_chooses_the_site_only_when_there_is_one(
+    app: Flask, world: World, session: Session
+) -> None:
+    client = sign_in(app.test_client(), world.employer_user)
+    [only] = world.employer.sites
+    options, selected = _site_choice(client.get("/employeur/offres/nouvelle").text)
+    assert options == ["", str(only.id)] and selected == [str(only.id)]
+    annex = f.make_site(session, world.employer, name="Annexe du Parc")
+    session.commit()
+    options, selected = _site_choice(client.get("/employeur/offres/nouvelle").text)
+    assert sorted(options) == sorted(["", str(only.id), str(annex.id)]) and selected == []
+
+
 def test_csv_import_reports_each_rejected_line(app: Flask, world: World, session: Session) -> None:
     site = world.offer.site
     csv_text = (

@@ -4,13 +4,16 @@ offer's contact; the same through the API."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import auth
-from data.models import AuditEntry, Offer, Role, User
+from data.models import AuditEntry, Offer, Role, User, utcnow
+from data.models.auth import LoginToken
 from data.models.mail import OutboxMessage
 from data.operations import team
 from tests.data import factories as f
@@ -58,6 +61,54 @@ def test_an_employer_invites_a_colleague_who_signs_in_to_the_structure(
     colleague = sign_in(app.test_client(), None)
     assert post(colleague, link.group(1)).status_code == 302
     assert world.employer.name in colleague.get("/employeur/").text
+
+
+def test_an_invitation_link_still_works_the_next_day_not_after_a_week(
+    app: Flask, world: World, session: Session
+) -> None:
+    from data.actor import Actor
+
+    owner = Actor.user(world.employer_user)
+    for name, days_ago in (("recent", 1), ("old", 8)):
+        team.invite_colleague(
+            session,
+            owner,
+            world.employer,
+            name=name,
+            email=f"{name}@ex.org",
+            now=utcnow() - timedelta(days=days_ago),
+        )
+    session.commit()
+    deliver_mails(app)
+    recent = LINK_RE.search(_mail(session, "recent@ex.org").text)
+    old = LINK_RE.search(_mail(session, "old@ex.org").text)
+    assert recent is not None and old is not None
+    late = sign_in(app.test_client(), None)
+    expired = late.get(old.group(1))
+    assert "Ce lien n'est plus valable" in expired.text
+    assert "celui d'une invitation, après 7 jours" in expired.text
+    assert post(late, old.group(1)).status_code == 400
+    assert late.get("/employeur/").location.startswith("/connexion")  # not signed in
+    fresh = sign_in(app.test_client(), None)
+    assert "Me connecter" in fresh.get(recent.group(1)).text
+    assert post(fresh, recent.group(1)).status_code == 302
+    assert world.employer.name in fresh.get("/employeur/").text
+
+
+def test_the_invitation_days_setting_sets_the_link_s_life(
+    app: Flask, world: World, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "INVITATION_DAYS", 2)
+    owner = sign_in(app.test_client(), world.employer_user)
+    sent = post(owner, "/employeur/equipe/inviter", {"name": "Lou Brun", "email": "lou@ex.org"})
+    assert sent.status_code == 302
+    session.expire_all()
+    user = session.scalar(select(User).where(User.email == "lou@ex.org"))
+    assert user is not None
+    token = session.scalar(select(LoginToken).where(LoginToken.user_id == user.id))
+    assert token is not None
+    life = token.expires_at - token.created_at
+    assert timedelta(days=2) < life <= timedelta(days=3)
 
 
 def test_removing_a_colleague_closes_their_access_and_oneself_asks_first(

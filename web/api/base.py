@@ -7,6 +7,7 @@ error answers an operation may give (all with the error body).
 from __future__ import annotations
 
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from flask import Response, request
@@ -31,6 +32,7 @@ _NAMES = {
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     409: "CONFLICT",
+    413: HTTPStatus(413).name,  # REQUEST_ENTITY_TOO_LARGE (CONTENT_TOO_LARGE from Python 3.13)
     422: "UNPROCESSABLE_ENTITY",
 }
 

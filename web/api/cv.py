@@ -23,10 +23,12 @@ from data.operations import audit
 from data.operations import cv as cv_ops
 from web.cvfiles import CV_FIELDS, send_cv
 from web.db import get_session
+from web.errors import too_large_answer
 
 from .auth import Principal, current_principal, roles_only
 from .base import ID, api_blueprint, errors
 from .common import audience_of, load_suggestion
+from .errors import error_response
 from .schemas import CvIn, CvOut
 
 __all__ = ["bp"]
@@ -95,14 +97,21 @@ def get_cv(candidate_id: int) -> Response:
     return _send(principal, _readable(principal, candidate_id))
 
 
+def _too_large() -> Response:
+    """A body over the request's limit: 413, with the CV's own message on its size."""
+    return error_response(413, cv_ops.TOO_BIG, {"content": [cv_ops.TOO_BIG]})
+
+
 @bp.route(f"/candidates/<{ID}:candidate_id>/cv", methods=["PUT"], endpoint="put")
+@too_large_answer(_too_large)
 @candidate_only_cv
 @bp.arguments(CvIn)
 @bp.response(200, CvOut)
-@errors(bp, 403, 404, 409, 422)
+@errors(bp, 403, 404, 409, 413, 422)
 def put_cv(data: dict[str, Any], candidate_id: int) -> dict[str, Any]:
     """Put or replace the candidate's own CV: a PDF of 2 Mo at most, checked by its content (not
-    a PDF, empty, too big: 422, nothing written). Candidate tokens only."""
+    a PDF, empty, too big: 422, nothing written; a body over the request's limit: 413 with the
+    same message). Candidate tokens only."""
     principal = current_principal()
     candidate = _own(principal, candidate_id)
     content = _decode(data["content"])

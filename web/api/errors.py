@@ -18,7 +18,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from web.errors import CODES, DOMAIN_ERRORS, api_message, handle_domain_error
+from web.errors import (
+    CODES,
+    DOMAIN_ERRORS,
+    api_message,
+    handle_domain_error,
+    own_too_large_answer,
+)
 
 __all__ = ["CODES", "MESSAGES", "error_response", "flatten_messages", "install_error_handlers"]
 
@@ -92,6 +98,8 @@ def error_response(
 
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
+    if status == 413 and (own := own_too_large_answer()) is not None:
+        return own
     data = getattr(exc, "data", None) or {}
     errors = flatten_messages(data.get("errors", data.get("messages")))
     message = data.get("message")

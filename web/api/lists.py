@@ -46,6 +46,7 @@ API_LISTS = {
 PAGE_WORDS = {
     "q": "recherche",
     "status": "statut",
+    "check": "verification",
     "metier": "metier",
     "territory": "territoire",
     "housing": "logement",
@@ -86,7 +87,8 @@ def list_table(params: dict[str, Any], name: str) -> dict[str, Any]:
 
     ``q`` searches names, communes, métiers and free text (every word must match); ``sort`` is a
     column key as on the page (``places``, ``-places`` for descending; an unknown key is a 422);
-    each list takes the filters its page offers (``status``, ``metier`` — a code or
+    each list takes the filters its page offers (``status``, ``check`` — a structure's check
+    status, employers only —, ``metier`` — a code or
     ``prioritaires`` —, ``territory`` — a commune as typed —, ``housing``, ``min_score``), and
     ignores the others. The candidates' data shown is written to the audit log.
     """

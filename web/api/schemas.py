@@ -813,6 +813,10 @@ class ListParams(PageQuery):
         metadata={"description": "A column key (`-key`: descending); the list's default if none."},
     )
     status = Text(validate=length(1, 40), metadata={"description": "A status code of the list."})
+    check = Text(
+        validate=length(1, 40),
+        metadata={"description": "Employers: a structure's check status (`to_check`...)."},
+    )
     metier = Text(
         validate=length(1, 64),
         metadata={"description": "A métier code, or `prioritaires` for the plan's eight."},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from marshmallow import RAISE
 from sqlalchemy import select
 
@@ -112,6 +113,7 @@ def invite(data: dict[str, Any], employer_id: int) -> dict[str, Any]:
         name=data["name"],
         email=data["email"],
         base_url=base_url(),
+        valid_days=current_app.config["INVITATION_DAYS"],
     )
     session.commit()
     return member_dict(user)

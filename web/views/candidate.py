@@ -26,6 +26,7 @@ from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_c
 from data.operations.suggestions import PAIR_ENDED
 from web.cvfiles import cv_dir, send_cv
 from web.db import get_session
+from web.errors import too_large_answer
 from web.forms import checked, or_none, values
 from web.sessions import current_actor, current_user, role_required, sign_out
 from web.views import signin
@@ -338,7 +339,21 @@ def cv_download() -> Response:
     return send_cv(_candidate())
 
 
+def _cv_too_large() -> Response | None:
+    """A CV over the request's limit: the CV form with its message on the size (413), to a
+    signed-in candidate (to others, the generic 413: the view would not let them in)."""
+    user = current_user()
+    if user is None or user.role != Role.CANDIDATE or user.candidate_id is None:
+        return None
+    candidate = get_session().get(Candidate, user.candidate_id)
+    if candidate is None:
+        return None
+    html = _profile_page(candidate, cv_errors={cv_ops.CV_FIELD: [cv_ops.TOO_BIG]})
+    return Response(html, status=413, mimetype="text/html")
+
+
 @bp.post("/cv")
+@too_large_answer(_cv_too_large)
 def cv_upload() -> Response | tuple:
     """Put or replace the person's CV (a PDF of 2 Mo at most, checked by its content)."""
     candidate = _candidate()

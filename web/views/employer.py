@@ -287,6 +287,9 @@ def new_offer() -> Response | tuple:
             for f in OFFER_FIELDS
             if f.default not in (None, "") and f.name not in OFFER_FLAGS
         }
+        sites = _employer().sites
+        if len(sites) == 1:  # the only place an offer can be: chosen already
+            defaults["site_id"] = str(sites[0].id)
         return _offer_page("employer/offer_form.html", None, defaults, {})
     form, args = _offer_input()
     form["contact_user_id"], contact, errors = _offer_contact()
@@ -525,6 +528,7 @@ def invite() -> Response | tuple:
             name=form["name"],
             email=form["email"],
             base_url=base_url(),
+            valid_days=current_app.config["INVITATION_DAYS"],
         )
     except ValidationError as exc:
         session.rollback()
