@@ -488,6 +488,7 @@ FIELD_LABELS: dict[str, str] = {
     "tri": "Tri",
     "mode": "Mode de validation",
     "structures_check": "Vérification des nouvelles structures",
+    "verification": "Vérification",
     "min_score": "Score minimal",
     # Accounts
     "password": "Mot de passe",

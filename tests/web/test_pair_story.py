@@ -342,11 +342,20 @@ def test_both_sides_see_a_broken_contract_with_its_day_and_nothing_more(
     ops.break_contract(session, pair, Actor.user(world.coordinator), date.today(), "Démission")
     session.commit()
     broken = f"Contrat rompu le {date_fr(date.today())}"
-    mine = _card(_read(candidate.get("/candidat/")), pair.id)
+    mine_page = _read(candidate.get("/candidat/"))
+    mine = _card(mine_page, pair.id)
     assert broken in mine and world.offer.site.employer.name in mine
+    # Under its own heading, after the offers proposed (which it is no longer).
+    assert mine_page.index("<h2>Offres proposées</h2>") < mine_page.index("<h2>Contrat rompu</h2>")
+    assert mine_page.index("<h2>Contrat rompu</h2>") < mine_page.index(f'id="suggestion-{pair.id}"')
     assert "Démission" not in mine and "Adresse électronique" not in mine
-    theirs = _card(_read(employer.get(offer_page)), pair.id)
+    theirs_page = _read(employer.get(offer_page))
+    theirs = _card(theirs_page, pair.id)
     assert broken in theirs and person.first_name in theirs
+    assert "Aucune candidature ne vous est proposée" in theirs_page
+    assert theirs_page.index("<h2>Contrat rompu</h2>") < theirs_page.index(
+        f'id="suggestion-{pair.id}"'
+    )
     for hidden in ("Démission", person.email, person.last_name, "06 12 34 56 78", "CV"):
         assert hidden not in theirs, hidden
     assert employer.get(f"/employeur/suggestions/{pair.id}/cv").status_code == 404
