@@ -31,6 +31,14 @@ from .suggestions import (
     SuggestionOrigin,
     SuggestionStatus,
 )
+from .training import (
+    CentreKind,
+    TrainingCentre,
+    TrainingProgramme,
+    TrainingSession,
+    TransitAccess,
+    employer_training_centres,
+)
 from .users import Role, User
 
 # Modules whose tables must be registered on Base.metadata; import their classes from them.
@@ -49,6 +57,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Candidate",
+    "CentreKind",
     "Commune",
     "ContractKind",
     "Employer",
@@ -72,7 +81,12 @@ __all__ = [
     "Suggestion",
     "SuggestionOrigin",
     "SuggestionStatus",
+    "TrainingCentre",
+    "TrainingProgramme",
+    "TrainingSession",
+    "TransitAccess",
     "User",
+    "employer_training_centres",
     "UTCDateTime",
     "str_enum",
     "utcnow",
