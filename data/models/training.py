@@ -176,7 +176,7 @@ class TrainingSession(Base):
     programme: Mapped[TrainingProgramme] = relationship(back_populates="sessions")
 
     def applications_open(self, today: date) -> bool:
-        """Tell whether one may apply on ``today``: opened (or no opening date), deadline not past."""
+        """Tell whether one may apply on ``today``: opened (or no opening date), not past."""
         if self.applications_open_on is not None and today < self.applications_open_on:
             return False
         if self.application_deadline is not None:

@@ -65,8 +65,28 @@ from .suggestions import (
     suggestion_query,
     visible_suggestions,
 )
+from .training import (
+    CentreHit,
+    CentreSearch,
+    centre_choices,
+    centre_hits,
+    centre_page,
+    employer_centres,
+    find_centre,
+    next_session,
+    training_records,
+)
 
 __all__ = [
+    "CentreHit",
+    "CentreSearch",
+    "centre_choices",
+    "centre_hits",
+    "centre_page",
+    "employer_centres",
+    "find_centre",
+    "next_session",
+    "training_records",
     "BY_CREATION",
     "BY_ID",
     "BY_PUBLICATION",
