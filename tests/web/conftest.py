@@ -174,6 +174,7 @@ def world(session: Session) -> World:
     coordinator = f.make_user(session, Role.COORDINATOR)
     admin = f.make_user(session, Role.ADMIN)
     centre = f.make_centre(session)
+    assert centre.programmes[0].sessions  # loaded now: the matrices read them without a query
     session.commit()
     return World(
         employer_user=employer_user,
