@@ -44,6 +44,7 @@ from ._common import load
 from .communes import resolve_commune
 from .validation import (
     ErrorCollector,
+    clean_commune,
     clean_date,
     clean_email,
     clean_enum,
@@ -215,6 +216,8 @@ CENTRE_RULES: dict[str, tuple[_Cleaner, str]] = {
         lambda s, v, f: resolve_commune(s, v if isinstance(v, str) else None, f).insee,
         "commune_insee",
     ),
+    # An INSEE code, as is (the API's ``commune_insee``, the demo); forms send ``commune``.
+    "commune_insee": (lambda s, v, f: clean_commune(s, v, f).insee, "commune_insee"),
     "address": (
         lambda s, v, f: clean_text(v, f, required=False, max_length=MAX_ADDRESS),
         "address",
@@ -274,7 +277,8 @@ def _clean(
     cleaned: dict[str, Any] = {}
     for name, (cleaner, attribute) in rules.items():
         if name not in values:
-            if new and name in _REQUIRED:
+            given_as_code = name == "commune" and "commune_insee" in values
+            if new and name in _REQUIRED and not given_as_code:
                 errors.add(name, "Ce champ est obligatoire.")
             elif new and name in _DEFAULTS:
                 cleaned[attribute] = _DEFAULTS[name]

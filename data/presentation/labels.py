@@ -245,6 +245,8 @@ COUNT_LABELS: dict[str, str] = {
     "offers_expired": "offres expirées",
     "offers_published": "offres publiées",
     "offers_reminded": "offres rappelées",
+    "training_centres": "centres de formation",
+    "training_sessions": "sessions de formation",
     "optouts_deleted": "désabonnements supprimés",
     "pair_reasons_erased": "motifs de binômes effacés",
     "pairs": "binômes",

@@ -15,10 +15,9 @@ from marshmallow import RAISE
 
 from data import queries
 from data.errors import NotFound, ValidationError
-from data.models import Commune, TrainingCentre, TrainingProgramme, TrainingSession
+from data.models import TrainingCentre, TrainingProgramme, TrainingSession
 from data.operations import training as ops
 from data.operations._common import local_today
-from data.operations.communes import commune_label
 from data.operations.training_import import import_centres
 from data.presentation import label
 from web.db import get_session
@@ -133,16 +132,6 @@ def _session(centre_id: int, programme_id: int, session_id: int) -> TrainingSess
     return found
 
 
-def _centre_values(data: dict[str, Any]) -> dict[str, Any]:
-    """The use case's values: a ``commune_insee`` becomes the label that names its commune."""
-    if "commune_insee" in data:
-        commune: Commune | None = commune_of(get_session(), data)
-        del data["commune_insee"]
-        if commune is not None:
-            data["commune"] = commune_label(commune)
-    return data
-
-
 def _reloaded(centre_id: int) -> dict[str, Any]:
     session = get_session()
     session.commit()
@@ -194,7 +183,7 @@ def get_centre(centre_id: int) -> dict[str, Any]:
 @errors(bp, 403, 422)
 def create_centre(data: dict[str, Any]) -> dict[str, Any]:
     """Create a centre (coordinators and admins)."""
-    centre = ops.create_centre(get_session(), current_principal().actor, **_centre_values(data))
+    centre = ops.create_centre(get_session(), current_principal().actor, **data)
     return _reloaded(centre.id)
 
 
@@ -206,7 +195,7 @@ def create_centre(data: dict[str, Any]) -> dict[str, Any]:
 def update_centre(data: dict[str, Any], centre_id: int) -> dict[str, Any]:
     """Change fields of a centre."""
     centre = _centre(centre_id)
-    ops.update_centre(get_session(), current_principal().actor, centre, **_centre_values(data))
+    ops.update_centre(get_session(), current_principal().actor, centre, **data)
     return _reloaded(centre.id)
 
 
