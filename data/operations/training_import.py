@@ -108,7 +108,7 @@ COLUMNS: tuple[CentreColumn, ...] = (
         "commune", "Commune", "commune", "centre", "Nom ou code postal : « Bourg-en-Bresse ».", True
     ),
     CentreColumn("adresse", "Adresse", "address", "centre", "Adresse postale."),
-    CentreColumn("site_internet", "Site internet", "website", "centre", "https://…"),
+    CentreColumn("site", "Site internet", "website", "centre", "https://…"),
     CentreColumn(
         "courriel", "Adresse électronique de contact", "contact_email", "centre", "Facultative."
     ),
@@ -137,7 +137,7 @@ COLUMNS: tuple[CentreColumn, ...] = (
         "programme",
         "« oui » ou « non » (vide : oui).",
     ),
-    CentreColumn("duree_mois", "Durée en mois", "duration_months", "programme", "De 1 à 60."),
+    CentreColumn("duree", "Durée en mois", "duration_months", "programme", "De 1 à 60."),
     CentreColumn(
         "rythme",
         "Rythme de l'alternance",
@@ -157,14 +157,14 @@ COLUMNS: tuple[CentreColumn, ...] = (
         "places", "Places en apprentissage", "apprenticeship_places", "session", "De 0 à 500."
     ),
     CentreColumn(
-        "ouverture_inscriptions",
+        "ouverture",
         "Ouverture des inscriptions",
         "applications_open_on",
         "session",
         "Date.",
     ),
     CentreColumn(
-        "date_limite",
+        "limite",
         "Date limite d'inscription",
         "application_deadline",
         "session",

@@ -526,7 +526,7 @@ FIELD_LABELS: dict[str, str] = {
     "training_centre_id": "Centre de formation où je suis inscrit·e ou admis·e",
     "formation": "Formation",
     "rentree": "Rentrée",
-    "inscriptions_ouvertes": "Inscriptions ouvertes",
+    "ouvertes": "Inscriptions ouvertes",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",
