@@ -71,9 +71,11 @@ from .training import (
     centre_choices,
     centre_hits,
     centre_page,
+    deadlines_between,
     employer_centres,
     find_centre,
     next_session,
+    offers_within_reach,
     training_records,
 )
 
@@ -83,6 +85,8 @@ __all__ = [
     "centre_choices",
     "centre_hits",
     "centre_page",
+    "deadlines_between",
+    "offers_within_reach",
     "employer_centres",
     "find_centre",
     "next_session",

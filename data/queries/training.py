@@ -25,7 +25,9 @@ from data.models import (
     employer_training_centres,
 )
 
+from .audience import PUBLIC
 from .nearby import measured
+from .offers import OfferHit, OfferSearch, offer_hits
 from .pages import Page, paginate, paginate_list
 
 __all__ = [
@@ -35,12 +37,19 @@ __all__ = [
     "centre_hits",
     "centre_page",
     "centre_query",
+    "DEFAULT_REACH_KM",
+    "deadlines_between",
+    "offers_within_reach",
     "employer_centres",
     "find_centre",
     "next_session",
     "open_session_filter",
     "training_records",
 ]
+
+
+#: How far from a centre the offers "within reach of it" lie, by default (km).
+DEFAULT_REACH_KM = 60
 
 
 @dataclass(frozen=True)
@@ -263,3 +272,47 @@ def training_records(
             }
         )
     return records
+
+
+def deadlines_between(
+    session: Session,
+    first: date,
+    last: date,
+    *,
+    metiers: Iterable[str] | None = None,
+    by_apprenticeship: bool | None = True,
+) -> list[TrainingSession]:
+    """Return the sessions whose application deadline falls from ``first`` to ``last``.
+
+    Earliest deadline first, with their programme, métier, centre and commune loaded (the
+    digests and the coordinators' weekly summary); ``metiers`` keeps those métiers' only.
+    """
+    stmt = (
+        select(TrainingSession)
+        .join(TrainingProgramme, TrainingSession.programme_id == TrainingProgramme.id)
+        .where(TrainingSession.application_deadline.between(first, last))
+        .options(
+            joinedload(TrainingSession.programme).joinedload(TrainingProgramme.metier),
+            joinedload(TrainingSession.programme)
+            .joinedload(TrainingProgramme.centre)
+            .joinedload(TrainingCentre.commune),
+        )
+        .order_by(TrainingSession.application_deadline, TrainingSession.id)
+    )
+    if metiers is not None:
+        stmt = stmt.where(TrainingProgramme.metier_code.in_(list(metiers)))
+    if by_apprenticeship is not None:
+        stmt = stmt.where(TrainingProgramme.by_apprenticeship.is_(by_apprenticeship))
+    return list(session.scalars(stmt).unique())
+
+
+def offers_within_reach(
+    session: Session, centre: TrainingCentre, max_km: float = DEFAULT_REACH_KM
+) -> list[OfferHit]:
+    """Return the open offers of the métiers the centre prepares by apprenticeship, within
+    ``max_km`` of its commune, nearest first (a centre's public page)."""
+    metiers = tuple(sorted({p.metier_code for p in centre.programmes if p.by_apprenticeship}))
+    if not metiers:
+        return []
+    search = OfferSearch(metiers=metiers, near=centre.commune, max_km=max_km)
+    return offer_hits(session, PUBLIC, search)

@@ -32,9 +32,11 @@ from data.queries.training import (
     CentreSearch,
     centre_hits,
     centre_page,
+    deadlines_between,
     employer_centres,
     find_centre,
     next_session,
+    offers_within_reach,
     training_records,
 )
 from tests.data import factories as f
@@ -302,3 +304,18 @@ def test_export_imports_back_unchanged_and_the_template_is_importable(session: S
     assert after == before
     template = import_centres(session, STAFF, io.BytesIO(template_csv().encode("utf-8")))
     assert template.rejected == [] and template.sessions_created == 1
+
+
+def test_deadlines_and_offers_within_reach(session: Session) -> None:
+    centre = f.make_centre(session, intakes=(date(2027, 1, 4), date(2027, 9, 6)))
+    first, second = centre.programmes[0].sessions
+    ops.update_session(session, STAFF, first, application_deadline="01/12/2026")
+    ops.update_session(session, STAFF, second, application_deadline="31/05/2027")
+    soon = deadlines_between(session, date(2026, 11, 15), date(2026, 12, 15))
+    assert soon == [first]
+    assert deadlines_between(session, date(2026, 1, 1), date(2027, 12, 31), metiers=["x"]) == []
+    near = f.make_offer(session)  # an aide-soignant at Bourg-en-Bresse, as the centre
+    far = f.make_offer(session, f.make_site(session, commune_insee=GEX))
+    other = f.make_offer(session, metier_code="educateur-specialise")
+    ids = [hit.offer.id for hit in offers_within_reach(session, centre, max_km=30)]
+    assert near.id in ids and far.id not in ids and other.id not in ids
