@@ -35,6 +35,7 @@ from data.models import (
     SuggestionStatus,
     User,
 )
+from data.operations import training as training_ops
 from data.operations._common import PARIS
 from data.operations.validation import luhn_check_digit
 from data.recompute import recompute_suggestions
@@ -70,6 +71,8 @@ DEMO_COUNTS_KEYS = (
     "users",
     "suggestions",
     "pairs",
+    "training_centres",
+    "training_sessions",
 )
 
 # How far along the demo's best suggestions are, so that every stage of a coordinator's work shows:
@@ -649,7 +652,137 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
         or 0
     )
     _pipeline(session, base, counts)
+    _training_centres(session, counts)
     return counts
+
+
+@dataclass(frozen=True)
+class DemoProgramme:
+    """A programme of a demo centre: its métier, diploma, mode, months, rhythm, intakes."""
+
+    metier: str
+    diploma: str
+    months: int
+    rhythm: str
+    intakes: tuple[date, ...]
+    by_apprenticeship: bool = True
+
+
+@dataclass(frozen=True)
+class DemoCentre:
+    """A demo training centre: its name says it is one, its commune is real."""
+
+    name: str
+    kind: str
+    insee: str
+    transport: str
+    programmes: tuple[DemoProgramme, ...]
+
+
+_SPLIT = "1 semaine en centre / 3 semaines en structure"
+_SOCIAL = "2 jours en centre / 3 jours en structure"
+_JAN, _SEP = date(2027, 1, 4), date(2027, 9, 6)
+#: The demo's training centres: none is real (no unverifiable fact ships), each at a real
+#: commune of the Ain, together preparing the eight priority métiers, with sessions in 2027.
+TRAINING_CENTRES = (
+    DemoCentre(
+        "Institut de formation (démo)",
+        "ifas_ifsi",
+        "01053",  # Bourg-en-Bresse
+        "yes",
+        (DemoProgramme(AS, "DEAS", 12, _SPLIT, (_JAN, _SEP)),),
+    ),
+    DemoCentre(
+        "Institut de formation du Bugey (démo)",
+        "ifas_ifsi",
+        "01034",  # Belley
+        "unknown",
+        (DemoProgramme(AS, "DEAS", 18, _SPLIT, (_SEP,)),),
+    ),
+    DemoCentre(
+        "École de travail social (démo)",
+        "travail_social",
+        "01004",  # Ambérieu-en-Bugey
+        "yes",
+        (
+            DemoProgramme(ES, "DEES", 36, _SOCIAL, (_SEP,)),
+            DemoProgramme(ME, "DEME", 24, _SOCIAL, (_SEP,)),
+            DemoProgramme(EJE, "DEEJE", 36, _SOCIAL, (_SEP,)),
+            DemoProgramme(ASS, "DEASS", 36, _SOCIAL, (_SEP,)),
+            DemoProgramme(TISF, "DETISF", 24, _SPLIT, (_JAN,)),
+        ),
+    ),
+    DemoCentre(
+        "GRETA (démo)",
+        "greta",
+        "01283",  # Oyonnax
+        "yes",
+        (
+            DemoProgramme(ADVF, "TP ADVF", 12, _SPLIT, (date(2027, 3, 1), date(2027, 10, 4))),
+            DemoProgramme(AES, "DEAES", 18, _SPLIT, (_JAN,)),
+        ),
+    ),
+    DemoCentre(
+        "Organisme de formation privé (démo)",
+        "prive",
+        "01173",  # Gex
+        "no",
+        (
+            DemoProgramme(ADVF, "TP ADVF", 12, _SPLIT, (date(2027, 4, 5),)),
+            DemoProgramme(AES, "DEAES", 12, _SPLIT, (_SEP,), by_apprenticeship=False),
+        ),
+    ),
+    DemoCentre(
+        "CFA du sanitaire et social (démo)",
+        "cfa",
+        "01427",  # Trévoux
+        "unknown",
+        (
+            DemoProgramme(AES, "DEAES", 18, _SPLIT, (_SEP,)),
+            DemoProgramme(AS, "DEAS", 18, _SPLIT, (_JAN,)),
+        ),
+    ),
+)
+
+
+def _training_centres(session: Session, counts: dict[str, int]) -> None:
+    """Create the demo's training centres, programmes and sessions (applications open three
+    months before the start, close one month before it)."""
+    actor = Actor.system()
+    for spec in TRAINING_CENTRES:
+        centre = training_ops.create_centre(
+            session,
+            actor,
+            name=spec.name,
+            kind=spec.kind,
+            commune_insee=spec.insee,
+            website=f"https://{slug(spec.name)}.example.org",
+            public_transport=spec.transport,
+        )
+        counts["training_centres"] += 1
+        for p in spec.programmes:
+            programme = training_ops.create_programme(
+                session,
+                actor,
+                centre,
+                metier=p.metier,
+                diploma=p.diploma,
+                by_apprenticeship=p.by_apprenticeship,
+                duration_months=p.months,
+                rhythm=p.rhythm,
+            )
+            for start in p.intakes:
+                training_ops.create_session(
+                    session,
+                    actor,
+                    programme,
+                    start_date=start,
+                    apprenticeship_places=12,
+                    applications_open_on=first_of_month(start, -3),
+                    application_deadline=start - timedelta(days=30),
+                    selection_dates="Entretien de motivation après l'inscription",
+                )
+                counts["training_sessions"] += 1
 
 
 def _demo_story(stage: str, at: datetime) -> dict[str, Any] | None:

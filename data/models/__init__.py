@@ -32,6 +32,14 @@ from .suggestions import (
     SuggestionOrigin,
     SuggestionStatus,
 )
+from .training import (
+    CentreKind,
+    TrainingCentre,
+    TrainingProgramme,
+    TrainingSession,
+    TransitAccess,
+    employer_training_centres,
+)
 from .users import Role, User
 
 # Modules whose tables must be registered on Base.metadata; import their classes from them.
@@ -51,6 +59,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Candidate",
+    "CentreKind",
     "Commune",
     "ContractKind",
     "Employer",
@@ -74,7 +83,12 @@ __all__ = [
     "Suggestion",
     "SuggestionOrigin",
     "SuggestionStatus",
+    "TrainingCentre",
+    "TrainingProgramme",
+    "TrainingSession",
+    "TransitAccess",
     "User",
+    "employer_training_centres",
     "UTCDateTime",
     "str_enum",
     "utcnow",

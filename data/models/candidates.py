@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum, utcnow
 from .reference import Commune, Metier
+
+if TYPE_CHECKING:
+    from .training import TrainingCentre
 
 __all__ = ["NotifyFrequency", "RequestStatus", "Candidate", "Request", "RequestMetier"]
 
@@ -107,8 +111,14 @@ class Request(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # The training centre where the candidate is already enrolled or admitted (issue 16).
+    training_centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_centres.id", ondelete="SET NULL"), index=True
+    )
+
     candidate: Mapped[Candidate] = relationship(back_populates="request")
     commune: Mapped[Commune] = relationship()
+    training_centre: Mapped[TrainingCentre | None] = relationship()
     metiers: Mapped[list[RequestMetier]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RequestMetier.position"
     )

@@ -21,6 +21,7 @@ from .base import Base, str_enum, utcnow
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier
 
 if TYPE_CHECKING:
+    from .training import TrainingCentre
     from .users import User
 
 __all__ = [
@@ -142,6 +143,10 @@ class Employer(Base):
     sites: Mapped[list[Site]] = relationship(
         back_populates="employer", cascade="all, delete-orphan", order_by="Site.id"
     )
+    #: The training centres the structure works with (issue 16).
+    training_centres: Mapped[list[TrainingCentre]] = relationship(
+        secondary="employer_training_centres", order_by="TrainingCentre.name"
+    )
 
     def __repr__(self) -> str:
         return f"<Employer {self.id} {self.name!r}>"
@@ -243,6 +248,13 @@ class Offer(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     contact_user: Mapped[User | None] = relationship(foreign_keys=[contact_user_id])
+
+    # The training centre the employer trains this offer's apprentice with (issue 16); none:
+    # the engine picks the best one within reach.
+    partner_centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_centres.id", ondelete="SET NULL"), index=True
+    )
+    partner_centre: Mapped[TrainingCentre | None] = relationship()
 
     @property
     def places_left(self) -> int:

@@ -28,6 +28,12 @@ from matching import normalize
 
 from ._common import load
 from .communes import commune_label, commune_match
+from .csv_import import (
+    decode_csv,
+    missing_columns_message,
+    too_many_lines_message,
+    unreadable_message,
+)
 from .offer_fields import OFFER_FIELDS, FieldKind
 from .offers import create_offer
 
@@ -88,13 +94,6 @@ def template_csv() -> str:
     buffer = io.StringIO()
     csv.writer(buffer, dialect=_Semicolon).writerow([f.label for f in OFFER_FIELDS])
     return buffer.getvalue()
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
 
 
 def _bool(value: str, label: str, problems: list[str]) -> bool:
@@ -165,7 +164,7 @@ def import_offers(
     if not actor.may_act_for_employer(employer.id):
         raise PermissionDenied("Vous ne pouvez importer des offres que pour votre structure.")
     report = ImportReport()
-    text = _decode(stream.read())
+    text = decode_csv(stream.read())
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,")
     except csv.Error:
@@ -176,10 +175,7 @@ def import_offers(
     except csv.Error:
         # A cell longer than csv.field_size_limit() (far beyond any field's length), or a file
         # that is not CSV: nothing is kept (the caller rolls back on a fatal error).
-        report.fatal["file"] = [
-            f"Le fichier n'a pas pu être lu à la ligne {reader.line_num + 1} : une cellule dépasse "
-            "la taille autorisée ou le format CSV n'est pas respecté."
-        ]
+        report.fatal["file"] = [unreadable_message(reader.line_num + 1)]
     return report
 
 
@@ -189,17 +185,11 @@ def _read_lines(
     headers = [_HEADERS.get(normalize(h or ""), "") for h in (reader.fieldnames or [])]
     missing = [_BY_COLUMN[c].label for c in REQUIRED_COLUMNS if c not in headers]
     if missing:
-        report.fatal["file"] = [
-            "Colonnes manquantes : "
-            + ", ".join(f"« {label} »" for label in missing)
-            + ". Colonnes possibles : "
-            + ", ".join(f"« {f.label} »" for f in OFFER_FIELDS)
-            + " (le modèle à télécharger les contient toutes)."
-        ]
+        report.fatal["file"] = [missing_columns_message(missing, (f.label for f in OFFER_FIELDS))]
         return
     for count, raw in enumerate(reader, start=1):
         if count > MAX_LINES:
-            report.fatal["file"] = [f"Le fichier dépasse {MAX_LINES} lignes : découpez-le."]
+            report.fatal["file"] = [too_many_lines_message(MAX_LINES)]
             return
         # The line of the file, as a spreadsheet numbers it (the reader skips blank lines).
         number = reader.line_num

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from data.models import (
+    CentreKind,
     ContractKind,
     HousingKind,
     Interest,
@@ -35,6 +36,7 @@ from data.models import (
     StructureKind,
     SuggestionOrigin,
     SuggestionStatus,
+    TransitAccess,
 )
 from data.models.mail import JobRunStatus, OutboxStatus
 
@@ -146,6 +148,20 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "dead": "En échec définitif",
         "suppressed": "Non envoyés (désabonnement ou compte supprimé)",
     },
+    CentreKind: {
+        "ifas_ifsi": "IFAS / IFSI",
+        "travail_social": "Institut régional du travail social / école de travail social",
+        "greta": "GRETA",
+        "afpa": "AFPA",
+        "cfa": "CFA",
+        "prive": "Organisme privé",
+        "autre": "Autre",
+    },
+    TransitAccess: {
+        "yes": "Oui",
+        "no": "Non",
+        "unknown": "Non renseigné",
+    },
     JobRunStatus: {
         "running": "En cours",
         "success": "Réussie",
@@ -229,6 +245,8 @@ COUNT_LABELS: dict[str, str] = {
     "offers_expired": "offres expirées",
     "offers_published": "offres publiées",
     "offers_reminded": "offres rappelées",
+    "training_centres": "centres de formation",
+    "training_sessions": "sessions de formation",
     "optouts_deleted": "désabonnements supprimés",
     "pair_reasons_erased": "motifs de binômes effacés",
     "pairs": "binômes",
@@ -495,6 +513,24 @@ FIELD_LABELS: dict[str, str] = {
     "current": "Mot de passe actuel",
     "new": "Nouveau mot de passe",
     "code": "Code à usage unique",
+    # Training centres, their programmes and sessions (issue 16)
+    "centre_kind": "Type de centre",
+    "website": "Site internet",
+    "public_transport": "Accessible en transports en commun",
+    "by_apprenticeship": "Par l'apprentissage",
+    "rhythm": "Rythme de l'alternance",
+    "end_date": "Date de fin",
+    "apprenticeship_places": "Places en apprentissage",
+    "applications_open_on": "Ouverture des inscriptions",
+    "application_deadline": "Date limite d'inscription",
+    "selection_dates": "Dates de sélection",
+    "centre_id": "Centre de formation",
+    "programme_id": "Formation",
+    "partner_centre_id": "Centre de formation partenaire",
+    "training_centre_id": "Centre de formation où je suis inscrit·e ou admis·e",
+    "formation": "Formation",
+    "rentree": "Rentrée",
+    "ouvertes": "Inscriptions ouvertes",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",

@@ -168,6 +168,26 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "ambiguous": N,
         "related": N,
     },
+    # Training centres (issue 16): organisations, not people; a contact address or phone may
+    # still be a person's, kept under the centre's own rules.
+    "training_centres": {
+        "name": N,
+        "kind": N,
+        "commune_insee": N,
+        "address": N,
+        "website": N,
+        "contact_email": OTHER,
+        "contact_phone": OTHER,
+        "public_transport": N,
+    },
+    "training_programmes": {"metier_code": N, "diploma": N, "rhythm": N},
+    "training_sessions": {
+        "start_date": N,
+        "end_date": N,
+        "applications_open_on": N,
+        "application_deadline": N,
+        "selection_dates": N,
+    },
 }
 
 #: Keys of an audit line's details that hold free text typed by someone (a reason, a note).

@@ -66,8 +66,32 @@ from .suggestions import (
     suggestion_query,
     visible_suggestions,
 )
+from .training import (
+    CentreHit,
+    CentreSearch,
+    centre_choices,
+    centre_hits,
+    centre_page,
+    deadlines_between,
+    employer_centres,
+    find_centre,
+    next_session,
+    offers_within_reach,
+    training_records,
+)
 
 __all__ = [
+    "CentreHit",
+    "CentreSearch",
+    "centre_choices",
+    "centre_hits",
+    "centre_page",
+    "deadlines_between",
+    "offers_within_reach",
+    "employer_centres",
+    "find_centre",
+    "next_session",
+    "training_records",
     "BY_CREATION",
     "BY_ID",
     "BY_PUBLICATION",

@@ -17,6 +17,7 @@ from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from data import operations as ops
+from data.actor import Actor
 from data.models import (
     Candidate,
     ContractKind,
@@ -31,8 +32,10 @@ from data.models import (
     Suggestion,
     SuggestionOrigin,
     SuggestionStatus,
+    TrainingCentre,
     User,
 )
+from data.operations import training as training_ops
 from data.operations.validation import luhn_check_digit
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "make_request",
     "make_user",
     "make_suggestion",
+    "make_centre",
     "assert_nothing_pending",
 ]
 
@@ -195,6 +199,29 @@ def make_suggestion(
     session.add(suggestion)
     session.flush()
     return suggestion
+
+
+def make_centre(
+    session: Session,
+    *,
+    metier: str | None = "aide-soignant",
+    intakes: tuple[date, ...] = (date(2027, 1, 4),),
+    by_apprenticeship: bool = True,
+    **overrides: Any,
+) -> TrainingCentre:
+    """Create a training centre (an IFAS in Bourg-en-Bresse), with a programme of ``metier``
+    (none when None) and one session per date of ``intakes``."""
+    actor = Actor.system()
+    values: dict[str, Any] = {"name": f"Centre {_next()}", "kind": "ifas_ifsi", "commune": BOURG}
+    values.update(overrides)
+    centre = training_ops.create_centre(session, actor, **values)
+    if metier is not None:
+        programme = training_ops.create_programme(
+            session, actor, centre, metier=metier, by_apprenticeship=by_apprenticeship
+        )
+        for start in intakes:
+            training_ops.create_session(session, actor, programme, start_date=start)
+    return centre
 
 
 def assert_nothing_pending(session: Session) -> None:

@@ -16,6 +16,7 @@ from data.demo import ADMIN_EMAIL, COORDINATOR_EMAIL, DEMO_COUNTS_KEYS, PIPELINE
 from data.models import (
     Candidate,
     Employer,
+    Metier,
     Offer,
     OfferStatus,
     Request,
@@ -25,6 +26,8 @@ from data.models import (
     Site,
     Suggestion,
     SuggestionStatus,
+    TrainingCentre,
+    TrainingSession,
     User,
 )
 from data.operations.validation import is_valid_siret
@@ -218,3 +221,19 @@ def test_suggestions_are_computed_and_every_stage_of_a_pair_shows(demo) -> None:
         history = [e.details["to"] for e in ops.pair_history(session, pair.id)]
         assert history == ["approved", "contacted", "interview", "contract_signed"]
         assert pair.request.status is RequestStatus.MATCHED
+
+
+def test_training_centres_say_they_are_demo_and_cover_the_priority_metiers(demo) -> None:
+    session, counts, _ = demo
+    centres = list(session.scalars(select(TrainingCentre)))
+    assert len(centres) == counts["training_centres"] >= 5
+    assert all(c.name.endswith("(démo)") and c.commune.departement == "01" for c in centres)
+    taught = {
+        p.metier_code for c in centres for p in c.programmes if p.by_apprenticeship and p.sessions
+    }
+    priority = set(session.scalars(select(Metier.code).where(Metier.priority)))
+    assert len(priority) == 8 and priority <= taught
+    sessions = list(session.scalars(select(TrainingSession)))
+    assert len(sessions) == counts["training_sessions"]
+    assert all(s.start_date.year == 2027 for s in sessions)
+    assert all(s.applications_open_on < s.application_deadline < s.start_date for s in sessions)

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from data import auth, mail
-from data.models import Employer, Offer, Request, Role, Suggestion, User
+from data.models import Employer, Offer, Request, Role, Suggestion, TrainingCentre, User
 from tests.data import factories as f
 from web import create_app
 from web.db import state
@@ -149,6 +149,7 @@ class World:
     request: Request
     suggestion: Suggestion  # approved: both sides see each other
     proposed: Suggestion  # not reviewed: nobody but coordinators sees it
+    centre: TrainingCentre  # an IFAS with one programme (aide-soignant) and one session
 
 
 @pytest.fixture
@@ -172,6 +173,8 @@ def world(session: Session) -> World:
     proposed = f.make_suggestion(session, req, other_offer, score=0.9)
     coordinator = f.make_user(session, Role.COORDINATOR)
     admin = f.make_user(session, Role.ADMIN)
+    centre = f.make_centre(session)
+    assert centre.programmes[0].sessions  # loaded now: the matrices read them without a query
     session.commit()
     return World(
         employer_user=employer_user,
@@ -186,6 +189,7 @@ def world(session: Session) -> World:
         request=req,
         suggestion=suggestion,
         proposed=proposed,
+        centre=centre,
     )
 
 

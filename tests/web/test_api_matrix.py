@@ -91,6 +91,14 @@ PUBLIC = dict.fromkeys(ROLES, 200)
 offer_id = lambda w: {"offer_id": w.offer.id}  # noqa: E731
 request_id = lambda w: {"request_id": w.request.id}  # noqa: E731
 suggestion_id = lambda w: {"suggestion_id": w.suggestion.id}  # noqa: E731
+centre_id = lambda w: {"centre_id": w.centre.id}  # noqa: E731
+programme_id = lambda w: {"centre_id": w.centre.id, "programme_id": w.centre.programmes[0].id}  # noqa: E731
+session_id = lambda w: {  # noqa: E731
+    **programme_id(w),
+    "session_id": w.centre.programmes[0].sessions[0].id,
+}
+#: Writes of the training centres: staff only (200 unless said).
+STAFF_WRITES = STAFF
 
 ENDPOINTS = {
     "offers.list": Endpoint("GET", "/api/v1/offers", expected=ANY_TOKEN),
@@ -521,6 +529,97 @@ ENDPOINTS = {
         "/api/v1/account/email",
         body=lambda w: {"email": "nouvelle.adresse@example.org"},
         expected=expect(employer=409, other=409, staff=403, candidate=202, other_candidate=409),
+    ),
+    # Training centres (issue 16): every token reads them; staff write them.
+    "training_centres.list": Endpoint(
+        "GET",
+        "/api/v1/training-centres",
+        query="commune=Oyonnax&distance_km=80",
+        expected=ANY_TOKEN,
+    ),
+    "training_centres.detail": Endpoint(
+        "GET", "/api/v1/training-centres/{centre_id}", centre_id, expected=ANY_TOKEN
+    ),
+    "training_centres.create": Endpoint(
+        "POST",
+        "/api/v1/training-centres",
+        body=lambda w: {"name": "Centre (démo)", "kind": "greta", "commune_insee": "01053"},
+        expected=STAFF_WRITES | {"coordinator": 201, "admin": 201},
+    ),
+    "training_centres.update": Endpoint(
+        "PATCH",
+        "/api/v1/training-centres/{centre_id}",
+        centre_id,
+        body=lambda w: {"public_transport": "yes", "website": "www.exemple.fr"},
+        expected=STAFF_WRITES,
+    ),
+    "training_centres.delete": Endpoint(
+        "DELETE",
+        "/api/v1/training-centres/{centre_id}",
+        centre_id,
+        expected=STAFF_WRITES | {"coordinator": 204, "admin": 204},
+    ),
+    "training_centres.create_programme": Endpoint(
+        "POST",
+        "/api/v1/training-centres/{centre_id}/programmes",
+        centre_id,
+        body=lambda w: {"metier": "AES", "rhythm": "1 semaine en centre / 3 semaines en structure"},
+        expected=STAFF_WRITES | {"coordinator": 201, "admin": 201},
+    ),
+    "training_centres.update_programme": Endpoint(
+        "PATCH",
+        "/api/v1/training-centres/{centre_id}/programmes/{programme_id}",
+        programme_id,
+        body=lambda w: {"duration_months": 18},
+        expected=STAFF_WRITES,
+    ),
+    # A programme named under another centre: 404 (its centre is part of its address).
+    "training_centres.update_programme_of_another_centre": Endpoint(
+        "PATCH",
+        "/api/v1/training-centres/{centre_id}/programmes/{programme_id}",
+        lambda w: {"centre_id": 2**31 - 1, "programme_id": w.centre.programmes[0].id},
+        body=lambda w: {"duration_months": 18},
+        expected=STAFF_WRITES | {"coordinator": 404, "admin": 404},
+    ),
+    "training_centres.delete_programme": Endpoint(
+        "DELETE",
+        "/api/v1/training-centres/{centre_id}/programmes/{programme_id}",
+        programme_id,
+        expected=STAFF_WRITES | {"coordinator": 204, "admin": 204},
+    ),
+    "training_centres.create_session": Endpoint(
+        "POST",
+        "/api/v1/training-centres/{centre_id}/programmes/{programme_id}/sessions",
+        programme_id,
+        body=lambda w: {"start_date": "2027-09-06", "application_deadline": "2027-05-31"},
+        expected=STAFF_WRITES | {"coordinator": 201, "admin": 201},
+    ),
+    # The end before the start: refused on that field (422).
+    "training_centres.create_session_ending_before": Endpoint(
+        "POST",
+        "/api/v1/training-centres/{centre_id}/programmes/{programme_id}/sessions",
+        programme_id,
+        body=lambda w: {"start_date": "2027-09-06", "end_date": "2027-01-01"},
+        expected=STAFF_WRITES | {"coordinator": 422, "admin": 422},
+    ),
+    "training_centres.update_session": Endpoint(
+        "PATCH",
+        "/api/v1/training-centres/{centre_id}/programmes/{programme_id}/sessions/{session_id}",
+        session_id,
+        body=lambda w: {"apprenticeship_places": 12},
+        expected=STAFF_WRITES,
+    ),
+    "training_centres.delete_session": Endpoint(
+        "DELETE",
+        "/api/v1/training-centres/{centre_id}/programmes/{programme_id}/sessions/{session_id}",
+        session_id,
+        expected=STAFF_WRITES | {"coordinator": 204, "admin": 204},
+    ),
+    "training_centres.import": Endpoint(
+        "POST",
+        "/api/v1/training-centres/import",
+        body=lambda w: {"csv": "Centre;Commune;Type de centre\nCFA (démo);Belley;CFA\n"},
+        expected=STAFF_WRITES,
     ),
     "openapi": Endpoint("GET", "/api/openapi.json", expected=PUBLIC),
     "docs": Endpoint("GET", "/api/docs", expected=PUBLIC),

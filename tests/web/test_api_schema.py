@@ -122,6 +122,24 @@ OPERATIONS = {
     ("/api/v1/candidates/{candidate_id}/cv", "put"),
     ("/api/v1/candidates/{candidate_id}/cv", "delete"),
     ("/api/v1/suggestions/{suggestion_id}/cv", "get"),
+    ("/api/v1/training-centres", "get"),
+    ("/api/v1/training-centres", "post"),
+    ("/api/v1/training-centres/{centre_id}", "get"),
+    ("/api/v1/training-centres/{centre_id}", "patch"),
+    ("/api/v1/training-centres/{centre_id}", "delete"),
+    ("/api/v1/training-centres/{centre_id}/programmes", "post"),
+    ("/api/v1/training-centres/{centre_id}/programmes/{programme_id}", "patch"),
+    ("/api/v1/training-centres/{centre_id}/programmes/{programme_id}", "delete"),
+    ("/api/v1/training-centres/{centre_id}/programmes/{programme_id}/sessions", "post"),
+    (
+        "/api/v1/training-centres/{centre_id}/programmes/{programme_id}/sessions/{session_id}",
+        "patch",
+    ),
+    (
+        "/api/v1/training-centres/{centre_id}/programmes/{programme_id}/sessions/{session_id}",
+        "delete",
+    ),
+    ("/api/v1/training-centres/import", "post"),
 }
 
 

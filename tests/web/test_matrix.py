@@ -110,6 +110,24 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/equipe", EMPLOYER_ONLY),
     ("/employeur/mon-adresse", EMPLOYER_ONLY),
     ("/compte/adresse/unknown-token", PUBLIC),
+    # Training centres (issue 16): the coordinators' pages.
+    ("/coordination/formations", STAFF_ONLY),
+    (
+        "/coordination/formations?commune=Oyonnax&distance=50&ouvertes=1&metier=aide-soignant",
+        STAFF_ONLY,
+    ),
+    ("/coordination/formations/export.csv", STAFF_ONLY),
+    ("/coordination/formations/nouveau", STAFF_ONLY),
+    ("/coordination/formations/{centre}", STAFF_ONLY),
+    ("/coordination/formations/2147483647", (302, 403, 403, 403, 404)),
+    ("/coordination/formations/{centre}/modifier", STAFF_ONLY),
+    ("/coordination/formations/{centre}/supprimer", STAFF_ONLY),
+    ("/coordination/formations/{centre}/programmes/nouveau", STAFF_ONLY),
+    ("/coordination/formations/programmes/{programme}/modifier", STAFF_ONLY),
+    ("/coordination/formations/programmes/{programme}/sessions/nouvelle", STAFF_ONLY),
+    ("/coordination/formations/sessions/{intake}/modifier", STAFF_ONLY),
+    ("/coordination/formations/import", STAFF_ONLY),
+    ("/coordination/formations/import/modele.csv", STAFF_ONLY),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
@@ -175,6 +193,21 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/equipe/{employer_user}/retirer", (302, 403, 200, 404, 403)),
     ("/employeur/mon-adresse", (302, 403, 400, 400, 403)),
     ("/compte/adresse/unknown-token", (400, 400, 400, 400, 400)),
+    # Training centres (issue 16): forms posted empty answer the form with messages (400);
+    # deleting goes back to the list or the centre.
+    ("/coordination/formations/nouveau", (302, 403, 403, 403, 400)),
+    ("/coordination/formations/{centre}/modifier", (302, 403, 403, 403, 400)),
+    ("/coordination/formations/{centre}/programmes/nouveau", (302, 403, 403, 403, 400)),
+    ("/coordination/formations/programmes/{programme}/modifier", (302, 403, 403, 403, 400)),
+    (
+        "/coordination/formations/programmes/{programme}/sessions/nouvelle",
+        (302, 403, 403, 403, 400),
+    ),
+    ("/coordination/formations/sessions/{intake}/modifier", (302, 403, 403, 403, 400)),
+    ("/coordination/formations/import", (302, 403, 403, 403, 400)),
+    ("/coordination/formations/sessions/{intake}/supprimer", (302, 403, 403, 403, 302)),
+    ("/coordination/formations/programmes/{programme}/supprimer", (302, 403, 403, 403, 302)),
+    ("/coordination/formations/{centre}/supprimer", (302, 403, 403, 403, 302)),
 ]
 
 
@@ -190,6 +223,9 @@ def _ids(world: World) -> dict[str, int]:
         "suggestion": world.suggestion.id,
         "proposed": world.proposed.id,
         "employer_user": world.employer_user.id,
+        "centre": world.centre.id,
+        "programme": world.centre.programmes[0].id,
+        "intake": world.centre.programmes[0].sessions[0].id,
     }
 
 

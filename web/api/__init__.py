@@ -101,7 +101,19 @@ def _settings() -> dict[str, Any]:
 
 def init_app(app: Flask) -> PasserelleApi:
     """Mount the API, its OpenAPI document and its docs page on ``app``."""
-    from . import cv, docs, lists, moderation, offers, pairs, reference, requests, suggestions, team
+    from . import (
+        cv,
+        docs,
+        lists,
+        moderation,
+        offers,
+        pairs,
+        reference,
+        requests,
+        suggestions,
+        team,
+        training,
+    )
 
     for key, value in _settings().items():
         app.config.setdefault(key, value)
@@ -120,6 +132,7 @@ def init_app(app: Flask) -> PasserelleApi:
         cv.bp,
         team.bp,  # issue 15, team: a structure's people and one's sign-in address
         team.account,
+        training.bp,  # issue 16: training centres, their programmes and sessions
     ):
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)

@@ -1,0 +1,318 @@
+"""Training centres as pages, the API and the engine read them (issue 16).
+
+Centres are public information: everyone reads the same list. :func:`centre_hits` and
+:func:`centre_page` filter them by métier (a programme of it), by commune and distance (the
+engine's, nearest first), by next intake (a session starting in a window) and by open
+applications; :func:`find_centre` gives one centre with its programmes and sessions loaded;
+:func:`training_records` gives every centre in the shape the engine's ``--training`` file takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from data.models import (
+    Commune,
+    TrainingCentre,
+    TrainingProgramme,
+    TrainingSession,
+    employer_training_centres,
+)
+
+from .audience import PUBLIC
+from .nearby import measured
+from .offers import OfferHit, OfferSearch, offer_hits
+from .pages import Page, paginate, paginate_list
+
+__all__ = [
+    "CentreHit",
+    "CentreSearch",
+    "centre_choices",
+    "centre_hits",
+    "centre_page",
+    "centre_query",
+    "DEFAULT_REACH_KM",
+    "deadlines_between",
+    "offers_within_reach",
+    "employer_centres",
+    "find_centre",
+    "next_session",
+    "open_session_filter",
+    "training_records",
+]
+
+
+#: How far from a centre the offers "within reach of it" lie, by default (km).
+DEFAULT_REACH_KM = 60
+
+
+@dataclass(frozen=True)
+class CentreSearch:
+    """Filters of a centre list; with ``near``, nearest first and within ``max_km`` if given.
+
+    ``metier``: centres with a programme of that métier (``by_apprenticeship``: by
+    apprenticeship only). ``intake_from``/``intake_until``: centres with a session starting in
+    that window (of that métier, when given). ``open_on``: centres whose sessions (of that métier)
+    take applications on that day. ``text``: a part of the centre's name.
+    """
+
+    metier: str | None = None
+    by_apprenticeship: bool | None = None
+    near: Commune | None = None
+    max_km: float | None = None
+    intake_from: date | None = None
+    intake_until: date | None = None
+    open_on: date | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class CentreHit:
+    """A centre and, when a commune was given, its distance from it (km, the engine's way)."""
+
+    centre: TrainingCentre
+    distance_km: float | None
+
+
+def centre_query() -> Select[TrainingCentre]:
+    """Return every centre with its commune, programmes (and their métiers) and sessions loaded."""
+    return select(TrainingCentre).options(
+        joinedload(TrainingCentre.commune),
+        selectinload(TrainingCentre.programmes).joinedload(TrainingProgramme.metier),
+        selectinload(TrainingCentre.programmes).selectinload(TrainingProgramme.sessions),
+    )
+
+
+def open_session_filter(day: date) -> Any:
+    """Return the SQL condition of a session taking applications on ``day``.
+
+    The twin of :meth:`TrainingSession.applications_open`: opened (or no opening date) and
+    the deadline not past (without a deadline: until the start).
+    """
+    return and_(
+        or_(
+            TrainingSession.applications_open_on.is_(None),
+            TrainingSession.applications_open_on <= day,
+        ),
+        or_(
+            TrainingSession.application_deadline >= day,
+            and_(TrainingSession.application_deadline.is_(None), TrainingSession.start_date > day),
+        ),
+    )
+
+
+def _programme_conditions(search: CentreSearch) -> list[Any]:
+    conditions: list[Any] = [TrainingProgramme.centre_id == TrainingCentre.id]
+    if search.metier is not None:
+        conditions.append(TrainingProgramme.metier_code == search.metier)
+    if search.by_apprenticeship is not None:
+        conditions.append(TrainingProgramme.by_apprenticeship.is_(search.by_apprenticeship))
+    return conditions
+
+
+def _listed(search: CentreSearch) -> Select[TrainingCentre]:
+    stmt = centre_query()
+    programme = _programme_conditions(search)
+    sessions: list[Any] = []
+    if search.intake_from is not None:
+        sessions.append(TrainingSession.start_date >= search.intake_from)
+    if search.intake_until is not None:
+        sessions.append(TrainingSession.start_date <= search.intake_until)
+    if search.open_on is not None:
+        sessions.append(open_session_filter(search.open_on))
+    if sessions:
+        stmt = stmt.where(
+            exists(
+                select(TrainingSession.id)
+                .join(TrainingProgramme, TrainingSession.programme_id == TrainingProgramme.id)
+                .where(*programme, *sessions)
+            )
+        )
+    elif len(programme) > 1:
+        stmt = stmt.where(exists(select(TrainingProgramme.id).where(*programme)))
+    if search.text:
+        words = search.text.strip().replace("%", "").replace("_", "")
+        if words:
+            stmt = stmt.where(TrainingCentre.name.ilike(f"%{words}%"))
+    return stmt
+
+
+_BY_NAME = (TrainingCentre.name, TrainingCentre.id)
+
+
+def _ranked(
+    session: Session, stmt: Select[TrainingCentre], near: Commune, max_km: float | None
+) -> list[tuple[float, int]]:
+    located = stmt.join(Commune, TrainingCentre.commune_insee == Commune.insee)
+    return sorted(measured(session, located, TrainingCentre.id, near, max_km))
+
+
+def _load(
+    session: Session, stmt: Select[TrainingCentre], ranked: list[tuple[float, int]]
+) -> list[CentreHit]:
+    if not ranked:
+        return []
+    ids = [i for _, i in ranked]
+    found = {c.id: c for c in session.scalars(stmt.where(TrainingCentre.id.in_(ids)))}
+    return [CentreHit(found[i], d) for d, i in ranked if i in found]
+
+
+def centre_hits(session: Session, search: CentreSearch | None = None) -> list[CentreHit]:
+    """Return every centre the filters keep (the map, the public list): by name, or nearest."""
+    search = search or CentreSearch()
+    stmt = _listed(search)
+    if search.near is None:
+        return [CentreHit(c, None) for c in session.scalars(stmt.order_by(*_BY_NAME))]
+    return _load(session, stmt, _ranked(session, stmt, search.near, search.max_km))
+
+
+def centre_page(
+    session: Session,
+    number: int,
+    size: int,
+    search: CentreSearch | None = None,
+    *,
+    clamp: bool = True,
+) -> Page[CentreHit]:
+    """Return one page of the centres the filters keep (``clamp``: see ``paginate``)."""
+    search = search or CentreSearch()
+    stmt = _listed(search)
+    if search.near is None:
+        page = paginate(session, stmt.order_by(*_BY_NAME), number, size, clamp=clamp)
+        return page.map(lambda c: CentreHit(c, None))
+    ranked = paginate_list(
+        _ranked(session, stmt, search.near, search.max_km), number, size, clamp=clamp
+    )
+    return Page(_load(session, stmt, ranked.items), ranked.number, size, ranked.total)
+
+
+def find_centre(session: Session, centre_id: int) -> TrainingCentre | None:
+    """Return a centre with its programmes and sessions loaded, or None."""
+    return session.scalar(centre_query().where(TrainingCentre.id == centre_id))
+
+
+def next_session(
+    programmes: Iterable[TrainingProgramme],
+    today: date,
+    *,
+    metier: str | None = None,
+    by_apprenticeship: bool | None = None,
+) -> TrainingSession | None:
+    """Return the next session starting on or after ``today`` among ``programmes``' (or None).
+
+    ``metier`` and ``by_apprenticeship`` keep the programmes of that métier and that way.
+    """
+    found: TrainingSession | None = None
+    for programme in programmes:
+        if metier is not None and programme.metier_code != metier:
+            continue
+        if by_apprenticeship is not None and programme.by_apprenticeship != by_apprenticeship:
+            continue
+        for intake in programme.sessions:
+            if intake.start_date >= today and (
+                found is None or (intake.start_date, intake.id) < (found.start_date, found.id)
+            ):
+                found = intake
+    return found
+
+
+def centre_choices(session: Session) -> list[tuple[int, str]]:
+    """Return (id, « name – commune ») of every centre, by name: the options of a select."""
+    stmt = select(TrainingCentre).options(joinedload(TrainingCentre.commune)).order_by(*_BY_NAME)
+    return [(c.id, f"{c.name} – {c.commune.name}") for c in session.scalars(stmt)]
+
+
+def employer_centres(session: Session, employer_id: int) -> list[TrainingCentre]:
+    """Return the centres a structure works with, by name."""
+    stmt = (
+        centre_query()
+        .join(employer_training_centres, employer_training_centres.c.centre_id == TrainingCentre.id)
+        .where(employer_training_centres.c.employer_id == employer_id)
+        .order_by(*_BY_NAME)
+    )
+    return list(session.scalars(stmt))
+
+
+def training_records(
+    session: Session, *, since: date | None = None, by_apprenticeship: bool = True
+) -> list[dict[str, Any]]:
+    """Return every centre as the engine's ``--training`` file lists it.
+
+    ``{"id", "name", "commune": INSEE, "lat", "lon", "programmes": [{"metier": CODE,
+    "intakes": ["YYYY-MM-DD", ...]}]}``: the programmes by apprenticeship (unless
+    ``by_apprenticeship`` is False), their sessions starting on or after ``since`` (all when
+    None), earliest first; centres ordered by id.
+    """
+    records = []
+    for centre in session.scalars(centre_query().order_by(TrainingCentre.id)):
+        programmes = []
+        for programme in centre.programmes:
+            if by_apprenticeship and not programme.by_apprenticeship:
+                continue
+            intakes = sorted(
+                s.start_date.isoformat()
+                for s in programme.sessions
+                if since is None or s.start_date >= since
+            )
+            programmes.append({"metier": programme.metier_code, "intakes": intakes})
+        records.append(
+            {
+                "id": centre.id,
+                "name": centre.name,
+                "commune": centre.commune_insee,
+                "lat": centre.commune.latitude,
+                "lon": centre.commune.longitude,
+                "programmes": programmes,
+            }
+        )
+    return records
+
+
+def deadlines_between(
+    session: Session,
+    first: date,
+    last: date,
+    *,
+    metiers: Iterable[str] | None = None,
+    by_apprenticeship: bool | None = True,
+) -> list[TrainingSession]:
+    """Return the sessions whose application deadline falls from ``first`` to ``last``.
+
+    Earliest deadline first, with their programme, métier, centre and commune loaded (the
+    digests and the coordinators' weekly summary); ``metiers`` keeps those métiers' only.
+    """
+    stmt = (
+        select(TrainingSession)
+        .join(TrainingProgramme, TrainingSession.programme_id == TrainingProgramme.id)
+        .where(TrainingSession.application_deadline.between(first, last))
+        .options(
+            joinedload(TrainingSession.programme).joinedload(TrainingProgramme.metier),
+            joinedload(TrainingSession.programme)
+            .joinedload(TrainingProgramme.centre)
+            .joinedload(TrainingCentre.commune),
+        )
+        .order_by(TrainingSession.application_deadline, TrainingSession.id)
+    )
+    if metiers is not None:
+        stmt = stmt.where(TrainingProgramme.metier_code.in_(list(metiers)))
+    if by_apprenticeship is not None:
+        stmt = stmt.where(TrainingProgramme.by_apprenticeship.is_(by_apprenticeship))
+    return list(session.scalars(stmt).unique())
+
+
+def offers_within_reach(
+    session: Session, centre: TrainingCentre, max_km: float = DEFAULT_REACH_KM
+) -> list[OfferHit]:
+    """Return the open offers of the métiers the centre prepares by apprenticeship, within
+    ``max_km`` of its commune, nearest first (a centre's public page)."""
+    metiers = tuple(sorted({p.metier_code for p in centre.programmes if p.by_apprenticeship}))
+    if not metiers:
+        return []
+    search = OfferSearch(metiers=metiers, near=centre.commune, max_km=max_km)
+    return offer_hits(session, PUBLIC, search)
