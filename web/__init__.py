@@ -77,9 +77,20 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         public,
         signin,
+        training_public,
     )
 
-    for module in (health, public, signin, employer, candidate, coordinator, moderation, admin):
+    for module in (
+        health,
+        public,
+        training_public,
+        signin,
+        employer,
+        candidate,
+        coordinator,
+        moderation,
+        admin,
+    ):
         app.register_blueprint(module.bp)
     dev.register(app)  # the local mailbox: in development only
     register_api(app)
