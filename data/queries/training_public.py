@@ -147,7 +147,9 @@ def centre_offers(
     codes = tuple(sorted({p.metier_code for p in centre.programmes}))
     if not codes:
         return []
-    return offer_hits(session, PUBLIC, OfferSearch(metiers=codes, near=centre.commune, max_km=max_km))
+    return offer_hits(
+        session, PUBLIC, OfferSearch(metiers=codes, near=centre.commune, max_km=max_km)
+    )
 
 
 def centre_options(session: Session) -> list[tuple[int, str]]:

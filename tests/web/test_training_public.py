@@ -3,7 +3,7 @@ centre a candidate is enrolled in; the centres an employer works with and an off
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -14,7 +14,6 @@ from data.models import (
     Employer,
     Offer,
     Request,
-    Role,
     TrainingCentre,
     TrainingProgramme,
     TrainingSession,
@@ -39,9 +38,7 @@ def make_centre(
 ) -> TrainingCentre:
     """Create a centre with one programme of ``metier`` and one session, dates from today."""
     today = local_today()
-    centre = TrainingCentre(
-        name=name, kind=CentreKind.IFAS_IFSI, commune_insee=commune, **fields
-    )
+    centre = TrainingCentre(name=name, kind=CentreKind.IFAS_IFSI, commune_insee=commune, **fields)
     programme = TrainingProgramme(metier_code=metier, rhythm="1 semaine en centre / 3 en structure")
     programme.sessions.append(
         TrainingSession(
@@ -163,3 +160,143 @@ def test_unknown_centre_is_404_and_past_sessions_are_not_shown(
 def test_header_links_to_se_former(app: Flask) -> None:
     page = app.test_client().get("/").text
     assert 'href="/se-former"' in page and "Se former" in page
+
+
+# --- Candidates: the centre they are enrolled in ----------------------------------------------
+
+
+def _request_form(**extra: str) -> dict[str, str]:
+    return {
+        "metier_1": "aide-soignante",
+        "commune": "Bourg-en-Bresse",
+        "max_distance_km": "30",
+    } | extra
+
+
+def test_candidate_saves_the_centre_and_sees_it_on_the_dashboard(
+    app: Flask, world: World, session: Session
+) -> None:
+    centre = make_centre(session, "IFAS du Revermont (test)")
+    session.commit()
+    client = sign_in(app.test_client(), world.candidate_user)
+    form = client.get("/candidat/demande").text
+    assert "Je suis déjà inscrit·e ou admis·e dans un centre de formation" in form
+    assert f'value="{centre.id}"' in form
+
+    assert (
+        post(
+            client, "/candidat/demande", _request_form(training_centre_id=str(centre.id))
+        ).status_code
+        == 302
+    )
+    session.expire_all()
+    assert session.get(Request, world.request.id).training_centre_id == centre.id
+    dashboard = client.get("/candidat/").text
+    assert "IFAS du Revermont (test)" in dashboard
+    assert f"/se-former/centres/{centre.id}" in dashboard
+
+    # « Non, pas encore »: the centre is forgotten.
+    assert (
+        post(client, "/candidat/demande", _request_form(training_centre_id="")).status_code == 302
+    )
+    session.expire_all()
+    assert session.get(Request, world.request.id).training_centre_id is None
+    assert "Pas encore inscrit·e" in client.get("/candidat/").text
+
+
+def test_candidate_unknown_centre_is_a_field_error(
+    app: Flask, world: World, session: Session
+) -> None:
+    client = sign_in(app.test_client(), world.candidate_user)
+    for bad in ("2147483647", "abc"):
+        page = post(client, "/candidat/demande", _request_form(training_centre_id=bad))
+        assert page.status_code == 400
+        assert 'id="training_centre_id-erreur"' in page.text
+    assert (
+        "Centre de formation inconnu : choisissez-le dans la liste."
+        in post(client, "/candidat/demande", _request_form(training_centre_id="2147483647")).text
+    )
+    session.expire_all()
+    assert session.get(Request, world.request.id).training_centre_id is None
+
+
+# --- Employers: their centres and an offer's partner centre -----------------------------------
+
+
+def test_employer_chooses_its_centres_and_another_structure_is_untouched(
+    app: Flask, world: World, session: Session
+) -> None:
+    a = make_centre(session, "Centre A (test)")
+    b = make_centre(session, "Centre B (test)")
+    session.commit()
+    client = sign_in(app.test_client(), world.employer_user)
+    assert "Centre A (test) (Bourg-en-Bresse)" in client.get("/employeur/structure").text
+    url = "/employeur/structure/centres-de-formation"
+    assert post(client, url, {"centre_id": [str(a.id), str(b.id)]}).status_code == 302
+    session.expire_all()
+    mine = session.get(Employer, world.employer.id)
+    assert [c.id for c in mine.training_centres] == [a.id, b.id]
+    other = session.get(Employer, world.other_employer_user.employer_id)
+    assert other.training_centres == []
+
+    # An unknown centre changes nothing and says so under the list.
+    page = post(client, url, {"centre_id": [str(a.id), "2147483647"]})
+    assert page.status_code == 400
+    assert "Centre de formation inconnu" in page.text
+    session.expire_all()
+    assert len(session.get(Employer, world.employer.id).training_centres) == 2
+
+    assert post(client, url, {}).status_code == 302
+    session.expire_all()
+    assert session.get(Employer, world.employer.id).training_centres == []
+
+
+def test_offer_form_sets_and_clears_a_partner_centre(
+    app: Flask, world: World, session: Session
+) -> None:
+    centre = make_centre(session)
+    session.commit()
+    client = sign_in(app.test_client(), world.employer_user)
+    url = f"/employeur/offres/{world.offer.id}/modifier"
+    form = client.get(url).text
+    assert "Centre de formation partenaire (facultatif)" in form
+    fields = {
+        "site_id": str(world.offer.site_id),
+        "metier_code": "aide-soignant",
+        "contract": "apprentissage",
+        "places": "1",
+        "start_date": world.offer.start_date.isoformat(),
+        "duration_months": "18",
+        "housing_beds": "0",
+        "description": "Apprentissage en EHPAD.",
+    }
+    assert post(client, url, fields | {"partner_centre_id": str(centre.id)}).status_code == 302
+    session.expire_all()
+    assert session.get(Offer, world.offer.id).partner_centre_id == centre.id
+    assert f'value="{centre.id}" selected' in client.get(url).text
+
+    bad = post(client, url, fields | {"partner_centre_id": "2147483647"})
+    assert bad.status_code == 400 and "Centre de formation inconnu" in bad.text
+    session.expire_all()
+    assert session.get(Offer, world.offer.id).partner_centre_id == centre.id
+
+    assert post(client, url, fields | {"partner_centre_id": ""}).status_code == 302
+    session.expire_all()
+    assert session.get(Offer, world.offer.id).partner_centre_id is None
+
+
+def test_new_offer_with_partner_centre_and_its_copy(
+    app: Flask, world: World, session: Session
+) -> None:
+    from data import operations as ops
+
+    centre = make_centre(session)
+    offer = ops.create_offer(
+        session,
+        world.employer,
+        site_id=world.offer.site_id,
+        metier_code="aide-soignant",
+        partner_centre_id=centre.id,
+    )
+    assert offer.partner_centre is centre
+    assert ops.duplicate_offer(session, offer).partner_centre_id == centre.id
