@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,18 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from data import auth, mail
-from data.models import Employer, Offer, Request, Role, Suggestion, User
+from data.models import (
+    CentreKind,
+    Employer,
+    Offer,
+    Request,
+    Role,
+    Suggestion,
+    TrainingCentre,
+    TrainingProgramme,
+    TrainingSession,
+    User,
+)
 from tests.data import factories as f
 from web import create_app
 from web.db import state
@@ -149,6 +161,7 @@ class World:
     request: Request
     suggestion: Suggestion  # approved: both sides see each other
     proposed: Suggestion  # not reviewed: nobody but coordinators sees it
+    centre: TrainingCentre  # an IFAS with one programme (aide-soignant) and one session
 
 
 @pytest.fixture
@@ -172,6 +185,11 @@ def world(session: Session) -> World:
     proposed = f.make_suggestion(session, req, other_offer, score=0.9)
     coordinator = f.make_user(session, Role.COORDINATOR)
     admin = f.make_user(session, Role.ADMIN)
+    centre = TrainingCentre(name="IFAS (test)", kind=CentreKind.IFAS_IFSI, commune_insee=f.BOURG)
+    programme = TrainingProgramme(metier_code="aide-soignant")
+    programme.sessions.append(TrainingSession(start_date=date(2027, 1, 4)))
+    centre.programmes.append(programme)
+    session.add(centre)
     session.commit()
     return World(
         employer_user=employer_user,
@@ -186,6 +204,7 @@ def world(session: Session) -> World:
         request=req,
         suggestion=suggestion,
         proposed=proposed,
+        centre=centre,
     )
 
 

@@ -110,6 +110,15 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/equipe", EMPLOYER_ONLY),
     ("/employeur/mon-adresse", EMPLOYER_ONLY),
     ("/compte/adresse/unknown-token", PUBLIC),
+    # « Se former » (issue 16): the public list and map of the training centres, a centre's page.
+    ("/se-former", PUBLIC),
+    (
+        "/se-former?metier=aide-soignant&commune=Bourg-en-Bresse&distance=30&rentree=365&ouvertes=1",
+        PUBLIC,
+    ),
+    ("/se-former/centres.geojson", PUBLIC),
+    ("/se-former/centres/{centre}", PUBLIC),
+    ("/se-former/centres/2147483647", (404, 404, 404, 404, 404)),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
@@ -175,6 +184,9 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/equipe/{employer_user}/retirer", (302, 403, 200, 404, 403)),
     ("/employeur/mon-adresse", (302, 403, 400, 400, 403)),
     ("/compte/adresse/unknown-token", (400, 400, 400, 400, 400)),
+    # The centres a structure works with (issue 16): posted empty, none (back to the structure);
+    # an unknown centre, the structure's page again with the message (400).
+    ("/employeur/structure/centres-de-formation", (302, 403, 302, 302, 403)),
 ]
 
 
@@ -190,6 +202,7 @@ def _ids(world: World) -> dict[str, int]:
         "suggestion": world.suggestion.id,
         "proposed": world.proposed.id,
         "employer_user": world.employer_user.id,
+        "centre": world.centre.id,
     }
 
 

@@ -268,7 +268,7 @@ def test_offer_form_sets_and_clears_a_partner_centre(
         "start_date": world.offer.start_date.isoformat(),
         "duration_months": "18",
         "housing_beds": "0",
-        "description": "Apprentissage en EHPAD.",
+        "description": "Apprentissage en EHPAD, équipe de jour, tutrice aide-soignante.",
     }
     assert post(client, url, fields | {"partner_centre_id": str(centre.id)}).status_code == 302
     session.expire_all()
