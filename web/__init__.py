@@ -78,11 +78,13 @@ def register_blueprints(app: Flask) -> None:
         public,
         signin,
         training,
+        training_public,
     )
 
     for module in (
         health,
         public,
+        training_public,
         signin,
         employer,
         candidate,

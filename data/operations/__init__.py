@@ -31,6 +31,7 @@ from .employers import (
     create_employer,
     remove_site,
     set_site_housing,
+    set_training_centres,
     update_employer,
     update_site,
 )
@@ -145,6 +146,7 @@ __all__ = [
     "set_site_housing",
     "touch_candidate",
     "update_candidate",
+    "set_training_centres",
     "update_employer",
     "update_offer",
     "update_request",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from data.models import (
     StructureCheck,
     StructureJoinRequest,
     StructureKind,
+    TrainingCentre,
     User,
 )
 from data.presentation import plural
@@ -34,6 +35,7 @@ from ._common import apply, load, now_or_utc, unique_guard, update_if
 from .users import create_user, find_user_by_email
 from .validation import (
     ErrorCollector,
+    clean_centre,
     clean_commune,
     clean_email,
     clean_enum,
@@ -58,6 +60,7 @@ __all__ = [
     "structure_accounts",
     "purge_refused_join_requests",
     "update_employer",
+    "set_training_centres",
     "add_site",
     "update_site",
     "remove_site",
@@ -461,3 +464,20 @@ def purge_refused_join_requests(session: Session, *, now: datetime | None = None
         .execution_options(synchronize_session=False)
     )
     return rows_changed(result)
+
+
+def set_training_centres(
+    session: Session, employer: Employer | int, centre_ids: Iterable[object]
+) -> list[TrainingCentre]:
+    """Replace the training centres the structure works with; an unknown id changes nothing."""
+    employer = load(session, Employer, employer, "Structure")
+    errors = ErrorCollector()
+    found: dict[int, TrainingCentre] = {}
+    for value in centre_ids:
+        centre = errors.run(clean_centre, session, value, "centre_id", required=True)
+        if centre is not None:
+            found[centre.id] = centre
+    errors.raise_if_any()
+    employer.training_centres = sorted(found.values(), key=lambda c: (c.name, c.id))
+    session.flush()
+    return employer.training_centres

@@ -25,6 +25,7 @@ from .offer_fields import (
 )
 from .validation import (
     ErrorCollector,
+    clean_centre,
     clean_date,
     clean_id,
     clean_int,
@@ -92,7 +93,9 @@ OFFER_TRANSITIONS: dict[OfferStatus, frozenset[OfferStatus]] = {
     OfferStatus.WITHDRAWN: frozenset({OfferStatus.CLOSED}),
 }
 
-_FIELDS = OFFER_FIELD_NAMES
+#: The fields an employer writes: the declared ones, and the optional partner training centre
+#: (issue 16; the pages' form only for now: neither the API nor the CSV import carry it yet).
+_FIELDS = (*OFFER_FIELD_NAMES, "partner_centre_id")
 
 
 def check_offer_transition(offer: Offer, target: OfferStatus) -> None:
@@ -174,6 +177,10 @@ def _clean_offer_fields(
             )
         keep("housing_beds", beds)
 
+    if "partner_centre_id" in values:
+        centre = errors.run(clean_centre, session, values["partner_centre_id"], "partner_centre_id")
+        keep("partner_centre", centre)
+
     # The diploma follows the métier unless the employer names one.
     if ("diploma" in cleaned or metier is not None) and not cleaned.get("diploma"):
         base = metier if metier is not None else (current.metier if current else None)
@@ -193,8 +200,9 @@ def create_offer(
     a field not given takes its declared default.
     """
     employer = load(session, Employer, employer, "Structure")
-    reject_unknown_fields(fields, OFFER_FIELD_NAMES)
+    reject_unknown_fields(fields, _FIELDS)
     given = {f.name: fields.get(f.name, f.default) for f in OFFER_FIELDS}
+    given["partner_centre_id"] = fields.get("partner_centre_id")
     errors = ErrorCollector()
     values = _clean_offer_fields(
         session, employer, given, errors, today=local_today(now), current=None

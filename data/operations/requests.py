@@ -24,6 +24,7 @@ from .metiers import (
 from .validation import (
     ErrorCollector,
     clean_bool,
+    clean_centre,
     clean_commune,
     clean_date,
     clean_int,
@@ -74,6 +75,7 @@ _FIELDS = (
     "accepts_relocation",
     "available_from",
     "diploma_level",
+    "training_centre_id",
 )
 
 
@@ -217,6 +219,11 @@ def _clean_request_fields(
                 required=False,
             ),
         )
+    if "training_centre_id" in values:
+        centre = errors.run(
+            clean_centre, session, values["training_centre_id"], "training_centre_id"
+        )
+        keep("training_centre", centre)
     if to_confirm:
         raise FreeTextToConfirm(errors.errors, to_confirm)
     return cleaned, resolutions
@@ -260,6 +267,7 @@ def create_request(
     accepts_relocation: bool = False,
     available_from: date | str | None = None,
     diploma_level: int | None = None,
+    training_centre_id: int | str | None = None,
     keep_free_text: Collection[str] | None = None,
     now: datetime | None = None,
 ) -> RequestResult:
@@ -269,7 +277,8 @@ def create_request(
     ``keep_free_text`` (the API) the request is accepted when at least one resolves; the others
     are kept as typed (code NULL) and returned in ``unresolved``. With it (the forms) a text that
     resolves to nothing is refused with suggestions (:class:`FreeTextToConfirm`, which names
-    them) unless the person confirmed it by listing it there.
+    them) unless the person confirmed it by listing it there. ``training_centre_id``: the centre
+    where the candidate is already enrolled or admitted, if any.
     """
     candidate = load(session, Candidate, candidate, "Candidat")
     if candidate.anonymised_at is not None:
@@ -289,6 +298,7 @@ def create_request(
             "accepts_relocation": accepts_relocation,
             "available_from": available_from,
             "diploma_level": diploma_level,
+            "training_centre_id": training_centre_id,
         },
         errors,
         local_today(now),

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from data.errors import ValidationError
-from data.models import Commune, Metier
+from data.models import Commune, Metier, TrainingCentre
 from data.presentation.formatters import date_short
 
 from .metiers import MAX_METIER_CODE, MAX_METIER_TEXT, did_you_mean, metier_resolver
@@ -58,6 +58,7 @@ T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
 
 REQUIRED = "Ce champ est obligatoire."
+UNKNOWN_CENTRE = "Centre de formation inconnu : choisissez-le dans la liste."
 UNKNOWN_METIER = "Métier inconnu du référentiel."
 DATE_FORMAT_MESSAGE = "Date invalide : format attendu JJ/MM/AAAA ou AAAA-MM-JJ."
 
@@ -474,3 +475,16 @@ def clean_metier(session: Session, value: object, field: str = "metier_code") ->
         hint = did_you_mean(referential, text[:MAX_METIER_TEXT])
         raise _fail(field, f"{UNKNOWN_METIER} {hint}" if hint else UNKNOWN_METIER)
     return metier
+
+
+def clean_centre(
+    session: Session, value: object, field: str = "centre_id", *, required: bool = False
+) -> TrainingCentre | None:
+    """Return the training centre whose id is ``value`` (None when empty and not required)."""
+    centre_id = clean_id(value, field, required=required)
+    if centre_id is None:
+        return None
+    centre = session.get(TrainingCentre, centre_id)
+    if centre is None:
+        raise _fail(field, UNKNOWN_CENTRE)
+    return centre

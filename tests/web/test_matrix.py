@@ -128,6 +128,15 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/formations/sessions/{intake}/modifier", STAFF_ONLY),
     ("/coordination/formations/import", STAFF_ONLY),
     ("/coordination/formations/import/modele.csv", STAFF_ONLY),
+    # « Se former » (issue 16): the public list and map of the training centres, a centre's page.
+    ("/se-former", PUBLIC),
+    (
+        "/se-former?metier=aide-soignant&commune=Bourg-en-Bresse&distance=30&rentree=365&inscriptions_ouvertes=1",
+        PUBLIC,
+    ),
+    ("/se-former/centres.geojson", PUBLIC),
+    ("/se-former/centres/{centre}", PUBLIC),
+    ("/se-former/centres/2147483647", (404, 404, 404, 404, 404)),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
@@ -208,6 +217,9 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/formations/sessions/{intake}/supprimer", (302, 403, 403, 403, 302)),
     ("/coordination/formations/programmes/{programme}/supprimer", (302, 403, 403, 403, 302)),
     ("/coordination/formations/{centre}/supprimer", (302, 403, 403, 403, 302)),
+    # The centres a structure works with (issue 16): posted empty, none (back to the structure);
+    # an unknown centre, the structure's page again with the message (400).
+    ("/employeur/structure/centres-de-formation", (302, 403, 302, 302, 403)),
 ]
 
 

@@ -24,6 +24,7 @@ from data.models import Candidate, Role, Suggestion, SuggestionStatus, User
 from data.operations import cv as cv_ops
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
 from data.operations.suggestions import PAIR_ENDED
+from data.queries import training_public
 from web.cvfiles import cv_dir, send_cv
 from web.db import get_session
 from web.errors import too_large_answer
@@ -36,7 +37,13 @@ bp = Blueprint("candidate", __name__, url_prefix="/candidat")
 METIER_INPUTS = ("metier_1", "metier_2", "metier_3")
 # The box that keeps an unresolved métier text as typed, for each métier input.
 KEEP_INPUTS = {name: f"keep_{name}" for name in METIER_INPUTS}
-REQUEST_TEXT_FIELDS = ("commune", "max_distance_km", "available_from", "diploma_level")
+REQUEST_TEXT_FIELDS = (
+    "commune",
+    "max_distance_km",
+    "available_from",
+    "diploma_level",
+    "training_centre_id",
+)
 REQUEST_FLAGS = ("has_licence", "has_car", "needs_housing", "accepts_relocation")
 PROFILE_FIELDS = ("first_name", "last_name", "email", "phone", "presentation")
 DIPLOMA_LEVELS = [
@@ -125,6 +132,7 @@ def _request_form_from(candidate: Candidate) -> dict[str, str]:
         max_distance_km=str(req.max_distance_km),
         available_from=req.available_from.isoformat() if req.available_from else "",
         diploma_level="" if req.diploma_level is None else str(req.diploma_level),
+        training_centre_id=str(req.training_centre_id or ""),
     )
     for flag in REQUEST_FLAGS:
         form[flag] = "1" if getattr(req, flag) else ""
@@ -138,6 +146,7 @@ def _request_page(form: dict, errors: dict, status: int = 200) -> tuple[str, int
         errors=errors,
         metiers=queries.metier_options(get_session()),
         diploma_levels=DIPLOMA_LEVELS,
+        centres=training_public.centre_options(get_session()),
     )
     return html, status
 
@@ -170,6 +179,7 @@ def edit_request() -> Response | tuple:
         "max_distance_km": form["max_distance_km"] or "30",
         "available_from": or_none(form["available_from"]),
         "diploma_level": or_none(form["diploma_level"]),
+        "training_centre_id": or_none(form["training_centre_id"]),
         **{flag: checked(flag) for flag in REQUEST_FLAGS},
         "keep_free_text": keep,
     }

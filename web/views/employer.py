@@ -47,6 +47,7 @@ from data.operations.offer_fields import (
 from data.operations.offer_import import TEMPLATE_FILENAME, ImportReport, template_csv
 from data.operations.offer_import import import_offers as import_offers_csv
 from data.operations.sites import BEDS, COST, housing_field, save_site, site_fields
+from data.queries import training_public
 from web.cvfiles import CV_FIELDS, send_cv
 from web.db import get_session
 from web.forms import checked, or_none, values
@@ -65,7 +66,12 @@ PUBLISH_FLASH = {
     "que l'équipe de coordination aura vérifié votre structure.",
 }
 # The offer form's inputs are the declared fields: text inputs, and checkboxes for the flags.
-OFFER_TEXT_FIELDS = tuple(name for name in OFFER_FIELD_NAMES if name not in OFFER_FLAGS)
+#: The offer form's fields typed or chosen (not ticked); the partner training centre is the
+#: operation's, not a declared offer field yet (issue 16).
+OFFER_TEXT_FIELDS = (
+    *(name for name in OFFER_FIELD_NAMES if name not in OFFER_FLAGS),
+    "partner_centre_id",
+)
 
 
 @bp.before_request
@@ -151,13 +157,28 @@ def decide_join(join_id: int, decision: str) -> Response:
     return redirect(url_for("employer.dashboard"))
 
 
+def _structure_page(form: dict, errors: dict, status: int = 200, **centres: Any) -> tuple:
+    """Render the structure's page: its details' form and the centres it works with."""
+    employer = _employer()
+    chosen = centres.get("chosen", {str(c.id) for c in employer.training_centres})
+    html = render_template(
+        "employer/structure.html",
+        form=form,
+        errors=errors,
+        centres=training_public.centre_options(get_session()),
+        chosen=chosen,
+        centre_errors=centres.get("centre_errors", {}),
+    )
+    return html, status
+
+
 @bp.route("/structure", methods=["GET", "POST"])
 def edit_employer() -> str | Response | tuple:
     employer = _employer()
     if request.method == "GET":
         form = {k: getattr(employer, k) or "" for k in EMPLOYER_FIELDS}
         form["kind"] = employer.kind.value
-        return render_template("employer/structure.html", form=form, errors={})
+        return _structure_page(form, {})
     form = values(EMPLOYER_FIELDS)
     session = get_session()
     try:
@@ -166,10 +187,28 @@ def edit_employer() -> str | Response | tuple:
         ops.update_employer(session, employer, **changes)
     except ValidationError as exc:
         session.rollback()
-        return render_template("employer/structure.html", form=form, errors=exc.errors), 400
+        return _structure_page(form, exc.errors, 400)
     session.commit()
     flash("Les informations de la structure sont enregistrées.", "success")
     return redirect(url_for("employer.dashboard"))
+
+
+@bp.post("/structure/centres-de-formation")
+def training_centres() -> Response | tuple:
+    """Replace the training centres the structure works with (the ticked boxes)."""
+    employer = _employer()
+    chosen = [v[:20] for v in request.form.getlist("centre_id")[:1000]]
+    session = get_session()
+    try:
+        ops.set_training_centres(session, employer, chosen)
+    except ValidationError as exc:
+        session.rollback()
+        form = {k: getattr(employer, k) or "" for k in EMPLOYER_FIELDS}
+        form["kind"] = employer.kind.value
+        return _structure_page(form, {}, 400, chosen=set(chosen), centre_errors=exc.errors)
+    session.commit()
+    flash("Les centres de formation de la structure sont enregistrés.", "success")
+    return redirect(url_for("employer.edit_employer"))
 
 
 # --- Sites and housing ------------------------------------------------------------------------
@@ -236,8 +275,8 @@ def _offer_input() -> tuple[dict[str, str], dict[str, Any]]:
         form[flag] = "1" if checked(flag) else ""
     args: dict[str, Any] = {}
     for name in OFFER_TEXT_FIELDS:
-        field = OFFER_FIELD[name]
-        if field.kind == FieldKind.INT and field.default is not None and not form[name]:
+        field = OFFER_FIELD.get(name)
+        if field and field.kind == FieldKind.INT and field.default is not None and not form[name]:
             args[name] = str(field.default)
         else:
             args[name] = or_none(form[name])
@@ -259,6 +298,7 @@ def _offer_page(template: str, offer: Offer | None, form: dict, errors: dict, st
         metiers=queries.metier_options(session),
         fields=OFFER_FIELD,
         contacts=[(u.id, _person_label(u)) for u in team_ops.team_members(session, employer)],
+        centres=training_public.centre_options(session),
     )
     return html, status
 

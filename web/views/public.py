@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from sqlalchemy.orm import Session
 
 from data import mail, queries
 from data.errors import ValidationError
 from data.mail import actions
-from data.models import Candidate, Role
+from data.models import Candidate, Commune, Role
 from data.operations.communes import (
     commune_hint,
     commune_label,
@@ -40,22 +41,33 @@ def _offer_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.Offe
             args["metier"] = form["metier"]
         else:
             errors["metier"] = ["Métier inconnu."]
+    near, max_km = place_filter(session, form, errors)
+    if near is not None:
+        args["near"] = near
+    if max_km is not None:
+        args["max_km"] = max_km
+    return form, errors, queries.OfferSearch(**args)
+
+
+def place_filter(
+    session: Session, form: dict[str, str], errors: dict[str, list[str]]
+) -> tuple[Commune | None, int | None]:
+    """Parse a list's « commune » and « distance » filters: the commune (its label put back in
+    ``form``) and the distance; French messages go to ``errors``."""
+    commune = km = None
     if form["commune"]:
         try:
             commune = resolve_commune(session, form["commune"], "commune")
         except ValidationError as exc:
             errors.update(exc.errors)
         else:
-            args["near"] = commune
             form["commune"] = commune_label(commune)
     if form["distance"]:
-        if (km := small_int(form["distance"], 1, 200)) is not None:
-            args["max_km"] = km
-        else:
+        if (km := small_int(form["distance"], 1, 200)) is None:
             errors["distance"] = ["Distance invalide : choisissez une valeur de la liste."]
-    if "max_km" in args and not form["commune"]:
+    if km is not None and not form["commune"]:
         errors.setdefault("commune", []).append("Indiquez une commune pour filtrer par distance.")
-    return form, errors, queries.OfferSearch(**args)
+    return commune, km
 
 
 @bp.get("/")

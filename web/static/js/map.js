@@ -1,4 +1,4 @@
-/* The offers map: the Ain's commune outlines shipped with Passerelle (works offline), offers as
+/* The maps of offers and of training centres: the Ain's commune outlines shipped with Passerelle (works offline), offers as
    markers, background tiles only when the deployment configures a tile server. */
 (function () {
   "use strict";
@@ -33,26 +33,33 @@
     if (geojson.features && geojson.features.length) { map.fitBounds(layer.getBounds()); }
   });
 
-  getJSON(el.dataset.offers, function (geojson) {
+  // data-offers: the offers' points; data-points: other places (training centres) whose
+  // features carry their popup as a title and lines.
+  function popup(p) {
+    var box = document.createElement("div");
+    var link = document.createElement("a");
+    link.href = p.url;
+    link.textContent = p.title || p.metier;
+    box.appendChild(link);
+    var lines = p.lines || [
+      p.employer + ", " + p.commune,
+      p.places + " place(s)" + (p.housing ? " · logement proposé" : "")
+    ];
+    lines.forEach(function (line) {
+      box.appendChild(document.createElement("br"));
+      box.appendChild(text(line));
+    });
+    return box;
+  }
+
+  getJSON(el.dataset.offers || el.dataset.points, function (geojson) {
     L.geoJSON(geojson, {
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, {
           radius: 8, color: "#0c3358", weight: 2, fillColor: "#134a7c", fillOpacity: 0.85
         });
       },
-      onEachFeature: function (feature, layer) {
-        var p = feature.properties;
-        var box = document.createElement("div");
-        var link = document.createElement("a");
-        link.href = p.url;
-        link.textContent = p.metier;
-        box.appendChild(link);
-        box.appendChild(document.createElement("br"));
-        box.appendChild(text(p.employer + ", " + p.commune));
-        box.appendChild(document.createElement("br"));
-        box.appendChild(text(p.places + " place(s)" + (p.housing ? " · logement proposé" : "")));
-        layer.bindPopup(box);
-      }
+      onEachFeature: function (feature, layer) { layer.bindPopup(popup(feature.properties)); }
     }).addTo(map);
   });
 })();
