@@ -131,7 +131,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     # « Se former » (issue 16): the public list and map of the training centres, a centre's page.
     ("/se-former", PUBLIC),
     (
-        "/se-former?metier=aide-soignant&commune=Bourg-en-Bresse&distance=30&rentree=365&inscriptions_ouvertes=1",
+        "/se-former?metier=aide-soignant&commune=Bourg-en-Bresse&distance=30&rentree=365&ouvertes=1",
         PUBLIC,
     ),
     ("/se-former/centres.geojson", PUBLIC),

@@ -92,7 +92,7 @@ def test_list_filters_by_metier_commune_distance_intake_and_open_applications(
     assert bourg.name in soon and "Oyonnax (test)" not in soon
 
     # Applications open at Bourg (opened ten days ago, deadline in twenty), not yet at Oyonnax.
-    opened = client.get("/se-former?inscriptions_ouvertes=1").text
+    opened = client.get("/se-former?ouvertes=1").text
     assert bourg.name in opened and "Oyonnax (test)" not in opened
     assert "Inscriptions ouvertes" in opened
 

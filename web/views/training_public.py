@@ -17,7 +17,7 @@ bp = Blueprint("training_public", __name__, url_prefix="/se-former")
 
 #: The « next intake within » choices of the list's filter: (days, French label).
 INTAKE_WINDOWS = ((90, "Dans les 3 mois"), (180, "Dans les 6 mois"), (365, "Dans l'année"))
-FILTERS = ("metier", "commune", "distance", "rentree", "inscriptions_ouvertes")
+FILTERS = ("metier", "commune", "distance", "rentree", "ouvertes")
 
 
 def _centre_filters() -> tuple[dict[str, str], dict[str, list[str]], training.CentreFilter]:
@@ -25,7 +25,7 @@ def _centre_filters() -> tuple[dict[str, str], dict[str, list[str]], training.Ce
     session = get_session()
     form = {k: request.args.get(k, "")[:200] for k in FILTERS}
     errors: dict[str, list[str]] = {}
-    args: dict[str, Any] = {"open_applications": form["inscriptions_ouvertes"] == "1"}
+    args: dict[str, Any] = {"open_applications": form["ouvertes"] == "1"}
     if form["metier"]:
         if form["metier"] in {code for code, _ in queries.metier_options(session)}:
             args["metier"] = form["metier"]
