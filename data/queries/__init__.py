@@ -68,9 +68,11 @@ from .suggestions import (
 )
 from .training import (
     CentreHit,
+    CentreListing,
     CentreSearch,
     centre_choices,
     centre_hits,
+    centre_listings,
     centre_page,
     deadlines_between,
     employer_centres,
@@ -78,6 +80,7 @@ from .training import (
     next_session,
     offers_within_reach,
     training_records,
+    upcoming_sessions,
 )
 
 __all__ = [
@@ -85,6 +88,8 @@ __all__ = [
     "CentreSearch",
     "centre_choices",
     "centre_hits",
+    "centre_listings",
+    "CentreListing",
     "centre_page",
     "deadlines_between",
     "offers_within_reach",
@@ -92,6 +97,7 @@ __all__ = [
     "find_centre",
     "next_session",
     "training_records",
+    "upcoming_sessions",
     "BY_CREATION",
     "BY_ID",
     "BY_PUBLICATION",

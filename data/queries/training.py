@@ -32,9 +32,11 @@ from .pages import Page, paginate, paginate_list
 
 __all__ = [
     "CentreHit",
+    "CentreListing",
     "CentreSearch",
     "centre_choices",
     "centre_hits",
+    "centre_listings",
     "centre_page",
     "centre_query",
     "DEFAULT_REACH_KM",
@@ -45,11 +47,13 @@ __all__ = [
     "next_session",
     "open_session_filter",
     "training_records",
+    "upcoming_sessions",
 ]
 
 
-#: How far from a centre the offers "within reach of it" lie, by default (km).
-DEFAULT_REACH_KM = 60
+#: How far from a centre the offers "within reach of it" lie, by default (km): what its public
+#: page shows.
+DEFAULT_REACH_KM = 30
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,33 @@ def centre_hits(session: Session, search: CentreSearch | None = None) -> list[Ce
     return _load(session, stmt, _ranked(session, stmt, search.near, search.max_km))
 
 
+@dataclass(frozen=True)
+class CentreListing:
+    """A centre as the public list and map show it: its distance (when a commune was given),
+    its next intake and whether one of its sessions takes applications today (of the métier
+    searched, when one was)."""
+
+    centre: TrainingCentre
+    distance_km: float | None
+    next_session: TrainingSession | None
+    open_applications: bool
+
+
+def centre_listings(session: Session, search: CentreSearch, today: date) -> list[CentreListing]:
+    """Return :func:`centre_hits` as the public « Se former » list shows them."""
+    listings = []
+    for hit in centre_hits(session, search):
+        programmes = [
+            p
+            for p in hit.centre.programmes
+            if search.metier is None or p.metier_code == search.metier
+        ]
+        is_open = any(s.applications_open(today) for p in programmes for s in p.sessions)
+        following = next_session(programmes, today)
+        listings.append(CentreListing(hit.centre, hit.distance_km, following, is_open))
+    return listings
+
+
 def centre_page(
     session: Session,
     number: int,
@@ -220,6 +251,12 @@ def next_session(
             ):
                 found = intake
     return found
+
+
+def upcoming_sessions(programme: TrainingProgramme, today: date) -> list[TrainingSession]:
+    """Return the sessions of ``programme`` that have not started yet, earliest first."""
+    found = [s for s in programme.sessions if s.start_date >= today]
+    return sorted(found, key=lambda s: (s.start_date, s.id))
 
 
 def centre_choices(session: Session) -> list[tuple[int, str]]:

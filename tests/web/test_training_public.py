@@ -230,7 +230,7 @@ def test_employer_chooses_its_centres_and_another_structure_is_untouched(
     b = make_centre(session, "Centre B (test)")
     session.commit()
     client = sign_in(app.test_client(), world.employer_user)
-    assert "Centre A (test) (Bourg-en-Bresse)" in client.get("/employeur/structure").text
+    assert "Centre A (test) – Bourg-en-Bresse" in client.get("/employeur/structure").text
     url = "/employeur/structure/centres-de-formation"
     assert post(client, url, {"centre_id": [str(a.id), str(b.id)]}).status_code == 302
     session.expire_all()

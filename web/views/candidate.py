@@ -24,7 +24,6 @@ from data.models import Candidate, Role, Suggestion, SuggestionStatus, User
 from data.operations import cv as cv_ops
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
 from data.operations.suggestions import PAIR_ENDED
-from data.queries import training_public
 from web.cvfiles import cv_dir, send_cv
 from web.db import get_session
 from web.errors import too_large_answer
@@ -146,7 +145,7 @@ def _request_page(form: dict, errors: dict, status: int = 200) -> tuple[str, int
         errors=errors,
         metiers=queries.metier_options(get_session()),
         diploma_levels=DIPLOMA_LEVELS,
-        centres=training_public.centre_options(get_session()),
+        centres=queries.centre_choices(get_session()),
     )
     return html, status
 

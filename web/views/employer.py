@@ -47,7 +47,6 @@ from data.operations.offer_fields import (
 from data.operations.offer_import import TEMPLATE_FILENAME, ImportReport, template_csv
 from data.operations.offer_import import import_offers as import_offers_csv
 from data.operations.sites import BEDS, COST, housing_field, save_site, site_fields
-from data.queries import training_public
 from web.cvfiles import CV_FIELDS, send_cv
 from web.db import get_session
 from web.forms import checked, or_none, values
@@ -165,7 +164,7 @@ def _structure_page(form: dict, errors: dict, status: int = 200, **centres: Any)
         "employer/structure.html",
         form=form,
         errors=errors,
-        centres=training_public.centre_options(get_session()),
+        centres=queries.centre_choices(get_session()),
         chosen=chosen,
         centre_errors=centres.get("centre_errors", {}),
     )
@@ -298,7 +297,7 @@ def _offer_page(template: str, offer: Offer | None, form: dict, errors: dict, st
         metiers=queries.metier_options(session),
         fields=OFFER_FIELD,
         contacts=[(u.id, _person_label(u)) for u in team_ops.team_members(session, employer)],
-        centres=training_public.centre_options(session),
+        centres=queries.centre_choices(session),
     )
     return html, status
 

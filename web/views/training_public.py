@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
@@ -9,7 +10,6 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from data import queries
 from data.operations._common import local_today
 from data.presentation import date_fr
-from data.queries import training_public as training
 from web.db import get_session
 from web.views.public import DISTANCES, place_filter
 
@@ -20,12 +20,13 @@ INTAKE_WINDOWS = ((90, "Dans les 3 mois"), (180, "Dans les 6 mois"), (365, "Dans
 FILTERS = ("metier", "commune", "distance", "rentree", "ouvertes")
 
 
-def _centre_filters() -> tuple[dict[str, str], dict[str, list[str]], training.CentreFilter]:
+def _centre_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.CentreSearch]:
     """Parse the filters of the centres' list; return the form, its errors and the filter."""
     session = get_session()
     form = {k: request.args.get(k, "")[:200] for k in FILTERS}
     errors: dict[str, list[str]] = {}
-    args: dict[str, Any] = {"open_applications": form["ouvertes"] == "1"}
+    today = local_today()
+    args: dict[str, Any] = {"open_on": today if form["ouvertes"] == "1" else None}
     if form["metier"]:
         if form["metier"] in {code for code, _ in queries.metier_options(session)}:
             args["metier"] = form["metier"]
@@ -35,15 +36,16 @@ def _centre_filters() -> tuple[dict[str, str], dict[str, list[str]], training.Ce
     if form["rentree"]:
         windows = {str(days): days for days, _ in INTAKE_WINDOWS}
         if form["rentree"] in windows:
-            args["intake_within_days"] = windows[form["rentree"]]
+            args["intake_from"] = today
+            args["intake_until"] = today + timedelta(days=windows[form["rentree"]])
         else:
             errors["rentree"] = ["Choix invalide : choisissez une valeur de la liste."]
-    return form, errors, training.CentreFilter(**args)
+    return form, errors, queries.CentreSearch(**args)
 
 
-def _listings() -> tuple[dict[str, str], dict[str, list[str]], list[training.CentreListing]]:
+def _listings() -> tuple[dict[str, str], dict[str, list[str]], list[queries.CentreListing]]:
     form, errors, search = _centre_filters()
-    found = [] if errors else training.listed_centres(get_session(), search, today=local_today())
+    found = [] if errors else queries.centre_listings(get_session(), search, local_today())
     return form, errors, found
 
 
@@ -95,14 +97,14 @@ def centres_geojson() -> Response:
 @bp.get("/centres/<id:centre_id>")
 def centre(centre_id: int) -> str:
     session = get_session()
-    found = training.public_centre(session, centre_id)
+    found = queries.find_centre(session, centre_id)
     if found is None:
         abort(404)
     return render_template(
         "training_public/centre.html",
         centre=found,
         today=local_today(),
-        offers=training.centre_offers(session, found),
-        reach_km=training.OFFERS_REACH_KM,
-        upcoming=training.upcoming_sessions,
+        offers=queries.offers_within_reach(session, found),
+        reach_km=queries.training.DEFAULT_REACH_KM,
+        upcoming=queries.upcoming_sessions,
     )
