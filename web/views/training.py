@@ -16,7 +16,7 @@ from data.errors import ValidationError
 from data.models import TrainingCentre, TrainingProgramme, TrainingSession
 from data.operations import training as ops
 from data.operations._common import local_today
-from data.operations.communes import commune_label, find_commune
+from data.operations.communes import commune_label
 from data.operations.training_import import (
     COLUMNS,
     EXPORT_FILENAME,
@@ -27,16 +27,13 @@ from data.operations.training_import import (
     template_csv,
 )
 from web.db import get_session
-from web.forms import checked, small_int, values
+from web.forms import checked, values
 from web.sessions import STAFF, current_actor, role_required
+from web.views.training_public import centre_filters, filter_choices
 
 bp = Blueprint("training", __name__, url_prefix="/coordination/formations")
 
 M = TypeVar("M")
-
-#: The distances offered by the list's filter (km).
-DISTANCES = (10, 20, 30, 50, 100)
-DEFAULT_DISTANCE_KM = 30
 
 
 @bp.before_request
@@ -72,33 +69,19 @@ def _form_of(obj: object, names: Sequence[str], attributes: dict[str, str]) -> d
 
 @bp.get("")
 def centres() -> str | tuple[str, int]:
-    """Every centre, filtered by métier, commune and distance, next intake, open applications."""
+    """Every centre, filtered as « Se former » filters them (métier, commune and distance, next
+    intake, open applications), as a table with the coordinators' links."""
     session = get_session()
-    form = {k: request.args.get(k, "") for k in ("metier", "commune", "distance", "ouvertes")}
-    errors: dict[str, list[str]] = {}
-    near = None
-    if form["commune"].strip():
-        near = find_commune(session, form["commune"])
-        if near is None:
-            errors["commune"] = ["Commune introuvable : choisissez-la dans la liste proposée."]
-    distance = small_int(form["distance"], 1, 1000) or DEFAULT_DISTANCE_KM
-    today = local_today()
-    search = queries.CentreSearch(
-        metier=form["metier"] or None,
-        near=near,
-        max_km=distance if near is not None else None,
-        open_on=today if form["ouvertes"] else None,
-    )
+    form, errors, search = centre_filters()
     hits = [] if errors else queries.centre_hits(session, search)
     page = render_template(
         "training/centres.html",
         hits=hits,
         form=form,
         errors=errors,
-        metiers=queries.metier_options(session),
-        distances=[(str(d), f"{d} km") for d in DISTANCES],
-        today=today,
+        today=local_today(),
         next_session=queries.next_session,
+        **filter_choices(),
     )
     return (page, 400) if errors else page
 

@@ -20,8 +20,9 @@ INTAKE_WINDOWS = ((90, "Dans les 3 mois"), (180, "Dans les 6 mois"), (365, "Dans
 FILTERS = ("metier", "commune", "distance", "rentree", "ouvertes")
 
 
-def _centre_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.CentreSearch]:
-    """Parse the filters of the centres' list; return the form, its errors and the filter."""
+def centre_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.CentreSearch]:
+    """Parse the filters of a centres' list (the public one and the coordinators'): return the
+    form, its French errors and the search."""
     session = get_session()
     form = {k: request.args.get(k, "")[:200] for k in FILTERS}
     errors: dict[str, list[str]] = {}
@@ -44,7 +45,7 @@ def _centre_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.Cen
 
 
 def _listings() -> tuple[dict[str, str], dict[str, list[str]], list[queries.CentreListing]]:
-    form, errors, search = _centre_filters()
+    form, errors, search = centre_filters()
     found = [] if errors else queries.centre_listings(get_session(), search, local_today())
     return form, errors, found
 
@@ -58,10 +59,17 @@ def centres() -> str:
         errors=errors,
         listings=found,
         filters={k: v for k, v in form.items() if v},
-        metiers=queries.metier_options(get_session()),
-        distances=DISTANCES,
-        windows=[(str(days), text) for days, text in INTAKE_WINDOWS],
+        **filter_choices(),
     )
+
+
+def filter_choices() -> dict[str, Any]:
+    """The choices of the centres' filters (training_public/_filters.html)."""
+    return {
+        "metiers": queries.metier_options(get_session()),
+        "distances": DISTANCES,
+        "windows": [(str(days), text) for days, text in INTAKE_WINDOWS],
+    }
 
 
 @bp.get("/centres.geojson")
