@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, str_enum, utcnow
 from .candidates import Request, RequestStatus
 from .employers import OPEN_OFFER, ContractKind, Offer
+from .training import TrainingCentre
 from .users import User
 
 __all__ = [
@@ -145,8 +146,16 @@ class Suggestion(Base):
     )
     broken_on: Mapped[date | None] = mapped_column(Date)
     broken_reason: Mapped[str | None] = mapped_column(Text)
+    # The engine's third place (issue 16): the training centre it proposes for this pair, the
+    # candidate's home-to-centre distance and the intake it found (none when no centre is known).
+    proposed_centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_centres.id", ondelete="SET NULL"), index=True
+    )
+    proposed_centre_km: Mapped[float | None] = mapped_column(Float)
+    proposed_intake_on: Mapped[date | None] = mapped_column(Date)
 
     status_changed_by: Mapped[User | None] = relationship()
+    proposed_centre: Mapped[TrainingCentre | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Suggestion {self.id} r{self.request_id} o{self.offer_id} {self.status}>"
