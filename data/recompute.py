@@ -23,13 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from data.db import rows_changed
 from data.models import (
@@ -42,6 +42,9 @@ from data.models import (
     Suggestion,
     SuggestionOrigin,
     SuggestionStatus,
+    TrainingCentre,
+    TrainingProgramme,
+    employer_training_centres,
     utcnow,
 )
 from data.reference import read_metiers
@@ -52,14 +55,18 @@ from matching import (
     MetierReferential,
     OfferIn,
     Params,
+    Programme,
     RequestIn,
     score_pair,
     score_pairs,
     suggest,
 )
+from matching import TrainingCentre as CentreIn
 
 __all__ = [
     "RecomputeReport",
+    "EngineInputs",
+    "centre_inputs",
     "engine_id",
     "engine_inputs",
     "match_values",
@@ -71,6 +78,7 @@ __all__ = [
     "apply_plan",
     "SuggestionPlan",
     "shipped_referential",
+    "training_records",
 ]
 
 _CHUNK = 500  # ids per IN (...) clause
@@ -110,13 +118,26 @@ def engine_id(db_id: int) -> str:
     return f"{db_id:012d}"
 
 
-def engine_inputs(
-    session: Session, referential: MetierReferential
-) -> tuple[list[RequestIn], list[OfferIn]]:
+@dataclass(frozen=True)
+class EngineInputs:
+    """What the engine reads of the database: requests, offers and training centres.
+
+    ``centres`` is None when no centre is known at all: the engine then scores as it did before
+    centres existed (no training criterion), rather than telling every pair that no centre
+    prepares its diploma.
+    """
+
+    requests: list[RequestIn]
+    offers: list[OfferIn]
+    centres: list[CentreIn] | None
+
+
+def engine_inputs(session: Session, referential: MetierReferential) -> EngineInputs:
     """Active requests with a resolved métier, published offers with a place left, as engine input.
 
     Ids are the database ids as strings; places are the places left; an offer is placed at its
-    site's commune, a request at its own commune.
+    site's commune, a request at its own commune; the training centres come with them
+    (:func:`centre_inputs`), and each offer with the centres its employer works with.
     """
     requests: list[RequestIn] = []
     rows = session.scalars(
@@ -136,11 +157,94 @@ def engine_inputs(
         .options(joinedload(Offer.site).joinedload(Site.commune))
         .order_by(Offer.id)
     ).all()
+    works_with = _employers_centres(session)
     for o in published:
-        offer_in = offer_input(o, referential)
+        offer_in = offer_input(o, referential, works_with.get(o.site.employer_id, ()))
         if offer_in is not None:
             offers.append(offer_in)
-    return requests, offers
+    centres = centre_inputs(session, referential)
+    return EngineInputs(requests, offers, centres or None)
+
+
+def _employers_centres(session: Session) -> dict[int, tuple[str, ...]]:
+    """The engine ids of the centres each employer works with, by employer id."""
+    out: dict[int, list[str]] = {}
+    links = employer_training_centres.c
+    for employer_id, centre_id in session.execute(
+        select(links.employer_id, links.centre_id).order_by(links.employer_id, links.centre_id)
+    ):
+        out.setdefault(employer_id, []).append(engine_id(centre_id))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _centres(session: Session) -> Sequence[TrainingCentre]:
+    return session.scalars(
+        select(TrainingCentre)
+        .options(
+            joinedload(TrainingCentre.commune),
+            selectinload(TrainingCentre.programmes).selectinload(TrainingProgramme.sessions),
+        )
+        .order_by(TrainingCentre.id)
+    ).all()
+
+
+def _intakes(programme: TrainingProgramme, since: date | None) -> list[date]:
+    return sorted(
+        s.start_date for s in programme.sessions if since is None or s.start_date >= since
+    )
+
+
+def centre_inputs(
+    session: Session, referential: MetierReferential, *, since: date | None = None
+) -> list[CentreIn]:
+    """Every training centre as engine input: its programmes by apprenticeship and their intakes.
+
+    A programme of a métier the engine does not know is left out; a centre without any
+    programme by apprenticeship stays (a candidate may be enrolled there, an employer may name
+    it): the engine then says that it does not prepare the offer's diploma.
+    """
+    return [
+        CentreIn(
+            id=engine_id(c.id),
+            name=c.name,
+            lat=c.commune.latitude,
+            lon=c.commune.longitude,
+            commune=c.commune.name,
+            programmes=tuple(
+                Programme(metier=p.metier_code, intakes=tuple(_intakes(p, since)))
+                for p in c.programmes
+                if p.by_apprenticeship and p.metier_code in referential
+            ),
+        )
+        for c in _centres(session)
+    ]
+
+
+def training_records(
+    session: Session, *, since: date | None = None, by_apprenticeship: bool = True
+) -> list[dict[str, Any]]:
+    """Return every centre as the engine's ``--training`` file lists it.
+
+    ``{"id", "name", "commune": INSEE, "lat", "lon", "programmes": [{"metier": CODE,
+    "intakes": ["YYYY-MM-DD", ...]}]}``: the programmes by apprenticeship (unless
+    ``by_apprenticeship`` is False), their sessions starting on or after ``since`` (all when
+    None), earliest first; centres ordered by id.
+    """
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "commune": c.commune_insee,
+            "lat": c.commune.latitude,
+            "lon": c.commune.longitude,
+            "programmes": [
+                {"metier": p.metier_code, "intakes": [d.isoformat() for d in _intakes(p, since)]}
+                for p in c.programmes
+                if p.by_apprenticeship or not by_apprenticeship
+            ],
+        }
+        for c in _centres(session)
+    ]
 
 
 def request_input(r: Request, referential: MetierReferential) -> RequestIn | None:
@@ -159,11 +263,22 @@ def request_input(r: Request, referential: MetierReferential) -> RequestIn | Non
         has_licence=r.has_licence,
         available_from=r.available_from,
         diploma_level=r.diploma_level,
+        training_centre=_centre_id(r.training_centre_id),
     )
 
 
-def offer_input(o: Offer, referential: MetierReferential) -> OfferIn | None:
-    """One offer as engine input (its places left); None when the engine lacks its métier."""
+def _centre_id(db_id: int | None) -> str | None:
+    return None if db_id is None else engine_id(db_id)
+
+
+def offer_input(
+    o: Offer, referential: MetierReferential, employer_centres: Sequence[str] | None = None
+) -> OfferIn | None:
+    """One offer as engine input (its places left); None when the engine lacks its métier.
+
+    ``employer_centres``: the engine ids of the centres its employer works with (read from the
+    offer's employer when not given).
+    """
     if o.metier_code not in referential:
         return None
     return OfferIn(
@@ -175,6 +290,12 @@ def offer_input(o: Offer, referential: MetierReferential) -> OfferIn | None:
         housing_beds=o.housing_beds,
         licence_required=o.licence_required,
         start=o.start_date,
+        training_centre=_centre_id(o.partner_centre_id),
+        employer_centres=tuple(
+            employer_centres
+            if employer_centres is not None
+            else (engine_id(c.id) for c in o.site.employer.training_centres)
+        ),
     )
 
 
@@ -193,7 +314,9 @@ def score_request_offer(
     request_in, offer_in = request_input(request, ref), offer_input(offer, ref)
     if request_in is None or offer_in is None:
         return None
-    return score_pair(request_in, offer_in, ref, params or Params())
+    session = object_session(request)
+    centres = centre_inputs(session, ref) if session is not None else []
+    return score_pair(request_in, offer_in, ref, params or Params(), centres=centres or None)
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -204,6 +327,7 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 def match_values(m: Match) -> dict[str, Any]:
     """The columns of a suggestion row that the engine's match gives (score, reasons, ...)."""
     d = m.to_dict()
+    training = m.training
     return {
         "score": min(1.0, max(0.0, m.score)),
         "distance_km": m.distance_km,
@@ -211,6 +335,9 @@ def match_values(m: Match) -> dict[str, Any]:
         "reasons": d["reasons"],
         "engine_version": ENGINE_VERSION,
         "stale": False,
+        "proposed_centre_id": None if training is None else int(training.centre_id),
+        "proposed_centre_km": None if training is None else round(training.distance_km, 1),
+        "proposed_intake_on": None if training is None else training.intake,
     }
 
 
@@ -245,15 +372,16 @@ def plan_suggestions(
     """
     ref = referential or shipped_referential()
     p = params or Params()
-    requests, offers = engine_inputs(session, ref)
-    result = suggest(requests, offers, ref, p, top_k=top_k)
+    inputs = engine_inputs(session, ref)
+    requests, offers, centres = inputs.requests, inputs.offers, inputs.centres
+    result = suggest(requests, offers, ref, p, top_k=top_k, centres=centres)
     pairs: dict[tuple[int, int], Match] = {}
     for lists in (result.by_request, result.by_offer):
         for key in lists:
             for m in lists[key]:
                 pairs.setdefault((int(m.request_id), int(m.offer_id)), m)
     decided = _decided_pairs(session, requests, offers, pairs)
-    for scored in score_pairs(requests, offers, decided, ref, p):
+    for scored in score_pairs(requests, offers, decided, ref, p, centres=centres):
         if isinstance(scored, Match):  # a pair now excluded keeps the numbers it was decided on
             pairs[(int(scored.request_id), int(scored.offer_id))] = scored
     return SuggestionPlan(pairs, len(requests), len(offers))

@@ -1,8 +1,9 @@
-"""Re-matching: run the engine again when offers or requests changed, and fully every night.
+"""Re-matching: run the engine again when what it reads changed, and fully every night.
 
-The incremental run (every few minutes) compares the latest ``updated_at`` of offers and requests
-with the watermark left by the last recomputation that committed (a platform setting): nothing
-changed, nothing to do. The nightly run recomputes whatever the watermark says (the engine or its
+The incremental run (every few minutes) compares the latest ``updated_at`` of what the engine
+reads (offers, requests, employers' centres, training centres, programmes and sessions) with the
+watermark left by the last recomputation that committed (a platform setting): nothing changed,
+nothing to do. The nightly run recomputes whatever the watermark says (the engine or its
 reference data may have changed). :func:`data.recompute.recompute_suggestions` keeps the history
 of decisions: an approved or rejected pair is never proposed again as new.
 
@@ -22,7 +23,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data.db import read_session
 from data.mail import Mailer
-from data.models import Offer, Request
+from data.models import (
+    Employer,
+    Offer,
+    Request,
+    TrainingCentre,
+    TrainingProgramme,
+    TrainingSession,
+)
 from data.models.mail import PlatformSetting
 from data.recompute import apply_plan, plan_suggestions
 from jobs.common import clock
@@ -36,11 +44,20 @@ WATERMARK_KEY = "rematch.watermark"
 TOP_K = 20
 
 
+#: What the engine reads: offers, requests, the centres an employer works with, training centres
+#: with their programmes and sessions (a deletion moves its centre's or its employer's stamp).
+_WATCHED = (
+    Offer.updated_at,
+    Request.updated_at,
+    Employer.updated_at,
+    TrainingCentre.updated_at,
+    TrainingProgramme.updated_at,
+    TrainingSession.updated_at,
+)
+
+
 def _latest_change(session: Session) -> datetime | None:
-    latest = [
-        session.scalar(select(func.max(Offer.updated_at))),
-        session.scalar(select(func.max(Request.updated_at))),
-    ]
+    latest = [session.scalar(select(func.max(column))) for column in _WATCHED]
     stamps = [t for t in latest if t is not None]
     return max(stamps) if stamps else None
 

@@ -20,5 +20,5 @@ def propose_allocation(
     as a whole by a coordinator, who then approves pairs one by one.
     """
     referential = referential if referential is not None else shipped_referential()
-    requests, offers = engine_inputs(session, referential)
-    return allocate(requests, offers, referential)
+    inputs = engine_inputs(session, referential)
+    return allocate(inputs.requests, inputs.offers, referential, centres=inputs.centres)

@@ -479,5 +479,6 @@ def set_training_centres(
             found[centre.id] = centre
     errors.raise_if_any()
     employer.training_centres = sorted(found.values(), key=lambda c: (c.name, c.id))
+    employer.updated_at = now_or_utc(None)  # the engine reads them: the next rematch run sees it
     session.flush()
     return employer.training_centres

@@ -10,26 +10,27 @@ call leaves nothing written (each one runs in a savepoint).
 :data:`CENTRE_FIELDS`, :data:`PROGRAMME_FIELDS` and :data:`SESSION_FIELDS` name the fields
 once, in the order forms, the import and the export use them.
 
-The employer's and the candidate's sides (the centres a structure works with, an offer's partner
-centre, the centre where a candidate is enrolled) are here too: :func:`set_employer_centres`,
-:func:`set_offer_partner_centre`, :func:`set_request_training_centre`.
+The employer's and the candidate's sides go through their own use cases, with the one check of
+a centre id (:func:`data.operations.validation.clean_centre`): an offer's partner centre
+(:func:`~data.operations.offers.update_offer`), the centre where a candidate is enrolled
+(:func:`~data.operations.requests.update_request`), the centres a structure works with
+(:func:`~data.operations.employers.set_training_centres`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from data.actor import Actor, Channel
 from data.errors import PermissionDenied, ValidationError
 from data.models import (
     CentreKind,
-    Employer,
     Offer,
     Request,
     TrainingCentre,
@@ -37,6 +38,7 @@ from data.models import (
     TrainingSession,
     TransitAccess,
     employer_training_centres,
+    utcnow,
 )
 
 from . import audit
@@ -48,7 +50,6 @@ from .validation import (
     clean_date,
     clean_email,
     clean_enum,
-    clean_id,
     clean_int,
     clean_metier,
     clean_phone,
@@ -76,7 +77,6 @@ __all__ = [
     "MAX_SESSION_PLACES",
     "EARLIEST_DATE",
     "LATEST_DATE",
-    "clean_centre_id",
     "clean_website",
     "create_centre",
     "update_centre",
@@ -87,9 +87,6 @@ __all__ = [
     "create_session",
     "update_session",
     "delete_session",
-    "set_employer_centres",
-    "set_offer_partner_centre",
-    "set_request_training_centre",
 ]
 
 T = TypeVar("T")
@@ -154,17 +151,6 @@ def clean_website(value: object, field: str = "website") -> str | None:
     if not _WEBSITE_RE.match(text) or len(text) > MAX_WEBSITE:
         raise ValidationError({field: [WEBSITE_MESSAGE]})
     return text
-
-
-def clean_centre_id(session: Session, value: object, field: str) -> TrainingCentre | None:
-    """Return the centre ``value`` names by id (None when empty), or raise with the message."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    centre_id = clean_id(value, field)
-    centre = session.get(TrainingCentre, centre_id) if centre_id is not None else None
-    if centre is None:
-        raise ValidationError({field: ["Centre de formation inconnu."]})
-    return centre
 
 
 def _flag(value: object, field: str) -> bool:
@@ -341,12 +327,19 @@ def _saved(
 ) -> T:
     """Run ``write`` in a savepoint (all or nothing), then audit it on its centre.
 
-    ``centre_id`` and ``details`` read what ``write`` returned (the object it saved).
+    ``centre_id`` and ``details`` read what ``write`` returned (the object it saved). The
+    centre's ``updated_at`` moves with any change to it, its programmes or sessions, deletions
+    included: the next rematch run then sees that the engine's centres changed.
     """
     with session.begin_nested():
         result = write()
         session.flush()
-    audit.record(session, actor, action, "training_centre", centre_id(result), details(result))
+    ident = centre_id(result)
+    centre = session.get(TrainingCentre, ident)
+    if centre is not None:
+        centre.updated_at = utcnow()
+        session.flush()
+    audit.record(session, actor, action, "training_centre", ident, details(result))
     return result
 
 
@@ -407,7 +400,7 @@ def delete_centre(session: Session, actor: Actor, centre: TrainingCentre | int) 
             session.execute(
                 update(column.class_)
                 .where(column == centre_id)
-                .values({column.key: None})
+                .values({column.key: None, "updated_at": utcnow()})
                 .execution_options(synchronize_session="fetch")
             )
         session.execute(
@@ -536,81 +529,3 @@ def delete_session(session: Session, actor: Actor, intake: TrainingSession | int
         lambda _: {"session_id": session_id},
         lambda: found.programme.sessions.remove(found),
     )
-
-
-# --- The employer's and the candidate's sides ---------------------------------------------------
-
-
-def _centres(session: Session, ids: Iterable[object], field: str) -> list[TrainingCentre]:
-    found: dict[int, TrainingCentre] = {}
-    for value in ids:
-        centre = clean_centre_id(session, value, field)
-        if centre is not None:
-            found[centre.id] = centre
-    return list(found.values())
-
-
-def set_employer_centres(
-    session: Session, actor: Actor, employer: Employer | int, centre_ids: Iterable[object]
-) -> list[TrainingCentre]:
-    """Say which centres a structure works with (its people or staff); replaces the list."""
-    employer = load(session, Employer, employer, "Structure")
-    if not actor.may_act_for_employer(employer.id):
-        raise PermissionDenied("Vous ne pouvez modifier que votre structure.")
-    centres = _centres(session, centre_ids, "centre_ids")
-    with session.begin_nested():
-        session.execute(
-            delete(employer_training_centres).where(
-                employer_training_centres.c.employer_id == employer.id
-            )
-        )
-        if centres:
-            session.execute(
-                insert(employer_training_centres),
-                [{"employer_id": employer.id, "centre_id": c.id} for c in centres],
-            )
-        session.flush()
-    session.expire(employer, ["training_centres"])
-    audit.record(
-        session,
-        actor,
-        "set_employer_centres",
-        "employer",
-        employer.id,
-        {"centre_ids": sorted(c.id for c in centres)},
-    )
-    return centres
-
-
-def set_offer_partner_centre(
-    session: Session, actor: Actor, offer: Offer | int, centre_id: object
-) -> Offer:
-    """Name the centre an offer's apprentice trains with (None: none chosen)."""
-    offer = load(session, Offer, offer, "Offre")
-    if not actor.may_act_for_employer(offer.site.employer_id):
-        raise PermissionDenied("Vous ne pouvez modifier que les offres de votre structure.")
-    centre = clean_centre_id(session, centre_id, "partner_centre_id")
-    offer.partner_centre_id = centre.id if centre is not None else None
-    session.flush()
-    return offer
-
-
-def set_request_training_centre(
-    session: Session, actor: Actor, request: Request | int, centre_id: object
-) -> Request:
-    """Name the centre where the candidate is enrolled or admitted (None: not enrolled)."""
-    request = load(session, Request, request, "Demande")
-    if not actor.may_act_for_candidate(request.candidate_id):
-        raise PermissionDenied("Vous ne pouvez modifier que votre demande.")
-    centre = clean_centre_id(session, centre_id, "training_centre_id")
-    request.training_centre_id = centre.id if centre is not None else None
-    session.flush()
-    return request
-
-
-def centre_ids_of(session: Session, employer_id: int) -> list[int]:
-    """Return the ids of the centres a structure works with."""
-    stmt = select(employer_training_centres.c.centre_id).where(
-        employer_training_centres.c.employer_id == employer_id
-    )
-    return sorted(session.scalars(stmt))

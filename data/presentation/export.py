@@ -150,6 +150,10 @@ def xlsx_bytes(columns: Sequence[Column], rows: Iterable[Any], title: str) -> by
     return out.getvalue()
 
 
+def _centre(centre: Any) -> str | None:
+    return None if centre is None else f"{centre.name} ({centre.commune.name})"
+
+
 def _metiers(r: Any) -> str:
     return ", ".join(m.metier.label if m.metier else m.text for m in r.metiers)
 
@@ -166,6 +170,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Places", lambda o: o.places),
         Column("Statut", lambda o: o.status),
         Column("Créée le", lambda o: o.created_at),
+        Column("Centre de formation partenaire", lambda o: _centre(o.partner_centre)),
     ),
     "demandes": (
         Column("N°", lambda r: r.id),
@@ -175,6 +180,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Besoin de logement", lambda r: r.needs_housing),
         Column("Statut", lambda r: r.status),
         Column("Créée le", lambda r: r.created_at),
+        Column("Inscrit·e au centre de formation", lambda r: _centre(r.training_centre)),
     ),
     "employeurs": (
         Column("Structure", lambda e: e.name),
@@ -214,6 +220,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Commune de l'offre", lambda s: s.offer.site.commune.name),
         Column("Distance", lambda s: km(s.distance_km)),
         Column("Besoin de logement", lambda s: s.request.needs_housing),
+        Column("Centre de formation proposé", lambda s: _centre(s.proposed_centre)),
+        Column("Rentrée proposée", lambda s: s.proposed_intake_on),
     ),
 }
 

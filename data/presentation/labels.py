@@ -44,6 +44,8 @@ from .formatters import date_fr
 
 __all__ = [
     "COUNT_LABELS",
+    "CRITERION_LABELS",
+    "criterion_label",
     "EVENT_LABELS",
     "FIELD_LABELS",
     "JOB_LABELS",
@@ -539,6 +541,24 @@ FIELD_LABELS: dict[str, str] = {
 for _kind in HousingKind:
     FIELD_LABELS[f"beds_{_kind.value}"] = f"Nombre de lits – {label(_kind)}"
     FIELD_LABELS[f"cost_{_kind.value}"] = f"Coût mensuel en euros – {label(_kind)}"
+
+
+#: The engine's criteria of a score (``matching.CRITERIA``), as the coordinators' pages name them.
+CRITERION_LABELS: dict[str, str] = {
+    "metier": "Métier",
+    "distance": "Distance",
+    "housing": "Logement",
+    "training": "Formation",
+}
+
+
+def criterion_label(name: str) -> str:
+    """Return the French name of one of the engine's criteria.
+
+    >>> criterion_label("training")
+    'Formation'
+    """
+    return CRITERION_LABELS.get(name, f"Critère « {name} »")
 
 
 def field_label(name: str) -> str:

@@ -40,6 +40,10 @@ _OLD_DISTANCE = re.compile(
 )
 
 
+# Criteria a row may lack: scored before the engine knew training centres, or when none is known.
+_OPTIONAL = frozenset({"training"})
+
+
 class Explained(Protocol):
     """What a suggestion row (or an engine match) holds of its explanation."""
 
@@ -78,10 +82,12 @@ def _fact(criterion: Any) -> Mapping[str, Any] | None:
 def reasons_for(row: Explained, audience: str) -> list[str]:
     """The reasons of a suggestion, in display order, written for ``audience``.
 
-    Métier, distance, then housing when the candidate needs it (as the engine lists them).
+    Métier, distance, then housing when the candidate needs it, then the training centre when
+    the engine knew centres (as the engine lists them).
     """
     criteria = row.criteria or {}
-    facts = [_fact(criteria.get(name)) for name in CRITERIA]
+    names = [n for n in CRITERIA if n not in _OPTIONAL or n in criteria]
+    facts = [_fact(criteria.get(name)) for name in names]
     if all(f is not None for f in facts):
         shown = [f for f in facts if f is not None and (f["kind"] != "housing" or f.get("needed"))]
         return [write(f, audience) for f in shown]

@@ -24,6 +24,7 @@ from data.models import (
     TrainingSession,
     employer_training_centres,
 )
+from data.recompute import training_records
 
 from .audience import PUBLIC
 from .nearby import measured
@@ -274,41 +275,6 @@ def employer_centres(session: Session, employer_id: int) -> list[TrainingCentre]
         .order_by(*_BY_NAME)
     )
     return list(session.scalars(stmt))
-
-
-def training_records(
-    session: Session, *, since: date | None = None, by_apprenticeship: bool = True
-) -> list[dict[str, Any]]:
-    """Return every centre as the engine's ``--training`` file lists it.
-
-    ``{"id", "name", "commune": INSEE, "lat", "lon", "programmes": [{"metier": CODE,
-    "intakes": ["YYYY-MM-DD", ...]}]}``: the programmes by apprenticeship (unless
-    ``by_apprenticeship`` is False), their sessions starting on or after ``since`` (all when
-    None), earliest first; centres ordered by id.
-    """
-    records = []
-    for centre in session.scalars(centre_query().order_by(TrainingCentre.id)):
-        programmes = []
-        for programme in centre.programmes:
-            if by_apprenticeship and not programme.by_apprenticeship:
-                continue
-            intakes = sorted(
-                s.start_date.isoformat()
-                for s in programme.sessions
-                if since is None or s.start_date >= since
-            )
-            programmes.append({"metier": programme.metier_code, "intakes": intakes})
-        records.append(
-            {
-                "id": centre.id,
-                "name": centre.name,
-                "commune": centre.commune_insee,
-                "lat": centre.commune.latitude,
-                "lon": centre.commune.longitude,
-                "programmes": programmes,
-            }
-        )
-    return records
 
 
 def deadlines_between(

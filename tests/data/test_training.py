@@ -22,12 +22,15 @@ from data.models import (
     TransitAccess,
 )
 from data.operations import training as ops
+from data.operations.employers import set_training_centres
+from data.operations.offers import update_offer
 from data.operations.training_import import (
     COLUMNS,
     export_csv,
     import_centres,
     template_csv,
 )
+from data.operations.validation import UNKNOWN_CENTRE
 from data.queries.training import (
     CentreSearch,
     centre_hits,
@@ -153,9 +156,9 @@ def test_deleting_a_centre_takes_its_programmes_and_frees_offers_and_requests(
     centre = f.make_centre(session, intakes=(date(2027, 1, 4), date(2027, 9, 6)))
     offer = f.make_offer(session)
     request = f.make_request(session)
-    ops.set_offer_partner_centre(session, Actor.system(), offer, centre.id)
-    ops.set_request_training_centre(session, Actor.system(), request, str(centre.id))
-    ops.set_employer_centres(session, Actor.system(), offer.site.employer, [centre.id])
+    update_offer(session, offer, partner_centre_id=centre.id)
+    request.training_centre_id = centre.id
+    set_training_centres(session, offer.site.employer, [centre.id])
     assert [c.id for c in employer_centres(session, offer.site.employer_id)] == [centre.id]
     ops.delete_centre(session, STAFF, centre)
     session.expire_all()
@@ -164,14 +167,16 @@ def test_deleting_a_centre_takes_its_programmes_and_frees_offers_and_requests(
     assert employer_centres(session, offer.site.employer_id) == []
 
 
-def test_links_refuse_an_unknown_centre_and_another_structure(session: Session) -> None:
+def test_links_refuse_an_unknown_centre(session: Session) -> None:
     offer = f.make_offer(session)
     with pytest.raises(ValidationError) as caught:
-        ops.set_offer_partner_centre(session, Actor.system(), offer, 2**31 - 1)
-    assert caught.value.errors == {"partner_centre_id": ["Centre de formation inconnu."]}
-    stranger = f.make_user(session, Role.EMPLOYER)
-    with pytest.raises(PermissionDenied):
-        ops.set_offer_partner_centre(session, Actor.user(stranger), offer, None)
+        update_offer(session, offer, partner_centre_id=2**31 - 1)
+    assert caught.value.errors == {"partner_centre_id": [UNKNOWN_CENTRE]}
+    with pytest.raises(ValidationError) as caught:
+        set_training_centres(session, offer.site.employer, [2**31 - 1])
+    assert caught.value.errors == {"centre_id": [UNKNOWN_CENTRE]}
+    session.expire_all()
+    assert offer.partner_centre_id is None and offer.site.employer.training_centres == []
 
 
 def test_queries_filter_by_metier_distance_intake_and_open_applications(

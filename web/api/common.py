@@ -333,7 +333,22 @@ def suggestion_dict(suggestion: Suggestion, audience: str = readers.COORDINATOR)
     data["candidate"] = candidate_view(suggestion)
     data["offer"] = offer_brief(suggestion.offer)
     data["interview"] = interview_dict(suggestion)
+    data["proposed_centre"] = proposed_centre_dict(suggestion)
     return data
+
+
+def proposed_centre_dict(suggestion: Suggestion) -> dict[str, Any] | None:
+    """Return the training centre the engine proposes for a pair; None when it knows none."""
+    centre = suggestion.proposed_centre
+    if centre is None:
+        return None
+    return {
+        "id": centre.id,
+        "name": centre.name,
+        "commune": centre.commune.name,
+        "distance_km": suggestion.proposed_centre_km,
+        "intake": suggestion.proposed_intake_on,
+    }
 
 
 def interview_dict(suggestion: Suggestion) -> dict[str, Any] | None:
@@ -392,4 +407,5 @@ def candidate_suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
     approved = suggestion.status in PAIR_STAGES
     data["employer_contact"] = employer_contact(suggestion.offer) if approved else None
     data["interview"] = interview_dict(suggestion)
+    data["proposed_centre"] = proposed_centre_dict(suggestion)
     return data

@@ -610,6 +610,22 @@ class InterviewSchema(Base):
     place = Text(required=True, allow_none=True, validate=length(0, 200))
 
 
+class ProposedCentre(Base):
+    """The training centre the engine proposes for a pair (issue 16)."""
+
+    id = StrictInteger(required=True, metadata={"description": "See /api/v1/training-centres."})
+    name = Text(required=True)
+    commune = Text(required=True)
+    distance_km = Number(
+        required=True, allow_none=True, metadata={"description": "From the candidate's commune."}
+    )
+    intake = Day(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The intake fitting the offer's start, if the centre has one."},
+    )
+
+
 class SuggestionSchema(Base):
     """A scored (request, offer) pair with its reasons and its status.
 
@@ -653,6 +669,14 @@ class SuggestionSchema(Base):
         InterviewSchema,
         allow_none=True,
         metadata={"description": "The interview's day, time and place, once set (both sides)."},
+    )
+    proposed_centre = fields.Nested(
+        ProposedCentre,
+        allow_none=True,
+        metadata={
+            "description": "The training centre the engine proposes for the pair (null when "
+            "it knows none)."
+        },
     )
     employer_contact = fields.Nested(
         EmployerContact,
@@ -713,6 +737,7 @@ EMPLOYER_SUGGESTION_FIELDS = (
     "candidate",
     "offer",
     "interview",
+    "proposed_centre",
 )
 
 
