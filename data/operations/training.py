@@ -33,6 +33,7 @@ from data.models import (
     CentreKind,
     Offer,
     Request,
+    Suggestion,
     TrainingCentre,
     TrainingProgramme,
     TrainingSession,
@@ -389,14 +390,18 @@ def update_centre(
 
 
 def delete_centre(session: Session, actor: Actor, centre: TrainingCentre | int) -> None:
-    """Delete a centre with its programmes and sessions; offers and requests forget it."""
+    """Delete a centre with its programmes and sessions; offers, requests and pairs forget it."""
     _staff(actor)
     found = load(session, TrainingCentre, centre, "Centre de formation")
     centre_id, name = found.id, found.name
 
     def forget() -> None:
         # Explicitly, not by the foreign keys' ON DELETE: SQLite may run without them.
-        for column in (Offer.partner_centre_id, Request.training_centre_id):
+        for column in (
+            Offer.partner_centre_id,
+            Request.training_centre_id,
+            Suggestion.proposed_centre_id,
+        ):
             session.execute(
                 update(column.class_)
                 .where(column == centre_id)

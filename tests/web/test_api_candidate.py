@@ -43,6 +43,7 @@ CANDIDATE_SUGGESTION_KEYS = {
     "offer",
     "employer_contact",
     "interview",
+    "proposed_centre",
 }
 
 
