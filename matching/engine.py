@@ -352,10 +352,12 @@ class _Run:
             self.row_pool.extend(self.group_pool)
             self.group_pool = []
 
-    def execute(self) -> None:
-        """Score every request against the offers with a place left."""
+    def execute(self, rows: IntArray | None = None) -> None:
+        """Score every request (or those of ``rows``, sorted) against the offers with a place
+        left."""
         requests, offers = self.requests, self.offers
-        rows = np.arange(len(requests.ids), dtype=np.intp)
+        if rows is None:
+            rows = np.arange(len(requests.ids), dtype=np.intp)
         live = np.flatnonzero(offers.has_place).astype(np.intp)
         self.run(rows, live, requests.max_km, relocation_pass=False)
         # Candidates who accept to move meet every offer with a bed, however far.
