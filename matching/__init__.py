@@ -8,6 +8,7 @@ Where to read, in order (each module's docstring says what it does and why):
 
 * ``model`` (the data in and out), ``errors``, ``referential`` (métier codes, free texts);
 * ``scoring`` (the criteria and the score, on arrays), ``tables`` (the inputs as arrays),
+  ``training`` (the third place of a pair: its training centre, chosen and scored on arrays),
   ``geo`` (the one distance: a chord on the WGS84 ellipsoid), ``explanations`` (French texts);
 * ``engine``: :func:`suggest`, blocked by métier and by ``grid`` (the one spatial grid);
 * ``allocation/``: :func:`allocate`; its specification is
@@ -34,8 +35,11 @@ from .model import (
     Match,
     OfferIn,
     Params,
+    Programme,
     RequestIn,
     Suggestions,
+    TrainingCentre,
+    TrainingChoice,
     Unassigned,
 )
 from .referential import MetierReferential, Resolution, normalize
@@ -59,9 +63,12 @@ __all__ = [
     "MetierReferential",
     "OfferIn",
     "Params",
+    "Programme",
     "RequestIn",
     "Resolution",
     "Suggestions",
+    "TrainingCentre",
+    "TrainingChoice",
     "Unassigned",
     "UnknownMetier",
     "combine",

@@ -16,6 +16,16 @@ Input files are JSON arrays of records (the interchange format; more fields are 
   ``has_licence`` (bools, default false), ``available_from`` (ISO date, optional),
   ``diploma_level`` (int, optional).
 
+With ``--training T.json``, a JSON array of training centres: ``id`` (string), ``name``,
+``commune`` (INSEE code) or ``lat``/``lon``, ``programmes`` (a list of ``{"metier": code or
+free text, "intakes": [ISO dates]}``, the programmes by apprenticeship); an offer may then carry
+``training_centre`` (its partner centre's id) and ``employer_centres`` (ids of the centres its
+employer works with), a request ``training_centre`` (the centre where the candidate is
+enrolled). Each suggestion and assignment then has its ``training`` (the centre's ``centre`` id,
+``name``, ``commune``, ``distance_km`` from the candidate's home, ``intake``, ``source``; null
+when no centre is known) and the ``training`` criterion. Without ``--training`` these fields are
+ignored and the output is that of three criteria.
+
 Bad input (malformed JSON, a missing or mistyped field, an unknown commune, duplicate ids...)
 prints one message naming the file, the record and the field on stderr, exits with status 2,
 and prints nothing on stdout. Free texts that do not resolve to a métier are reported in the
@@ -32,6 +42,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +51,7 @@ from typing import Any
 from .allocation import allocate
 from .engine import suggest
 from .errors import InvalidInput, MatchingError
-from .model import ENGINE_VERSION, OfferIn, RequestIn
+from .model import ENGINE_VERSION, OfferIn, Programme, RequestIn, TrainingCentre
 from .referential import MetierReferential, Resolution
 
 __all__ = ["main", "shipped_reference", "load_communes", "load_mappings", "load_referential"]
@@ -97,6 +108,16 @@ def load_communes(path: Path) -> dict[str, tuple[float, float]]:
                 row["insee"]: (float(row["latitude"]), float(row["longitude"]))
                 for row in csv.DictReader(f)
             }
+    except (OSError, ValueError, KeyError) as e:
+        raise BadInput(f"{path}: cannot read the communes: {e}") from e
+
+
+@lru_cache(maxsize=4)
+def load_commune_names(path: Path) -> dict[str, str]:
+    """Read the gazetteer's names: INSEE code -> name (empty if the file has no names)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            return {row["insee"]: row.get("name") or "" for row in csv.DictReader(f)}
     except (OSError, ValueError, KeyError) as e:
         raise BadInput(f"{path}: cannot read the communes: {e}") from e
 
@@ -195,6 +216,12 @@ class _Communes:
                 raise BadInput("the communes gazetteer is not found: pass --communes")
             self._table = load_communes(self.path)
         return self._table.get(code)
+
+    def name(self, code: str) -> str:
+        """The commune's name, or its code if the gazetteer has none."""
+        if self.path is None:
+            return code
+        return load_commune_names(self.path).get(code) or code
 
 
 def _read_array(path: Path) -> list[Any]:
@@ -333,6 +360,116 @@ def _request(rec: _Record, codes: tuple[str, ...], communes: _Communes) -> Reque
     )
 
 
+def _centres(path: Path, ref: MetierReferential, communes: _Communes) -> list[TrainingCentre]:
+    """The training centres of ``--training`` (métier texts through the resolver)."""
+    records = [_Record(str(path), "centre", n, r) for n, r in enumerate(_read_array(path), 1)]
+    _check_ids(records)
+    texts: list[str] = []
+    for rec in records:
+        for prog in _programmes(rec):
+            texts.append(_programme_metier(rec, prog))
+    resolved = ref.resolve_many(texts)
+    centres = []
+    for rec in records:
+        lat, lon = rec.place(communes)
+        name = rec.string("name")
+        commune = communes.name(rec.string("commune")) if rec.has("commune") else ""
+        programmes = []
+        for prog in _programmes(rec):
+            text = _programme_metier(rec, prog)
+            res = resolved[text]
+            if res.code is None:
+                raise rec.fail("programmes", f'unknown métier "{text}"')
+            intakes = prog.get("intakes", [])
+            if not isinstance(intakes, list):
+                raise rec.fail("intakes", "must be a list of ISO dates (YYYY-MM-DD)")
+            days = tuple(_iso_day(rec, "intakes", v) for v in intakes)
+            programmes.append(Programme(res.code, days))
+        centres.append(TrainingCentre(rec.raw["id"], name, lat, lon, commune, tuple(programmes)))
+    return centres
+
+
+def _programmes(rec: _Record) -> list[dict[str, Any]]:
+    value = rec.raw.get("programmes", [])
+    if not isinstance(value, list) or not all(isinstance(p, dict) for p in value):
+        raise rec.fail("programmes", "must be a list of objects")
+    return value
+
+
+def _programme_metier(rec: _Record, prog: dict[str, Any]) -> str:
+    text = prog.get("metier")
+    if not isinstance(text, str) or not text.strip():
+        raise rec.fail("programmes", 'each programme needs a "metier" (non-empty string)')
+    return text
+
+
+def _iso_day(rec: _Record, name: str, value: object) -> date:
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise rec.fail(name, f"{json.dumps(value, ensure_ascii=False)} is not an ISO date (YYYY-MM-DD)")
+
+
+def _centre_ref(rec: _Record, name: str, known: set[str]) -> str | None:
+    value = rec.raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise rec.fail(name, "must be a centre id (non-empty string)")
+    if value not in known:
+        raise rec.fail(name, f'unknown training centre "{value}"')
+    return value
+
+
+def _with_centres(
+    offers_path: Path,
+    requests_path: Path,
+    requests: list[RequestIn],
+    offers: list[OfferIn],
+    known: set[str],
+) -> tuple[list[RequestIn], list[OfferIn]]:
+    """Offers and requests with the centre fields of their records (checked against ``known``)."""
+    by_offer = {
+        rec.raw.get("id"): rec
+        for rec in (
+            _Record(str(offers_path), "offer", n, r)
+            for n, r in enumerate(_read_array(offers_path), 1)
+        )
+    }
+    by_request = {
+        rec.raw.get("id"): rec
+        for rec in (
+            _Record(str(requests_path), "request", n, r)
+            for n, r in enumerate(_read_array(requests_path), 1)
+        )
+    }
+    out_offers = []
+    for o in offers:
+        rec = by_offer[o.id]
+        employer = rec.raw.get("employer_centres")
+        if employer is None:
+            employer = []
+        if not isinstance(employer, list) or not all(isinstance(c, str) for c in employer):
+            raise rec.fail("employer_centres", "must be a list of centre ids")
+        for c in employer:
+            if c not in known:
+                raise rec.fail("employer_centres", f'unknown training centre "{c}"')
+        out_offers.append(
+            replace(
+                o,
+                training_centre=_centre_ref(rec, "training_centre", known),
+                employer_centres=tuple(employer),
+            )
+        )
+    out_requests = [
+        replace(r, training_centre=_centre_ref(by_request[r.id], "training_centre", known))
+        for r in requests
+    ]
+    return out_requests, out_offers
+
+
 # --- commands -------------------------------------------------------------------------------------
 
 
@@ -352,9 +489,16 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     requests, offers, unresolved, ambiguous = _parse(
         Path(args.offers), Path(args.requests), ref, communes
     )
+    centres = None
+    if args.training:
+        centres = _centres(Path(args.training), ref, communes)
+        known = {c.id for c in centres}
+        requests, offers = _with_centres(
+            Path(args.offers), Path(args.requests), requests, offers, known
+        )
     out: dict[str, Any] = {"engine_version": ENGINE_VERSION}
     if args.command == "suggest":
-        s = suggest(requests, offers, ref, top_k=args.top)
+        s = suggest(requests, offers, ref, top_k=args.top, centres=centres)
         out["requests"] = {
             rid: [_entry(m.to_dict(), "request") for m in s.by_request[rid]] for rid in s.by_request
         }
@@ -364,7 +508,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         out["excluded"] = s.excluded.to_dict()
         out["widening"] = dict(s.widening)
     else:
-        a = allocate(requests, offers, ref)
+        a = allocate(requests, offers, ref, centres=centres)
         out.update(a.to_dict())
     out["unresolved"] = unresolved
     out["ambiguous"] = ambiguous
@@ -398,6 +542,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--metiers", help="métier referential (default: the shipped one)")
         p.add_argument("--communes", help="communes CSV (default: the shipped one)")
         p.add_argument("--mappings", help="JSON object: text -> métier code (null: outside)")
+        p.add_argument(
+            "--training",
+            metavar="T.json",
+            help="JSON array of training centres (id, name, commune or lat/lon, programmes: "
+            "[{metier, intakes}]); each pair then gets its centre and the training criterion",
+        )
         if name == "suggest":
             p.add_argument("--top", type=_positive, default=10, help="list length (default 10)")
     return parser

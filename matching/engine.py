@@ -41,10 +41,12 @@ from .model import (
     Params,
     RequestIn,
     Suggestions,
+    TrainingCentre,
 )
 from .referential import MetierReferential
 from .scoring import BlockKernel, kernel
 from .tables import OfferTable, RequestTable, prepare_tables
+from .training import Training
 
 __all__ = [
     "suggest",
@@ -233,6 +235,7 @@ class _Run:
     params: Params
     k_rows: int
     k_cols: int  # 0: no per-offer lists
+    training: Training | None = None
     row_bound: NDArray[np.float64] = field(init=False)
     col_bound: NDArray[np.float64] = field(init=False)
     row_pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]] = field(default_factory=list)
@@ -249,7 +252,9 @@ class _Run:
     col_size: int = 0
 
     def __post_init__(self) -> None:
-        self.kernel = BlockKernel(self.requests, self.offers, self.params, TILE_ELEMENTS)
+        self.kernel = BlockKernel(
+            self.requests, self.offers, self.params, TILE_ELEMENTS, self.training
+        )
         self.col_limit = POOL_PER_KEY * max(1, self.k_cols) * len(self.offers.ids) + POOL_SLACK
         self.row_bound = np.full(len(self.requests.ids), _TINY)
         self.col_bound = np.full(len(self.offers.ids), _TINY)
@@ -347,10 +352,12 @@ class _Run:
             self.row_pool.extend(self.group_pool)
             self.group_pool = []
 
-    def execute(self) -> None:
-        """Score every request against the offers with a place left."""
+    def execute(self, rows: IntArray | None = None) -> None:
+        """Score every request (or those of ``rows``, sorted) against the offers with a place
+        left."""
         requests, offers = self.requests, self.offers
-        rows = np.arange(len(requests.ids), dtype=np.intp)
+        if rows is None:
+            rows = np.arange(len(requests.ids), dtype=np.intp)
         live = np.flatnonzero(offers.has_place).astype(np.intp)
         self.run(rows, live, requests.max_km, relocation_pass=False)
         # Candidates who accept to move meet every offer with a bed, however far.
@@ -388,8 +395,10 @@ class _Run:
         }
         samples["metier"] = self._metier_samples()
         samples["places"] = self._places_samples()
-        ordered = {r: counts[r] for r in EXCLUSION_REASONS}
-        return Exclusions(ordered, {r: tuple(samples[r]) for r in EXCLUSION_REASONS})
+        # Without centres, no pair can fail on training: the reason is not reported at all.
+        reasons = EXCLUSION_REASONS if self.training is not None else EXCLUSION_REASONS[:-1]
+        ordered = {r: counts[r] for r in reasons}
+        return Exclusions(ordered, {r: tuple(samples[r]) for r in reasons})
 
     def _metier_samples(self) -> list[tuple[str, str]]:
         requests, offers = self.requests, self.offers
@@ -500,7 +509,11 @@ class MatchLists(Mapping[str, list[Match]]):
 
 
 def widen(
-    requests: RequestTable, offers: OfferTable, rows: IntArray, params: Params
+    requests: RequestTable,
+    offers: OfferTable,
+    rows: IntArray,
+    params: Params,
+    training: Training | None = None,
 ) -> dict[int, float | None]:
     """For requests without a match: the smallest widening step that would bring some."""
     steps = params.widening_steps_km
@@ -537,10 +550,17 @@ def widen(
         for block_rows, block_cols in _groups(requests, metier_rows, offers, metier_cols, radius):
             for tile_rows, tile_cols in _tiles(block_rows, block_cols):
                 k = kernel(
-                    requests, tile_rows, offers, tile_cols, params, block=True, radius=radius
+                    requests,
+                    tile_rows,
+                    offers,
+                    tile_cols,
+                    params,
+                    block=True,
+                    radius=radius,
+                    training=training if params.require_training else None,
                 )
                 ok = k.compat & k.within
-                for fail in (k.f_diploma, k.f_licence, k.f_date, k.f_housing):
+                for fail in (k.f_diploma, k.f_licence, k.f_date, k.f_housing, k.f_training):
                     if fail is not None:
                         ok &= ~fail
                 D = np.where(ok, k.d, np.inf)
@@ -561,22 +581,31 @@ def suggest(
     referential: MetierReferential,
     params: Params = DEFAULT_PARAMS,
     top_k: int = 10,
+    *,
+    centres: Sequence[TrainingCentre] | None = None,
 ) -> Suggestions:
     """Return the best ``top_k`` offers of each request and requests of each offer.
 
     Lists are sorted by score descending, ties broken by id; exclusions are counted per reason;
     requests without any match get a widening hint. Inputs are not mutated and their order does
     not matter. Raises :class:`~matching.errors.InvalidInput` on duplicate ids or unknown codes.
+    ``centres``: the training centres; each pair then gets its centre and the training
+    criterion (:mod:`matching.training`). Without them, the results are those of three criteria.
     """
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise InvalidInput("must be an integer >= 1", record="suggest", field="top_k")
     request_table, offer_table = prepare_tables(requests, offers, referential, params)
-    run = _Run(request_table, offer_table, params, k_rows=top_k, k_cols=top_k)
+    training = (
+        None
+        if centres is None
+        else Training(centres, request_table, offer_table, referential, params)
+    )
+    run = _Run(request_table, offer_table, params, k_rows=top_k, k_cols=top_k, training=training)
     run.execute()
     empty = np.flatnonzero(run.valid == 0).astype(np.intp)
     widening = {
         request_table.ids[i]: km
-        for i, km in sorted(widen(request_table, offer_table, empty, params).items())
+        for i, km in sorted(widen(request_table, offer_table, empty, params, training).items())
     }
 
     by_req = _top(run.row_pool, 0, len(request_table.ids), top_k, presorted=True)
@@ -587,7 +616,7 @@ def suggest(
     def builder(rows: IntArray, cols: IntArray) -> Callable[[int, int], list[Match]]:
         def build(a: int, z: int) -> list[Match]:
             results = pair_results(
-                request_table, rows[a:z], offer_table, cols[a:z], referential, params
+                request_table, rows[a:z], offer_table, cols[a:z], referential, params, training
             )
             assert all(isinstance(m, Match) for m in results)
             return results  # type: ignore[return-value]

@@ -23,10 +23,13 @@ from .model import (
     OfferIn,
     Params,
     RequestIn,
+    TrainingCentre,
+    TrainingChoice,
 )
 from .referential import MetierReferential
 from .scoring import kernel
 from .tables import OfferTable, RequestTable, prepare_tables, score_weights
+from .training import Training, combine_training
 
 __all__ = [
     "AUDIENCES",
@@ -133,6 +136,45 @@ _WORDING: dict[str, dict[str, str]] = {
         "employer": "A besoin d'un logement, que l'établissement ne propose pas",
         "coordinator": "Logement demandé, non proposé",
     },
+    # ``{centre}``: « Nom (Commune) »; ``{intake}``: the end of the sentence about the intake.
+    "training.enrolled": {
+        "candidate": "Formation dans votre centre, {centre}, à {km} de chez vous{intake}",
+        "employer": "Inscrit à {centre}, à {km} de son domicile{intake}",
+        "coordinator": "Centre de la personne candidate : {centre}, à {km} de son domicile{intake}",
+    },
+    "training.partner": {
+        "candidate": "Formation à {centre}, centre partenaire de l'offre, "
+        "{km} de chez vous{intake}",
+        "employer": "Formation à {centre}, votre centre partenaire, à {km} du domicile "
+        "de la personne candidate{intake}",
+        "coordinator": "Formation à {centre}, centre partenaire de l'offre, à {km} du domicile "
+        "de la personne candidate{intake}",
+    },
+    "training.nearest": {
+        "candidate": "Formation à {centre}, {km} de chez vous{intake}",
+        "employer": "Formation à {centre}, à {km} du domicile de la personne candidate{intake}",
+        "coordinator": "Formation à {centre}, à {km} du domicile de la personne candidate{intake}",
+    },
+    "training.none": {
+        "candidate": "Aucun centre connu ne prépare ce diplôme à moins de {max_km} km",
+        "employer": "Aucun centre connu ne prépare ce diplôme à moins de {max_km} km "
+        "du domicile de la personne candidate",
+        "coordinator": "Aucun centre connu ne prépare ce diplôme à moins de {max_km} km "
+        "du domicile de la personne candidate",
+    },
+}
+
+#: What a training reason says of the intake: a date, none known, or no such programme.
+_INTAKE: dict[str, str] = {
+    "date": ", rentrée le {day}",
+    "unknown": ", date de rentrée non connue",
+    "no_programme": " (le centre ne déclare pas préparer ce diplôme)",
+}
+#: Appended when the offer's employer works with other centres than the candidate's.
+_OTHER_CENTRE = {
+    "candidate": " ; l'employeur travaille avec un autre centre",
+    "employer": " ; vous travaillez avec un autre centre",
+    "coordinator": " ; l'employeur travaille avec un autre centre",
 }
 
 
@@ -158,6 +200,13 @@ def reason_text(
 'Établissement à 32 km de chez la personne candidate')
     >>> reason_text({"kind": "housing", "needed": True, "beds": 2})
     'Logement proposé sur place (2 places)'
+    >>> fact = {"kind": "training", "source": "nearest", "name": "IFAS de Bourg",
+    ...         "commune": "Bourg-en-Bresse", "km": 12.2, "intake": "2027-01-05"}
+    >>> reason_text(fact)
+    'Formation à IFAS de Bourg (Bourg-en-Bresse), 12 km de chez vous, rentrée le 5 janvier 2027'
+    >>> reason_text({"kind": "training", "source": None, "max_km": 60.0}, "employer")
+    'Aucun centre connu ne prépare ce diplôme à moins de 60 km du domicile de la personne \
+candidate'
     """
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience: {audience!r}")
@@ -172,6 +221,8 @@ def reason_text(
             key = "housing.not_needed"
         else:
             key = "housing.offered" if beds > 0 else "housing.none"
+    elif kind == "training":
+        return _training_text(fact, audience, km)
     else:
         raise ValueError(f"unknown fact: {kind!r}")
     text = _WORDING[key][audience].format(
@@ -179,6 +230,30 @@ def reason_text(
         km=km(float(fact.get("km", 0.0))),
         beds=places(int(fact.get("beds", 0))),
     )
+    return _capitalise(text)
+
+
+def _training_text(fact: Mapping[str, Any], audience: str, km: Callable[[float], str]) -> str:
+    source = fact.get("source")
+    if source is None:
+        text = _WORDING["training.none"][audience].format(
+            max_km=max_km_text(float(fact.get("max_km", 0.0)))
+        )
+        return _capitalise(text)
+    name, commune = str(fact.get("name", "")), str(fact.get("commune", ""))
+    centre = f"{name} ({commune})" if commune else name
+    intake = fact.get("intake")
+    if intake:
+        said = _INTAKE["date"].format(day=day_text(date.fromisoformat(str(intake))))
+    elif fact.get("programme", True):
+        said = _INTAKE["unknown"]
+    else:
+        said = _INTAKE["no_programme"]
+    text = _WORDING[f"training.{source}"][audience].format(
+        centre=centre, km=km(float(fact.get("km", 0.0))), intake=said
+    )
+    if fact.get("other_centre"):
+        text += _OTHER_CENTRE[audience]
     return _capitalise(text)
 
 
@@ -194,7 +269,12 @@ def _facts(
 
 
 def exclusion_message(
-    reason: str, req: RequestIn, off: OfferIn, ref: MetierReferential, d: float
+    reason: str,
+    req: RequestIn,
+    off: OfferIn,
+    ref: MetierReferential,
+    d: float,
+    params: Params = DEFAULT_PARAMS,
 ) -> str:
     """Return the French text of one exclusion reason for a pair."""
     if reason == "metier":
@@ -213,6 +293,8 @@ def exclusion_message(
         return f"Disponible trop tard (après le {day_text(start)})"
     if reason == "housing":
         return "Pas de logement proposé"
+    if reason == "training":
+        return f"Aucun centre de formation à moins de {max_km_text(params.training_max_km)} km"
     raise ValueError(reason)
 
 
@@ -223,6 +305,7 @@ def pair_results(
     cols: IntArray,
     ref: MetierReferential,
     params: Params,
+    training: Training | None = None,
 ) -> list[Match | Exclusion]:
     """Evaluate a list of pairs and explain each one: a Match or an Exclusion."""
     if len(rows) == 0:
@@ -238,16 +321,28 @@ def pair_results(
     fails["licence"] = zeros if k.f_licence is None else k.f_licence
     fails["date"] = zeros if k.f_date is None else k.f_date
     fails["housing"] = zeros if k.f_housing is None else k.f_housing
+    fails["training"] = zeros
+    scores = k.score
+    picked = None
+    if training is not None:
+        picked = training.pairs(rows, cols)
+        scores = combine_training(k.score, picked.score, training)
+        if params.require_training:
+            fails["training"] = ~picked.reach
     eligible = (zeros if k.eligible is None else k.eligible).tolist()
     bad = np.zeros(len(rows), dtype=bool)
     for mask in fails.values():
         bad |= mask
     a_m, a_d, a_h = score_weights(params)
+    a_t = 0.0
+    if training is not None:
+        a_m, a_d, a_h = (a * training.k_old for a in (a_m, a_d, a_h))
+        a_t = training.a_t
     labels = {
         c: _lower_first(ref.label(c)) for c in {offers.items[j].metier for j in cols.tolist()}
     }
     d_l, sm_l, t_l = k.d.tolist(), k.s_metier.tolist(), k.t.tolist()
-    sh_l, sc_l = k.s_housing.tolist(), k.score.tolist()
+    sh_l, sc_l = k.s_housing.tolist(), scores.tolist()
     out: list[Match | Exclusion] = []
     # Criteria are immutable, and those of the métier and housing take a few values: each is
     # made once and shared.
@@ -259,7 +354,7 @@ def pair_results(
         d = d_l[n]
         if is_bad:
             failed = tuple(reason for reason in EXCLUSION_REASONS if fails[reason][n])
-            messages = tuple(exclusion_message(f, req, off, ref, d) for f in failed)
+            messages = tuple(exclusion_message(f, req, off, ref, d, params) for f in failed)
             out.append(Exclusion(req.id, off.id, failed, messages, d))
             continue
         m_fact, d_fact, h_fact = _facts(req, off, labels[off.metier], d, sm_l[n], eligible[n])
@@ -275,8 +370,40 @@ def pair_results(
         criteria = {"metier": metier, "distance": distance, "housing": housing}
         m_reason, d_reason, h_reason = metier.reason, distance.reason, housing.reason
         reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
-        out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons))
+        choice = None
+        if training is not None and picked is not None:
+            choice = training.choice(picked, n)
+            t_fact = _training_fact(training, picked, n, choice, off, params)
+            criteria["training"] = Criterion(
+                float(picked.score[n]), a_t, reason_text(t_fact), t_fact
+            )
+            reasons = (*reasons, criteria["training"].reason)
+        out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons, choice))
     return out
+
+
+def _training_fact(
+    training: Training,
+    picked: Any,
+    n: int,
+    choice: TrainingChoice | None,
+    off: OfferIn,
+    params: Params,
+) -> dict[str, Any]:
+    """The fact behind a match's training criterion (see :func:`reason_text`)."""
+    if choice is None:
+        return {"kind": "training", "source": None, "max_km": params.training_max_km}
+    return {
+        "kind": "training",
+        "source": choice.source,
+        "centre": choice.centre_id,
+        "name": choice.name,
+        "commune": choice.commune,
+        "km": choice.distance_km,
+        "intake": None if choice.intake is None else choice.intake.isoformat(),
+        "programme": training.prepares(int(picked.centre[n]), off.metier),
+        "other_centre": bool(picked.other[n]),
+    }
 
 
 def score_pairs(
@@ -285,6 +412,8 @@ def score_pairs(
     pairs: Sequence[tuple[str, str]],
     referential: MetierReferential,
     params: Params = DEFAULT_PARAMS,
+    *,
+    centres: Sequence[TrainingCentre] | None = None,
 ) -> list[Match | Exclusion]:
     """Score chosen pairs (request id, offer id) at once: :func:`score_pair` for each, in order.
 
@@ -293,11 +422,24 @@ def score_pairs(
     Raises :class:`KeyError` for an id that is not in the inputs.
     """
     request_table, offer_table = prepare_tables(requests, offers, referential, params)
+    training = _training(centres, request_table, offer_table, referential, params)
     row_of = {rid: i for i, rid in enumerate(request_table.ids)}
     col_of = {oid: j for j, oid in enumerate(offer_table.ids)}
     rows = np.fromiter((row_of[r] for r, _ in pairs), dtype=np.intp, count=len(pairs))
     cols = np.fromiter((col_of[o] for _, o in pairs), dtype=np.intp, count=len(pairs))
-    return pair_results(request_table, rows, offer_table, cols, referential, params)
+    return pair_results(request_table, rows, offer_table, cols, referential, params, training)
+
+
+def _training(
+    centres: Sequence[TrainingCentre] | None,
+    requests: RequestTable,
+    offers: OfferTable,
+    referential: MetierReferential,
+    params: Params,
+) -> Training | None:
+    if centres is None:
+        return None
+    return Training(centres, requests, offers, referential, params)
 
 
 def score_pair(
@@ -305,12 +447,16 @@ def score_pair(
     offer: OfferIn,
     referential: MetierReferential,
     params: Params = DEFAULT_PARAMS,
+    *,
+    centres: Sequence[TrainingCentre] | None = None,
 ) -> Match | Exclusion:
     """Score one pair: a :class:`Match` with its criteria, or the :class:`Exclusion` ruling it out.
 
-    The numbers are bit-identical to those :func:`matching.suggest` gives the same pair.
+    The numbers are bit-identical to those :func:`matching.suggest` gives the same pair (with
+    the same ``centres``).
     """
     requests = RequestTable.build([request], referential, params)
     offers = OfferTable.build([offer], referential, params)
+    training = _training(centres, requests, offers, referential, params)
     zero = np.zeros(1, dtype=np.intp)
-    return pair_results(requests, zero, offers, zero, referential, params)[0]
+    return pair_results(requests, zero, offers, zero, referential, params, training)[0]

@@ -16,6 +16,10 @@ __all__ = [
     "CRITERIA",
     "OfferIn",
     "RequestIn",
+    "Programme",
+    "TrainingCentre",
+    "TrainingChoice",
+    "TRAINING_SOURCES",
     "Params",
     "DEFAULT_PARAMS",
     "Criterion",
@@ -40,6 +44,7 @@ EXCLUSION_REASONS: tuple[str, ...] = (
     "licence",
     "date",
     "housing",
+    "training",
 )
 #: Criteria of a score, in display order.
 CRITERIA: tuple[str, ...] = ("metier", "distance", "housing")
@@ -82,12 +87,35 @@ def _check_date(kind: str, ident: str, name: str, value: object) -> None:
         raise InvalidInput("a date is required", record=_record(kind, ident), field=name)
 
 
+def _check_centre_ref(kind: str, ident: str, name: str, value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InvalidInput(
+            "a centre id (non-empty string) or None is required",
+            record=_record(kind, ident),
+            field=name,
+        )
+
+
+def _centre_ids(kind: str, ident: str, name: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise InvalidInput(
+            "a list of centre ids is required", record=_record(kind, ident), field=name
+        )
+    if not all(isinstance(c, str) and c for c in value):
+        raise InvalidInput(
+            "centre ids must be non-empty strings", record=_record(kind, ident), field=name
+        )
+    return tuple(value)
+
+
 @dataclass(frozen=True)
 class OfferIn:
     """An apprenticeship offer as the engine sees it; validated on construction.
 
     ``places`` is the number of places left; ``housing_beds`` the beds the site offers to
-    apprentices who need housing.
+    apprentices who need housing. ``training_centre``: the offer's partner training centre (an
+    id of the ``centres`` given to the engine), if any; ``employer_centres``: the centres its
+    employer works with (used for candidates already enrolled in a centre).
     """
 
     id: str
@@ -98,6 +126,8 @@ class OfferIn:
     housing_beds: int = 0
     licence_required: bool = False
     start: date | None = None
+    training_centre: str | None = None
+    employer_centres: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_id("offer", self.id)
@@ -111,6 +141,9 @@ class OfferIn:
         _check_int("offer", self.id, "housing_beds", self.housing_beds, 0)
         _check_bool("offer", self.id, "licence_required", self.licence_required)
         _check_date("offer", self.id, "start", self.start)
+        _check_centre_ref("offer", self.id, "training_centre", self.training_centre)
+        centres = _centre_ids("offer", self.id, "employer_centres", self.employer_centres)
+        object.__setattr__(self, "employer_centres", centres)
 
 
 @dataclass(frozen=True)
@@ -118,6 +151,8 @@ class RequestIn:
     """A candidate's request as the engine sees it: resolved métier codes, place and constraints.
 
     ``diploma_level`` is the highest level reached (0 none, 3 CAP, 4 bac...), ``None`` if unknown.
+    ``training_centre``: the centre where the candidate is enrolled or admitted (an id of the
+    ``centres`` given to the engine), if any.
     """
 
     id: str
@@ -130,6 +165,7 @@ class RequestIn:
     has_licence: bool = False
     available_from: date | None = None
     diploma_level: int | None = None
+    training_centre: str | None = None
 
     def __post_init__(self) -> None:
         _check_id("request", self.id)
@@ -151,6 +187,91 @@ class RequestIn:
         _check_date("request", self.id, "available_from", self.available_from)
         if self.diploma_level is not None:
             _check_int("request", self.id, "diploma_level", self.diploma_level, 0)
+        _check_centre_ref("request", self.id, "training_centre", self.training_centre)
+
+
+#: How the centre of a pair was chosen: the candidate's own, the offer's partner, the best near.
+TRAINING_SOURCES: tuple[str, ...] = ("enrolled", "partner", "nearest")
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A programme a centre prepares by apprenticeship: the métier code and its session starts."""
+
+    metier: str
+    intakes: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrainingCentre:
+    """A training centre (CFA, institute) and the programmes it prepares by apprenticeship.
+
+    Validated on construction: errors name the record ``centre <id>`` and the field.
+    """
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+    commune: str = ""
+    programmes: tuple[Programme, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_id("centre", self.id)
+        record = f"centre {self.id}"
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidInput("a non-empty name is required", record=record, field="name")
+        _check_number("centre", self.id, "lat", self.lat, -90, 90)
+        _check_number("centre", self.id, "lon", self.lon, -180, 180)
+        if not isinstance(self.commune, str):
+            raise InvalidInput("a string is required", record=record, field="commune")
+        programmes = self.programmes
+        if isinstance(programmes, str) or not isinstance(programmes, tuple | list):
+            raise InvalidInput(
+                "a list of programmes is required", record=record, field="programmes"
+            )
+        for p in programmes:
+            if not isinstance(p, Programme):
+                raise InvalidInput(
+                    "Programme items are required", record=record, field="programmes"
+                )
+            if not isinstance(p.metier, str) or not p.metier:
+                raise InvalidInput("a métier code is required", record=record, field="programmes")
+            intakes = p.intakes
+            if isinstance(intakes, str) or not isinstance(intakes, tuple | list):
+                raise InvalidInput("a list of dates is required", record=record, field="intakes")
+            for d in intakes:
+                if not isinstance(d, date):
+                    raise InvalidInput("a date is required", record=record, field="intakes")
+        object.__setattr__(self, "programmes", tuple(programmes))
+
+
+@dataclass(frozen=True)
+class TrainingChoice:
+    """The training centre the engine chose for a pair.
+
+    ``distance_km``: from the candidate's home to the centre; ``intake``: the session start
+    that fits the offer best (``None`` if none is known); ``source``: one of
+    :data:`TRAINING_SOURCES` (the candidate's own centre, the offer's partner, the best near).
+    """
+
+    centre_id: str
+    name: str
+    commune: str
+    distance_km: float
+    intake: date | None
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (distance to 0.1 km, the intake as an ISO date)."""
+        return {
+            "centre": self.centre_id,
+            "name": self.name,
+            "commune": self.commune,
+            "distance_km": round(self.distance_km, 1),
+            "intake": None if self.intake is None else self.intake.isoformat(),
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -183,6 +304,25 @@ class Params:
     widening_steps_km: tuple[float, ...] = (10, 20, 30, 50, 75, 100, 150, 200)
     #: How many matches the widened radius must bring at least.
     widening_min_results: int = 1
+    #: Weight of the training criterion; counts only when the engine is given ``centres``.
+    weight_training: float = 0.1
+    #: Farthest a training centre counts as reachable from the candidate's home (km).
+    training_max_km: float = 60.0
+    #: Travel score of a centre at exactly ``training_max_km`` (1 at 0 km, linear; 0 beyond).
+    training_score_at_limit: float = 0.25
+    #: An intake at most this many days from the offer's start fits fully.
+    training_intake_tolerance_days: int = 30
+    #: An intake this many days (or more) from the offer's start does not fit at all (~8 months).
+    training_intake_zero_days: int = 240
+    #: Intake fit when no intake date is known (the centre lists none for the métier).
+    training_unknown_intake_score: float = 0.5
+    #: For offers without a start: intakes before this day are past (``None``: none are).
+    training_reference_date: date | None = None
+    #: Factor of the training score of an enrolled candidate's pair when the offer's employer
+    #: works with other centres but not with the candidate's.
+    training_other_centre_factor: float = 0.5
+    #: Exclude, rather than score 0, pairs without a reachable centre (``training`` exclusion).
+    require_training: bool = False
 
     def __post_init__(self) -> None:
         for name in ("weight_distance", "weight_housing"):
@@ -202,10 +342,30 @@ class Params:
                 "must be strictly increasing", record="params", field="widening_steps_km"
             )
         object.__setattr__(self, "widening_steps_km", steps)
+        _check_number("params", "", "weight_training", self.weight_training, 0)
+        _check_number("params", "", "training_max_km", self.training_max_km, 0.1, 20_000)
+        for name in (
+            "training_score_at_limit",
+            "training_unknown_intake_score",
+            "training_other_centre_factor",
+        ):
+            _check_number("params", "", name, getattr(self, name), 0, 1)
+        _check_int(
+            "params", "", "training_intake_tolerance_days", self.training_intake_tolerance_days, 0
+        )
+        _check_int(
+            "params",
+            "",
+            "training_intake_zero_days",
+            self.training_intake_zero_days,
+            self.training_intake_tolerance_days + 1,
+        )
+        _check_date("params", "", "training_reference_date", self.training_reference_date)
+        _check_bool("params", "", "require_training", self.require_training)
 
     @property
     def total_weight(self) -> float:
-        """Sum of the three weights."""
+        """Sum of the three weights (without the training criterion's)."""
         return self.weight_metier + self.weight_distance + self.weight_housing
 
 
@@ -252,10 +412,15 @@ class Match:
     distance_km: float
     criteria: Mapping[str, Criterion]
     reasons: tuple[str, ...]
+    #: The pair's training centre (given ``centres``); ``None`` when none is known.
+    training: TrainingChoice | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict (score to 4 decimals, distance to 0.1 km)."""
-        return {
+        """Return a JSON-ready dict (score to 4 decimals, distance to 0.1 km).
+
+        ``training`` is there only when the engine was given centres (``null`` if none fits).
+        """
+        out = {
             "request": self.request_id,
             "offer": self.offer_id,
             "score": round(self.score, 4),
@@ -263,6 +428,9 @@ class Match:
             "criteria": {k: c.to_dict() for k, c in self.criteria.items()},
             "reasons": list(self.reasons),
         }
+        if "training" in self.criteria:
+            out["training"] = None if self.training is None else self.training.to_dict()
+        return out
 
 
 @dataclass(frozen=True)

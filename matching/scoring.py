@@ -48,6 +48,7 @@ from .tables import (
     housing_table,
     score_weights,
 )
+from .training import Training, combine_training
 
 __all__ = [
     "metier_score",
@@ -173,6 +174,8 @@ class Terms:
     f_licence: Bools | None
     f_date: Bools | None
     f_housing: Bools | None
+    s_training: F64 | None = None  # given centres
+    f_training: Bools | None = None  # given centres and p.require_training
 
 
 class _Layout:
@@ -214,11 +217,13 @@ def kernel(
     *,
     block: bool,
     radius: F64 | None = None,
+    training: Training | None = None,
 ) -> Terms:
     """Evaluate requests ``rows`` against offers ``cols``: a block (``block=True``) or pairs.
 
     ``radius`` replaces the requests' ``max_km`` for the within test (widening searches).
-    A ``None`` fail mask means "fails nowhere here" (skipped for speed).
+    A ``None`` fail mask means "fails nowhere here" (skipped for speed). With ``training``
+    the score has the training criterion (see :mod:`matching.training`).
     """
     layout = _Layout(rows, cols, block)
     row, col = layout.row, layout.col
@@ -242,6 +247,16 @@ def kernel(
     needs = row(requests.needs_housing)
     s_housing: F64 = housing_table(params)[needs.astype(np.intp) * 2 + ~col(offers.has_beds)]
     score += s_housing * a_h
+    s_training = f_training = None
+    if training is not None:
+        if block:
+            s_training, reach = training.block(rows, cols, params.require_training)
+        else:
+            picked = training.pairs(rows, cols)
+            s_training, reach = picked.score, picked.reach
+        score = combine_training(score, s_training, training)
+        if params.require_training and reach is not None:
+            f_training = ~reach
     fails = may_fail(requests, rows, offers, cols, params)
     return Terms(
         d,
@@ -256,6 +271,8 @@ def kernel(
         (row(~requests.has_licence) & col(offers.licence_required)) if fails[1] else None,
         (row(requests.available_from) > col(offers.latest_start)) if fails[2] else None,
         (needs & col(~offers.has_beds)) if fails[3] else None,
+        s_training,
+        f_training,
     )
 
 
@@ -284,12 +301,14 @@ def pair_terms(
     pair_cols: IntArray,
     d: F64,
     params: Params,
+    training: Training | None = None,
 ) -> tuple[F64, Bools]:
     """(score, valid) of pairs at distances ``d``: the kernel's arithmetic, bit for bit.
 
     Valid: every hard constraint holds, housing needed only where there is a bed (the
-    allocation's rule), within reach or relocation. The métier is not checked: a pair of
-    unrelated métiers scores below any valid one and must not be passed here.
+    allocation's rule), within reach or relocation (and a reachable centre, given ``training``
+    and ``p.require_training``). The métier is not checked: a pair of unrelated métiers scores
+    below any valid one and must not be passed here.
     """
     _a_m, a_d, a_h = score_weights(params)
     needs, has_beds = requests.needs_housing[pair_rows], offers.has_beds[pair_cols]
@@ -308,6 +327,11 @@ def pair_terms(
     score += tmp
     s_housing = housing_table(params)[needs.astype(np.intp) * 2 + ~has_beds]
     score += s_housing * a_h
+    if training is not None:
+        picked = training.pairs(pair_rows, pair_cols)
+        score = combine_training(score, picked.score, training)
+        if params.require_training:
+            valid &= picked.reach
     return score, valid
 
 
@@ -324,9 +348,15 @@ class BlockKernel:
     """
 
     def __init__(
-        self, requests: RequestTable, offers: OfferTable, params: Params, size: int
+        self,
+        requests: RequestTable,
+        offers: OfferTable,
+        params: Params,
+        size: int,
+        training: Training | None = None,
     ) -> None:
         self.requests, self.offers, self.params = requests, offers, params
+        self.training = training
         self._floats = [np.empty(size) for _ in range(3)]
         self._flags = [np.empty(size, dtype=bool) for _ in range(4)]
         self.a_m, self.a_d, self.a_h = score_weights(params)
@@ -370,8 +400,11 @@ class BlockKernel:
         else:
             beyond = ~ok if want_beyond and not relocation_pass else _EMPTY
         reach = int(np.count_nonzero(ok))
-        if self._exclude(rows, cols, ok, reach, on_fail):
-            self._score(rows, cols, metier, d, tmp, score, ok)
+        s_training = reachable = None
+        if self.training is not None and reach:
+            s_training, reachable = self.training.block(rows, cols, self.params.require_training)
+        if self._exclude(rows, cols, ok, reach, on_fail, reachable):
+            self._score(rows, cols, metier, d, tmp, score, ok, s_training)
         return score, ok, reach, beyond
 
     def _exclude(
@@ -381,8 +414,13 @@ class BlockKernel:
         ok: Bools,
         n: int,
         on_fail: Callable[[str, Bools, int], None],
+        reachable: Bools | None = None,
     ) -> bool:
-        """Take out of ``ok`` the pairs each hard constraint excludes; whether any is left."""
+        """Take out of ``ok`` the pairs each hard constraint excludes; whether any is left.
+
+        ``reachable``: the pairs with a reachable training centre (given centres and
+        ``p.require_training``); the others fail last, as ``training``.
+        """
         requests, offers = self.requests, self.offers
         failed_here = self._view(self._flags[1], (ok.shape[0], ok.shape[1]))
         flags = may_fail(requests, rows, offers, cols, self.params)
@@ -419,10 +457,26 @@ class BlockKernel:
                 on_fail(reason, failed_here, failed)
                 np.logical_xor(ok, failed_here, out=ok)
                 n -= failed
+        if reachable is not None and n:
+            np.logical_not(reachable, out=failed_here)
+            np.logical_and(failed_here, ok, out=failed_here)
+            failed = int(np.count_nonzero(failed_here))
+            if failed:
+                on_fail("training", failed_here, failed)
+                np.logical_xor(ok, failed_here, out=ok)
+                n -= failed
         return n > 0
 
     def _score(
-        self, rows: IntArray, cols: IntArray, metier: int, d: F64, tmp: F64, score: F64, ok: Bools
+        self,
+        rows: IntArray,
+        cols: IntArray,
+        metier: int,
+        d: F64,
+        tmp: F64,
+        score: F64,
+        ok: Bools,
+        s_training: F64 | None = None,
     ) -> None:
         """Write the scores of the block into ``score`` (0 where not ``ok``)."""
         requests = self.requests
@@ -443,6 +497,11 @@ class BlockKernel:
             np.add(score, tmp, out=score)
         else:  # the same number: 1.0 * a_h
             np.add(score, self.a_h * 1.0, out=score)
+        if self.training is not None and s_training is not None:
+            # combine_training's operations, in place.
+            np.multiply(score, self.training.k_old, out=score)
+            np.multiply(s_training, self.training.a_t, out=s_training)
+            np.add(score, s_training, out=score)
         np.multiply(score, ok, out=score)
 
     def scratch(self, shape: tuple[int, int]) -> Bools:

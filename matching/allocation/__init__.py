@@ -23,6 +23,9 @@ as :func:`allocate_reference` on random inputs, with its splitting forced every 
 4. :mod:`.explain` (explaining): the :class:`~matching.Assignment` and
    :class:`~matching.Unassigned` objects, with their French reasons, built on first read.
 
+:mod:`.scored` is the path taken with training centres (deferred acceptance over each
+request's best offers, scored by the engine's kernel, lists lengthened when needed).
+
 :mod:`.tuning` holds the knobs (levels, join sizes); none changes the result.
 """
 
@@ -33,13 +36,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..model import DEFAULT_PARAMS, Allocation, OfferIn, Params, RequestIn
+from ..model import DEFAULT_PARAMS, Allocation, OfferIn, Params, RequestIn, TrainingCentre
 from ..referential import MetierReferential
 from ..tables import prepare_tables
+from ..training import Training
 from . import tuning
 from .explain import Settled, assignments, unassigned
 from .levels import allocate_levels
 from .reference import allocate_reference
+from .scored import allocate_scored
 from .space import Space
 from .standings import lost_to, ranks, reach, widening
 from .tuning import LEVELS, MAX_LOST_TO
@@ -52,6 +57,8 @@ def allocate(
     offers: Sequence[OfferIn],
     referential: MetierReferential,
     params: Params = DEFAULT_PARAMS,
+    *,
+    centres: Sequence[TrainingCentre] | None = None,
 ) -> Allocation:
     """Allocate requests to offers: stable with respect to the scores, capacities and beds kept.
 
@@ -62,10 +69,19 @@ def allocate(
     ``lost_to`` are settled here; the objects that carry them (an assignment's
     :class:`~matching.Match` with its criteria and French reasons, an unassigned request's
     reason) are built when first read.
+
+    ``centres``: the training centres; the scores are then those of :func:`~matching.suggest`
+    with the same centres (training criterion included), and the allocation runs over scored
+    preference lists (:mod:`.scored`) instead of the fast path, whose classes of offers
+    assume that offers alike score alike.
     """
     # Candidates who need housing only ever go where there is a bed.
     strict = replace(params, exclude_without_housing=True)
     request_table, offer_table = prepare_tables(requests, offers, referential, strict)
+    if centres is not None:
+        training = Training(centres, request_table, offer_table, referential, strict)
+        settled = allocate_scored(request_table, offer_table, strict, training)
+        return Allocation(assignments(settled, referential, strict, training), unassigned(settled))
     space = Space(request_table, offer_table, strict)
     # Allocating.
     held_offer, held_score = allocate_levels(space)

@@ -19,6 +19,7 @@ from ..explanations import max_km_text, pair_results
 from ..model import Assignment, Match, Params, Unassigned
 from ..referential import MetierReferential
 from ..tables import OfferTable, RequestTable
+from ..training import Training
 
 __all__ = ["LazyList", "Settled", "assignments", "unassigned", "unassigned_reason"]
 
@@ -102,7 +103,10 @@ class Settled:
 
 
 def assignments(
-    settled: Settled, referential: MetierReferential, params: Params
+    settled: Settled,
+    referential: MetierReferential,
+    params: Params,
+    training: Training | None = None,
 ) -> LazyList[Assignment]:
     """The assignments, each with its :class:`Match` (criteria, French reasons) and rank."""
     assigned, ranks = settled.assigned, settled.ranks
@@ -110,7 +114,13 @@ def assignments(
     def build(a: int, z: int) -> list[Assignment]:
         rows = assigned[a:z]
         matches = pair_results(
-            settled.requests, rows, settled.offers, settled.held_offer[rows], referential, params
+            settled.requests,
+            rows,
+            settled.offers,
+            settled.held_offer[rows],
+            referential,
+            params,
+            training,
         )
         return [
             Assignment(m.request_id, m.offer_id, m.score, m, int(rank))

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ..explanations import score_pair
-from ..model import DEFAULT_PARAMS, Match, OfferIn, Params, RequestIn
+from ..explanations import score_pair, score_pairs
+from ..model import DEFAULT_PARAMS, Match, OfferIn, Params, RequestIn, TrainingCentre
 from ..referential import MetierReferential
 
 __all__ = ["allocate_reference"]
@@ -28,6 +28,8 @@ def allocate_reference(
     offers: Sequence[OfferIn],
     referential: MetierReferential,
     params: Params = DEFAULT_PARAMS,
+    *,
+    centres: Sequence[TrainingCentre] | None = None,
 ) -> dict[str, Match]:
     """Return each assigned request's match (request id -> :class:`Match`), by request id.
 
@@ -42,7 +44,11 @@ def allocate_reference(
     """
     # Candidates who need housing only ever go where there is a bed.
     strict = replace(params, exclude_without_housing=True)
-    pairs = [score_pair(r, o, referential, strict) for r in requests for o in offers]
+    if centres is None:
+        pairs = [score_pair(r, o, referential, strict) for r in requests for o in offers]
+    else:  # one call: the centres are read once
+        ids = [(r.id, o.id) for r in requests for o in offers]
+        pairs = score_pairs(requests, offers, ids, referential, strict, centres=centres)
     matches = [m for m in pairs if isinstance(m, Match)]
     matches.sort(key=lambda m: (-m.score, m.request_id, m.offer_id))
     places = {o.id: o.places for o in offers}

@@ -19,11 +19,13 @@ import numpy as np
 from ..arrays import F64, I64, Bools, IntArray, Masks
 from ..grid import ranges
 from ..pairs import OfferPoints, group_balls, near_pairs, pack, reduce_or
+from ..tables import RequestTable
 from . import tuning
 from .best_offers import best_offers
+from .levels import PreferenceLists
 from .space import Space, in_parts, relocation_counts
 
-__all__ = ["ranks", "reach", "widening", "lost_to", "Balls"]
+__all__ = ["ranks", "reach", "widening", "lost_to", "holders_above", "Balls"]
 
 
 # --- ranks of the assigned requests --------------------------------------------------------------
@@ -268,18 +270,28 @@ def lost_to(
     Its best offers in its order; each offer's holders best first (score, then id). Returns
     the ids of every row's holders, in row order, and where each row's start (and the end).
     """
-    requests = space.requests
     if not len(rows):
         return [], [0]
+    best = best_offers(space, rows, tuning.MAX_LOST_TO, guess, related_ring)
+    return holders_above(space.requests, len(space.offers.ids), rows, best, held_offer, held_score)
+
+
+def holders_above(
+    requests: RequestTable,
+    n_offers: int,
+    rows: IntArray,
+    best: PreferenceLists,
+    held_offer: IntArray,
+    held_score: F64,
+) -> tuple[list[str], list[int]]:
+    """For each row: up to MAX_LOST_TO requests holding its ``best`` offers (lists over
+    ``rows``, best first) and ranked above it; as :func:`lost_to` returns them."""
     k = tuning.MAX_LOST_TO
-    best = best_offers(space, rows, k, guess, related_ring)
     # Holders of every offer, best first.
     assigned = np.flatnonzero(held_offer >= 0)
     order = np.lexsort((assigned, -held_score[assigned], held_offer[assigned]))
     holder_of_rank = assigned[order]
-    holders_start = np.searchsorted(
-        held_offer[holder_of_rank], np.arange(len(space.offers.ids) + 1)
-    )
+    holders_start = np.searchsorted(held_offer[holder_of_rank], np.arange(n_offers + 1))
     # (row, its k-th offer, a holder of it), in that order.
     position = np.repeat(np.arange(len(rows)), np.diff(best.start))
     per_offer = holders_start[best.offer + 1] - holders_start[best.offer]

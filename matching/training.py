@@ -1,0 +1,432 @@
+"""The third place of a pair: the training centre, chosen and scored on arrays (issue 16).
+
+An apprenticeship is three places: the candidate's home, the employer, the training centre.
+Given ``centres``, the engine chooses the centre of each pair (request, offer):
+
+1. the request's centre (``RequestIn.training_centre``) if the candidate is enrolled;
+2. else the offer's partner centre (``OfferIn.training_centre``) if it has one;
+3. else the best centre preparing the offer's métier by apprenticeship within
+   ``p.training_max_km`` of the candidate's home: the highest ``s_training`` below, ties by
+   the distance, then by the centre's id. None when no such centre is within reach.
+
+The training criterion, in [0, 1] (``d``: home to centre, ``M = p.training_max_km``,
+``f = p.training_score_at_limit``)::
+
+    travel(d)  = 1 − (1 − f) · d / M      d ≤ M     (1 at 0 km, f at M km)
+               = 0                        d > M
+    fit(start) = 1                        an intake within p.training_intake_tolerance_days
+                                          (τ) of the offer's start
+               = max(0, 1 − (g − τ) / (Z − τ))  g: days from the start to the nearest
+                                          intake, Z = p.training_intake_zero_days (0 at Z)
+               = 1                        the offer has no start and the centre has an
+                                          intake on or after p.training_reference_date
+                                          (any intake, if that is None)
+               = p.training_unknown_intake_score   no (upcoming) intake known
+    s_training = travel(d) · fit          nearest and partner centres
+               = travel(d)                the candidate's own centre (its intake fits: 1)
+                 · p.training_other_centre_factor  when the offer's employer works with
+                                          other centres but not with the candidate's
+               = 0                        no centre
+
+With centres the score is the weighted mean of the four criteria::
+
+    score = (w_m·s_m + w_d·s_d + w_h·s_h + w_t·s_training) / (w_m + w_d + w_h + w_t)
+
+computed as ``score3 · W / (W + w_t) + s_training · w_t / (W + w_t)`` where ``score3`` is the
+score without centres (same operations in every path, so a pair gets the same bits in
+:func:`~matching.suggest`, :func:`~matching.score_pair` and :func:`~matching.allocate`).
+A candidate's own centre is always "reachable"; with ``p.require_training``, pairs whose
+partner or nearest centre is missing or farther than M are excluded (reason ``training``).
+
+>>> p = Params()
+>>> float(travel_score(np.array(0.0), p)), float(travel_score(np.array(60.0), p))
+(1.0, 0.25)
+>>> float(travel_score(np.array(61.0), p))
+0.0
+>>> intake_fit(date(2027, 1, 5), (date(2027, 1, 12),), p)
+(1.0, datetime.date(2027, 1, 12))
+>>> round(intake_fit(date(2027, 1, 5), (date(2027, 9, 6),), p)[0], 4)
+0.0
+>>> round(intake_fit(date(2027, 1, 5), (date(2027, 4, 5),), p)[0], 4)
+0.7143
+
+Centres are grouped by métier; for a block of pairs the engine measures each home against
+the centres of the block's métiers once, and each offer group (métier, start) holds the intake
+fit of every centre of its métier: no Python loop over pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from .arrays import F64, I64, Bools, IntArray
+from .errors import InvalidInput, UnknownMetier
+from .geo import chord_to_km, squared_chord, to_ecef
+from .model import TRAINING_SOURCES, Params, TrainingCentre, TrainingChoice
+from .referential import MetierReferential
+from .tables import OfferTable, RequestTable, check_unique
+
+__all__ = ["Training", "travel_score", "intake_fit", "training_weights"]
+
+_NO_DAY = -1
+
+
+def training_weights(params: Params) -> tuple[float, float]:
+    """(factor of the three-criteria score, share of the training criterion); they sum to 1."""
+    total = params.total_weight + params.weight_training
+    return params.total_weight / total, params.weight_training / total
+
+
+def travel_score(d: F64, params: Params) -> F64:
+    """Return the travel score ``1 − (1 − f)·d/M`` for d ≤ M, 0 beyond; in [0, 1]."""
+    k = (1.0 - params.training_score_at_limit) / params.training_max_km
+    t = d * k
+    score: F64 = 1.0 - t
+    score *= d <= params.training_max_km
+    return score
+
+
+def intake_fit(
+    start: date | None, intakes: Sequence[date], params: Params
+) -> tuple[float, date | None]:
+    """Return (fit in [0, 1], the intake that fits best) of a centre's intakes for a start.
+
+    The best intake is the nearest to the start (ties: the earlier); without a start, the
+    first on or after ``p.training_reference_date``. See the module's formula.
+    """
+    days = sorted({d.toordinal() for d in intakes})
+    fit, day = _fit_days(None if start is None else start.toordinal(), days, params)
+    return fit, (None if day == _NO_DAY else date.fromordinal(day))
+
+
+def _fit_days(start: int | None, days: list[int], params: Params) -> tuple[float, int]:
+    unknown = params.training_unknown_intake_score
+    if not days:
+        return unknown, _NO_DAY
+    if start is None:
+        ref = params.training_reference_date
+        upcoming = [d for d in days if ref is None or d >= ref.toordinal()]
+        return (1.0, upcoming[0]) if upcoming else (unknown, _NO_DAY)
+    gaps = [abs(d - start) for d in days]
+    best = min(range(len(days)), key=lambda n: (gaps[n], days[n]))
+    tol, zero = params.training_intake_tolerance_days, params.training_intake_zero_days
+    g = gaps[best]
+    fit = 1.0 if g <= tol else max(0.0, 1.0 - (g - tol) / (zero - tol))
+    return fit, days[best]
+
+
+def _known(index: dict[str, int], centre_id: str, record: str, field: str) -> int:
+    """The position of a centre id, or InvalidInput naming the record and field."""
+    k = index.get(centre_id)
+    if k is None:
+        raise InvalidInput(f"unknown training centre {centre_id!r}", record=record, field=field)
+    return k
+
+
+@dataclass(frozen=True, eq=False)
+class _Group:
+    """Offers of one métier and one start: the intake fit of each centre of the métier."""
+
+    metier: int
+    fit: F64  # (centres of the métier,)
+    intake: I64  # day number of the best intake, or _NO_DAY
+
+
+class Training:
+    """The centres and the training inputs of the requests and offers, as arrays (internal).
+
+    Built once per call from tables sorted by id; never mutated. Raises
+    :class:`~matching.InvalidInput` for a duplicate centre id or a reference to an unknown
+    centre, :class:`~matching.UnknownMetier` for a programme of an unknown métier.
+    """
+
+    def __init__(
+        self,
+        centres: Sequence[TrainingCentre],
+        requests: RequestTable,
+        offers: OfferTable,
+        ref: MetierReferential,
+        params: Params,
+    ) -> None:
+        for n, c in enumerate(centres):
+            if not isinstance(c, TrainingCentre):
+                raise InvalidInput("a TrainingCentre is required", record=f"centre #{n}")
+        items = sorted(centres, key=lambda c: c.id)
+        self.ids = [c.id for c in items]
+        check_unique("centre", self.ids)
+        self.items = items
+        self.params = params
+        self.k_old, self.a_t = training_weights(params)
+        n_centres = len(items)
+        index = {c: k for k, c in enumerate(self.ids)}
+        xyz = to_ecef([c.lat for c in items], [c.lon for c in items]).reshape(n_centres, 3)
+        self.coords = np.ascontiguousarray(xyz.T)
+        # Programmes: (métier, centre) -> sorted intake day numbers.
+        metier_index = self.metier_index = {code: m for m, code in enumerate(ref.codes)}
+        self.intakes: dict[tuple[int, int], list[int]] = {}
+        for k, c in enumerate(items):
+            for prog in c.programmes:
+                m = metier_index.get(prog.metier)
+                if m is None:
+                    raise UnknownMetier(
+                        f"unknown métier code {prog.metier!r}",
+                        record=f"centre {c.id}",
+                        field="programmes",
+                    )
+                days = self.intakes.setdefault((m, k), [])
+                days.extend(d.toordinal() for d in prog.intakes)
+        for key, days in self.intakes.items():
+            self.intakes[key] = sorted(set(days))
+        n_metiers = len(ref.codes)
+        self.metier_centres: list[IntArray] = [np.zeros(0, np.intp) for _ in range(n_metiers)]
+        by_metier: dict[int, list[int]] = {}
+        for m, k in sorted(self.intakes):
+            by_metier.setdefault(m, []).append(k)
+        for m, ks in by_metier.items():
+            self.metier_centres[m] = np.array(ks, dtype=np.intp)
+        # Requests: the candidate's own centre.
+        self.enrolled = np.full(len(requests.ids), -1, dtype=np.intp)
+        for i, r in enumerate(requests.items):
+            if r.training_centre is not None:
+                self.enrolled[i] = _known(
+                    index, r.training_centre, f"request {r.id}", "training_centre"
+                )
+        rows = np.flatnonzero(self.enrolled >= 0).astype(np.intp)
+        self.enrolled_km = np.zeros(len(requests.ids))
+        if len(rows):
+            self.enrolled_km[rows] = chord_to_km(
+                squared_chord(requests.coords[:, rows], self.coords[:, self.enrolled[rows]])
+            )
+        self.enrolled_travel = travel_score(self.enrolled_km, params)
+        # Offers: partner centre, employer's centres, group (métier, start).
+        n_offers = len(offers.ids)
+        self.partner = np.full(n_offers, -1, dtype=np.intp)
+        self.has_employer = np.zeros(n_offers, dtype=bool)
+        keys: list[int] = []
+        group_of: dict[tuple[int, int | None], int] = {}
+        self.group = np.zeros(n_offers, dtype=np.intp)
+        group_keys: list[tuple[int, int | None]] = []
+        for j, o in enumerate(offers.items):
+            if o.training_centre is not None:
+                self.partner[j] = _known(
+                    index, o.training_centre, f"offer {o.id}", "training_centre"
+                )
+            for centre_id in o.employer_centres:
+                k = _known(index, centre_id, f"offer {o.id}", "employer_centres")
+                keys.append(j * max(n_centres, 1) + k)
+            self.has_employer[j] = bool(o.employer_centres)
+            gkey = (int(offers.metier[j]), None if o.start is None else o.start.toordinal())
+            g = group_of.get(gkey)
+            if g is None:
+                g = group_of[gkey] = len(group_keys)
+                group_keys.append(gkey)
+            self.group[j] = g
+        self.employer_keys = np.unique(np.array(keys, dtype=np.int64))
+        self.groups = [self._group(m, start) for m, start in group_keys]
+        self.starts = [start for _m, start in group_keys]
+        # The partner's fit and intake, per offer.
+        self.partner_fit = np.zeros(n_offers)
+        self.partner_intake = np.full(n_offers, _NO_DAY, dtype=np.int64)
+        for j in np.flatnonzero(self.partner >= 0).tolist():
+            m, start = group_keys[self.group[j]]
+            days = self.intakes.get((m, int(self.partner[j])), [])
+            self.partner_fit[j], self.partner_intake[j] = _fit_days(start, days, params)
+        self.offer_metier = offers.metier
+        self.request_coords = requests.coords
+
+    def _group(self, m: int, start: int | None) -> _Group:
+        ks = self.metier_centres[m].tolist()
+        fit = np.zeros(len(ks))
+        intake = np.full(len(ks), _NO_DAY, dtype=np.int64)
+        for n, k in enumerate(ks):
+            fit[n], intake[n] = _fit_days(start, self.intakes[(m, k)], self.params)
+        return _Group(m, fit, intake)
+
+    # --- distances ----------------------------------------------------------------------------
+
+    def _km(self, rows: IntArray, centres: IntArray) -> F64:
+        """(rows, centres) distances from the homes to the centres."""
+        d: F64 = chord_to_km(
+            squared_chord(self.request_coords[:, rows, None], self.coords[:, None, centres])
+        )
+        return d
+
+    def _other_centre(self, rows: IntArray, cols: IntArray, block: bool) -> Bools:
+        """The offer's employer works with centres, not with the candidate's (enrolled rows)."""
+        e = self.enrolled[rows]
+        n = max(len(self.ids), 1)
+        key = (cols[None, :] * n + e[:, None]) if block else (cols * n + e)
+        pos = np.searchsorted(self.employer_keys, key)
+        pos = np.minimum(pos, max(len(self.employer_keys) - 1, 0))
+        member = (
+            self.employer_keys[pos] == key if len(self.employer_keys) else np.zeros_like(key, bool)
+        )
+        has = self.has_employer[cols][None, :] if block else self.has_employer[cols]
+        other: Bools = has & ~member
+        return other
+
+    def _enrolled_score(self, rows: IntArray, cols: IntArray, block: bool) -> F64:
+        base = self.enrolled_travel[rows][:, None] if block else self.enrolled_travel[rows]
+        factor = np.where(
+            self._other_centre(rows, cols, block), self.params.training_other_centre_factor, 1.0
+        )
+        score: F64 = base * factor
+        return score
+
+    # --- a block: rows x cols -----------------------------------------------------------------
+
+    def block(self, rows: IntArray, cols: IntArray, want_reach: bool) -> tuple[F64, Bools | None]:
+        """(s_training, reachable or None) of a block of pairs, shape (len(rows), len(cols))."""
+        s = np.zeros((len(rows), len(cols)))
+        reach = np.zeros((len(rows), len(cols)), dtype=bool) if want_reach else None
+        partner = self.partner[cols]
+        near = np.flatnonzero(partner < 0)
+        if len(near) and len(rows):
+            groups = self.group[cols[near]]
+            unique, inverse = np.unique(groups, return_inverse=True)
+            inverse = inverse.ravel()
+            metiers = np.array([self.groups[g].metier for g in unique.tolist()], dtype=np.intp)
+            for m in np.unique(metiers).tolist():
+                ks = self.metier_centres[m]
+                if not len(ks):
+                    continue
+                d = self._km(rows, ks)
+                v = travel_score(d, self.params)
+                for u in np.flatnonzero(metiers == m).tolist():
+                    at = near[inverse == u]
+                    score = (v * self.groups[int(unique[u])].fit).max(axis=1)
+                    s[:, at] = score[:, None]
+                    if reach is not None:
+                        near_any = np.any(d <= self.params.training_max_km, axis=1)
+                        reach[:, at] = near_any[:, None]
+        far = np.flatnonzero(partner >= 0)
+        if len(far) and len(rows):
+            unique, inverse = np.unique(partner[far], return_inverse=True)
+            d = self._km(rows, unique.astype(np.intp))[:, inverse.ravel()]
+            s[:, far] = travel_score(d, self.params) * self.partner_fit[cols[far]]
+            if reach is not None:
+                reach[:, far] = d <= self.params.training_max_km
+        mine = np.flatnonzero(self.enrolled[rows] >= 0)
+        if len(mine) and len(cols):
+            s[mine] = self._enrolled_score(rows[mine], cols, True)
+            if reach is not None:
+                reach[mine] = True
+        return s, reach
+
+    # --- a list of pairs ----------------------------------------------------------------------
+
+    def pairs(self, rows: IntArray, cols: IntArray) -> _PairChoice:
+        """The choice of each pair (row i with column i): the same numbers as :meth:`block`."""
+        n = len(rows)
+        out = _PairChoice(
+            score=np.zeros(n),
+            reach=np.zeros(n, dtype=bool),
+            centre=np.full(n, -1, dtype=np.intp),
+            km=np.zeros(n),
+            intake=np.full(n, _NO_DAY, dtype=np.int64),
+            source=np.full(n, -1, dtype=np.intp),
+            other=np.zeros(n, dtype=bool),
+        )
+        if not n:
+            return out
+        enrolled = self.enrolled[rows]
+        partner = self.partner[cols]
+        near = np.flatnonzero((enrolled < 0) & (partner < 0))
+        groups = self.group[cols[near]]
+        metiers = self.offer_metier[cols[near]]
+        max_km = self.params.training_max_km
+        for m in np.unique(metiers).tolist():
+            ks = self.metier_centres[m]
+            if not len(ks):
+                continue
+            at = near[metiers == m]
+            d = chord_to_km(
+                squared_chord(self.request_coords[:, rows[at], None], self.coords[:, None, ks])
+            )
+            v = travel_score(d, self.params)
+            g_of = groups[metiers == m]
+            fit = np.stack([self.groups[g].fit for g in g_of.tolist()])
+            intakes = np.stack([self.groups[g].intake for g in g_of.tolist()])
+            scores = v * fit
+            best = scores.max(axis=1)
+            within = d <= max_km
+            tie = (scores == best[:, None]) & within
+            pick = np.argmin(np.where(tie, d, np.inf), axis=1)
+            found = within.any(axis=1)
+            line = np.arange(len(at))
+            out.score[at] = best
+            out.reach[at] = found
+            out.centre[at] = np.where(found, ks[pick], -1)
+            out.km[at] = d[line, pick]
+            out.intake[at] = np.where(found, intakes[line, pick], _NO_DAY)
+            out.source[at] = 2
+        far = np.flatnonzero((enrolled < 0) & (partner >= 0))
+        if len(far):
+            d = chord_to_km(
+                squared_chord(self.request_coords[:, rows[far]], self.coords[:, partner[far]])
+            )
+            out.score[far] = travel_score(d, self.params) * self.partner_fit[cols[far]]
+            out.reach[far] = d <= max_km
+            out.centre[far] = partner[far]
+            out.km[far] = d
+            out.intake[far] = self.partner_intake[cols[far]]
+            out.source[far] = 1
+        mine = np.flatnonzero(enrolled >= 0)
+        if len(mine):
+            out.score[mine] = self._enrolled_score(rows[mine], cols[mine], False)
+            out.reach[mine] = True
+            out.centre[mine] = enrolled[mine]
+            out.km[mine] = self.enrolled_km[rows[mine]]
+            out.other[mine] = self._other_centre(rows[mine], cols[mine], False)
+            out.source[mine] = 0
+            # The intake shown only (an enrolled candidate's fit is 1): a few pairs per list.
+            for at, j in zip(mine.tolist(), cols[mine].tolist(), strict=True):
+                start = self.starts[int(self.group[j])]
+                days = self.intakes.get((int(self.offer_metier[j]), int(enrolled[at])), [])
+                out.intake[at] = _fit_days(start, days, self.params)[1]
+        return out
+
+    def prepares(self, centre: int, metier: str) -> bool:
+        """Whether the centre declares a programme of this métier."""
+        m = self.metier_index.get(metier)
+        return m is not None and (m, centre) in self.intakes
+
+    def choice(self, picked: _PairChoice, n: int) -> TrainingChoice | None:
+        """The :class:`TrainingChoice` of pair ``n`` of :meth:`pairs`, or None."""
+        k = int(picked.centre[n])
+        if k < 0:
+            return None
+        c = self.items[k]
+        day = int(picked.intake[n])
+        return TrainingChoice(
+            centre_id=c.id,
+            name=c.name,
+            commune=c.commune,
+            distance_km=float(picked.km[n]),
+            intake=None if day == _NO_DAY else date.fromordinal(day),
+            source=TRAINING_SOURCES[int(picked.source[n])],
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class _PairChoice:
+    """The training of each pair of a list: score, reachable, centre, distance, intake, how."""
+
+    score: F64
+    reach: Bools
+    centre: IntArray
+    km: F64
+    intake: I64
+    source: IntArray
+    other: Bools
+
+
+def combine_training(score: F64, s_training: F64, training: Training) -> F64:
+    """``score3 · k_old + s_training · a_t``: the score with the training criterion."""
+    out: F64 = score * training.k_old
+    out += s_training * training.a_t
+    return out
