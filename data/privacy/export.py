@@ -200,6 +200,11 @@ def _pairs(session: Session, person: Person, label: Label) -> list[dict[str, Any
                 "contrat_debut_le": _iso(s.contract_start_on),
                 "contrat_type": label(s.contract_kind) or None,
                 "centre_de_formation": s.training_centre,
+                # The engine's proposed centre for the pair (issue 16) and its intake.
+                "centre_de_formation_propose": (
+                    s.proposed_centre.name if s.proposed_centre is not None else None
+                ),
+                "rentree_proposee": _iso(s.proposed_intake_on),
                 "contrat_rompu_le": _iso(s.broken_on),
                 "motif_de_la_rupture": s.broken_reason,
                 "creee_le": _iso(s.created_at),

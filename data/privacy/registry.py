@@ -93,6 +93,8 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "contract_kind": N,
         "broken_on": N,
         "broken_reason": A,
+        # The engine's proposed training centre (issue 16): a public centre, its intake.
+        "proposed_intake_on": N,
     },
     "audit_log": {"action": N, "object_type": N, "details": A},
     "mail_outbox": {
