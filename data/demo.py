@@ -27,12 +27,14 @@ from data.models import (
     Employer,
     HousingKind,
     Offer,
+    Request,
     RequestMetier,
     Role,
     StructureCheck,
     StructureKind,
     Suggestion,
     SuggestionStatus,
+    TrainingCentre,
     User,
 )
 from data.operations import training as training_ops
@@ -651,8 +653,9 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
         )
         or 0
     )
-    _pipeline(session, base, counts)
     _training_centres(session, counts)
+    _training_links(session)
+    _pipeline(session, base, counts)  # the engine then proposes a centre for each pair
     return counts
 
 
@@ -783,6 +786,31 @@ def _training_centres(session: Session, counts: dict[str, int]) -> None:
                     selection_dates="Entretien de motivation après l'inscription",
                 )
                 counts["training_sessions"] += 1
+
+
+def _training_links(session: Session) -> None:
+    """Tie the demo to its centres, so that each of the engine's three cases shows: one
+    structure in four works with the centres preparing its métiers and names one as the partner
+    of its offers; one candidate in eight is already enrolled in a centre of their first métier."""
+    preparing: dict[str, list[TrainingCentre]] = {}
+    for centre in session.scalars(select(TrainingCentre).order_by(TrainingCentre.id)):
+        for programme in centre.programmes:
+            if programme.by_apprenticeship:
+                preparing.setdefault(programme.metier_code, []).append(centre)
+    for n, employer in enumerate(session.scalars(select(Employer).order_by(Employer.id))):
+        if n % 4:
+            continue
+        offers = [o for site in employer.sites for o in site.offers]
+        centres = {c.id: c for o in offers for c in preparing.get(o.metier_code, [])[:1]}
+        employer.training_centres = sorted(centres.values(), key=lambda c: (c.name, c.id))
+        for offer in offers:
+            partner = preparing.get(offer.metier_code)
+            offer.partner_centre_id = partner[0].id if partner else None
+    for n, request in enumerate(session.scalars(select(Request).order_by(Request.id))):
+        codes = [m.metier_code for m in request.metiers if m.metier_code in preparing]
+        if n % 8 == 3 and codes:
+            request.training_centre_id = preparing[codes[0]][-1].id
+    session.flush()
 
 
 def _demo_story(stage: str, at: datetime) -> dict[str, Any] | None:

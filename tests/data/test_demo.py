@@ -237,3 +237,21 @@ def test_training_centres_say_they_are_demo_and_cover_the_priority_metiers(demo)
     assert len(sessions) == counts["training_sessions"]
     assert all(s.start_date.year == 2027 for s in sessions)
     assert all(s.applications_open_on < s.application_deadline < s.start_date for s in sessions)
+
+
+def test_each_of_the_engines_three_centre_cases_shows(demo) -> None:
+    """An enrolled candidate trains at their centre, an offer's partner centre comes next, else
+    the engine finds one: the demo has pairs of each (issue 16)."""
+    session, _, _ = demo
+    pairs = session.scalars(select(Suggestion).where(Suggestion.proposed_centre_id.isnot(None)))
+    cases: Counter[str] = Counter()
+    for pair in pairs:
+        if pair.request.training_centre_id is not None:
+            assert pair.proposed_centre_id == pair.request.training_centre_id
+            cases["enrolled"] += 1
+        elif pair.offer.partner_centre_id is not None:
+            assert pair.proposed_centre_id == pair.offer.partner_centre_id
+            cases["partner"] += 1
+        else:
+            cases["nearest"] += 1
+    assert min(cases["enrolled"], cases["partner"], cases["nearest"]) > 0, cases
