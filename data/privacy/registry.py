@@ -93,6 +93,7 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "contract_kind": N,
         "broken_on": N,
         "broken_reason": A,
+        "proposed_intake_on": N,  # the intake of the centre the engine proposes (issue 16)
     },
     "audit_log": {"action": N, "object_type": N, "details": A},
     "mail_outbox": {
@@ -111,6 +112,7 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     "mail_unsubscribe_tokens": {"token": N, "email": P},
     "mail_optouts": {"email": P},
     "mail_notified_suggestions": {"recipient": P},
+    "mail_notified_sessions": {"recipient": P},
     "mail_action_tokens": {"token": N, "purpose": N, "answer": N},
     "notification_preferences": {"frequency": N},
     "employers": {
@@ -246,6 +248,11 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding(
         "mail_notified_suggestions",
         "Propositions déjà annoncées par courriel",
+        "marques supprimées",
+    ),
+    Holding(
+        "mail_notified_sessions",
+        "Dates limites d'inscription en formation déjà annoncées par courriel",
         "marques supprimées",
     ),
     Holding("mail_action_tokens", "Liens de réponse dans les courriels", "liens supprimés"),
