@@ -187,13 +187,12 @@ def _closing_deadlines(
     }
     # Sessions closing soon are few: their marks are read by session (indexed by the key).
     table = NotifiedSession.__table__
-    told = set(
-        s.execute(
-            select(table.c.session_id, table.c.recipient).where(
-                table.c.session_id.in_(sorted({n.intake.id for n in notices}))
-            )
-        ).tuples()
+    rows = s.execute(
+        select(table.c.session_id, table.c.recipient).where(
+            table.c.session_id.in_(sorted({n.intake.id for n in notices}))
+        )
     )
+    told = {(sid, r) for sid, r in rows}
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for n in notices:
         email = email_of.get(n.candidate_id)
