@@ -44,11 +44,11 @@ from ._common import load
 from .communes import resolve_commune
 from .validation import (
     ErrorCollector,
+    clean_centre,
     clean_commune,
     clean_date,
     clean_email,
     clean_enum,
-    clean_id,
     clean_int,
     clean_metier,
     clean_phone,
@@ -157,14 +157,12 @@ def clean_website(value: object, field: str = "website") -> str | None:
 
 
 def clean_centre_id(session: Session, value: object, field: str) -> TrainingCentre | None:
-    """Return the centre ``value`` names by id (None when empty), or raise with the message."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    centre_id = clean_id(value, field)
-    centre = session.get(TrainingCentre, centre_id) if centre_id is not None else None
-    if centre is None:
-        raise ValidationError({field: ["Centre de formation inconnu."]})
-    return centre
+    """Return the centre ``value`` names by id (None when empty), or raise with the message.
+
+    The one check of a centre id (:func:`.validation.clean_centre`), which the offers' and the
+    requests' operations use too.
+    """
+    return clean_centre(session, value, field)
 
 
 def _flag(value: object, field: str) -> bool:

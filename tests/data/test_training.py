@@ -28,6 +28,7 @@ from data.operations.training_import import (
     import_centres,
     template_csv,
 )
+from data.operations.validation import UNKNOWN_CENTRE
 from data.queries.training import (
     CentreSearch,
     centre_hits,
@@ -168,7 +169,7 @@ def test_links_refuse_an_unknown_centre_and_another_structure(session: Session) 
     offer = f.make_offer(session)
     with pytest.raises(ValidationError) as caught:
         ops.set_offer_partner_centre(session, Actor.system(), offer, 2**31 - 1)
-    assert caught.value.errors == {"partner_centre_id": ["Centre de formation inconnu."]}
+    assert caught.value.errors == {"partner_centre_id": [UNKNOWN_CENTRE]}
     stranger = f.make_user(session, Role.EMPLOYER)
     with pytest.raises(PermissionDenied):
         ops.set_offer_partner_centre(session, Actor.user(stranger), offer, None)
