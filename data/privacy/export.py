@@ -151,6 +151,9 @@ def _request(candidate: Candidate, label: Label) -> dict[str, Any] | None:
         "accepte_de_demenager": request.accepts_relocation,
         "disponible_le": _iso(request.available_from),
         "niveau_de_diplome": request.diploma_level,
+        "centre_de_formation_ou_vous_etes_inscrit": (
+            request.training_centre.name if request.training_centre is not None else None
+        ),
         "statut": label(request.status),
         "creee_le": _iso(request.created_at),
         "modifiee_le": _iso(request.updated_at),

@@ -152,6 +152,9 @@ def test_an_enrolled_candidate_hears_nothing(
     )
     assert "candidate_mails" not in counts
     assert smtp_server.messages == [] and _marks(committed_factory) == []
+    with committed_factory() as s:
+        exported = export_candidate_data(s, w.candidate_id)
+    assert exported["demande"]["centre_de_formation_ou_vous_etes_inscrit"] == "Autre centre"
 
 
 @pytest.mark.parametrize(
@@ -238,6 +241,7 @@ def test_erasure_removes_the_marks_and_the_export_shows_them(
                 "annoncee_le": T0.isoformat(),
             }
         ]
+        assert exported["demande"]["centre_de_formation_ou_vous_etes_inscrit"] is None
         report = erase_candidate(s, w.candidate_id, cause=ErasureCause.PERSON, now=T0)
         assert report.counts["deadline_marks_deleted"] == 1
     with committed_factory() as s:
