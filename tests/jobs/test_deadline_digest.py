@@ -4,6 +4,7 @@ coming month's deadlines (issue 16)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -137,6 +138,38 @@ def test_deadlines_and_new_offers_share_one_digest(
     )
     text = mail.get_body(("plain",)).get_content()
     assert "EHPAD Les Tilleuls" in text and "IFAS du Haut-Bugey" in text
+
+
+def test_two_immediate_runs_at_once_tell_a_deadline_once(
+    committed_factory: sessionmaker[Session], smtp_server: SmtpServer
+) -> None:
+    w = build_world(committed_factory, now=T0, frequency="immediate")
+    _centre(committed_factory)
+    _centre(committed_factory, name="IFAS d'Ambérieu", commune="01004")
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            mailer = make_mailer(smtp_server.config())
+            send_digests(committed_factory, mailer, T0, frequency="immediate")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    (mail,) = _to(smtp_server, w.candidate_email)
+    text = mail.get_body(("plain",)).get_content()
+    # Soonest deadline first, then nearest: the same deadline, Ambérieu (29 km) before Oyonnax.
+    assert text.index("IFAS d'Ambérieu") < text.index("IFAS du Haut-Bugey")
+    assert len(_marks(committed_factory)) == 2
+    later = send_digests(
+        committed_factory, make_mailer(smtp_server.config()), T0, frequency="immediate"
+    )
+    assert "candidate_mails" not in later
 
 
 def test_an_enrolled_candidate_hears_nothing(
