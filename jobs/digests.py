@@ -7,6 +7,12 @@ recipient by inserting (suggestion, recipient) into ``mail_notified_suggestions`
 ``ON CONFLICT DO NOTHING`` in the same transaction as the mail, so overlapping runs cannot mail it
 twice. Daily and weekly digests are also unique per period (the outbox key is the day or the ISO
 week): a second run the same day leaves new suggestions for the next digest.
+
+A candidate's digest also says « Inscriptions bientôt closes »: the sessions by apprenticeship of
+their métiers whose applications close within two weeks at a centre within their reach, while
+they are enrolled nowhere (``data.queries.closing_deadlines`` decides which). Each (session,
+recipient) is claimed in ``mail_notified_sessions`` as the suggestions are, and told once; a
+digest with deadlines alone goes out too.
 """
 
 from __future__ import annotations
@@ -40,9 +46,10 @@ from data.models import (
     SuggestionStatus,
     User,
 )
-from data.models.mail import NotifiedSuggestion, OutboxMessage
+from data.models.mail import NotifiedSession, NotifiedSuggestion, OutboxMessage
 from data.platform_settings import ReviewRule, get_review_rule, visible_to_parties
 from data.presentation.reasons import EMPLOYER, reasons_for
+from data.queries.training import closing_deadlines
 from jobs.common import (
     MailBatch,
     Recipient,
@@ -66,13 +73,21 @@ EMPLOYER_KIND = "digest_employer"
 NEW_STATUSES = (SuggestionStatus.PROPOSED, SuggestionStatus.APPROVED)
 
 
-def _period_key(frequency: NotifyFrequency, now: datetime, suggestion_ids: list[int]) -> str:
+def _period_key(
+    frequency: NotifyFrequency,
+    now: datetime,
+    suggestion_ids: list[int],
+    session_ids: Sequence[int] = (),
+) -> str:
     if frequency == NotifyFrequency.DAILY:
         return f"daily:{local_date(now).isoformat()}"
     if frequency == NotifyFrequency.WEEKLY:
         year, week, _ = local_date(now).isocalendar()
         return f"weekly:{year}-W{week:02d}"
-    digest = hashlib.sha256(",".join(map(str, sorted(suggestion_ids))).encode()).hexdigest()
+    items = ",".join(map(str, sorted(suggestion_ids)))
+    if session_ids:  # (a digest without sessions keeps the key it always had)
+        items += ";s" + ",".join(map(str, sorted(session_ids)))
+    digest = hashlib.sha256(items.encode()).hexdigest()
     return f"immediate:{digest[:24]}"
 
 
@@ -113,35 +128,90 @@ def _notified(session: Session, recipients: Sequence[str]) -> set[tuple[int, str
     return {(sid, r) for sid, r in rows}
 
 
-@lru_cache(maxsize=4)
-def _claim_one_statement(dialect: str) -> Any:
+#: What a digest claims per recipient: the table of marks and its key column.
+_MARKS = {
+    "suggestion": (NotifiedSuggestion.__table__, "suggestion_id"),
+    "session": (NotifiedSession.__table__, "session_id"),
+}
+
+
+@lru_cache(maxsize=8)
+def _claim_one_statement(dialect: str, what: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = NotifiedSuggestion.__table__
+    table, key = _MARKS[what]
     return (
         insert(table)
         .values(
-            suggestion_id=bindparam("sid"), recipient=bindparam("to"), notified_at=bindparam("at")
+            {key: bindparam("sid"), "recipient": bindparam("to"), "notified_at": bindparam("at")}
         )
-        .on_conflict_do_nothing(index_elements=["suggestion_id", "recipient"])
-        .returning(table.c.suggestion_id)
+        .on_conflict_do_nothing(index_elements=[key, "recipient"])
+        .returning(table.c[key])
     )
 
 
-def _claim(session: Session, ids: list[int], recipient: str, now: datetime) -> list[int]:
-    """Claim suggestions for a recipient; return those no other run claimed first."""
+def _claim(
+    session: Session, ids: list[int], recipient: str, now: datetime, what: str = "suggestion"
+) -> list[int]:
+    """Claim suggestions (or sessions) for a recipient; return those no other run claimed first."""
     if not ids:
         return []
     insert_for(session)  # refuses other databases
     if len(ids) == 1:  # the usual case: a statement built once
-        stmt = _claim_one_statement(session.get_bind().dialect.name)
+        stmt = _claim_one_statement(session.get_bind().dialect.name, what)
         return list(session.scalars(stmt, {"sid": ids[0], "to": recipient, "at": now}))
+    table, key = _MARKS[what]
     stmt = (
-        insert_for(session)(NotifiedSuggestion.__table__)
-        .values([{"suggestion_id": i, "recipient": recipient, "notified_at": now} for i in ids])
-        .on_conflict_do_nothing(index_elements=["suggestion_id", "recipient"])
-        .returning(NotifiedSuggestion.__table__.c.suggestion_id)
+        insert_for(session)(table)
+        .values([{key: i, "recipient": recipient, "notified_at": now} for i in ids])
+        .on_conflict_do_nothing(index_elements=[key, "recipient"])
+        .returning(table.c[key])
     )
     return sorted(session.scalars(stmt))
+
+
+def _closing_deadlines(
+    s: Session, batch: MailBatch, freq: NotifyFrequency
+) -> dict[int, list[dict[str, Any]]]:
+    """Return, by candidate, the closing deadlines not yet told to their address (mail items)."""
+    notices = closing_deadlines(s, local_date(batch.now), frequency=freq)
+    if not notices:
+        return {}
+    email_of = {
+        cid: email.lower()
+        for cid, email in s.execute(
+            select(Candidate.id, Candidate.email).where(
+                Candidate.id.in_(sorted({n.candidate_id for n in notices})),
+                Candidate.email.is_not(None),
+            )
+        )
+    }
+    # Sessions closing soon are few: their marks are read by session (indexed by the key).
+    table = NotifiedSession.__table__
+    rows = s.execute(
+        select(table.c.session_id, table.c.recipient).where(
+            table.c.session_id.in_(sorted({n.intake.id for n in notices}))
+        )
+    )
+    told = {(sid, r) for sid, r in rows}
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for n in notices:
+        email = email_of.get(n.candidate_id)
+        if email is None or (n.intake.id, email) in told:
+            continue
+        programme = n.intake.programme
+        found[n.candidate_id].append(
+            {
+                "session_id": n.intake.id,
+                "centre": programme.centre.name,
+                "commune": programme.centre.commune.name,
+                "metier": programme.metier.label,
+                "distance_km": n.distance_km,
+                "start_date": n.intake.start_date,
+                "deadline": n.intake.application_deadline,
+                "link": url(batch.base_url, "public_centre", centre_id=programme.centre_id),
+            }
+        )
+    return found
 
 
 def send_digests(
@@ -178,6 +248,8 @@ def send_digests(
                 .order_by(Candidate.id)
             )
         )
+        deadlines = _closing_deadlines(s, batch, freq)
+        candidate_ids = sorted(set(candidate_ids) | deadlines.keys())
         employer_ids = list(
             s.scalars(
                 select(Site.employer_id)
@@ -195,7 +267,7 @@ def send_digests(
     for_each(
         session_factory,
         candidate_ids,
-        lambda s, cid, c: _candidate_digest(s, batch, c, cid, freq, at, cache),
+        lambda s, cid, c: _candidate_digest(s, batch, c, cid, freq, at, cache, deadlines),
         counts,
         batch,
         label=f"{label}: candidates",
@@ -278,6 +350,7 @@ def _candidate_digest(
     freq: NotifyFrequency,
     now: datetime,
     cache: dict[str, Any],
+    deadlines: dict[int, list[dict[str, Any]]],
 ) -> list[int | None]:
     candidate = cache["candidates"].get(candidate_id)
     if (
@@ -294,7 +367,10 @@ def _candidate_digest(
     suggestions = cache["suggestions"].get(candidate_id, [])
     claimed = set(_claim(s, [x.id for x in suggestions], recipient.email, now))
     suggestions = [x for x in suggestions if x.id in claimed]
-    if not suggestions:
+    closing = deadlines.get(candidate_id, [])
+    told = set(_claim(s, [d["session_id"] for d in closing], recipient.email, now, "session"))
+    closing = [d for d in closing if d["session_id"] in told]
+    if not suggestions and not closing:
         return []
     items = [
         {
@@ -312,7 +388,7 @@ def _candidate_digest(
         s,
         recipient,
         kind=CANDIDATE_KIND,
-        key=_period_key(freq, now, sorted(claimed)),
+        key=_period_key(freq, now, sorted(claimed), sorted(told)),
         check=False,
         template="digest_candidate",
         settings_url=url(batch.base_url, "candidate_notifications"),
@@ -320,6 +396,7 @@ def _candidate_digest(
         items=items,
         shown=items[:MAX_ITEMS_PER_MAIL],
         hidden=max(0, len(items) - MAX_ITEMS_PER_MAIL),
+        deadlines=closing,
         home_url=url(batch.base_url, "candidate_home"),
     )
     if mail_id is None:
@@ -327,6 +404,7 @@ def _candidate_digest(
         raise Skip("candidates_already_this_period")
     counts["candidate_mails"] += 1
     counts["candidate_suggestions"] += len(suggestions)
+    counts["candidate_deadlines"] += len(closing)
     return [mail_id]
 
 

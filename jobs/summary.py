@@ -1,5 +1,5 @@
 """The coordinators' weekly summary: review queue, structures to check, pairs by stage, what
-finds no match."""
+finds no match, and the training centres' application deadlines of the coming month."""
 
 from __future__ import annotations
 
@@ -26,15 +26,17 @@ from data.models import (
 from data.presentation import label
 from data.queries import review_count
 from data.queries.moderation import structures_to_check_count
+from data.queries.training import deadlines_between
 from jobs.common import (
     MailBatch,
+    add_months,
     base_url_of,
     clock,
     coordinator_recipients,
     local_date,
 )
 
-__all__ = ["send_coordinator_summary", "weekly_figures", "KIND"]
+__all__ = ["send_coordinator_summary", "weekly_figures", "coming_deadlines", "KIND"]
 
 log = logging.getLogger("jobs.summary")
 
@@ -105,6 +107,22 @@ def weekly_figures(session: Session) -> dict[str, Any]:
     }
 
 
+def coming_deadlines(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Return the application deadlines from today to the same day next month, soonest first:
+    the sessions by apprenticeship, with their centre, métier and start."""
+    today = local_date(now)
+    last = local_date(add_months(now, 1))
+    return [
+        {
+            "centre": f"{x.programme.centre.name}, {x.programme.centre.commune.name}",
+            "metier": x.programme.metier.label,
+            "start_date": x.start_date,
+            "deadline": x.application_deadline,
+        }
+        for x in deadlines_between(session, today, last)
+    ]
+
+
 def send_coordinator_summary(
     session_factory: sessionmaker[Session], mailer: Mailer, now: datetime | None = None
 ) -> dict[str, int]:
@@ -117,6 +135,7 @@ def send_coordinator_summary(
         figures = weekly_figures(s)
         # Apart from weekly_figures: the dashboard shows its own count of the structures.
         to_check = structures_to_check_count(s)
+        deadlines = coming_deadlines(s, at)
         ids = [
             batch.queue(
                 s,
@@ -128,6 +147,7 @@ def send_coordinator_summary(
                 dashboard_url=url(batch.base_url, "coordination_home"),
                 structures_to_check=to_check,
                 structures_url=url(batch.base_url, "coordination_structures"),
+                deadlines=deadlines,
                 **figures,
             )
             for recipient in coordinator_recipients(s)
@@ -135,5 +155,7 @@ def send_coordinator_summary(
     batch.keep(ids)
     counts["mails"] = sum(1 for i in ids if i is not None)
     counts["review_queue"] = figures["review_queue"]
+    if deadlines:
+        counts["deadlines"] = len(deadlines)
     counts["sent"] = batch.send(session_factory, mailer, now).sent
     return dict(counts)

@@ -41,6 +41,7 @@ LINKS: dict[str, Link] = {
         {"GET": "signin.email_change_page", "POST": "signin.confirm_email_change"},
     ),
     "public_offer": _get("/offres/{offer_id}", "public.offer"),
+    "public_centre": _get("/se-former/centres/{centre_id}", "training_public.centre"),
     "candidate_home": _get("/candidat/", "candidate.dashboard"),
     "candidate_request": _get("/candidat/demande", "candidate.edit_request"),
     "candidate_notifications": _get("/candidat/notifications", "candidate.notifications"),

@@ -26,6 +26,7 @@ __all__ = [
     "UnsubscribeToken",
     "MailOptOut",
     "NotifiedSuggestion",
+    "NotifiedSession",
     "NotificationPreference",
     "ActionToken",
     "JobRunStatus",
@@ -112,6 +113,19 @@ class NotifiedSuggestion(Base):
     )
     recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
     # The digest that carried it is the recipient's digest mail queued at that moment.
+    notified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotifiedSession(Base):
+    """A training session whose closing deadline was mailed to one recipient: told once."""
+
+    __tablename__ = "mail_notified_sessions"
+    __table_args__ = (Index("ix_mail_notified_sessions_recipient", "recipient"),)
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
     notified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -94,7 +94,7 @@ OFFER_TRANSITIONS: dict[OfferStatus, frozenset[OfferStatus]] = {
 }
 
 #: The fields an employer writes: the declared ones, and the optional partner training centre
-#: (issue 16; the pages' form only for now: neither the API nor the CSV import carry it yet).
+#: (issue 16; the pages' form and the API; the CSV import does not carry it yet).
 _FIELDS = (*OFFER_FIELD_NAMES, "partner_centre_id")
 
 

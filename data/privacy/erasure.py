@@ -44,6 +44,7 @@ from data.models.mail import (
     ActionToken,
     MailOptOut,
     NotificationPreference,
+    NotifiedSession,
     NotifiedSuggestion,
     OutboxMessage,
     UnsubscribeToken,
@@ -280,6 +281,10 @@ def _forget_mail(session: Session, person: Person) -> Counter[str]:
         counts["digest_marks_deleted"] = _rows(
             session,
             delete(NotifiedSuggestion).where(NotifiedSuggestion.recipient.in_(person.addresses)),
+        )
+        counts["deadline_marks_deleted"] = _rows(
+            session,
+            delete(NotifiedSession).where(NotifiedSession.recipient.in_(person.addresses)),
         )
     if person.request_id is not None:
         counts["answer_links_deleted"] = _rows(

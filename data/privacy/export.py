@@ -16,11 +16,21 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from data.models import AuditEntry, Candidate, Role, Suggestion, User
+from data.models import (
+    AuditEntry,
+    Candidate,
+    Role,
+    Suggestion,
+    TrainingCentre,
+    TrainingProgramme,
+    TrainingSession,
+    User,
+)
 from data.models.auth import ApiToken, LoginToken, RateLimitWindow
 from data.models.mail import (
     ActionToken,
     MailOptOut,
+    NotifiedSession,
     OutboxMessage,
     OutboxStatus,
     UnsubscribeToken,
@@ -90,6 +100,7 @@ def export_candidate_data(
         "consultations": _consultations(session, person, label),
         "courriels": _mails(session, person),
         "desabonnements": _optouts(session, person),
+        "dates_limites_annoncees": _announced_deadlines(session, person),
         "liens_et_jetons": _tokens(session, person),
         "tentatives_de_connexion_comptees": _rate_counters(session, person),
         "effacements": _erasures(session, person),
@@ -140,6 +151,9 @@ def _request(candidate: Candidate, label: Label) -> dict[str, Any] | None:
         "accepte_de_demenager": request.accepts_relocation,
         "disponible_le": _iso(request.available_from),
         "niveau_de_diplome": request.diploma_level,
+        "centre_de_formation_ou_vous_etes_inscrit": (
+            request.training_centre.name if request.training_centre is not None else None
+        ),
         "statut": label(request.status),
         "creee_le": _iso(request.created_at),
         "modifiee_le": _iso(request.updated_at),
@@ -291,6 +305,29 @@ def _optouts(session: Session, person: Person) -> list[dict[str, Any]]:
     return [
         {"adresse": o.email, "le": _iso(o.created_at), "effet": "plus aucun courriel facultatif"}
         for o in rows
+    ]
+
+
+def _announced_deadlines(session: Session, person: Person) -> list[dict[str, Any]]:
+    """The training sessions whose closing deadline a digest told the person of, and when."""
+    if not person.addresses:
+        return []
+    rows = session.execute(
+        select(NotifiedSession.notified_at, TrainingCentre.name, TrainingSession)
+        .join(TrainingSession, TrainingSession.id == NotifiedSession.session_id)
+        .join(TrainingProgramme, TrainingProgramme.id == TrainingSession.programme_id)
+        .join(TrainingCentre, TrainingCentre.id == TrainingProgramme.centre_id)
+        .where(NotifiedSession.recipient.in_(person.addresses))
+        .order_by(NotifiedSession.notified_at, NotifiedSession.session_id)
+    )
+    return [
+        {
+            "centre": centre,
+            "debut_de_la_session": _iso(intake.start_date),
+            "date_limite": _iso(intake.application_deadline),
+            "annoncee_le": _iso(at),
+        }
+        for at, centre, intake in rows
     ]
 
 

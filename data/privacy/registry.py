@@ -113,6 +113,7 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     "mail_unsubscribe_tokens": {"token": N, "email": P},
     "mail_optouts": {"email": P},
     "mail_notified_suggestions": {"recipient": P},
+    "mail_notified_sessions": {"recipient": P},
     "mail_action_tokens": {"token": N, "purpose": N, "answer": N},
     "notification_preferences": {"frequency": N},
     "employers": {
@@ -248,6 +249,11 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding(
         "mail_notified_suggestions",
         "Propositions déjà annoncées par courriel",
+        "marques supprimées",
+    ),
+    Holding(
+        "mail_notified_sessions",
+        "Dates limites d'inscription en formation déjà annoncées par courriel",
         "marques supprimées",
     ),
     Holding("mail_action_tokens", "Liens de réponse dans les courriels", "liens supprimés"),

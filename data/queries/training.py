@@ -5,20 +5,28 @@ Centres are public information: everyone reads the same list. :func:`centre_hits
 engine's, nearest first), by next intake (a session starting in a window) and by open
 applications; :func:`find_centre` gives one centre with its programmes and sessions loaded;
 :func:`training_records` gives every centre in the shape the engine's ``--training`` file takes.
+:func:`deadlines_between` lists the application deadlines of a window (the coordinators' weekly
+summary) and :func:`closing_deadlines` those a candidate should hear of (their digest).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from data.models import (
+    Candidate,
     Commune,
+    NotifyFrequency,
+    Request,
+    RequestMetier,
+    RequestStatus,
     TrainingCentre,
     TrainingProgramme,
     TrainingSession,
@@ -27,7 +35,7 @@ from data.models import (
 from data.recompute import training_records
 
 from .audience import PUBLIC
-from .nearby import measured
+from .nearby import distances_from, measured
 from .offers import OfferHit, OfferSearch, offer_hits
 from .pages import Page, paginate, paginate_list
 
@@ -40,6 +48,10 @@ __all__ = [
     "centre_listings",
     "centre_page",
     "centre_query",
+    "ClosingDeadline",
+    "closing_deadlines",
+    "DEADLINE_NOTICE_DAYS",
+    "DEADLINE_REACH_KM",
     "DEFAULT_REACH_KM",
     "deadlines_between",
     "offers_within_reach",
@@ -55,6 +67,11 @@ __all__ = [
 #: How far from a centre the offers "within reach of it" lie, by default (km): what its public
 #: page shows.
 DEFAULT_REACH_KM = 30
+#: A candidate hears of an application deadline this many days ahead at most (their digest).
+DEADLINE_NOTICE_DAYS = 14
+#: A centre is within a candidate's reach within their own radius, and at least this far (km):
+#: one trains a week in four or so, further than one commutes daily.
+DEADLINE_REACH_KM = 60
 
 
 @dataclass(frozen=True)
@@ -307,6 +324,80 @@ def deadlines_between(
     if by_apprenticeship is not None:
         stmt = stmt.where(TrainingProgramme.by_apprenticeship.is_(by_apprenticeship))
     return list(session.scalars(stmt).unique())
+
+
+@dataclass(frozen=True)
+class ClosingDeadline:
+    """A session whose applications close soon, for one candidate: its centre's distance (km,
+    from their request's commune, the engine's way)."""
+
+    candidate_id: int
+    intake: TrainingSession
+    distance_km: float
+
+
+def closing_deadlines(
+    session: Session,
+    today: date,
+    *,
+    frequency: NotifyFrequency | None = None,
+    candidate_ids: Iterable[int] | None = None,
+    days: int = DEADLINE_NOTICE_DAYS,
+) -> list[ClosingDeadline]:
+    """Return the deadlines candidates should hear of: « Inscriptions bientôt closes ».
+
+    A session by apprenticeship of one of the métiers of a candidate's active request, taking
+    applications on ``today`` and closing within ``days`` days (``today`` included), at a centre
+    within max(the request's radius, :data:`DEADLINE_REACH_KM`) of the request's commune; only for
+    candidates not enrolled anywhere (``training_centre_id`` empty), not anonymised (of that
+    notification ``frequency``, of ``candidate_ids``, when given). By candidate, then deadline,
+    distance and session; sessions loaded as :func:`deadlines_between` loads them.
+    """
+    intakes = [
+        s
+        for s in deadlines_between(session, today, today + timedelta(days=days))
+        if s.applications_open(today)
+    ]
+    if not intakes:
+        return []
+    stmt = (
+        select(
+            Request.candidate_id,
+            Request.max_distance_km,
+            RequestMetier.metier_code,
+            Commune.latitude,
+            Commune.longitude,
+        )
+        .join(Candidate, Candidate.id == Request.candidate_id)
+        .join(Commune, Commune.insee == Request.commune_insee)
+        .join(RequestMetier, RequestMetier.request_id == Request.id)
+        .where(
+            Request.status == RequestStatus.ACTIVE,
+            Request.training_centre_id.is_(None),
+            Candidate.anonymised_at.is_(None),
+            RequestMetier.metier_code.in_(sorted({s.programme.metier_code for s in intakes})),
+        )
+    )
+    if frequency is not None:
+        stmt = stmt.where(Candidate.notify_frequency == frequency)
+    if candidate_ids is not None:
+        stmt = stmt.where(Request.candidate_id.in_(list(candidate_ids)))
+    by_metier: dict[str | None, list[tuple[int, int, float, float]]] = defaultdict(list)
+    for candidate_id, radius, metier, lat, lon in session.execute(stmt):
+        by_metier[metier].append((candidate_id, radius, lat, lon))
+    found: dict[tuple[int, int], ClosingDeadline] = {}
+    for intake in intakes:
+        people = by_metier.get(intake.programme.metier_code, [])
+        km = distances_from(intake.programme.centre.commune, [(la, lo) for _, _, la, lo in people])
+        for (candidate_id, radius, _, _), d in zip(people, km, strict=True):
+            if d <= max(radius, DEADLINE_REACH_KM):
+                found.setdefault(
+                    (candidate_id, intake.id), ClosingDeadline(candidate_id, intake, d)
+                )
+    return sorted(
+        found.values(),
+        key=lambda x: (x.candidate_id, x.intake.application_deadline, x.distance_km, x.intake.id),
+    )
 
 
 def offers_within_reach(

@@ -35,6 +35,7 @@ from data.queries.training import (
     CentreSearch,
     centre_hits,
     centre_page,
+    closing_deadlines,
     deadlines_between,
     employer_centres,
     find_centre,
@@ -324,3 +325,30 @@ def test_deadlines_and_offers_within_reach(session: Session) -> None:
     other = f.make_offer(session, metier_code="educateur-specialise")
     ids = [hit.offer.id for hit in offers_within_reach(session, centre, max_km=30)]
     assert near.id in ids and far.id not in ids and other.id not in ids
+
+
+def test_closing_deadlines_for_candidates_enrolled_nowhere_within_reach(session: Session) -> None:
+    today = date(2026, 3, 2)
+    centre = f.make_centre(session, intakes=(date(2026, 5, 4),))  # at Bourg-en-Bresse
+    (intake,) = centre.programmes[0].sessions
+    ops.update_session(session, STAFF, intake, application_deadline="12/03/2026")
+    near = f.make_request(
+        session, f.make_candidate(session, notify_frequency="weekly"), commune_insee=f.OYONNAX
+    )
+    enrolled = f.make_request(session, training_centre_id=centre.id)
+    far = f.make_request(session, commune_insee=GEX)  # about 65 km away
+    other = f.make_request(session, metiers=["éducateur spécialisé"])
+    found = closing_deadlines(session, today)
+    assert [(x.candidate_id, x.intake.id) for x in found] == [(near.candidate_id, intake.id)]
+    assert 30 < found[0].distance_km < 40  # Bourg-en-Bresse to Oyonnax: beyond 30 km, within 60
+    assert closing_deadlines(session, today, frequency="daily") == []
+    assert closing_deadlines(session, today, candidate_ids=[far.candidate_id]) == []
+    assert closing_deadlines(session, today, days=9) == []  # the deadline is in 10 days
+    assert closing_deadlines(session, date(2026, 3, 13)) == []  # past
+    far.max_distance_km = 300
+    session.flush()
+    assert {x.candidate_id for x in closing_deadlines(session, today)} == {
+        near.candidate_id,
+        far.candidate_id,
+    }
+    assert enrolled.training_centre_id == centre.id and other.metiers[0].metier_code

@@ -218,6 +218,7 @@ def offer_dict(
     data = offer_brief(offer)
     names = _PUBLIC_OFFER_FIELDS if public else _OFFER_FIELDS
     data.update({name: getattr(offer, name) for name in names})
+    data["partner_centre_id"] = offer.partner_centre_id  # a centre is public information
     if not public:
         data["contact_user_id"] = offer.contact_user_id
     if distance_km is not None:
@@ -254,6 +255,7 @@ _REQUEST_FIELDS = (
     "accepts_relocation",
     "available_from",
     "diploma_level",
+    "training_centre_id",
     "created_at",
     "updated_at",
 )

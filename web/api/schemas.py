@@ -366,6 +366,11 @@ class OfferSchema(_OfferFieldsOut):  # type: ignore[valid-type,misc]
             "people). Not shown to candidate tokens."
         },
     )
+    partner_centre_id = StrictInteger(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The training centre its apprentice trains with (none chosen)."},
+    )
     status = Choice(OfferStatus, required=True)
     metier = fields.Nested(MetierRef, required=True)
     places_filled = StrictInteger(required=True)
@@ -441,16 +446,24 @@ _CONTACT_IN = {
 }
 
 
+_PARTNER_CENTRE_IN = {
+    "description": "The training centre its apprentice trains with (a centre's id, see "
+    "/training-centres); null: none chosen, the engine proposes the best placed one."
+}
+
+
 class OfferUpdate(_offer_fields_in("OfferFieldsIn")):  # type: ignore[misc]
     """Fields of an offer that may change (all optional)."""
 
     contact_user_id = Id(allow_none=True, metadata=_CONTACT_IN)
+    partner_centre_id = Id(allow_none=True, metadata=_PARTNER_CENTRE_IN)
 
 
 class OfferCreate(_offer_fields_in("OfferFieldsNew", OFFER_REQUIRED)):  # type: ignore[misc]
     """A new offer (a draft): at one of the employer's sites, for one métier."""
 
     contact_user_id = Id(allow_none=True, metadata=_CONTACT_IN)
+    partner_centre_id = Id(allow_none=True, metadata=_PARTNER_CENTRE_IN)
 
 
 # --- Candidates' requests ---------------------------------------------------------------------
@@ -491,6 +504,11 @@ class RequestSchema(Base):
     accepts_relocation = StrictBoolean(required=True)
     available_from = Day(required=True, allow_none=True)
     diploma_level = StrictInteger(required=True, allow_none=True)
+    training_centre_id = StrictInteger(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The centre where the candidate is enrolled or admitted."},
+    )
     created_at = Stamp(required=True)
     updated_at = Stamp(required=True)
     candidate = fields.Nested(
@@ -534,6 +552,13 @@ class RequestUpdate(Base):
     accepts_relocation = StrictBoolean()
     available_from = Day(allow_none=True)
     diploma_level = StrictInteger(allow_none=True, validate=range_(0, 8))
+    training_centre_id = Id(
+        allow_none=True,
+        metadata={
+            "description": "The training centre where the candidate is already enrolled or "
+            "admitted (a centre's id, see /training-centres); null: none."
+        },
+    )
 
     @validates_schema
     def _commune_once(self, data: dict[str, Any], **kwargs: Any) -> None:
