@@ -274,6 +274,10 @@ def test_offer_form_sets_and_clears_a_partner_centre(
     session.expire_all()
     assert session.get(Offer, world.offer.id).partner_centre_id == centre.id
     assert f'value="{centre.id}" selected' in client.get(url).text
+    # Everyone reads it on the offer's public page, with a link to the centre.
+    public = app.test_client().get(f"/offres/{world.offer.id}").text
+    assert "Centre de formation partenaire" in public
+    assert f'href="/se-former/centres/{centre.id}"' in public
 
     bad = post(client, url, fields | {"partner_centre_id": "2147483647"})
     assert bad.status_code == 400 and "Centre de formation inconnu" in bad.text
