@@ -57,7 +57,7 @@ fit of every centre of its métier: no Python loop over pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -66,13 +66,26 @@ import numpy as np
 from .arrays import F64, I64, Bools, IntArray
 from .errors import InvalidInput, UnknownMetier
 from .geo import chord_to_km, squared_chord, to_ecef
+from .grid import cell_blocks
 from .model import TRAINING_SOURCES, Params, TrainingCentre, TrainingChoice
 from .referential import MetierReferential
 from .tables import OfferTable, RequestTable, check_unique
 
-__all__ = ["Training", "travel_score", "intake_fit", "training_weights"]
+__all__ = [
+    "NEAR_TABLE_MAX",
+    "NEAR_ROWS",
+    "Training",
+    "travel_score",
+    "intake_fit",
+    "training_weights",
+]
 
 _NO_DAY = -1
+#: Largest (requests x offer groups) table of nearest-rule scores computed up front (8 bytes
+#: each): beyond, each block computes its own.
+NEAR_TABLE_MAX = 1 << 25
+#: Requests measured against a métier's centres at once when filling that table.
+NEAR_ROWS = 4096
 
 
 def training_weights(params: Params) -> tuple[float, float]:
@@ -85,8 +98,8 @@ def travel_score(d: F64, params: Params) -> F64:
     """Return the travel score ``1 − (1 − f)·d/M`` for d ≤ M, 0 beyond; in [0, 1]."""
     k = (1.0 - params.training_score_at_limit) / params.training_max_km
     t = d * k
-    score: F64 = 1.0 - t
-    score *= d <= params.training_max_km
+    # 0.0 beyond, never -0.0: a maximum over some centres or over all gives the same bits.
+    score: F64 = np.where(d <= params.training_max_km, 1.0 - t, 0.0)
     return score
 
 
@@ -164,6 +177,7 @@ class Training:
         n_centres = len(items)
         index = {c: k for k, c in enumerate(self.ids)}
         xyz = to_ecef([c.lat for c in items], [c.lon for c in items]).reshape(n_centres, 3)
+        self.xyz = xyz
         self.coords = np.ascontiguousarray(xyz.T)
         # Programmes: (métier, centre) -> sorted intake day numbers.
         metier_index = self.metier_index = {code: m for m, code in enumerate(ref.codes)}
@@ -237,6 +251,77 @@ class Training:
             self.partner_fit[j], self.partner_intake[j] = _fit_days(start, days, params)
         self.offer_metier = offers.metier
         self.request_coords = requests.coords
+        self._near_table(requests)
+
+    def _near_table(self, requests: RequestTable) -> None:
+        """Each request's best nearest-rule score per offer group, and whether a centre of each
+        métier is in reach: computed once, for the requests compatible with the group's métier
+        (the others never pair validly with its offers), unless the table would exceed
+        :data:`NEAR_TABLE_MAX` entries (then :meth:`block` computes them per block)."""
+        n_requests, n_groups = len(requests.ids), len(self.groups)
+        self.near_score: F64 | None = None
+        self.near_reach: Bools | None = None
+        self.partner_travel: F64 | None = None
+        self.partner_reach: Bools | None = None
+        self.partner_index = np.full(len(self.ids), -1, dtype=np.intp)
+        if n_requests * max(n_groups, 1) > NEAR_TABLE_MAX:
+            return
+        score = np.zeros((n_requests, n_groups))
+        reach = np.zeros((n_requests, len(self.metier_centres)), dtype=bool)
+        by_metier: dict[int, list[int]] = {}
+        for g, group in enumerate(self.groups):
+            by_metier.setdefault(group.metier, []).append(g)
+        for m, gs in by_metier.items():
+            ks = self.metier_centres[m]
+            if not len(ks):
+                continue
+            rows = np.flatnonzero(requests.metier_score[:, m] > 0).astype(np.intp)
+            # Centres beyond training_max_km score 0 (the table's start): each request meets
+            # the centres of the cells around its own only.
+            for part, near in self._near_blocks(requests, rows, ks):
+                d = self._km(part, near)
+                v = travel_score(d, self.params)
+                for g in gs:
+                    fit = self.groups[g].fit[np.searchsorted(ks, near)]
+                    score[part, g] = (v * fit).max(axis=1)
+                reach[part, m] = np.any(d <= self.params.training_max_km, axis=1)
+        self.near_score, self.near_reach = score, reach
+        # Partner centres: the travel from the homes of the requests compatible with one of
+        # their offers' métiers, if that table is small enough.
+        has = np.flatnonzero(self.partner >= 0)
+        partners = np.unique(self.partner[has]).astype(np.intp)
+        if not len(partners) or n_requests * len(partners) > NEAR_TABLE_MAX:
+            return
+        self.partner_index[partners] = np.arange(len(partners))
+        # (partner, métier) of the offers that have a partner; the requests of those métiers.
+        wanted = np.zeros((len(partners), len(self.metier_centres)), dtype=bool)
+        wanted[self.partner_index[self.partner[has]], self.offer_metier[has]] = True
+        compatible = requests.metier_score > 0
+        travel = np.zeros((n_requests, len(partners)))
+        within = np.zeros((n_requests, len(partners)), dtype=bool)
+        for m in np.flatnonzero(wanted.any(axis=0)).tolist():
+            rows = np.flatnonzero(compatible[:, m]).astype(np.intp)
+            cols = np.flatnonzero(wanted[:, m]).astype(np.intp)
+            for part, near in self._near_blocks(requests, rows, cols, partners):
+                d = self._km(part, partners[near])
+                travel[part[:, None], near[None, :]] = travel_score(d, self.params)
+                within[part[:, None], near[None, :]] = d <= self.params.training_max_km
+        self.partner_travel, self.partner_reach = travel, within
+
+    def _near_blocks(
+        self,
+        requests: RequestTable,
+        rows: IntArray,
+        cols: IntArray,
+        centres: IntArray | None = None,
+    ) -> Iterator[tuple[IntArray, IntArray]]:
+        """Blocks (rows, cols) holding every pair of a row with a centre within
+        ``training_max_km`` (``cols`` index ``centres``, all centres by default), at most
+        :data:`NEAR_ROWS` rows each."""
+        xyz = self.xyz if centres is None else self.xyz[centres]
+        for part, near in cell_blocks(requests.xyz, rows, xyz, cols, self.params.training_max_km):
+            for a in range(0, len(part), NEAR_ROWS):
+                yield part[a : a + NEAR_ROWS], np.sort(near)
 
     def _group(self, m: int, start: int | None) -> _Group:
         ks = self.metier_centres[m].tolist()
@@ -270,22 +355,40 @@ class Training:
         return other
 
     def _enrolled_score(self, rows: IntArray, cols: IntArray, block: bool) -> F64:
-        base = self.enrolled_travel[rows][:, None] if block else self.enrolled_travel[rows]
-        factor = np.where(
-            self._other_centre(rows, cols, block), self.params.training_other_centre_factor, 1.0
-        )
-        score: F64 = base * factor
+        """``travel · factor``: the factor is 1 (an exact product) but for the offers whose
+        employer works with other centres, the only columns a block looks at."""
+        if not block:
+            factor = np.where(
+                self._other_centre(rows, cols, False),
+                self.params.training_other_centre_factor,
+                1.0,
+            )
+            pairs: F64 = self.enrolled_travel[rows] * factor
+            return pairs
+        base = self.enrolled_travel[rows][:, None]
+        score: F64 = np.repeat(base, len(cols), axis=1)
+        some = np.flatnonzero(self.has_employer[cols])
+        if len(some):
+            other = self._other_centre(rows, cols[some], True)
+            score[:, some] = base * np.where(other, self.params.training_other_centre_factor, 1.0)
         return score
 
     # --- a block: rows x cols -----------------------------------------------------------------
 
     def block(self, rows: IntArray, cols: IntArray, want_reach: bool) -> tuple[F64, Bools | None]:
         """(s_training, reachable or None) of a block of pairs, shape (len(rows), len(cols))."""
-        s = np.zeros((len(rows), len(cols)))
         reach = np.zeros((len(rows), len(cols)), dtype=bool) if want_reach else None
         partner = self.partner[cols]
         near = np.flatnonzero(partner < 0)
-        if len(near) and len(rows):
+        if self.near_score is not None:
+            # Every column from its group's table (partner columns are overwritten below).
+            s = np.take(self.near_score[rows], self.group[cols], axis=1)
+            if reach is not None and self.near_reach is not None:
+                metier = self.offer_metier[cols[near]]
+                reach[:, near] = self.near_reach[rows[:, None], metier[None, :]]
+        else:
+            s = np.zeros((len(rows), len(cols)))
+        if len(near) and len(rows) and self.near_score is None:
             groups = self.group[cols[near]]
             unique, inverse = np.unique(groups, return_inverse=True)
             inverse = inverse.ravel()
@@ -304,12 +407,18 @@ class Training:
                         near_any = np.any(d <= self.params.training_max_km, axis=1)
                         reach[:, at] = near_any[:, None]
         far = np.flatnonzero(partner >= 0)
-        if len(far) and len(rows):
+        if len(far) and len(rows) and self.partner_travel is not None:
+            at = self.partner_index[partner[far]][None, :]
+            s[:, far] = self.partner_travel[rows[:, None], at] * self.partner_fit[cols[far]]
+            if reach is not None and self.partner_reach is not None:
+                reach[:, far] = self.partner_reach[rows[:, None], at]
+        elif len(far) and len(rows):
             unique, inverse = np.unique(partner[far], return_inverse=True)
-            d = self._km(rows, unique.astype(np.intp))[:, inverse.ravel()]
-            s[:, far] = travel_score(d, self.params) * self.partner_fit[cols[far]]
+            d = self._km(rows, unique.astype(np.intp))
+            travel = travel_score(d, self.params)[:, inverse.ravel()]
+            s[:, far] = travel * self.partner_fit[cols[far]]
             if reach is not None:
-                reach[:, far] = d <= self.params.training_max_km
+                reach[:, far] = (d <= self.params.training_max_km)[:, inverse.ravel()]
         mine = np.flatnonzero(self.enrolled[rows] >= 0)
         if len(mine) and len(cols):
             s[mine] = self._enrolled_score(rows[mine], cols, True)

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import matching.training as training_module
 from matching import (
     Exclusion,
     InvalidInput,
@@ -371,7 +372,7 @@ def test_the_chosen_centre_is_the_best_by_the_documented_rule(world) -> None:  #
 @SETTINGS
 @given(worlds(), st.integers(1, 3), st.booleans())
 def test_suggest_with_centres_equals_pair_by_pair(
-    blocking: str, world, k: int, require: bool
+    blocking: str, near_tables: str, world, k: int, require: bool
 ) -> None:  # type: ignore[no-untyped-def]
     """Blocked or dense, the lists are those of score_pair on every pair (bit for bit)."""
     requests, offers, centres = world
@@ -592,9 +593,19 @@ def test_cli_without_training_ignores_the_centre_fields(
     assert "training" not in data["excluded"]["counts"]
 
 
+@pytest.fixture(params=["tables", "per block"])
+def near_tables(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run with the nearest-rule and partner tables computed up front, and without them."""
+    if request.param == "per block":
+        monkeypatch.setattr(training_module, "NEAR_TABLE_MAX", 0)
+    return request.param
+
+
 @SETTINGS
 @given(worlds(), st.booleans())
-def test_the_hot_path_scores_pairs_as_the_explanations_do_bit_for_bit(world, require: bool) -> None:  # type: ignore[no-untyped-def]
+def test_the_hot_path_scores_pairs_as_the_explanations_do_bit_for_bit(
+    near_tables: str, world, require: bool
+) -> None:  # type: ignore[no-untyped-def]
     """The block kernel (suggest's hot path), the kernel on a block and on a list of pairs and
     pair_terms (the allocation's) give every pair the same bits, training included."""
     requests, offers, centres = world
@@ -607,9 +618,11 @@ def test_the_hot_path_scores_pairs_as_the_explanations_do_bit_for_bit(world, req
     ri, ci = ri.astype(np.intp), ci.astype(np.intp)
     pairs = kernel(rt, ri, ot, ci, p, block=False, training=training)
     block = kernel(rt, rows, ot, cols, p, block=True, training=training)
-    assert block.score.ravel().tobytes() == pairs.score.tobytes()
+    # Pairs of unrelated métiers are excluded: their training score is never computed.
+    same = pairs.compat
+    assert block.score.ravel()[same].tobytes() == pairs.score[same].tobytes()
     assert pairs.s_training is not None and block.s_training is not None
-    assert block.s_training.ravel().tobytes() == pairs.s_training.tobytes()
+    assert block.s_training.ravel()[same].tobytes() == pairs.s_training[same].tobytes()
     score, valid = pair_terms(rt, ri, ot, ci, pairs.d, p, training)
     assert score.tobytes() == pairs.score.tobytes()
     hot = BlockKernel(rt, ot, p, max(1, len(rows) * len(cols)), training)
