@@ -74,6 +74,7 @@ from .tables import OfferTable, RequestTable, check_unique
 __all__ = [
     "NEAR_TABLE_MAX",
     "NEAR_ROWS",
+    "GRID_CENTRES",
     "Training",
     "travel_score",
     "intake_fit",
@@ -86,6 +87,8 @@ _NO_DAY = -1
 NEAR_TABLE_MAX = 1 << 25
 #: Requests measured against a métier's centres at once when filling that table.
 NEAR_ROWS = 4096
+#: Beyond this many centres of a métier, requests meet only those of the grid cells around.
+GRID_CENTRES = 64
 
 
 def training_weights(params: Params) -> tuple[float, float]:
@@ -254,74 +257,115 @@ class Training:
         self._near_table(requests)
 
     def _near_table(self, requests: RequestTable) -> None:
-        """Each request's best nearest-rule score per offer group, and whether a centre of each
-        métier is in reach: computed once, for the requests compatible with the group's métier
-        (the others never pair validly with its offers), unless the table would exceed
-        :data:`NEAR_TABLE_MAX` entries (then :meth:`block` computes them per block)."""
-        n_requests, n_groups = len(requests.ids), len(self.groups)
+        """The training scores of the offers' columns, per request, computed once.
+
+        A column per offer group (the nearest-rule score: the best ``travel · fit`` over the
+        centres of the group's métier) and one per (partner centre, offer group) of the offers
+        with a partner (``travel · fit``); an offer's ``col_key`` names its column. Only the
+        requests compatible with the column's métier are measured (the others never pair
+        validly with its offers), against the centres within reach only (through the grid);
+        beyond :data:`NEAR_TABLE_MAX` entries, partner columns (then every column) are left to
+        :meth:`block`, which computes them per block.
+        """
+        # Requests share homes (commune centroids): the table is per distinct home.
+        _points, first_at, point_of = np.unique(
+            requests.xyz, axis=0, return_index=True, return_inverse=True
+        )
+        self.point_of = point_of.ravel().astype(np.intp)
+        point_xyz = requests.xyz[first_at]
+        n_points, n_groups = len(first_at), len(self.groups)
         self.near_score: F64 | None = None
         self.near_reach: Bools | None = None
-        self.partner_travel: F64 | None = None
-        self.partner_reach: Bools | None = None
-        self.partner_index = np.full(len(self.ids), -1, dtype=np.intp)
-        if n_requests * max(n_groups, 1) > NEAR_TABLE_MAX:
-            return
-        score = np.zeros((n_requests, n_groups))
-        reach = np.zeros((n_requests, len(self.metier_centres)), dtype=bool)
-        by_metier: dict[int, list[int]] = {}
-        for g, group in enumerate(self.groups):
-            by_metier.setdefault(group.metier, []).append(g)
-        for m, gs in by_metier.items():
-            ks = self.metier_centres[m]
-            if not len(ks):
-                continue
-            rows = np.flatnonzero(requests.metier_score[:, m] > 0).astype(np.intp)
-            # Centres beyond training_max_km score 0 (the table's start): each request meets
-            # the centres of the cells around its own only.
-            for part, near in self._near_blocks(requests, rows, ks):
-                d = self._km(part, near)
-                v = travel_score(d, self.params)
-                for g in gs:
-                    fit = self.groups[g].fit[np.searchsorted(ks, near)]
-                    score[part, g] = (v * fit).max(axis=1)
-                reach[part, m] = np.any(d <= self.params.training_max_km, axis=1)
-        self.near_score, self.near_reach = score, reach
-        # Partner centres: the travel from the homes of the requests compatible with one of
-        # their offers' métiers, if that table is small enough.
+        self.col_key = np.full(len(self.partner), -1, dtype=np.intp)
         has = np.flatnonzero(self.partner >= 0)
-        partners = np.unique(self.partner[has]).astype(np.intp)
-        if not len(partners) or n_requests * len(partners) > NEAR_TABLE_MAX:
-            return
-        self.partner_index[partners] = np.arange(len(partners))
-        # (partner, métier) of the offers that have a partner; the requests of those métiers.
-        wanted = np.zeros((len(partners), len(self.metier_centres)), dtype=bool)
-        wanted[self.partner_index[self.partner[has]], self.offer_metier[has]] = True
-        compatible = requests.metier_score > 0
-        travel = np.zeros((n_requests, len(partners)))
-        within = np.zeros((n_requests, len(partners)), dtype=bool)
-        for m in np.flatnonzero(wanted.any(axis=0)).tolist():
-            rows = np.flatnonzero(compatible[:, m]).astype(np.intp)
-            cols = np.flatnonzero(wanted[:, m]).astype(np.intp)
-            for part, near in self._near_blocks(requests, rows, cols, partners):
-                d = self._km(part, partners[near])
-                travel[part[:, None], near[None, :]] = travel_score(d, self.params)
-                within[part[:, None], near[None, :]] = d <= self.params.training_max_km
-        self.partner_travel, self.partner_reach = travel, within
+        key = self.partner[has] * np.int64(max(n_groups, 1)) + self.group[has]
+        pairs, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        pair_partner = self.partner[has][first]
+        pair_group = self.group[has][first]
+        pair_fit = self.partner_fit[has][first]
+        width = n_groups + len(pairs)
+        if n_points * width > NEAR_TABLE_MAX:
+            width = n_groups
+            if n_points * max(width, 1) > NEAR_TABLE_MAX:
+                return
+        # Stored by column (columns x homes): built column by column, gathered by block.
+        table = np.zeros((width, n_points))
+        reach = np.zeros((width, n_points), dtype=bool) if self.params.require_training else None
+        group_metier = np.array([g.metier for g in self.groups], dtype=np.intp)
+        tabled = width > n_groups
+        pair_metier = group_metier[pair_group] if tabled else np.zeros(0, dtype=np.intp)
+        max_km = self.params.training_max_km
+        for m in np.unique(np.r_[group_metier, pair_metier]).tolist():
+            ks = self.metier_centres[m]
+            gs = np.flatnonzero(group_metier == m)
+            mine = np.flatnonzero(pair_metier == m)
+            extra = np.setdiff1d(pair_partner[mine], ks)
+            candidates = np.r_[ks, extra].astype(np.intp)
+            if not len(candidates):
+                continue
+            partner_at = np.searchsorted(candidates[: len(ks)], pair_partner[mine])
+            rows = np.flatnonzero(requests.metier_score[:, m] > 0).astype(np.intp)
+            homes = np.unique(self.point_of[rows])
+            everyone = np.arange(len(candidates), dtype=np.intp)
+            for part, near in self._near_blocks(point_xyz, homes, everyone, candidates):
+                d = chord_to_km(
+                    squared_chord(
+                        point_xyz.T[:, part, None], self.coords[:, None, candidates[near]]
+                    )
+                )
+                v = travel_score(d, self.params)
+                own = near < len(ks)  # centres of the métier (``near`` is sorted: first)
+                n_own = int(own.sum())
+                for g in gs.tolist():
+                    fit = self.groups[g].fit[near[:n_own]]
+                    table[g, part] = (v[:, :n_own] * fit).max(axis=1) if n_own else 0.0
+                    if reach is not None:
+                        reach[g, part] = np.any(d[:, :n_own] <= max_km, axis=1)
+                if len(mine):
+                    # Where each pair's partner stands among ``near`` (absent: too far, 0).
+                    position = np.where(
+                        np.isin(pair_partner[mine], ks),
+                        partner_at,
+                        len(ks) + np.searchsorted(extra, pair_partner[mine]),
+                    )
+                    at = np.searchsorted(near, position)
+                    found = (at < len(near)) & (near[np.minimum(at, len(near) - 1)] == position)
+                    columns = n_groups + mine[found]
+                    cell = np.ix_(columns, part)
+                    table[cell] = (v[:, at[found]] * pair_fit[mine[found]]).T
+                    if reach is not None:
+                        reach[cell] = (d[:, at[found]] <= max_km).T
+        near_offers = self.partner < 0
+        self.col_key[near_offers] = self.group[near_offers]
+        if tabled:
+            self.col_key[has] = n_groups + inverse.ravel()
+        # Blocks read it by request (rows x columns): one copy, transposed.
+        self.near_score = np.ascontiguousarray(table.T)
+        self.near_reach = None if reach is None else np.ascontiguousarray(reach.T)
 
     def _near_blocks(
         self,
-        requests: RequestTable,
+        homes_xyz: F64,
         rows: IntArray,
         cols: IntArray,
         centres: IntArray | None = None,
     ) -> Iterator[tuple[IntArray, IntArray]]:
         """Blocks (rows, cols) holding every pair of a row with a centre within
         ``training_max_km`` (``cols`` index ``centres``, all centres by default), at most
-        :data:`NEAR_ROWS` rows each."""
-        xyz = self.xyz if centres is None else self.xyz[centres]
-        for part, near in cell_blocks(requests.xyz, rows, xyz, cols, self.params.training_max_km):
+        :data:`NEAR_ROWS` rows each, ``cols`` sorted.
+
+        Centres beyond ``training_max_km`` score 0 (the table's start), so with many centres
+        each request meets those of the grid cells around its own only; with few, all.
+        """
+        if len(cols) <= GRID_CENTRES:
+            blocks: Iterator[tuple[IntArray, IntArray]] = iter([(rows, cols)])
+        else:
+            xyz = self.xyz if centres is None else self.xyz[centres]
+            blocks = cell_blocks(homes_xyz, rows, xyz, cols, self.params.training_max_km)
+        for part, near in blocks:
+            near = np.sort(near)
             for a in range(0, len(part), NEAR_ROWS):
-                yield part[a : a + NEAR_ROWS], np.sort(near)
+                yield part[a : a + NEAR_ROWS], near
 
     def _group(self, m: int, start: int | None) -> _Group:
         ks = self.metier_centres[m].tolist()
@@ -377,17 +421,22 @@ class Training:
 
     def block(self, rows: IntArray, cols: IntArray, want_reach: bool) -> tuple[F64, Bools | None]:
         """(s_training, reachable or None) of a block of pairs, shape (len(rows), len(cols))."""
-        reach = np.zeros((len(rows), len(cols)), dtype=bool) if want_reach else None
-        partner = self.partner[cols]
-        near = np.flatnonzero(partner < 0)
+        reach: Bools | None = None
+        key = self.col_key[cols]
         if self.near_score is not None:
-            # Every column from its group's table (partner columns are overwritten below).
-            s = np.take(self.near_score[rows], self.group[cols], axis=1)
-            if reach is not None and self.near_reach is not None:
-                metier = self.offer_metier[cols[near]]
-                reach[:, near] = self.near_reach[rows[:, None], metier[None, :]]
+            # The columns of the table (every column but partners beyond its size): the
+            # requests' rows first (contiguous copies), then each column's entry.
+            column = np.maximum(key, 0)
+            homes = self.point_of[rows]
+            s = np.take(np.take(self.near_score, homes, axis=0), column, axis=1)
+            if want_reach and self.near_reach is not None:
+                reach = np.take(np.take(self.near_reach, homes, axis=0), column, axis=1)
         else:
             s = np.zeros((len(rows), len(cols)))
+            if want_reach:
+                reach = np.zeros((len(rows), len(cols)), dtype=bool)
+        partner = self.partner[cols]
+        near = np.flatnonzero(partner < 0)
         if len(near) and len(rows) and self.near_score is None:
             groups = self.group[cols[near]]
             unique, inverse = np.unique(groups, return_inverse=True)
@@ -400,19 +449,13 @@ class Training:
                 d = self._km(rows, ks)
                 v = travel_score(d, self.params)
                 for u in np.flatnonzero(metiers == m).tolist():
-                    at = near[inverse == u]
-                    score = (v * self.groups[int(unique[u])].fit).max(axis=1)
-                    s[:, at] = score[:, None]
+                    cut = near[inverse == u]
+                    s[:, cut] = (v * self.groups[int(unique[u])].fit).max(axis=1)[:, None]
                     if reach is not None:
                         near_any = np.any(d <= self.params.training_max_km, axis=1)
-                        reach[:, at] = near_any[:, None]
-        far = np.flatnonzero(partner >= 0)
-        if len(far) and len(rows) and self.partner_travel is not None:
-            at = self.partner_index[partner[far]][None, :]
-            s[:, far] = self.partner_travel[rows[:, None], at] * self.partner_fit[cols[far]]
-            if reach is not None and self.partner_reach is not None:
-                reach[:, far] = self.partner_reach[rows[:, None], at]
-        elif len(far) and len(rows):
+                        reach[:, cut] = near_any[:, None]
+        far = np.flatnonzero((key < 0) & (partner >= 0))
+        if len(far) and len(rows):
             unique, inverse = np.unique(partner[far], return_inverse=True)
             d = self._km(rows, unique.astype(np.intp))
             travel = travel_score(d, self.params)[:, inverse.ravel()]
