@@ -243,6 +243,21 @@ class Training:
                 group_keys.append(gkey)
             self.group[j] = g
         self.employer_keys = np.unique(np.array(keys, dtype=np.int64))
+        # The same as a table (candidates' centres x offers: the employer works with it), when
+        # small enough; else looked up in the sorted keys.
+        used, self.enrolled_local = np.unique(self.enrolled, return_inverse=True)
+        self.enrolled_local = self.enrolled_local.ravel().astype(np.intp)
+        self.employer_table: Bools | None = None
+        if len(used) * n_offers <= NEAR_TABLE_MAX:
+            table = np.zeros((len(used), n_offers), dtype=bool)
+            n = max(n_centres, 1)
+            keyed_centre, keyed_offer = self.employer_keys % n, self.employer_keys // n
+            if len(used) and len(keyed_centre):
+                local = np.searchsorted(used, keyed_centre)
+                at = np.minimum(local, len(used) - 1)
+                known = (local < len(used)) & (used[at] == keyed_centre)
+                table[local[known], keyed_offer[known]] = True
+            self.employer_table = table
         self.groups = [self._group(m, start) for m, start in group_keys]
         self.starts = [start for _m, start in group_keys]
         # The partner's fit and intake, per offer.
@@ -277,6 +292,7 @@ class Training:
         self.near_score: F64 | None = None
         self.near_reach: Bools | None = None
         self.col_key = np.full(len(self.partner), -1, dtype=np.intp)
+        self.some_untabled = True
         has = np.flatnonzero(self.partner >= 0)
         key = self.partner[has] * np.int64(max(n_groups, 1)) + self.group[has]
         pairs, first, inverse = np.unique(key, return_index=True, return_inverse=True)
@@ -337,6 +353,7 @@ class Training:
                         reach[cell] = (d[:, at[found]] <= max_km).T
         near_offers = self.partner < 0
         self.col_key[near_offers] = self.group[near_offers]
+        self.some_untabled = not tabled and len(has) > 0
         if tabled:
             self.col_key[has] = n_groups + inverse.ravel()
         # Blocks read it by request (rows x columns): one copy, transposed.
@@ -386,6 +403,13 @@ class Training:
 
     def _other_centre(self, rows: IntArray, cols: IntArray, block: bool) -> Bools:
         """The offer's employer works with centres, not with the candidate's (enrolled rows)."""
+        has = self.has_employer[cols][None, :] if block else self.has_employer[cols]
+        if self.employer_table is not None:
+            local = self.enrolled_local[rows]
+            works: Bools = (
+                self.employer_table[local][:, cols] if block else self.employer_table[local, cols]
+            )
+            return has & ~works
         e = self.enrolled[rows]
         n = max(len(self.ids), 1)
         key = (cols[None, :] * n + e[:, None]) if block else (cols * n + e)
@@ -394,7 +418,6 @@ class Training:
         member = (
             self.employer_keys[pos] == key if len(self.employer_keys) else np.zeros_like(key, bool)
         )
-        has = self.has_employer[cols][None, :] if block else self.has_employer[cols]
         other: Bools = has & ~member
         return other
 
@@ -436,8 +459,8 @@ class Training:
             if want_reach:
                 reach = np.zeros((len(rows), len(cols)), dtype=bool)
         partner = self.partner[cols]
-        near = np.flatnonzero(partner < 0)
-        if len(near) and len(rows) and self.near_score is None:
+        near = np.flatnonzero(partner < 0) if self.near_score is None else cols[:0]
+        if len(near) and len(rows):
             groups = self.group[cols[near]]
             unique, inverse = np.unique(groups, return_inverse=True)
             inverse = inverse.ravel()
@@ -454,7 +477,7 @@ class Training:
                     if reach is not None:
                         near_any = np.any(d <= self.params.training_max_km, axis=1)
                         reach[:, cut] = near_any[:, None]
-        far = np.flatnonzero((key < 0) & (partner >= 0))
+        far = np.flatnonzero((key < 0) & (partner >= 0)) if self.some_untabled else cols[:0]
         if len(far) and len(rows):
             unique, inverse = np.unique(partner[far], return_inverse=True)
             d = self._km(rows, unique.astype(np.intp))

@@ -593,9 +593,12 @@ def test_cli_without_training_ignores_the_centre_fields(
     assert "training" not in data["excluded"]["counts"]
 
 
-@pytest.fixture(params=["tables", "per block"])
+@pytest.fixture(params=["tables", "tables on the grid", "per block"])
 def near_tables(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run with the nearest-rule and partner tables computed up front, and without them."""
+    """Run with the training tables computed up front (every centre measured, or those of the
+    grid cells around each home), and without them (per block; employers' centres looked up)."""
+    if request.param == "tables on the grid":
+        monkeypatch.setattr(training_module, "GRID_CENTRES", 0)
     if request.param == "per block":
         monkeypatch.setattr(training_module, "NEAR_TABLE_MAX", 0)
     return request.param
