@@ -291,6 +291,8 @@ class Training:
         n_points, n_groups = len(first_at), len(self.groups)
         self.near_score: F64 | None = None
         self.near_reach: Bools | None = None
+        self.partner_table: F64 | None = None
+        self.partner_reach: Bools | None = None
         self.col_key = np.full(len(self.partner), -1, dtype=np.intp)
         self.some_untabled = True
         has = np.flatnonzero(self.partner >= 0)
@@ -356,9 +358,14 @@ class Training:
         self.some_untabled = not tabled and len(has) > 0
         if tabled:
             self.col_key[has] = n_groups + inverse.ravel()
-        # Blocks read it by request (rows x columns): one copy, transposed.
-        self.near_score = np.ascontiguousarray(table.T)
-        self.near_reach = None if reach is None else np.ascontiguousarray(reach.T)
+        # Blocks read the group columns by home (homes x groups: one copy, transposed) and
+        # the few partner columns they need as they are (columns x homes).
+        self.near_score = np.ascontiguousarray(table[:n_groups].T)
+        self.partner_table = table[n_groups:] if tabled else None
+        self.near_reach = self.partner_reach = None
+        if reach is not None:
+            self.near_reach = np.ascontiguousarray(reach[:n_groups].T)
+            self.partner_reach = reach[n_groups:] if tabled else None
 
     def _near_blocks(
         self,
@@ -446,19 +453,30 @@ class Training:
         """(s_training, reachable or None) of a block of pairs, shape (len(rows), len(cols))."""
         reach: Bools | None = None
         key = self.col_key[cols]
+        partner = self.partner[cols]
         if self.near_score is not None:
-            # The columns of the table (every column but partners beyond its size): the
-            # requests' rows first (contiguous copies), then each column's entry.
-            column = np.maximum(key, 0)
+            # Every column from its group's column of the table (partner columns are
+            # overwritten below): the homes' rows first (contiguous copies), then the columns.
             homes = self.point_of[rows]
-            s = np.take(np.take(self.near_score, homes, axis=0), column, axis=1)
+            group = self.group[cols]
+            s = np.take(np.take(self.near_score, homes, axis=0), group, axis=1)
             if want_reach and self.near_reach is not None:
-                reach = np.take(np.take(self.near_reach, homes, axis=0), column, axis=1)
+                reach = np.take(np.take(self.near_reach, homes, axis=0), group, axis=1)
+            tabled = np.flatnonzero(key >= len(self.groups))
+            if len(tabled) and self.partner_table is not None:
+                # The few distinct partner columns of the block, then spread.
+                distinct, spread = np.unique(key[tabled] - len(self.groups), return_inverse=True)
+                sub = np.take(np.take(self.partner_table, distinct, axis=0), homes, axis=1)
+                s[:, tabled] = np.take(sub, spread.ravel(), axis=0).T
+                if reach is not None and self.partner_reach is not None:
+                    sub_reach = np.take(
+                        np.take(self.partner_reach, distinct, axis=0), homes, axis=1
+                    )
+                    reach[:, tabled] = np.take(sub_reach, spread.ravel(), axis=0).T
         else:
             s = np.zeros((len(rows), len(cols)))
             if want_reach:
                 reach = np.zeros((len(rows), len(cols)), dtype=bool)
-        partner = self.partner[cols]
         near = np.flatnonzero(partner < 0) if self.near_score is None else cols[:0]
         if len(near) and len(rows):
             groups = self.group[cols[near]]
