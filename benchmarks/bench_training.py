@@ -18,7 +18,6 @@ third an employer working with one or two centres, a tenth of the candidates are
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import gc
 import random
@@ -34,8 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_matching import _communes, _peak, _report, generate  # noqa: E402
-from data.reference import read_metiers  # noqa: E402
+from benchmarks.bench_matching import _communes, _peak, _report, generate, run_named  # noqa: E402
 from matching import (  # noqa: E402
     MetierReferential,
     OfferIn,
@@ -184,13 +182,7 @@ BENCHES = {"ain": bench_ain, "france": bench_france}
 
 def main(argv: list[str] | None = None) -> int:
     """Run the named training benchmarks (default: all); 0 even if a target is missed."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_training")
-    parser.add_argument("which", nargs="*", choices=[*BENCHES, []], default=list(BENCHES))
-    args = parser.parse_args(argv)
-    ref = MetierReferential.from_records(read_metiers())
-    for name in args.which or list(BENCHES):
-        BENCHES[name](ref)
-    return 0
+    return run_named(BENCHES, "python -m benchmarks.bench_training", argv)
 
 
 if __name__ == "__main__":
