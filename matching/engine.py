@@ -336,13 +336,15 @@ class _Run:
             self.row_pool.extend(self.group_pool)
             self.group_pool = []
 
-    def execute(self, rows: IntArray | None = None) -> None:
+    def execute(self, rows: IntArray | None = None, cols: IntArray | None = None) -> None:
         """Score every request (or those of ``rows``, sorted) against the offers with a place
-        left."""
+        left (or those of ``cols``, sorted, with a place left)."""
         requests, offers = self.requests, self.offers
         if rows is None:
             rows = np.arange(len(requests.ids), dtype=np.intp)
         live = np.flatnonzero(offers.has_place).astype(np.intp)
+        if cols is not None:
+            live = cols[offers.has_place[cols]]
         self.run(rows, live, requests.max_km, relocation_pass=False)
         # Candidates who accept to move meet every offer with a bed, however far.
         movers = rows[requests.accepts_relocation[rows]]
