@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matching.training as training_module
@@ -46,7 +46,7 @@ from matching.tables import prepare_tables
 from matching.training import Training
 
 from .conftest import at, metier_records, offer, request
-from .test_properties import SETTINGS
+from .test_properties import SETTINGS, instances
 
 REF = MetierReferential.from_records(metier_records())
 AS = "aide-soignant"
@@ -656,3 +656,42 @@ def test_ties_go_to_the_nearer_centre_then_the_smaller_id() -> None:
     assert m.training is not None and m.training.centre_id == "a-twin"
     s = suggest([r], [o], REF, centres=[near, twin, far])
     assert s.by_request["lea"][0].training == m.training
+
+
+@st.composite
+def crowded(draw: st.DrawFn) -> tuple[list[RequestIn], list[OfferIn]]:
+    """Many candidates for few places of one métier in five communes: lists run out, offers
+    fill up, requests are placed beyond the head of their lists."""
+    reqs = [
+        RequestIn(f"r{i:02d}", (AS,), *draw(st.sampled_from(PLACES)), max_km=80)
+        for i in range(draw(st.integers(4, 30)))
+    ]
+    offs = [
+        OfferIn(f"o{j:02d}", AS, *draw(st.sampled_from(PLACES)), places=draw(st.integers(1, 2)))
+        for j in range(draw(st.integers(2, 12)))
+    ]
+    return reqs, offs
+
+
+@settings(SETTINGS, max_examples=40)
+@given(st.one_of(instances(), crowded()), st.sampled_from([1, 2, 32]))
+def test_the_scored_allocation_without_centres_is_the_fast_one(inst, length: int) -> None:  # type: ignore[no-untyped-def]
+    """The path taken with centres, run without them, settles every decision, rank, count and
+    lost_to as the fast path does; with lists of one or two offers it lengthens them often."""
+    import matching.allocation.scored as scored
+    import matching.allocation.tuning as tuning
+    from matching.allocation.explain import assignments, unassigned
+    from matching.model import Allocation
+
+    reqs, offs = inst
+    strict = Params(exclude_without_housing=True)
+    saved = scored.LIST_LENGTH, tuning.MAX_LOST_TO
+    scored.LIST_LENGTH, tuning.MAX_LOST_TO = length, min(length, 2)
+    try:
+        fast = allocate(reqs, offs, REF).to_dict()
+        rt, ot = prepare_tables(reqs, offs, REF, strict)
+        settled = scored.allocate_scored(rt, ot, strict, None)
+        got = Allocation(assignments(settled, REF, strict), unassigned(settled)).to_dict()
+    finally:
+        scored.LIST_LENGTH, tuning.MAX_LOST_TO = saved
+    assert got == fast
