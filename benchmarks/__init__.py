@@ -16,6 +16,8 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "matching-france": ("benchmarks.bench_matching", ["france"]),
     "matching-allocation": ("benchmarks.bench_matching", ["allocation"]),
     "matching-dense": ("benchmarks.bench_matching", ["dense"]),
+    "training-ain": ("benchmarks.bench_training", ["ain"]),
+    "training-france": ("benchmarks.bench_training", ["france"]),
     "digests": ("benchmarks.bench_digests", []),
     "load": ("benchmarks.bench_load", []),
     "communes": ("benchmarks.bench_communes", []),

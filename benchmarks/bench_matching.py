@@ -346,15 +346,22 @@ BENCHES = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the named matching benchmarks (default: all); 0 even if a target is missed."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_matching")
-    parser.add_argument("which", nargs="*", choices=[*BENCHES, []], default=list(BENCHES))
+def run_named(
+    benches: dict[str, Callable[[MetierReferential], bool]], prog: str, argv: list[str] | None
+) -> int:
+    """Run the named benchmarks of ``benches`` (default: all); 0 even if a target is missed."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("which", nargs="*", choices=[*benches, []], default=list(benches))
     args = parser.parse_args(argv)
     ref = MetierReferential.from_records(read_metiers())
-    for name in args.which or list(BENCHES):
-        BENCHES[name](ref)
+    for name in args.which or list(benches):
+        benches[name](ref)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the named matching benchmarks (default: all); 0 even if a target is missed."""
+    return run_named(BENCHES, "python -m benchmarks.bench_matching", argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from .arrays import F64, IntArray
 from .errors import InvalidInput
 from .explanations import pair_results
-from .grid import BLOCKS, cell_keys, neighbour_cells, occupied_cells, ranges
+from .grid import BLOCKS, cell_blocks
 from .model import (
     DEFAULT_PARAMS,
     EXCLUSION_REASONS,
@@ -95,25 +95,9 @@ def _groups(
         if len(band_rows) * len(cols) <= DENSE_PAIRS:
             yield band_rows, cols
             continue
-        yield from _cell_blocks(requests, band_rows, offers, cols, GRID.cell_km(b))
-
-
-def _cell_blocks(
-    requests: RequestTable, rows: IntArray, offers: OfferTable, cols: IntArray, cell: float
-) -> Iterator[tuple[IntArray, IntArray]]:
-    """Yield each cell's requests with the offers of the cells around it, cell by cell."""
-    request_keys, request_bounds, by_cell = occupied_cells(cell_keys(requests.xyz[rows], cell))
-    offer_keys, offer_bounds, offer_order = occupied_cells(cell_keys(offers.xyz[cols], cell))
-    near_request, near_offer = neighbour_cells(request_keys, offer_keys, GRID.cells_per_radius)
-    # Every cell's offers at once: ranges of the offers sorted by cell, concatenated.
-    per_cell = offer_bounds[near_offer + 1] - offer_bounds[near_offer]
-    col_lists = cols[offer_order[ranges(offer_bounds[near_offer], per_cell)]]
-    first_pair = np.searchsorted(near_request, np.arange(len(request_keys) + 1))
-    col_bounds = np.r_[0, np.cumsum(per_cell)][first_pair]
-    for u in range(len(request_keys)):
-        a, z = int(col_bounds[u]), int(col_bounds[u + 1])
-        if z > a:
-            yield rows[by_cell[request_bounds[u] : request_bounds[u + 1]]], col_lists[a:z]
+        yield from cell_blocks(
+            requests.xyz, band_rows, offers.xyz, cols, GRID.cell_km(b), GRID.cells_per_radius
+        )
 
 
 def _by_metier(
@@ -352,13 +336,15 @@ class _Run:
             self.row_pool.extend(self.group_pool)
             self.group_pool = []
 
-    def execute(self, rows: IntArray | None = None) -> None:
+    def execute(self, rows: IntArray | None = None, cols: IntArray | None = None) -> None:
         """Score every request (or those of ``rows``, sorted) against the offers with a place
-        left."""
+        left (or those of ``cols``, sorted, with a place left)."""
         requests, offers = self.requests, self.offers
         if rows is None:
             rows = np.arange(len(requests.ids), dtype=np.intp)
         live = np.flatnonzero(offers.has_place).astype(np.intp)
+        if cols is not None:
+            live = cols[offers.has_place[cols]]
         self.run(rows, live, requests.max_km, relocation_pass=False)
         # Candidates who accept to move meet every offer with a bed, however far.
         movers = rows[requests.accepts_relocation[rows]]

@@ -26,13 +26,23 @@ a column's occupied cells with two ``searchsorted``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from .arrays import F64, I64, IntArray
 
-__all__ = ["Banding", "BLOCKS", "JOINS", "cell_keys", "occupied_cells", "neighbour_cells", "ranges"]
+__all__ = [
+    "Banding",
+    "BLOCKS",
+    "JOINS",
+    "cell_keys",
+    "cell_blocks",
+    "occupied_cells",
+    "neighbour_cells",
+    "ranges",
+]
 
 #: Bits per axis in a cell key, and the offset that keeps every cell coordinate positive.
 AXIS_BITS = np.int64(21)
@@ -117,3 +127,23 @@ def ranges(starts: I64, lengths: I64) -> I64:
     total = int(ends[-1]) if len(ends) else 0
     out: I64 = np.repeat(starts - (ends - lengths), lengths) + np.arange(total)
     return out
+
+
+def cell_blocks(
+    row_xyz: F64, rows: IntArray, col_xyz: F64, cols: IntArray, cell: float, reach: int = 1
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """Yield each cell's rows with the columns of the cells around it (``reach`` cells along
+    each axis), cell by cell: every (row, column) pair within ``cell · reach`` km is in
+    exactly one block. ``row_xyz`` and ``col_xyz``: the earth-centred points, ``(n, 3)``."""
+    request_keys, request_bounds, by_cell = occupied_cells(cell_keys(row_xyz[rows], cell))
+    offer_keys, offer_bounds, offer_order = occupied_cells(cell_keys(col_xyz[cols], cell))
+    near_request, near_offer = neighbour_cells(request_keys, offer_keys, reach)
+    # Every cell's columns at once: ranges of the columns sorted by cell, concatenated.
+    per_cell = offer_bounds[near_offer + 1] - offer_bounds[near_offer]
+    col_lists = cols[offer_order[ranges(offer_bounds[near_offer], per_cell)]]
+    first_pair = np.searchsorted(near_request, np.arange(len(request_keys) + 1))
+    col_bounds = np.r_[0, np.cumsum(per_cell)][first_pair]
+    for u in range(len(request_keys)):
+        a, z = int(col_bounds[u]), int(col_bounds[u + 1])
+        if z > a:
+            yield rows[by_cell[request_bounds[u] : request_bounds[u + 1]]], col_lists[a:z]

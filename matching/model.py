@@ -279,7 +279,9 @@ class Params:
     """Weights and thresholds of the engine; every field has a documented default.
 
     A pair's score is the weighted mean of its criteria (see :mod:`matching.scoring`):
-    ``(w_m·s_metier + w_d·s_distance + w_h·s_housing) / (w_m + w_d + w_h)``.
+    ``(w_m·s_metier + w_d·s_distance + w_h·s_housing) / (w_m + w_d + w_h)``; given training
+    centres, ``w_t·s_training`` joins the sum and ``w_t`` the weights (see
+    :mod:`matching.training`; the ``training_*`` fields and ``require_training`` count only then).
     """
 
     #: Weight of the métier criterion (> 0: a valid pair always scores above 0).

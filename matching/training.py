@@ -57,7 +57,7 @@ fit of every centre of its métier: no Python loop over pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -66,13 +66,29 @@ import numpy as np
 from .arrays import F64, I64, Bools, IntArray
 from .errors import InvalidInput, UnknownMetier
 from .geo import chord_to_km, squared_chord, to_ecef
+from .grid import cell_blocks
 from .model import TRAINING_SOURCES, Params, TrainingCentre, TrainingChoice
 from .referential import MetierReferential
 from .tables import OfferTable, RequestTable, check_unique
 
-__all__ = ["Training", "travel_score", "intake_fit", "training_weights"]
+__all__ = [
+    "NEAR_TABLE_MAX",
+    "NEAR_ROWS",
+    "GRID_CENTRES",
+    "Training",
+    "travel_score",
+    "intake_fit",
+    "training_weights",
+]
 
 _NO_DAY = -1
+#: Largest (requests x offer groups) table of nearest-rule scores computed up front (8 bytes
+#: each): beyond, each block computes its own.
+NEAR_TABLE_MAX = 1 << 25
+#: Requests measured against a métier's centres at once when filling that table.
+NEAR_ROWS = 4096
+#: Beyond this many centres of a métier, requests meet only those of the grid cells around.
+GRID_CENTRES = 64
 
 
 def training_weights(params: Params) -> tuple[float, float]:
@@ -85,8 +101,8 @@ def travel_score(d: F64, params: Params) -> F64:
     """Return the travel score ``1 − (1 − f)·d/M`` for d ≤ M, 0 beyond; in [0, 1]."""
     k = (1.0 - params.training_score_at_limit) / params.training_max_km
     t = d * k
-    score: F64 = 1.0 - t
-    score *= d <= params.training_max_km
+    # 0.0 beyond, never -0.0: a maximum over some centres or over all gives the same bits.
+    score: F64 = np.where(d <= params.training_max_km, 1.0 - t, 0.0)
     return score
 
 
@@ -164,6 +180,7 @@ class Training:
         n_centres = len(items)
         index = {c: k for k, c in enumerate(self.ids)}
         xyz = to_ecef([c.lat for c in items], [c.lon for c in items]).reshape(n_centres, 3)
+        self.xyz = xyz
         self.coords = np.ascontiguousarray(xyz.T)
         # Programmes: (métier, centre) -> sorted intake day numbers.
         metier_index = self.metier_index = {code: m for m, code in enumerate(ref.codes)}
@@ -226,6 +243,21 @@ class Training:
                 group_keys.append(gkey)
             self.group[j] = g
         self.employer_keys = np.unique(np.array(keys, dtype=np.int64))
+        # The same as a table (candidates' centres x offers: the employer works with it), when
+        # small enough; else looked up in the sorted keys.
+        used, self.enrolled_local = np.unique(self.enrolled, return_inverse=True)
+        self.enrolled_local = self.enrolled_local.ravel().astype(np.intp)
+        self.employer_table: Bools | None = None
+        if len(used) * n_offers <= NEAR_TABLE_MAX:
+            table = np.zeros((len(used), n_offers), dtype=bool)
+            n = max(n_centres, 1)
+            keyed_centre, keyed_offer = self.employer_keys % n, self.employer_keys // n
+            if len(used) and len(keyed_centre):
+                local = np.searchsorted(used, keyed_centre)
+                at = np.minimum(local, len(used) - 1)
+                known = (local < len(used)) & (used[at] == keyed_centre)
+                table[local[known], keyed_offer[known]] = True
+            self.employer_table = table
         self.groups = [self._group(m, start) for m, start in group_keys]
         self.starts = [start for _m, start in group_keys]
         # The partner's fit and intake, per offer.
@@ -237,6 +269,127 @@ class Training:
             self.partner_fit[j], self.partner_intake[j] = _fit_days(start, days, params)
         self.offer_metier = offers.metier
         self.request_coords = requests.coords
+        self._near_table(requests)
+
+    def _near_table(self, requests: RequestTable) -> None:
+        """The training scores of the offers' columns, per request, computed once.
+
+        A column per offer group (the nearest-rule score: the best ``travel · fit`` over the
+        centres of the group's métier) and one per (partner centre, offer group) of the offers
+        with a partner (``travel · fit``); an offer's ``col_key`` names its column. Only the
+        requests compatible with the column's métier are measured (the others never pair
+        validly with its offers), against the centres within reach only (through the grid);
+        beyond :data:`NEAR_TABLE_MAX` entries, partner columns (then every column) are left to
+        :meth:`block`, which computes them per block.
+        """
+        # Requests share homes (commune centroids): the table is per distinct home.
+        _points, first_at, point_of = np.unique(
+            requests.xyz, axis=0, return_index=True, return_inverse=True
+        )
+        self.point_of = point_of.ravel().astype(np.intp)
+        point_xyz = requests.xyz[first_at]
+        n_points, n_groups = len(first_at), len(self.groups)
+        self.near_score: F64 | None = None
+        self.near_reach: Bools | None = None
+        self.partner_table: F64 | None = None
+        self.partner_reach: Bools | None = None
+        self.col_key = np.full(len(self.partner), -1, dtype=np.intp)
+        self.some_untabled = True
+        has = np.flatnonzero(self.partner >= 0)
+        key = self.partner[has] * np.int64(max(n_groups, 1)) + self.group[has]
+        pairs, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        pair_partner = self.partner[has][first]
+        pair_group = self.group[has][first]
+        pair_fit = self.partner_fit[has][first]
+        width = n_groups + len(pairs)
+        if n_points * width > NEAR_TABLE_MAX:
+            width = n_groups
+            if n_points * max(width, 1) > NEAR_TABLE_MAX:
+                return
+        # Stored by column (columns x homes): built column by column, gathered by block.
+        table = np.zeros((width, n_points))
+        reach = np.zeros((width, n_points), dtype=bool) if self.params.require_training else None
+        group_metier = np.array([g.metier for g in self.groups], dtype=np.intp)
+        tabled = width > n_groups
+        pair_metier = group_metier[pair_group] if tabled else np.zeros(0, dtype=np.intp)
+        max_km = self.params.training_max_km
+        for m in np.unique(np.r_[group_metier, pair_metier]).tolist():
+            ks = self.metier_centres[m]
+            gs = np.flatnonzero(group_metier == m)
+            mine = np.flatnonzero(pair_metier == m)
+            extra = np.setdiff1d(pair_partner[mine], ks)
+            candidates = np.r_[ks, extra].astype(np.intp)
+            if not len(candidates):
+                continue
+            partner_at = np.searchsorted(candidates[: len(ks)], pair_partner[mine])
+            rows = np.flatnonzero(requests.metier_score[:, m] > 0).astype(np.intp)
+            homes = np.unique(self.point_of[rows])
+            everyone = np.arange(len(candidates), dtype=np.intp)
+            for part, near in self._near_blocks(point_xyz, homes, everyone, candidates):
+                d = chord_to_km(
+                    squared_chord(
+                        point_xyz.T[:, part, None], self.coords[:, None, candidates[near]]
+                    )
+                )
+                v = travel_score(d, self.params)
+                own = near < len(ks)  # centres of the métier (``near`` is sorted: first)
+                n_own = int(own.sum())
+                for g in gs.tolist():
+                    fit = self.groups[g].fit[near[:n_own]]
+                    table[g, part] = (v[:, :n_own] * fit).max(axis=1) if n_own else 0.0
+                    if reach is not None:
+                        reach[g, part] = np.any(d[:, :n_own] <= max_km, axis=1)
+                if len(mine):
+                    # Where each pair's partner stands among ``near`` (absent: too far, 0).
+                    position = np.where(
+                        np.isin(pair_partner[mine], ks),
+                        partner_at,
+                        len(ks) + np.searchsorted(extra, pair_partner[mine]),
+                    )
+                    at = np.searchsorted(near, position)
+                    found = (at < len(near)) & (near[np.minimum(at, len(near) - 1)] == position)
+                    columns = n_groups + mine[found]
+                    cell = np.ix_(columns, part)
+                    table[cell] = (v[:, at[found]] * pair_fit[mine[found]]).T
+                    if reach is not None:
+                        reach[cell] = (d[:, at[found]] <= max_km).T
+        near_offers = self.partner < 0
+        self.col_key[near_offers] = self.group[near_offers]
+        self.some_untabled = not tabled and len(has) > 0
+        if tabled:
+            self.col_key[has] = n_groups + inverse.ravel()
+        # Blocks read the group columns by home (homes x groups: one copy, transposed) and
+        # the few partner columns they need as they are (columns x homes).
+        self.near_score = np.ascontiguousarray(table[:n_groups].T)
+        self.partner_table = table[n_groups:] if tabled else None
+        self.near_reach = self.partner_reach = None
+        if reach is not None:
+            self.near_reach = np.ascontiguousarray(reach[:n_groups].T)
+            self.partner_reach = reach[n_groups:] if tabled else None
+
+    def _near_blocks(
+        self,
+        homes_xyz: F64,
+        rows: IntArray,
+        cols: IntArray,
+        centres: IntArray | None = None,
+    ) -> Iterator[tuple[IntArray, IntArray]]:
+        """Blocks (rows, cols) holding every pair of a row with a centre within
+        ``training_max_km`` (``cols`` index ``centres``, all centres by default), at most
+        :data:`NEAR_ROWS` rows each, ``cols`` sorted.
+
+        Centres beyond ``training_max_km`` score 0 (the table's start), so with many centres
+        each request meets those of the grid cells around its own only; with few, all.
+        """
+        if len(cols) <= GRID_CENTRES:
+            blocks: Iterator[tuple[IntArray, IntArray]] = iter([(rows, cols)])
+        else:
+            xyz = self.xyz if centres is None else self.xyz[centres]
+            blocks = cell_blocks(homes_xyz, rows, xyz, cols, self.params.training_max_km)
+        for part, near in blocks:
+            near = np.sort(near)
+            for a in range(0, len(part), NEAR_ROWS):
+                yield part[a : a + NEAR_ROWS], near
 
     def _group(self, m: int, start: int | None) -> _Group:
         ks = self.metier_centres[m].tolist()
@@ -257,6 +410,13 @@ class Training:
 
     def _other_centre(self, rows: IntArray, cols: IntArray, block: bool) -> Bools:
         """The offer's employer works with centres, not with the candidate's (enrolled rows)."""
+        has = self.has_employer[cols][None, :] if block else self.has_employer[cols]
+        if self.employer_table is not None:
+            local = self.enrolled_local[rows]
+            works: Bools = (
+                self.employer_table[local][:, cols] if block else self.employer_table[local, cols]
+            )
+            return has & ~works
         e = self.enrolled[rows]
         n = max(len(self.ids), 1)
         key = (cols[None, :] * n + e[:, None]) if block else (cols * n + e)
@@ -265,26 +425,59 @@ class Training:
         member = (
             self.employer_keys[pos] == key if len(self.employer_keys) else np.zeros_like(key, bool)
         )
-        has = self.has_employer[cols][None, :] if block else self.has_employer[cols]
         other: Bools = has & ~member
         return other
 
     def _enrolled_score(self, rows: IntArray, cols: IntArray, block: bool) -> F64:
-        base = self.enrolled_travel[rows][:, None] if block else self.enrolled_travel[rows]
-        factor = np.where(
-            self._other_centre(rows, cols, block), self.params.training_other_centre_factor, 1.0
-        )
-        score: F64 = base * factor
+        """``travel · factor``: the factor is 1 (an exact product) but for the offers whose
+        employer works with other centres, the only columns a block looks at."""
+        if not block:
+            factor = np.where(
+                self._other_centre(rows, cols, False),
+                self.params.training_other_centre_factor,
+                1.0,
+            )
+            pairs: F64 = self.enrolled_travel[rows] * factor
+            return pairs
+        base = self.enrolled_travel[rows][:, None]
+        score: F64 = np.repeat(base, len(cols), axis=1)
+        some = np.flatnonzero(self.has_employer[cols])
+        if len(some):
+            other = self._other_centre(rows, cols[some], True)
+            score[:, some] = base * np.where(other, self.params.training_other_centre_factor, 1.0)
         return score
 
     # --- a block: rows x cols -----------------------------------------------------------------
 
     def block(self, rows: IntArray, cols: IntArray, want_reach: bool) -> tuple[F64, Bools | None]:
         """(s_training, reachable or None) of a block of pairs, shape (len(rows), len(cols))."""
-        s = np.zeros((len(rows), len(cols)))
-        reach = np.zeros((len(rows), len(cols)), dtype=bool) if want_reach else None
+        reach: Bools | None = None
+        key = self.col_key[cols]
         partner = self.partner[cols]
-        near = np.flatnonzero(partner < 0)
+        if self.near_score is not None:
+            # Every column from its group's column of the table (partner columns are
+            # overwritten below): the homes' rows first (contiguous copies), then the columns.
+            homes = self.point_of[rows]
+            group = self.group[cols]
+            s = np.take(np.take(self.near_score, homes, axis=0), group, axis=1)
+            if want_reach and self.near_reach is not None:
+                reach = np.take(np.take(self.near_reach, homes, axis=0), group, axis=1)
+            tabled = np.flatnonzero(key >= len(self.groups))
+            if len(tabled) and self.partner_table is not None:
+                # The few distinct partner columns of the block, then spread.
+                distinct, spread = np.unique(key[tabled] - len(self.groups), return_inverse=True)
+                sub = np.take(np.take(self.partner_table, distinct, axis=0), homes, axis=1)
+                s[:, tabled] = np.take(sub, spread.ravel(), axis=0).T
+                if reach is not None and self.partner_reach is not None:
+                    sub_reach = np.take(
+                        np.take(self.partner_reach, distinct, axis=0), homes, axis=1
+                    )
+                    reach[:, tabled] = np.take(sub_reach, spread.ravel(), axis=0).T
+        else:
+            s = np.zeros((len(rows), len(cols)))
+            if want_reach:
+                reach = np.zeros((len(rows), len(cols)), dtype=bool)
+        near = np.flatnonzero(partner < 0) if self.near_score is None else cols[:0]
         if len(near) and len(rows):
             groups = self.group[cols[near]]
             unique, inverse = np.unique(groups, return_inverse=True)
@@ -297,19 +490,19 @@ class Training:
                 d = self._km(rows, ks)
                 v = travel_score(d, self.params)
                 for u in np.flatnonzero(metiers == m).tolist():
-                    at = near[inverse == u]
-                    score = (v * self.groups[int(unique[u])].fit).max(axis=1)
-                    s[:, at] = score[:, None]
+                    cut = near[inverse == u]
+                    s[:, cut] = (v * self.groups[int(unique[u])].fit).max(axis=1)[:, None]
                     if reach is not None:
                         near_any = np.any(d <= self.params.training_max_km, axis=1)
-                        reach[:, at] = near_any[:, None]
-        far = np.flatnonzero(partner >= 0)
+                        reach[:, cut] = near_any[:, None]
+        far = np.flatnonzero((key < 0) & (partner >= 0)) if self.some_untabled else cols[:0]
         if len(far) and len(rows):
             unique, inverse = np.unique(partner[far], return_inverse=True)
-            d = self._km(rows, unique.astype(np.intp))[:, inverse.ravel()]
-            s[:, far] = travel_score(d, self.params) * self.partner_fit[cols[far]]
+            d = self._km(rows, unique.astype(np.intp))
+            travel = travel_score(d, self.params)[:, inverse.ravel()]
+            s[:, far] = travel * self.partner_fit[cols[far]]
             if reach is not None:
-                reach[:, far] = d <= self.params.training_max_km
+                reach[:, far] = (d <= self.params.training_max_km)[:, inverse.ravel()]
         mine = np.flatnonzero(self.enrolled[rows] >= 0)
         if len(mine) and len(cols):
             s[mine] = self._enrolled_score(rows[mine], cols, True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arrays import I64, IntArray
+from ..arrays import F64, I64, IntArray
 from ..engine import _Run, _top, widen
 from ..model import Params
 from ..tables import OfferTable, RequestTable
@@ -48,29 +48,36 @@ def _lists(
     training: Training | None,
     rows: IntArray,
     k: int,
-) -> PreferenceLists:
-    """The ``k`` best valid offers of each of ``rows`` (lists over every request)."""
+    cols: IntArray | None = None,
+) -> tuple[PreferenceLists, I64]:
+    """The ``k`` best valid offers (of ``cols``, default all) of each of ``rows`` (lists over
+    every request), and each request's number of valid offers among them."""
     run = _Run(requests, offers, params, k_rows=k, k_cols=0, training=training)
-    run.execute(rows)
-    indptr, _rows, cols, scores = _top(run.row_pool, 0, len(requests.ids), k, presorted=True)
-    return PreferenceLists(indptr, cols, scores)
+    run.execute(rows, cols)
+    indptr, _rows, found, scores = _top(run.row_pool, 0, len(requests.ids), k, presorted=True)
+    return PreferenceLists(indptr, found, scores), run.valid
 
 
-def _merge(lists: PreferenceLists, longer: PreferenceLists, rows: IntArray) -> PreferenceLists:
-    """``lists`` with the lists of ``rows`` replaced by those of ``longer``."""
-    replace = np.zeros(len(lists.start) - 1, dtype=bool)
-    replace[rows] = True
-    own = np.where(replace, longer.start[1:] - longer.start[:-1], np.diff(lists.start))
-    start = np.r_[0, np.cumsum(own)].astype(np.intp)
-    offer = np.empty(int(start[-1]), dtype=np.intp)
-    score = np.empty(int(start[-1]))
-    for source, mask in ((lists, ~replace), (longer, replace)):
-        take = np.flatnonzero(mask)
-        length = np.diff(source.start)[take]
-        src = _ranges(source.start[take], length)
-        dst = _ranges(start[take], length)
-        offer[dst], score[dst] = source.offer[src], source.score[src]
-    return PreferenceLists(start, offer, score)
+class _Above(_Run):
+    """A scoring pass that counts, per row, the valid offers ranked above a given one."""
+
+    def __init__(
+        self,
+        requests: RequestTable,
+        offers: OfferTable,
+        params: Params,
+        training: Training | None,
+        score: F64,
+        col: IntArray,
+    ) -> None:
+        super().__init__(requests, offers, params, k_rows=1, k_cols=0, training=training)
+        self.score, self.col = score, col
+        self.above = np.zeros(len(requests.ids), dtype=np.int64)
+
+    def _select(self, scores: F64, rows: IntArray, cols: IntArray) -> None:
+        mine, held = self.score[rows][:, None], self.col[rows][:, None]
+        better = (scores > mine) | ((scores == mine) & (cols[None, :] < held))
+        self.above[rows] += np.count_nonzero(better, axis=1)
 
 
 def _ranges(first: IntArray, length: I64) -> IntArray:
@@ -87,25 +94,35 @@ def allocate_scored(
     """Allocate with the kernel's scores (see the module); every decision and count settled."""
     n = len(requests.ids)
     everyone = np.arange(n, dtype=np.intp)
-    k = LIST_LENGTH
-    length_asked = np.full(n, k, dtype=np.int64)
-    lists = _lists(requests, offers, params, training, everyone, k)
+    # The first ``head`` offers of each list are its true best (ranks, lost_to read them).
+    head = max(LIST_LENGTH, tuning.MAX_LOST_TO)
+    lists, compatible_all = _lists(requests, offers, params, training, everyone, head)
+    cut = np.diff(lists.start) >= head  # the list may miss offers (it was cut)
+    k = head
     while True:
         held_offer, held_score = deferred_acceptance(
             lists, offers.places.copy(), offers.beds.copy(), requests.needs_housing
         )
-        length = np.diff(lists.start)
-        # Free, and its list was cut: it may have more offers than it was given.
-        more = np.flatnonzero((held_offer < 0) & (length >= length_asked)).astype(np.intp)
+        more = np.flatnonzero((held_offer < 0) & cut).astype(np.intp)
         if not len(more):
             break
+        # Only offers that may still take them: with a place left, or whose worst holder
+        # scores no more than what is left of their lists (offers only get pickier).
+        last = lists.score[lists.start[more + 1] - 1]
+        winnable = _winnable(offers, held_offer, held_score, float(last.max()))
         k *= 2
-        length_asked[more] = k
-        lists = _merge(lists, _lists(requests, offers, params, training, more, k), more)
+        extra, _count = _lists(requests, offers, params, training, more, k, winnable)
+        lists = _append(lists, extra, more)
+        cut[more] = np.diff(extra.start)[more] >= k
     assigned = np.flatnonzero(held_offer >= 0).astype(np.intp)
     left = np.flatnonzero(held_offer < 0).astype(np.intp)
     ranks = _ranks(lists, assigned, held_offer)
-    compatible = np.diff(lists.start)[left].astype(np.int64)
+    beyond = assigned[ranks > head]  # held beyond the true head: counted by a scoring pass
+    if len(beyond):
+        count = _Above(requests, offers, params, training, held_score, held_offer)
+        count.execute(beyond)
+        ranks[ranks > head] = 1 + count.above[beyond]
+    compatible = compatible_all[left].astype(np.int64)
     losers = left[compatible > 0]
     first = np.minimum(np.diff(lists.start)[losers], tuning.MAX_LOST_TO)
     best_start = np.r_[0, np.cumsum(first)].astype(np.intp)
@@ -125,6 +142,57 @@ def allocate_scored(
         holders=holders,
         bounds=bounds,
     )
+
+
+def _winnable(offers: OfferTable, held_offer: IntArray, held_score: F64, below: float) -> IntArray:
+    """Offers with a place that still has no holder, or whose worst holder scores ``below``
+    at most (the others reject every pair scoring that or less, for good)."""
+    n = len(offers.ids)
+    won = np.flatnonzero(held_offer >= 0)
+    holders = np.bincount(held_offer[won], minlength=n)
+    worst = np.full(n, np.inf)
+    np.minimum.at(worst, held_offer[won], held_score[won])
+    open_ = (holders < offers.places) | (worst <= below)
+    return np.flatnonzero(open_ & offers.has_place).astype(np.intp)
+
+
+def _append(lists: PreferenceLists, extra: PreferenceLists, rows: IntArray) -> PreferenceLists:
+    """``lists`` with, for each of ``rows``, the offers of ``extra`` it does not hold yet
+    appended (they rank after its whole list: ``lists`` held its best)."""
+    n_offers = int(max(lists.offer.max(initial=0), extra.offer.max(initial=0))) + 1
+    owner = np.repeat(np.arange(len(lists.start) - 1), np.diff(lists.start))
+    have = np.sort(owner * np.int64(n_offers) + lists.offer)
+    extra_owner = np.repeat(np.arange(len(extra.start) - 1), np.diff(extra.start))
+    key = extra_owner * np.int64(n_offers) + extra.offer
+    at = np.minimum(np.searchsorted(have, key), max(len(have) - 1, 0))
+    new = ~((have[at] == key) if len(have) else np.zeros(len(key), dtype=bool))
+    added = np.zeros(len(lists.start) - 1, dtype=bool)
+    added[rows] = True
+    new &= added[extra_owner]
+    merged = PreferenceLists(
+        start=lists.start,
+        offer=lists.offer,
+        score=lists.score,
+    )
+    longer = PreferenceLists(
+        start=np.searchsorted(extra_owner[new], np.arange(len(extra.start))).astype(np.intp),
+        offer=extra.offer[new],
+        score=extra.score[new],
+    )
+    return _concat(merged, longer)
+
+
+def _concat(a: PreferenceLists, b: PreferenceLists) -> PreferenceLists:
+    """Each request's list of ``a`` followed by its list of ``b``."""
+    la, lb = np.diff(a.start), np.diff(b.start)
+    start = np.r_[0, np.cumsum(la + lb)].astype(np.intp)
+    offer = np.empty(int(start[-1]), dtype=np.intp)
+    score = np.empty(int(start[-1]))
+    dst_a = _ranges(start[:-1], la)
+    dst_b = _ranges(start[:-1] + la, lb)
+    offer[dst_a], score[dst_a] = a.offer, a.score
+    offer[dst_b], score[dst_b] = b.offer, b.score
+    return PreferenceLists(start, offer, score)
 
 
 def _ranks(lists: PreferenceLists, rows: IntArray, held_offer: IntArray) -> I64:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import matching.engine as engine
+import matching.grid as grid
 from matching import MetierReferential, OfferIn, RequestIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,3 +57,16 @@ def at(insee: str) -> tuple[float, float]:
     """Latitude and longitude of an Ain commune of :data:`AIN`."""
     _, lat, lon = AIN[insee]
     return lat, lon
+
+
+@pytest.fixture(params=["dense", "blocked"])
+def blocking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run each property twice: as is, and with every blocking and pruning path forced."""
+    if request.param == "blocked":
+        monkeypatch.setattr(engine, "DENSE_PAIRS", 0)
+        monkeypatch.setattr(engine, "SPLIT_PAIRS", 8)
+        monkeypatch.setattr(engine, "TILE_ELEMENTS", 24)
+        monkeypatch.setattr(engine, "POOL_PER_KEY", 0)
+        monkeypatch.setattr(engine, "POOL_SLACK", 0)
+        monkeypatch.setattr(engine, "GRID", dataclasses.replace(grid.BLOCKS, base_km=2.0))
+    return request.param

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 import matching.allocation.tuning as tuning
 import matching.engine as engine
-import matching.grid as grid
 import matching.pairs as pairs
 from matching import (
     EXCLUSION_REASONS,
@@ -102,19 +101,6 @@ def offers_(draw: st.DrawFn, n: int) -> list[OfferIn]:
 @st.composite
 def instances(draw: st.DrawFn) -> tuple[list[RequestIn], list[OfferIn]]:
     return draw(requests_(draw(st.integers(0, 14)))), draw(offers_(draw(st.integers(0, 12))))
-
-
-@pytest.fixture(params=["dense", "blocked"])
-def blocking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run each property twice: as is, and with every blocking and pruning path forced."""
-    if request.param == "blocked":
-        monkeypatch.setattr(engine, "DENSE_PAIRS", 0)
-        monkeypatch.setattr(engine, "SPLIT_PAIRS", 8)
-        monkeypatch.setattr(engine, "TILE_ELEMENTS", 24)
-        monkeypatch.setattr(engine, "POOL_PER_KEY", 0)
-        monkeypatch.setattr(engine, "POOL_SLACK", 0)
-        monkeypatch.setattr(engine, "GRID", dataclasses.replace(grid.BLOCKS, base_km=2.0))
-    return request.param
 
 
 def brute(reqs: list[RequestIn], offs: list[OfferIn], params: Params | None = None):  # type: ignore[no-untyped-def]
