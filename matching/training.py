@@ -69,7 +69,7 @@ from .geo import chord_to_km, squared_chord, to_ecef
 from .grid import cell_blocks
 from .model import TRAINING_SOURCES, Params, TrainingCentre, TrainingChoice
 from .referential import MetierReferential
-from .tables import OfferTable, RequestTable, check_unique
+from .tables import NO_START, OfferTable, RequestTable, check_unique
 
 __all__ = [
     "NEAR_TABLE_MAX",
@@ -208,10 +208,9 @@ class Training:
         # Requests: the candidate's own centre.
         self.enrolled = np.full(len(requests.ids), -1, dtype=np.intp)
         for i, r in enumerate(requests.items):
-            if r.training_centre is not None:
-                self.enrolled[i] = _known(
-                    index, r.training_centre, f"request {r.id}", "training_centre"
-                )
+            centre_id = r.training_centre
+            if centre_id is not None:
+                self.enrolled[i] = _known(index, centre_id, f"request {r.id}", "training_centre")
         rows = np.flatnonzero(self.enrolled >= 0).astype(np.intp)
         self.enrolled_km = np.zeros(len(requests.ids))
         if len(rows):
@@ -224,24 +223,25 @@ class Training:
         self.partner = np.full(n_offers, -1, dtype=np.intp)
         self.has_employer = np.zeros(n_offers, dtype=bool)
         keys: list[int] = []
-        group_of: dict[tuple[int, int | None], int] = {}
-        self.group = np.zeros(n_offers, dtype=np.intp)
-        group_keys: list[tuple[int, int | None]] = []
         for j, o in enumerate(offers.items):
             if o.training_centre is not None:
                 self.partner[j] = _known(
                     index, o.training_centre, f"offer {o.id}", "training_centre"
                 )
-            for centre_id in o.employer_centres:
-                k = _known(index, centre_id, f"offer {o.id}", "employer_centres")
-                keys.append(j * max(n_centres, 1) + k)
-            self.has_employer[j] = bool(o.employer_centres)
-            gkey = (int(offers.metier[j]), None if o.start is None else o.start.toordinal())
-            g = group_of.get(gkey)
-            if g is None:
-                g = group_of[gkey] = len(group_keys)
-                group_keys.append(gkey)
-            self.group[j] = g
+            if o.employer_centres:
+                self.has_employer[j] = True
+                for centre_id in o.employer_centres:
+                    k = _known(index, centre_id, f"offer {o.id}", "employer_centres")
+                    keys.append(j * max(n_centres, 1) + k)
+        # Groups (métier, start): the start is the latest start less the tolerance.
+        latest = offers.latest_start
+        start_day = np.where(latest == NO_START, NO_START, latest - params.start_tolerance_days)
+        pair = np.stack([offers.metier.astype(np.int64), start_day], axis=1)
+        distinct, group = np.unique(pair, axis=0, return_inverse=True)
+        self.group = group.ravel().astype(np.intp)
+        group_keys: list[tuple[int, int | None]] = [
+            (int(m), None if day == NO_START else int(day)) for m, day in distinct.tolist()
+        ]
         self.employer_keys = np.unique(np.array(keys, dtype=np.int64))
         # The same as a table (candidates' centres x offers: the employer works with it), when
         # small enough; else looked up in the sorted keys.
@@ -395,8 +395,13 @@ class Training:
         ks = self.metier_centres[m].tolist()
         fit = np.zeros(len(ks))
         intake = np.full(len(ks), _NO_DAY, dtype=np.int64)
+        seen: dict[tuple[int, ...], tuple[float, int]] = {}  # centres share their intakes
         for n, k in enumerate(ks):
-            fit[n], intake[n] = _fit_days(start, self.intakes[(m, k)], self.params)
+            days = tuple(self.intakes[(m, k)])
+            got = seen.get(days)
+            if got is None:
+                got = seen[days] = _fit_days(start, list(days), self.params)
+            fit[n], intake[n] = got
         return _Group(m, fit, intake)
 
     # --- distances ----------------------------------------------------------------------------
