@@ -60,8 +60,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .arrays import F64, I64, Bools, IntArray
 from .errors import InvalidInput, UnknownMetier
@@ -82,6 +84,7 @@ __all__ = [
 ]
 
 _NO_DAY = -1
+Item = TypeVar("Item", bound=np.generic)
 #: Largest (requests x offer groups) table of nearest-rule scores computed up front (8 bytes
 #: each): beyond, each block computes its own.
 NEAR_TABLE_MAX = 1 << 25
@@ -133,6 +136,16 @@ def _fit_days(start: int | None, days: list[int], params: Params) -> tuple[float
     g = gaps[best]
     fit = 1.0 if g <= tol else max(0.0, 1.0 - (g - tol) / (zero - tol))
     return fit, days[best]
+
+
+def _columns(table: NDArray[Item], wanted: IntArray, homes: IntArray) -> NDArray[Item]:
+    """``table[wanted][:, homes]`` (a table by column: columns x homes), copying whole rows of
+    the table when they are short, else the few distinct ones."""
+    if table.shape[1] <= 4 * len(homes):
+        return np.take(np.take(table, wanted, axis=0), homes, axis=1)
+    distinct, spread = np.unique(wanted, return_inverse=True)
+    sub = np.take(np.take(table, distinct, axis=0), homes, axis=1)
+    return np.take(sub, spread.ravel(), axis=0)
 
 
 def _known(index: dict[str, int], centre_id: str, record: str, field: str) -> int:
@@ -469,15 +482,11 @@ class Training:
                 reach = np.take(np.take(self.near_reach, homes, axis=0), group, axis=1)
             tabled = np.flatnonzero(key >= len(self.groups))
             if len(tabled) and self.partner_table is not None:
-                # The few distinct partner columns of the block, then spread.
-                distinct, spread = np.unique(key[tabled] - len(self.groups), return_inverse=True)
-                sub = np.take(np.take(self.partner_table, distinct, axis=0), homes, axis=1)
-                s[:, tabled] = np.take(sub, spread.ravel(), axis=0).T
+                # The block's partner columns (their rows of the table: columns x homes).
+                wanted = key[tabled] - len(self.groups)
+                s[:, tabled] = _columns(self.partner_table, wanted, homes).T
                 if reach is not None and self.partner_reach is not None:
-                    sub_reach = np.take(
-                        np.take(self.partner_reach, distinct, axis=0), homes, axis=1
-                    )
-                    reach[:, tabled] = np.take(sub_reach, spread.ravel(), axis=0).T
+                    reach[:, tabled] = _columns(self.partner_reach, wanted, homes).T
         else:
             s = np.zeros((len(rows), len(cols)))
             if want_reach:
