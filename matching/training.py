@@ -32,9 +32,9 @@ With centres the score is the weighted mean of the four criteria::
 
     score = (w_m·s_m + w_d·s_d + w_h·s_h + w_t·s_training) / (w_m + w_d + w_h + w_t)
 
-computed as ``score3 · W / (W + w_t) + s_training · w_t / (W + w_t)`` where ``score3`` is the
-score without centres (same operations in every path, so a pair gets the same bits in
-:func:`~matching.suggest`, :func:`~matching.score_pair` and :func:`~matching.allocate`).
+computed with each weight's share among the four, the training term last (the same operations
+in every path, so a pair gets the same bits in :func:`~matching.suggest`,
+:func:`~matching.score_pair` and :func:`~matching.allocate`).
 A candidate's own centre is always "reachable"; with ``p.require_training``, pairs whose
 partner or nearest centre is missing or farther than M are excluded (reason ``training``).
 
@@ -74,6 +74,7 @@ from .referential import MetierReferential
 from .tables import NO_START, OfferTable, RequestTable, check_unique
 
 __all__ = [
+    "PairChoice",
     "NEAR_TABLE_MAX",
     "NEAR_ROWS",
     "GRID_CENTRES",
@@ -189,7 +190,16 @@ class Training:
         check_unique("centre", self.ids)
         self.items = items
         self.params = params
-        self.k_old, self.a_t = training_weights(params)
+        _k_old, self.a_t = training_weights(params)
+        total = params.total_weight + params.weight_training
+        #: The shares of the métier, distance and housing weights among the four.
+        self.shares = (
+            params.weight_metier / total,
+            params.weight_distance / total,
+            params.weight_housing / total,
+        )
+        #: The métier criterion times its share among the four (the tables' is among three).
+        self.weighted_metier_score = requests.metier_score * self.shares[0]
         n_centres = len(items)
         index = {c: k for k, c in enumerate(self.ids)}
         xyz = to_ecef([c.lat for c in items], [c.lon for c in items]).reshape(n_centres, 3)
@@ -526,10 +536,10 @@ class Training:
 
     # --- a list of pairs ----------------------------------------------------------------------
 
-    def pairs(self, rows: IntArray, cols: IntArray) -> _PairChoice:
+    def pairs(self, rows: IntArray, cols: IntArray) -> PairChoice:
         """The choice of each pair (row i with column i): the same numbers as :meth:`block`."""
         n = len(rows)
-        out = _PairChoice(
+        out = PairChoice(
             score=np.zeros(n),
             reach=np.zeros(n, dtype=bool),
             centre=np.full(n, -1, dtype=np.intp),
@@ -602,7 +612,7 @@ class Training:
         m = self.metier_index.get(metier)
         return m is not None and (m, centre) in self.intakes
 
-    def choice(self, picked: _PairChoice, n: int) -> TrainingChoice | None:
+    def choice(self, picked: PairChoice, n: int) -> TrainingChoice | None:
         """The :class:`TrainingChoice` of pair ``n`` of :meth:`pairs`, or None."""
         k = int(picked.centre[n])
         if k < 0:
@@ -620,7 +630,7 @@ class Training:
 
 
 @dataclass(frozen=True, eq=False)
-class _PairChoice:
+class PairChoice:
     """The training of each pair of a list: score, reachable, centre, distance, intake, how."""
 
     score: F64
@@ -633,7 +643,7 @@ class _PairChoice:
 
 
 def combine_training(score: F64, s_training: F64, training: Training) -> F64:
-    """``score3 · k_old + s_training · a_t``: the score with the training criterion."""
-    out: F64 = score * training.k_old
-    out += s_training * training.a_t
+    """``score3' + s_training · a_t``: the score with the training criterion, ``score3'``
+    the three other criteria weighted by their shares among the four (``training.shares``)."""
+    out: F64 = score + s_training * training.a_t
     return out
