@@ -50,9 +50,14 @@ partner or nearest centre is missing or farther than M are excluded (reason ``tr
 >>> round(intake_fit(date(2027, 1, 5), (date(2027, 4, 5),), p)[0], 4)
 0.7143
 
-Centres are grouped by métier; for a block of pairs the engine measures each home against
-the centres of the block's métiers once, and each offer group (métier, start) holds the intake
-fit of every centre of its métier: no Python loop over pairs.
+How it is computed, without a Python loop over pairs: centres are grouped by métier, and each
+offer group (métier, start) holds the intake fit of every centre of its métier. Requests share
+homes (commune centroids), so :class:`Training` measures each distinct home once against the
+centres of each métier it asks for (those within ``M`` only, through the engine's grid, when a
+métier has many) and keeps a table: per home, a column per offer group (the nearest rule's
+best ``travel · fit``) and one per (partner centre, group). A block of pairs then gathers its
+homes' rows and its offers' columns; the candidates' own centres are measured once per
+request. Beyond :data:`NEAR_TABLE_MAX` entries the blocks compute their own (memory bounded).
 """
 
 from __future__ import annotations
@@ -311,6 +316,7 @@ class Training:
         )
         self.point_of = point_of.ravel().astype(np.intp)
         point_xyz = requests.xyz[first_at]
+        self.point_coords = np.ascontiguousarray(point_xyz.T)
         n_points, n_groups = len(first_at), len(self.groups)
         self.near_score: F64 | None = None
         self.near_reach: Bools | None = None
@@ -521,12 +527,18 @@ class Training:
                         reach[:, cut] = near_any[:, None]
         far = np.flatnonzero((key < 0) & (partner >= 0)) if self.some_untabled else cols[:0]
         if len(far) and len(rows):
+            # Each distinct home against each distinct partner of the block, then spread.
             unique, inverse = np.unique(partner[far], return_inverse=True)
-            d = self._km(rows, unique.astype(np.intp))
-            travel = travel_score(d, self.params)[:, inverse.ravel()]
-            s[:, far] = travel * self.partner_fit[cols[far]]
+            homes, home_of = np.unique(self.point_of[rows], return_inverse=True)
+            d = chord_to_km(
+                squared_chord(
+                    self.point_coords[:, homes, None], self.coords[:, None, unique.astype(np.intp)]
+                )
+            )
+            spread = np.ix_(home_of.ravel(), inverse.ravel())
+            s[:, far] = travel_score(d, self.params)[spread] * self.partner_fit[cols[far]]
             if reach is not None:
-                reach[:, far] = (d <= self.params.training_max_km)[:, inverse.ravel()]
+                reach[:, far] = (d <= self.params.training_max_km)[spread]
         mine = np.flatnonzero(self.enrolled[rows] >= 0)
         if len(mine) and len(cols):
             s[mine] = self._enrolled_score(rows[mine], cols, True)
