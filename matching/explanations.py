@@ -29,7 +29,7 @@ from .model import (
 from .referential import MetierReferential
 from .scoring import kernel
 from .tables import OfferTable, RequestTable, prepare_tables, score_weights
-from .training import Training, combine_training
+from .training import Training
 
 __all__ = [
     "AUDIENCES",
@@ -310,7 +310,8 @@ def pair_results(
     """Evaluate a list of pairs and explain each one: a Match or an Exclusion."""
     if len(rows) == 0:
         return []
-    k = kernel(requests, rows, offers, cols, params, block=False)
+    picked = None if training is None else training.pairs(rows, cols)
+    k = kernel(requests, rows, offers, cols, params, block=False, training=training, picked=picked)
     fails: dict[str, Bools] = {
         "metier": ~k.compat,
         "places": ~offers.has_place[cols],
@@ -321,23 +322,14 @@ def pair_results(
     fails["licence"] = zeros if k.f_licence is None else k.f_licence
     fails["date"] = zeros if k.f_date is None else k.f_date
     fails["housing"] = zeros if k.f_housing is None else k.f_housing
-    fails["training"] = zeros
+    fails["training"] = zeros if k.f_training is None else k.f_training
     scores = k.score
-    picked = None
-    if training is not None:
-        picked = training.pairs(rows, cols)
-        scores = combine_training(k.score, picked.score, training)
-        if params.require_training:
-            fails["training"] = ~picked.reach
     eligible = (zeros if k.eligible is None else k.eligible).tolist()
     bad = np.zeros(len(rows), dtype=bool)
     for mask in fails.values():
         bad |= mask
-    a_m, a_d, a_h = score_weights(params)
-    a_t = 0.0
-    if training is not None:
-        a_m, a_d, a_h = (a * training.k_old for a in (a_m, a_d, a_h))
-        a_t = training.a_t
+    a_m, a_d, a_h = score_weights(params) if training is None else training.shares
+    a_t = 0.0 if training is None else training.a_t
     labels = {
         c: _lower_first(ref.label(c)) for c in {offers.items[j].metier for j in cols.tolist()}
     }

@@ -48,7 +48,7 @@ from .tables import (
     housing_table,
     score_weights,
 )
-from .training import Training, combine_training
+from .training import PairChoice, Training, combine_training
 
 __all__ = [
     "metier_score",
@@ -218,18 +218,20 @@ def kernel(
     block: bool,
     radius: F64 | None = None,
     training: Training | None = None,
+    picked: PairChoice | None = None,
 ) -> Terms:
     """Evaluate requests ``rows`` against offers ``cols``: a block (``block=True``) or pairs.
 
     ``radius`` replaces the requests' ``max_km`` for the within test (widening searches).
     A ``None`` fail mask means "fails nowhere here" (skipped for speed). With ``training``
-    the score has the training criterion (see :mod:`matching.training`).
+    the score has the training criterion (see :mod:`matching.training`); ``picked``: the
+    training choices of the pairs (not a block), if known already.
     """
     layout = _Layout(rows, cols, block)
     row, col = layout.row, layout.col
     s_metier = layout.pick(requests.metier_score, offers.metier)
-    score = layout.pick(requests.weighted_metier_score, offers.metier)
-    _a_m, a_d, a_h = score_weights(params)
+    weighted, (_a_m, a_d, a_h) = _weights(requests, params, training)
+    score = layout.pick(weighted, offers.metier)
     d = chord_to_km(squared_chord(*layout.coords(requests, offers)))
     compat = score > 0
     within = d <= row(requests.max_km if radius is None else radius)
@@ -252,7 +254,7 @@ def kernel(
         if block:
             s_training, reach = training.block(rows, cols, params.require_training)
         else:
-            picked = training.pairs(rows, cols)
+            picked = training.pairs(rows, cols) if picked is None else picked
             s_training, reach = picked.score, picked.reach
         score = combine_training(score, s_training, training)
         if params.require_training and reach is not None:
@@ -274,6 +276,16 @@ def kernel(
         s_training,
         f_training,
     )
+
+
+def _weights(
+    requests: RequestTable, params: Params, training: Training | None
+) -> tuple[F64, tuple[float, float, float]]:
+    """The weighted métier scores and the shares (métier, distance, housing): among the three
+    weights, or among the four given training centres."""
+    if training is None:
+        return requests.weighted_metier_score, score_weights(params)
+    return training.weighted_metier_score, training.shares
 
 
 def may_fail(
@@ -310,7 +322,7 @@ def pair_terms(
     and ``p.require_training``). The métier is not checked: a pair of unrelated métiers scores
     below any valid one and must not be passed here.
     """
-    _a_m, a_d, a_h = score_weights(params)
+    weighted, (_a_m, a_d, a_h) = _weights(requests, params, training)
     needs, has_beds = requests.needs_housing[pair_rows], offers.has_beds[pair_cols]
     eligible = requests.accepts_relocation[pair_rows] & has_beds
     valid = (d <= requests.max_km[pair_rows]) | eligible
@@ -318,7 +330,7 @@ def pair_terms(
     valid &= requests.has_licence[pair_rows] | ~offers.licence_required[pair_cols]
     valid &= requests.available_from[pair_rows] <= offers.latest_start[pair_cols]
     valid &= ~needs | has_beds
-    score: F64 = requests.weighted_metier_score[pair_rows, offers.metier[pair_cols]]
+    score: F64 = weighted[pair_rows, offers.metier[pair_cols]]
     t = d * requests.penalty_per_km[pair_rows]
     movers = requests.accepts_relocation[pair_rows]
     np.minimum(t, 1.0 - params.relocation_distance_score, out=t, where=movers)
@@ -359,7 +371,7 @@ class BlockKernel:
         self.training = training
         self._floats = [np.empty(size) for _ in range(3)]
         self._flags = [np.empty(size, dtype=bool) for _ in range(4)]
-        self.a_m, self.a_d, self.a_h = score_weights(params)
+        self.weighted, (self.a_m, self.a_d, self.a_h) = _weights(requests, params, training)
         table = housing_table(params)
         # Housing term per (needs, column): row 0 for candidates who need no housing, row 1 else.
         self._housing_term = table[np.array([0, 2])[:, None] + ~offers.has_beds[None, :]] * self.a_h
@@ -393,7 +405,7 @@ class BlockKernel:
             np.logical_not(ok, out=ok)
         if metier < 0:  # mixed métiers: métier score by lookup, incompatible pairs out
             compat = self._view(self._flags[2], shape)
-            np.take(requests.weighted_metier_score[rows], offers.metier[cols], axis=1, out=score)
+            np.take(self.weighted[rows], offers.metier[cols], axis=1, out=score)
             np.greater(score, 0.0, out=compat)
             beyond = (compat & ~ok) if want_beyond and not relocation_pass else _EMPTY
             np.logical_and(ok, compat, out=ok)
@@ -490,7 +502,7 @@ class BlockKernel:
         if metier < 0:
             np.add(score, tmp, out=score)
         else:  # every pair here has this métier: same number as the lookup
-            np.add(requests.weighted_metier_score[rows, metier][:, None], tmp, out=score)
+            np.add(self.weighted[rows, metier][:, None], tmp, out=score)
         needs = requests.needs_housing[rows]
         if needs.any():
             np.take(self._housing_term[:, cols], needs.astype(np.intp), axis=0, out=tmp)
@@ -499,7 +511,6 @@ class BlockKernel:
             np.add(score, self.a_h * 1.0, out=score)
         if self.training is not None and s_training is not None:
             # combine_training's operations, in place.
-            np.multiply(score, self.training.k_old, out=score)
             np.multiply(s_training, self.training.a_t, out=s_training)
             np.add(score, s_training, out=score)
         np.multiply(score, ok, out=score)

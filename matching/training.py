@@ -32,9 +32,9 @@ With centres the score is the weighted mean of the four criteria::
 
     score = (w_m·s_m + w_d·s_d + w_h·s_h + w_t·s_training) / (w_m + w_d + w_h + w_t)
 
-computed as ``score3 · W / (W + w_t) + s_training · w_t / (W + w_t)`` where ``score3`` is the
-score without centres (same operations in every path, so a pair gets the same bits in
-:func:`~matching.suggest`, :func:`~matching.score_pair` and :func:`~matching.allocate`).
+computed with each weight's share among the four, the training term last (the same operations
+in every path, so a pair gets the same bits in :func:`~matching.suggest`,
+:func:`~matching.score_pair` and :func:`~matching.allocate`).
 A candidate's own centre is always "reachable"; with ``p.require_training``, pairs whose
 partner or nearest centre is missing or farther than M are excluded (reason ``training``).
 
@@ -50,9 +50,14 @@ partner or nearest centre is missing or farther than M are excluded (reason ``tr
 >>> round(intake_fit(date(2027, 1, 5), (date(2027, 4, 5),), p)[0], 4)
 0.7143
 
-Centres are grouped by métier; for a block of pairs the engine measures each home against
-the centres of the block's métiers once, and each offer group (métier, start) holds the intake
-fit of every centre of its métier: no Python loop over pairs.
+How it is computed, without a Python loop over pairs: centres are grouped by métier, and each
+offer group (métier, start) holds the intake fit of every centre of its métier. Requests share
+homes (commune centroids), so :class:`Training` measures each distinct home once against the
+centres of each métier it asks for (those within ``M`` only, through the engine's grid, when a
+métier has many) and keeps a table: per home, a column per offer group (the nearest rule's
+best ``travel · fit``) and one per (partner centre, group). A block of pairs then gathers its
+homes' rows and its offers' columns; the candidates' own centres are measured once per
+request. Beyond :data:`NEAR_TABLE_MAX` entries the blocks compute their own (memory bounded).
 """
 
 from __future__ import annotations
@@ -60,8 +65,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .arrays import F64, I64, Bools, IntArray
 from .errors import InvalidInput, UnknownMetier
@@ -69,9 +76,10 @@ from .geo import chord_to_km, squared_chord, to_ecef
 from .grid import cell_blocks
 from .model import TRAINING_SOURCES, Params, TrainingCentre, TrainingChoice
 from .referential import MetierReferential
-from .tables import OfferTable, RequestTable, check_unique
+from .tables import NO_START, OfferTable, RequestTable, check_unique
 
 __all__ = [
+    "PairChoice",
     "NEAR_TABLE_MAX",
     "NEAR_ROWS",
     "GRID_CENTRES",
@@ -82,6 +90,7 @@ __all__ = [
 ]
 
 _NO_DAY = -1
+Item = TypeVar("Item", bound=np.generic)
 #: Largest (requests x offer groups) table of nearest-rule scores computed up front (8 bytes
 #: each): beyond, each block computes its own.
 NEAR_TABLE_MAX = 1 << 25
@@ -135,6 +144,16 @@ def _fit_days(start: int | None, days: list[int], params: Params) -> tuple[float
     return fit, days[best]
 
 
+def _columns(table: NDArray[Item], wanted: IntArray, homes: IntArray) -> NDArray[Item]:
+    """``table[wanted][:, homes]`` (a table by column: columns x homes), copying whole rows of
+    the table when they are short, else the few distinct ones."""
+    if table.shape[1] <= 4 * len(homes):
+        return np.take(np.take(table, wanted, axis=0), homes, axis=1)
+    distinct, spread = np.unique(wanted, return_inverse=True)
+    sub = np.take(np.take(table, distinct, axis=0), homes, axis=1)
+    return np.take(sub, spread.ravel(), axis=0)
+
+
 def _known(index: dict[str, int], centre_id: str, record: str, field: str) -> int:
     """The position of a centre id, or InvalidInput naming the record and field."""
     k = index.get(centre_id)
@@ -176,7 +195,16 @@ class Training:
         check_unique("centre", self.ids)
         self.items = items
         self.params = params
-        self.k_old, self.a_t = training_weights(params)
+        _k_old, self.a_t = training_weights(params)
+        total = params.total_weight + params.weight_training
+        #: The shares of the métier, distance and housing weights among the four.
+        self.shares = (
+            params.weight_metier / total,
+            params.weight_distance / total,
+            params.weight_housing / total,
+        )
+        #: The métier criterion times its share among the four (the tables' is among three).
+        self.weighted_metier_score = requests.metier_score * self.shares[0]
         n_centres = len(items)
         index = {c: k for k, c in enumerate(self.ids)}
         xyz = to_ecef([c.lat for c in items], [c.lon for c in items]).reshape(n_centres, 3)
@@ -208,10 +236,9 @@ class Training:
         # Requests: the candidate's own centre.
         self.enrolled = np.full(len(requests.ids), -1, dtype=np.intp)
         for i, r in enumerate(requests.items):
-            if r.training_centre is not None:
-                self.enrolled[i] = _known(
-                    index, r.training_centre, f"request {r.id}", "training_centre"
-                )
+            centre_id = r.training_centre
+            if centre_id is not None:
+                self.enrolled[i] = _known(index, centre_id, f"request {r.id}", "training_centre")
         rows = np.flatnonzero(self.enrolled >= 0).astype(np.intp)
         self.enrolled_km = np.zeros(len(requests.ids))
         if len(rows):
@@ -224,24 +251,25 @@ class Training:
         self.partner = np.full(n_offers, -1, dtype=np.intp)
         self.has_employer = np.zeros(n_offers, dtype=bool)
         keys: list[int] = []
-        group_of: dict[tuple[int, int | None], int] = {}
-        self.group = np.zeros(n_offers, dtype=np.intp)
-        group_keys: list[tuple[int, int | None]] = []
         for j, o in enumerate(offers.items):
             if o.training_centre is not None:
                 self.partner[j] = _known(
                     index, o.training_centre, f"offer {o.id}", "training_centre"
                 )
-            for centre_id in o.employer_centres:
-                k = _known(index, centre_id, f"offer {o.id}", "employer_centres")
-                keys.append(j * max(n_centres, 1) + k)
-            self.has_employer[j] = bool(o.employer_centres)
-            gkey = (int(offers.metier[j]), None if o.start is None else o.start.toordinal())
-            g = group_of.get(gkey)
-            if g is None:
-                g = group_of[gkey] = len(group_keys)
-                group_keys.append(gkey)
-            self.group[j] = g
+            if o.employer_centres:
+                self.has_employer[j] = True
+                for centre_id in o.employer_centres:
+                    k = _known(index, centre_id, f"offer {o.id}", "employer_centres")
+                    keys.append(j * max(n_centres, 1) + k)
+        # Groups (métier, start): the start is the latest start less the tolerance.
+        latest = offers.latest_start
+        start_day = np.where(latest == NO_START, NO_START, latest - params.start_tolerance_days)
+        pair = np.stack([offers.metier.astype(np.int64), start_day], axis=1)
+        distinct, group = np.unique(pair, axis=0, return_inverse=True)
+        self.group = group.ravel().astype(np.intp)
+        group_keys: list[tuple[int, int | None]] = [
+            (int(m), None if day == NO_START else int(day)) for m, day in distinct.tolist()
+        ]
         self.employer_keys = np.unique(np.array(keys, dtype=np.int64))
         # The same as a table (candidates' centres x offers: the employer works with it), when
         # small enough; else looked up in the sorted keys.
@@ -288,6 +316,7 @@ class Training:
         )
         self.point_of = point_of.ravel().astype(np.intp)
         point_xyz = requests.xyz[first_at]
+        self.point_coords = np.ascontiguousarray(point_xyz.T)
         n_points, n_groups = len(first_at), len(self.groups)
         self.near_score: F64 | None = None
         self.near_reach: Bools | None = None
@@ -395,8 +424,13 @@ class Training:
         ks = self.metier_centres[m].tolist()
         fit = np.zeros(len(ks))
         intake = np.full(len(ks), _NO_DAY, dtype=np.int64)
+        seen: dict[tuple[int, ...], tuple[float, int]] = {}  # centres share their intakes
         for n, k in enumerate(ks):
-            fit[n], intake[n] = _fit_days(start, self.intakes[(m, k)], self.params)
+            days = tuple(self.intakes[(m, k)])
+            got = seen.get(days)
+            if got is None:
+                got = seen[days] = _fit_days(start, list(days), self.params)
+            fit[n], intake[n] = got
         return _Group(m, fit, intake)
 
     # --- distances ----------------------------------------------------------------------------
@@ -464,15 +498,11 @@ class Training:
                 reach = np.take(np.take(self.near_reach, homes, axis=0), group, axis=1)
             tabled = np.flatnonzero(key >= len(self.groups))
             if len(tabled) and self.partner_table is not None:
-                # The few distinct partner columns of the block, then spread.
-                distinct, spread = np.unique(key[tabled] - len(self.groups), return_inverse=True)
-                sub = np.take(np.take(self.partner_table, distinct, axis=0), homes, axis=1)
-                s[:, tabled] = np.take(sub, spread.ravel(), axis=0).T
+                # The block's partner columns (their rows of the table: columns x homes).
+                wanted = key[tabled] - len(self.groups)
+                s[:, tabled] = _columns(self.partner_table, wanted, homes).T
                 if reach is not None and self.partner_reach is not None:
-                    sub_reach = np.take(
-                        np.take(self.partner_reach, distinct, axis=0), homes, axis=1
-                    )
-                    reach[:, tabled] = np.take(sub_reach, spread.ravel(), axis=0).T
+                    reach[:, tabled] = _columns(self.partner_reach, wanted, homes).T
         else:
             s = np.zeros((len(rows), len(cols)))
             if want_reach:
@@ -497,12 +527,18 @@ class Training:
                         reach[:, cut] = near_any[:, None]
         far = np.flatnonzero((key < 0) & (partner >= 0)) if self.some_untabled else cols[:0]
         if len(far) and len(rows):
+            # Each distinct home against each distinct partner of the block, then spread.
             unique, inverse = np.unique(partner[far], return_inverse=True)
-            d = self._km(rows, unique.astype(np.intp))
-            travel = travel_score(d, self.params)[:, inverse.ravel()]
-            s[:, far] = travel * self.partner_fit[cols[far]]
+            homes, home_of = np.unique(self.point_of[rows], return_inverse=True)
+            d = chord_to_km(
+                squared_chord(
+                    self.point_coords[:, homes, None], self.coords[:, None, unique.astype(np.intp)]
+                )
+            )
+            spread = np.ix_(home_of.ravel(), inverse.ravel())
+            s[:, far] = travel_score(d, self.params)[spread] * self.partner_fit[cols[far]]
             if reach is not None:
-                reach[:, far] = (d <= self.params.training_max_km)[:, inverse.ravel()]
+                reach[:, far] = (d <= self.params.training_max_km)[spread]
         mine = np.flatnonzero(self.enrolled[rows] >= 0)
         if len(mine) and len(cols):
             s[mine] = self._enrolled_score(rows[mine], cols, True)
@@ -512,10 +548,10 @@ class Training:
 
     # --- a list of pairs ----------------------------------------------------------------------
 
-    def pairs(self, rows: IntArray, cols: IntArray) -> _PairChoice:
+    def pairs(self, rows: IntArray, cols: IntArray) -> PairChoice:
         """The choice of each pair (row i with column i): the same numbers as :meth:`block`."""
         n = len(rows)
-        out = _PairChoice(
+        out = PairChoice(
             score=np.zeros(n),
             reach=np.zeros(n, dtype=bool),
             centre=np.full(n, -1, dtype=np.intp),
@@ -588,7 +624,7 @@ class Training:
         m = self.metier_index.get(metier)
         return m is not None and (m, centre) in self.intakes
 
-    def choice(self, picked: _PairChoice, n: int) -> TrainingChoice | None:
+    def choice(self, picked: PairChoice, n: int) -> TrainingChoice | None:
         """The :class:`TrainingChoice` of pair ``n`` of :meth:`pairs`, or None."""
         k = int(picked.centre[n])
         if k < 0:
@@ -606,7 +642,7 @@ class Training:
 
 
 @dataclass(frozen=True, eq=False)
-class _PairChoice:
+class PairChoice:
     """The training of each pair of a list: score, reachable, centre, distance, intake, how."""
 
     score: F64
@@ -619,7 +655,7 @@ class _PairChoice:
 
 
 def combine_training(score: F64, s_training: F64, training: Training) -> F64:
-    """``score3 · k_old + s_training · a_t``: the score with the training criterion."""
-    out: F64 = score * training.k_old
-    out += s_training * training.a_t
+    """``score3' + s_training · a_t``: the score with the training criterion, ``score3'``
+    the three other criteria weighted by their shares among the four (``training.shares``)."""
+    out: F64 = score + s_training * training.a_t
     return out
