@@ -376,6 +376,12 @@ class BlockKernel:
         # Housing term per (needs, column): row 0 for candidates who need no housing, row 1 else.
         self._housing_term = table[np.array([0, 2])[:, None] + ~offers.has_beds[None, :]] * self.a_h
         self._relocation_cap = 1.0 - params.relocation_distance_score
+        # The training term in one gather from the weighted table, when there is one and no
+        # reachability is needed (else Training.block, then the same two operations).
+        self._weighted = (
+            training is not None and training.weighted is not None and not params.require_training
+        )
+        self._index = np.empty(size if self._weighted else 0, dtype=np.intp)
 
     def _view(self, buffer: NDArray[Item], shape: tuple[int, int]) -> NDArray[Item]:
         return buffer[: shape[0] * shape[1]].reshape(shape)
@@ -413,7 +419,7 @@ class BlockKernel:
             beyond = ~ok if want_beyond and not relocation_pass else _EMPTY
         reach = int(np.count_nonzero(ok))
         s_training = reachable = None
-        if self.training is not None and reach:
+        if self.training is not None and reach and not self._weighted:
             s_training, reachable = self.training.block(rows, cols, self.params.require_training)
         if self._exclude(rows, cols, ok, reach, on_fail, reachable):
             self._score(rows, cols, metier, d, tmp, score, ok, s_training)
@@ -513,6 +519,9 @@ class BlockKernel:
             # combine_training's operations, in place.
             np.multiply(s_training, self.training.a_t, out=s_training)
             np.add(score, s_training, out=score)
+        elif self.training is not None and self._weighted:
+            index = self._view(self._index, (len(rows), len(cols)))
+            self.training.add_weighted(rows, cols, score, index, tmp)
         np.multiply(score, ok, out=score)
 
     def scratch(self, shape: tuple[int, int]) -> Bools:

@@ -83,6 +83,7 @@ __all__ = [
     "NEAR_TABLE_MAX",
     "NEAR_ROWS",
     "GRID_CENTRES",
+    "BLOCK_TABLE_MAX",
     "Training",
     "travel_score",
     "intake_fit",
@@ -98,6 +99,9 @@ NEAR_TABLE_MAX = 1 << 25
 NEAR_ROWS = 4096
 #: Beyond this many centres of a métier, requests meet only those of the grid cells around.
 GRID_CENTRES = 64
+#: Largest table of weighted training terms by (home or enrolled request, column) built for
+#: the hot path (8 bytes each); beyond, its blocks gather the tables above (:meth:`Training.block`).
+BLOCK_TABLE_MAX = 1 << 23
 
 
 def training_weights(params: Params) -> tuple[float, float]:
@@ -298,6 +302,7 @@ class Training:
         self.offer_metier = offers.metier
         self.request_coords = requests.coords
         self._near_table(requests)
+        self._weighted_table()
 
     def _near_table(self, requests: RequestTable) -> None:
         """The training scores of the offers' columns, per request, computed once.
@@ -395,6 +400,68 @@ class Training:
         if reach is not None:
             self.near_reach = np.ascontiguousarray(reach[:n_groups].T)
             self.partner_reach = reach[n_groups:] if tabled else None
+
+    def _weighted_table(self) -> None:
+        """The hot path's table: ``a_t · s_training`` by row key and column key, so that a
+        block's training term is one gather (:meth:`add_weighted`).
+
+        Row keys: a home (candidates not enrolled), or an enrolled request (its travel to its
+        own centre); column keys: the offer's column of the tables above, or the offer's own
+        when its employer works with centres (the enrolled rows' factor depends on the offer).
+        The values are those :meth:`block` gathers or computes, times ``a_t``: the same
+        operations, hence the same bits. Only with every column tabled and below
+        :data:`BLOCK_TABLE_MAX` entries.
+        """
+        self.weighted: F64 | None = None
+        self.row_base = self.column_key = np.zeros(0, dtype=np.intp)
+        if self.near_score is None or self.some_untabled:
+            return
+        n_groups = len(self.groups)
+        n_points = self.near_score.shape[0]
+        width = n_groups + (0 if self.partner_table is None else self.partner_table.shape[0])
+        employer = np.flatnonzero(self.has_employer).astype(np.intp)
+        mine = np.flatnonzero(self.enrolled >= 0).astype(np.intp)
+        n_rows, n_cols = n_points + len(mine), width + len(employer)
+        if n_rows * n_cols > BLOCK_TABLE_MAX:
+            return
+        table = np.empty((n_rows, n_cols))
+        table[:n_points, :n_groups] = self.near_score
+        if self.partner_table is not None:
+            table[:n_points, n_groups:width] = self.partner_table.T
+        table[:n_points, width:] = table[:n_points, self.col_key[employer]]
+        # travel · 1.0 is travel: the columns of offers whose employer names no centre.
+        travel = self.enrolled_travel[mine][:, None]
+        table[n_points:] = travel
+        if len(mine) and len(employer):
+            other = self._other_centre(mine, employer, True)
+            table[n_points:, width:] = travel * np.where(
+                other, self.params.training_other_centre_factor, 1.0
+            )
+        table *= self.a_t
+        column_key = self.col_key.copy()
+        column_key[employer] = width + np.arange(len(employer), dtype=np.intp)
+        # Columns by métier (the offers of a column share theirs): a block of one métier
+        # reads a short range of each row, a few cache lines.
+        column_metier = np.zeros(n_cols, dtype=np.intp)
+        column_metier[column_key] = self.offer_metier
+        order = np.argsort(column_metier, kind="stable")
+        position = np.empty_like(order)
+        position[order] = np.arange(n_cols, dtype=order.dtype)
+        self.weighted = np.take(table, order, axis=1).ravel()
+        self.column_key = position[column_key].astype(np.intp)
+        row_key = self.point_of.copy()
+        row_key[mine] = n_points + np.arange(len(mine), dtype=np.intp)
+        self.row_base = row_key * n_cols
+
+    def add_weighted(
+        self, rows: IntArray, cols: IntArray, score: F64, index: IntArray, tmp: F64
+    ) -> None:
+        """``score += s_training · a_t`` for a block, from the weighted table (which must
+        exist); ``index`` and ``tmp``: buffers of the block's shape."""
+        assert self.weighted is not None
+        np.add(self.row_base[rows][:, None], self.column_key[cols][None, :], out=index)
+        np.take(self.weighted, index, out=tmp, mode="clip")
+        np.add(score, tmp, out=score)
 
     def _near_blocks(
         self,

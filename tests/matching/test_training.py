@@ -593,12 +593,15 @@ def test_cli_without_training_ignores_the_centre_fields(
     assert "training" not in data["excluded"]["counts"]
 
 
-@pytest.fixture(params=["tables", "tables on the grid", "per block"])
+@pytest.fixture(params=["tables", "tables on the grid", "tables, blocks gathering", "per block"])
 def near_tables(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run with the training tables computed up front (every centre measured, or those of the
-    grid cells around each home), and without them (per block; employers' centres looked up)."""
+    grid cells around each home; the hot path reading its weighted table, or gathering the
+    others per block), and without them (per block; employers' centres looked up)."""
     if request.param == "tables on the grid":
         monkeypatch.setattr(training_module, "GRID_CENTRES", 0)
+    if request.param == "tables, blocks gathering":
+        monkeypatch.setattr(training_module, "BLOCK_TABLE_MAX", 0)
     if request.param == "per block":
         monkeypatch.setattr(training_module, "NEAR_TABLE_MAX", 0)
     return request.param
