@@ -330,7 +330,8 @@ class Training:
         self.col_key = np.full(len(self.partner), -1, dtype=np.intp)
         self.some_untabled = True
         has = np.flatnonzero(self.partner >= 0)
-        key = self.partner[has] * np.int64(max(n_groups, 1)) + self.group[has]
+        # Pairs by group, hence by métier: the columns a block of one métier reads are near.
+        key = self.group[has] * np.int64(max(len(self.ids), 1)) + self.partner[has]
         pairs, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         pair_partner = self.partner[has][first]
         pair_group = self.group[has][first]
@@ -420,6 +421,8 @@ class Training:
         n_points = self.near_score.shape[0]
         width = n_groups + (0 if self.partner_table is None else self.partner_table.shape[0])
         employer = np.flatnonzero(self.has_employer).astype(np.intp)
+        # By métier, as the other columns (see _near_table): a block reads short ranges.
+        employer = employer[np.argsort(self.offer_metier[employer], kind="stable")]
         mine = np.flatnonzero(self.enrolled >= 0).astype(np.intp)
         n_rows, n_cols = n_points + len(mine), width + len(employer)
         if n_rows * n_cols > BLOCK_TABLE_MAX:
@@ -440,15 +443,8 @@ class Training:
         table *= self.a_t
         column_key = self.col_key.copy()
         column_key[employer] = width + np.arange(len(employer), dtype=np.intp)
-        # Columns by métier (the offers of a column share theirs): a block of one métier
-        # reads a short range of each row, a few cache lines.
-        column_metier = np.zeros(n_cols, dtype=np.intp)
-        column_metier[column_key] = self.offer_metier
-        order = np.argsort(column_metier, kind="stable")
-        position = np.empty_like(order)
-        position[order] = np.arange(n_cols, dtype=order.dtype)
-        self.weighted = np.take(table, order, axis=1).ravel()
-        self.column_key = position[column_key].astype(np.intp)
+        self.weighted = table.ravel()
+        self.column_key = column_key
         row_key = self.point_of.copy()
         row_key[mine] = n_points + np.arange(len(mine), dtype=np.intp)
         self.row_base = row_key * n_cols
