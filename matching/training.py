@@ -158,6 +158,19 @@ def _columns(table: NDArray[Item], wanted: IntArray, homes: IntArray) -> NDArray
     return np.take(sub, spread.ravel(), axis=0)
 
 
+def _distinct_rows(xyz: F64) -> tuple[IntArray, IntArray]:
+    """(the distinct point of each row, a row of each distinct point) of ``(n, 3)`` points,
+    numbered in sorted order as ``np.unique(xyz, axis=0)`` does, faster (one lexsort)."""
+    order = np.lexsort((xyz[:, 2], xyz[:, 1], xyz[:, 0]))
+    ordered = xyz[order]
+    new = np.ones(len(order), dtype=bool)
+    np.any(ordered[1:] != ordered[:-1], axis=1, out=new[1:])
+    point_of = np.empty(len(order), dtype=np.intp)
+    point_of[order] = np.cumsum(new) - 1
+    first: IntArray = order[new].astype(np.intp)
+    return point_of, first
+
+
 def _known(index: dict[str, int], centre_id: str, record: str, field: str) -> int:
     """The position of a centre id, or InvalidInput naming the record and field."""
     k = index.get(centre_id)
@@ -268,11 +281,18 @@ class Training:
         # Groups (métier, start): the start is the latest start less the tolerance.
         latest = offers.latest_start
         start_day = np.where(latest == NO_START, NO_START, latest - params.start_tolerance_days)
-        pair = np.stack([offers.metier.astype(np.int64), start_day], axis=1)
-        distinct, group = np.unique(pair, axis=0, return_inverse=True)
+        # Numbered in (métier, start) order, as np.unique(axis=0) of the pairs (slower).
+        days, day_of = np.unique(start_day, return_inverse=True)
+        n_days = max(len(days), 1)
+        distinct, group = np.unique(
+            offers.metier.astype(np.int64) * n_days + day_of.ravel(), return_inverse=True
+        )
         self.group = group.ravel().astype(np.intp)
         group_keys: list[tuple[int, int | None]] = [
-            (int(m), None if day == NO_START else int(day)) for m, day in distinct.tolist()
+            (m, None if day == NO_START else day)
+            for m, day in zip(
+                (distinct // n_days).tolist(), days[distinct % n_days].tolist(), strict=True
+            )
         ]
         self.employer_keys = np.unique(np.array(keys, dtype=np.int64))
         # The same as a table (candidates' centres x offers: the employer works with it), when
@@ -316,10 +336,7 @@ class Training:
         :meth:`block`, which computes them per block.
         """
         # Requests share homes (commune centroids): the table is per distinct home.
-        _points, first_at, point_of = np.unique(
-            requests.xyz, axis=0, return_index=True, return_inverse=True
-        )
-        self.point_of = point_of.ravel().astype(np.intp)
+        self.point_of, first_at = _distinct_rows(requests.xyz)
         point_xyz = requests.xyz[first_at]
         self.point_coords = np.ascontiguousarray(point_xyz.T)
         n_points, n_groups = len(first_at), len(self.groups)
@@ -348,22 +365,35 @@ class Training:
         tabled = width > n_groups
         pair_metier = group_metier[pair_group] if tabled else np.zeros(0, dtype=np.intp)
         max_km = self.params.training_max_km
+        in_metier = np.zeros(len(self.ids), dtype=bool)
+        wanted = np.zeros(n_points, dtype=bool)
         for m in np.unique(np.r_[group_metier, pair_metier]).tolist():
             ks = self.metier_centres[m]
             gs = np.flatnonzero(group_metier == m)
             mine = np.flatnonzero(pair_metier == m)
-            extra = np.setdiff1d(pair_partner[mine], ks)
+            partners = pair_partner[mine]
+            in_metier[ks] = True
+            own_partner = in_metier[partners]
+            in_metier[ks] = False
+            extra = np.unique(partners[~own_partner])
             candidates = np.r_[ks, extra].astype(np.intp)
             if not len(candidates):
                 continue
-            partner_at = np.searchsorted(candidates[: len(ks)], pair_partner[mine])
+            # Where each pair's partner stands among ``candidates``.
+            position = np.where(
+                own_partner,
+                np.searchsorted(ks, partners),
+                len(ks) + np.searchsorted(extra, partners),
+            )
             rows = np.flatnonzero(requests.metier_score[:, m] > 0).astype(np.intp)
-            homes = np.unique(self.point_of[rows])
+            wanted[:] = False
+            wanted[self.point_of[rows]] = True
+            homes = np.flatnonzero(wanted).astype(np.intp)
             everyone = np.arange(len(candidates), dtype=np.intp)
             for part, near in self._near_blocks(point_xyz, homes, everyone, candidates):
                 d = chord_to_km(
                     squared_chord(
-                        point_xyz.T[:, part, None], self.coords[:, None, candidates[near]]
+                        self.point_coords[:, part, None], self.coords[:, None, candidates[near]]
                     )
                 )
                 v = travel_score(d, self.params)
@@ -376,11 +406,6 @@ class Training:
                         reach[g, part] = np.any(d[:, :n_own] <= max_km, axis=1)
                 if len(mine):
                     # Where each pair's partner stands among ``near`` (absent: too far, 0).
-                    position = np.where(
-                        np.isin(pair_partner[mine], ks),
-                        partner_at,
-                        len(ks) + np.searchsorted(extra, pair_partner[mine]),
-                    )
                     at = np.searchsorted(near, position)
                     found = (at < len(near)) & (near[np.minimum(at, len(near) - 1)] == position)
                     columns = n_groups + mine[found]
