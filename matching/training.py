@@ -282,8 +282,8 @@ class Training:
         latest = offers.latest_start
         start_day = np.where(latest == NO_START, NO_START, latest - params.start_tolerance_days)
         # Numbered in (métier, start) order, as np.unique(axis=0) of the pairs (slower).
-        days, day_of = np.unique(start_day, return_inverse=True)
-        n_days = max(len(days), 1)
+        starts, day_of = np.unique(start_day, return_inverse=True)
+        n_days = max(len(starts), 1)
         distinct, group = np.unique(
             offers.metier.astype(np.int64) * n_days + day_of.ravel(), return_inverse=True
         )
@@ -291,7 +291,7 @@ class Training:
         group_keys: list[tuple[int, int | None]] = [
             (m, None if day == NO_START else day)
             for m, day in zip(
-                (distinct // n_days).tolist(), days[distinct % n_days].tolist(), strict=True
+                (distinct // n_days).tolist(), starts[distinct % n_days].tolist(), strict=True
             )
         ]
         self.employer_keys = np.unique(np.array(keys, dtype=np.int64))
