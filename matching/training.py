@@ -83,6 +83,7 @@ __all__ = [
     "NEAR_TABLE_MAX",
     "NEAR_ROWS",
     "GRID_CENTRES",
+    "GRID_PAIRS",
     "BLOCK_TABLE_MAX",
     "Training",
     "travel_score",
@@ -97,8 +98,10 @@ Item = TypeVar("Item", bound=np.generic)
 NEAR_TABLE_MAX = 1 << 25
 #: Requests measured against a métier's centres at once when filling that table.
 NEAR_ROWS = 4096
-#: Beyond this many centres of a métier, requests meet only those of the grid cells around.
+#: Beyond this many centres of a métier, requests meet only those of the grid cells around,
+#: unless there are at most GRID_PAIRS (home, centre) pairs: measuring them all is cheaper.
 GRID_CENTRES = 64
+GRID_PAIRS = 1 << 16
 #: Largest table of weighted training terms by (home or enrolled request, column) built for
 #: the hot path (8 bytes each); beyond, its blocks gather the tables above (:meth:`Training.block`).
 BLOCK_TABLE_MAX = 1 << 23
@@ -498,7 +501,7 @@ class Training:
         Centres beyond ``training_max_km`` score 0 (the table's start), so with many centres
         each request meets those of the grid cells around its own only; with few, all.
         """
-        if len(cols) <= GRID_CENTRES:
+        if len(cols) <= GRID_CENTRES or len(rows) * len(cols) <= GRID_PAIRS:
             blocks: Iterator[tuple[IntArray, IntArray]] = iter([(rows, cols)])
         else:
             xyz = self.xyz if centres is None else self.xyz[centres]

@@ -600,6 +600,7 @@ def near_tables(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     others per block), and without them (per block; employers' centres looked up)."""
     if request.param == "tables on the grid":
         monkeypatch.setattr(training_module, "GRID_CENTRES", 0)
+        monkeypatch.setattr(training_module, "GRID_PAIRS", 0)
     if request.param == "tables, blocks gathering":
         monkeypatch.setattr(training_module, "BLOCK_TABLE_MAX", 0)
     if request.param == "per block":
