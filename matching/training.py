@@ -57,7 +57,9 @@ centres of each métier it asks for (those within ``M`` only, through the engine
 métier has many) and keeps a table: per home, a column per offer group (the nearest rule's
 best ``travel · fit``) and one per (partner centre, group). A block of pairs then gathers its
 homes' rows and its offers' columns; the candidates' own centres are measured once per
-request. Beyond :data:`NEAR_TABLE_MAX` entries the blocks compute their own (memory bounded).
+request. The hot path reads one more table, the weighted term ``a_t · s_training`` by (home or
+enrolled request, column): one gather per block. Beyond :data:`NEAR_TABLE_MAX` entries the
+blocks compute their own (memory bounded).
 """
 
 from __future__ import annotations
