@@ -178,14 +178,10 @@ def _employers_centres(session: Session) -> dict[int, tuple[str, ...]]:
 
 
 def _centres(session: Session) -> Sequence[TrainingCentre]:
-    return session.scalars(
-        select(TrainingCentre)
-        .options(
-            joinedload(TrainingCentre.commune),
-            selectinload(TrainingCentre.programmes).selectinload(TrainingProgramme.sessions),
-        )
-        .order_by(TrainingCentre.id)
-    ).all()
+    # The read layer's one query of centres (imported here: data.queries imports this module).
+    from data.queries.training import centre_query
+
+    return session.scalars(centre_query().order_by(TrainingCentre.id)).all()
 
 
 def _intakes(programme: TrainingProgramme, since: date | None) -> list[date]:
