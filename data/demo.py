@@ -137,7 +137,7 @@ EMPLOYERS: tuple[EmployerSpec, ...] = (
     EmployerSpec(
         "EHPAD Les Jardins de Brou",
         StructureKind.EHPAD,
-        (SiteSpec("Résidence Les Jardins de Brou", "01053", (H.STUDIO_ON_SITE, 2, 280)),),
+        (SiteSpec("Résidence Les Jardins de Brou", "01053", (H.ESMS_ROOM, 2, 280)),),
         (AS, AES, AS),
         3,
     ),
@@ -184,7 +184,7 @@ EMPLOYERS: tuple[EmployerSpec, ...] = (
         "Groupement gérontologique du Pays de Gex",
         StructureKind.GROUPE,
         (
-            SiteSpec("EHPAD Le Mont-Rond", "01173", (H.STUDIO_ON_SITE, 3, 420)),
+            SiteSpec("EHPAD Le Mont-Rond", "01173", (H.ESMS_ROOM, 3, 420)),
             SiteSpec("EHPAD Les Bois de Divonne", "01143"),
             SiteSpec("Résidence du Vuache", "01419", (H.FJT, 2, 450)),
         ),
@@ -209,13 +209,13 @@ EMPLOYERS: tuple[EmployerSpec, ...] = (
     EmployerSpec(
         "IME du Bugey",
         StructureKind.IME,
-        (SiteSpec("IME du Bugey", "01004", (H.STUDIO_ON_SITE, 1, 250)),),
+        (SiteSpec("IME du Bugey", "01004", (H.ESMS_ROOM, 1, 250)),),
         (ME, ES),
     ),
     EmployerSpec(
         "ITEP Le Grand Colombier",
         StructureKind.ITEP,
-        (SiteSpec("ITEP Le Grand Colombier", "01138", (H.STUDIO_ON_SITE, 2, 200)),),
+        (SiteSpec("ITEP Le Grand Colombier", "01138", (H.ESMS_ROOM, 2, 200)),),
         (ES, ME),
     ),
     EmployerSpec(
@@ -234,7 +234,7 @@ EMPLOYERS: tuple[EmployerSpec, ...] = (
     EmployerSpec(
         "Foyer de vie Les Sources",
         StructureKind.FOYER_VIE,
-        (SiteSpec("Foyer de vie Les Sources", "01269", (H.STUDIO_ON_SITE, 1, 220)),),
+        (SiteSpec("Foyer de vie Les Sources", "01269", (H.ESMS_ROOM, 1, 220)),),
         (AES, ME),
     ),
     EmployerSpec(
@@ -270,7 +270,7 @@ EMPLOYERS: tuple[EmployerSpec, ...] = (
     EmployerSpec(
         "MECS Le Chalet",
         StructureKind.MECS,
-        (SiteSpec("MECS Le Chalet", "01185", (H.STUDIO_ON_SITE, 2, 150)),),
+        (SiteSpec("MECS Le Chalet", "01185", (H.ESMS_ROOM, 2, 150)),),
         (ES, ME),
     ),
     EmployerSpec(
@@ -365,7 +365,7 @@ EMPLOYERS: tuple[EmployerSpec, ...] = (
     EmployerSpec(
         "Hôpital local du Valromey",
         StructureKind.HOPITAL,
-        (SiteSpec("Hôpital local du Valromey", "01079", (H.STUDIO_ON_SITE, 2, 180)),),
+        (SiteSpec("Hôpital local du Valromey", "01079", (H.ESMS_ROOM, 2, 180)),),
         (AS, AS, AES),
         3,
     ),

@@ -40,8 +40,8 @@ from data.models import (
     Commune,
     ContractKind,
     Employer,
-    Housing,
     HousingKind,
+    HousingResource,
     Metier,
     NotifyFrequency,
     Offer,
@@ -96,7 +96,7 @@ REQUEST_STATUSES = (
     (RequestStatus.CLOSED, 3),
 )
 HOUSING_KINDS = (
-    (HousingKind.STUDIO_ON_SITE, 4),
+    (HousingKind.ESMS_ROOM, 4),
     (HousingKind.FJT, 3),
     (HousingKind.HOST_FAMILY, 1),
 )
@@ -317,7 +317,7 @@ def _employers_and_offers(
 
     beds: dict[int, int] = {}
     housing_rows = []
-    for site_id, owner in zip(site_ids, site_owner, strict=True):
+    for site_id, owner, site_row in zip(site_ids, site_owner, site_rows, strict=True):
         housed = any(s.housing for s in specs[owner].sites)
         if rng.random() < (0.5 if housed else 0.08):
             n_beds = rng.choice((1, 1, 2, 2, 3))
@@ -325,12 +325,19 @@ def _employers_and_offers(
             housing_rows.append(
                 {
                     "site_id": site_id,
+                    "employer_id": site_row["employer_id"],
+                    "name": site_row["name"],
+                    "commune_insee": site_row["commune_insee"],
                     "kind": demo.weighted_choice(rng, tuple(HOUSING_KINDS)),
                     "beds": n_beds,
+                    "beds_taken": 0,
+                    "aids": [],
+                    "apprentices_only": False,
+                    "published": False,
                     "monthly_cost_eur": rng.choice((150, 200, 250, 280, 350, 390, 420, 460)),
                 }
             )
-    _insert(session, Housing, housing_rows)
+    _insert(session, HousingResource, housing_rows)
 
     sites_of: dict[int, list[tuple[int, str]]] = {}
     for site_id, owner, row in zip(site_ids, site_owner, site_rows, strict=True):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from data.models import ANSWERABLE, PAIR_STAGES, Role
+from data.models import ANSWERABLE, PAIR_STAGES, SITE_HOUSING_KINDS, Role
 from data.presentation import LABELS, install, label, plural
 from data.queries import shows_contact
 
@@ -21,7 +21,9 @@ def register(app: Flask) -> None:
     """Install the filters and globals."""
     install(app.jinja_env)
     # The status sets of the models, so that templates never spell them out.
-    app.jinja_env.globals.update(PAIR_STAGES=PAIR_STAGES, ANSWERABLE=ANSWERABLE)
+    app.jinja_env.globals.update(
+        PAIR_STAGES=PAIR_STAGES, ANSWERABLE=ANSWERABLE, SITE_HOUSING_KINDS=SITE_HOUSING_KINDS
+    )
     # The rule that shows a pair's candidate to the employer (contact details, presentation, CV).
     app.jinja_env.globals.update(shows_contact=shows_contact)
     app.jinja_env.globals.update(

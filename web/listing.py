@@ -21,7 +21,7 @@ from data.errors import ValidationError
 from data.models import PAIR_STATUSES, OfferStatus, RequestStatus, StructureCheck, StructureKind
 from data.operations import audit
 from data.operations.communes import commune_label, resolve_commune
-from data.presentation import label
+from data.presentation import choices
 from data.presentation.export import CANDIDATE_SHOWN, CHECK_HEADER, COLUMNS, csv_text, xlsx_bytes
 from data.presentation.formatters import PARIS
 from data.queries import Page
@@ -113,11 +113,6 @@ def list_options(name: str) -> dict[str, Any]:
     if name in METIER_LISTS:
         return {**LIST_OPTIONS[name], "metiers": queries.metier_options(get_session())}
     return LIST_OPTIONS[name]
-
-
-def choices(members: Sequence[enum.Enum]) -> list[tuple[str, str]]:
-    """Return (value, French label) of some members of an enum."""
-    return [(m.value, label(m)) for m in members]
 
 
 def open_listing(name: str, values: Mapping[str, str] | None = None) -> Listing:

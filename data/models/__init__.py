@@ -7,8 +7,6 @@ from .employers import (
     OPEN_OFFER,
     ContractKind,
     Employer,
-    Housing,
-    HousingKind,
     JoinRequestStatus,
     Offer,
     OfferStatus,
@@ -16,6 +14,14 @@ from .employers import (
     StructureCheck,
     StructureJoinRequest,
     StructureKind,
+)
+from .housing import (
+    MAX_HOUSING_BEDS,
+    SITE_HOUSING_KINDS,
+    HousingAid,
+    HousingKind,
+    HousingPeriod,
+    HousingResource,
 )
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
@@ -63,8 +69,12 @@ __all__ = [
     "Commune",
     "ContractKind",
     "Employer",
-    "Housing",
+    "HousingAid",
     "HousingKind",
+    "HousingPeriod",
+    "HousingResource",
+    "MAX_HOUSING_BEDS",
+    "SITE_HOUSING_KINDS",
     "Interest",
     "JoinRequestStatus",
     "Metier",

@@ -1,4 +1,4 @@
-"""Employers (ESMS), their sites, the housing a site offers, and apprenticeship offers."""
+"""Employers (ESMS), their sites and apprenticeship offers (a site's housing: :mod:`.housing`)."""
 
 from __future__ import annotations
 
@@ -21,19 +21,18 @@ from .base import Base, str_enum, utcnow
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier
 
 if TYPE_CHECKING:
+    from .housing import HousingResource
     from .training import TrainingCentre
     from .users import User
 
 __all__ = [
     "StructureKind",
-    "HousingKind",
     "ContractKind",
     "OfferStatus",
     "HELD_OFFER_STATUSES",
     "StructureCheck",
     "Employer",
     "Site",
-    "Housing",
     "Offer",
     "OPEN_OFFER",
     "JoinRequestStatus",
@@ -63,15 +62,6 @@ class StructureKind(enum.StrEnum):
     HOPITAL = "hopital"
     GROUPE = "groupe"
     AUTRE = "autre"
-
-
-class HousingKind(enum.StrEnum):
-    """What kind of accommodation a site can offer an apprentice."""
-
-    STUDIO_ON_SITE = "studio_on_site"
-    FJT = "fjt"
-    HOST_FAMILY = "host_family"
-    OTHER = "other"
 
 
 class ContractKind(enum.StrEnum):
@@ -143,6 +133,13 @@ class Employer(Base):
     sites: Mapped[list[Site]] = relationship(
         back_populates="employer", cascade="all, delete-orphan", order_by="Site.id"
     )
+    #: The housing the structure manages (on its sites or elsewhere; issue 17).
+    housing_resources: Mapped[list[HousingResource]] = relationship(
+        back_populates="employer",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="HousingResource.id",
+    )
     #: The training centres the structure works with (issue 16).
     training_centres: Mapped[list[TrainingCentre]] = relationship(
         secondary="employer_training_centres", order_by="TrainingCentre.name"
@@ -168,8 +165,9 @@ class Site(Base):
 
     employer: Mapped[Employer] = relationship(back_populates="sites")
     commune: Mapped[Commune] = relationship()
-    housings: Mapped[list[Housing]] = relationship(
-        back_populates="site", cascade="all, delete-orphan", order_by="Housing.id"
+    #: The housing on this site (resources of the structure with ``site_id`` set).
+    housings: Mapped[list[HousingResource]] = relationship(
+        back_populates="site", cascade="all, delete-orphan", order_by="HousingResource.id"
     )
     offers: Mapped[list[Offer]] = relationship(back_populates="site")
 
@@ -177,27 +175,6 @@ class Site(Base):
     def housing_beds(self) -> int:
         """Beds this site can offer in all."""
         return sum(h.beds for h in self.housings)
-
-
-class Housing(Base):
-    """Accommodation a site can offer apprentices: so many beds of one kind, at a monthly cost."""
-
-    __tablename__ = "housings"
-    __table_args__ = (
-        CheckConstraint("beds >= 0", name="beds_non_negative"),
-        CheckConstraint(
-            "monthly_cost_eur IS NULL OR monthly_cost_eur >= 0", name="cost_non_negative"
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[HousingKind] = mapped_column(str_enum(HousingKind, "housing_kind"))
-    beds: Mapped[int] = mapped_column(Integer)
-    monthly_cost_eur: Mapped[int | None] = mapped_column(Integer)
-    notes: Mapped[str | None] = mapped_column(String(500))
-
-    site: Mapped[Site] = relationship(back_populates="housings")
 
 
 class Offer(Base):

@@ -15,8 +15,8 @@ from data.errors import Conflict
 from data.models import (
     HELD_OFFER_STATUSES,
     Employer,
-    Housing,
     HousingKind,
+    HousingResource,
     JoinRequestStatus,
     Offer,
     OfferStatus,
@@ -233,6 +233,9 @@ def update_site(session: Session, site: Site | int, **changes: Any) -> Site:
     if "commune_insee" in values:
         values["commune"] = values.pop("commune_insee")
     apply(site, values)
+    for housing in site.housings:  # the housing on the site stands where the site stands
+        housing.commune = site.commune
+        housing.address = site.address
     session.flush()
     return site
 
@@ -259,8 +262,11 @@ def set_site_housing(
     beds: int | str,
     monthly_cost_eur: int | str | None = None,
     notes: str | None = None,
-) -> Housing | None:
-    """Set the beds of one kind a site offers (one row per kind); 0 beds removes that kind.
+) -> HousingResource | None:
+    """Set the beds of one kind a site offers (one resource per kind); 0 beds removes that kind.
+
+    The resource is the structure's, on the site (its commune and address, named after it);
+    the beds already let (``beds_taken``) stay counted, within the new number.
 
     The site's total may not fall below the beds an open offer of the site has reserved.
     Returns the housing row, or ``None`` when it was removed.
@@ -303,7 +309,22 @@ def set_site_housing(
             site.housings.remove(existing)
             session.flush()
         return None
-    housing = existing or Housing(site=site, kind=kind_value)
+    if existing is not None and existing.beds_taken > beds_value:
+        errors.add(
+            "beds",
+            f"{plural(existing.beds_taken, 'lit est déjà occupé', 'lits sont déjà occupés')} : "
+            "le site doit en proposer au moins autant.",
+        )
+        errors.raise_if_any()
+    housing = existing or HousingResource(
+        site=site,
+        employer=site.employer,
+        kind=kind_value,
+        name=site.name,
+        commune=site.commune,
+        address=site.address,
+        beds_taken=0,
+    )
     if existing is None:
         session.add(housing)
     housing.beds = beds_value

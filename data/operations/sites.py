@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from data.actor import Actor
 from data.errors import PermissionDenied, ValidationError
-from data.models import Employer, HousingKind, Site
+from data.models import SITE_HOUSING_KINDS, Employer, HousingKind, Site
 
 from ._common import load
 from .communes import resolve_commune
@@ -36,7 +36,7 @@ def housing_field(part: str, kind: HousingKind) -> str:
 
 def site_fields() -> tuple[str, ...]:
     """Return every field :func:`save_site` reads: the site's, then each kind's beds and cost."""
-    housing = tuple(housing_field(p, k) for k in HousingKind for p in (BEDS, COST))
+    housing = tuple(housing_field(p, k) for k in SITE_HOUSING_KINDS for p in (BEDS, COST))
     return (*SITE_FIELDS, *housing)
 
 
@@ -102,7 +102,7 @@ def _save(
             errors.setdefault("commune", exc.errors["commune_insee"])
     if site is None or errors:
         return site  # the caller raises
-    for kind in HousingKind:
+    for kind in SITE_HOUSING_KINDS:
         beds = values.get(housing_field(BEDS, kind), "") or "0"
         cost = _text_or_none(values.get(housing_field(COST, kind)))
         try:

@@ -24,8 +24,10 @@ from datetime import date
 from typing import Any
 
 from data.models import (
+    SITE_HOUSING_KINDS,
     CentreKind,
     ContractKind,
+    HousingAid,
     HousingKind,
     Interest,
     NotifyFrequency,
@@ -85,10 +87,21 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "autre": "Autre",
     },
     HousingKind: {
-        "studio_on_site": "Studio sur place",
+        "esms_room": "Chambre ou studio d'établissement",
         "fjt": "Foyer de jeunes travailleurs",
+        "boarding": "Internat de centre de formation",
+        "student_residence": "Résidence étudiante",
         "host_family": "Hébergement chez l'habitant",
+        "intergenerational": "Cohabitation intergénérationnelle",
+        "social_landlord": "Logement de bailleur social",
         "other": "Autre logement",
+    },
+    HousingAid: {
+        "apl": "Aide personnalisée au logement (APL)",
+        "mobili_jeune": "Aide Mobili-Jeune (Action Logement)",
+        "visale": "Garantie Visale",
+        "loca_pass": "Avance Loca-Pass",
+        "other": "Autre aide",
     },
     ContractKind: {
         "apprentissage": "Contrat d'apprentissage",
@@ -187,10 +200,9 @@ def label(value: object) -> str:
     return str(value)
 
 
-def choices(enum_class: type[enum.Enum]) -> list[tuple[str, str]]:
-    """Return (value, French label) pairs of an enum, for a select or radios."""
-    labels = LABELS[enum_class]
-    return [(m.value, labels.get(m.value, m.value)) for m in enum_class]
+def choices(members: type[enum.Enum] | Sequence[enum.Enum]) -> list[tuple[str, str]]:
+    """Return (value, French label) pairs of an enum (or some of its members), for a select."""
+    return [(m.value, label(m)) for m in members]
 
 
 #: French names of the scheduled jobs, for coordinators (``jobs.registry`` declares the jobs).
@@ -541,7 +553,7 @@ FIELD_LABELS: dict[str, str] = {
     "page_size": "Taille de la page",
 }
 # A site's housing fields, one pair per kind (``data.operations.sites.housing_field`` names them).
-for _kind in HousingKind:
+for _kind in SITE_HOUSING_KINDS:
     FIELD_LABELS[f"beds_{_kind.value}"] = f"Nombre de lits – {label(_kind)}"
     FIELD_LABELS[f"cost_{_kind.value}"] = f"Coût mensuel en euros – {label(_kind)}"
 
@@ -569,8 +581,8 @@ def field_label(name: str) -> str:
 
     A name of no field (an unknown field sent to the API) is quoted as it was sent.
 
-    >>> field_label("beds_studio_on_site"), field_label("metiers.0"), field_label("colour")
-    ('Nombre de lits – Studio sur place', 'Métiers recherchés', 'Champ « colour »')
+    >>> field_label("beds_fjt"), field_label("metiers.0"), field_label("colour")
+    ('Nombre de lits – Foyer de jeunes travailleurs', 'Métiers recherchés', 'Champ « colour »')
     """
     return FIELD_LABELS.get(name) or FIELD_LABELS.get(name.split(".")[0], f"Champ « {name} »")
 

@@ -128,7 +128,21 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "suspended_reason": OTHER,
     },
     "sites": {"name": N, "commune_insee": N, "address": OTHER},
-    "housings": {"kind": N, "notes": OTHER},
+    # A room at someone's home has that person's address and contact: never shown publicly.
+    "housing_resources": {
+        "name": N,
+        "kind": N,
+        "partner_name": N,
+        "commune_insee": N,
+        "address": OTHER,
+        "cost_includes": N,
+        "aids": N,
+        "contact_name": OTHER,
+        "contact_email": OTHER,
+        "contact_phone": OTHER,
+        "notes": OTHER,
+    },
+    "housing_periods": {"starts_on": N, "ends_on": N},
     "offers": {
         "metier_code": N,
         "diploma": N,

@@ -106,7 +106,7 @@ def make_site(
     site = ops.add_site(session, employer, **values)
     if beds:
         ops.set_site_housing(
-            session, site, kind=HousingKind.STUDIO_ON_SITE, beds=beds, monthly_cost_eur=250
+            session, site, kind=HousingKind.ESMS_ROOM, beds=beds, monthly_cost_eur=250
         )
     return site
 

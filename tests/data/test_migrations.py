@@ -140,3 +140,59 @@ def test_0008_makes_the_stored_one_line_fields_one_line(empty_engine: Engine) ->
         candidate = conn.execute(text("SELECT first_name, last_name FROM candidates")).one()
     assert tuple(employer) == ("EHPAD Brou Bcc: x@y.fr", "Anne  Roux")  # no control: untouched
     assert tuple(candidate) == ("Léa", "Martin Dupont")
+
+
+def test_0018_makes_every_bed_of_a_site_a_resource_of_its_structure(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0017_notified_sessions")
+    statements = (
+        "INSERT INTO communes (insee, name, departement, latitude, longitude, postal_codes)"
+        " VALUES ('01053', 'Bourg-en-Bresse', '01', 46.2, 5.22, '01000')",
+        "INSERT INTO employers (id, name, siret, kind, contact_name, contact_email,"
+        " check_status, created_at, updated_at) VALUES (7, 'EHPAD Brou', '73282932000074', 'ehpad',"
+        " 'Anne', 'a@b.fr', 'checked', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO sites (id, employer_id, name, commune_insee, address, created_at)"
+        " VALUES (3, 7, 'Site de Brou', '01053', '1 rue A', CURRENT_TIMESTAMP)",
+        "INSERT INTO housings (site_id, kind, beds, monthly_cost_eur, notes)"
+        " VALUES (3, 'studio_on_site', 2, 250, 'Studio meublé'), (3, 'fjt', 1, NULL, NULL)",
+    )
+    with empty_engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    migrate.upgrade(empty_engine)
+    rows = (
+        "SELECT name, kind, employer_id, site_id, commune_insee, address, beds, beds_taken,"
+        " monthly_cost_eur, notes, published FROM housing_resources ORDER BY id"
+    )
+    with empty_engine.begin() as conn:
+        assert [tuple(r) for r in conn.execute(text(rows))] == [
+            (
+                "Site de Brou",
+                "esms_room",
+                7,
+                3,
+                "01053",
+                "1 rue A",
+                2,
+                0,
+                250,
+                "Studio meublé",
+                False,
+            ),
+            ("Site de Brou", "fjt", 7, 3, "01053", "1 rue A", 1, 0, None, None, False),
+        ]
+    # A resource has exactly one manager: a structure, a centre or a partner.
+    orphan = (
+        "INSERT INTO housing_resources (name, kind, commune_insee, beds, beds_taken, aids,"
+        " apprentices_only, published, created_at, updated_at) VALUES ('X', 'fjt', '01053',"
+        " 1, 0, '[]', false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    with pytest.raises(IntegrityError, match="one_manager"), empty_engine.begin() as conn:
+        conn.execute(text(orphan))
+
+    migrate.downgrade(empty_engine, "0017_notified_sessions")
+    back = "SELECT site_id, kind, beds, monthly_cost_eur, notes FROM housings ORDER BY id"
+    with empty_engine.begin() as conn:
+        assert [tuple(r) for r in conn.execute(text(back))] == [
+            (3, "studio_on_site", 2, 250, "Studio meublé"),
+            (3, "fjt", 1, None, None),
+        ]

@@ -216,11 +216,9 @@ def test_a_site_with_offers_cannot_be_removed(session) -> None:
 
 def test_set_site_housing_one_row_per_kind(session) -> None:
     site = make_site(session)
-    studio = ops.set_site_housing(
-        session, site, kind="studio_on_site", beds=2, monthly_cost_eur=300
-    )
+    studio = ops.set_site_housing(session, site, kind="esms_room", beds=2, monthly_cost_eur=300)
     assert (studio.kind, studio.beds, studio.monthly_cost_eur) == (
-        HousingKind.STUDIO_ON_SITE,
+        HousingKind.ESMS_ROOM,
         2,
         300,
     )
@@ -228,11 +226,11 @@ def test_set_site_housing_one_row_per_kind(session) -> None:
     assert fjt.notes == "FJT Bourg" and fjt.monthly_cost_eur is None
     assert site.housing_beds == 5
 
-    again = ops.set_site_housing(session, site, kind="studio_on_site", beds=1, monthly_cost_eur=0)
+    again = ops.set_site_housing(session, site, kind="esms_room", beds=1, monthly_cost_eur=0)
     assert again is studio and site.housing_beds == 4 and studio.monthly_cost_eur == 0
 
     assert ops.set_site_housing(session, site, kind="fjt", beds=0) is None
-    assert [h.kind for h in site.housings] == [HousingKind.STUDIO_ON_SITE]
+    assert [h.kind for h in site.housings] == [HousingKind.ESMS_ROOM]
     assert ops.set_site_housing(session, site, kind="host_family", beds=0) is None
     assert site.housing_beds == 1
 
@@ -270,7 +268,7 @@ def test_housing_cannot_fall_below_beds_reserved_by_an_open_offer(session) -> No
     offer = make_offer(session, housing_beds=2)
     site = offer.site
     with pytest.raises(ValidationError) as info:
-        ops.set_site_housing(session, site, kind="studio_on_site", beds=1)
+        ops.set_site_housing(session, site, kind="esms_room", beds=1)
     assert info.value.errors == {
         "beds": ["Une offre de ce site réserve 2 lits : le site doit en proposer au moins autant."]
     }
@@ -278,7 +276,7 @@ def test_housing_cannot_fall_below_beds_reserved_by_an_open_offer(session) -> No
     assert site.housing_beds == 2
     # Moving beds to another kind is fine as long as the total holds.
     ops.set_site_housing(session, site, kind="fjt", beds=2)
-    ops.set_site_housing(session, site, kind="studio_on_site", beds=0)
+    ops.set_site_housing(session, site, kind="esms_room", beds=0)
     assert site.housing_beds == 2
     # Once the offer is closed its beds are free.
     ops.close_offer(session, offer)

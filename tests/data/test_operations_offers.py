@@ -284,7 +284,7 @@ def test_ended_offers_are_read_only_and_can_be_duplicated(session) -> None:
     with pytest.raises(Conflict):
         ops.update_offer(session, offer, places=4)
 
-    ops.set_site_housing(session, offer.site, kind="studio_on_site", beds=1)
+    ops.set_site_housing(session, offer.site, kind="esms_room", beds=1)
     copy = ops.duplicate_offer(session, offer, now=NOW)
     assert copy.id != offer.id
     assert copy.status is OfferStatus.DRAFT

@@ -184,7 +184,7 @@ def test_save_site_reports_every_field_by_its_form_name_and_keeps_nothing(
     site = make_site(session, employer)
     form = _site_form(
         **{
-            housing_field("beds", HousingKind.STUDIO_ON_SITE): "3",
+            housing_field("beds", HousingKind.ESMS_ROOM): "3",
             housing_field("beds", HousingKind.OTHER): "deux",
             housing_field("cost", HousingKind.FJT): "-5",
         }

@@ -130,7 +130,7 @@ def test_employer_adds_a_site_with_housing(app: Flask, world: World, session: Se
     bad = post(
         client,
         "/employeur/lieux/nouveau",
-        {"name": "Foyer du Lac", "commune": "Nullepart", "beds_studio_on_site": "-1"},
+        {"name": "Foyer du Lac", "commune": "Nullepart", "beds_esms_room": "-1"},
     )
     assert bad.status_code == 400
     assert "Commune introuvable" in bad.text and 'value="Foyer du Lac"' in bad.text

@@ -299,11 +299,11 @@ def test_a_site_form_error_names_the_field_in_french(app: Flask, world: World) -
     from tests.web.conftest import post
 
     client = sign_in(app.test_client(), world.employer_user)
-    form = {"name": "Lieu", "commune": "Bourg-en-Bresse", "beds_studio_on_site": "9999"}
+    form = {"name": "Lieu", "commune": "Bourg-en-Bresse", "beds_esms_room": "9999"}
     page = post(client, "/employeur/lieux/nouveau", form)
     assert page.status_code == 400
     text = visible_text(page.text)
-    assert "Nombre de lits – Studio sur place : " in text
+    assert "Nombre de lits – Chambre ou studio d'établissement : " in text
     assert not faults(text)
 
 

@@ -23,8 +23,8 @@ from data import mail, queries, standing
 from data import operations as ops
 from data.errors import Conflict, ValidationError
 from data.models import (
+    SITE_HOUSING_KINDS,
     Employer,
-    HousingKind,
     Offer,
     OfferStatus,
     Role,
@@ -214,7 +214,7 @@ def training_centres() -> Response | tuple:
 
 
 def _site_form_from(site: Site) -> dict[str, str]:
-    form = {housing_field(BEDS, k): "0" for k in HousingKind}
+    form = {housing_field(BEDS, k): "0" for k in SITE_HOUSING_KINDS}
     form.update(name=site.name, commune=commune_label(site.commune))
     form["address"] = site.address or ""
     for h in site.housings:
@@ -227,7 +227,7 @@ def _site_form_from(site: Site) -> dict[str, str]:
 @bp.route("/lieux/nouveau", methods=["GET", "POST"])
 def new_site() -> str | Response | tuple:
     if request.method == "GET":
-        form = {housing_field(BEDS, k): "0" for k in HousingKind}
+        form = {housing_field(BEDS, k): "0" for k in SITE_HOUSING_KINDS}
         return render_template("employer/site.html", site=None, form=form, errors={})
     form = values(site_fields())
     session = get_session()
