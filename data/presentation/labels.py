@@ -264,6 +264,7 @@ COUNT_LABELS: dict[str, str] = {
     "offers_reminded": "offres rappelées",
     "training_centres": "centres de formation",
     "training_sessions": "sessions de formation",
+    "housing_resources": "logements",
     "optouts_deleted": "désabonnements supprimés",
     "pair_reasons_erased": "motifs de binômes effacés",
     "pairs": "binômes",
