@@ -29,6 +29,7 @@ from data.models import (
     ContractKind,
     HousingAid,
     HousingKind,
+    HousingSource,
     Interest,
     NotifyFrequency,
     OfferStatus,
@@ -95,6 +96,10 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "intergenerational": "Cohabitation intergénérationnelle",
         "social_landlord": "Logement de bailleur social",
         "other": "Autre logement",
+    },
+    HousingSource: {
+        "offer": "Logement proposé avec l'offre",
+        "resource": "Logement à proximité",
     },
     HousingAid: {
         "apl": "Aide personnalisée au logement (APL)",
