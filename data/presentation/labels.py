@@ -554,6 +554,11 @@ FIELD_LABELS: dict[str, str] = {
     "formation": "Formation",
     "rentree": "Rentrée",
     "ouvertes": "Inscriptions ouvertes",
+    # The public housing list's filters (« Se loger »)
+    "type_logement": "Type de logement",
+    "cout_max": "Coût mensuel maximal",
+    "disponible_le": "Disponible le",
+    "lits_libres": "Avec une place libre",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",

@@ -19,6 +19,17 @@ from .coordination import (
     review_count,
     today,
 )
+from .housing_public import (
+    DEFAULT_HOUSING_REACH_KM,
+    PRIVATE_KINDS,
+    HousingHit,
+    HousingSearch,
+    find_public_housing,
+    housing_hits,
+    housing_manager,
+    housing_near_offer,
+    housing_page,
+)
 from .metiers import UnresolvedText, metier_decisions, unresolved_metier_texts
 from .offers import (
     BY_CREATION,
@@ -86,6 +97,15 @@ from .training import (
 )
 
 __all__ = [
+    "DEFAULT_HOUSING_REACH_KM",
+    "PRIVATE_KINDS",
+    "HousingHit",
+    "HousingSearch",
+    "find_public_housing",
+    "housing_hits",
+    "housing_manager",
+    "housing_near_offer",
+    "housing_page",
     "CentreHit",
     "CentreSearch",
     "centre_choices",

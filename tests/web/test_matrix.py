@@ -137,6 +137,16 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/se-former/centres.geojson", PUBLIC),
     ("/se-former/centres/{centre}", PUBLIC),
     ("/se-former/centres/2147483647", (404, 404, 404, 404, 404)),
+    # « Se loger » (issue 17): the public list and map of housing, a resource's page.
+    ("/se-loger", PUBLIC),
+    (
+        "/se-loger?commune=Bourg-en-Bresse&distance=10&type_logement=fjt&cout_max=400"
+        "&disponible_le=01/09/2026&lits_libres=1",
+        PUBLIC,
+    ),
+    ("/se-loger/carte", PUBLIC),
+    ("/se-loger/carte.geojson", PUBLIC),
+    ("/se-loger/2147483647", (404, 404, 404, 404, 404)),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
