@@ -14,22 +14,22 @@ from typing import Any
 import numpy as np
 
 from .arrays import F64, Bools, IntArray
+from .housing import Housing
 from .model import (
     DEFAULT_PARAMS,
     EXCLUSION_REASONS,
     HOUSING_KIND_LABELS,
     Criterion,
     Exclusion,
+    HousingChoice,
+    HousingResource,
     Match,
     OfferIn,
     Params,
     RequestIn,
-    HousingChoice,
-    HousingResource,
     TrainingCentre,
     TrainingChoice,
 )
-from .housing import Housing
 from .referential import MetierReferential
 from .scoring import kernel
 from .tables import OfferTable, RequestTable, prepare_tables, score_weights
