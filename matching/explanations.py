@@ -426,12 +426,12 @@ def pair_results(
             housed = sources.choice(n, j) if req.needs_housing else None
             h_fact = _housing_fact(h_fact, housed, params)
             h_key = ("housing", sh_l[n], *sorted(h_fact.items()))
-        housing = shared.get(h_key) or shared.setdefault(
+        lodging = shared.get(h_key) or shared.setdefault(
             h_key, Criterion(sh_l[n], a_h, reason_text(h_fact), h_fact)
         )
         distance = Criterion(1.0 - t_l[n], a_d, reason_text(d_fact), d_fact)
-        criteria = {"metier": metier, "distance": distance, "housing": housing}
-        m_reason, d_reason, h_reason = metier.reason, distance.reason, housing.reason
+        criteria = {"metier": metier, "distance": distance, "housing": lodging}
+        m_reason, d_reason, h_reason = metier.reason, distance.reason, lodging.reason
         reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
         choice = None
         if training is not None and picked is not None:

@@ -53,7 +53,7 @@ source), per centre, in the resources sorted by grade with a running minimum of 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -185,6 +185,7 @@ class Housing:
         found_d: list[F64] = []
         if len(live) and n_offers:
             cols = np.arange(n_offers, dtype=np.intp)
+            blocks: Iterator[tuple[IntArray, IntArray]]
             if n_offers * len(live) <= DENSE_PAIRS or radius < 0.5:
                 blocks = ((cols[a : a + _ROWS], live) for a in range(0, n_offers, _ROWS))
             else:
