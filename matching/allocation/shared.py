@@ -77,10 +77,11 @@ def greedy(
     order = np.lexsort((lists.offer, owner, -lists.score))
     rows, cols, scores = owner[order], lists.offer[order], lists.score[order]
     needs = requests.needs_housing
-    # Far sources (given centres): the pair's centre, for the pairs that may need one.
+    # Far sources (given centres): the pair's centre, for every pair that may need one (a
+    # housed offer's beds may all be taken when the pair's turn comes).
     centre_of: dict[tuple[int, int], int] = {}
     if training is not None and len(rows):
-        some = np.flatnonzero(needs[rows] & ~housing.housed[cols])
+        some = np.flatnonzero(needs[rows])
         if len(some):
             picked = training.pairs(rows[some], cols[some])
             keys = zip(rows[some].tolist(), cols[some].tolist(), strict=True)
