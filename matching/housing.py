@@ -152,15 +152,13 @@ class Housing:
         self._near_lists(offers, params)
         n_offers = len(offers.ids)
         on_site = offers.beds > 0
-        has_near = np.diff(self.near_start) > 0
-        first = np.full(n_offers, -1, dtype=np.intp)
-        first[has_near] = self.near_res[self.near_start[:-1][has_near]]
+        first, first_km = self._best_near(n_offers)
+        has_near = first >= 0
         #: Per offer: its source (ON_SITE, NEAR or NO_SOURCE), resource (-1) and km.
         self.source = np.where(on_site, ON_SITE, np.where(has_near, NEAR, NO_SOURCE))
         self.resource = np.where(on_site, -1, first).astype(np.intp)
-        self.km = np.zeros(n_offers)
+        self.km = np.where(on_site, 0.0, first_km)
         near = np.flatnonzero(self.source == NEAR)
-        self.km[near] = self.near_km[self.near_start[near]]
         grade = np.full(n_offers, params.no_housing_score)
         grade[near] = self.near_grade[self.resource[near]]
         grade[on_site] = 1.0
@@ -175,8 +173,10 @@ class Housing:
     # --- near sources -------------------------------------------------------------------------
 
     def _near_lists(self, offers: OfferTable, params: Params) -> None:
-        """Per offer, the resources with a free bed within R, best first (compressed rows:
-        ``near_res[near_start[j]:near_start[j + 1]]`` with their ``near_km``)."""
+        """Per offer, the resources with a free bed within R (compressed rows:
+        ``near_res[near_start[j]:near_start[j + 1]]`` with their ``near_km``), in no order:
+        :meth:`near` sorts an offer's when asked (the allocation asks for few), and the best
+        of each is found by segment reductions (sorting them all took most of the time)."""
         n_offers = len(offers.ids)
         live = np.flatnonzero(self.beds > 0).astype(np.intp)
         radius = params.housing_radius_km
@@ -201,18 +201,41 @@ class Housing:
         o = np.concatenate(found_o) if found_o else np.zeros(0, dtype=np.intp)
         r = np.concatenate(found_r) if found_r else np.zeros(0, dtype=np.intp)
         d = np.concatenate(found_d) if found_d else np.zeros(0)
-        # Ids are sorted: the resource's position breaks the last ties.
-        order = np.lexsort((r, d, -self.near_grade[r], o)) if len(o) else np.zeros(0, np.intp)
+        order = np.argsort(o, kind="stable")  # the blocks' pairs are grouped by offer already
         self.near_res: IntArray = r[order].astype(np.intp)
         self.near_km: F64 = d[order]
         self.near_start: IntArray = np.searchsorted(o[order], np.arange(n_offers + 1)).astype(
             np.intp
         )
 
+    def _best_near(self, n_offers: int) -> tuple[IntArray, F64]:
+        """Each offer's best near resource (-1: none) and its km: the highest grade, then the
+        nearest, then the smallest id (position), by reductions over each offer's segment."""
+        best = np.full(n_offers, -1, dtype=np.intp)
+        best_km = np.zeros(n_offers)
+        lengths = np.diff(self.near_start)
+        some = np.flatnonzero(lengths > 0)
+        if not len(some):
+            return best, best_km
+        starts = self.near_start[some]
+        owner = np.repeat(np.arange(len(some)), lengths[some])
+        r, d = self.near_res, self.near_km
+        g = self.near_grade[r]
+        top = np.maximum.reduceat(g, starts)
+        tie = g == top[owner]
+        nearest = np.minimum.reduceat(np.where(tie, d, np.inf), starts)
+        tie &= d == nearest[owner]
+        best[some] = np.minimum.reduceat(np.where(tie, r, len(self.ids)), starts)
+        best_km[some] = nearest
+        return best, best_km
+
     def near(self, col: int) -> tuple[list[int], list[float]]:
-        """The offer's near resources (positions) with their km, best first."""
+        """The offer's near resources (positions) with their km, best first (grade, km, id;
+        ids are sorted, so the position breaks the last ties)."""
         a, z = int(self.near_start[col]), int(self.near_start[col + 1])
-        return self.near_res[a:z].tolist(), self.near_km[a:z].tolist()
+        r, d = self.near_res[a:z], self.near_km[a:z]
+        order = np.lexsort((r, d, -self.near_grade[r]))
+        return r[order].tolist(), d[order].tolist()
 
     # --- far sources --------------------------------------------------------------------------
 

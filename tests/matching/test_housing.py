@@ -374,15 +374,28 @@ def check(reqs, offs, resources, p: Params, centres=None) -> None:  # type: igno
         assert u.reason and (u.obstacle is None or u.compatible > 0)
 
 
+@pytest.fixture(params=["long lists", "short lists"])
+def lists(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the allocation with its lists as they are, and with lists of one offer at first
+    (requests turned down get longer ones, the greedy runs again)."""
+    if request.param == "short lists":
+        import matching.allocation.scored as scored
+        import matching.allocation.tuning as tuning
+
+        monkeypatch.setattr(scored, "LIST_LENGTH", 1)
+        monkeypatch.setattr(tuning, "MAX_LOST_TO", 1)
+    return request.param
+
+
 @SETTINGS
 @given(instances(), radius_params())
-def test_allocation_equals_the_reference_greedy_with_shared_beds(inst, p: Params) -> None:  # type: ignore[no-untyped-def]
+def test_allocation_equals_the_reference_greedy_with_shared_beds(lists: str, inst, p) -> None:  # type: ignore[no-untyped-def]
     check(*inst, p)
 
 
 @settings(SETTINGS, max_examples=20)
 @given(instances(), radius_params(), st.integers(0, 2**16))
-def test_allocation_with_centres_and_far_beds_equals_the_reference(inst, p, seed) -> None:  # type: ignore[no-untyped-def]
+def test_allocation_with_centres_and_far_beds_equals_the_reference(lists, inst, p, seed) -> None:  # type: ignore[no-untyped-def]
     reqs, offs, resources = inst
     rnd = random.Random(seed)
     centres = [
@@ -477,8 +490,13 @@ def test_the_near_lists_use_the_grid_as_they_use_every_distance(
     dense = Housing(resources, table, p)
     monkeypatch.setattr(housing_module, "DENSE_PAIRS", 1)
     grid = Housing(resources, table, p)
-    for name in ("near_start", "near_res", "near_km", "grade", "source", "resource"):
+    for name in ("grade", "source", "resource", "km"):
         assert np.array_equal(getattr(dense, name), getattr(grid, name)), name
+    for j in range(len(offs)):
+        assert dense.near(j) == grid.near(j)
+        first = dense.near(j)[0][:1]
+        assert first == ([] if dense.resource[j] < 0 else [dense.resource[j]])
+    assert any(len(dense.near(j)[0]) > 2 for j in range(len(offs)))
 
 
 def test_the_start_date_rule_still_holds_with_housing() -> None:
