@@ -553,3 +553,82 @@ def test_far_beds_when_the_offer_s_own_run_out_equal_the_reference() -> None:
         a = allocate(reqs, offs, REF, p, centres=centres, housing=resources)
         kinds["blocked"] += sum(u.obstacle == "housing" for u in a.unassigned)
     assert min(kinds.values()) > 10, kinds  # every case met, many times
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def _cli(tmp_path, capsys, command: str, resources: object) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    import json
+
+    from matching.cli import main
+
+    files = {}
+    for name, data in (
+        ("offers", [{"id": "o1", "metier": "aide-soignant", "commune": "01053", "places": 1}]),
+        (
+            "requests",
+            [
+                {
+                    "id": "r1",
+                    "metiers": ["aide-soignant"],
+                    "commune": "01053",
+                    "max_km": 30,
+                    "needs_housing": True,
+                }
+            ],
+        ),
+        ("housing", resources),
+    ):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        files[name] = str(path)
+    argv = [command, "--offers", files["offers"], "--requests", files["requests"]]
+    code = main([*argv, "--housing", files["housing"]])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+GOOD = {"id": "h1", "name": "Les Tilleuls", "kind": "fjt", "commune": "01053", "beds": 1}
+
+
+@pytest.mark.parametrize(
+    ("resources", "message"),
+    [
+        ([{**GOOD, "kind": "hotel"}], 'housing #1 (id "h1"): field "kind": unknown kind "hotel"'),
+        ([{**GOOD, "beds": -1}], 'housing #1 (id "h1"): field "beds": must be >= 0'),
+        ([GOOD, GOOD], 'housing #2 (id "h1"): field "id": duplicate id (also housing #1)'),
+        ([{**GOOD, "commune": "99999"}], 'housing #1 (id "h1"): field "commune": unknown INSEE'),
+        ([{**GOOD, "beds": 1.5}], 'housing #1 (id "h1"): field "beds": must be an integer'),
+        (
+            [{**GOOD, "monthly_cost_eur": "380"}],
+            'housing #1 (id "h1"): field "monthly_cost_eur": must be an integer',
+        ),
+        ([{k: v for k, v in GOOD.items() if k != "name"}], 'field "name": is required'),
+        ({"h1": GOOD}, "a JSON array of records is required"),
+    ],
+)
+def test_bad_housing_input_exits_2_naming_record_and_field(
+    tmp_path, capsys, resources: object, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    for command in ("suggest", "allocate"):
+        code, out, err = _cli(tmp_path, capsys, command, resources)
+        assert code == 2 and out == "" and message in err, err
+
+
+def test_the_cli_s_housing_fields(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    code, out, _ = _cli(tmp_path, capsys, "allocate", [{**GOOD, "monthly_cost_eur": 380}])
+    (assignment,) = json.loads(out)["assignments"]
+    assert code == 0 and assignment["housing"] == {
+        "source": "resource",
+        "resource": "h1",
+        "name": "Les Tilleuls",
+        "kind": "fjt",
+        "distance_km": 0.0,
+        "monthly_cost_eur": 380,
+    }
+    code, out, _ = _cli(tmp_path, capsys, "suggest", [{**GOOD, "beds": 0}])
+    (suggestion,) = json.loads(out)["requests"]["r1"]
+    assert code == 0 and suggestion["housing"] is None
