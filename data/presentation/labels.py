@@ -42,6 +42,7 @@ from data.models import (
     TransitAccess,
 )
 from data.models.mail import JobRunStatus, OutboxStatus
+from matching import HOUSING_KIND_LABELS
 
 from .formatters import date_fr
 
@@ -87,16 +88,8 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "groupe": "Groupe ou association gestionnaire",
         "autre": "Autre",
     },
-    HousingKind: {
-        "esms_room": "Chambre ou studio d'établissement",
-        "fjt": "Foyer de jeunes travailleurs",
-        "boarding": "Internat de centre de formation",
-        "student_residence": "Résidence étudiante",
-        "host_family": "Hébergement chez l'habitant",
-        "intergenerational": "Cohabitation intergénérationnelle",
-        "social_landlord": "Logement de bailleur social",
-        "other": "Autre logement",
-    },
+    # The engine names a resource's kind in its reasons: one wording, the engine's.
+    HousingKind: dict(HOUSING_KIND_LABELS),
     HousingSource: {
         "offer": "Logement proposé avec l'offre",
         "resource": "Logement à proximité",

@@ -19,6 +19,7 @@ from .coordination import (
     review_count,
     today,
 )
+from .housing_needs import HousingNeed, HousingNeeds, housed_by_signed_pairs, housing_needs
 from .housing_public import (
     DEFAULT_HOUSING_REACH_KM,
     PRIVATE_KINDS,
@@ -31,6 +32,7 @@ from .housing_public import (
     housing_page,
 )
 from .metiers import UnresolvedText, metier_decisions, unresolved_metier_texts
+from .nearby import communes_within
 from .offers import (
     BY_CREATION,
     BY_ID,
@@ -106,6 +108,11 @@ __all__ = [
     "housing_manager",
     "housing_near_offer",
     "housing_page",
+    "HousingNeed",
+    "HousingNeeds",
+    "communes_within",
+    "housed_by_signed_pairs",
+    "housing_needs",
     "CentreHit",
     "CentreSearch",
     "centre_choices",

@@ -257,6 +257,17 @@ def make_housing_resource(
     return resource
 
 
+def pair_of(session: Session, offer: Offer, request: Request) -> Suggestion:
+    """Return the suggestion of ``request`` and ``offer`` (it must exist)."""
+    found = session.scalar(
+        select(Suggestion).where(
+            Suggestion.offer_id == offer.id, Suggestion.request_id == request.id
+        )
+    )
+    assert found is not None
+    return found
+
+
 def assert_nothing_pending(session: Session) -> None:
     """Assert a failed operation left nothing to flush and the session still answers."""
     assert not session.new, session.new

@@ -87,6 +87,8 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/candidats/{candidate}", STAFF_ONLY),
     ("/coordination/candidats/{candidate}/effacer", STAFF_ONLY),
     ("/coordination/affectation", STAFF_ONLY),
+    ("/coordination/logement", STAFF_ONLY),
+    ("/coordination/logement?territoire=Bourg-en-Bresse&rayon=15", STAFF_ONLY),
     ("/coordination/taches", STAFF_ONLY),
     ("/coordination/offres/export.csv", STAFF_ONLY),
     ("/coordination/demandes/export.csv", STAFF_ONLY),
