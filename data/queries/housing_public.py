@@ -26,6 +26,7 @@ from data.models import (
     Offer,
     StructureCheck,
 )
+from matching import DEFAULT_PARAMS
 
 from .nearby import measured
 from .pages import Page, paginate, paginate_list
@@ -43,8 +44,8 @@ __all__ = [
 ]
 
 #: How far from an offer's site the housing « within reach » of it lies (km): the engine's
-#: default radius for housing near an offer (issue 17).
-DEFAULT_HOUSING_REACH_KM = 10
+#: radius for housing near an offer (issue 17), so that both speak of the same beds.
+DEFAULT_HOUSING_REACH_KM = DEFAULT_PARAMS.housing_radius_km
 
 #: Kinds where one lives at someone's home: the public pages show their commune only, never
 #: an address or a contact person (one asks through the manager).
