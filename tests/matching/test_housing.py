@@ -632,3 +632,13 @@ def test_the_cli_s_housing_fields(tmp_path, capsys) -> None:  # type: ignore[no-
     code, out, _ = _cli(tmp_path, capsys, "suggest", [{**GOOD, "beds": 0}])
     (suggestion,) = json.loads(out)["requests"]["r1"]
     assert code == 0 and suggestion["housing"] is None
+
+
+def test_an_exclusion_for_want_of_a_bed_names_the_radius() -> None:
+    strict = Params(exclude_without_housing=True, housing_radius_km=12.5)
+    e = score_pair(aide("r1", BOURG), post("o1", BOURG), REF, strict, housing=[])
+    assert not isinstance(e, Match) and e.messages == (
+        "Pas de logement sur place ni à moins de 12,5 km",
+    )
+    e = score_pair(aide("r1", BOURG), post("o1", BOURG), REF, strict)
+    assert not isinstance(e, Match) and e.messages == ("Pas de logement proposé",)
