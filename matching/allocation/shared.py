@@ -22,8 +22,9 @@ them*: one of the pair's sources has a bed free or held by a pair ranked below `
 The greedy leaves no blocking pair: when it skipped ``(r, o)`` every place of ``o`` (or every
 bed of its sources) was held by better pairs, and holders are never displaced. Without shared
 beds (no resource counts) this is the usual stability, and the greedy gives the unique stable
-allocation, the one deferred acceptance gives (the tests check it against the ``matching``
-library where beds do not bind).
+allocation, the one deferred acceptance gives. The tests (tests/matching/test_housing.py)
+check the fast path against the reference pass on random instances, that no pair blocks, and,
+where beds do not bind, that the result is deferred acceptance's.
 
 The fast path runs the greedy over each request's ``L`` best offers (scored by the engine's
 kernel, as :mod:`.scored`) and lengthens the lists of the requests that went down a cut list
