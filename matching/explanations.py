@@ -321,8 +321,11 @@ def exclusion_message(
     ref: MetierReferential,
     d: float,
     params: Params = DEFAULT_PARAMS,
+    *,
+    resources: bool = False,
 ) -> str:
-    """Return the French text of one exclusion reason for a pair."""
+    """Return the French text of one exclusion reason for a pair (``resources``: the engine
+    was given housing resources, so a bed near the offer would have done)."""
     if reason == "metier":
         return "Métier différent"
     if reason == "places":
@@ -338,6 +341,9 @@ def exclusion_message(
         start = off.start or date.min
         return f"Disponible trop tard (après le {day_text(start)})"
     if reason == "housing":
+        if resources:
+            radius = max_km_text(params.housing_radius_km)
+            return f"Pas de logement sur place ni à moins de {radius} km"
         return "Pas de logement proposé"
     if reason == "training":
         return f"Aucun centre de formation à moins de {max_km_text(params.training_max_km)} km"
@@ -412,7 +418,10 @@ def pair_results(
         d = d_l[n]
         if is_bad:
             failed = tuple(reason for reason in EXCLUSION_REASONS if fails[reason][n])
-            messages = tuple(exclusion_message(f, req, off, ref, d, params) for f in failed)
+            messages = tuple(
+                exclusion_message(f, req, off, ref, d, params, resources=sources is not None)
+                for f in failed
+            )
             out.append(Exclusion(req.id, off.id, failed, messages, d))
             continue
         m_fact, d_fact, h_fact = _facts(req, off, labels[off.metier], d, sm_l[n], eligible[n])

@@ -378,6 +378,9 @@ class Params:
     ``(w_m·s_metier + w_d·s_distance + w_h·s_housing) / (w_m + w_d + w_h)``; given training
     centres, ``w_t·s_training`` joins the sum and ``w_t`` the weights (see
     :mod:`matching.training`; the ``training_*`` fields and ``require_training`` count only then).
+    Given housing resources, ``s_housing`` is graded by the source of the bed (on site, near
+    the offer, near the centre) and its rent (see :mod:`matching.housing`; the ``housing_*``
+    fields count only then).
     """
 
     #: Weight of the métier criterion (> 0: a valid pair always scores above 0).

@@ -1,9 +1,10 @@
 """A global, stable allocation of requests to offers.
 
 Each request gets at most one offer; an offer takes at most ``places`` requests, of which at
-most ``housing_beds`` need housing; a request that needs housing is never placed on an offer
-without a bed. Both sides rank by the pair's score (requests: ties by offer id; offers: ties by
-request id).
+most ``housing_beds`` need housing (given housing resources, the others take a bed of a resource
+near the offer or its centre, see :mod:`.shared`); a request that needs housing is never placed
+on an offer without a bed. Both sides rank by the pair's score (requests: ties by offer id;
+offers: ties by request id).
 
 **The specification** is :func:`allocate_reference` (:mod:`.reference`): a greedy pass over
 every valid pair, best score first. Because both sides rank by the same score with consistent

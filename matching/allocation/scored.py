@@ -23,6 +23,8 @@ so its compatible offers are that list.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..arrays import F64, I64, IntArray
@@ -34,7 +36,7 @@ from ..training import Training
 from . import tuning
 from .explain import Settled
 from .levels import PreferenceLists, deferred_acceptance
-from .shared import Taken, greedy
+from .shared import Key, Taken, first_key, greedy
 from .standings import holders_above
 
 __all__ = ["LIST_LENGTH", "allocate_scored"]
@@ -117,13 +119,14 @@ def allocate_scored(
     cut = np.diff(lists.start) >= head  # the list may miss offers (it was cut)
     k = head
     taken: Taken | None = None
+    resume: tuple[Taken, Key] | None = None
     while True:
         if housing is None:
             held_offer, held_score = deferred_acceptance(
                 lists, offers.places.copy(), offers.beds.copy(), requests.needs_housing
             )
         else:
-            taken = greedy(lists, requests, offers, housing, training)
+            taken = greedy(lists, requests, offers, housing, training, resume)
             held_offer, held_score = taken.offer, taken.score
         more = np.flatnonzero((held_offer < 0) & cut).astype(np.intp)
         if not len(more):
@@ -134,6 +137,10 @@ def allocate_scored(
         winnable = _winnable(offers, held_offer, held_score, float(last.max()))
         k *= 2
         extra, _count = _lists(requests, offers, params, training, more, k, winnable, housing)
+        if taken is not None:
+            # Every pair the lists gain comes at or after extra's first (a superset of them).
+            key = first_key(extra)
+            resume = (taken, (math.inf, 0, 0) if key is None else key)
         lists = _append(lists, extra, more)
         cut[more] = np.diff(extra.start)[more] >= k
     assigned = np.flatnonzero(held_offer >= 0).astype(np.intp)

@@ -22,13 +22,16 @@ them*: one of the pair's sources has a bed free or held by a pair ranked below `
 The greedy leaves no blocking pair: when it skipped ``(r, o)`` every place of ``o`` (or every
 bed of its sources) was held by better pairs, and holders are never displaced. Without shared
 beds (no resource counts) this is the usual stability, and the greedy gives the unique stable
-allocation, the one deferred acceptance gives (the tests check it against the ``matching``
-library where beds do not bind).
+allocation, the one deferred acceptance gives. The tests (tests/matching/test_housing.py)
+check the fast path against the reference pass on random instances, that no pair blocks, and,
+where beds do not bind, that the result is deferred acceptance's.
 
 The fast path runs the greedy over each request's ``L`` best offers (scored by the engine's
 kernel, as :mod:`.scored`) and lengthens the lists of the requests that went down a cut list
 unassigned, then runs it again: a request assigned within its list never reached the offers
-it lacks, so the pass is the greedy over the complete lists.
+it lacks, so the pass is the greedy over the complete lists. A pass over lengthened lists
+resumes the previous one at the first pair the lists gained: the pairs before it and their
+decisions are the same.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from ..tables import OfferTable, RequestTable
 from ..training import Training
 from .levels import PreferenceLists
 
-__all__ = ["Taken", "greedy"]
+__all__ = ["Key", "Taken", "first_key", "greedy"]
 
 #: ``resource`` of a request without a bed (not assigned, or needs none).
 NO_BED = -2
@@ -62,6 +65,14 @@ class Taken:
     resource: IntArray
     far: Bools
     bed_blocked: Bools
+    #: Where each request was first lost for want of a bed: (score, offer) of that pair
+    #: (NaN, -1: never), to resume the pass (:func:`greedy`'s ``resume``).
+    blocked_score: F64
+    blocked_offer: IntArray
+
+
+#: A point of the pass's order: (minus the score, request row, offer column).
+Key = tuple[float, int, int]
 
 
 def greedy(
@@ -70,12 +81,28 @@ def greedy(
     offers: OfferTable,
     housing: Housing,
     training: Training | None,
+    resume: tuple[Taken, Key] | None = None,
 ) -> Taken:
-    """Run the greedy over every pair of ``lists`` (see the module), beds shared."""
+    """Run the greedy over every pair of ``lists`` (see the module), beds shared.
+
+    ``resume``: the pass over shorter lists and a key at or before the first pair the lists
+    gained: the decisions before it are the same (every pair before it is the same), so
+    they are kept and the pass goes on from there.
+    """
     n = len(requests.ids)
     owner = np.repeat(np.arange(n, dtype=np.intp), np.diff(lists.start))
-    order = np.lexsort((lists.offer, owner, -lists.score))
-    rows, cols, scores = owner[order], lists.offer[order], lists.score[order]
+    minus = -lists.score
+    if resume is not None:
+        k_score, k_row, k_col = resume[1]
+        later = (minus > k_score) | (
+            (minus == k_score) & ((owner > k_row) | ((owner == k_row) & (lists.offer >= k_col)))
+        )
+        pick = np.flatnonzero(later)
+        owner, offer, minus = owner[pick], lists.offer[pick], minus[pick]
+    else:
+        offer = lists.offer
+    order = np.lexsort((offer, owner, minus))
+    rows, cols, scores = owner[order], offer[order], -minus[order]
     needs = requests.needs_housing
     # Far sources (given centres): the pair's centre, for every pair that may need one (a
     # housed offer's beds may all be taken when the pair's turn comes).
@@ -95,6 +122,11 @@ def greedy(
     taken = [NO_BED] * n
     taken_far = [False] * n
     blocked = [False] * n
+    blocked_score = [float("nan")] * n
+    blocked_offer = [-1] * n
+    if resume is not None:
+        _restore(resume, places, on_site, beds, held, held_score, taken, taken_far)
+        _restore_blocked(resume, blocked, blocked_score, blocked_offer)
     needs_l = needs.tolist()
     near_cache: dict[int, list[int]] = {}
     far_cache: dict[tuple[int, float], list[int]] = {}
@@ -122,7 +154,8 @@ def greedy(
                         bed = next((r for r in order_far if beds[r] > 0), NO_BED)
                         far = bed != NO_BED
                 if bed == NO_BED:
-                    blocked[i] = True
+                    if not blocked[i]:
+                        blocked[i], blocked_score[i], blocked_offer[i] = True, s, j
                     continue
                 beds[bed] -= 1
         places[j] -= 1
@@ -133,4 +166,74 @@ def greedy(
         resource=np.array(taken, dtype=np.intp),
         far=np.array(taken_far, dtype=bool),
         bed_blocked=np.array(blocked, dtype=bool),
+        blocked_score=np.array(blocked_score),
+        blocked_offer=np.array(blocked_offer, dtype=np.intp),
     )
+
+
+def _before(score: F64, row: IntArray, col: IntArray, key: Key) -> Bools:
+    """Whether pairs (score, row, col) come before ``key`` in the pass's order."""
+    k_score, k_row, k_col = key
+    minus = -score
+    before: Bools = (minus < k_score) | (
+        (minus == k_score) & ((row < k_row) | ((row == k_row) & (col < k_col)))
+    )
+    return before
+
+
+def _restore(
+    resume: tuple[Taken, Key],
+    places: list[int],
+    on_site: list[int],
+    beds: list[int],
+    held: list[int],
+    held_score: list[float],
+    taken: list[int],
+    taken_far: list[bool],
+) -> None:
+    """The assignments made before the key, with their places and beds."""
+    prev, key = resume
+    rows = np.flatnonzero(prev.offer >= 0).astype(np.intp)
+    rows = rows[_before(prev.score[rows], rows, prev.offer[rows], key)]
+    for i, j, s, bed, far in zip(
+        rows.tolist(),
+        prev.offer[rows].tolist(),
+        prev.score[rows].tolist(),
+        prev.resource[rows].tolist(),
+        prev.far[rows].tolist(),
+        strict=True,
+    ):
+        places[j] -= 1
+        if bed == ON_SITE_BED:
+            on_site[j] -= 1
+        elif bed >= 0:
+            beds[bed] -= 1
+        held[i], held_score[i], taken[i], taken_far[i] = j, s, bed, far
+
+
+def _restore_blocked(
+    resume: tuple[Taken, Key],
+    blocked: list[bool],
+    blocked_score: list[float],
+    blocked_offer: list[int],
+) -> None:
+    """The requests first lost for want of a bed before the key."""
+    prev, key = resume
+    rows = np.flatnonzero(prev.bed_blocked).astype(np.intp)
+    rows = rows[_before(prev.blocked_score[rows], rows, prev.blocked_offer[rows], key)]
+    for i in rows.tolist():
+        blocked[i] = True
+        blocked_score[i] = float(prev.blocked_score[i])
+        blocked_offer[i] = int(prev.blocked_offer[i])
+
+
+def first_key(lists: PreferenceLists) -> Key | None:
+    """The first pair of ``lists`` in the pass's order, or None if they are empty."""
+    if not len(lists.score):
+        return None
+    owner = np.repeat(np.arange(len(lists.start) - 1, dtype=np.intp), np.diff(lists.start))
+    best = lists.score.max()
+    top = np.flatnonzero(lists.score == best)  # then the smallest row, then column
+    row = owner[top].min()
+    col = lists.offer[top[owner[top] == row]].min()
+    return (float(-best), int(row), int(col))

@@ -9,6 +9,7 @@ beds), and, where beds do not bind, against deferred acceptance (the stable allo
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 from datetime import date
 
@@ -372,6 +373,79 @@ def check(reqs, offs, resources, p: Params, centres=None) -> None:  # type: igno
     assert a == again and list(a.unassigned) == list(again.unassigned)
     for u in a.unassigned:
         assert u.reason and (u.obstacle is None or u.compatible > 0)
+    # Ranks and counts: among each request's valid offers (housed at the start, for those
+    # who need housing), by score then offer id.
+    strict = dataclasses.replace(p, exclude_without_housing=True)
+    ids = [(r.id, o.id) for r in reqs for o in offs]
+    valid = [
+        m
+        for m in score_pairs(reqs, offs, ids, REF, strict, centres=centres, housing=resources)
+        if isinstance(m, Match)
+    ]
+    ranked = {
+        r.id: [
+            m.offer_id
+            for m in sorted(valid, key=lambda m: (-m.score, m.offer_id))
+            if m.request_id == r.id
+        ]
+        for r in reqs
+    }
+    assert {x.request_id: x.rank for x in a.assignments} == {
+        rid: ranked[rid].index(oid) + 1 for rid, (oid, _h) in got.items()
+    }
+    assert {u.request_id: u.compatible for u in a.unassigned} == {
+        r.id: len(ranked[r.id]) for r in reqs if r.id not in got
+    }
+    assert blocking_pairs(reqs, offs, resources, strict, centres, valid, got) == []
+
+
+def blocking_pairs(reqs, offs, resources, p, centres, valid, got):  # type: ignore[no-untyped-def]
+    """The pairs that block the allocation as :mod:`matching.allocation.shared` defines it:
+    the request prefers the offer, the offer has a place free or held by a worse pair, and
+    (housing needed) one of the pair's sources has a bed free or held by a worse pair."""
+    from matching.geo import distance_km
+
+    key = {(m.request_id, m.offer_id): (-m.score, m.request_id, m.offer_id) for m in valid}
+    held = {rid: key[(rid, oid)] for rid, (oid, _h) in got.items()}
+    off = {o.id: o for o in offs}
+    req = {r.id: r for r in reqs}
+    where = {c.id: (c.lat, c.lon) for c in centres or ()}
+    place_holders: dict[str, list[tuple[float, str, str]]] = {}
+    bed_holders: dict[str, list[tuple[float, str, str]]] = {}
+    for rid, (oid, housed) in got.items():
+        place_holders.setdefault(oid, []).append(held[rid])
+        if housed is not None:
+            spot = f"site {oid}" if housed.source == "offer" else f"res {housed.resource_id}"
+            bed_holders.setdefault(spot, []).append(held[rid])
+    capacity = {f"site {o.id}": o.housing_beds for o in offs}
+    capacity.update({f"res {h.id}": h.beds for h in resources})
+
+    def room(spot: str, holders: dict[str, list[tuple[float, str, str]]], k, n: int) -> bool:  # type: ignore[no-untyped-def]
+        taken = holders.get(spot, [])
+        return len(taken) < n or any(h > k for h in taken)
+
+    out = []
+    for m in valid:
+        k = key[(m.request_id, m.offer_id)]
+        lot = held.get(m.request_id)
+        if lot is not None and lot[::2] <= k[::2]:  # its own offer is at least as good
+            continue
+        o, r = off[m.offer_id], req[m.request_id]
+        if not room(o.id, place_holders, k, o.places):
+            continue
+        if r.needs_housing:
+            spots = [f"site {o.id}"] if o.housing_beds else []
+            for h in resources:
+                if h.beds and distance_km(o.lat, o.lon, h.lat, h.lon) <= p.housing_radius_km:
+                    spots.append(f"res {h.id}")
+                elif h.beds and m.training is not None:
+                    lat, lon = where[m.training.centre_id]
+                    if distance_km(lat, lon, h.lat, h.lon) <= r.max_km:
+                        spots.append(f"res {h.id}")
+            if not any(room(x, bed_holders, k, capacity[x]) for x in spots):
+                continue
+        out.append((m.request_id, m.offer_id))
+    return out
 
 
 @pytest.fixture(params=["long lists", "short lists"])
@@ -632,3 +706,13 @@ def test_the_cli_s_housing_fields(tmp_path, capsys) -> None:  # type: ignore[no-
     code, out, _ = _cli(tmp_path, capsys, "suggest", [{**GOOD, "beds": 0}])
     (suggestion,) = json.loads(out)["requests"]["r1"]
     assert code == 0 and suggestion["housing"] is None
+
+
+def test_an_exclusion_for_want_of_a_bed_names_the_radius() -> None:
+    strict = Params(exclude_without_housing=True, housing_radius_km=12.5)
+    e = score_pair(aide("r1", BOURG), post("o1", BOURG), REF, strict, housing=[])
+    assert not isinstance(e, Match) and e.messages == (
+        "Pas de logement sur place ni à moins de 12,5 km",
+    )
+    e = score_pair(aide("r1", BOURG), post("o1", BOURG), REF, strict)
+    assert not isinstance(e, Match) and e.messages == ("Pas de logement proposé",)
