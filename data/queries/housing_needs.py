@@ -140,7 +140,10 @@ def housing_needs(session: Session, territory: Sequence[str] | None = None) -> H
         .options(
             joinedload(Suggestion.offer).options(
                 joinedload(Offer.site).joinedload(Site.commune), joinedload(Offer.metier)
-            )
+            ),
+            joinedload(Suggestion.request)
+            .joinedload(Request.candidate)
+            .load_only(Candidate.first_name),
         )
         .order_by(Suggestion.score.desc(), Suggestion.id)
     ).all()
