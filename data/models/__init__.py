@@ -23,6 +23,7 @@ from .housing import (
     HousingPeriod,
     HousingResource,
 )
+from .housing_survey import HousingAnswer, HousingSurvey, HousingSurveyInvite, HousingSurveyLink
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
     ANSWERABLE,
@@ -73,6 +74,10 @@ __all__ = [
     "HousingKind",
     "HousingPeriod",
     "HousingResource",
+    "HousingAnswer",
+    "HousingSurvey",
+    "HousingSurveyInvite",
+    "HousingSurveyLink",
     "MAX_HOUSING_BEDS",
     "SITE_HOUSING_KINDS",
     "Interest",

@@ -28,6 +28,7 @@ from data.models import (
     CentreKind,
     ContractKind,
     HousingAid,
+    HousingAnswer,
     HousingKind,
     Interest,
     NotifyFrequency,
@@ -95,6 +96,11 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "intergenerational": "Cohabitation intergénérationnelle",
         "social_landlord": "Logement de bailleur social",
         "other": "Autre logement",
+    },
+    HousingAnswer: {
+        "yes": "Oui",
+        "no": "Non",
+        "maybe": "Peut-être",
     },
     HousingAid: {
         "apl": "Aide personnalisée au logement (APL)",
@@ -548,6 +554,15 @@ FIELD_LABELS: dict[str, str] = {
     "formation": "Formation",
     "rentree": "Rentrée",
     "ouvertes": "Inscriptions ouvertes",
+    # The housing survey (issue 17): a campaign, and a structure's answer
+    "title": "Titre",
+    "closes_on": "Date de clôture",
+    "structure_kinds": "Types de structure",
+    "departements": "Départements",
+    "communes": "Communes",
+    "without_housing": "Seulement les structures sans logement déclaré",
+    "answer": "Pouvez-vous loger un apprenti ?",
+    "housing_kind": "Type de logement",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",
