@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
         dev,
         employer,
         health,
+        housing_survey,
         moderation,
         public,
         signin,
@@ -91,9 +92,11 @@ def register_blueprints(app: Flask) -> None:
         coordinator,
         moderation,
         training,
+        housing_survey,
         admin,
     ):
         app.register_blueprint(module.bp)
+    app.register_blueprint(housing_survey.public_bp)  # the structures' form, no sign-in
     dev.register(app)  # the local mailbox: in development only
     register_api(app)
 
