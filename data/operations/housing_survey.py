@@ -148,7 +148,8 @@ class SurveyFilters:
     def from_json(cls, data: dict[str, Any] | None) -> SurveyFilters:
         """Read back a stored filter (unknown kinds are ignored)."""
         data = data or {}
-        kinds = tuple(StructureKind(k) for k in data.get("kinds", []) if k in StructureKind)
+        known = {k.value for k in StructureKind}
+        kinds = tuple(StructureKind(k) for k in data.get("kinds", []) if k in known)
         return cls(
             kinds=kinds,
             departements=tuple(data.get("departements", [])),
@@ -642,8 +643,7 @@ def _feed_inventory(session: Session, invite: HousingSurveyInvite) -> None:
             **values,
         )
         session.add(resource)
-        session.flush()
-        invite.resource_id = resource.id
+        invite.resource = resource
         return
     for key, value in values.items():
         setattr(resource, key, value)
