@@ -26,13 +26,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from data.actor import Actor
+from data.actor import Actor, Channel
 from data.auth import hash_secret, new_token
 from data.errors import Conflict, NotFound, PermissionDenied
 from data.mail.compose import default_base_url, queue_mail
@@ -73,6 +73,7 @@ from .validation import (
 
 __all__ = [
     "ANSWER_FIELDS",
+    "AUTO_REMINDER_DAYS",
     "CLOSED",
     "INVITE_KIND",
     "REMINDER_KIND",
@@ -83,6 +84,7 @@ __all__ = [
     "answer_survey",
     "close_survey",
     "create_survey",
+    "due_for_reminder",
     "find_invite",
     "is_open",
     "parse_filters",
@@ -110,6 +112,9 @@ ANSWER_FIELDS = (
     "contact_email",
     "contact_phone",
 )
+#: Days after sending when the structures that did not answer get one reminder by themselves
+#: (the job ``housing_survey_reminders``), unless a coordinator reminded them already.
+AUTO_REMINDER_DAYS = 10
 #: The most a month of housing may cost in an answer (beyond, a typing slip).
 MAX_MONTHLY_COST_EUR = 5000
 CLOSED = "Ce recensement est clos : les réponses ne peuvent plus être modifiées."
@@ -118,8 +123,9 @@ SURVEY_OBJECT = "housing_survey"
 _DEPARTEMENT_RE = re.compile(r"^(\d{2}|2[AB]|97\d)$")
 
 
-def _staff(actor: Actor) -> None:
-    if not actor.is_staff:
+def _staff(actor: Actor, *, job: bool = False) -> None:
+    """Let staff act (and the scheduled jobs, where ``job``); refuse anyone else."""
+    if not (actor.is_staff or (job and actor.channel == Channel.JOB)):
         raise PermissionDenied(STAFF_ONLY)
 
 
@@ -418,8 +424,9 @@ def remind_survey(
     ``round_number`` is the round the page offered (sent rounds + 1): a second click, or a second
     coordinator, finds it sent and changes nothing. Those who answered are not reminded, nor an
     address that opted out. Each reminder carries a link of its own (the first stays valid).
+    The job of automatic reminders may call it too (round 1 only, :func:`due_for_reminder`).
     """
-    _staff(actor)
+    _staff(actor, job=True)
     survey = load(session, HousingSurvey, survey, "Recensement")
     at = now_or_utc(now)
     if not is_open(survey, at):
@@ -474,6 +481,22 @@ def remind_survey(
         now=at,
     )
     return result
+
+
+def due_for_reminder(session: Session, now: datetime | None = None) -> list[int]:
+    """Return the open campaigns sent :data:`AUTO_REMINDER_DAYS` ago or more that nobody
+    reminded yet (their first round is the automatic one)."""
+    at = now_or_utc(now)
+    found = session.scalars(
+        select(HousingSurvey)
+        .where(
+            HousingSurvey.sent_at <= at - timedelta(days=AUTO_REMINDER_DAYS),
+            HousingSurvey.closed_at.is_(None),
+            HousingSurvey.reminder_rounds == 0,
+        )
+        .order_by(HousingSurvey.id)
+    )
+    return [s.id for s in found if is_open(s, at)]
 
 
 def close_survey(

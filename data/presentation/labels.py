@@ -223,6 +223,7 @@ JOB_LABELS: dict[str, str] = {
     "coordinator_summary": "Point hebdomadaire des coordinateurs",
     "reminders": "Relances et expiration des offres",
     "retention": "Durée de conservation des données (RGPD)",
+    "housing_survey_reminders": "Recensement des logements : relance automatique",
 }
 
 #: French names of the counts that job runs and the demo loader report.
@@ -249,6 +250,8 @@ COUNT_LABELS: dict[str, str] = {
     "employer_suggestions": "suggestions envoyées aux employeurs",
     "employers": "employeurs",
     "errors": "erreurs",
+    "housing_survey_reminders": "relances du recensement des logements",
+    "housing_surveys": "recensements des logements relancés",
     "interrupted": "interruptions",
     "job_runs_deleted": "exécutions anciennes supprimées",
     "join_requests_deleted": "demandes de rattachement refusées supprimées",

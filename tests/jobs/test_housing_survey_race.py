@@ -1,5 +1,6 @@
 """The housing survey's mails go out exactly once (issue 17), even when two coordinators send
-the campaign, or the same reminder round, at the same instant; then through a real SMTP server.
+the campaign, or the same reminder round, at the same instant; then through a real SMTP server;
+and the job's automatic reminder, once, to those who did not answer.
 
 Real races on a real SQLite file and on PostgreSQL (``committed_factory``: commits are real), each
 contender in its own thread with its own session, released together by a barrier.
@@ -11,6 +12,7 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -21,6 +23,7 @@ from data.mail import make_mailer, send_pending, unsubscribe, unsubscribe_token_
 from data.models import Employer, HousingSurveyInvite, Role, StructureCheck, StructureKind
 from data.models.mail import OutboxMessage, OutboxStatus
 from data.operations import housing_survey as ops
+from jobs.housing_survey import remind_housing_surveys
 from tests.data import factories as f
 from tests.jobs.conftest import SmtpServer
 
@@ -156,3 +159,48 @@ def test_the_campaign_reaches_a_real_smtp_server_once_with_its_unsubscribe_link(
         assert sorted(statuses) == sorted(
             [OutboxStatus.SENT, OutboxStatus.SENT, OutboxStatus.SUPPRESSED]
         )
+
+
+def test_the_job_reminds_once_after_ten_days_those_who_did_not_answer(
+    committed_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    survey_id, coordinator, addresses = _campaign(committed_factory, 2)
+    with committed_factory.begin() as s:
+        ops.send_survey(s, coordinator, survey_id, now=NOW)
+        first = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == addresses[0])
+        ).one()
+        ops.answer_survey(s, re.findall(r"/recensement/(\S+)", first.text)[0], {"answer": "no"})
+    mailer = make_mailer({"MAIL_BACKEND": "file", "MAIL_DIR": str(tmp_path)})
+    nine_days = NOW + timedelta(days=ops.AUTO_REMINDER_DAYS - 1)
+    assert remind_housing_surveys(committed_factory, mailer, now=nine_days) == {}
+
+    ten_days = NOW + timedelta(days=ops.AUTO_REMINDER_DAYS)
+    counts = remind_housing_surveys(committed_factory, mailer, now=ten_days)
+    assert counts == {"housing_surveys": 1, "housing_survey_reminders": 1}
+    with committed_factory() as s:
+        reminded = s.scalars(
+            select(OutboxMessage.recipient).where(OutboxMessage.kind == ops.REMINDER_KIND)
+        ).all()
+    assert reminded == [addresses[1]]
+    # The next days: nothing more (the coordinators' button sends further rounds).
+    assert remind_housing_surveys(committed_factory, mailer, now=ten_days + timedelta(days=1)) == {}
+    assert _count(committed_factory, ops.REMINDER_KIND, survey_id) == 1
+
+
+def test_the_job_leaves_a_campaign_a_coordinator_reminded_or_closed(
+    committed_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    reminded, coordinator, _ = _campaign(committed_factory, 1)
+    with committed_factory.begin() as s:
+        ops.send_survey(s, coordinator, reminded, now=NOW)
+        ops.remind_survey(s, coordinator, reminded, round_number=1, now=NOW + timedelta(days=2))
+    closed, coordinator, _ = _campaign(committed_factory, 1)
+    with committed_factory.begin() as s:
+        ops.send_survey(s, coordinator, closed, now=NOW)
+        ops.close_survey(s, coordinator, closed, now=NOW + timedelta(days=3))
+    later = NOW + timedelta(days=30)
+    with committed_factory() as s:
+        assert ops.due_for_reminder(s, later) == []
+    mailer = make_mailer({"MAIL_BACKEND": "file", "MAIL_DIR": str(tmp_path)})
+    assert remind_housing_surveys(committed_factory, mailer, now=later) == {}

@@ -151,6 +151,7 @@ def survey(survey_id: int) -> str:
         stats=ops.survey_stats(session, [found])[0],
         invites=_invites(found),
         open=ops.is_open(found),
+        auto_days=ops.AUTO_REMINDER_DAYS,
         filters=filters,
         target_count=ops.preview_count(session, filters) if found.sent_at is None else None,
         communes=[commune_label(c) for c in _communes(filters.communes)],
