@@ -17,8 +17,13 @@ the coordination, not a mail the structure waits for. They carry the unsubscribe
 queued to an address that opted out, and are dropped at send time if it opts out meanwhile.
 
 An answer « oui » with beds creates (then keeps up to date) one unpublished
-:class:`HousingResource` of the structure: off-site unless the answer names one of its sites.
-Once the coordination has published it, later edits of the answer no longer change it.
+:class:`HousingResource` of the structure, which the coordination checks before publishing it.
+It is never put *on* a site (``site_id``), even when the answer names one: a site's resources are
+its beds at once, published or not (``Site.housing_beds``, the engine's on-site capacity), and the
+site's form keeps one per kind; an unchecked answer must not change either. When a site is named,
+the resource takes its commune and address and the invitation keeps the site; the coordination
+moves the beds onto the site in the inventory if it sees fit. Once published, later edits of the
+answer no longer change the resource.
 """
 
 from __future__ import annotations
@@ -523,9 +528,10 @@ def find_invite(session: Session, token: str | None) -> HousingSurveyInvite | No
     return link.invite if link is not None else None
 
 
-def resource_name(employer: Employer) -> str:
-    """The name of the resource an answer « oui » makes for ``employer``."""
-    return f"Logement proposé par {employer.name}"[:200]
+def resource_name(employer: Employer, site: Site | None = None) -> str:
+    """The name of the resource an answer « oui » makes for ``employer`` (near ``site``)."""
+    name = f"Logement proposé par {employer.name}"
+    return (f"{name} – {site.name}" if site is not None else name)[:200]
 
 
 def answer_survey(
@@ -592,8 +598,8 @@ def answer_survey(
     invite.kind = kind if wants_details else None
     invite.beds = beds if wants_details else None
     invite.monthly_cost_eur = cost if wants_details else None
-    invite.site_id = site.id if site is not None and wants_details else None
-    invite.commune_insee = commune.insee if commune is not None and wants_details else None
+    invite.site = site if wants_details else None
+    invite.commune = commune if wants_details else None
     invite.notes = notes
     invite.contact_name = contact_name
     invite.contact_email = contact_email
@@ -644,11 +650,13 @@ def _feed_inventory(session: Session, invite: HousingSurveyInvite) -> None:
     resource = invite.resource
     if resource is not None and resource.published:
         return  # the coordination checked and published it: the answer no longer changes it
-    assert invite.kind is not None and invite.beds is not None and invite.commune_insee
+    assert invite.kind is not None and invite.beds is not None and invite.commune is not None
+    site = invite.site
     values: dict[str, Any] = {
+        "name": resource_name(invite.employer, site),
         "kind": invite.kind,
-        "site_id": invite.site_id,
-        "commune_insee": invite.commune_insee,
+        "commune_insee": invite.commune.insee,
+        "address": site.address if site is not None else None,
         "beds": invite.beds,
         "monthly_cost_eur": invite.monthly_cost_eur,
         "contact_name": invite.contact_name,
@@ -658,7 +666,6 @@ def _feed_inventory(session: Session, invite: HousingSurveyInvite) -> None:
     }
     if resource is None:
         resource = HousingResource(
-            name=resource_name(invite.employer),
             employer_id=invite.employer_id,
             beds_taken=0,
             aids=[],

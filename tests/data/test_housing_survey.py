@@ -235,7 +235,7 @@ def test_a_yes_creates_one_unpublished_resource_and_an_edit_updates_it(
     session: Session, coordinator: Actor
 ) -> None:
     token, employer = _sent_to_one(session, coordinator)
-    site = f.make_site(session, employer, commune_insee=f.OYONNAX)
+    site = f.make_site(session, employer, commune_insee=f.OYONNAX, address="3 rue des Lilas")
     answer = {
         "answer": "yes",
         "housing_kind": "fjt",
@@ -259,7 +259,10 @@ def test_a_yes_creates_one_unpublished_resource_and_an_edit_updates_it(
         session, token, {**answer, "beds": "3", "site_id": str(site.id)}, now=later
     )
     assert (edited.answered_at, edited.updated_at) == (NOW, later)
-    assert edited.resource is resource and resource.beds == 3 and resource.site_id == site.id
+    # The site named: its commune and address, but never on it (its beds are the engine's).
+    assert edited.resource is resource and resource.beds == 3 and edited.site_id == site.id
+    assert resource.site_id is None and resource.address == site.address
+    assert resource.name == f"Logement proposé par CHRS Le Phare – {site.name}"
     resources = session.scalar(
         select(func.count(HousingResource.id)).where(HousingResource.employer_id == employer.id)
     )
