@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from data.actor import Actor, Channel
 from data.auth import hash_secret, new_token
-from data.errors import Conflict, NotFound, PermissionDenied
+from data.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from data.mail.compose import default_base_url, queue_mail
 from data.mail.links import url
 from data.mail.optout import is_opted_out
@@ -80,6 +80,7 @@ __all__ = [
     "ANSWER_FIELDS",
     "AUTO_REMINDER_DAYS",
     "CLOSED",
+    "PAST_CLOSING_DAY",
     "INVITE_KIND",
     "REMINDER_KIND",
     "SurveyFilters",
@@ -123,6 +124,9 @@ AUTO_REMINDER_DAYS = 10
 #: The most a month of housing may cost in an answer (beyond, a typing slip).
 MAX_MONTHLY_COST_EUR = 5000
 CLOSED = "Ce recensement est clos : les réponses ne peuvent plus être modifiées."
+PAST_CLOSING_DAY = (
+    "La date de clôture de ce recensement est passée : créez-en un autre pour l'envoyer."
+)
 STAFF_ONLY = "Seule l'équipe de coordination gère les recensements."
 SURVEY_OBJECT = "housing_survey"
 _DEPARTEMENT_RE = re.compile(r"^(\d{2}|2[AB]|97\d)$")
@@ -309,8 +313,11 @@ def _recipient(session: Session, employer: Employer) -> tuple[Recipient | None, 
     recipient was left out for having opted out."""
     opted = False
     for recipient in employer_recipients(session, employer):
-        if is_opted_out(session, recipient.email):
-            opted = True
+        try:
+            if is_opted_out(session, recipient.email):
+                opted = True
+                continue
+        except ValidationError:  # an address stored before the checks: nobody to mail there
             continue
         return recipient, opted
     return None, opted
@@ -351,6 +358,9 @@ def send_survey(
     at = now_or_utc(now)
     if survey.closed_at is not None:
         raise Conflict(CLOSED)
+    if survey.sent_at is None and survey.closes_on is not None:
+        if local_today(at) > survey.closes_on:
+            raise Conflict(PAST_CLOSING_DAY)
     if not update_if(session, survey, HousingSurvey.sent_at.is_(None), sent_at=at):
         return SendResult(already_sent=True)
     base = default_base_url(base_url)

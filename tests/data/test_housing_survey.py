@@ -174,6 +174,15 @@ def test_sending_queues_one_mail_per_structure_once(session: Session, coordinato
     assert len(_mails(session)) == 2 and len(_invites(session, survey)) == 2
 
 
+def test_a_campaign_past_its_closing_day_is_not_sent(session: Session, coordinator: Actor) -> None:
+    f.make_employer(session, kind=StructureKind.ESAT)
+    survey = _survey(session, coordinator, structure_kinds=["esat"], closes_on="2026-12-10")
+    with pytest.raises(Conflict) as refused:
+        ops.send_survey(session, coordinator, survey, now=datetime(2026, 12, 11, 9, tzinfo=UTC))
+    assert str(refused.value) == ops.PAST_CLOSING_DAY
+    assert survey.sent_at is None and _invites(session, survey) == []
+
+
 def test_an_address_that_opted_out_is_not_asked(session: Session, coordinator: Actor) -> None:
     kept = f.make_employer(session, kind=StructureKind.FAM)
     gone = f.make_employer(session, kind=StructureKind.FAM)
