@@ -98,6 +98,7 @@ __all__ = [
     "remind_survey",
     "resource_name",
     "send_survey",
+    "survey_state",
     "survey_stats",
     "target_query",
 ]
@@ -296,6 +297,16 @@ def is_open(survey: HousingSurvey, now: datetime | None = None) -> bool:
     if survey.sent_at is None or survey.closed_at is not None:
         return False
     return survey.closes_on is None or local_today(now) <= survey.closes_on
+
+
+def survey_state(survey: HousingSurvey, now: datetime | None = None) -> str:
+    """Return where the campaign stands: "draft" (not sent), "open" or "closed" (by hand, or its
+    closing day past); :data:`data.presentation.labels.SURVEY_STATE_LABELS` names them."""
+    if survey.closed_at is not None:
+        return "closed"
+    if survey.sent_at is None:
+        return "draft"
+    return "open" if is_open(survey, now) else "closed"
 
 
 @dataclass

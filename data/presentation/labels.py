@@ -53,6 +53,7 @@ __all__ = [
     "FIELD_LABELS",
     "JOB_LABELS",
     "MODERATION_LABELS",
+    "SURVEY_STATE_LABELS",
     "LABELS",
     "choices",
     "describe_counts",
@@ -209,6 +210,14 @@ def label(value: object) -> str:
 def choices(members: type[enum.Enum] | Sequence[enum.Enum]) -> list[tuple[str, str]]:
     """Return (value, French label) pairs of an enum (or some of its members), for a select."""
     return [(m.value, label(m)) for m in members]
+
+
+#: Where a housing survey's campaign stands (``data.operations.housing_survey.survey_state``).
+SURVEY_STATE_LABELS: dict[str, str] = {
+    "draft": "À envoyer",
+    "open": "Ouvert",
+    "closed": "Clos",
+}
 
 
 #: French names of the scheduled jobs, for coordinators (``jobs.registry`` declares the jobs).

@@ -120,6 +120,7 @@ def test_a_campaign_is_created_with_its_filter_and_bad_input_is_refused(
         without_housing=True,
     )
     assert survey.sent_at is None and survey.closes_on == date(2026, 12, 20)
+    assert ops.survey_state(survey, NOW) == "draft"
     assert ops.SurveyFilters.from_json(survey.filters) == ops.SurveyFilters(
         (StructureKind.EHPAD,), ("01",), (), True
     )
@@ -316,9 +317,13 @@ def test_a_closed_campaign_takes_no_more_answers(session: Session, coordinator: 
         ops.answer_survey(session, token, {"answer": "maybe"}, now=after_last_day)
     assert str(closed.value) == ops.CLOSED
 
+    assert ops.survey_state(invite.survey, NOW) == "open"
+    assert ops.survey_state(invite.survey, after_last_day) == "closed"
+
     token2, _ = _sent_to_one(session, coordinator)
     survey = ops.find_invite(session, token2).survey  # type: ignore[union-attr]
     assert ops.close_survey(session, coordinator, survey, now=NOW)
+    assert ops.survey_state(survey, NOW) == "closed"
     assert not ops.close_survey(session, coordinator, survey, now=NOW)  # closed already
     with pytest.raises(Conflict):
         ops.answer_survey(session, token2, {"answer": "no"}, now=NOW)

@@ -65,7 +65,9 @@ def test_a_coordinator_counts_creates_sends_reminds_and_closes(
 
     survey_id, _ = _campaign(app, world, session)
     page = client.get(f"{BASE}/{survey_id}")
-    assert "0 réponses sur 5 (0 %)" in page.text  # the 3 SAAD above and the 2 of the campaign
+    assert (
+        "0 réponses sur 5 (0 %)" in page.text and "<dd>Ouvert</dd>" in page.text
+    )  # the 3 SAAD above and the 2 of the campaign
     again = post(client, f"{BASE}/{survey_id}/envoyer", follow_redirects=True)
     assert "Ce recensement était déjà envoyé." in again.text
 
@@ -75,7 +77,7 @@ def test_a_coordinator_counts_creates_sends_reminds_and_closes(
     assert "Cette relance était déjà envoyée." in twice.text
     closed = post(client, f"{BASE}/{survey_id}/clore", follow_redirects=True)
     assert "Le recensement est clos." in closed.text
-    assert "Relancer" not in closed.text
+    assert "Relancer" not in closed.text and "<dd>Clos</dd>" in closed.text
     late = post(client, f"{BASE}/{survey_id}/relancer", {"round": "2"}, follow_redirects=True)
     assert ops.CLOSED in late.text
 

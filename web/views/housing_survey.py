@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from data.errors import Conflict, NotFound, ValidationError
 from data.models import (
+    Commune,
     HousingAnswer,
     HousingKind,
     HousingSurvey,
@@ -25,6 +26,8 @@ from data.operations._common import local_today
 from data.operations.communes import commune_label
 from data.presentation import choices
 from data.presentation.export import Column, csv_text
+from data.presentation.formatters import plural
+from data.presentation.labels import SURVEY_STATE_LABELS
 from web.db import get_session
 from web.forms import checked, values
 from web.mailing import base_url
@@ -92,8 +95,12 @@ def surveys() -> str:
         select(HousingSurvey).order_by(HousingSurvey.created_at.desc(), HousingSurvey.id.desc())
     )
     return render_template(
-        "housing_survey/surveys.html", stats=ops.survey_stats(session, found), is_open=ops.is_open
+        "housing_survey/surveys.html", stats=ops.survey_stats(session, found), state=_state
     )
+
+
+def _state(survey: HousingSurvey) -> str:
+    return SURVEY_STATE_LABELS[ops.survey_state(survey)]
 
 
 def _filter_args() -> dict[str, Any]:
@@ -151,6 +158,7 @@ def survey(survey_id: int) -> str:
         stats=ops.survey_stats(session, [found])[0],
         invites=_invites(found),
         open=ops.is_open(found),
+        state=_state(found),
         auto_days=ops.AUTO_REMINDER_DAYS,
         filters=filters,
         target_count=ops.preview_count(session, filters) if found.sent_at is None else None,
@@ -158,9 +166,7 @@ def survey(survey_id: int) -> str:
     )
 
 
-def _communes(codes: tuple[str, ...]) -> list[Any]:
-    from data.models import Commune
-
+def _communes(codes: tuple[str, ...]) -> list[Commune]:
     if not codes:
         return []
     return list(get_session().scalars(select(Commune).where(Commune.insee.in_(codes))))
@@ -204,8 +210,6 @@ def _act(survey_id: int, action: str) -> Response:
 
 
 def _structures(n: int) -> str:
-    from data.presentation.formatters import plural
-
     return plural(n, "structure", "structures")
 
 
