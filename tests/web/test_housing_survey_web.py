@@ -71,6 +71,9 @@ def test_a_coordinator_counts_creates_sends_reminds_and_closes(
     again = post(client, f"{BASE}/{survey_id}/envoyer", follow_redirects=True)
     assert "Ce recensement était déjà envoyé." in again.text
 
+    for odd in ("²", "0", "x" * 5000):  # nonsense rounds send nothing, and never fail
+        nothing = post(client, f"{BASE}/{survey_id}/relancer", {"round": odd})
+        assert nothing.status_code == 302
     reminded = post(client, f"{BASE}/{survey_id}/relancer", {"round": "1"}, follow_redirects=True)
     assert "Relance envoyée à 5 structures." in reminded.text
     twice = post(client, f"{BASE}/{survey_id}/relancer", {"round": "1"}, follow_redirects=True)

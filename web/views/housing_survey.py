@@ -29,7 +29,7 @@ from data.presentation.export import Column, csv_text
 from data.presentation.formatters import plural
 from data.presentation.labels import SURVEY_STATE_LABELS
 from web.db import get_session
-from web.forms import checked, values
+from web.forms import checked, small_int, values
 from web.mailing import base_url
 from web.sessions import STAFF, current_actor, role_required
 
@@ -185,8 +185,7 @@ def _act(survey_id: int, action: str) -> Response:
                 else _sent_message(sent.queued, sent.opted_out, sent.no_address)
             )
         elif action == "remind":
-            number = request.form.get("round", "")
-            round_number = int(number) if number.isdigit() and len(number) < 4 else 0
+            round_number = small_int(request.form.get("round", ""), 1, 999) or 0
             done = ops.remind_survey(
                 session, current_actor(), found, round_number=round_number, base_url=base
             )
