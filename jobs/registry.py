@@ -19,6 +19,7 @@ from data.jobruns import DEFAULT_INTERVALS, schedule_override
 from data.presentation import JOB_LABELS
 from jobs.contacts import send_contacts
 from jobs.digests import send_digests
+from jobs.housing_survey import remind_housing_surveys
 from jobs.rematch import rematch
 from jobs.reminders import send_reminders
 from jobs.retention import apply_retention
@@ -128,6 +129,12 @@ JOBS: tuple[JobSpec, ...] = (
         send_reminders,
         "cron",
         {"hour": 9, "minute": 0},
+    ),
+    JobSpec(
+        "housing_survey_reminders",
+        remind_housing_surveys,
+        "cron",
+        {"hour": 9, "minute": 15},
     ),
     JobSpec(
         "retention",

@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
         employer,
         health,
         housing_public,
+        housing_survey,
         moderation,
         public,
         signin,
@@ -93,9 +94,11 @@ def register_blueprints(app: Flask) -> None:
         coordinator,
         moderation,
         training,
+        housing_survey,
         admin,
     ):
         app.register_blueprint(module.bp)
+    app.register_blueprint(housing_survey.public_bp)  # the structures' form, no sign-in
     dev.register(app)  # the local mailbox: in development only
     register_api(app)
 

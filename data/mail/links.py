@@ -56,6 +56,11 @@ LINKS: dict[str, Link] = {
         "/toujours-en-recherche/{token}",
         {"GET": "public.still_looking_page", "POST": "public.still_looking"},
     ),
+    # The housing survey's form (issue 17): the link's token is the authority, no sign-in.
+    "housing_survey": Link(
+        "/logement/recensement/{token}",
+        {"GET": "housing_survey_public.form", "POST": "housing_survey_public.answer"},
+    ),
     # GET: the page of a click; POST: RFC 8058 one-click unsubscribe (List-Unsubscribe-Post).
     "unsubscribe": Link(
         "/desabonnement/{token}",

@@ -24,6 +24,7 @@ from .housing import (
     HousingResource,
     HousingSource,
 )
+from .housing_survey import HousingAnswer, HousingSurvey, HousingSurveyInvite, HousingSurveyLink
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
     ANSWERABLE,
@@ -75,6 +76,10 @@ __all__ = [
     "HousingPeriod",
     "HousingResource",
     "HousingSource",
+    "HousingAnswer",
+    "HousingSurvey",
+    "HousingSurveyInvite",
+    "HousingSurveyLink",
     "MAX_HOUSING_BEDS",
     "SITE_HOUSING_KINDS",
     "Interest",

@@ -28,6 +28,7 @@ from data.models import (
     CentreKind,
     ContractKind,
     HousingAid,
+    HousingAnswer,
     HousingKind,
     HousingSource,
     Interest,
@@ -54,6 +55,7 @@ __all__ = [
     "FIELD_LABELS",
     "JOB_LABELS",
     "MODERATION_LABELS",
+    "SURVEY_STATE_LABELS",
     "LABELS",
     "choices",
     "describe_counts",
@@ -93,6 +95,11 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
     HousingSource: {
         "offer": "Logement proposé avec l'offre",
         "resource": "Logement à proximité",
+    },
+    HousingAnswer: {
+        "yes": "Oui",
+        "no": "Non",
+        "maybe": "Peut-être",
     },
     HousingAid: {
         "apl": "Aide personnalisée au logement (APL)",
@@ -203,6 +210,14 @@ def choices(members: type[enum.Enum] | Sequence[enum.Enum]) -> list[tuple[str, s
     return [(m.value, label(m)) for m in members]
 
 
+#: Where a housing survey's campaign stands (``data.operations.housing_survey.survey_state``).
+SURVEY_STATE_LABELS: dict[str, str] = {
+    "draft": "À envoyer",
+    "open": "Ouvert",
+    "closed": "Clos",
+}
+
+
 #: French names of the scheduled jobs, for coordinators (``jobs.registry`` declares the jobs).
 JOB_LABELS: dict[str, str] = {
     "sender": "Envoi des messages en attente",
@@ -215,6 +230,7 @@ JOB_LABELS: dict[str, str] = {
     "coordinator_summary": "Point hebdomadaire des coordinateurs",
     "reminders": "Relances et expiration des offres",
     "retention": "Durée de conservation des données (RGPD)",
+    "housing_survey_reminders": "Recensement des logements : relance automatique",
 }
 
 #: French names of the counts that job runs and the demo loader report.
@@ -241,6 +257,8 @@ COUNT_LABELS: dict[str, str] = {
     "employer_suggestions": "suggestions envoyées aux employeurs",
     "employers": "employeurs",
     "errors": "erreurs",
+    "housing_survey_reminders": "relances du recensement des logements",
+    "housing_surveys": "recensements des logements relancés",
     "interrupted": "interruptions",
     "job_runs_deleted": "exécutions anciennes supprimées",
     "join_requests_deleted": "demandes de rattachement refusées supprimées",
@@ -552,6 +570,15 @@ FIELD_LABELS: dict[str, str] = {
     "cout_max": "Coût mensuel maximal",
     "disponible_le": "Disponible le",
     "lits_libres": "Avec une place libre",
+    # The housing survey (issue 17): a campaign, and a structure's answer
+    "title": "Titre",
+    "closes_on": "Date de clôture",
+    "structure_kinds": "Types de structure",
+    "departements": "Départements",
+    "communes": "Communes",
+    "without_housing": "Seulement les structures sans logement déclaré",
+    "answer": "Pouvez-vous loger un apprenti ?",
+    "housing_kind": "Type de logement",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",

@@ -144,6 +144,19 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "notes": OTHER,
     },
     "housing_periods": {"starts_on": N, "ends_on": N},
+    # The housing survey (issue 17): a campaign is the coordination's text; an invitation is a
+    # structure's, with the address its mail went to and the contact it gave (a staff member's).
+    "housing_surveys": {"title": N, "message": N, "filters": N, "closes_on": N},
+    "housing_survey_invites": {
+        "recipient": OTHER,
+        "answer": N,
+        "kind": N,
+        "notes": OTHER,
+        "contact_name": OTHER,
+        "contact_email": OTHER,
+        "contact_phone": OTHER,
+    },
+    "housing_survey_links": {"token_hash": N},
     "offers": {
         "metier_code": N,
         "diploma": N,

@@ -149,6 +149,13 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/se-loger/carte", PUBLIC),
     ("/se-loger/carte.geojson", PUBLIC),
     ("/se-loger/2147483647", (404, 404, 404, 404, 404)),
+    # The housing survey (issue 17): the coordinators' campaigns (their own tests make one:
+    # tests/web/test_housing_survey_web.py); a structure's form, opened by its link alone.
+    ("/coordination/recensement-logements", STAFF_ONLY),
+    ("/coordination/recensement-logements/nouveau", STAFF_ONLY),
+    ("/coordination/recensement-logements/2147483647", (302, 403, 403, 403, 404)),
+    ("/coordination/recensement-logements/2147483647/reponses.csv", (302, 403, 403, 403, 404)),
+    ("/logement/recensement/unknown-token", (404, 404, 404, 404, 404)),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
@@ -232,6 +239,13 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     # The centres a structure works with (issue 16): posted empty, none (back to the structure);
     # an unknown centre, the structure's page again with the message (400).
     ("/employeur/structure/centres-de-formation", (302, 403, 302, 302, 403)),
+    # The housing survey (issue 17): a campaign posted empty, the form again (400); an unknown
+    # campaign, 404; an unknown link, 404 for everyone (the token is the only authority).
+    ("/coordination/recensement-logements/nouveau", (302, 403, 403, 403, 400)),
+    ("/coordination/recensement-logements/2147483647/envoyer", (302, 403, 403, 403, 404)),
+    ("/coordination/recensement-logements/2147483647/relancer", (302, 403, 403, 403, 404)),
+    ("/coordination/recensement-logements/2147483647/clore", (302, 403, 403, 403, 404)),
+    ("/logement/recensement/unknown-token", (404, 404, 404, 404, 404)),
 ]
 
 

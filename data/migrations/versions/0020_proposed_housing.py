@@ -1,7 +1,7 @@
 """proposed housing: where the engine houses each suggestion's candidate (issue 17)
 
 Revision ID: 0020_proposed_housing
-Revises: 0018_housing_resources
+Revises: 0019_housing_survey
 Create Date: 2026-12-04 13:50:00
 
 ``suggestions.housing_source`` (the offer's own beds, or a resource near it; none when the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020_proposed_housing"
-down_revision: str | Sequence[str] | None = "0018_housing_resources"
+down_revision: str | Sequence[str] | None = "0019_housing_survey"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
