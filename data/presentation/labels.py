@@ -50,6 +50,7 @@ __all__ = [
     "criterion_label",
     "EVENT_LABELS",
     "FIELD_LABELS",
+    "HOUSING_MANAGER_LABELS",
     "JOB_LABELS",
     "MODERATION_LABELS",
     "LABELS",
@@ -203,6 +204,15 @@ def label(value: object) -> str:
 def choices(members: type[enum.Enum] | Sequence[enum.Enum]) -> list[tuple[str, str]]:
     """Return (value, French label) pairs of an enum (or some of its members), for a select."""
     return [(m.value, label(m)) for m in members]
+
+
+#: Who manages a housing resource (``HousingResource``: a structure, a centre or a partner), as
+#: the coordinators' filters and lists name them.
+HOUSING_MANAGER_LABELS: dict[str, str] = {
+    "employer": "Structure",
+    "centre": "Centre de formation",
+    "partner": "Organisme partenaire",
+}
 
 
 #: French names of the scheduled jobs, for coordinators (``jobs.registry`` declares the jobs).
@@ -548,6 +558,20 @@ FIELD_LABELS: dict[str, str] = {
     "formation": "Formation",
     "rentree": "Rentrée",
     "ouvertes": "Inscriptions ouvertes",
+    # Housing resources (issue 17)
+    "beds_taken": "Lits occupés",
+    "cost_includes": "Ce que comprend le coût",
+    "aids": "Aides au logement",
+    "min_age": "Âge minimal",
+    "max_age": "Âge maximal",
+    "apprentices_only": "Réservé aux apprentis",
+    "min_stay_months": "Durée minimale de séjour en mois",
+    "max_stay_months": "Durée maximale de séjour en mois",
+    "periods": "Périodes de disponibilité",
+    "employer_id": "Structure gestionnaire",
+    "partner_name": "Organisme partenaire gestionnaire",
+    "published": "Publié",
+    "manager": "Gestionnaire",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",

@@ -19,6 +19,18 @@ from .coordination import (
     review_count,
     today,
 )
+from .housing import (
+    PRIVATE_HOUSING_KINDS,
+    HousingHit,
+    HousingManagerKind,
+    HousingSearch,
+    employer_housing,
+    find_housing,
+    housing_hits,
+    housing_page,
+    is_private_housing,
+    published_housing,
+)
 from .metiers import UnresolvedText, metier_decisions, unresolved_metier_texts
 from .offers import (
     BY_CREATION,
@@ -86,6 +98,16 @@ from .training import (
 )
 
 __all__ = [
+    "PRIVATE_HOUSING_KINDS",
+    "HousingHit",
+    "HousingManagerKind",
+    "HousingSearch",
+    "employer_housing",
+    "find_housing",
+    "housing_hits",
+    "housing_page",
+    "is_private_housing",
+    "published_housing",
     "CentreHit",
     "CentreSearch",
     "centre_choices",
