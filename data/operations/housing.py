@@ -75,6 +75,7 @@ __all__ = [
     "create_housing",
     "update_housing",
     "delete_housing",
+    "differs",
     "set_beds_taken",
     "set_published",
 ]
@@ -298,10 +299,11 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-def _clean(session: Session, values: Mapping[str, Any], *, new: bool) -> dict[str, Any]:
-    """Return the model's attributes for ``values``, or raise every field's message at once."""
+def _clean(
+    session: Session, values: Mapping[str, Any], errors: ErrorCollector, *, new: bool
+) -> dict[str, Any]:
+    """Return the model's attributes for ``values``; each field's message goes to ``errors``."""
     reject_unknown_fields(values, HOUSING_RULES)
-    errors = ErrorCollector()
     if "commune" in values and "commune_insee" in values:
         errors.add("commune", "Indiquez la commune une seule fois.")
     cleaned: dict[str, Any] = {}
@@ -316,30 +318,37 @@ def _clean(session: Session, values: Mapping[str, Any], *, new: bool) -> dict[st
         value = errors.run(cleaner, session, values[name], name)
         if not errors.has(name):
             cleaned[attribute] = value
-    errors.raise_if_any()
     return cleaned
 
 
-def _together(after: Mapping[str, Any]) -> None:
-    """Check the fields that go by pairs (after each one alone), on the values after the call."""
-    errors = ErrorCollector()
-    beds, taken = after.get("beds"), after.get("beds_taken")
-    if beds is not None and taken is not None and taken > beds:
-        errors.add("beds_taken", "Les lits occupés ne peuvent pas dépasser le nombre de lits.")
-    low, high = after.get("min_age"), after.get("max_age")
-    if low is not None and high is not None and low > high:
-        errors.add("max_age", "L'âge maximal ne peut pas être inférieur à l'âge minimal.")
-    low, high = after.get("min_stay_months"), after.get("max_stay_months")
-    if low is not None and high is not None and low > high:
-        errors.add(
-            "max_stay_months",
-            "La durée maximale de séjour ne peut pas être inférieure à la durée minimale.",
-        )
+#: (low, high, message): ``low`` may not exceed ``high``; the message goes to the second of the
+#: pair in the form's order (``beds_taken`` comes after ``beds``).
+_PAIRS = (
+    ("beds_taken", "beds", "Les lits occupés ne peuvent pas dépasser le nombre de lits."),
+    ("min_age", "max_age", "L'âge maximal ne peut pas être inférieur à l'âge minimal."),
+    (
+        "min_stay_months",
+        "max_stay_months",
+        "La durée maximale de séjour ne peut pas être inférieure à la durée minimale.",
+    ),
+)
+
+
+def _together(after: Mapping[str, Any], errors: ErrorCollector) -> None:
+    """Check the fields that go by pairs, on the values after the call (a pair with a field
+    already refused alone is not checked again)."""
+    for low_name, high_name, message in _PAIRS:
+        if errors.has(low_name) or errors.has(high_name):
+            continue
+        low, high = after.get(low_name), after.get(high_name)
+        if low is not None and high is not None and low > high:
+            errors.add(low_name if low_name == "beds_taken" else high_name, message)
+    if any(errors.has(n) for n in MANAGER_FIELDS):
+        return
     managers = [after.get(name) for name in MANAGER_FIELDS]
     if sum(m is not None for m in managers) != 1:
-        field = next((n for n in MANAGER_FIELDS if n in after and after[n] is not None), None)
+        field = next((n for n in MANAGER_FIELDS if after.get(n) is not None), None)
         errors.add(field or "partner_name", ONE_MANAGER)
-    errors.raise_if_any()
 
 
 def _may_manage(actor: Actor) -> None:
@@ -414,6 +423,22 @@ def _site_rules(
         check_site_beds(session, site, site.housing_beds - resource.beds + beds)
 
 
+def differs(session: Session, resource: HousingResource, values: Mapping[str, Any]) -> bool:
+    """Tell whether ``values`` say something ``resource`` does not (an unreadable value: yes)."""
+    for name, value in values.items():
+        cleaner, attribute = HOUSING_RULES[name]
+        try:
+            cleaned = cleaner(session, value, name)
+        except ValidationError:
+            return True
+        if attribute == "periods":
+            if cleaned != [(p.starts_on, p.ends_on) for p in resource.periods]:
+                return True
+        elif cleaned != getattr(resource, attribute):
+            return True
+    return False
+
+
 # --- Use cases ----------------------------------------------------------------------------------
 
 
@@ -429,12 +454,11 @@ def create_housing(session: Session, actor: Actor, **values: Any) -> HousingReso
         values = {**values, "employer_id": actor.employer_id}
     # An empty manager field of a form is no manager.
     values = {k: v for k, v in values.items() if not (k in MANAGER_FIELDS and v in (None, ""))}
-    cleaned = _clean(session, values, new=True)
+    errors = ErrorCollector()
+    cleaned = _clean(session, values, errors, new=True)
     _check_manager(actor, cleaned)
-    after = {n: cleaned.get(n) for n in (*MANAGER_FIELDS, "beds", "beds_taken")}
-    after.update({n: cleaned.get(n) for n in ("min_age", "max_age")})
-    after.update({n: cleaned.get(n) for n in ("min_stay_months", "max_stay_months")})
-    _together(after)
+    _together(cleaned, errors)
+    errors.raise_if_any()
     with session.begin_nested():
         resource = HousingResource()
         _assign(resource, cleaned)
@@ -467,13 +491,15 @@ def update_housing(
             **{n: None for n in MANAGER_FIELDS},
             **{k: (None if k in MANAGER_FIELDS and v == "" else v) for k, v in changes.items()},
         }
-    cleaned = _clean(session, changes, new=False)
+    errors = ErrorCollector()
+    cleaned = _clean(session, changes, errors, new=False)
     if any(n in changes for n in MANAGER_FIELDS):
         _check_manager(actor, cleaned)
     after = _after(found, cleaned)
     if found.site_id is not None:
-        _site_rules(session, found, given, after["beds"])
-    _together(after)
+        errors.run(_site_rules, session, found, given, after["beds"])
+    _together(after, errors)
+    errors.raise_if_any()
     with session.begin_nested():
         _assign(found, cleaned)
         session.flush()
