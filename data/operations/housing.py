@@ -62,6 +62,7 @@ __all__ = [
     "MAX_ADDRESS",
     "MAX_COST_INCLUDES",
     "MAX_NOTES",
+    "MAX_PARTNER",
     "MAX_PERIODS",
     "MIN_AGE",
     "MAX_AGE",
