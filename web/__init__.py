@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
         dev,
         employer,
         health,
+        housing,
         moderation,
         public,
         signin,
@@ -91,9 +92,11 @@ def register_blueprints(app: Flask) -> None:
         coordinator,
         moderation,
         training,
+        housing,
         admin,
     ):
         app.register_blueprint(module.bp)
+    app.register_blueprint(housing.employer_bp)  # issue 17: « Nos logements » of a structure
     dev.register(app)  # the local mailbox: in development only
     register_api(app)
 

@@ -572,6 +572,9 @@ FIELD_LABELS: dict[str, str] = {
     "partner_name": "Organisme partenaire gestionnaire",
     "published": "Publié",
     "manager": "Gestionnaire",
+    "gestionnaire": "Gestionnaire",
+    "type": "Type de logement",
+    "publie": "Publication",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",

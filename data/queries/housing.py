@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from data.models import Commune, HousingKind, HousingPeriod, HousingResource
+from data.models import Commune, Employer, HousingKind, HousingPeriod, HousingResource
 
 from .nearby import measured
 from .pages import Page, paginate, paginate_list
@@ -30,6 +30,7 @@ __all__ = [
     "HousingManagerKind",
     "HousingSearch",
     "PRIVATE_HOUSING_KINDS",
+    "employer_choices",
     "employer_housing",
     "find_housing",
     "housing_hits",
@@ -230,3 +231,12 @@ def published_housing(
         available_on=available_on,
     )
     return housing_hits(session, search)
+
+
+def employer_choices(session: Session) -> list[tuple[int, str]]:
+    """Return (id, « name – SIRET ») of every structure, by name: the managers a coordinator
+    may choose for a resource."""
+    rows = session.execute(
+        select(Employer.id, Employer.name, Employer.siret).order_by(Employer.name, Employer.id)
+    )
+    return [(i, f"{name} – {siret}") for i, name, siret in rows]

@@ -643,13 +643,13 @@ ENDPOINTS = {
     ),
     # Housing (issue 17): everyone reads the published ones, without a token too; staff and
     # the managing structure write. The world's site has the employer's beds (not published).
-    "housing.list": Endpoint(
+    "housing_resources.list": Endpoint(
         "GET", "/api/v1/housing", query="commune=Oyonnax&distance_km=80", expected=PUBLIC
     ),
-    "housing.detail": Endpoint(
+    "housing_resources.detail": Endpoint(
         "GET", "/api/v1/housing/{housing_id}", partner_housing, expected=PUBLIC, setup=_partner
     ),
-    "housing.detail_unpublished": Endpoint(
+    "housing_resources.detail_unpublished": Endpoint(
         "GET",
         "/api/v1/housing/{housing_id}",
         site_housing,
@@ -657,7 +657,7 @@ ENDPOINTS = {
         | {"candidate": 404, "other_candidate": 404, "anonymous": 404}
         | {"candidate_page": 404},
     ),
-    "housing.create_partner": Endpoint(
+    "housing_resources.create_partner": Endpoint(
         "POST",
         "/api/v1/housing",
         body=lambda w: {
@@ -672,7 +672,7 @@ ENDPOINTS = {
         # A structure may not declare a partner's housing.
         expected=STAFF | {"coordinator": 201, "admin": 201},
     ),
-    "housing.create_own": Endpoint(
+    "housing_resources.create_own": Endpoint(
         "POST",
         "/api/v1/housing",
         body=lambda w: {
@@ -684,14 +684,14 @@ ENDPOINTS = {
         # A structure's is its own; staff must name a manager (422).
         expected=expect(employer=201, other=201, staff=422, candidate=403, other_candidate=403),
     ),
-    "housing.update_own": Endpoint(
+    "housing_resources.update_own": Endpoint(
         "PATCH",
         "/api/v1/housing/{housing_id}",
         site_housing,
         body=lambda w: {"beds": 3, "beds_taken": 1, "published": True},
         expected=expect(employer=200, other=404, staff=200, candidate=403, other_candidate=403),
     ),
-    "housing.update_partner": Endpoint(
+    "housing_resources.update_partner": Endpoint(
         "PATCH",
         "/api/v1/housing/{housing_id}",
         partner_housing,
@@ -699,7 +699,7 @@ ENDPOINTS = {
         expected=STAFF,
         setup=_partner,
     ),
-    "housing.delete": Endpoint(
+    "housing_resources.delete": Endpoint(
         "DELETE",
         "/api/v1/housing/{housing_id}",
         partner_housing,

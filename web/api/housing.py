@@ -28,7 +28,7 @@ from .common import commune_of, commune_ref, page_out
 from .housing_schemas import HousingCreate, HousingPage, HousingQuery, HousingSchema, HousingUpdate
 
 bp = api_blueprint(
-    "housing",
+    "housing_resources",
     "/housing",
     "Housing for apprentices: hostels, rooms of establishments, boarding, homes. Everyone reads "
     "the published ones (without a token too); coordinators and the managing structure write.",
