@@ -574,6 +574,7 @@ FIELD_LABELS: dict[str, str] = {
     "manager": "Gestionnaire",
     "gestionnaire": "Gestionnaire",
     "type": "Type de logement",
+    "housing_kind": "Type de logement",
     "publie": "Publication",
     # Paging of lists
     "page": "Page",

@@ -38,7 +38,7 @@ def test_a_partner_resource_through_the_coordinators_forms(
         f"{BASE}/nouveau",
         {
             "name": "Foyer (démo)",
-            "kind": "fjt",
+            "housing_kind": "fjt",
             "manager": "partner",
             "partner_name": "",
             "commune": "Nulle-Part-sur-Mer",
@@ -53,6 +53,8 @@ def test_a_partner_resource_through_the_coordinators_forms(
     assert "Le formulaire contient" in text and "Commune introuvable" in text
     assert "Indiquez un seul gestionnaire" in text
     assert "la fin ne peut pas précéder le début" in text
+    unknown_kind = post(client, f"{BASE}/nouveau", {"name": "X", "housing_kind": "chateau"})
+    assert "Type de logement : Valeur non reconnue" in unknown_kind.text
     assert 'value="Foyer (démo)"' in text  # what was typed is kept
     assert _named(session, "Foyer (démo)") is None
     created = post(
@@ -60,7 +62,7 @@ def test_a_partner_resource_through_the_coordinators_forms(
         f"{BASE}/nouveau",
         {
             "name": "Foyer (démo)",
-            "kind": "fjt",
+            "housing_kind": "fjt",
             "manager": "partner",
             "partner_name": "Habitat Jeunes (démo)",
             "commune": "Oyonnax",
@@ -98,7 +100,7 @@ def test_a_partner_resource_through_the_coordinators_forms(
         f"{BASE}/{resource_id}/modifier",
         {
             "name": "Foyer (démo)",
-            "kind": "fjt",
+            "housing_kind": "fjt",
             "manager": "centre",
             "centre_id": str(world.centre.id),
             "commune": "Oyonnax",
@@ -192,7 +194,12 @@ def test_a_structure_manages_its_own_housing_only(
     created = post(
         client,
         "/employeur/logements/nouveau",
-        {"name": "Appartement (démo)", "kind": "other", "commune": "Bourg-en-Bresse", "beds": "2"},
+        {
+            "name": "Appartement (démo)",
+            "housing_kind": "other",
+            "commune": "Bourg-en-Bresse",
+            "beds": "2",
+        },
     )
     assert created.status_code == 302
     flat = _named(session, "Appartement (démo)")
@@ -202,7 +209,7 @@ def test_a_structure_manages_its_own_housing_only(
         f"/employeur/logements/{flat.id}/modifier",
         {
             "name": "Appartement (démo)",
-            "kind": "other",
+            "housing_kind": "other",
             "commune": "Bourg-en-Bresse",
             "beds": "2",
             "beds_taken": "2",

@@ -40,6 +40,8 @@ employer_bp = Blueprint("employer_housing", __name__, url_prefix="/employeur/log
 
 #: Rows of periods the form offers (a resource may have more through the API).
 PERIOD_ROWS = 3
+#: The form's name of the kind (« Type de structure » is the structures' ``kind``).
+KIND_FIELD = "housing_kind"
 #: The fields typed as text (the others: checkboxes, aids, periods, manager).
 TEXT_FIELDS = (
     "name",
@@ -91,6 +93,7 @@ def _form_of(resource: HousingResource) -> dict[str, Any]:
         value = getattr(resource, name if name != "commune" else "commune_insee")
         form[name] = "" if value is None else str(getattr(value, "value", value))
     form["commune"] = commune_label(resource.commune)
+    form[KIND_FIELD] = form.pop("kind")
     for flag in FLAGS:
         form[flag] = "1" if getattr(resource, flag) else ""
     form["aids"] = list(resource.aids or [])
@@ -109,8 +112,8 @@ def _form_of(resource: HousingResource) -> dict[str, Any]:
 def _submitted(*, manager: bool, on_site: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the form as typed (for display) and the use case's arguments."""
     names = [n for n in TEXT_FIELDS if not (on_site and n in _SITE_FORM_SKIPS)]
-    form: dict[str, Any] = values(names)
-    args: dict[str, Any] = dict(form)
+    form: dict[str, Any] = values([KIND_FIELD if n == "kind" else n for n in names])
+    args: dict[str, Any] = {("kind" if k == KIND_FIELD else k): v for k, v in form.items()}
     for flag in FLAGS:
         args[flag] = checked(flag)
         form[flag] = "1" if args[flag] else ""
@@ -148,7 +151,6 @@ def _form_page(
         form=form,
         errors=errors,
         space=space,
-        kinds=[(k.value, k) for k in HousingKind],
         managers=list(HOUSING_MANAGER_LABELS.items()),
         employers=queries.employer_choices(session) if staff else [],
         centres=queries.centre_choices(session) if staff else [],
@@ -172,7 +174,8 @@ def _save(
         write(args)
     except ValidationError as exc:
         session.rollback()
-        return _form_page(resource, form, exc.errors, space=space), 400
+        errors = {(KIND_FIELD if k == "kind" else k): v for k, v in exc.errors.items()}
+        return _form_page(resource, form, errors, space=space), 400
     session.commit()
     flash(done, "success")
     target = "housing.resources" if space == "coordinator" else "employer_housing.resources"
@@ -243,7 +246,6 @@ def resources() -> str | tuple[str, int]:
         hits=hits,
         form=form,
         errors=errors,
-        kinds=[(k.value, k) for k in HousingKind],
         managers=list(HOUSING_MANAGER_LABELS.items()),
         distances=DISTANCES,
     )
