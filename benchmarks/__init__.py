@@ -18,6 +18,8 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "matching-dense": ("benchmarks.bench_matching", ["dense"]),
     "training-ain": ("benchmarks.bench_training", ["ain"]),
     "training-france": ("benchmarks.bench_training", ["france"]),
+    "housing-ain": ("benchmarks.bench_housing", ["ain"]),
+    "housing-france": ("benchmarks.bench_housing", ["france"]),
     "digests": ("benchmarks.bench_digests", []),
     "load": ("benchmarks.bench_load", []),
     "communes": ("benchmarks.bench_communes", []),

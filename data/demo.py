@@ -26,6 +26,7 @@ from data.models import (
     ContractKind,
     Employer,
     HousingKind,
+    HousingResource,
     Offer,
     Request,
     RequestMetier,
@@ -75,6 +76,7 @@ DEMO_COUNTS_KEYS = (
     "pairs",
     "training_centres",
     "training_sessions",
+    "housing_resources",
 )
 
 # How far along the demo's best suggestions are, so that every stage of a coordinator's work shows:
@@ -655,6 +657,7 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
     )
     _training_centres(session, counts)
     _training_links(session)
+    _housing(session, counts)
     _pipeline(session, base, counts)  # the engine then proposes a centre for each pair
     return counts
 
@@ -786,6 +789,128 @@ def _training_centres(session: Session, counts: dict[str, int]) -> None:
                     selection_dates="Entretien de motivation après l'inscription",
                 )
                 counts["training_sessions"] += 1
+
+
+@dataclass(frozen=True)
+class DemoHousing:
+    """A demo housing resource: its name says it is one, its commune is real, it is published."""
+
+    name: str
+    kind: HousingKind
+    insee: str
+    beds: int
+    beds_taken: int
+    cost: int | None
+    includes: str | None
+    aids: tuple[str, ...]
+    partner: str | None = None  # a partner organisation; None: the centre named ``centre``
+    centre: str | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+
+
+_APL = ("apl", "mobili_jeune", "visale")
+#: The demo's housing for apprentices: none is real (no unverifiable fact ships); each stands at
+#: a real commune of the Ain near the demo's offers, some full, so that beds bind in the engine.
+HOUSING = (
+    DemoHousing(
+        "Foyer de jeunes travailleurs (démo)",
+        HousingKind.FJT,
+        "01053",  # Bourg-en-Bresse
+        4,
+        2,
+        390,
+        "Chambre meublée, charges et accès internet",
+        _APL,
+        partner="Association d'habitat jeunes (démo)",
+        min_age=16,
+        max_age=30,
+    ),
+    DemoHousing(
+        "Résidence habitat jeunes du Haut-Bugey (démo)",
+        HousingKind.FJT,
+        "01283",  # Oyonnax
+        3,
+        0,
+        360,
+        "Studio meublé et charges",
+        _APL,
+        partner="Association d'habitat jeunes (démo)",
+        min_age=16,
+        max_age=30,
+    ),
+    DemoHousing(
+        "Résidence habitat jeunes du Bugey (démo)",
+        HousingKind.FJT,
+        "01004",  # Ambérieu-en-Bugey
+        1,
+        1,
+        340,
+        "Chambre meublée et charges",
+        _APL,
+        partner="Association d'habitat jeunes (démo)",
+    ),
+    DemoHousing(
+        "Internat de l'institut de formation (démo)",
+        HousingKind.BOARDING,
+        "01053",  # Bourg-en-Bresse
+        2,
+        0,
+        250,
+        "Chambre, pendant les semaines en centre",
+        ("apl",),
+        centre="Institut de formation (démo)",
+    ),
+    DemoHousing(
+        "Cohabitation intergénérationnelle (démo)",
+        HousingKind.INTERGENERATIONAL,
+        "01034",  # Belley
+        2,
+        0,
+        150,
+        "Chambre chez une personne âgée, en échange de présence le soir",
+        (),
+        partner="Réseau de cohabitation solidaire (démo)",
+        min_age=18,
+    ),
+    DemoHousing(
+        "Logements réservés d'un bailleur social (démo)",
+        HousingKind.SOCIAL_LANDLORD,
+        "01173",  # Gex
+        2,
+        0,
+        480,
+        "T1 non meublé, hors charges",
+        ("apl", "loca_pass", "visale"),
+        partner="Bailleur social (démo)",
+    ),
+)
+
+
+def _housing(session: Session, counts: dict[str, int]) -> None:
+    """Create the demo's published housing resources (partners' and a centre's boarding)."""
+    centres = {c.name: c.id for c in session.scalars(select(TrainingCentre))}
+    for spec in HOUSING:
+        session.add(
+            HousingResource(
+                name=spec.name,
+                kind=spec.kind,
+                partner_name=spec.partner,
+                centre_id=None if spec.centre is None else centres[spec.centre],
+                commune_insee=spec.insee,
+                beds=spec.beds,
+                beds_taken=spec.beds_taken,
+                monthly_cost_eur=spec.cost,
+                cost_includes=spec.includes,
+                aids=list(spec.aids),
+                min_age=spec.min_age,
+                max_age=spec.max_age,
+                apprentices_only=False,
+                published=True,
+            )
+        )
+        counts["housing_resources"] += 1
+    session.flush()
 
 
 def _training_links(session: Session) -> None:

@@ -34,6 +34,8 @@ from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 from data.db import rows_changed
 from data.models import (
     OPEN_OFFER,
+    HousingResource,
+    HousingSource,
     Offer,
     OfferStatus,
     Request,
@@ -61,6 +63,7 @@ from matching import (
     score_pairs,
     suggest,
 )
+from matching import HousingResource as HousingIn
 from matching import TrainingCentre as CentreIn
 
 __all__ = [
@@ -68,6 +71,7 @@ __all__ = [
     "EngineInputs",
     "centre_inputs",
     "engine_id",
+    "housing_inputs",
     "engine_inputs",
     "match_values",
     "offer_input",
@@ -120,16 +124,18 @@ def engine_id(db_id: int) -> str:
 
 @dataclass(frozen=True)
 class EngineInputs:
-    """What the engine reads of the database: requests, offers and training centres.
+    """What the engine reads of the database: requests, offers, training centres and housing.
 
     ``centres`` is None when no centre is known at all: the engine then scores as it did before
     centres existed (no training criterion), rather than telling every pair that no centre
-    prepares its diploma.
+    prepares its diploma. ``housing`` likewise is None when no published resource has a free
+    bed: only the offers' own beds then house a candidate, as before resources existed.
     """
 
     requests: list[RequestIn]
     offers: list[OfferIn]
     centres: list[CentreIn] | None
+    housing: list[HousingIn] | None = None
 
 
 def engine_inputs(session: Session, referential: MetierReferential) -> EngineInputs:
@@ -163,7 +169,47 @@ def engine_inputs(session: Session, referential: MetierReferential) -> EngineInp
         if offer_in is not None:
             offers.append(offer_in)
     centres = centre_inputs(session, referential)
-    return EngineInputs(requests, offers, centres or None)
+    housing = housing_inputs(session)
+    return EngineInputs(requests, offers, centres or None, housing or None)
+
+
+def housing_inputs(session: Session, *, today: date | None = None) -> list[HousingIn]:
+    """The published housing resources with a free bed, as engine input, by id.
+
+    A resource on a site is left out: its beds are the site's, which the offers of the site
+    reserve (``Offer.housing_beds``). The free beds are the beds less those its manager declares
+    taken, less those of the pairs whose contract is signed and who live there; a resource whose
+    every availability period has ended (in France, ``today``) is left out.
+    """
+    # The read layer's count of the signed pairs' beds (data.queries imports this module).
+    from data.operations._common import local_today
+    from data.queries.housing_needs import housed_by_signed_pairs
+
+    day = today or local_today()
+    signed = housed_by_signed_pairs(session)
+    rows = session.scalars(
+        select(HousingResource)
+        .where(HousingResource.published.is_(True), HousingResource.site_id.is_(None))
+        .options(joinedload(HousingResource.commune), selectinload(HousingResource.periods))
+        .order_by(HousingResource.id)
+    ).all()
+    out: list[HousingIn] = []
+    for r in rows:
+        free = r.beds_free - signed.get(r.id, 0)
+        ended = r.periods and all(p.ends_on is not None and p.ends_on < day for p in r.periods)
+        if free > 0 and not ended:
+            out.append(
+                HousingIn(
+                    id=engine_id(r.id),
+                    name=r.name,
+                    kind=r.kind.value,
+                    lat=r.commune.latitude,
+                    lon=r.commune.longitude,
+                    beds=free,
+                    monthly_cost_eur=r.monthly_cost_eur,
+                )
+            )
+    return out
 
 
 def _employers_centres(session: Session) -> dict[int, tuple[str, ...]]:
@@ -312,7 +358,15 @@ def score_request_offer(
         return None
     session = object_session(request)
     centres = centre_inputs(session, ref) if session is not None else []
-    return score_pair(request_in, offer_in, ref, params or Params(), centres=centres or None)
+    housing = housing_inputs(session) if session is not None else []
+    return score_pair(
+        request_in,
+        offer_in,
+        ref,
+        params or Params(),
+        centres=centres or None,
+        housing=housing or None,
+    )
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -323,7 +377,7 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 def match_values(m: Match) -> dict[str, Any]:
     """The columns of a suggestion row that the engine's match gives (score, reasons, ...)."""
     d = m.to_dict()
-    training = m.training
+    training, housing = m.training, m.housing
     return {
         "score": min(1.0, max(0.0, m.score)),
         "distance_km": m.distance_km,
@@ -334,6 +388,11 @@ def match_values(m: Match) -> dict[str, Any]:
         "proposed_centre_id": None if training is None else int(training.centre_id),
         "proposed_centre_km": None if training is None else round(training.distance_km, 1),
         "proposed_intake_on": None if training is None else training.intake,
+        "housing_source": None if housing is None else HousingSource(housing.source),
+        "proposed_housing_id": (
+            None if housing is None or housing.resource_id is None else int(housing.resource_id)
+        ),
+        "proposed_housing_km": None if housing is None else round(housing.distance_km, 1),
     }
 
 
@@ -370,14 +429,16 @@ def plan_suggestions(
     p = params or Params()
     inputs = engine_inputs(session, ref)
     requests, offers, centres = inputs.requests, inputs.offers, inputs.centres
-    result = suggest(requests, offers, ref, p, top_k=top_k, centres=centres)
+    housing = inputs.housing
+    result = suggest(requests, offers, ref, p, top_k=top_k, centres=centres, housing=housing)
     pairs: dict[tuple[int, int], Match] = {}
     for lists in (result.by_request, result.by_offer):
         for key in lists:
             for m in lists[key]:
                 pairs.setdefault((int(m.request_id), int(m.offer_id)), m)
     decided = _decided_pairs(session, requests, offers, pairs)
-    for scored in score_pairs(requests, offers, decided, ref, p, centres=centres):
+    scored_pairs = score_pairs(requests, offers, decided, ref, p, centres=centres, housing=housing)
+    for scored in scored_pairs:
         if isinstance(scored, Match):  # a pair now excluded keeps the numbers it was decided on
             pairs[(int(scored.request_id), int(scored.offer_id))] = scored
     return SuggestionPlan(pairs, len(requests), len(offers))

@@ -1,7 +1,8 @@
 """Re-matching: run the engine again when what it reads changed, and fully every night.
 
 The incremental run (every few minutes) compares the latest ``updated_at`` of what the engine
-reads (offers, requests, employers' centres, training centres, programmes and sessions) with the
+reads (offers, requests, employers' centres, training centres, programmes and sessions, housing
+resources) with the
 watermark left by the last recomputation that committed (a platform setting): nothing changed,
 nothing to do. The nightly run recomputes whatever the watermark says (the engine or its
 reference data may have changed). :func:`data.recompute.recompute_suggestions` keeps the history
@@ -25,6 +26,7 @@ from data.db import read_session
 from data.mail import Mailer
 from data.models import (
     Employer,
+    HousingResource,
     Offer,
     Request,
     TrainingCentre,
@@ -45,7 +47,8 @@ TOP_K = 20
 
 
 #: What the engine reads: offers, requests, the centres an employer works with, training centres
-#: with their programmes and sessions (a deletion moves its centre's or its employer's stamp).
+#: with their programmes and sessions (a deletion moves its centre's or its employer's stamp),
+#: housing resources.
 _WATCHED = (
     Offer.updated_at,
     Request.updated_at,
@@ -53,6 +56,7 @@ _WATCHED = (
     TrainingCentre.updated_at,
     TrainingProgramme.updated_at,
     TrainingSession.updated_at,
+    HousingResource.updated_at,
 )
 
 

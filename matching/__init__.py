@@ -9,11 +9,14 @@ Where to read, in order (each module's docstring says what it does and why):
 * ``model`` (the data in and out), ``errors``, ``referential`` (métier codes, free texts);
 * ``scoring`` (the criteria and the score, on arrays), ``tables`` (the inputs as arrays),
   ``training`` (the third place of a pair: its training centre, chosen and scored on arrays),
+  ``housing`` (where a candidate who needs housing sleeps: on site or at a housing resource
+  near the offer or the centre, chosen and graded on arrays),
   ``geo`` (the one distance: a chord on the WGS84 ellipsoid), ``explanations`` (French texts);
 * ``engine``: :func:`suggest`, blocked by métier and by ``grid`` (the one spatial grid);
 * ``allocation/``: :func:`allocate`; its specification is
   :func:`matching.allocation.allocate_reference`, a greedy pass over every pair, and its
-  package docstring walks through the fast path (``pairs`` holds its joins);
+  package docstring walks through the fast path (``pairs`` holds its joins); with housing
+  resources the beds are shared and ``allocation/shared`` holds the greedy that allocates them;
 * ``arrays`` (the array types), ``cli`` (``python -m matching``).
 """
 
@@ -27,11 +30,15 @@ from .model import (
     DEFAULT_PARAMS,
     ENGINE_VERSION,
     EXCLUSION_REASONS,
+    HOUSING_KIND_LABELS,
+    HOUSING_KINDS,
     Allocation,
     Assignment,
     Criterion,
     Exclusion,
     Exclusions,
+    HousingChoice,
+    HousingResource,
     Match,
     OfferIn,
     Params,
@@ -50,12 +57,16 @@ __all__ = [
     "DEFAULT_PARAMS",
     "ENGINE_VERSION",
     "EXCLUSION_REASONS",
+    "HOUSING_KINDS",
+    "HOUSING_KIND_LABELS",
     "Allocation",
     "allocate",
     "Assignment",
     "Criterion",
     "Exclusion",
     "Exclusions",
+    "HousingChoice",
+    "HousingResource",
     "InvalidInput",
     "Match",
     "MatchLists",

@@ -26,6 +26,17 @@ enrolled). Each suggestion and assignment then has its ``training`` (the centre'
 when no centre is known) and the ``training`` criterion. Without ``--training`` these fields are
 ignored and the output is that of three criteria.
 
+With ``--housing H.json``, a JSON array of housing resources: ``id`` (string), ``name``,
+``kind`` (one of ``esms_room``, ``fjt``, ``boarding``, ``student_residence``, ``host_family``,
+``intergenerational``, ``social_landlord``, ``other``), ``commune`` (INSEE code) or
+``lat``/``lon``, ``beds`` (free beds, int >= 0), ``monthly_cost_eur`` (int >= 0, optional).
+Each suggestion and assignment of a request that needs housing then has its ``housing``
+(``source``: ``"offer"`` or ``"resource"``, ``resource`` id or null, ``name``, ``kind``,
+``distance_km`` from the offer's site, ``monthly_cost_eur``; null when no bed is known); an
+assignment's is the bed it takes (beds are shared between the offers near a resource), and an
+unassigned request that lost an offer with a place left for want of a bed has
+``"obstacle": "housing"``. Without ``--housing`` the output is as before.
+
 Bad input (malformed JSON, a missing or mistyped field, an unknown commune, duplicate ids...)
 prints one message naming the file, the record and the field on stderr, exits with status 2,
 and prints nothing on stdout. Free texts that do not resolve to a métier are reported in the
@@ -51,7 +62,15 @@ from typing import Any
 from .allocation import allocate
 from .engine import suggest
 from .errors import InvalidInput, MatchingError
-from .model import ENGINE_VERSION, OfferIn, Programme, RequestIn, TrainingCentre
+from .model import (
+    ENGINE_VERSION,
+    HOUSING_KINDS,
+    HousingResource,
+    OfferIn,
+    Programme,
+    RequestIn,
+    TrainingCentre,
+)
 from .referential import MetierReferential, Resolution
 
 __all__ = ["main", "shipped_reference", "load_communes", "load_mappings", "load_referential"]
@@ -389,6 +408,23 @@ def _centres(path: Path, ref: MetierReferential, communes: _Communes) -> list[Tr
     return centres
 
 
+def _housing(path: Path, communes: _Communes) -> list[HousingResource]:
+    """The housing resources of ``--housing``."""
+    records = [_Record(str(path), "housing", n, r) for n, r in enumerate(_read_array(path), 1)]
+    _check_ids(records)
+    out = []
+    for rec in records:
+        name = rec.string("name")
+        kind = rec.string("kind")
+        if kind not in HOUSING_KINDS:
+            raise rec.fail("kind", f'unknown kind "{kind}" (one of {", ".join(HOUSING_KINDS)})')
+        lat, lon = rec.place(communes)
+        beds = rec.integer("beds")
+        cost = rec.integer("monthly_cost_eur") if rec.has("monthly_cost_eur") else None
+        out.append(HousingResource(rec.raw["id"], name, kind, lat, lon, beds, cost))
+    return out
+
+
 def _programmes(rec: _Record) -> list[dict[str, Any]]:
     value = rec.raw.get("programmes", [])
     if not isinstance(value, list) or not all(isinstance(p, dict) for p in value):
@@ -496,9 +532,10 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         requests, offers = _with_centres(
             Path(args.offers), Path(args.requests), requests, offers, known
         )
+    housing = _housing(Path(args.housing), communes) if args.housing else None
     out: dict[str, Any] = {"engine_version": ENGINE_VERSION}
     if args.command == "suggest":
-        s = suggest(requests, offers, ref, top_k=args.top, centres=centres)
+        s = suggest(requests, offers, ref, top_k=args.top, centres=centres, housing=housing)
         out["requests"] = {
             rid: [_entry(m.to_dict(), "request") for m in s.by_request[rid]] for rid in s.by_request
         }
@@ -508,7 +545,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         out["excluded"] = s.excluded.to_dict()
         out["widening"] = dict(s.widening)
     else:
-        a = allocate(requests, offers, ref, centres=centres)
+        a = allocate(requests, offers, ref, centres=centres, housing=housing)
         out.update(a.to_dict())
     out["unresolved"] = unresolved
     out["ambiguous"] = ambiguous
@@ -547,6 +584,12 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="T.json",
             help="JSON array of training centres (id, name, commune or lat/lon, programmes: "
             "[{metier, intakes}]); each pair then gets its centre and the training criterion",
+        )
+        p.add_argument(
+            "--housing",
+            metavar="H.json",
+            help="JSON array of housing resources (id, name, kind, commune or lat/lon, beds, "
+            "monthly_cost_eur); candidates who need housing then get a bed on site or near",
         )
         if name == "suggest":
             p.add_argument("--top", type=_positive, default=10, help="list length (default 10)")

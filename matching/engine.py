@@ -32,10 +32,12 @@ from .arrays import F64, IntArray
 from .errors import InvalidInput
 from .explanations import pair_results
 from .grid import BLOCKS, cell_blocks
+from .housing import Housing
 from .model import (
     DEFAULT_PARAMS,
     EXCLUSION_REASONS,
     Exclusions,
+    HousingResource,
     Match,
     OfferIn,
     Params,
@@ -220,6 +222,7 @@ class _Run:
     k_rows: int
     k_cols: int  # 0: no per-offer lists
     training: Training | None = None
+    housing: Housing | None = None
     row_bound: NDArray[np.float64] = field(init=False)
     col_bound: NDArray[np.float64] = field(init=False)
     row_pool: list[tuple[IntArray, IntArray, NDArray[np.float64]]] = field(default_factory=list)
@@ -237,7 +240,7 @@ class _Run:
 
     def __post_init__(self) -> None:
         self.kernel = BlockKernel(
-            self.requests, self.offers, self.params, TILE_ELEMENTS, self.training
+            self.requests, self.offers, self.params, TILE_ELEMENTS, self.training, self.housing
         )
         self.col_limit = POOL_PER_KEY * max(1, self.k_cols) * len(self.offers.ids) + POOL_SLACK
         self.row_bound = np.full(len(self.requests.ids), _TINY)
@@ -500,6 +503,7 @@ def widen(
     rows: IntArray,
     params: Params,
     training: Training | None = None,
+    housing: Housing | None = None,
 ) -> dict[int, float | None]:
     """For requests without a match: the smallest widening step that would bring some."""
     steps = params.widening_steps_km
@@ -510,7 +514,11 @@ def widen(
     largest = steps[-1] if steps else 0.0
     # Requests that no live offer could take at any distance (métier, diploma) need no search.
     n_metiers = requests.metier_score.shape[1]
-    housing_fine = offers.has_place & (offers.has_beds | (not params.exclude_without_housing))
+    # (Given centres and housing resources, an offer may be housed near a pair's centre.)
+    far_beds = training is not None and housing is not None
+    housing_fine = offers.has_place & (
+        offers.has_beds | (not params.exclude_without_housing) | far_beds
+    )
     offered = np.bincount(offers.metier[offers.has_place], minlength=n_metiers) > 0
     offered_housed = np.bincount(offers.metier[housing_fine], minlength=n_metiers) > 0
     entry = np.zeros(n_metiers, dtype=np.int64)
@@ -543,7 +551,8 @@ def widen(
                     params,
                     block=True,
                     radius=radius,
-                    training=training if params.require_training else None,
+                    training=training if params.require_training or housing is not None else None,
+                    housing=housing,
                 )
                 ok = k.compat & k.within
                 for fail in (k.f_diploma, k.f_licence, k.f_date, k.f_housing, k.f_training):
@@ -569,6 +578,7 @@ def suggest(
     top_k: int = 10,
     *,
     centres: Sequence[TrainingCentre] | None = None,
+    housing: Sequence[HousingResource] | None = None,
 ) -> Suggestions:
     """Return the best ``top_k`` offers of each request and requests of each offer.
 
@@ -577,6 +587,9 @@ def suggest(
     not matter. Raises :class:`~matching.errors.InvalidInput` on duplicate ids or unknown codes.
     ``centres``: the training centres; each pair then gets its centre and the training
     criterion (:mod:`matching.training`). Without them, the results are those of three criteria.
+    ``housing``: the housing resources; each pair of a request that needs housing then gets
+    its source (on site, a resource near the offer, or near the pair's centre) and a graded
+    housing criterion (:mod:`matching.housing`). Without them, the results are as before.
     """
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise InvalidInput("must be an integer >= 1", record="suggest", field="top_k")
@@ -586,12 +599,25 @@ def suggest(
         if centres is None
         else Training(centres, request_table, offer_table, referential, params)
     )
-    run = _Run(request_table, offer_table, params, k_rows=top_k, k_cols=top_k, training=training)
+    beds = None if housing is None else Housing(housing, offer_table, params)
+    if beds is not None:
+        offer_table = beds.table
+    run = _Run(
+        request_table,
+        offer_table,
+        params,
+        k_rows=top_k,
+        k_cols=top_k,
+        training=training,
+        housing=beds,
+    )
     run.execute()
     empty = np.flatnonzero(run.valid == 0).astype(np.intp)
     widening = {
         request_table.ids[i]: km
-        for i, km in sorted(widen(request_table, offer_table, empty, params, training).items())
+        for i, km in sorted(
+            widen(request_table, offer_table, empty, params, training, beds).items()
+        )
     }
 
     by_req = _top(run.row_pool, 0, len(request_table.ids), top_k, presorted=True)
@@ -602,7 +628,14 @@ def suggest(
     def builder(rows: IntArray, cols: IntArray) -> Callable[[int, int], list[Match]]:
         def build(a: int, z: int) -> list[Match]:
             results = pair_results(
-                request_table, rows[a:z], offer_table, cols[a:z], referential, params, training
+                request_table,
+                rows[a:z],
+                offer_table,
+                cols[a:z],
+                referential,
+                params,
+                training,
+                housing=beds,
             )
             assert all(isinstance(m, Match) for m in results)
             return results  # type: ignore[return-value]

@@ -13,12 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from .arrays import Bools, IntArray
+from .arrays import F64, Bools, IntArray
+from .housing import Housing
 from .model import (
     DEFAULT_PARAMS,
     EXCLUSION_REASONS,
+    HOUSING_KIND_LABELS,
     Criterion,
     Exclusion,
+    HousingChoice,
+    HousingResource,
     Match,
     OfferIn,
     Params,
@@ -136,6 +140,26 @@ _WORDING: dict[str, dict[str, str]] = {
         "employer": "A besoin d'un logement, que l'établissement ne propose pas",
         "coordinator": "Logement demandé, non proposé",
     },
+    # Given housing resources. ``{resource}``: « Foyer de jeunes travailleurs Les Tilleuls »;
+    # ``{cost}``: « , 380 € par mois » or nothing.
+    "housing.resource": {
+        "candidate": "{resource} à {km} de l'établissement{cost}",
+        "employer": "A besoin d'un logement : {resource} à {km} de l'établissement{cost}",
+        "coordinator": "Logement demandé : {resource} à {km} de l'établissement{cost}",
+    },
+    "housing.far": {
+        "candidate": "{resource} près du centre de formation, à {km} de l'établissement{cost}",
+        "employer": "A besoin d'un logement : {resource} près du centre de formation, "
+        "à {km} de l'établissement{cost}",
+        "coordinator": "Logement demandé : {resource} près du centre de formation, "
+        "à {km} de l'établissement{cost}",
+    },
+    "housing.none_near": {
+        "candidate": "Pas de logement sur place ni à moins de {radius} km de l'établissement",
+        "employer": "A besoin d'un logement : aucun sur place ni à moins de {radius} km",
+        "coordinator": "Logement demandé : aucun sur place ni à moins de {radius} km "
+        "de l'établissement",
+    },
     # ``{centre}``: « Nom (Commune) »; ``{intake}``: the end of the sentence about the intake.
     "training.enrolled": {
         "candidate": "Formation dans votre centre, {centre}, à {km} de chez vous{intake}",
@@ -200,6 +224,10 @@ def reason_text(
 'Établissement à 32 km de chez la personne candidate')
     >>> reason_text({"kind": "housing", "needed": True, "beds": 2})
     'Logement proposé sur place (2 places)'
+    >>> reason_text({"kind": "housing", "needed": True, "beds": 0, "resources": True,
+    ...     "source": "resource", "name": "Les Tilleuls", "resource_kind": "fjt", "km": 2.2,
+    ...     "cost": 380, "near": True})
+    "Foyer de jeunes travailleurs Les Tilleuls à 2 km de l'établissement, 380 € par mois"
     >>> fact = {"kind": "training", "source": "nearest", "name": "IFAS de Bourg",
     ...         "commune": "Bourg-en-Bresse", "km": 12.2, "intake": "2027-01-05"}
     >>> reason_text(fact)
@@ -219,6 +247,8 @@ candidate'
         beds = int(fact.get("beds", 0))
         if not fact.get("needed"):
             key = "housing.not_needed"
+        elif fact.get("resources") and fact.get("source") != "offer":
+            return _housing_text(fact, audience, km)
         else:
             key = "housing.offered" if beds > 0 else "housing.none"
     elif kind == "training":
@@ -229,6 +259,22 @@ candidate'
         label=fact.get("label", ""),
         km=km(float(fact.get("km", 0.0))),
         beds=places(int(fact.get("beds", 0))),
+    )
+    return _capitalise(text)
+
+
+def _housing_text(fact: Mapping[str, Any], audience: str, km: Callable[[float], str]) -> str:
+    """A housing reason given resources: the resource the pair uses, or none near."""
+    if fact.get("source") is None:
+        radius = max_km_text(float(fact.get("radius_km", 0.0)))
+        return _capitalise(_WORDING["housing.none_near"][audience].format(radius=radius))
+    label = HOUSING_KIND_LABELS.get(str(fact.get("resource_kind")), "Logement")
+    resource = f"{label} {fact.get('name', '')}".strip()
+    cost = fact.get("cost")
+    said = "" if cost is None else f", {max_km_text(float(cost))} € par mois"
+    key = "housing.resource" if fact.get("near", True) else "housing.far"
+    text = _WORDING[key][audience].format(
+        resource=resource, km=km(float(fact.get("km", 0.0))), cost=said
     )
     return _capitalise(text)
 
@@ -306,12 +352,32 @@ def pair_results(
     ref: MetierReferential,
     params: Params,
     training: Training | None = None,
+    *,
+    housing: Housing | None = None,
+    taken: tuple[IntArray, Bools] | None = None,
 ) -> list[Match | Exclusion]:
-    """Evaluate a list of pairs and explain each one: a Match or an Exclusion."""
+    """Evaluate a list of pairs and explain each one: a Match or an Exclusion.
+
+    ``housing``: the housing resources (``offers`` is then ``housing.table``); ``taken``: the
+    bed each pair takes (resource position, -1 on site, -2 its own best; far or not), for
+    assignments: their housing criterion and score are then those of that bed.
+    """
     if len(rows) == 0:
         return []
     picked = None if training is None else training.pairs(rows, cols)
-    k = kernel(requests, rows, offers, cols, params, block=False, training=training, picked=picked)
+    sources = None if housing is None else _Sources(housing, requests, rows, cols, training, taken)
+    k = kernel(
+        requests,
+        rows,
+        offers,
+        cols,
+        params,
+        block=False,
+        training=training,
+        picked=picked,
+        housing=housing,
+        s_housing_given=None if sources is None else sources.given,
+    )
     fails: dict[str, Bools] = {
         "metier": ~k.compat,
         "places": ~offers.has_place[cols],
@@ -355,12 +421,17 @@ def pair_results(
         metier = shared.get(m_key) or shared.setdefault(
             m_key, Criterion(sm_l[n], a_m, reason_text(m_fact), m_fact)
         )
-        housing = shared.get(h_key) or shared.setdefault(
+        housed = None
+        if sources is not None:
+            housed = sources.choice(n, j) if req.needs_housing else None
+            h_fact = _housing_fact(h_fact, housed, params)
+            h_key = ("housing", sh_l[n], *sorted(h_fact.items()))
+        lodging = shared.get(h_key) or shared.setdefault(
             h_key, Criterion(sh_l[n], a_h, reason_text(h_fact), h_fact)
         )
         distance = Criterion(1.0 - t_l[n], a_d, reason_text(d_fact), d_fact)
-        criteria = {"metier": metier, "distance": distance, "housing": housing}
-        m_reason, d_reason, h_reason = metier.reason, distance.reason, housing.reason
+        criteria = {"metier": metier, "distance": distance, "housing": lodging}
+        m_reason, d_reason, h_reason = metier.reason, distance.reason, lodging.reason
         reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
         choice = None
         if training is not None and picked is not None:
@@ -370,8 +441,72 @@ def pair_results(
                 float(picked.score[n]), a_t, reason_text(t_fact), t_fact
             )
             reasons = (*reasons, criteria["training"].reason)
-        out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons, choice))
+        out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons, choice, housed))
     return out
+
+
+class _Sources:
+    """The housing source of each pair of a list (given resources): its own best, or the
+    bed it takes (``taken``), and the housing criterion of the latter (NaN: its own)."""
+
+    def __init__(
+        self,
+        housing: Housing,
+        requests: RequestTable,
+        rows: IntArray,
+        cols: IntArray,
+        training: Training | None,
+        taken: tuple[IntArray, Bools] | None,
+    ) -> None:
+        self.housing = housing
+        n = len(rows)
+        self.far_res = np.full(n, -1, dtype=np.intp)
+        far = housing.far_pairs(requests, rows, cols, training)
+        if far is not None:
+            self.far_res[far[1]] = far[0].resource
+        self.taken = taken
+        self.given: F64 | None = None
+        if taken is not None:
+            res, is_far = taken
+            given = np.full(n, np.nan)
+            given[res == -1] = 1.0
+            some = np.flatnonzero(res >= 0)
+            given[some] = np.where(
+                is_far[some], housing.far_grade[res[some]], housing.near_grade[res[some]]
+            )
+            self.given = given
+
+    def choice(self, n: int, col: int) -> HousingChoice | None:
+        """The source of pair ``n`` (offer ``col``), or None."""
+        if self.taken is not None and int(self.taken[0][n]) != -2:
+            res = int(self.taken[0][n])
+            return self.housing.choice(col, res, far=bool(self.taken[1][n]))
+        own = self.housing.choice(col)
+        if own is not None:
+            return own
+        res = int(self.far_res[n])
+        return None if res < 0 else self.housing.choice(col, res, far=True)
+
+
+def _housing_fact(
+    base: dict[str, Any], housed: HousingChoice | None, params: Params
+) -> dict[str, Any]:
+    """The fact behind a housing criterion given resources (see :func:`reason_text`)."""
+    fact = {**base, "resources": True}
+    if not base["needed"]:
+        return fact
+    if housed is None:
+        return {**fact, "source": None, "radius_km": params.housing_radius_km}
+    return {
+        **fact,
+        "source": housed.source,
+        "resource": housed.resource_id,
+        "name": housed.name,
+        "resource_kind": housed.kind,
+        "km": housed.distance_km,
+        "cost": housed.monthly_cost_eur,
+        "near": housed.near,
+    }
 
 
 def _training_fact(
@@ -406,6 +541,7 @@ def score_pairs(
     params: Params = DEFAULT_PARAMS,
     *,
     centres: Sequence[TrainingCentre] | None = None,
+    housing: Sequence[HousingResource] | None = None,
 ) -> list[Match | Exclusion]:
     """Score chosen pairs (request id, offer id) at once: :func:`score_pair` for each, in order.
 
@@ -415,11 +551,15 @@ def score_pairs(
     """
     request_table, offer_table = prepare_tables(requests, offers, referential, params)
     training = _training(centres, request_table, offer_table, referential, params)
+    beds = None if housing is None else Housing(housing, offer_table, params)
     row_of = {rid: i for i, rid in enumerate(request_table.ids)}
     col_of = {oid: j for j, oid in enumerate(offer_table.ids)}
     rows = np.fromiter((row_of[r] for r, _ in pairs), dtype=np.intp, count=len(pairs))
     cols = np.fromiter((col_of[o] for _, o in pairs), dtype=np.intp, count=len(pairs))
-    return pair_results(request_table, rows, offer_table, cols, referential, params, training)
+    table = offer_table if beds is None else beds.table
+    return pair_results(
+        request_table, rows, table, cols, referential, params, training, housing=beds
+    )
 
 
 def _training(
@@ -441,14 +581,17 @@ def score_pair(
     params: Params = DEFAULT_PARAMS,
     *,
     centres: Sequence[TrainingCentre] | None = None,
+    housing: Sequence[HousingResource] | None = None,
 ) -> Match | Exclusion:
     """Score one pair: a :class:`Match` with its criteria, or the :class:`Exclusion` ruling it out.
 
     The numbers are bit-identical to those :func:`matching.suggest` gives the same pair (with
-    the same ``centres``).
+    the same ``centres`` and ``housing``).
     """
     requests = RequestTable.build([request], referential, params)
     offers = OfferTable.build([offer], referential, params)
     training = _training(centres, requests, offers, referential, params)
+    beds = None if housing is None else Housing(housing, offers, params)
+    table = offers if beds is None else beds.table
     zero = np.zeros(1, dtype=np.intp)
-    return pair_results(requests, zero, offers, zero, referential, params, training)[0]
+    return pair_results(requests, zero, table, zero, referential, params, training, housing=beds)[0]

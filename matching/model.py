@@ -20,6 +20,11 @@ __all__ = [
     "TrainingCentre",
     "TrainingChoice",
     "TRAINING_SOURCES",
+    "HOUSING_KINDS",
+    "HOUSING_KIND_LABELS",
+    "HOUSING_SOURCES",
+    "HousingResource",
+    "HousingChoice",
     "Params",
     "DEFAULT_PARAMS",
     "Criterion",
@@ -274,6 +279,97 @@ class TrainingChoice:
         }
 
 
+#: Kinds of housing resource (a bed somewhere near the offers: the issue on housing).
+HOUSING_KINDS: tuple[str, ...] = (
+    "esms_room",
+    "fjt",
+    "boarding",
+    "student_residence",
+    "host_family",
+    "intergenerational",
+    "social_landlord",
+    "other",
+)
+#: What each kind is called, in French (reasons name a resource by its kind and name).
+HOUSING_KIND_LABELS: Mapping[str, str] = {
+    "esms_room": "Chambre ou studio d'établissement",
+    "fjt": "Foyer de jeunes travailleurs",
+    "boarding": "Internat de centre de formation",
+    "student_residence": "Résidence étudiante",
+    "host_family": "Hébergement chez l'habitant",
+    "intergenerational": "Cohabitation intergénérationnelle",
+    "social_landlord": "Logement de bailleur social",
+    "other": "Autre logement",
+}
+#: Where a housed pair's bed is: on the offer's site, or a housing resource.
+HOUSING_SOURCES: tuple[str, ...] = ("offer", "resource")
+
+
+@dataclass(frozen=True)
+class HousingResource:
+    """A housing resource with free beds (a hostel, a residence, a host family...).
+
+    ``beds``: the free beds it offers apprentices (>= 0); ``kind``: one of
+    :data:`HOUSING_KINDS`; ``monthly_cost_eur``: the rent, if known. Validated on
+    construction: errors name the record ``housing <id>`` and the field.
+    """
+
+    id: str
+    name: str
+    kind: str
+    lat: float
+    lon: float
+    beds: int
+    monthly_cost_eur: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_id("housing", self.id)
+        record = f"housing {self.id}"
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidInput("a non-empty name is required", record=record, field="name")
+        if self.kind not in HOUSING_KINDS:
+            raise InvalidInput(
+                f"unknown kind {self.kind!r} (one of {', '.join(HOUSING_KINDS)})",
+                record=record,
+                field="kind",
+            )
+        _check_number("housing", self.id, "lat", self.lat, -90, 90)
+        _check_number("housing", self.id, "lon", self.lon, -180, 180)
+        _check_int("housing", self.id, "beds", self.beds, 0)
+        if self.monthly_cost_eur is not None:
+            _check_int("housing", self.id, "monthly_cost_eur", self.monthly_cost_eur, 0)
+
+
+@dataclass(frozen=True)
+class HousingChoice:
+    """Where a pair's candidate would sleep: on the offer's site or at a housing resource.
+
+    ``source``: one of :data:`HOUSING_SOURCES`; ``resource_id``, ``name``, ``kind``: the
+    resource's (``None`` on site); ``distance_km``: from the offer's site to the resource (0 on
+    site); ``near``: within ``Params.housing_radius_km`` of the offer (on site: True);
+    ``monthly_cost_eur``: the resource's rent if known.
+    """
+
+    source: str
+    resource_id: str | None
+    name: str | None
+    kind: str | None
+    distance_km: float
+    monthly_cost_eur: int | None
+    near: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (distance to 0.1 km)."""
+        return {
+            "source": self.source,
+            "resource": self.resource_id,
+            "name": self.name,
+            "kind": self.kind,
+            "distance_km": round(self.distance_km, 1),
+            "monthly_cost_eur": self.monthly_cost_eur,
+        }
+
+
 @dataclass(frozen=True)
 class Params:
     """Weights and thresholds of the engine; every field has a documented default.
@@ -325,6 +421,17 @@ class Params:
     training_other_centre_factor: float = 0.5
     #: Exclude, rather than score 0, pairs without a reachable centre (``training`` exclusion).
     require_training: bool = False
+    #: Farthest a housing resource counts as near an offer's site (km); counts only when the
+    #: engine is given ``housing`` (see :mod:`matching.housing`, as the fields below).
+    housing_radius_km: float = 10.0
+    #: Housing score of a bed at a resource near the offer (on site: 1), before its cost.
+    housing_near_score: float = 0.8
+    #: Housing score of a bed at a resource near the pair's training centre only, before its cost.
+    housing_far_score: float = 0.5
+    #: Rent (€ a month) at which the cost factor reaches its floor (linear from 0 €).
+    housing_cost_reference_eur: int = 800
+    #: Cost factor of a rent at (or above) the reference: the score is multiplied by it.
+    housing_cost_floor: float = 0.75
 
     def __post_init__(self) -> None:
         for name in ("weight_distance", "weight_housing"):
@@ -364,6 +471,10 @@ class Params:
         )
         _check_date("params", "", "training_reference_date", self.training_reference_date)
         _check_bool("params", "", "require_training", self.require_training)
+        _check_number("params", "", "housing_radius_km", self.housing_radius_km, 0, 20_000)
+        for name in ("housing_near_score", "housing_far_score", "housing_cost_floor"):
+            _check_number("params", "", name, getattr(self, name), 0, 1)
+        _check_int("params", "", "housing_cost_reference_eur", self.housing_cost_reference_eur, 1)
 
     @property
     def total_weight(self) -> float:
@@ -416,11 +527,16 @@ class Match:
     reasons: tuple[str, ...]
     #: The pair's training centre (given ``centres``); ``None`` when none is known.
     training: TrainingChoice | None = None
+    #: Where the candidate would sleep (given ``housing``, for a request that needs housing);
+    #: ``None`` when no bed is known. An assignment's is the bed it takes.
+    housing: HousingChoice | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (score to 4 decimals, distance to 0.1 km).
 
-        ``training`` is there only when the engine was given centres (``null`` if none fits).
+        ``training`` is there only when the engine was given centres (``null`` if none fits);
+        ``housing`` only when it was given housing resources and the request needs housing
+        (``null`` if no bed is known).
         """
         out = {
             "request": self.request_id,
@@ -432,6 +548,9 @@ class Match:
         }
         if "training" in self.criteria:
             out["training"] = None if self.training is None else self.training.to_dict()
+        housing = self.criteria.get("housing")
+        if housing is not None and housing.fact.get("resources") and housing.fact.get("needed"):
+            out["housing"] = None if self.housing is None else self.housing.to_dict()
         return out
 
 
@@ -531,21 +650,29 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Unassigned:
-    """A request left without an offer: why (French), and to which requests it lost its choices."""
+    """A request left without an offer: why (French), and to which requests it lost its choices.
+
+    ``obstacle``: ``"housing"`` when an offer with a place left would have taken it but for
+    a free bed (given housing resources: the beds are shared); else ``None``.
+    """
 
     request_id: str
     reason: str
     lost_to: tuple[str, ...] = ()
     compatible: int = 0
+    obstacle: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
-        return {
+        """Return a JSON-ready dict (``obstacle`` only when there is one)."""
+        out: dict[str, Any] = {
             "request": self.request_id,
             "reason": self.reason,
             "lost_to": list(self.lost_to),
             "compatible": self.compatible,
         }
+        if self.obstacle is not None:
+            out["obstacle"] = self.obstacle
+        return out
 
 
 @dataclass(frozen=True)

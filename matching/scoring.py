@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,6 +49,9 @@ from .tables import (
     score_weights,
 )
 from .training import PairChoice, Training, combine_training
+
+if TYPE_CHECKING:
+    from .housing import Housing
 
 __all__ = [
     "metier_score",
@@ -219,13 +222,18 @@ def kernel(
     radius: F64 | None = None,
     training: Training | None = None,
     picked: PairChoice | None = None,
+    housing: Housing | None = None,
+    s_housing_given: F64 | None = None,
 ) -> Terms:
     """Evaluate requests ``rows`` against offers ``cols``: a block (``block=True``) or pairs.
 
     ``radius`` replaces the requests' ``max_km`` for the within test (widening searches).
     A ``None`` fail mask means "fails nowhere here" (skipped for speed). With ``training``
     the score has the training criterion (see :mod:`matching.training`); ``picked``: the
-    training choices of the pairs (not a block), if known already.
+    training choices of the pairs (not a block), if known already. ``housing``: the housing
+    resources (``offers`` is then ``housing.table``); with ``training``, far sources count.
+    ``s_housing_given``: per pair (not a block), the housing criterion of the bed the pair
+    takes (NaN: its own best source), for an assignment whose best bed was taken already.
     """
     layout = _Layout(rows, cols, block)
     row, col = layout.row, layout.col
@@ -247,7 +255,13 @@ def kernel(
     tmp *= a_d
     score += tmp
     needs = row(requests.needs_housing)
-    s_housing: F64 = housing_table(params)[needs.astype(np.intp) * 2 + ~col(offers.has_beds)]
+    s_housing = _housing_scores(needs, col(offers.has_beds), offers, col, params)
+    far = None if housing is None else _far(housing, requests, rows, cols, block, training)
+    if far is not None:
+        far_grade, far_ok = far
+        s_housing = np.where(far_ok, far_grade, s_housing)
+    if s_housing_given is not None:
+        s_housing = np.where(np.isnan(s_housing_given), s_housing, s_housing_given)
     score += s_housing * a_h
     s_training = f_training = None
     if training is not None:
@@ -272,10 +286,48 @@ def kernel(
         (row(requests.diploma_level) < col(offers.entry_level)) if fails[0] else None,
         (row(~requests.has_licence) & col(offers.licence_required)) if fails[1] else None,
         (row(requests.available_from) > col(offers.latest_start)) if fails[2] else None,
-        (needs & col(~offers.has_beds)) if fails[3] else None,
+        _housing_fails(needs & col(~offers.has_beds), far) if fails[3] else None,
         s_training,
         f_training,
     )
+
+
+def _housing_scores(
+    needs: Bools, has_beds: Bools, offers: OfferTable, col: Callable[[F64], F64], params: Params
+) -> F64:
+    """s_housing from the table (1, or ``no_housing_score`` without a bed), or from the
+    offers' grades given housing resources."""
+    if offers.housing_grade is None:
+        s: F64 = housing_table(params)[needs.astype(np.intp) * 2 + ~has_beds]
+        return s
+    graded: F64 = np.where(needs, col(offers.housing_grade), 1.0)
+    return graded
+
+
+def _far(
+    housing: Housing,
+    requests: RequestTable,
+    rows: IntArray,
+    cols: IntArray,
+    block: bool,
+    training: Training | None,
+) -> tuple[F64, Bools] | None:
+    """The far sources' (grade, housed) of a block or list of pairs, or None."""
+    if block:
+        return housing.far_block(requests, rows, cols, training)
+    got = housing.far_pairs(requests, rows, cols, training)
+    if got is None:
+        return None
+    choice, some = got
+    grade = np.zeros(len(rows))
+    ok = np.zeros(len(rows), dtype=bool)
+    grade[some] = choice.grade
+    ok[some] = choice.resource >= 0
+    return grade, ok
+
+
+def _housing_fails(fails: Bools, far: tuple[F64, Bools] | None) -> Bools:
+    return fails if far is None else fails & ~far[1]
 
 
 def _weights(
@@ -337,7 +389,7 @@ def pair_terms(
     tmp = 1.0 - t
     tmp *= a_d
     score += tmp
-    s_housing = housing_table(params)[needs.astype(np.intp) * 2 + ~has_beds]
+    s_housing = _housing_scores(needs, has_beds, offers, lambda a: a[pair_cols], params)
     score += s_housing * a_h
     if training is not None:
         picked = training.pairs(pair_rows, pair_cols)
@@ -366,15 +418,25 @@ class BlockKernel:
         params: Params,
         size: int,
         training: Training | None = None,
+        housing: Housing | None = None,
     ) -> None:
         self.requests, self.offers, self.params = requests, offers, params
         self.training = training
+        # Far housing sources exist only with centres: pairs then read them per block.
+        self.housing = housing if training is not None else None
         self._floats = [np.empty(size) for _ in range(3)]
         self._flags = [np.empty(size, dtype=bool) for _ in range(4)]
         self.weighted, (self.a_m, self.a_d, self.a_h) = _weights(requests, params, training)
         table = housing_table(params)
         # Housing term per (needs, column): row 0 for candidates who need no housing, row 1 else.
-        self._housing_term = table[np.array([0, 2])[:, None] + ~offers.has_beds[None, :]] * self.a_h
+        if offers.housing_grade is None:
+            self._housing_term = (
+                table[np.array([0, 2])[:, None] + ~offers.has_beds[None, :]] * self.a_h
+            )
+        else:
+            self._housing_term = (
+                np.stack([np.ones(len(offers.ids)), offers.housing_grade]) * self.a_h
+            )
         self._relocation_cap = 1.0 - params.relocation_distance_score
         # The training term in one gather from the weighted table, when there is one and no
         # reachability is needed (else Training.block, then the same two operations).
@@ -421,8 +483,11 @@ class BlockKernel:
         s_training = reachable = None
         if self.training is not None and reach and not self._weighted:
             s_training, reachable = self.training.block(rows, cols, self.params.require_training)
-        if self._exclude(rows, cols, ok, reach, on_fail, reachable):
-            self._score(rows, cols, metier, d, tmp, score, ok, s_training)
+        far = None
+        if self.housing is not None and reach:
+            far = self.housing.far_block(requests, rows, cols, self.training)
+        if self._exclude(rows, cols, ok, reach, on_fail, reachable, far):
+            self._score(rows, cols, metier, d, tmp, score, ok, s_training, far)
         return score, ok, reach, beyond
 
     def _exclude(
@@ -433,6 +498,7 @@ class BlockKernel:
         n: int,
         on_fail: Callable[[str, Bools, int], None],
         reachable: Bools | None = None,
+        far: tuple[F64, Bools] | None = None,
     ) -> bool:
         """Take out of ``ok`` the pairs each hard constraint excludes; whether any is left.
 
@@ -469,6 +535,8 @@ class BlockKernel:
                     ~offers.has_beds[cols][None, :],
                     out=failed_here,
                 )
+                if far is not None:  # housed near the pair's training centre
+                    np.logical_and(failed_here, ~far[1], out=failed_here)
             np.logical_and(failed_here, ok, out=failed_here)
             failed = int(np.count_nonzero(failed_here))
             if failed:
@@ -495,6 +563,7 @@ class BlockKernel:
         score: F64,
         ok: Bools,
         s_training: F64 | None = None,
+        far: tuple[F64, Bools] | None = None,
     ) -> None:
         """Write the scores of the block into ``score`` (0 where not ``ok``)."""
         requests = self.requests
@@ -512,6 +581,8 @@ class BlockKernel:
         needs = requests.needs_housing[rows]
         if needs.any():
             np.take(self._housing_term[:, cols], needs.astype(np.intp), axis=0, out=tmp)
+            if far is not None:  # kernel's np.where(far_ok, far_grade, s) · a_h
+                np.copyto(tmp, far[0] * self.a_h, where=far[1])
             np.add(score, tmp, out=score)
         else:  # the same number: 1.0 * a_h
             np.add(score, self.a_h * 1.0, out=score)

@@ -123,6 +123,9 @@ class OfferTable:
     licence_required: Bools
     latest_start: NDArray[np.int64]  # the start's day number plus the tolerance; NO_START
     entry_level: NDArray[np.int64]  # the métier's minimum diploma level
+    #: Given housing resources: ``has_beds`` means housed (on site or near, see
+    #: :mod:`matching.housing`) and this is ``s_housing`` of a request that needs housing.
+    housing_grade: F64 | None = None
 
     @classmethod
     def build(cls, offers: Sequence[OfferIn], ref: MetierReferential, params: Params) -> OfferTable:

@@ -22,6 +22,7 @@ from .housing import (
     HousingKind,
     HousingPeriod,
     HousingResource,
+    HousingSource,
 )
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
@@ -73,6 +74,7 @@ __all__ = [
     "HousingKind",
     "HousingPeriod",
     "HousingResource",
+    "HousingSource",
     "MAX_HOUSING_BEDS",
     "SITE_HOUSING_KINDS",
     "Interest",

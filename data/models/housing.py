@@ -32,6 +32,7 @@ __all__ = [
     "HousingKind",
     "HousingPeriod",
     "HousingResource",
+    "HousingSource",
     "MAX_HOUSING_BEDS",
     "SITE_HOUSING_KINDS",
 ]
@@ -60,6 +61,13 @@ SITE_HOUSING_KINDS = (
     HousingKind.HOST_FAMILY,
     HousingKind.OTHER,
 )
+
+
+class HousingSource(enum.StrEnum):
+    """Where the engine houses a pair's candidate: the offer's own beds, or a resource near it."""
+
+    OFFER = "offer"
+    RESOURCE = "resource"
 
 
 class HousingAid(enum.StrEnum):

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, str_enum, utcnow
 from .candidates import Request, RequestStatus
 from .employers import OPEN_OFFER, ContractKind, Offer
+from .housing import HousingResource, HousingSource
 from .training import TrainingCentre
 from .users import User
 
@@ -153,9 +154,20 @@ class Suggestion(Base):
     )
     proposed_centre_km: Mapped[float | None] = mapped_column(Float)
     proposed_intake_on: Mapped[date | None] = mapped_column(Date)
+    # Where the candidate would live (issue 17), for a request that needs housing: the source
+    # (``HousingSource``: the offer's own beds, or a resource near it), the resource, and its
+    # distance from the offer's site; all none when the candidate needs no housing or no bed fits.
+    housing_source: Mapped[HousingSource | None] = mapped_column(
+        str_enum(HousingSource, "housing_source")
+    )
+    proposed_housing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("housing_resources.id", ondelete="SET NULL"), index=True
+    )
+    proposed_housing_km: Mapped[float | None] = mapped_column(Float)
 
     status_changed_by: Mapped[User | None] = relationship()
     proposed_centre: Mapped[TrainingCentre | None] = relationship()
+    proposed_housing: Mapped[HousingResource | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Suggestion {self.id} r{self.request_id} o{self.offer_id} {self.status}>"

@@ -21,4 +21,10 @@ def propose_allocation(
     """
     referential = referential if referential is not None else shipped_referential()
     inputs = engine_inputs(session, referential)
-    return allocate(inputs.requests, inputs.offers, referential, centres=inputs.centres)
+    return allocate(
+        inputs.requests,
+        inputs.offers,
+        referential,
+        centres=inputs.centres,
+        housing=inputs.housing,
+    )

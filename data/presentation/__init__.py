@@ -25,6 +25,7 @@ from .formatters import (
     tel_uri,
     weight,
 )
+from .housing import housing_aids, housing_conditions, housing_periods
 from .labels import (
     COUNT_LABELS,
     EVENT_LABELS,
@@ -67,6 +68,9 @@ __all__ = [
     "event_line",
     "event_state",
     "field_label",
+    "housing_aids",
+    "housing_conditions",
+    "housing_periods",
     "install",
     "km",
     "label",
@@ -99,6 +103,9 @@ FILTERS: dict[str, Any] = {
     "describe_counts": describe_counts,
     "field_label": field_label,
     "tel_uri": tel_uri,
+    "housing_aids": housing_aids,
+    "housing_conditions": housing_conditions,
+    "housing_periods": housing_periods,
 }
 #: The Jinja globals of every template.
 GLOBALS: dict[str, Any] = {

@@ -154,6 +154,15 @@ def _centre(centre: Any) -> str | None:
     return None if centre is None else f"{centre.name} ({centre.commune.name})"
 
 
+def _housing(s: Any) -> str | None:
+    """Where the engine houses the pair's candidate: the offer's beds, or a resource near it."""
+    if s.housing_source is None:
+        return None
+    if s.proposed_housing is None:
+        return label(s.housing_source)
+    return f"{_centre(s.proposed_housing)}, à {km(s.proposed_housing_km)} de l'offre"
+
+
 def _metiers(r: Any) -> str:
     return ", ".join(m.metier.label if m.metier else m.text for m in r.metiers)
 
@@ -222,6 +231,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Besoin de logement", lambda s: s.request.needs_housing),
         Column("Centre de formation proposé", lambda s: _centre(s.proposed_centre)),
         Column("Rentrée proposée", lambda s: s.proposed_intake_on),
+        Column("Logement proposé", _housing),
     ),
 }
 

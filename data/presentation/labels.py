@@ -29,6 +29,7 @@ from data.models import (
     ContractKind,
     HousingAid,
     HousingKind,
+    HousingSource,
     Interest,
     NotifyFrequency,
     OfferStatus,
@@ -41,6 +42,7 @@ from data.models import (
     TransitAccess,
 )
 from data.models.mail import JobRunStatus, OutboxStatus
+from matching import HOUSING_KIND_LABELS
 
 from .formatters import date_fr
 
@@ -87,15 +89,11 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "groupe": "Groupe ou association gestionnaire",
         "autre": "Autre",
     },
-    HousingKind: {
-        "esms_room": "Chambre ou studio d'établissement",
-        "fjt": "Foyer de jeunes travailleurs",
-        "boarding": "Internat de centre de formation",
-        "student_residence": "Résidence étudiante",
-        "host_family": "Hébergement chez l'habitant",
-        "intergenerational": "Cohabitation intergénérationnelle",
-        "social_landlord": "Logement de bailleur social",
-        "other": "Autre logement",
+    # The engine names a resource's kind in its reasons: one wording, the engine's.
+    HousingKind: dict(HOUSING_KIND_LABELS),
+    HousingSource: {
+        "offer": "Logement proposé avec l'offre",
+        "resource": "Logement à proximité",
     },
     HousingAid: {
         "apl": "Aide personnalisée au logement (APL)",
@@ -274,6 +272,7 @@ COUNT_LABELS: dict[str, str] = {
     "offers_reminded": "offres rappelées",
     "training_centres": "centres de formation",
     "training_sessions": "sessions de formation",
+    "housing_resources": "logements",
     "optouts_deleted": "désabonnements supprimés",
     "pair_reasons_erased": "motifs de binômes effacés",
     "pairs": "binômes",
@@ -576,6 +575,11 @@ FIELD_LABELS: dict[str, str] = {
     "type": "Type de logement",
     "housing_kind": "Type de logement",
     "publie": "Publication",
+    # The public housing list's filters (« Se loger »)
+    "type_logement": "Type de logement",
+    "cout_max": "Coût mensuel maximal",
+    "disponible_le": "Disponible le",
+    "lits_libres": "Avec une place libre",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",

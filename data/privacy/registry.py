@@ -95,6 +95,7 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "broken_reason": A,
         # The engine's proposed training centre (issue 16): a public centre, its intake.
         "proposed_intake_on": N,
+        "housing_source": N,
     },
     "audit_log": {"action": N, "object_type": N, "details": A},
     "mail_outbox": {

@@ -20,19 +20,30 @@ from .coordination import (
     today,
 )
 from .housing import (
-    PRIVATE_HOUSING_KINDS,
-    HousingHit,
     HousingManagerKind,
-    HousingSearch,
+    InventorySearch,
     employer_choices,
     employer_housing,
     find_housing,
-    housing_hits,
-    housing_page,
+    inventory_hits,
+    inventory_page,
     is_private_housing,
     published_housing,
 )
+from .housing_needs import HousingNeed, HousingNeeds, housed_by_signed_pairs, housing_needs
+from .housing_public import (
+    DEFAULT_HOUSING_REACH_KM,
+    PRIVATE_KINDS,
+    HousingHit,
+    HousingSearch,
+    find_public_housing,
+    housing_hits,
+    housing_manager,
+    housing_near_offer,
+    housing_page,
+)
 from .metiers import UnresolvedText, metier_decisions, unresolved_metier_texts
+from .nearby import communes_within
 from .offers import (
     BY_CREATION,
     BY_ID,
@@ -99,17 +110,29 @@ from .training import (
 )
 
 __all__ = [
-    "PRIVATE_HOUSING_KINDS",
-    "HousingHit",
     "HousingManagerKind",
-    "HousingSearch",
+    "InventorySearch",
     "employer_choices",
     "employer_housing",
     "find_housing",
-    "housing_hits",
-    "housing_page",
+    "inventory_hits",
+    "inventory_page",
     "is_private_housing",
     "published_housing",
+    "DEFAULT_HOUSING_REACH_KM",
+    "PRIVATE_KINDS",
+    "HousingHit",
+    "HousingSearch",
+    "find_public_housing",
+    "housing_hits",
+    "housing_manager",
+    "housing_near_offer",
+    "housing_page",
+    "HousingNeed",
+    "HousingNeeds",
+    "communes_within",
+    "housed_by_signed_pairs",
+    "housing_needs",
     "CentreHit",
     "CentreSearch",
     "centre_choices",

@@ -1,13 +1,14 @@
-"""Housing resources as the management pages and the API read them (issue 17).
+"""The housing inventory as its management pages and the API read it (issue 17).
 
-:func:`housing_hits` and :func:`housing_page` filter the inventory (kind, who manages it, a
-structure's own, commune and distance, nearest first, published or not, cost, a day of
-availability); :func:`find_housing` gives one resource with what its pages show loaded;
-:func:`employer_housing` a structure's own (on its sites or not); :func:`published_housing`
-the published ones, as everyone may read them.
+:func:`inventory_hits` and :func:`inventory_page` filter every resource (kind, who manages it,
+a structure's own, commune and distance, nearest first, published or not, cost, a day of
+availability); with ``public``, only what everyone may read (:func:`.housing_public.
+public_housing_query`: published, no suspended structure's). :func:`find_housing` gives one
+resource with what its pages show loaded; :func:`employer_housing` a structure's own (on its
+sites or not); :func:`published_housing` the published ones, as « Se loger » lists them.
 
 A room at someone's home (``host_family``) and an intergenerational cohabitation are someone's
-home: only their commune is ever public (:data:`PRIVATE_HOUSING_KINDS`, :func:`public_address`).
+home: only their commune is ever public (:data:`.housing_public.PRIVATE_KINDS`).
 """
 
 from __future__ import annotations
@@ -15,33 +16,35 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from data.models import Commune, Employer, HousingKind, HousingPeriod, HousingResource
+from data.models import Commune, Employer, HousingKind, HousingResource
 
+from .housing_public import (
+    PRIVATE_KINDS,
+    HousingHit,
+    available_on_filter,
+    public_housing_query,
+)
+from .housing_public import HousingSearch as PublicSearch
+from .housing_public import housing_hits as public_hits
 from .nearby import measured
 from .pages import Page, paginate, paginate_list
 
 __all__ = [
-    "HousingHit",
     "HousingManagerKind",
-    "HousingSearch",
-    "PRIVATE_HOUSING_KINDS",
+    "InventorySearch",
     "employer_choices",
     "employer_housing",
     "find_housing",
-    "housing_hits",
-    "housing_page",
     "housing_query",
+    "inventory_hits",
+    "inventory_page",
     "is_private_housing",
     "published_housing",
 ]
-
-#: Kinds that are someone's home: their address and contact are never public, only the commune.
-PRIVATE_HOUSING_KINDS = frozenset({HousingKind.HOST_FAMILY, HousingKind.INTERGENERATIONAL})
 
 
 class HousingManagerKind(enum.StrEnum):
@@ -54,13 +57,14 @@ class HousingManagerKind(enum.StrEnum):
 
 def is_private_housing(resource: HousingResource) -> bool:
     """Tell whether ``resource`` is someone's home (its address and contact stay private)."""
-    return resource.kind in PRIVATE_HOUSING_KINDS
+    return resource.kind in PRIVATE_KINDS
 
 
 @dataclass(frozen=True)
-class HousingSearch:
+class InventorySearch:
     """Filters of the inventory; with ``near``, nearest first and within ``max_km`` if given.
 
+    ``public``: only what everyone may read (published, no suspended structure's).
     ``published``: None for both. ``max_cost``: a known monthly cost at most this (euros).
     ``available_on``: takes someone on that day (no period, or a period covering it).
     ``employer_id``: that structure's own. ``text``: a part of the name or of the partner's.
@@ -71,18 +75,11 @@ class HousingSearch:
     employer_id: int | None = None
     near: Commune | None = None
     max_km: float | None = None
+    public: bool = False
     published: bool | None = None
     max_cost: int | None = None
     available_on: date | None = None
     text: str | None = None
-
-
-@dataclass(frozen=True)
-class HousingHit:
-    """A resource and, when a commune was given, its distance from it (km, the engine's way)."""
-
-    resource: HousingResource
-    distance_km: float | None
 
 
 def housing_query() -> Select[HousingResource]:
@@ -96,18 +93,6 @@ def housing_query() -> Select[HousingResource]:
     )
 
 
-def _available_on(day: date) -> Any:
-    covering = exists(
-        select(HousingPeriod.id).where(
-            HousingPeriod.resource_id == HousingResource.id,
-            HousingPeriod.starts_on <= day,
-            or_(HousingPeriod.ends_on.is_(None), HousingPeriod.ends_on >= day),
-        )
-    )
-    none = ~exists(select(HousingPeriod.id).where(HousingPeriod.resource_id == HousingResource.id))
-    return or_(none, covering)
-
-
 _MANAGER_CONDITIONS = {
     HousingManagerKind.EMPLOYER: HousingResource.employer_id.is_not(None),
     HousingManagerKind.CENTRE: HousingResource.centre_id.is_not(None),
@@ -115,8 +100,8 @@ _MANAGER_CONDITIONS = {
 }
 
 
-def _listed(search: HousingSearch) -> Select[HousingResource]:
-    stmt = housing_query()
+def _listed(search: InventorySearch) -> Select[HousingResource]:
+    stmt = public_housing_query() if search.public else housing_query()
     if search.kind is not None:
         stmt = stmt.where(HousingResource.kind == search.kind)
     if search.manager is not None:
@@ -133,7 +118,7 @@ def _listed(search: HousingSearch) -> Select[HousingResource]:
             )
         )
     if search.available_on is not None:
-        stmt = stmt.where(_available_on(search.available_on))
+        stmt = stmt.where(available_on_filter(search.available_on))
     if search.text:
         words = search.text.strip().replace("%", "").replace("_", "")
         if words:
@@ -166,9 +151,9 @@ def _load(
     return [HousingHit(found[i], d) for d, i in ranked if i in found]
 
 
-def housing_hits(session: Session, search: HousingSearch | None = None) -> list[HousingHit]:
+def inventory_hits(session: Session, search: InventorySearch | None = None) -> list[HousingHit]:
     """Return every resource the filters keep: by name, or nearest first."""
-    search = search or HousingSearch()
+    search = search or InventorySearch()
     stmt = _listed(search)
     if search.near is None:
         rows = session.scalars(stmt.order_by(*_BY_NAME)).unique()
@@ -176,16 +161,16 @@ def housing_hits(session: Session, search: HousingSearch | None = None) -> list[
     return _load(session, stmt, _ranked(session, stmt, search.near, search.max_km))
 
 
-def housing_page(
+def inventory_page(
     session: Session,
     number: int,
     size: int,
-    search: HousingSearch | None = None,
+    search: InventorySearch | None = None,
     *,
     clamp: bool = True,
 ) -> Page[HousingHit]:
     """Return one page of the resources the filters keep (``clamp``: see ``paginate``)."""
-    search = search or HousingSearch()
+    search = search or InventorySearch()
     stmt = _listed(search)
     if search.near is None:
         page = paginate(session, stmt.order_by(*_BY_NAME), number, size, clamp=clamp)
@@ -203,7 +188,7 @@ def find_housing(session: Session, housing_id: int) -> HousingResource | None:
 
 def employer_housing(session: Session, employer_id: int) -> list[HousingResource]:
     """Return a structure's own resources (on its sites or not), by name."""
-    return [h.resource for h in housing_hits(session, HousingSearch(employer_id=employer_id))]
+    return [h.resource for h in inventory_hits(session, InventorySearch(employer_id=employer_id))]
 
 
 def published_housing(
@@ -215,22 +200,17 @@ def published_housing(
     max_cost: int | None = None,
     available_on: date | None = None,
 ) -> list[HousingHit]:
-    """Return the published resources (what everyone may read), by name or, around a commune
-    (an INSEE code; an unknown one finds nothing), nearest first within ``max_km``."""
+    """Return the resources everyone may read, as « Se loger » lists them (free beds first; by
+    name or, around a commune given by its INSEE code, nearest; an unknown code finds none)."""
     near = None
     if commune_insee is not None:
         near = session.get(Commune, commune_insee)
         if near is None:
             return []
-    search = HousingSearch(
-        kind=kind,
-        near=near,
-        max_km=max_km,
-        published=True,
-        max_cost=max_cost,
-        available_on=available_on,
+    search = PublicSearch(
+        near=near, max_km=max_km, kind=kind, max_cost=max_cost, available_on=available_on
     )
-    return housing_hits(session, search)
+    return public_hits(session, search)
 
 
 def employer_choices(session: Session) -> list[tuple[int, str]]:

@@ -24,7 +24,9 @@ as :func:`allocate_reference` on random inputs, with its splitting forced every 
    :class:`~matching.Unassigned` objects, with their French reasons, built on first read.
 
 :mod:`.scored` is the path taken with training centres (deferred acceptance over each
-request's best offers, scored by the engine's kernel, lists lengthened when needed).
+request's best offers, scored by the engine's kernel, lists lengthened when needed), and with
+housing resources, whose beds several offers share: :mod:`.shared` then replaces deferred
+acceptance by a greedy in score order, and says what stability means with shared beds.
 
 :mod:`.tuning` holds the knobs (levels, join sizes); none changes the result.
 """
@@ -36,7 +38,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..model import DEFAULT_PARAMS, Allocation, OfferIn, Params, RequestIn, TrainingCentre
+from ..housing import Housing
+from ..model import (
+    DEFAULT_PARAMS,
+    Allocation,
+    HousingResource,
+    OfferIn,
+    Params,
+    RequestIn,
+    TrainingCentre,
+)
 from ..referential import MetierReferential
 from ..tables import prepare_tables
 from ..training import Training
@@ -59,6 +70,7 @@ def allocate(
     params: Params = DEFAULT_PARAMS,
     *,
     centres: Sequence[TrainingCentre] | None = None,
+    housing: Sequence[HousingResource] | None = None,
 ) -> Allocation:
     """Allocate requests to offers: stable with respect to the scores, capacities and beds kept.
 
@@ -74,13 +86,25 @@ def allocate(
     with the same centres (training criterion included), and the allocation runs over scored
     preference lists (:mod:`.scored`) instead of the fast path, whose classes of offers
     assume that offers alike score alike.
+
+    ``housing``: the housing resources; the scores are then those of
+    :func:`~matching.suggest` with the same resources, the beds are shared between the offers
+    near them and the allocation is the greedy of :mod:`.shared` (which says what stability
+    means then): each assignment's match carries the bed it takes, and a request that an offer
+    with a place left would have taken but for a bed says so (``obstacle="housing"``).
     """
     # Candidates who need housing only ever go where there is a bed.
     strict = replace(params, exclude_without_housing=True)
     request_table, offer_table = prepare_tables(requests, offers, referential, strict)
-    if centres is not None:
-        training = Training(centres, request_table, offer_table, referential, strict)
-        settled = allocate_scored(request_table, offer_table, strict, training)
+    if centres is not None or housing is not None:
+        training = (
+            None
+            if centres is None
+            else Training(centres, request_table, offer_table, referential, strict)
+        )
+        beds = None if housing is None else Housing(housing, offer_table, strict)
+        table = offer_table if beds is None else beds.table
+        settled = allocate_scored(request_table, table, strict, training, beds)
         return Allocation(assignments(settled, referential, strict, training), unassigned(settled))
     space = Space(request_table, offer_table, strict)
     # Allocating.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
 import numpy as np
 
@@ -21,7 +21,18 @@ from ..referential import MetierReferential
 from ..tables import OfferTable, RequestTable
 from ..training import Training
 
-__all__ = ["LazyList", "Settled", "assignments", "unassigned", "unassigned_reason"]
+if TYPE_CHECKING:
+    from ..housing import Housing
+    from .shared import Taken
+
+__all__ = [
+    "LazyList",
+    "NO_BED_LEFT",
+    "Settled",
+    "assignments",
+    "unassigned",
+    "unassigned_reason",
+]
 
 T = TypeVar("T")
 
@@ -87,7 +98,9 @@ class Settled:
     ``assigned``: the assigned rows, with their ``held_offer`` (per request) and ``ranks``;
     ``left``: the unassigned rows, with their ``compatible`` counts; ``widening``: the step of
     those with none; ``holders`` and ``bounds``: the ``lost_to`` ids of those with some, the
-    j-th of them from ``holders[bounds[j]]`` to ``holders[bounds[j + 1]]``.
+    j-th of them from ``holders[bounds[j]]`` to ``holders[bounds[j + 1]]``. Given housing
+    resources: ``housing`` and ``taken``, the bed each request takes and whether it lost an
+    offer with a place left for want of a bed (:mod:`.shared`).
     """
 
     requests: RequestTable
@@ -100,6 +113,8 @@ class Settled:
     widening: dict[int, float | None]
     holders: list[str]
     bounds: list[int]
+    housing: Housing | None = None
+    taken: Taken | None = None
 
 
 def assignments(
@@ -113,6 +128,7 @@ def assignments(
 
     def build(a: int, z: int) -> list[Assignment]:
         rows = assigned[a:z]
+        taken = settled.taken
         matches = pair_results(
             settled.requests,
             rows,
@@ -121,6 +137,8 @@ def assignments(
             referential,
             params,
             training,
+            housing=settled.housing,
+            taken=None if taken is None else (taken.resource[rows], taken.far[rows]),
         )
         return [
             Assignment(m.request_id, m.offer_id, m.score, m, int(rank))
@@ -138,6 +156,7 @@ def unassigned(settled: Settled) -> LazyList[Unassigned]:
     loser_at = np.cumsum(compatible > 0) - 1
     ids, max_km = settled.requests.ids, settled.requests.max_km
     holders, bounds = settled.holders, settled.bounds
+    blocked = None if settled.taken is None else settled.taken.bed_blocked
 
     def build(a: int, z: int) -> list[Unassigned]:
         out = []
@@ -145,12 +164,19 @@ def unassigned(settled: Settled) -> LazyList[Unassigned]:
             left[a:z].tolist(), compatible[a:z].tolist(), loser_at[a:z].tolist(), strict=True
         )
         for i, n, j in rows:
-            reason = unassigned_reason(n, float(max_km[i]), settled.widening.get(i))
             lost = tuple(holders[bounds[j] : bounds[j + 1]]) if n else ()
+            if blocked is not None and n and blocked[i]:
+                out.append(Unassigned(ids[i], NO_BED_LEFT, lost, n, obstacle="housing"))
+                continue
+            reason = unassigned_reason(n, float(max_km[i]), settled.widening.get(i))
             out.append(Unassigned(ids[i], reason, lost, n))
         return out
 
     return LazyList(len(left), build)
+
+
+#: The reason of a request that an offer with a place left would have taken but for a bed.
+NO_BED_LEFT = "Aucun logement libre près des offres compatibles"
 
 
 def unassigned_reason(compatible: int, max_km: float, widening_km: float | None) -> str:

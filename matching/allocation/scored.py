@@ -27,12 +27,14 @@ import numpy as np
 
 from ..arrays import F64, I64, IntArray
 from ..engine import _Run, _top, widen
+from ..housing import Housing
 from ..model import Params
 from ..tables import OfferTable, RequestTable
 from ..training import Training
 from . import tuning
 from .explain import Settled
 from .levels import PreferenceLists, deferred_acceptance
+from .shared import Taken, greedy
 from .standings import holders_above
 
 __all__ = ["LIST_LENGTH", "allocate_scored"]
@@ -49,10 +51,11 @@ def _lists(
     rows: IntArray,
     k: int,
     cols: IntArray | None = None,
+    housing: Housing | None = None,
 ) -> tuple[PreferenceLists, I64]:
     """The ``k`` best valid offers (of ``cols``, default all) of each of ``rows`` (lists over
     every request), and each request's number of valid offers among them."""
-    run = _Run(requests, offers, params, k_rows=k, k_cols=0, training=training)
+    run = _Run(requests, offers, params, k_rows=k, k_cols=0, training=training, housing=housing)
     run.execute(rows, cols)
     indptr, _rows, found, scores = _top(run.row_pool, 0, len(requests.ids), k, presorted=True)
     return PreferenceLists(indptr, found, scores), run.valid
@@ -69,8 +72,11 @@ class _Above(_Run):
         training: Training | None,
         score: F64,
         col: IntArray,
+        housing: Housing | None = None,
     ) -> None:
-        super().__init__(requests, offers, params, k_rows=1, k_cols=0, training=training)
+        super().__init__(
+            requests, offers, params, k_rows=1, k_cols=0, training=training, housing=housing
+        )
         self.score, self.col = score, col
         self.above = np.zeros(len(requests.ids), dtype=np.int64)
 
@@ -89,20 +95,36 @@ def _ranges(first: IntArray, length: I64) -> IntArray:
 
 
 def allocate_scored(
-    requests: RequestTable, offers: OfferTable, params: Params, training: Training | None
+    requests: RequestTable,
+    offers: OfferTable,
+    params: Params,
+    training: Training | None,
+    housing: Housing | None = None,
 ) -> Settled:
-    """Allocate with the kernel's scores (see the module); every decision and count settled."""
+    """Allocate with the kernel's scores (see the module); every decision and count settled.
+
+    ``housing``: the housing resources (``offers`` is then ``housing.table``); the lists are
+    then allocated by the greedy with shared beds (:mod:`.shared`) instead of deferred
+    acceptance.
+    """
     n = len(requests.ids)
     everyone = np.arange(n, dtype=np.intp)
     # The first ``head`` offers of each list are its true best (ranks, lost_to read them).
     head = max(LIST_LENGTH, tuning.MAX_LOST_TO)
-    lists, compatible_all = _lists(requests, offers, params, training, everyone, head)
+    lists, compatible_all = _lists(
+        requests, offers, params, training, everyone, head, None, housing
+    )
     cut = np.diff(lists.start) >= head  # the list may miss offers (it was cut)
     k = head
+    taken: Taken | None = None
     while True:
-        held_offer, held_score = deferred_acceptance(
-            lists, offers.places.copy(), offers.beds.copy(), requests.needs_housing
-        )
+        if housing is None:
+            held_offer, held_score = deferred_acceptance(
+                lists, offers.places.copy(), offers.beds.copy(), requests.needs_housing
+            )
+        else:
+            taken = greedy(lists, requests, offers, housing, training)
+            held_offer, held_score = taken.offer, taken.score
         more = np.flatnonzero((held_offer < 0) & cut).astype(np.intp)
         if not len(more):
             break
@@ -111,7 +133,7 @@ def allocate_scored(
         last = lists.score[lists.start[more + 1] - 1]
         winnable = _winnable(offers, held_offer, held_score, float(last.max()))
         k *= 2
-        extra, _count = _lists(requests, offers, params, training, more, k, winnable)
+        extra, _count = _lists(requests, offers, params, training, more, k, winnable, housing)
         lists = _append(lists, extra, more)
         cut[more] = np.diff(extra.start)[more] >= k
     assigned = np.flatnonzero(held_offer >= 0).astype(np.intp)
@@ -119,7 +141,7 @@ def allocate_scored(
     ranks = _ranks(lists, assigned, held_offer)
     beyond = assigned[ranks > head]  # held beyond the true head: counted by a scoring pass
     if len(beyond):
-        count = _Above(requests, offers, params, training, held_score, held_offer)
+        count = _Above(requests, offers, params, training, held_score, held_offer, housing)
         count.execute(beyond)
         ranks[ranks > head] = 1 + count.above[beyond]
     compatible = compatible_all[left].astype(np.int64)
@@ -138,9 +160,11 @@ def allocate_scored(
         ranks=ranks,
         left=left,
         compatible=compatible,
-        widening=widen(requests, offers, none, params, training),
+        widening=widen(requests, offers, none, params, training, housing),
         holders=holders,
         bounds=bounds,
+        housing=housing,
+        taken=taken,
     )
 
 

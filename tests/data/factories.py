@@ -23,6 +23,8 @@ from data.models import (
     ContractKind,
     Employer,
     HousingKind,
+    HousingPeriod,
+    HousingResource,
     Offer,
     Request,
     Role,
@@ -51,6 +53,7 @@ __all__ = [
     "make_user",
     "make_suggestion",
     "make_centre",
+    "make_housing_resource",
     "assert_nothing_pending",
 ]
 
@@ -222,6 +225,47 @@ def make_centre(
         for start in intakes:
             training_ops.create_session(session, actor, programme, start_date=start)
     return centre
+
+
+def make_housing_resource(
+    session: Session,
+    *,
+    periods: tuple[tuple[date, date | None], ...] = (),
+    **overrides: Any,
+) -> HousingResource:
+    """Insert a published foyer de jeunes travailleurs of a partner in Bourg-en-Bresse (5 beds,
+    none taken, 380 € a month), with one period per (start, end or None) of ``periods``.
+
+    Made with the model directly: the inventory's operations check what the tests set on purpose.
+    """
+    n = _next()
+    values: dict[str, Any] = {
+        "name": f"Foyer de jeunes travailleurs {n}",
+        "kind": HousingKind.FJT,
+        "partner_name": f"Association Habitat Jeunes {n}",
+        "commune_insee": BOURG,
+        "beds": 5,
+        "beds_taken": 0,
+        "monthly_cost_eur": 380,
+        "published": True,
+    }
+    values.update(overrides)
+    resource = HousingResource(**values)
+    resource.periods = [HousingPeriod(starts_on=s, ends_on=e) for s, e in periods]
+    session.add(resource)
+    session.flush()
+    return resource
+
+
+def pair_of(session: Session, offer: Offer, request: Request) -> Suggestion:
+    """Return the suggestion of ``request`` and ``offer`` (it must exist)."""
+    found = session.scalar(
+        select(Suggestion).where(
+            Suggestion.offer_id == offer.id, Suggestion.request_id == request.id
+        )
+    )
+    assert found is not None
+    return found
 
 
 def assert_nothing_pending(session: Session) -> None:

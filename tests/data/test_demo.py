@@ -16,6 +16,7 @@ from data.demo import ADMIN_EMAIL, COORDINATOR_EMAIL, DEMO_COUNTS_KEYS, PIPELINE
 from data.models import (
     Candidate,
     Employer,
+    HousingResource,
     Metier,
     Offer,
     OfferStatus,
@@ -237,6 +238,19 @@ def test_training_centres_say_they_are_demo_and_cover_the_priority_metiers(demo)
     assert len(sessions) == counts["training_sessions"]
     assert all(s.start_date.year == 2027 for s in sessions)
     assert all(s.applications_open_on < s.application_deadline < s.start_date for s in sessions)
+
+
+def test_housing_resources_say_they_are_demo_and_some_are_full(demo) -> None:
+    session, counts, _ = demo
+    shared = list(session.scalars(select(HousingResource).where(HousingResource.site_id.is_(None))))
+    assert len(shared) == counts["housing_resources"] >= 5
+    assert all(h.published and h.commune.departement == "01" for h in shared)
+    # Each name, and each partner's name, says it is demo; a centre's boarding is a demo centre's.
+    assert all(h.name.endswith("(démo)") for h in shared)
+    assert all(h.partner_name.endswith("(démo)") for h in shared if h.partner_name)
+    assert all(h.centre.name.endswith("(démo)") for h in shared if h.centre_id)
+    # Some are full, so that beds bind in the engine; the rest have free beds.
+    assert {h.beds_free == 0 for h in shared} == {True, False}
 
 
 def test_each_of_the_engines_three_centre_cases_shows(demo) -> None:

@@ -24,11 +24,11 @@ from data.operations.employers import set_site_housing
 from data.operations.housing_import import COLUMNS, export_csv, import_housing, template_csv
 from data.queries.housing import (
     HousingManagerKind,
-    HousingSearch,
+    InventorySearch,
     employer_housing,
     find_housing,
-    housing_hits,
-    housing_page,
+    inventory_hits,
+    inventory_page,
     published_housing,
 )
 from tests.data import factories as f
@@ -257,7 +257,7 @@ def test_queries_filter_by_kind_manager_commune_publication_cost_and_day(
     on_site = site.housings[0]
 
     def ids(**filters: object) -> list[int]:
-        return [h.resource.id for h in housing_hits(session, HousingSearch(**filters))]  # type: ignore[arg-type]
+        return [h.resource.id for h in inventory_hits(session, InventorySearch(**filters))]  # type: ignore[arg-type]
 
     assert set(ids()) >= {fjt.id, boarding.id, on_site.id}
     assert ids(kind=HousingKind.BOARDING) == [boarding.id]
@@ -269,9 +269,9 @@ def test_queries_filter_by_kind_manager_commune_publication_cost_and_day(
     assert boarding.id not in ids(available_on=date(2027, 8, 1))
     assert boarding.id in ids(available_on=date(2027, 1, 10))
     oyonnax = session.get(Commune, OYONNAX)
-    near = housing_hits(session, HousingSearch(near=oyonnax, max_km=5))
+    near = inventory_hits(session, InventorySearch(near=oyonnax, max_km=5))
     assert [h.resource.id for h in near] == [fjt.id] and near[0].distance_km == 0.0
-    page = housing_page(session, 1, 1, HousingSearch(published=True))
+    page = inventory_page(session, 1, 1, InventorySearch(published=True))
     assert page.total == 2 and len(page.items) == 1
     assert find_housing(session, boarding.id) is boarding
     assert find_housing(session, 2**31 - 1) is None
@@ -356,7 +356,7 @@ def test_export_imports_back_unchanged_and_the_template_is_importable(session: S
     _partner(session, name="Internat (démo)", kind="boarding", partner_name=None,
              centre_id=centre.id, commune=GEX)  # fmt: skip
     f.make_site(session, beds=3)  # a site's housing exports too (and imports back unchanged)
-    resources = [h.resource for h in housing_hits(session)]
+    resources = [h.resource for h in inventory_hits(session)]
     text = export_csv(resources)
     lines = text.lstrip("\ufeff").splitlines()
     assert lines[0].split(";") == [c.label for c in COLUMNS]

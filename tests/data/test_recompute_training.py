@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
-from data.models import Offer, Request, Suggestion
+from data.models import Offer
 from data.operations import training as training_ops
 from data.operations.employers import set_training_centres
 from data.operations.offers import update_offer
@@ -29,16 +28,6 @@ AMBERIEU = "01004"  # Ambérieu-en-Bugey, about 25 km from Bourg-en-Bresse
 STAFF = Actor.system()
 
 
-def _pair(session: Session, offer: Offer, request: Request) -> Suggestion:
-    found = session.scalar(
-        select(Suggestion).where(
-            Suggestion.offer_id == offer.id, Suggestion.request_id == request.id
-        )
-    )
-    assert found is not None
-    return found
-
-
 def _start(offer: Offer) -> date:
     assert offer.start_date is not None
     return offer.start_date
@@ -47,7 +36,7 @@ def _start(offer: Offer) -> date:
 def test_without_any_centre_suggestions_are_scored_as_before(session: Session) -> None:
     offer, request = f.make_offer(session), f.make_request(session)
     recompute_suggestions(session)
-    pair = _pair(session, offer, request)
+    pair = f.pair_of(session, offer, request)
     assert set(pair.criteria) == {"metier", "distance", "housing"}
     assert pair.proposed_centre_id is None and pair.proposed_intake_on is None
 
@@ -63,7 +52,7 @@ def test_the_nearest_centre_with_a_fitting_intake_is_kept_with_the_pair(
     )
     f.make_centre(session, name="IFAS de Gex (test)", commune=GEX, intakes=(start,))
     recompute_suggestions(session)
-    pair = _pair(session, offer, request)
+    pair = f.pair_of(session, offer, request)
     assert "training" in pair.criteria
     # Ambérieu, 25 km away with an intake a week after the start, beats Bourg's centre, at the
     # candidate's door but eight months late, and Gex, 90 km away.
@@ -95,20 +84,20 @@ def test_an_enrolled_candidate_trains_at_their_centre_and_an_offer_at_its_partne
     enrolled.training_centre_id = gex.id
     update_offer(session, offer, partner_centre_id=oyonnax.id)
     recompute_suggestions(session)
-    assert _pair(session, offer, enrolled).proposed_centre_id == gex.id
-    assert _pair(session, offer, free).proposed_centre_id == oyonnax.id
+    assert f.pair_of(session, offer, enrolled).proposed_centre_id == gex.id
+    assert f.pair_of(session, offer, free).proposed_centre_id == oyonnax.id
 
 
 def test_a_deleted_centre_is_forgotten_by_the_pairs(session: Session) -> None:
     offer, request = f.make_offer(session), f.make_request(session)
     centre = f.make_centre(session, intakes=(_start(offer),))
     recompute_suggestions(session)
-    assert _pair(session, offer, request).proposed_centre_id == centre.id
+    assert f.pair_of(session, offer, request).proposed_centre_id == centre.id
     training_ops.delete_centre(session, STAFF, centre)
     session.expire_all()
-    assert _pair(session, offer, request).proposed_centre_id is None
+    assert f.pair_of(session, offer, request).proposed_centre_id is None
     recompute_suggestions(session)
-    pair = _pair(session, offer, request)
+    pair = f.pair_of(session, offer, request)
     assert pair.proposed_centre_id is None and "training" not in pair.criteria
 
 

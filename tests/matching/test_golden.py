@@ -16,7 +16,7 @@ import pytest
 HERE = Path(__file__).resolve().parent / "golden"
 sys.path.insert(0, str(HERE))
 
-from make_golden import CASES, digest, run_case  # noqa: E402
+from make_golden import CASES, HOUSING_CASES, digest, run_case  # noqa: E402
 
 DIGESTS: dict[str, str] = json.loads((HERE / "digests.json").read_text(encoding="utf-8"))
 
@@ -28,3 +28,10 @@ def test_output_without_training_is_as_before(case: str) -> None:
         expected = (HERE / f"{case}.out.json").read_text(encoding="utf-8")
         assert json.loads(text) == json.loads(expected)
     assert digest(text) == DIGESTS[case]
+
+
+@pytest.mark.parametrize("case", sorted(HOUSING_CASES))
+def test_output_with_housing_resources(case: str) -> None:
+    """The small run with ``--housing`` (issue 17) prints what it printed when written."""
+    expected = (HERE / f"{case}.out.json").read_text(encoding="utf-8")
+    assert json.loads(run_case(case)) == json.loads(expected)

@@ -87,6 +87,8 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/candidats/{candidate}", STAFF_ONLY),
     ("/coordination/candidats/{candidate}/effacer", STAFF_ONLY),
     ("/coordination/affectation", STAFF_ONLY),
+    ("/coordination/logement", STAFF_ONLY),
+    ("/coordination/logement?territoire=Bourg-en-Bresse&rayon=15", STAFF_ONLY),
     ("/coordination/taches", STAFF_ONLY),
     ("/coordination/offres/export.csv", STAFF_ONLY),
     ("/coordination/demandes/export.csv", STAFF_ONLY),
@@ -157,6 +159,16 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/se-former/centres.geojson", PUBLIC),
     ("/se-former/centres/{centre}", PUBLIC),
     ("/se-former/centres/2147483647", (404, 404, 404, 404, 404)),
+    # « Se loger » (issue 17): the public list and map of housing, a resource's page.
+    ("/se-loger", PUBLIC),
+    (
+        "/se-loger?commune=Bourg-en-Bresse&distance=10&type_logement=fjt&cout_max=400"
+        "&disponible_le=01/09/2026&lits_libres=1",
+        PUBLIC,
+    ),
+    ("/se-loger/carte", PUBLIC),
+    ("/se-loger/carte.geojson", PUBLIC),
+    ("/se-loger/2147483647", (404, 404, 404, 404, 404)),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).

@@ -336,6 +336,7 @@ def suggestion_dict(suggestion: Suggestion, audience: str = readers.COORDINATOR)
     data["offer"] = offer_brief(suggestion.offer)
     data["interview"] = interview_dict(suggestion)
     data["proposed_centre"] = proposed_centre_dict(suggestion)
+    data["proposed_housing"] = proposed_housing_dict(suggestion)
     return data
 
 
@@ -350,6 +351,22 @@ def proposed_centre_dict(suggestion: Suggestion) -> dict[str, Any] | None:
         "commune": centre.commune.name,
         "distance_km": suggestion.proposed_centre_km,
         "intake": suggestion.proposed_intake_on,
+    }
+
+
+def proposed_housing_dict(suggestion: Suggestion) -> dict[str, Any] | None:
+    """Return where the engine houses the pair's candidate; None when no bed is proposed."""
+    source, resource = suggestion.housing_source, suggestion.proposed_housing
+    if source is None:
+        return None
+    return {
+        "source": source.value,
+        "id": None if resource is None else resource.id,
+        "name": None if resource is None else resource.name,
+        "kind": None if resource is None else resource.kind.value,
+        "commune": None if resource is None else resource.commune.name,
+        "distance_km": suggestion.proposed_housing_km,
+        "monthly_cost_eur": None if resource is None else resource.monthly_cost_eur,
     }
 
 
@@ -410,4 +427,5 @@ def candidate_suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
     data["employer_contact"] = employer_contact(suggestion.offer) if approved else None
     data["interview"] = interview_dict(suggestion)
     data["proposed_centre"] = proposed_centre_dict(suggestion)
+    data["proposed_housing"] = proposed_housing_dict(suggestion)
     return data

@@ -4,7 +4,7 @@ Everyone reads the published resources, without a token too (they are public inf
 « Se loger » shows them); coordinator and admin tokens read every resource and write them all,
 an employer token reads its structure's resources (published or not) and writes them. A room at
 someone's home shows only its commune to others: no address, no contact
-(:data:`data.queries.PRIVATE_HOUSING_KINDS`). Resources out of the caller's reach answer 404;
+(:data:`data.queries.PRIVATE_KINDS`). Resources out of the caller's reach answer 404;
 changes its role may not make, 403.
 """
 
@@ -48,16 +48,16 @@ def _manages(principal: Principal | None, resource: HousingResource) -> bool:
 
 
 def _manager(resource: HousingResource) -> dict[str, Any]:
-    if resource.employer is not None:
-        kind, name = queries.HousingManagerKind.EMPLOYER, resource.employer.name
-    elif resource.centre is not None:
-        kind, name = queries.HousingManagerKind.CENTRE, resource.centre.name
+    if resource.employer_id is not None:
+        kind = queries.HousingManagerKind.EMPLOYER
+    elif resource.centre_id is not None:
+        kind = queries.HousingManagerKind.CENTRE
     else:
-        kind, name = queries.HousingManagerKind.PARTNER, resource.partner_name or ""
+        kind = queries.HousingManagerKind.PARTNER
     return {
         "kind": kind,
         "kind_label": HOUSING_MANAGER_LABELS[kind.value],
-        "name": name,
+        "name": queries.housing_manager(resource),
         "employer_id": resource.employer_id,
         "centre_id": resource.centre_id,
     }
@@ -102,9 +102,14 @@ def housing_dict(
 
 
 def _visible(housing_id: int) -> HousingResource:
-    """Return the resource if the caller may read it (published, or theirs, or staff)."""
-    found = queries.find_housing(get_session(), housing_id)
-    if found is None or not (found.published or _manages(optional_principal(), found)):
+    """Return the resource if the caller may read it: staff, its structure, or anyone when
+    everyone may read it (published, its structure not suspended)."""
+    session = get_session()
+    found = queries.find_housing(session, housing_id)
+    if found is None or not (
+        _manages(optional_principal(), found)
+        or queries.find_public_housing(session, housing_id) is not None
+    ):
         raise NotFound("Logement", housing_id)
     return found
 
@@ -138,17 +143,18 @@ def list_housing(query: dict[str, Any]) -> dict[str, Any]:
     session = get_session()
     principal = optional_principal()
     staff = principal is not None and principal.is_staff
-    search = queries.HousingSearch(
+    search = queries.InventorySearch(
         kind=query.get("kind"),
         manager=query.get("manager"),
         near=commune_of(session, query),
         max_km=query.get("distance_km"),
-        published=query.get("published") if staff else True,
+        public=not staff,
+        published=query.get("published") if staff else None,
         max_cost=query.get("max_cost"),
         available_on=query.get("available_on"),
         text=query.get("q"),
     )
-    page = queries.housing_page(session, query["page"], query["page_size"], search, clamp=False)
+    page = queries.inventory_page(session, query["page"], query["page_size"], search, clamp=False)
     return page_out(
         page,
         lambda hit: housing_dict(

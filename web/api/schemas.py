@@ -651,6 +651,25 @@ class ProposedCentre(Base):
     )
 
 
+class ProposedHousing(Base):
+    """Where the engine houses the pair's candidate, who needs housing (issue 17)."""
+
+    source = Text(
+        required=True,
+        metadata={"description": "offer: the offer's own beds; resource: a resource near it."},
+    )
+    id = StrictInteger(
+        required=True, allow_none=True, metadata={"description": "See /api/v1/housing."}
+    )
+    name = Text(required=True, allow_none=True)
+    kind = Text(required=True, allow_none=True)
+    commune = Text(required=True, allow_none=True)
+    distance_km = Number(
+        required=True, allow_none=True, metadata={"description": "From the offer's site."}
+    )
+    monthly_cost_eur = StrictInteger(required=True, allow_none=True)
+
+
 class SuggestionSchema(Base):
     """A scored (request, offer) pair with its reasons and its status.
 
@@ -701,6 +720,14 @@ class SuggestionSchema(Base):
         metadata={
             "description": "The training centre the engine proposes for the pair (null when "
             "it knows none)."
+        },
+    )
+    proposed_housing = fields.Nested(
+        ProposedHousing,
+        allow_none=True,
+        metadata={
+            "description": "Where the engine houses the candidate (null when they need no "
+            "housing or no bed fits)."
         },
     )
     employer_contact = fields.Nested(
@@ -763,6 +790,7 @@ EMPLOYER_SUGGESTION_FIELDS = (
     "offer",
     "interview",
     "proposed_centre",
+    "proposed_housing",
 )
 
 

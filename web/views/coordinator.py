@@ -32,6 +32,7 @@ from data.models import (
 from data.operations import audit
 from data.operations import employers as employer_ops
 from data.operations.allocation import propose_allocation
+from data.operations.communes import commune_label, resolve_commune
 from data.operations.pair_fields import CONTRACT_FIELDS, INTERVIEW_FIELDS, RUPTURE_FIELDS
 from data.operations.validation import clean_id
 from data.presentation import agree, label, number, plural
@@ -763,6 +764,44 @@ def requeue(outbox_id: int) -> Response:
     session.commit()
     flash("Le courriel est remis dans la file d'envoi.", "success")
     return redirect(url_for("coordinator.operations"))
+
+
+# --- Housing: needs against supply ---------------------------------------------------------------
+
+#: The radii a coordinator may draw a territory with, in km.
+HOUSING_TERRITORY_KM = (10, 15, 30, 50)
+
+
+@bp.get("/logement")
+def housing_needs() -> tuple[str, int] | str:
+    """Candidates who need housing, the beds near their offers, pairs blocked by housing."""
+    session = get_session()
+    form = {
+        "territoire": request.args.get("territoire", "").strip(),
+        "rayon": request.args.get("rayon", "").strip() or str(queries.TERRITORY_RADIUS_KM),
+    }
+    errors: dict[str, list[str]] = {}
+    territory = None
+    km = small_int(form["rayon"], 1, 200)
+    if km not in HOUSING_TERRITORY_KM:
+        errors["rayon"] = ["Choisissez un rayon de la liste."]
+    if form["territoire"]:
+        try:
+            commune = resolve_commune(session, form["territoire"], "territoire")
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        else:
+            form["territoire"] = commune_label(commune)
+            if km in HOUSING_TERRITORY_KM:
+                territory = queries.communes_within(session, commune, km)
+    page = render_template(
+        "coordinator/housing_needs.html",
+        needs=queries.housing_needs(session, None if errors else territory),
+        form=form,
+        errors=errors,
+        radii=HOUSING_TERRITORY_KM,
+    )
+    return (page, 400) if errors else page
 
 
 @bp.get("/affectation")

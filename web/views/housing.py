@@ -209,7 +209,7 @@ def _found(housing_id: int) -> HousingResource:
 # --- Coordinators -------------------------------------------------------------------------------
 
 
-def housing_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.HousingSearch]:
+def housing_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.InventorySearch]:
     """Parse the filters of the coordinators' list: the form, its French errors, the search."""
     session = get_session()
     form = {k: request.args.get(k, "")[:200] for k in FILTERS}
@@ -233,14 +233,14 @@ def housing_filters() -> tuple[dict[str, str], dict[str, list[str]], queries.Hou
             errors["publie"] = invalid
     args["near"], args["max_km"] = place_filter(session, form, errors)
     args["text"] = form["recherche"] or None
-    return form, errors, queries.HousingSearch(**args)
+    return form, errors, queries.InventorySearch(**args)
 
 
 @bp.get("")
 def resources() -> str | tuple[str, int]:
     """Every resource, filtered (kind, manager, commune and distance, published, name)."""
     form, errors, search = housing_filters()
-    hits = [] if errors else queries.housing_hits(get_session(), search)
+    hits = [] if errors else queries.inventory_hits(get_session(), search)
     page = render_template(
         "housing/list.html",
         hits=hits,
@@ -256,7 +256,7 @@ def resources() -> str | tuple[str, int]:
 def export() -> Response:
     """The resources the filters keep, in the import's columns."""
     _form, errors, search = housing_filters()
-    found = [] if errors else [h.resource for h in queries.housing_hits(get_session(), search)]
+    found = [] if errors else [h.resource for h in queries.inventory_hits(get_session(), search)]
     return Response(
         export_csv(found),
         mimetype="text/csv",

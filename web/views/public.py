@@ -114,7 +114,16 @@ def offer(offer_id: int) -> str:
         candidate = session.get(Candidate, user.candidate_id)
         if candidate is not None and candidate.request is not None:
             fit = queries.offer_fit(session, candidate.request, found)
-    return render_template("public/offer.html", offer=found, candidate=candidate, fit=fit)
+    return render_template(
+        "public/offer.html",
+        offer=found,
+        candidate=candidate,
+        fit=fit,
+        housing=queries.housing_near_offer(session, found),
+        housing_km=queries.DEFAULT_HOUSING_REACH_KM,
+        housing_commune=commune_label(found.site.commune),
+        manager=queries.housing_manager,
+    )
 
 
 @bp.get("/offres/carte")
