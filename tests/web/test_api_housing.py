@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
-from data.models import HousingResource
+from data.models import HousingResource, StructureCheck
 from data.operations import housing as ops
 from tests.data import factories as f
 from tests.web.api_fixtures import ApiClient, Tokens, api, tokens  # noqa: F401
@@ -178,3 +178,25 @@ def test_writes_answer_french_field_errors_and_keep_the_site_rules(
     assert published.status_code == 200 and published.get_json()["beds_free"] == 1
     # Another structure sees it now, but may not change it.
     assert api("other_employer").patch(url, {"beds": 5}).status_code == 403
+
+
+def test_a_suspended_structures_housing_is_read_only_by_staff_and_itself(
+    app: Flask,
+    api: Any,  # noqa: F811
+    world: W,
+    session: Session,
+) -> None:
+    site_housing = world.offer.site.housings[0]
+    site_housing.published = True
+    session.commit()
+    url = f"/api/v1/housing/{site_housing.id}"
+    anonymous = app.test_client()
+    assert anonymous.get(url).status_code == 200
+    world.employer.check_status = StructureCheck.SUSPENDED
+    session.commit()
+    assert anonymous.get(url).status_code == 404
+    assert api("other_employer").get(url).status_code == 404
+    listed = anonymous.get("/api/v1/housing?page_size=100").get_json()["items"]
+    assert site_housing.id not in {i["id"] for i in listed}
+    assert api("employer").get(url).status_code == 200
+    assert api("coordinator").get(url).status_code == 200
