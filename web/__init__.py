@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
         dev,
         employer,
         health,
+        housing,
         housing_public,
         housing_survey,
         moderation,
@@ -95,10 +96,12 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         training,
         housing_survey,
+        housing,
         admin,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(housing_survey.public_bp)  # the structures' form, no sign-in
+    app.register_blueprint(housing.employer_bp)  # issue 17: « Nos logements » of a structure
     dev.register(app)  # the local mailbox: in development only
     register_api(app)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from data.actor import Actor
 from data.db import rows_changed
-from data.errors import Conflict
+from data.errors import Conflict, ValidationError
 from data.models import (
     HELD_OFFER_STATUSES,
     Employer,
@@ -65,6 +65,7 @@ __all__ = [
     "update_site",
     "remove_site",
     "set_site_housing",
+    "check_site_beds",
 ]
 
 DUPLICATE_SIRET = "Une structure est déjà inscrite avec ce numéro SIRET."
@@ -254,6 +255,27 @@ def remove_site(session: Session, site: Site | int) -> None:
     session.flush()
 
 
+def check_site_beds(session: Session, site: Site, total_after: int, field: str = "beds") -> None:
+    """Refuse a change that leaves ``site`` fewer beds (``total_after``) than an open offer of
+    the site reserves (``Offer.housing_beds``); a held offer (moderation) counts too."""
+    reserved = session.scalar(
+        select(func.max(Offer.housing_beds)).where(
+            Offer.site_id == site.id,
+            # A held offer (moderation) may be published again with its beds.
+            Offer.status.in_([OfferStatus.DRAFT, OfferStatus.PUBLISHED, *HELD_OFFER_STATUSES]),
+        )
+    )
+    if reserved and total_after < reserved:
+        raise ValidationError(
+            {
+                field: [
+                    f"Une offre de ce site réserve {plural(reserved, 'lit', 'lits')} : "
+                    "le site doit en proposer au moins autant."
+                ]
+            }
+        )
+
+
 def set_site_housing(
     session: Session,
     site: Site | int,
@@ -289,19 +311,7 @@ def set_site_housing(
     existing = next((h for h in site.housings if h.kind == kind_value), None)
     if kind_value is not None and beds_value is not None:
         total_after = site.housing_beds - (existing.beds if existing else 0) + beds_value
-        reserved = session.scalar(
-            select(func.max(Offer.housing_beds)).where(
-                Offer.site_id == site.id,
-                # A held offer (moderation) may be published again with its beds.
-                Offer.status.in_([OfferStatus.DRAFT, OfferStatus.PUBLISHED, *HELD_OFFER_STATUSES]),
-            )
-        )
-        if reserved and total_after < reserved:
-            errors.add(
-                "beds",
-                f"Une offre de ce site réserve {plural(reserved, 'lit', 'lits')} : "
-                "le site doit en proposer au moins autant.",
-            )
+        errors.run(check_site_beds, session, site, total_after)
     errors.raise_if_any()
     assert kind_value is not None and beds_value is not None
     if beds_value == 0:

@@ -53,6 +53,7 @@ __all__ = [
     "criterion_label",
     "EVENT_LABELS",
     "FIELD_LABELS",
+    "HOUSING_MANAGER_LABELS",
     "JOB_LABELS",
     "MODERATION_LABELS",
     "SURVEY_STATE_LABELS",
@@ -215,6 +216,15 @@ SURVEY_STATE_LABELS: dict[str, str] = {
     "draft": "À envoyer",
     "open": "Ouvert",
     "closed": "Clos",
+}
+
+
+#: Who manages a housing resource (``HousingResource``: a structure, a centre or a partner), as
+#: the coordinators' filters and lists name them.
+HOUSING_MANAGER_LABELS: dict[str, str] = {
+    "employer": "Structure",
+    "centre": "Centre de formation",
+    "partner": "Organisme partenaire",
 }
 
 
@@ -565,6 +575,24 @@ FIELD_LABELS: dict[str, str] = {
     "formation": "Formation",
     "rentree": "Rentrée",
     "ouvertes": "Inscriptions ouvertes",
+    # Housing resources (issue 17)
+    "beds_taken": "Lits occupés",
+    "cost_includes": "Ce que comprend le coût",
+    "aids": "Aides au logement",
+    "min_age": "Âge minimal",
+    "max_age": "Âge maximal",
+    "apprentices_only": "Réservé aux apprentis",
+    "min_stay_months": "Durée minimale de séjour en mois",
+    "max_stay_months": "Durée maximale de séjour en mois",
+    "periods": "Périodes de disponibilité",
+    "employer_id": "Structure gestionnaire",
+    "partner_name": "Organisme partenaire gestionnaire",
+    "published": "Publié",
+    "manager": "Gestionnaire",
+    "gestionnaire": "Gestionnaire",
+    "type": "Type de logement",
+    "housing_kind": "Type de logement",
+    "publie": "Publication",
     # The public housing list's filters (« Se loger »)
     "type_logement": "Type de logement",
     "cout_max": "Coût mensuel maximal",
@@ -578,7 +606,6 @@ FIELD_LABELS: dict[str, str] = {
     "communes": "Communes",
     "without_housing": "Seulement les structures sans logement déclaré",
     "answer": "Pouvez-vous loger un apprenti ?",
-    "housing_kind": "Type de logement",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",

@@ -19,6 +19,17 @@ from .coordination import (
     review_count,
     today,
 )
+from .housing import (
+    HousingManagerKind,
+    InventorySearch,
+    employer_choices,
+    employer_housing,
+    find_housing,
+    inventory_hits,
+    inventory_page,
+    is_private_housing,
+    published_housing,
+)
 from .housing_needs import HousingNeed, HousingNeeds, housed_by_signed_pairs, housing_needs
 from .housing_public import (
     DEFAULT_HOUSING_REACH_KM,
@@ -99,6 +110,15 @@ from .training import (
 )
 
 __all__ = [
+    "HousingManagerKind",
+    "InventorySearch",
+    "employer_choices",
+    "employer_housing",
+    "find_housing",
+    "inventory_hits",
+    "inventory_page",
+    "is_private_housing",
+    "published_housing",
     "DEFAULT_HOUSING_REACH_KM",
     "PRIVATE_KINDS",
     "HousingHit",

@@ -35,6 +35,8 @@ __all__ = [
     "DEFAULT_HOUSING_REACH_KM",
     "PRIVATE_KINDS",
     "HousingHit",
+    "available_on_filter",
+    "public_housing_query",
     "HousingSearch",
     "find_public_housing",
     "housing_hits",
@@ -86,7 +88,7 @@ _BY_FREE_THEN_NAME = (
 )
 
 
-def _public_query() -> Select[HousingResource]:
+def public_housing_query() -> Select[HousingResource]:
     """Return the published resources everyone may read, with what the pages show loaded."""
     return (
         select(HousingResource)
@@ -107,7 +109,7 @@ def _public_query() -> Select[HousingResource]:
     )
 
 
-def _available_on(day: date) -> Any:
+def available_on_filter(day: date) -> Any:
     """Return the SQL twin of :meth:`HousingResource.available_on`."""
     periods = select(HousingPeriod.id).where(HousingPeriod.resource_id == HousingResource.id)
     covering = periods.where(
@@ -118,13 +120,13 @@ def _available_on(day: date) -> Any:
 
 
 def _listed(search: HousingSearch) -> Select[HousingResource]:
-    stmt = _public_query()
+    stmt = public_housing_query()
     if search.kind is not None:
         stmt = stmt.where(HousingResource.kind == search.kind)
     if search.max_cost is not None:
         stmt = stmt.where(HousingResource.monthly_cost_eur <= search.max_cost)
     if search.available_on is not None:
-        stmt = stmt.where(_available_on(search.available_on))
+        stmt = stmt.where(available_on_filter(search.available_on))
     if search.free_only:
         stmt = stmt.where(_HAS_FREE_BED)
     return stmt
@@ -186,7 +188,7 @@ def housing_page(
 
 def find_public_housing(session: Session, resource_id: int) -> HousingResource | None:
     """Return a published resource (its page), or None."""
-    return session.scalars(_public_query().where(HousingResource.id == resource_id)).first()
+    return session.scalars(public_housing_query().where(HousingResource.id == resource_id)).first()
 
 
 def housing_near_offer(

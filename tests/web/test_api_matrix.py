@@ -23,10 +23,12 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from data import auth as data_auth
+from data.actor import Actor
 from data.errors import ValidationError
 from data.models import AuditEntry, Role, SuggestionStatus
 from data.models.auth import ApiToken
 from data.operations import audit, pair_history
+from data.operations import housing as housing_ops
 from data.operations.cv import save_cv
 from data.platform_settings import ReviewRule, set_review_rule
 from tests.data import factories as f
@@ -97,6 +99,24 @@ session_id = lambda w: {  # noqa: E731
     **programme_id(w),
     "session_id": w.centre.programmes[0].sessions[0].id,
 }
+site_housing = lambda w: {"housing_id": w.offer.site.housings[0].id}  # noqa: E731
+partner_housing = lambda w: {"housing_id": w.partner_housing.id}  # noqa: E731
+
+
+def _partner(world: W, session: Session, cv_dir: str) -> None:
+    """Add a partner's published hostel to the world (``world.partner_housing``)."""
+    world.partner_housing = housing_ops.create_housing(
+        session,
+        Actor.system(),
+        name="Foyer Les Tilleuls (démo)",
+        kind="fjt",
+        partner_name="Habitat Jeunes (démo)",
+        commune=f.OYONNAX,
+        beds=20,
+        published=True,
+    )
+
+
 #: Writes of the training centres: staff only (200 unless said).
 STAFF_WRITES = STAFF
 
@@ -620,6 +640,71 @@ ENDPOINTS = {
         "/api/v1/training-centres/import",
         body=lambda w: {"csv": "Centre;Commune;Type de centre\nCFA (démo);Belley;CFA\n"},
         expected=STAFF_WRITES,
+    ),
+    # Housing (issue 17): everyone reads the published ones, without a token too; staff and
+    # the managing structure write. The world's site has the employer's beds (not published).
+    "housing_resources.list": Endpoint(
+        "GET", "/api/v1/housing", query="commune=Oyonnax&distance_km=80", expected=PUBLIC
+    ),
+    "housing_resources.detail": Endpoint(
+        "GET", "/api/v1/housing/{housing_id}", partner_housing, expected=PUBLIC, setup=_partner
+    ),
+    "housing_resources.detail_unpublished": Endpoint(
+        "GET",
+        "/api/v1/housing/{housing_id}",
+        site_housing,
+        expected=EMPLOYER_OWN
+        | {"candidate": 404, "other_candidate": 404, "anonymous": 404}
+        | {"candidate_page": 404},
+    ),
+    "housing_resources.create_partner": Endpoint(
+        "POST",
+        "/api/v1/housing",
+        body=lambda w: {
+            "name": "Foyer (démo)",
+            "kind": "fjt",
+            "partner_name": "Habitat Jeunes (démo)",
+            "commune": "Oyonnax",
+            "beds": 20,
+            "aids": ["apl"],
+            "periods": [{"starts_on": "2027-09-01", "ends_on": None}],
+        },
+        # A structure may not declare a partner's housing.
+        expected=STAFF | {"coordinator": 201, "admin": 201},
+    ),
+    "housing_resources.create_own": Endpoint(
+        "POST",
+        "/api/v1/housing",
+        body=lambda w: {
+            "name": "Appartement (démo)",
+            "kind": "other",
+            "commune_insee": f.BOURG,
+            "beds": 2,
+        },  # fmt: skip
+        # A structure's is its own; staff must name a manager (422).
+        expected=expect(employer=201, other=201, staff=422, candidate=403, other_candidate=403),
+    ),
+    "housing_resources.update_own": Endpoint(
+        "PATCH",
+        "/api/v1/housing/{housing_id}",
+        site_housing,
+        body=lambda w: {"beds": 3, "beds_taken": 1, "published": True},
+        expected=expect(employer=200, other=404, staff=200, candidate=403, other_candidate=403),
+    ),
+    "housing_resources.update_partner": Endpoint(
+        "PATCH",
+        "/api/v1/housing/{housing_id}",
+        partner_housing,
+        body=lambda w: {"beds_taken": 3},
+        expected=STAFF,
+        setup=_partner,
+    ),
+    "housing_resources.delete": Endpoint(
+        "DELETE",
+        "/api/v1/housing/{housing_id}",
+        partner_housing,
+        expected=STAFF | {"coordinator": 204, "admin": 204},
+        setup=_partner,
     ),
     "openapi": Endpoint("GET", "/api/openapi.json", expected=PUBLIC),
     "docs": Endpoint("GET", "/api/docs", expected=PUBLIC),

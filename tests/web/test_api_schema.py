@@ -140,6 +140,11 @@ OPERATIONS = {
         "delete",
     ),
     ("/api/v1/training-centres/import", "post"),
+    ("/api/v1/housing", "get"),
+    ("/api/v1/housing", "post"),
+    ("/api/v1/housing/{housing_id}", "get"),
+    ("/api/v1/housing/{housing_id}", "patch"),
+    ("/api/v1/housing/{housing_id}", "delete"),
 }
 
 

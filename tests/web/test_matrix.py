@@ -130,6 +130,26 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/formations/sessions/{intake}/modifier", STAFF_ONLY),
     ("/coordination/formations/import", STAFF_ONLY),
     ("/coordination/formations/import/modele.csv", STAFF_ONLY),
+    # Housing (issue 17): the coordinators' « Logements », a structure's « Nos logements » (the
+    # world's site has the employer's beds).
+    ("/coordination/logements", STAFF_ONLY),
+    (
+        "/coordination/logements?type=fjt&gestionnaire=partner&commune=Oyonnax&distance=50"
+        "&publie=oui&recherche=foyer",
+        STAFF_ONLY,
+    ),
+    ("/coordination/logements?type=chateau", (302, 403, 403, 403, 400)),
+    ("/coordination/logements/export.csv", STAFF_ONLY),
+    ("/coordination/logements/nouveau", STAFF_ONLY),
+    ("/coordination/logements/{housing}/modifier", STAFF_ONLY),
+    ("/coordination/logements/2147483647/modifier", (302, 403, 403, 403, 404)),
+    ("/coordination/logements/{housing}/supprimer", STAFF_ONLY),
+    ("/coordination/logements/import", STAFF_ONLY),
+    ("/coordination/logements/import/modele.csv", STAFF_ONLY),
+    ("/employeur/logements", EMPLOYER_ONLY),
+    ("/employeur/logements/nouveau", EMPLOYER_ONLY),
+    ("/employeur/logements/{housing}/modifier", EMPLOYER_OWN),
+    ("/employeur/logements/{housing}/supprimer", EMPLOYER_OWN),
     # « Se former » (issue 16): the public list and map of the training centres, a centre's page.
     ("/se-former", PUBLIC),
     (
@@ -246,6 +266,16 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/recensement-logements/2147483647/relancer", (302, 403, 403, 403, 404)),
     ("/coordination/recensement-logements/2147483647/clore", (302, 403, 403, 403, 404)),
     ("/logement/recensement/unknown-token", (404, 404, 404, 404, 404)),
+    # Housing (issue 17): forms posted empty answer the form with messages (400); publishing
+    # and deleting go back to the list (the structure deletes its own first: then 404).
+    ("/coordination/logements/nouveau", (302, 403, 403, 403, 400)),
+    ("/coordination/logements/{housing}/modifier", (302, 403, 403, 403, 400)),
+    ("/coordination/logements/{housing}/publication", (302, 403, 403, 403, 302)),
+    ("/coordination/logements/{housing}/supprimer", (302, 403, 403, 403, 302)),
+    ("/coordination/logements/import", (302, 403, 403, 403, 400)),
+    ("/employeur/logements/nouveau", (302, 403, 400, 400, 403)),
+    ("/employeur/logements/{housing}/modifier", (302, 403, 400, 404, 403)),
+    ("/employeur/logements/{housing}/supprimer", (302, 403, 302, 404, 403)),
 ]
 
 
@@ -264,6 +294,7 @@ def _ids(world: World) -> dict[str, int]:
         "centre": world.centre.id,
         "programme": world.centre.programmes[0].id,
         "intake": world.centre.programmes[0].sessions[0].id,
+        "housing": world.offer.site.housings[0].id,
     }
 
 

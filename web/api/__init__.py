@@ -28,7 +28,9 @@ DESCRIPTION = """\
 The JSON API of Passerelle, which matches apprenticeship offers and requests in the social and
 medico-social sector (Département de l'Ain).
 
-**Authentication.** Every call under `/api/v1` sends `Authorization: Bearer <token>`. An admin
+**Authentication.** Every call under `/api/v1` sends `Authorization: Bearer <token>`, but
+the reads of public information (`GET /api/v1/housing`: the published housing) that answer
+without one too. An admin
 creates tokens (`flask --app web tokens create --role ROLE [--employer ID | --candidate ID]
 [--email E]`); a token has exactly the rights of its role, and a coordinator or admin token acts
 for the staff account it names and stops with it. An *employer* token reaches its employer's offers
@@ -104,6 +106,7 @@ def init_app(app: Flask) -> PasserelleApi:
     from . import (
         cv,
         docs,
+        housing,
         lists,
         moderation,
         offers,
@@ -133,6 +136,7 @@ def init_app(app: Flask) -> PasserelleApi:
         team.bp,  # issue 15, team: a structure's people and one's sign-in address
         team.account,
         training.bp,  # issue 16: training centres, their programmes and sessions
+        housing.bp,  # issue 17: housing for apprentices (public reads)
     ):
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)

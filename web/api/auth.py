@@ -39,7 +39,9 @@ from web.db import get_session
 __all__ = [
     "Principal",
     "authenticate",
+    "authenticate_reads",
     "current_principal",
+    "optional_principal",
     "require_staff",
     "roles_only",
     "staff_only",
@@ -123,6 +125,23 @@ def authenticate() -> None:
         user_id=token.user_id,
     )
     session.commit()
+
+
+def authenticate_reads() -> None:
+    """Like :func:`authenticate`, but a read (GET, HEAD) without any ``Authorization`` header
+    goes on anonymously (:func:`optional_principal` is then None): for public information.
+
+    A header that is there is checked as always (a bad token is a 401, never anonymous).
+    """
+    if request.method in ("GET", "HEAD") and "Authorization" not in request.headers:
+        g.api_principal = None
+        return
+    authenticate()
+
+
+def optional_principal() -> Principal | None:
+    """Return the caller of this request, or None for an anonymous read."""
+    return g.get("api_principal")
 
 
 def current_principal() -> Principal:

@@ -14,10 +14,10 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from webargs.flaskparser import abort
 
-from .auth import authenticate
+from .auth import authenticate, authenticate_reads
 from .errors import install_error_handlers
 
-__all__ = ["API_PREFIX", "ID", "api_blueprint", "errors", "no_store"]
+__all__ = ["ANONYMOUS_OR_TOKEN", "API_PREFIX", "ID", "api_blueprint", "errors", "no_store"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,10 +55,20 @@ def no_store(response: Response) -> Response:
     return response
 
 
-def api_blueprint(name: str, path: str, description: str) -> Blueprint:
-    """Return a blueprint mounted at ``/api/v1<path>`` that checks the bearer token first."""
+#: The OpenAPI ``security`` of a read anyone may make: without a token, or with one.
+ANONYMOUS_OR_TOKEN: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
+
+
+def api_blueprint(
+    name: str, path: str, description: str, *, public_reads: bool = False
+) -> Blueprint:
+    """Return a blueprint mounted at ``/api/v1<path>`` that checks the bearer token first.
+
+    ``public_reads``: its reads (GET) answer without a token too (document them with
+    ``@bp.doc(security=ANONYMOUS_OR_TOKEN)``); its writes need one as always.
+    """
     bp = Blueprint(name, __name__, url_prefix=f"{API_PREFIX}{path}", description=description)
-    bp.before_request(authenticate)
+    bp.before_request(authenticate_reads if public_reads else authenticate)
     bp.before_request(_json_body_only)
     install_error_handlers(bp)
     return bp
