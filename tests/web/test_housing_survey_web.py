@@ -154,6 +154,10 @@ def test_a_structure_answers_through_its_link_then_edits(
     assert edited.status_code == 200
     session.expire_all()
     assert resource.beds == 4
+    # The coordinators' table leads from the answer to the resource to check and publish.
+    survey_page = sign_in(app.test_client(), world.coordinator).get(f"{BASE}/{_survey_id}")
+    assert f"/coordination/logements/{resource.id}/modifier" in survey_page.text
+    assert "Vérifier et publier le logement" in survey_page.text
 
 
 def test_a_closed_campaign_shows_the_answer_read_only(
