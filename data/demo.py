@@ -906,6 +906,8 @@ def _housing(session: Session, counts: dict[str, int]) -> None:
                 min_age=spec.min_age,
                 max_age=spec.max_age,
                 apprentices_only=False,
+                # An organisation's desk (a made-up address); a home's contact is never published.
+                contact_email=f"{slug(spec.partner or spec.name)}@example.org",
                 published=True,
             )
         )
