@@ -44,6 +44,7 @@ CANDIDATE_SUGGESTION_KEYS = {
     "employer_contact",
     "interview",
     "proposed_centre",
+    "proposed_housing",
 }
 
 

@@ -39,7 +39,7 @@ def test_a_coordinator_adds_a_hostel_and_a_structure_sees_its_own(
     _set_session(page, app, base, coordinator)
     page.goto(base + "/coordination/")
     page.get_by_role("navigation", name="Coordination").get_by_role(
-        "link", name="Logements"
+        "link", name="Logements", exact=True
     ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Logements pour les apprentis")
     failures += _violations(page)
