@@ -263,13 +263,34 @@ candidate'
     return _capitalise(text)
 
 
+#: First words of a name that already says what kind of housing it is (then said alone).
+_HOUSING_WORDS = frozenset(
+    "appartement chambre cohabitation foyer hébergement internat logement logements maison "
+    "résidence studio studios".split()
+)
+
+
+def housing_name(kind: str, name: str) -> str:
+    """Name a housing resource in a reason: its kind, then its name, unless the name says it.
+
+    >>> housing_name("fjt", "Les Tilleuls")
+    'Foyer de jeunes travailleurs Les Tilleuls'
+    >>> housing_name("boarding", "Internat du lycée de Gex")
+    'Internat du lycée de Gex'
+    >>> housing_name("fjt", "Résidence habitat jeunes du Bugey")
+    'Résidence habitat jeunes du Bugey'
+    """
+    label = HOUSING_KIND_LABELS.get(kind, "Logement")
+    first = name.split()[0].casefold() if name.split() else ""
+    return name if first in _HOUSING_WORDS else f"{label} {name}".strip()
+
+
 def _housing_text(fact: Mapping[str, Any], audience: str, km: Callable[[float], str]) -> str:
     """A housing reason given resources: the resource the pair uses, or none near."""
     if fact.get("source") is None:
         radius = max_km_text(float(fact.get("radius_km", 0.0)))
         return _capitalise(_WORDING["housing.none_near"][audience].format(radius=radius))
-    label = HOUSING_KIND_LABELS.get(str(fact.get("resource_kind")), "Logement")
-    resource = f"{label} {fact.get('name', '')}".strip()
+    resource = housing_name(str(fact.get("resource_kind")), str(fact.get("name", "")))
     cost = fact.get("cost")
     said = "" if cost is None else f", {max_km_text(float(cost))} € par mois"
     key = "housing.resource" if fact.get("near", True) else "housing.far"
