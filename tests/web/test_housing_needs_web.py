@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from data.models import HousingSource
 from tests.data import factories as f
+from tests.web.api_fixtures import api, tokens  # noqa: F401
 from tests.web.conftest import World, sign_in
 
 
@@ -50,3 +52,34 @@ def test_the_page_is_for_staff_only(app: Flask, world: World) -> None:
     for user in (world.employer_user, world.candidate_user):
         answer = sign_in(app.test_client(), user).get("/coordination/logement")
         assert answer.status_code in (302, 403), user
+
+
+def test_a_pair_housed_near_its_offer_links_to_the_resource(
+    app: Flask,
+    world: World,
+    session: Session,
+    api: Any,  # noqa: F811
+) -> None:
+    hostel = f.make_housing_resource(session, name="Les Tilleuls (test)")
+    world.suggestion.housing_source = HousingSource.RESOURCE
+    world.suggestion.proposed_housing_id = hostel.id
+    world.suggestion.proposed_housing_km = 2.0
+    session.commit()
+    link = f"/se-loger/{hostel.id}"
+    coordinator = sign_in(app.test_client(), world.coordinator)
+    assert link in coordinator.get(f"/coordination/suggestions/{world.suggestion.id}").text
+    # The pair is approved: its candidate reads it too, with the way to the hostel.
+    assert link in sign_in(app.test_client(), world.candidate_user).get("/candidat/").text
+    for role in ("candidate", "employer", "coordinator"):
+        found = api(role).get(f"/api/v1/suggestions/{world.suggestion.id}")
+        assert found.status_code == 200, (role, found.get_json())
+        housing = found.get_json()["proposed_housing"]
+        assert housing == {
+            "source": "resource",
+            "id": hostel.id,
+            "name": "Les Tilleuls (test)",
+            "kind": "fjt",
+            "commune": "Bourg-en-Bresse",
+            "distance_km": 2.0,
+            "monthly_cost_eur": 380,
+        }, role
