@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from data.db import read_session
 from data.mail import Mailer
 from data.models import (
+    AuditEntry,
     Employer,
     HousingResource,
     Offer,
@@ -60,8 +61,16 @@ _WATCHED = (
 )
 
 
+#: Changes to what the engine reads that leave no row to stamp: a housing resource deleted (a
+#: partner's has no structure or centre whose stamp could move), read from the audit log.
+_AUDITED = ("housing_resource",)
+
+
 def _latest_change(session: Session) -> datetime | None:
     latest = [session.scalar(select(func.max(column))) for column in _WATCHED]
+    latest.append(
+        session.scalar(select(func.max(AuditEntry.at)).where(AuditEntry.object_type.in_(_AUDITED)))
+    )
     stamps = [t for t in latest if t is not None]
     return max(stamps) if stamps else None
 
