@@ -2,9 +2,8 @@
 
 The incremental run (every few minutes) compares the latest ``updated_at`` of what the engine
 reads (offers, requests, employers' centres, training centres, programmes and sessions, housing
-resources) with the
-watermark left by the last recomputation that committed (a platform setting): nothing changed,
-nothing to do. The nightly run recomputes whatever the watermark says (the engine or its
+resources, and the audit log's last change of a housing resource) with the watermark left by the
+last recomputation that committed (a platform setting): nothing changed, nothing to do. The nightly run recomputes whatever the watermark says (the engine or its
 reference data may have changed). :func:`data.recompute.recompute_suggestions` keeps the history
 of decisions: an approved or rejected pair is never proposed again as new.
 
