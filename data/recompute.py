@@ -177,16 +177,13 @@ def housing_inputs(session: Session, *, today: date | None = None) -> list[Housi
     """The published housing resources with a free bed, as engine input, by id.
 
     A resource on a site is left out: its beds are the site's, which the offers of the site
-    reserve (``Offer.housing_beds``). The free beds are the beds less those its manager declares
-    taken, less those of the pairs whose contract is signed and who live there; a resource whose
-    every availability period has ended (in France, ``today``) is left out.
+    reserve (``Offer.housing_beds``). The free beds are the beds less those taken (let by its
+    manager, or by a signed pair: :mod:`data.operations.beds`); a resource whose every
+    availability period has ended (in France, ``today``) is left out.
     """
-    # The read layer's count of the signed pairs' beds (data.queries imports this module).
     from data.operations._common import local_today
-    from data.queries.housing_needs import housed_by_signed_pairs
 
     day = today or local_today()
-    signed = housed_by_signed_pairs(session)
     rows = session.scalars(
         select(HousingResource)
         .where(HousingResource.published.is_(True), HousingResource.site_id.is_(None))
@@ -195,7 +192,7 @@ def housing_inputs(session: Session, *, today: date | None = None) -> list[Housi
     ).all()
     out: list[HousingIn] = []
     for r in rows:
-        free = r.beds_free - signed.get(r.id, 0)
+        free = r.beds_free
         ended = r.periods and all(p.ends_on is not None and p.ends_on < day for p in r.periods)
         if free > 0 and not ended:
             out.append(

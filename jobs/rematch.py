@@ -3,9 +3,10 @@
 The incremental run (every few minutes) compares the latest ``updated_at`` of what the engine
 reads (offers, requests, employers' centres, training centres, programmes and sessions, housing
 resources, and the audit log's last change of a housing resource) with the watermark left by the
-last recomputation that committed (a platform setting): nothing changed, nothing to do. The nightly run recomputes whatever the watermark says (the engine or its
-reference data may have changed). :func:`data.recompute.recompute_suggestions` keeps the history
-of decisions: an approved or rejected pair is never proposed again as new.
+last recomputation that committed (a platform setting): nothing changed, nothing to do. The
+nightly run recomputes whatever the watermark says (the engine or its reference data may have
+changed). :func:`data.recompute.recompute_suggestions` keeps the history of decisions: an
+approved or rejected pair is never proposed again as new.
 
 The engine runs on what a read-only transaction read (:func:`data.db.read_session`); its pairs are
 then written in a short transaction of their own, so that on SQLite the write lock is not held

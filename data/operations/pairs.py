@@ -20,6 +20,7 @@ from data.presentation import label
 
 from . import audit
 from ._common import load, local_today, now_or_utc
+from .beds import BED_MOVE, free_bed, take_bed
 from .offers import fill_one_place, free_one_place
 from .pair_fields import (
     CONTRACT_FIELDS,
@@ -327,6 +328,11 @@ def undo_last_stage(
                 "la rupture ne peut plus être annulée."
             ) from None
         line["place"] = "taken"
+    # The bed the undone change moved goes back: given back if it was taken, taken if given back.
+    if details.get(BED_MOVE) == "taken":
+        free_bed(session, suggestion.id, line, now=stamp)
+    elif details.get(BED_MOVE) == "freed":
+        take_bed(session, suggestion, line, now=stamp)
     if check.rematches_request:
         request = suggestion.request
         # Still active as the rupture left it: the contract holds it again. Paused or closed

@@ -34,6 +34,7 @@ from matching import ENGINE_VERSION, Exclusion, Match, distance_km
 
 from . import audit
 from ._common import _is_unique_violation, load, now_or_utc, update_if
+from .beds import free_bed, take_bed
 from .offers import (
     NO_PLACE_LEFT,
     NO_PLACE_TAKEN,
@@ -331,9 +332,12 @@ def change_suggestion_status(
         mark_request_matched(session, request, now=stamp)
         details["place"] = "taken"
         details["request_from"] = request_before.value
+        take_bed(session, suggestion, details, now=stamp)
     if plan.frees_place:
         free_one_place(session, offer, now=stamp)
         details["place"] = "freed"
+    if plan.frees_place or target == S.BROKEN:  # a contract that ends gives its bed back
+        free_bed(session, suggestion.id, details, now=stamp)
     if plan.reactivates_request:
         details["request_from"] = request.status.value
         reactivate_request(session, request, now=stamp, by_person=False)

@@ -59,7 +59,7 @@ class HousingNeeds:
     needs: list[HousingNeed]
     #: Live pairs of a candidate who needs housing that no bed houses, best score first.
     blocked: list[Suggestion]
-    #: Published resources (not on a site) with their free beds, after the signed pairs'.
+    #: Published resources (not on a site) with their free beds.
     resources: list[tuple[HousingResource, int]]
     #: Beds the open offers reserve on their own sites.
     beds_on_offers: int
@@ -80,11 +80,9 @@ class HousingNeeds:
 
 
 def housed_by_signed_pairs(session: Session) -> dict[int, int]:
-    """Return, by resource id, how many pairs with a signed contract (still running) live there.
-
-    Those beds are Passerelle's own lets: a resource's free beds are its beds less the beds its
-    manager declares taken, less these.
-    """
+    """Return, by resource id, how many pairs with a signed contract (still running) the engine
+    housed there (each took one of its beds when signed, if one was free:
+    :mod:`data.operations.beds`)."""
     rows = session.execute(
         select(Suggestion.proposed_housing_id, func.count())
         .where(
@@ -114,7 +112,7 @@ def housing_needs(session: Session, territory: Sequence[str] | None = None) -> H
         .options(joinedload(HousingResource.commune))
         .order_by(HousingResource.name, HousingResource.id)
     ).all()
-    free = {r.id: max(0, r.beds_free - signed.get(r.id, 0)) for r in shared}
+    free = {r.id: r.beds_free for r in shared}
     resources = [(r, free[r.id]) for r in shared if inside(r.commune_insee)]
 
     requests = session.scalars(

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from data import operations as ops
+from data.actor import Actor
 from data.models import HousingKind, HousingResource
 from data.models import SuggestionStatus as S
 from data.operations.allocation import propose_allocation
@@ -120,9 +122,14 @@ def test_the_needs_view_counts_needs_blocked_pairs_and_beds(session: Session) ->
     assert near_pair.id not in {s.id for s in needs.blocked}
     assert needs.beds_free == 3 and needs.taken == []
 
-    # A signed pair living at the hostel takes one of its beds, for the engine as for the view.
-    near_pair.status = S.CONTRACT_SIGNED
-    session.flush()
+    # A pair signed, its candidate housed at the hostel, takes one of its beds, for the engine
+    # as for the view (approved, then contacted, interviewed and signed, by a coordinator).
+    staff = Actor.user(f.make_user(session))
+    ops.approve_suggestion(session, near_pair, staff)
+    ops.mark_contacted(session, near_pair, staff)
+    ops.mark_interview(session, near_pair, staff)
+    ops.mark_contract_signed(session, near_pair, staff)
+    assert near_pair.status is S.CONTRACT_SIGNED and hostel.beds_taken == 1
     needs = housing_needs(session)
     assert needs.beds_free == 2 and needs.taken == [(hostel, 1)]
     assert [h.beds for h in housing_inputs(session)] == [2]
@@ -131,7 +138,8 @@ def test_the_needs_view_counts_needs_blocked_pairs_and_beds(session: Session) ->
     around = housing_needs(session, communes_within(session, far_offer.site.commune, 15))
     assert around.resources == [] and around.taken == []
     assert {s.offer_id for s in around.blocked} == {far_offer.id}
-    assert {n.request.id for n in around.needs} == {housed.id, blocked.id}
+    # The housed candidate signed: their request is matched, no longer a need.
+    assert {n.request.id for n in around.needs} == {blocked.id}
 
 
 def test_the_kinds_of_housing_are_the_engines() -> None:

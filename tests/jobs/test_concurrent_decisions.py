@@ -36,6 +36,8 @@ from data.errors import Conflict
 from data.models import (
     AuditEntry,
     Candidate,
+    HousingResource,
+    HousingSource,
     Offer,
     OfferStatus,
     Role,
@@ -44,6 +46,7 @@ from data.models import (
     User,
 )
 from data.models.mail import OutboxMessage
+from data.operations.beds import held_bed
 from data.operations.pairs import MOVED_SINCE
 from data.operations.suggestions import TAKEN
 from tests.data import factories as f
@@ -211,6 +214,41 @@ def test_two_contracts_on_the_last_place(
                 )
             ).all()
             assert len(signed) == 1
+
+
+def test_two_contracts_housed_at_the_last_bed(
+    committed_factory: sessionmaker[Session], committed_engine: Engine
+) -> None:
+    """Two pairs of two offers, both housed by the engine at a hostel's last bed, signed at the
+    same instant: both contracts are signed, one bed is taken, the other pair holds none."""
+    for _ in range(RUNS // 4):
+        pairs, coordinators = [], []
+        with committed_factory.begin() as s:
+            hostel = f.make_housing_resource(s, beds=1, beds_taken=0)
+            hostel_id = hostel.id
+        for _ in range(2):
+            pair_id, _offer, coordinator = _pair(committed_factory, S.INTERVIEW)
+            with committed_factory.begin() as s:
+                pair = s.get_one(Suggestion, pair_id)
+                pair.housing_source = HousingSource.RESOURCE
+                pair.proposed_housing_id = hostel_id
+            pairs.append(pair_id)
+            coordinators.append(coordinator)
+
+        def sign(pid: int, who: Actor) -> Contender:
+            return lambda s: ops.mark_contract_signed(s, pid, who)
+
+        outcomes = _race(
+            committed_factory, [sign(p, c) for p, c in zip(pairs, coordinators, strict=True)]
+        )
+        TALLY.setdefault(f"two contracts, one bed [{committed_engine.dialect.name}]", Counter())[
+            "both signed"
+        ] += 1
+        assert outcomes == ["won", "won"], outcomes
+        with committed_factory() as s:
+            assert s.get_one(HousingResource, hostel_id).beds_taken == 1
+            held = [held_bed(s, p) for p in pairs]
+            assert sorted(held, key=lambda h: h is None) == [hostel_id, None], held
 
 
 def test_two_manual_pairs_of_the_same_request_and_offer(
