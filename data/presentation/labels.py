@@ -412,6 +412,11 @@ def _story(details: Mapping[str, Any]) -> list[str]:
         parts.append("une place de l'offre pourvue")
     elif place == "freed":
         parts.append("une place de l'offre rouverte")
+    bed = details.get("bed_move")  # a bed of the resource that houses the pair (issue 17)
+    if bed == "taken":
+        parts.append("un lit du logement proposé occupé")
+    elif bed == "freed":
+        parts.append("un lit du logement proposé libéré")
     if details.get("request_to") == "active":
         parts.append("la demande de nouveau active")
     return parts
@@ -430,6 +435,10 @@ def event_line(action: str, details: Mapping[str, Any] | None) -> str:
     ...     "broken_on": "2026-03-02", "place": "freed"})
     "Changement d'étape : Contrat signé → Contrat rompu (rompu le 2 mars 2026, une place de \
 l'offre rouverte)"
+    >>> event_line("status_change", {"from": "interview", "to": "contract_signed",
+    ...     "place": "taken", "bed": 7, "bed_move": "taken"})
+    "Changement d'étape : Entretien → Contrat signé (une place de l'offre pourvue, un lit du \
+logement proposé occupé)"
     >>> event_line("interview_details", {"interview_on": "2026-03-02", "interview_time": "14:30"})
     'Entretien : entretien le 2 mars 2026 à 14:30'
     """
