@@ -96,6 +96,14 @@ def queue_contact_mails(
                 contact_email=contact.email,
                 contact_phone=contact.phone,
                 home_url=url(base, "candidate_home"),
+                # Where the engine houses the candidate, when at a resource near the offer.
+                housing=pair.proposed_housing,
+                housing_km=pair.proposed_housing_km,
+                housing_url=(
+                    None
+                    if pair.proposed_housing_id is None
+                    else url(base, "public_housing", resource_id=pair.proposed_housing_id)
+                ),
             )
         )
     else:

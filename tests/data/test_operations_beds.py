@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import operations as ops
 from data.actor import Actor
 from data.models import HousingResource, HousingSource, Suggestion, SuggestionStatus
+from data.models.mail import OutboxMessage
 from data.operations.beds import held_bed
 from tests.data import factories as f
 
@@ -81,3 +83,20 @@ def test_a_pair_housed_by_its_offer_or_not_at_all_takes_no_resource_bed(
         ops.mark_contract_signed(session, pair, me, now=_at(1))
         assert held_bed(session, pair.id) is None
     assert hostel.beds_taken == 0
+
+
+def test_the_candidates_contact_mail_says_where_to_live(session: Session) -> None:
+    hostel = f.make_housing_resource(session, name="Les Tilleuls (test)", monthly_cost_eur=380)
+    pair = f.make_suggestion(session, offer=f.make_offer(session), status=S.PROPOSED)
+    pair.housing_source = HousingSource.RESOURCE
+    pair.proposed_housing_id, pair.proposed_housing_km = hostel.id, 2.0
+    session.flush()
+    ops.approve_suggestion(session, pair, Actor.user(f.make_user(session)))
+    mail = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient == pair.request.candidate.email)
+    ).one()
+    said = " ".join(mail.text.split())
+    assert (
+        "Pour vous loger : Les Tilleuls (test), à 2 km de l'établissement, 380 € par mois" in said
+    )
+    assert f"/se-loger/{hostel.id}" in mail.text and f"/se-loger/{hostel.id}" in mail.html

@@ -16,7 +16,12 @@ from data.mail.links import LINKS, url
 from data.mail.outbox import unsubscribe_url
 
 #: A sample value for each parameter of a link's path.
-SAMPLES: dict[str, object] = {"offer_id": 7, "centre_id": 3, "token": "AbC-123_xyz"}
+SAMPLES: dict[str, object] = {
+    "offer_id": 7,
+    "centre_id": 3,
+    "resource_id": 5,
+    "token": "AbC-123_xyz",
+}
 
 
 def _params(path: str) -> dict[str, object]:
