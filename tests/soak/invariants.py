@@ -19,6 +19,7 @@ from data.models import (
     Candidate,
     Commune,
     Employer,
+    HousingResource,
     Metier,
     Offer,
     OfferStatus,
@@ -61,7 +62,34 @@ def check_all(
         problems += contact_mails(conn, service.mail, record)
         problems += nobody_mailed_after_leaving(service.mail, record)
         problems += dashboard(conn, coordinator)
+        problems += beds(conn, record)
     problems += no_server_error(service, record)
+    return problems
+
+
+def beds(conn: Connection, record: Record) -> list[str]:
+    """Each hostel published in the soak: its beds taken are those of the pairs signed while
+    housed there (the soak's hostels let no bed otherwise), never more than its beds."""
+    problems: list[str] = []
+    for hostel in sorted(record.hostels):
+        row = conn.execute(
+            select(HousingResource.beds, HousingResource.beds_taken).where(
+                HousingResource.id == hostel
+            )
+        ).one()
+        signed = conn.scalar(
+            select(func.count())
+            .select_from(Suggestion)
+            .where(
+                Suggestion.proposed_housing_id == hostel,
+                Suggestion.id.in_(sorted(record.housed_signed)),
+                Suggestion.status == SuggestionStatus.CONTRACT_SIGNED,
+            )
+        )
+        if row.beds_taken != signed or row.beds_taken > row.beds:
+            problems.append(
+                f"hostel {hostel}: {row.beds_taken} beds taken of {row.beds}, {signed} signed pairs"
+            )
     return problems
 
 

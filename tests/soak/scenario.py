@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from data.models import Candidate, Request, Suggestion
+from data.models import Candidate, HousingResource, Request, Suggestion
 from tests.data.factories import fake_siret
 from tests.soak.harness import Person, Service, one_click, unsubscribe_link, wait_until
 
@@ -54,6 +54,9 @@ class Record:
     #: Offers closed and candidates deleted: no suggestion is expected for them any more.
     closed_offers: set[int] = field(default_factory=set)
     deleted: set[str] = field(default_factory=set)
+    #: Housing resources the coordinators published, and the pairs signed while housed there.
+    hostels: set[int] = field(default_factory=set)
+    housed_signed: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -193,7 +196,14 @@ class People:
     # --- Candidates
 
     def candidate(
-        self, key: str, first: str, commune: str, metier: str, frequency: str = "daily"
+        self,
+        key: str,
+        first: str,
+        commune: str,
+        metier: str,
+        frequency: str = "daily",
+        *,
+        housing: bool = False,
     ) -> CandidateP:
         """Sign up a candidate, choose how often to be mailed, post a request."""
         email = f"{first.lower()}.{key}@soak.example"
@@ -211,16 +221,25 @@ class People:
         if frequency != "daily":
             status, _, _ = p.submit("/candidat/notifications", form={"notify_frequency": frequency})
             assert status == 302, f"{email}: notifications answered {status}"
-        self.post_request(c, metier, commune, 30)
+        self.post_request(c, metier, commune, 30, housing=housing)
         return c
 
     def post_request(
-        self, c: CandidateP, metier: str, commune: str, km: int, second: str = ""
+        self,
+        c: CandidateP,
+        metier: str,
+        commune: str,
+        km: int,
+        second: str = "",
+        *,
+        housing: bool = False,
     ) -> None:
         """Create or change the candidate's request; record the change."""
         form = {"metier_1": metier, "commune": commune, "max_distance_km": str(km)}
         if second:
             form["metier_2"] = second
+        if housing:
+            form["needs_housing"] = "1"
         status, _, _ = c.person.submit("/candidat/demande", form=form)
         assert status == 302, f"{c.email}: the request answered {status}"
         self.record.changes.append(Change("request", c.email, time.time(), f"{metier} {km} km"))
@@ -281,6 +300,48 @@ class People:
             {"reason": reason, "confirme": "1"} if reason else {"confirme": "1"},
         )
         assert status == 302, f"moving {suggestion_id} to {stage} answered {status}"
+
+    def hostel(self, coordinator: Person, name: str, commune: str, beds: int) -> int:
+        """Publish a partner's hostel through the inventory's form; return its id."""
+        status, _, location = coordinator.submit(
+            "/coordination/logements/nouveau",
+            form={
+                "name": name,
+                "housing_kind": "fjt",
+                "manager": "partner",
+                "partner_name": "Habitat jeunes (soak)",
+                "commune": commune,
+                "beds": str(beds),
+                "monthly_cost_eur": "390",
+                "published": "1",
+            },
+        )
+        assert status == 302, f"publishing the hostel {name} answered {status}"
+        with self.service.db.engine.connect() as conn:
+            found = conn.scalar(select(HousingResource.id).where(HousingResource.name == name))
+        assert found is not None, f"the hostel {name} was not saved ({location})"
+        self.record.hostels.add(found)
+        return found
+
+    def housed_pair(self, candidate: CandidateP, offer_id: int, hostel: int) -> int:
+        """Wait for the suggestion (candidate, offer) housed by the engine at ``hostel``."""
+
+        def find() -> int | None:
+            with self.service.db.engine.connect() as conn:
+                return conn.scalar(
+                    select(Suggestion.id)
+                    .join(Request, Request.id == Suggestion.request_id)
+                    .join(Candidate, Candidate.id == Request.candidate_id)
+                    .where(
+                        Candidate.email == candidate.email,
+                        Suggestion.offer_id == offer_id,
+                        Suggestion.proposed_housing_id == hostel,
+                    )
+                )
+
+        return wait_until(
+            find, f"the suggestion {candidate.email} / offer {offer_id} housed", SCHEDULER_WAIT
+        )
 
     def reject(self, coordinator: Person, suggestion_id: int, reason: str) -> None:
         status, _, _ = coordinator.submit(
@@ -361,6 +422,16 @@ def run_day(people: People, staff: Staff, n: int) -> None:
     s52 = people.pair(c5, o2)
     people.approve(b, s52, c5, e2)
     people.stage(b, s52, "abandon", "La candidate a trouvé un contrat ailleurs.")
+
+    # Housing (issue 17): a coordinator publishes a partner's hostel with one bed; a candidate
+    # who needs housing is housed there by the engine, signs, and the bed is taken.
+    hostel = people.hostel(a, f"Foyer Les Tilleuls {key}", "Péronnas (01960)", beds=1)
+    c7 = people.candidate(key, "Sarah", BOURG, "aide-soignant", "immediate", housing=True)
+    s72 = people.housed_pair(c7, o2, hostel)
+    people.approve(a, s72, c7, e2)
+    people.stage(a, s72, "contacte")
+    people.stage(a, s72, "contrat")
+    people.record.housed_signed.add(s72)
 
     # People change their minds.
     people.post_request(c3, "aide-soignant", "Saint-Denis-lès-Bourg (01000)", 40, "AES")
