@@ -36,21 +36,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
-from data.errors import DataError, PermissionDenied, ValidationError
+from data.errors import PermissionDenied, ValidationError
 from data.models import HousingAid, HousingKind, HousingResource, TrainingCentre
 from data.presentation import plural
-from data.presentation.export import FORMULA_STARTS, Column, csv_text
-from data.presentation.labels import LABELS, field_label
+from data.presentation.export import Column, csv_text
+from data.presentation.labels import LABELS
 from matching import normalize
 
 from . import audit
 from .communes import commune_label, resolve_commune
-from .csv_import import (
-    decode_csv,
-    missing_columns_message,
-    too_many_lines_message,
-    unreadable_message,
-)
+from .csv_import import Semicolon, import_lines
 from .employers import employer_by_siret
 from .housing import clean_periods, create_housing, differs, update_housing
 from .validation import clean_siret, clean_text
@@ -180,14 +175,6 @@ REQUIRED_COLUMNS = tuple(c.column for c in COLUMNS if c.required)
 _AID_SPLIT_RE = re.compile(r"[,;/+]")
 
 
-class _Semicolon(csv.excel):
-    delimiter = ";"
-
-
-class _Comma(csv.excel):
-    delimiter = ","
-
-
 @dataclass
 class HousingImportReport:
     """What the import did: resources created and updated, lines rejected with their messages.
@@ -222,7 +209,7 @@ def template_csv() -> str:
     """Return an import file's header line (the French labels, ``;``-separated) and one example
     line, marked as an example to replace."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, dialect=_Semicolon, lineterminator="\r\n")
+    writer = csv.writer(buffer, dialect=Semicolon, lineterminator="\r\n")
     writer.writerow([c.label for c in COLUMNS])
     writer.writerow(
         [
@@ -288,14 +275,6 @@ def export_csv(resources: Iterable[HousingResource]) -> str:
 # --- Import -------------------------------------------------------------------------------------
 
 
-def _cell(value: str | None) -> str:
-    """A cell as typed: trimmed, without the apostrophe an export puts before a formula sign."""
-    text = (value or "").strip()
-    if text.startswith("'") and text[1:2] and text[1:2] in FORMULA_STARTS:
-        return text[1:]
-    return text
-
-
 def import_housing(session: Session, actor: Actor, stream: IO[bytes]) -> HousingImportReport:
     """Create or update resources from a CSV file; the caller commits.
 
@@ -304,15 +283,30 @@ def import_housing(session: Session, actor: Actor, stream: IO[bytes]) -> Housing
     if not actor.is_staff:
         raise PermissionDenied(STAFF_ONLY)
     report = HousingImportReport()
-    text = decode_csv(stream.read())
-    # The separator is the header line's (csv.Sniffer takes an export's apostrophe for a quote).
-    first = text.split("\n", 1)[0]
-    dialect = _Comma if first.count(",") > first.count(";") else _Semicolon
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    try:
-        _read_lines(session, actor, reader, report)
-    except csv.Error:
-        report.fatal["file"] = [unreadable_message(reader.line_num + 1)]
+
+    def accepted(kept: tuple[int, str]) -> None:
+        housing_id, outcome = kept
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        report.housing_ids.add(housing_id)
+
+    import_lines(
+        session,
+        stream,
+        report,
+        headers=_HEADERS,
+        required=REQUIRED_COLUMNS,
+        labels={c.column: c.label for c in COLUMNS},
+        field_labels={
+            **{c.name: c.label for c in COLUMNS},
+            "employer_id": "SIRET de la structure",
+            "centre_id": "Centre de formation",
+            "periods": "Disponible du",
+            "commune_insee": "Commune",
+        },
+        max_lines=MAX_LINES,
+        import_line=lambda row: _import_line(session, actor, row),
+        accepted=accepted,
+    )
     if not report.fatal and report.housing_ids:
         audit.record(
             session,
@@ -323,54 +317,6 @@ def import_housing(session: Session, actor: Actor, stream: IO[bytes]) -> Housing
             {"housing_ids": sorted(report.housing_ids), "summary": report.summary()},
         )
     return report
-
-
-def _read_lines(
-    session: Session, actor: Actor, reader: csv.DictReader[str], report: HousingImportReport
-) -> None:
-    headers = [_HEADERS.get(normalize(h or ""), "") for h in (reader.fieldnames or [])]
-    missing = [_BY_COLUMN[c].label for c in REQUIRED_COLUMNS if c not in headers]
-    if missing:
-        report.fatal["file"] = [missing_columns_message(missing, (c.label for c in COLUMNS))]
-        return
-    for count, raw in enumerate(reader, start=1):
-        if count > MAX_LINES:
-            report.fatal["file"] = [too_many_lines_message(MAX_LINES)]
-            return
-        number = reader.line_num
-        row = {
-            _HEADERS.get(normalize(k or ""), ""): _cell(v)
-            for k, v in raw.items()
-            if isinstance(v, str)
-        }
-        row.pop("", None)
-        if not any(row.values()):
-            continue
-        report.lines += 1
-        savepoint = session.begin_nested()
-        try:
-            housing_id, outcome = _import_line(session, actor, row)
-        except (ValidationError, DataError) as exc:
-            savepoint.rollback()
-            report.rejected.append((number, _messages(exc)))
-            continue
-        savepoint.commit()
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        report.housing_ids.add(housing_id)
-
-
-def _messages(exc: DataError) -> list[str]:
-    if not isinstance(exc, ValidationError):
-        return [str(exc)]
-    column_of = {c.name: c.label for c in COLUMNS}
-    column_of.update({"employer_id": "SIRET de la structure", "centre_id": "Centre de formation"})
-    column_of.update({"periods": "Disponible du", "commune_insee": "Commune"})
-    return [
-        f"{column_of.get(name, field_label(name))} : {message}"
-        for name, messages in exc.errors.items()
-        for message in messages
-        if name != "_schema"
-    ] + exc.errors.get("_schema", [])
 
 
 def _kind(text: str) -> str:

@@ -33,21 +33,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.actor import Actor
-from data.errors import DataError, PermissionDenied, ValidationError
+from data.errors import PermissionDenied, ValidationError
 from data.models import CentreKind, TrainingCentre, TrainingProgramme, TrainingSession
 from data.presentation import plural
-from data.presentation.export import FORMULA_STARTS, Column, csv_text
-from data.presentation.labels import LABELS, field_label
+from data.presentation.export import Column, csv_text
+from data.presentation.labels import LABELS
 from matching import normalize
 
 from . import audit
 from .communes import commune_label, resolve_commune
-from .csv_import import (
-    decode_csv,
-    missing_columns_message,
-    too_many_lines_message,
-    unreadable_message,
-)
+from .csv_import import Semicolon, import_lines
 from .training import (
     CENTRE_RULES,
     PROGRAMME_RULES,
@@ -193,14 +188,6 @@ _KINDS = {
 REQUIRED_COLUMNS = tuple(c.column for c in COLUMNS if c.required)
 
 
-class _Semicolon(csv.excel):
-    delimiter = ";"
-
-
-class _Comma(csv.excel):
-    delimiter = ","
-
-
 @dataclass
 class TrainingImportReport:
     """What the import did: objects created and updated, lines rejected with their messages.
@@ -240,7 +227,7 @@ def template_csv() -> str:
     """Return an import file's header line (the French labels, ``;``-separated) and one example
     line, marked as an example to replace."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, dialect=_Semicolon, lineterminator="\r\n")
+    writer = csv.writer(buffer, dialect=Semicolon, lineterminator="\r\n")
     writer.writerow([c.label for c in COLUMNS])
     writer.writerow(
         [
@@ -320,14 +307,6 @@ def export_csv(centres: Iterable[TrainingCentre]) -> str:
 # --- Import -------------------------------------------------------------------------------------
 
 
-def _cell(value: str | None) -> str:
-    """A cell as typed: trimmed, without the apostrophe an export puts before a formula sign."""
-    text = (value or "").strip()
-    if text.startswith("'") and text[1:2] and text[1:2] in FORMULA_STARTS:
-        return text[1:]
-    return text
-
-
 def import_centres(session: Session, actor: Actor, stream: IO[bytes]) -> TrainingImportReport:
     """Create or update centres, programmes and sessions from a CSV file; the caller commits.
 
@@ -336,16 +315,27 @@ def import_centres(session: Session, actor: Actor, stream: IO[bytes]) -> Trainin
     if not actor.is_staff:
         raise PermissionDenied(STAFF_ONLY)
     report = TrainingImportReport()
-    text = decode_csv(stream.read())
-    # The separator is the header line's: csv.Sniffer would also guess the quote character,
-    # and takes the apostrophe the export puts before a formula sign for one.
-    first = text.split("\n", 1)[0]
-    dialect = _Comma if first.count(",") > first.count(";") else _Semicolon
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    try:
-        _read_lines(session, actor, reader, report)
-    except csv.Error:
-        report.fatal["file"] = [unreadable_message(reader.line_num + 1)]
+
+    def import_line(row: dict[str, str]) -> tuple[int, _Counts]:
+        counts = _Counts()
+        return _import_line(session, actor, row, counts), counts
+
+    def accepted(kept: tuple[int, _Counts]) -> None:
+        kept[1].add_to(report)
+        report.centre_ids.add(kept[0])
+
+    import_lines(
+        session,
+        stream,
+        report,
+        headers=_HEADERS,
+        required=REQUIRED_COLUMNS,
+        labels={c.column: c.label for c in COLUMNS},
+        field_labels={c.name: c.label for c in COLUMNS},
+        max_lines=MAX_LINES,
+        import_line=import_line,
+        accepted=accepted,
+    )
     if not report.fatal and report.centre_ids:
         audit.record(
             session,
@@ -356,53 +346,6 @@ def import_centres(session: Session, actor: Actor, stream: IO[bytes]) -> Trainin
             {"centre_ids": sorted(report.centre_ids), "summary": report.summary()},
         )
     return report
-
-
-def _read_lines(
-    session: Session, actor: Actor, reader: csv.DictReader[str], report: TrainingImportReport
-) -> None:
-    headers = [_HEADERS.get(normalize(h or ""), "") for h in (reader.fieldnames or [])]
-    missing = [_BY_COLUMN[c].label for c in REQUIRED_COLUMNS if c not in headers]
-    if missing:
-        report.fatal["file"] = [missing_columns_message(missing, (c.label for c in COLUMNS))]
-        return
-    for count, raw in enumerate(reader, start=1):
-        if count > MAX_LINES:
-            report.fatal["file"] = [too_many_lines_message(MAX_LINES)]
-            return
-        number = reader.line_num
-        row = {
-            _HEADERS.get(normalize(k or ""), ""): _cell(v)
-            for k, v in raw.items()
-            if isinstance(v, str)
-        }
-        row.pop("", None)
-        if not any(row.values()):
-            continue
-        report.lines += 1
-        savepoint = session.begin_nested()
-        counts = _Counts()
-        try:
-            centre_id = _import_line(session, actor, row, counts)
-        except (ValidationError, DataError) as exc:
-            savepoint.rollback()
-            report.rejected.append((number, _messages(exc)))
-            continue
-        savepoint.commit()
-        counts.add_to(report)
-        report.centre_ids.add(centre_id)
-
-
-def _messages(exc: DataError) -> list[str]:
-    if not isinstance(exc, ValidationError):
-        return [str(exc)]
-    column_of = {c.name: c.label for c in COLUMNS}
-    return [
-        f"{column_of.get(name, field_label(name))} : {message}"
-        for name, messages in exc.errors.items()
-        for message in messages
-        if name != "_schema"
-    ] + exc.errors.get("_schema", [])
 
 
 @dataclass
