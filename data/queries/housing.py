@@ -26,6 +26,7 @@ from .housing_public import (
     PRIVATE_KINDS,
     HousingHit,
     available_on_filter,
+    load_hits,
     public_housing_query,
 )
 from .housing_public import HousingSearch as PublicSearch
@@ -141,16 +142,6 @@ def _ranked(
     return sorted(measured(session, located, HousingResource.id, near, max_km))
 
 
-def _load(
-    session: Session, stmt: Select[HousingResource], ranked: list[tuple[float, int]]
-) -> list[HousingHit]:
-    if not ranked:
-        return []
-    ids = [i for _, i in ranked]
-    found = {r.id: r for r in session.scalars(stmt.where(HousingResource.id.in_(ids))).unique()}
-    return [HousingHit(found[i], d) for d, i in ranked if i in found]
-
-
 def inventory_hits(session: Session, search: InventorySearch | None = None) -> list[HousingHit]:
     """Return every resource the filters keep: by name, or nearest first."""
     search = search or InventorySearch()
@@ -158,7 +149,7 @@ def inventory_hits(session: Session, search: InventorySearch | None = None) -> l
     if search.near is None:
         rows = session.scalars(stmt.order_by(*_BY_NAME)).unique()
         return [HousingHit(r, None) for r in rows]
-    return _load(session, stmt, _ranked(session, stmt, search.near, search.max_km))
+    return load_hits(session, stmt, _ranked(session, stmt, search.near, search.max_km))
 
 
 def inventory_page(
@@ -178,7 +169,7 @@ def inventory_page(
     ranked = paginate_list(
         _ranked(session, stmt, search.near, search.max_km), number, size, clamp=clamp
     )
-    return Page(_load(session, stmt, ranked.items), ranked.number, size, ranked.total)
+    return Page(load_hits(session, stmt, ranked.items), ranked.number, size, ranked.total)
 
 
 def find_housing(session: Session, housing_id: int) -> HousingResource | None:

@@ -33,6 +33,7 @@ from .pages import Page, paginate, paginate_list
 
 __all__ = [
     "DEFAULT_HOUSING_REACH_KM",
+    "load_hits",
     "PRIVATE_KINDS",
     "HousingHit",
     "available_on_filter",
@@ -145,9 +146,11 @@ def _ranked(
     return sorted(found, key=lambda hit: (hit[1] not in free, hit[0], hit[1]))
 
 
-def _load(
+def load_hits(
     session: Session, stmt: Select[HousingResource], ranked: list[tuple[float, int]]
 ) -> list[HousingHit]:
+    """Load the resources of ``stmt`` ranked as (distance, id), in that order, with their
+    distance (the inventory's list shares it)."""
     if not ranked:
         return []
     ids = [i for _, i in ranked]
@@ -162,7 +165,7 @@ def housing_hits(session: Session, search: HousingSearch | None = None) -> list[
     if search.near is None:
         rows = session.scalars(stmt.order_by(*_BY_FREE_THEN_NAME)).unique()
         return [HousingHit(r, None) for r in rows]
-    return _load(session, stmt, _ranked(session, stmt, search.near, search.max_km))
+    return load_hits(session, stmt, _ranked(session, stmt, search.near, search.max_km))
 
 
 def housing_page(
@@ -183,7 +186,7 @@ def housing_page(
     ranked = paginate_list(
         _ranked(session, stmt, search.near, search.max_km), number, size, clamp=clamp
     )
-    return Page(_load(session, stmt, ranked.items), ranked.number, size, ranked.total)
+    return Page(load_hits(session, stmt, ranked.items), ranked.number, size, ranked.total)
 
 
 def find_public_housing(session: Session, resource_id: int) -> HousingResource | None:
@@ -200,7 +203,7 @@ def housing_near_offer(
     stmt = _listed(HousingSearch(free_only=True)).where(
         or_(HousingResource.site_id.is_(None), HousingResource.site_id != offer.site_id)
     )
-    return _load(session, stmt, _ranked(session, stmt, offer.site.commune, km))
+    return load_hits(session, stmt, _ranked(session, stmt, offer.site.commune, km))
 
 
 def housing_manager(resource: HousingResource) -> str:
