@@ -47,6 +47,7 @@ from data.operations.offer_fields import (
 from data.operations.offer_import import TEMPLATE_FILENAME, ImportReport, template_csv
 from data.operations.offer_import import import_offers as import_offers_csv
 from data.operations.sites import BEDS, COST, housing_field, save_site, site_fields
+from web.csvfiles import csv_download
 from web.cvfiles import CV_FIELDS, send_cv
 from web.db import get_session
 from web.forms import checked, or_none, values
@@ -483,11 +484,7 @@ def import_offers() -> str | tuple:
 def import_template() -> Response:
     """The header line of an import file, with a BOM so that spreadsheets read it as UTF-8."""
     _employer()
-    return Response(
-        "\ufeff" + template_csv(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
-    )
+    return csv_download(template_csv(), TEMPLATE_FILENAME, bom=True)
 
 
 @bp.post("/suggestions/<id:suggestion_id>/reponse")

@@ -24,12 +24,12 @@ from data.operations.housing_import import (
     COLUMNS,
     EXPORT_FILENAME,
     TEMPLATE_FILENAME,
-    HousingImportReport,
     export_csv,
     import_housing,
     template_csv,
 )
 from data.presentation.labels import HOUSING_MANAGER_LABELS
+from web.csvfiles import csv_download, import_form
 from web.db import get_session
 from web.forms import checked, values
 from web.sessions import STAFF, current_actor, current_user, role_required
@@ -257,11 +257,7 @@ def export() -> Response:
     """The resources the filters keep, in the import's columns."""
     _form, errors, search = housing_filters()
     found = [] if errors else [h.resource for h in queries.inventory_hits(get_session(), search)]
-    return Response(
-        export_csv(found),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{EXPORT_FILENAME}"'},
-    )
+    return csv_download(export_csv(found), EXPORT_FILENAME)
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
@@ -318,34 +314,15 @@ def delete(housing_id: int) -> Response | str | tuple[str, int]:
     return _delete(found, "coordinator")
 
 
-def _import_page(report: HousingImportReport | None, errors: dict[str, list[str]]) -> str:
-    return render_template("housing/import.html", report=report, errors=errors, columns=COLUMNS)
-
-
 @bp.route("/import", methods=["GET", "POST"])
 def import_file() -> str | tuple[str, int]:
-    if request.method == "GET":
-        return _import_page(None, {})
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _import_page(None, {"file": ["Choisissez un fichier CSV à importer."]}), 400
-    session = get_session()
-    report = import_housing(session, current_actor(), upload.stream)
-    if report.fatal:
-        session.rollback()
-        return _import_page(None, report.fatal), 400
-    session.commit()
-    return _import_page(report, {})
+    return import_form("housing/import.html", COLUMNS, import_housing)
 
 
 @bp.get("/import/modele.csv")
 def import_template() -> Response:
     """The header line and an example line, with a BOM so that spreadsheets read UTF-8."""
-    return Response(
-        "\ufeff" + template_csv(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
-    )
+    return csv_download(template_csv(), TEMPLATE_FILENAME, bom=True)
 
 
 # --- Structures ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from data.presentation import choices
 from data.presentation.export import Column, csv_text
 from data.presentation.formatters import plural
 from data.presentation.labels import SURVEY_STATE_LABELS
+from web.csvfiles import csv_download
 from web.db import get_session
 from web.forms import checked, small_int, values
 from web.mailing import base_url
@@ -243,13 +244,8 @@ def close(survey_id: int) -> Response:
 def export(survey_id: int) -> Response:
     """The campaign's invitations and answers, one line per structure."""
     found = _survey(survey_id)
-    return Response(
-        csv_text(ANSWER_COLUMNS, _invites(found)),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="recensement-logements-{found.id}.csv"'
-        },
-    )
+    text = csv_text(ANSWER_COLUMNS, _invites(found))
+    return csv_download(text, f"recensement-logements-{found.id}.csv")
 
 
 # --- The structures' form -----------------------------------------------------------------------

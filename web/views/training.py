@@ -21,11 +21,11 @@ from data.operations.training_import import (
     COLUMNS,
     EXPORT_FILENAME,
     TEMPLATE_FILENAME,
-    TrainingImportReport,
     export_csv,
     import_centres,
     template_csv,
 )
+from web.csvfiles import csv_download, import_form
 from web.db import get_session
 from web.forms import checked, values
 from web.sessions import STAFF, current_actor, role_required
@@ -90,11 +90,7 @@ def centres() -> str | tuple[str, int]:
 def export() -> Response:
     """Every centre with its programmes and sessions: the import's columns."""
     text = export_csv([h.centre for h in queries.centre_hits(get_session())])
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{EXPORT_FILENAME}"'},
-    )
+    return csv_download(text, EXPORT_FILENAME)
 
 
 # --- Forms --------------------------------------------------------------------------------------
@@ -293,31 +289,12 @@ def delete_session(session_id: int) -> Response:
 # --- Import -------------------------------------------------------------------------------------
 
 
-def _import_page(report: TrainingImportReport | None, errors: dict[str, list[str]]) -> str:
-    return render_template("training/import.html", report=report, errors=errors, columns=COLUMNS)
-
-
 @bp.route("/import", methods=["GET", "POST"])
 def import_file() -> str | tuple[str, int]:
-    if request.method == "GET":
-        return _import_page(None, {})
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _import_page(None, {"file": ["Choisissez un fichier CSV à importer."]}), 400
-    session = get_session()
-    report = import_centres(session, current_actor(), upload.stream)
-    if report.fatal:
-        session.rollback()
-        return _import_page(None, report.fatal), 400
-    session.commit()
-    return _import_page(report, {})
+    return import_form("training/import.html", COLUMNS, import_centres)
 
 
 @bp.get("/import/modele.csv")
 def import_template() -> Response:
     """The header line and an example line, with a BOM so that spreadsheets read UTF-8."""
-    return Response(
-        "\ufeff" + template_csv(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
-    )
+    return csv_download(template_csv(), TEMPLATE_FILENAME, bom=True)
