@@ -41,6 +41,8 @@ from .communes import resolve_commune
 from .employers import MAX_HOUSING_COST_EUR, check_site_beds
 from .validation import (
     ErrorCollector,
+    FieldCleaner,
+    clean_by_rules,
     clean_centre,
     clean_commune,
     clean_date,
@@ -50,7 +52,6 @@ from .validation import (
     clean_int,
     clean_phone,
     clean_text,
-    reject_unknown_fields,
 )
 
 __all__ = [
@@ -250,9 +251,8 @@ def _optional_text(maximum: int, *, multiline: bool = False) -> Callable[..., st
     return lambda s, v, f: clean_text(v, f, required=False, max_length=maximum, multiline=multiline)
 
 
-_Cleaner = Callable[[Session, object, str], Any]
 #: How each field is checked: its cleaner (which the session may feed), then the model's name.
-HOUSING_RULES: dict[str, tuple[_Cleaner, str]] = {
+HOUSING_RULES: dict[str, tuple[FieldCleaner, str]] = {
     "name": (lambda s, v, f: clean_text(v, f, max_length=MAX_NAME), "name"),
     "kind": (lambda s, v, f: _kind(v, f), "kind"),
     "employer_id": (_employer, "employer_id"),
@@ -304,22 +304,11 @@ def _clean(
     session: Session, values: Mapping[str, Any], errors: ErrorCollector, *, new: bool
 ) -> dict[str, Any]:
     """Return the model's attributes for ``values``; each field's message goes to ``errors``."""
-    reject_unknown_fields(values, HOUSING_RULES)
     if "commune" in values and "commune_insee" in values:
         errors.add("commune", "Indiquez la commune une seule fois.")
-    cleaned: dict[str, Any] = {}
-    for name, (cleaner, attribute) in HOUSING_RULES.items():
-        if name not in values:
-            given_as_code = name == "commune" and "commune_insee" in values
-            if new and name in _REQUIRED and not given_as_code:
-                errors.add(name, "Ce champ est obligatoire.")
-            elif new and name in _DEFAULTS:
-                cleaned[attribute] = _DEFAULTS[name]
-            continue
-        value = errors.run(cleaner, session, values[name], name)
-        if not errors.has(name):
-            cleaned[attribute] = value
-    return cleaned
+    return clean_by_rules(
+        session, HOUSING_RULES, values, errors, new=new, required=_REQUIRED, defaults=_DEFAULTS
+    )
 
 
 #: (low, high, message): ``low`` may not exceed ``high``; the message goes to the second of the

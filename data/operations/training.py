@@ -47,6 +47,8 @@ from ._common import load
 from .communes import resolve_commune
 from .validation import (
     ErrorCollector,
+    FieldCleaner,
+    clean_by_rules,
     clean_commune,
     clean_date,
     clean_email,
@@ -55,7 +57,6 @@ from .validation import (
     clean_metier,
     clean_phone,
     clean_text,
-    reject_unknown_fields,
 )
 
 __all__ = [
@@ -192,8 +193,7 @@ def _day(value: object, field: str, *, required: bool = False) -> date | None:
 
 
 #: How each field is checked: its cleaner (which the session may feed), then the model's name.
-_Cleaner = Callable[[Session, object, str], Any]
-CENTRE_RULES: dict[str, tuple[_Cleaner, str]] = {
+CENTRE_RULES: dict[str, tuple[FieldCleaner, str]] = {
     "name": (
         lambda s, v, f: clean_text(v, f, max_length=MAX_NAME),
         "name",
@@ -214,7 +214,7 @@ CENTRE_RULES: dict[str, tuple[_Cleaner, str]] = {
     "contact_phone": (lambda s, v, f: clean_phone(v, f), "contact_phone"),
     "public_transport": (lambda s, v, f: _transit(v, f), "public_transport"),
 }
-PROGRAMME_RULES: dict[str, tuple[_Cleaner, str]] = {
+PROGRAMME_RULES: dict[str, tuple[FieldCleaner, str]] = {
     "metier": (lambda s, v, f: clean_metier(s, v, f).code, "metier_code"),
     "diploma": (
         lambda s, v, f: clean_text(v, f, required=False, max_length=MAX_DIPLOMA_TEXT),
@@ -232,7 +232,7 @@ PROGRAMME_RULES: dict[str, tuple[_Cleaner, str]] = {
         "rhythm",
     ),
 }
-SESSION_RULES: dict[str, tuple[_Cleaner, str]] = {
+SESSION_RULES: dict[str, tuple[FieldCleaner, str]] = {
     "start_date": (lambda s, v, f: _day(v, f, required=True), "start_date"),
     "end_date": (lambda s, v, f: _day(v, f), "end_date"),
     "apprenticeship_places": (
@@ -253,33 +253,23 @@ _DEFAULTS: dict[str, Any] = {"by_apprenticeship": True, "public_transport": Tran
 
 def _clean(
     session: Session,
-    rules: Mapping[str, tuple[_Cleaner, str]],
+    rules: Mapping[str, tuple[FieldCleaner, str]],
     values: Mapping[str, Any],
     *,
     new: bool,
 ) -> dict[str, Any]:
     """Return the model's attributes for ``values``, or raise every field's message at once."""
-    reject_unknown_fields(values, rules)
     errors = ErrorCollector()
-    cleaned: dict[str, Any] = {}
-    for name, (cleaner, attribute) in rules.items():
-        if name not in values:
-            given_as_code = name == "commune" and "commune_insee" in values
-            if new and name in _REQUIRED and not given_as_code:
-                errors.add(name, "Ce champ est obligatoire.")
-            elif new and name in _DEFAULTS:
-                cleaned[attribute] = _DEFAULTS[name]
-            continue
-        value = errors.run(cleaner, session, values[name], name)
-        if not errors.has(name):
-            cleaned[attribute] = value
+    cleaned = clean_by_rules(
+        session, rules, values, errors, new=new, required=_REQUIRED, defaults=_DEFAULTS
+    )
     errors.raise_if_any()
     return cleaned
 
 
 def differs(
     session: Session,
-    rules: Mapping[str, tuple[_Cleaner, str]],
+    rules: Mapping[str, tuple[FieldCleaner, str]],
     obj: object,
     values: Mapping[str, Any],
 ) -> bool:

@@ -134,6 +134,44 @@ def reject_unknown_fields(changes: Mapping[str, Any], allowed: Iterable[str]) ->
         )
 
 
+#: A field's cleaner in a table of rules: (session, value as given, field name) -> clean value.
+FieldCleaner = Callable[[Session, object, str], Any]
+
+
+def clean_by_rules(
+    session: Session,
+    rules: Mapping[str, tuple[FieldCleaner, str]],
+    values: Mapping[str, Any],
+    errors: ErrorCollector,
+    *,
+    new: bool,
+    required: Iterable[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the model's attributes for ``values`` by a table of rules (field -> (cleaner,
+    attribute)); each field's message goes to ``errors``.
+
+    A new object (``new``) needs the ``required`` fields (a commune may come as
+    ``commune_insee``) and gets the ``defaults`` of the fields not given; a change only
+    touches the fields given. A field the rules do not name is refused at once.
+    """
+    reject_unknown_fields(values, rules)
+    needed, fallback = set(required), defaults or {}
+    cleaned: dict[str, Any] = {}
+    for name, (cleaner, attribute) in rules.items():
+        if name not in values:
+            given_as_code = name == "commune" and "commune_insee" in values
+            if new and name in needed and not given_as_code:
+                errors.add(name, "Ce champ est obligatoire.")
+            elif new and name in fallback:
+                cleaned[attribute] = fallback[name]
+            continue
+        value = errors.run(cleaner, session, values[name], name)
+        if not errors.has(name):
+            cleaned[attribute] = value
+    return cleaned
+
+
 # --- Identifiers ------------------------------------------------------------------------------
 
 
