@@ -30,6 +30,7 @@ from data.models.employers import JoinRequestStatus, StructureJoinRequest
 from data.models.mail import OutboxMessage, OutboxStatus
 from matching import Allocation
 
+from .housing_needs import HOUSED, LIVE_PAIR
 from .moderation import structures_to_check_count
 from .offers import offers_by_id
 from .requests import requests_by_id
@@ -258,11 +259,7 @@ def today(session: Session, now: datetime, *, priority_only: bool = False) -> To
     housed = (
         select(Suggestion.id)
         .join(Offer, Offer.id == Suggestion.offer_id)
-        .where(
-            Suggestion.request_id == Request.id,
-            Suggestion.status.in_(LIVE),
-            Offer.housing_beds > 0,
-        )
+        .where(Suggestion.request_id == Request.id, *LIVE_PAIR, HOUSED)
     )
     unhoused_stmt = select(Request).where(
         Request.status == RequestStatus.ACTIVE,

@@ -35,11 +35,20 @@ from data.models import (
 from matching import DEFAULT_PARAMS, distance_km
 
 __all__ = [
+    "HOUSED",
+    "LIVE_PAIR",
     "HousingNeed",
     "HousingNeeds",
     "housed_by_signed_pairs",
     "housing_needs",
 ]
+
+
+#: A pair that counts for a candidate's housing: alive (under review or on its way), not stale,
+#: its offer open. The dashboard's « besoin de logement » and this view read the same pairs.
+LIVE_PAIR = (Suggestion.status.in_(LIVE), Suggestion.stale.is_not(True), *OPEN_OFFER)
+#: A pair whose candidate the engine houses: the offer's own beds or a resource near it.
+HOUSED = Suggestion.housing_source.is_not(None)
 
 
 @dataclass(frozen=True)
@@ -131,9 +140,7 @@ def housing_needs(session: Session, territory: Sequence[str] | None = None) -> H
         .where(
             Request.status == RequestStatus.ACTIVE,
             Request.needs_housing.is_(True),
-            Suggestion.status.in_(LIVE),
-            Suggestion.stale.is_not(True),
-            *OPEN_OFFER,
+            *LIVE_PAIR,
         )
         .options(
             joinedload(Suggestion.offer).options(

@@ -13,7 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import mail, queries
-from data.models import Offer, OfferStatus, RequestStatus, Role, Suggestion, SuggestionStatus
+from data.models import (
+    HousingSource,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+    Role,
+    Suggestion,
+    SuggestionStatus,
+)
 from tests.data import factories as f
 from tests.web.conftest import World, deliver_mails, post, sign_in
 
@@ -753,8 +761,9 @@ def test_dashboard_lists_first_what_waits_for_a_coordinator(
     app: Flask, world: World, session: Session
 ) -> None:
     """« À faire »: a pair stuck at its stage, an open offer no live suggestion reaches, a
-    request needing housing with no suggestion of an offer with a bed, a mail dead for good;
-    each counted, the records listed with a link; then gone once dealt with."""
+    request needing housing with no live suggestion that houses it (the offer's own beds or a
+    resource near it), a mail dead for good; each counted, the records listed with a link; then
+    gone once dealt with."""
     from datetime import UTC, datetime
 
     from data.mail.outbox import enqueue
@@ -766,7 +775,8 @@ def test_dashboard_lists_first_what_waits_for_a_coordinator(
 
     now = datetime.now(UTC)
     world.suggestion.status_changed_at = now - timedelta(days=queries.STUCK_AFTER_DAYS + 1)
-    world.offer.housing_beds = 1  # the world's request, needing housing, has a bed in view
+    # The world's request, needing housing, has a pair the engine houses on the offer's beds.
+    world.suggestion.housing_source = HousingSource.OFFER
     lonely = f.make_offer(session, metier_code="educateur-specialise")
     unhoused = f.make_request(session, needs_housing=True, commune_insee=f.OYONNAX)
     enqueue(session, to="x@example.org", kind="test", key="dead", subject="S", text="T")
@@ -789,11 +799,16 @@ def test_dashboard_lists_first_what_waits_for_a_coordinator(
     # The plan's priority métiers only: the same records (all of them are of those métiers).
     assert queries.today(session, now, priority_only=True) == today
 
-    f.make_suggestion(session, unhoused, lonely)  # a live suggestion reaches the offer...
+    pair = f.make_suggestion(session, unhoused, lonely)  # a live suggestion reaches the offer...
     session.commit()
     after = queries.today(session, now)
     assert after.lonely_offers == 0
-    assert lonely.housing_beds == 0 and unhoused in after.unhoused  # ...but it has no bed
+    assert unhoused in after.unhoused  # ...but it houses nobody
+    # The engine houses the candidate at a hostel near the offer: the need is met.
+    pair.housing_source = HousingSource.RESOURCE
+    pair.proposed_housing_id = f.make_housing_resource(session).id
+    session.commit()
+    assert unhoused not in queries.today(session, now).unhoused
 
 
 def test_employer_offer_page_counts_its_candidates_at_each_step(

@@ -6,7 +6,8 @@ Create Date: 2026-12-04 13:50:00
 
 ``suggestions.housing_source`` (the offer's own beds, or a resource near it; none when the
 candidate needs no housing or no bed fits), ``proposed_housing_id`` (the resource; back to none
-when it is deleted) and ``proposed_housing_km`` (from the offer's site to the resource).
+when it is deleted) and ``proposed_housing_km`` (from the offer's site to the resource). The
+pairs of a candidate who needs housing on an offer with beds of its own are housed by the offer.
 """
 
 from collections.abc import Sequence
@@ -48,6 +49,13 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
+    # The pairs computed before: a candidate who needs housing was housed by the offer's own beds
+    # (the next recomputation says where, resources included).
+    op.execute(
+        "UPDATE suggestions SET housing_source = 'offer' WHERE"
+        " request_id IN (SELECT id FROM requests WHERE needs_housing)"
+        " AND offer_id IN (SELECT id FROM offers WHERE housing_beds > 0)"
+    )
     # The enum's check, once the column exists (SQLite's batch copy would check it too early).
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
         batch_op.create_check_constraint(
