@@ -793,7 +793,7 @@ def test_dashboard_lists_first_what_waits_for_a_coordinator(
     assert f'/coordination/suggestions/{world.suggestion.id}"' in page
     assert "1 offre ouverte sans aucune suggestion en cours" in page
     assert f'/coordination/offres/{lonely.id}"' in page
-    assert "1 demande avec un besoin de logement" in page
+    assert "1 demande avec un besoin de logement et aucune suggestion qui la loge" in page
     assert f'/coordination/demandes/{unhoused.id}"' in page
     assert "1 courriel en échec définitif" in page
     # The plan's priority métiers only: the same records (all of them are of those métiers).
