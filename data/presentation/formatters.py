@@ -132,17 +132,21 @@ def weight(value: float | None) -> str:
 def agree(n: int, one: str, many: str) -> str:
     """Return the words that agree with the number ``n``, without the number.
 
+    In French the plural starts at two: « 0 lit », « 1 lit », « 2 lits ».
+
     >>> agree(1, "offre trouvée", "offres trouvées"), agree(2, "offre trouvée", "offres trouvées")
     ('offre trouvée', 'offres trouvées')
+    >>> agree(0, "réponse", "réponses")
+    'réponse'
     """
-    return one if n == 1 else many
+    return one if abs(n) < 2 else many
 
 
 def plural(n: int, one: str, many: str) -> str:
     """Return the number and the word that fits it: never a lazy « proposition(s) ».
 
-    >>> plural(1, "proposition", "propositions"), plural(0, "lit", "lits")
-    ('1 proposition', '0 lits')
+    >>> plural(1, "proposition", "propositions"), plural(0, "lit", "lits"), plural(3, "lit", "lits")
+    ('1 proposition', '0 lit', '3 lits')
     """
     return f"{number(n)} {agree(n, one, many)}"
 

@@ -66,7 +66,7 @@ def test_a_coordinator_counts_creates_sends_reminds_and_closes(
     survey_id, _ = _campaign(app, world, session)
     page = client.get(f"{BASE}/{survey_id}")
     assert (
-        "0 réponses sur 5 (0 %)" in page.text and "<dd>Ouvert</dd>" in page.text
+        "0 réponse sur 5 (0 %)" in page.text and "<dd>Ouvert</dd>" in page.text
     )  # the 3 SAAD above and the 2 of the campaign
     again = post(client, f"{BASE}/{survey_id}/envoyer", follow_redirects=True)
     assert "Ce recensement était déjà envoyé." in again.text

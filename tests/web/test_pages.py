@@ -822,7 +822,7 @@ def test_employer_offer_page_counts_its_candidates_at_each_step(
     page = html.unescape(client.get(f"/employeur/offres/{world.offer.id}").text)
     figures = page[page.index('id="chiffres-offre"') :]
     figures = figures[: figures.index("</ul>")]
-    assert "0 candidatures proposées à votre réponse" in figures
+    assert "0 candidature proposée à votre réponse" in figures
     assert "1 candidature en attente de l'examen de la coordination" in figures
     assert "1 mise en relation (mise en relation faite : 1)" in figures
 
