@@ -540,6 +540,8 @@ FIELD_LABELS: dict[str, str] = {
     "source": "Source",
     "contract_year": "Année de contrat",
     "percent": "Pourcentage du SMIC",
+    "grid_valid_from": "En vigueur à partir du",
+    "grid_source": "Source",
     "first_name": "Prénom",
     "last_name": "Nom",
     "email": "Adresse électronique",
