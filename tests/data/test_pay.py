@@ -16,7 +16,7 @@ from data.models import AgeBand, PayGridRow, Role, SmicValue
 from data.operations.pay import ADMINS_ONLY, add_pay_grid_row, add_smic_value
 from data.queries.pay import offer_budget, pay_estimate, smic_in_force
 from data.recompute import recompute_suggestions
-from data.reference import load_reference, read_pay_grid, read_smic
+from data.reference import load_reference, read_apprentice_aids, read_pay_grid, read_smic
 
 from . import factories as f
 from .test_recompute import BOURG, NOW, offer, request, rows
@@ -47,6 +47,10 @@ def test_the_shipped_grid_is_the_code_du_travail_s() -> None:
     assert all("D6222-26" in r["source"] for r in read_pay_grid())
     # No SMIC ships unless an official source was checked (data/reference/README.md).
     assert read_smic() == []
+    # Aids are listed with their amount, conditions, source and the date it was read.
+    aids = read_apprentice_aids()
+    assert aids and all(a[k] for a in aids for k in ("name", "amount", "conditions", "source"))
+    assert all(a["source_date"] for a in aids)
 
 
 def test_load_reference_keeps_one_grid_and_the_rows_admins_added(session: Session) -> None:

@@ -116,7 +116,7 @@ def test_the_offer_page_shows_the_budget(app: Flask, world: World, session: Sess
     for amount in ("774,00", "918,00", "1\u202f206,00", "394,00", "538,00", "826,00"):
         assert f"{amount}\u202f€" in page
     assert "Reste après le logement" in page and "380,00\u202f€ par mois" in page
-    assert "ne sont pas encore répertoriées" in page
+    assert "Aide au permis de conduire des apprentis" in page and "etudiant.gouv.fr" in page
     # Visitors and employers see no budget.
     assert "Votre budget" not in app.test_client().get(url).text
     assert "Votre budget" not in sign_in(app.test_client(), world.employer_user).get(url).text
