@@ -120,3 +120,14 @@ def test_the_offer_page_shows_the_budget(app: Flask, world: World, session: Sess
     # Visitors and employers see no budget.
     assert "Votre budget" not in app.test_client().get(url).text
     assert "Votre budget" not in sign_in(app.test_client(), world.employer_user).get(url).text
+
+
+def test_a_minor_reads_why_a_night_work_offer_is_not_for_them(
+    app: Flask, world: World, session: Session
+) -> None:
+    world.offer.night_work = True
+    world.request.age_band = AgeBand.UNDER_18
+    session.commit()
+    page = sign_in(app.test_client(), world.candidate_user).get(f"/offres/{world.offer.id}").text
+    assert "elle ne correspond pas à votre demande" in page
+    assert "Travail de nuit : interdit aux mineurs" in page
