@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 from data.db import rows_changed
 from data.models import (
     OPEN_OFFER,
+    AgeBand,
     HousingResource,
     HousingSource,
     Offer,
@@ -303,6 +304,8 @@ def request_input(r: Request, referential: MetierReferential) -> RequestIn | Non
         available_from=r.available_from,
         diploma_level=r.diploma_level,
         training_centre=_centre_id(r.training_centre_id),
+        # The law for minors: no night work (Code du travail, L3163-2); the band says minor.
+        minor=r.age_band == AgeBand.UNDER_18,
     )
 
 
@@ -328,6 +331,7 @@ def offer_input(
         places=o.places_left,
         housing_beds=o.housing_beds,
         licence_required=o.licence_required,
+        night_work=o.night_work,
         start=o.start_date,
         training_centre=_centre_id(o.partner_centre_id),
         employer_centres=tuple(

@@ -10,11 +10,13 @@ Input files are JSON arrays of records (the interchange format; more fields are 
 
 * offer: ``id`` (string), ``metier`` (code or free text), ``commune`` (INSEE code) or
   ``lat``/``lon``, ``places`` (int >= 0), ``housing_beds`` (int >= 0, default 0),
-  ``licence_required`` (bool, default false), ``start`` (ISO date, optional);
+  ``licence_required`` (bool, default false), ``start`` (ISO date, optional),
+  ``night_work`` (bool, default false: never offered to a minor);
 * request: ``id`` (string), ``metiers`` (list of codes or free texts), ``commune`` or
   ``lat``/``lon``, ``max_km`` (number), ``needs_housing`` (bool), ``accepts_relocation``,
   ``has_licence`` (bools, default false), ``available_from`` (ISO date, optional),
-  ``diploma_level`` (int, optional).
+  ``diploma_level`` (int, optional), ``minor`` (bool, default false: under 18, so never
+  offered an offer with night work; the reason ``night`` then appears in the exclusions).
 
 With ``--training T.json``, a JSON array of training centres: ``id`` (string), ``name``,
 ``commune`` (INSEE code) or ``lat``/``lon``, ``programmes`` (a list of ``{"metier": code or
@@ -355,9 +357,12 @@ def _offer(rec: _Record, res: Resolution, communes: _Communes) -> OfferIn | None
     beds = rec.integer("housing_beds", default=0)
     licence = rec.boolean("licence_required")
     start = rec.day("start")
+    night = rec.boolean("night_work")
     if res.code is None:
         return None
-    return OfferIn(rec.raw["id"], res.code, lat, lon, places, beds, licence, start)
+    return OfferIn(
+        rec.raw["id"], res.code, lat, lon, places, beds, licence, start, night_work=night
+    )
 
 
 def _request(rec: _Record, codes: tuple[str, ...], communes: _Communes) -> RequestIn:
@@ -376,6 +381,7 @@ def _request(rec: _Record, codes: tuple[str, ...], communes: _Communes) -> Reque
         has_licence=rec.boolean("has_licence"),
         available_from=rec.day("available_from"),
         diploma_level=level,
+        minor=rec.boolean("minor"),
     )
 
 

@@ -384,8 +384,14 @@ class _Run:
         }
         samples["metier"] = self._metier_samples()
         samples["places"] = self._places_samples()
-        # Without centres, no pair can fail on training: the reason is not reported at all.
-        reasons = EXCLUSION_REASONS if self.training is not None else EXCLUSION_REASONS[:-1]
+        # Without centres, no pair can fail on training; without a minor or a night-work offer,
+        # none on night work: such a reason is not reported at all.
+        night = bool(requests.minor.any() or offers.night_work.any())
+        reasons = tuple(
+            r
+            for r in EXCLUSION_REASONS
+            if (r != "training" or self.training is not None) and (r != "night" or night)
+        )
         ordered = {r: counts[r] for r in reasons}
         return Exclusions(ordered, {r: tuple(samples[r]) for r in reasons})
 
@@ -555,7 +561,14 @@ def widen(
                     housing=housing,
                 )
                 ok = k.compat & k.within
-                for fail in (k.f_diploma, k.f_licence, k.f_date, k.f_housing, k.f_training):
+                for fail in (
+                    k.f_diploma,
+                    k.f_licence,
+                    k.f_night,
+                    k.f_date,
+                    k.f_housing,
+                    k.f_training,
+                ):
                     if fail is not None:
                         ok &= ~fail
                 D = np.where(ok, k.d, np.inf)

@@ -358,6 +358,8 @@ def exclusion_message(
         return f"Niveau {LEVEL_NAMES.get(level, str(level))} requis pour cette formation"
     if reason == "licence":
         return "Permis B exigé"
+    if reason == "night":
+        return "Travail de nuit : interdit aux mineurs"
     if reason == "date":
         start = off.start or date.min
         return f"Disponible trop tard (après le {day_text(start)})"
@@ -413,6 +415,7 @@ def pair_results(
     zeros = np.zeros(len(rows), dtype=bool)
     fails["diploma"] = zeros if k.f_diploma is None else k.f_diploma
     fails["licence"] = zeros if k.f_licence is None else k.f_licence
+    fails["night"] = zeros if k.f_night is None else k.f_night
     fails["date"] = zeros if k.f_date is None else k.f_date
     fails["housing"] = zeros if k.f_housing is None else k.f_housing
     fails["training"] = zeros if k.f_training is None else k.f_training

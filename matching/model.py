@@ -47,6 +47,7 @@ EXCLUSION_REASONS: tuple[str, ...] = (
     "distance",
     "diploma",
     "licence",
+    "night",
     "date",
     "housing",
     "training",
@@ -133,6 +134,7 @@ class OfferIn:
     start: date | None = None
     training_centre: str | None = None
     employer_centres: tuple[str, ...] = ()
+    night_work: bool = False
 
     def __post_init__(self) -> None:
         _check_id("offer", self.id)
@@ -145,6 +147,7 @@ class OfferIn:
         _check_int("offer", self.id, "places", self.places, 0)
         _check_int("offer", self.id, "housing_beds", self.housing_beds, 0)
         _check_bool("offer", self.id, "licence_required", self.licence_required)
+        _check_bool("offer", self.id, "night_work", self.night_work)
         _check_date("offer", self.id, "start", self.start)
         _check_centre_ref("offer", self.id, "training_centre", self.training_centre)
         centres = _centre_ids("offer", self.id, "employer_centres", self.employer_centres)
@@ -171,6 +174,7 @@ class RequestIn:
     available_from: date | None = None
     diploma_level: int | None = None
     training_centre: str | None = None
+    minor: bool = False
 
     def __post_init__(self) -> None:
         _check_id("request", self.id)
@@ -189,6 +193,7 @@ class RequestIn:
         _check_bool("request", self.id, "needs_housing", self.needs_housing)
         _check_bool("request", self.id, "accepts_relocation", self.accepts_relocation)
         _check_bool("request", self.id, "has_licence", self.has_licence)
+        _check_bool("request", self.id, "minor", self.minor)
         _check_date("request", self.id, "available_from", self.available_from)
         if self.diploma_level is not None:
             _check_int("request", self.id, "diploma_level", self.diploma_level, 0)

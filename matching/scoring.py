@@ -175,6 +175,7 @@ class Terms:
     eligible: Bools | None  # may be beyond reach (accepts to move, offer has a bed)
     f_diploma: Bools | None
     f_licence: Bools | None
+    f_night: Bools | None
     f_date: Bools | None
     f_housing: Bools | None
     s_training: F64 | None = None  # given centres
@@ -285,8 +286,9 @@ def kernel(
         eligible,
         (row(requests.diploma_level) < col(offers.entry_level)) if fails[0] else None,
         (row(~requests.has_licence) & col(offers.licence_required)) if fails[1] else None,
-        (row(requests.available_from) > col(offers.latest_start)) if fails[2] else None,
-        _housing_fails(needs & col(~offers.has_beds), far) if fails[3] else None,
+        (row(requests.minor) & col(offers.night_work)) if fails[2] else None,
+        (row(requests.available_from) > col(offers.latest_start)) if fails[3] else None,
+        _housing_fails(needs & col(~offers.has_beds), far) if fails[4] else None,
         s_training,
         f_training,
     )
@@ -342,13 +344,15 @@ def _weights(
 
 def may_fail(
     requests: RequestTable, rows: IntArray, offers: OfferTable, cols: IntArray, params: Params
-) -> tuple[bool, bool, bool, bool]:
-    """Which of diploma, licence, date, housing may fail somewhere among these rows and columns."""
+) -> tuple[bool, bool, bool, bool, bool]:
+    """Which of diploma, licence, night, date, housing may fail somewhere among these rows and
+    columns."""
     level, entry = requests.diploma_level[rows], offers.entry_level[cols]
     available, start = requests.available_from[rows], offers.latest_start[cols]
     return (
         bool(level.min(initial=UNKNOWN_LEVEL) < entry.max(initial=0)),
         bool((~requests.has_licence[rows]).any() and offers.licence_required[cols].any()),
+        bool(requests.minor[rows].any() and offers.night_work[cols].any()),
         bool(available.max(initial=ANY_TIME) > start.min(initial=NO_START)),
         bool(
             params.exclude_without_housing
@@ -380,6 +384,7 @@ def pair_terms(
     valid = (d <= requests.max_km[pair_rows]) | eligible
     valid &= requests.diploma_level[pair_rows] >= offers.entry_level[pair_cols]
     valid &= requests.has_licence[pair_rows] | ~offers.licence_required[pair_cols]
+    valid &= ~(requests.minor[pair_rows] & offers.night_work[pair_cols])
     valid &= requests.available_from[pair_rows] <= offers.latest_start[pair_cols]
     valid &= ~needs | has_beds
     score: F64 = weighted[pair_rows, offers.metier[pair_cols]]
@@ -400,7 +405,7 @@ def pair_terms(
 
 
 #: The hard constraints that :class:`BlockKernel` checks, in :data:`EXCLUSION_REASONS` order.
-BLOCK_FAILS = ("diploma", "licence", "date", "housing")
+BLOCK_FAILS = ("diploma", "licence", "night", "date", "housing")
 
 
 class BlockKernel:
@@ -521,6 +526,12 @@ class BlockKernel:
                 np.logical_and(
                     ~requests.has_licence[rows][:, None],
                     offers.licence_required[cols][None, :],
+                    out=failed_here,
+                )
+            elif reason == "night":
+                np.logical_and(
+                    requests.minor[rows][:, None],
+                    offers.night_work[cols][None, :],
                     out=failed_here,
                 )
             elif reason == "date":

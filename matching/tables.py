@@ -65,6 +65,7 @@ class RequestTable:
     needs_housing: Bools
     accepts_relocation: Bools
     has_licence: Bools
+    minor: Bools  # under 18: never offered night work
     available_from: NDArray[np.int64]  # a day number, ANY_TIME if not given
     diploma_level: NDArray[np.int64]  # UNKNOWN_LEVEL if not given
     metier_score: F64  # (n, n_metiers): the métier criterion against an offer of each métier
@@ -91,6 +92,7 @@ class RequestTable:
             needs_housing=np.fromiter(map(attrgetter("needs_housing"), items), bool, n),
             accepts_relocation=np.fromiter(map(attrgetter("accepts_relocation"), items), bool, n),
             has_licence=np.fromiter(map(attrgetter("has_licence"), items), bool, n),
+            minor=np.fromiter(map(attrgetter("minor"), items), bool, n),
             available_from=np.array(
                 [
                     ANY_TIME if r.available_from is None else r.available_from.toordinal()
@@ -121,6 +123,7 @@ class OfferTable:
     beds: NDArray[np.int64]
     has_beds: Bools
     licence_required: Bools
+    night_work: Bools
     latest_start: NDArray[np.int64]  # the start's day number plus the tolerance; NO_START
     entry_level: NDArray[np.int64]  # the métier's minimum diploma level
     #: Given housing resources: ``has_beds`` means housed (on site or near, see
@@ -154,6 +157,7 @@ class OfferTable:
             beds=beds,
             has_beds=beds > 0,
             licence_required=np.array([o.licence_required for o in items], dtype=bool),
+            night_work=np.array([o.night_work for o in items], dtype=bool),
             latest_start=np.array(
                 [
                     NO_START

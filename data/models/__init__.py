@@ -25,6 +25,7 @@ from .housing import (
     HousingSource,
 )
 from .housing_survey import HousingAnswer, HousingSurvey, HousingSurveyInvite, HousingSurveyLink
+from .pay import CONTRACT_YEARS, AgeBand, PayGridRow, SmicValue
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
     ANSWERABLE,
@@ -54,6 +55,10 @@ from .users import Role, User
 from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
+    "AgeBand",
+    "CONTRACT_YEARS",
+    "PayGridRow",
+    "SmicValue",
     "HELD_OFFER_STATUSES",
     "StructureCheck",
     "AWAITING_REVIEW",

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum, utcnow
+from .pay import AgeBand
 from .reference import Commune, Metier
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ class Request(Base):
     accepts_relocation: Mapped[bool] = mapped_column(Boolean, default=False)
     available_from: Mapped[date | None] = mapped_column(Date)
     diploma_level: Mapped[int | None] = mapped_column(Integer)
+    # The law for minors (no night work) and the pay grid read it; no birth date is kept.
+    age_band: Mapped[AgeBand | None] = mapped_column(str_enum(AgeBand, "age_band"))
     status: Mapped[RequestStatus] = mapped_column(
         str_enum(RequestStatus, "request_status"), default=RequestStatus.ACTIVE, index=True
     )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from data.errors import Conflict, InvalidTransition, ValidationError
-from data.models import Candidate, Request, RequestMetier, RequestStatus
+from data.models import AgeBand, Candidate, Request, RequestMetier, RequestStatus
 from matching import Resolution, normalize
 
 from ._common import load, local_today, now_or_utc
@@ -27,6 +27,7 @@ from .validation import (
     clean_centre,
     clean_commune,
     clean_date,
+    clean_enum,
     clean_int,
     reject_unknown_fields,
 )
@@ -75,6 +76,7 @@ _FIELDS = (
     "accepts_relocation",
     "available_from",
     "diploma_level",
+    "age_band",
     "training_centre_id",
 )
 
@@ -219,6 +221,11 @@ def _clean_request_fields(
                 required=False,
             ),
         )
+    if "age_band" in values:
+        keep(
+            "age_band",
+            errors.run(clean_enum, values["age_band"], AgeBand, "age_band", required=False),
+        )
     if "training_centre_id" in values:
         centre = errors.run(
             clean_centre, session, values["training_centre_id"], "training_centre_id"
@@ -267,6 +274,7 @@ def create_request(
     accepts_relocation: bool = False,
     available_from: date | str | None = None,
     diploma_level: int | None = None,
+    age_band: AgeBand | str | None = None,
     training_centre_id: int | str | None = None,
     keep_free_text: Collection[str] | None = None,
     now: datetime | None = None,
@@ -298,6 +306,7 @@ def create_request(
             "accepts_relocation": accepts_relocation,
             "available_from": available_from,
             "diploma_level": diploma_level,
+            "age_band": age_band,
             "training_centre_id": training_centre_id,
         },
         errors,

@@ -7,6 +7,7 @@ the names of :data:`FILTERS`.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from matching.explanations import MONTHS
@@ -17,6 +18,7 @@ __all__ = [
     "date_fr",
     "date_short",
     "datetime_fr",
+    "euros",
     "km",
     "number",
     "percent",
@@ -118,6 +120,19 @@ def number(value: float | None, digits: int = 0) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace(",", THOUSANDS).replace(".", ",")
+
+
+def euros(value: Decimal | float | None) -> str:
+    """Write an amount in euros to the cent, the French way: « 1 823,03 € ».
+
+    >>> euros(Decimal("492.22")), euros(-12), euros(None)
+    ('492,22 €', '-12,00 €', '')
+    """
+    if value is None:
+        return ""
+    cents = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    text = f"{cents:,.2f}".replace(",", THOUSANDS).replace(".", ",")
+    return f"{text} €"
 
 
 def weight(value: float | None) -> str:

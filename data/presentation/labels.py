@@ -25,6 +25,7 @@ from typing import Any
 
 from data.models import (
     SITE_HOUSING_KINDS,
+    AgeBand,
     CentreKind,
     ContractKind,
     HousingAid,
@@ -108,6 +109,12 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "visale": "Garantie Visale",
         "loca_pass": "Avance Loca-Pass",
         "other": "Autre aide",
+    },
+    AgeBand: {
+        "16-17": "16 ou 17 ans",
+        "18-20": "De 18 à 20 ans",
+        "21-25": "De 21 à 25 ans",
+        "26+": "26 ans et plus",
     },
     ContractKind: {
         "apprentissage": "Contrat d'apprentissage",
@@ -525,6 +532,16 @@ FIELD_LABELS: dict[str, str] = {
     "has_car": "Véhicule",
     "available_from": "Disponible à partir du",
     "diploma_level": "Niveau de diplôme",
+    "age_band": "Tranche d'âge",
+    # The SMIC and the apprentices' pay grid (admins)
+    "monthly_eur": "SMIC mensuel brut en euros",
+    "hourly_eur": "SMIC horaire brut en euros",
+    "valid_from": "En vigueur à partir du",
+    "source": "Source",
+    "contract_year": "Année de contrat",
+    "percent": "Pourcentage du SMIC",
+    "grid_valid_from": "En vigueur à partir du",
+    "grid_source": "Source",
     "first_name": "Prénom",
     "last_name": "Nom",
     "email": "Adresse électronique",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,7 +18,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from data.models import Commune, Metier
+from data.models import AgeBand, Commune, Metier, PayGridRow, SmicValue
 
 __all__ = [
     "REFERENCE_DIR",
@@ -25,6 +27,9 @@ __all__ = [
     "AIN_GEOJSON",
     "read_metiers",
     "read_communes",
+    "read_pay_grid",
+    "read_smic",
+    "read_apprentice_aids",
     "load_reference",
 ]
 
@@ -32,6 +37,9 @@ REFERENCE_DIR = Path(__file__).parent
 COMMUNES_CSV = REFERENCE_DIR / "communes.csv"
 METIERS_JSON = REFERENCE_DIR / "metiers.json"
 AIN_GEOJSON = REFERENCE_DIR / "ain_communes.geojson"
+PAY_GRID_CSV = REFERENCE_DIR / "pay_grid.csv"
+SMIC_CSV = REFERENCE_DIR / "smic.csv"
+APPRENTICE_AIDS_CSV = REFERENCE_DIR / "apprentice_aids.csv"
 
 
 def read_metiers(path: Path = METIERS_JSON) -> list[dict[str, Any]]:
@@ -55,6 +63,41 @@ def read_communes(path: Path = COMMUNES_CSV) -> Iterator[dict[str, Any]]:
             }
 
 
+def read_pay_grid(path: Path = PAY_GRID_CSV) -> list[dict[str, Any]]:
+    """Return the shipped rows of the apprentices' pay grid (percent of the SMIC), typed."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [
+            {
+                "age_band": AgeBand(row["age_band"]),
+                "contract_year": int(row["contract_year"]),
+                "percent": Decimal(row["percent"]),
+                "valid_from": date.fromisoformat(row["valid_from"]),
+                "source": row["source"],
+            }
+            for row in csv.DictReader(f)
+        ]
+
+
+def read_smic(path: Path = SMIC_CSV) -> list[dict[str, Any]]:
+    """Return the shipped SMIC values (gross, in cents), typed; none until one is sourced."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [
+            {
+                "monthly_cents": int(row["monthly_cents"]),
+                "hourly_cents": int(row["hourly_cents"]),
+                "valid_from": date.fromisoformat(row["valid_from"]),
+                "source": row["source"],
+            }
+            for row in csv.DictReader(f)
+        ]
+
+
+def read_apprentice_aids(path: Path = APPRENTICE_AIDS_CSV) -> list[dict[str, str]]:
+    """Return the known aids for apprentices (listed, never computed), in file order."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [dict(row) for row in csv.DictReader(f)]
+
+
 def _metier_row(m: dict[str, Any]) -> dict[str, Any]:
     return {
         "code": m["code"],
@@ -75,7 +118,13 @@ def _metier_row(m: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], key: str) -> None:
+def _upsert(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    key: str | list[str],
+    update: list[str] | None = None,
+) -> None:
     """Insert rows, updating those whose key exists (portable across SQLite and PostgreSQL).
 
     One statement with the rows as executemany parameters: building multi-VALUES statements of
@@ -83,11 +132,13 @@ def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], key: str
     """
     if not rows:
         return
+    keys = [key] if isinstance(key, str) else key
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table)
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-    session.execute(stmt.on_conflict_do_update(index_elements=[key], set_=updates), rows)
+    names = update if update is not None else [c.name for c in table.columns if c.name not in keys]
+    updates = {name: stmt.excluded[name] for name in names}
+    session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), rows)
 
 
 def load_reference(session: Session, communes_path: Path = COMMUNES_CSV) -> dict[str, int]:
@@ -96,6 +147,16 @@ def load_reference(session: Session, communes_path: Path = COMMUNES_CSV) -> dict
     _upsert(session, metiers, [_metier_row(m) for m in read_metiers()], "code")
     if communes_path.exists():
         _upsert(session, communes, list(read_communes(communes_path)), "insee")
+    # The pay grid and the SMIC: the shipped rows are refreshed; rows admins added are kept.
+    grid, smic = cast(Table, PayGridRow.__table__), cast(Table, SmicValue.__table__)
+    _upsert(
+        session,
+        grid,
+        read_pay_grid(),
+        ["age_band", "contract_year", "valid_from"],
+        ["percent", "source"],
+    )
+    _upsert(session, smic, read_smic(), "valid_from", ["monthly_cents", "hourly_cents", "source"])
     session.flush()
     return {
         "metiers": session.scalar(select(func.count()).select_from(Metier)) or 0,

@@ -43,7 +43,8 @@ T = TypeVar("T")
 
 class OfferClasses:
     """Offers with a place, grouped by what the hard constraints look at (métier, licence,
-    start, bed): two offers of a class are valid for exactly the same requests within reach.
+    night work, start, bed): two offers of a class are valid for exactly the same requests
+    within reach.
 
     Per class: its métier, licence, latest start, entry level and beds, its ``size`` and where
     its ``members`` (offer columns, in id order) ``start``; per offer, the class it is ``of``
@@ -53,7 +54,8 @@ class OfferClasses:
     def __init__(self, offers: OfferTable, cols: IntArray, n_metiers: int) -> None:
         start_rank = np.unique(offers.latest_start[cols], return_inverse=True)[1].ravel()
         key = (
-            (start_rank * n_metiers + offers.metier[cols]) * 2 + offers.licence_required[cols]
+            ((start_rank * n_metiers + offers.metier[cols]) * 2 + offers.licence_required[cols]) * 2
+            + offers.night_work[cols]
         ) * 2 + offers.has_beds[cols]
         distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
@@ -61,6 +63,7 @@ class OfferClasses:
         self.n = len(distinct)
         self.metier = offers.metier[representative]
         self.licence_required = offers.licence_required[representative]
+        self.night_work = offers.night_work[representative]
         self.latest_start = offers.latest_start[representative]
         self.entry_level = offers.entry_level[representative]
         self.has_beds = offers.has_beds[representative]
@@ -76,6 +79,7 @@ class OfferClasses:
         ok = requests.metier_score[rows][:, self.metier] > 0
         ok &= requests.diploma_level[rows][:, None] >= self.entry_level[None, :]
         ok &= requests.has_licence[rows][:, None] | ~self.licence_required[None, :]
+        ok &= ~(requests.minor[rows][:, None] & self.night_work[None, :])
         ok &= requests.available_from[rows][:, None] <= self.latest_start[None, :]
         ok &= ~requests.needs_housing[rows][:, None] | self.has_beds[None, :]
         return ok

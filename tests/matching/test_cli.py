@@ -179,6 +179,12 @@ def bad(**changes: Any) -> list[dict[str, Any]]:
         (bad(id=...), REQUESTS, 'offer #2: field "id": is required'),
         (bad(id="o1"), REQUESTS, 'offer #2 (id "o1"): field "id": duplicate id (also offer #1)'),
         (bad(licence_required="yes"), REQUESTS, 'field "licence_required": must be true or false'),
+        (bad(night_work=1), REQUESTS, 'field "night_work": must be true or false'),
+        (
+            OFFERS,
+            [{"id": "r1", "metiers": ["AS"], "commune": "01053", "max_km": 30, "minor": "oui"}],
+            'request #1 (id "r1"): field "minor": must be true or false',
+        ),
         (bad(start="01/09/2026"), REQUESTS, 'field "start": "01/09/2026" is not an ISO date'),
         (bad(housing_beds=True), REQUESTS, 'field "housing_beds": must be an integer'),
         (bad(commune=..., lat=46.2), REQUESTS, 'field "lon": is required'),
@@ -269,3 +275,38 @@ def test_python_dash_m(tmp_path: Path) -> None:
     bad_cmd = cmd[:-1] + [write(tmp_path, "bad.json", "not json")]
     done = subprocess.run(bad_cmd, capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 2 and done.stdout == "" and "malformed JSON" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["suggest", "allocate"])
+def test_a_minor_is_never_offered_night_work_and_the_exclusion_is_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    offers = [
+        {"id": "day", "metier": "aide-soignant", "commune": "01053", "places": 1},
+        {
+            "id": "night",
+            "metier": "aide-soignant",
+            "commune": "01053",
+            "places": 1,
+            "night_work": True,
+        },
+    ]
+    young = {"id": "young", "metiers": ["aide-soignant"], "commune": "01053", "max_km": 30}
+    requests = [young, {**young, "id": "zoe", "minor": True}]
+    code, out, err = run(tmp_path, capsys, command, offers, requests)
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    if command == "suggest":
+        assert [m["offer"] for m in data["requests"]["zoe"]] == ["day"]
+        assert [m["offer"] for m in data["requests"]["young"]] == ["day", "night"]
+        assert data["excluded"]["counts"]["night"] == 1
+        assert data["excluded"]["samples"]["night"] == [["zoe", "night"]]
+    else:
+        got = {a["request"]: a["offer"] for a in data["assignments"]}
+        # Ties go by request id: young takes the day post; the night one stays out of zoe's reach.
+        assert got == {"young": "day"}
+        assert [u["request"] for u in data["unassigned"]] == ["zoe"]
+    # The same files without the flags: no "night" reason at all.
+    plain = [{k: v for k, v in o.items() if k != "night_work"} for o in offers]
+    code, out, _ = run(tmp_path, capsys, "suggest", plain, [young, {**young, "id": "zoe"}])
+    assert "night" not in json.loads(out)["excluded"]["counts"]

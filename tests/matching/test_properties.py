@@ -73,6 +73,7 @@ def requests_(draw: st.DrawFn, n: int) -> list[RequestIn]:
                 has_licence=draw(st.booleans()),
                 available_from=draw(st.sampled_from(DATES)),
                 diploma_level=draw(st.sampled_from([None, 0, 3, 4, 5])),
+                minor=draw(st.booleans()),
             )
         )
     return out
@@ -93,6 +94,7 @@ def offers_(draw: st.DrawFn, n: int) -> list[OfferIn]:
                 housing_beds=draw(st.integers(0, 2)),
                 licence_required=draw(st.booleans()),
                 start=draw(st.sampled_from(DATES)),
+                night_work=draw(st.booleans()),
             )
         )
     return out
@@ -135,8 +137,11 @@ def test_suggest_equals_brute_force(blocking: str, inst, k: int) -> None:  # typ
     assert dict(s.by_request) == by_req
     assert dict(s.by_offer) == by_off
     first = [e.reasons[0] for e in results.values() if isinstance(e, Exclusion)]
-    # Without centres, "training" (the last reason) is not reported.
-    assert dict(s.excluded.counts) == {r: first.count(r) for r in EXCLUSION_REASONS[:-1]}
+    # Without centres, "training" (the last reason) is not reported; without a minor or an
+    # offer with night work, neither is "night".
+    night = any(r.minor for r in reqs) or any(o.night_work for o in offs)
+    reported = [r for r in EXCLUSION_REASONS[:-1] if r != "night" or night]
+    assert dict(s.excluded.counts) == {r: first.count(r) for r in reported}
     for reason, samples in s.excluded.samples.items():
         for pair in samples:
             e = results[pair]
@@ -536,3 +541,27 @@ def test_a_far_offer_with_a_bed_no_longer_outscores_a_nearer_one() -> None:
     assert s_near.distance_km < s_far.distance_km
     assert s_far.criteria["distance"].score <= s_near.criteria["distance"].score
     assert s_far.criteria["distance"].score == Params().relocation_distance_score
+
+
+@SETTINGS
+@given(instances())
+def test_a_minor_is_never_offered_night_work(inst) -> None:  # type: ignore[no-untyped-def]
+    reqs, offs = inst
+    minors = {r.id for r in reqs if r.minor}
+    night = {o.id for o in offs if o.night_work}
+    s = suggest(reqs, offs, REF, top_k=len(offs) or 1)
+    for rid, matches in s.by_request.items():
+        assert not (rid in minors and {m.offer_id for m in matches} & night)
+    for oid, matches in s.by_offer.items():
+        assert not (oid in night and {m.request_id for m in matches} & minors)
+    a = allocate(reqs, offs, REF)
+    assert not [x for x in a.assignments if x.request_id in minors and x.offer_id in night]
+    spec = allocate_reference(reqs, offs, REF)
+    assert not [rid for rid, m in spec.items() if rid in minors and m.offer_id in night]
+    for r in reqs:
+        for o in offs:
+            result = score_pair(r, o, REF, Params())
+            if r.minor and o.night_work:
+                assert isinstance(result, Exclusion) and "night" in result.reasons
+                i = result.reasons.index("night")
+                assert result.messages[i] == "Travail de nuit : interdit aux mineurs"

@@ -108,6 +108,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/admin/", (302, 403, 403, 403, 403)),
     ("/admin/courriels", (302, 403, 403, 403, 403)),
     ("/admin/comptes", (302, 403, 403, 403, 403)),
+    ("/admin/remuneration", (302, 403, 403, 403, 403)),
     # Team (issue 15): the structure's people, one's sign-in address, the link to a new address.
     ("/employeur/equipe", EMPLOYER_ONLY),
     ("/employeur/mon-adresse", EMPLOYER_ONLY),
@@ -212,6 +213,8 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/structures/offres/{offer}/retirer", (302, 403, 403, 403, 302)),
     ("/coordination/structures/offres/{offer}/rouvrir", (302, 403, 403, 403, 302)),
     ("/admin/verification-des-structures", (302, 403, 403, 403, 403)),
+    ("/admin/remuneration/smic", (302, 403, 403, 403, 403)),
+    ("/admin/remuneration/grille", (302, 403, 403, 403, 403)),
     # Forms posted incomplete: their owner gets the form back with messages (400).
     ("/connexion", (400, 302, 302, 302, 302)),
     ("/connexion/equipe", (400, 400, 400, 400, 302)),

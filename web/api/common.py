@@ -255,6 +255,7 @@ _REQUEST_FIELDS = (
     "accepts_relocation",
     "available_from",
     "diploma_level",
+    "age_band",
     "training_centre_id",
     "created_at",
     "updated_at",

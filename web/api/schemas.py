@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from data.models import (
+    AgeBand,
     ContractKind,
     Interest,
     OfferStatus,
@@ -504,6 +505,12 @@ class RequestSchema(Base):
     accepts_relocation = StrictBoolean(required=True)
     available_from = Day(required=True, allow_none=True)
     diploma_level = StrictInteger(required=True, allow_none=True)
+    age_band = Choice(
+        AgeBand,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Age band: 16-17, 18-20, 21-25 or 26+ (no birth date)."},
+    )
     training_centre_id = StrictInteger(
         required=True,
         allow_none=True,
@@ -552,6 +559,14 @@ class RequestUpdate(Base):
     accepts_relocation = StrictBoolean()
     available_from = Day(allow_none=True)
     diploma_level = StrictInteger(allow_none=True, validate=range_(0, 8))
+    age_band = Choice(
+        AgeBand,
+        allow_none=True,
+        metadata={
+            "description": "Age band (16-17: a minor, never offered night work; 18-20, 21-25, "
+            "26+); null: not said. It sets the minimum pay shown on offers."
+        },
+    )
     training_centre_id = Id(
         allow_none=True,
         metadata={

@@ -1,4 +1,5 @@
-"""Administration: locally kept mails, review rule, accounts and API tokens.
+"""Administration: locally kept mails, review rule, accounts and API tokens, the SMIC and the
+apprentices' pay grid.
 
 Job runs and the outbox's failures are on the coordinators' page (admins are staff too)."""
 
@@ -10,8 +11,9 @@ from werkzeug.wrappers import Response
 
 from data import auth, mail
 from data.errors import ValidationError
-from data.models import Role, User
+from data.models import CONTRACT_YEARS, AgeBand, Role, User
 from data.models.auth import ApiToken
+from data.operations import pay as pay_ops
 from data.platform_settings import (
     ReviewRule,
     get_review_rule,
@@ -19,6 +21,8 @@ from data.platform_settings import (
     set_review_rule,
     set_structures_check,
 )
+from data.presentation.labels import label
+from data.queries import pay as pay_queries
 from web.db import get_session
 from web.forms import small_int
 from web.sessions import current_actor, current_user, role_required
@@ -151,3 +155,76 @@ def revoke_token(token_id: int) -> Response:
     session.commit()
     flash("Le jeton est révoqué.", "success")
     return redirect(url_for("admin.accounts"))
+
+
+# --- The SMIC and the apprentices' pay grid (issue 18) -------------------------------------------
+
+SMIC_INPUTS = ("monthly_eur", "hourly_eur", "valid_from", "source")
+# The grid's form shares the page: its day and source inputs have their own names.
+GRID_INPUTS = {
+    "age_band": "age_band",
+    "contract_year": "contract_year",
+    "percent": "percent",
+    "grid_valid_from": "valid_from",
+    "grid_source": "source",
+}
+
+
+def _pay_page(
+    smic_form: dict[str, str] | None = None,
+    smic_errors: dict[str, list[str]] | None = None,
+    grid_form: dict[str, str] | None = None,
+    grid_errors: dict[str, list[str]] | None = None,
+) -> str:
+    session = get_session()
+    return render_template(
+        "admin/pay.html",
+        smic_rows=pay_queries.smic_history(session),
+        grid_rows=pay_queries.pay_grid_history(session),
+        smic_form=smic_form or {},
+        smic_errors=smic_errors or {},
+        grid_form=grid_form or {},
+        grid_errors=grid_errors or {},
+        age_bands=[(b.value, label(b)) for b in AgeBand],
+        contract_years=[
+            (str(y), f"{y}re année" if y == 1 else f"{y}e année") for y in CONTRACT_YEARS
+        ],
+    )
+
+
+@bp.get("/remuneration")
+def pay() -> str:
+    """The SMIC and the pay grid, with their history; forms to add a row from a day."""
+    return _pay_page()
+
+
+@bp.post("/remuneration/smic")
+def add_smic() -> Response | tuple:
+    session = get_session()
+    form = {k: request.form.get(k, "") for k in SMIC_INPUTS}
+    try:
+        pay_ops.add_smic_value(session, current_actor(), form)
+    except ValidationError as exc:
+        session.rollback()
+        return _pay_page(smic_form=form, smic_errors=exc.errors), 400
+    session.commit()
+    flash("Le nouveau montant du SMIC est enregistré.", "success")
+    return redirect(url_for("admin.pay"))
+
+
+@bp.post("/remuneration/grille")
+def add_pay_grid() -> Response | tuple:
+    session = get_session()
+    form = {k: request.form.get(k, "") for k in GRID_INPUTS}
+    try:
+        pay_ops.add_pay_grid_row(
+            session, current_actor(), {field: form[k] for k, field in GRID_INPUTS.items()}
+        )
+    except ValidationError as exc:
+        session.rollback()
+        inputs = {field: k for k, field in GRID_INPUTS.items()}
+        errors = {inputs.get(f, f): m for f, m in exc.errors.items()}
+        return _pay_page(grid_form=form, grid_errors=errors), 400
+    session.commit()
+    flash("Le nouveau taux de la grille est enregistré.", "success")
+    return redirect(url_for("admin.pay"))

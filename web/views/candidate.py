@@ -20,10 +20,11 @@ from data import auth, privacy, queries, standing
 from data import operations as ops
 from data.errors import Conflict, ValidationError
 from data.mail.recipients import offer_contact
-from data.models import Candidate, Role, Suggestion, SuggestionStatus, User
+from data.models import AgeBand, Candidate, Role, Suggestion, SuggestionStatus, User
 from data.operations import cv as cv_ops
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
 from data.operations.suggestions import PAIR_ENDED
+from data.presentation.labels import label
 from web.cvfiles import cv_dir, send_cv
 from web.db import get_session
 from web.errors import too_large_answer
@@ -41,6 +42,7 @@ REQUEST_TEXT_FIELDS = (
     "max_distance_km",
     "available_from",
     "diploma_level",
+    "age_band",
     "training_centre_id",
 )
 REQUEST_FLAGS = ("has_licence", "has_car", "needs_housing", "accepts_relocation")
@@ -53,6 +55,10 @@ DIPLOMA_LEVELS = [
     ("6", "Licence, bac + 3 (niveau 6)"),
     ("7", "Master, bac + 5 (niveau 7)"),
 ]
+
+
+#: The age bands a request may state (the law for minors and the pay grid read it).
+AGE_BANDS = [(band.value, label(band)) for band in AgeBand]
 
 
 INTEREST_SENT = "C'est noté : l'équipe de coordination va examiner cette offre avec votre demande."
@@ -131,6 +137,7 @@ def _request_form_from(candidate: Candidate) -> dict[str, str]:
         max_distance_km=str(req.max_distance_km),
         available_from=req.available_from.isoformat() if req.available_from else "",
         diploma_level="" if req.diploma_level is None else str(req.diploma_level),
+        age_band="" if req.age_band is None else req.age_band.value,
         training_centre_id=str(req.training_centre_id or ""),
     )
     for flag in REQUEST_FLAGS:
@@ -145,6 +152,7 @@ def _request_page(form: dict, errors: dict, status: int = 200) -> tuple[str, int
         errors=errors,
         metiers=queries.metier_options(get_session()),
         diploma_levels=DIPLOMA_LEVELS,
+        age_bands=AGE_BANDS,
         centres=queries.centre_choices(get_session()),
     )
     return html, status
@@ -178,6 +186,7 @@ def edit_request() -> Response | tuple:
         "max_distance_km": form["max_distance_km"] or "30",
         "available_from": or_none(form["available_from"]),
         "diploma_level": or_none(form["diploma_level"]),
+        "age_band": or_none(form["age_band"]),
         "training_centre_id": or_none(form["training_centre_id"]),
         **{flag: checked(flag) for flag in REQUEST_FLAGS},
         "keep_free_text": keep,

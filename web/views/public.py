@@ -9,12 +9,14 @@ from data import mail, queries
 from data.errors import ValidationError
 from data.mail import actions
 from data.models import Candidate, Commune, Role
+from data.operations._common import local_today
 from data.operations.communes import (
     commune_hint,
     commune_label,
     resolve_commune,
     search_communes,
 )
+from data.queries import pay as pay_queries
 from data.reference import AIN_GEOJSON
 from web.config import dev_tools_enabled
 from web.db import get_session
@@ -109,16 +111,19 @@ def offer(offer_id: int) -> str:
         # Old links (mails, bookmarks) say what became of the offer instead of a 404.
         return render_template("public/offer_ended.html", offer=ended)
     user = current_user()
-    candidate = fit = None
+    candidate = fit = budget = None
     if user is not None and user.role == Role.CANDIDATE and user.candidate_id is not None:
         candidate = session.get(Candidate, user.candidate_id)
         if candidate is not None and candidate.request is not None:
             fit = queries.offer_fit(session, candidate.request, found)
+            budget = pay_queries.offer_budget(session, candidate.request, found, local_today())
     return render_template(
         "public/offer.html",
         offer=found,
         candidate=candidate,
         fit=fit,
+        budget=budget,
+        aids=pay_queries.apprentice_aids() if budget is not None else [],
         housing=queries.housing_near_offer(session, found),
         housing_km=queries.DEFAULT_HOUSING_REACH_KM,
         housing_commune=commune_label(found.site.commune),

@@ -1,0 +1,206 @@
+"""The apprentice's pay (issue 18): the grid and the SMIC as dated rows, the estimate, the admins'
+additions, and the law for minors carried into the suggestions."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.actor import Actor
+from data.errors import PermissionDenied, ValidationError
+from data.models import AgeBand, PayGridRow, Role, SmicValue
+from data.operations.pay import ADMINS_ONLY, add_pay_grid_row, add_smic_value
+from data.queries.pay import offer_budget, pay_estimate, smic_in_force
+from data.recompute import recompute_suggestions
+from data.reference import load_reference, read_apprentice_aids, read_pay_grid, read_smic
+
+from . import factories as f
+from .test_recompute import BOURG, NOW, offer, request, rows
+
+#: Code du travail, article D6222-26, as the issue states it: percent of the SMIC by year.
+GRID = {
+    AgeBand.UNDER_18: (27, 39, 55),
+    AgeBand.FROM_18: (43, 51, 67),
+    AgeBand.FROM_21: (53, 61, 78),
+    AgeBand.FROM_26: (100, 100, 100),
+}
+ADMIN = Actor(channel=Actor.system().channel, user_id=None, role=Role.ADMIN)
+#: A SMIC for the tests only (the shipped data holds none until one is sourced officially).
+TEST_SMIC = {
+    "monthly_eur": "1800,00",
+    "hourly_eur": "11,87",
+    "valid_from": "2026-01-01",
+    "source": "Montant d'essai",
+}
+
+
+def test_the_shipped_grid_is_the_code_du_travail_s() -> None:
+    shipped = {(r["age_band"], r["contract_year"]): r["percent"] for r in read_pay_grid()}
+    assert shipped == {
+        (band, year + 1): Decimal(p) for band, ps in GRID.items() for year, p in enumerate(ps)
+    }
+    assert {r["valid_from"] for r in read_pay_grid()} == {date(2019, 1, 1)}
+    assert all("D6222-26" in r["source"] for r in read_pay_grid())
+    # No SMIC ships unless an official source was checked (data/reference/README.md).
+    assert read_smic() == []
+    # Aids are listed with their amount, conditions, source and the date it was read.
+    aids = read_apprentice_aids()
+    assert aids and all(a[k] for a in aids for k in ("name", "amount", "conditions", "source"))
+    assert all(a["source_date"] for a in aids)
+
+
+def test_load_reference_keeps_one_grid_and_the_rows_admins_added(session: Session) -> None:
+    add_pay_grid_row(
+        session,
+        ADMIN,
+        {
+            "age_band": "16-17",
+            "contract_year": "1",
+            "percent": "30",
+            "valid_from": "2030-01-01",
+            "source": "Décret d'essai",
+        },
+    )
+    load_reference(session)
+    load_reference(session)
+    assert session.scalar(select(func.count()).select_from(PayGridRow)) == 13
+
+
+@pytest.mark.parametrize("band", list(AgeBand))
+def test_each_band_and_year_against_the_grid(session: Session, band: AgeBand) -> None:
+    add_smic_value(session, ADMIN, TEST_SMIC)
+    estimate = pay_estimate(session, band, date(2026, 6, 1))
+    assert [y.contract_year for y in estimate.years] == [1, 2, 3]
+    assert [int(y.percent) for y in estimate.years] == list(GRID[band])
+    # 1 800,00 € times the percent, to the cent.
+    assert [y.monthly_gross for y in estimate.years] == [
+        Decimal(18 * p).quantize(Decimal("0.01")) for p in GRID[band]
+    ]
+    assert estimate.smic_monthly == Decimal("1800")
+    assert all(y.valid_from == date(2019, 1, 1) for y in estimate.years)
+
+
+def test_the_row_in_force_is_the_latest_from_on_or_before_the_day(session: Session) -> None:
+    assert pay_estimate(session, AgeBand.UNDER_18, date(2026, 6, 1)).smic is None
+    without = pay_estimate(session, AgeBand.UNDER_18, date(2026, 6, 1))
+    assert [y.monthly_gross for y in without.years] == [None, None, None]
+    add_smic_value(session, ADMIN, TEST_SMIC)
+    add_smic_value(
+        session,
+        ADMIN,
+        {**TEST_SMIC, "monthly_eur": "1 900", "hourly_eur": "12.53", "valid_from": "01/01/2027"},
+    )
+    add_pay_grid_row(
+        session,
+        ADMIN,
+        {
+            "age_band": "16-17",
+            "contract_year": "1",
+            "percent": "30,5",
+            "valid_from": "2027-01-01",
+            "source": "Décret d'essai",
+        },
+    )
+    assert smic_in_force(session, date(2025, 12, 31)) is None
+    before = pay_estimate(session, AgeBand.UNDER_18, date(2026, 12, 31))
+    on = pay_estimate(session, AgeBand.UNDER_18, date(2027, 1, 1))
+    assert before.smic is not None and before.smic.monthly_cents == 180000
+    assert [y.monthly_gross for y in before.years] == [
+        Decimal("486.00"),
+        Decimal("702.00"),
+        Decimal("990.00"),
+    ]
+    assert on.smic is not None and (on.smic.monthly_cents, on.smic.hourly_cents) == (190000, 1253)
+    assert on.years[0].percent == Decimal("30.5") and on.years[0].source == "Décret d'essai"
+    assert [y.monthly_gross for y in on.years] == [
+        Decimal("579.50"),
+        Decimal("741.00"),
+        Decimal("1045.00"),
+    ]
+    # Before the grid of 2019: no row in force.
+    assert pay_estimate(session, AgeBand.FROM_26, date(2018, 12, 31)).years == ()
+
+
+def test_only_admins_add_rows_and_history_is_never_rewritten(session: Session) -> None:
+    coordinator = Actor(channel=Actor.system().channel, user_id=None, role=Role.COORDINATOR)
+    for who in (coordinator, Actor.visitor()):
+        with pytest.raises(PermissionDenied, match=ADMINS_ONLY):
+            add_smic_value(session, who, TEST_SMIC)
+        with pytest.raises(PermissionDenied):
+            add_pay_grid_row(session, who, {"age_band": "16-17"})
+    add_smic_value(session, ADMIN, TEST_SMIC)
+    with pytest.raises(ValidationError) as exc:
+        add_smic_value(session, ADMIN, {**TEST_SMIC, "monthly_eur": "1900"})
+    assert exc.value.errors == {"valid_from": ["Un montant du SMIC existe déjà à cette date."]}
+    with pytest.raises(ValidationError) as exc:
+        add_smic_value(
+            session,
+            ADMIN,
+            {"monthly_eur": "beaucoup", "hourly_eur": "0", "valid_from": "demain", "source": " "},
+        )
+    assert set(exc.value.errors) == {"monthly_eur", "hourly_eur", "valid_from", "source"}
+    assert exc.value.errors["monthly_eur"] == ["Montant en euros attendu, par exemple 1823,03."]
+    with pytest.raises(ValidationError) as exc:
+        add_pay_grid_row(
+            session,
+            ADMIN,
+            {
+                "age_band": "15",
+                "contract_year": "4",
+                "percent": "-3",
+                "valid_from": "2019-01-01",
+                "source": "x",
+            },
+        )
+    assert set(exc.value.errors) == {"age_band", "contract_year", "percent"}
+    with pytest.raises(ValidationError) as exc:
+        add_pay_grid_row(
+            session,
+            ADMIN,
+            {
+                "age_band": "18-20",
+                "contract_year": "2",
+                "percent": "60",
+                "valid_from": "2019-01-01",
+                "source": "x",
+            },
+        )
+    assert "valid_from" in exc.value.errors
+    assert session.scalar(select(func.count()).select_from(SmicValue)) == 1
+    assert session.scalar(select(func.count()).select_from(PayGridRow)) == 12
+
+
+def test_a_minor_s_request_never_gets_a_night_work_offer(session: Session) -> None:
+    night = offer(session, BOURG, "aide-soignant", night_work=True)
+    day = offer(session, BOURG, "aide-soignant")
+    minor = request(session, BOURG, "aide-soignant", age_band=AgeBand.UNDER_18)
+    adult = request(session, BOURG, "aide-soignant", age_band=AgeBand.FROM_18)
+    unsaid = request(session, BOURG, "aide-soignant")
+    session.flush()
+    recompute_suggestions(session, now=NOW)
+    got = set(rows(session))
+    assert (minor.id, day.id) in got and (minor.id, night.id) not in got
+    assert {(adult.id, night.id), (unsaid.id, night.id)} <= got
+
+
+def test_the_budget_of_a_candidate_on_an_offer(session: Session) -> None:
+    add_smic_value(session, ADMIN, TEST_SMIC)
+    resource = f.make_housing_resource(session, monthly_cost_eur=380)
+    o = f.make_offer(session)
+    req = f.make_request(session, age_band="18-20", needs_housing=True)
+    assert req.age_band == AgeBand.FROM_18
+    budget = offer_budget(session, req, o, date(2026, 6, 1))
+    assert budget is not None and budget.housing_source is None and budget.housing_cost is None
+    assert budget.left == (None, None, None)
+    f.make_suggestion(session, req, o, housing_source="resource", proposed_housing_id=resource.id)
+    session.expire_all()
+    budget = offer_budget(session, req, o, date(2026, 6, 1))
+    assert budget is not None and budget.housing_cost == Decimal(380)
+    # 43 %, 51 %, 67 % of 1 800 € less 380 €.
+    assert budget.left == (Decimal("394.00"), Decimal("538.00"), Decimal("826.00"))
+    req.age_band = None
+    assert offer_budget(session, req, o, date(2026, 6, 1)) is None
