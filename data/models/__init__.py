@@ -25,6 +25,7 @@ from .housing import (
     HousingSource,
 )
 from .housing_survey import HousingAnswer, HousingSurvey, HousingSurveyInvite, HousingSurveyLink
+from .metier_sheets import MAX_SHEET_BODY, MAX_SHEET_SOURCES, MetierSheet, MetierSheetVersion
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
     ANSWERABLE,
@@ -54,6 +55,10 @@ from .users import Role, User
 from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
+    "MAX_SHEET_BODY",
+    "MAX_SHEET_SOURCES",
+    "MetierSheet",
+    "MetierSheetVersion",
     "HELD_OFFER_STATUSES",
     "StructureCheck",
     "AWAITING_REVIEW",
