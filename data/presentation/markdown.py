@@ -1,8 +1,8 @@
 """The one Markdown renderer of the platform: CommonMark, then an allow-list sanitiser.
 
 Texts written by the team (the métier sheets) are Markdown. :func:`render_markdown` turns
-them into HTML with markdown-it-py (raw HTML off, links checked), shifts headings one level
-down (the page's title is the only ``h1``), then cleans the result with nh3 (ammonia): only
+them into HTML with markdown-it-py (raw HTML off, links checked), makes a ``#`` heading an
+``h2`` (the page's title is its only ``h1``), then cleans the result with nh3 (ammonia): only
 the tags, attributes and link schemes listed here survive, so a ``<script>``, an ``onerror=``
 or a ``javascript:`` link written in an edit never reaches a page.
 """
@@ -56,7 +56,7 @@ def _parser() -> MarkdownIt:
 
 
 def render_markdown(text: str | None) -> Markup:
-    """Return ``text`` (Markdown) as safe HTML; headings move one level down (``#`` is ``h2``).
+    """Return ``text`` (Markdown) as safe HTML; a ``#`` heading is an ``h2`` like ``##``.
 
     >>> str(render_markdown("# Titre\\n\\n<script>alert(1)</script> *oui*"))
     '<h2>Titre</h2>\\n<p>&lt;script&gt;alert(1)&lt;/script&gt; <em>oui</em></p>\\n'
@@ -67,7 +67,7 @@ def render_markdown(text: str | None) -> Markup:
     tokens = parser.parse(text)
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(6, int(token.tag[1:]) + 1)}"
+            token.tag = f"h{max(2, int(token.tag[1:]))}"
     html = parser.renderer.render(tokens, parser.options, {})
     clean = nh3.clean(
         html,
