@@ -67,6 +67,10 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     # Vocabulary coordinators decided on (a word and its métier, or "outside the sector"); the
     # page asks them never to decide on a text that names a person (it stays on the request).
     "metier_mappings": {"normalized": N, "text": N, "metier_code": N},
+    # The team's public text on each métier and its versions (issue 18): about métiers, never a
+    # person; the editor asks for sourced facts only.
+    "metier_sheets": {"metier_code": N, "body": N, "sources": N},
+    "metier_sheet_versions": {"body": N, "sources": N},
     "users": {"email": P, "role": N, "display_name": OTHER, "password_hash": N, "totp_secret": N},
     "login_tokens": {"token_hash": N},
     # A sign-in address change waiting for its link (issue 15): both addresses are the person's.
