@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.actor import Actor, Channel
-from data.errors import NotFound, PermissionDenied
+from data.errors import NotFound, PermissionDenied, ValidationError
 from data.models import (
     MAX_SHEET_BODY,
     MAX_SHEET_SOURCES,
@@ -39,6 +39,7 @@ EDIT_ACTION = "edit_metier_sheet"
 RESTORE_ACTION = "restore_metier_sheet"
 STAFF_ONLY = "Seule l'équipe de coordination modifie les fiches métiers."
 UNCHANGED = "Le texte et les sources sont inchangés : rien à enregistrer."
+SAME_AS_CURRENT = "Cette version est déjà le texte de la fiche : rien à rétablir."
 
 
 def _staff(actor: Actor) -> None:
@@ -129,12 +130,17 @@ def save_sheet(
 def restore_version(
     session: Session, actor: Actor, version_id: int, *, now: datetime | None = None
 ) -> MetierSheetVersion:
-    """Make an old version the sheet's text again, as a new version that copies it; staff only."""
+    """Make an old version the sheet's text again, as a new version that copies it; staff only.
+
+    A version whose text is already the sheet's is refused (the history holds real changes).
+    """
     _staff(actor)
     old = session.get(MetierSheetVersion, version_id) if isinstance(version_id, int) else None
     if old is None:
         raise NotFound("version de fiche métier", version_id)
     sheet = old.sheet
+    if (sheet.body, sheet.sources) == (old.body, old.sources):
+        raise ValidationError({"version": [SAME_AS_CURRENT]})
     version = _new_version(
         session, actor, sheet, old.body, old.sources, now_or_utc(now), restored_from=old.id
     )

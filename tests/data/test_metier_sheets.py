@@ -161,6 +161,11 @@ def test_an_unchanged_save_or_an_unknown_metier_or_version_is_refused(session: S
         ops.save_sheet(session, staff, "pas-un-metier", "## Texte")
     with pytest.raises(NotFound):
         ops.restore_version(session, staff, 2_147_483_647)
+    (seed,) = _versions(session, sheet)
+    with pytest.raises(ValidationError) as exc:
+        ops.restore_version(session, staff, seed.id)  # already the sheet's text
+    assert exc.value.errors == {"version": [ops.SAME_AS_CURRENT]}
+    assert _versions(session, sheet) == [seed]
 
 
 # --- The renderer -----------------------------------------------------------------------------

@@ -286,7 +286,8 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/logements/{housing}/modifier", (302, 403, 400, 404, 403)),
     ("/employeur/logements/{housing}/supprimer", (302, 403, 302, 404, 403)),
     # Métier sheets (issue 18): a sheet posted empty, the form again with the message (400);
-    # restoring a version goes back to the history; a version of another sheet: 404.
+    # restoring a version goes back to the history (the seed, already the text: refused there
+    # with a message); a version of another sheet: 404.
     ("/metiers/aide-soignant/modifier", (302, 403, 403, 403, 400)),
     ("/metiers/aide-soignant/versions/{sheet_version}/restaurer", (302, 403, 403, 403, 302)),
     ("/metiers/infirmier/versions/{sheet_version}/restaurer", (302, 403, 403, 403, 404)),

@@ -149,6 +149,9 @@ def test_history_and_restore(app: Flask, world: World, session: Session) -> None
         .where(MetierSheet.metier_code == "aide-soignant")
         .order_by(MetierSheetVersion.id)
     ).first()
+    refused = post(client, f"{SHEET}/versions/{seed_id}/restaurer", follow_redirects=True)
+    assert "Cette version est déjà le texte de la fiche" in refused.text
+    assert _versions(session, "aide-soignant") == 1
     post(client, f"{SHEET}/modifier", {"body": "## Court\n\nUn texte court.", "sources": ""})
     history = client.get(f"{SHEET}/historique").text
     assert "Texte d’origine de Passerelle" in history and "Version actuelle" in history

@@ -95,7 +95,12 @@ def restore(code: str, version_id: int) -> Response:
     old = session.get(MetierSheetVersion, version_id)
     if old is None or old.sheet.metier_code != code:
         abort(404)
-    ops.restore_version(session, current_actor(), version_id)
+    try:
+        ops.restore_version(session, current_actor(), version_id)
+    except ValidationError as exc:
+        session.rollback()
+        flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
+        return redirect(url_for("metier_sheets.history", code=code))
     session.commit()
     flash("La version choisie est de nouveau le texte de la fiche.", "success")
     return redirect(url_for("metier_sheets.history", code=code))
