@@ -25,6 +25,7 @@ from .housing import (
     HousingSource,
 )
 from .housing_survey import HousingAnswer, HousingSurvey, HousingSurveyInvite, HousingSurveyLink
+from .metier_sheets import MAX_SHEET_BODY, MAX_SHEET_SOURCES, MetierSheet, MetierSheetVersion
 from .pay import CONTRACT_YEARS, AgeBand, PayGridRow, SmicValue
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
@@ -59,6 +60,10 @@ __all__ = [
     "CONTRACT_YEARS",
     "PayGridRow",
     "SmicValue",
+    "MAX_SHEET_BODY",
+    "MAX_SHEET_SOURCES",
+    "MetierSheet",
+    "MetierSheetVersion",
     "HELD_OFFER_STATUSES",
     "StructureCheck",
     "AWAITING_REVIEW",

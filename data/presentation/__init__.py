@@ -43,6 +43,7 @@ from .labels import (
     label,
     transition_message,
 )
+from .markdown import render_markdown
 from .reasons import criterion_reason, reasons_for
 from .standing import REVIEW_NOTES, STANDING_LABELS, standing_sentences
 
@@ -80,6 +81,7 @@ __all__ = [
     "percent",
     "plural",
     "reasons_for",
+    "render_markdown",
     "standing_sentences",
     "transition_message",
     "weight",
@@ -109,6 +111,7 @@ FILTERS: dict[str, Any] = {
     "housing_aids": housing_aids,
     "housing_conditions": housing_conditions,
     "housing_periods": housing_periods,
+    "markdown": render_markdown,
 }
 #: The Jinja globals of every template.
 GLOBALS: dict[str, Any] = {

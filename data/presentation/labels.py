@@ -601,6 +601,9 @@ FIELD_LABELS: dict[str, str] = {
     "formation": "Formation",
     "rentree": "Rentrée",
     "ouvertes": "Inscriptions ouvertes",
+    # Métier sheets (issue 18)
+    "body": "Texte de la fiche",
+    "sources": "Sources",
     # Housing resources (issue 17)
     "beds_taken": "Lits occupés",
     "cost_includes": "Ce que comprend le coût",

@@ -61,12 +61,20 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "cv_file": P,  # the name of the person's CV file (the file is erased with them)
         "notify_frequency": N,
     },
-    "requests": {"commune_insee": N, "status": N, "available_from": N},
+    # The age band (issue 18) says whether a candidate is a minor: the least that law and pay need.
+    "requests": {"commune_insee": N, "status": N, "available_from": N, "age_band": N},
     # Typed by the person; a text that matched no métier may hold anything.
     "request_metiers": {"text": A, "metier_code": N},
     # Vocabulary coordinators decided on (a word and its métier, or "outside the sector"); the
     # page asks them never to decide on a text that names a person (it stays on the request).
     "metier_mappings": {"normalized": N, "text": N, "metier_code": N},
+    # The team's public text on each métier and its versions (issue 18): about métiers, never a
+    # person; the editor asks for sourced facts only.
+    "metier_sheets": {"metier_code": N, "body": N, "sources": N},
+    "metier_sheet_versions": {"body": N, "sources": N},
+    # Reference data of pay (issue 18): the grid and the SMIC by the date each holds from.
+    "pay_grid": {"age_band": N, "valid_from": N, "source": N},
+    "smic_values": {"valid_from": N, "source": N},
     "users": {"email": P, "role": N, "display_name": OTHER, "password_hash": N, "totp_secret": N},
     "login_tokens": {"token_hash": N},
     # A sign-in address change waiting for its link (issue 15): both addresses are the person's.

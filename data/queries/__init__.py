@@ -42,6 +42,13 @@ from .housing_public import (
     housing_near_offer,
     housing_page,
 )
+from .metier_sheets import (
+    MetierEntry,
+    MetierSheetPage,
+    metier_entries,
+    metier_sheet_page,
+    sheet_versions,
+)
 from .metiers import UnresolvedText, metier_decisions, unresolved_metier_texts
 from .nearby import communes_within
 from .offers import (
@@ -110,6 +117,11 @@ from .training import (
 )
 
 __all__ = [
+    "MetierEntry",
+    "MetierSheetPage",
+    "metier_entries",
+    "metier_sheet_page",
+    "sheet_versions",
     "HousingManagerKind",
     "InventorySearch",
     "employer_choices",

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, UnaryExpression, select
+from sqlalchemy import Select, UnaryExpression, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.models import OPEN_OFFER, Commune, Offer, OfferStatus, Request, Site
@@ -26,6 +26,7 @@ __all__ = [
     "find_ended_offer",
     "find_offer",
     "nearest_offer_beyond",
+    "offer_counts_by_metier",
     "offer_hits",
     "offer_page",
     "offer_query",
@@ -163,6 +164,13 @@ def offer_hits(
     if search.near is None:
         return [OfferHit(o, None) for o in session.scalars(stmt.order_by(*order))]
     return _load(session, stmt, _ranked(session, stmt, search.near, search.max_km))
+
+
+def offer_counts_by_metier(session: Session, audience: Audience = PUBLIC) -> dict[str, int]:
+    """Return how many offers ``audience`` may list, by métier code (« Les métiers »)."""
+    listed = _listed(audience, OfferSearch()).subquery()
+    stmt = select(listed.c.metier_code, func.count()).group_by(listed.c.metier_code)
+    return {code: n for code, n in session.execute(stmt).all()}
 
 
 def find_offer(session: Session, audience: Audience, offer_id: int) -> Offer | None:

@@ -18,13 +18,24 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from data.models import AgeBand, Commune, Metier, PayGridRow, SmicValue
+from data.models import (
+    AgeBand,
+    Commune,
+    Metier,
+    MetierSheet,
+    MetierSheetVersion,
+    PayGridRow,
+    SmicValue,
+)
 
 __all__ = [
     "REFERENCE_DIR",
     "COMMUNES_CSV",
     "METIERS_JSON",
     "AIN_GEOJSON",
+    "METIER_SHEETS_DIR",
+    "read_metier_sheets",
+    "load_metier_sheets",
     "read_metiers",
     "read_communes",
     "read_pay_grid",
@@ -40,6 +51,9 @@ AIN_GEOJSON = REFERENCE_DIR / "ain_communes.geojson"
 PAY_GRID_CSV = REFERENCE_DIR / "pay_grid.csv"
 SMIC_CSV = REFERENCE_DIR / "smic.csv"
 APPRENTICE_AIDS_CSV = REFERENCE_DIR / "apprentice_aids.csv"
+METIER_SHEETS_DIR = REFERENCE_DIR / "metier_sheets"
+#: The line of a seed sheet after which its sources are written.
+SOURCES_HEADING = "## Sources"
 
 
 def read_metiers(path: Path = METIERS_JSON) -> list[dict[str, Any]]:
@@ -141,10 +155,42 @@ def _upsert(
     session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), rows)
 
 
+def read_metier_sheets(directory: Path = METIER_SHEETS_DIR) -> dict[str, tuple[str, str]]:
+    """Return the seed sheets shipped as ``<métier code>.md``: code -> (body, sources).
+
+    The sources are what follows the line ``## Sources``; the body what precedes it.
+    """
+    sheets: dict[str, tuple[str, str]] = {}
+    for path in sorted(directory.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        body, _, sources = text.partition(f"\n{SOURCES_HEADING}\n")
+        sheets[path.stem] = (body.strip(), sources.strip())
+    return sheets
+
+
+def load_metier_sheets(session: Session, directory: Path = METIER_SHEETS_DIR) -> int:
+    """Add the seed sheet of each métier that has no sheet yet (never overwrites); return how
+    many were added. Each added sheet gets its first version, without author."""
+    have = set(session.scalars(select(MetierSheet.metier_code)))
+    known = set(session.scalars(select(Metier.code)))
+    added = 0
+    for code, (body, sources) in read_metier_sheets(directory).items():
+        if code in have or code not in known:
+            continue
+        sheet = MetierSheet(metier_code=code, body=body, sources=sources)
+        sheet.versions.append(MetierSheetVersion(body=body, sources=sources))
+        session.add(sheet)
+        added += 1
+    session.flush()
+    return added
+
+
 def load_reference(session: Session, communes_path: Path = COMMUNES_CSV) -> dict[str, int]:
-    """Load or refresh the métiers and communes; idempotent. Returns the row counts."""
+    """Load or refresh the métiers and communes, add missing seed sheets; idempotent. Returns
+    the row counts."""
     metiers, communes = cast(Table, Metier.__table__), cast(Table, Commune.__table__)
     _upsert(session, metiers, [_metier_row(m) for m in read_metiers()], "code")
+    load_metier_sheets(session)
     if communes_path.exists():
         _upsert(session, communes, list(read_communes(communes_path)), "insee")
     # The pay grid and the SMIC: the shipped rows are refreshed; rows admins added are kept.

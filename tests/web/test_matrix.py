@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from data.models import Base, Role, User
+from data.models import Base, MetierSheet, MetierSheetVersion, Role, User
 from tests.data import factories as f
 from tests.web.conftest import World, post, sign_in
 
@@ -151,6 +151,15 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/logements/nouveau", EMPLOYER_ONLY),
     ("/employeur/logements/{housing}/modifier", EMPLOYER_OWN),
     ("/employeur/logements/{housing}/supprimer", EMPLOYER_OWN),
+    # « Les métiers » (issue 18): the list and a sheet for anyone; editing and history for staff.
+    ("/metiers", PUBLIC),
+    ("/metiers/aide-soignant", PUBLIC),
+    ("/metiers/infirmier", PUBLIC),  # a métier without a sheet yet
+    ("/metiers/pas-un-metier", (404, 404, 404, 404, 404)),
+    ("/metiers/aide-soignant/modifier", STAFF_ONLY),
+    ("/metiers/infirmier/modifier", STAFF_ONLY),
+    ("/metiers/aide-soignant/historique", STAFF_ONLY),
+    ("/metiers/pas-un-metier/historique", (302, 403, 403, 403, 404)),
     # « Se former » (issue 16): the public list and map of the training centres, a centre's page.
     ("/se-former", PUBLIC),
     (
@@ -279,12 +288,28 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/logements/nouveau", (302, 403, 400, 400, 403)),
     ("/employeur/logements/{housing}/modifier", (302, 403, 400, 404, 403)),
     ("/employeur/logements/{housing}/supprimer", (302, 403, 302, 404, 403)),
+    # Métier sheets (issue 18): a sheet posted empty, the form again with the message (400);
+    # restoring a version goes back to the history (the seed, already the text: refused there
+    # with a message); a version of another sheet: 404.
+    ("/metiers/aide-soignant/modifier", (302, 403, 403, 403, 400)),
+    ("/metiers/aide-soignant/versions/{sheet_version}/restaurer", (302, 403, 403, 403, 302)),
+    ("/metiers/infirmier/versions/{sheet_version}/restaurer", (302, 403, 403, 403, 404)),
 ]
 
 
 def _ids(world: World) -> dict[str, int]:
     assert world.offer.site is not None
+    session = object_session(world.offer)
+    assert session is not None
+    sheet_version = session.scalar(
+        select(MetierSheetVersion.id)
+        .join(MetierSheet)
+        .where(MetierSheet.metier_code == "aide-soignant")
+        .order_by(MetierSheetVersion.id)
+    )
+    assert sheet_version is not None  # the shipped seed sheet
     return {
+        "sheet_version": sheet_version,
         "offer": world.offer.id,
         "draft": world.draft.id,
         "site": world.offer.site_id,
