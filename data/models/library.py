@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from .users import User
 
 __all__ = [
     "LibraryAudience",
@@ -172,6 +176,7 @@ class LibraryResourceVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     resource: Mapped[LibraryResource] = relationship(back_populates="versions")
+    author: Mapped[User | None] = relationship()
 
 
 class LibraryVisit(Base):

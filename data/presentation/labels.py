@@ -631,6 +631,17 @@ FIELD_LABELS: dict[str, str] = {
     "communes": "Communes",
     "without_housing": "Seulement les structures sans logement déclaré",
     "answer": "Pouvez-vous loger un apprenti ?",
+    # The mallette (issue 18): a resource, and the readers' search
+    "summary": "Résumé",
+    "body": "Texte",
+    "link": "Lien externe",
+    "category": "Thème",
+    "audiences": "Publics",
+    "source": "Source",
+    "up_to_date_on": "À jour au",
+    "q": "Rechercher",
+    "categorie": "Thème",
+    "public": "Public",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",
