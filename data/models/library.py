@@ -16,7 +16,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -95,6 +95,9 @@ class LibraryResource(Base):
     source: Mapped[str | None] = mapped_column(String(300))
     up_to_date_on: Mapped[date] = mapped_column(Date)
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The attached PDF: our own random name under LIBRARY_DIR (data.operations.library.save_pdf).
+    pdf_file: Mapped[str | None] = mapped_column(String(64))
+    pdf_size: Mapped[int | None] = mapped_column(Integer)
     published_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,7 @@ from data.models import (
 
 from . import audit
 from ._common import load, now_or_utc
+from .cv import discard_pdf_file, pdf_fault, stored_pdf, write_pdf_file
 from .validation import ErrorCollector, FieldCleaner, clean_by_rules, clean_date, clean_enum
 from .validation import clean_text as _text
 
@@ -48,7 +50,12 @@ __all__ = [
     "MAX_SUMMARY",
     "MAX_TITLE",
     "STAFF_ONLY",
+    "MAX_PDF_BYTES",
+    "PDF_FIELD",
     "create_resource",
+    "delete_pdf",
+    "pdf_path",
+    "save_pdf",
     "record_visit",
     "reindex",
     "set_published",
@@ -62,6 +69,17 @@ MAX_LINK = 500
 MAX_SOURCE = 300
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
+
+#: The largest PDF attached to a resource: « 2 Mo » (the request limit leaves room around it).
+MAX_PDF_BYTES = 2_000_000
+#: The field the messages on the PDF are attached to.
+PDF_FIELD = "pdf"
+PDF_MESSAGES = {
+    "empty": "Le fichier envoyé est vide : choisissez un document PDF.",
+    "too_big": "Le document dépasse 2 Mo : réduisez-le (moins de pages, images allégées).",
+    "not_pdf": "Ce fichier n'est pas un PDF : enregistrez le document au format PDF.",
+    "broken": "Ce PDF semble abîmé ou incomplet : enregistrez-le de nouveau, puis envoyez-le.",
+}
 
 STAFF_ONLY = "Seule l'équipe de coordination écrit et publie les ressources de la mallette."
 
@@ -327,3 +345,67 @@ def record_visit(session: Session, user_id: int, *, now: datetime | None = None)
     visit.visited_at = moment
     session.flush()
     return previous
+
+
+def pdf_path(resource: LibraryResource, folder: str | Path) -> Path | None:
+    """Return the resource's attached PDF if it is on disk, else None."""
+    return stored_pdf(resource.pdf_file, folder)
+
+
+def save_pdf(
+    session: Session,
+    actor: Actor,
+    resource: LibraryResource | int,
+    content: bytes,
+    folder: str | Path,
+    *,
+    filename: str | None = None,
+    now: datetime | None = None,
+) -> LibraryResource:
+    """Attach (or replace) the resource's PDF after checking its content (magic bytes and
+    trailer, size); flushes; the old file goes. A refused file writes nothing (field ``pdf``)."""
+    _may_write(actor)
+    found = load(session, LibraryResource, resource, "Ressource")
+    if filename is not None and not filename.lower().endswith(".pdf"):
+        raise ValidationError({PDF_FIELD: [PDF_MESSAGES["not_pdf"]]})
+    fault = pdf_fault(content, MAX_PDF_BYTES)
+    if fault is not None:
+        raise ValidationError({PDF_FIELD: [PDF_MESSAGES[fault]]})
+    moment = now_or_utc(now)
+    name = write_pdf_file(content, Path(folder))
+    old = found.pdf_file
+    try:
+        with session.begin_nested():
+            found.pdf_file, found.pdf_size = name, len(content)
+            found.updated_at, found.updated_by_id = moment, actor.user_id
+            session.flush()
+    except BaseException:
+        discard_pdf_file(name, folder)
+        raise
+    discard_pdf_file(old, folder)
+    audit.record(
+        session,
+        actor,
+        "attach_library_pdf",
+        "library_resource",
+        found.id,
+        {"size": len(content)},
+        now=moment,
+    )
+    return found
+
+
+def delete_pdf(
+    session: Session, actor: Actor, resource: LibraryResource | int, folder: str | Path
+) -> bool:
+    """Remove the resource's PDF (row and file); flushes; return whether there was one."""
+    _may_write(actor)
+    found = load(session, LibraryResource, resource, "Ressource")
+    old = found.pdf_file
+    if old is None:
+        return False
+    found.pdf_file, found.pdf_size = None, None
+    session.flush()
+    discard_pdf_file(old, folder)
+    audit.record(session, actor, "remove_library_pdf", "library_resource", found.id)
+    return True

@@ -639,6 +639,7 @@ FIELD_LABELS: dict[str, str] = {
     "audiences": "Publics",
     "source": "Source",
     "up_to_date_on": "À jour au",
+    "pdf": "Document PDF",
     "q": "Rechercher",
     "categorie": "Thème",
     "public": "Public",

@@ -103,6 +103,8 @@ def test_only_the_team_writes(session: Session, role: Role) -> None:
         ops.update_resource(session, someone, resource, title="Piraté")
     with pytest.raises(PermissionDenied):
         ops.set_published(session, Actor.visitor(), resource, False)
+    with pytest.raises(PermissionDenied):
+        ops.save_pdf(session, someone, resource, b"%PDF-1.4", "/nonexistent")
     assert resource.title == "Le contrat d'apprentissage"
 
 

@@ -4,6 +4,7 @@ and the coordinators' forms, publication and history."""
 from __future__ import annotations
 
 import html
+import io
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -162,3 +163,55 @@ def test_a_refused_form_shows_the_french_messages_and_writes_nothing(
         ).first()
         is None
     )
+
+
+# --- The attached PDF ---------------------------------------------------------------------------
+
+A_PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstartxref\n9\n%%EOF\n"
+
+
+def _upload(client: FlaskClient, resource: LibraryResource, content: bytes, name: str = "a.pdf"):  # type: ignore[no-untyped-def]
+    return post(
+        client,
+        f"/mallette/{resource.id}/document",
+        {"pdf": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_pdf_is_checked_by_content_kept_outside_the_web_root_and_served_to_readers(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    as_user: Callable[[User | None], FlaskClient],
+) -> None:
+    resource = _resource(session)
+    coordinator = as_user(f.make_user(session, Role.COORDINATOR))
+    refused = _upload(coordinator, resource, b"<html><script>x</script></html>", "guide.pdf")
+    assert refused.status_code == 400
+    assert "Ce fichier n'est pas un PDF" in _text(refused.data)
+    too_big = _upload(coordinator, resource, b"%PDF-1.4\n" + b"0" * ops.MAX_PDF_BYTES)
+    assert too_big.status_code == 400
+    assert "dépasse 2 Mo" in _text(too_big.data)
+    session.refresh(resource)
+    assert resource.pdf_file is None
+
+    assert _upload(coordinator, resource, A_PDF).status_code == 302
+    session.refresh(resource)
+    assert resource.pdf_file is not None and resource.pdf_size == len(A_PDF)
+    stored = ops.pdf_path(resource, app.config["LIBRARY_DIR"])
+    assert stored is not None and stored.read_bytes() == A_PDF
+    assert not str(stored).startswith(str(app.static_folder))
+
+    answer = client.get(f"/mallette/{resource.id}/document.pdf")
+    assert answer.status_code == 200
+    assert answer.data == A_PDF
+    assert answer.headers["Content-Security-Policy"] == "sandbox"
+    assert "Télécharger le document PDF" in _text(client.get(f"/mallette/{resource.id}").data)
+
+    # Withdrawn from the mallette: its document is no longer served to readers.
+    ops.set_published(session, SYSTEM, resource, False)
+    assert client.get(f"/mallette/{resource.id}/document.pdf").status_code == 404
+
+    assert post(coordinator, f"/mallette/{resource.id}/document/supprimer").status_code == 302
+    assert not stored.exists()

@@ -185,6 +185,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/mallette/nouvelle", STAFF_ONLY),
     ("/mallette/2147483647/modifier", (302, 403, 403, 403, 404)),
     ("/mallette/2147483647/versions", (302, 403, 403, 403, 404)),
+    ("/mallette/2147483647/document.pdf", (404, 404, 404, 404, 404)),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
@@ -288,6 +289,8 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/mallette/nouvelle", (302, 403, 403, 403, 400)),
     ("/mallette/2147483647/modifier", (302, 403, 403, 403, 404)),
     ("/mallette/2147483647/publier", (302, 403, 403, 403, 404)),
+    ("/mallette/2147483647/document", (302, 403, 403, 403, 404)),
+    ("/mallette/2147483647/document/supprimer", (302, 403, 403, 403, 404)),
 ]
 
 

@@ -12,7 +12,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from data.errors import ValidationError
@@ -22,6 +31,7 @@ from data.presentation import choices
 from data.presentation.markdown import render_markdown
 from data.queries.library import library_news, library_resources, readable_resource, search_library
 from data.queries.reference import metier_options
+from web.cvfiles import send_pdf
 from web.db import get_session
 from web.forms import checked, values
 from web.sessions import STAFF, current_actor, current_user, role_required
@@ -96,14 +106,30 @@ def index() -> tuple[str, int]:
     return html, 400 if errors else 200
 
 
-@bp.get("/<int:resource_id>")
-def resource(resource_id: int) -> str:
+def _readable(resource_id: int) -> LibraryResource:
     found = readable_resource(get_session(), resource_id, staff=_is_staff())
     if found is None:
         abort(404)
+    return found
+
+
+@bp.get("/<int:resource_id>")
+def resource(resource_id: int) -> str:
+    found = _readable(resource_id)
     return render_template(
         "library/resource.html", resource=found, body=render_markdown(found.body)
     )
+
+
+def library_dir() -> str:
+    """Return the folder of the mallette's PDFs (the ``LIBRARY_DIR`` setting)."""
+    return str(current_app.config["LIBRARY_DIR"])
+
+
+@bp.get("/<int:resource_id>/document.pdf")
+def document(resource_id: int) -> Response:
+    found = _readable(resource_id)
+    return send_pdf(ops.pdf_path(found, library_dir()), f"mallette-{found.id}.pdf")
 
 
 # --- Coordinators ------------------------------------------------------------------------------
@@ -211,3 +237,37 @@ def publish(resource_id: int) -> Response:
 @role_required(*STAFF)
 def history(resource_id: int) -> str:
     return render_template("library/history.html", resource=_load(resource_id))
+
+
+@bp.post("/<int:resource_id>/document")
+@role_required(*STAFF)
+def upload(resource_id: int) -> Response | tuple[str, int]:
+    found = _load(resource_id)
+    upload = request.files.get("pdf")
+    session = get_session()
+    try:
+        ops.save_pdf(
+            session,
+            current_actor(),
+            found,
+            upload.read(ops.MAX_PDF_BYTES + 1) if upload else b"",
+            library_dir(),
+            filename=upload.filename if upload else None,
+        )
+    except ValidationError as exc:
+        session.rollback()
+        return _form_page(found, _form_of(found), exc.errors), 400
+    session.commit()
+    flash("Le document PDF est joint à la ressource.", "success")
+    return redirect(url_for("library.edit", resource_id=found.id))
+
+
+@bp.post("/<int:resource_id>/document/supprimer")
+@role_required(*STAFF)
+def remove_document(resource_id: int) -> Response:
+    found = _load(resource_id)
+    session = get_session()
+    ops.delete_pdf(session, current_actor(), found, library_dir())
+    session.commit()
+    flash("Le document PDF est retiré de la ressource.", "success")
+    return redirect(url_for("library.edit", resource_id=found.id))

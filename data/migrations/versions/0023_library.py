@@ -55,6 +55,8 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=300), nullable=True),
         sa.Column("up_to_date_on", sa.Date(), nullable=False),
         sa.Column("published", sa.Boolean(), nullable=False),
+        sa.Column("pdf_file", sa.String(length=64), nullable=True),
+        sa.Column("pdf_size", sa.Integer(), nullable=True),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
