@@ -29,9 +29,10 @@ ENV_PREFIX = "PASSERELLE_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = REPO_ROOT / "instance"
 
-#: Defaults of every setting the jobs read. ``None`` for DATABASE_URL, MAIL_DIR and CV_DIR means
-#: "derived from INSTANCE_DIR" (``sqlite:///<INSTANCE_DIR>/passerelle.db``, ``<INSTANCE_DIR>/mail``
-#: and ``<INSTANCE_DIR>/cv``, where candidates' CVs are kept: never served statically).
+#: Defaults of every setting the jobs read. ``None`` for DATABASE_URL, MAIL_DIR, CV_DIR and
+#: LIBRARY_DIR means "derived from INSTANCE_DIR" (``sqlite:///<INSTANCE_DIR>/passerelle.db``,
+#: ``<INSTANCE_DIR>/mail``, ``<INSTANCE_DIR>/cv``, where candidates' CVs are kept, and
+#: ``<INSTANCE_DIR>/mallette``, the PDFs of the mallette's resources: never served statically).
 DEFAULTS: dict[str, Any] = {
     "INSTANCE_DIR": str(DEFAULT_INSTANCE_DIR),
     "DATABASE_URL": None,
@@ -40,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_BACKEND": "file",
     "MAIL_DIR": None,
     "CV_DIR": None,
+    "LIBRARY_DIR": None,
     "MAIL_FROM": "Passerelle <ne-pas-repondre@passerelle.localhost>",
     "SMTP_HOST": "localhost",
     "SMTP_PORT": 587,
@@ -66,6 +68,7 @@ RAW_STRING_KEYS = frozenset(
         "INSTANCE_DIR",
         "MAIL_DIR",
         "CV_DIR",
+        "LIBRARY_DIR",
         "MAIL_FROM",
         "SMTP_HOST",
         "SMTP_USERNAME",
@@ -121,5 +124,7 @@ def load_config(
         config["MAIL_DIR"] = str(instance / "mail")
     if not config.get("CV_DIR"):
         config["CV_DIR"] = str(instance / "cv")
+    if not config.get("LIBRARY_DIR"):
+        config["LIBRARY_DIR"] = str(instance / "mallette")
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
     return config

@@ -6,13 +6,15 @@ the row holds; it goes as an attachment that no browser runs in the site's origi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import abort, current_app, send_file
 from werkzeug.wrappers import Response
 
 from data.models import Candidate
 from data.operations.cv import cv_path
 
-__all__ = ["CV_FIELDS", "cv_dir", "send_cv"]
+__all__ = ["CV_FIELDS", "cv_dir", "send_cv", "send_pdf"]
 
 #: What a consultation of the CV names in the audit log.
 CV_FIELDS = ("cv",)
@@ -25,7 +27,11 @@ def cv_dir() -> str:
 
 def send_cv(candidate: Candidate, download_name: str = "cv.pdf") -> Response:
     """Answer with the candidate's CV as a PDF attachment; 404 when there is none."""
-    path = cv_path(candidate, cv_dir())
+    return send_pdf(cv_path(candidate, cv_dir()), download_name)
+
+
+def send_pdf(path: Path | None, download_name: str) -> Response:
+    """Answer with a PDF kept outside the web root, as an attachment; 404 when it is not there."""
     if path is None:
         abort(404)
     response = send_file(

@@ -25,6 +25,18 @@ from .housing import (
     HousingSource,
 )
 from .housing_survey import HousingAnswer, HousingSurvey, HousingSurveyInvite, HousingSurveyLink
+from .library import (
+    PUBLIC_AUDIENCES,
+    SQLITE_FTS_TABLE,
+    LibraryAudience,
+    LibraryCategory,
+    LibraryResource,
+    LibraryResourceAudience,
+    LibraryResourceMetier,
+    LibraryResourceVersion,
+    LibraryVisit,
+    is_search_table,
+)
 from .metier_sheets import MAX_SHEET_BODY, MAX_SHEET_SOURCES, MetierSheet, MetierSheetVersion
 from .pay import CONTRACT_YEARS, AgeBand, PayGridRow, SmicValue
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
@@ -93,6 +105,16 @@ __all__ = [
     "MAX_HOUSING_BEDS",
     "SITE_HOUSING_KINDS",
     "Interest",
+    "LibraryAudience",
+    "LibraryCategory",
+    "LibraryResource",
+    "LibraryResourceAudience",
+    "LibraryResourceMetier",
+    "LibraryResourceVersion",
+    "LibraryVisit",
+    "PUBLIC_AUDIENCES",
+    "SQLITE_FTS_TABLE",
+    "is_search_table",
     "JoinRequestStatus",
     "Metier",
     "MetierMapping",

@@ -34,6 +34,10 @@ __all__ = [
     "TOO_BIG",
     "CvFile",
     "check_pdf",
+    "discard_pdf_file",
+    "pdf_fault",
+    "stored_pdf",
+    "write_pdf_file",
     "cv_of",
     "cv_path",
     "delete_cv",
@@ -93,20 +97,39 @@ def check_pdf(content: bytes, filename: str | None = None) -> None:
     """
     if filename is not None and not filename.lower().endswith(".pdf"):
         raise ValidationError({CV_FIELD: [NOT_PDF]})
+    fault = pdf_fault(content, MAX_CV_BYTES)
+    if fault is not None:
+        message = {"empty": EMPTY, "too_big": TOO_BIG, "not_pdf": NOT_PDF}.get(fault, BROKEN_PDF)
+        raise ValidationError({CV_FIELD: [message]})
+
+
+def pdf_fault(content: bytes, max_bytes: int) -> str | None:
+    """Return what is wrong with a PDF upload (``empty``, ``too_big``, ``not_pdf``,
+    ``broken``), or None for a whole PDF of at most ``max_bytes``: :func:`check_pdf`'s rules,
+    for other uploads to word their own messages.
+
+    >>> pdf_fault(b"GIF89a", 100), pdf_fault(b"%PDF-1.4 obj", 100)
+    ('not_pdf', 'broken')
+    """
     if not content:
-        raise ValidationError({CV_FIELD: [EMPTY]})
-    if len(content) > MAX_CV_BYTES:
-        raise ValidationError({CV_FIELD: [TOO_BIG]})
+        return "empty"
+    if len(content) > max_bytes:
+        return "too_big"
     if not _HEADER.match(content):
-        raise ValidationError({CV_FIELD: [NOT_PDF]})
+        return "not_pdf"
     trailer = _TRAILER.search(content[-TRAILER_WINDOW:])
     if trailer is None or not 0 < int(trailer.group(1)) < len(content) or b"obj" not in content:
-        raise ValidationError({CV_FIELD: [BROKEN_PDF]})
+        return "broken"
+    return None
 
 
 def cv_path(candidate: Candidate, cv_dir: str | Path) -> Path | None:
     """Return the candidate's CV file if there is one on disk, else None."""
-    name = candidate.cv_file
+    return stored_pdf(candidate.cv_file, cv_dir)
+
+
+def stored_pdf(name: str | None, cv_dir: str | Path) -> Path | None:
+    """Return the PDF file of ours named ``name`` in a folder if it is there, else None."""
     if not name or not _NAME.fullmatch(name):
         return None
     path = Path(cv_dir) / name
@@ -120,7 +143,7 @@ def cv_of(candidate: Candidate) -> CvFile | None:
     return CvFile(candidate.cv_size or 0, candidate.cv_uploaded_at)
 
 
-def _write(content: bytes, cv_dir: Path) -> str:
+def write_pdf_file(content: bytes, cv_dir: Path) -> str:
     """Write ``content`` under a new random name, whole or not at all; return the name."""
     cv_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     name = f"{secrets.token_hex(16)}.pdf"
@@ -138,6 +161,12 @@ def _write(content: bytes, cv_dir: Path) -> str:
 
 def discard_cv_file(name: str | None, cv_dir: str | Path) -> bool:
     """Delete one CV file of ours by name; return whether one was there."""
+    return discard_pdf_file(name, cv_dir)
+
+
+def discard_pdf_file(name: str | None, cv_dir: str | Path) -> bool:
+    """Delete one PDF file of ours (a name :func:`write_pdf_file` gave) from a folder; return
+    whether one was there."""
     if not name or not _NAME.fullmatch(name):
         return False
     path = Path(cv_dir) / name
@@ -163,7 +192,7 @@ def save_cv(
     _check_not_anonymised(candidate)
     check_pdf(content, filename)
     folder = Path(cv_dir)
-    name = _write(content, folder)
+    name = write_pdf_file(content, folder)
     old = candidate.cv_file
     stamp = now_or_utc(now)
     try:

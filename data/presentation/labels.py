@@ -33,6 +33,8 @@ from data.models import (
     HousingKind,
     HousingSource,
     Interest,
+    LibraryAudience,
+    LibraryCategory,
     NotifyFrequency,
     OfferStatus,
     RequestStatus,
@@ -115,6 +117,20 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "18-20": "De 18 à 20 ans",
         "21-25": "De 21 à 25 ans",
         "26+": "26 ans et plus",
+    },
+    LibraryCategory: {
+        "legal": "Juridique",
+        "funding": "Financement",
+        "training": "Formations et alternance",
+        "internship": "Modalités de stage",
+        "tools": "Outils",
+    },
+    LibraryAudience: {
+        "employers": "Employeurs",
+        "candidates": "Candidats",
+        "tutors": "Tuteurs et maîtres d'apprentissage",
+        "centres": "Centres de formation",
+        "coordinators": "Équipe de coordination seulement",
     },
     ContractKind: {
         "apprentissage": "Contrat d'apprentissage",
@@ -602,7 +618,7 @@ FIELD_LABELS: dict[str, str] = {
     "rentree": "Rentrée",
     "ouvertes": "Inscriptions ouvertes",
     # Métier sheets (issue 18)
-    "body": "Texte de la fiche",
+    "body": "Texte",
     "sources": "Sources",
     # Housing resources (issue 17)
     "beds_taken": "Lits occupés",
@@ -635,6 +651,16 @@ FIELD_LABELS: dict[str, str] = {
     "communes": "Communes",
     "without_housing": "Seulement les structures sans logement déclaré",
     "answer": "Pouvez-vous loger un apprenti ?",
+    # The mallette (issue 18): a resource, and the readers' search
+    "summary": "Résumé",
+    "link": "Lien externe",
+    "category": "Thème",
+    "audiences": "Publics",
+    "up_to_date_on": "À jour au",
+    "pdf": "Document PDF",
+    "q": "Rechercher",
+    "categorie": "Thème",
+    "public": "Public",
     # Paging of lists
     "page": "Page",
     "page_size": "Taille de la page",

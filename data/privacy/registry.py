@@ -165,6 +165,20 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "contact_phone": OTHER,
     },
     "housing_survey_links": {"token_hash": N},
+    # The mallette (issue 18): the coordination's published texts, about nobody.
+    "library_resources": {
+        "title": N,
+        "summary": N,
+        "body": N,
+        "link": N,
+        "category": N,
+        "source": N,
+        "up_to_date_on": N,
+        "pdf_file": N,
+        "search_vector": N,
+    },
+    "library_resource_audiences": {"audience": N},
+    "library_resource_versions": {"title": N, "summary": N, "body": N},
     "offers": {
         "metier_code": N,
         "diploma": N,

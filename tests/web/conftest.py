@@ -72,6 +72,7 @@ def make_app(
                 "DATABASE_URL": url,
                 "MAIL_DIR": str(tmp_path / "mail"),
                 "CV_DIR": str(tmp_path / "cv"),
+                "LIBRARY_DIR": str(tmp_path / "mallette"),
                 "BASE_URL": "http://localhost",
                 **config,
             }
@@ -84,7 +85,12 @@ def make_app(
     else:
         app, settings = cached
         app.config.clear()
-        app.config.update(settings, MAIL_DIR=str(tmp_path / "mail"), CV_DIR=str(tmp_path / "cv"))
+        app.config.update(
+            settings,
+            MAIL_DIR=str(tmp_path / "mail"),
+            CV_DIR=str(tmp_path / "cv"),
+            LIBRARY_DIR=str(tmp_path / "mallette"),
+        )
         st = state(app)
     st.session_factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False

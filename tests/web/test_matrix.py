@@ -186,6 +186,16 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/recensement-logements/2147483647", (302, 403, 403, 403, 404)),
     ("/coordination/recensement-logements/2147483647/reponses.csv", (302, 403, 403, 403, 404)),
     ("/logement/recensement/unknown-token", (404, 404, 404, 404, 404)),
+    # The mallette (issue 18): anyone reads and searches; coordinators write and publish.
+    ("/mallette", PUBLIC),
+    ("/mallette?q=formation&categorie=legal&public=employers", PUBLIC),
+    ("/mallette?categorie=poeme", (400, 400, 400, 400, 400)),
+    ("/mallette/2147483647", (404, 404, 404, 404, 404)),
+    ("/mallette/gestion", STAFF_ONLY),
+    ("/mallette/nouvelle", STAFF_ONLY),
+    ("/mallette/2147483647/modifier", (302, 403, 403, 403, 404)),
+    ("/mallette/2147483647/versions", (302, 403, 403, 403, 404)),
+    ("/mallette/2147483647/document.pdf", (404, 404, 404, 404, 404)),
 ]
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
@@ -294,6 +304,11 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/metiers/aide-soignant/modifier", (302, 403, 403, 403, 400)),
     ("/metiers/aide-soignant/versions/{sheet_version}/restaurer", (302, 403, 403, 403, 302)),
     ("/metiers/infirmier/versions/{sheet_version}/restaurer", (302, 403, 403, 403, 404)),
+    ("/mallette/nouvelle", (302, 403, 403, 403, 400)),
+    ("/mallette/2147483647/modifier", (302, 403, 403, 403, 404)),
+    ("/mallette/2147483647/publier", (302, 403, 403, 403, 404)),
+    ("/mallette/2147483647/document", (302, 403, 403, 403, 404)),
+    ("/mallette/2147483647/document/supprimer", (302, 403, 403, 403, 404)),
 ]
 
 
@@ -337,12 +352,13 @@ def _user(world: World, role: str) -> User | None:
 
 
 def _counts(session: Session) -> dict[str, int]:
-    """Rows per table, except the audit log (coordinators' views of personal data are logged)."""
+    """Rows per table, except the audit log (coordinators' views of personal data are logged)
+    and the mallette's last visits (a reader's « Nouveautés » start there)."""
     session.expire_all()
     return {
         t.name: session.scalar(select(func.count()).select_from(t)) or 0
         for t in Base.metadata.sorted_tables
-        if t.name != "audit_log"
+        if t.name not in ("audit_log", "library_visits")
     }
 
 
