@@ -113,7 +113,7 @@ def _readable(resource_id: int) -> LibraryResource:
     return found
 
 
-@bp.get("/<int:resource_id>")
+@bp.get("/<id:resource_id>")
 def resource(resource_id: int) -> str:
     found = _readable(resource_id)
     return render_template(
@@ -126,7 +126,7 @@ def library_dir() -> str:
     return str(current_app.config["LIBRARY_DIR"])
 
 
-@bp.get("/<int:resource_id>/document.pdf")
+@bp.get("/<id:resource_id>/document.pdf")
 def document(resource_id: int) -> Response:
     found = _readable(resource_id)
     return send_pdf(ops.pdf_path(found, library_dir()), f"mallette-{found.id}.pdf")
@@ -211,7 +211,7 @@ def new() -> Response | str | tuple[str, int]:
     return _form_page(None, {"audiences": [], "metiers": []}, {})
 
 
-@bp.route("/<int:resource_id>/modifier", methods=["GET", "POST"])
+@bp.route("/<id:resource_id>/modifier", methods=["GET", "POST"])
 @role_required(*STAFF)
 def edit(resource_id: int) -> Response | str | tuple[str, int]:
     found = _load(resource_id)
@@ -220,7 +220,7 @@ def edit(resource_id: int) -> Response | str | tuple[str, int]:
     return _form_page(found, _form_of(found), {})
 
 
-@bp.post("/<int:resource_id>/publier")
+@bp.post("/<id:resource_id>/publier")
 @role_required(*STAFF)
 def publish(resource_id: int) -> Response:
     found = _load(resource_id)
@@ -233,13 +233,13 @@ def publish(resource_id: int) -> Response:
     return redirect(url_for("library.manage"))
 
 
-@bp.get("/<int:resource_id>/versions")
+@bp.get("/<id:resource_id>/versions")
 @role_required(*STAFF)
 def history(resource_id: int) -> str:
     return render_template("library/history.html", resource=_load(resource_id))
 
 
-@bp.post("/<int:resource_id>/document")
+@bp.post("/<id:resource_id>/document")
 @role_required(*STAFF)
 def upload(resource_id: int) -> Response | tuple[str, int]:
     found = _load(resource_id)
@@ -262,7 +262,7 @@ def upload(resource_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("library.edit", resource_id=found.id))
 
 
-@bp.post("/<int:resource_id>/document/supprimer")
+@bp.post("/<id:resource_id>/document/supprimer")
 @role_required(*STAFF)
 def remove_document(resource_id: int) -> Response:
     found = _load(resource_id)
