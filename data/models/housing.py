@@ -156,12 +156,6 @@ class HousingResource(Base):
         """The beds not let yet."""
         return max(0, self.beds - self.beds_taken)
 
-    def available_on(self, day: date) -> bool:
-        """Whether the resource takes someone on ``day``: always without periods, else in one."""
-        if not self.periods:
-            return True
-        return any(p.covers(day) for p in self.periods)
-
     def __repr__(self) -> str:
         return f"<HousingResource {self.id} {self.name!r}>"
 
@@ -182,7 +176,3 @@ class HousingPeriod(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
 
     resource: Mapped[HousingResource] = relationship(back_populates="periods")
-
-    def covers(self, day: date) -> bool:
-        """Whether ``day`` falls in the period (both ends included)."""
-        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)

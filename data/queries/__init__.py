@@ -28,7 +28,6 @@ from .housing import (
     inventory_hits,
     inventory_page,
     is_private_housing,
-    published_housing,
 )
 from .housing_needs import HousingNeed, HousingNeeds, housed_by_signed_pairs, housing_needs
 from .housing_public import (
@@ -130,7 +129,6 @@ __all__ = [
     "inventory_hits",
     "inventory_page",
     "is_private_housing",
-    "published_housing",
     "DEFAULT_HOUSING_REACH_KM",
     "PRIVATE_KINDS",
     "HousingHit",

@@ -5,7 +5,7 @@ a structure's own, commune and distance, nearest first, published or not, cost, 
 availability); with ``public``, only what everyone may read (:func:`.housing_public.
 public_housing_query`: published, no suspended structure's). :func:`find_housing` gives one
 resource with what its pages show loaded; :func:`employer_housing` a structure's own (on its
-sites or not); :func:`published_housing` the published ones, as « Se loger » lists them.
+sites or not); the published ones are « Se loger »'s (:mod:`.housing_public`).
 
 A room at someone's home (``host_family``) and an intergenerational cohabitation are someone's
 home: only their commune is ever public (:data:`.housing_public.PRIVATE_KINDS`).
@@ -29,8 +29,6 @@ from .housing_public import (
     load_hits,
     public_housing_query,
 )
-from .housing_public import HousingSearch as PublicSearch
-from .housing_public import housing_hits as public_hits
 from .nearby import measured
 from .pages import Page, paginate, paginate_list
 
@@ -44,7 +42,6 @@ __all__ = [
     "inventory_hits",
     "inventory_page",
     "is_private_housing",
-    "published_housing",
 ]
 
 
@@ -180,28 +177,6 @@ def find_housing(session: Session, housing_id: int) -> HousingResource | None:
 def employer_housing(session: Session, employer_id: int) -> list[HousingResource]:
     """Return a structure's own resources (on its sites or not), by name."""
     return [h.resource for h in inventory_hits(session, InventorySearch(employer_id=employer_id))]
-
-
-def published_housing(
-    session: Session,
-    *,
-    kind: HousingKind | None = None,
-    commune_insee: str | None = None,
-    max_km: float | None = None,
-    max_cost: int | None = None,
-    available_on: date | None = None,
-) -> list[HousingHit]:
-    """Return the resources everyone may read, as « Se loger » lists them (free beds first; by
-    name or, around a commune given by its INSEE code, nearest; an unknown code finds none)."""
-    near = None
-    if commune_insee is not None:
-        near = session.get(Commune, commune_insee)
-        if near is None:
-            return []
-    search = PublicSearch(
-        near=near, max_km=max_km, kind=kind, max_cost=max_cost, available_on=available_on
-    )
-    return public_hits(session, search)
 
 
 def employer_choices(session: Session) -> list[tuple[int, str]]:

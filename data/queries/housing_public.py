@@ -111,7 +111,9 @@ def public_housing_query() -> Select[HousingResource]:
 
 
 def available_on_filter(day: date) -> Any:
-    """Return the SQL twin of :meth:`HousingResource.available_on`."""
+    """Return the condition that a resource takes someone in on ``day``: always without
+    periods, else when one of its periods covers the day (both ends included, an open end
+    never ends)."""
     periods = select(HousingPeriod.id).where(HousingPeriod.resource_id == HousingResource.id)
     covering = periods.where(
         HousingPeriod.starts_on <= day,

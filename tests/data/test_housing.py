@@ -29,8 +29,8 @@ from data.queries.housing import (
     find_housing,
     inventory_hits,
     inventory_page,
-    published_housing,
 )
+from data.queries.housing_public import HousingSearch, available_on_filter, housing_hits
 from tests.data import factories as f
 
 STAFF = Actor(channel=Actor.system().channel, user_id=None, role=Role.COORDINATOR)
@@ -90,8 +90,15 @@ def test_create_cleans_every_field_and_audits_it(session: Session) -> None:
         (date(2026, 1, 5), date(2026, 6, 30)),
         (date(2026, 9, 1), None),
     ]
-    assert resource.available_on(date(2026, 7, 14)) is False
-    assert resource.available_on(date(2027, 7, 14)) is True
+
+    def available_on(day: date) -> bool:
+        found = select(HousingResource.id).where(
+            HousingResource.id == resource.id, available_on_filter(day)
+        )
+        return session.scalar(found) is not None
+
+    assert available_on(date(2026, 7, 14)) is False
+    assert available_on(date(2027, 7, 14)) is True
     entry = session.scalars(
         select(AuditEntry).where(
             AuditEntry.object_type == "housing_resource", AuditEntry.object_id == resource.id
@@ -275,10 +282,12 @@ def test_queries_filter_by_kind_manager_commune_publication_cost_and_day(
     assert page.total == 2 and len(page.items) == 1
     assert find_housing(session, boarding.id) is boarding
     assert find_housing(session, 2**31 - 1) is None
-    public = published_housing(session, commune_insee=OYONNAX, max_km=200)
+    # The published ones are « Se loger »'s, which the API's public reads share.
+    public = housing_hits(session, HousingSearch(near=oyonnax, max_km=200))
     assert [h.resource.id for h in public] == [fjt.id, boarding.id]  # nearest first
-    assert published_housing(session, kind=HousingKind.FJT, max_cost=500)[0].resource is fjt
-    assert published_housing(session, commune_insee="99999") == []
+    assert (
+        housing_hits(session, HousingSearch(kind=HousingKind.FJT, max_cost=500))[0].resource is fjt
+    )
 
 
 HEADER = "nom;type;gestionnaire;siret;centre;commune;lits;lits_occupes;aides;disponible_du;publie"
