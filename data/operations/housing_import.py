@@ -200,10 +200,6 @@ class HousingImportReport:
         ]
         return ", ".join(parts) + "."
 
-    def rejected_lines(self) -> list[dict[str, Any]]:
-        """Return the refused lines as ``{"line": number, "messages": [French, ...]}``."""
-        return [{"line": n, "messages": list(m)} for n, m in self.rejected]
-
 
 def template_csv() -> str:
     """Return an import file's header line (the French labels, ``;``-separated) and one example
