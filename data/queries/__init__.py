@@ -41,6 +41,7 @@ from .housing_public import (
     housing_near_offer,
     housing_page,
 )
+from .housing_survey import survey_invites, surveys
 from .metier_sheets import (
     MetierEntry,
     MetierSheetPage,
@@ -116,6 +117,8 @@ from .training import (
 )
 
 __all__ = [
+    "survey_invites",
+    "surveys",
     "MetierEntry",
     "MetierSheetPage",
     "metier_entries",

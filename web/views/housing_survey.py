@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from data import queries
 from data.errors import Conflict, NotFound, ValidationError
 from data.models import (
     Commune,
@@ -18,7 +18,6 @@ from data.models import (
     HousingKind,
     HousingSurvey,
     HousingSurveyInvite,
-    Site,
     StructureKind,
 )
 from data.operations import housing_survey as ops
@@ -74,27 +73,14 @@ def _survey(survey_id: int) -> HousingSurvey:
 
 
 def _invites(survey: HousingSurvey) -> list[HousingSurveyInvite]:
-    return list(
-        get_session().scalars(
-            select(HousingSurveyInvite)
-            .options(
-                joinedload(HousingSurveyInvite.employer),
-                joinedload(HousingSurveyInvite.commune),
-                joinedload(HousingSurveyInvite.site),
-            )
-            .where(HousingSurveyInvite.survey_id == survey.id)
-            .order_by(HousingSurveyInvite.answered_at.is_(None), HousingSurveyInvite.id)
-        )
-    )
+    return queries.survey_invites(get_session(), survey.id)
 
 
 @bp.get("")
 def surveys() -> str:
     """Every campaign, newest first, with its response rate."""
     session = get_session()
-    found = session.scalars(
-        select(HousingSurvey).order_by(HousingSurvey.created_at.desc(), HousingSurvey.id.desc())
-    )
+    found = queries.surveys(session)
     return render_template(
         "housing_survey/surveys.html", stats=ops.survey_stats(session, found), state=_state
     )
@@ -281,9 +267,7 @@ def _answer_form(invite: HousingSurveyInvite) -> dict[str, Any]:
 def _form_page(
     invite: HousingSurveyInvite, form: dict[str, Any], errors: dict[str, list[str]]
 ) -> str:
-    sites = get_session().scalars(
-        select(Site).where(Site.employer_id == invite.employer_id).order_by(Site.id)
-    )
+    sites = invite.employer.sites
     return render_template(
         "housing_survey/answer.html",
         invite=invite,
