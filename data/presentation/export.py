@@ -28,6 +28,7 @@ __all__ = [
     "CHECK_HEADER",
     "COLUMNS",
     "CANDIDATE_SHOWN",
+    "SURVEY_ANSWER_COLUMNS",
     "FORMULA_STARTS",
     "Column",
     "cell",
@@ -234,6 +235,27 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Logement proposé", _housing),
     ),
 }
+
+#: The housing survey's answers, one line per invited structure (issue 17).
+SURVEY_ANSWER_COLUMNS = (
+    Column("Structure", lambda i: i.employer.name),
+    Column("SIRET", lambda i: i.employer.siret),
+    Column("Adresse du courriel", lambda i: i.recipient),
+    Column("Envoyé le", lambda i: i.sent_at),
+    Column("Relances", lambda i: i.reminders),
+    Column("Réponse", lambda i: i.answer),
+    Column("Répondu le", lambda i: i.answered_at),
+    Column("Modifié le", lambda i: i.updated_at),
+    Column("Type de logement", lambda i: i.kind),
+    Column("Lits", lambda i: i.beds),
+    Column("Coût mensuel en euros", lambda i: i.monthly_cost_eur),
+    Column("Commune", lambda i: i.commune.name if i.commune else None),
+    Column("Établissement", lambda i: i.site.name if i.site else None),
+    Column("Précisions", lambda i: i.notes),
+    Column("Personne à contacter", lambda i: i.contact_name),
+    Column("Adresse électronique de contact", lambda i: i.contact_email),
+    Column("Téléphone", lambda i: i.contact_phone),
+)
 
 #: The candidates' fields each export shows (its reading is written to the audit log), and how
 #: to find the candidate of a row.

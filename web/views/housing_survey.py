@@ -24,7 +24,7 @@ from data.operations import housing_survey as ops
 from data.operations._common import local_today
 from data.operations.communes import commune_label
 from data.presentation import choices
-from data.presentation.export import Column, csv_text
+from data.presentation.export import SURVEY_ANSWER_COLUMNS, csv_text
 from data.presentation.formatters import plural
 from data.presentation.labels import SURVEY_STATE_LABELS
 from web.csvfiles import csv_download
@@ -37,26 +37,6 @@ bp = Blueprint("housing_survey", __name__, url_prefix="/coordination/recensement
 public_bp = Blueprint("housing_survey_public", __name__, url_prefix="/logement/recensement")
 
 CREATE_FIELDS = ("title", "message", "closes_on", "departements", "communes")
-#: The columns of the answers' CSV export.
-ANSWER_COLUMNS = (
-    Column("Structure", lambda i: i.employer.name),
-    Column("SIRET", lambda i: i.employer.siret),
-    Column("Adresse du courriel", lambda i: i.recipient),
-    Column("Envoyé le", lambda i: i.sent_at),
-    Column("Relances", lambda i: i.reminders),
-    Column("Réponse", lambda i: i.answer),
-    Column("Répondu le", lambda i: i.answered_at),
-    Column("Modifié le", lambda i: i.updated_at),
-    Column("Type de logement", lambda i: i.kind),
-    Column("Lits", lambda i: i.beds),
-    Column("Coût mensuel en euros", lambda i: i.monthly_cost_eur),
-    Column("Commune", lambda i: i.commune.name if i.commune else None),
-    Column("Établissement", lambda i: i.site.name if i.site else None),
-    Column("Précisions", lambda i: i.notes),
-    Column("Personne à contacter", lambda i: i.contact_name),
-    Column("Adresse électronique de contact", lambda i: i.contact_email),
-    Column("Téléphone", lambda i: i.contact_phone),
-)
 
 
 @bp.before_request
@@ -230,7 +210,7 @@ def close(survey_id: int) -> Response:
 def export(survey_id: int) -> Response:
     """The campaign's invitations and answers, one line per structure."""
     found = _survey(survey_id)
-    text = csv_text(ANSWER_COLUMNS, _invites(found))
+    text = csv_text(SURVEY_ANSWER_COLUMNS, _invites(found))
     return csv_download(text, f"recensement-logements-{found.id}.csv")
 
 
