@@ -2,7 +2,8 @@
 
 A sheet's page shows the team's text (``metier_sheets``) beside what the platform knows of the
 métier today: its open offers (a count and the latest few), the active requests that name it,
-and the next intakes of the training centres preparing it, with their application deadlines.
+the next intakes of the training centres preparing it, with their application deadlines, and
+an apprentice's minimum pay by age band and contract year.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from data.models import (
 
 from .audience import PUBLIC
 from .offers import OfferHit, OfferSearch, offer_counts_by_metier, offer_page
+from .pay import PayEstimate, pay_by_band
 
 __all__ = [
     "SHEET_OFFERS",
@@ -63,6 +65,8 @@ class MetierSheetPage:
     active_requests: int
     intakes: list[TrainingSession]
     related: list[Metier]
+    #: The apprentice's minimum pay today, by age band (the same for every métier).
+    pay: tuple[PayEstimate, ...]
 
 
 def metier_entries(session: Session) -> list[MetierEntry]:
@@ -126,6 +130,7 @@ def metier_sheet_page(session: Session, code: str, today: date) -> MetierSheetPa
         active_requests=_active_requests(session, code),
         intakes=_intakes(session, code, today),
         related=related,
+        pay=pay_by_band(session, today),
     )
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "PayEstimate",
     "Budget",
     "pay_estimate",
+    "pay_by_band",
     "smic_in_force",
     "offer_budget",
     "smic_history",
@@ -137,6 +138,12 @@ def pay_estimate(session: Session, age_band: AgeBand, on: date) -> PayEstimate:
             )
         years.append(PayYear(year, percent, amount, row.source, row.valid_from))
     return PayEstimate(age_band, on, tuple(years), smic)
+
+
+def pay_by_band(session: Session, on: date) -> tuple[PayEstimate, ...]:
+    """The minimum pay of every age band on ``on``, youngest first (a métier sheet's table:
+    the legal minimum is the same for every métier)."""
+    return tuple(pay_estimate(session, band, on) for band in AgeBand)
 
 
 def _housing_cost(

@@ -93,7 +93,7 @@ def read_pay_grid(path: Path = PAY_GRID_CSV) -> list[dict[str, Any]]:
 
 
 def read_smic(path: Path = SMIC_CSV) -> list[dict[str, Any]]:
-    """Return the shipped SMIC values (gross, in cents), typed; none until one is sourced."""
+    """Return the shipped SMIC values (gross, in cents), typed, each with its source."""
     with path.open(encoding="utf-8", newline="") as f:
         return [
             {

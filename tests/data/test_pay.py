@@ -4,7 +4,7 @@ additions, and the law for minors carried into the suggestions."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -29,13 +29,20 @@ GRID = {
     AgeBand.FROM_26: (100, 100, 100),
 }
 ADMIN = Actor(channel=Actor.system().channel, user_id=None, role=Role.ADMIN)
-#: A SMIC for the tests only (the shipped data holds none until one is sourced officially).
+#: A SMIC for the tests only, after the shipped ones (data/reference/smic.csv).
 TEST_SMIC = {
     "monthly_eur": "1800,00",
     "hourly_eur": "11,87",
-    "valid_from": "2026-01-01",
+    "valid_from": "2031-01-01",
     "source": "Montant d'essai",
 }
+#: The shipped SMIC in force from 1 January 2026, in euros a month.
+SMIC_2026 = Decimal("1823.03")
+
+
+def percent_of(amount: Decimal, percent: int) -> Decimal:
+    """``percent`` % of ``amount``, to the cent (half up, as payslips round)."""
+    return (amount * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def test_the_shipped_grid_is_the_code_du_travail_s() -> None:
@@ -45,8 +52,15 @@ def test_the_shipped_grid_is_the_code_du_travail_s() -> None:
     }
     assert {r["valid_from"] for r in read_pay_grid()} == {date(2019, 1, 1)}
     assert all("D6222-26" in r["source"] for r in read_pay_grid())
-    # No SMIC ships unless an official source was checked (data/reference/README.md).
-    assert read_smic() == []
+    # Each shipped SMIC names its décret; the monthly amount is the hourly one for 35 hours a
+    # week (151,67 hours a month), to the cent.
+    smic = read_smic()
+    assert [r["valid_from"] for r in smic] == [date(2024, 11, 1), date(2026, 1, 1)]
+    assert [r["hourly_cents"] for r in smic] == [1188, 1202]
+    for row in smic:
+        monthly = Decimal(row["hourly_cents"]) * 35 * 52 / 12
+        assert row["monthly_cents"] == monthly.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        assert "Décret n°" in row["source"]
     # Aids are listed with their amount, conditions, source and the date it was read.
     aids = read_apprentice_aids()
     assert aids and all(a[k] for a in aids for k in ("name", "amount", "conditions", "source"))
@@ -72,23 +86,22 @@ def test_load_reference_keeps_one_grid_and_the_rows_admins_added(session: Sessio
 
 @pytest.mark.parametrize("band", list(AgeBand))
 def test_each_band_and_year_against_the_grid(session: Session, band: AgeBand) -> None:
-    add_smic_value(session, ADMIN, TEST_SMIC)
     estimate = pay_estimate(session, band, date(2026, 6, 1))
     assert [y.contract_year for y in estimate.years] == [1, 2, 3]
     assert [int(y.percent) for y in estimate.years] == list(GRID[band])
-    # 1 800,00 € times the percent, to the cent.
+    # The shipped SMIC of 2026 times the percent, to the cent.
     assert [y.monthly_gross for y in estimate.years] == [
-        Decimal(18 * p).quantize(Decimal("0.01")) for p in GRID[band]
+        percent_of(SMIC_2026, p) for p in GRID[band]
     ]
-    assert estimate.smic_monthly == Decimal("1800")
+    assert estimate.smic_monthly == SMIC_2026
     assert all(y.valid_from == date(2019, 1, 1) for y in estimate.years)
 
 
 def test_the_row_in_force_is_the_latest_from_on_or_before_the_day(session: Session) -> None:
-    assert pay_estimate(session, AgeBand.UNDER_18, date(2026, 6, 1)).smic is None
-    without = pay_estimate(session, AgeBand.UNDER_18, date(2026, 6, 1))
+    # Before the first shipped SMIC: the percents, and no amount is made up.
+    without = pay_estimate(session, AgeBand.UNDER_18, date(2024, 10, 31))
+    assert without.smic is None and [int(y.percent) for y in without.years] == [27, 39, 55]
     assert [y.monthly_gross for y in without.years] == [None, None, None]
-    add_smic_value(session, ADMIN, TEST_SMIC)
     add_smic_value(
         session,
         ADMIN,
@@ -105,14 +118,17 @@ def test_the_row_in_force_is_the_latest_from_on_or_before_the_day(session: Sessi
             "source": "Décret d'essai",
         },
     )
-    assert smic_in_force(session, date(2025, 12, 31)) is None
+    assert smic_in_force(session, date(2024, 10, 31)) is None
+    in_2025 = smic_in_force(session, date(2025, 12, 31))
+    assert in_2025 is not None and in_2025.monthly_cents == 180180
     before = pay_estimate(session, AgeBand.UNDER_18, date(2026, 12, 31))
     on = pay_estimate(session, AgeBand.UNDER_18, date(2027, 1, 1))
-    assert before.smic is not None and before.smic.monthly_cents == 180000
+    assert before.smic is not None and before.smic.monthly_cents == 182303
+    # 27 %, 39 %, 55 % of 1 823,03 €.
     assert [y.monthly_gross for y in before.years] == [
-        Decimal("486.00"),
-        Decimal("702.00"),
-        Decimal("990.00"),
+        Decimal("492.22"),
+        Decimal("710.98"),
+        Decimal("1002.67"),
     ]
     assert on.smic is not None and (on.smic.monthly_cents, on.smic.hourly_cents) == (190000, 1253)
     assert on.years[0].percent == Decimal("30.5") and on.years[0].source == "Décret d'essai"
@@ -170,7 +186,7 @@ def test_only_admins_add_rows_and_history_is_never_rewritten(session: Session) -
             },
         )
     assert "valid_from" in exc.value.errors
-    assert session.scalar(select(func.count()).select_from(SmicValue)) == 1
+    assert session.scalar(select(func.count()).select_from(SmicValue)) == len(read_smic()) + 1
     assert session.scalar(select(func.count()).select_from(PayGridRow)) == 12
 
 
@@ -188,7 +204,6 @@ def test_a_minor_s_request_never_gets_a_night_work_offer(session: Session) -> No
 
 
 def test_the_budget_of_a_candidate_on_an_offer(session: Session) -> None:
-    add_smic_value(session, ADMIN, TEST_SMIC)
     resource = f.make_housing_resource(session, monthly_cost_eur=380)
     o = f.make_offer(session)
     req = f.make_request(session, age_band="18-20", needs_housing=True)
@@ -200,7 +215,8 @@ def test_the_budget_of_a_candidate_on_an_offer(session: Session) -> None:
     session.expire_all()
     budget = offer_budget(session, req, o, date(2026, 6, 1))
     assert budget is not None and budget.housing_cost == Decimal(380)
-    # 43 %, 51 %, 67 % of 1 800 € less 380 €.
-    assert budget.left == (Decimal("394.00"), Decimal("538.00"), Decimal("826.00"))
+    # 43 %, 51 %, 67 % of the SMIC of 2026 less 380 €.
+    assert budget.left == tuple(percent_of(SMIC_2026, p) - 380 for p in (43, 51, 67))
+    assert budget.left == (Decimal("403.90"), Decimal("549.75"), Decimal("841.43"))
     req.age_band = None
     assert offer_budget(session, req, o, date(2026, 6, 1)) is None

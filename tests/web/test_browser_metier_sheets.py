@@ -52,7 +52,12 @@ def test_a_young_person_reads_a_sheet_and_a_coordinator_edits_it(
         page.get_by_role("heading", name="Le métier et les personnes accompagnées")
     ).to_be_visible()
     expect(page.get_by_text("2 offres d’apprentissage publiées")).to_be_visible()
-    expect(page.get_by_role("table")).to_contain_text("IFAS du Revermont (démo)")
+    expect(page.get_by_role("table", name="Les centres de formation")).to_contain_text(
+        "IFAS du Revermont (démo)"
+    )
+    # What an apprentice earns: under 18, first year, 27 % of the SMIC of 2026.
+    pay = page.get_by_role("table", name="Salaire brut minimum par mois")
+    expect(pay.get_by_role("row", name="16 ou 17 ans")).to_contain_text("492,22\u202f€ (27 %)")
     # The small map draws the métier's two offers (offline Leaflet, no tiles).
     expect(page.locator("#carte .leaflet-interactive")).to_have_count(2)
     failures += _violations(page)

@@ -12,9 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from data.models import HousingSource, Role, SuggestionStatus
-from data.operations.pay import add_smic_value
 from tests.data import factories as f
-from tests.data.test_pay import ADMIN, TEST_SMIC
 from tests.web.test_browser import (  # noqa: F401  (fixtures)
     _sign_in_with_link,
     _violations,
@@ -32,7 +30,6 @@ def test_a_candidate_reads_the_budget_of_an_offer(
     session: Session,
 ) -> None:
     _app, base = live
-    add_smic_value(session, ADMIN, TEST_SMIC)
     offer = f.make_offer(session)  # aide-soignant in Bourg-en-Bresse
     user = f.make_user(session, Role.CANDIDATE)
     request = f.make_request(session, user.candidate, needs_housing=True)
@@ -64,11 +61,12 @@ def test_a_candidate_reads_the_budget_of_an_offer(
     page.goto(f"{base}/offres/{offer.id}")
     table = page.get_by_role("table", name="Votre salaire brut estimé")
     expect(table).to_contain_text("de 18 à 20 ans")
-    # 43 % of 1 800 € = 774 €, less the foyer's 380 € = 394 €; 67 % in the third year.
+    # 43 % of the SMIC of 2026 (1 823,03 €) = 783,90 €, less the foyer's 380 € = 403,90 €;
+    # 67 % in the third year.
     first = table.get_by_role("row", name="1re année")
-    expect(first).to_contain_text("774,00\u202f€")
-    expect(first).to_contain_text("394,00\u202f€")
-    expect(table.get_by_role("row", name="3e année")).to_contain_text("1\u202f206,00\u202f€")
+    expect(first).to_contain_text("783,90\u202f€")
+    expect(first).to_contain_text("403,90\u202f€")
+    expect(table.get_by_role("row", name="3e année")).to_contain_text("1\u202f221,43\u202f€")
     expect(page.get_by_role("region", name="Votre budget")).to_contain_text(
         "Aide au permis de conduire des apprentis"
     )

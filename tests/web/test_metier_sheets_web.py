@@ -94,6 +94,11 @@ def test_a_sheet_shows_its_text_sources_and_live_figures(app: Flask, world: Worl
     assert "Inscriptions ouvertes" in text
     assert 'data-offers="/offres/carte.geojson?metier=aide-soignant"' in text
     assert 'href="/metiers/accompagnant-educatif-social"' in text  # related métiers
+    # An apprentice's minimum pay, by age band and contract year, from the shipped SMIC of 2026
+    # (1 823,03 €): 27 % under 18 in the first year, 100 % from 26.
+    assert "Salaire brut minimum par mois, selon l'âge et l'année du contrat" in text
+    assert "492,22\u202f€ (27 %)" in text and "1\u202f823,03\u202f€ (100 %)" in text
+    assert "D6222-26" in text and "Décret n° 2025-1228" in text
     # Anyone reads it; only staff see the edit links.
     assert "/metiers/aide-soignant/modifier" not in text
 

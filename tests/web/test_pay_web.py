@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from data.models import AgeBand, SmicValue
+from data.reference import read_smic
 from tests.data import factories as f
 from tests.web.api_fixtures import api, tokens  # noqa: F401
 from tests.web.conftest import World, post, sign_in
@@ -17,7 +18,7 @@ from tests.web.conftest import World, post, sign_in
 SMIC = {
     "monthly_eur": "1800,00",
     "hourly_eur": "11,87",
-    "valid_from": "2026-01-01",
+    "valid_from": "2031-01-01",
     "source": "Montant pour les essais",
 }
 
@@ -27,7 +28,8 @@ def test_an_admin_adds_a_smic_and_a_grid_row_others_cannot(
 ) -> None:
     admin = sign_in(app.test_client(), world.admin)
     page = admin.get("/admin/remuneration").text
-    assert "Le SMIC n'est pas encore saisi" in page
+    # The shipped SMIC, with its décret.
+    assert "1\u202f823,03\u202f€" in page and "Décret n° 2025-1228" in page
     assert "Code du travail, article D6222-26" in page and "16 ou 17 ans" in page
     bad = post(admin, "/admin/remuneration/smic", {**SMIC, "monthly_eur": "beaucoup"})
     assert bad.status_code == 400
@@ -59,7 +61,7 @@ def test_an_admin_adds_a_smic_and_a_grid_row_others_cannot(
             == 403
         )
     session.expire_all()
-    assert session.scalar(select(func.count()).select_from(SmicValue)) == 1
+    assert session.scalar(select(func.count()).select_from(SmicValue)) == len(read_smic()) + 1
 
 
 def test_the_age_band_through_the_candidate_s_form(
@@ -97,6 +99,9 @@ def test_the_age_band_through_the_api(api: Any, world: World, session: Session) 
 
 
 def test_the_offer_page_shows_the_budget(app: Flask, world: World, session: Session) -> None:
+    # Without any SMIC (as before the shipped ones), the percents and no amount made up.
+    session.execute(delete(SmicValue))
+    session.commit()
     me = sign_in(app.test_client(), world.candidate_user)
     url = f"/offres/{world.offer.id}"
     page = me.get(url).text
@@ -110,7 +115,10 @@ def test_the_offer_page_shows_the_budget(app: Flask, world: World, session: Sess
     assert "Votre salaire brut estimé" in page and "de 18 à 20 ans" in page
     assert "Le montant du SMIC n'est pas encore saisi" in page and "43 %" in page
     admin = sign_in(app.test_client(), world.admin)
-    assert post(admin, "/admin/remuneration/smic", SMIC).status_code == 302
+    assert (
+        post(admin, "/admin/remuneration/smic", {**SMIC, "valid_from": "2026-01-01"}).status_code
+        == 302
+    )
     page = me.get(url).text
     # 43 %, 51 %, 67 % of 1 800 €, less the 380 € of the foyer proposed with the suggestion.
     for amount in ("774,00", "918,00", "1\u202f206,00", "394,00", "538,00", "826,00"):
