@@ -38,6 +38,7 @@ from data.models import (
     TrainingCentre,
     User,
 )
+from data.operations import library as library_ops
 from data.operations import training as training_ops
 from data.operations._common import PARIS
 from data.operations.validation import luhn_check_digit
@@ -77,6 +78,7 @@ DEMO_COUNTS_KEYS = (
     "training_centres",
     "training_sessions",
     "housing_resources",
+    "library_resources",
 )
 
 # How far along the demo's best suggestions are, so that every stage of a coordinator's work shows:
@@ -658,6 +660,7 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
     _training_centres(session, counts)
     _training_links(session)
     _housing(session, counts)
+    _library(session, counts, today)
     _pipeline(session, base, counts)  # the engine then proposes a centre for each pair
     return counts
 
@@ -912,6 +915,96 @@ def _housing(session: Session, counts: dict[str, int]) -> None:
             )
         )
         counts["housing_resources"] += 1
+    session.flush()
+
+
+@dataclass(frozen=True)
+class DemoResource:
+    """A sheet of the demo's mallette: its title says it is demo; what it states is sourced."""
+
+    title: str
+    summary: str
+    body: str
+    category: str
+    audiences: tuple[str, ...]
+    source: str
+    link: str | None = None
+    metiers: tuple[str, ...] = ()
+
+
+#: The demo's mallette: a few sheets written from the facts the project ships with their sources
+#: (data/reference/README.md), so that search, « Nouveautés » and the digests have something
+#: to show. Each title says it is demo: coordinators write the real mallette.
+LIBRARY = (
+    DemoResource(
+        "Le salaire minimum d'un apprenti (démo)",
+        "Un pourcentage du SMIC selon l'âge et l'année du contrat ; l'employeur peut payer plus.",
+        "## Ce que dit la loi\n\n"
+        "Le salaire minimum d'un apprenti est un pourcentage du SMIC, selon son âge et l'année"
+        " du contrat :\n\n"
+        "| Âge | 1re année | 2e année | 3e année |\n| --- | --- | --- | --- |\n"
+        "| 16 ou 17 ans | 27 % | 39 % | 55 % |\n| 18 à 20 ans | 43 % | 51 % | 67 % |\n"
+        "| 21 à 25 ans | 53 % | 61 % | 78 % |\n| 26 ans et plus | 100 % | 100 % | 100 % |\n\n"
+        "Chaque offre de Passerelle montre aux candidats qui ont indiqué leur âge leur salaire"
+        " brut estimé, année par année.",
+        "legal",
+        ("candidates", "employers", "tutors"),
+        "Code du travail, article D6222-26 (contrats conclus depuis le 1er janvier 2019)",
+    ),
+    DemoResource(
+        "Aide au permis de conduire des apprentis (démo)",
+        "500 €, une fois, pour un apprenti d'au moins 18 ans qui prépare le permis B.",
+        "L'aide se demande auprès du centre de formation, avec une pièce d'identité et un devis"
+        " ou une facture de l'école de conduite de moins de 12 mois. Elle se cumule avec les"
+        " autres aides.",
+        "funding",
+        ("candidates", "centres"),
+        "etudiant.gouv.fr, « Permis de conduire : 500 € d'aide pour les apprentis »",
+    ),
+    DemoResource(
+        "Travail de nuit et apprentis mineurs (démo)",
+        "Un apprenti de moins de 18 ans ne travaille pas la nuit : Passerelle ne lui propose"
+        " aucune offre avec du travail de nuit.",
+        "Le Code du travail interdit le travail de nuit aux jeunes travailleurs de moins de"
+        " 18 ans, sauf dérogations limitées. Indiquez-le dans votre offre : Passerelle ne la"
+        " propose alors pas aux candidats mineurs et leur explique pourquoi.",
+        "legal",
+        ("employers", "tutors", "candidates"),
+        "Code du travail, article L3163-2",
+    ),
+    DemoResource(
+        "Découvrir un métier avant de s'engager (démo)",
+        "Fiches métiers, salaires et rentrées en formation : par où commencer.",
+        "Chaque métier prioritaire du plan a sa fiche sur Passerelle (page « Les métiers ») :"
+        " le travail, les lieux, le diplôme, les voies d'accès, et les chiffres du jour : offres,"
+        " rentrées en formation, salaire d'un apprenti.",
+        "training",
+        ("candidates",),
+        "Passerelle, page « Les métiers »",
+        metiers=(AS, AES),
+    ),
+)
+
+
+def _library(session: Session, counts: dict[str, int], today: date) -> None:
+    """Publish the demo's mallette (as written by the platform, up to date the demo's day)."""
+    actor = Actor.system()
+    for spec in LIBRARY:
+        library_ops.create_resource(
+            session,
+            actor,
+            title=spec.title,
+            summary=spec.summary,
+            body=spec.body,
+            link=spec.link,
+            category=spec.category,
+            audiences=list(spec.audiences),
+            metiers=list(spec.metiers),
+            source=spec.source,
+            up_to_date_on=today,
+            published=True,
+        )
+        counts["library_resources"] += 1
     session.flush()
 
 

@@ -8,6 +8,11 @@ recipient by inserting (suggestion, recipient) into ``mail_notified_suggestions`
 twice. Daily and weekly digests are also unique per period (the outbox key is the day or the ISO
 week): a second run the same day leaves new suggestions for the next digest.
 
+A person who asked for them (``User.library_news_since``) also reads the mallette's news: the
+resources written for them published or updated since they asked, each version told once (claimed
+in ``mail_notified_library`` with the version's stamp, in the same transaction as the mail). A
+digest with news alone goes out too.
+
 A candidate's digest also says « Inscriptions bientôt closes »: the sessions by apprenticeship of
 their métiers whose applications close within two weeks at a centre within their reach, while
 they are enrolled nowhere (``data.queries.closing_deadlines`` decides which). Each (session,
@@ -25,7 +30,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
@@ -36,19 +41,28 @@ from data.models import (
     Candidate,
     Employer,
     Interest,
+    LibraryResource,
     NotifyFrequency,
     Offer,
     OfferStatus,
     Request,
     RequestStatus,
+    Role,
     Site,
     Suggestion,
     SuggestionStatus,
     User,
 )
-from data.models.mail import NotifiedSession, NotifiedSuggestion, OutboxMessage
+from data.models.mail import (
+    NotifiedLibraryResource,
+    NotifiedSession,
+    NotifiedSuggestion,
+    OutboxMessage,
+)
 from data.platform_settings import ReviewRule, get_review_rule, visible_to_parties
+from data.presentation.labels import label
 from data.presentation.reasons import EMPLOYER, reasons_for
+from data.queries.library import has_library_digest_news, library_digest_news
 from data.queries.training import closing_deadlines
 from jobs.common import (
     MailBatch,
@@ -78,6 +92,7 @@ def _period_key(
     now: datetime,
     suggestion_ids: list[int],
     session_ids: Sequence[int] = (),
+    library: Sequence[str] = (),
 ) -> str:
     if frequency == NotifyFrequency.DAILY:
         return f"daily:{local_date(now).isoformat()}"
@@ -87,6 +102,8 @@ def _period_key(
     items = ",".join(map(str, sorted(suggestion_ids)))
     if session_ids:  # (a digest without sessions keeps the key it always had)
         items += ";s" + ",".join(map(str, sorted(session_ids)))
+    if library:  # the mallette's resources, each with the version told
+        items += ";l" + ",".join(sorted(library))
     digest = hashlib.sha256(items.encode()).hexdigest()
     return f"immediate:{digest[:24]}"
 
@@ -169,6 +186,55 @@ def _claim(
     return sorted(session.scalars(stmt))
 
 
+def _claim_library(
+    session: Session, resources: Sequence[LibraryResource], recipient: str, now: datetime
+) -> list[int]:
+    """Claim these versions of the resources for a recipient; return the resources whose
+    version no other run told first (a newer version replaces the mark of an older one)."""
+    if not resources:
+        return []
+    table = NotifiedLibraryResource.__table__
+    insert = insert_for(session)(table).values(
+        [
+            {"resource_id": r.id, "recipient": recipient, "stamp": r.updated_at, "notified_at": now}
+            for r in resources
+        ]
+    )
+    stmt = insert.on_conflict_do_update(
+        index_elements=["resource_id", "recipient"],
+        set_={"stamp": insert.excluded.stamp, "notified_at": insert.excluded.notified_at},
+        where=table.c.stamp < insert.excluded.stamp,
+    ).returning(table.c.resource_id)
+    return sorted(session.scalars(stmt))
+
+
+def _library_news(
+    s: Session,
+    batch: MailBatch,
+    role: Role,
+    since: datetime | None,
+    recipient: str,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The mallette's news of one digest, claimed: mail items, and their keys (id@version)."""
+    if since is None:
+        return [], []
+    found = library_digest_news(s, role, since, recipient)
+    claimed = set(_claim_library(s, found, recipient, now))
+    told = [r for r in found if r.id in claimed]
+    items = [
+        {
+            "title": r.title,
+            "category": label(r.category),
+            "summary": r.summary,
+            "updated": r.published_at is not None and r.updated_at > r.published_at,
+            "link": url(batch.base_url, "library_resource", resource_id=r.id),
+        }
+        for r in told
+    ]
+    return items, [f"{r.id}@{r.updated_at.isoformat()}" for r in told]
+
+
 def _closing_deadlines(
     s: Session, batch: MailBatch, freq: NotifyFrequency
 ) -> dict[int, list[dict[str, Any]]]:
@@ -249,7 +315,20 @@ def send_digests(
             )
         )
         deadlines = _closing_deadlines(s, batch, freq)
-        candidate_ids = sorted(set(candidate_ids) | deadlines.keys())
+        with_news = s.scalars(
+            select(Candidate.id)
+            .join(User, User.candidate_id == Candidate.id)
+            .where(
+                Candidate.notify_frequency == freq,
+                Candidate.anonymised_at.is_(None),
+                Candidate.email.is_not(None),
+                User.library_news_since.is_not(None),
+                has_library_digest_news(
+                    Role.CANDIDATE, User.library_news_since, func.lower(Candidate.email)
+                ),
+            )
+        )
+        candidate_ids = sorted(set(candidate_ids) | deadlines.keys() | set(with_news))
         employer_ids = list(
             s.scalars(
                 select(Site.employer_id)
@@ -261,6 +340,18 @@ def send_digests(
                 .order_by(Site.employer_id)
             )
         )
+        employers_with_news = s.scalars(
+            select(User.employer_id).where(
+                User.role == Role.EMPLOYER,
+                User.is_active.is_(True),
+                User.employer_id.is_not(None),
+                User.library_news_since.is_not(None),
+                has_library_digest_news(
+                    Role.EMPLOYER, User.library_news_since, func.lower(User.email)
+                ),
+            )
+        )
+        employer_ids = sorted(set(employer_ids) | {e for e in employers_with_news if e})
 
     label = f"digests {freq.value}"
     cache: dict[str, Any] = {}
@@ -299,12 +390,13 @@ def _prepare_candidates(
     cache["candidates"] = {
         c.id: c for c in s.scalars(select(Candidate).where(Candidate.id.in_(ids)))
     }
-    cache["users"] = {
-        cid: uid
-        for cid, uid in s.execute(
-            select(User.candidate_id, User.id).where(User.candidate_id.in_(ids))
+    users = s.execute(
+        select(User.candidate_id, User.id, User.library_news_since).where(
+            User.candidate_id.in_(ids)
         )
-    }
+    ).all()
+    cache["users"] = {cid: uid for cid, uid, _ in users}
+    cache["news_since"] = {cid: since for cid, _, since in users}
     rows = s.execute(
         select(Request.candidate_id, Suggestion)
         .join(Request, Request.id == Suggestion.request_id)
@@ -370,7 +462,10 @@ def _candidate_digest(
     closing = deadlines.get(candidate_id, [])
     told = set(_claim(s, [d["session_id"] for d in closing], recipient.email, now, "session"))
     closing = [d for d in closing if d["session_id"] in told]
-    if not suggestions and not closing:
+    library, library_keys = _library_news(
+        s, batch, Role.CANDIDATE, cache["news_since"].get(candidate_id), recipient.email, now
+    )
+    if not suggestions and not closing and not library:
         return []
     items = [
         {
@@ -388,7 +483,7 @@ def _candidate_digest(
         s,
         recipient,
         kind=CANDIDATE_KIND,
-        key=_period_key(freq, now, sorted(claimed), sorted(told)),
+        key=_period_key(freq, now, sorted(claimed), sorted(told), library_keys),
         check=False,
         template="digest_candidate",
         settings_url=url(batch.base_url, "candidate_notifications"),
@@ -397,6 +492,9 @@ def _candidate_digest(
         shown=items[:MAX_ITEMS_PER_MAIL],
         hidden=max(0, len(items) - MAX_ITEMS_PER_MAIL),
         deadlines=closing,
+        library=library[:MAX_ITEMS_PER_MAIL],
+        library_hidden=max(0, len(library) - MAX_ITEMS_PER_MAIL),
+        library_url=url(batch.base_url, "library"),
         home_url=url(batch.base_url, "candidate_home"),
     )
     if mail_id is None:
@@ -405,6 +503,7 @@ def _candidate_digest(
     counts["candidate_mails"] += 1
     counts["candidate_suggestions"] += len(suggestions)
     counts["candidate_deadlines"] += len(closing)
+    counts["candidate_library_news"] += len(library)
     return [mail_id]
 
 
@@ -461,7 +560,11 @@ def _employer_digest(
     fresh = [x.id for x in suggestions if (x.id, recipient.email) not in done]
     claimed = set(_claim(s, fresh, recipient.email, now))
     suggestions = [x for x in suggestions if x.id in claimed]
-    if not suggestions:
+    user = None if recipient.user_id is None else s.get(User, recipient.user_id)
+    library, library_keys = _library_news(
+        s, batch, Role.EMPLOYER, user and user.library_news_since, recipient.email, now
+    )
+    if not suggestions and not library:
         return None
     per_offer: dict[int, list[Suggestion]] = defaultdict(list)
     for x in suggestions:
@@ -491,16 +594,20 @@ def _employer_digest(
         s,
         recipient,
         kind=EMPLOYER_KIND,
-        key=_period_key(freq, now, sorted(claimed)),
+        key=_period_key(freq, now, sorted(claimed), (), library_keys),
         check=False,
         template="digest_employer",
         settings_url=url(batch.base_url, "employer_notifications"),
         employer=employer.name,
         offers=offers,
         total=len(suggestions),
+        library=library[:MAX_ITEMS_PER_MAIL],
+        library_hidden=max(0, len(library) - MAX_ITEMS_PER_MAIL),
+        library_url=url(batch.base_url, "library"),
     )
     if mail_id is None:
         raise Skip("employers_already_this_period")
     counts["employer_mails"] += 1
     counts["employer_suggestions"] += len(suggestions)
+    counts["employer_library_news"] += len(library)
     return mail_id

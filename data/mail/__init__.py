@@ -44,7 +44,7 @@ from .outbox import (
     unsubscribe_url,
     withdraw,
 )
-from .preferences import get_notify_frequency, set_notify_frequency
+from .preferences import get_notify_frequency, set_library_news, set_notify_frequency
 from .recipients import (
     Recipient,
     candidate_recipient,
@@ -95,6 +95,7 @@ __all__ = [
     "requeue",
     "resubscribe",
     "send_pending",
+    "set_library_news",
     "set_notify_frequency",
     "still_looking_token",
     "unsubscribe",

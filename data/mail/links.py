@@ -43,6 +43,8 @@ LINKS: dict[str, Link] = {
     "public_offer": _get("/offres/{offer_id}", "public.offer"),
     "public_centre": _get("/se-former/centres/{centre_id}", "training_public.centre"),
     "public_housing": _get("/se-loger/{resource_id}", "housing_public.resource"),
+    "library": _get("/mallette", "library.index"),
+    "library_resource": _get("/mallette/{resource_id}", "library.resource"),
     "candidate_home": _get("/candidat/", "candidate.dashboard"),
     "candidate_request": _get("/candidat/demande", "candidate.edit_request"),
     "candidate_notifications": _get("/candidat/notifications", "candidate.notifications"),

@@ -1,4 +1,5 @@
-"""How often employers' staff want digests (candidates keep theirs on ``Candidate``)."""
+"""How often employers' staff want digests (candidates keep theirs on ``Candidate``), and whether
+a person wants the mallette's news in their digests (everyone's, on ``User``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from data.errors import ValidationError
-from data.models import NotifyFrequency, utcnow
+from data.models import NotifyFrequency, User, utcnow
 from data.models.mail import NotificationPreference
 
-__all__ = ["DEFAULT_STAFF_FREQUENCY", "get_notify_frequency", "set_notify_frequency"]
+__all__ = [
+    "DEFAULT_STAFF_FREQUENCY",
+    "get_notify_frequency",
+    "set_library_news",
+    "set_notify_frequency",
+]
 
 #: Employers' staff who never chose get the daily digest.
 DEFAULT_STAFF_FREQUENCY = NotifyFrequency.DAILY
@@ -48,3 +54,20 @@ def set_notify_frequency(
     row.updated_at = now or utcnow()
     session.flush()
     return value
+
+
+def set_library_news(
+    session: Session, user_id: int, wanted: bool, *, now: datetime | None = None
+) -> None:
+    """Ask for the mallette's news in one's digests (opt-in), or stop them; flushes only.
+
+    News start at the moment asked: what was published before is in the mallette, not news. Asking
+    again while asked keeps the first moment (nothing published since is lost)."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    if not wanted:
+        user.library_news_since = None
+    elif user.library_news_since is None:
+        user.library_news_since = now or utcnow()
+    session.flush()

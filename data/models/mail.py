@@ -27,6 +27,7 @@ __all__ = [
     "MailOptOut",
     "NotifiedSuggestion",
     "NotifiedSession",
+    "NotifiedLibraryResource",
     "NotificationPreference",
     "ActionToken",
     "JobRunStatus",
@@ -126,6 +127,21 @@ class NotifiedSession(Base):
         ForeignKey("training_sessions.id", ondelete="CASCADE"), primary_key=True
     )
     recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
+    notified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotifiedLibraryResource(Base):
+    """A mallette resource a digest told one recipient of, in its version of ``stamp`` (the
+    resource's ``updated_at``): a later update is news again, the same version never twice."""
+
+    __tablename__ = "mail_notified_library"
+    __table_args__ = (Index("ix_mail_notified_library_recipient", "recipient"),)
+
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("library_resources.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient: Mapped[str] = mapped_column(String(254), primary_key=True)
+    stamp: Mapped[datetime]
     notified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

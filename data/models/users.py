@@ -55,6 +55,9 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The mallette's news in this person's digests (opt-in): when they asked for them (none: not
+    # asked); a digest tells of the resources published or updated since (issue 18).
+    library_news_since: Mapped[datetime | None]
 
     # employers.checked_by_id points back here: name the key this relationship follows.
     employer: Mapped[Employer | None] = relationship(foreign_keys=[employer_id])

@@ -44,6 +44,7 @@ from data.models.mail import (
     ActionToken,
     MailOptOut,
     NotificationPreference,
+    NotifiedLibraryResource,
     NotifiedSession,
     NotifiedSuggestion,
     OutboxMessage,
@@ -285,6 +286,12 @@ def _forget_mail(session: Session, person: Person) -> Counter[str]:
         counts["deadline_marks_deleted"] = _rows(
             session,
             delete(NotifiedSession).where(NotifiedSession.recipient.in_(person.addresses)),
+        )
+        counts["library_marks_deleted"] = _rows(
+            session,
+            delete(NotifiedLibraryResource).where(
+                NotifiedLibraryResource.recipient.in_(person.addresses)
+            ),
         )
     if person.request_id is not None:
         counts["answer_links_deleted"] = _rows(

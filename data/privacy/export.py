@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from data.models import (
     AuditEntry,
     Candidate,
+    LibraryResource,
     Role,
     Suggestion,
     TrainingCentre,
@@ -30,6 +31,7 @@ from data.models.auth import ApiToken, LoginToken, RateLimitWindow
 from data.models.mail import (
     ActionToken,
     MailOptOut,
+    NotifiedLibraryResource,
     NotifiedSession,
     OutboxMessage,
     OutboxStatus,
@@ -101,6 +103,7 @@ def export_candidate_data(
         "courriels": _mails(session, person),
         "desabonnements": _optouts(session, person),
         "dates_limites_annoncees": _announced_deadlines(session, person),
+        "nouveautes_de_la_mallette_annoncees": _announced_library(session, person),
         "liens_et_jetons": _tokens(session, person),
         "tentatives_de_connexion_comptees": _rate_counters(session, person),
         "effacements": _erasures(session, person),
@@ -131,6 +134,7 @@ def _account(session: Session, candidate: Candidate, label: Label) -> dict[str, 
         "actif": user.is_active,
         "cree_le": _iso(user.created_at),
         "derniere_connexion_le": _iso(user.last_login_at),
+        "nouveautes_de_la_mallette_demandees_le": _iso(user.library_news_since),
     }
 
 
@@ -306,6 +310,19 @@ def _optouts(session: Session, person: Person) -> list[dict[str, Any]]:
         {"adresse": o.email, "le": _iso(o.created_at), "effet": "plus aucun courriel facultatif"}
         for o in rows
     ]
+
+
+def _announced_library(session: Session, person: Person) -> list[dict[str, Any]]:
+    """The mallette's resources a digest told the person of (the last version told), and when."""
+    if not person.addresses:
+        return []
+    rows = session.execute(
+        select(NotifiedLibraryResource.notified_at, LibraryResource.title)
+        .join(LibraryResource, LibraryResource.id == NotifiedLibraryResource.resource_id)
+        .where(NotifiedLibraryResource.recipient.in_(person.addresses))
+        .order_by(NotifiedLibraryResource.notified_at, NotifiedLibraryResource.resource_id)
+    )
+    return [{"fiche": title, "annoncee_le": _iso(at)} for at, title in rows]
 
 
 def _announced_deadlines(session: Session, person: Person) -> list[dict[str, Any]]:

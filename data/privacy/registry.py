@@ -123,6 +123,7 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     "mail_optouts": {"email": P},
     "mail_notified_suggestions": {"recipient": P},
     "mail_notified_sessions": {"recipient": P},
+    "mail_notified_library": {"recipient": P},
     "mail_action_tokens": {"token": N, "purpose": N, "answer": N},
     "notification_preferences": {"frequency": N},
     "employers": {
@@ -304,6 +305,11 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding(
         "mail_notified_sessions",
         "Dates limites d'inscription en formation déjà annoncées par courriel",
+        "marques supprimées",
+    ),
+    Holding(
+        "mail_notified_library",
+        "Nouveautés de la mallette déjà annoncées par courriel",
         "marques supprimées",
     ),
     Holding("mail_action_tokens", "Liens de réponse dans les courriels", "liens supprimés"),

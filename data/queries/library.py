@@ -13,10 +13,12 @@ coordinators sees only those written for a public audience.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, exists, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal_column, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from data.models import (
@@ -27,10 +29,15 @@ from data.models import (
     LibraryResource,
     LibraryResourceAudience,
     LibraryResourceMetier,
+    Role,
 )
+from data.models.mail import NotifiedLibraryResource
 
 __all__ = [
+    "DIGEST_AUDIENCES",
     "LibraryHit",
+    "library_digest_news",
+    "has_library_digest_news",
     "fts5_query",
     "library_news",
     "library_resources",
@@ -57,14 +64,27 @@ class LibraryHit:
     rank: float
 
 
-def fts5_query(words: str) -> str | None:
-    """Return the FTS5 query of a search text: each word a quoted prefix, plurals dropped.
+#: French words too common to search for, as PostgreSQL's ``french`` configuration drops them
+#: (its Snowball stop list, the usual part): on SQLite a search « salaires des apprentis » would
+#: otherwise need « des » in the text.
+STOP_WORDS = frozenset(
+    "a à au aux avec ce ces d dans de des du elle en et eux il ils je j l la le les leur leurs"
+    " lui m ma mais me même mes moi mon n ne nos notre nous on ou par pas pour qu que qui s sa"
+    " se ses son sur t ta te tes toi ton tu un une vos votre vous y".split()
+)
 
-    >>> fts5_query("Formations « en alternance »"), fts5_query(" ; ")
-    ('"formation"* "en"* "alternance"*', None)
+
+def fts5_query(words: str) -> str | None:
+    """Return the FTS5 query of a search text: each word a quoted prefix, plurals dropped, and
+    the stop words left out (unless the text has nothing else).
+
+    >>> fts5_query("Formations « en alternance »"), fts5_query(" ; "), fts5_query("Les")
+    ('"formation"* "alternance"*', None, '"les"*')
     """
+    found = _WORD_RE.findall(words.lower())[:MAX_WORDS]
+    kept = [w for w in found if w not in STOP_WORDS] or found
     terms = []
-    for word in _WORD_RE.findall(words.lower())[:MAX_WORDS]:
+    for word in kept:
         if len(word) > 3 and word[-1] in "sx":
             word = word[:-1]
         terms.append('"' + word.replace('"', "") + '"*')
@@ -179,6 +199,59 @@ def library_news(
                 limit
             )
         )
+    )
+
+
+#: Whose digests tell which resources: a candidate's, those written for candidates; an
+#: employer's staff's, those for employers and for tutors (a structure's tutors are its staff).
+DIGEST_AUDIENCES = {
+    Role.CANDIDATE: (LibraryAudience.CANDIDATES,),
+    Role.EMPLOYER: (LibraryAudience.EMPLOYERS, LibraryAudience.TUTORS),
+}
+
+
+def _digest_news(
+    audiences: Sequence[LibraryAudience], since: Any, recipient: Any
+) -> ColumnElement[bool]:
+    """The news of a digest: published for one of ``audiences``, published or updated after
+    ``since`` (when the person asked for news), and not told to ``recipient`` in this version.
+    ``since`` and ``recipient`` may be values or columns (a correlated condition)."""
+    return and_(
+        LibraryResource.published.is_(True),
+        LibraryResource.updated_at > since,
+        exists().where(
+            LibraryResourceAudience.resource_id == LibraryResource.id,
+            LibraryResourceAudience.audience.in_(audiences),
+        ),
+        ~exists().where(
+            NotifiedLibraryResource.resource_id == LibraryResource.id,
+            NotifiedLibraryResource.recipient == recipient,
+            NotifiedLibraryResource.stamp >= LibraryResource.updated_at,
+        ),
+    )
+
+
+def library_digest_news(
+    session: Session, role: Role, since: datetime, recipient: str
+) -> list[LibraryResource]:
+    """Return the mallette's news for a digest of ``recipient`` (a person of ``role`` who asked
+    for news ``since``): the newest first; none for a role without digests of the mallette."""
+    audiences = DIGEST_AUDIENCES.get(role)
+    if not audiences:
+        return []
+    statement = select(LibraryResource).where(_digest_news(audiences, since, recipient))
+    return list(
+        session.scalars(
+            statement.order_by(LibraryResource.updated_at.desc(), LibraryResource.id.desc())
+        )
+    )
+
+
+def has_library_digest_news(role: Role, since: Any, recipient: Any) -> ColumnElement[bool]:
+    """The condition that a person of ``role`` has news for their digest (columns of the
+    person's query: when they asked for news, their address), to select who gets a digest."""
+    return exists(
+        select(LibraryResource.id).where(_digest_news(DIGEST_AUDIENCES[role], since, recipient))
     )
 
 

@@ -17,6 +17,7 @@ from data.models import (
     Candidate,
     Employer,
     HousingResource,
+    LibraryResource,
     Metier,
     Offer,
     OfferStatus,
@@ -32,6 +33,7 @@ from data.models import (
     User,
 )
 from data.operations.validation import is_valid_siret
+from data.queries.library import search_library
 
 TODAY = date(2026, 3, 2)
 
@@ -251,6 +253,16 @@ def test_housing_resources_say_they_are_demo_and_some_are_full(demo) -> None:
     assert all(h.centre.name.endswith("(démo)") for h in shared if h.centre_id)
     # Some are full, so that beds bind in the engine; the rest have free beds.
     assert {h.beds_free == 0 for h in shared} == {True, False}
+
+
+def test_the_mallette_s_sheets_say_they_are_demo_and_name_their_source(demo) -> None:
+    session, counts, _ = demo
+    sheets = list(session.scalars(select(LibraryResource)))
+    assert len(sheets) == counts["library_resources"] >= 3
+    assert all(r.title.endswith("(démo)") and r.source and r.published for r in sheets)
+    # Readers find them: the search reaches the demo's text on both engines.
+    found = [h.resource.title for h in search_library(session, "salaires des apprentis")]
+    assert found[0] == "Le salaire minimum d'un apprenti (démo)"
 
 
 def test_each_of_the_engines_three_centre_cases_shows(demo) -> None:

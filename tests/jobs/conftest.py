@@ -173,6 +173,24 @@ def _committing_engine(backend: str, tmp_dir: Path) -> tuple[Engine, Any]:
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    with admin.begin() as conn:
+        # The mallette's search calls ``unaccent``, an extension installed once per database,
+        # in the schema of the first database migrated (``public``), out of this schema's
+        # search path: reach it from here as a deployment's search path would.
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS unaccent"))
+        where = conn.scalar(
+            text(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n"
+                " ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'"
+            )
+        )
+        if where != PG_SCHEMA:
+            conn.execute(
+                text(
+                    f"CREATE FUNCTION {PG_SCHEMA}.unaccent(text) RETURNS text"
+                    f" LANGUAGE sql STABLE AS 'SELECT {where}.unaccent($1)'"
+                )
+            )
     eng = make_engine(url, connect_args={"options": f"-csearch_path={PG_SCHEMA}"})
     return eng, admin
 

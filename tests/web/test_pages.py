@@ -400,6 +400,20 @@ def test_candidate_answers_pauses_and_sets_notifications(
     assert world.suggestion.candidate_interest.value == "interested"
     assert world.request.status.value == "paused"
     assert world.request.candidate.notify_frequency.value == "weekly"
+    assert world.candidate_user.library_news_since is None
+    # The mallette's news, asked for, then stopped.
+    page = client.get("/candidat/notifications").text
+    assert 'name="library_news"' in page and "nouveautés de la mallette" in page
+    wanted = {"notify_frequency": "weekly", "library_news": "1"}
+    assert post(client, "/candidat/notifications", wanted).status_code == 302
+    session.expire_all()
+    assert world.candidate_user.library_news_since is not None
+    assert 'id="library_news" name="library_news" type="checkbox" value="1" checked' in (
+        client.get("/candidat/notifications").text
+    )
+    post(client, "/candidat/notifications", {"notify_frequency": "weekly"})
+    session.expire_all()
+    assert world.candidate_user.library_news_since is None
 
 
 def test_candidate_downloads_then_deletes_their_data(
@@ -656,6 +670,11 @@ def test_employer_chooses_notification_frequency(
         post(client, "/employeur/notifications", {"notify_frequency": "never"}).status_code == 302
     )
     assert mail.get_notify_frequency(session, world.employer_user.id).value == "never"
+    assert world.employer_user.library_news_since is None
+    wanted = {"notify_frequency": "daily", "library_news": "on"}
+    assert post(client, "/employeur/notifications", wanted).status_code == 302
+    session.expire_all()
+    assert world.employer_user.library_news_since is not None
 
 
 def test_coordination_lists_are_paginated(

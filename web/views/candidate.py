@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from data import auth, privacy, queries, standing
 from data import operations as ops
 from data.errors import Conflict, ValidationError
+from data.mail import set_library_news
 from data.mail.recipients import offer_contact
 from data.models import AgeBand, Candidate, Role, Suggestion, SuggestionStatus, User
 from data.operations import cv as cv_ops
@@ -404,13 +405,18 @@ def cv_delete() -> Response:
 @bp.route("/notifications", methods=["GET", "POST"])
 def notifications() -> str | Response | tuple:
     candidate = _candidate()
+    me = _me()
     if request.method == "GET":
-        form = {"notify_frequency": candidate.notify_frequency.value}
+        form = {
+            "notify_frequency": candidate.notify_frequency.value,
+            "library_news": me.library_news_since is not None,
+        }
         return render_template("candidate/notifications.html", form=form, errors={})
-    form = values(("notify_frequency",))
+    form = values(("notify_frequency", "library_news"))
     session = get_session()
     try:
         ops.set_notification_preference(session, candidate, form["notify_frequency"])
+        set_library_news(session, me.id, checked("library_news"))
     except ValidationError as exc:
         session.rollback()
         return render_template("candidate/notifications.html", form=form, errors=exc.errors), 400

@@ -513,12 +513,17 @@ def answer(suggestion_id: int) -> Response | tuple:
 @bp.route("/notifications", methods=["GET", "POST"])
 def notifications() -> str | Response | tuple:
     session = get_session()
+    me = _me()
     if request.method == "GET":
-        form = {"notify_frequency": mail.get_notify_frequency(session, _me().id).value}
+        form = {
+            "notify_frequency": mail.get_notify_frequency(session, me.id).value,
+            "library_news": me.library_news_since is not None,
+        }
         return render_template("employer/notifications.html", form=form, errors={})
-    form = values(("notify_frequency",))
+    form = values(("notify_frequency", "library_news"))
     try:
-        mail.set_notify_frequency(session, _me().id, form["notify_frequency"])
+        mail.set_notify_frequency(session, me.id, form["notify_frequency"])
+        mail.set_library_news(session, me.id, checked("library_news"))
     except ValidationError as exc:
         session.rollback()
         return render_template("employer/notifications.html", form=form, errors=exc.errors), 400
