@@ -1155,6 +1155,11 @@ def _make_offer(
     return offer
 
 
+#: The age bands of the demo's requests (weights; "" for a request that states none): the
+#: budget on an offer, and minors kept from night work, show.
+AGE_BANDS = {"16-17": 15, "18-20": 35, "21-25": 25, "26+": 15, "": 10}
+
+
 def _make_candidate(
     session: Session,
     rng: random.Random,
@@ -1187,6 +1192,8 @@ def _make_candidate(
         texts.append(rng.choice(UNRESOLVED))
     home = weighted_choice(rng, HOME_COMMUNES)
     far = not home.startswith(AIN)
+    # The age band from a generator of its own, so that the rest of the demo stays as it was.
+    age_band = weighted_choice(random.Random(f"age-{counts['candidates']}"), AGE_BANDS) or None
     licence = rng.random() < 0.65
     ops.create_request(
         session,
@@ -1200,6 +1207,7 @@ def _make_candidate(
         accepts_relocation=rng.random() < (0.7 if far else 0.2),
         available_from=first_of_month(today, rng.randint(0, 7)) if rng.random() < 0.8 else None,
         diploma_level=rng.choice(DIPLOMA_LEVELS[wanted]) if rng.random() < 0.9 else None,
+        age_band=age_band,
         now=joined + timedelta(minutes=rng.randint(2, 30)),
     )
     counts["requests"] += 1

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from data import operations as ops
 from data.demo import ADMIN_EMAIL, COORDINATOR_EMAIL, DEMO_COUNTS_KEYS, PIPELINE, load_demo
 from data.models import (
+    AgeBand,
     Candidate,
     Employer,
     HousingResource,
@@ -253,6 +254,20 @@ def test_housing_resources_say_they_are_demo_and_some_are_full(demo) -> None:
     assert all(h.centre.name.endswith("(démo)") for h in shared if h.centre_id)
     # Some are full, so that beds bind in the engine; the rest have free beds.
     assert {h.beds_free == 0 for h in shared} == {True, False}
+
+
+def test_requests_state_age_bands_and_no_minor_is_offered_night_work(demo) -> None:
+    session, _, _ = demo
+    bands = session.scalars(select(Request.age_band)).all()
+    assert set(bands) == {None, *AgeBand}
+    minors_at_night = session.scalar(
+        select(func.count())
+        .select_from(Suggestion)
+        .join(Request, Request.id == Suggestion.request_id)
+        .join(Offer, Offer.id == Suggestion.offer_id)
+        .where(Request.age_band == AgeBand.UNDER_18, Offer.night_work.is_(True))
+    )
+    assert minors_at_night == 0
 
 
 def test_the_mallette_s_sheets_say_they_are_demo_and_name_their_source(demo) -> None:
