@@ -38,6 +38,8 @@ __all__ = [
     "SuggestionStatus",
     "SuggestionOrigin",
     "Interest",
+    "BreakParty",
+    "BreakCause",
     "Suggestion",
     "AuditEntry",
 ]
@@ -88,6 +90,32 @@ class Interest(enum.StrEnum):
 
     INTERESTED = "interested"
     DECLINED = "declined"
+
+
+class BreakParty(enum.StrEnum):
+    """Who ended a signed contract (Code du travail, article L6222-18: either side alone during
+    the first 45 days of practical training; after them, by agreement, or one side under the
+    article's conditions)."""
+
+    EMPLOYER = "employer"
+    APPRENTICE = "apprentice"
+    MUTUAL = "mutual"
+
+
+class BreakCause(enum.StrEnum):
+    """Why a signed contract broke off, in a short list (the free text says more). No health
+    reason is asked for: it would be health data."""
+
+    METIER = "metier"
+    WORKING_CONDITIONS = "working_conditions"
+    RELATIONSHIP = "relationship"
+    TRAINING = "training"
+    MOBILITY = "mobility"
+    CONDUCT = "conduct"
+    OTHER_JOB = "other_job"
+    EMPLOYER_CLOSED = "employer_closed"
+    PERSONAL = "personal"
+    OTHER = "other"
 
 
 class Suggestion(Base):
@@ -147,6 +175,11 @@ class Suggestion(Base):
     )
     broken_on: Mapped[date | None] = mapped_column(Date)
     broken_reason: Mapped[str | None] = mapped_column(Text)
+    # The rupture understood (issue 19): who ended it, why (a short list), and whether it came
+    # after the 45 days of practical training that L6222-18 leaves free (each may be unknown).
+    broken_by: Mapped[BreakParty | None] = mapped_column(str_enum(BreakParty, "break_party"))
+    broken_cause: Mapped[BreakCause | None] = mapped_column(str_enum(BreakCause, "break_cause"))
+    broken_after_trial: Mapped[bool | None]
     # The engine's third place (issue 16): the training centre it proposes for this pair, the
     # candidate's home-to-centre distance and the intake it found (none when no centre is known).
     proposed_centre_id: Mapped[int | None] = mapped_column(

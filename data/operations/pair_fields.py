@@ -7,16 +7,23 @@ tell them and an undo can put the previous ones back (:func:`story_from_json`).
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from data.errors import ValidationError
-from data.models import ContractKind, SuggestionStatus
+from data.models import BreakCause, BreakParty, ContractKind, SuggestionStatus
 
 from ._common import local_today
-from .validation import ErrorCollector, clean_date, clean_enum, clean_text
+from .validation import (
+    ErrorCollector,
+    clean_date,
+    clean_enum,
+    clean_optional_bool,
+    clean_text,
+)
 
 __all__ = [
     "INTERVIEW_FIELDS",
@@ -36,8 +43,15 @@ S = SuggestionStatus
 INTERVIEW_FIELDS = ("interview_on", "interview_time", "interview_place")
 #: The signed contract.
 CONTRACT_FIELDS = ("contract_signed_on", "contract_start_on", "training_centre", "contract_kind")
-#: The rupture of a signed contract (its reason is the stage change's reason).
-RUPTURE_FIELDS = ("broken_on",)
+#: The rupture of a signed contract: its day, who ended it, its main cause in a short list, and
+#: whether it came after the first 45 days (its free text is the stage change's reason).
+RUPTURE_FIELDS = ("broken_on", "broken_by", "broken_cause", "broken_after_trial")
+#: The story fields whose values are codes of a list, and their lists.
+_ENUMS: dict[str, type[enum.StrEnum]] = {
+    "contract_kind": ContractKind,
+    "broken_by": BreakParty,
+    "broken_cause": BreakCause,
+}
 #: Every story field, in the order the history tells them.
 STORY_FIELDS = (*INTERVIEW_FIELDS, *CONTRACT_FIELDS, *RUPTURE_FIELDS)
 #: The fields a move to each stage may carry (and, for the edits, those it makes editable).
@@ -151,6 +165,13 @@ def clean_story(
             min_value=signed_on or today - far,
             max_value=today,
         )
+        for name in ("broken_by", "broken_cause"):
+            values[name] = errors.run(
+                clean_enum, given.get(name), _ENUMS[name], name, required=False
+            )
+        values["broken_after_trial"] = errors.run(
+            clean_optional_bool, given.get("broken_after_trial"), "broken_after_trial"
+        )
     errors.raise_if_any()
     return values
 
@@ -163,7 +184,7 @@ def story_json(values: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = value.isoformat()
         elif isinstance(value, time):
             out[name] = value.strftime("%H:%M")
-        elif isinstance(value, ContractKind):
+        elif isinstance(value, enum.Enum):
             out[name] = value.value
         else:
             out[name] = value
@@ -180,8 +201,8 @@ def story_from_json(values: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = date.fromisoformat(value)
         elif name == "interview_time":
             out[name] = time.fromisoformat(value)
-        elif name == "contract_kind":
-            out[name] = ContractKind(value)
+        elif name in _ENUMS:
+            out[name] = _ENUMS[name](value)
         else:
             out[name] = value
     return out

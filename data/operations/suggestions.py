@@ -173,9 +173,13 @@ def plan_stage(
         raise Conflict(TAKEN)
     check_suggestion_transition(suggestion, target)
     errors = ErrorCollector()
-    reason_value = errors.run(_clean_reason, reason, required=target in REASON_REQUIRED)
     story_values = errors.run(
         clean_story, target, story, now=now, signed_on=suggestion.contract_signed_on
+    )
+    # A rupture's cause from the list may stand for its reason; the free text then says more.
+    explained = target == S.BROKEN and bool((story_values or {}).get("broken_cause"))
+    reason_value = errors.run(
+        _clean_reason, reason, required=target in REASON_REQUIRED and not explained
     )
     if not isinstance(reopen_place, bool):
         errors.add("reopen_place", "Valeur oui ou non attendue.")
@@ -502,14 +506,20 @@ def break_contract(
     suggestion: Suggestion | int,
     actor: Actor,
     broken_on: object,
-    reason: str,
+    reason: str | None,
     *,
+    broken_by: object = None,
+    cause: object = None,
+    after_trial: object = None,
     reopen_place: bool = False,
     reopen_request: bool = False,
     now: datetime | None = None,
     expected: SuggestionStatus | str | None = None,
 ) -> Suggestion:
-    """Record that a signed contract broke off, on ``broken_on`` and why (both required).
+    """Record that a signed contract broke off, on ``broken_on`` (required) and why: ``cause``
+    from the short list (:class:`~data.models.BreakCause`) and the free ``reason``, one of them
+    at least; who ended it (``broken_by``, :class:`~data.models.BreakParty`) and whether it came
+    after the first 45 days of practical training (``after_trial``) when known.
 
     The pair stays, as broken, in the figures. With ``reopen_place`` (the employer wants to fill
     it again) the offer gets its place back, and a filled offer is published again. With
@@ -524,7 +534,12 @@ def break_contract(
         reason=reason,
         now=now,
         expected=expected,
-        story={"broken_on": broken_on},
+        story={
+            "broken_on": broken_on,
+            "broken_by": broken_by,
+            "broken_cause": cause,
+            "broken_after_trial": after_trial,
+        },
         reopen_place=reopen_place,
         reopen_request=reopen_request,
     )

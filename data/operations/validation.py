@@ -47,6 +47,7 @@ __all__ = [
     "clean_int",
     "clean_id",
     "clean_bool",
+    "clean_optional_bool",
     "clean_date",
     "clean_enum",
     "clean_commune",
@@ -406,6 +407,11 @@ def clean_bool(value: object, field: str) -> bool:
     if not isinstance(value, bool):
         raise _fail(field, "Valeur oui ou non attendue.")
     return value
+
+
+def clean_optional_bool(value: object, field: str) -> bool | None:
+    """Return the boolean, or None when unknown (None)."""
+    return None if value is None else clean_bool(value, field)
 
 
 _FRENCH_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")

@@ -26,6 +26,8 @@ from typing import Any
 from data.models import (
     SITE_HOUSING_KINDS,
     AgeBand,
+    BreakCause,
+    BreakParty,
     CentreKind,
     ContractKind,
     HousingAid,
@@ -168,6 +170,23 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "broken": "Contrat rompu",
     },
     Interest: {"interested": "Intéressé·e", "declined": "Pas intéressé·e"},
+    BreakParty: {
+        "employer": "L'employeur",
+        "apprentice": "L'apprenti",
+        "mutual": "D'un commun accord",
+    },
+    BreakCause: {
+        "metier": "Le métier ne lui convenait pas",
+        "working_conditions": "Conditions de travail ou horaires",
+        "relationship": "Relations avec l'équipe ou le maître d'apprentissage",
+        "training": "Difficultés en formation",
+        "mobility": "Transport ou logement",
+        "conduct": "Manquement ou faute",
+        "other_job": "Autre emploi ou autre formation",
+        "employer_closed": "Cessation d'activité de l'employeur",
+        "personal": "Raisons personnelles",
+        "other": "Autre raison",
+    },
     SuggestionOrigin: {
         "engine": "Proposée par le calcul",
         "manual": "Faite à la main par la coordination",
@@ -434,6 +453,21 @@ def _story(details: Mapping[str, Any]) -> list[str]:
         parts.append(f"centre de formation : {details['training_centre']}")
     if details.get("broken_on"):
         parts.append(f"rompu le {_day(details['broken_on'])}")
+    party = details.get("broken_by")
+    if party:
+        known = any(k.value == party for k in BreakParty)
+        text = label(BreakParty(party)).lower() if known else str(party)
+        parts.append(text if party == BreakParty.MUTUAL else f"à l'initiative de {text}")
+    cause = details.get("broken_cause")
+    if cause:
+        known = any(k.value == cause for k in BreakCause)
+        parts.append(f"raison : {label(BreakCause(cause)).lower() if known else cause}")
+    if details.get("broken_after_trial") is not None:
+        parts.append(
+            "après les 45 premiers jours"
+            if details["broken_after_trial"]
+            else "pendant les 45 premiers jours"
+        )
     place = details.get("place")
     if place == "taken":
         parts.append("une place de l'offre pourvue")
@@ -588,6 +622,9 @@ FIELD_LABELS: dict[str, str] = {
     "training_centre": "Centre de formation",
     "contract_kind": "Type de contrat",
     "broken_on": "Date de la rupture",
+    "broken_by": "Rupture à l'initiative de",
+    "broken_cause": "Raison principale",
+    "broken_after_trial": "Après les 45 premiers jours de formation pratique",
     "reopen_place": "Rouvrir la place",
     "reopen_request": "Demande de nouveau active",
     # The coordinators' lists

@@ -101,6 +101,8 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "contract_kind": N,
         "broken_on": N,
         "broken_reason": A,
+        "broken_by": N,
+        "broken_cause": N,
         # The engine's proposed training centre (issue 16): a public centre, its intake.
         "proposed_intake_on": N,
         "housing_source": N,

@@ -8,6 +8,7 @@ and the review rule are the models' (``data.models``).
 """
 
 from .audience import COORDINATOR, PUBLIC, Audience
+from .contracts import ContractOutcomes, contract_outcomes
 from .coordination import (
     STUCK_AFTER_DAYS,
     AllocationView,
@@ -186,6 +187,8 @@ __all__ = [
     "allocation_view",
     "commune_page",
     "contract_counts",
+    "ContractOutcomes",
+    "contract_outcomes",
     "dashboard",
     "employer_offers",
     "find_ended_offer",

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from data.models import OfferStatus, RequestStatus, SuggestionStatus
+from data.models import BreakCause, BreakParty, OfferStatus, RequestStatus, SuggestionStatus
 from data.presentation import date_fr
 from tests.web.api_fixtures import Tokens, api, tokens  # noqa: F401
 from tests.web.conftest import World, post, sign_in
@@ -163,21 +163,35 @@ def test_the_api_tells_and_does_the_same(api: Any, world: World) -> None:  # noq
         {"from": "interview", "contract": {"kind": "professionnalisation"}},
     )
     assert signed.get_json()["contract"]["kind"] == "professionnalisation"
+    rupture = {"broken_on": date.today().isoformat(), "reopen_place": True}
+    # Neither a cause from the list nor a reason: refused, in French, nothing written.
+    unexplained = staff.post(f"/api/v1/pairs/{pair_id}/rupture", rupture)
+    assert unexplained.status_code == 422
+    assert unexplained.get_json()["errors"]["reason"] == ["Indiquez la raison."]
+    wrong = staff.post(f"/api/v1/pairs/{pair_id}/rupture", {**rupture, "cause": "santé"})
+    assert wrong.status_code == 422 and "cause" in wrong.get_json()["errors"]
     broken = staff.post(
         f"/api/v1/pairs/{pair_id}/rupture",
-        {"broken_on": date.today().isoformat(), "reason": "Démission", "reopen_place": True},
+        {**rupture, "cause": "other_job", "broken_by": "apprentice", "after_trial": False},
     )
     assert broken.status_code == 200, broken.get_json()
     body = broken.get_json()
     assert body["status"] == "broken"
-    assert body["rupture"] == {"broken_on": date.today().isoformat(), "reason": "Démission"}
+    assert body["rupture"] == {
+        "broken_on": date.today().isoformat(),
+        "reason": "",
+        "broken_by": "apprentice",
+        "cause": "other_job",
+        "after_trial": False,
+    }
     texts = [e["text"] for e in body["history"]]
     assert texts[-3:] == [
         f"Entretien : entretien le {date_fr(date.fromisoformat(day))} à 10:00, lieu : Sur place",
         "Changement d'étape : Entretien → Contrat signé (Contrat de professionnalisation, une "
         "place de l'offre pourvue)",
         f"Changement d'étape : Contrat signé → Contrat rompu (rompu le {date_fr(date.today())}, "
-        "une place de l'offre rouverte)",
+        "à l'initiative de l'apprenti, raison : autre emploi ou autre formation, pendant les 45 "
+        "premiers jours, une place de l'offre rouverte)",
     ]
     undone = staff.post(f"/api/v1/pairs/{pair_id}/undo", {"from": "broken"})
     assert undone.status_code == 200
@@ -363,3 +377,53 @@ def test_both_sides_see_a_broken_contract_with_its_day_and_nothing_more(
     listed = api("candidate").get(f"/api/v1/suggestions/{pair.id}").get_json()
     assert (listed["status"], listed["employer_contact"]) == ("broken", None)
     assert api("employer").get(f"/api/v1/suggestions/{pair.id}").status_code == 200
+
+
+def test_a_rupture_understood_on_the_pages_and_on_the_dashboard(
+    app: Flask, world: World, session: Session
+) -> None:
+    """Who ended it, its cause from the list (the free text then optional), the 45 days: asked,
+    confirmed, kept, shown, counted (issue 19)."""
+    pair = _signed(session, world)
+    staff = sign_in(app.test_client(), world.coordinator)
+    page = f"/coordination/suggestions/{pair.id}"
+    form = _read(staff.get(page))
+    assert 'id="broken_cause"' in form and "Le métier ne lui convenait pas" in form
+    assert "Aucune raison de santé n'est demandée." in form
+    rupture = {
+        "depuis": "contract_signed",
+        "broken_on": date.today().isoformat(),
+        "broken_by": "mutual",
+        "broken_cause": "metier",
+        "broken_after_trial": "non",
+    }
+    # A value outside the lists comes back in French, nothing written.
+    for field, bad in (("broken_cause", "santé"), ("broken_after_trial", "peut-être")):
+        refused = post(staff, f"{page}/etape/rupture", {**rupture, field: bad})
+        assert refused.status_code == 400
+        assert ("Valeur non reconnue" if field == "broken_cause" else "Valeur oui ou non") in (
+            _read(refused)
+        )
+    ask = post(staff, f"{page}/etape/rupture", rupture)
+    assert ask.status_code == 200
+    assert (
+        "Rupture d'un commun accord ; raison : le métier ne lui convenait pas ; pendant les 45 "
+        "premiers jours." in _read(ask)
+    )
+    assert post(staff, f"{page}/etape/rupture", {**rupture, "confirme": "1"}).status_code == 302
+    session.refresh(pair)
+    assert (pair.status, pair.broken_by, pair.broken_cause, pair.broken_after_trial) == (
+        S.BROKEN,
+        BreakParty.MUTUAL,
+        BreakCause.METIER,
+        False,
+    )
+    assert pair.broken_reason is None
+    shown = _read(staff.get(page))
+    assert "<dt>Raison principale</dt><dd>Le métier ne lui convenait pas</dd>" in shown
+    assert "<dd>Rupture pendant les 45 premiers jours de formation pratique</dd>" in shown
+    dashboard = _read(staff.get("/coordination/"))
+    assert "<td>Le métier ne lui convenait pas</td><td>1</td>" in dashboard
+    assert (
+        "Ruptures pendant les 45 premiers jours de formation pratique : 1 ; après : 0" in dashboard
+    )

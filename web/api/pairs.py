@@ -106,7 +106,13 @@ def pair_dict(
         else None
     )
     data["rupture"] = (
-        {"broken_on": s.broken_on, "reason": s.broken_reason or ""}
+        {
+            "broken_on": s.broken_on,
+            "reason": s.broken_reason or "",
+            "broken_by": s.broken_by,
+            "cause": s.broken_cause,
+            "after_trial": s.broken_after_trial,
+        }
         if s.status == SuggestionStatus.BROKEN and s.broken_on is not None
         else None
     )
@@ -299,7 +305,8 @@ def set_contract(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
 @bp.response(200, PairSchema)
 @errors(bp, 400, 403, 404, 409, 422)
 def rupture(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
-    """Record that a signed contract broke off (day and reason); with ``reopen_place`` the offer
+    """Record that a signed contract broke off (its day; its cause from the list or a reason,
+    who ended it, whether after the 45 days); with ``reopen_place`` the offer
     gets its place back, with ``reopen_request`` the person's matched request is active again
     (422 when it cannot be). The pair stays, as broken, in the figures. No mail is sent."""
     principal = current_principal()
@@ -311,6 +318,9 @@ def rupture(data: dict[str, Any], pair_id: int) -> dict[str, Any]:
         principal.actor,
         data["broken_on"],
         data["reason"],
+        broken_by=data["broken_by"],
+        cause=data["cause"],
+        after_trial=data["after_trial"],
         reopen_place=data["reopen_place"],
         reopen_request=data["reopen_request"],
         expected=data.get("from"),

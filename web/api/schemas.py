@@ -13,6 +13,8 @@ from marshmallow import ValidationError as SchemaError
 
 from data.models import (
     AgeBand,
+    BreakCause,
+    BreakParty,
     ContractKind,
     Interest,
     OfferStatus,
@@ -996,10 +998,15 @@ class ContractSchema(Base):
 
 
 class RuptureSchema(Base):
-    """The rupture of a signed contract."""
+    """The rupture of a signed contract: its day, its reason (free text, may be empty when a
+    cause is given), who ended it, its cause in the short list, and whether it came after the
+    first 45 days of practical training (each of the last three may be unknown)."""
 
     broken_on = Day(required=True)
     reason = Text(required=True)
+    broken_by = Choice(BreakParty, required=True, allow_none=True)
+    cause = Choice(BreakCause, required=True, allow_none=True)
+    after_trial = StrictBoolean(required=True, allow_none=True)
 
 
 class UndoSchema(Base):
@@ -1093,7 +1100,29 @@ class RuptureIn(Base):
     the request active again?"""
 
     broken_on = Day(required=True, metadata={"description": "Not before the signature."})
-    reason = Text(required=True, validate=length(1, MAX_REASON))
+    reason = Text(
+        load_default=None,
+        allow_none=True,
+        validate=length(0, MAX_REASON),
+        metadata={"description": "Free text; required when no `cause` is given."},
+    )
+    broken_by = Choice(
+        BreakParty,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Who ended the contract."},
+    )
+    cause = Choice(
+        BreakCause,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The main cause, from the short list."},
+    )
+    after_trial = StrictBoolean(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Whether it came after the first 45 days of practical training."},
+    )
     reopen_place = StrictBoolean(
         load_default=False,
         metadata={

@@ -31,6 +31,7 @@ from data.models import (
 )
 from data.operations import audit
 from data.operations import employers as employer_ops
+from data.operations._common import local_today
 from data.operations.allocation import propose_allocation
 from data.operations.communes import commune_label, resolve_commune
 from data.operations.pair_fields import CONTRACT_FIELDS, INTERVIEW_FIELDS, RUPTURE_FIELDS
@@ -172,6 +173,7 @@ def dashboard() -> str:
         "coordinator/dashboard.html",
         d=queries.dashboard(session, priority_only=priority_only),
         today=queries.today(session, datetime.now(UTC), priority_only=priority_only),
+        outcomes=queries.contract_outcomes(session, local_today(), priority_only=priority_only),
         stuck_days=queries.STUCK_AFTER_DAYS,
         priority=(PRIORITY_METIERS, PRIORITY_METIERS_LABEL),
     )
@@ -203,7 +205,9 @@ def _story_form(s: Suggestion) -> dict[str, str]:
             shown[name] = ""
         elif name == "interview_time":
             shown[name] = value.strftime("%H:%M")
-        elif name == "contract_kind":
+        elif isinstance(value, bool):
+            shown[name] = "oui" if value else "non"
+        elif name in ("contract_kind", "broken_by", "broken_cause"):
             shown[name] = value.value
         else:
             shown[name] = str(value)
@@ -407,6 +411,20 @@ def pair_list() -> str:
     return render_template("coordinator/pairs.html", listing=listing, page=listing.page)
 
 
+#: The answers of a yes-or-no-or-unknown question of a form (« Non renseigné » is "").
+_YES_NO = {"": None, "oui": True, "non": False}
+
+
+def _story_values(typed: dict[str, str]) -> dict[str, object]:
+    """The story fields as typed, with the rupture's « after the 45 days » as a yes, a no or
+    unknown (anything else goes on as typed, for the operation to refuse)."""
+    values: dict[str, object] = dict(typed)
+    if "broken_after_trial" in typed:
+        answer = typed["broken_after_trial"]
+        values["broken_after_trial"] = _YES_NO.get(answer, answer)
+    return values
+
+
 def _pair_page(s: Suggestion, anchor: str = "") -> Response:
     return redirect(url_for("coordinator.suggestion", suggestion_id=s.id) + anchor)
 
@@ -425,7 +443,8 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple | str:
     session = get_session()
     target = STAGES[stage]
     reason = or_none(request.form.get("reason", ""))
-    story = {name: request.form.get(name, "") for name in STAGE_STORY.get(target, ())}
+    typed = {name: request.form.get(name, "") for name in STAGE_STORY.get(target, ())}
+    story = _story_values(typed)
     reopen = target == SuggestionStatus.BROKEN and checked("reopen_place")
     reopen_request = target == SuggestionStatus.BROKEN and checked("reopen_request")
     try:
@@ -446,7 +465,7 @@ def set_stage(suggestion_id: int, stage: str) -> Response | tuple | str:
                 plan=plan,
                 stage=stage,
                 fields={
-                    **story,
+                    **typed,
                     "reason": reason or "",
                     "reopen_place": "1" if reopen else "",
                     "reopen_request": "1" if reopen_request else "",
