@@ -8,7 +8,9 @@ The status is the first that applies, in this order:
 
 1. the item itself is not looking: a draft, closed, expired or filled offer, or one moderation
    holds back (waiting for its structure's check, suspended with it, withdrawn); a paused, closed or
-   matched request (a request always has a known métier: the operations refuse one without);
+   matched request (a request always has a known métier: the operations refuse one without),
+   told apart when its contract broke off since (``CONTRACT_BROKEN``: no contract holds it, the
+   person may look again);
 2. a pair past the review is under way (approved, contacted, interview): the furthest stage;
 3. the item changed after the last successful re-matching: its suggestions are recomputed at
    the next run (``minutes`` says within how long);
@@ -100,6 +102,7 @@ class Status(enum.StrEnum):
     FILLED = "filled"
     PAUSED = "paused"
     MATCHED = "matched"
+    CONTRACT_BROKEN = "contract_broken"
     APPROVED = "approved"
     CONTACTED = "contacted"
     INTERVIEW = "interview"
@@ -155,6 +158,7 @@ class _Counts:
     stages: dict[SuggestionStatus, int] = field(default_factory=dict)
     proposed: int = 0
     in_review: int = 0
+    broken: int = 0
 
 
 def _rematch_interval(config: Mapping[str, Any]) -> timedelta:
@@ -226,6 +230,8 @@ def _counts(
         status = SuggestionStatus(status)
         if is_shown and status in PAIR_STAGES:
             c.stages[status] = c.stages.get(status, 0) + n
+        elif status == S.BROKEN:
+            c.broken += n
         elif is_shown and status == S.PROPOSED:
             c.proposed += n
         elif not is_shown and is_waiting:
@@ -281,6 +287,12 @@ def request_standing(
     last = last_recompute(session)
     end = _REQUEST_ENDS.get(request.status)
     counts = _counts(session, rule, Suggestion.request_id, [request.id]).get(request.id, _Counts())
+    if (
+        end == Status.MATCHED
+        and not counts.stages.get(SuggestionStatus.CONTRACT_SIGNED)
+        and counts.broken
+    ):
+        end = Status.CONTRACT_BROKEN
     changed = last is None or request.updated_at > last
     minutes = minutes_to_recompute(last, _rematch_interval(config), now)
     return _standing(end, counts, changed, minutes, rule, request.max_distance_km)

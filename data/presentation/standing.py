@@ -67,6 +67,11 @@ STANDING_LABELS: dict[str, dict[Status, Callable[[Standing], str]]] = {
             f"{label(SuggestionStatus.CONTRACT_SIGNED)} : votre demande a abouti, aucune autre "
             "offre ne vous est proposée. Réactivez-la si vous cherchez de nouveau."
         ),
+        Status.CONTRACT_BROKEN: lambda s: (
+            f"{label(SuggestionStatus.BROKEN)} : aucune offre ne vous est proposée pour "
+            "l'instant. Si vous cherchez un autre employeur, réactivez votre demande : de "
+            "nouvelles offres vous seront proposées."
+        ),
         Status.APPROVED: _stage(
             SuggestionStatus.APPROVED,
             "les coordonnées de l'employeur vous sont envoyées par courriel et figurent "

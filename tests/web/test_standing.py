@@ -11,7 +11,7 @@ import doctest
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -91,6 +91,13 @@ def _matched(session: Session, c: Candidacy) -> None:
     ops.mark_contract_signed(session, pair, SYSTEM)
 
 
+def _broken(session: Session, c: Candidacy) -> None:
+    """A signed contract broke off, the request left matched (not made active by the rupture)."""
+    pair = f.make_suggestion(session, c.request, c.offer, status=S.INTERVIEW)
+    ops.mark_contract_signed(session, pair, SYSTEM)
+    ops.break_contract(session, pair, SYSTEM, date.today(), None, cause="other_job")
+
+
 def _stage(status: SuggestionStatus) -> Callable[[Session, Candidacy], None]:
     def build(session: Session, c: Candidacy) -> None:
         f.make_suggestion(session, c.request, c.offer, status=status)
@@ -123,6 +130,11 @@ CANDIDATE_CASES: dict[str, tuple[Callable[[Session, Candidacy], None], list[str]
     "paused": (_paused, ["Votre demande est en pause", "Réactivez-la"]),
     "closed": (_closed, ["Votre demande est close", "Réactivez-la si vous cherchez"]),
     "matched": (_matched, ["Contrat signé : votre demande a abouti"]),
+    # After a rupture the person is offered to look again (issue 19).
+    "contract_broken": (
+        _broken,
+        ["Contrat rompu : aucune offre ne vous est proposée", "réactivez votre demande"],
+    ),
     "approved": (
         _stage(S.APPROVED),
         ["Mise en relation faite : les coordonnées de l'employeur vous sont envoyées par courriel"],
