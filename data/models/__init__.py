@@ -25,6 +25,7 @@ from .housing import (
     HousingSource,
 )
 from .housing_survey import HousingAnswer, HousingSurvey, HousingSurveyInvite, HousingSurveyLink
+from .legal import RULE_UNITS, LegalRule, RuleKey, RuleUnit
 from .library import (
     PUBLIC_AUDIENCES,
     SQLITE_FTS_TABLE,
@@ -107,6 +108,10 @@ __all__ = [
     "MAX_HOUSING_BEDS",
     "SITE_HOUSING_KINDS",
     "Interest",
+    "LegalRule",
+    "RULE_UNITS",
+    "RuleKey",
+    "RuleUnit",
     "BreakCause",
     "BreakParty",
     "LibraryAudience",

@@ -1,4 +1,5 @@
-"""Admins add the SMIC and the apprentices' pay grid from a day: a new row, never an edit."""
+"""Admins add the SMIC, the apprentices' pay grid and the rules of the apprenticeship (delays,
+limits) from a day: a new row, never an edit."""
 
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ from sqlalchemy.orm import Session
 
 from data.actor import Actor
 from data.errors import PermissionDenied
-from data.models import CONTRACT_YEARS, AgeBand, PayGridRow, Role, SmicValue
+from data.models import CONTRACT_YEARS, AgeBand, LegalRule, PayGridRow, Role, RuleKey, SmicValue
 
 from .audit import record
 from .validation import REQUIRED, ErrorCollector, clean_date, clean_enum, clean_int, clean_text
 
-__all__ = ["add_smic_value", "add_pay_grid_row", "ADMINS_ONLY"]
+__all__ = ["add_smic_value", "add_pay_grid_row", "add_legal_rule", "ADMINS_ONLY"]
 
-ADMINS_ONLY = "Seuls les administrateurs modifient le SMIC et la grille de rémunération."
+ADMINS_ONLY = (
+    "Seuls les administrateurs modifient le SMIC, la grille de rémunération et les règles de "
+    "l'apprentissage."
+)
 _EUROS_RE = re.compile(r"^\d{1,7}(?:[.,]\d{1,2})?$")
 _PERCENT_RE = re.compile(r"^\d{1,3}(?:[.,]\d{1,2})?$")
+_VALUE_RE = re.compile(r"^\d{1,4}(?:[.,]\d{1,2})?$")
 #: The SMIC and the percents a form may give, beyond which a typing slip is more likely.
 MAX_MONTHLY_CENTS = 10_000_00
 MAX_HOURLY_CENTS = 100_00
@@ -140,5 +145,46 @@ def add_pay_grid_row(session: Session, actor: Actor, values: Mapping[str, Any]) 
         "pay_grid",
         row.id,
         {"age_band": band.value, "contract_year": year, "valid_from": day.isoformat()},
+    )
+    return row
+
+
+def add_legal_rule(session: Session, actor: Actor, values: Mapping[str, Any]) -> LegalRule:
+    """Add a rule's value (a number of days, of apprentices...) from ``valid_from``; admins
+    only. A value that exists for that rule and day is refused: history is never rewritten."""
+    _require_admin(actor)
+    errors = ErrorCollector()
+    key = errors.run(clean_enum, values.get("key"), RuleKey, "key")
+    text = values.get("value")
+    text = text.strip().replace(" ", "") if isinstance(text, str) else ""
+    value = None
+    if not text:
+        errors.add("value", REQUIRED)
+    elif not _VALUE_RE.match(text):
+        errors.add("value", "Nombre attendu, par exemple 45 ou 2,5.")
+    else:
+        value = Decimal(text.replace(",", "."))
+    day = errors.run(clean_date, values.get("valid_from"), "valid_from", required=True)
+    source = errors.run(clean_text, values.get("source"), "source", max_length=MAX_SOURCE)
+    if key is not None and day is not None:
+        taken = session.scalar(
+            select(LegalRule.id).where(LegalRule.key == key, LegalRule.valid_from == day)
+        )
+        if taken:
+            errors.add("valid_from", "Une valeur de cette règle existe déjà à cette date.")
+    errors.raise_if_any()
+    assert key is not None and value is not None and day is not None and source is not None
+    row = LegalRule(
+        key=key, value=value, valid_from=day, source=source, created_by_id=actor.user_id
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        actor,
+        "legal_rule_added",
+        "legal_rule",
+        row.id,
+        {"key": key.value, "valid_from": day.isoformat()},
     )
     return row

@@ -41,6 +41,8 @@ from data.models import (
     OfferStatus,
     RequestStatus,
     Role,
+    RuleKey,
+    RuleUnit,
     StructureCheck,
     StructureKind,
     SuggestionOrigin,
@@ -170,6 +172,18 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "broken": "Contrat rompu",
     },
     Interest: {"interested": "Intéressé·e", "declined": "Pas intéressé·e"},
+    RuleKey: {
+        "trial_days": "Jours de formation pratique pendant lesquels chacun peut rompre le contrat",
+        "opco_deposit_days": "Délai pour envoyer le contrat à l'opérateur de compétences",
+        "master_max_apprentices": "Apprentis encadrés à la fois par un maître d'apprentissage",
+        "master_extra_repeating": "Apprenti supplémentaire après un échec à l'examen",
+        "exam_leave_days": "Congé pour préparer les examens, dans le mois qui les précède",
+    },
+    RuleUnit: {
+        "days": "jours",
+        "working_days": "jours ouvrables",
+        "apprentices": "apprentis",
+    },
     BreakParty: {
         "employer": "L'employeur",
         "apprentice": "L'apprenti",

@@ -75,6 +75,8 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     # Reference data of pay (issue 18): the grid and the SMIC by the date each holds from.
     "pay_grid": {"age_band": N, "valid_from": N, "source": N},
     "smic_values": {"valid_from": N, "source": N},
+    # The rules of the apprenticeship (issue 19): delays and limits by the date each holds from.
+    "legal_rules": {"key": N, "valid_from": N, "source": N},
     "users": {"email": P, "role": N, "display_name": OTHER, "password_hash": N, "totp_secret": N},
     "login_tokens": {"token_hash": N},
     # A sign-in address change waiting for its link (issue 15): both addresses are the person's.

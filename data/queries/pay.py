@@ -21,9 +21,11 @@ from data.models import (
     CONTRACT_YEARS,
     AgeBand,
     HousingSource,
+    LegalRule,
     Offer,
     PayGridRow,
     Request,
+    RuleKey,
     SmicValue,
     Suggestion,
 )
@@ -40,6 +42,9 @@ __all__ = [
     "smic_history",
     "pay_grid_history",
     "apprentice_aids",
+    "rule_in_force",
+    "rule_value",
+    "legal_rule_history",
 ]
 
 _CENT = Decimal("0.01")
@@ -193,3 +198,27 @@ def pay_grid_history(session: Session) -> list[PayGridRow]:
 def apprentice_aids() -> list[dict[str, str]]:
     """The known aids for apprentices shipped as reference entries (listed, never computed)."""
     return read_apprentice_aids()
+
+
+def rule_in_force(session: Session, key: RuleKey, on: date) -> LegalRule | None:
+    """The row of rule ``key`` in force on ``on``: the latest whose ``valid_from`` is on or
+    before it (None before the first)."""
+    return session.scalar(
+        select(LegalRule)
+        .where(LegalRule.key == key, LegalRule.valid_from <= on)
+        .order_by(LegalRule.valid_from.desc())
+        .limit(1)
+    )
+
+
+def rule_value(session: Session, key: RuleKey, on: date) -> int | None:
+    """The whole value of rule ``key`` on ``on`` (a number of days, of apprentices), or None."""
+    row = rule_in_force(session, key, on)
+    return None if row is None else int(row.value)
+
+
+def legal_rule_history(session: Session) -> list[LegalRule]:
+    """Every row of the rules: by rule (in the order the code names them), the latest first."""
+    rows = session.scalars(select(LegalRule).order_by(LegalRule.valid_from.desc()))
+    order = {key: n for n, key in enumerate(RuleKey)}
+    return sorted(rows, key=lambda r: order[r.key])

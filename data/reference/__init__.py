@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 from data.models import (
     AgeBand,
     Commune,
+    LegalRule,
     Metier,
     MetierSheet,
     MetierSheetVersion,
     PayGridRow,
+    RuleKey,
     SmicValue,
 )
 
@@ -40,6 +42,7 @@ __all__ = [
     "read_communes",
     "read_pay_grid",
     "read_smic",
+    "read_legal_rules",
     "read_apprentice_aids",
     "load_reference",
 ]
@@ -50,6 +53,7 @@ METIERS_JSON = REFERENCE_DIR / "metiers.json"
 AIN_GEOJSON = REFERENCE_DIR / "ain_communes.geojson"
 PAY_GRID_CSV = REFERENCE_DIR / "pay_grid.csv"
 SMIC_CSV = REFERENCE_DIR / "smic.csv"
+LEGAL_RULES_CSV = REFERENCE_DIR / "legal_rules.csv"
 APPRENTICE_AIDS_CSV = REFERENCE_DIR / "apprentice_aids.csv"
 METIER_SHEETS_DIR = REFERENCE_DIR / "metier_sheets"
 #: The line of a seed sheet after which its sources are written.
@@ -99,6 +103,20 @@ def read_smic(path: Path = SMIC_CSV) -> list[dict[str, Any]]:
             {
                 "monthly_cents": int(row["monthly_cents"]),
                 "hourly_cents": int(row["hourly_cents"]),
+                "valid_from": date.fromisoformat(row["valid_from"]),
+                "source": row["source"],
+            }
+            for row in csv.DictReader(f)
+        ]
+
+
+def read_legal_rules(path: Path = LEGAL_RULES_CSV) -> list[dict[str, Any]]:
+    """Return the shipped rules of the apprenticeship (delays, limits), typed, with sources."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [
+            {
+                "key": RuleKey(row["key"]),
+                "value": Decimal(row["value"]),
                 "valid_from": date.fromisoformat(row["valid_from"]),
                 "source": row["source"],
             }
@@ -203,6 +221,8 @@ def load_reference(session: Session, communes_path: Path = COMMUNES_CSV) -> dict
         ["percent", "source"],
     )
     _upsert(session, smic, read_smic(), "valid_from", ["monthly_cents", "hourly_cents", "source"])
+    rules = cast(Table, LegalRule.__table__)
+    _upsert(session, rules, read_legal_rules(), ["key", "valid_from"], ["value", "source"])
     session.flush()
     return {
         "metiers": session.scalar(select(func.count()).select_from(Metier)) or 0,

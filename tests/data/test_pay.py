@@ -12,11 +12,23 @@ from sqlalchemy.orm import Session
 
 from data.actor import Actor
 from data.errors import PermissionDenied, ValidationError
-from data.models import AgeBand, PayGridRow, Role, SmicValue
-from data.operations.pay import ADMINS_ONLY, add_pay_grid_row, add_smic_value
-from data.queries.pay import offer_budget, pay_estimate, smic_in_force
+from data.models import AgeBand, PayGridRow, Role, RuleKey, SmicValue
+from data.operations.pay import ADMINS_ONLY, add_legal_rule, add_pay_grid_row, add_smic_value
+from data.queries.pay import (
+    offer_budget,
+    pay_estimate,
+    rule_in_force,
+    rule_value,
+    smic_in_force,
+)
 from data.recompute import recompute_suggestions
-from data.reference import load_reference, read_apprentice_aids, read_pay_grid, read_smic
+from data.reference import (
+    load_reference,
+    read_apprentice_aids,
+    read_legal_rules,
+    read_pay_grid,
+    read_smic,
+)
 
 from . import factories as f
 from .test_recompute import BOURG, NOW, offer, request, rows
@@ -220,3 +232,54 @@ def test_the_budget_of_a_candidate_on_an_offer(session: Session) -> None:
     assert budget.left == (Decimal("403.90"), Decimal("549.75"), Decimal("841.43"))
     req.age_band = None
     assert offer_budget(session, req, o, date(2026, 6, 1)) is None
+
+
+def test_the_shipped_rules_of_the_apprenticeship_and_their_sources() -> None:
+    rules = {r["key"]: r for r in read_legal_rules()}
+    # Every rule the code reads ships, with its article (issue 19).
+    assert set(rules) == set(RuleKey)
+    assert {k: int(r["value"]) for k, r in rules.items()} == {
+        RuleKey.TRIAL_DAYS: 45,
+        RuleKey.OPCO_DEPOSIT_DAYS: 5,
+        RuleKey.MASTER_MAX_APPRENTICES: 2,
+        RuleKey.MASTER_EXTRA_REPEATING: 1,
+        RuleKey.EXAM_LEAVE_DAYS: 5,
+    }
+    articles = {
+        RuleKey.TRIAL_DAYS: "L6222-18",
+        RuleKey.OPCO_DEPOSIT_DAYS: "D6224-1",
+        RuleKey.MASTER_MAX_APPRENTICES: "R6223-6",
+        RuleKey.MASTER_EXTRA_REPEATING: "R6223-6",
+        RuleKey.EXAM_LEAVE_DAYS: "L6222-35",
+    }
+    assert all(articles[k] in r["source"] for k, r in rules.items())
+
+
+def test_a_rule_in_force_on_a_day_and_admins_only_add_to_it(session: Session) -> None:
+    assert rule_value(session, RuleKey.TRIAL_DAYS, date(2026, 12, 4)) == 45
+    assert rule_in_force(session, RuleKey.TRIAL_DAYS, date(2015, 8, 18)) is None
+    later = {
+        "key": "master_max_apprentices",
+        "value": "3",
+        "valid_from": "2030-01-01",
+        "source": "Décret d'essai",
+    }
+    with pytest.raises(PermissionDenied, match=ADMINS_ONLY):
+        add_legal_rule(session, Actor.visitor(), later)
+    add_legal_rule(session, ADMIN, later)
+    assert rule_value(session, RuleKey.MASTER_MAX_APPRENTICES, date(2029, 12, 31)) == 2
+    assert rule_value(session, RuleKey.MASTER_MAX_APPRENTICES, date(2030, 1, 1)) == 3
+    with pytest.raises(ValidationError) as exc:
+        add_legal_rule(session, ADMIN, later)
+    assert exc.value.errors == {
+        "valid_from": ["Une valeur de cette règle existe déjà à cette date."]
+    }
+    with pytest.raises(ValidationError) as exc:
+        add_legal_rule(
+            session, ADMIN, {"key": "jours", "value": "-1", "valid_from": "x", "source": ""}
+        )
+    assert set(exc.value.errors) == {"key", "value", "valid_from", "source"}
+    assert exc.value.errors["value"] == ["Nombre attendu, par exemple 45 ou 2,5."]
+    # Loading the reference again keeps the row the admin added.
+    load_reference(session)
+    assert rule_value(session, RuleKey.MASTER_MAX_APPRENTICES, date(2030, 1, 1)) == 3

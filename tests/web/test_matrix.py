@@ -233,6 +233,7 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/structures/offres/{offer}/rouvrir", (302, 403, 403, 403, 302)),
     ("/admin/verification-des-structures", (302, 403, 403, 403, 403)),
     ("/admin/remuneration/smic", (302, 403, 403, 403, 403)),
+    ("/admin/remuneration/regles", (302, 403, 403, 403, 403)),
     ("/admin/remuneration/grille", (302, 403, 403, 403, 403)),
     # Forms posted incomplete: their owner gets the form back with messages (400).
     ("/connexion", (400, 302, 302, 302, 302)),

@@ -48,6 +48,21 @@ def test_an_admin_adds_a_smic_and_a_grid_row_others_cannot(
         "grid_source": "Décret d'essai",
     }
     assert post(admin, "/admin/remuneration/grille", grid).status_code == 302
+    # The rules of the apprenticeship, on the same page (issue 19).
+    assert "Jours de formation pratique pendant lesquels chacun peut rompre le contrat" in page
+    assert "45 jours" in page and "L6222-18" in page
+    rule = {
+        "key": "trial_days",
+        "value": "60",
+        "rule_valid_from": "2031-01-01",
+        "rule_source": "Loi d'essai",
+    }
+    assert post(admin, "/admin/remuneration/regles", rule).status_code == 302
+    bad_rule = post(admin, "/admin/remuneration/regles", {**rule, "value": "beaucoup"})
+    assert bad_rule.status_code == 400 and "Nombre attendu" in bad_rule.text
+    assert 'href="#value"' in bad_rule.text
+    again_rule = post(admin, "/admin/remuneration/regles", rule)
+    assert again_rule.status_code == 400 and 'href="#rule_valid_from"' in again_rule.text
     refused = post(admin, "/admin/remuneration/grille", {**grid, "percent": "x"})
     assert refused.status_code == 400 and "Pourcentage attendu" in refused.text
     assert 'href="#percent"' in refused.text
@@ -60,6 +75,7 @@ def test_an_admin_adds_a_smic_and_a_grid_row_others_cannot(
             ).status_code
             == 403
         )
+        assert post(other, "/admin/remuneration/regles", rule).status_code == 403
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(SmicValue)) == len(read_smic()) + 1
 

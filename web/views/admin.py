@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from data import auth, mail
 from data.errors import ValidationError
-from data.models import CONTRACT_YEARS, AgeBand, Role, User
+from data.models import CONTRACT_YEARS, RULE_UNITS, AgeBand, Role, User
 from data.models.auth import ApiToken
 from data.operations import pay as pay_ops
 from data.platform_settings import (
@@ -170,21 +170,36 @@ GRID_INPUTS = {
 }
 
 
+# The rules' form shares the page too.
+RULE_INPUTS = {
+    "key": "key",
+    "value": "value",
+    "rule_valid_from": "valid_from",
+    "rule_source": "source",
+}
+
+
 def _pay_page(
     smic_form: dict[str, str] | None = None,
     smic_errors: dict[str, list[str]] | None = None,
     grid_form: dict[str, str] | None = None,
     grid_errors: dict[str, list[str]] | None = None,
+    rule_form: dict[str, str] | None = None,
+    rule_errors: dict[str, list[str]] | None = None,
 ) -> str:
     session = get_session()
     return render_template(
         "admin/pay.html",
         smic_rows=pay_queries.smic_history(session),
         grid_rows=pay_queries.pay_grid_history(session),
+        rule_rows=pay_queries.legal_rule_history(session),
+        rule_units=RULE_UNITS,
         smic_form=smic_form or {},
         smic_errors=smic_errors or {},
         grid_form=grid_form or {},
         grid_errors=grid_errors or {},
+        rule_form=rule_form or {},
+        rule_errors=rule_errors or {},
         age_bands=[(b.value, label(b)) for b in AgeBand],
         contract_years=[
             (str(y), f"{y}re année" if y == 1 else f"{y}e année") for y in CONTRACT_YEARS
@@ -212,6 +227,28 @@ def add_smic() -> Response | tuple:
     return redirect(url_for("admin.pay"))
 
 
+def _form_errors(errors: dict[str, list[str]], inputs: dict[str, str]) -> dict[str, list[str]]:
+    """The operation's errors keyed by the page's input names (fields renamed on the page)."""
+    names = {field: name for name, field in inputs.items()}
+    return {names.get(f, f): m for f, m in errors.items()}
+
+
+@bp.post("/remuneration/regles")
+def add_rule() -> Response | tuple:
+    session = get_session()
+    form = {k: request.form.get(k, "") for k in RULE_INPUTS}
+    try:
+        pay_ops.add_legal_rule(
+            session, current_actor(), {field: form[k] for k, field in RULE_INPUTS.items()}
+        )
+    except ValidationError as exc:
+        session.rollback()
+        return _pay_page(rule_form=form, rule_errors=_form_errors(exc.errors, RULE_INPUTS)), 400
+    session.commit()
+    flash("La nouvelle valeur de la règle est enregistrée.", "success")
+    return redirect(url_for("admin.pay") + "#regles")
+
+
 @bp.post("/remuneration/grille")
 def add_pay_grid() -> Response | tuple:
     session = get_session()
@@ -222,9 +259,7 @@ def add_pay_grid() -> Response | tuple:
         )
     except ValidationError as exc:
         session.rollback()
-        inputs = {field: k for k, field in GRID_INPUTS.items()}
-        errors = {inputs.get(f, f): m for f, m in exc.errors.items()}
-        return _pay_page(grid_form=form, grid_errors=errors), 400
+        return _pay_page(grid_form=form, grid_errors=_form_errors(exc.errors, GRID_INPUTS)), 400
     session.commit()
     flash("Le nouveau taux de la grille est enregistré.", "success")
     return redirect(url_for("admin.pay"))
