@@ -2,6 +2,15 @@
 
 from .base import Base, UTCDateTime, str_enum, utcnow
 from .candidates import Candidate, NotifyFrequency, Request, RequestMetier, RequestStatus
+from .discovery import (
+    MAX_DISCOVERY_DAYS,
+    DiscoveryDay,
+    DiscoveryDayStatus,
+    DiscoveryMatch,
+    DiscoveryMatchStatus,
+    DiscoveryWish,
+    DiscoveryWishStatus,
+)
 from .employers import (
     HELD_OFFER_STATUSES,
     OPEN_OFFER,
@@ -39,6 +48,7 @@ from .library import (
 )
 from .metier_sheets import MAX_SHEET_BODY, MAX_SHEET_SOURCES, MetierSheet, MetierSheetVersion
 from .pay import CONTRACT_YEARS, AgeBand, PayGridRow, SmicValue
+from .questionnaires import Questionnaire
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
     ANSWERABLE,
@@ -68,6 +78,14 @@ from .users import Role, User
 from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
+    "MAX_DISCOVERY_DAYS",
+    "DiscoveryDay",
+    "DiscoveryDayStatus",
+    "DiscoveryMatch",
+    "DiscoveryMatchStatus",
+    "DiscoveryWish",
+    "DiscoveryWishStatus",
+    "Questionnaire",
     "AgeBand",
     "CONTRACT_YEARS",
     "PayGridRow",
