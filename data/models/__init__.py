@@ -3,6 +3,7 @@
 from .base import Base, UTCDateTime, str_enum, utcnow
 from .candidates import Candidate, NotifyFrequency, Request, RequestMetier, RequestStatus
 from .discovery import (
+    MATCH_SUBJECT,
     MAX_DISCOVERY_DAYS,
     DiscoveryDay,
     DiscoveryDayStatus,
@@ -79,6 +80,7 @@ from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "MAX_DISCOVERY_DAYS",
+    "MATCH_SUBJECT",
     "DiscoveryDay",
     "DiscoveryDayStatus",
     "DiscoveryMatch",

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_DISCOVERY_DAYS",
+    "MATCH_SUBJECT",
     "DiscoveryDayStatus",
     "DiscoveryWishStatus",
     "DiscoveryMatchStatus",
@@ -50,6 +51,8 @@ __all__ = [
     "DiscoveryMatch",
 ]
 
+#: A discovery match as the subject of questionnaires and audit lines.
+MATCH_SUBJECT = "discovery_match"
 #: A discovery lasts one to five days (the issue's words), first and last included.
 MAX_DISCOVERY_DAYS = 5
 

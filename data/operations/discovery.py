@@ -31,6 +31,7 @@ from data.mail.compose import default_base_url
 from data.mail.contacts import queue_discovery_mails
 from data.mail.recipients import candidate_recipient, employer_recipients
 from data.models import (
+    MATCH_SUBJECT,
     MAX_DISCOVERY_DAYS,
     AgeBand,
     Candidate,
@@ -113,7 +114,7 @@ MAX_WISH_DISTANCE_KM = 300
 #: How far ahead a person may say they are free (a school year and a bit).
 MAX_WISH_SPAN_DAYS = 400
 MAX_REASON = 1000
-MATCH_OBJECT = "discovery_match"
+MATCH_OBJECT = MATCH_SUBJECT
 DAY_OBJECT = "discovery_day"
 STATUS_CHANGE = "status_change"
 MATCH_TRANSITIONS: dict[DiscoveryMatchStatus, frozenset[DiscoveryMatchStatus]] = {
