@@ -81,6 +81,7 @@ __all__ = [
     "reject_match",
     "request_values_from_wish",
     "send_due_questionnaires",
+    "stop_discoveries_of",
     "update_day",
     "wish_values_from_request",
 ]
@@ -620,6 +621,38 @@ def mark_done(
     match = load(session, DiscoveryMatch, match, "Découverte")
     _move(session, match, match.status, M.DONE, actor, None, now_or_utc(now))
     return match
+
+
+def stop_discoveries_of(
+    session: Session, candidate_id: int, actor: Actor, reason: str, *, now: datetime | None = None
+) -> int:
+    """Stop a person's discoveries when their data is erased: planned ones cancelled (their
+    place freed), proposed ones rejected, asks closed; returns how many discoveries stopped."""
+    at = now_or_utc(now)
+    stopped = 0
+    matches = session.scalars(
+        select(DiscoveryMatch)
+        .join(DiscoveryWish, DiscoveryWish.id == DiscoveryMatch.wish_id)
+        .where(
+            DiscoveryWish.candidate_id == candidate_id,
+            DiscoveryMatch.status.in_([M.PROPOSED, M.PLANNED]),
+        )
+        .order_by(DiscoveryMatch.id)
+    ).all()
+    for match in matches:
+        target = M.CANCELLED if match.status == M.PLANNED else M.REJECTED
+        _move(session, match, match.status, target, actor, reason, at)
+        stopped += 1
+    session.execute(
+        update(DiscoveryWish)
+        .where(
+            DiscoveryWish.candidate_id == candidate_id,
+            DiscoveryWish.status == DiscoveryWishStatus.ACTIVE,
+        )
+        .values(status=DiscoveryWishStatus.CLOSED, updated_at=at)
+        .execution_options(synchronize_session="fetch")
+    )
+    return stopped
 
 
 # --- After the days: the job's two steps --------------------------------------------------------

@@ -344,3 +344,41 @@ def test_a_cancelled_discovery_is_never_done_nor_asked(d: Discovery) -> None:
     after = datetime(2027, 1, 20, 9, 0, tzinfo=UTC)
     assert ops.finish_past_discoveries(d.session, Actor.job("discovery"), now=after) == 0
     assert ops.send_due_questionnaires(d.session, now=after) == 0
+
+
+# --- Privacy: the person's erasure and export reach their discoveries ---------------------------
+
+
+def test_erasing_the_person_stops_their_discoveries_and_forgets_their_answers(
+    d: Discovery,
+) -> None:
+    from data.privacy.erasure import ErasureCause, erase_candidate
+    from data.privacy.export import export_candidate_data
+
+    match = _planned(d)
+    after = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
+    other = d.wish(metier_code="auxiliaire-de-puericulture")
+    exported = export_candidate_data(d.session, d.candidate)
+    assert exported["decouvertes"]["decouvertes"][0]["etape"] == "Prévue"
+    assert len(exported["decouvertes"]["demandes"]) == 2
+    d.session.add(
+        Questionnaire(
+            purpose="discovery",
+            subject_type=ops.MATCH_OBJECT,
+            subject_id=match.id,
+            side="structure",
+            recipient=d.employer_user.email,
+            token_hash="0" * 64,
+            answers={"comment": "Léa Dupont est très ponctuelle"},
+        )
+    )
+    d.session.flush()
+    report = erase_candidate(d.session, d.candidate, cause=ErasureCause.PERSON, now=after)
+    assert report.counts["pairs_stopped"] == 1
+    d.session.refresh(match)
+    d.session.refresh(other)
+    assert match.status == M.CANCELLED and match.day.places_taken == 0
+    assert other.status.value == "closed"
+    assert d.session.scalar(select(func.count(Questionnaire.id))) == 0
+    pending = _mails(d.session, "discovery_candidate")
+    assert all(m.recipient != d.candidate.email or m.status.value != "pending" for m in pending)
