@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -135,7 +136,7 @@ def recompute_discovery(
     )
     ends = {d.id: d.ends_on for d in days}
     free_until = {w.id: w.free_until for w in wishes}
-    rows = {}
+    rows: dict[tuple[int, int], dict[str, Any]] = {}
     for lists in (result.by_request, result.by_offer):
         for key in lists:
             for m in lists[key]:
