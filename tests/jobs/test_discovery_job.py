@@ -7,10 +7,8 @@ counter: on PostgreSQL the second writer waits for the first, then matches no ro
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +21,7 @@ from data.operations import discovery as ops
 from jobs.discovery import run_discovery
 from tests.data import factories as f
 from tests.jobs.conftest import SmtpServer
+from tests.jobs.test_concurrent_decisions import _together
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 FIRST = NOW.date() + timedelta(days=30)
@@ -100,22 +99,6 @@ def test_the_job_proposes_then_finishes_and_asks_once_through_a_real_smtp_server
     with committed_factory() as s:
         assert s.scalar(select(func.count(Questionnaire.id))) == 2
         assert s.get(DiscoveryDay, day_id).places_taken == 1  # type: ignore[union-attr]
-
-
-def _together(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls), timeout=30)
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = calls[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_two_approvals_for_the_last_place_at_once_never_over_book(

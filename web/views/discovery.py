@@ -8,7 +8,8 @@ and render; a French message for bad input, never a 500.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -56,6 +57,7 @@ coordination_bp = Blueprint(
 BLUEPRINTS = (employer_bp, candidate_bp, coordination_bp)
 
 M = DiscoveryMatchStatus
+T = TypeVar("T")
 #: The ask's form: the commune is typed (resolved here), the rest as the operation names it.
 WISH_FORM = ("metier_code", "commune", "max_distance_km", "free_from", "free_until", "age_band")
 DAY_SAVED = (
@@ -112,6 +114,25 @@ def _fail(exc: Exception) -> None:
 DECISION_ERRORS = (ValidationError, Conflict, InvalidTransition, PermissionDenied)
 
 
+def _get_or_404(model: type[T], obj_id: int | None, owned: Callable[[T], bool] = bool) -> T:
+    """The row of ``model`` by id if the signed-in person may see it; else 404."""
+    found = get_session().get(model, obj_id) if obj_id is not None else None
+    if found is None or not owned(found):
+        abort(404)
+    return found
+
+
+def _act(action: Callable[[], object], success: str) -> None:
+    """Run one operation; commit and say ``success``, or roll back and say why, in French."""
+    try:
+        action()
+    except DECISION_ERRORS as exc:
+        _fail(exc)
+    else:
+        get_session().commit()
+        flash(success, "success")
+
+
 # --- The structure's days -----------------------------------------------------------------------
 
 
@@ -122,28 +143,22 @@ def _only_employers() -> None:
 
 
 def _employer() -> Employer:
-    employer = get_session().get(Employer, _user().employer_id)
-    if employer is None:
-        abort(404)
-    return employer
+    return _get_or_404(Employer, _user().employer_id)
 
 
 def _own_day(day_id: int) -> DiscoveryDay:
-    day = get_session().get(DiscoveryDay, day_id)
-    if day is None or day.employer_id != _user().employer_id:
-        abort(404)
-    return day
+    return _get_or_404(DiscoveryDay, day_id, lambda d: d.employer_id == _user().employer_id)
 
 
 def _own_guest(match_id: int) -> DiscoveryMatch:
-    match = get_session().get(DiscoveryMatch, match_id)
-    if (
-        match is None
-        or match.day.employer_id != _user().employer_id
-        or match.status not in (M.PLANNED, M.DONE, M.CANCELLED)
-    ):
-        abort(404)
-    return match
+    return _get_or_404(
+        DiscoveryMatch,
+        match_id,
+        lambda m: (
+            m.day.employer_id == _user().employer_id
+            and m.status in (M.PLANNED, M.DONE, M.CANCELLED)
+        ),
+    )
 
 
 @employer_bp.get("/")
@@ -243,18 +258,13 @@ def day(day_id: int) -> str:
 def close_day(day_id: int, action: str) -> BaseResponse:
     """Stop taking asks, or take them again."""
     found = _own_day(day_id)
-    try:
-        ops.close_day(get_session(), current_actor(), found, reopen=action == "rouvrir")
-    except DECISION_ERRORS as exc:
-        _fail(exc)
-    else:
-        get_session().commit()
-        flash(
-            "Les journées reprennent les demandes."
-            if action == "rouvrir"
-            else "Les journées ne prennent plus de demandes ; les venues prévues restent.",
-            "success",
-        )
+    reopen = action == "rouvrir"
+    _act(
+        lambda: ops.close_day(get_session(), current_actor(), found, reopen=reopen),
+        "Les journées reprennent les demandes."
+        if reopen
+        else "Les journées ne prennent plus de demandes ; les venues prévues restent.",
+    )
     return redirect(url_for(".day", day_id=day_id))
 
 
@@ -262,13 +272,10 @@ def close_day(day_id: int, action: str) -> BaseResponse:
 def cancel_day(day_id: int) -> BaseResponse:
     """Cancel the days, and the discoveries planned on them (with the reason)."""
     found = _own_day(day_id)
-    try:
-        ops.cancel_day(get_session(), current_actor(), found, _reason())
-    except DECISION_ERRORS as exc:
-        _fail(exc)
-    else:
-        get_session().commit()
-        flash("Les journées sont annulées.", "success")
+    _act(
+        lambda: ops.cancel_day(get_session(), current_actor(), found, _reason()),
+        "Les journées sont annulées.",
+    )
     return redirect(url_for(".day", day_id=day_id))
 
 
@@ -276,13 +283,10 @@ def cancel_day(day_id: int) -> BaseResponse:
 def cancel_guest(match_id: int) -> BaseResponse:
     """Cancel one person's planned discovery (with the reason)."""
     match = _own_guest(match_id)
-    try:
-        ops.cancel_match(get_session(), match, current_actor(), _reason())
-    except DECISION_ERRORS as exc:
-        _fail(exc)
-    else:
-        get_session().commit()
-        flash("Cette venue est annulée.", "success")
+    _act(
+        lambda: ops.cancel_match(get_session(), match, current_actor(), _reason()),
+        "Cette venue est annulée.",
+    )
     return redirect(url_for(".day", day_id=match.day_id))
 
 
@@ -302,24 +306,17 @@ def _only_candidates() -> None:
 
 
 def _candidate() -> Candidate:
-    candidate = get_session().get(Candidate, _user().candidate_id)
-    if candidate is None:
-        abort(404)
-    return candidate
+    return _get_or_404(Candidate, _user().candidate_id)
 
 
 def _own_match(match_id: int) -> DiscoveryMatch:
-    match = get_session().get(DiscoveryMatch, match_id)
-    if match is None or match.wish.candidate_id != _user().candidate_id:
-        abort(404)
-    return match
+    return _get_or_404(
+        DiscoveryMatch, match_id, lambda m: m.wish.candidate_id == _user().candidate_id
+    )
 
 
 def _own_wish(wish_id: int) -> DiscoveryWish:
-    wish = get_session().get(DiscoveryWish, wish_id)
-    if wish is None or wish.candidate_id != _user().candidate_id:
-        abort(404)
-    return wish
+    return _get_or_404(DiscoveryWish, wish_id, lambda w: w.candidate_id == _user().candidate_id)
 
 
 @candidate_bp.get("/")
@@ -401,13 +398,10 @@ def close_wish(wish_id: int) -> BaseResponse:
 def cancel(match_id: int) -> BaseResponse:
     """Cancel a planned discovery (the structure is told by the coordination)."""
     match = _own_match(match_id)
-    try:
-        ops.cancel_match(get_session(), match, current_actor(), _reason())
-    except DECISION_ERRORS as exc:
-        _fail(exc)
-    else:
-        get_session().commit()
-        flash("Votre découverte est annulée.", "success")
+    _act(
+        lambda: ops.cancel_match(get_session(), match, current_actor(), _reason()),
+        "Votre découverte est annulée.",
+    )
     return redirect(url_for(".index"))
 
 
@@ -440,10 +434,7 @@ def _only_staff() -> None:
 
 
 def _match(match_id: int) -> DiscoveryMatch:
-    match = get_session().get(DiscoveryMatch, match_id)
-    if match is None:
-        abort(404)
-    return match
+    return _get_or_404(DiscoveryMatch, match_id)
 
 
 LIST_STATUSES = (M.PLANNED, M.DONE, M.CANCELLED, M.REJECTED)
