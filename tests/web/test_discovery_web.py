@@ -205,3 +205,62 @@ def test_a_request_confirmed_from_a_discovery_is_linked_to_it(app: Flask, sessio
     session.expire_all()
     assert wish.request_id is not None and wish.request_id == user.candidate.request.id
     assert wish.request.age_band.value == "18-20"
+
+
+def test_odd_input_gets_a_french_answer_never_a_500(
+    app: Flask, world: World, session: Session
+) -> None:
+    candidate = sign_in(app.test_client(), world.candidate_user)
+    for form in (
+        _wish_form(free_from="31/02/2027"),
+        _wish_form(metier_code="x" * 5000, max_distance_km="1e9", age_band="99"),
+        {},
+    ):
+        answer = post(candidate, "/candidat/decouvertes/demander", form)
+        assert answer.status_code == 400 and "Erreur" in answer.text, form
+    # A NUL character: the house's input guard answers 400 before the view.
+    assert (
+        post(candidate, "/candidat/decouvertes/demander", _wish_form(free_until="\x00")).status_code
+        == 400
+    )
+    for path in (
+        "/candidat/decouvertes/99999999999/recapitulatif.pdf",
+        "/candidat/decouvertes/7/recapitulatif.pdf",
+        "/candidat/decouvertes/7/demande-apprentissage",
+    ):
+        assert candidate.get(path).status_code == 404, path
+    assert (
+        candidate.get("/candidat/decouvertes/demander?metier=%C3%A9" + "x" * 99).status_code == 200
+    )
+    employer = sign_in(app.test_client(), world.employer_user)
+    odd = post(
+        employer,
+        "/employeur/decouvertes/nouvelles",
+        _day_form(world, site_id="abc", meeting_time="25:99", starts_on="demain"),
+    )
+    assert odd.status_code == 400 and "Heure attendue" in odd.text
+    coordinator = sign_in(app.test_client(), world.coordinator)
+    assert post(coordinator, "/coordination/decouvertes/42/approuver").status_code == 404
+    assert coordinator.get("/coordination/decouvertes/?etape=%27").status_code == 200
+
+
+def test_a_structure_sees_nobody_before_the_discovery_is_planned(
+    app: Flask, world: World, session: Session
+) -> None:
+    employer = sign_in(app.test_client(), world.employer_user)
+    post(employer, "/employeur/decouvertes/nouvelles", _day_form(world))
+    candidate = sign_in(app.test_client(), world.candidate_user)
+    post(candidate, "/candidat/decouvertes/demander", _wish_form())
+    recompute_discovery(session, today=date.today())
+    session.commit()
+    day = session.scalars(select(DiscoveryDay)).one()
+    page = employer.get(f"/employeur/decouvertes/{day.id}")
+    person = world.candidate_user.candidate
+    assert person.first_name not in page.text and person.email not in page.text
+    match = session.scalars(select(DiscoveryMatch)).one()
+    assert (
+        employer.get(f"/employeur/decouvertes/venues/{match.id}/recapitulatif.pdf").status_code
+        == 404
+    )
+    listing = candidate.get("/candidat/decouvertes/")
+    assert "examine cette proposition" in listing.text
