@@ -132,7 +132,9 @@ def recompute_discovery(
         [day_input(d) for d in days],
         ref,
         DISCOVERY_PARAMS,
-        top_k=TOP_K,
+        # The end-of-availability filter comes after the engine: its lists must not be cut
+        # before it, or days that end too late would crowd out those that fit.
+        top_k=max(TOP_K, len(days)),
     )
     ends = {d.id: d.ends_on for d in days}
     free_until = {w.id: w.free_until for w in wishes}

@@ -42,6 +42,7 @@ from data.models import (
     DiscoveryWish,
     DiscoveryWishStatus,
     Employer,
+    Questionnaire,
     Request,
     Role,
     Site,
@@ -54,6 +55,7 @@ from ._common import load, local_today, now_or_utc, update_if
 from .questionnaires import send_questionnaire
 from .validation import (
     ErrorCollector,
+    clean_commune,
     clean_date,
     clean_enum,
     clean_id,
@@ -346,9 +348,7 @@ def cancel_day(
 def _clean_wish(session: Session, values: Mapping[str, Any], today: date) -> dict[str, Any]:
     errors = ErrorCollector()
     metier = errors.run(clean_metier, session, values.get("metier_code"), "metier_code")
-    commune = values.get("commune_insee")
-    if not commune:
-        errors.add("commune", "Indiquez votre commune.")
+    commune = errors.run(clean_commune, session, values.get("commune_insee"), "commune")
     distance = errors.run(
         clean_int,
         values.get("max_distance_km"),
@@ -374,7 +374,7 @@ def _clean_wish(session: Session, values: Mapping[str, Any], today: date) -> dic
     errors.raise_if_any()
     return {
         "metier_code": metier.code if metier is not None else None,
-        "commune_insee": commune,
+        "commune_insee": commune.insee if commune is not None else None,
         "max_distance_km": distance,
         "free_from": free_from,
         "free_until": free_until,
@@ -683,8 +683,6 @@ def send_due_questionnaires(
 ) -> int:
     """Send both sides' questionnaires of every done discovery that has not had them; return
     how many were queued (each is sent once, whatever the runs: :func:`send_questionnaire`)."""
-    from data.models import Questionnaire
-
     at = now_or_utc(now)
     base = default_base_url(base_url)
     asked = select(Questionnaire.subject_id).where(
