@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.actor import Actor, Channel
@@ -46,9 +47,11 @@ from data.models import (
     Request,
     Role,
     Site,
+    SuggestionOrigin,
 )
 from data.presentation.formatters import date_short, period_fr
 from data.presentation.questionnaires import CANDIDATE_SIDE, DISCOVERY, STRUCTURE_SIDE
+from matching import distance_km
 
 from . import audit
 from ._common import load, local_today, now_or_utc, update_if
@@ -77,6 +80,7 @@ __all__ = [
     "close_day",
     "close_wish",
     "create_day",
+    "create_manual_match",
     "create_wish",
     "finish_past_discoveries",
     "mark_done",
@@ -571,6 +575,66 @@ def approve_match(
         _move(session, match, M.PROPOSED, M.PLANNED, actor, None, at)
         queue_discovery_mails(session, match, base_url=default_base_url(base_url), now=at)
     return match
+
+
+MANUAL_REASON = "Découverte proposée à la main par la coordination"
+WISH_NOT_ACTIVE = "Cette demande de découverte n'est plus en cours."
+
+
+def create_manual_match(
+    session: Session,
+    wish: DiscoveryWish | int,
+    day: DiscoveryDay | int,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    base_url: str | None = None,
+) -> DiscoveryMatch:
+    """Plan a discovery by hand: a match of origin ``manual``, approved at once (a place taken,
+    both mails queued), as a pair made by hand is. A wish and days matched already (whatever
+    the status) are a conflict: act on that match instead."""
+    _staff(actor)
+    wish = load(session, DiscoveryWish, wish, "Demande de découverte")
+    day = load(session, DiscoveryDay, day, "Journées de découverte")
+    errors = ErrorCollector()
+    if wish.status != DiscoveryWishStatus.ACTIVE:
+        errors.add("wish_id", WISH_NOT_ACTIVE)
+    if day.status != DiscoveryDayStatus.OPEN or day.places_left < 1:
+        errors.add("day_id", NO_PLACE_LEFT)
+    errors.raise_if_any()
+    existing = session.scalar(
+        select(DiscoveryMatch.id).where(
+            DiscoveryMatch.wish_id == wish.id, DiscoveryMatch.day_id == day.id
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"Cette découverte existe déjà (n° {existing}).")
+    at = now_or_utc(now)
+    home, place = wish.commune, day.site.commune
+    km = float(distance_km(home.latitude, home.longitude, place.latitude, place.longitude))
+    match = DiscoveryMatch(
+        wish_id=wish.id,
+        day_id=day.id,
+        score=0.0,
+        distance_km=round(km, 1),
+        criteria={},
+        reasons=[f"À {km:.0f} km de la commune de la personne", MANUAL_REASON],
+        engine_version="manual",
+        origin=SuggestionOrigin.MANUAL,
+        status=M.PROPOSED,
+        stale=False,
+        created_at=at,
+        updated_at=at,
+        status_changed_at=at,
+    )
+    try:
+        with session.begin_nested():
+            session.add(match)
+            session.flush()
+    except IntegrityError:  # the same wish and days, by someone else at the same instant
+        raise Conflict(TAKEN) from None
+    audit.record(session, actor, "created", MATCH_OBJECT, match.id, {"origin": "manual"}, now=at)
+    return approve_match(session, match, actor, now=at, base_url=base_url)
 
 
 def reject_match(

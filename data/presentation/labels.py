@@ -533,6 +533,8 @@ FIELD_LABELS: dict[str, str] = {
     "what_to_bring": "À apporter",
     "free_from": "Disponible à partir du",
     "free_until": "Disponible jusqu'au",
+    "wish_id": "Demande de découverte",
+    "day_id": "Journées de découverte",
     "comment": "Commentaire",
     "liked": "La découverte vous a plu ?",
     "go_on": "Envisagez-vous un apprentissage dans ce métier ?",

@@ -4,6 +4,7 @@ and discoveries, the coordinators' review queue and lists, each with its questio
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -19,6 +20,7 @@ from data.models import (
     Questionnaire,
     Site,
 )
+from data.presentation.formatters import period_fr
 
 __all__ = [
     "candidate_matches",
@@ -28,6 +30,8 @@ __all__ = [
     "discovery_review_queue",
     "employer_days",
     "questionnaires_of",
+    "day_choices",
+    "wish_choices",
 ]
 
 M = DiscoveryMatchStatus
@@ -140,3 +144,53 @@ def questionnaires_of(
     ):
         out.setdefault(found.subject_id, {})[found.side] = found
     return out
+
+
+def wish_choices(session: Session) -> list[tuple[int, str]]:
+    """The active asks, as a coordinator picks one to plan a discovery by hand."""
+    wishes = session.scalars(
+        select(DiscoveryWish)
+        .where(DiscoveryWish.status == DiscoveryWishStatus.ACTIVE)
+        .options(
+            joinedload(DiscoveryWish.candidate),
+            joinedload(DiscoveryWish.metier),
+            joinedload(DiscoveryWish.commune),
+        )
+        .order_by(DiscoveryWish.id.desc())
+        .limit(500)
+    ).all()
+    return [
+        (
+            w.id,
+            f"{w.candidate.first_name} {w.candidate.last_name} – {w.metier.label} – "
+            f"{w.commune.name}",
+        )
+        for w in wishes
+    ]
+
+
+def day_choices(session: Session, today: date) -> list[tuple[int, str]]:
+    """The open days with a place left, not begun, as a coordinator picks them."""
+    days = session.scalars(
+        select(DiscoveryDay)
+        .where(
+            DiscoveryDay.status == DiscoveryDayStatus.OPEN,
+            DiscoveryDay.places_taken < DiscoveryDay.places,
+            DiscoveryDay.starts_on > today,
+        )
+        .options(
+            joinedload(DiscoveryDay.employer),
+            joinedload(DiscoveryDay.metier),
+            joinedload(DiscoveryDay.site).joinedload(Site.commune),
+        )
+        .order_by(DiscoveryDay.starts_on, DiscoveryDay.id)
+        .limit(500)
+    ).all()
+    return [
+        (
+            d.id,
+            f"{d.metier.label} – {d.employer.name} ({d.site.commune.name}) – "
+            f"{period_fr(d.starts_on, d.ends_on)}",
+        )
+        for d in days
+    ]

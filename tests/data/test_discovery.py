@@ -382,3 +382,22 @@ def test_erasing_the_person_stops_their_discoveries_and_forgets_their_answers(
     assert d.session.scalar(select(func.count(Questionnaire.id))) == 0
     pending = _mails(d.session, "discovery_candidate")
     assert all(m.recipient != d.candidate.email or m.status.value != "pending" for m in pending)
+
+
+def test_a_coordinator_plans_a_discovery_by_hand_once(d: Discovery) -> None:
+    day = d.day(site=f.make_site(d.session, d.employer, commune_insee=f.OYONNAX), places="2")
+    wish = d.wish(max_distance_km="5")  # too far for the engine
+    d.recompute()
+    assert d.matches() == []
+    match = ops.create_manual_match(d.session, wish, day, d.coordinator, now=NOW)
+    assert (match.status, match.origin.value, match.day.places_taken) == (M.PLANNED, "manual", 1)
+    assert match.distance_km and match.distance_km > 5
+    assert len(_mails(d.session, "discovery_candidate")) == 1
+    with pytest.raises(Conflict, match="existe déjà"):
+        ops.create_manual_match(d.session, wish, day, d.coordinator, now=NOW)
+    with pytest.raises(PermissionDenied):
+        ops.create_manual_match(d.session, wish, day, d.employer_actor, now=NOW)
+    ops.close_wish(d.session, d.candidate_actor, wish, now=NOW)
+    with pytest.raises(ValidationError) as caught:
+        ops.create_manual_match(d.session, wish, d.day(), d.coordinator, now=NOW)
+    assert caught.value.errors == {"wish_id": [ops.WISH_NOT_ACTIVE]}

@@ -264,3 +264,34 @@ def test_a_structure_sees_nobody_before_the_discovery_is_planned(
     )
     listing = candidate.get("/candidat/decouvertes/")
     assert "examine cette proposition" in listing.text
+
+
+def test_the_coordination_plans_a_discovery_by_hand_from_its_page(
+    app: Flask, world: World, session: Session
+) -> None:
+    employer = sign_in(app.test_client(), world.employer_user)
+    post(employer, "/employeur/decouvertes/nouvelles", _day_form(world))
+    candidate = sign_in(app.test_client(), world.candidate_user)
+    post(candidate, "/candidat/decouvertes/demander", _wish_form())
+    day = session.scalars(select(DiscoveryDay)).one()
+    wish = session.scalars(select(DiscoveryWish)).one()
+    coordinator = sign_in(app.test_client(), world.coordinator)
+    page = coordinator.get("/coordination/decouvertes/")
+    assert "Prévoir une découverte à la main" in page.text
+    refused = post(coordinator, "/coordination/decouvertes/a-la-main", {"wish_id": "x"})
+    assert refused.status_code == 302
+    done = post(
+        coordinator,
+        "/coordination/decouvertes/a-la-main",
+        {"wish_id": str(wish.id), "day_id": str(day.id)},
+        follow_redirects=True,
+    )
+    assert "Découverte prévue" in done.text
+    again = post(
+        coordinator,
+        "/coordination/decouvertes/a-la-main",
+        {"wish_id": str(wish.id), "day_id": str(day.id)},
+        follow_redirects=True,
+    )
+    assert "existe déjà" in again.text
+    assert session.scalars(select(DiscoveryMatch)).one().status == M.PLANNED

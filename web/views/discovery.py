@@ -40,12 +40,13 @@ from data.models import (
 from data.operations import discovery as ops
 from data.operations._common import local_today
 from data.operations.communes import commune_label, resolve_commune
+from data.operations.validation import MAX_ID
 from data.presentation import choices
 from data.presentation.pdf import html_to_pdf
 from data.presentation.questionnaires import question_set
 from data.queries import discovery as dq
 from web.db import get_session
-from web.forms import values
+from web.forms import small_int, values
 from web.mailing import base_url
 from web.sessions import STAFF, current_actor, current_user, role_required
 
@@ -456,6 +457,8 @@ def review() -> str:
         statuses=LIST_STATUSES,
         questionnaires=dq.questionnaires_of(session, [m.id for m in listed]),
         question_set=question_set,
+        wishes=dq.wish_choices(session),
+        days=dq.day_choices(session, local_today()),
     )
 
 
@@ -489,6 +492,29 @@ def _decide(match_id: int, action: str) -> BaseResponse:
     else:
         session.commit()
         flash(message, "success")
+    return redirect(url_for(".review"))
+
+
+@coordination_bp.post("/a-la-main")
+def manual() -> BaseResponse:
+    """Plan a discovery by hand: an ask and days the engine did not put together."""
+    form = values(("wish_id", "day_id"))
+    wish_id = small_int(form["wish_id"], 1, MAX_ID)
+    day_id = small_int(form["day_id"], 1, MAX_ID)
+    if wish_id is None or day_id is None:
+        flash("Choisissez une demande de découverte et des journées.", "error")
+        return redirect(url_for(".review"))
+    session = get_session()
+    _act(
+        lambda: ops.create_manual_match(
+            session,
+            _get_or_404(DiscoveryWish, wish_id),
+            _get_or_404(DiscoveryDay, day_id),
+            current_actor(),
+            base_url=base_url(),
+        ),
+        "Découverte prévue : les deux parties reçoivent les coordonnées par courriel.",
+    )
     return redirect(url_for(".review"))
 
 
