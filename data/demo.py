@@ -38,6 +38,7 @@ from data.models import (
     TrainingCentre,
     User,
 )
+from data.operations import discovery as discovery_ops
 from data.operations import library as library_ops
 from data.operations import training as training_ops
 from data.operations._common import PARIS
@@ -79,6 +80,7 @@ DEMO_COUNTS_KEYS = (
     "training_sessions",
     "housing_resources",
     "library_resources",
+    "discovery_days",
 )
 
 # How far along the demo's best suggestions are, so that every stage of a coordinator's work shows:
@@ -662,7 +664,37 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
     _housing(session, counts)
     _library(session, counts, today)
     _pipeline(session, base, counts)  # the engine then proposes a centre for each pair
+    _discovery_days(session, today, base, counts)
     return counts
+
+
+def _discovery_days(session: Session, today: date, at: datetime, counts: dict[str, int]) -> None:
+    """Open a few demo discovery days (issue 18), two to four weeks ahead, at the first
+    structures' first sites; who welcomes and the notes say they are demo data."""
+    employers = session.scalars(select(Employer).order_by(Employer.id).limit(3)).all()
+    for n, employer in enumerate(employers):
+        spec = EMPLOYERS[n]
+        site = min(employer.sites, key=lambda s: s.id)
+        first = today + timedelta(days=14 + 7 * n)
+        discovery_ops.create_day(
+            session,
+            SYSTEM,
+            employer,
+            {
+                "site_id": site.id,
+                "metier_code": spec.metiers[0],
+                "starts_on": first,
+                "ends_on": first + timedelta(days=n % 3),
+                "places": 1 + n % 2,
+                "host_name": "Personne d'accueil (démo)",
+                "host_role": "Professionnelle du métier (démo)",
+                "meeting_time": "09:00",
+                "what_to_bring": "Une tenue confortable, des chaussures fermées.",
+                "notes": "Journées de démonstration : elles n'existent pas.",
+            },
+            now=at,
+        )
+        counts["discovery_days"] += 1
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ made stale.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -82,6 +82,10 @@ __all__ = [
     "plan_suggestions",
     "apply_plan",
     "SuggestionPlan",
+    "PairTable",
+    "SUGGESTION_PAIRS",
+    "write_pairs",
+    "take_turn",
     "shipped_referential",
     "training_records",
 ]
@@ -406,10 +410,10 @@ class SuggestionPlan:
     offers: int
 
 
-def _take_turn(session: Session) -> None:
+def take_turn(session: Session, key: int = RECOMPUTE_LOCK_KEY) -> None:
     """PostgreSQL: wait for any other recomputation's transaction to end (SQLite: see data.db)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RECOMPUTE_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def plan_suggestions(
@@ -499,89 +503,119 @@ def _still_open(session: Session, plan: SuggestionPlan) -> dict[tuple[int, int],
     }
 
 
-def apply_plan(
-    session: Session, plan: SuggestionPlan, *, now: datetime | None = None
-) -> RecomputeReport:
-    """Write a plan's pairs into the suggestions table (see the module docstring); flush only."""
-    now = now or utcnow()
-    _take_turn(session)
-    session.flush()
-    pairs = _still_open(session, plan)
+@dataclass(frozen=True)
+class PairTable:
+    """A table of engine pairs with a review (suggestions, discovery matches): its two keys and
+    the values of a pair the engine proposes."""
 
-    # Existing rows of these pairs, and every engine pair still proposed (it may go stale).
-    cols = (
-        Suggestion.id,
-        Suggestion.request_id,
-        Suggestion.offer_id,
-        Suggestion.status,
-        Suggestion.origin,
-        Suggestion.stale,
-    )
-    existing: dict[tuple[int, int], Any] = {}
-    request_ids = sorted({r for r, _ in pairs})
-    for chunk in _chunks(request_ids):
-        for found in session.execute(select(*cols).where(Suggestion.request_id.in_(chunk))):
-            existing[(found.request_id, found.offer_id)] = found
+    model: type[Any]
+    left: str  # the request's side: "request_id", "wish_id"
+    right: str  # the offer's side: "offer_id", "day_id"
+    proposed: Any  # the status of a pair awaiting review
+    engine: Any = SuggestionOrigin.ENGINE  # the origin of the engine's pairs
+
+
+SUGGESTION_PAIRS = PairTable(Suggestion, "request_id", "offer_id", SuggestionStatus.PROPOSED)
+
+
+def write_pairs(
+    session: Session,
+    table: PairTable,
+    rows: dict[tuple[int, int], dict[str, Any]],
+    listed: Collection[tuple[int, int]],
+    *,
+    now: datetime,
+) -> tuple[int, int, int]:
+    """Upsert the engine's pairs into ``table``; return (created, updated, made stale); flushes.
+
+    ``rows``: the values of each pair to write (those still open); ``listed``: every pair the
+    engine returned. A new pair is inserted as proposed (``ON CONFLICT DO NOTHING``: a pair
+    someone inserted meanwhile is left as it is); an existing one gets the new values, its
+    status untouched (a pair decided on is never proposed again); an engine pair still proposed
+    that the engine no longer lists becomes stale.
+    """
+    model = table.model
+    left, right = getattr(model, table.left), getattr(model, table.right)
+    cols = (model.id, left, right)
+    existing: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(sorted({a for a, _ in rows})):
+        for found in session.execute(select(*cols).where(left.in_(chunk))):
+            existing[(found[1], found[2])] = found[0]
     proposed = session.execute(
         select(*cols).where(
-            Suggestion.status == SuggestionStatus.PROPOSED,
-            Suggestion.origin == SuggestionOrigin.ENGINE,
-            or_(Suggestion.stale.is_(False), Suggestion.stale.is_(None)),
+            model.status == table.proposed,
+            model.origin == table.engine,
+            or_(model.stale.is_(False), model.stale.is_(None)),
         )
     ).all()
-
     new_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for (rid, oid), m in sorted(pairs.items()):
-        row = existing.get((rid, oid))
-        if row is None:
+    for (a, b), values in sorted(rows.items()):
+        row_id = existing.get((a, b))
+        if row_id is None:
             new_rows.append(
                 {
-                    "request_id": rid,
-                    "offer_id": oid,
-                    **match_values(m),
-                    "origin": SuggestionOrigin.ENGINE,
-                    "status": SuggestionStatus.PROPOSED,
+                    table.left: a,
+                    table.right: b,
+                    **values,
+                    "origin": table.engine,
+                    "status": table.proposed,
                     "created_at": now,
                     "updated_at": now,
                     "status_changed_at": now,
                 }
             )
         else:
-            updates.append({"id": row.id, **match_values(m), "updated_at": now})
-    stale_ids = sorted(
-        row.id for row in proposed if (row.request_id, row.offer_id) not in plan.pairs
-    )
-
+            updates.append({"id": row_id, **values, "updated_at": now})
+    keep = set(listed)
+    stale_ids = sorted(row[0] for row in proposed if (row[1], row[2]) not in keep)
     created = staled = 0
     if new_rows:
         insert = (
             postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         )
         stmt = (
-            insert(Suggestion)
-            .on_conflict_do_nothing(index_elements=["request_id", "offer_id"])
-            .returning(Suggestion.id)
+            insert(model)
+            .on_conflict_do_nothing(index_elements=[table.left, table.right])
+            .returning(model.id)
         )
         created = len(session.execute(stmt, new_rows).all())
     if updates:
-        session.execute(update(Suggestion), updates)
+        session.execute(update(model), updates)
     for chunk in _chunks(stale_ids):
         result = session.execute(
-            update(Suggestion)
-            .where(Suggestion.id.in_(chunk), Suggestion.status == SuggestionStatus.PROPOSED)
+            update(model)
+            .where(model.id.in_(chunk), model.status == table.proposed)
             .values(stale=True, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         staled += rows_changed(result)
-    # Bulk statements bypass the identity map: reload any suggestion the session holds.
+    # Bulk statements bypass the identity map: reload any row of the table the session holds.
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, Suggestion):
+        if isinstance(obj, model):
             session.expire(obj)
     session.flush()
+    return created, len(updates), staled
+
+
+def apply_plan(
+    session: Session, plan: SuggestionPlan, *, now: datetime | None = None
+) -> RecomputeReport:
+    """Write a plan's pairs into the suggestions table (see the module docstring); flush only."""
+    now = now or utcnow()
+    take_turn(session)
+    session.flush()
+    pairs = _still_open(session, plan)
+    created, updated, staled = write_pairs(
+        session,
+        SUGGESTION_PAIRS,
+        {key: match_values(m) for key, m in pairs.items()},
+        plan.pairs.keys(),
+        now=now,
+    )
     return RecomputeReport(
         created=created,
-        updated=len(updates),
+        updated=updated,
         staled=staled,
         requests=plan.requests,
         offers=plan.offers,
@@ -601,6 +635,6 @@ def recompute_suggestions(
     One transaction: :func:`plan_suggestions` then :func:`apply_plan`. See the module docstring
     for what happens to new, existing and vanished pairs.
     """
-    _take_turn(session)  # before reading: the other recomputation's pairs are then visible
+    take_turn(session)  # before reading: the other recomputation's pairs are then visible
     plan = plan_suggestions(session, top_k=top_k, params=params, referential=referential)
     return apply_plan(session, plan, now=now)

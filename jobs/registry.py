@@ -19,6 +19,7 @@ from data.jobruns import DEFAULT_INTERVALS, schedule_override
 from data.presentation import JOB_LABELS
 from jobs.contacts import send_contacts
 from jobs.digests import send_digests
+from jobs.discovery import run_discovery
 from jobs.housing_survey import remind_housing_surveys
 from jobs.rematch import rematch
 from jobs.reminders import send_reminders
@@ -135,6 +136,12 @@ JOBS: tuple[JobSpec, ...] = (
         remind_housing_surveys,
         "cron",
         {"hour": 9, "minute": 15},
+    ),
+    JobSpec(
+        "discovery",
+        run_discovery,
+        "interval",
+        DEFAULT_INTERVALS["discovery"],
     ),
     JobSpec(
         "retention",

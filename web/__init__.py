@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
         candidate,
         coordinator,
         dev,
+        discovery,
         employer,
         health,
         housing,
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         metier_sheets,
         moderation,
         public,
+        questionnaires,
         signin,
         training,
         training_public,
@@ -102,10 +104,13 @@ def register_blueprints(app: Flask) -> None:
         housing_survey,
         housing,
         admin,
+        questionnaires,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(housing_survey.public_bp)  # the structures' form, no sign-in
     app.register_blueprint(housing.employer_bp)  # issue 17: « Nos logements » of a structure
+    for blueprint in discovery.BLUEPRINTS:  # issue 18: discovery days, each space's pages
+        app.register_blueprint(blueprint)
     dev.register(app)  # the local mailbox: in development only
     register_api(app)
 

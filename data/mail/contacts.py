@@ -20,23 +20,35 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from data.models import Suggestion
+from data.models import AgeBand, DiscoveryMatch, Suggestion
+from data.presentation.formatters import period_fr
 
 from .compose import default_base_url, queue_mail
 from .links import url
-from .recipients import candidate_recipient, offer_contact, offer_recipients
+from .recipients import (
+    candidate_recipient,
+    employer_recipients,
+    offer_contact,
+    offer_recipients,
+)
 
 __all__ = [
     "CANDIDATE_KIND",
     "EMPLOYER_KIND",
     "ContactMails",
     "contact_key",
+    "discovery_key",
+    "queue_discovery_mails",
+    "DISCOVERY_CANDIDATE_KIND",
+    "DISCOVERY_EMPLOYER_KIND",
     "queue_contact_mails",
     "unreached_sides",
 ]
 
 CANDIDATE_KIND = "contact_candidate"
 EMPLOYER_KIND = "contact_employer"
+DISCOVERY_CANDIDATE_KIND = "discovery_candidate"
+DISCOVERY_EMPLOYER_KIND = "discovery_employer"
 CANDIDATE_SIDE = "candidate"
 EMPLOYER_SIDE = "employer"
 
@@ -143,3 +155,92 @@ def unreached_sides(session: Session, pair: Suggestion) -> tuple[str, ...]:
     if not offer_recipients(session, pair.offer):
         sides.append(EMPLOYER_SIDE)
     return tuple(sides)
+
+
+def discovery_key(match_id: int) -> str:
+    """Return the outbox key of a planned discovery's contact mails.
+
+    >>> discovery_key(7)
+    'discovery:7'
+    """
+    return f"discovery:{match_id}"
+
+
+def queue_discovery_mails(
+    session: Session,
+    match: DiscoveryMatch,
+    *,
+    base_url: str | None = None,
+    now: datetime | None = None,
+) -> ContactMails:
+    """Queue a planned discovery's mails to the person and to the structure; flushes only.
+
+    Not optional mails, like an approved pair's: the person asked for the discovery, the
+    structure opened it. The person reads where, when, who welcomes and what to bring; the
+    structure reads who comes and how to reach them (and that they are a minor, when so).
+    """
+    base = default_base_url(base_url)
+    day, wish = match.day, match.wish
+    site, employer, candidate = day.site, day.employer, wish.candidate
+    key = discovery_key(match.id)
+    period = period_fr(day.starts_on, day.ends_on)
+    ids: list[int | None] = []
+    unreached: list[str] = []
+    person = candidate_recipient(session, candidate)
+    if person is not None:
+        ids.append(
+            queue_mail(
+                session,
+                person,
+                kind=DISCOVERY_CANDIDATE_KIND,
+                key=key,
+                template="discovery_candidate",
+                base_url=base,
+                now=now,
+                optional=False,
+                first_name=candidate.first_name,
+                employer=employer.name,
+                metier=day.metier.label,
+                period=period,
+                site=site.name,
+                address=site.address,
+                commune=site.commune.name,
+                meeting_time=day.meeting_time.strftime("%H:%M") if day.meeting_time else None,
+                meeting_place=day.meeting_place,
+                host=", ".join(p for p in (day.host_name, day.host_role) if p),
+                contact_name=employer.contact_name,
+                contact_email=employer.contact_email,
+                contact_phone=employer.contact_phone,
+                what_to_bring=day.what_to_bring,
+                home_url=url(base, "candidate_discovery"),
+                metier_url=url(base, "public_metier", code=day.metier_code),
+            )
+        )
+    else:
+        unreached.append(CANDIDATE_SIDE)
+    recipients = employer_recipients(session, employer)
+    for recipient in recipients:
+        ids.append(
+            queue_mail(
+                session,
+                recipient,
+                kind=DISCOVERY_EMPLOYER_KIND,
+                key=key,
+                template="discovery_employer",
+                base_url=base,
+                now=now,
+                optional=False,
+                metier=day.metier.label,
+                period=period,
+                site=site.name,
+                commune=site.commune.name,
+                candidate_name=f"{candidate.first_name} {candidate.last_name}",
+                candidate_email=candidate.email,
+                candidate_phone=candidate.phone,
+                minor=wish.age_band == AgeBand.UNDER_18,
+                day_url=url(base, "employer_discovery_day", day_id=day.id),
+            )
+        )
+    if not recipients:
+        unreached.append(EMPLOYER_SIDE)
+    return ContactMails(tuple(i for i in ids if i is not None), tuple(unreached))

@@ -64,6 +64,15 @@ LINKS: dict[str, Link] = {
         "/logement/recensement/{token}",
         {"GET": "housing_survey_public.form", "POST": "housing_survey_public.answer"},
     ),
+    # A questionnaire answered without sign-in (issue 18's discovery feedback, issue 19's
+    # check-ins): the link's token is the authority, single-use.
+    "questionnaire": Link(
+        "/questionnaire/{token}", {"GET": "questionnaires.form", "POST": "questionnaires.answer"}
+    ),
+    # The discovery days (issue 18): each side's page of its discoveries.
+    "candidate_discovery": _get("/candidat/decouvertes/", "discovery_candidate.index"),
+    "employer_discovery_day": _get("/employeur/decouvertes/{day_id}", "discovery_employer.day"),
+    "public_metier": _get("/metiers/{code}", "metier_sheets.sheet"),
     # GET: the page of a click; POST: RFC 8058 one-click unsubscribe (List-Unsubscribe-Post).
     "unsubscribe": Link(
         "/desabonnement/{token}",

@@ -2,6 +2,16 @@
 
 from .base import Base, UTCDateTime, str_enum, utcnow
 from .candidates import Candidate, NotifyFrequency, Request, RequestMetier, RequestStatus
+from .discovery import (
+    MATCH_SUBJECT,
+    MAX_DISCOVERY_DAYS,
+    DiscoveryDay,
+    DiscoveryDayStatus,
+    DiscoveryMatch,
+    DiscoveryMatchStatus,
+    DiscoveryWish,
+    DiscoveryWishStatus,
+)
 from .employers import (
     HELD_OFFER_STATUSES,
     OPEN_OFFER,
@@ -40,6 +50,7 @@ from .library import (
 )
 from .metier_sheets import MAX_SHEET_BODY, MAX_SHEET_SOURCES, MetierSheet, MetierSheetVersion
 from .pay import CONTRACT_YEARS, AgeBand, PayGridRow, SmicValue
+from .questionnaires import Questionnaire
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
     ANSWERABLE,
@@ -71,6 +82,15 @@ from .users import Role, User
 from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
+    "MAX_DISCOVERY_DAYS",
+    "MATCH_SUBJECT",
+    "DiscoveryDay",
+    "DiscoveryDayStatus",
+    "DiscoveryMatch",
+    "DiscoveryMatchStatus",
+    "DiscoveryWish",
+    "DiscoveryWishStatus",
+    "Questionnaire",
     "AgeBand",
     "CONTRACT_YEARS",
     "PayGridRow",

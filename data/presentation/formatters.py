@@ -14,6 +14,7 @@ from matching.explanations import MONTHS
 
 __all__ = [
     "PARIS",
+    "period_fr",
     "agree",
     "date_fr",
     "date_short",
@@ -53,6 +54,19 @@ def date_fr(value: date | datetime | None, weekday: bool = False) -> str:
     day = "1er" if value.day == 1 else str(value.day)
     text = f"{day} {_MONTHS[value.month - 1]} {value.year}"
     return f"{_DAYS[value.weekday()]} {text}" if weekday else text
+
+
+def period_fr(first: date, last: date) -> str:
+    """Write a span of days the French way: one day, or from the first to the last.
+
+    >>> period_fr(date(2027, 3, 2), date(2027, 3, 2))
+    'le mardi 2 mars 2027'
+    >>> period_fr(date(2027, 3, 1), date(2027, 3, 5))
+    'du lundi 1er mars 2027 au vendredi 5 mars 2027'
+    """
+    if first == last:
+        return f"le {date_fr(first, weekday=True)}"
+    return f"du {date_fr(first, weekday=True)} au {date_fr(last, weekday=True)}"
 
 
 def date_short(value: date) -> str:

@@ -30,6 +30,9 @@ from data.models import (
     BreakParty,
     CentreKind,
     ContractKind,
+    DiscoveryDayStatus,
+    DiscoveryMatchStatus,
+    DiscoveryWishStatus,
     HousingAid,
     HousingAnswer,
     HousingKind,
@@ -239,6 +242,20 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "no": "Non",
         "unknown": "Non renseigné",
     },
+    # Discovery days (issue 18): the structure's days, the person's ask, and their match.
+    DiscoveryDayStatus: {
+        "open": "Ouverte aux demandes",
+        "closed": "Fermée aux demandes",
+        "cancelled": "Annulée",
+    },
+    DiscoveryWishStatus: {"active": "En cours", "closed": "Close"},
+    DiscoveryMatchStatus: {
+        "proposed": "À examiner par la coordination",
+        "rejected": "Écartée",
+        "planned": "Prévue",
+        "done": "Faite",
+        "cancelled": "Annulée",
+    },
     JobRunStatus: {
         "running": "En cours",
         "success": "Réussie",
@@ -297,6 +314,7 @@ JOB_LABELS: dict[str, str] = {
     "reminders": "Relances et expiration des offres",
     "retention": "Durée de conservation des données (RGPD)",
     "housing_survey_reminders": "Recensement des logements : relance automatique",
+    "discovery": "Journées de découverte : propositions, journées faites et questionnaires",
 }
 
 #: French names of the counts that job runs and the demo loader report.
@@ -320,6 +338,13 @@ COUNT_LABELS: dict[str, str] = {
     "dead": "courriels en échec définitif",
     "deadline_marks_deleted": "marques de dates limites annoncées supprimées",
     "library_marks_deleted": "marques de nouveautés de la mallette supprimées",
+    "discovery_created": "découvertes proposées",
+    "discovery_updated": "découvertes recalculées",
+    "discovery_staled": "découvertes retirées",
+    "discovery_done": "découvertes faites",
+    "discovery_questionnaires": "questionnaires de découverte envoyés",
+    "discovery_wishes": "demandes de découverte",
+    "discovery_days": "journées de découverte",
     "deadlines": "dates limites d'inscription du mois à venir",
     "digest_marks_deleted": "marques de suggestions annoncées supprimées",
     "employer_mails": "courriels aux employeurs",
@@ -550,6 +575,25 @@ def transition_message(what: str, current: enum.Enum, target: enum.Enum) -> str:
 #: summaries of pages and the API's error messages both read this table (the offer's fields
 #: take theirs from it too, in ``data.operations.offer_fields``).
 FIELD_LABELS: dict[str, str] = {
+    # Discovery days (issue 18): the structure's days, the person's ask, the feedback
+    "starts_on": "Premier jour",
+    "ends_on": "Dernier jour",
+    "host_name": "Personne qui accueille",
+    "host_role": "Sa fonction",
+    "meeting_time": "Heure du rendez-vous",
+    "meeting_place": "Lieu du rendez-vous",
+    "what_to_bring": "À apporter",
+    "free_from": "Disponible à partir du",
+    "free_until": "Disponible jusqu'au",
+    "wish_id": "Demande de découverte",
+    "day_id": "Journées de découverte",
+    "comment": "Commentaire",
+    "liked": "La découverte vous a plu ?",
+    "go_on": "Envisagez-vous un apprentissage dans ce métier ?",
+    "welcome": "L'accueil était-il bon ?",
+    "punctual": "Présence et ponctualité",
+    "recommend": "Recommanderiez-vous ce métier à cette personne ?",
+    "ready": "Prêts à l'accueillir en apprentissage ?",
     # Employers and sites
     "name": "Nom",
     "siret": "SIRET",

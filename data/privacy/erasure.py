@@ -29,10 +29,13 @@ from data.db import rows_changed
 from data.mail.actions import STILL_LOOKING
 from data.mail.outbox import withdraw
 from data.models import (
+    MATCH_SUBJECT,
     AuditEntry,
     Base,
     Candidate,
+    DiscoveryMatch,
     NotifyFrequency,
+    Questionnaire,
     RequestMetier,
     RequestStatus,
     Suggestion,
@@ -52,6 +55,7 @@ from data.models.mail import (
 )
 from data.models.users import EmailChange
 from data.operations import audit
+from data.operations import discovery as discovery_ops
 from data.operations._common import load, now_or_utc
 from data.operations.cv import discard_cv_file
 from data.operations.requests import close_request
@@ -183,7 +187,19 @@ def _blank_free_text(session: Session, person: Person) -> Counter[str]:
             .values(_blanks(texts)),
             synchronize="fetch",  # the pairs are read again just after, to stop them
         )
-    about = [(audit.CANDIDATE, person.candidate_id), *((PAIR, i) for i in person.pair_ids)]
+    if person.discovery_ids:
+        counts["pair_reasons_erased"] += _rows(
+            session,
+            update(DiscoveryMatch)
+            .where(DiscoveryMatch.id.in_(person.discovery_ids), DiscoveryMatch.reason.is_not(None))
+            .values(reason=None),
+            synchronize="fetch",
+        )
+    about = [
+        (audit.CANDIDATE, person.candidate_id),
+        *((PAIR, i) for i in person.pair_ids),
+        *((MATCH_SUBJECT, i) for i in person.discovery_ids),
+    ]
     for entry in _audit_lines(session, about):
         if any(entry.details.get(k) for k in AUDIT_FREE_TEXT_KEYS):
             entry.details = {
@@ -233,6 +249,19 @@ def _stop(
                 session, pair, target, actor, reason=ERASED_REASON, now=now, expected=pair.status
             )
             counts["pairs_stopped"] += 1
+    stopped = discovery_ops.stop_discoveries_of(
+        session, candidate.id, actor, ERASED_REASON, now=now
+    )
+    if stopped:
+        counts["pairs_stopped"] += stopped
+    if person.discovery_ids:
+        counts["answer_links_deleted"] += _rows(
+            session,
+            delete(Questionnaire).where(
+                Questionnaire.subject_type == MATCH_SUBJECT,
+                Questionnaire.subject_id.in_(person.discovery_ids),
+            ),
+        )
     request = candidate.request
     if request is not None and request.status in CLOSED_BY_ERASURE:
         close_request(session, request, now=now, by_person=False)

@@ -17,9 +17,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import (
+    MATCH_SUBJECT,
     AuditEntry,
     Candidate,
+    DiscoveryMatch,
+    DiscoveryWish,
     LibraryResource,
+    Questionnaire,
     Role,
     Suggestion,
     TrainingCentre,
@@ -99,6 +103,7 @@ def export_candidate_data(
         "compte": _account(session, candidate, label),
         "demande": _request(candidate, label),
         "mises_en_relation": _pairs(session, person, label),
+        "decouvertes": _discoveries(session, candidate, person, label),
         "consultations": _consultations(session, person, label),
         "courriels": _mails(session, person),
         "desabonnements": _optouts(session, person),
@@ -109,6 +114,65 @@ def export_candidate_data(
         "effacements": _erasures(session, person),
     }
     return data
+
+
+def _discoveries(
+    session: Session, candidate: Candidate, person: Person, label: Label
+) -> dict[str, Any]:
+    """The person's asks for a discovery, their discoveries, and the questionnaires' answers."""
+    wishes = session.scalars(
+        select(DiscoveryWish)
+        .where(DiscoveryWish.candidate_id == candidate.id)
+        .order_by(DiscoveryWish.id)
+    )
+    matches = session.scalars(
+        select(DiscoveryMatch)
+        .where(DiscoveryMatch.id.in_(person.discovery_ids))
+        .order_by(DiscoveryMatch.id)
+    )
+    answers = session.scalars(
+        select(Questionnaire)
+        .where(
+            Questionnaire.subject_type == MATCH_SUBJECT,
+            Questionnaire.subject_id.in_(person.discovery_ids),
+        )
+        .order_by(Questionnaire.id)
+    )
+    return {
+        "demandes": [
+            {
+                "metier": w.metier_code,
+                "commune": w.commune_insee,
+                "distance_max_km": w.max_distance_km,
+                "libre_du": _iso(w.free_from),
+                "libre_au": _iso(w.free_until),
+                "age": label(w.age_band),
+                "etat": label(w.status),
+            }
+            for w in wishes
+        ],
+        "decouvertes": [
+            {
+                "metier": m.day.metier_code,
+                "structure": m.day.employer.name,
+                "du": _iso(m.day.starts_on),
+                "au": _iso(m.day.ends_on),
+                "etape": label(m.status),
+                "motif": m.reason,
+            }
+            for m in matches
+        ],
+        "questionnaires": [
+            {
+                "cote": q.side,
+                "envoye_a": q.recipient,
+                "envoye_le": _iso(q.sent_at),
+                "repondu_le": _iso(q.answered_at),
+                "reponses": q.answers,
+            }
+            for q in answers
+        ],
+    }
 
 
 def _cv(candidate: Candidate) -> dict[str, Any] | None:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.auth import ADDRESS_RATE_KINDS, address_rate_key, hash_secret
-from data.mail.contacts import contact_key
-from data.models import Candidate, Suggestion, User
+from data.mail.contacts import contact_key, discovery_key
+from data.models import Candidate, DiscoveryMatch, DiscoveryWish, Suggestion, User
 
 __all__ = ["Person", "find_person"]
 
@@ -30,11 +30,15 @@ class Person:
     addresses: tuple[str, ...]
     phone: str | None
     names: tuple[str, ...] = field(default=())
+    #: The person's discoveries of a métier (issue 18): the matches of their asks.
+    discovery_ids: tuple[int, ...] = field(default=())
 
     @property
     def contact_keys(self) -> list[str]:
-        """Return the outbox keys of the contact mails about the person's pairs."""
-        return [contact_key(i) for i in self.pair_ids]
+        """Return the outbox keys of the contact mails about the person's pairs and discoveries."""
+        return [contact_key(i) for i in self.pair_ids] + [
+            discovery_key(i) for i in self.discovery_ids
+        ]
 
     @property
     def rate_key_hashes(self) -> list[str]:
@@ -87,8 +91,17 @@ def find_person(session: Session, candidate: Candidate) -> Person:
     if candidate.anonymised_at is None:
         first, last = candidate.first_name.strip(), candidate.last_name.strip()
         names = (f"{first} {last}", f"{last} {first}")
+    discovery_ids = tuple(
+        session.scalars(
+            select(DiscoveryMatch.id)
+            .join(DiscoveryWish, DiscoveryWish.id == DiscoveryMatch.wish_id)
+            .where(DiscoveryWish.candidate_id == candidate.id)
+            .order_by(DiscoveryMatch.id)
+        )
+    )
     return Person(
         candidate_id=candidate.id,
+        discovery_ids=discovery_ids,
         request_id=request_id,
         pair_ids=pair_ids,
         user_ids=tuple(u.id for u in users),

@@ -170,6 +170,36 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "contact_phone": OTHER,
     },
     "housing_survey_links": {"token_hash": N},
+    # Discovery days (issue 18): a structure's days name who welcomes (a staff member's name and
+    # role) and what it typed; a person's ask holds facts only (métier, dates, age band); a
+    # match's reason is typed about the person; a questionnaire's answers too, and its address.
+    "discovery_days": {
+        "starts_on": N,
+        "ends_on": N,
+        "host_name": OTHER,
+        "host_role": OTHER,
+        "meeting_place": OTHER,
+        "what_to_bring": OTHER,
+        "notes": OTHER,
+        "status": N,
+    },
+    "discovery_wishes": {"free_from": N, "free_until": N, "age_band": N, "status": N},
+    "discovery_matches": {
+        "criteria": N,
+        "reasons": N,
+        "engine_version": N,
+        "origin": N,
+        "status": N,
+        "reason": A,
+    },
+    "questionnaires": {
+        "purpose": N,
+        "subject_type": N,
+        "side": N,
+        "recipient": P,
+        "token_hash": N,
+        "answers": A,
+    },
     # The mallette (issue 18): the coordination's published texts, about nobody.
     "library_resources": {
         "title": N,
@@ -288,6 +318,21 @@ HOLDINGS: tuple[Holding, ...] = (
         "Mises en relation",
         "raisons écrites effacées ; les mises en relation en cours sont arrêtées ; un contrat "
         "signé reste compté, sans nom",
+    ),
+    Holding(
+        "discovery_wishes",
+        "Vos demandes de découverte d'un métier",
+        "demandes closes ; métier, commune et dates gardés, sans nom",
+    ),
+    Holding(
+        "discovery_matches",
+        "Vos découvertes de métier",
+        "motifs écrits effacés ; les découvertes prévues sont annulées, leur place libérée",
+    ),
+    Holding(
+        "questionnaires",
+        "Questionnaires après une découverte",
+        "questionnaires et réponses supprimés",
     ),
     Holding(
         "audit_log",

@@ -20,6 +20,8 @@ SAMPLES: dict[str, object] = {
     "offer_id": 7,
     "centre_id": 3,
     "resource_id": 5,
+    "day_id": 4,
+    "code": "aide-soignant",
     "token": "AbC-123_xyz",
 }
 

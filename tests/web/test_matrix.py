@@ -7,13 +7,17 @@ another employer's or candidate's objects answer 404, so their existence is not 
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from data.models import Base, MetierSheet, MetierSheetVersion, Role, User
+from data.actor import Actor
+from data.models import Base, DiscoveryMatch, MetierSheet, MetierSheetVersion, Role, User
+from data.operations import discovery as discovery_ops
 from tests.data import factories as f
 from tests.web.conftest import World, post, sign_in
 
@@ -48,6 +52,19 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/connexion/defi", PUBLIC),
     ("/desabonnement/unknown-token", PUBLIC),
     ("/toujours-en-recherche/unknown-token", PUBLIC),
+    ("/questionnaire/unknown-token", (404, 404, 404, 404, 404)),
+    # Discovery days (issue 18): a day of the world's structure, a planned visit of its candidate.
+    ("/employeur/decouvertes/", EMPLOYER_ONLY),
+    ("/employeur/decouvertes/nouvelles", EMPLOYER_ONLY),
+    ("/employeur/decouvertes/{dday}", EMPLOYER_OWN),
+    ("/employeur/decouvertes/{dday}/modifier", EMPLOYER_OWN),
+    ("/employeur/decouvertes/venues/{dmatch}/recapitulatif.pdf", EMPLOYER_OWN),
+    ("/candidat/decouvertes/", CANDIDATE_ONLY),
+    ("/candidat/decouvertes/demander", CANDIDATE_ONLY),
+    ("/candidat/decouvertes/{dmatch}/recapitulatif.pdf", CANDIDATE_ONLY),
+    # Only a discovery done turns into a request: this one is planned.
+    ("/candidat/decouvertes/{dmatch}/demande-apprentissage", (302, 404, 403, 403, 403)),
+    ("/coordination/decouvertes/", STAFF_ONLY),
     ("/employeur/", EMPLOYER_ONLY),
     ("/employeur/structure", EMPLOYER_ONLY),
     ("/employeur/lieux/nouveau", EMPLOYER_ONLY),
@@ -200,6 +217,18 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
 
 # State-changing routes: only their owner may use them (CSRF token given, so only access counts).
 POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
+    # Discovery days (issue 18): forms posted incomplete come back (400) to their owner.
+    ("/employeur/decouvertes/nouvelles", (302, 403, 400, 400, 403)),
+    ("/employeur/decouvertes/{dday}/modifier", (302, 403, 400, 404, 403)),
+    ("/employeur/decouvertes/{dday}/fermer", (302, 403, 302, 404, 403)),
+    ("/employeur/decouvertes/{dday}/annuler", (302, 403, 302, 404, 403)),
+    ("/employeur/decouvertes/venues/{dmatch}/annuler", (302, 403, 302, 404, 403)),
+    ("/candidat/decouvertes/demander", (302, 400, 403, 403, 403)),
+    ("/candidat/decouvertes/demandes/{dwish}/clore", (302, 302, 403, 403, 403)),
+    ("/candidat/decouvertes/{dmatch}/annuler", (302, 302, 403, 403, 403)),
+    ("/coordination/decouvertes/a-la-main", (302, 403, 403, 403, 302)),
+    ("/coordination/decouvertes/{dmatch}/annuler", (302, 403, 403, 403, 302)),
+    ("/questionnaire/unknown-token", (404, 404, 404, 404, 404)),
     ("/employeur/offres/{offer}/dupliquer", (302, 403, 302, 404, 403)),
     ("/employeur/offres/{draft}/publier", (302, 403, 302, 404, 403)),
     ("/employeur/offres/{offer}/fermer", (302, 403, 302, 404, 403)),
@@ -313,6 +342,45 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
 ]
 
 
+def _discovery(session: Session, world: World) -> dict[str, int]:
+    """A discovery day of the world's structure and a wish of its candidate, planned (made once
+    per world: the ids are read again by each route's formatting)."""
+    found = session.scalar(select(DiscoveryMatch).order_by(DiscoveryMatch.id))
+    if found is None:
+        system = Actor.system()
+        first = date.today() + timedelta(days=20)
+        day = discovery_ops.create_day(
+            session,
+            system,
+            world.employer,
+            {
+                "site_id": str(world.offer.site_id),
+                "metier_code": "aide-soignant",
+                "starts_on": first.isoformat(),
+                "ends_on": first.isoformat(),
+                "places": "2",
+                "host_name": "Sophie Bernard",
+                "host_role": "Aide-soignante",
+            },
+        )
+        wish = discovery_ops.create_wish(
+            session,
+            system,
+            world.request.candidate_id,
+            {
+                "metier_code": "aide-soignant",
+                "commune_insee": world.request.commune_insee,
+                "max_distance_km": "30",
+                "free_from": date.today().isoformat(),
+                "free_until": (first + timedelta(days=10)).isoformat(),
+                "age_band": "18-20",
+            },
+        )
+        found = discovery_ops.create_manual_match(session, wish, day, Actor.user(world.coordinator))
+        session.commit()
+    return {"dday": found.day_id, "dwish": found.wish_id, "dmatch": found.id}
+
+
 def _ids(world: World) -> dict[str, int]:
     assert world.offer.site is not None
     session = object_session(world.offer)
@@ -324,7 +392,9 @@ def _ids(world: World) -> dict[str, int]:
         .order_by(MetierSheetVersion.id)
     )
     assert sheet_version is not None  # the shipped seed sheet
+    discovery = _discovery(session, world)
     return {
+        **discovery,
         "sheet_version": sheet_version,
         "offer": world.offer.id,
         "draft": world.draft.id,

@@ -21,15 +21,24 @@ from data import operations as ops
 from data.errors import Conflict, ValidationError
 from data.mail import set_library_news
 from data.mail.recipients import offer_contact
-from data.models import AgeBand, Candidate, Role, Suggestion, SuggestionStatus, User
+from data.models import (
+    AgeBand,
+    Candidate,
+    DiscoveryWish,
+    Role,
+    Suggestion,
+    SuggestionStatus,
+    User,
+)
 from data.operations import cv as cv_ops
+from data.operations import discovery as discovery_ops
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
 from data.operations.suggestions import PAIR_ENDED
 from data.presentation.labels import label
 from web.cvfiles import cv_dir, send_cv
 from web.db import get_session
 from web.errors import too_large_answer
-from web.forms import checked, or_none, values
+from web.forms import checked, or_none, small_int, values
 from web.sessions import current_actor, current_user, role_required, sign_out
 from web.views import signin
 
@@ -159,12 +168,42 @@ def _request_page(form: dict, errors: dict, status: int = 200) -> tuple[str, int
     return html, status
 
 
+def _discovery_wish(candidate: Candidate, value: str | None) -> DiscoveryWish | None:
+    """The person's own ask for a discovery named by the form or the link (issue 18), if any."""
+    wish_id = small_int(value or "", 1, 2**31 - 1)
+    wish = get_session().get(DiscoveryWish, wish_id) if wish_id else None
+    return wish if wish is not None and wish.candidate_id == candidate.id else None
+
+
+def _request_form_from_discovery(candidate: Candidate, wish: DiscoveryWish) -> dict[str, str]:
+    """The request's form prefilled from a discovery: its métier first, and, without a
+    request yet, its commune, distance and age band."""
+    form = _request_form_from(candidate)
+    prefill = discovery_ops.request_values_from_wish(wish)
+    typed = [form.get(name, "") for name in METIER_INPUTS if form.get(name)]
+    if prefill["metier_1"] not in typed:
+        typed = [prefill["metier_1"], *typed][: len(METIER_INPUTS)]
+    form.update({name: text for name, text in zip(METIER_INPUTS, typed, strict=False)})
+    if candidate.request is None:
+        form.update(
+            commune=commune_label(wish.commune),
+            max_distance_km=prefill["max_distance_km"],
+        )
+    if not form.get("age_band"):
+        form["age_band"] = prefill["age_band"]
+    form["discovery_wish_id"] = str(wish.id)
+    return form
+
+
 @bp.route("/demande", methods=["GET", "POST"])
 def edit_request() -> Response | tuple:
     candidate = _candidate()
     if request.method == "GET":
+        wish = _discovery_wish(candidate, request.args.get("decouverte"))
+        if wish is not None:
+            return _request_page(_request_form_from_discovery(candidate, wish), {})
         return _request_page(_request_form_from(candidate), {})
-    form = values((*METIER_INPUTS, *REQUEST_TEXT_FIELDS))
+    form = values((*METIER_INPUTS, *REQUEST_TEXT_FIELDS, "discovery_wish_id"))
     for flag in (*REQUEST_FLAGS, *KEEP_INPUTS.values()):
         form[flag] = "1" if checked(flag) else ""
     session = get_session()
@@ -214,6 +253,9 @@ def edit_request() -> Response | tuple:
         if "metiers" in errors:
             errors["metier_1"] = errors.pop("metiers")
         return _request_page(form, errors, 400)
+    wish = _discovery_wish(candidate, form["discovery_wish_id"])
+    if wish is not None:  # the discovery turned into this request (issue 18)
+        wish.request_id = result.request.id
     session.commit()
     flash("Votre demande est enregistrée.", "success")
     for text in result.unresolved:

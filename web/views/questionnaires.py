@@ -1,0 +1,89 @@
+"""Questionnaires answered by a single-use mail link, without signing in (issue 18's discovery
+feedback; issue 19's check-ins). The link's token is the authority; once answered, the page
+shows the answers read-only. After the discovery's candidate side, the page offers to turn the
+discovery into an apprenticeship request: a link into the candidate's space, so that the
+request is made by the signed-in person (a mail link never signs anyone in).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from data.errors import Conflict, NotFound, ValidationError
+from data.models import MATCH_SUBJECT, DiscoveryMatch, Questionnaire
+from data.operations import questionnaires as ops
+from data.presentation.questionnaires import (
+    CANDIDATE_SIDE,
+    COMMENT,
+    DISCOVERY,
+    QuestionSet,
+    question_set,
+)
+from web.db import get_session
+from web.forms import values
+
+bp = Blueprint("questionnaires", __name__, url_prefix="/questionnaire")
+
+
+def _found(token: str) -> Questionnaire:
+    found = ops.find_questionnaire(get_session(), token)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _follow_up(found: Questionnaire) -> str | None:
+    """What the page offers once answered: a discovery's candidate turns it into a request."""
+    discovery = (DISCOVERY, MATCH_SUBJECT, CANDIDATE_SIDE)
+    if (found.purpose, found.subject_type, found.side) != discovery:
+        return None
+    match = get_session().get(DiscoveryMatch, found.subject_id)
+    if match is None:
+        return None
+    return url_for("discovery_candidate.to_request", match_id=match.id)
+
+
+def _page(
+    found: Questionnaire, questions: QuestionSet, form: dict[str, Any], errors: dict[str, Any]
+) -> str:
+    return render_template(
+        "questionnaires/form.html",
+        found=found,
+        questions=questions,
+        form=form,
+        errors=errors,
+        comment=COMMENT,
+        follow_up=_follow_up(found) if found.answered_at else None,
+    )
+
+
+@bp.get("/<token>")
+def form(token: str) -> str:
+    """The questions, or the answers given (read-only) once answered."""
+    found = _found(token)
+    questions = question_set(found.purpose, found.side)
+    return _page(found, questions, dict(found.answers or {}), {})
+
+
+@bp.post("/<token>")
+def answer(token: str) -> Response | tuple[str, int]:
+    """Record the answers, once (CSRF-checked like every form; the token names the subject)."""
+    session = get_session()
+    found = _found(token)
+    questions = question_set(found.purpose, found.side)
+    form_values = values([*(q.key for q in questions.questions), COMMENT])
+    try:
+        ops.answer_questionnaire(session, token, form_values)
+    except ValidationError as exc:
+        session.rollback()
+        return _page(found, questions, form_values, exc.errors), 400
+    except (Conflict, NotFound) as exc:
+        session.rollback()
+        flash(str(exc) if isinstance(exc, Conflict) else ops.ALREADY_ANSWERED, "info")
+        return redirect(url_for(".form", token=token))
+    session.commit()
+    flash("Merci : vos réponses sont enregistrées.", "success")
+    return redirect(url_for(".form", token=token))
