@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,9 @@ __all__ = [
     "queue_discovery_mails",
     "DISCOVERY_CANDIDATE_KIND",
     "DISCOVERY_EMPLOYER_KIND",
+    "DISCOVERY_CANCELLED_CANDIDATE_KIND",
+    "DISCOVERY_CANCELLED_EMPLOYER_KIND",
+    "queue_discovery_cancelled_mails",
     "queue_contact_mails",
     "unreached_sides",
 ]
@@ -49,6 +53,8 @@ CANDIDATE_KIND = "contact_candidate"
 EMPLOYER_KIND = "contact_employer"
 DISCOVERY_CANDIDATE_KIND = "discovery_candidate"
 DISCOVERY_EMPLOYER_KIND = "discovery_employer"
+DISCOVERY_CANCELLED_CANDIDATE_KIND = "discovery_cancelled_candidate"
+DISCOVERY_CANCELLED_EMPLOYER_KIND = "discovery_cancelled_employer"
 CANDIDATE_SIDE = "candidate"
 EMPLOYER_SIDE = "employer"
 
@@ -243,4 +249,75 @@ def queue_discovery_mails(
         )
     if not recipients:
         unreached.append(EMPLOYER_SIDE)
+    return ContactMails(tuple(i for i in ids if i is not None), tuple(unreached))
+
+
+def queue_discovery_cancelled_mails(
+    session: Session,
+    match: DiscoveryMatch,
+    *,
+    by: str | None,
+    name_the_person: bool = True,
+    base_url: str | None = None,
+    now: datetime | None = None,
+) -> ContactMails:
+    """Tell the sides of a planned discovery that did not cancel it that it is cancelled;
+    flushes only. ``by``: the side that cancelled (``CANDIDATE_SIDE``, ``EMPLOYER_SIDE``), None
+    for the coordination (both sides are told). The reason is not told: it was written for the
+    coordination. Each side is told once (the outbox's key per recipient). Without
+    ``name_the_person`` (the person's data is being erased) the structure reads no name."""
+    base = default_base_url(base_url)
+    day, wish = match.day, match.wish
+    employer, candidate = day.employer, wish.candidate
+    key = f"discovery-cancelled:{match.id}"
+    common: dict[str, Any] = {
+        "metier": day.metier.label,
+        "period": period_fr(day.starts_on, day.ends_on),
+        "site": day.site.name,
+        "commune": day.site.commune.name,
+        "by": by,
+    }
+    ids: list[int | None] = []
+    unreached: list[str] = []
+    if by != CANDIDATE_SIDE:
+        person = candidate_recipient(session, candidate)
+        if person is None:
+            unreached.append(CANDIDATE_SIDE)
+        else:
+            ids.append(
+                queue_mail(
+                    session,
+                    person,
+                    kind=DISCOVERY_CANCELLED_CANDIDATE_KIND,
+                    key=key,
+                    template="discovery_cancelled_candidate",
+                    base_url=base,
+                    now=now,
+                    optional=False,
+                    first_name=candidate.first_name,
+                    employer=employer.name,
+                    home_url=url(base, "candidate_discovery"),
+                    **common,
+                )
+            )
+    if by != EMPLOYER_SIDE:
+        recipients = employer_recipients(session, employer)
+        if not recipients:
+            unreached.append(EMPLOYER_SIDE)
+        for recipient in recipients:
+            ids.append(
+                queue_mail(
+                    session,
+                    recipient,
+                    kind=DISCOVERY_CANCELLED_EMPLOYER_KIND,
+                    key=key,
+                    template="discovery_cancelled_employer",
+                    base_url=base,
+                    now=now,
+                    optional=False,
+                    first_name=candidate.first_name if name_the_person else None,
+                    day_url=url(base, "employer_discovery_day", day_id=day.id),
+                    **common,
+                )
+            )
     return ContactMails(tuple(i for i in ids if i is not None), tuple(unreached))

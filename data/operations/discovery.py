@@ -29,7 +29,7 @@ from data.actor import Actor, Channel
 from data.db import rows_changed
 from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.mail.compose import default_base_url
-from data.mail.contacts import queue_discovery_mails
+from data.mail.contacts import EMPLOYER_SIDE, queue_discovery_cancelled_mails, queue_discovery_mails
 from data.mail.recipients import candidate_recipient, employer_recipients
 from data.models import (
     MATCH_SUBJECT,
@@ -519,8 +519,12 @@ def _move(
     actor: Actor,
     reason: str | None,
     at: datetime,
+    *,
+    person_leaving: bool = False,
 ) -> None:
-    """Compare-and-set the status, free the place a planned discovery leaves, write the audit."""
+    """Compare-and-set the status, free the place a planned discovery leaves (and tell the sides
+    that did not cancel it), write the audit. ``person_leaving``: the person's data is being
+    erased; only the structure is told, without the person's name."""
     if target not in MATCH_TRANSITIONS[seen]:
         raise InvalidTransition("Découverte", seen, target)
     values: dict[str, Any] = {
@@ -539,7 +543,23 @@ def _move(
     if seen == M.PLANNED and target == M.CANCELLED:
         _free_place(session, match.day_id, at)
         details["place"] = "freed"
+        # The sides that did not cancel are told (a day cancelled by its structure tells the
+        # person; the person's cancelling tells the structure; the coordination's, both).
+        by = CANDIDATE_SIDE if person_leaving else _side_of(actor, match)
+        queue_discovery_cancelled_mails(
+            session, match, by=by, now=at, name_the_person=not person_leaving
+        )
     audit.record(session, actor, STATUS_CHANGE, MATCH_OBJECT, match.id, details, now=at)
+
+
+def _side_of(actor: Actor, match: DiscoveryMatch) -> str | None:
+    """The side of a discovery ``actor`` acts for: the person, the structure, or None (the
+    coordination, a job)."""
+    if actor.role == Role.CANDIDATE and actor.candidate_id == match.wish.candidate_id:
+        return CANDIDATE_SIDE
+    if actor.role == Role.EMPLOYER and actor.employer_id == match.day.employer_id:
+        return EMPLOYER_SIDE
+    return None
 
 
 def _staff(actor: Actor, *, job: bool = False) -> None:
@@ -705,7 +725,7 @@ def stop_discoveries_of(
     ).all()
     for match in matches:
         target = M.CANCELLED if match.status == M.PLANNED else M.REJECTED
-        _move(session, match, match.status, target, actor, reason, at)
+        _move(session, match, match.status, target, actor, reason, at, person_leaving=True)
         stopped += 1
     session.execute(
         update(DiscoveryWish)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from data.actor import Actor
 from data.discovery_engine import recompute_discovery
-from data.errors import Conflict, PermissionDenied, ValidationError
+from data.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from data.models import (
     AgeBand,
     AuditEntry,
@@ -301,6 +301,30 @@ def test_cancelling_the_days_cancels_their_discoveries(d: Discovery) -> None:
     assert ops.cancel_day(d.session, d.employer_actor, match.day, "Travaux", now=NOW) == 1
     d.session.refresh(match)
     assert match.status == M.CANCELLED and "Travaux" in (match.reason or "")
+    # The person is told (not the reason, written for the coordination); the structure is not.
+    [told] = _mails(d.session, "discovery_cancelled_candidate")
+    assert told.recipient == d.candidate.email and "Travaux" not in told.text
+    assert "est annulée par la structure" in told.text
+    assert _mails(d.session, "discovery_cancelled_employer") == []
+
+
+def test_a_cancelled_visit_tells_the_sides_that_did_not_cancel_it(d: Discovery) -> None:
+    by_person = _planned(d)
+    ops.cancel_match(d.session, by_person, d.candidate_actor, "Malade", now=NOW)
+    [to_structure] = _mails(d.session, "discovery_cancelled_employer")
+    assert to_structure.recipient == d.employer_user.email
+    assert f"de {d.candidate.first_name}" in to_structure.text
+    assert "annulée par la personne" in to_structure.text and "Malade" not in to_structure.text
+    assert _mails(d.session, "discovery_cancelled_candidate") == []
+    # By the coordination: both sides; a second cancel is refused, no mail more.
+    someone = d.wish(candidate=f.make_candidate(d.session))
+    other = ops.create_manual_match(d.session, someone, d.day(), d.coordinator, now=NOW)
+    ops.cancel_match(d.session, other, d.coordinator, "Doublon", now=NOW)
+    assert len(_mails(d.session, "discovery_cancelled_candidate")) == 1
+    assert len(_mails(d.session, "discovery_cancelled_employer")) == 2
+    with pytest.raises(InvalidTransition):
+        ops.cancel_match(d.session, other, d.coordinator, "Doublon", now=NOW)
+    assert len(_mails(d.session, "discovery_cancelled_employer")) == 2
 
 
 # --- After the days: done, questionnaires, single-use links -------------------------------------
@@ -382,6 +406,10 @@ def test_erasing_the_person_stops_their_discoveries_and_forgets_their_answers(
     assert d.session.scalar(select(func.count(Questionnaire.id))) == 0
     pending = _mails(d.session, "discovery_candidate")
     assert all(m.recipient != d.candidate.email or m.status.value != "pending" for m in pending)
+    # The structure is told the visit is off, without the name of a person who left.
+    [told] = _mails(d.session, "discovery_cancelled_employer")
+    assert d.candidate.first_name not in told.text and "est annulée" in told.text
+    assert _mails(d.session, "discovery_cancelled_candidate") == []
 
 
 def test_a_coordinator_plans_a_discovery_by_hand_once(d: Discovery) -> None:
