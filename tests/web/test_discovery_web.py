@@ -89,6 +89,10 @@ def test_a_discovery_from_the_days_to_the_request_through_the_pages(
 
     candidate = sign_in(app.test_client(), world.candidate_user)
     asked = candidate.get("/candidat/decouvertes/demander?metier=aide-soignant")
+    # Free from tomorrow for two months unless the person says otherwise.
+    tomorrow = date.today() + timedelta(days=1)
+    assert f'value="{tomorrow.isoformat()}"' in asked.text
+    assert f'value="{(tomorrow + timedelta(days=60)).isoformat()}"' in asked.text
     assert asked.status_code == 200 and "Bourg-en-Bresse" in asked.text  # from the request
     refused = post(candidate, "/candidat/decouvertes/demander", _wish_form(commune="Nullepart"))
     assert refused.status_code == 400 and "Erreur" in refused.text

@@ -9,6 +9,7 @@ and render; a French message for bad input, never a 500.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import (
@@ -60,6 +61,8 @@ BLUEPRINTS = (employer_bp, candidate_bp, coordination_bp)
 M = DiscoveryMatchStatus
 T = TypeVar("T")
 #: The ask's form: the commune is typed (resolved here), the rest as the operation names it.
+#: How long a person is taken to be free, by default, from tomorrow (they change it).
+DEFAULT_FREE_DAYS = 60
 WISH_FORM = ("metier_code", "commune", "max_distance_km", "free_from", "free_until", "age_band")
 DAY_SAVED = (
     "Vos journées de découverte sont enregistrées : la coordination vous proposera des personnes."
@@ -354,6 +357,10 @@ def ask() -> BaseResponse | tuple[str, int]:
     candidate = _candidate()
     if request.method == "GET":
         form = ops.wish_values_from_request(candidate.request)
+        # Free from tomorrow for two months, unless the person says otherwise.
+        tomorrow = local_today() + timedelta(days=1)
+        form["free_from"] = tomorrow.isoformat()
+        form["free_until"] = (tomorrow + timedelta(days=DEFAULT_FREE_DAYS)).isoformat()
         if candidate.request is not None:
             form["commune"] = commune_label(candidate.request.commune)
         metier = request.args.get("metier", "")[:64]
@@ -397,7 +404,7 @@ def close_wish(wish_id: int) -> BaseResponse:
 
 @candidate_bp.post("/<id:match_id>/annuler")
 def cancel(match_id: int) -> BaseResponse:
-    """Cancel a planned discovery (the structure is told by the coordination)."""
+    """Cancel a planned discovery (the structure is told by mail)."""
     match = _own_match(match_id)
     _act(
         lambda: ops.cancel_match(get_session(), match, current_actor(), _reason()),
