@@ -668,6 +668,25 @@ def load_demo(session: Session, *, seed: int = 1, today: date | None = None) -> 
     return counts
 
 
+#: The fixed public holidays of France (month, day): no demo discovery falls on one.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)})
+
+
+def _working_day(day: date, length: int) -> date:
+    """The first day from ``day`` that starts ``length`` days from Monday to Friday with no
+    fixed public holiday (Easter's are left to chance: the demo's dates are weeks ahead).
+
+    >>> _working_day(date(2026, 12, 25), 2)  # Christmas, a Friday: the next Monday
+    datetime.date(2026, 12, 28)
+    """
+    while any(
+        (d := day + timedelta(days=k)).weekday() >= 5 or (d.month, d.day) in FIXED_HOLIDAYS
+        for k in range(length)
+    ):
+        day += timedelta(days=1)
+    return day
+
+
 def _discovery_days(session: Session, today: date, at: datetime, counts: dict[str, int]) -> None:
     """Open a few demo discovery days (issue 18), two to four weeks ahead, at the first
     structures' first sites; who welcomes and the notes say they are demo data."""
@@ -675,7 +694,7 @@ def _discovery_days(session: Session, today: date, at: datetime, counts: dict[st
     for n, employer in enumerate(employers):
         spec = EMPLOYERS[n]
         site = min(employer.sites, key=lambda s: s.id)
-        first = today + timedelta(days=14 + 7 * n)
+        first = _working_day(today + timedelta(days=14 + 7 * n), n % 3 + 1)
         discovery_ops.create_day(
             session,
             SYSTEM,
@@ -684,7 +703,7 @@ def _discovery_days(session: Session, today: date, at: datetime, counts: dict[st
                 "site_id": site.id,
                 "metier_code": spec.metiers[0],
                 "starts_on": first,
-                "ends_on": first + timedelta(days=n % 3),
+                "ends_on": first + timedelta(days=n % 3),  # one to three working days
                 "places": 1 + n % 2,
                 "host_name": "Personne d'accueil (démo)",
                 "host_role": "Professionnelle du métier (démo)",

@@ -13,7 +13,8 @@ Dates: the engine excludes a day that starts before the person is free (``availa
 the start, with no tolerance). It has no notion of the end of a person's availability: a day
 that ends after it is left out here, before the engine, since a discovery is only worth
 proposing when all its days fit (an offer, months long, has no such end). Days that start today
-or earlier are not proposed either (too late to plan them).
+or earlier are not proposed either (too late to plan them). An ask answered by a discovery planned
+or done is left out: its other proposals become stale.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.models import (
@@ -121,6 +122,13 @@ def recompute_discovery(
         .where(
             DiscoveryWish.status == DiscoveryWishStatus.ACTIVE,
             DiscoveryWish.free_until > today,
+            # An ask answered by a discovery planned or done gets no more proposals.
+            ~exists().where(
+                DiscoveryMatch.wish_id == DiscoveryWish.id,
+                DiscoveryMatch.status.in_(
+                    [DiscoveryMatchStatus.PLANNED, DiscoveryMatchStatus.DONE]
+                ),
+            ),
         )
         .options(joinedload(DiscoveryWish.commune))
         .order_by(DiscoveryWish.id)

@@ -46,7 +46,7 @@ DEFAULT_INTERVALS: dict[str, dict[str, int]] = {
     "rematch": {"minutes": 5},
     "contacts": {"minutes": 5},
     "digests_immediate": {"minutes": 10},
-    "discovery": {"minutes": 30},
+    "discovery": {"minutes": 10},
 }
 
 

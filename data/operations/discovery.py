@@ -582,7 +582,8 @@ def approve_match(
     expected: DiscoveryMatchStatus | str | None = None,
 ) -> DiscoveryMatch:
     """Approve a proposed discovery: it is planned, one place of the day is taken, and both
-    contact mails are queued, all in this transaction (nothing of it when a place is missing)."""
+    contact mails are queued, all in this transaction (nothing of it when a place is missing).
+    The ask is answered: its other proposals leave the review queue (stale)."""
     _staff(actor)
     match = load(session, DiscoveryMatch, match, "Découverte")
     _expected(match, expected)
@@ -594,7 +595,23 @@ def approve_match(
             raise Conflict(NO_PLACE_LEFT)
         _move(session, match, M.PROPOSED, M.PLANNED, actor, None, at)
         queue_discovery_mails(session, match, base_url=default_base_url(base_url), now=at)
+        _answered(session, match, at)
     return match
+
+
+def _answered(session: Session, match: DiscoveryMatch, at: datetime) -> None:
+    """A discovery planned answers its ask: the ask's other proposals become stale (the engine
+    proposes nothing more for it while one is planned or done, see data.discovery_engine)."""
+    session.execute(
+        update(DiscoveryMatch)
+        .where(
+            DiscoveryMatch.wish_id == match.wish_id,
+            DiscoveryMatch.id != match.id,
+            DiscoveryMatch.status == M.PROPOSED,
+        )
+        .values(stale=True, updated_at=at)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 MANUAL_REASON = "Découverte proposée à la main par la coordination"

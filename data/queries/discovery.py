@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.models import (
@@ -23,6 +23,7 @@ from data.models import (
 from data.presentation.formatters import period_fr
 
 __all__ = [
+    "candidate_in_review",
     "candidate_matches",
     "candidate_wishes",
     "day_matches",
@@ -35,6 +36,15 @@ __all__ = [
 ]
 
 M = DiscoveryMatchStatus
+#: The review rule of the discoveries: a proposal awaits review while the engine still proposes
+#: it, the ask is active and the days open with a place left (needs the wish and the day joined).
+_AWAITING_REVIEW = (
+    DiscoveryMatch.status == M.PROPOSED,
+    DiscoveryMatch.stale.is_(False),
+    DiscoveryWish.status == DiscoveryWishStatus.ACTIVE,
+    DiscoveryDay.status == DiscoveryDayStatus.OPEN,
+    DiscoveryDay.places_taken < DiscoveryDay.places,
+)
 _MATCH_LOAD = (
     joinedload(DiscoveryMatch.day).joinedload(DiscoveryDay.site).joinedload(Site.commune),
     joinedload(DiscoveryMatch.day).joinedload(DiscoveryDay.employer),
@@ -82,17 +92,33 @@ def candidate_wishes(session: Session, candidate_id: int) -> Sequence[DiscoveryW
 
 
 def candidate_matches(session: Session, candidate_id: int) -> Sequence[DiscoveryMatch]:
-    """A person's discoveries: under review (not stale), planned, done, cancelled, rejected."""
+    """A person's discoveries past the review: planned, done, cancelled. A proposal under
+    review is only counted (:func:`candidate_in_review`) and a rejected one never shown, as for
+    the apprenticeship's pairs: the person never reads that a coordinator turned a day down."""
     return session.scalars(
         select(DiscoveryMatch)
         .join(DiscoveryWish, DiscoveryWish.id == DiscoveryMatch.wish_id)
         .where(
             DiscoveryWish.candidate_id == candidate_id,
-            (DiscoveryMatch.status != M.PROPOSED) | DiscoveryMatch.stale.is_(False),
+            DiscoveryMatch.status.in_([M.PLANNED, M.DONE, M.CANCELLED]),
         )
         .options(*_MATCH_LOAD)
         .order_by(DiscoveryMatch.id.desc())
     ).all()
+
+
+def candidate_in_review(session: Session, candidate_id: int) -> int:
+    """How many of a person's proposals await the coordination's review (the review queue's
+    rule: still proposed by the engine, the ask active, the days open with a place)."""
+    return (
+        session.scalar(
+            select(func.count(DiscoveryMatch.id))
+            .join(DiscoveryWish, DiscoveryWish.id == DiscoveryMatch.wish_id)
+            .join(DiscoveryDay, DiscoveryDay.id == DiscoveryMatch.day_id)
+            .where(DiscoveryWish.candidate_id == candidate_id, *_AWAITING_REVIEW)
+        )
+        or 0
+    )
 
 
 def discovery_review_queue(session: Session) -> Sequence[DiscoveryMatch]:
@@ -102,13 +128,7 @@ def discovery_review_queue(session: Session) -> Sequence[DiscoveryMatch]:
         select(DiscoveryMatch)
         .join(DiscoveryWish, DiscoveryWish.id == DiscoveryMatch.wish_id)
         .join(DiscoveryDay, DiscoveryDay.id == DiscoveryMatch.day_id)
-        .where(
-            DiscoveryMatch.status == M.PROPOSED,
-            DiscoveryMatch.stale.is_(False),
-            DiscoveryWish.status == DiscoveryWishStatus.ACTIVE,
-            DiscoveryDay.status == DiscoveryDayStatus.OPEN,
-            DiscoveryDay.places_taken < DiscoveryDay.places,
-        )
+        .where(*_AWAITING_REVIEW)
         .options(*_MATCH_LOAD)
         .order_by(DiscoveryMatch.score.desc(), DiscoveryMatch.id)
     ).all()

@@ -28,6 +28,7 @@ from data.models.mail import OutboxMessage
 from data.operations import discovery as ops
 from data.operations import questionnaires as q_ops
 from data.presentation.questionnaires import COMMENT
+from data.queries.discovery import discovery_review_queue
 from tests.data import factories as f
 
 M = DiscoveryMatchStatus
@@ -429,3 +430,19 @@ def test_a_coordinator_plans_a_discovery_by_hand_once(d: Discovery) -> None:
     with pytest.raises(ValidationError) as caught:
         ops.create_manual_match(d.session, wish, d.day(), d.coordinator, now=NOW)
     assert caught.value.errors == {"wish_id": [ops.WISH_NOT_ACTIVE]}
+
+
+def test_a_planned_discovery_answers_its_ask(d: Discovery) -> None:
+    """Two days fit one ask: planning one takes the other out of the queue, for good."""
+    d.day()
+    d.day(places="1")
+    d.wish()
+    d.recompute()
+    first, second = d.matches()
+    ops.approve_match(d.session, first, d.coordinator, now=NOW)
+    d.session.refresh(second)
+    assert second.status == M.PROPOSED and second.stale
+    assert second not in discovery_review_queue(d.session)
+    d.recompute()
+    d.session.refresh(second)
+    assert second.stale

@@ -266,8 +266,16 @@ def test_a_structure_sees_nobody_before_the_discovery_is_planned(
         employer.get(f"/employeur/decouvertes/venues/{match.id}/recapitulatif.pdf").status_code
         == 404
     )
+    # The person reads that a proposal is under review, never which structure before it is
+    # planned (as for the apprenticeship's pairs); a rejected one is never shown.
     listing = candidate.get("/candidat/decouvertes/")
-    assert "examine cette proposition" in listing.text
+    assert "1 proposition de découverte est en cours d'examen" in listing.text
+    assert world.employer.name not in listing.text
+    staff = sign_in(app.test_client(), world.coordinator)
+    post(staff, f"/coordination/decouvertes/{match.id}/ecarter", {"reason": "Trop tôt"})
+    listing = candidate.get("/candidat/decouvertes/")
+    assert "en cours d'examen" not in listing.text and "Trop tôt" not in listing.text
+    assert "Aucune découverte prévue pour l'instant." in listing.text
 
 
 def test_the_coordination_plans_a_discovery_by_hand_from_its_page(

@@ -325,7 +325,8 @@ def _own_wish(wish_id: int) -> DiscoveryWish:
 
 @candidate_bp.get("/")
 def index() -> str:
-    """The person's asks and discoveries (under review, planned with every detail, past)."""
+    """The person's asks and discoveries (planned with every detail, past; those under review
+    only counted)."""
     candidate = _candidate()
     session = get_session()
     matches = dq.candidate_matches(session, candidate.id)
@@ -333,6 +334,7 @@ def index() -> str:
         "discovery/candidate.html",
         wishes=dq.candidate_wishes(session, candidate.id),
         matches=matches,
+        in_review=dq.candidate_in_review(session, candidate.id),
         questionnaires=dq.questionnaires_of(session, [m.id for m in matches]),
     )
 
