@@ -145,6 +145,8 @@ def test_a_discovery_from_the_days_to_the_request_through_the_pages(
     token = LINK_RE.search(mail.text).group(1)  # type: ignore[union-attr]
     anonymous = sign_in(app.test_client(), None)
     form = anonymous.get(f"/questionnaire/{token}")
+    # What the questions are about: the métier, the structure, the days.
+    assert f"Aide-soignant chez {world.employer.name}" in form.text
     assert form.status_code == 200 and "La découverte vous a-t-elle plu ?" in form.text
     wrong = post(anonymous, f"/questionnaire/{token}", {"liked": "peut-etre"})
     assert wrong.status_code == 400 and "une des réponses proposées." in wrong.text

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from data.errors import Conflict, NotFound, ValidationError
 from data.models import MATCH_SUBJECT, DiscoveryMatch, Questionnaire
 from data.operations import questionnaires as ops
+from data.presentation.formatters import period_fr
 from data.presentation.questionnaires import (
     CANDIDATE_SIDE,
     COMMENT,
@@ -46,12 +47,27 @@ def _follow_up(found: Questionnaire) -> str | None:
     return url_for("discovery_candidate.to_request", match_id=match.id)
 
 
+def _about(found: Questionnaire) -> str | None:
+    """What the questions are about, in a line (a discovery: its métier, structure and days)."""
+    if (found.purpose, found.subject_type) != (DISCOVERY, MATCH_SUBJECT):
+        return None
+    match = get_session().get(DiscoveryMatch, found.subject_id)
+    if match is None:
+        return None
+    day = match.day
+    return (
+        f"{day.metier.label} chez {day.employer.name} ({day.site.commune.name}), "
+        f"{period_fr(day.starts_on, day.ends_on)}."
+    )
+
+
 def _page(
     found: Questionnaire, questions: QuestionSet, form: dict[str, Any], errors: dict[str, Any]
 ) -> str:
     return render_template(
         "questionnaires/form.html",
         found=found,
+        about=_about(found),
         questions=questions,
         form=form,
         errors=errors,
