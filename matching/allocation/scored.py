@@ -19,6 +19,9 @@ The result is the stable allocation of the complete lists (the one
 on the order of proposals, and no request ever proposed beyond its kept list. Each assigned
 request's rank is its position in its list; an unassigned one has gone down its complete list,
 so its compatible offers are that list.
+
+With housing resources or binding tutors, capacities are shared between offers and the lists
+are allocated by the greedy of :mod:`.shared` instead (which says what stability then means).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..housing import Housing
 from ..model import Params
 from ..tables import OfferTable, RequestTable
 from ..training import Training
+from ..tutors import Tutors
 from . import tuning
 from .explain import Settled
 from .levels import PreferenceLists, deferred_acceptance
@@ -102,12 +106,14 @@ def allocate_scored(
     params: Params,
     training: Training | None,
     housing: Housing | None = None,
+    tutors: Tutors | None = None,
 ) -> Settled:
     """Allocate with the kernel's scores (see the module); every decision and count settled.
 
-    ``housing``: the housing resources (``offers`` is then ``housing.table``); the lists are
-    then allocated by the greedy with shared beds (:mod:`.shared`) instead of deferred
-    acceptance.
+    ``housing``: the housing resources (``offers`` is then ``housing.table``); ``tutors``: the
+    tutors whose places several offers share (``offers`` is then built on ``tutors.table``).
+    Given either, the lists are allocated by the greedy with shared capacities
+    (:mod:`.shared`) instead of deferred acceptance.
     """
     n = len(requests.ids)
     everyone = np.arange(n, dtype=np.intp)
@@ -121,12 +127,12 @@ def allocate_scored(
     taken: Taken | None = None
     resume: tuple[Taken, Key] | None = None
     while True:
-        if housing is None:
+        if housing is None and tutors is None:
             held_offer, held_score = deferred_acceptance(
                 lists, offers.places.copy(), offers.beds.copy(), requests.needs_housing
             )
         else:
-            taken = greedy(lists, requests, offers, housing, training, resume)
+            taken = greedy(lists, requests, offers, housing, training, resume, tutors)
             held_offer, held_score = taken.offer, taken.score
         more = np.flatnonzero((held_offer < 0) & cut).astype(np.intp)
         if not len(more):

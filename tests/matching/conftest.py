@@ -70,3 +70,17 @@ def blocking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.setattr(engine, "POOL_SLACK", 0)
         monkeypatch.setattr(engine, "GRID", dataclasses.replace(grid.BLOCKS, base_km=2.0))
     return request.param
+
+
+@pytest.fixture(params=["long lists", "short lists"])
+def lists(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the scored allocation (centres, housing resources, binding tutors) with its lists
+    as they are, and with lists of one offer at first (requests turned down get longer ones,
+    the greedy runs again)."""
+    if request.param == "short lists":
+        import matching.allocation.scored as scored
+        import matching.allocation.tuning as tuning
+
+        monkeypatch.setattr(scored, "LIST_LENGTH", 1)
+        monkeypatch.setattr(tuning, "MAX_LOST_TO", 1)
+    return request.param

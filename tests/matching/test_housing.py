@@ -448,19 +448,6 @@ def blocking_pairs(reqs, offs, resources, p, centres, valid, got):  # type: igno
     return out
 
 
-@pytest.fixture(params=["long lists", "short lists"])
-def lists(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the allocation with its lists as they are, and with lists of one offer at first
-    (requests turned down get longer ones, the greedy runs again)."""
-    if request.param == "short lists":
-        import matching.allocation.scored as scored
-        import matching.allocation.tuning as tuning
-
-        monkeypatch.setattr(scored, "LIST_LENGTH", 1)
-        monkeypatch.setattr(tuning, "MAX_LOST_TO", 1)
-    return request.param
-
-
 @SETTINGS
 @given(instances(), radius_params())
 def test_allocation_equals_the_reference_greedy_with_shared_beds(lists: str, inst, p) -> None:  # type: ignore[no-untyped-def]
