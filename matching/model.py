@@ -95,19 +95,11 @@ def _check_date(kind: str, ident: str, name: str, value: object) -> None:
         raise InvalidInput("a date is required", record=_record(kind, ident), field=name)
 
 
-def _check_centre_ref(kind: str, ident: str, name: str, value: object) -> None:
+def _check_ref(kind: str, ident: str, name: str, value: object, of: str = "centre") -> None:
+    """An optional reference to a record ``of`` that kind: None or a non-empty id."""
     if value is not None and (not isinstance(value, str) or not value):
         raise InvalidInput(
-            "a centre id (non-empty string) or None is required",
-            record=_record(kind, ident),
-            field=name,
-        )
-
-
-def _check_tutor_ref(kind: str, ident: str, name: str, value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise InvalidInput(
-            "a tutor id (non-empty string) or None is required",
+            f"a {of} id (non-empty string) or None is required",
             record=_record(kind, ident),
             field=name,
         )
@@ -163,8 +155,8 @@ class OfferIn:
         _check_bool("offer", self.id, "licence_required", self.licence_required)
         _check_bool("offer", self.id, "night_work", self.night_work)
         _check_date("offer", self.id, "start", self.start)
-        _check_centre_ref("offer", self.id, "training_centre", self.training_centre)
-        _check_tutor_ref("offer", self.id, "tutor", self.tutor)
+        _check_ref("offer", self.id, "training_centre", self.training_centre)
+        _check_ref("offer", self.id, "tutor", self.tutor, of="tutor")
         centres = _centre_ids("offer", self.id, "employer_centres", self.employer_centres)
         object.__setattr__(self, "employer_centres", centres)
 
@@ -212,7 +204,7 @@ class RequestIn:
         _check_date("request", self.id, "available_from", self.available_from)
         if self.diploma_level is not None:
             _check_int("request", self.id, "diploma_level", self.diploma_level, 0)
-        _check_centre_ref("request", self.id, "training_centre", self.training_centre)
+        _check_ref("request", self.id, "training_centre", self.training_centre)
 
 
 #: How the centre of a pair was chosen: the candidate's own, the offer's partner, the best near.

@@ -140,7 +140,7 @@ def allocate_scored(
         # Only offers that may still take them: with a place left, or whose worst holder
         # scores no more than what is left of their lists (offers only get pickier).
         last = lists.score[lists.start[more + 1] - 1]
-        winnable = _winnable(offers, held_offer, held_score, float(last.max()))
+        winnable = _winnable(offers, held_offer, held_score, float(last.max()), tutors)
         k *= 2
         extra, _count = _lists(requests, offers, params, training, more, k, winnable, housing)
         if taken is not None:
@@ -181,15 +181,33 @@ def allocate_scored(
     )
 
 
-def _winnable(offers: OfferTable, held_offer: IntArray, held_score: F64, below: float) -> IntArray:
+def _winnable(
+    offers: OfferTable,
+    held_offer: IntArray,
+    held_score: F64,
+    below: float,
+    tutors: Tutors | None = None,
+) -> IntArray:
     """Offers with a place that still has no holder, or whose worst holder scores ``below``
-    at most (the others reject every pair scoring that or less, for good)."""
+    at most (the others reject every pair scoring that or less, for good); given tutors, whose
+    tutor (if any) likewise has a place without a holder or a worst holder scoring ``below``
+    at most, across the tutor's offers."""
     n = len(offers.ids)
     won = np.flatnonzero(held_offer >= 0)
     holders = np.bincount(held_offer[won], minlength=n)
     worst = np.full(n, np.inf)
     np.minimum.at(worst, held_offer[won], held_score[won])
     open_ = (holders < offers.places) | (worst <= below)
+    if tutors is not None:
+        tutor = tutors.offer_tutor[held_offer[won]]
+        some = tutor >= 0
+        n_tutors = len(tutors.capacity)
+        t_holders = np.bincount(tutor[some], minlength=n_tutors)
+        t_worst = np.full(n_tutors, np.inf)
+        np.minimum.at(t_worst, tutor[some], held_score[won][some])
+        t_open = (t_holders < tutors.capacity) | (t_worst <= below)
+        named = tutors.offer_tutor >= 0
+        open_[named] &= t_open[tutors.offer_tutor[named]]
     return np.flatnonzero(open_ & offers.has_place).astype(np.intp)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching import (
@@ -27,7 +27,6 @@ from matching import (
     HousingResource,
     InvalidInput,
     Match,
-    MetierReferential,
     OfferIn,
     Params,
     RequestIn,
@@ -44,14 +43,8 @@ from matching.allocation.shared import greedy
 from matching.tables import prepare_tables
 from matching.tutors import Tutors
 
-from .conftest import AIN, at, metier_records
+from .conftest import CODES, REF, SETTINGS, assert_brute_force_lists, at, place
 
-REF = MetierReferential.from_records(metier_records())
-CODES = list(REF.codes)
-PLACES = [(lat, lon) for _, lat, lon in AIN.values()]
-SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
 BOURG = at("01053")
 # About 5 km from Bourg-en-Bresse's centroid.
 VIRIAT = (BOURG[0] + 0.045, BOURG[1])
@@ -161,11 +154,6 @@ def test_a_tutor_s_capacity_clips_an_offer_s_places() -> None:
 
 # --- against brute force -------------------------------------------------------------------------
 
-place = st.one_of(
-    st.sampled_from(PLACES),
-    st.tuples(st.floats(45.6, 46.5), st.floats(4.8, 6.1)),
-)
-
 
 @st.composite
 def instances(
@@ -218,17 +206,7 @@ def test_suggest_equals_brute_force(blocking: str, inst, k: int) -> None:  # typ
     reqs, offs, tutors = inst
     s = suggest(reqs, offs, REF, top_k=k, tutors=tutors)
     results = {(r.id, o.id): score_pair(r, o, REF, tutors=tutors) for r in reqs for o in offs}
-    matches = [m for m in results.values() if isinstance(m, Match)]
-    for r in reqs:
-        want = sorted(
-            (m for m in matches if m.request_id == r.id), key=lambda m: (-m.score, m.offer_id)
-        )
-        assert s.by_request[r.id] == want[:k]
-    for o in offs:
-        want = sorted(
-            (m for m in matches if m.offer_id == o.id), key=lambda m: (-m.score, m.request_id)
-        )
-        assert s.by_offer[o.id] == want[:k]
+    assert_brute_force_lists(s, results.values(), reqs, offs, k)
     first = [e.reasons[0] for e in results.values() if isinstance(e, Exclusion)]
     night = any(r.minor for r in reqs) or any(o.night_work for o in offs)
     named = any(o.tutor for o in offs)
