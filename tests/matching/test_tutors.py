@@ -14,6 +14,7 @@ import copy
 import dataclasses
 import json
 import random
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,9 @@ from matching import (
     Match,
     OfferIn,
     Params,
+    Programme,
     RequestIn,
+    TrainingCentre,
     Tutor,
     allocate,
     score_pair,
@@ -48,6 +51,7 @@ from .conftest import CODES, REF, SETTINGS, assert_brute_force_lists, at, place
 BOURG = at("01053")
 # About 5 km from Bourg-en-Bresse's centroid.
 VIRIAT = (BOURG[0] + 0.045, BOURG[1])
+DAYS = [date(2026, 9, 1), date(2027, 1, 4)]
 TUTOR_TEXT = (
     "Maître d'apprentissage sans place : il encadre déjà le nombre d'apprentis que la loi permet"
 )
@@ -243,14 +247,14 @@ def test_without_tutors_the_results_are_today_s(inst) -> None:  # type: ignore[n
         assert a == today_a and list(a.unassigned) == list(today_a.unassigned)
 
 
-def check(reqs, offs, tutors, resources=None) -> None:  # type: ignore[no-untyped-def]
+def check(reqs, offs, tutors, resources=None, centres=None) -> None:  # type: ignore[no-untyped-def]
     """The allocation is the reference greedy's, within every capacity, deterministic, and
-    (without resources) no pair blocks it."""
+    (without resources nor centres) no pair blocks it."""
     before = copy.deepcopy((reqs, offs, tutors, resources))
-    a = allocate(reqs, offs, REF, tutors=tutors, housing=resources)
+    a = allocate(reqs, offs, REF, tutors=tutors, housing=resources, centres=centres)
     assert (reqs, offs, tutors, resources) == before  # inputs untouched
     got = {x.request_id: (x.offer_id, x.match.housing) for x in a.assignments}
-    ref = allocate_reference(reqs, offs, REF, tutors=tutors, housing=resources)
+    ref = allocate_reference(reqs, offs, REF, tutors=tutors, housing=resources, centres=centres)
     assert got == {r: (m.offer_id, m.housing) for r, m in ref.items()}
     # Capacities: places, tutors.
     off = {o.id: o for o in offs}
@@ -266,11 +270,11 @@ def check(reqs, offs, tutors, resources=None) -> None:  # type: ignore[no-untype
     # Deterministic, whatever the order of the inputs.
     rnd = random.Random(len(reqs) * 31 + len(offs))
     r2, o2, t2 = (rnd.sample(x, len(x)) for x in (reqs, offs, tutors))
-    again = allocate(r2, o2, REF, tutors=t2, housing=resources)
+    again = allocate(r2, o2, REF, tutors=t2, housing=resources, centres=centres)
     assert a == again and list(a.unassigned) == list(again.unassigned)
     for u in a.unassigned:
         assert u.reason and (u.obstacle is None or u.compatible > 0)
-    if resources is None:
+    if resources is None and centres is None:
         assert blocking_pairs(reqs, offs, tutors, got) == []
 
 
@@ -333,6 +337,21 @@ def test_allocation_with_tutors_and_housing_resources_equals_the_reference(
         for k, ((lat, lon), n) in enumerate(beds)
     ]
     check(*inst, resources)
+
+
+@settings(SETTINGS, max_examples=20)
+@given(
+    instances(),
+    st.lists(st.tuples(place, st.sampled_from(CODES[:3]), st.sampled_from(DAYS)), max_size=3),
+)
+def test_allocation_with_tutors_and_training_centres_equals_the_reference(
+    lists: str, inst, where
+) -> None:  # type: ignore[no-untyped-def]
+    centres = [
+        TrainingCentre(f"c{k}", f"Centre {k}", lat, lon, programmes=(Programme(code, (day,)),))
+        for k, ((lat, lon), code, day) in enumerate(where)
+    ]
+    check(*inst, centres=centres)
 
 
 @SETTINGS
