@@ -43,6 +43,7 @@ from .housing_public import (
     housing_page,
 )
 from .housing_survey import survey_invites, surveys
+from .masters import master_capacities, master_limit
 from .metier_sheets import (
     MetierEntry,
     MetierSheetPage,
@@ -118,6 +119,8 @@ from .training import (
 )
 
 __all__ = [
+    "master_capacities",
+    "master_limit",
     "survey_invites",
     "surveys",
     "MetierEntry",
