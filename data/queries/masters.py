@@ -15,6 +15,7 @@ is given none.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -22,21 +23,32 @@ from sqlalchemy.orm import Session
 
 from data.models import ApprenticeshipMaster, Offer, RuleKey, Suggestion, SuggestionStatus
 
-from .pay import rule_value
+from .pay import rule_in_force, rule_value
 
-__all__ = ["master_limit", "master_capacities"]
+__all__ = ["MasterLimit", "master_limit", "master_capacities", "masters_of", "offers_by_master"]
 
 
-def master_limit(session: Session, day: date | None = None) -> tuple[int, int] | None:
-    """The legal limit in force on ``day`` (today in France by default): (apprentices at a
-    time, repeating ones besides), or None if no limit is in force."""
+@dataclass(frozen=True)
+class MasterLimit:
+    """The legal limit in force: apprentices at a time, repeating ones besides, and the
+    source of the first (the rules' rows, :mod:`data.models.legal`)."""
+
+    apprentices: int
+    repeating: int
+    source: str
+
+
+def master_limit(session: Session, day: date | None = None) -> MasterLimit | None:
+    """The legal limit in force on ``day`` (today in France by default), or None if no limit
+    is in force."""
     from data.operations._common import local_today
 
     when = day or local_today()
-    apprentices = rule_value(session, RuleKey.MASTER_MAX_APPRENTICES, when)
-    if apprentices is None:
+    row = rule_in_force(session, RuleKey.MASTER_MAX_APPRENTICES, when)
+    if row is None:
         return None
-    return apprentices, rule_value(session, RuleKey.MASTER_EXTRA_REPEATING, when) or 0
+    repeating = rule_value(session, RuleKey.MASTER_EXTRA_REPEATING, when) or 0
+    return MasterLimit(int(row.value), repeating, row.source)
 
 
 def master_capacities(
@@ -47,7 +59,7 @@ def master_capacities(
     limit = master_limit(session, day)
     if limit is None:
         return None
-    apprentices = limit[0]
+    apprentices = limit.apprentices
     query = select(ApprenticeshipMaster.id, ApprenticeshipMaster.supervised_elsewhere)
     if ids is not None:
         query = query.where(ApprenticeshipMaster.id.in_(ids))
@@ -67,3 +79,27 @@ def master_capacities(
         master_id: max(0, apprentices - elsewhere - signed.get(master_id, 0))
         for master_id, elsewhere in session.execute(query)
     }
+
+
+def masters_of(session: Session, employer_id: int) -> list[ApprenticeshipMaster]:
+    """The masters of a structure, by name then id."""
+    return list(
+        session.scalars(
+            select(ApprenticeshipMaster)
+            .where(ApprenticeshipMaster.employer_id == employer_id)
+            .order_by(ApprenticeshipMaster.name, ApprenticeshipMaster.id)
+        )
+    )
+
+
+def offers_by_master(session: Session, master_ids: list[int]) -> dict[int, list[Offer]]:
+    """The offers naming each of ``master_ids`` (by offer id); a master naming none is absent."""
+    out: dict[int, list[Offer]] = {}
+    if not master_ids:
+        return out
+    for offer in session.scalars(
+        select(Offer).where(Offer.master_id.in_(master_ids)).order_by(Offer.id)
+    ):
+        assert offer.master_id is not None
+        out.setdefault(offer.master_id, []).append(offer)
+    return out

@@ -34,7 +34,9 @@ VIRIAT = "01451"  # Viriat, next to Bourg-en-Bresse
 def test_the_legal_limit_is_the_dated_rule_in_force(session: Session) -> None:
     """The limit is the rule of the apprenticeship ``master_max_apprentices`` (R6223-6, shipped
     in data/reference/legal_rules.csv), with the repeating apprentice allowed besides."""
-    assert q.master_limit(session) == (2, 1)
+    limit = q.master_limit(session)
+    assert limit is not None and (limit.apprentices, limit.repeating) == (2, 1)
+    assert "R6223-6" in limit.source
     assert q.master_limit(session, date(2018, 12, 31)) is None
     # A change is a new row: the latest in force on the day counts.
     session.add(
@@ -46,8 +48,8 @@ def test_the_legal_limit_is_the_dated_rule_in_force(session: Session) -> None:
         )
     )
     session.flush()
-    assert q.master_limit(session, date(2029, 12, 31)) == (2, 1)
-    assert q.master_limit(session, date(2030, 1, 1)) == (3, 1)
+    assert q.master_limit(session, date(2029, 12, 31)).apprentices == 2  # type: ignore[union-attr]
+    assert q.master_limit(session, date(2030, 1, 1)).apprentices == 3  # type: ignore[union-attr]
 
 
 def test_a_structure_declares_a_master_with_no_more_than_the_contract_states(
