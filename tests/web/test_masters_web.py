@@ -80,6 +80,19 @@ def test_a_structure_declares_a_master_and_names_them_on_an_offer(
     session.expire_all()
     assert session.get(Offer, world.offer.id).master_id == master.id  # type: ignore[union-attr]
     assert "Aide-soignant" in client.get(URL).text  # the offer naming them
+    assert (
+        "Sophie Bernard</a> (Aide-soignante)"
+        in client.get(f"/employeur/offres/{world.offer.id}").text
+    )
+    coordinator = sign_in(app.test_client(), world.coordinator)
+    shown = coordinator.get(f"/coordination/offres/{world.offer.id}").text
+    assert "Sophie Bernard (Aide-soignante, DEAS, 12 ans d'expérience)" in shown
+    # A copy of the offer names the same master.
+    copied = post(client, f"/employeur/offres/{world.offer.id}/dupliquer")
+    assert copied.status_code == 302
+    session.expire_all()
+    copies = session.scalars(select(Offer).where(Offer.master_id == master.id)).all()
+    assert len(copies) == 2
 
     # A signed pair of that offer takes one of the two places.
     f.make_suggestion(
