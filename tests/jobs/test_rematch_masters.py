@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.mail import make_mailer
-from data.models import MasterLimit, Suggestion
+from data.models import LegalRule, Suggestion
 from data.operations import masters as master_ops
-from data.reference import read_master_limits
+from data.reference import read_legal_rules
 from jobs.rematch import rematch
 from tests.jobs.conftest import build_world
 
@@ -33,8 +33,8 @@ def test_rematch_runs_again_when_a_master_s_places_change(
     w = build_world(committed_factory, now=t0)
     mailer = make_mailer({"MAIL_DIR": str(tmp_path)})
     with committed_factory.begin() as s:
-        # The jobs' database keeps no reference row but communes and métiers: the shipped limit.
-        s.add_all(MasterLimit(**row) for row in read_master_limits())
+        # The jobs' database keeps no reference row but communes and métiers: the shipped rules.
+        s.add_all(LegalRule(**row) for row in read_legal_rules())
         master = master_ops.create_master(s, w.employer_id, MASTER)
         master_ops.set_offer_master(s, w.offer_id, master.id)
         master_id = master.id
