@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "training-france": ("benchmarks.bench_training", ["france"]),
     "housing-ain": ("benchmarks.bench_housing", ["ain"]),
     "housing-france": ("benchmarks.bench_housing", ["france"]),
+    "tutors-ain": ("benchmarks.bench_tutors", ["ain"]),
     "digests": ("benchmarks.bench_digests", []),
     "load": ("benchmarks.bench_load", []),
     "communes": ("benchmarks.bench_communes", []),

@@ -40,6 +40,7 @@ from data.models import (
 )
 from data.operations import discovery as discovery_ops
 from data.operations import library as library_ops
+from data.operations import masters as master_ops
 from data.operations import training as training_ops
 from data.operations._common import PARIS
 from data.operations.validation import luhn_check_digit
@@ -1194,6 +1195,7 @@ def _make_offer(
         now=created,
     )
     counts["offers"] += 1
+    _name_master(session, offer)
     if status == "draft":
         return offer
     ops.publish_offer(session, offer, now=created + timedelta(days=rng.randint(0, 5)))
@@ -1204,6 +1206,29 @@ def _make_offer(
     else:
         counts["offers_published"] += 1
     return offer
+
+
+def _name_master(session: Session, offer: Offer) -> None:
+    """Declare the offer's tutor as a maître d'apprentissage of its structure (once per name)
+    and name them on the offer (issue 19). No random draw: the rest of the demo is unchanged;
+    the diploma is the métier's, the experience derived from the offer's id."""
+    assert offer.tutor_name is not None and offer.tutor_role is not None
+    employer = offer.site.employer
+    master = next((m for m in employer.masters if m.name == offer.tutor_name), None)
+    if master is None:
+        master = master_ops.create_master(
+            session,
+            employer,
+            {
+                "name": offer.tutor_name,
+                "role": offer.tutor_role,
+                "diploma": offer.metier.diploma_code,
+                "experience_years": 3 + offer.id % 15,
+                "supervised_elsewhere": offer.id % 2,
+            },
+        )
+        session.refresh(employer, ["masters"])
+    offer.master_id = master.id
 
 
 #: The age bands of the demo's requests (weights; "" for a request that states none): the

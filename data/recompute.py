@@ -60,6 +60,7 @@ from matching import (
     Params,
     Programme,
     RequestIn,
+    Tutor,
     score_pair,
     score_pairs,
     suggest,
@@ -70,6 +71,7 @@ from matching import TrainingCentre as CentreIn
 __all__ = [
     "RecomputeReport",
     "EngineInputs",
+    "tutor_inputs",
     "centre_inputs",
     "engine_id",
     "housing_inputs",
@@ -135,12 +137,16 @@ class EngineInputs:
     centres existed (no training criterion), rather than telling every pair that no centre
     prepares its diploma. ``housing`` likewise is None when no published resource has a free
     bed: only the offers' own beds then house a candidate, as before resources existed.
+    ``tutors``: the maîtres d'apprentissage the offers name, with their capacities
+    (:mod:`data.operations.masters`); None when no offer names one (or no legal limit is in
+    force): the engine then ignores the offers' tutors, as before masters existed.
     """
 
     requests: list[RequestIn]
     offers: list[OfferIn]
     centres: list[CentreIn] | None
     housing: list[HousingIn] | None = None
+    tutors: list[Tutor] | None = None
 
 
 def engine_inputs(session: Session, referential: MetierReferential) -> EngineInputs:
@@ -175,7 +181,22 @@ def engine_inputs(session: Session, referential: MetierReferential) -> EngineInp
             offers.append(offer_in)
     centres = centre_inputs(session, referential)
     housing = housing_inputs(session)
-    return EngineInputs(requests, offers, centres or None, housing or None)
+    named = sorted({o.master_id for o in published if o.master_id is not None})
+    tutors = tutor_inputs(session, named)
+    return EngineInputs(requests, offers, centres or None, housing or None, tutors or None)
+
+
+def tutor_inputs(session: Session, master_ids: Sequence[int]) -> list[Tutor]:
+    """The maîtres d'apprentissage of ``master_ids`` with their capacities, as engine input;
+    empty when there are none or no legal limit is in force (no capacity is known)."""
+    from data.queries.masters import master_capacities
+
+    if not master_ids:
+        return []
+    capacities = master_capacities(session, list(master_ids))
+    if capacities is None:
+        return []
+    return [Tutor(engine_id(i), capacities[i]) for i in master_ids if i in capacities]
 
 
 def housing_inputs(session: Session, *, today: date | None = None) -> list[HousingIn]:
@@ -338,6 +359,7 @@ def offer_input(
         night_work=o.night_work,
         start=o.start_date,
         training_centre=_centre_id(o.partner_centre_id),
+        tutor=_centre_id(o.master_id),
         employer_centres=tuple(
             employer_centres
             if employer_centres is not None
@@ -364,6 +386,8 @@ def score_request_offer(
     session = object_session(request)
     centres = centre_inputs(session, ref) if session is not None else []
     housing = housing_inputs(session) if session is not None else []
+    named = [offer.master_id] if offer.master_id is not None else []
+    tutors = tutor_inputs(session, named) if session is not None else []
     return score_pair(
         request_in,
         offer_in,
@@ -371,6 +395,7 @@ def score_request_offer(
         params or Params(),
         centres=centres or None,
         housing=housing or None,
+        tutors=tutors or None,
     )
 
 
@@ -434,15 +459,19 @@ def plan_suggestions(
     p = params or Params()
     inputs = engine_inputs(session, ref)
     requests, offers, centres = inputs.requests, inputs.offers, inputs.centres
-    housing = inputs.housing
-    result = suggest(requests, offers, ref, p, top_k=top_k, centres=centres, housing=housing)
+    housing, tutors = inputs.housing, inputs.tutors
+    result = suggest(
+        requests, offers, ref, p, top_k=top_k, centres=centres, housing=housing, tutors=tutors
+    )
     pairs: dict[tuple[int, int], Match] = {}
     for lists in (result.by_request, result.by_offer):
         for key in lists:
             for m in lists[key]:
                 pairs.setdefault((int(m.request_id), int(m.offer_id)), m)
     decided = _decided_pairs(session, requests, offers, pairs)
-    scored_pairs = score_pairs(requests, offers, decided, ref, p, centres=centres, housing=housing)
+    scored_pairs = score_pairs(
+        requests, offers, decided, ref, p, centres=centres, housing=housing, tutors=tutors
+    )
     for scored in scored_pairs:
         if isinstance(scored, Match):  # a pair now excluded keeps the numbers it was decided on
             pairs[(int(scored.request_id), int(scored.offer_id))] = scored

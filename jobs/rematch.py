@@ -2,11 +2,11 @@
 
 The incremental run (every few minutes) compares the latest ``updated_at`` of what the engine
 reads (offers, requests, employers' centres, training centres, programmes and sessions, housing
-resources, and the audit log's last change of a housing resource) with the watermark left by the
-last recomputation that committed (a platform setting): nothing changed, nothing to do. The
-nightly run recomputes whatever the watermark says (the engine or its reference data may have
-changed). :func:`data.recompute.recompute_suggestions` keeps the history of decisions: an
-approved or rejected pair is never proposed again as new.
+resources, maîtres d'apprentissage, and the audit log's last change of a housing resource) with
+the watermark left by the last recomputation that committed (a platform setting): nothing
+changed, nothing to do. The nightly run recomputes whatever the watermark says (the engine or
+its reference data may have changed). :func:`data.recompute.recompute_suggestions` keeps the
+history of decisions: an approved or rejected pair is never proposed again as new.
 
 The engine runs on what a read-only transaction read (:func:`data.db.read_session`); its pairs are
 then written in a short transaction of their own, so that on SQLite the write lock is not held
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from data.db import read_session
 from data.mail import Mailer
 from data.models import (
+    ApprenticeshipMaster,
     AuditEntry,
     Employer,
     HousingResource,
@@ -49,8 +50,10 @@ TOP_K = 20
 
 #: What the engine reads: offers, requests, the centres an employer works with, training centres
 #: with their programmes and sessions (a deletion moves its centre's or its employer's stamp),
-#: housing resources.
+#: housing resources, maîtres d'apprentissage (their apprentices declared; a master removed
+#: moves the stamps of the offers that named them).
 _WATCHED = (
+    ApprenticeshipMaster.updated_at,
     Offer.updated_at,
     Request.updated_at,
     Employer.updated_at,

@@ -10,13 +10,15 @@ Where to read, in order (each module's docstring says what it does and why):
 * ``scoring`` (the criteria and the score, on arrays), ``tables`` (the inputs as arrays),
   ``training`` (the third place of a pair: its training centre, chosen and scored on arrays),
   ``housing`` (where a candidate who needs housing sleeps: on site or at a housing resource
-  near the offer or the centre, chosen and graded on arrays),
+  near the offer or the centre, chosen and graded on arrays), ``tutors`` (the maîtres
+  d'apprentissage, whose places the offers naming them share),
   ``geo`` (the one distance: a chord on the WGS84 ellipsoid), ``explanations`` (French texts);
 * ``engine``: :func:`suggest`, blocked by métier and by ``grid`` (the one spatial grid);
 * ``allocation/``: :func:`allocate`; its specification is
   :func:`matching.allocation.allocate_reference`, a greedy pass over every pair, and its
   package docstring walks through the fast path (``pairs`` holds its joins); with housing
-  resources the beds are shared and ``allocation/shared`` holds the greedy that allocates them;
+  resources or tutors the beds and tutors' places are shared and ``allocation/shared`` holds the
+  greedy that allocates them;
 * ``arrays`` (the array types), ``cli`` (``python -m matching``).
 """
 
@@ -47,6 +49,7 @@ from .model import (
     Suggestions,
     TrainingCentre,
     TrainingChoice,
+    Tutor,
     Unassigned,
 )
 from .referential import MetierReferential, Resolution, normalize
@@ -80,6 +83,7 @@ __all__ = [
     "Suggestions",
     "TrainingCentre",
     "TrainingChoice",
+    "Tutor",
     "Unassigned",
     "UnknownMetier",
     "combine",

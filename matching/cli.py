@@ -39,6 +39,17 @@ assignment's is the bed it takes (beds are shared between the offers near a reso
 unassigned request that lost an offer with a place left for want of a bed has
 ``"obstacle": "housing"``. Without ``--housing`` the output is as before.
 
+With ``--tutors T.json``, a JSON array of maîtres d'apprentissage: ``id`` (string) and
+``capacity`` (int >= 0: the apprentices they may still take; by law at most two at a time plus
+one repeating, Code du travail R6223-6, less those they already supervise); an offer may then
+carry ``tutor`` (the id of its maître d'apprentissage), and every offer naming the same tutor
+shares that capacity: ``suggest`` excludes an offer whose tutor has capacity 0 (reason
+``tutor`` in the exclusions), ``allocate`` never gives a tutor more apprentices than their
+capacity, and an unassigned request that lost an offer with a place left for want of a place
+of its tutor has ``"obstacle": "tutor"``. An offer naming a tutor that the file does not
+list is bad input. Without ``--tutors`` an offer's ``tutor`` is ignored (its capacity is not
+known) and the output is as before, as ``training_centre`` is without ``--training``.
+
 Bad input (malformed JSON, a missing or mistyped field, an unknown commune, duplicate ids...)
 prints one message naming the file, the record and the field on stderr, exits with status 2,
 and prints nothing on stdout. Free texts that do not resolve to a métier are reported in the
@@ -72,6 +83,7 @@ from .model import (
     Programme,
     RequestIn,
     TrainingCentre,
+    Tutor,
 )
 from .referential import MetierReferential, Resolution
 
@@ -431,6 +443,13 @@ def _housing(path: Path, communes: _Communes) -> list[HousingResource]:
     return out
 
 
+def _tutors(path: Path) -> list[Tutor]:
+    """The maîtres d'apprentissage of ``--tutors``."""
+    records = [_Record(str(path), "tutor", n, r) for n, r in enumerate(_read_array(path), 1)]
+    _check_ids(records)
+    return [Tutor(rec.raw["id"], rec.integer("capacity")) for rec in records]
+
+
 def _programmes(rec: _Record) -> list[dict[str, Any]]:
     value = rec.raw.get("programmes", [])
     if not isinstance(value, list) or not all(isinstance(p, dict) for p in value):
@@ -465,6 +484,29 @@ def _centre_ref(rec: _Record, name: str, known: set[str]) -> str | None:
     return value
 
 
+def _by_id(path: Path, kind: str) -> dict[object, _Record]:
+    """The records of a file (read again, its ids checked already), by id."""
+    return {
+        rec.raw.get("id"): rec
+        for rec in (_Record(str(path), kind, n, r) for n, r in enumerate(_read_array(path), 1))
+    }
+
+
+def _with_tutors(offers_path: Path, offers: list[OfferIn], known: set[str]) -> list[OfferIn]:
+    """Offers with the ``tutor`` field of their records (checked against ``known``)."""
+    by_offer = _by_id(offers_path, "offer")
+    out = []
+    for o in offers:
+        rec = by_offer[o.id]
+        value = rec.raw.get("tutor")
+        if value is not None and (not isinstance(value, str) or not value):
+            raise rec.fail("tutor", "must be a tutor id (non-empty string)")
+        if value is not None and value not in known:
+            raise rec.fail("tutor", f'unknown tutor "{value}"')
+        out.append(replace(o, tutor=value))
+    return out
+
+
 def _with_centres(
     offers_path: Path,
     requests_path: Path,
@@ -473,20 +515,8 @@ def _with_centres(
     known: set[str],
 ) -> tuple[list[RequestIn], list[OfferIn]]:
     """Offers and requests with the centre fields of their records (checked against ``known``)."""
-    by_offer = {
-        rec.raw.get("id"): rec
-        for rec in (
-            _Record(str(offers_path), "offer", n, r)
-            for n, r in enumerate(_read_array(offers_path), 1)
-        )
-    }
-    by_request = {
-        rec.raw.get("id"): rec
-        for rec in (
-            _Record(str(requests_path), "request", n, r)
-            for n, r in enumerate(_read_array(requests_path), 1)
-        )
-    }
+    by_offer = _by_id(offers_path, "offer")
+    by_request = _by_id(requests_path, "request")
     out_offers = []
     for o in offers:
         rec = by_offer[o.id]
@@ -539,9 +569,21 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             Path(args.offers), Path(args.requests), requests, offers, known
         )
     housing = _housing(Path(args.housing), communes) if args.housing else None
+    tutors = None
+    if args.tutors:
+        tutors = _tutors(Path(args.tutors))
+        offers = _with_tutors(Path(args.offers), offers, {t.id for t in tutors})
     out: dict[str, Any] = {"engine_version": ENGINE_VERSION}
     if args.command == "suggest":
-        s = suggest(requests, offers, ref, top_k=args.top, centres=centres, housing=housing)
+        s = suggest(
+            requests,
+            offers,
+            ref,
+            top_k=args.top,
+            centres=centres,
+            housing=housing,
+            tutors=tutors,
+        )
         out["requests"] = {
             rid: [_entry(m.to_dict(), "request") for m in s.by_request[rid]] for rid in s.by_request
         }
@@ -551,7 +593,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         out["excluded"] = s.excluded.to_dict()
         out["widening"] = dict(s.widening)
     else:
-        a = allocate(requests, offers, ref, centres=centres, housing=housing)
+        a = allocate(requests, offers, ref, centres=centres, housing=housing, tutors=tutors)
         out.update(a.to_dict())
     out["unresolved"] = unresolved
     out["ambiguous"] = ambiguous
@@ -596,6 +638,13 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="H.json",
             help="JSON array of housing resources (id, name, kind, commune or lat/lon, beds, "
             "monthly_cost_eur); candidates who need housing then get a bed on site or near",
+        )
+        p.add_argument(
+            "--tutors",
+            metavar="T.json",
+            help="JSON array of maîtres d'apprentissage (id, capacity: the apprentices each "
+            'may still take); an offer\'s "tutor" then names one, and the offers naming the '
+            "same tutor share the capacity (without --tutors, an offer's tutor is ignored)",
         )
         if name == "suggest":
             p.add_argument("--top", type=_positive, default=10, help="list length (default 10)")

@@ -44,11 +44,13 @@ from .model import (
     RequestIn,
     Suggestions,
     TrainingCentre,
+    Tutor,
 )
 from .referential import MetierReferential
 from .scoring import BlockKernel, kernel
 from .tables import OfferTable, RequestTable, prepare_tables
 from .training import Training
+from .tutors import Tutors
 
 __all__ = [
     "suggest",
@@ -377,20 +379,30 @@ class _Run:
         )
         compat = compat_by_metier[offers.metier] if len(offers.ids) else np.zeros(0, dtype=np.int64)
         counts["metier"] = len(requests.ids) * len(offers.ids) - int(compat.sum())
-        counts["places"] = int(compat[~offers.has_place].sum())
+        # An offer without a place counts under "places"; one with a place but whose tutor has
+        # none left, under "tutor" (the reason that follows).
+        tutor_full = offers.tutor_full
+        no_place = ~offers.has_place if tutor_full is None else ~offers.has_place & ~tutor_full
+        counts["places"] = int(compat[no_place].sum())
         counts["distance"] = int(compat[offers.has_place].sum()) - self.reach
         samples = {
             r: [(requests.ids[i], offers.ids[j]) for i, j in s] for r, s in self.samples.items()
         }
         samples["metier"] = self._metier_samples()
-        samples["places"] = self._places_samples()
+        samples["places"] = self._places_samples(no_place)
+        if tutor_full is not None:
+            counts["tutor"] = int(compat[tutor_full].sum())
+            samples["tutor"] = self._places_samples(tutor_full)
         # Without centres, no pair can fail on training; without a minor or a night-work offer,
-        # none on night work: such a reason is not reported at all.
+        # none on night work; without an offer naming a tutor, none on the tutor: such a reason
+        # is not reported at all.
         night = bool(requests.minor.any() or offers.night_work.any())
         reasons = tuple(
             r
             for r in EXCLUSION_REASONS
-            if (r != "training" or self.training is not None) and (r != "night" or night)
+            if (r != "training" or self.training is not None)
+            and (r != "night" or night)
+            and (r != "tutor" or tutor_full is not None)
         )
         ordered = {r: counts[r] for r in reasons}
         return Exclusions(ordered, {r: tuple(samples[r]) for r in reasons})
@@ -406,7 +418,8 @@ class _Run:
         pairs = sorted((int(first[offers.metier[j]]), j) for j in js)[:_SAMPLES]
         return [(requests.ids[i], offers.ids[j]) for i, j in pairs]
 
-    def _places_samples(self) -> list[tuple[str, str]]:
+    def _places_samples(self, closed: NDArray[np.bool_]) -> list[tuple[str, str]]:
+        """A few pairs of a compatible request and one of the ``closed`` offers."""
         requests, offers = self.requests, self.offers
         if not len(requests.ids):
             return []
@@ -414,7 +427,7 @@ class _Run:
         first = np.argmax(compatible, axis=0)
         has = np.count_nonzero(compatible, axis=0) > 0
         out = []
-        for j in np.flatnonzero(~offers.has_place).tolist():
+        for j in np.flatnonzero(closed).tolist():
             if has[offers.metier[j]]:
                 out.append((requests.ids[int(first[offers.metier[j]])], offers.ids[j]))
                 if len(out) == _SAMPLES:
@@ -592,6 +605,7 @@ def suggest(
     *,
     centres: Sequence[TrainingCentre] | None = None,
     housing: Sequence[HousingResource] | None = None,
+    tutors: Sequence[Tutor] | None = None,
 ) -> Suggestions:
     """Return the best ``top_k`` offers of each request and requests of each offer.
 
@@ -603,10 +617,15 @@ def suggest(
     ``housing``: the housing resources; each pair of a request that needs housing then gets
     its source (on site, a resource near the offer, or near the pair's centre) and a graded
     housing criterion (:mod:`matching.housing`). Without them, the results are as before.
+    ``tutors``: the maîtres d'apprentissage and their capacities (:mod:`matching.tutors`); an
+    offer whose tutor has capacity 0 is then excluded (reason ``tutor``). Without them, an
+    offer's ``tutor`` is ignored and the results are as before.
     """
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise InvalidInput("must be an integer >= 1", record="suggest", field="top_k")
     request_table, offer_table = prepare_tables(requests, offers, referential, params)
+    if tutors is not None:
+        offer_table = Tutors(tutors, offer_table).table
     training = (
         None
         if centres is None

@@ -29,11 +29,13 @@ from .model import (
     RequestIn,
     TrainingCentre,
     TrainingChoice,
+    Tutor,
 )
 from .referential import MetierReferential
 from .scoring import kernel
 from .tables import OfferTable, RequestTable, prepare_tables, score_weights
 from .training import Training
+from .tutors import Tutors
 
 __all__ = [
     "AUDIENCES",
@@ -351,6 +353,11 @@ def exclusion_message(
         return "Métier différent"
     if reason == "places":
         return "Plus de place"
+    if reason == "tutor":
+        return (
+            "Maître d'apprentissage sans place : il encadre déjà le nombre d'apprentis "
+            "que la loi permet"
+        )
     if reason == "distance":
         return f"Trop loin ({_km(d)} pour {max_km_text(req.max_km)} km maximum)"
     if reason == "diploma":
@@ -409,7 +416,15 @@ def pair_results(
     )
     fails: dict[str, Bools] = {
         "metier": ~k.compat,
-        "places": ~offers.has_place[cols],
+        # An offer whose tutor is full has no place left in the table: its reason is "tutor".
+        "places": ~offers.has_place[cols]
+        if offers.tutor_full is None
+        else ~offers.has_place[cols] & ~offers.tutor_full[cols],
+        "tutor": (
+            np.zeros(len(rows), dtype=bool)
+            if offers.tutor_full is None
+            else offers.tutor_full[cols]
+        ),
         "distance": ~k.within if k.eligible is None else (~k.within & ~k.eligible),
     }
     zeros = np.zeros(len(rows), dtype=bool)
@@ -575,6 +590,7 @@ def score_pairs(
     *,
     centres: Sequence[TrainingCentre] | None = None,
     housing: Sequence[HousingResource] | None = None,
+    tutors: Sequence[Tutor] | None = None,
 ) -> list[Match | Exclusion]:
     """Score chosen pairs (request id, offer id) at once: :func:`score_pair` for each, in order.
 
@@ -583,6 +599,8 @@ def score_pairs(
     Raises :class:`KeyError` for an id that is not in the inputs.
     """
     request_table, offer_table = prepare_tables(requests, offers, referential, params)
+    if tutors is not None:
+        offer_table = Tutors(tutors, offer_table).table
     training = _training(centres, request_table, offer_table, referential, params)
     beds = None if housing is None else Housing(housing, offer_table, params)
     row_of = {rid: i for i, rid in enumerate(request_table.ids)}
@@ -615,14 +633,17 @@ def score_pair(
     *,
     centres: Sequence[TrainingCentre] | None = None,
     housing: Sequence[HousingResource] | None = None,
+    tutors: Sequence[Tutor] | None = None,
 ) -> Match | Exclusion:
     """Score one pair: a :class:`Match` with its criteria, or the :class:`Exclusion` ruling it out.
 
     The numbers are bit-identical to those :func:`matching.suggest` gives the same pair (with
-    the same ``centres`` and ``housing``).
+    the same ``centres``, ``housing`` and ``tutors``).
     """
     requests = RequestTable.build([request], referential, params)
     offers = OfferTable.build([offer], referential, params)
+    if tutors is not None:
+        offers = Tutors(tutors, offers).table
     training = _training(centres, requests, offers, referential, params)
     beds = None if housing is None else Housing(housing, offers, params)
     table = offers if beds is None else beds.table

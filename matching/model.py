@@ -25,6 +25,7 @@ __all__ = [
     "HOUSING_SOURCES",
     "HousingResource",
     "HousingChoice",
+    "Tutor",
     "Params",
     "DEFAULT_PARAMS",
     "Criterion",
@@ -44,6 +45,7 @@ ENGINE_VERSION = "1.1.0"
 EXCLUSION_REASONS: tuple[str, ...] = (
     "metier",
     "places",
+    "tutor",
     "distance",
     "diploma",
     "licence",
@@ -93,10 +95,11 @@ def _check_date(kind: str, ident: str, name: str, value: object) -> None:
         raise InvalidInput("a date is required", record=_record(kind, ident), field=name)
 
 
-def _check_centre_ref(kind: str, ident: str, name: str, value: object) -> None:
+def _check_ref(kind: str, ident: str, name: str, value: object, of: str = "centre") -> None:
+    """An optional reference to a record ``of`` that kind: None or a non-empty id."""
     if value is not None and (not isinstance(value, str) or not value):
         raise InvalidInput(
-            "a centre id (non-empty string) or None is required",
+            f"a {of} id (non-empty string) or None is required",
             record=_record(kind, ident),
             field=name,
         )
@@ -121,7 +124,9 @@ class OfferIn:
     ``places`` is the number of places left; ``housing_beds`` the beds the site offers to
     apprentices who need housing. ``training_centre``: the offer's partner training centre (an
     id of the ``centres`` given to the engine), if any; ``employer_centres``: the centres its
-    employer works with (used for candidates already enrolled in a centre).
+    employer works with (used for candidates already enrolled in a centre). ``tutor``: the
+    offer's maître d'apprentissage (an id of the ``tutors`` given to the engine), if any;
+    without ``tutors`` it is ignored.
     """
 
     id: str
@@ -135,6 +140,7 @@ class OfferIn:
     training_centre: str | None = None
     employer_centres: tuple[str, ...] = ()
     night_work: bool = False
+    tutor: str | None = None
 
     def __post_init__(self) -> None:
         _check_id("offer", self.id)
@@ -149,7 +155,8 @@ class OfferIn:
         _check_bool("offer", self.id, "licence_required", self.licence_required)
         _check_bool("offer", self.id, "night_work", self.night_work)
         _check_date("offer", self.id, "start", self.start)
-        _check_centre_ref("offer", self.id, "training_centre", self.training_centre)
+        _check_ref("offer", self.id, "training_centre", self.training_centre)
+        _check_ref("offer", self.id, "tutor", self.tutor, of="tutor")
         centres = _centre_ids("offer", self.id, "employer_centres", self.employer_centres)
         object.__setattr__(self, "employer_centres", centres)
 
@@ -197,7 +204,7 @@ class RequestIn:
         _check_date("request", self.id, "available_from", self.available_from)
         if self.diploma_level is not None:
             _check_int("request", self.id, "diploma_level", self.diploma_level, 0)
-        _check_centre_ref("request", self.id, "training_centre", self.training_centre)
+        _check_ref("request", self.id, "training_centre", self.training_centre)
 
 
 #: How the centre of a pair was chosen: the candidate's own, the offer's partner, the best near.
@@ -373,6 +380,25 @@ class HousingChoice:
             "distance_km": round(self.distance_km, 1),
             "monthly_cost_eur": self.monthly_cost_eur,
         }
+
+
+@dataclass(frozen=True)
+class Tutor:
+    """A maître d'apprentissage and the apprentices they may still take (``capacity`` >= 0).
+
+    By law (Code du travail, article R6223-6) a maître d'apprentissage supervises at most two
+    apprentices at a time, plus one repeating apprentice; the capacity given here is what is
+    left of that once their current apprentices are counted (the caller's business). Every
+    offer that names the tutor (``OfferIn.tutor``) shares it. Validated on construction:
+    errors name the record ``tutor <id>`` and the field.
+    """
+
+    id: str
+    capacity: int
+
+    def __post_init__(self) -> None:
+        _check_id("tutor", self.id)
+        _check_int("tutor", self.id, "capacity", self.capacity, 0)
 
 
 @dataclass(frozen=True)
@@ -661,7 +687,9 @@ class Unassigned:
     """A request left without an offer: why (French), and to which requests it lost its choices.
 
     ``obstacle``: ``"housing"`` when an offer with a place left would have taken it but for
-    a free bed (given housing resources: the beds are shared); else ``None``.
+    a free bed (given housing resources: the beds are shared); ``"tutor"`` when it would have
+    but for a place of the offer's maître d'apprentissage (given tutors: their places are
+    shared by the offers naming them); else ``None``.
     """
 
     request_id: str

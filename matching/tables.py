@@ -129,6 +129,10 @@ class OfferTable:
     #: Given housing resources: ``has_beds`` means housed (on site or near, see
     #: :mod:`matching.housing`) and this is ``s_housing`` of a request that needs housing.
     housing_grade: F64 | None = None
+    #: Given tutors, when some offer names one: the offers whose tutor has no place left (their
+    #: ``has_place`` is False, and ``places`` is clipped to the tutor's capacity, see
+    #: :mod:`matching.tutors`); ``None`` otherwise.
+    tutor_full: Bools | None = None
 
     @classmethod
     def build(cls, offers: Sequence[OfferIn], ref: MetierReferential, params: Params) -> OfferTable:

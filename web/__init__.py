@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
         housing_public,
         housing_survey,
         library,
+        masters,
         metier_sheets,
         moderation,
         public,
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(housing.employer_bp)  # issue 17: « Nos logements » of a structure
     for blueprint in discovery.BLUEPRINTS:  # issue 18: discovery days, each space's pages
         app.register_blueprint(blueprint)
+    app.register_blueprint(masters.bp)  # issue 19: « Nos maîtres d'apprentissage »
     dev.register(app)  # the local mailbox: in development only
     register_api(app)
 

@@ -48,6 +48,7 @@ from .library import (
     LibraryVisit,
     is_search_table,
 )
+from .masters import MAX_EXPERIENCE_YEARS, MAX_MASTER_TEXT, ApprenticeshipMaster
 from .metier_sheets import MAX_SHEET_BODY, MAX_SHEET_SOURCES, MetierSheet, MetierSheetVersion
 from .pay import CONTRACT_YEARS, AgeBand, PayGridRow, SmicValue
 from .questionnaires import Questionnaire
@@ -91,6 +92,9 @@ __all__ = [
     "DiscoveryWish",
     "DiscoveryWishStatus",
     "Questionnaire",
+    "ApprenticeshipMaster",
+    "MAX_EXPERIENCE_YEARS",
+    "MAX_MASTER_TEXT",
     "AgeBand",
     "CONTRACT_YEARS",
     "PayGridRow",

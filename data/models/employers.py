@@ -22,6 +22,7 @@ from .reference import MAX_DIPLOMA_CODE, Commune, Metier
 
 if TYPE_CHECKING:
     from .housing import HousingResource
+    from .masters import ApprenticeshipMaster
     from .training import TrainingCentre
     from .users import User
 
@@ -140,6 +141,13 @@ class Employer(Base):
         passive_deletes=True,
         order_by="HousingResource.id",
     )
+    #: Its maîtres d'apprentissage (issue 19).
+    masters: Mapped[list[ApprenticeshipMaster]] = relationship(
+        back_populates="employer",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ApprenticeshipMaster.name",
+    )
     #: The training centres the structure works with (issue 16).
     training_centres: Mapped[list[TrainingCentre]] = relationship(
         secondary="employer_training_centres", order_by="TrainingCentre.name"
@@ -232,6 +240,13 @@ class Offer(Base):
         ForeignKey("training_centres.id", ondelete="SET NULL"), index=True
     )
     partner_centre: Mapped[TrainingCentre | None] = relationship()
+
+    # The offer's maître d'apprentissage, one of its structure's (issue 19); none: not named
+    # yet (the engine then knows no limit of theirs).
+    master_id: Mapped[int | None] = mapped_column(
+        ForeignKey("apprenticeship_masters.id", ondelete="SET NULL"), index=True
+    )
+    master: Mapped[ApprenticeshipMaster | None] = relationship()
 
     @property
     def places_left(self) -> int:

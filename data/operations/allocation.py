@@ -15,7 +15,8 @@ def propose_allocation(
 ) -> Allocation:
     """Return the engine's stable allocation of active requests to published offers.
 
-    The inputs are those of the suggestions (:func:`data.recompute.engine_inputs`), with the
+    The inputs are those of the suggestions (:func:`data.recompute.engine_inputs`: no
+    maître d'apprentissage gets more apprentices than their capacity), with the
     shipped métier referential unless another is given. Nothing is written: a proposal is read
     as a whole by a coordinator, who then approves pairs one by one.
     """
@@ -27,4 +28,5 @@ def propose_allocation(
         referential,
         centres=inputs.centres,
         housing=inputs.housing,
+        tutors=inputs.tutors,
     )

@@ -437,6 +437,7 @@ def duplicate_offer(session: Session, offer: Offer | int, *, now: datetime | Non
         setattr(copy, name, getattr(offer, name))
     # The site may offer fewer beds than when the original was written.
     copy.housing_beds = min(offer.housing_beds, offer.site.housing_beds)
+    copy.master_id = offer.master_id  # the same maître d'apprentissage (issue 19)
     session.add(copy)
     session.flush()
     return copy

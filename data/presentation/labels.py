@@ -626,6 +626,11 @@ FIELD_LABELS: dict[str, str] = {
     "weekend_work": "Travail le week-end",
     "tutor_name": "Maître d'apprentissage",
     "tutor_role": "Fonction du maître d'apprentissage",
+    # A structure's maîtres d'apprentissage (issue 19).
+    "role": "Fonction",
+    "experience_years": "Années d'expérience dans le métier",
+    "supervised_elsewhere": "Apprentis déjà encadrés hors de Passerelle",
+    "master_id": "Maître d'apprentissage de l'offre",
     "description": "Description",
     # Team (issue 15): an offer's contact person, a colleague invited
     "contact_user_id": "Personne à contacter pour l'offre",

@@ -77,6 +77,10 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     "smic_values": {"valid_from": N, "source": N},
     # The rules of the apprenticeship (issue 19): delays and limits by the date each holds from.
     "legal_rules": {"key": N, "valid_from": N, "source": N},
+    # A structure's maîtres d'apprentissage (issue 19): a person who is not a candidate, named by
+    # the structure, with what a contract states of them (role, diploma, experience), no more.
+    # Removed with their structure, or by the structure's people on its pages.
+    "apprenticeship_masters": {"name": OTHER, "role": OTHER, "diploma": OTHER},
     "users": {"email": P, "role": N, "display_name": OTHER, "password_hash": N, "totp_secret": N},
     "login_tokens": {"token_hash": N},
     # A sign-in address change waiting for its link (issue 15): both addresses are the person's.

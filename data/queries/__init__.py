@@ -43,6 +43,7 @@ from .housing_public import (
     housing_page,
 )
 from .housing_survey import survey_invites, surveys
+from .masters import MasterLimit, master_capacities, master_limit, masters_of, offers_by_master
 from .metier_sheets import (
     MetierEntry,
     MetierSheetPage,
@@ -118,6 +119,11 @@ from .training import (
 )
 
 __all__ = [
+    "MasterLimit",
+    "master_capacities",
+    "master_limit",
+    "masters_of",
+    "offers_by_master",
     "survey_invites",
     "surveys",
     "MetierEntry",

@@ -26,8 +26,10 @@ as :func:`allocate_reference` on random inputs, with its splitting forced every 
 
 :mod:`.scored` is the path taken with training centres (deferred acceptance over each
 request's best offers, scored by the engine's kernel, lists lengthened when needed), and with
-housing resources, whose beds several offers share: :mod:`.shared` then replaces deferred
-acceptance by a greedy in score order, and says what stability means with shared beds.
+housing resources, whose beds several offers share, and with tutors (maîtres
+d'apprentissage) whose places several offers share and bind: :mod:`.shared` then replaces
+deferred acceptance by a greedy in score order, and says what stability means with shared
+capacities.
 
 :mod:`.tuning` holds the knobs (levels, join sizes); none changes the result.
 """
@@ -48,10 +50,12 @@ from ..model import (
     Params,
     RequestIn,
     TrainingCentre,
+    Tutor,
 )
 from ..referential import MetierReferential
 from ..tables import prepare_tables
 from ..training import Training
+from ..tutors import Tutors
 from . import tuning
 from .explain import Settled, assignments, unassigned
 from .levels import allocate_levels
@@ -72,6 +76,7 @@ def allocate(
     *,
     centres: Sequence[TrainingCentre] | None = None,
     housing: Sequence[HousingResource] | None = None,
+    tutors: Sequence[Tutor] | None = None,
 ) -> Allocation:
     """Allocate requests to offers: stable with respect to the scores, capacities and beds kept.
 
@@ -93,11 +98,26 @@ def allocate(
     near them and the allocation is the greedy of :mod:`.shared` (which says what stability
     means then): each assignment's match carries the bed it takes, and a request that an offer
     with a place left would have taken but for a bed says so (``obstacle="housing"``).
+
+    ``tutors``: the maîtres d'apprentissage and the apprentices each may still take
+    (:mod:`matching.tutors`); no tutor then gets more apprentices than their capacity, across
+    all the offers that name them, and an offer whose tutor has none left takes nobody. When
+    a tutor's offers could together exceed the capacity (the tutor *binds*), the allocation
+    is the greedy of :mod:`.shared` (which says what stability means then), and a request that
+    an offer with a place left would have taken but for its tutor's place says so
+    (``obstacle="tutor"``); when none binds, it is the allocation without tutors, with each
+    offer's places clipped to its tutor's capacity. Without ``tutors``, an offer's ``tutor``
+    is ignored.
     """
     # Candidates who need housing only ever go where there is a bed.
     strict = replace(params, exclude_without_housing=True)
     request_table, offer_table = prepare_tables(requests, offers, referential, strict)
-    if centres is not None or housing is not None:
+    shared = None
+    if tutors is not None:
+        caps = Tutors(tutors, offer_table)
+        offer_table = caps.table
+        shared = caps if caps.binds else None
+    if centres is not None or housing is not None or shared is not None:
         training = (
             None
             if centres is None
@@ -105,7 +125,7 @@ def allocate(
         )
         beds = None if housing is None else Housing(housing, offer_table, strict)
         table = offer_table if beds is None else beds.table
-        settled = allocate_scored(request_table, table, strict, training, beds)
+        settled = allocate_scored(request_table, table, strict, training, beds, shared)
         return Allocation(assignments(settled, referential, strict, training), unassigned(settled))
     space = Space(request_table, offer_table, strict)
     # Allocating.

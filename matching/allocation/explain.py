@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LazyList",
     "NO_BED_LEFT",
+    "NO_TUTOR_LEFT",
     "Settled",
     "assignments",
     "unassigned",
@@ -99,8 +100,9 @@ class Settled:
     ``left``: the unassigned rows, with their ``compatible`` counts; ``widening``: the step of
     those with none; ``holders`` and ``bounds``: the ``lost_to`` ids of those with some, the
     j-th of them from ``holders[bounds[j]]`` to ``holders[bounds[j + 1]]``. Given housing
-    resources: ``housing`` and ``taken``, the bed each request takes and whether it lost an
-    offer with a place left for want of a bed (:mod:`.shared`).
+    resources or binding tutors: ``taken``, the bed each request takes and whether it lost an
+    offer with a place left for want of a bed or of its tutor's place (:mod:`.shared`), and
+    ``housing`` given resources.
     """
 
     requests: RequestTable
@@ -157,6 +159,7 @@ def unassigned(settled: Settled) -> LazyList[Unassigned]:
     ids, max_km = settled.requests.ids, settled.requests.max_km
     holders, bounds = settled.holders, settled.bounds
     blocked = None if settled.taken is None else settled.taken.bed_blocked
+    tutor_blocked = None if settled.taken is None else settled.taken.tutor_blocked
 
     def build(a: int, z: int) -> list[Unassigned]:
         out = []
@@ -168,6 +171,9 @@ def unassigned(settled: Settled) -> LazyList[Unassigned]:
             if blocked is not None and n and blocked[i]:
                 out.append(Unassigned(ids[i], NO_BED_LEFT, lost, n, obstacle="housing"))
                 continue
+            if tutor_blocked is not None and n and tutor_blocked[i]:
+                out.append(Unassigned(ids[i], NO_TUTOR_LEFT, lost, n, obstacle="tutor"))
+                continue
             reason = unassigned_reason(n, float(max_km[i]), settled.widening.get(i))
             out.append(Unassigned(ids[i], reason, lost, n))
         return out
@@ -177,6 +183,12 @@ def unassigned(settled: Settled) -> LazyList[Unassigned]:
 
 #: The reason of a request that an offer with a place left would have taken but for a bed.
 NO_BED_LEFT = "Aucun logement libre près des offres compatibles"
+#: The reason of a request that an offer with a place left would have taken but for a place
+#: of its maître d'apprentissage (taken by better-ranked candidates on the tutor's offers).
+NO_TUTOR_LEFT = (
+    "Maître d'apprentissage sans place : les apprentis qu'il peut encadrer sont attribués "
+    "à des candidatures mieux classées"
+)
 
 
 def unassigned_reason(compatible: int, max_km: float, widening_km: float | None) -> str:

@@ -13,6 +13,10 @@ no bed left is skipped. The resources are ranked here from the records themselve
 formula of :func:`matching.housing.housing_grade`, :func:`matching.geo.distance_km`), not
 from the engine's arrays.
 
+Given tutors (maîtres d'apprentissage), a pair whose offer names a tutor with no place left is
+skipped too, and an assignment takes one of its tutor's places: no tutor ends over their
+capacity, across all the offers that name them (:mod:`.shared` says what stability then means).
+
 :func:`allocate_reference` scores every pair in Python (:func:`~matching.score_pair`): it is
 slow (a few thousand pairs a second) and meant for small inputs. :func:`~matching.allocate`
 must give the same assignments on any input; the property tests check it
@@ -37,6 +41,7 @@ from ..model import (
     Params,
     RequestIn,
     TrainingCentre,
+    Tutor,
 )
 from ..referential import MetierReferential
 
@@ -51,10 +56,13 @@ def allocate_reference(
     *,
     centres: Sequence[TrainingCentre] | None = None,
     housing: Sequence[HousingResource] | None = None,
+    tutors: Sequence[Tutor] | None = None,
 ) -> dict[str, Match]:
     """Return each assigned request's match (request id -> :class:`Match`), by request id.
 
-    Given ``housing``, each match's ``housing`` is the bed the assignment takes.
+    Given ``housing``, each match's ``housing`` is the bed the assignment takes. Given
+    ``tutors``, each tutor's capacity is shared by the offers naming them (an offer naming an
+    unknown tutor raises :class:`KeyError`: :func:`~matching.allocate` checks its inputs).
 
     >>> from matching import OfferIn, RequestIn
     >>> ref = MetierReferential.from_records([
@@ -74,8 +82,9 @@ def allocate_reference(
         pairs = score_pairs(
             requests, offers, ids, referential, strict, centres=centres, housing=housing
         )
+    tutor = _Tutors(offers, tutors)
     if housing is not None:
-        return _shared(requests, offers, pairs, strict, housing, centres or ())
+        return _shared(requests, offers, pairs, strict, housing, centres or (), tutor)
     matches = [m for m in pairs if isinstance(m, Match)]
     matches.sort(key=lambda m: (-m.score, m.request_id, m.offer_id))
     places = {o.id: o.places for o in offers}
@@ -85,13 +94,35 @@ def allocate_reference(
     for m in matches:
         if m.request_id in assigned or places[m.offer_id] == 0:
             continue
+        if not tutor.free(m.offer_id):
+            continue
         if needs_housing[m.request_id]:
             if beds[m.offer_id] == 0:
                 continue
             beds[m.offer_id] -= 1
+        tutor.take(m.offer_id)
         places[m.offer_id] -= 1
         assigned[m.request_id] = m
     return dict(sorted(assigned.items()))
+
+
+class _Tutors:
+    """The places left to each tutor, by offer id (no tutors given: every offer is free)."""
+
+    def __init__(self, offers: Sequence[OfferIn], tutors: Sequence[Tutor] | None) -> None:
+        self.left = {} if tutors is None else {t.id: t.capacity for t in tutors}
+        self.of = {} if tutors is None else {o.id: o.tutor for o in offers if o.tutor}
+
+    def free(self, offer_id: str) -> bool:
+        """Whether the offer names no tutor, or one with a place left."""
+        t = self.of.get(offer_id)
+        return t is None or self.left[t] > 0
+
+    def take(self, offer_id: str) -> None:
+        """Take a place of the offer's tutor, if it names one."""
+        t = self.of.get(offer_id)
+        if t is not None:
+            self.left[t] -= 1
 
 
 def _shared(
@@ -101,6 +132,7 @@ def _shared(
     params: Params,
     housing: Sequence[HousingResource],
     centres: Sequence[TrainingCentre],
+    tutor: _Tutors,
 ) -> dict[str, Match]:
     """The greedy pass with shared beds (see the module)."""
     matches = [m for m in pairs if isinstance(m, Match)]
@@ -128,6 +160,8 @@ def _shared(
     for m in matches:
         if m.request_id in assigned or places[m.offer_id] == 0:
             continue
+        if not tutor.free(m.offer_id):
+            continue
         choice: HousingChoice | None = None
         request, offer = by_request[m.request_id], by_offer[m.offer_id]
         if request.needs_housing:
@@ -150,6 +184,7 @@ def _shared(
                 choice = HousingChoice(
                     "resource", got.id, got.name, got.kind, km, got.monthly_cost_eur, not far
                 )
+        tutor.take(m.offer_id)
         places[m.offer_id] -= 1
         assigned[m.request_id] = replace(m, housing=choice)
     return dict(sorted(assigned.items()))

@@ -19,6 +19,9 @@ The result is the stable allocation of the complete lists (the one
 on the order of proposals, and no request ever proposed beyond its kept list. Each assigned
 request's rank is its position in its list; an unassigned one has gone down its complete list,
 so its compatible offers are that list.
+
+With housing resources or binding tutors, capacities are shared between offers and the lists
+are allocated by the greedy of :mod:`.shared` instead (which says what stability then means).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..housing import Housing
 from ..model import Params
 from ..tables import OfferTable, RequestTable
 from ..training import Training
+from ..tutors import Tutors
 from . import tuning
 from .explain import Settled
 from .levels import PreferenceLists, deferred_acceptance
@@ -102,12 +106,14 @@ def allocate_scored(
     params: Params,
     training: Training | None,
     housing: Housing | None = None,
+    tutors: Tutors | None = None,
 ) -> Settled:
     """Allocate with the kernel's scores (see the module); every decision and count settled.
 
-    ``housing``: the housing resources (``offers`` is then ``housing.table``); the lists are
-    then allocated by the greedy with shared beds (:mod:`.shared`) instead of deferred
-    acceptance.
+    ``housing``: the housing resources (``offers`` is then ``housing.table``); ``tutors``: the
+    tutors whose places several offers share (``offers`` is then built on ``tutors.table``).
+    Given either, the lists are allocated by the greedy with shared capacities
+    (:mod:`.shared`) instead of deferred acceptance.
     """
     n = len(requests.ids)
     everyone = np.arange(n, dtype=np.intp)
@@ -121,12 +127,12 @@ def allocate_scored(
     taken: Taken | None = None
     resume: tuple[Taken, Key] | None = None
     while True:
-        if housing is None:
+        if housing is None and tutors is None:
             held_offer, held_score = deferred_acceptance(
                 lists, offers.places.copy(), offers.beds.copy(), requests.needs_housing
             )
         else:
-            taken = greedy(lists, requests, offers, housing, training, resume)
+            taken = greedy(lists, requests, offers, housing, training, resume, tutors)
             held_offer, held_score = taken.offer, taken.score
         more = np.flatnonzero((held_offer < 0) & cut).astype(np.intp)
         if not len(more):
@@ -134,7 +140,7 @@ def allocate_scored(
         # Only offers that may still take them: with a place left, or whose worst holder
         # scores no more than what is left of their lists (offers only get pickier).
         last = lists.score[lists.start[more + 1] - 1]
-        winnable = _winnable(offers, held_offer, held_score, float(last.max()))
+        winnable = _winnable(offers, held_offer, held_score, float(last.max()), tutors)
         k *= 2
         extra, _count = _lists(requests, offers, params, training, more, k, winnable, housing)
         if taken is not None:
@@ -175,15 +181,33 @@ def allocate_scored(
     )
 
 
-def _winnable(offers: OfferTable, held_offer: IntArray, held_score: F64, below: float) -> IntArray:
+def _winnable(
+    offers: OfferTable,
+    held_offer: IntArray,
+    held_score: F64,
+    below: float,
+    tutors: Tutors | None = None,
+) -> IntArray:
     """Offers with a place that still has no holder, or whose worst holder scores ``below``
-    at most (the others reject every pair scoring that or less, for good)."""
+    at most (the others reject every pair scoring that or less, for good); given tutors, whose
+    tutor (if any) likewise has a place without a holder or a worst holder scoring ``below``
+    at most, across the tutor's offers."""
     n = len(offers.ids)
     won = np.flatnonzero(held_offer >= 0)
     holders = np.bincount(held_offer[won], minlength=n)
     worst = np.full(n, np.inf)
     np.minimum.at(worst, held_offer[won], held_score[won])
     open_ = (holders < offers.places) | (worst <= below)
+    if tutors is not None:
+        tutor = tutors.offer_tutor[held_offer[won]]
+        some = tutor >= 0
+        n_tutors = len(tutors.capacity)
+        t_holders = np.bincount(tutor[some], minlength=n_tutors)
+        t_worst = np.full(n_tutors, np.inf)
+        np.minimum.at(t_worst, tutor[some], held_score[won][some])
+        t_open = (t_holders < tutors.capacity) | (t_worst <= below)
+        named = tutors.offer_tutor >= 0
+        open_[named] &= t_open[tutors.offer_tutor[named]]
     return np.flatnonzero(open_ & offers.has_place).astype(np.intp)
 
 

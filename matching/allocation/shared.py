@@ -1,30 +1,40 @@
-"""The allocation with housing resources: shared beds, a deterministic greedy in score order.
+"""The allocation with shared capacities: a deterministic greedy in score order.
 
-Given ``housing`` (:mod:`matching.housing`), a resource's beds serve every offer near it, so
-the beds are no longer a capacity of one offer and deferred acceptance's offers no longer
-decide alone. The allocation is then, by definition, this greedy pass (the one
-:func:`~matching.allocation.allocate_reference` states with ``housing``): take the valid pairs
-from the best score down (ties: request id, then offer id) and place a request on an offer if
+Two capacities are shared between offers: the beds of a housing resource (given ``housing``,
+:mod:`matching.housing`), which serve every offer near it, and the apprentices a maître
+d'apprentissage may still take (given ``tutors``, :mod:`matching.tutors`), which every offer
+naming that tutor shares. Neither is a capacity of one offer, so deferred acceptance's offers
+no longer decide alone. The allocation is then, by definition, this greedy pass (the one
+:func:`~matching.allocation.allocate_reference` states with ``housing`` and ``tutors``): take
+the valid pairs from the best score down (ties: request id, then offer id) and place a
+request on an offer if
 
 * the request is still free and the offer has a place left, and
+* the offer names no tutor, or its tutor has a place left (the assignment takes it), and
 * for a request that needs housing, a bed is left at one of the pair's sources, taken in
-  this order: on the offer's site; the best resource near the offer (grade, distance, id,
-  as :mod:`matching.housing` ranks them) with a bed left; given centres, the best resource
-  near the pair's centre with a bed left. The assignment takes one bed there.
+  this order: on the offer's site; given resources, the best resource near the offer (grade,
+  distance, id, as :mod:`matching.housing` ranks them) with a bed left; given centres and
+  resources, the best resource near the pair's centre with a bed left. The assignment takes
+  one bed there.
 
-No resource ends over its beds, no offer over its places or on-site beds.
+No resource ends over its beds, no tutor over their capacity, no offer over its places or
+on-site beds.
 
-**What stability means once beds are shared.** Requests rank offers by score (ties by offer
-id) and offers rank requests by score (ties by request id), as before. A request ``r`` and an
-offer ``o`` *block* the allocation if ``r`` prefers ``o`` to its lot, ``o`` has a place free
-or held by a pair ranked below ``(r, o)``, and, when ``r`` needs housing, *a bed could house
-them*: one of the pair's sources has a bed free or held by a pair ranked below ``(r, o)``.
-The greedy leaves no blocking pair: when it skipped ``(r, o)`` every place of ``o`` (or every
-bed of its sources) was held by better pairs, and holders are never displaced. Without shared
-beds (no resource counts) this is the usual stability, and the greedy gives the unique stable
-allocation, the one deferred acceptance gives. The tests (tests/matching/test_housing.py)
-check the fast path against the reference pass on random instances, that no pair blocks, and,
-where beds do not bind, that the result is deferred acceptance's.
+**What stability means once capacities are shared.** Requests rank offers by score (ties by
+offer id) and offers rank requests by score (ties by request id), as before. A request ``r``
+and an offer ``o`` *block* the allocation if ``r`` prefers ``o`` to its lot, ``o`` has a place
+free or held by a pair ranked below ``(r, o)``, ``o``'s tutor (if it names one) has a place
+free or held by a pair ranked below ``(r, o)`` *on any of the tutor's offers*, and, when
+``r`` needs housing, *a bed could house them*: one of the pair's sources has a bed free or
+held by a pair ranked below ``(r, o)``. The greedy leaves no blocking pair: when it skipped
+``(r, o)`` every place of ``o`` (or of its tutor, or every bed of its sources) was held by
+better pairs, and holders are never displaced. A tutor's place held by a worse pair on
+another offer is a place ``(r, o)`` may claim: the tutor, like an offer, prefers the better
+pair. Without shared capacities (no resource nor tutor binds) this is the usual stability,
+and the greedy gives the unique stable allocation, the one deferred acceptance gives. The
+tests (tests/matching/test_housing.py, tests/matching/test_tutors.py) check the fast path
+against the reference pass on random instances, that no pair blocks, and, where the shared
+capacities do not bind, that the result is deferred acceptance's.
 
 The fast path runs the greedy over each request's ``L`` best offers (scored by the engine's
 kernel, as :mod:`.scored`) and lengthens the lists of the requests that went down a cut list
@@ -44,6 +54,7 @@ from ..arrays import F64, Bools, IntArray
 from ..housing import Housing
 from ..tables import OfferTable, RequestTable
 from ..training import Training
+from ..tutors import Tutors
 from .levels import PreferenceLists
 
 __all__ = ["Key", "Taken", "first_key", "greedy"]
@@ -58,7 +69,8 @@ ON_SITE_BED = -1
 class Taken:
     """The greedy's result per request: offer (-1: none), score, the bed it takes
     (``resource``: a resource's position, ``ON_SITE_BED``, or ``NO_BED``; ``far``: near the
-    pair's centre) and whether a pair with a place left was lost for want of a bed."""
+    pair's centre) and whether a pair with a place left was lost for want of a bed (given
+    housing resources) or of a place of its tutor."""
 
     offer: IntArray
     score: F64
@@ -69,6 +81,11 @@ class Taken:
     #: (NaN, -1: never), to resume the pass (:func:`greedy`'s ``resume``).
     blocked_score: F64
     blocked_offer: IntArray
+    #: Whether a pair with a place left (and a bed, if needed) was lost for want of a place
+    #: of the offer's tutor, and where first, as for beds.
+    tutor_blocked: Bools
+    tutor_blocked_score: F64
+    tutor_blocked_offer: IntArray
 
 
 #: A point of the pass's order: (minus the score, request row, offer column).
@@ -79,15 +96,19 @@ def greedy(
     lists: PreferenceLists,
     requests: RequestTable,
     offers: OfferTable,
-    housing: Housing,
+    housing: Housing | None,
     training: Training | None,
     resume: tuple[Taken, Key] | None = None,
+    tutors: Tutors | None = None,
 ) -> Taken:
-    """Run the greedy over every pair of ``lists`` (see the module), beds shared.
+    """Run the greedy over every pair of ``lists`` (see the module), capacities shared.
 
-    ``resume``: the pass over shorter lists and a key at or before the first pair the lists
-    gained: the decisions before it are the same (every pair before it is the same), so
-    they are kept and the pass goes on from there.
+    ``housing``: the resources whose beds are shared (``offers`` is then ``housing.table``);
+    ``None``: a request that needs housing takes a bed on the offer's site only. ``tutors``:
+    the tutors whose places are shared; ``None``: none. ``resume``: the pass over shorter
+    lists and a key at or before the first pair the lists gained: the decisions before it are
+    the same (every pair before it is the same), so they are kept and the pass goes on from
+    there.
     """
     n = len(requests.ids)
     owner = np.repeat(np.arange(n, dtype=np.intp), np.diff(lists.start))
@@ -107,15 +128,18 @@ def greedy(
     # Far sources (given centres): the pair's centre, for every pair that may need one (a
     # housed offer's beds may all be taken when the pair's turn comes).
     centre_of: dict[tuple[int, int], int] = {}
-    if training is not None and len(rows):
+    if training is not None and housing is not None and len(rows):
         some = np.flatnonzero(needs[rows])
         if len(some):
             picked = training.pairs(rows[some], cols[some])
             keys = zip(rows[some].tolist(), cols[some].tolist(), strict=True)
             centre_of = dict(zip(keys, picked.centre.tolist(), strict=True))
     places = offers.places.tolist()
-    on_site = housing.offers.beds.tolist()
-    beds = housing.beds.tolist()
+    on_site = (offers if housing is None else housing.offers).beds.tolist()
+    beds = [] if housing is None else housing.beds.tolist()
+    # A tutor's places: -1 for an offer that names none (never checked).
+    tutor_of = [-1] * len(places) if tutors is None else tutors.offer_tutor.tolist()
+    tutor_left = [] if tutors is None else tutors.capacity.tolist()
     max_km = requests.max_km.tolist()
     held = [-1] * n
     held_score = [0.0] * n
@@ -124,20 +148,36 @@ def greedy(
     blocked = [False] * n
     blocked_score = [float("nan")] * n
     blocked_offer = [-1] * n
+    t_blocked = [False] * n
+    t_blocked_score = [float("nan")] * n
+    t_blocked_offer = [-1] * n
     if resume is not None:
         _restore(resume, places, on_site, beds, held, held_score, taken, taken_far)
-        _restore_blocked(resume, blocked, blocked_score, blocked_offer)
+        _restore_tutors(resume, tutor_of, tutor_left)
+        _restore_blocked(
+            resume, resume[0].bed_blocked, blocked, blocked_score, blocked_offer, bed=True
+        )
+        _restore_blocked(
+            resume, resume[0].tutor_blocked, t_blocked, t_blocked_score, t_blocked_offer, bed=False
+        )
     needs_l = needs.tolist()
     near_cache: dict[int, list[int]] = {}
     far_cache: dict[tuple[int, float], list[int]] = {}
     for i, j, s in zip(rows.tolist(), cols.tolist(), scores.tolist(), strict=True):
         if held[i] >= 0 or places[j] == 0:
             continue
+        t = tutor_of[j]
+        if t >= 0 and tutor_left[t] == 0:
+            if not t_blocked[i]:
+                t_blocked[i], t_blocked_score[i], t_blocked_offer[i] = True, s, j
+            continue
         bed, far = NO_BED, False
         if needs_l[i]:
             if on_site[j] > 0:
                 on_site[j] -= 1
                 bed = ON_SITE_BED
+            elif housing is None:
+                continue  # no bed on site, and no resource to look at
             else:
                 near = near_cache.get(j)
                 if near is None:
@@ -158,6 +198,8 @@ def greedy(
                         blocked[i], blocked_score[i], blocked_offer[i] = True, s, j
                     continue
                 beds[bed] -= 1
+        if t >= 0:
+            tutor_left[t] -= 1
         places[j] -= 1
         held[i], held_score[i], taken[i], taken_far[i] = j, s, bed, far
     return Taken(
@@ -168,6 +210,9 @@ def greedy(
         bed_blocked=np.array(blocked, dtype=bool),
         blocked_score=np.array(blocked_score),
         blocked_offer=np.array(blocked_offer, dtype=np.intp),
+        tutor_blocked=np.array(t_blocked, dtype=bool),
+        tutor_blocked_score=np.array(t_blocked_score),
+        tutor_blocked_offer=np.array(t_blocked_offer, dtype=np.intp),
     )
 
 
@@ -211,20 +256,36 @@ def _restore(
         held[i], held_score[i], taken[i], taken_far[i] = j, s, bed, far
 
 
+def _restore_tutors(resume: tuple[Taken, Key], tutor_of: list[int], tutor_left: list[int]) -> None:
+    """The tutors' places taken by the assignments made before the key."""
+    prev, key = resume
+    rows = np.flatnonzero(prev.offer >= 0).astype(np.intp)
+    rows = rows[_before(prev.score[rows], rows, prev.offer[rows], key)]
+    for j in prev.offer[rows].tolist():
+        if tutor_of[j] >= 0:
+            tutor_left[tutor_of[j]] -= 1
+
+
 def _restore_blocked(
     resume: tuple[Taken, Key],
+    was: Bools,
     blocked: list[bool],
     blocked_score: list[float],
     blocked_offer: list[int],
+    *,
+    bed: bool,
 ) -> None:
-    """The requests first lost for want of a bed before the key."""
+    """The requests first lost for want of a bed (``bed``) or of a tutor's place before the
+    key (``was``: the previous pass's flags of that kind)."""
     prev, key = resume
-    rows = np.flatnonzero(prev.bed_blocked).astype(np.intp)
-    rows = rows[_before(prev.blocked_score[rows], rows, prev.blocked_offer[rows], key)]
+    at_score = prev.blocked_score if bed else prev.tutor_blocked_score
+    at_offer = prev.blocked_offer if bed else prev.tutor_blocked_offer
+    rows = np.flatnonzero(was).astype(np.intp)
+    rows = rows[_before(at_score[rows], rows, at_offer[rows], key)]
     for i in rows.tolist():
         blocked[i] = True
-        blocked_score[i] = float(prev.blocked_score[i])
-        blocked_offer[i] = int(prev.blocked_offer[i])
+        blocked_score[i] = float(at_score[i])
+        blocked_offer[i] = int(at_offer[i])
 
 
 def first_key(lists: PreferenceLists) -> Key | None:

@@ -296,3 +296,20 @@ def test_each_of_the_engines_three_centre_cases_shows(demo) -> None:
         else:
             cases["nearest"] += 1
     assert min(cases["enrolled"], cases["partner"], cases["nearest"]) > 0, cases
+
+
+def test_every_offer_names_a_master_of_its_structure(demo) -> None:
+    """Issue 19: the offers' tutors are declared as their structures' masters, one per name."""
+    from data.models import ApprenticeshipMaster
+    from data.queries.masters import master_capacities
+
+    session, _counts, _ = demo
+    offers = session.scalars(select(Offer)).all()
+    assert offers and all(o.master is not None for o in offers)
+    assert all(o.master.employer_id == o.site.employer_id for o in offers)
+    assert all(o.master.name == o.tutor_name for o in offers)
+    masters = session.scalars(select(ApprenticeshipMaster)).all()
+    assert len({(m.employer_id, m.name) for m in masters}) == len(masters)
+    capacities = master_capacities(session)
+    assert capacities is not None and set(capacities.values()) <= {0, 1, 2}
+    assert 0 < sum(1 for c in capacities.values() if c > 0) < len(masters) + 1

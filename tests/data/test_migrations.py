@@ -204,3 +204,50 @@ def test_0018_makes_every_bed_of_a_site_a_resource_of_its_structure(empty_engine
             (3, "studio_on_site", 2, 250, "Studio meublé"),
             (3, "fjt", 1, None, None),
         ]
+
+
+def test_0025_adds_masters_whose_removal_leaves_their_offers_without(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0029_discovery")
+    with empty_engine.begin() as conn:
+        for statement in (
+            "INSERT INTO communes (insee, name, departement, latitude, longitude, postal_codes)"
+            " VALUES ('01053', 'Bourg-en-Bresse', '01', 46.2, 5.22, '01000')",
+            "INSERT INTO metiers (code, label, label_feminine, rome, rome_v3, diploma_code,"
+            " diploma_label, level, entry_level_min, rncp, synonyms, abbreviations, ambiguous,"
+            " related, priority) VALUES ('aide-soignant', 'Aide-soignant', 'Aide-soignante',"
+            " '[]', '[]', 'DEAS', 'DEAS', 4, 0, '[]', '[]', '[]', '[]', '[]', false)",
+            "INSERT INTO employers (id, name, siret, kind, contact_name, contact_email,"
+            " check_status, created_at, updated_at) VALUES (7, 'EHPAD Brou', '73282932000074',"
+            " 'ehpad', 'Anne', 'a@b.fr', 'checked', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO sites (id, employer_id, name, commune_insee, address, created_at)"
+            " VALUES (3, 7, 'Site de Brou', '01053', '1 rue A', CURRENT_TIMESTAMP)",
+            "INSERT INTO offers (id, site_id, metier_code, diploma, contract, places,"
+            " places_filled, housing_beds, licence_required, night_work, weekend_work,"
+            " description, status, created_at, updated_at) VALUES (5, 3, 'aide-soignant', 'DEAS',"
+            " 'apprentissage', 1, 0, 0, false, false, false, '', 'draft', CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP)",
+        ):
+            conn.execute(text(statement))
+    migrate.upgrade(empty_engine)
+    with empty_engine.begin() as conn:
+        assert conn.execute(text("SELECT master_id FROM offers")).scalar_one() is None
+        conn.execute(
+            text(
+                "INSERT INTO apprenticeship_masters (id, employer_id, name, role, diploma,"
+                " experience_years, supervised_elsewhere, created_at, updated_at) VALUES"
+                " (9, 7, 'Sophie Bernard', 'Aide-soignante', 'DEAS', 12, 0, CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(text("UPDATE offers SET master_id = 9"))
+    with pytest.raises(IntegrityError, match="supervised_non_negative"), empty_engine.begin() as c:
+        c.execute(text("UPDATE apprenticeship_masters SET supervised_elsewhere = -1"))
+    with empty_engine.begin() as conn:
+        conn.execute(text("DELETE FROM apprenticeship_masters"))
+        assert conn.execute(text("SELECT master_id FROM offers")).scalar_one() is None
+
+    migrate.downgrade(empty_engine, "0029_discovery")
+    assert "apprenticeship_masters" not in _user_tables(empty_engine)
+    assert "master_id" not in {c["name"] for c in inspect(empty_engine).get_columns("offers")}
+    with empty_engine.begin() as conn:
+        assert conn.execute(text("SELECT id FROM offers")).scalar_one() == 5

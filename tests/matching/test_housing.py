@@ -41,7 +41,7 @@ from matching.allocation.levels import deferred_acceptance, preference_lists
 from matching.housing import Housing, cost_factor, housing_grade
 from matching.tables import prepare_tables
 
-from .conftest import AIN, at, metier_records
+from .conftest import AIN, assert_brute_force_lists, at, metier_records
 
 REF = MetierReferential.from_records(metier_records())
 CODES = list(REF.codes)
@@ -326,17 +326,7 @@ def test_suggest_equals_brute_force(blocking: str, inst, p: Params, k: int) -> N
     for r in reqs:
         one = [score_pair(r, o, REF, p, housing=resources) for o in offs]
         assert one == [m for m in results if m.request_id == r.id]
-    matches = [m for m in results if isinstance(m, Match)]
-    for r in reqs:
-        want = sorted(
-            (m for m in matches if m.request_id == r.id), key=lambda m: (-m.score, m.offer_id)
-        )
-        assert s.by_request[r.id] == want[:k]
-    for o in offs:
-        want = sorted(
-            (m for m in matches if m.offer_id == o.id), key=lambda m: (-m.score, m.request_id)
-        )
-        assert s.by_offer[o.id] == want[:k]
+    assert_brute_force_lists(s, results, reqs, offs, k)
 
 
 def check(reqs, offs, resources, p: Params, centres=None) -> None:  # type: ignore[no-untyped-def]
@@ -446,19 +436,6 @@ def blocking_pairs(reqs, offs, resources, p, centres, valid, got):  # type: igno
                 continue
         out.append((m.request_id, m.offer_id))
     return out
-
-
-@pytest.fixture(params=["long lists", "short lists"])
-def lists(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the allocation with its lists as they are, and with lists of one offer at first
-    (requests turned down get longer ones, the greedy runs again)."""
-    if request.param == "short lists":
-        import matching.allocation.scored as scored
-        import matching.allocation.tuning as tuning
-
-        monkeypatch.setattr(scored, "LIST_LENGTH", 1)
-        monkeypatch.setattr(tuning, "MAX_LOST_TO", 1)
-    return request.param
 
 
 @SETTINGS

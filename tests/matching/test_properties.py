@@ -137,10 +137,12 @@ def test_suggest_equals_brute_force(blocking: str, inst, k: int) -> None:  # typ
     assert dict(s.by_request) == by_req
     assert dict(s.by_offer) == by_off
     first = [e.reasons[0] for e in results.values() if isinstance(e, Exclusion)]
-    # Without centres, "training" (the last reason) is not reported; without a minor or an
-    # offer with night work, neither is "night".
+    # Without centres, "training" is not reported; without tutors, neither is "tutor";
+    # without a minor or an offer with night work, neither is "night".
     night = any(r.minor for r in reqs) or any(o.night_work for o in offs)
-    reported = [r for r in EXCLUSION_REASONS[:-1] if r != "night" or night]
+    reported = [
+        r for r in EXCLUSION_REASONS if r not in ("training", "tutor") and (r != "night" or night)
+    ]
     assert dict(s.excluded.counts) == {r: first.count(r) for r in reported}
     for reason, samples in s.excluded.samples.items():
         for pair in samples:

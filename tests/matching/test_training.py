@@ -45,7 +45,7 @@ from matching.scoring import BlockKernel, kernel, pair_terms
 from matching.tables import prepare_tables
 from matching.training import Training
 
-from .conftest import at, metier_records, offer, request
+from .conftest import assert_brute_force_lists, at, metier_records, offer, request
 from .test_properties import SETTINGS, instances
 
 REF = MetierReferential.from_records(metier_records())
@@ -381,17 +381,7 @@ def test_suggest_with_centres_equals_pair_by_pair(
     results = {
         (r.id, o.id): score_pair(r, o, REF, p, centres=centres) for r in requests for o in offers
     }
-    matches = [m for m in results.values() if isinstance(m, Match)]
-    for r in requests:
-        mine = sorted(
-            (m for m in matches if m.request_id == r.id), key=lambda m: (-m.score, m.offer_id)
-        )
-        assert s.by_request[r.id] == mine[:k]
-    for o in offers:
-        mine = sorted(
-            (m for m in matches if m.offer_id == o.id), key=lambda m: (-m.score, m.request_id)
-        )
-        assert s.by_offer[o.id] == mine[:k]
+    assert_brute_force_lists(s, results.values(), requests, offers, k)
     first = [e.reasons[0] for e in results.values() if isinstance(e, Exclusion)]
     assert s.excluded.counts["training"] == first.count("training")
 

@@ -168,6 +168,12 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/logements/nouveau", EMPLOYER_ONLY),
     ("/employeur/logements/{housing}/modifier", EMPLOYER_OWN),
     ("/employeur/logements/{housing}/supprimer", EMPLOYER_OWN),
+    # « Nos maîtres d'apprentissage » (issue 19): the world has none (their own tests make
+    # some: tests/web/test_masters_web.py), so a master's pages answer 404 to their structure.
+    ("/employeur/maitres-apprentissage", EMPLOYER_ONLY),
+    ("/employeur/maitres-apprentissage/nouveau", EMPLOYER_ONLY),
+    ("/employeur/maitres-apprentissage/2147483647/modifier", (302, 403, 404, 404, 403)),
+    ("/employeur/maitres-apprentissage/2147483647/supprimer", (302, 403, 404, 404, 403)),
     # « Les métiers » (issue 18): the list and a sheet for anyone; editing and history for staff.
     ("/metiers", PUBLIC),
     ("/metiers/aide-soignant", PUBLIC),
@@ -290,6 +296,9 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     # Team (issue 15). Invited without a name nor address, a new address left empty: the form
     # again (400). Removing oneself asks for a confirmation (200); another structure's: 404.
     ("/employeur/equipe/inviter", (302, 403, 400, 400, 403)),
+    ("/employeur/maitres-apprentissage/nouveau", (302, 403, 400, 400, 403)),
+    ("/employeur/maitres-apprentissage/2147483647/modifier", (302, 403, 404, 404, 403)),
+    ("/employeur/maitres-apprentissage/2147483647/supprimer", (302, 403, 404, 404, 403)),
     ("/employeur/equipe/{employer_user}/retirer", (302, 403, 200, 404, 403)),
     ("/employeur/mon-adresse", (302, 403, 400, 400, 403)),
     ("/compte/adresse/unknown-token", (400, 400, 400, 400, 400)),

@@ -35,6 +35,7 @@ from data.models import (
 )
 from data.operations import account_email, audit
 from data.operations import employers as employer_ops
+from data.operations import masters as master_ops
 from data.operations import team as team_ops
 from data.operations.communes import commune_label
 from data.operations.offer_fields import (
@@ -299,12 +300,23 @@ def _offer_page(template: str, offer: Offer | None, form: dict, errors: dict, st
         fields=OFFER_FIELD,
         contacts=[(u.id, _person_label(u)) for u in team_ops.team_members(session, employer)],
         centres=queries.centre_choices(session),
+        masters=[(m.id, f"{m.name} ({m.role})") for m in queries.masters_of(session, employer.id)],
     )
     return html, status
 
 
 def _person_label(user: User) -> str:
     return f"{user.display_name} ({user.email})" if user.display_name else user.email
+
+
+def _offer_master() -> tuple[str, int | None, dict[str, list[str]]]:
+    """Return the maître d'apprentissage chosen on the offer form: as typed, as checked, and
+    its errors."""
+    typed = request.form.get("master_id", "")[:20]
+    try:
+        return typed, master_ops.clean_offer_master(get_session(), _employer().id, typed), {}
+    except ValidationError as exc:
+        return typed, None, exc.errors
 
 
 def _offer_contact() -> tuple[str, int | None, dict[str, list[str]]]:
@@ -333,6 +345,8 @@ def new_offer() -> Response | tuple:
         return _offer_page("employer/offer_form.html", None, defaults, {})
     form, args = _offer_input()
     form["contact_user_id"], contact, errors = _offer_contact()
+    form["master_id"], master, master_errors = _offer_master()
+    errors = {**errors, **master_errors}
     session = get_session()
     try:
         offer = ops.create_offer_as(session, current_actor(), **args)
@@ -342,6 +356,7 @@ def new_offer() -> Response | tuple:
         session.rollback()
         return _offer_page("employer/offer_form.html", None, form, errors, 400)
     team_ops.set_offer_contact(session, offer, contact)
+    offer.master_id = master
     session.commit()
     flash("L'offre est enregistrée comme brouillon. Publiez-la quand elle est prête.", "success")
     return redirect(url_for("employer.offer", offer_id=offer.id))
@@ -356,9 +371,12 @@ def edit_offer(offer_id: int) -> Response | tuple:
         for flag in OFFER_FLAGS:
             form[flag] = "1" if getattr(offer, flag) else ""
         form["contact_user_id"] = str(offer.contact_user_id or "")
+        form["master_id"] = str(offer.master_id or "")
         return _offer_page("employer/offer_form.html", offer, form, {})
     form, args = _offer_input()
     form["contact_user_id"], contact, errors = _offer_contact()
+    form["master_id"], master, master_errors = _offer_master()
+    errors = {**errors, **master_errors}
     session = get_session()
     try:
         ops.update_offer(session, offer, **args)
@@ -368,6 +386,7 @@ def edit_offer(offer_id: int) -> Response | tuple:
         session.rollback()
         return _offer_page("employer/offer_form.html", offer, form, errors, 400)
     team_ops.set_offer_contact(session, offer, contact)
+    offer.master_id = master
     session.commit()
     flash("L'offre est enregistrée.", "success")
     return redirect(url_for("employer.offer", offer_id=offer.id))
