@@ -72,7 +72,10 @@ def live(connection: Connection, engine: Engine, tmp_path: Path) -> Iterator[tup
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(locale="fr-FR")
     pg = context.new_page()
+    # Actions and assertions wait as long: a page that answers slowly on a loaded machine (two
+    # test workers beside other work) is not a failure.
     pg.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)
     yield pg
     context.close()
 

@@ -73,11 +73,18 @@ def test_a_contract_is_signed_broken_then_the_rupture_undone_each_after_its_conf
 
     broken = label(SuggestionStatus.BROKEN)
     page.get_by_label("Date de la rupture").fill(today.isoformat())
-    page.get_by_label("Motif de la rupture").fill("Fin de la période d'essai")
+    page.get_by_label("Rupture à l'initiative de").select_option(label="L'apprenti")
+    page.get_by_label("Raison principale").select_option(label="Le métier ne lui convenait pas")
+    page.get_by_label("Après les 45 premiers jours").select_option(label="Non, pendant")
+    page.get_by_label("Précisions sur la rupture").fill("Fin de la période d'essai")
     page.get_by_label("L'employeur souhaite rouvrir la place").check()
     page.get_by_role("button", name="Vérifier puis enregistrer la rupture").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"« {broken} »")
     expect(page.locator("main")).to_contain_text("Une place de l'offre redevient libre")
+    expect(page.locator("main")).to_contain_text(
+        "Rupture à l'initiative de l'apprenti ; raison : le métier ne lui convenait pas ; "
+        "pendant les 45 premiers jours."
+    )
     failures += _violations(page)
     page.get_by_role("button", name=f"Confirmer : {broken}").click()
     expect(page.locator(".flash-success")).to_be_visible()
