@@ -42,6 +42,7 @@ from .labels import (
     event_state,
     field_label,
     label,
+    rule_amount,
     transition_message,
 )
 from .markdown import render_markdown
@@ -114,6 +115,7 @@ FILTERS: dict[str, Any] = {
     "housing_conditions": housing_conditions,
     "housing_periods": housing_periods,
     "markdown": render_markdown,
+    "rule_amount": rule_amount,
 }
 #: The Jinja globals of every template.
 GLOBALS: dict[str, Any] = {

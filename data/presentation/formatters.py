@@ -158,7 +158,7 @@ def weight(value: float | None) -> str:
     return number(value, 2)
 
 
-def agree(n: int, one: str, many: str) -> str:
+def agree(n: float, one: str, many: str) -> str:
     """Return the words that agree with the number ``n``, without the number.
 
     In French the plural starts at two: « 0 lit », « 1 lit », « 2 lits ».

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from data.models import (
+    RULE_UNITS,
     SITE_HOUSING_KINDS,
     AgeBand,
     BreakCause,
@@ -38,6 +39,7 @@ from data.models import (
     HousingKind,
     HousingSource,
     Interest,
+    LegalRule,
     LibraryAudience,
     LibraryCategory,
     NotifyFrequency,
@@ -55,7 +57,7 @@ from data.models import (
 from data.models.mail import JobRunStatus, OutboxStatus
 from matching import HOUSING_KIND_LABELS
 
-from .formatters import date_fr
+from .formatters import agree, date_fr, number
 
 __all__ = [
     "COUNT_LABELS",
@@ -182,11 +184,6 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "master_extra_repeating": "Apprenti supplémentaire après un échec à l'examen",
         "exam_leave_days": "Congé pour préparer les examens, dans le mois qui les précède",
     },
-    RuleUnit: {
-        "days": "jours",
-        "working_days": "jours ouvrables",
-        "apprentices": "apprentis",
-    },
     BreakParty: {
         "employer": "L'employeur",
         "apprentice": "L'apprenti",
@@ -263,6 +260,28 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "interrupted": "Interrompue",
     },
 }
+
+
+#: The words of each rule's unit, singular and plural (« 1 apprenti », « 45 jours »).
+RULE_UNIT_WORDS: dict[RuleUnit, tuple[str, str]] = {
+    RuleUnit.DAYS: ("jour", "jours"),
+    RuleUnit.WORKING_DAYS: ("jour ouvrable", "jours ouvrables"),
+    RuleUnit.APPRENTICES: ("apprenti", "apprentis"),
+}
+
+
+def rule_amount(rule: LegalRule) -> str:
+    """A rule's value with its unit, as people read it.
+
+    >>> from decimal import Decimal
+    >>> rule_amount(LegalRule(key=RuleKey.MASTER_EXTRA_REPEATING, value=Decimal(1)))
+    '1 apprenti'
+    >>> rule_amount(LegalRule(key=RuleKey.OPCO_DEPOSIT_DAYS, value=Decimal("2.5")))
+    '2,5 jours ouvrables'
+    """
+    one, many = RULE_UNIT_WORDS[RULE_UNITS[rule.key]]
+    value = float(rule.value)
+    return f"{number(value, 2)} {agree(value, one, many)}"
 
 
 def label(value: object) -> str:

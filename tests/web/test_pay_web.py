@@ -51,6 +51,7 @@ def test_an_admin_adds_a_smic_and_a_grid_row_others_cannot(
     # The rules of the apprenticeship, on the same page (issue 19).
     assert "Jours de formation pratique pendant lesquels chacun peut rompre le contrat" in page
     assert "45 jours" in page and "L6222-18" in page
+    assert "<td>1 apprenti</td>" in page and "<td>5 jours ouvrables</td>" in page
     rule = {
         "key": "trial_days",
         "value": "60",

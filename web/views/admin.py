@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from data import auth, mail
 from data.errors import ValidationError
-from data.models import CONTRACT_YEARS, RULE_UNITS, AgeBand, Role, User
+from data.models import CONTRACT_YEARS, AgeBand, Role, User
 from data.models.auth import ApiToken
 from data.operations import pay as pay_ops
 from data.platform_settings import (
@@ -193,7 +193,6 @@ def _pay_page(
         smic_rows=pay_queries.smic_history(session),
         grid_rows=pay_queries.pay_grid_history(session),
         rule_rows=pay_queries.legal_rule_history(session),
-        rule_units=RULE_UNITS,
         smic_form=smic_form or {},
         smic_errors=smic_errors or {},
         grid_form=grid_form or {},
