@@ -30,6 +30,7 @@ from data.models.employers import JoinRequestStatus, StructureJoinRequest
 from data.models.mail import OutboxMessage, OutboxStatus
 from matching import Allocation
 
+from .discovery import discovery_review_count
 from .housing_needs import HOUSED, LIVE_PAIR
 from .moderation import structures_to_check_count
 from .offers import offers_by_id
@@ -201,6 +202,8 @@ class Today:
     dead_mails: int
     #: Structures no coordinator checked yet (moderation), first on the dashboard.
     structures_to_check: int = 0
+    #: Discovery days proposed to people, awaiting review (issue 18).
+    discoveries_to_review: int = 0
 
     @property
     def anything(self) -> bool:
@@ -210,6 +213,7 @@ class Today:
                 self.structures_to_check,
                 self.join_requests,
                 self.to_review,
+                self.discoveries_to_review,
                 self.stuck_pairs,
                 self.lonely_offers,
                 self.housing_unsolved,
@@ -289,6 +293,7 @@ def today(session: Session, now: datetime, *, priority_only: bool = False) -> To
         )
         or 0,
         structures_to_check=structures_to_check_count(session),
+        discoveries_to_review=discovery_review_count(session),
     )
 
 

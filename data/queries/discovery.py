@@ -28,6 +28,7 @@ __all__ = [
     "candidate_wishes",
     "day_matches",
     "discovery_list",
+    "discovery_review_count",
     "discovery_review_queue",
     "employer_days",
     "questionnaires_of",
@@ -116,6 +117,19 @@ def candidate_in_review(session: Session, candidate_id: int) -> int:
             .join(DiscoveryWish, DiscoveryWish.id == DiscoveryMatch.wish_id)
             .join(DiscoveryDay, DiscoveryDay.id == DiscoveryMatch.day_id)
             .where(DiscoveryWish.candidate_id == candidate_id, *_AWAITING_REVIEW)
+        )
+        or 0
+    )
+
+
+def discovery_review_count(session: Session) -> int:
+    """How many proposals await the coordination's review (the dashboard's « À faire »)."""
+    return (
+        session.scalar(
+            select(func.count(DiscoveryMatch.id))
+            .join(DiscoveryWish, DiscoveryWish.id == DiscoveryMatch.wish_id)
+            .join(DiscoveryDay, DiscoveryDay.id == DiscoveryMatch.day_id)
+            .where(*_AWAITING_REVIEW)
         )
         or 0
     )

@@ -274,7 +274,9 @@ def test_a_structure_sees_nobody_before_the_discovery_is_planned(
     assert "1 proposition de découverte est en cours d'examen" in listing.text
     assert world.employer.name not in listing.text
     staff = sign_in(app.test_client(), world.coordinator)
+    assert "1 découverte à examiner" in staff.get("/coordination/").text
     post(staff, f"/coordination/decouvertes/{match.id}/ecarter", {"reason": "Trop tôt"})
+    assert "découverte à examiner" not in staff.get("/coordination/").text
     listing = candidate.get("/candidat/decouvertes/")
     assert "en cours d'examen" not in listing.text and "Trop tôt" not in listing.text
     assert "Aucune découverte prévue pour l'instant." in listing.text
