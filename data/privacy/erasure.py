@@ -30,9 +30,11 @@ from data.mail.actions import STILL_LOOKING
 from data.mail.outbox import withdraw
 from data.models import (
     MATCH_SUBJECT,
+    PAIR_SUBJECT,
     AuditEntry,
     Base,
     Candidate,
+    CheckinCall,
     DiscoveryMatch,
     NotifyFrequency,
     Questionnaire,
@@ -187,6 +189,14 @@ def _blank_free_text(session: Session, person: Person) -> Counter[str]:
             .values(_blanks(texts)),
             synchronize="fetch",  # the pairs are read again just after, to stop them
         )
+    if person.pair_ids:
+        counts["pair_reasons_erased"] += _rows(
+            session,
+            update(CheckinCall)
+            .where(CheckinCall.suggestion_id.in_(person.pair_ids), CheckinCall.note != "")
+            .values(note=""),
+            synchronize="fetch",
+        )
     if person.discovery_ids:
         counts["pair_reasons_erased"] += _rows(
             session,
@@ -260,6 +270,15 @@ def _stop(
             delete(Questionnaire).where(
                 Questionnaire.subject_type == MATCH_SUBJECT,
                 Questionnaire.subject_id.in_(person.discovery_ids),
+            ),
+        )
+    if person.pair_ids:
+        # The contract's check-ins, both sides' (the structure's answers are about the person).
+        counts["answer_links_deleted"] += _rows(
+            session,
+            delete(Questionnaire).where(
+                Questionnaire.subject_type == PAIR_SUBJECT,
+                Questionnaire.subject_id.in_(person.pair_ids),
             ),
         )
     request = candidate.request
