@@ -264,23 +264,15 @@ def _stop(
     )
     if stopped:
         counts["pairs_stopped"] += stopped
-    if person.discovery_ids:
-        counts["answer_links_deleted"] += _rows(
-            session,
-            delete(Questionnaire).where(
-                Questionnaire.subject_type == MATCH_SUBJECT,
-                Questionnaire.subject_id.in_(person.discovery_ids),
-            ),
-        )
-    if person.pair_ids:
-        # The contract's check-ins, both sides' (the structure's answers are about the person).
-        counts["answer_links_deleted"] += _rows(
-            session,
-            delete(Questionnaire).where(
-                Questionnaire.subject_type == PAIR_SUBJECT,
-                Questionnaire.subject_id.in_(person.pair_ids),
-            ),
-        )
+    # The questionnaires of the person's discoveries and of their contracts' check-ins, both
+    # sides' (what a structure answers is about the person).
+    asked = [
+        (Questionnaire.subject_type == subject) & Questionnaire.subject_id.in_(ids)
+        for subject, ids in ((MATCH_SUBJECT, person.discovery_ids), (PAIR_SUBJECT, person.pair_ids))
+        if ids
+    ]
+    if asked:
+        counts["answer_links_deleted"] += _rows(session, delete(Questionnaire).where(or_(*asked)))
     request = candidate.request
     if request is not None and request.status in CLOSED_BY_ERASURE:
         close_request(session, request, now=now, by_person=False)
