@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from data.jobruns import DEFAULT_INTERVALS, schedule_override
 from data.presentation import JOB_LABELS
+from jobs.checkins import send_checkins
 from jobs.contacts import send_contacts
 from jobs.digests import send_digests
 from jobs.discovery import run_discovery
@@ -137,6 +138,9 @@ JOBS: tuple[JobSpec, ...] = (
         "cron",
         {"hour": 9, "minute": 15},
     ),
+    # The contracts' check-ins at day 15 and day 40 (issue 19): in the morning, when people
+    # read their mail at work.
+    JobSpec("checkins", send_checkins, "cron", {"hour": 9, "minute": 45}),
     JobSpec(
         "discovery",
         run_discovery,

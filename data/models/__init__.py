@@ -2,6 +2,7 @@
 
 from .base import Base, UTCDateTime, str_enum, utcnow
 from .candidates import Candidate, NotifyFrequency, Request, RequestMetier, RequestStatus
+from .checkins import MAX_CALL_NOTE, PAIR_SUBJECT, CheckinCall
 from .discovery import (
     MATCH_SUBJECT,
     MAX_DISCOVERY_DAYS,
@@ -92,6 +93,9 @@ __all__ = [
     "DiscoveryWish",
     "DiscoveryWishStatus",
     "Questionnaire",
+    "CheckinCall",
+    "MAX_CALL_NOTE",
+    "PAIR_SUBJECT",
     "ApprenticeshipMaster",
     "MAX_EXPERIENCE_YEARS",
     "MAX_MASTER_TEXT",

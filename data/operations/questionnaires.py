@@ -55,12 +55,14 @@ def send_questionnaire(
     side: str,
     base_url: str,
     now: datetime | None = None,
+    optional: bool = True,
     **context: Any,
 ) -> Questionnaire | None:
     """Create the questionnaire and queue its mail; None if it was sent already; flushes only.
 
     ``context``: what the mail says of the subject (``about``: one line, e.g. the métier and
-    the structure). The mail is optional in the house's sense: it carries the unsubscribe link.
+    the structure). The mail is optional in the house's sense unless ``optional=False``: it
+    carries the unsubscribe link (a contract's check-ins are service mails: not optional).
     """
     questions = question_set(purpose, side)
     at = now_or_utc(now)
@@ -90,6 +92,7 @@ def send_questionnaire(
         template="questionnaire",
         base_url=base_url,
         now=at,
+        optional=optional,
         mail_subject=questions.mail_subject,
         mail_intro=questions.mail_intro,
         link=url(base_url, "questionnaire", token=raw),

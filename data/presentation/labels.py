@@ -334,6 +334,7 @@ JOB_LABELS: dict[str, str] = {
     "retention": "Durée de conservation des données (RGPD)",
     "housing_survey_reminders": "Recensement des logements : relance automatique",
     "discovery": "Journées de découverte : propositions, journées faites et questionnaires",
+    "checkins": "Suivi des contrats : questionnaires des 15e et 40e jours",
 }
 
 #: French names of the counts that job runs and the demo loader report.
@@ -362,6 +363,7 @@ COUNT_LABELS: dict[str, str] = {
     "discovery_staled": "découvertes retirées",
     "discovery_done": "découvertes faites",
     "discovery_questionnaires": "questionnaires de découverte envoyés",
+    "checkins": "questionnaires de suivi des contrats envoyés",
     "discovery_wishes": "demandes de découverte",
     "discovery_days": "journées de découverte",
     "deadlines": "dates limites d'inscription du mois à venir",
@@ -445,6 +447,8 @@ EVENT_LABELS: dict[str, str] = {
     "interview_details": "Entretien",
     "contract_details": "Contrat",
     "stage_undone": "Changement d'étape annulé",
+    # The check-ins of a contract's first days (issue 19).
+    "checkin_called": "Appel de la coordination après les questionnaires de suivi",
 }
 #: The enum of the ``from`` and ``to`` values of each kind of history line.
 _EVENT_VALUES: dict[str, type[enum.Enum]] = {
@@ -563,7 +567,7 @@ logement proposé occupé)"
     """
     details = details or {}
     words = EVENT_LABELS.get(action, "Événement")
-    if action == "note":
+    if action in ("note", "checkin_called"):
         return f"{words} : {details.get('text', '')}"
     story = _story(details)
     if action in ("interview_details", "contract_details"):
@@ -613,6 +617,11 @@ FIELD_LABELS: dict[str, str] = {
     "punctual": "Présence et ponctualité",
     "recommend": "Recommanderiez-vous ce métier à cette personne ?",
     "ready": "Prêts à l'accueillir en apprentissage ?",
+    # The check-ins of a contract's first days (issue 19), and the coordination's call.
+    "going": "Comment se passent les débuts ?",
+    "supported": "Accompagnement par le maître d'apprentissage",
+    "carry_on": "Poursuivre le contrat ?",
+    "call_note": "Ce qui s'est dit lors de l'appel",
     # Employers and sites
     "name": "Nom",
     "siret": "SIRET",

@@ -2,8 +2,9 @@
 
 Each set is named by its purpose and the side that answers it, and says everything people read:
 the mail's subject and first sentence, the page's title, each question with its choices, the
-free text's label. The discovery days (issue 18) ask three questions of each side; issue 19's
-check-ins add their sets here, nothing else.
+free text's label, and which answers say that things go badly (``Question.bad``). The
+discovery days (issue 18) ask three questions of each side; the check-ins of a contract's first
+days (issue 19) ask three of each side at day 15 and again at day 40.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from dataclasses import dataclass
 
 __all__ = [
     "ANSWER_SCALE",
+    "CHECKIN_DAYS",
+    "CHECKIN_PURPOSES",
     "COMMENT",
+    "GOING_SCALE",
     "DISCOVERY",
     "Question",
     "QuestionSet",
@@ -34,6 +38,19 @@ ANSWER_SCALE: tuple[tuple[str, str], ...] = (
     ("rather_no", "Plutôt non"),
     ("no", "Non"),
 )
+#: How things go, for the check-ins' first question.
+GOING_SCALE: tuple[tuple[str, str], ...] = (
+    ("good", "Bien"),
+    ("rather_good", "Plutôt bien"),
+    ("rather_bad", "Plutôt mal"),
+    ("bad", "Mal"),
+)
+#: The answers of each scale that say things go badly (the free text alone never does).
+BAD_ANSWERS = frozenset({"rather_no", "no", "rather_bad", "bad"})
+
+#: The days of a contract at which both sides are asked how it goes, and each one's purpose.
+CHECKIN_DAYS = (15, 40)
+CHECKIN_PURPOSES: dict[int, str] = {day: f"checkin_{day}" for day in CHECKIN_DAYS}
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,12 @@ class Question:
     key: str
     text: str
     choices: tuple[tuple[str, str], ...] = ANSWER_SCALE
+    #: The answers that say things go badly (a check-in puts the pair on the « to call » list).
+    bad: frozenset[str] = frozenset()
+
+    def is_bad(self, value: object) -> bool:
+        """Whether an answer given says things go badly."""
+        return value in self.bad
 
     def choice_label(self, value: object) -> str:
         """The words of an answer given (« » when none)."""
@@ -60,6 +83,64 @@ class QuestionSet:
     mail_intro: str
     questions: tuple[Question, ...]
     comment_label: str = "Un mot de plus ? (facultatif)"
+
+    def bad_answers(self, answers: dict[str, object] | None) -> tuple[Question, ...]:
+        """The questions whose answer says things go badly (none before an answer)."""
+        given = answers or {}
+        return tuple(q for q in self.questions if q.is_bad(given.get(q.key)))
+
+
+def _checkin_sets(day: int) -> dict[tuple[str, str], QuestionSet]:
+    """The check-in of day ``day`` of a contract, for the apprentice and for the structure."""
+    purpose = CHECKIN_PURPOSES[day]
+    when = f"le point au {day}e jour du contrat"
+    comment = "Une difficulté, une question, un mot de plus ? (facultatif)"
+    return {
+        (purpose, CANDIDATE_SIDE): QuestionSet(
+            purpose,
+            CANDIDATE_SIDE,
+            title=f"Votre apprentissage : {when}",
+            mail_subject=f"Votre apprentissage : {when}",
+            mail_intro="Votre contrat d'apprentissage a commencé il y a quelques semaines : "
+            "trois questions, sans vous connecter, pour nous dire comment il se passe. Si "
+            "quelque chose ne va pas, l'équipe de coordination vous appellera.",
+            questions=(
+                Question("going", "Comment se passent vos débuts ?", GOING_SCALE, BAD_ANSWERS),
+                Question(
+                    "supported",
+                    "Vous sentez-vous bien accompagné ou accompagnée par votre maître "
+                    "d'apprentissage ?",
+                    bad=BAD_ANSWERS,
+                ),
+                Question("carry_on", "Souhaitez-vous poursuivre ce contrat ?", bad=BAD_ANSWERS),
+            ),
+            comment_label=comment,
+        ),
+        (purpose, STRUCTURE_SIDE): QuestionSet(
+            purpose,
+            STRUCTURE_SIDE,
+            title=f"Votre apprenti ou apprentie : {when}",
+            mail_subject=f"Votre apprenti ou apprentie : {when}",
+            mail_intro="Le contrat d'apprentissage a commencé il y a quelques semaines : trois "
+            "questions, sans vous connecter, pour nous dire comment il se passe. Si quelque "
+            "chose ne va pas, l'équipe de coordination vous appellera.",
+            questions=(
+                Question(
+                    "going",
+                    "Comment se passent les débuts de votre apprenti ou apprentie ?",
+                    GOING_SCALE,
+                    BAD_ANSWERS,
+                ),
+                Question(
+                    "supported",
+                    "Le maître d'apprentissage a-t-il le temps de l'accompagner ?",
+                    bad=BAD_ANSWERS,
+                ),
+                Question("carry_on", "Souhaitez-vous poursuivre ce contrat ?", bad=BAD_ANSWERS),
+            ),
+            comment_label=comment,
+        ),
+    }
 
 
 QUESTION_SETS: dict[tuple[str, str], QuestionSet] = {
@@ -89,6 +170,8 @@ QUESTION_SETS: dict[tuple[str, str], QuestionSet] = {
             Question("ready", "Seriez-vous prêts à l'accueillir en apprentissage ?"),
         ),
     ),
+    **_checkin_sets(CHECKIN_DAYS[0]),
+    **_checkin_sets(CHECKIN_DAYS[1]),
 }
 
 

@@ -30,9 +30,11 @@ from data.mail.actions import STILL_LOOKING
 from data.mail.outbox import withdraw
 from data.models import (
     MATCH_SUBJECT,
+    PAIR_SUBJECT,
     AuditEntry,
     Base,
     Candidate,
+    CheckinCall,
     DiscoveryMatch,
     NotifyFrequency,
     Questionnaire,
@@ -187,6 +189,14 @@ def _blank_free_text(session: Session, person: Person) -> Counter[str]:
             .values(_blanks(texts)),
             synchronize="fetch",  # the pairs are read again just after, to stop them
         )
+    if person.pair_ids:
+        counts["pair_reasons_erased"] += _rows(
+            session,
+            update(CheckinCall)
+            .where(CheckinCall.suggestion_id.in_(person.pair_ids), CheckinCall.note != "")
+            .values(note=""),
+            synchronize="fetch",
+        )
     if person.discovery_ids:
         counts["pair_reasons_erased"] += _rows(
             session,
@@ -254,14 +264,15 @@ def _stop(
     )
     if stopped:
         counts["pairs_stopped"] += stopped
-    if person.discovery_ids:
-        counts["answer_links_deleted"] += _rows(
-            session,
-            delete(Questionnaire).where(
-                Questionnaire.subject_type == MATCH_SUBJECT,
-                Questionnaire.subject_id.in_(person.discovery_ids),
-            ),
-        )
+    # The questionnaires of the person's discoveries and of their contracts' check-ins, both
+    # sides' (what a structure answers is about the person).
+    asked = [
+        (Questionnaire.subject_type == subject) & Questionnaire.subject_id.in_(ids)
+        for subject, ids in ((MATCH_SUBJECT, person.discovery_ids), (PAIR_SUBJECT, person.pair_ids))
+        if ids
+    ]
+    if asked:
+        counts["answer_links_deleted"] += _rows(session, delete(Questionnaire).where(or_(*asked)))
     request = candidate.request
     if request is not None and request.status in CLOSED_BY_ERASURE:
         close_request(session, request, now=now, by_person=False)

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from data.models import (
     MATCH_SUBJECT,
+    PAIR_SUBJECT,
     AuditEntry,
     Candidate,
+    CheckinCall,
     DiscoveryMatch,
     DiscoveryWish,
     LibraryResource,
@@ -48,6 +50,7 @@ from data.operations.cv import cv_of
 from data.operations.suggestions import OBJECT_TYPE as PAIR
 from data.presentation import EVENT_LABELS, FIELD_LABELS, event_state
 from data.presentation import label as presentation_label
+from data.presentation.questionnaires import CANDIDATE_SIDE
 from data.presentation.reasons import CANDIDATE, reasons_for
 
 from .erasure import CAUSE_LABELS, ERASURE_ACTION, REQUEST_ACTIONS, ErasureCause
@@ -292,9 +295,37 @@ def _pairs(session: Session, person: Person, label: Label) -> list[dict[str, Any
                 "creee_le": _iso(s.created_at),
                 "statut_change_le": _iso(s.status_changed_at),
                 "historique": [_history_line(e, label) for e in histories[s.id]],
+                # The contract's check-ins (issue 19), both sides, and the calls after them.
+                **_checkins(session, s.id),
             }
         )
     return pairs
+
+
+def _checkins(session: Session, pair_id: int) -> dict[str, Any]:
+    """A pair's check-ins (the structure's without its address) and the coordination's calls."""
+    found = session.scalars(
+        select(Questionnaire)
+        .where(Questionnaire.subject_type == PAIR_SUBJECT, Questionnaire.subject_id == pair_id)
+        .order_by(Questionnaire.id)
+    )
+    calls = session.scalars(
+        select(CheckinCall).where(CheckinCall.suggestion_id == pair_id).order_by(CheckinCall.id)
+    )
+    return {
+        "questionnaires_de_suivi": [
+            {
+                "questionnaire": q.purpose,
+                "cote": q.side,
+                "envoye_a": q.recipient if q.side == CANDIDATE_SIDE else None,
+                "envoye_le": _iso(q.sent_at),
+                "repondu_le": _iso(q.answered_at),
+                "reponses": q.answers,
+            }
+            for q in found
+        ],
+        "appels_de_suivi": [{"le": _iso(c.called_at), "note": c.note} for c in calls],
+    }
 
 
 def _history_line(entry: AuditEntry, label: Label) -> dict[str, Any]:

@@ -196,6 +196,9 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "status": N,
         "reason": A,
     },
+    # A contract's check-ins (issue 19) are questionnaires too, about the pair; a coordinator's
+    # call after them keeps a note that may name the apprentice.
+    "checkin_calls": {"note": A},
     "questionnaires": {
         "purpose": N,
         "subject_type": N,
@@ -335,8 +338,13 @@ HOLDINGS: tuple[Holding, ...] = (
     ),
     Holding(
         "questionnaires",
-        "Questionnaires après une découverte",
+        "Questionnaires après une découverte et pendant les premiers jours du contrat",
         "questionnaires et réponses supprimés",
+    ),
+    Holding(
+        "checkin_calls",
+        "Appels de la coordination après les questionnaires du contrat",
+        "notes effacées ; la date de l'appel reste, sans texte",
     ),
     Holding(
         "audit_log",

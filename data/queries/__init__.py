@@ -8,6 +8,15 @@ and the review rule are the models' (``data.models``).
 """
 
 from .audience import COORDINATOR, PUBLIC, Audience
+from .checkins import (
+    SILENCE_DAYS,
+    Checkin,
+    PairCheckins,
+    PairToCall,
+    pair_checkins,
+    pairs_to_call,
+    to_call_count,
+)
 from .contracts import ContractOutcomes, contract_outcomes
 from .coordination import (
     STUCK_AFTER_DAYS,
@@ -195,6 +204,13 @@ __all__ = [
     "contract_counts",
     "ContractOutcomes",
     "contract_outcomes",
+    "SILENCE_DAYS",
+    "Checkin",
+    "PairCheckins",
+    "PairToCall",
+    "pair_checkins",
+    "pairs_to_call",
+    "to_call_count",
     "dashboard",
     "employer_offers",
     "find_ended_offer",

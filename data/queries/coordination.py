@@ -30,6 +30,7 @@ from data.models.employers import JoinRequestStatus, StructureJoinRequest
 from data.models.mail import OutboxMessage, OutboxStatus
 from matching import Allocation
 
+from .checkins import to_call_count
 from .discovery import discovery_review_count
 from .housing_needs import HOUSED, LIVE_PAIR
 from .moderation import structures_to_check_count
@@ -204,6 +205,8 @@ class Today:
     structures_to_check: int = 0
     #: Discovery days proposed to people, awaiting review (issue 18).
     discoveries_to_review: int = 0
+    #: Pairs whose check-ins ask for a call (``data.queries.checkins``).
+    to_call: int = 0
 
     @property
     def anything(self) -> bool:
@@ -211,6 +214,7 @@ class Today:
         return any(
             (
                 self.structures_to_check,
+                self.to_call,
                 self.join_requests,
                 self.to_review,
                 self.discoveries_to_review,
@@ -233,8 +237,8 @@ def today(session: Session, now: datetime, *, priority_only: bool = False) -> To
     """Return what waits for the coordinators at ``now``: structures to check, structures' join
     requests, suggestions to review, pairs stuck at a stage for :data:`STUCK_AFTER_DAYS`, open
     offers that no live suggestion reaches, active requests needing housing that no live
-    suggestion with a bed reaches, mails that failed for good (the plan's priority métiers only,
-    if asked, for the records that have one)."""
+    suggestion with a bed reaches, pairs whose check-ins ask for a call, mails that failed for
+    good (the plan's priority métiers only, if asked, for the records that have one)."""
     priority = (Metier.priority.is_(True),) if priority_only else ()
     stuck_stmt = (
         select(Suggestion)
@@ -294,6 +298,8 @@ def today(session: Session, now: datetime, *, priority_only: bool = False) -> To
         or 0,
         structures_to_check=structures_to_check_count(session),
         discoveries_to_review=discovery_review_count(session),
+        # Every métier: a pair in difficulty waits for a call whatever its métier.
+        to_call=to_call_count(session, now),
     )
 
 

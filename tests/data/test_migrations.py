@@ -251,3 +251,21 @@ def test_0025_adds_masters_whose_removal_leaves_their_offers_without(empty_engin
     assert "master_id" not in {c["name"] for c in inspect(empty_engine).get_columns("offers")}
     with empty_engine.begin() as conn:
         assert conn.execute(text("SELECT id FROM offers")).scalar_one() == 5
+
+
+def test_0032_adds_the_check_in_calls_and_removes_them(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0031_checkins")
+    assert "checkin_calls" in _user_tables(empty_engine)
+    columns = {c["name"]: c for c in inspect(empty_engine).get_columns("checkin_calls")}
+    assert set(columns) == {"id", "suggestion_id", "called_at", "called_by_id", "note"}
+    assert columns["called_by_id"]["nullable"] and not columns["note"]["nullable"]
+    keys = {
+        fk["referred_table"]: fk["options"].get("ondelete")
+        for fk in inspect(empty_engine).get_foreign_keys("checkin_calls")
+    }
+    assert keys == {"suggestions": "CASCADE", "users": "SET NULL"}
+    migrate.downgrade(empty_engine, "0030_apprenticeship_masters")
+    tables = _user_tables(empty_engine)
+    assert "checkin_calls" not in tables and "questionnaires" in tables
+    migrate.upgrade(empty_engine, "0031_checkins")
+    assert "checkin_calls" in _user_tables(empty_engine)

@@ -92,6 +92,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/suggestions/{proposed}", STAFF_ONLY),
     ("/coordination/suggestions/nouvelle", STAFF_ONLY),
     ("/coordination/binomes", STAFF_ONLY),
+    ("/coordination/binomes-a-appeler", STAFF_ONLY),
     ("/coordination/offres", STAFF_ONLY),
     ("/coordination/offres/{offer}", STAFF_ONLY),
     ("/coordination/demandes", STAFF_ONLY),
@@ -251,6 +252,8 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/suggestions/approuver", (302, 403, 403, 403, 302)),
     # A note posted empty: the pair's page again, with the message (400).
     ("/coordination/suggestions/{suggestion}/note", (302, 403, 403, 403, 400)),
+    # A call after the check-ins (issue 19) noted without its note: the pair's page, 400.
+    ("/coordination/suggestions/{suggestion}/appele", (302, 403, 403, 403, 400)),
     ("/coordination/recalculer", (302, 403, 403, 403, 302)),
     # The pair's story (issue 15): on the world's approved pair each is refused with a French
     # message (no interview nor contract yet, no stage change to undo, no contract to break).

@@ -30,6 +30,7 @@ from data.models import (
     SuggestionStatus,
 )
 from data.operations import audit
+from data.operations import checkins as checkin_ops
 from data.operations import employers as employer_ops
 from data.operations._common import local_today
 from data.operations.allocation import propose_allocation
@@ -234,6 +235,8 @@ def _suggestion_page(
         errors=errors,
         form=_story_form(s),
         undo=ops.undo_check(session, s, history=history),
+        checkins=queries.pair_checkins(session, s, datetime.now(UTC)),
+        silence_days=queries.SILENCE_DAYS,
         request_refusal=(
             ops.reopen_request_refusal(session, s)
             if s.status == SuggestionStatus.CONTRACT_SIGNED
@@ -409,6 +412,35 @@ def suggestion(suggestion_id: int) -> str:
 def pair_list() -> str:
     listing = _listing("binomes")
     return render_template("coordinator/pairs.html", listing=listing, page=listing.page)
+
+
+@bp.get("/binomes-a-appeler")
+def to_call() -> str:
+    """The pairs under contract whose day-15 or day-40 check-ins ask for a call (a bad answer,
+    or a side silent for a week), the longest waiting first, with the answers."""
+    return render_template(
+        "coordinator/to_call.html",
+        rows=queries.pairs_to_call(get_session(), datetime.now(UTC)),
+        silence_days=queries.SILENCE_DAYS,
+    )
+
+
+@bp.post("/suggestions/<id:suggestion_id>/appele")
+def mark_called(suggestion_id: int) -> Response | tuple:
+    """Record the call of a pair of the « to call » list, with its note (audited): the pair
+    leaves the list until a new bad answer or a new silence."""
+    s = _get(Suggestion, suggestion_id)
+    session = get_session()
+    try:
+        checkin_ops.mark_called(session, current_actor(), s, request.form)
+    except ValidationError as exc:
+        session.rollback()
+        return _suggestion_page(s, exc.errors), 400
+    except Conflict as exc:
+        return _refused(exc, redirect(url_for("coordinator.to_call")))
+    session.commit()
+    flash("Appel enregistré : le binôme quitte la liste des binômes à appeler.", "success")
+    return redirect(safe_back(request.form.get("back")) or url_for("coordinator.to_call"))
 
 
 #: The answers of a yes-or-no-or-unknown question of a form (« Non renseigné » is "").

@@ -13,11 +13,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from data.errors import Conflict, NotFound, ValidationError
-from data.models import MATCH_SUBJECT, DiscoveryMatch, Questionnaire
+from data.models import MATCH_SUBJECT, PAIR_SUBJECT, DiscoveryMatch, Questionnaire, Suggestion
 from data.operations import questionnaires as ops
+from data.operations.checkins import checkin_about
 from data.presentation.formatters import period_fr
 from data.presentation.questionnaires import (
     CANDIDATE_SIDE,
+    CHECKIN_PURPOSES,
     COMMENT,
     DISCOVERY,
     QuestionSet,
@@ -36,8 +38,25 @@ def _found(token: str) -> Questionnaire:
     return found
 
 
+#: The day of the contract each check-in's purpose asks about (issue 19).
+CHECKIN_DAY = {purpose: day for day, purpose in CHECKIN_PURPOSES.items()}
+#: What a check-in's page says once answered.
+CHECKIN_FOLLOW_UP = (
+    "Si l'une de vos réponses signale une difficulté, l'équipe de coordination vous appellera "
+    "dans les prochains jours."
+)
+
+
+def _checkin_pair(found: Questionnaire) -> Suggestion | None:
+    """The pair a check-in is about (None for another questionnaire, or a pair gone)."""
+    if found.purpose not in CHECKIN_DAY or found.subject_type != PAIR_SUBJECT:
+        return None
+    return get_session().get(Suggestion, found.subject_id)
+
+
 def _follow_up(found: Questionnaire) -> str | None:
-    """What the page offers once answered: a discovery's candidate turns it into a request."""
+    """What the page offers once answered: a discovery's candidate turns it into a request (a
+    link); a check-in says what happens to its answers (no link)."""
     discovery = (DISCOVERY, MATCH_SUBJECT, CANDIDATE_SIDE)
     if (found.purpose, found.subject_type, found.side) != discovery:
         return None
@@ -48,7 +67,11 @@ def _follow_up(found: Questionnaire) -> str | None:
 
 
 def _about(found: Questionnaire) -> str | None:
-    """What the questions are about, in a line (a discovery: its métier, structure and days)."""
+    """What the questions are about, in a line (a discovery: its métier, structure and days; a
+    check-in: the contract's métier, apprentice, structure, start and day)."""
+    pair = _checkin_pair(found)
+    if pair is not None:
+        return checkin_about(pair, CHECKIN_DAY[found.purpose])
     if (found.purpose, found.subject_type) != (DISCOVERY, MATCH_SUBJECT):
         return None
     match = get_session().get(DiscoveryMatch, found.subject_id)
@@ -73,6 +96,9 @@ def _page(
         errors=errors,
         comment=COMMENT,
         follow_up=_follow_up(found) if found.answered_at else None,
+        checkin_follow_up=(
+            CHECKIN_FOLLOW_UP if found.answered_at and found.purpose in CHECKIN_DAY else None
+        ),
     )
 
 
