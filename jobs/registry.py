@@ -21,6 +21,7 @@ from jobs.contacts import send_contacts
 from jobs.digests import send_digests
 from jobs.discovery import run_discovery
 from jobs.housing_survey import remind_housing_surveys
+from jobs.kit_nudges import send_kit_nudges
 from jobs.rematch import rematch
 from jobs.reminders import send_reminders
 from jobs.retention import apply_retention
@@ -136,6 +137,12 @@ JOBS: tuple[JobSpec, ...] = (
         remind_housing_surveys,
         "cron",
         {"hour": 9, "minute": 15},
+    ),
+    JobSpec(
+        "kit_nudges",
+        send_kit_nudges,
+        "cron",
+        {"hour": 8, "minute": 30},
     ),
     JobSpec(
         "discovery",

@@ -251,3 +251,24 @@ def test_0025_adds_masters_whose_removal_leaves_their_offers_without(empty_engin
     assert "master_id" not in {c["name"] for c in inspect(empty_engine).get_columns("offers")}
     with empty_engine.begin() as conn:
         assert conn.execute(text("SELECT id FROM offers")).scalar_one() == 5
+
+
+def test_0031_adds_the_kit_and_the_paid_leave_rule_and_undoes_both(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0030_apprenticeship_masters")
+    insert = (
+        "INSERT INTO legal_rules (key, value, valid_from, source, created_at) VALUES"
+        " ('paid_leave_days_per_month', 2.5, '2016-08-10', 'L3141-3', CURRENT_TIMESTAMP)"
+    )
+    with pytest.raises(IntegrityError, match="rule_key"), empty_engine.begin() as conn:
+        conn.execute(text(insert))
+    migrate.upgrade(empty_engine, "0031_welcome_kit")
+    with empty_engine.begin() as conn:
+        conn.execute(text(insert))
+    with pytest.raises(IntegrityError, match="rule_key"), empty_engine.begin() as conn:
+        conn.execute(text(insert.replace("paid_leave_days_per_month", "made_up")))
+    assert {"kit_templates", "welcome_kits", "welcome_kit_items"} <= _user_tables(empty_engine)
+
+    migrate.downgrade(empty_engine, "0030_apprenticeship_masters")
+    assert "welcome_kits" not in _user_tables(empty_engine)
+    with empty_engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM legal_rules")).scalar_one() == 0
