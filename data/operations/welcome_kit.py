@@ -167,15 +167,19 @@ def due_date(
 # --- Kits ---------------------------------------------------------------------------------------
 
 
+def _platform(actor: Actor) -> bool:
+    return not actor.is_person and actor.channel in (Channel.SYSTEM, Channel.JOB, Channel.CLI)
+
+
 def _staff(actor: Actor, message: str = STAFF_ONLY) -> None:
-    platform = not actor.is_person and actor.channel in (Channel.SYSTEM, Channel.JOB, Channel.CLI)
-    if not (actor.is_staff or platform):
+    if not (actor.is_staff or _platform(actor)):
         raise PermissionDenied(message)
 
 
 def may_see_kit(actor: Actor, kit: WelcomeKit) -> bool:
-    """Tell whether ``actor`` may read and tick a kit: staff, or the pair's own structure."""
-    if actor.is_staff:
+    """Tell whether ``actor`` may read and tick a kit: staff (or the platform itself), or the
+    pair's own structure."""
+    if actor.is_staff or _platform(actor):
         return True
     employer = kit.suggestion.offer.site.employer_id
     return actor.employer_id is not None and actor.employer_id == employer
