@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.actor import Actor, Channel
+from data.actor import Actor
 from data.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from data.mail.outbox import insert_for
 from data.models import (
@@ -35,10 +35,10 @@ from data.models import (
     WelcomeKitItem,
 )
 from data.queries.pay import rule_value
-from data.queries.welcome_kit import overdue_items
+from data.queries.welcome_kit import checklist_templates, overdue_items
 
 from . import audit
-from ._common import load, now_or_utc
+from ._common import is_platform, load, now_or_utc, require_staff
 from .validation import ErrorCollector, clean_date, clean_enum, clean_int, clean_text
 
 __all__ = [
@@ -167,32 +167,17 @@ def due_date(
 # --- Kits ---------------------------------------------------------------------------------------
 
 
-def _platform(actor: Actor) -> bool:
-    return not actor.is_person and actor.channel in (Channel.SYSTEM, Channel.JOB, Channel.CLI)
-
-
 def _staff(actor: Actor, message: str = STAFF_ONLY) -> None:
-    if not (actor.is_staff or _platform(actor)):
-        raise PermissionDenied(message)
+    require_staff(actor, message)
 
 
 def may_see_kit(actor: Actor, kit: WelcomeKit) -> bool:
     """Tell whether ``actor`` may read and tick a kit: staff (or the platform itself), or the
     pair's own structure."""
-    if actor.is_staff or _platform(actor):
+    if actor.is_staff or is_platform(actor):
         return True
     employer = kit.suggestion.offer.site.employer_id
     return actor.employer_id is not None and actor.employer_id == employer
-
-
-def _checklist(session: Session) -> list[KitTemplate]:
-    return list(
-        session.scalars(
-            select(KitTemplate)
-            .where(KitTemplate.part == KitPart.CHECKLIST)
-            .order_by(KitTemplate.position, KitTemplate.id)
-        )
-    )
 
 
 def _redate(session: Session, kit: WelcomeKit, items: Iterable[WelcomeKitItem]) -> None:
@@ -251,7 +236,7 @@ def build_kit(
         created_by_id=actor.user_id,
     )
     session.add(kit)
-    for template in _checklist(session):
+    for template in checklist_templates(session):
         kit.items.append(
             WelcomeKitItem(
                 template_key=template.key,
