@@ -337,3 +337,23 @@ def test_the_kit_follows_the_candidates_erasure(session: Session) -> None:
         == 0
     )
     assert kq.kit_for_pair(session, other.id) is not None
+
+
+def test_a_new_start_in_the_contracts_details_redates_the_kit(session: Session) -> None:
+    from data.operations.pairs import set_contract_details
+
+    pair = _pair(session)
+    actor = _coordinator(session)
+    pair_ops.mark_contract_signed(
+        session, pair, actor, now=NOW, story={"contract_start_on": "01/09/2026"}
+    )
+    set_contract_details(
+        session,
+        pair,
+        actor,
+        {"contract_signed_on": "20/08/2026", "contract_start_on": "10/07/2026"},
+        now=NOW,
+    )
+    kit = kq.kit_for_pair(session, pair.id)
+    assert kit is not None and kit.start_on == date(2026, 7, 10)
+    assert next(i for i in kit.items if i.template_key == "opco").due_on == date(2026, 7, 17)
