@@ -38,7 +38,7 @@ from data.queries.pay import rule_value
 from data.queries.welcome_kit import checklist_templates, overdue_items
 
 from . import audit
-from ._common import is_platform, load, now_or_utc, require_staff
+from ._common import is_platform, load, now_or_utc, require_staff, unique_guard
 from .validation import ErrorCollector, clean_date, clean_enum, clean_int, clean_text
 
 __all__ = [
@@ -75,6 +75,8 @@ MAX_OFFSET_DAYS = 550
 STAFF_ONLY = "Seule l'équipe de coordination modifie les modèles du kit d'accueil."
 UNCHANGED = "Le modèle est inchangé : rien à enregistrer."
 SAME_AS_CURRENT = "Cette version est déjà le texte du modèle : rien à rétablir."
+OFF_THE_LIST = "Choisissez une valeur de la liste."
+BUILT_ALREADY = "Le kit d'accueil de ce binôme vient d'être préparé : rechargez la page."
 NOT_YOURS = "Ce kit d'accueil n'est pas celui de votre structure."
 
 
@@ -229,25 +231,28 @@ def build_kit(
         session.flush()
         return kit
     kit = WelcomeKit(
-        suggestion=pair,
+        suggestion_id=pair.id,
         start_on=start,
         planned=planned,
         created_at=stamp,
         created_by_id=actor.user_id,
     )
-    session.add(kit)
-    for template in checklist_templates(session):
-        kit.items.append(
-            WelcomeKitItem(
-                template_key=template.key,
-                position=template.position,
-                label=template.title,
-                detail=template.body,
-                phase=template.phase or KitPhase.BEFORE_ARRIVAL,
-                offset_days=template.offset_days,
-                rule_key=template.rule_key,
+    # Two coordinators planning the same pair at once: one kit, the other told in French.
+    with unique_guard(session, "start_on", BUILT_ALREADY):
+        session.add(kit)
+        for template in checklist_templates(session):
+            kit.items.append(
+                WelcomeKitItem(
+                    template_key=template.key,
+                    position=template.position,
+                    label=template.title,
+                    detail=template.body,
+                    phase=template.phase or KitPhase.BEFORE_ARRIVAL,
+                    offset_days=template.offset_days,
+                    rule_key=template.rule_key,
+                )
             )
-        )
+    kit.suggestion = pair
     _redate(session, kit, kit.items)
     session.flush()
     audit.record(
@@ -397,6 +402,10 @@ def save_template(
     if template.part == KitPart.CHECKLIST:
         clean_phase = errors.run(clean_enum, phase, KitPhase, "phase")
         clean_rule = errors.run(clean_enum, rule_key or None, RuleKey, "rule_key", required=False)
+        # A value off the lists: said in words, never with the lists' codes.
+        for name, value, allowed in (("phase", phase, KitPhase), ("rule_key", rule_key, RuleKey)):
+            if value and value not in {m.value for m in allowed} and name in errors.errors:
+                errors.errors[name] = [OFF_THE_LIST]
         clean_offset = errors.run(
             clean_int,
             offset_days,

@@ -157,6 +157,8 @@ def test_a_checklist_template_takes_its_due_rule_and_refuses_bad_ones_in_french(
         ({"phase": "", "offset_days": "3"}, "obligatoire"),
         ({"phase": "first_day", "offset_days": "beaucoup"}, "Nombre entier attendu"),
         ({"phase": "first_day", "offset_days": "100000"}, "comprise entre"),
+        ({"phase": "jamais", "offset_days": "1"}, "Choisissez une valeur de la liste."),
+        ({"phase": "first_day", "rule_key": "pas_une_regle"}, "Choisissez une valeur de la liste."),
     ):
         answer = post(staff, url, {**form, **bad})
         assert answer.status_code == 400, bad
