@@ -102,8 +102,9 @@ def easter_sunday(year: int) -> date:
 
 
 def french_public_holidays(year: int) -> frozenset[date]:
-    """Return the eleven public holidays of mainland France in ``year`` (Alsace-Moselle's two
-    more are not counted): fixed days, and Easter Monday, Ascension and Whit Monday from Easter.
+    """Return the eleven public holidays of ``year`` (Code du travail, L3133-1; Alsace-Moselle's
+    two more, L3134-13, are not counted): fixed days, and Easter Monday, Ascension and Whit
+    Monday from Easter.
 
     >>> sorted(d.isoformat() for d in french_public_holidays(2026))[:4]
     ['2026-01-01', '2026-04-06', '2026-05-01', '2026-05-08']
