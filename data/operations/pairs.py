@@ -40,7 +40,7 @@ from .suggestions import (
     other_contract,
     pair_history,
 )
-from .welcome_kit import build_kit
+from .welcome_kit import build_kit, undo_signed_kit
 
 __all__ = [
     "INTERVIEW_DETAILS",
@@ -324,6 +324,10 @@ def undo_last_stage(
             request.status = RequestStatus(request_from)
             request.updated_at = stamp
             line["request_to"] = request_from
+    if details.get("welcome_kit"):  # a signing undone: its kit follows (issue 19)
+        line["welcome_kit"] = undo_signed_kit(
+            session, details["welcome_kit"], built=bool(details.get("welcome_kit_built"))
+        )
     if check.takes_place:
         try:
             fill_one_place(session, offer, now=stamp)

@@ -52,6 +52,7 @@ __all__ = [
     "due_date",
     "build_kit",
     "plan_signature",
+    "undo_signed_kit",
     "set_item_done",
     "save_template",
     "restore_template_version",
@@ -261,6 +262,21 @@ def build_kit(
         {"pair": pair.id, "planned": planned, "items": len(kit.items)}, now=stamp,
     )  # fmt: skip
     return kit
+
+
+def undo_signed_kit(session: Session, kit_id: int, *, built: bool) -> str:
+    """Follow the undo of a signature: the kit it built, untouched, is deleted; a kit planned
+    before, or ticked since, stays as planned. Returns what was done: deleted, planned, none."""
+    kit = session.get(WelcomeKit, kit_id)
+    if kit is None:
+        return "none"
+    if built and all(i.done_at is None for i in kit.items):
+        session.delete(kit)
+        session.flush()
+        return "deleted"
+    kit.planned = True
+    session.flush()
+    return "planned"
 
 
 def plan_signature(

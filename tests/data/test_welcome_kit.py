@@ -357,3 +357,26 @@ def test_a_new_start_in_the_contracts_details_redates_the_kit(session: Session) 
     kit = kq.kit_for_pair(session, pair.id)
     assert kit is not None and kit.start_on == date(2026, 7, 10)
     assert next(i for i in kit.items if i.template_key == "opco").due_on == date(2026, 7, 17)
+
+
+def test_undoing_the_signature_deletes_the_kit_it_built_and_keeps_a_planned_one(
+    session: Session,
+) -> None:
+    from data.operations.pairs import undo_last_stage
+
+    actor = _coordinator(session)
+    signed = _pair(session)
+    pair_ops.mark_contract_signed(
+        session, signed, actor, now=NOW, story={"contract_start_on": "01/09/2026"}
+    )
+    assert kq.kit_for_pair(session, signed.id) is not None
+    undo_last_stage(session, signed, actor, now=NOW)
+    assert signed.status == SuggestionStatus.INTERVIEW
+    assert kq.kit_for_pair(session, signed.id) is None
+
+    planned = _pair(session)
+    kit = k.plan_signature(session, actor, planned, "01/09/2026", now=NOW)
+    pair_ops.mark_contract_signed(session, planned, actor, now=NOW)
+    assert not kit.planned
+    undo_last_stage(session, planned, actor, now=NOW)
+    assert kq.kit_for_pair(session, planned.id) is kit and kit.planned
