@@ -18,6 +18,10 @@ their métiers whose applications close within two weeks at a centre within thei
 they are enrolled nowhere (``data.queries.closing_deadlines`` decides which). Each (session,
 recipient) is claimed in ``mail_notified_sessions`` as the suggestions are, and told once; a
 digest with deadlines alone goes out too.
+
+A structure's person whose digests come daily or weekly also reads there the welcome kit's
+overdue items (issue 19), each claimed for them in ``kit_item_nudges`` as the suggestions are and
+told once; the others get a mail per item from :mod:`jobs.kit_nudges`.
 """
 
 from __future__ import annotations
@@ -59,11 +63,13 @@ from data.models.mail import (
     NotifiedSuggestion,
     OutboxMessage,
 )
+from data.operations.welcome_kit import claim_overdue
 from data.platform_settings import ReviewRule, get_review_rule, visible_to_parties
 from data.presentation.labels import label
 from data.presentation.reasons import EMPLOYER, reasons_for
 from data.queries.library import has_library_digest_news, library_digest_news
 from data.queries.training import closing_deadlines
+from data.queries.welcome_kit import overdue_items
 from jobs.common import (
     MailBatch,
     Recipient,
@@ -85,6 +91,9 @@ CANDIDATE_KIND = "digest_candidate"
 EMPLOYER_KIND = "digest_employer"
 #: Statuses a digest announces: new pairs (shown automatically) and newly approved ones.
 NEW_STATUSES = (SuggestionStatus.PROPOSED, SuggestionStatus.APPROVED)
+#: The frequencies whose digests carry the welcome kit's overdue items (the others get a mail
+#: per item from :mod:`jobs.kit_nudges`, which skips these).
+KIT_DIGEST_FREQUENCIES = frozenset({NotifyFrequency.DAILY, NotifyFrequency.WEEKLY})
 
 
 def _period_key(
@@ -352,6 +361,9 @@ def send_digests(
             )
         )
         employer_ids = sorted(set(employer_ids) | {e for e in employers_with_news if e})
+        if freq in KIT_DIGEST_FREQUENCIES:  # the welcome kit's overdue items (issue 19)
+            late = {o.employer.id for o in overdue_items(s, local_date(at))}
+            employer_ids = sorted(set(employer_ids) | late)
 
     label = f"digests {freq.value}"
     cache: dict[str, Any] = {}
@@ -532,6 +544,36 @@ def _employer_digests(
     return ids
 
 
+def _kit_items(
+    s: Session,
+    batch: MailBatch,
+    employer: Employer,
+    recipient: Recipient,
+    freq: NotifyFrequency,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The welcome kit's overdue items of a daily or weekly digest, claimed for the recipient
+    (each told once: the claim is undone with the digest's savepoint if it does not go)."""
+    if freq not in KIT_DIGEST_FREQUENCIES:
+        return []
+    items = claim_overdue(s, employer.id, recipient.email, local_date(now), now)
+    return [
+        {
+            "label": i.label,
+            "due_on": i.due_on,
+            "apprentice": " ".join(
+                (
+                    i.kit.suggestion.request.candidate.first_name,
+                    i.kit.suggestion.request.candidate.last_name,
+                )
+            ).strip(),
+            "metier": i.kit.suggestion.offer.metier.label,
+            "link": url(batch.base_url, "employer_kit", kit_id=i.kit_id),
+        }
+        for i in items
+    ]
+
+
 def _employer_digest(
     s: Session,
     batch: MailBatch,
@@ -564,7 +606,8 @@ def _employer_digest(
     library, library_keys = _library_news(
         s, batch, Role.EMPLOYER, user and user.library_news_since, recipient.email, now
     )
-    if not suggestions and not library:
+    kit = _kit_items(s, batch, employer, recipient, freq, now)
+    if not suggestions and not library and not kit:
         return None
     per_offer: dict[int, list[Suggestion]] = defaultdict(list)
     for x in suggestions:
@@ -604,9 +647,11 @@ def _employer_digest(
         library=library[:MAX_ITEMS_PER_MAIL],
         library_hidden=max(0, len(library) - MAX_ITEMS_PER_MAIL),
         library_url=url(batch.base_url, "library"),
+        kit=kit,
     )
     if mail_id is None:
         raise Skip("employers_already_this_period")
+    counts["kit_nudges"] += len(kit)
     counts["employer_mails"] += 1
     counts["employer_suggestions"] += len(suggestions)
     counts["employer_library_news"] += len(library)

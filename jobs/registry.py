@@ -22,6 +22,7 @@ from jobs.contacts import send_contacts
 from jobs.digests import send_digests
 from jobs.discovery import run_discovery
 from jobs.housing_survey import remind_housing_surveys
+from jobs.kit_nudges import send_kit_nudges
 from jobs.rematch import rematch
 from jobs.reminders import send_reminders
 from jobs.retention import apply_retention
@@ -141,6 +142,12 @@ JOBS: tuple[JobSpec, ...] = (
     # The contracts' check-ins at day 15 and day 40 (issue 19): in the morning, when people
     # read their mail at work.
     JobSpec("checkins", send_checkins, "cron", {"hour": 9, "minute": 45}),
+    JobSpec(
+        "kit_nudges",
+        send_kit_nudges,
+        "cron",
+        {"hour": 8, "minute": 30},
+    ),
     JobSpec(
         "discovery",
         run_discovery,

@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
         signin,
         training,
         training_public,
+        welcome_kit,
     )
 
     for module in (
@@ -113,6 +114,8 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in discovery.BLUEPRINTS:  # issue 18: discovery days, each space's pages
         app.register_blueprint(blueprint)
     app.register_blueprint(masters.bp)  # issue 19: « Nos maîtres d'apprentissage »
+    for blueprint in welcome_kit.BLUEPRINTS:  # issue 19: the welcome kit, each space's pages
+        app.register_blueprint(blueprint)
     dev.register(app)  # the local mailbox: in development only
     register_api(app)
 

@@ -52,6 +52,7 @@ LINKS: dict[str, Link] = {
     "employer_offer": _get("/employeur/offres/{offer_id}", "employer.offer"),
     "employer_offer_edit": _get("/employeur/offres/{offer_id}/modifier", "employer.edit_offer"),
     "employer_notifications": _get("/employeur/notifications", "employer.notifications"),
+    "employer_kit": _get("/employeur/kits/{kit_id}", "kit_employer.kit"),
     "coordination_home": _get("/coordination/", "coordinator.dashboard"),
     "coordination_structures": _get("/coordination/structures/", "structures.queue"),
     # The page answers a click; the POST is the one-click answer (a button on that page).

@@ -79,11 +79,31 @@ from .training import (
     employer_training_centres,
 )
 from .users import Role, User
+from .welcome_kit import (
+    MAX_KIT_BODY,
+    MAX_KIT_TITLE,
+    KitItemNudge,
+    KitPart,
+    KitPhase,
+    KitTemplate,
+    KitTemplateVersion,
+    WelcomeKit,
+    WelcomeKitItem,
+)
 
 # Modules whose tables must be registered on Base.metadata; import their classes from them.
 from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
+    "MAX_KIT_BODY",
+    "MAX_KIT_TITLE",
+    "KitItemNudge",
+    "KitPart",
+    "KitPhase",
+    "KitTemplate",
+    "KitTemplateVersion",
+    "WelcomeKit",
+    "WelcomeKitItem",
     "MAX_DISCOVERY_DAYS",
     "MATCH_SUBJECT",
     "DiscoveryDay",

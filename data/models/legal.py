@@ -36,6 +36,8 @@ class RuleKey(enum.StrEnum):
     MASTER_EXTRA_REPEATING = "master_extra_repeating"
     #: Working days of paid leave to prepare the exams, in the month before them (L6222-35).
     EXAM_LEAVE_DAYS = "exam_leave_days"
+    #: Working days of paid leave earned per month of actual work (L3141-3).
+    PAID_LEAVE_DAYS_PER_MONTH = "paid_leave_days_per_month"
 
 
 class RuleUnit(enum.StrEnum):
@@ -53,6 +55,7 @@ RULE_UNITS: dict[RuleKey, RuleUnit] = {
     RuleKey.MASTER_MAX_APPRENTICES: RuleUnit.APPRENTICES,
     RuleKey.MASTER_EXTRA_REPEATING: RuleUnit.APPRENTICES,
     RuleKey.EXAM_LEAVE_DAYS: RuleUnit.WORKING_DAYS,
+    RuleKey.PAID_LEAVE_DAYS_PER_MONTH: RuleUnit.WORKING_DAYS,
 }
 
 

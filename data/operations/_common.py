@@ -12,8 +12,9 @@ from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.actor import Actor, Channel
 from data.db import rows_changed
-from data.errors import NotFound, ValidationError
+from data.errors import NotFound, PermissionDenied, ValidationError
 from data.models import utcnow
 
 __all__ = ["PARIS", "load", "now_or_utc", "local_today", "unique_guard", "update_if"]
@@ -34,6 +35,17 @@ def load(session: Session, model: type[M], obj_or_id: M | int, what: str) -> M:
     if obj is None:
         raise NotFound(what, obj_or_id)
     return obj
+
+
+def is_platform(actor: Actor) -> bool:
+    """Tell whether ``actor`` is the platform itself (the system, a job, the command line)."""
+    return not actor.is_person and actor.channel in (Channel.SYSTEM, Channel.JOB, Channel.CLI)
+
+
+def require_staff(actor: Actor, message: str) -> None:
+    """Raise ``PermissionDenied(message)`` unless ``actor`` is staff or the platform itself."""
+    if not (actor.is_staff or is_platform(actor)):
+        raise PermissionDenied(message)
 
 
 def now_or_utc(now: datetime | None) -> datetime:

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.actor import Actor, Channel
-from data.errors import NotFound, PermissionDenied, ValidationError
+from data.actor import Actor
+from data.errors import NotFound, ValidationError
 from data.models import (
     MAX_SHEET_BODY,
     MAX_SHEET_SOURCES,
@@ -23,7 +23,7 @@ from data.models import (
 )
 
 from . import audit
-from ._common import now_or_utc
+from ._common import now_or_utc, require_staff
 from .validation import ErrorCollector, clean_text
 
 __all__ = [
@@ -43,9 +43,7 @@ SAME_AS_CURRENT = "Cette version est déjà le texte de la fiche : rien à réta
 
 
 def _staff(actor: Actor) -> None:
-    platform = not actor.is_person and actor.channel in (Channel.SYSTEM, Channel.JOB, Channel.CLI)
-    if not (actor.is_staff or platform):
-        raise PermissionDenied(STAFF_ONLY)
+    require_staff(actor, STAFF_ONLY)
 
 
 def sheet_of(session: Session, metier_code: str) -> MetierSheet | None:

@@ -40,6 +40,7 @@ from .suggestions import (
     other_contract,
     pair_history,
 )
+from .welcome_kit import build_kit, undo_signed_kit
 
 __all__ = [
     "INTERVIEW_DETAILS",
@@ -146,8 +147,9 @@ def set_contract_details(
     expected: SuggestionStatus | str | None = None,
 ) -> Suggestion:
     """Set a signed contract's details (staff): ``contract_signed_on``, ``contract_start_on``,
-    ``training_centre``, ``contract_kind``; an empty one is erased."""
-    return _set_details(
+    ``training_centre``, ``contract_kind``; an empty one is erased. A running contract's welcome
+    kit follows a new start (its items not done are re-dated)."""
+    pair = _set_details(
         session,
         suggestion,
         actor,
@@ -159,6 +161,9 @@ def set_contract_details(
         now,
         expected,
     )
+    if pair.status == S.CONTRACT_SIGNED and pair.contract_start_on is not None:
+        build_kit(session, pair, actor, now=now)
+    return pair
 
 
 @dataclass(frozen=True)
@@ -319,6 +324,10 @@ def undo_last_stage(
             request.status = RequestStatus(request_from)
             request.updated_at = stamp
             line["request_to"] = request_from
+    if details.get("welcome_kit"):  # a signing undone: its kit follows (issue 19)
+        line["welcome_kit"] = undo_signed_kit(
+            session, details["welcome_kit"], built=bool(details.get("welcome_kit_built"))
+        )
     if check.takes_place:
         try:
             fill_one_place(session, offer, now=stamp)

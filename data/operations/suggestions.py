@@ -46,6 +46,7 @@ from .offers import (
 from .pair_fields import clean_story, story_json
 from .requests import mark_request_matched, reactivate_request
 from .validation import ErrorCollector, clean_text
+from .welcome_kit import build_kit, kit_of
 
 __all__ = [
     "SUGGESTION_TRANSITIONS",
@@ -337,6 +338,11 @@ def change_suggestion_status(
         details["place"] = "taken"
         details["request_from"] = request_before.value
         take_bed(session, suggestion, details, now=stamp)
+        # The welcome kit (issue 19), or the one built when the signature was planned.
+        planned_before = kit_of(session, suggestion.id) is not None
+        details["welcome_kit"] = build_kit(session, suggestion, actor, now=stamp).id
+        if not planned_before:
+            details["welcome_kit_built"] = True
     if plan.frees_place:
         free_one_place(session, offer, now=stamp)
         details["place"] = "freed"

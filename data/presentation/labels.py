@@ -39,6 +39,8 @@ from data.models import (
     HousingKind,
     HousingSource,
     Interest,
+    KitPart,
+    KitPhase,
     LegalRule,
     LibraryAudience,
     LibraryCategory,
@@ -183,7 +185,18 @@ LABELS: dict[type[enum.Enum], dict[str, str]] = {
         "master_max_apprentices": "Apprentis encadrés à la fois par un maître d'apprentissage",
         "master_extra_repeating": "Apprenti supplémentaire après un échec à l'examen",
         "exam_leave_days": "Congé pour préparer les examens, dans le mois qui les précède",
+        "paid_leave_days_per_month": "Congés payés acquis par mois de travail effectif",
     },
+    KitPhase: {
+        "before_arrival": "Avant l'arrivée",
+        "first_day": "Le premier jour",
+        "first_week": "La première semaine",
+        "first_month": "Le premier mois",
+        "before_centre": "Avant la première période au centre",
+        "day_45": "Le 45e jour de formation pratique",
+        "mid_year": "À mi-parcours",
+    },
+    KitPart: {"booklet": "Livret de l'apprenti", "checklist": "Liste des préparatifs"},
     BreakParty: {
         "employer": "L'employeur",
         "apprentice": "L'apprenti",
@@ -322,6 +335,7 @@ HOUSING_MANAGER_LABELS: dict[str, str] = {
 
 #: French names of the scheduled jobs, for coordinators (``jobs.registry`` declares the jobs).
 JOB_LABELS: dict[str, str] = {
+    "kit_nudges": "Kits d'accueil : points en retard signalés aux structures",
     "sender": "Envoi des messages en attente",
     "rematch": "Suggestions : recalcul après modification des offres ou des demandes",
     "rematch_full": "Suggestions : recalcul complet de la nuit",
@@ -401,6 +415,9 @@ COUNT_LABELS: dict[str, str] = {
     "pair_reasons_erased": "motifs de binômes effacés",
     "pairs": "binômes",
     "pairs_stopped": "binômes arrêtés",
+    "welcome_kits_deleted": "kits d'accueil supprimés",
+    "kit_nudges": "points en retard signalés aux structures",
+    "kit_nudge_mails": "courriels de points en retard",
     "rate_limit_counters_deleted": "compteurs de tentatives supprimés",
     "recovered": "courriels repris",
     "released": "courriels rendus à la file sans essai",
@@ -622,6 +639,9 @@ FIELD_LABELS: dict[str, str] = {
     "supported": "Accompagnement par le maître d'apprentissage",
     "carry_on": "Poursuivre le contrat ?",
     "call_note": "Ce qui s'est dit lors de l'appel",
+    "phase": "Quand",
+    "offset_days": "Échéance en jours après le début du contrat",
+    "rule_key": "Règle légale qui donne l'échéance",
     # Employers and sites
     "name": "Nom",
     "siret": "SIRET",

@@ -36,6 +36,7 @@ from data.models import (
     Candidate,
     CheckinCall,
     DiscoveryMatch,
+    KitItemNudge,
     NotifyFrequency,
     Questionnaire,
     RequestMetier,
@@ -43,6 +44,8 @@ from data.models import (
     Suggestion,
     SuggestionStatus,
     User,
+    WelcomeKit,
+    WelcomeKitItem,
 )
 from data.models.auth import ApiToken, LoginToken, RateLimitWindow, TotpUse
 from data.models.mail import (
@@ -259,6 +262,14 @@ def _stop(
                 session, pair, target, actor, reason=ERASED_REASON, now=now, expected=pair.status
             )
             counts["pairs_stopped"] += 1
+    if person.pair_ids:  # the kit speaks of the person: deleted with its checklist
+        kits = select(WelcomeKit.id).where(WelcomeKit.suggestion_id.in_(person.pair_ids))
+        items = select(WelcomeKitItem.id).where(WelcomeKitItem.kit_id.in_(kits))
+        _rows(session, delete(KitItemNudge).where(KitItemNudge.item_id.in_(items)))
+        _rows(session, delete(WelcomeKitItem).where(WelcomeKitItem.kit_id.in_(kits)))
+        counts["welcome_kits_deleted"] = _rows(
+            session, delete(WelcomeKit).where(WelcomeKit.suggestion_id.in_(person.pair_ids))
+        )
     stopped = discovery_ops.stop_discoveries_of(
         session, candidate.id, actor, ERASED_REASON, now=now
     )

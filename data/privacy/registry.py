@@ -81,6 +81,22 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     # the structure, with what a contract states of them (role, diploma, experience), no more.
     # Removed with their structure, or by the structure's people on its pages.
     "apprenticeship_masters": {"name": OTHER, "role": OTHER, "diploma": OTHER},
+    # The welcome kit (issue 19): the coordinators' templates (no person), each pair's kit as
+    # built (the templates' text and due dates; the apprentice's facts are read live from the
+    # pair, so they follow the erasure; the kit is deleted with it), and the structure's staff
+    # told of an overdue item (not candidates).
+    "kit_templates": {"key": N, "part": N, "title": N, "body": N, "phase": N, "rule_key": N},
+    "kit_template_versions": {"title": N, "body": N, "phase": N, "rule_key": N},
+    "welcome_kits": {"start_on": N},
+    "welcome_kit_items": {
+        "template_key": N,
+        "label": N,
+        "detail": N,
+        "phase": N,
+        "rule_key": N,
+        "due_on": N,
+    },
+    "kit_item_nudges": {"recipient": OTHER},
     "users": {"email": P, "role": N, "display_name": OTHER, "password_hash": N, "totp_secret": N},
     "login_tokens": {"token_hash": N},
     # A sign-in address change waiting for its link (issue 15): both addresses are the person's.
@@ -325,6 +341,11 @@ HOLDINGS: tuple[Holding, ...] = (
         "Mises en relation",
         "raisons écrites effacées ; les mises en relation en cours sont arrêtées ; un contrat "
         "signé reste compté, sans nom",
+    ),
+    Holding(
+        "welcome_kits",
+        "Votre kit d'accueil",
+        "kit supprimé, avec la liste des préparatifs de la structure",
     ),
     Holding(
         "discovery_wishes",

@@ -21,6 +21,10 @@ from sqlalchemy.orm import Session
 from data.models import (
     AgeBand,
     Commune,
+    KitPart,
+    KitPhase,
+    KitTemplate,
+    KitTemplateVersion,
     LegalRule,
     Metier,
     MetierSheet,
@@ -44,6 +48,8 @@ __all__ = [
     "read_smic",
     "read_legal_rules",
     "read_apprentice_aids",
+    "read_kit_templates",
+    "load_kit_templates",
     "load_reference",
 ]
 
@@ -56,6 +62,7 @@ SMIC_CSV = REFERENCE_DIR / "smic.csv"
 LEGAL_RULES_CSV = REFERENCE_DIR / "legal_rules.csv"
 APPRENTICE_AIDS_CSV = REFERENCE_DIR / "apprentice_aids.csv"
 METIER_SHEETS_DIR = REFERENCE_DIR / "metier_sheets"
+KIT_DIR = REFERENCE_DIR / "kit"
 #: The line of a seed sheet after which its sources are written.
 SOURCES_HEADING = "## Sources"
 
@@ -203,12 +210,69 @@ def load_metier_sheets(session: Session, directory: Path = METIER_SHEETS_DIR) ->
     return added
 
 
+def read_kit_templates(directory: Path = KIT_DIR) -> list[dict[str, Any]]:
+    """Return the welcome kit's seed templates: the booklet's sections (``booklet/NN-key.md``,
+    first line ``# title``) then the checklist's items (``checklist.csv``), as model fields."""
+    rows: list[dict[str, Any]] = []
+    for n, path in enumerate(sorted((directory / "booklet").glob("*.md")), start=1):
+        head, _, body = path.read_text(encoding="utf-8").partition("\n")
+        rows.append(
+            {
+                "key": path.stem.split("-", 1)[1],
+                "part": KitPart.BOOKLET,
+                "position": n * 10,
+                "title": head.removeprefix("# ").strip(),
+                "body": body.strip(),
+            }
+        )
+    with (directory / "checklist.csv").open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            rows.append(
+                {
+                    "key": row["key"],
+                    "part": KitPart.CHECKLIST,
+                    "position": int(row["position"]),
+                    "title": row["title"],
+                    "body": row["body"],
+                    "phase": KitPhase(row["phase"]),
+                    "offset_days": int(row["offset_days"]) if row["offset_days"] else None,
+                    "rule_key": RuleKey(row["rule_key"]) if row["rule_key"] else None,
+                }
+            )
+    return rows
+
+
+def load_kit_templates(session: Session, directory: Path = KIT_DIR) -> int:
+    """Add each seed template of the welcome kit that is missing (never overwrites one that
+    coordinators edited); return how many were added. Each gets its first version, no author."""
+    have = set(session.scalars(select(KitTemplate.key)))
+    added = 0
+    for row in read_kit_templates(directory):
+        if row["key"] in have:
+            continue
+        template = KitTemplate(**row)
+        template.versions.append(
+            KitTemplateVersion(
+                title=row["title"],
+                body=row["body"],
+                phase=row.get("phase"),
+                offset_days=row.get("offset_days"),
+                rule_key=row.get("rule_key"),
+            )
+        )
+        session.add(template)
+        added += 1
+    session.flush()
+    return added
+
+
 def load_reference(session: Session, communes_path: Path = COMMUNES_CSV) -> dict[str, int]:
     """Load or refresh the métiers and communes, add missing seed sheets; idempotent. Returns
     the row counts."""
     metiers, communes = cast(Table, Metier.__table__), cast(Table, Commune.__table__)
     _upsert(session, metiers, [_metier_row(m) for m in read_metiers()], "code")
     load_metier_sheets(session)
+    load_kit_templates(session)
     if communes_path.exists():
         _upsert(session, communes, list(read_communes(communes_path)), "insee")
     # The pay grid and the SMIC: the shipped rows are refreshed; rows admins added are kept.

@@ -313,3 +313,21 @@ def test_every_offer_names_a_master_of_its_structure(demo) -> None:
     capacities = master_capacities(session)
     assert capacities is not None and set(capacities.values()) <= {0, 1, 2}
     assert 0 < sum(1 for c in capacities.values() if c > 0) < len(masters) + 1
+
+
+def test_every_signed_pair_of_the_demo_has_its_welcome_kit(demo) -> None:
+    """Issue 19: the demo's contracts were signed through the pairs' life cycle, which builds
+    each pair's kit, dated from the contract's start."""
+    from data.models import WelcomeKit
+
+    session, _counts, _ = demo
+    signed = session.scalars(
+        select(Suggestion).where(Suggestion.contract_signed_on.is_not(None))
+    ).all()
+    assert signed
+    kits = {k.suggestion_id: k for k in session.scalars(select(WelcomeKit))}
+    assert set(kits) == {s.id for s in signed}
+    for pair in signed:
+        kit = kits[pair.id]
+        assert kit.start_on == pair.contract_start_on and not kit.planned
+        assert kit.items and all(i.due_on is not None for i in kit.items)

@@ -253,7 +253,7 @@ def test_0025_adds_masters_whose_removal_leaves_their_offers_without(empty_engin
         assert conn.execute(text("SELECT id FROM offers")).scalar_one() == 5
 
 
-def test_0032_adds_the_check_in_calls_and_removes_them(empty_engine: Engine) -> None:
+def test_0031_adds_the_check_in_calls_and_removes_them(empty_engine: Engine) -> None:
     migrate.upgrade(empty_engine, "0031_checkins")
     assert "checkin_calls" in _user_tables(empty_engine)
     columns = {c["name"]: c for c in inspect(empty_engine).get_columns("checkin_calls")}
@@ -269,3 +269,24 @@ def test_0032_adds_the_check_in_calls_and_removes_them(empty_engine: Engine) -> 
     assert "checkin_calls" not in tables and "questionnaires" in tables
     migrate.upgrade(empty_engine, "0031_checkins")
     assert "checkin_calls" in _user_tables(empty_engine)
+
+
+def test_0032_adds_the_kit_and_the_paid_leave_rule_and_undoes_both(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0031_checkins")
+    insert = (
+        "INSERT INTO legal_rules (key, value, valid_from, source, created_at) VALUES"
+        " ('paid_leave_days_per_month', 2.5, '2016-08-10', 'L3141-3', CURRENT_TIMESTAMP)"
+    )
+    with pytest.raises(IntegrityError, match="rule_key"), empty_engine.begin() as conn:
+        conn.execute(text(insert))
+    migrate.upgrade(empty_engine, "0032_welcome_kit")
+    with empty_engine.begin() as conn:
+        conn.execute(text(insert))
+    with pytest.raises(IntegrityError, match="rule_key"), empty_engine.begin() as conn:
+        conn.execute(text(insert.replace("paid_leave_days_per_month", "made_up")))
+    assert {"kit_templates", "welcome_kits", "welcome_kit_items"} <= _user_tables(empty_engine)
+
+    migrate.downgrade(empty_engine, "0031_checkins")
+    assert "welcome_kits" not in _user_tables(empty_engine)
+    with empty_engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM legal_rules")).scalar_one() == 0

@@ -238,7 +238,8 @@ def test_the_shipped_rules_of_the_apprenticeship_and_their_sources() -> None:
     rules = {r["key"]: r for r in read_legal_rules()}
     # Every rule the code reads ships, with its article (issue 19).
     assert set(rules) == set(RuleKey)
-    assert {k: int(r["value"]) for k, r in rules.items()} == {
+    assert {k: Decimal(r["value"]) for k, r in rules.items()} == {
+        RuleKey.PAID_LEAVE_DAYS_PER_MONTH: Decimal("2.5"),
         RuleKey.TRIAL_DAYS: 45,
         RuleKey.OPCO_DEPOSIT_DAYS: 5,
         RuleKey.MASTER_MAX_APPRENTICES: 2,
@@ -251,6 +252,7 @@ def test_the_shipped_rules_of_the_apprenticeship_and_their_sources() -> None:
         RuleKey.MASTER_MAX_APPRENTICES: "R6223-6",
         RuleKey.MASTER_EXTRA_REPEATING: "R6223-6",
         RuleKey.EXAM_LEAVE_DAYS: "L6222-35",
+        RuleKey.PAID_LEAVE_DAYS_PER_MONTH: "L3141-3",
     }
     assert all(articles[k] in r["source"] for k, r in rules.items())
 

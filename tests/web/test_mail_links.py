@@ -21,6 +21,7 @@ SAMPLES: dict[str, object] = {
     "centre_id": 3,
     "resource_id": 5,
     "day_id": 4,
+    "kit_id": 6,
     "code": "aide-soignant",
     "token": "AbC-123_xyz",
 }

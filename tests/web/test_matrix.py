@@ -16,8 +16,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from data.actor import Actor
-from data.models import Base, DiscoveryMatch, MetierSheet, MetierSheetVersion, Role, User
+from data.models import (
+    Base,
+    DiscoveryMatch,
+    KitTemplate,
+    MetierSheet,
+    MetierSheetVersion,
+    Role,
+    User,
+)
 from data.operations import discovery as discovery_ops
+from data.operations import welcome_kit as kit_ops
 from tests.data import factories as f
 from tests.web.conftest import World, post, sign_in
 
@@ -210,6 +219,24 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/recensement-logements/2147483647", (302, 403, 403, 403, 404)),
     ("/coordination/recensement-logements/2147483647/reponses.csv", (302, 403, 403, 403, 404)),
     ("/logement/recensement/unknown-token", (404, 404, 404, 404, 404)),
+    # The welcome kit (issue 19): the world's approved pair has its signature planned, so a
+    # kit; the structure's pages, the person's booklet (one: the list leads to it), staff pages.
+    ("/employeur/kits/", EMPLOYER_ONLY),
+    ("/employeur/kits/{kit}", EMPLOYER_OWN),
+    ("/employeur/kits/{kit}/kit-accueil.pdf", EMPLOYER_OWN),
+    ("/employeur/kits/2147483647", (302, 403, 404, 404, 403)),
+    ("/candidat/kits/", (302, 302, 403, 403, 403)),
+    ("/candidat/kits/{kit}", CANDIDATE_ONLY),
+    ("/candidat/kits/{kit}/livret-accueil.pdf", CANDIDATE_ONLY),
+    ("/candidat/kits/2147483647", (302, 404, 403, 403, 403)),
+    ("/coordination/kits/retards", STAFF_ONLY),
+    ("/coordination/kits/{kit}", STAFF_ONLY),
+    ("/coordination/kits/{kit}/kit-accueil.pdf", STAFF_ONLY),
+    ("/coordination/kits/2147483647", (302, 403, 403, 403, 404)),
+    ("/coordination/kits/modeles", STAFF_ONLY),
+    ("/coordination/kits/modeles/{kit_template}/modifier", STAFF_ONLY),
+    ("/coordination/kits/modeles/{kit_template}/historique", STAFF_ONLY),
+    ("/coordination/kits/modeles/2147483647/historique", (302, 403, 403, 403, 404)),
     # The mallette (issue 18): anyone reads and searches; coordinators write and publish.
     ("/mallette", PUBLIC),
     ("/mallette?q=formation&categorie=legal&public=employers", PUBLIC),
@@ -346,6 +373,17 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/metiers/aide-soignant/modifier", (302, 403, 403, 403, 400)),
     ("/metiers/aide-soignant/versions/{sheet_version}/restaurer", (302, 403, 403, 403, 302)),
     ("/metiers/infirmier/versions/{sheet_version}/restaurer", (302, 403, 403, 403, 404)),
+    # The welcome kit (issue 19): an item posted without « done » is refused with a message (back
+    # to the kit); a planned signature without a date, the same; a template posted empty, the
+    # form again (400); the seed version, already the text, is not restored (back, with why).
+    ("/employeur/kits/{kit}/points/{kit_item}", (302, 403, 302, 404, 403)),
+    ("/coordination/kits/{kit}/points/{kit_item}", (302, 403, 403, 403, 302)),
+    ("/coordination/kits/binomes/{suggestion}/signature-prevue", (302, 403, 403, 403, 302)),
+    ("/coordination/kits/modeles/{kit_template}/modifier", (302, 403, 403, 403, 400)),
+    (
+        "/coordination/kits/modeles/{kit_template}/versions/{kit_version}/restaurer",
+        (302, 403, 403, 403, 302),
+    ),
     ("/mallette/nouvelle", (302, 403, 403, 403, 400)),
     ("/mallette/2147483647/modifier", (302, 403, 403, 403, 404)),
     ("/mallette/2147483647/publier", (302, 403, 403, 403, 404)),
@@ -393,6 +431,27 @@ def _discovery(session: Session, world: World) -> dict[str, int]:
     return {"dday": found.day_id, "dwish": found.wish_id, "dmatch": found.id}
 
 
+def _kit(session: Session, world: World) -> dict[str, int]:
+    """The kit of the world's pair, its signature planned (made once per world)."""
+    kit = kit_ops.kit_of(session, world.suggestion.id)
+    if kit is None:
+        kit = kit_ops.plan_signature(
+            session,
+            Actor.user(world.coordinator),
+            world.suggestion,
+            (date.today() + timedelta(days=30)).isoformat(),
+        )
+        session.commit()
+    template = session.scalar(select(KitTemplate).where(KitTemplate.key == "welcome"))
+    assert template is not None
+    return {
+        "kit": kit.id,
+        "kit_item": kit.items[0].id,
+        "kit_template": template.id,
+        "kit_version": template.versions[0].id,
+    }
+
+
 def _ids(world: World) -> dict[str, int]:
     assert world.offer.site is not None
     session = object_session(world.offer)
@@ -407,6 +466,7 @@ def _ids(world: World) -> dict[str, int]:
     discovery = _discovery(session, world)
     return {
         **discovery,
+        **_kit(session, world),
         "sheet_version": sheet_version,
         "offer": world.offer.id,
         "draft": world.draft.id,

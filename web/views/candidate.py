@@ -35,6 +35,7 @@ from data.operations import discovery as discovery_ops
 from data.operations.communes import COMMUNE_NOT_FOUND, commune_label, resolve_commune
 from data.operations.suggestions import PAIR_ENDED
 from data.presentation.labels import label
+from data.queries.welcome_kit import kits_of_candidate
 from web.cvfiles import cv_dir, send_cv
 from web.db import get_session
 from web.errors import too_large_answer
@@ -134,6 +135,7 @@ def dashboard() -> str:
         offered=offered,
         nearest=nearest,
         standing=where,
+        kits=kits_of_candidate(get_session(), candidate.id),
     )
 
 

@@ -37,6 +37,7 @@ from data.operations.allocation import propose_allocation
 from data.operations.communes import commune_label, resolve_commune
 from data.operations.pair_fields import CONTRACT_FIELDS, INTERVIEW_FIELDS, RUPTURE_FIELDS
 from data.operations.validation import clean_id
+from data.operations.welcome_kit import kit_of
 from data.presentation import agree, label, number, plural
 from data.queries.lists import LISTS, list_page
 from data.recompute import recompute_suggestions
@@ -243,6 +244,7 @@ def _suggestion_page(
             else None
         ),
         back=_back("coordinator.queue"),
+        kit=kit_of(session, s.id),
     )
 
 
