@@ -30,7 +30,8 @@ run: install
 
 ## Run the whole suite: lint, then every test (on PostgreSQL too when PASSERELLE_TEST_DATABASE_URL is set),
 ## in TEST_WORKERS processes (pytest-xdist; each has its own PostgreSQL database, see tests/conftest.py).
-TEST_WORKERS ?= 2
+## Three on two cores: a third of the suite waits on real processes, servers and browsers, not on the CPU.
+TEST_WORKERS ?= 3
 test: install-test lint
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 

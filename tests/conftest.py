@@ -36,7 +36,7 @@ def _backends() -> list[str]:
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist, give each worker a PostgreSQL database of its own.
 
-    ``make test`` runs the suite in two processes (``-n 2``); every test that reads
+    ``make test`` runs the suite in three processes (``-n 3``); every test that reads
     ``PASSERELLE_TEST_DATABASE_URL`` (and every process it starts) then finds its worker's
     database, ``<name>_gw0``..., created here on the same server and empty.
     """
