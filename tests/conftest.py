@@ -68,6 +68,11 @@ SLOW_FILES = (
     "web/test_browser.py",
     "web/test_signin_challenge.py",
     "matching/test_properties.py",
+    "web/test_matrix.py",
+    "test_run_local.py",
+    "data/test_demo_scale.py",
+    "web/test_browser_welcome_kit.py",
+    "web/test_browser_discovery.py",
 )
 
 
