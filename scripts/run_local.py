@@ -39,7 +39,11 @@ def _flask(*args: str) -> list[str]:
 
 
 def _die_with_launcher() -> None:
-    """In a child, before exec: get SIGTERM if the launcher dies (Linux), so none outlives it."""
+    """In a child, before exec: get SIGTERM if the launcher dies (Linux), so none outlives it;
+    and hear SIGINT as Ctrl-C even when the launcher was started in the background of a script
+    (a shell starts those with SIGINT ignored, which a child inherits: Python then installs no
+    KeyboardInterrupt handler, and the child ignores the launcher's clean stop)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):  # not Linux: Ctrl-C still stops everything
@@ -59,13 +63,16 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    """Ask each child to stop (SIGINT), then insist (SIGTERM), then kill what is left."""
-    for sig, grace in ((signal.SIGINT, STOP_GRACE), (signal.SIGTERM, KILL_GRACE)):
+def _stop(
+    procs: list[subprocess.Popen[bytes]], grace: tuple[float, float] = (STOP_GRACE, KILL_GRACE)
+) -> None:
+    """Ask each child to stop (SIGINT), then insist (SIGTERM), then kill what is left; ``grace``:
+    the seconds given after each of the first two."""
+    for sig, wait in zip((signal.SIGINT, signal.SIGTERM), grace, strict=True):
         for p in procs:
             if p.poll() is None:
                 p.send_signal(sig)
-        deadline = time.monotonic() + grace
+        deadline = time.monotonic() + wait
         for p in procs:
             try:
                 p.wait(timeout=max(0.1, deadline - time.monotonic()))

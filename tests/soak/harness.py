@@ -451,8 +451,12 @@ class Service:
         self._database_restarter()
 
     def close(self) -> None:
-        """Stop every process (SIGINT, then SIGTERM, then SIGKILL) and drop the database."""
-        run_local._stop([p.popen for p in self.processes])
+        """Stop every process (SIGINT, then SIGTERM, then SIGKILL) and drop the database.
+
+        The clean-up after a test, whose stops were checked (``stop``, ``stop_jobs``): a process
+        left running gets two seconds per signal, not ``make run``'s ten (seen: a SQLite
+        service's web server outlasting SIGINT at the end of a loaded run, ten seconds a test)."""
+        run_local._stop([p.popen for p in self.processes], grace=(2.0, 2.0))
         for p in self.processes:  # each in its own group: a gunicorn worker left behind
             try:
                 os.killpg(p.pid, signal.SIGKILL)
