@@ -505,6 +505,9 @@ def _counts(session: Session) -> dict[str, int]:
     }
 
 
+# Who may reach a route is decided by the app's routing and checks, the same on both engines
+# (each route's database work is tested on both by its own tests): the matrix runs on SQLite.
+@pytest.mark.one_engine
 def test_get_routes_by_role(app: Flask, world: World, session: Session) -> None:
     ids = _ids(world)
     before = _counts(session)
@@ -522,6 +525,7 @@ def test_get_routes_by_role(app: Flask, world: World, session: Session) -> None:
     assert _counts(session) == before
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize(("template", "expected"), POST_ROUTES, ids=[r[0] for r in POST_ROUTES])
 def test_post_routes_by_role(
     app: Flask, world: World, template: str, expected: tuple[int, ...]
