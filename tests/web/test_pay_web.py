@@ -52,6 +52,8 @@ def test_an_admin_adds_a_smic_and_a_grid_row_others_cannot(
     assert "Jours de formation pratique pendant lesquels chacun peut rompre le contrat" in page
     assert "45 jours" in page and "L6222-18" in page
     assert "<td>1 apprenti</td>" in page and "<td>5 jours ouvrables</td>" in page
+    # The rules are shown once, in the page (its title is a title, not a copy of the section).
+    assert page.count('id="regles"') == 1 and "<h2" not in page.split("</title>")[0]
     rule = {
         "key": "trial_days",
         "value": "60",
