@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -88,47 +88,33 @@ def read_communes(path: Path = COMMUNES_CSV) -> Iterator[dict[str, Any]]:
             }
 
 
-def read_pay_grid(path: Path = PAY_GRID_CSV) -> list[dict[str, Any]]:
-    """Return the shipped rows of the apprentices' pay grid (percent of the SMIC), typed."""
+def _read_typed(path: Path, types: dict[str, Callable[[str], Any]]) -> list[dict[str, Any]]:
+    """Return a reference CSV's rows, each column converted by its type, in file order."""
     with path.open(encoding="utf-8", newline="") as f:
         return [
-            {
-                "age_band": AgeBand(row["age_band"]),
-                "contract_year": int(row["contract_year"]),
-                "percent": Decimal(row["percent"]),
-                "valid_from": date.fromisoformat(row["valid_from"]),
-                "source": row["source"],
-            }
-            for row in csv.DictReader(f)
+            {name: kind(row[name]) for name, kind in types.items()} for row in csv.DictReader(f)
         ]
+
+
+#: The dated reference rows: the day each holds from, and its source.
+_DATED: dict[str, Callable[[str], Any]] = {"valid_from": date.fromisoformat, "source": str}
+
+
+def read_pay_grid(path: Path = PAY_GRID_CSV) -> list[dict[str, Any]]:
+    """Return the shipped rows of the apprentices' pay grid (percent of the SMIC), typed."""
+    return _read_typed(
+        path, {"age_band": AgeBand, "contract_year": int, "percent": Decimal, **_DATED}
+    )
 
 
 def read_smic(path: Path = SMIC_CSV) -> list[dict[str, Any]]:
     """Return the shipped SMIC values (gross, in cents), typed, each with its source."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return [
-            {
-                "monthly_cents": int(row["monthly_cents"]),
-                "hourly_cents": int(row["hourly_cents"]),
-                "valid_from": date.fromisoformat(row["valid_from"]),
-                "source": row["source"],
-            }
-            for row in csv.DictReader(f)
-        ]
+    return _read_typed(path, {"monthly_cents": int, "hourly_cents": int, **_DATED})
 
 
 def read_legal_rules(path: Path = LEGAL_RULES_CSV) -> list[dict[str, Any]]:
     """Return the shipped rules of the apprenticeship (delays, limits), typed, with sources."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return [
-            {
-                "key": RuleKey(row["key"]),
-                "value": Decimal(row["value"]),
-                "valid_from": date.fromisoformat(row["valid_from"]),
-                "source": row["source"],
-            }
-            for row in csv.DictReader(f)
-        ]
+    return _read_typed(path, {"key": RuleKey, "value": Decimal, **_DATED})
 
 
 def read_apprentice_aids(path: Path = APPRENTICE_AIDS_CSV) -> list[dict[str, str]]:
