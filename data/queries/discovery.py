@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.models import (
@@ -111,25 +111,18 @@ def candidate_matches(session: Session, candidate_id: int) -> Sequence[Discovery
 def candidate_in_review(session: Session, candidate_id: int) -> int:
     """How many of a person's proposals await the coordination's review (the review queue's
     rule: still proposed by the engine, the ask active, the days open with a place)."""
+    return discovery_review_count(session, DiscoveryWish.candidate_id == candidate_id)
+
+
+def discovery_review_count(session: Session, *also: ColumnElement[bool]) -> int:
+    """How many proposals await the coordination's review (the dashboard's « À faire »), of
+    those that ``also`` keeps (a person's, for their page)."""
     return (
         session.scalar(
             select(func.count(DiscoveryMatch.id))
             .join(DiscoveryWish, DiscoveryWish.id == DiscoveryMatch.wish_id)
             .join(DiscoveryDay, DiscoveryDay.id == DiscoveryMatch.day_id)
-            .where(DiscoveryWish.candidate_id == candidate_id, *_AWAITING_REVIEW)
-        )
-        or 0
-    )
-
-
-def discovery_review_count(session: Session) -> int:
-    """How many proposals await the coordination's review (the dashboard's « À faire »)."""
-    return (
-        session.scalar(
-            select(func.count(DiscoveryMatch.id))
-            .join(DiscoveryWish, DiscoveryWish.id == DiscoveryMatch.wish_id)
-            .join(DiscoveryDay, DiscoveryDay.id == DiscoveryMatch.day_id)
-            .where(*_AWAITING_REVIEW)
+            .where(*_AWAITING_REVIEW, *also)
         )
         or 0
     )
