@@ -49,14 +49,21 @@ figure is the sum of the atomic cells over the dimensions its mask drops; its ke
    an orthonormal basis of the relations (``n x m``), figure ``i`` is exposed iff ``e_i`` lies in
    the column space of ``Z[S]`` (the rows of the held-back figures ``S``), read off an SVD.
 
-**Cost.** One symmetric eigendecomposition of the ``n x n`` Gram matrix (``n`` published figures,
-``O(n³)``), then per complementary suppression a scan of the sums (``O(n · dimensions)`` figures
-each) and, only when no sum exposes a figure, two SVDs of matrices of at most ``s x m`` (``s``
-held-back figures, ``m`` relations). For 12 months x 16 métiers x 20 territories published as the
-monthly totals, the métier x territory table, its margins and the grand total (369 figures, 38
-relations) it takes about 25 ms with one BLAS thread, whatever the share of small counts;
-publishing every cell of that cube too (4,641 figures) takes seconds, dominated by the
-eigendecomposition. Rank decisions use floating point with
+   The relations' basis comes cheaper when the sums span every relation, which is the case for
+   nested tables (a table, its margins, the grand total): their number is known exactly (the
+   figures' count less the rank that the analysis-of-variance decomposition gives, see
+   :func:`_rank`), so one SVD of the sums' small matrix (``r x n``) gives the basis; otherwise the
+   Gram matrix's eigendecomposition does.
+
+**Cost.** The relations' basis: an SVD of the ``r x n`` sums' matrix (``O(r² n)``), or else one
+eigendecomposition of the ``n x n`` Gram matrix (``O(n³)``); then, per complementary suppression,
+a scan of the sums the held-back figures belong to and, only when no sum exposes a figure, two
+SVDs of matrices of at most ``s x m`` (``s`` held-back figures, ``m`` relations). For 12 months x
+16 métiers x 20 territories published as the monthly totals, the métier x territory table, its
+margins and the grand total (369 figures, 38 relations) it takes about 15 ms with one BLAS thread,
+whatever the share of small counts; publishing every table of that cube, its cells included
+(4,641 figures, 801 relations), about 2 s (``python -m benchmarks secret``). BLAS threads on a
+loaded machine can multiply these times by several. Rank decisions use floating point with
 tolerances far from the values that occur with 0/1 vectors (nonzero eigenvalues of ``G`` are at
 least about 1); the tests recompute every decision with an independent method.
 """
@@ -191,8 +198,50 @@ def _gram(keys: Sequence[Key], cats: Sequence[Sequence[str]]) -> NDArray[np.floa
     return gram
 
 
-def _relations(gram: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Return an orthonormal basis (columns) of the linear relations among the figures."""
+def _rank(ordered: Sequence[Mask], cats: Sequence[Sequence[str]]) -> int:
+    """Return the rank of the published figures' vectors, exactly.
+
+    The figures of a mask ``K`` span the functions of the cells that depend only on the dimensions
+    in ``K``; those split orthogonally into the pure interactions of each subset ``A`` of ``K``
+    (the analysis-of-variance decomposition), of dimension the product of ``n_d - 1`` over ``A``.
+    The published figures span the sum of those spaces over every ``A`` under some mask.
+
+    >>> _rank([(True, True), (True, False), (False, True), (False, False)], [["a", "b"], "xyz"])
+    6
+    """
+    subsets = {
+        frozenset(a)
+        for m in ordered
+        for r in range(len(m) + 1)
+        for a in itertools.combinations([d for d, kept in enumerate(m) if kept], r)
+    }
+    return sum(int(np.prod([len(cats[d]) - 1 for d in a])) for a in subsets)
+
+
+def _relations(
+    keys: Sequence[Key],
+    ordered: Sequence[Mask],
+    cats: Sequence[Sequence[str]],
+    natural: Sequence[Sequence[int]],
+) -> NDArray[np.float64]:
+    """Return an orthonormal basis (columns) of the linear relations among the figures.
+
+    The sums (``natural``) are relations; when they are as many, independently, as there are
+    relations (the figures' count less their exact rank), they span them all and one SVD of their
+    small matrix gives the basis. Otherwise the relations are the null space of the Gram matrix.
+    """
+    wanted = len(keys) - _rank(ordered, cats)
+    if wanted == 0:
+        return np.zeros((len(keys), 0))
+    if natural:
+        matrix = np.zeros((len(natural), len(keys)))
+        for row, (total, *parts) in enumerate(natural):
+            matrix[row, total] = -1.0
+            matrix[row, parts] = 1.0
+        _, sigma, vt = np.linalg.svd(matrix, full_matrices=False)
+        if int((sigma > _ZERO).sum()) == wanted:
+            return vt[:wanted].T
+    gram = _gram(keys, cats)
     eigenvalues, vectors = np.linalg.eigh(gram)
     scale = max(1.0, float(eigenvalues[-1]))
     tol = max(_ZERO, scale * gram.shape[0] * np.finfo(float).eps * 10)
@@ -261,13 +310,15 @@ def _natural_relations(keys: Sequence[Key], ordered: Sequence[Mask]) -> list[lis
 
 
 def _partners_in_sums(
-    natural: Sequence[Sequence[int]], held: Sequence[int], figure: int
+    sums_of: Mapping[int, Sequence[Sequence[int]]], held: set[int], figure: int
 ) -> list[int]:
-    """Return the shown members of the additive relations where ``figure`` is the only one held."""
-    held_set = set(held)
+    """Return the shown members of the sums where ``figure`` is the only one held back.
+
+    ``sums_of`` gives each figure the additive relations it belongs to.
+    """
     partners: set[int] = set()
-    for relation in natural:
-        if figure in relation and len(held_set.intersection(relation)) == 1:
+    for relation in sums_of.get(figure, ()):
+        if len(held.intersection(relation)) == 1:
             partners.update(relation)
     partners.discard(figure)
     return sorted(partners)
@@ -297,12 +348,17 @@ def protect(
     values = _figure_values(cube, ordered, cats)
     held = [i for i, v in enumerate(values) if 1 <= v <= threshold]
     if held:
-        relations = _relations(_gram(keys, cats))
         natural = _natural_relations(keys, ordered)
+        relations = _relations(keys, ordered, cats, natural)
+        sums_of: dict[int, list[list[int]]] = {}
+        for relation in natural:
+            for figure in relation:
+                sums_of.setdefault(figure, []).append(relation)
         while True:
             # First a figure that a total and its other parts give away, the cheap and usual case;
             # then one that only a combination of relations gives away.
-            partners = next((p for f in held if (p := _partners_in_sums(natural, held, f))), [])
+            held_set = set(held)
+            partners = next((p for f in held if (p := _partners_in_sums(sums_of, held_set, f))), [])
             if not partners:
                 position = _exposed(relations, held)
                 if position is None:

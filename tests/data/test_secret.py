@@ -9,6 +9,7 @@ figure as published) for the smallest and the largest value the figure can take:
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date
 
@@ -152,6 +153,49 @@ def test_the_issue_cube_month_metier_territory():
     }
     shown = _assert_protected(cube, [months, metiers, territories], masks)
     assert len(shown) == 3 + 9 + 3 + 3 + 1
+
+
+def test_an_issue_sized_cube_keeps_every_secret():
+    """12 months x 16 métiers x 20 territories, some métier x territory cells of 1 to 10 people
+    among larger ones: the rank attack (projection on the shown figures' span, built here by
+    Kronecker products) recovers none of the held-back figures."""
+    cats = [
+        [f"2026-{m:02d}" for m in range(1, 13)],
+        [f"M{j:02d}" for j in range(16)],
+        [f"T{t:02d}" for t in range(20)],
+    ]
+    rng = np.random.default_rng(5)
+    counts = rng.integers(0, 4, (12, 16, 20))
+    rare = rng.random((16, 20)) < 0.08  # these métier x territory cells: a person or two
+    counts[:, rare] = 0
+    counts[0, rare] = rng.integers(1, 3, rare.sum())
+    counts = counts.ravel()
+    cube = {key: int(n) for key, n in zip(itertools.product(*cats), counts, strict=True)}
+    masks = {
+        (True, False, False),
+        (False, True, True),
+        (False, True, False),
+        (False, False, True),
+        (False, False, False),
+    }
+    shown = protect(cube, masks, cats)
+
+    def vector(key: Key) -> np.ndarray:
+        parts = [
+            np.ones(len(c)) if k == TOTAL else (np.array(c) == k).astype(float)
+            for k, c in zip(key, cats, strict=True)
+        ]
+        return functools.reduce(np.kron, parts)
+
+    held = np.array([v is SECRET for v in shown.values()])
+    vectors = np.array([vector(k) for k in shown])
+    truth = np.array(counts, dtype=float)
+    assert [v for v in shown.values() if v is not SECRET] == list(vectors[~held] @ truth)
+    assert rare.sum() < held.sum() < len(shown) / 2  # complementary cells too
+    _, sigma, vt = np.linalg.svd(vectors[~held], full_matrices=False)
+    basis = vt[sigma > 1e-8]
+    residuals = [np.linalg.norm(v - basis.T @ (basis @ v)) for v in vectors[held]]
+    assert min(residuals) > 0.5
 
 
 def test_categories_default_to_those_in_the_cube_and_keys_are_checked():
