@@ -31,6 +31,15 @@ from data.observatory.secret import (
 from data.observatory.tables import SECRET, Column, ColumnType
 
 FULL_2D: set[Mask] = {(True, True), (True, False), (False, True), (False, False)}
+#: The issue's month x métier x territory publication: monthly totals, the métier x territory
+#: table over the whole period, its margins and the grand total.
+ISSUE_MASKS: set[Mask] = {
+    (True, False, False),
+    (False, True, True),
+    (False, True, False),
+    (False, False, True),
+    (False, False, False),
+}
 
 
 # --- The attacker ---------------------------------------------------------------------------------
@@ -144,13 +153,7 @@ def test_the_issue_cube_month_metier_territory():
         key: int(n)
         for key, n in zip(itertools.product(months, metiers, territories), counts, strict=True)
     }
-    masks = {
-        (True, False, False),
-        (False, True, True),
-        (False, True, False),
-        (False, False, True),
-        (False, False, False),
-    }
+    masks = ISSUE_MASKS
     shown = _assert_protected(cube, [months, metiers, territories], masks)
     assert len(shown) == 3 + 9 + 3 + 3 + 1
 
@@ -171,13 +174,7 @@ def test_an_issue_sized_cube_keeps_every_secret():
     counts[0, rare] = rng.integers(1, 3, rare.sum())
     counts = counts.ravel()
     cube = {key: int(n) for key, n in zip(itertools.product(*cats), counts, strict=True)}
-    masks = {
-        (True, False, False),
-        (False, True, True),
-        (False, True, False),
-        (False, False, True),
-        (False, False, False),
-    }
+    masks = ISSUE_MASKS
     shown = protect(cube, masks, cats)
 
     def vector(key: Key) -> np.ndarray:
