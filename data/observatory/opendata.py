@@ -260,7 +260,17 @@ def _json_bytes(descriptor: dict[str, Any]) -> bytes:
 
 
 def package_files(tables: Sequence[Table], info: PackageInfo) -> dict[str, bytes]:
-    """Return every open-data file of ``tables`` by name: data, schemas and ``datapackage.json``."""
+    """Return every open-data file of ``tables`` by name: data, schemas and ``datapackage.json``.
+
+    >>> from data.observatory.tables import SECRET
+    >>> table = Table("contrats", "Contrats", "Contrats signés.", (Column("n", "Contrats"),),
+    ...               ((SECRET,), (12,)))
+    >>> files = package_files([table], PackageInfo("observatoire", "Observatoire", "Chiffres."))
+    >>> sorted(files)
+    ['contrats.csv', 'contrats.json', 'contrats.schema.json', 'datapackage.json']
+    >>> files["contrats.csv"]
+    b'n\\r\\nsecret\\r\\n12\\r\\n'
+    """
     files: dict[str, bytes] = {}
     for table in tables:
         names = file_names(table)

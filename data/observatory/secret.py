@@ -393,6 +393,18 @@ def protected_table(
     the cube's order, of type ``string`` or ``date``; in a ``date`` column, categories are ISO dates
     (``"2026-01-01"``) and the total is left empty (``None``), so say so in the column's
     description. The columns are marked ``dimension=True``; ``measure`` is the count's column.
+
+    >>> cube = {("AES", "CA3B"): 4, ("AES", "CCD"): 25, ("ES", "CA3B"): 30, ("ES", "CCD"): 12}
+    >>> table = protected_table(
+    ...     cube,
+    ...     {(True, True), (True, False), (False, True), (False, False)},
+    ...     [Column("metier", "Métier", ColumnType.STRING),
+    ...      Column("territoire", "Territoire", ColumnType.STRING)],
+    ...     Column("candidats", "Candidats", unit="personnes"),
+    ...     key="candidats", title="Candidats", description="Candidats inscrits.",
+    ... )
+    >>> table.rows[:2], table.rows[-1]
+    ((('AES', 'CA3B', SECRET), ('AES', 'CCD', SECRET)), ('Ensemble', 'Ensemble', 71))
     """
     ordered, cats = _check(cube, masks, categories)
     if len(dimensions) != len(cats):
