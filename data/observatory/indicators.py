@@ -28,12 +28,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from data.models import (
     OPEN_OFFER,
-    PAIR_STATUSES,
     SIGNED_STATUSES,
     AuditEntry,
     DiscoveryDay,
@@ -50,7 +49,7 @@ from data.models import (
 )
 from data.operations._common import PARIS
 from data.queries.contracts import LASTING_MONTHS, TRIAL_DAYS, months_after
-from data.queries.coordination import contract_counts, review_count
+from data.queries.coordination import dashboard, requests_without_suggestion, today
 from data.queries.housing_needs import housing_needs
 
 __all__ = [
@@ -634,37 +633,39 @@ def _first_metiers(session: Session, request_ids: list[int]) -> dict[int, str | 
 
 @dataclass(frozen=True)
 class OperationalFigures:
-    """The coordination's figures of the day, as the dashboard and the weekly mail print them."""
+    """The coordination's figures of the day, as the dashboard and the weekly mail print them:
+    both read them here, from the dashboard's own queries (``data.queries.coordination``)."""
 
     review_queue: int
     pairs_by_status: tuple[tuple[SuggestionStatus, int], ...]
     contracts_signed: int
     contracts_broken: int
-    housing_unmet: int
+    #: Open offers that no live suggestion reaches, oldest first (the first few), and how many.
+    lonely_offers: int
+    lonely: tuple[Offer, ...]
+    #: Active requests needing housing that no live suggestion with a bed reaches.
+    housing_unsolved: int
+    #: Active requests that no live suggestion reaches.
+    requests_without: int
 
 
-def operational_figures(session: Session, *, priority_only: bool = False) -> OperationalFigures:
-    """Count the suggestions to review, the pairs by stage, the contracts, the unmet housing
-    needs (the plan's priority métiers only when ``priority_only``, housing excepted)."""
-    from data.models import Metier
-
-    pairs_stmt = select(Suggestion.status, func.count(Suggestion.id)).where(
-        Suggestion.status.in_(PAIR_STATUSES)
-    )
-    if priority_only:
-        pairs_stmt = (
-            pairs_stmt.join(Offer, Offer.id == Suggestion.offer_id)
-            .join(Metier, Metier.code == Offer.metier_code)
-            .where(Metier.priority.is_(True))
-        )
-    pairs = dict(session.execute(pairs_stmt.group_by(Suggestion.status)).all())
-    signed, broken = contract_counts(session, priority_only=priority_only)
+def operational_figures(
+    session: Session, now: datetime, *, priority_only: bool = False
+) -> OperationalFigures:
+    """Count the suggestions to review, the pairs by stage, the contracts, the offers and
+    requests no suggestion reaches, the unsolved housing needs (the plan's priority métiers only
+    when ``priority_only``)."""
+    board = dashboard(session, priority_only=priority_only)
+    day = today(session, now, priority_only=priority_only)
     return OperationalFigures(
-        review_queue=review_count(session, priority_only=priority_only),
-        pairs_by_status=tuple((s, int(pairs.get(s, 0))) for s in PAIR_STATUSES),
-        contracts_signed=signed,
-        contracts_broken=broken,
-        housing_unmet=housing_needs(session).without_housed_suggestion,
+        review_queue=day.to_review,
+        pairs_by_status=tuple(board.pairs_by_status),
+        contracts_signed=board.contracts_signed,
+        contracts_broken=board.contracts_broken,
+        lonely_offers=day.lonely_offers,
+        lonely=tuple(day.lonely),
+        housing_unsolved=day.housing_unsolved,
+        requests_without=requests_without_suggestion(session),
     )
 
 
