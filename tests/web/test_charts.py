@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -34,6 +35,18 @@ MONTHLY = Table(
         (date(2026, 10, 1), SECRET, None),
         (date(2026, 11, 1), 0, 12),
     ),
+    updated_on=date(2026, 12, 1),
+)
+
+FUNNEL = Table(
+    key="parcours",
+    title="Du dépôt de la demande au contrat",
+    description="",
+    columns=(
+        Column("etape", "Étape", ColumnType.STRING, dimension=True),
+        Column("personnes", "Personnes", unit="personnes"),
+    ),
+    rows=(("Demandes", 120), ("Mises en relation", 45), ("Contrats signés", SECRET)),
     updated_on=date(2026, 12, 1),
 )
 
@@ -110,20 +123,11 @@ def test_a_secret_cell_prints_secret_statistique_without_a_value(app: Flask) -> 
 
 
 def test_a_table_without_secret_has_no_note_and_a_funnel_is_marked_so(app: Flask) -> None:
-    funnel = Table(
-        key="parcours",
-        title="Du dépôt au contrat",
-        description="",
-        columns=(
-            Column("etape", "Étape", ColumnType.STRING, dimension=True),
-            Column("personnes", "Personnes", unit="personnes"),
-        ),
-        rows=(("Demandes", 120), ("Mises en relation", 45), ("Contrats signés", 12)),
-    )
+    funnel = replace(FUNNEL, rows=FUNNEL.rows[:2] + (("Contrats signés", 12),))
     root = _render(app, '{{ figure_table(t, "funnel", "etape", ["personnes"]) }}', t=funnel)
     fig = root.find("figure")
     assert fig is not None and fig.get("data-chart") == "funnel"
-    assert fig.get("data-label", "").startswith("Entonnoir : Du dépôt au contrat")
+    assert fig.get("data-label", "").startswith("Entonnoir : Du dépôt de la demande au contrat")
     assert "aria-describedby" not in fig.find(".//table").attrib
     assert "secret statistique" not in _text(root)
     assert [th.get("data-value") for th in fig.iterfind(".//tbody/tr/th")] == [
@@ -198,3 +202,11 @@ def test_the_epci_outlines_are_served_with_their_codes(app: Flask) -> None:
     assert re.fullmatch(
         r"public, max-age=86400|max-age=86400, public", response.cache_control.to_header()
     )
+
+
+def test_chart_js_is_served_from_the_app_with_its_licence(app: Flask) -> None:
+    client = app.test_client()
+    script = client.get("/static/vendor/chartjs/chart.umd.js")
+    assert script.status_code == 200 and b"Chart.js v4.6.1" in script.data[:200]
+    assert "MIT License" in client.get("/static/vendor/chartjs/LICENSE").text
+    assert client.get("/static/js/charts.js").status_code == 200

@@ -179,7 +179,7 @@
 
     var map = L.map(box, {
       zoomControl: false, attributionControl: false, keyboard: false, dragging: false,
-      scrollWheelZoom: false, doubleClickZoom: false, touchZoom: false, boxZoom: false,
+      scrollWheelZoom: false, doubleClickZoom: false, touchZoom: false, boxZoom: false, zoomSnap: 0.1,
       fadeAnimation: !reduced, zoomAnimation: !reduced, markerZoomAnimation: !reduced
     }).setView([46.1, 5.35], 8);
     var patternId = figure.id + "-hachures";
@@ -192,7 +192,7 @@
             var row = byCode[feature.properties.code];
             var known = row && row.value !== null && !isNaN(row.value);
             return {
-              color: OUTLINE, weight: 1, fillOpacity: known ? 0.85 : 1,
+              color: OUTLINE, weight: 1, fillOpacity: 1,
               fillColor: known ? colourOf(bounds, classOf(bounds, row.value)) : "url(#" + patternId + ")"
             };
           },
@@ -202,7 +202,7 @@
           }
         }).addTo(map);
         hatch(map, patternId);
-        map.fitBounds(layer.getBounds(), { animate: false });
+        map.fitBounds(layer.getBounds(), { animate: false, padding: [8, 8] });
         figure.setAttribute("data-drawn", "");
       });
   }
