@@ -24,4 +24,5 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "digests": ("benchmarks.bench_digests", []),
     "load": ("benchmarks.bench_load", []),
     "communes": ("benchmarks.bench_communes", []),
+    "secret": ("benchmarks.bench_secret", []),
 }
