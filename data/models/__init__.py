@@ -51,6 +51,7 @@ from .library import (
 )
 from .masters import MAX_EXPERIENCE_YEARS, MAX_MASTER_TEXT, ApprenticeshipMaster
 from .metier_sheets import MAX_SHEET_BODY, MAX_SHEET_SOURCES, MetierSheet, MetierSheetVersion
+from .observatory import ObservatorySnapshot
 from .pay import CONTRACT_YEARS, AgeBand, PayGridRow, SmicValue
 from .questionnaires import Questionnaire
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
@@ -95,6 +96,7 @@ from .welcome_kit import (
 from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
+    "ObservatorySnapshot",
     "MAX_KIT_BODY",
     "MAX_KIT_TITLE",
     "KitItemNudge",

@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment
 
+from .figures import figure, map_figure
 from .formatters import (
     PARIS,
     agree,
@@ -20,6 +21,7 @@ from .formatters import (
     datetime_fr,
     euros,
     km,
+    month_fr,
     number,
     percent,
     period_fr,
@@ -79,6 +81,7 @@ __all__ = [
     "install",
     "km",
     "label",
+    "month_fr",
     "number",
     "percent",
     "plural",
@@ -94,6 +97,7 @@ __all__ = [
 FILTERS: dict[str, Any] = {
     "label": label,
     "date_fr": date_fr,
+    "month_fr": month_fr,
     "date_short": date_short,
     "datetime_fr": datetime_fr,
     "km": km,
@@ -123,6 +127,9 @@ GLOBALS: dict[str, Any] = {
     "job_labels": JOB_LABELS,
     "event_line": event_line,
     "field_labels": FIELD_LABELS,
+    # The rows of an observatory table as its chart and data table show them (macros/charts.html).
+    "chart_figure": figure,
+    "map_figure": map_figure,
 }
 
 

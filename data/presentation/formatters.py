@@ -21,6 +21,7 @@ __all__ = [
     "datetime_fr",
     "euros",
     "km",
+    "month_fr",
     "number",
     "percent",
     "plural",
@@ -54,6 +55,17 @@ def date_fr(value: date | datetime | None, weekday: bool = False) -> str:
     day = "1er" if value.day == 1 else str(value.day)
     text = f"{day} {_MONTHS[value.month - 1]} {value.year}"
     return f"{_DAYS[value.weekday()]} {text}" if weekday else text
+
+
+def month_fr(value: date | None) -> str:
+    """Write the month of ``value`` the French way, as a time series by month reads it.
+
+    >>> month_fr(date(2026, 3, 1)), month_fr(None)
+    ('mars 2026', '')
+    """
+    if value is None:
+        return ""
+    return f"{_MONTHS[value.month - 1]} {value.year}"
 
 
 def period_fr(first: date, last: date) -> str:

@@ -349,6 +349,7 @@ JOB_LABELS: dict[str, str] = {
     "housing_survey_reminders": "Recensement des logements : relance automatique",
     "discovery": "Journées de découverte : propositions, journées faites et questionnaires",
     "checkins": "Suivi des contrats : questionnaires des 15e et 40e jours",
+    "observatory": "Observatoire : chiffres des mois écoulés",
 }
 
 #: French names of the counts that job runs and the demo loader report.
@@ -396,6 +397,8 @@ COUNT_LABELS: dict[str, str] = {
     "cv_files_deleted": "CV supprimés",
     "orphan_cv_files_deleted": "fichiers de CV sans dossier supprimés",
     "mails": "courriels",
+    "observatory_months": "mois enregistrés dans l'observatoire",
+    "observatory_figures": "chiffres enregistrés dans l'observatoire",
     "mails_about_person_emptied": "courriels au sujet de personnes effacées vidés",
     "mails_deleted": "courriels supprimés",
     "mails_to_person_deleted": "courriels à des personnes effacées supprimés",

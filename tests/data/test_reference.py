@@ -17,11 +17,15 @@ from sqlalchemy.orm import Session
 
 from data.models import MAX_DIPLOMA_CODE, Commune, Metier
 from data.reference import (
+    AIN_COMMUNES_EPCI_CSV,
+    AIN_EPCI_GEOJSON,
     AIN_GEOJSON,
     COMMUNES_CSV,
     METIERS_JSON,
+    epci_of,
     load_reference,
     read_communes,
+    read_epcis,
     read_metiers,
 )
 
@@ -279,6 +283,65 @@ def test_haut_valromey_includes_ruffieu(ain_features):
     point = (5.6531, 46.0042)
     holders = [f["properties"]["insee"] for f in ain_features if _contains(f["geometry"], *point)]
     assert holders == ["01187"]
+
+
+# --- ain_epci.csv, ain_communes_epci.csv, ain_epci.geojson ----------------------------------------
+
+
+def test_every_ain_commune_belongs_to_exactly_one_epci(communes):
+    ain = sorted(c["insee"] for c in communes if c["departement"] == "01")
+    with AIN_COMMUNES_EPCI_CSV.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["insee"] for r in rows] == ain  # each once, in order, no commune outside the Ain
+    assert len(ain) == 391
+    epcis = {e.code: e for e in read_epcis()}
+    assert all(epci_of(insee) in epcis for insee in ain)
+    # Each EPCI's count of Ain communes is its number of members in the membership file.
+    counts: dict[str, int] = {}
+    for insee in ain:
+        counts[epci_of(insee) or ""] = counts.get(epci_of(insee) or "", 0) + 1
+    assert counts == {code: e.ain_communes for code, e in epcis.items()}
+
+
+def test_a_known_commune_belongs_to_its_epci():
+    bourg = epci_of("01053")
+    assert {e.code: e.name for e in read_epcis()}[bourg or ""] == "CA du Bassin de Bourg-en-Bresse"
+    assert epci_of("69123") is None  # Lyon: not in the Ain
+    assert epci_of("") is None
+
+
+def test_epci_kinds_are_spelled_out_in_french_and_border_crossers_are_flagged():
+    epcis = read_epcis()
+    assert 15 <= len(epcis) <= 20 and [e.code for e in epcis] == sorted(e.code for e in epcis)
+    assert all(re.fullmatch(r"\d{9}", e.code) for e in epcis)  # SIREN
+    kinds = {e.type: e.nature for e in epcis}
+    assert kinds["CC"] == "communauté de communes"
+    assert kinds["CA"] == "communauté d'agglomération"
+    # Seyssel (01407) is in the Ain part of the CC Usses et Rhône, mostly in Haute-Savoie.
+    usses = next(e for e in epcis if e.code == epci_of("01407"))
+    assert usses.crosses_border and usses.ain_communes < usses.all_communes
+    assert not next(e for e in epcis if e.code == epci_of("01053")).crosses_border
+
+
+def test_epci_outlines_hold_their_communes_and_stay_small(communes):
+    assert AIN_EPCI_GEOJSON.stat().st_size < 300_000
+    with AIN_EPCI_GEOJSON.open(encoding="utf-8") as f:
+        features = json.load(f)["features"]
+    assert [(x["properties"]["code"], x["properties"]["name"]) for x in features] == [
+        (e.code, e.name) for e in read_epcis()
+    ]
+    outlines = {x["properties"]["code"]: x["geometry"] for x in features}
+    points = np.concatenate(
+        [np.asarray(r) for x in features for p in _polygons(x["geometry"]) for r in p]
+    )
+    assert (points == np.round(points, 5)).all()
+    outside = [
+        c["insee"]
+        for c in communes
+        if c["departement"] == "01"
+        and not _contains(outlines[epci_of(c["insee"]) or ""], c["longitude"], c["latitude"])
+    ]
+    assert outside == []
 
 
 # --- metiers.json ---------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/offres/carte", PUBLIC),
     ("/offres/carte.geojson", PUBLIC),
     ("/carte/communes-ain.geojson", PUBLIC),
+    ("/carte/epci-ain.geojson", PUBLIC),
     ("/communes?q=bourg", PUBLIC),
     ("/inscription", PUBLIC),
     ("/inscription/candidat", PUBLIC),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import doctest
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from email.message import Message
 from pathlib import Path
 
@@ -99,7 +99,7 @@ def test_a_status_reads_the_same_on_the_dashboard_and_in_the_weekly_summary(
 
     page = sign_in(app.test_client(), world.coordinator).get("/coordination/")
     with state(app).session_factory() as s:
-        stages = dict(weekly_figures(s)["stages"])
+        stages = dict(weekly_figures(s, datetime.now(UTC))["stages"])
     approved = label(SuggestionStatus.APPROVED)
     assert stages[approved] >= 1
     assert f">{approved}</a>" in page.text

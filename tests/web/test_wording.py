@@ -184,7 +184,13 @@ def _ids(world: World) -> dict[str, int]:
 
 
 #: Routes that are not pages (data files, sign-in steps that redirect, the sign-out).
-NOT_PAGES = {"static", "public.communes_outline", "public.offers_geojson", "public.commune_search"}
+NOT_PAGES = {
+    "static",
+    "public.communes_outline",
+    "public.epci_outline",
+    "public.offers_geojson",
+    "public.commune_search",
+}
 NOT_PAGES |= {"candidate.export", "health.healthz", "signin.sign_out", "signin.new_challenge"}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
@@ -17,7 +19,7 @@ from data.operations.communes import (
     search_communes,
 )
 from data.queries import pay as pay_queries
-from data.reference import AIN_GEOJSON
+from data.reference import AIN_EPCI_GEOJSON, AIN_GEOJSON
 from web.config import dev_tools_enabled
 from web.db import get_session
 from web.forms import page_args, small_int
@@ -175,9 +177,20 @@ def offers_geojson() -> Response:
 @bp.get("/carte/communes-ain.geojson")
 def communes_outline() -> Response:
     """The Ain's commune outlines shipped with Passerelle (the map's offline background)."""
-    if not AIN_GEOJSON.exists():
+    return _shipped_geojson(AIN_GEOJSON)
+
+
+@bp.get("/carte/epci-ain.geojson")
+def epci_outline() -> Response:
+    """The outlines of the Ain's EPCI (their Ain part), for the observatory's choropleths."""
+    return _shipped_geojson(AIN_EPCI_GEOJSON)
+
+
+def _shipped_geojson(path: Path) -> Response:
+    """Serve a GeoJSON file shipped in data/reference, cached a day (empty if it is missing)."""
+    if not path.exists():
         return jsonify({"type": "FeatureCollection", "features": []})
-    response = current_app.response_class(AIN_GEOJSON.read_bytes(), mimetype="application/geo+json")
+    response = current_app.response_class(path.read_bytes(), mimetype="application/geo+json")
     response.cache_control.public = True
     response.cache_control.max_age = 86400
     return response

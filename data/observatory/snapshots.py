@@ -1,0 +1,170 @@
+"""The monthly snapshots: each closed month's figures stored once, read back for the series.
+
+:func:`take_snapshots` stores every month from the platform's first record to the last closed
+month that has no snapshot yet (the ``observatory`` job runs it every night; a month is stored
+once, on the first run after it ends, and never recomputed: its figures then outlive the records).
+Flows and medians are computed from the records of the month; stocks (open places, active
+requests, housing needs) are what stands when the snapshot is taken, so they are stored only for
+the month just closed, never for older months caught up later (the records no longer tell what
+stood then).
+
+:func:`stored_months` reads the series back as :class:`MonthFigures`, and
+:func:`stored_stocks` the stocks of a month.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.models import ObservatorySnapshot, Offer, Request, Suggestion
+from data.operations._common import local_today, now_or_utc
+from data.queries.contracts import months_after
+
+from .indicators import (
+    FLOWS,
+    MEDIANS,
+    STOCKS,
+    Cell,
+    MonthFigures,
+    first_day,
+    monthly_figures,
+    months_between,
+    stock_figures,
+)
+
+__all__ = ["MARKER", "first_record_month", "stored_months", "stored_stocks", "take_snapshots"]
+
+#: The row that says a month was stored (its value: the number of figures stored).
+MARKER = "_snapshot"
+
+
+def first_record_month(session: Session) -> date | None:
+    """The month of the platform's first offer, request or suggestion, if any."""
+    firsts = [
+        session.scalar(select(func.min(Offer.created_at))),
+        session.scalar(select(func.min(Request.created_at))),
+        session.scalar(select(func.min(Suggestion.created_at))),
+    ]
+    known = [local_today(f) for f in firsts if f is not None]
+    return first_day(min(known)) if known else None
+
+
+def _stored(session: Session) -> set[date]:
+    return set(
+        session.scalars(
+            select(ObservatorySnapshot.month).where(ObservatorySnapshot.indicator == MARKER)
+        )
+    )
+
+
+def take_snapshots(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Store each closed month not stored yet; return how many months and figures were stored."""
+    stamp = now_or_utc(now)
+    this_month = first_day(local_today(stamp))
+    last_closed = months_after(this_month, -1)
+    start = first_record_month(session)
+    counts = {"months": 0, "figures": 0}
+    if start is None or start > last_closed:
+        return counts
+    missing = [m for m in months_between(start, last_closed) if m not in _stored(session)]
+    if not missing:
+        return counts
+    figures = monthly_figures(session, missing)
+    stocks = stock_figures(session) if last_closed in missing else {}
+    for month in missing:
+        rows = _rows(figures[month], stocks if month == last_closed else {}, stamp)
+        session.add_all(rows)
+        session.add(
+            ObservatorySnapshot(
+                month=month, indicator=MARKER, value=len(rows), count=len(rows), computed_at=stamp
+            )
+        )
+        counts["months"] += 1
+        counts["figures"] += len(rows)
+    session.flush()
+    return counts
+
+
+def _rows(
+    figures: MonthFigures, stocks: dict[str, Counter[Cell]], stamp: datetime
+) -> list[ObservatorySnapshot]:
+    rows = []
+    for key, cells in [*figures.flows.items(), *stocks.items()]:
+        for (metier, commune), n in sorted(cells.items()):
+            if n:
+                rows.append(
+                    ObservatorySnapshot(
+                        month=figures.month,
+                        indicator=key,
+                        metier_code=metier,
+                        commune_insee=commune,
+                        value=float(n),
+                        count=int(n),
+                        computed_at=stamp,
+                    )
+                )
+    for key, (median, n) in figures.medians.items():
+        if median is not None:
+            rows.append(
+                ObservatorySnapshot(
+                    month=figures.month, indicator=key, value=median, count=n, computed_at=stamp
+                )
+            )
+    return rows
+
+
+def stored_months(session: Session, start: date, end: date) -> dict[date, MonthFigures]:
+    """Read the stored months from ``start`` 's to ``end`` 's (those not stored are left out)."""
+    months = {
+        m: MonthFigures(m, {k: Counter() for k in FLOWS})
+        for m in months_between(start, end)
+        if m in _stored(session)
+    }
+    rows = session.execute(
+        select(
+            ObservatorySnapshot.month,
+            ObservatorySnapshot.indicator,
+            ObservatorySnapshot.metier_code,
+            ObservatorySnapshot.commune_insee,
+            ObservatorySnapshot.value,
+            ObservatorySnapshot.count,
+        ).where(
+            ObservatorySnapshot.month >= first_day(start),
+            ObservatorySnapshot.month <= end,
+            ObservatorySnapshot.indicator.in_([*FLOWS, *MEDIANS]),
+        )
+    )
+    for month, key, metier, commune, value, n in rows:
+        figures = months.get(month)
+        if figures is None:
+            continue
+        if key in MEDIANS:
+            figures.medians[key] = (value, n)
+        else:
+            figures.flows[key][(metier, commune)] += n
+    for figures in months.values():
+        for key in MEDIANS:
+            figures.medians.setdefault(key, (None, 0))
+    return months
+
+
+def stored_stocks(session: Session, month: date) -> dict[str, Counter[Cell]] | None:
+    """The stocks stored with ``month`` 's snapshot, or None if none were."""
+    rows = session.execute(
+        select(
+            ObservatorySnapshot.indicator,
+            ObservatorySnapshot.metier_code,
+            ObservatorySnapshot.commune_insee,
+            ObservatorySnapshot.count,
+        ).where(ObservatorySnapshot.month == month, ObservatorySnapshot.indicator.in_(STOCKS))
+    ).all()
+    if not rows:
+        return None
+    stocks: dict[str, Counter[Cell]] = {k: Counter() for k in STOCKS}
+    for key, metier, commune, n in rows:
+        stocks[key][(metier, commune)] += n
+    return stocks

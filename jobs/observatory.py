@@ -1,0 +1,33 @@
+"""The observatory's job (issue 20): store each closed month's figures once.
+
+Each night (and when the scheduler starts), :func:`data.observatory.snapshots.take_snapshots`
+stores every month from the platform's first record to the last closed month that has no
+snapshot yet, in one transaction; a month stored is never recomputed, so its figures outlive the
+retention job's anonymisation and the deletion of records. It runs before the retention job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.mail import Mailer
+from data.observatory.snapshots import take_snapshots
+from jobs.common import clock, summary
+
+__all__ = ["JOB_ID", "snapshot_observatory"]
+
+JOB_ID = "observatory"
+
+
+def snapshot_observatory(
+    session_factory: sessionmaker[Session], mailer: Mailer, now: datetime | None = None
+) -> dict[str, int]:
+    """Store the closed months not stored yet; return how many months and figures."""
+    del mailer  # no mail: the figures are read on the observatory's pages
+    with session_factory.begin() as s:
+        counts = take_snapshots(s, now=clock(now))
+    return summary(
+        {"observatory_months": counts["months"], "observatory_figures": counts["figures"]}
+    )
