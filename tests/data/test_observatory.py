@@ -179,7 +179,7 @@ def test_operational_figures_are_the_review_rule_and_the_pairs_by_status(
     session: Session,
 ) -> None:
     _world(session)
-    figures = operational_figures(session)
+    figures = operational_figures(session, datetime.now(UTC))
     assert figures.review_queue == review_count(session)
     by_status = dict(figures.pairs_by_status)
     assert by_status[SuggestionStatus.CONTRACT_SIGNED] == 1

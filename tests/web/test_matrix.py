@@ -187,6 +187,9 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/employeur/maitres-apprentissage/2147483647/supprimer", (302, 403, 404, 404, 403)),
     # « Les métiers » (issue 18): the list and a sheet for anyone; editing and history for staff.
     ("/metiers", PUBLIC),
+    ("/observatoire", PUBLIC),
+    ("/donnees-ouvertes", PUBLIC),
+    ("/coordination/observatoire", STAFF_ONLY),
     ("/metiers/aide-soignant", PUBLIC),
     ("/metiers/infirmier", PUBLIC),  # a métier without a sheet yet
     ("/metiers/pas-un-metier", (404, 404, 404, 404, 404)),
@@ -545,6 +548,9 @@ def test_post_routes_by_role(
 
 # Endpoints whose access is tested with their own flows (test_signin, test_pages).
 TESTED_ELSEWHERE = {
+    # The observatory's files exist once a month is stored: tests/web/test_observatory_web.py.
+    ("observatory.file", "GET"),
+    ("observatory.coordination_file", "GET"),
     # Who may decide a request to join a structure: tests/web/test_signup_hardening.py.
     ("employer.decide_join", "POST"),
     ("coordinator.decide_join", "POST"),
