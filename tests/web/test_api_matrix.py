@@ -641,6 +641,8 @@ ENDPOINTS = {
         body=lambda w: {"csv": "Centre;Commune;Type de centre\nCFA (démo);Belley;CFA\n"},
         expected=STAFF_WRITES,
     ),
+    # The observatory's public figures (issue 20): everyone, without a token too.
+    "indicators.list": Endpoint("GET", "/api/v1/indicators", expected=PUBLIC),
     # Housing (issue 17): everyone reads the published ones, without a token too; staff and
     # the managing structure write. The world's site has the employer's beds (not published).
     "housing_resources.list": Endpoint(

@@ -178,3 +178,26 @@ def test_the_coordinators_files_are_theirs_alone(session: Session, app: Flask) -
     assert ",2," in answer.get_data(as_text=True)  # Oyonnax's two requests, whole
     missing = url.replace("indicateurs", "inconnu")
     assert sign_in(app.test_client(), coordinator).get(missing).status_code == 404
+
+
+def test_the_api_gives_the_public_tables_with_the_same_secret(
+    session: Session, client: FlaskClient
+) -> None:
+    _month_of_requests(session)
+    answer = client.get("/api/v1/indicators")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["licence"]["name"] == "etalab-2.0"
+    assert body["period"]["end"] == "2026-11-01" and body["updated_on"] == "2026-12-01"
+    tables = {t["key"]: t for t in body["tables"]}
+    assert set(tables) == set(publication(session).tables)
+    rows = tables["indicateurs-par-metier-et-territoire"]["rows"]
+    oyonnax = epci_of(f.OYONNAX)
+    cell = next(
+        r for r in rows if r["code_metier"] == "aide-soignant" and r["code_territoire"] == oyonnax
+    )
+    assert cell["demandes_deposees"] == "secret"
+    csv_file = client.get("/donnees-ouvertes/indicateurs-par-metier-et-territoire.json").get_json()
+    assert csv_file == rows  # the API's rows are the open-data file's
+    fields = {f["name"]: f for f in tables["series-mensuelles"]["fields"]}
+    assert fields["contrats_signes"]["title"] == "Contrats d'apprentissage signés via la plateforme"

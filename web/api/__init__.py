@@ -107,6 +107,7 @@ def init_app(app: Flask) -> PasserelleApi:
         cv,
         docs,
         housing,
+        indicators,
         lists,
         moderation,
         offers,
@@ -137,6 +138,7 @@ def init_app(app: Flask) -> PasserelleApi:
         team.account,
         training.bp,  # issue 16: training centres, their programmes and sessions
         housing.bp,  # issue 17: housing for apprentices (public reads)
+        indicators.bp,  # issue 20: the observatory's public figures
     ):
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)
