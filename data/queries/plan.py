@@ -39,8 +39,10 @@ __all__ = [
     "roadmap",
     "budget_by_year",
     "action_totals",
+    "budget_lines",
     "indicator_views",
     "plan_actions",
+    "plan_axes",
 ]
 
 
@@ -101,6 +103,11 @@ def _counts(actions: list[PlanAction]) -> dict[PlanActionStatus, int]:
     return {s: found.get(s, 0) for s in PlanActionStatus}
 
 
+def plan_axes(session: Session) -> list[PlanAxis]:
+    """Return the plan's axes in order."""
+    return list(session.scalars(select(PlanAxis).order_by(PlanAxis.number)))
+
+
 def plan_actions(session: Session) -> list[PlanAction]:
     """Return every action of the plan by axis, then in the order they were entered."""
     return list(
@@ -115,7 +122,7 @@ def plan_actions(session: Session) -> list[PlanAction]:
 
 def roadmap(session: Session) -> Roadmap:
     """Return the plan's roadmap: each axis with its actions and counts, and the totals."""
-    axes = list(session.scalars(select(PlanAxis).order_by(PlanAxis.number)))
+    axes = plan_axes(session)
     actions = plan_actions(session)
     progress = [
         AxisProgress(
@@ -180,6 +187,19 @@ def budget_by_year(session: Session) -> list[YearBudget]:
         found[year].by_axis[axis] += cents
         found[year].by_funder[funder] += cents
     return [found[y] for y in years]
+
+
+def budget_lines(session: Session) -> list[PlanBudgetLine]:
+    """Return every budget line, by axis, action and year."""
+    return list(
+        session.scalars(
+            select(PlanBudgetLine)
+            .join(PlanAction, PlanBudgetLine.action_id == PlanAction.id)
+            .join(PlanAxis, PlanAction.axis_id == PlanAxis.id)
+            .options(selectinload(PlanBudgetLine.action).selectinload(PlanAction.axis))
+            .order_by(PlanAxis.number, PlanAction.id, PlanBudgetLine.year, PlanBudgetLine.id)
+        )
+    )
 
 
 def action_totals(actions: list[PlanAction]) -> dict[int, int]:
