@@ -8,6 +8,9 @@ form again with its French messages (400) and nothing written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -29,7 +32,7 @@ from data.queries import plan as pq
 from data.queries.plan_observatory import observatory_indicator_keys, observatory_indicator_label
 from web.csvfiles import csv_download
 from web.db import get_session
-from web.forms import values
+from web.forms import flash_errors, values
 from web.sessions import STAFF, current_actor, role_required
 
 bp = Blueprint("plan", __name__, url_prefix="/feuille-de-route")
@@ -37,6 +40,7 @@ coordination_bp = Blueprint("plan_coordination", __name__, url_prefix="/coordina
 BLUEPRINTS = (bp, coordination_bp)
 
 ERRORS = (ValidationError, PermissionDenied, NotFound)
+T = TypeVar("T")
 
 
 @bp.get("")
@@ -58,14 +62,25 @@ def _axes() -> list[tuple[str, str]]:
     return [(str(a.number), f"Axe {a.number} – {a.title}") for a in pq.plan_axes(get_session())]
 
 
-def _flash_errors(exc: Exception) -> None:
-    get_session().rollback()
-    if isinstance(exc, ValidationError):
-        for messages in exc.errors.values():
-            for message in messages:
-                flash(message, "error")
-    else:
-        flash(str(exc), "error")
+def _submit(
+    fields: tuple[str, ...],
+    run: Callable[[dict[str, str]], T],
+    again: Callable[[dict[str, str], dict[str, list[str]]], str],
+    done: str,
+    to: Callable[[T], str],
+) -> BaseResponse | tuple[str, int]:
+    """Read a form, run one operation on it and commit, then say so and go to ``to(result)``;
+    refused, the form again (``again``) with its French messages (400), nothing written."""
+    form = values(fields)
+    session = get_session()
+    try:
+        made = run(form)
+    except ValidationError as exc:
+        session.rollback()
+        return again(form, exc.errors), 400
+    session.commit()
+    flash(done, "success")
+    return redirect(to(made))
 
 
 @coordination_bp.get("")
@@ -114,16 +129,13 @@ def new() -> BaseResponse | str | tuple[str, int]:
     """Add an action to the plan."""
     if request.method == "GET":
         return _new_page(_action_form(None), {})
-    form = values(ops.ACTION_FIELDS)
-    session = get_session()
-    try:
-        action = ops.save_action(session, current_actor(), form)
-    except ValidationError as exc:
-        session.rollback()
-        return _new_page(form, exc.errors), 400
-    session.commit()
-    flash("L'action est ajoutée à la feuille de route.", "success")
-    return redirect(url_for("plan_coordination.action", action_id=action.id))
+    return _submit(
+        ops.ACTION_FIELDS,
+        lambda form: ops.save_action(get_session(), current_actor(), form),
+        _new_page,
+        "L'action est ajoutée à la feuille de route.",
+        lambda action: url_for("plan_coordination.action", action_id=action.id),
+    )
 
 
 def _action_or_404(action_id: int) -> PlanAction:
@@ -162,16 +174,13 @@ def action(action_id: int) -> BaseResponse | str | tuple[str, int]:
     found = _action_or_404(action_id)
     if request.method == "GET":
         return _action_page(found)
-    form = values(ops.ACTION_FIELDS)
-    session = get_session()
-    try:
-        ops.save_action(session, current_actor(), form, found)
-    except ValidationError as exc:
-        session.rollback()
-        return _action_page(found, form, exc.errors), 400
-    session.commit()
-    flash("L'action est enregistrée.", "success")
-    return redirect(url_for("plan_coordination.action", action_id=found.id))
+    return _submit(
+        ops.ACTION_FIELDS,
+        lambda form: ops.save_action(get_session(), current_actor(), form, found),
+        lambda form, errors: _action_page(found, form, errors),
+        "L'action est enregistrée.",
+        lambda action: url_for("plan_coordination.action", action_id=action.id),
+    )
 
 
 @coordination_bp.post("/actions/<id:action_id>/statut")
@@ -182,7 +191,7 @@ def status(action_id: int) -> BaseResponse:
     try:
         ops.set_status(session, current_actor(), found, request.form.get("status", ""))
     except ERRORS as exc:
-        _flash_errors(exc)
+        flash_errors(exc)
     else:
         session.commit()
         flash("Le statut de l'action est changé.", "success")
@@ -193,16 +202,17 @@ def status(action_id: int) -> BaseResponse:
 def add_budget(action_id: int) -> BaseResponse | tuple[str, int]:
     """Add a budget line to an action."""
     found = _action_or_404(action_id)
-    form = values(ops.BUDGET_FIELDS)
-    session = get_session()
-    try:
-        ops.add_budget_line(session, current_actor(), found, form)
-    except ValidationError as exc:
-        session.rollback()
-        return _action_page(found, errors=exc.errors, budget_form=form), 400
-    session.commit()
-    flash("La ligne de budget est ajoutée.", "success")
-    return redirect(url_for("plan_coordination.action", action_id=found.id) + "#budget")
+    return _submit(
+        ops.BUDGET_FIELDS,
+        lambda form: ops.add_budget_line(get_session(), current_actor(), found, form),
+        lambda form, errors: _action_page(found, errors=errors, budget_form=form),
+        "La ligne de budget est ajoutée.",
+        _budget_of,
+    )
+
+
+def _budget_of(line: PlanBudgetLine) -> str:
+    return url_for("plan_coordination.action", action_id=line.action_id) + "#budget"
 
 
 def _line_or_404(line_id: int) -> PlanBudgetLine:
@@ -236,16 +246,13 @@ def budget_line(line_id: int) -> BaseResponse | str | tuple[str, int]:
             },
             {},
         )
-    form = values(ops.BUDGET_FIELDS)
-    session = get_session()
-    try:
-        ops.edit_budget_line(session, current_actor(), line, form)
-    except ValidationError as exc:
-        session.rollback()
-        return page(form, exc.errors), 400
-    session.commit()
-    flash("La ligne de budget est enregistrée.", "success")
-    return redirect(url_for("plan_coordination.action", action_id=line.action_id) + "#budget")
+    return _submit(
+        ops.BUDGET_FIELDS,
+        lambda form: ops.edit_budget_line(get_session(), current_actor(), line, form),
+        page,
+        "La ligne de budget est enregistrée.",
+        _budget_of,
+    )
 
 
 @coordination_bp.post("/budget/<id:line_id>/supprimer")
@@ -264,18 +271,19 @@ def delete_budget(line_id: int) -> BaseResponse:
 def add_indicator(action_id: int) -> BaseResponse | tuple[str, int]:
     """Give an action an indicator: the observatory's, or one kept by hand."""
     found = _action_or_404(action_id)
-    form = values(ops.INDICATOR_FIELDS)
-    session = get_session()
-    try:
-        indicator = ops.add_indicator(session, current_actor(), found, form)
-    except ValidationError as exc:
-        session.rollback()
-        return _action_page(found, errors=exc.errors, indicator_form=form), 400
-    session.commit()
-    flash("L'indicateur est ajouté.", "success")
-    if indicator.observatory_key is None:
-        return redirect(url_for("plan_coordination.indicator", indicator_id=indicator.id))
-    return redirect(url_for("plan_coordination.action", action_id=found.id) + "#indicateurs")
+
+    def to(indicator: PlanIndicator) -> str:
+        if indicator.observatory_key is None:
+            return url_for("plan_coordination.indicator", indicator_id=indicator.id)
+        return url_for("plan_coordination.action", action_id=found.id) + "#indicateurs"
+
+    return _submit(
+        ops.INDICATOR_FIELDS,
+        lambda form: ops.add_indicator(get_session(), current_actor(), found, form),
+        lambda form, errors: _action_page(found, errors=errors, indicator_form=form),
+        "L'indicateur est ajouté.",
+        to,
+    )
 
 
 @coordination_bp.route("/indicateurs/<id:indicator_id>", methods=["GET", "POST"])
@@ -290,16 +298,13 @@ def indicator(indicator_id: int) -> BaseResponse | str | tuple[str, int]:
 
     if request.method == "GET":
         return page({"measured_on": local_today().isoformat()}, {})
-    form = values(ops.VALUE_FIELDS)
-    session = get_session()
-    try:
-        ops.add_indicator_value(session, current_actor(), found, form)
-    except ValidationError as exc:
-        session.rollback()
-        return page(form, exc.errors), 400
-    session.commit()
-    flash("La valeur est enregistrée.", "success")
-    return redirect(url_for("plan_coordination.indicator", indicator_id=found.id))
+    return _submit(
+        ops.VALUE_FIELDS,
+        lambda form: ops.add_indicator_value(get_session(), current_actor(), found, form),
+        page,
+        "La valeur est enregistrée.",
+        lambda value: url_for("plan_coordination.indicator", indicator_id=value.indicator_id),
+    )
 
 
 @coordination_bp.get("/feuille-de-route.csv")

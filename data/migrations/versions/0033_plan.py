@@ -36,6 +36,16 @@ def _user_fk(column: str, table: str) -> sa.ForeignKeyConstraint:
     )
 
 
+def _action_fk(table: str) -> sa.ForeignKeyConstraint:
+    """The action a row belongs to (removed with it)."""
+    return sa.ForeignKeyConstraint(
+        ["action_id"],
+        ["plan_actions.id"],
+        name=op.f(f"fk_{table}_action_id_plan_actions"),
+        ondelete="CASCADE",
+    )
+
+
 def _stamp(name: str) -> "sa.Column[datetime]":
     return sa.Column(name, sa.DateTime(timezone=True), nullable=False)
 
@@ -95,12 +105,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "year BETWEEN 2000 AND 2100", name=op.f("ck_plan_budget_lines_year_range")
         ),
-        sa.ForeignKeyConstraint(
-            ["action_id"],
-            ["plan_actions.id"],
-            name=op.f("fk_plan_budget_lines_action_id_plan_actions"),
-            ondelete="CASCADE",
-        ),
+        _action_fk("plan_budget_lines"),
         _user_fk("updated_by_id", "plan_budget_lines"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_budget_lines")),
     )
@@ -118,12 +123,7 @@ def upgrade() -> None:
             "observatory_key IS NOT NULL OR name IS NOT NULL",
             name=op.f("ck_plan_indicators_linked_or_named"),
         ),
-        sa.ForeignKeyConstraint(
-            ["action_id"],
-            ["plan_actions.id"],
-            name=op.f("fk_plan_indicators_action_id_plan_actions"),
-            ondelete="CASCADE",
-        ),
+        _action_fk("plan_indicators"),
         _user_fk("created_by_id", "plan_indicators"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_indicators")),
     )
