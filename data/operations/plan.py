@@ -76,9 +76,9 @@ VALUE_FIELDS = ("measured_on", "value")
 
 #: The largest budget line (euros, in cents): beyond it a typing slip is more likely.
 MAX_LINE_CENTS = 1_000_000_00
-_EUROS_RE = re.compile(r"^\d{1,9}(?:[.,]\d{1,2})?$")
+_EUROS_RE = re.compile(r"^[0-9]{1,9}(?:[.,][0-9]{1,2})?$")
 # An indicator's value: its column keeps 12 digits and 2 decimals.
-_NUMBER_RE = re.compile(r"^-?\d{1,12}(?:[.,]\d{1,2})?$")
+_NUMBER_RE = re.compile(r"^-?[0-9]{1,12}(?:[.,][0-9]{1,2})?$")
 _SPACES = str.maketrans("", "", " \u00a0\u202f")
 
 

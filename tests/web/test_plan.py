@@ -158,3 +158,40 @@ def test_the_exports_for_the_departements_reports(
     assert "Feuille de route du plan" in text
     assert "sur 87 annoncées" in text and "sur 13 annoncées" in text
     assert "Budget 2025" in text
+
+
+ODD = ("\x00", "x" * 5000, "99999999999", "١٢", "1e5", "-0", "<script>", "2026-02-30")
+
+
+def test_odd_input_on_every_form_is_a_french_400_and_nothing_is_written(
+    app: Flask, world: World, session: Session
+) -> None:
+    staff = sign_in(app.test_client(), world.coordinator)
+    action = _seed(session, "a4-transports-doux")
+    hand = post(
+        staff, f"/coordination/plan/actions/{action.id}/indicateurs", {"indicator_name": "Vélos"}
+    )
+    line = {"year": "2025", "amount_eur": "100", "funder": "cnsa"}
+    post(staff, f"/coordination/plan/actions/{action.id}/budget", line)
+    line_id = session.scalars(select(PlanBudgetLine.id)).one()
+    forms = {
+        "/coordination/plan/nouvelle": ("axis", "title", "status", "action_start"),
+        f"/coordination/plan/actions/{action.id}": ("axis", "title", "status", "action_end"),
+        f"/coordination/plan/actions/{action.id}/budget": ("year", "amount_eur", "funder"),
+        f"/coordination/plan/budget/{line_id}": ("year", "amount_eur", "funder_name"),
+        hand.headers["Location"]: ("measured_on", "value"),
+    }
+    before = (_count(session, PlanAction), _count(session, PlanIndicatorValue))
+    for url, fields in forms.items():
+        for odd in ODD:
+            answer = post(staff, url, {name: odd for name in fields})
+            assert answer.status_code == 400, (url, odd)
+            # A NUL byte is refused at the door (web/input.py), the rest by the form's checks.
+            french = "caractère NUL" if odd == "\x00" else "Le formulaire contient"
+            assert french in answer.text, (url, odd)
+    session.expire_all()
+    assert (_count(session, PlanAction), _count(session, PlanIndicatorValue)) == before
+    assert session.get(PlanBudgetLine, line_id).amount_cents == 100_00
+    assert session.get(PlanAction, action.id).title == (
+        "Informer et développer l'offre de transports doux"
+    )
