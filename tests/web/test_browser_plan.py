@@ -40,7 +40,7 @@ def test_the_public_roadmap_and_a_coordinator_keeping_an_action(
     page.goto(base + "/")
     page.get_by_role("link", name="Feuille de route du plan").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Feuille de route du plan")
-    axis_4 = page.get_by_role("region", name="Axe 4 : Axe transversal")
+    axis_4 = page.get_by_role("region", name="Axe 4 : Logement, mobilité")
     expect(axis_4).to_contain_text("sur 18 annoncées")
     expect(axis_4.get_by_role("row", name=LAB)).to_contain_text("Prévue")
     failures += _violations(page)
@@ -64,6 +64,6 @@ def test_the_public_roadmap_and_a_coordinator_keeping_an_action(
 
     page.goto(base + "/feuille-de-route")
     expect(
-        page.get_by_role("region", name="Axe 4 : Axe transversal").get_by_role("row", name=LAB)
+        page.get_by_role("region", name="Axe 4 : Logement, mobilité").get_by_role("row", name=LAB)
     ).to_contain_text("Réalisée")
     assert failures == []

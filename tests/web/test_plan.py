@@ -112,7 +112,7 @@ def test_budget_lines_and_indicator_values_through_the_pages(
     session.refresh(added)
     assert (added.year, added.funder_name) == (2026, "CAF")
     index = staff.get("/coordination/plan")
-    assert euros(16_000) in index.text and "Budget 2026" in index.text
+    assert euros(16_000) in index.text and "Budget inscrit par cofinanceur" in index.text
 
     bad = post(staff, url + "/indicateurs", {"observatory_key": "", "indicator_name": ""})
     assert bad.status_code == 400 and "Choisissez un indicateur" in bad.text
@@ -157,7 +157,7 @@ def test_the_exports_for_the_departements_reports(
     text = _pdf_text(pdf.data)
     assert "Feuille de route du plan" in text
     assert "sur 87 annoncées" in text and "sur 13 annoncées" in text
-    assert "Budget 2025" in text
+    assert "Budget inscrit par axe" in text and "Total inscrit" in text
 
 
 ODD = ("\x00", "x" * 5000, "99999999999", "١٢", "1e5", "-0", "<script>", "2026-02-30")
