@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         metier_sheets,
         moderation,
         observatory,
+        plan,
         public,
         questionnaires,
         signin,
@@ -117,6 +118,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(masters.bp)  # issue 19: « Nos maîtres d'apprentissage »
     for blueprint in welcome_kit.BLUEPRINTS:  # issue 19: the welcome kit, each space's pages
+        app.register_blueprint(blueprint)
+    for blueprint in plan.BLUEPRINTS:  # issue 20: the plan's roadmap, public and coordinators'
         app.register_blueprint(blueprint)
     dev.register(app)  # the local mailbox: in development only
     register_api(app)

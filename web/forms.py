@@ -6,12 +6,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, flash, request
 
+from data.errors import ValidationError
 from data.presentation import FIELD_LABELS
+from web.db import get_session
 
 # FIELD_LABELS (the one table of field names, ``data.presentation``) is re-exported for the pages.
-__all__ = ["values", "checked", "page_args", "small_int", "FIELD_LABELS"]
+__all__ = ["values", "checked", "page_args", "small_int", "flash_errors", "FIELD_LABELS"]
 
 
 def values(names: Iterable[str]) -> dict[str, str]:
@@ -53,3 +55,15 @@ def page_args() -> tuple[int, int]:
     """Return the page number asked for (1 if none or nonsense) and the page size."""
     number = small_int(request.args.get("page", "1"), 1, 999_999) or 1
     return number, int(current_app.config["PAGE_SIZE"])
+
+
+def flash_errors(exc: Exception) -> None:
+    """Undo the request's changes and tell a refused action in French, one flash per message
+    (for a button's form, which has no fields to show them beside)."""
+    get_session().rollback()
+    if isinstance(exc, ValidationError):
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(message, "error")
+    else:
+        flash(str(exc), "error")

@@ -53,6 +53,18 @@ from .masters import MAX_EXPERIENCE_YEARS, MAX_MASTER_TEXT, ApprenticeshipMaster
 from .metier_sheets import MAX_SHEET_BODY, MAX_SHEET_SOURCES, MetierSheet, MetierSheetVersion
 from .observatory import ObservatorySnapshot
 from .pay import CONTRACT_YEARS, AgeBand, PayGridRow, SmicValue
+from .plan import (
+    MAX_PLAN_NAME,
+    MAX_PLAN_TEXT,
+    MAX_PLAN_TITLE,
+    CoFunder,
+    PlanAction,
+    PlanActionStatus,
+    PlanAxis,
+    PlanBudgetLine,
+    PlanIndicator,
+    PlanIndicatorValue,
+)
 from .questionnaires import Questionnaire
 from .reference import MAX_DIPLOMA_CODE, Commune, Metier, MetierMapping
 from .suggestions import (
@@ -97,6 +109,16 @@ from . import auth, mail  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "ObservatorySnapshot",
+    "MAX_PLAN_NAME",
+    "MAX_PLAN_TEXT",
+    "MAX_PLAN_TITLE",
+    "CoFunder",
+    "PlanAction",
+    "PlanActionStatus",
+    "PlanAxis",
+    "PlanBudgetLine",
+    "PlanIndicator",
+    "PlanIndicatorValue",
     "MAX_KIT_BODY",
     "MAX_KIT_TITLE",
     "KitItemNudge",

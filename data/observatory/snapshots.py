@@ -36,7 +36,14 @@ from .indicators import (
     stock_figures,
 )
 
-__all__ = ["MARKER", "first_record_month", "stored_months", "stored_stocks", "take_snapshots"]
+__all__ = [
+    "MARKER",
+    "first_record_month",
+    "flow_total",
+    "stored_months",
+    "stored_stocks",
+    "take_snapshots",
+]
 
 #: The row that says a month was stored (its value: the number of figures stored).
 MARKER = "_snapshot"
@@ -168,3 +175,12 @@ def stored_stocks(session: Session, month: date) -> dict[str, Counter[Cell]] | N
     for key, metier, commune, n in rows:
         stocks[key][(metier, commune)] += n
     return stocks
+
+
+def flow_total(session: Session, key: str, start: date, end: date) -> int:
+    """The flow ``key`` summed over the months from ``start`` 's to ``end`` 's: the stored
+    months as stored, the others (the current month, a month not stored yet) from the records."""
+    stored = stored_months(session, start, end)
+    missing = [m for m in months_between(start, end) if m not in stored]
+    live = monthly_figures(session, missing) if missing else {}
+    return sum(f.total(key) for f in (*stored.values(), *live.values()))

@@ -97,6 +97,23 @@ COLUMNS: dict[str, dict[str, Kind]] = {
         "due_on": N,
     },
     "kit_item_nudges": {"recipient": OTHER},
+    # The plan's tracker (issue 20): the Département's actions, about organisations and the
+    # sector, never a candidate; an action's lead (« pilote ») may name a service's officer.
+    "plan_axes": {"title": N, "summary": N},
+    "plan_actions": {
+        "title": N,
+        "description": N,
+        "lead": OTHER,
+        "partners": N,
+        "status": N,
+        "starts_on": N,
+        "ends_on": N,
+        "source": N,
+        "seed_key": N,
+    },
+    "plan_budget_lines": {"funder": N, "funder_name": N},
+    "plan_indicators": {"observatory_key": N, "name": N, "unit": N},
+    "plan_indicator_values": {"measured_on": N},
     "users": {"email": P, "role": N, "display_name": OTHER, "password_hash": N, "totp_secret": N},
     "login_tokens": {"token_hash": N},
     # A sign-in address change waiting for its link (issue 15): both addresses are the person's.

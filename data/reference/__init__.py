@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,6 +34,10 @@ from data.models import (
     MetierSheet,
     MetierSheetVersion,
     PayGridRow,
+    PlanAction,
+    PlanActionStatus,
+    PlanAxis,
+    PlanIndicator,
     RuleKey,
     SmicValue,
 )
@@ -59,6 +64,11 @@ __all__ = [
     "read_apprentice_aids",
     "read_kit_templates",
     "load_kit_templates",
+    "PLAN_JSON",
+    "read_plan",
+    "PlanFrame",
+    "plan_frame",
+    "load_plan",
     "load_reference",
 ]
 
@@ -75,6 +85,7 @@ LEGAL_RULES_CSV = REFERENCE_DIR / "legal_rules.csv"
 APPRENTICE_AIDS_CSV = REFERENCE_DIR / "apprentice_aids.csv"
 METIER_SHEETS_DIR = REFERENCE_DIR / "metier_sheets"
 KIT_DIR = REFERENCE_DIR / "kit"
+PLAN_JSON = REFERENCE_DIR / "plan_actions.json"
 #: The line of a seed sheet after which its sources are written.
 SOURCES_HEADING = "## Sources"
 
@@ -323,6 +334,91 @@ def load_kit_templates(session: Session, directory: Path = KIT_DIR) -> int:
     return added
 
 
+def read_plan(path: Path = PLAN_JSON) -> dict[str, Any]:
+    """Return the plan's shipped data: its frame (``plan``), its axes and its example actions,
+    each action with its ``source`` written out (the publication, and where it names the action).
+    """
+    with path.open(encoding="utf-8") as f:
+        data: dict[str, Any] = json.load(f)
+    sources = data["sources"]
+    for action in data["actions"]:
+        action["source"] = f"{sources[action['source']]} : {action['where']}."
+    data["plan"]["budget_source"] = sources[data["plan"]["budget_source"]]
+    return data
+
+
+@dataclass(frozen=True)
+class PlanFrame:
+    """What the plan announces as a whole: its years, its 87 actions, its yearly budget."""
+
+    title: str
+    adopted_on: date
+    first_year: int
+    last_year: int
+    announced_actions: int
+    yearly_budget_cents: int
+    external_share_percent: int
+    budget_source: str
+    partners: tuple[str, ...]
+
+    @property
+    def years(self) -> range:
+        """The plan's years, first to last."""
+        return range(self.first_year, self.last_year + 1)
+
+
+@cache
+def plan_frame() -> PlanFrame:
+    """Return the plan's announced frame, read once from the shipped file."""
+    plan = read_plan()["plan"]
+    return PlanFrame(
+        title=plan["title"],
+        adopted_on=date.fromisoformat(plan["adopted_on"]),
+        first_year=plan["first_year"],
+        last_year=plan["last_year"],
+        announced_actions=plan["announced_actions"],
+        yearly_budget_cents=plan["yearly_budget_cents"],
+        external_share_percent=plan["external_share_percent"],
+        budget_source=plan["budget_source"],
+        partners=tuple(plan["partners"]),
+    )
+
+
+def load_plan(session: Session, path: Path = PLAN_JSON) -> int:
+    """Load or refresh the plan's four axes (the publication's words), then add each example
+    action that is missing (never overwrites one coordinators edited); return how many actions
+    were added. An example linked to an observatory indicator gets that indicator too."""
+    data = read_plan(path)
+    axes = cast(Table, PlanAxis.__table__)
+    rows = [
+        {k: a[k] for k in ("number", "title", "summary", "announced_actions")} for a in data["axes"]
+    ]
+    _upsert(session, axes, rows, "number", ["title", "summary", "announced_actions"])
+    by_number = {a.number: a.id for a in session.scalars(select(PlanAxis))}
+    have = set(session.scalars(select(PlanAction.seed_key).where(PlanAction.seed_key.is_not(None))))
+    added = 0
+    for row in data["actions"]:
+        if row["key"] in have:
+            continue
+        action = PlanAction(
+            axis_id=by_number[row["axis"]],
+            seed_key=row["key"],
+            title=row["title"],
+            description=row.get("description", ""),
+            partners=row.get("partners", ""),
+            status=PlanActionStatus(row["status"]),
+            starts_on=date.fromisoformat(row["starts_on"]) if row.get("starts_on") else None,
+            ends_on=date.fromisoformat(row["ends_on"]) if row.get("ends_on") else None,
+            source=row["source"],
+        )
+        if row.get("observatory_key"):
+            action.indicators.append(PlanIndicator(observatory_key=row["observatory_key"]))
+        session.add(action)
+        added += 1
+    session.flush()
+    return added
+
+
 def load_reference(session: Session, communes_path: Path = COMMUNES_CSV) -> dict[str, int]:
     """Load or refresh the métiers and communes, add missing seed sheets; idempotent. Returns
     the row counts."""
@@ -330,6 +426,7 @@ def load_reference(session: Session, communes_path: Path = COMMUNES_CSV) -> dict
     _upsert(session, metiers, [_metier_row(m) for m in read_metiers()], "code")
     load_metier_sheets(session)
     load_kit_templates(session)
+    load_plan(session)
     if communes_path.exists():
         _upsert(session, communes, list(read_communes(communes_path)), "insee")
     # The pay grid and the SMIC: the shipped rows are refreshed; rows admins added are kept.

@@ -290,3 +290,43 @@ def test_0032_adds_the_kit_and_the_paid_leave_rule_and_undoes_both(empty_engine:
     assert "welcome_kits" not in _user_tables(empty_engine)
     with empty_engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM legal_rules")).scalar_one() == 0
+
+
+def test_0034_adds_the_plan_tracker_and_removes_it(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0034_plan")
+    tables = {"plan_axes", "plan_actions", "plan_budget_lines", "plan_indicators"}
+    assert tables | {"plan_indicator_values"} <= _user_tables(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO plan_axes (id, number, title, summary, announced_actions)"
+                " VALUES (1, 1, 'Promouvoir les métiers', '', 22)"
+            )
+        )
+    with pytest.raises(IntegrityError, match="number_range"), empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO plan_axes (number, title, summary, announced_actions)"
+                " VALUES (5, 'Cinquième', '', 1)"
+            )
+        )
+    insert_action = text(
+        "INSERT INTO plan_actions (id, axis_id, title, description, lead, partners, status,"
+        " source, created_at, updated_at)"
+        " VALUES (:id, 1, 'Action', '', '', '', :status, '', CURRENT_TIMESTAMP,"
+        " CURRENT_TIMESTAMP)"
+    )
+    with empty_engine.begin() as conn:
+        conn.execute(insert_action, {"id": 1, "status": "planned"})
+    with pytest.raises(IntegrityError, match="status"), empty_engine.begin() as conn:
+        conn.execute(insert_action, {"id": 2, "status": "made_up"})
+    with pytest.raises(IntegrityError, match="linked_or_named"), empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO plan_indicators (action_id, unit, created_at)"
+                " VALUES (1, '', CURRENT_TIMESTAMP)"
+            )
+        )
+    migrate.downgrade(empty_engine, "0033_observatory")
+    assert not tables & _user_tables(empty_engine)
+    assert "observatory_snapshots" in _user_tables(empty_engine)

@@ -22,10 +22,12 @@ from data.models import (
     KitTemplate,
     MetierSheet,
     MetierSheetVersion,
+    PlanAction,
     Role,
     User,
 )
 from data.operations import discovery as discovery_ops
+from data.operations import plan as plan_ops
 from data.operations import welcome_kit as kit_ops
 from tests.data import factories as f
 from tests.web.conftest import World, post, sign_in
@@ -241,6 +243,17 @@ GET_ROUTES: list[tuple[str, tuple[int, ...]]] = [
     ("/coordination/kits/modeles/{kit_template}/modifier", STAFF_ONLY),
     ("/coordination/kits/modeles/{kit_template}/historique", STAFF_ONLY),
     ("/coordination/kits/modeles/2147483647/historique", (302, 403, 403, 403, 404)),
+    # The plan's roadmap (issue 20): public, and the coordinators' pages and exports.
+    ("/feuille-de-route", PUBLIC),
+    ("/coordination/plan", STAFF_ONLY),
+    ("/coordination/plan/nouvelle", STAFF_ONLY),
+    ("/coordination/plan/actions/{plan_action}", STAFF_ONLY),
+    ("/coordination/plan/actions/2147483647", (302, 403, 403, 403, 404)),
+    ("/coordination/plan/budget/{plan_line}", STAFF_ONLY),
+    ("/coordination/plan/indicateurs/{plan_indicator}", STAFF_ONLY),
+    ("/coordination/plan/feuille-de-route.csv", STAFF_ONLY),
+    ("/coordination/plan/budget.csv", STAFF_ONLY),
+    ("/coordination/plan/feuille-de-route.pdf", STAFF_ONLY),
     # The mallette (issue 18): anyone reads and searches; coordinators write and publish.
     ("/mallette", PUBLIC),
     ("/mallette?q=formation&categorie=legal&public=employers", PUBLIC),
@@ -388,6 +401,16 @@ POST_ROUTES: list[tuple[str, tuple[int, ...]]] = [
         "/coordination/kits/modeles/{kit_template}/versions/{kit_version}/restaurer",
         (302, 403, 403, 403, 302),
     ),
+    # The plan's roadmap (issue 20): forms posted without their fields, the form again (400); a
+    # status posted without one, back to the action with why; a budget line deleted.
+    ("/coordination/plan/nouvelle", (302, 403, 403, 403, 400)),
+    ("/coordination/plan/actions/{plan_action}", (302, 403, 403, 403, 400)),
+    ("/coordination/plan/actions/{plan_action}/statut", (302, 403, 403, 403, 302)),
+    ("/coordination/plan/actions/{plan_action}/budget", (302, 403, 403, 403, 400)),
+    ("/coordination/plan/budget/{plan_line}", (302, 403, 403, 403, 400)),
+    ("/coordination/plan/budget/{plan_line}/supprimer", (302, 403, 403, 403, 302)),
+    ("/coordination/plan/actions/{plan_action}/indicateurs", (302, 403, 403, 403, 400)),
+    ("/coordination/plan/indicateurs/{plan_indicator}", (302, 403, 403, 403, 400)),
     ("/mallette/nouvelle", (302, 403, 403, 403, 400)),
     ("/mallette/2147483647/modifier", (302, 403, 403, 403, 404)),
     ("/mallette/2147483647/publier", (302, 403, 403, 403, 404)),
@@ -456,6 +479,26 @@ def _kit(session: Session, world: World) -> dict[str, int]:
     }
 
 
+def _plan(session: Session, world: World) -> dict[str, int]:
+    """A shipped action of the plan with a budget line and an indicator kept by hand (made once
+    per world)."""
+    action = session.scalars(
+        select(PlanAction).where(PlanAction.seed_key == "a4-lab-innovation")
+    ).one()
+    if not action.budget_lines:
+        actor = Actor.user(world.coordinator)
+        line = {"year": "2025", "amount_eur": "1000", "funder": "cnsa"}
+        plan_ops.add_budget_line(session, actor, action, line)
+        plan_ops.add_indicator(session, actor, action, {"indicator_name": "Projets"})
+        session.commit()
+    hand = next(i for i in action.indicators if i.observatory_key is None)
+    return {
+        "plan_action": action.id,
+        "plan_line": action.budget_lines[0].id,
+        "plan_indicator": hand.id,
+    }
+
+
 def _ids(world: World) -> dict[str, int]:
     assert world.offer.site is not None
     session = object_session(world.offer)
@@ -471,6 +514,7 @@ def _ids(world: World) -> dict[str, int]:
     return {
         **discovery,
         **_kit(session, world),
+        **_plan(session, world),
         "sheet_version": sheet_version,
         "offer": world.offer.id,
         "draft": world.draft.id,

@@ -41,7 +41,7 @@ from data.presentation import render_markdown
 from data.presentation.pdf import html_to_pdf
 from data.queries import welcome_kit as kq
 from web.db import get_session
-from web.forms import values
+from web.forms import flash_errors, values
 from web.sessions import STAFF, current_actor, current_user, role_required
 
 employer_bp = Blueprint("kit_employer", __name__, url_prefix="/employeur/kits")
@@ -62,16 +62,6 @@ def _kit_or_404(kit_id: int, owned: Callable[[WelcomeKit], bool]) -> WelcomeKit:
     if kit is None or not owned(kit):
         abort(404)
     return kit
-
-
-def _flash_errors(exc: Exception) -> None:
-    get_session().rollback()
-    if isinstance(exc, ValidationError):
-        for messages in exc.errors.values():
-            for message in messages:
-                flash(message, "error")
-    else:
-        flash(str(exc), "error")
 
 
 def _page(kit: WelcomeKit) -> kq.KitPage:
@@ -100,7 +90,7 @@ def _tick(kit: WelcomeKit, item_id: int, back: str) -> BaseResponse:
             raise ValidationError({"done": ["Choisissez de cocher ou de décocher ce point."]})
         item = ops.set_item_done(session, current_actor(), item_id, done == "1")
     except ERRORS as exc:
-        _flash_errors(exc)
+        flash_errors(exc)
     else:
         session.commit()
         flash(
@@ -270,7 +260,7 @@ def plan(suggestion_id: int) -> BaseResponse:
     try:
         built = ops.plan_signature(session, current_actor(), pair, request.form.get("start_on"))
     except ERRORS as exc:
-        _flash_errors(exc)
+        flash_errors(exc)
         return redirect(back)
     session.commit()
     flash("Le kit d'accueil est prêt, daté du début du contrat.", "success")
@@ -369,7 +359,7 @@ def restore(template_id: int, version_id: int) -> BaseResponse:
     try:
         ops.restore_template_version(session, current_actor(), version_id)
     except ValidationError as exc:
-        _flash_errors(exc)
+        flash_errors(exc)
     else:
         session.commit()
         flash("La version choisie est de nouveau le texte du modèle.", "success")
