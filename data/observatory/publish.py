@@ -175,6 +175,7 @@ def publication(session: Session, *, protect: bool = True) -> Publication:
         return Publication(None, None, {})
     start, end = period
     months = stored_months(session, start, end)
+    start = min(months, default=start)  # the platform's first month, when it is younger
     stocks = stored_stocks(session, end)
     protector: Protector = _protect_secret if protect else _protect_none
     metiers = _metier_labels(session)
@@ -191,7 +192,7 @@ def publication(session: Session, *, protect: bool = True) -> Publication:
     ]
     if stocks is not None:
         tables.extend(_stock_tables(stocks, protector, metiers, territories, end))
-    return Publication(period, updated_on, {t.key: t for t in tables})
+    return Publication((start, end), updated_on, {t.key: t for t in tables})
 
 
 def _count_columns(keys: Iterable[str]) -> list[Column]:
