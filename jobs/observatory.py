@@ -8,6 +8,7 @@ retention job's anonymisation and the deletion of records. It runs before the re
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,8 +27,9 @@ def snapshot_observatory(
 ) -> dict[str, int]:
     """Store the closed months not stored yet; return how many months and figures."""
     del mailer  # no mail: the figures are read on the observatory's pages
+    counts: Counter[str] = Counter()
     with session_factory.begin() as s:
-        counts = take_snapshots(s, now=clock(now))
-    return summary(
-        {"observatory_months": counts["months"], "observatory_figures": counts["figures"]}
-    )
+        stored = take_snapshots(s, now=clock(now))
+    counts["observatory_months"] = stored["months"]
+    counts["observatory_figures"] = stored["figures"]
+    return summary(counts)

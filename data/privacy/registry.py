@@ -75,6 +75,9 @@ COLUMNS: dict[str, dict[str, Kind]] = {
     # Reference data of pay (issue 18): the grid and the SMIC by the date each holds from.
     "pay_grid": {"age_band": N, "valid_from": N, "source": N},
     "smic_values": {"valid_from": N, "source": N},
+    # The observatory's monthly figures (issue 20): counts by month, métier and commune, and
+    # medians; no person is named, and the public figures are protected by the secret.
+    "observatory_snapshots": {"month": N, "indicator": N, "metier_code": N, "commune_insee": N},
     # The rules of the apprenticeship (issue 19): delays and limits by the date each holds from.
     "legal_rules": {"key": N, "valid_from": N, "source": N},
     # A structure's maîtres d'apprentissage (issue 19): a person who is not a candidate, named by
