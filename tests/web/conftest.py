@@ -220,3 +220,15 @@ def deliver_mails(app: Flask) -> mail.SendReport:
 @pytest.fixture
 def mail_dir(app: Flask) -> Iterator[Path]:
     yield Path(app.config["MAIL_DIR"])
+
+
+def pdf_text(data: bytes) -> str:
+    """Read a PDF's text back as words separated by one space: a table cell wraps where its
+    column's width says, which the other cells decide, so line breaks are not the document's."""
+    import io
+
+    import pypdf
+
+    return " ".join(
+        " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages).split()
+    )

@@ -8,10 +8,8 @@ One engine (SQLite): the pages run on both engines in tests/web/test_welcome_kit
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
 
-import pypdf
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
@@ -20,6 +18,7 @@ from data.models import Role, SuggestionStatus
 from data.presentation.formatters import PARIS
 from data.presentation.labels import label
 from tests.data import factories as f
+from tests.web.conftest import pdf_text
 from tests.web.test_browser import (  # noqa: F401  (fixtures)
     _set_session,
     _violations,
@@ -96,7 +95,7 @@ def test_from_a_signed_pair_to_the_structure_ticking_and_downloading_its_kit(
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger le kit (PDF)").click()
     data = download.value.path().read_bytes()
-    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+    text = pdf_text(data)
     assert "Kit d'accueil de Léa Dupont" in text
     assert "Désigner le maître d'apprentissage" in text and "Fait le" in text
     assert "783,90" in text  # 43 % of the SMIC of 2026, the first year at 18-20

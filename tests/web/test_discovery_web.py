@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-import pypdf
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -19,7 +17,7 @@ from data.models.mail import OutboxMessage
 from data.operations import discovery as ops
 from data.presentation.pdf import DocumentError, html_to_pdf, refuse_outside_urls
 from tests.data import factories as f
-from tests.web.conftest import World, post, sign_in
+from tests.web.conftest import World, pdf_text, post, sign_in
 
 M = DiscoveryMatchStatus
 FIRST = date.today() + timedelta(days=20)
@@ -57,16 +55,12 @@ def _wish_form(**overrides: str) -> dict[str, str]:
     return form
 
 
-def _pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
-
-
 def test_the_pdf_module_reads_back_and_never_fetches_outside() -> None:
     pdf = html_to_pdf(
         '<html lang="fr"><body><h1>Récapitulatif</h1>'
         '<img src="https://example.org/logo.png" alt=""><p>Café à 8 h 30</p></body></html>'
     )
-    assert pdf.startswith(b"%PDF") and "Café à 8 h 30" in _pdf_text(pdf)
+    assert pdf.startswith(b"%PDF") and "Café à 8 h 30" in pdf_text(pdf)
     with pytest.raises(DocumentError):
         refuse_outside_urls("http://127.0.0.1/font.woff")
 
@@ -124,7 +118,7 @@ def test_a_discovery_from_the_days_to_the_request_through_the_pages(
     assert world.candidate_user.candidate.email in page.text and "mineure" in page.text
     pdf = candidate.get(f"/candidat/decouvertes/{match.id}/recapitulatif.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    text = _pdf_text(pdf.data)
+    text = pdf_text(pdf.data)
     for expected in ("Sophie Bernard", "Chaussures fermées", "08:30", "aide-soignant"):
         assert expected in text, expected
     assert (

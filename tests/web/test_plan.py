@@ -7,14 +7,13 @@ from __future__ import annotations
 import csv
 import io
 
-import pypdf
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.models import PlanAction, PlanActionStatus, PlanBudgetLine, PlanIndicatorValue
 from data.presentation.formatters import euros
-from tests.web.conftest import World, post, sign_in
+from tests.web.conftest import World, pdf_text, post, sign_in
 
 
 def _count(session: Session, model: type) -> int:
@@ -23,10 +22,6 @@ def _count(session: Session, model: type) -> int:
 
 def _seed(session: Session, key: str) -> PlanAction:
     return session.scalars(select(PlanAction).where(PlanAction.seed_key == key)).one()
-
-
-def _pdf_text(data: bytes) -> str:
-    return "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
 
 
 def test_the_public_roadmap_counts_actions_per_axis_and_names_no_editor(
@@ -154,7 +149,7 @@ def test_the_exports_for_the_departements_reports(
 
     pdf = staff.get("/coordination/plan/feuille-de-route.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    text = _pdf_text(pdf.data)
+    text = pdf_text(pdf.data)
     assert "Feuille de route du plan" in text
     assert "sur 87 annoncées" in text and "sur 13 annoncées" in text
     assert "Budget inscrit par axe" in text and "Total inscrit" in text

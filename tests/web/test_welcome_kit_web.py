@@ -4,24 +4,18 @@ sanitised, restored; bad input answered in French."""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date, timedelta
 from html import unescape
 
-import pypdf
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import KitTemplate, WelcomeKit, WelcomeKitItem
-from tests.web.conftest import World, post, sign_in
+from tests.web.conftest import World, pdf_text, post, sign_in
 
 SCRIPT = "<script>alert('x')</script>"
-
-
-def _pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
 
 
 def _plan(app: Flask, world: World, session: Session, start: date) -> WelcomeKit:
@@ -67,7 +61,7 @@ def test_from_the_planned_signature_to_the_structure_ticking_and_its_pdf(
 
     pdf = employer.get(f"/employeur/kits/{kit.id}/kit-accueil.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    text = _pdf_text(pdf.data)
+    text = pdf_text(pdf.data)
     assert "Kit d'accueil de" in text and "Liste des préparatifs" in text
     assert "Envoyer le contrat à l'OPCO" in text and "L6222-39" in text
 
@@ -101,7 +95,7 @@ def test_the_apprentice_reads_their_booklet_and_its_pdf_without_the_checklist(
     assert "Livret d'accueil de" in page and "Votre premier jour" in page
     assert "Liste des préparatifs" not in page and "Marquer comme fait" not in page
     assert "non renseignée" in page  # the world's request gives no age band
-    text = _pdf_text(me.get(f"/candidat/kits/{kit.id}/livret-accueil.pdf").data)
+    text = pdf_text(me.get(f"/candidat/kits/{kit.id}/livret-accueil.pdf").data)
     assert "Livret d'accueil de" in text and "Votre premier jour" in text
     assert "Liste des préparatifs" not in text and "passerelle@" in text
 
@@ -126,7 +120,7 @@ def test_a_template_edit_is_sanitised_on_pages_and_in_the_pdf_and_restorable(
     assert "<strong>à 9 h</strong>" in page
     assert SCRIPT not in page and 'href="javascript' not in page
     pdf = me.get(f"/candidat/kits/{kit.id}/livret-accueil.pdf").data
-    text = _pdf_text(pdf)
+    text = pdf_text(pdf)
     # The PDF shows the tag as inert text (escaped), never as a script: no JavaScript in it.
     assert "Le premier jour" in text and "à 9 h" in text
     assert b"/JavaScript" not in pdf and b"/JS " not in pdf
