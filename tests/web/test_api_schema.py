@@ -23,6 +23,7 @@ from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlalchemy import make_url
 
 from tests.web.api_fixtures import Tokens, tokens  # noqa: F401
 from web import create_app
@@ -45,6 +46,9 @@ def bare_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 # Examples per operation: valid requests, then invalid ones (28 operations: about 30 s a backend).
 # Per operation (56 of them): every one is reached, with valid and invalid input.
 EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
+#: On SQLite, half as many: PostgreSQL, the production engine, is where odd values break
+#: queries (32-bit keys, NUL bytes), and it keeps the full run.
+SQLITE_EXAMPLES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 3}
 
 
 def _schema(app: Flask) -> Any:
@@ -145,6 +149,7 @@ OPERATIONS = {
     ("/api/v1/housing/{housing_id}", "get"),
     ("/api/v1/housing/{housing_id}", "patch"),
     ("/api/v1/housing/{housing_id}", "delete"),
+    ("/api/v1/indicators", "get"),  # issue 20: the observatory's public figures
 }
 
 
@@ -251,12 +256,14 @@ def test_property_based_run_finds_no_server_error_nor_schema_break(
     app: Flask,
     tokens: Tokens,  # noqa: F811
 ) -> None:
-    operations, failures, statuses = _property_run(app, tokens.coordinator, EXAMPLES)
+    sqlite = make_url(app.config["DATABASE_URL"]).get_backend_name() == "sqlite"
+    examples = SQLITE_EXAMPLES if sqlite else EXAMPLES
+    operations, failures, statuses = _property_run(app, tokens.coordinator, examples)
     assert operations == len(OPERATIONS)
     assert not failures, "\n\n".join(failures)
     assert not any(code >= 500 for code in statuses)
     # The run reached the views, not only the token check.
-    assert statuses.get(200, 0) > 50 and statuses.get(422, 0) > 10, statuses
+    assert statuses.get(200, 0) > (25 if sqlite else 50) and statuses.get(422, 0) > 10, statuses
 
 
 @pytest.mark.one_engine  # mostly 403s before any query; the coordinator's run covers both

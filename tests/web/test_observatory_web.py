@@ -184,13 +184,18 @@ def test_the_api_gives_the_public_tables_with_the_same_secret(
     session: Session, client: FlaskClient
 ) -> None:
     _month_of_requests(session)
-    answer = client.get("/api/v1/indicators")
+    answer = client.get("/api/v1/indicators?page_size=100")
     assert answer.status_code == 200
     body = answer.get_json()
     assert body["licence"]["name"] == "etalab-2.0"
     assert body["period"]["end"] == "2026-11-01" and body["updated_on"] == "2026-12-01"
-    tables = {t["key"]: t for t in body["tables"]}
+    tables = {t["key"]: t for t in body["items"]}
     assert set(tables) == set(publication(session).tables)
+    assert body["pagination"]["total"] == len(tables)
+    one = client.get("/api/v1/indicators?table=entonnoir").get_json()
+    assert [t["key"] for t in one["items"]] == ["entonnoir"]
+    bad = client.get("/api/v1/indicators?tableau=entonnoir")
+    assert bad.status_code == 422 and bad.get_json()["code"] == "validation_error"
     rows = tables["indicateurs-par-metier-et-territoire"]["rows"]
     oyonnax = epci_of(f.OYONNAX)
     cell = next(

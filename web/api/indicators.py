@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import RAISE, fields
 
 from data.observatory.opendata import LICENSE, table_json, table_schema
 from data.observatory.publish import publication
+from data.observatory.tables import Table
+from data.queries.pages import Page
 from web.db import get_session
 
 from .base import ANONYMOUS_OR_TOKEN, api_blueprint, errors
-from .schemas import Base
+from .common import page_out
+from .fields import ListOf, Text, length
+from .schemas import Base, PageQuery, PaginationSchema
 
 bp = api_blueprint(
     "indicators",
@@ -52,35 +56,53 @@ class IndicatorLicenceSchema(Base):
     path = fields.String(required=True)
 
 
-class IndicatorsSchema(Base):
-    period = fields.Nested(IndicatorPeriodSchema, allow_none=True, required=True)
-    updated_on = fields.Date(allow_none=True, required=True)
-    licence = fields.Nested(IndicatorLicenceSchema, required=True)
-    tables = fields.List(fields.Nested(IndicatorTableSchema), required=True)
+class IndicatorQuery(PageQuery):
+    """Page through the tables, or ask for one by its key."""
+
+    table = Text(
+        validate=length(1, 80),
+        metadata={"description": "A table's key (the open-data file's name), e.g. entonnoir."},
+    )
+
+
+IndicatorPage = Base.from_dict(
+    {
+        "items": ListOf(fields.Nested(IndicatorTableSchema), required=True),
+        "pagination": fields.Nested(PaginationSchema, required=True),
+        "period": fields.Nested(IndicatorPeriodSchema, allow_none=True, required=True),
+        "updated_on": fields.Date(allow_none=True, required=True),
+        "licence": fields.Nested(IndicatorLicenceSchema, required=True),
+    },
+    name="IndicatorPage",
+)
 
 
 @bp.route("", methods=["GET"], endpoint="list")
 @bp.doc(security=ANONYMOUS_OR_TOKEN)
-@bp.response(200, IndicatorsSchema)
-@errors(bp)
-def list_indicators() -> dict[str, Any]:
-    """The observatory's public tables over the twelve last closed months (empty before the
-    first month is over)."""
+@bp.arguments(IndicatorQuery, location="query", unknown=RAISE)
+@bp.response(200, IndicatorPage)
+@errors(bp, 422)
+def list_indicators(query: dict[str, Any]) -> dict[str, Any]:
+    """The observatory's public tables over the twelve last closed months (none before the
+    first month is over), in the order of its page; ``table``: that table only."""
     pub = publication(get_session())
-    tables = [
-        {
-            "key": table.key,
-            "title": table.title,
-            "description": table.description,
-            "updated_on": table.updated_on,
-            "fields_": table_schema(table)["fields"],
-            "rows": json.loads(table_json(table)),
-        }
-        for table in pub.tables.values()
-    ]
+    tables = [t for t in pub.tables.values() if query.get("table") in (None, t.key)]
+    size, number = query["page_size"], query["page"]
+    page = Page(tables[(number - 1) * size : number * size], number, size, len(tables))
     return {
+        **page_out(page, _table),
         "period": {"start": pub.period[0], "end": pub.period[1]} if pub.period else None,
         "updated_on": pub.updated_on,
         "licence": LICENSE,
-        "tables": tables,
+    }
+
+
+def _table(table: Table) -> dict[str, Any]:
+    return {
+        "key": table.key,
+        "title": table.title,
+        "description": table.description,
+        "updated_on": table.updated_on,
+        "fields_": table_schema(table)["fields"],
+        "rows": json.loads(table_json(table)),
     }
