@@ -25,7 +25,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import Metier, ObservatorySnapshot
+from data.models import Commune, Metier, ObservatorySnapshot
 from data.queries.contracts import months_after
 from data.reference import epci_of, read_epcis
 
@@ -192,7 +192,53 @@ def publication(session: Session, *, protect: bool = True) -> Publication:
     ]
     if stocks is not None:
         tables.extend(_stock_tables(stocks, protector, metiers, territories, end))
+    if not protect:  # the coordinators' own: by commune, where the secret would hide nearly all
+        tables.append(_by_commune(session, months, territories, updated_on))
     return Publication((start, end), updated_on, {t.key: t for t in tables})
+
+
+def _by_commune(
+    session: Session,
+    months: Mapping[date, MonthFigures],
+    territories: Mapping[str, str],
+    updated_on: date,
+) -> Table:
+    """Every flow over the period by commune (all métiers), for the coordinators only."""
+    sums: dict[str, Counter[str]] = {}
+    for figures in months.values():
+        for key, cells in figures.flows.items():
+            for (_, commune), n in cells.items():
+                sums.setdefault(commune, Counter())[key] += n
+    names: dict[str, str] = {
+        insee: name
+        for insee, name in session.execute(
+            select(Commune.insee, Commune.name).where(Commune.insee.in_(sums))
+        )
+    }
+    rows: list[tuple[TableCell, ...]] = [
+        (
+            insee,
+            names.get(insee, insee),
+            territories.get(_territory(insee), OUTSIDE[1]),
+            *[sums[insee][k] for k in FLOWS],
+        )
+        for insee in sorted(sums, key=lambda c: (names.get(c, c), c))
+    ]
+    return Table(
+        "indicateurs-par-commune",
+        "Par commune, sur douze mois",
+        "Les indicateurs des douze derniers mois écoulés, par commune (tous métiers) : réservé "
+        "à la coordination, sans secret statistique.",
+        (
+            Column("code_commune", "Code INSEE de la commune", ColumnType.STRING, dimension=True),
+            Column("commune", "Commune", ColumnType.STRING, dimension=True),
+            Column("territoire", "Intercommunalité", ColumnType.STRING, dimension=True),
+            *_count_columns(FLOWS),
+        ),
+        tuple(rows),
+        updated_on,
+        SOURCES,
+    )
 
 
 def _count_columns(keys: Iterable[str]) -> list[Column]:

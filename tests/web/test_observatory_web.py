@@ -87,6 +87,8 @@ def test_the_public_page_shows_the_secret_and_the_coordinators_see_the_counts(
     text = staff.get_data(as_text=True)
     assert "Mois en cours (provisoire)" in text or "mois en cours (provisoire)" in text
     assert 'data-value="2"' in text  # the two requests of Oyonnax, which the public page hides
+    assert "Par commune" in text and "Oyonnax" in text
+    assert "Par commune" not in html
 
 
 def test_the_open_data_files_validate_and_never_show_a_count_of_one_to_ten(
