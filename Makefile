@@ -30,10 +30,11 @@ run: install
 
 ## Run the whole suite: lint, then every test (on PostgreSQL too when PASSERELLE_TEST_DATABASE_URL is set),
 ## in TEST_WORKERS processes (pytest-xdist; each has its own PostgreSQL database, see tests/conftest.py).
-## Three on two cores: a third of the suite waits on real processes, servers and browsers, not on the CPU.
+## Three on two cores: a third of the suite waits on real processes, servers and browsers, not on the CPU;
+## the files that wait most run in one group, on one worker (tests/conftest.py, PROCESS_FILES).
 TEST_WORKERS ?= 3
 test: install-test lint
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -56,38 +56,54 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[PG_ENV] = base.set(database=name).render_as_string(hide_password=False)
 
 
-#: The files that take longest (half a minute to three minutes), longest first. They start
-#: first, so that under pytest-xdist (``make test``: ``--dist loadfile --no-loadscope-reorder``,
-#: one file per worker at a time, in this order) no worker is left running one of them alone at
-#: the end while the other waits.
-SLOW_FILES = (
+#: The files whose tests mostly wait on real processes (servers, schedulers, a database
+#: restarted): under pytest-xdist one worker runs them all, one after the other, from the start,
+#: while the other workers keep both cores busy with the rest. Run by separate workers, two of
+#: them waiting at once left a core idle (the suite took 11 min 25 s instead of about 9).
+PROCESS_FILES = (
     "soak/test_faults.py",
-    "web/test_api_schema.py",
-    "test_readme.py",
     "soak/test_day.py",
+    "test_readme.py",
+    "test_run_local.py",
+)
+#: The xdist group of :data:`PROCESS_FILES`; every other test's group is its file.
+PROCESS_GROUP = "processes"
+
+#: The other files that take longest (half a minute to two minutes), longest first. They start
+#: first, so that under pytest-xdist (``make test``: ``--dist loadgroup --no-loadscope-reorder``,
+#: one group per worker at a time, in this order) no worker is left running one of them alone at
+#: the end while the others wait.
+SLOW_FILES = (
+    "web/test_api_schema.py",
     "web/test_browser.py",
     "web/test_signin_challenge.py",
     "matching/test_properties.py",
     "web/test_matrix.py",
-    "test_run_local.py",
     "data/test_demo_scale.py",
     "web/test_browser_welcome_kit.py",
     "web/test_browser_discovery.py",
 )
 
 
-def _slowness(item: pytest.Item) -> int:
+def _file(item: pytest.Item) -> str:
     path = item.path.as_posix()
-    for rank, name in enumerate(SLOW_FILES):
-        if path.endswith("tests/" + name):
-            return rank
-    return len(SLOW_FILES)
+    return path[path.rindex("tests/") + len("tests/") :] if "tests/" in path else path
 
 
+def _slowness(item: pytest.Item) -> int:
+    name = _file(item)
+    if name in PROCESS_FILES:
+        return -1
+    return SLOW_FILES.index(name) if name in SLOW_FILES else len(SLOW_FILES)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put the slow files first (:data:`SLOW_FILES`), each file's tests kept together and in
-    order; run tests marked ``one_engine`` on SQLite only: what they check (a page's HTML in a
-    browser, its accessibility) is the same on both engines, whose own paths other tests run."""
+    """Put the process files first, then the slow ones (:data:`SLOW_FILES`), each file's tests
+    kept together and in order, and group them for pytest-xdist (``--dist loadgroup``): the
+    process files in one group, every other file a group of its own; run tests marked
+    ``one_engine`` on SQLite only: what they check (a page's HTML in a browser, its
+    accessibility) is the same on both engines, whose own paths other tests run."""
     items.sort(key=_slowness)
     dropped = [
         item
@@ -98,6 +114,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
+    for item in items:
+        name = _file(item)
+        item.add_marker(pytest.mark.xdist_group(PROCESS_GROUP if name in PROCESS_FILES else name))
 
 
 def _reset_postgres(url: str) -> None:
