@@ -70,9 +70,8 @@ def live(connection: Connection, engine: Engine, tmp_path: Path) -> Iterator[tup
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    # Reduced motion: the stylesheet's smooth scrolling then stops, and an element Playwright
-    # scrolls to before a click is stable at once (a smooth scroll on a loaded machine kept a
-    # link « not stable » past the 10 s wait, in CI).
+    # Reduced motion, as some people ask: no transition, and charts.js draws without animation,
+    # so an element is stable as soon as it is drawn.
     context = browser.new_context(locale="fr-FR", reduced_motion="reduce")
     pg = context.new_page()
     # Actions and assertions wait as long: a page that answers slowly on a loaded machine (two
