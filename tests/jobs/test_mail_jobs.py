@@ -310,7 +310,7 @@ def test_coordinator_summary_counts_and_goes_out_once_a_week(
     # review are counted once, by the review rule (issue 20: « À examiner » said two numbers).
     assert text.count("À examiner") == 1
     assert "- Contrat signé : 0" in text
-    assert "Offres ouvertes sans aucune suggestion en cours : 0" in text
+    assert "Offres ouvertes sans aucune suggestion en cours : 0" in text.splitlines()
     assert "Demandes actives sans aucune suggestion en cours : 0" in text
     assert "Demandes avec un besoin de logement et aucune suggestion qui loge : 1" in text
     # Every structure is checked: no link to an empty queue.
