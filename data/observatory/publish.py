@@ -309,26 +309,29 @@ def _series(
     )
 
 
-def _dimension_columns() -> list[Column]:
-    return [
-        Column(
-            "code_metier",
-            "Code du métier",
-            ColumnType.STRING,
-            "« ensemble » : tous les métiers.",
-            dimension=True,
-        ),
-        Column("metier", "Métier", ColumnType.STRING, dimension=True),
-        Column(
-            "code_territoire",
-            "Code du territoire",
-            ColumnType.STRING,
-            "SIREN de l'intercommunalité ; « hors-ain » : hors de l'Ain ; « ensemble » : "
-            "tous les territoires.",
-            dimension=True,
-        ),
-        Column("territoire", "Territoire", ColumnType.STRING, dimension=True),
-    ]
+#: The columns that say which métier a row is about.
+METIER_COLUMNS = (
+    Column(
+        "code_metier",
+        "Code du métier",
+        ColumnType.STRING,
+        "« ensemble » : tous les métiers.",
+        dimension=True,
+    ),
+    Column("metier", "Métier", ColumnType.STRING, dimension=True),
+)
+#: The columns that say which territory a row is about.
+TERRITORY_COLUMNS = (
+    Column(
+        "code_territoire",
+        "Code du territoire",
+        ColumnType.STRING,
+        "SIREN de l'intercommunalité ; « hors-ain » : hors de l'Ain ; « ensemble » : "
+        "tous les territoires.",
+        dimension=True,
+    ),
+    Column("territoire", "Territoire", ColumnType.STRING, dimension=True),
+)
 
 
 def _by_territory(
@@ -367,7 +370,7 @@ def _by_territory(
         "Par métier et par territoire, sur douze mois",
         "Les indicateurs des douze derniers mois écoulés, par métier et par intercommunalité, "
         "avec les totaux (« Ensemble »).",
-        (*_dimension_columns(), *_count_columns(FLOWS)),
+        (*METIER_COLUMNS, *TERRITORY_COLUMNS, *_count_columns(FLOWS)),
         tuple(rows),
         updated_on,
         SOURCES,
@@ -455,14 +458,7 @@ def _stock_tables(
             "Tension par territoire",
             description,
             (
-                Column(
-                    "code_territoire",
-                    "Code du territoire",
-                    ColumnType.STRING,
-                    "SIREN de l'intercommunalité ; « hors-ain » ; « ensemble ».",
-                    dimension=True,
-                ),
-                Column("territoire", "Territoire", ColumnType.STRING, dimension=True),
+                *TERRITORY_COLUMNS,
                 *columns,
                 tension,
             ),
@@ -475,14 +471,7 @@ def _stock_tables(
             "Tension par métier",
             description,
             (
-                Column(
-                    "code_metier",
-                    "Code du métier",
-                    ColumnType.STRING,
-                    "« ensemble » : tous les métiers.",
-                    dimension=True,
-                ),
-                Column("metier", "Métier", ColumnType.STRING, dimension=True),
+                *METIER_COLUMNS,
                 *columns,
                 tension,
             ),
