@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Mapping
-from typing import IO, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,8 @@ from data.presentation.labels import field_label
 from matching import normalize
 
 __all__ = [
+    "MAX_CELL_CHARS",
+    "BoundedDictReader",
     "LineReport",
     "Semicolon",
     "decode_csv",
@@ -64,6 +66,40 @@ def missing_columns_message(missing: Iterable[str], possible: Iterable[str]) -> 
 def too_many_lines_message(max_lines: int) -> str:
     """Return the message that refuses a file longer than ``max_lines`` lines."""
     return f"Le fichier dépasse {max_lines} lignes : découpez-le."
+
+
+#: The longest cell an import reads, far beyond any field's length: the csv module's own default
+#: limit, kept here because that limit is process-wide and a library may raise it (frictionless
+#: does, on import), which let a 200,000-character cell through.
+MAX_CELL_CHARS = 131_072
+
+
+if TYPE_CHECKING:
+    _DictReader = csv.DictReader[str]
+else:  # not subscriptable at run time before Python 3.12
+    _DictReader = csv.DictReader
+
+
+class BoundedDictReader(_DictReader):
+    """A ``csv.DictReader`` that gives up, as on a malformed file, on a cell longer than
+    :data:`MAX_CELL_CHARS`, whatever ``csv.field_size_limit()`` says."""
+
+    #: The line of a record refused for its size (the csv module's own errors come before the
+    #: line is counted: theirs is ``line_num + 1``); see :meth:`unreadable_line`.
+    refused_line: int | None = None
+
+    def __next__(self) -> dict[str | Any, str | Any]:
+        row = super().__next__()
+        for value in row.values():
+            cells = value if isinstance(value, list) else [value]
+            if any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells):
+                self.refused_line = self.line_num
+                raise csv.Error(f"field larger than {MAX_CELL_CHARS} characters")
+        return row
+
+    def unreadable_line(self) -> int:
+        """The line of the file the reader gave up on (as a spreadsheet numbers it)."""
+        return self.refused_line or self.line_num + 1
 
 
 def unreadable_message(line: int) -> str:
@@ -132,7 +168,7 @@ def import_lines(
     text = decode_csv(stream.read())
     first = text.split("\n", 1)[0]
     dialect = _Comma if first.count(",") > first.count(";") else Semicolon
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    reader = BoundedDictReader(io.StringIO(text), dialect=dialect)
     try:
         found = [headers.get(normalize(h or ""), "") for h in (reader.fieldnames or [])]
         missing = [labels[c] for c in required if c not in found]
@@ -163,4 +199,4 @@ def import_lines(
             savepoint.commit()
             accepted(kept)
     except csv.Error:
-        report.fatal["file"] = [unreadable_message(reader.line_num + 1)]
+        report.fatal["file"] = [unreadable_message(reader.unreadable_line())]

@@ -29,6 +29,7 @@ from matching import normalize
 from ._common import load
 from .communes import commune_label, commune_match
 from .csv_import import (
+    BoundedDictReader,
     decode_csv,
     missing_columns_message,
     too_many_lines_message,
@@ -169,13 +170,13 @@ def import_offers(
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,")
     except csv.Error:
         dialect = _Semicolon
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    reader = BoundedDictReader(io.StringIO(text), dialect=dialect)
     try:
         _read_lines(session, employer, reader, report)
     except csv.Error:
-        # A cell longer than csv.field_size_limit() (far beyond any field's length), or a file
+        # A cell longer than MAX_CELL_CHARS (far beyond any field's length), or a file
         # that is not CSV: nothing is kept (the caller rolls back on a fatal error).
-        report.fatal["file"] = [unreadable_message(reader.line_num + 1)]
+        report.fatal["file"] = [unreadable_message(reader.unreadable_line())]
     return report
 
 
