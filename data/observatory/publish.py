@@ -394,7 +394,13 @@ def _funnel(
         (
             Column("ordre", "Ordre", ColumnType.INTEGER, "Rang de l'étape.", dimension=True),
             Column("etape", "Étape", ColumnType.STRING, dimension=True),
-            Column("nombre", "Nombre", ColumnType.INTEGER, "Nombre sur la période.", "personnes"),
+            Column(
+                "nombre",
+                "Nombre",
+                ColumnType.INTEGER,
+                "Nombre sur la période : demandes, rapprochements, binômes ou contrats selon "
+                "l'étape (chaque étape compte des personnes : le secret statistique s'applique).",
+            ),
         ),
         tuple(rows),
         updated_on,
