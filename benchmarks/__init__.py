@@ -25,4 +25,5 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "load": ("benchmarks.bench_load", []),
     "communes": ("benchmarks.bench_communes", []),
     "secret": ("benchmarks.bench_secret", []),
+    "cli": ("benchmarks.bench_cli", []),
 }

@@ -90,6 +90,19 @@ def run(
     return code, out, err
 
 
+def test_output_is_compact_unless_indented_for_people(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, compact, _ = run(tmp_path, capsys, "suggest", OFFERS, REQUESTS)
+    _, indented, _ = run(tmp_path, capsys, "suggest", OFFERS, REQUESTS, "--indent", "2")
+    assert compact.count("\n") == 1 and compact.startswith('{"engine_version":"')
+    assert indented.count("\n") > 10 and '\n  "engine_version": ' in indented
+    assert json.loads(compact) == json.loads(indented)
+    with pytest.raises(SystemExit) as refused:
+        run(tmp_path, capsys, "suggest", OFFERS, REQUESTS, "--indent", "0")
+    assert refused.value.code == 2 and "must be >= 1" in capsys.readouterr().err
+
+
 def test_suggest_prints_both_ways(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(tmp_path, capsys, "suggest", OFFERS, REQUESTS, "--top", "2")
     assert code == 0 and err == ""
