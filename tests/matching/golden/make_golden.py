@@ -65,13 +65,16 @@ def write_inputs() -> None:
 
 
 def run_case(name: str) -> str:
-    """The CLI's output of a case, as text."""
+    """The CLI's output of a case, as text, indented by 2 as every output was when the golden
+    files were made (``--indent 2``; the compact default holds the same data:
+    tests/matching/test_cli.py)."""
     import contextlib
     import io
 
     offers, requests, extra = {**CASES, **HOUSING_CASES}[name]
     buffer = io.StringIO()
     argv = [extra[0], "--offers", str(HERE / offers), "--requests", str(HERE / requests)]
+    argv += ["--indent", "2"]
     with contextlib.redirect_stdout(buffer):
         code = main(argv + extra[1:])
     assert code == 0, name
