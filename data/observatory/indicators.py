@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from data.models import (
@@ -49,8 +49,13 @@ from data.models import (
 )
 from data.operations._common import PARIS
 from data.queries.contracts import LASTING_MONTHS, TRIAL_DAYS, months_after
-from data.queries.coordination import dashboard, requests_without_suggestion, today
-from data.queries.housing_needs import housing_needs
+from data.queries.coordination import (
+    contract_counts,
+    pairs_by_status,
+    requests_without_suggestion,
+    today,
+    unhoused_conditions,
+)
 
 __all__ = [
     "FLOWS",
@@ -609,26 +614,17 @@ def stock_figures(session: Session) -> dict[str, Counter[Cell]]:
         )
     ):
         stocks["active_requests"][_cell(metier, commune)] += 1
-    needs = housing_needs(session)
-    first = _first_metiers(session, [n.request.id for n in needs.needs])
-    for need in needs.needs:
-        cell = _cell(first.get(need.request.id), need.request.commune_insee)
-        stocks["housing_needed"][cell] += 1
-        if need.housed == 0:
-            stocks["housing_unmet"][cell] += 1
+    for metier, commune, unmet in session.execute(
+        select(
+            _first_metier().scalar_subquery(),
+            Request.commune_insee,
+            and_(*unhoused_conditions()),
+        ).where(Request.status == RequestStatus.ACTIVE, Request.needs_housing.is_(True))
+    ):
+        stocks["housing_needed"][_cell(metier, commune)] += 1
+        if unmet:
+            stocks["housing_unmet"][_cell(metier, commune)] += 1
     return stocks
-
-
-def _first_metiers(session: Session, request_ids: list[int]) -> dict[int, str | None]:
-    if not request_ids:
-        return {}
-    rows = session.execute(
-        select(RequestMetier.request_id, RequestMetier.metier_code)
-        .where(RequestMetier.request_id.in_(request_ids))
-        .order_by(RequestMetier.request_id, RequestMetier.position.desc())
-    )
-    # Positions descending: the first choice is the last one written for its request.
-    return {request_id: metier for request_id, metier in rows}
 
 
 @dataclass(frozen=True)
@@ -655,13 +651,13 @@ def operational_figures(
     """Count the suggestions to review, the pairs by stage, the contracts, the offers and
     requests no suggestion reaches, the unsolved housing needs (the plan's priority métiers only
     when ``priority_only``)."""
-    board = dashboard(session, priority_only=priority_only)
     day = today(session, now, priority_only=priority_only)
+    signed, broken = contract_counts(session, priority_only=priority_only)
     return OperationalFigures(
         review_queue=day.to_review,
-        pairs_by_status=tuple(board.pairs_by_status),
-        contracts_signed=board.contracts_signed,
-        contracts_broken=board.contracts_broken,
+        pairs_by_status=tuple(pairs_by_status(session, priority_only=priority_only)),
+        contracts_signed=signed,
+        contracts_broken=broken,
         lonely_offers=day.lonely_offers,
         lonely=tuple(day.lonely),
         housing_unsolved=day.housing_unsolved,

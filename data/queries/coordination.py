@@ -46,8 +46,11 @@ __all__ = [
     "allocation_view",
     "contract_counts",
     "dashboard",
+    "pairs_by_status",
+    "requests_without_suggestion",
     "review_count",
     "today",
+    "unhoused_conditions",
 ]
 
 #: How many communes the dashboard lists, busiest first.
@@ -111,6 +114,39 @@ def requests_without_suggestion(session: Session, *, priority_only: bool = False
     return session.scalar(stmt) or 0
 
 
+def pairs_by_status(
+    session: Session, *, priority_only: bool = False
+) -> list[tuple[SuggestionStatus, int]]:
+    """Count the pairs past the review by status, in :data:`PAIR_STATUSES`' order (of offers of
+    the priority métiers only when ``priority_only``)."""
+    stmt = select(Suggestion.status, func.count(Suggestion.id)).where(
+        Suggestion.status.in_(PAIR_STATUSES)
+    )
+    if priority_only:
+        stmt = (
+            stmt.join(Offer, Offer.id == Suggestion.offer_id)
+            .join(Metier, Metier.code == Offer.metier_code)
+            .where(Metier.priority.is_(True))
+        )
+    pairs = dict(session.execute(stmt.group_by(Suggestion.status)).all())
+    return [(s, pairs.get(s, 0)) for s in PAIR_STATUSES]
+
+
+def unhoused_conditions() -> tuple[ColumnElement[bool], ...]:
+    """The conditions « an active request that needs housing and that no live suggestion
+    houses » (the house's rule of a pair housed: ``data.queries.housing_needs``)."""
+    housed = (
+        select(Suggestion.id)
+        .join(Offer, Offer.id == Suggestion.offer_id)
+        .where(Suggestion.request_id == Request.id, *LIVE_PAIR, HOUSED)
+    )
+    return (
+        Request.status == RequestStatus.ACTIVE,
+        Request.needs_housing.is_(True),
+        ~housed.exists(),
+    )
+
+
 def contract_counts(session: Session, *, priority_only: bool = False) -> tuple[int, int]:
     """Count the pairs that reached a signed contract since the start, and those of them
     broken off since (one query; a signing undone is no longer a signed contract), of the
@@ -171,16 +207,6 @@ def dashboard(session: Session, *, priority_only: bool = False) -> Dashboard:
         .order_by(func.count(Request.id).desc(), Commune.name)
         .limit(TOP_COMMUNES)
     ).all()
-    pairs_stmt = select(Suggestion.status, func.count(Suggestion.id)).where(
-        Suggestion.status.in_(PAIR_STATUSES)
-    )
-    if priority_only:
-        pairs_stmt = (
-            pairs_stmt.join(Offer, Offer.id == Suggestion.offer_id)
-            .join(Metier, Metier.code == Offer.metier_code)
-            .where(*priority)
-        )
-    pairs = dict(session.execute(pairs_stmt.group_by(Suggestion.status)).all())
     signed, broken = contract_counts(session, priority_only=priority_only)
     return Dashboard(
         offers_by_metier=[(label, bool(p), n) for label, p, n in offers_by_metier],
@@ -188,7 +214,7 @@ def dashboard(session: Session, *, priority_only: bool = False) -> Dashboard:
         offers_by_commune=[(name, n) for name, n in offers_by_commune],
         requests_by_commune=[(name, n) for name, n in requests_by_commune],
         to_review=review_count(session, priority_only=priority_only),
-        pairs_by_status=[(s, pairs.get(s, 0)) for s in PAIR_STATUSES],
+        pairs_by_status=pairs_by_status(session, priority_only=priority_only),
         priority_only=priority_only,
         contracts_signed=signed,
         contracts_broken=broken,
@@ -280,16 +306,8 @@ def today(session: Session, now: datetime, *, priority_only: bool = False) -> To
         .where(*OPEN_OFFER, ~reached.exists(), *priority)
     )
     lonely_offers, lonely = _count_and_first(session, lonely_stmt, Offer.created_at, Offer.id)
-    housed = (
-        select(Suggestion.id)
-        .join(Offer, Offer.id == Suggestion.offer_id)
-        .where(Suggestion.request_id == Request.id, *LIVE_PAIR, HOUSED)
-    )
     unhoused_stmt = select(Request).where(
-        Request.status == RequestStatus.ACTIVE,
-        Request.needs_housing.is_(True),
-        ~housed.exists(),
-        *((_priority_request(),) if priority_only else ()),
+        *unhoused_conditions(), *((_priority_request(),) if priority_only else ())
     )
     housing_unsolved, unhoused = _count_and_first(
         session, unhoused_stmt, Request.created_at, Request.id
