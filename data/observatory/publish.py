@@ -146,12 +146,6 @@ def _sums(
     return dict(out)
 
 
-def _protect_none(
-    cube: Mapping[tuple[str, ...], int], masks: Sequence[tuple[bool, ...]]
-) -> dict[tuple[str, ...], int | None]:
-    return _sums(cube, masks)
-
-
 def _protect_secret(
     cube: Mapping[tuple[str, ...], int], masks: Sequence[tuple[bool, ...]]
 ) -> dict[tuple[str, ...], int | None]:
@@ -177,14 +171,14 @@ def publication(session: Session, *, protect: bool = True) -> Publication:
     months = stored_months(session, start, end)
     start = min(months, default=start)  # the platform's first month, when it is younger
     stocks = stored_stocks(session, end)
-    protector: Protector = _protect_secret if protect else _protect_none
+    protector: Protector = _protect_secret if protect else _sums
     metiers = _metier_labels(session)
     territories = territory_labels()
     updated_on = months_after(end, 1)
     flows: dict[str, dict[tuple[str, ...], int | None]] = {}
     for key in FLOWS:
         cube = _cube(months, key)
-        flows[key] = (protector if INDICATORS[key].people else _protect_none)(cube, FLOW_MASKS)
+        flows[key] = (protector if INDICATORS[key].people else _sums)(cube, FLOW_MASKS)
     tables = [
         _series(months, flows, updated_on),
         _by_territory(flows, metiers, territories, updated_on),
@@ -421,7 +415,7 @@ def _stock_tables(
         cube: Counter[tuple[str, ...]] = Counter()
         for (metier, commune), n in cells.items():
             cube[(metier, _territory(commune))] += n
-        protect_it = protector if INDICATORS[key].people else _protect_none
+        protect_it = protector if INDICATORS[key].people else _sums
         figures[key] = protect_it(dict(cube), STOCK_MASKS)
     stock_keys = ("open_places", "active_requests", "housing_needed", "housing_unmet")
     tension = Column(

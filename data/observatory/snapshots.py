@@ -126,10 +126,11 @@ def _rows(
 
 def stored_months(session: Session, start: date, end: date) -> dict[date, MonthFigures]:
     """Read the stored months from ``start`` 's to ``end`` 's (those not stored are left out)."""
+    stored = _stored(session)
     months = {
         m: MonthFigures(m, {k: Counter() for k in FLOWS})
         for m in months_between(start, end)
-        if m in _stored(session)
+        if m in stored
     }
     rows = session.execute(
         select(
