@@ -52,6 +52,7 @@ __all__ = [
     "PackageInfo",
     "data_package",
     "file_names",
+    "package_file",
     "package_files",
     "table_csv",
     "table_json",
@@ -271,11 +272,21 @@ def package_files(tables: Sequence[Table], info: PackageInfo) -> dict[str, bytes
     >>> files["contrats.csv"]
     b'n\\r\\nsecret\\r\\n12\\r\\n'
     """
-    files: dict[str, bytes] = {}
+    names = [n for t in tables for f in (file_names(t),) for n in (f.csv, f.json, f.schema)]
+    return {name: package_file(tables, info, name) or b"" for name in [*names, "datapackage.json"]}
+
+
+def package_file(tables: Sequence[Table], info: PackageInfo, name: str) -> bytes | None:
+    """Return the one file of :func:`package_files` named ``name`` (only it is made), or
+    ``None`` when the package has no such file."""
+    if name == "datapackage.json":
+        return _json_bytes(data_package(tables, info))
     for table in tables:
         names = file_names(table)
-        files[names.csv] = table_csv(table)
-        files[names.json] = table_json(table)
-        files[names.schema] = _json_bytes(table_schema(table))
-    files["datapackage.json"] = _json_bytes(data_package(tables, info))
-    return files
+        if name == names.csv:
+            return table_csv(table)
+        if name == names.json:
+            return table_json(table)
+        if name == names.schema:
+            return _json_bytes(table_schema(table))
+    return None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, abort, render_template, url_for
 
 from data.observatory.indicators import FLOWS, INDICATORS, monthly_figures, operational_figures
-from data.observatory.opendata import PackageInfo, file_names, package_files
+from data.observatory.opendata import PackageInfo, file_names, package_file
 from data.observatory.publish import ALL, SOURCES, Publication, publication, subset
 from data.operations._common import local_today
 from web.db import get_session
@@ -122,8 +122,7 @@ def opendata() -> str:
 @bp.get("/donnees-ouvertes/<name>")
 def file(name: str) -> Response:
     pub = publication(get_session())
-    files = package_files(list(pub.tables.values()), PACKAGE) if pub.tables else {}
-    content = files.get(name)
+    content = package_file(list(pub.tables.values()), PACKAGE, name) if pub.tables else None
     if content is None:
         abort(404)
     suffix = name[name.rfind(".") :]
@@ -162,9 +161,9 @@ def coordination() -> str:
 @role_required(*STAFF)
 def coordination_file(name: str) -> Response:
     pub = publication(get_session(), protect=False)
-    files = package_files(list(pub.tables.values()), PACKAGE) if pub.tables else {}
-    content = files.get(name)
-    if content is None or not name.endswith(".csv"):
+    tables = list(pub.tables.values())
+    content = package_file(tables, PACKAGE, name) if name.endswith(".csv") else None
+    if content is None:
         abort(404)
     return Response(
         content,
