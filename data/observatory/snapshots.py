@@ -181,6 +181,9 @@ def stored_stocks(session: Session, month: date) -> dict[str, Counter[Cell]] | N
 def flow_total(session: Session, key: str, start: date, end: date) -> int:
     """The flow ``key`` summed over the months from ``start`` 's to ``end`` 's: the stored
     months as stored, the others (the current month, a month not stored yet) from the records."""
+    end = min(end, local_today())  # nothing has happened after this month yet
+    if start > end:
+        return 0
     stored = stored_months(session, start, end)
     missing = [m for m in months_between(start, end) if m not in stored]
     live = monthly_figures(session, missing) if missing else {}
