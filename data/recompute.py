@@ -22,12 +22,12 @@ made stale.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import ColumnElement, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
@@ -35,11 +35,13 @@ from data.db import rows_changed
 from data.models import (
     OPEN_OFFER,
     AgeBand,
+    Commune,
     HousingResource,
     HousingSource,
     Offer,
     OfferStatus,
     Request,
+    RequestMetier,
     RequestStatus,
     Site,
     Suggestion,
@@ -79,6 +81,9 @@ __all__ = [
     "match_values",
     "offer_input",
     "request_input",
+    "read_requests",
+    "read_offers",
+    "named_masters",
     "score_request_offer",
     "recompute_suggestions",
     "plan_suggestions",
@@ -156,34 +161,92 @@ def engine_inputs(session: Session, referential: MetierReferential) -> EngineInp
     site's commune, a request at its own commune; the training centres come with them
     (:func:`centre_inputs`), and each offer with the centres its employer works with.
     """
-    requests: list[RequestIn] = []
-    rows = session.scalars(
-        select(Request)
-        .where(Request.status == RequestStatus.ACTIVE)
-        .options(selectinload(Request.metiers), joinedload(Request.commune))
-        .order_by(Request.id)
-    ).all()
-    for r in rows:
-        request_in = request_input(r, referential)
-        if request_in is not None:  # nothing resolved: reported to the candidate, never matched
-            requests.append(request_in)
-    offers: list[OfferIn] = []
-    published = session.scalars(
-        select(Offer)
-        .where(*OPEN_OFFER)
-        .options(joinedload(Offer.site).joinedload(Site.commune))
-        .order_by(Offer.id)
-    ).all()
-    works_with = _employers_centres(session)
-    for o in published:
-        offer_in = offer_input(o, referential, works_with.get(o.site.employer_id, ()))
-        if offer_in is not None:
-            offers.append(offer_in)
+    requests = read_requests(session, referential)
+    offers = read_offers(session, referential)
     centres = centre_inputs(session, referential)
     housing = housing_inputs(session)
-    named = sorted({o.master_id for o in published if o.master_id is not None})
-    tutors = tutor_inputs(session, named)
+    tutors = tutor_inputs(session, named_masters(offers))
     return EngineInputs(requests, offers, centres or None, housing or None, tutors or None)
+
+
+def read_requests(
+    session: Session, referential: MetierReferential, *where: ColumnElement[bool]
+) -> list[RequestIn]:
+    """The active requests (those matching ``where`` too) as engine input, by id.
+
+    A request none of whose métiers the referential knows is left out: it is reported to the
+    candidate, never matched. Read as plain rows (no ORM objects): the re-matching of one
+    changed offer reads a thousand requests in a few milliseconds.
+    """
+    live = (Request.status == RequestStatus.ACTIVE, *where)
+    codes: dict[int, list[str]] = {}
+    for request_id, code in session.execute(
+        select(RequestMetier.request_id, RequestMetier.metier_code)
+        .join(Request, Request.id == RequestMetier.request_id)
+        .join(Commune, Commune.insee == Request.commune_insee)
+        .where(*live, RequestMetier.metier_code.is_not(None))
+        .order_by(RequestMetier.request_id, RequestMetier.position)
+    ):
+        if code in referential:
+            known = codes.setdefault(request_id, [])
+            if code not in known:
+                known.append(code)
+    rows = session.execute(
+        select(
+            Request.id,
+            Commune.latitude,
+            Commune.longitude,
+            Request.max_distance_km,
+            Request.needs_housing,
+            Request.accepts_relocation,
+            Request.has_licence,
+            Request.available_from,
+            Request.diploma_level,
+            Request.training_centre_id,
+            Request.age_band,
+        )
+        .join(Commune, Commune.insee == Request.commune_insee)
+        .where(*live)
+        .order_by(Request.id)
+    )
+    return [_request_in(row[0], tuple(codes[row[0]]), *row[1:]) for row in rows if row[0] in codes]
+
+
+def read_offers(
+    session: Session, referential: MetierReferential, *where: ColumnElement[bool]
+) -> list[OfferIn]:
+    """The published offers with a place left (those matching ``where`` too) as engine input,
+    by id, each with the centres its employer works with; an offer of a métier the engine does
+    not know is left out."""
+    rows = session.execute(
+        select(
+            Offer.id,
+            Offer.metier_code,
+            Commune.latitude,
+            Commune.longitude,
+            Offer.places - Offer.places_filled,
+            Offer.housing_beds,
+            Offer.licence_required,
+            Offer.night_work,
+            Offer.start_date,
+            Offer.partner_centre_id,
+            Offer.master_id,
+            Site.employer_id,
+        )
+        .join(Site, Site.id == Offer.site_id)
+        .join(Commune, Commune.insee == Site.commune_insee)
+        .where(*OPEN_OFFER, *where)
+        .order_by(Offer.id)
+    ).all()
+    works_with = _employers_centres(session, {row[-1] for row in rows})
+    return [
+        _offer_in(*row[:-1], works_with.get(row[-1], ())) for row in rows if row[1] in referential
+    ]
+
+
+def named_masters(offers: Sequence[OfferIn]) -> list[int]:
+    """The database ids of the maîtres d'apprentissage these offers name."""
+    return sorted({int(o.tutor) for o in offers if o.tutor is not None})
 
 
 def tutor_inputs(session: Session, master_ids: Sequence[int]) -> list[Tutor]:
@@ -235,14 +298,20 @@ def housing_inputs(session: Session, *, today: date | None = None) -> list[Housi
     return out
 
 
-def _employers_centres(session: Session) -> dict[int, tuple[str, ...]]:
-    """The engine ids of the centres each employer works with, by employer id."""
+def _employers_centres(
+    session: Session, employer_ids: Collection[int] | None = None
+) -> dict[int, tuple[str, ...]]:
+    """The engine ids of the centres each employer works with (of ``employer_ids`` only if
+    given), by employer id."""
     out: dict[int, list[str]] = {}
     links = employer_training_centres.c
-    for employer_id, centre_id in session.execute(
-        select(links.employer_id, links.centre_id).order_by(links.employer_id, links.centre_id)
-    ):
-        out.setdefault(employer_id, []).append(engine_id(centre_id))
+    stmt = select(links.employer_id, links.centre_id).order_by(links.employer_id, links.centre_id)
+    chunks = [None] if employer_ids is None else list(_chunks(sorted(employer_ids)))
+    for chunk in chunks:
+        for employer_id, centre_id in session.execute(
+            stmt if chunk is None else stmt.where(links.employer_id.in_(chunk))
+        ):
+            out.setdefault(employer_id, []).append(engine_id(centre_id))
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -317,20 +386,51 @@ def request_input(r: Request, referential: MetierReferential) -> RequestIn | Non
     codes = tuple(c for c in r.metier_codes if c in referential)
     if not codes:
         return None
+    return _request_in(
+        r.id,
+        codes,
+        r.commune.latitude,
+        r.commune.longitude,
+        r.max_distance_km,
+        r.needs_housing,
+        r.accepts_relocation,
+        r.has_licence,
+        r.available_from,
+        r.diploma_level,
+        r.training_centre_id,
+        r.age_band,
+    )
+
+
+def _request_in(
+    request_id: int,
+    codes: tuple[str, ...],
+    lat: float,
+    lon: float,
+    max_km: int,
+    needs_housing: bool,
+    accepts_relocation: bool,
+    has_licence: bool,
+    available_from: date | None,
+    diploma_level: int | None,
+    training_centre_id: int | None,
+    age_band: AgeBand | None,
+) -> RequestIn:
+    """The one mapping of a request's values to the engine's input (rows or objects)."""
     return RequestIn(
-        id=engine_id(r.id),
+        id=engine_id(request_id),
         metiers=codes,
-        lat=r.commune.latitude,
-        lon=r.commune.longitude,
-        max_km=float(r.max_distance_km),
-        needs_housing=r.needs_housing,
-        accepts_relocation=r.accepts_relocation,
-        has_licence=r.has_licence,
-        available_from=r.available_from,
-        diploma_level=r.diploma_level,
-        training_centre=_centre_id(r.training_centre_id),
+        lat=lat,
+        lon=lon,
+        max_km=float(max_km),
+        needs_housing=needs_housing,
+        accepts_relocation=accepts_relocation,
+        has_licence=has_licence,
+        available_from=available_from,
+        diploma_level=diploma_level,
+        training_centre=_centre_id(training_centre_id),
         # The law for minors: no night work (Code du travail, L3163-2); the band says minor.
-        minor=r.age_band == AgeBand.UNDER_18,
+        minor=age_band == AgeBand.UNDER_18,
     )
 
 
@@ -348,23 +448,54 @@ def offer_input(
     """
     if o.metier_code not in referential:
         return None
-    return OfferIn(
-        id=engine_id(o.id),
-        metier=o.metier_code,
-        lat=o.site.commune.latitude,
-        lon=o.site.commune.longitude,
-        places=o.places_left,
-        housing_beds=o.housing_beds,
-        licence_required=o.licence_required,
-        night_work=o.night_work,
-        start=o.start_date,
-        training_centre=_centre_id(o.partner_centre_id),
-        tutor=_centre_id(o.master_id),
-        employer_centres=tuple(
+    return _offer_in(
+        o.id,
+        o.metier_code,
+        o.site.commune.latitude,
+        o.site.commune.longitude,
+        o.places_left,
+        o.housing_beds,
+        o.licence_required,
+        o.night_work,
+        o.start_date,
+        o.partner_centre_id,
+        o.master_id,
+        tuple(
             employer_centres
             if employer_centres is not None
             else (engine_id(c.id) for c in o.site.employer.training_centres)
         ),
+    )
+
+
+def _offer_in(
+    offer_id: int,
+    metier: str,
+    lat: float,
+    lon: float,
+    places_left: int,
+    housing_beds: int,
+    licence_required: bool,
+    night_work: bool,
+    start: date | None,
+    partner_centre_id: int | None,
+    master_id: int | None,
+    employer_centres: Sequence[str],
+) -> OfferIn:
+    """The one mapping of an offer's values to the engine's input (rows or objects)."""
+    return OfferIn(
+        id=engine_id(offer_id),
+        metier=metier,
+        lat=lat,
+        lon=lon,
+        places=places_left,
+        housing_beds=housing_beds,
+        licence_required=licence_required,
+        night_work=night_work,
+        start=start,
+        training_centre=_centre_id(partner_centre_id),
+        tutor=_centre_id(master_id),
+        employer_centres=tuple(employer_centres),
     )
 
 
@@ -433,6 +564,8 @@ class SuggestionPlan:
     pairs: dict[tuple[int, int], Match]
     requests: int
     offers: int
+    #: The listed pairs: in the request's list, in the offer's list (the others were decided).
+    lists: dict[tuple[int, int], tuple[bool, bool]] = field(default_factory=dict)
 
 
 def take_turn(session: Session, key: int = RECOMPUTE_LOCK_KEY) -> None:
@@ -464,10 +597,14 @@ def plan_suggestions(
         requests, offers, ref, p, top_k=top_k, centres=centres, housing=housing, tutors=tutors
     )
     pairs: dict[tuple[int, int], Match] = {}
-    for lists in (result.by_request, result.by_offer):
+    in_lists: dict[tuple[int, int], tuple[bool, bool]] = {}
+    for side, lists in enumerate((result.by_request, result.by_offer)):
         for key in lists:
             for m in lists[key]:
-                pairs.setdefault((int(m.request_id), int(m.offer_id)), m)
+                pair = (int(m.request_id), int(m.offer_id))
+                pairs.setdefault(pair, m)
+                was = in_lists.get(pair, (False, False))
+                in_lists[pair] = (True, was[1]) if side == 0 else (was[0], True)
     decided = _decided_pairs(session, requests, offers, pairs)
     scored_pairs = score_pairs(
         requests, offers, decided, ref, p, centres=centres, housing=housing, tutors=tutors
@@ -475,7 +612,7 @@ def plan_suggestions(
     for scored in scored_pairs:
         if isinstance(scored, Match):  # a pair now excluded keeps the numbers it was decided on
             pairs[(int(scored.request_id), int(scored.offer_id))] = scored
-    return SuggestionPlan(pairs, len(requests), len(offers))
+    return SuggestionPlan(pairs, len(requests), len(offers), in_lists)
 
 
 def _decided_pairs(
@@ -635,10 +772,15 @@ def apply_plan(
     take_turn(session)
     session.flush()
     pairs = _still_open(session, plan)
+    unlisted = (False, False)
+    _clear_lists(session, {key for key in pairs if plan.lists.get(key, unlisted) != unlisted})
     created, updated, staled = write_pairs(
         session,
         SUGGESTION_PAIRS,
-        {key: match_values(m) for key, m in pairs.items()},
+        {
+            key: match_values(m) | _list_flags(plan.lists.get(key, unlisted))
+            for key, m in pairs.items()
+        },
         plan.pairs.keys(),
         now=now,
     )
@@ -649,6 +791,27 @@ def apply_plan(
         requests=plan.requests,
         offers=plan.offers,
     )
+
+
+def _list_flags(flags: tuple[bool, bool]) -> dict[str, bool]:
+    return {"in_request_list": flags[0], "in_offer_list": flags[1]}
+
+
+def _clear_lists(session: Session, keep: Collection[tuple[int, int]]) -> None:
+    """Say that no list holds any pair but those of ``keep`` any more (the engine's lists)."""
+    held = session.execute(
+        select(Suggestion.id, Suggestion.request_id, Suggestion.offer_id).where(
+            or_(Suggestion.in_request_list.is_(True), Suggestion.in_offer_list.is_(True))
+        )
+    ).all()
+    gone = sorted(row[0] for row in held if (row[1], row[2]) not in keep)
+    for chunk in _chunks(gone):
+        session.execute(
+            update(Suggestion)
+            .where(Suggestion.id.in_(chunk))
+            .values(**_list_flags((False, False)))
+            .execution_options(synchronize_session=False)
+        )
 
 
 def recompute_suggestions(

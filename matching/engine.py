@@ -479,12 +479,17 @@ class MatchLists(Mapping[str, list[Match]]):
     CHUNK = 256  # lists built together
 
     def __init__(
-        self, ids: list[str], indptr: NDArray[np.intp], build: Callable[[int, int], list[Match]]
+        self,
+        ids: list[str],
+        indptr: NDArray[np.intp],
+        build: Callable[[int, int], list[Match]],
+        ranked: tuple[list[str], IntArray, NDArray[np.float64]],
     ) -> None:
         self._ids = ids
         self._index = {i: n for n, i in enumerate(ids)}
         self._indptr = indptr
         self._build = build
+        self._ranked = ranked  # the other side's ids, each entry's index there, its score
         self._cache: dict[str, list[Match]] = {}
 
     def __getitem__(self, key: str) -> list[Match]:
@@ -514,6 +519,15 @@ class MatchLists(Mapping[str, list[Match]]):
         """Number of matches of ``key`` without building them."""
         n = self._index[key]
         return int(self._indptr[n + 1] - self._indptr[n])
+
+    def ranked(self, key: str) -> list[tuple[str, float]]:
+        """The list of ``key`` as (other id, score) pairs, in order, without building matches."""
+        others, index, scores = self._ranked
+        n = self._index[key]
+        a, z = int(self._indptr[n]), int(self._indptr[n + 1])
+        return [
+            (others[j], s) for j, s in zip(index[a:z].tolist(), scores[a:z].tolist(), strict=True)
+        ]
 
 
 def widen(
@@ -675,8 +689,18 @@ def suggest(
         return build
 
     return Suggestions(
-        by_request=MatchLists(request_table.ids, by_req[0], builder(by_req[1], by_req[2])),
-        by_offer=MatchLists(offer_table.ids, by_off[0], builder(by_off[1], by_off[2])),
+        by_request=MatchLists(
+            request_table.ids,
+            by_req[0],
+            builder(by_req[1], by_req[2]),
+            (offer_table.ids, by_req[2], by_req[3]),
+        ),
+        by_offer=MatchLists(
+            offer_table.ids,
+            by_off[0],
+            builder(by_off[1], by_off[2]),
+            (request_table.ids, by_off[1], by_off[3]),
+        ),
         excluded=run.exclusions(),
         widening=widening,
         top_k=top_k,

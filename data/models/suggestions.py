@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -146,6 +147,11 @@ class Suggestion(Base):
     )
     # True once the engine no longer proposes an unreviewed pair (the offer or request changed).
     stale: Mapped[bool] = mapped_column(default=False)
+    # Which of the engine's top-k lists hold the pair now: the request's best offers, the offer's
+    # best requests (an engine pair is proposed while it is in one of them). Kept so that one
+    # changed offer or request re-ranks only the lists it touches (:mod:`data.incremental`).
+    in_request_list: Mapped[bool] = mapped_column(default=False, server_default=false())
+    in_offer_list: Mapped[bool] = mapped_column(default=False, server_default=false())
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     employer_interest: Mapped[Interest | None] = mapped_column(str_enum(Interest, "interest"))
     employer_reason: Mapped[str | None] = mapped_column(Text)

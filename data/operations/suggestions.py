@@ -326,6 +326,8 @@ def change_suggestion_status(
         values["rejection_reason"] = None
     if target == S.BROKEN:
         values["broken_reason"] = plan.reason
+    values["stale"] = stale_after_review(suggestion, target)
+    values.update(_numbers_on_decision(suggestion, target))
     _compare_and_set(session, suggestion, previous, values)
     details: dict[str, Any] = {"from": previous.value, "to": target.value}
     if plan.reason:
@@ -374,6 +376,30 @@ def _compare_and_set(
     """
     if not update_if(session, suggestion, Suggestion.status == seen, *also, **values):
         raise Conflict(TAKEN)
+
+
+def stale_after_review(suggestion: Suggestion, target: SuggestionStatus) -> bool:
+    """Whether a pair is stale once its status is ``target``, as a recomputation would leave it
+    (:mod:`data.recompute`): a pair decided on never is; one back under review is while no list
+    of the engine holds it (an engine pair; a pair made by hand keeps its own)."""
+    if target != S.PROPOSED or suggestion.in_request_list or suggestion.in_offer_list:
+        return False
+    return suggestion.origin == SuggestionOrigin.ENGINE or bool(suggestion.stale)
+
+
+def _numbers_on_decision(suggestion: Suggestion, target: SuggestionStatus) -> dict[str, Any]:
+    """The engine's numbers of an engine pair decided on while no list of the engine holds it
+    (its numbers may date from before its offer or request last changed): those a
+    recomputation would give it, as it gives every decided pair whose request and offer are
+    open (:func:`data.recompute.plan_suggestions`); none if the engine now excludes it."""
+    listed = suggestion.in_request_list or suggestion.in_offer_list
+    if target == S.PROPOSED or listed or suggestion.origin != SuggestionOrigin.ENGINE:
+        return {}
+    request, offer = suggestion.request, suggestion.offer
+    if request.status != RequestStatus.ACTIVE or not offer.is_open:
+        return {}
+    scored = score_request_offer(request, offer)
+    return match_values(scored) if isinstance(scored, Match) else {}
 
 
 def approve_suggestion(

@@ -1,0 +1,38 @@
+"""which top-k lists hold an engine pair, for incremental re-matching (issue 21)
+
+Revision ID: 0035_pair_lists
+Revises: 0034_plan
+Create Date: 2026-12-04 22:30:00
+
+``suggestions.in_request_list`` and ``suggestions.in_offer_list``: the pair is among its
+request's best offers, among its offer's best requests. The re-matching job's watermark is
+dropped, so that the next run is a full one and sets them on every pair.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0035_pair_lists"
+down_revision: str | Sequence[str] | None = "0034_plan"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+WATERMARK_KEY = "rematch.watermark"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("suggestions", schema=None) as batch_op:
+        for column in ("in_request_list", "in_offer_list"):
+            batch_op.add_column(
+                sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
+            )
+    settings = sa.table("platform_settings", sa.column("key", sa.String))
+    op.execute(settings.delete().where(settings.c.key == WATERMARK_KEY))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("suggestions", schema=None) as batch_op:
+        batch_op.drop_column("in_offer_list")
+        batch_op.drop_column("in_request_list")
