@@ -31,13 +31,14 @@ radius that could apply, or accepting to move) and the stored pairs of the lists
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -46,6 +47,7 @@ from data.models import (
     Offer,
     Request,
     RequestMetier,
+    RequestStatus,
     Site,
     Suggestion,
     SuggestionOrigin,
@@ -168,8 +170,10 @@ class _Context:
 
     def read(self, side: _Side, *where: ColumnElement[bool]) -> list[Any]:
         """Read this side's live records matching ``where``; remember them by id."""
-        reader = read_requests if side is _REQUESTS else read_offers
-        found = reader(self.session, self.referential, *where)
+        if side is _REQUESTS:
+            found: list[Any] = _REQUEST_INPUTS.read(self.session, self.referential, *where)
+        else:
+            found = read_offers(self.session, self.referential, *where)
         known = self.inputs(side)
         for record in found:
             known[int(record.id)] = record
@@ -217,6 +221,62 @@ def _ranked(result: Suggestions, side: _Side, record_id: int) -> Ranked:
     return [(int(i), s) for i, s in _lists(result, side).ranked(engine_id(record_id))]
 
 
+#: What a request's engine input is built from, beside its id, that may change without its
+#: ``updated_at``: its commune's coordinates (reference data), its centre (gone with a
+#: deleted centre: ``ON DELETE SET NULL``).
+_STAMP = (
+    Request.id,
+    Request.updated_at,
+    Commune.latitude,
+    Commune.longitude,
+    Request.training_centre_id,
+)
+
+
+class _RequestInputs:
+    """The requests' engine inputs already built in this process, each with what it was built
+    from (``_STAMP``): the request's ``updated_at`` (every change of a request moves it, its
+    métiers included: :mod:`data.operations.requests`, :mod:`data.operations.metiers`; the
+    re-matching job relies on it too), and what may change without it. A read then fetches
+    these columns of the requests it finds and builds only those that changed: an offer in a
+    town reaches a thousand requests, and building them was most of its re-matching's time.
+    Kept per database and referential; emptied when it grows past ``LIMIT``."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[str, int], dict[int, tuple[tuple[Any, ...], RequestIn | None]]]
+        self._built = {}
+
+    def read(
+        self, session: Session, referential: MetierReferential, *where: ColumnElement[bool]
+    ) -> list[RequestIn]:
+        built = self._built.setdefault((str(session.get_bind().engine.url), id(referential)), {})
+        stamps = {
+            request_id: tuple(stamp)
+            for request_id, *stamp in session.connection().execute(
+                select(*_STAMP)
+                .join(Commune, Commune.insee == Request.commune_insee)
+                .where(Request.status == RequestStatus.ACTIVE, *where)
+                .order_by(Request.id)
+            )
+        }
+        stale = [i for i, stamp in stamps.items() if built.get(i, ((),))[0] != stamp]
+        if len(built) + len(stale) > self.LIMIT:
+            built.clear()
+        for i in range(0, len(stale), _CHUNK):
+            chunk = stale[i : i + _CHUNK]
+            fresh = {
+                int(r.id): r for r in read_requests(session, referential, Request.id.in_(chunk))
+            }
+            for request_id in chunk:
+                built[request_id] = (stamps[request_id], fresh.get(request_id))
+        return [r for r in (built[i][1] for i in stamps) if r is not None]
+
+
+_REQUEST_INPUTS = _RequestInputs()
+
+
 # --- who could reach whom ----------------------------------------------------------------------
 
 
@@ -228,7 +288,7 @@ def _compatible_codes(referential: MetierReferential, codes: Iterable[str]) -> l
     return sorted(out)
 
 
-def _box(points: Sequence[tuple[float, float]], km: ColumnElement[Any] | float) -> Any:
+def _box(points: Sequence[tuple[float, float]], km: Any) -> Any:
     """A condition true at every commune within ``km`` of one of ``points`` (a box around them,
     made larger than the distance: never a pair in reach left out)."""
     lats = [p[0] for p in points]
@@ -296,6 +356,9 @@ class _Row:
     def pair(self) -> tuple[int, int]:
         return (self.request_id, self.offer_id)
 
+    def in_list(self, flag: str) -> bool:
+        return bool(getattr(self, flag))
+
 
 _ROW_COLUMNS = (
     Suggestion.id,
@@ -311,7 +374,7 @@ _ROW_COLUMNS = (
 
 
 def _rows(session: Session, *where: ColumnElement[bool]) -> list[_Row]:
-    return [_Row(*row) for row in session.execute(select(*_ROW_COLUMNS).where(*where))]
+    return [_Row(*row) for row in session.connection().execute(select(*_ROW_COLUMNS).where(*where))]
 
 
 def _rows_of(
@@ -324,26 +387,38 @@ def _rows_of(
     return found
 
 
-def _merge(stored: Ranked, changed: int, new: float | None, k: int) -> Ranked | None:
-    """A list after one of its candidates (``changed``) got the score ``new`` (None: no longer
-    valid), from the stored list alone; None when that is not enough (the next one is unknown).
-    """
-    kept = [e for e in stored if e[0] != changed]
-    was_in = len(kept) < len(stored)
-    if new is not None:
-        entry = (changed, new)
-        if not was_in or len(stored) < k or _key(entry) <= max(map(_key, stored)):
-            merged = sorted([*kept, entry], key=_key)
-            return merged[:k]
-    if was_in and len(stored) >= k:
-        return None  # it left a full list: who comes next is not stored
-    return kept
+def _list_ends(session: Session, side: _Side, ids: Collection[int]) -> dict[int, tuple[int, float]]:
+    """For each list of ``side`` among ``ids`` that holds pairs: how many, and its lowest score.
+    Counted by the database on the list's index: the lists themselves are not read."""
+    out: dict[int, tuple[int, float]] = {}
+    ordered = sorted(ids)
+    stmt = select(side.key, func.count(), func.min(Suggestion.score)).where(side.flag)
+    for i in range(0, len(ordered), _CHUNK):
+        chunk = ordered[i : i + _CHUNK]
+        for key, held, lowest in session.connection().execute(
+            stmt.where(side.key.in_(chunk)).group_by(side.key)
+        ):
+            out[key] = (held, lowest)
+    return out
+
+
+def _lasts(session: Session, side: _Side, ids: Collection[int]) -> dict[int, tuple[int, float]]:
+    """The last pair (other side's id, score) of each list of ``side`` among ``ids``."""
+    other = _other(side)
+    out: dict[int, tuple[int, float]] = {}
+    for row in _rows_of(session, side.key, ids, side.flag):
+        entry = (_partner(row, other), row.score)
+        key = _partner(row, side)
+        if key not in out or _key(entry) > _key(out[key]):
+            out[key] = entry
+    return out
 
 
 def _step(ctx: _Context, side: _Side, record_id: int) -> None:
     """Handle one changed record of ``side`` (see the module docstring)."""
     session, k = ctx.session, ctx.top_k
     other = _other(side)
+    own_flag, other_flag = _flag(side), _flag(other)
     ctx.inputs(side).pop(record_id, None)  # read again: it changed
     found = ctx.read(side, side.model.id == record_id)
     own: Ranked = []
@@ -357,37 +432,79 @@ def _step(ctx: _Context, side: _Side, record_id: int) -> None:
             entries = _ranked(result, other, int(partner.id))
             if entries:
                 valid[int(partner.id)] = entries[0][1]
-    # Every stored pair of the record, and the stored lists of the partners it touches.
+    pair = functools.partial(_pair, side, record_id)
     mine = {r.pair(): r for r in _rows(session, side.key == record_id)}
-    touched = set(valid) | {_partner(r, other) for r in mine.values() if getattr(r, _flag(other))}
-    listed = _rows_of(session, other.key, touched, other.flag.is_(True))
-    stored: dict[int, Ranked] = {p: [] for p in touched}
-    for r in listed:
-        stored[_partner(r, other)].append((_partner(r, side), r.score))
-    lists: dict[int, Ranked] = {}
+    held_by = {_partner(r, other) for r in mine.values() if r.in_list(other_flag)}
+    # The flags that change: the record's own list...
+    changes: dict[tuple[int, int], dict[str, bool]] = {}
+    own_now = {pair(p) for p, _score in own}
+    for key, row in mine.items():
+        if row.in_list(own_flag) != (key in own_now):
+            changes.setdefault(key, {})[own_flag] = key in own_now
+    for key in own_now - mine.keys():
+        changes.setdefault(key, {})[own_flag] = True
+    # ... and the lists of the partners it enters, leaves, or moves in.
+    touched = set(valid) | held_by
+    ends = _list_ends(session, other, touched)
+    # The last pair of a full list is read where it decides: the record enters the list (the
+    # last one leaves), or ties with its lowest score.
+    full = {p for p in touched if ends.get(p, (0, 0.0))[0] >= k}
+    lasts = _lasts(session, other, {p for p in full & valid.keys() if valid[p] >= ends[p][1]})
     again: list[int] = []
     for partner in sorted(touched):
-        entries = sorted(stored[partner], key=_key)
-        merged = _merge(entries, record_id, valid.get(partner), k)
-        if merged is None:
-            again.append(partner)
-        else:
-            lists[partner] = merged
+        score = valid.get(partner)
+        entry = None if score is None else (record_id, score)
+        last = lasts.get(partner)
+        if partner in held_by:
+            if entry is not None and (
+                partner not in full or (last is not None and _key(entry) <= _key(last))
+            ):
+                continue  # it moves within the list: nothing else enters or leaves
+            if partner in full:
+                again.append(partner)  # it left a full list: who comes next is not stored
+            else:
+                changes.setdefault(pair(partner), {})[other_flag] = False
+        elif entry is not None and (
+            partner not in full or (last is not None and _key(entry) < _key(last))
+        ):
+            changes.setdefault(pair(partner), {})[other_flag] = True
+            if last is not None:  # the last one leaves
+                changes.setdefault(_pair(other, partner, last[0]), {})[other_flag] = False
     if again:
-        ctx.report.recomputed_lists += len(again)
-        known = ctx.inputs(other)
-        unread = [p for p in again if p not in known]
-        if unread:  # out of the changed record's reach now: read them
-            ctx.read(other, other.model.id.in_(unread))
-        chosen = [known[p] for p in again if p in known]
-        result = None
-        if chosen:
-            others = _near(ctx, side, chosen)
-            requests, offers = (others, chosen) if side is _REQUESTS else (chosen, others)
-            result = ctx.run(requests, offers)
+        _list_again(ctx, side, record_id, again, changes)
+    _write(ctx, side, record_id, changes, mine)
+
+
+def _list_again(
+    ctx: _Context,
+    side: _Side,
+    record_id: int,
+    again: list[int],
+    changes: dict[tuple[int, int], dict[str, bool]],
+) -> None:
+    """Compute the lists of ``again`` (partners of the other side) with the engine; note how
+    they differ from what is stored."""
+    ctx.report.recomputed_lists += len(again)
+    other = _other(side)
+    other_flag = _flag(other)
+    known = ctx.inputs(other)
+    unread = [p for p in again if p not in known]
+    if unread:  # out of the changed record's reach now: read them
+        ctx.read(other, other.model.id.in_(unread))
+    chosen = [known[p] for p in again if p in known]
+    new: set[tuple[int, int]] = set()
+    if chosen:
+        others = _near(ctx, side, chosen)
+        requests, offers = (others, chosen) if side is _REQUESTS else (chosen, others)
+        result = ctx.run(requests, offers)
         for partner in again:
-            lists[partner] = [] if partner not in known else _ranked(result, other, partner)
-    _write(ctx, side, record_id, own, lists, mine, listed)
+            if partner in known:
+                new |= {_pair(other, partner, x) for x, _score in _ranked(result, other, partner)}
+    stored = {r.pair() for r in _rows_of(ctx.session, other.key, again, other.flag)}
+    for key in stored - new:
+        changes.setdefault(key, {})[other_flag] = False
+    for key in new - stored:
+        changes.setdefault(key, {})[other_flag] = True
 
 
 def _partner(row: _Row, side: _Side) -> int:
@@ -408,95 +525,63 @@ def _write(
     ctx: _Context,
     side: _Side,
     record_id: int,
-    own: Ranked,
-    lists: dict[int, Ranked],
+    changes: dict[tuple[int, int], dict[str, bool]],
     mine: dict[tuple[int, int], _Row],
-    listed: list[_Row],
 ) -> None:
-    """Write what one change settled: flags, values of the pairs that need them, new rows."""
+    """Write what one change settled: the flags that change, the engine's numbers of every
+    listed pair of the record (its scores moved) and of every pair entering a list from outside,
+    the record's decided engine pairs rescored, new rows inserted, pairs no list holds stale."""
     session = ctx.session
     other = _other(side)
-    own_flag, other_flag = _flag(side), _flag(other)
-    # The flags each touched pair must have: the record's own list, the partners' lists.
-    flags: dict[tuple[int, int], dict[str, bool]] = {}
-    for pair in mine:
-        flags.setdefault(pair, {})[own_flag] = False
-    for partner, _score in own:
-        flags.setdefault(_pair(side, record_id, partner), {})[own_flag] = True
-    for r in listed:
-        flags.setdefault(r.pair(), {})[other_flag] = False
-    for partner, entries in lists.items():
-        for x, _score in entries:
-            flags.setdefault(_pair(other, partner, x), {})[other_flag] = True
-    known = {r.pair(): r for r in listed} | mine
-    missing = [p for p in flags if p not in known]
+    at = _index(side)
+    known = dict(mine)
+    missing = [key for key in changes if key not in known]
     if missing:
         for r in _pairs_rows(session, missing):
             known[r.pair()] = r
-    # Values: every listed pair of the record (its scores moved), every pair entering a list
-    # from outside, and the record's decided engine pairs (their numbers follow it).
     scored: set[tuple[int, int]] = set()
-    for pair, wanted in flags.items():
-        row = known.get(pair)
-        before = row is not None and (row.in_request_list or row.in_offer_list)
-        if _listed(row, wanted) and (pair[_index(side)] == record_id or not before):
-            scored.add(pair)
-    open_partners = ctx.inputs(other)
+    for key, row in mine.items():
+        if _listed(row, changes.get(key, {})):
+            scored.add(key)
+    for key, wanted in changes.items():
+        found = known.get(key)
+        if _listed(found, wanted) and (key[at] == record_id or not _listed(found, {})):
+            scored.add(key)
     record_open = record_id in ctx.inputs(side)
-    for pair, row in mine.items():
+    open_partners = ctx.inputs(other)
+    for key, row in mine.items():
         if (
             record_open
             and row.status != SuggestionStatus.PROPOSED
             and row.origin == SuggestionOrigin.ENGINE
-            and not _listed(row, flags.get(pair, {}))
+            and not _listed(row, changes.get(key, {}))
         ):
-            partner = pair[1 - _index(side)]
-            if partner not in open_partners:
-                partner_found = ctx.read(other, other.model.id == partner)
-                if not partner_found:
-                    continue
-            scored.add(pair)
+            partner = key[1 - at]
+            if partner in open_partners or ctx.read(other, other.model.id == partner):
+                scored.add(key)
     matches = ctx.score(scored)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     stale_ids: list[int] = []
-    for pair in sorted(set(flags) | scored):
-        row = known.get(pair)
-        wanted = flags.get(pair, {})
-        now_listed = _listed(row, wanted)
-        values: dict[str, Any] = {}
-        m = matches.get(pair)
-        if m is not None:
-            values = match_values(m)
-        if row is None:
-            if not now_listed or m is None:
-                continue
-            inserts.append(
-                {
-                    "request_id": pair[0],
-                    "offer_id": pair[1],
-                    **values,
-                    **wanted,
-                    "origin": SuggestionOrigin.ENGINE,
-                    "status": SuggestionStatus.PROPOSED,
-                    "created_at": ctx.now,
-                    "updated_at": ctx.now,
-                    "status_changed_at": ctx.now,
-                }
-            )
+    for key in sorted(changes.keys() | scored):
+        current = known.get(key)
+        wanted = changes.get(key, {})
+        m = matches.get(key)
+        values = match_values(m) if m is not None else {}
+        if current is None:
+            if m is not None and _listed(None, wanted):
+                inserts.append(_new_row(key, values | wanted, ctx.now))
             continue
-        changed = {f: v for f, v in wanted.items() if getattr(row, f) != v}
         if (
-            not now_listed
-            and row.status == SuggestionStatus.PROPOSED
-            and row.origin == SuggestionOrigin.ENGINE
-            and not row.stale
+            not _listed(current, wanted)
+            and current.status == SuggestionStatus.PROPOSED
+            and current.origin == SuggestionOrigin.ENGINE
+            and not current.stale
         ):
-            stale_ids.append(row.id)
+            stale_ids.append(current.id)
+        changed = {f: v for f, v in wanted.items() if getattr(current, f) != v}
         if values or changed:
-            updates.append({"id": row.id, **values, **changed, "updated_at": ctx.now})
-        for f, v in wanted.items():
-            setattr(row, f, v)
+            updates.append({"id": current.id, **values, **changed, "updated_at": ctx.now})
     if inserts:
         insert = (
             postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -506,14 +591,28 @@ def _write(
     if updates:
         session.execute(update(Suggestion), updates)
         ctx.report.updated += len(updates)
-    if stale_ids:
+    for i in range(0, len(stale_ids), _CHUNK):
+        chunk = stale_ids[i : i + _CHUNK]
         session.execute(
             update(Suggestion)
-            .where(Suggestion.id.in_(stale_ids), Suggestion.status == SuggestionStatus.PROPOSED)
+            .where(Suggestion.id.in_(chunk), Suggestion.status == SuggestionStatus.PROPOSED)
             .values(stale=True, updated_at=ctx.now)
             .execution_options(synchronize_session=False)
         )
-        ctx.report.staled += len(stale_ids)
+        ctx.report.staled += len(chunk)
+
+
+def _new_row(key: tuple[int, int], values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "request_id": key[0],
+        "offer_id": key[1],
+        **values,
+        "origin": SuggestionOrigin.ENGINE,
+        "status": SuggestionStatus.PROPOSED,
+        "created_at": now,
+        "updated_at": now,
+        "status_changed_at": now,
+    }
 
 
 def _index(side: _Side) -> int:
@@ -522,9 +621,11 @@ def _index(side: _Side) -> int:
 
 
 def _listed(row: _Row | None, wanted: dict[str, bool]) -> bool:
-    """Whether the pair is in a list once ``wanted`` flags are set."""
-    get: Callable[[str], bool] = lambda f: wanted.get(f, getattr(row, f) if row else False)  # noqa: E731
-    return get("in_request_list") or get("in_offer_list")
+    """Whether the pair is in a list once the flags of ``wanted`` are set."""
+    for f in ("in_request_list", "in_offer_list"):
+        if wanted.get(f, row is not None and getattr(row, f)):
+            return True
+    return False
 
 
 def _pairs_rows(session: Session, pairs: Sequence[tuple[int, int]]) -> list[_Row]:

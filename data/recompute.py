@@ -180,18 +180,18 @@ def read_requests(
     """
     live = (Request.status == RequestStatus.ACTIVE, *where)
     codes: dict[int, list[str]] = {}
-    for request_id, code in session.execute(
+    for request_id, code in session.connection().execute(
         select(RequestMetier.request_id, RequestMetier.metier_code)
         .join(Request, Request.id == RequestMetier.request_id)
         .join(Commune, Commune.insee == Request.commune_insee)
         .where(*live, RequestMetier.metier_code.is_not(None))
         .order_by(RequestMetier.request_id, RequestMetier.position)
     ):
-        if code in referential:
+        if code is not None and code in referential:
             known = codes.setdefault(request_id, [])
             if code not in known:
                 known.append(code)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Request.id,
             Commune.latitude,
@@ -218,30 +218,64 @@ def read_offers(
     """The published offers with a place left (those matching ``where`` too) as engine input,
     by id, each with the centres its employer works with; an offer of a métier the engine does
     not know is left out."""
-    rows = session.execute(
-        select(
-            Offer.id,
-            Offer.metier_code,
-            Commune.latitude,
-            Commune.longitude,
-            Offer.places - Offer.places_filled,
-            Offer.housing_beds,
-            Offer.licence_required,
-            Offer.night_work,
-            Offer.start_date,
-            Offer.partner_centre_id,
-            Offer.master_id,
-            Site.employer_id,
+    rows: Sequence[Any] = (
+        session.connection()
+        .execute(
+            select(
+                Offer.id,
+                Offer.metier_code,
+                Commune.latitude,
+                Commune.longitude,
+                Offer.places - Offer.places_filled,
+                Offer.housing_beds,
+                Offer.licence_required,
+                Offer.night_work,
+                Offer.start_date,
+                Offer.partner_centre_id,
+                Offer.master_id,
+                Site.employer_id,
+            )
+            .join(Site, Site.id == Offer.site_id)
+            .join(Commune, Commune.insee == Site.commune_insee)
+            .where(*OPEN_OFFER, *where)
+            .order_by(Offer.id)
         )
-        .join(Site, Site.id == Offer.site_id)
-        .join(Commune, Commune.insee == Site.commune_insee)
-        .where(*OPEN_OFFER, *where)
-        .order_by(Offer.id)
-    ).all()
+        .all()
+    )
     works_with = _employers_centres(session, {row[-1] for row in rows})
-    return [
-        _offer_in(*row[:-1], works_with.get(row[-1], ())) for row in rows if row[1] in referential
-    ]
+    out: list[OfferIn] = []
+    for (
+        offer_id,
+        metier,
+        lat,
+        lon,
+        left,
+        beds,
+        licence,
+        night,
+        start,
+        centre,
+        master,
+        employer,
+    ) in rows:
+        if metier in referential:
+            out.append(
+                _offer_in(
+                    offer_id,
+                    metier,
+                    lat,
+                    lon,
+                    left,
+                    beds,
+                    licence,
+                    night,
+                    start,
+                    centre,
+                    master,
+                    works_with.get(employer, ()),
+                )
+            )
+    return out
 
 
 def named_masters(offers: Sequence[OfferIn]) -> list[int]:

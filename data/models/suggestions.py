@@ -18,6 +18,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -127,6 +128,23 @@ class Suggestion(Base):
         UniqueConstraint("request_id", "offer_id"),
         CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
         Index("ix_suggestions_status_score", "status", "score"),
+        # The engine's lists, as data.incremental reads their ends: a list's pairs, best last.
+        Index(
+            "ix_suggestions_request_list",
+            "request_id",
+            "score",
+            "offer_id",
+            sqlite_where=text("in_request_list = 1"),
+            postgresql_where=text("in_request_list"),
+        ),
+        Index(
+            "ix_suggestions_offer_list",
+            "offer_id",
+            "score",
+            "request_id",
+            sqlite_where=text("in_offer_list = 1"),
+            postgresql_where=text("in_offer_list"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -326,8 +326,9 @@ def change_suggestion_status(
         values["rejection_reason"] = None
     if target == S.BROKEN:
         values["broken_reason"] = plan.reason
+    if previous == S.PROPOSED and suggestion.stale:
+        values.update(_numbers_on_decision(suggestion, target))
     values["stale"] = stale_after_review(suggestion, target)
-    values.update(_numbers_on_decision(suggestion, target))
     _compare_and_set(session, suggestion, previous, values)
     details: dict[str, Any] = {"from": previous.value, "to": target.value}
     if plan.reason:
@@ -388,10 +389,10 @@ def stale_after_review(suggestion: Suggestion, target: SuggestionStatus) -> bool
 
 
 def _numbers_on_decision(suggestion: Suggestion, target: SuggestionStatus) -> dict[str, Any]:
-    """The engine's numbers of an engine pair decided on while no list of the engine holds it
-    (its numbers may date from before its offer or request last changed): those a
-    recomputation would give it, as it gives every decided pair whose request and offer are
-    open (:func:`data.recompute.plan_suggestions`); none if the engine now excludes it."""
+    """The engine's numbers of a stale engine pair decided on (they date from when it left the
+    engine's lists): those a recomputation would give it, as it gives every decided pair whose
+    request and offer are open (:func:`data.recompute.plan_suggestions`) and the incremental
+    re-matching keeps up to date; none if the engine now excludes it."""
     listed = suggestion.in_request_list or suggestion.in_offer_list
     if target == S.PROPOSED or listed or suggestion.origin != SuggestionOrigin.ENGINE:
         return {}

@@ -23,6 +23,7 @@ from data.models import (
     RequestStatus,
     Suggestion,
     SuggestionStatus,
+    utcnow,
 )
 from data.recompute import recompute_suggestions
 from tests.data.test_recompute import offer, request
@@ -149,6 +150,7 @@ def apply_step(session: Session, step: tuple[Any, ...], offers: list, requests: 
                 RequestMetier(position=i, text=code, metier_code=code)
                 for i, code in enumerate(dict.fromkeys(value))
             ]
+            r.updated_at = utcnow()  # as data.operations.requests does: the métiers moved
         else:
             setattr(r, field, value)
         session.flush()

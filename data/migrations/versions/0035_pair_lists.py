@@ -5,7 +5,8 @@ Revises: 0034_plan
 Create Date: 2026-12-04 22:30:00
 
 ``suggestions.in_request_list`` and ``suggestions.in_offer_list``: the pair is among its
-request's best offers, among its offer's best requests. The re-matching job's watermark is
+request's best offers, among its offer's best requests; a partial index on each list (its
+pairs by score), which the incremental re-matching reads the ends of. The re-matching job's watermark is
 dropped, so that the next run is a full one and sets them on every pair.
 """
 
@@ -28,11 +29,21 @@ def upgrade() -> None:
             batch_op.add_column(
                 sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
             )
+    for side, other in (("request", "offer"), ("offer", "request")):
+        op.create_index(
+            f"ix_suggestions_{side}_list",
+            "suggestions",
+            [f"{side}_id", "score", f"{other}_id"],
+            sqlite_where=sa.text(f"in_{side}_list = 1"),
+            postgresql_where=sa.text(f"in_{side}_list"),
+        )
     settings = sa.table("platform_settings", sa.column("key", sa.String))
     op.execute(settings.delete().where(settings.c.key == WATERMARK_KEY))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_suggestions_offer_list", table_name="suggestions")
+    op.drop_index("ix_suggestions_request_list", table_name="suggestions")
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
         batch_op.drop_column("in_offer_list")
         batch_op.drop_column("in_request_list")
