@@ -26,4 +26,5 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "communes": ("benchmarks.bench_communes", []),
     "secret": ("benchmarks.bench_secret", []),
     "cli": ("benchmarks.bench_cli", []),
+    "incremental": ("benchmarks.bench_incremental", []),
 }

@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     # Days a colleague's invitation (its sign-in link) works, to the end of the last one in
     # Paris; an ordinary sign-in link works 15 minutes (data.auth.LOGIN_LINK_TTL).
     "INVITATION_DAYS": 7,
+    # The offers and requests a page changes are re-matched as it commits (data.incremental):
+    # their suggestions are there at once, not at the next run of the re-matching job.
+    "REMATCH_ON_COMMIT": True,
 }
 
 #: Keys whose environment value is never JSON-decoded.

@@ -32,13 +32,14 @@ radius that could apply, or accepting to move) and the stored pairs of the lists
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -47,7 +48,6 @@ from data.models import (
     Offer,
     Request,
     RequestMetier,
-    RequestStatus,
     Site,
     Suggestion,
     SuggestionOrigin,
@@ -79,7 +79,7 @@ from matching import (
     suggest,
 )
 
-__all__ = ["IncrementalReport", "rematch_changed", "try_turn"]
+__all__ = ["IncrementalReport", "rematch_changed", "rematch_on_commit", "try_turn", "AT_ONCE"]
 
 _CHUNK = 500  # ids per IN (...) clause
 #: Kilometres per degree of latitude, rounded down (the shortest is 110.57 km, at the equator).
@@ -104,12 +104,12 @@ class IncrementalReport:
 
     def counts(self) -> dict[str, int]:
         return {
-            "offers": self.offers,
-            "requests": self.requests,
+            "offers_changed": self.offers,
+            "requests_changed": self.requests,
             "created": self.created,
             "updated": self.updated,
             "staled": self.staled,
-            "recomputed_lists": self.recomputed_lists,
+            "lists_recomputed": self.recomputed_lists,
         }
 
 
@@ -170,10 +170,8 @@ class _Context:
 
     def read(self, side: _Side, *where: ColumnElement[bool]) -> list[Any]:
         """Read this side's live records matching ``where``; remember them by id."""
-        if side is _REQUESTS:
-            found: list[Any] = _REQUEST_INPUTS.read(self.session, self.referential, *where)
-        else:
-            found = read_offers(self.session, self.referential, *where)
+        reader = read_requests if side is _REQUESTS else read_offers
+        found: list[Any] = reader(self.session, self.referential, *where)
         known = self.inputs(side)
         for record in found:
             known[int(record.id)] = record
@@ -219,62 +217,6 @@ def _lists(result: Suggestions, side: _Side) -> Any:
 
 def _ranked(result: Suggestions, side: _Side, record_id: int) -> Ranked:
     return [(int(i), s) for i, s in _lists(result, side).ranked(engine_id(record_id))]
-
-
-#: What a request's engine input is built from, beside its id, that may change without its
-#: ``updated_at``: its commune's coordinates (reference data), its centre (gone with a
-#: deleted centre: ``ON DELETE SET NULL``).
-_STAMP = (
-    Request.id,
-    Request.updated_at,
-    Commune.latitude,
-    Commune.longitude,
-    Request.training_centre_id,
-)
-
-
-class _RequestInputs:
-    """The requests' engine inputs already built in this process, each with what it was built
-    from (``_STAMP``): the request's ``updated_at`` (every change of a request moves it, its
-    métiers included: :mod:`data.operations.requests`, :mod:`data.operations.metiers`; the
-    re-matching job relies on it too), and what may change without it. A read then fetches
-    these columns of the requests it finds and builds only those that changed: an offer in a
-    town reaches a thousand requests, and building them was most of its re-matching's time.
-    Kept per database and referential; emptied when it grows past ``LIMIT``."""
-
-    LIMIT = 100_000
-
-    def __init__(self) -> None:
-        self._built: dict[tuple[str, int], dict[int, tuple[tuple[Any, ...], RequestIn | None]]]
-        self._built = {}
-
-    def read(
-        self, session: Session, referential: MetierReferential, *where: ColumnElement[bool]
-    ) -> list[RequestIn]:
-        built = self._built.setdefault((str(session.get_bind().engine.url), id(referential)), {})
-        stamps = {
-            request_id: tuple(stamp)
-            for request_id, *stamp in session.connection().execute(
-                select(*_STAMP)
-                .join(Commune, Commune.insee == Request.commune_insee)
-                .where(Request.status == RequestStatus.ACTIVE, *where)
-                .order_by(Request.id)
-            )
-        }
-        stale = [i for i, stamp in stamps.items() if built.get(i, ((),))[0] != stamp]
-        if len(built) + len(stale) > self.LIMIT:
-            built.clear()
-        for i in range(0, len(stale), _CHUNK):
-            chunk = stale[i : i + _CHUNK]
-            fresh = {
-                int(r.id): r for r in read_requests(session, referential, Request.id.in_(chunk))
-            }
-            for request_id in chunk:
-                built[request_id] = (stamps[request_id], fresh.get(request_id))
-        return [r for r in (built[i][1] for i in stamps) if r is not None]
-
-
-_REQUEST_INPUTS = _RequestInputs()
 
 
 # --- who could reach whom ----------------------------------------------------------------------
@@ -671,3 +613,66 @@ def rematch_changed(
         if isinstance(obj, Suggestion):
             session.expire(obj)
     return ctx.report
+
+
+# --- on commit ---------------------------------------------------------------------------------
+
+#: The most changed offers and requests a commit re-matches itself (a page changes one or two);
+#: past it (an import), the re-matching job does it, incrementally or in full.
+AT_ONCE = 50
+_ON_COMMIT = "passerelle.rematch_on_commit"
+_CHANGED = "passerelle.rematch_changed"
+
+log = logging.getLogger("data.incremental")
+
+
+def rematch_on_commit(session: Session) -> Session:
+    """Have ``session`` update the suggestions of the offers and requests it changed, just
+    before each commit, in the same transaction: the person who saved an offer sees its
+    suggestions at once. Best effort: if the re-matching fails, or (PostgreSQL) a full
+    recomputation is being written, it is left to the re-matching job, which finds the change
+    by its ``updated_at``; the commit goes on."""
+    session.info[_ON_COMMIT] = True
+    return session
+
+
+def _changed(session: Session) -> tuple[set[int], set[int]]:
+    return session.info.setdefault(_CHANGED, (set(), set()))  # type: ignore[no-any-return]
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _context: Any) -> None:
+    if not session.info.get(_ON_COMMIT):
+        return
+    offers, requests = _changed(session)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Offer):
+            offers.add(obj.id)
+        elif isinstance(obj, Request):
+            requests.add(obj.id)
+        elif isinstance(obj, RequestMetier):
+            requests.add(obj.request_id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session: Session, _previous: Any) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _rematch_before_commit(session: Session) -> None:
+    if not session.info.get(_ON_COMMIT):
+        return
+    session.flush()
+    offers, requests = session.info.pop(_CHANGED, (set(), set()))
+    offers.discard(None)
+    requests.discard(None)
+    if not offers and not requests or len(offers) + len(requests) > AT_ONCE:
+        return
+    try:
+        with session.begin_nested():
+            if try_turn(session):
+                rematch_changed(session, offers=offers, requests=requests)
+    except Exception:  # the job will do it: never lose the person's change for it
+        log.exception("re-matching on commit failed: left to the re-matching job")
+    session.info.pop(_CHANGED, None)  # what the re-matching itself wrote is not a change

@@ -436,6 +436,7 @@ def request_input(r: Request, referential: MetierReferential) -> RequestIn | Non
     )
 
 
+@lru_cache(maxsize=100_000)
 def _request_in(
     request_id: int,
     codes: tuple[str, ...],
@@ -450,7 +451,11 @@ def _request_in(
     training_centre_id: int | None,
     age_band: AgeBand | None,
 ) -> RequestIn:
-    """The one mapping of a request's values to the engine's input (rows or objects)."""
+    """The one mapping of a request's values to the engine's input (rows or objects).
+
+    Remembered (the input is frozen): the re-matching of an offer in a town reads a thousand
+    requests, most of them as they were the last time, and building (validating) their input
+    was most of its time (:mod:`data.incremental`)."""
     return RequestIn(
         id=engine_id(request_id),
         metiers=codes,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from data.db import make_engine, make_session_factory
+from data.incremental import rematch_on_commit
 
 __all__ = ["PasserelleState", "register_db", "state", "get_session"]
 
@@ -42,9 +43,12 @@ def state(app: Flask | None = None) -> PasserelleState:
 
 
 def get_session() -> Session:
-    """Return this request's session, opening it on first use."""
+    """Return this request's session, opening it on first use; the offers and requests it
+    changes are re-matched as it commits (:func:`data.incremental.rematch_on_commit`)."""
     if "db_session" not in g:
         g.db_session = state().session_factory()
+        if current_app.config.get("REMATCH_ON_COMMIT", True):
+            rematch_on_commit(g.db_session)
     return g.db_session
 
 

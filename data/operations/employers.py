@@ -233,10 +233,15 @@ def update_site(session: Session, site: Site | int, **changes: Any) -> Site:
     errors.raise_if_any()
     if "commune_insee" in values:
         values["commune"] = values.pop("commune_insee")
+    moved = "commune" in values and values["commune"].insee != site.commune_insee
     apply(site, values)
     for housing in site.housings:  # the housing on the site stands where the site stands
         housing.commune = site.commune
         housing.address = site.address
+    if moved:  # the engine places an offer at its site's commune: the re-matching sees it
+        stamp = now_or_utc(None)
+        for offer in site.offers:
+            offer.updated_at = stamp
     session.flush()
     return site
 

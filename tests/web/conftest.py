@@ -74,6 +74,9 @@ def make_app(
                 "CV_DIR": str(tmp_path / "cv"),
                 "LIBRARY_DIR": str(tmp_path / "mallette"),
                 "BASE_URL": "http://localhost",
+                # A test's world is written through the app's session: its suggestions are the
+                # test's own. The re-matching on commit has its tests (test_rematch_on_commit).
+                "REMATCH_ON_COMMIT": False,
                 **config,
             }
         )
