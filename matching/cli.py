@@ -56,24 +56,29 @@ and prints nothing on stdout. Free texts that do not resolve to a métier are re
 output (``unresolved``, with the nearest métiers as ``suggestions``), never matched; ambiguous
 ones are reported too (``ambiguous``).
 
-The output is compact JSON (no spaces, one line), written by the standard library's C encoder:
-a what-if run of the Ain's size writes tens of megabytes, which the pure-Python encoder behind
-``indent`` takes seconds to write. ``--indent N`` indents it by N spaces, for people.
+The output is compact JSON (no spaces, one line); ``--indent N`` indents it by N spaces, for
+people. A what-if run of the Ain's size writes tens of megabytes: orjson writes them when it is
+installed (compact, or indented by 2), else the standard library (its C encoder when compact),
+the same data either way. Each pair listed both ways (in its request's list and its offer's)
+is explained and written once.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import importlib.util
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .allocation import allocate
@@ -82,14 +87,23 @@ from .errors import InvalidInput, MatchingError
 from .model import (
     ENGINE_VERSION,
     HOUSING_KINDS,
+    Criterion,
     HousingResource,
+    Match,
     OfferIn,
     Programme,
     RequestIn,
+    Suggestions,
     TrainingCentre,
     Tutor,
 )
 from .referential import MetierReferential, Resolution
+
+_orjson: ModuleType | None
+try:  # the fast encoder, if installed: the engine needs only the standard library
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - installed with Passerelle
+    _orjson = None
 
 __all__ = ["main", "shipped_reference", "load_communes", "load_mappings", "load_referential"]
 
@@ -549,8 +563,50 @@ def _with_centres(
 # --- commands -------------------------------------------------------------------------------------
 
 
-def _entry(match: dict[str, Any], drop: str) -> dict[str, Any]:
-    return {k: v for k, v in match.items() if k != drop}
+class _Details:
+    """Each pair's JSON-ready details (:meth:`Match.details`), made once however many lists
+    show it; criteria that matches share (métier, housing) are written once too."""
+
+    #: Criteria made for each pair (see :func:`matching.explanations.pair_results`): no
+    #: other match shares them, so they are not kept.
+    OWN = frozenset({"distance", "training"})
+
+    def __init__(self) -> None:
+        self._pairs: dict[tuple[str, str], dict[str, Any]] = {}
+        self._criteria: dict[int, tuple[Criterion, dict[str, Any]]] = {}
+
+    def of(self, m: Match) -> dict[str, Any]:
+        """The details of ``m``'s pair."""
+        key = (m.request_id, m.offer_id)
+        out = self._pairs.get(key)
+        if out is not None:
+            return out
+        written = {}
+        for name, c in m.criteria.items():
+            if name in self.OWN:
+                written[name] = c.to_dict()
+                continue
+            hit = self._criteria.get(id(c))
+            if hit is None or hit[0] is not c:
+                hit = self._criteria[id(c)] = (c, c.to_dict())
+            written[name] = hit[1]
+        out = self._pairs[key] = m.details(written)
+        return out
+
+
+def _suggestions(s: Suggestions) -> dict[str, Any]:
+    """The lists of ``s``: by request (each match without its request id), by offer."""
+    details = _Details()
+    return {
+        "requests": {
+            rid: [{"offer": m.offer_id, **details.of(m)} for m in s.by_request[rid]]
+            for rid in s.by_request
+        },
+        "offers": {
+            oid: [{"request": m.request_id, **details.of(m)} for m in s.by_offer[oid]]
+            for oid in s.by_offer
+        },
+    }
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
@@ -588,12 +644,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             housing=housing,
             tutors=tutors,
         )
-        out["requests"] = {
-            rid: [_entry(m.to_dict(), "request") for m in s.by_request[rid]] for rid in s.by_request
-        }
-        out["offers"] = {
-            oid: [_entry(m.to_dict(), "offer") for m in s.by_offer[oid]] for oid in s.by_offer
-        }
+        out.update(_suggestions(s))
         out["excluded"] = s.excluded.to_dict()
         out["widening"] = dict(s.widening)
     else:
@@ -661,21 +712,61 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def encode(out: Any, indent: int | None = None) -> bytes:
+    """Write ``out`` as UTF-8 JSON: compact, or indented by ``indent`` spaces.
+
+    orjson writes it when it is installed (compact, or indented by 2); else the standard
+    library's encoder (its C encoder when compact). Both write the same data, and the same text
+    but for floats below 1e-4, which orjson writes without an exponent.
+    """
+    if _orjson is not None and indent in (None, 2):
+        data: bytes = _orjson.dumps(out, option=_orjson.OPT_INDENT_2 if indent else 0)
+        return data
+    if indent:
+        text = json.dumps(out, ensure_ascii=False, indent=indent)
+    else:
+        text = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def _write(data: bytes) -> None:
+    """Write ``data`` and a newline on stdout, as bytes when stdout has a binary buffer."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(data.decode("utf-8") + "\n")
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.write(b"\n")
+    buffer.flush()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the garbage collector: a run makes millions of small objects and no cycles, and
+    the collector would rescan them all every few thousand (a third of the run's time)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0, or 2 on bad input)."""
     args = build_parser().parse_args(argv)
-    try:
-        out = _run(args)
-    except (BadInput, InvalidInput) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except MatchingError as e:  # pragma: no cover - every engine error is an InvalidInput today
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    # Whole output first: nothing partial. Without indent, the C encoder writes it.
-    if args.indent:
-        text = json.dumps(out, ensure_ascii=False, indent=args.indent)
-    else:
-        text = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
-    sys.stdout.write(text + "\n")
+    with _collector_paused():
+        try:
+            out = _run(args)
+        except (BadInput, InvalidInput) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except MatchingError as e:  # pragma: no cover - every engine error is an InvalidInput
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        # Whole output first: nothing partial.
+        data = encode(out, args.indent)
+    _write(data)
     return 0

@@ -7,6 +7,7 @@ first reads a list, so explaining costs nothing until it is needed.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -326,15 +327,14 @@ def _training_text(fact: Mapping[str, Any], audience: str, km: Callable[[float],
     return _capitalise(text)
 
 
-def _facts(
-    req: RequestIn, off: OfferIn, label: str, d: float, s_metier: float, eligible: bool
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The facts behind a match's three criteria: what :func:`reason_text` writes."""
-    return (
-        {"kind": "metier", "same": s_metier >= 1.0, "label": label},
-        {"kind": "distance", "km": d, "relocation": bool(eligible and d > req.max_km)},
-        {"kind": "housing", "needed": req.needs_housing, "beds": off.housing_beds},
-    )
+def _metier_fact(label: str, s_metier: float) -> dict[str, Any]:
+    """The fact behind a match's métier criterion: what :func:`reason_text` writes."""
+    return {"kind": "metier", "same": s_metier >= 1.0, "label": label}
+
+
+def _housing_base(needed: bool, beds: int) -> dict[str, Any]:
+    """The fact behind a match's housing criterion, before any housing resource."""
+    return {"kind": "housing", "needed": needed, "beds": beds}
 
 
 def exclusion_message(
@@ -448,48 +448,71 @@ def pair_results(
     sh_l, sc_l = k.s_housing.tolist(), scores.tolist()
     out: list[Match | Exclusion] = []
     # Criteria are immutable, and those of the métier and housing take a few values: each is
-    # made once and shared.
+    # made once and shared. A distance's reason depends on its whole kilometres only: each is
+    # written once. The objects made here hold no reference cycles: the collector is paused
+    # while they are made (it would rescan a large heap every few hundred objects).
     shared: dict[tuple[object, ...], Criterion] = {}
-    for n, (i, j, is_bad) in enumerate(
-        zip(rows.tolist(), cols.tolist(), bad.tolist(), strict=True)
-    ):
-        req, off = requests.items[i], offers.items[j]
-        d = d_l[n]
-        if is_bad:
-            failed = tuple(reason for reason in EXCLUSION_REASONS if fails[reason][n])
-            messages = tuple(
-                exclusion_message(f, req, off, ref, d, params, resources=sources is not None)
-                for f in failed
+    distance_reasons: dict[tuple[bool, int], str] = {}
+    resources = sources is not None
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        for n, (i, j, is_bad) in enumerate(
+            zip(rows.tolist(), cols.tolist(), bad.tolist(), strict=True)
+        ):
+            req, off = requests.items[i], offers.items[j]
+            d = d_l[n]
+            if is_bad:
+                failed = tuple(reason for reason in EXCLUSION_REASONS if fails[reason][n])
+                messages = tuple(
+                    exclusion_message(f, req, off, ref, d, params, resources=resources)
+                    for f in failed
+                )
+                out.append(Exclusion(req.id, off.id, failed, messages, d))
+                continue
+            s_metier, needed = sm_l[n], req.needs_housing
+            m_key = ("metier", s_metier, off.metier)
+            metier = shared.get(m_key)
+            if metier is None:
+                m_fact = _metier_fact(labels[off.metier], s_metier)
+                metier = shared[m_key] = Criterion(s_metier, a_m, reason_text(m_fact), m_fact)
+            relocation = bool(eligible[n] and d > req.max_km)
+            d_fact = {"kind": "distance", "km": d, "relocation": relocation}
+            d_key = (relocation, -1 if d < 1.0 else int(d + 0.5))
+            d_reason = distance_reasons.get(d_key)
+            if d_reason is None:
+                d_reason = distance_reasons[d_key] = reason_text(d_fact)
+            distance = Criterion(1.0 - t_l[n], a_d, d_reason, d_fact)
+            housed = None
+            if sources is None:
+                h_key: tuple[object, ...] = ("housing", sh_l[n], needed, off.housing_beds)
+                lodging = shared.get(h_key)
+                if lodging is None:
+                    h_fact = _housing_base(needed, off.housing_beds)
+                    lodging = shared[h_key] = Criterion(sh_l[n], a_h, reason_text(h_fact), h_fact)
+            else:
+                housed = sources.choice(n, j) if needed else None
+                h_fact = _housing_fact(_housing_base(needed, off.housing_beds), housed, params)
+                h_key = ("housing", sh_l[n], *sorted(h_fact.items()))
+                lodging = shared.get(h_key) or shared.setdefault(
+                    h_key, Criterion(sh_l[n], a_h, reason_text(h_fact), h_fact)
+                )
+            criteria = {"metier": metier, "distance": distance, "housing": lodging}
+            reasons = (
+                (metier.reason, d_reason, lodging.reason) if needed else (metier.reason, d_reason)
             )
-            out.append(Exclusion(req.id, off.id, failed, messages, d))
-            continue
-        m_fact, d_fact, h_fact = _facts(req, off, labels[off.metier], d, sm_l[n], eligible[n])
-        m_key = ("metier", sm_l[n], m_fact["same"], m_fact["label"])
-        h_key = ("housing", sh_l[n], h_fact["needed"], h_fact["beds"])
-        metier = shared.get(m_key) or shared.setdefault(
-            m_key, Criterion(sm_l[n], a_m, reason_text(m_fact), m_fact)
-        )
-        housed = None
-        if sources is not None:
-            housed = sources.choice(n, j) if req.needs_housing else None
-            h_fact = _housing_fact(h_fact, housed, params)
-            h_key = ("housing", sh_l[n], *sorted(h_fact.items()))
-        lodging = shared.get(h_key) or shared.setdefault(
-            h_key, Criterion(sh_l[n], a_h, reason_text(h_fact), h_fact)
-        )
-        distance = Criterion(1.0 - t_l[n], a_d, reason_text(d_fact), d_fact)
-        criteria = {"metier": metier, "distance": distance, "housing": lodging}
-        m_reason, d_reason, h_reason = metier.reason, distance.reason, lodging.reason
-        reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
-        choice = None
-        if training is not None and picked is not None:
-            choice = training.choice(picked, n)
-            t_fact = _training_fact(training, picked, n, choice, off, params)
-            criteria["training"] = Criterion(
-                float(picked.score[n]), a_t, reason_text(t_fact), t_fact
-            )
-            reasons = (*reasons, criteria["training"].reason)
-        out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons, choice, housed))
+            choice = None
+            if training is not None and picked is not None:
+                choice = training.choice(picked, n)
+                t_fact = _training_fact(training, picked, n, choice, off, params)
+                criteria["training"] = Criterion(
+                    float(picked.score[n]), a_t, reason_text(t_fact), t_fact
+                )
+                reasons = (*reasons, criteria["training"].reason)
+            out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons, choice, housed))
+    finally:
+        if paused:
+            gc.enable()
     return out
 
 
