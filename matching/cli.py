@@ -69,6 +69,7 @@ import argparse
 import csv
 import gc
 import importlib.util
+import itertools
 import json
 import math
 import sys
@@ -81,9 +82,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from .allocation import allocate
+from .arrays import Bools, IntArray
 from .engine import suggest
 from .errors import InvalidInput, MatchingError
+from .explanations import ListedPairs
 from .model import (
     ENGINE_VERSION,
     HOUSING_KINDS,
@@ -596,6 +601,8 @@ class _Details:
 
 def _suggestions(s: Suggestions) -> dict[str, Any]:
     """The lists of ``s``: by request (each match without its request id), by offer."""
+    if s.listed is not None:
+        return _listed(s.listed)
     details = _Details()
     return {
         "requests": {
@@ -606,6 +613,53 @@ def _suggestions(s: Suggestions) -> dict[str, Any]:
             oid: [{"request": m.request_id, **details.of(m)} for m in s.by_offer[oid]]
             for oid in s.by_offer
         },
+    }
+
+
+def _listed(listed: ListedPairs) -> dict[str, Any]:
+    """:func:`_suggestions` from the lists' arrays: each pair explained once, in bulk."""
+    request_ids, offer_ids = listed.requests.ids, listed.offers.ids
+    indptr, rows, cols = listed.by_request
+    first = listed.details(rows, cols)
+    # The pairs of the offers' lists that the requests' lists hold already reuse their details.
+    offer_indptr, offer_rows, offer_cols = listed.by_offer
+    width = max(1, len(offer_ids))
+    held, where = _lookup(rows * width + cols, offer_rows * width + offer_cols)
+    fresh = iter(listed.details(offer_rows[~held], offer_cols[~held]))
+    second = [
+        first[w] if h else next(fresh) for h, w in zip(held.tolist(), where.tolist(), strict=True)
+    ]
+    return {
+        "requests": _side(request_ids, indptr, "offer", offer_ids, cols, first),
+        "offers": _side(offer_ids, offer_indptr, "request", request_ids, offer_rows, second),
+    }
+
+
+def _lookup(keys: IntArray, wanted: IntArray) -> tuple[Bools, IntArray]:
+    """For each of ``wanted``: whether ``keys`` holds it, and its position there (else 0)."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype=bool), np.zeros(len(wanted), dtype=np.intp)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    where = order[at]
+    held = keys[where] == wanted
+    return held, np.where(held, where, 0)
+
+
+def _side(
+    ids: list[str],
+    indptr: IntArray,
+    other: str,
+    other_ids: list[str],
+    others: IntArray,
+    details: list[dict[str, Any]],
+) -> dict[str, list[dict[str, Any]]]:
+    """One side's lists: each id's pairs ``indptr[n]:indptr[n + 1]``, each with the other
+    side's id (key ``other``) first, then its details."""
+    of = others.tolist()
+    return {
+        ids[n]: [{other: other_ids[of[i]], **details[i]} for i in range(a, z)]
+        for n, (a, z) in enumerate(itertools.pairwise(indptr.tolist()))
     }
 
 

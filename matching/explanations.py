@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -33,16 +34,18 @@ from .model import (
     Tutor,
 )
 from .referential import MetierReferential
-from .scoring import kernel
+from .scoring import Terms, kernel
 from .tables import OfferTable, RequestTable, prepare_tables, score_weights
 from .training import Training
 from .tutors import Tutors
 
 __all__ = [
     "AUDIENCES",
+    "ListedPairs",
     "LEVEL_NAMES",
     "exclusion_message",
     "pair_results",
+    "rounded",
     "reason_text",
     "score_pair",
     "score_pairs",
@@ -380,6 +383,35 @@ def exclusion_message(
     raise ValueError(reason)
 
 
+def _fails(k: Terms, offers: OfferTable, cols: IntArray) -> tuple[dict[str, Bools], Bools]:
+    """The pairs failing each hard constraint (in :data:`EXCLUSION_REASONS` order), and those
+    failing any."""
+    fails: dict[str, Bools] = {
+        "metier": ~k.compat,
+        # An offer whose tutor is full has no place left in the table: its reason is "tutor".
+        "places": ~offers.has_place[cols]
+        if offers.tutor_full is None
+        else ~offers.has_place[cols] & ~offers.tutor_full[cols],
+        "tutor": (
+            np.zeros(len(cols), dtype=bool)
+            if offers.tutor_full is None
+            else offers.tutor_full[cols]
+        ),
+        "distance": ~k.within if k.eligible is None else (~k.within & ~k.eligible),
+    }
+    zeros = np.zeros(len(cols), dtype=bool)
+    fails["diploma"] = zeros if k.f_diploma is None else k.f_diploma
+    fails["licence"] = zeros if k.f_licence is None else k.f_licence
+    fails["night"] = zeros if k.f_night is None else k.f_night
+    fails["date"] = zeros if k.f_date is None else k.f_date
+    fails["housing"] = zeros if k.f_housing is None else k.f_housing
+    fails["training"] = zeros if k.f_training is None else k.f_training
+    bad = np.zeros(len(cols), dtype=bool)
+    for mask in fails.values():
+        bad |= mask
+    return fails, bad
+
+
 def pair_results(
     requests: RequestTable,
     rows: IntArray,
@@ -414,31 +446,9 @@ def pair_results(
         housing=housing,
         s_housing_given=None if sources is None else sources.given,
     )
-    fails: dict[str, Bools] = {
-        "metier": ~k.compat,
-        # An offer whose tutor is full has no place left in the table: its reason is "tutor".
-        "places": ~offers.has_place[cols]
-        if offers.tutor_full is None
-        else ~offers.has_place[cols] & ~offers.tutor_full[cols],
-        "tutor": (
-            np.zeros(len(rows), dtype=bool)
-            if offers.tutor_full is None
-            else offers.tutor_full[cols]
-        ),
-        "distance": ~k.within if k.eligible is None else (~k.within & ~k.eligible),
-    }
-    zeros = np.zeros(len(rows), dtype=bool)
-    fails["diploma"] = zeros if k.f_diploma is None else k.f_diploma
-    fails["licence"] = zeros if k.f_licence is None else k.f_licence
-    fails["night"] = zeros if k.f_night is None else k.f_night
-    fails["date"] = zeros if k.f_date is None else k.f_date
-    fails["housing"] = zeros if k.f_housing is None else k.f_housing
-    fails["training"] = zeros if k.f_training is None else k.f_training
+    fails, bad = _fails(k, offers, cols)
     scores = k.score
-    eligible = (zeros if k.eligible is None else k.eligible).tolist()
-    bad = np.zeros(len(rows), dtype=bool)
-    for mask in fails.values():
-        bad |= mask
+    eligible = (np.zeros(len(rows), dtype=bool) if k.eligible is None else k.eligible).tolist()
     a_m, a_d, a_h = score_weights(params) if training is None else training.shares
     a_t = 0.0 if training is None else training.a_t
     labels = {
@@ -510,6 +520,163 @@ def pair_results(
                 )
                 reasons = (*reasons, criteria["training"].reason)
             out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons, choice, housed))
+    finally:
+        if paused:
+            gc.enable()
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class ListedPairs:
+    """The pairs of :func:`matching.suggest`'s lists as arrays, to explain them in bulk
+    (:meth:`details`).
+
+    ``by_request``, ``by_offer``: ``(indptr, rows, cols)``; the list of the i-th request
+    (offer) of the tables (sorted by id) is its pairs ``indptr[i]:indptr[i + 1]``, ``rows``
+    and ``cols`` their positions in ``requests`` and ``offers``, in the list's order.
+    """
+
+    requests: RequestTable
+    offers: OfferTable
+    by_request: tuple[IntArray, IntArray, IntArray]
+    by_offer: tuple[IntArray, IntArray, IntArray]
+    referential: MetierReferential
+    params: Params
+    training: Training | None = None
+    housing: Housing | None = None
+
+    def details(self, rows: IntArray, cols: IntArray) -> list[dict[str, Any]]:
+        """Explain pairs (positions in the tables) as JSON-ready dicts: each that of
+        :meth:`Match.details` of the pair's :func:`pair_results` (same keys, values, order).
+
+        Without centres and housing resources (the criteria métier, distance, housing) no
+        :class:`Match` is made: the numbers are rounded on arrays, the criteria of the métier
+        and housing written once per value and shared between the dicts (read them, do not
+        change them), each distance's reason once per whole kilometre. Otherwise, and if some
+        pair is excluded (its dict is then the :class:`Exclusion`'s), each is
+        ``pair_results``'s.
+        """
+        requests, offers, ref, params = self.requests, self.offers, self.referential, self.params
+        if len(rows) == 0:
+            return []
+        if self.training is None and self.housing is None:
+            k = kernel(requests, rows, offers, cols, params, block=False)
+            _, bad = _fails(k, offers, cols)
+            if not bad.any():
+                return _plain_details(self, rows, cols, k)
+        explained = pair_results(
+            requests, rows, offers, cols, ref, params, self.training, housing=self.housing
+        )
+        return [
+            m.details() if isinstance(m, Match) else _without_ids(m.to_dict()) for m in explained
+        ]
+
+
+def _without_ids(out: dict[str, Any]) -> dict[str, Any]:
+    del out["request"], out["offer"]
+    return out
+
+
+def rounded(x: F64, digits: int) -> list[float]:
+    """``[round(v, digits) for v in x]``, on the array: the same floats, bit for bit.
+
+    ``rint(x * 10**digits) / 10**digits`` is the float nearest to the correctly rounded
+    decimal, which is what :func:`round` gives, unless the product's own rounding error moved
+    it across a half: there (products within 1e-6 of a half, or too large for that error to be
+    smaller) :func:`round` decides.
+
+    >>> rounded(np.array([0.12345, 2.675, 1.0 / 3.0, 0.0]), 2)
+    [0.12, 2.67, 0.33, 0.0]
+    """
+    scale = 10.0**digits
+    p = x * scale
+    out: list[float] = (np.rint(p) / scale).tolist()
+    doubtful = (np.abs(p - np.floor(p) - 0.5) < 1e-6) | ~(np.abs(p) < 1e9)
+    for n in np.flatnonzero(doubtful).tolist():
+        out[n] = round(float(x[n]), digits)
+    return out
+
+
+def _plain_details(
+    listed: ListedPairs, rows: IntArray, cols: IntArray, k: Terms
+) -> list[dict[str, Any]]:
+    """The details of pairs that all match, three criteria (see :meth:`ListedPairs.details`)."""
+    requests, offers, ref, params = (
+        listed.requests,
+        listed.offers,
+        listed.referential,
+        listed.params,
+    )
+    a_m, a_d, a_h = score_weights(params)
+    w_m, w_d, w_h = round(a_m, 4), round(a_d, 4), round(a_h, 4)
+    eligible = (np.zeros(len(rows), dtype=bool) if k.eligible is None else k.eligible) & (
+        k.d > requests.max_km[rows]
+    )
+    whole_km = np.where(k.d < 1.0, -1, (k.d + 0.5).astype(np.int64))
+    needs = requests.needs_housing[rows]
+    items = [offers.items[j] for j in cols.tolist()]
+    metier_criteria: dict[tuple[str, float], dict[str, Any]] = {}
+    housing_criteria: dict[tuple[bool, int, float], dict[str, Any]] = {}
+    distance_reasons: dict[tuple[bool, int], str] = {}
+    out: list[dict[str, Any]] = []
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        for off, s_metier, needed, s_housing, km_key, moves, d, s_distance, score, dk in zip(
+            items,
+            k.s_metier.tolist(),
+            needs.tolist(),
+            k.s_housing.tolist(),
+            whole_km.tolist(),
+            eligible.tolist(),
+            k.d.tolist(),
+            rounded(1.0 - k.t, 4),
+            rounded(k.score, 4),
+            rounded(k.d, 1),
+            strict=True,
+        ):
+            code, n_beds = off.metier, off.housing_beds
+            metier = metier_criteria.get((code, s_metier))
+            if metier is None:
+                fact = _metier_fact(_lower_first(ref.label(code)), s_metier)
+                metier = metier_criteria[code, s_metier] = {
+                    "score": round(s_metier, 4),
+                    "weight": w_m,
+                    "reason": reason_text(fact),
+                    "fact": fact,
+                }
+            lodging = housing_criteria.get((needed, n_beds, s_housing))
+            if lodging is None:
+                fact = _housing_base(needed, n_beds)
+                lodging = housing_criteria[needed, n_beds, s_housing] = {
+                    "score": round(s_housing, 4),
+                    "weight": w_h,
+                    "reason": reason_text(fact),
+                    "fact": fact,
+                }
+            fact = {"kind": "distance", "km": d, "relocation": moves}
+            reason = distance_reasons.get((moves, km_key))
+            if reason is None:
+                reason = distance_reasons[moves, km_key] = reason_text(fact)
+            out.append(
+                {
+                    "score": score,
+                    "distance_km": dk,
+                    "criteria": {
+                        "metier": metier,
+                        "distance": {
+                            "score": s_distance,
+                            "weight": w_d,
+                            "reason": reason,
+                            "fact": fact,
+                        },
+                        "housing": lodging,
+                    },
+                    "reasons": [metier["reason"], reason, lodging["reason"]]
+                    if needed
+                    else [metier["reason"], reason],
+                }
+            )
     finally:
         if paused:
             gc.enable()

@@ -9,15 +9,31 @@ previous implementation printed (each match's ``to_dict`` without the list's own
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from matching import cli
+from matching import DEFAULT_PARAMS, Match, MetierReferential, OfferIn, RequestIn, cli, suggest
+from matching.arrays import IntArray
+from matching.explanations import ListedPairs, pair_results, rounded
 from matching.model import Suggestions
+from matching.tables import prepare_tables
 
 from . import test_training
+
+
+def load_referential() -> MetierReferential:
+    """The shipped referential, as the command line reads it."""
+    path = cli.shipped_reference("metiers.json")
+    assert path is not None
+    return cli.load_referential(path)
+
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 ENCODERS = ["orjson", "stdlib"]
@@ -155,12 +171,7 @@ def test_a_float_below_1e_4_is_the_same_number_written_two_ways(
 
 def test_a_pair_listed_both_ways_is_written_once(tmp_path: Path) -> None:
     """Its details are one object, shown in its request's list and in its offer's."""
-    from matching import suggest
-    from matching.model import OfferIn, RequestIn
-
-    from .conftest import metier_records
-
-    ref = cli.MetierReferential.from_records(metier_records())
+    ref = load_referential()
     offers = [OfferIn(f"o{i}", "aide-soignant", 46.2 + i / 100, 5.2, 1) for i in range(3)]
     requests = [RequestIn(f"r{i}", ("aide-soignant",), 46.2 + i / 50, 5.21, 30.0) for i in range(4)]
     out = cli._suggestions(suggest(requests, offers, ref, top_k=2))
@@ -173,3 +184,93 @@ def test_a_pair_listed_both_ways_is_written_once(tmp_path: Path) -> None:
                 assert twin[0]["criteria"] is m["criteria"]
                 assert twin[0]["reasons"] is m["reasons"]
     assert shown >= 2
+
+
+# --- explaining the lists in bulk (matching.explanations.ListedPairs) ---------------------------
+
+
+def _ain(ref: MetierReferential) -> tuple[list[RequestIn], list[OfferIn]]:
+    """The generated Ain of the golden files (2,000 x 800: housing, movers, constraints)."""
+    communes = cli._Communes(cli.shipped_reference("communes.csv"))
+    requests, offers, _, _ = cli._parse(
+        GOLDEN / "ain-offers.json", GOLDEN / "ain-requests.json", ref, communes
+    )
+    return requests, offers
+
+
+def _arrays(
+    lists: Mapping[str, list[Match]], keys: list[str], position: dict[str, int]
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(indptr, rows, cols) of a suggest run's lists, from its matches."""
+    matches = [m for key in keys for m in lists[key]]
+    indptr = np.cumsum([0] + [len(lists[key]) for key in keys]).astype(np.intp)
+    rows = np.array([position["r" + m.request_id] for m in matches], dtype=np.intp)
+    cols = np.array([position["o" + m.offer_id] for m in matches], dtype=np.intp)
+    return indptr, rows, cols
+
+
+def test_the_lists_explained_in_bulk_are_those_of_the_matches() -> None:
+    """From the lists' arrays (what the engine gives as ``Suggestions.listed``) each pair is
+    explained once, without a Match: the same data, in the same order, as from the matches."""
+    ref = load_referential()
+    requests, offers = _ain(ref)
+    s = suggest(requests, offers, ref, top_k=5)
+    request_table, offer_table = prepare_tables(requests, offers, ref, DEFAULT_PARAMS)
+    position = {"r" + i: n for n, i in enumerate(request_table.ids)}
+    position.update({"o" + i: n for n, i in enumerate(offer_table.ids)})
+    listed = ListedPairs(
+        request_table,
+        offer_table,
+        _arrays(s.by_request, request_table.ids, position),
+        _arrays(s.by_offer, offer_table.ids, position),
+        ref,
+        DEFAULT_PARAMS,
+    )
+    fast = cli._listed(listed)
+    slow = cli._suggestions(replace(s, listed=None))
+    assert cli.encode(fast) == cli.encode(slow)
+    # A pair listed both ways is explained once.
+    twins = 0
+    for rid, matches in fast["requests"].items():
+        for m in matches:
+            for t in fast["offers"][m["offer"]]:
+                if t["request"] == rid:
+                    twins += 1
+                    assert t["criteria"] is m["criteria"]
+    assert twins > 100
+    # Movers beyond their reach and candidates who need housing are among them.
+    entries = [m for ms in fast["requests"].values() for m in ms]
+    assert any(m["criteria"]["distance"]["fact"]["relocation"] for m in entries)
+    assert any(m["criteria"]["housing"]["fact"]["needed"] for m in entries)
+
+
+def test_pairs_explained_in_bulk_are_those_of_pair_results() -> None:
+    """Matches or not (an excluded pair: each pair is then ``pair_results``'s)."""
+    ref = load_referential()
+    requests, offers = _ain(ref)
+    request_table, offer_table = prepare_tables(requests, offers, ref, DEFAULT_PARAMS)
+    none = (np.zeros(1, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+    listed = ListedPairs(request_table, offer_table, none, none, ref, DEFAULT_PARAMS)
+    rng = np.random.default_rng(21)
+    rows = rng.integers(0, len(request_table.ids), 3000).astype(np.intp)
+    cols = rng.integers(0, len(offer_table.ids), 3000).astype(np.intp)
+    explained = pair_results(request_table, rows, offer_table, cols, ref, DEFAULT_PARAMS)
+    ok = np.array([isinstance(m, Match) for m in explained])
+    assert 0 < ok.sum() < len(ok)
+    expected = [m.details() for m in explained if isinstance(m, Match)]
+    assert cli.encode(listed.details(rows[ok], cols[ok])) == cli.encode(expected)
+    mixed = listed.details(rows, cols)
+    assert [d for d, good in zip(mixed, ok.tolist(), strict=True) if good] == expected
+    excluded = [d for d, good in zip(mixed, ok.tolist(), strict=True) if not good]
+    assert all(set(d) == {"reasons", "messages", "distance_km"} for d in excluded)
+    assert listed.details(rows[:0], cols[:0]) == []
+
+
+@given(
+    st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), max_size=50),
+    st.sampled_from([1, 4]),
+)
+def test_rounded_on_arrays_is_python_s_round(values: list[float], digits: int) -> None:
+    ties = [n / 10**digits + 0.5 / 10**digits for n in range(200)]
+    x = np.array(values + ties)
+    assert rounded(x, digits) == [round(v, digits) for v in x.tolist()]
