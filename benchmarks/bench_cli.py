@@ -3,13 +3,16 @@
 5,000 requests x 2,000 offers at scattered points of the Ain (each a commune's centroid moved by
 up to 3 km in each direction, so that few records share a point), written as the command
 line's JSON files; each run is a new process, timed from its start to its exit (reading,
-parsing, ``suggest``, writing to a file). The ways, interleaved, medians of 3:
+parsing, ``suggest``, writing to a file; its CPU time, user and system, too: steadier on a
+busy machine). The ways, interleaved, medians of 3:
 
 * ``import``: the process start and the import of the command line (the floor of any run);
 * ``compact``: the default output (orjson when installed);
 * ``indented``: ``--indent 2``, the output of earlier versions, for people;
 * ``stdlib``: the compact output without orjson (the standard library's C encoder: the
   engine's fallback);
+* ``matches``: the compact output explained from the :class:`~matching.Match` objects, as when
+  the engine gives no arrays (``Suggestions.listed``);
 * ``previous`` (with ``--previous REF``, e.g. a commit before issue 21): the command line of
   that git revision (its ``matching`` package extracted with ``git archive``), same inputs.
 
@@ -28,6 +31,7 @@ import argparse
 import csv
 import json
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -100,11 +104,16 @@ def write_inputs(folder: Path, requests: int = 5000, offers: int = 2000, seed: i
     )
 
 
-def _timed(command: list[str], out: Path, cwd: Path) -> float:
+def _timed(command: list[str], out: Path, cwd: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of a run of ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with out.open("wb") as sink:
         subprocess.run(command, stdout=sink, check=True, cwd=cwd)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
 
 
 def _previous(ref: str, folder: Path) -> Path:
@@ -146,20 +155,28 @@ def main(argv: list[str] | None = None) -> int:
         ]
         cli = [sys.executable, "-m", "matching", "suggest", *files]
         stdlib = "import sys, matching.cli as c; c._orjson = None; sys.exit(c.main())"
+        matches = (
+            "import sys, dataclasses, matching.cli as c; f = c._suggestions; "
+            "c._suggestions = lambda s: f(dataclasses.replace(s, listed=None)); sys.exit(c.main())"
+        )
         ways: dict[str, tuple[list[str], Path]] = {
             "import": ([sys.executable, "-c", "import matching.cli"], ROOT),
             "compact": (cli, ROOT),
             "indented": ([*cli, "--indent", "2"], ROOT),
             "stdlib": ([sys.executable, "-c", stdlib, "suggest", *files], ROOT),
+            "matches": ([sys.executable, "-c", matches, "suggest", *files], ROOT),
         }
         if args.previous:
             ways["previous"] = (cli, _previous(args.previous, folder))
         times: dict[str, list[float]] = {name: [] for name in ways}
+        cpu: dict[str, list[float]] = {name: [] for name in ways}
         sizes: dict[str, int] = {}
         for _ in range(args.repeat):
             for name, (command, cwd) in ways.items():
                 out = folder / f"{name}.json"
-                times[name].append(_timed(command, out, cwd))
+                wall, used = _timed(command, out, cwd)
+                times[name].append(wall)
+                cpu[name].append(used)
                 sizes[name] = out.stat().st_size
         texts = {name: (folder / f"{name}.json").read_bytes() for name in ways if name != "import"}
     data = json.loads(texts["compact"])
@@ -169,10 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     medians = {name: statistics.median(t) for name, t in times.items()}
     print("CLI end to end, 5,000 requests x 2,000 offers scattered in the Ain")
     print(f"  (median of {args.repeat}; the engine's bulk explanations: {_bulk()})")
+    cpu_medians = {name: statistics.median(t) for name, t in cpu.items()}
     for name, seconds in medians.items():
         print(
             f"  {name:9} {seconds:6.2f} s  {seconds / medians['compact']:5.2f}x compact"
-            f"  output {sizes[name] / 1e6:6.1f} MB"
+            f"  (CPU {cpu_medians[name]:5.2f} s)  output {sizes[name] / 1e6:6.1f} MB"
         )
     print(f"  same data every way: {same}")
     return 0 if medians["compact"] < 1.0 and same else 1
