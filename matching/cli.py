@@ -60,7 +60,8 @@ The output is compact JSON (no spaces, one line); ``--indent N`` indents it by N
 people. A what-if run of the Ain's size writes tens of megabytes: orjson writes them when it is
 installed (compact, or indented by 2), else the standard library (its C encoder when compact),
 the same data either way. Each pair listed both ways (in its request's list and its offer's)
-is explained and written once.
+is written once, and explained once when the engine gives its lists as arrays
+(``Suggestions.listed``: then without a :class:`~matching.Match` per pair).
 """
 
 from __future__ import annotations
@@ -761,7 +762,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--indent",
             type=_positive,
             metavar="N",
-            help="indent the JSON by N spaces, for people (default: compact, much faster)",
+            help="indent the JSON by N spaces, for people (default: compact, one line)",
         )
     return parser
 
