@@ -11,15 +11,13 @@ busy machine). The ways, interleaved, medians of 3:
 * ``indented``: ``--indent 2``, the output of earlier versions, for people;
 * ``stdlib``: the compact output without orjson (the standard library's C encoder: the
   engine's fallback);
-* ``matches``: the compact output explained from the :class:`~matching.Match` objects, as when
-  the engine gives no arrays (``Suggestions.listed``);
+* ``matches``: the compact output explained from the :class:`~matching.Match` objects (what the
+  command line did before it explained the lists in bulk from their arrays);
 * ``previous`` (with ``--previous REF``, e.g. a commit before issue 21): the command line of
   that git revision (its ``matching`` package extracted with ``git archive``), same inputs.
 
 The ratios are to ``compact`` in the same run; every way must print the same data (and
-``previous`` the same text as ``stdlib``). The engine's bulk explanations
-(``Suggestions.listed``) are used only when the engine gives them: the first line says whether
-it does. Target of issue 21: the end-to-end run under 1 s.
+``previous`` the same text as ``stdlib``). Target of issue 21: the end-to-end run under 1 s.
 
     .venv/bin/python -m benchmarks cli
     .venv/bin/python -m benchmarks.bench_cli --previous daf7d41
@@ -127,17 +125,6 @@ def _previous(ref: str, folder: Path) -> Path:
     return tree
 
 
-def _bulk() -> bool:
-    """Whether the engine gives its lists as arrays (``Suggestions.listed``)."""
-    from matching import OfferIn, RequestIn, suggest
-    from matching.cli import load_referential
-
-    ref = load_referential(ROOT / "data" / "reference" / "metiers.json")
-    code = METIERS[0]
-    s = suggest([RequestIn("r", (code,), 46.2, 5.2, 30.0)], [OfferIn("o", code, 46.2, 5.2, 1)], ref)
-    return getattr(s, "listed", None) is not None
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the ways interleaved; print the medians and the ratios; 0 if under 1 s."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_cli")
@@ -156,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         cli = [sys.executable, "-m", "matching", "suggest", *files]
         stdlib = "import sys, matching.cli as c; c._orjson = None; sys.exit(c.main())"
         matches = (
-            "import sys, dataclasses, matching.cli as c; f = c._suggestions; "
-            "c._suggestions = lambda s: f(dataclasses.replace(s, listed=None)); sys.exit(c.main())"
+            "import sys, matching.cli as c; c._listed_pairs = lambda *a: None; sys.exit(c.main())"
         )
         ways: dict[str, tuple[list[str], Path]] = {
             "import": ([sys.executable, "-c", "import matching.cli"], ROOT),
@@ -185,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         same = same and texts["previous"] == texts["stdlib"]
     medians = {name: statistics.median(t) for name, t in times.items()}
     print("CLI end to end, 5,000 requests x 2,000 offers scattered in the Ain")
-    print(f"  (median of {args.repeat}; the engine's bulk explanations: {_bulk()})")
+    print(f"  (median of {args.repeat}; CPU: user + system)")
     cpu_medians = {name: statistics.median(t) for name, t in cpu.items()}
     for name, seconds in medians.items():
         print(

@@ -60,8 +60,8 @@ The output is compact JSON (no spaces, one line); ``--indent N`` indents it by N
 people. A what-if run of the Ain's size writes tens of megabytes: orjson writes them when it is
 installed (compact, or indented by 2), else the standard library (its C encoder when compact),
 the same data either way. Each pair listed both ways (in its request's list and its offer's)
-is written once, and explained once when the engine gives its lists as arrays
-(``Suggestions.listed``: then without a :class:`~matching.Match` per pair).
+is explained and written once, in bulk from the lists' arrays, without a
+:class:`~matching.Match` per pair.
 """
 
 from __future__ import annotations
@@ -87,10 +87,11 @@ import numpy as np
 
 from .allocation import allocate
 from .arrays import Bools, IntArray
-from .engine import suggest
+from .engine import MatchLists, suggest
 from .errors import InvalidInput, MatchingError
 from .explanations import ListedPairs
 from .model import (
+    DEFAULT_PARAMS,
     ENGINE_VERSION,
     HOUSING_KINDS,
     Criterion,
@@ -600,10 +601,11 @@ class _Details:
         return out
 
 
-def _suggestions(s: Suggestions) -> dict[str, Any]:
-    """The lists of ``s``: by request (each match without its request id), by offer."""
-    if s.listed is not None:
-        return _listed(s.listed)
+def _suggestions(s: Suggestions, listed: ListedPairs | None = None) -> dict[str, Any]:
+    """The lists of ``s``: by request (each match without its request id), by offer; from
+    ``listed``, the same lists as arrays, if given (explained in bulk, no :class:`Match`)."""
+    if listed is not None:
+        return _listed(listed)
     details = _Details()
     return {
         "requests": {
@@ -615,6 +617,33 @@ def _suggestions(s: Suggestions) -> dict[str, Any]:
             for oid in s.by_offer
         },
     }
+
+
+def _listed_pairs(
+    s: Suggestions,
+    requests: list[RequestIn],
+    offers: list[OfferIn],
+    ref: MetierReferential,
+    centres: list[TrainingCentre] | None,
+    housing: list[HousingResource] | None,
+    tutors: list[Tutor] | None,
+) -> ListedPairs | None:
+    """The lists of ``s`` (suggested on these inputs) as arrays, when the engine's lists give
+    their pairs without building matches (:meth:`MatchLists.ranked`)."""
+    by_request, by_offer = s.by_request, s.by_offer
+    if not (isinstance(by_request, MatchLists) and isinstance(by_offer, MatchLists)):
+        return None
+    return ListedPairs.of(
+        requests,
+        offers,
+        ref,
+        DEFAULT_PARAMS,
+        by_request.ranked,
+        by_offer.ranked,
+        centres=centres,
+        housing=housing,
+        tutors=tutors,
+    )
 
 
 def _listed(listed: ListedPairs) -> dict[str, Any]:
@@ -699,7 +728,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             housing=housing,
             tutors=tutors,
         )
-        out.update(_suggestions(s))
+        listed = _listed_pairs(s, requests, offers, ref, centres, housing, tutors)
+        out.update(_suggestions(s, listed))
         out["excluded"] = s.excluded.to_dict()
         out["widening"] = dict(s.widening)
     else:

@@ -529,7 +529,7 @@ def pair_results(
 @dataclass(frozen=True, eq=False)
 class ListedPairs:
     """The pairs of :func:`matching.suggest`'s lists as arrays, to explain them in bulk
-    (:meth:`details`).
+    (:meth:`details`); made by :meth:`of`.
 
     ``by_request``, ``by_offer``: ``(indptr, rows, cols)``; the list of the i-th request
     (offer) of the tables (sorted by id) is its pairs ``indptr[i]:indptr[i + 1]``, ``rows``
@@ -544,6 +544,42 @@ class ListedPairs:
     params: Params
     training: Training | None = None
     housing: Housing | None = None
+
+    @classmethod
+    def of(
+        cls,
+        requests: Sequence[RequestIn],
+        offers: Sequence[OfferIn],
+        referential: MetierReferential,
+        params: Params,
+        by_request: Callable[[str], Sequence[tuple[str, float]]],
+        by_offer: Callable[[str], Sequence[tuple[str, float]]],
+        *,
+        centres: Sequence[TrainingCentre] | None = None,
+        housing: Sequence[HousingResource] | None = None,
+        tutors: Sequence[Tutor] | None = None,
+    ) -> ListedPairs:
+        """The lists of a :func:`matching.suggest` run on these inputs: ``by_request(id)``
+        (``by_offer(id)``) gives a request's (an offer's) list as (other id, score) pairs, in
+        order (:meth:`matching.MatchLists.ranked`). The tables are made again, as ``suggest``
+        makes them (a few milliseconds), so that no :class:`Match` is needed."""
+        request_table, offer_table, training, beds = _tables(
+            requests, offers, referential, params, centres, housing, tutors
+        )
+        request_at = {i: n for n, i in enumerate(request_table.ids)}
+        offer_at = {i: n for n, i in enumerate(offer_table.ids)}
+        indptr, rows, cols = _positions(by_request, request_table.ids, offer_at)
+        offer_indptr, offer_cols, offer_rows = _positions(by_offer, offer_table.ids, request_at)
+        return cls(
+            request_table,
+            offer_table,
+            (indptr, rows, cols),
+            (offer_indptr, offer_rows, offer_cols),
+            referential,
+            params,
+            training,
+            beds,
+        )
 
     def details(self, rows: IntArray, cols: IntArray) -> list[dict[str, Any]]:
         """Explain pairs (positions in the tables) as JSON-ready dicts: each that of
@@ -570,6 +606,21 @@ class ListedPairs:
         return [
             m.details() if isinstance(m, Match) else _without_ids(m.to_dict()) for m in explained
         ]
+
+
+def _positions(
+    ranked: Callable[[str], Sequence[tuple[str, float]]], keys: list[str], at: dict[str, int]
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(indptr, key positions, other positions) of the lists of ``keys``."""
+    lists = [ranked(key) for key in keys]
+    counts = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
+    indptr = np.zeros(len(keys) + 1, dtype=np.intp)
+    np.cumsum(counts, out=indptr[1:])
+    own = np.repeat(np.arange(len(keys), dtype=np.intp), counts)
+    other = np.fromiter(
+        (at[i] for pairs in lists for i, _ in pairs), dtype=np.intp, count=int(indptr[-1])
+    )
+    return indptr, own, other
 
 
 def _without_ids(out: dict[str, Any]) -> dict[str, Any]:
@@ -788,19 +839,35 @@ def score_pairs(
     coordinator decided on keeps being explained with the request's current distance).
     Raises :class:`KeyError` for an id that is not in the inputs.
     """
+    request_table, table, training, beds = _tables(
+        requests, offers, referential, params, centres, housing, tutors
+    )
+    row_of = {rid: i for i, rid in enumerate(request_table.ids)}
+    col_of = {oid: j for j, oid in enumerate(table.ids)}
+    rows = np.fromiter((row_of[r] for r, _ in pairs), dtype=np.intp, count=len(pairs))
+    cols = np.fromiter((col_of[o] for _, o in pairs), dtype=np.intp, count=len(pairs))
+    return pair_results(
+        request_table, rows, table, cols, referential, params, training, housing=beds
+    )
+
+
+def _tables(
+    requests: Sequence[RequestIn],
+    offers: Sequence[OfferIn],
+    referential: MetierReferential,
+    params: Params,
+    centres: Sequence[TrainingCentre] | None,
+    housing: Sequence[HousingResource] | None,
+    tutors: Sequence[Tutor] | None,
+) -> tuple[RequestTable, OfferTable, Training | None, Housing | None]:
+    """The tables the engine scores, made as :func:`matching.suggest` makes them: requests,
+    offers (the housing's table given resources), the centres and the housing resources."""
     request_table, offer_table = prepare_tables(requests, offers, referential, params)
     if tutors is not None:
         offer_table = Tutors(tutors, offer_table).table
     training = _training(centres, request_table, offer_table, referential, params)
     beds = None if housing is None else Housing(housing, offer_table, params)
-    row_of = {rid: i for i, rid in enumerate(request_table.ids)}
-    col_of = {oid: j for j, oid in enumerate(offer_table.ids)}
-    rows = np.fromiter((row_of[r] for r, _ in pairs), dtype=np.intp, count=len(pairs))
-    cols = np.fromiter((col_of[o] for _, o in pairs), dtype=np.intp, count=len(pairs))
-    table = offer_table if beds is None else beds.table
-    return pair_results(
-        request_table, rows, table, cols, referential, params, training, housing=beds
-    )
+    return request_table, offer_table if beds is None else beds.table, training, beds
 
 
 def _training(

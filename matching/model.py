@@ -6,12 +6,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import InvalidInput
-
-if TYPE_CHECKING:
-    from .explanations import ListedPairs
 
 __all__ = [
     "ENGINE_VERSION",
@@ -662,9 +659,6 @@ class Suggestions:
     widening: Mapping[str, float | None]
     top_k: int = 10
     engine_version: str = field(default=ENGINE_VERSION)
-    #: The lists' pairs as arrays, when the engine gives them: a caller writing every list
-    #: (the command line) explains them in bulk from these, without a :class:`Match` each.
-    listed: ListedPairs | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,6 @@ previous implementation printed (each match's ``to_dict`` without the list's own
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matching import DEFAULT_PARAMS, Match, MetierReferential, OfferIn, RequestIn, cli, suggest
-from matching.arrays import IntArray
 from matching.explanations import ListedPairs, pair_results, rounded
 from matching.model import Suggestions
 from matching.tables import prepare_tables
 
-from . import test_training
+from . import test_training, test_tutors
 
 
 def load_referential() -> MetierReferential:
@@ -72,24 +69,47 @@ CASES: dict[str, list[str]] = {
         "--housing",
         "housing-resources.json",
     ],
-    "training-suggest": ["suggest", "--offers", "o.json", "--requests", "r.json"],
+    "training-suggest": [
+        "suggest",
+        "--offers",
+        "o.json",
+        "--requests",
+        "r.json",
+        "--training",
+        "t.json",
+    ],
+    "tutors-suggest": [
+        "suggest",
+        "--offers",
+        "o.json",
+        "--requests",
+        "r.json",
+        "--tutors",
+        "t.json",
+    ],
+}
+#: The inputs that the test writes (o.json, r.json, t.json), by case.
+WRITTEN: dict[str, tuple[Any, Any, Any]] = {
+    "training-suggest": (test_training.OFFERS, test_training.REQUESTS, test_training.CENTRES),
+    "tutors-suggest": (
+        [
+            *test_tutors.OFFERS,
+            {"id": "o3", "metier": "aide-soignant", "commune": "01053", "places": 1, "tutor": "t2"},
+            {"id": "o4", "metier": "aide-soignant", "commune": "01004", "places": 2},
+        ],
+        test_tutors.REQUESTS,
+        [{"id": "t1", "capacity": 1}, {"id": "t2", "capacity": 0}],
+    ),
 }
 
 
 def _argv(case: str, tmp_path: Path) -> list[str]:
-    if case == "training-suggest":
-        for name, data in (
-            ("o.json", test_training.OFFERS),
-            ("r.json", test_training.REQUESTS),
-            ("t.json", test_training.CENTRES),
-        ):
+    folder = GOLDEN
+    if case in WRITTEN:
+        for name, data in zip(("o.json", "r.json", "t.json"), WRITTEN[case], strict=True):
             (tmp_path / name).write_text(json.dumps(data), encoding="utf-8")
         folder = tmp_path
-        extra = ["--training", str(tmp_path / "t.json")]
-    else:
-        folder, extra = GOLDEN, []
-    argv = list(CASES[case])
-    return [str(folder / a) if a.endswith(".json") else a for a in argv] + extra
+    return [str(folder / a) if a.endswith(".json") else a for a in CASES[case]]
 
 
 def _use(encoder: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,8 +127,8 @@ def _print(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     return out
 
 
-def _previous(s: Suggestions) -> dict[str, Any]:
-    """The lists as the command line wrote them before issue 21."""
+def _previous(s: Suggestions, listed: object = None) -> dict[str, Any]:
+    """The lists as the command line wrote them before issue 21 (from the matches)."""
 
     def entry(match: dict[str, Any], drop: str) -> dict[str, Any]:
         return {k: v for k, v in match.items() if k != drop}
@@ -198,37 +218,16 @@ def _ain(ref: MetierReferential) -> tuple[list[RequestIn], list[OfferIn]]:
     return requests, offers
 
 
-def _arrays(
-    lists: Mapping[str, list[Match]], keys: list[str], position: dict[str, int]
-) -> tuple[IntArray, IntArray, IntArray]:
-    """(indptr, rows, cols) of a suggest run's lists, from its matches."""
-    matches = [m for key in keys for m in lists[key]]
-    indptr = np.cumsum([0] + [len(lists[key]) for key in keys]).astype(np.intp)
-    rows = np.array([position["r" + m.request_id] for m in matches], dtype=np.intp)
-    cols = np.array([position["o" + m.offer_id] for m in matches], dtype=np.intp)
-    return indptr, rows, cols
-
-
 def test_the_lists_explained_in_bulk_are_those_of_the_matches() -> None:
-    """From the lists' arrays (what the engine gives as ``Suggestions.listed``) each pair is
+    """From the lists' arrays (:meth:`MatchLists.ranked` and the tables made again) each pair is
     explained once, without a Match: the same data, in the same order, as from the matches."""
     ref = load_referential()
     requests, offers = _ain(ref)
     s = suggest(requests, offers, ref, top_k=5)
-    request_table, offer_table = prepare_tables(requests, offers, ref, DEFAULT_PARAMS)
-    position = {"r" + i: n for n, i in enumerate(request_table.ids)}
-    position.update({"o" + i: n for n, i in enumerate(offer_table.ids)})
-    listed = ListedPairs(
-        request_table,
-        offer_table,
-        _arrays(s.by_request, request_table.ids, position),
-        _arrays(s.by_offer, offer_table.ids, position),
-        ref,
-        DEFAULT_PARAMS,
-    )
-    fast = cli._listed(listed)
-    slow = cli._suggestions(replace(s, listed=None))
-    assert cli.encode(fast) == cli.encode(slow)
+    listed = cli._listed_pairs(s, requests, offers, ref, None, None, None)
+    assert listed is not None
+    fast = cli._suggestions(s, listed)
+    assert cli.encode(fast) == cli.encode(cli._suggestions(s))
     # A pair listed both ways is explained once.
     twins = 0
     for rid, matches in fast["requests"].items():
