@@ -56,40 +56,61 @@ and prints nothing on stdout. Free texts that do not resolve to a métier are re
 output (``unresolved``, with the nearest métiers as ``suggestions``), never matched; ambiguous
 ones are reported too (``ambiguous``).
 
-The output is compact JSON (no spaces, one line), written by the standard library's C encoder:
-a what-if run of the Ain's size writes tens of megabytes, which the pure-Python encoder behind
-``indent`` takes seconds to write. ``--indent N`` indents it by N spaces, for people.
+The output is compact JSON (no spaces, one line); ``--indent N`` indents it by N spaces, for
+people. A what-if run of the Ain's size writes tens of megabytes: orjson writes them when it is
+installed (compact, or indented by 2), else the standard library (its C encoder when compact),
+the same data either way. Each pair listed both ways (in its request's list and its offer's)
+is explained and written once, in bulk from the lists' arrays, without a
+:class:`~matching.Match` per pair.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import importlib.util
+import itertools
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from .allocation import allocate
-from .engine import suggest
+from .arrays import Bools, IntArray
+from .engine import MatchLists, suggest
 from .errors import InvalidInput, MatchingError
+from .explanations import ListedPairs
 from .model import (
+    DEFAULT_PARAMS,
     ENGINE_VERSION,
     HOUSING_KINDS,
+    Criterion,
     HousingResource,
+    Match,
     OfferIn,
     Programme,
     RequestIn,
+    Suggestions,
     TrainingCentre,
     Tutor,
 )
 from .referential import MetierReferential, Resolution
+
+_orjson: ModuleType | None
+try:  # the fast encoder, if installed: the engine needs only the standard library
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - installed with Passerelle
+    _orjson = None
 
 __all__ = ["main", "shipped_reference", "load_communes", "load_mappings", "load_referential"]
 
@@ -549,8 +570,127 @@ def _with_centres(
 # --- commands -------------------------------------------------------------------------------------
 
 
-def _entry(match: dict[str, Any], drop: str) -> dict[str, Any]:
-    return {k: v for k, v in match.items() if k != drop}
+class _Details:
+    """Each pair's JSON-ready details (:meth:`Match.details`), made once however many lists
+    show it; criteria that matches share (métier, housing) are written once too."""
+
+    #: Criteria made for each pair (see :func:`matching.explanations.pair_results`): no
+    #: other match shares them, so they are not kept.
+    OWN = frozenset({"distance", "training"})
+
+    def __init__(self) -> None:
+        self._pairs: dict[tuple[str, str], dict[str, Any]] = {}
+        self._criteria: dict[int, tuple[Criterion, dict[str, Any]]] = {}
+
+    def of(self, m: Match) -> dict[str, Any]:
+        """The details of ``m``'s pair."""
+        key = (m.request_id, m.offer_id)
+        out = self._pairs.get(key)
+        if out is not None:
+            return out
+        written = {}
+        for name, c in m.criteria.items():
+            if name in self.OWN:
+                written[name] = c.to_dict()
+                continue
+            hit = self._criteria.get(id(c))
+            if hit is None or hit[0] is not c:
+                hit = self._criteria[id(c)] = (c, c.to_dict())
+            written[name] = hit[1]
+        out = self._pairs[key] = m.details(written)
+        return out
+
+
+def _suggestions(s: Suggestions, listed: ListedPairs | None = None) -> dict[str, Any]:
+    """The lists of ``s``: by request (each match without its request id), by offer; from
+    ``listed``, the same lists as arrays, if given (explained in bulk, no :class:`Match`)."""
+    if listed is not None:
+        return _listed(listed)
+    details = _Details()
+    return {
+        "requests": {
+            rid: [{"offer": m.offer_id, **details.of(m)} for m in s.by_request[rid]]
+            for rid in s.by_request
+        },
+        "offers": {
+            oid: [{"request": m.request_id, **details.of(m)} for m in s.by_offer[oid]]
+            for oid in s.by_offer
+        },
+    }
+
+
+def _listed_pairs(
+    s: Suggestions,
+    requests: list[RequestIn],
+    offers: list[OfferIn],
+    ref: MetierReferential,
+    centres: list[TrainingCentre] | None,
+    housing: list[HousingResource] | None,
+    tutors: list[Tutor] | None,
+) -> ListedPairs | None:
+    """The lists of ``s`` (suggested on these inputs) as arrays, when the engine's lists give
+    their pairs without building matches (:meth:`MatchLists.ranked`)."""
+    by_request, by_offer = s.by_request, s.by_offer
+    if not (isinstance(by_request, MatchLists) and isinstance(by_offer, MatchLists)):
+        return None
+    return ListedPairs.of(
+        requests,
+        offers,
+        ref,
+        DEFAULT_PARAMS,
+        by_request.ranked,
+        by_offer.ranked,
+        centres=centres,
+        housing=housing,
+        tutors=tutors,
+    )
+
+
+def _listed(listed: ListedPairs) -> dict[str, Any]:
+    """:func:`_suggestions` from the lists' arrays: each pair explained once, in bulk."""
+    request_ids, offer_ids = listed.requests.ids, listed.offers.ids
+    indptr, rows, cols = listed.by_request
+    first = listed.details(rows, cols)
+    # The pairs of the offers' lists that the requests' lists hold already reuse their details.
+    offer_indptr, offer_rows, offer_cols = listed.by_offer
+    width = max(1, len(offer_ids))
+    held, where = _lookup(rows * width + cols, offer_rows * width + offer_cols)
+    fresh = iter(listed.details(offer_rows[~held], offer_cols[~held]))
+    second = [
+        first[w] if h else next(fresh) for h, w in zip(held.tolist(), where.tolist(), strict=True)
+    ]
+    return {
+        "requests": _side(request_ids, indptr, "offer", offer_ids, cols, first),
+        "offers": _side(offer_ids, offer_indptr, "request", request_ids, offer_rows, second),
+    }
+
+
+def _lookup(keys: IntArray, wanted: IntArray) -> tuple[Bools, IntArray]:
+    """For each of ``wanted``: whether ``keys`` holds it, and its position there (else 0)."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype=bool), np.zeros(len(wanted), dtype=np.intp)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    where = order[at]
+    held = keys[where] == wanted
+    return held, np.where(held, where, 0)
+
+
+def _side(
+    ids: list[str],
+    indptr: IntArray,
+    other: str,
+    other_ids: list[str],
+    others: IntArray,
+    details: list[dict[str, Any]],
+) -> dict[str, list[dict[str, Any]]]:
+    """One side's lists: each id's pairs ``indptr[n]:indptr[n + 1]``, each with the other
+    side's id (key ``other``) first, then its details."""
+    of = others.tolist()
+    return {
+        ids[n]: [{other: other_ids[of[i]], **details[i]} for i in range(a, z)]
+        for n, (a, z) in enumerate(itertools.pairwise(indptr.tolist()))
+    }
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
@@ -588,12 +728,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             housing=housing,
             tutors=tutors,
         )
-        out["requests"] = {
-            rid: [_entry(m.to_dict(), "request") for m in s.by_request[rid]] for rid in s.by_request
-        }
-        out["offers"] = {
-            oid: [_entry(m.to_dict(), "offer") for m in s.by_offer[oid]] for oid in s.by_offer
-        }
+        listed = _listed_pairs(s, requests, offers, ref, centres, housing, tutors)
+        out.update(_suggestions(s, listed))
         out["excluded"] = s.excluded.to_dict()
         out["widening"] = dict(s.widening)
     else:
@@ -656,26 +792,69 @@ def build_parser() -> argparse.ArgumentParser:
             "--indent",
             type=_positive,
             metavar="N",
-            help="indent the JSON by N spaces, for people (default: compact, much faster)",
+            help="indent the JSON by N spaces, for people (default: compact, one line)",
         )
     return parser
+
+
+def encode(out: Any, indent: int | None = None) -> bytes:
+    """Write ``out`` as UTF-8 JSON: compact, or indented by ``indent`` spaces.
+
+    orjson writes it when it is installed (compact, or indented by 2); else the standard
+    library's encoder (its C encoder when compact). Both write the same data, and the same text
+    but for floats below 1e-4, which orjson writes without an exponent.
+    """
+    if _orjson is not None and indent in (None, 2):
+        data: bytes = _orjson.dumps(out, option=_orjson.OPT_INDENT_2 if indent else 0)
+        return data
+    if indent:
+        text = json.dumps(out, ensure_ascii=False, indent=indent)
+    else:
+        text = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def _write(data: bytes) -> None:
+    """Write ``data`` and a newline on stdout, as bytes when stdout has a binary buffer."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(data.decode("utf-8") + "\n")
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.write(b"\n")
+    buffer.flush()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the garbage collector: a run makes millions of small objects and no cycles, and
+    the collector would rescan them all every few thousand (a third of the run's time). Free
+    them before it resumes: its first pass goes through every object made while it slept."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0, or 2 on bad input)."""
     args = build_parser().parse_args(argv)
-    try:
-        out = _run(args)
-    except (BadInput, InvalidInput) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except MatchingError as e:  # pragma: no cover - every engine error is an InvalidInput today
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    # Whole output first: nothing partial. Without indent, the C encoder writes it.
-    if args.indent:
-        text = json.dumps(out, ensure_ascii=False, indent=args.indent)
-    else:
-        text = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
-    sys.stdout.write(text + "\n")
+    with _collector_paused():
+        try:
+            out = _run(args)
+        except (BadInput, InvalidInput) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except MatchingError as e:  # pragma: no cover - every engine error is an InvalidInput
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        # Whole output first: nothing partial.
+        data = encode(out, args.indent)
+        # Freed before the collector resumes: its first pass would go through it all.
+        del out
+        _write(data)
     return 0

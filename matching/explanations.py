@@ -7,7 +7,9 @@ first reads a list, so explaining costs nothing until it is needed.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -32,16 +34,18 @@ from .model import (
     Tutor,
 )
 from .referential import MetierReferential
-from .scoring import kernel
+from .scoring import Terms, kernel
 from .tables import OfferTable, RequestTable, prepare_tables, score_weights
 from .training import Training
 from .tutors import Tutors
 
 __all__ = [
     "AUDIENCES",
+    "ListedPairs",
     "LEVEL_NAMES",
     "exclusion_message",
     "pair_results",
+    "rounded",
     "reason_text",
     "score_pair",
     "score_pairs",
@@ -326,15 +330,14 @@ def _training_text(fact: Mapping[str, Any], audience: str, km: Callable[[float],
     return _capitalise(text)
 
 
-def _facts(
-    req: RequestIn, off: OfferIn, label: str, d: float, s_metier: float, eligible: bool
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The facts behind a match's three criteria: what :func:`reason_text` writes."""
-    return (
-        {"kind": "metier", "same": s_metier >= 1.0, "label": label},
-        {"kind": "distance", "km": d, "relocation": bool(eligible and d > req.max_km)},
-        {"kind": "housing", "needed": req.needs_housing, "beds": off.housing_beds},
-    )
+def _metier_fact(label: str, s_metier: float) -> dict[str, Any]:
+    """The fact behind a match's métier criterion: what :func:`reason_text` writes."""
+    return {"kind": "metier", "same": s_metier >= 1.0, "label": label}
+
+
+def _housing_base(needed: bool, beds: int) -> dict[str, Any]:
+    """The fact behind a match's housing criterion, before any housing resource."""
+    return {"kind": "housing", "needed": needed, "beds": beds}
 
 
 def exclusion_message(
@@ -380,6 +383,35 @@ def exclusion_message(
     raise ValueError(reason)
 
 
+def _fails(k: Terms, offers: OfferTable, cols: IntArray) -> tuple[dict[str, Bools], Bools]:
+    """The pairs failing each hard constraint (in :data:`EXCLUSION_REASONS` order), and those
+    failing any."""
+    fails: dict[str, Bools] = {
+        "metier": ~k.compat,
+        # An offer whose tutor is full has no place left in the table: its reason is "tutor".
+        "places": ~offers.has_place[cols]
+        if offers.tutor_full is None
+        else ~offers.has_place[cols] & ~offers.tutor_full[cols],
+        "tutor": (
+            np.zeros(len(cols), dtype=bool)
+            if offers.tutor_full is None
+            else offers.tutor_full[cols]
+        ),
+        "distance": ~k.within if k.eligible is None else (~k.within & ~k.eligible),
+    }
+    zeros = np.zeros(len(cols), dtype=bool)
+    fails["diploma"] = zeros if k.f_diploma is None else k.f_diploma
+    fails["licence"] = zeros if k.f_licence is None else k.f_licence
+    fails["night"] = zeros if k.f_night is None else k.f_night
+    fails["date"] = zeros if k.f_date is None else k.f_date
+    fails["housing"] = zeros if k.f_housing is None else k.f_housing
+    fails["training"] = zeros if k.f_training is None else k.f_training
+    bad = np.zeros(len(cols), dtype=bool)
+    for mask in fails.values():
+        bad |= mask
+    return fails, bad
+
+
 def pair_results(
     requests: RequestTable,
     rows: IntArray,
@@ -414,31 +446,9 @@ def pair_results(
         housing=housing,
         s_housing_given=None if sources is None else sources.given,
     )
-    fails: dict[str, Bools] = {
-        "metier": ~k.compat,
-        # An offer whose tutor is full has no place left in the table: its reason is "tutor".
-        "places": ~offers.has_place[cols]
-        if offers.tutor_full is None
-        else ~offers.has_place[cols] & ~offers.tutor_full[cols],
-        "tutor": (
-            np.zeros(len(rows), dtype=bool)
-            if offers.tutor_full is None
-            else offers.tutor_full[cols]
-        ),
-        "distance": ~k.within if k.eligible is None else (~k.within & ~k.eligible),
-    }
-    zeros = np.zeros(len(rows), dtype=bool)
-    fails["diploma"] = zeros if k.f_diploma is None else k.f_diploma
-    fails["licence"] = zeros if k.f_licence is None else k.f_licence
-    fails["night"] = zeros if k.f_night is None else k.f_night
-    fails["date"] = zeros if k.f_date is None else k.f_date
-    fails["housing"] = zeros if k.f_housing is None else k.f_housing
-    fails["training"] = zeros if k.f_training is None else k.f_training
+    fails, bad = _fails(k, offers, cols)
     scores = k.score
-    eligible = (zeros if k.eligible is None else k.eligible).tolist()
-    bad = np.zeros(len(rows), dtype=bool)
-    for mask in fails.values():
-        bad |= mask
+    eligible = (np.zeros(len(rows), dtype=bool) if k.eligible is None else k.eligible).tolist()
     a_m, a_d, a_h = score_weights(params) if training is None else training.shares
     a_t = 0.0 if training is None else training.a_t
     labels = {
@@ -448,48 +458,279 @@ def pair_results(
     sh_l, sc_l = k.s_housing.tolist(), scores.tolist()
     out: list[Match | Exclusion] = []
     # Criteria are immutable, and those of the métier and housing take a few values: each is
-    # made once and shared.
+    # made once and shared. A distance's reason depends on its whole kilometres only: each is
+    # written once. The objects made here hold no reference cycles: the collector is paused
+    # while they are made (it would rescan a large heap every few hundred objects).
     shared: dict[tuple[object, ...], Criterion] = {}
-    for n, (i, j, is_bad) in enumerate(
-        zip(rows.tolist(), cols.tolist(), bad.tolist(), strict=True)
-    ):
-        req, off = requests.items[i], offers.items[j]
-        d = d_l[n]
-        if is_bad:
-            failed = tuple(reason for reason in EXCLUSION_REASONS if fails[reason][n])
-            messages = tuple(
-                exclusion_message(f, req, off, ref, d, params, resources=sources is not None)
-                for f in failed
+    distance_reasons: dict[tuple[bool, int], str] = {}
+    resources = sources is not None
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        for n, (i, j, is_bad) in enumerate(
+            zip(rows.tolist(), cols.tolist(), bad.tolist(), strict=True)
+        ):
+            req, off = requests.items[i], offers.items[j]
+            d = d_l[n]
+            if is_bad:
+                failed = tuple(reason for reason in EXCLUSION_REASONS if fails[reason][n])
+                messages = tuple(
+                    exclusion_message(f, req, off, ref, d, params, resources=resources)
+                    for f in failed
+                )
+                out.append(Exclusion(req.id, off.id, failed, messages, d))
+                continue
+            s_metier, needed = sm_l[n], req.needs_housing
+            m_key = ("metier", s_metier, off.metier)
+            metier = shared.get(m_key)
+            if metier is None:
+                m_fact = _metier_fact(labels[off.metier], s_metier)
+                metier = shared[m_key] = Criterion(s_metier, a_m, reason_text(m_fact), m_fact)
+            relocation = bool(eligible[n] and d > req.max_km)
+            d_fact = {"kind": "distance", "km": d, "relocation": relocation}
+            d_key = (relocation, -1 if d < 1.0 else int(d + 0.5))
+            d_reason = distance_reasons.get(d_key)
+            if d_reason is None:
+                d_reason = distance_reasons[d_key] = reason_text(d_fact)
+            distance = Criterion(1.0 - t_l[n], a_d, d_reason, d_fact)
+            housed = None
+            if sources is None:
+                h_key: tuple[object, ...] = ("housing", sh_l[n], needed, off.housing_beds)
+                lodging = shared.get(h_key)
+                if lodging is None:
+                    h_fact = _housing_base(needed, off.housing_beds)
+                    lodging = shared[h_key] = Criterion(sh_l[n], a_h, reason_text(h_fact), h_fact)
+            else:
+                housed = sources.choice(n, j) if needed else None
+                h_fact = _housing_fact(_housing_base(needed, off.housing_beds), housed, params)
+                h_key = ("housing", sh_l[n], *sorted(h_fact.items()))
+                lodging = shared.get(h_key) or shared.setdefault(
+                    h_key, Criterion(sh_l[n], a_h, reason_text(h_fact), h_fact)
+                )
+            criteria = {"metier": metier, "distance": distance, "housing": lodging}
+            reasons = (
+                (metier.reason, d_reason, lodging.reason) if needed else (metier.reason, d_reason)
             )
-            out.append(Exclusion(req.id, off.id, failed, messages, d))
-            continue
-        m_fact, d_fact, h_fact = _facts(req, off, labels[off.metier], d, sm_l[n], eligible[n])
-        m_key = ("metier", sm_l[n], m_fact["same"], m_fact["label"])
-        h_key = ("housing", sh_l[n], h_fact["needed"], h_fact["beds"])
-        metier = shared.get(m_key) or shared.setdefault(
-            m_key, Criterion(sm_l[n], a_m, reason_text(m_fact), m_fact)
+            choice = None
+            if training is not None and picked is not None:
+                choice = training.choice(picked, n)
+                t_fact = _training_fact(training, picked, n, choice, off, params)
+                criteria["training"] = Criterion(
+                    float(picked.score[n]), a_t, reason_text(t_fact), t_fact
+                )
+                reasons = (*reasons, criteria["training"].reason)
+            out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons, choice, housed))
+    finally:
+        if paused:
+            gc.enable()
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class ListedPairs:
+    """The pairs of :func:`matching.suggest`'s lists as arrays, to explain them in bulk
+    (:meth:`details`); made by :meth:`of`.
+
+    ``by_request``, ``by_offer``: ``(indptr, rows, cols)``; the list of the i-th request
+    (offer) of the tables (sorted by id) is its pairs ``indptr[i]:indptr[i + 1]``, ``rows``
+    and ``cols`` their positions in ``requests`` and ``offers``, in the list's order.
+    """
+
+    requests: RequestTable
+    offers: OfferTable
+    by_request: tuple[IntArray, IntArray, IntArray]
+    by_offer: tuple[IntArray, IntArray, IntArray]
+    referential: MetierReferential
+    params: Params
+    training: Training | None = None
+    housing: Housing | None = None
+
+    @classmethod
+    def of(
+        cls,
+        requests: Sequence[RequestIn],
+        offers: Sequence[OfferIn],
+        referential: MetierReferential,
+        params: Params,
+        by_request: Callable[[str], Sequence[tuple[str, float]]],
+        by_offer: Callable[[str], Sequence[tuple[str, float]]],
+        *,
+        centres: Sequence[TrainingCentre] | None = None,
+        housing: Sequence[HousingResource] | None = None,
+        tutors: Sequence[Tutor] | None = None,
+    ) -> ListedPairs:
+        """The lists of a :func:`matching.suggest` run on these inputs: ``by_request(id)``
+        (``by_offer(id)``) gives a request's (an offer's) list as (other id, score) pairs, in
+        order (:meth:`matching.MatchLists.ranked`). The tables are made again, as ``suggest``
+        makes them (a few milliseconds), so that no :class:`Match` is needed."""
+        request_table, offer_table, training, beds = _tables(
+            requests, offers, referential, params, centres, housing, tutors
         )
-        housed = None
-        if sources is not None:
-            housed = sources.choice(n, j) if req.needs_housing else None
-            h_fact = _housing_fact(h_fact, housed, params)
-            h_key = ("housing", sh_l[n], *sorted(h_fact.items()))
-        lodging = shared.get(h_key) or shared.setdefault(
-            h_key, Criterion(sh_l[n], a_h, reason_text(h_fact), h_fact)
+        request_at = {i: n for n, i in enumerate(request_table.ids)}
+        offer_at = {i: n for n, i in enumerate(offer_table.ids)}
+        indptr, rows, cols = _positions(by_request, request_table.ids, offer_at)
+        offer_indptr, offer_cols, offer_rows = _positions(by_offer, offer_table.ids, request_at)
+        return cls(
+            request_table,
+            offer_table,
+            (indptr, rows, cols),
+            (offer_indptr, offer_rows, offer_cols),
+            referential,
+            params,
+            training,
+            beds,
         )
-        distance = Criterion(1.0 - t_l[n], a_d, reason_text(d_fact), d_fact)
-        criteria = {"metier": metier, "distance": distance, "housing": lodging}
-        m_reason, d_reason, h_reason = metier.reason, distance.reason, lodging.reason
-        reasons = (m_reason, d_reason, h_reason) if req.needs_housing else (m_reason, d_reason)
-        choice = None
-        if training is not None and picked is not None:
-            choice = training.choice(picked, n)
-            t_fact = _training_fact(training, picked, n, choice, off, params)
-            criteria["training"] = Criterion(
-                float(picked.score[n]), a_t, reason_text(t_fact), t_fact
+
+    def details(self, rows: IntArray, cols: IntArray) -> list[dict[str, Any]]:
+        """Explain pairs (positions in the tables) as JSON-ready dicts: each that of
+        :meth:`Match.details` of the pair's :func:`pair_results` (same keys, values, order).
+
+        Without centres and housing resources (the criteria métier, distance, housing) no
+        :class:`Match` is made: the numbers are rounded on arrays, the criteria of the métier
+        and housing written once per value and shared between the dicts (read them, do not
+        change them), each distance's reason once per whole kilometre. Otherwise, and if some
+        pair is excluded (its dict is then the :class:`Exclusion`'s), each is
+        ``pair_results``'s.
+        """
+        requests, offers, ref, params = self.requests, self.offers, self.referential, self.params
+        if len(rows) == 0:
+            return []
+        if self.training is None and self.housing is None:
+            k = kernel(requests, rows, offers, cols, params, block=False)
+            _, bad = _fails(k, offers, cols)
+            if not bad.any():
+                return _plain_details(self, rows, cols, k)
+        explained = pair_results(
+            requests, rows, offers, cols, ref, params, self.training, housing=self.housing
+        )
+        return [
+            m.details() if isinstance(m, Match) else _without_ids(m.to_dict()) for m in explained
+        ]
+
+
+def _positions(
+    ranked: Callable[[str], Sequence[tuple[str, float]]], keys: list[str], at: dict[str, int]
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(indptr, key positions, other positions) of the lists of ``keys``."""
+    lists = [ranked(key) for key in keys]
+    counts = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
+    indptr = np.zeros(len(keys) + 1, dtype=np.intp)
+    np.cumsum(counts, out=indptr[1:])
+    own = np.repeat(np.arange(len(keys), dtype=np.intp), counts)
+    other = np.fromiter(
+        (at[i] for pairs in lists for i, _ in pairs), dtype=np.intp, count=int(indptr[-1])
+    )
+    return indptr, own, other
+
+
+def _without_ids(out: dict[str, Any]) -> dict[str, Any]:
+    del out["request"], out["offer"]
+    return out
+
+
+def rounded(x: F64, digits: int) -> list[float]:
+    """``[round(v, digits) for v in x]``, on the array: the same floats, bit for bit.
+
+    ``rint(x * 10**digits) / 10**digits`` is the float nearest to the correctly rounded
+    decimal, which is what :func:`round` gives, unless the product's own rounding error moved
+    it across a half: there (products within 1e-6 of a half, or too large for that error to be
+    smaller) :func:`round` decides.
+
+    >>> rounded(np.array([0.12345, 2.675, 1.0 / 3.0, 0.0]), 2)
+    [0.12, 2.67, 0.33, 0.0]
+    """
+    scale = 10.0**digits
+    p = x * scale
+    out: list[float] = (np.rint(p) / scale).tolist()
+    doubtful = (np.abs(p - np.floor(p) - 0.5) < 1e-6) | ~(np.abs(p) < 1e9)
+    for n in np.flatnonzero(doubtful).tolist():
+        out[n] = round(float(x[n]), digits)
+    return out
+
+
+def _plain_details(
+    listed: ListedPairs, rows: IntArray, cols: IntArray, k: Terms
+) -> list[dict[str, Any]]:
+    """The details of pairs that all match, three criteria (see :meth:`ListedPairs.details`)."""
+    requests, offers, ref, params = (
+        listed.requests,
+        listed.offers,
+        listed.referential,
+        listed.params,
+    )
+    a_m, a_d, a_h = score_weights(params)
+    w_m, w_d, w_h = round(a_m, 4), round(a_d, 4), round(a_h, 4)
+    eligible = (np.zeros(len(rows), dtype=bool) if k.eligible is None else k.eligible) & (
+        k.d > requests.max_km[rows]
+    )
+    whole_km = np.where(k.d < 1.0, -1, (k.d + 0.5).astype(np.int64))
+    needs = requests.needs_housing[rows]
+    items = [offers.items[j] for j in cols.tolist()]
+    metier_criteria: dict[tuple[str, float], dict[str, Any]] = {}
+    housing_criteria: dict[tuple[bool, int, float], dict[str, Any]] = {}
+    distance_reasons: dict[tuple[bool, int], str] = {}
+    out: list[dict[str, Any]] = []
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        for off, s_metier, needed, s_housing, km_key, moves, d, s_distance, score, dk in zip(
+            items,
+            k.s_metier.tolist(),
+            needs.tolist(),
+            k.s_housing.tolist(),
+            whole_km.tolist(),
+            eligible.tolist(),
+            k.d.tolist(),
+            rounded(1.0 - k.t, 4),
+            rounded(k.score, 4),
+            rounded(k.d, 1),
+            strict=True,
+        ):
+            code, n_beds = off.metier, off.housing_beds
+            metier = metier_criteria.get((code, s_metier))
+            if metier is None:
+                fact = _metier_fact(_lower_first(ref.label(code)), s_metier)
+                metier = metier_criteria[code, s_metier] = {
+                    "score": round(s_metier, 4),
+                    "weight": w_m,
+                    "reason": reason_text(fact),
+                    "fact": fact,
+                }
+            lodging = housing_criteria.get((needed, n_beds, s_housing))
+            if lodging is None:
+                fact = _housing_base(needed, n_beds)
+                lodging = housing_criteria[needed, n_beds, s_housing] = {
+                    "score": round(s_housing, 4),
+                    "weight": w_h,
+                    "reason": reason_text(fact),
+                    "fact": fact,
+                }
+            fact = {"kind": "distance", "km": d, "relocation": moves}
+            reason = distance_reasons.get((moves, km_key))
+            if reason is None:
+                reason = distance_reasons[moves, km_key] = reason_text(fact)
+            out.append(
+                {
+                    "score": score,
+                    "distance_km": dk,
+                    "criteria": {
+                        "metier": metier,
+                        "distance": {
+                            "score": s_distance,
+                            "weight": w_d,
+                            "reason": reason,
+                            "fact": fact,
+                        },
+                        "housing": lodging,
+                    },
+                    "reasons": [metier["reason"], reason, lodging["reason"]]
+                    if needed
+                    else [metier["reason"], reason],
+                }
             )
-            reasons = (*reasons, criteria["training"].reason)
-        out.append(Match(req.id, off.id, sc_l[n], d, criteria, reasons, choice, housed))
+    finally:
+        if paused:
+            gc.enable()
     return out
 
 
@@ -598,19 +839,35 @@ def score_pairs(
     coordinator decided on keeps being explained with the request's current distance).
     Raises :class:`KeyError` for an id that is not in the inputs.
     """
+    request_table, table, training, beds = _tables(
+        requests, offers, referential, params, centres, housing, tutors
+    )
+    row_of = {rid: i for i, rid in enumerate(request_table.ids)}
+    col_of = {oid: j for j, oid in enumerate(table.ids)}
+    rows = np.fromiter((row_of[r] for r, _ in pairs), dtype=np.intp, count=len(pairs))
+    cols = np.fromiter((col_of[o] for _, o in pairs), dtype=np.intp, count=len(pairs))
+    return pair_results(
+        request_table, rows, table, cols, referential, params, training, housing=beds
+    )
+
+
+def _tables(
+    requests: Sequence[RequestIn],
+    offers: Sequence[OfferIn],
+    referential: MetierReferential,
+    params: Params,
+    centres: Sequence[TrainingCentre] | None,
+    housing: Sequence[HousingResource] | None,
+    tutors: Sequence[Tutor] | None,
+) -> tuple[RequestTable, OfferTable, Training | None, Housing | None]:
+    """The tables the engine scores, made as :func:`matching.suggest` makes them: requests,
+    offers (the housing's table given resources), the centres and the housing resources."""
     request_table, offer_table = prepare_tables(requests, offers, referential, params)
     if tutors is not None:
         offer_table = Tutors(tutors, offer_table).table
     training = _training(centres, request_table, offer_table, referential, params)
     beds = None if housing is None else Housing(housing, offer_table, params)
-    row_of = {rid: i for i, rid in enumerate(request_table.ids)}
-    col_of = {oid: j for j, oid in enumerate(offer_table.ids)}
-    rows = np.fromiter((row_of[r] for r, _ in pairs), dtype=np.intp, count=len(pairs))
-    cols = np.fromiter((col_of[o] for _, o in pairs), dtype=np.intp, count=len(pairs))
-    table = offer_table if beds is None else beds.table
-    return pair_results(
-        request_table, rows, table, cols, referential, params, training, housing=beds
-    )
+    return request_table, offer_table if beds is None else beds.table, training, beds
 
 
 def _training(

@@ -572,12 +572,20 @@ class Match:
         ``housing`` only when it was given housing resources and the request needs housing
         (``null`` if no bed is known).
         """
+        return {"request": self.request_id, "offer": self.offer_id, **self.details()}
+
+    def details(self, criteria: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Return :meth:`to_dict` without the pair's ids (``request``, ``offer``).
+
+        ``criteria``: the criteria written already (a caller writing many matches may write
+        once those that matches share); by default each criterion's :meth:`Criterion.to_dict`.
+        """
+        if criteria is None:
+            criteria = {k: c.to_dict() for k, c in self.criteria.items()}
         out = {
-            "request": self.request_id,
-            "offer": self.offer_id,
             "score": round(self.score, 4),
             "distance_km": round(self.distance_km, 1),
-            "criteria": {k: c.to_dict() for k, c in self.criteria.items()},
+            "criteria": criteria,
             "reasons": list(self.reasons),
         }
         if "training" in self.criteria:
