@@ -53,30 +53,15 @@ from data.models import (  # noqa: E402
     Suggestion,
     utcnow,
 )
-from data.recompute import recompute_suggestions  # noqa: E402
+from data.recompute import DECIDED_COLUMNS, recompute_suggestions  # noqa: E402
 from data.reference import load_reference  # noqa: E402
 
 TOP_K = 20  # as the re-matching job
 CHANGES = 80
-FIELDS = (
-    "status",
-    "stale",
-    "in_request_list",
-    "in_offer_list",
-    "score",
-    "distance_km",
-    "criteria",
-    "reasons",
-    "proposed_centre_id",
-    "proposed_intake_on",
-    "housing_source",
-    "proposed_housing_id",
-    "proposed_housing_km",
-)
 
 
 def _state(session: Session) -> dict[tuple[int, int], tuple[Any, ...]]:
-    columns = [getattr(Suggestion, f) for f in FIELDS]
+    columns = [getattr(Suggestion, f) for f in DECIDED_COLUMNS]
     return {
         (row[0], row[1]): tuple(row[2:])
         for row in session.execute(select(Suggestion.request_id, Suggestion.offer_id, *columns))

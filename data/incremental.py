@@ -55,6 +55,7 @@ from data.models import (
     utcnow,
 )
 from data.recompute import (
+    DECIDED_COLUMNS,
     RECOMPUTE_LOCK_KEY,
     centre_inputs,
     engine_id,
@@ -387,31 +388,44 @@ def _step(ctx: _Context, side: _Side, record_id: int) -> None:
         changes.setdefault(key, {})[own_flag] = True
     # ... and the lists of the partners it enters, leaves, or moves in.
     touched = set(valid) | held_by
-    ends = _list_ends(session, other, touched)
-    # The last pair of a full list is read where it decides: the record enters the list (the
-    # last one leaves), or ties with its lowest score.
-    full = {p for p in touched if ends.get(p, (0, 0.0))[0] >= k}
-    lasts = _lasts(session, other, {p for p in full & valid.keys() if valid[p] >= ends[p][1]})
+    # The full lists among them, by their lowest score; the last pair of a full list is read
+    # only where it decides: the record enters it (the last pair leaves), or ties with it.
+    full = {
+        p: lowest for p, (held, lowest) in _list_ends(session, other, touched).items() if held >= k
+    }
+
+    def decided_by_last(partner: int) -> bool:
+        score, lowest = valid.get(partner), full.get(partner)
+        if score is None or lowest is None:
+            return False
+        return score == lowest if partner in held_by else score >= lowest
+
+    lasts = _lasts(session, other, [p for p in touched if decided_by_last(p)])
+
+    def beats_last(partner: int, entry: tuple[int, float]) -> bool:
+        """Whether ``entry`` ranks above the last pair of the partner's list (or it is short)."""
+        lowest = full.get(partner)
+        if lowest is None or entry[1] > lowest:
+            return True
+        last = lasts.get(partner)
+        return last is not None and _key(entry) <= _key(last)
+
     again: list[int] = []
     for partner in sorted(touched):
         score = valid.get(partner)
         entry = None if score is None else (record_id, score)
-        last = lasts.get(partner)
         if partner in held_by:
-            if entry is not None and (
-                partner not in full or (last is not None and _key(entry) <= _key(last))
-            ):
+            if entry is not None and beats_last(partner, entry):
                 continue  # it moves within the list: nothing else enters or leaves
             if partner in full:
                 again.append(partner)  # it left a full list: who comes next is not stored
             else:
                 changes.setdefault(pair(partner), {})[other_flag] = False
-        elif entry is not None and (
-            partner not in full or (last is not None and _key(entry) < _key(last))
-        ):
+        elif entry is not None and beats_last(partner, entry):
             changes.setdefault(pair(partner), {})[other_flag] = True
-            if last is not None:  # the last one leaves
-                changes.setdefault(_pair(other, partner, last[0]), {})[other_flag] = False
+            if partner in full:  # the last one leaves
+                last = lasts[partner][0]
+                changes.setdefault(_pair(other, partner, last), {})[other_flag] = False
     if again:
         _list_again(ctx, side, record_id, again, changes)
     _write(ctx, side, record_id, changes, mine)
@@ -502,6 +516,7 @@ def _write(
             if partner in open_partners or ctx.read(other, other.model.id == partner):
                 scored.add(key)
     matches = ctx.score(scored)
+    stored = _stored_values(session, [known[key].id for key in matches if key in known])
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     stale_ids: list[int] = []
@@ -510,6 +525,8 @@ def _write(
         wanted = changes.get(key, {})
         m = matches.get(key)
         values = match_values(m) if m is not None else {}
+        if current is not None and stored.get(current.id) == values:
+            values = {}  # the same numbers: most pairs of a changed record keep theirs
         if current is None:
             if m is not None and _listed(None, wanted):
                 inserts.append(_new_row(key, values | wanted, ctx.now))
@@ -542,6 +559,21 @@ def _write(
             .execution_options(synchronize_session=False)
         )
         ctx.report.staled += len(chunk)
+
+
+def _stored_values(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The values of :func:`data.recompute.match_values` that these rows hold, by row id."""
+    names = [c for c in DECIDED_COLUMNS if c not in ("status", "in_request_list", "in_offer_list")]
+    columns = [getattr(Suggestion, c) for c in names]
+    out: dict[int, dict[str, Any]] = {}
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), _CHUNK):
+        chunk = ordered[i : i + _CHUNK]
+        for row_id, *values in session.connection().execute(
+            select(Suggestion.id, *columns).where(Suggestion.id.in_(chunk))
+        ):
+            out[row_id] = dict(zip(names, values, strict=True))
+    return out
 
 
 def _new_row(key: tuple[int, int], values: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -79,6 +79,7 @@ __all__ = [
     "housing_inputs",
     "engine_inputs",
     "match_values",
+    "DECIDED_COLUMNS",
     "offer_input",
     "request_input",
     "read_requests",
@@ -212,13 +213,19 @@ def read_requests(
     return [_request_in(row[0], tuple(codes[row[0]]), *row[1:]) for row in rows if row[0] in codes]
 
 
+#: An offer as :func:`read_offers` reads it: the values of :func:`_offer_in`, its employer's id.
+_OfferRow = tuple[
+    int, str, float, float, int, int, bool, bool, date | None, int | None, int | None, int
+]
+
+
 def read_offers(
     session: Session, referential: MetierReferential, *where: ColumnElement[bool]
 ) -> list[OfferIn]:
     """The published offers with a place left (those matching ``where`` too) as engine input,
     by id, each with the centres its employer works with; an offer of a métier the engine does
     not know is left out."""
-    rows: Sequence[Any] = (
+    rows: Sequence[_OfferRow] = (
         session.connection()
         .execute(
             select(
@@ -243,39 +250,9 @@ def read_offers(
         .all()
     )
     works_with = _employers_centres(session, {row[-1] for row in rows})
-    out: list[OfferIn] = []
-    for (
-        offer_id,
-        metier,
-        lat,
-        lon,
-        left,
-        beds,
-        licence,
-        night,
-        start,
-        centre,
-        master,
-        employer,
-    ) in rows:
-        if metier in referential:
-            out.append(
-                _offer_in(
-                    offer_id,
-                    metier,
-                    lat,
-                    lon,
-                    left,
-                    beds,
-                    licence,
-                    night,
-                    start,
-                    centre,
-                    master,
-                    works_with.get(employer, ()),
-                )
-            )
-    return out
+    return [
+        _offer_in(*row[:11], works_with.get(row[11], ())) for row in rows if row[1] in referential
+    ]
 
 
 def named_masters(offers: Sequence[OfferIn]) -> list[int]:
@@ -572,6 +549,28 @@ def score_request_offer(
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
     for i in range(0, len(ids), _CHUNK):
         yield ids[i : i + _CHUNK]
+
+
+#: What a recomputation decides of a pair: the columns it writes (:func:`match_values`, the
+#: lists holding it) and its status (what it never changes, whether proposed or decided on).
+#: A full recomputation and the incremental re-matching must leave them equal.
+DECIDED_COLUMNS = (
+    "status",
+    "stale",
+    "in_request_list",
+    "in_offer_list",
+    "score",
+    "distance_km",
+    "criteria",
+    "reasons",
+    "engine_version",
+    "proposed_centre_id",
+    "proposed_centre_km",
+    "proposed_intake_on",
+    "housing_source",
+    "proposed_housing_id",
+    "proposed_housing_km",
+)
 
 
 def match_values(m: Match) -> dict[str, Any]:

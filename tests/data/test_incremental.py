@@ -25,7 +25,7 @@ from data.models import (
     SuggestionStatus,
     utcnow,
 )
-from data.recompute import recompute_suggestions
+from data.recompute import DECIDED_COLUMNS, recompute_suggestions
 from tests.data.test_recompute import offer, request
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -41,29 +41,11 @@ METIERS = (
 OFFER_STATUSES = (OfferStatus.PUBLISHED, OfferStatus.PUBLISHED, OfferStatus.CLOSED)
 REQUEST_STATUSES = (RequestStatus.ACTIVE, RequestStatus.ACTIVE, RequestStatus.PAUSED)
 
-#: What is compared: every column the engine writes, the status and the lists.
-FIELDS = (
-    "status",
-    "stale",
-    "in_request_list",
-    "in_offer_list",
-    "score",
-    "distance_km",
-    "criteria",
-    "reasons",
-    "engine_version",
-    "proposed_centre_id",
-    "proposed_intake_on",
-    "housing_source",
-    "proposed_housing_id",
-    "proposed_housing_km",
-)
-
 
 def state(session: Session) -> dict[tuple[int, int], tuple[Any, ...]]:
     session.expire_all()
     return {
-        (s.request_id, s.offer_id): tuple(getattr(s, f) for f in FIELDS)
+        (s.request_id, s.offer_id): tuple(getattr(s, f) for f in DECIDED_COLUMNS)
         for s in session.scalars(select(Suggestion))
     }
 
