@@ -179,21 +179,10 @@ def read_requests(
     candidate, never matched. Read as plain rows (no ORM objects): the re-matching of one
     changed offer reads a thousand requests in a few milliseconds.
     """
-    live = (Request.status == RequestStatus.ACTIVE, *where)
-    codes: dict[int, list[str]] = {}
-    for request_id, code in session.connection().execute(
-        select(RequestMetier.request_id, RequestMetier.metier_code)
-        .join(Request, Request.id == RequestMetier.request_id)
-        .join(Commune, Commune.insee == Request.commune_insee)
-        .where(*live, RequestMetier.metier_code.is_not(None))
-        .order_by(RequestMetier.request_id, RequestMetier.position)
-    ):
-        if code is not None and code in referential:
-            known = codes.setdefault(request_id, [])
-            if code not in known:
-                known.append(code)
+    # One row per resolved métier of each request, in the candidate's order.
     rows = session.connection().execute(
         select(
+            RequestMetier.metier_code,
             Request.id,
             Commune.latitude,
             Commune.longitude,
@@ -206,11 +195,27 @@ def read_requests(
             Request.training_centre_id,
             Request.age_band,
         )
+        .join(Request, Request.id == RequestMetier.request_id)
         .join(Commune, Commune.insee == Request.commune_insee)
-        .where(*live)
-        .order_by(Request.id)
+        .where(
+            Request.status == RequestStatus.ACTIVE, RequestMetier.metier_code.is_not(None), *where
+        )
+        .order_by(RequestMetier.request_id, RequestMetier.position)
     )
-    return [_request_in(row[0], tuple(codes[row[0]]), *row[1:]) for row in rows if row[0] in codes]
+    out: list[RequestIn] = []
+    codes: list[str] = []
+    values: Any = None
+    for code, *request in rows:
+        if values is not None and request[0] != values[0]:
+            if codes:
+                out.append(_request_in(values[0], tuple(codes), *values[1:]))
+            codes = []
+        values = request
+        if code is not None and code in referential and code not in codes:
+            codes.append(code)
+    if values is not None and codes:
+        out.append(_request_in(values[0], tuple(codes), *values[1:]))
+    return out
 
 
 #: An offer as :func:`read_offers` reads it: the values of :func:`_offer_in`, its employer's id.
