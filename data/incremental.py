@@ -640,10 +640,22 @@ def rematch_changed(
     for request_id in sorted(set(requests)):
         _step(ctx, _REQUESTS, request_id)
         ctx.report.requests += 1
-    # Bulk statements bypass the identity map: reload any suggestion the session holds.
+    for model, ids in ((Offer, offers), (Request, requests)):
+        ordered = sorted(set(ids))
+        for i in range(0, len(ordered), _CHUNK):
+            chunk = ordered[i : i + _CHUNK]
+            session.execute(  # what a page tells of the change: matched already
+                update(model)
+                .where(model.id.in_(chunk))
+                .values(rematched_at=ctx.now, updated_at=model.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+    # Bulk statements bypass the identity map: reload what they wrote of the objects held.
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Suggestion):
             session.expire(obj)
+        elif isinstance(obj, Offer | Request):
+            session.expire(obj, ["rematched_at"])
     return ctx.report
 
 

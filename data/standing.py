@@ -174,6 +174,16 @@ def last_recompute(session: Session) -> datetime | None:
     return max(starts) if starts else None
 
 
+def _waits_for_rematch(
+    updated_at: datetime, rematched_at: datetime | None, last: datetime | None
+) -> bool:
+    """Whether a record changed after its suggestions were last computed: by the re-matching
+    job (``last``: its latest run's start), or on their own (``rematched_at``: the page that
+    changed it, :mod:`data.incremental`)."""
+    done = [t for t in (last, rematched_at) if t is not None]
+    return not done or updated_at > max(done)
+
+
 def minutes_to_recompute(last: datetime | None, interval: timedelta, now: datetime) -> int | None:
     """Return within how many minutes the next re-matching runs (at least 1), None if overdue.
 
@@ -293,7 +303,7 @@ def request_standing(
         and counts.broken
     ):
         end = Status.CONTRACT_BROKEN
-    changed = last is None or request.updated_at > last
+    changed = _waits_for_rematch(request.updated_at, request.rematched_at, last)
     minutes = minutes_to_recompute(last, _rematch_interval(config), now)
     return _standing(end, counts, changed, minutes, rule, request.max_distance_km)
 
@@ -317,7 +327,7 @@ def offer_standings(
         end = _OFFER_ENDS.get(offer.status)
         if end is None and offer.places_left < 1:
             end = Status.FILLED
-        changed = last is None or offer.updated_at > last
+        changed = _waits_for_rematch(offer.updated_at, offer.rematched_at, last)
         result[offer.id] = _standing(end, counts.get(offer.id, _Counts()), changed, minutes, rule)
     return result
 

@@ -113,6 +113,9 @@ class Request(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When its suggestions were last re-matched on their own (data.incremental); a change after
+    # it waits for the re-matching job.
+    rematched_at: Mapped[datetime | None]
 
     # The training centre where the candidate is already enrolled or admitted (issue 16).
     training_centre_id: Mapped[int | None] = mapped_column(

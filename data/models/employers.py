@@ -221,6 +221,9 @@ class Offer(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When its suggestions were last re-matched on their own (data.incremental); a change after
+    # it waits for the re-matching job.
+    rematched_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 

@@ -330,3 +330,28 @@ def test_0034_adds_the_plan_tracker_and_removes_it(empty_engine: Engine) -> None
     migrate.downgrade(empty_engine, "0033_observatory")
     assert not tables & _user_tables(empty_engine)
     assert "observatory_snapshots" in _user_tables(empty_engine)
+
+
+def test_0035_adds_the_lists_and_drops_the_watermark_so_the_next_run_is_full(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, "0034_plan")
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO platform_settings (key, value, updated_at) VALUES"
+                " ('rematch.watermark', '\"2026-12-01T00:00:00+00:00\"', '2026-12-01 00:00:00'),"
+                " ('review_rule', '{}', '2026-12-01 00:00:00')"
+            )
+        )
+    migrate.upgrade(empty_engine, "0035_pair_lists")
+    with empty_engine.begin() as conn:
+        keys = conn.execute(text("SELECT key FROM platform_settings")).scalars().all()
+    assert keys == ["review_rule"]
+    columns = {c["name"] for c in inspect(empty_engine).get_columns("suggestions")}
+    assert {"in_request_list", "in_offer_list"} <= columns
+    assert "rematched_at" in {c["name"] for c in inspect(empty_engine).get_columns("offers")}
+    migrate.downgrade(empty_engine, "0034_plan")
+    columns = {c["name"] for c in inspect(empty_engine).get_columns("suggestions")}
+    assert "in_request_list" not in columns
+    assert "rematched_at" not in {c["name"] for c in inspect(empty_engine).get_columns("requests")}

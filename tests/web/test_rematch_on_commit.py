@@ -42,6 +42,8 @@ def test_an_offer_published_has_its_suggestions_at_once(
     assert not session.scalars(select(Suggestion).where(Suggestion.offer_id == draft.id)).all()
 
     assert post(employer, f"/employeur/offres/{draft.id}/publier").status_code == 302
+    page = employer.get(f"/employeur/offres/{draft.id}").text
+    assert "seront calculées" not in page  # matched already: nothing to wait for
     session.expire_all()
     pairs = session.scalars(select(Suggestion).where(Suggestion.offer_id == draft.id)).all()
     assert [(p.request_id, p.in_offer_list, p.stale) for p in pairs] == [
@@ -69,6 +71,8 @@ def test_a_failed_re_matching_keeps_the_change_for_the_job(
     assert post(employer, f"/employeur/offres/{world.draft.id}/publier").status_code == 302
     session.expire_all()
     assert session.get_one(Offer, world.draft.id).status == OfferStatus.PUBLISHED
+    page = employer.get(f"/employeur/offres/{world.draft.id}").text
+    assert "Les candidatures à vous proposer pour cette offre seront calculées" in page
     assert not session.scalars(
         select(Suggestion).where(Suggestion.offer_id == world.draft.id)
     ).all()

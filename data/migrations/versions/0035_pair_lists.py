@@ -6,7 +6,9 @@ Create Date: 2026-12-04 22:30:00
 
 ``suggestions.in_request_list`` and ``suggestions.in_offer_list``: the pair is among its
 request's best offers, among its offer's best requests; a partial index on each list (its
-pairs by score), which the incremental re-matching reads the ends of. The re-matching job's watermark is
+pairs by score), which the incremental re-matching reads the ends of;
+``requests.rematched_at`` and ``offers.rematched_at``: when the record's suggestions were
+last re-matched on their own (what a page tells of a change then: it is already matched). The re-matching job's watermark is
 dropped, so that the next run is a full one and sets them on every pair.
 """
 
@@ -37,11 +39,19 @@ def upgrade() -> None:
             sqlite_where=sa.text(f"in_{side}_list = 1"),
             postgresql_where=sa.text(f"in_{side}_list"),
         )
+    for table in ("requests", "offers"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(
+                sa.Column("rematched_at", sa.DateTime(timezone=True), nullable=True)
+            )
     settings = sa.table("platform_settings", sa.column("key", sa.String))
     op.execute(settings.delete().where(settings.c.key == WATERMARK_KEY))
 
 
 def downgrade() -> None:
+    for table in ("offers", "requests"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("rematched_at")
     op.drop_index("ix_suggestions_offer_list", table_name="suggestions")
     op.drop_index("ix_suggestions_request_list", table_name="suggestions")
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
