@@ -144,6 +144,7 @@ def run(url: str) -> int:
         ).all()
     times: dict[str, list[float]] = {"offer": [], "request": []}
     counts: list[dict[str, int]] = []
+    by_kind: dict[str, list[float]] = {}
     for n in range(CHANGES):
         with factory() as s:
             side = "offer" if n % 2 == 0 else "request"
@@ -162,6 +163,7 @@ def run(url: str) -> int:
             )
             s.commit()
             times[side].append(time.perf_counter() - started)
+            by_kind.setdefault(what, []).append(time.perf_counter() - started)
             counts.append(report.counts())
     with factory.begin() as s:
         incremental = _state(s)
@@ -187,6 +189,9 @@ def run(url: str) -> int:
         f"  all {len(every)} changes: median {statistics.median(every) * 1000:.1f} ms; "
         f"the full recomputation takes {full / statistics.median(every):,.0f} times as long"
     )
+    for what, values in sorted(by_kind.items()):
+        ms = sorted(v * 1000 for v in values)
+        print(f"    {what}: median {statistics.median(ms):.1f} ms, max {ms[-1]:.1f} ms ({len(ms)})")
     rows = sum(c["created"] + c["updated"] + c["staled"] for c in counts)
     lists = sum(c["lists_recomputed"] for c in counts)
     print(

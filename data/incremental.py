@@ -284,7 +284,7 @@ def _near(ctx: _Context, side: _Side, records: Sequence[Any]) -> list[Any]:
 # --- one change --------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     id: int
     request_id: int
@@ -603,11 +603,19 @@ def _listed(row: _Row | None, wanted: dict[str, bool]) -> bool:
 
 
 def _pairs_rows(session: Session, pairs: Sequence[tuple[int, int]]) -> list[_Row]:
-    by_request: dict[int, set[int]] = {}
-    for r, o in pairs:
-        by_request.setdefault(r, set()).add(o)
-    found = _rows_of(session, Suggestion.request_id, by_request)
-    return [r for r in found if r.offer_id in by_request[r.request_id]]
+    """The rows of these pairs (by their two ids: the index on the request's picks them)."""
+    wanted = set(pairs)
+    requests = sorted({r for r, _ in wanted})
+    offers = sorted({o for _, o in wanted})
+    found: list[_Row] = []
+    for i in range(0, len(requests), _CHUNK):
+        for j in range(0, len(offers), _CHUNK):
+            found += _rows(
+                session,
+                Suggestion.request_id.in_(requests[i : i + _CHUNK]),
+                Suggestion.offer_id.in_(offers[j : j + _CHUNK]),
+            )
+    return [r for r in found if r.pair() in wanted]
 
 
 def rematch_changed(

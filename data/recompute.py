@@ -489,6 +489,7 @@ def offer_input(
     )
 
 
+@lru_cache(maxsize=100_000)
 def _offer_in(
     offer_id: int,
     metier: str,
@@ -501,9 +502,10 @@ def _offer_in(
     start: date | None,
     partner_centre_id: int | None,
     master_id: int | None,
-    employer_centres: Sequence[str],
+    employer_centres: tuple[str, ...],
 ) -> OfferIn:
-    """The one mapping of an offer's values to the engine's input (rows or objects)."""
+    """The one mapping of an offer's values to the engine's input (rows or objects); remembered
+    as :func:`_request_in` is."""
     return OfferIn(
         id=engine_id(offer_id),
         metier=metier,
