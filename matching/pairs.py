@@ -437,9 +437,7 @@ class _KeyedGroups:
         self.by_key = np.argsort(key, kind="stable")
         self.key_start = np.searchsorted(key[self.by_key], np.arange(n_keys + 1))
 
-    def everywhere(
-        self, coords: F64, ball: IntArray, key: IntArray, budget: _Budget
-    ) -> Pairs:
+    def everywhere(self, coords: F64, ball: IntArray, key: IntArray, budget: _Budget) -> Pairs:
         """Every group of its key for each (ball, key) of infinite radius: no grid."""
         count = self.key_start[key + 1] - self.key_start[key]
         budget.spend(int(count.sum()))
