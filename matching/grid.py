@@ -37,6 +37,7 @@ __all__ = [
     "Banding",
     "BLOCKS",
     "JOINS",
+    "KEYED",
     "cell_keys",
     "cell_blocks",
     "occupied_cells",
@@ -77,6 +78,8 @@ class Banding:
 BLOCKS = Banding(base_km=4.0, factor=2**0.25, cells_per_radius=1)
 #: The grid of the allocation's joins (:func:`matching.pairs.near_pairs`).
 JOINS = Banding(base_km=0.5, factor=2**0.5, cells_per_radius=2)
+#: The grid of the allocation's joins made per key (:func:`matching.pairs.near_groups`).
+KEYED = Banding(base_km=0.5, factor=2**0.5, cells_per_radius=1)
 
 
 def cell_keys(xyz: F64, cell_km: float) -> I64:

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from .arrays import F64, Bools, IntArray, Masks, Pairs, concat_pairs, no_pairs
 from .geo import chord_to_km, squared_chord
-from .grid import JOINS, STRIDES, cell_keys, neighbour_cells, occupied_cells, ranges
+from .grid import JOINS, KEYED, STRIDES, cell_keys, neighbour_cells, occupied_cells, ranges
 
 #: Keys of a keyed grid (:func:`near_groups`) fit in this many bits.
 KEY_BITS = 62
@@ -402,7 +402,9 @@ def near_groups(
         return no_pairs()
     ball, key = _set_bits(mask)
     n_keys = int(offers.group_key.max()) + 1
-    wanted = key < n_keys
+    present = np.zeros(n_keys + 1, dtype=bool)
+    present[offers.group_key] = True
+    wanted = present[np.minimum(key, n_keys)]  # keys no group holds meet nothing
     ball, key = ball[wanted], key[wanted]
     group_point = np.repeat(np.arange(len(offers.group_ptr) - 1), np.diff(offers.group_ptr)).astype(
         np.intp
@@ -415,11 +417,11 @@ def near_groups(
         at = np.flatnonzero(everywhere)
         parts.append(keyed.everywhere(coords, ball[at], key[at], budget))
     finite = np.flatnonzero(~everywhere)
-    band = JOINS.bands(radius[ball[finite]])
+    band = KEYED.bands(radius[ball[finite]])
     try:
         for b in np.unique(band).tolist():
             at = finite[band == b]
-            parts += keyed.band(coords, radius, ball[at], key[at], JOINS.cell_km(b), budget)
+            parts += keyed.band(coords, radius, ball[at], key[at], KEYED.cell_km(b), budget)
     except _KeysOverflow:
         u, v, d = near_pairs(
             coords, radius, offers.coords, mask, offers.masks(mask.shape[1]), limit
@@ -456,9 +458,12 @@ class _KeyedGroups:
     ) -> list[Pairs]:
         """The groups within reach of the (ball, key) items of one band of radii, through
         cells ``cell`` km wide, made per key."""
-        reach = JOINS.cells_per_radius
+        reach = KEYED.cells_per_radius
+        wanted = np.zeros(self.n_keys, dtype=bool)
+        wanted[key] = True
+        groups = np.flatnonzero(wanted[self.key])  # only those of a key wanted here
         u_cells = np.floor(coords[:, ball].T / cell).astype(np.int64)
-        v_cells = np.floor(self.coords[:, self.point].T / cell).astype(np.int64)
+        v_cells = np.floor(self.coords[:, self.point[groups]].T / cell).astype(np.int64)
         low = np.minimum(u_cells.min(axis=0), v_cells.min(axis=0)) - reach
         span = np.maximum(u_cells.max(axis=0), v_cells.max(axis=0)) - low + reach + 1
         sx, sy, sz = (int(x) for x in span)
@@ -473,11 +478,11 @@ class _KeyedGroups:
             return out
 
         cells_u = occupied_cells(packed(u_cells, key))
-        cells_v = occupied_cells(packed(v_cells, self.key))
+        cells_v = occupied_cells(packed(v_cells, self.key[groups]))
         cu, cv = _cell_pairs(cells_u[0], cells_v[0], reach, (sy * sz, sz))
         out = []
-        for at, group in _expand(cells_u, cu, cells_v, cv, budget):
-            u = ball[at]
+        for at, near in _expand(cells_u, cu, cells_v, cv, budget):
+            u, group = ball[at], groups[near]
             keep, d = _kept(coords, radius, u, self.coords, self.point[group])
             out.append((u[keep], group[keep], d))
         return out
