@@ -55,6 +55,7 @@ __all__ = [
     "distance",
     "CHUNK_PAIRS",
     "TooManyPairs",
+    "best_first",
 ]
 
 #: Pairs expanded at once: bounds the memory of one join step.
@@ -557,3 +558,27 @@ def join(
             offers.members[offers.group_start[g[sel]][block] + j],
             d[sel][block],
         )
+
+
+def best_first(pair_rows: IntArray, pair_cols: IntArray, score: F64) -> IntArray:
+    """The order of pairs by row, then score descending, then offer index.
+
+    An LSD radix sort in 16-bit digits (numpy sorts those stably in linear time), several
+    times faster than ``lexsort`` on millions of pairs. Scores are >= 0: their IEEE bits,
+    read as integers, sort like the numbers.
+    """
+    order = np.arange(len(pair_rows))
+    worse = np.int64(0x7FF0000000000000) - np.asarray(score, dtype=np.float64).view(np.int64)
+    for key in (pair_cols, worse, pair_rows):
+        if not len(key) or key.min() == key.max():
+            continue  # all equal: nothing to order
+        shifted = (key - key.min()).astype(np.uint64)
+        top = int(shifted.max())
+        shift = 0
+        while True:
+            digit = ((shifted[order] >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
+            order = order[np.argsort(digit, kind="stable")]
+            shift += 16
+            if top >> shift == 0:
+                break
+    return order
