@@ -167,8 +167,11 @@ def _group_rank(key_sorted: NDArray[np.intp]) -> NDArray[np.intp]:
     n = len(key_sorted)
     if n == 0:
         return np.zeros(0, dtype=np.intp)
-    starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
-    return np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(key_sorted[1:], key_sorted[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    return np.arange(n) - starts[np.cumsum(new) - 1]
 
 
 def _prune(
@@ -193,7 +196,8 @@ def _prune(
     key_sorted = key[order]
     rank = _group_rank(key_sorted)
     kth = rank == k - 1
-    np.maximum.at(bound, key_sorted[kth], scores[order][kth])
+    at = key_sorted[kth]  # each key once
+    bound[at] = np.maximum(bound[at], scores[order[kth]])
     keep = order[rank < k]
     pool[:] = [(rows[keep], cols[keep], scores[keep])]
     return len(keep)
