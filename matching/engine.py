@@ -171,7 +171,8 @@ def _group_rank(key_sorted: NDArray[np.intp]) -> NDArray[np.intp]:
     new[0] = True
     np.not_equal(key_sorted[1:], key_sorted[:-1], out=new[1:])
     starts = np.flatnonzero(new)
-    return np.arange(n) - starts[np.cumsum(new) - 1]
+    rank: NDArray[np.intp] = np.arange(n) - starts[np.cumsum(new) - 1]
+    return rank
 
 
 def _prune(
