@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "france",
         "france-scattered",
     ]
-    parser.add_argument("which", nargs="*", choices=[*names, []], default=names)
+    parser.add_argument("which", nargs="*", choices=[*names, []], default=[])
     args = parser.parse_args(argv)
     cases = _cases(MetierReferential.from_records(read_metiers()))
     for name in args.which or names:
