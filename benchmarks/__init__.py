@@ -13,8 +13,11 @@ __all__ = ["BENCHMARKS"]
 #: name -> (module, arguments given to its ``main``).
 BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "matching-ain": ("benchmarks.bench_matching", ["ain"]),
+    "matching-ain-scattered": ("benchmarks.bench_matching", ["ain-scattered"]),
     "matching-france": ("benchmarks.bench_matching", ["france"]),
+    "matching-france-scattered": ("benchmarks.bench_matching", ["france-scattered"]),
     "matching-allocation": ("benchmarks.bench_matching", ["allocation"]),
+    "matching-allocation-scattered": ("benchmarks.bench_matching", ["allocation-scattered"]),
     "matching-dense": ("benchmarks.bench_matching", ["dense"]),
     "training-ain": ("benchmarks.bench_training", ["ain"]),
     "training-france": ("benchmarks.bench_training", ["france"]),

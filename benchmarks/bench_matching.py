@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
+import math
 import random
 import resource
 import statistics
@@ -55,6 +56,10 @@ from matching import (  # noqa: E402
 )
 
 DATES = [None, None, date(2026, 9, 1), date(2026, 10, 15)]
+#: Radius of the disc around its commune's centroid where a scattered record lies, in km.
+SCATTER_KM = 3.0
+#: Kilometres per degree of latitude (and of longitude at the equator), near enough here.
+KM_PER_DEGREE = 111.2
 
 
 def _communes(departement: str | None) -> tuple[list[tuple[float, float]], list[int]]:
@@ -69,16 +74,43 @@ def _communes(departement: str | None) -> tuple[list[tuple[float, float]], list[
     return points, weights
 
 
+def scatter(
+    places: list[tuple[float, float]], km: float, rng: random.Random
+) -> list[tuple[float, float]]:
+    """Move each point to a point drawn uniformly in the disc of ``km`` around it."""
+    out = []
+    for lat, lon in places:
+        r = km * math.sqrt(rng.random()) / KM_PER_DEGREE
+        angle = rng.uniform(0.0, 2 * math.pi)
+        dlon = r * math.sin(angle) / math.cos(math.radians(lat))
+        out.append((lat + r * math.cos(angle), lon + dlon))
+    return out
+
+
 def generate(
-    ref: MetierReferential, n_requests: int, n_offers: int, departement: str | None, seed: int = 0
+    ref: MetierReferential,
+    n_requests: int,
+    n_offers: int,
+    departement: str | None,
+    seed: int = 0,
+    scattered: bool = False,
 ) -> tuple[list[RequestIn], list[OfferIn], list[tuple[str, ...]]]:
-    """Requests, offers, and the free texts the candidates typed (for the naive reference)."""
+    """Requests, offers, and the free texts the candidates typed (for the naive reference).
+
+    ``scattered``: the same records, each moved to a random point within :data:`SCATTER_KM` of
+    its commune's centroid (its own seeded draw: every other field is the same), so that few
+    records share a point, as with addresses.
+    """
     rng = random.Random(seed)
     points, weights = _communes(departement)
     codes = list(ref.codes)
     spoken = {c: [ref.label(c), ref.label(c, feminine=True)] for c in codes}
     req_places = rng.choices(points, weights=weights, k=n_requests)
     off_places = rng.choices(points, weights=weights, k=n_offers)
+    if scattered:
+        moved = random.Random(seed + 1)
+        req_places = scatter(req_places, SCATTER_KM, moved)
+        off_places = scatter(off_places, SCATTER_KM, moved)
     requests, texts = [], []
     for i, (lat, lon) in enumerate(req_places):
         metiers = tuple(rng.sample(codes, rng.choices([1, 2, 3], weights=[50, 35, 15])[0]))
@@ -200,8 +232,12 @@ def _report(name: str, rows: list[tuple[str, str]], ok: bool) -> None:
         print(f"   {label:44} {value}")
 
 
-def bench_ain(ref: MetierReferential) -> bool:
-    requests, offers, texts = generate(ref, 5_000, 2_000, "01")
+def _where(scattered: bool) -> str:
+    return f"scattered within {SCATTER_KM:g} km of" if scattered else "at"
+
+
+def bench_ain(ref: MetierReferential, scattered: bool = False) -> bool:
+    requests, offers, texts = generate(ref, 5_000, 2_000, "01", scattered=scattered)
     pairs = len(requests) * len(offers)
     naive = naive_rate(ref, requests, offers, texts, sample=20_000)
     times, s = _timed(lambda: suggest(requests, offers, ref, top_k=10), repeat=7)
@@ -213,7 +249,7 @@ def bench_ain(ref: MetierReferential) -> bool:
     rate = pairs / median
     ok = median < 0.2 and rate / naive >= 1000
     _report(
-        "Ain, 5,000 requests x 2,000 offers, top 10 both ways",
+        f"Ain, 5,000 requests x 2,000 offers {_where(scattered)} communes, top 10 both ways",
         [
             ("naive reference (geopy + rapidfuzz per pair)", f"{naive:,.0f} pairs/s"),
             ("suggest(): median of 7 / best", f"{median:.3f} s / {best:.3f} s"),
@@ -226,16 +262,18 @@ def bench_ain(ref: MetierReferential) -> bool:
     return ok
 
 
-def _france(ref: MetierReferential) -> tuple[list[RequestIn], list[OfferIn], float]:
+def _france(
+    ref: MetierReferential, scattered: bool
+) -> tuple[list[RequestIn], list[OfferIn], float]:
     started = time.perf_counter()
-    requests, offers, texts = generate(ref, 200_000, 50_000, None)
+    requests, offers, texts = generate(ref, 200_000, 50_000, None, scattered=scattered)
     print(f"   (data generated in {time.perf_counter() - started:.1f} s)")
     naive = naive_rate(ref, requests, offers, texts, sample=10_000)
     return requests, offers, naive
 
 
-def bench_france(ref: MetierReferential) -> bool:
-    requests, offers, naive = _france(ref)
+def bench_france(ref: MetierReferential, scattered: bool = False) -> bool:
+    requests, offers, naive = _france(ref, scattered)
     pairs = len(requests) * len(offers)
     rss_before = _rss_mb()
     seconds, peak, s = _peak(lambda: suggest(requests, offers, ref, top_k=10))
@@ -245,7 +283,7 @@ def bench_france(ref: MetierReferential) -> bool:
     ok = elapsed < 20 and peak < 4096
     empty = sum(1 for k in s.by_request if not s.by_request.count(k))
     _report(
-        "France, 200,000 requests x 50,000 offers, top 10 both ways",
+        f"France, 200,000 requests x 50,000 offers {_where(scattered)} communes, top 10 both ways",
         [
             ("naive reference", f"{naive:,.0f} pairs/s"),
             ("naive time for the 1e10 pairs (extrapolated)", f"{naive_time / 86400:,.1f} days"),
@@ -260,8 +298,8 @@ def bench_france(ref: MetierReferential) -> bool:
     return ok
 
 
-def bench_allocation(ref: MetierReferential) -> bool:
-    requests, offers, naive = _france(ref)
+def bench_allocation(ref: MetierReferential, scattered: bool = False) -> bool:
+    requests, offers, naive = _france(ref, scattered)
     pairs = len(requests) * len(offers)
     seconds, peak, a = _peak(lambda: allocate(requests, offers, ref))
     times, _ = _timed(lambda: allocate(requests, offers, ref), repeat=1)
@@ -275,7 +313,7 @@ def bench_allocation(ref: MetierReferential) -> bool:
     ok = elapsed < 10
     places = sum(o.places for o in offers)
     _report(
-        "Allocation, 200,000 requests over 50,000 offers",
+        f"Allocation, 200,000 requests over 50,000 offers {_where(scattered)} communes",
         [
             ("naive reference (scoring alone)", f"{naive:,.0f} pairs/s"),
             ("allocate(): best of 2 (first one traced)", f"{elapsed:.1f} s ({times} untraced)"),
@@ -338,10 +376,13 @@ def bench_dense(ref: MetierReferential) -> bool:
     return ok
 
 
-BENCHES = {
+BENCHES: dict[str, Callable[[MetierReferential], bool]] = {
     "ain": bench_ain,
+    "ain-scattered": lambda ref: bench_ain(ref, scattered=True),
     "france": bench_france,
+    "france-scattered": lambda ref: bench_france(ref, scattered=True),
     "allocation": bench_allocation,
+    "allocation-scattered": lambda ref: bench_allocation(ref, scattered=True),
     "dense": bench_dense,
 }
 

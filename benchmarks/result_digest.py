@@ -2,8 +2,9 @@
 
 A refactoring of the engine must not change a bit of what it returns. This prints a SHA-256 of
 everything a caller can read (ids, scores and distances as exact hexadecimal floats, ranks,
-French reasons, ``lost_to``, counts, widening radii) for each data set; run it before and after
-a change and compare. Not a timing.
+French reasons, ``lost_to``, counts, widening radii) for each data set (``-scattered``: the
+same records moved off their communes' centroids); run it before and after a change and
+compare. Not a timing.
 
     .venv/bin/python -m benchmarks.result_digest                    # every data set
     .venv/bin/python -m benchmarks.result_digest allocation dense   # some of them
@@ -64,30 +65,46 @@ def digest(lines: Iterable[str]) -> tuple[str, int]:
 
 
 def _cases(ref: MetierReferential) -> dict[str, Callable[[], Iterable[str]]]:
-    def ain() -> Iterable[str]:
-        requests, offers, _ = generate(ref, 5_000, 2_000, "01")
+    def ain(scattered: bool = False) -> Iterable[str]:
+        requests, offers, _ = generate(ref, 5_000, 2_000, "01", scattered=scattered)
         return suggestion_lines(suggest(requests, offers, ref, top_k=10))
 
-    def france() -> Iterable[str]:
-        requests, offers, _ = generate(ref, 200_000, 50_000, None)
+    def france(scattered: bool = False) -> Iterable[str]:
+        requests, offers, _ = generate(ref, 200_000, 50_000, None, scattered=scattered)
         return suggestion_lines(suggest(requests, offers, ref, top_k=10))
 
-    def allocation() -> Iterable[str]:
-        requests, offers, _ = generate(ref, 200_000, 50_000, None)
+    def allocation(scattered: bool = False) -> Iterable[str]:
+        requests, offers, _ = generate(ref, 200_000, 50_000, None, scattered=scattered)
         return allocation_lines(allocate(requests, offers, ref))
 
     def dense_() -> Iterable[str]:
         requests, offers, _ = dense(ref, 20_000, 8_000)
         return allocation_lines(allocate(requests, offers, ref))
 
-    return {"ain": ain, "allocation": allocation, "dense": dense_, "france": france}
+    return {
+        "ain": ain,
+        "ain-scattered": lambda: ain(scattered=True),
+        "allocation": allocation,
+        "allocation-scattered": lambda: allocation(scattered=True),
+        "dense": dense_,
+        "france": france,
+        "france-scattered": lambda: france(scattered=True),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print one digest per data set."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.result_digest")
-    names = ["ain", "allocation", "dense", "france"]
-    parser.add_argument("which", nargs="*", choices=[*names, []], default=names)
+    names = [
+        "ain",
+        "ain-scattered",
+        "allocation",
+        "allocation-scattered",
+        "dense",
+        "france",
+        "france-scattered",
+    ]
+    parser.add_argument("which", nargs="*", choices=[*names, []], default=[])
     args = parser.parse_args(argv)
     cases = _cases(MetierReferential.from_records(read_metiers()))
     for name in args.which or names:

@@ -37,10 +37,12 @@ __all__ = [
     "Banding",
     "BLOCKS",
     "JOINS",
+    "KEYED",
     "cell_keys",
     "cell_blocks",
     "occupied_cells",
     "neighbour_cells",
+    "STRIDES",
     "ranges",
 ]
 
@@ -76,6 +78,8 @@ class Banding:
 BLOCKS = Banding(base_km=4.0, factor=2**0.25, cells_per_radius=1)
 #: The grid of the allocation's joins (:func:`matching.pairs.near_pairs`).
 JOINS = Banding(base_km=0.5, factor=2**0.5, cells_per_radius=2)
+#: The grid of the allocation's joins made per key (:func:`matching.pairs.near_groups`).
+KEYED = Banding(base_km=0.5, factor=2**0.5, cells_per_radius=1)
 
 
 def cell_keys(xyz: F64, cell_km: float) -> I64:
@@ -98,22 +102,28 @@ def occupied_cells(keys: I64) -> tuple[I64, I64, IntArray]:
     return sorted_keys[first], np.r_[first, len(sorted_keys)].astype(np.int64), order
 
 
-def _column_offsets(reach: int) -> I64:
+#: Key strides of a cell's x and y coordinates (z's is 1), as :func:`cell_keys` packs them.
+STRIDES = (1 << (2 * int(AXIS_BITS)), 1 << int(AXIS_BITS))
+
+
+def _column_offsets(reach: int, strides: tuple[int, int]) -> I64:
     """Key offsets of the columns of cells within ``reach`` of a cell (x and y only)."""
     span = range(-reach, reach + 1)
-    return np.array(
-        [(dx << (2 * int(AXIS_BITS))) + (dy << int(AXIS_BITS)) for dx in span for dy in span],
-        dtype=np.int64,
-    )
+    return np.array([dx * strides[0] + dy * strides[1] for dx in span for dy in span], np.int64)
 
 
-def neighbour_cells(probe: I64, target: I64, reach: int) -> tuple[I64, I64]:
+def neighbour_cells(
+    probe: I64, target: I64, reach: int, strides: tuple[int, int] = STRIDES
+) -> tuple[I64, I64]:
     """Every (probe cell, target cell) at most ``reach`` cells apart along each axis.
 
     ``probe`` and ``target`` are sorted distinct keys. Returns their indices, by probe cell,
     then target key: one range of ``target`` per column of cells around each probe cell.
+    ``strides``: how keys pack the x and y coordinates (z's stride is 1); no coordinate may
+    wrap within ``reach`` of an occupied cell (see :func:`cell_keys` and
+    :func:`matching.pairs.near_groups`).
     """
-    columns = _column_offsets(reach)
+    columns = _column_offsets(reach, strides)
     column = (probe[:, None] + columns[None, :]).ravel()
     lo = np.searchsorted(target, column - reach)
     found = np.searchsorted(target, column + reach, side="right") - lo

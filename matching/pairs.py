@@ -13,6 +13,9 @@ a score threshold implies (see :mod:`matching.allocation`). This module answers 
   candidate (ball, point)
   pairs, that share no key are dropped, and the rest are expanded with ``repeat``/``cumsum``,
   all at once;
+* or, what the allocation uses (:func:`near_groups`), each ball meets each key it wants as an
+  item of its own, in cells made per key: a crowded cell's balls meet only the groups of their
+  own keys, and no candidate pair that shares no key is ever expanded;
 * the distance of each (ball, point) pair is measured once, with the engine's one chord
   (:func:`matching.geo.squared_chord`: the same bits as in :func:`matching.scoring.kernel`),
   and pairs beyond the ball's radius are dropped;
@@ -33,11 +36,15 @@ from numpy.typing import NDArray
 
 from .arrays import F64, Bools, IntArray, Masks, Pairs, concat_pairs, no_pairs
 from .geo import chord_to_km, squared_chord
-from .grid import JOINS, cell_keys, neighbour_cells, occupied_cells, ranges
+from .grid import JOINS, KEYED, STRIDES, cell_keys, neighbour_cells, occupied_cells, ranges
+
+#: Keys of a keyed grid (:func:`near_groups`) fit in this many bits.
+KEY_BITS = 62
 
 __all__ = [
     "Points",
     "near_pairs",
+    "near_groups",
     "group_balls",
     "OfferPoints",
     "join",
@@ -48,6 +55,7 @@ __all__ = [
     "distance",
     "CHUNK_PAIRS",
     "TooManyPairs",
+    "best_first",
 ]
 
 #: Pairs expanded at once: bounds the memory of one join step.
@@ -158,34 +166,52 @@ def _band_pairs(
     budget: _Budget,
 ) -> list[Pairs]:
     """The pairs within reach of ``balls`` (one band of radii), through cells ``cell`` km wide."""
-    ukeys, ubounds, uitems = occupied_cells(cell_keys(ucoords[:, balls].T, cell))
-    vkeys, vbounds, vitems = occupied_cells(cell_keys(vcoords.T, cell))
-    # Occupied cell pairs, looked up from the side with fewer cells (the lookup is symmetric).
-    reach = JOINS.cells_per_radius
-    if len(ukeys) > len(vkeys):
-        cv, cu = neighbour_cells(vkeys, ukeys, reach)
-    else:
-        cu, cv = neighbour_cells(ukeys, vkeys, reach)
+    cells_u = occupied_cells(cell_keys(ucoords[:, balls].T, cell))
+    cells_v = occupied_cells(cell_keys(vcoords.T, cell))
+    cu, cv = _cell_pairs(cells_u[0], cells_v[0], JOINS.cells_per_radius, STRIDES)
     if masks is not None:
-        cell_u = reduce_or(masks[0][balls[uitems]], ubounds)
-        hit = meet(cell_u[cu], reduce_or(masks[1][vitems], vbounds)[cv])
+        cell_u = reduce_or(masks[0][balls[cells_u[2]]], cells_u[1])
+        hit = meet(cell_u[cu], reduce_or(masks[1][cells_v[2]], cells_v[1])[cv])
         cu, cv = cu[hit], cv[hit]
-    a = ubounds[cu + 1] - ubounds[cu]
-    bsz = vbounds[cv + 1] - vbounds[cv]
-    size = a * bsz
-    budget.spend(int(size.sum()))
     out = []
-    for sel in _chunks(size, CHUNK_PAIRS * 4):
-        block, i, j = _products(a[sel], bsz[sel])
-        if not len(block):
-            continue
-        u = balls[uitems[ubounds[cu[sel]][block] + i]]
-        v = vitems[vbounds[cv[sel]][block] + j]
+    for ui, v in _expand(cells_u, cu, cells_v, cv, budget):
+        u = balls[ui]
         if masks is not None:
             hit = meet(masks[0][u], masks[1][v])
             u, v = u[hit], v[hit]
         out.append(_within(ucoords, radius, u, vcoords, v))
     return out
+
+
+def _cell_pairs(
+    ukeys: NDArray[np.int64], vkeys: NDArray[np.int64], reach: int, strides: tuple[int, int]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Occupied cell pairs within ``reach``, looked up from the side with fewer cells (the
+    lookup is symmetric): (u cell, v cell)."""
+    if len(ukeys) > len(vkeys):
+        cv, cu = neighbour_cells(vkeys, ukeys, reach, strides)
+        return cu, cv
+    return neighbour_cells(ukeys, vkeys, reach, strides)
+
+
+Cells = tuple[NDArray[np.int64], NDArray[np.int64], IntArray]
+
+
+def _expand(
+    cells_u: Cells, cu: NDArray[np.int64], cells_v: Cells, cv: NDArray[np.int64], budget: _Budget
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """Every (u item, v item) of the cell pairs (cu, cv), in chunks. ``cells_u``, ``cells_v``:
+    :func:`~matching.grid.occupied_cells` of each side."""
+    _, ubounds, uitems = cells_u
+    _, vbounds, vitems = cells_v
+    a = ubounds[cu + 1] - ubounds[cu]
+    bsz = vbounds[cv + 1] - vbounds[cv]
+    size = a * bsz
+    budget.spend(int(size.sum()))
+    for sel in _chunks(size, CHUNK_PAIRS * 4):
+        block, i, j = _products(a[sel], bsz[sel])
+        if len(block):
+            yield uitems[ubounds[cu[sel]][block] + i], vitems[vbounds[cv[sel]][block] + j]
 
 
 def _within(ucoords: F64, radius: F64, u: IntArray, vcoords: F64, v: IntArray) -> Pairs:
@@ -353,6 +379,129 @@ class OfferPoints:
         return at, group
 
 
+class _KeysOverflow(Exception):
+    """A keyed grid would need more than :data:`KEY_BITS` bits per cell key."""
+
+
+def near_groups(
+    coords: F64, radius: F64, mask: Masks, offers: OfferPoints, limit: int | None = None
+) -> Pairs:
+    """Every (ball, group, distance) with the group's key in the ball's set and its point
+    within the ball's radius, in no particular order.
+
+    The pairs (and distances, to the bit) of :func:`near_pairs` on the points' key sets
+    followed by :meth:`OfferPoints.wanted`, made without expanding the pairs that share no
+    key: a ball meets each of its keys as its own item, in cells of the grid that are made
+    per key (the key is the cell key's highest part), so a crowded cell's items meet only
+    those of their own keys. ``coords`` (3, balls) and ``radius``: per ball; ``mask``: the
+    balls' key sets (:func:`pack`). ``limit``: raise :class:`TooManyPairs` if there would be
+    more candidate pairs than that. Falls back on :func:`near_pairs` where the keys would
+    not fit in an int64 (points spread over the whole earth at a small radius).
+    """
+    n_groups = len(offers.group_key)
+    if coords.shape[1] == 0 or n_groups == 0:
+        return no_pairs()
+    ball, key = _set_bits(mask)
+    n_keys = int(offers.group_key.max()) + 1
+    present = np.zeros(n_keys + 1, dtype=bool)
+    present[offers.group_key] = True
+    wanted = present[np.minimum(key, n_keys)]  # keys no group holds meet nothing
+    ball, key = ball[wanted], key[wanted]
+    group_point = np.repeat(np.arange(len(offers.group_ptr) - 1), np.diff(offers.group_ptr)).astype(
+        np.intp
+    )
+    keyed = _KeyedGroups(offers.coords, group_point, offers.group_key, n_keys)
+    budget = _Budget(limit)
+    parts: list[Pairs] = []
+    everywhere = ~np.isfinite(radius[ball])
+    if everywhere.any():
+        at = np.flatnonzero(everywhere)
+        parts.append(keyed.everywhere(coords, ball[at], key[at], budget))
+    finite = np.flatnonzero(~everywhere)
+    band = KEYED.bands(radius[ball[finite]])
+    try:
+        for b in np.unique(band).tolist():
+            at = finite[band == b]
+            parts += keyed.band(coords, radius, ball[at], key[at], KEYED.cell_km(b), budget)
+    except _KeysOverflow:
+        u, v, d = near_pairs(
+            coords, radius, offers.coords, mask, offers.masks(mask.shape[1]), limit
+        )
+        at, group = offers.wanted(u, v, mask)
+        return u[at], group, d[at]
+    return concat_pairs(parts)
+
+
+class _KeyedGroups:
+    """The groups of :class:`OfferPoints` (one point, one key) as the items of a keyed grid."""
+
+    def __init__(self, coords: F64, point: IntArray, key: IntArray, n_keys: int) -> None:
+        self.coords, self.point, self.key, self.n_keys = coords, point, key, n_keys
+        self.by_key = np.argsort(key, kind="stable")
+        self.key_start = np.searchsorted(key[self.by_key], np.arange(n_keys + 1))
+
+    def everywhere(self, coords: F64, ball: IntArray, key: IntArray, budget: _Budget) -> Pairs:
+        """Every group of its key for each (ball, key) of infinite radius: no grid."""
+        count = self.key_start[key + 1] - self.key_start[key]
+        budget.spend(int(count.sum()))
+        u = np.repeat(ball, count)
+        group = self.by_key[ranges(self.key_start[key], count)]
+        return u, group, distance(coords[:, u], self.coords[:, self.point[group]])
+
+    def band(
+        self,
+        coords: F64,
+        radius: F64,
+        ball: IntArray,
+        key: IntArray,
+        cell: float,
+        budget: _Budget,
+    ) -> list[Pairs]:
+        """The groups within reach of the (ball, key) items of one band of radii, through
+        cells ``cell`` km wide, made per key."""
+        reach = KEYED.cells_per_radius
+        wanted = np.zeros(self.n_keys, dtype=bool)
+        wanted[key] = True
+        groups = np.flatnonzero(wanted[self.key])  # only those of a key wanted here
+        u_cells = np.floor(coords[:, ball].T / cell).astype(np.int64)
+        v_cells = np.floor(self.coords[:, self.point[groups]].T / cell).astype(np.int64)
+        low = np.minimum(u_cells.min(axis=0), v_cells.min(axis=0)) - reach
+        span = np.maximum(u_cells.max(axis=0), v_cells.max(axis=0)) - low + reach + 1
+        sx, sy, sz = (int(x) for x in span)
+        if self.n_keys * sx * sy * sz >= 1 << KEY_BITS:
+            raise _KeysOverflow
+
+        def packed(cells: NDArray[np.int64], keys: IntArray) -> NDArray[np.int64]:
+            at = cells - low
+            out: NDArray[np.int64] = (keys.astype(np.int64) * sx + at[:, 0]) * sy + at[:, 1]
+            out *= sz
+            out += at[:, 2]
+            return out
+
+        cells_u = occupied_cells(packed(u_cells, key))
+        cells_v = occupied_cells(packed(v_cells, self.key[groups]))
+        cu, cv = _cell_pairs(cells_u[0], cells_v[0], reach, (sy * sz, sz))
+        out = []
+        for at, near in _expand(cells_u, cu, cells_v, cv, budget):
+            u, group = ball[at], groups[near]
+            keep, d = _kept(coords, radius, u, self.coords, self.point[group])
+            out.append((u[keep], group[keep], d))
+        return out
+
+
+def _kept(
+    ucoords: F64, radius: F64, u: IntArray, vcoords: F64, v: IntArray
+) -> tuple[IntArray, F64]:
+    """Which candidate pairs (u, v) lie within ``radius[u]``, and their distances: the
+    operations of :func:`_within`."""
+    chord2 = squared_chord(ucoords[:, u], vcoords[:, v])
+    r = radius[u]
+    near = np.flatnonzero(chord2 <= r * r * (1.0 + 1e-9))
+    d = chord_to_km(chord2[near])
+    keep = d <= r[near]
+    return near[keep], d[keep]
+
+
 def join(
     rows: IntArray,
     radius: F64,
@@ -377,9 +526,7 @@ def join(
     ball_mask = reduce_or(
         pack(wants[order]), np.searchsorted(of[order], np.arange(len(ball_radius) + 1))
     )
-    u, v, d = near_pairs(
-        coords, ball_radius, offers.coords, ball_mask, offers.masks(ball_mask.shape[1]), limit
-    )
+    u, g, d = near_groups(coords, ball_radius, ball_mask, offers, limit)
     if not len(u):
         return
     active = np.zeros(len(ball_radius), dtype=bool)
@@ -396,8 +543,6 @@ def join(
         minlength=wants.shape[1] * n_active,
     ).astype(np.int64)
     start = np.cumsum(count) - count
-    at, g = offers.wanted(u, v, ball_mask[active])
-    u, d = u[at], d[at]
     key = offers.group_key[g] * np.int64(n_active) + u
     a = count[key]
     b = offers.group_count[g]
@@ -413,3 +558,27 @@ def join(
             offers.members[offers.group_start[g[sel]][block] + j],
             d[sel][block],
         )
+
+
+def best_first(pair_rows: IntArray, pair_cols: IntArray, score: F64) -> IntArray:
+    """The order of pairs by row, then score descending, then offer index.
+
+    An LSD radix sort in 16-bit digits (numpy sorts those stably in linear time), several
+    times faster than ``lexsort`` on millions of pairs. Scores are >= 0: their IEEE bits,
+    read as integers, sort like the numbers.
+    """
+    order = np.arange(len(pair_rows))
+    worse = np.int64(0x7FF0000000000000) - np.asarray(score, dtype=np.float64).view(np.int64)
+    for key in (pair_cols, worse, pair_rows):
+        if not len(key) or key.min() == key.max():
+            continue  # all equal: nothing to order
+        shifted = (key - key.min()).astype(np.uint64)
+        top = int(shifted.max())
+        shift = 0
+        while True:
+            digit = ((shifted[order] >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
+            order = order[np.argsort(digit, kind="stable")]
+            shift += 16
+            if top >> shift == 0:
+                break
+    return order

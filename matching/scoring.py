@@ -449,6 +449,14 @@ class BlockKernel:
             training is not None and training.weighted is not None and not params.require_training
         )
         self._index = np.empty(size if self._weighted else 0, dtype=np.intp)
+        # What may_fail needs, gathered once: a constraint that fails nowhere in the whole
+        # tables fails in no block, and its per-block test is skipped.
+        self._no_licence, self._no_beds = ~requests.has_licence, ~offers.has_beds
+        self._licence_possible = bool(self._no_licence.any() and offers.licence_required.any())
+        self._night_possible = bool(requests.minor.any() and offers.night_work.any())
+        self._housing_possible = bool(
+            params.exclude_without_housing and requests.needs_housing.any() and self._no_beds.any()
+        )
 
     def _view(self, buffer: NDArray[Item], shape: tuple[int, int]) -> NDArray[Item]:
         return buffer[: shape[0] * shape[1]].reshape(shape)
@@ -512,7 +520,7 @@ class BlockKernel:
         """
         requests, offers = self.requests, self.offers
         failed_here = self._view(self._flags[1], (ok.shape[0], ok.shape[1]))
-        flags = may_fail(requests, rows, offers, cols, self.params)
+        flags = self._may_fail(rows, cols)
         for reason, flag in zip(BLOCK_FAILS, flags, strict=True):
             if not flag or n == 0:
                 continue
@@ -524,7 +532,7 @@ class BlockKernel:
                 )
             elif reason == "licence":
                 np.logical_and(
-                    ~requests.has_licence[rows][:, None],
+                    self._no_licence[rows][:, None],
                     offers.licence_required[cols][None, :],
                     out=failed_here,
                 )
@@ -543,7 +551,7 @@ class BlockKernel:
             else:
                 np.logical_and(
                     requests.needs_housing[rows][:, None],
-                    ~offers.has_beds[cols][None, :],
+                    self._no_beds[cols][None, :],
                     out=failed_here,
                 )
                 if far is not None:  # housed near the pair's training centre
@@ -564,6 +572,22 @@ class BlockKernel:
                 n -= failed
         return n > 0
 
+    def _may_fail(self, rows: IntArray, cols: IntArray) -> tuple[bool, bool, bool, bool, bool]:
+        """:func:`may_fail`, the same flags, with the constraints that fail nowhere skipped."""
+        requests, offers = self.requests, self.offers
+        level, entry = requests.diploma_level[rows], offers.entry_level[cols]
+        available, start = requests.available_from[rows], offers.latest_start[cols]
+        return (
+            bool(level.min(initial=UNKNOWN_LEVEL) < entry.max(initial=0)),
+            self._licence_possible
+            and bool(self._no_licence[rows].any() and offers.licence_required[cols].any()),
+            self._night_possible
+            and bool(requests.minor[rows].any() and offers.night_work[cols].any()),
+            bool(available.max(initial=ANY_TIME) > start.min(initial=NO_START)),
+            self._housing_possible
+            and bool(requests.needs_housing[rows].any() and self._no_beds[cols].any()),
+        )
+
     def _score(
         self,
         rows: IntArray,
@@ -581,8 +605,8 @@ class BlockKernel:
         np.multiply(d, requests.penalty_per_km[rows][:, None], out=tmp)
         movers = requests.accepts_relocation[rows]
         if movers.any():  # the floor of movers, whatever the offer (see distance_score)
-            where = np.broadcast_to(movers[:, None], tmp.shape)
-            np.minimum(tmp, self._relocation_cap, out=tmp, where=where)
+            # ``where`` broadcasts as the operands do: no block-sized mask is made.
+            np.minimum(tmp, self._relocation_cap, out=tmp, where=movers[:, None])
         np.subtract(1.0, tmp, out=tmp)
         np.multiply(tmp, self.a_d, out=tmp)
         if metier < 0:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..arrays import F64, I64, Bools, IntArray, Pairs, concat_pairs
-from ..pairs import TooManyPairs
+from ..pairs import TooManyPairs, best_first
 from . import tuning
 from .space import Space
 
@@ -278,30 +278,6 @@ def _rank_in_group(flag: Bools, group_start: IntArray) -> I64:
 
 
 # --- preference lists ----------------------------------------------------------------------------
-
-
-def best_first(pair_rows: IntArray, pair_cols: IntArray, score: F64) -> IntArray:
-    """The order of pairs by row, then score descending, then offer index.
-
-    An LSD radix sort in 16-bit digits (numpy sorts those stably in linear time), several
-    times faster than ``lexsort`` on millions of pairs. Scores are >= 0: their IEEE bits,
-    read as integers, sort like the numbers.
-    """
-    order = np.arange(len(pair_rows))
-    worse = np.int64(0x7FF0000000000000) - np.asarray(score, dtype=np.float64).view(np.int64)
-    for key in (pair_cols, worse, pair_rows):
-        if not len(key) or key.min() == key.max():
-            continue  # all equal: nothing to order
-        shifted = (key - key.min()).astype(np.uint64)
-        top = int(shifted.max())
-        shift = 0
-        while True:
-            digit = ((shifted[order] >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
-            order = order[np.argsort(digit, kind="stable")]
-            shift += 16
-            if top >> shift == 0:
-                break
-    return order
 
 
 def preference_lists(n_requests: int, pairs: Pairs) -> PreferenceLists:

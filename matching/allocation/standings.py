@@ -18,7 +18,7 @@ import numpy as np
 
 from ..arrays import F64, I64, Bools, IntArray, Masks
 from ..grid import ranges
-from ..pairs import OfferPoints, group_balls, near_pairs, pack, reduce_or
+from ..pairs import OfferPoints, group_balls, near_groups, pack, reduce_or
 from ..tables import RequestTable
 from . import tuning
 from .best_offers import best_offers
@@ -99,10 +99,8 @@ def _near_groups(
 ) -> tuple[IntArray, F64, I64]:
     """(ball, distance, offer group) for the groups within each ball's radius whose class one
     of the ball's rows accepts (:class:`~matching.pairs.TooManyPairs` beyond ``limit``)."""
-    points = groups.masks(mask.shape[1])
-    ball, point, distance = near_pairs(coords, radius, groups.coords, mask, points, limit)
-    at, group = groups.wanted(ball, point, mask)
-    return ball[at], distance[at], group
+    ball, group, distance = near_groups(coords, radius, mask, groups, limit)
+    return ball, distance, group
 
 
 def reach(space: Space, rows: IntArray, k: int) -> tuple[I64, F64, F64]:
