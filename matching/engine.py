@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from .arrays import F64, IntArray
 from .errors import InvalidInput
-from .explanations import pair_results
+from .explanations import pair_results, scoring_tables
 from .grid import BLOCKS, cell_blocks
 from .housing import Housing
 from .model import (
@@ -49,9 +49,8 @@ from .model import (
 from .pairs import best_first
 from .referential import MetierReferential
 from .scoring import BlockKernel, kernel
-from .tables import OfferTable, RequestTable, prepare_tables
+from .tables import OfferTable, RequestTable
 from .training import Training
-from .tutors import Tutors
 
 __all__ = [
     "suggest",
@@ -654,17 +653,9 @@ def suggest(
     """
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise InvalidInput("must be an integer >= 1", record="suggest", field="top_k")
-    request_table, offer_table = prepare_tables(requests, offers, referential, params)
-    if tutors is not None:
-        offer_table = Tutors(tutors, offer_table).table
-    training = (
-        None
-        if centres is None
-        else Training(centres, request_table, offer_table, referential, params)
+    request_table, offer_table, training, beds = scoring_tables(
+        requests, offers, referential, params, centres, housing, tutors
     )
-    beds = None if housing is None else Housing(housing, offer_table, params)
-    if beds is not None:
-        offer_table = beds.table
     run = _Run(
         request_table,
         offer_table,

@@ -563,7 +563,7 @@ class ListedPairs:
         (``by_offer(id)``) gives a request's (an offer's) list as (other id, score) pairs, in
         order (:meth:`matching.MatchLists.ranked`). The tables are made again, as ``suggest``
         makes them (a few milliseconds), so that no :class:`Match` is needed."""
-        request_table, offer_table, training, beds = _tables(
+        request_table, offer_table, training, beds = scoring_tables(
             requests, offers, referential, params, centres, housing, tutors
         )
         request_at = {i: n for n, i in enumerate(request_table.ids)}
@@ -839,7 +839,7 @@ def score_pairs(
     coordinator decided on keeps being explained with the request's current distance).
     Raises :class:`KeyError` for an id that is not in the inputs.
     """
-    request_table, table, training, beds = _tables(
+    request_table, table, training, beds = scoring_tables(
         requests, offers, referential, params, centres, housing, tutors
     )
     row_of = {rid: i for i, rid in enumerate(request_table.ids)}
@@ -851,7 +851,7 @@ def score_pairs(
     )
 
 
-def _tables(
+def scoring_tables(
     requests: Sequence[RequestIn],
     offers: Sequence[OfferIn],
     referential: MetierReferential,
@@ -860,8 +860,9 @@ def _tables(
     housing: Sequence[HousingResource] | None,
     tutors: Sequence[Tutor] | None,
 ) -> tuple[RequestTable, OfferTable, Training | None, Housing | None]:
-    """The tables the engine scores, made as :func:`matching.suggest` makes them: requests,
-    offers (the housing's table given resources), the centres and the housing resources."""
+    """The tables the engine scores: requests, offers (the housing's table given resources),
+    the centres and the housing resources. The one way they are made, for :func:`matching.suggest`,
+    :func:`score_pairs` and the command line's explanations."""
     request_table, offer_table = prepare_tables(requests, offers, referential, params)
     if tutors is not None:
         offer_table = Tutors(tutors, offer_table).table

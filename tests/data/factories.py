@@ -38,6 +38,7 @@ from data.models import (
     User,
 )
 from data.operations import training as training_ops
+from data.operations._common import local_today
 from data.operations.validation import luhn_check_digit
 
 __all__ = [
@@ -128,7 +129,7 @@ def make_offer(
         "metier_code": "aide-soignant",
         "contract": ContractKind.APPRENTISSAGE,
         "places": 1,
-        "start_date": date.today() + timedelta(days=60),
+        "start_date": local_today() + timedelta(days=60),
         "duration_months": 18,
         "description": "Apprentissage en EHPAD, équipe de jour, tutrice aide-soignante.",
         "tutor_name": "Sophie Bernard",

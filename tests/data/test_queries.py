@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from data import operations as ops
 from data import queries
 from data.actor import Actor
 from data.models import Commune, Offer, SuggestionStatus
+from data.operations._common import local_today
 from data.queries import COORDINATOR, PUBLIC, Audience, OfferSearch
 from jobs.summary import weekly_figures
 from matching import distance_km
@@ -132,13 +133,13 @@ def test_the_dashboard_counts_every_signed_contract_and_the_broken_ones(session:
 
     signed()
     broken = signed()
-    ops.break_contract(session, broken, me, date.today(), "Démission")
+    ops.break_contract(session, broken, me, local_today(), "Démission")
     undone = signed()
     ops.undo_last_stage(session, undone, me)
     assert undone.status == S.INTERVIEW
     f.make_suggestion(session, f.make_request(session), f.make_offer(session), status=S.ABANDONED)
     other = signed(metier_code="auxiliaire-de-puericulture")
-    ops.break_contract(session, other, me, date.today(), "Démission")
+    ops.break_contract(session, other, me, local_today(), "Démission")
 
     assert queries.contract_counts(session) == (3, 2)
     every = queries.dashboard(session)

@@ -12,6 +12,7 @@ from data import operations as ops
 from data.actor import Actor
 from data.models import HousingKind, HousingResource
 from data.models import SuggestionStatus as S
+from data.operations._common import local_today
 from data.operations.allocation import propose_allocation
 from data.presentation import label, reasons_for
 from data.presentation.export import COLUMNS
@@ -45,7 +46,7 @@ def test_only_published_resources_off_site_with_a_free_bed_go_to_the_engine(
     reopening = _hostel(
         session,
         name="Rouvre (test)",
-        periods=((date.today() + timedelta(days=90), None),),
+        periods=((local_today() + timedelta(days=90), None),),
     )
     f.make_site(session, beds=2)  # a site's studio: the site's offers reserve its beds
     housing = housing_inputs(session)

@@ -15,11 +15,12 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from data.models import Candidate, HousingResource, Request, Suggestion
+from data.operations._common import local_today
 from tests.data.factories import fake_siret
 from tests.soak.harness import Person, Service, one_click, unsubscribe_link, wait_until
 
@@ -166,7 +167,7 @@ class People:
             "metier_code": metier,
             "contract": "apprentissage",
             "places": str(places),
-            "start_date": (date.today() + timedelta(days=60)).isoformat(),
+            "start_date": (local_today() + timedelta(days=60)).isoformat(),
             "duration_months": "24",
             "housing_beds": "0",
             "description": OFFER_TEXT,

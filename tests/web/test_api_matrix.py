@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +29,7 @@ from data.models import AuditEntry, Role, SuggestionStatus
 from data.models.auth import ApiToken
 from data.operations import audit, pair_history
 from data.operations import housing as housing_ops
+from data.operations._common import local_today
 from data.operations.cv import save_cv
 from data.platform_settings import ReviewRule, set_review_rule
 from tests.data import factories as f
@@ -36,7 +37,7 @@ from tests.web.api_fixtures import ROLES, ApiClient, Tokens, api, tokens  # noqa
 from web.listing import EXPORT_FORMATS
 
 W = Any  # tests.web.conftest.World (plus ``other_request`` in the matrix)
-SOON = (date.today() + timedelta(days=90)).isoformat()
+SOON = (local_today() + timedelta(days=90)).isoformat()
 #: The smallest whole PDF the CV check accepts (tests/web/test_cv.py tries the refused ones).
 A_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstartxref\n9\n%%EOF\n"
 
@@ -378,7 +379,7 @@ ENDPOINTS = {
         "POST",
         "/api/v1/pairs/{pair_id}/rupture",
         lambda w: {"pair_id": w.suggestion.id},
-        body=lambda w: {"broken_on": date.today().isoformat(), "reason": "Période d'essai"},
+        body=lambda w: {"broken_on": local_today().isoformat(), "reason": "Période d'essai"},
         expected=expect(employer=403, other=403, staff=409, candidate=403, other_candidate=403),
     ),
     "pairs.undo": Endpoint(

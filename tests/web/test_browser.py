@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 
 from data import auth
 from data.models import Role, SuggestionStatus
+from data.operations._common import local_today
 from tests.data import factories as f
 from tests.web.conftest import make_app
 
@@ -114,7 +115,7 @@ def test_offer_request_review_and_contact(live, page: Page, session: Session) ->
     page.get_by_label("Métier").select_option("aide-soignant")
     page.get_by_label("Nombre de places").fill("2")
     page.get_by_label("Date de début (facultatif)").fill(
-        (date.today() + timedelta(days=45)).isoformat()
+        (local_today() + timedelta(days=45)).isoformat()
     )
     page.get_by_label("Durée en mois (facultatif)").fill("18")
     page.get_by_label("Description du poste").fill(

@@ -10,7 +10,7 @@ One engine (SQLite): the operations run on both engines in tests/data/test_disco
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,6 +22,7 @@ from data.discovery_engine import recompute_discovery
 from data.models import DiscoveryWish, Role
 from data.models.mail import OutboxMessage
 from data.operations import discovery as ops
+from data.operations._common import local_today
 from tests.data import factories as f
 from tests.web.test_browser import (  # noqa: F401  (fixtures)
     _set_session,
@@ -33,7 +34,7 @@ from tests.web.test_browser import (  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.one_engine]
 
-FIRST = date.today() + timedelta(days=21)
+FIRST = local_today() + timedelta(days=21)
 
 
 def test_a_discovery_from_the_ask_to_the_feedback_and_the_request(
@@ -77,7 +78,7 @@ def test_a_discovery_from_the_ask_to_the_feedback_and_the_request(
     page.get_by_role("link", name="Essayer ce métier").click()
     expect(page.get_by_label("Le métier à découvrir")).to_have_value("aide-soignant")
     page.get_by_label("Ma commune").fill("Bourg-en-Bresse")
-    page.get_by_label("Disponible à partir du").fill(date.today().isoformat())
+    page.get_by_label("Disponible à partir du").fill(local_today().isoformat())
     page.get_by_label("Disponible jusqu'au").fill((FIRST + timedelta(days=30)).isoformat())
     page.get_by_label("Mon âge").select_option(value="18-20")
     failures += _violations(page)
@@ -88,7 +89,7 @@ def test_a_discovery_from_the_ask_to_the_feedback_and_the_request(
     failures += _violations(page)
 
     # The engine proposes; the coordination approves.
-    recompute_discovery(session, today=date.today())
+    recompute_discovery(session, today=local_today())
     session.commit()
     _set_session(page, app, base, coordinator)
     page.goto(f"{base}/coordination/decouvertes/")

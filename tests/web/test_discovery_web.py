@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from flask import Flask
@@ -15,12 +15,13 @@ from data.discovery_engine import recompute_discovery
 from data.models import DiscoveryDay, DiscoveryMatch, DiscoveryMatchStatus, DiscoveryWish
 from data.models.mail import OutboxMessage
 from data.operations import discovery as ops
+from data.operations._common import local_today
 from data.presentation.pdf import DocumentError, html_to_pdf, refuse_outside_urls
 from tests.data import factories as f
 from tests.web.conftest import World, pdf_text, post, sign_in
 
 M = DiscoveryMatchStatus
-FIRST = date.today() + timedelta(days=20)
+FIRST = local_today() + timedelta(days=20)
 LINK_RE = re.compile(r"/questionnaire/([A-Za-z0-9_\-]+)")
 
 
@@ -47,7 +48,7 @@ def _wish_form(**overrides: str) -> dict[str, str]:
         "metier_code": "aide-soignant",
         "commune": "Bourg-en-Bresse",
         "max_distance_km": "30",
-        "free_from": date.today().isoformat(),
+        "free_from": local_today().isoformat(),
         "free_until": (FIRST + timedelta(days=30)).isoformat(),
         "age_band": "16-17",
     }
@@ -84,7 +85,7 @@ def test_a_discovery_from_the_days_to_the_request_through_the_pages(
     candidate = sign_in(app.test_client(), world.candidate_user)
     asked = candidate.get("/candidat/decouvertes/demander?metier=aide-soignant")
     # Free from tomorrow for two months unless the person says otherwise.
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = local_today() + timedelta(days=1)
     assert f'value="{tomorrow.isoformat()}"' in asked.text
     assert f'value="{(tomorrow + timedelta(days=60)).isoformat()}"' in asked.text
     assert asked.status_code == 200 and "Bourg-en-Bresse" in asked.text  # from the request
@@ -94,7 +95,7 @@ def test_a_discovery_from_the_days_to_the_request_through_the_pages(
     wish = session.scalars(select(DiscoveryWish)).one()
     assert wish.request_id == world.request.id
 
-    recompute_discovery(session, today=date.today())
+    recompute_discovery(session, today=local_today())
     session.commit()
     match = session.scalars(select(DiscoveryMatch)).one()
     coordinator = sign_in(app.test_client(), world.coordinator)
@@ -180,8 +181,8 @@ def test_a_request_confirmed_from_a_discovery_is_linked_to_it(app: Flask, sessio
             "metier_code": "auxiliaire-de-puericulture",
             "commune_insee": f.OYONNAX,
             "max_distance_km": "40",
-            "free_from": date.today().isoformat(),
-            "free_until": (date.today() + timedelta(days=60)).isoformat(),
+            "free_from": local_today().isoformat(),
+            "free_until": (local_today() + timedelta(days=60)).isoformat(),
             "age_band": "18-20",
         },
     )
@@ -251,7 +252,7 @@ def test_a_structure_sees_nobody_before_the_discovery_is_planned(
     post(employer, "/employeur/decouvertes/nouvelles", _day_form(world))
     candidate = sign_in(app.test_client(), world.candidate_user)
     post(candidate, "/candidat/decouvertes/demander", _wish_form())
-    recompute_discovery(session, today=date.today())
+    recompute_discovery(session, today=local_today())
     session.commit()
     day = session.scalars(select(DiscoveryDay)).one()
     page = employer.get(f"/employeur/decouvertes/{day.id}")

@@ -148,7 +148,7 @@ def test_list_and_map_filter_and_french_labels(app: Flask, session: Session) -> 
     assert far.name in boarding and fjt.name not in boarding
     cheap = _text(client.get("/se-loger?cout_max=200").text)
     assert far.name in cheap and fjt.name not in cheap
-    dated = client.get(f"/se-loger?disponible_le={date.today():%d/%m/%Y}&lits_libres=1")
+    dated = client.get(f"/se-loger?disponible_le={local_today():%d/%m/%Y}&lits_libres=1")
     assert dated.status_code == 200 and fjt.name in _text(dated.text)
 
     carte = client.get("/se-loger/carte?type_logement=fjt")

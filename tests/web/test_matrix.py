@@ -7,7 +7,7 @@ another employer's or candidate's objects answer 404, so their existence is not 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -29,6 +29,7 @@ from data.models import (
 from data.operations import discovery as discovery_ops
 from data.operations import plan as plan_ops
 from data.operations import welcome_kit as kit_ops
+from data.operations._common import local_today
 from tests.data import factories as f
 from tests.web.conftest import World, post, sign_in
 
@@ -425,7 +426,7 @@ def _discovery(session: Session, world: World) -> dict[str, int]:
     found = session.scalar(select(DiscoveryMatch).order_by(DiscoveryMatch.id))
     if found is None:
         system = Actor.system()
-        first = date.today() + timedelta(days=20)
+        first = local_today() + timedelta(days=20)
         day = discovery_ops.create_day(
             session,
             system,
@@ -448,7 +449,7 @@ def _discovery(session: Session, world: World) -> dict[str, int]:
                 "metier_code": "aide-soignant",
                 "commune_insee": world.request.commune_insee,
                 "max_distance_km": "30",
-                "free_from": date.today().isoformat(),
+                "free_from": local_today().isoformat(),
                 "free_until": (first + timedelta(days=10)).isoformat(),
                 "age_band": "18-20",
             },
@@ -466,7 +467,7 @@ def _kit(session: Session, world: World) -> dict[str, int]:
             session,
             Actor.user(world.coordinator),
             world.suggestion,
-            (date.today() + timedelta(days=30)).isoformat(),
+            (local_today() + timedelta(days=30)).isoformat(),
         )
         session.commit()
     template = session.scalar(select(KitTemplate).where(KitTemplate.key == "welcome"))

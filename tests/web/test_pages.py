@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -22,6 +22,7 @@ from data.models import (
     Suggestion,
     SuggestionStatus,
 )
+from data.operations._common import local_today
 from tests.data import factories as f
 from tests.web.conftest import World, deliver_mails, post, sign_in
 
@@ -175,7 +176,7 @@ def test_employer_offer_form_keeps_input_and_explains_errors(
     assert 'id="night_work" name="night_work" type="checkbox" value="1" checked' in text
 
     form.update(metier_code="aide-soignant", places="2", duration_months="24")
-    form["start_date"] = (date.today() + timedelta(days=30)).isoformat()
+    form["start_date"] = (local_today() + timedelta(days=30)).isoformat()
     created = post(client, "/employeur/offres/nouvelle", form)
     assert created.status_code == 302
     offer = session.scalars(select(Offer).order_by(Offer.id.desc())).first()

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from data.models import BreakCause, BreakParty, OfferStatus, RequestStatus, SuggestionStatus
+from data.operations._common import local_today
 from data.presentation import date_fr
 from tests.web.api_fixtures import Tokens, api, tokens  # noqa: F401
 from tests.web.conftest import World, post, sign_in
@@ -33,7 +34,7 @@ def test_a_pair_from_interview_to_rupture_and_its_undo_on_the_pages(
     staff = sign_in(app.test_client(), world.coordinator)
     pair, offer = world.suggestion, world.offer
     page = f"/coordination/suggestions/{pair.id}"
-    day = date.today() + timedelta(days=7)
+    day = local_today() + timedelta(days=7)
 
     # The interview, with its day, time and place: both sides read them where they see the pair.
     moved = post(
@@ -59,7 +60,7 @@ def test_a_pair_from_interview_to_rupture_and_its_undo_on_the_pages(
     # The contract: a confirmation names what will happen; nothing is written before it.
     contract = {
         "depuis": "interview",
-        "contract_signed_on": date.today().isoformat(),
+        "contract_signed_on": local_today().isoformat(),
         "contract_kind": "apprentissage",
         "training_centre": "IFAS de Bourg",
     }
@@ -76,7 +77,7 @@ def test_a_pair_from_interview_to_rupture_and_its_undo_on_the_pages(
     text = _read(staff.get(page))
     assert "Contrat d'apprentissage" in text and "IFAS de Bourg" in text
     # Edited afterwards: the start day added.
-    start = date.today() + timedelta(days=30)
+    start = local_today() + timedelta(days=30)
     edited = post(
         staff,
         f"{page}/contrat",
@@ -86,7 +87,7 @@ def test_a_pair_from_interview_to_rupture_and_its_undo_on_the_pages(
     assert f"<dd>{date_fr(start)}</dd>" in _read(staff.get(page))
 
     # A rupture needs its reason (the form comes back in French), then is confirmed.
-    rupture = {"depuis": "contract_signed", "broken_on": date.today().isoformat()}
+    rupture = {"depuis": "contract_signed", "broken_on": local_today().isoformat()}
     refused = post(staff, f"{page}/etape/rupture", rupture)
     assert refused.status_code == 400
     assert "Motif : Indiquez la raison." in _read(refused)
@@ -129,7 +130,7 @@ def test_a_pair_from_interview_to_rupture_and_its_undo_on_the_pages(
 def test_the_api_tells_and_does_the_same(api: Any, world: World) -> None:  # noqa: F811
     staff = api("coordinator")
     pair_id = world.suggestion.id
-    day = (date.today() + timedelta(days=3)).isoformat()
+    day = (local_today() + timedelta(days=3)).isoformat()
     # The interview goes with the move to it, not with another stage.
     wrong = staff.post(f"/api/v1/pairs/{pair_id}/next", {"from": "approved", "interview": {}})
     assert wrong.status_code == 422
@@ -163,7 +164,7 @@ def test_the_api_tells_and_does_the_same(api: Any, world: World) -> None:  # noq
         {"from": "interview", "contract": {"kind": "professionnalisation"}},
     )
     assert signed.get_json()["contract"]["kind"] == "professionnalisation"
-    rupture = {"broken_on": date.today().isoformat(), "reopen_place": True}
+    rupture = {"broken_on": local_today().isoformat(), "reopen_place": True}
     # Neither a cause from the list nor a reason: refused, in French, nothing written.
     unexplained = staff.post(f"/api/v1/pairs/{pair_id}/rupture", rupture)
     assert unexplained.status_code == 422
@@ -178,7 +179,7 @@ def test_the_api_tells_and_does_the_same(api: Any, world: World) -> None:  # noq
     body = broken.get_json()
     assert body["status"] == "broken"
     assert body["rupture"] == {
-        "broken_on": date.today().isoformat(),
+        "broken_on": local_today().isoformat(),
         "reason": "",
         "broken_by": "apprentice",
         "cause": "other_job",
@@ -189,7 +190,7 @@ def test_the_api_tells_and_does_the_same(api: Any, world: World) -> None:  # noq
         f"Entretien : entretien le {date_fr(date.fromisoformat(day))} à 10:00, lieu : Sur place",
         "Changement d'étape : Entretien → Contrat signé (Contrat de professionnalisation, une "
         "place de l'offre pourvue)",
-        f"Changement d'étape : Contrat signé → Contrat rompu (rompu le {date_fr(date.today())}, "
+        f"Changement d'étape : Contrat signé → Contrat rompu (rompu le {date_fr(local_today())}, "
         "à l'initiative de l'apprenti, raison : autre emploi ou autre formation, pendant les 45 "
         "premiers jours, une place de l'offre rouverte)",
     ]
@@ -229,7 +230,7 @@ def _signed(session: Session, world: World) -> Any:
 
 def _rupture_form() -> dict[str, str]:
     """The rupture's form as a coordinator sends it, the request made active again."""
-    day = date.today().isoformat()
+    day = local_today().isoformat()
     return {
         "depuis": "contract_signed",
         "broken_on": day,
@@ -307,7 +308,7 @@ def test_the_api_makes_the_request_active_again_or_says_why_not(
 ) -> None:
     pair = _signed(session, world)
     staff = api("coordinator")
-    rupture = {"broken_on": date.today().isoformat(), "reason": "Démission"}
+    rupture = {"broken_on": local_today().isoformat(), "reason": "Démission"}
     strict = staff.post(f"/api/v1/pairs/{pair.id}/rupture", {**rupture, "reopen_request": 1})
     assert strict.status_code == 422
     world.request.status = RequestStatus.CLOSED
@@ -353,9 +354,9 @@ def test_both_sides_see_a_broken_contract_with_its_day_and_nothing_more(
     assert person.email in _card(_read(employer.get(offer_page)), pair.id)
     assert "Adresse électronique" in _card(_read(candidate.get("/candidat/")), pair.id)
 
-    ops.break_contract(session, pair, Actor.user(world.coordinator), date.today(), "Démission")
+    ops.break_contract(session, pair, Actor.user(world.coordinator), local_today(), "Démission")
     session.commit()
-    broken = f"Contrat rompu le {date_fr(date.today())}"
+    broken = f"Contrat rompu le {date_fr(local_today())}"
     mine_page = _read(candidate.get("/candidat/"))
     mine = _card(mine_page, pair.id)
     assert broken in mine and world.offer.site.employer.name in mine
@@ -392,7 +393,7 @@ def test_a_rupture_understood_on_the_pages_and_on_the_dashboard(
     assert "Aucune raison de santé n'est demandée." in form
     rupture = {
         "depuis": "contract_signed",
-        "broken_on": date.today().isoformat(),
+        "broken_on": local_today().isoformat(),
         "broken_by": "mutual",
         "broken_cause": "metier",
         "broken_after_trial": "non",

@@ -21,6 +21,7 @@ from data import mail
 from data.mail import links as links_module
 from data.mail.render import environment as mail_environment
 from data.models import SuggestionStatus
+from data.operations._common import local_today
 from data.presentation import FILTERS, GLOBALS, LABELS, date_fr, formatters, km, label
 from data.presentation import labels as labels_module
 from data.presentation import reasons as reasons_module
@@ -61,7 +62,7 @@ def test_pages_and_mails_get_the_very_same_filters_and_globals(app: Flask) -> No
 def test_a_distance_and_a_date_read_the_same_on_the_page_and_in_the_mail(
     app: Flask, session: Session, world: World, tmp_path: Path
 ) -> None:
-    start = date(date.today().year + 1, 3, 1)  # the 1st: « 1er mars »
+    start = date(local_today().year + 1, 3, 1)  # the 1st: « 1er mars »
     world.suggestion.distance_km = NEAR_KM
     world.offer.start_date = start
     session.commit()
@@ -163,7 +164,7 @@ def test_the_public_offers_say_the_first_of_the_month_as_the_mails_do(
     app: Flask, session: Session, world: World
 ) -> None:
     """« début le 1 août 2027 » once on pages, « 1er août » in mails: one formatter now."""
-    world.offer.start_date = date(date.today().year + 1, 8, 1)
+    world.offer.start_date = date(local_today().year + 1, 8, 1)
     session.commit()
     page = app.test_client().get("/offres").text
     assert f"début le 1er août {world.offer.start_date.year}" in page

@@ -11,7 +11,7 @@ import doctest
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from data import jobruns, standing
 from data import operations as ops
 from data.actor import SYSTEM
 from data.models import Offer, Request, Role, SuggestionStatus, User, utcnow
+from data.operations._common import local_today
 from data.platform_settings import ReviewRule, set_review_rule
 from data.standing import Status
 from tests.data import factories as f
@@ -95,7 +96,7 @@ def _broken(session: Session, c: Candidacy) -> None:
     """A signed contract broke off, the request left matched (not made active by the rupture)."""
     pair = f.make_suggestion(session, c.request, c.offer, status=S.INTERVIEW)
     ops.mark_contract_signed(session, pair, SYSTEM)
-    ops.break_contract(session, pair, SYSTEM, date.today(), None, cause="other_job")
+    ops.break_contract(session, pair, SYSTEM, local_today(), None, cause="other_job")
 
 
 def _stage(status: SuggestionStatus) -> Callable[[Session, Candidacy], None]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import KitTemplate, WelcomeKit, WelcomeKitItem
+from data.operations._common import local_today
 from tests.web.conftest import World, pdf_text, post, sign_in
 
 SCRIPT = "<script>alert('x')</script>"
@@ -34,7 +35,7 @@ def _plan(app: Flask, world: World, session: Session, start: date) -> WelcomeKit
 def test_from_the_planned_signature_to_the_structure_ticking_and_its_pdf(
     app: Flask, world: World, session: Session
 ) -> None:
-    start = date.today() + timedelta(days=3)
+    start = local_today() + timedelta(days=3)
     staff = sign_in(app.test_client(), world.coordinator)
     pair_page = staff.get(f"/coordination/suggestions/{world.suggestion.id}").get_data(as_text=True)
     assert "Marquer la signature prévue" in pair_page
@@ -86,7 +87,7 @@ def test_from_the_planned_signature_to_the_structure_ticking_and_its_pdf(
 def test_the_apprentice_reads_their_booklet_and_its_pdf_without_the_checklist(
     app: Flask, world: World, session: Session
 ) -> None:
-    kit = _plan(app, world, session, date.today() + timedelta(days=20))
+    kit = _plan(app, world, session, local_today() + timedelta(days=20))
     me = sign_in(app.test_client(), world.candidate_user)
     dashboard = me.get("/candidat/").get_data(as_text=True)
     assert "Mon livret d'accueil" in dashboard
@@ -114,7 +115,7 @@ def test_a_template_edit_is_sanitised_on_pages_and_in_the_pdf_and_restorable(
     assert SCRIPT not in preview.get_data(as_text=True)
     saved = post(staff, url, {"title": "Le premier jour", "body": body, "action": "enregistrer"})
     assert saved.status_code == 302
-    kit = _plan(app, world, session, date.today() + timedelta(days=20))
+    kit = _plan(app, world, session, local_today() + timedelta(days=20))
     me = sign_in(app.test_client(), world.candidate_user)
     page = me.get(f"/candidat/kits/{kit.id}").get_data(as_text=True)
     assert "<strong>à 9 h</strong>" in page
@@ -170,14 +171,14 @@ def test_a_checklist_template_takes_its_due_rule_and_refuses_bad_ones_in_french(
 def test_the_coordinators_overdue_list_and_bad_dates_for_a_planned_signature(
     app: Flask, world: World, session: Session
 ) -> None:
-    kit = _plan(app, world, session, date.today() - timedelta(days=10))
+    kit = _plan(app, world, session, local_today() - timedelta(days=10))
     staff = sign_in(app.test_client(), world.coordinator)
     nav = staff.get("/coordination/").get_data(as_text=True)
     assert "/coordination/kits/retards" in nav
     page = unescape(staff.get("/coordination/kits/retards").get_data(as_text=True))
     late = session.scalars(
         select(WelcomeKitItem).where(
-            WelcomeKitItem.kit_id == kit.id, WelcomeKitItem.due_on < date.today()
+            WelcomeKitItem.kit_id == kit.id, WelcomeKitItem.due_on < local_today()
         )
     ).all()
     assert late
