@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import ConsoleMessage, Page, Request, expect
 from sqlalchemy.orm import Session
 
 from data import auth
@@ -48,7 +48,13 @@ def _watch(tab: Page) -> list[str]:
 
     tab.on("console", note)
     tab.on("pageerror", lambda error: problems.append(str(error)))
-    tab.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+
+    def failed(request: Request) -> None:
+        # A load the next navigation cancels (the favicon, say) is aborted, not refused.
+        if request.failure != "net::ERR_ABORTED":
+            problems.append(f"failed: {request.url} ({request.failure})")
+
+    tab.on("requestfailed", failed)
     return problems
 
 
