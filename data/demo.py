@@ -589,7 +589,9 @@ def begin_demo(session: Session, *, seed: int, today: date | None) -> DemoClock 
     if session.get(Commune, "01053") is None:
         raise Conflict("Chargez d'abord les données de référence (communes).")
     today = today or datetime.now(PARIS).date()
-    base = datetime.combine(today, time(9, 0), PARIS).astimezone(UTC)
+    # Never after now: a row stamped in the future would hide every real change made before
+    # that time from the re-matching job's watermark (a demo loaded before 9:00 in France).
+    base = min(datetime.combine(today, time(9, 0), PARIS).astimezone(UTC), datetime.now(UTC))
     return DemoClock(random.Random(seed), today, base)
 
 
