@@ -40,7 +40,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, event, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from data.models import (
@@ -57,9 +56,12 @@ from data.models import (
 from data.recompute import (
     DECIDED_COLUMNS,
     RECOMPUTE_LOCK_KEY,
+    SUGGESTION_PAIRS,
     centre_inputs,
     engine_id,
     housing_inputs,
+    insert_pairs,
+    make_stale,
     match_values,
     named_masters,
     read_offers,
@@ -129,14 +131,13 @@ def try_turn(session: Session, key: int = RECOMPUTE_LOCK_KEY) -> bool:
 class _Side:
     """One side of the pairs (requests or offers): how to read it and where its lists live."""
 
-    name: str
     key: InstrumentedAttribute[int]  # the suggestion's column naming this side
     flag: InstrumentedAttribute[bool]  # the pair is in this side's list
     model: type[Any]
 
 
-_REQUESTS = _Side("request", Suggestion.request_id, Suggestion.in_request_list, Request)
-_OFFERS = _Side("offer", Suggestion.offer_id, Suggestion.in_offer_list, Offer)
+_REQUESTS = _Side(Suggestion.request_id, Suggestion.in_request_list, Request)
+_OFFERS = _Side(Suggestion.offer_id, Suggestion.in_offer_list, Offer)
 
 
 def _other(side: _Side) -> _Side:
@@ -361,7 +362,7 @@ def _step(ctx: _Context, side: _Side, record_id: int) -> None:
     """Handle one changed record of ``side`` (see the module docstring)."""
     session, k = ctx.session, ctx.top_k
     other = _other(side)
-    own_flag, other_flag = _flag(side), _flag(other)
+    own_flag, other_flag = side.flag.key, other.flag.key
     ctx.inputs(side).pop(record_id, None)  # read again: it changed
     found = ctx.read(side, side.model.id == record_id)
     own: Ranked = []
@@ -442,7 +443,7 @@ def _list_again(
     they differ from what is stored."""
     ctx.report.recomputed_lists += len(again)
     other = _other(side)
-    other_flag = _flag(other)
+    other_flag = other.flag.key
     known = ctx.inputs(other)
     unread = [p for p in again if p not in known]
     if unread:  # out of the changed record's reach now: read them
@@ -466,10 +467,6 @@ def _list_again(
 def _partner(row: _Row, side: _Side) -> int:
     """The id of ``side`` in this row."""
     return row.request_id if side is _REQUESTS else row.offer_id
-
-
-def _flag(side: _Side) -> str:
-    return "in_request_list" if side is _REQUESTS else "in_offer_list"
 
 
 def _pair(side: _Side, record_id: int, partner: int) -> tuple[int, int]:
@@ -517,7 +514,7 @@ def _write(
                 scored.add(key)
     matches = ctx.score(scored)
     stored = _stored_values(session, [known[key].id for key in matches if key in known])
-    inserts: list[dict[str, Any]] = []
+    inserts: dict[tuple[int, int], dict[str, Any]] = {}
     updates: list[dict[str, Any]] = []
     stale_ids: list[int] = []
     for key in sorted(changes.keys() | scored):
@@ -529,7 +526,7 @@ def _write(
             values = {}  # the same numbers: most pairs of a changed record keep theirs
         if current is None:
             if m is not None and _listed(None, wanted):
-                inserts.append(_new_row(key, values | wanted, ctx.now))
+                inserts[key] = values | wanted
             continue
         if (
             not _listed(current, wanted)
@@ -541,24 +538,11 @@ def _write(
         changed = {f: v for f, v in wanted.items() if getattr(current, f) != v}
         if values or changed:
             updates.append({"id": current.id, **values, **changed, "updated_at": ctx.now})
-    if inserts:
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
-        stmt = insert(Suggestion).on_conflict_do_nothing(index_elements=["request_id", "offer_id"])
-        ctx.report.created += len(session.execute(stmt.returning(Suggestion.id), inserts).all())
+    ctx.report.created += insert_pairs(session, SUGGESTION_PAIRS, inserts, now=ctx.now)
     if updates:
         session.execute(update(Suggestion), updates)
         ctx.report.updated += len(updates)
-    for i in range(0, len(stale_ids), _CHUNK):
-        chunk = stale_ids[i : i + _CHUNK]
-        session.execute(
-            update(Suggestion)
-            .where(Suggestion.id.in_(chunk), Suggestion.status == SuggestionStatus.PROPOSED)
-            .values(stale=True, updated_at=ctx.now)
-            .execution_options(synchronize_session=False)
-        )
-        ctx.report.staled += len(chunk)
+    ctx.report.staled += make_stale(session, SUGGESTION_PAIRS, stale_ids, now=ctx.now)
 
 
 def _stored_values(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -574,19 +558,6 @@ def _stored_values(session: Session, ids: Sequence[int]) -> dict[int, dict[str, 
         ):
             out[row_id] = dict(zip(names, values, strict=True))
     return out
-
-
-def _new_row(key: tuple[int, int], values: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {
-        "request_id": key[0],
-        "offer_id": key[1],
-        **values,
-        "origin": SuggestionOrigin.ENGINE,
-        "status": SuggestionStatus.PROPOSED,
-        "created_at": now,
-        "updated_at": now,
-        "status_changed_at": now,
-    }
 
 
 def _index(side: _Side) -> int:

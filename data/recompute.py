@@ -93,6 +93,8 @@ __all__ = [
     "PairTable",
     "SUGGESTION_PAIRS",
     "write_pairs",
+    "insert_pairs",
+    "make_stale",
     "take_turn",
     "shipped_referential",
     "training_records",
@@ -642,14 +644,14 @@ def plan_suggestions(
         requests, offers, ref, p, top_k=top_k, centres=centres, housing=housing, tutors=tutors
     )
     pairs: dict[tuple[int, int], Match] = {}
-    in_lists: dict[tuple[int, int], tuple[bool, bool]] = {}
-    for side, lists in enumerate((result.by_request, result.by_offer)):
+    held: tuple[set[tuple[int, int]], set[tuple[int, int]]] = (set(), set())
+    for listed_by, lists in zip(held, (result.by_request, result.by_offer), strict=True):
         for key in lists:
             for m in lists[key]:
                 pair = (int(m.request_id), int(m.offer_id))
                 pairs.setdefault(pair, m)
-                was = in_lists.get(pair, (False, False))
-                in_lists[pair] = (True, was[1]) if side == 0 else (was[0], True)
+                listed_by.add(pair)
+    in_lists = {pair: (pair in held[0], pair in held[1]) for pair in pairs}
     decided = _decided_pairs(session, requests, offers, pairs)
     scored_pairs = score_pairs(
         requests, offers, decided, ref, p, centres=centres, housing=housing, tutors=tutors
@@ -759,41 +761,69 @@ def write_pairs(
             or_(model.stale.is_(False), model.stale.is_(None)),
         )
     ).all()
-    new_rows: list[dict[str, Any]] = []
+    new_rows: dict[tuple[int, int], dict[str, Any]] = {}
     updates: list[dict[str, Any]] = []
     for (a, b), values in sorted(rows.items()):
         row_id = existing.get((a, b))
         if row_id is None:
-            new_rows.append(
-                {
-                    table.left: a,
-                    table.right: b,
-                    **values,
-                    "origin": table.engine,
-                    "status": table.proposed,
-                    "created_at": now,
-                    "updated_at": now,
-                    "status_changed_at": now,
-                }
-            )
+            new_rows[(a, b)] = values
         else:
             updates.append({"id": row_id, **values, "updated_at": now})
     keep = set(listed)
     stale_ids = sorted(row[0] for row in proposed if (row[1], row[2]) not in keep)
-    created = staled = 0
-    if new_rows:
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
-        stmt = (
-            insert(model)
-            .on_conflict_do_nothing(index_elements=[table.left, table.right])
-            .returning(model.id)
-        )
-        created = len(session.execute(stmt, new_rows).all())
+    created = insert_pairs(session, table, new_rows, now=now)
     if updates:
         session.execute(update(model), updates)
-    for chunk in _chunks(stale_ids):
+    staled = make_stale(session, table, stale_ids, now=now)
+    # Bulk statements bypass the identity map: reload any row of the table the session holds.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model):
+            session.expire(obj)
+    session.flush()
+    return created, len(updates), staled
+
+
+def insert_pairs(
+    session: Session,
+    table: PairTable,
+    rows: dict[tuple[int, int], dict[str, Any]],
+    *,
+    now: datetime,
+) -> int:
+    """Insert the engine's new pairs, proposed, with their values; return how many were.
+
+    ``ON CONFLICT DO NOTHING``: a pair someone inserted meanwhile is left as it is.
+    """
+    if not rows:
+        return 0
+    model = table.model
+    new_rows = [
+        {
+            table.left: a,
+            table.right: b,
+            **values,
+            "origin": table.engine,
+            "status": table.proposed,
+            "created_at": now,
+            "updated_at": now,
+            "status_changed_at": now,
+        }
+        for (a, b), values in sorted(rows.items())
+    ]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(model)
+        .on_conflict_do_nothing(index_elements=[table.left, table.right])
+        .returning(model.id)
+    )
+    return len(session.execute(stmt, new_rows).all())
+
+
+def make_stale(session: Session, table: PairTable, ids: Sequence[int], *, now: datetime) -> int:
+    """Make these pairs stale, those still proposed; return how many were."""
+    model = table.model
+    staled = 0
+    for chunk in _chunks(ids):
         result = session.execute(
             update(model)
             .where(model.id.in_(chunk), model.status == table.proposed)
@@ -801,12 +831,7 @@ def write_pairs(
             .execution_options(synchronize_session=False)
         )
         staled += rows_changed(result)
-    # Bulk statements bypass the identity map: reload any row of the table the session holds.
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, model):
-            session.expire(obj)
-    session.flush()
-    return created, len(updates), staled
+    return staled
 
 
 def apply_plan(
