@@ -83,13 +83,15 @@ ONE_BY_ONE = 300
 _AUDITED = ("housing_resource",)
 
 
-def _latest_change(session: Session) -> datetime | None:
-    latest = [session.scalar(select(func.max(column))) for column in _WATCHED]
-    latest.append(
-        session.scalar(select(func.max(AuditEntry.at)).where(AuditEntry.object_type.in_(_AUDITED)))
+def _latest_changes(session: Session) -> dict[Any, datetime | None]:
+    """The latest stamp of each watched column, and of the audited changes (key ``"audit"``)."""
+    latest: dict[Any, datetime | None] = {
+        column: session.scalar(select(func.max(column))) for column in _WATCHED
+    }
+    latest["audit"] = session.scalar(
+        select(func.max(AuditEntry.at)).where(AuditEntry.object_type.in_(_AUDITED))
     )
-    stamps = [t for t in latest if t is not None]
-    return max(stamps) if stamps else None
+    return latest
 
 
 def _read_watermark(session: Session) -> datetime | None:
@@ -112,29 +114,19 @@ def _write_watermark(session: Session, latest: datetime | None, now: datetime) -
         row.updated_at = now
 
 
-def _changed_since(session: Session, mark: datetime) -> tuple[list[int], list[int]] | None:
+def _changed_since(
+    session: Session, latest: dict[Any, datetime | None], mark: datetime
+) -> tuple[list[int], list[int]] | None:
     """The offers and requests changed since ``mark``, if nothing else the engine reads did
-    and they are few enough to re-match one by one; None when a full recomputation is due."""
-    others = [column for column in _WATCHED if column not in _ONE_BY_ONE]
-    for column in others:
-        latest = session.scalar(select(func.max(column)))
-        if latest is not None and latest > mark:
-            return None
-    audited = session.scalar(
-        select(func.max(AuditEntry.at)).where(AuditEntry.object_type.in_(_AUDITED))
-    )
-    if audited is not None and audited > mark:
+    (``latest``: :func:`_latest_changes`) and they are few enough to re-match one by one; None
+    when a full recomputation is due."""
+    if any(t is not None and t > mark for c, t in latest.items() if c not in _ONE_BY_ONE):
         return None
     changed: list[list[int]] = []
     for column in _ONE_BY_ONE:
         model = column.class_
-        changed.append(
-            list(
-                session.scalars(
-                    select(model.id).where(column > mark).order_by(model.id).limit(ONE_BY_ONE + 1)
-                )
-            )
-        )
+        stmt = select(model.id).where(column > mark).order_by(model.id).limit(ONE_BY_ONE + 1)
+        changed.append(list(session.scalars(stmt)))
     offers, requests = changed
     if len(offers) + len(requests) > ONE_BY_ONE:
         return None
@@ -152,11 +144,13 @@ def rematch(
     when only they changed (:mod:`data.incremental`), else everything; everything if ``full``."""
     at = clock(now)
     with read_session(session_factory) as s:
-        latest = _latest_change(s)
+        stamps = _latest_changes(s)
+        known = [t for t in stamps.values() if t is not None]
+        latest = max(known) if known else None
         mark = _read_watermark(s)
         if not full and mark is not None and (latest is None or latest <= mark):
             return {"skipped": 1}
-        changed = None if full or mark is None else _changed_since(s, mark)
+        changed = None if full or mark is None else _changed_since(s, stamps, mark)
         plan = plan_suggestions(s, top_k=TOP_K) if changed is None else None
     if plan is None:
         assert changed is not None
