@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
@@ -84,6 +84,18 @@ def _priority_request() -> ColumnElement[bool]:
     )
 
 
+_Stmt = TypeVar("_Stmt", bound="Select[*tuple[Any, ...]]")
+
+
+def _of_priority_offers(stmt: _Stmt) -> _Stmt:
+    """``stmt`` (on suggestions) restricted to the pairs of offers of the priority métiers."""
+    return (
+        stmt.join(Offer, Offer.id == Suggestion.offer_id)
+        .join(Metier, Metier.code == Offer.metier_code)
+        .where(Metier.priority.is_(True))
+    )
+
+
 def review_count(session: Session, *, priority_only: bool = False) -> int:
     """Count the suggestions awaiting review (the review rule of ``data.models``), of offers of
     the priority métiers only when ``priority_only``."""
@@ -123,11 +135,7 @@ def pairs_by_status(
         Suggestion.status.in_(PAIR_STATUSES)
     )
     if priority_only:
-        stmt = (
-            stmt.join(Offer, Offer.id == Suggestion.offer_id)
-            .join(Metier, Metier.code == Offer.metier_code)
-            .where(Metier.priority.is_(True))
-        )
+        stmt = _of_priority_offers(stmt)
     pairs = dict(session.execute(stmt.group_by(Suggestion.status)).all())
     return [(s, pairs.get(s, 0)) for s in PAIR_STATUSES]
 
@@ -156,11 +164,7 @@ def contract_counts(session: Session, *, priority_only: bool = False) -> tuple[i
         Suggestion.status.in_(SIGNED_STATUSES)
     )
     if priority_only:
-        stmt = (
-            stmt.join(Offer, Offer.id == Suggestion.offer_id)
-            .join(Metier, Metier.code == Offer.metier_code)
-            .where(Metier.priority.is_(True))
-        )
+        stmt = _of_priority_offers(stmt)
     signed, broken_off = session.execute(stmt).one()
     return int(signed), int(broken_off)
 
