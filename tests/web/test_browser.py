@@ -271,6 +271,14 @@ def test_pages_have_no_serious_accessibility_violation(live, page: Page, session
     assert failures == []
 
 
+def _clear_session(page: Page) -> None:
+    """Sign the browser out: leave the page first, so that no request still in flight
+    (a favicon, a redirect's last load) sets the previous person's cookie again after
+    the cookies are cleared; then clear them."""
+    page.goto("about:blank")
+    page.context.clear_cookies()
+
+
 def _set_session(page: Page, app: Flask, base: str, user) -> None:  # type: ignore[no-untyped-def]
     """Give the browser a signed session cookie for ``user``, as sign-in would."""
     import time
@@ -282,7 +290,7 @@ def _set_session(page: Page, app: Flask, base: str, user) -> None:  # type: igno
     value = serializer.dumps(
         {"uid": user.id, "sv": user.session_version, "t": int(time.time()), "_permanent": True}
     )
-    page.context.clear_cookies()
+    _clear_session(page)
     page.context.add_cookies(
         [{"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": base}]
     )

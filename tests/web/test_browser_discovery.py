@@ -25,6 +25,7 @@ from data.operations import discovery as ops
 from data.operations._common import local_today
 from tests.data import factories as f
 from tests.web.test_browser import (  # noqa: F401  (fixtures)
+    _clear_session,
     _set_session,
     _violations,
     browser,
@@ -121,7 +122,7 @@ def test_a_discovery_from_the_ask_to_the_feedback_and_the_request(
     assert link is not None
 
     # Answered by the link, signed out.
-    page.context.clear_cookies()
+    _clear_session(page)
     page.goto(link.group(0))
     expect(page.get_by_role("heading", level=1)).to_have_text("Votre découverte du métier")
     page.get_by_role("button", name="Envoyer mes réponses").click()

@@ -16,6 +16,7 @@ from data.models import Role
 from data.operations import library as ops
 from tests.data import factories as f
 from tests.web.test_browser import (  # noqa: F401  (fixtures)
+    _clear_session,
     _set_session,
     _violations,
     browser,
@@ -63,7 +64,7 @@ def test_a_coordinator_publishes_and_a_reader_finds_it(
     expect(page.get_by_role("cell", name="Modalités de stage en EHPAD", exact=True)).to_be_visible()
 
     # A reader, not signed in, searches without accents and opens it.
-    page.context.clear_cookies()
+    _clear_session(page)
     page.goto(base + "/")
     page.get_by_role("navigation", name="Menu principal").get_by_role(
         "link", name="Mallette"
