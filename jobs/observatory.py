@@ -2,8 +2,9 @@
 
 Each night (and when the scheduler starts), :func:`data.observatory.snapshots.take_snapshots`
 stores every month from the platform's first record to the last closed month that has no
-snapshot yet, in one transaction; a month stored is never recomputed, so its figures outlive the
-retention job's anonymisation and the deletion of records. It runs before the retention job.
+snapshot yet, in one transaction, so that its figures outlive the retention job's
+anonymisation; when it stores a month, it revises the figures dated by a day people enter
+(contracts, discovery days) of the twelve months stored before. It runs before the retention job.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ JOB_ID = "observatory"
 def snapshot_observatory(
     session_factory: sessionmaker[Session], mailer: Mailer, now: datetime | None = None
 ) -> dict[str, int]:
-    """Store the closed months not stored yet; return how many months and figures."""
+    """Store the closed months not stored yet and revise the months before; return the counts."""
     del mailer  # no mail: the figures are read on the observatory's pages
     counts: Counter[str] = Counter()
     with session_factory.begin() as s:
         stored = take_snapshots(s, now=clock(now))
     counts["observatory_months"] = stored["months"]
     counts["observatory_figures"] = stored["figures"]
+    counts["observatory_revised"] = stored["revised"]
     return summary(counts)

@@ -58,6 +58,7 @@ from data.queries.coordination import (
 )
 
 __all__ = [
+    "DATED",
     "FLOWS",
     "FUNNEL",
     "INDICATORS",
@@ -71,6 +72,7 @@ __all__ = [
     "Indicator",
     "Kind",
     "OperationalFigures",
+    "dated_figures",
     "first_day",
     "monthly_figures",
     "months_between",
@@ -401,25 +403,64 @@ class MonthFigures:
         return sum(self.flows.get(key, Counter()).values())
 
 
-def monthly_figures(session: Session, months: Iterable[date]) -> dict[date, MonthFigures]:
-    """Compute every flow and median of each month in ``months`` (first days) from the records."""
-    wanted = sorted({first_day(m) for m in months})
-    result = {m: MonthFigures(m, {k: Counter() for k in FLOWS}) for m in wanted}
-    if not wanted:
-        return result
-    lo, _ = _bounds(wanted[0])
-    _, hi = _bounds(wanted[-1])
-    day_lo, day_hi = _local_day(lo), _local_day(hi)
+#: The flows and medians dated by a day that people enter (a contract's signing, start or break,
+#: a discovery's last day) rather than by the moment it is recorded: they may be recorded after
+#: their month is stored, so the stored months are revised (:mod:`.snapshots`).
+DATED = (
+    "contracts_signed",
+    "contracts_broken",
+    "running_45_days",
+    "running_6_months",
+    "discovery_done",
+    "discovery_then_request",
+    "days_to_contract",
+    "distance_to_contract",
+)
+
+
+class _Months:
+    """The months computed at once: their figures, their bounds, and ``add`` to count an event."""
+
+    def __init__(self, months: Iterable[date], keys: tuple[str, ...]) -> None:
+        wanted = sorted({first_day(m) for m in months})
+        self.result = {m: MonthFigures(m, {k: Counter() for k in keys}) for m in wanted}
+        if wanted:
+            self.lo, _ = _bounds(wanted[0])
+            _, self.hi = _bounds(wanted[-1])
+            self.day_lo, self.day_hi = _local_day(self.lo), _local_day(self.hi)
 
     def add(
-        key: str, when: date | datetime | None, metier: str | None, commune: str | None, n: int = 1
+        self,
+        key: str,
+        when: date | datetime | None,
+        metier: str | None,
+        commune: str | None,
+        n: int = 1,
     ) -> None:
         if when is None:
             return
         day = _local_day(when) if isinstance(when, datetime) else when
-        figures = result.get(first_day(day))
+        figures = self.result.get(first_day(day))
         if figures is not None:
             figures.flows[key][_cell(metier, commune)] += n
+
+
+def dated_figures(session: Session, months: Iterable[date]) -> dict[date, MonthFigures]:
+    """Compute the :data:`DATED` flows and medians of each month in ``months`` from the records."""
+    frame = _Months(months, tuple(k for k in DATED if k in FLOWS))
+    if frame.result:
+        _contract_flows(session, frame.day_lo, frame.day_hi, frame.result, frame.add)
+        _discovery_flows(session, frame.day_lo, frame.day_hi, frame.add)
+    return frame.result
+
+
+def monthly_figures(session: Session, months: Iterable[date]) -> dict[date, MonthFigures]:
+    """Compute every flow and median of each month in ``months`` (first days) from the records."""
+    frame = _Months(months, FLOWS)
+    result = frame.result
+    if not result:
+        return result
+    lo, hi, add = frame.lo, frame.hi, frame.add
 
     offer_place = (Offer.metier_code, Site.commune_insee)
     for published, metier, commune, places in session.execute(
@@ -446,8 +487,8 @@ def monthly_figures(session: Session, months: Iterable[date]) -> dict[date, Mont
         add("suggestions_made", created, metier, commune)
 
     _stage_flows(session, lo, hi, add)
-    _contract_flows(session, day_lo, day_hi, result, add)
-    _discovery_flows(session, day_lo, day_hi, add)
+    _contract_flows(session, frame.day_lo, frame.day_hi, result, add)
+    _discovery_flows(session, frame.day_lo, frame.day_hi, add)
     return result
 
 

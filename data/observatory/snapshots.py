@@ -2,11 +2,19 @@
 
 :func:`take_snapshots` stores every month from the platform's first record to the last closed
 month that has no snapshot yet (the ``observatory`` job runs it every night; a month is stored
-once, on the first run after it ends, and never recomputed: its figures then outlive the records).
+on the first run after it ends, and its figures then outlive the records).
 Flows and medians are computed from the records of the month; stocks (open places, active
 requests, housing needs) are what stands when the snapshot is taken, so they are stored only for
 the month just closed, never for older months caught up later (the records no longer tell what
 stood then).
+
+Most flows are dated by the moment they are recorded (a request filed, a stage reached), and
+stay as stored. The :data:`~.indicators.DATED` flows and medians are dated by a day people enter
+(a contract signed on 28 October is often recorded in November, a discovery day's outcome after
+the day): when a month is stored, the stored months of the :data:`REVISED_MONTHS` before it get
+these figures again from the records (which the app keeps: pairs, contracts and discovery
+matches are anonymised, never deleted), so that a contract recorded late counts in the month it
+was signed. The figures still change once a month, and a month older than the window is final.
 
 :func:`stored_months` reads the series back as :class:`MonthFigures`, and
 :func:`stored_stocks` the stocks of a month.
@@ -17,19 +25,22 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from data.db import rows_changed
 from data.models import ObservatorySnapshot, Offer, Request, Suggestion
 from data.operations._common import local_today, now_or_utc
 from data.queries.contracts import months_after
 
 from .indicators import (
+    DATED,
     FLOWS,
     MEDIANS,
     STOCKS,
     Cell,
     MonthFigures,
+    dated_figures,
     first_day,
     monthly_figures,
     months_between,
@@ -38,6 +49,7 @@ from .indicators import (
 
 __all__ = [
     "MARKER",
+    "REVISED_MONTHS",
     "first_record_month",
     "flow_total",
     "stored_months",
@@ -47,6 +59,10 @@ __all__ = [
 
 #: The row that says a month was stored (its value: the number of figures stored).
 MARKER = "_snapshot"
+
+#: How many stored months before a newly stored one get their dated figures again: the
+#: observatory's published period.
+REVISED_MONTHS = 12
 
 
 def first_record_month(session: Session) -> date | None:
@@ -69,17 +85,21 @@ def _stored(session: Session) -> set[date]:
 
 
 def take_snapshots(session: Session, *, now: datetime | None = None) -> dict[str, int]:
-    """Store each closed month not stored yet; return how many months and figures were stored."""
+    """Store each closed month not stored yet, and revise the dated figures of the months stored
+    before it; return how many months and figures were stored, and how many months revised."""
     stamp = now_or_utc(now)
     this_month = first_day(local_today(stamp))
     last_closed = months_after(this_month, -1)
     start = first_record_month(session)
-    counts = {"months": 0, "figures": 0}
+    counts = {"months": 0, "figures": 0, "revised": 0}
     if start is None or start > last_closed:
         return counts
-    missing = [m for m in months_between(start, last_closed) if m not in _stored(session)]
+    stored = _stored(session)
+    missing = [m for m in months_between(start, last_closed) if m not in stored]
     if not missing:
         return counts
+    window = months_after(last_closed, -REVISED_MONTHS)
+    counts["revised"] = _revise(session, sorted(m for m in stored if m >= window), stamp)
     figures = monthly_figures(session, missing)
     stocks = stock_figures(session) if last_closed in missing else {}
     for month in missing:
@@ -94,6 +114,41 @@ def take_snapshots(session: Session, *, now: datetime | None = None) -> dict[str
         counts["figures"] += len(rows)
     session.flush()
     return counts
+
+
+def _revise(session: Session, months: list[date], stamp: datetime) -> int:
+    """Store the :data:`DATED` figures of the stored ``months`` again where the records now say
+    otherwise; return how many months changed."""
+    if not months:
+        return 0
+    fresh = dated_figures(session, months)
+    was = stored_months(session, months[0], months[-1])
+    revised = 0
+    for month in months:
+        new, old = fresh[month], was[month]
+        if all(+old.flows[k] == +new.flows[k] for k in new.flows) and all(
+            old.medians[k] == new.medians[k] for k in new.medians
+        ):
+            continue
+        dropped = rows_changed(
+            session.execute(
+                delete(ObservatorySnapshot).where(
+                    ObservatorySnapshot.month == month, ObservatorySnapshot.indicator.in_(DATED)
+                )
+            )
+        )
+        rows = _rows(new, {}, stamp)
+        session.add_all(rows)
+        session.execute(
+            update(ObservatorySnapshot)
+            .where(ObservatorySnapshot.month == month, ObservatorySnapshot.indicator == MARKER)
+            .values(
+                value=ObservatorySnapshot.value + len(rows) - dropped,
+                count=ObservatorySnapshot.count + len(rows) - dropped,
+            )
+        )
+        revised += 1
+    return revised
 
 
 def _rows(

@@ -416,6 +416,7 @@ COUNT_LABELS: dict[str, str] = {
     "mails": "courriels",
     "observatory_months": "mois enregistrés dans l'observatoire",
     "observatory_figures": "chiffres enregistrés dans l'observatoire",
+    "observatory_revised": "mois de l'observatoire révisés (enregistrements après coup)",
     "mails_about_person_emptied": "courriels au sujet de personnes effacées vidés",
     "mails_deleted": "courriels supprimés",
     "mails_to_person_deleted": "courriels à des personnes effacées supprimés",

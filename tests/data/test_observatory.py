@@ -18,7 +18,13 @@ from data.observatory.indicators import (
     operational_figures,
     stock_figures,
 )
-from data.observatory.snapshots import MARKER, stored_months, stored_stocks, take_snapshots
+from data.observatory.snapshots import (
+    MARKER,
+    REVISED_MONTHS,
+    stored_months,
+    stored_stocks,
+    take_snapshots,
+)
 from data.operations import change_suggestion_status
 from data.operations.pairs import undo_last_stage
 from data.queries import review_count
@@ -150,7 +156,7 @@ def test_snapshots_store_each_closed_month_once_and_outlive_the_records(
     counts = take_snapshots(session, now=datetime(2026, 12, 1, 4, 0, tzinfo=UTC))
     assert counts["months"] >= 2
     again = take_snapshots(session, now=datetime(2026, 12, 2, 4, 0, tzinfo=UTC))
-    assert again == {"months": 0, "figures": 0}
+    assert again == {"months": 0, "figures": 0, "revised": 0}
     markers = session.scalar(select(func.count()).where(ObservatorySnapshot.indicator == MARKER))
     assert markers == counts["months"]
     stocks = stored_stocks(session, NOV)
@@ -165,6 +171,79 @@ def test_snapshots_store_each_closed_month_once_and_outlive_the_records(
             assert stored[month].flows[key] == +live[month].flows[key], (month, key)
         assert stored[month].medians == live[month].medians
     assert monthly_figures(session, [NOV])[NOV].total("contracts_signed") == 0
+
+
+def _marker_counts(session: Session) -> dict[date, int]:
+    """What each month's marker says was stored, and what is stored."""
+    rows = session.execute(
+        select(ObservatorySnapshot.month, ObservatorySnapshot.indicator, ObservatorySnapshot.count)
+    ).all()
+    said = {m: n for m, k, n in rows if k == MARKER}
+    found = Counter(m for m, k, _ in rows if k != MARKER)
+    assert said == {m: found[m] for m in said}
+    return said
+
+
+def _signed_after_the_store(session: Session, signed_on: date) -> Suggestion:
+    """The world stored on 1 December, then its other pair's contract recorded, signed on
+    ``signed_on``."""
+    world = _world(session)
+    take_snapshots(session, now=datetime(2026, 12, 1, 4, 0, tzinfo=UTC))
+    other = world["other"]
+    assert isinstance(other, Suggestion)
+    other.status = SuggestionStatus.CONTRACT_SIGNED
+    other.contract_signed_on = signed_on
+    return other
+
+
+def test_a_contract_recorded_after_its_month_is_stored_counts_in_that_month(
+    session: Session,
+) -> None:
+    # Recorded in December: signed on 28 November, started on 1 December.
+    other = _signed_after_the_store(session, date(2026, 11, 28))
+    other.contract_start_on = date(2026, 12, 1)
+    other.distance_km = 7.5
+    session.flush()
+    assert stored_months(session, NOV, NOV)[NOV].total("contracts_signed") == 1
+    assert take_snapshots(session, now=datetime(2026, 12, 20, 4, 0, tzinfo=UTC))["revised"] == 0
+
+    counts = take_snapshots(session, now=datetime(2027, 1, 1, 4, 0, tzinfo=UTC))
+    assert counts["months"] == 1 and counts["revised"] == 1  # November; October unchanged
+    stored = stored_months(session, OCT, NOV)
+    live = monthly_figures(session, [OCT, NOV])
+    assert stored[NOV].total("contracts_signed") == 2
+    assert stored[NOV].medians["distance_to_contract"] == (10.0, 2)
+    for month in (OCT, NOV):
+        assert stored[month].flows == {k: +v for k, v in live[month].flows.items()}, month
+        assert stored[month].medians == live[month].medians
+    _marker_counts(session)
+
+
+def test_a_rupture_recorded_late_takes_back_the_month_it_was_running_in(
+    session: Session,
+) -> None:
+    pair = _world(session)["pair"]
+    assert isinstance(pair, Suggestion)
+    take_snapshots(session, now=datetime(2026, 12, 1, 4, 0, tzinfo=UTC))
+    assert stored_months(session, OCT, OCT)[OCT].total("running_45_days") == 1
+    pair.status = SuggestionStatus.BROKEN
+    pair.broken_on = date(2026, 10, 10)  # before its 45th day, 16 October
+    session.flush()
+    take_snapshots(session, now=datetime(2027, 1, 1, 4, 0, tzinfo=UTC))
+    october = stored_months(session, OCT, OCT)[OCT]
+    assert october.total("running_45_days") == 0 and october.total("contracts_broken") == 1
+    assert october.total("requests_created") == 1  # the other figures stay as stored
+    _marker_counts(session)
+
+
+def test_a_month_older_than_the_revised_window_is_final(session: Session) -> None:
+    _signed_after_the_store(session, date(2026, 10, 28))
+    session.flush()
+    # On 1 December 2027, November 2027 is stored: its window starts in November 2026.
+    late = datetime(2027, 12, 1, 4, 0, tzinfo=UTC)
+    assert date(2027, 11, 1).year * 12 + 11 - (NOV.year * 12 + NOV.month) == REVISED_MONTHS
+    take_snapshots(session, now=late)
+    assert stored_months(session, OCT, OCT)[OCT].total("contracts_signed") == 0
 
 
 def test_the_current_month_is_not_stored_before_it_ends(session: Session) -> None:
