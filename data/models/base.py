@@ -5,12 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "UTCDateTime", "str_enum", "utcnow"]
+__all__ = ["PARIS", "Base", "UTCDateTime", "str_enum", "utcnow"]
+
+#: The Département's own calendar: "today" for start dates and deadlines is the day in France,
+#: and people read dates and hours in France.
+PARIS = ZoneInfo("Europe/Paris")
 
 # Named constraints, so that Alembic migrations can drop and alter them on both engines.
 NAMING_CONVENTION = {

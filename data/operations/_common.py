@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
@@ -16,13 +15,11 @@ from data.actor import Actor, Channel
 from data.db import rows_changed
 from data.errors import NotFound, PermissionDenied, ValidationError
 from data.models import utcnow
+from data.models.base import PARIS
 
 __all__ = ["PARIS", "load", "now_or_utc", "local_today", "unique_guard", "update_if"]
 
 M = TypeVar("M")
-
-# The Département's own calendar: "today" for start dates and deadlines is the day in France.
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def load(session: Session, model: type[M], obj_or_id: M | int, what: str) -> M:

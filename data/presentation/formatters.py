@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
+from data.models.base import PARIS
 from matching.explanations import MONTHS
 
 __all__ = [
@@ -29,8 +29,6 @@ __all__ = [
     "weight",
 ]
 
-#: The time zone in which people read dates and hours.
-PARIS = ZoneInfo("Europe/Paris")
 #: Below this distance, a distance is not worth a number of kilometres.
 NEAR_KM = 1.0
 
