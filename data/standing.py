@@ -6,8 +6,10 @@ the counts behind it. The words are the presentation layer's (``data.presentatio
 
 The status is the first that applies, in this order:
 
-1. the item itself is not looking: a draft, closed, expired or filled offer, or one moderation
-   holds back (waiting for its structure's check, suspended with it, withdrawn); a paused, closed or
+1. the item itself is not looking: a draft, closed, expired or filled offer, one moderation
+   holds back (waiting for its structure's check, suspended with it, withdrawn), or one whose
+   maître d'apprentissage has no place left (``TUTOR_FULL``: the engine proposes it to nobody,
+   :mod:`data.queries.masters`); a paused, closed or
    matched request (a request always has a known métier: the operations refuse one without),
    told apart when its contract broke off since (``CONTRACT_BROKEN``: no contract holds it, the
    person may look again);
@@ -32,7 +34,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +54,7 @@ from data.models import (
     utcnow,
 )
 from data.platform_settings import ReviewRule, get_review_rule, visible_to_parties
+from data.queries.masters import master_capacities
 
 __all__ = [
     "PAIR_STAGES",
@@ -100,6 +103,7 @@ class Status(enum.StrEnum):
     CLOSED = "closed"
     EXPIRED = "expired"
     FILLED = "filled"
+    TUTOR_FULL = "tutor_full"
     PAUSED = "paused"
     MATCHED = "matched"
     CONTRACT_BROKEN = "contract_broken"
@@ -136,7 +140,7 @@ class Standing:
     pairs shown before review; ``in_review`` those a coordinator has yet to review and the rule
     hides. ``minutes`` (status or ``also`` PENDING) is the wait for the next re-matching, None
     when it is overdue. ``review_mode`` is the review rule's mode, ``radius_km`` a request's
-    distance.
+    distance, ``tutor`` the name of an offer's maître d'apprentissage who has no place left.
     """
 
     status: Status
@@ -147,6 +151,7 @@ class Standing:
     minutes: int | None = None
     review_mode: str = "approval"
     radius_km: int | None = None
+    tutor: str | None = None
 
     def holds(self, status: Status) -> bool:
         """Tell whether ``status`` is this item's status or one of those that also hold."""
@@ -322,13 +327,21 @@ def offer_standings(
     last = last_recompute(session)
     minutes = minutes_to_recompute(last, _rematch_interval(config), now)
     counts = _counts(session, rule, Suggestion.offer_id, [o.id for o in offers])
+    named = sorted({o.master_id for o in offers if o.master_id is not None})
+    capacities = (master_capacities(session, named) if named else None) or {}
     result = {}
     for offer in offers:
         end = _OFFER_ENDS.get(offer.status)
         if end is None and offer.places_left < 1:
             end = Status.FILLED
+        full = end is None and capacities.get(offer.master_id or 0) == 0
+        if full:
+            end = Status.TUTOR_FULL
         changed = _waits_for_rematch(offer.updated_at, offer.rematched_at, last)
-        result[offer.id] = _standing(end, counts.get(offer.id, _Counts()), changed, minutes, rule)
+        found = _standing(end, counts.get(offer.id, _Counts()), changed, minutes, rule)
+        if full and offer.master is not None:
+            found = replace(found, tutor=offer.master.name)
+        result[offer.id] = found
     return result
 
 

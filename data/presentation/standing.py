@@ -124,6 +124,12 @@ STANDING_LABELS: dict[str, dict[Status, Callable[[Standing], str]]] = {
         Status.FILLED: lambda s: (
             "Toutes les places sont pourvues : l'offre n'est plus proposée aux candidats."
         ),
+        Status.TUTOR_FULL: lambda s: (
+            f"Le maître d'apprentissage de cette offre, {s.tutor}, n'a plus de place : il ou "
+            "elle encadre déjà autant d'apprentis que la loi le permet. L'offre n'est plus "
+            "proposée aux candidats ; choisissez un autre maître d'apprentissage dans l'offre, "
+            "ou elle le sera de nouveau dès qu'une place se libère."
+        ),
         Status.APPROVED: _stage(
             SuggestionStatus.APPROVED,
             "les coordonnées du candidat vous sont envoyées par courriel et figurent sur la "

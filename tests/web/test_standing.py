@@ -23,8 +23,10 @@ from data import jobruns, standing
 from data import operations as ops
 from data.actor import SYSTEM
 from data.models import Offer, Request, Role, SuggestionStatus, User, utcnow
+from data.operations import masters
 from data.operations._common import local_today
 from data.platform_settings import ReviewRule, set_review_rule
+from data.recompute import recompute_suggestions
 from data.standing import Status
 from tests.data import factories as f
 from tests.web.conftest import make_app, sign_in
@@ -269,6 +271,25 @@ def _offer_proposed(session: Session, o: Offering) -> None:
     rematched(session)
 
 
+def _offer_tutor_full(session: Session, o: Offering) -> None:
+    """The offer names a master who already supervises two apprentices elsewhere; the
+    re-matching then leaves its pair stale (not a « no match »)."""
+    master = masters.create_master(
+        session,
+        o.offer.site.employer,
+        {
+            "name": "Jade Lopez",
+            "role": "Aide-soignante",
+            "diploma": "DEAS",
+            "experience_years": "6",
+            "supervised_elsewhere": "2",
+        },
+    )
+    masters.set_offer_master(session, o.offer, master.id)
+    recompute_suggestions(session)
+    rematched(session)
+
+
 EMPLOYER_CASES: dict[str, tuple[Callable[[Session, Offering], None], list[str]]] = {
     "closed": (
         lambda s, o: ops.close_offer(s, o.offer),
@@ -302,6 +323,14 @@ EMPLOYER_CASES: dict[str, tuple[Callable[[Session, Offering], None], list[str]]]
     "no_match": (
         lambda s, o: rematched(s),
         ["Aucune demande de candidat ne correspond pour l'instant à cette offre."],
+    ),
+    "tutor_full": (
+        _offer_tutor_full,
+        [
+            "Le maître d'apprentissage de cette offre, Jade Lopez, n'a plus de place : il ou elle "
+            "encadre déjà autant d'apprentis que la loi le permet. L'offre n'est plus proposée "
+            "aux candidats"
+        ],
     ),
 }
 
