@@ -89,8 +89,15 @@ class RequestResult:
     unresolved: tuple[str, ...] = ()
     """Texts kept as typed but matching no métier of the referential."""
     notes: tuple[str, ...] = ()
-    """French notes on ambiguous texts (e.g. « AVS » can mean another job)."""
+    """French notes on ambiguous texts newly typed (e.g. « AVS » can mean another job)."""
     resolutions: tuple[Resolution, ...] = ()
+    known_texts: frozenset[str] = frozenset()
+    """The métier texts the request already had before this change: told of before."""
+
+    @property
+    def unresolved_anew(self) -> tuple[str, ...]:
+        """The unresolved texts typed with this change (the page tells of these only)."""
+        return tuple(t for t in self.unresolved if t not in self.known_texts)
 
 
 def split_metier_texts(value: object) -> list[str]:
@@ -252,12 +259,15 @@ def _store_metiers(request: Request, resolutions: list[Resolution]) -> None:
         request.metiers.remove(row)
 
 
-def _result(request: Request, resolutions: list[Resolution]) -> RequestResult:
+def _result(
+    request: Request, resolutions: list[Resolution], known: frozenset[str] = frozenset()
+) -> RequestResult:
     return RequestResult(
         request=request,
         unresolved=tuple(r.text for r in resolutions if r.code is None),
-        notes=tuple(r.note for r in resolutions if r.ambiguous and r.note),
+        notes=tuple(r.note for r in resolutions if r.ambiguous and r.note and r.text not in known),
         resolutions=tuple(resolutions),
+        known_texts=known,
     )
 
 
@@ -351,12 +361,13 @@ def update_request(
     stamp = now_or_utc(now)
     for key, value in values.items():
         setattr(request, key, value)
+    known = frozenset(row.text for row in request.metiers)
     if "metiers" in changes:
         _store_metiers(request, resolutions)
     request.updated_at = stamp
     request.candidate.last_activity_at = stamp
     session.flush()
-    return _result(request, resolutions)
+    return _result(request, resolutions, known)
 
 
 def check_request_transition(request: Request, target: RequestStatus) -> None:

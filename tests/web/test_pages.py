@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from data.models import (
     Role,
     Suggestion,
     SuggestionStatus,
+    User,
 )
 from data.operations._common import local_today
 from tests.data import factories as f
@@ -301,10 +303,15 @@ def test_employer_declines_with_a_reason(app: Flask, world: World, session: Sess
 # --- Candidate space ------------------------------------------------------------------------
 
 
-def test_candidate_creates_a_request_in_free_words(app: Flask, session: Session) -> None:
+def _new_candidate(app: Flask, session: Session) -> tuple[User, FlaskClient]:
+    """A candidate without a request, signed in."""
     user = f.make_user(session, Role.CANDIDATE)
     session.commit()
-    client = sign_in(app.test_client(), user)
+    return user, sign_in(app.test_client(), user)
+
+
+def test_candidate_creates_a_request_in_free_words(app: Flask, session: Session) -> None:
+    user, client = _new_candidate(app, session)
     form = {
         "metier_1": "aide soignante",
         "metier_2": "plombier",
@@ -332,14 +339,34 @@ def test_candidate_creates_a_request_in_free_words(app: Flask, session: Session)
     req = user.candidate.request
     assert req is not None and req.needs_housing and req.max_distance_km == 25
     assert req.metier_codes == ["aide-soignant"]
+    # Told once, when typed: saving the request again does not repeat it.
+    form["max_distance_km"] = "30"
+    again = post(client, "/candidat/demande", form, follow_redirects=True)
+    assert "Votre demande est enregistrée." in again.text
+    assert "gardé tel quel" not in again.text
+
+
+def test_a_note_on_an_ambiguous_metier_is_told_when_typed_not_at_each_save(
+    app: Flask, session: Session
+) -> None:
+    user, client = _new_candidate(app, session)
+    form = {
+        "metier_1": "auxiliaire de vie",
+        "commune": "Bourg-en-Bresse (01053)",
+        "max_distance_km": "25",
+    }
+    note = "désigne le plus souvent l&#39;assistant de vie aux familles"
+    first = post(client, "/candidat/demande", form, follow_redirects=True)
+    assert "Votre demande est enregistrée." in first.text and note in first.text
+    form["max_distance_km"] = "30"
+    again = post(client, "/candidat/demande", form, follow_redirects=True)
+    assert "Votre demande est enregistrée." in again.text and note not in again.text
 
 
 def test_candidate_form_suggests_metiers_for_what_it_does_not_know(
     app: Flask, session: Session
 ) -> None:
-    user = f.make_user(session, Role.CANDIDATE)
-    session.commit()
-    client = sign_in(app.test_client(), user)
+    user, client = _new_candidate(app, session)
     form = {
         "metier_1": "AEPE",
         "metier_2": "zzzz",

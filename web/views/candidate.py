@@ -260,7 +260,7 @@ def edit_request() -> Response | tuple:
         wish.request_id = result.request.id
     session.commit()
     flash("Votre demande est enregistrée.", "success")
-    for text in result.unresolved:
+    for text in result.unresolved_anew:
         flash(
             f"« {text} » est gardé tel quel : la coordination le rattachera à un métier "
             "s'il en désigne un.",
