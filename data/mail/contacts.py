@@ -27,6 +27,7 @@ from data.presentation.formatters import period_fr
 from .compose import default_base_url, queue_mail
 from .links import url
 from .recipients import (
+    Recipient,
     candidate_recipient,
     employer_recipients,
     offer_contact,
@@ -76,6 +77,52 @@ class ContactMails:
     unreached: tuple[str, ...]  # sides with no address: "candidate", "employer"
 
 
+#: One side's mail: who receives it (None: no address), its kind (also its template's name)
+#: and what it says.
+_ToPerson = tuple[Recipient | None, str, dict[str, Any]]
+_ToStructure = tuple[list[Recipient], str, dict[str, Any]]
+
+
+def _queue_to_sides(
+    session: Session,
+    *,
+    key: str,
+    base: str,
+    now: datetime | None,
+    person: _ToPerson | None,
+    structure: _ToStructure | None,
+) -> ContactMails:
+    """Queue one mail to the person and one to each of the structure's recipients, not optional
+    (a side given as None is not told); a side with no address is counted as unreached."""
+    ids: list[int | None] = []
+    unreached: list[str] = []
+    sides: list[tuple[str, _ToStructure | None]] = [(EMPLOYER_SIDE, structure)]
+    if person is not None:  # the person, first: one recipient or none
+        only, kind, values = person
+        sides.insert(0, (CANDIDATE_SIDE, ([] if only is None else [only], kind, values)))
+    for side, mail in sides:
+        if mail is None:
+            continue
+        recipients, kind, values = mail
+        if not recipients:
+            unreached.append(side)
+        for recipient in recipients:
+            ids.append(
+                queue_mail(
+                    session,
+                    recipient,
+                    kind=kind,
+                    key=key,
+                    template=kind,
+                    base_url=base,
+                    now=now,
+                    optional=False,
+                    **values,
+                )
+            )
+    return ContactMails(tuple(i for i in ids if i is not None), tuple(unreached))
+
+
 def queue_contact_mails(
     session: Session,
     pair: Suggestion,
@@ -87,70 +134,45 @@ def queue_contact_mails(
     base = default_base_url(base_url)
     offer, request = pair.offer, pair.request
     site, employer, candidate = offer.site, offer.site.employer, request.candidate
-    key = contact_key(pair.id)
-    ids: list[int | None] = []
-    unreached: list[str] = []
-
-    person = candidate_recipient(session, candidate)
     contact = offer_contact(session, offer)
-    if person is not None:
-        ids.append(
-            queue_mail(
-                session,
-                person,
-                kind=CANDIDATE_KIND,
-                key=key,
-                template="contact_candidate",
-                base_url=base,
-                now=now,
-                optional=False,
-                first_name=candidate.first_name,
-                employer=employer.name,
-                metier=offer.metier.label,
-                commune=site.commune.name,
-                address=site.address,
-                start_date=offer.start_date,
-                contact_name=contact.name,
-                contact_email=contact.email,
-                contact_phone=contact.phone,
-                home_url=url(base, "candidate_home"),
-                # Where the engine houses the candidate, when at a resource near the offer.
-                housing=pair.proposed_housing,
-                housing_km=pair.proposed_housing_km,
-                housing_url=(
-                    None
-                    if pair.proposed_housing_id is None
-                    else url(base, "public_housing", resource_id=pair.proposed_housing_id)
-                ),
-            )
-        )
-    else:
-        unreached.append(CANDIDATE_SIDE)
-    recipients = offer_recipients(session, offer)
-    for recipient in recipients:
-        ids.append(
-            queue_mail(
-                session,
-                recipient,
-                kind=EMPLOYER_KIND,
-                key=key,
-                template="contact_employer",
-                base_url=base,
-                now=now,
-                optional=False,
-                metier=offer.metier.label,
-                site=site.name,
-                commune=site.commune.name,
-                candidate_name=f"{candidate.first_name} {candidate.last_name}",
-                candidate_email=candidate.email,
-                candidate_phone=candidate.phone,
-                candidate_commune=request.commune.name,
-                offer_url=url(base, "employer_offer", offer_id=offer.id),
-            )
-        )
-    if not recipients:
-        unreached.append(EMPLOYER_SIDE)
-    return ContactMails(tuple(i for i in ids if i is not None), tuple(unreached))
+    to_person = {
+        "first_name": candidate.first_name,
+        "employer": employer.name,
+        "metier": offer.metier.label,
+        "commune": site.commune.name,
+        "address": site.address,
+        "start_date": offer.start_date,
+        "contact_name": contact.name,
+        "contact_email": contact.email,
+        "contact_phone": contact.phone,
+        "home_url": url(base, "candidate_home"),
+        # Where the engine houses the candidate, when at a resource near the offer.
+        "housing": pair.proposed_housing,
+        "housing_km": pair.proposed_housing_km,
+        "housing_url": (
+            None
+            if pair.proposed_housing_id is None
+            else url(base, "public_housing", resource_id=pair.proposed_housing_id)
+        ),
+    }
+    to_structure = {
+        "metier": offer.metier.label,
+        "site": site.name,
+        "commune": site.commune.name,
+        "candidate_name": f"{candidate.first_name} {candidate.last_name}",
+        "candidate_email": candidate.email,
+        "candidate_phone": candidate.phone,
+        "candidate_commune": request.commune.name,
+        "offer_url": url(base, "employer_offer", offer_id=offer.id),
+    }
+    return _queue_to_sides(
+        session,
+        key=contact_key(pair.id),
+        base=base,
+        now=now,
+        person=(candidate_recipient(session, candidate), CANDIDATE_KIND, to_person),
+        structure=(offer_recipients(session, offer), EMPLOYER_KIND, to_structure),
+    )
 
 
 def unreached_sides(session: Session, pair: Suggestion) -> tuple[str, ...]:
@@ -188,68 +210,44 @@ def queue_discovery_mails(
     base = default_base_url(base_url)
     day, wish = match.day, match.wish
     site, employer, candidate = day.site, day.employer, wish.candidate
-    key = discovery_key(match.id)
     period = period_fr(day.starts_on, day.ends_on)
-    ids: list[int | None] = []
-    unreached: list[str] = []
-    person = candidate_recipient(session, candidate)
-    if person is not None:
-        ids.append(
-            queue_mail(
-                session,
-                person,
-                kind=DISCOVERY_CANDIDATE_KIND,
-                key=key,
-                template="discovery_candidate",
-                base_url=base,
-                now=now,
-                optional=False,
-                first_name=candidate.first_name,
-                employer=employer.name,
-                metier=day.metier.label,
-                period=period,
-                site=site.name,
-                address=site.address,
-                commune=site.commune.name,
-                meeting_time=day.meeting_time.strftime("%H:%M") if day.meeting_time else None,
-                meeting_place=day.meeting_place,
-                host=", ".join(p for p in (day.host_name, day.host_role) if p),
-                contact_name=employer.contact_name,
-                contact_email=employer.contact_email,
-                contact_phone=employer.contact_phone,
-                what_to_bring=day.what_to_bring,
-                home_url=url(base, "candidate_discovery"),
-                metier_url=url(base, "public_metier", code=day.metier_code),
-            )
-        )
-    else:
-        unreached.append(CANDIDATE_SIDE)
-    recipients = employer_recipients(session, employer)
-    for recipient in recipients:
-        ids.append(
-            queue_mail(
-                session,
-                recipient,
-                kind=DISCOVERY_EMPLOYER_KIND,
-                key=key,
-                template="discovery_employer",
-                base_url=base,
-                now=now,
-                optional=False,
-                metier=day.metier.label,
-                period=period,
-                site=site.name,
-                commune=site.commune.name,
-                candidate_name=f"{candidate.first_name} {candidate.last_name}",
-                candidate_email=candidate.email,
-                candidate_phone=candidate.phone,
-                minor=wish.age_band == AgeBand.UNDER_18,
-                day_url=url(base, "employer_discovery_day", day_id=day.id),
-            )
-        )
-    if not recipients:
-        unreached.append(EMPLOYER_SIDE)
-    return ContactMails(tuple(i for i in ids if i is not None), tuple(unreached))
+    to_person = {
+        "first_name": candidate.first_name,
+        "employer": employer.name,
+        "metier": day.metier.label,
+        "period": period,
+        "site": site.name,
+        "address": site.address,
+        "commune": site.commune.name,
+        "meeting_time": day.meeting_time.strftime("%H:%M") if day.meeting_time else None,
+        "meeting_place": day.meeting_place,
+        "host": ", ".join(p for p in (day.host_name, day.host_role) if p),
+        "contact_name": employer.contact_name,
+        "contact_email": employer.contact_email,
+        "contact_phone": employer.contact_phone,
+        "what_to_bring": day.what_to_bring,
+        "home_url": url(base, "candidate_discovery"),
+        "metier_url": url(base, "public_metier", code=day.metier_code),
+    }
+    to_structure = {
+        "metier": day.metier.label,
+        "period": period,
+        "site": site.name,
+        "commune": site.commune.name,
+        "candidate_name": f"{candidate.first_name} {candidate.last_name}",
+        "candidate_email": candidate.email,
+        "candidate_phone": candidate.phone,
+        "minor": wish.age_band == AgeBand.UNDER_18,
+        "day_url": url(base, "employer_discovery_day", day_id=day.id),
+    }
+    return _queue_to_sides(
+        session,
+        key=discovery_key(match.id),
+        base=base,
+        now=now,
+        person=(candidate_recipient(session, candidate), DISCOVERY_CANDIDATE_KIND, to_person),
+        structure=(employer_recipients(session, employer), DISCOVERY_EMPLOYER_KIND, to_structure),
+    )
 
 
 def queue_discovery_cancelled_mails(
@@ -277,47 +275,38 @@ def queue_discovery_cancelled_mails(
         "commune": day.site.commune.name,
         "by": by,
     }
-    ids: list[int | None] = []
-    unreached: list[str] = []
-    if by != CANDIDATE_SIDE:
-        person = candidate_recipient(session, candidate)
-        if person is None:
-            unreached.append(CANDIDATE_SIDE)
-        else:
-            ids.append(
-                queue_mail(
-                    session,
-                    person,
-                    kind=DISCOVERY_CANCELLED_CANDIDATE_KIND,
-                    key=key,
-                    template="discovery_cancelled_candidate",
-                    base_url=base,
-                    now=now,
-                    optional=False,
-                    first_name=candidate.first_name,
-                    employer=employer.name,
-                    home_url=url(base, "candidate_discovery"),
-                    **common,
-                )
+    to_person = {
+        "first_name": candidate.first_name,
+        "employer": employer.name,
+        "home_url": url(base, "candidate_discovery"),
+        **common,
+    }
+    to_structure = {
+        "first_name": candidate.first_name if name_the_person else None,
+        "day_url": url(base, "employer_discovery_day", day_id=day.id),
+        **common,
+    }
+    return _queue_to_sides(
+        session,
+        key=key,
+        base=base,
+        now=now,
+        person=(
+            None
+            if by == CANDIDATE_SIDE
+            else (
+                candidate_recipient(session, candidate),
+                DISCOVERY_CANCELLED_CANDIDATE_KIND,
+                to_person,
             )
-    if by != EMPLOYER_SIDE:
-        recipients = employer_recipients(session, employer)
-        if not recipients:
-            unreached.append(EMPLOYER_SIDE)
-        for recipient in recipients:
-            ids.append(
-                queue_mail(
-                    session,
-                    recipient,
-                    kind=DISCOVERY_CANCELLED_EMPLOYER_KIND,
-                    key=key,
-                    template="discovery_cancelled_employer",
-                    base_url=base,
-                    now=now,
-                    optional=False,
-                    first_name=candidate.first_name if name_the_person else None,
-                    day_url=url(base, "employer_discovery_day", day_id=day.id),
-                    **common,
-                )
+        ),
+        structure=(
+            None
+            if by == EMPLOYER_SIDE
+            else (
+                employer_recipients(session, employer),
+                DISCOVERY_CANCELLED_EMPLOYER_KIND,
+                to_structure,
             )
-    return ContactMails(tuple(i for i in ids if i is not None), tuple(unreached))
+        ),
+    )
