@@ -23,6 +23,8 @@ __all__ = [
     "start_run",
     "finish_run",
     "recent_job_runs",
+    "did_work",
+    "notable_runs",
     "last_runs",
     "last_success",
     "close_abandoned_runs",
@@ -185,11 +187,39 @@ def recent_job_runs(session: Session, limit: int = 50, job: str | None = None) -
     return list(session.scalars(stmt))
 
 
-def last_runs(session: Session) -> dict[str, JobRun]:
-    """Return the latest run of each job that ever ran, by job name."""
-    latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
-    runs = session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id))
+def last_runs(session: Session, status: JobRunStatus | None = None) -> dict[str, JobRun]:
+    """Return the latest run of each job that ever ran (with ``status``: of that status), by
+    job name."""
+    latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job)
+    if status is not None:
+        latest = latest.where(JobRun.status == status)
+    found = latest.subquery()
+    runs = session.scalars(select(JobRun).join(found, JobRun.id == found.c.id))
     return {run.job: run for run in runs}
+
+
+#: Counts that say how a run went, not what it did: a run with only these did nothing.
+_NOT_WORK = frozenset({"seconds", "skipped"})
+
+
+def did_work(counts: Mapping[str, Any] | None) -> bool:
+    """Tell whether a job run's counts say it did something (sent, wrote, erased, retried...).
+
+    >>> did_work({"sent": 0, "skipped": 1, "seconds": 0.2}), did_work({"retried": 2})
+    (False, True)
+    """
+    return any(v for k, v in (counts or {}).items() if k not in _NOT_WORK)
+
+
+def notable_runs(session: Session, limit: int = 30, scan: int = 1000) -> list[JobRun]:
+    """Return the latest runs that did something or did not succeed, newest first, among the
+    ``scan`` latest (a frequent job with nothing to do, the sender every minute, would hide
+    the others)."""
+    return [
+        run
+        for run in recent_job_runs(session, limit=scan)
+        if run.status != JobRunStatus.SUCCESS or did_work(run.counts)
+    ][:limit]
 
 
 def last_success(session: Session, job: str) -> JobRun | None:

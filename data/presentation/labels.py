@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from data.jobruns import did_work
 from data.models import (
     RULE_UNITS,
     SITE_HOUSING_KINDS,
@@ -351,7 +352,6 @@ HOUSING_MANAGER_LABELS: dict[str, str] = {
 
 #: French names of the scheduled jobs, for coordinators (``jobs.registry`` declares the jobs).
 JOB_LABELS: dict[str, str] = {
-    "kit_nudges": "Kits d'accueil : points en retard signalés aux structures",
     "sender": "Envoi des messages en attente",
     "rematch": "Suggestions : recalcul après modification des offres ou des demandes",
     "rematch_full": "Suggestions : recalcul complet de la nuit",
@@ -365,6 +365,7 @@ JOB_LABELS: dict[str, str] = {
     "housing_survey_reminders": "Recensement des logements : relance automatique",
     "discovery": "Journées de découverte : propositions, journées faites et questionnaires",
     "checkins": "Suivi des contrats : questionnaires des 15e et 40e jours",
+    "kit_nudges": "Kits d'accueil : points en retard signalés aux structures",
     "observatory": "Observatoire : chiffres des mois écoulés",
 }
 
@@ -467,12 +468,19 @@ COUNT_LABELS: dict[str, str] = {
 
 
 def describe_counts(counts: Mapping[str, Any] | None) -> str:
-    """Return counts in French, in their order.
+    """Return counts in French, in their order, without the zeros; numbers the French way.
 
-    >>> describe_counts({"created": 6, "offers": 66})
-    'suggestions créées : 6, offres : 66'
+    >>> describe_counts({"created": 6, "offers": 1200, "retried": 0, "seconds": 0.0132})
+    'suggestions créées : 6, offres : 1\u202f200, secondes : 0,01'
+    >>> describe_counts({"sent": 0, "seconds": 0.004})
+    'rien à faire'
     """
-    return ", ".join(f"{COUNT_LABELS.get(k, k)} : {v}" for k, v in (counts or {}).items())
+    shown = [
+        f"{COUNT_LABELS.get(k, k)} : {number(v, 2) if isinstance(v, float) else number(v)}"
+        for k, v in (counts or {}).items()
+        if v and (k != "seconds" or did_work(counts))
+    ]
+    return ", ".join(shown) or "rien à faire"
 
 
 #: What each line of a pair's history records (``audit_log.action`` of a suggestion).

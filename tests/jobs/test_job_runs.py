@@ -37,6 +37,7 @@ from data.jobruns import (
     UNEXPECTED,
     close_abandoned_runs,
     failure_message,
+    finish_run,
     recent_job_runs,
     start_run,
 )
@@ -388,3 +389,34 @@ def test_every_count_a_job_records_has_a_french_label() -> None:
 
     keys = set(SendReport().as_dict()) | {"skipped", "created", "updated", "staled", "seconds"}
     assert keys <= set(COUNT_LABELS), keys - set(COUNT_LABELS)
+
+
+def test_the_page_of_tasks_shows_each_job_and_the_runs_that_did_something(
+    committed_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A sender running every minute with nothing to send hides neither last night's jobs
+    nor a failure: each job has its row, and the list of runs leaves out the idle ones."""
+    night = datetime(2026, 3, 2, 2, 15, tzinfo=UTC)
+    with committed_factory.begin() as s:
+        run = start_run(s, "observatory", now=night)
+        finish_run(s, run, counts={"observatory_months": 1, "observatory_figures": 40}, now=night)
+        failed = start_run(s, "rematch", now=night)
+        finish_run(s, failed, error=DB_BUSY, error_id="0badc0de", now=night)
+        busy = start_run(s, "sender", now=night)
+        finish_run(s, busy, counts={"sent": 3, "retried": 1, "seconds": 1.25})
+        for minute in range(60):
+            idle = start_run(s, "sender", now=NOW.replace(minute=minute))
+            finish_run(s, idle, counts={"sent": 0, "retried": 0, "seconds": 0.004})
+        coordinator = make_user(s, Role.COORDINATOR)
+    page = sign_in(_app(committed_factory, tmp_path).test_client(), coordinator).get(
+        "/coordination/taches"
+    )
+    text = unescape(page.get_data(as_text=True))
+    each, _, runs = text.partition("Dernières exécutions des tâches planifiées")
+    assert "mois enregistrés dans l'observatoire : 1, chiffres enregistrés" in each
+    assert "Observatoire : chiffres des mois écoulés" in runs  # it did something
+    assert f"{DB_BUSY} Référence de l'erreur : 0badc0de." in each and "0badc0de" in runs
+    assert "<td>rien à faire</td>" in each  # the sender's last run, at 08:59
+    assert "courriels envoyés : 3, courriels à réessayer : 1, secondes : 1,25" in runs
+    assert "<td>rien à faire</td>" not in runs  # the idle runs are left out
+    assert each.count("Pas encore exécutée.") == len(JOBS_BY_ID) - 3

@@ -29,6 +29,7 @@ from data.models import (
     Suggestion,
     SuggestionStatus,
 )
+from data.models.mail import JobRunStatus
 from data.operations import audit
 from data.operations import checkins as checkin_ops
 from data.operations import employers as employer_ops
@@ -802,7 +803,9 @@ def operations() -> str:
     session = get_session()
     return render_template(
         "coordinator/operations.html",
-        runs=jobruns.recent_job_runs(session, limit=30),
+        runs=jobruns.notable_runs(session),
+        latest=jobruns.last_runs(session),
+        succeeded=jobruns.last_runs(session, JobRunStatus.SUCCESS),
         dead=mail.dead_letters(session, limit=50),
         counts=mail.outbox_counts(session),
     )
