@@ -198,8 +198,11 @@ def last_runs(session: Session, status: JobRunStatus | None = None) -> dict[str,
     return {run.job: run for run in runs}
 
 
-#: Counts that say how a run went, not what it did: a run with only these did nothing.
-_NOT_WORK = frozenset({"seconds", "skipped"})
+#: Counts that say how a run went or what it read, not what it did: a run with only these
+#: did nothing (the discovery job reads every open day each time).
+_NOT_WORK = frozenset(
+    {"seconds", "skipped", "requests", "offers", "discovery_days", "discovery_wishes"}
+)
 
 
 def did_work(counts: Mapping[str, Any] | None) -> bool:
@@ -207,6 +210,8 @@ def did_work(counts: Mapping[str, Any] | None) -> bool:
 
     >>> did_work({"sent": 0, "skipped": 1, "seconds": 0.2}), did_work({"retried": 2})
     (False, True)
+    >>> did_work({"discovery_days": 3, "discovery_wishes": 1})
+    False
     """
     return any(v for k, v in (counts or {}).items() if k not in _NOT_WORK)
 
