@@ -40,7 +40,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, event, func, or_, select, text, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from data.models import (
     Commune,
@@ -68,6 +68,7 @@ from data.recompute import (
     read_requests,
     shipped_referential,
     tutor_inputs,
+    update_rows,
 )
 from matching import (
     HousingResource,
@@ -318,7 +319,8 @@ _ROW_COLUMNS = (
 
 
 def _rows(session: Session, *where: ColumnElement[bool]) -> list[_Row]:
-    return [_Row(*row) for row in session.connection().execute(select(*_ROW_COLUMNS).where(*where))]
+    rows = session.connection().execute(select(*_ROW_COLUMNS).where(*where)).all()
+    return [_Row(*row) for row in rows]
 
 
 def _rows_of(
@@ -339,22 +341,35 @@ def _list_ends(session: Session, side: _Side, ids: Collection[int]) -> dict[int,
     stmt = select(side.key, func.count(), func.min(Suggestion.score)).where(side.flag)
     for i in range(0, len(ordered), _CHUNK):
         chunk = ordered[i : i + _CHUNK]
-        for key, held, lowest in session.connection().execute(
-            stmt.where(side.key.in_(chunk)).group_by(side.key)
+        for key, held, lowest in (
+            session.connection().execute(stmt.where(side.key.in_(chunk)).group_by(side.key)).all()
         ):
             out[key] = (held, lowest)
     return out
 
 
-def _lasts(session: Session, side: _Side, ids: Collection[int]) -> dict[int, tuple[int, float]]:
-    """The last pair (other side's id, score) of each list of ``side`` among ``ids``."""
+def _lasts(session: Session, side: _Side, lowest: dict[int, float]) -> dict[int, tuple[int, float]]:
+    """The last pair (other side's id, score) of each list of ``side`` in ``lowest`` (its lowest
+    score, from :func:`_list_ends`): only the pairs of that score are read, on the list's index."""
     other = _other(side)
     out: dict[int, tuple[int, float]] = {}
-    for row in _rows_of(session, side.key, ids, side.flag):
-        entry = (_partner(row, other), row.score)
-        key = _partner(row, side)
-        if key not in out or _key(entry) > _key(out[key]):
-            out[key] = entry
+    ordered = sorted(lowest)
+    below = aliased(Suggestion)
+    stmt = select(side.key, other.key, Suggestion.score).where(
+        side.flag,
+        Suggestion.score  # a correlated minimum: one step down the list's index
+        == select(func.min(below.score))
+        .where(getattr(below, side.flag.key), getattr(below, side.key.key) == side.key)
+        .scalar_subquery(),
+    )
+    for i in range(0, len(ordered), _CHUNK):
+        chunk = ordered[i : i + _CHUNK]
+        for key, partner, score in (
+            session.connection().execute(stmt.where(side.key.in_(chunk))).all()
+        ):
+            entry = (partner, score)
+            if score == lowest[key] and (key not in out or _key(entry) > _key(out[key])):
+                out[key] = entry
     return out
 
 
@@ -388,7 +403,14 @@ def _step(ctx: _Context, side: _Side, record_id: int) -> None:
     for key in own_now - mine.keys():
         changes.setdefault(key, {})[own_flag] = True
     # ... and the lists of the partners it enters, leaves, or moves in.
-    touched = set(valid) | held_by
+    # A list holding the record where its score did not go down keeps it, and keeps every other
+    # pair (theirs did not move): only the other lists are looked at.
+    steady = {
+        _partner(r, other)
+        for r in mine.values()
+        if r.in_list(other_flag) and valid.get(_partner(r, other), -math.inf) >= r.score
+    }
+    touched = (set(valid) | held_by) - steady
     # The full lists among them, by their lowest score; the last pair of a full list is read
     # only where it decides: the record enters it (the last pair leaves), or ties with it.
     full = {
@@ -401,7 +423,7 @@ def _step(ctx: _Context, side: _Side, record_id: int) -> None:
             return False
         return score == lowest if partner in held_by else score >= lowest
 
-    lasts = _lasts(session, other, [p for p in touched if decided_by_last(p)])
+    lasts = _lasts(session, other, {p: full[p] for p in touched if decided_by_last(p)})
 
     def beats_last(partner: int, entry: tuple[int, float]) -> bool:
         """Whether ``entry`` ranks above the last pair of the partner's list (or it is short)."""
@@ -539,9 +561,7 @@ def _write(
         if values or changed:
             updates.append({"id": current.id, **values, **changed, "updated_at": ctx.now})
     ctx.report.created += insert_pairs(session, SUGGESTION_PAIRS, inserts, now=ctx.now)
-    if updates:
-        session.execute(update(Suggestion), updates)
-        ctx.report.updated += len(updates)
+    ctx.report.updated += update_rows(session, Suggestion, updates)
     ctx.report.staled += make_stale(session, SUGGESTION_PAIRS, stale_ids, now=ctx.now)
 
 

@@ -27,7 +27,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, text, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
@@ -94,6 +94,7 @@ __all__ = [
     "SUGGESTION_PAIRS",
     "write_pairs",
     "insert_pairs",
+    "update_rows",
     "make_stale",
     "take_turn",
     "shipped_referential",
@@ -182,27 +183,33 @@ def read_requests(
     changed offer reads a thousand requests in a few milliseconds.
     """
     # One row per resolved métier of each request, in the candidate's order.
-    rows = session.connection().execute(
-        select(
-            RequestMetier.metier_code,
-            Request.id,
-            Commune.latitude,
-            Commune.longitude,
-            Request.max_distance_km,
-            Request.needs_housing,
-            Request.accepts_relocation,
-            Request.has_licence,
-            Request.available_from,
-            Request.diploma_level,
-            Request.training_centre_id,
-            Request.age_band,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                RequestMetier.metier_code,
+                Request.id,
+                Commune.latitude,
+                Commune.longitude,
+                Request.max_distance_km,
+                Request.needs_housing,
+                Request.accepts_relocation,
+                Request.has_licence,
+                Request.available_from,
+                Request.diploma_level,
+                Request.training_centre_id,
+                Request.age_band,
+            )
+            .join(Request, Request.id == RequestMetier.request_id)
+            .join(Commune, Commune.insee == Request.commune_insee)
+            .where(
+                Request.status == RequestStatus.ACTIVE,
+                RequestMetier.metier_code.is_not(None),
+                *where,
+            )
+            .order_by(RequestMetier.request_id, RequestMetier.position)
         )
-        .join(Request, Request.id == RequestMetier.request_id)
-        .join(Commune, Commune.insee == Request.commune_insee)
-        .where(
-            Request.status == RequestStatus.ACTIVE, RequestMetier.metier_code.is_not(None), *where
-        )
-        .order_by(RequestMetier.request_id, RequestMetier.position)
+        .all()
     )
     out: list[RequestIn] = []
     codes: list[str] = []
@@ -772,8 +779,7 @@ def write_pairs(
     keep = set(listed)
     stale_ids = sorted(row[0] for row in proposed if (row[1], row[2]) not in keep)
     created = insert_pairs(session, table, new_rows, now=now)
-    if updates:
-        session.execute(update(model), updates)
+    update_rows(session, model, updates)
     staled = make_stale(session, table, stale_ids, now=now)
     # Bulk statements bypass the identity map: reload any row of the table the session holds.
     for obj in list(session.identity_map.values()):
@@ -811,12 +817,39 @@ def insert_pairs(
         for (a, b), values in sorted(rows.items())
     ]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(model)
+    columns = model.__table__
+    stmt = (  # Core, not the ORM's bulk insert: a tenth of the time per row
+        insert(columns)
         .on_conflict_do_nothing(index_elements=[table.left, table.right])
-        .returning(model.id)
+        .returning(columns.c.id)
     )
-    return len(session.execute(stmt, new_rows).all())
+    created = 0
+    for group in _by_keys(new_rows).values():  # executemany needs the same keys in every row
+        created += len(session.connection().execute(stmt, group).all())
+    return created
+
+
+def _by_keys(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Group rows by the set of their keys, in order."""
+    out: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(tuple(sorted(row)), []).append(row)
+    return out
+
+
+def update_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> int:
+    """Update rows of ``model`` by id (each dict: ``id`` and the columns it sets); return how
+    many. One executemany per set of columns, in Core: the ORM's bulk update by primary key
+    costs several times as much per row, and the session holds none of these rows."""
+    columns = model.__table__
+    for keys, group in _by_keys(rows).items():
+        stmt = (
+            update(columns)
+            .where(columns.c.id == bindparam("_id"))
+            .values({k: bindparam(k) for k in keys if k != "id"})
+        )
+        session.connection().execute(stmt, [{"_id": row["id"], **row} for row in group])
+    return len(rows)
 
 
 def make_stale(session: Session, table: PairTable, ids: Sequence[int], *, now: datetime) -> int:
@@ -826,7 +859,9 @@ def make_stale(session: Session, table: PairTable, ids: Sequence[int], *, now: d
     for chunk in _chunks(ids):
         result = session.execute(
             update(model)
-            .where(model.id.in_(chunk), model.status == table.proposed)
+            # The status wrapped: a bare ``status = ?`` makes SQLite (without statistics) walk
+            # the status index, every proposed pair, rather than pick the few ids.
+            .where(model.id.in_(chunk), func.coalesce(model.status, None) == table.proposed)
             .values(stale=True, updated_at=now)
             .execution_options(synchronize_session=False)
         )
