@@ -25,6 +25,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, text, update
@@ -182,9 +183,10 @@ def read_requests(
     candidate, never matched. Read as plain rows (no ORM objects): the re-matching of one
     changed offer reads a thousand requests in a few milliseconds.
     """
-    # One row per resolved métier of each request, in the candidate's order.
+    # One row per resolved métier of each request.
     result = session.connection().execute(
         select(
+            RequestMetier.position,
             RequestMetier.metier_code,
             Request.id,
             Commune.latitude,
@@ -203,13 +205,14 @@ def read_requests(
         .where(
             Request.status == RequestStatus.ACTIVE, RequestMetier.metier_code.is_not(None), *where
         )
-        .order_by(RequestMetier.request_id, RequestMetier.position)
     )
-    rows = result.all()  # at once: row by row costs a fetch per row
+    # Fetched at once (row by row costs a fetch per row), and put in the candidate's order
+    # here: SQLite sorted these wide rows in a temporary B-tree, a third of the query's time.
+    rows = sorted(result.all(), key=itemgetter(2, 0))  # (request id, position)
     out: list[RequestIn] = []
     codes: list[str] = []
     values: Any = None
-    for code, *request in rows:
+    for _position, code, *request in rows:
         if values is not None and request[0] != values[0]:
             if codes:
                 out.append(_request_in(values[0], tuple(codes), *values[1:]))
