@@ -338,13 +338,21 @@ def _list_ends(session: Session, side: _Side, ids: Collection[int]) -> dict[int,
     Counted by the database on the list's index: the lists themselves are not read."""
     out: dict[int, tuple[int, float]] = {}
     ordered = sorted(ids)
-    stmt = select(side.key, func.count(), func.min(Suggestion.score)).where(side.flag)
+    model = side.model
+
+    def per_list(aggregate: Any) -> Any:
+        # A subquery per record rather than one GROUP BY: PostgreSQL then walks the list's
+        # partial index (index only), not the pairs of the record one by one in the table.
+        return select(aggregate).where(side.flag, side.key == model.id).scalar_subquery()
+
+    stmt = select(model.id, per_list(func.count()), per_list(func.min(Suggestion.score)))
     for i in range(0, len(ordered), _CHUNK):
         chunk = ordered[i : i + _CHUNK]
         for key, held, lowest in (
-            session.connection().execute(stmt.where(side.key.in_(chunk)).group_by(side.key)).all()
+            session.connection().execute(stmt.where(model.id.in_(chunk))).all()
         ):
-            out[key] = (held, lowest)
+            if held:
+                out[key] = (held, lowest)
     return out
 
 
