@@ -395,10 +395,8 @@ def _step(ctx: _Context, side: _Side, record_id: int) -> None:
         requests, offers = (found, partners) if side is _REQUESTS else (partners, found)
         result = ctx.run(requests, offers)
         own = _ranked(result, side, record_id)
-        for partner in partners:
-            entries = _ranked(result, other, int(partner.id))
-            if entries:
-                valid[int(partner.id)] = entries[0][1]
+        # Each partner's list holds the record at most: its first entry, if any.
+        valid = {int(key): score for key, (_x, score) in _lists(result, other).firsts().items()}
     pair = functools.partial(_pair, side, record_id)
     mine = {r.pair(): r for r in _rows(session, side.key == record_id)}
     held_by = {_partner(r, other) for r in mine.values() if r.in_list(other_flag)}
