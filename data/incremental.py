@@ -579,8 +579,10 @@ def _stored_values(session: Session, ids: Sequence[int]) -> dict[int, dict[str, 
     ordered = sorted(ids)
     for i in range(0, len(ordered), _CHUNK):
         chunk = ordered[i : i + _CHUNK]
-        for row_id, *values in session.connection().execute(
-            select(Suggestion.id, *columns).where(Suggestion.id.in_(chunk))
+        for row_id, *values in (
+            session.connection()
+            .execute(select(Suggestion.id, *columns).where(Suggestion.id.in_(chunk)))
+            .all()
         ):
             out[row_id] = dict(zip(names, values, strict=True))
     return out
