@@ -47,7 +47,6 @@ from data.models import (
     Offer,
     Request,
     RequestMetier,
-    Site,
     Suggestion,
     SuggestionOrigin,
     SuggestionStatus,
@@ -268,9 +267,9 @@ def _offers_near(ctx: _Context, requests: Sequence[RequestIn]) -> list[OfferIn]:
     wherever it is."""
     codes = _compatible_codes(ctx.referential, {c for r in requests for c in r.metiers})
     radius = max(r.max_km for r in requests)
-    near: ColumnElement[bool] = Site.commune_insee.in_(
-        select(Commune.insee).where(_box([(r.lat, r.lon) for r in requests], radius))
-    )
+    # On the commune read_offers joins: a subquery of the communes in the box made SQLite
+    # walk every commune of France for it.
+    near: ColumnElement[bool] = _box([(r.lat, r.lon) for r in requests], radius)
     if any(r.accepts_relocation for r in requests):
         if ctx.housing is not None:
             return ctx.read(_OFFERS, Offer.metier_code.in_(codes))
