@@ -40,7 +40,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, event, func, or_, select, text, update
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from data.models import (
     Commune,
@@ -355,28 +355,31 @@ def _list_ends(session: Session, side: _Side, ids: Collection[int]) -> dict[int,
     return out
 
 
-def _lasts(session: Session, side: _Side, lowest: dict[int, float]) -> dict[int, tuple[int, float]]:
-    """The last pair (other side's id, score) of each list of ``side`` in ``lowest`` (its lowest
-    score, from :func:`_list_ends`): only the pairs of that score are read, on the list's index."""
+def _lasts(session: Session, side: _Side, ids: Collection[int]) -> dict[int, tuple[int, float]]:
+    """The last pair (other side's id, score) of each list of ``side`` among ``ids``: one step
+    down each list's index (a subquery per record, as :func:`_list_ends`)."""
+    model = side.model
     other = _other(side)
-    out: dict[int, tuple[int, float]] = {}
-    ordered = sorted(lowest)
-    below = aliased(Suggestion)
-    stmt = select(side.key, other.key, Suggestion.score).where(
-        side.flag,
-        Suggestion.score  # a correlated minimum: one step down the list's index
-        == select(func.min(below.score))
-        .where(getattr(below, side.flag.key), getattr(below, side.key.key) == side.key)
-        .scalar_subquery(),
+    last = (
+        select(other.key)
+        .where(side.flag, side.key == model.id)
+        .order_by(Suggestion.score, other.key.desc())  # the engine's order, backwards
+        .limit(1)
     )
+    stmt = select(
+        model.id,
+        last.scalar_subquery(),
+        last.with_only_columns(Suggestion.score).scalar_subquery(),
+    )
+    out: dict[int, tuple[int, float]] = {}
+    ordered = sorted(ids)
     for i in range(0, len(ordered), _CHUNK):
         chunk = ordered[i : i + _CHUNK]
         for key, partner, score in (
-            session.connection().execute(stmt.where(side.key.in_(chunk))).all()
+            session.connection().execute(stmt.where(model.id.in_(chunk))).all()
         ):
-            entry = (partner, score)
-            if score == lowest[key] and (key not in out or _key(entry) > _key(out[key])):
-                out[key] = entry
+            if partner is not None:
+                out[key] = (partner, score)
     return out
 
 
@@ -428,7 +431,7 @@ def _step(ctx: _Context, side: _Side, record_id: int) -> None:
             return False
         return score == lowest if partner in held_by else score >= lowest
 
-    lasts = _lasts(session, other, {p: full[p] for p in touched if decided_by_last(p)})
+    lasts = _lasts(session, other, [p for p in touched if decided_by_last(p)])
 
     def beats_last(partner: int, entry: tuple[int, float]) -> bool:
         """Whether ``entry`` ranks above the last pair of the partner's list (or it is short)."""
