@@ -828,7 +828,7 @@ def insert_pairs(
     ]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     columns = model.__table__
-    stmt = (  # Core, not the ORM's bulk insert: a tenth of the time per row
+    stmt = (  # Core, not the ORM's bulk insert: less Python per row
         insert(columns)
         .on_conflict_do_nothing(index_elements=[table.left, table.right])
         .returning(columns.c.id)
@@ -849,8 +849,8 @@ def _by_keys(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[
 
 def update_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> int:
     """Update rows of ``model`` by id (each dict: ``id`` and the columns it sets); return how
-    many. One executemany per set of columns, in Core: the ORM's bulk update by primary key
-    costs several times as much per row, and the session holds none of these rows."""
+    many. One executemany per set of columns, in Core rather than the ORM's bulk update by
+    primary key (less Python per row); the session holds none of these rows."""
     columns = model.__table__
     for keys, group in _by_keys(rows).items():
         stmt = (
