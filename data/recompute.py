@@ -850,7 +850,7 @@ def _by_keys(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[
 def update_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> int:
     """Update rows of ``model`` by id (each dict: ``id`` and the columns it sets); return how
     many. One executemany per set of columns, in Core rather than the ORM's bulk update by
-    primary key (less Python per row); the session holds none of these rows."""
+    primary key (less Python per row); the callers expire what the session holds of them."""
     columns = model.__table__
     for keys, group in _by_keys(rows).items():
         stmt = (
