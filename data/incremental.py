@@ -47,7 +47,6 @@ from data.models import (
     Offer,
     Request,
     RequestMetier,
-    Site,
     Suggestion,
     SuggestionOrigin,
     SuggestionStatus,
@@ -68,6 +67,7 @@ from data.recompute import (
     read_requests,
     shipped_referential,
     tutor_inputs,
+    update_rows,
 )
 from matching import (
     HousingResource,
@@ -267,9 +267,9 @@ def _offers_near(ctx: _Context, requests: Sequence[RequestIn]) -> list[OfferIn]:
     wherever it is."""
     codes = _compatible_codes(ctx.referential, {c for r in requests for c in r.metiers})
     radius = max(r.max_km for r in requests)
-    near: ColumnElement[bool] = Site.commune_insee.in_(
-        select(Commune.insee).where(_box([(r.lat, r.lon) for r in requests], radius))
-    )
+    # On the commune read_offers joins: a subquery of the communes in the box made SQLite
+    # walk every commune of France for it.
+    near: ColumnElement[bool] = _box([(r.lat, r.lon) for r in requests], radius)
     if any(r.accepts_relocation for r in requests):
         if ctx.housing is not None:
             return ctx.read(_OFFERS, Offer.metier_code.in_(codes))
@@ -318,7 +318,8 @@ _ROW_COLUMNS = (
 
 
 def _rows(session: Session, *where: ColumnElement[bool]) -> list[_Row]:
-    return [_Row(*row) for row in session.connection().execute(select(*_ROW_COLUMNS).where(*where))]
+    rows = session.connection().execute(select(*_ROW_COLUMNS).where(*where)).all()
+    return [_Row(*row) for row in rows]
 
 
 def _rows_of(
@@ -336,25 +337,49 @@ def _list_ends(session: Session, side: _Side, ids: Collection[int]) -> dict[int,
     Counted by the database on the list's index: the lists themselves are not read."""
     out: dict[int, tuple[int, float]] = {}
     ordered = sorted(ids)
-    stmt = select(side.key, func.count(), func.min(Suggestion.score)).where(side.flag)
+    model = side.model
+
+    def per_list(aggregate: Any) -> Any:
+        # A subquery per record rather than one GROUP BY: PostgreSQL then walks the list's
+        # partial index (index only), not the pairs of the record one by one in the table.
+        return select(aggregate).where(side.flag, side.key == model.id).scalar_subquery()
+
+    stmt = select(model.id, per_list(func.count()), per_list(func.min(Suggestion.score)))
     for i in range(0, len(ordered), _CHUNK):
         chunk = ordered[i : i + _CHUNK]
-        for key, held, lowest in session.connection().execute(
-            stmt.where(side.key.in_(chunk)).group_by(side.key)
+        for key, held, lowest in (
+            session.connection().execute(stmt.where(model.id.in_(chunk))).all()
         ):
-            out[key] = (held, lowest)
+            if held:
+                out[key] = (held, lowest)
     return out
 
 
 def _lasts(session: Session, side: _Side, ids: Collection[int]) -> dict[int, tuple[int, float]]:
-    """The last pair (other side's id, score) of each list of ``side`` among ``ids``."""
+    """The last pair (other side's id, score) of each list of ``side`` among ``ids``: one step
+    down each list's index (a subquery per record, as :func:`_list_ends`)."""
+    model = side.model
     other = _other(side)
+    last = (
+        select(other.key)
+        .where(side.flag, side.key == model.id)
+        .order_by(Suggestion.score, other.key.desc())  # the engine's order, backwards
+        .limit(1)
+    )
+    stmt = select(
+        model.id,
+        last.scalar_subquery(),
+        last.with_only_columns(Suggestion.score).scalar_subquery(),
+    )
     out: dict[int, tuple[int, float]] = {}
-    for row in _rows_of(session, side.key, ids, side.flag):
-        entry = (_partner(row, other), row.score)
-        key = _partner(row, side)
-        if key not in out or _key(entry) > _key(out[key]):
-            out[key] = entry
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), _CHUNK):
+        chunk = ordered[i : i + _CHUNK]
+        for key, partner, score in (
+            session.connection().execute(stmt.where(model.id.in_(chunk))).all()
+        ):
+            if partner is not None:
+                out[key] = (partner, score)
     return out
 
 
@@ -372,10 +397,8 @@ def _step(ctx: _Context, side: _Side, record_id: int) -> None:
         requests, offers = (found, partners) if side is _REQUESTS else (partners, found)
         result = ctx.run(requests, offers)
         own = _ranked(result, side, record_id)
-        for partner in partners:
-            entries = _ranked(result, other, int(partner.id))
-            if entries:
-                valid[int(partner.id)] = entries[0][1]
+        # Each partner's list holds the record at most: its first entry, if any.
+        valid = {int(key): score for key, (_x, score) in _lists(result, other).firsts().items()}
     pair = functools.partial(_pair, side, record_id)
     mine = {r.pair(): r for r in _rows(session, side.key == record_id)}
     held_by = {_partner(r, other) for r in mine.values() if r.in_list(other_flag)}
@@ -388,7 +411,14 @@ def _step(ctx: _Context, side: _Side, record_id: int) -> None:
     for key in own_now - mine.keys():
         changes.setdefault(key, {})[own_flag] = True
     # ... and the lists of the partners it enters, leaves, or moves in.
-    touched = set(valid) | held_by
+    # A list holding the record where its score did not go down keeps it, and keeps every other
+    # pair (theirs did not move): only the other lists are looked at.
+    steady = {
+        _partner(r, other)
+        for r in mine.values()
+        if r.in_list(other_flag) and valid.get(_partner(r, other), -math.inf) >= r.score
+    }
+    touched = (set(valid) | held_by) - steady
     # The full lists among them, by their lowest score; the last pair of a full list is read
     # only where it decides: the record enters it (the last pair leaves), or ties with it.
     full = {
@@ -539,9 +569,7 @@ def _write(
         if values or changed:
             updates.append({"id": current.id, **values, **changed, "updated_at": ctx.now})
     ctx.report.created += insert_pairs(session, SUGGESTION_PAIRS, inserts, now=ctx.now)
-    if updates:
-        session.execute(update(Suggestion), updates)
-        ctx.report.updated += len(updates)
+    ctx.report.updated += update_rows(session, Suggestion, updates)
     ctx.report.staled += make_stale(session, SUGGESTION_PAIRS, stale_ids, now=ctx.now)
 
 
@@ -553,8 +581,10 @@ def _stored_values(session: Session, ids: Sequence[int]) -> dict[int, dict[str, 
     ordered = sorted(ids)
     for i in range(0, len(ordered), _CHUNK):
         chunk = ordered[i : i + _CHUNK]
-        for row_id, *values in session.connection().execute(
-            select(Suggestion.id, *columns).where(Suggestion.id.in_(chunk))
+        for row_id, *values in (
+            session.connection()
+            .execute(select(Suggestion.id, *columns).where(Suggestion.id.in_(chunk)))
+            .all()
         ):
             out[row_id] = dict(zip(names, values, strict=True))
     return out
