@@ -60,6 +60,8 @@ __all__ = [
 
 #: Pairs expanded at once: bounds the memory of one join step.
 CHUNK_PAIRS = 1 << 22
+#: Bits unpacked at once by :func:`_set_bits` (one byte each).
+SET_BITS_AT_ONCE = 1 << 25
 
 
 class TooManyPairs(Exception):
@@ -91,6 +93,26 @@ class Points:
 def distance(a: F64, b: F64) -> F64:
     """Distances between (3, k) coordinate columns: the kernel's operations, in its order."""
     return chord_to_km(squared_chord(a, b))
+
+
+def chord2_at(ucoords: F64, u: IntArray, vcoords: F64, v: IntArray) -> F64:
+    """``squared_chord(ucoords[:, u], vcoords[:, v])``, to the bit, gathering one axis at a
+    time (about twice as fast on millions of pairs as gathering the (3, k) columns)."""
+    total: F64 = ucoords[0].take(u)
+    total -= vcoords[0].take(v)
+    total *= total
+    term = np.empty_like(total)
+    for axis in (1, 2):
+        np.take(ucoords[axis], u, out=term)
+        term -= vcoords[axis].take(v)
+        term *= term
+        total += term
+    return total
+
+
+def distance_at(ucoords: F64, u: IntArray, vcoords: F64, v: IntArray) -> F64:
+    """``distance(ucoords[:, u], vcoords[:, v])``, to the bit (see :func:`chord2_at`)."""
+    return chord_to_km(chord2_at(ucoords, u, vcoords, v))
 
 
 def near_pairs(
@@ -153,7 +175,7 @@ def _pairs_everywhere(
     if masks is not None:
         hit = meet(masks[0][u], masks[1][v])
         u, v = u[hit], v[hit]
-    return u, v, distance(ucoords[:, u], vcoords[:, v])
+    return u, v, distance_at(ucoords, u, vcoords, v)
 
 
 def _band_pairs(
@@ -217,7 +239,7 @@ def _expand(
 def _within(ucoords: F64, radius: F64, u: IntArray, vcoords: F64, v: IntArray) -> Pairs:
     """The candidate pairs (u, v) within ``radius[u]``, and their distances."""
     # Squared chords first: the chord is never longer than the arc.
-    chord2 = squared_chord(ucoords[:, u], vcoords[:, v])
+    chord2 = chord2_at(ucoords, u, vcoords, v)
     r = radius[u]
     near = chord2 <= r * r * (1.0 + 1e-9)
     u, v, chord2 = u[near], v[near], chord2[near]
@@ -274,21 +296,22 @@ def reduce_or(masks: Masks, bounds: NDArray[np.int64]) -> Masks:
 
 
 def _set_bits(x: Masks) -> tuple[IntArray, NDArray[np.int64]]:
-    """Every set bit of each row of ``x``: (row, bit number), in no particular order."""
+    """Every set bit of each row of ``x``: (row, bit number), by row, then bit."""
     rows, keys = [], []
-    for w in range(x.shape[1]):
-        idx = np.flatnonzero(x[:, w])
-        xw = x[idx, w]
-        while len(idx):
-            low = xw & (np.uint64(0) - xw)
-            rows.append(idx)
-            keys.append(np.frexp(low.astype(np.float64))[1].astype(np.int64) + (64 * w - 1))
-            xw = xw ^ low
-            left = xw != 0
-            idx, xw = idx[left], xw[left]
+    step = max(1, SET_BITS_AT_ONCE // max(1, x.shape[1] * 64))
+    for a in range(0, len(x), step):
+        # Bit k of word w is bit k % 8 of byte 8w + k // 8 (little-endian words).
+        bits = np.unpackbits(
+            np.ascontiguousarray(x[a : a + step], dtype="<u8").view(np.uint8),
+            axis=1,
+            bitorder="little",
+        )
+        row, key = np.nonzero(bits)
+        rows.append(row + a)
+        keys.append(key.astype(np.int64))
     if not rows:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
-    return np.concatenate(rows), np.concatenate(keys)
+    return np.concatenate(rows).astype(np.intp), np.concatenate(keys)
 
 
 def group_balls(rows: IntArray, points: Points, radius: F64) -> tuple[IntArray, F64, F64, IntArray]:
@@ -446,7 +469,7 @@ class _KeyedGroups:
         budget.spend(int(count.sum()))
         u = np.repeat(ball, count)
         group = self.by_key[ranges(self.key_start[key], count)]
-        return u, group, distance(coords[:, u], self.coords[:, self.point[group]])
+        return u, group, distance_at(coords, u, self.coords, self.point[group])
 
     def band(
         self,
@@ -494,7 +517,7 @@ def _kept(
 ) -> tuple[IntArray, F64]:
     """Which candidate pairs (u, v) lie within ``radius[u]``, and their distances: the
     operations of :func:`_within`."""
-    chord2 = squared_chord(ucoords[:, u], vcoords[:, v])
+    chord2 = chord2_at(ucoords, u, vcoords, v)
     r = radius[u]
     near = np.flatnonzero(chord2 <= r * r * (1.0 + 1e-9))
     d = chord_to_km(chord2[near])

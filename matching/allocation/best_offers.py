@@ -16,7 +16,7 @@ import numpy as np
 
 from ..arrays import F64, Bools, IntArray, Pairs, concat_pairs
 from ..grid import ranges
-from ..pairs import distance
+from ..pairs import distance_at
 from ..scoring import pair_terms
 from .levels import PreferenceLists, best_first
 from .space import Space, in_parts, relocation_counts
@@ -160,7 +160,7 @@ def _floor_pairs(
     members = ranges(classes.start[cls], take)
     at = np.repeat(position, take)
     far_rows, far_cols = movers[at], classes.members[members]
-    d = distance(requests.coords[:, far_rows], space.offers.coords[:, far_cols])
+    d = distance_at(requests.coords, far_rows, space.offers.coords, far_cols)
     own, related = radius[0][every_bed][at], radius[1][every_bed][at]
     beyond = d > np.where(space.same_metier[far_rows, classes.of[far_cols]], own, related)
     far_rows, far_cols, d = far_rows[beyond], far_cols[beyond], d[beyond]
