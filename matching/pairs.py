@@ -62,6 +62,8 @@ __all__ = [
 CHUNK_PAIRS = 1 << 22
 #: Bits unpacked at once by :func:`_set_bits` (one byte each).
 SET_BITS_AT_ONCE = 1 << 25
+#: Up to this radius (km), a join first keeps the balls with some offer point in reach.
+NEAR_POINTS_KM = 1.0
 
 
 class TooManyPairs(Exception):
@@ -549,7 +551,14 @@ def join(
     ball_mask = reduce_or(
         pack(wants[order]), np.searchsorted(of[order], np.arange(len(ball_radius) + 1))
     )
-    u, g, d = near_groups(coords, ball_radius, ball_mask, offers, limit)
+    if len(ball_radius) and ball_radius.max() <= NEAR_POINTS_KM:
+        # Small radii (the same point, or nearly): most balls have no offer point in reach, and
+        # a join of the points alone, with no key, drops them at little cost.
+        some = np.unique(near_pairs(coords, ball_radius, offers.coords)[0])
+        u, g, d = near_groups(coords[:, some], ball_radius[some], ball_mask[some], offers, limit)
+        u = some[u]
+    else:
+        u, g, d = near_groups(coords, ball_radius, ball_mask, offers, limit)
     if not len(u):
         return
     active = np.zeros(len(ball_radius), dtype=bool)
@@ -561,13 +570,13 @@ def join(
     in_order = order[active[of[order]]]
     key_of, at = np.nonzero(np.ascontiguousarray(wants[in_order].T))
     members = rows[in_order][at]
-    count = np.bincount(
-        key_of * np.int64(n_active) + compact[of[in_order][at]],
-        minlength=wants.shape[1] * n_active,
-    ).astype(np.int64)
-    start = np.cumsum(count) - count
-    key = offers.group_key[g] * np.int64(n_active) + u
-    a = count[key]
+    # Where each (key, ball) run of members starts, and its length: a pair (ball, group)
+    # meets the run of its ball and the group's key (one of the ball's keys: never empty).
+    run_key = key_of * np.int64(n_active) + compact[of[in_order][at]]
+    first = np.flatnonzero(np.r_[True, run_key[1:] != run_key[:-1]])
+    run = np.searchsorted(run_key[first], offers.group_key[g] * np.int64(n_active) + u)
+    start = first[run]
+    a = np.diff(np.append(first, len(run_key)))[run]
     b = offers.group_count[g]
     if cap is not None:
         b = np.minimum(b, cap)
@@ -577,7 +586,7 @@ def join(
     for sel in _chunks(size, CHUNK_PAIRS):
         block, i, j = _products(a[sel], b[sel])
         yield (
-            members[start[key[sel]][block] + i],
+            members[start[sel][block] + i],
             offers.members[offers.group_start[g[sel]][block] + j],
             d[sel][block],
         )

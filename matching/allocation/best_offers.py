@@ -151,7 +151,9 @@ def _floor_pairs(
     """
     requests, classes = space.requests, space.classes
     movers = rows[every_bed]
-    mine = every_bed[np.searchsorted(rows, pair_rows)]
+    is_mover = np.zeros(len(requests.ids), dtype=bool)
+    is_mover[movers] = True
+    mine = is_mover[pair_rows]
     position, cls, beyond_count = relocation_counts(
         space, movers, pair_rows[mine], pair_cols[mine], None
     )

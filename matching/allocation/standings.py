@@ -59,7 +59,9 @@ def _ranks_of(
     every_bed = entries.every_bed[: len(rows)]
     if every_bed.any():
         movers = rows[every_bed]
-        sel = every_bed[np.searchsorted(rows, pair_rows)]
+        is_mover = np.zeros(n, dtype=bool)
+        is_mover[movers] = True
+        sel = is_mover[pair_rows]
         found_rows, found_cols = pair_rows[sel], pair_cols[sel]
         position, cls, beyond_all = relocation_counts(space, movers, found_rows, found_cols, None)
         _, _, beyond_before = relocation_counts(
