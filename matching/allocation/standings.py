@@ -21,7 +21,7 @@ from ..grid import ranges
 from ..pairs import OfferPoints, group_balls, near_groups, pack, reduce_or
 from ..tables import RequestTable
 from . import tuning
-from .best_offers import best_offers
+from .best_offers import FirstRound, best_offers
 from .levels import PreferenceLists
 from .space import Space, in_parts, relocation_counts
 
@@ -105,7 +105,9 @@ def _near_groups(
     return ball, distance, group
 
 
-def reach(space: Space, rows: IntArray, k: int) -> tuple[I64, F64, F64]:
+def reach(
+    space: Space, rows: IntArray, k: int, first: FirstRound | None = None
+) -> tuple[I64, F64, F64]:
     """Per row: the number of offers it could take (valid pairs), and first guesses of where
     its k best offers lie.
 
@@ -115,6 +117,9 @@ def reach(space: Space, rows: IntArray, k: int) -> tuple[I64, F64, F64]:
     fewer. ``related``: for those rows (but candidates who accept to move), the smallest ring
     (a fraction of the radius) of offers of related métiers that, with the offers of its own
     métier scoring as much, makes k; ``inf`` where none does.
+
+    ``first``: where to make, from the pairs counted, the first round of the search for the
+    k best offers of the rows it may be made for (see :class:`.best_offers.FirstRound`).
     """
     counts = np.zeros(len(rows), dtype=np.int64)
     guess = np.full(len(rows), np.inf)
@@ -125,7 +130,7 @@ def reach(space: Space, rows: IntArray, k: int) -> tuple[I64, F64, F64]:
     groups = OfferPoints.build(space.open_offers, space.offer_points, space.classes.of)
 
     def count(part: slice, limit: int | None) -> None:
-        _count_rings(space, rows, balls, groups, part, limit, k, (counts, guess, related))
+        _count_rings(space, rows, balls, groups, part, limit, k, (counts, guess, related), first)
 
     in_parts(len(balls.radius), count, tuning.BALLS_AT_ONCE)
     return counts, guess, related
@@ -140,8 +145,10 @@ def _count_rings(
     limit: int | None,
     k: int,
     out: tuple[I64, F64, F64],
+    first: FirstRound | None = None,
 ) -> None:
-    """:func:`reach` for the balls ``part``: fills its three results for their rows."""
+    """:func:`reach` for the balls ``part``: fills its three results for their rows (and
+    ``first``)."""
     requests, classes, rings = space.requests, space.classes, tuning.RINGS
     counts, guess, related = out
     a, z = part.start, part.stop
@@ -175,6 +182,12 @@ def _count_rings(
         enough &= needy[:, None]
         ring = np.argmax(enough, axis=1)
         related[sel] = np.where(enough[:, -1], rings[ring], np.inf)
+    if first is not None:
+        some = counts[sel] > 0
+        near_groups_ = (ball, group, distance)
+        first.add(
+            ball_rows[some], guess[sel][some], related[sel][some], local[some], near_groups_, groups
+        )
 
 
 class _Cells:
@@ -264,6 +277,7 @@ def lost_to(
     held_score: F64,
     guess: F64,
     related_ring: F64,
+    first: FirstRound | None = None,
 ) -> tuple[list[str], list[int]]:
     """For each row: up to MAX_LOST_TO requests holding its best offers and ranked above it.
 
@@ -272,7 +286,7 @@ def lost_to(
     """
     if not len(rows):
         return [], [0]
-    best = best_offers(space, rows, tuning.MAX_LOST_TO, guess, related_ring)
+    best = best_offers(space, rows, tuning.MAX_LOST_TO, guess, related_ring, first)
     return holders_above(space.requests, len(space.offers.ids), rows, best, held_offer, held_score)
 
 
