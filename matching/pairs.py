@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -409,7 +410,7 @@ class _KeysOverflow(Exception):
 
 
 def near_groups(
-    coords: F64, radius: F64, mask: Masks, offers: OfferPoints, limit: int | None = None
+    coords: F64, radius: F64, mask: Masks | Bools, offers: OfferPoints, limit: int | None = None
 ) -> Pairs:
     """Every (ball, group, distance) with the group's key in the ball's set and its point
     within the ball's radius, in no particular order.
@@ -419,14 +420,19 @@ def near_groups(
     key: a ball meets each of its keys as its own item, in cells of the grid that are made
     per key (the key is the cell key's highest part), so a crowded cell's items meet only
     those of their own keys. ``coords`` (3, balls) and ``radius``: per ball; ``mask``: the
-    balls' key sets (:func:`pack`). ``limit``: raise :class:`TooManyPairs` if there would be
-    more candidate pairs than that. Falls back on :func:`near_pairs` where the keys would
-    not fit in an int64 (points spread over the whole earth at a small radius).
+    balls' key sets (:func:`pack`), or the same as flags (balls x keys). ``limit``: raise
+    :class:`TooManyPairs` if there would be more candidate pairs than that. Falls back on
+    :func:`near_pairs` where the keys would not fit in an int64 (points spread over the whole
+    earth at a small radius).
     """
     n_groups = len(offers.group_key)
     if coords.shape[1] == 0 or n_groups == 0:
         return no_pairs()
-    ball, key = _set_bits(mask)
+    if mask.dtype == np.bool_:
+        ball, key = np.nonzero(mask)
+        key = key.astype(np.int64)
+    else:
+        ball, key = _set_bits(cast(Masks, mask))
     n_keys = int(offers.group_key.max()) + 1
     present = np.zeros(n_keys + 1, dtype=bool)
     present[offers.group_key] = True
@@ -449,10 +455,11 @@ def near_groups(
             at = finite[band == b]
             parts += keyed.band(coords, radius, ball[at], key[at], KEYED.cell_km(b), budget)
     except _KeysOverflow:
+        bits = pack(cast(Bools, mask)) if mask.dtype == np.bool_ else cast(Masks, mask)
         u, v, d = near_pairs(
-            coords, radius, offers.coords, mask, offers.masks(mask.shape[1]), limit
+            coords, radius, offers.coords, bits, offers.masks(bits.shape[1]), limit
         )
-        at, group = offers.wanted(u, v, mask)
+        at, group = offers.wanted(u, v, bits)
         return u[at], group, d[at]
     return concat_pairs(parts)
 
@@ -548,9 +555,8 @@ def join(
         return
     of, coords, ball_radius, order = group_balls(rows, points, radius)
     # Each ball's set of wanted keys: the union of its rows' (rows sorted by ball in ``order``).
-    ball_mask = reduce_or(
-        pack(wants[order]), np.searchsorted(of[order], np.arange(len(ball_radius) + 1))
-    )
+    ball_start = np.searchsorted(of[order], np.arange(len(ball_radius)))
+    ball_mask = np.logical_or.reduceat(wants[order], ball_start, axis=0)
     if len(ball_radius) and ball_radius.max() <= NEAR_POINTS_KM:
         # Small radii (the same point, or nearly): most balls have no offer point in reach, and
         # a join of the points alone, with no key, drops them at little cost.

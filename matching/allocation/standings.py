@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arrays import F64, I64, Bools, IntArray, Masks
+from ..arrays import F64, I64, Bools, IntArray
 from ..grid import ranges
-from ..pairs import OfferPoints, group_balls, near_groups, pack, reduce_or
+from ..pairs import OfferPoints, group_balls, near_groups
 from ..tables import RequestTable
 from . import tuning
 from .best_offers import FirstRound, best_offers
@@ -84,7 +84,7 @@ class Balls:
 
     ``ball``: each row's ball; ``coords`` and ``radius``: per ball; ``order``: the rows in ball
     order, and ``start``: where each ball starts in it; ``accepts``: the rows' accepted classes
-    in that order; ``mask``: the set of classes each ball's rows accept, as bits.
+    in that order; ``mask``: the classes each ball's rows accept (balls x classes).
     """
 
     def __init__(self, space: Space, rows: IntArray, radius: F64) -> None:
@@ -93,11 +93,11 @@ class Balls:
         )
         self.start = np.searchsorted(self.ball[self.order], np.arange(len(self.radius) + 1))
         self.accepts = space.accepts[rows[self.order]]
-        self.mask = reduce_or(pack(self.accepts), self.start)
+        self.mask = np.logical_or.reduceat(self.accepts, self.start[:-1], axis=0)
 
 
 def _near_groups(
-    coords: F64, radius: F64, mask: Masks, groups: OfferPoints, limit: int | None = None
+    coords: F64, radius: F64, mask: Bools, groups: OfferPoints, limit: int | None = None
 ) -> tuple[IntArray, F64, I64]:
     """(ball, distance, offer group) for the groups within each ball's radius whose class one
     of the ball's rows accepts (:class:`~matching.pairs.TooManyPairs` beyond ``limit``)."""
