@@ -53,6 +53,7 @@ __all__ = [
     "pack",
     "meet",
     "reduce_or",
+    "any_per_run",
     "distance",
     "CHUNK_PAIRS",
     "TooManyPairs",
@@ -291,6 +292,20 @@ def meet(a: Masks, b: Masks) -> Bools:
     for w in range(1, a.shape[1]):
         hit |= (a[:, w] & b[:, w]) != 0
     return hit
+
+
+def any_per_run(flags: Bools, starts: NDArray[np.int64]) -> Bools:
+    """Whether any row of each run ``[starts[i], starts[i + 1])`` (runs not empty, the last
+    to the end) has each flag: an OR of the rows' bytes, eight at a time."""
+    n, k = flags.shape
+    if len(starts) == n:
+        return flags  # one row per run
+    width = -(-k // 8) * 8
+    padded = np.zeros((n, width), dtype=bool)
+    padded[:, :k] = flags
+    words = np.bitwise_or.reduceat(padded.view(np.uint64), starts, axis=0)
+    out: Bools = words.view(np.bool_)[:, :k]
+    return out
 
 
 def reduce_or(masks: Masks, bounds: NDArray[np.int64]) -> Masks:
@@ -556,7 +571,7 @@ def join(
     of, coords, ball_radius, order = group_balls(rows, points, radius)
     # Each ball's set of wanted keys: the union of its rows' (rows sorted by ball in ``order``).
     ball_start = np.searchsorted(of[order], np.arange(len(ball_radius)))
-    ball_mask = np.logical_or.reduceat(wants[order], ball_start, axis=0)
+    ball_mask = any_per_run(wants[order], ball_start)
     if len(ball_radius) and ball_radius.max() <= NEAR_POINTS_KM:
         # Small radii (the same point, or nearly): most balls have no offer point in reach, and
         # a join of the points alone, with no key, drops them at little cost.

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..arrays import F64, I64, Bools, IntArray
 from ..grid import ranges
-from ..pairs import OfferPoints, group_balls, near_groups
+from ..pairs import OfferPoints, any_per_run, group_balls, near_groups
 from ..tables import RequestTable
 from . import tuning
 from .best_offers import FirstRound, best_offers
@@ -93,7 +93,7 @@ class Balls:
         )
         self.start = np.searchsorted(self.ball[self.order], np.arange(len(self.radius) + 1))
         self.accepts = space.accepts[rows[self.order]]
-        self.mask = np.logical_or.reduceat(self.accepts, self.start[:-1], axis=0)
+        self.mask = any_per_run(self.accepts, self.start[:-1])
 
 
 def _near_groups(

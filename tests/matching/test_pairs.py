@@ -16,7 +16,16 @@ from matching import MetierReferential, OfferIn, Params, RequestIn, allocate
 from matching.allocation.explain import LazyList
 from matching.allocation.levels import best_first
 from matching.geo import to_ecef
-from matching.pairs import OfferPoints, Points, join, meet, near_groups, near_pairs, pack
+from matching.pairs import (
+    OfferPoints,
+    Points,
+    any_per_run,
+    join,
+    meet,
+    near_groups,
+    near_pairs,
+    pack,
+)
 from matching.scoring import kernel, pair_terms
 from matching.tables import prepare_tables
 
@@ -269,3 +278,13 @@ def test_assignments_are_a_list_built_on_access() -> None:
     lazy = LazyList(1200, lambda lo, hi: built.append(lo) or list(range(lo, hi)))
     assert lazy[700] == 700 and built == [512]
     assert list(lazy) == list(range(1200)) and built == [512, 0, 1024]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 40), st.sampled_from([1, 8, 13, 130]))
+def test_any_per_run_is_the_or_of_the_rows_of_each_run(seed: int, n: int, k: int) -> None:
+    rnd = np.random.default_rng(seed)
+    flags = rnd.random((n, k)) < 0.2
+    starts = np.flatnonzero(np.r_[True, rnd.random(n - 1) < 0.5]).astype(np.int64)
+    expected = np.logical_or.reduceat(flags, starts, axis=0)
+    assert np.array_equal(any_per_run(flags, starts), expected)
