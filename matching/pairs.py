@@ -510,19 +510,22 @@ class _KeyedGroups:
         wanted = np.zeros(self.n_keys, dtype=bool)
         wanted[key] = True
         groups = np.flatnonzero(wanted[self.key])  # only those of a key wanted here
-        u_cells = np.floor(coords[:, ball].T / cell).astype(np.int64)
-        v_cells = np.floor(self.coords[:, self.point[groups]].T / cell).astype(np.int64)
-        low = np.minimum(u_cells.min(axis=0), v_cells.min(axis=0)) - reach
-        span = np.maximum(u_cells.max(axis=0), v_cells.max(axis=0)) - low + reach + 1
+        # Cells as (3, n): each axis contiguous (its minimum and maximum are quick to find).
+        u_cells = np.floor(coords[:, ball] / cell).astype(np.int64)
+        v_cells = np.floor(self.coords[:, self.point[groups]] / cell).astype(np.int64)
+        low = np.minimum(u_cells.min(axis=1), v_cells.min(axis=1)) - reach
+        span = np.maximum(u_cells.max(axis=1), v_cells.max(axis=1)) - low + reach + 1
         sx, sy, sz = (int(x) for x in span)
         if self.n_keys * sx * sy * sz >= 1 << KEY_BITS:
             raise _KeysOverflow
 
         def packed(cells: NDArray[np.int64], keys: IntArray) -> NDArray[np.int64]:
-            at = cells - low
-            out: NDArray[np.int64] = (keys.astype(np.int64) * sx + at[:, 0]) * sy + at[:, 1]
+            out: NDArray[np.int64] = keys.astype(np.int64) * sx
+            out += cells[0] - low[0]
+            out *= sy
+            out += cells[1] - low[1]
             out *= sz
-            out += at[:, 2]
+            out += cells[2] - low[2]
             return out
 
         cells_u = occupied_cells(packed(u_cells, key))
