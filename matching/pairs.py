@@ -444,7 +444,9 @@ def near_groups(
     if coords.shape[1] == 0 or n_groups == 0:
         return no_pairs()
     if mask.dtype == np.bool_:
-        ball, key = np.nonzero(mask)
+        # By key, then ball (balls come by point, points by coordinates): the cell keys made
+        # of them below are nearly sorted already, which their stable sort is quick on.
+        key, ball = np.nonzero(np.ascontiguousarray(mask.T))
         key = key.astype(np.int64)
     else:
         ball, key = _set_bits(cast(Masks, mask))
@@ -509,7 +511,8 @@ class _KeyedGroups:
         reach = KEYED.cells_per_radius
         wanted = np.zeros(self.n_keys, dtype=bool)
         wanted[key] = True
-        groups = np.flatnonzero(wanted[self.key])  # only those of a key wanted here
+        # Only those of a key wanted here, by key (then point, as the items).
+        groups = self.by_key[wanted[self.key[self.by_key]]]
         # Cells as (3, n): each axis contiguous (its minimum and maximum are quick to find).
         u_cells = np.floor(coords[:, ball] / cell).astype(np.int64)
         v_cells = np.floor(self.coords[:, self.point[groups]] / cell).astype(np.int64)
