@@ -372,7 +372,7 @@ class OfferPoints:
         )
         new_point = np.r_[True, sp[1:] != sp[:-1]] if n else np.zeros(0, dtype=bool)
         g_first = np.flatnonzero(new_group)
-        g_count = np.diff(np.r_[g_first, n])
+        g_count = np.diff(np.append(g_first, n))
         point_of_group = np.cumsum(new_point)[g_first] - 1
         n_points = int(new_point.sum())
         group_ptr = np.searchsorted(point_of_group, np.arange(n_points + 1)).astype(np.int64)

@@ -248,7 +248,7 @@ def _first_k(rows: IntArray, pairs: Pairs, k: int) -> PreferenceLists:
         first = np.flatnonzero(np.r_[True, pair_rows[1:] != pair_rows[:-1]])
     else:
         first = np.zeros(0, np.intp)
-    keep = ranges(first, np.minimum(np.diff(np.r_[first, len(pair_rows)]), k))
+    keep = ranges(first, np.minimum(np.diff(np.append(first, len(pair_rows))), k))
     top = order[keep]
     pair_rows, pair_cols, score = pair_rows[keep], pair_cols[top], score[top]
     start = np.searchsorted(np.searchsorted(rows, pair_rows), np.arange(len(rows) + 1))

@@ -212,7 +212,7 @@ def _ring_counts(take: Bools, local: IntArray, cells: _Cells) -> F64:
     per_ring = np.zeros((len(take), n_rings))
     if len(position):
         runs = np.searchsorted(position, np.arange(len(take)))
-        has = np.diff(np.r_[runs, len(position)]) > 0
+        has = np.diff(np.append(runs, len(position))) > 0
         counted = near.reshape(-1, n_rings)[number[local[position] * take.shape[1] + cls]]
         per_ring[has] = np.add.reduceat(counted, runs[has], axis=0)
     cumulated: F64 = np.cumsum(per_ring, axis=1)
