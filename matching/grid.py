@@ -99,7 +99,7 @@ def occupied_cells(keys: I64) -> tuple[I64, I64, IntArray]:
     else:
         new = np.zeros(0, dtype=bool)
     first = np.flatnonzero(new)
-    return sorted_keys[first], np.r_[first, len(sorted_keys)].astype(np.int64), order
+    return sorted_keys[first], np.append(first, len(sorted_keys)).astype(np.int64), order
 
 
 #: Key strides of a cell's x and y coordinates (z's is 1), as :func:`cell_keys` packs them.

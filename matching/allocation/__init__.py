@@ -57,6 +57,7 @@ from ..tables import prepare_tables
 from ..training import Training
 from ..tutors import Tutors
 from . import tuning
+from .best_offers import FirstRound
 from .explain import Settled, assignments, unassigned
 from .levels import allocate_levels
 from .reference import allocate_reference
@@ -133,10 +134,11 @@ def allocate(
     # What the result says of each request.
     assigned = np.flatnonzero(held_offer >= 0).astype(np.intp)
     left = np.flatnonzero(held_offer < 0).astype(np.intp)
-    compatible, guess, related_ring = reach(space, left, tuning.MAX_LOST_TO)
+    first = FirstRound(space, tuning.MAX_LOST_TO)
+    compatible, guess, related_ring = reach(space, left, tuning.MAX_LOST_TO, first)
     some = compatible > 0
     holders, bounds = lost_to(
-        space, left[some], held_offer, held_score, guess[some], related_ring[some]
+        space, left[some], held_offer, held_score, guess[some], related_ring[some], first
     )
     settled = Settled(
         requests=request_table,

@@ -14,18 +14,23 @@ from functools import partial
 
 import numpy as np
 
-from ..arrays import F64, Bools, IntArray, Pairs, concat_pairs
+from ..arrays import F64, Bools, IntArray, Pairs, concat_pairs, no_pairs
 from ..grid import ranges
-from ..pairs import distance
+from ..pairs import OfferPoints, distance_at
 from ..scoring import pair_terms
 from .levels import PreferenceLists, best_first
-from .space import Space, in_parts, relocation_counts
+from .space import JoinEntries, Space, in_parts, relocation_counts
 
-__all__ = ["best_offers"]
+__all__ = ["best_offers", "FirstRound"]
 
 
 def best_offers(
-    space: Space, rows: IntArray, k: int, guess: F64, related_ring: F64
+    space: Space,
+    rows: IntArray,
+    k: int,
+    guess: F64,
+    related_ring: F64,
+    first: FirstRound | None = None,
 ) -> PreferenceLists:
     """The k best compatible offers of each of ``rows`` (lists over ``rows``), best first.
 
@@ -36,10 +41,18 @@ def best_offers(
     ring only, and the offers of its own métier that score as much; it doubles the ring. Within a
     group of offers at one point and of one class, all score the same for a row and rank by
     index: only the first k of a group can be among its k best, so the join takes no more.
+
+    ``first``: the first round of some rows, made from the pairs that counted their offers
+    (:meth:`FirstRound.add`); those rows go on from their second round, if they need one.
     """
     search = _Search(space, rows, k, guess, related_ring)
     found: list[Pairs] = []
     pending = rows
+    if first is not None:
+        found.append(first.pairs())
+        tried, done = first.tried[rows], first.done[rows]
+        search.widen(rows[tried & ~done])
+        pending = rows[~done]
     while len(pending):
         results = in_parts(len(pending), partial(search.round, pending))
         found += [pairs for pairs, _done in results]
@@ -114,6 +127,118 @@ class _Search:
         )
 
 
+class FirstRound:
+    """The first round of the search of some rows, made from the pairs that counted their
+    offers (:func:`~matching.allocation.standings.reach`) instead of a join of its own.
+
+    Those pairs hold every group of offers (one point, one class) within a row's radius whose
+    class one of the rows of its ball accepts, with its distance: all that the first round of
+    :func:`best_offers` joins for a row that does not accept to move (for one who does, offers
+    with a bed beyond the radius count too, and its first round is made by the search).
+    """
+
+    def __init__(self, space: Space, k: int) -> None:
+        self.space, self.k = space, k
+        n = len(space.requests.ids)
+        self.tried = np.zeros(n, dtype=bool)
+        self.done = np.zeros(n, dtype=bool)
+        self.found: list[Pairs] = []
+
+    def pairs(self) -> Pairs:
+        """The pairs of the rows done (those their first round settles)."""
+        return concat_pairs(self.found)
+
+    def add(
+        self,
+        rows: IntArray,
+        guess: F64,
+        related_ring: F64,
+        ball_of: IntArray,
+        near: tuple[IntArray, IntArray, F64],
+        groups: OfferPoints,
+    ) -> None:
+        """Make the first round of ``rows`` but those who accept to move, as the search would
+        start it from ``guess`` and ``related_ring`` (see :class:`_Search`).
+
+        ``ball_of``: each row's ball; ``near``: (ball, group, distance) of every group within
+        the balls' radii (the rows' ``max_km``) whose class one of their rows accepts;
+        ``groups``: those groups.
+        """
+        space, k = self.space, self.k
+        requests = space.requests
+        stay = ~requests.accepts_relocation[rows]
+        rows, ball_of = rows[stay], ball_of[stay]
+        if not len(rows):
+            return
+        search = _Search(space, rows, k, guess[stay], related_ring[stay])
+        penalty = search.penalty_of[rows]
+        self.tried[rows] = True
+        position_of = np.zeros(len(requests.ids), dtype=np.intp)
+        position_of[rows] = np.arange(len(rows))
+        entries = space.entries(rows, penalty)
+        pair_rows, pair_cols, score = self._pairs(
+            entries, ball_of[position_of[entries.rows]], near, groups
+        )
+        row_at = position_of[pair_rows]
+        certain = score >= space.threshold(penalty)[row_at]
+        done = np.bincount(row_at[certain], minlength=len(rows)) >= k
+        done |= ~np.isfinite(penalty)
+        self.done[rows[done]] = True
+        keep = certain & done[row_at]
+        self.found.append((pair_rows[keep], pair_cols[keep], score[keep]))
+
+    def _pairs(
+        self,
+        entries: JoinEntries,
+        ball_of: IntArray,
+        near: tuple[IntArray, IntArray, F64],
+        groups: OfferPoints,
+    ) -> Pairs:
+        """The valid pairs of the entries (``ball_of``: each one's ball) within their radii,
+        the first k offers of a group at most, from the groups ``near`` their balls."""
+        space, classes = self.space, self.space.classes
+        ball, group, d = near
+        # (entry, class) items by (ball, class), then join radius descending (radii ranked).
+        entry, cls = np.nonzero(entries.wants)
+        if not len(entry) or not len(ball):
+            return no_pairs()
+        radii, rank = np.unique(entries.radius, return_inverse=True)
+        n_radii = np.int64(len(radii))
+        n_cells = (max(int(ball_of.max()), int(ball.max())) + 1) * classes.n
+        item_cell = ball_of[entry] * np.int64(classes.n) + cls
+        item_key = item_cell * n_radii + (n_radii - 1 - rank.ravel()[entry])
+        by_key = np.argsort(item_key, kind="stable")
+        item_key, item_row, item_cell = (
+            item_key[by_key],
+            entries.rows[entry[by_key]],
+            item_cell[by_key],
+        )
+        # Per (ball, class): where its items start, and the widest radius among them.
+        first = np.zeros(n_cells, dtype=np.intp)
+        widest = np.full(n_cells, -np.inf)
+        runs = np.flatnonzero(np.r_[True, item_cell[1:] != item_cell[:-1]])
+        first[item_cell[runs]] = runs
+        widest[item_cell[runs]] = entries.radius[entry[by_key[runs]]]
+        # The groups within the widest radius of the items of their (ball, class).
+        cell = ball * np.int64(classes.n) + groups.group_key[group]
+        some = np.flatnonzero(d <= widest[cell])
+        group, d, cell = group[some], d[some], cell[some]
+        lo = first[cell]
+        # Their items whose radius holds them: a prefix of those of their cell.
+        need = np.searchsorted(radii, d)
+        hi = np.searchsorted(item_key, cell * n_radii + (n_radii - 1 - need), side="right")
+        at = np.repeat(np.arange(len(group)), hi - lo)
+        pair_rows = item_row[ranges(lo, hi - lo)]
+        # The first k offers of each group (one point, one class: they score alike).
+        take = np.minimum(groups.group_count[group[at]], self.k)
+        pair_cols = groups.members[ranges(groups.group_start[group[at]], take)]
+        pair_rows, d = np.repeat(pair_rows, take), np.repeat(d[at], take)
+        score, valid = pair_terms(
+            space.requests, pair_rows, space.offers, pair_cols, d, space.params
+        )
+        return pair_rows[valid], pair_cols[valid], score[valid]
+
+
 def _first_k(rows: IntArray, pairs: Pairs, k: int) -> PreferenceLists:
     """Each row's first k pairs, best first, as lists over ``rows``."""
     pair_rows, pair_cols, score = pairs
@@ -123,7 +248,7 @@ def _first_k(rows: IntArray, pairs: Pairs, k: int) -> PreferenceLists:
         first = np.flatnonzero(np.r_[True, pair_rows[1:] != pair_rows[:-1]])
     else:
         first = np.zeros(0, np.intp)
-    keep = ranges(first, np.minimum(np.diff(np.r_[first, len(pair_rows)]), k))
+    keep = ranges(first, np.minimum(np.diff(np.append(first, len(pair_rows))), k))
     top = order[keep]
     pair_rows, pair_cols, score = pair_rows[keep], pair_cols[top], score[top]
     start = np.searchsorted(np.searchsorted(rows, pair_rows), np.arange(len(rows) + 1))
@@ -151,7 +276,9 @@ def _floor_pairs(
     """
     requests, classes = space.requests, space.classes
     movers = rows[every_bed]
-    mine = every_bed[np.searchsorted(rows, pair_rows)]
+    is_mover = np.zeros(len(requests.ids), dtype=bool)
+    is_mover[movers] = True
+    mine = is_mover[pair_rows]
     position, cls, beyond_count = relocation_counts(
         space, movers, pair_rows[mine], pair_cols[mine], None
     )
@@ -160,7 +287,7 @@ def _floor_pairs(
     members = ranges(classes.start[cls], take)
     at = np.repeat(position, take)
     far_rows, far_cols = movers[at], classes.members[members]
-    d = distance(requests.coords[:, far_rows], space.offers.coords[:, far_cols])
+    d = distance_at(requests.coords, far_rows, space.offers.coords, far_cols)
     own, related = radius[0][every_bed][at], radius[1][every_bed][at]
     beyond = d > np.where(space.same_metier[far_rows, classes.of[far_cols]], own, related)
     far_rows, far_cols, d = far_rows[beyond], far_cols[beyond], d[beyond]

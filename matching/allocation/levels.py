@@ -262,7 +262,7 @@ def _choose(
     """Which candidates each offer keeps: sorted by offer, then best first, it takes them in
     order while a place is left and, for those who need housing, a bed."""
     first = np.flatnonzero(np.r_[True, offer[1:] != offer[:-1]])
-    group_start = np.repeat(first, np.diff(np.r_[first, len(candidate)]))
+    group_start = np.repeat(first, np.diff(np.append(first, len(candidate))))
     needs = needs_housing[candidate]
     eligible = ~needs | (_rank_in_group(needs, group_start) < beds[offer])
     accepted: Bools = eligible & (_rank_in_group(eligible, group_start) < places[offer])

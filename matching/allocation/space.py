@@ -74,9 +74,12 @@ class OfferClasses:
         self.size = np.bincount(inverse, minlength=self.n).astype(np.int64)
         self.start = np.cumsum(self.size) - self.size
 
-    def accept(self, requests: RequestTable, rows: IntArray) -> Bools:
-        """(len(rows), n): the class's offers are valid for the row (distance aside)."""
-        ok = requests.metier_score[rows][:, self.metier] > 0
+    def accept(self, requests: RequestTable, rows: IntArray, metier: bool = True) -> Bools:
+        """(len(rows), n): the class's offers are valid for the row (distance aside; the
+        métier too if not ``metier``)."""
+        ok = np.ones((len(rows), self.n), dtype=bool)
+        if metier:
+            ok &= requests.metier_score[rows][:, self.metier] > 0
         ok &= requests.diploma_level[rows][:, None] >= self.entry_level[None, :]
         ok &= requests.has_licence[rows][:, None] | ~self.licence_required[None, :]
         ok &= ~(requests.minor[rows][:, None] & self.night_work[None, :])
@@ -125,11 +128,15 @@ class Space:
         self.open_offers = np.flatnonzero(offers.has_place).astype(np.intp)
         self.classes = OfferClasses(offers, self.open_offers, requests.metier_score.shape[1])
         self.bed_classes = np.flatnonzero(self.classes.has_beds)
-        everyone = np.arange(len(requests.ids), dtype=np.intp)
-        self.accepts = self.classes.accept(requests, everyone)  # (requests, classes)
-        class_metier_score = requests.metier_score[:, self.classes.metier]
-        self.same_metier = class_metier_score >= 1.0  # (requests, classes)
-        self.related_metier = (class_metier_score > 0.0) & ~self.same_metier
+        # (requests, classes), through the few distinct métier rows and constraint sets.
+        metier_rows, metier_of = _distinct_rows(requests.metier_score)
+        class_metier_score = metier_rows[:, self.classes.metier]
+        same_metier = class_metier_score >= 1.0
+        self.same_metier = same_metier[metier_of]
+        self.related_metier = ((class_metier_score > 0.0) & ~same_metier)[metier_of]
+        alike, alike_of = _alike_requests(requests)
+        self.accepts = self.classes.accept(requests, alike, metier=False)[alike_of]
+        self.accepts &= (class_metier_score > 0)[metier_of]
 
     @property
     def limit_penalty(self) -> float:
@@ -251,6 +258,31 @@ class Space:
         score += tmp
         score += np.ones(len(rows)) * housing_weight
         return score
+
+
+def _distinct_rows(x: F64) -> tuple[F64, IntArray]:
+    """The distinct rows of ``x`` (by their bits), and the one of each row."""
+    flat = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1])))
+    _, first, of = np.unique(flat.ravel(), return_index=True, return_inverse=True)
+    return x[first], of.ravel().astype(np.intp)
+
+
+def _alike_requests(requests: RequestTable) -> tuple[IntArray, IntArray]:
+    """Requests alike for the hard constraints but the métier (diploma, licence, age, date,
+    housing): one row of each kind, and the kind of each request."""
+    key = np.zeros(len(requests.ids), dtype=np.int64)
+    for column in (
+        requests.diploma_level,
+        requests.has_licence,
+        requests.minor,
+        requests.available_from,
+        requests.needs_housing,
+    ):
+        values, rank = np.unique(column, return_inverse=True)
+        # Ranked again at each step: the key stays below n * n.
+        key = np.unique(key * len(values) + rank.ravel(), return_inverse=True)[1].ravel()
+    _, first, of = np.unique(key, return_index=True, return_inverse=True)
+    return first.astype(np.intp), of.ravel().astype(np.intp)
 
 
 def relocation_counts(

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arrays import F64, I64, Bools, IntArray, Masks
+from ..arrays import F64, I64, Bools, IntArray
 from ..grid import ranges
-from ..pairs import OfferPoints, group_balls, near_groups, pack, reduce_or
+from ..pairs import OfferPoints, any_per_run, group_balls, near_groups
 from ..tables import RequestTable
 from . import tuning
-from .best_offers import best_offers
+from .best_offers import FirstRound, best_offers
 from .levels import PreferenceLists
 from .space import Space, in_parts, relocation_counts
 
@@ -59,7 +59,9 @@ def _ranks_of(
     every_bed = entries.every_bed[: len(rows)]
     if every_bed.any():
         movers = rows[every_bed]
-        sel = every_bed[np.searchsorted(rows, pair_rows)]
+        is_mover = np.zeros(n, dtype=bool)
+        is_mover[movers] = True
+        sel = is_mover[pair_rows]
         found_rows, found_cols = pair_rows[sel], pair_cols[sel]
         position, cls, beyond_all = relocation_counts(space, movers, found_rows, found_cols, None)
         _, _, beyond_before = relocation_counts(
@@ -82,7 +84,7 @@ class Balls:
 
     ``ball``: each row's ball; ``coords`` and ``radius``: per ball; ``order``: the rows in ball
     order, and ``start``: where each ball starts in it; ``accepts``: the rows' accepted classes
-    in that order; ``mask``: the set of classes each ball's rows accept, as bits.
+    in that order; ``mask``: the classes each ball's rows accept (balls x classes).
     """
 
     def __init__(self, space: Space, rows: IntArray, radius: F64) -> None:
@@ -91,11 +93,11 @@ class Balls:
         )
         self.start = np.searchsorted(self.ball[self.order], np.arange(len(self.radius) + 1))
         self.accepts = space.accepts[rows[self.order]]
-        self.mask = reduce_or(pack(self.accepts), self.start)
+        self.mask = any_per_run(self.accepts, self.start[:-1])
 
 
 def _near_groups(
-    coords: F64, radius: F64, mask: Masks, groups: OfferPoints, limit: int | None = None
+    coords: F64, radius: F64, mask: Bools, groups: OfferPoints, limit: int | None = None
 ) -> tuple[IntArray, F64, I64]:
     """(ball, distance, offer group) for the groups within each ball's radius whose class one
     of the ball's rows accepts (:class:`~matching.pairs.TooManyPairs` beyond ``limit``)."""
@@ -103,7 +105,9 @@ def _near_groups(
     return ball, distance, group
 
 
-def reach(space: Space, rows: IntArray, k: int) -> tuple[I64, F64, F64]:
+def reach(
+    space: Space, rows: IntArray, k: int, first: FirstRound | None = None
+) -> tuple[I64, F64, F64]:
     """Per row: the number of offers it could take (valid pairs), and first guesses of where
     its k best offers lie.
 
@@ -113,6 +117,9 @@ def reach(space: Space, rows: IntArray, k: int) -> tuple[I64, F64, F64]:
     fewer. ``related``: for those rows (but candidates who accept to move), the smallest ring
     (a fraction of the radius) of offers of related métiers that, with the offers of its own
     métier scoring as much, makes k; ``inf`` where none does.
+
+    ``first``: where to make, from the pairs counted, the first round of the search for the
+    k best offers of the rows it may be made for (see :class:`.best_offers.FirstRound`).
     """
     counts = np.zeros(len(rows), dtype=np.int64)
     guess = np.full(len(rows), np.inf)
@@ -123,7 +130,7 @@ def reach(space: Space, rows: IntArray, k: int) -> tuple[I64, F64, F64]:
     groups = OfferPoints.build(space.open_offers, space.offer_points, space.classes.of)
 
     def count(part: slice, limit: int | None) -> None:
-        _count_rings(space, rows, balls, groups, part, limit, k, (counts, guess, related))
+        _count_rings(space, rows, balls, groups, part, limit, k, (counts, guess, related), first)
 
     in_parts(len(balls.radius), count, tuning.BALLS_AT_ONCE)
     return counts, guess, related
@@ -138,8 +145,10 @@ def _count_rings(
     limit: int | None,
     k: int,
     out: tuple[I64, F64, F64],
+    first: FirstRound | None = None,
 ) -> None:
-    """:func:`reach` for the balls ``part``: fills its three results for their rows."""
+    """:func:`reach` for the balls ``part``: fills its three results for their rows (and
+    ``first``)."""
     requests, classes, rings = space.requests, space.classes, tuning.RINGS
     counts, guess, related = out
     a, z = part.start, part.stop
@@ -173,6 +182,12 @@ def _count_rings(
         enough &= needy[:, None]
         ring = np.argmax(enough, axis=1)
         related[sel] = np.where(enough[:, -1], rings[ring], np.inf)
+    if first is not None:
+        some = counts[sel] > 0
+        near_groups_ = (ball, group, distance)
+        first.add(
+            ball_rows[some], guess[sel][some], related[sel][some], local[some], near_groups_, groups
+        )
 
 
 class _Cells:
@@ -197,7 +212,7 @@ def _ring_counts(take: Bools, local: IntArray, cells: _Cells) -> F64:
     per_ring = np.zeros((len(take), n_rings))
     if len(position):
         runs = np.searchsorted(position, np.arange(len(take)))
-        has = np.diff(np.r_[runs, len(position)]) > 0
+        has = np.diff(np.append(runs, len(position))) > 0
         counted = near.reshape(-1, n_rings)[number[local[position] * take.shape[1] + cls]]
         per_ring[has] = np.add.reduceat(counted, runs[has], axis=0)
     cumulated: F64 = np.cumsum(per_ring, axis=1)
@@ -262,6 +277,7 @@ def lost_to(
     held_score: F64,
     guess: F64,
     related_ring: F64,
+    first: FirstRound | None = None,
 ) -> tuple[list[str], list[int]]:
     """For each row: up to MAX_LOST_TO requests holding its best offers and ranked above it.
 
@@ -270,7 +286,7 @@ def lost_to(
     """
     if not len(rows):
         return [], [0]
-    best = best_offers(space, rows, tuning.MAX_LOST_TO, guess, related_ring)
+    best = best_offers(space, rows, tuning.MAX_LOST_TO, guess, related_ring, first)
     return holders_above(space.requests, len(space.offers.ids), rows, best, held_offer, held_score)
 
 

@@ -16,7 +16,16 @@ from matching import MetierReferential, OfferIn, Params, RequestIn, allocate
 from matching.allocation.explain import LazyList
 from matching.allocation.levels import best_first
 from matching.geo import to_ecef
-from matching.pairs import OfferPoints, Points, join, meet, near_groups, near_pairs, pack
+from matching.pairs import (
+    OfferPoints,
+    Points,
+    any_per_run,
+    join,
+    meet,
+    near_groups,
+    near_pairs,
+    pack,
+)
 from matching.scoring import kernel, pair_terms
 from matching.tables import prepare_tables
 
@@ -122,26 +131,29 @@ def test_offer_points_give_the_wanted_groups_of_each_pair() -> None:
     st.integers(0, 60),
     st.sampled_from([3, 64, 130]),
     st.booleans(),
+    st.booleans(),
 )
 def test_near_groups_are_the_wanted_groups_of_the_pairs_within_reach(
-    seed: int, nu: int, nv: int, keys: int, overflow: bool
+    seed: int, nu: int, nv: int, keys: int, overflow: bool, flags: bool
 ) -> None:
     # The keyed grid against near_pairs then OfferPoints.wanted: the same (ball, group)
-    # pairs, each once, at the same distances to the bit; ``overflow`` forces the fallback.
+    # pairs, each once, at the same distances to the bit; ``overflow`` forces the fallback,
+    # ``flags`` gives the balls' keys as flags instead of bit sets.
     rnd = np.random.default_rng(seed)
     shared = [(46.2, 5.2), (46.0, 5.5)]
     u, v = _points(random.Random(seed), nu, shared), _points(random.Random(seed + 1), nv, shared)
     radius = rnd.choice([0.0, 0.3, 4.0, 40.0, np.inf], nu)
     cols = np.arange(nv, dtype=np.intp)
     offers = OfferPoints.build(cols, Points.build(v), rnd.integers(0, keys, nv))
-    mask = pack(rnd.random((nu, keys)) < 0.2)
+    wanted = rnd.random((nu, keys)) < 0.2
+    mask = pack(wanted)
     all_u, all_v, all_d = near_pairs(u, radius, offers.coords, mask, offers.masks(mask.shape[1]))
     at, group = offers.wanted(all_u, all_v, mask)
     expected = set(zip(all_u[at].tolist(), group.tolist(), all_d[at].tolist(), strict=True))
     old = pairs.KEY_BITS
     pairs.KEY_BITS = 8 if overflow else old
     try:
-        got_u, got_g, got_d = near_groups(u, radius, mask, offers)
+        got_u, got_g, got_d = near_groups(u, radius, wanted if flags else mask, offers)
     finally:
         pairs.KEY_BITS = old
     got = set(zip(got_u.tolist(), got_g.tolist(), got_d.tolist(), strict=True))
@@ -266,3 +278,13 @@ def test_assignments_are_a_list_built_on_access() -> None:
     lazy = LazyList(1200, lambda lo, hi: built.append(lo) or list(range(lo, hi)))
     assert lazy[700] == 700 and built == [512]
     assert list(lazy) == list(range(1200)) and built == [512, 0, 1024]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 40), st.sampled_from([1, 8, 13, 130]))
+def test_any_per_run_is_the_or_of_the_rows_of_each_run(seed: int, n: int, k: int) -> None:
+    rnd = np.random.default_rng(seed)
+    flags = rnd.random((n, k)) < 0.2
+    starts = np.flatnonzero(np.r_[True, rnd.random(n - 1) < 0.5]).astype(np.int64)
+    expected = np.logical_or.reduceat(flags, starts, axis=0)
+    assert np.array_equal(any_per_run(flags, starts), expected)

@@ -36,6 +36,7 @@ from matching import (
     suggest,
 )
 from matching.allocation import allocate_reference
+from matching.allocation.best_offers import FirstRound, best_offers
 from matching.allocation.space import Space
 from matching.allocation.standings import reach, widening
 from matching.tables import prepare_tables
@@ -443,6 +444,29 @@ def test_first_guesses_of_the_best_offers_are_the_smallest_ring_holding_k(
         else:
             ring = int(np.flatnonzero(rings == related[i])[0])
             assert makes(ring) and (ring == 0 or not makes(ring - 1))
+
+
+@SETTINGS
+@given(instances(), st.integers(1, 3), st.sampled_from([1, 2, 4096]))
+def test_a_first_round_made_from_the_counted_pairs_is_the_searchs_own(
+    inst, k: int, balls: int
+) -> None:  # type: ignore[no-untyped-def]
+    """The best offers found with first rounds made from the pairs that counted the offers
+    (:class:`FirstRound`, for whoever does not accept to move) are those the search finds
+    alone, round by round."""
+    reqs, offs = inst
+    strict = Params(exclude_without_housing=True)
+    space, rows = _space(reqs, offs, strict)
+    first = FirstRound(space, k)
+    with _patched(tuning, "BALLS_AT_ONCE", balls):
+        counts, guess, related = reach(space, rows, k, first)
+    some = counts > 0
+    assert np.array_equal(first.tried, some & ~space.requests.accepts_relocation)
+    alone = best_offers(space, rows[some], k, guess[some], related[some])
+    helped = best_offers(space, rows[some], k, guess[some], related[some], first)
+    assert np.array_equal(alone.start, helped.start)
+    assert np.array_equal(alone.offer, helped.offer)
+    assert np.array_equal(alone.score, helped.score)
 
 
 def test_best_offers_taken_from_a_group_of_offers_at_one_point(
