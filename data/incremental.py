@@ -59,6 +59,7 @@ from data.recompute import (
     centre_inputs,
     engine_id,
     housing_inputs,
+    id_chunks,
     insert_pairs,
     make_stale,
     match_values,
@@ -84,7 +85,6 @@ from matching import (
 
 __all__ = ["IncrementalReport", "rematch_changed", "rematch_on_commit", "try_turn", "AT_ONCE"]
 
-_CHUNK = 500  # ids per IN (...) clause
 #: Kilometres per degree of latitude, rounded down (the shortest is 110.57 km, at the equator).
 _KM_PER_DEGREE_LAT = 110.0
 #: Kilometres per degree of longitude at latitude 0, rounded down (111.32 km).
@@ -326,9 +326,8 @@ def _rows_of(
     session: Session, column: InstrumentedAttribute[int], ids: Collection[int], *where: Any
 ) -> list[_Row]:
     found: list[_Row] = []
-    ordered = sorted(ids)
-    for i in range(0, len(ordered), _CHUNK):
-        found += _rows(session, column.in_(ordered[i : i + _CHUNK]), *where)
+    for chunk in id_chunks(ids):
+        found += _rows(session, column.in_(chunk), *where)
     return found
 
 
@@ -336,7 +335,6 @@ def _list_ends(session: Session, side: _Side, ids: Collection[int]) -> dict[int,
     """For each list of ``side`` among ``ids`` that holds pairs: how many, and its lowest score.
     Counted by the database on the list's index: the lists themselves are not read."""
     out: dict[int, tuple[int, float]] = {}
-    ordered = sorted(ids)
     model = side.model
 
     def per_list(aggregate: Any) -> Any:
@@ -345,8 +343,7 @@ def _list_ends(session: Session, side: _Side, ids: Collection[int]) -> dict[int,
         return select(aggregate).where(side.flag, side.key == model.id).scalar_subquery()
 
     stmt = select(model.id, per_list(func.count()), per_list(func.min(Suggestion.score)))
-    for i in range(0, len(ordered), _CHUNK):
-        chunk = ordered[i : i + _CHUNK]
+    for chunk in id_chunks(ids):
         for key, held, lowest in (
             session.connection().execute(stmt.where(model.id.in_(chunk))).all()
         ):
@@ -372,9 +369,7 @@ def _lasts(session: Session, side: _Side, ids: Collection[int]) -> dict[int, tup
         last.with_only_columns(Suggestion.score).scalar_subquery(),
     )
     out: dict[int, tuple[int, float]] = {}
-    ordered = sorted(ids)
-    for i in range(0, len(ordered), _CHUNK):
-        chunk = ordered[i : i + _CHUNK]
+    for chunk in id_chunks(ids):
         for key, partner, score in (
             session.connection().execute(stmt.where(model.id.in_(chunk))).all()
         ):
@@ -578,9 +573,7 @@ def _stored_values(session: Session, ids: Sequence[int]) -> dict[int, dict[str, 
     names = [c for c in DECIDED_COLUMNS if c not in ("status", "in_request_list", "in_offer_list")]
     columns = [getattr(Suggestion, c) for c in names]
     out: dict[int, dict[str, Any]] = {}
-    ordered = sorted(ids)
-    for i in range(0, len(ordered), _CHUNK):
-        chunk = ordered[i : i + _CHUNK]
+    for chunk in id_chunks(ids):
         for row_id, *values in (
             session.connection()
             .execute(select(Suggestion.id, *columns).where(Suggestion.id.in_(chunk)))
@@ -606,15 +599,12 @@ def _listed(row: _Row | None, wanted: dict[str, bool]) -> bool:
 def _pairs_rows(session: Session, pairs: Sequence[tuple[int, int]]) -> list[_Row]:
     """The rows of these pairs (by their two ids: the index on the request's picks them)."""
     wanted = set(pairs)
-    requests = sorted({r for r, _ in wanted})
-    offers = sorted({o for _, o in wanted})
+    offers = list(id_chunks(o for _, o in wanted))
     found: list[_Row] = []
-    for i in range(0, len(requests), _CHUNK):
-        for j in range(0, len(offers), _CHUNK):
+    for requests in id_chunks(r for r, _ in wanted):
+        for chunk in offers:
             found += _rows(
-                session,
-                Suggestion.request_id.in_(requests[i : i + _CHUNK]),
-                Suggestion.offer_id.in_(offers[j : j + _CHUNK]),
+                session, Suggestion.request_id.in_(requests), Suggestion.offer_id.in_(chunk)
             )
     return [r for r in found if r.pair() in wanted]
 
@@ -650,9 +640,7 @@ def rematch_changed(
         _step(ctx, _REQUESTS, request_id)
         ctx.report.requests += 1
     for model, ids in ((Offer, offers), (Request, requests)):
-        ordered = sorted(set(ids))
-        for i in range(0, len(ordered), _CHUNK):
-            chunk = ordered[i : i + _CHUNK]
+        for chunk in id_chunks(ids):
             session.execute(  # what a page tells of the change: matched already
                 update(model)
                 .where(model.id.in_(chunk))

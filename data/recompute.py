@@ -105,6 +105,7 @@ __all__ = [
     "SUGGESTION_PAIRS",
     "write_pairs",
     "insert_pairs",
+    "id_chunks",
     "update_rows",
     "make_stale",
     "take_turn",
@@ -341,7 +342,7 @@ def _employers_centres(
     out: dict[int, list[str]] = {}
     links = employer_training_centres.c
     stmt = select(links.employer_id, links.centre_id).order_by(links.employer_id, links.centre_id)
-    chunks = [None] if employer_ids is None else list(_chunks(sorted(employer_ids)))
+    chunks = [None] if employer_ids is None else list(id_chunks(employer_ids))
     for chunk in chunks:
         for employer_id, centre_id in session.execute(
             stmt if chunk is None else stmt.where(links.employer_id.in_(chunk))
@@ -468,13 +469,13 @@ def _request_in(
         has_licence=has_licence,
         available_from=available_from,
         diploma_level=diploma_level,
-        training_centre=_centre_id(training_centre_id),
+        training_centre=_engine_id_or_none(training_centre_id),
         # The law for minors: no night work (Code du travail, L3163-2); the band says minor.
         minor=age_band == AgeBand.UNDER_18,
     )
 
 
-def _centre_id(db_id: int | None) -> str | None:
+def _engine_id_or_none(db_id: int | None) -> str | None:
     return None if db_id is None else engine_id(db_id)
 
 
@@ -535,8 +536,8 @@ def _offer_in(
         licence_required=licence_required,
         night_work=night_work,
         start=start,
-        training_centre=_centre_id(partner_centre_id),
-        tutor=_centre_id(master_id),
+        training_centre=_engine_id_or_none(partner_centre_id),
+        tutor=_engine_id_or_none(master_id),
         employer_centres=tuple(employer_centres),
     )
 
@@ -572,9 +573,11 @@ def score_request_offer(
     )
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i : i + _CHUNK]
+def id_chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    """The ids in order, in slices short enough for one ``IN (...)`` clause."""
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), _CHUNK):
+        yield ordered[i : i + _CHUNK]
 
 
 #: What a recomputation decides of a pair: the columns it writes (:func:`match_values`, the
@@ -714,18 +717,18 @@ def _still_open(session: Session, plan: SuggestionPlan) -> dict[tuple[int, int],
     deleted under the new pairs.
     """
     share = session.get_bind().dialect.name == "postgresql"
-    request_ids = sorted({r for r, _ in plan.pairs})
-    offer_ids = sorted({o for _, o in plan.pairs})
+    request_ids = {r for r, _ in plan.pairs}
+    offer_ids = {o for _, o in plan.pairs}
     open_requests: set[int] = set()
     open_offers: set[int] = set()
-    for chunk in _chunks(request_ids):
+    for chunk in id_chunks(request_ids):
         stmt = select(Request.id).where(
             Request.id.in_(chunk), Request.status == RequestStatus.ACTIVE
         )
         open_requests.update(
             session.scalars(stmt.with_for_update(key_share=True) if share else stmt)
         )
-    for chunk in _chunks(offer_ids):
+    for chunk in id_chunks(offer_ids):
         stmt = select(Offer.id).where(Offer.id.in_(chunk), Offer.status == OfferStatus.PUBLISHED)
         open_offers.update(session.scalars(stmt.with_for_update(key_share=True) if share else stmt))
     return {
@@ -768,7 +771,7 @@ def write_pairs(
     left, right = getattr(model, table.left), getattr(model, table.right)
     cols = (model.id, left, right)
     existing: dict[tuple[int, int], int] = {}
-    for chunk in _chunks(sorted({a for a, _ in rows})):
+    for chunk in id_chunks({a for a, _ in rows}):
         for found in session.execute(select(*cols).where(left.in_(chunk))):
             existing[(found[1], found[2])] = found[0]
     proposed = session.execute(
@@ -866,7 +869,7 @@ def make_stale(session: Session, table: PairTable, ids: Sequence[int], *, now: d
     """Make these pairs stale, those still proposed; return how many were."""
     model = table.model
     staled = 0
-    for chunk in _chunks(ids):
+    for chunk in id_chunks(ids):
         result = session.execute(
             update(model)
             # The status wrapped: a bare ``status = ?`` makes SQLite (without statistics) walk
@@ -919,8 +922,8 @@ def _clear_lists(session: Session, keep: Collection[tuple[int, int]]) -> None:
             or_(Suggestion.in_request_list.is_(True), Suggestion.in_offer_list.is_(True))
         )
     ).all()
-    gone = sorted(row[0] for row in held if (row[1], row[2]) not in keep)
-    for chunk in _chunks(gone):
+    gone = [row[0] for row in held if (row[1], row[2]) not in keep]
+    for chunk in id_chunks(gone):
         session.execute(
             update(Suggestion)
             .where(Suggestion.id.in_(chunk))
