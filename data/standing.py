@@ -334,7 +334,7 @@ def offer_standings(
         end = _OFFER_ENDS.get(offer.status)
         if end is None and offer.places_left < 1:
             end = Status.FILLED
-        full = end is None and capacities.get(offer.master_id or 0) == 0
+        full = end is None and offer.master_id is not None and capacities.get(offer.master_id) == 0
         if full:
             end = Status.TUTOR_FULL
         changed = _waits_for_rematch(offer.updated_at, offer.rematched_at, last)

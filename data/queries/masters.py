@@ -61,20 +61,19 @@ def master_capacities(
         return None
     apprentices = limit.apprentices
     query = select(ApprenticeshipMaster.id, ApprenticeshipMaster.supervised_elsewhere)
-    if ids is not None:
-        query = query.where(ApprenticeshipMaster.id.in_(ids))
-    signed: dict[int | None, int] = {
-        master_id: count
-        for master_id, count in session.execute(
-            select(Offer.master_id, func.count(Suggestion.id))
-            .join(Suggestion, Suggestion.offer_id == Offer.id)
-            .where(
-                Offer.master_id.is_not(None),
-                Suggestion.status == SuggestionStatus.CONTRACT_SIGNED,
-            )
-            .group_by(Offer.master_id)
+    signed_query = (
+        select(Offer.master_id, func.count(Suggestion.id))
+        .join(Suggestion, Suggestion.offer_id == Offer.id)
+        .where(
+            Offer.master_id.is_not(None),
+            Suggestion.status == SuggestionStatus.CONTRACT_SIGNED,
         )
-    }
+        .group_by(Offer.master_id)
+    )
+    if ids is not None:  # a page's few masters: only their contracts are counted
+        query = query.where(ApprenticeshipMaster.id.in_(ids))
+        signed_query = signed_query.where(Offer.master_id.in_(ids))
+    signed: dict[int | None, int] = dict(session.execute(signed_query).tuples().all())
     return {
         master_id: max(0, apprentices - elsewhere - signed.get(master_id, 0))
         for master_id, elsewhere in session.execute(query)
