@@ -73,7 +73,7 @@ def master_capacities(
     if ids is not None:  # a page's few masters: only their contracts are counted
         query = query.where(ApprenticeshipMaster.id.in_(ids))
         signed_query = signed_query.where(Offer.master_id.in_(ids))
-    signed: dict[int | None, int] = dict(session.execute(signed_query).tuples().all())
+    signed: dict[int | None, int] = {m: n for m, n in session.execute(signed_query)}
     return {
         master_id: max(0, apprentices - elsewhere - signed.get(master_id, 0))
         for master_id, elsewhere in session.execute(query)
